@@ -1,0 +1,57 @@
+// Builds everything the tests, the demo and the package need:
+//  1. tsc type-checks the whole tree in strict mode and emits CommonJS to out/ (tests run from there);
+//  2. esbuild bundles each task entry (tasks/<Task>/index.ts) into one file beside its task.json, so the
+//     folder runs with no node_modules, exactly as the agent runs it;
+//  3. esbuild bundles the other entries listed in EXTRA_BUNDLES (CLI, build-results tab).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--bundles-only');
+
+/** Bundles that are not task entries: [entry, outfile, platform]. */
+export const EXTRA_BUNDLES = [
+  // ['src/cli/mlops-eval.ts', 'dist/cli/mlops-eval.js', 'node'],
+];
+
+export function taskEntries() {
+  const tasksDir = path.join(root, 'tasks');
+  return readdirSync(tasksDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(tasksDir, d.name, 'index.ts')))
+    .map((d) => ({ name: d.name, entry: path.join(tasksDir, d.name, 'index.ts'), outfile: path.join(tasksDir, d.name, 'index.js') }));
+}
+
+async function main() {
+  const t0 = Date.now();
+  if (!quick) {
+    execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+  }
+  const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', absWorkingDir: root };
+  const jobs = taskEntries().map((t) =>
+    esbuild.build({ ...common, entryPoints: [t.entry], outfile: t.outfile, platform: 'node', target: 'node20', format: 'cjs' }),
+  );
+  for (const [entry, outfile, platform] of EXTRA_BUNDLES) {
+    jobs.push(
+      esbuild.build({
+        ...common,
+        entryPoints: [path.join(root, entry)],
+        outfile: path.join(root, outfile),
+        platform,
+        target: platform === 'node' ? 'node20' : 'es2020',
+        format: platform === 'node' ? 'cjs' : 'iife',
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  console.log(`build: ${jobs.length} bundle(s) in ${Date.now() - t0} ms`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e?.message ?? e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * The contract between the emulator core (server.ts: HTTP server, router, auth checks, request log, fault
+ * injection) and the per-API route modules (routes/jobs.ts, routes/repos.ts, routes/mlflow.ts, ...).
+ * Route modules export `register(router: Router, state: EmulatorState)`.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+export interface EmulatorRequest {
+  method: string;
+  /** Path without the query string, e.g. `/api/2.2/jobs/runs/get` or `/api/2.0/fs/files/Volumes/a/b.arrow`. */
+  path: string;
+  /** Query parameters; a repeated key gives an array. */
+  query: Record<string, string | string[]>;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body (undefined when none), and the raw bytes (for Files/DBFS uploads). */
+  body: any;
+  rawBody: Buffer;
+  /** Path parameters captured by the route pattern (`/api/2.0/repos/:id`). */
+  params: Record<string, string>;
+  /** The authenticated principal (set by the core's auth check). */
+  principal?: string;
+}
+
+export interface EmulatorResponse {
+  status?: number;
+  /** JSON-serialised unless it is a Buffer or string. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type RouteHandler = (req: EmulatorRequest) => EmulatorResponse | Promise<EmulatorResponse>;
+
+export interface Router {
+  /** `pattern` is a path with `:name` segments, or a trailing `*rest` that captures the remainder. */
+  add(method: string, pattern: string, handler: RouteHandler, opts?: { auth?: boolean }): void;
+}
+
+/**
+ * Throw this from a handler to answer with the Databricks error body
+ * `{"error_code": code, "message": message}` and the given status.
+ */
+export class ApiFault extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string | number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One request as the emulator saw it; tests assert exact calls, counts and bodies with it. */
+export interface RequestLogEntry {
+  seq: number;
+  method: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  body: any;
+  status: number;
+  /** Which fault answered, if any. */
+  fault?: string;
+  /** The principal that was authenticated (never the token). */
+  principal?: string;
+  /** Emulated time when the request arrived (ms since epoch). */
+  at: number;
+}
+
+/**
+ * Shared core every route module receives: registering routes, the request log, emulated time and a
+ * way to reach the other modules (notebooks run by Jobs write files and log MLflow runs).
+ */
+export interface EmulatorCore {
+  router: Router;
+  readonly requests: RequestLogEntry[];
+  /** Emulated wall clock in ms; tests can advance it (`clock.advance(ms)`) so waits take no real time. */
+  clock: { now(): number; advance(ms: number): void };
+  /** Databricks workspace id used in URLs (`?o=<id>`) and the `x-databricks-org-id` header. */
+  workspaceId: string;
+  /** Module registry: route modules put their handle here under their name (`core.modules.files`). */
+  modules: Record<string, unknown>;
+}

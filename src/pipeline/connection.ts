@@ -1,0 +1,171 @@
+/**
+ * Turns the connection inputs shared by all three tasks into an `AuthConfig` (which credential to use
+ * against which workspace). Reading the agent's endpoint variables happens here and nowhere else; the
+ * token exchange itself lives in src/databricks/auth.ts.
+ */
+import * as tl from 'azure-pipelines-task-lib/task';
+import { InputError, Inputs } from './inputs';
+
+/** Azure Databricks' first-party application id: the resource an Entra ID token must be issued for. */
+export const AZURE_DATABRICKS_RESOURCE_ID = '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d';
+export const DEFAULT_ENTRA_AUTHORITY = 'https://login.microsoftonline.com';
+
+export type AuthConfig =
+  | { kind: 'pat'; token: string }
+  | { kind: 'databricksOAuth'; clientId: string; clientSecret: string }
+  | { kind: 'entraClientSecret'; tenantId: string; clientId: string; clientSecret: string; authorityHost: string }
+  | {
+      kind: 'workloadIdentityFederation';
+      tenantId: string;
+      clientId: string;
+      authorityHost: string;
+      /** The Azure Resource Manager service connection whose federated token is requested. */
+      serviceConnectionId: string;
+      /** `System.OidcRequestUri`. */
+      oidcRequestUri: string;
+      /** The job's System.AccessToken, used only to call the OIDC request URI. */
+      systemAccessToken: string;
+    };
+
+export interface ConnectionConfig {
+  /** Workspace URL, https (or http on loopback), no trailing slash. */
+  host: string;
+  auth: AuthConfig;
+  /** A name for logs: the connection id and scheme, never a credential. */
+  description: string;
+}
+
+/** What the agent exposes about one service connection (task-lib's endpoint accessors). */
+export interface EndpointSource {
+  url(id: string): string | undefined;
+  scheme(id: string): string | undefined;
+  param(id: string, key: string): string | undefined;
+  data(id: string, key: string): string | undefined;
+  variable(name: string): string | undefined;
+}
+
+export function taskLibEndpointSource(): EndpointSource {
+  return {
+    url: (id) => tl.getEndpointUrl(id, true),
+    scheme: (id) => tl.getEndpointAuthorizationScheme(id, true),
+    param: (id, key) => tl.getEndpointAuthorizationParameter(id, key, true),
+    data: (id, key) => tl.getEndpointDataParameter(id, key, true),
+    variable: (name) => tl.getVariable(name),
+  };
+}
+
+/**
+ * Validates a workspace URL: https only (http is allowed for loopback, which is how tests and the demo
+ * reach the local emulator), no credentials, no path beyond `/`.
+ */
+export function normalizeWorkspaceUrl(raw: string, inputName: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new InputError(inputName, `${inputName} is not a valid URL. Use the workspace URL, e.g. https://adb-1234567890123456.7.azuredatabricks.net.`);
+  }
+  if (url.username || url.password) {
+    throw new InputError(inputName, `${inputName} must not contain credentials; put them in the service connection.`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    throw new InputError(inputName, `${inputName} must use https (got ${url.protocol.replace(':', '')}); http is accepted only for a workspace on loopback.`);
+  }
+  if (url.pathname !== '/' && url.pathname !== '') {
+    throw new InputError(inputName, `${inputName} must be the workspace root URL without a path (got path ${url.pathname}).`);
+  }
+  if (url.search || url.hash) {
+    // A "?o=<workspace-id>" copied from the browser is harmless; drop it rather than fail.
+    url.search = '';
+    url.hash = '';
+  }
+  return `${url.protocol}//${url.host}`;
+}
+
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+function requiredParam(src: EndpointSource, id: string, key: string, what: string): string {
+  const v = src.param(id, key);
+  if (!v) throw new InputError('databricksConnection', `The service connection has no ${what} (${key}). Edit the service connection and fill it in.`);
+  return v;
+}
+
+function authorityFrom(raw: string | undefined): string {
+  const v = (raw ?? '').trim() || DEFAULT_ENTRA_AUTHORITY;
+  return normalizeWorkspaceUrl(v, 'authorityHost');
+}
+
+/** Reads connectionType, databricksConnection, azureSubscription and workspaceUrl. */
+export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionConfig {
+  const type = inputs.oneOf('connectionType', ['databricks', 'azureResourceManager'] as const, 'databricks');
+  if (type === 'databricks') {
+    const id = inputs.required('databricksConnection', 'the Databricks service connection');
+    const url = src.url(id);
+    if (!url) throw new InputError('databricksConnection', `Service connection ${id} was not found or has no URL. Check that the pipeline is authorized to use it.`);
+    const host = normalizeWorkspaceUrl(url, 'databricksConnection');
+    const scheme = (src.scheme(id) ?? '').toLowerCase();
+    if (scheme === 'token') {
+      return { host, auth: { kind: 'pat', token: requiredParam(src, id, 'apitoken', 'personal access token') }, description: `${id} (personal access token)` };
+    }
+    if (scheme === 'none') {
+      return {
+        host,
+        auth: {
+          kind: 'databricksOAuth',
+          clientId: requiredParam(src, id, 'clientId', 'client id'),
+          clientSecret: requiredParam(src, id, 'clientSecret', 'OAuth secret'),
+        },
+        description: `${id} (Databricks OAuth machine-to-machine)`,
+      };
+    }
+    if (scheme === 'serviceprincipal') {
+      return {
+        host,
+        auth: {
+          kind: 'entraClientSecret',
+          tenantId: requiredParam(src, id, 'tenantId', 'tenant id'),
+          clientId: requiredParam(src, id, 'clientId', 'client id'),
+          clientSecret: requiredParam(src, id, 'clientSecret', 'client secret'),
+          authorityHost: authorityFrom(src.data(id, 'authorityHost')),
+        },
+        description: `${id} (Microsoft Entra ID service principal)`,
+      };
+    }
+    throw new InputError('databricksConnection', `Service connection ${id} uses an authentication scheme this task does not support (${scheme || 'none given'}).`);
+  }
+
+  const id = inputs.required('azureSubscription', 'an Azure Resource Manager service connection');
+  const host = normalizeWorkspaceUrl(inputs.required('workspaceUrl', 'the Databricks workspace URL, required with an Azure Resource Manager connection'), 'workspaceUrl');
+  const scheme = (src.scheme(id) ?? '').toLowerCase();
+  const tenantId = requiredParam(src, id, 'tenantid', 'tenant id');
+  const clientId = requiredParam(src, id, 'serviceprincipalid', 'service principal id');
+  const authorityHost = authorityFrom(src.data(id, 'activeDirectoryAuthority'));
+  if (scheme === 'workloadidentityfederation') {
+    const oidcRequestUri = src.variable('System.OidcRequestUri');
+    if (!oidcRequestUri) {
+      throw new InputError('azureSubscription', 'System.OidcRequestUri is not set: workload identity federation needs an agent that supports it (agent 3.225 or later).');
+    }
+    const systemAccessToken = src.param('SystemVssConnection', 'AccessToken');
+    if (!systemAccessToken) throw new InputError('azureSubscription', 'The job access token (System.AccessToken) is not available to this task.');
+    return {
+      host,
+      auth: { kind: 'workloadIdentityFederation', tenantId, clientId, authorityHost, serviceConnectionId: id, oidcRequestUri, systemAccessToken },
+      description: `${id} (Azure Resource Manager, workload identity federation)`,
+    };
+  }
+  if (scheme === 'serviceprincipal') {
+    const authType = (src.param(id, 'authenticationType') ?? 'spnKey').toLowerCase();
+    if (authType !== 'spnkey') {
+      throw new InputError('azureSubscription', 'Azure Resource Manager connections with a certificate are not supported; use workload identity federation or a client secret.');
+    }
+    return {
+      host,
+      auth: { kind: 'entraClientSecret', tenantId, clientId, clientSecret: requiredParam(src, id, 'serviceprincipalkey', 'client secret'), authorityHost },
+      description: `${id} (Azure Resource Manager, service principal)`,
+    };
+  }
+  throw new InputError('azureSubscription', `Azure Resource Manager connection ${id} uses scheme ${scheme || 'none'}; use workload identity federation or a service principal with a secret.`);
+}

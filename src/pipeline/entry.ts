@@ -1,0 +1,68 @@
+/**
+ * The adapter every task entry (tasks/<Task>/index.ts) calls: sets up task-lib, installs the cancel
+ * handlers, runs the task, and maps the outcome or error to `setResult`. Errors are reported by message
+ * only (never the error object, which for HTTP errors can carry request headers).
+ */
+import * as path from 'node:path';
+import * as tl from 'azure-pipelines-task-lib/task';
+import { redact, TaskHost, taskLibHost } from './host';
+
+export type TaskResultName = 'Succeeded' | 'SucceededWithIssues' | 'Failed';
+
+export interface TaskOutcome {
+  result: TaskResultName;
+  message: string;
+}
+
+/** The agent sends SIGINT, waits 7.5 s, then SIGTERM and 2.5 s more: finish cleanup well inside that. */
+export const CANCEL_CLEANUP_BUDGET_MS = 5000;
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return redact(err.message || err.name);
+  return redact(String(err));
+}
+
+export async function runEntry(taskDir: string, main: (host: TaskHost) => Promise<TaskOutcome>): Promise<void> {
+  tl.setResourcePath(path.join(taskDir, 'task.json'));
+  const controller = new AbortController();
+  const cleanups: Array<() => Promise<void>> = [];
+  let cancelling = false;
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (cancelling) return;
+    cancelling = true;
+    console.log(`Cancellation requested (${sig}).`);
+    controller.abort(new Error(`cancelled by ${sig}`));
+    const budget = new Promise<void>((resolve) => setTimeout(resolve, CANCEL_CLEANUP_BUDGET_MS).unref());
+    const work = (async () => {
+      for (const c of cleanups.splice(0)) {
+        try {
+          await c();
+        } catch (e) {
+          tl.warning(`Cleanup after cancellation failed: ${errorMessage(e)}`);
+        }
+      }
+    })();
+    void Promise.race([work, budget]).then(() => {
+      tl.setResult(tl.TaskResult.Cancelled, `Cancelled by ${sig}.`, true);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const host = taskLibHost(controller.signal, (cleanup) => cleanups.push(cleanup));
+  try {
+    const outcome = await main(host);
+    if (cancelling) return;
+    const result = outcome.result === 'Succeeded' ? tl.TaskResult.Succeeded : outcome.result === 'SucceededWithIssues' ? tl.TaskResult.SucceededWithIssues : tl.TaskResult.Failed;
+    tl.setResult(result, redact(outcome.message), true);
+  } catch (err) {
+    if (cancelling) return;
+    tl.setResult(tl.TaskResult.Failed, errorMessage(err), true);
+  }
+  if (!cancelling) {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
