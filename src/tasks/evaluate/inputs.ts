@@ -1,0 +1,270 @@
+/**
+ * The Evaluate & Promote inputs, parsed once into a typed, validated object. Every error names the input
+ * and says what to change; nothing remote has happened when one is thrown.
+ */
+import path from 'node:path';
+import { InputError, Inputs, truncate } from '../../pipeline/inputs';
+
+export type MetricName = 'roc_auc' | 'average_precision' | 'log_loss' | 'brier';
+export type MethodName = 'bootstrap' | 'delong';
+export type PredictionsSource = 'scoringNotebook' | 'scoringJob' | 'file';
+
+export type RegistryConfig =
+  | { kind: 'workspace'; stage: 'Production' | 'Staging' }
+  | { kind: 'unityCatalog'; alias: string };
+
+export type ClusterConfig =
+  | { mode: 'existing'; clusterId: string }
+  | { mode: 'new'; newCluster: Record<string, unknown> }
+  | { mode: 'serverless' };
+
+export interface ScoringConfig {
+  evaluationTable?: string;
+  evaluationQuery?: string;
+  /** 0 = every row. */
+  maxRows: number;
+  /** The folder the user chose; the task writes into a unique subfolder of it. */
+  outputPath: string;
+  /** Where the bundled notebook is imported (scoringNotebook only). */
+  notebookPath: string;
+  /** Compute for the one-time run (scoringNotebook only). */
+  cluster?: ClusterConfig;
+  /** The user's scoring job (scoringJob only). */
+  jobId?: number;
+  timeoutMs: number;
+}
+
+export interface DecisionConfig {
+  metric: MetricName;
+  method: MethodName;
+  resamples: number;
+  seed: number;
+  winRate: number;
+  minDelta: number;
+  minMetric?: number;
+  confidence: number;
+}
+
+export interface EvaluateInputs {
+  modelName: string;
+  registry: RegistryConfig;
+  experiments: string[];
+  candidateTag: string;
+  /** The artifact path of the candidate's logged model inside its run (`model`). */
+  modelArtifactPath: string;
+  predictionsSource: PredictionsSource;
+  labelColumn: string;
+  /** Set for scoringNotebook and scoringJob. */
+  scoring?: ScoringConfig;
+  /** Absolute path on the agent (file source only). */
+  predictionsFile?: string;
+  decision: DecisionConfig;
+  dryRun: boolean;
+  resetCandidateTags: boolean;
+  readyTimeoutMs: number;
+  /** Pipeline context used for idempotency tokens, tags and the decision record. */
+  build: BuildContext;
+}
+
+export interface BuildContext {
+  buildId: string;
+  buildNumber?: string;
+  jobAttempt: string;
+  /** Distinguishes two Evaluate steps of one job (System.TaskInstanceId). */
+  taskInstanceId: string;
+  collectionUri?: string;
+  teamProject?: string;
+  definitionId?: string;
+  sourceVersion?: string;
+  sourceBranch?: string;
+  repositoryName?: string;
+}
+
+export const DEFAULT_NOTEBOOK_PATH = '/Shared/mlops-pipelines/evaluate_models';
+const THREE_LEVEL = /^[^.\s`'"/]+\.[^.\s`'"/]+\.[^.\s`'"/]+$/;
+const TAG_KEY = /^[A-Za-z0-9_.\-/ ]{1,250}$/;
+const COLUMN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+function fail(name: string, message: string): never {
+  throw new InputError(name, message);
+}
+
+/** Parses and validates every Evaluate & Promote input except the connection inputs. */
+export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
+  const build = parseBuildContext(inputs);
+  const registryKind = inputs.oneOf('registry', ['workspace', 'unityCatalog'] as const, 'workspace');
+  const modelName = inputs.required('modelName', 'the registered model to promote into');
+  let registry: RegistryConfig;
+  if (registryKind === 'unityCatalog') {
+    if (!THREE_LEVEL.test(modelName)) {
+      fail('modelName', `modelName must be a three-level Unity Catalog name <catalog>.<schema>.<model> when registry is unityCatalog; got "${truncate(modelName)}".`);
+    }
+    const alias = inputs.optional('championAlias') ?? 'champion';
+    if (!/^[A-Za-z_][A-Za-z0-9_\-]{0,254}$/.test(alias)) {
+      fail('championAlias', `championAlias must start with a letter or _ and contain only letters, digits, _ and -; got "${truncate(alias)}".`);
+    }
+    if (alias.toLowerCase() === 'latest' || /^v\d+$/i.test(alias)) {
+      fail('championAlias', `championAlias "${alias}" is reserved by MLflow (latest and v<number> are not allowed).`);
+    }
+    registry = { kind: 'unityCatalog', alias };
+  } else {
+    if (THREE_LEVEL.test(modelName)) {
+      fail('modelName', `modelName "${truncate(modelName)}" looks like a Unity Catalog name (catalog.schema.model); set registry to unityCatalog, or use a workspace registry model name.`);
+    }
+    if (/[`'"\n\r]/.test(modelName) || modelName.length > 256) {
+      fail('modelName', 'modelName must not contain quotes or line breaks and must be at most 256 characters.');
+    }
+    registry = { kind: 'workspace', stage: inputs.oneOf('productionStage', ['Production', 'Staging'] as const, 'Production') };
+  }
+
+  const experiments = inputs.lines('experiments');
+  if (experiments.length === 0) fail('experiments', 'Input required: experiments (one experiment path such as /Shared/churn or experiment id per line).');
+  for (const e of experiments) {
+    if (!/^\d+$/.test(e) && !(e.startsWith('/') && !e.split('/').includes('..'))) {
+      fail('experiments', `Each line of experiments must be an experiment id (digits) or an absolute workspace path such as /Shared/churn; got "${truncate(e)}".`);
+    }
+  }
+  if (new Set(experiments).size !== experiments.length) fail('experiments', 'experiments lists the same experiment twice.');
+
+  const candidateTag = inputs.optional('candidateTag') ?? 'candidate';
+  if (!TAG_KEY.test(candidateTag)) {
+    fail('candidateTag', `candidateTag must be an MLflow tag key of letters, digits, _ . - / or space (at most 250); got "${truncate(candidateTag)}".`);
+  }
+  const modelArtifactPath = inputs.optional('modelArtifactPath') ?? 'model';
+  if (!/^[A-Za-z0-9_\-]+(\/[A-Za-z0-9_\-]+)*$/.test(modelArtifactPath)) {
+    fail('modelArtifactPath', `modelArtifactPath must be a relative artifact path such as model; got "${truncate(modelArtifactPath)}".`);
+  }
+
+  const labelColumn = inputs.optional('labelColumn') ?? 'label';
+  if (!COLUMN.test(labelColumn)) fail('labelColumn', `labelColumn must be a column name of letters, digits and _; got "${truncate(labelColumn)}".`);
+
+  const predictionsSource = inputs.oneOf('predictionsSource', ['scoringNotebook', 'scoringJob', 'file'] as const, 'scoringNotebook');
+  let scoring: ScoringConfig | undefined;
+  let predictionsFile: string | undefined;
+  if (predictionsSource === 'file') {
+    const raw = inputs.required('predictionsFile', 'an Arrow IPC file on the agent with the label and one score column per model');
+    const base = inputs.variable('System.DefaultWorkingDirectory') ?? process.cwd();
+    predictionsFile = path.resolve(base, raw);
+  } else {
+    scoring = parseScoring(inputs, predictionsSource);
+  }
+
+  const decision = parseDecision(inputs, build);
+  const readyTimeoutMs = inputs.number('readyTimeoutSeconds', { default: 300, min: 1, max: 3600, integer: true })! * 1000;
+  return {
+    modelName,
+    registry,
+    experiments,
+    candidateTag,
+    modelArtifactPath,
+    predictionsSource,
+    labelColumn,
+    scoring,
+    predictionsFile,
+    decision,
+    dryRun: inputs.bool('dryRun', false),
+    resetCandidateTags: inputs.bool('resetCandidateTags', true),
+    readyTimeoutMs,
+    build,
+  };
+}
+
+function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'): ScoringConfig {
+  const evaluationTable = inputs.optional('evaluationTable');
+  const evaluationQuery = inputs.optional('evaluationQuery');
+  if ((evaluationTable === undefined) === (evaluationQuery === undefined)) {
+    fail(evaluationTable === undefined ? 'evaluationTable' : 'evaluationQuery', 'Set exactly one of evaluationTable and evaluationQuery: the data both the candidates and the production model are scored on.');
+  }
+  if (evaluationTable !== undefined && !/^[A-Za-z0-9_`\-]+(\.[A-Za-z0-9_`\-]+){0,2}$/.test(evaluationTable)) {
+    fail('evaluationTable', `evaluationTable must be a table name such as main.ml.churn_eval; got "${truncate(evaluationTable)}". Use evaluationQuery for anything else.`);
+  }
+  const maxRows = inputs.number('maxRows', { default: 0, min: 0, max: 1e9, integer: true })!;
+  const outputPath = inputs.required('outputPath', 'a /Volumes/<catalog>/<schema>/<volume>/... or dbfs:/... folder the scoring run writes its predictions to').replace(/\/+$/, '');
+  if (!/^\/Volumes\/[^/\s]+\/[^/\s]+\/[^/\s]+(\/[^\s]*)?$/.test(outputPath) && !/^dbfs:\/[^\s]+$/.test(outputPath)) {
+    fail('outputPath', `outputPath must be a Unity Catalog volume folder (/Volumes/<catalog>/<schema>/<volume>/...) or a dbfs:/ folder; got "${truncate(outputPath)}".`);
+  }
+  if (outputPath.split('/').includes('..') || outputPath.split('/').includes('.')) fail('outputPath', 'outputPath must not contain . or .. segments.');
+  const timeoutMs = inputs.number('scoringTimeoutMinutes', { default: 60, min: 1, max: 1440, integer: true })! * 60_000;
+  const notebookPath = inputs.optional('scoringNotebookPath') ?? DEFAULT_NOTEBOOK_PATH;
+  if (source === 'scoringNotebook') {
+    if (!notebookPath.startsWith('/') || notebookPath.split('/').includes('..') || /\.py$/i.test(notebookPath) || notebookPath.endsWith('/')) {
+      fail('scoringNotebookPath', `scoringNotebookPath must be an absolute workspace path without .. or extension, e.g. ${DEFAULT_NOTEBOOK_PATH}; got "${truncate(notebookPath)}".`);
+    }
+  }
+  const base = { evaluationTable, evaluationQuery, maxRows, outputPath, notebookPath, timeoutMs };
+  if (source === 'scoringJob') {
+    const jobId = inputs.number('scoringJobId', { min: 1, integer: true, max: Number.MAX_SAFE_INTEGER });
+    if (jobId === undefined) fail('scoringJobId', 'Input required: scoringJobId (the id of your scoring job) when predictionsSource is scoringJob.');
+    return { ...base, jobId };
+  }
+  return { ...base, cluster: parseCluster(inputs) };
+}
+
+/** The compute inputs shared with the Train task. */
+export function parseCluster(inputs: Inputs): ClusterConfig {
+  const mode = inputs.oneOf('clusterMode', ['serverless', 'existing', 'new'] as const, 'serverless');
+  if (mode === 'existing') {
+    const clusterId = inputs.required('existingClusterId', 'the all-purpose cluster to run on when clusterMode is existing');
+    if (!/^[0-9A-Za-z\-]{4,64}$/.test(clusterId)) fail('existingClusterId', `existingClusterId must be a cluster id such as 0123-456789-abcdefgh; got "${truncate(clusterId)}".`);
+    return { mode, clusterId };
+  }
+  if (mode === 'new') {
+    const raw = inputs.required('newClusterJson', 'the new_cluster specification when clusterMode is new');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch (e) {
+      fail('newClusterJson', `newClusterJson is not valid JSON: ${(e as Error).message}.`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail('newClusterJson', 'newClusterJson must be a JSON object (the Jobs API new_cluster specification).');
+    const spec = parsed as Record<string, unknown>;
+    if (typeof spec.spark_version !== 'string' || spec.spark_version === '') {
+      fail('newClusterJson', 'newClusterJson must set spark_version, e.g. {"spark_version": "15.4.x-cpu-ml-scala2.12", "node_type_id": "Standard_DS3_v2", "num_workers": 1}.');
+    }
+    return { mode, newCluster: spec };
+  }
+  return { mode };
+}
+
+function parseDecision(inputs: Inputs, build: BuildContext): DecisionConfig {
+  const metric = inputs.oneOf('metric', ['roc_auc', 'average_precision', 'log_loss', 'brier'] as const, 'roc_auc');
+  const method = inputs.oneOf('method', ['bootstrap', 'delong'] as const, 'bootstrap');
+  if (method === 'delong' && metric !== 'roc_auc') {
+    fail('method', `method delong compares ROC AUC only; use method bootstrap for metric ${metric}.`);
+  }
+  const resamples = inputs.number('resamples', { default: 1000, min: 1, max: 100_000, integer: true })!;
+  let seed = inputs.number('seed', { min: 0, max: 2 ** 32 - 1, integer: true });
+  if (seed === undefined) {
+    const fromBuild = build.buildId;
+    if (!/^\d+$/.test(fromBuild)) fail('seed', 'seed is not set and Build.BuildId is not a number; set seed to a whole number.');
+    seed = Number(fromBuild) % 2 ** 32;
+  }
+  const winRate = inputs.number('winRate', { default: 0.9, min: 0, minExclusive: true, max: 1 })!;
+  const confidence = inputs.number('confidence', { default: 0.95, min: 0, minExclusive: true, max: 1 })!;
+  if (confidence >= 1) fail('confidence', `Input confidence must be below 1 (e.g. 0.95); got ${confidence}.`);
+  const minDelta = inputs.number('minDelta', { default: 0, min: 0 })!;
+  const minMetric = inputs.number('minMetric');
+  if (minMetric !== undefined) {
+    const bounded = metric !== 'log_loss';
+    if (minMetric < 0 || (bounded && minMetric > 1)) {
+      fail('minMetric', `minMetric for ${metric} must be ${bounded ? 'between 0 and 1' : 'at least 0'}; got ${minMetric}.`);
+    }
+  }
+  return { metric, method, resamples, seed, winRate, minDelta, minMetric, confidence };
+}
+
+function parseBuildContext(inputs: Inputs): BuildContext {
+  const v = (n: string) => inputs.variable(n);
+  return {
+    buildId: v('Build.BuildId') ?? 'local',
+    buildNumber: v('Build.BuildNumber'),
+    jobAttempt: v('System.JobAttempt') ?? '1',
+    taskInstanceId: v('System.TaskInstanceId') ?? 'local',
+    collectionUri: v('System.TeamFoundationCollectionUri'),
+    teamProject: v('System.TeamProject'),
+    definitionId: v('System.DefinitionId'),
+    sourceVersion: v('Build.SourceVersion'),
+    sourceBranch: v('Build.SourceBranch'),
+    repositoryName: v('Build.Repository.Name'),
+  };
+}
