@@ -1,0 +1,387 @@
+/**
+ * Jobs API 2.2 client: saved jobs, run-now, one-time runs, run status, output and cancellation, and the
+ * waiter that follows a run to its end (reference §1).
+ *
+ * Retry policy: reads and `runs/cancel` are idempotent; `run-now` and `runs/submit` are marked idempotent
+ * only when they carry an `idempotency_token` (Databricks then returns the existing run instead of
+ * starting a second one), so the HTTP core may repeat them safely.
+ */
+import { createHash } from 'node:crypto';
+import { systemClock } from './clock';
+import type { ApiClient, Clock } from './contracts';
+import { CancelledError, cancelledFrom, isRetryable, TimeoutError } from './errors';
+
+const PREFIX = '/api/2.2/jobs';
+
+/** `state.life_cycle_state`. Unknown future values are treated as not terminal. */
+export type LifeCycleState =
+  | 'QUEUED'
+  | 'PENDING'
+  | 'RUNNING'
+  | 'TERMINATING'
+  | 'TERMINATED'
+  | 'SKIPPED'
+  | 'INTERNAL_ERROR'
+  | 'BLOCKED'
+  | 'WAITING_FOR_RETRY'
+  | (string & {});
+
+/** `state.result_state`, present only once a run is terminal. */
+export type ResultState =
+  | 'SUCCESS'
+  | 'FAILED'
+  | 'TIMEDOUT'
+  | 'CANCELED'
+  | 'MAXIMUM_CONCURRENT_RUNS_REACHED'
+  | 'EXCLUDED'
+  | 'SUCCESS_WITH_FAILURES'
+  | 'UPSTREAM_FAILED'
+  | 'UPSTREAM_CANCELED'
+  | 'DISABLED'
+  | (string & {});
+
+/** Life cycle states after which a run never changes again. */
+export const TERMINAL_LIFE_CYCLE_STATES: readonly string[] = ['TERMINATED', 'SKIPPED', 'INTERNAL_ERROR'];
+
+export interface RunState {
+  life_cycle_state?: LifeCycleState;
+  result_state?: ResultState;
+  state_message?: string;
+  user_cancelled_or_timedout?: boolean;
+  queue_reason?: string;
+}
+
+export interface RunStatus {
+  state?: string;
+  termination_details?: { code?: string; type?: string; message?: string };
+  queue_details?: { code?: string; message?: string };
+}
+
+export interface NotebookTask {
+  notebook_path: string;
+  source?: 'WORKSPACE' | 'GIT';
+  base_parameters?: Record<string, string>;
+  warehouse_id?: string;
+}
+
+/** A task as defined in job settings or a runs/submit request (the fields this project uses). */
+export interface TaskSpec {
+  task_key: string;
+  notebook_task?: NotebookTask;
+  depends_on?: Array<{ task_key: string; outcome?: string }>;
+  run_if?: string;
+  existing_cluster_id?: string;
+  new_cluster?: Record<string, unknown>;
+  job_cluster_key?: string;
+  environment_key?: string;
+  libraries?: unknown[];
+  timeout_seconds?: number;
+  [key: string]: unknown;
+}
+
+/** One task run inside a job run; `run_id` is the id to use with `getRunOutput`. */
+export interface RunTask extends TaskSpec {
+  run_id: number;
+  state?: RunState;
+  status?: RunStatus;
+  run_page_url?: string;
+  start_time?: number;
+  end_time?: number;
+  cluster_instance?: { cluster_id?: string; spark_context_id?: string };
+  attempt_number?: number;
+}
+
+/** A job run as `runs/get` returns it (tasks gathered across 2.2 pages). */
+export interface Run {
+  job_id?: number;
+  run_id: number;
+  number_in_job?: number;
+  run_name?: string;
+  run_type?: 'JOB_RUN' | 'SUBMIT_RUN' | 'WORKFLOW_RUN' | (string & {});
+  creator_user_name?: string;
+  run_page_url?: string;
+  start_time?: number;
+  /** 0 until the run has finished. */
+  end_time?: number;
+  run_duration?: number;
+  state?: RunState;
+  status?: RunStatus;
+  tasks?: RunTask[];
+  job_parameters?: Array<{ name: string; default?: string; value?: string }>;
+  overriding_parameters?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface JobSettings {
+  name?: string;
+  tasks?: TaskSpec[];
+  parameters?: Array<{ name: string; default: string }>;
+  max_concurrent_runs?: number;
+  [key: string]: unknown;
+}
+
+export interface Job {
+  job_id: number;
+  creator_user_name?: string;
+  created_time?: number;
+  settings?: JobSettings;
+}
+
+export interface RunOutput {
+  notebook_output?: { result?: string; truncated?: boolean };
+  error?: string;
+  error_trace?: string;
+  logs?: string;
+  logs_truncated?: boolean;
+  metadata?: Run;
+  [key: string]: unknown;
+}
+
+export interface RunNowRequest {
+  job_id: number;
+  job_parameters?: Record<string, string>;
+  notebook_params?: Record<string, string>;
+  /** Strongly recommended: makes the call safe to retry (see {@link idempotencyToken}). */
+  idempotency_token?: string;
+  queue?: { enabled: boolean };
+  only?: string[];
+  [key: string]: unknown;
+}
+
+/** `runs/submit` body (one-time run). */
+export interface SubmitRunSpec {
+  run_name?: string;
+  tasks: TaskSpec[];
+  timeout_seconds?: number;
+  idempotency_token?: string;
+  git_source?: Record<string, unknown>;
+  queue?: { enabled: boolean };
+  [key: string]: unknown;
+}
+
+export interface WaitForRunOptions {
+  /** Give up after this long (measured on the client clock); the run is not cancelled here. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Called with every polled run (the caller decides what counts as a change worth logging). */
+  onState?: (run: Run) => void;
+  /** Called when a poll failed with a transient error that will be retried by the waiter. */
+  onTransientError?: (err: unknown) => void;
+  /** First poll interval; grows 1.5x per poll. Default 2000. */
+  initialIntervalMs?: number;
+  /** Cap on the poll interval. Default 30 000. */
+  maxIntervalMs?: number;
+  /** Growth factor per poll. Default 1.5. */
+  multiplier?: number;
+}
+
+export interface JobsClientOptions {
+  clock?: Clock;
+}
+
+/**
+ * A deterministic idempotency token (64 hex characters, sha256 of the parts) for `run-now` and
+ * `runs/submit`: the same parts give the same token, so a repeated call returns the run the first call
+ * started instead of starting a second one.
+ *
+ * @example idempotencyToken([collectionUri, project, buildId, taskInstanceId, attempt, specHash])
+ */
+export function idempotencyToken(parts: string[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(`${p.length}:${p}`);
+  return h.digest('hex');
+}
+
+/** Whether a run's life cycle is final. */
+export function isRunTerminal(run: Pick<Run, 'state'>): boolean {
+  return TERMINAL_LIFE_CYCLE_STATES.includes(run.state?.life_cycle_state ?? '');
+}
+
+/** Terminated with result SUCCESS. */
+export function isRunSuccessful(run: Pick<Run, 'state'>): boolean {
+  return run.state?.life_cycle_state === 'TERMINATED' && run.state?.result_state === 'SUCCESS';
+}
+
+/**
+ * The task runs that failed on their own account (FAILED, TIMEDOUT, INTERNAL_ERROR ...), not those only
+ * skipped because an upstream task failed; ordered as the run lists them.
+ */
+export function failingTaskRuns(run: Pick<Run, 'tasks'>): RunTask[] {
+  return (run.tasks ?? []).filter((t) => {
+    const s = t.state;
+    if (!s) return false;
+    if (s.life_cycle_state === 'INTERNAL_ERROR') return true;
+    if (s.life_cycle_state !== 'TERMINATED') return false;
+    const r = s.result_state;
+    return r !== undefined && r !== 'SUCCESS' && r !== 'UPSTREAM_FAILED' && r !== 'UPSTREAM_CANCELED' && r !== 'EXCLUDED' && r !== 'DISABLED';
+  });
+}
+
+/** `LIFE_CYCLE/RESULT` for messages, e.g. `TERMINATED/FAILED` or `RUNNING`. */
+export function describeRunState(run: Pick<Run, 'state'>): string {
+  const s = run.state;
+  if (!s?.life_cycle_state) return 'UNKNOWN';
+  return s.result_state ? `${s.life_cycle_state}/${s.result_state}` : s.life_cycle_state;
+}
+
+function requireId(id: number, what: string): void {
+  if (!Number.isSafeInteger(id) || id < 0) throw new Error(`${what} must be a non-negative integer, got ${String(id)}.`);
+}
+
+/** Client for the Jobs API 2.2. */
+export class JobsClient {
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly api: ApiClient,
+    opts: JobsClientOptions = {},
+  ) {
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  /** `GET jobs/list`, following `next_page_token`. `name` is an exact, case-insensitive match on the server. */
+  listJobs(opts: { name?: string; limit?: number; expandTasks?: boolean; signal?: AbortSignal } = {}): AsyncIterable<Job> {
+    const api = this.api;
+    const limit = opts.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new Error(`listJobs limit must be 1-100, got ${limit}.`);
+    return {
+      async *[Symbol.asyncIterator]() {
+        const seen = new Set<string>();
+        let token: string | undefined;
+        for (;;) {
+          const page = await api.request<{ jobs?: Job[]; has_more?: boolean; next_page_token?: string }>({
+            method: 'GET',
+            path: `${PREFIX}/list`,
+            query: { limit, name: opts.name, page_token: token, expand_tasks: opts.expandTasks ? true : undefined },
+            signal: opts.signal,
+          });
+          for (const j of page.jobs ?? []) yield j;
+          const next = page.next_page_token;
+          if (!next || page.has_more === false) return;
+          if (seen.has(next)) throw new Error('jobs/list returned the same page token twice; stopping to avoid an endless loop.');
+          seen.add(next);
+          token = next;
+        }
+      },
+    };
+  }
+
+  /** `GET jobs/get`. Throws (400 INVALID_PARAMETER_VALUE) for an unknown job. */
+  async getJob(jobId: number, signal?: AbortSignal): Promise<Job> {
+    requireId(jobId, 'jobId');
+    return this.api.request<Job>({ method: 'GET', path: `${PREFIX}/get`, query: { job_id: jobId }, signal });
+  }
+
+  /** `POST run-now`. Retried by the core only when `idempotency_token` is set. */
+  async runNow(req: RunNowRequest, signal?: AbortSignal): Promise<{ run_id: number; number_in_job?: number }> {
+    requireId(req.job_id, 'job_id');
+    const res = await this.api.request<{ run_id?: number; number_in_job?: number }>({
+      method: 'POST',
+      path: `${PREFIX}/run-now`,
+      body: req,
+      idempotent: typeof req.idempotency_token === 'string' && req.idempotency_token.length > 0,
+      signal,
+    });
+    if (typeof res.run_id !== 'number') throw new Error('jobs/run-now returned no run_id.');
+    return { run_id: res.run_id, number_in_job: res.number_in_job };
+  }
+
+  /** `POST runs/submit` (one-time run). Retried by the core only when `idempotency_token` is set. */
+  async submitRun(spec: SubmitRunSpec, signal?: AbortSignal): Promise<{ run_id: number }> {
+    if (!Array.isArray(spec.tasks) || spec.tasks.length === 0) throw new Error('submitRun needs at least one task.');
+    const res = await this.api.request<{ run_id?: number }>({
+      method: 'POST',
+      path: `${PREFIX}/runs/submit`,
+      body: spec,
+      idempotent: typeof spec.idempotency_token === 'string' && spec.idempotency_token.length > 0,
+      signal,
+    });
+    if (typeof res.run_id !== 'number') throw new Error('jobs/runs/submit returned no run_id.');
+    return { run_id: res.run_id };
+  }
+
+  /**
+   * `GET runs/get`, following 2.2 array paging (`next_page_token`): later pages' `tasks`,
+   * `job_parameters`, `job_clusters` and `repair_history` are appended to the first page's.
+   */
+  async getRun(runId: number, signal?: AbortSignal): Promise<Run> {
+    requireId(runId, 'runId');
+    const first = await this.api.request<Run & { next_page_token?: string }>({ method: 'GET', path: `${PREFIX}/runs/get`, query: { run_id: runId }, signal });
+    const run: Run & { next_page_token?: string } = { ...first };
+    const seen = new Set<string>();
+    let token = first.next_page_token;
+    while (token) {
+      if (seen.has(token)) throw new Error('jobs/runs/get returned the same page token twice; stopping to avoid an endless loop.');
+      seen.add(token);
+      const page = await this.api.request<Record<string, unknown> & { next_page_token?: string }>({
+        method: 'GET',
+        path: `${PREFIX}/runs/get`,
+        query: { run_id: runId, page_token: token },
+        signal,
+      });
+      for (const key of ['tasks', 'job_parameters', 'job_clusters', 'repair_history', 'iterations']) {
+        const more = page[key];
+        if (Array.isArray(more) && more.length > 0) run[key] = [...((run[key] as unknown[] | undefined) ?? []), ...more];
+      }
+      token = page.next_page_token;
+    }
+    delete run.next_page_token;
+    return run;
+  }
+
+  /**
+   * `GET runs/get-output` for a task run id (a multi-task parent run id is rejected by the service with
+   * 400 INVALID_PARAMETER_VALUE).
+   */
+  async getRunOutput(taskRunId: number, signal?: AbortSignal): Promise<RunOutput> {
+    requireId(taskRunId, 'taskRunId');
+    return this.api.request<RunOutput>({ method: 'GET', path: `${PREFIX}/runs/get-output`, query: { run_id: taskRunId }, signal });
+  }
+
+  /** `POST runs/cancel`. Asynchronous on the service: poll until TERMINATED/CANCELED. Safe to repeat. */
+  async cancelRun(runId: number, signal?: AbortSignal): Promise<void> {
+    requireId(runId, 'runId');
+    await this.api.request({ method: 'POST', path: `${PREFIX}/runs/cancel`, body: { run_id: runId }, idempotent: true, signal });
+  }
+
+  /**
+   * Polls `runs/get` until the run's life cycle is TERMINATED, SKIPPED or INTERNAL_ERROR and returns that
+   * run. Intervals start at `initialIntervalMs` and grow 1.5x up to `maxIntervalMs`; the last sleep is
+   * cut to the deadline. Transient failures (429, 503, resets) that outlast the HTTP core's own retries
+   * are absorbed until the deadline. Throws {@link TimeoutError} (carrying the last run seen) when the
+   * deadline passes and {@link CancelledError} when `signal` aborts. Never cancels the run itself.
+   */
+  async waitForRunTerminated(runId: number, opts: WaitForRunOptions): Promise<Run> {
+    requireId(runId, 'runId');
+    if (!(opts.timeoutMs > 0)) throw new Error(`waitForRunTerminated timeoutMs must be positive, got ${opts.timeoutMs}.`);
+    const initial = opts.initialIntervalMs ?? 2000;
+    const cap = opts.maxIntervalMs ?? 30_000;
+    const factor = opts.multiplier ?? 1.5;
+    const start = this.clock.now();
+    const deadline = start + opts.timeoutMs;
+    let interval = initial;
+    let last: Run | undefined;
+    for (;;) {
+      if (opts.signal?.aborted) throw cancelledFrom(opts.signal, `Waiting for run ${runId}`);
+      try {
+        const run = await this.getRun(runId, opts.signal);
+        last = run;
+        opts.onState?.(run);
+        if (isRunTerminal(run)) return run;
+      } catch (err) {
+        if (err instanceof CancelledError || opts.signal?.aborted) throw err;
+        if (!isRetryable(err)) throw err;
+        opts.onTransientError?.(err);
+      }
+      const now = this.clock.now();
+      if (now >= deadline) {
+        const elapsed = now - start;
+        const seen = last ? describeRunState(last) : 'no state received';
+        const msg = last?.state?.state_message ? ` (last: "${last.state.state_message}")` : '';
+        throw new TimeoutError(`Run ${runId} did not finish within ${Math.round(opts.timeoutMs / 1000)} s; last state ${seen}${msg}.`, last, elapsed);
+      }
+      await this.clock.sleep(Math.min(interval, deadline - now), opts.signal);
+      interval = Math.min(cap, Math.round(interval * factor));
+    }
+  }
+}
