@@ -63,6 +63,14 @@ export interface RequestLogEntry {
   principal?: string;
   /** Emulated time when the request arrived (ms since epoch). */
   at: number;
+  /** The `x-request-id` the emulator answered with. */
+  requestId?: string;
+  /** Request headers without Authorization, Proxy-Authorization and Cookie. */
+  headers?: Record<string, string>;
+  /** The raw request bytes when the body was not JSON or a form (Files API / DBFS uploads). */
+  rawBody?: Buffer;
+  /** Message of an unexpected handler exception (answered 500 INTERNAL_ERROR). */
+  error?: string;
 }
 
 /**

@@ -1,0 +1,469 @@
+/**
+ * The HTTP core: the only code that sends requests to a workspace or a token endpoint.
+ *
+ * Built on Node's http/https rather than axios so that (1) no library error object that holds the request
+ * configuration (and so the Authorization header) ever exists, (2) redirects are followed by our own code,
+ * which drops Authorization when the target origin changes, (3) response bodies are size-limited and
+ * downloads stream to disk with a content-length check, and (4) one timer covers the whole exchange.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, promises as fsp } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { ApiClient, ApiRequest, Clock, DownloadRequest, TokenProvider } from './contracts';
+import { systemClock } from './clock';
+import {
+  CancelledError,
+  DatabricksApiError,
+  cancelledFrom,
+  errorFromResponse,
+  isRetryable,
+  isSafeToRetryNonIdempotent,
+  looksLikeHtml,
+  networkError,
+  parseRetryAfter,
+  signInPageError,
+} from './errors';
+import { createTransport, ProxyConfig, Transport } from './proxy';
+import { DEFAULT_RETRY_POLICY, RetryPolicy, withRetry } from './retry';
+import { version as packageVersion } from '../../package.json';
+
+/** Default per-request timeout (whole exchange, including reading the body). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+/** JSON responses larger than this are refused (a misrouted download, not an API answer). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024;
+/** Downloads larger than this fail unless the caller sets `maxBytes`. */
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024;
+const MAX_REDIRECTS = 5;
+
+/** `databricks-mlops-azure-pipelines/<version> (task <name>)`. */
+export function userAgent(taskName?: string): string {
+  return `databricks-mlops-azure-pipelines/${packageVersion}${taskName ? ` (task ${taskName})` : ''}`;
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * Rejects anything but https, except http to a loopback address (the local emulator). Called before any
+ * request, so a credential is never sent in clear text.
+ */
+export function assertSecureUrl(raw: string | URL, what = 'URL'): URL {
+  let url: URL;
+  try {
+    url = typeof raw === 'string' ? new URL(raw) : raw;
+  } catch {
+    throw new Error(`The ${what} is not a valid URL.`);
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
+  throw new Error(
+    `Refusing to connect to ${url.protocol}//${url.host}: the ${what} must use https (http is allowed only for loopback addresses such as 127.0.0.1), so that credentials are never sent unencrypted.`,
+  );
+}
+
+export interface ApiClientOptions {
+  /** Workspace URL, e.g. `https://adb-1.2.azuredatabricks.net` (http only on loopback). */
+  host: string;
+  tokenProvider: TokenProvider;
+  clock?: Clock;
+  /** Overrides of the retry policy (attempts, delays, deadline, jitter source). */
+  retry?: Partial<Omit<RetryPolicy, 'clock'>>;
+  timeoutMs?: number;
+  /** Defaults to {@link userAgent}(taskName). */
+  userAgent?: string;
+  taskName?: string;
+  proxy?: ProxyConfig;
+  /** A prepared transport (shared with the token provider); built from `proxy` when absent. */
+  transport?: Transport;
+  maxResponseBytes?: number;
+  /** Debug log: method, path, status, timing and retries. Never headers, bodies or tokens. */
+  log?: (message: string) => void;
+}
+
+/** A full response, for callers that need headers (Files API HEAD, `x-databricks-org-id`). */
+export interface ApiResponse<T> {
+  status: number;
+  headers: Record<string, string>;
+  body: T;
+}
+
+/** The ApiClient this module builds, with {@link ApiResponse}-returning `requestFull`. */
+export interface DatabricksApiClient extends ApiClient {
+  requestFull<T = unknown>(req: ApiRequest): Promise<ApiResponse<T>>;
+}
+
+export interface RawExchange {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: Buffer;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  maxBodyBytes: number;
+  /** Stream a 2xx body to this file instead of buffering it. */
+  toFile?: { path: string; maxBytes: number };
+}
+
+export interface RawResponse {
+  status: number;
+  statusText: string;
+  headers: Record<string, string>;
+  /** Buffered body (empty when streamed to a file). */
+  body: Buffer;
+  bytes: number;
+  /** The URL that finally answered (after redirects). */
+  url: URL;
+}
+
+function flattenHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function describe(method: string, url: URL): { method: string; path: string; host: string } {
+  return { method, path: url.pathname, host: url.host };
+}
+
+/** One request/response, no redirects, no retries. Rejects with DatabricksApiError or CancelledError. */
+export function sendOnce(transport: Transport, x: RawExchange): Promise<RawResponse> {
+  const ctx = describe(x.method, x.url);
+  return new Promise<RawResponse>((resolve, reject) => {
+    if (x.signal?.aborted) {
+      reject(cancelledFrom(x.signal, `${x.method} ${ctx.path}`));
+      return;
+    }
+    let settled = false;
+    let cleanup: (() => void) | undefined;
+    const finish = (err: Error | undefined, res?: RawResponse) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      x.signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        cleanup?.();
+        req.destroy();
+        reject(err);
+      } else resolve(res!);
+    };
+    const onAbort = () => finish(cancelledFrom(x.signal, `${x.method} ${ctx.path}`));
+    const conn = transport.optionsFor(x.url);
+    const mod = x.url.protocol === 'https:' ? https : http;
+    const headers: Record<string, string> = { ...x.headers };
+    if (x.body) headers['content-length'] = String(x.body.length);
+    const req = mod.request(x.url, {
+      method: x.method,
+      headers,
+      agent: conn.agent,
+      ca: conn.tls.ca,
+      rejectUnauthorized: conn.tls.rejectUnauthorized,
+    });
+    const timer = setTimeout(() => {
+      finish(
+        new DatabricksApiError({
+          status: 0,
+          errorCode: 'REQUEST_TIMEOUT',
+          method: x.method,
+          path: ctx.path,
+          message: `Request ${x.method} ${ctx.path} to ${ctx.host} timed out after ${Math.round(x.timeoutMs / 100) / 10} s.`,
+        }),
+      );
+    }, x.timeoutMs);
+    x.signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('error', (e) => finish(networkError(e, ctx)));
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      const resHeaders = flattenHeaders(res.headers);
+      const declared = resHeaders['content-length'] !== undefined ? Number(resHeaders['content-length']) : undefined;
+      const truncated = (bytes: number) =>
+        new DatabricksApiError({
+          status: 0,
+          errorCode: 'RESPONSE_TRUNCATED',
+          method: x.method,
+          path: ctx.path,
+          requestId: resHeaders['x-request-id'],
+          message: `The response to ${x.method} ${ctx.path} from ${ctx.host} was cut short: received ${bytes} bytes${declared !== undefined ? ` of the ${declared} announced` : ''}.`,
+        });
+      let bytes = 0;
+      let ended = false;
+      res.on('end', () => {
+        ended = true;
+      });
+
+      if (x.toFile && status >= 200 && status < 300) {
+        const target = x.toFile;
+        const tooLarge = () =>
+          new DatabricksApiError({
+            status,
+            errorCode: 'DOWNLOAD_TOO_LARGE',
+            method: x.method,
+            path: ctx.path,
+            message: `The download ${ctx.path} is larger than the allowed ${target.maxBytes} bytes.`,
+          });
+        if (declared !== undefined && declared > target.maxBytes) {
+          res.resume();
+          finish(tooLarge());
+          return;
+        }
+        const part = `${target.path}.${randomBytes(4).toString('hex')}.part`;
+        const file = createWriteStream(part);
+        cleanup = () => {
+          res.destroy();
+          file.destroy();
+          void fsp.rm(part, { force: true }).catch(() => undefined);
+        };
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > target.maxBytes) finish(tooLarge());
+        });
+        res.on('close', () => {
+          if (!ended) finish(truncated(bytes));
+        });
+        res.on('error', () => finish(truncated(bytes)));
+        file.on('error', (e) => finish(new Error(`Could not write the download to ${target.path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`)));
+        file.on('finish', () => {
+          if (settled) return;
+          if (!ended || (declared !== undefined && declared !== bytes)) {
+            finish(truncated(bytes));
+            return;
+          }
+          fsp.rename(part, target.path).then(
+            () => finish(undefined, { status, statusText: res.statusMessage ?? '', headers: resHeaders, body: Buffer.alloc(0), bytes, url: x.url }),
+            (e) => finish(new Error(`Could not move the download into ${target.path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`)),
+          );
+        });
+        res.pipe(file);
+        return;
+      }
+
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > x.maxBodyBytes) {
+          finish(
+            new DatabricksApiError({
+              status,
+              errorCode: 'RESPONSE_TOO_LARGE',
+              method: x.method,
+              path: ctx.path,
+              message: `The response to ${x.method} ${ctx.path} exceeds ${x.maxBodyBytes} bytes; use a download for large content.`,
+            }),
+          );
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('error', () => finish(truncated(bytes)));
+      res.on('close', () => {
+        if (!ended) finish(truncated(bytes));
+      });
+      res.on('end', () => {
+        if (declared !== undefined && declared !== bytes && x.method !== 'HEAD') {
+          finish(truncated(bytes));
+          return;
+        }
+        finish(undefined, { status, statusText: res.statusMessage ?? '', headers: resHeaders, body: Buffer.concat(chunks), bytes, url: x.url });
+      });
+    });
+    req.end(x.body);
+  });
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Sends a request following up to 5 redirects. Authorization is kept only while the target has the same
+ * origin as the first URL; a redirect to http on a non-loopback host is refused.
+ */
+export async function sendFollowingRedirects(transport: Transport, x: RawExchange): Promise<RawResponse> {
+  const origin = x.url.origin;
+  let current = x;
+  for (let hop = 0; ; hop++) {
+    const res = await sendOnce(transport, current);
+    const location = res.headers.location;
+    if (!REDIRECT_STATUSES.has(res.status) || !location) return res;
+    if (hop >= MAX_REDIRECTS) {
+      throw new DatabricksApiError({ status: res.status, errorCode: 'TOO_MANY_REDIRECTS', method: x.method, path: x.url.pathname, message: `${x.method} ${x.url.pathname} was redirected more than ${MAX_REDIRECTS} times.` });
+    }
+    let next: URL;
+    try {
+      next = new URL(location, current.url);
+    } catch {
+      throw new DatabricksApiError({ status: res.status, errorCode: 'INVALID_REDIRECT', method: x.method, path: x.url.pathname, message: `${x.method} ${x.url.pathname} was redirected to an invalid location.` });
+    }
+    assertSecureUrl(next, 'redirect target');
+    const headers = { ...current.headers };
+    if (next.origin !== origin) {
+      // Never hand our bearer token to another host (the classic redirect credential leak).
+      for (const k of Object.keys(headers)) if (k.toLowerCase() === 'authorization') delete headers[k];
+    }
+    let method = current.method;
+    let body = current.body;
+    if (res.status === 303 || ((res.status === 301 || res.status === 302) && method !== 'GET' && method !== 'HEAD')) {
+      method = 'GET';
+      body = undefined;
+      for (const k of Object.keys(headers)) if (/^content-(type|length)$/i.test(k)) delete headers[k];
+    }
+    current = { ...current, method, url: next, headers, body };
+  }
+}
+
+/** Serialises the query: repeated keys for arrays, undefined values dropped. */
+export function buildUrl(base: string, path: string, query?: ApiRequest['query']): URL {
+  if (!path.startsWith('/')) throw new Error(`Request path must start with "/" (got "${path}").`);
+  const url = new URL(base.replace(/\/+$/, '') + path);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) url.searchParams.append(key, String(v));
+  }
+  return url;
+}
+
+function encodeBody(body: unknown): { buffer?: Buffer; contentType?: string } {
+  if (body === undefined) return {};
+  if (Buffer.isBuffer(body)) return { buffer: body, contentType: 'application/octet-stream' };
+  if (body instanceof Uint8Array) return { buffer: Buffer.from(body.buffer, body.byteOffset, body.byteLength), contentType: 'application/octet-stream' };
+  return { buffer: Buffer.from(JSON.stringify(body), 'utf8'), contentType: 'application/json' };
+}
+
+/** Reads a successful response as JSON. HTML is never success; an empty body is `{}`. */
+export function parseSuccessBody(res: RawResponse, ctx: { method: string; path: string; host: string }): unknown {
+  const text = res.body.toString('utf8');
+  const contentType = res.headers['content-type'];
+  if (looksLikeHtml(contentType, text)) throw signInPageError(res.status, { ...ctx, requestId: res.headers['x-request-id'] });
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new DatabricksApiError({
+      status: res.status,
+      errorCode: 'INVALID_RESPONSE',
+      method: ctx.method,
+      path: ctx.path,
+      requestId: res.headers['x-request-id'],
+      message: `${ctx.method} ${ctx.path} answered HTTP ${res.status} with a body that is not JSON (content-type ${contentType ?? 'none'}).`,
+    });
+  }
+}
+
+/** Marks errors from the token provider so the request loop does not retry them a second time. */
+const tokenErrors = new WeakSet<object>();
+
+/**
+ * Creates the workspace client: bearer auth from `tokenProvider`, JSON in and out, retries (idempotent
+ * calls only, see {@link isRetryable} / {@link isSafeToRetryNonIdempotent}), per-request timeout and
+ * cancellation, redirects without leaking Authorization, size-limited bodies and streamed downloads.
+ * Throws at once if `host` is not https (or http on loopback).
+ */
+export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
+  const base = assertSecureUrl(opts.host, 'workspace URL');
+  const host = `${base.protocol}//${base.host}`;
+  const clock = opts.clock ?? systemClock;
+  const transport = opts.transport ?? createTransport(opts.proxy);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const ua = opts.userAgent ?? userAgent(opts.taskName);
+  const log = opts.log ?? (() => undefined);
+
+  async function exchange(req: ApiRequest, toFile?: { path: string; maxBytes: number }): Promise<RawResponse> {
+    const method = req.method;
+    const url = buildUrl(host, req.path, req.query);
+    const ctx = describe(method, url);
+    const idempotent = req.idempotent ?? (method === 'GET' || method === 'HEAD');
+    const encoded = encodeBody(req.body);
+    const extra: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers ?? {})) {
+      if (k.toLowerCase() === 'authorization') throw new Error('ApiRequest.headers must not set Authorization; the client adds it.');
+      extra[k.toLowerCase()] = v;
+    }
+    const headers: Record<string, string> = { 'user-agent': ua, accept: 'application/json', ...extra };
+    if (encoded.contentType && !headers['content-type']) headers['content-type'] = encoded.contentType;
+
+    const attemptOnce = async (attempt: number): Promise<RawResponse> => {
+      let refreshed = false;
+      for (;;) {
+        let token: string;
+        try {
+          token = await opts.tokenProvider.getToken(req.signal);
+        } catch (e) {
+          if (e && typeof e === 'object') tokenErrors.add(e);
+          throw e;
+        }
+        const started = clock.now();
+        const res = await sendFollowingRedirects(transport, {
+          method,
+          url,
+          headers: { ...headers, authorization: `Bearer ${token}` },
+          body: encoded.buffer,
+          timeoutMs: req.timeoutMs ?? timeoutMs,
+          signal: req.signal,
+          maxBodyBytes: maxResponseBytes,
+          toFile,
+        });
+        log(`${method} ${ctx.path} -> ${res.status} (${clock.now() - started} ms, attempt ${attempt})`);
+        // A 401 means the gateway rejected the credential before processing: safe to repeat once with a fresh token.
+        if (res.status === 401 && !refreshed && opts.tokenProvider.invalidate) {
+          refreshed = true;
+          opts.tokenProvider.invalidate();
+          log(`${method} ${ctx.path}: 401, fetching a new token and retrying once`);
+          continue;
+        }
+        if (res.status >= 200 && res.status < 300) return res;
+        if (REDIRECT_STATUSES.has(res.status)) {
+          throw new DatabricksApiError({ status: res.status, errorCode: 'INVALID_REDIRECT', method, path: ctx.path, message: `${method} ${ctx.path} answered HTTP ${res.status} without a redirect location.` });
+        }
+        throw errorFromResponse({
+          status: res.status,
+          statusText: res.statusText,
+          contentType: res.headers['content-type'],
+          body: res.body.toString('utf8'),
+          requestId: res.headers['x-request-id'],
+          retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
+          ...ctx,
+        });
+      }
+    };
+
+    return withRetry(attemptOnce, {
+      ...DEFAULT_RETRY_POLICY,
+      ...(opts.retry ?? {}),
+      clock,
+      signal: req.signal,
+      shouldRetry: (err) => !tokenErrors.has(err as object) && (idempotent ? isRetryable(err) : isSafeToRetryNonIdempotent(err)),
+      onRetry: ({ attempt, delayMs, error }) => {
+        const e = error as DatabricksApiError;
+        log(`${method} ${ctx.path} failed (${e.status || ''} ${String(e.errorCode ?? '')}); retry ${attempt} in ${delayMs} ms`);
+      },
+    });
+  }
+
+  async function requestFull<T>(req: ApiRequest): Promise<ApiResponse<T>> {
+    const res = await exchange(req);
+    const ctx = describe(req.method, res.url);
+    const body = req.method === 'HEAD' ? {} : parseSuccessBody(res, ctx);
+    return { status: res.status, headers: res.headers, body: body as T };
+  }
+
+  return {
+    host,
+    requestFull,
+    async request<T>(req: ApiRequest): Promise<T> {
+      return (await requestFull<T>(req)).body;
+    },
+    async download(req: DownloadRequest) {
+      const maxBytes = req.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+      const res = await exchange({ ...req, method: 'GET', headers: { accept: '*/*', ...(req.headers ?? {}) } }, { path: req.toFile, maxBytes });
+      if (looksLikeHtml(res.headers['content-type'], '')) {
+        await fsp.rm(req.toFile, { force: true });
+        throw signInPageError(res.status, { method: 'GET', path: res.url.pathname, host: res.url.host, requestId: res.headers['x-request-id'] });
+      }
+      return { bytes: res.bytes, headers: res.headers };
+    },
+  };
+}
+
+export { CancelledError };
