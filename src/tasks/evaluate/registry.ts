@@ -1,0 +1,184 @@
+/**
+ * One view of "the production model" over the two registries: the workspace registry (a stage, promotion =
+ * transition with archive_existing_versions) and Unity Catalog (an alias, promotion = moving the alias).
+ * Only RESOURCE_DOES_NOT_EXIST (no such model) or an empty stage/alias means "no production model"; every
+ * other error propagates so the task fails closed.
+ */
+import { isAlreadyExists } from '../../databricks/errors';
+import { undefinedIfMissing } from '../../mlflow/tracking';
+import type { ModelVersion } from '../../mlflow/types';
+
+export interface ProductionRef {
+  version: string;
+  runId?: string;
+  source?: string;
+}
+
+export interface ProductionRegistry {
+  readonly kind: 'workspace' | 'unityCatalog';
+  readonly modelName: string;
+  /** `stage Production` or `alias champion`, for messages. */
+  readonly targetDescription: string;
+  getProduction(signal?: AbortSignal): Promise<ProductionRef | undefined>;
+  /** The version already registered from this run's model, if any (a re-run must not create a second one). */
+  findVersionForRun(runId: string, artifactPath: string, signal?: AbortSignal): Promise<ModelVersion | undefined>;
+  /** Creates the registered model if needed, then a version from `runs:/<runId>/<artifactPath>`. */
+  register(runId: string, artifactPath: string, description: string, signal?: AbortSignal): Promise<string>;
+  waitReady(version: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  promote(version: string, comment: string, signal?: AbortSignal): Promise<void>;
+  tag(version: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void>;
+  /** A link to the version in the workspace UI. */
+  versionUrl(workspaceUrl: string, version: string): string;
+  /** The URI the scoring notebook loads the version from. */
+  versionUri(version: string): string;
+}
+
+/** The registry client methods both adapters use (src/mlflow/registry.ts, src/mlflow/unity-catalog.ts). */
+export interface RegistryClientBase {
+  createRegisteredModel(name: string, opts?: { description?: string }): Promise<unknown>;
+  createModelVersion(req: { name: string; source: string; runId?: string; description?: string }): Promise<ModelVersion>;
+  searchModelVersions(filter: string): AsyncIterable<ModelVersion>;
+  setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void>;
+  waitForVersionReady(name: string, version: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<ModelVersion>;
+}
+
+export interface WorkspaceRegistryClient extends RegistryClientBase {
+  getLatestVersions(name: string, stages: string[]): Promise<ModelVersion[]>;
+  transitionStage(req: { name: string; version: string; stage: string; archiveExistingVersions: boolean; comment?: string }): Promise<unknown>;
+}
+
+export interface UnityCatalogRegistryClient extends RegistryClientBase {
+  getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion | undefined>;
+  setAlias(name: string, alias: string, version: string): Promise<void>;
+}
+
+function quoteFilterValue(v: string): string {
+  if (v.includes("'")) throw new Error(`Cannot search model versions for a value containing a quote: ${v}`);
+  return `'${v}'`;
+}
+
+function sourceMatches(source: string | undefined, runId: string, artifactPath: string): boolean {
+  if (!source) return false;
+  const path = artifactPath.replace(/^\/+|\/+$/g, '');
+  if (source === `runs:/${runId}/${path}`) return true;
+  // The registry may store the resolved artifact location (dbfs:/databricks/mlflow-tracking/<exp>/<run>/artifacts/model).
+  return source.includes(`/${runId}/`) && source.replace(/\/+$/, '').endsWith(`/${path}`);
+}
+
+/** Highest usable version first: a FAILED_REGISTRATION version is never reused. */
+function pickExisting(versions: ModelVersion[]): ModelVersion | undefined {
+  return versions
+    .filter((v) => v.status !== 'FAILED_REGISTRATION')
+    .sort((a, b) => Number(b.version) - Number(a.version))[0];
+}
+
+abstract class BaseRegistry<C extends RegistryClientBase> {
+  constructor(
+    protected readonly client: C,
+    readonly modelName: string,
+  ) {}
+
+  async register(runId: string, artifactPath: string, description: string): Promise<string> {
+    try {
+      await this.client.createRegisteredModel(this.modelName);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+    const mv = await this.client.createModelVersion({ name: this.modelName, source: `runs:/${runId}/${artifactPath}`, runId, description });
+    return mv.version;
+  }
+
+  async waitReady(version: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const mv = await this.client.waitForVersionReady(this.modelName, version, { timeoutMs, signal });
+    if (mv.status && mv.status !== 'READY') {
+      throw new Error(`Model version ${this.modelName} ${version} is ${mv.status}${mv.status_message ? `: ${mv.status_message}` : ''}; it was not promoted.`);
+    }
+  }
+
+  async tag(version: string, tags: Record<string, string>): Promise<void> {
+    for (const [k, v] of Object.entries(tags)) await this.client.setModelVersionTag(this.modelName, version, k, v);
+  }
+
+  versionUri(version: string): string {
+    return `models:/${this.modelName}/${version}`;
+  }
+}
+
+export class StageRegistry extends BaseRegistry<WorkspaceRegistryClient> implements ProductionRegistry {
+  readonly kind = 'workspace' as const;
+  constructor(
+    client: WorkspaceRegistryClient,
+    modelName: string,
+    readonly stage: string,
+  ) {
+    super(client, modelName);
+  }
+
+  get targetDescription(): string {
+    return `stage ${this.stage}`;
+  }
+
+  async getProduction(): Promise<ProductionRef | undefined> {
+    const versions = await undefinedIfMissing(() => this.client.getLatestVersions(this.modelName, [this.stage]));
+    const inStage = (versions ?? []).filter((v) => (v.current_stage ?? this.stage) === this.stage);
+    if (inStage.length === 0) return undefined;
+    const latest = inStage.sort((a, b) => Number(b.version) - Number(a.version))[0];
+    return { version: latest.version, runId: latest.run_id || undefined, source: latest.source };
+  }
+
+  async findVersionForRun(runId: string, artifactPath: string): Promise<ModelVersion | undefined> {
+    const found: ModelVersion[] = [];
+    for await (const v of this.client.searchModelVersions(`run_id=${quoteFilterValue(runId)}`)) {
+      if (v.name === this.modelName && sourceMatches(v.source, runId, artifactPath)) found.push(v);
+    }
+    return pickExisting(found);
+  }
+
+  async promote(version: string, comment: string): Promise<void> {
+    await this.client.transitionStage({ name: this.modelName, version, stage: this.stage, archiveExistingVersions: true, comment });
+  }
+
+  versionUrl(workspaceUrl: string, version: string): string {
+    return `${workspaceUrl}/#mlflow/models/${encodeURIComponent(this.modelName)}/versions/${encodeURIComponent(version)}`;
+  }
+}
+
+export class AliasRegistry extends BaseRegistry<UnityCatalogRegistryClient> implements ProductionRegistry {
+  readonly kind = 'unityCatalog' as const;
+  constructor(
+    client: UnityCatalogRegistryClient,
+    modelName: string,
+    readonly alias: string,
+  ) {
+    super(client, modelName);
+  }
+
+  get targetDescription(): string {
+    return `alias ${this.alias}`;
+  }
+
+  async getProduction(): Promise<ProductionRef | undefined> {
+    const mv = await undefinedIfMissing(() => this.client.getModelVersionByAlias(this.modelName, this.alias));
+    if (!mv) return undefined;
+    return { version: mv.version, runId: mv.run_id || undefined, source: mv.source };
+  }
+
+  async findVersionForRun(runId: string, artifactPath: string): Promise<ModelVersion | undefined> {
+    // Unity Catalog searches versions by model name; the run is matched here.
+    const found: ModelVersion[] = [];
+    for await (const v of this.client.searchModelVersions(`name=${quoteFilterValue(this.modelName)}`)) {
+      if (v.run_id === runId && sourceMatches(v.source, runId, artifactPath)) found.push(v);
+    }
+    return pickExisting(found);
+  }
+
+  async promote(version: string): Promise<void> {
+    // Unity Catalog has no transition comment; the decision is recorded in the version's tags instead.
+    await this.client.setAlias(this.modelName, this.alias, version);
+  }
+
+  versionUrl(workspaceUrl: string, version: string): string {
+    const [catalog, schema, model] = this.modelName.split('.');
+    return `${workspaceUrl}/explore/data/models/${encodeURIComponent(catalog)}/${encodeURIComponent(schema)}/${encodeURIComponent(model)}/version/${encodeURIComponent(version)}`;
+  }
+}

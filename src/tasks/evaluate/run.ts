@@ -1,0 +1,365 @@
+/**
+ * Evaluate & Promote: find the candidates, score them and the production model on the same rows, let the
+ * engine decide, promote fail-closed, record the decision, then reset the candidate tags.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { CompareOptions, Decision, Predictions } from '../../engine';
+import { filter } from '../../mlflow/filter';
+import type { MlflowTracking } from '../../mlflow/tracking';
+import { tagValue } from '../../mlflow/types';
+import type { TaskHost } from '../../pipeline/host';
+import type { EvaluateInputs } from './inputs';
+import type { ProductionRef, ProductionRegistry } from './registry';
+import { ATTACHMENT_NAME, ATTACHMENT_TYPE, DecisionRecord, Outcome, RECORD_SCHEMA, RecordModel, renderSummary, serializeRecord } from './report';
+import type { PredictionsProvider, ScoredPredictions } from './scoring';
+
+export const PRODUCTION_KEY = 'production';
+
+export interface EvaluateEngine {
+  readPredictions(bytes: Uint8Array, opts: { labelColumn: string }): Predictions;
+  compare(predictions: Predictions, opts: CompareOptions): Decision | Promise<Decision>;
+}
+
+export interface EvaluateDeps {
+  host: Pick<TaskHost, 'log' | 'setOutput' | 'uploadSummary' | 'addAttachment' | 'tempDir' | 'signal' | 'setProgress'>;
+  /** Workspace base URL, for links. */
+  workspaceUrl: string;
+  tracking: Pick<MlflowTracking, 'resolveExperiment' | 'searchRuns' | 'hasLoggedModel' | 'setTag'>;
+  registry: ProductionRegistry;
+  predictions: PredictionsProvider;
+  engine: EvaluateEngine;
+  now(): Date;
+}
+
+export interface EvaluateResult {
+  outcome: Outcome;
+  promoted: boolean;
+  modelVersion?: string;
+  record: DecisionRecord;
+  recordPath: string;
+  summaryPath: string;
+  message: string;
+}
+
+interface Candidate {
+  key: string;
+  runId: string;
+  runName?: string;
+  experimentId: string;
+}
+
+/** Column name of a candidate in the predictions: `run_<run id>` (run ids are hex, so always a valid name). */
+export function candidateKey(runId: string): string {
+  return `run_${runId}`;
+}
+
+export function runUrl(workspaceUrl: string, experimentId: string, runId: string): string {
+  return `${workspaceUrl}/#mlflow/experiments/${encodeURIComponent(experimentId)}/runs/${encodeURIComponent(runId)}`;
+}
+
+export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<EvaluateResult> {
+  const { host, tracking, registry } = deps;
+  const log = host.log;
+  const signal = host.signal;
+  const startedAt = deps.now().toISOString();
+
+  // 1. Candidates: finished runs tagged <candidateTag>=true with a logged model, in run-id order (listing order never matters).
+  host.setProgress(5, 'Finding candidates');
+  const experimentIds: string[] = [];
+  for (const ref of inputs.experiments) {
+    const exp = await tracking.resolveExperiment(ref, signal);
+    if (!experimentIds.includes(exp.experiment_id)) experimentIds.push(exp.experiment_id);
+  }
+  const found = new Map<string, Candidate>();
+  const runFilter = filter().tag(inputs.candidateTag, '=', 'true').attribute('status', '=', 'FINISHED');
+  for await (const r of tracking.searchRuns({ experimentIds, filter: runFilter, runViewType: 'ACTIVE_ONLY', signal })) {
+    const runId = r.info.run_id;
+    if (!found.has(runId)) found.set(runId, { key: candidateKey(runId), runId, runName: r.info.run_name ?? tagValue(r, 'mlflow.runName'), experimentId: r.info.experiment_id });
+  }
+  const listed = [...found.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  log.info(`Found ${listed.length} candidate run(s) tagged ${inputs.candidateTag}=true in ${experimentIds.length} experiment(s).`);
+
+  const skipped: DecisionRecord['skippedCandidates'] = [];
+  const withModel: Candidate[] = [];
+  for (const c of listed) {
+    if (await tracking.hasLoggedModel(c.runId, inputs.modelArtifactPath, signal)) {
+      withModel.push(c);
+    } else {
+      const reason = `no logged model at artifact path '${inputs.modelArtifactPath}'`;
+      log.warn(`Candidate run ${c.runId}${c.runName ? ` (${c.runName})` : ''} in experiment ${c.experimentId} has ${reason}; skipped.`);
+      skipped.push({ runId: c.runId, experimentId: c.experimentId, reason });
+    }
+  }
+
+  // 2. Production (fail closed: only "does not exist" / an empty stage or alias means there is none).
+  host.setProgress(10, 'Reading the production model');
+  const production = await registry.getProduction(signal);
+  log.info(production ? `Production: ${registry.modelName} version ${production.version} (${registry.targetDescription}).` : `No production model (${registry.modelName}, ${registry.targetDescription}).`);
+  const candidates: Candidate[] = [];
+  const alreadyProduction: Candidate[] = [];
+  for (const c of withModel) {
+    if (production?.runId === c.runId) {
+      log.info(`Candidate run ${c.runId} is already production version ${production.version}; not compared with itself.`);
+      skipped.push({ runId: c.runId, experimentId: c.experimentId, reason: `already production version ${production.version}` });
+      alreadyProduction.push(c);
+    } else {
+      candidates.push(c);
+    }
+  }
+
+  const base = {
+    startedAt,
+    production,
+    skipped,
+  };
+
+  if (candidates.length === 0) {
+    const sentence = `No candidates: no finished run tagged ${inputs.candidateTag}=true with a logged model; nothing was changed.`;
+    log.info(sentence);
+    const record = buildRecord(inputs, deps, { ...base, outcome: 'noCandidates', sentence, candidates: [], decision: null, best: null, promotion: null, scored: undefined, finishedAt: deps.now().toISOString() });
+    const paths = await writeRecord(record, deps);
+    await resetTags(inputs, deps, alreadyProduction);
+    setOutputs(deps, { outcome: 'noCandidates', promoted: false, production, record, recordPath: paths.recordPath });
+    return { outcome: 'noCandidates', promoted: false, record, ...paths, message: sentence };
+  }
+
+  // 3. Scoring: every candidate and production on the same rows.
+  host.setProgress(20, 'Scoring');
+  const models = candidates.map((c) => ({ key: c.key, uri: `runs:/${c.runId}/${inputs.modelArtifactPath}` }));
+  if (production) models.push({ key: PRODUCTION_KEY, uri: registry.versionUri(production.version) });
+  log.info(`Scoring ${models.length} model(s) with the ${deps.predictions.description}.`);
+  const scored: ScoredPredictions = await deps.predictions.produce(models, signal);
+  let decision: Decision;
+  try {
+    host.setProgress(60, 'Comparing');
+    const predictions = deps.engine.readPredictions(scored.bytes, { labelColumn: inputs.labelColumn });
+    const present = new Set(predictions.columns.map((c) => c.name));
+    const missing = models.map((m) => m.key).filter((k) => !present.has(k));
+    if (missing.length > 0) {
+      throw new Error(`The predictions have no score column for ${missing.join(', ')} (columns: ${[...present].join(', ') || 'none'}). Candidates are named run_<run id>, the production model ${PRODUCTION_KEY}.`);
+    }
+    decision = await deps.engine.compare(predictions, {
+      baseline: production ? PRODUCTION_KEY : undefined,
+      candidates: candidates.map((c) => c.key),
+      metric: inputs.decision.metric,
+      method: inputs.decision.method,
+      resamples: inputs.decision.resamples,
+      seed: inputs.decision.seed,
+      winRate: inputs.decision.winRate,
+      minDelta: inputs.decision.minDelta,
+      minMetric: inputs.decision.minMetric,
+      confidence: inputs.decision.confidence,
+    });
+  } finally {
+    await scored.cleanup().catch((e: Error) => log.warn(`Could not delete the predictions file: ${e.message}`));
+  }
+  log.info(decision.reason);
+
+  // 4. Promotion.
+  const best = decision.best ? candidates.find((c) => c.key === decision.best) : undefined;
+  if (decision.best && !best) throw new Error(`The engine chose ${decision.best}, which is not a candidate.`);
+  let promotion: DecisionRecord['promotion'] = null;
+  let outcome: Outcome = 'kept';
+  let sentence: string;
+  if (decision.decision === 'promote' && best) {
+    outcome = 'promoted';
+    const existing = await registry.findVersionForRun(best.runId, inputs.modelArtifactPath, signal);
+    if (inputs.dryRun) {
+      promotion = { version: existing?.version, versionUrl: existing ? registry.versionUrl(deps.workspaceUrl, existing.version) : undefined, reusedExistingVersion: !!existing, applied: false };
+      sentence = `Dry run: would promote run ${best.runId} to ${registry.modelName} ${registry.targetDescription}; nothing was changed. ${decision.reason}`;
+    } else {
+      host.setProgress(75, 'Promoting');
+      let version: string;
+      if (existing) {
+        version = existing.version;
+        log.info(`Run ${best.runId} is already registered as ${registry.modelName} version ${version}; reusing it.`);
+      } else {
+        version = await registry.register(best.runId, inputs.modelArtifactPath, `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, signal);
+        log.info(`Registered run ${best.runId} as ${registry.modelName} version ${version}.`);
+      }
+      await registry.waitReady(version, inputs.readyTimeoutMs, signal);
+      const current = await registry.getProduction(signal);
+      if ((current?.version ?? null) !== (production?.version ?? null)) {
+        throw new Error(
+          `The production model changed during the evaluation: it was ${describeVersion(production)} when the models were compared and is now ${describeVersion(current)}. ` +
+            `Nothing was promoted (version ${version} stays registered); run the evaluation again.`,
+        );
+      }
+      const vs = decision.models.find((m) => m.name === best.key)?.vsBaseline;
+      await registry.tag(version, decisionTags(inputs, decision, vs?.winRate, vs?.meanDelta), signal);
+      await registry.promote(version, promotionComment(inputs, decision, production), signal);
+      promotion = { version, versionUrl: registry.versionUrl(deps.workspaceUrl, version), reusedExistingVersion: !!existing, applied: true };
+      sentence = `Promoted run ${best.runId} as ${registry.modelName} version ${version} to ${registry.targetDescription}. ${decision.reason}`;
+      log.info(sentence);
+    }
+  } else {
+    sentence = `Kept ${production ? `production version ${production.version}` : 'the registry unchanged'}: ${decision.reason}`;
+  }
+
+  // 5. Record, then (only then) reset the candidate tags.
+  host.setProgress(90, 'Recording the decision');
+  const record = buildRecord(inputs, deps, {
+    ...base,
+    outcome,
+    sentence,
+    candidates,
+    decision,
+    best: best ? { key: best.key, runId: best.runId, runUrl: runUrl(deps.workspaceUrl, best.experimentId, best.runId) } : null,
+    promotion,
+    scored,
+    finishedAt: deps.now().toISOString(),
+  });
+  const paths = await writeRecord(record, deps);
+  await resetTags(inputs, deps, [...candidates, ...alreadyProduction]);
+  const promoted = outcome === 'promoted' && !inputs.dryRun;
+  setOutputs(deps, { outcome, promoted, production, record, recordPath: paths.recordPath, modelVersion: promotion?.version, best: best?.runId, decision });
+  return { outcome, promoted, modelVersion: promotion?.version, record, ...paths, message: sentence };
+}
+
+function describeVersion(p: ProductionRef | undefined): string {
+  return p ? `version ${p.version}` : 'no production model';
+}
+
+export function decisionTags(inputs: EvaluateInputs, decision: Decision, winRate: number | undefined, delta: number | undefined): Record<string, string> {
+  const tags: Record<string, string> = {
+    'mlops.evaluation.build_id': inputs.build.buildId,
+    'mlops.evaluation.metric': decision.metric,
+    'mlops.evaluation.method': decision.method,
+    'mlops.evaluation.seed': String(decision.seed),
+    'mlops.evaluation.resamples': String(decision.resamples),
+  };
+  if (winRate !== undefined) tags['mlops.evaluation.win_rate'] = String(winRate);
+  if (delta !== undefined) tags['mlops.evaluation.metric_delta'] = String(delta);
+  const best = decision.models.find((m) => m.name === decision.best);
+  if (best) tags['mlops.evaluation.metric_value'] = String(best.estimate);
+  return tags;
+}
+
+function promotionComment(inputs: EvaluateInputs, decision: Decision, production: ProductionRef | undefined): string {
+  return `Promoted by Evaluate & Promote (build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) over ${production ? `version ${production.version}` : 'no production model'}: ${decision.reason}`.slice(0, 1000);
+}
+
+async function resetTags(inputs: EvaluateInputs, deps: EvaluateDeps, candidates: Candidate[]): Promise<void> {
+  if (!inputs.resetCandidateTags || inputs.dryRun || candidates.length === 0) return;
+  for (const c of candidates) await deps.tracking.setTag(c.runId, inputs.candidateTag, 'false', deps.host.signal);
+  deps.host.log.info(`Set ${inputs.candidateTag}=false on ${candidates.length} evaluated candidate run(s).`);
+}
+
+interface RecordParts {
+  outcome: Outcome;
+  sentence: string;
+  startedAt: string;
+  finishedAt: string;
+  production: ProductionRef | undefined;
+  candidates: Candidate[];
+  skipped: DecisionRecord['skippedCandidates'];
+  decision: Decision | null;
+  best: DecisionRecord['best'];
+  promotion: DecisionRecord['promotion'];
+  scored: ScoredPredictions | undefined;
+}
+
+function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts): DecisionRecord {
+  const { registry, workspaceUrl } = deps;
+  const models: RecordModel[] = p.candidates.map((c) => ({
+    key: c.key,
+    role: 'candidate',
+    runId: c.runId,
+    runName: c.runName,
+    experimentId: c.experimentId,
+    runUrl: runUrl(workspaceUrl, c.experimentId, c.runId),
+    uri: `runs:/${c.runId}/${inputs.modelArtifactPath}`,
+  }));
+  if (p.production && p.decision) {
+    models.push({
+      key: PRODUCTION_KEY,
+      role: 'production',
+      runId: p.production.runId,
+      version: p.production.version,
+      versionUrl: registry.versionUrl(workspaceUrl, p.production.version),
+      uri: registry.versionUri(p.production.version),
+    });
+  }
+  const d = inputs.decision;
+  const s = inputs.scoring;
+  return {
+    schema: RECORD_SCHEMA,
+    outcome: p.outcome,
+    sentence: p.sentence,
+    dryRun: inputs.dryRun,
+    registry: { kind: registry.kind, modelName: registry.modelName, target: registry.targetDescription },
+    production: p.production ? { version: p.production.version, runId: p.production.runId, versionUrl: registry.versionUrl(workspaceUrl, p.production.version) } : null,
+    best: p.best,
+    promotion: p.promotion,
+    models,
+    skippedCandidates: p.skipped,
+    inputs: {
+      metric: d.metric,
+      method: d.method,
+      resamples: d.resamples,
+      seed: d.seed,
+      winRate: d.winRate,
+      minDelta: d.minDelta,
+      minMetric: d.minMetric ?? null,
+      confidence: d.confidence,
+      experiments: inputs.experiments,
+      candidateTag: inputs.candidateTag,
+      modelArtifactPath: inputs.modelArtifactPath,
+      predictionsSource: inputs.predictionsSource,
+      evaluationTable: s?.evaluationTable ?? null,
+      evaluationQuery: s?.evaluationQuery ?? null,
+      labelColumn: inputs.labelColumn,
+      maxRows: s?.maxRows ?? null,
+      dryRun: inputs.dryRun,
+      resetCandidateTags: inputs.resetCandidateTags,
+    },
+    data: { rows: p.decision?.n ?? 0, positives: p.decision?.positives ?? 0 },
+    comparison: p.decision,
+    context: {
+      startedAt: p.startedAt,
+      finishedAt: p.finishedAt,
+      workspaceUrl,
+      buildId: inputs.build.buildId,
+      buildNumber: inputs.build.buildNumber ?? null,
+      jobAttempt: inputs.build.jobAttempt,
+      collectionUri: inputs.build.collectionUri ?? null,
+      teamProject: inputs.build.teamProject ?? null,
+      definitionId: inputs.build.definitionId ?? null,
+      sourceVersion: inputs.build.sourceVersion ?? null,
+      sourceBranch: inputs.build.sourceBranch ?? null,
+      scoringRunId: p.scored?.context.scoringRunId ?? null,
+      scoringRunUrl: p.scored?.context.scoringRunUrl ?? null,
+      predictionsPath: p.scored?.context.predictionsPath ?? null,
+    },
+  };
+}
+
+async function writeRecord(record: DecisionRecord, deps: EvaluateDeps): Promise<{ recordPath: string; summaryPath: string }> {
+  const dir = path.join(deps.host.tempDir, 'mlops-evaluation');
+  await fsp.mkdir(dir, { recursive: true });
+  const stamp = record.context.buildId ?? 'local';
+  const recordPath = path.join(dir, `evaluation-${stamp}-${process.pid}.json`);
+  const summaryPath = path.join(dir, `evaluation-${stamp}-${process.pid}.md`);
+  await fsp.writeFile(recordPath, serializeRecord(record), 'utf8');
+  await fsp.writeFile(summaryPath, renderSummary(record), 'utf8');
+  deps.host.addAttachment(ATTACHMENT_TYPE, ATTACHMENT_NAME, recordPath);
+  deps.host.uploadSummary(summaryPath);
+  return { recordPath, summaryPath };
+}
+
+function setOutputs(
+  deps: EvaluateDeps,
+  o: { outcome: Outcome; promoted: boolean; production: ProductionRef | undefined; record: DecisionRecord; recordPath: string; modelVersion?: string; best?: string; decision?: Decision },
+): void {
+  const set = deps.host.setOutput;
+  set('decision', o.outcome);
+  set('promoted', o.promoted ? 'true' : 'false');
+  set('modelVersion', o.modelVersion ?? '');
+  set('bestCandidateRunId', o.best ?? '');
+  set('productionVersion', o.production?.version ?? '');
+  const vs = o.decision?.models.find((m) => m.name === o.decision?.best)?.vsBaseline;
+  set('winRate', vs ? String(vs.winRate) : '');
+  set('metricDelta', vs ? String(vs.meanDelta) : '');
+  set('reportPath', o.recordPath);
+}

@@ -1,0 +1,263 @@
+/**
+ * Getting the predictions: run the bundled scoring notebook as a one-time run (or the user's scoring job)
+ * with the scoring contract's parameters, read its exit value, download the Arrow file it wrote and delete
+ * it; or read a file the user scored elsewhere.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { TimeoutError } from '../../databricks/errors';
+import type { FilesClient } from '../../databricks/files';
+import { describeRunState, failingTaskRuns, idempotencyToken, isRunSuccessful, JobsClient, Run, RunOutput, TaskSpec } from '../../databricks/jobs';
+import type { WorkspaceClient } from '../../databricks/workspace';
+import type { Logger } from '../../pipeline/host';
+import type { BuildContext, ClusterConfig, ScoringConfig } from './inputs';
+
+/** One model to score: `key` is its column in the predictions file. */
+export interface ScoringModel {
+  key: string;
+  uri: string;
+}
+
+export interface ScoredPredictions {
+  bytes: Uint8Array;
+  /** Ids and paths of this particular run, for the record's `context`. */
+  context: { scoringRunId?: number; scoringRunUrl?: string; predictionsPath?: string; rowsReported?: number };
+  /** Deletes what was created for this evaluation (the remote predictions file, the local copy). */
+  cleanup(): Promise<void>;
+}
+
+export interface PredictionsProvider {
+  readonly description: string;
+  produce(models: ScoringModel[], signal: AbortSignal): Promise<ScoredPredictions>;
+}
+
+/** Reads a predictions file on the agent (predictionsSource = file). */
+export class FilePredictions implements PredictionsProvider {
+  constructor(private readonly file: string) {}
+
+  get description(): string {
+    return `predictions file ${this.file}`;
+  }
+
+  async produce(): Promise<ScoredPredictions> {
+    let bytes: Buffer;
+    try {
+      bytes = await fsp.readFile(this.file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(`predictionsFile ${this.file} cannot be read (${code ?? 'error'}). Check the path; relative paths are resolved against System.DefaultWorkingDirectory.`);
+    }
+    return { bytes, context: { predictionsPath: this.file }, cleanup: async () => {} };
+  }
+}
+
+export interface DatabricksScoringDeps {
+  jobs: Pick<JobsClient, 'submitRun' | 'runNow' | 'getJob' | 'getRun' | 'getRunOutput' | 'cancelRun' | 'waitForRunTerminated'>;
+  workspace: Pick<WorkspaceClient, 'mkdirs' | 'importFile'>;
+  files: Pick<FilesClient, 'download' | 'delete'>;
+  log: Logger;
+  tempDir: string;
+  onCancel(cleanup: () => Promise<void>): void;
+  /** The bundled notebook's source (scoringNotebook only). */
+  notebookSource?: string;
+  /** Poll intervals of the run wait (tests shorten them). */
+  pollIntervalMs?: { initial: number; max: number };
+  /** Upper bound on the predictions file size. */
+  maxPredictionBytes?: number;
+}
+
+const PARAMETER_NAMES = ['models', 'evaluation_table', 'evaluation_query', 'label_column', 'max_rows', 'output_path'] as const;
+const DEFAULT_MAX_PREDICTION_BYTES = 2 * 1024 ** 3;
+
+/** The unique folder of one evaluation attempt under the user's outputPath. */
+export function evaluationFolder(outputPath: string, build: BuildContext): string {
+  const suffix = idempotencyToken([build.collectionUri ?? '', build.teamProject ?? '', build.buildId, build.jobAttempt, build.taskInstanceId]).slice(0, 10);
+  return `${outputPath.replace(/\/+$/, '')}/evaluate-${build.buildId}-${build.jobAttempt}-${suffix}`;
+}
+
+export function clusterFields(cluster: ClusterConfig | undefined): Partial<TaskSpec> {
+  if (!cluster || cluster.mode === 'serverless') return {};
+  if (cluster.mode === 'existing') return { existing_cluster_id: cluster.clusterId };
+  return { new_cluster: cluster.newCluster };
+}
+
+/** The exit value contract: `{"output_path": <file>, "rows": <n>}`, the file inside this evaluation's folder. */
+export function parseExitValue(raw: string | undefined, folder: string, where: string): { outputPath: string; rows: number } {
+  if (raw === undefined || raw.trim() === '') {
+    throw new Error(`${where} finished without an exit value; the scoring notebook must end with dbutils.notebook.exit(json.dumps({"output_path": ..., "rows": ...})).`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(`${where} exited with a value that is not JSON: ${raw.slice(0, 200)}`);
+  }
+  const o = parsed as { output_path?: unknown; rows?: unknown };
+  if (parsed === null || typeof parsed !== 'object' || typeof o.output_path !== 'string') {
+    throw new Error(`${where} exited with JSON without a string output_path: ${raw.slice(0, 200)}`);
+  }
+  const out = o.output_path;
+  if (!out.startsWith(`${folder}/`) || out.split('/').includes('..')) {
+    throw new Error(`${where} reported output_path ${out}, which is not inside the folder it was given (${folder}); the task reads and deletes only files there.`);
+  }
+  const rows = typeof o.rows === 'number' && Number.isInteger(o.rows) && o.rows >= 0 ? o.rows : -1;
+  return { outputPath: out, rows };
+}
+
+/** Runs the scoring on Databricks: the bundled notebook (one-time run) or the user's job (run-now). */
+export class DatabricksScoring implements PredictionsProvider {
+  constructor(
+    private readonly deps: DatabricksScoringDeps,
+    private readonly cfg: ScoringConfig,
+    private readonly labelColumn: string,
+    private readonly build: BuildContext,
+    private readonly runName: string,
+  ) {}
+
+  get description(): string {
+    return this.cfg.jobId !== undefined ? `scoring job ${this.cfg.jobId}` : `scoring notebook ${this.cfg.notebookPath}`;
+  }
+
+  parameters(models: ScoringModel[], folder: string): Record<string, string> {
+    return {
+      models: JSON.stringify(models.map((m) => ({ key: m.key, uri: m.uri }))),
+      evaluation_table: this.cfg.evaluationTable ?? '',
+      evaluation_query: this.cfg.evaluationQuery ?? '',
+      label_column: this.labelColumn,
+      max_rows: String(this.cfg.maxRows),
+      output_path: folder,
+    };
+  }
+
+  private token(kind: string): string {
+    return idempotencyToken([
+      'evaluate-score',
+      kind,
+      this.build.collectionUri ?? '',
+      this.build.teamProject ?? '',
+      this.build.buildId,
+      this.build.jobAttempt,
+      this.build.taskInstanceId,
+    ]);
+  }
+
+  async produce(models: ScoringModel[], signal: AbortSignal): Promise<ScoredPredictions> {
+    const { jobs, log } = this.deps;
+    const folder = evaluationFolder(this.cfg.outputPath, this.build);
+    const params = this.parameters(models, folder);
+    let runId: number;
+    if (this.cfg.jobId !== undefined) {
+      runId = await this.startJob(this.cfg.jobId, params, signal);
+    } else {
+      runId = await this.startNotebook(params, signal);
+    }
+    let finished = false;
+    this.deps.onCancel(async () => {
+      if (!finished) await jobs.cancelRun(runId);
+    });
+    let run: Run;
+    try {
+      let lastState = '';
+      run = await jobs.waitForRunTerminated(runId, {
+        timeoutMs: this.cfg.timeoutMs,
+        signal,
+        initialIntervalMs: this.deps.pollIntervalMs?.initial,
+        maxIntervalMs: this.deps.pollIntervalMs?.max,
+        onState: (r) => {
+          const s = describeRunState(r);
+          if (s !== lastState) log.info(`Scoring run ${runId}: ${s}${r.state?.state_message ? ` (${r.state.state_message})` : ''}`);
+          lastState = s;
+        },
+      });
+    } catch (err) {
+      if (err instanceof TimeoutError) {
+        await jobs.cancelRun(runId).catch(() => undefined);
+        throw new Error(`Scoring run ${runId} did not finish within ${Math.round(this.cfg.timeoutMs / 60000)} minutes (scoringTimeoutMinutes); it was cancelled.`);
+      }
+      throw err;
+    } finally {
+      finished = true;
+    }
+    const where = `Scoring run ${runId}${run.run_page_url ? ` (${run.run_page_url})` : ''}`;
+    if (!isRunSuccessful(run)) {
+      const failing = failingTaskRuns(run)[0];
+      let detail = run.state?.state_message ?? '';
+      if (failing) {
+        const out = await jobs.getRunOutput(failing.run_id, signal).catch(() => undefined);
+        if (out?.error) detail = out.error;
+      }
+      throw new Error(`${where} ended ${describeRunState(run)}${detail ? `: ${detail}` : ''}. Nothing was promoted.`);
+    }
+    const exit = await this.readExitValue(run, folder, where, signal);
+    const local = path.join(this.deps.tempDir, `predictions-${runId}.arrow`);
+    const remote = exit.outputPath;
+    const cleanup = async () => {
+      await fsp.rm(local, { force: true });
+      await this.deps.files.delete(remote, { missingOk: true });
+    };
+    try {
+      const { bytes } = await this.deps.files.download(remote, local, { maxBytes: this.deps.maxPredictionBytes ?? DEFAULT_MAX_PREDICTION_BYTES, signal });
+      log.info(`Downloaded ${remote} (${bytes} bytes${exit.rows >= 0 ? `, ${exit.rows} rows` : ''}).`);
+      const data = await fsp.readFile(local);
+      return { bytes: data, context: { scoringRunId: runId, scoringRunUrl: run.run_page_url, predictionsPath: remote, rowsReported: exit.rows }, cleanup };
+    } catch (err) {
+      await cleanup().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async startNotebook(params: Record<string, string>, signal: AbortSignal): Promise<number> {
+    const { workspace, jobs, log } = this.deps;
+    const nbPath = this.cfg.notebookPath;
+    if (!this.deps.notebookSource) throw new Error('The scoring notebook is missing from this task bundle.');
+    await workspace.mkdirs(path.posix.dirname(nbPath), signal);
+    await workspace.importFile({ path: nbPath, content: this.deps.notebookSource, format: 'SOURCE', language: 'PYTHON', overwrite: true, signal });
+    log.info(`Imported the scoring notebook to ${nbPath}.`);
+    const { run_id } = await jobs.submitRun(
+      {
+        run_name: this.runName,
+        timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
+        idempotency_token: this.token(`notebook:${nbPath}`),
+        tasks: [{ task_key: 'score', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: params }, ...clusterFields(this.cfg.cluster) }],
+      },
+      signal,
+    );
+    log.info(`Started scoring run ${run_id}.`);
+    return run_id;
+  }
+
+  private async startJob(jobId: number, params: Record<string, string>, signal: AbortSignal): Promise<number> {
+    const { jobs, log } = this.deps;
+    const job = await jobs.getJob(jobId, signal);
+    const defined = job.settings?.parameters?.map((p) => p.name) ?? [];
+    let req;
+    if (defined.length > 0) {
+      // A job with job-level parameters accepts only those, so every contract parameter must be defined on it.
+      const missing = PARAMETER_NAMES.filter((n) => !defined.includes(n));
+      if (missing.length > 0) {
+        throw new Error(`Scoring job ${jobId} defines job parameters but not ${missing.join(', ')}; add them (empty defaults) so the task can pass the scoring contract.`);
+      }
+      req = { job_id: jobId, job_parameters: params, idempotency_token: this.token(`job:${jobId}`) };
+    } else {
+      req = { job_id: jobId, notebook_params: params, idempotency_token: this.token(`job:${jobId}`) };
+    }
+    const { run_id } = await jobs.runNow(req, signal);
+    log.info(`Started run ${run_id} of scoring job ${jobId}${job.settings?.name ? ` (${job.settings.name})` : ''}.`);
+    return run_id;
+  }
+
+  private async readExitValue(run: Run, folder: string, where: string, signal: AbortSignal): Promise<{ outputPath: string; rows: number }> {
+    const tasks = run.tasks ?? [];
+    if (tasks.length === 0) throw new Error(`${where} has no task runs to read the output of.`);
+    const outputs: Array<{ key: string; out: RunOutput }> = [];
+    for (const t of tasks) outputs.push({ key: t.task_key, out: await this.deps.jobs.getRunOutput(t.run_id, signal) });
+    const withResult = outputs.filter((o) => o.out.notebook_output?.result !== undefined);
+    if (withResult.length === 0) return parseExitValue(undefined, folder, where);
+    if (withResult.length > 1) {
+      throw new Error(`${where}: several tasks exited with a value (${withResult.map((o) => o.key).join(', ')}); the scoring job must have exactly one task that calls dbutils.notebook.exit.`);
+    }
+    const nb = withResult[0].out.notebook_output!;
+    if (nb.truncated) throw new Error(`${where}: the exit value was truncated; exit with only {"output_path", "rows"}.`);
+    return parseExitValue(nb.result, folder, `${where} task ${withResult[0].key}`);
+  }
+}
