@@ -6,26 +6,12 @@
 import * as tl from 'azure-pipelines-task-lib/task';
 import { InputError, Inputs } from './inputs';
 
-/** Azure Databricks' first-party application id: the resource an Entra ID token must be issued for. */
-export const AZURE_DATABRICKS_RESOURCE_ID = '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d';
-export const DEFAULT_ENTRA_AUTHORITY = 'https://login.microsoftonline.com';
-
-export type AuthConfig =
-  | { kind: 'pat'; token: string }
-  | { kind: 'databricksOAuth'; clientId: string; clientSecret: string }
-  | { kind: 'entraClientSecret'; tenantId: string; clientId: string; clientSecret: string; authorityHost: string }
-  | {
-      kind: 'workloadIdentityFederation';
-      tenantId: string;
-      clientId: string;
-      authorityHost: string;
-      /** The Azure Resource Manager service connection whose federated token is requested. */
-      serviceConnectionId: string;
-      /** `System.OidcRequestUri`. */
-      oidcRequestUri: string;
-      /** The job's System.AccessToken, used only to call the OIDC request URI. */
-      systemAccessToken: string;
-    };
+// The credential union lives with the code that uses it (src/databricks/auth.ts); re-exported here so
+// the adapter's callers keep importing it from the connection module.
+import type { AuthConfig } from '../databricks/auth';
+export type { AuthConfig };
+export { AZURE_DATABRICKS_RESOURCE_ID, DEFAULT_ENTRA_AUTHORITY } from '../databricks/auth';
+import { DEFAULT_ENTRA_AUTHORITY } from '../databricks/auth';
 
 export interface ConnectionConfig {
   /** Workspace URL, https (or http on loopback), no trailing slash. */
