@@ -15,6 +15,7 @@ const quick = process.argv.includes('--bundles-only');
 /** Bundles that are not task entries: [entry, outfile, platform]. */
 export const EXTRA_BUNDLES = [
   // ['src/cli/mlops-eval.ts', 'dist/cli/mlops-eval.js', 'node'],
+  ['ui/src/results-tab.ts', 'ui/dist/results-tab.js', 'browser'],
 ];
 
 export function taskEntries() {

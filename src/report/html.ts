@@ -1,0 +1,241 @@
+/**
+ * The report as HTML strings: `renderReportBody` (the part the build results tab puts in its page) and
+ * `renderReportHtml` (a complete, self-contained page the demo writes to disk). Every value taken from the
+ * record is escaped; links are http(s) only (see `safeUrl`).
+ */
+import { cssPainter, escapeXml as esc, renderDeltaChart, renderMetricDistributionChart, SERIES_COLOURS } from './charts';
+import {
+  decisionSentence,
+  formatDelta,
+  formatInteger,
+  formatInterval,
+  formatMetric,
+  formatPercent,
+  formatPValue,
+  metricLabel,
+  modelRole,
+} from './format';
+import { readEvaluationRecord, type EvaluationView, type ModelView } from './record';
+import { REPORT_CSS } from './styles';
+
+const DASH = '\u2014';
+
+function confidenceLabel(view: EvaluationView): string {
+  return view.confidence !== undefined ? `${Math.round(view.confidence * 1000) / 10}% CI` : 'CI';
+}
+
+function shortRunId(id: string): string {
+  return id.length > 12 ? id.slice(0, 8) : id;
+}
+
+function colourClass(m: ModelView, view: EvaluationView): string {
+  if (m.isBaseline) return 'eval-bg-baseline';
+  const index = view.models.filter((x) => !x.isBaseline).indexOf(m);
+  return `eval-bg-series${index % SERIES_COLOURS}`;
+}
+
+function facts(view: EvaluationView): string {
+  const items: Array<[string, string, string]> = [];
+  const add = (key: string, label: string, value: string | undefined): void => {
+    if (value !== undefined && value !== '') items.push([key, label, value]);
+  };
+  add('metric', 'Metric', `${metricLabel(view.metric)} (${view.higherIsBetter ? 'higher' : 'lower'} is better)`);
+  add(
+    'method',
+    'Method',
+    view.method === 'bootstrap'
+      ? `paired bootstrap${view.resamples !== undefined ? `, ${formatInteger(view.resamples)} resamples` : ''}`
+      : view.method === 'delong'
+        ? 'DeLong test'
+        : view.method,
+  );
+  add('seed', 'Seed', view.seed);
+  add('confidence', 'Confidence', view.confidence !== undefined ? formatPercent(view.confidence) : undefined);
+  add('win-rate-threshold', 'Win rate needed', view.winRateThreshold !== undefined ? formatPercent(view.winRateThreshold) : undefined);
+  add('min-delta', 'Min \u0394', view.minDelta !== undefined ? formatDelta(view.minDelta) : undefined);
+  add('min-metric', view.higherIsBetter ? 'Min metric' : 'Max metric', view.minMetric !== undefined ? formatMetric(view.minMetric) : undefined);
+  add('rows', 'Rows', view.n !== undefined ? formatInteger(view.n) : undefined);
+  add('positives', 'Positives', view.positives !== undefined ? formatInteger(view.positives) : undefined);
+  if (view.method === 'bootstrap') {
+    add('degenerate', 'One-class resamples redrawn', view.degenerateResamples !== undefined ? formatInteger(view.degenerateResamples) : undefined);
+  }
+  return `<dl class="eval-facts">${items
+    .map(([key, label, value]) => `<div data-fact="${key}"><dt>${esc(label)}</dt><dd>${esc(value)}</dd></div>`)
+    .join('')}</dl>`;
+}
+
+function decisionCard(view: EvaluationView): string {
+  const label = { promote: 'Promote', keep: 'Keep', none: 'No change' }[view.decision];
+  return `<section class="eval-card eval-decision eval-decision--${view.decision}" data-testid="decision" data-decision="${view.decision}">
+<span class="eval-pill">${label}</span>
+<div><p class="eval-sentence" data-testid="decision-sentence">${esc(decisionSentence(view))}</p>${facts(view)}</div>
+</section>`;
+}
+
+function runCell(m: ModelView): string {
+  if (m.runUrl) return `<a href="${esc(m.runUrl)}" target="_blank" rel="noopener noreferrer" title="${esc(m.runId ?? m.runUrl)}">${esc(m.runId ? shortRunId(m.runId) : 'run')}</a>`;
+  if (m.runId) return `<span title="${esc(m.runId)}">${esc(shortRunId(m.runId))}</span>`;
+  return `<span class="eval-dim">${DASH}</span>`;
+}
+
+function signClass(v: number): string {
+  return v > 0 ? 'eval-pos' : v < 0 ? 'eval-neg' : '';
+}
+
+function modelsTable(view: EvaluationView): string {
+  const delong = view.models.some((m) => m.vsBaseline?.pValue !== undefined);
+  const ci = confidenceLabel(view);
+  const head = [
+    '<th>Model</th>',
+    '<th>Role</th>',
+    '<th>Version</th>',
+    '<th>Run</th>',
+    `<th class="num">${esc(metricLabel(view.metric))}</th>`,
+    `<th class="num">${esc(ci)}</th>`,
+    '<th class="num">Win rate vs production</th>',
+    '<th class="num">Mean \u0394</th>',
+    `<th class="num">\u0394 ${esc(ci)}</th>`,
+    delong ? '<th class="num">p-value</th>' : '',
+  ].join('');
+  const rows = view.models
+    .map((m) => {
+      const role = modelRole(m, view);
+      const vb = m.vsBaseline;
+      const cell = (col: string, html: string, cls = 'num'): string => `<td class="${cls}" data-col="${col}">${html}</td>`;
+      const none = `<span class="eval-dim">${DASH}</span>`;
+      return `<tr data-model="${esc(m.name)}">${[
+        cell('name', `<span class="eval-name"><i class="eval-swatch ${colourClass(m, view)}"></i>${esc(m.name)}</span>`, ''),
+        cell('role', `<span class="eval-badge eval-badge--${role.replace(' ', '-')}">${esc(role)}</span>`, ''),
+        cell('version', m.version ? esc(m.version) : none, ''),
+        cell('run', runCell(m), ''),
+        cell('estimate', esc(formatMetric(m.estimate))),
+        cell('ci', m.ci ? esc(formatInterval(m.ci)) : none),
+        cell('win-rate', vb ? esc(formatPercent(vb.winRate)) : none),
+        vb ? `<td class="num ${signClass(vb.meanDelta)}" data-col="mean-delta">${esc(formatDelta(vb.meanDelta))}</td>` : cell('mean-delta', none),
+        cell('delta-ci', vb?.deltaCi ? esc(formatInterval(vb.deltaCi, formatDelta)) : none),
+        delong ? cell('p-value', vb?.pValue !== undefined ? esc(formatPValue(vb.pValue)) : none) : '',
+      ].join('')}</tr>`;
+    })
+    .join('\n');
+  const orientation = view.higherIsBetter ? 'candidate \u2212 production' : 'production \u2212 candidate';
+  return `<section class="eval-card" data-testid="models">
+<h2>Models</h2>
+<p class="eval-hint">${esc(metricLabel(view.metric))} on the full evaluation set with its ${esc(ci)}. Win rate: share of ${
+    view.method === 'delong' ? 'the normal approximation' : 'resamples'
+  } in which the candidate is at least as good as production. \u0394 = ${orientation}, so positive always means the candidate is better.</p>
+<div class="eval-table-wrap"><table class="eval-models"><thead><tr>${head}</tr></thead><tbody>
+${rows}
+</tbody></table></div>
+</section>`;
+}
+
+function chartsCards(view: EvaluationView): string {
+  const label = metricLabel(view.metric);
+  const metricSvg = renderMetricDistributionChart(view, cssPainter, { width: 1100, height: 320, bins: 48 });
+  const metricCard = `<section class="eval-card" data-testid="metric-chart">
+<h2>${esc(label)} across resamples</h2>
+<p class="eval-hint">Each curve is one model's ${esc(label)} over the ${
+    view.method === 'bootstrap' ? 'bootstrap resamples (the same rows for every model)' : 'normal approximation of its interval'
+  }; production is dashed. The tick under each curve marks the value on the full data.</p>
+${metricSvg || `<p class="eval-empty">This record holds no per-resample distribution or interval to draw.</p>`}
+</section>`;
+
+  const candidates = view.models.filter((m) => !m.isBaseline);
+  let deltaBody: string;
+  if (!view.models.some((m) => m.isBaseline)) {
+    deltaBody = `<p class="eval-empty">There is no production model, so there is no paired difference to show.</p>`;
+  } else if (candidates.length === 0) {
+    deltaBody = `<p class="eval-empty">There is no candidate to compare with production.</p>`;
+  } else {
+    const panels = candidates.map((m) => renderDeltaChart(view, m, cssPainter, { width: 560 })).filter((s) => s !== '');
+    deltaBody = panels.length
+      ? `<div class="eval-deltas">${panels.map((p) => `<div>${p}</div>`).join('')}</div>
+<div class="eval-legend"><span><i class="eval-bg-loss"></i>worse than production</span><span><i class="eval-bg-neutral"></i>better by less than min \u0394</span><span><i class="eval-bg-win"></i>better by more than min \u0394</span></div>`
+      : `<p class="eval-empty">This record holds no paired differences to draw.</p>`;
+  }
+  const deltaCard = `<section class="eval-card" data-testid="delta-chart">
+<h2>Paired difference vs production</h2>
+<p class="eval-hint">${
+    view.method === 'bootstrap'
+      ? 'For every resample, the candidate\u2019s metric minus production\u2019s on the same rows.'
+      : 'Normal approximation of the difference from DeLong\u2019s variance.'
+  } The win rate is the share at or right of 0; the dashed line is the minimum improvement required.</p>
+${deltaBody}
+</section>`;
+  return metricCard + '\n' + deltaCard;
+}
+
+function linksCard(view: EvaluationView): string {
+  if (view.context.links.length === 0) return '';
+  return `<section class="eval-card eval-links" data-testid="links"><h2>Links</h2><ul>${view.context.links
+    .map((l) => `<li><a href="${esc(l.url)}" target="_blank" rel="noopener noreferrer">${esc(l.label)}</a></li>`)
+    .join('')}</ul></section>`;
+}
+
+function warningsCard(view: EvaluationView): string {
+  if (view.warnings.length === 0) return '';
+  return `<section class="eval-card eval-warnings" data-testid="warnings"><h2>Record warnings</h2><ul>${view.warnings
+    .map((w) => `<li>${esc(w)}</li>`)
+    .join('')}</ul></section>`;
+}
+
+export interface BodyOptions {
+  /** Extra HTML placed at the right of the header (the static report's theme switch). */
+  headerExtra?: string;
+}
+
+/** The report's content (no `<html>`/`<head>`): header, decision, models table, charts, links, warnings. */
+export function renderReportBody(view: EvaluationView, opts: BodyOptions = {}): string {
+  const ctx = view.context;
+  const sub = [ctx.modelName, ctx.registry, ctx.buildId ? `build ${ctx.buildId}` : undefined].filter((s): s is string => !!s);
+  return `<div class="eval-root" data-testid="report">
+<header class="eval-header"><div><h1>Model evaluation</h1>${sub.length ? `<div class="eval-sub" data-testid="subtitle">${esc(sub.join(' \u00b7 '))}</div>` : ''}</div>${opts.headerExtra ?? ''}</header>
+${decisionCard(view)}
+${modelsTable(view)}
+${chartsCards(view)}
+${linksCard(view)}
+${warningsCard(view)}
+</div>`;
+}
+
+/** Shown in place of the report when the record cannot be read or fetched. */
+export function renderErrorBody(message: string): string {
+  return `<div class="eval-root" data-testid="report-error"><header class="eval-header"><h1>Model evaluation</h1></header><section class="eval-card eval-error"><p class="eval-sentence">The evaluation record could not be shown.</p><p data-testid="error-message">${esc(message)}</p></section></div>`;
+}
+
+// Inline script of the static report: a light / dark / auto switch. `auto` removes the attribute so the
+// stylesheet's prefers-color-scheme rule applies.
+const THEME_SCRIPT = `(function(){var m=['auto','light','dark'],i=0,b=document.getElementById('eval-theme');if(!b)return;function s(){var t=m[i];if(t==='auto')document.documentElement.removeAttribute('data-theme');else document.documentElement.setAttribute('data-theme',t);b.textContent='Theme: '+t;}b.addEventListener('click',function(){i=(i+1)%m.length;s();});var q=/[?&]theme=(light|dark)/.exec(location.search);if(q){i=m.indexOf(q[1]);}s();})();`;
+
+export interface ReportHtmlOptions {
+  /** Page title; default "Model evaluation – <model name>". */
+  title?: string;
+}
+
+/**
+ * A complete, self-contained HTML page (inline CSS, SVG and a small theme-switch script; no external
+ * resource) for a decision record.
+ * @throws RecordError when the record cannot be read.
+ */
+export function renderReportHtml(record: unknown, opts: ReportHtmlOptions = {}): string {
+  const view = readEvaluationRecord(record);
+  const title = opts.title ?? `Model evaluation${view.context.modelName ? ` \u2013 ${view.context.modelName}` : ''}`;
+  const toggle = `<button type="button" class="eval-toggle" id="eval-theme">Theme: auto</button>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${esc(title)}</title>
+<style>
+${REPORT_CSS}
+</style>
+</head>
+<body>
+${renderReportBody(view, { headerExtra: toggle })}
+<script>${THEME_SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,278 @@
+/**
+ * Reads the decision record that the Evaluate & Promote task attaches to a build
+ * (`##vso[task.addattachment type=mlopspipelines.evaluation;name=evaluation.json;]`) into a normalised view.
+ *
+ * The record crosses a process and version boundary (an older or newer task may have written it), so it is
+ * read defensively: every field is checked, optional fields that are malformed are dropped with a warning,
+ * and only what a page cannot be drawn without (the decision kind and the models) makes it fail.
+ * Nothing here touches the DOM, so the same code runs in the tab, in the static report and in Node tests.
+ */
+
+/** Attachment type the Evaluate & Promote task uses for its decision record. */
+export const EVALUATION_ATTACHMENT_TYPE = 'mlopspipelines.evaluation';
+/** Attachment name of the decision record. */
+export const EVALUATION_ATTACHMENT_NAME = 'evaluation.json';
+
+export type DecisionKind = 'promote' | 'keep' | 'none';
+
+/** A candidate compared with production; every delta is oriented so that positive means "candidate better". */
+export interface VersusBaselineView {
+  winRate: number;
+  meanDelta: number;
+  deltaCi?: [number, number];
+  shareAboveMinDelta?: number;
+  pValue?: number;
+  z?: number;
+  variance?: number;
+}
+
+export interface ModelView {
+  name: string;
+  estimate: number;
+  mean?: number;
+  ci?: [number, number];
+  isBaseline: boolean;
+  isBest: boolean;
+  vsBaseline?: VersusBaselineView;
+  /** MLflow run that produced this model's scores, when the task recorded it. */
+  runId?: string;
+  /** http(s) link to that run (never any other scheme). */
+  runUrl?: string;
+  /** Registered model version, when known (production, or the version created by a promotion). */
+  version?: string;
+  /** Per-resample metric (bootstrap only). */
+  distribution?: number[];
+  /** Per-resample oriented delta against production (candidates, bootstrap only). */
+  deltaDistribution?: number[];
+}
+
+export interface LinkView {
+  label: string;
+  url: string;
+}
+
+export interface ContextView {
+  modelName?: string;
+  registry?: string;
+  productionVersion?: string;
+  promotedVersion?: string;
+  bestCandidateRunId?: string;
+  buildId?: string;
+  links: LinkView[];
+}
+
+/** Everything the report draws, already validated. */
+export interface EvaluationView {
+  decision: DecisionKind;
+  reason: string;
+  metric: string;
+  /** Deltas are oriented anyway; this only decides the words used ("higher"/"lower" is better). */
+  higherIsBetter: boolean;
+  method: string;
+  seed?: string;
+  resamples?: number;
+  confidence?: number;
+  winRateThreshold?: number;
+  minDelta?: number;
+  minMetric?: number;
+  baseline?: string;
+  best?: string;
+  models: ModelView[];
+  degenerateResamples?: number;
+  n?: number;
+  positives?: number;
+  context: ContextView;
+  /** Problems found while reading optional fields; shown under the report so nothing is hidden. */
+  warnings: string[];
+}
+
+/** The record cannot be shown at all (not JSON, no decision, no models...). */
+export class RecordError extends Error {
+  override name = 'RecordError';
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function finite(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function text(v: unknown): string | undefined {
+  if (typeof v === 'string' && v.trim() !== '') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+function pair(v: unknown): [number, number] | undefined {
+  if (!Array.isArray(v) || v.length !== 2) return undefined;
+  const a = finite(v[0]);
+  const b = finite(v[1]);
+  return a !== undefined && b !== undefined && a <= b ? [a, b] : undefined;
+}
+
+/** Only http(s) links reach an href: a record is data, and a `javascript:` URL in it must not become code. */
+export function safeUrl(v: unknown): string | undefined {
+  const s = text(v);
+  if (s === undefined) return undefined;
+  try {
+    const u = new URL(s);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function numberArray(v: unknown): number[] | undefined {
+  if (!Array.isArray(v) || v.length === 0) return undefined;
+  const out: number[] = [];
+  for (const x of v) {
+    const n = finite(x);
+    if (n !== undefined) out.push(n);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+const LINK_LABELS: Record<string, string> = {
+  build: 'Build',
+  experiment: 'MLflow experiment',
+  registeredModel: 'Registered model',
+  productionModel: 'Production model version',
+  promotedModel: 'Promoted model version',
+  bestCandidateRun: 'Best candidate run',
+  predictions: 'Predictions',
+};
+
+function readContext(raw: unknown, warnings: string[]): { ctx: ContextView; runs: Map<string, { id?: string; url?: string; version?: string }> } {
+  const ctx: ContextView = { links: [] };
+  const runs = new Map<string, { id?: string; url?: string; version?: string }>();
+  if (raw === undefined) return { ctx, runs };
+  if (!isObj(raw)) {
+    warnings.push('context is not an object; task details are not shown');
+    return { ctx, runs };
+  }
+  ctx.modelName = text(raw.modelName);
+  ctx.registry = text(raw.registry);
+  ctx.productionVersion = text(raw.productionVersion);
+  ctx.promotedVersion = text(raw.promotedVersion);
+  ctx.bestCandidateRunId = text(raw.bestCandidateRunId);
+  ctx.buildId = text(raw.buildId);
+  // Per-model runs: `runs: { [model]: { runId, url, version } }` (a bare run id string is accepted too).
+  if (isObj(raw.runs)) {
+    for (const [name, r] of Object.entries(raw.runs)) {
+      if (typeof r === 'string') runs.set(name, { id: text(r) });
+      else if (isObj(r)) runs.set(name, { id: text(r.runId), url: safeUrl(r.url), version: text(r.version) });
+    }
+  }
+  if (isObj(raw.links)) {
+    for (const [key, value] of Object.entries(raw.links)) {
+      if (key === 'runs') continue;
+      const url = safeUrl(value);
+      if (url) ctx.links.push({ label: LINK_LABELS[key] ?? key, url });
+      else if (value !== undefined && value !== null) warnings.push(`link '${key}' is not an http(s) URL and is not shown`);
+    }
+    if (isObj(raw.links.runs)) {
+      for (const [name, value] of Object.entries(raw.links.runs)) {
+        const url = safeUrl(value);
+        const prev = runs.get(name) ?? {};
+        if (url) runs.set(name, { ...prev, url: prev.url ?? url });
+      }
+    }
+  }
+  return { ctx, runs };
+}
+
+/**
+ * Normalises a decision record: either `{ decision: Decision, context }` as the Evaluate & Promote task
+ * writes it, or a bare engine `Decision` (what `mlops-eval --json` prints).
+ * @throws RecordError when the decision or the models cannot be read.
+ */
+export function readEvaluationRecord(input: unknown): EvaluationView {
+  if (!isObj(input)) throw new RecordError('The evaluation record is not a JSON object.');
+  const warnings: string[] = [];
+  const d: unknown = isObj(input.decision) ? input.decision : input;
+  if (!isObj(d)) throw new RecordError('The evaluation record has no decision.');
+  const kind = d.decision;
+  if (kind !== 'promote' && kind !== 'keep' && kind !== 'none') {
+    throw new RecordError(`The evaluation record has no valid decision (expected promote, keep or none, got ${JSON.stringify(kind) ?? 'nothing'}).`);
+  }
+  if (!Array.isArray(d.models)) throw new RecordError('The evaluation record has no models list.');
+
+  const { ctx, runs } = readContext(input.context, warnings);
+  const baseline = text(d.baseline);
+  const best = text(d.best);
+  const distributions = isObj(d.distributions) ? d.distributions : {};
+  const deltaDistributions = isObj(d.deltaDistributions) ? d.deltaDistributions : {};
+
+  const models: ModelView[] = [];
+  d.models.forEach((m, i) => {
+    if (!isObj(m) || text(m.name) === undefined || finite(m.estimate) === undefined) {
+      warnings.push(`model #${i + 1} has no name or no finite estimate and is not shown`);
+      return;
+    }
+    const name = text(m.name) as string;
+    const isBaseline = m.isBaseline === true || (baseline !== undefined && name === baseline);
+    const view: ModelView = { name, estimate: m.estimate as number, isBaseline, isBest: best === name };
+    view.mean = finite(m.mean);
+    view.ci = pair(m.ci);
+    if (m.ci !== undefined && view.ci === undefined) warnings.push(`model '${name}': ci is not a [low, high] pair`);
+    if (isObj(m.vsBaseline)) {
+      const vb = m.vsBaseline;
+      const winRate = finite(vb.winRate);
+      const meanDelta = finite(vb.meanDelta);
+      if (winRate === undefined || meanDelta === undefined) {
+        warnings.push(`model '${name}': comparison with production has no win rate or mean delta`);
+      } else {
+        view.vsBaseline = {
+          winRate,
+          meanDelta,
+          deltaCi: pair(vb.deltaCi),
+          shareAboveMinDelta: finite(vb.shareAboveMinDelta),
+          pValue: finite(vb.pValue),
+          z: finite(vb.z),
+          variance: finite(vb.variance),
+        };
+      }
+    }
+    view.distribution = numberArray(distributions[name]);
+    view.deltaDistribution = numberArray(deltaDistributions[name]);
+    const run = runs.get(name);
+    if (run) {
+      view.runId = run.id;
+      view.runUrl = run.url;
+      view.version = run.version;
+    }
+    if (isBaseline && view.version === undefined) view.version = ctx.productionVersion;
+    if (view.isBest && d.decision === 'promote' && view.version === undefined) view.version = ctx.promotedVersion;
+    if (view.isBest && view.runId === undefined) view.runId = ctx.bestCandidateRunId;
+    models.push(view);
+  });
+  if (models.length === 0 && d.decision !== 'none') throw new RecordError('The evaluation record lists no readable model.');
+
+  const metric = text(d.metric) ?? 'metric';
+  const higherIsBetter = typeof d.higherIsBetter === 'boolean' ? d.higherIsBetter : !/loss|brier|error/i.test(metric);
+  return {
+    decision: kind,
+    reason: text(d.reason) ?? '',
+    metric,
+    higherIsBetter,
+    method: text(d.method) ?? 'bootstrap',
+    seed: text(d.seed),
+    resamples: finite(d.resamples),
+    confidence: finite(d.confidence),
+    winRateThreshold: finite(d.winRateThreshold),
+    minDelta: finite(d.minDelta),
+    minMetric: finite(d.minMetric),
+    baseline,
+    best,
+    models,
+    degenerateResamples: finite(d.degenerateResamples),
+    n: finite(d.n),
+    positives: finite(d.positives),
+    context: ctx,
+    warnings,
+  };
+}
