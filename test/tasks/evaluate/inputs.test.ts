@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { InputError, Inputs, mapInputSource } from '../../../src/pipeline/inputs';
+import { DEFAULT_NOTEBOOK_PATH, EvaluateInputs, parseEvaluateInputs } from '../../../src/tasks/evaluate/inputs';
+
+const VARS = {
+  'Build.BuildId': '4242',
+  'Build.BuildNumber': '20261126.3',
+  'System.JobAttempt': '2',
+  'System.TaskInstanceId': 'task-1',
+  'System.DefaultWorkingDirectory': '/agent/_work/1/s',
+};
+
+const BASE = {
+  modelName: 'churn',
+  experiments: '/Shared/churn\n# comment\n1234',
+  evaluationTable: 'main.ml.churn_eval',
+  outputPath: '/Volumes/main/ml/scratch/eval/',
+};
+
+function parse(over: Record<string, string | undefined> = {}, vars: Record<string, string | undefined> = VARS): EvaluateInputs {
+  return parseEvaluateInputs(new Inputs(mapInputSource({ ...BASE, ...over }, vars)));
+}
+
+function rejects(over: Record<string, string | undefined>, input: string, message: RegExp): void {
+  assert.throws(
+    () => parse(over),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError, `expected InputError, got ${String(e)}`);
+      assert.equal(e.input, input);
+      assert.match(e.message, message);
+      return true;
+    },
+  );
+}
+
+describe('evaluate: parseEvaluateInputs(inputs)', () => {
+  it('applies every default for a workspace-registry, scoring-notebook evaluation', () => {
+    const got = parse();
+    assert.deepEqual(got, {
+      modelName: 'churn',
+      registry: { kind: 'workspace', stage: 'Production' },
+      experiments: ['/Shared/churn', '1234'],
+      candidateTag: 'candidate',
+      modelArtifactPath: 'model',
+      predictionsSource: 'scoringNotebook',
+      labelColumn: 'label',
+      scoring: {
+        evaluationTable: 'main.ml.churn_eval',
+        evaluationQuery: undefined,
+        maxRows: 0,
+        outputPath: '/Volumes/main/ml/scratch/eval',
+        notebookPath: DEFAULT_NOTEBOOK_PATH,
+        timeoutMs: 3_600_000,
+        cluster: { mode: 'serverless' },
+      },
+      predictionsFile: undefined,
+      decision: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 4242, winRate: 0.9, minDelta: 0, minMetric: undefined, confidence: 0.95 },
+      dryRun: false,
+      resetCandidateTags: true,
+      readyTimeoutMs: 300_000,
+      build: {
+        buildId: '4242',
+        buildNumber: '20261126.3',
+        jobAttempt: '2',
+        taskInstanceId: 'task-1',
+        collectionUri: undefined,
+        teamProject: undefined,
+        definitionId: undefined,
+        sourceVersion: undefined,
+        sourceBranch: undefined,
+        repositoryName: undefined,
+      },
+    });
+  });
+
+  it('reads a Unity Catalog model with a custom alias and every decision input', () => {
+    const got = parse({
+      registry: 'unityCatalog',
+      modelName: 'main.ml.churn',
+      championAlias: 'prod_v2',
+      metric: 'log_loss',
+      resamples: '2000',
+      seed: '7',
+      winRate: '1',
+      minDelta: '0.001',
+      minMetric: '0.6',
+      confidence: '0.9',
+      dryRun: 'true',
+      resetCandidateTags: 'false',
+    });
+    assert.deepEqual(got.registry, { kind: 'unityCatalog', alias: 'prod_v2' });
+    assert.deepEqual(got.decision, { metric: 'log_loss', method: 'bootstrap', resamples: 2000, seed: 7, winRate: 1, minDelta: 0.001, minMetric: 0.6, confidence: 0.9 });
+    assert.equal(got.dryRun, true);
+    assert.equal(got.resetCandidateTags, false);
+  });
+
+  it('names the registry model correctly for each registry', () => {
+    rejects({ registry: 'unityCatalog', modelName: 'churn' }, 'modelName', /three-level Unity Catalog name/);
+    rejects({ registry: 'unityCatalog', modelName: 'main.churn' }, 'modelName', /three-level/);
+    rejects({ modelName: 'main.ml.churn' }, 'modelName', /looks like a Unity Catalog name.*set registry to unityCatalog/);
+    rejects({ modelName: "chu'rn" }, 'modelName', /quotes/);
+    rejects({ modelName: undefined }, 'modelName', /Input required: modelName/);
+    rejects({ registry: 'mlflow' }, 'registry', /must be one of workspace, unityCatalog/);
+  });
+
+  it('rejects reserved or malformed aliases and unknown stages', () => {
+    rejects({ registry: 'unityCatalog', modelName: 'a.b.c', championAlias: 'latest' }, 'championAlias', /reserved/);
+    rejects({ registry: 'unityCatalog', modelName: 'a.b.c', championAlias: 'v3' }, 'championAlias', /reserved/);
+    rejects({ registry: 'unityCatalog', modelName: 'a.b.c', championAlias: 'my alias' }, 'championAlias', /letters, digits/);
+    rejects({ productionStage: 'Archived' }, 'productionStage', /Production, Staging/);
+  });
+
+  it('requires experiments as ids or absolute paths, without duplicates', () => {
+    rejects({ experiments: undefined }, 'experiments', /Input required: experiments/);
+    rejects({ experiments: 'Shared/churn' }, 'experiments', /experiment id \(digits\) or an absolute workspace path/);
+    rejects({ experiments: '/Shared/../x' }, 'experiments', /absolute workspace path/);
+    rejects({ experiments: '12\n12' }, 'experiments', /same experiment twice/);
+    rejects({ candidateTag: 'bad`tag' }, 'candidateTag', /MLflow tag key/);
+    rejects({ modelArtifactPath: '../model' }, 'modelArtifactPath', /relative artifact path/);
+  });
+
+  it('validates the decision rule bounds', () => {
+    rejects({ winRate: '0' }, 'winRate', /must be > 0 and <= 1/);
+    rejects({ winRate: '1.01' }, 'winRate', /must be > 0 and <= 1/);
+    rejects({ resamples: '0' }, 'resamples', />= 1 and <= 100000/);
+    rejects({ resamples: '100001' }, 'resamples', />= 1 and <= 100000/);
+    rejects({ resamples: '10.5' }, 'resamples', /whole number/);
+    rejects({ confidence: '1' }, 'confidence', /below 1/);
+    rejects({ confidence: '0' }, 'confidence', /> 0/);
+    rejects({ minMetric: 'NaN' }, 'minMetric', /must be a number/);
+    rejects({ minMetric: 'Infinity' }, 'minMetric', /must be a number/);
+    rejects({ minMetric: '1.5' }, 'minMetric', /between 0 and 1/);
+    rejects({ minDelta: '-0.01' }, 'minDelta', />= 0/);
+    rejects({ method: 'delong', metric: 'average_precision' }, 'method', /delong compares ROC AUC only/);
+    rejects({ metric: 'accuracy' }, 'metric', /roc_auc, average_precision, log_loss, brier/);
+    rejects({ seed: '-1' }, 'seed', />= 0/);
+    assert.equal(parse({ method: 'delong' }).decision.method, 'delong');
+    assert.equal(parse({ metric: 'log_loss', minMetric: '2.5' }).decision.minMetric, 2.5);
+  });
+
+  it('takes the seed from Build.BuildId and refuses a non-numeric build id without a seed', () => {
+    assert.equal(parse({}, { ...VARS, 'Build.BuildId': '99' }).decision.seed, 99);
+    assert.throws(() => parse({}, { ...VARS, 'Build.BuildId': 'abc' }), /seed is not set and Build.BuildId is not a number/);
+  });
+
+  it('requires exactly one of evaluationTable and evaluationQuery for Databricks scoring', () => {
+    rejects({ evaluationTable: undefined }, 'evaluationTable', /exactly one of evaluationTable and evaluationQuery/);
+    rejects({ evaluationQuery: 'select * from t' }, 'evaluationQuery', /exactly one/);
+    rejects({ evaluationTable: 'main.ml.t; drop table x' }, 'evaluationTable', /table name/);
+    const q = parse({ evaluationTable: undefined, evaluationQuery: 'SELECT * FROM main.ml.t WHERE d > "2026"' });
+    assert.equal(q.scoring?.evaluationQuery, 'SELECT * FROM main.ml.t WHERE d > "2026"');
+  });
+
+  it('accepts only /Volumes or dbfs:/ output folders without dot segments', () => {
+    assert.equal(parse({ outputPath: 'dbfs:/tmp/eval' }).scoring?.outputPath, 'dbfs:/tmp/eval');
+    rejects({ outputPath: '/tmp/eval' }, 'outputPath', /Unity Catalog volume folder/);
+    rejects({ outputPath: '/Volumes/main/ml' }, 'outputPath', /Unity Catalog volume folder/);
+    rejects({ outputPath: 's3://bucket/x' }, 'outputPath', /Unity Catalog volume folder/);
+    rejects({ outputPath: '/Volumes/main/ml/v/../../x' }, 'outputPath', /must not contain \. or \.\./);
+    rejects({ outputPath: 'dbfs:/a/./b' }, 'outputPath', /must not contain/);
+    rejects({ outputPath: undefined }, 'outputPath', /Input required: outputPath/);
+  });
+
+  it('reads the compute inputs for the scoring notebook', () => {
+    assert.deepEqual(parse({ clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh' }).scoring?.cluster, { mode: 'existing', clusterId: '0123-456789-abcdefgh' });
+    const spec = { spark_version: '15.4.x-cpu-ml-scala2.12', node_type_id: 'Standard_DS3_v2', num_workers: 1 };
+    assert.deepEqual(parse({ clusterMode: 'new', newClusterJson: JSON.stringify(spec) }).scoring?.cluster, { mode: 'new', newCluster: spec });
+    rejects({ clusterMode: 'existing' }, 'existingClusterId', /Input required/);
+    rejects({ clusterMode: 'existing', existingClusterId: 'a b' }, 'existingClusterId', /cluster id/);
+    rejects({ clusterMode: 'new', newClusterJson: '{' }, 'newClusterJson', /not valid JSON/);
+    rejects({ clusterMode: 'new', newClusterJson: '[]' }, 'newClusterJson', /JSON object/);
+    rejects({ clusterMode: 'new', newClusterJson: '{"num_workers": 1}' }, 'newClusterJson', /spark_version/);
+    rejects({ scoringNotebookPath: 'Shared/x' }, 'scoringNotebookPath', /absolute workspace path/);
+    rejects({ scoringNotebookPath: '/Shared/x.py' }, 'scoringNotebookPath', /without \.\. or extension/);
+  });
+
+  it('needs a job id for scoringJob, and only the file for file', () => {
+    rejects({ predictionsSource: 'scoringJob' }, 'scoringJobId', /Input required: scoringJobId/);
+    rejects({ predictionsSource: 'scoringJob', scoringJobId: '12x' }, 'scoringJobId', /must be a number/);
+    const job = parse({ predictionsSource: 'scoringJob', scoringJobId: '987' });
+    assert.equal(job.scoring?.jobId, 987);
+    assert.equal(job.scoring?.cluster, undefined);
+
+    rejects({ predictionsSource: 'file' }, 'predictionsFile', /Input required: predictionsFile/);
+    const file = parse({ predictionsSource: 'file', predictionsFile: 'out/preds.arrow', evaluationTable: undefined, outputPath: undefined });
+    assert.equal(file.predictionsFile, path.resolve('/agent/_work/1/s', 'out/preds.arrow'));
+    assert.equal(file.scoring, undefined);
+  });
+
+  it('rejects non-boolean switches and bad label columns', () => {
+    rejects({ dryRun: 'yes' }, 'dryRun', /true or false/);
+    rejects({ labelColumn: 'my label' }, 'labelColumn', /column name/);
+    rejects({ readyTimeoutSeconds: '0' }, 'readyTimeoutSeconds', />= 1/);
+    rejects({ scoringTimeoutMinutes: '2000' }, 'scoringTimeoutMinutes', /<= 1440/);
+  });
+});
