@@ -1,0 +1,189 @@
+import { InputError, Inputs, truncate } from '../../pipeline/inputs';
+
+export type ClusterConfig = { mode: 'existing'; clusterId: string } | { mode: 'new'; newCluster: Record<string, unknown> } | { mode: 'serverless' };
+
+export type TrainTarget =
+  | { kind: 'existingJob'; jobId: number; jobName?: undefined }
+  | { kind: 'existingJob'; jobId?: undefined; jobName: string }
+  | { kind: 'notebook'; notebookPath: string; cluster: ClusterConfig };
+
+export interface TrainInputs {
+  target: TrainTarget;
+  /** From `jobParameters`; sent as job parameters when the job defines them, otherwise as notebook parameters. */
+  parameters: Record<string, string>;
+  waitForCompletion: boolean;
+  timeoutMs: number;
+  cancelRunOnAbort: boolean;
+  tagCandidates: boolean;
+  candidateTag: string;
+  /** Experiment workspace paths or numeric ids. */
+  experiments: string[];
+}
+
+/** Where this step runs in Azure Pipelines: identifies the step for idempotency and traces candidates to the build. */
+export interface PipelineContext {
+  collectionUri?: string;
+  teamProject?: string;
+  buildId?: string;
+  buildNumber?: string;
+  sourceVersion?: string;
+  sourceBranch?: string;
+  repositoryName?: string;
+  definitionId?: string;
+  jobId?: string;
+  jobAttempt?: string;
+  taskInstanceId?: string;
+}
+
+const MAX_TIMEOUT_MINUTES = 43_200;
+const MLFLOW_TAG_KEY = /^[A-Za-z0-9_\-. /]+$/;
+
+/** Parses the Train inputs (not the connection ones). Pure: throws InputError naming the input. */
+export function parseTrainInputs(inputs: Inputs): TrainInputs {
+  const runType = inputs.oneOf('runType', ['existingJob', 'notebook'] as const, 'existingJob');
+  let target: TrainTarget;
+  if (runType === 'existingJob') {
+    const idRaw = inputs.optional('jobId');
+    const name = inputs.optional('jobName');
+    if (idRaw !== undefined && name !== undefined) {
+      throw new InputError('jobId', 'Set either jobId or jobName, not both: jobId picks the job exactly, jobName looks it up by name.');
+    }
+    if (idRaw === undefined && name === undefined) {
+      throw new InputError('jobId', 'With runType existingJob, set jobId (the numeric job id) or jobName (the exact job name).');
+    }
+    if (idRaw !== undefined) {
+      if (!/^\d+$/.test(idRaw) || !Number.isSafeInteger(Number(idRaw)) || Number(idRaw) <= 0) {
+        throw new InputError('jobId', `Input jobId must be the numeric Databricks job id (e.g. 123456789), got "${truncate(idRaw)}". To pick a job by name, use jobName.`);
+      }
+      target = { kind: 'existingJob', jobId: Number(idRaw) };
+    } else {
+      target = { kind: 'existingJob', jobName: name! };
+    }
+  } else {
+    const notebookPath = inputs.required('notebookPath', 'the workspace path of the training notebook, for runType notebook');
+    if (!notebookPath.startsWith('/')) {
+      throw new InputError('notebookPath', `Input notebookPath must be an absolute workspace path such as /Workspace/Repos/team/project/train or /Users/me@example.com/train; got "${truncate(notebookPath)}".`);
+    }
+    target = { kind: 'notebook', notebookPath, cluster: parseCluster(inputs) };
+  }
+
+  const timeoutMinutes = inputs.number('timeoutMinutes', { default: 120, min: 0, minExclusive: true, max: MAX_TIMEOUT_MINUTES })!;
+  const candidateTag = inputs.optional('candidateTag') ?? 'candidate';
+  if (!MLFLOW_TAG_KEY.test(candidateTag) || candidateTag.length > 250) {
+    throw new InputError('candidateTag', `Input candidateTag must be an MLflow tag key (letters, digits, _ - . / and spaces, at most 250 characters); got "${truncate(candidateTag)}".`);
+  }
+  const experiments = inputs.lines('experiments');
+  for (const e of experiments) {
+    if (!e.startsWith('/') && !/^\d+$/.test(e)) {
+      throw new InputError('experiments', `Each line of experiments must be an experiment workspace path (e.g. /Shared/churn) or a numeric experiment id; got "${truncate(e)}".`);
+    }
+  }
+  return {
+    target,
+    parameters: parseJobParameters(inputs.source.get('jobParameters')),
+    waitForCompletion: inputs.bool('waitForCompletion', true),
+    timeoutMs: Math.round(timeoutMinutes * 60_000),
+    cancelRunOnAbort: inputs.bool('cancelRunOnAbort', true),
+    tagCandidates: inputs.bool('tagCandidates', true),
+    candidateTag,
+    experiments: [...new Set(experiments)],
+  };
+}
+
+function parseCluster(inputs: Inputs): ClusterConfig {
+  const mode = inputs.oneOf('clusterMode', ['existing', 'new', 'serverless'] as const, 'serverless');
+  if (mode === 'existing') {
+    const clusterId = inputs.required('existingClusterId', 'the id of the all-purpose cluster to run on, for clusterMode existing');
+    if (!/^[A-Za-z0-9-]+$/.test(clusterId)) {
+      throw new InputError('existingClusterId', `Input existingClusterId must be a cluster id such as 0123-456789-abcdefgh; got "${truncate(clusterId)}".`);
+    }
+    return { mode, clusterId };
+  }
+  if (mode === 'new') {
+    const raw = inputs.required('newClusterJson', 'the new_cluster specification as JSON, for clusterMode new');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch (e) {
+      throw new InputError('newClusterJson', `Input newClusterJson is not valid JSON (${e instanceof Error ? e.message : 'parse error'}). Give one JSON object such as {"spark_version": "15.4.x-cpu-ml-scala2.12", "node_type_id": "Standard_DS3_v2", "num_workers": 1}.`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new InputError('newClusterJson', 'Input newClusterJson must be one JSON object (the Jobs API new_cluster specification).');
+    }
+    const c = parsed as Record<string, unknown>;
+    const missing: string[] = [];
+    if (typeof c.spark_version !== 'string' || c.spark_version === '') missing.push('spark_version');
+    if (c.node_type_id === undefined && c.instance_pool_id === undefined && c.policy_id === undefined) missing.push('node_type_id (or instance_pool_id or policy_id)');
+    if (c.num_workers === undefined && c.autoscale === undefined && c.is_single_node !== true) missing.push('num_workers (or autoscale)');
+    if (missing.length > 0) throw new InputError('newClusterJson', `Input newClusterJson is missing ${missing.join(', ')}.`);
+    if (c.num_workers !== undefined && (!Number.isInteger(c.num_workers) || (c.num_workers as number) < 0)) {
+      throw new InputError('newClusterJson', 'In newClusterJson, num_workers must be a whole number >= 0.');
+    }
+    return { mode, newCluster: c };
+  }
+  return { mode };
+}
+
+/**
+ * `jobParameters`: either one JSON object (`{"epochs": "10"}`; numbers and booleans become strings), or
+ * `key=value` lines (the value may contain `=`; blank lines and `#` comments are ignored).
+ */
+export function parseJobParameters(raw: string | undefined): Record<string, string> {
+  if (raw === undefined || raw.trim() === '') return {};
+  const text = raw.trim();
+  const out: Record<string, string> = {};
+  if (text.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new InputError('jobParameters', `Input jobParameters looks like JSON but does not parse (${e instanceof Error ? e.message : 'parse error'}). Use one JSON object of strings, or key=value lines.`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new InputError('jobParameters', 'Input jobParameters must be one JSON object, or key=value lines.');
+    }
+    for (const [k, v] of Object.entries(parsed)) {
+      checkKey(k);
+      if (typeof v === 'string') out[k] = v;
+      else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+      else throw new InputError('jobParameters', `In jobParameters, the value of "${truncate(k)}" must be a string, number or boolean (Databricks parameters are strings).`);
+    }
+    return out;
+  }
+  const lines = raw.split(/\r?\n/);
+  lines.forEach((line, i) => {
+    const l = line.trim();
+    if (l === '' || l.startsWith('#')) return;
+    const eq = l.indexOf('=');
+    if (eq <= 0) throw new InputError('jobParameters', `Line ${i + 1} of jobParameters is not key=value: "${truncate(l)}".`);
+    const key = l.slice(0, eq).trim();
+    checkKey(key);
+    if (Object.prototype.hasOwnProperty.call(out, key)) throw new InputError('jobParameters', `Parameter "${truncate(key)}" is given twice in jobParameters.`);
+    out[key] = l.slice(eq + 1).trim();
+  });
+  return out;
+}
+
+function checkKey(key: string): void {
+  if (key === '' || !/^[A-Za-z0-9_.\-]+$/.test(key)) {
+    throw new InputError('jobParameters', `Parameter name "${truncate(key)}" in jobParameters is not valid: use letters, digits, _, - and . only.`);
+  }
+}
+
+/** Reads the predefined pipeline variables this task uses. */
+export function readPipelineContext(inputs: Inputs): PipelineContext {
+  const v = (n: string) => inputs.variable(n);
+  return {
+    collectionUri: v('System.CollectionUri') ?? v('System.TeamFoundationCollectionUri'),
+    teamProject: v('System.TeamProject'),
+    buildId: v('Build.BuildId'),
+    buildNumber: v('Build.BuildNumber'),
+    sourceVersion: v('Build.SourceVersion'),
+    sourceBranch: v('Build.SourceBranch'),
+    repositoryName: v('Build.Repository.Name'),
+    definitionId: v('System.DefinitionId'),
+    jobId: v('System.JobId'),
+    jobAttempt: v('System.JobAttempt'),
+    taskInstanceId: v('System.TaskInstanceId'),
+  };
+}
