@@ -1,12 +1,37 @@
-import { readConnection, taskLibEndpointSource } from '../../pipeline/connection';
+import { systemClock } from '../../databricks/clock';
+import { JobsClient } from '../../databricks/jobs';
+import { MlflowTracking } from '../../mlflow/tracking';
+import { connectFromInputs } from '../../pipeline/client';
 import type { TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
+import { parseTrainInputs, readPipelineContext } from './inputs';
+import { run } from './run';
 
-/** Placeholder until the task lands: validates the connection inputs only. */
+/**
+ * Undocumented test hook: overrides the first poll interval and its cap (ms) so the bundled task can be
+ * run against the local emulator without waiting seconds between polls.
+ */
+function pollOverride(): { initialIntervalMs?: number; maxIntervalMs?: number } | undefined {
+  const raw = process.env.DATABRICKS_MLOPS_POLL_INTERVAL_MS;
+  if (!raw || !/^\d+$/.test(raw)) return undefined;
+  const ms = Math.max(10, Number(raw));
+  return { initialIntervalMs: ms, maxIntervalMs: ms * 4 };
+}
+
+/** Train: parse every input before the first call, then start, follow and report the Databricks run. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {
   const inputs = new Inputs(taskLibInputSource());
-  const connection = readConnection(inputs, taskLibEndpointSource());
-  host.log.info(`Workspace: ${connection.host}`);
-  return { result: 'Failed', message: 'This task is not implemented yet.' };
+  const parsed = parseTrainInputs(inputs);
+  const pipeline = readPipelineContext(inputs);
+  const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksTrain' });
+  host.log.info(`Workspace: ${connection.host} (${connection.description})`);
+  return run(parsed, {
+    jobs: new JobsClient(api, { clock: systemClock }),
+    tracking: new MlflowTracking(api, { clock: systemClock }),
+    host,
+    clock: systemClock,
+    pipeline,
+    poll: pollOverride(),
+  });
 }
