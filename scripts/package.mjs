@@ -22,6 +22,27 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The three files of a task folder that ship; nothing else from tasks/<Task>/ (no index.ts, no maps). */
 export const TASK_FILES = ['task.json', 'icon.png', 'index.js'];
+/**
+ * Optional tasks/<Task>/package-files.txt: more paths (files or folders, relative to the task folder, one a
+ * line, # comments) to ship beside the bundle, for assets a task reads at run time from its own folder.
+ */
+export const EXTRA_FILES_LIST = 'package-files.txt';
+
+/** The extra paths a task folder asks to ship (see EXTRA_FILES_LIST), checked to stay inside the folder. */
+export function extraTaskFiles(taskDir) {
+  const list = path.join(taskDir, EXTRA_FILES_LIST);
+  if (!existsSync(list)) return [];
+  const entries = readFileSync(list, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean);
+  for (const e of entries) {
+    const resolved = path.resolve(taskDir, e);
+    if (path.isAbsolute(e) || !resolved.startsWith(taskDir + path.sep)) fail(`${list}: ${e} is outside the task folder`);
+    if (!existsSync(resolved)) fail(`${list}: ${e} does not exist`);
+  }
+  return entries;
+}
 const TASK_CONTRIBUTION = 'ms.vss-distributed-task.task';
 const ENDPOINT_CONTRIBUTION = 'ms.vss-endpoint.service-endpoint-type';
 /** Namespace for the dev task ids: uuidv5(DEV_NAMESPACE, prodTaskId). Never change it (ids must stay stable). */
@@ -147,6 +168,7 @@ function stage(variant, stagingRoot) {
         if (f === 'task.json') writeJson(path.join(dir, p, f), variantTask(readJson(from), variant, endpointNames));
         else cpSync(from, path.join(dir, p, f));
       }
+      for (const extra of extraTaskFiles(src)) cpSync(path.join(src, extra), path.join(dir, p, extra), { recursive: true });
     } else {
       cpSync(src, path.join(dir, p), { recursive: true });
     }

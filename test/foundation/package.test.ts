@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Ajv from 'ajv';
@@ -30,6 +30,20 @@ function uuidV5(name: string, namespace: string): string {
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+/** Files under tasks/<folder>/ named by its optional package-files.txt (folders expanded). */
+function extraFiles(folder: string): string[] {
+  const dir = path.join(REPO_ROOT, 'tasks', folder);
+  const list = path.join(dir, 'package-files.txt');
+  if (!existsSync(list)) return [];
+  const walk = (rel: string): string[] =>
+    statSync(path.join(dir, rel)).isDirectory() ? readdirSync(path.join(dir, rel)).flatMap((e) => walk(path.posix.join(rel, e))) : [rel];
+  return readFileSync(list, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean)
+    .flatMap(walk);
+}
+
 const DEV_NAMESPACE = '6c0b7a0e-5d1f-5b8e-9f3a-2d4c6e8a0b1c';
 
 interface OpenedVsix {
@@ -98,9 +112,9 @@ describe('foundation: npm run package', function () {
     describe(`${variant} .vsix`, () => {
       const pkg = () => (variant === 'prod' ? prod : dev);
 
-      it("holds each task's task.json, icon.png and index.js, and nothing else of the task folder", () => {
+      it("holds each task's task.json, icon.png and index.js, and nothing else of the task folder unless listed", () => {
         const taskEntries = pkg().names.filter((n) => n.startsWith('tasks/')).sort();
-        const expected = TASKS.flatMap((t) => ['icon.png', 'index.js', 'task.json'].map((f) => `tasks/${t.folder}/${f}`)).sort();
+        const expected = TASKS.flatMap((t) => [...['icon.png', 'index.js', 'task.json'], ...extraFiles(t.folder)].map((f) => `tasks/${t.folder}/${f}`)).sort();
         assert.deepEqual(taskEntries, expected);
       });
 
