@@ -137,16 +137,16 @@ export function sendOnce(transport: Transport, x: RawExchange): Promise<RawRespo
       return;
     }
     let settled = false;
-    let cleanup: (() => void) | undefined;
+    let cleanup: (() => Promise<void>) | undefined;
     const finish = (err: Error | undefined, res?: RawResponse) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       x.signal?.removeEventListener('abort', onAbort);
       if (err) {
-        cleanup?.();
         req.destroy();
-        reject(err);
+        // Reject only once a partial download is gone, so a caller never sees a half-written file.
+        void (cleanup ? cleanup() : Promise.resolve()).finally(() => reject(err));
       } else resolve(res!);
     };
     const onAbort = () => finish(cancelledFrom(x.signal, `${x.method} ${ctx.path}`));
@@ -210,10 +210,15 @@ export function sendOnce(transport: Transport, x: RawExchange): Promise<RawRespo
         }
         const part = `${target.path}.${randomBytes(4).toString('hex')}.part`;
         const file = createWriteStream(part);
-        cleanup = () => {
+        cleanup = async () => {
           res.destroy();
-          file.destroy();
-          void fsp.rm(part, { force: true }).catch(() => undefined);
+          if (!file.closed) {
+            await new Promise<void>((r) => {
+              file.once('close', () => r());
+              file.destroy();
+            });
+          }
+          await fsp.rm(part, { force: true }).catch(() => undefined);
         };
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
@@ -405,11 +410,13 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
           toFile,
         });
         log(`${method} ${ctx.path} -> ${res.status} (${clock.now() - started} ms, attempt ${attempt})`);
-        // A 401 means the gateway rejected the credential before processing: safe to repeat once with a fresh token.
-        if (res.status === 401 && !refreshed && opts.tokenProvider.invalidate) {
+        // The gateway rejected the credential before processing (401, or 403 "Invalid access token." for an
+        // expired one): safe to repeat once, even for a non-idempotent call, with a freshly fetched token.
+        const credentialRejected = res.status === 401 || (res.status === 403 && /Invalid access token/i.test(res.body.toString('utf8')));
+        if (credentialRejected && !refreshed && opts.tokenProvider.invalidate) {
           refreshed = true;
           opts.tokenProvider.invalidate();
-          log(`${method} ${ctx.path}: 401, fetching a new token and retrying once`);
+          log(`${method} ${ctx.path}: ${res.status}, fetching a new token and retrying once`);
           continue;
         }
         if (res.status >= 200 && res.status < 300) return res;

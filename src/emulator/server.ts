@@ -283,6 +283,8 @@ export function createEmulatorServer(o: ServerOptions): http.Server {
       if (!matched) throw new ApiFault(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${path}'`);
       const request: EmulatorRequest = { method, path, query, headers: req.headers, body, rawBody, params: matched.params, principal: entry.principal };
       const response = await matched.route.handler(request);
+      // Record what the server did even when the client has gone (a 'slow' fault past its timeout).
+      entry.status = response.status ?? 200;
       if (res.destroyed) return;
       send(response, truncate);
     } catch (e) {
