@@ -5,6 +5,7 @@
  * (timestamps, build and scoring run ids) lives in `context`, so the rest is byte-for-byte reproducible.
  */
 import type { Decision, ModelResult } from '../../engine';
+import { renderDistributionSvg } from '../../report/svg';
 
 export const RECORD_SCHEMA = 'mlopspipelines.evaluation/v1';
 export const ATTACHMENT_TYPE = 'mlopspipelines.evaluation';
@@ -43,9 +44,35 @@ export interface DecisionRecord {
   skippedCandidates: Array<{ runId: string; experimentId?: string; reason: string }>;
   inputs: Record<string, string | number | boolean | string[] | null>;
   data: { rows: number; positives: number };
-  /** The engine's result, unchanged (every number, distributions included). */
-  comparison: Decision | null;
-  context: Record<string, string | number | null>;
+  /**
+   * The engine's result, unchanged (every number, distributions included); with no candidates a `none`
+   * decision without models. Named `decision` because the build tab's reader (src/report/record.ts) reads it there.
+   */
+  decision: Decision;
+  /** What differs between two runs with the same seed and data (ids, timestamps), plus the tab's links. */
+  context: RecordContext;
+}
+
+export interface RecordContext {
+  modelName: string;
+  registry: 'workspace' | 'unity-catalog';
+  productionVersion: string | null;
+  promotedVersion: string | null;
+  bestCandidateRunId: string | null;
+  buildId: string;
+  /** Per predictions column: the MLflow run, its link and (production) the version. */
+  runs: Record<string, { runId?: string; url?: string; version?: string }>;
+  links: Record<string, string>;
+  startedAt: string;
+  finishedAt: string;
+  workspaceUrl: string;
+  buildNumber: string | null;
+  jobAttempt: string;
+  sourceVersion: string | null;
+  sourceBranch: string | null;
+  scoringRunId: number | null;
+  scoringRunUrl: string | null;
+  predictionsPath: string | null;
 }
 
 /** Serialises with stable key order (insertion order of the builders) and a trailing newline. */
@@ -84,8 +111,8 @@ export function renderSummary(record: DecisionRecord): string {
   const title = record.dryRun ? 'Evaluate & Promote (dry run)' : 'Evaluate & Promote';
   lines.push(`### ${title}: ${mdCell(record.registry.modelName)}`, '');
   lines.push(`**${mdCell(record.sentence)}**`, '');
-  const c = record.comparison;
-  if (c) {
+  const c = record.decision;
+  if (c.decision !== 'none') {
     const metricName = { roc_auc: 'ROC AUC', average_precision: 'Average precision', log_loss: 'Log loss', brier: 'Brier score' }[c.metric];
     const method = c.method === 'delong' ? 'DeLong' : `paired bootstrap, ${c.resamples} resamples, seed ${c.seed}`;
     lines.push(`${metricName} on ${c.n} rows (${c.positives} positive), ${method}; ${Math.round(c.confidence * 100)}% intervals.`, '');
@@ -109,7 +136,7 @@ export function renderSummary(record: DecisionRecord): string {
         '.',
       '',
     );
-    const svg = renderDistributionsSvg(c, record.models);
+    const svg = summarySvg(record);
     if (svg) lines.push(`![Bootstrap distributions](data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')})`, '');
   }
   if (record.promotion?.version) {
@@ -124,68 +151,11 @@ export function renderSummary(record: DecisionRecord): string {
   return lines.join('\n');
 }
 
-const PALETTE = ['#0078d4', '#d83b01', '#107c10', '#8764b8', '#e3008c', '#00b7c3', '#986f0b', '#4f6bed'];
-const MAX_SERIES = 8;
-const BINS = 32;
-
-function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/**
- * A small SVG (≈ 480×190) of the per-resample metric of each model as outlined histograms on a shared
- * axis, production dashed. Undefined when the engine kept no distributions (DeLong).
- */
-export function renderDistributionsSvg(decision: Decision, models: RecordModel[]): string | undefined {
-  const dists = decision.distributions;
-  if (!dists) return undefined;
-  const keys = models.map((m) => m.key).filter((k) => (dists[k]?.length ?? 0) > 0).slice(0, MAX_SERIES);
-  if (keys.length === 0) return undefined;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const k of keys) for (const v of dists[k]) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-  if (!Number.isFinite(lo)) return undefined;
-  if (hi - lo < 1e-12) (lo -= 0.001), (hi += 0.001);
-  const W = 480;
-  const H = 150;
-  const left = 10;
-  const plotW = W - 2 * left;
-  const top = 8;
-  const legendH = 16 * Math.ceil(keys.length / 2);
-  const counts = keys.map((k) => {
-    const c = new Array<number>(BINS).fill(0);
-    for (const v of dists[k]) {
-      if (!Number.isFinite(v)) continue;
-      c[Math.min(BINS - 1, Math.floor(((v - lo) / (hi - lo)) * BINS))]++;
-    }
-    return c.map((x) => x / dists[k].length);
-  });
-  const peak = Math.max(...counts.flat(), 1e-12);
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H + 22 + legendH}" viewBox="0 0 ${W} ${H + 22 + legendH}" font-family="Segoe UI,sans-serif" font-size="11">`);
-  parts.push(`<rect width="100%" height="100%" fill="#fff"/>`);
-  parts.push(`<line x1="${left}" y1="${H}" x2="${W - left}" y2="${H}" stroke="#999"/>`);
-  keys.forEach((k, i) => {
-    const model = models.find((m) => m.key === k)!;
-    const color = PALETTE[i % PALETTE.length];
-    const pts: string[] = [];
-    const base = H;
-    counts[i].forEach((c, b) => {
-      const x0 = left + (b / BINS) * plotW;
-      const x1 = left + ((b + 1) / BINS) * plotW;
-      const y = base - (c / peak) * (H - top * 2);
-      pts.push(`${x0.toFixed(1)},${y.toFixed(1)}`, `${x1.toFixed(1)},${y.toFixed(1)}`);
-    });
-    const dash = model.role === 'production' ? ' stroke-dasharray="4 3"' : '';
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5"${dash} points="${left},${base} ${pts.join(' ')} ${W - left},${base}"/>`);
-    const lx = left + (i % 2) * (plotW / 2);
-    const ly = H + 22 + 16 * Math.floor(i / 2) - 4;
-    parts.push(`<rect x="${lx}" y="${ly - 8}" width="10" height="3" fill="${color}"/>`);
-    parts.push(`<text x="${lx + 14}" y="${ly - 3}">${escapeXml(label(model))}</text>`);
-  });
-  parts.push(`<text x="${left}" y="${H + 13}">${lo.toFixed(4)}</text>`);
-  parts.push(`<text x="${W - left}" y="${H + 13}" text-anchor="end">${hi.toFixed(4)}</text>`);
-  parts.push(`<text x="${W / 2}" y="${H + 13}" text-anchor="middle">${escapeXml(decision.metric)} per resample</text>`);
-  parts.push('</svg>');
-  return parts.join('');
+/** The build tab's markdown-safe chart of the distributions; omitted (never fatal) if it cannot be drawn. */
+function summarySvg(record: DecisionRecord): string {
+  try {
+    return renderDistributionSvg(record);
+  } catch {
+    return '';
+  }
 }

@@ -315,17 +315,21 @@ function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
       resetCandidateTags: inputs.resetCandidateTags,
     },
     data: { rows: p.decision?.n ?? 0, positives: p.decision?.positives ?? 0 },
-    comparison: p.decision,
+    decision: p.decision ?? noCandidateDecision(inputs, p.sentence),
     context: {
+      modelName: registry.modelName,
+      registry: registry.kind === 'unityCatalog' ? 'unity-catalog' : 'workspace',
+      productionVersion: p.production?.version ?? null,
+      promotedVersion: p.promotion?.applied ? (p.promotion.version ?? null) : null,
+      bestCandidateRunId: p.best?.runId ?? null,
+      buildId: inputs.build.buildId,
+      runs: Object.fromEntries(models.map((m) => [m.key, { runId: m.runId, url: m.role === 'production' ? m.versionUrl : m.runUrl, version: m.version }])),
+      links: recordLinks(inputs, deps, p),
       startedAt: p.startedAt,
       finishedAt: p.finishedAt,
       workspaceUrl,
-      buildId: inputs.build.buildId,
       buildNumber: inputs.build.buildNumber ?? null,
       jobAttempt: inputs.build.jobAttempt,
-      collectionUri: inputs.build.collectionUri ?? null,
-      teamProject: inputs.build.teamProject ?? null,
-      definitionId: inputs.build.definitionId ?? null,
       sourceVersion: inputs.build.sourceVersion ?? null,
       sourceBranch: inputs.build.sourceBranch ?? null,
       scoringRunId: p.scored?.context.scoringRunId ?? null,
@@ -335,10 +339,45 @@ function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
   };
 }
 
+function recordLinks(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts): Record<string, string> {
+  const links: Record<string, string> = {};
+  const b = inputs.build;
+  if (b.collectionUri && b.teamProject && /^\d+$/.test(b.buildId)) {
+    links.build = `${b.collectionUri.replace(/\/+$/, '')}/${encodeURIComponent(b.teamProject)}/_build/results?buildId=${b.buildId}`;
+  }
+  if (p.production) links.productionModel = deps.registry.versionUrl(deps.workspaceUrl, p.production.version);
+  if (p.promotion?.applied && p.promotion.versionUrl) links.promotedModel = p.promotion.versionUrl;
+  if (p.best?.runUrl) links.bestCandidateRun = p.best.runUrl;
+  if (p.scored?.context.scoringRunUrl) links.scoringRun = p.scored.context.scoringRunUrl;
+  return links;
+}
+
+/** The decision record of an evaluation that found no candidate (the engine was not called). */
+function noCandidateDecision(inputs: EvaluateInputs, reason: string): Decision {
+  const d = inputs.decision;
+  return {
+    decision: 'none',
+    reason,
+    metric: d.metric,
+    higherIsBetter: d.metric === 'roc_auc' || d.metric === 'average_precision',
+    method: d.method,
+    seed: d.seed,
+    resamples: d.method === 'delong' ? 0 : d.resamples,
+    confidence: d.confidence,
+    winRateThreshold: d.winRate,
+    minDelta: d.minDelta,
+    ...(d.minMetric !== undefined ? { minMetric: d.minMetric } : {}),
+    models: [],
+    degenerateResamples: 0,
+    n: 0,
+    positives: 0,
+  };
+}
+
 async function writeRecord(record: DecisionRecord, deps: EvaluateDeps): Promise<{ recordPath: string; summaryPath: string }> {
   const dir = path.join(deps.host.tempDir, 'mlops-evaluation');
   await fsp.mkdir(dir, { recursive: true });
-  const stamp = record.context.buildId ?? 'local';
+  const stamp = record.context.buildId.replace(/[^A-Za-z0-9_.-]/g, '_');
   const recordPath = path.join(dir, `evaluation-${stamp}-${process.pid}.json`);
   const summaryPath = path.join(dir, `evaluation-${stamp}-${process.pid}.md`);
   await fsp.writeFile(recordPath, serializeRecord(record), 'utf8');
