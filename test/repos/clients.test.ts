@@ -99,7 +99,7 @@ describe('ReposClient and WorkspaceClient against the emulator', () => {
     emu.repos.addRepo({ path: '/Repos/Production/churn-model', url: URL_A, provider: 'azureDevOpsServices' });
     const all: string[] = [];
     for await (const r of repos.listRepos()) all.push(r.path!);
-    assert.deepEqual(all, ['/Repos/Production/churn-model', '/Repos/Staging/a', '/Repos/Staging/b', '/Repos/Staging/c', '/Repos/Staging/churn-model', '/Repos/Staging/churn-model-old']);
+    assert.deepEqual(all, ['/Repos/Staging/a', '/Repos/Staging/b', '/Repos/Staging/c', '/Repos/Staging/churn-model-old', '/Repos/Staging/churn-model', '/Repos/Production/churn-model']);
     assert.equal(emu.callsTo('GET', '/api/2.0/repos').length, 3);
     emu.clearRequests();
     const found = await repos.findByPath('/Workspace/Repos/Staging/churn-model');

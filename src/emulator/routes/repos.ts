@@ -190,7 +190,8 @@ export class ReposEmulator {
       // A prefix may end in a partial name ("/Repos/Staging/pro"), so only the /Workspace alias is removed.
       prefix = rawPrefix.startsWith('/Workspace/') ? rawPrefix.slice('/Workspace'.length) : rawPrefix;
     }
-    const matching = this.list().filter((r) => r.path.startsWith(prefix));
+    // Creation order (ids ascending): assumption, the service documents no order.
+    const matching = [...this.repos.values()].sort((a, b) => a.id - b.id).filter((r) => r.path.startsWith(prefix));
     let offset = 0;
     const token = queryString(req, 'next_page_token');
     if (token !== undefined) {

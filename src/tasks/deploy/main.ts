@@ -1,12 +1,17 @@
-import { readConnection, taskLibEndpointSource } from '../../pipeline/connection';
+import { ReposClient } from '../../databricks/repos';
+import { WorkspaceClient } from '../../databricks/workspace';
+import { connectFromInputs } from '../../pipeline/client';
 import type { TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
+import { parseDeployInputs } from './inputs';
+import { run } from './run';
 
-/** Placeholder until the task lands: validates the connection inputs only. */
+/** Deploy Notebooks via Repos API: parse every input before the first call, then deploy. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {
   const inputs = new Inputs(taskLibInputSource());
-  const connection = readConnection(inputs, taskLibEndpointSource());
-  host.log.info(`Workspace: ${connection.host}`);
-  return { result: 'Failed', message: 'This task is not implemented yet.' };
+  const parsed = parseDeployInputs(inputs);
+  const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksReposDeploy' });
+  host.log.info(`Workspace: ${connection.host} (${connection.description})`);
+  return run(parsed, { repos: new ReposClient(api), workspace: new WorkspaceClient(api), host, workspaceUrl: connection.host });
 }
