@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { patTokenProvider } from '../../../src/databricks/auth';
+import { CancelledError } from '../../../src/databricks/errors';
+import { createApiClient } from '../../../src/databricks/http';
+import { JobsClient } from '../../../src/databricks/jobs';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
+import { NotebookError } from '../../../src/emulator/routes/jobs';
+import type { PipelineContext, TrainInputs } from '../../../src/tasks/train/inputs';
+import { run, runIdempotencyToken, truncateTrace } from '../../../src/tasks/train/run';
+import { recordingHost } from './fakes';
+
+const PIPELINE: PipelineContext = {
+  collectionUri: 'https://dev.azure.com/contoso/',
+  teamProject: 'mlops',
+  buildId: '4242',
+  buildNumber: '20261126.3',
+  sourceVersion: '0123456789abcdef0123456789abcdef01234567',
+  repositoryName: 'churn-model',
+  jobAttempt: '1',
+  taskInstanceId: '0c1d2e3f-4a5b-4c6d-8e7f-8a9b0c1d2e3f',
+  jobId: '5d3e8d4c-1c7b-5b8f-9a1c-2f3b4c5d6e7f',
+};
+
+function inputs(over: Partial<TrainInputs> = {}): TrainInputs {
+  return {
+    target: { kind: 'existingJob', jobId: 0 },
+    parameters: {},
+    waitForCompletion: true,
+    timeoutMs: 120 * 60_000,
+    cancelRunOnAbort: true,
+    tagCandidates: false,
+    candidateTag: 'candidate',
+    experiments: [],
+    ...over,
+  };
+}
+
+describe('train: run(inputs, deps) in process against the emulator with emulated time', () => {
+  let emu: Emulator;
+  let clock: ReturnType<Emulator['linkedClock']>;
+  let jobs: JobsClient;
+  let jobId: number;
+
+  beforeEach(async () => {
+    emu = await startEmulator();
+    clock = emu.linkedClock();
+    const api = createApiClient({ host: emu.url, tokenProvider: patTokenProvider(EMULATOR_DEFAULTS.pat), clock, retry: { random: () => 0.5 } });
+    jobs = new JobsClient(api, { clock });
+    emu.jobs.notebooks.register('/Repos/ml/churn/train', () => ({ exitValue: 'model=churn v7' }));
+    jobId = emu.jobs.createJob({ name: 'churn-train', tasks: [{ task_key: 'train', notebook_task: { notebook_path: '/Repos/ml/churn/train' } }] });
+  });
+  afterEach(() => emu.close());
+
+  it('an hour-long run: polls 2 s, x1.5, capped at 30 s; < 150 requests; each state logged once; outputs set', async () => {
+    emu.jobs.durations = { queuedMs: 0, pendingMs: 60_000, runningMs: 3_480_000, terminatingMs: 60_000 };
+    const host = recordingHost();
+    const outcome = await run(inputs({ target: { kind: 'existingJob', jobId } }), { jobs, host, clock, pipeline: PIPELINE });
+    assert.equal(outcome.result, 'Succeeded');
+    assert.deepEqual(clock.sleeps.slice(0, 9), [2000, 3000, 4500, 6750, 10125, 15188, 22782, 30000, 30000]);
+    assert.ok(clock.sleeps.every((s) => s <= 30_000));
+    const total = emu.requests.length;
+    assert.ok(total < 150, `${total} requests for one emulated hour`);
+    const runId = Number(host.outputs.runId);
+    // The run page link comes first, then one line per state change.
+    const runLines = host.lines.filter((l) => l.startsWith('Run page:') || l.startsWith(`Run ${runId}:`));
+    assert.equal(runLines[0], `Run page: ${emu.url}/?o=${emu.workspaceId}#job/${jobId}/run/${runId}`);
+    assert.deepEqual(
+      runLines.slice(1).map((l) => l.replace(/ after .*$/, '')),
+      [`Run ${runId}: PENDING - Waiting for cluster`, `Run ${runId}: RUNNING`, `Run ${runId}: TERMINATING`, `Run ${runId}: TERMINATED/SUCCESS`],
+    );
+    assert.deepEqual(host.outputs, {
+      runId: String(runId),
+      runPageUrl: `${emu.url}/?o=${emu.workspaceId}#job/${jobId}/run/${runId}`,
+      resultState: 'SUCCESS',
+      notebookOutput: 'model=churn v7',
+    });
+    assert.equal(host.progress.at(-1)?.percent, 100);
+    assert.deepEqual(emu.callsTo('POST', '/api/2.2/jobs/run-now').map((c) => Object.keys(c.body).sort()), [['idempotency_token', 'job_id']]);
+  });
+
+  it('is idempotent per step and job attempt: a retry reattaches, a new JobAttempt or changed inputs start a fresh run', async () => {
+    emu.jobs.durations = { queuedMs: 0, pendingMs: 1_000, runningMs: 1_000, terminatingMs: 1_000 };
+    const i = inputs({ target: { kind: 'existingJob', jobId } });
+    const first = recordingHost();
+    await run(i, { jobs, host: first, clock, pipeline: PIPELINE });
+    const retry = recordingHost();
+    await run(i, { jobs, host: retry, clock, pipeline: PIPELINE });
+    assert.equal(retry.outputs.runId, first.outputs.runId);
+    assert.equal(emu.jobs.runs.size, 1);
+    const attempt2 = recordingHost();
+    await run(i, { jobs, host: attempt2, clock, pipeline: { ...PIPELINE, jobAttempt: '2' } });
+    assert.notEqual(attempt2.outputs.runId, first.outputs.runId);
+    const otherParams = recordingHost();
+    await run({ ...i, parameters: { epochs: '3' } }, { jobs, host: otherParams, clock, pipeline: PIPELINE });
+    assert.equal(emu.jobs.runs.size, 3);
+    const tokens = emu.callsTo('POST', '/api/2.2/jobs/run-now').map((c) => c.body.idempotency_token);
+    assert.equal(tokens[0], tokens[1]);
+    assert.equal(new Set(tokens).size, 3);
+    assert.equal(tokens[0], runIdempotencyToken(PIPELINE, { job_id: jobId }).token);
+    assert.match(tokens[0], /^[0-9a-f]{64}$/);
+  });
+
+  it('without pipeline identity the token is random (never reused across invocations)', () => {
+    const a = runIdempotencyToken({}, { job_id: 1 });
+    const b = runIdempotencyToken({}, { job_id: 1 });
+    assert.equal(a.stable, false);
+    assert.notEqual(a.token, b.token);
+    const s = runIdempotencyToken({ buildId: '1', jobId: 'j' }, { job_id: 1 });
+    assert.equal(s.stable, true);
+    assert.equal(s.token, runIdempotencyToken({ buildId: '1', jobId: 'j' }, { job_id: 1 }).token);
+  });
+
+  it('timeout: cancels the run and fails with the last state seen; resultState TIMEDOUT', async () => {
+    emu.jobs.durations = { queuedMs: 0, pendingMs: 1_000, runningMs: 10_000_000, terminatingMs: 1_000 };
+    const host = recordingHost();
+    const outcome = await run(inputs({ target: { kind: 'existingJob', jobId }, timeoutMs: 10 * 60_000 }), { jobs, host, clock, pipeline: PIPELINE });
+    const runId = Number(host.outputs.runId);
+    assert.deepEqual(outcome, {
+      result: 'Failed',
+      message: `Databricks run ${runId} did not finish within 10m 0s; last state RUNNING. The run was cancelled.`,
+    });
+    assert.equal(host.outputs.resultState, 'TIMEDOUT');
+    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.ok(host.lines.includes(`Cancelling Databricks run ${runId} (timeoutMinutes (10 min) elapsed).`));
+  });
+
+  it('failure: shows the failing task error and the end of its trace; outputs still set', async () => {
+    const trace = Array.from({ length: 200 }, (_, n) => `  frame ${n}`).join('\n') + '\nValueError: label column "churned" missing';
+    emu.jobs.notebooks.register('/Repos/ml/churn/train', () => {
+      throw new NotebookError('ValueError: label column "churned" missing', trace);
+    });
+    emu.jobs.durations = { queuedMs: 0, pendingMs: 1_000, runningMs: 1_000, terminatingMs: 1_000 };
+    const host = recordingHost();
+    const outcome = await run(inputs({ target: { kind: 'existingJob', jobId } }), { jobs, host, clock, pipeline: PIPELINE });
+    const runId = Number(host.outputs.runId);
+    assert.equal(outcome.result, 'Failed');
+    assert.equal(outcome.message, `Databricks run ${runId} ended TERMINATED/FAILED (task train: ValueError: label column "churned" missing). ${emu.url}/?o=${emu.workspaceId}#job/${jobId}/run/${runId}`);
+    const taskRunId = emu.jobs.runs.get(runId)!.tasks[0].runId;
+    assert.ok(host.lines.includes(`ERROR Task train (run ${taskRunId}) TERMINATED/FAILED: ValueError: label column "churned" missing`));
+    assert.ok(host.lines.includes('  ... (141 earlier lines omitted)'));
+    assert.ok(host.lines.includes('    frame 199'));
+    assert.ok(!host.lines.includes('    frame 0'));
+    assert.equal(host.outputs.resultState, 'FAILED');
+    assert.equal(host.outputs.notebookOutput, undefined);
+  });
+
+  it('truncateTrace keeps short traces whole and cuts long ones from the start', () => {
+    assert.equal(truncateTrace('a\nb'), 'a\nb');
+    const long = 'x'.repeat(20_000);
+    const cut = truncateTrace(long);
+    assert.ok(cut.length <= 8_000);
+  });
+
+  it('job parameters not defined on the job fail before any write', async () => {
+    const withParams = emu.jobs.createJob({ name: 'p', parameters: [{ name: 'epochs', default: '1' }], tasks: [{ task_key: 't', notebook_task: { notebook_path: '/x' } }] });
+    const host = recordingHost();
+    await assert.rejects(
+      run(inputs({ target: { kind: 'existingJob', jobId: withParams }, parameters: { epoch: '2' } }), { jobs, host, clock, pipeline: PIPELINE }),
+      new RegExp(`jobParameters has "epoch", which job ${withParams} does not define. Its job parameters are: epochs.`),
+    );
+    assert.deepEqual(emu.writes(), []);
+  });
+
+  it('pipeline cancel: the registered cleanup cancels the Databricks run', async () => {
+    emu.jobs.durations = { queuedMs: 0, pendingMs: 1_000, runningMs: 10_000_000, terminatingMs: 1_000 };
+    const host = recordingHost();
+    const p = run(inputs({ target: { kind: 'existingJob', jobId } }), { jobs, host, clock, pipeline: PIPELINE });
+    while (emu.callsTo('GET', '/api/2.2/jobs/runs/get').length < 3) await new Promise((r) => setImmediate(r));
+    host.controller.abort(new Error('cancelled by SIGINT'));
+    const settled = p.then(
+      () => assert.fail('run() should have been cancelled'),
+      (e: unknown) => e,
+    );
+    for (const c of host.cancelCleanups) await c();
+    assert.ok((await settled) instanceof CancelledError);
+    const runId = Number(host.outputs.runId);
+    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.ok(host.lines.includes(`Cancelling Databricks run ${runId} (the pipeline was cancelled).`));
+  });
+});
