@@ -30,7 +30,7 @@ async function main() {
   if (!quick) {
     execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
   }
-  const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', absWorkingDir: root };
+  const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', absWorkingDir: root, loader: { '.py': 'text' } };
   const jobs = taskEntries().map((t) =>
     esbuild.build({ ...common, entryPoints: [t.entry], outfile: t.outfile, platform: 'node', target: 'node20', format: 'cjs' }),
   );

@@ -1,12 +1,76 @@
-import { readConnection, taskLibEndpointSource } from '../../pipeline/connection';
+import { systemClock } from '../../databricks/clock';
+import { FilesClient } from '../../databricks/files';
+import { JobsClient } from '../../databricks/jobs';
+import { WorkspaceClient } from '../../databricks/workspace';
+import { compareModels, readPredictions } from '../../engine';
+import { WorkspaceModelRegistry } from '../../mlflow/registry';
+import { MlflowTracking } from '../../mlflow/tracking';
+import { UnityCatalogModelRegistry } from '../../mlflow/unity-catalog';
+import { connectFromInputs } from '../../pipeline/client';
 import type { TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
+import { parseEvaluateInputs } from './inputs';
+import { SCORING_NOTEBOOK_SOURCE } from './notebook-source';
+import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
+import { run } from './run';
+import { DatabricksScoring, FilePredictions, PredictionsProvider } from './scoring';
 
-/** Placeholder until the task lands: validates the connection inputs only. */
+/**
+ * Undocumented test hook (shared with Train): shortens the poll intervals so the bundled task can run
+ * against the local emulator without waiting seconds between polls.
+ */
+function pollOverride(): { initial: number; max: number } | undefined {
+  const raw = process.env.DATABRICKS_MLOPS_POLL_INTERVAL_MS;
+  if (!raw || !/^\d+$/.test(raw)) return undefined;
+  const ms = Math.max(10, Number(raw));
+  return { initial: ms, max: ms * 4 };
+}
+
+/** Evaluate & Promote: every input is parsed before the first remote call. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {
   const inputs = new Inputs(taskLibInputSource());
-  const connection = readConnection(inputs, taskLibEndpointSource());
-  host.log.info(`Workspace: ${connection.host}`);
-  return { result: 'Failed', message: 'This task is not implemented yet.' };
+  const parsed = parseEvaluateInputs(inputs);
+  const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksEvaluatePromote' });
+  host.log.info(`Workspace: ${connection.host} (${connection.description})`);
+  const poll = pollOverride();
+  const readyPoll = poll ? { initialIntervalMs: poll.initial, maxIntervalMs: poll.max } : {};
+
+  const registry: ProductionRegistry =
+    parsed.registry.kind === 'workspace'
+      ? new StageRegistry(new WorkspaceModelRegistry(api, { clock: systemClock }), parsed.modelName, parsed.registry.stage, readyPoll)
+      : new AliasRegistry(new UnityCatalogModelRegistry(api, { clock: systemClock }), parsed.modelName, parsed.registry.alias, readyPoll);
+
+  let predictions: PredictionsProvider;
+  if (parsed.predictionsSource === 'file') {
+    predictions = new FilePredictions(parsed.predictionsFile!);
+  } else {
+    predictions = new DatabricksScoring(
+      {
+        jobs: new JobsClient(api, { clock: systemClock }),
+        workspace: new WorkspaceClient(api),
+        files: new FilesClient(api),
+        log: host.log,
+        tempDir: host.tempDir,
+        onCancel: (c) => host.onCancel(c),
+        notebookSource: SCORING_NOTEBOOK_SOURCE,
+        pollIntervalMs: poll,
+      },
+      parsed.scoring!,
+      parsed.labelColumn,
+      parsed.build,
+      `Evaluate & Promote ${parsed.modelName} (build ${parsed.build.buildNumber ?? parsed.build.buildId})`,
+    );
+  }
+
+  const result = await run(parsed, {
+    host,
+    workspaceUrl: connection.host,
+    tracking: new MlflowTracking(api, { clock: systemClock }),
+    registry,
+    predictions,
+    engine: { readPredictions, compare: compareModels },
+    now: () => new Date(),
+  });
+  return { result: 'Succeeded', message: result.message };
 }

@@ -39,7 +39,7 @@ export interface RegistryClientBase {
   createModelVersion(req: { name: string; source: string; runId?: string; description?: string }): Promise<ModelVersion>;
   searchModelVersions(filter: string): AsyncIterable<ModelVersion>;
   setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void>;
-  waitForVersionReady(name: string, version: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<ModelVersion>;
+  waitForVersionReady(name: string, version: string, opts: { timeoutMs: number; signal?: AbortSignal; initialIntervalMs?: number; maxIntervalMs?: number }): Promise<ModelVersion>;
 }
 
 export interface WorkspaceRegistryClient extends RegistryClientBase {
@@ -72,10 +72,17 @@ function pickExisting(versions: ModelVersion[]): ModelVersion | undefined {
     .sort((a, b) => Number(b.version) - Number(a.version))[0];
 }
 
+/** Poll intervals of the READY wait (the test hook shortens them). */
+export interface ReadyPoll {
+  initialIntervalMs?: number;
+  maxIntervalMs?: number;
+}
+
 abstract class BaseRegistry<C extends RegistryClientBase> {
   constructor(
     protected readonly client: C,
     readonly modelName: string,
+    protected readonly readyPoll: ReadyPoll = {},
   ) {}
 
   async register(runId: string, artifactPath: string, description: string): Promise<string> {
@@ -89,7 +96,7 @@ abstract class BaseRegistry<C extends RegistryClientBase> {
   }
 
   async waitReady(version: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const mv = await this.client.waitForVersionReady(this.modelName, version, { timeoutMs, signal });
+    const mv = await this.client.waitForVersionReady(this.modelName, version, { timeoutMs, signal, ...this.readyPoll });
     if (mv.status && mv.status !== 'READY') {
       throw new Error(`Model version ${this.modelName} ${version} is ${mv.status}${mv.status_message ? `: ${mv.status_message}` : ''}; it was not promoted.`);
     }
@@ -110,8 +117,9 @@ export class StageRegistry extends BaseRegistry<WorkspaceRegistryClient> impleme
     client: WorkspaceRegistryClient,
     modelName: string,
     readonly stage: string,
+    readyPoll: ReadyPoll = {},
   ) {
-    super(client, modelName);
+    super(client, modelName, readyPoll);
   }
 
   get targetDescription(): string {
@@ -149,8 +157,9 @@ export class AliasRegistry extends BaseRegistry<UnityCatalogRegistryClient> impl
     client: UnityCatalogRegistryClient,
     modelName: string,
     readonly alias: string,
+    readyPoll: ReadyPoll = {},
   ) {
-    super(client, modelName);
+    super(client, modelName, readyPoll);
   }
 
   get targetDescription(): string {

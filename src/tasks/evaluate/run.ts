@@ -17,7 +17,7 @@ import type { PredictionsProvider, ScoredPredictions } from './scoring';
 export const PRODUCTION_KEY = 'production';
 
 export interface EvaluateEngine {
-  readPredictions(bytes: Uint8Array, opts: { labelColumn: string }): Predictions;
+  readPredictions(bytes: Uint8Array, opts: { labelColumn: string; scoreColumns?: string[] }): Predictions;
   compare(predictions: Predictions, opts: CompareOptions): Decision | Promise<Decision>;
 }
 
@@ -133,7 +133,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   let decision: Decision;
   try {
     host.setProgress(60, 'Comparing');
-    const predictions = deps.engine.readPredictions(scored.bytes, { labelColumn: inputs.labelColumn });
+    const predictions = deps.engine.readPredictions(scored.bytes, { labelColumn: inputs.labelColumn, scoreColumns: models.map((m) => m.key) });
     const present = new Set(predictions.columns.map((c) => c.name));
     const missing = models.map((m) => m.key).filter((k) => !present.has(k));
     if (missing.length > 0) {
