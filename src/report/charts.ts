@@ -126,7 +126,8 @@ export function niceTicks(lo: number, hi: number, target = 5): { ticks: number[]
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
   const ticks: number[] = [];
-  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) ticks.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+  // k × step, trimmed to 12 significant digits, so ticks are 0.82 and not 0.8200000000000001.
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
   return { ticks, step };
 }
 
@@ -385,7 +386,7 @@ export function renderDeltaChart(view: EvaluationView, m: ModelView, painter: Pa
     }
   }
   const y0 = height - f.bottom;
-  body += `<line x1="${r(x(0))}" y1="${r(f.top - 6)}" x2="${r(x(0))}" y2="${r(y0)}" ${painter.paint({ stroke: 'text' })} stroke-width="1.2"/>`;
+  body += `<line x1="${r(x(0))}" y1="${r(f.top - 6)}" x2="${r(x(0))}" y2="${r(y0)}" ${painter.paint({ stroke: 'text' })} stroke-width="1.2" data-line="zero"/>`;
   if (minDelta !== 0) {
     body += `<line x1="${r(x(minDelta))}" y1="${r(f.top - 6)}" x2="${r(x(minDelta))}" y2="${r(y0)}" ${painter.paint({ stroke: 'threshold' })} stroke-width="1.6" stroke-dasharray="4 3" data-line="min-delta"/>`;
   }
