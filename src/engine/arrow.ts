@@ -1,0 +1,338 @@
+/**
+ * Reading predictions from Apache Arrow IPC bytes (file or stream format) into typed arrays.
+ *
+ * Pure: takes bytes, returns arrays; reading the file from disk is the caller's job (CLI, task).
+ * Zero-copy where Arrow allows: a float64, float32 or 8/16/32-bit integer score column held in one
+ * record batch without nulls is returned as a view into `bytes`; 0/1 labels stored as (u)int8 likewise.
+ * Booleans (bit-packed), 64-bit integers, float16 and multi-batch columns are converted (one copy).
+ *
+ * Every problem is reported as a `PredictionsError` naming the column: missing label column, labels
+ * other than 0/1, one class only, NaN/infinite or missing scores (count and first row), columns of
+ * different lengths, non-numeric columns, empty predictions, and truncated or inconsistent Arrow data
+ * (a stream without its end-of-stream marker, a file without its footer, a batch claiming more rows
+ * than its buffers hold).
+ */
+import { tableFromIPC, Type, type Data, type DataType, type Table } from 'apache-arrow';
+import { PredictionsError } from './errors';
+import type { Predictions, ScoreArray } from './types';
+
+/** Options of `readPredictions`. */
+export interface ReadPredictionsOptions {
+  /** Name of the label column; default `label`. */
+  labelColumn?: string;
+  /** Score columns to read; default every column except the label (each must then be numeric). */
+  scoreColumns?: string[];
+}
+
+const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
+
+/**
+ * Reads labels and one score column per model from Arrow IPC bytes.
+ *
+ * @throws PredictionsError with a message naming the column and the problem.
+ * @example
+ * const preds = readPredictions(new Uint8Array(readFileSync('predictions.arrow')));
+ * preds.columns.map((c) => c.name); // ['prod', 'cand']
+ */
+export function readPredictions(bytes: Uint8Array, opts: ReadPredictionsOptions = {}): Predictions {
+  if (!(bytes instanceof Uint8Array)) throw new PredictionsError('the predictions must be given as bytes (a Uint8Array)');
+  if (bytes.length === 0) throw new PredictionsError('the predictions are empty (0 bytes)');
+  checkFraming(bytes);
+  let table: Table;
+  try {
+    table = tableFromIPC(bytes);
+  } catch (e) {
+    throw new PredictionsError(`the predictions are not readable Arrow IPC data (truncated or corrupt?): ${(e as Error).message}`);
+  }
+  const labelName = opts.labelColumn ?? 'label';
+  const names = table.schema.fields.map((f) => f.name);
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new PredictionsError(`column '${name}' appears twice`, name);
+    seen.add(name);
+  }
+  if (!names.includes(labelName)) {
+    throw new PredictionsError(`there is no label column '${labelName}' (columns: ${names.join(', ') || 'none'})`, labelName);
+  }
+  const n = table.numRows;
+  const scoreNames = opts.scoreColumns ?? names.filter((c) => c !== labelName);
+  for (const name of scoreNames) {
+    if (!names.includes(name)) throw new PredictionsError(`there is no score column '${name}' (columns: ${names.join(', ')})`, name);
+  }
+  for (const name of [labelName, ...scoreNames]) checkColumnShape(table, name, n);
+  if (n === 0) throw new PredictionsError('the predictions are empty (0 rows)');
+  if (scoreNames.length === 0) throw new PredictionsError(`there is no score column besides '${labelName}'`);
+  const labels = readLabels(table, labelName, n);
+  const columns = scoreNames.map((name) => ({ name, scores: readScores(table, name, n) }));
+  return { n, labels, columns };
+}
+
+/** Rejects truncated data before Arrow's reader, whose own errors are cryptic or absent for truncation. */
+function checkFraming(bytes: Uint8Array): void {
+  const isFile = FILE_MAGIC.every((b, i) => bytes[i] === b);
+  if (isFile) {
+    const end = bytes.length - FILE_MAGIC.length;
+    if (bytes.length < 12 || !FILE_MAGIC.every((b, i) => bytes[end + i] === b)) {
+      throw new PredictionsError('the Arrow file is truncated: it does not end with the Arrow footer and magic');
+    }
+    return;
+  }
+  walkStream(bytes);
+}
+
+/**
+ * Follows the encapsulated messages of an Arrow stream (continuation marker, metadata length, metadata
+ * flatbuffer, body) up to the end-of-stream marker, and throws if the bytes end first.
+ */
+function walkStream(bytes: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 0;
+  let messages = 0;
+  for (;;) {
+    if (pos + 4 > bytes.length) break;
+    let len = view.getInt32(pos, true);
+    if (len === -1) {
+      if (pos + 8 > bytes.length) break;
+      len = view.getInt32(pos + 4, true);
+      pos += 8;
+    } else {
+      pos += 4; // pre-1.0 framing without the continuation marker
+    }
+    if (len === 0) {
+      if (messages === 0) throw new PredictionsError('the Arrow stream holds no schema');
+      return; // end-of-stream marker
+    }
+    if (len < 0 || pos + len > bytes.length) break;
+    const body = messageBodyLength(view, pos, len);
+    if (body === null) throw new PredictionsError('the predictions are not Arrow IPC data (no Arrow file magic and no valid stream message)');
+    pos += len;
+    if (pos + body > bytes.length) break;
+    pos += body;
+    messages++;
+  }
+  const continuation = bytes.length >= 4 && view.getInt32(0, true) === -1;
+  if (messages === 0 && !continuation) {
+    throw new PredictionsError('the predictions are not Arrow IPC data (no Arrow file magic and no valid stream message)');
+  }
+  throw new PredictionsError(`the Arrow stream is truncated: it ends inside message ${messages + 1}, before the end-of-stream marker`);
+}
+
+/** `bodyLength` (field 3) of a flatbuffer `Message` table at [start, start + len), or null if malformed. */
+function messageBodyLength(view: DataView, start: number, len: number): number | null {
+  if (len < 8) return null;
+  const table = start + view.getUint32(start, true);
+  if (table + 4 > start + len) return null;
+  const vtable = table - view.getInt32(table, true);
+  if (vtable < start || vtable + 4 > start + len) return null;
+  const vtSize = view.getUint16(vtable, true);
+  const FIELD = 3;
+  if (4 + 2 * FIELD + 2 > vtSize) return 0;
+  const off = view.getUint16(vtable + 4 + 2 * FIELD, true);
+  if (off === 0) return 0;
+  if (table + off + 8 > start + len) return null;
+  const body = Number(view.getBigInt64(table + off, true));
+  return body >= 0 && Number.isSafeInteger(body) ? body : null;
+}
+
+/** Bytes per value of fixed-width types we read, by Arrow type id; booleans are bit-packed (special-cased). */
+function bitWidth(type: DataType): number | null {
+  if (type.typeId === Type.Bool) return 1;
+  if (type.typeId === Type.Int) return (type as DataType & { bitWidth: number }).bitWidth;
+  if (type.typeId === Type.Float) return [16, 32, 64][(type as DataType & { precision: number }).precision];
+  return null;
+}
+
+/**
+ * Checks that each batch's buffers hold the rows the batch claims, and that the column has the table's
+ * length (a column shorter than the others shows up as trailing nulls when written with arrow-js).
+ */
+function checkColumnShape(table: Table, name: string, n: number): void {
+  const col = table.getChild(name)!;
+  const bits = bitWidth(col.type);
+  let rows = 0;
+  for (const data of col.data) {
+    if (bits !== null && data.nullCount < data.length) {
+      const need = Math.ceil(((data.offset + data.length) * bits) / 8);
+      const have = data.values ? (data.values as ArrayLike<number> & { byteLength: number }).byteLength : 0;
+      if (have < need) {
+        throw new PredictionsError(
+          `column '${name}' claims ${data.length} rows in a record batch but its data hold only ${Math.floor((have * 8) / bits) - data.offset} (truncated or corrupt Arrow data)`,
+          name,
+        );
+      }
+    }
+    rows += data.length;
+  }
+  if (rows !== n) throw new PredictionsError(`column '${name}' has ${rows} rows but the table has ${n}`, name);
+  if (col.nullCount > 0) {
+    let first = -1;
+    let lastValid = -1;
+    let row = 0;
+    for (const data of col.data) {
+      for (let i = 0; i < data.length; i++, row++) {
+        if (data.getValid(i)) lastValid = row;
+        else if (first < 0) first = row;
+      }
+    }
+    if (first === lastValid + 1) {
+      throw new PredictionsError(
+        `column '${name}' has ${first} rows but the other columns have ${n} (its last ${n - first} values are missing)`,
+        name,
+      );
+    }
+    throw new PredictionsError(`column '${name}' has ${col.nullCount} missing (null) value${col.nullCount > 1 ? 's' : ''} (first at row ${first})`, name);
+  }
+}
+
+function typeName(type: DataType): string {
+  return String(type);
+}
+
+/** The values of one batch of a fixed-width column, trimmed to its rows (a view, no copy). */
+function batchValues(data: Data): ArrayLike<number> & { subarray(a: number, b: number): unknown } {
+  const values = data.values as unknown as ScoreArray;
+  return values.subarray(data.offset, data.offset + data.length) as ScoreArray;
+}
+
+function readLabels(table: Table, name: string, n: number): Uint8Array {
+  const col = table.getChild(name)!;
+  const type = col.type;
+  let labels: Uint8Array;
+  if (type.typeId === Type.Bool) {
+    labels = new Uint8Array(n);
+    let row = 0;
+    for (const data of col.data) {
+      const bits = data.values as Uint8Array;
+      for (let i = 0, j = data.offset; i < data.length; i++, j++) labels[row++] = (bits[j >> 3] >> (j & 7)) & 1;
+    }
+  } else if (type.typeId === Type.Int) {
+    const width = (type as DataType & { bitWidth: number }).bitWidth;
+    if (width === 8 && col.data.length === 1) {
+      const v = batchValues(col.data[0]) as Uint8Array | Int8Array;
+      labels = new Uint8Array(v.buffer, v.byteOffset, n);
+    } else if (width === 64) {
+      labels = new Uint8Array(n);
+      let row = 0;
+      for (const data of col.data) {
+        const v = batchValues(data) as unknown as BigInt64Array;
+        const words = new Int32Array(v.buffer, v.byteOffset, 2 * data.length);
+        for (let i = 0; i < data.length; i++) {
+          const lo = words[2 * i];
+          const hi = words[2 * i + 1];
+          labels[row++] = hi === 0 && (lo === 0 || lo === 1) ? lo : 2;
+        }
+      }
+    } else {
+      labels = new Uint8Array(n);
+      let row = 0;
+      for (const data of col.data) {
+        const v = batchValues(data);
+        for (let i = 0; i < data.length; i++) {
+          const y = v[i];
+          labels[row++] = y === 0 || y === 1 ? y : 2;
+        }
+      }
+    }
+  } else {
+    throw new PredictionsError(`the label column '${name}' has type ${typeName(type)}; expected booleans or integers 0/1`, name);
+  }
+  let bad = 0;
+  let first = -1;
+  let positives = 0;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i];
+    if (y > 1) {
+      if (bad++ === 0) first = i;
+    } else positives += y;
+  }
+  if (bad > 0) {
+    const shown = labelText(table, name, first);
+    throw new PredictionsError(
+      `the label column '${name}' has ${bad} value${bad > 1 ? 's' : ''} other than 0 and 1 (first at row ${first}: ${shown})`,
+      name,
+    );
+  }
+  if (positives === 0 || positives === n) {
+    throw new PredictionsError(`the label column '${name}' holds only one class (every label is ${positives === 0 ? 0 : 1})`, name);
+  }
+  return labels;
+}
+
+function labelText(table: Table, name: string, row: number): string {
+  const v = table.getChild(name)!.get(row);
+  return String(v);
+}
+
+function readScores(table: Table, name: string, n: number): ScoreArray {
+  const col = table.getChild(name)!;
+  const type = col.type;
+  let scores: ScoreArray;
+  const single = col.data.length === 1;
+  if (type.typeId === Type.Float || type.typeId === Type.Int) {
+    const width = bitWidth(type)!;
+    const isHalf = type.typeId === Type.Float && width === 16;
+    if (isHalf || (type.typeId === Type.Int && width === 64)) {
+      scores = widenToFloat64(col.data, name, n, isHalf, (type as DataType & { isSigned?: boolean }).isSigned !== false);
+    } else if (single) {
+      scores = batchValues(col.data[0]) as ScoreArray;
+    } else {
+      const Ctor = (col.data[0].values as ScoreArray).constructor as new (len: number) => ScoreArray;
+      scores = new Ctor(n);
+      let row = 0;
+      for (const data of col.data) {
+        (scores as Float64Array).set(batchValues(data) as Float64Array, row);
+        row += data.length;
+      }
+    }
+  } else {
+    throw new PredictionsError(`column '${name}' has type ${typeName(type)}; a score column must be numeric (float64, float32 or integer)`, name);
+  }
+  if (scores instanceof Float64Array || scores instanceof Float32Array) {
+    let bad = 0;
+    let first = -1;
+    for (let i = 0; i < n; i++) {
+      const s = scores[i];
+      if (s - s !== 0) {
+        if (bad++ === 0) first = i;
+      }
+    }
+    if (bad > 0) {
+      throw new PredictionsError(`column '${name}' has ${bad} NaN or infinite score${bad > 1 ? 's' : ''} (first at row ${first}: ${scores[first]})`, name);
+    }
+  }
+  return scores;
+}
+
+/** Float16 or 64-bit integer batches converted to one Float64Array (64-bit integers must be below 2^53). */
+function widenToFloat64(chunks: readonly Data[], name: string, n: number, isHalf: boolean, signed: boolean): Float64Array {
+  const out = new Float64Array(n);
+  let row = 0;
+  for (const data of chunks) {
+    const v = data.values as unknown as { buffer: ArrayBufferLike; byteOffset: number };
+    if (isHalf) {
+      const half = new Uint16Array(v.buffer, v.byteOffset + 2 * data.offset, data.length);
+      for (let i = 0; i < data.length; i++) out[row++] = halfToNumber(half[i]);
+      continue;
+    }
+    const words = new Int32Array(v.buffer, v.byteOffset + 8 * data.offset, 2 * data.length);
+    for (let i = 0; i < data.length; i++, row++) {
+      const lo = words[2 * i] >>> 0;
+      const hi = words[2 * i + 1];
+      if (signed ? hi < -0x200000 || hi >= 0x200000 : hi >>> 0 >= 0x200000) {
+        throw new PredictionsError(`column '${name}' has a 64-bit integer score beyond 2^53 at row ${row}, which a float64 cannot hold exactly`, name);
+      }
+      out[row] = (signed ? hi : hi >>> 0) * 4294967296 + lo;
+    }
+  }
+  return out;
+}
+
+/** IEEE 754 half precision bits to a number. */
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}

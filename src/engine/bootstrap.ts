@@ -1,0 +1,176 @@
+/**
+ * Paired, seeded bootstrap of a metric for several models at once.
+ *
+ * "Paired": every resample is one draw of row multiplicities shared by all models, so the difference
+ * between two models on a resample reflects only the models, not two unrelated draws (the seed design
+ * drew each model's rows independently, which inflates the variance of the difference and makes the
+ * win rate noisy). "Seeded": resample b uses its own xor4096 stream derived from (seed, b) — see rng.ts —
+ * so results are reproducible and independent of how resamples are split among threads.
+ *
+ * This module prepares the data once (sort each model, pack the orders, compute per-row losses) and runs
+ * the kernel single-threaded; parallel.ts runs the same kernel in worker threads.
+ */
+import { runKernel, type KernelJob } from './kernel';
+import { aucSums, apSums, rowLosses } from './metrics';
+import { ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
+import { resampleStates } from './rng';
+import type { BootstrapScheme, Metric, Predictions, ScoreArray } from './types';
+
+const METRIC_CODE: Record<Metric, number> = { roc_auc: 0, average_precision: 1, log_loss: 2, brier: 3 };
+
+/** Data laid out for the kernel, plus each model's metric on the full data. */
+export interface PreparedBootstrap {
+  n: number;
+  metric: Metric;
+  scheme: BootstrapScheme;
+  /** Model names in kernel order (the first is the reference model). */
+  models: string[];
+  /** Metric of each model on the full data (the point estimate), in kernel order. */
+  estimates: number[];
+  /** Labels in reference order. */
+  labels: Uint8Array;
+  /** Ranking metrics: packed order per model (see kernel.ts). */
+  orders: Int32Array[];
+  /** Loss metrics: per-row loss per model, in reference (= row) order. */
+  losses: Float64Array[];
+}
+
+/** Per-resample results: `stats[m * resamples + b]` is model m's metric on resample b. */
+export interface BootstrapRun {
+  resamples: number;
+  stats: Float64Array;
+  /** Degenerate draws replaced, per resample. */
+  redraws: Uint32Array;
+}
+
+function typedAlloc<T>(Ctor: new (b: ArrayBufferLike) => T, bytesPerElement: number, length: number, shared: boolean): T {
+  const bytes = bytesPerElement * length;
+  return new Ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+}
+
+/**
+ * Sorts and packs the models' scores for the kernel. `models[0]` is the reference model: its sorted
+ * order defines the positions counts are indexed by (ranking metrics). With `shared`, the arrays live
+ * in SharedArrayBuffers so worker threads can read them without copies.
+ *
+ * Memory: 4 bytes per row and model (packed orders) or 8 (losses), plus 16 bytes per row of scratch
+ * while one model is being sorted.
+ *
+ * @example
+ * const prep = prepareBootstrap(preds, ['prod', 'cand'], 'roc_auc', 'multinomial');
+ * const run = runBootstrap(prep, 42, 1000);
+ */
+export function prepareBootstrap(
+  preds: Predictions,
+  models: string[],
+  metric: Metric,
+  scheme: BootstrapScheme,
+  shared = false,
+): PreparedBootstrap {
+  const n = preds.n;
+  const scoresOf = (name: string): ScoreArray => {
+    const col = preds.columns.find((c) => c.name === name);
+    if (!col) throw new RangeError(`no column '${name}'`);
+    return col.scores;
+  };
+  const estimates: number[] = [];
+  if (metric === 'log_loss' || metric === 'brier') {
+    const labels = typedAlloc(Uint8Array, 1, n, shared);
+    labels.set(preds.labels);
+    const losses = models.map((name) => {
+      const l = rowLosses(metric, preds.labels, scoresOf(name), name);
+      let s = 0;
+      for (let i = 0; i < n; i++) s += l[i];
+      estimates.push(s / n);
+      if (!shared) return l;
+      const sl = typedAlloc(Float64Array, 8, n, true);
+      sl.set(l);
+      return sl;
+    });
+    return { n, metric, scheme, models, estimates, labels, orders: [], losses };
+  }
+  if (n >= 2 ** 30) throw new RangeError(`${n} rows is more than the 2^30 - 1 the bootstrap supports`);
+  const labels = typedAlloc(Uint8Array, 1, n, shared);
+  let posOf: Uint32Array | null = null;
+  const orders: Int32Array[] = [];
+  for (const name of models) {
+    const order = sortOrder(scoresOf(name));
+    estimates.push(metric === 'roc_auc' ? aucFromSums(order, preds.labels) : apFromSums(order, preds.labels));
+    if (posOf === null) {
+      posOf = new Uint32Array(n);
+      for (let k = 0; k < n; k++) {
+        const row = order[k] & ROW_MASK;
+        posOf[row] = k;
+        labels[k] = preds.labels[row];
+      }
+    }
+    const packed = typedAlloc(Int32Array, 4, n, shared);
+    for (let k = 0; k < n; k++) {
+      const e = order[k];
+      const row = e & ROW_MASK;
+      packed[k] = posOf[row] | (preds.labels[row] << 30) | (e & TIE_WITH_NEXT);
+    }
+    orders.push(packed);
+  }
+  return { n, metric, scheme, models, estimates, labels, orders, losses: [] };
+}
+
+function aucFromSums(order: Uint32Array, labels: Uint8Array): number {
+  const { u2, pos, neg } = aucSums(order, labels);
+  return u2 / (2 * pos * neg);
+}
+
+function apFromSums(order: Uint32Array, labels: Uint8Array): number {
+  const { sum, pos } = apSums(order, labels);
+  return sum / pos;
+}
+
+/** Builds the kernel job for resamples `first .. first + count − 1`. */
+export function kernelJob(prep: PreparedBootstrap, seed: string | number, first: number, count: number, shared = false): KernelJob {
+  return {
+    n: prep.n,
+    metric: METRIC_CODE[prep.metric],
+    scheme: prep.scheme === 'poisson' ? 1 : 0,
+    labels: prep.labels,
+    orders: prep.orders,
+    losses: prep.losses,
+    states: resampleStates(seed, first, count, shared),
+    count,
+    out: typedAlloc(Float64Array, 8, prep.models.length * count, shared),
+    redraws: typedAlloc(Uint32Array, 4, count, shared),
+  };
+}
+
+/** Copies a finished job's results into the run-wide arrays. */
+export function collectJob(job: KernelJob, first: number, run: BootstrapRun, models: number): void {
+  for (let m = 0; m < models; m++) {
+    run.stats.set(job.out.subarray(m * job.count, (m + 1) * job.count), m * run.resamples + first);
+  }
+  run.redraws.set(job.redraws, first);
+}
+
+/** Resamples per kernel call on one thread: bounds the memory of the generator states (130 words each). */
+const CHUNK = 1024;
+
+/**
+ * Runs `resamples` paired resamples on the calling thread.
+ *
+ * @example
+ * const run = runBootstrap(prepareBootstrap(preds, ['a', 'b'], 'roc_auc', 'multinomial'), 'seed', 1000);
+ * run.stats.subarray(0, 1000); // model 'a' on every resample
+ */
+export function runBootstrap(prep: PreparedBootstrap, seed: string | number, resamples: number): BootstrapRun {
+  const run: BootstrapRun = {
+    resamples,
+    stats: new Float64Array(prep.models.length * resamples),
+    redraws: new Uint32Array(resamples),
+  };
+  for (let first = 0; first < resamples; first += CHUNK) {
+    const count = Math.min(CHUNK, resamples - first);
+    const job = kernelJob(prep, seed, first, count);
+    runKernel(job);
+    collectJob(job, first, run, prep.models.length);
+  }
+  return run;
+}
+

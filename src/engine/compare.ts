@@ -1,0 +1,424 @@
+/**
+ * The decision: compare candidates with the production model (the baseline) and decide whether to
+ * promote the best one.
+ *
+ * Rule (all thresholds are options):
+ * 1. The best candidate is chosen by paired comparison, independently of input order: the largest mean
+ *    metric over the shared resamples (for the bootstrap; on shared resamples mean(A) − mean(B) is the
+ *    mean paired difference, so this ranking is transitive), or the largest full-data AUC (DeLong);
+ *    ties are broken by the full-data estimate, then by column name.
+ * 2. With a baseline, promote iff the best candidate's win rate reaches `winRate`, its mean oriented delta
+ *    reaches `minDelta`, and (when given) its full-data metric reaches `minMetric`.
+ * 3. Without a baseline, promote iff `minMetric` holds or no floor is set.
+ * 4. Without candidates, the decision is `none`.
+ *
+ * Deltas are oriented so that positive means the candidate is better; the win rate counts resamples with
+ * delta ≥ 0 ("at least as good", as the seed design did). A candidate whose scores equal the baseline's
+ * therefore has win rate 1 and mean delta 0: set `minDelta` above 0 to require a strict improvement.
+ */
+import { prepareBootstrap, runBootstrap, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
+import { delongCovariance, delongDifference, normalShareAtLeast } from './delong';
+import { InvalidOptionsError, PredictionsError } from './errors';
+import { isHigherBetter } from './metrics';
+import { mean, normalQuantile, percentileInterval } from './stats';
+import {
+  METHODS,
+  METRICS,
+  type BootstrapScheme,
+  type CompareOptions,
+  type Decision,
+  type Metric,
+  type ModelResult,
+  type Predictions,
+  type VersusBaseline,
+} from './types';
+
+/** Validated options and the model list, shared by the sync and the multi-threaded entry points. */
+export interface ComparisonPlan {
+  preds: Predictions;
+  opts: CompareOptions;
+  metric: Metric;
+  scheme: BootstrapScheme;
+  baseline?: string;
+  candidates: string[];
+  /** Models in kernel order: the reference model first (baseline, else the smallest name). */
+  kernelModels: string[];
+}
+
+const METRIC_LABEL: Record<Metric, string> = {
+  roc_auc: 'ROC AUC',
+  average_precision: 'average precision',
+  log_loss: 'log loss',
+  brier: 'Brier score',
+};
+
+/**
+ * Compares candidates with the baseline and decides, on the calling thread.
+ *
+ * @throws InvalidOptionsError for invalid options or unknown columns; PredictionsError for unusable data.
+ * @example
+ * const d = compareModels(preds, {
+ *   baseline: 'prod', metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 42,
+ *   winRate: 0.9, minDelta: 0, confidence: 0.95,
+ * });
+ * if (d.decision === 'promote') console.log(d.best, d.reason);
+ */
+export function compareModels(preds: Predictions, opts: CompareOptions): Decision {
+  const plan = planComparison(preds, opts);
+  if (plan.candidates.length === 0) return noCandidateDecision(plan);
+  if (opts.method === 'delong') return delongDecision(plan);
+  const prep = prepareBootstrap(preds, plan.kernelModels, plan.metric, plan.scheme);
+  return bootstrapDecision(plan, prep, runBootstrap(prep, opts.seed, opts.resamples));
+}
+
+/** Validates options and data and fixes the model list. */
+export function planComparison(preds: Predictions, opts: CompareOptions): ComparisonPlan {
+  validateOptions(opts);
+  validatePredictions(preds);
+  const names = preds.columns.map((c) => c.name);
+  const { baseline } = opts;
+  if (baseline !== undefined && !names.includes(baseline)) {
+    throw new InvalidOptionsError(`baseline column '${baseline}' is not in the predictions (columns: ${names.join(', ')})`);
+  }
+  let candidates: string[];
+  if (opts.candidates !== undefined) {
+    candidates = [...opts.candidates];
+    const seen = new Set<string>();
+    for (const c of candidates) {
+      if (!names.includes(c)) throw new InvalidOptionsError(`candidate column '${c}' is not in the predictions (columns: ${names.join(', ')})`);
+      if (c === baseline) throw new InvalidOptionsError(`column '${c}' cannot be both the baseline and a candidate`);
+      if (seen.has(c)) throw new InvalidOptionsError(`candidate column '${c}' is listed twice`);
+      seen.add(c);
+    }
+  } else {
+    candidates = names.filter((c) => c !== baseline);
+  }
+  const used = baseline === undefined ? candidates : [baseline, ...candidates];
+  for (const name of used) validateScores(preds, name, opts.metric);
+  const kernelModels = baseline === undefined ? [...candidates].sort(compareNames) : [baseline, ...candidates];
+  return { preds, opts, metric: opts.metric, scheme: opts.bootstrap ?? 'multinomial', baseline, candidates, kernelModels };
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function validateOptions(o: CompareOptions): void {
+  const bad = (msg: string): never => {
+    throw new InvalidOptionsError(msg);
+  };
+  if (o === null || typeof o !== 'object') bad('options are required');
+  if (!METRICS.includes(o.metric)) bad(`unknown metric '${String(o.metric)}' (expected one of ${METRICS.join(', ')})`);
+  if (!METHODS.includes(o.method)) bad(`unknown method '${String(o.method)}' (expected one of ${METHODS.join(', ')})`);
+  if (o.method === 'delong' && o.metric !== 'roc_auc') bad(`method 'delong' applies to roc_auc only, not to ${o.metric}`);
+  if (o.method === 'bootstrap' && !(Number.isInteger(o.resamples) && o.resamples >= 1 && o.resamples <= 10_000_000)) {
+    bad(`resamples must be an integer from 1 to 10000000, got ${String(o.resamples)}`);
+  }
+  if (!(typeof o.seed === 'string' || (typeof o.seed === 'number' && Number.isFinite(o.seed)))) {
+    bad(`seed must be a string or a finite number, got ${String(o.seed)}`);
+  }
+  if (!(typeof o.winRate === 'number' && o.winRate > 0 && o.winRate <= 1)) bad(`winRate must be in (0, 1], got ${String(o.winRate)}`);
+  if (!(typeof o.confidence === 'number' && o.confidence > 0 && o.confidence < 1)) {
+    bad(`confidence must be in (0, 1), got ${String(o.confidence)}`);
+  }
+  if (!(typeof o.minDelta === 'number' && Number.isFinite(o.minDelta))) bad(`minDelta must be a finite number, got ${String(o.minDelta)}`);
+  if (o.minMetric !== undefined && !(typeof o.minMetric === 'number' && Number.isFinite(o.minMetric))) {
+    bad(`minMetric must be a finite number, got ${String(o.minMetric)}`);
+  }
+  if (o.bootstrap !== undefined && o.bootstrap !== 'multinomial' && o.bootstrap !== 'poisson') {
+    bad(`bootstrap must be 'multinomial' or 'poisson', got '${String(o.bootstrap)}'`);
+  }
+}
+
+function validatePredictions(p: Predictions): void {
+  if (!p || !(p.labels instanceof Uint8Array) || !Array.isArray(p.columns)) {
+    throw new PredictionsError('predictions must have a Uint8Array of labels and an array of columns');
+  }
+  const n = p.n;
+  if (n === 0) throw new PredictionsError('the predictions are empty (0 rows)');
+  if (p.labels.length !== n) throw new PredictionsError(`the label column has ${p.labels.length} rows, expected ${n}`, 'label');
+  let positives = 0;
+  for (let i = 0; i < n; i++) {
+    const y = p.labels[i];
+    if (y > 1) throw new PredictionsError(`the label column has the value ${y} at row ${i}; labels must be 0 or 1`, 'label');
+    positives += y;
+  }
+  if (positives === 0 || positives === n) {
+    throw new PredictionsError(`the label column holds only one class (${positives} positives in ${n} rows); a comparison needs both`, 'label');
+  }
+  const seen = new Set<string>();
+  for (const c of p.columns) {
+    if (seen.has(c.name)) throw new PredictionsError(`column '${c.name}' appears twice`, c.name);
+    seen.add(c.name);
+    if (c.scores.length !== n) throw new PredictionsError(`column '${c.name}' has ${c.scores.length} rows but the label column has ${n}`, c.name);
+  }
+}
+
+function validateScores(p: Predictions, name: string, metric: Metric): void {
+  const scores = p.columns.find((c) => c.name === name)!.scores;
+  const probability = metric === 'log_loss' || metric === 'brier';
+  let bad = 0;
+  let first = -1;
+  let outside = 0;
+  let firstOutside = -1;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    if (s - s !== 0) {
+      if (bad++ === 0) first = i;
+    } else if (probability && !(s >= 0 && s <= 1)) {
+      if (outside++ === 0) firstOutside = i;
+    }
+  }
+  if (bad > 0) throw new PredictionsError(`column '${name}' has ${bad} NaN or infinite score${bad > 1 ? 's' : ''} (first at row ${first})`, name);
+  if (outside > 0) {
+    throw new PredictionsError(
+      `column '${name}' has ${outside} score${outside > 1 ? 's' : ''} outside [0, 1] (first at row ${firstOutside}: ${scores[firstOutside]}); ${metric} needs probabilities`,
+      name,
+    );
+  }
+}
+
+function countPositives(labels: Uint8Array): number {
+  let p = 0;
+  for (let i = 0; i < labels.length; i++) p += labels[i];
+  return p;
+}
+
+function baseDecision(plan: ComparisonPlan): Omit<Decision, 'decision' | 'reason' | 'models'> {
+  const o = plan.opts;
+  const d: Omit<Decision, 'decision' | 'reason' | 'models'> = {
+    metric: plan.metric,
+    higherIsBetter: isHigherBetter(plan.metric),
+    method: o.method,
+    ...(o.method === 'bootstrap' ? { bootstrap: plan.scheme } : {}),
+    seed: o.seed,
+    resamples: o.method === 'bootstrap' ? o.resamples : 0,
+    confidence: o.confidence,
+    winRateThreshold: o.winRate,
+    minDelta: o.minDelta,
+    ...(o.minMetric !== undefined ? { minMetric: o.minMetric } : {}),
+    ...(plan.baseline !== undefined ? { baseline: plan.baseline } : {}),
+    degenerateResamples: 0,
+    n: plan.preds.n,
+    positives: countPositives(plan.preds.labels),
+  };
+  return d;
+}
+
+/** Decision without candidates: nothing to promote. */
+export function noCandidateDecision(plan: ComparisonPlan): Decision {
+  const base = baseDecision(plan);
+  const models: ModelResult[] = [];
+  let reason = 'No decision: there is no candidate column to evaluate.';
+  if (plan.baseline !== undefined) {
+    const col = plan.preds.columns.find((c) => c.name === plan.baseline)!;
+    const prep = prepareBootstrap({ n: plan.preds.n, labels: plan.preds.labels, columns: [col] }, [plan.baseline], plan.metric, plan.scheme);
+    models.push({ name: plan.baseline, estimate: prep.estimates[0], isBaseline: true });
+    reason = `No decision: there is no candidate to compare with the baseline '${plan.baseline}'.`;
+  }
+  return { decision: 'none', reason, ...base, models };
+}
+
+/** Builds the decision from a finished bootstrap run. */
+export function bootstrapDecision(plan: ComparisonPlan, prep: PreparedBootstrap, run: BootstrapRun): Decision {
+  const o = plan.opts;
+  const B = run.resamples;
+  const sign = isHigherBetter(plan.metric) ? 1 : -1;
+  const dist = (name: string): Float64Array => {
+    const m = prep.models.indexOf(name);
+    return run.stats.subarray(m * B, (m + 1) * B);
+  };
+  const estimateOf = (name: string): number => prep.estimates[prep.models.indexOf(name)];
+  const resultOf = (name: string, isBaseline: boolean): ModelResult => ({
+    name,
+    estimate: estimateOf(name),
+    mean: mean(dist(name)),
+    ci: percentileInterval(dist(name), o.confidence),
+    isBaseline,
+  });
+  const deltaDistributions: { [model: string]: number[] } = Object.create(null);
+  const models: ModelResult[] = [];
+  if (plan.baseline !== undefined) models.push(resultOf(plan.baseline, true));
+  for (const name of plan.candidates) {
+    const r = resultOf(name, false);
+    if (plan.baseline !== undefined) {
+      const cand = dist(name);
+      const base = dist(plan.baseline);
+      const deltas = new Float64Array(B);
+      let wins = 0;
+      let above = 0;
+      for (let b = 0; b < B; b++) {
+        const d = sign * (cand[b] - base[b]);
+        deltas[b] = d;
+        if (d >= 0) wins++;
+        if (d > o.minDelta) above++;
+      }
+      r.vsBaseline = {
+        winRate: wins / B,
+        meanDelta: mean(deltas),
+        deltaCi: percentileInterval(deltas, o.confidence),
+        shareAboveMinDelta: above / B,
+      };
+      deltaDistributions[name] = Array.from(deltas);
+    }
+    models.push(r);
+  }
+  const best = pickBest(plan, models, (m) => sign * m.mean!);
+  const decision: Decision = {
+    ...decide(plan, best, (w) => `in ${w} of ${B} paired resamples`, 'mean '),
+    ...baseDecision(plan),
+    models,
+  };
+  decision.degenerateResamples = run.redraws.reduce((a, b) => a + b, 0);
+  decision.best = best.name;
+  if (o.includeDistributions !== false) {
+    const distributions: { [model: string]: number[] } = Object.create(null);
+    for (const m of models) distributions[m.name] = Array.from(dist(m.name));
+    decision.distributions = distributions;
+    if (plan.baseline !== undefined) decision.deltaDistributions = deltaDistributions;
+  }
+  return orderKeys(decision);
+}
+
+/** Builds the decision by DeLong's test (ROC AUC only). */
+export function delongDecision(plan: ComparisonPlan): Decision {
+  const o = plan.opts;
+  const names = plan.baseline === undefined ? plan.candidates : [plan.baseline, ...plan.candidates];
+  const scores = names.map((name) => plan.preds.columns.find((c) => c.name === name)!.scores);
+  const d = delongCovariance(plan.preds.labels, scores);
+  const zc = normalQuantile(1 - (1 - o.confidence) / 2);
+  const models: ModelResult[] = names.map((name, i) => {
+    const sd = Math.sqrt(Math.max(0, d.cov[i][i]));
+    return { name, estimate: d.auc[i], ci: [d.auc[i] - zc * sd, d.auc[i] + zc * sd], isBaseline: name === plan.baseline };
+  });
+  if (plan.baseline !== undefined) {
+    for (let i = 1; i < names.length; i++) {
+      const diff = delongDifference(d, i, 0);
+      const sd = Math.sqrt(diff.variance);
+      const vs: VersusBaseline = {
+        winRate: normalShareAtLeast(diff.delta, diff.variance, 0),
+        meanDelta: diff.delta,
+        deltaCi: [diff.delta - zc * sd, diff.delta + zc * sd],
+        shareAboveMinDelta: normalShareAtLeast(diff.delta, diff.variance, o.minDelta, true),
+        pValue: diff.pValue,
+        ...(diff.z !== undefined ? { z: diff.z } : {}),
+        variance: diff.variance,
+      };
+      models[i].vsBaseline = vs;
+    }
+  }
+  const best = pickBest(plan, models.filter((m) => !m.isBaseline), (m) => m.estimate);
+  const decision: Decision = {
+    ...decide(plan, best, (w) => `with probability ${w} by DeLong's normal approximation`, ''),
+    ...baseDecision(plan),
+    models,
+  };
+  decision.best = best.name;
+  return orderKeys(decision);
+}
+
+/** Best candidate: largest score, then largest oriented estimate, then smallest name. */
+function pickBest(plan: ComparisonPlan, models: ModelResult[], score: (m: ModelResult) => number): ModelResult {
+  const sign = isHigherBetter(plan.metric) ? 1 : -1;
+  let best: ModelResult | undefined;
+  for (const m of models) {
+    if (m.isBaseline) continue;
+    if (best === undefined) {
+      best = m;
+      continue;
+    }
+    const ds = score(m) - score(best);
+    const de = sign * (m.estimate - best.estimate);
+    if (ds > 0 || (ds === 0 && (de > 0 || (de === 0 && m.name < best.name)))) best = m;
+  }
+  return best!;
+}
+
+function fmt(x: number): string {
+  return String(Number(x.toPrecision(4)));
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+function signed(x: number): string {
+  return x >= 0 ? `+${fmt(x)}` : fmt(x);
+}
+
+/** Applies the rule to the best candidate and writes the one-sentence reason. */
+function decide(
+  plan: ComparisonPlan,
+  best: ModelResult,
+  winPhrase: (winRate: string) => string,
+  meanWord: string,
+): Pick<Decision, 'decision' | 'reason'> {
+  const o = plan.opts;
+  const label = METRIC_LABEL[plan.metric];
+  const higher = isHigherBetter(plan.metric);
+  const floorOk = o.minMetric === undefined || (higher ? best.estimate >= o.minMetric : best.estimate <= o.minMetric);
+  const floorText =
+    o.minMetric === undefined
+      ? ''
+      : `its ${label} ${fmt(best.estimate)} ${floorOk ? 'meets' : higher ? 'is below' : 'is above'} the ${higher ? 'floor' : 'ceiling'} ${fmt(o.minMetric)}`;
+  if (plan.baseline === undefined) {
+    if (o.minMetric === undefined) {
+      return {
+        decision: 'promote',
+        reason: `Promote '${best.name}': there is no production model to compare with and no metric floor is set, so the best candidate (${label} ${fmt(best.estimate)}) is promoted.`,
+      };
+    }
+    return floorOk
+      ? { decision: 'promote', reason: `Promote '${best.name}': there is no production model to compare with, and ${floorText}.` }
+      : { decision: 'keep', reason: `Keep: there is no production model, but the best candidate '${best.name}' is not promoted because ${floorText}.` };
+  }
+  const vs = best.vsBaseline!;
+  const winOk = vs.winRate >= o.winRate;
+  const deltaOk = vs.meanDelta >= o.minDelta;
+  const winText = `it is at least as good as '${plan.baseline}' ${winPhrase(pct(vs.winRate))} (required ${pct(o.winRate)})`;
+  const deltaText = `its ${meanWord}${label} improvement is ${signed(vs.meanDelta)} (minimum ${fmt(o.minDelta)})`;
+  if (winOk && deltaOk && floorOk) {
+    const parts = [winText, deltaText, ...(floorText ? [floorText] : [])];
+    return { decision: 'promote', reason: `Promote '${best.name}': ${joinAnd(parts)}.` };
+  }
+  const failures: string[] = [];
+  if (!winOk) failures.push(`is at least as good only ${winPhrase(pct(vs.winRate))} (required ${pct(o.winRate)})`);
+  if (!deltaOk) failures.push(`has a ${meanWord}${label} improvement of ${signed(vs.meanDelta)} (minimum ${fmt(o.minDelta)})`);
+  if (!floorOk) failures.push(`has ${label} ${fmt(best.estimate)}, ${higher ? 'below the floor' : 'above the ceiling'} ${fmt(o.minMetric!)}`);
+  return { decision: 'keep', reason: `Keep '${plan.baseline}': the best candidate '${best.name}' ${joinAnd(failures)}.` };
+}
+
+function joinAnd(parts: string[]): string {
+  if (parts.length <= 1) return parts.join('');
+  return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+const KEY_ORDER: (keyof Decision)[] = [
+  'decision',
+  'reason',
+  'metric',
+  'higherIsBetter',
+  'method',
+  'bootstrap',
+  'seed',
+  'resamples',
+  'confidence',
+  'winRateThreshold',
+  'minDelta',
+  'minMetric',
+  'baseline',
+  'best',
+  'n',
+  'positives',
+  'degenerateResamples',
+  'models',
+  'distributions',
+  'deltaDistributions',
+];
+
+/** Fixed key order, so the JSON text depends only on the values. */
+function orderKeys(d: Decision): Decision {
+  const out: Record<string, unknown> = {};
+  for (const k of KEY_ORDER) if (d[k] !== undefined) out[k] = d[k];
+  return out as unknown as Decision;
+}
