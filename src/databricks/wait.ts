@@ -91,7 +91,12 @@ export async function waitUntil<T, S>(poll: (pollNumber: number) => Promise<Poll
         elapsed,
       );
     }
-    await clock.sleep(Math.min(interval, deadline - now), opts.signal);
+    try {
+      await clock.sleep(Math.min(interval, deadline - now), opts.signal);
+    } catch (err) {
+      if (err instanceof CancelledError && opts.signal?.aborted) throw cancelledFrom(opts.signal, opts.what ? `Waiting for ${opts.what}` : 'The wait');
+      throw err;
+    }
     interval = Math.min(maxInterval, interval * factor);
   }
 }
