@@ -134,6 +134,10 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   try {
     host.setProgress(60, 'Comparing');
     const predictions = deps.engine.readPredictions(scored.bytes, { labelColumn: inputs.labelColumn, scoreColumns: models.map((m) => m.key) });
+    const reported = scored.context.rowsReported;
+    if (reported !== undefined && reported >= 0 && reported !== predictions.n) {
+      throw new Error(`The scoring run reported ${reported} rows but the predictions file holds ${predictions.n}; the file is incomplete or from another run.`);
+    }
     const present = new Set(predictions.columns.map((c) => c.name));
     const missing = models.map((m) => m.key).filter((k) => !present.has(k));
     if (missing.length > 0) {

@@ -1,0 +1,447 @@
+/**
+ * The bundled Evaluate & Promote task run as the agent runs it (child process, INPUT_/ENDPOINT_ environment,
+ * ##vso commands) against the workspace emulator in this process. The scoring notebook is played by an
+ * emulator handler that writes seeded Arrow predictions of known quality.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Float64, Int8, makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
+import seedrandom from 'seedrandom';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
+import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
+import { REPO_ROOT, runTask, type AgentRunResult } from '../../helpers/agent';
+
+const CONN = '6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c';
+const MODEL = 'churn';
+const UC_MODEL = 'main.ml.churn';
+const OUT = '/Volumes/main/ml/scratch/eval';
+const ROWS = 1500;
+
+/** Noise of each model's scores: smaller is better. */
+type Quality = Record<string, number>;
+
+/** Seeded labels and scores: score = sigmoid(2·label − 1 + noise·N(0,1)), the noise drawn per model key. */
+export function predictionsTable(keys: string[], quality: Quality, opts: { rows?: number; seed?: string } = {}): Record<string, Float64Array | Int8Array> {
+  const n = opts.rows ?? ROWS;
+  const rng = seedrandom(`labels:${opts.seed ?? 'data'}`);
+  const label = new Int8Array(n);
+  for (let i = 0; i < n; i++) label[i] = rng() < 0.3 ? 1 : 0;
+  const cols: Record<string, Float64Array | Int8Array> = { label };
+  for (const k of keys) {
+    if (quality[k] === undefined) throw new Error(`no quality for ${k}`);
+    const r = seedrandom(`noise:${quality[k]}:${opts.seed ?? 'data'}:${k.startsWith('run_') ? 'cand' : k}`);
+    const s = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const g = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+      s[i] = 1 / (1 + Math.exp(-(2 * label[i] - 1 + quality[k] * g)));
+    }
+    cols[k] = s;
+  }
+  return cols;
+}
+
+function arrowBytes(cols: Record<string, Float64Array | Int8Array>): Uint8Array {
+  return tableToIPC(tableFromArrays(cols as Record<string, Float64Array>), 'file');
+}
+
+describe('Evaluate & Promote task (bundled, as the agent runs it) against the emulator', function () {
+  this.timeout(60_000);
+  let emu: Emulator;
+  let expId: string;
+  /** Quality of each predictions column the emulated notebook writes, by key (`run_<id>`, `production`). */
+  let quality: Quality;
+  /** Replaces the predictions the emulated notebook writes (bad-file tests). */
+  let writeOverride: ((keys: string[]) => Uint8Array) | undefined;
+  let notebookCalls: Array<Record<string, string>>;
+  let onScore: (() => void) | undefined;
+  let attempt = 0;
+
+  beforeEach(async () => {
+    emu = await startEmulator();
+    emu.jobs.durations = { queuedMs: 0, pendingMs: 10, runningMs: 10, terminatingMs: 10 };
+    emu.mlflow.setVersionReadyDelayMs(30);
+    expId = emu.mlflow.createExperiment('/Shared/churn');
+    quality = {};
+    writeOverride = undefined;
+    onScore = undefined;
+    notebookCalls = [];
+    emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, (ctx) => {
+      notebookCalls.push(ctx.params);
+      onScore?.();
+      const keys = (JSON.parse(ctx.params.models) as Array<{ key: string }>).map((m) => m.key);
+      const bytes = writeOverride ? writeOverride(keys) : arrowBytes(predictionsTable(keys, quality));
+      const file = `${ctx.params.output_path}/predictions.arrow`;
+      emu.files.write(file, Buffer.from(bytes));
+      return { exitValue: JSON.stringify({ output_path: file, rows: ROWS }) };
+    });
+  });
+  afterEach(() => emu.close());
+
+  function candidate(name: string, noise: number, opts: { startTime?: number; model?: boolean } = {}): string {
+    const run = emu.mlflow.createRun({
+      experimentId: expId,
+      runName: name,
+      tags: { candidate: 'true' },
+      artifacts: opts.model === false ? ['metrics.json'] : ['model/MLmodel', 'model/model.pkl'],
+      startTime: opts.startTime,
+    });
+    const id = run.info.run_id as string;
+    quality[`run_${id}`] = noise;
+    return id;
+  }
+
+  function production(noise: number, opts: { uc?: boolean } = {}): { runId: string; version: string } {
+    const run = emu.mlflow.createRun({ experimentId: expId, runName: 'prod', artifacts: ['model/MLmodel'] });
+    const runId = run.info.run_id as string;
+    const version = emu.mlflow.createModelVersion(opts.uc ? UC_MODEL : MODEL, { source: `runs:/${runId}/model`, runId, uc: opts.uc, stage: opts.uc ? undefined : 'Production' });
+    if (opts.uc) emu.mlflow.ucRegistry.models.get(UC_MODEL)!.aliases.set('champion', Number(version));
+    quality.production = noise;
+    return { runId, version };
+  }
+
+  function evaluate(inputs: Record<string, string | undefined> = {}, variables: Record<string, string> = {}): Promise<AgentRunResult> {
+    return runTask({
+      task: 'DatabricksEvaluatePromoteV1',
+      inputs: {
+        connectionType: 'databricks',
+        databricksConnection: CONN,
+        modelName: MODEL,
+        experiments: '/Shared/churn',
+        evaluationTable: 'main.ml.churn_eval',
+        outputPath: OUT,
+        resamples: '300',
+        seed: '7',
+        ...inputs,
+      },
+      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
+      // A second Evaluate step of the same job has its own task instance id (and so its own scoring run).
+      variables: { 'System.TaskInstanceId': `0c1d2e3f-4a5b-4c6d-8e7f-${String(++attempt).padStart(12, '0')}`, ...variables },
+      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
+      killAfterMs: 45_000,
+    });
+  }
+
+  function mlflowWrites(): string[] {
+    return emu
+      .writes()
+      .filter((r) => r.path.includes('/mlflow/'))
+      .map((r) => `${r.method} ${r.path}`);
+  }
+
+  function record(r: AgentRunResult): any {
+    return JSON.parse(readFileSync(r.outputs.reportPath, 'utf8'));
+  }
+
+  function attachment(r: AgentRunResult) {
+    return r.commands.filter((c) => c.name === 'task.addattachment');
+  }
+
+  it('promotes a better candidate in the workspace registry: new version READY, moved to Production with archiving, tagged, tags reset', async () => {
+    const prod = production(1.4);
+    const better = candidate('better', 0.7);
+    const worse = candidate('worse', 1.8);
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    const [v1] = [prod.version];
+    const versions = emu.mlflow.versions(MODEL);
+    assert.equal(versions.length, 2);
+    const v2 = versions[1];
+    assert.equal(v2.run_id, better);
+    assert.equal(v2.source, `runs:/${better}/model`);
+    assert.equal(emu.mlflow.stageOf(MODEL, v2.version), 'Production');
+    assert.equal(emu.mlflow.stageOf(MODEL, v1), 'Archived');
+    assert.match(r.complete!.message, new RegExp(`^Promoted run ${better} as churn version ${v2.version} to stage Production\\. Promote 'run_${better}': it is at least as good as 'production' in 100\\.0% of 300 paired resamples`));
+
+    const transitions = emu.callsTo('POST', '/api/2.0/mlflow/databricks/model-versions/transition-stage');
+    assert.equal(transitions.length, 1);
+    assert.equal(transitions[0].body.archive_existing_versions, true);
+    assert.equal(transitions[0].body.stage, 'Production');
+    assert.match(transitions[0].body.comment, /^Promoted by Evaluate & Promote \(build 4242, 20261126\.3\) over version 1: Promote/);
+    const tags = emu.mlflow.versionTags(MODEL, v2.version);
+    assert.equal(tags['mlops.evaluation.build_id'], '4242');
+    assert.equal(tags['mlops.evaluation.seed'], '7');
+    assert.equal(tags['mlops.evaluation.metric'], 'roc_auc');
+    assert.equal(tags['mlops.evaluation.win_rate'], '1');
+    assert.ok(Number(tags['mlops.evaluation.metric_delta']) > 0.02, tags['mlops.evaluation.metric_delta']);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'false');
+    assert.equal(emu.mlflow.runTags(worse).candidate, 'false');
+
+    // The bundled notebook was imported (overwrite) and run once with the contract parameters.
+    const imp = emu.callsTo('POST', '/api/2.0/workspace/import');
+    assert.equal(imp.length, 1);
+    assert.deepEqual([imp[0].body.path, imp[0].body.format, imp[0].body.language, imp[0].body.overwrite], [DEFAULT_NOTEBOOK_PATH, 'SOURCE', 'PYTHON', true]);
+    assert.equal(Buffer.from(imp[0].body.content, 'base64').toString('utf8'), readFileSync(path.join(REPO_ROOT, 'tasks/DatabricksEvaluatePromoteV1/notebooks/evaluate_models.py'), 'utf8'));
+    assert.equal(notebookCalls.length, 1);
+    const params = notebookCalls[0];
+    assert.deepEqual(JSON.parse(params.models), [
+      ...[better, worse].sort().map((id) => ({ key: `run_${id}`, uri: `runs:/${id}/model` })),
+      { key: 'production', uri: `models:/${MODEL}/${v1}` },
+    ]);
+    assert.deepEqual([params.evaluation_table, params.evaluation_query, params.label_column, params.max_rows], ['main.ml.churn_eval', '', 'label', '0']);
+    assert.match(params.output_path, /^\/Volumes\/main\/ml\/scratch\/eval\/evaluate-4242-1-[0-9a-f]{10}$/);
+    // The predictions file was deleted after reading.
+    assert.equal(emu.files.exists(`${params.output_path}/predictions.arrow`), false);
+
+    assert.deepEqual(r.outputs, {
+      decision: 'promoted',
+      promoted: 'true',
+      modelVersion: v2.version,
+      bestCandidateRunId: better,
+      productionVersion: v1,
+      winRate: r.outputs.winRate,
+      metricDelta: r.outputs.metricDelta,
+      reportPath: r.outputs.reportPath,
+    });
+    assert.equal(r.outputs.winRate, '1');
+    assert.ok(r.outputs.reportPath.startsWith(r.tempDir));
+    assert.deepEqual(attachment(r).map((c) => [c.props.type, c.props.name, c.message]), [['mlopspipelines.evaluation', 'evaluation.json', r.outputs.reportPath]]);
+    const rec = record(r);
+    assert.equal(rec.outcome, 'promoted');
+    assert.equal(rec.decision.best, `run_${better}`);
+    assert.equal(rec.decision.resamples, 300);
+    assert.equal(rec.decision.distributions[`run_${better}`].length, 300);
+    assert.equal(rec.context.promotedVersion, v2.version);
+    assert.equal(rec.context.runs[`run_${better}`].url, `${emu.url}/#mlflow/experiments/${expId}/runs/${better}`);
+    const summary = r.commands.find((c) => c.name === 'task.uploadsummary');
+    const md = readFileSync(summary!.message, 'utf8');
+    assert.match(md, /!\[Bootstrap distributions\]\(data:image\/svg\+xml;base64,/);
+    assert.ok(md.includes(`(${emu.url}/#mlflow/experiments/${expId}/runs/${better})`));
+    assert.ok(md.includes(`[churn version ${v2.version}](${emu.url}/#mlflow/models/churn/versions/${v2.version})`));
+    assert.deepEqual(r.errors, []);
+  });
+
+  it('promotes in Unity Catalog by moving the champion alias', async () => {
+    const prod = production(1.4, { uc: true });
+    const better = candidate('better', 0.7);
+    const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL });
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    const versions = emu.mlflow.versions(UC_MODEL);
+    const v2 = versions[versions.length - 1];
+    assert.equal(v2.run_id, better);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: v2.version });
+    assert.notEqual(v2.version, prod.version);
+    assert.equal(emu.callsTo('POST', /transition-stage/).length, 0);
+    assert.deepEqual(emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/alias').map((c) => c.body), [{ name: UC_MODEL, alias: 'champion', version: v2.version }]);
+    assert.equal(r.outputs.decision, 'promoted');
+    assert.equal(r.outputs.productionVersion, prod.version);
+  });
+
+  it('keeps production when the candidates are worse or of equal quality, changing only the candidate tags', async () => {
+    const prod = production(1.0);
+    const equal = candidate('equal', 1.0);
+    const worse = candidate('worse', 1.6);
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.match(r.complete!.message, /^Kept production version 1: Keep 'production': the best candidate/);
+    assert.equal(emu.mlflow.versions(MODEL).length, 1);
+    assert.equal(emu.mlflow.stageOf(MODEL, prod.version), 'Production');
+    assert.deepEqual(mlflowWrites(), ['POST /api/2.0/mlflow/runs/set-tag', 'POST /api/2.0/mlflow/runs/set-tag']);
+    assert.deepEqual([emu.mlflow.runTags(equal).candidate, emu.mlflow.runTags(worse).candidate], ['false', 'false']);
+    assert.equal(r.outputs.decision, 'kept');
+    assert.equal(r.outputs.promoted, 'false');
+    assert.equal(r.outputs.bestCandidateRunId, equal);
+    assert.ok(Number(r.outputs.winRate) < 0.9, r.outputs.winRate);
+  });
+
+  it('several candidates pick the same winner whatever the listing order', async () => {
+    production(1.4);
+    const winners: string[] = [];
+    const ids: string[][] = [];
+    for (const order of [
+      [0.9, 0.6, 1.2],
+      [1.2, 0.9, 0.6],
+    ]) {
+      emu.mlflow.tracking.runs.clear();
+      const made = order.map((noise, i) => candidate(`c${noise}`, noise, { startTime: 1_700_000_000_000 + i * 1000 }));
+      ids.push(made);
+      const r = await evaluate({ dryRun: 'true' });
+      assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+      winners.push(r.outputs.bestCandidateRunId);
+    }
+    assert.equal(winners[0], ids[0][1]);
+    assert.equal(winners[1], ids[1][2]);
+  });
+
+  it('with no production model promotes the best candidate when it meets minMetric, and keeps when it does not', async () => {
+    const a = candidate('a', 0.8);
+    let r = await evaluate({ minMetric: '0.999' });
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.equal(r.outputs.decision, 'kept');
+    assert.deepEqual(emu.mlflow.versions(MODEL), []);
+    assert.deepEqual(JSON.parse(notebookCalls[0].models), [{ key: `run_${a}`, uri: `runs:/${a}/model` }]);
+
+    emu.mlflow.setRunTag(a, 'candidate', 'true');
+    r = await evaluate({ minMetric: '0.6' });
+    assert.equal(r.outputs.decision, 'promoted', r.stdout);
+    assert.equal(r.outputs.productionVersion, '');
+    assert.equal(emu.mlflow.stageOf(MODEL, '1'), 'Production');
+    assert.match(r.complete!.message, new RegExp(`^Promoted run ${a} as churn version 1 to stage Production\\. Promote 'run_${a}': there is no production model to compare with, and its ROC AUC 0\\.\\d+ meets the floor 0\\.6`));
+  });
+
+  it('with no candidates changes nothing (no writes at all)', async () => {
+    production(1.0);
+    candidate('unfinished', 0.5);
+    emu.mlflow.setRunStatus(Object.keys(quality).find((k) => k.startsWith('run_'))!.slice(4), 'RUNNING');
+    const r = await evaluate();
+    assert.deepEqual(r.complete, { result: 'Succeeded', message: 'No candidates: no finished run tagged candidate=true with a logged model; nothing was changed.' });
+    assert.deepEqual(emu.writes(), []);
+    assert.equal(notebookCalls.length, 0);
+    assert.deepEqual(r.outputs, { decision: 'noCandidates', promoted: 'false', modelVersion: '', bestCandidateRunId: '', productionVersion: '1', winRate: '', metricDelta: '', reportPath: r.outputs.reportPath });
+    assert.equal(record(r).decision.decision, 'none');
+  });
+
+  it('skips a candidate whose model artifact is missing, with a warning naming it', async () => {
+    production(1.4);
+    const good = candidate('good', 0.7);
+    const broken = candidate('broken', 0.1, { model: false });
+    const r = await evaluate();
+    assert.equal(r.outputs.bestCandidateRunId, good);
+    assert.deepEqual(r.warnings, [`Candidate run ${broken} (broken) in experiment ${expId} has no logged model at artifact path 'model'; skipped.`]);
+    assert.equal(emu.mlflow.runTags(broken).candidate, 'true');
+  });
+
+  it('a 503 on the production lookup fails closed: nothing scored, registered or reset', async () => {
+    production(1.4);
+    const better = candidate('better', 0.5);
+    emu.faults.add({ kind: 'status', status: 503, path: '/api/2.0/mlflow/registered-models/get-latest-versions', times: Infinity, retryAfterSeconds: 0 });
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Failed');
+    assert.match(r.complete!.message, /temporarily unavailable/i);
+    assert.deepEqual(emu.writes(), []);
+    assert.equal(notebookCalls.length, 0);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+  });
+
+  it('fails without promoting when production changed during the evaluation, naming both versions', async () => {
+    const prod = production(1.4);
+    const better = candidate('better', 0.6);
+    onScore = () => {
+      const other = emu.mlflow.createRun({ experimentId: expId, runName: 'hotfix', artifacts: ['model/MLmodel'] }).info.run_id as string;
+      emu.mlflow.createModelVersion(MODEL, { source: `runs:/${other}/model`, runId: other, stage: 'Production' });
+    };
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Failed');
+    assert.match(r.complete!.message, /production model changed during the evaluation: it was version 1 when the models were compared and is now version 2\. Nothing was promoted \(version 3 stays registered\)/);
+    assert.equal(emu.mlflow.stageOf(MODEL, prod.version), 'Production');
+    assert.equal(emu.mlflow.stageOf(MODEL, '3'), 'None');
+    assert.equal(emu.callsTo('POST', /transition-stage/).length, 0);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+  });
+
+  it('a re-run after a crash between registration and transition reuses the version (no second version)', async () => {
+    production(1.4);
+    const better = candidate('better', 0.6);
+    const registered = emu.mlflow.createModelVersion(MODEL, { source: `runs:/${better}/model`, runId: better });
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.equal(emu.callsTo('POST', '/api/2.0/mlflow/model-versions/create').length, 0);
+    assert.equal(emu.mlflow.versions(MODEL).length, 2);
+    assert.equal(emu.mlflow.stageOf(MODEL, registered), 'Production');
+    assert.equal(r.outputs.modelVersion, registered);
+    assert.ok(r.logLines.includes(`Run ${better} is already registered as churn version ${registered}; reusing it.`), r.logLines.join('\n'));
+  });
+
+  it('dry run evaluates and reports but writes nothing to MLflow (only the scoring run and its file)', async () => {
+    production(1.4);
+    const better = candidate('better', 0.6);
+    const r = await evaluate({ dryRun: 'true' });
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.match(r.complete!.message, new RegExp(`^Dry run: would promote run ${better} to churn stage Production; nothing was changed\\.`));
+    assert.deepEqual(mlflowWrites(), []);
+    assert.deepEqual(
+      emu.writes().map((w) => `${w.method} ${w.path.replace(/evaluate-.*$/, 'evaluate-*')}`),
+      ['POST /api/2.0/workspace/mkdirs', 'POST /api/2.0/workspace/import', 'POST /api/2.2/jobs/runs/submit', 'DELETE /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*'],
+    );
+    assert.deepEqual([r.outputs.decision, r.outputs.promoted, r.outputs.modelVersion], ['promoted', 'false', '']);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+  });
+
+  describe('bad predictions fail with a clear message, promote nothing, reset no tag and delete the file', () => {
+    const cases: Array<[string, (keys: string[]) => Uint8Array, RegExp]> = [
+      [
+        'missing label column',
+        (keys) => {
+          const cols = predictionsTable(keys, quality);
+          delete cols.label;
+          return arrowBytes(cols);
+        },
+        /there is no label column 'label'/,
+      ],
+      [
+        'NaN scores',
+        (keys) => {
+          const cols = predictionsTable(keys, quality);
+          (cols[keys[0]] as Float64Array)[17] = NaN;
+          return arrowBytes(cols);
+        },
+        /NaN/,
+      ],
+      [
+        'one class',
+        (keys) => {
+          const cols = predictionsTable(keys, quality);
+          (cols.label as Int8Array).fill(1);
+          return arrowBytes(cols);
+        },
+        /class/,
+      ],
+      [
+        'fewer rows than the scoring run reported',
+        (keys) => arrowBytes(predictionsTable(keys, quality, { rows: ROWS - 10 })),
+        new RegExp(`reported ${ROWS} rows but the predictions file holds ${ROWS - 10}`),
+      ],
+      [
+        'columns of different lengths',
+        (keys) => {
+          const cols = predictionsTable(keys, quality);
+          const vectors: Record<string, any> = {};
+          for (const [k, v] of Object.entries(cols)) vectors[k] = k === keys[0] ? vectorFromArray(Array.from(v).slice(0, 10), new Float64()) : makeVector(v as Float64Array);
+          return tableToIPC(new Table(vectors), 'file');
+        },
+        /length|rows/,
+      ],
+    ];
+    for (const [name, make, message] of cases) {
+      it(name, async () => {
+        production(1.4);
+        const better = candidate('better', 0.6);
+        writeOverride = make;
+        const r = await evaluate();
+        assert.equal(r.complete?.result, 'Failed', r.stdout);
+        assert.match(r.complete!.message, message);
+        assert.deepEqual(mlflowWrites(), []);
+        assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+        assert.equal(emu.files.list(OUT).filter((p) => p.endsWith('.arrow')).length, 0);
+      });
+    }
+    void Int8;
+  });
+
+  it('the same seed gives the same decision and the same report', async () => {
+    production(1.2);
+    candidate('a', 1.0);
+    candidate('b', 1.1);
+    const first = await evaluate({ dryRun: 'true' });
+    const second = await evaluate({ dryRun: 'true' });
+    const strip = (rec: any) => ({ ...rec, context: undefined });
+    assert.deepEqual(strip(record(second)), strip(record(first)));
+    const md = (r: AgentRunResult) => readFileSync(r.commands.find((c) => c.name === 'task.uploadsummary')!.message, 'utf8');
+    assert.equal(md(second), md(first));
+    assert.notEqual(record(first).context.scoringRunId, record(second).context.scoringRunId);
+    const third = await evaluate({ dryRun: 'true', seed: '8' });
+    assert.notDeepEqual(record(third).decision.distributions, record(first).decision.distributions);
+  });
+
+  it('predictionsSource=file reads the Arrow file on the agent: no Databricks scoring at all', async () => {
+    production(1.4);
+    const better = candidate('better', 0.6);
+    const file = path.join(require('node:os').tmpdir(), `preds-${process.pid}-${Date.now()}.arrow`);
+    writeFileSync(file, arrowBytes(predictionsTable([`run_${better}`, 'production'], quality)));
+    const r = await evaluate({ predictionsSource: 'file', predictionsFile: file, evaluationTable: undefined, outputPath: undefined });
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.equal(r.outputs.decision, 'promoted');
+    assert.equal(emu.callsTo('POST', /\/jobs\//).length + emu.callsTo('POST', /\/workspace\//).length + emu.callsTo('GET', /\/fs\//).length, 0);
+    assert.equal(notebookCalls.length, 0);
+  });
+});
