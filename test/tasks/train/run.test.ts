@@ -177,4 +177,56 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
     assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
     assert.ok(host.lines.includes(`Cancelling Databricks run ${runId} (the pipeline was cancelled).`));
   });
+
+  it('multi-task job: logs the current task with each state change, reports task progress, returns the leaf task output', async () => {
+    emu.jobs.durations = { queuedMs: 0, pendingMs: 10_000, runningMs: 60_000, terminatingMs: 10_000 };
+    emu.jobs.notebooks.register('/p/prep', () => ({ exitValue: 'prepared' }));
+    emu.jobs.notebooks.register('/p/fit', () => ({ exitValue: 'fitted' }));
+    const multi = emu.jobs.createJob({
+      name: 'two-step',
+      tasks: [
+        { task_key: 'prep', notebook_task: { notebook_path: '/p/prep' } },
+        { task_key: 'fit', depends_on: [{ task_key: 'prep' }], notebook_task: { notebook_path: '/p/fit' } },
+      ],
+    });
+    const host = recordingHost();
+    const outcome = await run(inputs({ target: { kind: 'existingJob', jobId: multi } }), { jobs, host, clock, pipeline: PIPELINE, poll: { initialIntervalMs: 5_000, maxIntervalMs: 5_000 } });
+    assert.equal(outcome.result, 'Succeeded');
+    const runId = Number(host.outputs.runId);
+    const states = host.lines.filter((l) => l.startsWith(`Run ${runId}:`)).map((l) => l.replace(/^Run \d+: /, '').replace(/ after .*$/, ''));
+    assert.deepEqual(states, [
+      'PENDING (task prep: PENDING) - Waiting for cluster',
+      'RUNNING (task prep: RUNNING)',
+      'RUNNING (task prep: TERMINATING)',
+      'RUNNING (task fit: PENDING)',
+      'RUNNING (task fit: RUNNING)',
+      'TERMINATING (task fit: TERMINATING)',
+      'TERMINATED/SUCCESS',
+    ]);
+    assert.equal(host.outputs.notebookOutput, 'fitted');
+    assert.ok(host.lines.includes('Notebook output of task fit: fitted'));
+    assert.ok(host.progress.some((p) => p.operation.startsWith('1 of 2 tasks done, ')));
+    assert.equal(host.progress.at(-1)!.operation.startsWith('2 of 2 tasks done, '), true);
+    const fitRunId = emu.jobs.runs.get(runId)!.tasks[1].runId;
+    assert.deepEqual(emu.callsTo('GET', '/api/2.2/jobs/runs/get-output').map((c) => c.query.run_id), [String(fitRunId)]);
+  });
+
+  it('waitForCompletion false: starts the run, sets runId, runPageUrl and the current state, and returns', async () => {
+    const host = recordingHost();
+    const outcome = await run(inputs({ target: { kind: 'existingJob', jobId }, waitForCompletion: false }), { jobs, host, clock, pipeline: PIPELINE });
+    const runId = Number(host.outputs.runId);
+    assert.deepEqual(outcome, { result: 'Succeeded', message: `Started Databricks run ${runId} (not waiting for it).` });
+    assert.deepEqual(host.outputs, { runId: String(runId), runPageUrl: `${emu.url}/?o=${emu.workspaceId}#job/${jobId}/run/${runId}`, resultState: 'PENDING' });
+    assert.equal(emu.callsTo('GET', '/api/2.2/jobs/runs/get').length, 1);
+    assert.deepEqual(host.cancelCleanups, []);
+  });
+
+  it('an unknown jobId fails with a clear message before any write', async () => {
+    const host = recordingHost();
+    await assert.rejects(
+      run(inputs({ target: { kind: 'existingJob', jobId: 777 } }), { jobs, host, clock, pipeline: PIPELINE }),
+      /^Error: Job 777 does not exist in this workspace or this identity cannot see it \(Job 777 does not exist\.\)\. Check jobId\.$/,
+    );
+    assert.deepEqual(emu.writes(), []);
+  });
 });
