@@ -3,6 +3,7 @@
  * and find a Git folder by its workspace path.
  */
 import type { ApiClient } from './contracts';
+import { paginateByToken } from './paginate';
 
 /** The `provider` values the Repos and Git credentials APIs accept (reference §1.3, §2.2). */
 export type GitProvider =
@@ -68,24 +69,13 @@ export class ReposClient {
    * `next_page_token` until the last page. Git folders with the Git CLI enabled are not listed by the
    * service (reference §2.1); {@link findByPath} callers can fall back to the Workspace API.
    */
-  async *listRepos(opts: { pathPrefix?: string; signal?: AbortSignal } = {}): AsyncIterable<Repo> {
-    let token: string | undefined;
-    const seen = new Set<string>();
-    do {
-      const page = await this.api.request<ListReposResponse>({
-        method: 'GET',
-        path: '/api/2.0/repos',
-        query: { path_prefix: opts.pathPrefix, next_page_token: token },
-        signal: opts.signal,
-      });
-      for (const r of page.repos ?? []) yield r;
-      token = page.next_page_token || undefined;
-      // A server that hands back a token it already gave would loop forever; stop loudly instead.
-      if (token !== undefined) {
-        if (seen.has(token)) throw new Error('The Repos API returned the same next_page_token twice; listing stopped.');
-        seen.add(token);
-      }
-    } while (token !== undefined);
+  listRepos(opts: { pathPrefix?: string; signal?: AbortSignal } = {}): AsyncIterable<Repo> {
+    // The Repos API takes the token back under the same name it returns it: `next_page_token`.
+    return paginateByToken<ListReposResponse, Repo>(
+      this.api,
+      { method: 'GET', path: '/api/2.0/repos', query: { path_prefix: opts.pathPrefix }, signal: opts.signal },
+      { items: (page) => page.repos, tokenParam: 'next_page_token' },
+    );
   }
 
   /** GET /api/2.0/repos/{id}. Throws DatabricksApiError (`RESOURCE_DOES_NOT_EXIST`) when missing. */
