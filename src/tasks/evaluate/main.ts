@@ -1,8 +1,9 @@
+import os from 'node:os';
 import { systemClock } from '../../databricks/clock';
 import { FilesClient } from '../../databricks/files';
 import { JobsClient } from '../../databricks/jobs';
 import { WorkspaceClient } from '../../databricks/workspace';
-import { compareModels, readPredictions } from '../../engine';
+import { compareModelsParallel, readPredictions } from '../../engine';
 import { WorkspaceModelRegistry } from '../../mlflow/registry';
 import { MlflowTracking } from '../../mlflow/tracking';
 import { UnityCatalogModelRegistry } from '../../mlflow/unity-catalog';
@@ -69,7 +70,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
     tracking: new MlflowTracking(api, { clock: systemClock }),
     registry,
     predictions,
-    engine: { readPredictions, compare: compareModels },
+    engine: { readPredictions, compare: (preds, opts) => compareModelsParallel(preds, { ...opts, threads: Math.max(1, Math.min(8, os.cpus().length)) }) },
     now: () => new Date(),
   });
   return { result: 'Succeeded', message: result.message };
