@@ -304,7 +304,7 @@ export function renderMetricDistributionChart(view: EvaluationView, painter: Pai
     const line = c.pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${r(x(p[0]))} ${r(y(p[1]))}`).join('');
     const area = `${line}L${r(x(c.pts[c.pts.length - 1][0]))} ${r(y(0))}L${r(x(c.pts[0][0]))} ${r(y(0))}Z`;
     const dash = c.m.isBaseline ? ' stroke-dasharray="5 3"' : '';
-    body += `<g data-model="${escapeXml(c.m.name)}"><title>${escapeXml(`${c.m.name}: ${label} ${formatMetric(c.m.estimate)}`)}</title>`;
+    body += `<g data-model="${escapeXml(c.m.name)}"><title>${escapeXml(`${c.m.label}: ${label} ${formatMetric(c.m.estimate)}`)}</title>`;
     body += `<path d="${area}" ${painter.paint({ fill: c.role })} fill-opacity="${c.m.isBaseline ? 0.12 : 0.2}" stroke="none"/>`;
     body += `<path d="${line}" ${painter.paint({ stroke: c.role })} stroke-width="1.6"${dash}/>`;
     // The full-data estimate, where the model actually stands.
@@ -318,10 +318,10 @@ export function renderMetricDistributionChart(view: EvaluationView, painter: Pai
     const ly = 12 + Math.floor(i / 3) * 20;
     const dash = s.m.isBaseline ? ' stroke-dasharray="5 3"' : '';
     body += `<line x1="${r(lx)}" y1="${r(ly)}" x2="${r(lx + 22)}" y2="${r(ly)}" ${painter.paint({ stroke: s.role })} stroke-width="3"${dash}/>`;
-    const role = s.m.isBaseline ? ' (production)' : s.m.isBest ? ' (best)' : '';
-    body += `<text x="${r(lx + 28)}" y="${r(ly + 4)}" font-size="12" ${painter.paint({ fill: 'text' })}>${escapeXml(truncate(s.m.name, 34) + role)}</text>`;
+    const role = s.m.isBaseline ? (/production/i.test(s.m.label) ? '' : ' (production)') : s.m.isBest ? ' (best)' : '';
+    body += `<text x="${r(lx + 28)}" y="${r(ly + 4)}" font-size="12" ${painter.paint({ fill: 'text' })}>${escapeXml(truncate(s.m.label, 34) + role)}</text>`;
   });
-  const title = `Distribution of ${label} for ${series.map((s) => s.m.name).join(', ')}`;
+  const title = `Distribution of ${label} for ${series.map((s) => s.m.label).join(', ')}`;
   return svgRoot(width, height, painter, title, body, 'metric-distribution');
 }
 
@@ -396,10 +396,10 @@ export function renderDeltaChart(view: EvaluationView, m: ModelView, painter: Pa
 
   // Annotation: the numbers the decision used, written where the eye already is.
   const threshold = view.winRateThreshold !== undefined ? ` (needs \u2265 ${formatPercent(view.winRateThreshold)})` : '';
-  body += `<text x="${r(f.left)}" y="18" font-size="13" font-weight="600" ${painter.paint({ fill: 'text' })}>${escapeXml(truncate(m.name, 40))}</text>`;
+  body += `<text x="${r(f.left)}" y="18" font-size="13" font-weight="600" ${painter.paint({ fill: 'text' })}>${escapeXml(truncate(m.label, 40))}</text>`;
   body += `<text x="${r(f.left)}" y="36" font-size="12" ${painter.paint({ fill: 'text' })} data-label="win-rate">Win rate ${formatPercent(vb.winRate)}${escapeXml(threshold)}</text>`;
   const above = vb.shareAboveMinDelta !== undefined ? ` \u00b7 \u0394 > min \u0394 in ${formatPercent(vb.shareAboveMinDelta)}` : '';
   body += `<text x="${r(width - f.right)}" y="36" text-anchor="end" font-size="12" ${painter.paint({ fill: 'muted' })} data-label="mean-delta">mean \u0394 ${formatDelta(vb.meanDelta)}${above}</text>`;
-  const title = `Paired difference of ${metricLabel(view.metric)}, ${m.name} minus production: win rate ${formatPercent(vb.winRate)}, mean ${formatDelta(vb.meanDelta)}`;
+  const title = `Paired difference of ${metricLabel(view.metric)}, ${m.label} minus production: win rate ${formatPercent(vb.winRate)}, mean ${formatDelta(vb.meanDelta)}`;
   return svgRoot(width, height, painter, title, body, 'delta-distribution');
 }

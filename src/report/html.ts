@@ -65,10 +65,10 @@ function facts(view: EvaluationView): string {
 }
 
 function decisionCard(view: EvaluationView): string {
-  const label = { promote: 'Promote', keep: 'Keep', none: 'No change' }[view.decision];
+  const label = view.dryRun && view.decision === 'promote' ? 'Would promote' : { promote: 'Promoted', keep: 'Kept', none: 'No change' }[view.decision];
   return `<section class="eval-card eval-decision eval-decision--${view.decision}" data-testid="decision" data-decision="${view.decision}">
 <span class="eval-pill">${label}</span>
-<div><p class="eval-sentence" data-testid="decision-sentence">${esc(decisionSentence(view))}</p>${facts(view)}</div>
+<div><p class="eval-sentence" data-testid="decision-sentence">${esc(view.sentence ?? decisionSentence(view))}</p>${facts(view)}</div>
 </section>`;
 }
 
@@ -104,9 +104,9 @@ function modelsTable(view: EvaluationView): string {
       const cell = (col: string, html: string, cls = 'num'): string => `<td class="${cls}" data-col="${col}">${html}</td>`;
       const none = `<span class="eval-dim">${DASH}</span>`;
       return `<tr data-model="${esc(m.name)}">${[
-        cell('name', `<span class="eval-name"><i class="eval-swatch ${colourClass(m, view)}"></i>${esc(m.name)}</span>`, ''),
+        cell('name', `<span class="eval-name" title="${esc(m.name)}"><i class="eval-swatch ${colourClass(m, view)}"></i>${esc(m.label)}</span>`, ''),
         cell('role', `<span class="eval-badge eval-badge--${role.replace(' ', '-')}">${esc(role)}</span>`, ''),
-        cell('version', m.version ? esc(m.version) : none, ''),
+        cell('version', m.version ? (m.versionUrl ? `<a href="${esc(m.versionUrl)}" target="_blank" rel="noopener noreferrer">${esc(m.version)}</a>` : esc(m.version)) : none, ''),
         cell('run', runCell(m), ''),
         cell('estimate', esc(formatMetric(m.estimate))),
         cell('ci', m.ci ? esc(formatInterval(m.ci)) : none),
@@ -172,6 +172,15 @@ function linksCard(view: EvaluationView): string {
     .join('')}</ul></section>`;
 }
 
+function skippedCard(view: EvaluationView): string {
+  if (view.skipped.length === 0) return '';
+  return `<section class="eval-card" data-testid="skipped"><h2>Skipped candidates</h2><p class="eval-hint">Runs tagged as candidates that could not be evaluated.</p><ul class="eval-skipped">${view.skipped
+    .map((s) => `<li><code>${esc(s.runId)}</code>: ${esc(s.reason)}</li>`)
+    .join('')}</ul></section>`;
+}
+
+const REGISTRY_LABELS: Record<string, string> = { 'unity-catalog': 'Unity Catalog', workspace: 'Workspace Model Registry' };
+
 function warningsCard(view: EvaluationView): string {
   if (view.warnings.length === 0) return '';
   return `<section class="eval-card eval-warnings" data-testid="warnings"><h2>Record warnings</h2><ul>${view.warnings
@@ -187,12 +196,14 @@ export interface BodyOptions {
 /** The report's content (no `<html>`/`<head>`): header, decision, models table, charts, links, warnings. */
 export function renderReportBody(view: EvaluationView, opts: BodyOptions = {}): string {
   const ctx = view.context;
-  const sub = [ctx.modelName, ctx.registry, ctx.buildId ? `build ${ctx.buildId}` : undefined].filter((s): s is string => !!s);
+  const build = ctx.buildNumber ?? ctx.buildId;
+  const sub = [ctx.modelName, ctx.registry ? (REGISTRY_LABELS[ctx.registry] ?? ctx.registry) : undefined, build ? `build ${build}` : undefined, view.dryRun ? 'dry run' : undefined].filter((s): s is string => !!s);
   return `<div class="eval-root" data-testid="report">
 <header class="eval-header"><div><h1>Model evaluation</h1>${sub.length ? `<div class="eval-sub" data-testid="subtitle">${esc(sub.join(' \u00b7 '))}</div>` : ''}</div>${opts.headerExtra ?? ''}</header>
 ${decisionCard(view)}
 ${modelsTable(view)}
 ${chartsCards(view)}
+${skippedCard(view)}
 ${linksCard(view)}
 ${warningsCard(view)}
 </div>`;
@@ -228,6 +239,7 @@ export function renderReportHtml(record: unknown, opts: ReportHtmlOptions = {}):
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${esc(title)}</title>
+<link rel="icon" href="data:,">
 <style>
 ${REPORT_CSS}
 </style>

@@ -27,7 +27,10 @@ export interface VersusBaselineView {
 }
 
 export interface ModelView {
+  /** Column name in the predictions and in the engine's decision (`production`, `run_<id>`). */
   name: string;
+  /** What people call it: the MLflow run name when the task recorded one, else `name`. */
+  label: string;
   estimate: number;
   mean?: number;
   ci?: [number, number];
@@ -40,6 +43,8 @@ export interface ModelView {
   runUrl?: string;
   /** Registered model version, when known (production, or the version created by a promotion). */
   version?: string;
+  /** http(s) link to that version. */
+  versionUrl?: string;
   /** Per-resample metric (bootstrap only). */
   distribution?: number[];
   /** Per-resample oriented delta against production (candidates, bootstrap only). */
@@ -58,13 +63,26 @@ export interface ContextView {
   promotedVersion?: string;
   bestCandidateRunId?: string;
   buildId?: string;
+  buildNumber?: string;
   links: LinkView[];
+}
+
+export interface SkippedCandidateView {
+  runId: string;
+  reason: string;
 }
 
 /** Everything the report draws, already validated. */
 export interface EvaluationView {
   decision: DecisionKind;
+  /** The engine's reason. */
   reason: string;
+  /** The task's one-sentence account of what it did (includes the reason), when the record has it. */
+  sentence?: string;
+  /** The task only reported what it would do. */
+  dryRun: boolean;
+  /** Candidates the task could not evaluate, with why. */
+  skipped: SkippedCandidateView[];
   metric: string;
   /** Deltas are oriented anyway; this only decides the words used ("higher"/"lower" is better). */
   higherIsBetter: boolean;
@@ -143,6 +161,7 @@ const LINK_LABELS: Record<string, string> = {
   productionModel: 'Production model version',
   promotedModel: 'Promoted model version',
   bestCandidateRun: 'Best candidate run',
+  scoringRun: 'Scoring run',
   predictions: 'Predictions',
 };
 
@@ -160,6 +179,7 @@ function readContext(raw: unknown, warnings: string[]): { ctx: ContextView; runs
   ctx.promotedVersion = text(raw.promotedVersion);
   ctx.bestCandidateRunId = text(raw.bestCandidateRunId);
   ctx.buildId = text(raw.buildId);
+  ctx.buildNumber = text(raw.buildNumber);
   // Per-model runs: `runs: { [model]: { runId, url, version } }` (a bare run id string is accepted too).
   if (isObj(raw.runs)) {
     for (const [name, r] of Object.entries(raw.runs)) {
@@ -185,6 +205,13 @@ function readContext(raw: unknown, warnings: string[]): { ctx: ContextView; runs
   return { ctx, runs };
 }
 
+function readSkipped(raw: unknown): SkippedCandidateView[] {
+  if (!Array.isArray(raw)) return [];
+  return raw
+    .filter(isObj)
+    .map((s) => ({ runId: text(s.runId) ?? '?', reason: text(s.reason) ?? 'no reason given' }));
+}
+
 /**
  * Normalises a decision record: either `{ decision: Decision, context }` as the Evaluate & Promote task
  * writes it, or a bare engine `Decision` (what `mlops-eval --json` prints).
@@ -202,6 +229,12 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
   if (!Array.isArray(d.models)) throw new RecordError('The evaluation record has no models list.');
 
   const { ctx, runs } = readContext(input.context, warnings);
+  // The task's per-model entries (`models: [{ key, role, runId, runName, runUrl, version, versionUrl }]`).
+  const entries = new Map<string, Obj>();
+  if (d !== input && Array.isArray(input.models)) {
+    for (const e of input.models) if (isObj(e) && text(e.key) !== undefined) entries.set(text(e.key) as string, e);
+  }
+  const promotion = isObj(input.promotion) ? input.promotion : undefined;
   const baseline = text(d.baseline);
   const best = text(d.best);
   const distributions = isObj(d.distributions) ? d.distributions : {};
@@ -215,7 +248,8 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
     }
     const name = text(m.name) as string;
     const isBaseline = m.isBaseline === true || (baseline !== undefined && name === baseline);
-    const view: ModelView = { name, estimate: m.estimate as number, isBaseline, isBest: best === name };
+    const entry = entries.get(name);
+    const view: ModelView = { name, label: text(entry?.runName) ?? name, estimate: m.estimate as number, isBaseline, isBest: best === name };
     view.mean = finite(m.mean);
     view.ci = pair(m.ci);
     if (m.ci !== undefined && view.ci === undefined) warnings.push(`model '${name}': ci is not a [low, high] pair`);
@@ -240,13 +274,16 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
     view.distribution = numberArray(distributions[name]);
     view.deltaDistribution = numberArray(deltaDistributions[name]);
     const run = runs.get(name);
-    if (run) {
-      view.runId = run.id;
-      view.runUrl = run.url;
-      view.version = run.version;
-    }
+    view.runId = text(entry?.runId) ?? run?.id;
+    view.version = text(entry?.version) ?? run?.version;
+    view.versionUrl = safeUrl(entry?.versionUrl);
+    // context.runs[production].url is the version page; a run link must lead to a run.
+    view.runUrl = safeUrl(entry?.runUrl) ?? (entry?.role === 'production' ? undefined : run?.url);
     if (isBaseline && view.version === undefined) view.version = ctx.productionVersion;
-    if (view.isBest && d.decision === 'promote' && view.version === undefined) view.version = ctx.promotedVersion;
+    if (view.isBest && d.decision === 'promote' && view.version === undefined) {
+      view.version = ctx.promotedVersion ?? (promotion?.applied === true ? text(promotion.version) : undefined);
+      view.versionUrl = view.versionUrl ?? (promotion?.applied === true ? safeUrl(promotion.versionUrl) : undefined);
+    }
     if (view.isBest && view.runId === undefined) view.runId = ctx.bestCandidateRunId;
     models.push(view);
   });
@@ -257,6 +294,9 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
   return {
     decision: kind,
     reason: text(d.reason) ?? '',
+    sentence: d !== input ? text(input.sentence) : undefined,
+    dryRun: d !== input && input.dryRun === true,
+    skipped: readSkipped(d !== input ? input.skippedCandidates : undefined),
     metric,
     higherIsBetter,
     method: text(d.method) ?? 'bootstrap',

@@ -114,6 +114,8 @@ a:hover{text-decoration:underline}
 .eval-legend span{display:inline-flex;align-items:center;gap:6px}
 .eval-legend i{width:10px;height:10px;border-radius:2px;display:inline-block}
 .eval-links ul{margin:0;padding:0;list-style:none;display:flex;flex-wrap:wrap;gap:6px 24px}
+.eval-skipped{margin:0;padding-left:18px;font-size:13px}
+.eval-skipped code{font-family:Consolas,"Cascadia Mono",Menlo,monospace;font-size:12px}
 .eval-warnings{color:var(--eval-none-fg);font-size:12px}
 .eval-empty{color:var(--eval-fg-2);font-style:italic;margin:8px 0}
 .eval-error{border-left:4px solid var(--eval-c-loss)}

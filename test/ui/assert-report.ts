@@ -1,66 +1,123 @@
 /** Assertions shared by the tab and the static report tests: the fixture record, rendered in a page. */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { FIXTURE_ROWS, FIXTURE_RUN_URL_GBM, FIXTURE_SENTENCE, FIXTURE_WIN_LABELS } from './expected';
+import { BEST_KEY, FIXTURE_BEST_RUN_URL, FIXTURE_PRODUCTION_VERSION_URL, FIXTURE_ROWS, FIXTURE_SENTENCE, FIXTURE_WIN_LABELS } from './expected';
 
-const COLUMNS: Array<[keyof (typeof FIXTURE_ROWS)[number], string]> = [
-  ['name', 'name'],
-  ['role', 'role'],
-  ['version', 'version'],
-  ['run', 'run'],
-  ['estimate', 'estimate'],
-  ['ci', 'ci'],
-  ['winRate', 'win-rate'],
-  ['meanDelta', 'mean-delta'],
-  ['deltaCi', 'delta-ci'],
-];
+interface Box {
+  width: number;
+  height: number;
+}
+
+/** What the page shows, read in one round trip (text as rendered: innerText, trimmed). */
+interface Snapshot {
+  sentence: string;
+  decision: string | null;
+  facts: Record<string, string>;
+  rows: Array<{ key: string | null; cells: Record<string, string>; runHref: string | null; versionHref: string | null }>;
+  metric: Array<{ box: Box; models: Array<string | null>; pathLengths: number[] }>;
+  deltas: Array<{ box: Box; rects: number; zero: number; min: number; minLabel: string; winLabel: string }>;
+}
+
+const SNAPSHOT = `(() => {
+  const text = (el) => (el ? el.innerText.trim() : '');
+  const box = (el) => { const r = el.getBoundingClientRect(); return { width: r.width, height: r.height }; };
+  const facts = {};
+  for (const f of document.querySelectorAll('[data-fact]')) facts[f.getAttribute('data-fact')] = text(f.querySelector('dd'));
+  return {
+    sentence: text(document.querySelector('[data-testid="decision-sentence"]')),
+    decision: document.querySelector('[data-testid="decision"]')?.getAttribute('data-decision') ?? null,
+    facts,
+    rows: [...document.querySelectorAll('table.eval-models tbody tr')].map((tr) => {
+      const cells = {};
+      for (const td of tr.querySelectorAll('td[data-col]')) cells[td.getAttribute('data-col')] = text(td);
+      return {
+        key: tr.getAttribute('data-model'),
+        cells,
+        runHref: tr.querySelector('td[data-col="run"] a')?.getAttribute('href') ?? null,
+        versionHref: tr.querySelector('td[data-col="version"] a')?.getAttribute('href') ?? null,
+      };
+    }),
+    metric: [...document.querySelectorAll('svg[data-chart="metric-distribution"]')].map((svg) => ({
+      box: box(svg),
+      models: [...svg.querySelectorAll('g[data-model]')].map((g) => g.getAttribute('data-model')),
+      pathLengths: [...svg.querySelectorAll('g[data-model] path')].map((p) => (p.getAttribute('d') || '').length),
+    })),
+    deltas: [...document.querySelectorAll('svg[data-chart="delta-distribution"]')].map((svg) => ({
+      box: box(svg),
+      rects: svg.querySelectorAll('rect').length,
+      zero: Number(svg.querySelector('[data-line="zero"]')?.getAttribute('x1')),
+      min: Number(svg.querySelector('[data-line="min-delta"]')?.getAttribute('x1')),
+      minLabel: svg.querySelector('[data-label="min-delta"]')?.textContent.trim() ?? '',
+      winLabel: svg.querySelector('[data-label="win-rate"]')?.textContent.trim() ?? '',
+    })),
+  };
+})()`;
+
+const COLUMN_OF: Record<string, string> = {
+  name: 'name',
+  role: 'role',
+  version: 'version',
+  run: 'run',
+  estimate: 'estimate',
+  ci: 'ci',
+  winRate: 'win-rate',
+  meanDelta: 'mean-delta',
+  deltaCi: 'delta-ci',
+};
 
 export async function assertFixtureReport(page: Page): Promise<void> {
-  assert.equal((await page.locator('[data-testid="decision-sentence"]').innerText()).trim(), FIXTURE_SENTENCE);
-  assert.equal(await page.locator('[data-testid="decision"]').getAttribute('data-decision'), 'promote');
-  assert.equal((await page.locator('[data-fact="method"] dd').innerText()).trim(), 'paired bootstrap, 1,000 resamples');
-  assert.equal((await page.locator('[data-fact="win-rate-threshold"] dd').innerText()).trim(), '95.0%');
-  assert.equal((await page.locator('[data-fact="min-delta"] dd').innerText()).trim(), '+0.0050');
+  const s = (await page.evaluate(SNAPSHOT)) as Snapshot;
+  assert.equal(s.sentence, FIXTURE_SENTENCE);
+  assert.equal(s.decision, 'promote');
+  assert.equal(s.facts.method, 'paired bootstrap, 1,000 resamples');
+  assert.equal(s.facts['win-rate-threshold'], '95.0%');
+  assert.equal(s.facts['min-delta'], '+0.0050');
+  assert.equal(s.facts.rows, '3,000');
 
-  const rows = page.locator('table.eval-models tbody tr');
-  assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-model'))), FIXTURE_ROWS.map((r) => r.name));
+  // The table: every model, in record order, with the exact strings for its numbers.
+  assert.deepEqual(
+    s.rows.map((r) => r.key),
+    FIXTURE_ROWS.map((r) => r.key),
+  );
   for (const expected of FIXTURE_ROWS) {
-    const row = page.locator(`tr[data-model="${expected.name}"]`);
-    const shown: Record<string, string> = {};
-    for (const [key, col] of COLUMNS) shown[key] = (await row.locator(`td[data-col="${col}"]`).innerText()).trim();
-    assert.deepEqual(shown, { ...expected }, `row ${expected.name}`);
+    const row = s.rows.find((r) => r.key === expected.key);
+    const shown: Record<string, string> = { key: expected.key };
+    for (const [field, col] of Object.entries(COLUMN_OF)) shown[field] = row?.cells[col] ?? '(missing)';
+    assert.deepEqual(shown, { ...expected }, `row ${expected.key}`);
   }
-  assert.equal(await page.locator('tr[data-model="gbm_depth6"] td[data-col="run"] a').getAttribute('href'), FIXTURE_RUN_URL_GBM);
+  const best = s.rows.find((r) => r.key === BEST_KEY);
+  const production = s.rows.find((r) => r.key === 'production');
+  assert.equal(best?.runHref, FIXTURE_BEST_RUN_URL);
+  assert.equal(production?.versionHref, FIXTURE_PRODUCTION_VERSION_URL);
+  // Production's only link is its version page: the run cell must not pretend to be a run link.
+  assert.equal(production?.runHref, null);
 
   // The metric chart: one curve per model, actually drawn (non-trivial paths, a real size on the page).
-  const metric = page.locator('svg[data-chart="metric-distribution"]');
-  assert.equal(await metric.count(), 1);
-  const box = await metric.boundingBox();
-  assert.ok(box && box.width > 600 && box.height > 150, `metric chart box ${JSON.stringify(box)}`);
-  assert.deepEqual(await metric.locator('g[data-model]').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-model'))), [
-    'production',
-    'gbm_depth6',
-    'logreg_l2',
-    'mlp_2x64',
-  ]);
-  const pathLengths = await metric.locator('g[data-model] path').evaluateAll((ps) => ps.map((p) => (p.getAttribute('d') ?? '').length));
-  assert.equal(pathLengths.length, 8);
-  assert.ok(pathLengths.every((n) => n > 200), `paths: ${pathLengths.join(',')}`);
+  assert.equal(s.metric.length, 1);
+  const metric = s.metric[0];
+  assert.ok(metric.box.width > 600 && metric.box.height > 150, `metric chart box ${JSON.stringify(metric.box)}`);
+  assert.deepEqual(
+    metric.models,
+    FIXTURE_ROWS.map((r) => r.key),
+  );
+  assert.equal(metric.pathLengths.length, 8);
+  assert.ok(
+    metric.pathLengths.every((n) => n > 200),
+    `paths: ${metric.pathLengths.join(',')}`,
+  );
 
-  // One paired-difference chart per candidate, with bars, the min Δ line right of zero, and the win rate.
-  const deltas = page.locator('svg[data-chart="delta-distribution"]');
-  assert.equal(await deltas.count(), 3);
-  for (let i = 0; i < 3; i++) {
-    const chart = deltas.nth(i);
-    const b = await chart.boundingBox();
-    assert.ok(b && b.width > 300 && b.height > 100, `delta chart ${i} box ${JSON.stringify(b)}`);
-    assert.ok((await chart.locator('rect').count()) > 15, `delta chart ${i} has bars`);
-    const zero = Number(await chart.locator('[data-line="zero"]').getAttribute('x1'));
-    const min = Number(await chart.locator('[data-line="min-delta"]').getAttribute('x1'));
-    assert.ok(min > zero, `min Δ line (${min}) right of zero (${zero})`);
-    assert.equal((await chart.locator('[data-label="min-delta"]').textContent())?.trim(), 'min \u0394 +0.0050');
-  }
-  assert.deepEqual(await deltas.locator('[data-label="win-rate"]').allTextContents(), FIXTURE_WIN_LABELS);
+  // One paired-difference chart per candidate: bars, the min Δ line right of zero, the win rate written.
+  assert.equal(s.deltas.length, 3);
+  s.deltas.forEach((d, i) => {
+    assert.ok(d.box.width > 300 && d.box.height > 100, `delta chart ${i} box ${JSON.stringify(d.box)}`);
+    assert.ok(d.rects > 15, `delta chart ${i} has ${d.rects} bars`);
+    assert.ok(d.min > d.zero, `min Δ line (${d.min}) right of zero (${d.zero})`);
+    assert.equal(d.minLabel, 'min \u0394 +0.0050');
+  });
+  assert.deepEqual(
+    s.deltas.map((d) => d.winLabel),
+    FIXTURE_WIN_LABELS,
+  );
 }
 
 /** Computed colours that prove which palette is in force. */

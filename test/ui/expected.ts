@@ -3,9 +3,10 @@
  * record's numbers (not computed by the code under test). Regenerating the fixture means updating these.
  */
 export const FIXTURE_SENTENCE =
-  'Promoted candidate gbm_depth6 to main.ml.churn_classifier version 8. gbm_depth6 is at least as good as production in 99.0% of 1000 paired resamples (needs 95.0%) and improves ROC AUC by 0.0149 on average (needs 0.0050).';
+  "Promoted run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8 as main.ml.churn_classifier version 8 to alias champion. Promote 'run_9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8': it is at least as good as 'production' in 100.0% of 1000 paired resamples (required 95.0%), its mean ROC AUC improvement is +0.02628 (minimum 0.005) and its ROC AUC 0.869 meets the floor 0.75.";
 
 export interface ExpectedRow {
+  key: string;
   name: string;
   role: string;
   version: string;
@@ -18,19 +19,23 @@ export interface ExpectedRow {
 }
 
 const NONE = '\u2014';
+const MINUS = '\u2212';
+
+export const BEST_KEY = 'run_9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8';
 
 export const FIXTURE_ROWS: ExpectedRow[] = [
-  { name: 'production', role: 'production', version: '7', run: '3f2c9a1b', estimate: '0.8412', ci: '[0.8265, 0.8567]', winRate: NONE, meanDelta: NONE, deltaCi: NONE },
-  { name: 'gbm_depth6', role: 'promoted', version: '8', run: '9b1e4d7c', estimate: '0.8563', ci: '[0.8412, 0.8721]', winRate: '99.0%', meanDelta: '+0.0149', deltaCi: '[+0.0021, +0.0269]' },
-  { name: 'logreg_l2', role: 'candidate', version: NONE, run: '5c8a2e1f', estimate: '0.8398', ci: '[0.8258, 0.8534]', winRate: '37.4%', meanDelta: '\u22120.0017', deltaCi: '[\u22120.0116, +0.0085]' },
-  { name: 'mlp_2x64', role: 'candidate', version: NONE, run: 'e7d4a9c2', estimate: '0.8471', ci: '[0.8300, 0.8644]', winRate: '78.2%', meanDelta: '+0.0054', deltaCi: '[\u22120.0079, +0.0188]' },
+  { key: 'production', name: 'production', role: 'production', version: '7', run: '3f2c9a1b', estimate: '0.8428', ci: '[0.8292, 0.8564]', winRate: NONE, meanDelta: NONE, deltaCi: NONE },
+  { key: BEST_KEY, name: 'logreg_all_features', role: 'promoted', version: '8', run: '9b1e4d7c', estimate: '0.8690', ci: '[0.8560, 0.8814]', winRate: '100.0%', meanDelta: '+0.0263', deltaCi: '[+0.0189, +0.0336]' },
+  { key: 'run_5c8a2e1f9d3b47c6a0e4f7b2d1c9a8e3', name: 'logreg_plus_f5', role: 'candidate', version: NONE, run: '5c8a2e1f', estimate: '0.8454', ci: '[0.8319, 0.8590]', winRate: '100.0%', meanDelta: '+0.0026', deltaCi: '[+0.0010, +0.0043]' },
+  { key: 'run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41', name: 'logreg_no_f2', role: 'candidate', version: NONE, run: 'e7d4a9c2', estimate: '0.8355', ci: '[0.8209, 0.8496]', winRate: '10.8%', meanDelta: `${MINUS}0.0071`, deltaCi: `[${MINUS}0.0190, +0.0040]` },
 ];
 
 /** Win-rate annotations of the paired-difference charts, candidates in record order. */
 export const FIXTURE_WIN_LABELS = [
-  'Win rate 99.0% (needs \u2265 95.0%)',
-  'Win rate 37.4% (needs \u2265 95.0%)',
-  'Win rate 78.2% (needs \u2265 95.0%)',
+  'Win rate 100.0% (needs \u2265 95.0%)',
+  'Win rate 100.0% (needs \u2265 95.0%)',
+  'Win rate 10.8% (needs \u2265 95.0%)',
 ];
 
-export const FIXTURE_RUN_URL_GBM = 'https://adb-1234567890123456.7.azuredatabricks.net/#mlflow/experiments/4213/runs/9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8';
+export const FIXTURE_BEST_RUN_URL = 'https://adb-1234567890123456.7.azuredatabricks.net/#mlflow/experiments/4213/runs/9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8';
+export const FIXTURE_PRODUCTION_VERSION_URL = 'https://adb-1234567890123456.7.azuredatabricks.net/explore/data/models/main/ml/churn_classifier/version/7';

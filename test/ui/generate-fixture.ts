@@ -1,130 +1,139 @@
 /**
- * Writes test/fixtures/evaluation-record.json: a decision record with the shape the Evaluate & Promote
- * task attaches (engine `Decision` + task `context`), whose summary numbers are computed from its own
- * per-resample distributions, so the fixture is internally consistent (the charts and the table agree).
+ * Builds test/fixtures/evaluation-record.json: a decision record exactly as Evaluate & Promote attaches it
+ * (typed as its `DecisionRecord`, so a change of that type breaks this build), whose `decision` is the real
+ * engine's answer on the demo's synthetic data: three logistic candidates that see different features,
+ * against a production model, compared with the seeded paired bootstrap.
  *
- * Paired resamples are simulated (a shared per-resample shift plus a small per-model term), not drawn
- * from predictions: the UI tests need a realistic, stable record, not a statistics test.
- * Run: npx tsc -p . && node out/test/ui/generate-fixture.js
+ * One candidate clearly wins, one wins every resample but by less than min Δ, one is worse; so the
+ * record exercises every colour of the paired-difference chart.
+ * Regenerate: npx tsc -p . && node out/test/ui/generate-fixture.js
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import seedrandom from 'seedrandom';
+import { generateDataset, predictProba, trainLogistic } from '../../src/demo/synthetic';
+import { compareModels } from '../../src/engine';
+import type { DecisionRecord, RecordModel } from '../../src/tasks/evaluate/report';
 
-const RESAMPLES = 1000;
-const MIN_DELTA = 0.005;
-const WIN_RATE = 0.95;
-const CONFIDENCE = 0.95;
+export const FIXTURE_PATH = path.resolve(__dirname, '../../../test/fixtures/evaluation-record.json');
 
-function gaussian(rng: () => number): number {
-  const u = 1 - rng();
-  const v = rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
+const WORKSPACE = 'https://adb-1234567890123456.7.azuredatabricks.net';
+const MODEL = 'main.ml.churn_classifier';
+const EXPERIMENT = '4213';
 
-const round = (v: number): number => Math.round(v * 1e6) / 1e6;
+const CANDIDATES = [
+  { runId: '9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8', runName: 'logreg_all_features', features: [0, 1, 2, 3, 4, 5] },
+  { runId: '5c8a2e1f9d3b47c6a0e4f7b2d1c9a8e3', runName: 'logreg_plus_f5', features: [0, 1, 2, 5] },
+  { runId: 'e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41', runName: 'logreg_no_f2', features: [0, 1, 3, 4] },
+];
+const PRODUCTION = { runId: '3f2c9a1be0d44c7f9e21b6a4c8d05e17', version: '7', features: [0, 1, 2] };
+const PROMOTED_VERSION = '8';
 
-function quantile(sorted: number[], q: number): number {
-  // Type-7 (linear interpolation), as numpy's default.
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]) - sorted[lo]);
-}
+const runUrl = (runId: string): string => `${WORKSPACE}/#mlflow/experiments/${EXPERIMENT}/runs/${runId}`;
+const versionUrl = (v: string): string => `${WORKSPACE}/explore/data/models/main/ml/churn_classifier/version/${v}`;
 
-function ci(values: number[]): [number, number] {
-  const s = [...values].sort((a, b) => a - b);
-  return [round(quantile(s, (1 - CONFIDENCE) / 2)), round(quantile(s, 1 - (1 - CONFIDENCE) / 2))];
-}
-
-const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
-
-export function buildFixture(): unknown {
-  const rng = seedrandom.xor4096('evaluation-record-fixture');
-  const models = [
-    { name: 'production', estimate: 0.8412, spread: 0.004 },
-    { name: 'gbm_depth6', estimate: 0.8563, spread: 0.005 },
-    { name: 'logreg_l2', estimate: 0.8398, spread: 0.003 },
-    { name: 'mlp_2x64', estimate: 0.8471, spread: 0.006 },
+export function buildFixture(): DecisionRecord {
+  const train = generateDataset(4000, 'fixture-train');
+  const evaluation = generateDataset(3000, 'fixture-eval');
+  const columns = [
+    { name: 'production', scores: predictProba(trainLogistic(train, PRODUCTION.features), evaluation) },
+    ...CANDIDATES.map((c) => ({ name: `run_${c.runId}`, scores: predictProba(trainLogistic(train, c.features), evaluation) })),
   ];
-  const shared = Array.from({ length: RESAMPLES }, () => gaussian(rng) * 0.0062);
-  const distributions: Record<string, number[]> = {};
-  for (const m of models) distributions[m.name] = shared.map((s) => round(m.estimate + s + gaussian(rng) * m.spread));
-  const deltaDistributions: Record<string, number[]> = {};
-  for (const m of models.slice(1)) {
-    deltaDistributions[m.name] = distributions[m.name].map((v, i) => round(v - distributions.production[i]));
-  }
-  const resultModels = models.map((m) => {
-    const base = { name: m.name, estimate: m.estimate, mean: round(mean(distributions[m.name])), ci: ci(distributions[m.name]), isBaseline: m.name === 'production' };
-    if (m.name === 'production') return base;
-    const d = deltaDistributions[m.name];
-    return {
-      ...base,
-      vsBaseline: {
-        winRate: d.filter((x) => x >= 0).length / d.length,
-        meanDelta: round(mean(d)),
-        deltaCi: ci(d),
-        shareAboveMinDelta: d.filter((x) => x > MIN_DELTA).length / d.length,
-      },
-    };
-  });
-  const best = resultModels.find((m) => m.name === 'gbm_depth6') as (typeof resultModels)[number] & { vsBaseline: { winRate: number; meanDelta: number } };
-  const reason =
-    `gbm_depth6 is at least as good as production in ${(best.vsBaseline.winRate * 100).toFixed(1)}% of ${RESAMPLES} paired resamples ` +
-    `(needs ${(WIN_RATE * 100).toFixed(1)}%) and improves ROC AUC by ${best.vsBaseline.meanDelta.toFixed(4)} on average (needs ${MIN_DELTA.toFixed(4)})`;
-  const runs: Record<string, { runId: string; url: string; version?: string }> = {};
-  const runIds: Record<string, string> = {
-    production: '3f2c9a1be0d44c7f9e21b6a4c8d05e17',
-    gbm_depth6: '9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8',
-    logreg_l2: '5c8a2e1f9d3b47c6a0e4f7b2d1c9a8e3',
-    mlp_2x64: 'e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41',
-  };
-  const host = 'https://adb-1234567890123456.7.azuredatabricks.net';
-  for (const [name, runId] of Object.entries(runIds)) {
-    runs[name] = { runId, url: `${host}/#mlflow/experiments/4213/runs/${runId}` };
-  }
+  const decision = compareModels(
+    { n: evaluation.n, labels: evaluation.labels, columns },
+    { baseline: 'production', metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 20251126, winRate: 0.95, minDelta: 0.005, confidence: 0.95, minMetric: 0.75 },
+  );
+  const best = CANDIDATES.find((c) => `run_${c.runId}` === decision.best);
+  if (decision.decision !== 'promote' || !best) throw new Error(`the fixture expects a promotion, the engine said ${decision.decision}`);
+
+  const models: RecordModel[] = [
+    ...CANDIDATES.map(
+      (c): RecordModel => ({
+        key: `run_${c.runId}`,
+        role: 'candidate',
+        runId: c.runId,
+        runName: c.runName,
+        experimentId: EXPERIMENT,
+        runUrl: runUrl(c.runId),
+        uri: `runs:/${c.runId}/model`,
+      }),
+    ),
+    {
+      key: 'production',
+      role: 'production',
+      runId: PRODUCTION.runId,
+      version: PRODUCTION.version,
+      versionUrl: versionUrl(PRODUCTION.version),
+      uri: `models:/${MODEL}/${PRODUCTION.version}`,
+    },
+  ];
+  const buildId = '4321';
   return {
-    decision: {
-      decision: 'promote',
-      reason,
+    schema: 'mlopspipelines.evaluation/v1',
+    outcome: 'promoted',
+    sentence: `Promoted run ${best.runId} as ${MODEL} version ${PROMOTED_VERSION} to alias champion. ${decision.reason}`,
+    dryRun: false,
+    registry: { kind: 'unityCatalog', modelName: MODEL, target: 'alias champion' },
+    production: { version: PRODUCTION.version, runId: PRODUCTION.runId, versionUrl: versionUrl(PRODUCTION.version) },
+    best: { key: `run_${best.runId}`, runId: best.runId, runUrl: runUrl(best.runId) },
+    promotion: { version: PROMOTED_VERSION, versionUrl: versionUrl(PROMOTED_VERSION), reusedExistingVersion: true, applied: true },
+    models,
+    skippedCandidates: [{ runId: '0a1b2c3d4e5f40718293a4b5c6d7e8f9', experimentId: EXPERIMENT, reason: "no logged model at artifact path 'model'" }],
+    inputs: {
       metric: 'roc_auc',
-      higherIsBetter: true,
       method: 'bootstrap',
-      bootstrap: 'multinomial',
-      seed: 20251126,
-      resamples: RESAMPLES,
-      confidence: CONFIDENCE,
-      winRateThreshold: WIN_RATE,
-      minDelta: MIN_DELTA,
-      minMetric: 0.8,
-      baseline: 'production',
-      best: 'gbm_depth6',
-      models: resultModels,
-      degenerateResamples: 0,
-      n: 5000,
-      positives: 1187,
-      distributions,
-      deltaDistributions,
+      resamples: 1000,
+      seed: '20251126',
+      winRate: 0.95,
+      minDelta: 0.005,
+      minMetric: 0.75,
+      confidence: 0.95,
+      experiments: ['/Shared/churn'],
+      candidateTag: 'candidate',
+      modelArtifactPath: 'model',
+      predictionsSource: 'file',
+      evaluationTable: null,
+      evaluationQuery: null,
+      labelColumn: 'label',
+      maxRows: null,
+      dryRun: false,
+      resetCandidateTags: false,
     },
+    data: { rows: decision.n, positives: decision.positives },
+    decision,
     context: {
-      modelName: 'main.ml.churn_classifier',
+      modelName: MODEL,
       registry: 'unity-catalog',
-      productionVersion: '7',
-      promotedVersion: '8',
-      bestCandidateRunId: runIds.gbm_depth6,
-      buildId: '4321',
-      runs,
+      productionVersion: PRODUCTION.version,
+      promotedVersion: PROMOTED_VERSION,
+      bestCandidateRunId: best.runId,
+      buildId,
+      runs: Object.fromEntries(models.map((m) => [m.key, { runId: m.runId, url: m.role === 'production' ? m.versionUrl : m.runUrl, version: m.version }])),
       links: {
-        build: 'https://dev.azure.com/contoso/churn/_build/results?buildId=4321',
-        experiment: `${host}/#mlflow/experiments/4213`,
-        registeredModel: `${host}/explore/data/models/main/ml/churn_classifier`,
-        promotedModel: `${host}/explore/data/models/main/ml/churn_classifier/version/8`,
+        build: `https://dev.azure.com/contoso/churn/_build/results?buildId=${buildId}`,
+        productionModel: versionUrl(PRODUCTION.version),
+        promotedModel: versionUrl(PROMOTED_VERSION),
+        bestCandidateRun: runUrl(best.runId),
       },
+      startedAt: '2025-11-26T21:14:03.512Z',
+      finishedAt: '2025-11-26T21:16:41.087Z',
+      workspaceUrl: WORKSPACE,
+      buildNumber: '20251126.4',
+      jobAttempt: '1',
+      sourceVersion: '4b8f0c2d9e1a7b3c5d6e8f0a1b2c3d4e5f6a7b8c',
+      sourceBranch: 'refs/heads/main',
+      scoringRunId: null,
+      scoringRunUrl: null,
+      predictionsPath: '/tmp/predictions.arrow',
     },
   };
+}
+
+/** The fixture file's text: the record serialised as the task serialises it (2-space JSON, trailing newline). */
+export function fixtureText(): string {
+  return `${JSON.stringify(buildFixture(), null, 2)}\n`;
 }
 
 if (require.main === module) {
-  const out = path.resolve(__dirname, '../../../test/fixtures/evaluation-record.json');
-  writeFileSync(out, JSON.stringify(buildFixture()) + '\n');
-  console.log(`wrote ${out}`);
+  writeFileSync(FIXTURE_PATH, fixtureText());
+  console.log(`wrote ${FIXTURE_PATH}`);
 }

@@ -7,6 +7,8 @@ import { readEvaluationRecord, RecordError } from '../../src/report/record';
 import { MARKDOWN_SVG_MAX_CHARS, renderDistributionSvg } from '../../src/report/svg';
 import { themeFromBackground } from '../../src/report/theme';
 import { ROOT } from './browser';
+import { BEST_KEY, FIXTURE_SENTENCE } from './expected';
+import { FIXTURE_PATH, fixtureText } from './generate-fixture';
 
 const FIXTURE = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/evaluation-record.json'), 'utf8'));
 const clone = (): any => JSON.parse(JSON.stringify(FIXTURE));
@@ -49,24 +51,34 @@ describe('report formatting', () => {
   });
 });
 
+describe('the fixture record', () => {
+  it('is exactly what the engine and the Evaluate record type produce today (regenerate: node out/test/ui/generate-fixture.js)', () => {
+    assert.equal(readFileSync(FIXTURE_PATH, 'utf8'), fixtureText());
+  });
+});
+
 describe('readEvaluationRecord(record)', () => {
   it('reads the fixture: roles, runs, versions and distributions, with no warning', () => {
     const v = readEvaluationRecord(FIXTURE);
     assert.deepEqual(v.warnings, []);
     assert.equal(v.decision, 'promote');
     assert.deepEqual(
-      v.models.map((m) => [m.name, m.isBaseline, m.isBest, m.version, m.runId?.slice(0, 8), m.distribution?.length, m.deltaDistribution?.length]),
+      v.models.map((m) => [m.name, m.label, m.isBaseline, m.isBest, m.version, m.runId?.slice(0, 8), m.runUrl !== undefined, m.distribution?.length, m.deltaDistribution?.length]),
       [
-        ['production', true, false, '7', '3f2c9a1b', 1000, undefined],
-        ['gbm_depth6', false, true, '8', '9b1e4d7c', 1000, 1000],
-        ['logreg_l2', false, false, undefined, '5c8a2e1f', 1000, 1000],
-        ['mlp_2x64', false, false, undefined, 'e7d4a9c2', 1000, 1000],
+        ['production', 'production', true, false, '7', '3f2c9a1b', false, 1000, undefined],
+        [BEST_KEY, 'logreg_all_features', false, true, '8', '9b1e4d7c', true, 1000, 1000],
+        ['run_5c8a2e1f9d3b47c6a0e4f7b2d1c9a8e3', 'logreg_plus_f5', false, false, undefined, '5c8a2e1f', true, 1000, 1000],
+        ['run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41', 'logreg_no_f2', false, false, undefined, 'e7d4a9c2', true, 1000, 1000],
       ],
     );
+    assert.equal(v.models[1].versionUrl, 'https://adb-1234567890123456.7.azuredatabricks.net/explore/data/models/main/ml/churn_classifier/version/8');
     assert.deepEqual(
       v.context.links.map((l) => l.label),
-      ['Build', 'MLflow experiment', 'Registered model', 'Promoted model version'],
+      ['Build', 'Production model version', 'Promoted model version', 'Best candidate run'],
     );
+    assert.equal(v.sentence, FIXTURE_SENTENCE);
+    assert.equal(v.dryRun, false);
+    assert.deepEqual(v.skipped, [{ runId: '0a1b2c3d4e5f40718293a4b5c6d7e8f9', reason: "no logged model at artifact path 'model'" }]);
   });
 
   it('accepts a bare engine Decision (what the CLI prints), without context', () => {
@@ -94,18 +106,20 @@ describe('readEvaluationRecord(record)', () => {
     r.decision.models[2].vsBaseline = { meanDelta: 0.1 };
     r.decision.models.push({ name: 'broken', estimate: 'high' });
     r.context.links.experiment = 'javascript:alert(1)';
-    r.context.runs.mlp_2x64.url = 'file:///etc/passwd';
+    assert.equal(r.models[2].key, 'run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41');
+    r.models[2].runUrl = 'file:///etc/passwd';
+    r.context.runs[r.models[2].key].url = 'file:///etc/passwd';
     const v = readEvaluationRecord(r);
     assert.deepEqual(v.warnings, [
       "link 'experiment' is not an http(s) URL and is not shown",
-      "model 'gbm_depth6': ci is not a [low, high] pair",
-      "model 'logreg_l2': comparison with production has no win rate or mean delta",
+      `model '${BEST_KEY}': ci is not a [low, high] pair`,
+      "model 'run_5c8a2e1f9d3b47c6a0e4f7b2d1c9a8e3': comparison with production has no win rate or mean delta",
       'model #5 has no name or no finite estimate and is not shown',
     ]);
     assert.equal(v.models[1].ci, undefined);
     assert.equal(v.models[2].vsBaseline, undefined);
     assert.equal(v.models[3].runUrl, undefined);
-    assert.deepEqual(v.context.links.map((l) => l.label), ['Build', 'Registered model', 'Promoted model version']);
+    assert.deepEqual(v.context.links.map((l) => l.label), ['Build', 'Production model version', 'Promoted model version', 'Best candidate run']);
   });
 });
 
@@ -132,8 +146,8 @@ describe('renderDistributionSvg(record): markdown-safe SVG for the task summary'
     }
     assert.equal((svg.match(/data-chart="metric-distribution"/g) ?? []).length, 1);
     assert.equal((svg.match(/data-chart="delta-distribution"/g) ?? []).length, 1);
-    assert.match(svg, /data-label="win-rate"[^>]*>Win rate 99\.0% \(needs \u2265 95\.0%\)<\/text>/);
-    assert.match(svg, />gbm_depth6<\/text>/);
+    assert.match(svg, /data-label="win-rate"[^>]*>Win rate 100\.0% \(needs \u2265 95\.0%\)<\/text>/);
+    assert.match(svg, />logreg_all_features<\/text>/);
     assert.match(svg, /fill="#107c10"/, 'fixed light colours as attributes');
     assert.match(renderDistributionSvg(FIXTURE, { theme: 'dark' }), /fill="#54b054"/);
   });
@@ -144,8 +158,8 @@ describe('renderDistributionSvg(record): markdown-safe SVG for the task summary'
     for (let i = 0; i < 12; i++) {
       const name = `extra_${i}`;
       r.decision.models.push({ ...base, name });
-      r.decision.distributions[name] = r.decision.distributions.gbm_depth6;
-      r.decision.deltaDistributions[name] = r.decision.deltaDistributions.gbm_depth6;
+      r.decision.distributions[name] = r.decision.distributions[BEST_KEY];
+      r.decision.deltaDistributions[name] = r.decision.deltaDistributions[BEST_KEY];
     }
     const svg = renderDistributionSvg(r);
     assert.ok(svg.length > 0 && svg.length <= MARKDOWN_SVG_MAX_CHARS, `length ${svg.length}`);
@@ -154,7 +168,7 @@ describe('renderDistributionSvg(record): markdown-safe SVG for the task summary'
   it('draws DeLong records (no resamples) from the intervals and the variance', () => {
     const svg = renderDistributionSvg(delongRecord());
     assert.match(svg, /normal approximation from the intervals/);
-    assert.match(svg, /data-label="win-rate"[^>]*>Win rate 99\.0%/);
+    assert.match(svg, /data-label="win-rate"[^>]*>Win rate 100\.0%/);
   });
 
   it('returns "" when there is nothing to draw', () => {
