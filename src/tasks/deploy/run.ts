@@ -126,10 +126,15 @@ async function resolveOrCreate(inputs: ReposDeployInputs, deps: DeployDeps): Pro
     const repo = await repos.createRepo({ url: inputs.repoUrl, provider: inputs.gitProvider, path: inputs.repoPath, signal });
     return { repo, created: true };
   } catch (err) {
-    if (isAlreadyExists(err)) {
-      // Another deployment created it between our lookup and the create: use it, if it is the same remote.
-      const raced = await repos.findByPath(inputs.repoPath, signal);
-      if (raced) return { repo: raced, created: false };
+    // The create is not idempotent, so it is never repeated. Reconcile instead: another deployment may have
+    // created the folder since our lookup (RESOURCE_ALREADY_EXISTS), or the answer was lost after the service
+    // acted on it (network failure, 5xx). Use what is there only if it is linked to the same remote.
+    if (isAlreadyExists(err) || (err instanceof DatabricksApiError && (err.status === 0 || err.status >= 500))) {
+      const existing = await repos.findByPath(inputs.repoPath, signal);
+      if (existing && existing.url && sameRemote(existing.url, inputs.repoUrl)) {
+        host.log.warn(`Creating the Git folder answered ${err instanceof DatabricksApiError ? err.errorCode : 'an error'}, but the folder exists and is linked to ${existing.url}: using it.`);
+        return { repo: existing, created: true };
+      }
     }
     throw explainReposError(err, { action: 'create', path: inputs.repoPath, url: inputs.repoUrl, provider: inputs.gitProvider });
   }

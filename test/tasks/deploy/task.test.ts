@@ -81,6 +81,24 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
     assertClean(r);
   });
 
+  it('a create whose answer is lost is not repeated: the folder is found by path and used', async () => {
+    emu.faults.add({ method: 'POST', path: '/api/2.0/repos', kind: 'truncate' });
+    const r = await deploy({ repoPath: PATH, repoUrl: URL_ADO, ref: 'refs/heads/release' }, { 'Build.SourceVersion': SHA_NEW });
+    assert.deepEqual(r.complete, { result: 'Succeeded', message: `Git folder ${PATH} is at ${SHA_NEW} (branch release).` });
+    const repo = emu.repos.findByPath(PATH)!;
+    assert.equal(emu.repos.list().length, 1);
+    assert.deepEqual(calls(), [
+      'GET /api/2.0/repos',
+      'GET /api/2.0/workspace/get-status',
+      'POST /api/2.0/repos',
+      'GET /api/2.0/repos',
+      `PATCH /api/2.0/repos/${repo.id}`,
+      `GET /api/2.0/repos/${repo.id}`,
+    ]);
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0], /^Creating the Git folder answered RESPONSE_TRUNCATED, but the folder exists and is linked to https:\/\/dev\.azure\.com/);
+  });
+
   it('updates an existing folder found on a later page of the listing, pulling the moved branch', async () => {
     emu.repos.pageSize = 2;
     // The emulator lists in creation order; with the prefix, churn-model-old and churn-model-2 fill page one.
