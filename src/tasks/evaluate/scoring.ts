@@ -186,6 +186,7 @@ export class DatabricksScoring implements PredictionsProvider {
         const out = await jobs.getRunOutput(failing.run_id, signal).catch(() => undefined);
         if (out?.error) detail = out.error;
       }
+      detail = detail.trim().replace(/\.+$/, '');
       throw new Error(`${where} ended ${describeRunState(run)}${detail ? `: ${detail}` : ''}. Nothing was promoted.`);
     }
     const exit = await this.readExitValue(run, folder, where, signal);

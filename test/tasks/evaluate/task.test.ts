@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Float64, Int8, makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
 import seedrandom from 'seedrandom';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
+import { NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
 import { REPO_ROOT, runTask, type AgentRunResult } from '../../helpers/agent';
 
@@ -66,17 +67,27 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     writeOverride = undefined;
     onScore = undefined;
     notebookCalls = [];
-    emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, (ctx) => {
-      notebookCalls.push(ctx.params);
-      onScore?.();
-      const keys = (JSON.parse(ctx.params.models) as Array<{ key: string }>).map((m) => m.key);
-      const bytes = writeOverride ? writeOverride(keys) : arrowBytes(predictionsTable(keys, quality));
-      const file = `${ctx.params.output_path}/predictions.arrow`;
-      emu.files.write(file, Buffer.from(bytes));
-      return { exitValue: JSON.stringify({ output_path: file, rows: ROWS }) };
-    });
+    emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, scoringNotebook);
   });
   afterEach(() => emu.close());
+
+  /** Plays the scoring notebook: writes predictions of the configured quality and exits with the contract JSON. */
+  function scoringNotebook(ctx: NotebookContext): { exitValue: string } {
+    notebookCalls.push(ctx.params);
+    onScore?.();
+    const keys = (JSON.parse(ctx.params.models) as Array<{ key: string }>).map((m) => m.key);
+    const bytes = writeOverride ? writeOverride(keys) : arrowBytes(predictionsTable(keys, quality));
+    const file = `${ctx.params.output_path}/predictions.arrow`;
+    emu.files.write(file, Buffer.from(bytes));
+    return { exitValue: JSON.stringify({ output_path: file, rows: ROWS }) };
+  }
+
+  /** Our own output never carries the PAT (task-lib's own debug lines are masked by the agent). */
+  function assertClean(r: AgentRunResult): void {
+    for (const line of [...r.logLines, ...r.errors, ...r.warnings, r.complete?.message ?? '', ...Object.values(r.outputs)]) {
+      assert.ok(!line.includes(EMULATOR_DEFAULTS.pat), 'a secret reached the log');
+    }
+  }
 
   function candidate(name: string, noise: number, opts: { startTime?: number; model?: boolean } = {}): string {
     const run = emu.mlflow.createRun({
@@ -209,6 +220,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.ok(md.includes(`(${emu.url}/#mlflow/experiments/${expId}/runs/${better})`));
     assert.ok(md.includes(`[churn version ${v2.version}](${emu.url}/#mlflow/models/churn/versions/${v2.version})`));
     assert.deepEqual(r.errors, []);
+    assertClean(r);
   });
 
   it('promotes in Unity Catalog by moving the champion alias', async () => {
@@ -355,6 +367,54 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     );
     assert.deepEqual([r.outputs.decision, r.outputs.promoted, r.outputs.modelVersion], ['promoted', 'false', '']);
     assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+  });
+
+  it('predictionsSource=scoringJob runs the user job with the contract as notebook_params (no notebook import)', async () => {
+    production(1.4);
+    const better = candidate('better', 0.6);
+    emu.jobs.notebooks.register('/Users/ds@contoso.com/score', scoringNotebook);
+    const jobId = emu.jobs.createJob({ name: 'score churn', tasks: [{ task_key: 'score', notebook_task: { notebook_path: '/Users/ds@contoso.com/score' } }] });
+    const r = await evaluate({ predictionsSource: 'scoringJob', scoringJobId: String(jobId), dryRun: 'true' });
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.equal(r.outputs.bestCandidateRunId, better);
+    const [runNow] = emu.callsTo('POST', '/api/2.2/jobs/run-now');
+    assert.equal(runNow.body.job_id, jobId);
+    assert.match(runNow.body.idempotency_token, /^[0-9a-f]{64}$/);
+    assert.deepEqual(Object.keys(runNow.body.notebook_params).sort(), ['evaluation_query', 'evaluation_table', 'label_column', 'max_rows', 'models', 'output_path']);
+    assert.equal(emu.callsTo('POST', '/api/2.0/workspace/import').length, 0);
+    assert.equal(notebookCalls.length, 1);
+  });
+
+  it('a scoring job with job parameters must define every contract parameter', async () => {
+    production(1.4);
+    candidate('better', 0.6);
+    const jobId = emu.jobs.createJob({ name: 'score', parameters: [{ name: 'models', default: '' }], tasks: [{ task_key: 'score', notebook_task: { notebook_path: '/Users/ds@contoso.com/score' } }] });
+    const r = await evaluate({ predictionsSource: 'scoringJob', scoringJobId: String(jobId) });
+    assert.equal(r.complete?.result, 'Failed');
+    assert.equal(
+      r.complete?.message,
+      `Scoring job ${jobId} defines job parameters but not evaluation_table, evaluation_query, label_column, max_rows, output_path; add them (empty defaults) so the task can pass the scoring contract.`,
+    );
+    assert.equal(emu.callsTo('POST', '/api/2.2/jobs/run-now').length, 0);
+  });
+
+  it('a failing scoring run fails the task with the notebook error and promotes nothing', async () => {
+    production(1.4);
+    const better = candidate('better', 0.6);
+    emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, () => {
+      throw new NotebookError('ScoringError: model run_x returned hard 0/1 labels, not scores.', 'Traceback ...');
+    });
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Failed');
+    assert.match(r.complete!.message, /^Scoring run \d+ \(http:\/\/127\.0\.0\.1:\d+\/.*\) ended TERMINATED\/FAILED: ScoringError: model run_x returned hard 0\/1 labels, not scores\. Nothing was promoted\.$/);
+    assert.deepEqual(mlflowWrites(), []);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+  });
+
+  it('rejects bad inputs before any request', async () => {
+    const r = await evaluate({ winRate: '1.5' });
+    assert.deepEqual(r.complete, { result: 'Failed', message: 'Input winRate must be > 0 and <= 1; got 1.5.' });
+    assert.deepEqual(emu.requests, []);
   });
 
   describe('bad predictions fail with a clear message, promote nothing, reset no tag and delete the file', () => {
