@@ -8,3 +8,4 @@ export * from './bootstrap';
 export * from './delong';
 export * from './compare';
 export * from './arrow';
+export * from './parallel';
