@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { systemClock } from './clock';
 import type { ApiClient, Clock } from './contracts';
-import { CancelledError, cancelledFrom, isRetryable, TimeoutError } from './errors';
+import { pagesByToken, paginateByToken } from './paginate';
+import { waitUntil } from './wait';
 
 const PREFIX = '/api/2.2/jobs';
 
@@ -173,6 +174,8 @@ export interface WaitForRunOptions {
   maxIntervalMs?: number;
   /** Growth factor per poll. Default 1.5. */
   multiplier?: number;
+  /** Consecutive failed polls (each after the HTTP core's own retries) tolerated before giving up. Default 50. */
+  maxConsecutiveErrors?: number;
 }
 
 export interface JobsClientOptions {
@@ -244,26 +247,14 @@ export class JobsClient {
     const api = this.api;
     const limit = opts.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new Error(`listJobs limit must be 1-100, got ${limit}.`);
-    return {
-      async *[Symbol.asyncIterator]() {
-        const seen = new Set<string>();
-        let token: string | undefined;
-        for (;;) {
-          const page = await api.request<{ jobs?: Job[]; has_more?: boolean; next_page_token?: string }>({
-            method: 'GET',
-            path: `${PREFIX}/list`,
-            query: { limit, name: opts.name, page_token: token, expand_tasks: opts.expandTasks ? true : undefined },
-            signal: opts.signal,
-          });
-          for (const j of page.jobs ?? []) yield j;
-          const next = page.next_page_token;
-          if (!next || page.has_more === false) return;
-          if (seen.has(next)) throw new Error('jobs/list returned the same page token twice; stopping to avoid an endless loop.');
-          seen.add(next);
-          token = next;
-        }
-      },
+    const first = {
+      method: 'GET' as const,
+      path: `${PREFIX}/list`,
+      query: { limit, name: opts.name, expand_tasks: opts.expandTasks ? true : undefined },
+      signal: opts.signal,
     };
+    // A fresh listing (fresh requests) each time the iterable is iterated.
+    return { [Symbol.asyncIterator]: () => paginateByToken<{ jobs?: Job[] }, Job>(api, first, { items: (p) => p.jobs }) };
   }
 
   /** `GET jobs/get`. Throws (400 INVALID_PARAMETER_VALUE) for an unknown job. */
@@ -306,25 +297,19 @@ export class JobsClient {
    */
   async getRun(runId: number, signal?: AbortSignal): Promise<Run> {
     requireId(runId, 'runId');
-    const first = await this.api.request<Run & { next_page_token?: string }>({ method: 'GET', path: `${PREFIX}/runs/get`, query: { run_id: runId }, signal });
-    const run: Run & { next_page_token?: string } = { ...first };
-    const seen = new Set<string>();
-    let token = first.next_page_token;
-    while (token) {
-      if (seen.has(token)) throw new Error('jobs/runs/get returned the same page token twice; stopping to avoid an endless loop.');
-      seen.add(token);
-      const page = await this.api.request<Record<string, unknown> & { next_page_token?: string }>({
-        method: 'GET',
-        path: `${PREFIX}/runs/get`,
-        query: { run_id: runId, page_token: token },
-        signal,
-      });
+    let run: Run | undefined;
+    for await (const page of pagesByToken<Run & Record<string, unknown>>(this.api, { method: 'GET', path: `${PREFIX}/runs/get`, query: { run_id: runId }, signal })) {
+      if (!run) {
+        run = { ...page };
+        continue;
+      }
+      // Later pages carry only the continuing arrays (2.2 array paging).
       for (const key of ['tasks', 'job_parameters', 'job_clusters', 'repair_history', 'iterations']) {
         const more = page[key];
         if (Array.isArray(more) && more.length > 0) run[key] = [...((run[key] as unknown[] | undefined) ?? []), ...more];
       }
-      token = page.next_page_token;
     }
+    if (!run) throw new Error(`jobs/runs/get returned no page for run ${runId}.`);
     delete run.next_page_token;
     return run;
   }
@@ -345,43 +330,34 @@ export class JobsClient {
   }
 
   /**
-   * Polls `runs/get` until the run's life cycle is TERMINATED, SKIPPED or INTERNAL_ERROR and returns that
-   * run. Intervals start at `initialIntervalMs` and grow 1.5x up to `maxIntervalMs`; the last sleep is
-   * cut to the deadline. Transient failures (429, 503, resets) that outlast the HTTP core's own retries
-   * are absorbed until the deadline. Throws {@link TimeoutError} (carrying the last run seen) when the
-   * deadline passes and {@link CancelledError} when `signal` aborts. Never cancels the run itself.
+   * Polls `runs/get` (with the core's `waitUntil`) until the run's life cycle is TERMINATED, SKIPPED or
+   * INTERNAL_ERROR and returns that run. Intervals start at `initialIntervalMs` and grow 1.5x up to
+   * `maxIntervalMs`; the last sleep is cut to the deadline. Transient failures (429, 503, resets) that
+   * outlast the HTTP core's own retries are absorbed. Throws `TimeoutError` (its `lastState` is the last
+   * run seen) when the deadline passes and `CancelledError` when `signal` aborts. Never cancels the run.
    */
   async waitForRunTerminated(runId: number, opts: WaitForRunOptions): Promise<Run> {
     requireId(runId, 'runId');
     if (!(opts.timeoutMs > 0)) throw new Error(`waitForRunTerminated timeoutMs must be positive, got ${opts.timeoutMs}.`);
-    const initial = opts.initialIntervalMs ?? 2000;
-    const cap = opts.maxIntervalMs ?? 30_000;
-    const factor = opts.multiplier ?? 1.5;
-    const start = this.clock.now();
-    const deadline = start + opts.timeoutMs;
-    let interval = initial;
-    let last: Run | undefined;
-    for (;;) {
-      if (opts.signal?.aborted) throw cancelledFrom(opts.signal, `Waiting for run ${runId}`);
-      try {
+    return waitUntil<Run, Run>(
+      async () => {
         const run = await this.getRun(runId, opts.signal);
-        last = run;
         opts.onState?.(run);
-        if (isRunTerminal(run)) return run;
-      } catch (err) {
-        if (err instanceof CancelledError || opts.signal?.aborted) throw err;
-        if (!isRetryable(err)) throw err;
-        opts.onTransientError?.(err);
-      }
-      const now = this.clock.now();
-      if (now >= deadline) {
-        const elapsed = now - start;
-        const seen = last ? describeRunState(last) : 'no state received';
-        const msg = last?.state?.state_message ? ` (last: "${last.state.state_message}")` : '';
-        throw new TimeoutError(`Run ${runId} did not finish within ${Math.round(opts.timeoutMs / 1000)} s; last state ${seen}${msg}.`, last, elapsed);
-      }
-      await this.clock.sleep(Math.min(interval, deadline - now), opts.signal);
-      interval = Math.min(cap, Math.round(interval * factor));
-    }
+        return isRunTerminal(run) ? { done: run } : { pending: run };
+      },
+      {
+        timeoutMs: opts.timeoutMs,
+        initialIntervalMs: opts.initialIntervalMs ?? 2000,
+        maxIntervalMs: opts.maxIntervalMs ?? 30_000,
+        backoffFactor: opts.multiplier ?? 1.5,
+        clock: this.clock,
+        signal: opts.signal,
+        what: `run ${runId} to finish`,
+        describe: (r) => (r ? `${describeRunState(r)}${r.state?.state_message ? ` ("${r.state.state_message}")` : ''}` : 'no state received'),
+        // Each poll already carries the HTTP core's retries; the deadline, not an error count, bounds an outage.
+        maxConsecutiveErrors: opts.maxConsecutiveErrors ?? 50,
+        onTransientError: (err) => opts.onTransientError?.(err),
+      },
+    );
   }
 }

@@ -343,7 +343,7 @@ describe('JobsClient against the Jobs emulator', () => {
     const states: string[] = [];
     const final = await jobs.waitForRunTerminated(run_id, { timeoutMs: 3_600_000, onState: (r) => states.push(r.state!.life_cycle_state!) });
     assert.deepEqual(final.state, { life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' });
-    assert.deepEqual(clock.sleeps, [2000, 3000, 4500, 6750, 10125, 15188, 22782, 30000, 30000, 30000]);
+    assert.deepEqual(clock.sleeps, [2000, 3000, 4500, 6750, 10125, 15187.5, 22781.25, 30000, 30000, 30000]);
     // Polls at 0, 2, 5, 9.5, 16.25, 26.4 s (PENDING), 41.6, 64.3, 94.3, 124.3 s (RUNNING), 154.3 s (done).
     assert.deepEqual(states, ['PENDING', 'PENDING', 'PENDING', 'PENDING', 'PENDING', 'PENDING', 'RUNNING', 'RUNNING', 'RUNNING', 'RUNNING', 'TERMINATED']);
   });
@@ -372,7 +372,7 @@ describe('JobsClient against the Jobs emulator', () => {
     );
     assert.ok(err instanceof TimeoutError);
     assert.equal((err.lastState as Run).state?.life_cycle_state, 'RUNNING');
-    assert.match(err.message, /^Run \d+ did not finish within 60 s; last state RUNNING\.$/);
+    assert.match(err.message, /^Waiting for run \d+ to finish timed out after 60 s; last state: RUNNING\.$/);
     near(clock.now() - t0, 60_000, 'the last sleep is cut to the deadline');
     assert.equal(clock.sleeps.reduce((a, b) => a + b, 0) <= 60_000, true);
     const ac = new AbortController();

@@ -56,7 +56,7 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
     const host = recordingHost();
     const outcome = await run(inputs({ target: { kind: 'existingJob', jobId } }), { jobs, host, clock, pipeline: PIPELINE });
     assert.equal(outcome.result, 'Succeeded');
-    assert.deepEqual(clock.sleeps.slice(0, 9), [2000, 3000, 4500, 6750, 10125, 15188, 22782, 30000, 30000]);
+    assert.deepEqual(clock.sleeps.slice(0, 9), [2000, 3000, 4500, 6750, 10125, 15187.5, 22781.25, 30000, 30000]);
     assert.ok(clock.sleeps.every((s) => s <= 30_000));
     const total = emu.requests.length;
     assert.ok(total < 150, `${total} requests for one emulated hour`);
