@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Float64, Int8, makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { Float64, makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
 import seedrandom from 'seedrandom';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
 import { NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
@@ -426,7 +426,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
           delete cols.label;
           return arrowBytes(cols);
         },
-        /there is no label column 'label'/,
+        /^there is no label column 'label' \(columns: run_[0-9a-f]+, production\)$/,
       ],
       [
         'NaN scores',
@@ -435,7 +435,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
           (cols[keys[0]] as Float64Array)[17] = NaN;
           return arrowBytes(cols);
         },
-        /NaN/,
+        /^column 'run_[0-9a-f]+' has 1 NaN or infinite score \(first at row 17: NaN\)$/,
       ],
       [
         'one class',
@@ -444,12 +444,12 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
           (cols.label as Int8Array).fill(1);
           return arrowBytes(cols);
         },
-        /class/,
+        /^the label column 'label' holds only one class \(every label is 1\)$/,
       ],
       [
         'fewer rows than the scoring run reported',
         (keys) => arrowBytes(predictionsTable(keys, quality, { rows: ROWS - 10 })),
-        new RegExp(`reported ${ROWS} rows but the predictions file holds ${ROWS - 10}`),
+        new RegExp(`^The scoring run reported ${ROWS} rows but the predictions file holds ${ROWS - 10}; the file is incomplete or from another run\\.$`),
       ],
       [
         'columns of different lengths',
@@ -459,7 +459,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
           for (const [k, v] of Object.entries(cols)) vectors[k] = k === keys[0] ? vectorFromArray(Array.from(v).slice(0, 10), new Float64()) : makeVector(v as Float64Array);
           return tableToIPC(new Table(vectors), 'file');
         },
-        /length|rows/,
+        new RegExp(`^column 'run_[0-9a-f]+' has 10 rows but the other columns have ${ROWS} \\(its last ${ROWS - 10} values are missing\\)$`),
       ],
     ];
     for (const [name, make, message] of cases) {
@@ -475,7 +475,6 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
         assert.equal(emu.files.list(OUT).filter((p) => p.endsWith('.arrow')).length, 0);
       });
     }
-    void Int8;
   });
 
   it('the same seed gives the same decision and the same report', async () => {
