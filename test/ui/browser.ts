@@ -64,16 +64,20 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `mounts` (URL prefix -> folder) on 127.0.0.1 at a random port; 404 for anything else. */
+/**
+ * Serves `mounts` on 127.0.0.1 at a random port: a prefix ending in '/' maps to a folder, any other key is
+ * one file. 404 for anything else.
+ */
 export async function serveStatic(mounts: Record<string, string>): Promise<StaticServer> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     requests.push(url.pathname);
-    for (const [prefix, dir] of Object.entries(mounts)) {
-      if (!url.pathname.startsWith(prefix)) continue;
-      const file = path.join(dir, decodeURIComponent(url.pathname.slice(prefix.length)));
-      if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) break;
+    for (const [prefix, target] of Object.entries(mounts)) {
+      const isFolder = prefix.endsWith('/');
+      if (isFolder ? !url.pathname.startsWith(prefix) : url.pathname !== prefix) continue;
+      const file = isFolder ? path.join(target, decodeURIComponent(url.pathname.slice(prefix.length))) : target;
+      if (!file.startsWith(target) || !existsSync(file) || !statSync(file).isFile()) break;
       res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
       res.end(readFileSync(file));
       return;
@@ -90,10 +94,16 @@ export async function serveStatic(mounts: Record<string, string>): Promise<Stati
   };
 }
 
-/** Builds ui/dist (bundle + page) from the current sources, so the test never runs a stale bundle. */
+/** Rebuilds ui/dist/results-tab.js from the current sources, so the test never runs a stale bundle. */
 export function buildUi(): void {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-ui.mjs')], { cwd: ROOT, stdio: 'pipe' });
 }
+
+/** Exactly the files the VSIX ships for the tab (vss-extension.json `files`), at their package paths. */
+export const SHIPPED_TAB = {
+  '/results-tab.html': path.join(ROOT, 'ui/results-tab.html'),
+  '/dist/': path.join(ROOT, 'ui/dist'),
+};
 
 export function artifactPath(name: string): string {
   mkdirSync(ARTIFACTS, { recursive: true });
