@@ -2,6 +2,7 @@
  * Reading task inputs into typed values. Task-specific parsers (src/tasks/<task>/inputs.ts) take an
  * `InputSource`, so they are pure and unit-testable; `taskLibInputSource()` is the agent's implementation.
  */
+import * as tlInternal from 'azure-pipelines-task-lib/internal';
 import * as tl from 'azure-pipelines-task-lib/task';
 
 /** A bad or missing input. The message names the input and says what to change; nothing remote happened. */
@@ -22,10 +23,20 @@ export interface InputSource {
   variable(name: string): string | undefined;
 }
 
+/**
+ * Reads an input from task-lib's vault without `tl.getInput`, which writes `name=value` to the debug log
+ * before the task can mask anything: a user who pastes a URL with credentials in it (which we reject)
+ * would otherwise see them in a System.Debug log. task-lib is pinned to one exact version, and the
+ * foundation tests run every bundle, so a change in this internal surface fails loudly.
+ */
+export function readInputQuietly(name: string): string | undefined {
+  return tlInternal._vault.retrieveSecret(`INPUT_${tlInternal._getVariableKey(name)}`);
+}
+
 export function taskLibInputSource(): InputSource {
   return {
     get: (name) => {
-      const v = tl.getInput(name, false);
+      const v = readInputQuietly(name);
       return v === undefined || v.trim() === '' ? undefined : v;
     },
     variable: (name) => {
