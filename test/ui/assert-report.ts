@@ -1,6 +1,6 @@
 /** Assertions shared by the tab and the static report tests: the fixture record, rendered in a page. */
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import { BEST_KEY, FIXTURE_BEST_RUN_URL, FIXTURE_PRODUCTION_VERSION_URL, FIXTURE_ROWS, FIXTURE_SENTENCE, FIXTURE_WIN_LABELS } from './expected';
 
 interface Box {
@@ -65,7 +65,7 @@ const COLUMN_OF: Record<string, string> = {
   deltaCi: 'delta-ci',
 };
 
-export async function assertFixtureReport(page: Page): Promise<void> {
+export async function assertFixtureReport(page: Page | Frame): Promise<void> {
   const s = (await page.evaluate(SNAPSHOT)) as Snapshot;
   assert.equal(s.sentence, FIXTURE_SENTENCE);
   assert.equal(s.decision, 'promote');
@@ -121,7 +121,7 @@ export async function assertFixtureReport(page: Page): Promise<void> {
 }
 
 /** Computed colours that prove which palette is in force. */
-export async function themeColours(page: Page): Promise<{ page: string; win: string; text: string }> {
+export async function themeColours(page: Page | Frame): Promise<{ page: string; win: string; text: string }> {
   return page.evaluate(`(() => ({
     page: getComputedStyle(document.body).backgroundColor,
     win: getComputedStyle(document.querySelector('svg[data-chart="delta-distribution"] .eval-f-win')).fill,

@@ -57,6 +57,9 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css',
 };
 
+/** Dynamic answers (fake REST APIs); undefined falls through to the static mounts. */
+export type RouteHandler = (req: http.IncomingMessage, url: URL) => { status: number; type: string; body: string | Buffer } | undefined;
+
 export interface StaticServer {
   origin: string;
   /** Paths requested so far, in order. */
@@ -68,11 +71,17 @@ export interface StaticServer {
  * Serves `mounts` on 127.0.0.1 at a random port: a prefix ending in '/' maps to a folder, any other key is
  * one file. 404 for anything else.
  */
-export async function serveStatic(mounts: Record<string, string>): Promise<StaticServer> {
+export async function serveStatic(mounts: Record<string, string>, handler?: RouteHandler): Promise<StaticServer> {
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     requests.push(url.pathname);
+    const routed = handler?.(req, url);
+    if (routed) {
+      res.writeHead(routed.status, { 'content-type': routed.type });
+      res.end(routed.body);
+      return;
+    }
     for (const [prefix, target] of Object.entries(mounts)) {
       const isFolder = prefix.endsWith('/');
       if (isFolder ? !url.pathname.startsWith(prefix) : url.pathname !== prefix) continue;

@@ -90,7 +90,8 @@ async function recordsOfCurrentBuild(): Promise<unknown[]> {
   const projectService = await SDK.getService<IProjectPageService>(CommonServiceIds.ProjectPageService);
   const project = await projectService.getProject();
   const buildService = await SDK.getService<IBuildPageDataService>(BuildServiceIds.BuildPageDataService);
-  const build = buildService.getBuildPageData()?.build;
+  // Declared synchronous, but the service is a cross-frame proxy: every call returns a promise.
+  const build = (await buildService.getBuildPageData())?.build;
   if (!project || !build) throw new Error('This page must be opened from a build: no project or build in the page context.');
   const client = getClient(BuildRestClient);
   const attachments = await client.getAttachments(project.id, build.id, EVALUATION_ATTACHMENT_TYPE);
