@@ -276,7 +276,9 @@ export function renderMetricDistributionChart(view: EvaluationView, painter: Pai
   const width = opts.width ?? 720;
   const height = opts.height ?? 300;
   const bins = opts.bins ?? 40;
-  const legendRows = Math.ceil(series.length / 3);
+  // Up to four legend entries per row (the usual production + three candidates fit on one line).
+  const perRow = Math.min(4, series.length);
+  const legendRows = Math.ceil(series.length / perRow);
   const f: Frame = { width, height, left: 16, right: 16, top: 14 + legendRows * 20, bottom: 44 };
   let lo = Infinity;
   let hi = -Infinity;
@@ -311,15 +313,16 @@ export function renderMetricDistributionChart(view: EvaluationView, painter: Pai
     body += `<line x1="${r(x(c.m.estimate))}" y1="${r(y(0))}" x2="${r(x(c.m.estimate))}" y2="${r(y(0) + 6)}" ${painter.paint({ stroke: c.role })} stroke-width="2"/>`;
     body += `</g>`;
   }
-  // Legend: swatch + name (+ role), three per row.
-  const colW = (width - f.left - f.right) / 3;
+  const colW = (width - f.left - f.right) / perRow;
+  // Characters that fit beside the swatch at 12px (about 6.6 px per character).
+  const maxChars = Math.floor((colW - 36) / 6.6);
   series.forEach((s, i) => {
-    const lx = f.left + (i % 3) * colW;
-    const ly = 12 + Math.floor(i / 3) * 20;
+    const lx = f.left + (i % perRow) * colW;
+    const ly = 12 + Math.floor(i / perRow) * 20;
     const dash = s.m.isBaseline ? ' stroke-dasharray="5 3"' : '';
     body += `<line x1="${r(lx)}" y1="${r(ly)}" x2="${r(lx + 22)}" y2="${r(ly)}" ${painter.paint({ stroke: s.role })} stroke-width="3"${dash}/>`;
     const role = s.m.isBaseline ? (/production/i.test(s.m.label) ? '' : ' (production)') : s.m.isBest ? ' (best)' : '';
-    body += `<text x="${r(lx + 28)}" y="${r(ly + 4)}" font-size="12" ${painter.paint({ fill: 'text' })}>${escapeXml(truncate(s.m.label, 34) + role)}</text>`;
+    body += `<text x="${r(lx + 28)}" y="${r(ly + 4)}" font-size="12" ${painter.paint({ fill: 'text' })}>${escapeXml(truncate(s.m.label, Math.max(6, maxChars - role.length)) + role)}</text>`;
   });
   const title = `Distribution of ${label} for ${series.map((s) => s.m.label).join(', ')}`;
   return svgRoot(width, height, painter, title, body, 'metric-distribution');
@@ -347,7 +350,7 @@ export function renderDeltaChart(view: EvaluationView, m: ModelView, painter: Pa
   const height = opts.height ?? 230;
   const bins = opts.bins ?? 40;
   const minDelta = view.minDelta ?? 0;
-  const f: Frame = { width, height, left: 16, right: 16, top: 58, bottom: 44 };
+  const f: Frame = { width, height, left: 16, right: 16, top: 64, bottom: 44 };
   let [lo, hi] = shapeRange(shape);
   lo = Math.min(lo, 0, minDelta);
   hi = Math.max(hi, 0, minDelta);
