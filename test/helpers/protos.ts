@@ -111,6 +111,7 @@ export const EXTRA_MESSAGES: Record<string, Record<string, FieldSpec>> = {
     tags: { type: 'mlflow.ModelVersionTag', repeated: true },
   },
   'uc.ModelVersionResponse': { model_version: { type: 'uc.ModelVersion' } },
+  'uc.SearchModelVersionsRequest': { filter: { type: 'string' }, max_results: { type: 'int64' }, page_token: { type: 'string' } },
   'uc.SearchModelVersionsResponse': { model_versions: { type: 'uc.ModelVersion', repeated: true }, next_page_token: { type: 'string' } },
   'uc.NameVersion': { name: { type: 'string' }, version: { type: 'string' } },
   'uc.SetRegisteredModelAliasRequest': { name: { type: 'string' }, alias: { type: 'string' }, version: { type: 'string' } },

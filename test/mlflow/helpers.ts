@@ -83,6 +83,7 @@ const MESSAGES: Array<{ method: string; path: string; request: string; response:
   { method: 'GET', path: '/api/2.0/mlflow/unity-catalog/registered-models/get', request: 'uc.NameVersion', response: 'uc.RegisteredModelResponse' },
   { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/create', request: 'uc.CreateModelVersionRequest', response: 'uc.ModelVersionResponse' },
   { method: 'GET', path: '/api/2.0/mlflow/unity-catalog/model-versions/get', request: 'uc.NameVersion', response: 'uc.ModelVersionResponse' },
+  { method: 'GET', path: '/api/2.0/mlflow/unity-catalog/model-versions/search', request: 'uc.SearchModelVersionsRequest', response: 'uc.SearchModelVersionsResponse' },
   { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/finalize', request: 'uc.NameVersion', response: 'uc.ModelVersionResponse' },
   { method: 'PATCH', path: '/api/2.0/mlflow/unity-catalog/model-versions/update', request: 'uc.UpdateModelVersionRequest', response: 'uc.ModelVersionResponse' },
   { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/tags', request: 'uc.SetModelVersionTagRequest', response: 'Empty' },

@@ -16,8 +16,11 @@ describe('MlflowTracking against the emulator', () => {
   });
   afterEach(async () => {
     // Every exchange of every test conforms to the MLflow protos (request and response).
-    assertExchangesMatchProtos(ctx.exchanges);
-    await ctx.emu.close();
+    try {
+      assertExchangesMatchProtos(ctx.exchanges);
+    } finally {
+      await ctx.emu.close();
+    }
   });
 
   it('getExperimentByName(name) returns the experiment with a string id, and undefined for 404 RESOURCE_DOES_NOT_EXIST', async () => {
