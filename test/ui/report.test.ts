@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { histogram, niceTicks } from '../../src/report/charts';
 import { decisionSentence, formatDelta, formatInterval, formatMetric, formatPercent } from '../../src/report/format';
+import { renderReportHtml } from '../../src/report/html';
 import { readEvaluationRecord, RecordError } from '../../src/report/record';
 import { MARKDOWN_SVG_MAX_CHARS, renderDistributionSvg } from '../../src/report/svg';
 import { themeFromBackground } from '../../src/report/theme';
@@ -175,6 +176,38 @@ describe('renderDistributionSvg(record): markdown-safe SVG for the task summary'
     const r = delongRecord();
     for (const m of r.decision.models) delete m.ci;
     assert.equal(renderDistributionSvg(r), '');
+  });
+});
+
+describe('renderReportHtml(record) for the other outcomes', () => {
+  it('none (no candidates): the task sentence, an empty table and no chart, with the reason why', () => {
+    const html = renderReportHtml({
+      schema: 'mlopspipelines.evaluation/v1',
+      outcome: 'noCandidates',
+      sentence: 'No candidates: no finished run tagged candidate=true with a logged model; nothing was changed.',
+      dryRun: false,
+      models: [],
+      skippedCandidates: [],
+      decision: { decision: 'none', reason: 'No candidates.', metric: 'roc_auc', higherIsBetter: true, method: 'bootstrap', seed: 1, resamples: 1000, confidence: 0.95, winRateThreshold: 0.95, minDelta: 0, models: [], degenerateResamples: 0, n: 0, positives: 0 },
+      context: { modelName: 'm', links: {} },
+    });
+    assert.match(html, /data-decision="none"/);
+    assert.match(html, /<span class="eval-pill">No change<\/span>/);
+    assert.match(html, /No candidates: no finished run tagged candidate=true with a logged model; nothing was changed\./);
+    assert.match(html, /This record holds no per-resample distribution or interval to draw\./);
+    assert.match(html, /There is no production model, so there is no paired difference to show\./);
+    assert.doesNotMatch(html, /<svg/);
+  });
+
+  it('a dry-run promotion says "Would promote"; DeLong shows p-values and normal-approximation charts', () => {
+    const r = delongRecord();
+    r.dryRun = true;
+    const html = renderReportHtml(r);
+    assert.match(html, /<span class="eval-pill">Would promote<\/span>/);
+    assert.match(html, /<div data-fact="method"><dt>Method<\/dt><dd>DeLong test<\/dd><\/div>/);
+    assert.equal((html.match(/data-col="p-value">&lt; 0\.001</g) ?? []).length, 3);
+    assert.equal((html.match(/data-chart="delta-distribution"/g) ?? []).length, 3);
+    assert.match(html, /normal approximation from the intervals/);
   });
 });
 
