@@ -29,6 +29,12 @@ export interface SimulateOptions {
 }
 
 export function simulatePair(o: SimulateOptions): SimulatedPair {
+  const { labels, scores } = simulateModels({ ...o, aucs: o.auc });
+  return { n: o.n, labels, a: scores[0], b: scores[1], auc: o.auc };
+}
+
+/** Any number of correlated models (one shared factor z), with population AUCs `aucs`. */
+export function simulateModels(o: Omit<SimulateOptions, 'auc'> & { aucs: number[] }): { labels: Uint8Array; scores: Float64Array[] } {
   const rng = seedrandom.xor4096(o.seed);
   const gauss = (): number => {
     // Box–Muller on the generator's 53-bit doubles.
@@ -36,10 +42,9 @@ export function simulatePair(o: SimulateOptions): SimulatedPair {
     while (u === 0) u = rng.double();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.double());
   };
-  const mu = o.auc.map((a) => Math.SQRT2 * normalQuantile(a));
+  const mu = o.aucs.map((a) => Math.SQRT2 * normalQuantile(a));
   const labels = new Uint8Array(o.n);
-  const a = new Float64Array(o.n);
-  const b = new Float64Array(o.n);
+  const scores = mu.map(() => new Float64Array(o.n));
   const sr = Math.sqrt(o.rho);
   const se = Math.sqrt(1 - o.rho);
   const round = o.roundTo === undefined ? (x: number) => x : (x: number) => Number(x.toFixed(o.roundTo));
@@ -47,11 +52,10 @@ export function simulatePair(o: SimulateOptions): SimulatedPair {
     const y = rng.double() < o.prevalence ? 1 : 0;
     labels[i] = y;
     const z = gauss();
-    a[i] = round(mu[0] * y + sr * z + se * gauss());
-    b[i] = round(mu[1] * y + sr * z + se * gauss());
+    for (let m = 0; m < mu.length; m++) scores[m][i] = round(mu[m] * y + sr * z + se * gauss());
   }
   // Both classes are needed; force the first two rows if a tiny sample missed one.
   if (!labels.includes(1)) labels[0] = 1;
   if (!labels.includes(0)) labels[1] = 0;
-  return { n: o.n, labels, a, b, auc: o.auc };
+  return { labels, scores };
 }

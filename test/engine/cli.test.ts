@@ -1,0 +1,213 @@
+/**
+ * The built `mlops-eval` command, run as a child process on Arrow files written here. The bundle is
+ * rebuilt from src/cli/mlops-eval.ts first (same esbuild options as scripts/build.mjs), so the test
+ * always exercises the current sources through the bundled, single-file form users install.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { compareModels, readPredictions, rocAuc, type Decision } from '../../src/engine';
+import { parseArgs } from '../../src/cli/main';
+import { simulateModels } from './simulate';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'dist/cli/mlops-eval.js');
+
+function run(args: string[], script = CLI): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 60000 });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('mlops-eval (built CLI, child process)', function () {
+  this.timeout(120000);
+  let dir: string;
+  let file: string;
+  let stream: string;
+  const { labels, scores } = simulateModels({ n: 3000, aucs: [0.72, 0.78, 0.7], rho: 0.6, prevalence: 0.3, seed: 'cli' });
+  const sig = (x: number) => 1 / (1 + Math.exp(-x));
+  const prod = scores[0].map(sig);
+  const cand = scores[1].map(sig);
+  const weak = Float32Array.from(scores[2].map(sig));
+
+  before(() => {
+    const esbuild = require('esbuild') as typeof import('esbuild');
+    esbuild.buildSync({
+      absWorkingDir: ROOT,
+      entryPoints: [path.join(ROOT, 'src/cli/mlops-eval.ts')],
+      outfile: CLI,
+      bundle: true,
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+    });
+    dir = mkdtempSync(path.join(tmpdir(), 'mlops-eval-'));
+    file = path.join(dir, 'predictions.arrow');
+    stream = path.join(dir, 'predictions.arrows');
+    const table = tableFromArrays({ label: labels, prod, cand, weak });
+    writeFileSync(file, tableToIPC(table, 'file'));
+    writeFileSync(stream, tableToIPC(table, 'stream'));
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('compare --baseline prod --json prints the decision object, exit code 0', () => {
+    const r = run(['compare', file, '--baseline', 'prod', '--json', '--resamples', '500', '--seed', '7']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const d: Decision = JSON.parse(r.stdout);
+    assert.equal(d.decision, 'promote');
+    assert.equal(d.best, 'cand');
+    assert.equal(d.baseline, 'prod');
+    assert.equal(d.metric, 'roc_auc');
+    assert.equal(d.method, 'bootstrap');
+    assert.equal(d.seed, 7);
+    assert.equal(d.resamples, 500);
+    assert.equal(d.winRateThreshold, 0.9);
+    assert.equal(d.n, 3000);
+    assert.deepEqual(d.models.map((m) => m.name), ['prod', 'cand', 'weak']);
+    assert.equal(d.models[0].estimate, rocAuc(labels, prod));
+    assert.equal(d.models[1].estimate, rocAuc(labels, cand));
+    assert.equal(d.models[2].estimate, rocAuc(labels, weak));
+    assert.equal(d.distributions!.cand.length, 500);
+    assert.ok(d.models[1].vsBaseline!.winRate >= 0.9);
+  });
+
+  it('prints exactly the JSON of compareModels on the same data, with 1 or 2 threads, file or stream format', () => {
+    const args = ['--baseline', 'prod', '--json', '--resamples', '300', '--seed', 'abc', '--metric', 'average_precision'];
+    const one = run(['compare', file, ...args, '--threads', '1']);
+    const two = run(['compare', file, ...args, '--threads', '2']);
+    const fromStream = run(['compare', stream, ...args, '--threads', '2']);
+    assert.equal(one.code, 0, one.stderr);
+    const preds = readPredictions(tableToIPC(tableFromArrays({ label: labels, prod, cand, weak })));
+    const expected = JSON.stringify(compareModels(preds, { baseline: 'prod', metric: 'average_precision', method: 'bootstrap', resamples: 300, seed: 'abc', winRate: 0.9, minDelta: 0, confidence: 0.95, bootstrap: 'multinomial' }));
+    assert.equal(one.stdout, `${expected}\n`);
+    assert.equal(two.stdout, one.stdout);
+    assert.equal(fromStream.stdout, one.stdout);
+  });
+
+  it('without --baseline every column is a candidate and there is no production model', () => {
+    const r = run(['compare', file, '--json', '--resamples', '100', '--no-distributions']);
+    assert.equal(r.code, 0, r.stderr);
+    const d: Decision = JSON.parse(r.stdout);
+    assert.equal(d.baseline, undefined);
+    assert.equal(d.best, 'cand');
+    assert.equal(d.decision, 'promote');
+    assert.ok(d.models.every((m) => !m.isBaseline));
+    assert.equal(d.distributions, undefined);
+    assert.match(d.reason, /no production model/);
+  });
+
+  it('--method delong reports the test; keep and none decisions also exit 0', () => {
+    const delong = JSON.parse(run(['compare', file, '--baseline', 'prod', '--method', 'delong', '--json']).stdout) as Decision;
+    assert.equal(delong.method, 'delong');
+    assert.ok(delong.models[1].vsBaseline!.pValue! < 0.05);
+    const keep = run(['compare', file, '--baseline', 'prod', '--min-delta', '0.5', '--json', '--resamples', '100']);
+    assert.equal(keep.code, 0);
+    assert.equal(JSON.parse(keep.stdout).decision, 'keep');
+    const onlyProd = path.join(dir, 'only-prod.arrow');
+    writeFileSync(onlyProd, tableToIPC(tableFromArrays({ label: labels, prod })));
+    const none = run(['compare', onlyProd, '--baseline', 'prod', '--json']);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(JSON.parse(none.stdout).decision, 'none');
+  });
+
+  it('prints a readable table without --json', () => {
+    const r = run(['compare', file, '--baseline', 'prod', '--resamples', '200']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.match(lines[0], /^ROC AUC \(higher is better\), paired bootstrap \(multinomial\), 200 resamples, seed 42; 3000 rows, \d+ positive$/);
+    assert.match(r.stdout, /^model +role +estimate +mean +95% CI +Δ vs baseline +95% CI of Δ +win rate$/m);
+    assert.match(r.stdout, /^cand +best +0\.\d{4} +0\.\d{4} +\[0\.\d{4}, 0\.\d{4}\] +\+0\.\d{4} /m);
+    assert.match(r.stdout, /^Decision: PROMOTE 'cand'\. Promote 'cand': /m);
+  });
+
+  const BAD: [string, string[], RegExp][] = [
+    ['non-numeric resamples', ['--resamples', 'ten'], /^mlops-eval: --resamples must be an integer from 1 to 10000000, got 'ten'\n/],
+    ['zero resamples', ['--resamples', '0'], /--resamples must be an integer from 1 to 10000000, got '0'/],
+    ['win rate 0', ['--win-rate', '0'], /--win-rate must be in \(0, 1\], got 0/],
+    ['win rate above 1', ['--win-rate', '1.2'], /--win-rate must be in \(0, 1\], got 1\.2/],
+    ['non-numeric win rate', ['--win-rate', 'high'], /--win-rate must be a number, got 'high'/],
+    ['confidence 1', ['--confidence', '1'], /--confidence must be in \(0, 1\), got 1/],
+    ['confidence 0', ['--confidence', '0'], /--confidence must be in \(0, 1\), got 0/],
+    ['unknown metric', ['--metric', 'f1'], /--metric must be one of roc_auc, average_precision, log_loss, brier, got 'f1'/],
+    ['unknown method', ['--method', 'magic'], /--method must be one of bootstrap, delong, got 'magic'/],
+    ['delong with brier', ['--method', 'delong', '--metric', 'brier'], /--method delong applies to roc_auc only, not to brier/],
+    ['unknown option', ['--resample', '10'], /unknown option '--resample'/],
+    ['missing value', ['--baseline'], /--baseline needs a value/],
+    ['unknown baseline column', ['--baseline', 'nope'], /baseline column 'nope' is not in the predictions \(columns: prod, cand, weak\)/],
+  ];
+  for (const [what, args, message] of BAD) {
+    it(`exits 2 with a clear message on stderr for ${what}`, () => {
+      const r = run(['compare', file, ...args]);
+      assert.equal(r.code, 2, r.stdout);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, message);
+    });
+  }
+
+  it('exits 2 on bad data: missing file, truncated Arrow file, labels other than 0/1, NaN scores', () => {
+    const missing = run(['compare', path.join(dir, 'nope.arrow')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^mlops-eval: cannot read '.*nope\.arrow': ENOENT/);
+    const bytes = tableToIPC(tableFromArrays({ label: labels, prod }), 'file');
+    const truncated = path.join(dir, 'truncated.arrow');
+    writeFileSync(truncated, bytes.subarray(0, bytes.length - 100));
+    assert.deepEqual(run(['compare', truncated]), { code: 2, stdout: '', stderr: 'mlops-eval: the Arrow file is truncated: it does not end with the Arrow footer and magic\n' });
+    const badLabels = Int32Array.from(labels);
+    badLabels[3] = 2;
+    const labelsFile = path.join(dir, 'labels.arrow');
+    writeFileSync(labelsFile, tableToIPC(tableFromArrays({ label: badLabels, prod })));
+    assert.deepEqual(run(['compare', labelsFile]), { code: 2, stdout: '', stderr: "mlops-eval: the label column 'label' has 1 value other than 0 and 1 (first at row 3: 2)\n" });
+    const nan = Float64Array.from(prod);
+    nan[10] = NaN;
+    const nanFile = path.join(dir, 'nan.arrow');
+    writeFileSync(nanFile, tableToIPC(tableFromArrays({ label: labels, prod, cand: nan })));
+    assert.deepEqual(run(['compare', nanFile, '--baseline', 'prod']), { code: 2, stdout: '', stderr: "mlops-eval: column 'cand' has 1 NaN or infinite score (first at row 10: NaN)\n" });
+  });
+
+  it('the package bin shim (bin/mlops-eval.js) runs the built CLI', () => {
+    const help = run(['--help'], path.join(ROOT, 'bin/mlops-eval.js'));
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: mlops-eval compare <predictions\.arrow> \[options\]/);
+    const r = run(['compare', file, '--baseline', 'prod', '--json', '--resamples', '50'], path.join(ROOT, 'bin/mlops-eval.js'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).best, 'cand');
+    assert.equal(run([], path.join(ROOT, 'bin/mlops-eval.js')).code, 2);
+  });
+});
+
+describe('mlops-eval argument parsing (parseArgs)', () => {
+  it('applies the documented defaults, threads from the CPU count', () => {
+    const p = parseArgs(['compare', 'p.arrow'], 2);
+    assert.deepEqual(p, {
+      file: 'p.arrow',
+      label: 'label',
+      json: false,
+      opts: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 42, winRate: 0.9, minDelta: 0, confidence: 0.95, bootstrap: 'multinomial', threads: 2, includeDistributions: true },
+    });
+  });
+
+  it('accepts --flag=value, keeps non-numeric seeds as strings and reads --min-metric', () => {
+    const p = parseArgs(['compare', '--seed=run-17', 'p.arrow', '--min-metric=0.8', '--min-delta', '-0.01', '--label', 'y', '--json'], 1);
+    assert.equal(p.opts.seed, 'run-17');
+    assert.equal(p.opts.minMetric, 0.8);
+    assert.equal(p.opts.minDelta, -0.01);
+    assert.equal(p.label, 'y');
+    assert.equal(p.json, true);
+    assert.equal(parseArgs(['compare', 'p', '--seed', '007'], 1).opts.seed, '007');
+  });
+
+  it('rejects a second file, a repeated flag and an unknown command', () => {
+    assert.throws(() => parseArgs(['compare', 'a', 'b'], 1), /expected one predictions file, got 2: a b/);
+    assert.throws(() => parseArgs(['compare', 'a', '--seed', '1', '--seed', '2'], 1), /--seed is given twice/);
+    assert.throws(() => parseArgs(['evaluate', 'a'], 1), /unknown command 'evaluate'/);
+    assert.throws(() => parseArgs(['compare', 'a', '--min-metric', '0.8x'], 1), /--min-metric must be a number, got '0\.8x'/);
+  });
+});
