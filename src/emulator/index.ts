@@ -21,6 +21,8 @@ import * as workspaceRoutes from './routes/workspace';
 import * as reposRoutes from './routes/repos';
 import * as mlflowRoutes from './routes/mlflow';
 import * as jobsRoutes from './routes/jobs';
+import * as clustersRoutes from './routes/clusters';
+import * as experimentsSearchRoutes from './routes/experiments-search';
 
 export { ApiFault } from './contracts';
 export type { EmulatorCore, RequestLogEntry, EmulatorRequest, EmulatorResponse, Router } from './contracts';
@@ -53,6 +55,7 @@ export interface Emulator {
   readonly repos: ReturnType<typeof reposRoutes.install>;
   readonly mlflow: ReturnType<typeof mlflowRoutes.install>;
   readonly jobs: ReturnType<typeof jobsRoutes.install>;
+  readonly clusters: ReturnType<typeof clustersRoutes.install>;
   /** `System.OidcRequestUri` pointing at this emulator's Azure DevOps OIDC endpoint. */
   readonly oidcRequestUri: string;
   /** Requests to `path` (exact, or a RegExp) with `method`. */
@@ -85,6 +88,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const repos = reposRoutes.install(core);
   const mlflow = mlflowRoutes.install(core);
   const jobs = jobsRoutes.install(core);
+  const clusters = clustersRoutes.install(core);
+  experimentsSearchRoutes.install(core);
 
   const server = createEmulatorServer({ router, auth, faults, clock, workspaceId, requests });
   const url = await listen(server, opts.port);
@@ -106,6 +111,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     repos,
     mlflow,
     jobs,
+    clusters,
     oidcRequestUri: `${url}/mlops/_apis/distributedtask/hubs/build/plans/8a9b0c1d-2e3f-4a5b-8c7d-9e0f1a2b3c4d/jobs/5d3e8d4c-1c7b-5b8f-9a1c-2f3b4c5d6e7f/oidctoken`,
     callsTo: (method, path) => requests.filter((e) => matches(e, method, path)),
     writes: () => requests.filter(isWrite),
