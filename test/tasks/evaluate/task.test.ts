@@ -411,6 +411,27 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(emu.mlflow.runTags(better).candidate, 'true');
   });
 
+  it('pipeline cancel (SIGINT) cancels the scoring run and promotes nothing', async () => {
+    production(1.4);
+    const better = candidate('better', 0.6);
+    emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, scoringNotebook, { runningMs: 600_000 });
+    const r = await runTask({
+      task: 'DatabricksEvaluatePromoteV1',
+      inputs: { connectionType: 'databricks', databricksConnection: CONN, modelName: MODEL, experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT },
+      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
+      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
+      killAfterMs: 30_000,
+      onLine: (line, child) => {
+        if (line.startsWith('Scoring run ') && line.includes('RUNNING')) child.kill('SIGINT');
+      },
+    });
+    assert.equal(r.complete?.result, 'Cancelled', r.stdout);
+    const runId = [...emu.jobs.runs.keys()][0];
+    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.deepEqual(mlflowWrites(), []);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+  });
+
   it('rejects bad inputs before any request', async () => {
     const r = await evaluate({ winRate: '1.5' });
     assert.deepEqual(r.complete, { result: 'Failed', message: 'Input winRate must be > 0 and <= 1; got 1.5.' });
