@@ -355,6 +355,19 @@ export function parseSuccessBody(res: RawResponse, ctx: { method: string; path: 
   }
 }
 
+/**
+ * Undocumented test hooks (like DATABRICKS_MLOPS_POLL_INTERVAL_MS in the tasks): a positive integer in
+ * `name` overrides a default, so the reliability tests can drive a bundled task past the per-request
+ * timeout (DATABRICKS_MLOPS_REQUEST_TIMEOUT_MS) and shorten the retry backoff
+ * (DATABRICKS_MLOPS_RETRY_BASE_DELAY_MS) without waiting a minute per fault. Explicit options win.
+ */
+function testHookMs(name: string): number | undefined {
+  const raw = process.env[name];
+  if (!raw || !/^\d+$/.test(raw)) return undefined;
+  const ms = Number(raw);
+  return ms > 0 ? ms : undefined;
+}
+
 /** Marks errors from the token provider so the request loop does not retry them a second time. */
 const tokenErrors = new WeakSet<object>();
 
@@ -369,7 +382,8 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
   const host = `${base.protocol}//${base.host}`;
   const clock = opts.clock ?? systemClock;
   const transport = opts.transport ?? createTransport(opts.proxy);
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? testHookMs('DATABRICKS_MLOPS_REQUEST_TIMEOUT_MS') ?? DEFAULT_TIMEOUT_MS;
+  const retryBaseDelayMs = testHookMs('DATABRICKS_MLOPS_RETRY_BASE_DELAY_MS');
   const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const ua = opts.userAgent ?? userAgent(opts.taskName);
   const log = opts.log ?? (() => undefined);
@@ -437,6 +451,7 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
 
     return withRetry(attemptOnce, {
       ...DEFAULT_RETRY_POLICY,
+      ...(retryBaseDelayMs !== undefined ? { baseDelayMs: retryBaseDelayMs } : {}),
       ...(opts.retry ?? {}),
       clock,
       signal: req.signal,
