@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { checkPipeline, checkStepInputs, isVisible, loadTasks, parseYaml, type TaskDef } from './pipeline-check';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+type Json = Record<string, any>;
+const SAMPLE = 'samples/azure-pipelines.mlops.yml';
+const sampleText = () => readFileSync(path.join(ROOT, SAMPLE), 'utf8');
+
+describe('samples/azure-pipelines.mlops.yml', () => {
+  const doc = parseYaml(sampleText()) as Json;
+  const result = checkPipeline(doc);
+
+  it('uses every input, value and output variable of the tasks correctly', () => {
+    assert.deepEqual(result.problems, []);
+  });
+
+  it('runs the three tasks where the pipeline says: CI, then dev, staging and production', () => {
+    assert.deepEqual(
+      result.steps.map((s) => `${s.job} ${s.task} ${s.name}`),
+      [
+        'CI/NotebookTests DatabricksReposDeploy@1 ciRepo',
+        'CI/NotebookTests DatabricksTrain@1 tests',
+        'Dev/TrainDev DatabricksReposDeploy@1 deploy',
+        'Dev/TrainDev DatabricksTrain@1 train',
+        'Dev/TrainDev DatabricksEvaluatePromote@1 evaluate',
+        'Staging/TrainStaging DatabricksReposDeploy@1 deploy',
+        'Staging/TrainStaging DatabricksTrain@1 train',
+        'Staging/TrainStaging DatabricksEvaluatePromote@1 promote',
+        'Production/ReleaseProduction DatabricksReposDeploy@1 deployTraining',
+        'Production/ReleaseProduction DatabricksTrain@1 train',
+        'Production/ReleaseProduction DatabricksEvaluatePromote@1 promote',
+        'Production/ReleaseProduction DatabricksReposDeploy@1 deployScoring',
+      ],
+    );
+  });
+
+  it('checks these output variable references', () => {
+    assert.deepEqual([...new Set(result.outputRefs)].sort(), [
+      'CI/NotebookTests -> ciRepo.repoId',
+      'Dev/TrainDev -> deploy.headCommitId',
+      'Dev/TrainDev -> evaluate.decision',
+      'Dev/TrainDev -> evaluate.modelVersion',
+      'Dev/TrainDev -> train.resultState',
+      'Dev/TrainDev -> train.runId',
+      'Production/ReleaseProduction -> deployScoring.headCommitId',
+      'Production/ReleaseProduction -> promote.metricDelta',
+      'Production/ReleaseProduction -> promote.modelVersion',
+      'Production/ReleaseProduction -> promote.promoted',
+      'Production/ReleaseProduction -> promote.winRate',
+      'Staging/TrainStaging -> promote.modelVersion',
+    ]);
+  });
+
+  it('CI tests on a throwaway Git folder /Repos/CI/<repository>-<build id> and always deletes it', () => {
+    assert.equal(doc.variables.ciFolder, '/Repos/CI/$(Build.Repository.Name)-$(Build.BuildId)');
+    const steps = doc.stages[0].jobs[0].steps as Json[];
+    const deploy = steps.find((s) => s.name === 'ciRepo')!;
+    assert.equal(deploy.inputs.repoPath, '$(ciFolder)');
+    assert.equal(deploy.inputs.createIfMissing, true);
+    const tests = steps.find((s) => s.name === 'tests')!;
+    assert.equal(tests.inputs.runType, 'notebook');
+    assert.ok(tests.inputs.notebookPath.startsWith('/Workspace$(ciFolder)/'));
+    const cleanup = steps[steps.length - 1];
+    assert.equal(cleanup.task, 'AzureCLI@2');
+    assert.equal(cleanup.condition, 'always()');
+    assert.match(cleanup.inputs.inlineScript, /-X DELETE [\s\S]*\/api\/2\.0\/repos\/\$repo_id\"/);
+    assert.match(cleanup.inputs.inlineScript, /repo_id='\$\(ciRepo\.repoId\)'/);
+  });
+
+  it('CD runs as deployment jobs in the dev, staging and production environments, in that order', () => {
+    const cd = (doc.stages as Json[]).slice(1);
+    assert.deepEqual(
+      cd.map((s) => [s.stage, s.dependsOn, s.jobs.map((j: Json) => [j.deployment, j.environment])]),
+      [
+        ['Dev', 'CI', [['TrainDev', 'mlops-dev']]],
+        ['Staging', 'Dev', [['TrainStaging', 'mlops-staging']]],
+        ['Production', 'Staging', [['ReleaseProduction', 'mlops-production']]],
+      ],
+    );
+  });
+
+  it('production trains, evaluates & promotes, then deploys only a promoted champion', () => {
+    const steps = doc.stages[3].jobs[0].strategy.runOnce.deploy.steps as Json[];
+    const order = steps.filter((s) => s.task?.startsWith('Databricks')).map((s) => s.name);
+    assert.deepEqual(order, ['deployTraining', 'train', 'promote', 'deployScoring']);
+    assert.equal(steps.find((s) => s.name === 'deployScoring')!.condition, "and(succeeded(), eq(variables['promote.promoted'], 'true'))");
+  });
+});
+
+describe('pipeline check (the validator the sample and doc tests rely on)', () => {
+  const tasks = loadTasks();
+  const problemsOf = (yaml: string) => checkPipeline(parseYaml(yaml), tasks).problems;
+
+  it('flags an unknown input, naming step and input', () => {
+    assert.deepEqual(problemsOf('- task: DatabricksTrain@1\n  name: train\n  inputs:\n    databricksConnection: c\n    jobIdd: "1"\n'), ['DatabricksTrain@1 (train): unknown input jobIdd']);
+  });
+
+  it('flags a missing required input, but not one its visibleRule hides or its default fills', () => {
+    assert.deepEqual(problemsOf('- task: DatabricksEvaluatePromote@1\n  inputs:\n    databricksConnection: c\n    experiments: /Shared/x\n'), [
+      'DatabricksEvaluatePromote@1: required input modelName is missing',
+    ]);
+    // azureSubscription and workspaceUrl are required but hidden with connectionType databricks (the default).
+    assert.deepEqual(problemsOf('- task: DatabricksReposDeploy@1\n  inputs:\n    databricksConnection: c\n    repoPath: /Repos/A/b\n'), []);
+    assert.deepEqual(problemsOf('- task: DatabricksReposDeploy@1\n  inputs:\n    connectionType: azureResourceManager\n    azureSubscription: arm\n    repoPath: /Repos/A/b\n'), [
+      'DatabricksReposDeploy@1: required input workspaceUrl is missing',
+    ]);
+    assert.deepEqual(problemsOf('- task: DatabricksReposDeploy@1\n  inputs:\n    databricksConnection: c\n    mode: workspaceImport\n    workspaceFolder: /Shared/x\n'), [
+      'DatabricksReposDeploy@1: required input sourceFolder is missing',
+    ]);
+  });
+
+  it('flags pickList, radio and boolean values that are not options, and accepts macros and editable pickers', () => {
+    assert.deepEqual(
+      problemsOf('- task: DatabricksEvaluatePromote@1\n  inputs:\n    databricksConnection: c\n    modelName: m\n    experiments: /S/x\n    metric: f1\n    registry: hive\n    dryRun: maybe\n'),
+      [
+        'DatabricksEvaluatePromote@1: registry: "hive" is not one of workspace, unityCatalog',
+        'DatabricksEvaluatePromote@1: metric: "f1" is not one of roc_auc, average_precision, log_loss, brier',
+        'DatabricksEvaluatePromote@1: dryRun: "maybe" is not true or false',
+      ],
+    );
+    assert.deepEqual(problemsOf('- task: DatabricksEvaluatePromote@1\n  inputs:\n    databricksConnection: c\n    modelName: any-typed-name\n    experiments: /S/x\n    metric: $(metric)\n    dryRun: true\n'), []);
+  });
+
+  it('flags an output variable a task does not declare, and a reference to an unknown step', () => {
+    const steps = '- task: DatabricksTrain@1\n  name: train\n  inputs:\n    databricksConnection: c\n    jobId: "1"\n';
+    assert.deepEqual(problemsOf(`${steps}- script: echo $(train.modelVersion) $(trian.runId) $(Build.BuildId) $(train.runId)\n`), [
+      ': "$(train.modelVersion)": DatabricksTrain declares no output variable modelVersion',
+      ': "$(trian.runId)" refers to step trian, which is not a named step of this extension in job ',
+    ]);
+  });
+
+  it('follows stageDependencies references to the job and step they name', () => {
+    const yaml = [
+      'stages:',
+      '  - stage: A',
+      '    jobs:',
+      '      - job: J',
+      '        steps:',
+      '          - task: DatabricksTrain@1',
+      '            name: train',
+      '            inputs: { databricksConnection: c, jobId: "1" }',
+      '  - stage: B',
+      '    variables:',
+      "      ok: $[ stageDependencies.A.J.outputs['train.runId'] ]",
+      "      bad: $[ stageDependencies.A.J.outputs['train.nope'] ]",
+      "      gone: $[ stageDependencies.A.K.outputs['train.runId'] ]",
+      '    jobs:',
+      '      - job: K',
+      '        steps: [{ script: echo }]',
+    ].join('\n');
+    assert.deepEqual(problemsOf(yaml), [
+      `A/J: "stageDependencies.A.J.outputs['train.nope']": DatabricksTrain declares no output variable nope`,
+      `"stageDependencies.A.K.outputs['train.runId']" refers to job A/K, which does not exist`,
+    ]);
+  });
+
+  it('accepts an alias of an input', () => {
+    const def: TaskDef = { folder: 'X', json: { name: 'X', inputs: [{ name: 'jobId', aliases: ['job'], type: 'string', required: true }] } };
+    assert.deepEqual(checkStepInputs({ task: 'X@1', inputs: { job: '1' }, job: '' }, def), []);
+    assert.deepEqual(checkStepInputs({ task: 'X@1', inputs: {}, job: '' }, def), ['X@1: required input jobId is missing']);
+  });
+
+  it('evaluates visibleRules with =, !=, && and ||, case-insensitively', () => {
+    assert.equal(isVisible('a = x && b != y', { a: 'X', b: 'z' }), true);
+    assert.equal(isVisible('a = x && b != y', { a: 'x', b: 'Y' }), false);
+    assert.equal(isVisible('a = x || b = y', { a: 'q', b: 'y' }), true);
+    assert.equal(isVisible(undefined, {}), true);
+  });
+});
