@@ -245,10 +245,13 @@ export interface EvaluateWorld extends World<EvaluateState> {
   candidateRunId: string;
   /** Runs the scoring notebook played (calls). */
   notebookCalls: number;
-  /** Called when the scoring notebook runs (a hook for races and kills). */
-  onScore?: () => void;
-  /** Adds another candidate (a different run) of the given noise. */
-  addCandidate(name: string, noise: number): string;
+  /**
+   * Called when the scoring notebook runs, with the model keys it scores (a hook for races and kills). While
+   * a returned promise is pending the scoring run stays RUNNING (and the poll that started it waits).
+   */
+  onScore?: (keys: string[]) => void | Promise<void>;
+  /** Adds another candidate (a different run) of the given noise, tagged `<tag>=true`. */
+  addCandidate(name: string, noise: number, tag?: string): string;
 }
 
 /** Evaluate & Promote: production version 1 (noisy) and one clearly better candidate; scoring by the bundled notebook. */
@@ -261,11 +264,11 @@ export async function evaluateWorld(emu: Emulator, opts: { model?: string; taskI
   const prodRun = emu.mlflow.createRun({ experimentId: expId, runName: 'prod', artifacts: ['model/MLmodel'] }).info.run_id as string;
   const productionVersion = emu.mlflow.createModelVersion(model, { source: `runs:/${prodRun}/model`, runId: prodRun, stage: 'Production' });
   noise.production = 1.5;
-  const candidates: string[] = [];
-  const addCandidate = (name: string, n: number) => {
-    const id = emu.mlflow.createRun({ experimentId: expId, runName: name, tags: { candidate: 'true' }, artifacts: ['model/MLmodel', 'model/model.pkl'] }).info.run_id as string;
+  const candidates: Array<{ id: string; tag: string }> = [];
+  const addCandidate = (name: string, n: number, tag = 'candidate') => {
+    const id = emu.mlflow.createRun({ experimentId: expId, runName: name, tags: { [tag]: 'true' }, artifacts: ['model/MLmodel', 'model/model.pkl'] }).info.run_id as string;
     noise[`run_${id}`] = n;
-    candidates.push(id);
+    candidates.push({ id, tag });
     return id;
   };
   const candidateRunId = addCandidate('better', 0.5);
@@ -295,14 +298,14 @@ export async function evaluateWorld(emu: Emulator, opts: { model?: string; taskI
         production: versions.find((v) => emu.mlflow.stageOf(model, v.version) === 'Production')?.version,
         promotions: emu.mlflow.transitions(model).filter((t) => t.to === 'Production' && t.from !== 'Production').length,
         scoringRuns: emu.jobs.runs.size,
-        candidatesLeft: candidates.filter((id) => emu.mlflow.runTags(id).candidate === 'true').length,
+        candidatesLeft: candidates.filter((c) => emu.mlflow.runTags(c.id)[c.tag] === 'true').length,
       };
     },
   };
-  emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, (ctx) => {
+  emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, async (ctx) => {
     world.notebookCalls++;
-    world.onScore?.();
     const keys = (JSON.parse(ctx.params.models) as Array<{ key: string }>).map((m) => m.key);
+    await world.onScore?.(keys);
     const file = `${ctx.params.output_path}/predictions.arrow`;
     emu.files.write(file, arrowFile(predictionColumns(keys, noise)));
     return { exitValue: JSON.stringify({ output_path: file, rows: EVAL_ROWS }) };
