@@ -233,7 +233,10 @@ export class MlflowTracking {
    * directly inside that artifact directory.
    */
   async hasLoggedModel(runId: string, modelPath = 'model', signal?: AbortSignal): Promise<boolean> {
-    const dir = modelPath.replace(/^\/+|\/+$/g, '');
+    const dir = (modelPath ?? '').replace(/^\/+|\/+$/g, '');
+    if (dir.split('/').some((seg) => seg === '..' || seg === '.') || /^[a-z][a-z0-9+.-]*:/i.test(dir) || dir.includes('//')) {
+      throw new Error(`The model artifact path ${JSON.stringify(modelPath)} must be a relative path inside the run's artifacts (e.g. model), without '.' or '..' segments.`);
+    }
     const expected = dir ? `${dir}/MLmodel` : 'MLmodel';
     for await (const f of this.listArtifacts(runId, dir || undefined, signal)) {
       if (!f.is_dir && f.path === expected) return true;

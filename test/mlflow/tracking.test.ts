@@ -225,6 +225,12 @@ describe('MlflowTracking against the emulator', () => {
     assert.equal(await mlflow.hasLoggedModel(without.info.run_id), false);
     assert.equal(await mlflow.hasLoggedModel(bare.info.run_id), false);
     await rejectsWithApiError(mlflow.hasLoggedModel('f'.repeat(32)), 404, 'RESOURCE_DOES_NOT_EXIST');
+    const before = ctx.emu.requests.length;
+    await assert.rejects(mlflow.hasLoggedModel(withModel.info.run_id, '../other-run/model'), /must be a relative path inside the run's artifacts/);
+    await assert.rejects(mlflow.hasLoggedModel(withModel.info.run_id, 'dbfs:/x/model'), /must be a relative path/);
+    assert.equal(ctx.emu.requests.length, before);
+    ctx.emu.mlflow.writeArtifact(without.info.run_id, 'models/churn/MLmodel', 'flavors: {}\n');
+    assert.equal(await mlflow.hasLoggedModel(without.info.run_id, 'models/churn/'), true);
     // The artifacts are real files on the emulated DBFS at the run's artifact URI.
     assert.equal(ctx.emu.files.exists(`${ctx.emu.mlflow.artifactUri(withModel.info.run_id)}/model/MLmodel`), true);
   });
