@@ -3,9 +3,12 @@
  * databricks_uc_registry_service.proto; reference §6.2). Names are three-level
  * (`<catalog>.<schema>.<model>`); there are no stages, aliases (`champion`, `challenger`) take their place.
  *
- * Not done here: copying model files to the version's `storage_location` (the MLflow client does that
- * with temporary credentials before `finalize`). This client registers versions whose artifacts the
- * service can already reach and manages aliases and metadata.
+ * Limitation: registering a new UC version is a client-side flow on Databricks: `model-versions/create`
+ * answers PENDING_REGISTRATION with a `storage_location`; the MLflow client then uploads the model files
+ * there with `generate-temporary-credentials` and calls `finalize`. This client does NOT upload files, so
+ * `createModelVersion` + `finalizeModelVersion` alone registers an empty version and `createModelVersion`
+ * without finalize stays PENDING_REGISTRATION (the emulator behaves the same). Register UC versions from
+ * the training notebook (`mlflow.register_model`) and use this client for lookups, aliases and metadata.
  */
 import type { ApiClient } from '../databricks/contracts';
 import { ModelRegistryBase, requireModelName, requireVersion, type RegistryClientOptions } from './registry';

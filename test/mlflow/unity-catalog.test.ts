@@ -28,11 +28,11 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     assert.equal(ctx.emu.requests.length, 0);
   });
 
-  it('creates a model and a version (with run_tracking_server_id), finalizes it and waits for READY', async () => {
+  it('creates a model and a version (with run_tracking_server_id); it stays PENDING_REGISTRATION until finalized, then READY', async () => {
     assert.equal(await uc.getRegisteredModel(MODEL), undefined);
     await uc.createRegisteredModel(MODEL, { description: 'UC churn model' });
     await rejectsWithApiError(uc.createRegisteredModel(MODEL), 400, 'RESOURCE_ALREADY_EXISTS');
-    ctx.emu.mlflow.setVersionReadyDelayMs(600_000);
+    ctx.emu.mlflow.setVersionReadyDelayMs(1000);
     const mv = await uc.createModelVersion({ name: MODEL, source: 'dbfs:/databricks/mlflow-tracking/1/abc/artifacts/model', runId: 'abc' });
     assert.equal(mv.status, 'PENDING_REGISTRATION');
     assert.equal(mv.version, '1');
@@ -40,10 +40,12 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/model-versions/create').map((c) => c.body), [
       { name: MODEL, source: 'dbfs:/databricks/mlflow-tracking/1/abc/artifacts/model', run_id: 'abc', run_tracking_server_id: ctx.emu.workspaceId },
     ]);
+    // Without finalize a UC version never becomes READY, whatever the delay.
+    ctx.emu.clock.advance(3_600_000);
+    await assert.rejects(uc.waitForVersionReady(MODEL, '1', { timeoutMs: 5_000, initialIntervalMs: 1000 }), /timed out after 5 s; last state: status PENDING_REGISTRATION/);
     const finalized = await uc.finalizeModelVersion(MODEL, '1');
     assert.equal(finalized.status, 'READY');
     assert.equal((await uc.waitForVersionReady(MODEL, '1', { timeoutMs: 10_000 })).status, 'READY');
-    assert.equal(ctx.emu.callsTo('GET', '/api/2.0/mlflow/unity-catalog/model-versions/get').length, 1);
   });
 
   it('setAlias / getModelVersionByAlias / deleteAlias; moving an alias repoints it', async () => {

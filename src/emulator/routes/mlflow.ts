@@ -103,7 +103,10 @@ export class MlflowEmulator {
     const reg = this.registry(opts.uc);
     if (!reg.models.has(name)) reg.createModel(name);
     const v = reg.createVersion(name, { source: opts.source, runId: opts.runId });
-    if (opts.ready !== false) v.readyAt = Math.min(v.readyAt, v.creationTimestamp);
+    if (opts.ready !== false) {
+      v.readyAt = Math.min(v.readyAt, v.creationTimestamp);
+      v.finalized = true;
+    }
     if (opts.stage) v.stage = opts.stage;
     return String(v.version);
   }
@@ -141,6 +144,15 @@ export class MlflowEmulator {
   /** Stage transitions recorded so far (with comments and archived versions). */
   transitions(name?: string): StageTransition[] {
     return this.workspaceRegistry.transitions.filter((t) => name === undefined || t.name === name);
+  }
+
+  /**
+   * Unity Catalog versions created through the API stay PENDING_REGISTRATION until finalized (default, as
+   * on Databricks). `false` lets them turn READY after the delay without finalize (for tests of code that
+   * only needs a READY version).
+   */
+  setUcRequireFinalize(required: boolean): void {
+    this.ucRegistry.requireFinalize = required;
   }
 
   /** Emulated time from version creation to READY, for both registries (default 2000 ms). */

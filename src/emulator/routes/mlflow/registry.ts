@@ -6,6 +6,8 @@
  * Behaviour the tests rely on:
  * - a new version is PENDING_REGISTRATION and becomes READY `versionReadyDelayMs` of emulated time
  *   (core.clock) after creation; tests can pin versions in PENDING_REGISTRATION or FAILED_REGISTRATION;
+ *   a Unity Catalog version additionally stays PENDING_REGISTRATION until `model-versions/finalize`
+ *   (the MLflow UC client uploads the files to `storage_location` first, then finalizes);
  * - stage transitions require `archive_existing_versions`; when true, the other versions in the target
  *   stage move to Archived; only READY versions can change stage (assumed; MLflow OSS does not check);
  * - get-latest-versions returns READY versions only;
@@ -40,6 +42,8 @@ export interface StoredVersion {
   /** UC only. */
   storageLocation?: string;
   runTrackingServerId?: string;
+  /** UC only: `model-versions/finalize` was called. */
+  finalized?: boolean;
 }
 
 export interface StoredModel {
@@ -86,6 +90,12 @@ export class RegistryStore {
   readonly transitions: StageTransition[] = [];
   /** Emulated delay from create to READY; 0 makes versions READY at once. */
   versionReadyDelayMs = 2000;
+  /**
+   * Unity Catalog only: a version stays PENDING_REGISTRATION until `model-versions/finalize` (the real
+   * flow: the client uploads the files to `storage_location` with temporary credentials, then finalizes).
+   * After finalize it turns READY once `versionReadyDelayMs` has passed since creation.
+   */
+  requireFinalize = true;
 
   constructor(
     private readonly core: EmulatorCore,
@@ -98,6 +108,7 @@ export class RegistryStore {
 
   status(v: StoredVersion): { status: VersionStatus; message?: string } {
     if (v.pinned) return v.pinned;
+    if (this.uc && this.requireFinalize && !v.finalized) return { status: 'PENDING_REGISTRATION', message: 'Waiting for the model version files to be uploaded and finalized.' };
     return this.now() >= v.readyAt ? { status: 'READY' } : { status: 'PENDING_REGISTRATION', message: 'Model version is being registered.' };
   }
 
@@ -408,8 +419,7 @@ export class RegistryStore {
     if (this.uc) {
       r.add('POST', `${P}/model-versions/finalize`, (req) => {
         const v = this.version(field(req, 'name'), requiredString(req, 'version'));
-        // Finalizing completes registration at once unless a test pinned the version.
-        if (!v.pinned) v.readyAt = Math.min(v.readyAt, this.now());
+        v.finalized = true;
         return { status: 200, body: { model_version: this.versionJson(v) } };
       });
       const tagRoutes = (kind: 'registered-models' | 'model-versions') => {
