@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import { checkPipeline, isVisible, parseYaml } from '../samples/pipeline-check';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+type Json = Record<string, any>;
+const DOCS = ['README.md', 'images/overview.md'];
+const TASK_FOLDERS = ['DatabricksReposDeployV1', 'DatabricksTrainV1', 'DatabricksEvaluatePromoteV1'];
+const read = (rel: string) => readFileSync(path.join(ROOT, rel), 'utf8');
+const taskJson = (folder: string): Json => JSON.parse(read(`tasks/${folder}/task.json`));
+
+function genDocs(args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/gen-docs.mjs'), ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function region(text: string, kind: string, folder: string): string {
+  const m = new RegExp(`<!-- ${kind}:${folder} -->\\n([\\s\\S]*?)<!-- /${kind}:${folder} -->`).exec(text);
+  assert.ok(m, `no ${kind}:${folder} region`);
+  return m[1];
+}
+
+const firstCells = (table: string) =>
+  table
+    .split('\n')
+    .slice(2)
+    .filter((l) => l.startsWith('| '))
+    .map((l) => /^\| `([^`]+)`/.exec(l)?.[1]);
+
+describe('docs: generated input and output tables', () => {
+  it('gen-docs --check finds README.md and images/overview.md up to date', () => {
+    const r = genDocs(['--check']);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout.trim(), 'gen-docs: generated tables are up to date');
+    assert.equal(r.status, 0);
+  });
+
+  for (const doc of DOCS) {
+    for (const folder of TASK_FOLDERS) {
+      it(`${doc} lists every input and output of ${folder}, in task.json order`, () => {
+        const t = taskJson(folder);
+        const text = read(doc);
+        assert.deepEqual(
+          firstCells(region(text, 'inputs', folder)),
+          t.inputs.map((i: Json) => i.name),
+        );
+        assert.deepEqual(
+          firstCells(region(text, 'outputs', folder)),
+          t.outputVariables.map((o: Json) => o.name),
+        );
+      });
+    }
+  }
+
+  describe('on a copy of the repository', () => {
+    let tmp: string;
+    beforeEach(() => {
+      tmp = mkdtempSync(path.join(os.tmpdir(), 'gen-docs-'));
+      for (const rel of ['vss-extension.json', ...DOCS, ...TASK_FOLDERS.map((f) => `tasks/${f}/task.json`)]) {
+        mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
+        copyFileSync(path.join(ROOT, rel), path.join(tmp, rel));
+      }
+    });
+    afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+    it('--check fails and names each stale region after a task.json change; a normal run fixes both files', () => {
+      const file = path.join(tmp, 'tasks/DatabricksTrainV1/task.json');
+      const t = JSON.parse(readFileSync(file, 'utf8'));
+      t.inputs.find((i: Json) => i.name === 'jobName').label = 'Job name (renamed)';
+      t.outputVariables.push({ name: 'extraOutput', description: 'Added.' });
+      writeFileSync(file, JSON.stringify(t, null, 2));
+      const stale = genDocs(['--check', '--root', tmp]);
+      assert.equal(stale.status, 1);
+      assert.deepEqual(stale.stderr.trim().split('\n'), [
+        'gen-docs: README.md: region inputs:DatabricksTrainV1 is stale',
+        'gen-docs: README.md: region outputs:DatabricksTrainV1 is stale',
+        'gen-docs: images/overview.md: region inputs:DatabricksTrainV1 is stale',
+        'gen-docs: images/overview.md: region outputs:DatabricksTrainV1 is stale',
+        'gen-docs: run `node scripts/gen-docs.mjs` to regenerate.',
+      ]);
+      assert.equal(readFileSync(path.join(tmp, 'README.md'), 'utf8'), read('README.md'), '--check changes nothing');
+      const fix = genDocs(['--root', tmp]);
+      assert.equal(fix.status, 0, fix.stderr);
+      for (const doc of DOCS) {
+        const text = readFileSync(path.join(tmp, doc), 'utf8');
+        assert.ok(region(text, 'inputs', 'DatabricksTrainV1').includes('| `jobName` | Job name (renamed) |'), doc);
+        assert.ok(region(text, 'outputs', 'DatabricksTrainV1').includes('| `extraOutput` | Added. |'), doc);
+      }
+      assert.equal(genDocs(['--check', '--root', tmp]).status, 0);
+    });
+
+    it('refuses a region whose closing marker is missing', () => {
+      const file = path.join(tmp, 'images/overview.md');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('<!-- /outputs:DatabricksTrainV1 -->', ''));
+      const r = genDocs(['--check', '--root', tmp]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /unbalanced or unknown generated-region markers/);
+    });
+  });
+});
+
+describe('docs: content', () => {
+  const yamlBlocks = (text: string) => [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+  for (const doc of DOCS) {
+    it(`every YAML example in ${doc} uses the tasks' inputs and outputs correctly, and together they use all three tasks`, () => {
+      const blocks = yamlBlocks(read(doc));
+      assert.ok(blocks.length >= 4, `${doc} has ${blocks.length} YAML examples`);
+      const used = new Set<string>();
+      for (const b of blocks) {
+        const r = checkPipeline(parseYaml(b));
+        assert.deepEqual(r.problems, [], `in ${doc}:\n${b}`);
+        for (const s of r.steps) used.add(s.task);
+      }
+      assert.deepEqual([...used].sort(), ['DatabricksEvaluatePromote@1', 'DatabricksReposDeploy@1', 'DatabricksTrain@1']);
+    });
+
+    it(`${doc} explains every way to connect and what to grant in Databricks`, () => {
+      const text = read(doc);
+      for (const needle of [
+        '### Personal access token',
+        '### Databricks OAuth machine-to-machine',
+        '### Microsoft Entra ID service principal',
+        '### Azure Resource Manager connection with workload identity federation',
+        'https://login.microsoftonline.us',
+        'workspaceUrl: https://adb-',
+        '### What to grant the identity in Databricks',
+        'CAN MANAGE RUN',
+        'USE CATALOG',
+        'Git credential',
+        '## Pickers in the classic editor',
+        'Private Link',
+      ]) {
+        assert.ok(text.includes(needle), `${doc} lacks ${needle}`);
+      }
+    });
+
+    it(`${doc} shows only images that exist under images/ and ship with the extension`, () => {
+      const images = [...read(doc).matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+      assert.deepEqual([...images].sort(), ['images/screenshots/classic-editor-train.png', 'images/screenshots/results-tab.png']);
+      const manifest = JSON.parse(read('vss-extension.json'));
+      assert.ok(manifest.files.some((f: Json) => f.path === 'images' && f.addressable === true), 'images/ is packaged addressable');
+      for (const rel of images) {
+        const png = PNG.sync.read(readFileSync(path.join(ROOT, rel)));
+        assert.deepEqual([png.width, png.height], [1366, 768], rel);
+      }
+    });
+  }
+
+  it('README keeps the demo and test commands at the top, before the task reference', () => {
+    const text = read('README.md');
+    const tasksAt = text.indexOf('## The tasks');
+    assert.ok(tasksAt > 0);
+    for (const cmd of ['npm ci && npm run demo', '```sh\nnpm test\n```']) {
+      const at = text.indexOf(cmd);
+      assert.ok(at > 0 && at < tasksAt, `${cmd} is near the top`);
+    }
+  });
+
+  it('the classic-editor rendering is generated from task.json: the visible inputs, labels, help icons and pickers', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/render-screenshots.mjs'), '--form-html', 'DatabricksTrainV1'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const html = r.stdout;
+    const t = taskJson('DatabricksTrainV1');
+    const values: Record<string, string> = {};
+    for (const i of t.inputs) values[i.name] = i.defaultValue === undefined ? '' : String(i.defaultValue);
+    const shown = t.inputs.filter((i: Json) => isVisible(i.visibleRule, values)).map((i: Json) => i.name);
+    assert.deepEqual(
+      [...html.matchAll(/data-input="([^"]+)"/g)].map((m) => m[1]),
+      // Inputs of a collapsed group (advanced) are not drawn, as in the editor.
+      shown.filter((n: string) => {
+        const g = t.inputs.find((i: Json) => i.name === n).groupName;
+        return t.groups.find((x: Json) => x.name === g)?.isExpanded !== false;
+      }),
+    );
+    assert.ok(shown.includes('jobId') && !shown.includes('notebookPath'));
+    const bound = (t.dataSourceBindings as Json[]).map((b) => b.target).filter((n) => shown.includes(n));
+    assert.equal((html.match(/title="Refresh"/g) ?? []).length, bound.length, 'a refresh icon on each picker shown');
+    assert.ok(html.includes('not a screenshot of Azure DevOps'), 'the rendering says what it is');
+    const overview = read('images/overview.md');
+    assert.ok(overview.includes('A rendering of the Train task') && overview.includes('not a capture of Azure DevOps'));
+  });
+
+  it('the committed screenshots exist', () => {
+    for (const f of ['results-tab.png', 'classic-editor-train.png']) assert.ok(existsSync(path.join(ROOT, 'images/screenshots', f)), f);
+  });
+});
