@@ -129,6 +129,24 @@ function parseCluster(inputs: Inputs): ClusterConfig {
  * `key=value` lines (the value may contain `=`; blank lines and `#` comments are ignored).
  */
 export function parseJobParameters(raw: string | undefined): Record<string, string> {
+  return checkSize(parseJobParameterText(raw));
+}
+
+/** Databricks rejects notebook parameters whose JSON exceeds 10,000 bytes; say so before starting anything. */
+export const MAX_JOB_PARAMETERS_BYTES = 10_000;
+
+function checkSize(params: Record<string, string>): Record<string, string> {
+  const bytes = Buffer.byteLength(JSON.stringify(params), 'utf8');
+  if (bytes > MAX_JOB_PARAMETERS_BYTES) {
+    throw new InputError(
+      'jobParameters',
+      `Input jobParameters is ${bytes} bytes as JSON; Databricks accepts at most ${MAX_JOB_PARAMETERS_BYTES}. Pass large values through a file or table and give the notebook its path.`,
+    );
+  }
+  return params;
+}
+
+function parseJobParameterText(raw: string | undefined): Record<string, string> {
   if (raw === undefined || raw.trim() === '') return {};
   const text = raw.trim();
   const out: Record<string, string> = {};
