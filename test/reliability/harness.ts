@@ -56,9 +56,10 @@ export function issuedTokens(emu: Emulator): string[] {
  * What the agent would show: stdout and stderr with every value the agent masks replaced by `***`.
  * The agent masks the secret parameters of the endpoints from the start and each `task.setsecret` value
  * from the line after it was registered, so a secret printed before its registration stays visible here.
- * The setsecret commands themselves are consumed by the agent and not shown.
+ * The setsecret commands themselves are consumed by the agent and not shown, and debug lines
+ * (`##vso[task.debug]`) are shown only when the pipeline runs with System.Debug = true.
  */
-export function agentVisibleLog(r: AgentRunResult, endpointSecrets: string[]): string {
+export function agentVisibleLog(r: AgentRunResult, endpointSecrets: string[], debug = false): string {
   const masks = endpointSecrets.filter((s) => s.length > 0);
   const mask = (line: string) => masks.reduce((l, s) => l.split(s).join('***'), line);
   const shown: string[] = [];
@@ -68,6 +69,7 @@ export function agentVisibleLog(r: AgentRunResult, endpointSecrets: string[]): s
       if (cmd.message) masks.push(cmd.message);
       continue;
     }
+    if (cmd?.name === 'task.debug' && !debug) continue;
     shown.push(mask(line));
   }
   for (const line of r.stderr.split(/\r?\n/)) shown.push(mask(line));
@@ -102,8 +104,8 @@ export const scans: ScanRecord[] = [];
  * Scans a finished run: the agent-visible log (including error messages and the completion message), every
  * file in its temp folder, and the attachment/summary files it registered wherever they are.
  */
-export function scanRun(label: string, r: AgentRunResult, endpointSecrets: string[], extra: string[] = []): ScanRecord {
-  const log = agentVisibleLog(r, endpointSecrets);
+export function scanRun(label: string, r: AgentRunResult, endpointSecrets: string[], extra: string[] = [], debug = false): ScanRecord {
+  const log = agentVisibleLog(r, endpointSecrets, debug);
   const hits = findSecrets(log, extra).map((h) => `log: ${h}`);
   const files = runFiles(r);
   const registered = r.commands.filter((c) => c.name === 'task.addattachment' || c.name === 'task.uploadsummary' || c.name === 'task.uploadfile').map((c) => c.message);
@@ -126,7 +128,7 @@ export async function runScanned(label: string, emu: Emulator, opts: AgentRunOpt
   const endpoints = opts.endpoints ?? { [CONN]: PAT_ENDPOINT(emu) };
   const r = await runTask({ killAfterMs: 60_000, ...opts, endpoints, env: { ...FAST_ENV, ...opts.env } });
   const endpointSecrets = Object.values(endpoints).flatMap((e) => Object.entries(e.params ?? {}).filter(([k]) => !/^(tenantid|clientid|serviceprincipalid|authenticationtype)$/i.test(k)).map(([, v]) => v));
-  const rec = scanRun(label, r, endpointSecrets, issuedTokens(emu));
+  const rec = scanRun(label, r, endpointSecrets, issuedTokens(emu), (opts.variables?.['System.Debug'] ?? '').toLowerCase() === 'true');
   assert.deepEqual(rec.hits, [], `${label}: secrets found in the run's output or files`);
   return r;
 }
