@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EMULATOR_DEFAULTS } from '../../src/emulator/auth';
 
@@ -84,4 +85,35 @@ export function scanFiles(dir: string, extra: string[] = []): string[] {
   };
   walk(dir);
   return hits;
+}
+
+/**
+ * Scans the agent temp folders (`<tmpdir>/agent-<Task>-*`, one per bundled-task run of test/helpers/agent.ts)
+ * created at or after `sinceMs`: every attachment, summary, decision record and other file the task runs of
+ * this test process left behind. Returns `path: label` for each hit and how many folders/files were read.
+ */
+export function scanAgentTempDirs(sinceMs: number, extra: string[] = []): { hits: string[]; folders: number; files: number } {
+  const root = tmpdir();
+  const hits: string[] = [];
+  let folders = 0;
+  let files = 0;
+  for (const name of readdirSync(root)) {
+    if (!/^agent-Databricks[A-Za-z]+V\d+-/.test(name)) continue;
+    const dir = path.join(root, name);
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (!st?.isDirectory() || st.birthtimeMs < sinceMs - 1000) continue;
+    folders++;
+    const walk = (p: string) => {
+      const s = statSync(p, { throwIfNoEntry: false });
+      if (!s) return;
+      if (s.isDirectory()) {
+        for (const e of readdirSync(p)) walk(path.join(p, e));
+        return;
+      }
+      files++;
+      for (const label of findSecrets(readFileSync(p).toString('latin1'), extra)) hits.push(`${p}: ${label}`);
+    };
+    walk(dir);
+  }
+  return { hits, folders, files };
 }
