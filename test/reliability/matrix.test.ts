@@ -5,7 +5,7 @@
  * printed, and its summary line is the figure quoted in the README (Reliability).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/agent';
 import { allCells, CellResult, CellSpec, expected, renderMatrix, runMatrix, summaryFigure } from './matrix';
@@ -26,6 +26,13 @@ describe('reliability: fault matrix (every task x route x fault, bundled tasks a
     const dir = path.join(REPO_ROOT, 'test-results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'reliability-matrix.txt'), `${table}\n\n${figure}\n`);
+  });
+
+  it('the README quotes this run\'s figure (Reliability section)', () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const m = /<!-- reliability-figure:start -->\n([^\n]*)\n<!-- reliability-figure:end -->/.exec(readme);
+    assert.ok(m, 'README has no reliability figure region');
+    assert.equal(m[1], summaryFigure(results));
   });
 
   it('no cell is unsafe', () => {
