@@ -309,6 +309,8 @@ export function codeForStatus(status: number): string {
       return 'PERMISSION_DENIED';
     case 404:
       return 'NOT_FOUND';
+    case 407:
+      return 'PROXY_AUTHENTICATION_REQUIRED';
     case 409:
       return 'RESOURCE_CONFLICT';
     case 429:
@@ -351,6 +353,9 @@ export function networkError(err: unknown, ctx: { method?: string; path?: string
     ENETUNREACH: 'the network is unreachable',
     EPIPE: 'the connection was closed while sending',
   };
-  const detail = explain[code] ?? `network error ${code}`;
+  const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL/.test(code);
+  const detail = tls
+    ? `the server's TLS certificate was not accepted; if the agent reaches the workspace through a TLS-inspecting proxy, configure the agent's CA certificate (Agent.CAInfo)`
+    : (explain[code] ?? `network error ${code}`);
   return new DatabricksApiError({ status: 0, errorCode: code, method: ctx.method, path: ctx.path, message: `Request ${what}${to} failed: ${detail} (${code}).` });
 }

@@ -434,6 +434,15 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
           continue;
         }
         if (res.status >= 200 && res.status < 300) return res;
+        if (res.status === 407) {
+          throw new DatabricksApiError({
+            status: 407,
+            errorCode: 'PROXY_AUTHENTICATION_REQUIRED',
+            method,
+            path: ctx.path,
+            message: `The agent's proxy refused ${method} ${ctx.path} (HTTP 407 Proxy Authentication Required): check the proxy user name and password configured on the agent.`,
+          });
+        }
         if (REDIRECT_STATUSES.has(res.status)) {
           throw new DatabricksApiError({ status: res.status, errorCode: 'INVALID_REDIRECT', method, path: ctx.path, message: `${method} ${ctx.path} answered HTTP ${res.status} without a redirect location.` });
         }
