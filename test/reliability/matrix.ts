@@ -236,6 +236,8 @@ export interface CellSpec {
   task: TaskKey;
   route: string;
   fault: string;
+  /** Extra test-hook environment for this cell's run. */
+  env?: Record<string, string>;
   arrange(emu: Emulator, world: World<AnyState>): { slow: boolean; hits: () => number };
 }
 
@@ -249,6 +251,8 @@ export function allCells(): CellSpec[] {
           task,
           route: route.name,
           fault: f.key,
+          // A permanent outage is retried to the end of every budget: a short backoff gets there in seconds.
+          env: f.key === '503*' ? { DATABRICKS_MLOPS_RETRY_BASE_DELAY_MS: '5' } : undefined,
           arrange: (emu) => {
             const added = emu.faults.add({ ...f.spec, method: route.method, path: route.path });
             return { slow: f.spec.kind === 'slow', hits: () => added.hits };
@@ -279,7 +283,7 @@ export async function runCell(cell: CellSpec): Promise<CellResult> {
     const world = await makeWorld(cell.task, emu);
     const probe = cell.arrange(emu, world);
     const t = Date.now();
-    const res = await runWorld(`${cell.task} ${cell.route} ${cell.fault}`, world);
+    const res = await runWorld(`${cell.task} ${cell.route} ${cell.fault}`, world, { env: cell.env, killAfterMs: 150_000 });
     // A slow reply is still being handled by the emulator when the client gave up: let it land first.
     if (probe.slow) await sleep(SLOW_REPLY_MS + 200);
     const state = world.state();
