@@ -251,8 +251,8 @@ export function allCells(): CellSpec[] {
           task,
           route: route.name,
           fault: f.key,
-          // A permanent outage is retried to the end of every budget: a short backoff gets there in seconds.
-          env: f.key === '503*' ? { DATABRICKS_MLOPS_RETRY_BASE_DELAY_MS: '5' } : undefined,
+          // A permanent outage of a run poll is tolerated for 50 polls (each with its retries): a short backoff gets there in seconds.
+          env: f.key === '503*' && route.name.endsWith('/runs/get') ? { DATABRICKS_MLOPS_RETRY_BASE_DELAY_MS: '5' } : undefined,
           arrange: (emu) => {
             const added = emu.faults.add({ ...f.spec, method: route.method, path: route.path });
             return { slow: f.spec.kind === 'slow', hits: () => added.hits };
@@ -390,7 +390,8 @@ export function expectationFor(task: TaskKey, route: string, fault: string): Exp
     return { outcome: 'failedClosed', message: /^Databricks run \d+ did not finish within 6s; last state unknown\. The run was cancelled\.$/ };
   }
   if (fault === '503*' && key === 'evaluate GET /api/2.0/mlflow/model-versions/get') {
-    return { outcome: 'failedClosed', message: /^Waiting for model churn version 2 to become READY timed out after \d+ s; last state: status unknown \(last poll failed: The service is temporarily unavailable\. Please try again later\.\)\.$/ };
+    // Whether the READY wait's deadline or its limit on consecutive failed polls comes first depends on timing; both fail closed.
+    return { outcome: 'failedClosed', message: /^(Waiting for model churn version 2 to become READY timed out after \d+ s; last state: status unknown \(last poll failed: )?The service is temporarily unavailable\. Please try again later\.(\)\.)?$/ };
   }
   return { outcome: 'failedClosed', message: permanent };
 }
