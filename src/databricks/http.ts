@@ -474,7 +474,8 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
 
   async function requestFull<T>(req: ApiRequest): Promise<ApiResponse<T>> {
     const res = await exchange(req);
-    const ctx = describe(req.method, res.url);
+    // Name the workspace and the path asked for, even if a redirect ended on a login host.
+    const ctx = { method: req.method, path: req.path, host: base.host };
     const body = req.method === 'HEAD' ? {} : parseSuccessBody(res, ctx);
     return { status: res.status, headers: res.headers, body: body as T };
   }
@@ -490,7 +491,7 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
       const res = await exchange({ ...req, method: 'GET', headers: { accept: '*/*', ...(req.headers ?? {}) } }, { path: req.toFile, maxBytes });
       if (looksLikeHtml(res.headers['content-type'], '')) {
         await fsp.rm(req.toFile, { force: true });
-        throw signInPageError(res.status, { method: 'GET', path: res.url.pathname, host: res.url.host, requestId: res.headers['x-request-id'] });
+        throw signInPageError(res.status, { method: 'GET', path: req.path, host: base.host, requestId: res.headers['x-request-id'] });
       }
       return { bytes: res.bytes, headers: res.headers };
     },
