@@ -5,7 +5,7 @@ import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { waitUntil } from '../../src/databricks/wait';
 import { EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../src/emulator';
-import { connectFromInputs, AgentNetworkSettings } from '../../src/pipeline/client';
+import { connectFromInputs, AgentNetworkSettings, proxyConfigFor } from '../../src/pipeline/client';
 import type { EndpointSource } from '../../src/pipeline/connection';
 import type { TaskHost } from '../../src/pipeline/host';
 import { Inputs, mapInputSource } from '../../src/pipeline/inputs';
@@ -158,6 +158,22 @@ describe('client core: authentication end to end against the emulator', () => {
     assert.deepEqual(emu.requests.filter((r) => r.status !== 200), []);
   });
 
+  it('concurrent getToken() calls share one token request', async () => {
+    const tp = provider(entraSecret());
+    const tokens = await Promise.all([tp.getToken(), tp.getToken(), tp.getToken()]);
+    assert.equal(new Set(tokens).size, 1);
+    assert.equal(emu.callsTo('POST', `/${D.tenantId}/oauth2/v2.0/token`).length, 1);
+  });
+
+  it('a cancelled signal stops the token request with CancelledError', async () => {
+    emu.faults.add({ path: `/${D.tenantId}/oauth2/v2.0/token`, kind: 'slow', delayMs: 500 });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('cancelled by SIGINT')), 50);
+    const e = await rejects(apiWith(provider(entraSecret())).request({ ...echo, signal: ac.signal }));
+    assert.equal((e as Error).name, 'CancelledError');
+    assert.equal(emu.callsTo('GET', '/api/2.0/test/echo').length, 0);
+  });
+
   describe('token endpoint failures give clear messages without secrets', () => {
     it('wrong Entra client secret', async () => {
       const e = await rejects(provider({ ...entraSecret(), clientSecret: 'wrong-secret-value-123' } as AuthConfig).getToken());
@@ -262,6 +278,21 @@ describe('client core: authentication end to end against the emulator', () => {
       assert.match(emu.requests[0].headers?.['user-agent'] ?? '', /\(task DatabricksTrainV1\)$/);
       assert.equal(host.debug.length, 1);
       assert.match(host.debug[0], /^GET \/api\/2\.0\/test\/echo -> 200 \(\d+ ms, attempt 1\)$/);
+    });
+
+    it("maps the agent's proxy and certificate settings and masks the proxy password", async () => {
+      const endpoints: EndpointSource = { url: () => `${emu.url}/`, scheme: () => 'Token', param: () => D.pat, data: () => undefined, variable: () => undefined };
+      const host = fakeHost();
+      const network: AgentNetworkSettings = {
+        proxy: () => ({ proxyUrl: 'http://127.0.0.1:9', proxyUsername: 'agent', proxyPassword: 'proxy-p4ssw0rd-test', proxyBypassHosts: ['127\\.0\\.0\\.1'] }),
+        cert: () => ({ caFile: undefined }),
+        skipCertValidation: () => false,
+      };
+      const { api } = connectFromInputs(new Inputs(mapInputSource({ databricksConnection: 'c' })), host, { endpoints, network });
+      assert.ok(host.secrets.includes('proxy-p4ssw0rd-test'));
+      // The bypass list sends loopback direct, so the (dead) proxy at port 9 is never used.
+      assert.equal((await api.request<{ principal: string }>(echo)).principal, D.patPrincipal);
+      assert.deepEqual(proxyConfigFor('https://adb-1.net', network), { proxyUrl: 'http://127.0.0.1:9', proxyUsername: 'agent', proxyPassword: 'proxy-p4ssw0rd-test', bypass: ['127\\.0\\.0\\.1'], caCertPath: undefined, ignoreSslErrors: false });
     });
 
     it('an Azure Resource Manager connection with workload identity federation', async () => {

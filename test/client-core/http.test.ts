@@ -329,6 +329,11 @@ describe('client core: createApiClient against the emulator', () => {
       assert.deepEqual(body, { query: { via: 'redirect' }, principal: EMULATOR_DEFAULTS.patPrincipal });
     });
 
+    it('a redirect to http on a non-loopback host is refused', async () => {
+      await assert.rejects(client().request({ method: 'GET', path: '/api/2.0/test/redirect-insecure' }), /Refusing to connect to http:\/\/adb-1\.example\.net: the redirect target must use https/);
+      assert.equal(emu.requests.length, 1);
+    });
+
     it('http to a non-loopback host is refused before any request', () => {
       let asked = 0;
       const provider: TokenProvider = { getToken: async () => ((asked += 1), 'x') };

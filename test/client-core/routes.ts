@@ -41,6 +41,7 @@ export function installTestRoutes(emu: Emulator, opts: { otherOrigin?: string } 
     r.add('GET', '/api/2.0/test/redirect-away', () => ({ status: 302, headers: { location: `${other}/landing` } }));
     r.add('GET', '/api/2.0/test/redirect-away-307', () => ({ status: 307, headers: { location: `${other}/landing` } }));
   }
+  r.add('GET', '/api/2.0/test/redirect-insecure', () => ({ status: 302, headers: { location: 'http://adb-1.example.net/steal' } }));
   r.add('GET', '/api/2.0/test/text-error', () => ({ status: 400, body: 'INVALID_STATE: Cluster 0101-abc is terminated.', headers: { 'content-type': 'text/plain' } }));
   r.add('GET', '/api/2.0/test/pre-error', () => ({
     status: 500,
