@@ -12,7 +12,7 @@
  */
 import { runKernel, type KernelJob } from './kernel';
 import { aucSums, apSums, rowLosses } from './metrics';
-import { ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
+import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
 import { resampleStates } from './rng';
 import type { BootstrapScheme, Metric, Predictions, ScoreArray } from './types';
 
@@ -33,6 +33,10 @@ export interface PreparedBootstrap {
   orders: Int32Array[];
   /** Loss metrics: per-row loss per model, in reference (= row) order. */
   losses: Float64Array[];
+  /** Override of the increment bucket size (log2 positions; 0 = direct); default by n, see `defaultBucketBits`. */
+  bucketBits?: number;
+  /** Override of the bucket capacity beyond the block size (tests use 0 to exercise full buckets). */
+  bucketSlack?: number;
 }
 
 /** Per-resample results: `stats[m * resamples + b]` is model m's metric on resample b. */
@@ -94,34 +98,61 @@ export function prepareBootstrap(
   let posOf: Uint32Array | null = null;
   const orders: Int32Array[] = [];
   for (const name of models) {
-    const order = sortOrder(scoresOf(name));
-    estimates.push(metric === 'roc_auc' ? aucFromSums(order, preds.labels) : apFromSums(order, preds.labels));
+    const order = sortOrder(scoresOf(name), preds.labels);
+    estimates.push(metric === 'roc_auc' ? aucFromSums(order) : apFromSums(order));
     if (posOf === null) {
       posOf = new Uint32Array(n);
       for (let k = 0; k < n; k++) {
-        const row = order[k] & ROW_MASK;
-        posOf[row] = k;
-        labels[k] = preds.labels[row];
+        const e = order[k];
+        posOf[e & ROW_MASK] = k;
+        labels[k] = e & LABEL_BIT ? 1 : 0;
       }
     }
     const packed = typedAlloc(Int32Array, 4, n, shared);
     for (let k = 0; k < n; k++) {
       const e = order[k];
-      const row = e & ROW_MASK;
-      packed[k] = posOf[row] | (preds.labels[row] << 30) | (e & TIE_WITH_NEXT);
+      packed[k] = posOf[e & ROW_MASK] | (e & (LABEL_BIT | TIE_WITH_NEXT));
     }
+    positivesFirstInTies(packed);
     orders.push(packed);
   }
   return { n, metric, scheme, models, estimates, labels, orders, losses: [] };
 }
 
-function aucFromSums(order: Uint32Array, labels: Uint8Array): number {
-  const { u2, pos, neg } = aucSums(order, labels);
+/**
+ * Reorders each tie group of a packed order so that its positives come first (stably), keeping the
+ * tie marks by position. The kernel's AUC loop relies on it (see kernel.ts); the group's counts, hence
+ * every metric, are unchanged.
+ */
+function positivesFirstInTies(packed: Int32Array): void {
+  const n = packed.length;
+  const neg: number[] = [];
+  let start = 0;
+  while (start < n) {
+    let end = start;
+    while (packed[end] < 0) end++;
+    if (end > start) {
+      let w = start;
+      neg.length = 0;
+      for (let k = start; k <= end; k++) {
+        const e = packed[k] & 0x7fffffff;
+        if (e & 0x40000000) packed[w++] = e;
+        else neg.push(e);
+      }
+      for (const e of neg) packed[w++] = e;
+      for (let k = start; k < end; k++) packed[k] |= TIE_WITH_NEXT;
+    }
+    start = end + 1;
+  }
+}
+
+function aucFromSums(order: Uint32Array): number {
+  const { u2, pos, neg } = aucSums(order, null);
   return u2 / (2 * pos * neg);
 }
 
-function apFromSums(order: Uint32Array, labels: Uint8Array): number {
-  const { sum, pos } = apSums(order, labels);
+function apFromSums(order: Uint32Array): number {
+  const { sum, pos } = apSums(order, null);
   return sum / pos;
 }
 
@@ -138,7 +169,17 @@ export function kernelJob(prep: PreparedBootstrap, seed: string | number, first:
     count,
     out: typedAlloc(Float64Array, 8, prep.models.length * count, shared),
     redraws: typedAlloc(Uint32Array, 4, count, shared),
+    bucketBits: prep.bucketBits ?? defaultBucketBits(prep.n),
+    ...(prep.bucketSlack !== undefined ? { bucketSlack: prep.bucketSlack } : {}),
   };
+}
+
+/**
+ * Increment buckets of 2^13 positions (32 KB of interleaved counts, an L1 cache's worth) once the count
+ * array (4 bytes per row) outgrows a core's L2 cache; below that, direct increments are as fast.
+ */
+export function defaultBucketBits(n: number): number {
+  return n >= 1 << 18 ? 13 : 0;
 }
 
 /** Copies a finished job's results into the run-wide arrays. */

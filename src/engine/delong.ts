@@ -13,7 +13,8 @@
  * Then S10 and S01 are their sample covariance matrices (over positives and over negatives) and
  * Var(AUC_a − AUC_b) = (S10_aa + S10_bb − 2 S10_ab)/P + (S01_aa + S01_bb − 2 S01_ab)/N.
  */
-import { ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
+import { aucSums } from './metrics';
+import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
 import { normalCdf, normalSf } from './stats';
 import type { ScoreArray } from './types';
 
@@ -30,7 +31,8 @@ export interface DelongResult {
 /**
  * Computes every model's AUC and the DeLong covariance matrix of the AUCs.
  *
- * Memory: 8 bytes per row and model for the structural components, plus the sort's scratch.
+ * Memory: 4 bytes per row and model for the sorted orders, 8 bytes per row and model but one for the
+ * structural components, plus one sort's scratch (before the components exist).
  *
  * @example
  * const d = delongCovariance(labels, [prod.scores, cand.scores]);
@@ -43,24 +45,60 @@ export function delongCovariance(labels: Uint8Array, models: ScoreArray[]): Delo
   const N = n - P;
   if (P === 0 || N === 0) throw new RangeError(`DeLong needs both classes (${P} positives, ${N} negatives)`);
   const M = models.length;
-  const auc: number[] = [];
-  const comps: Float64Array[] = [];
-  for (const scores of models) {
-    const { v, auc: a } = structuralComponents(labels, scores, P, N);
-    comps.push(v);
-    auc.push(a);
-  }
-  // Sample covariances over positives (S10) and negatives (S01), accumulated in one pass over rows.
+  // Sort every model first (labels carried in the order), so the sort's scratch is never alive together
+  // with the structural components.
+  const orders = models.map((scores) => sortOrder(scores, labels));
+  const auc = orders.map((order) => aucOfOrder(order, P, N));
+  // s10[a*M+b], s01[a*M+b] (a <= b): sums of centred products over positives and negatives.
   const s10 = new Float64Array(M * M);
   const s01 = new Float64Array(M * M);
-  const d = new Float64Array(M);
-  for (let i = 0; i < n; i++) {
-    for (let a = 0; a < M; a++) d[a] = comps[a][i] - auc[a];
-    const s = labels[i] === 1 ? s10 : s01;
-    for (let a = 0; a < M; a++) {
-      const da = d[a];
-      for (let b = a; b < M; b++) s[a * M + b] += da * d[b];
+  // Structural components of the models seen so far, in row order (the last model is never stored).
+  const stored: Float64Array[] = [];
+  for (let b = 0; b < M; b++) {
+    const order = orders[b];
+    const v = b < M - 1 ? new Float64Array(n) : null;
+    const mean = auc[b];
+    // Running centred sums over positives (index 0) and negatives (1): own square, products with earlier models.
+    const own = [0, 0];
+    const cross = Array.from({ length: b }, () => [0, 0]);
+    let negBelow = 0;
+    let posBelow = 0;
+    let start = 0;
+    while (start < n) {
+      let end = start;
+      let gp = 0;
+      for (;;) {
+        const e = order[end];
+        if (e & LABEL_BIT) gp++;
+        if ((e & TIE_WITH_NEXT) === 0) break;
+        end++;
+      }
+      const gn = end - start + 1 - gp;
+      // Structural components of this tie group: V10 for its positives, V01 for its negatives.
+      const d10 = (negBelow + 0.5 * gn) / N - mean;
+      const d01 = (P - posBelow - gp + 0.5 * gp) / P - mean;
+      for (let k = start; k <= end; k++) {
+        const e = order[k];
+        const row = e & ROW_MASK;
+        const pos = (e & LABEL_BIT) !== 0;
+        const d = pos ? d10 : d01;
+        const c = pos ? 0 : 1;
+        own[c] += d * d;
+        for (let a = 0; a < b; a++) cross[a][c] += (stored[a][row] - auc[a]) * d;
+        if (v !== null) v[row] = d + mean;
+      }
+      negBelow += gn;
+      posBelow += gp;
+      start = end + 1;
     }
+    s10[b * M + b] = own[0];
+    s01[b * M + b] = own[1];
+    for (let a = 0; a < b; a++) {
+      s10[a * M + b] = cross[a][0];
+      s01[a * M + b] = cross[a][1];
+    }
+    orders[b] = new Uint32Array(0); // release the order
+    if (v !== null) stored.push(v);
   }
   const cov: number[][] = [];
   for (let a = 0; a < M; a++) {
@@ -76,37 +114,10 @@ export function delongCovariance(labels: Uint8Array, models: ScoreArray[]): Delo
   return { auc, cov, positives: P, negatives: N };
 }
 
-/**
- * Structural components of one model, in row order: V10 for positive rows, V01 for negative rows, and
- * the AUC from the exact integer Mann–Whitney sum.
- */
-function structuralComponents(labels: Uint8Array, scores: ScoreArray, P: number, N: number): { v: Float64Array; auc: number } {
-  const n = labels.length;
-  const order = sortOrder(scores);
-  const v = new Float64Array(n);
-  let negBelow = 0;
-  let posBelow = 0;
-  let u2 = 0;
-  let start = 0;
-  while (start < n) {
-    let end = start;
-    while (order[end] & TIE_WITH_NEXT) end++;
-    let gp = 0;
-    for (let k = start; k <= end; k++) gp += labels[order[k] & ROW_MASK];
-    const gn = end - start + 1 - gp;
-    // ψ-sums: a positive beats the negatives below and ties with its group's; symmetrically for negatives.
-    const v10 = (negBelow + 0.5 * gn) / N;
-    const v01 = (P - posBelow - gp + 0.5 * gp) / P;
-    for (let k = start; k <= end; k++) {
-      const row = order[k] & ROW_MASK;
-      v[row] = labels[row] === 1 ? v10 : v01;
-    }
-    u2 += gp * (2 * negBelow + gn);
-    negBelow += gn;
-    posBelow += gp;
-    start = end + 1;
-  }
-  return { v, auc: u2 / (2 * P * N) };
+/** Exact AUC from the integer Mann–Whitney sum over a label-carrying order (equal to `rocAuc`). */
+function aucOfOrder(order: Uint32Array, P: number, N: number): number {
+  const { u2 } = aucSums(order, null);
+  return u2 / (2 * P * N);
 }
 
 /** DeLong comparison of model `a` against model `b` (delta = AUC_a − AUC_b). */

@@ -9,7 +9,7 @@
  *
  * The functions copy nothing they do not need and never modify their inputs.
  */
-import { ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
+import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
 import type { Metric, ScoreArray } from './types';
 
 /** Labels accepted by the metric functions: 0/1 numbers (or booleans coerced by the caller). */
@@ -45,9 +45,10 @@ export function rocAuc(labels: LabelInput, scores: ScoreInput, weights?: ArrayLi
 
 /**
  * Weighted Mann–Whitney sums over an ascending order with tie marks (from `sortOrder`): twice U, and the
- * positive and negative weight totals. Exported for the engine; see `rocAuc`.
+ * positive and negative weight totals. `labels` null: read each label from the order's label bit.
+ * Exported for the engine; see `rocAuc`.
  */
-export function aucSums(order: Uint32Array, labels: LabelInput, weights?: ArrayLike<number>): { u2: number; pos: number; neg: number } {
+export function aucSums(order: Uint32Array, labels: LabelInput | null, weights?: ArrayLike<number>): { u2: number; pos: number; neg: number } {
   const n = order.length;
   let u2 = 0;
   let negBelow = 0;
@@ -58,7 +59,7 @@ export function aucSums(order: Uint32Array, labels: LabelInput, weights?: ArrayL
     const e = order[k];
     const row = e & ROW_MASK;
     const w = weights === undefined ? 1 : weights[row];
-    if (labels[row] === 1) gp += w;
+    if (labels === null ? e & LABEL_BIT : labels[row] === 1) gp += w;
     else gn += w;
     if ((e & TIE_WITH_NEXT) === 0) {
       u2 += gp * (2 * negBelow + gn);
@@ -89,18 +90,20 @@ export function averagePrecision(labels: LabelInput, scores: ScoreInput, weights
 
 /**
  * Σ_thresholds (positive weight at the threshold) · precision, walking the ascending order backwards,
- * and the positive weight total; AP = sum / pos. Exported for the engine; see `averagePrecision`.
+ * and the positive weight total; AP = sum / pos. `labels` null: read labels from the order's label bit.
+ * Exported for the engine; see `averagePrecision`.
  */
-export function apSums(order: Uint32Array, labels: LabelInput, weights?: ArrayLike<number>): { sum: number; pos: number } {
+export function apSums(order: Uint32Array, labels: LabelInput | null, weights?: ArrayLike<number>): { sum: number; pos: number } {
   let tp = 0;
   let fp = 0;
   let sum = 0;
   let gp = 0;
   let gn = 0;
   for (let k = order.length - 1; k >= 0; k--) {
-    const row = order[k] & ROW_MASK;
+    const e = order[k];
+    const row = e & ROW_MASK;
     const w = weights === undefined ? 1 : weights[row];
-    if (labels[row] === 1) gp += w;
+    if (labels === null ? e & LABEL_BIT : labels[row] === 1) gp += w;
     else gn += w;
     if (k === 0 || (order[k - 1] & TIE_WITH_NEXT) === 0) {
       tp += gp;

@@ -6,7 +6,7 @@
  * every resample's randomness derives from (seed, resample index) alone (see rng.ts) and each resample
  * is computed by the same function whatever thread runs it.
  *
- * Bundling: the worker does not load a file. Its source is `runKernel.toString()` (kernel.ts is
+ * Bundling: the worker does not load a file. Its source is `createKernel.toString()` (kernel.ts is
  * self-contained by design) wrapped in a message loop and started with `new Worker(source, { eval: true })`,
  * so it works unchanged inside the single-file esbuild bundle of the Evaluate & Promote task.
  * The prepared data live in SharedArrayBuffers and are shared with the workers, not copied.
@@ -15,7 +15,7 @@ import { Worker } from 'worker_threads';
 import { collectJob, kernelJob, prepareBootstrap, runBootstrap, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
 import { bootstrapDecision, compareModels, noCandidateDecision, planComparison } from './compare';
 import { InvalidOptionsError } from './errors';
-import { runKernel, type KernelJob } from './kernel';
+import { createKernel, type KernelJob } from './kernel';
 import type { CompareOptions, Decision, Predictions } from './types';
 
 /** Options of `compareModelsParallel`: `compareModels`' options plus the number of threads. */
@@ -26,7 +26,7 @@ export interface ParallelCompareOptions extends CompareOptions {
 
 const WORKER_SOURCE = `'use strict';
 const { parentPort } = require('worker_threads');
-const runKernel = (${runKernel.toString()});
+const runKernel = (${createKernel.toString()})();
 parentPort.on('message', (job) => {
   try {
     runKernel(job);

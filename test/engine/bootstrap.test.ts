@@ -125,6 +125,22 @@ describe('bootstrap kernel against a plain oracle', () => {
   }
 });
 
+describe('bucketed increments (large-n path of the multinomial draw)', () => {
+  const sim = simulatePair({ n: 5003, auc: [0.7, 0.72], rho: 0.5, prevalence: 0.3, seed: 'buckets' });
+  const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'a', scores: sim.a }, { name: 'b', scores: sim.b }] };
+  const prep = prepareBootstrap(preds, ['a', 'b'], 'roc_auc', 'multinomial');
+  const direct = runBootstrap({ ...prep, bucketBits: 0 }, 3, 21);
+
+  it('give exactly the results of direct increments, for several bucket sizes', () => {
+    for (const bits of [13, 9, 2, 1]) assert.deepEqual(runBootstrap({ ...prep, bucketBits: bits }, 3, 21).stats, direct.stats, `bucketBits ${bits}`);
+  });
+
+  it('a full bucket falls back to direct increments with the same result', () => {
+    // 4-position buckets without slack hold 4 draws; they receive about Poisson(4) draws, so many overflow.
+    assert.deepEqual(runBootstrap({ ...prep, bucketBits: 2, bucketSlack: 0 }, 3, 21).stats, direct.stats);
+  });
+});
+
 describe('bootstrap kernel against the oracle on tiny, imbalanced data (redraws)', () => {
   const tiny: Predictions = predsOf([0, 1, 0, 0, 0], { a: [0.1, 0.9, 0.3, 0.3, 0.2], b: [0.5, 0.6, 0.7, 0.1, 0.2] });
   for (const scheme of ['multinomial', 'poisson'] as const) {
