@@ -222,6 +222,9 @@ export function sendOnce(transport: Transport, x: RawExchange): Promise<RawRespo
         };
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
+          // For a streamed download the timeout is an idle timeout: a large file on a slow link is fine
+          // as long as bytes keep arriving.
+          timer.refresh();
           if (bytes > target.maxBytes) finish(tooLarge());
         });
         res.on('close', () => {

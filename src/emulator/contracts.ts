@@ -1,7 +1,7 @@
 /**
  * The contract between the emulator core (server.ts: HTTP server, router, auth checks, request log, fault
  * injection) and the per-API route modules (routes/jobs.ts, routes/repos.ts, routes/mlflow.ts, ...).
- * Route modules export `register(router: Router, state: EmulatorState)`.
+ * Route modules export `install(core: EmulatorCore)` (see docs/architecture.md).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 

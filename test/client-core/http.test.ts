@@ -379,6 +379,37 @@ describe('client core: createApiClient against the emulator', () => {
       assert.equal(emu.requests.length, 2);
     });
 
+    it('a download times out only when bytes stop arriving (idle timeout), not on total duration', async () => {
+      let stall = false;
+      const slow = http.createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '8' });
+        let i = 0;
+        const t = setInterval(() => {
+          if (stall && i === 2) return;
+          res.write(Buffer.from([i]));
+          if (++i === 8) {
+            clearInterval(t);
+            res.end();
+          }
+        }, 40);
+        res.on('close', () => clearInterval(t));
+      });
+      await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+      const host = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+      try {
+        const c = createApiClient({ host, tokenProvider: pat, clock, timeoutMs: 150, retry: { maxAttempts: 1 } });
+        const r = await c.download({ path: '/f', toFile: path.join(dir, 'ok.bin') });
+        assert.equal(r.bytes, 8, '8 chunks over ~320 ms with a 150 ms idle timeout');
+        stall = true;
+        const e = await rejects(c.download({ path: '/f', toFile: path.join(dir, 'stalled.bin') }));
+        assert.equal(e.errorCode, 'REQUEST_TIMEOUT');
+        assert.deepEqual(readdirSync(dir), ['ok.bin']);
+      } finally {
+        slow.closeAllConnections();
+        await new Promise<void>((r) => slow.close(() => r()));
+      }
+    });
+
     it('a download larger than maxBytes fails with DOWNLOAD_TOO_LARGE and leaves no file', async () => {
       const to = path.join(dir, 'blob.bin');
       const e = await rejects(client().download({ path: '/api/2.0/test/blob', toFile: to, maxBytes: 1000 }));
