@@ -210,4 +210,22 @@ describe('foundation: npm run package', function () {
     assert.equal(devIds.size, 3);
     for (const t of TASKS) assert.ok(!devIds.has(t.id));
   });
+
+  it('both: the Model evaluation tab ships its page and bundle (not its sources) and follows its variant\'s Evaluate task id', async () => {
+    const evaluate = TASKS.find((t) => t.folder === 'DatabricksEvaluatePromoteV1')!;
+    for (const [pkgOf, taskId] of [
+      [prod, evaluate.id],
+      [dev, uuidV5(evaluate.id, DEV_NAMESPACE)],
+    ] as const) {
+      const tab = pkgOf.vso.contributions.find((c: Json) => c.type === 'ms.vss-build-web.build-results-tab');
+      assert.ok(tab, 'no build results tab contribution');
+      assert.equal(tab.properties.name, 'Model evaluation');
+      assert.deepEqual(tab.properties.supportsTasks, [taskId]);
+      assert.ok(pkgOf.names.includes('ui/results-tab.html'));
+      assert.ok(pkgOf.names.includes('ui/dist/results-tab.js'));
+      assert.deepEqual(pkgOf.names.filter((n) => n.startsWith('ui/src/') || n.endsWith('.ts')), []);
+      const html = await pkgOf.zip.file('ui/results-tab.html')!.async('string');
+      assert.match(html, /dist\/results-tab\.js/);
+    }
+  });
 });
