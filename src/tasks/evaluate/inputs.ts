@@ -34,6 +34,20 @@ export interface ScoringConfig {
   timeoutMs: number;
 }
 
+/**
+ * Unity Catalog only: where and how the bundled registration notebook runs. A UC version is registered
+ * client-side (MLflow uploads the files to the version's storage location, then finalizes), so the task
+ * runs MLflow's own `register_model` on Databricks instead of calling `model-versions/create` itself.
+ */
+export interface RegistrationConfig {
+  /** Workspace path of the bundled registration notebook: next to the scoring notebook. */
+  notebookPath: string;
+  /** The same compute inputs as the scoring notebook. */
+  cluster: ClusterConfig;
+  /** Bound of the registration run (scoringTimeoutMinutes). */
+  timeoutMs: number;
+}
+
 export interface DecisionConfig {
   metric: MetricName;
   method: MethodName;
@@ -58,6 +72,8 @@ export interface EvaluateInputs {
   scoring?: ScoringConfig;
   /** Absolute path on the agent (file source only). */
   predictionsFile?: string;
+  /** Set when registry is unityCatalog. */
+  registration?: RegistrationConfig;
   decision: DecisionConfig;
   dryRun: boolean;
   resetCandidateTags: boolean;
@@ -81,6 +97,8 @@ export interface BuildContext {
 }
 
 export const DEFAULT_NOTEBOOK_PATH = '/Shared/mlops-pipelines/evaluate_models';
+/** Name of the registration notebook, imported into the scoring notebook's folder. */
+export const REGISTER_NOTEBOOK_NAME = 'register_model';
 const THREE_LEVEL = /^[^.\s`'"/]+\.[^.\s`'"/]+\.[^.\s`'"/]+$/;
 const TAG_KEY = /^[A-Za-z0-9_.\-/ ]{1,250}$/;
 const COLUMN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -149,6 +167,7 @@ export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
     scoring = parseScoring(inputs, predictionsSource);
   }
 
+  const registration = registry.kind === 'unityCatalog' ? parseRegistration(inputs, scoring) : undefined;
   const decision = parseDecision(inputs, build);
   const readyTimeoutMs = inputs.number('readyTimeoutSeconds', { default: 300, min: 1, max: 3600, integer: true })! * 1000;
   return {
@@ -161,6 +180,7 @@ export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
     labelColumn,
     scoring,
     predictionsFile,
+    registration,
     decision,
     dryRun: inputs.bool('dryRun', false),
     resetCandidateTags: inputs.bool('resetCandidateTags', true),
@@ -184,13 +204,8 @@ function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'):
     fail('outputPath', `outputPath must be a Unity Catalog volume folder (/Volumes/<catalog>/<schema>/<volume>/...) or a dbfs:/ folder; got "${truncate(outputPath)}".`);
   }
   if (outputPath.split('/').includes('..') || outputPath.split('/').includes('.')) fail('outputPath', 'outputPath must not contain . or .. segments.');
-  const timeoutMs = inputs.number('scoringTimeoutMinutes', { default: 60, min: 1, max: 1440, integer: true })! * 60_000;
-  const notebookPath = inputs.optional('scoringNotebookPath') ?? DEFAULT_NOTEBOOK_PATH;
-  if (source === 'scoringNotebook') {
-    if (!notebookPath.startsWith('/') || notebookPath.split('/').includes('..') || /\.py$/i.test(notebookPath) || notebookPath.endsWith('/')) {
-      fail('scoringNotebookPath', `scoringNotebookPath must be an absolute workspace path without .. or extension, e.g. ${DEFAULT_NOTEBOOK_PATH}; got "${truncate(notebookPath)}".`);
-    }
-  }
+  const timeoutMs = parseRunTimeoutMs(inputs);
+  const notebookPath = source === 'scoringNotebook' ? parseNotebookPath(inputs) : (inputs.optional('scoringNotebookPath') ?? DEFAULT_NOTEBOOK_PATH);
   const base = { evaluationTable, evaluationQuery, maxRows, outputPath, notebookPath, timeoutMs };
   if (source === 'scoringJob') {
     const jobId = inputs.number('scoringJobId', { min: 1, integer: true, max: Number.MAX_SAFE_INTEGER });
@@ -198,6 +213,32 @@ function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'):
     return { ...base, jobId };
   }
   return { ...base, cluster: parseCluster(inputs) };
+}
+
+function parseRunTimeoutMs(inputs: Inputs): number {
+  return inputs.number('scoringTimeoutMinutes', { default: 60, min: 1, max: 1440, integer: true })! * 60_000;
+}
+
+function parseNotebookPath(inputs: Inputs): string {
+  const notebookPath = inputs.optional('scoringNotebookPath') ?? DEFAULT_NOTEBOOK_PATH;
+  if (!notebookPath.startsWith('/') || notebookPath.split('/').includes('..') || /\.py$/i.test(notebookPath) || notebookPath.endsWith('/')) {
+    fail('scoringNotebookPath', `scoringNotebookPath must be an absolute workspace path without .. or extension, e.g. ${DEFAULT_NOTEBOOK_PATH}; got "${truncate(notebookPath)}".`);
+  }
+  return notebookPath;
+}
+
+/** Unity Catalog registration runs on the scoring notebook's compute, in its folder, bounded by its timeout. */
+function parseRegistration(inputs: Inputs, scoring: ScoringConfig | undefined): RegistrationConfig {
+  const scoringPath = parseNotebookPath(inputs);
+  const folder = path.posix.dirname(scoringPath);
+  if (path.posix.basename(scoringPath) === REGISTER_NOTEBOOK_NAME) {
+    fail('scoringNotebookPath', `scoringNotebookPath must not be named ${REGISTER_NOTEBOOK_NAME}: with Unity Catalog the registration notebook is imported under that name in the same folder.`);
+  }
+  return {
+    notebookPath: `${folder === '/' ? '' : folder}/${REGISTER_NOTEBOOK_NAME}`,
+    cluster: scoring?.cluster ?? parseCluster(inputs),
+    timeoutMs: scoring?.timeoutMs ?? parseRunTimeoutMs(inputs),
+  };
 }
 
 /** The compute inputs shared with the Train task. */

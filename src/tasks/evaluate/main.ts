@@ -12,10 +12,11 @@ import type { TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
 import { parseEvaluateInputs } from './inputs';
-import { SCORING_NOTEBOOK_SOURCE } from './notebook-source';
+import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
 import { run } from './run';
 import { DatabricksScoring, FilePredictions, PredictionsProvider } from './scoring';
+import { NotebookRegistrar } from './uc-registration';
 
 /**
  * Undocumented test hook (shared with Train): shortens the poll intervals so the bundled task can run
@@ -37,10 +38,29 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
   const poll = pollOverride();
   const readyPoll = poll ? { initialIntervalMs: poll.initial, maxIntervalMs: poll.max } : {};
 
-  const registry: ProductionRegistry =
-    parsed.registry.kind === 'workspace'
-      ? new StageRegistry(new WorkspaceModelRegistry(api, { clock: systemClock }), parsed.modelName, parsed.registry.stage, readyPoll)
-      : new AliasRegistry(new UnityCatalogModelRegistry(api, { clock: systemClock }), parsed.modelName, parsed.registry.alias, readyPoll);
+  const runLabel = `${parsed.modelName} (build ${parsed.build.buildNumber ?? parsed.build.buildId})`;
+  let registry: ProductionRegistry;
+  if (parsed.registry.kind === 'workspace') {
+    registry = new StageRegistry(new WorkspaceModelRegistry(api, { clock: systemClock }), parsed.modelName, parsed.registry.stage, readyPoll);
+  } else {
+    // Unity Catalog: new versions are registered by MLflow on Databricks (the bundled registration notebook).
+    const registrar = new NotebookRegistrar(
+      {
+        jobs: new JobsClient(api, { clock: systemClock }),
+        workspace: new WorkspaceClient(api),
+        log: host.log,
+        onCancel: (c) => host.onCancel(c),
+        notebookSource: REGISTER_NOTEBOOK_SOURCE,
+        pollIntervalMs: poll,
+      },
+      parsed.registration!,
+      parsed.build,
+      `Evaluate & Promote: register ${runLabel}`,
+    );
+    registry = new AliasRegistry(new UnityCatalogModelRegistry(api, { clock: systemClock }), parsed.modelName, parsed.registry.alias, readyPoll, registrar, {
+      'mlops.evaluation.build_id': parsed.build.buildId,
+    });
+  }
 
   let predictions: PredictionsProvider;
   if (parsed.predictionsSource === 'file') {
@@ -60,7 +80,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
       parsed.scoring!,
       parsed.labelColumn,
       parsed.build,
-      `Evaluate & Promote ${parsed.modelName} (build ${parsed.build.buildNumber ?? parsed.build.buildId})`,
+      `Evaluate & Promote ${runLabel}`,
     );
   }
 

@@ -5,8 +5,10 @@
  * other error propagates so the task fails closed.
  */
 import { isAlreadyExists } from '../../databricks/errors';
+import { modelVersionFilter } from '../../mlflow/registry';
 import { undefinedIfMissing } from '../../mlflow/tracking';
 import type { ModelVersion } from '../../mlflow/types';
+import type { VersionRegistrar } from './uc-registration';
 
 export interface ProductionRef {
   version: string;
@@ -22,9 +24,17 @@ export interface ProductionRegistry {
   getProduction(signal?: AbortSignal): Promise<ProductionRef | undefined>;
   /** The version already registered from this run's model, if any (a re-run must not create a second one). */
   findVersionForRun(runId: string, artifactPath: string, signal?: AbortSignal): Promise<ModelVersion | undefined>;
-  /** Creates the registered model if needed, then a version from `runs:/<runId>/<artifactPath>`. */
+  /**
+   * Registers `runs:/<runId>/<artifactPath>` as a new version (creating the registered model if needed) and
+   * returns its number. Unity Catalog: reuses a version already registered from the run, otherwise runs the
+   * registration notebook on Databricks (MLflow uploads the files and finalizes the version there).
+   */
   register(runId: string, artifactPath: string, description: string, signal?: AbortSignal): Promise<string>;
-  waitReady(version: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Waits until the version is READY; with `runId`, also checks the version was registered from that run
+   * (fail closed: never promote a version that is not the winner's model).
+   */
+  waitReady(version: string, timeoutMs: number, signal?: AbortSignal, runId?: string): Promise<void>;
   promote(version: string, comment: string, signal?: AbortSignal): Promise<void>;
   tag(version: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void>;
   /** A link to the version in the workspace UI. */
@@ -50,11 +60,6 @@ export interface WorkspaceRegistryClient extends RegistryClientBase {
 export interface UnityCatalogRegistryClient extends RegistryClientBase {
   getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion | undefined>;
   setAlias(name: string, alias: string, version: string): Promise<void>;
-}
-
-function quoteFilterValue(v: string): string {
-  if (v.includes("'")) throw new Error(`Cannot search model versions for a value containing a quote: ${v}`);
-  return `'${v}'`;
 }
 
 function sourceMatches(source: string | undefined, runId: string, artifactPath: string): boolean {
@@ -95,10 +100,13 @@ abstract class BaseRegistry<C extends RegistryClientBase> {
     return mv.version;
   }
 
-  async waitReady(version: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  async waitReady(version: string, timeoutMs: number, signal?: AbortSignal, runId?: string): Promise<void> {
     const mv = await this.client.waitForVersionReady(this.modelName, version, { timeoutMs, signal, ...this.readyPoll });
     if (mv.status && mv.status !== 'READY') {
       throw new Error(`Model version ${this.modelName} ${version} is ${mv.status}${mv.status_message ? `: ${mv.status_message}` : ''}; it was not promoted.`);
+    }
+    if (runId !== undefined && mv.run_id !== runId) {
+      throw new Error(`Model version ${this.modelName} ${version} was registered from run ${mv.run_id || '(none)'}, not from run ${runId}; it was not promoted.`);
     }
   }
 
@@ -136,7 +144,7 @@ export class StageRegistry extends BaseRegistry<WorkspaceRegistryClient> impleme
 
   async findVersionForRun(runId: string, artifactPath: string): Promise<ModelVersion | undefined> {
     const found: ModelVersion[] = [];
-    for await (const v of this.client.searchModelVersions(`run_id=${quoteFilterValue(runId)}`)) {
+    for await (const v of this.client.searchModelVersions(modelVersionFilter({ runId }))) {
       if (v.name === this.modelName && sourceMatches(v.source, runId, artifactPath)) found.push(v);
     }
     return pickExisting(found);
@@ -158,8 +166,25 @@ export class AliasRegistry extends BaseRegistry<UnityCatalogRegistryClient> impl
     modelName: string,
     readonly alias: string,
     readyPoll: ReadyPoll = {},
+    /** Registers new versions on Databricks (the UC registration notebook); without it, register fails. */
+    private readonly registrar?: VersionRegistrar,
+    /** Tags a newly registered version gets at registration. */
+    private readonly registrationTags: Record<string, string> = {},
   ) {
     super(client, modelName, readyPoll);
+  }
+
+  /**
+   * Unity Catalog versions cannot be registered over REST alone (the files are uploaded client-side before
+   * `finalize`), so a new version comes from the registration notebook. A version already registered from
+   * the run is reused first, so a re-run after a crash never registers a second one.
+   */
+  override async register(runId: string, artifactPath: string, _description: string, signal?: AbortSignal): Promise<string> {
+    const existing = await this.findVersionForRun(runId, artifactPath);
+    if (existing) return existing.version;
+    if (!this.registrar) throw new Error(`Registering a Unity Catalog version of ${this.modelName} needs the registration notebook, which is not configured.`);
+    const result = await this.registrar.registerVersion({ modelName: this.modelName, runId, artifactPath, tags: this.registrationTags }, signal);
+    return result.version;
   }
 
   get targetDescription(): string {
@@ -175,7 +200,7 @@ export class AliasRegistry extends BaseRegistry<UnityCatalogRegistryClient> impl
   async findVersionForRun(runId: string, artifactPath: string): Promise<ModelVersion | undefined> {
     // Unity Catalog searches versions by model name; the run is matched here.
     const found: ModelVersion[] = [];
-    for await (const v of this.client.searchModelVersions(`name=${quoteFilterValue(this.modelName)}`)) {
+    for await (const v of this.client.searchModelVersions(modelVersionFilter({ name: this.modelName }))) {
       if (v.run_id === runId && sourceMatches(v.source, runId, artifactPath)) found.push(v);
     }
     return pickExisting(found);

@@ -182,7 +182,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
         version = await registry.register(best.runId, inputs.modelArtifactPath, `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, signal);
         log.info(`Registered run ${best.runId} as ${registry.modelName} version ${version}.`);
       }
-      await registry.waitReady(version, inputs.readyTimeoutMs, signal);
+      await registry.waitReady(version, inputs.readyTimeoutMs, signal, best.runId);
       const current = await registry.getProduction(signal);
       if ((current?.version ?? null) !== (production?.version ?? null)) {
         throw new Error(

@@ -51,7 +51,7 @@ export class FilePredictions implements PredictionsProvider {
   }
 }
 
-export interface DatabricksScoringDeps {
+export interface DatabricksScoringDeps extends RunWaitDeps {
   jobs: Pick<JobsClient, 'submitRun' | 'runNow' | 'getJob' | 'getRun' | 'getRunOutput' | 'cancelRun' | 'waitForRunTerminated'>;
   workspace: Pick<WorkspaceClient, 'mkdirs' | 'importFile'>;
   files: Pick<FilesClient, 'download' | 'delete'>;
@@ -104,6 +104,67 @@ export function parseExitValue(raw: string | undefined, folder: string, where: s
   return { outputPath: out, rows };
 }
 
+/** What waiting for a run the task started needs. */
+export interface RunWaitDeps {
+  jobs: Pick<JobsClient, 'getRunOutput' | 'cancelRun' | 'waitForRunTerminated'>;
+  log: Logger;
+  /** Registers a cleanup the pipeline-cancel handler runs (cancels the run while the task waits for it). */
+  onCancel(cleanup: () => Promise<void>): void;
+  pollIntervalMs?: { initial: number; max: number };
+}
+
+/**
+ * Waits for a run the task started until it ends. A pipeline cancel while waiting cancels the run; so does
+ * the timeout. A run that did not succeed is an error carrying its failing task's error message.
+ * `where` names the run (with its page URL) for later messages.
+ */
+export async function awaitSuccessfulRun(
+  deps: RunWaitDeps,
+  runId: number,
+  opts: { label: string; timeoutMs: number; timeoutInput: string; signal: AbortSignal },
+): Promise<{ run: Run; where: string }> {
+  const { jobs, log } = deps;
+  let finished = false;
+  deps.onCancel(async () => {
+    if (!finished) await jobs.cancelRun(runId);
+  });
+  let run: Run;
+  try {
+    let lastState = '';
+    run = await jobs.waitForRunTerminated(runId, {
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      initialIntervalMs: deps.pollIntervalMs?.initial,
+      maxIntervalMs: deps.pollIntervalMs?.max,
+      onState: (r) => {
+        const s = describeRunState(r);
+        if (s !== lastState) log.info(`${opts.label} ${runId}: ${s}${r.state?.state_message ? ` (${r.state.state_message})` : ''}`);
+        lastState = s;
+      },
+    });
+  } catch (err) {
+    if (err instanceof TimeoutError) {
+      await jobs.cancelRun(runId).catch(() => undefined);
+      throw new Error(`${opts.label} ${runId} did not finish within ${Math.round(opts.timeoutMs / 60000)} minutes (${opts.timeoutInput}); it was cancelled.`);
+    }
+    throw err;
+  } finally {
+    finished = true;
+  }
+  const where = `${opts.label} ${runId}${run.run_page_url ? ` (${run.run_page_url})` : ''}`;
+  if (!isRunSuccessful(run)) {
+    const failing = failingTaskRuns(run)[0];
+    let detail = run.state?.state_message ?? '';
+    if (failing) {
+      const out = await jobs.getRunOutput(failing.run_id, opts.signal).catch(() => undefined);
+      if (out?.error) detail = out.error;
+    }
+    detail = detail.trim().replace(/\.+$/, '');
+    throw new Error(`${where} ended ${describeRunState(run)}${detail ? `: ${detail}` : ''}. Nothing was promoted.`);
+  }
+  return { run, where };
+}
+
 /** Runs the scoring on Databricks: the bundled notebook (one-time run) or the user's job (run-now). */
 export class DatabricksScoring implements PredictionsProvider {
   constructor(
@@ -142,7 +203,7 @@ export class DatabricksScoring implements PredictionsProvider {
   }
 
   async produce(models: ScoringModel[], signal: AbortSignal): Promise<ScoredPredictions> {
-    const { jobs, log } = this.deps;
+    const { log } = this.deps;
     const folder = evaluationFolder(this.cfg.outputPath, this.build);
     const params = this.parameters(models, folder);
     let runId: number;
@@ -151,44 +212,7 @@ export class DatabricksScoring implements PredictionsProvider {
     } else {
       runId = await this.startNotebook(params, signal);
     }
-    let finished = false;
-    this.deps.onCancel(async () => {
-      if (!finished) await jobs.cancelRun(runId);
-    });
-    let run: Run;
-    try {
-      let lastState = '';
-      run = await jobs.waitForRunTerminated(runId, {
-        timeoutMs: this.cfg.timeoutMs,
-        signal,
-        initialIntervalMs: this.deps.pollIntervalMs?.initial,
-        maxIntervalMs: this.deps.pollIntervalMs?.max,
-        onState: (r) => {
-          const s = describeRunState(r);
-          if (s !== lastState) log.info(`Scoring run ${runId}: ${s}${r.state?.state_message ? ` (${r.state.state_message})` : ''}`);
-          lastState = s;
-        },
-      });
-    } catch (err) {
-      if (err instanceof TimeoutError) {
-        await jobs.cancelRun(runId).catch(() => undefined);
-        throw new Error(`Scoring run ${runId} did not finish within ${Math.round(this.cfg.timeoutMs / 60000)} minutes (scoringTimeoutMinutes); it was cancelled.`);
-      }
-      throw err;
-    } finally {
-      finished = true;
-    }
-    const where = `Scoring run ${runId}${run.run_page_url ? ` (${run.run_page_url})` : ''}`;
-    if (!isRunSuccessful(run)) {
-      const failing = failingTaskRuns(run)[0];
-      let detail = run.state?.state_message ?? '';
-      if (failing) {
-        const out = await jobs.getRunOutput(failing.run_id, signal).catch(() => undefined);
-        if (out?.error) detail = out.error;
-      }
-      detail = detail.trim().replace(/\.+$/, '');
-      throw new Error(`${where} ended ${describeRunState(run)}${detail ? `: ${detail}` : ''}. Nothing was promoted.`);
-    }
+    const { run, where } = await awaitSuccessfulRun(this.deps, runId, { label: 'Scoring run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal });
     const exit = await this.readExitValue(run, folder, where, signal);
     const local = path.join(this.deps.tempDir, `predictions-${runId}.arrow`);
     const remote = exit.outputPath;

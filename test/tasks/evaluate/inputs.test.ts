@@ -55,6 +55,7 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
         cluster: { mode: 'serverless' },
       },
       predictionsFile: undefined,
+      registration: undefined,
       decision: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 4242, winRate: 0.9, minDelta: 0, minMetric: undefined, confidence: 0.95 },
       dryRun: false,
       resetCandidateTags: true,
@@ -93,6 +94,25 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
     assert.deepEqual(got.decision, { metric: 'log_loss', method: 'bootstrap', resamples: 2000, seed: 7, winRate: 1, minDelta: 0.001, minMetric: 0.6, confidence: 0.9 });
     assert.equal(got.dryRun, true);
     assert.equal(got.resetCandidateTags, false);
+    // The registration notebook goes next to the scoring notebook, on its compute, bounded by its timeout.
+    assert.deepEqual(got.registration, { notebookPath: '/Shared/mlops-pipelines/register_model', cluster: { mode: 'serverless' }, timeoutMs: 3_600_000 });
+  });
+
+  it('Unity Catalog registration: scoring notebook folder and compute, or the compute inputs alone for a scoring job or a file', () => {
+    const uc = { registry: 'unityCatalog', modelName: 'main.ml.churn' };
+    const nb = parse({ ...uc, scoringNotebookPath: '/Users/me/eval/score', clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh', scoringTimeoutMinutes: '20' });
+    assert.deepEqual(nb.registration, { notebookPath: '/Users/me/eval/register_model', cluster: { mode: 'existing', clusterId: '0123-456789-abcdefgh' }, timeoutMs: 1_200_000 });
+    assert.equal(parse({ ...uc, scoringNotebookPath: '/score' }).registration?.notebookPath, '/register_model');
+    const job = parse({ ...uc, predictionsSource: 'scoringJob', scoringJobId: '987', clusterMode: 'new', newClusterJson: '{"spark_version": "15.4.x-cpu-ml-scala2.12"}' });
+    assert.deepEqual(job.registration, { notebookPath: '/Shared/mlops-pipelines/register_model', cluster: { mode: 'new', newCluster: { spark_version: '15.4.x-cpu-ml-scala2.12' } }, timeoutMs: 3_600_000 });
+    assert.equal(job.scoring?.cluster, undefined);
+    const file = parse({ ...uc, predictionsSource: 'file', predictionsFile: 'p.arrow', evaluationTable: undefined, outputPath: undefined, scoringTimeoutMinutes: '5' });
+    assert.deepEqual(file.registration, { notebookPath: '/Shared/mlops-pipelines/register_model', cluster: { mode: 'serverless' }, timeoutMs: 300_000 });
+    rejects({ ...uc, predictionsSource: 'file', predictionsFile: 'p.arrow', clusterMode: 'existing' }, 'existingClusterId', /Input required/);
+    rejects({ ...uc, predictionsSource: 'scoringJob', scoringJobId: '1', scoringNotebookPath: 'x' }, 'scoringNotebookPath', /absolute workspace path/);
+    rejects({ ...uc, scoringNotebookPath: '/Shared/register_model' }, 'scoringNotebookPath', /must not be named register_model/);
+    // The workspace registry registers over REST: no registration notebook, no compute read for a file.
+    assert.equal(parse({ predictionsSource: 'file', predictionsFile: 'p.arrow', clusterMode: 'existing' }).registration, undefined);
   });
 
   it('names the registry model correctly for each registry', () => {

@@ -5,7 +5,7 @@ import { REPO_ROOT } from '../../helpers/agent';
 
 const NOTEBOOKS = path.join(REPO_ROOT, 'tasks', 'DatabricksEvaluatePromoteV1', 'notebooks');
 /** Update when tests are added or removed in notebooks/tests: a silently skipped module must fail this test. */
-const EXPECTED_PYTHON_TESTS = 32;
+const EXPECTED_PYTHON_TESTS = 44;
 
 function runPython(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
@@ -22,7 +22,7 @@ function runPython(args: string[]): Promise<{ code: number | null; output: strin
   });
 }
 
-describe('scoring notebook (Python unit tests)', () => {
+describe('bundled notebooks (Python unit tests)', () => {
   it(`python3 -m unittest discover passes all ${EXPECTED_PYTHON_TESTS} notebook tests`, async function () {
     this.timeout(60_000);
     const { code, output } = await runPython(['-m', 'unittest', 'discover', '-s', 'tests', '-p', 'test_*.py', '-v']);

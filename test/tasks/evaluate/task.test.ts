@@ -12,6 +12,7 @@ import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/em
 import { NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
 import { REPO_ROOT, runTask, type AgentRunResult } from '../../helpers/agent';
+import { DEFAULT_REGISTER_NOTEBOOK_PATH, registerModelNotebook, type RegisterNotebookCall } from './register-notebook';
 
 const CONN = '6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c';
 const MODEL = 'churn';
@@ -56,6 +57,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   let writeOverride: ((keys: string[]) => Uint8Array) | undefined;
   let notebookCalls: Array<Record<string, string>>;
   let onScore: (() => void) | undefined;
+  let registerCalls: RegisterNotebookCall[];
   let attempt = 0;
 
   beforeEach(async () => {
@@ -68,6 +70,9 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     onScore = undefined;
     notebookCalls = [];
     emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, scoringNotebook);
+    const reg = registerModelNotebook(emu);
+    registerCalls = reg.calls;
+    emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, reg.handler);
   });
   afterEach(() => emu.close());
 
@@ -223,20 +228,206 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assertClean(r);
   });
 
-  it('promotes in Unity Catalog by moving the champion alias', async () => {
+  /** Every request but the polls (runs/get, model-versions/get), with the evaluation folder generalized. */
+  function requestSequence(): string[] {
+    return emu.requests.filter((q) => !/\/jobs\/runs\/get$|\/model-versions\/get$/.test(q.path)).map((q) => `${q.method} ${q.path.replace(/evaluate-[^/]+/, 'evaluate-*')}`);
+  }
+
+  const REGISTER_SOURCE = readFileSync(path.join(REPO_ROOT, 'tasks/DatabricksEvaluatePromoteV1/notebooks/register_model.py'), 'utf8');
+  const UC_SEARCH = 'GET /api/2.0/mlflow/unity-catalog/model-versions/search';
+  const SCORING = ['POST /api/2.0/workspace/mkdirs', 'POST /api/2.0/workspace/import', 'POST /api/2.2/jobs/runs/submit', 'GET /api/2.2/jobs/runs/get-output', 'GET /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*/predictions.arrow', 'DELETE /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*/predictions.arrow'];
+  const FIND_CANDIDATES = ['GET /api/2.0/mlflow/experiments/get-by-name', 'POST /api/2.0/mlflow/runs/search', 'GET /api/2.0/mlflow/artifacts/list'];
+  const UC_ALIAS = '/api/2.0/mlflow/unity-catalog/registered-models/alias';
+
+  it('promotes in Unity Catalog by moving the champion alias: the version is registered by the bundled register notebook on Databricks', async () => {
     const prod = production(1.4, { uc: true });
     const better = candidate('better', 0.7);
-    const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL });
+    const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL, clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh' });
     assert.equal(r.complete?.result, 'Succeeded', r.stdout);
     const versions = emu.mlflow.versions(UC_MODEL);
-    const v2 = versions[versions.length - 1];
-    assert.equal(v2.run_id, better);
-    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: v2.version });
-    assert.notEqual(v2.version, prod.version);
+    assert.equal(versions.length, 2);
+    const v2 = versions[1];
+    assert.deepEqual([v2.version, v2.run_id, v2.source, v2.status], ['2', better, `runs:/${better}/model`, 'READY']);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
+    assert.match(r.complete!.message, new RegExp(`^Promoted run ${better} as ${UC_MODEL.replace(/\./g, '\\.')} version 2 to alias champion\\. `));
+
+    // Exact requests: find, production, scoring, find the run's version (none), again inside register (none),
+    // import + run register_model.py and read its exit value, re-read production, tag, move the alias, reset the tag.
+    assert.deepEqual(requestSequence(), [
+      ...FIND_CANDIDATES,
+      `GET ${UC_ALIAS}`,
+      ...SCORING,
+      UC_SEARCH,
+      UC_SEARCH,
+      'POST /api/2.0/workspace/mkdirs',
+      'POST /api/2.0/workspace/import',
+      'POST /api/2.2/jobs/runs/submit',
+      'GET /api/2.2/jobs/runs/get-output',
+      `GET ${UC_ALIAS}`,
+      ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/tags'),
+      `POST ${UC_ALIAS}`,
+      'POST /api/2.0/mlflow/runs/set-tag',
+    ]);
+    // The READY wait (model-versions/get) happens between the registration run and the alias.
+    const reqs = emu.requests.map((q) => `${q.method} ${q.path}`);
+    const lastSubmit = reqs.lastIndexOf('POST /api/2.2/jobs/runs/submit');
+    const readyPoll = reqs.indexOf('GET /api/2.0/mlflow/unity-catalog/model-versions/get', lastSubmit);
+    assert.ok(readyPoll > lastSubmit && readyPoll < reqs.indexOf(`POST ${UC_ALIAS}`), reqs.join('\n'));
+    assert.equal(emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/model-versions/create').length, 0, 'never created over REST (it would stay PENDING_REGISTRATION)');
     assert.equal(emu.callsTo('POST', /transition-stage/).length, 0);
-    assert.deepEqual(emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/alias').map((c) => c.body), [{ name: UC_MODEL, alias: 'champion', version: v2.version }]);
+
+    const imports = emu.callsTo('POST', '/api/2.0/workspace/import');
+    assert.deepEqual(
+      imports.map((c) => [c.body.path, c.body.format, c.body.language, c.body.overwrite]),
+      [
+        [DEFAULT_NOTEBOOK_PATH, 'SOURCE', 'PYTHON', true],
+        [DEFAULT_REGISTER_NOTEBOOK_PATH, 'SOURCE', 'PYTHON', true],
+      ],
+    );
+    assert.equal(DEFAULT_REGISTER_NOTEBOOK_PATH, '/Shared/mlops-pipelines/register_model');
+    assert.equal(Buffer.from(imports[1].body.content, 'base64').toString('utf8'), REGISTER_SOURCE);
+    const submits = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
+    assert.equal(submits.length, 2);
+    const reg = submits[1].body;
+    assert.match(reg.idempotency_token, /^[0-9a-f]{64}$/);
+    assert.notEqual(reg.idempotency_token, submits[0].body.idempotency_token);
+    assert.deepEqual({ ...reg, idempotency_token: '*' }, {
+      run_name: `Evaluate & Promote: register ${UC_MODEL} (build 20261126.3)`,
+      timeout_seconds: 3600,
+      idempotency_token: '*',
+      tasks: [
+        {
+          task_key: 'register',
+          notebook_task: {
+            notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH,
+            source: 'WORKSPACE',
+            base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, tags: '{"mlops.evaluation.build_id":"4242"}' },
+          },
+          existing_cluster_id: '0123-456789-abcdefgh',
+        },
+      ],
+    });
+    assert.equal(submits[0].body.tasks[0].existing_cluster_id, '0123-456789-abcdefgh', 'the same compute as the scoring run');
+    assert.deepEqual(registerCalls.map((c) => c.result), [{ version: '2', reused: false }]);
+    assert.deepEqual(emu.callsTo('POST', UC_ALIAS).map((c) => c.body), [{ name: UC_MODEL, alias: 'champion', version: '2' }]);
+    const tags = emu.mlflow.versionTags(UC_MODEL, '2');
+    assert.equal(tags['mlops.evaluation.build_id'], '4242');
+    assert.equal(tags['mlops.evaluation.win_rate'], '1');
+    assert.ok(r.logLines.some((l) => /^Registration run \d+ \(.*\) registered main\.ml\.churn version 2\.$/.test(l)), r.logLines.join('\n'));
     assert.equal(r.outputs.decision, 'promoted');
+    assert.equal(r.outputs.modelVersion, '2');
     assert.equal(r.outputs.productionVersion, prod.version);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'false');
+    assertClean(r);
+  });
+
+  it('Unity Catalog: a re-run after a crash between registration and alias finds the version by run id and registers nothing', async () => {
+    production(1.4, { uc: true });
+    const better = candidate('better', 0.7);
+    // First attempt: registered, then the alias call fails (the step fails before moving the alias).
+    emu.faults.add({ kind: 'status', status: 400, method: 'POST', path: UC_ALIAS, errorCode: 'INVALID_PARAMETER_VALUE', message: 'injected failure' });
+    const first = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL });
+    assert.equal(first.complete?.result, 'Failed', first.stdout);
+    assert.match(first.complete!.message, /injected failure/);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '1' });
+    assert.equal(emu.mlflow.versions(UC_MODEL).length, 2);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+    emu.clearRequests();
+
+    const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL });
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    // Found before any registration run: only the scoring notebook was imported and run.
+    assert.deepEqual(requestSequence(), [
+      ...FIND_CANDIDATES,
+      `GET ${UC_ALIAS}`,
+      ...SCORING,
+      UC_SEARCH,
+      `GET ${UC_ALIAS}`,
+      ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/tags'),
+      `POST ${UC_ALIAS}`,
+      'POST /api/2.0/mlflow/runs/set-tag',
+    ]);
+    assert.deepEqual(emu.callsTo('POST', '/api/2.0/workspace/import').map((c) => c.body.path), [DEFAULT_NOTEBOOK_PATH]);
+    assert.equal(registerCalls.length, 1, 'the register notebook ran in the first attempt only');
+    assert.equal(emu.mlflow.versions(UC_MODEL).length, 2);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
+    assert.ok(r.logLines.includes(`Run ${better} is already registered as ${UC_MODEL} version 2; reusing it.`), r.logLines.join('\n'));
+  });
+
+  it('Unity Catalog: a failing registration run fails the task with its error and promotes nothing', async () => {
+    production(1.4, { uc: true });
+    const better = candidate('better', 0.7);
+    emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, () => {
+      throw new NotebookError('MlflowException: Model passed for registration did not contain any signature metadata.', 'Traceback ...');
+    });
+    const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL });
+    assert.equal(r.complete?.result, 'Failed');
+    assert.match(
+      r.complete!.message,
+      /^Registration run \d+ \(http:\/\/127\.0\.0\.1:\d+\/.*\) ended TERMINATED\/FAILED: MlflowException: Model passed for registration did not contain any signature metadata\. Nothing was promoted\.$/,
+    );
+    assert.equal(emu.mlflow.versions(UC_MODEL).length, 1);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '1' });
+    assert.deepEqual(mlflowWrites(), []);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+    assert.deepEqual(r.outputs, {});
+  });
+
+  it('Unity Catalog: pipeline cancel (SIGINT) during the registration run cancels it and promotes nothing', async () => {
+    production(1.4, { uc: true });
+    const better = candidate('better', 0.7);
+    const reg = registerModelNotebook(emu);
+    emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, reg.handler, { runningMs: 600_000 });
+    const r = await runTask({
+      task: 'DatabricksEvaluatePromoteV1',
+      inputs: { connectionType: 'databricks', databricksConnection: CONN, modelName: UC_MODEL, registry: 'unityCatalog', experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT, resamples: '300', seed: '7' },
+      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
+      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
+      killAfterMs: 30_000,
+      onLine: (line, child) => {
+        if (line.startsWith('Registration run ') && line.includes('RUNNING')) child.kill('SIGINT');
+      },
+    });
+    assert.equal(r.complete?.result, 'Cancelled', r.stdout);
+    const [scoringRun, registrationRun] = [...emu.jobs.runs.keys()];
+    assert.equal(emu.jobs.runs.size, 2);
+    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [registrationRun]);
+    assert.notEqual(scoringRun, registrationRun);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '1' });
+    assert.deepEqual(mlflowWrites(), []);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+  });
+
+  it('Unity Catalog dry run: scores (import, run, scratch file written and deleted) but never registers or touches the registry or run tags', async () => {
+    production(1.4, { uc: true });
+    const better = candidate('better', 0.7);
+    const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL, dryRun: 'true' });
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.match(r.complete!.message, new RegExp(`^Dry run: would promote run ${better} to main\\.ml\\.churn alias champion; nothing was changed\\. `));
+    assert.deepEqual(
+      emu.writes().map((w) => `${w.method} ${w.path.replace(/evaluate-.*$/, 'evaluate-*')}`),
+      ['POST /api/2.0/workspace/mkdirs', 'POST /api/2.0/workspace/import', 'POST /api/2.2/jobs/runs/submit', 'DELETE /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*'],
+    );
+    assert.deepEqual(emu.callsTo('POST', '/api/2.0/workspace/import').map((c) => c.body.path), [DEFAULT_NOTEBOOK_PATH]);
+    assert.equal(registerCalls.length, 0);
+    assert.equal(emu.mlflow.versions(UC_MODEL).length, 1);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+  });
+
+  it('Unity Catalog with a predictions file: the registration notebook still runs on Databricks (serverless by default)', async () => {
+    production(1.4, { uc: true });
+    const better = candidate('better', 0.6);
+    const file = path.join(require('node:os').tmpdir(), `preds-uc-${process.pid}-${Date.now()}.arrow`);
+    writeFileSync(file, arrowBytes(predictionsTable([`run_${better}`, 'production'], quality)));
+    const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL, predictionsSource: 'file', predictionsFile: file, evaluationTable: undefined, outputPath: undefined });
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.equal(notebookCalls.length, 0);
+    const [submit] = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
+    assert.deepEqual(submit.body.tasks, [
+      { task_key: 'register', notebook_task: { notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH, source: 'WORKSPACE', base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, tags: '{"mlops.evaluation.build_id":"4242"}' } } },
+    ]);
+    assert.equal(submit.body.timeout_seconds, 3600);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
   });
 
   it('keeps production when the candidates are worse or of equal quality, changing only the candidate tags', async () => {

@@ -1,14 +1,22 @@
 /** Unit tests of the pure pieces: exit-value parsing, folders, cluster fields, record rendering, registry adapters. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createApiClient } from '../../../src/databricks/http';
+import { JobsClient } from '../../../src/databricks/jobs';
+import { WorkspaceClient } from '../../../src/databricks/workspace';
 import type { Decision } from '../../../src/engine';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
+import { NotebookError } from '../../../src/emulator/routes/jobs';
 import { WorkspaceModelRegistry } from '../../../src/mlflow/registry';
 import { UnityCatalogModelRegistry } from '../../../src/mlflow/unity-catalog';
 import type { BuildContext } from '../../../src/tasks/evaluate/inputs';
 import { AliasRegistry, StageRegistry } from '../../../src/tasks/evaluate/registry';
 import { DecisionRecord, mdCell, renderSummary, serializeRecord } from '../../../src/tasks/evaluate/report';
 import { clusterFields, evaluationFolder, parseExitValue } from '../../../src/tasks/evaluate/scoring';
+import { NotebookRegistrar, parseRegistrationExit } from '../../../src/tasks/evaluate/uc-registration';
+import { REPO_ROOT } from '../../helpers/agent';
+import { registerModelNotebook } from './register-notebook';
 
 const BUILD: BuildContext = { buildId: '4242', jobAttempt: '2', taskInstanceId: 't1', collectionUri: 'https://dev.azure.com/c/', teamProject: 'p' };
 const FOLDER = '/Volumes/main/ml/v/evaluate-4242-2-abcdef0123';
@@ -155,6 +163,7 @@ describe('evaluate: registry adapters against the emulator', () => {
   beforeEach(async () => {
     emu = await startEmulator();
     emu.mlflow.setVersionReadyDelayMs(0);
+    emu.jobs.durations = { queuedMs: 0, pendingMs: 10, runningMs: 10, terminatingMs: 10 };
   });
   afterEach(() => emu.close());
 
@@ -186,20 +195,109 @@ describe('evaluate: registry adapters against the emulator', () => {
     await assert.rejects(reg.getProduction(), /registry disabled/);
   });
 
-  it('AliasRegistry: a missing alias is "no production"; promote moves the alias; register creates the model once', async () => {
-    const reg = new AliasRegistry(new UnityCatalogModelRegistry(api()), 'main.ml.churn', 'champion');
+  const REGISTER_PATH = '/Shared/mlops/register_model';
+  const REGISTER_SOURCE = readFileSync(path.join(REPO_ROOT, 'tasks/DatabricksEvaluatePromoteV1/notebooks/register_model.py'), 'utf8');
+  const silent = { info() {}, warn() {}, error() {}, debug() {} };
+
+  /** An AliasRegistry whose registrar runs register_model.py (played by the emulator) on an existing cluster. */
+  function ucRegistry(cancels: Array<() => Promise<void>> = []) {
+    const clock = emu.linkedClock();
+    const registrar = new NotebookRegistrar(
+      { jobs: new JobsClient(api(), { clock }), workspace: new WorkspaceClient(api()), log: silent, onCancel: (c) => cancels.push(c), notebookSource: REGISTER_SOURCE, pollIntervalMs: { initial: 10, max: 20 } },
+      { notebookPath: REGISTER_PATH, cluster: { mode: 'existing', clusterId: '0123-456789-abcdefgh' }, timeoutMs: 60_000 },
+      BUILD,
+      'register churn',
+    );
+    return new AliasRegistry(new UnityCatalogModelRegistry(api(), { clock }), 'main.ml.churn', 'champion', { initialIntervalMs: 10, maxIntervalMs: 20 }, registrar, { 'mlops.evaluation.build_id': '4242' });
+  }
+
+  it('AliasRegistry: a missing alias is "no production"; promote moves the alias; register runs the registration notebook once, then reuses the version', async () => {
+    const nb = registerModelNotebook(emu);
+    emu.jobs.notebooks.register(REGISTER_PATH, nb.handler);
+    const cancels: Array<() => Promise<void>> = [];
+    const reg = ucRegistry(cancels);
     assert.equal(await reg.getProduction(), undefined);
     const exp = emu.mlflow.createExperiment('/Shared/x');
     const run = emu.mlflow.createRun({ experimentId: exp, artifacts: ['model/MLmodel'] }).info.run_id as string;
+    emu.clearRequests();
     const v = await reg.register(run, 'model', 'why');
-    await reg.waitReady(v, 5000);
+    assert.equal(v, '1');
+    // Search (nothing yet), import the notebook, one-time run with its widgets, then its output.
+    assert.deepEqual(
+      emu.requests.filter((r) => !r.path.endsWith('/runs/get')).map((r) => `${r.method} ${r.path}`),
+      [
+        'GET /api/2.0/mlflow/unity-catalog/model-versions/search',
+        'POST /api/2.0/workspace/mkdirs',
+        'POST /api/2.0/workspace/import',
+        'POST /api/2.2/jobs/runs/submit',
+        'GET /api/2.2/jobs/runs/get-output',
+      ],
+    );
+    assert.deepEqual(emu.callsTo('GET', '/api/2.0/mlflow/unity-catalog/model-versions/search')[0].query, { filter: "name='main.ml.churn'" });
+    const [imp] = emu.callsTo('POST', '/api/2.0/workspace/import');
+    assert.deepEqual([imp.body.path, imp.body.format, imp.body.language, imp.body.overwrite], [REGISTER_PATH, 'SOURCE', 'PYTHON', true]);
+    assert.equal(Buffer.from(imp.body.content, 'base64').toString('utf8'), REGISTER_SOURCE);
+    const [submit] = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
+    assert.match(submit.body.idempotency_token, /^[0-9a-f]{64}$/);
+    assert.deepEqual({ ...submit.body, idempotency_token: undefined }, {
+      run_name: 'register churn',
+      timeout_seconds: 60,
+      idempotency_token: undefined,
+      tasks: [
+        {
+          task_key: 'register',
+          notebook_task: { notebook_path: REGISTER_PATH, source: 'WORKSPACE', base_parameters: { model_name: 'main.ml.churn', model_uri: `runs:/${run}/model`, tags: '{"mlops.evaluation.build_id":"4242"}' } },
+          existing_cluster_id: '0123-456789-abcdefgh',
+        },
+      ],
+    });
+    assert.deepEqual(nb.calls.map((c) => c.result), [{ version: '1', reused: false }]);
+    assert.equal(cancels.length, 1, 'the registration run is cancelled on pipeline cancel');
+    await reg.waitReady(v, 5000, undefined, run);
+    assert.equal(emu.mlflow.statusOf('main.ml.churn', v), 'READY');
     assert.equal((await reg.findVersionForRun(run, 'model'))?.version, v);
     await reg.promote(v);
     assert.deepEqual(emu.mlflow.aliases('main.ml.churn'), { champion: v });
     assert.equal((await reg.getProduction())?.version, v);
-    const again = await reg.register(run, 'model', 'why');
-    assert.notEqual(again, v);
+    // Idempotent: the version of this run is found, no second notebook run, no second version.
+    emu.clearRequests();
+    assert.equal(await reg.register(run, 'model', 'why'), v);
+    assert.deepEqual(emu.requests.map((r) => `${r.method} ${r.path}`), ['GET /api/2.0/mlflow/unity-catalog/model-versions/search']);
+    assert.equal(nb.calls.length, 1);
+    assert.equal(emu.mlflow.versions('main.ml.churn').length, 1);
+    // A version from another run is never promoted as this run's.
+    const other = emu.mlflow.createRun({ experimentId: exp, artifacts: ['model/MLmodel'] }).info.run_id as string;
+    await assert.rejects(reg.waitReady(v, 5000, undefined, other), new RegExp(`^Error: Model version main\\.ml\\.churn 1 was registered from run ${run}, not from run ${other}; it was not promoted\\.$`));
     assert.equal(reg.versionUrl('https://h', v), `https://h/explore/data/models/main/ml/churn/version/${v}`);
     assert.equal(reg.versionUri(v), `models:/main.ml.churn/${v}`);
+  });
+
+  it('AliasRegistry: a failing registration run is an error with the notebook error; a version created over REST alone never turns READY', async () => {
+    emu.jobs.notebooks.register(REGISTER_PATH, () => {
+      throw new NotebookError('MlflowException: Model passed for registration did not contain any signature metadata.');
+    });
+    const reg = ucRegistry();
+    const exp = emu.mlflow.createExperiment('/Shared/x');
+    const run = emu.mlflow.createRun({ experimentId: exp, artifacts: ['model/MLmodel'] }).info.run_id as string;
+    await assert.rejects(
+      reg.register(run, 'model', 'why'),
+      /^Error: Registration run \d+ \(http:\/\/127\.0\.0\.1:\d+\/.*\) ended TERMINATED\/FAILED: MlflowException: Model passed for registration did not contain any signature metadata\. Nothing was promoted\.$/,
+    );
+    assert.deepEqual(emu.mlflow.versions('main.ml.churn'), []);
+    // Why the notebook exists: create over REST leaves the version PENDING_REGISTRATION (no upload, no finalize).
+    const client = new UnityCatalogModelRegistry(api(), { clock: emu.linkedClock() });
+    await client.createRegisteredModel('main.ml.churn');
+    const mv = await client.createModelVersion({ name: 'main.ml.churn', source: `runs:/${run}/model`, runId: run });
+    await assert.rejects(reg.waitReady(mv.version, 2000), /timed out after 2 s; last state: status PENDING_REGISTRATION/);
+  });
+
+  it('parseRegistrationExit(raw) accepts {"version", "reused"} only', () => {
+    assert.deepEqual(parseRegistrationExit('{"reused": false, "version": "7"}', 'run 1'), { version: '7', reused: false });
+    assert.deepEqual(parseRegistrationExit('{"version": "12", "reused": true}', 'run 1'), { version: '12', reused: true });
+    assert.throws(() => parseRegistrationExit(undefined, 'run 1'), /^Error: run 1 finished without an exit value; the registration notebook must end with dbutils\.notebook\.exit/);
+    assert.throws(() => parseRegistrationExit('ok', 'run 1'), /^Error: run 1 exited with a value that is not JSON: ok$/);
+    for (const bad of ['{"version": 7, "reused": false}', '{"version": "0", "reused": false}', '{"version": "7"}', '{"version": "7", "reused": "no"}', '["7"]', 'null']) {
+      assert.throws(() => parseRegistrationExit(bad, 'run 1'), /expected \{"version": "<positive integer>", "reused": true\|false\}\.$/, bad);
+    }
   });
 });

@@ -1,0 +1,122 @@
+/**
+ * Registering a Unity Catalog model version on Databricks. A UC version created over REST stays
+ * PENDING_REGISTRATION until the client uploads the model files to the version's storage location (with
+ * temporary credentials) and calls `model-versions/finalize` (reference §6.2); only MLflow's own client does
+ * that upload. So the task imports its bundled registration notebook (register_model.py) and runs it once on
+ * the chosen compute: MLflow's `register_model` creates, uploads and finalizes the version there, and the
+ * notebook exits with `{"version": "<n>", "reused": <bool>}`.
+ */
+import path from 'node:path';
+import { idempotencyToken, type JobsClient, type RunOutput } from '../../databricks/jobs';
+import type { WorkspaceClient } from '../../databricks/workspace';
+import type { BuildContext, RegistrationConfig } from './inputs';
+import { awaitSuccessfulRun, clusterFields, type RunWaitDeps } from './scoring';
+
+/** What the registration notebook is asked to register. */
+export interface RegistrationRequest {
+  modelName: string;
+  runId: string;
+  artifactPath: string;
+  /** Tags for a new version (a reused version keeps its own). */
+  tags: Record<string, string>;
+}
+
+export interface RegistrationResult {
+  version: string;
+  /** The notebook found a version already registered from this run and registered nothing. */
+  reused: boolean;
+}
+
+/** Registers a model version outside the REST registry client (the UC registration notebook). */
+export interface VersionRegistrar {
+  registerVersion(req: RegistrationRequest, signal?: AbortSignal): Promise<RegistrationResult>;
+}
+
+export interface NotebookRegistrarDeps extends RunWaitDeps {
+  jobs: Pick<JobsClient, 'submitRun' | 'getRunOutput' | 'cancelRun' | 'waitForRunTerminated'>;
+  workspace: Pick<WorkspaceClient, 'mkdirs' | 'importFile'>;
+  /** The bundled register_model.py. */
+  notebookSource: string;
+}
+
+/** The registration notebook's exit value contract: `{"version": "<positive integer>", "reused": <bool>}`. */
+export function parseRegistrationExit(raw: string | undefined, where: string): RegistrationResult {
+  if (raw === undefined || raw.trim() === '') {
+    throw new Error(`${where} finished without an exit value; the registration notebook must end with dbutils.notebook.exit(json.dumps({"version": ..., "reused": ...})).`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(`${where} exited with a value that is not JSON: ${raw.slice(0, 200)}`);
+  }
+  const o = parsed as { version?: unknown; reused?: unknown };
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || typeof o.version !== 'string' || !/^[1-9]\d*$/.test(o.version) || typeof o.reused !== 'boolean') {
+    throw new Error(`${where} exited with ${raw.slice(0, 200)}; expected {"version": "<positive integer>", "reused": true|false}.`);
+  }
+  return { version: o.version, reused: o.reused };
+}
+
+/** Runs register_model.py as a one-time run on the scoring compute and reads the version it registered. */
+export class NotebookRegistrar implements VersionRegistrar {
+  constructor(
+    private readonly deps: NotebookRegistrarDeps,
+    private readonly cfg: RegistrationConfig,
+    private readonly build: BuildContext,
+    private readonly runName: string,
+  ) {}
+
+  /** The widgets of register_model.py. */
+  parameters(req: RegistrationRequest): Record<string, string> {
+    return {
+      model_name: req.modelName,
+      model_uri: `runs:/${req.runId}/${req.artifactPath}`,
+      tags: Object.keys(req.tags).length > 0 ? JSON.stringify(req.tags) : '',
+    };
+  }
+
+  /**
+   * Same attempt, same notebook, same run: the same token, so a retried submit returns the run already
+   * started instead of registering twice (the notebook itself also reuses a version of this run).
+   */
+  token(req: RegistrationRequest): string {
+    return idempotencyToken([
+      'evaluate-register',
+      `notebook:${this.cfg.notebookPath}`,
+      this.build.collectionUri ?? '',
+      this.build.teamProject ?? '',
+      this.build.buildId,
+      this.build.jobAttempt,
+      this.build.taskInstanceId,
+      req.modelName,
+      req.runId,
+    ]);
+  }
+
+  async registerVersion(req: RegistrationRequest, signal?: AbortSignal): Promise<RegistrationResult> {
+    const { workspace, jobs, log } = this.deps;
+    const sig = signal ?? new AbortController().signal;
+    const nbPath = this.cfg.notebookPath;
+    await workspace.mkdirs(path.posix.dirname(nbPath), sig);
+    await workspace.importFile({ path: nbPath, content: this.deps.notebookSource, format: 'SOURCE', language: 'PYTHON', overwrite: true, signal: sig });
+    log.info(`Imported the registration notebook to ${nbPath}.`);
+    const { run_id: runId } = await jobs.submitRun(
+      {
+        run_name: this.runName,
+        timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
+        idempotency_token: this.token(req),
+        tasks: [{ task_key: 'register', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: this.parameters(req) }, ...clusterFields(this.cfg.cluster) }],
+      },
+      sig,
+    );
+    log.info(`Started registration run ${runId} (${req.modelName} from runs:/${req.runId}/${req.artifactPath}).`);
+    const { run, where } = await awaitSuccessfulRun(this.deps, runId, { label: 'Registration run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal: sig });
+    const task = (run.tasks ?? []).find((t) => t.task_key === 'register');
+    if (!task) throw new Error(`${where} has no task run 'register' to read the output of.`);
+    const out: RunOutput = await jobs.getRunOutput(task.run_id, sig);
+    if (out.notebook_output?.truncated) throw new Error(`${where}: the exit value was truncated.`);
+    const result = parseRegistrationExit(out.notebook_output?.result, where);
+    log.info(result.reused ? `${where} found ${req.modelName} version ${result.version} already registered from this run.` : `${where} registered ${req.modelName} version ${result.version}.`);
+    return result;
+  }
+}

@@ -1,0 +1,137 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Register a model version in Unity Catalog for Evaluate & Promote
+# MAGIC
+# MAGIC Imported and run by the **Evaluate & Promote** Azure Pipelines task when the registry is Unity Catalog.
+# MAGIC A Unity Catalog version is registered client-side: MLflow creates the version, uploads the model files to
+# MAGIC its storage location with temporary credentials and finalizes it. Only MLflow's own client does that, so
+# MAGIC the task runs this notebook on Databricks instead of calling the REST API.
+# MAGIC
+# MAGIC Parameters (widgets): `model_name` (`<catalog>.<schema>.<model>`), `model_uri` (`runs:/<run_id>/<path>`),
+# MAGIC `tags` (optional JSON object of string tags for a new version).
+# MAGIC
+# MAGIC Idempotent: when a version of the model was already registered from this run and path (and did not fail),
+# MAGIC it is reused and nothing is registered.
+# MAGIC
+# MAGIC Exit value: `{"reused": true|false, "version": "<n>"}`.
+
+# COMMAND ----------
+
+import json
+import re
+
+PARAMETERS = ("model_name", "model_uri", "tags")
+REGISTRY_URI = "databricks-uc"
+# Upper bound on MLflow's own wait for READY; the task waits for READY again with its own timeout.
+AWAIT_REGISTRATION_SECONDS = 600
+_PART = r"[^.\s`'\"/\\]+"
+_MODEL_NAME = re.compile(r"^%s\.%s\.%s$" % (_PART, _PART, _PART))
+_RUN_URI = re.compile(r"^runs:/([0-9A-Za-z]+)/([A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*)$")
+
+
+class RegistrationError(Exception):
+    """A problem with the parameters or the registry's answer; the message says what to fix."""
+
+
+def parse_tags(text):
+    """`tags`: empty, or a JSON object whose keys and values are strings."""
+    text = (text or "").strip()
+    if text == "":
+        return {}
+    try:
+        tags = json.loads(text)
+    except ValueError as e:
+        raise RegistrationError("tags must be a JSON object of string keys and values: %s" % e)
+    if not isinstance(tags, dict):
+        raise RegistrationError("tags must be a JSON object of string keys and values")
+    for k, v in tags.items():
+        if not isinstance(k, str) or k == "" or not isinstance(v, str):
+            raise RegistrationError("tags must be a JSON object of non-empty string keys and string values; got %r: %r" % (k, v))
+    return tags
+
+
+def parse_parameters(get):
+    """Reads and validates every parameter through `get(name) -> str` (dbutils.widgets.get)."""
+    name = (get("model_name") or "").strip()
+    if not _MODEL_NAME.match(name):
+        raise RegistrationError("model_name must be a three-level Unity Catalog name <catalog>.<schema>.<model>; got %r" % name)
+    uri = (get("model_uri") or "").strip()
+    m = _RUN_URI.match(uri)
+    if not m:
+        raise RegistrationError("model_uri must be runs:/<run_id>/<artifact path>; got %r" % uri)
+    return {"model_name": name, "model_uri": uri, "run_id": m.group(1), "artifact_path": m.group(2), "tags": parse_tags(get("tags"))}
+
+
+def source_matches(source, run_id, artifact_path):
+    """True when a version's source is this run's model: `runs:/<run>/<path>` or the resolved artifact location."""
+    if not source:
+        return False
+    path = artifact_path.strip("/")
+    if source == "runs:/%s/%s" % (run_id, path):
+        return True
+    return ("/%s/" % run_id) in source and source.rstrip("/").endswith("/" + path)
+
+
+def iter_versions(client, filter_string):
+    """Every version matching the filter, following page tokens (MlflowClient returns one page at a time)."""
+    token = None
+    while True:
+        page = client.search_model_versions(filter_string, page_token=token) if token else client.search_model_versions(filter_string)
+        for v in page:
+            yield v
+        token = getattr(page, "token", None)
+        if not token:
+            return
+
+
+def find_existing(client, model_name, run_id, artifact_path):
+    """The highest version of the model registered from this run and path that did not fail, or None."""
+    found = [
+        v
+        for v in iter_versions(client, "name='%s'" % model_name)
+        if v.name == model_name and v.run_id == run_id and source_matches(v.source, run_id, artifact_path) and str(v.status) != "FAILED_REGISTRATION"
+    ]
+    if not found:
+        return None
+    return max(found, key=lambda v: int(v.version))
+
+
+def exit_value(version, reused):
+    """The exit value contract the task reads: `{"reused": <bool>, "version": "<n>"}`."""
+    version = str(version)
+    if not re.match(r"^[1-9]\d*$", version):
+        raise RegistrationError("the registry answered a version that is not a positive integer: %r" % version)
+    return json.dumps({"reused": bool(reused), "version": version}, sort_keys=True)
+
+
+def register(mlflow, client, params, log=print):
+    """Reuses the version already registered from this run, or registers one with MLflow's client (upload + finalize)."""
+    existing = find_existing(client, params["model_name"], params["run_id"], params["artifact_path"])
+    if existing is not None:
+        log("Reusing %s version %s, already registered from %s." % (params["model_name"], existing.version, params["model_uri"]))
+        return exit_value(existing.version, True)
+    mv = mlflow.register_model(params["model_uri"], params["model_name"], await_registration_for=AWAIT_REGISTRATION_SECONDS, tags=params["tags"] or None)
+    if getattr(mv, "run_id", None) and mv.run_id != params["run_id"]:
+        raise RegistrationError("MLflow registered %s version %s from run %s, not %s" % (params["model_name"], mv.version, mv.run_id, params["run_id"]))
+    value = exit_value(mv.version, False)
+    log("Registered %s as %s version %s." % (params["model_uri"], params["model_name"], mv.version))
+    return value
+
+
+def run(dbutils, mlflow, log=print):
+    """The notebook: parameters, Unity Catalog registry, idempotent registration; returns the exit value."""
+    params = parse_parameters(dbutils.widgets.get)
+    # Before the client is created: MlflowClient reads the registry URI when it is constructed.
+    mlflow.set_registry_uri(REGISTRY_URI)
+    client = mlflow.tracking.MlflowClient()
+    return register(mlflow, client, params, log)
+
+
+# COMMAND ----------
+
+if __name__ == "__main__" and "dbutils" in globals():
+    import mlflow as _mlflow
+
+    for _name in PARAMETERS:
+        dbutils.widgets.text(_name, "")  # noqa: F821 (provided by Databricks)
+    dbutils.notebook.exit(run(dbutils, _mlflow))  # noqa: F821

@@ -1,0 +1,47 @@
+/**
+ * An emulator notebook handler that plays the bundled register_model.py on Databricks: it reuses a version
+ * already registered from the run (not FAILED), or does what MLflow's `register_model` does against Unity
+ * Catalog: create the registered model if needed, create the version, upload the files and finalize it
+ * (through the emulator's UC registry store: the notebook's own HTTP calls are not the task's requests).
+ */
+import type { Emulator } from '../../../src/emulator';
+import { NotebookError, type NotebookContext, type NotebookHandler } from '../../../src/emulator/routes/jobs';
+import { DEFAULT_NOTEBOOK_PATH, REGISTER_NOTEBOOK_NAME } from '../../../src/tasks/evaluate/inputs';
+
+/** Where the task imports register_model.py with the default scoringNotebookPath. */
+export const DEFAULT_REGISTER_NOTEBOOK_PATH = `${DEFAULT_NOTEBOOK_PATH.slice(0, DEFAULT_NOTEBOOK_PATH.lastIndexOf('/'))}/${REGISTER_NOTEBOOK_NAME}`;
+
+export interface RegisterNotebookCall {
+  params: Record<string, string>;
+  /** What the notebook exited with. */
+  result: { version: string; reused: boolean };
+}
+
+/** Returns the handler and the list of its calls. */
+export function registerModelNotebook(emu: Emulator): { handler: NotebookHandler; calls: RegisterNotebookCall[] } {
+  const calls: RegisterNotebookCall[] = [];
+  const handler = (ctx: NotebookContext): { exitValue: string } => {
+    const { model_name: name, model_uri: uri, tags } = ctx.params;
+    const m = /^runs:\/([0-9A-Za-z]+)\/(.+)$/.exec(uri ?? '');
+    if (!/^[^.\s]+\.[^.\s]+\.[^.\s]+$/.test(name ?? '') || !m) throw new NotebookError(`RegistrationError: bad parameters ${JSON.stringify(ctx.params)}`);
+    const [, runId, artifactPath] = m;
+    if (!emu.mlflow.getRun(runId)) throw new NotebookError(`RestException: RESOURCE_DOES_NOT_EXIST: Run '${runId}' not found`);
+    const store = emu.mlflow.ucRegistry;
+    const existing = (store.models.get(name)?.versions ?? [])
+      .filter((v) => v.runId === runId && v.source === `runs:/${runId}/${artifactPath}` && store.status(v).status !== 'FAILED_REGISTRATION')
+      .sort((a, b) => b.version - a.version)[0];
+    let result: RegisterNotebookCall['result'];
+    if (existing) {
+      result = { version: String(existing.version), reused: true };
+    } else {
+      if (!store.models.has(name)) store.createModel(name);
+      const v = store.createVersion(name, { source: uri, runId, tags: tags ? (JSON.parse(tags) as Record<string, string>) : {} });
+      // MLflow uploaded the model files to v.storageLocation, then called model-versions/finalize.
+      v.finalized = true;
+      result = { version: String(v.version), reused: false };
+    }
+    calls.push({ params: { ...ctx.params }, result });
+    return { exitValue: JSON.stringify(result) };
+  };
+  return { handler, calls };
+}
