@@ -331,12 +331,13 @@ export function codeForStatus(status: number): string {
 }
 
 /**
- * Maps a Node socket error to a network DatabricksApiError, copying only the code (never the error object,
- * whose fields can include the request options).
+ * Maps a socket error (or the `{code, message}` the axios boundary in http.ts extracts) to a network
+ * DatabricksApiError, copying only the code (never the error object, whose fields can include the request
+ * options); the message is read only to recognise "socket hang up".
  */
 export function networkError(err: unknown, ctx: { method?: string; path?: string; host?: string }): DatabricksApiError {
   const rawCode = typeof (err as { code?: unknown })?.code === 'string' ? ((err as { code: string }).code) : undefined;
-  const rawMessage = err instanceof Error ? err.message : '';
+  const rawMessage = typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : '';
   let code: string = rawCode ?? 'ECONNRESET';
   if (/socket hang up/i.test(rawMessage)) code = 'SOCKET_HANG_UP';
   if (rawCode === 'ECONNABORTED') code = 'REQUEST_TIMEOUT';
@@ -352,6 +353,7 @@ export function networkError(err: unknown, ctx: { method?: string; path?: string
     EHOSTUNREACH: 'the host is unreachable',
     ENETUNREACH: 'the network is unreachable',
     EPIPE: 'the connection was closed while sending',
+    REQUEST_TIMEOUT: 'the request timed out',
   };
   const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL/.test(code);
   const detail = tls

@@ -1,15 +1,29 @@
 /**
  * The HTTP core: the only code that sends requests to a workspace or a token endpoint.
  *
- * Built on Node's http/https rather than axios so that (1) no library error object that holds the request
- * configuration (and so the Authorization header) ever exists, (2) redirects are followed by our own code,
- * which drops Authorization when the target origin changes, (3) response bodies are size-limited and
- * downloads stream to disk with a content-length check, and (4) one timer covers the whole exchange.
+ * Requests go through axios (its Node http adapter), used under rules that keep its known hazards out:
+ * - `validateStatus: () => true`: an HTTP status never becomes an AxiosError; every answer comes back as a
+ *   status and a buffered body, which {@link errorFromResponse} parses (JSON, legacy, text, HTML sign-in page).
+ * - `maxRedirects: 0`: axios never follows a redirect; {@link sendFollowingRedirects} does, and drops
+ *   Authorization when the target origin changes.
+ * - Errors are converted at the boundary: a rejection from axios (network failure, cancellation, size limit)
+ *   is turned at once, in {@link sendOnce}, into a {@link DatabricksApiError} or {@link CancelledError} built
+ *   from its code alone. The AxiosError itself (whose `config`, `request` and `response` hold the
+ *   Authorization header) is never thrown, logged, stringified or attached as `cause`.
+ * - `proxy: false` (no environment proxy, and axios' own proxying does not tunnel https correctly): the agents
+ *   built by proxy.ts (a CONNECT tunnel through https-proxy-agent when the agent has a proxy) are passed as
+ *   `httpAgent`/`httpsAgent`.
+ * - Headers are set explicitly (User-Agent, Accept, Accept-Encoding, Content-Type), so no axios default
+ *   header is sent; request and response transforms are identities (we encode and parse bodies ourselves).
+ * - One timer of our own covers the whole exchange (an idle timer for streamed downloads) and aborts axios
+ *   through its `signal`; axios' `timeout` is not used, so every timeout error is ours.
+ * - JSON bodies are read as buffers, decompressed, and limited by `maxContentLength` (counted after
+ *   decompression); downloads are read as a stream and written to disk with a size and content-length check.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type { Readable } from 'node:stream';
+import axios, { AxiosRequestConfig, RawAxiosRequestHeaders } from 'axios';
 import type { ApiClient, ApiRequest, Clock, DownloadRequest, TokenProvider } from './contracts';
 import { systemClock } from './clock';
 import {
@@ -118,14 +132,64 @@ export interface RawResponse {
   url: URL;
 }
 
-function flattenHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
+/**
+ * The axios instance every request uses. Its settings are the rules in the header comment; per-request
+ * settings (agents, response type, size limit, decompression, signal) are added by {@link sendOnce}.
+ */
+const axiosClient = axios.create({
+  adapter: 'http',
+  proxy: false,
+  maxRedirects: 0,
+  validateStatus: () => true,
+  transitional: { clarifyTimeoutError: true, silentJSONParsing: false, forcedJSONParsing: false },
+  transformRequest: [(data: unknown) => data],
+  transformResponse: [(data: unknown) => data],
+  maxBodyLength: -1,
+});
+
+function flattenHeaders(h: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  const plain = h && typeof (h as { toJSON?: unknown }).toJSON === 'function' ? (h as { toJSON(): Record<string, unknown> }).toJSON() : (h as Record<string, unknown> | undefined);
+  for (const [k, v] of Object.entries(plain ?? {})) {
+    if (v === undefined || v === null) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
   return out;
 }
 
 function describe(method: string, url: URL): { method: string; path: string; host: string } {
   return { method, path: url.pathname, host: url.host };
+}
+
+/**
+ * The axios boundary: turns whatever axios rejected with into our own error. Reads only the error's `code`,
+ * whether a response had started (a body cut short) and two fixed phrases of its message; the object itself
+ * is dropped here, so it can never reach a log, an error field or a `cause`.
+ */
+function fromAxiosFailure(failure: unknown, x: RawExchange, ctx: { method: string; path: string; host: string }): Error {
+  const f = (typeof failure === 'object' && failure !== null ? failure : {}) as { code?: unknown; message?: unknown; response?: unknown };
+  const code = typeof f.code === 'string' ? f.code : undefined;
+  const message = typeof f.message === 'string' ? f.message : '';
+  if (code === 'ERR_CANCELED' || axios.isCancel(failure)) return cancelledFrom(x.signal, `${x.method} ${ctx.path}`);
+  if (/^maxContentLength size of \d+ exceeded$/.test(message)) {
+    return new DatabricksApiError({
+      status: 0,
+      errorCode: 'RESPONSE_TOO_LARGE',
+      method: x.method,
+      path: ctx.path,
+      message: `The response to ${x.method} ${ctx.path} exceeds ${x.maxBodyBytes} bytes; use a download for large content.`,
+    });
+  }
+  if (f.response !== undefined && f.response !== null) {
+    return new DatabricksApiError({
+      status: 0,
+      errorCode: 'RESPONSE_TRUNCATED',
+      method: x.method,
+      path: ctx.path,
+      message: `The response to ${x.method} ${ctx.path} from ${ctx.host} was cut short before its end.`,
+    });
+  }
+  return networkError({ code: code ?? 'ECONNRESET', message: /socket hang up/i.test(message) ? 'socket hang up' : '' }, ctx);
 }
 
 /** One request/response, no redirects, no retries. Rejects with DatabricksApiError or CancelledError. */
@@ -136,31 +200,24 @@ export function sendOnce(transport: Transport, x: RawExchange): Promise<RawRespo
       reject(cancelledFrom(x.signal, `${x.method} ${ctx.path}`));
       return;
     }
+    // Stops axios (and the socket) when our timer fires, the caller cancels, or a check below fails.
+    const stop = new AbortController();
     let settled = false;
     let cleanup: (() => Promise<void>) | undefined;
+    let body: Readable | undefined;
     const finish = (err: Error | undefined, res?: RawResponse) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       x.signal?.removeEventListener('abort', onAbort);
       if (err) {
-        req.destroy();
+        stop.abort();
+        body?.destroy();
         // Reject only once a partial download is gone, so a caller never sees a half-written file.
         void (cleanup ? cleanup() : Promise.resolve()).finally(() => reject(err));
       } else resolve(res!);
     };
     const onAbort = () => finish(cancelledFrom(x.signal, `${x.method} ${ctx.path}`));
-    const conn = transport.optionsFor(x.url);
-    const mod = x.url.protocol === 'https:' ? https : http;
-    const headers: Record<string, string> = { ...x.headers };
-    if (x.body) headers['content-length'] = String(x.body.length);
-    const req = mod.request(x.url, {
-      method: x.method,
-      headers,
-      agent: conn.agent,
-      ca: conn.tls.ca,
-      rejectUnauthorized: conn.tls.rejectUnauthorized,
-    });
     const timer = setTimeout(() => {
       finish(
         new DatabricksApiError({
@@ -173,10 +230,53 @@ export function sendOnce(transport: Transport, x: RawExchange): Promise<RawRespo
       );
     }, x.timeoutMs);
     x.signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (e) => finish(networkError(e, ctx)));
-    req.on('response', (res) => {
-      const status = res.statusCode ?? 0;
-      const resHeaders = flattenHeaders(res.headers);
+
+    const streamed = x.toFile !== undefined;
+    const headers: RawAxiosRequestHeaders = {
+      // A download is stored byte for byte; a JSON answer may come compressed (it is limited after decompression).
+      'accept-encoding': streamed ? 'identity' : 'gzip, deflate',
+      ...x.headers,
+    };
+    // `false` keeps axios from adding its default (application/x-www-form-urlencoded for a bodiless POST).
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = false;
+    const agent = transport.optionsFor(x.url).agent;
+    const config: AxiosRequestConfig = {
+      url: x.url.toString(),
+      method: x.method,
+      headers,
+      data: x.body,
+      httpAgent: agent,
+      httpsAgent: agent,
+      signal: stop.signal,
+      responseType: streamed ? 'stream' : 'arraybuffer',
+      // A download has its own cap (x.toFile.maxBytes), checked below as the bytes arrive.
+      maxContentLength: streamed ? -1 : x.maxBodyBytes,
+      decompress: !streamed,
+    };
+    axiosClient.request<unknown>(config).then(
+      (response) => {
+        if (settled) {
+          if (streamed) (response.data as Readable).destroy();
+          return;
+        }
+        // Copy what we need; the response object (it holds the request config) goes no further.
+        const status = response.status;
+        const statusText = response.statusText ?? '';
+        const resHeaders = flattenHeaders(response.headers);
+        if (!streamed) {
+          const data = Buffer.isBuffer(response.data) ? response.data : Buffer.alloc(0);
+          finish(undefined, { status, statusText, headers: resHeaders, body: data, bytes: data.length, url: x.url });
+          return;
+        }
+        body = response.data as Readable;
+        receiveStream(body, status, statusText, resHeaders);
+      },
+      (failure: unknown) => {
+        if (!settled) finish(fromAxiosFailure(failure, x, ctx));
+      },
+    );
+
+    function receiveStream(res: Readable, status: number, statusText: string, resHeaders: Record<string, string>): void {
       const declared = resHeaders['content-length'] !== undefined ? Number(resHeaders['content-length']) : undefined;
       const truncated = (bytes: number) =>
         new DatabricksApiError({
@@ -192,91 +292,82 @@ export function sendOnce(transport: Transport, x: RawExchange): Promise<RawRespo
       res.on('end', () => {
         ended = true;
       });
-
-      if (x.toFile && status >= 200 && status < 300) {
-        const target = x.toFile;
-        const tooLarge = () =>
-          new DatabricksApiError({
-            status,
-            errorCode: 'DOWNLOAD_TOO_LARGE',
-            method: x.method,
-            path: ctx.path,
-            message: `The download ${ctx.path} is larger than the allowed ${target.maxBytes} bytes.`,
-          });
-        if (declared !== undefined && declared > target.maxBytes) {
-          res.resume();
-          finish(tooLarge());
-          return;
-        }
-        const part = `${target.path}.${randomBytes(4).toString('hex')}.part`;
-        const file = createWriteStream(part);
-        cleanup = async () => {
-          res.destroy();
-          if (!file.closed) {
-            await new Promise<void>((r) => {
-              file.once('close', () => r());
-              file.destroy();
-            });
-          }
-          await fsp.rm(part, { force: true }).catch(() => undefined);
-        };
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          // For a streamed download the timeout is an idle timeout: a large file on a slow link is fine
-          // as long as bytes keep arriving.
-          timer.refresh();
-          if (bytes > target.maxBytes) finish(tooLarge());
-        });
-        res.on('close', () => {
-          if (!ended) finish(truncated(bytes));
-        });
-        res.on('error', () => finish(truncated(bytes)));
-        file.on('error', (e) => finish(new Error(`Could not write the download to ${target.path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`)));
-        file.on('finish', () => {
-          if (settled) return;
-          if (!ended || (declared !== undefined && declared !== bytes)) {
-            finish(truncated(bytes));
-            return;
-          }
-          fsp.rename(part, target.path).then(
-            () => finish(undefined, { status, statusText: res.statusMessage ?? '', headers: resHeaders, body: Buffer.alloc(0), bytes, url: x.url }),
-            (e) => finish(new Error(`Could not move the download into ${target.path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`)),
-          );
-        });
-        res.pipe(file);
-        return;
-      }
-
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes > x.maxBodyBytes) {
-          finish(
-            new DatabricksApiError({
-              status,
-              errorCode: 'RESPONSE_TOO_LARGE',
-              method: x.method,
-              path: ctx.path,
-              message: `The response to ${x.method} ${ctx.path} exceeds ${x.maxBodyBytes} bytes; use a download for large content.`,
-            }),
-          );
-          return;
-        }
-        chunks.push(chunk);
-      });
+      // Stream errors (a connection dropped mid-body, or axios' own abort) are reported as a body cut
+      // short; the error object is not looked at.
       res.on('error', () => finish(truncated(bytes)));
       res.on('close', () => {
         if (!ended) finish(truncated(bytes));
       });
-      res.on('end', () => {
-        if (declared !== undefined && declared !== bytes && x.method !== 'HEAD') {
+
+      if (!(status >= 200 && status < 300)) {
+        // An error answer (or a redirect) on the download path: buffer it, size-limited, for errorFromResponse.
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > x.maxBodyBytes) {
+            finish(
+              new DatabricksApiError({
+                status,
+                errorCode: 'RESPONSE_TOO_LARGE',
+                method: x.method,
+                path: ctx.path,
+                message: `The response to ${x.method} ${ctx.path} exceeds ${x.maxBodyBytes} bytes; use a download for large content.`,
+              }),
+            );
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => finish(undefined, { status, statusText, headers: resHeaders, body: Buffer.concat(chunks), bytes, url: x.url }));
+        return;
+      }
+
+      const target = x.toFile!;
+      const tooLarge = () =>
+        new DatabricksApiError({
+          status,
+          errorCode: 'DOWNLOAD_TOO_LARGE',
+          method: x.method,
+          path: ctx.path,
+          message: `The download ${ctx.path} is larger than the allowed ${target.maxBytes} bytes.`,
+        });
+      if (declared !== undefined && declared > target.maxBytes) {
+        finish(tooLarge());
+        return;
+      }
+      const part = `${target.path}.${randomBytes(4).toString('hex')}.part`;
+      const file = createWriteStream(part);
+      cleanup = async () => {
+        res.destroy();
+        if (!file.closed) {
+          await new Promise<void>((r) => {
+            file.once('close', () => r());
+            file.destroy();
+          });
+        }
+        await fsp.rm(part, { force: true }).catch(() => undefined);
+      };
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        // For a streamed download the timeout is an idle timeout: a large file on a slow link is fine
+        // as long as bytes keep arriving.
+        timer.refresh();
+        if (bytes > target.maxBytes) finish(tooLarge());
+      });
+      file.on('error', (e) => finish(new Error(`Could not write the download to ${target.path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`)));
+      file.on('finish', () => {
+        if (settled) return;
+        if (!ended || (declared !== undefined && declared !== bytes)) {
           finish(truncated(bytes));
           return;
         }
-        finish(undefined, { status, statusText: res.statusMessage ?? '', headers: resHeaders, body: Buffer.concat(chunks), bytes, url: x.url });
+        fsp.rename(part, target.path).then(
+          () => finish(undefined, { status, statusText, headers: resHeaders, body: Buffer.alloc(0), bytes, url: x.url }),
+          (e) => finish(new Error(`Could not move the download into ${target.path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`)),
+        );
       });
-    });
-    req.end(x.body);
+      res.pipe(file);
+    }
   });
 }
 

@@ -4,7 +4,9 @@
  *
  * Requests through a proxy always use an HTTP CONNECT tunnel (https-proxy-agent), which is what corporate
  * proxies expect for https targets; TLS is then negotiated end to end with the workspace, so the proxy
- * never sees the Authorization header.
+ * never sees the Authorization header. http.ts hands these agents to axios as `httpAgent`/`httpsAgent`
+ * with `proxy: false` (axios' own proxy support would forward, not tunnel, and reads proxy variables
+ * from the environment).
  */
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
@@ -80,14 +82,20 @@ export function createTransport(config: ProxyConfig = {}): Transport {
     if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') throw new Error(`The agent proxy URL must be http or https (got ${proxy.protocol.replace(':', '')}).`);
     const user = config.proxyUsername ?? decodeURIComponent(proxy.username);
     const pass = config.proxyPassword ?? decodeURIComponent(proxy.password);
-    proxyAgent = createHttpsProxyAgent({
+    const tunnel = createHttpsProxyAgent({
       protocol: proxy.protocol,
       host: proxy.hostname.replace(/^\[|\]$/g, ''),
       port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80),
       auth: user ? `${user}:${pass}` : undefined,
       ca,
       rejectUnauthorized,
-    }) as unknown as http.Agent;
+    });
+    // https-proxy-agent negotiates TLS with the workspace through the tunnel using the options of the
+    // request. axios does not pass TLS options per request, so the agent's CA and validation setting are
+    // supplied here, for the workspace's certificate as for the proxy's.
+    const connect = tunnel.callback.bind(tunnel);
+    tunnel.callback = (req, opts) => connect(req, { ...opts, ...(ca ? { ca } : {}), rejectUnauthorized } as typeof opts);
+    proxyAgent = tunnel as unknown as http.Agent;
   }
   // No keep-alive: a pooled socket the server already closed fails the next request with ECONNRESET,
   // and a non-idempotent call cannot be retried after that. The tasks make few calls; a fresh
