@@ -291,6 +291,34 @@ describe('evaluate: registry adapters against the emulator', () => {
     await assert.rejects(reg.waitReady(mv.version, 2000), /timed out after 2 s; last state: status PENDING_REGISTRATION/);
   });
 
+  it('NotebookRegistrar: a registration run past its timeout is cancelled and named; a version it registered anyway is reused next time', async () => {
+    const nb = registerModelNotebook(emu);
+    emu.jobs.notebooks.register(REGISTER_PATH, nb.handler, { runningMs: 3_600_000 });
+    const clock = emu.linkedClock();
+    const registrar = new NotebookRegistrar(
+      { jobs: new JobsClient(api(), { clock }), workspace: new WorkspaceClient(api()), log: silent, onCancel: () => {}, notebookSource: REGISTER_SOURCE, pollIntervalMs: { initial: 10_000, max: 10_000 } },
+      { notebookPath: REGISTER_PATH, cluster: { mode: 'serverless' }, timeoutMs: 60_000 },
+      BUILD,
+      'register churn',
+    );
+    const exp = emu.mlflow.createExperiment('/Shared/x');
+    const run = emu.mlflow.createRun({ experimentId: exp, artifacts: ['model/MLmodel'] }).info.run_id as string;
+    await assert.rejects(
+      registrar.registerVersion({ modelName: 'main.ml.churn', runId: run, artifactPath: 'model', tags: {} }),
+      /^Error: Registration run (\d+) did not finish within 1 minutes \(scoringTimeoutMinutes\); it was cancelled\.$/,
+    );
+    const [runId] = [...emu.jobs.runs.keys()];
+    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    const [submit] = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
+    assert.deepEqual(Object.keys(submit.body.tasks[0]).sort(), ['notebook_task', 'task_key'], 'serverless: no cluster fields');
+    assert.equal(submit.body.timeout_seconds, 60);
+    // The notebook had already registered when it was cut off: the next attempt finds that version by run id.
+    assert.deepEqual(nb.calls.map((c) => c.result), [{ version: '1', reused: false }]);
+    const reg = new AliasRegistry(new UnityCatalogModelRegistry(api(), { clock }), 'main.ml.churn', 'champion', {}, registrar);
+    assert.equal(await reg.register(run, 'model', 'why'), '1');
+    assert.equal(emu.callsTo('POST', '/api/2.2/jobs/runs/submit').length, 1);
+  });
+
   it('parseRegistrationExit(raw) accepts {"version", "reused"} only', () => {
     assert.deepEqual(parseRegistrationExit('{"reused": false, "version": "7"}', 'run 1'), { version: '7', reused: false });
     assert.deepEqual(parseRegistrationExit('{"version": "12", "reused": true}', 'run 1'), { version: '12', reused: true });
