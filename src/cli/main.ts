@@ -61,7 +61,8 @@ Options:
   --confidence <c>        level of the intervals, (0, 1) (default 0.95)
   --bootstrap <scheme>    multinomial (default) or poisson
   --label <column>        label column (default label)
-  --threads <n>           worker threads for the bootstrap (default: the number of CPUs)
+  --threads <n>           worker threads for the bootstrap (default: the number of CPUs when the
+                          bootstrap is large enough to gain from them, else 1)
   --no-distributions      leave the per-resample distributions out of --json
   --json                  print the decision as JSON instead of a table
 
@@ -71,7 +72,17 @@ interface Parsed {
   file: string;
   label: string;
   json: boolean;
+  /** Threads given with --threads; undefined: decided from the size of the bootstrap (see `autoThreads`). */
+  threads?: number;
   opts: ParallelCompareOptions;
+}
+
+/** Below this many rows × resamples × models, starting worker threads costs more than it saves. */
+export const AUTO_THREADS_MIN_WORK = 20_000_000;
+
+/** Threads when --threads is not given: every CPU for a large bootstrap, the calling thread otherwise. */
+export function autoThreads(rows: number, resamples: number, models: number, cpus: number): number {
+  return rows * resamples * models >= AUTO_THREADS_MIN_WORK ? Math.max(1, cpus) : 1;
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -110,7 +121,7 @@ const VALUE_FLAGS = [
 const BOOLEAN_FLAGS = ['--json', '--no-distributions'];
 
 /** Parses and validates the arguments after the program name. */
-export function parseArgs(argv: string[], cpus: number): Parsed {
+export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   if (command !== 'compare') {
     throw new UsageError(command === undefined ? 'missing command' : `unknown command '${command}' (expected 'compare')`);
@@ -162,12 +173,12 @@ export function parseArgs(argv: string[], cpus: number): Parsed {
     minDelta,
     confidence,
     bootstrap: oneOf<BootstrapScheme>('--bootstrap', get('--bootstrap') ?? 'multinomial', ['multinomial', 'poisson']),
-    threads: integer('--threads', get('--threads') ?? String(Math.max(1, cpus)), 1, 256),
     includeDistributions: !flags.has('--no-distributions'),
   };
   if (get('--baseline') !== undefined) opts.baseline = get('--baseline');
   if (minMetricRaw !== undefined) opts.minMetric = number('--min-metric', minMetricRaw);
-  return { file: positional[0], label: get('--label') ?? 'label', json: flags.has('--json'), opts };
+  const threads = get('--threads') === undefined ? undefined : integer('--threads', get('--threads')!, 1, 256);
+  return { file: positional[0], label: get('--label') ?? 'label', json: flags.has('--json'), ...(threads !== undefined ? { threads } : {}), opts };
 }
 
 /** Runs the CLI; resolves to the exit code. */
@@ -177,7 +188,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return argv.length === 0 ? 2 : 0;
   }
   try {
-    const parsed = parseArgs(argv, io.cpus);
+    const parsed = parseArgs(argv);
     let bytes: Uint8Array;
     try {
       bytes = io.readFile(parsed.file);
@@ -185,7 +196,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(`cannot read '${parsed.file}': ${(e as Error).message}`, false);
     }
     const preds = readPredictions(bytes, { labelColumn: parsed.label });
-    const decision = await compareModelsParallel(preds, parsed.opts);
+    const threads = parsed.threads ?? autoThreads(preds.n, parsed.opts.resamples, preds.columns.length, io.cpus);
+    const decision = await compareModelsParallel(preds, { ...parsed.opts, threads });
     io.stdout(parsed.json ? `${JSON.stringify(decision)}\n` : formatTable(decision));
     return 0;
   } catch (e) {

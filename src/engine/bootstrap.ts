@@ -12,7 +12,7 @@
  */
 import { runKernel, type KernelJob } from './kernel';
 import { aucSums, apSums, rowLosses } from './metrics';
-import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
+import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder, sortScratchBytes } from './sort';
 import { resampleStates } from './rng';
 import type { BootstrapScheme, Metric, Predictions, ScoreArray } from './types';
 
@@ -37,6 +37,8 @@ export interface PreparedBootstrap {
   bucketBits?: number;
   /** Override of the bucket capacity beyond the block size (tests use 0 to exercise full buckets). */
   bucketSlack?: number;
+  /** Memory the kernel may use for its counts (split between threads); shared when the arrays are. */
+  scratch?: ArrayBufferLike;
 }
 
 /** Per-resample results: `stats[m * resamples + b]` is model m's metric on resample b. */
@@ -57,8 +59,9 @@ function typedAlloc<T>(Ctor: new (b: ArrayBufferLike) => T, bytesPerElement: num
  * order defines the positions counts are indexed by (ranking metrics). With `shared`, the arrays live
  * in SharedArrayBuffers so worker threads can read them without copies.
  *
- * Memory: 4 bytes per row and model (packed orders) or 8 (losses), plus 16 bytes per row of scratch
- * while one model is being sorted.
+ * Memory (ranking metrics): 4 bytes per row and model (packed orders), 1 per row (labels) and one
+ * scratch buffer of 24 bytes per row, used by every sort and then by the kernel for its counts — so no
+ * buffer is left behind for the garbage collector. Loss metrics: 8 bytes per row and model.
  *
  * @example
  * const prep = prepareBootstrap(preds, ['prod', 'cand'], 'roc_auc', 'multinomial');
@@ -77,46 +80,43 @@ export function prepareBootstrap(
     if (!col) throw new RangeError(`no column '${name}'`);
     return col.scores;
   };
-  const estimates: number[] = [];
   if (metric === 'log_loss' || metric === 'brier') {
     const labels = typedAlloc(Uint8Array, 1, n, shared);
     labels.set(preds.labels);
+    const estimates: number[] = [];
     const losses = models.map((name) => {
-      const l = rowLosses(metric, preds.labels, scoresOf(name), name);
+      const l = rowLosses(metric, preds.labels, scoresOf(name), name, typedAlloc(Float64Array, 8, n, shared));
       let s = 0;
       for (let i = 0; i < n; i++) s += l[i];
       estimates.push(s / n);
-      if (!shared) return l;
-      const sl = typedAlloc(Float64Array, 8, n, true);
-      sl.set(l);
-      return sl;
+      return l;
     });
     return { n, metric, scheme, models, estimates, labels, orders: [], losses };
   }
   if (n >= 2 ** 30) throw new RangeError(`${n} rows is more than the 2^30 - 1 the bootstrap supports`);
+  const scratch = shared ? new SharedArrayBuffer(sortScratchBytes(n)) : new ArrayBuffer(sortScratchBytes(n));
+  const sorted = models.map((name) => sortOrder(scoresOf(name), preds.labels, { scratch, into: typedAlloc(Uint32Array, 4, n, shared) }));
+  const estimates = sorted.map((order) => (metric === 'roc_auc' ? aucFromSums(order) : apFromSums(order)));
+  // Reference positions: the first model's sorted order. posOf borrows the (now free) sort scratch.
+  const posOf = new Uint32Array(scratch, 0, n);
   const labels = typedAlloc(Uint8Array, 1, n, shared);
-  let posOf: Uint32Array | null = null;
-  const orders: Int32Array[] = [];
-  for (const name of models) {
-    const order = sortOrder(scoresOf(name), preds.labels);
-    estimates.push(metric === 'roc_auc' ? aucFromSums(order) : apFromSums(order));
-    if (posOf === null) {
-      posOf = new Uint32Array(n);
-      for (let k = 0; k < n; k++) {
-        const e = order[k];
-        posOf[e & ROW_MASK] = k;
-        labels[k] = e & LABEL_BIT ? 1 : 0;
-      }
-    }
-    const packed = typedAlloc(Int32Array, 4, n, shared);
+  const ref = sorted[0];
+  for (let k = 0; k < n; k++) {
+    const e = ref[k];
+    posOf[e & ROW_MASK] = k;
+    labels[k] = e & LABEL_BIT ? 1 : 0;
+  }
+  // Pack in place: entry k becomes refPos | label bit | tie bit.
+  const orders = sorted.map((order) => {
+    const packed = new Int32Array(order.buffer, order.byteOffset, n);
     for (let k = 0; k < n; k++) {
       const e = order[k];
       packed[k] = posOf[e & ROW_MASK] | (e & (LABEL_BIT | TIE_WITH_NEXT));
     }
     positivesFirstInTies(packed);
-    orders.push(packed);
-  }
-  return { n, metric, scheme, models, estimates, labels, orders, losses: [] };
+    return packed;
+  });
+  return { n, metric, scheme, models, estimates, labels, orders, losses: [], scratch };
 }
 
 /**
@@ -156,9 +156,12 @@ function apFromSums(order: Uint32Array): number {
   return sum / pos;
 }
 
-/** Builds the kernel job for resamples `first .. first + count − 1`. */
-export function kernelJob(prep: PreparedBootstrap, seed: string | number, first: number, count: number, shared = false): KernelJob {
-  return {
+/**
+ * Builds the kernel job for resamples `first .. first + count − 1`. `slot` of `slots` selects the part
+ * of the prepared scratch memory this job's thread may use for its counts.
+ */
+export function kernelJob(prep: PreparedBootstrap, seed: string | number, first: number, count: number, shared = false, slot = 0, slots = 1): KernelJob {
+  const job: KernelJob = {
     n: prep.n,
     metric: METRIC_CODE[prep.metric],
     scheme: prep.scheme === 'poisson' ? 1 : 0,
@@ -172,6 +175,11 @@ export function kernelJob(prep: PreparedBootstrap, seed: string | number, first:
     bucketBits: prep.bucketBits ?? defaultBucketBits(prep.n),
     ...(prep.bucketSlack !== undefined ? { bucketSlack: prep.bucketSlack } : {}),
   };
+  if (prep.scratch !== undefined) {
+    const part = Math.floor(prep.scratch.byteLength / slots / 8) * 8;
+    job.scratch = { buffer: prep.scratch, offset: slot * part, bytes: part };
+  }
+  return job;
 }
 
 /**

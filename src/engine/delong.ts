@@ -14,7 +14,7 @@
  * Var(AUC_a − AUC_b) = (S10_aa + S10_bb − 2 S10_ab)/P + (S01_aa + S01_bb − 2 S01_ab)/N.
  */
 import { aucSums } from './metrics';
-import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
+import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder, sortScratchBytes } from './sort';
 import { normalCdf, normalSf } from './stats';
 import type { ScoreArray } from './types';
 
@@ -31,8 +31,9 @@ export interface DelongResult {
 /**
  * Computes every model's AUC and the DeLong covariance matrix of the AUCs.
  *
- * Memory: 4 bytes per row and model for the sorted orders, 8 bytes per row and model but one for the
- * structural components, plus one sort's scratch (before the components exist).
+ * Memory: 4 bytes per row and model for the sorted orders, one sort scratch of 24 bytes per row (reused
+ * by every sort, then holding the first model's structural components), and 4 bytes per row for each
+ * further model but the last.
  *
  * @example
  * const d = delongCovariance(labels, [prod.scores, cand.scores]);
@@ -47,55 +48,23 @@ export function delongCovariance(labels: Uint8Array, models: ScoreArray[]): Delo
   const M = models.length;
   // Sort every model first (labels carried in the order), so the sort's scratch is never alive together
   // with the structural components.
-  const orders = models.map((scores) => sortOrder(scores, labels));
+  const scratch = new ArrayBuffer(sortScratchBytes(n));
+  const orders = models.map((scores) => sortOrder(scores, labels, { scratch }));
   const auc = orders.map((order) => aucOfOrder(order, P, N));
   // s10[a*M+b], s01[a*M+b] (a <= b): sums of centred products over positives and negatives.
   const s10 = new Float64Array(M * M);
   const s01 = new Float64Array(M * M);
   // Structural components of the models seen so far, in row order (the last model is never stored).
-  const stored: Float64Array[] = [];
+  const stored: Uint32Array[] = [];
   for (let b = 0; b < M; b++) {
-    const order = orders[b];
-    const v = b < M - 1 ? new Float64Array(n) : null;
-    const mean = auc[b];
-    // Running centred sums over positives (index 0) and negatives (1): own square, products with earlier models.
-    const own = [0, 0];
-    const cross = Array.from({ length: b }, () => [0, 0]);
-    let negBelow = 0;
-    let posBelow = 0;
-    let start = 0;
-    while (start < n) {
-      let end = start;
-      let gp = 0;
-      for (;;) {
-        const e = order[end];
-        if (e & LABEL_BIT) gp++;
-        if ((e & TIE_WITH_NEXT) === 0) break;
-        end++;
-      }
-      const gn = end - start + 1 - gp;
-      // Structural components of this tie group: V10 for its positives, V01 for its negatives.
-      const d10 = (negBelow + 0.5 * gn) / N - mean;
-      const d01 = (P - posBelow - gp + 0.5 * gp) / P - mean;
-      for (let k = start; k <= end; k++) {
-        const e = order[k];
-        const row = e & ROW_MASK;
-        const pos = (e & LABEL_BIT) !== 0;
-        const d = pos ? d10 : d01;
-        const c = pos ? 0 : 1;
-        own[c] += d * d;
-        for (let a = 0; a < b; a++) cross[a][c] += (stored[a][row] - auc[a]) * d;
-        if (v !== null) v[row] = d + mean;
-      }
-      negBelow += gn;
-      posBelow += gp;
-      start = end + 1;
-    }
-    s10[b * M + b] = own[0];
-    s01[b * M + b] = own[1];
+    // The first model's components borrow the sort scratch (free by now); the others get their own.
+    const v = b === M - 1 ? null : b === 0 ? new Uint32Array(scratch, 0, n) : new Uint32Array(n);
+    const sums = componentSums(orders[b], P, N, auc[b], v, stored, auc);
+    s10[b * M + b] = sums.own10;
+    s01[b * M + b] = sums.own01;
     for (let a = 0; a < b; a++) {
-      s10[a * M + b] = cross[a][0];
-      s01[a * M + b] = cross[a][1];
+      s10[a * M + b] = sums.cross[2 * a];
+      s01[a * M + b] = sums.cross[2 * a + 1];
     }
     orders[b] = new Uint32Array(0); // release the order
     if (v !== null) stored.push(v);
@@ -112,6 +81,78 @@ export function delongCovariance(labels: Uint8Array, models: ScoreArray[]): Delo
     cov.push(row);
   }
   return { auc, cov, positives: P, negatives: N };
+}
+
+/**
+ * One model's pass over its sorted order: the centred sums of squares of its structural components
+ * over positives (own10) and negatives (own01), and of products with each earlier model's components
+ * (cross[2a], cross[2a + 1]). Writes the model's components into `v` when given, as exact integers:
+ * 2·N·V10 for a positive row, 2·P·V01 for a negative row (both below 2^32) — half the memory of
+ * float64 components, which matters because the next model reads them at random.
+ */
+function componentSums(
+  order: Uint32Array,
+  P: number,
+  N: number,
+  mean: number,
+  v: Uint32Array | null,
+  prev: Uint32Array[],
+  prevAuc: number[],
+): { own10: number; own01: number; cross: Float64Array } {
+  const n = order.length;
+  const inv2P = 1 / (2 * P);
+  const inv2N = 1 / (2 * N);
+  const cross = new Float64Array(2 * prev.length);
+  // The common case, one earlier model, with its array and mean in locals.
+  const one = prev.length === 1 ? prev[0] : null;
+  const oneAuc = prev.length === 1 ? prevAuc[0] : 0;
+  let c10 = 0;
+  let c01 = 0;
+  let own10 = 0;
+  let own01 = 0;
+  let negBelow = 0;
+  let posBelow = 0;
+  let start = 0;
+  while (start < n) {
+    let end = start;
+    let gp = 0;
+    for (;;) {
+      const e = order[end];
+      if (e & LABEL_BIT) gp++;
+      if ((e & TIE_WITH_NEXT) === 0) break;
+      end++;
+    }
+    const gn = end - start + 1 - gp;
+    // This tie group's components: a positive beats the negatives below and ties with the group's
+    // negatives; a negative is beaten by the positives above and ties with the group's positives.
+    const num10 = 2 * negBelow + gn;
+    const num01 = 2 * (P - posBelow - gp) + gp;
+    const d10 = num10 * inv2N - mean;
+    const d01 = num01 * inv2P - mean;
+    for (let k = start; k <= end; k++) {
+      const e = order[k];
+      const row = e & ROW_MASK;
+      if (e & LABEL_BIT) {
+        own10 += d10 * d10;
+        if (one !== null) c10 += (one[row] * inv2N - oneAuc) * d10;
+        else for (let a = 0; a < prev.length; a++) cross[2 * a] += (prev[a][row] * inv2N - prevAuc[a]) * d10;
+        if (v !== null) v[row] = num10;
+      } else {
+        own01 += d01 * d01;
+        if (one !== null) c01 += (one[row] * inv2P - oneAuc) * d01;
+        else for (let a = 0; a < prev.length; a++) cross[2 * a + 1] += (prev[a][row] * inv2P - prevAuc[a]) * d01;
+        if (v !== null) v[row] = num01;
+      }
+    }
+    negBelow += gn;
+    posBelow += gp;
+    start = end + 1;
+  }
+  if (one !== null) {
+    cross[0] = c10;
+    cross[1] = c01;
+  }
+  return { own10, own01, cross };
 }
 
 /** Exact AUC from the integer Mann–Whitney sum over a label-carrying order (equal to `rocAuc`). */

@@ -1,11 +1,37 @@
+/**
+ * The comparison engine: exact metrics, a paired seeded bootstrap, DeLong's test, the promotion
+ * decision and an Arrow reader. Pure (no I/O, clock or ambient randomness) except `parallel.ts`, which
+ * starts worker threads. See README.md in this folder for the conventions and the design.
+ *
+ * @example
+ * import { readPredictions, compareModels } from './engine';
+ * const preds = readPredictions(bytes);
+ * const decision = compareModels(preds, {
+ *   baseline: 'prod', metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 42,
+ *   winRate: 0.9, minDelta: 0, confidence: 0.95,
+ * });
+ */
 export * from './types';
-export * from './errors';
-export * from './metrics';
-export * from './sort';
-export * from './stats';
-export * from './rng';
-export * from './bootstrap';
-export * from './delong';
-export * from './compare';
-export * from './arrow';
-export * from './parallel';
+export { InvalidOptionsError, PredictionsError } from './errors';
+export { readPredictions, type ReadPredictionsOptions } from './arrow';
+export { compareModels } from './compare';
+export { compareModelsParallel, runBootstrapParallel, type ParallelCompareOptions } from './parallel';
+export {
+  LOG_LOSS_EPS,
+  apSums,
+  aucSums,
+  averagePrecision,
+  brierScore,
+  isHigherBetter,
+  logLoss,
+  metricValue,
+  rocAuc,
+  rowLosses,
+  type LabelInput,
+  type ScoreInput,
+} from './metrics';
+export { prepareBootstrap, runBootstrap, defaultBucketBits, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
+export { delongCovariance, delongDifference, normalShareAtLeast, type DelongDifference, type DelongResult } from './delong';
+export { XOR4096_STATE_WORDS, Xor4096, resampleKey, resampleStates, writeXor4096State } from './rng';
+export { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
+export { erfc, mean, normalCdf, normalPdf, normalQuantile, normalSf, percentileInterval, quantileSorted } from './stats';

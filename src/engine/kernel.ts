@@ -59,6 +59,8 @@ export interface KernelJob {
   bucketBits: number;
   /** Capacity of a bucket beyond its block size (default 16 standard deviations of its draw count). */
   bucketSlack?: number;
+  /** Memory for the counts and buckets, used when large enough (else the kernel allocates its own). */
+  scratch?: { buffer: ArrayBufferLike; offset: number; bytes: number };
 }
 
 /**
@@ -349,21 +351,26 @@ export function createKernel(): (job: KernelJob) => void {
   return function run(job: KernelJob): void {
     const { n, count, metric, scheme, labels, states, out, redraws } = job;
     const models = metric <= 1 ? job.orders.length : job.losses.length;
-    const buffer = new ArrayBuffer(n * 4);
     // Increment buckets: capacity = block size + 16 standard deviations of a bucket's draw count.
     const bits = scheme === 0 ? job.bucketBits : 0;
     const block = bits > 0 ? 2 ** bits : 0;
     const buckets = bits > 0 ? Math.ceil(n / block) : 0;
     const capacity = block + (job.bucketSlack ?? 16 * Math.ceil(Math.sqrt(block)));
+    const countBytes = Math.ceil(n / 2) * 8;
+    const need = countBytes + 4 * buckets * capacity + 4 * buckets;
+    const sc = job.scratch;
+    const mem = sc !== undefined && sc.bytes >= need ? sc.buffer : new ArrayBuffer(need);
+    const at = sc !== undefined && sc.bytes >= need ? sc.offset : 0;
     const s: Scratch = {
-      c8: new Uint8Array(buffer),
-      c32: new Int32Array(buffer),
+      c8: new Uint8Array(mem, at, 4 * n),
+      c32: new Int32Array(mem, at, n),
       bits,
       capacity,
       buckets,
-      buf: new Int32Array(buckets * capacity),
-      fills: new Int32Array(buckets),
+      buf: new Int32Array(mem, at + countBytes, buckets * capacity),
+      fills: new Int32Array(mem, at + countBytes + 4 * buckets * capacity, buckets),
     };
+    s.fills.fill(0);
     const tot = new Float64Array(4);
     const pos = new Float64Array(4);
     const res = new Float64Array(4);

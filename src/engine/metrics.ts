@@ -124,12 +124,16 @@ export const LOG_LOSS_EPS = 2.220446049250313e-16;
  * log_loss follows scikit-learn 1.2 exactly: clip to [eps, 1 − eps], form [1 − p, p], renormalise, and
  * take −log of the entry of the true class. Brier: (y − p)².
  *
+ * Writes into `into` when given.
+ *
  * @throws RangeError when a score is outside [0, 1] (scikit-learn's log_loss would silently clip; a
  * probability metric on non-probabilities is a mistake we prefer to report).
+ * @example
+ * rowLosses('brier', [0, 1], [0.2, 0.9]); // Float64Array [0.04, 0.01] (up to rounding)
  */
-export function rowLosses(metric: 'log_loss' | 'brier', labels: LabelInput, scores: ScoreInput, column = 'scores'): Float64Array {
+export function rowLosses(metric: 'log_loss' | 'brier', labels: LabelInput, scores: ScoreInput, column = 'scores', into?: Float64Array): Float64Array {
   const n = scores.length;
-  const out = new Float64Array(n);
+  const out = into ?? new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const p = scores[i];
     if (!(p >= 0 && p <= 1)) {

@@ -82,7 +82,7 @@ export function runBootstrapParallel(prep: PreparedBootstrap, seed: string | num
       for (const w of workers) void w.terminate();
       reject(err);
     };
-    const feed = (w: Worker): void => {
+    const feed = (w: Worker, slot: number): void => {
       if (next >= resamples) {
         void w.terminate();
         if (busy.size === 0 && !failed) resolve(run);
@@ -91,13 +91,13 @@ export function runBootstrapParallel(prep: PreparedBootstrap, seed: string | num
       const first = next;
       const count = Math.min(chunk, resamples - first);
       next += count;
-      const job = kernelJob(prep, seed, first, count, true);
+      const job = kernelJob(prep, seed, first, count, true, slot, workerCount);
       busy.add(w);
       w.once('message', (msg: { ok: boolean; message?: string }) => {
         busy.delete(w);
         if (!msg.ok) return fail(new Error(msg.message));
         collectJob(job, first, run, prep.models.length);
-        feed(w);
+        feed(w, slot);
       });
       w.postMessage(job satisfies KernelJob);
     };
@@ -108,7 +108,7 @@ export function runBootstrapParallel(prep: PreparedBootstrap, seed: string | num
         if (busy.has(w)) fail(new Error(`a bootstrap worker exited with code ${code} before finishing its resamples`));
       });
       workers.push(w);
-      feed(w);
+      feed(w, t);
     }
   });
 }

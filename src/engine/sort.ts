@@ -8,8 +8,8 @@
  * order — hence every downstream sum — is deterministic.
  *
  * Memory: float64 scores use 24 bytes per row of scratch (two buffers of [low word, high word, row]
- * records, so that no pass has to gather keys at random), 32-bit types 16 bytes per row; 4 bytes per
- * row for the result.
+ * records, so that no pass has to gather keys at random), 32-bit types 16 bytes per row (callers may
+ * pass the scratch in and reuse it); 4 bytes per row for the result.
  */
 import type { ScoreArray } from './types';
 
@@ -22,6 +22,19 @@ export const ROW_MASK = 0x3fffffff;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Reusable buffers for `sortOrder`. */
+export interface SortOptions {
+  /** Scratch of at least `sortScratchBytes(n)` bytes, overwritten. */
+  scratch?: ArrayBufferLike;
+  /** Array of n entries to write the order into (returned). */
+  into?: Uint32Array;
+}
+
+/** Bytes of scratch `sortOrder` needs for n rows of any score type (it allocates them if not given). */
+export function sortScratchBytes(n: number): number {
+  return 24 * n;
+}
+
 /**
  * Sorts row indices by ascending score, stable, and marks ties.
  *
@@ -31,74 +44,127 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * scikit-learn. Scores must not be NaN (the reader rejects them); `±Infinity` sort at the ends. The
  * inputs are not modified. At most 2^30 − 1 rows.
  *
+ * `opts.scratch` (at least `sortScratchBytes(n)` bytes) lets callers sorting several columns reuse one
+ * buffer instead of leaving a garbage buffer per sort for the collector, and `opts.into` receives the
+ * result (e.g. in a SharedArrayBuffer): both bound peak memory.
+ *
  * @example
  * const order = sortOrder(new Float64Array([0.3, 0.1, 0.3]));
  * // rows 1, 0, 2; row 0 ties with row 2:
  * // [1, 0 | TIE_WITH_NEXT, 2]
  */
-export function sortOrder(scores: ScoreArray, labels?: Uint8Array): Uint32Array {
+export function sortOrder(scores: ScoreArray, labels?: Uint8Array, opts: SortOptions = {}): Uint32Array {
   const n = scores.length;
   if (n > ROW_MASK) throw new RangeError(`sortOrder: ${n} rows is more than the supported ${ROW_MASK}`);
   if (labels !== undefined && labels.length !== n) throw new RangeError(`sortOrder: ${n} scores but ${labels.length} labels`);
-  if (scores instanceof Float64Array) return sortFloat64(scores, labels);
-  const keys = new Uint32Array(n);
+  // Records [key words..., row | label bit], ping-ponged between two halves of the scratch.
+  const words = scores instanceof Float64Array ? 3 : 2;
+  const bytes = 2 * words * 4 * n;
+  const { scratch, into } = opts;
+  const buffer = scratch !== undefined && scratch.byteLength >= bytes ? scratch : new ArrayBuffer(bytes);
+  let src = new Uint32Array(buffer, 0, words * n);
+  let dst = new Uint32Array(buffer, words * 4 * n, words * n);
+  const hist = new Uint32Array(words === 3 ? 8 * 256 : 4 * 256);
+  if (words === 3) writeRecords64(scores as Float64Array, labels, src, hist);
+  else writeRecords32(scores, labels, src, hist);
+  // LSD passes over the key bytes (low word first), skipping bytes on which every key agrees.
+  for (let d = 0; d < hist.length / 256; d++) {
+    const offsets = prefixOffsets(hist, d * 256, n);
+    if (offsets === null) continue;
+    const word = d >> 2;
+    const shift = (d & 3) * 8;
+    if (words === 3) scatter3(src, dst, word, shift, offsets, n);
+    else scatter2(src, dst, shift, offsets, n);
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  if (into !== undefined && into.length !== n) throw new RangeError(`sortOrder: 'into' has ${into.length} entries, expected ${n}`);
+  const perm = into ?? new Uint32Array(n);
+  if (words === 3) finish3(src, perm, n);
+  else finish2(src, perm, n);
+  return perm;
+}
+
+/** Row words of sorted [lo, hi, row] records, with the tie mark where the next key is equal. */
+function finish3(src: Uint32Array, perm: Uint32Array, n: number): void {
+  for (let k = 0, r = 0; k < n; k++, r += 3) {
+    const tie = k + 1 < n && src[r] === src[r + 3] && src[r + 1] === src[r + 4];
+    perm[k] = tie ? (src[r + 2] | TIE_WITH_NEXT) >>> 0 : src[r + 2];
+  }
+}
+
+/** Row words of sorted [key, row] records, with the tie mark where the next key is equal. */
+function finish2(src: Uint32Array, perm: Uint32Array, n: number): void {
+  for (let k = 0, r = 0; k < n; k++, r += 2) {
+    const tie = k + 1 < n && src[r] === src[r + 2];
+    perm[k] = tie ? (src[r + 1] | TIE_WITH_NEXT) >>> 0 : src[r + 1];
+  }
+}
+
+/** The row word of a record: the row, with the label bit when labels are given. */
+function rowWord(i: number, labels: Uint8Array | undefined): number {
+  return labels !== undefined && labels[i] === 1 ? (i | LABEL_BIT) >>> 0 : i;
+}
+
+/**
+ * Float64 keys: 64-bit order-preserving transform (flip all bits of negatives, the sign bit of
+ * positives; -0 mapped to +0) written as records [lo, hi, row] with the 8 byte histograms. Carrying the
+ * key with the row makes every pass read sequentially and write to 256 streams: no random gathers,
+ * which at 10^7 rows cost more than the passes themselves.
+ */
+function writeRecords64(scores: Float64Array, labels: Uint8Array | undefined, out: Uint32Array, hist: Uint32Array): void {
+  const n = scores.length;
+  const bits = new Uint32Array(scores.buffer, scores.byteOffset, 2 * n);
+  const HI = LITTLE_ENDIAN ? 1 : 0;
+  const LO = 1 - HI;
+  for (let i = 0, r = 0; i < n; i++, r += 3) {
+    let h = bits[2 * i + HI];
+    let l = bits[2 * i + LO];
+    if (h === 0x80000000 && l === 0) h = 0; // -0 ties with +0
+    if (h & 0x80000000) {
+      h = ~h >>> 0;
+      l = ~l >>> 0;
+    } else {
+      h = (h | 0x80000000) >>> 0;
+    }
+    out[r] = l;
+    out[r + 1] = h;
+    out[r + 2] = rowWord(i, labels);
+    hist[l & 255]++;
+    hist[256 + ((l >>> 8) & 255)]++;
+    hist[512 + ((l >>> 16) & 255)]++;
+    hist[768 + (l >>> 24)]++;
+    hist[1024 + (h & 255)]++;
+    hist[1280 + ((h >>> 8) & 255)]++;
+    hist[1536 + ((h >>> 16) & 255)]++;
+    hist[1792 + (h >>> 24)]++;
+  }
+}
+
+/** 32-bit keys (float32 with the sign transform, integers offset to unsigned order) as records [key, row]. */
+function writeRecords32(scores: ScoreArray, labels: Uint8Array | undefined, out: Uint32Array, hist: Uint32Array): void {
+  const n = scores.length;
+  const put = (i: number, key: number): void => {
+    out[2 * i] = key;
+    out[2 * i + 1] = rowWord(i, labels);
+    hist[key & 255]++;
+    hist[256 + ((key >>> 8) & 255)]++;
+    hist[512 + ((key >>> 16) & 255)]++;
+    hist[768 + (key >>> 24)]++;
+  };
   if (scores instanceof Float32Array) {
     const bits = new Uint32Array(scores.buffer, scores.byteOffset, n);
     for (let i = 0; i < n; i++) {
       let h = bits[i];
       if (h === 0x80000000) h = 0; // -0 ties with +0
-      keys[i] = h & 0x80000000 ? ~h >>> 0 : (h | 0x80000000) >>> 0;
+      put(i, h & 0x80000000 ? ~h >>> 0 : (h | 0x80000000) >>> 0);
     }
   } else if (scores instanceof Int32Array || scores instanceof Int16Array || scores instanceof Int8Array) {
-    for (let i = 0; i < n; i++) keys[i] = (scores[i] ^ 0x80000000) >>> 0;
+    for (let i = 0; i < n; i++) put(i, (scores[i] ^ 0x80000000) >>> 0);
   } else {
-    keys.set(scores); // Uint32Array, Uint16Array, Uint8Array: the value is the key
+    for (let i = 0; i < n; i++) put(i, scores[i]); // unsigned: the value is the key
   }
-  let rows: Uint32Array | null = null;
-  if (labels !== undefined) {
-    rows = new Uint32Array(n);
-    for (let i = 0; i < n; i++) rows[i] = labels[i] === 1 ? (i | LABEL_BIT) >>> 0 : i;
-  }
-  const { perm, sortedKeys } = radixSort32(keys, rows, n);
-  for (let k = 0; k + 1 < n; k++) {
-    if (sortedKeys[k] === sortedKeys[k + 1]) perm[k] = (perm[k] | TIE_WITH_NEXT) >>> 0;
-  }
-  return perm;
-}
-
-/**
- * LSD radix sort of 32-bit keys with 8-bit digits, carrying row indices. Digits on which every key
- * agrees are skipped. `keys` is consumed (used as scratch); `perm` null means the identity.
- */
-function radixSort32(keys: Uint32Array, perm: Uint32Array | null, n: number): { perm: Uint32Array; sortedKeys: Uint32Array } {
-  const hist = new Uint32Array(4 * 256);
-  for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    hist[k & 255]++;
-    hist[256 + ((k >>> 8) & 255)]++;
-    hist[512 + ((k >>> 16) & 255)]++;
-    hist[768 + (k >>> 24)]++;
-  }
-  let kIn = keys;
-  let kOut: Uint32Array = new Uint32Array(n);
-  let pIn = perm;
-  let pOut: Uint32Array = new Uint32Array(n);
-  for (let d = 0; d < 4; d++) {
-    const offsets = prefixOffsets(hist, d * 256, n);
-    if (offsets === null) continue;
-    scatterPass(kIn, pIn, kOut, pOut, d * 8, offsets, n);
-    const tk = kIn;
-    kIn = kOut;
-    kOut = tk;
-    const tp = pIn;
-    pIn = pOut;
-    pOut = tp ?? new Uint32Array(n);
-  }
-  if (pIn === null) {
-    pIn = new Uint32Array(n);
-    for (let i = 0; i < n; i++) pIn[i] = i;
-  }
-  return { perm: pIn, sortedKeys: kIn };
 }
 
 /** Exclusive prefix sums of one 256-bucket histogram, or null when all n keys fall in one bucket. */
@@ -114,115 +180,19 @@ function prefixOffsets(hist: Uint32Array, base: number, n: number): Uint32Array 
   return offsets;
 }
 
-function scatterPass(
-  kIn: Uint32Array,
-  pIn: Uint32Array | null,
-  kOut: Uint32Array,
-  pOut: Uint32Array,
-  shift: number,
-  offsets: Uint32Array,
-  n: number,
-): void {
-  if (pIn === null) {
-    for (let i = 0; i < n; i++) {
-      const k = kIn[i];
-      const dst = offsets[(k >>> shift) & 255]++;
-      kOut[dst] = k;
-      pOut[dst] = i;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const k = kIn[i];
-      const dst = offsets[(k >>> shift) & 255]++;
-      kOut[dst] = k;
-      pOut[dst] = pIn[i];
-    }
+function scatter3(src: Uint32Array, dst: Uint32Array, word: number, shift: number, offsets: Uint32Array, n: number): void {
+  for (let r = 0; r < 3 * n; r += 3) {
+    const at = 3 * offsets[(src[r + word] >>> shift) & 255]++;
+    dst[at] = src[r];
+    dst[at + 1] = src[r + 1];
+    dst[at + 2] = src[r + 2];
   }
 }
 
-/**
- * Float64 keys: 64-bit order-preserving transform (flip all bits of negatives, the sign bit of
- * positives; -0 mapped to +0), LSD radix over the 8 bytes with records [lo, hi, row] carried together,
- * so every pass reads sequentially and writes to 256 streams — no random gathers, which at 10^7 rows
- * cost more than the passes themselves.
- */
-function sortFloat64(scores: Float64Array, labels: Uint8Array | undefined): Uint32Array {
-  const n = scores.length;
-  const bits = new Uint32Array(scores.buffer, scores.byteOffset, 2 * n);
-  const HI = LITTLE_ENDIAN ? 1 : 0;
-  const LO = 1 - HI;
-  const hist = new Uint32Array(8 * 256);
-  for (let i = 0; i < n; i++) {
-    let h = bits[2 * i + HI];
-    let l = bits[2 * i + LO];
-    if (h === 0x80000000 && l === 0) h = 0; // -0 ties with +0
-    if (h & 0x80000000) {
-      h = ~h >>> 0;
-      l = ~l >>> 0;
-    } else {
-      h = (h | 0x80000000) >>> 0;
-    }
-    hist[l & 255]++;
-    hist[256 + ((l >>> 8) & 255)]++;
-    hist[512 + ((l >>> 16) & 255)]++;
-    hist[768 + (l >>> 24)]++;
-    hist[1024 + (h & 255)]++;
-    hist[1280 + ((h >>> 8) & 255)]++;
-    hist[1536 + ((h >>> 16) & 255)]++;
-    hist[1792 + (h >>> 24)]++;
+function scatter2(src: Uint32Array, dst: Uint32Array, shift: number, offsets: Uint32Array, n: number): void {
+  for (let r = 0; r < 2 * n; r += 2) {
+    const at = 2 * offsets[(src[r] >>> shift) & 255]++;
+    dst[at] = src[r];
+    dst[at + 1] = src[r + 1];
   }
-  let src: Uint32Array | null = null;
-  let dst: Uint32Array | null = null;
-  for (let d = 0; d < 8; d++) {
-    const offsets = prefixOffsets(hist, d * 256, n);
-    if (offsets === null) continue;
-    const word = d < 4 ? 0 : 1;
-    const shift = (d & 3) * 8;
-    if (src === null) {
-      // First pass: read the scores, transform, scatter records.
-      dst = new Uint32Array(3 * n);
-      for (let i = 0; i < n; i++) {
-        let h = bits[2 * i + HI];
-        let l = bits[2 * i + LO];
-        if (h === 0x80000000 && l === 0) h = 0;
-        if (h & 0x80000000) {
-          h = ~h >>> 0;
-          l = ~l >>> 0;
-        } else {
-          h = (h | 0x80000000) >>> 0;
-        }
-        const at = 3 * offsets[((word === 0 ? l : h) >>> shift) & 255]++;
-        dst[at] = l;
-        dst[at + 1] = h;
-        dst[at + 2] = labels !== undefined && labels[i] === 1 ? (i | LABEL_BIT) >>> 0 : i;
-      }
-      src = dst;
-      dst = new Uint32Array(3 * n);
-    } else {
-      const out: Uint32Array = dst!;
-      for (let r = 0; r < 3 * n; r += 3) {
-        const at = 3 * offsets[(src[r + word] >>> shift) & 255]++;
-        out[at] = src[r];
-        out[at + 1] = src[r + 1];
-        out[at + 2] = src[r + 2];
-      }
-      dst = src;
-      src = out;
-    }
-  }
-  const perm = new Uint32Array(n);
-  if (src === null) {
-    // Every key is equal: identity order, all tied.
-    for (let k = 0; k < n; k++) {
-      const row = labels !== undefined && labels[k] === 1 ? k | LABEL_BIT : k;
-      perm[k] = (k + 1 < n ? row | TIE_WITH_NEXT : row) >>> 0;
-    }
-    return perm;
-  }
-  dst = null;
-  for (let k = 0, r = 0; k < n; k++, r += 3) {
-    const tie = k + 1 < n && src[r] === src[r + 3] && src[r + 1] === src[r + 4];
-    perm[k] = tie ? (src[r + 2] | TIE_WITH_NEXT) >>> 0 : src[r + 2];
-  }
-  return perm;
 }

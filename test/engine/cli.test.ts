@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { compareModels, readPredictions, rocAuc, type Decision } from '../../src/engine';
-import { parseArgs } from '../../src/cli/main';
+import { AUTO_THREADS_MIN_WORK, autoThreads, parseArgs } from '../../src/cli/main';
 import { simulateModels } from './simulate';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -184,30 +184,38 @@ describe('mlops-eval (built CLI, child process)', function () {
 });
 
 describe('mlops-eval argument parsing (parseArgs)', () => {
-  it('applies the documented defaults, threads from the CPU count', () => {
-    const p = parseArgs(['compare', 'p.arrow'], 2);
+  it('applies the documented defaults', () => {
+    const p = parseArgs(['compare', 'p.arrow']);
     assert.deepEqual(p, {
       file: 'p.arrow',
       label: 'label',
       json: false,
-      opts: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 42, winRate: 0.9, minDelta: 0, confidence: 0.95, bootstrap: 'multinomial', threads: 2, includeDistributions: true },
+      opts: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 42, winRate: 0.9, minDelta: 0, confidence: 0.95, bootstrap: 'multinomial', includeDistributions: true },
     });
+    assert.equal(parseArgs(['compare', 'p.arrow', '--threads', '3']).threads, 3);
+  });
+
+  it('without --threads, uses every CPU only for a bootstrap large enough to gain from it', () => {
+    assert.equal(autoThreads(1_000_000, 1000, 2, 4), 4);
+    assert.equal(autoThreads(5000, 1000, 2, 4), 1);
+    assert.equal(autoThreads(AUTO_THREADS_MIN_WORK / 2, 1, 2, 2), 2);
+    assert.equal(autoThreads(1_000_000, 1000, 2, 0), 1);
   });
 
   it('accepts --flag=value, keeps non-numeric seeds as strings and reads --min-metric', () => {
-    const p = parseArgs(['compare', '--seed=run-17', 'p.arrow', '--min-metric=0.8', '--min-delta', '-0.01', '--label', 'y', '--json'], 1);
+    const p = parseArgs(['compare', '--seed=run-17', 'p.arrow', '--min-metric=0.8', '--min-delta', '-0.01', '--label', 'y', '--json']);
     assert.equal(p.opts.seed, 'run-17');
     assert.equal(p.opts.minMetric, 0.8);
     assert.equal(p.opts.minDelta, -0.01);
     assert.equal(p.label, 'y');
     assert.equal(p.json, true);
-    assert.equal(parseArgs(['compare', 'p', '--seed', '007'], 1).opts.seed, '007');
+    assert.equal(parseArgs(['compare', 'p', '--seed', '007']).opts.seed, '007');
   });
 
   it('rejects a second file, a repeated flag and an unknown command', () => {
-    assert.throws(() => parseArgs(['compare', 'a', 'b'], 1), /expected one predictions file, got 2: a b/);
-    assert.throws(() => parseArgs(['compare', 'a', '--seed', '1', '--seed', '2'], 1), /--seed is given twice/);
-    assert.throws(() => parseArgs(['evaluate', 'a'], 1), /unknown command 'evaluate'/);
-    assert.throws(() => parseArgs(['compare', 'a', '--min-metric', '0.8x'], 1), /--min-metric must be a number, got '0\.8x'/);
+    assert.throws(() => parseArgs(['compare', 'a', 'b']), /expected one predictions file, got 2: a b/);
+    assert.throws(() => parseArgs(['compare', 'a', '--seed', '1', '--seed', '2']), /--seed is given twice/);
+    assert.throws(() => parseArgs(['evaluate', 'a']), /unknown command 'evaluate'/);
+    assert.throws(() => parseArgs(['compare', 'a', '--min-metric', '0.8x']), /--min-metric must be a number, got '0\.8x'/);
   });
 });
