@@ -120,7 +120,10 @@ const VALUE_FLAGS = [
 ];
 const BOOLEAN_FLAGS = ['--json', '--no-distributions'];
 
-/** Parses and validates the arguments after the program name. */
+/**
+ * Parses and validates the arguments after the program name. Strict on purpose: an unknown option, a
+ * repeated one or a malformed number is an error (exit 2), never silently ignored or defaulted.
+ */
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   if (command !== 'compare') {
@@ -228,7 +231,11 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-/** The decision as a readable table. */
+/**
+ * The decision as a readable table: one header line (metric, method, data size), one row per model
+ * with its estimate, interval and — against the baseline — delta, interval and win rate, then the
+ * decision and its reason.
+ */
 export function formatTable(d: Decision): string {
   const level = `${Math.round(d.confidence * 1000) / 10}%`;
   const how =

@@ -184,6 +184,7 @@ function checkColumnShape(table: Table, name: string, n: number): void {
   }
 }
 
+/** Arrow's own spelling of a type (`Float64`, `Dictionary<Int32, Utf8>`...), for messages. */
 function typeName(type: DataType): string {
   return String(type);
 }
@@ -194,6 +195,11 @@ function batchValues(data: Data): ArrayLike<number> & { subarray(a: number, b: n
   return values.subarray(data.offset, data.offset + data.length) as ScoreArray;
 }
 
+/**
+ * The label column as 0/1 bytes: a view for (u)int8 in one batch, otherwise one conversion pass
+ * (booleans are bit-packed, wider integers need narrowing); values other than 0/1 are reported with
+ * their count and first row, as is a column holding one class only.
+ */
 function readLabels(table: Table, name: string, n: number): Uint8Array {
   const col = table.getChild(name)!;
   const type = col.type;
@@ -258,11 +264,17 @@ function readLabels(table: Table, name: string, n: number): Uint8Array {
   return labels;
 }
 
+/** A label value as the user wrote it (e.g. `2`, `-1`), for the error message. */
 function labelText(table: Table, name: string, row: number): string {
   const v = table.getChild(name)!.get(row);
   return String(v);
 }
 
+/**
+ * A score column as a typed array: a view for float64, float32 and 8–32-bit integers in one batch, a
+ * concatenation for several batches, a float64 conversion for float16 and 64-bit integers. NaN and
+ * infinite scores are reported with their count and first row (integers cannot hold them).
+ */
 function readScores(table: Table, name: string, n: number): ScoreArray {
   const col = table.getChild(name)!;
   const type = col.type;

@@ -33,7 +33,10 @@ import {
   type VersusBaseline,
 } from './types';
 
-/** Validated options and the model list, shared by the sync and the multi-threaded entry points. */
+/**
+ * Validated options and the model list, shared by the sync and the multi-threaded entry points (so
+ * both take exactly the same decision path).
+ */
 export interface ComparisonPlan {
   preds: Predictions;
   opts: CompareOptions;
@@ -71,7 +74,17 @@ export function compareModels(preds: Predictions, opts: CompareOptions): Decisio
   return bootstrapDecision(plan, prep, runBootstrap(prep, opts.seed, opts.resamples));
 }
 
-/** Validates options and data and fixes the model list. */
+/**
+ * Validates the options and the data, and fixes the model list: the baseline (if any) and the
+ * candidates in the caller's order, plus the kernel's order, whose first model is the bootstrap's
+ * reference. The reference is the baseline, or without one the smallest column name — never "the
+ * first column" — so the resamples, hence every number, do not depend on the order of the columns.
+ *
+ * @throws InvalidOptionsError, PredictionsError (see `compareModels`).
+ * @example
+ * const plan = planComparison(preds, { ...opts, baseline: 'prod' });
+ * plan.kernelModels; // ['prod', 'cand']
+ */
 export function planComparison(preds: Predictions, opts: CompareOptions): ComparisonPlan {
   validateOptions(opts);
   validatePredictions(preds);
@@ -103,6 +116,7 @@ function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Every option's range; messages name the option and echo the value. */
 function validateOptions(o: CompareOptions): void {
   const bad = (msg: string): never => {
     throw new InvalidOptionsError(msg);
@@ -130,6 +144,10 @@ function validateOptions(o: CompareOptions): void {
   }
 }
 
+/**
+ * Shape and labels of predictions built by a caller rather than by `readPredictions` (which already
+ * checks them): a comparison needs rows, 0/1 labels of both classes, equal lengths, unique names.
+ */
 function validatePredictions(p: Predictions): void {
   if (!p || !(p.labels instanceof Uint8Array) || !Array.isArray(p.columns)) {
     throw new PredictionsError('predictions must have a Uint8Array of labels and an array of columns');
@@ -154,6 +172,7 @@ function validatePredictions(p: Predictions): void {
   }
 }
 
+/** The scores of a compared column: finite, and probabilities for the loss metrics. */
 function validateScores(p: Predictions, name: string, metric: Metric): void {
   const scores = p.columns.find((c) => c.name === name)!.scores;
   const probability = metric === 'log_loss' || metric === 'brier';
@@ -205,7 +224,10 @@ function baseDecision(plan: ComparisonPlan): Omit<Decision, 'decision' | 'reason
   return d;
 }
 
-/** Decision without candidates: nothing to promote. */
+/**
+ * Decision without candidates: `none`, with the baseline's metric when there is a baseline (the seed
+ * design "promoted" `runs:/None/model` in this case).
+ */
 export function noCandidateDecision(plan: ComparisonPlan): Decision {
   const base = baseDecision(plan);
   const models: ModelResult[] = [];
@@ -219,7 +241,15 @@ export function noCandidateDecision(plan: ComparisonPlan): Decision {
   return { decision: 'none', reason, ...base, models };
 }
 
-/** Builds the decision from a finished bootstrap run. */
+/**
+ * Builds the decision from a finished bootstrap run: per model the full-data estimate, the resample
+ * mean and percentile interval; per candidate the paired, oriented deltas against the baseline (win
+ * rate, mean, interval, share above `minDelta`); then the best candidate and the rule.
+ *
+ * @example
+ * const prep = prepareBootstrap(preds, plan.kernelModels, plan.metric, plan.scheme);
+ * const decision = bootstrapDecision(plan, prep, runBootstrap(prep, seed, 1000));
+ */
 export function bootstrapDecision(plan: ComparisonPlan, prep: PreparedBootstrap, run: BootstrapRun): Decision {
   const o = plan.opts;
   const B = run.resamples;
@@ -280,7 +310,12 @@ export function bootstrapDecision(plan: ComparisonPlan, prep: PreparedBootstrap,
   return orderKeys(decision);
 }
 
-/** Builds the decision by DeLong's test (ROC AUC only). */
+/**
+ * Builds the decision by DeLong's test (ROC AUC only): AUCs with normal intervals, and per candidate
+ * the AUC difference, its variance, z and p-value. The bootstrap's win rate has no direct analogue;
+ * its normal approximation Φ(Δ/sd) (the probability that the difference is ≥ 0 under the test's
+ * normal model) takes its place in the rule, so both methods promote on the same scale.
+ */
 export function delongDecision(plan: ComparisonPlan): Decision {
   const o = plan.opts;
   const names = plan.baseline === undefined ? plan.candidates : [plan.baseline, ...plan.candidates];
@@ -317,7 +352,10 @@ export function delongDecision(plan: ComparisonPlan): Decision {
   return orderKeys(decision);
 }
 
-/** Best candidate: largest score, then largest oriented estimate, then smallest name. */
+/**
+ * Best candidate: largest `score`, then largest oriented full-data estimate, then smallest name — a
+ * total order, so the choice never depends on the order of the candidates.
+ */
 function pickBest(plan: ComparisonPlan, models: ModelResult[], score: (m: ModelResult) => number): ModelResult {
   const sign = isHigherBetter(plan.metric) ? 1 : -1;
   let best: ModelResult | undefined;
@@ -346,7 +384,10 @@ function signed(x: number): string {
   return x >= 0 ? `+${fmt(x)}` : fmt(x);
 }
 
-/** Applies the rule to the best candidate and writes the one-sentence reason. */
+/**
+ * Applies the rule to the best candidate and writes the one-sentence reason, which names every
+ * failed condition with its value and threshold (the audit trail reads it, not just the verdict).
+ */
 function decide(
   plan: ComparisonPlan,
   best: ModelResult,
@@ -416,7 +457,10 @@ const KEY_ORDER: (keyof Decision)[] = [
   'deltaDistributions',
 ];
 
-/** Fixed key order, so the JSON text depends only on the values. */
+/**
+ * Fixed key order, so the JSON text depends only on the values (spreads above would otherwise decide
+ * it), which makes "same inputs and seed → byte-identical JSON" hold by construction.
+ */
 function orderKeys(d: Decision): Decision {
   const out: Record<string, unknown> = {};
   for (const k of KEY_ORDER) if (d[k] !== undefined) out[k] = d[k];
