@@ -91,6 +91,28 @@ export abstract class ModelRegistryBase {
     return res?.registered_model;
   }
 
+  /** Path of the registered-model tag endpoints: workspace `registered-models/set-tag` and `delete-tag`; UC overrides. */
+  protected registeredModelTagPaths(): { set: string; delete: string } {
+    return { set: `${this.prefix}/registered-models/set-tag`, delete: `${this.prefix}/registered-models/delete-tag` };
+  }
+
+  /** Sets (overwrites) a tag on the registered model. Idempotent: a repeat writes the same value. */
+  async setRegisteredModelTag(name: string, key: string, value: string, signal?: AbortSignal): Promise<void> {
+    this.checkName(name);
+    if (typeof key !== 'string' || key === '') throw new Error('The registered model tag key must be a non-empty string.');
+    await this.api.request({ method: 'POST', path: this.registeredModelTagPaths().set, body: { name, key, value: String(value) }, idempotent: true, signal });
+  }
+
+  /**
+   * Deletes a tag of the registered model, with the fields as query parameters (as the Databricks Go SDK
+   * sends them). Idempotent in effect; a tag that does not exist may be an error from the service.
+   */
+  async deleteRegisteredModelTag(name: string, key: string, signal?: AbortSignal): Promise<void> {
+    this.checkName(name);
+    if (typeof key !== 'string' || key === '') throw new Error('The registered model tag key must be a non-empty string.');
+    await this.api.request({ method: 'DELETE', path: this.registeredModelTagPaths().delete, query: { name, key }, idempotent: true, signal });
+  }
+
   /** `POST registered-models/create`; a model of that name existing is an error (RESOURCE_ALREADY_EXISTS). */
   async createRegisteredModel(name: string, opts: { description?: string; tags?: KeyValue[]; signal?: AbortSignal } = {}): Promise<RegisteredModel> {
     this.checkName(name);

@@ -52,6 +52,11 @@ export class UnityCatalogModelRegistry extends ModelRegistryBase {
     return this.workspaceId ? { run_tracking_server_id: this.workspaceId } : {};
   }
 
+  /** Unity Catalog: `POST|DELETE registered-models/tags`. */
+  protected override registeredModelTagPaths(): { set: string; delete: string } {
+    return { set: `${this.prefix}/registered-models/tags`, delete: `${this.prefix}/registered-models/tags` };
+  }
+
   /** `POST model-versions/finalize`: completes registration of a version created by {@link createModelVersion}. */
   async finalizeModelVersion(name: string, version: string, signal?: AbortSignal): Promise<ModelVersion> {
     this.checkName(name);

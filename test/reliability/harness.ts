@@ -19,6 +19,8 @@ export const FAST_ENV: Record<string, string> = {
   DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20',
   DATABRICKS_MLOPS_REQUEST_TIMEOUT_MS: '1000',
   DATABRICKS_MLOPS_RETRY_BASE_DELAY_MS: '40',
+  // The Evaluate promotion claim's settle interval (default 5 s): long enough for a claim's read and write on a loaded test machine.
+  DATABRICKS_MLOPS_PROMOTION_SETTLE_MS: '400',
 };
 /** A slow reply waits this long: past FAST_ENV's per-request timeout. */
 export const SLOW_REPLY_MS = 1600;

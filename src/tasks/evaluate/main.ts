@@ -29,6 +29,16 @@ function pollOverride(): { initial: number; max: number } | undefined {
   return { initial: ms, max: ms * 4 };
 }
 
+/**
+ * The promotion claim's settle interval (claim.ts), in ms: DATABRICKS_MLOPS_PROMOTION_SETTLE_MS, a pipeline
+ * variable, for registries that answer slowly (longer) or tests (shorter). Default 5 s.
+ */
+function settleOverride(): number | undefined {
+  const raw = process.env.DATABRICKS_MLOPS_PROMOTION_SETTLE_MS;
+  if (!raw || !/^\d+$/.test(raw.trim())) return undefined;
+  return Math.min(600_000, Math.max(50, Number(raw)));
+}
+
 /** Evaluate & Promote: every input is parsed before the first remote call. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {
   const inputs = new Inputs(taskLibInputSource());
@@ -92,6 +102,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
     predictions,
     engine: { readPredictions, compare: (preds, opts) => compareModelsParallel(preds, { ...opts, threads: Math.max(1, Math.min(8, os.cpus().length)) }) },
     now: () => new Date(),
+    claim: { settleMs: settleOverride() },
   });
-  return { result: 'Succeeded', message: result.message };
+  return { result: result.issues.length > 0 ? 'SucceededWithIssues' : 'Succeeded', message: result.message };
 }

@@ -7,7 +7,7 @@
 import { isAlreadyExists } from '../../databricks/errors';
 import { modelVersionFilter } from '../../mlflow/registry';
 import { undefinedIfMissing } from '../../mlflow/tracking';
-import type { ModelVersion } from '../../mlflow/types';
+import type { ModelVersion, RegisteredModel } from '../../mlflow/types';
 import type { VersionRegistrar } from './uc-registration';
 
 export interface ProductionRef {
@@ -37,6 +37,10 @@ export interface ProductionRegistry {
   waitReady(version: string, timeoutMs: number, signal?: AbortSignal, runId?: string): Promise<void>;
   promote(version: string, comment: string, signal?: AbortSignal): Promise<void>;
   tag(version: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void>;
+  /** A tag of the registered model (the promotion claim), undefined when unset or when the model does not exist. */
+  getModelTag(key: string, signal?: AbortSignal): Promise<string | undefined>;
+  setModelTag(key: string, value: string, signal?: AbortSignal): Promise<void>;
+  deleteModelTag(key: string, signal?: AbortSignal): Promise<void>;
   /** A link to the version in the workspace UI. */
   versionUrl(workspaceUrl: string, version: string): string;
   /** The URI the scoring notebook loads the version from. */
@@ -45,6 +49,9 @@ export interface ProductionRegistry {
 
 /** The registry client methods both adapters use (src/mlflow/registry.ts, src/mlflow/unity-catalog.ts). */
 export interface RegistryClientBase {
+  getRegisteredModel(name: string, signal?: AbortSignal): Promise<RegisteredModel | undefined>;
+  setRegisteredModelTag(name: string, key: string, value: string, signal?: AbortSignal): Promise<void>;
+  deleteRegisteredModelTag(name: string, key: string, signal?: AbortSignal): Promise<void>;
   createRegisteredModel(name: string, opts?: { description?: string }): Promise<unknown>;
   createModelVersion(req: { name: string; source: string; runId?: string; description?: string }): Promise<ModelVersion>;
   searchModelVersions(filter: string): AsyncIterable<ModelVersion>;
@@ -116,6 +123,19 @@ abstract class BaseRegistry<C extends RegistryClientBase> {
 
   versionUri(version: string): string {
     return `models:/${this.modelName}/${version}`;
+  }
+
+  async getModelTag(key: string, signal?: AbortSignal): Promise<string | undefined> {
+    const m = await this.client.getRegisteredModel(this.modelName, signal);
+    return m?.tags?.find((t) => t.key === key)?.value;
+  }
+
+  async setModelTag(key: string, value: string, signal?: AbortSignal): Promise<void> {
+    await this.client.setRegisteredModelTag(this.modelName, key, value, signal);
+  }
+
+  async deleteModelTag(key: string, signal?: AbortSignal): Promise<void> {
+    await this.client.deleteRegisteredModelTag(this.modelName, key, signal);
   }
 }
 

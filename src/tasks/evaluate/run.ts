@@ -9,6 +9,7 @@ import { filter } from '../../mlflow/filter';
 import type { MlflowTracking } from '../../mlflow/tracking';
 import { tagValue } from '../../mlflow/types';
 import type { TaskHost } from '../../pipeline/host';
+import { claimOwner, PromotionClaim, type ClaimOptions } from './claim';
 import type { EvaluateInputs } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
 import { ATTACHMENT_NAME, ATTACHMENT_TYPE, DecisionRecord, Outcome, RECORD_SCHEMA, RecordModel, renderSummary, serializeRecord } from './report';
@@ -30,6 +31,8 @@ export interface EvaluateDeps {
   predictions: PredictionsProvider;
   engine: EvaluateEngine;
   now(): Date;
+  /** The promotion claim's settle interval and TTL (claim.ts); defaults when absent. */
+  claim?: ClaimOptions;
 }
 
 export interface EvaluateResult {
@@ -40,6 +43,8 @@ export interface EvaluateResult {
   recordPath: string;
   summaryPath: string;
   message: string;
+  /** Problems after the decision was applied (the step succeeds with issues). */
+  issues: string[];
 }
 
 interface Candidate {
@@ -119,9 +124,10 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
     log.info(sentence);
     const record = buildRecord(inputs, deps, { ...base, outcome: 'noCandidates', sentence, candidates: [], decision: null, best: null, promotion: null, scored: undefined, finishedAt: deps.now().toISOString() });
     const paths = await writeRecord(record, deps);
-    await resetTags(inputs, deps, alreadyProduction);
+    const resetProblem = await resetTags(inputs, deps, alreadyProduction, 'the decision was recorded');
     setOutputs(deps, { outcome: 'noCandidates', promoted: false, production, record, recordPath: paths.recordPath });
-    return { outcome: 'noCandidates', promoted: false, record, ...paths, message: sentence };
+    const issues = resetProblem ? [resetProblem] : [];
+    return { outcome: 'noCandidates', promoted: false, record, ...paths, message: withIssues(sentence, issues), issues };
   }
 
   // 3. Scoring: every candidate and production on the same rows.
@@ -165,6 +171,8 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   if (decision.best && !best) throw new Error(`The engine chose ${decision.best}, which is not a candidate.`);
   let promotion: DecisionRecord['promotion'] = null;
   let outcome: Outcome = 'kept';
+  /** Problems after the decision was applied: the step succeeds with issues, naming them. */
+  const issues: string[] = [];
   let sentence: string;
   if (decision.decision === 'promote' && best) {
     outcome = 'promoted';
@@ -190,9 +198,36 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
             `Nothing was promoted (version ${version} stays registered); run the evaluation again.`,
         );
       }
-      const vs = decision.models.find((m) => m.name === best.key)?.vsBaseline;
-      await registry.tag(version, decisionTags(inputs, decision, vs?.winRate, vs?.meanDelta), signal);
-      await registry.promote(version, promotionComment(inputs, decision, production), signal);
+      // Another step may be promoting this model at the same time: claim the promotion first (claim.ts
+      // explains the protocol and what it guarantees). The claim is held until production is re-read.
+      host.setProgress(80, 'Claiming the promotion');
+      const claim = new PromotionClaim(registry, claimOwner(inputs.build), log, deps.claim);
+      await claim.acquire(version, production, signal);
+      try {
+        claim.checkStillHeld();
+        const vs = decision.models.find((m) => m.name === best.key)?.vsBaseline;
+        await registry.tag(version, decisionTags(inputs, decision, vs?.winRate, vs?.meanDelta), signal);
+        claim.checkStillHeld();
+        await registry.promote(version, promotionComment(inputs, decision, production), signal);
+        // Last-writer-wins: someone outside the claim (a person, another tool) may have moved production
+        // after our transition. Never report success for a version that is not in production.
+        const after = await registry.getProduction(signal);
+        if (after?.version !== version) {
+          throw new Error(
+            `${registry.modelName} version ${version} was moved to ${registry.targetDescription}, but ${registry.targetDescription} is now ${describeVersion(after)}: ` +
+              `another step or person changed it after this step's promotion. This step does not report a promotion that did not hold; check the model's history and run the evaluation again.`,
+          );
+        }
+      } catch (err) {
+        const problem = await claim.release();
+        if (problem) log.warn(`Also, ${problem}.`);
+        throw err;
+      }
+      const released = await claim.release();
+      if (released) {
+        log.warn(`Version ${version} was promoted, but ${released}.`);
+        issues.push(released);
+      }
       promotion = { version, versionUrl: registry.versionUrl(deps.workspaceUrl, version), reusedExistingVersion: !!existing, applied: true };
       sentence = `Promoted run ${best.runId} as ${registry.modelName} version ${version} to ${registry.targetDescription}. ${decision.reason}`;
       log.info(sentence);
@@ -215,10 +250,16 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
     finishedAt: deps.now().toISOString(),
   });
   const paths = await writeRecord(record, deps);
-  await resetTags(inputs, deps, [...candidates, ...alreadyProduction]);
   const promoted = outcome === 'promoted' && !inputs.dryRun;
+  const resetProblem = await resetTags(inputs, deps, [...candidates, ...alreadyProduction], promoted ? `version ${promotion?.version} was promoted and the decision recorded` : 'the decision was recorded');
+  if (resetProblem) issues.push(resetProblem);
   setOutputs(deps, { outcome, promoted, production, record, recordPath: paths.recordPath, modelVersion: promotion?.version, best: best?.runId, decision });
-  return { outcome, promoted, modelVersion: promotion?.version, record, ...paths, message: sentence };
+  return { outcome, promoted, modelVersion: promotion?.version, record, ...paths, message: withIssues(sentence, issues), issues };
+}
+
+/** `<sentence> Issues: a; b.` as Train words its SucceededWithIssues message. */
+function withIssues(sentence: string, issues: string[]): string {
+  return issues.length > 0 ? `${sentence} Issues: ${issues.join('; ')}.` : sentence;
 }
 
 function describeVersion(p: ProductionRef | undefined): string {
@@ -244,10 +285,33 @@ function promotionComment(inputs: EvaluateInputs, decision: Decision, production
   return `Promoted by Evaluate & Promote (build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) over ${production ? `version ${production.version}` : 'no production model'}: ${decision.reason}`.slice(0, 1000);
 }
 
-async function resetTags(inputs: EvaluateInputs, deps: EvaluateDeps, candidates: Candidate[]): Promise<void> {
-  if (!inputs.resetCandidateTags || inputs.dryRun || candidates.length === 0) return;
-  for (const c of candidates) await deps.tracking.setTag(c.runId, inputs.candidateTag, 'false', deps.host.signal);
-  deps.host.log.info(`Set ${inputs.candidateTag}=false on ${candidates.length} evaluated candidate run(s).`);
+/**
+ * Sets `<candidateTag>=false` on the evaluated runs. This runs after the decision was applied and recorded,
+ * so a failure is reported (a warning and the returned issue, naming the runs left tagged and what was
+ * done) rather than failing a step whose promotion stands; a pipeline cancel still propagates.
+ */
+async function resetTags(inputs: EvaluateInputs, deps: EvaluateDeps, candidates: Candidate[], done: string): Promise<string | undefined> {
+  if (!inputs.resetCandidateTags || inputs.dryRun || candidates.length === 0) return undefined;
+  const failed: string[] = [];
+  let cause = '';
+  for (const c of candidates) {
+    try {
+      await deps.tracking.setTag(c.runId, inputs.candidateTag, 'false', deps.host.signal);
+    } catch (err) {
+      if (deps.host.signal.aborted) throw err;
+      failed.push(c.runId);
+      cause ||= (err instanceof Error ? err.message : String(err)).trim().replace(/\.+$/, '');
+    }
+  }
+  if (failed.length === 0) {
+    deps.host.log.info(`Set ${inputs.candidateTag}=false on ${candidates.length} evaluated candidate run(s).`);
+    return undefined;
+  }
+  const issue =
+    `${done}, but ${inputs.candidateTag}=true could not be reset on run(s) ${failed.join(', ')} (${cause}); ` +
+    `set it to false by hand, or the next evaluation picks them up again`;
+  deps.host.log.warn(`${issue[0].toUpperCase()}${issue.slice(1)}.`);
+  return issue;
 }
 
 interface RecordParts {

@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { TimeoutError } from '../../databricks/errors';
-import type { FilesClient } from '../../databricks/files';
+import { isFileMissing, type FilesClient } from '../../databricks/files';
 import { describeRunState, failingTaskRuns, idempotencyToken, isRunSuccessful, JobsClient, Run, RunOutput, TaskSpec } from '../../databricks/jobs';
 import type { WorkspaceClient } from '../../databricks/workspace';
 import type { Logger } from '../../pipeline/host';
@@ -68,6 +68,8 @@ export interface DatabricksScoringDeps extends RunWaitDeps {
 
 const PARAMETER_NAMES = ['models', 'evaluation_table', 'evaluation_query', 'label_column', 'max_rows', 'output_path'] as const;
 const DEFAULT_MAX_PREDICTION_BYTES = 2 * 1024 ** 3;
+/** Fresh scoring runs started when the run found by the idempotency token has lost its predictions file. */
+export const MAX_RESCORES = 2;
 
 /** The unique folder of one evaluation attempt under the user's outputPath. */
 export function evaluationFolder(outputPath: string, build: BuildContext): string {
@@ -147,7 +149,18 @@ export async function awaitSuccessfulRun(
       await jobs.cancelRun(runId).catch(() => undefined);
       throw new Error(`${opts.label} ${runId} did not finish within ${Math.round(opts.timeoutMs / 60000)} minutes (${opts.timeoutInput}); it was cancelled.`);
     }
-    throw err;
+    // A pipeline cancel is handled by the onCancel cleanup above (which cancels the run within the agent's window).
+    if (opts.signal.aborted) throw err;
+    // We can no longer follow the run (the poll kept failing): stop it rather than leave it running
+    // unattended, best effort (the cancel may fail for the same reason), and name it.
+    const cancelled = await jobs.cancelRun(runId).then(
+      () => true,
+      () => false,
+    );
+    const detail = (err instanceof Error ? err.message : String(err)).trim().replace(/\.+$/, '');
+    throw new Error(
+      `${opts.label} ${runId} could not be followed: ${detail}. ${cancelled ? 'It was cancelled' : 'Cancelling it failed too; cancel it in the workspace'}; nothing was promoted.`,
+    );
   } finally {
     finished = true;
   }
@@ -190,7 +203,11 @@ export class DatabricksScoring implements PredictionsProvider {
     };
   }
 
-  private token(kind: string): string {
+  /**
+   * Same attempt, same scoring target: the same token, so a re-run after a kill reattaches to the run the
+   * killed attempt started. `rescore` > 0 derives a new token for a fresh run (see {@link produce}).
+   */
+  private token(kind: string, rescore: number): string {
     return idempotencyToken([
       'evaluate-score',
       kind,
@@ -199,76 +216,93 @@ export class DatabricksScoring implements PredictionsProvider {
       this.build.buildId,
       this.build.jobAttempt,
       this.build.taskInstanceId,
+      ...(rescore > 0 ? [`rescore-${rescore}`] : []),
     ]);
   }
 
+  /**
+   * Starts (or, by idempotency token, finds again) the scoring run, waits for it and downloads its
+   * predictions. A re-run of a step that was killed after it had read and deleted the predictions gets the
+   * same finished run back, whose file is gone: then, and only for a missing file, a fresh run is started
+   * under a derived token (at most {@link MAX_RESCORES} times, each token fixed, so a re-run that is killed
+   * again walks the same sequence instead of starting more runs).
+   */
   async produce(models: ScoringModel[], signal: AbortSignal): Promise<ScoredPredictions> {
     const { log } = this.deps;
     const folder = evaluationFolder(this.cfg.outputPath, this.build);
     const params = this.parameters(models, folder);
-    let runId: number;
-    if (this.cfg.jobId !== undefined) {
-      runId = await this.startJob(this.cfg.jobId, params, signal);
-    } else {
-      runId = await this.startNotebook(params, signal);
-    }
-    const { run, where } = await awaitSuccessfulRun(this.deps, runId, { label: 'Scoring run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal });
-    const exit = await this.readExitValue(run, folder, where, signal);
-    const local = path.join(this.deps.tempDir, `predictions-${runId}.arrow`);
-    const remote = exit.outputPath;
-    const cleanup = async () => {
-      await fsp.rm(local, { force: true });
-      await this.deps.files.delete(remote, { missingOk: true });
-    };
-    try {
-      const { bytes } = await this.deps.files.download(remote, local, { maxBytes: this.deps.maxPredictionBytes ?? DEFAULT_MAX_PREDICTION_BYTES, signal });
-      log.info(`Downloaded ${remote} (${bytes} bytes${exit.rows >= 0 ? `, ${exit.rows} rows` : ''}).`);
-      const data = await fsp.readFile(local);
-      return { bytes: data, context: { scoringRunId: runId, scoringRunUrl: run.run_page_url, predictionsPath: remote, rowsReported: exit.rows }, cleanup };
-    } catch (err) {
-      await cleanup().catch(() => undefined);
-      throw err;
+    const start = this.cfg.jobId !== undefined ? await this.prepareJob(this.cfg.jobId, params, signal) : await this.prepareNotebook(params, signal);
+    for (let rescore = 0; ; rescore++) {
+      const runId = await start(rescore);
+      const { run, where } = await awaitSuccessfulRun(this.deps, runId, { label: 'Scoring run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal });
+      const exit = await this.readExitValue(run, folder, where, signal);
+      const local = path.join(this.deps.tempDir, `predictions-${runId}.arrow`);
+      const remote = exit.outputPath;
+      const cleanup = async () => {
+        await fsp.rm(local, { force: true });
+        await this.deps.files.delete(remote, { missingOk: true });
+      };
+      try {
+        const { bytes } = await this.deps.files.download(remote, local, { maxBytes: this.deps.maxPredictionBytes ?? DEFAULT_MAX_PREDICTION_BYTES, signal });
+        log.info(`Downloaded ${remote} (${bytes} bytes${exit.rows >= 0 ? `, ${exit.rows} rows` : ''}).`);
+        const data = await fsp.readFile(local);
+        return { bytes: data, context: { scoringRunId: runId, scoringRunUrl: run.run_page_url, predictionsPath: remote, rowsReported: exit.rows }, cleanup };
+      } catch (err) {
+        await cleanup().catch(() => undefined);
+        if (isFileMissing(err) && rescore < MAX_RESCORES && !signal.aborted) {
+          log.info(
+            `The predictions file ${remote} of ${where} no longer exists (an earlier attempt of this step read and deleted it before it was stopped; ` +
+              `the scoring run was found again by its idempotency token). Starting a fresh scoring run.`,
+          );
+          continue;
+        }
+        throw err;
+      }
     }
   }
 
-  private async startNotebook(params: Record<string, string>, signal: AbortSignal): Promise<number> {
+  /** Imports the bundled notebook once; the returned function submits the one-time run (rescore n). */
+  private async prepareNotebook(params: Record<string, string>, signal: AbortSignal): Promise<(rescore: number) => Promise<number>> {
     const { workspace, jobs, log } = this.deps;
     const nbPath = this.cfg.notebookPath;
     if (!this.deps.notebookSource) throw new Error('The scoring notebook is missing from this task bundle.');
     await workspace.mkdirs(path.posix.dirname(nbPath), signal);
     await workspace.importFile({ path: nbPath, content: this.deps.notebookSource, format: 'SOURCE', language: 'PYTHON', overwrite: true, signal });
     log.info(`Imported the scoring notebook to ${nbPath}.`);
-    const { run_id } = await jobs.submitRun(
-      {
-        run_name: this.runName,
-        timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
-        idempotency_token: this.token(`notebook:${nbPath}`),
-        tasks: [{ task_key: 'score', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: params }, ...clusterFields(this.cfg.cluster) }],
-      },
-      signal,
-    );
-    log.info(`Started scoring run ${run_id}.`);
-    return run_id;
+    return async (rescore) => {
+      const { run_id } = await jobs.submitRun(
+        {
+          run_name: this.runName,
+          timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
+          idempotency_token: this.token(`notebook:${nbPath}`, rescore),
+          tasks: [{ task_key: 'score', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: params }, ...clusterFields(this.cfg.cluster) }],
+        },
+        signal,
+      );
+      log.info(`Started scoring run ${run_id}.`);
+      return run_id;
+    };
   }
 
-  private async startJob(jobId: number, params: Record<string, string>, signal: AbortSignal): Promise<number> {
+  /** Checks the user's job once; the returned function starts it with run-now (rescore n). */
+  private async prepareJob(jobId: number, params: Record<string, string>, signal: AbortSignal): Promise<(rescore: number) => Promise<number>> {
     const { jobs, log } = this.deps;
     const job = await jobs.getJob(jobId, signal);
     const defined = job.settings?.parameters?.map((p) => p.name) ?? [];
-    let req;
+    // A job with job-level parameters accepts only those, so every contract parameter must be defined on it.
     if (defined.length > 0) {
-      // A job with job-level parameters accepts only those, so every contract parameter must be defined on it.
       const missing = PARAMETER_NAMES.filter((n) => !defined.includes(n));
       if (missing.length > 0) {
         throw new Error(`Scoring job ${jobId} defines job parameters but not ${missing.join(', ')}; add them (empty defaults) so the task can pass the scoring contract.`);
       }
-      req = { job_id: jobId, job_parameters: params, idempotency_token: this.token(`job:${jobId}`) };
-    } else {
-      req = { job_id: jobId, notebook_params: params, idempotency_token: this.token(`job:${jobId}`) };
     }
-    const { run_id } = await jobs.runNow(req, signal);
-    log.info(`Started run ${run_id} of scoring job ${jobId}${job.settings?.name ? ` (${job.settings.name})` : ''}.`);
-    return run_id;
+    return async (rescore) => {
+      const token = this.token(`job:${jobId}`, rescore);
+      const req = defined.length > 0 ? { job_id: jobId, job_parameters: params, idempotency_token: token } : { job_id: jobId, notebook_params: params, idempotency_token: token };
+      const { run_id } = await jobs.runNow(req, signal);
+      log.info(`Started run ${run_id} of scoring job ${jobId}${job.settings?.name ? ` (${job.settings.name})` : ''}.`);
+      return run_id;
+    };
   }
 
   private async readExitValue(run: Run, folder: string, where: string, signal: AbortSignal): Promise<{ outputPath: string; rows: number }> {

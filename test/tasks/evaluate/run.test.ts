@@ -83,16 +83,30 @@ class World {
   warnings: string[] = [];
   tempDir = mkdtempSync(path.join(tmpdir(), 'eval-run-'));
   clockTicks = 0;
+  /** Registered-model tags (the promotion claim). */
+  modelTags = new Map<string, string>();
+  /** What production reads return once the transition was made (default: the promoted version). */
+  afterPromotion?: ProductionRef;
+  promoted?: string;
+  /** Hooks on the claim's calls (another step's write, a failure). */
+  onGetModelTag?: (n: number) => void;
+  onSetModelTag?: () => void;
+  setTagFails?: Error;
+  deleteTagFails?: Error;
+  /** The claim's monotonic clock (ms) and how much each tag write advances it. */
+  mono = 0;
+  writeTakesMs = 0;
 
   registry(): ProductionRegistry {
     const w = this;
     let reads = 0;
+    let tagReads = 0;
     return {
       kind: 'workspace',
       modelName: 'churn',
       targetDescription: 'stage Production',
       async getProduction() {
-        const p = w.production[Math.min(reads++, w.production.length - 1)];
+        const p = w.promoted !== undefined ? (w.afterPromotion ?? { version: w.promoted }) : w.production[Math.min(reads++, w.production.length - 1)];
         w.events.push(`getProduction -> ${p instanceof Error ? 'error' : (p?.version ?? 'none')}`);
         if (p instanceof Error) throw p;
         return p;
@@ -110,6 +124,25 @@ class World {
       },
       async promote(version, comment) {
         w.events.push(`promote ${version}: ${comment}`);
+        w.promoted = version;
+      },
+      async getModelTag(key) {
+        w.onGetModelTag?.(tagReads++);
+        const v = w.modelTags.get(key);
+        w.events.push(`getModelTag ${key} -> ${v ?? 'none'}`);
+        return v;
+      },
+      async setModelTag(key, value) {
+        w.events.push(`setModelTag ${key}=${value}`);
+        w.mono += w.writeTakesMs;
+        if (w.setTagFails) throw w.setTagFails;
+        w.modelTags.set(key, value);
+        w.onSetModelTag?.();
+      },
+      async deleteModelTag(key) {
+        w.events.push(`deleteModelTag ${key}`);
+        if (w.deleteTagFails) throw w.deleteTagFails;
+        w.modelTags.delete(key);
       },
       async tag(version, tags) {
         w.events.push(`tag ${version} ${JSON.stringify(tags)}`);
@@ -166,9 +199,21 @@ class World {
         },
       },
       now: () => new Date(Date.UTC(2026, 10, 26, 12, 0, w.clockTicks++)),
+      claim: {
+        settleMs: 5000,
+        now: () => Date.UTC(2026, 10, 26, 12, 30, 0),
+        monotonic: () => w.mono,
+        sleep: async (ms) => {
+          w.events.push(`sleep ${ms}`);
+          w.mono += ms;
+        },
+        nonce: () => 'n1',
+      },
     };
   }
 }
+
+const CLAIM_4 = 'owner=build 4242, step t1;version=4;at=2026-11-26T12:30:00.000Z;nonce=n1';
 
 describe('evaluate: run(inputs, deps) with fakes', () => {
   it('promotes the best candidate: register, wait READY, re-read production, tag, transition; record; then reset tags', async () => {
@@ -184,8 +229,18 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
       `register ${RUN_B}`,
       'waitReady 4',
       'getProduction -> 3',
+      // The promotion claim: free, written, stood for the settle interval, production unchanged.
+      'getModelTag mlops.promotion.claim -> none',
+      `setModelTag mlops.promotion.claim=${CLAIM_4}`,
+      'sleep 5000',
+      `getModelTag mlops.promotion.claim -> ${CLAIM_4}`,
+      'getProduction -> 3',
       `tag 4 {"mlops.evaluation.build_id":"4242","mlops.evaluation.metric":"roc_auc","mlops.evaluation.method":"bootstrap","mlops.evaluation.seed":"42","mlops.evaluation.resamples":"200","mlops.evaluation.win_rate":"0.97","mlops.evaluation.metric_delta":"0.02","mlops.evaluation.metric_value":"0.8"}`,
       'promote 4: Promoted by Evaluate & Promote (build 4242, 20261126.3) over version 3: promote: because',
+      // Production re-read after the transition, then the claim released (still ours).
+      'getProduction -> 4',
+      `getModelTag mlops.promotion.claim -> ${CLAIM_4}`,
+      'deleteModelTag mlops.promotion.claim',
       'attachment',
       'summary',
       `setTag ${RUN_A} candidate=false`,
@@ -366,5 +421,138 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     const w = new World();
     await run(inputs({ resetCandidateTags: false }), w.deps());
     assert.ok(!w.events.some((e) => e.startsWith('setTag')));
+  });
+
+  describe('the promotion claim (two steps racing on one model)', () => {
+    const OTHER = 'owner=build 4243, step t9;version=5;at=2026-11-26T12:29:58.000Z;nonce=ab12';
+    const writes = (w: World) => w.events.filter((e) => /^(tag |promote|setModelTag|deleteModelTag)/.test(e));
+
+    it("another step's live claim: fails naming that step and the version it promotes; writes nothing", async () => {
+      const w = new World();
+      w.modelTags.set('mlops.promotion.claim', OTHER);
+      await assert.rejects(
+        run(inputs(), w.deps()),
+        /^Error: Another Evaluate & Promote step \(build 4243, step t9\) is promoting churn version 5 \(claimed at 2026-11-26T12:29:58\.000Z\)\. Nothing was promoted \(version 4 stays registered\); run the evaluation again once it has finished, so that it compares against the new production model\.$/,
+      );
+      assert.deepEqual(writes(w), []);
+      assert.equal(w.modelTags.get('mlops.promotion.claim'), OTHER);
+      assert.ok(!w.events.some((e) => e.startsWith('setTag')), 'candidates stay tagged');
+    });
+
+    it('a claim written over ours while we settle: fails naming the other step and its version, leaves its claim', async () => {
+      const w = new World();
+      w.onGetModelTag = (n) => {
+        if (n === 1) w.modelTags.set('mlops.promotion.claim', OTHER);
+      };
+      await assert.rejects(
+        run(inputs(), w.deps()),
+        /^Error: Another Evaluate & Promote step \(build 4243, step t9\) claimed the promotion of churn version 5 at the same time \(at 2026-11-26T12:29:58\.000Z\), after this step\. Nothing was promoted \(version 4 stays registered\); run the evaluation again\.$/,
+      );
+      assert.deepEqual(writes(w), [`setModelTag mlops.promotion.claim=${CLAIM_4}`]);
+      assert.equal(w.modelTags.get('mlops.promotion.claim'), OTHER);
+    });
+
+    it('production moved while we settle: fails naming the new version and releases our claim', async () => {
+      const w = new World();
+      w.production = [{ version: '3' }, { version: '3' }, { version: '5' }];
+      await assert.rejects(run(inputs(), w.deps()), /^Error: The production model changed during the evaluation: it was version 3 when the models were compared and is now version 5\. Nothing was promoted \(version 4 stays registered\); run the evaluation again\.$/);
+      assert.deepEqual(writes(w), [`setModelTag mlops.promotion.claim=${CLAIM_4}`, 'deleteModelTag mlops.promotion.claim']);
+      assert.equal(w.modelTags.size, 0);
+    });
+
+    it('a claim round slower than the settle interval proves nothing: claimed again; three slow rounds fail and release', async () => {
+      const w = new World();
+      w.writeTakesMs = 6000;
+      await assert.rejects(run(inputs(), w.deps()), /^Error: Could not claim the promotion of churn: each of 3 attempts took longer than the 5000 ms settle interval \(the registry is answering slowly\)\. Nothing was promoted \(version 4 stays registered\); run the evaluation again\.$/);
+      assert.deepEqual(writes(w), [...Array(3).fill(`setModelTag mlops.promotion.claim=${CLAIM_4}`), 'deleteModelTag mlops.promotion.claim']);
+      assert.ok(!w.events.some((e) => e.startsWith('sleep')));
+
+      const once = new World();
+      once.writeTakesMs = 6000;
+      once.onSetModelTag = () => void (once.writeTakesMs = 0);
+      const result = await run(inputs(), once.deps());
+      assert.equal(result.outcome, 'promoted');
+      assert.deepEqual(writes(once).filter((e) => e.startsWith('setModelTag')).length, 2);
+    });
+
+    it('an abandoned claim (older than the TTL) and one this step left before a kill are taken over', async () => {
+      for (const left of ['owner=build 4000, step t0;version=2;at=2026-11-26T12:00:00.000Z;nonce=dead', 'owner=build 4242, step t1;version=4;at=2026-11-26T12:29:00.000Z;nonce=01d1']) {
+        const w = new World();
+        w.modelTags.set('mlops.promotion.claim', left);
+        const result = await run(inputs(), w.deps());
+        assert.equal(result.outcome, 'promoted', left);
+        assert.equal(w.modelTags.size, 0);
+      }
+      // An unreadable value is held by someone unknown: fail closed.
+      const w = new World();
+      w.modelTags.set('mlops.promotion.claim', 'locked by ops');
+      await assert.rejects(run(inputs(), w.deps()), /^Error: The promotion of churn is claimed by a value this task cannot read \(mlops\.promotion\.claim=locked by ops\)\. Nothing was promoted/);
+    });
+
+    it('production is not our version after the transition: fails naming the version now in production', async () => {
+      const w = new World();
+      w.afterPromotion = { version: '5' };
+      await assert.rejects(
+        run(inputs(), w.deps()),
+        /^Error: churn version 4 was moved to stage Production, but stage Production is now version 5: another step or person changed it after this step's promotion\./,
+      );
+      assert.equal(w.modelTags.size, 0, 'claim released');
+      assert.deepEqual(w.attachments, []);
+      assert.ok(!w.events.some((e) => e.startsWith('setTag')), 'candidates stay tagged');
+    });
+
+    it('the claim cannot be cleared after promoting: succeeds with an issue naming the tag', async () => {
+      const w = new World();
+      w.deleteTagFails = new DatabricksApiError({ status: 503, errorCode: 'TEMPORARILY_UNAVAILABLE', message: 'try later' });
+      const result = await run(inputs(), w.deps());
+      assert.equal(result.outcome, 'promoted');
+      const issue = 'the promotion claim on churn (registered-model tag mlops.promotion.claim) could not be cleared (try later); other Evaluate & Promote steps of this model fail until it expires after 15 minutes or the tag is deleted';
+      assert.deepEqual(result.issues, [issue]);
+      assert.equal(result.message, `Promoted run ${RUN_B} as churn version 4 to stage Production. promote: because Issues: ${issue}.`);
+      assert.deepEqual(w.warnings, [`Version 4 was promoted, but ${issue}.`]);
+    });
+  });
+
+  describe('resetting the candidate tags fails after the decision was applied', () => {
+    const err = () => new DatabricksApiError({ status: 503, errorCode: 'TEMPORARILY_UNAVAILABLE', message: 'The service is temporarily unavailable. Please try again later.' });
+
+    it('after a promotion: succeeds with an issue naming the promoted version and every run left tagged', async () => {
+      const w = new World();
+      const deps = w.deps();
+      deps.tracking.setTag = async (runId) => {
+        w.events.push(`setTag ${runId} failed`);
+        throw err();
+      };
+      const result = await run(inputs(), deps);
+      const issue = `version 4 was promoted and the decision recorded, but candidate=true could not be reset on run(s) ${RUN_A}, ${RUN_B} (The service is temporarily unavailable. Please try again later); set it to false by hand, or the next evaluation picks them up again`;
+      assert.deepEqual(result.issues, [issue]);
+      assert.equal(result.message, `Promoted run ${RUN_B} as churn version 4 to stage Production. promote: because Issues: ${issue}.`);
+      assert.deepEqual(w.warnings, [`V${issue.slice(1)}.`]);
+      assert.equal(w.outputs.promoted, 'true');
+      assert.deepEqual(w.events.slice(-2), [`setTag ${RUN_A} failed`, `setTag ${RUN_B} failed`]);
+    });
+
+    it('after keeping production: the issue says the decision was recorded; a cancel still fails the step', async () => {
+      const w = new World();
+      w.decide = (o) => decisionFor('keep', `run_${RUN_B}`, o, 0.6, 0.001);
+      const deps = w.deps();
+      let n = 0;
+      deps.tracking.setTag = async () => {
+        if (n++ === 0) throw err();
+      };
+      const result = await run(inputs(), deps);
+      assert.deepEqual(result.issues, [`the decision was recorded, but candidate=true could not be reset on run(s) ${RUN_A} (The service is temporarily unavailable. Please try again later); set it to false by hand, or the next evaluation picks them up again`]);
+
+      const c = new World();
+      const ac = new AbortController();
+      const cdeps = c.deps();
+      cdeps.host = { ...cdeps.host, signal: ac.signal };
+      cdeps.tracking.setTag = async () => {
+        ac.abort(new Error('cancelled by SIGINT'));
+        throw new Error('aborted');
+      };
+      cdeps.claim = { ...cdeps.claim, sleep: async () => undefined };
+      await assert.rejects(run(inputs(), cdeps), /^Error: aborted$/);
+    });
   });
 });

@@ -133,7 +133,8 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
       // A second Evaluate step of the same job has its own task instance id (and so its own scoring run).
       variables: { 'System.TaskInstanceId': `0c1d2e3f-4a5b-4c6d-8e7f-${String(++attempt).padStart(12, '0')}`, ...variables },
-      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
+      // A short promotion-claim settle interval (default 5 s), as a pipeline variable would set it.
+      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20', DATABRICKS_MLOPS_PROMOTION_SETTLE_MS: '200' },
       killAfterMs: 45_000,
     });
   }
@@ -169,7 +170,19 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(emu.mlflow.stageOf(MODEL, v1), 'Archived');
     assert.match(r.complete!.message, new RegExp(`^Promoted run ${better} as churn version ${v2.version} to stage Production\\. Promote 'run_${better}': it is at least as good as 'production' in 100\\.0% of 300 paired resamples`));
 
+    // The promotion claim: written once on the registered model before the transition, deleted after it.
+    const claims = emu.callsTo('POST', '/api/2.0/mlflow/registered-models/set-tag');
+    assert.equal(claims.length, 1);
+    assert.deepEqual({ ...claims[0].body, value: '*' }, { name: MODEL, key: 'mlops.promotion.claim', value: '*' });
+    assert.match(claims[0].body.value, new RegExp(`^owner=build 4242, step 0c1d2e3f-4a5b-4c6d-8e7f-\\d{12};version=${v2.version};at=\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z;nonce=[0-9a-f]{16}$`));
+    const released = emu.callsTo('DELETE', '/api/2.0/mlflow/registered-models/delete-tag');
+    assert.deepEqual(released.map((c) => c.query), [{ name: MODEL, key: 'mlops.promotion.claim' }]);
+    const seq = emu.requests.map((q) => q.seq);
+    const at = (e: { seq: number }) => seq.indexOf(e.seq);
     const transitions = emu.callsTo('POST', '/api/2.0/mlflow/databricks/model-versions/transition-stage');
+    assert.ok(at(claims[0]) < at(transitions[0]) && at(transitions[0]) < at(released[0]));
+    assert.equal(emu.mlflow.workspaceRegistry.models.get(MODEL)!.tags.size, 0);
+    assert.ok(r.logLines.includes(`Claimed the promotion of churn version ${v2.version} (mlops.promotion.claim); checking in 200 ms that no other step claimed it too.`), r.logLines.join('\n'));
     assert.equal(transitions.length, 1);
     assert.equal(transitions[0].body.archive_existing_versions, true);
     assert.equal(transitions[0].body.stage, 'Production');
@@ -238,6 +251,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   const SCORING = ['POST /api/2.0/workspace/mkdirs', 'POST /api/2.0/workspace/import', 'POST /api/2.2/jobs/runs/submit', 'GET /api/2.2/jobs/runs/get-output', 'GET /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*/predictions.arrow', 'DELETE /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*/predictions.arrow'];
   const FIND_CANDIDATES = ['GET /api/2.0/mlflow/experiments/get-by-name', 'POST /api/2.0/mlflow/runs/search', 'GET /api/2.0/mlflow/artifacts/list'];
   const UC_ALIAS = '/api/2.0/mlflow/unity-catalog/registered-models/alias';
+  /** The promotion claim (claim.ts): read the tag, write ours, after the settle interval re-read it and production. */
+  const UC_CLAIM = ['GET /api/2.0/mlflow/unity-catalog/registered-models/get', 'POST /api/2.0/mlflow/unity-catalog/registered-models/tags', 'GET /api/2.0/mlflow/unity-catalog/registered-models/get', `GET ${UC_ALIAS}`];
+  /** After the alias moved: production re-read (must be ours), then the claim released (read, still ours, delete). */
+  const UC_RELEASE = [`GET ${UC_ALIAS}`, 'GET /api/2.0/mlflow/unity-catalog/registered-models/get', 'DELETE /api/2.0/mlflow/unity-catalog/registered-models/tags'];
 
   it('promotes in Unity Catalog by moving the champion alias: the version is registered by the bundled register notebook on Databricks', async () => {
     const prod = production(1.4, { uc: true });
@@ -252,7 +269,8 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.match(r.complete!.message, new RegExp(`^Promoted run ${better} as ${UC_MODEL.replace(/\./g, '\\.')} version 2 to alias champion\\. `));
 
     // Exact requests: find, production, scoring, find the run's version (none), again inside register (none),
-    // import + run register_model.py and read its exit value, re-read production, tag, move the alias, reset the tag.
+    // import + run register_model.py and read its exit value, re-read production, claim the promotion, tag,
+    // move the alias, check production, release the claim, reset the tag.
     assert.deepEqual(requestSequence(), [
       ...FIND_CANDIDATES,
       `GET ${UC_ALIAS}`,
@@ -264,8 +282,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       'POST /api/2.2/jobs/runs/submit',
       'GET /api/2.2/jobs/runs/get-output',
       `GET ${UC_ALIAS}`,
+      ...UC_CLAIM,
       ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/tags'),
       `POST ${UC_ALIAS}`,
+      ...UC_RELEASE,
       'POST /api/2.0/mlflow/runs/set-tag',
     ]);
     // The READY wait (model-versions/get) happens between the registration run and the alias.
@@ -343,8 +363,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       ...SCORING,
       UC_SEARCH,
       `GET ${UC_ALIAS}`,
+      ...UC_CLAIM,
       ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/tags'),
       `POST ${UC_ALIAS}`,
+      ...UC_RELEASE,
       'POST /api/2.0/mlflow/runs/set-tag',
     ]);
     assert.deepEqual(emu.callsTo('POST', '/api/2.0/workspace/import').map((c) => c.body.path), [DEFAULT_NOTEBOOK_PATH]);
