@@ -16,6 +16,7 @@ import {
   PredictionsError,
   compareModelsParallel,
   readPredictions,
+  suggestedThreads,
   type BootstrapScheme,
   type Decision,
   type Method,
@@ -72,18 +73,11 @@ interface Parsed {
   file: string;
   label: string;
   json: boolean;
-  /** Threads given with --threads; undefined: decided from the size of the bootstrap (see `autoThreads`). */
+  /** Threads given with --threads; undefined: decided from the size of the bootstrap (`suggestedThreads`). */
   threads?: number;
   opts: ParallelCompareOptions;
 }
 
-/** Below this many rows × resamples × models, starting worker threads costs more than it saves. */
-export const AUTO_THREADS_MIN_WORK = 20_000_000;
-
-/** Threads when --threads is not given: every CPU for a large bootstrap, the calling thread otherwise. */
-export function autoThreads(rows: number, resamples: number, models: number, cpus: number): number {
-  return rows * resamples * models >= AUTO_THREADS_MIN_WORK ? Math.max(1, cpus) : 1;
-}
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -199,7 +193,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(`cannot read '${parsed.file}': ${(e as Error).message}`, false);
     }
     const preds = readPredictions(bytes, { labelColumn: parsed.label });
-    const threads = parsed.threads ?? autoThreads(preds.n, parsed.opts.resamples, preds.columns.length, io.cpus);
+    const threads = parsed.threads ?? suggestedThreads(preds.n, parsed.opts.resamples, preds.columns.length, io.cpus);
     const decision = await compareModelsParallel(preds, { ...parsed.opts, threads });
     io.stdout(parsed.json ? `${JSON.stringify(decision)}\n` : formatTable(decision));
     return 0;

@@ -15,7 +15,7 @@ export * from './types';
 export { InvalidOptionsError, PredictionsError } from './errors';
 export { readPredictions, type ReadPredictionsOptions } from './arrow';
 export { compareModels } from './compare';
-export { compareModelsParallel, runBootstrapParallel, type ParallelCompareOptions } from './parallel';
+export { PARALLEL_MIN_WORK, compareModelsParallel, runBootstrapParallel, suggestedThreads, type ParallelCompareOptions } from './parallel';
 export {
   LOG_LOSS_EPS,
   apSums,

@@ -20,7 +20,10 @@ import type { CompareOptions, Decision, Predictions } from './types';
 
 /** Options of `compareModelsParallel`: `compareModels`' options plus the number of threads. */
 export interface ParallelCompareOptions extends CompareOptions {
-  /** Worker threads for the bootstrap (default 1 = the calling thread only). Callers may pass the CPU count. */
+  /**
+   * Worker threads for the bootstrap, used as given (default 1 = the calling thread only). Callers may
+   * pass the CPU count, or `suggestedThreads(...)` to skip threads for small bootstraps.
+   */
   threads?: number;
 }
 
@@ -36,6 +39,20 @@ parentPort.on('message', (job) => {
   }
 });
 `;
+
+/** Below this many rows × resamples × models, starting worker threads costs more than it saves. */
+export const PARALLEL_MIN_WORK = 20_000_000;
+
+/**
+ * A thread count for `compareModelsParallel`: every CPU for a bootstrap large enough to gain from
+ * worker threads (≥ `PARALLEL_MIN_WORK` rows × resamples × models), else 1 (the calling thread).
+ *
+ * @example
+ * const threads = suggestedThreads(preds.n, 1000, preds.columns.length, os.availableParallelism());
+ */
+export function suggestedThreads(rows: number, resamples: number, models: number, cpus: number): number {
+  return rows * resamples * models >= PARALLEL_MIN_WORK ? Math.max(1, Math.floor(cpus)) : 1;
+}
 
 /** Resamples per message to a worker: bounds the memory of generator states and balances the load. */
 const MAX_CHUNK = 256;

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { compareModels, readPredictions, rocAuc, type Decision } from '../../src/engine';
-import { AUTO_THREADS_MIN_WORK, autoThreads, parseArgs } from '../../src/cli/main';
+import { PARALLEL_MIN_WORK, compareModels, readPredictions, rocAuc, suggestedThreads, type Decision } from '../../src/engine';
+import { parseArgs } from '../../src/cli/main';
 import { simulateModels } from './simulate';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -195,11 +195,11 @@ describe('mlops-eval argument parsing (parseArgs)', () => {
     assert.equal(parseArgs(['compare', 'p.arrow', '--threads', '3']).threads, 3);
   });
 
-  it('without --threads, uses every CPU only for a bootstrap large enough to gain from it', () => {
-    assert.equal(autoThreads(1_000_000, 1000, 2, 4), 4);
-    assert.equal(autoThreads(5000, 1000, 2, 4), 1);
-    assert.equal(autoThreads(AUTO_THREADS_MIN_WORK / 2, 1, 2, 2), 2);
-    assert.equal(autoThreads(1_000_000, 1000, 2, 0), 1);
+  it('without --threads, uses every CPU only for a bootstrap large enough to gain from it (suggestedThreads)', () => {
+    assert.equal(suggestedThreads(1_000_000, 1000, 2, 4), 4);
+    assert.equal(suggestedThreads(5000, 1000, 2, 4), 1);
+    assert.equal(suggestedThreads(PARALLEL_MIN_WORK / 2, 1, 2, 2), 2);
+    assert.equal(suggestedThreads(1_000_000, 1000, 2, 0), 1);
   });
 
   it('accepts --flag=value, keeps non-numeric seeds as strings and reads --min-metric', () => {
