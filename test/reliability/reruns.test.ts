@@ -97,6 +97,51 @@ describe('reliability: re-runs after a kill converge without duplicates', functi
         assert.equal(w.notebookCalls, 1);
       }));
 
+    it("killed just after 'Registered run ... as churn version 2.' (predictions already read and deleted): the re-run scores afresh once, one version, one promotion", () =>
+      withEmulator(async (emu) => {
+        const w = await evaluateWorld(emu);
+        await killAt(w, /^Registered run [0-9a-f]+ as churn version 2\.$/, ['GET', '/api/2.0/mlflow/model-versions/get'], 'evaluate after registration');
+        assert.equal(emu.mlflow.stageOf('churn', '2'), 'None');
+        const again = await runWorld('evaluate after registration (re-run)', w);
+        assert.equal(again.complete?.result, 'Succeeded', again.stdout);
+        assert.match(again.complete!.message, new RegExp(`^Promoted run ${w.candidateRunId} as churn version 2 to stage Production\\.`));
+        // The same finished scoring run came back by its token, without its file: one fresh run, then the version is reused.
+        assert.deepEqual(w.state(), { versions: 2, production: '2', promotions: 1, scoringRuns: 2, candidatesLeft: 0 });
+        assert.equal(w.notebookCalls, 2);
+        const submits = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
+        assert.equal(submits.length, 3);
+        assert.equal(submits[1].body.idempotency_token, submits[0].body.idempotency_token);
+        assert.notEqual(submits[2].body.idempotency_token, submits[0].body.idempotency_token);
+        const [first, fresh] = [...emu.jobs.runs.keys()];
+        assert.ok(
+          again.logLines.some((l) => new RegExp(`^The predictions file /Volumes/main/ml/scratch/eval/evaluate-[^ ]+/predictions\\.arrow of Scoring run ${first} \\(.*\\) no longer exists \\(an earlier attempt of this step read and deleted it`).test(l)),
+          again.stdout,
+        );
+        assert.ok(again.logLines.includes(`Started scoring run ${fresh}.`), again.stdout);
+        assert.ok(again.logLines.includes(`Run ${w.candidateRunId} is already registered as churn version 2; reusing it.`), again.stdout);
+        assert.equal(emu.callsTo('POST', '/api/2.0/mlflow/model-versions/create').length, 1);
+        assert.equal(emu.callsTo('POST', '/api/2.0/mlflow/databricks/model-versions/transition-stage').length, 1);
+        // A third attempt (another kill) would walk the same token sequence: the fresh run's token is fixed.
+        assert.equal(emu.mlflow.workspaceRegistry.models.get('churn')!.tags.size, 0);
+      }));
+
+    it('killed while holding the promotion claim: the re-run (same step) takes its own claim over and promotes once, no claim left', () =>
+      withEmulator(async (emu) => {
+        const w = await evaluateWorld(emu);
+        await killAt(w, /^Claimed the promotion of churn version 2 \(mlops\.promotion\.claim\)/, ['POST', '/api/2.0/mlflow/model-versions/set-tag'], 'evaluate holding the claim');
+        // (The settle interval after that line keeps the step from its next call while the signal lands.)
+        const left = emu.mlflow.workspaceRegistry.models.get('churn')!.tags.get('mlops.promotion.claim');
+        assert.match(left ?? '', /^owner=build \d+, step [^;]+;version=2;/);
+        const again = await runWorld('evaluate holding the claim (re-run)', w);
+        assert.equal(again.complete?.result, 'Succeeded', again.stdout);
+        assert.deepEqual(w.state(), { versions: 2, production: '2', promotions: 1, scoringRuns: 2, candidatesLeft: 0 });
+        const claims = emu.callsTo('POST', '/api/2.0/mlflow/registered-models/set-tag').map((c) => c.body.value as string);
+        assert.equal(claims.length, 2);
+        assert.equal(claims[1].split(';nonce=')[0].split(';at=')[0], claims[0].split(';nonce=')[0].split(';at=')[0], 'same owner and version');
+        assert.notEqual(claims[1], claims[0]);
+        assert.equal(emu.mlflow.workspaceRegistry.models.get('churn')!.tags.size, 0);
+      }));
+
     it('killed right after the transition: the re-run sees its candidate in production, promotes nothing more, resets the tag', () =>
       withEmulator(async (emu) => {
         const w = await evaluateWorld(emu);
