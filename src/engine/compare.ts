@@ -8,13 +8,17 @@
  *    mean paired difference, so this ranking is transitive), or the largest full-data AUC (DeLong);
  *    ties are broken by the full-data estimate, then by column name.
  * 2. With a baseline, promote iff the best candidate's win rate reaches `winRate`, its mean oriented delta
- *    reaches `minDelta`, and (when given) its full-data metric reaches `minMetric`.
+ *    reaches `minDelta`, and (when given) its full-data metric reaches `minMetric` — unless it shows no
+ *    difference at all from the baseline (every paired resample delta exactly 0; for DeLong an AUC
+ *    difference of exactly 0 with variance 0), in which case production is kept.
  * 3. Without a baseline, promote iff `minMetric` holds or no floor is set.
  * 4. Without candidates, the decision is `none`.
  *
  * Deltas are oriented so that positive means the candidate is better; the win rate counts resamples with
  * delta ≥ 0 ("at least as good", as the seed design did). A candidate whose scores equal the baseline's
- * therefore has win rate 1 and mean delta 0: set `minDelta` above 0 to require a strict improvement.
+ * therefore has win rate 1 and mean delta 0; rule 2's exception keeps production for it (issue 7: "a
+ * worse or equal one is kept"). A copy better on a single row is judged by the normal rule: set
+ * `minDelta` above 0 to require an improvement of a given size.
  */
 import { prepareBootstrap, runBootstrap, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
 import { delongCovariance, delongDifference, normalShareAtLeast } from './delong';
@@ -267,6 +271,8 @@ export function bootstrapDecision(plan: ComparisonPlan, prep: PreparedBootstrap,
     isBaseline,
   });
   const deltaDistributions: { [model: string]: number[] } = Object.create(null);
+  // Candidates whose every paired delta is exactly 0 (the baseline re-logged): never promoted.
+  const indistinguishable = new Set<string>();
   const models: ModelResult[] = [];
   if (plan.baseline !== undefined) models.push(resultOf(plan.baseline, true));
   for (const name of plan.candidates) {
@@ -277,12 +283,15 @@ export function bootstrapDecision(plan: ComparisonPlan, prep: PreparedBootstrap,
       const deltas = new Float64Array(B);
       let wins = 0;
       let above = 0;
+      let differing = 0;
       for (let b = 0; b < B; b++) {
         const d = sign * (cand[b] - base[b]);
         deltas[b] = d;
         if (d >= 0) wins++;
         if (d > o.minDelta) above++;
+        if (d !== 0) differing++;
       }
+      if (differing === 0) indistinguishable.add(name);
       r.vsBaseline = {
         winRate: wins / B,
         meanDelta: mean(deltas),
@@ -295,7 +304,7 @@ export function bootstrapDecision(plan: ComparisonPlan, prep: PreparedBootstrap,
   }
   const best = pickBest(plan, models, (m) => sign * m.mean!);
   const decision: Decision = {
-    ...decide(plan, best, (w) => `in ${w} of ${B} paired resamples`, 'mean '),
+    ...decide(plan, best, (w) => `in ${w} of ${B} paired resamples`, 'mean ', indistinguishable.has(best.name) ? 'on every resample' : undefined),
     ...baseDecision(plan),
     models,
   };
@@ -343,8 +352,16 @@ export function delongDecision(plan: ComparisonPlan): Decision {
     }
   }
   const best = pickBest(plan, models.filter((m) => !m.isBaseline), (m) => m.estimate);
+  const bvs = best.vsBaseline;
+  const sameAsBaseline = bvs !== undefined && bvs.meanDelta === 0 && bvs.variance === 0;
   const decision: Decision = {
-    ...decide(plan, best, (w) => `with probability ${w} by DeLong's normal approximation`, ''),
+    ...decide(
+      plan,
+      best,
+      (w) => `with probability ${w} by DeLong's normal approximation`,
+      '',
+      sameAsBaseline ? 'by DeLong\'s test (AUC difference 0 with variance 0)' : undefined,
+    ),
     ...baseDecision(plan),
     models,
   };
@@ -387,12 +404,16 @@ function signed(x: number): string {
 /**
  * Applies the rule to the best candidate and writes the one-sentence reason, which names every
  * failed condition with its value and threshold (the audit trail reads it, not just the verdict).
+ * `indistinguishable` (set when the best candidate shows no difference at all from the baseline)
+ * keeps production whatever the thresholds: the win rate counts ties as wins, so a re-logged copy of
+ * the baseline would otherwise pass with `minDelta` 0, and issue 7 requires an equal one to be kept.
  */
 function decide(
   plan: ComparisonPlan,
   best: ModelResult,
   winPhrase: (winRate: string) => string,
   meanWord: string,
+  indistinguishable?: string,
 ): Pick<Decision, 'decision' | 'reason'> {
   const o = plan.opts;
   const label = METRIC_LABEL[plan.metric];
@@ -412,6 +433,12 @@ function decide(
     return floorOk
       ? { decision: 'promote', reason: `Promote '${best.name}': there is no production model to compare with, and ${floorText}.` }
       : { decision: 'keep', reason: `Keep: there is no production model, but the best candidate '${best.name}' is not promoted because ${floorText}.` };
+  }
+  if (indistinguishable !== undefined) {
+    return {
+      decision: 'keep',
+      reason: `Keep '${plan.baseline}': the best candidate '${best.name}' is indistinguishable from it ${indistinguishable}.`,
+    };
   }
   const vs = best.vsBaseline!;
   const winOk = vs.winRate >= o.winRate;

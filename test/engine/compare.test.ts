@@ -128,13 +128,49 @@ describe('the decision (compareModels)', () => {
     assert.deepEqual(lean.models, d.models);
   });
 
-  it('a candidate identical to the baseline wins every resample with delta 0: promoted at minDelta 0, kept at minDelta > 0', () => {
+  it('a candidate identical to the baseline (every paired delta exactly 0) is kept even at minDelta 0, with its own reason', () => {
     const twin = { ...preds, columns: [preds.columns[0], { name: 'twin', scores: Float64Array.from(preds.columns[0].scores) }] };
     const d = compareModels(twin, { ...OPTS, baseline: 'prod' });
+    // The win rate keeps the seed's "at least as good" definition: ties count as wins.
     assert.equal(d.models[1].vsBaseline!.winRate, 1);
     assert.equal(d.models[1].vsBaseline!.meanDelta, 0);
-    assert.equal(d.decision, 'promote');
+    assert.ok(d.deltaDistributions!.twin.every((x) => x === 0));
+    assert.equal(d.decision, 'keep');
+    assert.equal(d.best, 'twin');
+    assert.equal(d.reason, "Keep 'prod': the best candidate 'twin' is indistinguishable from it on every resample.");
     assert.equal(compareModels(twin, { ...OPTS, baseline: 'prod', minDelta: 1e-9 }).decision, 'keep');
+    // Lower-is-better metrics and the Poisson scheme take the same exit.
+    const prob = Float64Array.from(preds.columns[0].scores, (x) => 1 / (1 + Math.exp(-x)));
+    const probTwin = { ...preds, columns: [{ name: 'prod', scores: prob }, { name: 'twin', scores: Float64Array.from(prob) }] };
+    for (const extra of [{ metric: 'log_loss' as const }, { metric: 'brier' as const }, { bootstrap: 'poisson' as const }, { metric: 'average_precision' as const }]) {
+      const r = compareModels(probTwin, { ...OPTS, ...extra, baseline: 'prod' });
+      assert.equal(r.decision, 'keep', JSON.stringify(extra));
+      assert.equal(r.reason, "Keep 'prod': the best candidate 'twin' is indistinguishable from it on every resample.");
+    }
+  });
+
+  it('an exact copy improved on a single row is judged by the normal rule (promoted at minDelta 0, kept above its mean delta)', () => {
+    const base = preds.columns[0].scores;
+    const improved = Float64Array.from(base);
+    // Raise the lowest-scored positive row to just above the highest score: only pairs with that row change.
+    let row = -1;
+    for (let i = 0; i < preds.n; i++) if (preds.labels[i] === 1 && (row < 0 || base[i] < base[row])) row = i;
+    improved[row] = Math.max(...base) + 1e-6;
+    const p = { ...preds, columns: [preds.columns[0], { name: 'nudged', scores: improved }] };
+    const d = compareModels(p, { ...OPTS, baseline: 'prod' });
+    const vs = d.models[1].vsBaseline!;
+    assert.equal(vs.winRate, 1);
+    assert.ok(vs.meanDelta > 0 && vs.meanDelta < 0.01, `${vs.meanDelta}`);
+    assert.ok(d.deltaDistributions!.nudged.some((x) => x === 0), 'resamples without the row tie');
+    assert.equal(d.decision, 'promote');
+    assert.match(d.reason, /^Promote 'nudged': it is at least as good as 'prod' in 100\.0% of 300 paired resamples \(required 90\.0%\) and its mean ROC AUC improvement is \+\d/);
+    const strict = compareModels(p, { ...OPTS, baseline: 'prod', minDelta: 0.01 });
+    assert.equal(strict.decision, 'keep');
+    assert.match(strict.reason, /^Keep 'prod': the best candidate 'nudged' has a mean ROC AUC improvement of \+[\d.e-]+ \(minimum 0\.01\)\.$/);
+    // DeLong: a nonzero AUC difference with a small variance goes through the normal rule too.
+    const dl = compareModels(p, { ...OPTS, method: 'delong', baseline: 'prod' });
+    assert.ok(dl.models[1].vsBaseline!.meanDelta > 0);
+    assert.doesNotMatch(dl.reason, /indistinguishable/);
   });
 });
 

@@ -63,7 +63,7 @@ describe("DeLong's test (fast algorithm of Sun & Xu 2014)", () => {
     assert.equal(reverse.z, -diff.z!);
   });
 
-  it('identical models: variance 0, no z, p-value 1, win rate 1', () => {
+  it('identical models: variance 0, no z, p-value 1, win rate 1, and production is kept', () => {
     const sim = simulatePair({ n: 200, auc: [0.75, 0.75], rho: 0.5, prevalence: 0.3, seed: 'same' });
     const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'prod', scores: sim.a }, { name: 'cand', scores: Float64Array.from(sim.a) }] };
     const dec = compareModels(preds, { baseline: 'prod', metric: 'roc_auc', method: 'delong', resamples: 1, seed: 0, winRate: 0.9, minDelta: 0, confidence: 0.95 });
@@ -73,6 +73,9 @@ describe("DeLong's test (fast algorithm of Sun & Xu 2014)", () => {
     assert.equal(vs.pValue, 1);
     assert.equal(vs.winRate, 1);
     assert.equal(vs.meanDelta, 0);
+    assert.equal(dec.decision, 'keep');
+    assert.equal(dec.best, 'cand');
+    assert.equal(dec.reason, "Keep 'prod': the best candidate 'cand' is indistinguishable from it by DeLong's test (AUC difference 0 with variance 0).");
   });
 
   it('bootstrap and DeLong agree on the variance of the AUC difference within 10% at n = 10,000 (B = 2,000)', function () {
