@@ -97,6 +97,10 @@ export function createKernel(): (job: KernelJob) => void {
     ptab[h] = lo === poissonOf(h * 65536 + 65535) ? lo : 255;
   }
 
+  // Generator outputs of one block of the multinomial draw (see drawMultinomial).
+  const WORD_BLOCK = 2048;
+  const wordBlock = new Uint32Array(WORD_BLOCK);
+
   /** Buffers of one job: interleaved counts, increment buckets. */
   interface Scratch {
     c8: Uint8Array;
@@ -123,10 +127,15 @@ export function createKernel(): (job: KernelJob) => void {
     const fills = s.fills;
     // Lemire: reject a 32-bit draw x when (x·n mod 2^32) < 2^32 mod n.
     const rej = 4294967296 % n;
-    for (let r = 0; r < n; r++) {
-      let x = 0;
-      let lo = 0;
-      do {
+    const words = wordBlock;
+    // Generator outputs are produced a block at a time (a tight, branch-free loop), then consumed in
+    // order: a rejected word is skipped, an accepted one is a draw. A block never holds more words than
+    // draws still missing, so no word is generated that the one-at-a-time loop would not have consumed
+    // and the state ends exactly where it did (a degenerate resample's redraw continues from it).
+    let r = 0;
+    while (r < n) {
+      const m = n - r < WORD_BLOCK ? n - r : WORD_BLOCK;
+      for (let q = 0; q < m; q++) {
         w = (w + 0x61c88647) | 0;
         let v = X[(i + 34) & 127];
         i = (i + 1) & 127;
@@ -137,21 +146,26 @@ export function createKernel(): (job: KernelJob) => void {
         t ^= t >>> 12;
         v ^= t;
         X[i] = v;
-        x = ((v + (w ^ (w >>> 16))) | 0) >>> 0;
-        lo = Math.imul(x, n) >>> 0;
-      } while (lo < rej);
-      // High word of x·n, exact: x·n is within 2^10 of its double rounding, far below 2^31.
-      const idx = Math.round((x * n - lo) * 2.3283064365386963e-10);
-      if (bits === 0) {
-        bytes[idx * 4 + k]++;
-      } else {
-        const bk = idx >>> bits;
-        const fill = fills[bk];
-        if (fill < cap) {
-          buf[bk * cap + fill] = idx;
-          fills[bk] = fill + 1;
-        } else {
+        words[q] = (v + (w ^ (w >>> 16))) | 0;
+      }
+      for (let q = 0; q < m; q++) {
+        const x = words[q];
+        const lo = Math.imul(x, n) >>> 0;
+        if (lo < rej) continue;
+        r++;
+        // High word of x·n, exact: x·n is within 2^10 of its double rounding, far below 2^31.
+        const idx = Math.round((x * n - lo) * 2.3283064365386963e-10);
+        if (bits === 0) {
           bytes[idx * 4 + k]++;
+        } else {
+          const bk = idx >>> bits;
+          const fill = fills[bk];
+          if (fill < cap) {
+            buf[bk * cap + fill] = idx;
+            fills[bk] = fill + 1;
+          } else {
+            bytes[idx * 4 + k]++;
+          }
         }
       }
     }
