@@ -31,11 +31,13 @@ export type TaskKey = 'train' | 'deploy' | 'evaluate';
  * - `failedClosed`: the task failed with a clear message and changed nothing it should not have: at most one
  *   run started and none left running, at most one model version created, production untouched, candidates
  *   still tagged for the next evaluation.
+ * - `promotedWithIssues`: SucceededWithIssues after the promotion was applied (production and promotions as in
+ *   the undisturbed run) where a bookkeeping step after the recorded decision failed: candidates left tagged.
  * - `failedAfterPromotion`: the promotion was applied and a later bookkeeping step failed (the step fails,
  *   production is the version the decision chose).
  * - `unsafe`: anything else (a duplicate, a promotion on an error, success with the wrong state).
  */
-export type Outcome = 'recovered' | 'recoveredWithIssues' | 'failedClosed' | 'failedAfterPromotion' | 'unsafe';
+export type Outcome = 'recovered' | 'recoveredWithIssues' | 'promotedWithIssues' | 'failedClosed' | 'failedAfterPromotion' | 'unsafe';
 
 export interface FaultKind {
   key: string;
@@ -93,8 +95,11 @@ export const ROUTES: Record<TaskKey, Route[]> = {
     r('POST', '/api/2.0/mlflow/registered-models/create'),
     r('POST', '/api/2.0/mlflow/model-versions/create'),
     r('GET', '/api/2.0/mlflow/model-versions/get'),
+    r('GET', '/api/2.0/mlflow/registered-models/get'),
+    r('POST', '/api/2.0/mlflow/registered-models/set-tag'),
     r('POST', '/api/2.0/mlflow/model-versions/set-tag'),
     r('POST', '/api/2.0/mlflow/databricks/model-versions/transition-stage'),
+    r('DELETE', '/api/2.0/mlflow/registered-models/delete-tag'),
     r('POST', '/api/2.0/mlflow/runs/set-tag'),
   ],
 };
@@ -206,7 +211,11 @@ export function classify(task: TaskKey, res: AgentRunResult, state: AnyState, ba
   const result = res.complete?.result;
   const same = isDeepStrictEqual(state, base);
   if (result === 'Succeeded') return same ? { outcome: 'recovered', why: '' } : { outcome: 'unsafe', why: `succeeded with state ${JSON.stringify(state)}` };
-  if (result === 'SucceededWithIssues') return same ? { outcome: 'recoveredWithIssues', why: '' } : { outcome: 'unsafe', why: `succeeded with issues, state ${JSON.stringify(state)}` };
+  if (result === 'SucceededWithIssues') {
+    if (same) return { outcome: 'recoveredWithIssues', why: '' };
+    if (task === 'evaluate' && isDeepStrictEqual({ ...(state as EvaluateState), candidatesLeft: 0 }, base) && (state as EvaluateState).candidatesLeft > 0) return { outcome: 'promotedWithIssues', why: '' };
+    return { outcome: 'unsafe', why: `succeeded with issues, state ${JSON.stringify(state)}` };
+  }
   if (result !== 'Failed') return { outcome: 'unsafe', why: `result ${result ?? 'none'} (exit ${res.code})` };
   if (!res.complete?.message) return { outcome: 'unsafe', why: 'failed without a message' };
   if (task === 'train') {
@@ -310,7 +319,7 @@ export async function runMatrix(cells: CellSpec[], concurrency: number): Promise
 
 /** The matrix as a text table: one row per route, one column per fault; plus the semantic faults. */
 export function renderMatrix(results: CellResult[]): string {
-  const short: Record<Outcome, string> = { recovered: 'ok', recoveredWithIssues: 'ok*', failedClosed: 'closed', failedAfterPromotion: 'closed+', unsafe: 'UNSAFE' };
+  const short: Record<Outcome, string> = { recovered: 'ok', recoveredWithIssues: 'ok*', promotedWithIssues: 'ok+', failedClosed: 'closed', failedAfterPromotion: 'closed+', unsafe: 'UNSAFE' };
   const lines: string[] = [];
   const faults = ROUTE_FAULTS.map((f) => f.key);
   const width = Math.max(...results.map((r) => r.route.length + r.task.length + 3), 20);
@@ -329,7 +338,7 @@ export function renderMatrix(results: CellResult[]): string {
   }
   lines.push('');
   lines.push(`faults: ${ROUTE_FAULTS.map((f) => `${f.key} = ${f.label}`).join('; ')}`);
-  lines.push('ok = recovered (same end state as an undisturbed run); ok* = succeeded with a warning; closed = failed closed; closed+ = failed after the promotion was applied (bookkeeping step); UNSAFE = neither');
+  lines.push('ok = recovered (same end state as an undisturbed run); ok* = succeeded with a warning; ok+ = promoted, succeeded with issues (candidate tags not reset, named); closed = failed closed; closed+ = failed after the promotion was applied (bookkeeping step); UNSAFE = neither');
   return lines.join('\n');
 }
 
@@ -338,7 +347,8 @@ export function summaryFigure(results: CellResult[]): string {
   const routes = Object.values(ROUTES).reduce((a, r) => a + r.length, 0);
   return (
     `${results.length} fault cells (${ROUTE_FAULTS.length} faults x ${routes} routes of the 3 tasks, plus ${SEMANTIC_FAULTS.length} platform failures): ` +
-    `${n('recovered') + n('recoveredWithIssues')} recovered (${n('recoveredWithIssues')} with a warning), ${n('failedClosed')} failed closed, ` +
+    `${n('recovered') + n('recoveredWithIssues')} recovered (${n('recoveredWithIssues')} with a warning), ` +
+    `${n('promotedWithIssues')} promoted with issues (candidate tags not reset, named in a warning), ${n('failedClosed')} failed closed, ` +
     `${n('failedAfterPromotion')} failed after a correct promotion, ${n('unsafe')} unsafe`
   );
 }
@@ -369,7 +379,10 @@ const UNAVAILABLE = /^The service is temporarily unavailable\. Please try again 
  *   reconciles: see reruns.test.ts).
  * - A 503 on every call, or a sign-in page, fails closed, except where the call is not essential:
  *   Train's notebook output (SucceededWithIssues), Evaluate's deletion of its scratch predictions file (a
- *   warning), and Evaluate's reset of the candidate tags, which runs after the promotion was applied.
+ *   warning), and, after the promotion was applied and the decision recorded, Evaluate's release of its
+ *   promotion claim and its reset of the candidate tags (SucceededWithIssues naming the version, the claim
+ *   or the runs left tagged).
+ * - Evaluate's scoring-run poll under a permanent failure cancels the scoring run and names it.
  * - Train's poll (runs/get) under a permanent outage ends in the task's own timeout, which cancels the run.
  */
 export function expectationFor(task: TaskKey, route: string, fault: string): Expectation {
@@ -385,7 +398,29 @@ export function expectationFor(task: TaskKey, route: string, fault: string): Exp
   const permanent = fault === '503*' ? UNAVAILABLE : SIGN_IN;
   if (key === 'train GET /api/2.2/jobs/runs/get-output') return { outcome: 'recoveredWithIssues', message: /^Databricks run \d+ succeeded in \d+s\. Issues: notebook output unavailable\.$/ };
   if (key === 'evaluate DELETE /api/2.0/fs/files/...arrow') return recovered;
-  if (key === 'evaluate POST /api/2.0/mlflow/runs/set-tag') return { outcome: 'failedAfterPromotion', message: permanent };
+  const cause = fault === '503*' ? 'The service is temporarily unavailable\\. Please try again later' : `The workspace at 127\\.0\\.0\\.1:\\d+ ${SIGN_IN.source}.*`;
+  if (key === 'evaluate POST /api/2.0/mlflow/runs/set-tag') {
+    // After the decision was applied and recorded: the step succeeds with issues naming the promoted version and the run left tagged.
+    return {
+      outcome: 'promotedWithIssues',
+      message: new RegExp(
+        `^Promoted run ([0-9a-f]{32}) as churn version 2 to stage Production\\. .* Issues: version 2 was promoted and the decision recorded, but candidate=true could not be reset on run\\(s\\) \\1 \\(${cause}\\); set it to false by hand, or the next evaluation picks them up again\\.$`,
+      ),
+    };
+  }
+  if (key === 'evaluate DELETE /api/2.0/mlflow/registered-models/delete-tag') {
+    // The promotion stands and the candidate tags are reset; the claim left behind is named (it expires).
+    return {
+      outcome: 'recoveredWithIssues',
+      message: new RegExp(
+        `^Promoted run [0-9a-f]{32} as churn version 2 to stage Production\\. .* Issues: the promotion claim on churn \\(registered-model tag mlops\\.promotion\\.claim\\) could not be cleared \\(${cause}\\); other Evaluate & Promote steps of this model fail until it expires after 15 minutes or the tag is deleted\\.$`,
+      ),
+    };
+  }
+  if (key === 'evaluate GET /api/2.2/jobs/runs/get') {
+    // The scoring run can no longer be followed: it is cancelled and named.
+    return { outcome: 'failedClosed', message: new RegExp(`^Scoring run \\d+ could not be followed: ${cause}\\. It was cancelled; nothing was promoted\\.$`) };
+  }
   if (fault === '503*' && key === 'train GET /api/2.2/jobs/runs/get') {
     return { outcome: 'failedClosed', message: /^Databricks run \d+ did not finish within 6s; last state unknown\. The run was cancelled\.$/ };
   }

@@ -15,7 +15,7 @@ import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { EMULATOR_DEFAULTS, type Emulator } from '../../src/emulator';
 import type { AgentEndpoint } from '../helpers/agent';
-import { scanAgentTempDirs, testSecrets } from '../helpers/secrets';
+import { registerTestSecret, scanAgentTempDirs, testSecrets } from '../helpers/secrets';
 import { CONN, deployWorld, evaluateWorld, issuedTokens, pool, runWorld, scanRun, scans, trainWorld, withEmulator, World } from './harness';
 
 const D = EMULATOR_DEFAULTS;
@@ -107,6 +107,37 @@ describe('reliability: secrets never reach a log, message, attachment or report'
       }
     });
   }
+
+  describe('with System.Debug = true (debug lines shown): inputs are read without task-lib\'s name=value echo', () => {
+    const GIT_PAT_DEBUG = registerTestSecret('Git PAT in a repoUrl (debug case)', 'debug-mode-git-pat-in-url-0077');
+
+    it('Deploy with credentials in repoUrl: refused by name; the credentials appear in no shown line (debug included), only in masker registrations', () =>
+      withEmulator(async (emu) => {
+        const w = await deployWorld(emu);
+        const r = await runWorld('secrets debug deploy repoUrl credentials', w, {
+          inputs: { repoUrl: `https://build:${GIT_PAT_DEBUG}@dev.azure.com/contoso/mlops/_git/churn-model` },
+          variables: { 'System.Debug': 'true' },
+        });
+        assert.equal(r.complete?.result, 'Failed', r.stdout);
+        assert.match(r.complete!.message, /^repoUrl must not contain credentials/);
+        assert.ok(r.commands.some((c) => c.name === 'task.debug'), 'debug lines were written (and scanned)');
+        // The only lines that carry it register it with the agent's masker (the agent consumes them; never shown).
+        const carrying = `${r.stdout}\n${r.stderr}`.split(/\r?\n/).filter((l) => l.includes(GIT_PAT_DEBUG));
+        assert.ok(carrying.length > 0 && carrying.every((l) => l.startsWith('##vso[task.setsecret]')), carrying.join('\n'));
+        assert.deepEqual(emu.requests, []);
+      }));
+
+    for (const task of ['train', 'deploy', 'evaluate'] as const) {
+      it(`${task} succeeds under PAT with every debug line shown, and nothing secret is in them`, () =>
+        withEmulator(async (emu) => {
+          const w: World<unknown> = task === 'train' ? await trainWorld(emu) : task === 'deploy' ? await deployWorld(emu) : await evaluateWorld(emu);
+          // runScanned scans the agent-visible log with debug lines included (System.Debug = true).
+          const r = await runWorld(`secrets debug ${task}`, w, { variables: { 'System.Debug': 'true' } });
+          assert.equal(r.complete?.result, 'Succeeded', r.complete?.message);
+          assert.ok(r.commands.filter((c) => c.name === 'task.debug').length > 5);
+        }));
+    }
+  });
 
   it('the agent-view scan can fail: a secret printed before the agent knows it is found, one printed after is masked', () => {
     const secret = D.systemAccessToken;

@@ -229,11 +229,13 @@ export class DatabricksScoring implements PredictionsProvider {
    */
   async produce(models: ScoringModel[], signal: AbortSignal): Promise<ScoredPredictions> {
     const { log } = this.deps;
-    const folder = evaluationFolder(this.cfg.outputPath, this.build);
-    const params = this.parameters(models, folder);
-    const start = this.cfg.jobId !== undefined ? await this.prepareJob(this.cfg.jobId, params, signal) : await this.prepareNotebook(params, signal);
+    const base = evaluationFolder(this.cfg.outputPath, this.build);
+    const start = this.cfg.jobId !== undefined ? await this.prepareJob(this.cfg.jobId, signal) : await this.prepareNotebook(signal);
     for (let rescore = 0; ; rescore++) {
-      const runId = await start(rescore);
+      // A fresh run writes into its own subfolder, so the earlier run (found again by its token) never
+      // points at the fresh run's file.
+      const folder = rescore === 0 ? base : `${base}/rescore-${rescore}`;
+      const runId = await start(rescore, this.parameters(models, folder));
       const { run, where } = await awaitSuccessfulRun(this.deps, runId, { label: 'Scoring run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal });
       const exit = await this.readExitValue(run, folder, where, signal);
       const local = path.join(this.deps.tempDir, `predictions-${runId}.arrow`);
@@ -262,14 +264,14 @@ export class DatabricksScoring implements PredictionsProvider {
   }
 
   /** Imports the bundled notebook once; the returned function submits the one-time run (rescore n). */
-  private async prepareNotebook(params: Record<string, string>, signal: AbortSignal): Promise<(rescore: number) => Promise<number>> {
+  private async prepareNotebook(signal: AbortSignal): Promise<(rescore: number, params: Record<string, string>) => Promise<number>> {
     const { workspace, jobs, log } = this.deps;
     const nbPath = this.cfg.notebookPath;
     if (!this.deps.notebookSource) throw new Error('The scoring notebook is missing from this task bundle.');
     await workspace.mkdirs(path.posix.dirname(nbPath), signal);
     await workspace.importFile({ path: nbPath, content: this.deps.notebookSource, format: 'SOURCE', language: 'PYTHON', overwrite: true, signal });
     log.info(`Imported the scoring notebook to ${nbPath}.`);
-    return async (rescore) => {
+    return async (rescore, params) => {
       const { run_id } = await jobs.submitRun(
         {
           run_name: this.runName,
@@ -285,7 +287,7 @@ export class DatabricksScoring implements PredictionsProvider {
   }
 
   /** Checks the user's job once; the returned function starts it with run-now (rescore n). */
-  private async prepareJob(jobId: number, params: Record<string, string>, signal: AbortSignal): Promise<(rescore: number) => Promise<number>> {
+  private async prepareJob(jobId: number, signal: AbortSignal): Promise<(rescore: number, params: Record<string, string>) => Promise<number>> {
     const { jobs, log } = this.deps;
     const job = await jobs.getJob(jobId, signal);
     const defined = job.settings?.parameters?.map((p) => p.name) ?? [];
@@ -296,7 +298,7 @@ export class DatabricksScoring implements PredictionsProvider {
         throw new Error(`Scoring job ${jobId} defines job parameters but not ${missing.join(', ')}; add them (empty defaults) so the task can pass the scoring contract.`);
       }
     }
-    return async (rescore) => {
+    return async (rescore, params) => {
       const token = this.token(`job:${jobId}`, rescore);
       const req = defined.length > 0 ? { job_id: jobId, job_parameters: params, idempotency_token: token } : { job_id: jobId, notebook_params: params, idempotency_token: token };
       const { run_id } = await jobs.runNow(req, signal);
