@@ -8,7 +8,8 @@
  *    monotonic clock, the time from sending that read to receiving the write's answer; at or above the
  *    settle interval the claim proves nothing and the round is repeated (bounded);
  * 3. wait the settle interval, then re-read the tag and the production model: proceed only if the tag is
- *    still exactly our claim and production is still the version the models were compared with;
+ *    still our claim (our owner: a timed-out write of an earlier round may land late and replace our latest
+ *    value) and production is still the version the models were compared with;
  * 4. (caller) tag the version, promote it, re-read production (it must be our version), release the claim
  *    (read, and delete only if it is still ours).
  *
@@ -16,11 +17,14 @@
  * claim a full settle interval S after its write answered, so the other (B) wrote after that re-read; B
  * read the tag before A's write (otherwise it saw A's claim, which A holds until after its post-promotion
  * check), so B's read-to-write time exceeded S, which step 2 refuses. So at most one of two overlapping
- * steps promotes, provided (a) the registry applies tag writes and reads in one order (a read after a
+ * steps promotes. A write of ours that timed out and lands late only ever puts our own claim back, which can
+ * make another step fail, never pass (its round took at least the request timeout, so it was already void).
+ * All this holds provided (a) the registry applies tag writes and reads in one order (a read after a
  * write's answer sees it, or a later write), (b) the agents' clocks run at the same rate (they need not
  * agree on the time), (c) a claim is only ignored once older than the TTL: a step finishes its promotion
  * well within it (it refuses to promote after holding the claim for a third of it) and the agents' wall
- * clocks differ by less than the rest. Steps that do not use this protocol (a person in the UI, an older
+ * clocks differ by less than the rest, (d) the per-request timeout (60 s) is longer than the settle interval
+ * (main.ts caps it at 30 s). Steps that do not use this protocol (a person in the UI, an older
  * task version) are not excluded; the re-read of production after the transition catches them moving
  * production after us, so this step never reports success for a version that is not in production.
  */
@@ -140,6 +144,17 @@ export class PromotionClaim {
    * is still ours).
    */
   async acquire(version: string, expected: ProductionRef | undefined, signal: AbortSignal): Promise<void> {
+    try {
+      await this.tryAcquire(version, expected, signal);
+    } catch (err) {
+      // Whatever failed (a claim lost, a write that timed out but may have landed, a cancel), a claim that is
+      // still ours must not block other steps until it expires. release() deletes only our own claim.
+      await this.release();
+      throw err;
+    }
+  }
+
+  private async tryAcquire(version: string, expected: ProductionRef | undefined, signal: AbortSignal): Promise<void> {
     const model = this.registry.modelName;
     const kept = `Nothing was promoted (version ${version} stays registered); run the evaluation again`;
     for (let round = 1; round <= MAX_ROUNDS; round++) {
@@ -161,7 +176,9 @@ export class PromotionClaim {
       this.log.info(`Claimed the promotion of ${model} version ${version} (${CLAIM_TAG}); checking in ${this.settleMs} ms that no other step claimed it too.`);
       await this.sleep(this.settleMs, signal);
       const after = await this.registry.getModelTag(CLAIM_TAG, signal);
-      if (after !== value) {
+      // Ours by owner, not only by value: a write of ours that timed out (an earlier round) may land late and
+      // replace our latest value. That can only make another step see our claim, never make two steps pass.
+      if (!this.isOurs(after)) {
         const other = parseClaim(after);
         const reason = after
           ? other
@@ -172,7 +189,6 @@ export class PromotionClaim {
       }
       const production = await this.registry.getProduction(signal);
       if ((production?.version ?? null) !== (expected?.version ?? null)) {
-        await this.release();
         throw new Error(
           `The production model changed during the evaluation: it was ${expected ? `version ${expected.version}` : 'no production model'} when the models were compared and is now ${production ? `version ${production.version}` : 'no production model'}. ${kept}.`,
         );
@@ -180,7 +196,6 @@ export class PromotionClaim {
       this.acquiredAt = this.monotonic();
       return;
     }
-    await this.release();
     throw new Error(`Could not claim the promotion of ${model}: each of ${MAX_ROUNDS} attempts took longer than the ${this.settleMs} ms settle interval (the registry is answering slowly). ${kept}.`);
   }
 

@@ -452,6 +452,16 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
       assert.equal(w.modelTags.get('mlops.promotion.claim'), OTHER);
     });
 
+    it('an earlier write of ours that lands late (same step, other nonce) still counts as our claim', async () => {
+      const w = new World();
+      w.onGetModelTag = (n) => {
+        if (n === 1) w.modelTags.set('mlops.promotion.claim', CLAIM_4.replace('nonce=n1', 'nonce=0e1'));
+      };
+      const result = await run(inputs(), w.deps());
+      assert.equal(result.outcome, 'promoted');
+      assert.equal(w.modelTags.size, 0, 'released');
+    });
+
     it('production moved while we settle: fails naming the new version and releases our claim', async () => {
       const w = new World();
       w.production = [{ version: '3' }, { version: '3' }, { version: '5' }];
