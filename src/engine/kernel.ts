@@ -158,11 +158,12 @@ export function createKernel(): (job: KernelJob) => void {
         if (bits === 0) {
           bytes[idx * 4 + k]++;
         } else {
+          // fills[bk] is the bucket's next write position in buf; (bk + 1) * cap its end.
           const bk = idx >>> bits;
-          const fill = fills[bk];
-          if (fill < cap) {
-            buf[bk * cap + fill] = idx;
-            fills[bk] = fill + 1;
+          const p = fills[bk];
+          if (p < (bk + 1) * cap) {
+            buf[p] = idx;
+            fills[bk] = p + 1;
           } else {
             bytes[idx * 4 + k]++;
           }
@@ -171,9 +172,9 @@ export function createKernel(): (job: KernelJob) => void {
     }
     for (let bk = 0; bk < s.buckets; bk++) {
       const start = bk * cap;
-      const end = start + fills[bk];
+      const end = fills[bk];
       for (let q = start; q < end; q++) bytes[buf[q] * 4 + k]++;
-      fills[bk] = 0;
+      fills[bk] = start;
     }
     states[base + 128] = i;
     states[base + 129] = w;
@@ -384,7 +385,7 @@ export function createKernel(): (job: KernelJob) => void {
       buf: new Int32Array(mem, at + countBytes, buckets * capacity),
       fills: new Int32Array(mem, at + countBytes + 4 * buckets * capacity, buckets),
     };
-    s.fills.fill(0);
+    for (let bk = 0; bk < buckets; bk++) s.fills[bk] = bk * capacity;
     const tot = new Float64Array(4);
     const pos = new Float64Array(4);
     const res = new Float64Array(4);
