@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { InputError, Inputs, truncate } from '../../pipeline/inputs';
+import { parseCluster, type ClusterConfig } from '../shared/cluster';
 
 export type MetricName = 'roc_auc' | 'average_precision' | 'log_loss' | 'brier';
 export type MethodName = 'bootstrap' | 'delong';
@@ -13,10 +14,7 @@ export type RegistryConfig =
   | { kind: 'workspace'; stage: 'Production' | 'Staging' }
   | { kind: 'unityCatalog'; alias: string };
 
-export type ClusterConfig =
-  | { mode: 'existing'; clusterId: string }
-  | { mode: 'new'; newCluster: Record<string, unknown> }
-  | { mode: 'serverless' };
+export type { ClusterConfig };
 
 export interface ScoringConfig {
   evaluationTable?: string;
@@ -239,32 +237,6 @@ function parseRegistration(inputs: Inputs, scoring: ScoringConfig | undefined): 
     cluster: scoring?.cluster ?? parseCluster(inputs),
     timeoutMs: scoring?.timeoutMs ?? parseRunTimeoutMs(inputs),
   };
-}
-
-/** The compute inputs shared with the Train task. */
-export function parseCluster(inputs: Inputs): ClusterConfig {
-  const mode = inputs.oneOf('clusterMode', ['serverless', 'existing', 'new'] as const, 'serverless');
-  if (mode === 'existing') {
-    const clusterId = inputs.required('existingClusterId', 'the all-purpose cluster to run on when clusterMode is existing');
-    if (!/^[0-9A-Za-z\-]{4,64}$/.test(clusterId)) fail('existingClusterId', `existingClusterId must be a cluster id such as 0123-456789-abcdefgh; got "${truncate(clusterId)}".`);
-    return { mode, clusterId };
-  }
-  if (mode === 'new') {
-    const raw = inputs.required('newClusterJson', 'the new_cluster specification when clusterMode is new');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch (e) {
-      fail('newClusterJson', `newClusterJson is not valid JSON: ${(e as Error).message}.`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail('newClusterJson', 'newClusterJson must be a JSON object (the Jobs API new_cluster specification).');
-    const spec = parsed as Record<string, unknown>;
-    if (typeof spec.spark_version !== 'string' || spec.spark_version === '') {
-      fail('newClusterJson', 'newClusterJson must set spark_version, e.g. {"spark_version": "15.4.x-cpu-ml-scala2.12", "node_type_id": "Standard_DS3_v2", "num_workers": 1}.');
-    }
-    return { mode, newCluster: spec };
-  }
-  return { mode };
 }
 
 function parseDecision(inputs: Inputs, build: BuildContext): DecisionConfig {

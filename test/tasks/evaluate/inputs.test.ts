@@ -103,8 +103,8 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
     const nb = parse({ ...uc, scoringNotebookPath: '/Users/me/eval/score', clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh', scoringTimeoutMinutes: '20' });
     assert.deepEqual(nb.registration, { notebookPath: '/Users/me/eval/register_model', cluster: { mode: 'existing', clusterId: '0123-456789-abcdefgh' }, timeoutMs: 1_200_000 });
     assert.equal(parse({ ...uc, scoringNotebookPath: '/score' }).registration?.notebookPath, '/register_model');
-    const job = parse({ ...uc, predictionsSource: 'scoringJob', scoringJobId: '987', clusterMode: 'new', newClusterJson: '{"spark_version": "15.4.x-cpu-ml-scala2.12"}' });
-    assert.deepEqual(job.registration, { notebookPath: '/Shared/mlops-pipelines/register_model', cluster: { mode: 'new', newCluster: { spark_version: '15.4.x-cpu-ml-scala2.12' } }, timeoutMs: 3_600_000 });
+    const job = parse({ ...uc, predictionsSource: 'scoringJob', scoringJobId: '987', clusterMode: 'new', newClusterJson: '{"spark_version": "15.4.x-cpu-ml-scala2.12", "node_type_id": "Standard_DS3_v2", "num_workers": 1}' });
+    assert.deepEqual(job.registration, { notebookPath: '/Shared/mlops-pipelines/register_model', cluster: { mode: 'new', newCluster: { spark_version: '15.4.x-cpu-ml-scala2.12', node_type_id: 'Standard_DS3_v2', num_workers: 1 } }, timeoutMs: 3_600_000 });
     assert.equal(job.scoring?.cluster, undefined);
     const file = parse({ ...uc, predictionsSource: 'file', predictionsFile: 'p.arrow', evaluationTable: undefined, outputPath: undefined, scoringTimeoutMinutes: '5' });
     assert.deepEqual(file.registration, { notebookPath: '/Shared/mlops-pipelines/register_model', cluster: { mode: 'serverless' }, timeoutMs: 300_000 });
