@@ -228,6 +228,13 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
   const transport = deps.transport ?? createTransport(deps.proxy);
   const post: PostOptions = { transport, clock, timeoutMs: deps.timeoutMs ?? 60_000, retry: deps.retry, userAgent: deps.userAgent ?? userAgent() };
   const log = deps.log ?? (() => undefined);
+  /** Posts one token request and returns the access token, masked before anything else can see it. */
+  const fetchAccessToken = async (url: URL, body: Buffer, headers: Record<string, string>, ctx: TokenCallContext, signal?: AbortSignal) => {
+    const j = await postForToken(url, body, headers, { ...post, signal }, ctx);
+    const f = readAccessToken(j, ctx.what);
+    deps.setSecret(f.token);
+    return f;
+  };
 
   switch (auth.kind) {
     case 'pat': {
@@ -251,16 +258,13 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
       };
       return cachingTokenProvider(async (signal) => {
         log(`Requesting a Databricks OAuth token for ${auth.clientId}`);
-        const j = await postForToken(
+        return fetchAccessToken(
           url,
           form({ grant_type: 'client_credentials', scope: 'all-apis' }),
           { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
-          { ...post, signal },
           ctx,
+          signal,
         );
-        const f = readAccessToken(j, ctx.what);
-        deps.setSecret(f.token);
-        return f;
       }, clock);
     }
     case 'entraClientSecret': {
@@ -273,16 +277,13 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
       };
       return cachingTokenProvider(async (signal) => {
         log(`Requesting a Microsoft Entra ID token for ${auth.clientId}`);
-        const j = await postForToken(
+        return fetchAccessToken(
           url,
           form({ grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret, scope: AZURE_DATABRICKS_SCOPE }),
           { 'content-type': 'application/x-www-form-urlencoded' },
-          { ...post, signal },
           ctx,
+          signal,
         );
-        const f = readAccessToken(j, ctx.what);
-        deps.setSecret(f.token);
-        return f;
       }, clock);
     }
     case 'workloadIdentityFederation': {
@@ -315,7 +316,7 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
             secrets: [auth.systemAccessToken, oidcToken],
           };
           log(`Exchanging the federated token at Microsoft Entra ID for ${auth.clientId}`);
-          const j = await postForToken(
+          return fetchAccessToken(
             url,
             form({
               grant_type: 'client_credentials',
@@ -325,12 +326,9 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
               client_assertion: oidcToken,
             }),
             { 'content-type': 'application/x-www-form-urlencoded' },
-            { ...post, signal },
             ctx,
+            signal,
           );
-          const f = readAccessToken(j, ctx.what);
-          deps.setSecret(f.token);
-          return f;
         },
         clock,
         WIF_MAX_TOKEN_AGE_MS,
