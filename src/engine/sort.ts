@@ -28,6 +28,12 @@ export interface SortOptions {
   scratch?: ArrayBufferLike;
   /** Array of n entries to write the order into (returned). */
   into?: Uint32Array;
+  /**
+   * Values to carry in place of the row indices (each below 2^30): entry `k` of the result then holds
+   * `rowWords[row]` instead of `row`, so a caller that only needs one per-row value in sorted order
+   * reads it sequentially instead of gathering it at random.
+   */
+  rowWords?: Uint32Array;
 }
 
 /** Bytes of scratch `sortOrder` needs for n rows of any score type (it allocates them if not given). */
@@ -60,13 +66,14 @@ export function sortOrder(scores: ScoreArray, labels?: Uint8Array, opts: SortOpt
   // Records [key words..., row | label bit], ping-ponged between two halves of the scratch.
   const words = scores instanceof Float64Array ? 3 : 2;
   const bytes = 2 * words * 4 * n;
-  const { scratch, into } = opts;
+  const { scratch, into, rowWords } = opts;
+  if (rowWords !== undefined && rowWords.length !== n) throw new RangeError(`sortOrder: 'rowWords' has ${rowWords.length} entries, expected ${n}`);
   const buffer = scratch !== undefined && scratch.byteLength >= bytes ? scratch : new ArrayBuffer(bytes);
   let src = new Uint32Array(buffer, 0, words * n);
   let dst = new Uint32Array(buffer, words * 4 * n, words * n);
   const hist = new Uint32Array(words === 3 ? 8 * 256 : 4 * 256);
-  if (words === 3) writeRecords64(scores as Float64Array, labels, src, hist);
-  else writeRecords32(scores, labels, src, hist);
+  if (words === 3) writeRecords64(scores as Float64Array, labels, rowWords, src, hist);
+  else writeRecords32(scores, labels, rowWords, src, hist);
   // LSD passes over the key bytes (low word first), skipping bytes on which every key agrees.
   for (let d = 0; d < hist.length / 256; d++) {
     const offsets = prefixOffsets(hist, d * 256, n);
@@ -102,9 +109,10 @@ function finish2(src: Uint32Array, perm: Uint32Array, n: number): void {
   }
 }
 
-/** The row word of a record: the row, with the label bit when labels are given. */
-function rowWord(i: number, labels: Uint8Array | undefined): number {
-  return labels !== undefined && labels[i] === 1 ? (i | LABEL_BIT) >>> 0 : i;
+/** The row word of a record: the row (or its carried value), with the label bit when labels are given. */
+function rowWord(i: number, labels: Uint8Array | undefined, rowWords: Uint32Array | undefined): number {
+  const w = rowWords === undefined ? i : rowWords[i];
+  return labels !== undefined && labels[i] === 1 ? (w | LABEL_BIT) >>> 0 : w;
 }
 
 /**
@@ -113,7 +121,7 @@ function rowWord(i: number, labels: Uint8Array | undefined): number {
  * key with the row makes every pass read sequentially and write to 256 streams: no random gathers,
  * which at 10^7 rows cost more than the passes themselves.
  */
-function writeRecords64(scores: Float64Array, labels: Uint8Array | undefined, out: Uint32Array, hist: Uint32Array): void {
+function writeRecords64(scores: Float64Array, labels: Uint8Array | undefined, rowWords: Uint32Array | undefined, out: Uint32Array, hist: Uint32Array): void {
   const n = scores.length;
   const bits = new Uint32Array(scores.buffer, scores.byteOffset, 2 * n);
   const HI = LITTLE_ENDIAN ? 1 : 0;
@@ -130,7 +138,7 @@ function writeRecords64(scores: Float64Array, labels: Uint8Array | undefined, ou
     }
     out[r] = l;
     out[r + 1] = h;
-    out[r + 2] = rowWord(i, labels);
+    out[r + 2] = rowWord(i, labels, rowWords);
     hist[l & 255]++;
     hist[256 + ((l >>> 8) & 255)]++;
     hist[512 + ((l >>> 16) & 255)]++;
@@ -143,11 +151,11 @@ function writeRecords64(scores: Float64Array, labels: Uint8Array | undefined, ou
 }
 
 /** 32-bit keys (float32 with the sign transform, integers offset to unsigned order) as records [key, row]. */
-function writeRecords32(scores: ScoreArray, labels: Uint8Array | undefined, out: Uint32Array, hist: Uint32Array): void {
+function writeRecords32(scores: ScoreArray, labels: Uint8Array | undefined, rowWords: Uint32Array | undefined, out: Uint32Array, hist: Uint32Array): void {
   const n = scores.length;
   const put = (i: number, key: number): void => {
     out[2 * i] = key;
-    out[2 * i + 1] = rowWord(i, labels);
+    out[2 * i + 1] = rowWord(i, labels, rowWords);
     hist[key & 255]++;
     hist[256 + ((key >>> 8) & 255)]++;
     hist[512 + ((key >>> 16) & 255)]++;

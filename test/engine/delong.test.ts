@@ -50,6 +50,27 @@ describe("DeLong's test (fast algorithm of Sun & Xu 2014)", () => {
     });
   }
 
+  for (const roundTo of [undefined, 1]) {
+    for (const type of ['float64', 'float32'] as const) {
+      it(`two models (components carried through the second sort) equal the definition and, bit for bit, the general path${roundTo === undefined ? '' : ', heavy ties'}, ${type}`, () => {
+        const sim = simulatePair({ n: 257, auc: [0.72, 0.78], rho: 0.5, prevalence: 0.4, seed: `delong2-${roundTo}-${type}`, roundTo });
+        const third = sim.a.map((x, i) => x + sim.b[i]);
+        const cols = [sim.a, sim.b, third].map((c) => (type === 'float32' ? new Float32Array(c) : c));
+        const pair = delongCovariance(sim.labels, [cols[0], cols[1]]);
+        const general = delongCovariance(sim.labels, cols);
+        const slow = naiveDelong(sim.labels, [Float64Array.from(cols[0]), Float64Array.from(cols[1])]);
+        for (let a = 0; a < 2; a++) {
+          assert.equal(pair.auc[a], general.auc[a]);
+          assert.ok(Math.abs(pair.auc[a] - slow.auc[a]) < 1e-14);
+          for (let b = 0; b < 2; b++) {
+            assert.equal(pair.cov[a][b], general.cov[a][b], `cov[${a}][${b}]`);
+            assert.ok(Math.abs(pair.cov[a][b] - slow.cov[a][b]) < 1e-16, `cov[${a}][${b}] ${pair.cov[a][b]} vs ${slow.cov[a][b]}`);
+          }
+        }
+      });
+    }
+  }
+
   it('delongDifference gives delta, variance, z and a two-sided p-value', () => {
     const sim = simulatePair({ n: 2000, auc: [0.75, 0.8], rho: 0.5, prevalence: 0.3, seed: 'delong-diff' });
     const d = delongCovariance(sim.labels, [sim.a, sim.b]);

@@ -152,7 +152,7 @@ describe('metric properties (fast-check)', () => {
     );
   });
 
-  it('sortOrder(scores) is a stable ascending argsort with ties marked, for every typed array type', () => {
+  it('sortOrder(scores) is a stable ascending argsort with ties marked (and labels and carried row values on request), for every typed array type', () => {
     const ctors = [Float64Array, Float32Array, Int32Array, Int16Array, Int8Array, Uint32Array, Uint16Array, Uint8Array] as const;
     fc.assert(
       fc.property(
@@ -168,6 +168,14 @@ describe('metric properties (fast-check)', () => {
             if ((order[k] & ROW_MASK) !== expected[k]) return false;
             const tie = k + 1 < scores.length && scores[expected[k]] === scores[expected[k + 1]];
             if (((order[k] & TIE_WITH_NEXT) !== 0) !== tie) return false;
+          }
+          // The same order carrying labels and per-row values in place of the rows.
+          const labels = Uint8Array.from(scores, (_, i) => (i % 3 === 0 ? 1 : 0));
+          const rowWords = Uint32Array.from(scores, (_, i) => (Math.imul(i + 1, 0x9e3779b1) >>> 2) & ROW_MASK);
+          const carried = sortOrder(scores, labels, { rowWords });
+          for (let k = 0; k < scores.length; k++) {
+            const want = (rowWords[expected[k]] | (labels[expected[k]] << 30) | (order[k] & TIE_WITH_NEXT)) >>> 0;
+            if (carried[k] !== want) return false;
           }
           return true;
         },
