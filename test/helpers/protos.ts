@@ -1,6 +1,6 @@
 /**
  * Wire-shape checks for MLflow messages against the real protos (copied verbatim from mlflow/mlflow into
- * /work/shared/reference/mlflow-protos, or ./reference/mlflow-protos when that folder is vendored).
+ * reference/mlflow-protos in this repository; MLFLOW_PROTOS_DIR may point elsewhere).
  *
  * `checkMessage('mlflow.SearchRuns', body)` returns the list of problems (empty when every field name of
  * the JSON object, recursively through nested messages and repeated fields, exists in the message
@@ -18,7 +18,6 @@ import * as protobuf from 'protobufjs';
 
 const CANDIDATE_DIRS = [
   process.env.MLFLOW_PROTOS_DIR,
-  '/work/shared/reference/mlflow-protos',
   path.resolve(__dirname, '..', '..', '..', 'reference', 'mlflow-protos'),
 ].filter((d): d is string => !!d);
 
