@@ -33,10 +33,6 @@ export interface PreparedBootstrap {
   orders: Int32Array[];
   /** Loss metrics: per-row loss per model, in reference (= row) order. */
   losses: Float64Array[];
-  /** Override of the increment bucket size (log2 positions; 0 = direct); default by n, see `defaultBucketBits`. */
-  bucketBits?: number;
-  /** Override of the bucket capacity beyond the block size (tests use 0 to exercise full buckets). */
-  bucketSlack?: number;
   /** Memory the kernel may use for its counts (split between threads); shared when the arrays are. */
   scratch?: ArrayBufferLike;
 }
@@ -172,22 +168,12 @@ export function kernelJob(prep: PreparedBootstrap, seed: string | number, first:
     count,
     out: typedAlloc(Float64Array, 8, prep.models.length * count, shared),
     redraws: typedAlloc(Uint32Array, 4, count, shared),
-    bucketBits: prep.bucketBits ?? defaultBucketBits(prep.n),
-    ...(prep.bucketSlack !== undefined ? { bucketSlack: prep.bucketSlack } : {}),
   };
   if (prep.scratch !== undefined) {
     const part = Math.floor(prep.scratch.byteLength / slots / 8) * 8;
     job.scratch = { buffer: prep.scratch, offset: slot * part, bytes: part };
   }
   return job;
-}
-
-/**
- * Increment buckets of 2^13 positions (32 KB of interleaved counts, an L1 cache's worth) once the count
- * array (4 bytes per row) outgrows a core's L2 cache; below that, direct increments are as fast.
- */
-export function defaultBucketBits(n: number): number {
-  return n >= 1 << 18 ? 13 : 0;
 }
 
 /** Copies a finished job's results into the run-wide arrays. */

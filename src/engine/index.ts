@@ -30,7 +30,7 @@ export {
   type LabelInput,
   type ScoreInput,
 } from './metrics';
-export { prepareBootstrap, runBootstrap, defaultBucketBits, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
+export { prepareBootstrap, runBootstrap, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
 export { delongCovariance, delongDifference, normalShareAtLeast, type DelongDifference, type DelongResult } from './delong';
 export { XOR4096_STATE_WORDS, Xor4096, resampleKey, resampleStates, writeXor4096State } from './rng';
 export { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';

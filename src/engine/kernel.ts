@@ -55,11 +55,9 @@ export interface KernelJob {
   out: Float64Array;
   /** Output: number of degenerate draws replaced for resample j. */
   redraws: Uint32Array;
-  /** Multinomial only: log2 of the positions per increment bucket, or 0 to increment directly. */
-  bucketBits: number;
-  /** Capacity of a bucket beyond its block size (default 16 standard deviations of its draw count). */
-  bucketSlack?: number;
-  /** Memory for the counts and buckets, used when large enough (else the kernel allocates its own). */
+  /** Tests: when given, resample j's final multiplicities by reference position at `countsOut[j * n + pos]`. */
+  countsOut?: Uint8Array;
+  /** Memory for the counts (4 bytes per row), used when large enough (else the kernel allocates its own). */
   scratch?: { buffer: ArrayBufferLike; offset: number; bytes: number };
 }
 
@@ -97,95 +95,230 @@ export function createKernel(): (job: KernelJob) => void {
     ptab[h] = lo === poissonOf(h * 65536 + 65535) ? lo : 255;
   }
 
-  // Generator outputs of one block of the multinomial draw (see drawMultinomial).
-  const WORD_BLOCK = 2048;
-  const wordBlock = new Uint32Array(WORD_BLOCK);
+  // Poissonized multinomial draw (see drawMultinomial). One generator word gives the counts of two
+  // positions: the pair (a, b) of independent Poisson(1) counts, by inversion of the word against the
+  // joint CDF over the outcomes ordered by a + b, then a. Outcome j has probability e^-2 / (a! b!);
+  // pairCdf53[j] = P(outcome <= j)·2^53 with P as the nearest double, computed from the upper tail
+  // summed from the far end (accurate to the last bit, and exactly 1 at the last outcome kept);
+  // pairFloor[j] = floor(P(outcome <= j)·2^32), the threshold on a 32-bit word.
+  const pairA: number[] = [];
+  const pairB: number[] = [];
+  const pairFloor: number[] = [];
+  const pairCdf53: number[] = [];
+  {
+    const fact = [1];
+    for (let c = 1; c < 40; c++) fact.push(fact[c - 1] * c);
+    const probs: number[] = [];
+    for (let t = 0; t < 40; t++) {
+      for (let a = 0; a <= t; a++) {
+        pairA.push(a);
+        pairB.push(t - a);
+        probs.push(Math.exp(-2) / (fact[a] * fact[t - a]));
+      }
+    }
+    const upper: number[] = new Array<number>(probs.length).fill(0);
+    for (let j = probs.length - 2; j >= 0; j--) upper[j] = upper[j + 1] + probs[j + 1];
+    for (let j = 0; j < probs.length; j++) {
+      const cdf = 1 - upper[j];
+      if (cdf >= 1) {
+        pairFloor.push(4294967296);
+        pairCdf53.push(9007199254740992);
+        break;
+      }
+      pairFloor.push(Math.floor(cdf * 4294967296));
+      pairCdf53.push(cdf * 9007199254740992);
+    }
+    pairA.length = pairB.length = pairFloor.length;
+  }
+  // For each value h of a word's top 16 bits: the pair a | b << 4 when no threshold falls in that block
+  // of words (a, b <= 7 there), else 255, the slow path (about 10^-3 of words); pairStart[h] is the first
+  // outcome whose threshold is not below the block, where the slow path starts its search.
+  const pairTab = new Uint8Array(65536);
+  const pairStart = new Uint16Array(65536);
+  // The removal's bound on every count (see fixUp) starts at 8, above any count the table gives.
+  const COUNT_BOUND = 8;
+  let fastMax = 0;
+  for (let h = 0, j = 0; h < 65536; h++) {
+    const lo = h * 65536;
+    while (pairFloor[j] < lo) j++;
+    pairStart[h] = j;
+    if (pairFloor[j] > lo + 65535) {
+      pairTab[h] = pairA[j] | (pairB[j] << 4);
+      fastMax = Math.max(fastMax, pairA[j], pairB[j]);
+    } else {
+      pairTab[h] = 255;
+    }
+  }
+  if (fastMax > COUNT_BOUND) throw new Error(`kernel: table count ${fastMax} above ${COUNT_BOUND}`);
+  // Total, and positive weight by the two positions' labels (l = label0 | label1 << 1), of a table entry.
+  const pairSum = new Uint8Array(256);
+  const pairPos = new Uint8Array(1024);
+  for (let e = 0; e < 255; e++) {
+    pairSum[e] = (e & 15) + (e >>> 4);
+    for (let l = 0; l < 4; l++) pairPos[(l << 8) | e] = (l & 1 ? e & 15 : 0) + (l & 2 ? e >>> 4 : 0);
+  }
 
-  /** Buffers of one job: interleaved counts, increment buckets. */
-  interface Scratch {
-    c8: Uint8Array;
-    c32: Int32Array;
-    bits: number;
-    capacity: number;
-    buckets: number;
-    buf: Int32Array;
-    fills: Int32Array;
+  /** The next word of the xor4096 state at `base`, stepped in the state array itself (slow paths). */
+  function nextWord(st: Int32Array, base: number): number {
+    const w = (st[base + 129] + 0x61c88647) | 0;
+    st[base + 129] = w;
+    const i0 = st[base + 128];
+    let v = st[base + ((i0 + 34) & 127)];
+    const i = (i0 + 1) & 127;
+    st[base + 128] = i;
+    let t = st[base + i];
+    v ^= v << 13;
+    t ^= t << 17;
+    v ^= v >>> 15;
+    t ^= t >>> 12;
+    v ^= t;
+    st[base + i] = v;
+    return ((v + (w ^ (w >>> 16))) | 0) >>> 0;
   }
 
   /**
-   * Multinomial draw of resample `base / 130` into byte lane k (which must be zero): n uniform indices
-   * by Lemire's method, each added to its count directly or through its bucket.
+   * The outcome index for the 32-bit word x, read as the top bits of a uniform U in [0, 1): the
+   * smallest j with U < P(outcome <= j). Only when x is the floor of a threshold do its 32 bits not
+   * decide; then 21 more bits come from the next word of the stream (U to 2^-53, the CDF's resolution).
    */
-  function drawMultinomial(states: Int32Array, base: number, k: number, n: number, s: Scratch): void {
+  function pairFine(x: number, st: Int32Array, base: number): number {
+    let extra = -1;
+    for (let j = pairStart[x >>> 16]; ; j++) {
+      const t = pairFloor[j];
+      if (x < t) return j;
+      if (x === t) {
+        if (extra < 0) extra = nextWord(st, base) >>> 11;
+        if (x * 2097152 + extra < pairCdf53[j]) return j;
+      }
+    }
+  }
+
+  /**
+   * Multinomial draw of resample `base / 130` into byte lane k: n balls into n positions uniformly, by
+   * Poissonization. First X_r ~ Poisson(1) independently for every position, in order (sequential
+   * writes, no scatter; two positions per generator word); S = ΣX_r. Given S = s, (X_r) is exactly
+   * Multinomial(s; 1/n, …, 1/n). Then
+   * - s < n: n − s more balls, each at a uniform position (Lemire's method): Multinomial(s) plus an
+   *   independent Multinomial(n − s) is Multinomial(n);
+   * - s > n: s − n balls removed one at a time, each uniform among the balls still present (a uniform
+   *   position, accepted with probability X_r / M for a bound M on every count, else retried): removing
+   *   balls chosen without regard to their positions leaves the other n balls iid uniform.
+   * Either way the counts are exactly Multinomial(n; 1/n, …, 1/n), the classical bootstrap's law.
+   * E|S − n| ≈ √(2n/π), about 800 at n = 10^6, so the fix-up costs little. Writes the lane's total
+   * (n) and positive weight to tot[k] and pos[k].
+   */
+  function drawMultinomial(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, lab: Uint8Array, lab2: Uint8Array, tot: Float64Array, pos: Float64Array): void {
     const X = states.subarray(base, base + 128);
     let i = states[base + 128];
     let w = states[base + 129];
-    const bytes = s.c8;
-    const bits = s.bits;
-    const cap = s.capacity;
-    const buf = s.buf;
-    const fills = s.fills;
-    // Lemire: reject a 32-bit draw x when (x·n mod 2^32) < 2^32 mod n.
-    const rej = 4294967296 % n;
-    const words = wordBlock;
-    // Generator outputs are produced a block at a time (a tight, branch-free loop), then consumed in
-    // order: a rejected word is skipped, an accepted one is a draw. A block never holds more words than
-    // draws still missing, so no word is generated that the one-at-a-time loop would not have consumed
-    // and the state ends exactly where it did (a degenerate resample's redraw continues from it).
-    let r = 0;
-    while (r < n) {
-      const m = n - r < WORD_BLOCK ? n - r : WORD_BLOCK;
-      for (let q = 0; q < m; q++) {
-        w = (w + 0x61c88647) | 0;
-        let v = X[(i + 34) & 127];
-        i = (i + 1) & 127;
-        let t = X[i];
-        v ^= v << 13;
-        t ^= t << 17;
-        v ^= v >>> 15;
-        t ^= t >>> 12;
-        v ^= t;
-        X[i] = v;
-        words[q] = (v + (w ^ (w >>> 16))) | 0;
+    const table = pairTab;
+    const sums = pairSum;
+    const poss = pairPos;
+    let s = 0;
+    let p = 0;
+    // M = max(8, the largest count drawn, the dropped one of an odd n included); the table's counts are <= 8.
+    let max = COUNT_BOUND;
+    // Pairs of positions (2q, 2q + 1); an odd n takes the first count of one more pair for its last.
+    const pairs = (n + 1) >>> 1;
+    for (let q = 0; q < pairs; q++) {
+      w = (w + 0x61c88647) | 0;
+      let v = X[(i + 34) & 127];
+      i = (i + 1) & 127;
+      let t = X[i];
+      v ^= v << 13;
+      t ^= t << 17;
+      v ^= v >>> 15;
+      t ^= t >>> 12;
+      v ^= t;
+      X[i] = v;
+      const x = ((v + (w ^ (w >>> 16))) | 0) >>> 0;
+      const e = table[x >>> 16];
+      const at = q * 8 + k;
+      if (e !== 255) {
+        bytes[at] = e & 15;
+        bytes[at + 4] = e >>> 4;
+        s += sums[e];
+        p += poss[(lab2[q] << 8) | e];
+      } else {
+        states[base + 128] = i;
+        states[base + 129] = w;
+        const j = pairFine(x, states, base);
+        i = states[base + 128];
+        w = states[base + 129];
+        const a = pairA[j];
+        const b = pairB[j];
+        if (a > max) max = a;
+        if (b > max) max = b;
+        bytes[at] = a;
+        bytes[at + 4] = b;
+        s += a + b;
+        p += (lab2[q] & 1 ? a : 0) + (lab2[q] & 2 ? b : 0);
       }
-      for (let q = 0; q < m; q++) {
-        const x = words[q];
-        const lo = Math.imul(x, n) >>> 0;
-        if (lo < rej) continue;
-        r++;
-        // High word of x·n, exact: x·n is within 2^10 of its double rounding, far below 2^31.
-        const idx = Math.round((x * n - lo) * 2.3283064365386963e-10);
-        if (bits === 0) {
-          bytes[idx * 4 + k]++;
-        } else {
-          // fills[bk] is the bucket's next write position in buf; (bk + 1) * cap its end.
-          const bk = idx >>> bits;
-          const p = fills[bk];
-          if (p < (bk + 1) * cap) {
-            buf[p] = idx;
-            fills[bk] = p + 1;
-          } else {
-            bytes[idx * 4 + k]++;
-          }
-        }
-      }
-    }
-    for (let bk = 0; bk < s.buckets; bk++) {
-      const start = bk * cap;
-      const end = fills[bk];
-      for (let q = start; q < end; q++) bytes[buf[q] * 4 + k]++;
-      fills[bk] = start;
     }
     states[base + 128] = i;
     states[base + 129] = w;
+    if (n & 1) {
+      // The last pair's second count belongs to no position: take it back out.
+      const c = bytes[n * 4 + k];
+      s -= c;
+      bytes[n * 4 + k] = 0;
+    }
+    p = fixUp(states, base, k, n, bytes, lab, s, p, max);
+    tot[k] = n;
+    pos[k] = p;
   }
 
-  /** Poisson(1) draw of resample `base / 130` into byte lane k, one count per position in order. */
-  function drawPoisson(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array): void {
+  /**
+   * Brings lane k's total from s to exactly n (see drawMultinomial); max bounds every count. Returns
+   * the positive weight p updated for the balls added or removed.
+   */
+  function fixUp(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, lab: Uint8Array, s: number, p: number, max: number): number {
+    // Lemire: a uniform integer in [0, n) is the high word of x·n, rejecting x when (x·n mod 2^32) < 2^32 mod n.
+    // The high word is exact: x·n is within 2^10 of its double rounding, far below 2^31.
+    const rej = 4294967296 % n;
+    for (let d = n - s; d > 0; ) {
+      const x = nextWord(states, base);
+      const lo = Math.imul(x, n) >>> 0;
+      if (lo < rej) continue;
+      const idx = Math.round((x * n - lo) * 2.3283064365386963e-10);
+      if (bytes[idx * 4 + k] === 255) {
+        throw new Error(`bootstrap: a row was drawn more than 255 times in resample ${base / WORDS} (count overflow); please report this`);
+      }
+      bytes[idx * 4 + k]++;
+      p += lab[idx];
+      d--;
+    }
+    const rejMax = 4294967296 % max;
+    for (let d = s - n; d > 0; ) {
+      const x = nextWord(states, base);
+      const lo = Math.imul(x, n) >>> 0;
+      if (lo < rej) continue;
+      const idx = Math.round((x * n - lo) * 2.3283064365386963e-10);
+      // Accept the position with probability count / max: a uniform j in [0, max) below the count.
+      let y: number;
+      do y = nextWord(states, base);
+      while ((Math.imul(y, max) >>> 0) < rejMax);
+      const j = Math.floor(y * max * 2.3283064365386963e-10);
+      if (j < bytes[idx * 4 + k]) {
+        bytes[idx * 4 + k]--;
+        p -= lab[idx];
+        d--;
+      }
+    }
+    return p;
+  }
+
+  /**
+   * Poisson(1) draw of resample `base / 130` into byte lane k, one count per position in order; writes
+   * the lane's total and positive weight to tot[k] and pos[k].
+   */
+  function drawPoisson(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, lab: Uint8Array, tot: Float64Array, pos: Float64Array): void {
     const X = states.subarray(base, base + 128);
     let i = states[base + 128];
     let w = states[base + 129];
     const table = ptab;
+    let s = 0;
+    let p = 0;
     for (let r = 0; r < n; r++) {
       w = (w + 0x61c88647) | 0;
       let v = X[(i + 34) & 127];
@@ -201,40 +334,12 @@ export function createKernel(): (job: KernelJob) => void {
       let c = table[x >>> 16];
       if (c === 255) c = poissonOf(x);
       bytes[r * 4 + k] = c;
+      s += c;
+      p += c & -lab[r];
     }
     states[base + 128] = i;
     states[base + 129] = w;
-  }
-
-  /** Total and positive weight of the four lanes. */
-  function sumLanes(words: Int32Array, lab: Uint8Array, n: number, tot: Float64Array, pos: Float64Array): void {
-    let t0 = 0, t1 = 0, t2 = 0, t3 = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-    for (let r = 0; r < n; r++) {
-      const v = words[r];
-      const vp = v & -lab[r];
-      t0 += v & 255;
-      t1 += (v >>> 8) & 255;
-      t2 += (v >>> 16) & 255;
-      t3 += v >>> 24;
-      p0 += vp & 255;
-      p1 += (vp >>> 8) & 255;
-      p2 += (vp >>> 16) & 255;
-      p3 += vp >>> 24;
-    }
-    tot[0] = t0; tot[1] = t1; tot[2] = t2; tot[3] = t3;
-    pos[0] = p0; pos[1] = p1; pos[2] = p2; pos[3] = p3;
-  }
-
-  /** Total and positive weight of lane k. */
-  function sumLane(bytes: Uint8Array, lab: Uint8Array, n: number, k: number, tot: Float64Array, pos: Float64Array): void {
-    let t = 0;
-    let p = 0;
-    for (let r = 0; r < n; r++) {
-      const c = bytes[r * 4 + k];
-      t += c;
-      if (lab[r] === 1) p += c;
-    }
-    tot[k] = t;
+    tot[k] = s;
     pos[k] = p;
   }
 
@@ -366,61 +471,45 @@ export function createKernel(): (job: KernelJob) => void {
   return function run(job: KernelJob): void {
     const { n, count, metric, scheme, labels, states, out, redraws } = job;
     const models = metric <= 1 ? job.orders.length : job.losses.length;
-    // Increment buckets: capacity = block size + 16 standard deviations of a bucket's draw count.
-    const bits = scheme === 0 ? job.bucketBits : 0;
-    const block = bits > 0 ? 2 ** bits : 0;
-    const buckets = bits > 0 ? Math.ceil(n / block) : 0;
-    const capacity = block + (job.bucketSlack ?? 16 * Math.ceil(Math.sqrt(block)));
-    const countBytes = Math.ceil(n / 2) * 8;
-    const need = countBytes + 4 * buckets * capacity + 4 * buckets;
+    // Counts of four resamples per position (one more position when n is odd, see drawMultinomial).
+    const need = Math.ceil(n / 2) * 8;
     const sc = job.scratch;
     const mem = sc !== undefined && sc.bytes >= need ? sc.buffer : new ArrayBuffer(need);
     const at = sc !== undefined && sc.bytes >= need ? sc.offset : 0;
-    const s: Scratch = {
-      c8: new Uint8Array(mem, at, 4 * n),
-      c32: new Int32Array(mem, at, n),
-      bits,
-      capacity,
-      buckets,
-      buf: new Int32Array(mem, at + countBytes, buckets * capacity),
-      fills: new Int32Array(mem, at + countBytes + 4 * buckets * capacity, buckets),
-    };
-    for (let bk = 0; bk < buckets; bk++) s.fills[bk] = bk * capacity;
+    const c8 = new Uint8Array(mem, at, need);
+    const c32 = new Int32Array(mem, at, n);
+    // Labels of position pairs (2q, 2q + 1) as label0 | label1 << 1; an odd n's last pair has one.
+    const lab2 = new Uint8Array(scheme === 0 ? (n + 1) >>> 1 : 0);
+    for (let q = 0; q < lab2.length; q++) lab2[q] = labels[2 * q] | (2 * q + 1 < n ? labels[2 * q + 1] << 1 : 0);
     const tot = new Float64Array(4);
     const pos = new Float64Array(4);
     const res = new Float64Array(4);
     // Models whose scores have ties need the tie-group loops; the others take the faster ones.
     const tied = job.orders.map(hasTies);
-    const draw = (j: number, k: number): void => {
-      if (scheme === 0) drawMultinomial(states, j * WORDS, k, n, s);
-      else drawPoisson(states, j * WORDS, k, n, s.c8);
-    };
 
     for (let g = 0; g < count; g += 4) {
       const lanes = Math.min(4, count - g);
-      s.c32.fill(0);
-      for (let k = 0; k < lanes; k++) draw(g + k, k);
-      sumLanes(s.c32, labels, n, tot, pos);
+      // Both draws write every position of their lane; lanes without a resample are left at zero.
+      if (lanes < 4) c8.fill(0);
       for (let k = 0; k < lanes; k++) {
         const j = g + k;
         redraws[j] = 0;
         for (;;) {
-          if (scheme === 0 && tot[k] !== n) {
-            throw new Error(`bootstrap: a row was drawn more than 255 times in resample ${j} (count overflow); please report this`);
-          }
+          if (scheme === 0) drawMultinomial(states, j * WORDS, k, n, c8, labels, lab2, tot, pos);
+          else drawPoisson(states, j * WORDS, k, n, c8, labels, tot, pos);
           if (pos[k] > 0 && pos[k] < tot[k]) break;
           if (++redraws[j] > MAX_REDRAWS) {
             throw new Error(`bootstrap: ${MAX_REDRAWS} consecutive draws of resample ${j} held a single class; the data are too imbalanced to bootstrap`);
           }
-          for (let r = 0; r < n; r++) s.c8[r * 4 + k] = 0;
-          draw(j, k);
-          sumLane(s.c8, labels, n, k, tot, pos);
+        }
+        if (job.countsOut !== undefined) {
+          for (let r = 0; r < n; r++) job.countsOut[j * n + r] = c8[r * 4 + k];
         }
       }
       for (let m = 0; m < models; m++) {
-        if (metric === 0) aucPass(job.orders[m], s.c32, n, tied[m], tot, pos, res);
-        else if (metric === 1) apPass(job.orders[m], s.c32, n, tied[m], pos, res);
-        else lossPass(job.losses[m], s.c32, n, tot, res);
+        if (metric === 0) aucPass(job.orders[m], c32, n, tied[m], tot, pos, res);
+        else if (metric === 1) apPass(job.orders[m], c32, n, tied[m], pos, res);
+        else lossPass(job.losses[m], c32, n, tot, res);
         for (let k = 0; k < lanes; k++) out[m * count + g + k] = res[k];
       }
     }

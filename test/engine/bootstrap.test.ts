@@ -11,19 +11,62 @@ import {
   runBootstrap,
   sortOrder,
   type BootstrapScheme,
+  type PreparedBootstrap,
   type CompareOptions,
   type Metric,
   type Predictions,
 } from '../../src/engine';
+import { kernelJob } from '../../src/engine/bootstrap';
+import { runKernel } from '../../src/engine/kernel';
 import { simulatePair } from './simulate';
 
 /**
- * Test oracle: resample b's multiplicities, by reference position, written as plainly as possible
- * (BigInt for the exact high word, a linear CDF search for Poisson) — the kernel must agree exactly.
+ * The multinomial draw's pair outcomes (a, b) of two independent Poisson(1) counts, ordered by a + b
+ * then a, with P(outcome <= j) as a double computed from the upper tail (summed from the far end),
+ * cut at the first outcome where it reaches 1.
  */
-function oracleCounts(n: number, labelsRef: Uint8Array, seed: string | number, b: number, scheme: BootstrapScheme): { counts: Uint32Array; redraws: number } {
+function pairOutcomes(): { a: number[]; b: number[]; cdf: number[] } {
+  const fact = [1];
+  for (let c = 1; c < 40; c++) fact.push(fact[c - 1] * c);
+  const a: number[] = [];
+  const b: number[] = [];
+  const p: number[] = [];
+  for (let t = 0; t < 40; t++) {
+    for (let x = 0; x <= t; x++) {
+      a.push(x);
+      b.push(t - x);
+      p.push(Math.exp(-2) / (fact[x] * fact[t - x]));
+    }
+  }
+  const cdf: number[] = [];
+  for (let j = 0; j < p.length; j++) {
+    let upper = 0;
+    for (let i = p.length - 1; i > j; i--) upper += p[i];
+    cdf.push(1 - upper);
+    if (1 - upper >= 1) break;
+  }
+  return { a: a.slice(0, cdf.length), b: b.slice(0, cdf.length), cdf };
+}
+const PAIRS = pairOutcomes();
+
+/**
+ * Test oracle: resample b's multiplicities, by reference position, written as plainly as possible
+ * (BigInt for Lemire's exact high word, linear searches for the inversions) — the kernel must agree
+ * exactly. Multinomial: Poisson(1) counts two positions per word (inversion against the pair CDF, with
+ * 21 more bits from the next word when the word is a threshold's floor), then n − s balls added at
+ * uniform positions, or s − n removed (a uniform position accepted when a uniform integer below
+ * M = max(8, largest count drawn) is below its count). `poissonTotal` is s of the final draw.
+ */
+function oracleCounts(n: number, labelsRef: Uint8Array, seed: string | number, b: number, scheme: BootstrapScheme): { counts: Uint32Array; redraws: number; poissonTotal: number } {
   const gen = new Xor4096(resampleStates(seed, b, 1));
   const u32 = (): number => gen.next() >>> 0;
+  const uniformBelow = (range: number): number => {
+    const reject = 2 ** 32 % range;
+    for (;;) {
+      const product = BigInt(u32()) * BigInt(range);
+      if (Number(product & 0xffffffffn) >= reject) return Number(product >> 32n);
+    }
+  };
   const thresholds: number[] = [];
   let pmf = Math.exp(-1);
   let cdf = pmf;
@@ -35,16 +78,38 @@ function oracleCounts(n: number, labelsRef: Uint8Array, seed: string | number, b
     cdf += pmf;
   }
   for (let redraws = 0; ; redraws++) {
-    const counts = new Uint32Array(n);
+    const counts = new Uint32Array(n + 1);
+    let poissonTotal = 0;
     if (scheme === 'multinomial') {
-      const reject = 2 ** 32 % n;
-      for (let r = 0; r < n; r++) {
-        for (;;) {
-          const x = u32();
-          const product = BigInt(x) * BigInt(n);
-          if (Number(product & 0xffffffffn) < reject) continue;
-          counts[Number(product >> 32n)]++;
-          break;
+      let max = 8;
+      for (let q = 0; 2 * q < n; q++) {
+        const x = u32();
+        let extra: number | undefined;
+        let j = 0;
+        for (; ; j++) {
+          const floor = Math.floor(PAIRS.cdf[j] * 2 ** 32);
+          if (x < floor) break;
+          if (x === floor) {
+            extra ??= u32() >>> 11;
+            if (x * 2 ** 21 + extra < PAIRS.cdf[j] * 2 ** 53) break;
+          }
+        }
+        counts[2 * q] = PAIRS.a[j];
+        counts[2 * q + 1] = PAIRS.b[j];
+        max = Math.max(max, PAIRS.a[j], PAIRS.b[j]);
+      }
+      counts[n] = 0; // an odd n's last pair has one position
+      let s = counts.reduce((x, y) => x + y, 0);
+      poissonTotal = s;
+      while (s < n) {
+        counts[uniformBelow(n)]++;
+        s++;
+      }
+      while (s > n) {
+        const at = uniformBelow(n);
+        if (uniformBelow(max) < counts[at]) {
+          counts[at]--;
+          s--;
         }
       }
     } else {
@@ -59,7 +124,7 @@ function oracleCounts(n: number, labelsRef: Uint8Array, seed: string | number, b
       tot += counts[k];
       pos += counts[k] * labelsRef[k];
     }
-    if (pos > 0 && pos < tot) return { counts, redraws };
+    if (pos > 0 && pos < tot) return { counts: counts.subarray(0, n), redraws, poissonTotal };
   }
 }
 
@@ -125,19 +190,131 @@ describe('bootstrap kernel against a plain oracle', () => {
   }
 });
 
-describe('bucketed increments (large-n path of the multinomial draw)', () => {
-  const sim = simulatePair({ n: 5003, auc: [0.7, 0.72], rho: 0.5, prevalence: 0.3, seed: 'buckets' });
-  const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'a', scores: sim.a }, { name: 'b', scores: sim.b }] };
-  const prep = prepareBootstrap(preds, ['a', 'b'], 'roc_auc', 'multinomial');
-  const direct = runBootstrap({ ...prep, bucketBits: 0 }, 3, 21);
+/** The multiplicities the kernel used for resamples 0 .. B − 1 (`countsOut[b * n + pos]`). */
+function kernelCounts(prep: PreparedBootstrap, seed: string | number, B: number): { counts: Uint8Array; redraws: Uint32Array } {
+  const job = kernelJob(prep, seed, 0, B);
+  job.countsOut = new Uint8Array(B * prep.n);
+  runKernel(job);
+  return { counts: job.countsOut, redraws: job.redraws };
+}
 
-  it('give exactly the results of direct increments, for several bucket sizes', () => {
-    for (const bits of [13, 9, 2, 1]) assert.deepEqual(runBootstrap({ ...prep, bucketBits: bits }, 3, 21).stats, direct.stats, `bucketBits ${bits}`);
+/** Labels in reference order (model 0's sorted order). */
+function referenceLabels(preds: Predictions): Uint8Array {
+  return Uint8Array.from(sortOrder(preds.columns[0].scores), (e) => preds.labels[e & ROW_MASK]);
+}
+
+describe('multinomial draw by Poissonization', () => {
+  it('n = 5003 (odd): multiplicities equal the oracle\'s, each resample sums to exactly n, both fix-ups occur', () => {
+    const sim = simulatePair({ n: 5003, auc: [0.7, 0.72], rho: 0.5, prevalence: 0.3, seed: 'poissonized' });
+    const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'a', scores: sim.a }, { name: 'b', scores: sim.b }] };
+    const prep = prepareBootstrap(preds, ['a', 'b'], 'roc_auc', 'multinomial');
+    const B = 41;
+    const { counts, redraws } = kernelCounts(prep, 3, B);
+    const labelsRef = referenceLabels(preds);
+    const branches = { add: 0, remove: 0 };
+    for (let b = 0; b < B; b++) {
+      const oracle = oracleCounts(sim.n, labelsRef, 3, b, 'multinomial');
+      const mine = counts.subarray(b * sim.n, (b + 1) * sim.n);
+      assert.deepEqual(Array.from(mine), Array.from(oracle.counts), `resample ${b}`);
+      assert.equal(redraws[b], oracle.redraws);
+      assert.equal(mine.reduce((x, y) => x + y, 0), sim.n, `resample ${b} total`);
+      if (oracle.poissonTotal < sim.n) branches.add++;
+      if (oracle.poissonTotal > sim.n) branches.remove++;
+    }
+    assert.ok(branches.add >= 10 && branches.remove >= 10, JSON.stringify(branches));
   });
 
-  it('a full bucket falls back to direct increments with the same result', () => {
-    // 4-position buckets without slack hold 4 draws; they receive about Poisson(4) draws, so many overflow.
-    assert.deepEqual(runBootstrap({ ...prep, bucketBits: 2, bucketSlack: 0 }, 3, 21).stats, direct.stats);
+  // Every count vector of a tiny n against the exact multinomial law, conditioned on both classes being
+  // present (single-class resamples are redrawn). Pearson's chi-square with a fixed seed; the threshold
+  // is the 0.999 quantile of the chi-square law with (cells − 1) degrees of freedom.
+  const cases = [
+    { labels: [0, 1, 0], B: 12000, critical: 18.47 }, // 5 cells, 4 df
+    { labels: [0, 1, 0, 1], B: 20000, critical: 51.18 }, // 25 cells, 24 df
+  ];
+  for (const { labels, B, critical } of cases) {
+    const n = labels.length;
+    it(`n = ${n}: the frequency of every count vector matches the multinomial pmf (chi-square < ${critical}, B = ${B})`, () => {
+      const preds = predsOf(labels, { a: labels.map((_, i) => i), b: labels.map((_, i) => -i) });
+      const prep = prepareBootstrap(preds, ['a', 'b'], 'roc_auc', 'multinomial');
+      const labelsRef = referenceLabels(preds);
+      const { counts } = kernelCounts(prep, `chi2-${n}`, B);
+      const seen = new Map<string, number>();
+      for (let b = 0; b < B; b++) {
+        const v = counts.subarray(b * n, (b + 1) * n);
+        assert.equal(v.reduce((x, y) => x + y, 0), n);
+        const key = v.join(',');
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+      }
+      // Every composition of n into n parts, its multinomial probability, kept if both classes are present.
+      const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
+      const cells: { key: string; p: number }[] = [];
+      const walk = (prefix: number[], left: number): void => {
+        if (prefix.length === n - 1) {
+          const v = [...prefix, left];
+          const positives = v.reduce((x, c, i) => x + c * labelsRef[i], 0);
+          if (positives === 0 || positives === n) return;
+          cells.push({ key: v.join(','), p: fact(n) / v.reduce((x, c) => x * fact(c), 1) / n ** n });
+          return;
+        }
+        for (let c = 0; c <= left; c++) walk([...prefix, c], left - c);
+      };
+      walk([], n);
+      const kept = cells.reduce((x, c) => x + c.p, 0);
+      let chi2 = 0;
+      for (const { key, p } of cells) {
+        const expected = (B * p) / kept;
+        chi2 += ((seen.get(key) ?? 0) - expected) ** 2 / expected;
+        seen.delete(key);
+      }
+      assert.deepEqual([...seen.keys()], [], 'vectors outside the support');
+      assert.ok(chi2 < critical, `chi-square ${chi2.toFixed(2)} over ${cells.length} cells`);
+      // Both fix-up branches, and the kernel equal to the oracle, on these draws too.
+      const branches = { add: 0, remove: 0 };
+      for (let b = 0; b < 500; b++) {
+        const oracle = oracleCounts(n, labelsRef, `chi2-${n}`, b, 'multinomial');
+        assert.deepEqual(Array.from(counts.subarray(b * n, (b + 1) * n)), Array.from(oracle.counts));
+        if (oracle.poissonTotal < n) branches.add++;
+        if (oracle.poissonTotal > n) branches.remove++;
+      }
+      assert.ok(branches.add > 50 && branches.remove > 50, JSON.stringify(branches));
+    });
+  }
+
+  it('a word equal to a threshold\'s floor is decided by 21 more bits of the next word (2^-53 resolution)', () => {
+    // n = 2, reference labels [0, 1]: pair (1, 1) is a valid resample, (2, 0) a single-class one.
+    const preds = predsOf([0, 1], { a: [0, 1] });
+    const prep = prepareBootstrap(preds, ['a'], 'roc_auc', 'multinomial');
+    const j = PAIRS.a.findIndex((a, i) => a === 1 && PAIRS.b[i] === 1);
+    const floor = Math.floor(PAIRS.cdf[j] * 2 ** 32);
+    const frac = PAIRS.cdf[j] * 2 ** 53 - floor * 2 ** 21; // U < P(outcome <= j) iff the extra 21 bits < frac
+    assert.ok(frac >= 1 && frac < 2 ** 21 - 1, `frac ${frac}`);
+    // A state whose first word is `floor` and whose second word's top 21 bits are `extra`: slots 34 and 35
+    // feed the first two outputs, slots 1 and 2 (zeroed) their other input, and w starts one step behind 0.
+    const unshift = (out: number, w: number): number => {
+      let v = (out - (w ^ (w >>> 16))) | 0;
+      v ^= (v >>> 15) ^ (v >>> 30);
+      v ^= (v << 13) ^ (v << 26);
+      return v | 0;
+    };
+    const run = (extra: number): { counts: number[]; redraws: number } => {
+      const job = kernelJob(prep, 'crafted', 0, 1);
+      const st = job.states;
+      st[128] = 0;
+      st[129] = -0x61c88647 | 0;
+      st[1] = 0;
+      st[2] = 0;
+      st[34] = unshift(floor, 0);
+      st[35] = unshift((extra * 2048 + 1234) >>> 0, 0x61c88647);
+      const check = new Xor4096(st);
+      assert.equal(check.next() >>> 0, floor);
+      assert.equal(check.next() >>> 11, extra);
+      job.countsOut = new Uint8Array(2);
+      runKernel(job);
+      return { counts: Array.from(job.countsOut), redraws: job.redraws[0] };
+    };
+    assert.deepEqual(run(Math.ceil(frac) - 1), { counts: [1, 1], redraws: 0 });
+    // Just above: outcome (2, 0), single-class, so redrawn from the stream that follows.
+    assert.ok(run(Math.ceil(frac)).redraws >= 1);
   });
 });
 
