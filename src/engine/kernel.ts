@@ -150,13 +150,9 @@ export function createKernel(): (job: KernelJob) => void {
     }
   }
   if (fastMax > COUNT_BOUND) throw new Error(`kernel: table count ${fastMax} above ${COUNT_BOUND}`);
-  // Total, and positive weight by the two positions' labels (l = label0 | label1 << 1), of a table entry.
+  // Total of the two counts of a table entry.
   const pairSum = new Uint8Array(256);
-  const pairPos = new Uint8Array(1024);
-  for (let e = 0; e < 255; e++) {
-    pairSum[e] = (e & 15) + (e >>> 4);
-    for (let l = 0; l < 4; l++) pairPos[(l << 8) | e] = (l & 1 ? e & 15 : 0) + (l & 2 ? e >>> 4 : 0);
-  }
+  for (let e = 0; e < 255; e++) pairSum[e] = (e & 15) + (e >>> 4);
 
   /** The next word of the xor4096 state at `base`, stepped in the state array itself (slow paths). */
   function nextWord(st: Int32Array, base: number): number {
@@ -204,18 +200,16 @@ export function createKernel(): (job: KernelJob) => void {
    *   position, accepted with probability X_r / M for a bound M on every count, else retried): removing
    *   balls chosen without regard to their positions leaves the other n balls iid uniform.
    * Either way the counts are exactly Multinomial(n; 1/n, …, 1/n), the classical bootstrap's law.
-   * E|S − n| ≈ √(2n/π), about 800 at n = 10^6, so the fix-up costs little. Writes the lane's total
-   * (n) and positive weight to tot[k] and pos[k].
+   * E|S − n| ≈ √(2n/π), about 800 at n = 10^6, so the fix-up costs little. The lane's positive weight
+   * is left to the caller (for ROC AUC, the reference model's pass gives it for free).
    */
-  function drawMultinomial(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, lab: Uint8Array, lab2: Uint8Array, tot: Float64Array, pos: Float64Array): void {
+  function drawMultinomial(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array): void {
     const X = states.subarray(base, base + 128);
     let i = states[base + 128];
     let w = states[base + 129];
     const table = pairTab;
     const sums = pairSum;
-    const poss = pairPos;
     let s = 0;
-    let p = 0;
     // M = max(8, the largest count drawn, the dropped one of an odd n included); the table's counts are <= 8.
     let max = COUNT_BOUND;
     // Pairs of positions (2q, 2q + 1); an odd n takes the first count of one more pair for its last.
@@ -238,7 +232,6 @@ export function createKernel(): (job: KernelJob) => void {
         bytes[at] = e & 15;
         bytes[at + 4] = e >>> 4;
         s += sums[e];
-        p += poss[(lab2[q] << 8) | e];
       } else {
         states[base + 128] = i;
         states[base + 129] = w;
@@ -252,7 +245,6 @@ export function createKernel(): (job: KernelJob) => void {
         bytes[at] = a;
         bytes[at + 4] = b;
         s += a + b;
-        p += (lab2[q] & 1 ? a : 0) + (lab2[q] & 2 ? b : 0);
       }
     }
     states[base + 128] = i;
@@ -263,16 +255,11 @@ export function createKernel(): (job: KernelJob) => void {
       s -= c;
       bytes[n * 4 + k] = 0;
     }
-    p = fixUp(states, base, k, n, bytes, lab, s, p, max);
-    tot[k] = n;
-    pos[k] = p;
+    fixUp(states, base, k, n, bytes, s, max);
   }
 
-  /**
-   * Brings lane k's total from s to exactly n (see drawMultinomial); max bounds every count. Returns
-   * the positive weight p updated for the balls added or removed.
-   */
-  function fixUp(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, lab: Uint8Array, s: number, p: number, max: number): number {
+  /** Brings lane k's total from s to exactly n (see drawMultinomial); max bounds every count. */
+  function fixUp(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, s: number, max: number): void {
     // Lemire: a uniform integer in [0, n) is the high word of x·n, rejecting x when (x·n mod 2^32) < 2^32 mod n.
     // The high word is exact: x·n is within 2^10 of its double rounding, far below 2^31.
     const rej = 4294967296 % n;
@@ -285,7 +272,6 @@ export function createKernel(): (job: KernelJob) => void {
         throw new Error(`bootstrap: a row was drawn more than 255 times in resample ${base / WORDS} (count overflow); please report this`);
       }
       bytes[idx * 4 + k]++;
-      p += lab[idx];
       d--;
     }
     const rejMax = 4294967296 % max;
@@ -301,11 +287,9 @@ export function createKernel(): (job: KernelJob) => void {
       const j = Math.floor(y * max * 2.3283064365386963e-10);
       if (j < bytes[idx * 4 + k]) {
         bytes[idx * 4 + k]--;
-        p -= lab[idx];
         d--;
       }
     }
-    return p;
   }
 
   /**
@@ -343,14 +327,41 @@ export function createKernel(): (job: KernelJob) => void {
     pos[k] = p;
   }
 
+  /** Positive weight of the four lanes. */
+  function posLanes(words: Int32Array, lab: Uint8Array, n: number, pos: Float64Array): void {
+    let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+    for (let r = 0; r < n; r++) {
+      const v = words[r] & -lab[r];
+      p0 += v & 255;
+      p1 += (v >>> 8) & 255;
+      p2 += (v >>> 16) & 255;
+      p3 += v >>> 24;
+    }
+    pos[0] = p0; pos[1] = p1; pos[2] = p2; pos[3] = p3;
+  }
+
+  /** Total and positive weight of lane k. */
+  function sumLane(bytes: Uint8Array, lab: Uint8Array, n: number, k: number, tot: Float64Array, pos: Float64Array): void {
+    let t = 0;
+    let p = 0;
+    for (let r = 0; r < n; r++) {
+      const c = bytes[r * 4 + k];
+      t += c;
+      p += c & -lab[r];
+    }
+    tot[k] = t;
+    pos[k] = p;
+  }
+
   /**
-   * Weighted Mann–Whitney 2U of four lanes over one model's packed order; AUC = 2U / (2·P·N).
+   * Weighted Mann–Whitney 2U of four lanes over one model's packed order, and each lane's negative
+   * weight N; AUC = 2U / (2·P·N).
    * Within a tie group positives come first (bootstrap.ts orders them so), hence a positive's
    * "negatives below" are those strictly below, and a negative adds ½·(its group's positives) for the
    * tied pairs: 2U = 2·Σ_pos c·below + Σ_neg c·groupPositives. Branching on the label is cheaper than
    * branch-free masks here: in score order the labels come in long runs, which the predictor learns.
    */
-  function aucPass(ord: Int32Array, words: Int32Array, n: number, tied: boolean, tot: Float64Array, pos: Float64Array, res: Float64Array): void {
+  function aucPass(ord: Int32Array, words: Int32Array, n: number, tied: boolean, twoU: Float64Array, neg: Float64Array): void {
     let u0 = 0, u1 = 0, u2 = 0, u3 = 0;
     let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
     let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
@@ -388,10 +399,14 @@ export function createKernel(): (job: KernelJob) => void {
         }
       }
     }
-    res[0] = (2 * u0 + t0) / (2 * pos[0] * (tot[0] - pos[0]));
-    res[1] = (2 * u1 + t1) / (2 * pos[1] * (tot[1] - pos[1]));
-    res[2] = (2 * u2 + t2) / (2 * pos[2] * (tot[2] - pos[2]));
-    res[3] = (2 * u3 + t3) / (2 * pos[3] * (tot[3] - pos[3]));
+    twoU[0] = 2 * u0 + t0;
+    twoU[1] = 2 * u1 + t1;
+    twoU[2] = 2 * u2 + t2;
+    twoU[3] = 2 * u3 + t3;
+    neg[0] = b0;
+    neg[1] = b1;
+    neg[2] = b2;
+    neg[3] = b3;
   }
 
   /**
@@ -478,38 +493,61 @@ export function createKernel(): (job: KernelJob) => void {
     const at = sc !== undefined && sc.bytes >= need ? sc.offset : 0;
     const c8 = new Uint8Array(mem, at, need);
     const c32 = new Int32Array(mem, at, n);
-    // Labels of position pairs (2q, 2q + 1) as label0 | label1 << 1; an odd n's last pair has one.
-    const lab2 = new Uint8Array(scheme === 0 ? (n + 1) >>> 1 : 0);
-    for (let q = 0; q < lab2.length; q++) lab2[q] = labels[2 * q] | (2 * q + 1 < n ? labels[2 * q + 1] << 1 : 0);
     const tot = new Float64Array(4);
     const pos = new Float64Array(4);
     const res = new Float64Array(4);
+    const twoU = new Float64Array(4);
+    const neg = new Float64Array(4);
     // Models whose scores have ties need the tie-group loops; the others take the faster ones.
     const tied = job.orders.map(hasTies);
+    const draw = (j: number, k: number): void => {
+      if (scheme === 0) drawMultinomial(states, j * WORDS, k, n, c8);
+      else drawPoisson(states, j * WORDS, k, n, c8, labels, tot, pos);
+    };
 
     for (let g = 0; g < count; g += 4) {
       const lanes = Math.min(4, count - g);
       // Both draws write every position of their lane; lanes without a resample are left at zero.
       if (lanes < 4) c8.fill(0);
+      for (let k = 0; k < lanes; k++) draw(g + k, k);
+      // The Poisson draw reports each lane's total and positive weight. A multinomial lane totals n; its
+      // positive weight comes from the reference model's AUC pass (P = n − N), which is then kept,
+      // or for the other metrics from one pass over the counts.
+      let donePass = -1;
+      if (scheme === 0) {
+        tot.fill(n);
+        if (metric === 0) {
+          aucPass(job.orders[0], c32, n, tied[0], twoU, neg);
+          for (let k = 0; k < 4; k++) pos[k] = n - neg[k];
+          donePass = 0;
+        } else {
+          posLanes(c32, labels, n, pos);
+        }
+      }
       for (let k = 0; k < lanes; k++) {
         const j = g + k;
         redraws[j] = 0;
-        for (;;) {
-          if (scheme === 0) drawMultinomial(states, j * WORDS, k, n, c8, labels, lab2, tot, pos);
-          else drawPoisson(states, j * WORDS, k, n, c8, labels, tot, pos);
-          if (pos[k] > 0 && pos[k] < tot[k]) break;
+        while (!(pos[k] > 0 && pos[k] < tot[k])) {
           if (++redraws[j] > MAX_REDRAWS) {
             throw new Error(`bootstrap: ${MAX_REDRAWS} consecutive draws of resample ${j} held a single class; the data are too imbalanced to bootstrap`);
           }
+          draw(j, k);
+          if (scheme === 0) sumLane(c8, labels, n, k, tot, pos);
+          donePass = -1;
         }
         if (job.countsOut !== undefined) {
           for (let r = 0; r < n; r++) job.countsOut[j * n + r] = c8[r * 4 + k];
         }
       }
       for (let m = 0; m < models; m++) {
-        if (metric === 0) aucPass(job.orders[m], c32, n, tied[m], tot, pos, res);
-        else if (metric === 1) apPass(job.orders[m], c32, n, tied[m], pos, res);
-        else lossPass(job.losses[m], c32, n, tot, res);
+        if (metric === 0) {
+          if (m !== donePass) aucPass(job.orders[m], c32, n, tied[m], twoU, neg);
+          for (let k = 0; k < 4; k++) res[k] = twoU[k] / (2 * pos[k] * (tot[k] - pos[k]));
+        } else if (metric === 1) {
+          apPass(job.orders[m], c32, n, tied[m], pos, res);
+        } else {
+          lossPass(job.losses[m], c32, n, tot, res);
+        }
         for (let k = 0; k < lanes; k++) out[m * count + g + k] = res[k];
       }
     }
