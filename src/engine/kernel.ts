@@ -173,17 +173,17 @@ export function createKernel(): (job: KernelJob) => void {
   }
 
   /**
-   * The outcome index for the 32-bit word x, read as the top bits of a uniform U in [0, 1): the
-   * smallest j with U < P(outcome <= j). Only when x is the floor of a threshold do its 32 bits not
-   * decide; then 21 more bits come from the next word of the stream (U to 2^-53, the CDF's resolution).
+   * The outcome for the 32-bit word x, read as the top bits of a uniform U in [0, 1): the smallest j
+   * with U < P(outcome <= j), searched from `from`. With `extra` < 0, returns −1 − j when x is the
+   * floor of outcome j's threshold, where its 32 bits do not decide; the caller then takes 21 more bits
+   * from the next word of the stream (U to 2^-53, the CDF's own resolution) and searches again from j.
    */
-  function pairFine(x: number, st: Int32Array, base: number): number {
-    let extra = -1;
-    for (let j = pairStart[x >>> 16]; ; j++) {
+  function pairOutcome(x: number, from: number, extra: number): number {
+    for (let j = from; ; j++) {
       const t = pairFloor[j];
       if (x < t) return j;
       if (x === t) {
-        if (extra < 0) extra = nextWord(st, base) >>> 11;
+        if (extra < 0) return -1 - j;
         if (x * 2097152 + extra < pairCdf53[j]) return j;
       }
     }
@@ -214,7 +214,11 @@ export function createKernel(): (job: KernelJob) => void {
     let max = COUNT_BOUND;
     // Pairs of positions (2q, 2q + 1); an odd n takes the first count of one more pair for its last.
     const pairs = (n + 1) >>> 1;
-    for (let q = 0; q < pairs; q++) {
+    // A word that leaves the outcome undecided (pendingX >= 0) is followed by the word that decides
+    // it, in the same loop, so the generator is stepped in one place and never leaves the registers.
+    let pendingX = -1;
+    let pendingJ = 0;
+    for (let q = 0; q < pairs; ) {
       w = (w + 0x61c88647) | 0;
       let v = X[(i + 34) & 127];
       i = (i + 1) & 127;
@@ -228,24 +232,34 @@ export function createKernel(): (job: KernelJob) => void {
       const x = ((v + (w ^ (w >>> 16))) | 0) >>> 0;
       const e = table[x >>> 16];
       const at = q * 8 + k;
-      if (e !== 255) {
+      if (e !== 255 && pendingX < 0) {
         bytes[at] = e & 15;
         bytes[at + 4] = e >>> 4;
         s += sums[e];
-      } else {
-        states[base + 128] = i;
-        states[base + 129] = w;
-        const j = pairFine(x, states, base);
-        i = states[base + 128];
-        w = states[base + 129];
-        const a = pairA[j];
-        const b = pairB[j];
-        if (a > max) max = a;
-        if (b > max) max = b;
-        bytes[at] = a;
-        bytes[at + 4] = b;
-        s += a + b;
+        q++;
+        continue;
       }
+      // Slow path (about 6·10^-4 of words): an outcome whose threshold falls in x's 2^16-word block.
+      let j: number;
+      if (pendingX >= 0) {
+        j = pairOutcome(pendingX, pendingJ, x >>> 11);
+        pendingX = -1;
+      } else {
+        j = pairOutcome(x, pairStart[x >>> 16], -1);
+        if (j < 0) {
+          pendingX = x;
+          pendingJ = -1 - j;
+          continue;
+        }
+      }
+      const a = pairA[j];
+      const b = pairB[j];
+      if (a > max) max = a;
+      if (b > max) max = b;
+      bytes[at] = a;
+      bytes[at + 4] = b;
+      s += a + b;
+      q++;
     }
     states[base + 128] = i;
     states[base + 129] = w;
