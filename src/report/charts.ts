@@ -1,59 +1,25 @@
 /**
- * Charts of a decision record as plain SVG strings.
+ * The two charts of a decision record, as Apache ECharts options (see echarts.ts), and their server-side
+ * rendering to SVG strings.
  *
- * Why hand-written SVG and not a charting library (Chart.js, uPlot): the same two charts must appear in
- * three places: the build results tab, a static HTML report, and the Evaluate task's markdown summary,
- * which allows no script at all. A canvas library covers only the first two and would need a second,
- * different drawing of the same data for the third; SVG strings cover all three with one code path, cost
- * no bundle weight, need no runtime, render identically in headless Chromium, and are plain text that
- * tests can read. Two histograms with threshold lines need no more than a scale, bins and ticks.
- *
- * Colours come from a `Painter`: in the tab and the report they are CSS classes (so the host theme, light
- * or dark, applies); in markdown they are fixed hex values written as attributes, since a markdown
- * renderer strips styles and classes.
+ * One option builder per chart serves three places: the build results tab draws the options live with
+ * ECharts (tooltips, resizing, the host's theme); the static HTML report and the Evaluate task's markdown
+ * summary embed the same options rendered server-side to SVG (`renderChartSvg`), since a markdown summary
+ * allows no script. The builders are pure (view + palette in, plain option object out), so tests check
+ * the plotted numbers on the option itself and the rendering in a browser.
  */
+import { echarts, type ChartOption } from './echarts';
 import { formatDelta, formatMetric, formatPercent, metricLabel } from './format';
 import type { EvaluationView, ModelView } from './record';
-
-export type PaintRole =
-  | 'text'
-  | 'muted'
-  | 'axis'
-  | 'grid'
-  | 'baseline'
-  | 'win'
-  | 'loss'
-  | 'neutral'
-  | 'threshold'
-  | 'surface'
-  | `series${number}`;
 
 /** Number of distinct candidate colours; further candidates reuse them in order. */
 export const SERIES_COLOURS = 6;
 
-export interface Painter {
-  /** Attributes (one `class` or `fill`/`stroke` pair) colouring an element. */
-  paint(p: { fill?: PaintRole; stroke?: PaintRole }): string;
-  /** Attributes set once on the root `<svg>` (fonts). */
-  rootAttrs: string;
-}
+export type PaletteRole = 'text' | 'muted' | 'axis' | 'grid' | 'baseline' | 'win' | 'loss' | 'neutral' | 'threshold' | 'surface';
 
-/** Colours through CSS classes `eval-f-<role>` / `eval-s-<role>` defined in the report stylesheet. */
-export const cssPainter: Painter = {
-  paint({ fill, stroke }) {
-    const cls: string[] = [];
-    cls.push(fill ? `eval-f-${fill}` : 'eval-f-none');
-    if (stroke) cls.push(`eval-s-${stroke}`);
-    return `class="${cls.join(' ')}"`;
-  },
-  rootAttrs: 'class="eval-chart"',
-};
+export type FixedPalette = Record<PaletteRole, string> & { series: string[] };
 
-export type FixedPalette = Record<'text' | 'muted' | 'axis' | 'grid' | 'baseline' | 'win' | 'loss' | 'neutral' | 'threshold' | 'surface', string> & {
-  series: string[];
-};
-
-/** Azure DevOps colours (communication blue first), for backgrounds where no stylesheet applies. */
+/** Azure DevOps colours (communication blue first). */
 export const LIGHT_PALETTE: FixedPalette = {
   text: '#323130',
   muted: '#605e5c',
@@ -82,27 +48,11 @@ export const DARK_PALETTE: FixedPalette = {
   series: ['#2899f5', '#b696ff', '#4bc2c5', '#ee7ed7', '#e8c05a', '#8ea2ff'],
 };
 
-export function fixedPainter(palette: FixedPalette): Painter {
-  const colour = (role: PaintRole): string => {
-    const m = /^series(\d+)$/.exec(role);
-    if (m) return palette.series[Number(m[1]) % palette.series.length];
-    return palette[role as keyof Omit<FixedPalette, 'series'>];
-  };
-  return {
-    paint({ fill, stroke }) {
-      return `fill="${fill ? colour(fill) : 'none'}"${stroke ? ` stroke="${colour(stroke)}"` : ''}`;
-    },
-    rootAttrs: `font-family="Segoe UI, -apple-system, BlinkMacSystemFont, Roboto, Helvetica Neue, Arial, sans-serif"`,
-  };
-}
+// Repeated on every text element of a rendered SVG, so kept short.
+const FONT = 'Segoe UI, Roboto, Helvetica, Arial, sans-serif';
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
-
-/** Coordinates rounded to 0.1 px keep the SVG small (the markdown summary has a size budget). */
-function r(v: number): string {
-  return (Math.round(v * 10) / 10).toString();
 }
 
 /** Counts of `values` in `bins` equal bins over [lo, hi]; values outside are clamped into the end bins. */
@@ -116,49 +66,6 @@ export function histogram(values: readonly number[], lo: number, hi: number, bin
     counts[i]++;
   }
   return counts;
-}
-
-/** "Nice" tick values (1, 2, 2.5, 5 × 10^k steps) covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, target = 5): { ticks: number[]; step: number } {
-  const span = hi - lo;
-  if (!(span > 0)) return { ticks: [lo], step: 0 };
-  const raw = span / target;
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
-  const ticks: number[] = [];
-  // k × step, trimmed to 12 significant digits, so ticks are 0.82 and not 0.8200000000000001.
-  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
-  return { ticks, step };
-}
-
-function tickLabel(v: number, step: number, signed: boolean): string {
-  const exp = Math.floor(Math.log10(step) + 1e-9);
-  const mantissa = step / Math.pow(10, exp);
-  // A 2.5 step needs one more decimal than its exponent says (0.025 -> 3 decimals).
-  const decimals = Math.min(8, Math.max(0, -exp + (Math.abs(mantissa - 2.5) < 1e-9 ? 1 : 0)));
-  const s = Math.abs(v).toFixed(decimals);
-  if (Number(s) === 0) return s;
-  if (v < 0) return `\u2212${s}`;
-  return signed ? `+${s}` : s;
-}
-
-interface Frame {
-  width: number;
-  height: number;
-  left: number;
-  right: number;
-  top: number;
-  bottom: number;
-}
-
-function scale(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
-  const k = d1 === d0 ? 0 : (r1 - r0) / (d1 - d0);
-  return (v) => r0 + (v - d0) * k;
-}
-
-function normalPdf(x: number, mu: number, sd: number): number {
-  const z = (x - mu) / sd;
-  return Math.exp(-0.5 * z * z) / (sd * Math.sqrt(2 * Math.PI));
 }
 
 /** z such that the central `confidence` share of N(0,1) lies in [−z, z] (Acklam's rational approximation). */
@@ -176,6 +83,17 @@ export function normalQuantile(p: number): number {
   const q = p - 0.5;
   const rr = q * q;
   return ((((((a[0] * rr + a[1]) * rr + a[2]) * rr + a[3]) * rr + a[4]) * rr + a[5]) * q) / (((((b[0] * rr + b[1]) * rr + b[2]) * rr + b[3]) * rr + b[4]) * rr + 1);
+}
+
+/**
+ * An axis tick value as text: at most 6 decimals, trailing zeros dropped (ECharts picks "nice" ticks, so
+ * 0.825 stays 0.825), a true minus sign, and a plus sign on the signed (difference) axis.
+ */
+export function tickLabel(v: number, signed: boolean): string {
+  const s = Number(Math.abs(v).toFixed(6)).toString();
+  if (Number(s) === 0) return '0';
+  if (v < 0) return `\u2212${s}`;
+  return signed ? `+${s}` : s;
 }
 
 /** A model's sampling distribution: the resamples, or a normal curve recovered from its interval. */
@@ -212,74 +130,118 @@ function shapeRange(s: Shape): [number, number] {
   return [lo, hi];
 }
 
+/** [lo, hi] widened by 4% each side (and to a small span when empty), so nothing sits on the frame. */
+function padded(lo: number, hi: number): [number, number] {
+  if (!(hi > lo)) {
+    lo -= 0.005;
+    hi += 0.005;
+  }
+  const pad = (hi - lo) * 0.04;
+  return [lo - pad, hi + pad];
+}
+
+function normalPdf(x: number, mu: number, sd: number): number {
+  const z = (x - mu) / sd;
+  return Math.exp(-0.5 * z * z) / (sd * Math.sqrt(2 * Math.PI));
+}
+
+/** Coordinates rounded to 7 significant digits keep the rendered SVG and the record-sized options small. */
+function q7(v: number): number {
+  return Number(v.toPrecision(7));
+}
+
 /** Density curve of a shape over [lo, hi] as (x, density) points: histogram steps or a sampled normal. */
 function densityPoints(s: Shape, lo: number, hi: number, bins: number): Array<[number, number]> {
   const w = (hi - lo) / bins;
+  const pts: Array<[number, number]> = [];
   if (s.kind === 'samples') {
-    const counts = histogram(s.values, lo, hi, bins);
-    const pts: Array<[number, number]> = [];
-    counts.forEach((c, i) => {
-      const dens = c / (s.values.length * w);
-      pts.push([lo + i * w, dens], [lo + (i + 1) * w, dens]);
+    histogram(s.values, lo, hi, bins).forEach((c, i) => {
+      const dens = q7(c / (s.values.length * w));
+      pts.push([q7(lo + i * w), dens], [q7(lo + (i + 1) * w), dens]);
     });
     return pts;
   }
-  const pts: Array<[number, number]> = [];
   for (let i = 0; i <= bins * 2; i++) {
     const x = lo + (i * (hi - lo)) / (bins * 2);
-    pts.push([x, normalPdf(x, s.mean, s.sd)]);
+    pts.push([q7(x), q7(normalPdf(x, s.mean, s.sd))]);
   }
   return pts;
 }
 
-function xAxis(f: Frame, x: (v: number) => number, lo: number, hi: number, painter: Painter, signed: boolean, title: string): string {
-  const { ticks, step } = niceTicks(lo, hi, Math.max(3, Math.round((f.width - f.left - f.right) / 110)));
-  const y0 = f.height - f.bottom;
-  let out = `<line x1="${r(f.left)}" y1="${r(y0)}" x2="${r(f.width - f.right)}" y2="${r(y0)}" ${painter.paint({ stroke: 'axis' })} stroke-width="1"/>`;
-  for (const t of ticks) {
-    const xt = x(t);
-    out += `<line x1="${r(xt)}" y1="${r(f.top)}" x2="${r(xt)}" y2="${r(y0)}" ${painter.paint({ stroke: 'grid' })} stroke-width="1"/>`;
-    out += `<text x="${r(xt)}" y="${r(y0 + 16)}" text-anchor="middle" font-size="11" ${painter.paint({ fill: 'muted' })}>${tickLabel(t, step, signed)}</text>`;
-  }
-  out += `<text x="${r((f.left + f.width - f.right) / 2)}" y="${r(f.height - 6)}" text-anchor="middle" font-size="12" ${painter.paint({ fill: 'muted' })}>${escapeXml(title)}</text>`;
-  return out;
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}\u2026` : s;
 }
 
-function seriesRole(m: ModelView, candidateIndex: number): PaintRole {
-  return m.isBaseline ? 'baseline' : `series${candidateIndex % SERIES_COLOURS}`;
+/** A chart ready to draw: the ECharts option and the size it was laid out for. */
+export interface ChartSpec {
+  kind: 'metric-distribution' | 'delta-distribution';
+  /** The model a delta chart belongs to (its record name); undefined for the metric chart. */
+  model?: string;
+  width: number;
+  height: number;
+  /** One sentence describing the chart (ARIA label, SVG title). */
+  title: string;
+  option: ChartOption;
 }
 
 export interface ChartOptions {
   width?: number;
   height?: number;
   bins?: number;
+  /** Shade the area under each metric curve and mark each estimate (default true; the markdown summary drops both for many models to stay small). */
+  areas?: boolean;
+}
+
+function baseOption(palette: FixedPalette, title: string): ChartOption {
+  return {
+    animation: false,
+    backgroundColor: 'transparent',
+    textStyle: { fontFamily: FONT, color: palette.text },
+    aria: { enabled: true, label: { description: title } },
+    tooltip: { trigger: 'item', confine: true, textStyle: { fontFamily: FONT, fontSize: 12 } },
+  };
+}
+
+function valueAxis(palette: FixedPalette, lo: number, hi: number, name: string, signed: boolean, width: number): object {
+  return {
+    type: 'value',
+    min: lo,
+    max: hi,
+    scale: true,
+    splitNumber: Math.max(3, Math.round(width / 110)),
+    name,
+    nameLocation: 'middle',
+    nameGap: 26,
+    nameTextStyle: { color: palette.muted, fontSize: 12 },
+    axisLine: { show: true, lineStyle: { color: palette.axis } },
+    axisTick: { show: false },
+    splitLine: { show: true, lineStyle: { color: palette.grid } },
+    // ECharts also labels the padded ends (min/max); only its "nice" ticks are meaningful.
+    axisLabel: { color: palette.muted, fontSize: 11, showMinLabel: false, showMaxLabel: false, formatter: (v: number) => tickLabel(v, signed) },
+  };
 }
 
 /**
  * Overlaid densities of each model's metric over the bootstrap resamples (production dashed), or normal
- * curves recovered from the intervals when the record has no resamples (DeLong). Empty string when no
- * model has either.
+ * curves recovered from the intervals when the record has no resamples (DeLong), with a short mark at
+ * each model's full-data estimate. Undefined when no model has either.
  */
-export function renderMetricDistributionChart(view: EvaluationView, painter: Painter, opts: ChartOptions = {}): string {
-  const series: Array<{ m: ModelView; shape: Shape; role: PaintRole }> = [];
+export function metricDistributionChart(view: EvaluationView, palette: FixedPalette, opts: ChartOptions = {}): ChartSpec | undefined {
+  const series: Array<{ m: ModelView; shape: Shape; colour: string }> = [];
   let candidateIndex = 0;
   for (const m of view.models) {
     const shape = metricShape(m, view);
-    const role = seriesRole(m, candidateIndex);
+    const colour = m.isBaseline ? palette.baseline : palette.series[candidateIndex % SERIES_COLOURS];
     if (!m.isBaseline) candidateIndex++;
-    if (shape) series.push({ m, shape, role });
+    if (shape) series.push({ m, shape, colour });
   }
-  if (series.length === 0) return '';
+  if (series.length === 0) return undefined;
   // Production is drawn first so candidates sit on top of it.
   series.sort((a, b) => Number(b.m.isBaseline) - Number(a.m.isBaseline));
 
   const width = opts.width ?? 720;
   const height = opts.height ?? 300;
   const bins = opts.bins ?? 40;
-  // Up to four legend entries per row (the usual production + three candidates fit on one line).
-  const perRow = Math.min(4, series.length);
-  const legendRows = Math.ceil(series.length / perRow);
-  const f: Frame = { width, height, left: 16, right: 16, top: 14 + legendRows * 20, bottom: 44 };
   let lo = Infinity;
   let hi = -Infinity;
   for (const s of series) {
@@ -287,122 +249,204 @@ export function renderMetricDistributionChart(view: EvaluationView, painter: Pai
     lo = Math.min(lo, a);
     hi = Math.max(hi, b);
   }
-  if (!(hi > lo)) {
-    lo -= 0.005;
-    hi += 0.005;
-  }
-  const pad = (hi - lo) * 0.04;
-  lo -= pad;
-  hi += pad;
+  [lo, hi] = padded(lo, hi);
   const curves = series.map((s) => ({ ...s, pts: densityPoints(s.shape, lo, hi, bins) }));
   const yMax = Math.max(...curves.flatMap((c) => c.pts.map((p) => p[1]))) * 1.08 || 1;
-  const x = scale(lo, hi, f.left, width - f.right);
-  const y = scale(0, yMax, height - f.bottom, f.top);
   const label = metricLabel(view.metric);
   const approx = series.some((s) => s.shape.kind === 'normal');
+  const axisName = approx ? `${label} (normal approximation from the intervals)` : `${label} over ${view.resamples !== undefined ? `${view.resamples} ` : ''}bootstrap resamples`;
 
-  let body = xAxis(f, x, lo, hi, painter, false, approx ? `${label} (normal approximation from the intervals)` : `${label} over ${view.resamples ?? ''} bootstrap resamples`.replace('  ', ' '));
-  for (const c of curves) {
-    const line = c.pts.map((p, i) => `${i === 0 ? 'M' : 'L'}${r(x(p[0]))} ${r(y(p[1]))}`).join('');
-    const area = `${line}L${r(x(c.pts[c.pts.length - 1][0]))} ${r(y(0))}L${r(x(c.pts[0][0]))} ${r(y(0))}Z`;
-    const dash = c.m.isBaseline ? ' stroke-dasharray="5 3"' : '';
-    body += `<g data-model="${escapeXml(c.m.name)}"><title>${escapeXml(`${c.m.label}: ${label} ${formatMetric(c.m.estimate)}`)}</title>`;
-    body += `<path d="${area}" ${painter.paint({ fill: c.role })} fill-opacity="${c.m.isBaseline ? 0.12 : 0.2}" stroke="none"/>`;
-    body += `<path d="${line}" ${painter.paint({ stroke: c.role })} stroke-width="1.6"${dash}/>`;
-    // The full-data estimate, where the model actually stands.
-    body += `<line x1="${r(x(c.m.estimate))}" y1="${r(y(0))}" x2="${r(x(c.m.estimate))}" y2="${r(y(0) + 6)}" ${painter.paint({ stroke: c.role })} stroke-width="2"/>`;
-    body += `</g>`;
-  }
-  const colW = (width - f.left - f.right) / perRow;
-  // Characters that fit beside the swatch at 12px (about 6.6 px per character).
-  const maxChars = Math.floor((colW - 36) / 6.6);
-  series.forEach((s, i) => {
-    const lx = f.left + (i % perRow) * colW;
-    const ly = 12 + Math.floor(i / perRow) * 20;
-    const dash = s.m.isBaseline ? ' stroke-dasharray="5 3"' : '';
-    body += `<line x1="${r(lx)}" y1="${r(ly)}" x2="${r(lx + 22)}" y2="${r(ly)}" ${painter.paint({ stroke: s.role })} stroke-width="3"${dash}/>`;
-    const role = s.m.isBaseline ? (/production/i.test(s.m.label) ? '' : ' (production)') : s.m.isBest ? ' (best)' : '';
-    body += `<text x="${r(lx + 28)}" y="${r(ly + 4)}" font-size="12" ${painter.paint({ fill: 'text' })}>${escapeXml(truncate(s.m.label, Math.max(6, maxChars - role.length)) + role)}</text>`;
-  });
+  // Legend entries must be unique names: two runs may carry the same run name.
+  const seen = new Map<string, number>();
+  const legendName = (m: ModelView): string => {
+    const role = m.isBaseline ? (/production/i.test(m.label) ? '' : ' (production)') : m.isBest ? ' (best)' : '';
+    const base = truncate(m.label, 40) + role;
+    const k = (seen.get(base) ?? 0) + 1;
+    seen.set(base, k);
+    return k === 1 ? base : `${base} #${k}`;
+  };
+  const perRow = Math.min(4, series.length);
+  const legendRows = Math.ceil(series.length / perRow);
   const title = `Distribution of ${label} for ${series.map((s) => s.m.label).join(', ')}`;
-  return svgRoot(width, height, painter, title, body, 'metric-distribution');
-}
 
-function truncate(s: string, n: number): string {
-  return s.length > n ? `${s.slice(0, n - 1)}\u2026` : s;
-}
-
-function svgRoot(width: number, height: number, painter: Painter, title: string, body: string, chart: string): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(title)}" data-chart="${chart}" ${painter.rootAttrs}><title>${escapeXml(title)}</title>${body}</svg>`;
+  const option: ChartOption = {
+    ...baseOption(palette, title),
+    legend: {
+      top: 6,
+      left: 16,
+      right: 16,
+      icon: 'rect',
+      itemWidth: 18,
+      itemHeight: 8,
+      itemGap: 18,
+      textStyle: { color: palette.text, fontSize: 12 },
+      // Clicking a name hides that model: useful when several candidates overlap.
+      selectedMode: true,
+    },
+    grid: { left: 16, right: 16, top: 16 + legendRows * 22, bottom: 44, containLabel: false },
+    xAxis: valueAxis(palette, lo, hi, axisName, false, width),
+    yAxis: { type: 'value', show: false, min: 0, max: yMax },
+    series: curves.map((c) => ({
+      type: 'line',
+      id: c.m.name,
+      name: legendName(c.m),
+      data: c.pts,
+      showSymbol: false,
+      symbol: 'none',
+      color: c.colour,
+      lineStyle: { color: c.colour, width: 1.6, type: c.m.isBaseline ? [5, 3] : 'solid' },
+      areaStyle: opts.areas === false ? undefined : { color: c.colour, opacity: c.m.isBaseline ? 0.12 : 0.2 },
+      tooltip: { formatter: `${escapeXml(c.m.label)}<br/>${escapeXml(label)} ${formatMetric(c.m.estimate)} on the full data` },
+      // The full-data estimate, where the model actually stands: a short tick standing on the axis.
+      markLine: opts.areas === false ? undefined : {
+        silent: true,
+        symbol: 'none',
+        label: { show: false },
+        lineStyle: { color: c.colour, width: 2, type: 'solid' },
+        data: [[{ coord: [c.m.estimate, 0] }, { coord: [c.m.estimate, yMax * 0.05] }]],
+      },
+    })),
+  };
+  return { kind: 'metric-distribution', width, height, title, option };
 }
 
 /**
  * Histogram of one candidate's paired difference against production (positive = candidate better), bars
  * coloured by where they fall (worse, better but under min Δ, better by at least min Δ), with the zero
- * and min Δ lines, and the win rate written on the chart. Empty string when the candidate has no
- * comparison.
+ * and min Δ lines, and the win rate written above. Undefined when the candidate has no comparison.
  */
-export function renderDeltaChart(view: EvaluationView, m: ModelView, painter: Painter, opts: ChartOptions = {}): string {
+export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPalette, opts: ChartOptions = {}): ChartSpec | undefined {
   const vb = m.vsBaseline;
   const shape = deltaShape(m, view);
-  if (!vb || !shape) return '';
+  if (!vb || !shape) return undefined;
   const width = opts.width ?? 720;
   const height = opts.height ?? 230;
   const bins = opts.bins ?? 40;
   const minDelta = view.minDelta ?? 0;
-  const f: Frame = { width, height, left: 16, right: 16, top: 64, bottom: 44 };
   let [lo, hi] = shapeRange(shape);
-  lo = Math.min(lo, 0, minDelta);
-  hi = Math.max(hi, 0, minDelta);
-  if (!(hi > lo)) {
-    lo -= 0.005;
-    hi += 0.005;
-  }
-  const pad = (hi - lo) * 0.04;
-  lo -= pad;
-  hi += pad;
-  const x = scale(lo, hi, f.left, width - f.right);
-  const zone = (v: number): PaintRole => (v < 0 ? 'loss' : v > minDelta || (minDelta === 0 && v >= 0) ? 'win' : 'neutral');
-  let body = xAxis(f, x, lo, hi, painter, true, `${metricLabel(view.metric)} difference vs production (positive = candidate better)`);
+  [lo, hi] = padded(Math.min(lo, 0, minDelta), Math.max(hi, 0, minDelta));
+  const zoneColour = (v: number): string => (v < 0 ? palette.loss : v > minDelta || (minDelta === 0 && v >= 0) ? palette.win : palette.neutral);
+  const plotWidth = width - 32;
+  const w = (hi - lo) / bins;
 
+  const series: object[] = [];
+  let yMax: number;
   if (shape.kind === 'samples') {
     const counts = histogram(shape.values, lo, hi, bins);
-    const w = (hi - lo) / bins;
-    const yMax = Math.max(...counts) * 1.08 || 1;
-    const y = scale(0, yMax, height - f.bottom, f.top);
-    counts.forEach((c, i) => {
-      if (c === 0) return;
-      const x0 = x(lo + i * w);
-      const x1 = x(lo + (i + 1) * w);
-      body += `<rect x="${r(x0 + 0.5)}" y="${r(y(c))}" width="${r(Math.max(0.5, x1 - x0 - 1))}" height="${r(y(0) - y(c))}" ${painter.paint({ fill: zone(lo + (i + 0.5) * w) })} fill-opacity="0.85"/>`;
+    yMax = Math.max(...counts) * 1.08 || 1;
+    const total = shape.values.length;
+    series.push({
+      type: 'bar',
+      id: 'delta',
+      name: 'paired difference',
+      barWidth: Math.max(0.5, plotWidth / bins - 1),
+      // Empty bins are left out: a zero-height bar still costs an element.
+      data: counts.flatMap((c, i) => {
+        if (c === 0) return [];
+        const centre = lo + (i + 0.5) * w;
+        return [{ value: [q7(centre), c], itemStyle: { color: zoneColour(centre), opacity: 0.85 } }];
+      }),
+      tooltip: {
+        formatter: (p: { value: [number, number] }) =>
+          `\u0394 ${formatDelta(p.value[0] - w / 2)} to ${formatDelta(p.value[0] + w / 2)}: ${p.value[1]} of ${total} resamples`,
+      },
     });
   } else {
     // Normal curve (DeLong): shade each zone under the curve.
     const pts = densityPoints(shape, lo, hi, bins);
-    const yMax = Math.max(...pts.map((p) => p[1])) * 1.08 || 1;
-    const y = scale(0, yMax, height - f.bottom, f.top);
-    for (const [a, b, role] of [[lo, 0, 'loss'], [0, Math.max(0, minDelta), 'neutral'], [Math.max(0, minDelta), hi, 'win']] as Array<[number, number, PaintRole]>) {
+    yMax = Math.max(...pts.map((p) => p[1])) * 1.08 || 1;
+    const zones: Array<[number, number, string, string]> = [
+      [lo, 0, palette.loss, 'worse'],
+      [0, Math.max(0, minDelta), palette.neutral, 'better by less than min \u0394'],
+      [Math.max(0, minDelta), hi, palette.win, 'better by at least min \u0394'],
+    ];
+    for (const [a, b, colour, name] of zones) {
       const seg = pts.filter((p) => p[0] >= a && p[0] <= b);
       if (seg.length < 2) continue;
-      const d = `M${r(x(seg[0][0]))} ${r(y(0))}${seg.map((p) => `L${r(x(p[0]))} ${r(y(p[1]))}`).join('')}L${r(x(seg[seg.length - 1][0]))} ${r(y(0))}Z`;
-      body += `<path d="${d}" ${painter.paint({ fill: role })} fill-opacity="0.7"/>`;
+      series.push({ type: 'line', name, data: seg, showSymbol: false, symbol: 'none', silent: true, lineStyle: { width: 0 }, areaStyle: { color: colour, opacity: 0.7 } });
     }
   }
-  const y0 = height - f.bottom;
-  body += `<line x1="${r(x(0))}" y1="${r(f.top - 6)}" x2="${r(x(0))}" y2="${r(y0)}" ${painter.paint({ stroke: 'text' })} stroke-width="1.2" data-line="zero"/>`;
+  // The zero and min Δ lines, and a tick at the mean difference, ride on an invisible carrier series so
+  // they exist whatever the shape.
+  // (Explicit coordinate pairs: the `{ xAxis: v }` shorthand placed lines off their value on a line
+  // series over two value axes.)
+  const vertical = (x: number, top: number, lineStyle: object, label: object = { show: false }): object[] => [
+    { coord: [x, 0], lineStyle, label },
+    { coord: [x, top] },
+  ];
+  const lines: object[] = [
+    vertical(0, yMax, { color: palette.text, width: 1.2, type: 'solid' }),
+    vertical(vb.meanDelta, yMax * 0.05, { color: palette.text, width: 2.5, type: 'solid' }),
+  ];
   if (minDelta !== 0) {
-    body += `<line x1="${r(x(minDelta))}" y1="${r(f.top - 6)}" x2="${r(x(minDelta))}" y2="${r(y0)}" ${painter.paint({ stroke: 'threshold' })} stroke-width="1.6" stroke-dasharray="4 3" data-line="min-delta"/>`;
+    lines.push(
+      vertical(minDelta, yMax, { color: palette.threshold, width: 1.6, type: [4, 3] }, {
+        show: true,
+        position: 'end',
+        formatter: `min \u0394 ${formatDelta(minDelta)}`,
+        color: palette.threshold,
+        fontSize: 11,
+      }),
+    );
   }
-  const anchorRight = x(minDelta) > width / 2;
-  body += `<text x="${r(x(minDelta) + (anchorRight ? -4 : 4))}" y="${r(f.top - 10)}" text-anchor="${anchorRight ? 'end' : 'start'}" font-size="11" ${painter.paint({ fill: 'threshold' })} data-label="min-delta">min \u0394 ${formatDelta(minDelta)}</text>`;
-  body += `<line x1="${r(x(vb.meanDelta))}" y1="${r(y0)}" x2="${r(x(vb.meanDelta))}" y2="${r(y0 + 6)}" ${painter.paint({ stroke: 'text' })} stroke-width="2.5"/>`;
+  series.push({ type: 'line', id: 'marks', name: 'marks', data: [], silent: true, color: palette.text, markLine: { silent: true, symbol: 'none', data: lines } });
 
-  // Annotation: the numbers the decision used, written where the eye already is.
   const threshold = view.winRateThreshold !== undefined ? ` (needs \u2265 ${formatPercent(view.winRateThreshold)})` : '';
-  body += `<text x="${r(f.left)}" y="18" font-size="13" font-weight="600" ${painter.paint({ fill: 'text' })}>${escapeXml(truncate(m.label, 40))}</text>`;
-  body += `<text x="${r(f.left)}" y="36" font-size="12" ${painter.paint({ fill: 'text' })} data-label="win-rate">Win rate ${formatPercent(vb.winRate)}${escapeXml(threshold)}</text>`;
   const above = vb.shareAboveMinDelta !== undefined ? ` \u00b7 \u0394 > min \u0394 in ${formatPercent(vb.shareAboveMinDelta)}` : '';
-  body += `<text x="${r(width - f.right)}" y="36" text-anchor="end" font-size="12" ${painter.paint({ fill: 'muted' })} data-label="mean-delta">mean \u0394 ${formatDelta(vb.meanDelta)}${above}</text>`;
   const title = `Paired difference of ${metricLabel(view.metric)}, ${m.label} minus production: win rate ${formatPercent(vb.winRate)}, mean ${formatDelta(vb.meanDelta)}`;
-  return svgRoot(width, height, painter, title, body, 'delta-distribution');
+  const option: ChartOption = {
+    ...baseOption(palette, title),
+    title: [
+      { text: truncate(m.label, 40), left: 16, top: 4, textStyle: { color: palette.text, fontSize: 13, fontWeight: 600 } },
+      { text: `Win rate ${formatPercent(vb.winRate)}${threshold}`, left: 16, top: 24, textStyle: { color: palette.text, fontSize: 12, fontWeight: 'normal' } },
+      { text: `mean \u0394 ${formatDelta(vb.meanDelta)}${above}`, right: 16, top: 24, textStyle: { color: palette.muted, fontSize: 12, fontWeight: 'normal' } },
+    ],
+    grid: { left: 16, right: 16, top: 64, bottom: 44, containLabel: false },
+    xAxis: valueAxis(palette, lo, hi, `${metricLabel(view.metric)} difference vs production (positive = candidate better)`, true, width),
+    yAxis: { type: 'value', show: false, min: 0, max: yMax },
+    series,
+  };
+  return { kind: 'delta-distribution', model: m.name, width, height, title, option };
+}
+
+/** Every chart of a record, in page order: the metric distribution, then one delta chart per candidate. */
+export function chartsOf(view: EvaluationView, palette: FixedPalette, sizes: { metric?: ChartOptions; delta?: ChartOptions } = {}): ChartSpec[] {
+  const out: ChartSpec[] = [];
+  const metric = metricDistributionChart(view, palette, sizes.metric);
+  if (metric) out.push(metric);
+  if (view.models.some((m) => m.isBaseline)) {
+    for (const m of view.models) {
+      if (m.isBaseline) continue;
+      const d = deltaChart(view, m, palette, sizes.delta);
+      if (d) out.push(d);
+    }
+  }
+  return out;
+}
+
+/**
+ * The chart rendered server-side by ECharts to one `<svg>` string, marked with `data-chart` (and
+ * `data-model` for a delta chart) and an accessible title. No script and no animation.
+ */
+export function renderChartSvg(spec: ChartSpec): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: spec.width, height: spec.height });
+  try {
+    chart.setOption(spec.option);
+    const svg = chart.renderToSVGString();
+    // The font family is set once on the root (SVG inherits it) instead of on every text element.
+    const marks = `role="img" aria-label="${escapeXml(spec.title)}" data-chart="${spec.kind}"${spec.model !== undefined ? ` data-model="${escapeXml(spec.model)}"` : ''} font-family="${FONT}"`;
+    // Drop what ECharts writes for hover effects and its own hit-testing (a `<style>` of :hover rules, the
+    // classes they target, event metadata): a static picture has no pointer, and the markdown summary
+    // has a size budget.
+    return svg
+      .replace(/^<svg /, `<svg ${marks} `)
+      .replace(/<style[^>]*>[\s\S]*?<\/style>/g, '')
+      .replace(/font-family:[^;"]*;/g, '')
+      .replace(/ class="zr\d+-cls-\d+"| pointer-events="visible"| ecmeta_[a-z_]+="[^"]*"/g, '')
+      // Invisible hit areas of the legend entries and titles.
+      .replace(/<path d="[^"]*"(?: transform="[^"]*")? fill="none"><\/path>|<path [^>]*fill-opacity="0" stroke="[^"]*" stroke-width="0"><\/path>/g, '')
+      .replace(/\n/g, '');
+  } finally {
+    chart.dispose();
+  }
 }

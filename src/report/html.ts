@@ -3,7 +3,7 @@
  * `renderReportHtml` (a complete, self-contained page the demo writes to disk). Every value taken from the
  * record is escaped; links are http(s) only (see `safeUrl`).
  */
-import { cssPainter, escapeXml as esc, renderDeltaChart, renderMetricDistributionChart, SERIES_COLOURS } from './charts';
+import { DARK_PALETTE, deltaChart, escapeXml as esc, LIGHT_PALETTE, metricDistributionChart, renderChartSvg, SERIES_COLOURS, type ChartOptions, type ChartSpec } from './charts';
 import {
   decisionSentence,
   formatDelta,
@@ -129,14 +129,32 @@ ${rows}
 </section>`;
 }
 
-function chartsCards(view: EvaluationView): string {
+/** Sizes the report lays its charts out for (the static SVGs scale to the card's width). */
+export const METRIC_CHART_SIZE = { width: 1100, height: 320, bins: 48 } satisfies ChartOptions;
+export const DELTA_CHART_SIZE = { width: 560, height: 230, bins: 40 } satisfies ChartOptions;
+
+/**
+ * One chart's place on the page. Static (`svg`): the chart rendered server-side twice, in the light and
+ * the dark palette, and the stylesheet shows the one of the page's theme. Live: an empty box of the
+ * chart's height that the build results tab fills with a live ECharts chart (see ui/src/results-tab.ts).
+ */
+function chartBox(mode: ChartMode, kind: ChartSpec['kind'], model: string | undefined, build: (palette: typeof LIGHT_PALETTE) => ChartSpec | undefined): string {
+  const light = build(LIGHT_PALETTE);
+  if (!light) return '';
+  const attrs = `class="eval-chart-box" data-chart-box="${kind}"${model !== undefined ? ` data-model="${esc(model)}"` : ''}`;
+  if (mode === 'live') return `<div ${attrs} data-live style="height:${light.height}px"></div>`;
+  const dark = build(DARK_PALETTE) as ChartSpec;
+  return `<div ${attrs}><div class="eval-only-light">${renderChartSvg(light)}</div><div class="eval-only-dark">${renderChartSvg(dark)}</div></div>`;
+}
+
+function chartsCards(view: EvaluationView, mode: ChartMode): string {
   const label = metricLabel(view.metric);
-  const metricSvg = renderMetricDistributionChart(view, cssPainter, { width: 1100, height: 320, bins: 48 });
+  const metricSvg = chartBox(mode, 'metric-distribution', undefined, (p) => metricDistributionChart(view, p, METRIC_CHART_SIZE));
   const metricCard = `<section class="eval-card" data-testid="metric-chart">
 <h2>${esc(label)} across resamples</h2>
 <p class="eval-hint">Each curve is one model's ${esc(label)} over the ${
     view.method === 'bootstrap' ? 'bootstrap resamples (the same rows for every model)' : 'normal approximation of its interval'
-  }; production is dashed. The tick under each curve marks the value on the full data.</p>
+  }; production is dashed. The short mark standing on the axis in each colour is that model\u2019s value on the full data.${mode === 'live' ? ' Click a name in the legend to hide or show its curve.' : ''}</p>
 ${metricSvg || `<p class="eval-empty">This record holds no per-resample distribution or interval to draw.</p>`}
 </section>`;
 
@@ -147,7 +165,7 @@ ${metricSvg || `<p class="eval-empty">This record holds no per-resample distribu
   } else if (candidates.length === 0) {
     deltaBody = `<p class="eval-empty">There is no candidate to compare with production.</p>`;
   } else {
-    const panels = candidates.map((m) => renderDeltaChart(view, m, cssPainter, { width: 560 })).filter((s) => s !== '');
+    const panels = candidates.map((m) => chartBox(mode, 'delta-distribution', m.name, (p) => deltaChart(view, m, p, DELTA_CHART_SIZE))).filter((s) => s !== '');
     deltaBody = panels.length
       ? `<div class="eval-deltas">${panels.map((p) => `<div>${p}</div>`).join('')}</div>
 <div class="eval-legend"><span><i class="eval-bg-loss"></i>worse than production</span><span><i class="eval-bg-neutral"></i>better by less than min \u0394</span><span><i class="eval-bg-win"></i>better by more than min \u0394</span></div>`
@@ -188,9 +206,14 @@ function warningsCard(view: EvaluationView): string {
     .join('')}</ul></section>`;
 }
 
+/** `svg`: charts rendered server-side (static report); `live`: boxes the build results tab draws into. */
+export type ChartMode = 'svg' | 'live';
+
 export interface BodyOptions {
   /** Extra HTML placed at the right of the header (the static report's theme switch). */
   headerExtra?: string;
+  /** How charts are placed (default `svg`). */
+  charts?: ChartMode;
 }
 
 /** The report's content (no `<html>`/`<head>`): header, decision, models table, charts, links, warnings. */
@@ -202,7 +225,7 @@ export function renderReportBody(view: EvaluationView, opts: BodyOptions = {}): 
 <header class="eval-header"><div><h1>Model evaluation</h1>${sub.length ? `<div class="eval-sub" data-testid="subtitle">${esc(sub.join(' \u00b7 '))}</div>` : ''}</div>${opts.headerExtra ?? ''}</header>
 ${decisionCard(view)}
 ${modelsTable(view)}
-${chartsCards(view)}
+${chartsCards(view, opts.charts ?? 'svg')}
 ${skippedCard(view)}
 ${linksCard(view)}
 ${warningsCard(view)}
@@ -224,8 +247,8 @@ export interface ReportHtmlOptions {
 }
 
 /**
- * A complete, self-contained HTML page (inline CSS, SVG and a small theme-switch script; no external
- * resource) for a decision record.
+ * A complete, self-contained HTML page (inline CSS, the charts as SVG rendered by ECharts in both palettes,
+ * and a small theme-switch script; no external resource) for a decision record.
  * @throws RecordError when the record cannot be read.
  */
 export function renderReportHtml(record: unknown, opts: ReportHtmlOptions = {}): string {

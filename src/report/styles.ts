@@ -66,7 +66,9 @@ function block(selector: string, vars: Theme): string {
 
 const ROLES = ['text', 'muted', 'axis', 'grid', 'baseline', 'win', 'loss', 'neutral', 'threshold', 'surface', ...Array.from({ length: SERIES_COLOURS }, (_, i) => `series${i}`)];
 
-const CHART_CLASSES = ROLES.map((role) => `.eval-f-${role}{fill:var(--eval-c-${role})}.eval-s-${role}{stroke:var(--eval-c-${role})}.eval-bg-${role}{background:var(--eval-c-${role})}`).join('') + '.eval-f-none{fill:none}';
+// Swatches (models table, chart legends written in HTML) in the chart colours of the current theme. The
+// live charts of the tab read the same `--eval-c-*` variables (paletteFromCss in ui/src/results-tab.ts).
+const SWATCH_CLASSES = ROLES.map((role) => `.eval-bg-${role}{background:var(--eval-c-${role})}`).join('');
 
 const LAYOUT = `
 *{box-sizing:border-box}
@@ -107,8 +109,12 @@ table.eval-models{width:100%;border-collapse:collapse;font-size:13px}
 .eval-dim{color:var(--eval-fg-2)}
 a{color:var(--eval-link);text-decoration:none}
 a:hover{text-decoration:underline}
-.eval-chart{display:block;width:100%;height:auto;max-width:100%;overflow:visible}
-.eval-chart text{font-family:inherit}
+.eval-chart-box svg{display:block;width:100%;height:auto;max-width:100%}
+.eval-chart-box[data-live]{width:100%}
+.eval-only-dark{display:none}
+:root[data-theme="dark"] .eval-only-dark{display:block}
+:root[data-theme="dark"] .eval-only-light{display:none}
+@media (prefers-color-scheme: dark){:root:not([data-theme="light"]) .eval-only-dark{display:block}:root:not([data-theme="light"]) .eval-only-light{display:none}}
 .eval-deltas{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:8px 24px}
 .eval-legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12px;color:var(--eval-fg-2);margin:8px 0 0}
 .eval-legend span{display:inline-flex;align-items:center;gap:6px}
@@ -123,11 +129,11 @@ a:hover{text-decoration:underline}
 .eval-toggle{font:inherit;font-size:12px;color:var(--eval-fg);background:var(--eval-card);border:1px solid var(--eval-border);border-radius:2px;padding:3px 10px;cursor:pointer}
 `;
 
-/** The complete stylesheet: palettes, OS-preference fallback, chart colour classes and layout. */
+/** The complete stylesheet: palettes, OS-preference fallback, swatch classes and layout. */
 export const REPORT_CSS = [
   block(':root', LIGHT),
   `@media (prefers-color-scheme: dark){${block(':root:not([data-theme="light"])', DARK)}}`,
   block(':root[data-theme="dark"]', DARK),
-  CHART_CLASSES,
+  SWATCH_CLASSES,
   LAYOUT.trim(),
 ].join('\n');

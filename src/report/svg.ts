@@ -1,8 +1,9 @@
 /**
- * A small, markdown-safe SVG of a decision record for the Evaluate & Promote task's build summary: no
- * script, no style element, no class, no external reference, fixed colours as attributes; under 20 KB.
+ * A small SVG of a decision record for the Evaluate & Promote task's build summary, rendered server-side
+ * by ECharts from the same options as the tab's charts: no script, no external reference, fixed colours;
+ * under 20 KB so the markdown summary stays light.
  */
-import { DARK_PALETTE, fixedPainter, LIGHT_PALETTE, renderDeltaChart, renderMetricDistributionChart } from './charts';
+import { DARK_PALETTE, deltaChart, LIGHT_PALETTE, metricDistributionChart, renderChartSvg } from './charts';
 import { readEvaluationRecord } from './record';
 
 /** Upper bound of `renderDistributionSvg`'s output, in UTF-16 code units (the text is ASCII but for Δ and a few symbols). */
@@ -24,26 +25,24 @@ export interface DistributionSvgOptions {
 export function renderDistributionSvg(record: unknown, opts: DistributionSvgOptions = {}): string {
   const view = readEvaluationRecord(record);
   const palette = opts.theme === 'dark' ? DARK_PALETTE : LIGHT_PALETTE;
-  const painter = fixedPainter(palette);
   const width = opts.width ?? 640;
-  // Fewer bins when the picture would not fit the budget (many models).
-  for (const bins of [32, 24, 16, 10]) {
-    const metric = renderMetricDistributionChart(view, painter, { width, height: 240, bins });
-    if (metric === '') return '';
+  // Fewer bins, then unshaded curves, when the picture would not fit the budget (many models).
+  for (const [bins, areas] of [[32, true], [24, true], [16, true], [16, false], [10, false]] as const) {
+    const metric = metricDistributionChart(view, palette, { width, height: 240, bins, areas });
+    if (!metric) return '';
     const focus = view.models.find((m) => m.isBest && m.vsBaseline) ?? view.models.find((m) => m.vsBaseline);
-    const delta = focus ? renderDeltaChart(view, focus, painter, { width, height: 200, bins }) : '';
-    const parts = [metric, delta].filter((s) => s !== '');
+    const delta = focus ? deltaChart(view, focus, palette, { width, height: 200, bins }) : undefined;
     let y = 0;
     let inner = '';
-    for (const p of parts) {
-      const h = Number(/height="(\d+)"/.exec(p)?.[1] ?? 0);
-      inner += p.replace('<svg ', `<svg x="0" y="${y}" `);
-      y += h + 8;
+    for (const spec of [metric, delta]) {
+      if (!spec) continue;
+      inner += renderChartSvg(spec).replace('<svg ', `<svg x="0" y="${y}" `);
+      y += spec.height + 8;
     }
     const height = y - 8;
     const out = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><rect width="${width}" height="${height}" fill="${palette.surface}"/>${inner}</svg>`;
     if (out.length <= MARKDOWN_SVG_MAX_CHARS) return out;
   }
-  // Even 10 bins per model did not fit (dozens of models): keep the summary small rather than complete.
+  // Even 10 unshaded bins per model did not fit (dozens of models): keep the summary small rather than complete.
   return '';
 }

@@ -1,7 +1,7 @@
 /** Assertions shared by the tab and the static report tests: the fixture record, rendered in a page. */
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { BEST_KEY, FIXTURE_BEST_RUN_URL, FIXTURE_PRODUCTION_VERSION_URL, FIXTURE_ROWS, FIXTURE_SENTENCE, FIXTURE_WIN_LABELS } from './expected';
+import { BEST_KEY, FIXTURE_BEST_RUN_URL, FIXTURE_LEGEND, FIXTURE_MEAN_LABELS, FIXTURE_PRODUCTION_VERSION_URL, FIXTURE_ROWS, FIXTURE_SENTENCE, FIXTURE_WIN_LABELS } from './expected';
 
 interface Box {
   width: number;
@@ -14,15 +14,30 @@ interface Snapshot {
   decision: string | null;
   facts: Record<string, string>;
   rows: Array<{ key: string | null; cells: Record<string, string>; runHref: string | null; versionHref: string | null }>;
-  metric: Array<{ box: Box; models: Array<string | null>; pathLengths: number[] }>;
-  deltas: Array<{ box: Box; rects: number; zero: number; min: number; minLabel: string; winLabel: string }>;
+  metric: Array<{ box: Box; texts: string[]; areas: number }>;
+  deltas: Array<{ model: string | null; box: Box; texts: string[]; bars: number; zero: number; min: number }>;
 }
 
+// A chart box holds the chart of the page's theme (the static report: a light and a dark rendering, one
+// hidden; the tab: one live ECharts chart): read the SVG that is actually visible. Bars are the filled
+// paths in the zone colours; the zero position is the centre of the axis label "0"; the min Δ line is
+// the dashed path.
 const SNAPSHOT = `(() => {
   const text = (el) => (el ? el.innerText.trim() : '');
   const box = (el) => { const r = el.getBoundingClientRect(); return { width: r.width, height: r.height }; };
+  const visibleSvg = (b) => [...b.querySelectorAll('svg')].find((s) => s.getBoundingClientRect().width > 0);
+  const texts = (svg) => [...svg.querySelectorAll('text')].map((t) => t.textContent.trim()).filter((t) => t !== '');
+  const centreX = (el) => { const r = el.getBoundingClientRect(); return r.left + r.width / 2; };
   const facts = {};
   for (const f of document.querySelectorAll('[data-fact]')) facts[f.getAttribute('data-fact')] = text(f.querySelector('dd'));
+  const zoneFills = new Set(['win', 'loss', 'neutral'].map((r) => {
+    const probe = document.createElement('i');
+    probe.className = 'eval-bg-' + r;
+    document.body.appendChild(probe);
+    const c = getComputedStyle(probe).backgroundColor;
+    probe.remove();
+    return c;
+  }));
   return {
     sentence: text(document.querySelector('[data-testid="decision-sentence"]')),
     decision: document.querySelector('[data-testid="decision"]')?.getAttribute('data-decision') ?? null,
@@ -37,19 +52,24 @@ const SNAPSHOT = `(() => {
         versionHref: tr.querySelector('td[data-col="version"] a')?.getAttribute('href') ?? null,
       };
     }),
-    metric: [...document.querySelectorAll('svg[data-chart="metric-distribution"]')].map((svg) => ({
+    metric: [...document.querySelectorAll('[data-chart-box="metric-distribution"]')].map(visibleSvg).map((svg) => ({
       box: box(svg),
-      models: [...svg.querySelectorAll('g[data-model]')].map((g) => g.getAttribute('data-model')),
-      pathLengths: [...svg.querySelectorAll('g[data-model] path')].map((p) => (p.getAttribute('d') || '').length),
+      texts: texts(svg),
+      areas: [...svg.querySelectorAll('path')].filter((p) => Number(p.getAttribute('fill-opacity')) > 0 && Number(p.getAttribute('fill-opacity')) < 0.5 && p.getAttribute('fill') !== 'none').length,
     })),
-    deltas: [...document.querySelectorAll('svg[data-chart="delta-distribution"]')].map((svg) => ({
-      box: box(svg),
-      rects: svg.querySelectorAll('rect').length,
-      zero: Number(svg.querySelector('[data-line="zero"]')?.getAttribute('x1')),
-      min: Number(svg.querySelector('[data-line="min-delta"]')?.getAttribute('x1')),
-      minLabel: svg.querySelector('[data-label="min-delta"]')?.textContent.trim() ?? '',
-      winLabel: svg.querySelector('[data-label="win-rate"]')?.textContent.trim() ?? '',
-    })),
+    deltas: [...document.querySelectorAll('[data-chart-box="delta-distribution"]')].map((b) => {
+      const svg = visibleSvg(b);
+      const zero = [...svg.querySelectorAll('text')].find((t) => t.textContent.trim() === '0');
+      const dashed = [...svg.querySelectorAll('path[stroke-dasharray]')];
+      return {
+        model: b.getAttribute('data-model'),
+        box: box(svg),
+        texts: texts(svg),
+        bars: [...svg.querySelectorAll('path')].filter((p) => p.getAttribute('fill') !== 'none' && zoneFills.has(getComputedStyle(p).fill)).length,
+        zero: zero ? centreX(zero) : NaN,
+        min: dashed.length === 1 ? centreX(dashed[0]) : NaN,
+      };
+    }),
   };
 })()`;
 
@@ -92,41 +112,43 @@ export async function assertFixtureReport(page: Page | Frame): Promise<void> {
   // Production's only link is its version page: the run cell must not pretend to be a run link.
   assert.equal(production?.runHref, null);
 
-  // The metric chart: one curve per model, actually drawn (non-trivial paths, a real size on the page).
+  // The metric chart: one shaded curve per model, a legend entry per model, actually drawn at a real size.
   assert.equal(s.metric.length, 1);
   const metric = s.metric[0];
   assert.ok(metric.box.width > 600 && metric.box.height > 150, `metric chart box ${JSON.stringify(metric.box)}`);
-  assert.deepEqual(
-    metric.models,
-    FIXTURE_ROWS.map((r) => r.key),
-  );
-  assert.equal(metric.pathLengths.length, 8);
-  assert.ok(
-    metric.pathLengths.every((n) => n > 200),
-    `paths: ${metric.pathLengths.join(',')}`,
-  );
+  assert.equal(metric.areas, FIXTURE_ROWS.length);
+  for (const name of FIXTURE_LEGEND) assert.ok(metric.texts.includes(name), `legend entry ${name} in ${JSON.stringify(metric.texts)}`);
+  assert.ok(metric.texts.includes('ROC AUC over 1000 bootstrap resamples'), JSON.stringify(metric.texts));
 
-  // One paired-difference chart per candidate: bars, the min Δ line right of zero, the win rate written.
-  assert.equal(s.deltas.length, 3);
+  // One paired-difference chart per candidate, in record order: bars, the min Δ line right of zero, the
+  // win rate and the mean difference written with the record's numbers.
+  assert.deepEqual(
+    s.deltas.map((d) => d.model),
+    FIXTURE_ROWS.filter((r) => r.key !== 'production').map((r) => r.key),
+  );
   s.deltas.forEach((d, i) => {
     assert.ok(d.box.width > 300 && d.box.height > 100, `delta chart ${i} box ${JSON.stringify(d.box)}`);
-    assert.ok(d.rects > 15, `delta chart ${i} has ${d.rects} bars`);
+    assert.ok(d.bars > 15, `delta chart ${i} has ${d.bars} bars`);
     assert.ok(d.min > d.zero, `min Δ line (${d.min}) right of zero (${d.zero})`);
-    assert.equal(d.minLabel, 'min \u0394 +0.0050');
+    assert.ok(d.texts.includes('min \u0394 +0.0050'), JSON.stringify(d.texts));
+    assert.ok(d.texts.includes(FIXTURE_WIN_LABELS[i]), `${FIXTURE_WIN_LABELS[i]} in ${JSON.stringify(d.texts)}`);
+    assert.ok(d.texts.includes(FIXTURE_MEAN_LABELS[i]), `${FIXTURE_MEAN_LABELS[i]} in ${JSON.stringify(d.texts)}`);
   });
-  assert.deepEqual(
-    s.deltas.map((d) => d.winLabel),
-    FIXTURE_WIN_LABELS,
-  );
 }
 
-/** Computed colours that prove which palette is in force. */
+/** Computed colours that prove which palette is in force: the page, a "better" bar of the first delta chart, the text. */
 export async function themeColours(page: Page | Frame): Promise<{ page: string; win: string; text: string }> {
-  return page.evaluate(`(() => ({
-    page: getComputedStyle(document.body).backgroundColor,
-    win: getComputedStyle(document.querySelector('svg[data-chart="delta-distribution"] .eval-f-win')).fill,
-    text: getComputedStyle(document.querySelector('[data-testid="decision-sentence"]')).color,
-  }))()`);
+  return page.evaluate(`(() => {
+    const box = document.querySelector('[data-chart-box="delta-distribution"]');
+    const svg = [...box.querySelectorAll('svg')].find((s) => s.getBoundingClientRect().width > 0);
+    const fills = [...svg.querySelectorAll('path')].map((p) => getComputedStyle(p).fill);
+    const win = ['rgb(16, 124, 16)', 'rgb(84, 176, 84)'].filter((c) => fills.includes(c));
+    return {
+      page: getComputedStyle(document.body).backgroundColor,
+      win: win.length === 1 ? win[0] : 'ambiguous: ' + win.join(' and '),
+      text: getComputedStyle(document.querySelector('[data-testid="decision-sentence"]')).color,
+    };
+  })()`);
 }
 
 export const LIGHT_COLOURS = { page: 'rgb(248, 248, 248)', win: 'rgb(16, 124, 16)', text: 'rgba(0, 0, 0, 0.9)' };

@@ -39,3 +39,13 @@ export const FIXTURE_WIN_LABELS = [
 
 export const FIXTURE_BEST_RUN_URL = 'https://adb-1234567890123456.7.azuredatabricks.net/#mlflow/experiments/4213/runs/9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8';
 export const FIXTURE_PRODUCTION_VERSION_URL = 'https://adb-1234567890123456.7.azuredatabricks.net/explore/data/models/main/ml/churn_classifier/version/7';
+
+/** Mean-difference annotations of the paired-difference charts (share of resamples above min Δ included). */
+export const FIXTURE_MEAN_LABELS = [
+  'mean \u0394 +0.0263 \u00b7 \u0394 > min \u0394 in 100.0%',
+  'mean \u0394 +0.0026 \u00b7 \u0394 > min \u0394 in 0.4%',
+  `mean \u0394 ${MINUS}0.0071 \u00b7 \u0394 > min \u0394 in 1.7%`,
+];
+
+/** Legend of the metric chart: production first, the best candidate marked. */
+export const FIXTURE_LEGEND = ['production', 'logreg_all_features (best)', 'logreg_plus_f5', 'logreg_no_f2'];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { histogram, niceTicks } from '../../src/report/charts';
+import { chartsOf, DARK_PALETTE, deltaChart, histogram, LIGHT_PALETTE, metricDistributionChart, renderChartSvg, tickLabel } from '../../src/report/charts';
 import { decisionSentence, formatDelta, formatInterval, formatMetric, formatPercent } from '../../src/report/format';
 import { renderReportHtml } from '../../src/report/html';
 import { readEvaluationRecord, RecordError } from '../../src/report/record';
@@ -129,26 +129,112 @@ describe('chart helpers', () => {
     assert.deepEqual(histogram([0, 0.1, 0.5, 0.99, 1, 2, -1], 0, 1, 4), [3, 0, 1, 3]);
   });
 
-  it('niceTicks(lo, hi) uses 1/2/2.5/5 steps inside the range', () => {
-    assert.deepEqual(niceTicks(0.8165, 0.8788, 4), { ticks: [0.82, 0.84, 0.86], step: 0.02 });
-    const t = niceTicks(-0.013, 0.031, 5);
-    assert.equal(t.step, 0.01);
-    assert.deepEqual(t.ticks, [-0.01, 0, 0.01, 0.02, 0.03]);
+  it('tickLabel(v, signed) writes axis ticks with a true minus, a plus on the difference axis, no float noise', () => {
+    assert.equal(tickLabel(0.8200000000000001, false), '0.82');
+    assert.equal(tickLabel(0.025, true), '+0.025');
+    assert.equal(tickLabel(-0.01, true), '\u22120.01');
+    assert.equal(tickLabel(1e-12, true), '0');
   });
 });
 
-describe('renderDistributionSvg(record): markdown-safe SVG for the task summary', () => {
-  it('is small, script-free, style-free and class-free, and shows the win rate of the best candidate', () => {
+/** Counts of `values` in equal bins over [lo, hi], written out plainly here (not the code under test). */
+function binCounts(values: number[], lo: number, hi: number, bins: number): number[] {
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of values) counts[Math.min(bins - 1, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * bins)))]++;
+  return counts;
+}
+
+describe('chart options (Apache ECharts): the numbers plotted are the record\'s', () => {
+  const view = readEvaluationRecord(FIXTURE);
+  const dists: Record<string, number[]> = FIXTURE.decision.distributions;
+  const deltas: Record<string, number[]> = FIXTURE.decision.deltaDistributions;
+
+  it('metric chart: one step curve per model, production first and dashed, each the histogram of its resamples', () => {
+    const spec = metricDistributionChart(view, LIGHT_PALETTE, { width: 720, height: 300, bins: 40 })!;
+    const opt = spec.option as any;
+    assert.equal(spec.kind, 'metric-distribution');
+    assert.deepEqual(opt.series.map((x: any) => x.id), ['production', BEST_KEY, 'run_5c8a2e1f9d3b47c6a0e4f7b2d1c9a8e3', 'run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41']);
+    assert.deepEqual(opt.series.map((x: any) => x.name), ['production', 'logreg_all_features (best)', 'logreg_plus_f5', 'logreg_no_f2']);
+    assert.deepEqual(opt.series[0].lineStyle.type, [5, 3]);
+    assert.deepEqual(opt.series.map((x: any) => x.color), ['#605e5c', '#0078d4', '#8764b8', '#038387']);
+    const { min: lo, max: hi } = opt.xAxis;
+    const w = (hi - lo) / 40;
+    for (const series of opt.series) {
+      const values = dists[series.id];
+      assert.equal(values.length, 1000);
+      // Step curve: two points per bin at the bin's edges, both at density count / (N·w).
+      const counts = series.data.filter((_: unknown, i: number) => i % 2 === 0).map((p: [number, number]) => Math.round(p[1] * values.length * w));
+      assert.deepEqual(counts, binCounts(values, lo, hi, 40), series.id);
+      // The full-data estimate marked on the axis.
+      const model = FIXTURE.decision.models.find((m: any) => m.name === series.id);
+      assert.equal(series.markLine.data[0][0].coord[0], model.estimate);
+    }
+    assert.ok(lo < Math.min(...Object.values(dists).flat()) && hi > Math.max(...Object.values(dists).flat()));
+  });
+
+  it('delta chart: the bars are the record\'s paired differences (1000 in all), coloured by zone, with zero, min Δ and mean marks', () => {
+    const best = view.models.find((m) => m.name === 'run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41')!;
+    const spec = deltaChart(view, best, LIGHT_PALETTE, { width: 560, height: 230, bins: 40 })!;
+    const opt = spec.option as any;
+    assert.equal(spec.model, 'run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41');
+    const bars = opt.series.find((x: any) => x.type === 'bar');
+    const { min: lo, max: hi } = opt.xAxis;
+    const w = (hi - lo) / 40;
+    const expected = binCounts(deltas[best.name], lo, hi, 40);
+    const shown = new Array<number>(40).fill(0);
+    for (const b of bars.data) shown[Math.floor((b.value[0] - lo) / w)] = b.value[1];
+    assert.deepEqual(shown, expected);
+    assert.equal(bars.data.reduce((a: number, b: any) => a + b.value[1], 0), 1000);
+    for (const b of bars.data) {
+      const x = b.value[0];
+      assert.equal(b.itemStyle.color, x < 0 ? LIGHT_PALETTE.loss : x > 0.005 ? LIGHT_PALETTE.win : LIGHT_PALETTE.neutral, `bar at ${x}`);
+    }
+    const marks = opt.series.find((x: any) => x.id === 'marks').markLine.data;
+    assert.deepEqual(marks.map((pair: any) => pair[0].coord[0]), [0, best.vsBaseline!.meanDelta, 0.005]);
+    assert.equal(marks[2][0].label.formatter, 'min \u0394 +0.0050');
+    assert.deepEqual(opt.title.map((t: any) => t.text), ['logreg_no_f2', 'Win rate 10.8% (needs \u2265 95.0%)', `mean \u0394 \u22120.0071 \u00b7 \u0394 > min \u0394 in 1.7%`]);
+  });
+
+  it('chartsOf(view): the metric chart then one delta chart per candidate; no delta chart without production', () => {
+    assert.deepEqual(chartsOf(view, DARK_PALETTE).map((c) => `${c.kind}:${c.model ?? ''}`), [
+      'metric-distribution:',
+      `delta-distribution:${BEST_KEY}`,
+      'delta-distribution:run_5c8a2e1f9d3b47c6a0e4f7b2d1c9a8e3',
+      'delta-distribution:run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41',
+    ]);
+    const r = clone();
+    r.decision.models = r.decision.models.filter((m: any) => m.name !== 'production');
+    r.decision.baseline = null;
+    for (const m of r.decision.models) delete m.vsBaseline;
+    assert.deepEqual(chartsOf(readEvaluationRecord(r), LIGHT_PALETTE).map((c) => c.kind), ['metric-distribution']);
+  });
+
+  it('renderChartSvg: ECharts\' server-side SVG, marked and labelled, without hover styles or event metadata', () => {
+    const spec = deltaChart(view, view.models[1], LIGHT_PALETTE)!;
+    const svg = renderChartSvg(spec);
+    assert.ok(svg.startsWith(`<svg role="img" aria-label="Paired difference of ROC AUC, logreg_all_features minus production: win rate 100.0%, mean +0.0263" data-chart="delta-distribution" data-model="${BEST_KEY}" `), svg.slice(0, 300));
+    for (const banned of [/<style/, /\sclass=/, /ecmeta_/, /pointer-events/, /<script/i, /\n/]) assert.doesNotMatch(svg, banned);
+    assert.match(svg, />Win rate 100\.0% \(needs \u2265 95\.0%\)<\/text>/);
+    assert.match(svg, />min \u0394 \+0\.0050<\/text>/);
+    assert.match(svg, /stroke-dasharray="4,3"/);
+  });
+});
+
+describe('renderDistributionSvg(record): the SVG for the task\'s markdown summary', () => {
+  it('is small, script-free and self-contained, and shows the win rate of the best candidate', () => {
     const svg = renderDistributionSvg(FIXTURE);
     assert.ok(svg.length > 2000 && svg.length <= MARKDOWN_SVG_MAX_CHARS, `length ${svg.length}`);
     assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="640" height="448"'), svg.slice(0, 120));
-    for (const banned of [/<script/i, /<style/i, /\sstyle=/i, /\sclass=/i, /\son[a-z]+=/i, /href/i, /<foreignObject/i, /url\(/i]) {
+    // Shown as an image (data: URI): no script, no event handler, nothing fetched; only in-document
+    // url(#clip) references, which ECharts uses to clip the curves to the plot.
+    for (const banned of [/<script/i, /<style/i, /\sclass=/i, /\son[a-z]+=/i, /href/i, /<foreignObject/i, /url\((?!#zr\d+-c\d+\))/i]) {
       assert.doesNotMatch(svg, banned);
     }
     assert.equal((svg.match(/data-chart="metric-distribution"/g) ?? []).length, 1);
     assert.equal((svg.match(/data-chart="delta-distribution"/g) ?? []).length, 1);
-    assert.match(svg, /data-label="win-rate"[^>]*>Win rate 100\.0% \(needs \u2265 95\.0%\)<\/text>/);
+    assert.match(svg, />Win rate 100\.0% \(needs \u2265 95\.0%\)<\/text>/);
     assert.match(svg, />logreg_all_features<\/text>/);
+    assert.match(svg, />logreg_all_features \(best\)<\/text>/);
     assert.match(svg, /fill="#107c10"/, 'fixed light colours as attributes');
     assert.match(renderDistributionSvg(FIXTURE, { theme: 'dark' }), /fill="#54b054"/);
   });
@@ -169,7 +255,7 @@ describe('renderDistributionSvg(record): markdown-safe SVG for the task summary'
   it('draws DeLong records (no resamples) from the intervals and the variance', () => {
     const svg = renderDistributionSvg(delongRecord());
     assert.match(svg, /normal approximation from the intervals/);
-    assert.match(svg, /data-label="win-rate"[^>]*>Win rate 100\.0%/);
+    assert.match(svg, />Win rate 100\.0%/);
   });
 
   it('returns "" when there is nothing to draw', () => {
@@ -206,7 +292,9 @@ describe('renderReportHtml(record) for the other outcomes', () => {
     assert.match(html, /<span class="eval-pill">Would promote<\/span>/);
     assert.match(html, /<div data-fact="method"><dt>Method<\/dt><dd>DeLong test<\/dd><\/div>/);
     assert.equal((html.match(/data-col="p-value">&lt; 0\.001</g) ?? []).length, 3);
-    assert.equal((html.match(/data-chart="delta-distribution"/g) ?? []).length, 3);
+    // Each chart twice: the light and the dark rendering (the stylesheet shows one).
+    assert.equal((html.match(/data-chart-box="delta-distribution"/g) ?? []).length, 3);
+    assert.equal((html.match(/<svg [^>]*data-chart="delta-distribution"/g) ?? []).length, 6);
     assert.match(html, /normal approximation from the intervals/);
   });
 });

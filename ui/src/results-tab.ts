@@ -1,6 +1,8 @@
 /**
  * "Model evaluation" build results tab: reads the decision record(s) that Evaluate & Promote attached to
- * the build and renders them with the shared report renderer (src/report).
+ * the build and renders them with the shared report renderer (src/report): the page as HTML, the charts
+ * as live Apache ECharts charts built from the same options as the static report's (tooltips, legend
+ * toggles, resizing), coloured from the stylesheet's palette of the current theme.
  *
  * Outside Azure DevOps (tests, local preview) the page renders `window.__EVALUATION_RECORD__` or the JSON
  * at `?record=<same-origin url>` without touching the SDK; `?theme=light|dark` forces a theme.
@@ -8,8 +10,10 @@
 import * as SDK from 'azure-devops-extension-sdk';
 import { CommonServiceIds, getClient, type IProjectPageService } from 'azure-devops-extension-api';
 import { BuildRestClient, BuildServiceIds, type IBuildPageDataService } from 'azure-devops-extension-api/Build';
-import { readEvaluationRecord, RecordError } from '../../src/report/record';
-import { renderErrorBody, renderReportBody } from '../../src/report/html';
+import { readEvaluationRecord, RecordError, type EvaluationView } from '../../src/report/record';
+import { DELTA_CHART_SIZE, METRIC_CHART_SIZE, renderErrorBody, renderReportBody } from '../../src/report/html';
+import { deltaChart, LIGHT_PALETTE, metricDistributionChart, type FixedPalette, type PaletteRole } from '../../src/report/charts';
+import { echarts } from '../../src/report/echarts';
 import { REPORT_CSS } from '../../src/report/styles';
 import { themeFromBackground } from '../../src/report/theme';
 import { EVALUATION_ATTACHMENT_TYPE } from '../../src/report/record';
@@ -25,6 +29,7 @@ type Theme = 'light' | 'dark';
 function setTheme(theme: Theme | undefined): void {
   if (theme) document.documentElement.setAttribute('data-theme', theme);
   else document.documentElement.removeAttribute('data-theme');
+  redrawCharts();
 }
 
 function installStyles(): void {
@@ -56,10 +61,65 @@ function show(html: string, state: 'rendered' | 'error'): void {
   document.body.setAttribute('data-state', state);
 }
 
+/** The live charts on the page, each with the record view it draws. */
+const charts: Array<{ box: HTMLElement; view: EvaluationView; chart: ReturnType<typeof echarts.init> }> = [];
+
+/**
+ * The chart palette of the theme in force, read from the stylesheet's `--eval-c-*` variables, so the
+ * charts always match the table swatches and follow `data-theme` and the OS preference alike.
+ */
+function paletteFromCss(): FixedPalette {
+  const css = getComputedStyle(document.documentElement);
+  const read = (name: string, fallback: string): string => css.getPropertyValue(`--eval-c-${name}`).trim() || fallback;
+  const roles: PaletteRole[] = ['text', 'muted', 'axis', 'grid', 'baseline', 'win', 'loss', 'neutral', 'threshold', 'surface'];
+  const palette = { series: LIGHT_PALETTE.series.map((c, i) => read(`series${i}`, c)) } as FixedPalette;
+  for (const role of roles) palette[role] = read(role, LIGHT_PALETTE[role]);
+  return palette;
+}
+
+function optionFor(box: HTMLElement, view: EvaluationView, palette: FixedPalette) {
+  // Laid out for the box's actual width, so the axis gets as many ticks as fit.
+  const width = box.clientWidth || undefined;
+  if (box.dataset.chartBox === 'metric-distribution') return metricDistributionChart(view, palette, { ...METRIC_CHART_SIZE, width: width ?? METRIC_CHART_SIZE.width })?.option;
+  const m = view.models.find((x) => x.name === box.dataset.model);
+  return m ? deltaChart(view, m, palette, { ...DELTA_CHART_SIZE, width: width ?? DELTA_CHART_SIZE.width })?.option : undefined;
+}
+
+function drawCharts(reports: HTMLElement[], views: EvaluationView[]): void {
+  const palette = paletteFromCss();
+  reports.forEach((report, i) => {
+    for (const box of report.querySelectorAll<HTMLElement>('[data-chart-box][data-live]')) {
+      const option = optionFor(box, views[i], palette);
+      if (!option) continue;
+      const chart = echarts.init(box, null, { renderer: 'svg' });
+      chart.setOption(option);
+      charts.push({ box, view: views[i], chart });
+    }
+  });
+}
+
+/** Theme switch: same data, the new palette (`notMerge`, so no colour of the old theme survives). */
+function redrawCharts(): void {
+  if (charts.length === 0) return;
+  const palette = paletteFromCss();
+  for (const c of charts) {
+    const option = optionFor(c.box, c.view, palette);
+    if (option) c.chart.setOption(option, true);
+  }
+}
+
+window.addEventListener('resize', () => {
+  for (const c of charts) c.chart.resize();
+});
+
 function showRecords(records: unknown[]): void {
   // Several Evaluate & Promote steps (or retried jobs) each attach a record: show them all, in order.
-  const bodies = records.map((r) => renderReportBody(readEvaluationRecord(r)));
-  show(bodies.join('\n'), 'rendered');
+  const views = records.map((r) => readEvaluationRecord(r));
+  show(views.map((v) => renderReportBody(v, { charts: 'live' })).join('\n'), 'rendered');
+  const root = document.getElementById('root') ?? document.body;
+  drawCharts([...root.querySelectorAll<HTMLElement>('[data-testid="report"]')], views);
+  // Drawn synchronously by then; the attribute tells a watcher (and the UI tests) how many.
+  document.body.setAttribute('data-charts', String(charts.length));
 }
 
 function errorMessage(e: unknown): string {
