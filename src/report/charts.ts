@@ -4,11 +4,11 @@
  *
  * One option builder per chart serves three places: the build results tab draws the options live with
  * ECharts (tooltips, resizing, the host's theme); the static HTML report and the Evaluate task's markdown
- * summary embed the same options rendered server-side to SVG (`renderChartSvg`), since a markdown summary
- * allows no script. The builders are pure (view + palette in, plain option object out), so tests check
+ * summary embed the same options rendered server-side to SVG (`renderChartSvg` in render-svg.ts), since a
+ * markdown summary allows no script. The builders are pure (view + palette in, plain option object out), so tests check
  * the plotted numbers on the option itself and the rendering in a browser.
  */
-import { echarts, type ChartOption } from './echarts';
+import type { ChartOption } from './echarts';
 import { formatDelta, formatMetric, formatPercent, metricLabel } from './format';
 import type { EvaluationView, ModelView } from './record';
 
@@ -48,8 +48,8 @@ export const DARK_PALETTE: FixedPalette = {
   series: ['#2899f5', '#b696ff', '#4bc2c5', '#ee7ed7', '#e8c05a', '#8ea2ff'],
 };
 
-// Repeated on every text element of a rendered SVG, so kept short.
-const FONT = 'Segoe UI, Roboto, Helvetica, Arial, sans-serif';
+// Kept short: a rendered SVG carries it on its root.
+export const FONT = 'Segoe UI, Roboto, Helvetica, Arial, sans-serif';
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -422,31 +422,4 @@ export function chartsOf(view: EvaluationView, palette: FixedPalette, sizes: { m
     }
   }
   return out;
-}
-
-/**
- * The chart rendered server-side by ECharts to one `<svg>` string, marked with `data-chart` (and
- * `data-model` for a delta chart) and an accessible title. No script and no animation.
- */
-export function renderChartSvg(spec: ChartSpec): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: spec.width, height: spec.height });
-  try {
-    chart.setOption(spec.option);
-    const svg = chart.renderToSVGString();
-    // The font family is set once on the root (SVG inherits it) instead of on every text element.
-    const marks = `role="img" aria-label="${escapeXml(spec.title)}" data-chart="${spec.kind}"${spec.model !== undefined ? ` data-model="${escapeXml(spec.model)}"` : ''} font-family="${FONT}"`;
-    // Drop what ECharts writes for hover effects and its own hit-testing (a `<style>` of :hover rules, the
-    // classes they target, event metadata): a static picture has no pointer, and the markdown summary
-    // has a size budget.
-    return svg
-      .replace(/^<svg /, `<svg ${marks} `)
-      .replace(/<style[^>]*>[\s\S]*?<\/style>/g, '')
-      .replace(/font-family:[^;"]*;/g, '')
-      .replace(/ class="zr\d+-cls-\d+"| pointer-events="visible"| ecmeta_[a-z_]+="[^"]*"/g, '')
-      // Invisible hit areas of the legend entries and titles.
-      .replace(/<path d="[^"]*"(?: transform="[^"]*")? fill="none"><\/path>|<path [^>]*fill-opacity="0" stroke="[^"]*" stroke-width="0"><\/path>/g, '')
-      .replace(/\n/g, '');
-  } finally {
-    chart.dispose();
-  }
 }

@@ -3,7 +3,8 @@
  * `renderReportHtml` (a complete, self-contained page the demo writes to disk). Every value taken from the
  * record is escaped; links are http(s) only (see `safeUrl`).
  */
-import { DARK_PALETTE, deltaChart, escapeXml as esc, LIGHT_PALETTE, metricDistributionChart, renderChartSvg, SERIES_COLOURS, type ChartOptions, type ChartSpec } from './charts';
+import { DARK_PALETTE, deltaChart, escapeXml as esc, LIGHT_PALETTE, metricDistributionChart, SERIES_COLOURS, type ChartOptions, type ChartSpec } from './charts';
+import { renderChartSvg } from './render-svg';
 import {
   decisionSentence,
   formatDelta,

@@ -3,7 +3,8 @@
  * by ECharts from the same options as the tab's charts: no script, no external reference, fixed colours;
  * under 20 KB so the markdown summary stays light.
  */
-import { DARK_PALETTE, deltaChart, LIGHT_PALETTE, metricDistributionChart, renderChartSvg } from './charts';
+import { DARK_PALETTE, deltaChart, LIGHT_PALETTE, metricDistributionChart } from './charts';
+import { renderChartSvg } from './render-svg';
 import { readEvaluationRecord } from './record';
 
 /** Upper bound of `renderDistributionSvg`'s output, in UTF-16 code units (the text is ASCII but for Δ and a few symbols). */

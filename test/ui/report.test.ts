@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chartsOf, DARK_PALETTE, deltaChart, histogram, LIGHT_PALETTE, metricDistributionChart, renderChartSvg, tickLabel } from '../../src/report/charts';
+import { chartsOf, DARK_PALETTE, deltaChart, histogram, LIGHT_PALETTE, metricDistributionChart, tickLabel } from '../../src/report/charts';
+import { renderChartSvg } from '../../src/report/render-svg';
 import { decisionSentence, formatDelta, formatInterval, formatMetric, formatPercent } from '../../src/report/format';
 import { renderReportHtml } from '../../src/report/html';
 import { readEvaluationRecord, RecordError } from '../../src/report/record';

@@ -5,7 +5,6 @@
  * (timestamps, build and scoring run ids) lives in `context`, so the rest is byte-for-byte reproducible.
  */
 import type { Decision, ModelResult } from '../../engine';
-import { renderDistributionSvg } from '../../report/svg';
 
 export const RECORD_SCHEMA = 'mlopspipelines.evaluation/v1';
 export const ATTACHMENT_TYPE = 'mlopspipelines.evaluation';
@@ -154,6 +153,9 @@ export function renderSummary(record: DecisionRecord): string {
 /** The build tab's markdown-safe chart of the distributions; omitted (never fatal) if it cannot be drawn. */
 function summarySvg(record: DecisionRecord): string {
   try {
+    // Required here, not imported: the bundle then initialises ECharts only when a summary is written,
+    // which keeps it off the start-up path of every run (and of every bad-input failure).
+    const { renderDistributionSvg } = require('../../report/svg') as typeof import('../../report/svg');
     return renderDistributionSvg(record);
   } catch {
     return '';
