@@ -12,8 +12,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { requireSupportedNode } from './node-version.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+requireSupportedNode('npm run demo');
 const { values } = parseArgs({
   options: {
     'no-build': { type: 'boolean' },

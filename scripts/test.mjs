@@ -5,8 +5,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireSupportedNode } from './node-version.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+requireSupportedNode('npm test');
 const args = process.argv.slice(2);
 
 /** Debian packages the suite needs, each with the check that proves it is usable. */
