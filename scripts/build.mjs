@@ -3,12 +3,16 @@
 //     type-checks the build results tab (ui/) against the DOM types;
 //  2. esbuild bundles each task entry (tasks/<Task>/index.ts) into one file beside its task.json, so the
 //     folder runs with no node_modules, exactly as the agent runs it;
-//  3. esbuild bundles the other entries listed in EXTRA_BUNDLES (CLI, build-results tab).
+//  3. esbuild bundles the other entries listed in EXTRA_BUNDLES (CLI, build-results tab);
+//  4. beside each bundle, THIRD-PARTY-NOTICES.txt: the license and NOTICE texts of every npm package in it,
+//     from esbuild's metafile (scripts/notices.mjs); a package under a license not on the allow-list fails
+//     the build.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { writeNotices } from './notices.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--bundles-only');
@@ -34,6 +38,26 @@ function tsc(project) {
   });
 }
 
+/**
+ * The esbuild options of every bundle (tasks, then EXTRA_BUNDLES), absolute paths, with a metafile: the
+ * notices are derived from it, and the tests derive the expected package lists from the same options.
+ */
+export function bundleBuilds() {
+  const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', absWorkingDir: root, loader: { '.py': 'text' }, metafile: true };
+  const builds = taskEntries().map((t) => ({ ...common, entryPoints: [t.entry], outfile: t.outfile, platform: 'node', target: 'node20', format: 'cjs' }));
+  for (const [entry, outfile, platform] of EXTRA_BUNDLES) {
+    builds.push({
+      ...common,
+      entryPoints: [path.join(root, entry)],
+      outfile: path.join(root, outfile),
+      platform,
+      target: platform === 'node' ? 'node20' : 'es2020',
+      format: platform === 'node' ? 'cjs' : 'iife',
+    });
+  }
+  return builds;
+}
+
 async function main() {
   const t0 = Date.now();
   if (!quick) {
@@ -41,24 +65,9 @@ async function main() {
     // in parallel to keep the build short.
     await Promise.all([tsc(root), tsc(path.join(root, 'ui/tsconfig.json'))]);
   }
-  const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', absWorkingDir: root, loader: { '.py': 'text' } };
-  const jobs = taskEntries().map((t) =>
-    esbuild.build({ ...common, entryPoints: [t.entry], outfile: t.outfile, platform: 'node', target: 'node20', format: 'cjs' }),
-  );
-  for (const [entry, outfile, platform] of EXTRA_BUNDLES) {
-    jobs.push(
-      esbuild.build({
-        ...common,
-        entryPoints: [path.join(root, entry)],
-        outfile: path.join(root, outfile),
-        platform,
-        target: platform === 'node' ? 'node20' : 'es2020',
-        format: platform === 'node' ? 'cjs' : 'iife',
-      }),
-    );
-  }
-  await Promise.all(jobs);
-  console.log(`build: ${jobs.length} bundle(s) in ${Date.now() - t0} ms`);
+  const builds = bundleBuilds();
+  await Promise.all(builds.map(async (options) => writeNotices((await esbuild.build(options)).metafile, options.outfile, root)));
+  console.log(`build: ${builds.length} bundle(s) and their third-party notices in ${Date.now() - t0} ms`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -20,8 +20,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The three files of a task folder that ship; nothing else from tasks/<Task>/ (no index.ts, no maps). */
-export const TASK_FILES = ['task.json', 'icon.png', 'index.js'];
+/**
+ * The files of a task folder that ship; nothing else from tasks/<Task>/ (no index.ts, no maps).
+ * THIRD-PARTY-NOTICES.txt is written by the build beside index.js (scripts/notices.mjs): the license texts of
+ * the npm code in the bundle, which redistributing it requires.
+ */
+export const TASK_FILES = ['task.json', 'icon.png', 'index.js', 'THIRD-PARTY-NOTICES.txt'];
 /**
  * Optional tasks/<Task>/package-files.txt: more paths (files or folders, relative to the task folder, one a
  * line, # comments) to ship beside the bundle, for assets a task reads at run time from its own folder.
@@ -86,12 +90,14 @@ export function staleReason(taskFolders) {
   const inputs = Math.max(
     newestMtime(path.join(root, 'src'), (n) => n.endsWith('.ts') || n.endsWith('.json')),
     ...taskFolders.map((t) => statSync(path.join(root, t, 'index.ts')).mtimeMs),
-    ...['package-lock.json', 'tsconfig.json', 'scripts/build.mjs'].map((f) => statSync(path.join(root, f)).mtimeMs),
+    ...['package-lock.json', 'tsconfig.json', 'scripts/build.mjs', 'scripts/notices.mjs'].map((f) => statSync(path.join(root, f)).mtimeMs),
   );
   for (const t of taskFolders) {
-    const bundle = path.join(root, t, 'index.js');
-    if (!existsSync(bundle)) return `${t}/index.js is missing`;
-    if (statSync(bundle).mtimeMs < inputs) return `${t}/index.js is older than its sources`;
+    for (const f of ['index.js', 'THIRD-PARTY-NOTICES.txt']) {
+      const built = path.join(root, t, f);
+      if (!existsSync(built)) return `${t}/${f} is missing`;
+      if (statSync(built).mtimeMs < inputs) return `${t}/${f} is older than its sources`;
+    }
   }
   return undefined;
 }

@@ -112,9 +112,9 @@ describe('foundation: npm run package', function () {
     describe(`${variant} .vsix`, () => {
       const pkg = () => (variant === 'prod' ? prod : dev);
 
-      it("holds each task's task.json, icon.png and index.js, and nothing else of the task folder unless listed", () => {
+      it("holds each task's task.json, icon.png, index.js and THIRD-PARTY-NOTICES.txt, and nothing else of the task folder unless listed", () => {
         const taskEntries = pkg().names.filter((n) => n.startsWith('tasks/')).sort();
-        const expected = TASKS.flatMap((t) => [...['icon.png', 'index.js', 'task.json'], ...extraFiles(t.folder)].map((f) => `tasks/${t.folder}/${f}`)).sort();
+        const expected = TASKS.flatMap((t) => [...['THIRD-PARTY-NOTICES.txt', 'icon.png', 'index.js', 'task.json'], ...extraFiles(t.folder)].map((f) => `tasks/${t.folder}/${f}`)).sort();
         assert.deepEqual(taskEntries, expected);
       });
 
