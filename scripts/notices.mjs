@@ -206,12 +206,12 @@ export function renderNotices(bundle, packages) {
  * one can never be packaged) and throws.
  * @returns the packages listed
  */
-export function writeNotices(metafile, outfile, root) {
+export function writeNotices(metafile, outfile, root, allowed = ALLOWED_LICENSES) {
   const target = path.join(path.dirname(outfile), NOTICES_FILE);
   const bundle = path.relative(root, outfile).split(path.sep).join('/');
   const packages = bundledPackages(metafile, root).map(readPackageLicense);
   try {
-    checkLicenses(packages, bundle);
+    checkLicenses(packages, bundle, allowed);
   } catch (e) {
     rmSync(target, { force: true });
     throw e;

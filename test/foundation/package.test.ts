@@ -112,6 +112,15 @@ describe('foundation: npm run package', function () {
     describe(`${variant} .vsix`, () => {
       const pkg = () => (variant === 'prod' ? prod : dev);
 
+      it('holds THIRD-PARTY-NOTICES.txt beside each task bundle and the tab bundle, the same bytes as the build wrote', async () => {
+        for (const dir of [...TASKS.map((t) => `tasks/${t.folder}`), 'ui/dist']) {
+          const packed = await pkg().zip.file(`${dir}/THIRD-PARTY-NOTICES.txt`)?.async('nodebuffer');
+          assert.ok(packed, `${dir}/THIRD-PARTY-NOTICES.txt is not in the .vsix`);
+          assert.ok(packed.equals(readFileSync(path.join(REPO_ROOT, dir, 'THIRD-PARTY-NOTICES.txt'))), `${dir}/THIRD-PARTY-NOTICES.txt differs`);
+          assert.ok(packed.toString('utf8').startsWith(`Third-party software notices for ${dir}/`));
+        }
+      });
+
       it("holds each task's task.json, icon.png, index.js and THIRD-PARTY-NOTICES.txt, and nothing else of the task folder unless listed", () => {
         const taskEntries = pkg().names.filter((n) => n.startsWith('tasks/')).sort();
         const expected = TASKS.flatMap((t) => [...['THIRD-PARTY-NOTICES.txt', 'icon.png', 'index.js', 'task.json'], ...extraFiles(t.folder)].map((f) => `tasks/${t.folder}/${f}`)).sort();
