@@ -7,8 +7,9 @@
 //   - reading a 1e7-row Arrow file into typed arrays in < 1 s.
 // Figures are measured, never asserted. Needs a build first (out/ and dist/cli from `npm run build`).
 //
-// Usage: node scripts/bench-engine.mjs [--quick] [--only bootstrap,threads,e2e,delong,arrow,memory] [--seed-resamples 100]
+// Usage: node scripts/bench-engine.mjs [--quick] [--only bootstrap,threads,e2e,delong,arrow,memory] [--seed-resamples 100] [--repeat 1]
 //   --quick: B = 100 instead of 1000 for the bootstrap figures (the ns figure is per resample either way).
+//   --repeat k: time the single-thread bootstrap k times and report the median (and every run with its load).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,6 +27,7 @@ const arg = (name, dflt) => {
 const quick = argv.includes('--quick');
 const only = arg('--only', 'bootstrap,threads,e2e,delong,arrow,memory').split(',');
 const seedResamples = Number(arg('--seed-resamples', '100'));
+const repeat = Math.max(1, Number(arg('--repeat', '1')));
 
 const ENGINE = path.join(root, 'out/src/engine/index.js');
 const CLI = path.join(root, 'dist/cli/mlops-eval.js');
@@ -108,7 +110,7 @@ const B = quick ? 100 : 1000;
 
 if (only.includes('bootstrap') || only.includes('threads')) {
   const n = 1_000_000;
-  console.log(`\nPaired bootstrap, n = ${n}, 2 models, B = ${B}, ROC AUC, multinomial:`);
+  console.log(`\nPaired bootstrap, n = ${n}, 2 models, B = ${B}, ROC AUC, multinomial (by Poissonization, exact):`);
   const d = simulate(n);
   const preds = { n, labels: d.labels, columns: [{ name: 'prod', scores: d.a }, { name: 'cand', scores: d.b }] };
   const units = n * B * 2;
@@ -116,9 +118,25 @@ if (only.includes('bootstrap') || only.includes('threads')) {
   report('setup (2 radix argsorts + packing), once per evaluation', `${fmt(prep.wallMs, 0)} ms`);
   let single;
   if (only.includes('bootstrap')) {
-    single = timed(() => E.runBootstrap(prep.value, 42, B));
+    // --repeat k: k timed runs (the machine is shared and noisy); the figure is their median, each run is listed with the load.
+    const runs = [];
+    for (let r = 0; r < repeat; r++) {
+      const t = timed(() => E.runBootstrap(prep.value, 42, B));
+      runs.push({ ...t, load: os.loadavg()[0] });
+      if (r > 0 && Buffer.compare(Buffer.from(t.value.stats.buffer), Buffer.from(runs[0].value.stats.buffer)) !== 0) throw new Error('bootstrap runs differ');
+    }
+    const sorted = [...runs].sort((a, b) => a.wallMs - b.wallMs);
+    single = sorted[Math.floor((sorted.length - 1) / 2)];
     const ns = (single.wallMs * 1e6) / units;
-    report('single thread, resampling loop', `${fmt(ns)} ns per row x resample x model (${fmt(single.wallMs / 1000, 1)} s wall, ${fmt((single.cpuMs * 1e6) / units)} ns of CPU time)`, '<= 8 ns', ns <= 8);
+    if (repeat > 1) {
+      report('single thread, each run', runs.map((t) => `${fmt((t.wallMs * 1e6) / units)} ns (load ${fmt(t.load, 1)})`).join(', '));
+    }
+    report(
+      `single thread, resampling loop${repeat > 1 ? `, median of ${repeat}` : ''}`,
+      `${fmt(ns)} ns per row x resample x model (${fmt(single.wallMs / 1000, 1)} s wall, ${fmt((single.cpuMs * 1e6) / units)} ns of CPU time)`,
+      '<= 8 ns',
+      ns <= 8,
+    );
     report('single thread, including setup', `${fmt(((single.wallMs + prep.wallMs) * 1e6) / units)} ns per row x resample x model`);
     const poisson = timed(() => E.runBootstrap({ ...prep.value, scheme: 'poisson' }, 42, B));
     report('single thread, Poisson scheme (opt-in), resampling loop', `${fmt((poisson.wallMs * 1e6) / units)} ns per row x resample x model`);

@@ -19,15 +19,15 @@
  *   position: `refPos | label << 30 | tieWithNext << 31`.
  * - **Four resamples per pass.** Counts are Uint8 and interleaved four per position, so one 32-bit
  *   gather feeds four resamples. A count cannot exceed 255 unless a row is drawn 256 times in one
- *   resample (probability below 10^-500 for any n); the kernel verifies every total and throws if it
- *   ever happens rather than wrap silently.
- * - **Exact multinomial draws.** Each of the n draws is a uniform integer in [0, n) by Lemire's
- *   multiply-and-reject method on a 32-bit output (no modulo bias), from the resample's own xor4096
- *   stream, stepped inline (the generator state comes from seedrandom; see rng.ts).
- * - **Bucketed increments** (large n): a draw is not added to the count array at once — random
- *   read-modify-writes over an array of several MB thrash the caches. Draws are first appended to the
- *   bucket of their 2^bucketBits-position block, then each bucket is applied while its block of counts
- *   sits in L1. Same draws, same counts (a full bucket falls back to the direct increment).
+ *   resample (probability below 10^-500 for any n); the multinomial draw checks every increment and
+ *   throws rather than wrap silently. (Eight per position, two words, was 2–3× slower for the gathering
+ *   model at n = 10^6: 8 MB of counts exceed the TLB's reach, see the README.)
+ * - **Exact multinomial draws by Poissonization** (`drawMultinomial`): independent Poisson(1) counts
+ *   for every position in order (two per generator word, no scatter), then the total corrected to n by
+ *   adding or removing uniformly chosen balls, which gives exactly the law of n uniform draws with
+ *   replacement; the proof is at `drawMultinomial`. Uniform integers use Lemire's multiply-and-reject
+ *   method (no modulo bias). Each resample has its own xor4096 stream, stepped inline (the generator
+ *   state comes from seedrandom; see rng.ts).
  * - **Poisson (opt-in).** Each position gets an independent Poisson(1) count by inversion of the 32-bit
  *   output against the CDF, through a 65,536-entry table on the top 16 bits (slow path ≈ 2·10^-4).
  * - **Degenerate resamples** (one class only, or nothing drawn) are redrawn from the same stream and
@@ -214,11 +214,7 @@ export function createKernel(): (job: KernelJob) => void {
     let max = COUNT_BOUND;
     // Pairs of positions (2q, 2q + 1); an odd n takes the first count of one more pair for its last.
     const pairs = (n + 1) >>> 1;
-    // A word that leaves the outcome undecided (pendingX >= 0) is followed by the word that decides
-    // it, in the same loop, so the generator is stepped in one place and never leaves the registers.
-    let pendingX = -1;
-    let pendingJ = 0;
-    for (let q = 0; q < pairs; ) {
+    for (let q = 0; q < pairs; q++) {
       w = (w + 0x61c88647) | 0;
       let v = X[(i + 34) & 127];
       i = (i + 1) & 127;
@@ -232,25 +228,28 @@ export function createKernel(): (job: KernelJob) => void {
       const x = ((v + (w ^ (w >>> 16))) | 0) >>> 0;
       const e = table[x >>> 16];
       const at = q * 8 + k;
-      if (e !== 255 && pendingX < 0) {
+      if (e !== 255) {
         bytes[at] = e & 15;
         bytes[at + 4] = e >>> 4;
         s += sums[e];
-        q++;
         continue;
       }
-      // Slow path (about 6·10^-4 of words): an outcome whose threshold falls in x's 2^16-word block.
-      let j: number;
-      if (pendingX >= 0) {
-        j = pairOutcome(pendingX, pendingJ, x >>> 11);
-        pendingX = -1;
-      } else {
-        j = pairOutcome(x, pairStart[x >>> 16], -1);
-        if (j < 0) {
-          pendingX = x;
-          pendingJ = -1 - j;
-          continue;
-        }
+      // Slow path (about 6·10^-4 of words): an outcome's threshold falls in x's 2^16-word block.
+      let j = pairOutcome(x, pairStart[x >>> 16], -1);
+      if (j < 0) {
+        // x is a threshold's floor (about 2^-32·#thresholds): the next word decides. The generator is
+        // stepped here inline, like above, rather than through a call, so its state stays in registers.
+        w = (w + 0x61c88647) | 0;
+        let v2 = X[(i + 34) & 127];
+        i = (i + 1) & 127;
+        let t2 = X[i];
+        v2 ^= v2 << 13;
+        t2 ^= t2 << 17;
+        v2 ^= v2 >>> 15;
+        t2 ^= t2 >>> 12;
+        v2 ^= t2;
+        X[i] = v2;
+        j = pairOutcome(x, -1 - j, (((v2 + (w ^ (w >>> 16))) | 0) >>> 0) >>> 11);
       }
       const a = pairA[j];
       const b = pairB[j];
@@ -259,7 +258,6 @@ export function createKernel(): (job: KernelJob) => void {
       bytes[at] = a;
       bytes[at + 4] = b;
       s += a + b;
-      q++;
     }
     states[base + 128] = i;
     states[base + 129] = w;
@@ -272,39 +270,63 @@ export function createKernel(): (job: KernelJob) => void {
     fixUp(states, base, k, n, bytes, s, max);
   }
 
-  /** Brings lane k's total from s to exactly n (see drawMultinomial); max bounds every count. */
+  // Fix-up tries generated ahead (see fixUp): byte offsets and acceptance draws.
+  const FIX_BATCH = 64;
+  const fixAt = new Int32Array(FIX_BATCH);
+  const fixJ = new Int32Array(FIX_BATCH);
+
+  /**
+   * Brings lane k's total from s to exactly n (see drawMultinomial); max bounds every count. Each ball
+   * touches a random count, a likely cache miss, so tries are generated a batch at a time and then
+   * applied in order: the loads of a batch overlap. A batch never holds more tries than balls still
+   * to place (each try places at most one), so the words consumed, the state left for a redraw and the
+   * counts are exactly those of the one-at-a-time loop.
+   */
   function fixUp(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, s: number, max: number): void {
     // Lemire: a uniform integer in [0, n) is the high word of x·n, rejecting x when (x·n mod 2^32) < 2^32 mod n.
     // The high word is exact: x·n is within 2^10 of its double rounding, far below 2^31.
     const rej = 4294967296 % n;
     for (let d = n - s; d > 0; ) {
-      const x = nextWord(states, base);
-      const lo = Math.imul(x, n) >>> 0;
-      if (lo < rej) continue;
-      const idx = Math.round((x * n - lo) * 2.3283064365386963e-10);
-      if (bytes[idx * 4 + k] === 255) {
-        throw new Error(`bootstrap: a row was drawn more than 255 times in resample ${base / WORDS} (count overflow); please report this`);
+      const m = d < FIX_BATCH ? d : FIX_BATCH;
+      for (let q = 0; q < m; ) {
+        const x = nextWord(states, base);
+        const lo = Math.imul(x, n) >>> 0;
+        if (lo < rej) continue;
+        fixAt[q++] = Math.round((x * n - lo) * 2.3283064365386963e-10) * 4 + k;
       }
-      bytes[idx * 4 + k]++;
-      d--;
+      for (let q = 0; q < m; q++) {
+        const at = fixAt[q];
+        if (bytes[at] === 255) {
+          throw new Error(`bootstrap: a row was drawn more than 255 times in resample ${base / WORDS} (count overflow); please report this`);
+        }
+        bytes[at]++;
+      }
+      d -= m;
     }
     const rejMax = 4294967296 % max;
     for (let d = s - n; d > 0; ) {
-      const x = nextWord(states, base);
-      const lo = Math.imul(x, n) >>> 0;
-      if (lo < rej) continue;
-      const idx = Math.round((x * n - lo) * 2.3283064365386963e-10);
-      // Accept the position with probability count / max: a uniform j in [0, max) below the count.
-      let y: number;
-      do y = nextWord(states, base);
-      while ((Math.imul(y, max) >>> 0) < rejMax);
-      const j = Math.floor(y * max * 2.3283064365386963e-10);
-      if (j < bytes[idx * 4 + k]) {
-        bytes[idx * 4 + k]--;
-        d--;
+      const m = d < FIX_BATCH ? d : FIX_BATCH;
+      for (let q = 0; q < m; ) {
+        const x = nextWord(states, base);
+        const lo = Math.imul(x, n) >>> 0;
+        if (lo < rej) continue;
+        // Accept the position with probability count / max: a uniform j in [0, max) below the count.
+        let y: number;
+        do y = nextWord(states, base);
+        while ((Math.imul(y, max) >>> 0) < rejMax);
+        fixAt[q] = Math.round((x * n - lo) * 2.3283064365386963e-10) * 4 + k;
+        fixJ[q++] = Math.floor(y * max * 2.3283064365386963e-10);
+      }
+      for (let q = 0; q < m; q++) {
+        const at = fixAt[q];
+        if (fixJ[q] < bytes[at]) {
+          bytes[at]--;
+          d--;
+        }
       }
     }
   }
+
 
   /**
    * Poisson(1) draw of resample `base / 130` into byte lane k, one count per position in order; writes
