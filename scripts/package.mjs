@@ -153,6 +153,10 @@ export function variantTask(task, variant, endpointNames) {
   return t;
 }
 
+function stagedFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? stagedFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
 function stage(variant, stagingRoot) {
   const source = readJson(path.join(root, 'vss-extension.json'));
   const { manifest, endpointNames, taskFolders } = variantManifest(source, variant);
@@ -178,6 +182,10 @@ function stage(variant, stagingRoot) {
     } else {
       cpSync(src, path.join(dir, p), { recursive: true });
     }
+  }
+  // Every bundle we ship carries npm code whose licenses require their texts beside it (scripts/notices.mjs).
+  for (const js of stagedFiles(dir).filter((f) => f.endsWith('.js'))) {
+    if (!existsSync(path.join(path.dirname(js), 'THIRD-PARTY-NOTICES.txt'))) fail(`${path.relative(dir, js)} is staged without THIRD-PARTY-NOTICES.txt beside it: run node scripts/build.mjs`);
   }
   for (const icon of Object.values(manifest.icons ?? {})) if (!existsSync(path.join(dir, icon))) fail(`icon ${icon} is not staged (add it to "files")`);
   const details = manifest.content?.details?.path;
