@@ -57,14 +57,14 @@ export interface KernelJob {
   redraws: Uint32Array;
   /** Tests: when given, resample j's final multiplicities by reference position at `countsOut[j * n + pos]`. */
   countsOut?: Uint8Array;
-  /** Memory for the counts (4 bytes per row), used when large enough (else the kernel allocates its own). */
+  /** Memory for the counts (4 bytes per row, rows rounded up to even), used when large enough (else the kernel allocates its own). */
   scratch?: { buffer: ArrayBufferLike; offset: number; bytes: number };
 }
 
 /**
  * Creates the kernel function: `run(job)` draws each resample's multiplicities, redraws while
- * degenerate, and writes every model's metric. Pure apart from writing `out`, `redraws` and advancing
- * `states`.
+ * degenerate, and writes every model's metric. Pure apart from writing `out`, `redraws` (and `countsOut`)
+ * and advancing `states`.
  */
 export function createKernel(): (job: KernelJob) => void {
   const WORDS = 130;

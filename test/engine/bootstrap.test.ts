@@ -204,13 +204,15 @@ function referenceLabels(preds: Predictions): Uint8Array {
 }
 
 describe('multinomial draw by Poissonization', () => {
-  it('n = 5003 (odd): multiplicities equal the oracle\'s, each resample sums to exactly n, both fix-ups occur', () => {
+  it('n = 5003 (odd): multiplicities and AUCs equal the oracle\'s, each resample sums to exactly n, both fix-ups occur', () => {
     const sim = simulatePair({ n: 5003, auc: [0.7, 0.72], rho: 0.5, prevalence: 0.3, seed: 'poissonized' });
     const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'a', scores: sim.a }, { name: 'b', scores: sim.b }] };
     const prep = prepareBootstrap(preds, ['a', 'b'], 'roc_auc', 'multinomial');
     const B = 41;
     const { counts, redraws } = kernelCounts(prep, 3, B);
+    const run = runBootstrap(prep, 3, B);
     const labelsRef = referenceLabels(preds);
+    const refRows = Array.from(sortOrder(preds.columns[0].scores), (e) => e & ROW_MASK);
     const branches = { add: 0, remove: 0 };
     for (let b = 0; b < B; b++) {
       const oracle = oracleCounts(sim.n, labelsRef, 3, b, 'multinomial');
@@ -218,6 +220,10 @@ describe('multinomial draw by Poissonization', () => {
       assert.deepEqual(Array.from(mine), Array.from(oracle.counts), `resample ${b}`);
       assert.equal(redraws[b], oracle.redraws);
       assert.equal(mine.reduce((x, y) => x + y, 0), sim.n, `resample ${b} total`);
+      // Continuous scores (no ties): the untied AUC loops, P = n − N from the reference model's pass.
+      const weights = new Float64Array(sim.n);
+      refRows.forEach((row, k) => (weights[row] = oracle.counts[k]));
+      for (let m = 0; m < 2; m++) assert.equal(run.stats[m * B + b], metricValue('roc_auc', preds.labels, preds.columns[m].scores, weights));
       if (oracle.poissonTotal < sim.n) branches.add++;
       if (oracle.poissonTotal > sim.n) branches.remove++;
     }
@@ -320,12 +326,15 @@ describe('multinomial draw by Poissonization', () => {
 
 describe('bootstrap kernel against the oracle on tiny, imbalanced data (redraws)', () => {
   const tiny: Predictions = predsOf([0, 1, 0, 0, 0], { a: [0.1, 0.9, 0.3, 0.3, 0.2], b: [0.5, 0.6, 0.7, 0.1, 0.2] });
-  for (const scheme of ['multinomial', 'poisson'] as const) {
-    it(`runBootstrap(roc_auc, ${scheme}) redraws single-class resamples exactly as the oracle does`, () => {
-      const prep = prepareBootstrap(tiny, ['a', 'b'], 'roc_auc', scheme);
+  // ROC AUC takes a multinomial resample's positive weight from the reference model's pass, the other
+  // metrics from a pass over the counts: both decide the redraws.
+  const cases: [Metric, BootstrapScheme][] = [['roc_auc', 'multinomial'], ['average_precision', 'multinomial'], ['brier', 'multinomial'], ['roc_auc', 'poisson']];
+  for (const [metric, scheme] of cases) {
+    it(`runBootstrap(${metric}, ${scheme}) redraws single-class resamples exactly as the oracle does`, () => {
+      const prep = prepareBootstrap(tiny, ['a', 'b'], metric, scheme);
       const B = 50;
       const run = runBootstrap(prep, 's', B);
-      const refRows = Array.from(sortOrder(tiny.columns[0].scores), (e) => e & ROW_MASK);
+      const refRows = metric === 'brier' ? [0, 1, 2, 3, 4] : Array.from(sortOrder(tiny.columns[0].scores), (e) => e & ROW_MASK);
       const labelsRef = Uint8Array.from(refRows, (r) => tiny.labels[r]);
       let total = 0;
       for (let b = 0; b < B; b++) {
@@ -333,7 +342,7 @@ describe('bootstrap kernel against the oracle on tiny, imbalanced data (redraws)
         const weights = new Float64Array(5);
         refRows.forEach((row, k) => (weights[row] = counts[k]));
         assert.equal(run.redraws[b], redraws);
-        assert.equal(run.stats[B + b], metricValue('roc_auc', tiny.labels, tiny.columns[1].scores, weights));
+        assert.equal(run.stats[B + b], metricValue(metric, tiny.labels, tiny.columns[1].scores, weights));
         total += redraws;
       }
       assert.ok(total > 10, `only ${total} redraws: the case does not exercise them`);
