@@ -99,7 +99,8 @@ export function createKernel(): (job: KernelJob) => void {
   // positions: the pair (a, b) of independent Poisson(1) counts, by inversion of the word against the
   // joint CDF over the outcomes ordered by a + b, then a. Outcome j has probability e^-2 / (a! b!);
   // pairCdf53[j] = P(outcome <= j)·2^53 with P as the nearest double, computed from the upper tail
-  // summed from the far end (accurate to the last bit, and exactly 1 at the last outcome kept);
+  // summed from the far end (accurate to about one unit in the last place, and exactly 1 at the last
+  // outcome kept);
   // pairFloor[j] = floor(P(outcome <= j)·2^32), the threshold on a 32-bit word.
   const pairA: number[] = [];
   const pairB: number[] = [];
@@ -131,7 +132,7 @@ export function createKernel(): (job: KernelJob) => void {
     pairA.length = pairB.length = pairFloor.length;
   }
   // For each value h of a word's top 16 bits: the pair a | b << 4 when no threshold falls in that block
-  // of words (a, b <= 7 there), else 255, the slow path (about 10^-3 of words); pairStart[h] is the first
+  // of words (a, b <= 7 there), else 255, the slow path (about 6·10^-4 of words); pairStart[h] is the first
   // outcome whose threshold is not below the block, where the slow path starts its search.
   const pairTab = new Uint8Array(65536);
   const pairStart = new Uint16Array(65536);
