@@ -331,15 +331,14 @@ export function createKernel(): (job: KernelJob) => void {
 
   /**
    * Poisson(1) draw of resample `base / 130` into byte lane k, one count per position in order; writes
-   * the lane's total and positive weight to tot[k] and pos[k].
+   * the lane's total to tot[k] (its positive weight is left to the caller, as for drawMultinomial).
    */
-  function drawPoisson(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, lab: Uint8Array, tot: Float64Array, pos: Float64Array): void {
+  function drawPoisson(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, tot: Float64Array): void {
     const X = states.subarray(base, base + 128);
     let i = states[base + 128];
     let w = states[base + 129];
     const table = ptab;
     let s = 0;
-    let p = 0;
     for (let r = 0; r < n; r++) {
       w = (w + 0x61c88647) | 0;
       let v = X[(i + 34) & 127];
@@ -356,12 +355,10 @@ export function createKernel(): (job: KernelJob) => void {
       if (c === 255) c = poissonOf(x);
       bytes[r * 4 + k] = c;
       s += c;
-      p += c & -lab[r];
     }
     states[base + 128] = i;
     states[base + 129] = w;
     tot[k] = s;
-    pos[k] = p;
   }
 
   /** Positive weight of the four lanes. */
@@ -539,7 +536,7 @@ export function createKernel(): (job: KernelJob) => void {
     const tied = job.orders.map(hasTies);
     const draw = (j: number, k: number): void => {
       if (scheme === 0) drawMultinomial(states, j * WORDS, k, n, c8);
-      else drawPoisson(states, j * WORDS, k, n, c8, labels, tot, pos);
+      else drawPoisson(states, j * WORDS, k, n, c8, tot);
     };
 
     for (let g = 0; g < count; g += 4) {
@@ -547,19 +544,17 @@ export function createKernel(): (job: KernelJob) => void {
       // Both draws write every position of their lane; lanes without a resample are left at zero.
       if (lanes < 4) c8.fill(0);
       for (let k = 0; k < lanes; k++) draw(g + k, k);
-      // The Poisson draw reports each lane's total and positive weight. A multinomial lane totals n; its
-      // positive weight comes from the reference model's AUC pass (P = n − N), which is then kept,
-      // or for the other metrics from one pass over the counts.
+      // A multinomial lane totals n, a Poisson lane what its draw reported. The positive weight P comes
+      // from the reference model's AUC pass (P = total − N), whose result is then kept, or for the
+      // other metrics from one pass over the counts.
       let donePass = -1;
-      if (scheme === 0) {
-        tot.fill(n);
-        if (metric === 0) {
-          aucPass(job.orders[0], c32, n, tied[0], twoU, neg);
-          for (let k = 0; k < 4; k++) pos[k] = n - neg[k];
-          donePass = 0;
-        } else {
-          posLanes(c32, labels, n, pos);
-        }
+      if (scheme === 0) tot.fill(n);
+      if (metric === 0) {
+        aucPass(job.orders[0], c32, n, tied[0], twoU, neg);
+        for (let k = 0; k < 4; k++) pos[k] = tot[k] - neg[k];
+        donePass = 0;
+      } else {
+        posLanes(c32, labels, n, pos);
       }
       for (let k = 0; k < lanes; k++) {
         const j = g + k;
@@ -569,7 +564,7 @@ export function createKernel(): (job: KernelJob) => void {
             throw new Error(`bootstrap: ${MAX_REDRAWS} consecutive draws of resample ${j} held a single class; the data are too imbalanced to bootstrap`);
           }
           draw(j, k);
-          if (scheme === 0) sumLane(c8, labels, n, k, tot, pos);
+          sumLane(c8, labels, n, k, tot, pos);
           donePass = -1;
         }
         if (job.countsOut !== undefined) {
