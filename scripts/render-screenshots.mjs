@@ -3,6 +3,7 @@
 // (Debian's /usr/bin/chromium through playwright-core; nothing is downloaded):
 //   results-tab.png          the shipped build results tab (ui/results-tab.html + ui/dist) on the fixture
 //                            decision record test/fixtures/evaluation-record.json, light theme
+//   results-tab-charts-dark.png the same tab scrolled to its charts, dark theme
 //   classic-editor-train.png a rendering of the Train task's classic-editor form generated from its task.json
 //                            (groups, labels, pickers, help icons), labelled as a rendering in the image itself
 // Usage: node scripts/render-screenshots.mjs [--out DIR]
@@ -183,10 +184,15 @@ async function render(outDir) {
     await page.goto(`${origin}/results-tab.html?record=/fixtures/evaluation-record.json&theme=light`);
     await page.waitForSelector('body[data-state="rendered"]', { timeout: 15_000 });
     await page.screenshot({ path: path.join(outDir, 'results-tab.png') });
+    // The same page scrolled to its charts (the live ECharts drawing), in the dark theme a host may use.
+    await page.goto(`${origin}/results-tab.html?record=/fixtures/evaluation-record.json&theme=dark`);
+    await page.waitForSelector('body[data-state="rendered"]', { timeout: 15_000 });
+    await page.evaluate(`document.querySelector('[data-testid="metric-chart"]').scrollIntoView()`);
+    await page.screenshot({ path: path.join(outDir, 'results-tab-charts-dark.png') });
     const form = await context.newPage();
     await form.setContent(formHtml('DatabricksTrainV1'));
     await form.screenshot({ path: path.join(outDir, 'classic-editor-train.png') });
-    console.log(`render-screenshots: wrote results-tab.png and classic-editor-train.png in ${path.relative(root, outDir) || '.'}`);
+    console.log(`render-screenshots: wrote results-tab.png, results-tab-charts-dark.png and classic-editor-train.png in ${path.relative(root, outDir) || '.'}`);
   } finally {
     await context.close();
     server.close();

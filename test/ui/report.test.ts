@@ -193,7 +193,7 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
     const marks = opt.series.find((x: any) => x.id === 'marks').markLine.data;
     assert.deepEqual(marks.map((pair: any) => pair[0].coord[0]), [0, best.vsBaseline!.meanDelta, 0.005]);
     assert.equal(marks[2][0].label.formatter, 'min \u0394 +0.0050');
-    assert.deepEqual(opt.title.map((t: any) => t.text), ['logreg_no_f2', 'Win rate 10.8% (needs \u2265 95.0%)', `mean \u0394 \u22120.0071 \u00b7 \u0394 > min \u0394 in 1.7%`]);
+    assert.deepEqual(opt.title.map((t: any) => t.text), ['logreg_no_f2', 'Win rate 9.9% (needs \u2265 95.0%)', `mean \u0394 \u22120.0075 \u00b7 \u0394 > min \u0394 in 1.5%`]);
   });
 
   it('chartsOf(view): the metric chart then one delta chart per candidate; no delta chart without production', () => {
@@ -213,7 +213,7 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
   it('renderChartSvg: ECharts\' server-side SVG, marked and labelled, without hover styles or event metadata', () => {
     const spec = deltaChart(view, view.models[1], LIGHT_PALETTE)!;
     const svg = renderChartSvg(spec);
-    assert.ok(svg.startsWith(`<svg role="img" aria-label="Paired difference of ROC AUC, logreg_all_features minus production: win rate 100.0%, mean +0.0263" data-chart="delta-distribution" data-model="${BEST_KEY}" `), svg.slice(0, 300));
+    assert.ok(svg.startsWith(`<svg role="img" aria-label="Paired difference of ROC AUC, logreg_all_features minus production: win rate 100.0%, mean +0.0259" data-chart="delta-distribution" data-model="${BEST_KEY}" `), svg.slice(0, 300));
     for (const banned of [/<style/, /\sclass=/, /ecmeta_/, /pointer-events/, /<script/i, /\n/]) assert.doesNotMatch(svg, banned);
     assert.match(svg, />Win rate 100\.0% \(needs \u2265 95\.0%\)<\/text>/);
     assert.match(svg, />min \u0394 \+0\.0050<\/text>/);
