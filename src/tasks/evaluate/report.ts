@@ -137,6 +137,10 @@ export function renderSummary(record: DecisionRecord): string {
     );
     const svg = summarySvg(record);
     if (svg) lines.push(`![Bootstrap distributions](data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')})`, '');
+    // Where a summary renderer drops data: images (or the chart could not be drawn), the tab still has
+    // every chart and number.
+    const tab = resultsTabUrl(record);
+    if (tab) lines.push(`All charts and numbers: the [Model evaluation tab](${tab}) of this run.`, '');
   }
   if (record.promotion?.version) {
     const v = link(`${record.registry.modelName} version ${record.promotion.version}`, record.promotion.versionUrl);
@@ -148,6 +152,19 @@ export function renderSummary(record: DecisionRecord): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/**
+ * Contribution id of the extension's build results tab (publisher.extension.contribution, as Azure DevOps
+ * names it in `view=`). The private dev variant has another extension id; its link opens the run's
+ * summary instead, which is where the user already is.
+ */
+export const RESULTS_TAB_VIEW = 'mlops-pipelines.databricks-mlops.evaluation-results-tab';
+
+/** The build results page opened on the Model evaluation tab, when the record knows the build's link. */
+function resultsTabUrl(record: DecisionRecord): string | undefined {
+  const build = record.context.links.build;
+  return build ? `${build}&view=${RESULTS_TAB_VIEW}` : undefined;
 }
 
 /** The build tab's markdown-safe chart of the distributions; omitted (never fatal) if it cannot be drawn. */

@@ -12,7 +12,7 @@ import { WorkspaceModelRegistry } from '../../../src/mlflow/registry';
 import { UnityCatalogModelRegistry } from '../../../src/mlflow/unity-catalog';
 import type { BuildContext } from '../../../src/tasks/evaluate/inputs';
 import { AliasRegistry, StageRegistry } from '../../../src/tasks/evaluate/registry';
-import { DecisionRecord, mdCell, renderSummary, serializeRecord } from '../../../src/tasks/evaluate/report';
+import { DecisionRecord, mdCell, renderSummary, RESULTS_TAB_VIEW, serializeRecord } from '../../../src/tasks/evaluate/report';
 import { clusterFields, evaluationFolder, parseExitValue } from '../../../src/tasks/evaluate/scoring';
 import { NotebookRegistrar, parseRegistrationExit } from '../../../src/tasks/evaluate/uc-registration';
 import { REPO_ROOT } from '../../helpers/agent';
@@ -132,6 +132,24 @@ describe('evaluate: renderSummary(record)', () => {
     assert.ok(svg.length < 20_000);
     assert.ok(!/<script/i.test(svg));
     assert.ok(lines.includes("- z: no logged model at artifact path 'model'"));
+    // No build link in this record: no tab link either.
+    assert.ok(!md.includes('Model evaluation tab'));
+  });
+
+  it('links the Model evaluation tab of the run when the record knows the build', () => {
+    const r = rec();
+    r.context.links = { build: 'https://dev.azure.com/org/My%20Project/_build/results?buildId=42' };
+    const lines = renderSummary(r).split('\n');
+    assert.ok(
+      lines.includes('All charts and numbers: the [Model evaluation tab](https://dev.azure.com/org/My%20Project/_build/results?buildId=42&view=mlops-pipelines.databricks-mlops.evaluation-results-tab) of this run.'),
+      lines.join('\n'),
+    );
+  });
+
+  it('the tab link names the contribution the manifest declares', () => {
+    const manifest = JSON.parse(readFileSync(path.join(__dirname, '../../../../vss-extension.json'), 'utf8'));
+    const tab = manifest.contributions.find((c: { type: string }) => c.type === 'ms.vss-build-web.build-results-tab');
+    assert.equal(RESULTS_TAB_VIEW, `${manifest.publisher}.${manifest.id}.${tab.id}`);
   });
 
   it('names the promoted version with its link, and says a dry run applied nothing', () => {
