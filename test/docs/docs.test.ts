@@ -141,7 +141,7 @@ describe('docs: content', () => {
 
     it(`${doc} shows only images that exist under images/ and ship with the extension`, () => {
       const images = [...read(doc).matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
-      assert.deepEqual([...images].sort(), ['images/screenshots/classic-editor-train.png', 'images/screenshots/results-tab.png']);
+      assert.deepEqual([...images].sort(), ['images/screenshots/classic-editor-train.png', 'images/screenshots/results-tab-charts-dark.png', 'images/screenshots/results-tab.png']);
       const manifest = JSON.parse(read('vss-extension.json'));
       assert.ok(manifest.files.some((f: Json) => f.path === 'images' && f.addressable === true), 'images/ is packaged addressable');
       for (const rel of images) {
@@ -186,6 +186,6 @@ describe('docs: content', () => {
   });
 
   it('the committed screenshots exist', () => {
-    for (const f of ['results-tab.png', 'classic-editor-train.png']) assert.ok(existsSync(path.join(ROOT, 'images/screenshots', f)), f);
+    for (const f of ['results-tab.png', 'results-tab-charts-dark.png', 'classic-editor-train.png']) assert.ok(existsSync(path.join(ROOT, 'images/screenshots', f)), f);
   });
 });
