@@ -1,7 +1,8 @@
 /**
- * Token providers for the four ways the tasks authenticate to a workspace: personal access token,
- * Databricks OAuth machine-to-machine, Microsoft Entra ID service principal with a client secret, and
- * workload identity federation from an Azure DevOps service connection.
+ * Token providers for the five ways the tasks authenticate to a workspace: personal access token,
+ * Databricks OAuth machine-to-machine, Microsoft Entra ID service principal with a client secret,
+ * workload identity federation from an Azure DevOps service connection to Entra ID, and Databricks OAuth
+ * token federation (the Azure DevOps token exchanged at the workspace itself, no Entra app and no secret).
  *
  * The token requests are small form posts written by hand rather than with @azure/msal-node: MSAL fetches
  * instance-discovery and openid-configuration documents from the authority before every first token,
@@ -10,7 +11,7 @@
  */
 import type { Clock, TokenProvider } from './contracts';
 import { systemClock } from './clock';
-import { CancelledError, DatabricksApiError, looksLikeHtml, signInPageError } from './errors';
+import { CancelledError, DatabricksApiError, looksLikeHtml, parseRetryAfter, signInPageError } from './errors';
 import { assertSecureUrl, RawResponse, sendOnce, userAgent } from './http';
 import { createTransport, ProxyConfig, Transport } from './proxy';
 import { RetryPolicy, withRetry } from './retry';
@@ -26,24 +27,41 @@ export const ADO_OIDC_API_VERSION = '7.1';
  * new one for every exchange and re-exchange at least this often, even if the access token lives longer.
  */
 export const WIF_MAX_TOKEN_AGE_MS = 8 * 60_000;
+/** RFC 8693 token exchange, as Databricks OAuth token federation expects it at `/oidc/v1/token`. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+
+/** Where a task gets an Azure DevOps OIDC token for one service connection (shared by both federation kinds). */
+export interface AdoOidcSource {
+  /** The service connection whose federated token is requested. */
+  serviceConnectionId: string;
+  /** `System.OidcRequestUri`. */
+  oidcRequestUri: string;
+  /** The job's System.AccessToken, used only to call the OIDC request URI. */
+  systemAccessToken: string;
+}
 
 /** Which credential to use (filled by src/pipeline/connection.ts from the service connection). */
 export type AuthConfig =
   | { kind: 'pat'; token: string }
   | { kind: 'databricksOAuth'; clientId: string; clientSecret: string }
   | { kind: 'entraClientSecret'; tenantId: string; clientId: string; clientSecret: string; authorityHost: string }
-  | {
+  | ({
       kind: 'workloadIdentityFederation';
       tenantId: string;
       clientId: string;
       authorityHost: string;
-      /** The Azure Resource Manager service connection whose federated token is requested. */
-      serviceConnectionId: string;
-      /** `System.OidcRequestUri`. */
-      oidcRequestUri: string;
-      /** The job's System.AccessToken, used only to call the OIDC request URI. */
-      systemAccessToken: string;
-    };
+    } & AdoOidcSource)
+  | ({
+      /**
+       * Databricks OAuth token federation: the Azure DevOps OIDC token of our own Databricks service
+       * connection is exchanged at `{host}/oidc/v1/token` for a workspace token. `clientId` is the Databricks
+       * service principal's application id (a service-principal federation policy); absent for an
+       * account-wide federation policy.
+       */
+      kind: 'databricksFederation';
+      clientId?: string;
+    } & AdoOidcSource);
 
 export interface TokenProviderDeps {
   /** The workspace URL (needed by Databricks OAuth, whose token endpoint is on the workspace). */
@@ -148,7 +166,10 @@ export function tokenEndpointError(res: RawResponse, ctx: TokenCallContext): Dat
   // AAD descriptions end with trace/correlation ids and timestamps; the first sentence is the useful part.
   description = description.split(/\r?\n|\s+Trace ID:/)[0].trim().slice(0, 400);
   const message = scrub(`${ctx.what} failed (HTTP ${res.status} ${code}${description ? `: ${description}` : ''}). ${ctx.hint(code, description)}`.trim(), ctx.secrets);
-  return new DatabricksApiError({ status: res.status, errorCode: code, message, requestId, method: 'POST', path: res.url.pathname });
+  // Retry-After travels on the error so withRetry waits what the token endpoint asked for (429/503), as
+  // it does for API calls; Date.now() because an HTTP-date Retry-After is wall-clock time, as in http.ts.
+  const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
+  return new DatabricksApiError({ status: res.status, errorCode: code, message, requestId, method: 'POST', path: res.url.pathname, retryAfterMs });
 }
 
 interface PostOptions {
@@ -160,7 +181,11 @@ interface PostOptions {
   signal?: AbortSignal;
 }
 
-/** POSTs to a token endpoint with retries (asking for another token is harmless to repeat). */
+/**
+ * POSTs to a token endpoint with retries (asking for another token is harmless to repeat). 429 and 5xx
+ * are retried by the shared retry loop, honouring Retry-After within the policy's deadline and
+ * maxRetryAfterMs exactly as API calls do.
+ */
 async function postForToken(url: URL, body: Buffer, headers: Record<string, string>, o: PostOptions, ctx: TokenCallContext): Promise<Record<string, unknown>> {
   const res = await withRetry(
     async () => {
@@ -287,29 +312,11 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
       }, clock);
     }
     case 'workloadIdentityFederation': {
-      deps.setSecret(auth.systemAccessToken);
+      const requestOidcToken = adoOidcTokenRequester(auth, deps, post, log);
       const url = entraTokenUrl(auth.authorityHost, auth.tenantId);
-      const oidcUrl = assertSecureUrl(auth.oidcRequestUri, 'System.OidcRequestUri');
-      oidcUrl.searchParams.set('api-version', ADO_OIDC_API_VERSION);
-      oidcUrl.searchParams.set('serviceConnectionId', auth.serviceConnectionId);
-      const oidcCtx: TokenCallContext = {
-        what: `Requesting an Azure DevOps federated token for service connection ${auth.serviceConnectionId}`,
-        hint: () => 'Check that this pipeline is authorized to use the service connection and that the job can access System.AccessToken.',
-        secrets: [auth.systemAccessToken],
-      };
       return cachingTokenProvider(
         async (signal) => {
-          log(`Requesting an Azure DevOps OIDC token for service connection ${auth.serviceConnectionId}`);
-          const o = await postForToken(
-            oidcUrl,
-            Buffer.from('{}'),
-            { authorization: `Bearer ${auth.systemAccessToken}`, 'content-type': 'application/json' },
-            { ...post, signal },
-            oidcCtx,
-          );
-          const oidcToken = o.oidcToken;
-          if (typeof oidcToken !== 'string' || oidcToken === '') throw new Error(`${oidcCtx.what} returned no oidcToken.`);
-          deps.setSecret(oidcToken);
+          const oidcToken = await requestOidcToken(signal);
           const ctx: TokenCallContext = {
             what: `Exchanging the federated token for a Microsoft Entra ID token (client ${auth.clientId}, tenant ${auth.tenantId})`,
             hint: entraHint,
@@ -334,7 +341,82 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
         WIF_MAX_TOKEN_AGE_MS,
       );
     }
+    case 'databricksFederation': {
+      const requestOidcToken = adoOidcTokenRequester(auth, deps, post, log);
+      const base = assertSecureUrl(deps.host, 'workspace URL');
+      const url = new URL('/oidc/v1/token', base);
+      const who = auth.clientId ? `service principal ${auth.clientId}` : 'an account-wide federation policy';
+      return cachingTokenProvider(
+        async (signal) => {
+          const oidcToken = await requestOidcToken(signal);
+          const ctx: TokenCallContext = {
+            what: `Exchanging the Azure DevOps token for a Databricks OAuth token (${who}) at ${base.host}`,
+            hint: databricksFederationHint(auth.clientId),
+            secrets: [auth.systemAccessToken, oidcToken],
+          };
+          log(`Exchanging the Azure DevOps token at ${base.host} for a Databricks OAuth token (${who})`);
+          // client_id is sent only for a service-principal policy: with it Databricks looks for a policy on
+          // that service principal; without it, for an account-wide policy (reference 8.3 step 3).
+          const fields: Record<string, string> = { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: oidcToken, subject_token_type: JWT_TOKEN_TYPE, scope: 'all-apis' };
+          if (auth.clientId) fields.client_id = auth.clientId;
+          return fetchAccessToken(url, form(fields), { 'content-type': 'application/x-www-form-urlencoded' }, ctx, signal);
+        },
+        clock,
+        // The Azure DevOps token behind it lives ~10 minutes; re-exchange as often as the Entra path does.
+        WIF_MAX_TOKEN_AGE_MS,
+      );
+    }
   }
+}
+
+/**
+ * Returns a function that asks Azure DevOps for a fresh OIDC token for `source.serviceConnectionId`
+ * (POST System.OidcRequestUri?api-version=7.1&serviceConnectionId=..., Bearer System.AccessToken) and masks
+ * it before returning. Registers System.AccessToken with `setSecret` at once. Both federation kinds use it.
+ */
+function adoOidcTokenRequester(source: AdoOidcSource, deps: TokenProviderDeps, post: PostOptions, log: (m: string) => void): (signal?: AbortSignal) => Promise<string> {
+  deps.setSecret(source.systemAccessToken);
+  const oidcUrl = assertSecureUrl(source.oidcRequestUri, 'System.OidcRequestUri');
+  oidcUrl.searchParams.set('api-version', ADO_OIDC_API_VERSION);
+  oidcUrl.searchParams.set('serviceConnectionId', source.serviceConnectionId);
+  const oidcCtx: TokenCallContext = {
+    what: `Requesting an Azure DevOps federated token for service connection ${source.serviceConnectionId}`,
+    hint: () => 'Check that this pipeline is authorized to use the service connection and that the job can access System.AccessToken.',
+    secrets: [source.systemAccessToken],
+  };
+  return async (signal) => {
+    log(`Requesting an Azure DevOps OIDC token for service connection ${source.serviceConnectionId}`);
+    const o = await postForToken(
+      oidcUrl,
+      Buffer.from('{}'),
+      { authorization: `Bearer ${source.systemAccessToken}`, 'content-type': 'application/json' },
+      { ...post, signal },
+      oidcCtx,
+    );
+    const oidcToken = o.oidcToken;
+    if (typeof oidcToken !== 'string' || oidcToken === '') throw new Error(`${oidcCtx.what} returned no oidcToken.`);
+    deps.setSecret(oidcToken);
+    return oidcToken;
+  };
+}
+
+/**
+ * What to check when Databricks refuses the exchange. Databricks answers an OAuth error body; which `error`
+ * code it uses for "no policy matches" is not documented (the emulator assumes invalid_request), so every
+ * refusal other than a scope or grant problem points at the federation policy.
+ */
+function databricksFederationHint(clientId: string | undefined): (code: string, description: string) => string {
+  return (code) => {
+    if (code === 'invalid_scope') return 'The token must be requested with scope all-apis.';
+    if (code === 'unsupported_grant_type') return 'This workspace does not accept OAuth token federation (token exchange); use another authentication scheme for the service connection.';
+    const where = clientId
+      ? `a federation policy on the Databricks service principal ${clientId} (the client id of the service connection)`
+      : 'an account-wide federation policy (the service connection has no service principal client id)';
+    return (
+      `Likely cause: no federation policy matches the Azure DevOps token. Create ${where} with issuer https://vstoken.dev.azure.com/<organization id>, ` +
+      'subject sc://<organization>/<project>/<service connection name> and audience api://AzureADTokenExchange, and check that the service principal can use this workspace.'
+    );
+  };
 }
 
 function entraTokenUrl(authorityHost: string, tenantId: string): URL {

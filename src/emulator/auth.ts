@@ -1,7 +1,7 @@
 /**
  * The emulator's identity side: which credentials the workspace accepts, the token endpoints that issue
- * access tokens (Databricks OAuth M2M, Microsoft Entra ID, the Azure DevOps OIDC request endpoint used by
- * workload identity federation), and the bearer check every API route runs.
+ * access tokens (Databricks OAuth M2M and token federation, Microsoft Entra ID, the Azure DevOps OIDC
+ * request endpoint used by workload identity federation), and the bearer check every API route runs.
  *
  * Issued tokens expire in emulated time, so tests force a refresh with `clock.advance()`.
  */
@@ -11,6 +11,27 @@ import type { EmulatorClock } from './clock';
 
 export const AZURE_DATABRICKS_SCOPE = '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default';
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+/** Claims of the Azure DevOps OIDC tokens this emulator issues (the shapes public setup scripts show). */
+export const ADO_OIDC_ISSUER = 'https://vstoken.dev.azure.com/00000000-0000-0000-0000-000000000000';
+export const ADO_OIDC_AUDIENCE = 'api://AzureADTokenExchange';
+export function adoOidcSubject(serviceConnectionId: string): string {
+  return `sc://contoso/mlops/${serviceConnectionId}`;
+}
+
+/**
+ * A Databricks OAuth token federation policy: which external tokens `/oidc/v1/token` exchanges.
+ * With `clientId`, a service-principal policy (the request must send that client_id, and the token acts as
+ * `sp:<clientId>`, the same principal as OAuth M2M); without, an account-wide policy (the request sends no
+ * client_id; the token acts as `federated:<subject>`).
+ */
+export interface FederationPolicy {
+  clientId?: string;
+  issuer: string;
+  subject: string;
+  audience: string;
+}
 
 export interface EntraApp {
   tenantId: string;
@@ -29,6 +50,11 @@ export interface EmulatorSecrets {
   entraApps?: EntraApp[];
   /** Azure DevOps System.AccessToken values the OIDC request endpoint accepts. */
   systemAccessTokens?: string[];
+  /**
+   * Databricks OAuth token federation policies; default: one service-principal policy for the default
+   * Databricks client id trusting the default service connection's Azure DevOps tokens.
+   */
+  federationPolicies?: FederationPolicy[];
   /** Lifetime of issued access tokens (s); default 3600. */
   accessTokenLifetimeSeconds?: number;
   /** Lifetime of Azure DevOps OIDC tokens (s); default 600, as Azure DevOps issues them. */
@@ -55,12 +81,13 @@ export function defaultSecrets(): Required<EmulatorSecrets> {
     databricksOAuthClients: { [d.databricksClientId]: d.databricksClientSecret },
     entraApps: [{ tenantId: d.tenantId, clientId: d.entraClientId, clientSecret: d.entraClientSecret, federatedServiceConnectionIds: [d.serviceConnectionId] }],
     systemAccessTokens: [d.systemAccessToken],
+    federationPolicies: [{ clientId: d.databricksClientId, issuer: ADO_OIDC_ISSUER, subject: adoOidcSubject(d.serviceConnectionId), audience: ADO_OIDC_AUDIENCE }],
     accessTokenLifetimeSeconds: 3600,
     oidcTokenLifetimeSeconds: 600,
   };
 }
 
-export type IssuedKind = 'databricksOAuth' | 'entra' | 'adoOidc';
+export type IssuedKind = 'databricksOAuth' | 'databricksFederation' | 'entra' | 'adoOidc';
 
 /** What the emulator issued (never the token value), for assertions like "refreshed twice". */
 export interface IssuedRecord {
@@ -76,6 +103,8 @@ interface Issued {
   principal: string;
   expiresAt: number;
   serviceConnectionId?: string;
+  /** For Azure DevOps OIDC tokens: the claims a federation policy is matched against. */
+  claims?: { iss: string; sub: string; aud: string };
 }
 
 function b64url(v: string | Buffer): string {
@@ -107,6 +136,7 @@ export class EmulatorAuth {
       databricksOAuthClients: secrets?.databricksOAuthClients ?? d.databricksOAuthClients,
       entraApps: secrets?.entraApps ?? d.entraApps,
       systemAccessTokens: secrets?.systemAccessTokens ?? d.systemAccessTokens,
+      federationPolicies: secrets?.federationPolicies ?? d.federationPolicies,
       accessTokenLifetimeSeconds: secrets?.accessTokenLifetimeSeconds ?? d.accessTokenLifetimeSeconds,
       oidcTokenLifetimeSeconds: secrets?.oidcTokenLifetimeSeconds ?? d.oidcTokenLifetimeSeconds,
     };
@@ -141,7 +171,7 @@ export class EmulatorAuth {
     const now = this.clock.now();
     const expiresIn = this.secrets.accessTokenLifetimeSeconds;
     const token =
-      kind === 'databricksOAuth'
+      kind === 'databricksOAuth' || kind === 'databricksFederation'
         ? `dose${randomBytes(24).toString('hex')}`
         : fakeJwt({ aud: '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d', sub: principal, iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + expiresIn, jti: randomBytes(8).toString('hex') });
     this.tokens.set(token, { principal, expiresAt: now + expiresIn * 1000 });
@@ -170,12 +200,43 @@ export class EmulatorAuth {
       clientId = decodeURIComponent(decoded.slice(0, i));
       secret = decodeURIComponent(decoded.slice(i + 1));
     }
+    if (form.grant_type === TOKEN_EXCHANGE_GRANT && !basic) return this.federationExchange(form);
     if (form.grant_type !== 'client_credentials') return oauthError(400, 'unsupported_grant_type', `Unsupported grant_type '${form.grant_type ?? ''}'.`);
     if (!clientId || !secret || this.secrets.databricksOAuthClients[clientId] !== secret) {
       return oauthError(401, 'invalid_client', 'Client authentication failed');
     }
     if (form.scope !== 'all-apis') return oauthError(400, 'invalid_scope', `Invalid scope '${form.scope ?? ''}'; expected all-apis.`);
     const { token, expiresIn } = this.issue('databricksOAuth', `sp:${clientId}`);
+    return { body: { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: 'all-apis' } };
+  }
+
+  /**
+   * Databricks OAuth token federation (RFC 8693 token exchange). The subject token must be an Azure DevOps
+   * OIDC token this emulator issued and has not expired, and a federation policy must match its issuer,
+   * subject and audience for the requested client_id (or account-wide without one).
+   *
+   * ASSUMPTION (not documented by Databricks, not observed): every refusal is HTTP 400
+   * {"error":"invalid_request","error_description":...} with the descriptions below; the real wording differs.
+   */
+  private federationExchange(form: Record<string, string>): EmulatorResponse {
+    if (form.subject_token_type !== JWT_TOKEN_TYPE) {
+      return oauthError(400, 'invalid_request', `Unsupported subject_token_type '${form.subject_token_type ?? ''}'; expected ${JWT_TOKEN_TYPE}.`);
+    }
+    if (form.scope !== 'all-apis') return oauthError(400, 'invalid_scope', `Invalid scope '${form.scope ?? ''}'; expected all-apis.`);
+    const oidc = form.subject_token ? this.oidcTokens.get(form.subject_token) : undefined;
+    if (!oidc?.claims) return oauthError(400, 'invalid_request', 'The subject token is not a valid JWT from a trusted issuer.');
+    if (oidc.expiresAt <= this.clock.now()) return oauthError(400, 'invalid_request', 'The subject token has expired.');
+    const clientId = form.client_id || undefined;
+    const { iss, sub, aud } = oidc.claims;
+    const policy = this.secrets.federationPolicies.find((p) => p.clientId === clientId && p.issuer === iss && p.subject === sub && p.audience === aud);
+    if (!policy) {
+      return oauthError(
+        400,
+        'invalid_request',
+        `No federation policy${clientId ? ` for service principal ${clientId}` : ' for the account'} matches the token (issuer ${iss}, subject ${sub}, audience ${aud}).`,
+      );
+    }
+    const { token, expiresIn } = this.issue('databricksFederation', clientId ? `sp:${clientId}` : `federated:${sub}`);
     return { body: { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: 'all-apis' } };
   }
 
@@ -233,16 +294,16 @@ export class EmulatorAuth {
     }
     const now = this.clock.now();
     const lifetime = this.secrets.oidcTokenLifetimeSeconds;
-    const subject = `sc://contoso/mlops/${serviceConnectionId}`;
+    const subject = adoOidcSubject(serviceConnectionId);
     const oidcToken = fakeJwt({
-      iss: 'https://vstoken.dev.azure.com/00000000-0000-0000-0000-000000000000',
+      iss: ADO_OIDC_ISSUER,
       sub: subject,
-      aud: 'api://AzureADTokenExchange',
+      aud: ADO_OIDC_AUDIENCE,
       iat: Math.floor(now / 1000),
       exp: Math.floor(now / 1000) + lifetime,
       jti: randomBytes(8).toString('hex'),
     });
-    this.oidcTokens.set(oidcToken, { principal: subject, expiresAt: now + lifetime * 1000, serviceConnectionId });
+    this.oidcTokens.set(oidcToken, { principal: subject, expiresAt: now + lifetime * 1000, serviceConnectionId, claims: { iss: ADO_OIDC_ISSUER, sub: subject, aud: ADO_OIDC_AUDIENCE } });
     this.issued.push({ kind: 'adoOidc', principal: subject, issuedAt: now, expiresAt: now + lifetime * 1000 });
     return { body: { oidcToken } };
   }

@@ -26,8 +26,8 @@ import * as experimentsSearchRoutes from './routes/experiments-search';
 
 export { ApiFault } from './contracts';
 export type { EmulatorCore, RequestLogEntry, EmulatorRequest, EmulatorResponse, Router } from './contracts';
-export { EMULATOR_DEFAULTS, AZURE_DATABRICKS_SCOPE } from './auth';
-export type { EmulatorSecrets, EntraApp, IssuedRecord } from './auth';
+export { EMULATOR_DEFAULTS, AZURE_DATABRICKS_SCOPE, ADO_OIDC_ISSUER, ADO_OIDC_AUDIENCE, adoOidcSubject } from './auth';
+export type { EmulatorSecrets, EntraApp, IssuedRecord, FederationPolicy } from './auth';
 export type { FaultSpec, Fault, FaultKind } from './faults';
 export { READ_ONLY_POST_PATHS, isWrite } from './server';
 

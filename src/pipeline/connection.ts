@@ -79,6 +79,22 @@ function requiredParam(src: EndpointSource, id: string, key: string, what: strin
   return v;
 }
 
+/**
+ * System.OidcRequestUri and the job access token, which both federation schemes need to ask Azure DevOps
+ * for the service connection's OIDC token; missing ones are reported against `inputName`.
+ */
+function adoOidcSource(src: EndpointSource, inputName: string): { oidcRequestUri: string; systemAccessToken: string } {
+  const oidcRequestUri = src.variable('System.OidcRequestUri');
+  if (!oidcRequestUri) {
+    throw new InputError(inputName, 'System.OidcRequestUri is not set: workload identity federation needs an agent that supports it (agent 3.225 or later).');
+  }
+  const systemAccessToken = src.param('SystemVssConnection', 'AccessToken');
+  if (!systemAccessToken) throw new InputError(inputName, 'The job access token (System.AccessToken) is not available to this task.');
+  return { oidcRequestUri, systemAccessToken };
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function authorityFrom(raw: string | undefined): string {
   const v = (raw ?? '').trim() || DEFAULT_ENTRA_AUTHORITY;
   return normalizeWorkspaceUrl(v, 'authorityHost');
@@ -120,6 +136,26 @@ export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionC
         description: `${id} (Microsoft Entra ID service principal)`,
       };
     }
+    // ms.vss-endpoint.endpoint-auth-scheme-workload-identity-federation. The agent passes the scheme's
+    // EndpointAuthorizationSchemes name, "WorkloadIdentityFederation": that constant is in the decompiled
+    // Azure DevOps Server 2022 WebApi and is what Azure Resource Manager connections of this kind show
+    // (reference 8.3). That a custom endpoint type with this scheme reports the same string is inferred
+    // from the other schemes (service-principal -> ServicePrincipal), NOT confirmed in a real organisation.
+    if (scheme === 'workloadidentityfederation') {
+      const clientId = (src.param(id, 'clientId') ?? '').trim();
+      if (clientId && !GUID.test(clientId)) {
+        throw new InputError(
+          'databricksConnection',
+          `The service connection's service principal client id is not an application id (a GUID such as 0b8e3f1a-4c2d-4e5f-8a9b-1c2d3e4f5a6b). Edit the service connection: use the Databricks service principal's application id, or leave it empty for an account-wide federation policy.`,
+        );
+      }
+      const ado = adoOidcSource(src, 'databricksConnection');
+      return {
+        host,
+        auth: { kind: 'databricksFederation', ...(clientId ? { clientId } : {}), serviceConnectionId: id, ...ado },
+        description: `${id} (Databricks OAuth token federation, ${clientId ? `service principal ${clientId}` : 'account-wide policy'})`,
+      };
+    }
     throw new InputError('databricksConnection', `Service connection ${id} uses an authentication scheme this task does not support (${scheme || 'none given'}).`);
   }
 
@@ -130,12 +166,7 @@ export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionC
   const clientId = requiredParam(src, id, 'serviceprincipalid', 'service principal id');
   const authorityHost = authorityFrom(src.data(id, 'activeDirectoryAuthority'));
   if (scheme === 'workloadidentityfederation') {
-    const oidcRequestUri = src.variable('System.OidcRequestUri');
-    if (!oidcRequestUri) {
-      throw new InputError('azureSubscription', 'System.OidcRequestUri is not set: workload identity federation needs an agent that supports it (agent 3.225 or later).');
-    }
-    const systemAccessToken = src.param('SystemVssConnection', 'AccessToken');
-    if (!systemAccessToken) throw new InputError('azureSubscription', 'The job access token (System.AccessToken) is not available to this task.');
+    const { oidcRequestUri, systemAccessToken } = adoOidcSource(src, 'azureSubscription');
     return {
       host,
       auth: { kind: 'workloadIdentityFederation', tenantId, clientId, authorityHost, serviceConnectionId: id, oidcRequestUri, systemAccessToken },
