@@ -180,11 +180,28 @@ describe('foundation: vss-extension.json', () => {
       }
     });
 
-    it('offers exactly the three schemes readConnection understands', () => {
+    it('offers exactly the four schemes readConnection understands', () => {
       assert.deepEqual(
         ep.authenticationSchemes.map((s: Json) => s.type),
-        ['ms.vss-endpoint.endpoint-auth-scheme-token', 'ms.vss-endpoint.endpoint-auth-scheme-none', 'ms.vss-endpoint.endpoint-auth-scheme-service-principal'],
+        [
+          'ms.vss-endpoint.endpoint-auth-scheme-token',
+          'ms.vss-endpoint.endpoint-auth-scheme-none',
+          'ms.vss-endpoint.endpoint-auth-scheme-service-principal',
+          'ms.vss-endpoint.endpoint-auth-scheme-workload-identity-federation',
+        ],
       );
+    });
+
+    it('workload identity federation scheme = Databricks OAuth token federation: one optional, non-secret clientId; help names the policy fields and that it is unverified', () => {
+      const wif = scheme('ms.vss-endpoint.endpoint-auth-scheme-workload-identity-federation');
+      assert.deepEqual(
+        wif.inputDescriptors.map((d: Json) => [d.id, d.isConfidential, d.validation.isRequired]),
+        [['clientId', false, false]],
+      );
+      const help: string = wif.inputDescriptors[0].description;
+      for (const part of ['federation policy', 'account-wide', 'issuer https://vstoken.dev.azure.com/<organization id>', 'subject sc://<organization>/<project>/<service connection name>', 'audience api://AzureADTokenExchange', 'Not yet verified in a real Azure DevOps organization', "service connection's Azure DevOps OIDC token (by the connection's id)"]) {
+        assert.ok(help.includes(part), `help names: ${part}`);
+      }
     });
 
     it('token scheme: input apitoken (secret) and an Authorization: Bearer header for calls Azure DevOps makes', () => {
@@ -217,7 +234,10 @@ describe('foundation: vss-extension.json', () => {
         ep.inputDescriptors.map((d: Json) => [d.id, d.validation.isRequired, d.isConfidential]),
         [['authorityHost', false, false]],
       );
-      for (const s of ep.authenticationSchemes) for (const d of s.inputDescriptors) assert.equal(d.validation.isRequired, true, `${s.type} ${d.id}`);
+      // Every scheme input is required except the federation client id (empty = account-wide policy).
+      for (const s of ep.authenticationSchemes) {
+        for (const d of s.inputDescriptors) assert.equal(d.validation.isRequired, !(s.type.endsWith('workload-identity-federation') && d.id === 'clientId'), `${s.type} ${d.id}`);
+      }
     });
   });
 });
