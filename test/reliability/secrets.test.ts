@@ -1,6 +1,6 @@
 /**
  * Issue 10, secrets: every bundled task under every authentication scheme (PAT, Databricks OAuth M2M, Entra
- * client secret, workload identity federation), on its success path and on a failure path, is scanned for
+ * client secret, workload identity federation through Entra, Databricks OAuth token federation), on its success path and on a failure path, is scanned for
  * every secret the tests used: the static credentials and every access and OIDC token the emulator issued.
  * The scan covers the log as the agent shows it (after masking what the agent knows), error and completion
  * messages, and every file the run leaves (attachments, summaries, decision records). Every other run of
@@ -21,7 +21,9 @@ import { CONN, deployWorld, evaluateWorld, issuedTokens, pool, runWorld, scanRun
 const D = EMULATOR_DEFAULTS;
 const PROCESS_START = Date.now() - process.uptime() * 1000;
 
-type Scheme = 'pat' | 'databricksOAuth' | 'entraSecret' | 'federated';
+type Scheme = 'pat' | 'databricksOAuth' | 'entraSecret' | 'federated' | 'databricksFederation';
+/** Schemes whose runs obtain two tokens: the Azure DevOps OIDC token and the workspace token. */
+const TWO_TOKENS: readonly Scheme[] = ['federated', 'databricksFederation'];
 
 /** Connection inputs, endpoints and variables of one scheme against this emulator. */
 function connection(scheme: Scheme, emu: Emulator): { inputs: Record<string, string | undefined>; endpoints: Record<string, AgentEndpoint>; variables: Record<string, string> } {
@@ -34,6 +36,17 @@ function connection(scheme: Scheme, emu: Emulator): { inputs: Record<string, str
       inputs: {},
       endpoints: { [CONN]: { url: emu.url, scheme: 'ServicePrincipal', params: { tenantId: D.tenantId, clientId: D.entraClientId, clientSecret: D.entraClientSecret }, data: { authorityHost: emu.url } } },
       variables: {},
+    };
+  }
+  if (scheme === 'databricksFederation') {
+    // Our own Databricks connection with the workload identity federation scheme: no secret in it at all.
+    return {
+      inputs: { databricksConnection: D.serviceConnectionId },
+      endpoints: {
+        [D.serviceConnectionId]: { url: emu.url, scheme: 'WorkloadIdentityFederation', params: { clientId: D.databricksClientId } },
+        SystemVssConnection: { url: 'https://dev.azure.com/contoso/', scheme: 'OAuth', params: { AccessToken: D.systemAccessToken } },
+      },
+      variables: { 'System.OidcRequestUri': emu.oidcRequestUri },
     };
   }
   return {
@@ -54,8 +67,9 @@ interface SecretCase {
 
 const CASES: SecretCase[] = [];
 for (const task of ['train', 'deploy', 'evaluate'] as const) {
-  for (const scheme of ['pat', 'databricksOAuth', 'entraSecret', 'federated'] as const) CASES.push({ task, scheme, failing: false });
+  for (const scheme of ['pat', 'databricksOAuth', 'entraSecret', 'federated', 'databricksFederation'] as const) CASES.push({ task, scheme, failing: false });
   CASES.push({ task, scheme: 'federated', failing: true });
+  CASES.push({ task, scheme: 'databricksFederation', failing: true });
   CASES.push({ task, scheme: 'entraSecret', failing: true });
 }
 
@@ -101,12 +115,39 @@ describe('reliability: secrets never reach a log, message, attachment or report'
       if (c.failing) assert.match(res.message!, /returned an HTML sign-in page/);
       if (c.scheme === 'pat') assert.equal(res.tokens, 0);
       else {
-        // OAuth/Entra: one access token; federation: the OIDC token and the access token.
-        assert.equal(res.tokens, c.scheme === 'federated' ? 2 : 1);
+        // OAuth/Entra: one access token; federation (either kind): the OIDC token and the access token.
+        assert.equal(res.tokens, TWO_TOKENS.includes(c.scheme) ? 2 : 1);
         assert.equal(res.tokensMasked, res.tokens, 'every token obtained is registered with the agent masker');
       }
     });
   }
+
+  it('Train with Databricks OAuth token federation (our connection, scheme WorkloadIdentityFederation): one OIDC request, one token exchange with client_id, every call as the service principal, no secret anywhere', () =>
+    withEmulator(async (emu) => {
+      const w = await trainWorld(emu);
+      const conn = connection('databricksFederation', emu);
+      const r = await runWorld('databricks federation train (explicit)', w, conn);
+      assert.deepEqual(r.complete, { result: 'Succeeded', message: 'Databricks run 880000000000001 succeeded in 0s.' }, r.stdout);
+      assert.deepEqual(w.state(), { runsStarted: 1, cancels: 0, taggedCandidates: 1 });
+      const oidc = emu.requests.filter((x) => x.path.endsWith('/oidctoken'));
+      assert.deepEqual(oidc.map((x) => [x.method, x.query, x.status]), [['POST', { 'api-version': '7.1', serviceConnectionId: D.serviceConnectionId }, 200]]);
+      assert.deepEqual(emu.callsTo('POST', '/oidc/v1/token').map((x) => [x.body, x.status]), [
+        [{ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: '***', subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', scope: 'all-apis', client_id: D.databricksClientId }, 200],
+      ]);
+      assert.deepEqual(emu.auth.issued.map((i) => [i.kind, i.principal]), [
+        ['adoOidc', `sc://contoso/mlops/${D.serviceConnectionId}`],
+        ['databricksFederation', `sp:${D.databricksClientId}`],
+      ]);
+      // Every workspace call authenticated (no 401/403) with the exchanged token.
+      const api = emu.requests.filter((x) => x.path.startsWith('/api/'));
+      assert.ok(api.length > 3);
+      assert.deepEqual(api.filter((x) => x.status === 401 || x.status === 403), []);
+      // Registered with the masker: the job token, then the OIDC token, then the workspace token.
+      const registered = r.commands.filter((x) => x.name === 'task.setsecret').map((x) => x.message);
+      const issued = issuedTokens(emu);
+      for (const v of [D.systemAccessToken, ...issued]) assert.ok(registered.includes(v));
+      assert.ok(registered.indexOf(D.systemAccessToken) < Math.min(...issued.map((t) => registered.indexOf(t))));
+    }));
 
   describe('with System.Debug = true (debug lines shown): inputs are read without task-lib\'s name=value echo', () => {
     const GIT_PAT_DEBUG = registerTestSecret('Git PAT in a repoUrl (debug case)', 'debug-mode-git-pat-in-url-0077');
