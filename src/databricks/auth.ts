@@ -141,7 +141,8 @@ function scrub(text: string, secrets: Array<string | undefined>): string {
 
 interface TokenCallContext {
   what: string;
-  hint: (code: string, description: string) => string;
+  /** What to check, from the OAuth error code, its description and the HTTP status. */
+  hint: (code: string, description: string, status: number) => string;
   secrets: Array<string | undefined>;
 }
 
@@ -165,7 +166,7 @@ export function tokenEndpointError(res: RawResponse, ctx: TokenCallContext): Dat
   }
   // AAD descriptions end with trace/correlation ids and timestamps; the first sentence is the useful part.
   description = description.split(/\r?\n|\s+Trace ID:/)[0].trim().slice(0, 400);
-  const message = scrub(`${ctx.what} failed (HTTP ${res.status} ${code}${description ? `: ${description}` : ''}). ${ctx.hint(code, description)}`.trim(), ctx.secrets);
+  const message = scrub(`${ctx.what} failed (HTTP ${res.status} ${code}${description ? `: ${description}` : ''}). ${ctx.hint(code, description, res.status)}`.trim(), ctx.secrets);
   // Retry-After travels on the error so withRetry waits what the token endpoint asked for (429/503), as
   // it does for API calls; Date.now() because an HTTP-date Retry-After is wall-clock time, as in http.ts.
   const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
@@ -405,8 +406,10 @@ function adoOidcTokenRequester(source: AdoOidcSource, deps: TokenProviderDeps, p
  * code it uses for "no policy matches" is not documented (the emulator assumes invalid_request), so every
  * refusal other than a scope or grant problem points at the federation policy.
  */
-function databricksFederationHint(clientId: string | undefined): (code: string, description: string) => string {
-  return (code) => {
+function databricksFederationHint(clientId: string | undefined): (code: string, description: string, status: number) => string {
+  return (code, _description, status) => {
+    // Thrown only after the retries (and any Retry-After) ran out: a busy endpoint, not a policy problem.
+    if (status === 429 || status >= 500) return 'The workspace token endpoint is overloaded or unavailable and retries ran out; run the pipeline again later.';
     if (code === 'invalid_scope') return 'The token must be requested with scope all-apis.';
     if (code === 'unsupported_grant_type') return 'This workspace does not accept OAuth token federation (token exchange); use another authentication scheme for the service connection.';
     const where = clientId
@@ -414,7 +417,7 @@ function databricksFederationHint(clientId: string | undefined): (code: string, 
       : 'an account-wide federation policy (the service connection has no service principal client id)';
     return (
       `Likely cause: no federation policy matches the Azure DevOps token. Create ${where} with issuer https://vstoken.dev.azure.com/<organization id>, ` +
-      'subject sc://<organization>/<project>/<service connection name> and audience api://AzureADTokenExchange, and check that the service principal can use this workspace.'
+      `subject sc://<organization>/<project>/<service connection name> and audience api://AzureADTokenExchange, and check that ${clientId ? 'the service principal' : 'the identity it maps to'} can use this workspace.`
     );
   };
 }

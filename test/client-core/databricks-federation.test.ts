@@ -233,7 +233,7 @@ describe('client core: Databricks OAuth token federation against the emulator', 
     assert.match(e1.message, new RegExp(`No federation policy for service principal ${D.databricksClientId} matches the token \\(issuer [^,]+, subject sc://contoso/mlops/${otherConn},`));
     const e2 = await rejects(provider(fed({ clientId: undefined })).getToken());
     assert.match(e2.message, /^Exchanging the Azure DevOps token for a Databricks OAuth token \(an account-wide federation policy\) at .* failed \(HTTP 400 invalid_request: No federation policy for the account matches/);
-    assert.match(e2.message, /Create an account-wide federation policy \(the service connection has no service principal client id\) with issuer/);
+    assert.match(e2.message, /Create an account-wide federation policy \(the service connection has no service principal client id\) with issuer .* check that the identity it maps to can use this workspace\.$/);
   });
 
   it('an expired Azure DevOps token is refused by the emulator', async () => {
@@ -286,6 +286,7 @@ describe('client core: Databricks OAuth token federation against the emulator', 
       const e = await rejects(provider(fed(), { deadlineMs: 10_000, maxAttempts: 100 }).getToken());
       assert.equal(e.status, 429);
       assert.equal(e.retryAfterMs, 4000);
+      assert.match(e.message, /failed \(HTTP 429 REQUEST_LIMIT_EXCEEDED: .*\)\. The workspace token endpoint is overloaded or unavailable and retries ran out; run the pipeline again later\.$/);
       assert.deepEqual(clock.sleeps, [4000, 4000]);
       assert.equal(exchanges().length, 3);
     });
