@@ -11,17 +11,9 @@ import type { TaskHost } from '../../src/pipeline/host';
 import { Inputs, mapInputSource } from '../../src/pipeline/inputs';
 import { assertNoSecrets, errorText } from '../helpers/secrets';
 import { installTestRoutes } from './routes';
+import { rejects } from '../helpers/rejects';
 
 const D = EMULATOR_DEFAULTS;
-
-async function rejects(p: Promise<unknown>): Promise<DatabricksApiError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as DatabricksApiError;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('client core: authentication end to end against the emulator', () => {
   let emu: Emulator;

@@ -13,20 +13,12 @@ import { EndpointSource, readConnection } from '../../src/pipeline/connection';
 import { InputError, Inputs, mapInputSource } from '../../src/pipeline/inputs';
 import { errorText } from '../helpers/secrets';
 import { installTestRoutes } from './routes';
+import { rejects } from '../helpers/rejects';
 
 const D = EMULATOR_DEFAULTS;
 const CONN_ID = D.serviceConnectionId;
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
-
-async function rejects(p: Promise<unknown>): Promise<DatabricksApiError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as DatabricksApiError;
-  }
-  assert.fail('expected a rejection');
-}
 
 function catchSync(fn: () => unknown): InputError {
   try {

@@ -13,17 +13,9 @@ import { paginateByOffset, paginateByToken, toArray } from '../../src/databricks
 import { EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../src/emulator';
 import { BLOB, installTestRoutes, ITEMS } from './routes';
 import { version } from '../../package.json';
+import { rejects } from '../helpers/rejects';
 
 const pat: TokenProvider = { getToken: async () => EMULATOR_DEFAULTS.pat };
-
-async function rejects(p: Promise<unknown>): Promise<DatabricksApiError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as DatabricksApiError;
-  }
-  assert.fail('expected a rejection');
-}
 
 interface Recorder {
   url: string;

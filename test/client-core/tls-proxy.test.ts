@@ -9,20 +9,12 @@ import { createFakeClock } from '../../src/databricks/clock';
 import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { createTransport } from '../../src/databricks/proxy';
+import { rejects } from '../helpers/rejects';
 
 // Self-signed test certificate for 127.0.0.1 (test-only key, valid for 100 years).
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'client-core', 'fixtures');
 const CERT = path.join(FIXTURES, 'localhost-cert.pem');
 const KEY = path.join(FIXTURES, 'localhost-key.pem');
-
-async function rejects(p: Promise<unknown>): Promise<DatabricksApiError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as DatabricksApiError;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('client core: TLS, agent CA certificate and proxy tunnel', () => {
   let server: https.Server;
