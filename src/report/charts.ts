@@ -408,18 +408,3 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
   };
   return { kind: 'delta-distribution', model: m.name, width, height, title, option };
 }
-
-/** Every chart of a record, in page order: the metric distribution, then one delta chart per candidate. */
-export function chartsOf(view: EvaluationView, palette: FixedPalette, sizes: { metric?: ChartOptions; delta?: ChartOptions } = {}): ChartSpec[] {
-  const out: ChartSpec[] = [];
-  const metric = metricDistributionChart(view, palette, sizes.metric);
-  if (metric) out.push(metric);
-  if (view.models.some((m) => m.isBaseline)) {
-    for (const m of view.models) {
-      if (m.isBaseline) continue;
-      const d = deltaChart(view, m, palette, sizes.delta);
-      if (d) out.push(d);
-    }
-  }
-  return out;
-}

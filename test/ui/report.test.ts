@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chartsOf, DARK_PALETTE, deltaChart, histogram, LIGHT_PALETTE, metricDistributionChart, tickLabel } from '../../src/report/charts';
+import { DARK_PALETTE, deltaChart, histogram, LIGHT_PALETTE, metricDistributionChart, tickLabel } from '../../src/report/charts';
 import { renderChartSvg } from '../../src/report/render-svg';
 import { decisionSentence, formatDelta, formatInterval, formatMetric, formatPercent } from '../../src/report/format';
 import { renderReportHtml } from '../../src/report/html';
@@ -196,18 +196,15 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
     assert.deepEqual(opt.title.map((t: any) => t.text), ['logreg_no_f2', 'Win rate 9.9% (needs \u2265 95.0%)', `mean \u0394 \u22120.0075 \u00b7 \u0394 > min \u0394 in 1.5%`]);
   });
 
-  it('chartsOf(view): the metric chart then one delta chart per candidate; no delta chart without production', () => {
-    assert.deepEqual(chartsOf(view, DARK_PALETTE).map((c) => `${c.kind}:${c.model ?? ''}`), [
-      'metric-distribution:',
-      `delta-distribution:${BEST_KEY}`,
-      'delta-distribution:run_5c8a2e1f9d3b47c6a0e4f7b2d1c9a8e3',
-      'delta-distribution:run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41',
-    ]);
+  it('no delta chart for a model without a comparison (production itself, or any model when there is no production)', () => {
+    assert.equal(deltaChart(view, view.models.find((m) => m.isBaseline)!, DARK_PALETTE), undefined);
     const r = clone();
     r.decision.models = r.decision.models.filter((m: any) => m.name !== 'production');
     r.decision.baseline = null;
     for (const m of r.decision.models) delete m.vsBaseline;
-    assert.deepEqual(chartsOf(readEvaluationRecord(r), LIGHT_PALETTE).map((c) => c.kind), ['metric-distribution']);
+    const alone = readEvaluationRecord(r);
+    assert.deepEqual(alone.models.map((m) => deltaChart(alone, m, LIGHT_PALETTE)), [undefined, undefined, undefined]);
+    assert.equal(metricDistributionChart(alone, LIGHT_PALETTE)?.kind, 'metric-distribution');
   });
 
   it('renderChartSvg: ECharts\' server-side SVG, marked and labelled, without hover styles or event metadata', () => {
