@@ -250,7 +250,9 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
     hi = Math.max(hi, b);
   }
   [lo, hi] = padded(lo, hi);
-  const curves = series.map((s) => ({ ...s, pts: densityPoints(s.shape, lo, hi, bins) }));
+  // Each curve is binned over its own range (the densities stay comparable, being per unit of the
+  // metric): models far apart on the axis would otherwise fall into a few shared bins and show as spikes.
+  const curves = series.map((s) => ({ ...s, pts: densityPoints(s.shape, ...padded(...shapeRange(s.shape)), bins) }));
   const yMax = Math.max(...curves.flatMap((c) => c.pts.map((p) => p[1]))) * 1.08 || 1;
   const label = metricLabel(view.metric);
   const approx = series.some((s) => s.shape.kind === 'normal');
@@ -323,27 +325,31 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
   const height = opts.height ?? 230;
   const bins = opts.bins ?? 40;
   const minDelta = view.minDelta ?? 0;
-  let [lo, hi] = shapeRange(shape);
-  [lo, hi] = padded(Math.min(lo, 0, minDelta), Math.max(hi, 0, minDelta));
-  const zoneColour = (v: number): string => (v < 0 ? palette.loss : v > minDelta || (minDelta === 0 && v >= 0) ? palette.win : palette.neutral);
+  const [min, max] = shapeRange(shape);
+  // The axis always shows 0 and min Δ; the bins cover the differences themselves, so a distribution far
+  // from 0 keeps its shape instead of falling into a few wide bars (bars at least ~5 px wide).
+  const [lo, hi] = padded(Math.min(min, 0, minDelta), Math.max(max, 0, minDelta));
+  const [binLo, binHi] = padded(min, max);
   const plotWidth = width - 32;
-  const w = (hi - lo) / bins;
+  const binsShown = Math.min(bins, Math.max(8, Math.floor((plotWidth * (binHi - binLo)) / (hi - lo) / 5)));
+  const w = (binHi - binLo) / binsShown;
+  const zoneColour = (v: number): string => (v < 0 ? palette.loss : v > minDelta || (minDelta === 0 && v >= 0) ? palette.win : palette.neutral);
 
   const series: object[] = [];
   let yMax: number;
   if (shape.kind === 'samples') {
-    const counts = histogram(shape.values, lo, hi, bins);
+    const counts = histogram(shape.values, binLo, binHi, binsShown);
     yMax = Math.max(...counts) * 1.08 || 1;
     const total = shape.values.length;
     series.push({
       type: 'bar',
       id: 'delta',
       name: 'paired difference',
-      barWidth: Math.max(0.5, plotWidth / bins - 1),
+      barWidth: Math.max(0.5, (plotWidth * w) / (hi - lo) - 1),
       // Empty bins are left out: a zero-height bar still costs an element.
       data: counts.flatMap((c, i) => {
         if (c === 0) return [];
-        const centre = lo + (i + 0.5) * w;
+        const centre = binLo + (i + 0.5) * w;
         return [{ value: [q7(centre), c], itemStyle: { color: zoneColour(centre), opacity: 0.85 } }];
       }),
       tooltip: {

@@ -158,11 +158,17 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
     assert.deepEqual(opt.series.map((x: any) => x.name), ['production', 'logreg_all_features (best)', 'logreg_plus_f5', 'logreg_no_f2']);
     assert.deepEqual(opt.series[0].lineStyle.type, [5, 3]);
     assert.deepEqual(opt.series.map((x: any) => x.color), ['#605e5c', '#0078d4', '#8764b8', '#038387']);
-    const { min: lo, max: hi } = opt.xAxis;
-    const w = (hi - lo) / 40;
     for (const series of opt.series) {
       const values = dists[series.id];
       assert.equal(values.length, 1000);
+      // Each curve spans its own resamples' range widened by 4% each side, in 40 bins.
+      const min = Math.min(...values);
+      const max = Math.max(...values);
+      const lo = min - (max - min) * 0.04;
+      const hi = max + (max - min) * 0.04;
+      assert.ok(Math.abs(series.data[0][0] - lo) < 1e-6 && Math.abs(series.data[series.data.length - 1][0] - hi) < 1e-6, series.id);
+      assert.ok(opt.xAxis.min <= lo && opt.xAxis.max >= hi);
+      const w = (hi - lo) / 40;
       // Step curve: two points per bin at the bin's edges, both at density count / (N·w).
       const counts = series.data.filter((_: unknown, i: number) => i % 2 === 0).map((p: [number, number]) => Math.round(p[1] * values.length * w));
       assert.deepEqual(counts, binCounts(values, lo, hi, 40), series.id);
@@ -170,7 +176,6 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
       const model = FIXTURE.decision.models.find((m: any) => m.name === series.id);
       assert.equal(series.markLine.data[0][0].coord[0], model.estimate);
     }
-    assert.ok(lo < Math.min(...Object.values(dists).flat()) && hi > Math.max(...Object.values(dists).flat()));
   });
 
   it('delta chart: the bars are the record\'s paired differences (1000 in all), coloured by zone, with zero, min Δ and mean marks', () => {
@@ -179,9 +184,13 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
     const opt = spec.option as any;
     assert.equal(spec.model, 'run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41');
     const bars = opt.series.find((x: any) => x.type === 'bar');
-    const { min: lo, max: hi } = opt.xAxis;
+    // 40 bins over the differences' own range widened by 4% each side; the axis also shows 0 and min Δ.
+    const values = deltas[best.name];
+    const lo = Math.min(...values) - (Math.max(...values) - Math.min(...values)) * 0.04;
+    const hi = Math.max(...values) + (Math.max(...values) - Math.min(...values)) * 0.04;
+    assert.ok(opt.xAxis.min <= Math.min(lo, 0) && opt.xAxis.max >= Math.max(hi, 0.005));
     const w = (hi - lo) / 40;
-    const expected = binCounts(deltas[best.name], lo, hi, 40);
+    const expected = binCounts(values, lo, hi, 40);
     const shown = new Array<number>(40).fill(0);
     for (const b of bars.data) shown[Math.floor((b.value[0] - lo) / w)] = b.value[1];
     assert.deepEqual(shown, expected);
