@@ -61,6 +61,26 @@ describe('Model evaluation build results tab (ui/dist/results-tab.html) in headl
     await page.close();
   });
 
+  it('a narrower window redraws the live charts for the new width, with the same content', async () => {
+    const page = await open('?record=/fixtures/evaluation-record.json&theme=light');
+    const read = () =>
+      page.evaluate(`(() => {
+        const svg = document.querySelector('[data-chart-box="metric-distribution"] svg');
+        return { width: Math.round(svg.getBoundingClientRect().width), texts: [...svg.querySelectorAll('text')].map((t) => t.textContent.trim()) };
+      })()`) as Promise<{ width: number; texts: string[] }>;
+    const wide = await read();
+    await page.setViewportSize({ width: 520, height: 900 });
+    await page.waitForFunction(`document.querySelector('[data-chart-box="metric-distribution"] svg').getBoundingClientRect().width < ${wide.width - 500}`);
+    const narrow = await read();
+    assert.ok(narrow.width < wide.width - 500, `${narrow.width} vs ${wide.width}`);
+    for (const name of ['production', 'logreg_all_features (best)', 'ROC AUC over 1000 bootstrap resamples']) assert.ok(narrow.texts.includes(name), name);
+    // Fewer ticks fit: the axis was laid out again for the new width.
+    const ticks = (t: string[]) => t.filter((x) => /^0\.\d+$/.test(x)).length;
+    assert.ok(ticks(narrow.texts) < ticks(wide.texts), `${ticks(narrow.texts)} ticks vs ${ticks(wide.texts)}`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   it('?theme=dark wins over a light OS preference', async () => {
     const page = await open('?record=/fixtures/evaluation-record.json&theme=dark', { colorScheme: 'light' });
     assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');

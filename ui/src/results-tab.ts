@@ -98,7 +98,7 @@ function drawCharts(reports: HTMLElement[], views: EvaluationView[]): void {
   });
 }
 
-/** Theme switch: same data, the new palette (`notMerge`, so no colour of the old theme survives). */
+/** Theme switch or resize: same data, the current palette and width (`notMerge`, so no colour of an old theme survives). */
 function redrawCharts(): void {
   if (charts.length === 0) return;
   const palette = paletteFromCss();
@@ -108,8 +108,10 @@ function redrawCharts(): void {
   }
 }
 
+// A new width changes how many axis ticks fit: resize, then lay the options out again for it.
 window.addEventListener('resize', () => {
   for (const c of charts) c.chart.resize();
+  redrawCharts();
 });
 
 function showRecords(records: unknown[]): void {
