@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../databricks/contracts';
-import { CancelledError, DatabricksApiError, TimeoutError } from '../../databricks/errors';
+import { CancelledError, cancelledFrom, DatabricksApiError, TimeoutError } from '../../databricks/errors';
 import {
   describeRunState,
   failingTaskRuns,
@@ -17,7 +17,7 @@ import {
 } from '../../databricks/jobs';
 import { filter } from '../../mlflow/filter';
 import type { MlflowTracking } from '../../mlflow/tracking';
-import type { TaskOutcome } from '../../pipeline/entry';
+import { CANCEL_CLEANUP_BUDGET_MS, type TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import type { PipelineContext, TrainInputs } from './inputs';
 
@@ -55,6 +55,32 @@ const MAX_TRACE_LINES = 60;
 const MAX_TRACE_CHARS = 8_000;
 const MAX_FAILED_TASKS_SHOWN = 3;
 const CANCEL_TIMEOUT_MS = 4_000;
+/**
+ * Of the agent's cleanup budget, what a cancel that arrives while the start request is in flight spends
+ * waiting for that request's answer (the run id); the rest is left for the runs/cancel call itself.
+ */
+export const START_WAIT_ON_CANCEL_MS = CANCEL_CLEANUP_BUDGET_MS - 1_500;
+/** Kept back from the cleanup budget so a slow cancel call times out (and says so) before the process exits. */
+const CANCEL_BUDGET_MARGIN_MS = 250;
+
+type Settled<T> = { kind: 'ok'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'pending' };
+
+/** How `promise` ended within `ms` of real time, or `pending`. Never rejects. */
+function settleWithin<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ kind: 'pending' }), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve({ kind: 'ok', value });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        resolve({ kind: 'failed', error });
+      },
+    );
+  });
+}
 
 function canonicalJson(value: unknown): string {
   const canon = (v: unknown): unknown =>
@@ -242,30 +268,60 @@ export async function run(inputs: TrainInputs, deps: TrainDeps): Promise<TaskOut
 
   const { token, stable } = runIdempotencyToken(pipeline, plan.request.body);
   if (!stable) log.debug('No pipeline identity (Build.BuildId, System.TaskInstanceId): a retry of this step will start a new run.');
-  log.info(`Starting ${plan.describe}.`);
-  const started =
-    plan.request.kind === 'runNow'
-      ? await jobs.runNow({ ...plan.request.body, idempotency_token: token }, host.signal)
-      : await jobs.submitRun({ ...plan.request.body, idempotency_token: token }, host.signal);
-  const runId = started.run_id;
-  host.setOutput('runId', runId);
 
   let lastRun: Run | undefined;
   let finished = false;
   let cancelIssued = false;
-  const cancelRemote = async (why: string) => {
+  const cancelRemote = async (runId: number, why: string, timeoutMs = CANCEL_TIMEOUT_MS) => {
     if (cancelIssued) return;
     cancelIssued = true;
     log.info(`Cancelling Databricks run ${runId} (${why}).`);
-    await jobs.cancelRun(runId, AbortSignal.timeout(CANCEL_TIMEOUT_MS));
+    await jobs.cancelRun(runId, AbortSignal.timeout(timeoutMs));
     log.info(`Cancel requested for run ${runId}; Databricks stops it asynchronously.`);
   };
-  if (inputs.waitForCompletion && inputs.cancelRunOnAbort) {
+
+  // The task owns the run it starts only when it waits for it and may cancel it. Then a pipeline cancel
+  // does not cut the start request off: the request carries an idempotency token, so letting it finish is
+  // safe, and only its answer names the run to cancel. Otherwise the request stops with the pipeline.
+  const ownsRun = inputs.waitForCompletion && inputs.cancelRunOnAbort;
+  const startAbort = new AbortController();
+  const startSignal = ownsRun ? startAbort.signal : host.signal;
+  // Nothing may start once cancelled: a cleanup registered after the signal would never run.
+  if (host.signal.aborted) throw cancelledFrom(host.signal, `Starting ${plan.describe}`);
+  log.info(`Starting ${plan.describe}.`);
+  const startCall = plan.request.kind === 'runNow' ? 'jobs/run-now' : 'jobs/runs/submit';
+  const starting: Promise<{ run_id: number }> =
+    plan.request.kind === 'runNow'
+      ? jobs.runNow({ ...plan.request.body, idempotency_token: token }, startSignal)
+      : jobs.submitRun({ ...plan.request.body, idempotency_token: token }, startSignal);
+  if (ownsRun) {
+    const which = plan.request.kind === 'runNow' ? `a run of job ${plan.request.body.job_id}` : `the one-time run "${plan.request.body.run_name}"`;
+    const unknownRun = (what: string) =>
+      `The pipeline was cancelled while ${startCall} was in flight and ${what}, so the Databricks run it may have started is not known and was not cancelled. ` +
+      `If it started, it is ${which} created with idempotency token ${token}: check the workspace and cancel it there.`;
+    // One cleanup for the whole step, registered before the start request is sent so a cancel at any
+    // point after it reaches the run. Real time, like the agent's budget it has to fit in.
     host.onCancel(async () => {
+      const cancelledAt = Date.now();
+      const start = await settleWithin(starting, START_WAIT_ON_CANCEL_MS);
+      if (start.kind === 'pending') {
+        startAbort.abort(new Error('the pipeline was cancelled'));
+        log.warn(unknownRun(`did not answer within ${START_WAIT_ON_CANCEL_MS / 1000} s`));
+        return;
+      }
+      if (start.kind === 'failed') {
+        log.warn(unknownRun(`failed (${messageOf(start.error)})`));
+        return;
+      }
       if (finished) return;
-      await cancelRemote('the pipeline was cancelled');
+      const left = CANCEL_CLEANUP_BUDGET_MS - (Date.now() - cancelledAt) - CANCEL_BUDGET_MARGIN_MS;
+      await cancelRemote(start.value.run_id, 'the pipeline was cancelled', Math.max(1, Math.min(CANCEL_TIMEOUT_MS, left)));
     });
   }
+  const runId = (await starting).run_id;
+  host.setOutput('runId', runId);
+  // The start answered after a cancel: the cleanup cancels the run; the task stops here.
+  if (host.signal.aborted) throw cancelledFrom(host.signal, `Following run ${runId}`);
 
   // The first read gives the run page link, which is logged before anything else about the run.
   try {
@@ -329,7 +385,7 @@ export async function run(inputs: TrainInputs, deps: TrainDeps): Promise<TaskOut
       host.setOutput('resultState', 'TIMEDOUT');
       let cancelNote = '';
       try {
-        await cancelRemote(`timeoutMinutes (${Math.round(inputs.timeoutMs / 60000)} min) elapsed`);
+        await cancelRemote(runId, `timeoutMinutes (${Math.round(inputs.timeoutMs / 60000)} min) elapsed`);
         cancelNote = ' The run was cancelled.';
       } catch (ce) {
         cancelNote = ` Cancelling the run failed: ${messageOf(ce)}; cancel it from the run page.`;
