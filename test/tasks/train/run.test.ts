@@ -178,6 +178,54 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
     assert.ok(host.lines.includes(`Cancelling Databricks run ${runId} (the pipeline was cancelled).`));
   });
 
+  describe('pipeline cancel around the start request', () => {
+    const notebookRun = (over: Partial<TrainInputs> = {}) =>
+      inputs({ target: { kind: 'notebook', notebookPath: '/Repos/ml/churn/train', cluster: { mode: 'serverless' } }, ...over });
+
+    it('already cancelled before the start: nothing is sent and no cleanup is registered', async () => {
+      const host = recordingHost();
+      host.controller.abort(new Error('cancelled by SIGINT'));
+      await assert.rejects(run(notebookRun(), { jobs, host, clock, pipeline: PIPELINE }), CancelledError);
+      assert.deepEqual(emu.requests, []);
+      assert.deepEqual(host.cancelCleanups, []);
+    });
+
+    it('cancelled while runs/submit is in flight and the submit fails: no cancel, the warning names the run and the token', async () => {
+      emu.faults.add({ method: 'POST', path: '/api/2.2/jobs/runs/submit', kind: 'status', status: 400, errorCode: 'INVALID_PARAMETER_VALUE', message: 'Notebook not found.' });
+      const host = recordingHost();
+      const p = run(notebookRun(), { jobs, host, clock, pipeline: PIPELINE });
+      const failed = p.then(
+        () => assert.fail('run() should have failed'),
+        (e: unknown) => e,
+      );
+      host.controller.abort(new Error('cancelled by SIGINT'));
+      assert.equal(host.cancelCleanups.length, 1);
+      for (const c of host.cancelCleanups) await c();
+      assert.match(String(await failed), /Notebook not found\./);
+      const submit = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
+      assert.equal(submit.length, 1);
+      const token = submit[0].body.idempotency_token;
+      assert.match(token, /^[0-9a-f]{64}$/);
+      assert.deepEqual(
+        host.lines.filter((l) => l.startsWith('WARN ')),
+        [
+          'WARN The pipeline was cancelled while jobs/runs/submit was in flight and failed (Notebook not found.), so the Databricks run it may have started is not known and was not cancelled. ' +
+            `If it started, it is the one-time run "Train churn-model 20261126.3" created with idempotency token ${token}: check the workspace and cancel it there.`,
+        ],
+      );
+      assert.deepEqual(emu.callsTo('POST', '/api/2.2/jobs/runs/cancel'), []);
+    });
+
+    it('waitForCompletion false: the start stops with the pipeline and no cleanup is registered (the task does not own the run)', async () => {
+      const host = recordingHost();
+      const p = run(notebookRun({ waitForCompletion: false }), { jobs, host, clock, pipeline: PIPELINE });
+      host.controller.abort(new Error('cancelled by SIGINT'));
+      await assert.rejects(p, CancelledError);
+      assert.deepEqual(host.cancelCleanups, []);
+      assert.deepEqual(emu.callsTo('POST', '/api/2.2/jobs/runs/cancel'), []);
+    });
+  });
+
   it('multi-task job: logs the current task with each state change, reports task progress, returns the leaf task output', async () => {
     emu.jobs.durations = { queuedMs: 0, pendingMs: 10_000, runningMs: 60_000, terminatingMs: 10_000 };
     emu.jobs.notebooks.register('/p/prep', () => ({ exitValue: 'prepared' }));
