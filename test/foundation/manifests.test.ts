@@ -140,6 +140,21 @@ describe('foundation: vss-extension.json', () => {
     assert.ok(m.description.length < 200);
   });
 
+  it('installs only on Azure DevOps Services: it needs System.OidcRequestUri, REST 7.x and agent 4.248+', () => {
+    assert.deepEqual(m.targets, [{ id: 'Microsoft.VisualStudio.Services.Cloud' }]);
+  });
+
+  it("ships the repository's MIT LICENSE as its license page, with support and license links to its Marketplace page", () => {
+    const page = 'https://marketplace.visualstudio.com/items?itemName=mlops-pipelines.databricks-mlops';
+    assert.deepEqual(m.content.license, { path: 'LICENSE' });
+    assert.ok(m.files.some((f: Json) => f.path === 'LICENSE'), 'LICENSE is in files, so it is packaged');
+    assert.deepEqual(m.links, { support: { uri: page }, license: { uri: page } });
+    const license = readFileSync(path.join(REPO_ROOT, 'LICENSE'), 'utf8');
+    assert.match(license, /^MIT License\n\nCopyright \(c\) 2026 /);
+    assert.ok(license.includes('Permission is hereby granted, free of charge, to any person obtaining a copy'));
+    assert.equal(JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).license, 'MIT');
+  });
+
   it('contributes exactly the three tasks, each folder existing, listed in files, holding task.json and index.ts', () => {
     const tasks = m.contributions.filter((c: Json) => c.type === TASK_CONTRIBUTION);
     assert.deepEqual(
