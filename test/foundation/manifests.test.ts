@@ -214,7 +214,17 @@ describe('foundation: vss-extension.json', () => {
         [['clientId', false, false]],
       );
       const help: string = wif.inputDescriptors[0].description;
-      for (const part of ['federation policy', 'account-wide', 'issuer https://vstoken.dev.azure.com/<organization id>', 'subject sc://<organization>/<project>/<service connection name>', 'audience api://AzureADTokenExchange', 'Not yet verified in a real Azure DevOps organization', "service connection's Azure DevOps OIDC token (by the connection's id)"]) {
+      for (const part of [
+        'federation policy',
+        'account-wide',
+        'Microsoft Entra issuer https://login.microsoftonline.com/<tenant id>/v2.0 for new connections',
+        'https://vstoken.dev.azure.com/<organization id>',
+        'sc://<organization>/<project>/<service connection name>',
+        'audience api://AzureADTokenExchange',
+        'Every run logs the issuer and subject the token presents',
+        'Not yet verified in a real Azure DevOps organization',
+        "service connection's Azure DevOps OIDC token (by the connection's id)",
+      ]) {
         assert.ok(help.includes(part), `help names: ${part}`);
       }
     });
