@@ -78,6 +78,15 @@ describe('foundation: task.json files', () => {
         assert.ok(groups.has('connection') && groups.has('advanced'));
       });
 
+      it('has an instanceNameFormat naming its main input, so two steps of the task are told apart', () => {
+        const expected: Record<string, string> = {
+          DatabricksReposDeployV1: 'Deploy notebooks to $(repoPath)$(workspaceFolder)',
+          DatabricksTrainV1: 'Train on Databricks: $(jobName)$(jobId)$(notebookPath)',
+          DatabricksEvaluatePromoteV1: 'Evaluate & promote $(modelName)',
+        };
+        assert.equal(task.instanceNameFormat, expected[t.folder]);
+      });
+
       it('has an instanceNameFormat whose $(macros) are inputs', () => {
         assert.equal(typeof task.instanceNameFormat, 'string');
         const names = new Set(task.inputs.map((i: Json) => i.name));
