@@ -122,6 +122,10 @@ export function variantManifest(manifest, variant) {
     m.name = `${manifest.name} (dev)`;
     m.public = false;
     delete m.galleryFlags;
+    // Links name the public item; the dev package is a different (private) item.
+    for (const link of Object.values(m.links ?? {})) {
+      if (typeof link?.uri === 'string') link.uri = link.uri.replace(`itemName=${manifest.publisher}.${manifest.id}`, `itemName=${m.publisher}.${m.id}`);
+    }
     for (const c of m.contributions.filter((c) => c.type === ENDPOINT_CONTRIBUTION)) {
       c.properties.name = endpointNames.get(c.properties.name);
       c.properties.displayName = `${c.properties.displayName} (dev)`;
@@ -188,8 +192,10 @@ function stage(variant, stagingRoot) {
     if (!existsSync(path.join(path.dirname(js), 'THIRD-PARTY-NOTICES.txt'))) fail(`${path.relative(dir, js)} is staged without THIRD-PARTY-NOTICES.txt beside it: run node scripts/build.mjs`);
   }
   for (const icon of Object.values(manifest.icons ?? {})) if (!existsSync(path.join(dir, icon))) fail(`icon ${icon} is not staged (add it to "files")`);
-  const details = manifest.content?.details?.path;
-  if (details && !existsSync(path.join(dir, details))) fail(`content.details ${details} is not staged (add it to "files")`);
+  for (const [kind, entry] of Object.entries(manifest.content ?? {})) {
+    // The details page and the license (the repository's LICENSE, which the MIT terms require to travel with the code).
+    if (entry?.path && !existsSync(path.join(dir, entry.path))) fail(`content.${kind} ${entry.path} is not staged (add it to "files")`);
+  }
   writeJson(path.join(dir, 'vss-extension.json'), manifest);
   return { dir, manifest };
 }

@@ -86,7 +86,10 @@ function requiredParam(src: EndpointSource, id: string, key: string, what: strin
 function adoOidcSource(src: EndpointSource, inputName: string): { oidcRequestUri: string; systemAccessToken: string } {
   const oidcRequestUri = src.variable('System.OidcRequestUri');
   if (!oidcRequestUri) {
-    throw new InputError(inputName, 'System.OidcRequestUri is not set: workload identity federation needs an agent that supports it (agent 3.225 or later).');
+    throw new InputError(
+      inputName,
+      'System.OidcRequestUri is not set: Azure DevOps did not give this job the OIDC request URL that workload identity federation needs. It is a feature of the Azure DevOps service (Azure DevOps Services), not of the agent version: run the pipeline in Azure DevOps Services, or use another authentication scheme.',
+    );
   }
   const systemAccessToken = src.param('SystemVssConnection', 'AccessToken');
   if (!systemAccessToken) throw new InputError(inputName, 'The job access token (System.AccessToken) is not available to this task.');
@@ -142,7 +145,9 @@ export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionC
     // (reference 8.3). That a custom endpoint type with this scheme reports the same string is inferred
     // from the other schemes (service-principal -> ServicePrincipal), NOT confirmed in a real organisation.
     if (scheme === 'workloadidentityfederation') {
-      const clientId = (src.param(id, 'clientId') ?? '').trim();
+      // clientId is this type's own input; serviceprincipalid is the server's parameter for federated
+      // connections (the AzureRM type's "Application (client) ID"), filled when the connection was set up that way.
+      const clientId = src.param(id, 'clientId')?.trim() || src.param(id, 'serviceprincipalid')?.trim() || '';
       if (clientId && !GUID.test(clientId)) {
         throw new InputError(
           'databricksConnection',
@@ -150,9 +155,18 @@ export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionC
         );
       }
       const ado = adoOidcSource(src, 'databricksConnection');
+      const endpointIssuer = src.param(id, 'workloadIdentityFederationIssuer')?.trim();
+      const endpointSubject = src.param(id, 'workloadIdentityFederationSubject')?.trim();
       return {
         host,
-        auth: { kind: 'databricksFederation', ...(clientId ? { clientId } : {}), serviceConnectionId: id, ...ado },
+        auth: {
+          kind: 'databricksFederation',
+          ...(clientId ? { clientId } : {}),
+          serviceConnectionId: id,
+          ...ado,
+          ...(endpointIssuer ? { endpointIssuer } : {}),
+          ...(endpointSubject ? { endpointSubject } : {}),
+        },
         description: `${id} (Databricks OAuth token federation, ${clientId ? `service principal ${clientId}` : 'account-wide policy'})`,
       };
     }

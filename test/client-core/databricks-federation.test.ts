@@ -4,14 +4,15 @@
  * emulator, and Retry-After on every token endpoint.
  */
 import assert from 'node:assert/strict';
-import { AuthConfig, createTokenProvider, WIF_MAX_TOKEN_AGE_MS } from '../../src/databricks/auth';
+import { AuthConfig, createTokenProvider, oidcTokenClaims, WIF_MAX_TOKEN_AGE_MS } from '../../src/databricks/auth';
 import type { Clock } from '../../src/databricks/contracts';
 import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { ADO_OIDC_AUDIENCE, ADO_OIDC_ISSUER, adoOidcSubject, EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../src/emulator';
+import { fakeJwt } from '../../src/emulator/auth';
 import { EndpointSource, readConnection } from '../../src/pipeline/connection';
 import { InputError, Inputs, mapInputSource } from '../../src/pipeline/inputs';
-import { errorText } from '../helpers/secrets';
+import { errorText, findSecrets } from '../helpers/secrets';
 import { installTestRoutes } from './routes';
 import { rejects } from '../helpers/rejects';
 
@@ -19,6 +20,8 @@ const D = EMULATOR_DEFAULTS;
 const CONN_ID = D.serviceConnectionId;
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+const OIDC_URI_MISSING =
+  'System.OidcRequestUri is not set: Azure DevOps did not give this job the OIDC request URL that workload identity federation needs. It is a feature of the Azure DevOps service (Azure DevOps Services), not of the agent version: run the pipeline in Azure DevOps Services, or use another authentication scheme.';
 
 function catchSync(fn: () => unknown): InputError {
   try {
@@ -30,12 +33,16 @@ function catchSync(fn: () => unknown): InputError {
 }
 
 describe('connection: Databricks service connection with the WorkloadIdentityFederation scheme', () => {
-  const source = (over: { clientId?: string; oidc?: string | undefined; accessToken?: string | undefined; scheme?: string } = {}): EndpointSource => ({
+  type Over = { clientId?: string; serviceprincipalid?: string; issuer?: string; subject?: string; oidc?: string | undefined; accessToken?: string | undefined; scheme?: string };
+  const source = (over: Over = {}): EndpointSource => ({
     url: (id) => (id === CONN_ID ? 'https://adb-1234567890123456.7.azuredatabricks.net/' : undefined),
     scheme: (id) => (id === CONN_ID ? (over.scheme ?? 'WorkloadIdentityFederation') : undefined),
     param: (id, key) => {
       if (id === 'SystemVssConnection' && key === 'AccessToken') return 'accessToken' in over ? over.accessToken : D.systemAccessToken;
       if (id === CONN_ID && key === 'clientId') return over.clientId;
+      if (id === CONN_ID && key === 'serviceprincipalid') return over.serviceprincipalid;
+      if (id === CONN_ID && key === 'workloadIdentityFederationIssuer') return over.issuer;
+      if (id === CONN_ID && key === 'workloadIdentityFederationSubject') return over.subject;
       return undefined;
     },
     data: () => undefined,
@@ -65,11 +72,35 @@ describe('connection: Databricks service connection with the WorkloadIdentityFed
     }
   });
 
-  it('missing System.OidcRequestUri: the same actionable error as the Entra path, against databricksConnection', () => {
+  it("the client id falls back to the server's serviceprincipalid parameter; clientId wins when both are set", () => {
+    const other = '9f8e7d6c-5b4a-4321-8fed-cba987654321';
+    assert.equal((read(source({ serviceprincipalid: ` ${D.databricksClientId} ` })).auth as { clientId?: string }).clientId, D.databricksClientId);
+    assert.equal((read(source({ clientId: '  ', serviceprincipalid: D.databricksClientId })).auth as { clientId?: string }).clientId, D.databricksClientId);
+    assert.equal((read(source({ clientId: other, serviceprincipalid: D.databricksClientId })).auth as { clientId?: string }).clientId, other);
+    assert.equal(read(source({ serviceprincipalid: D.databricksClientId })).description, `${CONN_ID} (Databricks OAuth token federation, service principal ${D.databricksClientId})`);
+    const e = catchSync(() => read(source({ serviceprincipalid: 'not-a-guid' })));
+    assert.match(e.message, /^The service connection's service principal client id is not an application id/);
+  });
+
+  it("the connection's workloadIdentityFederationIssuer and workloadIdentityFederationSubject parameters travel to the provider when present", () => {
+    const issuer = `https://login.microsoftonline.com/${D.tenantId}/v2.0`;
+    const subject = '/eid1/c/pub/t/abc/a/def/sc/org/conn';
+    assert.deepEqual(read(source({ clientId: D.databricksClientId, issuer: ` ${issuer} `, subject })).auth, {
+      kind: 'databricksFederation',
+      clientId: D.databricksClientId,
+      serviceConnectionId: CONN_ID,
+      oidcRequestUri: 'https://dev.azure.com/contoso/p/_apis/distributedtask/hubs/build/plans/1/jobs/2/oidctoken',
+      systemAccessToken: D.systemAccessToken,
+      endpointIssuer: issuer,
+      endpointSubject: subject,
+    });
+  });
+
+  it('missing System.OidcRequestUri: a server feature (Azure DevOps Services), not an agent version; the same error as the Entra path, against databricksConnection', () => {
     const e = catchSync(() => read(source({ oidc: undefined })));
     assert.ok(e instanceof InputError);
     assert.equal(e.input, 'databricksConnection');
-    assert.equal(e.message, 'System.OidcRequestUri is not set: workload identity federation needs an agent that supports it (agent 3.225 or later).');
+    assert.equal(e.message, OIDC_URI_MISSING);
   });
 
   it('missing job access token: actionable error against databricksConnection', () => {
@@ -91,7 +122,7 @@ describe('connection: Databricks service connection with the WorkloadIdentityFed
     const src: EndpointSource = { ...source({ oidc: undefined }), scheme: () => 'WorkloadIdentityFederation', param: (id, key) => (id === CONN_ID ? ({ tenantid: D.tenantId, serviceprincipalid: D.entraClientId } as Record<string, string>)[key] : undefined) };
     const e = catchSync(() => readConnection(new Inputs(mapInputSource({ connectionType: 'azureResourceManager', azureSubscription: CONN_ID, workspaceUrl: 'https://adb-1.azuredatabricks.net' })), src));
     assert.equal(e.input, 'azureSubscription');
-    assert.equal(e.message, 'System.OidcRequestUri is not set: workload identity federation needs an agent that supports it (agent 3.225 or later).');
+    assert.equal(e.message, OIDC_URI_MISSING);
   });
 });
 
@@ -160,6 +191,7 @@ describe('client core: Databricks OAuth token federation against the emulator', 
     assert.deepEqual(secrets, [D.systemAccessToken, ...issued]);
     assert.deepEqual(logs, [
       `Requesting an Azure DevOps OIDC token for service connection ${CONN_ID}`,
+      `The Azure DevOps OIDC token presents issuer ${ADO_OIDC_ISSUER}, subject ${adoOidcSubject(CONN_ID)}, audience ${ADO_OIDC_AUDIENCE}`,
       `Exchanging the Azure DevOps token at ${new URL(emu.url).host} for a Databricks OAuth token (service principal ${D.databricksClientId})`,
     ]);
   });
@@ -210,12 +242,62 @@ describe('client core: Databricks OAuth token federation against the emulator', 
       e.message,
       `Exchanging the Azure DevOps token for a Databricks OAuth token (service principal ${other}) at ${new URL(emu.url).host} failed (HTTP 400 invalid_request: ` +
         `No federation policy for service principal ${other} matches the token (issuer ${ADO_OIDC_ISSUER}, subject ${adoOidcSubject(CONN_ID)}, audience ${ADO_OIDC_AUDIENCE}).). ` +
-        `Likely cause: no federation policy matches the Azure DevOps token. Create a federation policy on the Databricks service principal ${other} (the client id of the service connection) ` +
-        'with issuer https://vstoken.dev.azure.com/<organization id>, subject sc://<organization>/<project>/<service connection name> and audience api://AzureADTokenExchange, ' +
+        `Likely cause: no federation policy matches the Azure DevOps token, which presented issuer ${ADO_OIDC_ISSUER}, subject ${adoOidcSubject(CONN_ID)} and audience ${ADO_OIDC_AUDIENCE}. ` +
+        `Create a federation policy on the Databricks service principal ${other} (the client id of the service connection) with exactly this issuer, subject and audience, ` +
         'and check that the service principal can use this workspace.',
     );
     assert.equal(exchanges().length, 1);
     for (const s of secrets) assert.ok(!errorText(e).includes(s));
+  });
+
+  it('logs the decoded iss/sub/aud claims and the connection\'s issuer/subject parameters, never the token; the secret scan finds nothing', async () => {
+    const issuer = `https://login.microsoftonline.com/${D.tenantId}/v2.0`;
+    const subject = '/eid1/c/pub/t/abc/a/def/sc/org/conn';
+    const tp = provider(fed({ endpointIssuer: issuer, endpointSubject: subject }));
+    const token = await tp.getToken();
+    emu.clock.advance(WIF_MAX_TOKEN_AGE_MS);
+    await tp.getToken();
+    const oidcTokens = [...(emu.auth as unknown as { oidcTokens: Map<string, unknown> }).oidcTokens.keys()];
+    assert.equal(oidcTokens.length, 2);
+    assert.deepEqual(logs, [
+      `Service connection ${CONN_ID} declares workloadIdentityFederationIssuer ${issuer}, workloadIdentityFederationSubject ${subject}`,
+      `Requesting an Azure DevOps OIDC token for service connection ${CONN_ID}`,
+      `The Azure DevOps OIDC token presents issuer ${ADO_OIDC_ISSUER}, subject ${adoOidcSubject(CONN_ID)}, audience ${ADO_OIDC_AUDIENCE}`,
+      `Exchanging the Azure DevOps token at ${new URL(emu.url).host} for a Databricks OAuth token (service principal ${D.databricksClientId})`,
+      // The second token carries the same claims: they are not repeated.
+      `Requesting an Azure DevOps OIDC token for service connection ${CONN_ID}`,
+      `Exchanging the Azure DevOps token at ${new URL(emu.url).host} for a Databricks OAuth token (service principal ${D.databricksClientId})`,
+    ]);
+    const text = logs.join('\n');
+    for (const t of oidcTokens) {
+      assert.ok(!text.includes(t), 'the OIDC token is not logged');
+      for (const segment of t.split('.')) assert.ok(!text.includes(segment), 'no segment of the OIDC token is logged');
+    }
+    assert.deepEqual(findSecrets(text, [...oidcTokens, token]), []);
+    assert.ok(oidcTokens.every((t) => secrets.includes(t)), 'every OIDC token is masked');
+  });
+
+  it('oidcTokenClaims reads iss/sub/aud (an aud list joined) and gives up on anything that is not such a JWT', () => {
+    assert.deepEqual(oidcTokenClaims(fakeJwt({ iss: 'https://login.microsoftonline.com/t/v2.0', sub: '/eid1/c/pub/x', aud: 'api://AzureADTokenExchange', exp: 1 })), {
+      iss: 'https://login.microsoftonline.com/t/v2.0',
+      sub: '/eid1/c/pub/x',
+      aud: 'api://AzureADTokenExchange',
+    });
+    assert.equal(oidcTokenClaims(fakeJwt({ iss: 'i', sub: 's', aud: ['a', 'b'] }))?.aud, 'a, b');
+    for (const bad of ['', 'opaque-token', 'a.b', 'a.!!!.c', fakeJwt({ iss: 'i', sub: 's' }), fakeJwt({ iss: 1, sub: 's', aud: 'a' })]) assert.equal(oidcTokenClaims(bad), undefined, bad);
+  });
+
+  it('a token without readable claims: the exchange error falls back to both issuers, the log says the claims could not be read', async () => {
+    const opaque = 'not-a-jwt-but-a-long-opaque-oidc-token-value';
+    emu.router.add('POST', '/opaque/_apis/distributedtask/hubs/build/plans/1/jobs/2/oidctoken', () => ({ body: { oidcToken: opaque } }), { auth: false });
+    const e = await rejects(provider(fed({ oidcRequestUri: `${emu.url}/opaque/_apis/distributedtask/hubs/build/plans/1/jobs/2/oidctoken` })).getToken());
+    assert.ok(logs.includes('The Azure DevOps OIDC token presents claims that could not be read (not a JWT)'));
+    assert.match(
+      e.message,
+      /Create a federation policy on the Databricks service principal .* with the issuer and subject of the service connection \(Microsoft Entra issuer https:\/\/login\.microsoftonline\.com\/<tenant id>\/v2\.0 with the subject Azure DevOps shows, or Azure DevOps issuer https:\/\/vstoken\.dev\.azure\.com\/<organization id> with subject sc:\/\/<organization>\/<project>\/<service connection name>\) and audience api:\/\/AzureADTokenExchange/,
+    );
+    assert.ok(!errorText(e).includes(opaque));
+    assert.ok(secrets.includes(opaque));
   });
 
   it('a token of another service connection (subject mismatch), and an account-wide request without such a policy, are refused', async () => {
@@ -225,7 +307,7 @@ describe('client core: Databricks OAuth token federation against the emulator', 
     assert.match(e1.message, new RegExp(`No federation policy for service principal ${D.databricksClientId} matches the token \\(issuer [^,]+, subject sc://contoso/mlops/${otherConn},`));
     const e2 = await rejects(provider(fed({ clientId: undefined })).getToken());
     assert.match(e2.message, /^Exchanging the Azure DevOps token for a Databricks OAuth token \(an account-wide federation policy\) at .* failed \(HTTP 400 invalid_request: No federation policy for the account matches/);
-    assert.match(e2.message, /Create an account-wide federation policy \(the service connection has no service principal client id\) with issuer .* check that the identity it maps to can use this workspace\.$/);
+    assert.match(e2.message, /Create an account-wide federation policy \(the service connection has no service principal client id\) with exactly this issuer, subject and audience, and check that the identity it maps to can use this workspace\.$/);
   });
 
   it('an expired Azure DevOps token is refused by the emulator', async () => {

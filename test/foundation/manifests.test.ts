@@ -78,6 +78,15 @@ describe('foundation: task.json files', () => {
         assert.ok(groups.has('connection') && groups.has('advanced'));
       });
 
+      it('has an instanceNameFormat naming its main input, so two steps of the task are told apart', () => {
+        const expected: Record<string, string> = {
+          DatabricksReposDeployV1: 'Deploy notebooks to $(repoPath)$(workspaceFolder)',
+          DatabricksTrainV1: 'Train on Databricks: $(jobName)$(jobId)$(notebookPath)',
+          DatabricksEvaluatePromoteV1: 'Evaluate & promote $(modelName)',
+        };
+        assert.equal(task.instanceNameFormat, expected[t.folder]);
+      });
+
       it('has an instanceNameFormat whose $(macros) are inputs', () => {
         assert.equal(typeof task.instanceNameFormat, 'string');
         const names = new Set(task.inputs.map((i: Json) => i.name));
@@ -140,6 +149,21 @@ describe('foundation: vss-extension.json', () => {
     assert.ok(m.description.length < 200);
   });
 
+  it('installs only on Azure DevOps Services: it needs System.OidcRequestUri, REST 7.x and agent 4.248+', () => {
+    assert.deepEqual(m.targets, [{ id: 'Microsoft.VisualStudio.Services.Cloud' }]);
+  });
+
+  it("ships the repository's MIT LICENSE as its license page, with support and license links to its Marketplace page", () => {
+    const page = 'https://marketplace.visualstudio.com/items?itemName=mlops-pipelines.databricks-mlops';
+    assert.deepEqual(m.content.license, { path: 'LICENSE' });
+    assert.ok(m.files.some((f: Json) => f.path === 'LICENSE'), 'LICENSE is in files, so it is packaged');
+    assert.deepEqual(m.links, { support: { uri: page }, license: { uri: page } });
+    const license = readFileSync(path.join(REPO_ROOT, 'LICENSE'), 'utf8');
+    assert.match(license, /^MIT License\n\nCopyright \(c\) 2026 /);
+    assert.ok(license.includes('Permission is hereby granted, free of charge, to any person obtaining a copy'));
+    assert.equal(JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).license, 'MIT');
+  });
+
   it('contributes exactly the three tasks, each folder existing, listed in files, holding task.json and index.ts', () => {
     const tasks = m.contributions.filter((c: Json) => c.type === TASK_CONTRIBUTION);
     assert.deepEqual(
@@ -199,7 +223,17 @@ describe('foundation: vss-extension.json', () => {
         [['clientId', false, false]],
       );
       const help: string = wif.inputDescriptors[0].description;
-      for (const part of ['federation policy', 'account-wide', 'issuer https://vstoken.dev.azure.com/<organization id>', 'subject sc://<organization>/<project>/<service connection name>', 'audience api://AzureADTokenExchange', 'Not yet verified in a real Azure DevOps organization', "service connection's Azure DevOps OIDC token (by the connection's id)"]) {
+      for (const part of [
+        'federation policy',
+        'account-wide',
+        'Microsoft Entra issuer https://login.microsoftonline.com/<tenant id>/v2.0 for new connections',
+        'https://vstoken.dev.azure.com/<organization id>',
+        'sc://<organization>/<project>/<service connection name>',
+        'audience api://AzureADTokenExchange',
+        'Every run logs the issuer and subject the token presents',
+        'Not yet verified in a real Azure DevOps organization',
+        "service connection's Azure DevOps OIDC token (by the connection's id)",
+      ]) {
         assert.ok(help.includes(part), `help names: ${part}`);
       }
     });

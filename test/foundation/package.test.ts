@@ -159,6 +159,22 @@ describe('foundation: npm run package', function () {
         assert.match(pkg().vsixManifest, /Type="Microsoft.VisualStudio.Services.Content.Details" d:Source="File" Path="images\/overview.md"/);
       });
 
+      it('installs only on Azure DevOps Services and carries LICENSE as its license page, the bytes of the repository file', async () => {
+        assert.match(pkg().vsixManifest, /<InstallationTarget Id="Microsoft.VisualStudio.Services.Cloud"\/>/);
+        assert.doesNotMatch(pkg().vsixManifest, /InstallationTarget Id="Microsoft.VisualStudio.Services"/);
+        assert.match(pkg().vsixManifest, /<License>LICENSE<\/License>/);
+        assert.match(pkg().vsixManifest, /Type="Microsoft.VisualStudio.Services.Content.License" d:Source="File" Path="LICENSE"/);
+        const packed = await pkg().zip.file('LICENSE')?.async('nodebuffer');
+        assert.ok(packed?.equals(readFileSync(path.join(REPO_ROOT, 'LICENSE'))), 'LICENSE is in the .vsix unchanged');
+        const item = variant === 'prod' ? 'mlops-pipelines.databricks-mlops' : 'mlops-pipelines.databricks-mlops-dev';
+        for (const kind of ['Support', 'License']) {
+          assert.ok(
+            pkg().vsixManifest.includes(`<Property Id="Microsoft.VisualStudio.Services.Links.${kind}" Value="https://marketplace.visualstudio.com/items?itemName=${item}"/>`),
+            `${kind} link to ${item}`,
+          );
+        }
+      });
+
       it('staged manifest and task.json files still validate against the schemas', () => {
         const ajv = new Ajv({ allErrors: true, strict: false });
         addFormats(ajv);

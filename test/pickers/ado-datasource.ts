@@ -9,10 +9,22 @@
  *    inputs as `endpoint.<id>`, the parameters and the paging context, and fetched with GET and the
  *    authentication scheme's headers (the token scheme's override `Authorization: Bearer {{{endpoint.apitoken}}}`);
  * 4. `resultSelector` (`jsonpath:...`) picks the items; `resultTemplate` turns each into `{Value, DisplayValue}` JSON;
- * 5. when `callbackRequiredTemplate` renders `true` against `{...context, result: <response body>, headers}` (the
- *    shape VsTestV2's `result.count` and the pagination doc's `headers.x-ms-continuationtoken` read), the rendered
- *    `callbackContextTemplate` (a JSON object) is merged into the context and the next page is fetched, up to the
- *    service's limit of 5 calls.
+ * 5. when `callbackRequiredTemplate` renders `true`, the rendered `callbackContextTemplate` (a JSON object) is
+ *    merged into the context and the next page is fetched, up to the service's limit of 5 calls. Both templates see
+ *    the bindings the server gives them (not the body as `result`):
+ *    - `response`: the parsed response body. Microsoft's own tasks page on body fields this way, e.g.
+ *      AzureResourceManagerTemplateDeploymentV3's resourceGroupName binding:
+ *      `"callbackRequiredTemplate": "{{isTokenPresent response.nextLink}}"` (also AzureAppServiceSettingsV1,
+ *      BicepDeployV0, HelmDeployV1 in microsoft/azure-pipelines-tasks);
+ *    - `result`: the binding's result after `resultSelector`/`resultTemplate`, `{ count, value }` (the shape
+ *      microsoft/azure-pipelines-extensions docs/authoring/endpoints/dataSources.md shows; VsTestV2 and
+ *      DownloadBuildArtifactsV1 page with `{{isEqualNumber result.count 1000}}`);
+ *    - `headers`: the response headers by lower-case name (`{{{headers.x-ms-continuationtoken}}}` in
+ *      docs/authoring/endpoints/pagination.md and DownloadBuildArtifactsV1's definition binding).
+ * 6. a response body larger than 2 MB fails the call (dataSources.md "Response size limits": "The API response
+ *    should be less than 2 MB. If it is too large, the request will fail."; pagination.md: "[the page size] should
+ *    be chosen such that the response of one call does not exceed 2MB"). The evaluator uses 2,000,000 bytes, the
+ *    stricter reading of "2 MB".
  */
 import { JSONPath } from 'jsonpath-plus';
 import { renderAdoTemplate } from './mustache-ado';
@@ -65,10 +77,22 @@ export interface PickerResult {
   items: PickerItem[];
   /** Every URL fetched, in order. */
   urls: string[];
+  /** The size in bytes of each response body, in order. */
+  bodyBytes: number[];
 }
 
 /** The service gives up paging after this many calls (Microsoft's pagination doc: "For now, we have decided it to be 5"). */
 export const MAX_CALLS = 5;
+
+/** The largest response body the service accepts from one call (see 6. above). */
+export const MAX_RESPONSE_BYTES = 2_000_000;
+
+/** What the paging templates are rendered against, as the server binds it. */
+export interface PagingView {
+  response: unknown;
+  result: { count: number; value: string[] };
+  headers: Record<string, string>;
+}
 
 function parseJsonObject(text: string, what: string): Record<string, unknown> {
   const v = JSON.parse(text) as unknown;
@@ -115,6 +139,7 @@ export async function evaluateBinding(opts: {
 
   const items: PickerItem[] = [];
   const urls: string[] = [];
+  const bodyBytes: number[] = [];
   for (let call = 1; call <= MAX_CALLS; call++) {
     const url = renderAdoTemplate(endpointUrl, context);
     urls.push(url);
@@ -123,24 +148,35 @@ export async function evaluateBinding(opts: {
     const res = await fetch(url, { method: 'GET', headers });
     const bodyText = await res.text();
     if (!res.ok) throw new Error(`data source ${binding.dataSourceName ?? binding.target}: HTTP ${res.status} from ${url}: ${bodyText}`);
+    const size = Buffer.byteLength(bodyText, 'utf8');
+    bodyBytes.push(size);
+    if (size > MAX_RESPONSE_BYTES) throw new Error(`data source ${binding.dataSourceName ?? binding.target}: response of ${size} bytes from ${url} exceeds the service's 2 MB limit`);
     const body = JSON.parse(bodyText) as unknown;
     const selected: unknown[] = selector
       ? (JSONPath({ path: selector.replace(/^jsonpath:/, ''), json: body as object, wrap: true }) as unknown[])
       : [body];
+    const value: string[] = [];
     for (const item of selected) {
       if (binding.resultTemplate) {
-        const pair = parseJsonObject(renderAdoTemplate(binding.resultTemplate, item), 'resultTemplate');
+        const rendered = renderAdoTemplate(binding.resultTemplate, item);
+        const pair = parseJsonObject(rendered, 'resultTemplate');
         items.push({ Value: String(pair.Value), DisplayValue: String(pair.DisplayValue) });
+        value.push(rendered);
       } else {
         items.push({ Value: String(item), DisplayValue: String(item) });
+        value.push(String(item));
       }
     }
     if (!callbackRequired) break;
-    const responseHeaders = Object.fromEntries(res.headers.entries());
-    const view = { ...context, result: body, headers: responseHeaders };
+    const view = { ...context, ...pagingView(body, value, res.headers) };
     if (renderAdoTemplate(callbackRequired, view).trim().toLowerCase() !== 'true') break;
     if (!callbackContext) throw new Error(`binding ${binding.target}: callbackRequiredTemplate without callbackContextTemplate`);
     context = { ...context, ...parseJsonObject(renderAdoTemplate(callbackContext, view), 'callbackContextTemplate') };
   }
-  return { items, urls };
+  return { items, urls, bodyBytes };
+}
+
+/** The server's bindings for the paging templates: the body as `response`, this page's result as `result`, the headers. */
+export function pagingView(body: unknown, value: string[], headers: Headers): PagingView {
+  return { response: body, result: { count: value.length, value }, headers: Object.fromEntries(headers.entries()) };
 }

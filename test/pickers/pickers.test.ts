@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Mustache from 'mustache';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../src/emulator';
-import { evaluateBinding, MAX_CALLS, type AuthScheme, type DataSource, type DataSourceBinding, type ServiceEndpoint } from './ado-datasource';
+import { evaluateBinding, MAX_CALLS, MAX_RESPONSE_BYTES, pagingView, type AuthScheme, type DataSource, type DataSourceBinding, type ServiceEndpoint } from './ado-datasource';
 import { renderAdoTemplate, usesAdoHelpers } from './mustache-ado';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -41,6 +41,55 @@ describe('classic editor pickers: declarations', () => {
       ],
     );
     for (const d of dataSources) assert.match(d.endpointUrl, /^\{\{\{endpoint\.url\}\}\}api\/2\.\d\//, `${d.name} starts from the workspace URL with its trailing slash`);
+  });
+
+  it('every data source pages on the body field next_page_token, bound as response (not result), with its page size', () => {
+    const BODY_PAGING = {
+      callbackRequiredTemplate: '{{#response.next_page_token}}true{{/response.next_page_token}}',
+    };
+    assert.deepEqual(
+      dataSources.map((d) => [d.name, d.endpointUrl.replace('{{{endpoint.url}}}', ''), d.callbackContextTemplate, d.callbackRequiredTemplate]),
+      [
+        ['DatabricksJobs', 'api/2.2/jobs/list?limit=100{{#page_token}}&page_token={{{page_token}}}{{/page_token}}', '{"page_token": "{{{response.next_page_token}}}"}', BODY_PAGING.callbackRequiredTemplate],
+        ['DatabricksClusters', 'api/2.1/clusters/list?page_size=25{{#page_token}}&page_token={{{page_token}}}{{/page_token}}', '{"page_token": "{{{response.next_page_token}}}"}', BODY_PAGING.callbackRequiredTemplate],
+        ['DatabricksGitFolders', 'api/2.0/repos{{#next_page_token}}?next_page_token={{{next_page_token}}}{{/next_page_token}}', '{"next_page_token": "{{{response.next_page_token}}}"}', BODY_PAGING.callbackRequiredTemplate],
+        [
+          'MlflowRegisteredModels',
+          "api/2.0/mlflow/{{#equals registry 'unityCatalog'}}unity-catalog/{{/equals}}registered-models/search?max_results=100{{#page_token}}&page_token={{{page_token}}}{{/page_token}}",
+          '{"page_token": "{{{response.next_page_token}}}"}',
+          BODY_PAGING.callbackRequiredTemplate,
+        ],
+        ['MlflowExperiments', 'api/2.0/mlflow/experiments/search?max_results=200{{#page_token}}&page_token={{{page_token}}}{{/page_token}}', '{"page_token": "{{{response.next_page_token}}}"}', BODY_PAGING.callbackRequiredTemplate],
+      ],
+    );
+  });
+
+  it('paging templates read only what the server binds: response.<field>, headers.<name>, result.count', () => {
+    const templates: Array<[string, string]> = [];
+    for (const d of dataSources) templates.push([d.name, d.callbackContextTemplate ?? ''], [d.name, d.callbackRequiredTemplate ?? '']);
+    for (const k of Object.keys(TASKS) as Array<keyof typeof TASKS>) {
+      for (const b of task(k).dataSourceBindings as DataSourceBinding[]) templates.push([`${k}.${b.target}`, b.callbackContextTemplate ?? ''], [`${k}.${b.target}`, b.callbackRequiredTemplate ?? '']);
+    }
+    let names = 0;
+    for (const [where, t] of templates) {
+      for (const [, name] of t.matchAll(/\{\{\{?\s*[#^/]?\s*([A-Za-z_][\w.-]*)/g)) {
+        names++;
+        assert.ok(/^response\.\w+$/.test(name) || /^headers\.[\w-]+$/.test(name) || name === 'result.count', `${where}: ${name} in ${t} is not bound by the server`);
+      }
+    }
+    assert.equal(names, 3 * (dataSources.length + 7), 'every paging template was read');
+  });
+
+  it("the server's bindings: response is the body, result is the page's {count, value}, headers by lower-case name", () => {
+    const body = { jobs: [{ job_id: 1 }], next_page_token: 'n1' };
+    const view = pagingView(body, ['{"Value":"1"}'], new Headers({ 'X-Ms-ContinuationToken': 'c1' }));
+    assert.deepEqual(view, { response: body, result: { count: 1, value: ['{"Value":"1"}'] }, headers: { 'x-ms-continuationtoken': 'c1' } });
+    assert.equal(renderAdoTemplate('{{#response.next_page_token}}true{{/response.next_page_token}}', view), 'true');
+    // The templates this extension shipped before: they read the body as `result`, which the server does not do.
+    assert.equal(renderAdoTemplate('{{#result.next_page_token}}true{{/result.next_page_token}}', view), '');
+    assert.equal(renderAdoTemplate('{{{headers.x-ms-continuationtoken}}}|{{{result.count}}}', view), 'c1|1');
+    // Databricks ends a clusters listing with next_page_token "" (ListClustersResponse): a section on "" is false.
+    assert.equal(renderAdoTemplate('{{#response.next_page_token}}true{{/response.next_page_token}}', pagingView({ next_page_token: '' }, [], new Headers())), '');
   });
 
   it('binds exactly these inputs, each to the Databricks connection input', () => {
@@ -96,9 +145,10 @@ describe('classic editor pickers: declarations', () => {
     for (const s of schemes) for (const h of s.headers ?? []) templates.push(h.value);
     const views = [
       { endpoint: { url: 'https://adb-1.2.azuredatabricks.net/', apitoken: 'dapi<&>' } },
-      { endpoint: { url: 'https://x/' }, page_token: 'eyJvZmZzZXQiOjEwMH0=', next_page_token: 'abc', result: { next_page_token: 'n/x=' } },
+      { endpoint: { url: 'https://x/' }, page_token: 'eyJvZmZzZXQiOjEwMH0=', next_page_token: 'abc', response: { next_page_token: 'n/x=' }, result: { count: 3 } },
+      { response: { next_page_token: '' }, result: { count: 0, value: [] }, headers: { 'x-ms-continuationtoken': 'c' } },
       { job_id: 42, settings: { name: 'train "churn" <nightly>' }, cluster_id: '0101-a', cluster_name: 'ml', state: 'RUNNING', path: '/Repos/a/b', branch: '', name: 'main.ml.churn' },
-      { path: '/Repos/a/b', branch: 'feature/x', result: {} },
+      { path: '/Repos/a/b', branch: 'feature/x', response: {} },
     ];
     let compared = 0;
     for (const t of templates.filter((x) => x && !usesAdoHelpers(x))) {
@@ -107,7 +157,7 @@ describe('classic editor pickers: declarations', () => {
         compared++;
       }
     }
-    assert.ok(compared >= 40, `compared ${compared}`);
+    assert.ok(compared >= 60, `compared ${compared}`);
   });
 
   it("the ADO equals helper picks the branch on the parameter's value", () => {
@@ -186,6 +236,115 @@ describe('classic editor pickers against the workspace emulator', () => {
     );
   });
 
+  it('a binding that reads the body as result (what this extension shipped before) stops at the first page', async () => {
+    Array.from({ length: 230 }, (_, i) => emu.jobs.createJob({ name: `job-${i}` }));
+    const old: DataSourceBinding = {
+      ...binding('train', 'jobId'),
+      callbackContextTemplate: '{"page_token": "{{{result.next_page_token}}}"}',
+      callbackRequiredTemplate: '{{#result.next_page_token}}true{{/result.next_page_token}}',
+    };
+    const { items, urls } = await run(old);
+    assert.equal(items.length, 100);
+    assert.deepEqual(urls, [`${emu.url}/api/2.2/jobs/list?limit=100`]);
+    assert.equal((await run(binding('train', 'jobId'))).items.length, 230);
+  });
+
+  it('clusters page with page_token; the last page\'s next_page_token "" ends the listing', async () => {
+    const all = Array.from({ length: 60 }, (_, i) =>
+      emu.clusters.addCluster({ name: `c-${String(i).padStart(2, '0')}`, source: i % 3 === 0 ? 'JOB' : 'UI', state: i % 2 ? 'RUNNING' : 'TERMINATED' }),
+    );
+    const { items, urls } = await run(binding('evaluate', 'existingClusterId'));
+    assert.deepEqual(
+      items,
+      all.filter((c) => c.cluster_source !== 'JOB').map((c) => ({ Value: c.cluster_id, DisplayValue: `${c.cluster_name} (${c.state})` })),
+    );
+    assert.equal(items.length, 40);
+    assert.equal(urls.length, 3);
+    const calls = listCalls('/api/2.1/clusters/list');
+    assert.deepEqual(
+      calls.map((c) => Object.keys(c.query)),
+      [['page_size'], ['page_size', 'page_token'], ['page_size', 'page_token']],
+    );
+    assert.notEqual(calls[1].query.page_token, calls[2].query.page_token);
+  });
+
+  it(`every paged list stops at the service's ${MAX_CALLS} calls: 500 jobs, 125 clusters, 5 pages of Git folders, 500 models, 1000 experiments`, async () => {
+    for (let i = 0; i < 140; i++) emu.clusters.addCluster({ name: `c-${String(i).padStart(3, '0')}` });
+    const clusters = await run(binding('train', 'existingClusterId'));
+    assert.equal(clusters.urls.length, MAX_CALLS);
+    assert.deepEqual(
+      clusters.items.map((c) => c.DisplayValue),
+      Array.from({ length: 125 }, (_, i) => `c-${String(i).padStart(3, '0')} (RUNNING)`),
+    );
+
+    emu.repos.pageSize = 20;
+    const url = 'https://dev.azure.com/contoso/mlops/_git/churn-model';
+    emu.repos.addRemote(url, { branches: { main: 'a'.repeat(40) } });
+    for (let i = 0; i < 130; i++) emu.repos.addRepo({ path: `/Repos/CI/churn-${String(i).padStart(3, '0')}`, url, provider: 'azureDevOpsServices' });
+    const repos = await run(binding('deploy', 'repoPath'));
+    assert.equal(repos.urls.length, MAX_CALLS);
+    assert.equal(repos.items.length, 100);
+
+    for (let i = 0; i < 620; i++) emu.mlflow.createRegisteredModel(`main.ml.m${String(i).padStart(3, '0')}`, { uc: true });
+    const models = await run(binding('evaluate', 'modelName'), { registry: 'unityCatalog' });
+    assert.equal(models.urls.length, MAX_CALLS);
+    assert.deepEqual(
+      models.items.map((m) => m.Value),
+      Array.from({ length: 500 }, (_, i) => `main.ml.m${String(i).padStart(3, '0')}`),
+    );
+
+    for (let i = 0; i < 1100; i++) emu.mlflow.createExperiment(`/Shared/e${String(i).padStart(4, '0')}`);
+    const experiments = await run({ target: 'experiment', endpointId: '$(databricksConnection)', dataSourceName: 'MlflowExperiments', resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}}" }' });
+    assert.equal(experiments.urls.length, MAX_CALLS);
+    assert.equal(experiments.items.length, 1000);
+    assert.deepEqual(
+      [listCalls('/api/2.1/clusters/list').length, listCalls('/api/2.0/repos').length, listCalls('/api/2.0/mlflow/unity-catalog/registered-models/search').length, listCalls('/api/2.0/mlflow/experiments/search').length],
+      [MAX_CALLS, MAX_CALLS, MAX_CALLS, MAX_CALLS],
+    );
+  });
+
+  it('with heavy items every page stays under half the 2 MB cap (the buffer pagination.md asks for)', async () => {
+    const long = (n: number, c: string) => c.repeat(n);
+    // Jobs: a 4096-byte name (JobSettings.name's maximum) and 25 tags (the maximum per job).
+    for (let i = 0; i < 110; i++) {
+      const tags = Object.fromEntries(Array.from({ length: 25 }, (_, t) => [`tag-${t}-${long(30, 'k')}`, long(100, 'v')]));
+      emu.jobs.createJob({ name: `${i}-${long(4090, 'j')}`, tags, email_notifications: { on_failure: ['ml-team@contoso.com', 'oncall@contoso.com'] } } as any);
+    }
+    // Clusters: running, 100 executors listed, 60 Spark conf entries and 40 custom tags.
+    const node = (n: number) => ({ private_ip: `10.0.${n >> 8}.${n & 255}`, public_dns: '', node_id: long(32, 'n'), instance_id: long(32, 'i'), start_timestamp: 1700000000000, host_private_ip: '10.1.0.4' });
+    for (let i = 0; i < 30; i++) {
+      emu.clusters.addCluster({
+        name: `heavy-${i}`,
+        details: {
+          executors: Array.from({ length: 100 }, (_, n) => node(n)),
+          driver: node(999),
+          spark_conf: Object.fromEntries(Array.from({ length: 60 }, (_, k) => [`spark.databricks.conf${k}.${long(20, 'x')}`, long(60, 'y')])),
+          custom_tags: Object.fromEntries(Array.from({ length: 40 }, (_, k) => [`tag${k}`, long(100, 't')])),
+        },
+      });
+    }
+    // Registered models: 4 KB descriptions.
+    for (let i = 0; i < 110; i++) emu.mlflow.createRegisteredModel(`model-${String(i).padStart(3, '0')}`, { description: long(4096, 'd') });
+    // Experiments: a 4 KB note and a few more tags.
+    for (let i = 0; i < 210; i++) emu.mlflow.createExperiment(`/Users/ml@contoso.com/exp-${i}`, { 'mlflow.note.content': long(4096, 'n'), team: 'ml', owner: 'ml@contoso.com', project: long(200, 'p') });
+
+    const sizes: Record<string, number> = {};
+    const record = (what: string, r: { bodyBytes: number[] }) => (sizes[what] = Math.max(...r.bodyBytes));
+    record('jobs', await run(binding('train', 'jobId')));
+    record('clusters', await run(binding('train', 'existingClusterId')));
+    record('models', await run(binding('evaluate', 'modelName'), { registry: 'workspace' }));
+    record('experiments', await run({ target: 'experiment', endpointId: '$(databricksConnection)', dataSourceName: 'MlflowExperiments' }));
+    for (const [what, bytes] of Object.entries(sizes)) {
+      assert.ok(bytes > 300_000, `${what}: the fixture fills a page (${bytes} bytes)`);
+      assert.ok(bytes < MAX_RESPONSE_BYTES / 2, `${what}: ${bytes} bytes per page`);
+    }
+  });
+
+  it('a response over 2 MB fails the picker (the service rejects it), so page sizes matter', async () => {
+    for (let i = 0; i < 120; i++) emu.mlflow.createRegisteredModel(`model-${i}`, { description: long20k(i) });
+    await assert.rejects(run(binding('evaluate', 'modelName'), { registry: 'workspace' }), /response of \d+ bytes from .* exceeds the service's 2 MB limit/);
+  });
+
   it('an empty workspace gives an empty list from one call (jobs, clusters, Git folders, models)', async () => {
     for (const [k, target] of [
       ['train', 'jobId'],
@@ -210,10 +369,10 @@ describe('classic editor pickers against the workspace emulator', () => {
     assert.deepEqual((await run(binding('train', 'existingClusterId'))).items, expected);
     assert.deepEqual((await run(binding('evaluate', 'existingClusterId'))).items, expected);
     assert.deepEqual(
-      listCalls('/api/2.0/clusters/list').map((c) => [c.method, c.query, c.status]),
+      listCalls('/api/2.1/clusters/list').map((c) => [c.method, c.query, c.status]),
       [
-        ['GET', {}, 200],
-        ['GET', {}, 200],
+        ['GET', { page_size: '25' }, 200],
+        ['GET', { page_size: '25' }, 200],
       ],
     );
   });
@@ -285,7 +444,7 @@ describe('classic editor pickers against the workspace emulator', () => {
       { Value: '/Shared/churn', DisplayValue: `/Shared/churn (${a})` },
       { Value: '/Users/ml@contoso.com/fraud', DisplayValue: `/Users/ml@contoso.com/fraud (${b})` },
     ]);
-    assert.deepEqual(urls, [`${emu.url}/api/2.0/mlflow/experiments/search?max_results=1000`]);
+    assert.deepEqual(urls, [`${emu.url}/api/2.0/mlflow/experiments/search?max_results=200`]);
     for (const e of ['Train', 'Evaluate']) {
       const t = task(e === 'Train' ? 'train' : 'evaluate');
       assert.equal(t.inputs.find((i: Json) => i.name === 'experiments').type, 'multiLine');
@@ -314,3 +473,8 @@ describe('classic editor pickers against the workspace emulator', () => {
     );
   });
 });
+
+/** A 20 KB model description: 100 of them make a 2 MB page. */
+function long20k(i: number): string {
+  return `${i} ${'d'.repeat(20_000)}`;
+}

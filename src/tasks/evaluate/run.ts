@@ -447,12 +447,22 @@ async function writeRecord(record: DecisionRecord, deps: EvaluateDeps): Promise<
   await fsp.mkdir(dir, { recursive: true });
   const stamp = record.context.buildId.replace(/[^A-Za-z0-9_.-]/g, '_');
   const recordPath = path.join(dir, `evaluation-${stamp}-${process.pid}.json`);
-  const summaryPath = path.join(dir, `evaluation-${stamp}-${process.pid}.md`);
+  // Azure DevOps titles the summary section with the file's name, so it is named after what it shows; the
+  // per-step folder keeps two Evaluate steps of one job from overwriting each other's file.
+  const summaryDir = path.join(dir, `${stamp}-${process.pid}`);
+  await fsp.mkdir(summaryDir, { recursive: true });
+  const summaryPath = path.join(summaryDir, summaryFileName(record.registry.modelName));
   await fsp.writeFile(recordPath, serializeRecord(record), 'utf8');
   await fsp.writeFile(summaryPath, renderSummary(record), 'utf8');
   deps.host.addAttachment(ATTACHMENT_TYPE, ATTACHMENT_NAME, recordPath);
   deps.host.uploadSummary(summaryPath);
   return { recordPath, summaryPath };
+}
+
+/** `Model evaluation - <model name>.md`, with the characters a file name cannot hold on Windows or Linux replaced by `_`. */
+export function summaryFileName(modelName: string): string {
+  const safe = modelName.replace(/[\\/:*?"<>|\x00-\x1f]/g, '_').trim();
+  return `Model evaluation - ${safe || 'model'}.md`;
 }
 
 function setOutputs(

@@ -7,7 +7,7 @@ import type { CompareOptions, Decision, Predictions } from '../../../src/engine'
 import type { MlflowRun, ModelVersion } from '../../../src/mlflow/types';
 import type { EvaluateInputs } from '../../../src/tasks/evaluate/inputs';
 import type { ProductionRef, ProductionRegistry } from '../../../src/tasks/evaluate/registry';
-import { EvaluateDeps, run } from '../../../src/tasks/evaluate/run';
+import { EvaluateDeps, run, summaryFileName } from '../../../src/tasks/evaluate/run';
 import type { PredictionsProvider, ScoringModel } from '../../../src/tasks/evaluate/scoring';
 
 const HOST = 'https://adb-1.7.azuredatabricks.net';
@@ -283,9 +283,17 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     assert.deepEqual(record.context.runs[`run_${RUN_B}`], { runId: RUN_B, url: `${HOST}/#mlflow/experiments/11/runs/${RUN_B}` });
     assert.equal(record.context.promotedVersion, '4');
     assert.equal(record.context.scoringRunId, 77);
+    // Azure DevOps titles the summary section with the file name: it says what it shows.
+    assert.equal(path.basename(w.summaries[0]), 'Model evaluation - churn.md');
     const summary = readFileSync(w.summaries[0], 'utf8');
     assert.match(summary, /\*\*Promoted run bbbb0000000000000000000000000002 as churn version 4 to stage Production\. promote: because\*\*/);
     assert.match(summary, /\| \[gbm \(bbbb0000\)\]\(https:\/\/adb-1\.7\.azuredatabricks\.net\/#mlflow\/experiments\/11\/runs\/bbbb0000000000000000000000000002\) \*\*best\*\* \| 0\.8000 \| \[0\.7000, 0\.9000\] \| 97\.0% \| \+0\.0200 \|/);
+  });
+
+  it('summary file name: Model evaluation - <model name>.md, characters a file name cannot hold replaced', () => {
+    assert.equal(summaryFileName('main.ml.churn'), 'Model evaluation - main.ml.churn.md');
+    assert.equal(summaryFileName('team/churn: v2*'), 'Model evaluation - team_churn_ v2_.md');
+    assert.equal(summaryFileName('  '), 'Model evaluation - model.md');
   });
 
   it('reuses the version already registered from the winning run (a re-run after a crash creates no second version)', async () => {

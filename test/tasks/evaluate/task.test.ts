@@ -233,6 +233,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(rec.context.promotedVersion, v2.version);
     assert.equal(rec.context.runs[`run_${better}`].url, `${emu.url}/#mlflow/experiments/${expId}/runs/${better}`);
     const summary = r.commands.find((c) => c.name === 'task.uploadsummary');
+    assert.equal(path.basename(summary!.message), 'Model evaluation - churn.md', 'the section Azure DevOps shows is titled after the model');
     const md = readFileSync(summary!.message, 'utf8');
     assert.match(md, /!\[Bootstrap distributions\]\(data:image\/svg\+xml;base64,/);
     assert.ok(md.includes(`(${emu.url}/#mlflow/experiments/${expId}/runs/${better})`));
