@@ -41,6 +41,10 @@ export interface ServedEntityInput {
   workload_type?: WorkloadType;
   scale_to_zero_enabled?: boolean;
   environment_vars?: Record<string, string>;
+  /** Kept when an entity read from the endpoint is sent back unchanged (SDK ServedEntityInput fields). */
+  min_provisioned_concurrency?: number;
+  max_provisioned_concurrency?: number;
+  instance_profile_arn?: string;
 }
 
 /** `ServedModelState`. */

@@ -76,6 +76,7 @@ export class ServingEmulator {
   /** Emulated time a config update (or a create) takes. */
   updateMs = 1_000;
   private readonly failNext = new Map<string, string>();
+  private readonly slowNext = new Map<string, number>();
   private readonly scorers = new Map<string, Scorer>();
   private readonly broken = new Map<string, string>();
   private serial = 0;
@@ -85,6 +86,11 @@ export class ServingEmulator {
   /** The next config update (or create) of `endpoint` ends UPDATE_FAILED with `message`. */
   failNextUpdate(endpoint: string, message = 'Served entity failed to deploy: container image build failed.'): void {
     this.failNext.set(endpoint, message);
+  }
+
+  /** The next config update (or create) of `endpoint` takes `ms` of emulated time (Infinity: it never ends). */
+  slowNextUpdate(endpoint: string, ms: number): void {
+    this.slowNext.set(endpoint, ms);
   }
 
   /** Scoring with this version fails (HTTP 400, as a model raising an exception does). */
@@ -223,7 +229,9 @@ export class ServingEmulator {
   private startUpdate(ep: EmulatedEndpoint, config: EmulatedConfig, now: number): void {
     const failure = this.failNext.get(ep.name);
     if (failure !== undefined) this.failNext.delete(ep.name);
-    ep.pending = { config, startTime: now, endsAt: now + this.updateMs, failure };
+    const ms = this.slowNext.get(ep.name) ?? this.updateMs;
+    this.slowNext.delete(ep.name);
+    ep.pending = { config, startTime: now, endsAt: now + ms, failure };
     ep.configUpdate = 'IN_PROGRESS';
     ep.lastUpdatedTimestamp = now;
   }
@@ -259,8 +267,8 @@ export class ServingEmulator {
         served_entities: ep.pending.config.served_entities.map((e) => this.entityJson(e, 'DEPLOYMENT_CREATING', 'Creating the container image for the served entity.')),
         traffic_config: ep.pending.config.traffic_config,
       };
-    } else if (ep.lastFailure && !ep.config) {
-      // A first config that failed: the endpoint has no served config, only the failure to show.
+    } else if (ep.lastFailure && ep.configUpdate === 'UPDATE_FAILED') {
+      // The config that failed, with the reason on its entities; `config` (if any) is still the old one.
       out.pending_config = {
         served_entities: ep.lastFailure.entities.map((e) => this.entityJson(e, 'DEPLOYMENT_FAILED', ep.lastFailure!.message)),
       };
