@@ -363,7 +363,9 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
   } catch (e) {
     if (e instanceof EndpointUpdateFailedError) failure = e.message;
     else if (e instanceof TimeoutError) failure = `Endpoint ${name} was not updated and ready within ${formatDuration(inputs.timeoutMs)}; last state: ${describeEndpointState(lastSeen)}.`;
-    else throw e;
+    else if (e instanceof CancelledError) throw e;
+    // The update was sent: losing track of it is a failure of the deployment, and the rollback is still tried.
+    else failure = `Following the update of endpoint ${name} failed (${messageOf(e)}); last state seen: ${describeEndpointState(lastSeen)}.`;
   }
   if (!failure && smoke) {
     phase = 'smoke';
