@@ -209,6 +209,32 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
     assert.equal(r.outputs.rolledBack, 'true');
   });
 
+  it('timeout with an update that outlasts the rollback budget too: the step fails saying the rollback could not be done and what to put back', async () => {
+    emu.serving.seedEndpoint(EP, [{ ...entity('1'), traffic: 100 }]);
+    emu.serving.slowNextUpdate(EP, Infinity);
+    const r = await serve({ timeoutMinutes: '0.01' });
+    assert.equal(r.complete?.result, 'Failed', r.stdout);
+    assert.match(
+      r.complete!.message,
+      /^Endpoint churn was not updated and ready within 1s; last state: config_update IN_PROGRESS, .*\. The rollback failed \(Waiting for the update of churn to end timed out after 1 s; last state: config_update IN_PROGRESS, .*\); put the previous config \(main\.ml\.churn version 1 \(100%\)\) back by hand\.$/,
+    );
+    assert.equal(puts().length, 1);
+    assert.equal(r.outputs.rolledBack, 'false');
+  });
+
+  it('a failure on an endpoint this step created: nothing to roll back to, the endpoint is left as it is', async () => {
+    emu.serving.failNextUpdate(EP, 'Served entity failed to deploy: out of capacity.');
+    const r = await serve({});
+    assert.deepEqual(r.complete, {
+      result: 'Failed',
+      message:
+        `The config update of serving endpoint ${EP} ended UPDATE_FAILED (main-ml-churn-2: Served entity failed to deploy: out of capacity.). ` +
+        'The endpoint was created by this step, so there is no previous config to put back; it is left as it is.',
+    });
+    assert.deepEqual(emu.writes().map((w) => [w.method, w.path]), [['POST', '/api/2.0/serving-endpoints']]);
+    assert.equal(r.outputs.rolledBack, 'false');
+  });
+
   it('with rollbackOnFailure false a failure leaves the endpoint as it is', async () => {
     emu.serving.seedEndpoint(EP, [{ ...entity('1'), traffic: 100 }]);
     emu.serving.breakVersion(MODEL, '2');
