@@ -311,7 +311,9 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
   }
   if (!current && inputs.traffic.kind !== 'replace') planConfig(inputs, version, current);
   if (current?.state?.config_update === 'IN_PROGRESS') {
-    throw new Error(`Serving endpoint ${name} is being updated by someone else (${describeEndpointState(current)}); another update cannot start until it ends. Nothing was changed; run the step again later.`);
+    throw new Error(
+      `Serving endpoint ${name} is being updated (${describeEndpointState(current)}), by another step, a person, or an earlier attempt of this step whose answer was lost; another update cannot start until it ends. Nothing was changed; run the step again once it has.`,
+    );
   }
   const previousEntries = entriesOf(current?.config);
   const previousVersion = mainVersionOf(previousEntries, inputs.modelName);

@@ -318,7 +318,7 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
       [
         'an update already in progress',
         () => ({}),
-        /^Serving endpoint churn is being updated by someone else \(config_update IN_PROGRESS, .*\); another update cannot start until it ends\. Nothing was changed; run the step again later\.$/,
+        /^Serving endpoint churn is being updated \(config_update IN_PROGRESS, .*\), by another step, a person, or an earlier attempt of this step whose answer was lost; another update cannot start until it ends\. Nothing was changed; run the step again once it has\.$/,
         () => {
           emu.serving.seedEndpoint(EP, [{ ...entity('1'), traffic: 100 }]);
           emu.serving.endpoints.get(EP)!.pending = { config: emu.serving.endpoints.get(EP)!.config!, startTime: emu.clock.now(), endsAt: Infinity };
