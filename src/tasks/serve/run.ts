@@ -107,7 +107,10 @@ export function versionFromDecisionRecord(text: string, file: string, modelName:
   if (rec.registry?.kind !== registry) throw new Error(`The decision record ${file} is about the ${String(rec.registry?.kind)} registry, but registry is ${registry}.`);
   if (rec.dryRun === true) throw new Error(`The decision record ${file} is from a dry run: nothing was promoted, so there is no version to serve.`);
   const version = rec.promotion?.version;
-  if (rec.outcome !== 'promoted' || rec.promotion?.applied !== true || typeof version !== 'string' || !/^[1-9]\d*$/.test(version)) {
+  if (rec.outcome === 'promoted' && rec.promotion?.applied === true && (typeof version !== 'string' || !/^[1-9]\d*$/.test(version))) {
+    throw new Error(`The decision record ${file} says a version was promoted but names ${JSON.stringify(version) ?? 'none'}, which is not a version number; it is damaged or not written by Evaluate & Promote.`);
+  }
+  if (rec.outcome !== 'promoted' || rec.promotion?.applied !== true) {
     throw new Error(
       `The decision record ${file} says no version was promoted (outcome ${String(rec.outcome)}). Run this step only when Evaluate & Promote promoted, e.g. condition: eq(variables['evaluate.promoted'], 'true').`,
     );
@@ -293,12 +296,13 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
   const { serving, host, clock } = deps;
   const log = host.log;
   const name = inputs.endpointName;
-  host.setOutput('endpointName', name);
-  host.setOutput('endpointUrl', serving.invocationsUrl(name));
 
+  // Local files first: a bad one fails the step before any request and before any output is set.
   const smoke = inputs.smokeTestFile ? parseSmokeTest(readLocal(deps, inputs.smokeTestFile, 'smokeTestFile'), inputs.smokeTestFile) : undefined;
   const recordVersion =
     inputs.source.kind === 'decisionRecord' ? versionFromDecisionRecord(readLocal(deps, inputs.source.path, 'decisionRecord'), inputs.source.path, inputs.modelName, inputs.registry) : undefined;
+  host.setOutput('endpointName', name);
+  host.setOutput('endpointUrl', serving.invocationsUrl(name));
 
   const { version: mv, how } = await resolveVersion(inputs, deps, recordVersion);
   const version = String(mv.version);

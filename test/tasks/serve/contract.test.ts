@@ -67,6 +67,7 @@ describe('serving client and emulator: contract with the official SDK serving se
   let sdk: serving.ServingEndpointsService;
   let ours: ServingClient;
   const MODEL = 'main.ml.churn';
+  const HOUR = 3_600_000;
 
   beforeEach(async () => {
     emu = await startEmulator();
@@ -104,6 +105,8 @@ describe('serving client and emulator: contract with the official SDK serving se
   });
 
   it('get and list: the SDK paths; every field the emulator answers is declared by the SDK, enum values in its unions', async () => {
+    // The update ends only when the test moves emulated time, so both reads see it in progress whatever the load.
+    emu.serving.updateMs = HOUR;
     await ours.create({ name: 'churn', config: config('1') });
     let from = lastSeq();
     const viaSdk = await sdk.get({ name: 'churn' });
@@ -123,7 +126,7 @@ describe('serving client and emulator: contract with the official SDK serving se
       assertKeysIn(e.state as never, 'ServedModelState', 'served entity state');
       assert.ok(sdkUnion('ServedModelStateDeployment').includes(e.state!.deployment!));
     }
-    emu.clock.advance(50);
+    emu.clock.advance(HOUR);
     const ready = (await ours.get('churn'))!;
     assert.deepEqual(ready.state, { config_update: 'NOT_UPDATING', ready: 'READY' });
     assert.ok(sdkUnion('EndpointStateConfigUpdate').includes(ready.state!.config_update!));
@@ -193,9 +196,10 @@ describe('serving client and emulator: contract with the official SDK serving se
   });
 
   it('an update while one is IN_PROGRESS is refused (409) and changes nothing', async () => {
+    emu.serving.updateMs = HOUR;
     await ours.create({ name: 'churn', config: config('1') });
     await assert.rejects(ours.updateConfig('churn', config('2')), (e: Error & { status?: number }) => e.status === 409);
-    emu.clock.advance(50);
+    emu.clock.advance(HOUR);
     assert.deepEqual(emu.serving.servedTraffic('churn'), [[MODEL, '1', 100]]);
   });
 });

@@ -77,6 +77,8 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
   }
 
   it('create: a missing endpoint is created serving the champion with 100%, waited for, smoke-tested', async () => {
+    // Long enough that the first poll sees the update in progress even on a loaded machine.
+    emu.serving.updateMs = 1_000;
     const r = await serve({ smokeTestFile: smokeFile });
     assert.deepEqual(r.complete, { result: 'Succeeded', message: `Endpoint ${EP} serves ${MODEL} version 2 with 100% of the traffic; the smoke test passed.` });
     assert.deepEqual(r.outputs, { endpointName: EP, endpointUrl: url(), servedVersion: '2', previousVersion: '', trafficPercent: '100', rolledBack: 'false' });
