@@ -1,4 +1,4 @@
-// Draws the extension logo (images/logo.png, 128x128) and the three task icons (32x32: images/icons/*.png,
+// Draws the extension logo (images/logo.png, 128x128) and the four task icons (32x32: images/icons/*.png,
 // copied to tasks/<Task>/icon.png) with pngjs. The PNGs are committed; run `node scripts/draw-icons.mjs`
 // again only after changing a drawing here. Output is deterministic: same code, same bytes.
 //
@@ -203,11 +203,28 @@ function evaluateIcon() {
   ];
 }
 
+function servingIcon() {
+  // A served model: two server units, and the traffic leaving them split in two (canary), one branch orange.
+  const unit = (y) => roundedRect(0.14, y, 0.56, y + 0.16, 0.05);
+  const led = (y) => circle(0.46, y + 0.08, 0.04);
+  const trunk = stroke([[0.56, 0.5], [0.68, 0.5]], 0.08);
+  const upper = stroke(quadratic([0.68, 0.5], [0.74, 0.26], [0.86, 0.26]), 0.08);
+  const lower = stroke(quadratic([0.68, 0.5], [0.74, 0.74], [0.86, 0.74]), 0.08);
+  return [
+    tile(0.18),
+    { shape: union(unit(0.21), unit(0.42), unit(0.63)), paint: WHITE },
+    { shape: union(led(0.21), led(0.42), led(0.63)), paint: NAVY_TOP },
+    { shape: union(trunk, upper), paint: MIST },
+    { shape: lower, paint: ORANGE },
+  ];
+}
+
 export const PICTURES = [
   { file: 'images/logo.png', size: 128, layers: logo },
   { file: 'images/icons/deploy.png', size: 32, layers: deployIcon, task: 'DatabricksReposDeployV1' },
   { file: 'images/icons/train.png', size: 32, layers: trainIcon, task: 'DatabricksTrainV1' },
   { file: 'images/icons/evaluate.png', size: 32, layers: evaluateIcon, task: 'DatabricksEvaluatePromoteV1' },
+  { file: 'images/icons/serving.png', size: 32, layers: servingIcon, task: 'DatabricksServingDeployV1' },
 ];
 
 /** Nearest-neighbour enlargement, for looking at a 32x32 icon (`--preview DIR`). */

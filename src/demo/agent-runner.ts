@@ -13,7 +13,7 @@ import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
-export type TaskFolder = 'DatabricksReposDeployV1' | 'DatabricksTrainV1' | 'DatabricksEvaluatePromoteV1';
+export type TaskFolder = 'DatabricksReposDeployV1' | 'DatabricksTrainV1' | 'DatabricksEvaluatePromoteV1' | 'DatabricksServingDeployV1';
 
 export interface AgentEndpoint {
   url: string;

@@ -3,7 +3,8 @@
  *
  * Locally (default) it starts the workspace emulator and gives it honest notebooks: the training notebook
  * fits a logistic regression on a generated data set using the features it is told to use, and the
- * scoring notebook scores every model on a fresh 200,000-row evaluation set. With DATABRICKS_HOST and
+ * scoring notebook scores every model on a fresh 200,000-row evaluation set; the last step serves the production
+ * model on an emulated Model Serving endpoint, whose answers come from that model. With DATABRICKS_HOST and
  * DATABRICKS_TOKEN set it runs the same tasks against that workspace instead (see `realWorkspaceSteps`).
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -77,6 +78,7 @@ const MODEL = 'churn-demo';
 const TRAIN_JOB = 'churn-demo-train';
 const TRAIN_NOTEBOOK = '/Repos/Staging/demo/notebooks/train';
 const TRAINING_ROWS = 20_000;
+const SERVING_ENDPOINT = 'churn-demo';
 
 const BUILD_VARIABLES = {
   'Build.BuildId': '20261127',
@@ -153,7 +155,14 @@ function seedProduction(emu: Emulator, experimentId: string): void {
   emu.mlflow.createModelVersion(MODEL, { source: `runs:/${runId}/model`, runId, stage: 'Production' });
 }
 
-export function emulatorSteps(resamples: number): DemoStep[] {
+/** Three records of the evaluation data's shape (features x0..x5), for the serving step's one smoke request. */
+export function smokeRecords(): Array<Record<string, number>> {
+  const data = generateDataset(3, 'smoke');
+  const d = data.x.length / data.n;
+  return Array.from({ length: data.n }, (_, i) => Object.fromEntries(Array.from({ length: d }, (_, j) => [`x${j}`, Number(data.x[i * d + j].toFixed(4))])));
+}
+
+export function emulatorSteps(resamples: number, smokeTestFile?: string): DemoStep[] {
   const evaluate = {
     modelName: MODEL,
     registry: 'workspace',
@@ -182,6 +191,18 @@ export function emulatorSteps(resamples: number): DemoStep[] {
     { title: 'Evaluate & Promote: A and B against production', task: 'DatabricksEvaluatePromoteV1', inputs: evaluate, expect: { result: 'Succeeded', outputs: { decision: 'promoted', promoted: 'true' } } },
     { title: 'Train: candidate C (features 0, 1)', task: 'DatabricksTrainV1', inputs: train('0,1', '13'), expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } } },
     { title: 'Evaluate & Promote: C against the new production model', task: 'DatabricksEvaluatePromoteV1', inputs: evaluate, expect: { result: 'Succeeded', outputs: { decision: 'kept', promoted: 'false' } } },
+    {
+      title: `Deploy Model to Serving: the production version on endpoint ${SERVING_ENDPOINT}, one smoke request`,
+      task: 'DatabricksServingDeployV1',
+      inputs: {
+        endpointName: SERVING_ENDPOINT,
+        modelName: MODEL,
+        registry: 'workspace',
+        versionSource: 'alias',
+        ...(smokeTestFile ? { smokeTestFile } : {}),
+      },
+      expect: { result: 'Succeeded', outputs: { servedVersion: '2', trafficPercent: '100', rolledBack: 'false' } },
+    },
   ];
 }
 
@@ -233,6 +254,7 @@ function describeOutcome(r: AgentRunResult, task: TaskFolder): string {
   const o = r.outputs;
   if (task === 'DatabricksReposDeployV1' && o.headCommitId) return `folder ${o.repoId} at ${o.headCommitId.slice(0, 12)} (${o.tag ? `tag ${o.tag}` : `branch ${o.branch}`})`;
   if (task === 'DatabricksTrainV1' && o.runId) return `run ${o.runId} ${o.resultState ?? ''}, candidates: ${o.candidateRunIds || 'none'}`;
+  if (task === 'DatabricksServingDeployV1' && o.endpointUrl) return `${o.endpointUrl}: version ${o.servedVersion} at ${o.trafficPercent}%${o.rolledBack === 'true' ? ' (rolled back)' : ''}`;
   if (task === 'DatabricksEvaluatePromoteV1' && o.decision) {
     return `${o.decision}${o.modelVersion ? ` version ${o.modelVersion}` : ''} (win rate ${o.winRate ?? '-'}, delta ${o.metricDelta ?? '-'})`;
   }
@@ -272,7 +294,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     installScoringNotebook(emu, opts.evaluationRows ?? 200_000);
     seedProduction(emu, experimentId);
     endpoint = { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } };
-    steps = emulatorSteps(resamples);
+    const smokeFile = path.join(opts.outDir, 'smoke.json');
+    writeFileSync(smokeFile, JSON.stringify(smokeRecords()));
+    steps = emulatorSteps(resamples, smokeFile);
     log(`Local workspace emulator: ${emu.url} (model ${MODEL}: version 1 in Production)`);
   }
 
@@ -335,7 +359,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const first = JSON.parse(readFileSync(records[0], 'utf8'));
     writeFileSync(reportPath, renderReportHtml(first));
   }
-  const bundles = (['DatabricksReposDeployV1', 'DatabricksTrainV1', 'DatabricksEvaluatePromoteV1'] as const).map((t) => path.join(REPO_ROOT, 'tasks', t, 'index.js'));
+  const bundles = (['DatabricksReposDeployV1', 'DatabricksTrainV1', 'DatabricksEvaluatePromoteV1', 'DatabricksServingDeployV1'] as const).map((t) => path.join(REPO_ROOT, 'tasks', t, 'index.js'));
   const summary: DemoSummary = { mode: opts.workspace ? 'workspace' : 'emulator', steps: results, reportPath, records, bundles, ok };
   writeFileSync(path.join(opts.outDir, 'summary.json'), JSON.stringify(summary, null, 2));
   return summary;

@@ -24,7 +24,7 @@ function runDemoScript(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
 describe('npm run demo (local workspace emulator)', function () {
   this.timeout(240_000);
 
-  it('deploys the release tag, trains three candidates, promotes the better one, then keeps production against a weaker one', async () => {
+  it('deploys the release tag, trains three candidates, promotes the better one, keeps production against a weaker one, then serves it', async () => {
     const outDir = mkdtempSync(path.join(tmpdir(), 'demo-'));
     const env = { ...process.env };
     delete env.DATABRICKS_HOST;
@@ -43,9 +43,10 @@ describe('npm run demo (local workspace emulator)', function () {
         ['DatabricksEvaluatePromoteV1', 'Succeeded'],
         ['DatabricksTrainV1', 'Succeeded'],
         ['DatabricksEvaluatePromoteV1', 'Succeeded'],
+        ['DatabricksServingDeployV1', 'Succeeded'],
       ],
     );
-    const [deploy, trainA, trainB, evaluate1, trainC, evaluate2] = summary.steps;
+    const [deploy, trainA, trainB, evaluate1, trainC, evaluate2, serve] = summary.steps;
     assert.equal(deploy.outputs.tag, 'v1.0.0');
     assert.equal(deploy.outputs.headCommitId, '7c3e1a9b5d2f4e6a8c0b1d3f5e7a9c2b4d6f8e0a');
     // The better candidate (all six informative features) wins for a real reason.
@@ -63,6 +64,13 @@ describe('npm run demo (local workspace emulator)', function () {
     assert.equal(record1.outcome, 'promoted');
     const html = readFileSync(summary.reportPath, 'utf8');
     assert.match(html, /<svg/);
+    // The promoted model is served and answers the one smoke request with one prediction per record.
+    assert.equal(serve.outputs.servedVersion, '2');
+    assert.equal(serve.outputs.trafficPercent, '100');
+    assert.equal(serve.outputs.previousVersion, '');
+    assert.match(serve.outputs.endpointUrl, /^http:\/\/127\.0\.0\.1:\d+\/serving-endpoints\/churn-demo\/invocations$/);
+    assert.equal(serve.message, 'Endpoint churn-demo serves churn-demo version 2 with 100% of the traffic; the smoke test passed.');
+    assert.match(r.stdout, /Smoke test passed: 3 prediction\(s\), e\.g\. 0\.\d+\./);
     assert.match(r.stdout, /Demo finished in \d+\.\d s\./);
   });
 });

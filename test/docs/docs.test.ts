@@ -9,7 +9,7 @@ import { checkPipeline, isVisible, parseYaml } from '../samples/pipeline-check';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 type Json = Record<string, any>;
 const DOCS = ['README.md', 'images/overview.md'];
-const TASK_FOLDERS = ['DatabricksReposDeployV1', 'DatabricksTrainV1', 'DatabricksEvaluatePromoteV1'];
+const TASK_FOLDERS = ['DatabricksReposDeployV1', 'DatabricksTrainV1', 'DatabricksEvaluatePromoteV1', 'DatabricksServingDeployV1'];
 const read = (rel: string) => readFileSync(path.join(ROOT, rel), 'utf8');
 const taskJson = (folder: string): Json => JSON.parse(read(`tasks/${folder}/task.json`));
 
@@ -107,7 +107,7 @@ describe('docs: content', () => {
   const yamlBlocks = (text: string) => [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
 
   for (const doc of DOCS) {
-    it(`every YAML example in ${doc} uses the tasks' inputs and outputs correctly, and together they use all three tasks`, () => {
+    it(`every YAML example in ${doc} uses the tasks' inputs and outputs correctly, and together they use all four tasks`, () => {
       const blocks = yamlBlocks(read(doc));
       assert.ok(blocks.length >= 4, `${doc} has ${blocks.length} YAML examples`);
       const used = new Set<string>();
@@ -116,7 +116,7 @@ describe('docs: content', () => {
         assert.deepEqual(r.problems, [], `in ${doc}:\n${b}`);
         for (const s of r.steps) used.add(s.task);
       }
-      assert.deepEqual([...used].sort(), ['DatabricksEvaluatePromote@1', 'DatabricksReposDeploy@1', 'DatabricksTrain@1']);
+      assert.deepEqual([...used].sort(), ['DatabricksEvaluatePromote@1', 'DatabricksReposDeploy@1', 'DatabricksServingDeploy@1', 'DatabricksTrain@1']);
     });
 
     it(`${doc} explains every way to connect and what to grant in Databricks`, () => {

@@ -83,6 +83,7 @@ describe('foundation: task.json files', () => {
           DatabricksReposDeployV1: 'Deploy notebooks to $(repoPath)$(workspaceFolder)',
           DatabricksTrainV1: 'Train on Databricks: $(jobName)$(jobId)$(notebookPath)',
           DatabricksEvaluatePromoteV1: 'Evaluate & promote $(modelName)',
+          DatabricksServingDeployV1: 'Serve model on endpoint $(endpointName)',
         };
         assert.equal(task.instanceNameFormat, expected[t.folder]);
       });
@@ -99,17 +100,15 @@ describe('foundation: task.json files', () => {
     });
   }
 
-  it('share the four connection inputs, identical in all three tasks and first in each', () => {
+  it('share the four connection inputs, identical in all four tasks and first in each', () => {
     const blocks = TASKS.map((t) => taskJson(t.folder).inputs.slice(0, CONNECTION_INPUTS.length));
     assert.deepEqual(
       blocks[0].map((i: Json) => i.name),
       CONNECTION_INPUTS,
     );
-    assert.deepEqual(blocks[1], blocks[0]);
-    assert.deepEqual(blocks[2], blocks[0]);
+    for (const b of blocks.slice(1)) assert.deepEqual(b, blocks[0]);
     const groups = TASKS.map((t) => taskJson(t.folder).groups.find((g: Json) => g.name === 'connection'));
-    assert.deepEqual(groups[1], groups[0]);
-    assert.deepEqual(groups[2], groups[0]);
+    for (const g of groups.slice(1)) assert.deepEqual(g, groups[0]);
   });
 
   it('the connection inputs show only what the chosen connection type needs', () => {
@@ -128,8 +127,8 @@ describe('foundation: task.json files', () => {
 
   it('task ids and names are unique', () => {
     const tasks = TASKS.map((t) => taskJson(t.folder));
-    assert.equal(new Set(tasks.map((t) => t.id)).size, 3);
-    assert.equal(new Set(tasks.map((t) => t.name)).size, 3);
+    assert.equal(new Set(tasks.map((t) => t.id)).size, 4);
+    assert.equal(new Set(tasks.map((t) => t.name)).size, 4);
   });
 });
 
@@ -164,7 +163,7 @@ describe('foundation: vss-extension.json', () => {
     assert.equal(JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).license, 'MIT');
   });
 
-  it('contributes exactly the three tasks, each folder existing, listed in files, holding task.json and index.ts', () => {
+  it('contributes exactly the four tasks, each folder existing, listed in files, holding task.json and index.ts', () => {
     const tasks = m.contributions.filter((c: Json) => c.type === TASK_CONTRIBUTION);
     assert.deepEqual(
       tasks.map((c: Json) => c.properties.name),

@@ -135,7 +135,7 @@ describe('foundation: npm run package', function () {
             assert.ok(pkg().names.includes(c.properties.uri), `${c.id}: ${c.properties.uri} missing`);
           }
         }
-        assert.equal(pkg().vso.contributions.filter((c: Json) => c.type === TASK_CONTRIBUTION).length, 3);
+        assert.equal(pkg().vso.contributions.filter((c: Json) => c.type === TASK_CONTRIBUTION).length, 4);
       });
 
       it('ships the bundles byte for byte as built', async () => {
@@ -232,7 +232,7 @@ describe('foundation: npm run package', function () {
         if (m && m[1] !== 'AzureRM') assert.equal(m[1], DEV_ENDPOINT_NAME, `${t.folder}.${i.name}`);
       }
     }
-    assert.equal(devIds.size, 3);
+    assert.equal(devIds.size, 4);
     for (const t of TASKS) assert.ok(!devIds.has(t.id));
   });
 

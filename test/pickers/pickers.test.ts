@@ -20,6 +20,7 @@ const TASKS = {
   train: 'tasks/DatabricksTrainV1/task.json',
   deploy: 'tasks/DatabricksReposDeployV1/task.json',
   evaluate: 'tasks/DatabricksEvaluatePromoteV1/task.json',
+  serve: 'tasks/DatabricksServingDeployV1/task.json',
 } as const;
 const task = (k: keyof typeof TASKS) => readJson(TASKS[k]);
 const binding = (k: keyof typeof TASKS, target: string): DataSourceBinding => {
@@ -29,7 +30,7 @@ const binding = (k: keyof typeof TASKS, target: string): DataSourceBinding => {
 };
 
 describe('classic editor pickers: declarations', () => {
-  it('the endpoint type declares exactly the jobs, clusters, Git folders, registered models and experiments data sources', () => {
+  it('the endpoint type declares exactly the jobs, clusters, Git folders, registered models, experiments and serving endpoints data sources', () => {
     assert.deepEqual(
       dataSources.map((d) => [d.name, d.resultSelector]),
       [
@@ -38,6 +39,7 @@ describe('classic editor pickers: declarations', () => {
         ['DatabricksGitFolders', 'jsonpath:$.repos[*]'],
         ['MlflowRegisteredModels', 'jsonpath:$.registered_models[*]'],
         ['MlflowExperiments', 'jsonpath:$.experiments[*]'],
+        ['DatabricksServingEndpoints', 'jsonpath:$.endpoints[*]'],
       ],
     );
     for (const d of dataSources) assert.match(d.endpointUrl, /^\{\{\{endpoint\.url\}\}\}api\/2\.\d\//, `${d.name} starts from the workspace URL with its trailing slash`);
@@ -60,6 +62,9 @@ describe('classic editor pickers: declarations', () => {
           BODY_PAGING.callbackRequiredTemplate,
         ],
         ['MlflowExperiments', 'api/2.0/mlflow/experiments/search?max_results=200{{#page_token}}&page_token={{{page_token}}}{{/page_token}}', '{"page_token": "{{{response.next_page_token}}}"}', BODY_PAGING.callbackRequiredTemplate],
+        // GET /api/2.0/serving-endpoints answers every endpoint in one body: the SDK's ListEndpointsResponse has
+        // no page token (@databricks/sdk-experimental dist/apis/serving/model.d.ts), so there is nothing to page.
+        ['DatabricksServingEndpoints', 'api/2.0/serving-endpoints', undefined, undefined],
       ],
     );
   });
@@ -107,6 +112,10 @@ describe('classic editor pickers: declarations', () => {
         ['modelName', 'MlflowRegisteredModels', '$(databricksConnection)'],
         ['scoringJobId', 'DatabricksJobs', '$(databricksConnection)'],
         ['existingClusterId', 'DatabricksClusters', '$(databricksConnection)'],
+      ],
+      serve: [
+        ['endpointName', 'DatabricksServingEndpoints', '$(databricksConnection)'],
+        ['modelName', 'MlflowRegisteredModels', '$(databricksConnection)'],
       ],
     });
   });
@@ -414,6 +423,25 @@ describe('classic editor pickers against the workspace emulator', () => {
     const uc = await run(binding('evaluate', 'modelName'), { registry: 'unityCatalog' });
     assert.deepEqual(uc.items, [{ Value: 'main.ml.churn', DisplayValue: 'main.ml.churn' }]);
     assert.deepEqual(uc.urls, [`${emu.url}/api/2.0/mlflow/unity-catalog/registered-models/search?max_results=100`]);
+  });
+
+  it('Serve endpointName: serving endpoints by name with their readiness, one GET /api/2.0/serving-endpoints', async () => {
+    emu.serving.seedEndpoint('churn', [{ entity_name: 'main.ml.churn', entity_version: '1', traffic: 100 }]);
+    emu.serving.seedEndpoint('fraud', [{ entity_name: 'main.ml.fraud', entity_version: '4', traffic: 100 }]);
+    const r = await run(binding('serve', 'endpointName'));
+    assert.deepEqual(r.items, [
+      { Value: 'churn', DisplayValue: 'churn (READY)' },
+      { Value: 'fraud', DisplayValue: 'fraud (READY)' },
+    ]);
+    assert.deepEqual(r.urls, [`${emu.url}/api/2.0/serving-endpoints`]);
+    assert.equal(listCalls('/api/2.0/serving-endpoints').length, 1);
+  });
+
+  it('Serve modelName: the same registered models picker as Evaluate, following the registry input', async () => {
+    emu.mlflow.createRegisteredModel('churn-classifier');
+    emu.mlflow.createRegisteredModel('main.ml.churn', { uc: true });
+    assert.deepEqual((await run(binding('serve', 'modelName'), { registry: 'unityCatalog' })).items, [{ Value: 'main.ml.churn', DisplayValue: 'main.ml.churn' }]);
+    assert.deepEqual((await run(binding('serve', 'modelName'), { registry: 'workspace' })).items, [{ Value: 'churn-classifier', DisplayValue: 'churn-classifier' }]);
   });
 
   it('registered models page with page_token', async () => {

@@ -4,7 +4,8 @@
  * knows), a secret scan of every run, and a small pool so independent task runs overlap in real time.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import seedrandom from 'seedrandom';
@@ -335,4 +336,47 @@ export async function withEmulator<T>(fn: (emu: Emulator) => Promise<T>): Promis
   } finally {
     await emu.close();
   }
+}
+
+// ------------------------------------------------------------------------------------------ serving
+
+export const SERVE_MODEL = 'main.ml.churn';
+export const SERVE_ENDPOINT = 'churn';
+
+export interface ServeState {
+  /** `[model, version, traffic]` the endpoint serves (its config once any update has ended). */
+  served: Array<[string, string, number]>;
+  /** Config updates the endpoint accepted (PUT .../config answered 200). */
+  updates: number;
+  /** Endpoints that exist. */
+  endpoints: number;
+}
+
+/**
+ * Serve: the endpoint `churn` serves version 1 of main.ml.churn; the step serves the champion (version 2) with
+ * 100% and smoke-tests it with two records. Config updates take 100 ms of emulated time.
+ */
+export async function serveWorld(emu: Emulator): Promise<World<ServeState>> {
+  emu.serving.updateMs = 100;
+  const exp = emu.mlflow.createExperiment('/Shared/churn-serving');
+  for (const weights of [[1.1], [1.3, -0.9]]) {
+    const model = { features: weights.map((_, i) => i), weights, bias: -0.2 };
+    const run = emu.mlflow.createRun({ experimentId: exp, params: { model_json: JSON.stringify(model) }, artifacts: ['model/MLmodel'] });
+    emu.mlflow.createModelVersion(SERVE_MODEL, { source: `runs:/${run.info.run_id}/model`, runId: run.info.run_id, uc: true });
+  }
+  emu.mlflow.ucRegistry.models.get(SERVE_MODEL)!.aliases.set('champion', 2);
+  emu.serving.seedEndpoint(SERVE_ENDPOINT, [{ name: 'main-ml-churn-1', entity_name: SERVE_MODEL, entity_version: '1', workload_size: 'Small', workload_type: 'CPU', traffic: 100 }]);
+  const dir = mkdtempSync(path.join(tmpdir(), 'serve-world-'));
+  const smoke = path.join(dir, 'smoke.json');
+  writeFileSync(smoke, JSON.stringify([{ x0: 0.4, x1: -1.2 }, { x0: -0.7, x1: 0.3 }]));
+  return {
+    task: 'DatabricksServingDeployV1',
+    emu,
+    inputs: { connectionType: 'databricks', databricksConnection: CONN, endpointName: SERVE_ENDPOINT, modelName: SERVE_MODEL, smokeTestFile: smoke, timeoutMinutes: '0.1' },
+    state: () => ({
+      served: emu.serving.servedTraffic(SERVE_ENDPOINT),
+      updates: emu.requests.filter((q) => q.method === 'PUT' && q.path === `/api/2.0/serving-endpoints/${SERVE_ENDPOINT}/config` && q.status === 200).length,
+      endpoints: emu.serving.endpoints.size,
+    }),
+  };
 }

@@ -12,12 +12,12 @@ import path from 'node:path';
 import { EMULATOR_DEFAULTS, type Emulator } from '../../src/emulator';
 import type { AgentEndpoint, AgentRunResult } from '../helpers/agent';
 import { registerTestSecret } from '../helpers/secrets';
-import { arrowFile, CONN, deployWorld, evaluateWorld, EVAL_ROWS, pool, predictionColumns, runWorld, trainWorld, withEmulator, World } from './harness';
+import { arrowFile, CONN, deployWorld, evaluateWorld, EVAL_ROWS, pool, predictionColumns, runWorld, serveWorld, trainWorld, withEmulator, World } from './harness';
 
 const GIT_PAT = registerTestSecret('Git PAT in a repoUrl', 'hunter2-git-pat-in-url-0042');
 const URL_PASSWORD = registerTestSecret('password in a workspace URL', 'workspace-url-password-0042');
 
-type TaskKey = 'train' | 'deploy' | 'evaluate';
+type TaskKey = 'train' | 'deploy' | 'evaluate' | 'serve';
 
 interface HostileCase {
   name: string;
@@ -34,6 +34,14 @@ interface HostileCase {
 
 const BIG_JSON = JSON.stringify(Object.fromEntries(Array.from({ length: 2_500 }, (_, i) => [`p${i}`, 'x'.repeat(36)])));
 const DEEP_JSON = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+
+/** Local files the serving cases point at (smoke tests and decision records are read before any request). */
+const SERVE_FILES = mkdtempSync(path.join(tmpdir(), 'hostile-serve-'));
+function serveFile(name: string, content: string): string {
+  const file = path.join(SERVE_FILES, name);
+  writeFileSync(file, content);
+  return file;
+}
 
 function withColumn(keys: string[], f: (cols: Record<string, Float64Array | Int8Array>) => void): Buffer {
   const cols = predictionColumns(keys, Object.fromEntries(keys.map((k) => [k, k === 'production' ? 1.5 : 0.5])));
@@ -61,6 +69,19 @@ function claimingMoreRows(keys: string[]): Buffer {
 }
 
 const CASES: HostileCase[] = [
+  // ---------------------------------------------------------------- Deploy Model to Serving: names, numbers, local files
+  { name: 'endpointName with ../ segments', task: 'serve', inputs: { endpointName: 'churn/../../api/2.0/jobs/delete' }, message: /^Input endpointName must be a serving endpoint name of letters, digits, - and _ \(at most 63 characters\); got "churn\/\.\.\/\.\.\/api\/2\.0\/jobs\/delete"\.$/ },
+  { name: 'endpointName as a URL', task: 'serve', inputs: { endpointName: 'https://evil.example.com/x' }, message: /^Input endpointName must be a serving endpoint name of letters, digits/ },
+  { name: 'alias with a quote injection', task: 'serve', inputs: { alias: "champion' OR '1'='1" }, message: /^Input alias must be a Unity Catalog alias such as champion/ },
+  { name: 'modelVersion with an injection', task: 'serve', inputs: { versionSource: 'version', modelVersion: '1 OR 1=1' }, message: /^Input modelVersion must be a version number such as 7; got "1 OR 1=1"\.$/ },
+  { name: 'canaryPercent NaN', task: 'serve', inputs: { trafficMode: 'canary', canaryPercent: 'NaN' }, message: /^Input canaryPercent must be a number, got "NaN"\.$/ },
+  { name: 'canaryPercent fractional', task: 'serve', inputs: { trafficMode: 'canary', canaryPercent: '12.5' }, message: /^Input canaryPercent must be a whole number, got "12\.5"\.$/ },
+  { name: 'serving timeoutMinutes negative', task: 'serve', inputs: { timeoutMinutes: '-5' }, message: /^Input timeoutMinutes must be > 0 and <= 1440; got -5\.$/ },
+  { name: 'smoke test file of 2 MB', task: 'serve', inputs: { smokeTestFile: serveFile('big.json', JSON.stringify(Array.from({ length: 40_000 }, () => ({ x0: 0.123456789, x1: 'y'.repeat(20) })))) }, message: /^The smoke test file .*big\.json is larger than 1 MB; a smoke test needs a few records\.$/ },
+  { name: 'smoke test file deeply nested JSON', task: 'serve', inputs: { smokeTestFile: serveFile('deep.json', DEEP_JSON) }, message: /^The smoke test file .*deep\.json has an unexpected shape\./ },
+  { name: 'decision record that is not JSON', task: 'serve', inputs: { versionSource: 'decisionRecord', decisionRecord: serveFile('record.json', '<html>not a record</html>') }, message: /^The decision record .*record\.json is not JSON/ },
+  { name: 'decision record with a version that is not a number', task: 'serve', inputs: { versionSource: 'decisionRecord', decisionRecord: serveFile('record2.json', JSON.stringify({ schema: 'mlopspipelines.evaluation/v1', outcome: 'promoted', dryRun: false, registry: { kind: 'unityCatalog', modelName: 'main.ml.churn' }, promotion: { version: '2; DROP TABLE x', applied: true } })) }, message: /^The decision record .*record2\.json says a version was promoted but names "2; DROP TABLE x", which is not a version number; it is damaged or not written by Evaluate & Promote\.$/ },
+
   // ---------------------------------------------------------------- workspace URL (service connection)
   { name: 'workspace URL over http (not loopback)', task: 'train', endpoint: () => ({ url: 'http://adb-1234567890123456.7.azuredatabricks.net', scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } }), message: /^databricksConnection must use https \(got http\)/ },
   { name: 'workspace URL with ftp scheme', task: 'train', endpoint: () => ({ url: 'ftp://adb-1234567890123456.7.azuredatabricks.net', scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } }), message: /^databricksConnection must use https \(got ftp\)/ },
@@ -140,7 +161,7 @@ interface CaseResult {
 
 async function runCase(c: HostileCase): Promise<CaseResult> {
   return withEmulator(async (emu) => {
-    const world: World<unknown> = c.task === 'train' ? await trainWorld(emu) : c.task === 'deploy' ? await deployWorld(emu) : await evaluateWorld(emu);
+    const world: World<unknown> = c.task === 'train' ? await trainWorld(emu) : c.task === 'deploy' ? await deployWorld(emu) : c.task === 'serve' ? await serveWorld(emu) : await evaluateWorld(emu);
     const inputs: Record<string, string | undefined> = { ...c.inputs };
     if (c.predictions) {
       const w = world as Awaited<ReturnType<typeof evaluateWorld>>;
@@ -164,9 +185,9 @@ describe('reliability: hostile and bad input (clear error, no remote write)', fu
     if (process.env.HOSTILE_PRINT) for (const c of CASES) console.log(`${c.name} :: ${results.get(c.name)!.r.complete?.message} :: requests ${results.get(c.name)!.requests}`);
   });
 
-  it(`covers at least 40 cases across the three tasks (${CASES.length})`, () => {
+  it(`covers at least 40 cases across the four tasks (${CASES.length})`, () => {
     assert.ok(CASES.length >= 40);
-    assert.deepEqual(new Set(CASES.map((c) => c.task)), new Set(['train', 'deploy', 'evaluate']));
+    assert.deepEqual(new Set(CASES.map((c) => c.task)), new Set(['train', 'deploy', 'evaluate', 'serve']));
   });
 
   for (const c of CASES) {

@@ -14,6 +14,10 @@ import {
   EvaluateState,
   pool,
   runWorld,
+  serveWorld,
+  ServeState,
+  SERVE_ENDPOINT,
+  SERVE_MODEL,
   sleep,
   SLOW_REPLY_MS,
   trainWorld,
@@ -23,7 +27,7 @@ import {
   World,
 } from './harness';
 
-export type TaskKey = 'train' | 'deploy' | 'evaluate';
+export type TaskKey = 'train' | 'deploy' | 'evaluate' | 'serve';
 
 /**
  * - `recovered`: the task succeeded and the remote state equals the undisturbed run's (one run, one version).
@@ -102,6 +106,13 @@ export const ROUTES: Record<TaskKey, Route[]> = {
     r('DELETE', '/api/2.0/mlflow/registered-models/delete-tag'),
     r('POST', '/api/2.0/mlflow/runs/set-tag'),
   ],
+  serve: [
+    r('GET', '/api/2.0/mlflow/unity-catalog/registered-models/alias'),
+    r('GET', '/api/2.0/mlflow/unity-catalog/model-versions/get'),
+    r('GET', `/api/2.0/serving-endpoints/${SERVE_ENDPOINT}`),
+    r('PUT', `/api/2.0/serving-endpoints/${SERVE_ENDPOINT}/config`),
+    r('POST', `/serving-endpoints/${SERVE_ENDPOINT}/invocations`),
+  ],
 };
 
 function r(method: string, path: string | RegExp, name?: string): Route {
@@ -160,6 +171,18 @@ export const SEMANTIC_FAULTS: SemanticFault[] = [
     route: 'GET /api/2.0/fs/files/...arrow (download)',
     arrange: (emu) => emu.faults.add({ method: 'GET', path: /^\/api\/2\.0\/fs\/files\/.*\.arrow$/, kind: 'truncate', times: Infinity }),
   },
+  {
+    task: 'serve',
+    name: 'config update ends UPDATE_FAILED',
+    route: `GET /api/2.0/serving-endpoints/${SERVE_ENDPOINT}`,
+    arrange: (emu) => emu.serving.failNextUpdate(SERVE_ENDPOINT, 'Served entity failed to deploy: container image build failed.'),
+  },
+  {
+    task: 'serve',
+    name: 'the new version fails to score (smoke test)',
+    route: `POST /serving-endpoints/${SERVE_ENDPOINT}/invocations`,
+    arrange: (emu) => emu.serving.breakVersion(SERVE_MODEL, '2', 'Model execution failed: KeyError: x2'),
+  },
 ];
 
 export interface CellResult {
@@ -177,7 +200,7 @@ export interface CellResult {
   ms: number;
 }
 
-type AnyState = TrainState | DeployState | EvaluateState;
+type AnyState = TrainState | DeployState | EvaluateState | ServeState;
 
 async function makeWorld(task: TaskKey, emu: Emulator): Promise<World<AnyState>> {
   if (task === 'train') {
@@ -187,6 +210,7 @@ async function makeWorld(task: TaskKey, emu: Emulator): Promise<World<AnyState>>
     return w;
   }
   if (task === 'deploy') return deployWorld(emu);
+  if (task === 'serve') return serveWorld(emu);
   return evaluateWorld(emu);
 }
 
@@ -226,6 +250,17 @@ export function classify(task: TaskKey, res: AgentRunResult, state: AnyState, ba
   if (task === 'deploy') {
     const s = state as DeployState;
     if (s.folders > 1) return { outcome: 'unsafe', why: `${s.folders} Git folders` };
+    return { outcome: 'failedClosed', why: '' };
+  }
+  if (task === 'serve') {
+    // Failed closed: one endpoint, at most the forward update and its rollback, and the endpoint serves either
+    // what it served before or what the step asked for (an update that landed after its request failed).
+    const s = state as ServeState;
+    const before = JSON.stringify([[SERVE_MODEL, '1', 100]]);
+    const asked = JSON.stringify((base as ServeState).served);
+    if (s.endpoints !== 1) return { outcome: 'unsafe', why: `${s.endpoints} endpoints` };
+    if (s.updates > 2) return { outcome: 'unsafe', why: `${s.updates} config updates` };
+    if (![before, asked].includes(JSON.stringify(s.served))) return { outcome: 'unsafe', why: `serves ${JSON.stringify(s.served)}` };
     return { outcome: 'failedClosed', why: '' };
   }
   const s = state as EvaluateState;
@@ -346,7 +381,7 @@ export function summaryFigure(results: CellResult[]): string {
   const n = (o: Outcome) => results.filter((r) => r.outcome === o).length;
   const routes = Object.values(ROUTES).reduce((a, r) => a + r.length, 0);
   return (
-    `${results.length} fault cells (${ROUTE_FAULTS.length} faults x ${routes} routes of the 3 tasks, plus ${SEMANTIC_FAULTS.length} platform failures): ` +
+    `${results.length} fault cells (${ROUTE_FAULTS.length} faults x ${routes} routes of the 4 tasks, plus ${SEMANTIC_FAULTS.length} platform failures): ` +
     `${n('recovered') + n('recoveredWithIssues')} recovered (${n('recoveredWithIssues')} with a warning), ` +
     `${n('promotedWithIssues')} promoted with issues (candidate tags not reset, named in a warning), ${n('failedClosed')} failed closed, ` +
     `${n('failedAfterPromotion')} failed after a correct promotion, ${n('unsafe')} unsafe`
@@ -360,14 +395,20 @@ export interface Expectation {
 }
 
 /** Calls the client never repeats once they may have reached the server: no idempotency key, and a repeat would duplicate. */
-const NON_IDEMPOTENT = new Set(['deploy POST /api/2.0/repos', 'evaluate POST /api/2.0/mlflow/registered-models/create', 'evaluate POST /api/2.0/mlflow/model-versions/create']);
+const NON_IDEMPOTENT = new Set([
+  'deploy POST /api/2.0/repos',
+  'evaluate POST /api/2.0/mlflow/registered-models/create',
+  'evaluate POST /api/2.0/mlflow/model-versions/create',
+  `serve PUT /api/2.0/serving-endpoints/${SERVE_ENDPOINT}/config`,
+]);
 
 const SUCCESS: Record<TaskKey, RegExp> = {
   train: /^Databricks run \d+ succeeded in \d+s\.$/,
   deploy: /^Git folder \/Repos\/Production\/churn-model is at 2{40} \(branch release\)\.$/,
   evaluate: /^Promoted run [0-9a-f]{32} as churn version 2 to stage Production\. /,
+  serve: /^Endpoint churn serves main\.ml\.churn version 2 with 100% of the traffic; the smoke test passed\.$/,
 };
-const SIGN_IN = /returned an HTML sign-in page \(HTTP 200\) instead of an API response for (GET|POST|PATCH|DELETE) \/api\/.* Likely causes: the workspace URL is wrong/;
+const SIGN_IN = /returned an HTML sign-in page \(HTTP 200\) instead of an API response for (GET|POST|PUT|PATCH|DELETE) \/api\/.* Likely causes: the workspace URL is wrong/;
 const UNAVAILABLE = /^The service is temporarily unavailable\. Please try again later\.$/;
 
 /**
@@ -391,8 +432,13 @@ export function expectationFor(task: TaskKey, route: string, fault: string): Exp
   if (fault === '429') return recovered;
   if (fault === '503' || fault === 'reset' || fault === 'slow') {
     if (!NON_IDEMPOTENT.has(key)) return recovered;
+    const verb = task === 'serve' ? 'PUT' : 'POST';
     const message =
-      fault === '503' ? UNAVAILABLE : fault === 'reset' ? /^Request POST \/api\/.* failed: the server closed the connection without answering \(SOCKET_HANG_UP\)\.$/ : /^Request POST \/api\/.* timed out after 1 s\.$/;
+      fault === '503'
+        ? UNAVAILABLE
+        : fault === 'reset'
+          ? new RegExp(`^Request ${verb} \\/api\\/.* failed: the server closed the connection without answering \\(SOCKET_HANG_UP\\)\\.$`)
+          : new RegExp(`^Request ${verb} \\/api\\/.* timed out after 1 s\\.$`);
     return { outcome: 'failedClosed', message };
   }
   const permanent = fault === '503*' ? UNAVAILABLE : SIGN_IN;
@@ -421,6 +467,14 @@ export function expectationFor(task: TaskKey, route: string, fault: string): Exp
     // The scoring run can no longer be followed: it is cancelled and named.
     return { outcome: 'failedClosed', message: new RegExp(`^Scoring run \\d+ could not be followed: ${cause}\\. It was cancelled; nothing was promoted\\.$`) };
   }
+  if (key === `serve POST /serving-endpoints/${SERVE_ENDPOINT}/invocations`) {
+    // The smoke test cannot get an answer: the previous config is put back.
+    const refused = fault === '503*' ? 'The service is temporarily unavailable\\. Please try again later\\.' : `The workspace at 127\\.0\\.0\\.1:\\d+ returned an HTML sign-in page \\(HTTP 200\\) instead of an API response for POST \\/serving-endpoints\\/churn\\/invocations.*`;
+    return {
+      outcome: 'failedClosed',
+      message: new RegExp(`^The smoke test failed: the scoring request was refused \\(${refused}\\)\\. Rolled back: the endpoint serves main\\.ml\\.churn version 1 \\(100%\\) again\\.$`),
+    };
+  }
   if (fault === '503*' && key === 'train GET /api/2.2/jobs/runs/get') {
     return { outcome: 'failedClosed', message: /^Databricks run \d+ did not finish within 6s; last state unknown\. The run was cancelled\.$/ };
   }
@@ -438,6 +492,15 @@ export const SEMANTIC_EXPECTATIONS: Record<string, Expectation> = {
   'model version stuck in PENDING_REGISTRATION': { outcome: 'failedClosed', message: /^Waiting for model churn version 2 to become READY timed out after \d+ s; last state: status PENDING_REGISTRATION\.$/ },
   'model version FAILED_REGISTRATION': { outcome: 'failedClosed', message: /^Model version churn version 2 failed to register: Artifact copy failed\.+$/ },
   'predictions download cut short once': { outcome: 'recovered', message: SUCCESS.evaluate },
+  'config update ends UPDATE_FAILED': {
+    outcome: 'failedClosed',
+    message:
+      /^The config update of serving endpoint churn ended UPDATE_FAILED \(main-ml-churn-2: Served entity failed to deploy: container image build failed\.\)\. The endpoint still serves the previous config \(main\.ml\.churn version 1 \(100%\)\)\.$/,
+  },
+  'the new version fails to score (smoke test)': {
+    outcome: 'failedClosed',
+    message: /^The smoke test failed: the scoring request was refused \(.*Model execution failed: KeyError: x2.*\)\. Rolled back: the endpoint serves main\.ml\.churn version 1 \(100%\) again\.$/,
+  },
   'predictions download cut short every time': { outcome: 'failedClosed', message: /^The response to GET \/api\/2\.0\/fs\/files\/Volumes\/main\/ml\/scratch\/eval\/evaluate-[^ ]+\/predictions\.arrow from 127\.0\.0\.1:\d+ was cut short: received \d+ bytes of the \d+ announced\.$/ },
 };
 

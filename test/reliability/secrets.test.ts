@@ -16,7 +16,7 @@ import { createApiClient } from '../../src/databricks/http';
 import { EMULATOR_DEFAULTS, type Emulator } from '../../src/emulator';
 import type { AgentEndpoint } from '../helpers/agent';
 import { registerTestSecret, scanAgentTempDirs, testSecrets } from '../helpers/secrets';
-import { CONN, deployWorld, evaluateWorld, issuedTokens, pool, runWorld, scanRun, scans, trainWorld, withEmulator, World } from './harness';
+import { CONN, deployWorld, evaluateWorld, issuedTokens, pool, runWorld, scanRun, scans, serveWorld, trainWorld, withEmulator, World } from './harness';
 
 const D = EMULATOR_DEFAULTS;
 const PROCESS_START = Date.now() - process.uptime() * 1000;
@@ -59,14 +59,16 @@ function connection(scheme: Scheme, emu: Emulator): { inputs: Record<string, str
   };
 }
 
+type SecretTask = 'train' | 'deploy' | 'evaluate' | 'serve';
+
 interface SecretCase {
-  task: 'train' | 'deploy' | 'evaluate';
+  task: SecretTask;
   scheme: Scheme;
   failing: boolean;
 }
 
 const CASES: SecretCase[] = [];
-for (const task of ['train', 'deploy', 'evaluate'] as const) {
+for (const task of ['train', 'deploy', 'evaluate', 'serve'] as const) {
   for (const scheme of ['pat', 'databricksOAuth', 'entraSecret', 'federated', 'databricksFederation'] as const) CASES.push({ task, scheme, failing: false });
   CASES.push({ task, scheme: 'federated', failing: true });
   CASES.push({ task, scheme: 'databricksFederation', failing: true });
@@ -80,14 +82,19 @@ interface SecretResult {
   tokensMasked: number;
 }
 
+function worldOf(task: SecretTask, emu: Emulator): Promise<World<unknown>> {
+  return task === 'train' ? trainWorld(emu) : task === 'deploy' ? deployWorld(emu) : task === 'serve' ? serveWorld(emu) : evaluateWorld(emu);
+}
+
 async function runSecretCase(c: SecretCase): Promise<SecretResult> {
   return withEmulator(async (emu) => {
-    const w: World<unknown> = c.task === 'train' ? await trainWorld(emu) : c.task === 'deploy' ? await deployWorld(emu) : await evaluateWorld(emu);
+    const w: World<unknown> = await worldOf(c.task, emu);
     // Service principals need their own Git credential to create a Git folder (the PAT user has one already).
     for (const principal of [`entra:${D.entraClientId}`, `sp:${D.databricksClientId}`]) emu.repos.grantGitCredential(principal, 'azureDevOpsServices');
     // The failure path: a sign-in page in the middle of the task, so the error message path is scanned too.
     if (c.failing) {
-      const route = c.task === 'train' ? '/api/2.2/jobs/runs/get' : c.task === 'deploy' ? /^\/api\/2\.0\/repos\/\d+$/ : '/api/2.0/mlflow/model-versions/create';
+      const route =
+        c.task === 'train' ? '/api/2.2/jobs/runs/get' : c.task === 'deploy' ? /^\/api\/2\.0\/repos\/\d+$/ : c.task === 'serve' ? '/api/2.0/serving-endpoints/churn/config' : '/api/2.0/mlflow/model-versions/create';
       emu.faults.add({ path: route, kind: 'html', times: Infinity });
     }
     const conn = connection(c.scheme, emu);
@@ -168,10 +175,10 @@ describe('reliability: secrets never reach a log, message, attachment or report'
         assert.deepEqual(emu.requests, []);
       }));
 
-    for (const task of ['train', 'deploy', 'evaluate'] as const) {
+    for (const task of ['train', 'deploy', 'evaluate', 'serve'] as const) {
       it(`${task} succeeds under PAT with every debug line shown, and nothing secret is in them`, () =>
         withEmulator(async (emu) => {
-          const w: World<unknown> = task === 'train' ? await trainWorld(emu) : task === 'deploy' ? await deployWorld(emu) : await evaluateWorld(emu);
+          const w: World<unknown> = await worldOf(task, emu);
           // runScanned scans the agent-visible log with debug lines included (System.Debug = true).
           const r = await runWorld(`secrets debug ${task}`, w, { variables: { 'System.Debug': 'true' } });
           assert.equal(r.complete?.result, 'Succeeded', r.complete?.message);

@@ -16,7 +16,7 @@ describe('samples/azure-pipelines.mlops.yml', () => {
     assert.deepEqual(result.problems, []);
   });
 
-  it('runs the three tasks where the pipeline says: CI, then dev, staging and production', () => {
+  it('runs the four tasks where the pipeline says: CI, then dev, staging, production and serving', () => {
     assert.deepEqual(
       result.steps.map((s) => `${s.job} ${s.task} ${s.name}`),
       [
@@ -32,6 +32,8 @@ describe('samples/azure-pipelines.mlops.yml', () => {
         'Production/ReleaseProduction DatabricksTrain@1 train',
         'Production/ReleaseProduction DatabricksEvaluatePromote@1 promote',
         'Production/ReleaseProduction DatabricksReposDeploy@1 deployScoring',
+        'Serving/Canary DatabricksServingDeploy@1 canary',
+        'Serving/PromoteCanary DatabricksServingDeploy@1 serve',
       ],
     );
   });
@@ -49,6 +51,14 @@ describe('samples/azure-pipelines.mlops.yml', () => {
       'Production/ReleaseProduction -> promote.modelVersion',
       'Production/ReleaseProduction -> promote.promoted',
       'Production/ReleaseProduction -> promote.winRate',
+      'Serving/Canary -> canary.endpointUrl',
+      'Serving/Canary -> canary.previousVersion',
+      'Serving/Canary -> canary.servedVersion',
+      'Serving/Canary -> canary.trafficPercent',
+      'Serving/PromoteCanary -> serve.endpointUrl',
+      'Serving/PromoteCanary -> serve.rolledBack',
+      'Serving/PromoteCanary -> serve.servedVersion',
+      'Serving/PromoteCanary -> serve.trafficPercent',
       'Staging/TrainStaging -> promote.modelVersion',
     ]);
   });
@@ -77,6 +87,7 @@ describe('samples/azure-pipelines.mlops.yml', () => {
         ['Dev', 'CI', [['TrainDev', 'mlops-dev']]],
         ['Staging', 'Dev', [['TrainStaging', 'mlops-staging']]],
         ['Production', 'Staging', [['ReleaseProduction', 'mlops-production']]],
+        ['Serving', 'Production', [['Canary', 'mlops-serving-canary'], ['PromoteCanary', 'mlops-serving']]],
       ],
     );
   });
@@ -86,6 +97,23 @@ describe('samples/azure-pipelines.mlops.yml', () => {
     const order = steps.filter((s) => s.task?.startsWith('Databricks')).map((s) => s.name);
     assert.deepEqual(order, ['deployTraining', 'train', 'promote', 'deployScoring']);
     assert.equal(steps.find((s) => s.name === 'deployScoring')!.condition, "and(succeeded(), eq(variables['promote.promoted'], 'true'))");
+  });
+});
+
+describe('samples/azure-pipelines.mlops.yml: serving', () => {
+  const doc = parseYaml(sampleText()) as Json;
+
+  it('serves only a version Production promoted: canary first, then all traffic after the mlops-serving approval', () => {
+    const stage = (doc.stages as Json[]).find((s) => s.stage === 'Serving')!;
+    assert.equal(stage.variables.promoted, "$[ stageDependencies.Production.ReleaseProduction.outputs['ReleaseProduction.promote.promoted'] ]");
+    assert.equal(stage.variables.championVersion, "$[ stageDependencies.Production.ReleaseProduction.outputs['ReleaseProduction.promote.modelVersion'] ]");
+    const [canary, promote] = stage.jobs as Json[];
+    for (const j of [canary, promote]) assert.equal(j.condition, "and(succeeded(), eq(variables['promoted'], 'true'))");
+    assert.equal(promote.dependsOn, 'Canary');
+    const step = (j: Json) => (j.strategy.runOnce.deploy.steps as Json[]).find((s) => s.task === 'DatabricksServingDeploy@1')!.inputs;
+    assert.deepEqual([step(canary).trafficMode, step(canary).canaryPercent, step(canary).modelVersion], ['canary', '10', '$(championVersion)']);
+    assert.deepEqual([step(promote).trafficMode, step(promote).modelVersion], ['promoteCanary', '$(championVersion)']);
+    for (const j of [canary, promote]) assert.equal(step(j).createIfMissing, false);
   });
 });
 

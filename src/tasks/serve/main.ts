@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { systemClock } from '../../databricks/clock';
+import { ServingClient } from '../../databricks/serving';
+import { WorkspaceModelRegistry } from '../../mlflow/registry';
+import { UnityCatalogModelRegistry } from '../../mlflow/unity-catalog';
+import { connectFromInputs } from '../../pipeline/client';
+import type { TaskOutcome } from '../../pipeline/entry';
+import type { TaskHost } from '../../pipeline/host';
+import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
+import { parseServeInputs } from './inputs';
+import { run } from './run';
+
+/**
+ * Undocumented test hook: overrides the first poll interval and its cap (ms) so the bundled task can be
+ * run against the local emulator without waiting seconds between polls.
+ */
+function pollOverride(): { initialIntervalMs?: number; maxIntervalMs?: number } | undefined {
+  const raw = process.env.DATABRICKS_MLOPS_POLL_INTERVAL_MS;
+  if (!raw || !/^\d+$/.test(raw)) return undefined;
+  const ms = Math.max(10, Number(raw));
+  return { initialIntervalMs: ms, maxIntervalMs: ms * 4 };
+}
+
+/** Deploy Model to Serving: parse every input before the first call, then serve, wait, smoke-test, roll back. */
+export async function main(host: TaskHost): Promise<TaskOutcome> {
+  const inputs = new Inputs(taskLibInputSource());
+  const parsed = parseServeInputs(inputs);
+  const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksServingDeploy' });
+  host.log.info(`Workspace: ${connection.host} (${connection.description})`);
+  const registry = parsed.registry === 'unityCatalog' ? new UnityCatalogModelRegistry(api, { clock: systemClock }) : new WorkspaceModelRegistry(api, { clock: systemClock });
+  return run(parsed, {
+    serving: new ServingClient(api, { clock: systemClock }),
+    registry,
+    host,
+    clock: systemClock,
+    readFile: (file) => readFileSync(file, 'utf8'),
+    poll: pollOverride(),
+  });
+}
