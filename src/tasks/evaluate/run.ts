@@ -9,10 +9,11 @@ import { filter } from '../../mlflow/filter';
 import type { MlflowTracking } from '../../mlflow/tracking';
 import { tagValue } from '../../mlflow/types';
 import type { TaskHost } from '../../pipeline/host';
-import { claimOwner, PromotionClaim, type ClaimOptions } from './claim';
+import { claimOwner, type ClaimOptions } from './claim';
 import type { EvaluateInputs } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
 import { ATTACHMENT_NAME, ATTACHMENT_TYPE, DecisionRecord, Outcome, RECORD_SCHEMA, RecordModel, renderSummary, serializeRecord } from './report';
+import { applyPromotion, registerWinner, type PromotionContext } from './promotion';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
 
 export const PRODUCTION_KEY = 'production';
@@ -182,52 +183,18 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
       sentence = `Dry run: would promote run ${best.runId} to ${registry.modelName} ${registry.targetDescription}; nothing was changed. ${decision.reason}`;
     } else {
       host.setProgress(75, 'Promoting');
-      let version: string;
-      if (existing) {
-        version = existing.version;
-        log.info(`Run ${best.runId} is already registered as ${registry.modelName} version ${version}; reusing it.`);
-      } else {
-        version = await registry.register(best.runId, inputs.modelArtifactPath, `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, signal);
-        log.info(`Registered run ${best.runId} as ${registry.modelName} version ${version}.`);
-      }
-      await registry.waitReady(version, inputs.readyTimeoutMs, signal, best.runId);
-      const current = await registry.getProduction(signal);
-      if ((current?.version ?? null) !== (production?.version ?? null)) {
-        throw new Error(
-          `The production model changed during the evaluation: it was ${describeVersion(production)} when the models were compared and is now ${describeVersion(current)}. ` +
-            `Nothing was promoted (version ${version} stays registered); run the evaluation again.`,
-        );
-      }
-      // Another step may be promoting this model at the same time: claim the promotion first (claim.ts
-      // explains the protocol and what it guarantees). The claim is held until production is re-read.
-      host.setProgress(80, 'Claiming the promotion');
-      const claim = new PromotionClaim(registry, claimOwner(inputs.build), log, deps.claim);
-      await claim.acquire(version, production, signal);
-      try {
-        claim.checkStillHeld();
-        const vs = decision.models.find((m) => m.name === best.key)?.vsBaseline;
-        await registry.tag(version, decisionTags(inputs, decision, vs?.winRate, vs?.meanDelta), signal);
-        claim.checkStillHeld();
-        await registry.promote(version, promotionComment(inputs, decision, production), signal);
-        // Last-writer-wins: someone outside the claim (a person, another tool) may have moved production
-        // after our transition. Never report success for a version that is not in production.
-        const after = await registry.getProduction(signal);
-        if (after?.version !== version) {
-          throw new Error(
-            `${registry.modelName} version ${version} was moved to ${registry.targetDescription}, but ${registry.targetDescription} is now ${describeVersion(after)}: ` +
-              `another step or person changed it after this step's promotion. This step does not report a promotion that did not hold; check the model's history and run the evaluation again.`,
-          );
-        }
-      } catch (err) {
-        const problem = await claim.release();
-        if (problem) log.warn(`Also, ${problem}.`);
-        throw err;
-      }
-      const released = await claim.release();
-      if (released) {
-        log.warn(`Version ${version} was promoted, but ${released}.`);
-        issues.push(released);
-      }
+      const ctx = promotionContext(inputs, deps);
+      const { version } = await registerWinner(ctx, { runId: best.runId, artifactPath: inputs.modelArtifactPath, description: `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, readyTimeoutMs: inputs.readyTimeoutMs, existing });
+      const vs = decision.models.find((m) => m.name === best.key)?.vsBaseline;
+      issues.push(
+        ...(await applyPromotion(ctx, {
+          version,
+          expected: production,
+          tags: decisionTags(inputs, decision, vs?.winRate, vs?.meanDelta),
+          comment: promotionComment(inputs, decision, production),
+          again: 'run the evaluation again',
+        })),
+      );
       promotion = { version, versionUrl: registry.versionUrl(deps.workspaceUrl, version), reusedExistingVersion: !!existing, applied: true };
       sentence = `Promoted run ${best.runId} as ${registry.modelName} version ${version} to ${registry.targetDescription}. ${decision.reason}`;
       log.info(sentence);
@@ -262,8 +229,8 @@ function withIssues(sentence: string, issues: string[]): string {
   return issues.length > 0 ? `${sentence} Issues: ${issues.join('; ')}.` : sentence;
 }
 
-function describeVersion(p: ProductionRef | undefined): string {
-  return p ? `version ${p.version}` : 'no production model';
+export function promotionContext(inputs: EvaluateInputs, deps: EvaluateDeps): PromotionContext {
+  return { registry: deps.registry, log: deps.host.log, setProgress: (p, op) => deps.host.setProgress(p, op), owner: claimOwner(inputs.build), claim: deps.claim, signal: deps.host.signal };
 }
 
 export function decisionTags(inputs: EvaluateInputs, decision: Decision, winRate: number | undefined, delta: number | undefined): Record<string, string> {
@@ -281,7 +248,7 @@ export function decisionTags(inputs: EvaluateInputs, decision: Decision, winRate
   return tags;
 }
 
-function promotionComment(inputs: EvaluateInputs, decision: Decision, production: ProductionRef | undefined): string {
+export function promotionComment(inputs: EvaluateInputs, decision: Decision, production: ProductionRef | undefined): string {
   return `Promoted by Evaluate & Promote (build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) over ${production ? `version ${production.version}` : 'no production model'}: ${decision.reason}`.slice(0, 1000);
 }
 
