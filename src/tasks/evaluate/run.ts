@@ -12,7 +12,8 @@ import type { TaskHost } from '../../pipeline/host';
 import { claimOwner, type ClaimOptions } from './claim';
 import type { EvaluateInputs } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
-import { ATTACHMENT_NAME, ATTACHMENT_TYPE, DecisionRecord, Outcome, RECORD_SCHEMA, RecordModel, renderSummary, serializeRecord } from './report';
+import { markChallenger, publishRecord, readTarget } from './challenger';
+import { ATTACHMENT_NAME, ATTACHMENT_TYPE, type ChallengerRecord, DecisionRecord, type TargetRecord, Outcome, RECORD_SCHEMA, RecordModel, renderSummary, serializeRecord } from './report';
 import { applyPromotion, registerWinner, type PromotionContext } from './promotion';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
 
@@ -24,11 +25,13 @@ export interface EvaluateEngine {
 }
 
 export interface EvaluateDeps {
-  host: Pick<TaskHost, 'log' | 'setOutput' | 'uploadSummary' | 'addAttachment' | 'tempDir' | 'signal' | 'setProgress'>;
+  host: Pick<TaskHost, 'log' | 'setOutput' | 'uploadSummary' | 'addAttachment' | 'uploadArtifact' | 'tempDir' | 'signal' | 'setProgress'>;
   /** Workspace base URL, for links. */
   workspaceUrl: string;
   tracking: Pick<MlflowTracking, 'resolveExperiment' | 'searchRuns' | 'hasLoggedModel' | 'setTag'>;
   registry: ProductionRegistry;
+  /** Action evaluate with targetModelName: the model of another catalog the promote action copies into. */
+  target?: ProductionRegistry;
   predictions: PredictionsProvider;
   engine: EvaluateEngine;
   now(): Date;
@@ -102,6 +105,10 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   host.setProgress(10, 'Reading the production model');
   const production = await registry.getProduction(signal);
   log.info(production ? `Production: ${registry.modelName} version ${production.version} (${registry.targetDescription}).` : `No production model (${registry.modelName}, ${registry.targetDescription}).`);
+  // Read with production: the promote action refuses if the target's production moved since (handoff.ts).
+  const target = inputs.action === 'evaluate' && deps.target ? await readTarget(deps.target, signal) : undefined;
+  if (target) log.info(`Target ${target.modelName}: ${target.target} is ${target.productionVersion ? `version ${target.productionVersion}` : 'not set'}.`);
+  let challenger: ChallengerRecord | undefined;
   const candidates: Candidate[] = [];
   const alreadyProduction: Candidate[] = [];
   for (const c of withModel) {
@@ -124,7 +131,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
     const sentence = `No candidates: no finished run tagged ${inputs.candidateTag}=true with a logged model; nothing was changed.`;
     log.info(sentence);
     const record = buildRecord(inputs, deps, { ...base, outcome: 'noCandidates', sentence, candidates: [], decision: null, best: null, promotion: null, scored: undefined, finishedAt: deps.now().toISOString() });
-    const paths = await writeRecord(record, deps);
+    const paths = await writeRecord(withHandoff(record, inputs, target, challenger), deps, inputs);
     const resetProblem = await resetTags(inputs, deps, alreadyProduction, 'the decision was recorded');
     setOutputs(deps, { outcome: 'noCandidates', promoted: false, production, record, recordPath: paths.recordPath });
     const issues = resetProblem ? [resetProblem] : [];
@@ -178,7 +185,22 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   if (decision.decision === 'promote' && best) {
     outcome = 'promoted';
     const existing = await registry.findVersionForRun(best.runId, inputs.modelArtifactPath, signal);
-    if (inputs.dryRun) {
+    if (inputs.action === 'evaluate' && !inputs.dryRun) {
+      // Approval between decision and promotion: register and mark the winner, leave production alone.
+      host.setProgress(75, 'Marking the challenger');
+      outcome = 'challenger';
+      challenger = await markChallenger(promotionContext(inputs, deps), {
+        runId: best.runId,
+        artifactPath: inputs.modelArtifactPath,
+        description: `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`,
+        readyTimeoutMs: inputs.readyTimeoutMs,
+        existing,
+        handoff: inputs.handoff!,
+        workspaceUrl: deps.workspaceUrl,
+      });
+      sentence = `Run ${best.runId} is the challenger: ${registry.modelName} version ${challenger.version} (${challenger.marker}); ${registry.targetDescription} is unchanged until the promote action. ${decision.reason}`;
+      log.info(sentence);
+    } else if (inputs.dryRun) {
       promotion = { version: existing?.version, versionUrl: existing ? registry.versionUrl(deps.workspaceUrl, existing.version) : undefined, reusedExistingVersion: !!existing, applied: false };
       sentence = `Dry run: would promote run ${best.runId} to ${registry.modelName} ${registry.targetDescription}; nothing was changed. ${decision.reason}`;
     } else {
@@ -216,11 +238,11 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
     scored,
     finishedAt: deps.now().toISOString(),
   });
-  const paths = await writeRecord(record, deps);
+  const paths = await writeRecord(withHandoff(record, inputs, target, challenger), deps, inputs);
   const promoted = outcome === 'promoted' && !inputs.dryRun;
   const resetProblem = await resetTags(inputs, deps, [...candidates, ...alreadyProduction], promoted ? `version ${promotion?.version} was promoted and the decision recorded` : 'the decision was recorded');
   if (resetProblem) issues.push(resetProblem);
-  setOutputs(deps, { outcome, promoted, production, record, recordPath: paths.recordPath, modelVersion: promotion?.version, best: best?.runId, decision });
+  setOutputs(deps, { outcome, promoted, production, record, recordPath: paths.recordPath, modelVersion: promotion?.version ?? challenger?.version, best: best?.runId, decision });
   return { outcome, promoted, modelVersion: promotion?.version, record, ...paths, message: withIssues(sentence, issues), issues };
 }
 
@@ -233,7 +255,7 @@ export function promotionContext(inputs: EvaluateInputs, deps: EvaluateDeps): Pr
   return { registry: deps.registry, log: deps.host.log, setProgress: (p, op) => deps.host.setProgress(p, op), owner: claimOwner(inputs.build), claim: deps.claim, signal: deps.host.signal };
 }
 
-export function decisionTags(inputs: EvaluateInputs, decision: Decision, winRate: number | undefined, delta: number | undefined): Record<string, string> {
+export function decisionTags(inputs: { build: { buildId: string } }, decision: Decision, winRate: number | undefined, delta: number | undefined): Record<string, string> {
   const tags: Record<string, string> = {
     'mlops.evaluation.build_id': inputs.build.buildId,
     'mlops.evaluation.metric': decision.metric,
@@ -409,7 +431,13 @@ function noCandidateDecision(inputs: EvaluateInputs, reason: string): Decision {
   };
 }
 
-async function writeRecord(record: DecisionRecord, deps: EvaluateDeps): Promise<{ recordPath: string; summaryPath: string }> {
+/** Action evaluate: the record says so and carries what the promote action checks (handoff.ts). */
+function withHandoff(record: DecisionRecord, inputs: EvaluateInputs, target: TargetRecord | undefined, challenger: ChallengerRecord | undefined): DecisionRecord {
+  if (inputs.action !== 'evaluate') return record;
+  return { ...record, action: 'evaluate', challenger: challenger ?? null, target: target ?? null };
+}
+
+async function writeRecord(record: DecisionRecord, deps: EvaluateDeps, inputs: EvaluateInputs): Promise<{ recordPath: string; summaryPath: string }> {
   const dir = path.join(deps.host.tempDir, 'mlops-evaluation');
   await fsp.mkdir(dir, { recursive: true });
   const stamp = record.context.buildId.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -419,6 +447,11 @@ async function writeRecord(record: DecisionRecord, deps: EvaluateDeps): Promise<
   await fsp.writeFile(summaryPath, renderSummary(record), 'utf8');
   deps.host.addAttachment(ATTACHMENT_TYPE, ATTACHMENT_NAME, recordPath);
   deps.host.uploadSummary(summaryPath);
+  if (inputs.action === 'evaluate') {
+    const host = deps.host;
+    if (!host.uploadArtifact) throw new Error('This host cannot publish pipeline artifacts, which action evaluate needs.');
+    await publishRecord({ tempDir: host.tempDir, log: host.log, uploadArtifact: (name, p) => host.uploadArtifact!(name, p) }, inputs.handoff!.artifactName, { recordPath, summaryPath });
+  }
   return { recordPath, summaryPath };
 }
 
@@ -436,4 +469,5 @@ function setOutputs(
   set('winRate', vs ? String(vs.winRate) : '');
   set('metricDelta', vs ? String(vs.meanDelta) : '');
   set('reportPath', o.recordPath);
+  set('decisionRecordPath', o.recordPath);
 }

@@ -221,6 +221,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       winRate: r.outputs.winRate,
       metricDelta: r.outputs.metricDelta,
       reportPath: r.outputs.reportPath,
+      decisionRecordPath: r.outputs.reportPath,
     });
     assert.equal(r.outputs.winRate, '1');
     assert.ok(r.outputs.reportPath.startsWith(r.tempDir));
@@ -512,7 +513,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.deepEqual(r.complete, { result: 'Succeeded', message: 'No candidates: no finished run tagged candidate=true with a logged model; nothing was changed.' });
     assert.deepEqual(emu.writes(), []);
     assert.equal(notebookCalls.length, 0);
-    assert.deepEqual(r.outputs, { decision: 'noCandidates', promoted: 'false', modelVersion: '', bestCandidateRunId: '', productionVersion: '1', winRate: '', metricDelta: '', reportPath: r.outputs.reportPath });
+    assert.deepEqual(r.outputs, { decision: 'noCandidates', promoted: 'false', modelVersion: '', bestCandidateRunId: '', productionVersion: '1', winRate: '', metricDelta: '', reportPath: r.outputs.reportPath, decisionRecordPath: r.outputs.reportPath });
     assert.equal(record(r).decision.decision, 'none');
   });
 
