@@ -174,7 +174,7 @@ export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
 
 /** modelName with registry, championAlias or productionStage (shared by every action). */
 export function parseRegistryConfig(inputs: Inputs): { modelName: string; registry: RegistryConfig } {
-  const registryKind = inputs.oneOf('registry', ['workspace', 'unityCatalog'] as const, 'workspace');
+  const registryKind = inputs.oneOf('registry', ['workspace', 'unityCatalog'] as const, 'unityCatalog');
   const modelName = inputs.required('modelName', 'the registered model to promote into');
   let registry: RegistryConfig;
   if (registryKind === 'unityCatalog') {

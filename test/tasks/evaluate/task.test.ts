@@ -122,6 +122,8 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       inputs: {
         connectionType: 'databricks',
         databricksConnection: CONN,
+        // The workspace registry unless a test says unityCatalog (the default registry).
+        registry: 'workspace',
         modelName: MODEL,
         experiments: '/Shared/churn',
         evaluationTable: 'main.ml.churn_eval',
@@ -631,7 +633,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, scoringNotebook, { runningMs: 600_000 });
     const r = await runTask({
       task: 'DatabricksEvaluatePromoteV1',
-      inputs: { connectionType: 'databricks', databricksConnection: CONN, modelName: MODEL, experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT },
+      inputs: { connectionType: 'databricks', databricksConnection: CONN, registry: 'workspace', modelName: MODEL, experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT },
       endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
       env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
       killAfterMs: 30_000,
