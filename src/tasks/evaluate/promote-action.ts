@@ -18,6 +18,8 @@ import { mdCell, RECORD_SCHEMA, RESULTS_TAB_VIEW, type DecisionRecord } from './
 import { decisionTags } from './run';
 
 export const PROMOTION_SCHEMA = 'mlopspipelines.promotion/v1';
+/** How far in the future a record's time may be (agents' clock differences) before it is refused. */
+const FUTURE_SLACK_MS = 15 * 60_000;
 
 /** Copies a Unity Catalog version into another model (MLflow's copy, on Databricks); idempotent by source version. */
 export interface VersionCopier {
@@ -130,6 +132,8 @@ function checkRecord(record: DecisionRecord, inputs: PromoteInputs, deps: Promot
   const finished = Date.parse(record.context?.finishedAt ?? '');
   if (!Number.isFinite(finished)) refuse('the record has no valid finishedAt time.');
   const ageMs = deps.now().getTime() - finished;
+  // Agents' clocks differ a little; a record from well in the future was not written by an evaluate step of this run.
+  if (ageMs < -FUTURE_SLACK_MS) refuse(`the record says it was made at ${record.context.finishedAt}, in the future of this agent's clock; check the agents' clocks or run the evaluation again.`);
   if (ageMs > inputs.maxDecisionAgeMs) {
     refuse(`the decision is ${(ageMs / 3_600_000).toFixed(1)} hours old (made at ${record.context.finishedAt}), older than maxDecisionAgeHours ${inputs.maxDecisionAgeMs / 3_600_000}; run the evaluation again.`);
   }

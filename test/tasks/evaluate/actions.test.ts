@@ -330,6 +330,11 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     const tooShort = await writesDuring(() => promote(folder, { maxDecisionAgeHours: '1' }));
     assertRefused(tooShort.result, tooShort.writes, /older than maxDecisionAgeHours 1;/);
 
+    rec.context.finishedAt = new Date(Date.now() + 3_600_000).toISOString();
+    writeFileSync(file, JSON.stringify(rec));
+    const future = await writesDuring(() => promote(folder));
+    assertRefused(future.result, future.writes, /in the future of this agent's clock/);
+
     rec.context.finishedAt = new Date().toISOString();
     rec.dryRun = true;
     writeFileSync(file, JSON.stringify(rec));
