@@ -21,6 +21,8 @@ export interface TaskHost {
   setProgress(percent: number, operation: string): void;
   uploadSummary(markdownPath: string): void;
   addAttachment(type: string, name: string, filePath: string): void;
+  /** Publishes a file or folder as the build artifact `name` (`artifact.upload`), for later stages to download. */
+  uploadArtifact?(name: string, fileOrFolder: string): void;
   /** A folder owned by this task run (Agent.TempDirectory). */
   tempDir: string;
   /** Aborted when the agent cancels the step (SIGINT, then SIGTERM). */
@@ -67,6 +69,7 @@ export function taskLibHost(signal: AbortSignal, onCancel: (cleanup: () => Promi
     setProgress: (percent, operation) => tl.setProgress(Math.max(0, Math.min(100, Math.round(percent))), redact(operation)),
     uploadSummary: (p) => tl.uploadSummary(p),
     addAttachment: (type, name, p) => tl.addAttachment(type, name, p),
+    uploadArtifact: (name, p) => tl.uploadArtifact(name, p, name),
     tempDir: tl.getVariable('Agent.TempDirectory') || process.cwd(),
     signal,
     onCancel,

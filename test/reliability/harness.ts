@@ -287,6 +287,8 @@ export async function evaluateWorld(emu: Emulator, opts: { model?: string; taskI
     inputs: {
       connectionType: 'databricks',
       databricksConnection: CONN,
+      // evaluateWorld builds a workspace-registry model (stage Production); the default registry is unityCatalog.
+      registry: 'workspace',
       modelName: model,
       experiments: '/Shared/churn',
       evaluationTable: 'main.ml.churn_eval',

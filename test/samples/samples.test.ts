@@ -16,22 +16,17 @@ describe('samples/azure-pipelines.mlops.yml', () => {
     assert.deepEqual(result.problems, []);
   });
 
-  it('runs the four tasks where the pipeline says: CI, then dev, staging, production and serving', () => {
+  it('runs the four tasks where the pipeline says: CI, staging (evaluate), production (promote, deploy) and serving', () => {
     assert.deepEqual(
       result.steps.map((s) => `${s.job} ${s.task} ${s.name}`),
       [
         'CI/NotebookTests DatabricksReposDeploy@1 ciRepo',
         'CI/NotebookTests DatabricksTrain@1 tests',
-        'Dev/TrainDev DatabricksReposDeploy@1 deploy',
-        'Dev/TrainDev DatabricksTrain@1 train',
-        'Dev/TrainDev DatabricksEvaluatePromote@1 evaluate',
-        'Staging/TrainStaging DatabricksReposDeploy@1 deploy',
-        'Staging/TrainStaging DatabricksTrain@1 train',
-        'Staging/TrainStaging DatabricksEvaluatePromote@1 promote',
-        'Production/ReleaseProduction DatabricksReposDeploy@1 deployTraining',
-        'Production/ReleaseProduction DatabricksTrain@1 train',
+        'Staging/EvaluateStaging DatabricksReposDeploy@1 deploy',
+        'Staging/EvaluateStaging DatabricksTrain@1 train',
+        'Staging/EvaluateStaging DatabricksEvaluatePromote@1 evaluate',
         'Production/ReleaseProduction DatabricksEvaluatePromote@1 promote',
-        'Production/ReleaseProduction DatabricksReposDeploy@1 deployScoring',
+        'Production/ReleaseProduction DatabricksReposDeploy@1 deploy',
         'Serving/Canary DatabricksServingDeploy@1 canary',
         'Serving/PromoteCanary DatabricksServingDeploy@1 serve',
       ],
@@ -41,16 +36,10 @@ describe('samples/azure-pipelines.mlops.yml', () => {
   it('checks these output variable references', () => {
     assert.deepEqual([...new Set(result.outputRefs)].sort(), [
       'CI/NotebookTests -> ciRepo.repoId',
-      'Dev/TrainDev -> deploy.headCommitId',
-      'Dev/TrainDev -> evaluate.decision',
-      'Dev/TrainDev -> evaluate.modelVersion',
-      'Dev/TrainDev -> train.resultState',
-      'Dev/TrainDev -> train.runId',
-      'Production/ReleaseProduction -> deployScoring.headCommitId',
-      'Production/ReleaseProduction -> promote.metricDelta',
+      'Production/ReleaseProduction -> deploy.headCommitId',
       'Production/ReleaseProduction -> promote.modelVersion',
+      'Production/ReleaseProduction -> promote.productionVersion',
       'Production/ReleaseProduction -> promote.promoted',
-      'Production/ReleaseProduction -> promote.winRate',
       'Serving/Canary -> canary.endpointUrl',
       'Serving/Canary -> canary.previousVersion',
       'Serving/Canary -> canary.servedVersion',
@@ -59,7 +48,11 @@ describe('samples/azure-pipelines.mlops.yml', () => {
       'Serving/PromoteCanary -> serve.rolledBack',
       'Serving/PromoteCanary -> serve.servedVersion',
       'Serving/PromoteCanary -> serve.trafficPercent',
-      'Staging/TrainStaging -> promote.modelVersion',
+      'Staging/EvaluateStaging -> deploy.headCommitId',
+      'Staging/EvaluateStaging -> evaluate.decision',
+      'Staging/EvaluateStaging -> evaluate.decisionRecordPath',
+      'Staging/EvaluateStaging -> evaluate.modelVersion',
+      'Staging/EvaluateStaging -> evaluate.winRate',
     ]);
   });
 
@@ -79,24 +72,59 @@ describe('samples/azure-pipelines.mlops.yml', () => {
     assert.match(cleanup.inputs.inlineScript, /repo_id='\$\(ciRepo\.repoId\)'/);
   });
 
-  it('CD runs as deployment jobs in the dev, staging and production environments, in that order', () => {
-    const cd = (doc.stages as Json[]).slice(1);
+  /** A stage by name, so a stage added later (e.g. serving) does not move these checks. */
+  const stage = (name: string): Json => (doc.stages as Json[]).find((s) => s.stage === name)!;
+  const deploySteps = (stageName: string): Json[] => stage(stageName).jobs[0].strategy.runOnce.deploy.steps;
+
+  it('CD runs as deployment jobs: staging evaluates, then production (the environment with the approval) promotes', () => {
     assert.deepEqual(
-      cd.map((s) => [s.stage, s.dependsOn, s.jobs.map((j: Json) => [j.deployment, j.environment])]),
+      ['Staging', 'Production', 'Serving'].map((n) => stage(n)).map((s) => [s.stage, s.dependsOn, s.jobs.map((j: Json) => [j.deployment, j.environment])]),
       [
-        ['Dev', 'CI', [['TrainDev', 'mlops-dev']]],
-        ['Staging', 'Dev', [['TrainStaging', 'mlops-staging']]],
-        ['Production', 'Staging', [['ReleaseProduction', 'mlops-production']]],
+        ['Staging', 'CI', [['EvaluateStaging', 'mlops-staging']]],
+        ['Production', 'Staging', [['ReleaseProduction', 'production']]],
         ['Serving', 'Production', [['Canary', 'mlops-serving-canary'], ['PromoteCanary', 'mlops-serving']]],
       ],
     );
+    assert.match(doc.stages[0].stage, /^CI$/);
   });
 
-  it('production trains, evaluates & promotes, then deploys only a promoted champion', () => {
-    const steps = doc.stages[3].jobs[0].strategy.runOnce.deploy.steps as Json[];
-    const order = steps.filter((s) => s.task?.startsWith('Databricks')).map((s) => s.name);
-    assert.deepEqual(order, ['deployTraining', 'train', 'promote', 'deployScoring']);
-    assert.equal(steps.find((s) => s.name === 'deployScoring')!.condition, "and(succeeded(), eq(variables['promote.promoted'], 'true'))");
+  it('staging deploys the Git folder, trains on it and evaluates without promoting (action evaluate, dev.ml.churn for prod.ml.churn)', () => {
+    const steps = deploySteps('Staging');
+    assert.deepEqual(steps.filter((s) => s.task?.startsWith('Databricks')).map((s) => s.name), ['deploy', 'train', 'evaluate']);
+    const evaluate = steps.find((s) => s.name === 'evaluate')!;
+    assert.equal(evaluate.inputs.action, 'evaluate');
+    assert.equal(evaluate.inputs.registry, 'unityCatalog');
+    assert.equal(evaluate.inputs.modelName, 'dev.ml.churn');
+    assert.equal(evaluate.inputs.targetModelName, 'prod.ml.churn');
+    assert.equal(steps.find((s) => s.name === 'train')!.inputs.jobParameters.trim(), 'git_commit=$(deploy.headCommitId)');
+  });
+
+  it('production consumes the evaluate stage\'s record: downloads its artifact, promotes exactly what it names into prod.ml.churn, then deploys the same commit', () => {
+    const tasks = loadTasks();
+    const evalDef = tasks.get('DatabricksEvaluatePromote@1')!.json;
+    const artifactDefault = evalDef.inputs.find((i: Json) => i.name === 'artifactName').defaultValue;
+    const evaluate = deploySteps('Staging').find((s) => s.name === 'evaluate')!;
+    const published = evaluate.inputs.artifactName ?? artifactDefault;
+    assert.equal(published, 'model-evaluation');
+
+    const steps = deploySteps('Production');
+    const downloadAt = steps.findIndex((s) => s.download === 'current');
+    assert.ok(downloadAt >= 0, 'no download step');
+    assert.equal(steps[downloadAt].artifact, published);
+    const promoteAt = steps.findIndex((s) => s.name === 'promote');
+    assert.ok(downloadAt < promoteAt, 'the record is downloaded before the promote step');
+    const promote = steps[promoteAt];
+    // Where `download: current` puts the artifact, and the file name the evaluate step publishes it under.
+    assert.equal(promote.inputs.decisionRecord, `$(Pipeline.Workspace)/${published}/decision.json`);
+    assert.equal(promote.inputs.action, 'promote');
+    for (const k of ['registry', 'modelName', 'targetModelName']) assert.equal(promote.inputs[k], evaluate.inputs[k], k);
+    assert.ok(steps.findIndex((s) => s.name === 'deploy') > promoteAt, 'production deploys after promoting');
+    assert.equal(steps.find((s) => s.name === 'deploy')!.inputs.verifyCommit, true);
+
+    // The job runs only for a challenger, read from the evaluate step's output.
+    const prod = stage('Production');
+    assert.equal(prod.variables.evaluateDecision, "$[ stageDependencies.Staging.EvaluateStaging.outputs['EvaluateStaging.evaluate.decision'] ]");
+    assert.equal(prod.jobs[0].condition, "and(succeeded(), eq(variables['evaluateDecision'], 'challenger'))");
   });
 });
 

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { InputError, Inputs, truncate } from '../../pipeline/inputs';
 import { parseCluster, type ClusterConfig } from '../shared/cluster';
+import { parseAction, parseHandoff, type EvaluateAction, type HandoffConfig } from './handoff';
 
 export type MetricName = 'roc_auc' | 'average_precision' | 'log_loss' | 'brier';
 export type MethodName = 'bootstrap' | 'delong';
@@ -78,6 +79,10 @@ export interface EvaluateInputs {
   readyTimeoutMs: number;
   /** Pipeline context used for idempotency tokens, tags and the decision record. */
   build: BuildContext;
+  /** Absent: evaluateAndPromote. */
+  action?: EvaluateAction;
+  /** action evaluate: how the winner is handed to the promote action (handoff.ts). */
+  handoff?: HandoffConfig;
 }
 
 export interface BuildContext {
@@ -108,30 +113,8 @@ function fail(name: string, message: string): never {
 /** Parses and validates every Evaluate & Promote input except the connection inputs. */
 export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
   const build = parseBuildContext(inputs);
-  const registryKind = inputs.oneOf('registry', ['workspace', 'unityCatalog'] as const, 'workspace');
-  const modelName = inputs.required('modelName', 'the registered model to promote into');
-  let registry: RegistryConfig;
-  if (registryKind === 'unityCatalog') {
-    if (!THREE_LEVEL.test(modelName)) {
-      fail('modelName', `modelName must be a three-level Unity Catalog name <catalog>.<schema>.<model> when registry is unityCatalog; got "${truncate(modelName)}".`);
-    }
-    const alias = inputs.optional('championAlias') ?? 'champion';
-    if (!/^[A-Za-z_][A-Za-z0-9_\-]{0,254}$/.test(alias)) {
-      fail('championAlias', `championAlias must start with a letter or _ and contain only letters, digits, _ and -; got "${truncate(alias)}".`);
-    }
-    if (alias.toLowerCase() === 'latest' || /^v\d+$/i.test(alias)) {
-      fail('championAlias', `championAlias "${alias}" is reserved by MLflow (latest and v<number> are not allowed).`);
-    }
-    registry = { kind: 'unityCatalog', alias };
-  } else {
-    if (THREE_LEVEL.test(modelName)) {
-      fail('modelName', `modelName "${truncate(modelName)}" looks like a Unity Catalog name (catalog.schema.model); set registry to unityCatalog, or use a workspace registry model name.`);
-    }
-    if (/[`'"\n\r]/.test(modelName) || modelName.length > 256) {
-      fail('modelName', 'modelName must not contain quotes or line breaks and must be at most 256 characters.');
-    }
-    registry = { kind: 'workspace', stage: inputs.oneOf('productionStage', ['Production', 'Staging'] as const, 'Production') };
-  }
+  const { modelName, registry } = parseRegistryConfig(inputs);
+  const action = parseAction(inputs);
 
   const experiments = inputs.lines('experiments');
   if (experiments.length === 0) fail('experiments', 'Input required: experiments (one experiment path such as /Shared/churn or experiment id per line).');
@@ -184,7 +167,38 @@ export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
     resetCandidateTags: inputs.bool('resetCandidateTags', true),
     readyTimeoutMs,
     build,
+    // Only the hand-off actions carry these (evaluateAndPromote parses exactly what it did before).
+    ...(action === 'evaluateAndPromote' ? {} : { action, handoff: parseHandoff(inputs, registry) }),
   };
+}
+
+/** modelName with registry, championAlias or productionStage (shared by every action). */
+export function parseRegistryConfig(inputs: Inputs): { modelName: string; registry: RegistryConfig } {
+  const registryKind = inputs.oneOf('registry', ['workspace', 'unityCatalog'] as const, 'unityCatalog');
+  const modelName = inputs.required('modelName', 'the registered model to promote into');
+  let registry: RegistryConfig;
+  if (registryKind === 'unityCatalog') {
+    if (!THREE_LEVEL.test(modelName)) {
+      fail('modelName', `modelName must be a three-level Unity Catalog name <catalog>.<schema>.<model> when registry is unityCatalog; got "${truncate(modelName)}".`);
+    }
+    const alias = inputs.optional('championAlias') ?? 'champion';
+    if (!/^[A-Za-z_][A-Za-z0-9_\-]{0,254}$/.test(alias)) {
+      fail('championAlias', `championAlias must start with a letter or _ and contain only letters, digits, _ and -; got "${truncate(alias)}".`);
+    }
+    if (alias.toLowerCase() === 'latest' || /^v\d+$/i.test(alias)) {
+      fail('championAlias', `championAlias "${alias}" is reserved by MLflow (latest and v<number> are not allowed).`);
+    }
+    registry = { kind: 'unityCatalog', alias };
+  } else {
+    if (THREE_LEVEL.test(modelName)) {
+      fail('modelName', `modelName "${truncate(modelName)}" looks like a Unity Catalog name (catalog.schema.model); set registry to unityCatalog, or use a workspace registry model name.`);
+    }
+    if (/[`'"\n\r]/.test(modelName) || modelName.length > 256) {
+      fail('modelName', 'modelName must not contain quotes or line breaks and must be at most 256 characters.');
+    }
+    registry = { kind: 'workspace', stage: inputs.oneOf('productionStage', ['Production', 'Staging'] as const, 'Production') };
+  }
+  return { modelName, registry };
 }
 
 function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'): ScoringConfig {
@@ -213,7 +227,7 @@ function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'):
   return { ...base, cluster: parseCluster(inputs) };
 }
 
-function parseRunTimeoutMs(inputs: Inputs): number {
+export function parseRunTimeoutMs(inputs: Inputs): number {
   return inputs.number('scoringTimeoutMinutes', { default: 60, min: 1, max: 1440, integer: true })! * 60_000;
 }
 
@@ -226,7 +240,7 @@ function parseNotebookPath(inputs: Inputs): string {
 }
 
 /** Unity Catalog registration runs on the scoring notebook's compute, in its folder, bounded by its timeout. */
-function parseRegistration(inputs: Inputs, scoring: ScoringConfig | undefined): RegistrationConfig {
+export function parseRegistration(inputs: Inputs, scoring: ScoringConfig | undefined): RegistrationConfig {
   const scoringPath = parseNotebookPath(inputs);
   const folder = path.posix.dirname(scoringPath);
   if (path.posix.basename(scoringPath) === REGISTER_NOTEBOOK_NAME) {
@@ -266,7 +280,7 @@ function parseDecision(inputs: Inputs, build: BuildContext): DecisionConfig {
   return { metric, method, resamples, seed, winRate, minDelta, minMetric, confidence };
 }
 
-function parseBuildContext(inputs: Inputs): BuildContext {
+export function parseBuildContext(inputs: Inputs): BuildContext {
   const v = (n: string) => inputs.variable(n);
   return {
     buildId: v('Build.BuildId') ?? 'local',

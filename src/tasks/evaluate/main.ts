@@ -11,7 +11,9 @@ import { connectFromInputs } from '../../pipeline/client';
 import type { TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
+import { parseAction } from './handoff';
 import { parseEvaluateInputs } from './inputs';
+import { mainPromote } from './promote-main';
 import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
 import { run } from './run';
@@ -29,6 +31,11 @@ function pollOverride(): { initial: number; max: number } | undefined {
   return { initial: ms, max: ms * 4 };
 }
 
+function readyPollOverride(): { initialIntervalMs?: number; maxIntervalMs?: number } {
+  const poll = pollOverride();
+  return poll ? { initialIntervalMs: poll.initial, maxIntervalMs: poll.max } : {};
+}
+
 /**
  * The promotion claim's settle interval (claim.ts), in ms: DATABRICKS_MLOPS_PROMOTION_SETTLE_MS, a pipeline
  * variable, for registries that answer slowly (longer) or tests (shorter). Default 5 s.
@@ -43,6 +50,7 @@ function settleOverride(): number | undefined {
 /** Evaluate & Promote: every input is parsed before the first remote call. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {
   const inputs = new Inputs(taskLibInputSource());
+  if (parseAction(inputs) === 'promote') return mainPromote(host, inputs, { readyPoll: readyPollOverride(), poll: pollOverride(), settleMs: settleOverride() });
   const parsed = parseEvaluateInputs(inputs);
   const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksEvaluatePromote' });
   host.log.info(`Workspace: ${connection.host} (${connection.description})`);
@@ -73,6 +81,10 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
     });
   }
 
+  // Action evaluate with targetModelName: the target's production is recorded for the promote action's check.
+  const targetName = parsed.action === 'evaluate' ? parsed.handoff?.targetModelName : undefined;
+  const target = targetName && parsed.registry.kind === 'unityCatalog' ? new AliasRegistry(new UnityCatalogModelRegistry(api, { clock: systemClock }), targetName, parsed.registry.alias, readyPoll) : undefined;
+
   let predictions: PredictionsProvider;
   if (parsed.predictionsSource === 'file') {
     predictions = new FilePredictions(parsed.predictionsFile!);
@@ -100,6 +112,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
     workspaceUrl: connection.host,
     tracking: new MlflowTracking(api, { clock: systemClock }),
     registry,
+    target,
     predictions,
     engine: { readPredictions, compare: (preds, opts) => compareModelsParallel(preds, { ...opts, threads: Math.max(1, Math.min(8, os.cpus().length)) }) },
     now: () => new Date(),

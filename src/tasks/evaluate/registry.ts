@@ -10,6 +10,9 @@ import { undefinedIfMissing } from '../../mlflow/tracking';
 import type { ModelVersion, RegisteredModel } from '../../mlflow/types';
 import type { VersionRegistrar } from './uc-registration';
 
+/** The workspace registry's challenger marker (a version tag; letters, digits and _ only, as Unity Catalog tag keys). */
+export const CHALLENGER_TAG = 'mlops_challenger';
+
 export interface ProductionRef {
   version: string;
   runId?: string;
@@ -41,6 +44,13 @@ export interface ProductionRegistry {
   getModelTag(key: string, signal?: AbortSignal): Promise<string | undefined>;
   setModelTag(key: string, value: string, signal?: AbortSignal): Promise<void>;
   deleteModelTag(key: string, signal?: AbortSignal): Promise<void>;
+  /** One version, undefined when it does not exist (fail closed on any other error). */
+  getVersion(version: string, signal?: AbortSignal): Promise<ModelVersion | undefined>;
+  /**
+   * Marks the version as the challenger awaiting approval, leaving production alone: Unity Catalog moves the
+   * alias `alias` to it; the workspace registry sets the version tag {@link CHALLENGER_TAG}=true (no stage change).
+   */
+  markChallenger(version: string, alias: string, signal?: AbortSignal): Promise<void>;
   /** A link to the version in the workspace UI. */
   versionUrl(workspaceUrl: string, version: string): string;
   /** The URI the scoring notebook loads the version from. */
@@ -56,6 +66,7 @@ export interface RegistryClientBase {
   createModelVersion(req: { name: string; source: string; runId?: string; description?: string }): Promise<ModelVersion>;
   searchModelVersions(filter: string): AsyncIterable<ModelVersion>;
   setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void>;
+  getModelVersion(name: string, version: string, signal?: AbortSignal): Promise<ModelVersion | undefined>;
   waitForVersionReady(name: string, version: string, opts: { timeoutMs: number; signal?: AbortSignal; initialIntervalMs?: number; maxIntervalMs?: number }): Promise<ModelVersion>;
 }
 
@@ -125,6 +136,10 @@ abstract class BaseRegistry<C extends RegistryClientBase> {
     return `models:/${this.modelName}/${version}`;
   }
 
+  async getVersion(version: string, signal?: AbortSignal): Promise<ModelVersion | undefined> {
+    return this.client.getModelVersion(this.modelName, version, signal);
+  }
+
   async getModelTag(key: string, signal?: AbortSignal): Promise<string | undefined> {
     const m = await this.client.getRegisteredModel(this.modelName, signal);
     return m?.tags?.find((t) => t.key === key)?.value;
@@ -168,6 +183,11 @@ export class StageRegistry extends BaseRegistry<WorkspaceRegistryClient> impleme
       if (v.name === this.modelName && sourceMatches(v.source, runId, artifactPath)) found.push(v);
     }
     return pickExisting(found);
+  }
+
+  async markChallenger(version: string): Promise<void> {
+    // No stage change: with productionStage Staging a transition to Staging would be the promotion itself.
+    await this.client.setModelVersionTag(this.modelName, version, CHALLENGER_TAG, 'true');
   }
 
   async promote(version: string, comment: string): Promise<void> {
@@ -224,6 +244,10 @@ export class AliasRegistry extends BaseRegistry<UnityCatalogRegistryClient> impl
       if (v.run_id === runId && sourceMatches(v.source, runId, artifactPath)) found.push(v);
     }
     return pickExisting(found);
+  }
+
+  async markChallenger(version: string, alias: string): Promise<void> {
+    await this.client.setAlias(this.modelName, alias, version);
   }
 
   async promote(version: string): Promise<void> {

@@ -10,7 +10,8 @@ export const RECORD_SCHEMA = 'mlopspipelines.evaluation/v1';
 export const ATTACHMENT_TYPE = 'mlopspipelines.evaluation';
 export const ATTACHMENT_NAME = 'evaluation.json';
 
-export type Outcome = 'promoted' | 'kept' | 'noCandidates';
+/** `challenger`: action evaluate registered and marked the winner; production waits for the promote action. */
+export type Outcome = 'promoted' | 'kept' | 'noCandidates' | 'challenger';
 
 export interface RecordModel {
   /** Column name in the predictions (`run_<id>` or `production`). */
@@ -50,6 +51,28 @@ export interface DecisionRecord {
   decision: Decision;
   /** What differs between two runs with the same seed and data (ids, timestamps), plus the tab's links. */
   context: RecordContext;
+  /** The action that wrote the record (handoff.ts); absent means evaluateAndPromote. */
+  action?: 'evaluateAndPromote' | 'evaluate';
+  /** Action evaluate with a promote decision: the version marked as the challenger, which the promote action promotes. */
+  challenger?: ChallengerRecord | null;
+  /** With targetModelName: the model the promote action copies into, and its production when the models were compared. */
+  target?: TargetRecord | null;
+}
+
+export interface ChallengerRecord {
+  version: string;
+  versionUrl: string;
+  runId: string;
+  /** `alias challenger` or `tag mlops_challenger=true`. */
+  marker: string;
+  reusedExistingVersion: boolean;
+}
+
+export interface TargetRecord {
+  modelName: string;
+  /** `alias champion`. */
+  target: string;
+  productionVersion: string | null;
 }
 
 export interface RecordContext {
@@ -145,6 +168,11 @@ export function renderSummary(record: DecisionRecord): string {
   if (record.promotion?.version) {
     const v = link(`${record.registry.modelName} version ${record.promotion.version}`, record.promotion.versionUrl);
     lines.push(record.promotion.applied ? `Promoted: ${v} → ${mdCell(record.registry.target)}.` : `Not applied (dry run): ${v}.`, '');
+  }
+  if (record.challenger) {
+    const v = link(`${record.registry.modelName} version ${record.challenger.version}`, record.challenger.versionUrl);
+    const into = record.target ? ` into ${mdCell(record.target.modelName)}` : '';
+    lines.push(`Challenger: ${v} (${mdCell(record.challenger.marker)}). Production is unchanged until the promote action promotes it${into}.`, '');
   }
   if (record.skippedCandidates.length > 0) {
     lines.push('Skipped candidates:', '');

@@ -9,10 +9,12 @@ import { filter } from '../../mlflow/filter';
 import type { MlflowTracking } from '../../mlflow/tracking';
 import { tagValue } from '../../mlflow/types';
 import type { TaskHost } from '../../pipeline/host';
-import { claimOwner, PromotionClaim, type ClaimOptions } from './claim';
+import { claimOwner, type ClaimOptions } from './claim';
 import type { EvaluateInputs } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
-import { ATTACHMENT_NAME, ATTACHMENT_TYPE, DecisionRecord, Outcome, RECORD_SCHEMA, RecordModel, renderSummary, serializeRecord } from './report';
+import { markChallenger, publishRecord, readTarget } from './challenger';
+import { ATTACHMENT_NAME, ATTACHMENT_TYPE, type ChallengerRecord, DecisionRecord, type TargetRecord, Outcome, RECORD_SCHEMA, RecordModel, renderSummary, serializeRecord } from './report';
+import { applyPromotion, registerWinner, type PromotionContext } from './promotion';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
 
 export const PRODUCTION_KEY = 'production';
@@ -23,11 +25,13 @@ export interface EvaluateEngine {
 }
 
 export interface EvaluateDeps {
-  host: Pick<TaskHost, 'log' | 'setOutput' | 'uploadSummary' | 'addAttachment' | 'tempDir' | 'signal' | 'setProgress'>;
+  host: Pick<TaskHost, 'log' | 'setOutput' | 'uploadSummary' | 'addAttachment' | 'uploadArtifact' | 'tempDir' | 'signal' | 'setProgress'>;
   /** Workspace base URL, for links. */
   workspaceUrl: string;
   tracking: Pick<MlflowTracking, 'resolveExperiment' | 'searchRuns' | 'hasLoggedModel' | 'setTag'>;
   registry: ProductionRegistry;
+  /** Action evaluate with targetModelName: the model of another catalog the promote action copies into. */
+  target?: ProductionRegistry;
   predictions: PredictionsProvider;
   engine: EvaluateEngine;
   now(): Date;
@@ -101,6 +105,10 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   host.setProgress(10, 'Reading the production model');
   const production = await registry.getProduction(signal);
   log.info(production ? `Production: ${registry.modelName} version ${production.version} (${registry.targetDescription}).` : `No production model (${registry.modelName}, ${registry.targetDescription}).`);
+  // Read with production: the promote action refuses if the target's production moved since (handoff.ts).
+  const target = inputs.action === 'evaluate' && deps.target ? await readTarget(deps.target, signal) : undefined;
+  if (target) log.info(`Target ${target.modelName}: ${target.target} is ${target.productionVersion ? `version ${target.productionVersion}` : 'not set'}.`);
+  let challenger: ChallengerRecord | undefined;
   const candidates: Candidate[] = [];
   const alreadyProduction: Candidate[] = [];
   for (const c of withModel) {
@@ -123,7 +131,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
     const sentence = `No candidates: no finished run tagged ${inputs.candidateTag}=true with a logged model; nothing was changed.`;
     log.info(sentence);
     const record = buildRecord(inputs, deps, { ...base, outcome: 'noCandidates', sentence, candidates: [], decision: null, best: null, promotion: null, scored: undefined, finishedAt: deps.now().toISOString() });
-    const paths = await writeRecord(record, deps);
+    const paths = await writeRecord(withHandoff(record, inputs, target, challenger), deps, inputs);
     const resetProblem = await resetTags(inputs, deps, alreadyProduction, 'the decision was recorded');
     setOutputs(deps, { outcome: 'noCandidates', promoted: false, production, record, recordPath: paths.recordPath });
     const issues = resetProblem ? [resetProblem] : [];
@@ -177,57 +185,38 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   if (decision.decision === 'promote' && best) {
     outcome = 'promoted';
     const existing = await registry.findVersionForRun(best.runId, inputs.modelArtifactPath, signal);
-    if (inputs.dryRun) {
+    if (inputs.action === 'evaluate' && !inputs.dryRun) {
+      // Approval between decision and promotion: register and mark the winner, leave production alone.
+      host.setProgress(75, 'Marking the challenger');
+      outcome = 'challenger';
+      challenger = await markChallenger(promotionContext(inputs, deps), {
+        runId: best.runId,
+        artifactPath: inputs.modelArtifactPath,
+        description: `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`,
+        readyTimeoutMs: inputs.readyTimeoutMs,
+        existing,
+        handoff: inputs.handoff!,
+        workspaceUrl: deps.workspaceUrl,
+      });
+      sentence = `Run ${best.runId} is the challenger: ${registry.modelName} version ${challenger.version} (${challenger.marker}); ${registry.targetDescription} is unchanged until the promote action. ${decision.reason}`;
+      log.info(sentence);
+    } else if (inputs.dryRun) {
       promotion = { version: existing?.version, versionUrl: existing ? registry.versionUrl(deps.workspaceUrl, existing.version) : undefined, reusedExistingVersion: !!existing, applied: false };
       sentence = `Dry run: would promote run ${best.runId} to ${registry.modelName} ${registry.targetDescription}; nothing was changed. ${decision.reason}`;
     } else {
       host.setProgress(75, 'Promoting');
-      let version: string;
-      if (existing) {
-        version = existing.version;
-        log.info(`Run ${best.runId} is already registered as ${registry.modelName} version ${version}; reusing it.`);
-      } else {
-        version = await registry.register(best.runId, inputs.modelArtifactPath, `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, signal);
-        log.info(`Registered run ${best.runId} as ${registry.modelName} version ${version}.`);
-      }
-      await registry.waitReady(version, inputs.readyTimeoutMs, signal, best.runId);
-      const current = await registry.getProduction(signal);
-      if ((current?.version ?? null) !== (production?.version ?? null)) {
-        throw new Error(
-          `The production model changed during the evaluation: it was ${describeVersion(production)} when the models were compared and is now ${describeVersion(current)}. ` +
-            `Nothing was promoted (version ${version} stays registered); run the evaluation again.`,
-        );
-      }
-      // Another step may be promoting this model at the same time: claim the promotion first (claim.ts
-      // explains the protocol and what it guarantees). The claim is held until production is re-read.
-      host.setProgress(80, 'Claiming the promotion');
-      const claim = new PromotionClaim(registry, claimOwner(inputs.build), log, deps.claim);
-      await claim.acquire(version, production, signal);
-      try {
-        claim.checkStillHeld();
-        const vs = decision.models.find((m) => m.name === best.key)?.vsBaseline;
-        await registry.tag(version, decisionTags(inputs, decision, vs?.winRate, vs?.meanDelta), signal);
-        claim.checkStillHeld();
-        await registry.promote(version, promotionComment(inputs, decision, production), signal);
-        // Last-writer-wins: someone outside the claim (a person, another tool) may have moved production
-        // after our transition. Never report success for a version that is not in production.
-        const after = await registry.getProduction(signal);
-        if (after?.version !== version) {
-          throw new Error(
-            `${registry.modelName} version ${version} was moved to ${registry.targetDescription}, but ${registry.targetDescription} is now ${describeVersion(after)}: ` +
-              `another step or person changed it after this step's promotion. This step does not report a promotion that did not hold; check the model's history and run the evaluation again.`,
-          );
-        }
-      } catch (err) {
-        const problem = await claim.release();
-        if (problem) log.warn(`Also, ${problem}.`);
-        throw err;
-      }
-      const released = await claim.release();
-      if (released) {
-        log.warn(`Version ${version} was promoted, but ${released}.`);
-        issues.push(released);
-      }
+      const ctx = promotionContext(inputs, deps);
+      const { version } = await registerWinner(ctx, { runId: best.runId, artifactPath: inputs.modelArtifactPath, description: `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, readyTimeoutMs: inputs.readyTimeoutMs, existing });
+      const vs = decision.models.find((m) => m.name === best.key)?.vsBaseline;
+      issues.push(
+        ...(await applyPromotion(ctx, {
+          version,
+          expected: production,
+          tags: decisionTags(inputs, decision, vs?.winRate, vs?.meanDelta),
+          comment: promotionComment(inputs, decision, production),
+          again: 'run the evaluation again',
+        })),
+      );
       promotion = { version, versionUrl: registry.versionUrl(deps.workspaceUrl, version), reusedExistingVersion: !!existing, applied: true };
       sentence = `Promoted run ${best.runId} as ${registry.modelName} version ${version} to ${registry.targetDescription}. ${decision.reason}`;
       log.info(sentence);
@@ -249,11 +238,11 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
     scored,
     finishedAt: deps.now().toISOString(),
   });
-  const paths = await writeRecord(record, deps);
+  const paths = await writeRecord(withHandoff(record, inputs, target, challenger), deps, inputs);
   const promoted = outcome === 'promoted' && !inputs.dryRun;
   const resetProblem = await resetTags(inputs, deps, [...candidates, ...alreadyProduction], promoted ? `version ${promotion?.version} was promoted and the decision recorded` : 'the decision was recorded');
   if (resetProblem) issues.push(resetProblem);
-  setOutputs(deps, { outcome, promoted, production, record, recordPath: paths.recordPath, modelVersion: promotion?.version, best: best?.runId, decision });
+  setOutputs(deps, { outcome, promoted, production, record, recordPath: paths.recordPath, modelVersion: promotion?.version ?? challenger?.version, best: best?.runId, decision });
   return { outcome, promoted, modelVersion: promotion?.version, record, ...paths, message: withIssues(sentence, issues), issues };
 }
 
@@ -262,11 +251,11 @@ function withIssues(sentence: string, issues: string[]): string {
   return issues.length > 0 ? `${sentence} Issues: ${issues.join('; ')}.` : sentence;
 }
 
-function describeVersion(p: ProductionRef | undefined): string {
-  return p ? `version ${p.version}` : 'no production model';
+export function promotionContext(inputs: EvaluateInputs, deps: EvaluateDeps): PromotionContext {
+  return { registry: deps.registry, log: deps.host.log, setProgress: (p, op) => deps.host.setProgress(p, op), owner: claimOwner(inputs.build), claim: deps.claim, signal: deps.host.signal };
 }
 
-export function decisionTags(inputs: EvaluateInputs, decision: Decision, winRate: number | undefined, delta: number | undefined): Record<string, string> {
+export function decisionTags(inputs: { build: { buildId: string } }, decision: Decision, winRate: number | undefined, delta: number | undefined): Record<string, string> {
   const tags: Record<string, string> = {
     'mlops.evaluation.build_id': inputs.build.buildId,
     'mlops.evaluation.metric': decision.metric,
@@ -281,7 +270,7 @@ export function decisionTags(inputs: EvaluateInputs, decision: Decision, winRate
   return tags;
 }
 
-function promotionComment(inputs: EvaluateInputs, decision: Decision, production: ProductionRef | undefined): string {
+export function promotionComment(inputs: EvaluateInputs, decision: Decision, production: ProductionRef | undefined): string {
   return `Promoted by Evaluate & Promote (build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) over ${production ? `version ${production.version}` : 'no production model'}: ${decision.reason}`.slice(0, 1000);
 }
 
@@ -442,7 +431,13 @@ function noCandidateDecision(inputs: EvaluateInputs, reason: string): Decision {
   };
 }
 
-async function writeRecord(record: DecisionRecord, deps: EvaluateDeps): Promise<{ recordPath: string; summaryPath: string }> {
+/** Action evaluate: the record says so and carries what the promote action checks (handoff.ts). */
+function withHandoff(record: DecisionRecord, inputs: EvaluateInputs, target: TargetRecord | undefined, challenger: ChallengerRecord | undefined): DecisionRecord {
+  if (inputs.action !== 'evaluate') return record;
+  return { ...record, action: 'evaluate', challenger: challenger ?? null, target: target ?? null };
+}
+
+async function writeRecord(record: DecisionRecord, deps: EvaluateDeps, inputs: EvaluateInputs): Promise<{ recordPath: string; summaryPath: string }> {
   const dir = path.join(deps.host.tempDir, 'mlops-evaluation');
   await fsp.mkdir(dir, { recursive: true });
   const stamp = record.context.buildId.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -456,6 +451,11 @@ async function writeRecord(record: DecisionRecord, deps: EvaluateDeps): Promise<
   await fsp.writeFile(summaryPath, renderSummary(record), 'utf8');
   deps.host.addAttachment(ATTACHMENT_TYPE, ATTACHMENT_NAME, recordPath);
   deps.host.uploadSummary(summaryPath);
+  if (inputs.action === 'evaluate') {
+    const host = deps.host;
+    if (!host.uploadArtifact) throw new Error('This host cannot publish pipeline artifacts, which action evaluate needs.');
+    await publishRecord({ tempDir: host.tempDir, log: host.log, uploadArtifact: (name, p) => host.uploadArtifact!(name, p) }, inputs.handoff!.artifactName, { recordPath, summaryPath });
+  }
   return { recordPath, summaryPath };
 }
 
@@ -479,4 +479,5 @@ function setOutputs(
   set('winRate', vs ? String(vs.winRate) : '');
   set('metricDelta', vs ? String(vs.meanDelta) : '');
   set('reportPath', o.recordPath);
+  set('decisionRecordPath', o.recordPath);
 }

@@ -27,6 +27,8 @@ AWAIT_REGISTRATION_SECONDS = 600
 _PART = r"[^.\s`'\"/\\]+"
 _MODEL_NAME = re.compile(r"^%s\.%s\.%s$" % (_PART, _PART, _PART))
 _RUN_URI = re.compile(r"^runs:/([0-9A-Za-z]+)/([A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*)$")
+# A copy across catalogs (the promote action with targetModelName): model_uri names a version of another model.
+_VERSION_URI = re.compile(r"^models:/(%s\.%s\.%s)/([1-9][0-9]*)$" % (_PART, _PART, _PART))
 
 
 class RegistrationError(Exception):
@@ -56,6 +58,10 @@ def parse_parameters(get):
     if not _MODEL_NAME.match(name):
         raise RegistrationError("model_name must be a three-level Unity Catalog name <catalog>.<schema>.<model>; got %r" % name)
     uri = (get("model_uri") or "").strip()
+    copy_of = _VERSION_URI.match(uri)
+    # A version of model_name itself is not a copy: it falls through to the runs:/ error below.
+    if copy_of and copy_of.group(1) != name:
+        return {"model_name": name, "model_uri": uri, "copy_of": (copy_of.group(1), copy_of.group(2)), "tags": parse_tags(get("tags"))}
     m = _RUN_URI.match(uri)
     if not m:
         raise RegistrationError("model_uri must be runs:/<run_id>/<artifact path>; got %r" % uri)
@@ -104,8 +110,24 @@ def exit_value(version, reused):
     return json.dumps({"reused": bool(reused), "version": version}, sort_keys=True)
 
 
+def copy_version(client, params, log=print):
+    """Reuses the copy of the source version made earlier (same source URI, not failed), or copies it with MLflow's
+    MlflowClient.copy_model_version, which registers source `models:/<model>/<version>` with the source's run id."""
+    name, uri = params["model_name"], params["model_uri"]
+    found = [v for v in iter_versions(client, "name='%s'" % name) if v.name == name and v.source == uri and str(v.status) != "FAILED_REGISTRATION"]
+    if found:
+        existing = max(found, key=lambda v: int(v.version))
+        log("Reusing %s version %s, already copied from %s." % (name, existing.version, uri))
+        return exit_value(existing.version, True)
+    mv = client.copy_model_version(uri, name)
+    log("Copied %s to %s version %s." % (uri, name, mv.version))
+    return exit_value(mv.version, False)
+
+
 def register(mlflow, client, params, log=print):
     """Reuses the version already registered from this run, or registers one with MLflow's client (upload + finalize)."""
+    if params.get("copy_of"):
+        return copy_version(client, params, log)
     existing = find_existing(client, params["model_name"], params["run_id"], params["artifact_path"])
     if existing is not None:
         log("Reusing %s version %s, already registered from %s." % (params["model_name"], existing.version, params["model_uri"]))

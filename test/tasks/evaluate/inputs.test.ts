@@ -12,6 +12,8 @@ const VARS = {
 };
 
 const BASE = {
+  // The workspace registry, explicitly: the default registry is unityCatalog.
+  registry: 'workspace',
   modelName: 'churn',
   experiments: '/Shared/churn\n# comment\n1234',
   evaluationTable: 'main.ml.churn_eval',

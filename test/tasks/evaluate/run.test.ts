@@ -147,6 +147,13 @@ class World {
       async tag(version, tags) {
         w.events.push(`tag ${version} ${JSON.stringify(tags)}`);
       },
+      async getVersion(version) {
+        w.events.push(`getVersion ${version}`);
+        return undefined;
+      },
+      async markChallenger(version, alias) {
+        w.events.push(`markChallenger ${version} ${alias}`);
+      },
       versionUrl: (host, v) => `${host}/#mlflow/models/churn/versions/${v}`,
       versionUri: (v) => `models:/churn/${v}`,
     };
@@ -272,6 +279,7 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
       winRate: '0.97',
       metricDelta: '0.02',
       reportPath: result.recordPath,
+      decisionRecordPath: result.recordPath,
     });
     assert.equal(result.message, `Promoted run ${RUN_B} as churn version 4 to stage Production. promote: because`);
     assert.deepEqual(w.attachments, [['mlopspipelines.evaluation', 'evaluation.json', result.recordPath]]);
@@ -338,6 +346,7 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
       winRate: '0.6',
       metricDelta: '0.001',
       reportPath: result.recordPath,
+      decisionRecordPath: result.recordPath,
     });
     assert.equal(result.message, 'Kept production version 3: keep: because');
   });

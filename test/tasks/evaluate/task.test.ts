@@ -122,6 +122,8 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       inputs: {
         connectionType: 'databricks',
         databricksConnection: CONN,
+        // The workspace registry unless a test says unityCatalog (the default registry).
+        registry: 'workspace',
         modelName: MODEL,
         experiments: '/Shared/churn',
         evaluationTable: 'main.ml.churn_eval',
@@ -221,6 +223,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       winRate: r.outputs.winRate,
       metricDelta: r.outputs.metricDelta,
       reportPath: r.outputs.reportPath,
+      decisionRecordPath: r.outputs.reportPath,
     });
     assert.equal(r.outputs.winRate, '1');
     assert.ok(r.outputs.reportPath.startsWith(r.tempDir));
@@ -513,7 +516,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.deepEqual(r.complete, { result: 'Succeeded', message: 'No candidates: no finished run tagged candidate=true with a logged model; nothing was changed.' });
     assert.deepEqual(emu.writes(), []);
     assert.equal(notebookCalls.length, 0);
-    assert.deepEqual(r.outputs, { decision: 'noCandidates', promoted: 'false', modelVersion: '', bestCandidateRunId: '', productionVersion: '1', winRate: '', metricDelta: '', reportPath: r.outputs.reportPath });
+    assert.deepEqual(r.outputs, { decision: 'noCandidates', promoted: 'false', modelVersion: '', bestCandidateRunId: '', productionVersion: '1', winRate: '', metricDelta: '', reportPath: r.outputs.reportPath, decisionRecordPath: r.outputs.reportPath });
     assert.equal(record(r).decision.decision, 'none');
   });
 
@@ -631,7 +634,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, scoringNotebook, { runningMs: 600_000 });
     const r = await runTask({
       task: 'DatabricksEvaluatePromoteV1',
-      inputs: { connectionType: 'databricks', databricksConnection: CONN, modelName: MODEL, experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT },
+      inputs: { connectionType: 'databricks', databricksConnection: CONN, registry: 'workspace', modelName: MODEL, experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT },
       endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
       env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
       killAfterMs: 30_000,
