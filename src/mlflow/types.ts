@@ -73,8 +73,12 @@ export type ModelVersionStatus =
   | 'PENDING_REGISTRATION'
   | 'FAILED_REGISTRATION'
   | 'READY'
-  /** Unity Catalog only. */
-  | 'MODEL_VERSION_STATUS_UNKNOWN';
+  /**
+   * Unity Catalog only: the unset value of ModelVersionStatus in mlflow's databricks_uc_registry_messages.proto
+   * (the public UC REST API names its own enum's unset value MODEL_VERSION_STATUS_UNKNOWN; the MLflow UC
+   * endpoints this client calls use the proto's name).
+   */
+  | 'UNSPECIFIED';
 
 /** Workspace registry stages; Unity Catalog models have none (aliases instead). */
 export type Stage = 'None' | 'Staging' | 'Production' | 'Archived';

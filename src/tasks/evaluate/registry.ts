@@ -6,6 +6,7 @@
  */
 import { isAlreadyExists } from '../../databricks/errors';
 import { modelVersionFilter } from '../../mlflow/registry';
+import { UC_MAX_TAGS_PER_OBJECT, ucSafeTagKey } from '../../mlflow/unity-catalog';
 import { undefinedIfMissing } from '../../mlflow/tracking';
 import type { ModelVersion, RegisteredModel } from '../../mlflow/types';
 import type { VersionRegistrar } from './uc-registration';
@@ -36,6 +37,13 @@ export interface ProductionRegistry {
    */
   waitReady(version: string, timeoutMs: number, signal?: AbortSignal, runId?: string): Promise<void>;
   promote(version: string, comment: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * The key this registry stores a task tag under: the workspace registry keeps the dotted keys
+   * (`mlops.evaluation.metric`); Unity Catalog refuses `. , - = / :` in keys, so there they are made of
+   * letters, digits and underscores (`mlops_metric`, `mlops_promotion_claim`). Every tag method below
+   * takes the dotted key and translates it.
+   */
+  tagKey(key: string): string;
   tag(version: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void>;
   /** A tag of the registered model (the promotion claim), undefined when unset or when the model does not exist. */
   getModelTag(key: string, signal?: AbortSignal): Promise<string | undefined>;
@@ -50,6 +58,7 @@ export interface ProductionRegistry {
 /** The registry client methods both adapters use (src/mlflow/registry.ts, src/mlflow/unity-catalog.ts). */
 export interface RegistryClientBase {
   getRegisteredModel(name: string, signal?: AbortSignal): Promise<RegisteredModel | undefined>;
+  getModelVersion(name: string, version: string, signal?: AbortSignal): Promise<ModelVersion | undefined>;
   setRegisteredModelTag(name: string, key: string, value: string, signal?: AbortSignal): Promise<void>;
   deleteRegisteredModelTag(name: string, key: string, signal?: AbortSignal): Promise<void>;
   createRegisteredModel(name: string, opts?: { description?: string }): Promise<unknown>;
@@ -90,12 +99,25 @@ export interface ReadyPoll {
   maxIntervalMs?: number;
 }
 
+/**
+ * A task tag key as Unity Catalog accepts it: `mlops.evaluation.<x>` becomes `mlops_<x>` (e.g.
+ * `mlops_build_id`, `mlops_metric`), any other character outside letters, digits and `_` becomes `_`
+ * (`mlops.promotion.claim` → `mlops_promotion_claim`).
+ */
+export function unityCatalogTagKey(key: string): string {
+  return ucSafeTagKey(key.replace(/^mlops\.evaluation\./, 'mlops_'));
+}
+
 abstract class BaseRegistry<C extends RegistryClientBase> {
   constructor(
     protected readonly client: C,
     readonly modelName: string,
     protected readonly readyPoll: ReadyPoll = {},
   ) {}
+
+  tagKey(key: string): string {
+    return key;
+  }
 
   async register(runId: string, artifactPath: string, description: string): Promise<string> {
     try {
@@ -117,8 +139,9 @@ abstract class BaseRegistry<C extends RegistryClientBase> {
     }
   }
 
-  async tag(version: string, tags: Record<string, string>): Promise<void> {
-    for (const [k, v] of Object.entries(tags)) await this.client.setModelVersionTag(this.modelName, version, k, v);
+  async tag(version: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void> {
+    for (const [k, v] of Object.entries(tags)) await this.client.setModelVersionTag(this.modelName, version, this.tagKey(k), v);
+    void signal;
   }
 
   versionUri(version: string): string {
@@ -127,15 +150,16 @@ abstract class BaseRegistry<C extends RegistryClientBase> {
 
   async getModelTag(key: string, signal?: AbortSignal): Promise<string | undefined> {
     const m = await this.client.getRegisteredModel(this.modelName, signal);
-    return m?.tags?.find((t) => t.key === key)?.value;
+    const k = this.tagKey(key);
+    return m?.tags?.find((t) => t.key === k)?.value;
   }
 
   async setModelTag(key: string, value: string, signal?: AbortSignal): Promise<void> {
-    await this.client.setRegisteredModelTag(this.modelName, key, value, signal);
+    await this.client.setRegisteredModelTag(this.modelName, this.tagKey(key), value, signal);
   }
 
   async deleteModelTag(key: string, signal?: AbortSignal): Promise<void> {
-    await this.client.deleteRegisteredModelTag(this.modelName, key, signal);
+    await this.client.deleteRegisteredModelTag(this.modelName, this.tagKey(key), signal);
   }
 }
 
@@ -203,12 +227,48 @@ export class AliasRegistry extends BaseRegistry<UnityCatalogRegistryClient> impl
     const existing = await this.findVersionForRun(runId, artifactPath);
     if (existing) return existing.version;
     if (!this.registrar) throw new Error(`Registering a Unity Catalog version of ${this.modelName} needs the registration notebook, which is not configured.`);
-    const result = await this.registrar.registerVersion({ modelName: this.modelName, runId, artifactPath, tags: this.registrationTags }, signal);
+    const tags = Object.fromEntries(Object.entries(this.registrationTags).map(([k, v]) => [this.tagKey(k), v]));
+    const result = await this.registrar.registerVersion({ modelName: this.modelName, runId, artifactPath, tags }, signal);
     return result.version;
   }
 
   get targetDescription(): string {
     return `alias ${this.alias}`;
+  }
+
+  override tagKey(key: string): string {
+    return unityCatalogTagKey(key);
+  }
+
+  /**
+   * Unity Catalog allows at most 50 tags per object: the version's current tags are read and counted with
+   * the new keys before anything is written, so a version near the limit fails here with a message saying
+   * what to remove instead of halfway through the writes.
+   */
+  override async tag(version: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void> {
+    const mv = await this.client.getModelVersion(this.modelName, version, signal);
+    const keys = new Set((mv?.tags ?? []).map((t) => t.key));
+    const added = Object.keys(tags).map((k) => this.tagKey(k)).filter((k) => !keys.has(k));
+    if (keys.size + new Set(added).size > UC_MAX_TAGS_PER_OBJECT) {
+      throw new Error(
+        `${this.modelName} version ${version} has ${keys.size} tags and the decision adds ${new Set(added).size}; Unity Catalog allows at most ${UC_MAX_TAGS_PER_OBJECT} per model version. ` +
+          `Delete tags it no longer needs, then run the evaluation again; nothing was promoted.`,
+      );
+    }
+    await super.tag(version, tags, signal);
+  }
+
+  /** The claim tag counts against the registered model's 50-tag limit too (checked before the write). */
+  override async setModelTag(key: string, value: string, signal?: AbortSignal): Promise<void> {
+    const m = await this.client.getRegisteredModel(this.modelName, signal);
+    const k = this.tagKey(key);
+    const tags = m?.tags ?? [];
+    if (!tags.some((t) => t.key === k) && tags.length >= UC_MAX_TAGS_PER_OBJECT) {
+      throw new Error(
+        `${this.modelName} already has ${tags.length} tags, the most Unity Catalog allows, so the promotion claim (${k}) cannot be set. Delete tags it no longer needs, then run the evaluation again; nothing was promoted.`,
+      );
+    }
+    await super.setModelTag(key, value, signal);
   }
 
   async getProduction(): Promise<ProductionRef | undefined> {

@@ -6,6 +6,8 @@
  */
 import type { Emulator } from '../../../src/emulator';
 import { NotebookError, type NotebookContext, type NotebookHandler } from '../../../src/emulator/routes/jobs';
+import { ApiFault } from '../../../src/emulator/contracts';
+import { checkUcTag } from '../../../src/emulator/routes/mlflow/registry';
 import { DEFAULT_NOTEBOOK_PATH, REGISTER_NOTEBOOK_NAME } from '../../../src/tasks/evaluate/inputs';
 
 /** Where the task imports register_model.py with the default scoringNotebookPath. */
@@ -35,7 +37,15 @@ export function registerModelNotebook(emu: Emulator): { handler: NotebookHandler
       result = { version: String(existing.version), reused: true };
     } else {
       if (!store.models.has(name)) store.createModel(name);
-      const v = store.createVersion(name, { source: uri, runId, tags: tags ? (JSON.parse(tags) as Record<string, string>) : {} });
+      const parsedTags = tags ? (JSON.parse(tags) as Record<string, string>) : {};
+      // MLflow sends the tags with model-versions/create; Unity Catalog refuses reserved characters in keys.
+      try {
+        for (const [k, val] of Object.entries(parsedTags)) checkUcTag(k, val);
+      } catch (e) {
+        if (e instanceof ApiFault) throw new NotebookError(`RestException: ${e.errorCode}: ${e.message}`);
+        throw e;
+      }
+      const v = store.createVersion(name, { source: uri, runId, tags: parsedTags });
       // MLflow uploaded the model files to v.storageLocation, then called model-versions/finalize.
       v.finalized = true;
       result = { version: String(v.version), reused: false };

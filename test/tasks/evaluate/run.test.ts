@@ -105,6 +105,7 @@ class World {
       kind: 'workspace',
       modelName: 'churn',
       targetDescription: 'stage Production',
+      tagKey: (k: string) => k,
       async getProduction() {
         const p = w.promoted !== undefined ? (w.afterPromotion ?? { version: w.promoted }) : w.production[Math.min(reads++, w.production.length - 1)];
         w.events.push(`getProduction -> ${p instanceof Error ? 'error' : (p?.version ?? 'none')}`);

@@ -252,9 +252,16 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   const FIND_CANDIDATES = ['GET /api/2.0/mlflow/experiments/get-by-name', 'POST /api/2.0/mlflow/runs/search', 'GET /api/2.0/mlflow/artifacts/list'];
   const UC_ALIAS = '/api/2.0/mlflow/unity-catalog/registered-models/alias';
   /** The promotion claim (claim.ts): read the tag, write ours, after the settle interval re-read it and production. */
-  const UC_CLAIM = ['GET /api/2.0/mlflow/unity-catalog/registered-models/get', 'POST /api/2.0/mlflow/unity-catalog/registered-models/tags', 'GET /api/2.0/mlflow/unity-catalog/registered-models/get', `GET ${UC_ALIAS}`];
+  /** Unity Catalog reads the model once more before the write, to count its tags against the 50-tag limit. */
+  const UC_CLAIM = [
+    'GET /api/2.0/mlflow/unity-catalog/registered-models/get',
+    'GET /api/2.0/mlflow/unity-catalog/registered-models/get',
+    'POST /api/2.0/mlflow/unity-catalog/registered-models/set-tag',
+    'GET /api/2.0/mlflow/unity-catalog/registered-models/get',
+    `GET ${UC_ALIAS}`,
+  ];
   /** After the alias moved: production re-read (must be ours), then the claim released (read, still ours, delete). */
-  const UC_RELEASE = [`GET ${UC_ALIAS}`, 'GET /api/2.0/mlflow/unity-catalog/registered-models/get', 'DELETE /api/2.0/mlflow/unity-catalog/registered-models/tags'];
+  const UC_RELEASE = [`GET ${UC_ALIAS}`, 'GET /api/2.0/mlflow/unity-catalog/registered-models/get', 'DELETE /api/2.0/mlflow/unity-catalog/registered-models/delete-tag'];
 
   it('promotes in Unity Catalog by moving the champion alias: the version is registered by the bundled register notebook on Databricks', async () => {
     const prod = production(1.4, { uc: true });
@@ -283,7 +290,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       'GET /api/2.2/jobs/runs/get-output',
       `GET ${UC_ALIAS}`,
       ...UC_CLAIM,
-      ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/tags'),
+      ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag'),
       `POST ${UC_ALIAS}`,
       ...UC_RELEASE,
       'POST /api/2.0/mlflow/runs/set-tag',
@@ -321,7 +328,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
           notebook_task: {
             notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH,
             source: 'WORKSPACE',
-            base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, tags: '{"mlops.evaluation.build_id":"4242"}' },
+            base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, tags: '{"mlops_build_id":"4242"}' },
           },
           existing_cluster_id: '0123-456789-abcdefgh',
         },
@@ -330,9 +337,16 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(submits[0].body.tasks[0].existing_cluster_id, '0123-456789-abcdefgh', 'the same compute as the scoring run');
     assert.deepEqual(registerCalls.map((c) => c.result), [{ version: '2', reused: false }]);
     assert.deepEqual(emu.callsTo('POST', UC_ALIAS).map((c) => c.body), [{ name: UC_MODEL, alias: 'champion', version: '2' }]);
+    // Unity Catalog tag keys: letters, digits and underscores only (no `.`), the registration tag included.
     const tags = emu.mlflow.versionTags(UC_MODEL, '2');
-    assert.equal(tags['mlops.evaluation.build_id'], '4242');
-    assert.equal(tags['mlops.evaluation.win_rate'], '1');
+    assert.deepEqual(Object.keys(tags).sort(), ['mlops_build_id', 'mlops_method', 'mlops_metric', 'mlops_metric_delta', 'mlops_metric_value', 'mlops_resamples', 'mlops_seed', 'mlops_win_rate']);
+    assert.equal(tags.mlops_build_id, '4242');
+    assert.equal(tags.mlops_win_rate, '1');
+    assert.deepEqual(
+      emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/set-tag').map((c) => c.body.key),
+      ['mlops_promotion_claim'],
+    );
+    assert.deepEqual(emu.callsTo('DELETE', '/api/2.0/mlflow/unity-catalog/registered-models/delete-tag').map((c) => c.body), [{ name: UC_MODEL, key: 'mlops_promotion_claim' }]);
     assert.ok(r.logLines.some((l) => /^Registration run \d+ \(.*\) registered main\.ml\.churn version 2\.$/.test(l)), r.logLines.join('\n'));
     assert.equal(r.outputs.decision, 'promoted');
     assert.equal(r.outputs.modelVersion, '2');
@@ -364,7 +378,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       UC_SEARCH,
       `GET ${UC_ALIAS}`,
       ...UC_CLAIM,
-      ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/tags'),
+      ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag'),
       `POST ${UC_ALIAS}`,
       ...UC_RELEASE,
       'POST /api/2.0/mlflow/runs/set-tag',
@@ -446,7 +460,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(notebookCalls.length, 0);
     const [submit] = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
     assert.deepEqual(submit.body.tasks, [
-      { task_key: 'register', notebook_task: { notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH, source: 'WORKSPACE', base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, tags: '{"mlops.evaluation.build_id":"4242"}' } } },
+      { task_key: 'register', notebook_task: { notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH, source: 'WORKSPACE', base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, tags: '{"mlops_build_id":"4242"}' } } },
     ]);
     assert.equal(submit.body.timeout_seconds, 3600);
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });

@@ -264,7 +264,7 @@ describe('evaluate: registry adapters against the emulator', () => {
       tasks: [
         {
           task_key: 'register',
-          notebook_task: { notebook_path: REGISTER_PATH, source: 'WORKSPACE', base_parameters: { model_name: 'main.ml.churn', model_uri: `runs:/${run}/model`, tags: '{"mlops.evaluation.build_id":"4242"}' } },
+          notebook_task: { notebook_path: REGISTER_PATH, source: 'WORKSPACE', base_parameters: { model_name: 'main.ml.churn', model_uri: `runs:/${run}/model`, tags: '{"mlops_build_id":"4242"}' } },
           existing_cluster_id: '0123-456789-abcdefgh',
         },
       ],
@@ -288,6 +288,43 @@ describe('evaluate: registry adapters against the emulator', () => {
     await assert.rejects(reg.waitReady(v, 5000, undefined, other), new RegExp(`^Error: Model version main\\.ml\\.churn 1 was registered from run ${run}, not from run ${other}; it was not promoted\\.$`));
     assert.equal(reg.versionUrl('https://h', v), `https://h/explore/data/models/main/ml/churn/version/${v}`);
     assert.equal(reg.versionUri(v), `models:/main.ml.churn/${v}`);
+  });
+
+  it('AliasRegistry: Unity Catalog tag keys (letters, digits, underscores) and the 50-tag limit are checked before any tag write', async () => {
+    const reg = ucRegistry();
+    assert.equal(reg.tagKey('mlops.promotion.claim'), 'mlops_promotion_claim');
+    assert.equal(reg.tagKey('mlops.evaluation.build_id'), 'mlops_build_id');
+    assert.equal(reg.tagKey('mlops.evaluation.metric_delta'), 'mlops_metric_delta');
+    const v = emu.mlflow.createModelVersion('main.ml.churn', { source: 's', uc: true });
+    const store = emu.mlflow.ucRegistry;
+    const stored = store.models.get('main.ml.churn')!.versions[0];
+    for (let i = 0; i < 48; i++) stored.tags.set(`user_tag_${i}`, 'x');
+    emu.clearRequests();
+    // 48 + 2 new = 50 is allowed.
+    await reg.tag(v, { 'mlops.evaluation.metric': 'roc_auc', 'mlops.evaluation.seed': '7' });
+    assert.deepEqual(emu.requests.map((r) => `${r.method} ${r.path}`), [
+      'GET /api/2.0/mlflow/unity-catalog/model-versions/get',
+      'POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag',
+      'POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag',
+    ]);
+    assert.deepEqual(emu.callsTo('POST', /set-tag$/).map((c) => c.body.key), ['mlops_metric', 'mlops_seed']);
+    // Overwriting an existing key adds nothing; one new key over 50 fails before any write.
+    emu.clearRequests();
+    await assert.rejects(
+      reg.tag(v, { 'mlops.evaluation.metric': 'roc_auc', 'mlops.evaluation.win_rate': '1' }),
+      /^Error: main\.ml\.churn version 1 has 50 tags and the decision adds 1; Unity Catalog allows at most 50 per model version\. Delete tags it no longer needs, then run the evaluation again; nothing was promoted\.$/,
+    );
+    assert.deepEqual(emu.requests.map((r) => `${r.method} ${r.path}`), ['GET /api/2.0/mlflow/unity-catalog/model-versions/get']);
+    // The claim on the registered model: refused when the model already carries 50 other tags.
+    const model = store.models.get('main.ml.churn')!;
+    for (let i = 0; i < 50; i++) model.tags.set(`model_tag_${i}`, 'x');
+    emu.clearRequests();
+    await assert.rejects(reg.setModelTag('mlops.promotion.claim', 'c'), /already has 50 tags, the most Unity Catalog allows, so the promotion claim \(mlops_promotion_claim\) cannot be set/);
+    assert.equal(emu.callsTo('POST', /set-tag$/).length, 0);
+    model.tags.delete('model_tag_0');
+    await reg.setModelTag('mlops.promotion.claim', 'c');
+    assert.equal(await reg.getModelTag('mlops.promotion.claim'), 'c');
+    assert.equal(model.tags.get('mlops_promotion_claim'), 'c');
   });
 
   it('AliasRegistry: a failing registration run is an error with the notebook error; a version created over REST alone never turns READY', async () => {

@@ -73,6 +73,17 @@ export interface StageTransition {
   at: number;
 }
 
+/** Unity Catalog tag rules (Databricks "Apply tags to Unity Catalog securable objects"). */
+export const UC_MAX_TAGS = 50;
+const UC_RESERVED = /[.,\-=/:]/;
+
+/** 400 INVALID_PARAMETER_VALUE, worded as the service words it, for a key or value UC refuses. */
+export function checkUcTag(key: string, value?: string): void {
+  if (UC_RESERVED.test(key)) throw invalid(`Tag name ${key} contains one or more of the reserved characters: List(., ,, -, =, /, :)`);
+  if (key.length > 255) throw invalid(`Tag name ${key.slice(0, 40)}... is longer than 255 characters.`);
+  if (value !== undefined && value.length > 1000) throw invalid(`The value of tag ${key} is longer than 1000 characters.`);
+}
+
 function kv(map: Map<string, string>): Array<{ key: string; value?: string }> | undefined {
   if (map.size === 0) return undefined;
   return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => omitEmpty({ key, value }) as { key: string; value?: string });
@@ -323,7 +334,9 @@ export class RegistryStore {
     for (const t of raw as Array<{ key?: unknown; value?: unknown }>) {
       if (typeof t?.key !== 'string' || t.key === '') throw invalid('Every tag needs a non-empty key.');
       out[t.key] = typeof t.value === 'string' ? t.value : '';
+      if (this.uc) checkUcTag(t.key, out[t.key]);
     }
+    if (this.uc && Object.keys(out).length > UC_MAX_TAGS) throw invalid(`At most ${UC_MAX_TAGS} tags per object; got ${Object.keys(out).length}.`);
     return out;
   }
 
@@ -422,15 +435,27 @@ export class RegistryStore {
         v.finalized = true;
         return { status: 200, body: { model_version: this.versionJson(v) } };
       });
+      // UcModelRegistryService (databricks_uc_registry_service.proto, mlflow commit e2b9058c): set-tag /
+      // delete-tag, with the Unity Catalog tag rules (see checkUcTag). DELETE fields come as a JSON body
+      // (MLflow's client) or as query parameters (SDK style); `field` reads either.
       const tagRoutes = (kind: 'registered-models' | 'model-versions') => {
-        r.add('POST', `${P}/${kind}/tags`, (req) => {
+        r.add('POST', `${P}/${kind}/set-tag`, (req) => {
           const target = kind === 'registered-models' ? this.model(field(req, 'name')) : this.version(field(req, 'name'), requiredString(req, 'version'));
-          target.tags.set(requiredString(req, 'key'), String(field(req, 'value') ?? ''));
+          const key = requiredString(req, 'key');
+          const value = String(field(req, 'value') ?? '');
+          checkUcTag(key, value);
+          if (!target.tags.has(key) && target.tags.size >= UC_MAX_TAGS) {
+            throw invalid(`Cannot set tag '${key}': the ${kind === 'registered-models' ? 'registered model' : 'model version'} already has ${target.tags.size} tags, the maximum is ${UC_MAX_TAGS}.`);
+          }
+          target.tags.set(key, value);
+          target.lastUpdatedTimestamp = this.now();
           return { status: 200, body: {} };
         });
-        r.add('DELETE', `${P}/${kind}/tags`, (req) => {
+        r.add('DELETE', `${P}/${kind}/delete-tag`, (req) => {
           const target = kind === 'registered-models' ? this.model(field(req, 'name')) : this.version(field(req, 'name'), requiredString(req, 'version'));
-          target.tags.delete(requiredString(req, 'key'));
+          const key = requiredString(req, 'key');
+          checkUcTag(key);
+          target.tags.delete(key);
           return { status: 200, body: {} };
         });
       };
