@@ -38,6 +38,12 @@ export interface CreateModelVersionInput {
   runId?: string;
   description?: string;
   tags?: KeyValue[];
+  /**
+   * MLflow 3: the LoggedModel registered (`models:/<model_id>` source). MLflow 3's client sends it as
+   * CreateModelVersion.model_id; the workspace-registry proto vendored here predates the field (see
+   * docs/databricks-client-calls.md for the listed exception).
+   */
+  modelId?: string;
 }
 
 export interface WaitForVersionReadyOptions {
@@ -156,6 +162,7 @@ export abstract class ModelRegistryBase {
     if (input.runId) body.run_id = input.runId;
     if (input.description) body.description = input.description;
     if (input.tags?.length) body.tags = input.tags;
+    if (input.modelId) body.model_id = input.modelId;
     Object.assign(body, this.extraCreateVersionFields());
     const res = await this.api.request<{ model_version?: ModelVersion }>({
       method: 'POST',

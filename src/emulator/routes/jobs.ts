@@ -40,7 +40,25 @@ export interface NotebookContext {
   notebookPath: string;
   /** Effective widget values: base_parameters, then notebook_params or job parameters. */
   params: Record<string, string>;
+  /**
+   * The compute the task runs on: serverless (no cluster field on the task) or a classic cluster (existing,
+   * new or job cluster). Serverless differs in ways notebooks notice: MLflow's default registry is Unity
+   * Catalog there (see {@link defaultRegistryUri}), `spark.conf.set` of most keys is refused, and DBFS access
+   * is limited.
+   */
+  compute: 'serverless' | 'classic';
   core: EmulatorCore;
+}
+
+/**
+ * MLflow's default registry URI on Databricks when a notebook does not call `mlflow.set_registry_uri`:
+ * Unity Catalog (`databricks-uc`) on serverless and with MLflow 3 (MLflow 3 on Databricks defaults to UC;
+ * Databricks docs "Manage model lifecycle in Unity Catalog": serverless and new workspaces default to UC),
+ * the workspace registry (`databricks`) with MLflow 2 on a classic cluster. Emulated notebooks use it so a
+ * notebook that forgets to set the registry fails as it would on Databricks.
+ */
+export function defaultRegistryUri(compute: 'serverless' | 'classic', mlflowMajor: 2 | 3): 'databricks' | 'databricks-uc' {
+  return compute === 'serverless' || mlflowMajor >= 3 ? 'databricks-uc' : 'databricks';
 }
 
 export type NotebookHandler = (ctx: NotebookContext) => { exitValue?: string } | void | Promise<{ exitValue?: string } | void>;
@@ -526,7 +544,8 @@ export function install(core: EmulatorCore): JobsEmulator {
       return;
     }
     try {
-      const out = await reg.handler({ jobId: run.jobId, runId: run.runId, taskRunId: t.runId, taskKey: t.taskKey, notebookPath: path, params: { ...t.params }, core });
+      const compute = t.spec.existing_cluster_id || t.spec.new_cluster || t.spec.job_cluster_key ? 'classic' : 'serverless';
+      const out = await reg.handler({ jobId: run.jobId, runId: run.runId, taskRunId: t.runId, taskKey: t.taskKey, notebookPath: path, params: { ...t.params }, compute, core });
       if (out && typeof out.exitValue === 'string') t.exitValue = out.exitValue;
       terminating({ lifeCycle: 'TERMINATED', result: 'SUCCESS', code: 'SUCCESS', type: 'SUCCESS', message: '' });
     } catch (e) {

@@ -15,7 +15,7 @@ import { parseEvaluateInputs } from './inputs';
 import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
 import { run } from './run';
-import { DatabricksScoring, FilePredictions, PredictionsProvider } from './scoring';
+import { DatabricksScoring, registryUriOf, FilePredictions, PredictionsProvider } from './scoring';
 import { NotebookRegistrar } from './uc-registration';
 
 /**
@@ -92,6 +92,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
       parsed.labelColumn,
       parsed.build,
       `Evaluate & Promote ${runLabel}`,
+      registryUriOf(parsed.registry.kind),
     );
   }
 

@@ -7,7 +7,7 @@
 import { isAlreadyExists } from '../../databricks/errors';
 import { modelVersionFilter } from '../../mlflow/registry';
 import { UC_MAX_TAGS_PER_OBJECT, ucSafeTagKey } from '../../mlflow/unity-catalog';
-import { undefinedIfMissing } from '../../mlflow/tracking';
+import { undefinedIfMissing, type RunModel } from '../../mlflow/tracking';
 import type { ModelVersion, RegisteredModel } from '../../mlflow/types';
 import type { VersionRegistrar } from './uc-registration';
 
@@ -23,14 +23,20 @@ export interface ProductionRegistry {
   /** `stage Production` or `alias champion`, for messages. */
   readonly targetDescription: string;
   getProduction(signal?: AbortSignal): Promise<ProductionRef | undefined>;
-  /** The version already registered from this run's model, if any (a re-run must not create a second one). */
-  findVersionForRun(runId: string, artifactPath: string, signal?: AbortSignal): Promise<ModelVersion | undefined>;
   /**
-   * Registers `runs:/<runId>/<artifactPath>` as a new version (creating the registered model if needed) and
-   * returns its number. Unity Catalog: reuses a version already registered from the run, otherwise runs the
-   * registration notebook on Databricks (MLflow uploads the files and finalizes the version there).
+   * The version already registered from this run's model, if any (a re-run must not create a second one):
+   * MLflow 2, a source that is `runs:/<run>/<path>` or the resolved artifact location; MLflow 3, the
+   * version's `model_id` or a `models:/<model_id>` source.
    */
-  register(runId: string, artifactPath: string, description: string, signal?: AbortSignal): Promise<string>;
+  findVersionForRun(runId: string, model: RunModel, signal?: AbortSignal): Promise<ModelVersion | undefined>;
+  /**
+   * Registers the run's model as a new version (creating the registered model if needed) and returns its
+   * number, recording what MLflow's own client records: MLflow 2, the resolved artifact location as source;
+   * MLflow 3, `models:/<model_id>` and `model_id`. Unity Catalog: reuses a version already registered from
+   * the run, otherwise runs the registration notebook on Databricks (MLflow uploads the files and finalizes
+   * the version there).
+   */
+  register(runId: string, model: RunModel, description: string, signal?: AbortSignal): Promise<string>;
   /**
    * Waits until the version is READY; with `runId`, also checks the version was registered from that run
    * (fail closed: never promote a version that is not the winner's model).
@@ -62,7 +68,7 @@ export interface RegistryClientBase {
   setRegisteredModelTag(name: string, key: string, value: string, signal?: AbortSignal): Promise<void>;
   deleteRegisteredModelTag(name: string, key: string, signal?: AbortSignal): Promise<void>;
   createRegisteredModel(name: string, opts?: { description?: string }): Promise<unknown>;
-  createModelVersion(req: { name: string; source: string; runId?: string; description?: string }): Promise<ModelVersion>;
+  createModelVersion(req: { name: string; source: string; runId?: string; description?: string; modelId?: string }): Promise<ModelVersion>;
   searchModelVersions(filter: string): AsyncIterable<ModelVersion>;
   setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void>;
   waitForVersionReady(name: string, version: string, opts: { timeoutMs: number; signal?: AbortSignal; initialIntervalMs?: number; maxIntervalMs?: number }): Promise<ModelVersion>;
@@ -76,6 +82,18 @@ export interface WorkspaceRegistryClient extends RegistryClientBase {
 export interface UnityCatalogRegistryClient extends RegistryClientBase {
   getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion | undefined>;
   setAlias(name: string, alias: string, version: string): Promise<void>;
+}
+
+/** Whether version `v` was registered from this run's model (see {@link ProductionRegistry.findVersionForRun}). */
+export function versionIsRunModel(v: Pick<ModelVersion, 'source' | 'model_id'>, runId: string, model: RunModel): boolean {
+  if (model.generation === 3) {
+    if (v.model_id) return v.model_id === model.modelId;
+    const source = (v.source ?? '').replace(/\/+$/, '');
+    // MLflow 3 records models:/<model_id>; a registry may store the logged model's location instead
+    // (<experiment artifact root>/models/<model_id>/artifacts).
+    return source === `models:/${model.modelId}` || source.includes(`/models/${model.modelId}/`) || source.endsWith(`/models/${model.modelId}`);
+  }
+  return sourceMatches(v.source, runId, model.artifactPath);
 }
 
 function sourceMatches(source: string | undefined, runId: string, artifactPath: string): boolean {
@@ -119,13 +137,13 @@ abstract class BaseRegistry<C extends RegistryClientBase> {
     return key;
   }
 
-  async register(runId: string, artifactPath: string, description: string): Promise<string> {
+  async register(runId: string, model: RunModel, description: string): Promise<string> {
     try {
       await this.client.createRegisteredModel(this.modelName);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
-    const mv = await this.client.createModelVersion({ name: this.modelName, source: `runs:/${runId}/${artifactPath}`, runId, description });
+    const mv = await this.client.createModelVersion({ name: this.modelName, source: model.source, runId, description, ...(model.generation === 3 ? { modelId: model.modelId } : {}) });
     return mv.version;
   }
 
@@ -186,10 +204,10 @@ export class StageRegistry extends BaseRegistry<WorkspaceRegistryClient> impleme
     return { version: latest.version, runId: latest.run_id || undefined, source: latest.source };
   }
 
-  async findVersionForRun(runId: string, artifactPath: string): Promise<ModelVersion | undefined> {
+  async findVersionForRun(runId: string, model: RunModel): Promise<ModelVersion | undefined> {
     const found: ModelVersion[] = [];
     for await (const v of this.client.searchModelVersions(modelVersionFilter({ runId }))) {
-      if (v.name === this.modelName && sourceMatches(v.source, runId, artifactPath)) found.push(v);
+      if (v.name === this.modelName && versionIsRunModel(v, runId, model)) found.push(v);
     }
     return pickExisting(found);
   }
@@ -223,12 +241,12 @@ export class AliasRegistry extends BaseRegistry<UnityCatalogRegistryClient> impl
    * `finalize`), so a new version comes from the registration notebook. A version already registered from
    * the run is reused first, so a re-run after a crash never registers a second one.
    */
-  override async register(runId: string, artifactPath: string, _description: string, signal?: AbortSignal): Promise<string> {
-    const existing = await this.findVersionForRun(runId, artifactPath);
+  override async register(runId: string, model: RunModel, _description: string, signal?: AbortSignal): Promise<string> {
+    const existing = await this.findVersionForRun(runId, model);
     if (existing) return existing.version;
     if (!this.registrar) throw new Error(`Registering a Unity Catalog version of ${this.modelName} needs the registration notebook, which is not configured.`);
     const tags = Object.fromEntries(Object.entries(this.registrationTags).map(([k, v]) => [this.tagKey(k), v]));
-    const result = await this.registrar.registerVersion({ modelName: this.modelName, runId, artifactPath, tags }, signal);
+    const result = await this.registrar.registerVersion({ modelName: this.modelName, runId, model, tags }, signal);
     return result.version;
   }
 
@@ -277,11 +295,11 @@ export class AliasRegistry extends BaseRegistry<UnityCatalogRegistryClient> impl
     return { version: mv.version, runId: mv.run_id || undefined, source: mv.source };
   }
 
-  async findVersionForRun(runId: string, artifactPath: string): Promise<ModelVersion | undefined> {
+  async findVersionForRun(runId: string, model: RunModel): Promise<ModelVersion | undefined> {
     // Unity Catalog searches versions by model name; the run is matched here.
     const found: ModelVersion[] = [];
     for await (const v of this.client.searchModelVersions(modelVersionFilter({ name: this.modelName }))) {
-      if (v.run_id === runId && sourceMatches(v.source, runId, artifactPath)) found.push(v);
+      if (v.run_id === runId && versionIsRunModel(v, runId, model)) found.push(v);
     }
     return pickExisting(found);
   }

@@ -6,7 +6,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { CompareOptions, Decision, Predictions } from '../../engine';
 import { filter } from '../../mlflow/filter';
-import type { MlflowTracking } from '../../mlflow/tracking';
+import type { MlflowTracking, RunModel } from '../../mlflow/tracking';
+import type { RunInfo } from '../../mlflow/types';
 import { tagValue } from '../../mlflow/types';
 import type { TaskHost } from '../../pipeline/host';
 import { claimOwner, PromotionClaim, type ClaimOptions } from './claim';
@@ -26,7 +27,7 @@ export interface EvaluateDeps {
   host: Pick<TaskHost, 'log' | 'setOutput' | 'uploadSummary' | 'addAttachment' | 'tempDir' | 'signal' | 'setProgress'>;
   /** Workspace base URL, for links. */
   workspaceUrl: string;
-  tracking: Pick<MlflowTracking, 'resolveExperiment' | 'searchRuns' | 'hasLoggedModel' | 'setTag'>;
+  tracking: Pick<MlflowTracking, 'resolveExperiment' | 'searchRuns' | 'findRunModel' | 'setTag'>;
   registry: ProductionRegistry;
   predictions: PredictionsProvider;
   engine: EvaluateEngine;
@@ -52,6 +53,9 @@ interface Candidate {
   runId: string;
   runName?: string;
   experimentId: string;
+  info: RunInfo;
+  /** Set once the run's model was found (MLflow 2 run artifacts or an MLflow 3 logged model). */
+  model?: RunModel;
 }
 
 /** Column name of a candidate in the predictions: `run_<run id>` (run ids are hex, so always a valid name). */
@@ -80,7 +84,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   const runFilter = filter().tag(inputs.candidateTag, '=', 'true').attribute('status', '=', 'FINISHED');
   for await (const r of tracking.searchRuns({ experimentIds, filter: runFilter, runViewType: 'ACTIVE_ONLY', signal })) {
     const runId = r.info.run_id;
-    if (!found.has(runId)) found.set(runId, { key: candidateKey(runId), runId, runName: r.info.run_name ?? tagValue(r, 'mlflow.runName'), experimentId: r.info.experiment_id });
+    if (!found.has(runId)) found.set(runId, { key: candidateKey(runId), runId, runName: r.info.run_name ?? tagValue(r, 'mlflow.runName'), experimentId: r.info.experiment_id, info: r.info });
   }
   const listed = [...found.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
   log.info(`Found ${listed.length} candidate run(s) tagged ${inputs.candidateTag}=true in ${experimentIds.length} experiment(s).`);
@@ -88,10 +92,12 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   const skipped: DecisionRecord['skippedCandidates'] = [];
   const withModel: Candidate[] = [];
   for (const c of listed) {
-    if (await tracking.hasLoggedModel(c.runId, inputs.modelArtifactPath, signal)) {
-      withModel.push(c);
+    // MLflow 2 (run artifacts <path>/MLmodel) or MLflow 3 (a logged model named <path> from this run): both count.
+    const model = await tracking.findRunModel({ info: c.info }, inputs.modelArtifactPath, signal);
+    if (model) {
+      withModel.push({ ...c, model });
     } else {
-      const reason = `no logged model at artifact path '${inputs.modelArtifactPath}'`;
+      const reason = `no model at '${inputs.modelArtifactPath}': neither run artifacts ${inputs.modelArtifactPath}/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named '${inputs.modelArtifactPath}' from this run`;
       log.warn(`Candidate run ${c.runId}${c.runName ? ` (${c.runName})` : ''} in experiment ${c.experimentId} has ${reason}; skipped.`);
       skipped.push({ runId: c.runId, experimentId: c.experimentId, reason });
     }
@@ -132,7 +138,8 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
 
   // 3. Scoring: every candidate and production on the same rows.
   host.setProgress(20, 'Scoring');
-  const models = candidates.map((c) => ({ key: c.key, uri: `runs:/${c.runId}/${inputs.modelArtifactPath}` }));
+  // MLflow 2: runs:/<run>/<path>; MLflow 3: models:/<model_id> (the logged model's files are not run artifacts).
+  const models = candidates.map((c) => ({ key: c.key, uri: c.model!.uri }));
   if (production) models.push({ key: PRODUCTION_KEY, uri: registry.versionUri(production.version) });
   log.info(`Scoring ${models.length} model(s) with the ${deps.predictions.description}.`);
   const scored: ScoredPredictions = await deps.predictions.produce(models, signal);
@@ -176,7 +183,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   let sentence: string;
   if (decision.decision === 'promote' && best) {
     outcome = 'promoted';
-    const existing = await registry.findVersionForRun(best.runId, inputs.modelArtifactPath, signal);
+    const existing = await registry.findVersionForRun(best.runId, best.model!, signal);
     if (inputs.dryRun) {
       promotion = { version: existing?.version, versionUrl: existing ? registry.versionUrl(deps.workspaceUrl, existing.version) : undefined, reusedExistingVersion: !!existing, applied: false };
       sentence = `Dry run: would promote run ${best.runId} to ${registry.modelName} ${registry.targetDescription}; nothing was changed. ${decision.reason}`;
@@ -187,7 +194,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
         version = existing.version;
         log.info(`Run ${best.runId} is already registered as ${registry.modelName} version ${version}; reusing it.`);
       } else {
-        version = await registry.register(best.runId, inputs.modelArtifactPath, `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, signal);
+        version = await registry.register(best.runId, best.model!, `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, signal);
         log.info(`Registered run ${best.runId} as ${registry.modelName} version ${version}.`);
       }
       await registry.waitReady(version, inputs.readyTimeoutMs, signal, best.runId);
@@ -337,7 +344,7 @@ function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
     runName: c.runName,
     experimentId: c.experimentId,
     runUrl: runUrl(workspaceUrl, c.experimentId, c.runId),
-    uri: `runs:/${c.runId}/${inputs.modelArtifactPath}`,
+    uri: c.model?.uri ?? `runs:/${c.runId}/${inputs.modelArtifactPath}`,
   }));
   if (p.production && p.decision) {
     models.push({

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Float64, makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
 import seedrandom from 'seedrandom';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
-import { NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
+import { defaultRegistryUri, NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
 import { REPO_ROOT, runTask, type AgentRunResult } from '../../helpers/agent';
 import { DEFAULT_REGISTER_NOTEBOOK_PATH, registerModelNotebook, type RegisterNotebookCall } from './register-notebook';
@@ -76,10 +76,37 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   });
   afterEach(() => emu.close());
 
+  /**
+   * Where the scoring notebook finds a model, as MLflow would on Databricks (or a NotebookError): `runs:/<run>/<path>`
+   * needs `<path>/MLmodel` among the run's artifacts (MLflow 2; an MLflow 3 run has none), `models:/<model_id>` a
+   * ready logged model, `models:/<name>/<version>` the version in the registry `registry_uri` names, else in
+   * MLflow's default for the compute (Unity Catalog on serverless).
+   */
+  function resolveModel(uri: string, ctx: NotebookContext): void {
+    const run = /^runs:\/([0-9a-f]+)\/(.+)$/.exec(uri);
+    if (run) {
+      if (!emu.files.exists(`${emu.mlflow.artifactUri(run[1])}/${run[2]}/MLmodel`)) throw new NotebookError(`OSError: No such file or directory: '${run[2]}/MLmodel' in the artifacts of run ${run[1]}`);
+      return;
+    }
+    const logged = /^models:\/(m-[0-9a-f]+)$/.exec(uri);
+    if (logged) {
+      if (emu.mlflow.loggedModel(logged[1])?.info.status !== 'LOGGED_MODEL_READY') throw new NotebookError(`RestException: RESOURCE_DOES_NOT_EXIST: Logged model '${logged[1]}' not found`);
+      return;
+    }
+    const version = /^models:\/([^/]+)\/(\d+)$/.exec(uri);
+    if (!version) throw new NotebookError(`ScoringError: unexpected model uri ${uri}`);
+    const registry = ctx.params.registry_uri || defaultRegistryUri(ctx.compute, 2);
+    const store = registry === 'databricks-uc' ? emu.mlflow.ucRegistry : emu.mlflow.workspaceRegistry;
+    if (!store.models.get(version[1])?.versions.some((v) => String(v.version) === version[2])) {
+      throw new NotebookError(`RestException: RESOURCE_DOES_NOT_EXIST: Registered Model with name=${version[1]} not found (registry ${registry})`);
+    }
+  }
+
   /** Plays the scoring notebook: writes predictions of the configured quality and exits with the contract JSON. */
   function scoringNotebook(ctx: NotebookContext): { exitValue: string } {
     notebookCalls.push(ctx.params);
     onScore?.();
+    for (const m of JSON.parse(ctx.params.models) as Array<{ uri: string }>) resolveModel(m.uri, ctx);
     const keys = (JSON.parse(ctx.params.models) as Array<{ key: string }>).map((m) => m.key);
     const bytes = writeOverride ? writeOverride(keys) : arrowBytes(predictionsTable(keys, quality));
     const file = `${ctx.params.output_path}/predictions.arrow`;
@@ -94,12 +121,18 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     }
   }
 
-  function candidate(name: string, noise: number, opts: { startTime?: number; model?: boolean } = {}): string {
+  /**
+   * A finished candidate run. `mlflow: 3` logs its model the MLflow 3 way (a logged model named `model`, nothing
+   * among the run's artifacts); `linked: false` leaves it out of the run's outputs (found by logged-models/search).
+   */
+  function candidate(name: string, noise: number, opts: { startTime?: number; model?: boolean; mlflow?: 2 | 3; linked?: boolean } = {}): string {
+    const mlflow3 = opts.mlflow === 3 && opts.model !== false;
     const run = emu.mlflow.createRun({
       experimentId: expId,
       runName: name,
       tags: { candidate: 'true' },
-      artifacts: opts.model === false ? ['metrics.json'] : ['model/MLmodel', 'model/model.pkl'],
+      artifacts: opts.model === false || mlflow3 ? ['metrics.json'] : ['model/MLmodel', 'model/model.pkl'],
+      loggedModels: mlflow3 ? [{ name: 'model', linked: opts.linked }] : undefined,
       startTime: opts.startTime,
     });
     const id = run.info.run_id as string;
@@ -165,7 +198,9 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(versions.length, 2);
     const v2 = versions[1];
     assert.equal(v2.run_id, better);
-    assert.equal(v2.source, `runs:/${better}/model`);
+    // What MLflow 2's register_model records for runs:/<run>/model: the resolved artifact location.
+    assert.equal(v2.source, `${emu.mlflow.artifactUri(better)}/model`);
+    assert.equal(v2.model_id, undefined);
     assert.equal(emu.mlflow.stageOf(MODEL, v2.version), 'Production');
     assert.equal(emu.mlflow.stageOf(MODEL, v1), 'Archived');
     assert.match(r.complete!.message, new RegExp(`^Promoted run ${better} as churn version ${v2.version} to stage Production\\. Promote 'run_${better}': it is at least as good as 'production' in 100\\.0% of 300 paired resamples`));
@@ -207,7 +242,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       ...[better, worse].sort().map((id) => ({ key: `run_${id}`, uri: `runs:/${id}/model` })),
       { key: 'production', uri: `models:/${MODEL}/${v1}` },
     ]);
-    assert.deepEqual([params.evaluation_table, params.evaluation_query, params.label_column, params.max_rows], ['main.ml.churn_eval', '', 'label', '0']);
+    assert.deepEqual([params.evaluation_table, params.evaluation_query, params.label_column, params.max_rows, params.registry_uri], ['main.ml.churn_eval', '', 'label', '0', 'databricks']);
     assert.match(params.output_path, /^\/Volumes\/main\/ml\/scratch\/eval\/evaluate-4242-1-[0-9a-f]{10}$/);
     // The predictions file was deleted after reading.
     assert.equal(emu.files.exists(`${params.output_path}/predictions.arrow`), false);
@@ -328,7 +363,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
           notebook_task: {
             notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH,
             source: 'WORKSPACE',
-            base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, tags: '{"mlops_build_id":"4242"}' },
+            base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, run_id: better, tags: '{"mlops_build_id":"4242"}' },
           },
           existing_cluster_id: '0123-456789-abcdefgh',
         },
@@ -460,7 +495,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(notebookCalls.length, 0);
     const [submit] = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
     assert.deepEqual(submit.body.tasks, [
-      { task_key: 'register', notebook_task: { notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH, source: 'WORKSPACE', base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, tags: '{"mlops_build_id":"4242"}' } } },
+      { task_key: 'register', notebook_task: { notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH, source: 'WORKSPACE', base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, run_id: better, tags: '{"mlops_build_id":"4242"}' } } },
     ]);
     assert.equal(submit.body.timeout_seconds, 3600);
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
@@ -536,8 +571,128 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const broken = candidate('broken', 0.1, { model: false });
     const r = await evaluate();
     assert.equal(r.outputs.bestCandidateRunId, good);
-    assert.deepEqual(r.warnings, [`Candidate run ${broken} (broken) in experiment ${expId} has no logged model at artifact path 'model'; skipped.`]);
+    assert.deepEqual(r.warnings, [
+      `Candidate run ${broken} (broken) in experiment ${expId} has no model at 'model': neither run artifacts model/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named 'model' from this run; skipped.`,
+    ]);
     assert.equal(emu.mlflow.runTags(broken).candidate, 'true');
+  });
+
+  /** The ids of the MLflow 3 logged model `model` of a run. */
+  function modelIdOf(runId: string): string {
+    const [m] = emu.mlflow.loggedModels(runId);
+    assert.ok(m, `run ${runId} has no logged model`);
+    return m.info.model_id as string;
+  }
+
+  it('MLflow 3: a logged-model candidate is scored by models:/<model_id> and promoted in the workspace registry with source models:/<model_id> and model_id', async () => {
+    const prod = production(1.4);
+    const better = candidate('better', 0.7, { mlflow: 3 });
+    const id = modelIdOf(better);
+    assert.equal(emu.files.exists(`${emu.mlflow.artifactUri(better)}/model/MLmodel`), false, 'an MLflow 3 run has no model among its artifacts');
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    assert.deepEqual(JSON.parse(notebookCalls[0].models), [
+      { key: `run_${better}`, uri: `models:/${id}` },
+      { key: 'production', uri: `models:/${MODEL}/${prod.version}` },
+    ]);
+    // Found through the run's outputs: artifacts/list (no MLmodel), runs/get, logged-models/<id>.
+    assert.deepEqual(
+      emu.requests.filter((q) => /runs\/get$|artifacts\/list|logged-models/.test(q.path)).slice(0, 3).map((q) => `${q.method} ${q.path}`),
+      ['GET /api/2.0/mlflow/artifacts/list', 'GET /api/2.0/mlflow/runs/get', `GET /api/2.0/mlflow/logged-models/${id}`],
+    );
+    const [create] = emu.callsTo('POST', '/api/2.0/mlflow/model-versions/create');
+    assert.deepEqual(create.body, { name: MODEL, source: `models:/${id}`, run_id: better, description: 'Registered by Evaluate & Promote, build 4242.', model_id: id });
+    const v2 = emu.mlflow.versions(MODEL)[1];
+    assert.deepEqual([v2.version, v2.run_id, v2.source, v2.model_id], ['2', better, `models:/${id}`, id]);
+    assert.equal(emu.mlflow.stageOf(MODEL, '2'), 'Production');
+    assert.equal(record(r).context.runs[`run_${better}`].url, `${emu.url}/#mlflow/experiments/${expId}/runs/${better}`);
+    assertClean(r);
+  });
+
+  it('MLflow 3: a re-run reuses the version registered from the same logged model (no second version)', async () => {
+    production(1.4);
+    const better = candidate('better', 0.7, { mlflow: 3 });
+    const id = modelIdOf(better);
+    // A version of another logged model of the same run is not this model's version.
+    const other = emu.mlflow.createModelVersion(MODEL, { source: 'models:/m-00000000000000000000000000000000', runId: better, modelId: 'm-00000000000000000000000000000000' });
+    const registered = emu.mlflow.createModelVersion(MODEL, { source: `models:/${id}`, runId: better, modelId: id });
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.equal(emu.callsTo('POST', '/api/2.0/mlflow/model-versions/create').length, 0);
+    assert.deepEqual([other, registered], ['2', '3']);
+    assert.equal(r.outputs.modelVersion, '3');
+    assert.equal(emu.mlflow.stageOf(MODEL, '3'), 'Production');
+    assert.ok(r.logLines.includes(`Run ${better} is already registered as churn version 3; reusing it.`), r.logLines.join('\n'));
+  });
+
+  it('MLflow 2 and 3 candidates in one evaluation (one found only by logged-models/search); a run with neither is skipped with a warning', async () => {
+    production(1.6);
+    const v2run = candidate('mlflow2', 1.0);
+    const v3run = candidate('mlflow3', 0.5, { mlflow: 3 });
+    const unlinked = candidate('unlinked', 1.2, { mlflow: 3, linked: false });
+    const none = candidate('none', 0.1, { model: false });
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    const uris = Object.fromEntries((JSON.parse(notebookCalls[0].models) as Array<{ key: string; uri: string }>).map((m) => [m.key, m.uri]));
+    assert.deepEqual(uris, {
+      [`run_${v2run}`]: `runs:/${v2run}/model`,
+      [`run_${v3run}`]: `models:/${modelIdOf(v3run)}`,
+      [`run_${unlinked}`]: `models:/${modelIdOf(unlinked)}`,
+      production: `models:/${MODEL}/1`,
+    });
+    assert.ok(emu.callsTo('POST', '/api/2.0/mlflow/logged-models/search').length >= 1);
+    assert.deepEqual(r.warnings, [
+      `Candidate run ${none} (none) in experiment ${expId} has no model at 'model': neither run artifacts model/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named 'model' from this run; skipped.`,
+    ]);
+    assert.deepEqual(
+      record(r).skippedCandidates.map((c: { runId: string }) => c.runId),
+      [none],
+    );
+    assert.equal(r.outputs.bestCandidateRunId, v3run);
+    assert.equal(emu.mlflow.versions(MODEL)[1].source, `models:/${modelIdOf(v3run)}`);
+  });
+
+  it('Unity Catalog, MLflow 3: the registration notebook gets models:/<model_id> and the run; tags and the claim use UC-safe keys; a re-run reuses the version', async () => {
+    const prod = production(1.4, { uc: true });
+    const better = candidate('better', 0.7, { mlflow: 3 });
+    const id = modelIdOf(better);
+    const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL });
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.deepEqual(JSON.parse(notebookCalls[0].models), [
+      { key: `run_${better}`, uri: `models:/${id}` },
+      { key: 'production', uri: `models:/${UC_MODEL}/${prod.version}` },
+    ]);
+    assert.equal(notebookCalls[0].registry_uri, 'databricks-uc');
+    assert.deepEqual(registerCalls.map((c) => c.params), [{ model_name: UC_MODEL, model_uri: `models:/${id}`, run_id: better, tags: '{"mlops_build_id":"4242"}' }]);
+    const v2 = emu.mlflow.versions(UC_MODEL)[1];
+    assert.deepEqual([v2.version, v2.run_id, v2.source, v2.status], ['2', better, `models:/${id}`, 'READY']);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
+    assert.ok(Object.keys(emu.mlflow.versionTags(UC_MODEL, '2')).every((k) => /^[A-Za-z0-9_]+$/.test(k)));
+    assert.deepEqual(emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/set-tag').map((c) => c.body.key), ['mlops_promotion_claim']);
+
+    // Re-run (the alias moved back by hand, the candidate tagged again): the version of this logged model is reused.
+    emu.mlflow.ucRegistry.models.get(UC_MODEL)!.aliases.set('champion', 1);
+    emu.mlflow.setRunTag(better, 'candidate', 'true');
+    const again = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL });
+    assert.equal(again.complete?.result, 'Succeeded', again.stdout);
+    assert.equal(registerCalls.length, 1, 'no second registration run');
+    assert.equal(emu.mlflow.versions(UC_MODEL).length, 2);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
+  });
+
+  it('clusterMode serverless (the default) with a dbfs:/ outputPath is refused before any request, naming both inputs', async () => {
+    production(1.4);
+    candidate('better', 0.7);
+    const r = await evaluate({ outputPath: 'dbfs:/mlops/evaluations' });
+    assert.deepEqual(r.complete, {
+      result: 'Failed',
+      message:
+        'outputPath dbfs:/mlops/evaluations is a dbfs:/ folder, which serverless compute (clusterMode serverless, the default) cannot write to: use a Unity Catalog volume folder (/Volumes/<catalog>/<schema>/<volume>/...) for outputPath, or set clusterMode to existing or new.',
+    });
+    assert.deepEqual(emu.requests, []);
+    // A classic cluster may still write dbfs:/.
+    const ok = await evaluate({ outputPath: 'dbfs:/mlops/evaluations', clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh', dryRun: 'true' });
+    assert.equal(ok.complete?.result, 'Succeeded', ok.stdout);
   });
 
   it('a 503 on the production lookup fails closed: nothing scored, registered or reset', async () => {
@@ -607,7 +762,8 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const [runNow] = emu.callsTo('POST', '/api/2.2/jobs/run-now');
     assert.equal(runNow.body.job_id, jobId);
     assert.match(runNow.body.idempotency_token, /^[0-9a-f]{64}$/);
-    assert.deepEqual(Object.keys(runNow.body.notebook_params).sort(), ['evaluation_query', 'evaluation_table', 'label_column', 'max_rows', 'models', 'output_path']);
+    assert.deepEqual(Object.keys(runNow.body.notebook_params).sort(), ['evaluation_query', 'evaluation_table', 'label_column', 'max_rows', 'models', 'output_path', 'registry_uri']);
+    assert.equal(runNow.body.notebook_params.registry_uri, 'databricks');
     assert.equal(emu.callsTo('POST', '/api/2.0/workspace/import').length, 0);
     assert.equal(notebookCalls.length, 1);
   });
@@ -620,7 +776,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(r.complete?.result, 'Failed');
     assert.equal(
       r.complete?.message,
-      `Scoring job ${jobId} defines job parameters but not evaluation_table, evaluation_query, label_column, max_rows, output_path; add them (empty defaults) so the task can pass the scoring contract.`,
+      `Scoring job ${jobId} defines job parameters but not evaluation_table, evaluation_query, label_column, max_rows, output_path, registry_uri; add them (empty defaults) so the task can pass the scoring contract.`,
     );
     assert.equal(emu.callsTo('POST', '/api/2.2/jobs/run-now').length, 0);
   });

@@ -44,6 +44,8 @@ export interface StoredVersion {
   runTrackingServerId?: string;
   /** UC only: `model-versions/finalize` was called. */
   finalized?: boolean;
+  /** MLflow 3: the LoggedModel registered (CreateModelVersion.model_id, source `models:/<model_id>`). */
+  modelId?: string;
 }
 
 export interface StoredModel {
@@ -164,7 +166,7 @@ export class RegistryStore {
     return m;
   }
 
-  createVersion(name: unknown, opts: { source: unknown; runId?: string; description?: string; tags?: Record<string, string>; runLink?: string; userId?: string; runTrackingServerId?: string }): StoredVersion {
+  createVersion(name: unknown, opts: { source: unknown; runId?: string; modelId?: string; description?: string; tags?: Record<string, string>; runLink?: string; userId?: string; runTrackingServerId?: string }): StoredVersion {
     const m = this.model(name);
     if (typeof opts.source !== 'string' || opts.source === '') throw invalid("Missing value for required parameter 'source'.");
     const now = this.now();
@@ -185,6 +187,7 @@ export class RegistryStore {
       pinned: m.pinNew ? { ...m.pinNew } : undefined,
       storageLocation: this.uc ? `abfss://uc@emulatorstorage.dfs.core.windows.net/models/${m.name}/versions/${num}` : undefined,
       runTrackingServerId: opts.runTrackingServerId,
+      modelId: opts.modelId,
     };
     m.versions.push(v);
     m.lastUpdatedTimestamp = now;
@@ -207,6 +210,7 @@ export class RegistryStore {
       status: st.status,
       status_message: st.message,
       tags: kv(v.tags),
+      model_id: v.modelId,
     };
     if (this.uc) {
       return omitEmpty({
@@ -376,6 +380,7 @@ export class RegistryStore {
       const v = this.createVersion(field(req, 'name'), {
         source: field(req, 'source'),
         runId: field(req, 'run_id') as string | undefined,
+        modelId: this.uc ? undefined : (field(req, 'model_id') as string | undefined),
         description: field(req, 'description') as string | undefined,
         runLink: this.uc ? undefined : (field(req, 'run_link') as string | undefined),
         tags: this.tagsFrom(req),
