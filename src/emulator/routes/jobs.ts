@@ -739,11 +739,45 @@ export function install(core: EmulatorCore): JobsEmulator {
     });
   });
 
+  // Jobs 2.2 array paging on jobs/get (JS SDK jobs/model.d.ts: "Read endpoints return only 100 tasks ...
+  // Use the next_page_token field at the object root"): each page carries up to runsGetPageSize elements of
+  // settings.tasks, job_clusters, parameters and environments; later pages only the continuing arrays.
+  const JOB_ARRAYS = ['tasks', 'job_clusters', 'parameters', 'environments'] as const;
   route('GET', 'get', (req) => {
     const jobId = parseId(req.query.job_id, 'job_id');
     const job = jobs.get(jobId);
     if (!job) throw badParam(`Job ${jobId} does not exist.`);
-    return compact({ job_id: job.job_id, creator_user_name: job.creator_user_name, run_as_user_name: job.creator_user_name, created_time: job.created_time, settings: structuredClone(job.settings) });
+    const tokenRaw = req.query.page_token;
+    const token = Array.isArray(tokenRaw) ? tokenRaw[0] : tokenRaw;
+    let offset = 0;
+    if (token) {
+      const m = /^j:(\d+)$/.exec(Buffer.from(String(token), 'base64url').toString('utf8'));
+      if (!m) throw badParam('Invalid page token.');
+      offset = Number(m[1]);
+    }
+    const size = handle.runsGetPageSize;
+    const settings = structuredClone(job.settings) as Record<string, unknown>;
+    let more = false;
+    for (const k of JOB_ARRAYS) {
+      const arr = settings[k];
+      if (!Array.isArray(arr)) continue;
+      if (offset + size < arr.length) more = true;
+      const slice = arr.slice(offset, offset + size);
+      if (slice.length > 0) settings[k] = slice;
+      else delete settings[k];
+    }
+    if (offset > 0) {
+      for (const k of Object.keys(settings)) if (!(JOB_ARRAYS as readonly string[]).includes(k)) delete settings[k];
+      return compact({ job_id: job.job_id, settings, next_page_token: more ? Buffer.from(`j:${offset + size}`).toString('base64url') : undefined });
+    }
+    return compact({
+      job_id: job.job_id,
+      creator_user_name: job.creator_user_name,
+      run_as_user_name: job.creator_user_name,
+      created_time: job.created_time,
+      settings,
+      next_page_token: more ? Buffer.from(`j:${offset + size}`).toString('base64url') : undefined,
+    });
   });
 
   function existingForToken(token: unknown): { run_id: number; number_in_job?: number } | undefined {
