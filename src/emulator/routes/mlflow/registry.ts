@@ -478,8 +478,6 @@ export class RegistryStore {
     };
     r.add('POST', `${P}/registered-models/get-latest-versions`, latest);
     r.add('GET', `${P}/registered-models/get-latest-versions`, latest);
-    // The Databricks variant answers the same list (listed as a read-only POST by the core).
-    r.add('POST', `${P}/databricks/registered-models/get-latest-versions`, latest);
     r.add('POST', `${P}/model-versions/transition-stage`, (req) => {
       const v = this.transition(field(req, 'name'), requiredString(req, 'version'), field(req, 'stage'), field(req, 'archive_existing_versions'));
       return { status: 200, body: { model_version: this.versionJson(v) } };

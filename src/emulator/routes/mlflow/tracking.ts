@@ -644,7 +644,6 @@ export class TrackingStore {
     });
     r.add('GET', `${P}/runs/get`, (req) => ({ status: 200, body: { run: this.runJson(this.runById(field(req, 'run_id') ?? field(req, 'run_uuid'))) } }));
     r.add('POST', `${P}/runs/search`, (req) => this.searchRuns(req));
-    r.add('GET', `${P}/runs/search`, (req) => this.searchRuns(req));
     r.add('POST', `${P}/runs/set-tag`, (req) => {
       this.setTag(this.activeRun(req), field(req, 'key'), field(req, 'value'));
       return { status: 200, body: {} };
