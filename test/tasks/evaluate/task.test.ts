@@ -680,6 +680,95 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
   });
 
+  /**
+   * The main Evaluate scenarios on both MLflow generations and both registries: promote (registration recorded
+   * as MLflow's client records it), keep (only the candidate tags change), dry run (no MLflow write), a failing
+   * scoring run (nothing promoted, tags kept) and production changing during the evaluation.
+   */
+  describe('scenarios × MLflow 2/3 × workspace/Unity Catalog', () => {
+    for (const mlflow of [2, 3] as const) {
+      for (const uc of [false, true]) {
+        const name = uc ? UC_MODEL : MODEL;
+        const regInputs = uc ? { registry: 'unityCatalog', modelName: UC_MODEL } : {};
+        const label = `MLflow ${mlflow}, ${uc ? 'Unity Catalog' : 'workspace registry'}`;
+        const expectedUri = (run: string) => (mlflow === 3 ? `models:/${modelIdOf(run)}` : `runs:/${run}/model`);
+
+        it(`${label}: promotes the better candidate, scored and registered by its model's URI`, async () => {
+          production(1.4, { uc });
+          const better = candidate('better', 0.6, { mlflow });
+          const r = await evaluate(regInputs);
+          assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+          assert.equal(JSON.parse(notebookCalls[0].models)[0].uri, expectedUri(better));
+          assert.equal(notebookCalls[0].registry_uri, uc ? 'databricks-uc' : 'databricks');
+          const v2 = emu.mlflow.versions(name)[1];
+          assert.equal(v2.run_id, better);
+          if (uc) {
+            assert.equal(v2.source, expectedUri(better));
+            assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
+            assert.ok(Object.keys(emu.mlflow.versionTags(UC_MODEL, '2')).every((k) => /^[A-Za-z0-9_]+$/.test(k)));
+          } else {
+            assert.equal(v2.source, mlflow === 3 ? `models:/${modelIdOf(better)}` : `${emu.mlflow.artifactUri(better)}/model`);
+            assert.equal(v2.model_id, mlflow === 3 ? modelIdOf(better) : undefined);
+            assert.equal(emu.mlflow.stageOf(MODEL, '2'), 'Production');
+          }
+          assert.equal(emu.mlflow.runTags(better).candidate, 'false');
+        });
+
+        it(`${label}: keeps production when the candidate is worse; only the candidate tag changes`, async () => {
+          production(1.0, { uc });
+          const worse = candidate('worse', 1.7, { mlflow });
+          const r = await evaluate(regInputs);
+          assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+          assert.equal(r.outputs.decision, 'kept');
+          assert.equal(emu.mlflow.versions(name).length, 1);
+          assert.deepEqual(mlflowWrites(), ['POST /api/2.0/mlflow/runs/set-tag']);
+          assert.equal(registerCalls.length, 0);
+          assert.equal(emu.mlflow.runTags(worse).candidate, 'false');
+        });
+
+        it(`${label}: dry run scores but writes nothing to MLflow`, async () => {
+          production(1.4, { uc });
+          const better = candidate('better', 0.6, { mlflow });
+          const r = await evaluate({ ...regInputs, dryRun: 'true' });
+          assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+          assert.match(r.complete!.message, new RegExp(`^Dry run: would promote run ${better} to `));
+          assert.deepEqual(mlflowWrites(), []);
+          assert.equal(registerCalls.length, 0);
+          assert.equal(JSON.parse(notebookCalls[0].models)[0].uri, expectedUri(better));
+        });
+
+        it(`${label}: a failing scoring run promotes nothing and keeps the candidate tag`, async () => {
+          production(1.4, { uc });
+          const better = candidate('better', 0.6, { mlflow });
+          emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, () => {
+            throw new NotebookError('ScoringError: the evaluation data has no rows');
+          });
+          const r = await evaluate(regInputs);
+          assert.equal(r.complete?.result, 'Failed');
+          assert.match(r.complete!.message, /ScoringError: the evaluation data has no rows\. Nothing was promoted\.$/);
+          assert.deepEqual(mlflowWrites(), []);
+          assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+        });
+
+        it(`${label}: production changing during the evaluation fails without promoting`, async () => {
+          production(1.4, { uc });
+          const better = candidate('better', 0.6, { mlflow });
+          onScore = () => {
+            const other = emu.mlflow.createRun({ experimentId: expId, runName: 'hotfix', artifacts: ['model/MLmodel'] }).info.run_id as string;
+            const v = emu.mlflow.createModelVersion(name, { source: `runs:/${other}/model`, runId: other, uc, stage: uc ? undefined : 'Production' });
+            if (uc) emu.mlflow.ucRegistry.models.get(UC_MODEL)!.aliases.set('champion', Number(v));
+          };
+          const r = await evaluate(regInputs);
+          assert.equal(r.complete?.result, 'Failed');
+          assert.match(r.complete!.message, /production model changed during the evaluation: it was version 1 when the models were compared and is now version 2/);
+          assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+          if (uc) assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
+          else assert.equal(emu.callsTo('POST', /transition-stage/).length, 0);
+        });
+      }
+    }
+  });
+
   it('clusterMode serverless (the default) with a dbfs:/ outputPath is refused before any request, naming both inputs', async () => {
     production(1.4);
     candidate('better', 0.7);
