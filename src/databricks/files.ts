@@ -283,9 +283,16 @@ export class FilesClient {
   }
 }
 
-/** "The file is not there": DBFS RESOURCE_DOES_NOT_EXIST, Files API 404 NOT_FOUND. Nothing else. */
+/**
+ * "The file is not there": DBFS RESOURCE_DOES_NOT_EXIST, or any HTTP 404 of a file read, HEAD or delete
+ * (the Files API answers 404 with `NOT_FOUND`, but a HEAD has no body to carry an error code and the
+ * documented contract is the status: "404 Not Found" for a missing file, Databricks REST reference Files
+ * API `GET/HEAD/DELETE /api/2.0/fs/files{file_path}`). Callers use it only for file paths, so a 404 there
+ * means the file. Anything else (403, 5xx, a sign-in page) is not "missing".
+ */
 export function isFileMissing(err: unknown): boolean {
   if (!(err instanceof DatabricksApiError)) return false;
   if (err.errorCode === 'RESOURCE_DOES_NOT_EXIST') return true;
-  return err.status === 404 && err.errorCode === 'NOT_FOUND';
+  // A 404 that names a missing endpoint or a disabled feature is not a missing file (fail closed).
+  return err.status === 404 && err.errorCode !== 'ENDPOINT_NOT_FOUND' && err.errorCode !== 'FEATURE_DISABLED';
 }

@@ -257,10 +257,30 @@ export class JobsClient {
     return { [Symbol.asyncIterator]: () => paginateByToken<{ jobs?: Job[] }, Job>(api, first, { items: (p) => p.jobs }) };
   }
 
-  /** `GET jobs/get`. Throws (400 INVALID_PARAMETER_VALUE) for an unknown job. */
+  /**
+   * `GET jobs/get`, following Jobs 2.2 array paging: read endpoints return at most 100 tasks (and 100 of the
+   * other array properties) and a `next_page_token` at the object root (JS SDK jobs/model.d.ts `Job.next_page_token`,
+   * `GetJobRequest.page_token`); later pages' `settings.tasks`, `settings.job_clusters`, `settings.parameters`
+   * and `settings.environments` are appended to the first page's, so a job with more than 100 parameters or
+   * tasks is read whole. Throws (400 INVALID_PARAMETER_VALUE) for an unknown job.
+   */
   async getJob(jobId: number, signal?: AbortSignal): Promise<Job> {
     requireId(jobId, 'jobId');
-    return this.api.request<Job>({ method: 'GET', path: `${PREFIX}/get`, query: { job_id: jobId }, signal });
+    let job: (Job & Record<string, unknown>) | undefined;
+    for await (const page of pagesByToken<Job & Record<string, unknown>>(this.api, { method: 'GET', path: `${PREFIX}/get`, query: { job_id: jobId }, signal })) {
+      if (!job) {
+        job = { ...page, settings: page.settings ? { ...page.settings } : page.settings };
+        continue;
+      }
+      const settings = (job.settings ??= {});
+      for (const key of ['tasks', 'job_clusters', 'parameters', 'environments']) {
+        const more = (page.settings as Record<string, unknown> | undefined)?.[key];
+        if (Array.isArray(more) && more.length > 0) settings[key] = [...((settings[key] as unknown[] | undefined) ?? []), ...more];
+      }
+    }
+    if (!job) throw new Error(`jobs/get returned no page for job ${jobId}.`);
+    delete job.next_page_token;
+    return job;
   }
 
   /** `POST run-now`. Retried by the core only when `idempotency_token` is set. */

@@ -42,6 +42,11 @@ export class EmulatorRouter implements Router {
     });
   }
 
+  /** Every route as `{method, pattern}` (the contract test checks each against the official references). */
+  list(): Array<{ method: string; pattern: string }> {
+    return this.routes.map((r) => ({ method: r.method, pattern: r.pattern }));
+  }
+
   /** The best route for a request, or undefined. */
   match(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
     const parts = path.split('/').slice(1);
@@ -96,6 +101,7 @@ export const READ_ONLY_POST_PATHS: readonly string[] = [
   '/api/2.0/mlflow/databricks/registered-models/get-latest-versions',
   '/api/2.0/mlflow/model-versions/search',
   '/api/2.0/mlflow/artifacts/credentials-for-read',
+  '/api/2.0/mlflow/logged-models/search',
   '/api/2.0/mlflow/unity-catalog/registered-models/search',
   '/api/2.0/mlflow/unity-catalog/model-versions/search',
 ];

@@ -38,6 +38,12 @@ export interface CreateModelVersionInput {
   runId?: string;
   description?: string;
   tags?: KeyValue[];
+  /**
+   * MLflow 3: the LoggedModel registered (`models:/<model_id>` source). MLflow 3's client sends it as
+   * CreateModelVersion.model_id; the workspace-registry proto vendored here predates the field (see
+   * docs/databricks-client-calls.md for the listed exception).
+   */
+  modelId?: string;
 }
 
 export interface WaitForVersionReadyOptions {
@@ -96,21 +102,39 @@ export abstract class ModelRegistryBase {
     return { set: `${this.prefix}/registered-models/set-tag`, delete: `${this.prefix}/registered-models/delete-tag` };
   }
 
+  /** Validates a tag before any request (Unity Catalog adds its reserved-character and length rules). */
+  protected checkTag(key: string, _value?: string): void {
+    if (typeof key !== 'string' || key === '') throw new Error('The tag key must be a non-empty string.');
+  }
+
+  /**
+   * Whether DELETE calls carry their fields as a JSON body (MLflow's client) rather than query parameters
+   * (the Databricks Go SDK's workspace-registry service). Both official clients talk to Databricks.
+   */
+  protected deleteFieldsInBody(): boolean {
+    return false;
+  }
+
+  protected deleteRequest(path: string, fields: Record<string, string>, signal?: AbortSignal): ApiRequest {
+    return this.deleteFieldsInBody() ? { method: 'DELETE', path, body: fields, idempotent: true, signal } : { method: 'DELETE', path, query: fields, idempotent: true, signal };
+  }
+
   /** Sets (overwrites) a tag on the registered model. Idempotent: a repeat writes the same value. */
   async setRegisteredModelTag(name: string, key: string, value: string, signal?: AbortSignal): Promise<void> {
     this.checkName(name);
-    if (typeof key !== 'string' || key === '') throw new Error('The registered model tag key must be a non-empty string.');
+    this.checkTag(key, value);
     await this.api.request({ method: 'POST', path: this.registeredModelTagPaths().set, body: { name, key, value: String(value) }, idempotent: true, signal });
   }
 
   /**
-   * Deletes a tag of the registered model, with the fields as query parameters (as the Databricks Go SDK
-   * sends them). Idempotent in effect; a tag that does not exist may be an error from the service.
+   * Deletes a tag of the registered model (workspace: fields as query parameters, as the Databricks Go SDK
+   * sends them; Unity Catalog: a JSON body, as MLflow's client does). Idempotent in effect; a tag that does
+   * not exist may be an error from the service.
    */
   async deleteRegisteredModelTag(name: string, key: string, signal?: AbortSignal): Promise<void> {
     this.checkName(name);
-    if (typeof key !== 'string' || key === '') throw new Error('The registered model tag key must be a non-empty string.');
-    await this.api.request({ method: 'DELETE', path: this.registeredModelTagPaths().delete, query: { name, key }, idempotent: true, signal });
+    this.checkTag(key);
+    await this.api.request(this.deleteRequest(this.registeredModelTagPaths().delete, { name, key }, signal));
   }
 
   /** `POST registered-models/create`; a model of that name existing is an error (RESOURCE_ALREADY_EXISTS). */
@@ -138,6 +162,7 @@ export abstract class ModelRegistryBase {
     if (input.runId) body.run_id = input.runId;
     if (input.description) body.description = input.description;
     if (input.tags?.length) body.tags = input.tags;
+    if (input.modelId) body.model_id = input.modelId;
     Object.assign(body, this.extraCreateVersionFields());
     const res = await this.api.request<{ model_version?: ModelVersion }>({
       method: 'POST',

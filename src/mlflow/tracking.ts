@@ -11,12 +11,24 @@ import { DatabricksApiError } from '../databricks/errors';
 import type { RunFilter } from './filter';
 import { paginateByToken } from '../databricks/paginate';
 import { reiterable } from './paging';
-import type { Experiment, FileInfo, KeyValue, Metric, MlflowRun, ViewType } from './types';
+import type { Experiment, FileInfo, KeyValue, LoggedModel, Metric, MlflowRun, ViewType } from './types';
 
 const PREFIX = '/api/2.0/mlflow';
 
 /** Documented `log-batch` limits (reference §5.6). */
 export const LOG_BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const;
+
+/**
+ * A run's model, found in either MLflow generation:
+ * - MLflow 2: `<artifact root>/<path>/MLmodel` among the run's artifacts; loaded by `runs:/<run>/<path>`,
+ *   registered (as MLflow 2's `register_model` records it) with the resolved artifact location as source;
+ * - MLflow 3: a LoggedModel whose `source_run_id` is the run and whose `name` is the path (MLflow 3
+ *   migration guide: "Model artifacts are no longer stored as run artifacts"); loaded and registered by
+ *   `models:/<model_id>`, with `model_id` on the version.
+ */
+export type RunModel =
+  | { generation: 2; artifactPath: string; uri: string; source: string }
+  | { generation: 3; artifactPath: string; uri: string; source: string; modelId: string };
 
 /**
  * True only for MLflow's "this resource does not exist" answer (`RESOURCE_DOES_NOT_EXIST`). Anything else
@@ -233,16 +245,78 @@ export class MlflowTracking {
    * directly inside that artifact directory.
    */
   async hasLoggedModel(runId: string, modelPath = 'model', signal?: AbortSignal): Promise<boolean> {
-    const dir = (modelPath ?? '').replace(/^\/+|\/+$/g, '');
-    if (dir.split('/').some((seg) => seg === '..' || seg === '.') || /^[a-z][a-z0-9+.-]*:/i.test(dir) || dir.includes('//')) {
-      throw new Error(`The model artifact path ${JSON.stringify(modelPath)} must be a relative path inside the run's artifacts (e.g. model), without '.' or '..' segments.`);
-    }
+    const dir = checkModelPath(modelPath);
     const expected = dir ? `${dir}/MLmodel` : 'MLmodel';
     for await (const f of this.listArtifacts(runId, dir || undefined, signal)) {
       if (!f.is_dir && f.path === expected) return true;
     }
     return false;
   }
+
+  /**
+   * `GET logged-models/{model_id}` (service.proto GetLoggedModel, MLflow 3); undefined only for
+   * RESOURCE_DOES_NOT_EXIST.
+   */
+  async getLoggedModel(modelId: string, signal?: AbortSignal): Promise<LoggedModel | undefined> {
+    requireNonEmpty(modelId, 'logged model id');
+    const res = await undefinedIfMissing(() => this.api.request<{ model?: LoggedModel }>({ method: 'GET', path: `${PREFIX}/logged-models/${encodeURIComponent(modelId)}`, signal }));
+    return res?.model;
+  }
+
+  /**
+   * `POST logged-models/search` (service.proto SearchLoggedModels, MLflow 3), following `next_page_token`.
+   * A read, so marked idempotent although it is a POST.
+   */
+  searchLoggedModels(opts: { experimentIds: string[]; filter?: string; maxResults?: number; signal?: AbortSignal }): AsyncIterable<LoggedModel> {
+    if (!opts.experimentIds?.length) throw new Error('searchLoggedModels needs at least one experiment id.');
+    const body: Record<string, unknown> = { experiment_ids: [...opts.experimentIds] };
+    if (opts.filter) body.filter = opts.filter;
+    if (opts.maxResults !== undefined) body.max_results = opts.maxResults;
+    const first: ApiRequest = { method: 'POST', path: `${PREFIX}/logged-models/search`, body, idempotent: true, signal: opts.signal };
+    const api = this.api;
+    return reiterable(() => paginateByToken<{ models?: LoggedModel[] }, LoggedModel>(api, first, { items: (p) => p.models }));
+  }
+
+  /**
+   * The run's model at `modelPath` in either MLflow generation (see {@link RunModel}), or undefined when it
+   * has neither. MLflow 2 first (`artifacts/list`); then MLflow 3: the LoggedModels `runs/get` lists in
+   * `outputs.model_outputs` (`logged-models/{id}` each), and, when the run lists none that match, the
+   * experiment's LoggedModels (`logged-models/search`, every page) matched on `source_run_id` and `name`.
+   * A LoggedModel counts only when LOGGED_MODEL_READY (a pending or failed upload has no usable files);
+   * several ready ones with the same name: the most recently created.
+   */
+  async findRunModel(run: Pick<MlflowRun, 'info'>, modelPath = 'model', signal?: AbortSignal): Promise<RunModel | undefined> {
+    const dir = checkModelPath(modelPath);
+    const runId = run.info.run_id;
+    if (await this.hasLoggedModel(runId, dir, signal)) {
+      const root = (run.info.artifact_uri ?? '').replace(/\/+$/, '');
+      return { generation: 2, artifactPath: dir, uri: `runs:/${runId}/${dir}`, source: root ? `${root}/${dir}` : `runs:/${runId}/${dir}` };
+    }
+    const matches = (m: LoggedModel | undefined): m is LoggedModel => !!m && m.info?.source_run_id === runId && m.info?.name === dir && m.info?.status === 'LOGGED_MODEL_READY';
+    const found: LoggedModel[] = [];
+    const full = await this.getRun(runId, signal);
+    for (const out of full.outputs?.model_outputs ?? []) {
+      if (!out?.model_id) continue;
+      const m = await this.getLoggedModel(out.model_id, signal);
+      if (matches(m)) found.push(m);
+    }
+    if (found.length === 0) {
+      for await (const m of this.searchLoggedModels({ experimentIds: [run.info.experiment_id], signal })) if (matches(m)) found.push(m);
+    }
+    if (found.length === 0) return undefined;
+    const latest = found.sort((a, b) => (b.info.creation_timestamp_ms ?? 0) - (a.info.creation_timestamp_ms ?? 0) || (a.info.model_id < b.info.model_id ? -1 : 1))[0];
+    const id = latest.info.model_id;
+    return { generation: 3, artifactPath: dir, uri: `models:/${id}`, source: `models:/${id}`, modelId: id };
+  }
+}
+
+/** A model path relative to the run (`model`, `models/churn`): no scheme, no `.`/`..` segments. */
+function checkModelPath(modelPath: string): string {
+  const dir = (modelPath ?? '').replace(/^\/+|\/+$/g, '');
+  if (dir.split('/').some((seg) => seg === '..' || seg === '.') || /^[a-z][a-z0-9+.-]*:/i.test(dir) || dir.includes('//')) {
+    throw new Error(`The model artifact path ${JSON.stringify(modelPath)} must be a relative path inside the run's artifacts (e.g. model), without '.' or '..' segments.`);
+  }
+  return dir;
 }
 
 function requireNonEmpty(value: string, what: string): void {

@@ -54,12 +54,45 @@ export interface RunData {
   tags?: KeyValue[];
 }
 
+/** mlflow.ModelOutput: a LoggedModel a run produced (MLflow 3). */
+export interface ModelOutput {
+  model_id: string;
+  step?: number;
+}
+
+/** mlflow.RunOutputs (MLflow 3): `model_outputs` links a run to the LoggedModels it logged. */
+export interface RunOutputs {
+  model_outputs?: ModelOutput[];
+}
+
 /** mlflow.Run. */
 export interface MlflowRun {
   info: RunInfo;
   data?: RunData;
   inputs?: Record<string, unknown>;
-  outputs?: Record<string, unknown>;
+  outputs?: RunOutputs;
+}
+
+export type LoggedModelStatus = 'LOGGED_MODEL_STATUS_UNSPECIFIED' | 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
+
+/** mlflow.LoggedModelInfo (service.proto, MLflow 3): a model logged with `log_model(name=...)`. */
+export interface LoggedModelInfo {
+  model_id: string;
+  experiment_id?: string;
+  name?: string;
+  creation_timestamp_ms?: number;
+  last_updated_timestamp_ms?: number;
+  artifact_uri?: string;
+  status?: LoggedModelStatus;
+  source_run_id?: string;
+  status_message?: string;
+  tags?: KeyValue[];
+}
+
+/** mlflow.LoggedModel. */
+export interface LoggedModel {
+  info: LoggedModelInfo;
+  data?: Record<string, unknown>;
 }
 
 /** mlflow.FileInfo from `artifacts/list`; `path` is relative to the run's artifact root. */
@@ -73,8 +106,12 @@ export type ModelVersionStatus =
   | 'PENDING_REGISTRATION'
   | 'FAILED_REGISTRATION'
   | 'READY'
-  /** Unity Catalog only. */
-  | 'MODEL_VERSION_STATUS_UNKNOWN';
+  /**
+   * Unity Catalog only: the unset value of ModelVersionStatus in mlflow's databricks_uc_registry_messages.proto
+   * (the public UC REST API names its own enum's unset value MODEL_VERSION_STATUS_UNKNOWN; the MLflow UC
+   * endpoints this client calls use the proto's name).
+   */
+  | 'UNSPECIFIED';
 
 /** Workspace registry stages; Unity Catalog models have none (aliases instead). */
 export type Stage = 'None' | 'Staging' | 'Production' | 'Archived';
@@ -120,6 +157,8 @@ export interface ModelVersion {
   /** Unity Catalog only. */
   storage_location?: string;
   run_tracking_server_id?: string;
+  /** MLflow 3: the LoggedModel the version was registered from (its source is then `models:/<model_id>`). */
+  model_id?: string;
 }
 
 /** Returns the value of tag `key` (runs, versions, models), or undefined. */

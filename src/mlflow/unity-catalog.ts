@@ -17,6 +17,33 @@ import type { ModelVersion } from './types';
 
 const UC_NAME = /^[^.\s`]+\.[^.\s`]+\.[^.\s`]+$/;
 
+/**
+ * Unity Catalog tag rules (Databricks docs, "Apply tags to Unity Catalog securable objects",
+ * learn.microsoft.com/azure/databricks/database-objects/tags): a key may not contain `. , - = / :`
+ * (the service answers `INVALID_PARAMETER_VALUE: Tag name ... contains one or more of the reserved
+ * characters: List(., ,, -, =, /, :)`), keys are at most 255 characters, values at most 1000, and an
+ * object carries at most 50 tags.
+ */
+export const UC_TAG_RESERVED = /[.,\-=/:]/;
+export const UC_TAG_KEY_MAX = 255;
+export const UC_TAG_VALUE_MAX = 1000;
+export const UC_MAX_TAGS_PER_OBJECT = 50;
+
+/** Throws before any request when `key`/`value` break the Unity Catalog tag rules. */
+export function requireUcTag(key: string, value?: string): void {
+  if (typeof key !== 'string' || key === '') throw new Error('The Unity Catalog tag key must be a non-empty string.');
+  if (UC_TAG_RESERVED.test(key)) {
+    throw new Error(`Unity Catalog tag keys may not contain . , - = / or : (got ${JSON.stringify(key)}); use letters, digits and underscores, e.g. ${JSON.stringify(ucSafeTagKey(key))}.`);
+  }
+  if (key.length > UC_TAG_KEY_MAX) throw new Error(`Unity Catalog tag keys are at most ${UC_TAG_KEY_MAX} characters; ${JSON.stringify(key.slice(0, 40))}... has ${key.length}.`);
+  if (value !== undefined && String(value).length > UC_TAG_VALUE_MAX) throw new Error(`Unity Catalog tag values are at most ${UC_TAG_VALUE_MAX} characters; the value of ${key} has ${String(value).length}.`);
+}
+
+/** A key made of letters, digits and underscores only (every other character becomes `_`). */
+export function ucSafeTagKey(key: string): string {
+  return key.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
 /** Validates a three-level Unity Catalog model name. */
 export function requireThreeLevelName(name: string): void {
   requireModelName(name);
@@ -52,9 +79,22 @@ export class UnityCatalogModelRegistry extends ModelRegistryBase {
     return this.workspaceId ? { run_tracking_server_id: this.workspaceId } : {};
   }
 
-  /** Unity Catalog: `POST|DELETE registered-models/tags`. */
+  /**
+   * Unity Catalog: `POST registered-models/set-tag` and `DELETE registered-models/delete-tag`
+   * (UcModelRegistryService in mlflow/protos/databricks_uc_registry_service.proto at mlflow commit
+   * e2b9058c, vendored in reference/mlflow-protos; an older commit had `registered-models/tags`).
+   */
   protected override registeredModelTagPaths(): { set: string; delete: string } {
-    return { set: `${this.prefix}/registered-models/tags`, delete: `${this.prefix}/registered-models/tags` };
+    return { set: `${this.prefix}/registered-models/set-tag`, delete: `${this.prefix}/registered-models/delete-tag` };
+  }
+
+  /** MLflow's UC client sends every non-GET call's fields as a JSON body, DELETE included (mlflow/utils/rest_utils.py call_endpoint). */
+  protected override deleteFieldsInBody(): boolean {
+    return true;
+  }
+
+  protected override checkTag(key: string, value?: string): void {
+    requireUcTag(key, value);
   }
 
   /** `POST model-versions/finalize`: completes registration of a version created by {@link createModelVersion}. */
@@ -72,12 +112,20 @@ export class UnityCatalogModelRegistry extends ModelRegistryBase {
     return res.model_version;
   }
 
-  /** `POST model-versions/tags` (overwrites, idempotent). */
+  /** `POST model-versions/set-tag` (SetModelVersionTagRequest; overwrites, idempotent). */
   async setModelVersionTag(name: string, version: string, key: string, value: string, signal?: AbortSignal): Promise<void> {
     this.checkName(name);
     requireVersion(version);
-    if (typeof key !== 'string' || key === '') throw new Error('The model version tag key must be a non-empty string.');
-    await this.api.request({ method: 'POST', path: `${this.prefix}/model-versions/tags`, body: { name, version, key, value: String(value) }, idempotent: true, signal });
+    requireUcTag(key, value);
+    await this.api.request({ method: 'POST', path: `${this.prefix}/model-versions/set-tag`, body: { name, version, key, value: String(value) }, idempotent: true, signal });
+  }
+
+  /** `DELETE model-versions/delete-tag` (DeleteModelVersionTagRequest), fields in a JSON body as MLflow's client sends them. */
+  async deleteModelVersionTag(name: string, version: string, key: string, signal?: AbortSignal): Promise<void> {
+    this.checkName(name);
+    requireVersion(version);
+    requireUcTag(key);
+    await this.api.request({ method: 'DELETE', path: `${this.prefix}/model-versions/delete-tag`, body: { name, version, key }, idempotent: true, signal });
   }
 
   /** `GET registered-models/alias`: the version an alias points at; undefined when the alias (or model) does not exist. */
@@ -99,12 +147,12 @@ export class UnityCatalogModelRegistry extends ModelRegistryBase {
   }
 
   /**
-   * `DELETE registered-models/alias` with the fields as query parameters (as the Databricks Go SDK sends
-   * them). Deleting an alias that does not exist is an error from the service.
+   * `DELETE registered-models/alias` (DeleteRegisteredModelAliasRequest) with the fields in a JSON body, as
+   * MLflow's UC client sends them. Deleting an alias that does not exist is an error from the service.
    */
   async deleteAlias(name: string, alias: string, signal?: AbortSignal): Promise<void> {
     this.checkName(name);
     requireAlias(alias);
-    await this.api.request({ method: 'DELETE', path: `${this.prefix}/registered-models/alias`, query: { name, alias }, idempotent: true, signal });
+    await this.api.request({ method: 'DELETE', path: `${this.prefix}/registered-models/alias`, body: { name, alias }, idempotent: true, signal });
   }
 }

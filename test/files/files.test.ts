@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApiClient } from '../../src/databricks/contracts';
-import { DBFS_BLOCK_BYTES, FilesClient, RemotePathError, encodePathSegments, parseRemotePath } from '../../src/databricks/files';
+import { DatabricksApiError } from '../../src/databricks/errors';
+import { DBFS_BLOCK_BYTES, FilesClient, RemotePathError, encodePathSegments, isFileMissing, parseRemotePath } from '../../src/databricks/files';
 import { rejectsWithApiError, startContext, type TestContext } from '../mlflow/helpers';
 
 const MB = 1024 * 1024;
@@ -194,6 +195,27 @@ describe('FilesClient against the emulator', () => {
     await rejectsWithApiError(files.delete('/Volumes/main/ml/data/a.bin'), 404, 'NOT_FOUND');
     await files.delete('/Volumes/main/ml/data/a.bin', { missingOk: true });
     assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/dbfs/delete').map((r) => r.body), [{ path: '/x/b.bin', recursive: false }]);
+  });
+
+  it('isFileMissing: RESOURCE_DOES_NOT_EXIST or any 404 of a file (whatever its error code), except ENDPOINT_NOT_FOUND / FEATURE_DISABLED; never 403 or 5xx', () => {
+    const err = (status: number, code: string) => new DatabricksApiError({ status, errorCode: code, message: 'x', method: 'GET', path: '/api/2.0/fs/files/Volumes/a/b/c/d' } as never);
+    assert.equal(isFileMissing(err(404, 'NOT_FOUND')), true);
+    assert.equal(isFileMissing(err(404, 'RESOURCE_DOES_NOT_EXIST')), true);
+    assert.equal(isFileMissing(err(400, 'RESOURCE_DOES_NOT_EXIST')), true);
+    assert.equal(isFileMissing(err(404, '404')), true, 'a 404 whose body carries no code (e.g. a HEAD) is a missing file');
+    assert.equal(isFileMissing(err(404, 'ENDPOINT_NOT_FOUND')), false);
+    assert.equal(isFileMissing(err(404, 'FEATURE_DISABLED')), false);
+    assert.equal(isFileMissing(err(403, 'PERMISSION_DENIED')), false);
+    assert.equal(isFileMissing(err(503, 'TEMPORARILY_UNAVAILABLE')), false);
+    assert.equal(isFileMissing(new Error('boom')), false);
+  });
+
+  it('a file read or delete answered 404 with another error code is still "missing" (delete missingOk, getStatus undefined)', async () => {
+    ctx.emu.files.write('/Volumes/main/ml/data/gone.bin', 'g');
+    ctx.emu.faults.add({ path: '/api/2.0/fs/files/Volumes/main/ml/data/gone.bin', kind: 'status', status: 404, errorCode: 'RESOURCE_NOT_FOUND', times: Infinity });
+    await files.delete('/Volumes/main/ml/data/gone.bin', { missingOk: true });
+    assert.equal(await files.getStatus('/Volumes/main/ml/data/gone.bin'), undefined);
+    await rejectsWithApiError(files.delete('/Volumes/main/ml/data/gone.bin'), 404, 'RESOURCE_NOT_FOUND');
   });
 
   it('invalid paths are refused before any request', async () => {

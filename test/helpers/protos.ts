@@ -115,6 +115,9 @@ export const EXTRA_MESSAGES: Record<string, Record<string, FieldSpec>> = {
   'uc.NameVersion': { name: { type: 'string' }, version: { type: 'string' } },
   'uc.SetRegisteredModelAliasRequest': { name: { type: 'string' }, alias: { type: 'string' }, version: { type: 'string' } },
   'uc.SetModelVersionTagRequest': { name: { type: 'string' }, version: { type: 'string' }, key: { type: 'string' }, value: { type: 'string' } },
+  'uc.DeleteModelVersionTagRequest': { name: { type: 'string' }, version: { type: 'string' }, key: { type: 'string' } },
+  'uc.SetRegisteredModelTagRequest': { name: { type: 'string' }, key: { type: 'string' }, value: { type: 'string' } },
+  'uc.DeleteRegisteredModelTagRequest': { name: { type: 'string' }, key: { type: 'string' } },
   'uc.UpdateModelVersionRequest': { name: { type: 'string' }, version: { type: 'string' }, description: { type: 'string' } },
   Empty: {},
 };

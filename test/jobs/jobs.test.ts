@@ -100,6 +100,23 @@ describe('JobsClient against the Jobs emulator', () => {
     assert.deepEqual((await jobs.getRunOutput(taskRunId)).notebook_output, { result: '{"auc": 0.91}' });
   });
 
+  it('getJob follows Jobs 2.2 array paging: a job with 150 parameters and 120 tasks is read whole', async () => {
+    const parameters = Array.from({ length: 150 }, (_, i) => ({ name: `p${i}`, default: String(i) }));
+    const tasks = Array.from({ length: 120 }, (_, i) => ({ task_key: `t${i}`, notebook_task: { notebook_path: `/n/${i}` } }));
+    const jobId = emu.jobs.createJob({ name: 'wide', parameters, tasks });
+    emu.clearRequests();
+    const job = await jobs.getJob(jobId);
+    assert.equal(job.settings?.name, 'wide');
+    assert.deepEqual(job.settings?.parameters, parameters);
+    assert.deepEqual(job.settings?.tasks?.map((t) => t.task_key), tasks.map((t) => t.task_key));
+    assert.equal((job as unknown as Record<string, unknown>).next_page_token, undefined);
+    const calls = emu.callsTo('GET', '/api/2.2/jobs/get');
+    assert.equal(calls.length, 2);
+    assert.deepEqual(calls[0].query, { job_id: String(jobId) });
+    assert.equal(calls[1].query.job_id, String(jobId));
+    assert.ok(typeof calls[1].query.page_token === 'string' && calls[1].query.page_token.length > 0);
+  });
+
   it('unknown runs and jobs answer 400 INVALID_PARAMETER_VALUE, not 404, on 2.2 and 2.1 paths', async () => {
     await rejectsWith(jobs.getRun(42), 400, 'INVALID_PARAMETER_VALUE', 'Run 42 does not exist');
     await rejectsWith(jobs.getRunOutput(43), 400, 'INVALID_PARAMETER_VALUE', 'Run 43 does not exist');

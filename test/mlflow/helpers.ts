@@ -73,6 +73,9 @@ const MESSAGES: Array<{ method: string; path: string; request: string; response:
   { method: 'POST', path: '/api/2.0/mlflow/runs/delete-tag', request: 'mlflow.DeleteTag', response: 'mlflow.DeleteTag.Response' },
   { method: 'POST', path: '/api/2.0/mlflow/runs/log-batch', request: 'mlflow.LogBatch', response: 'mlflow.LogBatch.Response' },
   { method: 'GET', path: '/api/2.0/mlflow/artifacts/list', request: 'mlflow.ListArtifacts', response: 'mlflow.ListArtifacts.Response' },
+  // MLflow 3 logged models (service.proto GetLoggedModel, SearchLoggedModels).
+  { method: 'GET', path: '/api/2.0/mlflow/logged-models/{model_id}', request: 'mlflow.GetLoggedModel', response: 'mlflow.GetLoggedModel.Response' },
+  { method: 'POST', path: '/api/2.0/mlflow/logged-models/search', request: 'mlflow.SearchLoggedModels', response: 'mlflow.SearchLoggedModels.Response' },
   { method: 'POST', path: '/api/2.0/mlflow/registered-models/create', request: 'mlflow.CreateRegisteredModel', response: 'mlflow.CreateRegisteredModel.Response' },
   { method: 'GET', path: '/api/2.0/mlflow/registered-models/get', request: 'mlflow.GetRegisteredModel', response: 'mlflow.GetRegisteredModel.Response' },
   { method: 'POST', path: '/api/2.0/mlflow/registered-models/get-latest-versions', request: 'mlflow.GetLatestVersions', response: 'mlflow.GetLatestVersions.Response' },
@@ -95,11 +98,21 @@ const MESSAGES: Array<{ method: string; path: string; request: string; response:
   { method: 'GET', path: '/api/2.0/mlflow/unity-catalog/model-versions/search', request: 'uc.SearchModelVersionsRequest', response: 'uc.SearchModelVersionsResponse' },
   { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/finalize', request: 'uc.NameVersion', response: 'uc.ModelVersionResponse' },
   { method: 'PATCH', path: '/api/2.0/mlflow/unity-catalog/model-versions/update', request: 'uc.UpdateModelVersionRequest', response: 'uc.ModelVersionResponse' },
-  { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/tags', request: 'uc.SetModelVersionTagRequest', response: 'Empty' },
+  { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/set-tag', request: 'uc.SetModelVersionTagRequest', response: 'Empty' },
+  { method: 'DELETE', path: '/api/2.0/mlflow/unity-catalog/model-versions/delete-tag', request: 'uc.DeleteModelVersionTagRequest', response: 'Empty' },
+  { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/registered-models/set-tag', request: 'uc.SetRegisteredModelTagRequest', response: 'Empty' },
+  { method: 'DELETE', path: '/api/2.0/mlflow/unity-catalog/registered-models/delete-tag', request: 'uc.DeleteRegisteredModelTagRequest', response: 'Empty' },
   { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/registered-models/alias', request: 'uc.SetRegisteredModelAliasRequest', response: 'Empty' },
   { method: 'DELETE', path: '/api/2.0/mlflow/unity-catalog/registered-models/alias', request: 'uc.SetRegisteredModelAliasRequest', response: 'Empty' },
   { method: 'GET', path: '/api/2.0/mlflow/unity-catalog/registered-models/alias', request: 'uc.SetRegisteredModelAliasRequest', response: 'uc.ModelVersionResponse' },
 ];
+
+/** `/a/{id}/b` matches `/a/<one segment>/b`; other paths match exactly. */
+function pathMatches(pattern: string, path: string): boolean {
+  if (!pattern.includes('{')) return pattern === path;
+  const re = new RegExp(`^${pattern.split(/\{[^}]+\}/).map((p) => p.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+  return re.test(path);
+}
 
 /** Query parameters as a JSON object, for field-name checks (values arrive as strings on the wire). */
 function queryAsJson(query: ApiRequest['query']): Record<string, unknown> {
@@ -118,7 +131,7 @@ export function assertExchangesMatchProtos(exchanges: Exchange[]): number {
   const problems: string[] = [];
   for (const x of exchanges) {
     if (!x.path.startsWith('/api/2.0/mlflow/')) continue;
-    const m = MESSAGES.find((e) => e.method === x.method && e.path === x.path);
+    const m = MESSAGES.find((e) => e.method === x.method && pathMatches(e.path, x.path));
     if (!m) {
       problems.push(`no message mapping for ${x.method} ${x.path}`);
       continue;

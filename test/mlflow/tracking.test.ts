@@ -234,4 +234,56 @@ describe('MlflowTracking against the emulator', () => {
     // The artifacts are real files on the emulated DBFS at the run's artifact URI.
     assert.equal(ctx.emu.files.exists(`${ctx.emu.mlflow.artifactUri(withModel.info.run_id)}/model/MLmodel`), true);
   });
+
+  it('findRunModel: an MLflow 2 run model (runs:/ URI, resolved artifact location as source)', async () => {
+    const run = ctx.emu.mlflow.createRun({ experimentId: expId, artifacts: ['model/MLmodel'] });
+    ctx.emu.clearRequests();
+    const m = await mlflow.findRunModel({ info: run.info as any }, 'model');
+    assert.deepEqual(m, { generation: 2, artifactPath: 'model', uri: `runs:/${run.info.run_id}/model`, source: `${ctx.emu.mlflow.artifactUri(run.info.run_id)}/model` });
+    assert.deepEqual(ctx.emu.requests.map((q) => `${q.method} ${q.path}`), ['GET /api/2.0/mlflow/artifacts/list']);
+  });
+
+  it('findRunModel: an MLflow 3 logged model through runs/get outputs.model_outputs and logged-models/{id}; only a READY one named as the path counts', async () => {
+    const run = ctx.emu.mlflow.createRun({ experimentId: expId, loggedModels: [{ name: 'model', status: 'LOGGED_MODEL_UPLOAD_FAILED' }, 'other', 'model'] });
+    const runId = run.info.run_id as string;
+    const [failed, other, ready] = ctx.emu.mlflow.loggedModels(runId).map((m) => m.info.model_id as string);
+    assert.deepEqual((run as any).outputs, { model_outputs: [failed, other, ready].map((model_id) => ({ model_id, step: 0 })) });
+    ctx.emu.clearRequests();
+    const m = await mlflow.findRunModel({ info: run.info as any }, 'model');
+    assert.deepEqual(m, { generation: 3, artifactPath: 'model', uri: `models:/${ready}`, source: `models:/${ready}`, modelId: ready });
+    assert.deepEqual(ctx.emu.requests.map((q) => `${q.method} ${q.path}`), [
+      'GET /api/2.0/mlflow/artifacts/list',
+      'GET /api/2.0/mlflow/runs/get',
+      `GET /api/2.0/mlflow/logged-models/${failed}`,
+      `GET /api/2.0/mlflow/logged-models/${other}`,
+      `GET /api/2.0/mlflow/logged-models/${ready}`,
+    ]);
+    assert.equal((await mlflow.getLoggedModel(ready))?.info.artifact_uri, `dbfs:/databricks/mlflow-tracking/${expId}/models/${ready}/artifacts`);
+    assert.equal(await mlflow.getLoggedModel('m-ffffffffffffffffffffffffffffffff'), undefined);
+  });
+
+  it('findRunModel: a logged model the run does not list is found by logged-models/search over every page (50 per page); neither generation is undefined', async () => {
+    // The search lists newest first, so the target (oldest) comes after the 60 others.
+    const target = ctx.emu.mlflow.createRun({ experimentId: expId, loggedModels: [{ name: 'model', linked: false }] });
+    ctx.emu.clock.advance(1000);
+    const filler = ctx.emu.mlflow.createRun({ experimentId: expId, loggedModels: Array.from({ length: 60 }, () => 'model') });
+    const [id] = ctx.emu.mlflow.loggedModels(target.info.run_id).map((m) => m.info.model_id as string);
+    ctx.emu.clearRequests();
+    const m = await mlflow.findRunModel({ info: target.info as any }, 'model');
+    assert.equal(m?.generation === 3 && m.modelId, id);
+    const searches = ctx.emu.callsTo('POST', '/api/2.0/mlflow/logged-models/search');
+    assert.deepEqual(searches.map((c) => c.body), [{ experiment_ids: [expId] }, { experiment_ids: [expId], page_token: searches[1].body.page_token }]);
+    assert.ok(typeof searches[1].body.page_token === 'string' && searches[1].body.page_token.length > 0);
+    const none = ctx.emu.mlflow.createRun({ experimentId: expId, artifacts: ['metrics.json'] });
+    assert.equal(await mlflow.findRunModel({ info: none.info as any }, 'model'), undefined);
+    assert.equal(filler.info.experiment_id, expId);
+  });
+
+  it('searchLoggedModels is a read (retried after a 503) and needs an experiment', async () => {
+    ctx.emu.mlflow.createRun({ experimentId: expId, loggedModels: ['model'] });
+    ctx.emu.faults.add({ kind: 'status', status: 503, method: 'POST', path: '/api/2.0/mlflow/logged-models/search', times: 1, retryAfterSeconds: 0 });
+    assert.equal((await toList(mlflow.searchLoggedModels({ experimentIds: [expId] }))).length, 1);
+    assert.equal(ctx.emu.callsTo('POST', '/api/2.0/mlflow/logged-models/search').length, 2);
+    assert.throws(() => mlflow.searchLoggedModels({ experimentIds: [] }), /at least one experiment id/);
+  });
 });

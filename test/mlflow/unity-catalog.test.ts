@@ -62,7 +62,8 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     assert.deepEqual(ctx.emu.mlflow.aliases(MODEL), { champion: v2, challenger: v2 });
     await uc.deleteAlias(MODEL, 'challenger');
     assert.deepEqual(ctx.emu.mlflow.aliases(MODEL), { champion: v2 });
-    assert.deepEqual(ctx.emu.callsTo('DELETE', '/api/2.0/mlflow/unity-catalog/registered-models/alias').map((c) => c.query), [{ name: MODEL, alias: 'challenger' }]);
+    // MLflow's UC client sends DELETE fields as a JSON body (rest_utils.call_endpoint: json= for every non-GET).
+    assert.deepEqual(ctx.emu.callsTo('DELETE', '/api/2.0/mlflow/unity-catalog/registered-models/alias').map((c) => [c.body, c.query]), [[{ name: MODEL, alias: 'challenger' }, {}]]);
     assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/alias').map((c) => c.body), [
       { name: MODEL, alias: 'champion', version: v1 },
       { name: MODEL, alias: 'challenger', version: v2 },
@@ -89,6 +90,46 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     assert.equal((await uc.getModelVersion(MODEL, v1))?.description, 'champion candidate');
     const found = await toList(uc.searchModelVersions(modelVersionFilter({ name: MODEL })));
     assert.deepEqual(found.map((v) => v.version), ['2', '1']);
+  });
+
+  it('tags: set-tag / delete-tag paths of databricks_uc_registry_service.proto (e2b9058c), DELETE fields in a JSON body', async () => {
+    const v1 = ctx.emu.mlflow.createModelVersion(MODEL, { source: 's1', uc: true });
+    await uc.setRegisteredModelTag(MODEL, 'mlops_promotion_claim', 'owner=build 1, step a;version=1;at=2026-01-01T00:00:00.000Z;nonce=ab');
+    await uc.setModelVersionTag(MODEL, v1, 'mlops_metric', 'auc');
+    await uc.deleteModelVersionTag(MODEL, v1, 'mlops_metric');
+    await uc.deleteRegisteredModelTag(MODEL, 'mlops_promotion_claim');
+    assert.deepEqual(
+      ctx.emu.requests.filter((q) => /tag/.test(q.path)).map((q) => [q.method, q.path, q.body, q.query]),
+      [
+        ['POST', '/api/2.0/mlflow/unity-catalog/registered-models/set-tag', { name: MODEL, key: 'mlops_promotion_claim', value: 'owner=build 1, step a;version=1;at=2026-01-01T00:00:00.000Z;nonce=ab' }, {}],
+        ['POST', '/api/2.0/mlflow/unity-catalog/model-versions/set-tag', { name: MODEL, version: v1, key: 'mlops_metric', value: 'auc' }, {}],
+        ['DELETE', '/api/2.0/mlflow/unity-catalog/model-versions/delete-tag', { name: MODEL, version: v1, key: 'mlops_metric' }, {}],
+        ['DELETE', '/api/2.0/mlflow/unity-catalog/registered-models/delete-tag', { name: MODEL, key: 'mlops_promotion_claim' }, {}],
+      ],
+    );
+    assert.deepEqual(ctx.emu.mlflow.versionTags(MODEL, v1), {});
+  });
+
+  it('tag keys with . , - = / : are refused before any request (the service refuses them too); at most 50 tags per object', async () => {
+    const v1 = ctx.emu.mlflow.createModelVersion(MODEL, { source: 's1', uc: true });
+    const before = ctx.emu.requests.length;
+    for (const bad of ['mlops.promotion.claim', 'a,b', 'a-b', 'a=b', 'a/b', 'a:b']) {
+      await assert.rejects(uc.setRegisteredModelTag(MODEL, bad, 'x'), /Unity Catalog tag keys may not contain \. , - = \/ or :/);
+      await assert.rejects(uc.setModelVersionTag(MODEL, v1, bad, 'x'), /Unity Catalog tag keys may not contain/);
+    }
+    await assert.rejects(uc.setModelVersionTag(MODEL, v1, 'k', 'x'.repeat(1001)), /at most 1000 characters/);
+    assert.equal(ctx.emu.requests.length, before, 'nothing was sent');
+    // The emulator answers what the service answers when a client does send one.
+    await rejectsWithApiError(
+      ctx.api.request({ method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/set-tag', body: { name: MODEL, version: v1, key: 'mlflow.source.type', value: 'x' } }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      /Tag name mlflow\.source\.type contains one or more of the reserved characters: List\(\., ,, -, =, \/, :\)/,
+    );
+    for (let i = 0; i < 50; i++) await uc.setModelVersionTag(MODEL, v1, `k${i}`, 'v');
+    await uc.setModelVersionTag(MODEL, v1, 'k7', 'overwrite is not a new tag');
+    await rejectsWithApiError(uc.setModelVersionTag(MODEL, v1, 'k50', 'v'), 400, 'INVALID_PARAMETER_VALUE', /maximum is 50/);
+    assert.equal(Object.keys(ctx.emu.mlflow.versionTags(MODEL, v1)).length, 50);
   });
 
   it('the UC registry has no stage endpoints (the emulator answers 404 ENDPOINT_NOT_FOUND for them)', async () => {

@@ -40,7 +40,25 @@ export interface NotebookContext {
   notebookPath: string;
   /** Effective widget values: base_parameters, then notebook_params or job parameters. */
   params: Record<string, string>;
+  /**
+   * The compute the task runs on: serverless (no cluster field on the task) or a classic cluster (existing,
+   * new or job cluster). Serverless differs in ways notebooks notice: MLflow's default registry is Unity
+   * Catalog there (see {@link defaultRegistryUri}), `spark.conf.set` of most keys is refused, and DBFS access
+   * is limited.
+   */
+  compute: 'serverless' | 'classic';
   core: EmulatorCore;
+}
+
+/**
+ * MLflow's default registry URI on Databricks when a notebook does not call `mlflow.set_registry_uri`:
+ * Unity Catalog (`databricks-uc`) on serverless and with MLflow 3 (MLflow 3 on Databricks defaults to UC;
+ * Databricks docs "Manage model lifecycle in Unity Catalog": serverless and new workspaces default to UC),
+ * the workspace registry (`databricks`) with MLflow 2 on a classic cluster. Emulated notebooks use it so a
+ * notebook that forgets to set the registry fails as it would on Databricks.
+ */
+export function defaultRegistryUri(compute: 'serverless' | 'classic', mlflowMajor: 2 | 3): 'databricks' | 'databricks-uc' {
+  return compute === 'serverless' || mlflowMajor >= 3 ? 'databricks-uc' : 'databricks';
 }
 
 export type NotebookHandler = (ctx: NotebookContext) => { exitValue?: string } | void | Promise<{ exitValue?: string } | void>;
@@ -526,7 +544,8 @@ export function install(core: EmulatorCore): JobsEmulator {
       return;
     }
     try {
-      const out = await reg.handler({ jobId: run.jobId, runId: run.runId, taskRunId: t.runId, taskKey: t.taskKey, notebookPath: path, params: { ...t.params }, core });
+      const compute = t.spec.existing_cluster_id || t.spec.new_cluster || t.spec.job_cluster_key ? 'classic' : 'serverless';
+      const out = await reg.handler({ jobId: run.jobId, runId: run.runId, taskRunId: t.runId, taskKey: t.taskKey, notebookPath: path, params: { ...t.params }, compute, core });
       if (out && typeof out.exitValue === 'string') t.exitValue = out.exitValue;
       terminating({ lifeCycle: 'TERMINATED', result: 'SUCCESS', code: 'SUCCESS', type: 'SUCCESS', message: '' });
     } catch (e) {
@@ -720,11 +739,45 @@ export function install(core: EmulatorCore): JobsEmulator {
     });
   });
 
+  // Jobs 2.2 array paging on jobs/get (JS SDK jobs/model.d.ts: "Read endpoints return only 100 tasks ...
+  // Use the next_page_token field at the object root"): each page carries up to runsGetPageSize elements of
+  // settings.tasks, job_clusters, parameters and environments; later pages only the continuing arrays.
+  const JOB_ARRAYS = ['tasks', 'job_clusters', 'parameters', 'environments'] as const;
   route('GET', 'get', (req) => {
     const jobId = parseId(req.query.job_id, 'job_id');
     const job = jobs.get(jobId);
     if (!job) throw badParam(`Job ${jobId} does not exist.`);
-    return compact({ job_id: job.job_id, creator_user_name: job.creator_user_name, run_as_user_name: job.creator_user_name, created_time: job.created_time, settings: structuredClone(job.settings) });
+    const tokenRaw = req.query.page_token;
+    const token = Array.isArray(tokenRaw) ? tokenRaw[0] : tokenRaw;
+    let offset = 0;
+    if (token) {
+      const m = /^j:(\d+)$/.exec(Buffer.from(String(token), 'base64url').toString('utf8'));
+      if (!m) throw badParam('Invalid page token.');
+      offset = Number(m[1]);
+    }
+    const size = handle.runsGetPageSize;
+    const settings = structuredClone(job.settings) as Record<string, unknown>;
+    let more = false;
+    for (const k of JOB_ARRAYS) {
+      const arr = settings[k];
+      if (!Array.isArray(arr)) continue;
+      if (offset + size < arr.length) more = true;
+      const slice = arr.slice(offset, offset + size);
+      if (slice.length > 0) settings[k] = slice;
+      else delete settings[k];
+    }
+    if (offset > 0) {
+      for (const k of Object.keys(settings)) if (!(JOB_ARRAYS as readonly string[]).includes(k)) delete settings[k];
+      return compact({ job_id: job.job_id, settings, next_page_token: more ? Buffer.from(`j:${offset + size}`).toString('base64url') : undefined });
+    }
+    return compact({
+      job_id: job.job_id,
+      creator_user_name: job.creator_user_name,
+      run_as_user_name: job.creator_user_name,
+      created_time: job.created_time,
+      settings,
+      next_page_token: more ? Buffer.from(`j:${offset + size}`).toString('base64url') : undefined,
+    });
   });
 
   function existingForToken(token: unknown): { run_id: number; number_in_job?: number } | undefined {

@@ -72,6 +72,20 @@ export class MlflowEmulator {
     this.storedRun(runId).lifecycleStage = 'deleted';
   }
 
+  /** MLflow 3 LoggedModels whose source run is `runId` (as `logged-models/get` returns them), oldest first. */
+  loggedModels(runId: string): Array<{ info: Record<string, any> }> {
+    return [...this.tracking.loggedModels.values()]
+      .filter((m) => m.sourceRunId === runId)
+      .sort((a, b) => a.creationTime - b.creationTime)
+      .map((m) => this.tracking.loggedModelJson(m) as { info: Record<string, any> });
+  }
+
+  /** The LoggedModel `models:/<model_id>` names, or undefined. */
+  loggedModel(modelId: string): { info: Record<string, any> } | undefined {
+    const m = this.tracking.loggedModels.get(modelId);
+    return m ? (this.tracking.loggedModelJson(m) as { info: Record<string, any> }) : undefined;
+  }
+
   /** Writes an artifact file of a run (e.g. `model/MLmodel`). */
   writeArtifact(runId: string, relPath: string, content: string | Buffer): void {
     this.tracking.writeArtifact(this.storedRun(runId), relPath, content);
@@ -99,10 +113,10 @@ export class MlflowEmulator {
    * Creates a model version directly. `status: 'READY'` makes it ready at once; otherwise it follows the
    * configured readiness delay. Returns the version number (a string, as on the wire).
    */
-  createModelVersion(name: string, opts: { source: string; runId?: string; uc?: boolean; ready?: boolean; stage?: Stage }): string {
+  createModelVersion(name: string, opts: { source: string; runId?: string; modelId?: string; uc?: boolean; ready?: boolean; stage?: Stage }): string {
     const reg = this.registry(opts.uc);
     if (!reg.models.has(name)) reg.createModel(name);
-    const v = reg.createVersion(name, { source: opts.source, runId: opts.runId });
+    const v = reg.createVersion(name, { source: opts.source, runId: opts.runId, modelId: opts.modelId });
     if (opts.ready !== false) {
       v.readyAt = Math.min(v.readyAt, v.creationTimestamp);
       v.finalized = true;

@@ -5,6 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import type { RunModel } from '../../mlflow/tracking';
 import type { ModelVersion } from '../../mlflow/types';
 import type { TaskHost } from '../../pipeline/host';
 import { RECORD_FILE, type HandoffConfig } from './handoff';
@@ -20,7 +21,7 @@ export function challengerMarker(registry: Pick<ProductionRegistry, 'kind'>, ali
 /** Registers (or reuses) the winner's version, waits until it is READY, and marks it as the challenger. */
 export async function markChallenger(
   ctx: PromotionContext,
-  w: { runId: string; artifactPath: string; description: string; readyTimeoutMs: number; existing: ModelVersion | undefined; handoff: HandoffConfig; workspaceUrl: string },
+  w: { runId: string; model: RunModel; description: string; readyTimeoutMs: number; existing: ModelVersion | undefined; handoff: HandoffConfig; workspaceUrl: string },
 ): Promise<ChallengerRecord> {
   const { registry } = ctx;
   const { version, reused } = await registerWinner(ctx, w);

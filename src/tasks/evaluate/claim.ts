@@ -79,8 +79,8 @@ export function parseClaim(raw: string | undefined): Claim | undefined {
   return { owner: m[1], version: m[2], at: m[3], nonce: m[4] };
 }
 
-function describeOther(raw: string, c: Claim | undefined, modelName: string): string {
-  return c ? `Another Evaluate & Promote step (${c.owner}) is promoting ${modelName} version ${c.version} (claimed at ${c.at})` : `The promotion of ${modelName} is claimed by a value this task cannot read (${CLAIM_TAG}=${raw.slice(0, 200)})`;
+function describeOther(raw: string, c: Claim | undefined, modelName: string, tag: string): string {
+  return c ? `Another Evaluate & Promote step (${c.owner}) is promoting ${modelName} version ${c.version} (claimed at ${c.at})` : `The promotion of ${modelName} is claimed by a value this task cannot read (${tag}=${raw.slice(0, 200)})`;
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -111,7 +111,7 @@ export class PromotionClaim {
   private acquiredAt: number | undefined;
 
   constructor(
-    private readonly registry: Pick<ProductionRegistry, 'modelName' | 'getModelTag' | 'setModelTag' | 'deleteModelTag' | 'getProduction'>,
+    private readonly registry: Pick<ProductionRegistry, 'modelName' | 'tagKey' | 'getModelTag' | 'setModelTag' | 'deleteModelTag' | 'getProduction'>,
     private readonly owner: string,
     private readonly log: Pick<Logger, 'info'>,
     opts: ClaimOptions = {},
@@ -129,6 +129,11 @@ export class PromotionClaim {
     if (raw === undefined) return false;
     if (raw === this.value) return true;
     return parseClaim(raw)?.owner === this.owner;
+  }
+
+  /** The claim tag's key in this registry (`mlops.promotion.claim`, or `mlops_promotion_claim` in Unity Catalog). */
+  private get tag(): string {
+    return this.registry.tagKey(CLAIM_TAG);
   }
 
   private isLive(c: Claim | undefined): boolean {
@@ -162,7 +167,7 @@ export class PromotionClaim {
       const current = await this.registry.getModelTag(CLAIM_TAG, signal);
       if (current && !this.isOurs(current)) {
         const other = parseClaim(current);
-        if (this.isLive(other)) throw new Error(`${describeOther(current, other, model)}. ${kept} once it has finished, so that it compares against the new production model.`);
+        if (this.isLive(other)) throw new Error(`${describeOther(current, other, model, this.tag)}. ${kept} once it has finished, so that it compares against the new production model.`);
         this.log.info(`Ignoring the abandoned promotion claim on ${model} (${other!.owner}, claimed at ${other!.at}, older than ${Math.round(this.ttlMs / 60000)} minutes).`);
       }
       const value = formatClaim({ owner: this.owner, version, at: new Date(this.now()).toISOString(), nonce: this.nonce() });
@@ -173,7 +178,7 @@ export class PromotionClaim {
         this.log.info(`Claiming the promotion of ${model} took ${Math.round(took)} ms (not under the ${this.settleMs} ms settle interval), so it proves nothing; claiming again.`);
         continue;
       }
-      this.log.info(`Claimed the promotion of ${model} version ${version} (${CLAIM_TAG}); checking in ${this.settleMs} ms that no other step claimed it too.`);
+      this.log.info(`Claimed the promotion of ${model} version ${version} (${this.tag}); checking in ${this.settleMs} ms that no other step claimed it too.`);
       await this.sleep(this.settleMs, signal);
       const after = await this.registry.getModelTag(CLAIM_TAG, signal);
       // Ours by owner, not only by value: a write of ours that timed out (an earlier round) may land late and
@@ -183,7 +188,7 @@ export class PromotionClaim {
         const reason = after
           ? other
             ? `Another Evaluate & Promote step (${other.owner}) claimed the promotion of ${model} version ${other.version} at the same time (at ${other.at}), after this step`
-            : `The promotion claim on ${model} was overwritten with a value this task cannot read (${CLAIM_TAG}=${after.slice(0, 200)})`
+            : `The promotion claim on ${model} was overwritten with a value this task cannot read (${this.tag}=${after.slice(0, 200)})`
           : `The promotion claim on ${model} was removed while this step waited for it to settle`;
         throw new Error(`${reason}. ${kept}.`);
       }
@@ -221,7 +226,7 @@ export class PromotionClaim {
       return undefined;
     } catch (err) {
       const msg = (err instanceof Error ? err.message : String(err)).trim().replace(/\.+$/, '');
-      return `the promotion claim on ${model} (registered-model tag ${CLAIM_TAG}) could not be cleared (${msg}); other Evaluate & Promote steps of this model fail until it expires after ${Math.round(this.ttlMs / 60000)} minutes or the tag is deleted`;
+      return `the promotion claim on ${model} (registered-model tag ${this.tag}) could not be cleared (${msg}); other Evaluate & Promote steps of this model fail until it expires after ${Math.round(this.ttlMs / 60000)} minutes or the tag is deleted`;
     }
   }
 }

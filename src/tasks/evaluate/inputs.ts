@@ -224,7 +224,17 @@ function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'):
     if (jobId === undefined) fail('scoringJobId', 'Input required: scoringJobId (the id of your scoring job) when predictionsSource is scoringJob.');
     return { ...base, jobId };
   }
-  return { ...base, cluster: parseCluster(inputs) };
+  const cluster = parseCluster(inputs);
+  // Serverless compute has only limited DBFS access (Databricks, "Serverless compute limitations"), so the
+  // scoring run could not write a dbfs:/ folder there: refused here, before any request.
+  if (cluster.mode === 'serverless' && outputPath.startsWith('dbfs:/')) {
+    fail(
+      'outputPath',
+      `outputPath ${truncate(outputPath)} is a dbfs:/ folder, which serverless compute (clusterMode serverless, the default) cannot write to: ` +
+        'use a Unity Catalog volume folder (/Volumes/<catalog>/<schema>/<volume>/...) for outputPath, or set clusterMode to existing or new.',
+    );
+  }
+  return { ...base, cluster };
 }
 
 export function parseRunTimeoutMs(inputs: Inputs): number {

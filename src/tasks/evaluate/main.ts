@@ -17,7 +17,7 @@ import { mainPromote } from './promote-main';
 import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
 import { run } from './run';
-import { DatabricksScoring, FilePredictions, PredictionsProvider } from './scoring';
+import { DatabricksScoring, registryUriOf, FilePredictions, PredictionsProvider } from './scoring';
 import { NotebookRegistrar } from './uc-registration';
 
 /**
@@ -104,6 +104,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
       parsed.labelColumn,
       parsed.build,
       `Evaluate & Promote ${runLabel}`,
+      registryUriOf(parsed.registry.kind),
     );
   }
 

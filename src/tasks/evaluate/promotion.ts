@@ -5,6 +5,7 @@
  * the move held.
  */
 import type { Logger } from '../../pipeline/host';
+import type { RunModel } from '../../mlflow/tracking';
 import type { ModelVersion } from '../../mlflow/types';
 import { PromotionClaim, type ClaimOptions } from './claim';
 import type { ProductionRef, ProductionRegistry } from './registry';
@@ -29,7 +30,7 @@ export function describeVersion(p: ProductionRef | undefined): string {
  */
 export async function registerWinner(
   ctx: PromotionContext,
-  w: { runId: string; artifactPath: string; description: string; readyTimeoutMs: number; existing: ModelVersion | undefined },
+  w: { runId: string; model: RunModel; description: string; readyTimeoutMs: number; existing: ModelVersion | undefined },
 ): Promise<{ version: string; reused: boolean }> {
   const { registry, log, signal } = ctx;
   let version: string;
@@ -37,7 +38,7 @@ export async function registerWinner(
     version = w.existing.version;
     log.info(`Run ${w.runId} is already registered as ${registry.modelName} version ${version}; reusing it.`);
   } else {
-    version = await registry.register(w.runId, w.artifactPath, w.description, signal);
+    version = await registry.register(w.runId, w.model, w.description, signal);
     log.info(`Registered run ${w.runId} as ${registry.modelName} version ${version}.`);
   }
   await registry.waitReady(version, w.readyTimeoutMs, signal, w.runId);

@@ -6,7 +6,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { CompareOptions, Decision, Predictions } from '../../engine';
 import { filter } from '../../mlflow/filter';
-import type { MlflowTracking } from '../../mlflow/tracking';
+import type { MlflowTracking, RunModel } from '../../mlflow/tracking';
+import type { RunInfo } from '../../mlflow/types';
 import { tagValue } from '../../mlflow/types';
 import type { TaskHost } from '../../pipeline/host';
 import { claimOwner, type ClaimOptions } from './claim';
@@ -28,7 +29,7 @@ export interface EvaluateDeps {
   host: Pick<TaskHost, 'log' | 'setOutput' | 'uploadSummary' | 'addAttachment' | 'uploadArtifact' | 'tempDir' | 'signal' | 'setProgress'>;
   /** Workspace base URL, for links. */
   workspaceUrl: string;
-  tracking: Pick<MlflowTracking, 'resolveExperiment' | 'searchRuns' | 'hasLoggedModel' | 'setTag'>;
+  tracking: Pick<MlflowTracking, 'resolveExperiment' | 'searchRuns' | 'findRunModel' | 'setTag'>;
   registry: ProductionRegistry;
   /** Action evaluate with targetModelName: the model of another catalog the promote action copies into. */
   target?: ProductionRegistry;
@@ -56,6 +57,9 @@ interface Candidate {
   runId: string;
   runName?: string;
   experimentId: string;
+  info: RunInfo;
+  /** Set once the run's model was found (MLflow 2 run artifacts or an MLflow 3 logged model). */
+  model?: RunModel;
 }
 
 /** Column name of a candidate in the predictions: `run_<run id>` (run ids are hex, so always a valid name). */
@@ -84,7 +88,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   const runFilter = filter().tag(inputs.candidateTag, '=', 'true').attribute('status', '=', 'FINISHED');
   for await (const r of tracking.searchRuns({ experimentIds, filter: runFilter, runViewType: 'ACTIVE_ONLY', signal })) {
     const runId = r.info.run_id;
-    if (!found.has(runId)) found.set(runId, { key: candidateKey(runId), runId, runName: r.info.run_name ?? tagValue(r, 'mlflow.runName'), experimentId: r.info.experiment_id });
+    if (!found.has(runId)) found.set(runId, { key: candidateKey(runId), runId, runName: r.info.run_name ?? tagValue(r, 'mlflow.runName'), experimentId: r.info.experiment_id, info: r.info });
   }
   const listed = [...found.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
   log.info(`Found ${listed.length} candidate run(s) tagged ${inputs.candidateTag}=true in ${experimentIds.length} experiment(s).`);
@@ -92,10 +96,12 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   const skipped: DecisionRecord['skippedCandidates'] = [];
   const withModel: Candidate[] = [];
   for (const c of listed) {
-    if (await tracking.hasLoggedModel(c.runId, inputs.modelArtifactPath, signal)) {
-      withModel.push(c);
+    // MLflow 2 (run artifacts <path>/MLmodel) or MLflow 3 (a logged model named <path> from this run): both count.
+    const model = await tracking.findRunModel({ info: c.info }, inputs.modelArtifactPath, signal);
+    if (model) {
+      withModel.push({ ...c, model });
     } else {
-      const reason = `no logged model at artifact path '${inputs.modelArtifactPath}'`;
+      const reason = `no model at '${inputs.modelArtifactPath}': neither run artifacts ${inputs.modelArtifactPath}/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named '${inputs.modelArtifactPath}' from this run`;
       log.warn(`Candidate run ${c.runId}${c.runName ? ` (${c.runName})` : ''} in experiment ${c.experimentId} has ${reason}; skipped.`);
       skipped.push({ runId: c.runId, experimentId: c.experimentId, reason });
     }
@@ -140,7 +146,8 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
 
   // 3. Scoring: every candidate and production on the same rows.
   host.setProgress(20, 'Scoring');
-  const models = candidates.map((c) => ({ key: c.key, uri: `runs:/${c.runId}/${inputs.modelArtifactPath}` }));
+  // MLflow 2: runs:/<run>/<path>; MLflow 3: models:/<model_id> (the logged model's files are not run artifacts).
+  const models = candidates.map((c) => ({ key: c.key, uri: c.model!.uri }));
   if (production) models.push({ key: PRODUCTION_KEY, uri: registry.versionUri(production.version) });
   log.info(`Scoring ${models.length} model(s) with the ${deps.predictions.description}.`);
   const scored: ScoredPredictions = await deps.predictions.produce(models, signal);
@@ -184,14 +191,14 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   let sentence: string;
   if (decision.decision === 'promote' && best) {
     outcome = 'promoted';
-    const existing = await registry.findVersionForRun(best.runId, inputs.modelArtifactPath, signal);
+    const existing = await registry.findVersionForRun(best.runId, best.model!, signal);
     if (inputs.action === 'evaluate' && !inputs.dryRun) {
       // Approval between decision and promotion: register and mark the winner, leave production alone.
       host.setProgress(75, 'Marking the challenger');
       outcome = 'challenger';
       challenger = await markChallenger(promotionContext(inputs, deps), {
         runId: best.runId,
-        artifactPath: inputs.modelArtifactPath,
+        model: best.model!,
         description: `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`,
         readyTimeoutMs: inputs.readyTimeoutMs,
         existing,
@@ -206,7 +213,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
     } else {
       host.setProgress(75, 'Promoting');
       const ctx = promotionContext(inputs, deps);
-      const { version } = await registerWinner(ctx, { runId: best.runId, artifactPath: inputs.modelArtifactPath, description: `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, readyTimeoutMs: inputs.readyTimeoutMs, existing });
+      const { version } = await registerWinner(ctx, { runId: best.runId, model: best.model!, description: `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, readyTimeoutMs: inputs.readyTimeoutMs, existing });
       const vs = decision.models.find((m) => m.name === best.key)?.vsBaseline;
       issues.push(
         ...(await applyPromotion(ctx, {
@@ -326,7 +333,7 @@ function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
     runName: c.runName,
     experimentId: c.experimentId,
     runUrl: runUrl(workspaceUrl, c.experimentId, c.runId),
-    uri: `runs:/${c.runId}/${inputs.modelArtifactPath}`,
+    uri: c.model?.uri ?? `runs:/${c.runId}/${inputs.modelArtifactPath}`,
   }));
   if (p.production && p.decision) {
     models.push({

@@ -66,7 +66,18 @@ export interface DatabricksScoringDeps extends RunWaitDeps {
   maxPredictionBytes?: number;
 }
 
-const PARAMETER_NAMES = ['models', 'evaluation_table', 'evaluation_query', 'label_column', 'max_rows', 'output_path'] as const;
+/**
+ * The scoring contract's parameters. `registry_uri` (`databricks` for the workspace registry,
+ * `databricks-uc` for Unity Catalog) tells the notebook which registry `models:/<name>/<version>` is in: the
+ * default depends on the compute and MLflow version (Unity Catalog on serverless and with MLflow 3), so the
+ * notebook must not rely on it.
+ */
+export const PARAMETER_NAMES = ['models', 'evaluation_table', 'evaluation_query', 'label_column', 'max_rows', 'output_path', 'registry_uri'] as const;
+
+/** The MLflow registry URI of a registry kind (mlflow.set_registry_uri). */
+export function registryUriOf(kind: 'workspace' | 'unityCatalog'): 'databricks' | 'databricks-uc' {
+  return kind === 'unityCatalog' ? 'databricks-uc' : 'databricks';
+}
 const DEFAULT_MAX_PREDICTION_BYTES = 2 * 1024 ** 3;
 /** Fresh scoring runs started when the run found by the idempotency token has lost its predictions file. */
 export const MAX_RESCORES = 2;
@@ -186,6 +197,8 @@ export class DatabricksScoring implements PredictionsProvider {
     private readonly labelColumn: string,
     private readonly build: BuildContext,
     private readonly runName: string,
+    /** Where the production model `models:/<name>/<version>` is registered (the notebook sets it explicitly). */
+    private readonly registryUri: 'databricks' | 'databricks-uc' = 'databricks',
   ) {}
 
   get description(): string {
@@ -200,6 +213,7 @@ export class DatabricksScoring implements PredictionsProvider {
       label_column: this.labelColumn,
       max_rows: String(this.cfg.maxRows),
       output_path: folder,
+      registry_uri: this.registryUri,
     };
   }
 

@@ -7,6 +7,7 @@
  * notebook exits with `{"version": "<n>", "reused": <bool>}`.
  */
 import path from 'node:path';
+import type { RunModel } from '../../mlflow/tracking';
 import { idempotencyToken, type JobsClient, type RunOutput } from '../../databricks/jobs';
 import type { WorkspaceClient } from '../../databricks/workspace';
 import type { BuildContext, RegistrationConfig } from './inputs';
@@ -16,7 +17,8 @@ import { awaitSuccessfulRun, clusterFields, type RunWaitDeps } from './scoring';
 export interface RegistrationRequest {
   modelName: string;
   runId: string;
-  artifactPath: string;
+  /** The run's model: MLflow 2 `runs:/<run>/<path>`, MLflow 3 `models:/<model_id>`. */
+  model: RunModel;
   /** Tags for a new version (a reused version keeps its own). */
   tags: Record<string, string>;
 }
@@ -66,11 +68,15 @@ export class NotebookRegistrar implements VersionRegistrar {
     private readonly runName: string,
   ) {}
 
-  /** The widgets of register_model.py. */
+  /**
+   * The widgets of register_model.py: `model_uri` is what MLflow registers (`runs:/<run>/<path>` for an
+   * MLflow 2 model, `models:/<model_id>` for an MLflow 3 logged model), `run_id` the run it must come from.
+   */
   parameters(req: RegistrationRequest): Record<string, string> {
     return {
       model_name: req.modelName,
-      model_uri: `runs:/${req.runId}/${req.artifactPath}`,
+      model_uri: req.model.uri,
+      run_id: req.runId,
       tags: Object.keys(req.tags).length > 0 ? JSON.stringify(req.tags) : '',
     };
   }
@@ -109,7 +115,7 @@ export class NotebookRegistrar implements VersionRegistrar {
       },
       sig,
     );
-    log.info(`Started registration run ${runId} (${req.modelName} from runs:/${req.runId}/${req.artifactPath}).`);
+    log.info(`Started registration run ${runId} (${req.modelName} from ${req.model.uri}, run ${req.runId}).`);
     const { run, where } = await awaitSuccessfulRun(this.deps, runId, { label: 'Registration run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal: sig });
     const task = (run.tasks ?? []).find((t) => t.task_key === 'register');
     if (!task) throw new Error(`${where} has no task run 'register' to read the output of.`);

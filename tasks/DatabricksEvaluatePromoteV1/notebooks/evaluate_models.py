@@ -6,9 +6,13 @@
 # MAGIC It scores every model on the same evaluation rows and writes one Arrow IPC file: the label column and one
 # MAGIC float64 column of class-1 scores per model. The statistics (paired bootstrap, DeLong) run in the task.
 # MAGIC
-# MAGIC Parameters (widgets): `models` (JSON list of `{"key": <column>, "uri": "runs:/<run>/model" | "models:/<name>/<version>"}`),
+# MAGIC Parameters (widgets): `models` (JSON list of `{"key": <column>, "uri": "runs:/<run>/model" | "models:/<model_id>" |
+# MAGIC "models:/<name>/<version>"}`: an MLflow 2 run model, an MLflow 3 logged model, a registered version),
 # MAGIC `evaluation_table` or `evaluation_query`, `label_column`, `max_rows` (0 or empty: all rows), `output_path`
-# MAGIC (a `/Volumes/...` or `dbfs:/...` folder, unique per pipeline run).
+# MAGIC (a `/Volumes/...` or `dbfs:/...` folder, unique per pipeline run; serverless compute cannot use `dbfs:/`),
+# MAGIC `registry_uri` (`databricks`: workspace model registry, `databricks-uc`: Unity Catalog; the registry
+# MAGIC `models:/<name>/<version>` is read from, set explicitly because MLflow's default depends on the compute and
+# MAGIC MLflow version: Unity Catalog on serverless and with MLflow 3).
 # MAGIC
 # MAGIC Exit value: `{"output_path": "<folder>/predictions.arrow", "rows": <n>}`.
 
@@ -22,10 +26,12 @@ import shutil
 import numpy as np
 import pandas as pd
 
-PARAMETERS = ("models", "evaluation_table", "evaluation_query", "label_column", "max_rows", "output_path")
+PARAMETERS = ("models", "evaluation_table", "evaluation_query", "label_column", "max_rows", "output_path", "registry_uri")
+REGISTRY_URIS = ("databricks", "databricks-uc")
+ARROW_CONF = "spark.sql.execution.arrow.pyspark.enabled"
 OUTPUT_FILE_NAME = "predictions.arrow"
 _COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_MODEL_URI = re.compile(r"^(runs:/[0-9A-Za-z]+/\S+|models:/[^/\s]+/(\d+|@?[A-Za-z0-9_\-]+))$")
+_MODEL_URI = re.compile(r"^(runs:/[0-9A-Za-z]+/\S+|models:/[^/\s]+/(\d+|@?[A-Za-z0-9_\-]+)|models:/m-[0-9A-Za-z]+)$")
 
 
 class ScoringError(Exception):
@@ -51,7 +57,7 @@ def parse_models(text):
         if key in seen:
             raise ScoringError("models[%d].key %r is used twice" % (i, key))
         if not _MODEL_URI.match(uri):
-            raise ScoringError("models[%d].uri %r must be runs:/<run_id>/<path> or models:/<name>/<version>" % (i, uri))
+            raise ScoringError("models[%d].uri %r must be runs:/<run_id>/<path>, models:/<model_id> or models:/<name>/<version>" % (i, uri))
         seen.add(key)
         parsed.append({"key": key, "uri": uri})
     return parsed
@@ -80,7 +86,14 @@ def parse_parameters(get):
     for m in models:
         if m["key"] == label:
             raise ScoringError("model key %r collides with the label column" % m["key"])
+    registry_uri = (get("registry_uri") or "").strip()
+    if registry_uri not in REGISTRY_URIS:
+        raise ScoringError(
+            "registry_uri must be databricks (workspace model registry) or databricks-uc (Unity Catalog), got %r; "
+            "MLflow's default registry differs between serverless/MLflow 3 (Unity Catalog) and classic MLflow 2 clusters, so it is set explicitly" % registry_uri
+        )
     return {
+        "registry_uri": registry_uri,
         "models": models,
         "evaluation_table": table or None,
         "evaluation_query": query or None,
@@ -240,8 +253,11 @@ def check_scores(key, scores):
     distinct = np.unique(scores)
     if len(distinct) <= 2 and set(distinct.tolist()) <= {0.0, 1.0}:
         raise ScoringError(
-            "model %s returned hard 0/1 labels, not scores. Log it with predict_proba available "
-            "(e.g. mlflow.sklearn.log_model(..., pyfunc_predict_fn='predict_proba')) or return a continuous score" % key
+            "model %s returned hard 0/1 labels, not scores. Log it so that its pyfunc output is the class-1 probability: "
+            "scikit-learn with predict_proba available (e.g. mlflow.sklearn.log_model(..., pyfunc_predict_fn='predict_proba')); "
+            "a Spark ML model (mlflow.spark.log_model) with a 'probability' output column, e.g. a final stage that keeps "
+            "probability (vector_to_array(probability)[1]) or a mlflow.pyfunc.PythonModel wrapper whose predict returns it; "
+            "or any model that returns a continuous score" % key
         )
 
 
@@ -288,9 +304,22 @@ def write_arrow_ipc(pdf, path):
     os.replace(tmp, path)
 
 
-def run(dbutils, spark, mlflow, write_table=write_arrow_ipc, remove_tree=shutil.rmtree, makedirs=os.makedirs):
+def enable_arrow(spark, log=print):
+    """Arrow for toPandas where the compute allows setting it. Serverless refuses spark.conf.set of most keys
+    ([CONFIG_NOT_AVAILABLE]) and has Arrow on already; classic clusters accept it. Either way scoring continues."""
+    try:
+        spark.conf.set(ARROW_CONF, "true")
+    except Exception as e:  # noqa: BLE001 (serverless raises pyspark's AnalysisException; any refusal is fine)
+        log("Not setting %s (%s): this compute manages it (on by default on serverless)." % (ARROW_CONF, str(e).splitlines()[0][:200]))
+
+
+def run(dbutils, spark, mlflow, write_table=write_arrow_ipc, remove_tree=shutil.rmtree, makedirs=os.makedirs, log=print):
     """Reads the parameters, scores every model on the same rows, writes the Arrow file and returns the exit JSON."""
     params = parse_parameters(dbutils.widgets.get)
+    # models:/<name>/<version> is looked up in this registry; without it MLflow uses a default that depends on the
+    # compute (serverless and MLflow 3: Unity Catalog), so a workspace-registry model would be looked up in UC.
+    mlflow.set_registry_uri(params["registry_uri"])
+    enable_arrow(spark, log)
     label = params["label_column"]
     models = params["models"]
     df = spark.table(params["evaluation_table"]) if params["evaluation_table"] else spark.sql(params["evaluation_query"])
@@ -332,5 +361,4 @@ if __name__ == "__main__" and "dbutils" in globals():
 
     for _name in PARAMETERS:
         dbutils.widgets.text(_name, "")  # noqa: F821 (provided by Databricks)
-    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")  # noqa: F821
     dbutils.notebook.exit(run(dbutils, spark, _mlflow))  # noqa: F821

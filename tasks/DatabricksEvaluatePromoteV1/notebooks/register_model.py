@@ -7,10 +7,12 @@
 # MAGIC its storage location with temporary credentials and finalizes it. Only MLflow's own client does that, so
 # MAGIC the task runs this notebook on Databricks instead of calling the REST API.
 # MAGIC
-# MAGIC Parameters (widgets): `model_name` (`<catalog>.<schema>.<model>`), `model_uri` (`runs:/<run_id>/<path>`),
-# MAGIC `tags` (optional JSON object of string tags for a new version).
+# MAGIC Parameters (widgets): `model_name` (`<catalog>.<schema>.<model>`), `model_uri` (`runs:/<run_id>/<path>` for an
+# MAGIC MLflow 2 model, `models:/<model_id>` for an MLflow 3 logged model), `run_id` (the run the model comes from;
+# MAGIC required with `models:/`), `tags` (optional JSON object of string tags for a new version; Unity Catalog tag
+# MAGIC keys may not contain `. , - = / :`).
 # MAGIC
-# MAGIC Idempotent: when a version of the model was already registered from this run and path (and did not fail),
+# MAGIC Idempotent: when a version of the model was already registered from this run and model (and did not fail),
 # MAGIC it is reused and nothing is registered.
 # MAGIC
 # MAGIC Exit value: `{"reused": true|false, "version": "<n>"}`.
@@ -20,7 +22,7 @@
 import json
 import re
 
-PARAMETERS = ("model_name", "model_uri", "tags")
+PARAMETERS = ("model_name", "model_uri", "run_id", "tags")
 REGISTRY_URI = "databricks-uc"
 # Upper bound on MLflow's own wait for READY; the task waits for READY again with its own timeout.
 AWAIT_REGISTRATION_SECONDS = 600
@@ -29,6 +31,11 @@ _MODEL_NAME = re.compile(r"^%s\.%s\.%s$" % (_PART, _PART, _PART))
 _RUN_URI = re.compile(r"^runs:/([0-9A-Za-z]+)/([A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*)$")
 # A copy across catalogs (the promote action with targetModelName): model_uri names a version of another model.
 _VERSION_URI = re.compile(r"^models:/(%s\.%s\.%s)/([1-9][0-9]*)$" % (_PART, _PART, _PART))
+# MLflow 3 logged model: models:/<model_id> (one segment; models:/<name>/<version> is a registered version).
+_LOGGED_MODEL_URI = re.compile(r"^models:/([A-Za-z0-9_\-]+)$")
+_RUN_ID = re.compile(r"^[0-9A-Za-z]+$")
+# Unity Catalog tag keys may not contain these (Databricks, "Apply tags to Unity Catalog securable objects").
+_UC_TAG_RESERVED = re.compile(r"[.,\-=/:]")
 
 
 class RegistrationError(Exception):
@@ -49,6 +56,8 @@ def parse_tags(text):
     for k, v in tags.items():
         if not isinstance(k, str) or k == "" or not isinstance(v, str):
             raise RegistrationError("tags must be a JSON object of non-empty string keys and string values; got %r: %r" % (k, v))
+        if _UC_TAG_RESERVED.search(k):
+            raise RegistrationError("Unity Catalog tag keys may not contain . , - = / or :; got %r (use letters, digits and underscores)" % k)
     return tags
 
 
@@ -62,10 +71,20 @@ def parse_parameters(get):
     # A version of model_name itself is not a copy: it falls through to the runs:/ error below.
     if copy_of and copy_of.group(1) != name:
         return {"model_name": name, "model_uri": uri, "copy_of": (copy_of.group(1), copy_of.group(2)), "tags": parse_tags(get("tags"))}
+    run_id = (get("run_id") or "").strip()
+    if run_id and not _RUN_ID.match(run_id):
+        raise RegistrationError("run_id must be an MLflow run id; got %r" % run_id)
     m = _RUN_URI.match(uri)
-    if not m:
-        raise RegistrationError("model_uri must be runs:/<run_id>/<artifact path>; got %r" % uri)
-    return {"model_name": name, "model_uri": uri, "run_id": m.group(1), "artifact_path": m.group(2), "tags": parse_tags(get("tags"))}
+    if m:
+        if run_id and run_id != m.group(1):
+            raise RegistrationError("run_id %r is not the run of model_uri %r" % (run_id, uri))
+        return {"model_name": name, "model_uri": uri, "run_id": m.group(1), "artifact_path": m.group(2), "model_id": None, "tags": parse_tags(get("tags"))}
+    m = _LOGGED_MODEL_URI.match(uri)
+    if m:
+        if not run_id:
+            raise RegistrationError("run_id is required with an MLflow 3 model_uri (models:/<model_id>); got none for %r" % uri)
+        return {"model_name": name, "model_uri": uri, "run_id": run_id, "artifact_path": None, "model_id": m.group(1), "tags": parse_tags(get("tags"))}
+    raise RegistrationError("model_uri must be runs:/<run_id>/<artifact path> (MLflow 2) or models:/<model_id> (MLflow 3); got %r" % uri)
 
 
 def source_matches(source, run_id, artifact_path):
@@ -90,12 +109,26 @@ def iter_versions(client, filter_string):
             return
 
 
-def find_existing(client, model_name, run_id, artifact_path):
-    """The highest version of the model registered from this run and path that did not fail, or None."""
+def logged_model_matches(version, model_id):
+    """True when a version was registered from MLflow 3 logged model `model_id`: its model_id, or a models:/<id> source."""
+    mid = getattr(version, "model_id", None)
+    if mid:
+        return mid == model_id
+    source = (version.source or "").rstrip("/")
+    return source == "models:/" + model_id or ("/models/%s/" % model_id) in source or source.endswith("/models/" + model_id)
+
+
+def find_existing(client, model_name, run_id, artifact_path, model_id=None):
+    """The highest version of the model registered from this run's model (path, or MLflow 3 model id) that did not fail, or None."""
+    def same_model(v):
+        if model_id:
+            return logged_model_matches(v, model_id)
+        return source_matches(v.source, run_id, artifact_path)
+
     found = [
         v
         for v in iter_versions(client, "name='%s'" % model_name)
-        if v.name == model_name and v.run_id == run_id and source_matches(v.source, run_id, artifact_path) and str(v.status) != "FAILED_REGISTRATION"
+        if v.name == model_name and v.run_id == run_id and same_model(v) and str(v.status) != "FAILED_REGISTRATION"
     ]
     if not found:
         return None
@@ -128,7 +161,7 @@ def register(mlflow, client, params, log=print):
     """Reuses the version already registered from this run, or registers one with MLflow's client (upload + finalize)."""
     if params.get("copy_of"):
         return copy_version(client, params, log)
-    existing = find_existing(client, params["model_name"], params["run_id"], params["artifact_path"])
+    existing = find_existing(client, params["model_name"], params["run_id"], params["artifact_path"], params.get("model_id"))
     if existing is not None:
         log("Reusing %s version %s, already registered from %s." % (params["model_name"], existing.version, params["model_uri"]))
         return exit_value(existing.version, True)

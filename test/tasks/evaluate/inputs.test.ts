@@ -175,7 +175,12 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
   });
 
   it('accepts only /Volumes or dbfs:/ output folders without dot segments', () => {
-    assert.equal(parse({ outputPath: 'dbfs:/tmp/eval' }).scoring?.outputPath, 'dbfs:/tmp/eval');
+    assert.equal(parse({ outputPath: 'dbfs:/tmp/eval', clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh' }).scoring?.outputPath, 'dbfs:/tmp/eval');
+    // Serverless (the default compute) has limited DBFS access: a dbfs:/ folder is refused, naming both inputs.
+    rejects({ outputPath: 'dbfs:/tmp/eval' }, 'outputPath', /^outputPath dbfs:\/tmp\/eval is a dbfs:\/ folder, which serverless compute \(clusterMode serverless, the default\) cannot write to: use a Unity Catalog volume folder .* or set clusterMode to existing or new\.$/);
+    rejects({ outputPath: 'dbfs:/tmp/eval', clusterMode: 'serverless' }, 'outputPath', /clusterMode serverless/);
+    // A user's scoring job runs on its own compute: not refused there.
+    assert.equal(parse({ outputPath: 'dbfs:/tmp/eval', predictionsSource: 'scoringJob', scoringJobId: '7' }).scoring?.outputPath, 'dbfs:/tmp/eval');
     rejects({ outputPath: '/tmp/eval' }, 'outputPath', /Unity Catalog volume folder/);
     rejects({ outputPath: '/Volumes/main/ml' }, 'outputPath', /Unity Catalog volume folder/);
     rejects({ outputPath: 's3://bucket/x' }, 'outputPath', /Unity Catalog volume folder/);

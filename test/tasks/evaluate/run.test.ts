@@ -105,6 +105,7 @@ class World {
       kind: 'workspace',
       modelName: 'churn',
       targetDescription: 'stage Production',
+      tagKey: (k: string) => k,
       async getProduction() {
         const p = w.promoted !== undefined ? (w.afterPromotion ?? { version: w.promoted }) : w.production[Math.min(reads++, w.production.length - 1)];
         w.events.push(`getProduction -> ${p instanceof Error ? 'error' : (p?.version ?? 'none')}`);
@@ -188,7 +189,8 @@ class World {
             yield* w.runs;
           })();
         },
-        hasLoggedModel: async (runId) => w.withModel.has(runId),
+        findRunModel: async (run, path = 'model') =>
+          w.withModel.has(run.info.run_id) ? { generation: 2 as const, artifactPath: path, uri: `runs:/${run.info.run_id}/${path}`, source: `runs:/${run.info.run_id}/${path}` } : undefined,
         setTag: async (runId, key, value) => void w.events.push(`setTag ${runId} ${key}=${value}`),
       },
       registry: this.registry(),
@@ -385,9 +387,9 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     w.runs.push(mlflowRun(RUN_C, 'broken'));
     w.withModel.delete(RUN_C);
     const result = await run(inputs(), w.deps());
-    assert.deepEqual(w.warnings, [`Candidate run ${RUN_C} (broken) in experiment 11 has no logged model at artifact path 'model'; skipped.`]);
+    assert.deepEqual(w.warnings, [`Candidate run ${RUN_C} (broken) in experiment 11 has no model at 'model': neither run artifacts model/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named 'model' from this run; skipped.`]);
     assert.deepEqual(w.compareOpts?.candidates, [`run_${RUN_A}`, `run_${RUN_B}`]);
-    assert.deepEqual(result.record.skippedCandidates, [{ runId: RUN_C, experimentId: '11', reason: "no logged model at artifact path 'model'" }]);
+    assert.deepEqual(result.record.skippedCandidates, [{ runId: RUN_C, experimentId: '11', reason: "no model at 'model': neither run artifacts model/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named 'model' from this run" }]);
     assert.ok(!w.events.includes(`setTag ${RUN_C} candidate=false`));
   });
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Float64, makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
 import seedrandom from 'seedrandom';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
-import { NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
+import { defaultRegistryUri, NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
 import { REPO_ROOT, runTask, type AgentRunResult } from '../../helpers/agent';
 import { DEFAULT_REGISTER_NOTEBOOK_PATH, registerModelNotebook, type RegisterNotebookCall } from './register-notebook';
@@ -76,10 +76,37 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   });
   afterEach(() => emu.close());
 
+  /**
+   * Where the scoring notebook finds a model, as MLflow would on Databricks (or a NotebookError): `runs:/<run>/<path>`
+   * needs `<path>/MLmodel` among the run's artifacts (MLflow 2; an MLflow 3 run has none), `models:/<model_id>` a
+   * ready logged model, `models:/<name>/<version>` the version in the registry `registry_uri` names, else in
+   * MLflow's default for the compute (Unity Catalog on serverless).
+   */
+  function resolveModel(uri: string, ctx: NotebookContext): void {
+    const run = /^runs:\/([0-9a-f]+)\/(.+)$/.exec(uri);
+    if (run) {
+      if (!emu.files.exists(`${emu.mlflow.artifactUri(run[1])}/${run[2]}/MLmodel`)) throw new NotebookError(`OSError: No such file or directory: '${run[2]}/MLmodel' in the artifacts of run ${run[1]}`);
+      return;
+    }
+    const logged = /^models:\/(m-[0-9a-f]+)$/.exec(uri);
+    if (logged) {
+      if (emu.mlflow.loggedModel(logged[1])?.info.status !== 'LOGGED_MODEL_READY') throw new NotebookError(`RestException: RESOURCE_DOES_NOT_EXIST: Logged model '${logged[1]}' not found`);
+      return;
+    }
+    const version = /^models:\/([^/]+)\/(\d+)$/.exec(uri);
+    if (!version) throw new NotebookError(`ScoringError: unexpected model uri ${uri}`);
+    const registry = ctx.params.registry_uri || defaultRegistryUri(ctx.compute, 2);
+    const store = registry === 'databricks-uc' ? emu.mlflow.ucRegistry : emu.mlflow.workspaceRegistry;
+    if (!store.models.get(version[1])?.versions.some((v) => String(v.version) === version[2])) {
+      throw new NotebookError(`RestException: RESOURCE_DOES_NOT_EXIST: Registered Model with name=${version[1]} not found (registry ${registry})`);
+    }
+  }
+
   /** Plays the scoring notebook: writes predictions of the configured quality and exits with the contract JSON. */
   function scoringNotebook(ctx: NotebookContext): { exitValue: string } {
     notebookCalls.push(ctx.params);
     onScore?.();
+    for (const m of JSON.parse(ctx.params.models) as Array<{ uri: string }>) resolveModel(m.uri, ctx);
     const keys = (JSON.parse(ctx.params.models) as Array<{ key: string }>).map((m) => m.key);
     const bytes = writeOverride ? writeOverride(keys) : arrowBytes(predictionsTable(keys, quality));
     const file = `${ctx.params.output_path}/predictions.arrow`;
@@ -94,12 +121,18 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     }
   }
 
-  function candidate(name: string, noise: number, opts: { startTime?: number; model?: boolean } = {}): string {
+  /**
+   * A finished candidate run. `mlflow: 3` logs its model the MLflow 3 way (a logged model named `model`, nothing
+   * among the run's artifacts); `linked: false` leaves it out of the run's outputs (found by logged-models/search).
+   */
+  function candidate(name: string, noise: number, opts: { startTime?: number; model?: boolean; mlflow?: 2 | 3; linked?: boolean } = {}): string {
+    const mlflow3 = opts.mlflow === 3 && opts.model !== false;
     const run = emu.mlflow.createRun({
       experimentId: expId,
       runName: name,
       tags: { candidate: 'true' },
-      artifacts: opts.model === false ? ['metrics.json'] : ['model/MLmodel', 'model/model.pkl'],
+      artifacts: opts.model === false || mlflow3 ? ['metrics.json'] : ['model/MLmodel', 'model/model.pkl'],
+      loggedModels: mlflow3 ? [{ name: 'model', linked: opts.linked }] : undefined,
       startTime: opts.startTime,
     });
     const id = run.info.run_id as string;
@@ -167,7 +200,9 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(versions.length, 2);
     const v2 = versions[1];
     assert.equal(v2.run_id, better);
-    assert.equal(v2.source, `runs:/${better}/model`);
+    // What MLflow 2's register_model records for runs:/<run>/model: the resolved artifact location.
+    assert.equal(v2.source, `${emu.mlflow.artifactUri(better)}/model`);
+    assert.equal(v2.model_id, undefined);
     assert.equal(emu.mlflow.stageOf(MODEL, v2.version), 'Production');
     assert.equal(emu.mlflow.stageOf(MODEL, v1), 'Archived');
     assert.match(r.complete!.message, new RegExp(`^Promoted run ${better} as churn version ${v2.version} to stage Production\\. Promote 'run_${better}': it is at least as good as 'production' in 100\\.0% of 300 paired resamples`));
@@ -209,7 +244,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       ...[better, worse].sort().map((id) => ({ key: `run_${id}`, uri: `runs:/${id}/model` })),
       { key: 'production', uri: `models:/${MODEL}/${v1}` },
     ]);
-    assert.deepEqual([params.evaluation_table, params.evaluation_query, params.label_column, params.max_rows], ['main.ml.churn_eval', '', 'label', '0']);
+    assert.deepEqual([params.evaluation_table, params.evaluation_query, params.label_column, params.max_rows, params.registry_uri], ['main.ml.churn_eval', '', 'label', '0', 'databricks']);
     assert.match(params.output_path, /^\/Volumes\/main\/ml\/scratch\/eval\/evaluate-4242-1-[0-9a-f]{10}$/);
     // The predictions file was deleted after reading.
     assert.equal(emu.files.exists(`${params.output_path}/predictions.arrow`), false);
@@ -256,9 +291,16 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   const FIND_CANDIDATES = ['GET /api/2.0/mlflow/experiments/get-by-name', 'POST /api/2.0/mlflow/runs/search', 'GET /api/2.0/mlflow/artifacts/list'];
   const UC_ALIAS = '/api/2.0/mlflow/unity-catalog/registered-models/alias';
   /** The promotion claim (claim.ts): read the tag, write ours, after the settle interval re-read it and production. */
-  const UC_CLAIM = ['GET /api/2.0/mlflow/unity-catalog/registered-models/get', 'POST /api/2.0/mlflow/unity-catalog/registered-models/tags', 'GET /api/2.0/mlflow/unity-catalog/registered-models/get', `GET ${UC_ALIAS}`];
+  /** Unity Catalog reads the model once more before the write, to count its tags against the 50-tag limit. */
+  const UC_CLAIM = [
+    'GET /api/2.0/mlflow/unity-catalog/registered-models/get',
+    'GET /api/2.0/mlflow/unity-catalog/registered-models/get',
+    'POST /api/2.0/mlflow/unity-catalog/registered-models/set-tag',
+    'GET /api/2.0/mlflow/unity-catalog/registered-models/get',
+    `GET ${UC_ALIAS}`,
+  ];
   /** After the alias moved: production re-read (must be ours), then the claim released (read, still ours, delete). */
-  const UC_RELEASE = [`GET ${UC_ALIAS}`, 'GET /api/2.0/mlflow/unity-catalog/registered-models/get', 'DELETE /api/2.0/mlflow/unity-catalog/registered-models/tags'];
+  const UC_RELEASE = [`GET ${UC_ALIAS}`, 'GET /api/2.0/mlflow/unity-catalog/registered-models/get', 'DELETE /api/2.0/mlflow/unity-catalog/registered-models/delete-tag'];
 
   it('promotes in Unity Catalog by moving the champion alias: the version is registered by the bundled register notebook on Databricks', async () => {
     const prod = production(1.4, { uc: true });
@@ -287,7 +329,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       'GET /api/2.2/jobs/runs/get-output',
       `GET ${UC_ALIAS}`,
       ...UC_CLAIM,
-      ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/tags'),
+      ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag'),
       `POST ${UC_ALIAS}`,
       ...UC_RELEASE,
       'POST /api/2.0/mlflow/runs/set-tag',
@@ -325,7 +367,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
           notebook_task: {
             notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH,
             source: 'WORKSPACE',
-            base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, tags: '{"mlops.evaluation.build_id":"4242"}' },
+            base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, run_id: better, tags: '{"mlops_build_id":"4242"}' },
           },
           existing_cluster_id: '0123-456789-abcdefgh',
         },
@@ -334,9 +376,16 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(submits[0].body.tasks[0].existing_cluster_id, '0123-456789-abcdefgh', 'the same compute as the scoring run');
     assert.deepEqual(registerCalls.map((c) => c.result), [{ version: '2', reused: false }]);
     assert.deepEqual(emu.callsTo('POST', UC_ALIAS).map((c) => c.body), [{ name: UC_MODEL, alias: 'champion', version: '2' }]);
+    // Unity Catalog tag keys: letters, digits and underscores only (no `.`), the registration tag included.
     const tags = emu.mlflow.versionTags(UC_MODEL, '2');
-    assert.equal(tags['mlops.evaluation.build_id'], '4242');
-    assert.equal(tags['mlops.evaluation.win_rate'], '1');
+    assert.deepEqual(Object.keys(tags).sort(), ['mlops_build_id', 'mlops_method', 'mlops_metric', 'mlops_metric_delta', 'mlops_metric_value', 'mlops_resamples', 'mlops_seed', 'mlops_win_rate']);
+    assert.equal(tags.mlops_build_id, '4242');
+    assert.equal(tags.mlops_win_rate, '1');
+    assert.deepEqual(
+      emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/set-tag').map((c) => c.body.key),
+      ['mlops_promotion_claim'],
+    );
+    assert.deepEqual(emu.callsTo('DELETE', '/api/2.0/mlflow/unity-catalog/registered-models/delete-tag').map((c) => c.body), [{ name: UC_MODEL, key: 'mlops_promotion_claim' }]);
     assert.ok(r.logLines.some((l) => /^Registration run \d+ \(.*\) registered main\.ml\.churn version 2\.$/.test(l)), r.logLines.join('\n'));
     assert.equal(r.outputs.decision, 'promoted');
     assert.equal(r.outputs.modelVersion, '2');
@@ -368,7 +417,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       UC_SEARCH,
       `GET ${UC_ALIAS}`,
       ...UC_CLAIM,
-      ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/tags'),
+      ...Array(8).fill('POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag'),
       `POST ${UC_ALIAS}`,
       ...UC_RELEASE,
       'POST /api/2.0/mlflow/runs/set-tag',
@@ -450,7 +499,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(notebookCalls.length, 0);
     const [submit] = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
     assert.deepEqual(submit.body.tasks, [
-      { task_key: 'register', notebook_task: { notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH, source: 'WORKSPACE', base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, tags: '{"mlops.evaluation.build_id":"4242"}' } } },
+      { task_key: 'register', notebook_task: { notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH, source: 'WORKSPACE', base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, run_id: better, tags: '{"mlops_build_id":"4242"}' } } },
     ]);
     assert.equal(submit.body.timeout_seconds, 3600);
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
@@ -526,8 +575,217 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const broken = candidate('broken', 0.1, { model: false });
     const r = await evaluate();
     assert.equal(r.outputs.bestCandidateRunId, good);
-    assert.deepEqual(r.warnings, [`Candidate run ${broken} (broken) in experiment ${expId} has no logged model at artifact path 'model'; skipped.`]);
+    assert.deepEqual(r.warnings, [
+      `Candidate run ${broken} (broken) in experiment ${expId} has no model at 'model': neither run artifacts model/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named 'model' from this run; skipped.`,
+    ]);
     assert.equal(emu.mlflow.runTags(broken).candidate, 'true');
+  });
+
+  /** The ids of the MLflow 3 logged model `model` of a run. */
+  function modelIdOf(runId: string): string {
+    const [m] = emu.mlflow.loggedModels(runId);
+    assert.ok(m, `run ${runId} has no logged model`);
+    return m.info.model_id as string;
+  }
+
+  it('MLflow 3: a logged-model candidate is scored by models:/<model_id> and promoted in the workspace registry with source models:/<model_id> and model_id', async () => {
+    const prod = production(1.4);
+    const better = candidate('better', 0.7, { mlflow: 3 });
+    const id = modelIdOf(better);
+    assert.equal(emu.files.exists(`${emu.mlflow.artifactUri(better)}/model/MLmodel`), false, 'an MLflow 3 run has no model among its artifacts');
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    assert.deepEqual(JSON.parse(notebookCalls[0].models), [
+      { key: `run_${better}`, uri: `models:/${id}` },
+      { key: 'production', uri: `models:/${MODEL}/${prod.version}` },
+    ]);
+    // Found through the run's outputs: artifacts/list (no MLmodel), runs/get, logged-models/<id>.
+    assert.deepEqual(
+      emu.requests.filter((q) => /runs\/get$|artifacts\/list|logged-models/.test(q.path)).slice(0, 3).map((q) => `${q.method} ${q.path}`),
+      ['GET /api/2.0/mlflow/artifacts/list', 'GET /api/2.0/mlflow/runs/get', `GET /api/2.0/mlflow/logged-models/${id}`],
+    );
+    const [create] = emu.callsTo('POST', '/api/2.0/mlflow/model-versions/create');
+    assert.deepEqual(create.body, { name: MODEL, source: `models:/${id}`, run_id: better, description: 'Registered by Evaluate & Promote, build 4242.', model_id: id });
+    const v2 = emu.mlflow.versions(MODEL)[1];
+    assert.deepEqual([v2.version, v2.run_id, v2.source, v2.model_id], ['2', better, `models:/${id}`, id]);
+    assert.equal(emu.mlflow.stageOf(MODEL, '2'), 'Production');
+    assert.equal(record(r).context.runs[`run_${better}`].url, `${emu.url}/#mlflow/experiments/${expId}/runs/${better}`);
+    assertClean(r);
+  });
+
+  it('MLflow 3: a re-run reuses the version registered from the same logged model (no second version)', async () => {
+    production(1.4);
+    const better = candidate('better', 0.7, { mlflow: 3 });
+    const id = modelIdOf(better);
+    // A version of another logged model of the same run is not this model's version.
+    const other = emu.mlflow.createModelVersion(MODEL, { source: 'models:/m-00000000000000000000000000000000', runId: better, modelId: 'm-00000000000000000000000000000000' });
+    const registered = emu.mlflow.createModelVersion(MODEL, { source: `models:/${id}`, runId: better, modelId: id });
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.equal(emu.callsTo('POST', '/api/2.0/mlflow/model-versions/create').length, 0);
+    assert.deepEqual([other, registered], ['2', '3']);
+    assert.equal(r.outputs.modelVersion, '3');
+    assert.equal(emu.mlflow.stageOf(MODEL, '3'), 'Production');
+    assert.ok(r.logLines.includes(`Run ${better} is already registered as churn version 3; reusing it.`), r.logLines.join('\n'));
+  });
+
+  it('MLflow 2 and 3 candidates in one evaluation (one found only by logged-models/search); a run with neither is skipped with a warning', async () => {
+    production(1.6);
+    const v2run = candidate('mlflow2', 1.0);
+    const v3run = candidate('mlflow3', 0.5, { mlflow: 3 });
+    const unlinked = candidate('unlinked', 1.2, { mlflow: 3, linked: false });
+    const none = candidate('none', 0.1, { model: false });
+    const r = await evaluate();
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    const uris = Object.fromEntries((JSON.parse(notebookCalls[0].models) as Array<{ key: string; uri: string }>).map((m) => [m.key, m.uri]));
+    assert.deepEqual(uris, {
+      [`run_${v2run}`]: `runs:/${v2run}/model`,
+      [`run_${v3run}`]: `models:/${modelIdOf(v3run)}`,
+      [`run_${unlinked}`]: `models:/${modelIdOf(unlinked)}`,
+      production: `models:/${MODEL}/1`,
+    });
+    assert.ok(emu.callsTo('POST', '/api/2.0/mlflow/logged-models/search').length >= 1);
+    assert.deepEqual(r.warnings, [
+      `Candidate run ${none} (none) in experiment ${expId} has no model at 'model': neither run artifacts model/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named 'model' from this run; skipped.`,
+    ]);
+    assert.deepEqual(
+      record(r).skippedCandidates.map((c: { runId: string }) => c.runId),
+      [none],
+    );
+    assert.equal(r.outputs.bestCandidateRunId, v3run);
+    assert.equal(emu.mlflow.versions(MODEL)[1].source, `models:/${modelIdOf(v3run)}`);
+  });
+
+  it('Unity Catalog, MLflow 3: the registration notebook gets models:/<model_id> and the run; tags and the claim use UC-safe keys; a re-run reuses the version', async () => {
+    const prod = production(1.4, { uc: true });
+    const better = candidate('better', 0.7, { mlflow: 3 });
+    const id = modelIdOf(better);
+    const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL });
+    assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+    assert.deepEqual(JSON.parse(notebookCalls[0].models), [
+      { key: `run_${better}`, uri: `models:/${id}` },
+      { key: 'production', uri: `models:/${UC_MODEL}/${prod.version}` },
+    ]);
+    assert.equal(notebookCalls[0].registry_uri, 'databricks-uc');
+    assert.deepEqual(registerCalls.map((c) => c.params), [{ model_name: UC_MODEL, model_uri: `models:/${id}`, run_id: better, tags: '{"mlops_build_id":"4242"}' }]);
+    const v2 = emu.mlflow.versions(UC_MODEL)[1];
+    assert.deepEqual([v2.version, v2.run_id, v2.source, v2.status], ['2', better, `models:/${id}`, 'READY']);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
+    assert.ok(Object.keys(emu.mlflow.versionTags(UC_MODEL, '2')).every((k) => /^[A-Za-z0-9_]+$/.test(k)));
+    assert.deepEqual(emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/set-tag').map((c) => c.body.key), ['mlops_promotion_claim']);
+
+    // Re-run (the alias moved back by hand, the candidate tagged again): the version of this logged model is reused.
+    emu.mlflow.ucRegistry.models.get(UC_MODEL)!.aliases.set('champion', 1);
+    emu.mlflow.setRunTag(better, 'candidate', 'true');
+    const again = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL });
+    assert.equal(again.complete?.result, 'Succeeded', again.stdout);
+    assert.equal(registerCalls.length, 1, 'no second registration run');
+    assert.equal(emu.mlflow.versions(UC_MODEL).length, 2);
+    assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
+  });
+
+  /**
+   * The main Evaluate scenarios on both MLflow generations and both registries: promote (registration recorded
+   * as MLflow's client records it), keep (only the candidate tags change), dry run (no MLflow write), a failing
+   * scoring run (nothing promoted, tags kept) and production changing during the evaluation.
+   */
+  describe('scenarios × MLflow 2/3 × workspace/Unity Catalog', () => {
+    for (const mlflow of [2, 3] as const) {
+      for (const uc of [false, true]) {
+        const name = uc ? UC_MODEL : MODEL;
+        const regInputs = uc ? { registry: 'unityCatalog', modelName: UC_MODEL } : {};
+        const label = `MLflow ${mlflow}, ${uc ? 'Unity Catalog' : 'workspace registry'}`;
+        const expectedUri = (run: string) => (mlflow === 3 ? `models:/${modelIdOf(run)}` : `runs:/${run}/model`);
+
+        it(`${label}: promotes the better candidate, scored and registered by its model's URI`, async () => {
+          production(1.4, { uc });
+          const better = candidate('better', 0.6, { mlflow });
+          const r = await evaluate(regInputs);
+          assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+          assert.equal(JSON.parse(notebookCalls[0].models)[0].uri, expectedUri(better));
+          assert.equal(notebookCalls[0].registry_uri, uc ? 'databricks-uc' : 'databricks');
+          const v2 = emu.mlflow.versions(name)[1];
+          assert.equal(v2.run_id, better);
+          if (uc) {
+            assert.equal(v2.source, expectedUri(better));
+            assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
+            assert.ok(Object.keys(emu.mlflow.versionTags(UC_MODEL, '2')).every((k) => /^[A-Za-z0-9_]+$/.test(k)));
+          } else {
+            assert.equal(v2.source, mlflow === 3 ? `models:/${modelIdOf(better)}` : `${emu.mlflow.artifactUri(better)}/model`);
+            assert.equal(v2.model_id, mlflow === 3 ? modelIdOf(better) : undefined);
+            assert.equal(emu.mlflow.stageOf(MODEL, '2'), 'Production');
+          }
+          assert.equal(emu.mlflow.runTags(better).candidate, 'false');
+        });
+
+        it(`${label}: keeps production when the candidate is worse; only the candidate tag changes`, async () => {
+          production(1.0, { uc });
+          const worse = candidate('worse', 1.7, { mlflow });
+          const r = await evaluate(regInputs);
+          assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+          assert.equal(r.outputs.decision, 'kept');
+          assert.equal(emu.mlflow.versions(name).length, 1);
+          assert.deepEqual(mlflowWrites(), ['POST /api/2.0/mlflow/runs/set-tag']);
+          assert.equal(registerCalls.length, 0);
+          assert.equal(emu.mlflow.runTags(worse).candidate, 'false');
+        });
+
+        it(`${label}: dry run scores but writes nothing to MLflow`, async () => {
+          production(1.4, { uc });
+          const better = candidate('better', 0.6, { mlflow });
+          const r = await evaluate({ ...regInputs, dryRun: 'true' });
+          assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+          assert.match(r.complete!.message, new RegExp(`^Dry run: would promote run ${better} to `));
+          assert.deepEqual(mlflowWrites(), []);
+          assert.equal(registerCalls.length, 0);
+          assert.equal(JSON.parse(notebookCalls[0].models)[0].uri, expectedUri(better));
+        });
+
+        it(`${label}: a failing scoring run promotes nothing and keeps the candidate tag`, async () => {
+          production(1.4, { uc });
+          const better = candidate('better', 0.6, { mlflow });
+          emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, () => {
+            throw new NotebookError('ScoringError: the evaluation data has no rows');
+          });
+          const r = await evaluate(regInputs);
+          assert.equal(r.complete?.result, 'Failed');
+          assert.match(r.complete!.message, /ScoringError: the evaluation data has no rows\. Nothing was promoted\.$/);
+          assert.deepEqual(mlflowWrites(), []);
+          assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+        });
+
+        it(`${label}: production changing during the evaluation fails without promoting`, async () => {
+          production(1.4, { uc });
+          const better = candidate('better', 0.6, { mlflow });
+          onScore = () => {
+            const other = emu.mlflow.createRun({ experimentId: expId, runName: 'hotfix', artifacts: ['model/MLmodel'] }).info.run_id as string;
+            const v = emu.mlflow.createModelVersion(name, { source: `runs:/${other}/model`, runId: other, uc, stage: uc ? undefined : 'Production' });
+            if (uc) emu.mlflow.ucRegistry.models.get(UC_MODEL)!.aliases.set('champion', Number(v));
+          };
+          const r = await evaluate(regInputs);
+          assert.equal(r.complete?.result, 'Failed');
+          assert.match(r.complete!.message, /production model changed during the evaluation: it was version 1 when the models were compared and is now version 2/);
+          assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+          if (uc) assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
+          else assert.equal(emu.callsTo('POST', /transition-stage/).length, 0);
+        });
+      }
+    }
+  });
+
+  it('clusterMode serverless (the default) with a dbfs:/ outputPath is refused before any request, naming both inputs', async () => {
+    production(1.4);
+    candidate('better', 0.7);
+    const r = await evaluate({ outputPath: 'dbfs:/mlops/evaluations' });
+    assert.deepEqual(r.complete, {
+      result: 'Failed',
+      message:
+        'outputPath dbfs:/mlops/evaluations is a dbfs:/ folder, which serverless compute (clusterMode serverless, the default) cannot write to: use a Unity Catalog volume folder (/Volumes/<catalog>/<schema>/<volume>/...) for outputPath, or set clusterMode to existing or new.',
+    });
+    assert.deepEqual(emu.requests, []);
+    // A classic cluster may still write dbfs:/.
+    const ok = await evaluate({ outputPath: 'dbfs:/mlops/evaluations', clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh', dryRun: 'true' });
+    assert.equal(ok.complete?.result, 'Succeeded', ok.stdout);
   });
 
   it('a 503 on the production lookup fails closed: nothing scored, registered or reset', async () => {
@@ -597,7 +855,8 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const [runNow] = emu.callsTo('POST', '/api/2.2/jobs/run-now');
     assert.equal(runNow.body.job_id, jobId);
     assert.match(runNow.body.idempotency_token, /^[0-9a-f]{64}$/);
-    assert.deepEqual(Object.keys(runNow.body.notebook_params).sort(), ['evaluation_query', 'evaluation_table', 'label_column', 'max_rows', 'models', 'output_path']);
+    assert.deepEqual(Object.keys(runNow.body.notebook_params).sort(), ['evaluation_query', 'evaluation_table', 'label_column', 'max_rows', 'models', 'output_path', 'registry_uri']);
+    assert.equal(runNow.body.notebook_params.registry_uri, 'databricks');
     assert.equal(emu.callsTo('POST', '/api/2.0/workspace/import').length, 0);
     assert.equal(notebookCalls.length, 1);
   });
@@ -610,7 +869,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(r.complete?.result, 'Failed');
     assert.equal(
       r.complete?.message,
-      `Scoring job ${jobId} defines job parameters but not evaluation_table, evaluation_query, label_column, max_rows, output_path; add them (empty defaults) so the task can pass the scoring contract.`,
+      `Scoring job ${jobId} defines job parameters but not evaluation_table, evaluation_query, label_column, max_rows, output_path, registry_uri; add them (empty defaults) so the task can pass the scoring contract.`,
     );
     assert.equal(emu.callsTo('POST', '/api/2.2/jobs/run-now').length, 0);
   });

@@ -1,4 +1,5 @@
 /** Unit tests of the pure pieces: exit-value parsing, folders, cluster fields, record rendering, registry adapters. */
+import type { RunModel } from '../../../src/mlflow/tracking';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,11 @@ import { registerModelNotebook } from './register-notebook';
 
 const BUILD: BuildContext = { buildId: '4242', jobAttempt: '2', taskInstanceId: 't1', collectionUri: 'https://dev.azure.com/c/', teamProject: 'p' };
 const FOLDER = '/Volumes/main/ml/v/evaluate-4242-2-abcdef0123';
+
+/** An MLflow 2 model of `run` at `path` (run artifacts), as MlflowTracking.findRunModel returns it. */
+function m2(run: string, path = 'model'): RunModel {
+  return { generation: 2, artifactPath: path, uri: `runs:/${run}/${path}`, source: `runs:/${run}/${path}` };
+}
 
 describe('evaluate: scoring helpers', () => {
   it('evaluationFolder(outputPath, build) is unique per attempt and stable within one', () => {
@@ -197,10 +203,10 @@ describe('evaluate: registry adapters against the emulator', () => {
     const v1 = emu.mlflow.createModelVersion('churn', { source: `runs:/${run}/model`, runId: run });
     assert.equal(await reg.getProduction(), undefined);
     const v2 = emu.mlflow.createModelVersion('churn', { source: `runs:/${run}/other_model`, runId: run });
-    assert.equal((await reg.findVersionForRun(run, 'model'))?.version, v1);
-    assert.equal((await reg.findVersionForRun(run, 'other_model'))?.version, v2);
+    assert.equal((await reg.findVersionForRun(run, m2(run, 'model')))?.version, v1);
+    assert.equal((await reg.findVersionForRun(run, m2(run, 'other_model')))?.version, v2);
     emu.mlflow.setVersionStuck('churn', 'FAILED_REGISTRATION', { version: v1 });
-    assert.equal(await reg.findVersionForRun(run, 'model'), undefined);
+    assert.equal(await reg.findVersionForRun(run, m2(run, 'model')), undefined);
     await reg.promote(v2, 'because');
     assert.deepEqual(await reg.getProduction(), { version: v2, runId: run, source: `runs:/${run}/other_model` });
   });
@@ -238,7 +244,7 @@ describe('evaluate: registry adapters against the emulator', () => {
     const exp = emu.mlflow.createExperiment('/Shared/x');
     const run = emu.mlflow.createRun({ experimentId: exp, artifacts: ['model/MLmodel'] }).info.run_id as string;
     emu.clearRequests();
-    const v = await reg.register(run, 'model', 'why');
+    const v = await reg.register(run, m2(run, 'model'), 'why');
     assert.equal(v, '1');
     // Search (nothing yet), import the notebook, one-time run with its widgets, then its output.
     assert.deepEqual(
@@ -264,7 +270,7 @@ describe('evaluate: registry adapters against the emulator', () => {
       tasks: [
         {
           task_key: 'register',
-          notebook_task: { notebook_path: REGISTER_PATH, source: 'WORKSPACE', base_parameters: { model_name: 'main.ml.churn', model_uri: `runs:/${run}/model`, tags: '{"mlops.evaluation.build_id":"4242"}' } },
+          notebook_task: { notebook_path: REGISTER_PATH, source: 'WORKSPACE', base_parameters: { model_name: 'main.ml.churn', model_uri: `runs:/${run}/model`, run_id: run, tags: '{"mlops_build_id":"4242"}' } },
           existing_cluster_id: '0123-456789-abcdefgh',
         },
       ],
@@ -273,13 +279,13 @@ describe('evaluate: registry adapters against the emulator', () => {
     assert.equal(cancels.length, 1, 'the registration run is cancelled on pipeline cancel');
     await reg.waitReady(v, 5000, undefined, run);
     assert.equal(emu.mlflow.statusOf('main.ml.churn', v), 'READY');
-    assert.equal((await reg.findVersionForRun(run, 'model'))?.version, v);
+    assert.equal((await reg.findVersionForRun(run, m2(run, 'model')))?.version, v);
     await reg.promote(v);
     assert.deepEqual(emu.mlflow.aliases('main.ml.churn'), { champion: v });
     assert.equal((await reg.getProduction())?.version, v);
     // Idempotent: the version of this run is found, no second notebook run, no second version.
     emu.clearRequests();
-    assert.equal(await reg.register(run, 'model', 'why'), v);
+    assert.equal(await reg.register(run, m2(run, 'model'), 'why'), v);
     assert.deepEqual(emu.requests.map((r) => `${r.method} ${r.path}`), ['GET /api/2.0/mlflow/unity-catalog/model-versions/search']);
     assert.equal(nb.calls.length, 1);
     assert.equal(emu.mlflow.versions('main.ml.churn').length, 1);
@@ -290,6 +296,43 @@ describe('evaluate: registry adapters against the emulator', () => {
     assert.equal(reg.versionUri(v), `models:/main.ml.churn/${v}`);
   });
 
+  it('AliasRegistry: Unity Catalog tag keys (letters, digits, underscores) and the 50-tag limit are checked before any tag write', async () => {
+    const reg = ucRegistry();
+    assert.equal(reg.tagKey('mlops.promotion.claim'), 'mlops_promotion_claim');
+    assert.equal(reg.tagKey('mlops.evaluation.build_id'), 'mlops_build_id');
+    assert.equal(reg.tagKey('mlops.evaluation.metric_delta'), 'mlops_metric_delta');
+    const v = emu.mlflow.createModelVersion('main.ml.churn', { source: 's', uc: true });
+    const store = emu.mlflow.ucRegistry;
+    const stored = store.models.get('main.ml.churn')!.versions[0];
+    for (let i = 0; i < 48; i++) stored.tags.set(`user_tag_${i}`, 'x');
+    emu.clearRequests();
+    // 48 + 2 new = 50 is allowed.
+    await reg.tag(v, { 'mlops.evaluation.metric': 'roc_auc', 'mlops.evaluation.seed': '7' });
+    assert.deepEqual(emu.requests.map((r) => `${r.method} ${r.path}`), [
+      'GET /api/2.0/mlflow/unity-catalog/model-versions/get',
+      'POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag',
+      'POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag',
+    ]);
+    assert.deepEqual(emu.callsTo('POST', /set-tag$/).map((c) => c.body.key), ['mlops_metric', 'mlops_seed']);
+    // Overwriting an existing key adds nothing; one new key over 50 fails before any write.
+    emu.clearRequests();
+    await assert.rejects(
+      reg.tag(v, { 'mlops.evaluation.metric': 'roc_auc', 'mlops.evaluation.win_rate': '1' }),
+      /^Error: main\.ml\.churn version 1 has 50 tags and the decision adds 1; Unity Catalog allows at most 50 per model version\. Delete tags it no longer needs, then run the evaluation again; nothing was promoted\.$/,
+    );
+    assert.deepEqual(emu.requests.map((r) => `${r.method} ${r.path}`), ['GET /api/2.0/mlflow/unity-catalog/model-versions/get']);
+    // The claim on the registered model: refused when the model already carries 50 other tags.
+    const model = store.models.get('main.ml.churn')!;
+    for (let i = 0; i < 50; i++) model.tags.set(`model_tag_${i}`, 'x');
+    emu.clearRequests();
+    await assert.rejects(reg.setModelTag('mlops.promotion.claim', 'c'), /already has 50 tags, the most Unity Catalog allows, so the promotion claim \(mlops_promotion_claim\) cannot be set/);
+    assert.equal(emu.callsTo('POST', /set-tag$/).length, 0);
+    model.tags.delete('model_tag_0');
+    await reg.setModelTag('mlops.promotion.claim', 'c');
+    assert.equal(await reg.getModelTag('mlops.promotion.claim'), 'c');
+    assert.equal(model.tags.get('mlops_promotion_claim'), 'c');
+  });
+
   it('AliasRegistry: a failing registration run is an error with the notebook error; a version created over REST alone never turns READY', async () => {
     emu.jobs.notebooks.register(REGISTER_PATH, () => {
       throw new NotebookError('MlflowException: Model passed for registration did not contain any signature metadata.');
@@ -298,7 +341,7 @@ describe('evaluate: registry adapters against the emulator', () => {
     const exp = emu.mlflow.createExperiment('/Shared/x');
     const run = emu.mlflow.createRun({ experimentId: exp, artifacts: ['model/MLmodel'] }).info.run_id as string;
     await assert.rejects(
-      reg.register(run, 'model', 'why'),
+      reg.register(run, m2(run, 'model'), 'why'),
       /^Error: Registration run \d+ \(http:\/\/127\.0\.0\.1:\d+\/.*\) ended TERMINATED\/FAILED: MlflowException: Model passed for registration did not contain any signature metadata\. Nothing was promoted\.$/,
     );
     assert.deepEqual(emu.mlflow.versions('main.ml.churn'), []);
@@ -322,7 +365,7 @@ describe('evaluate: registry adapters against the emulator', () => {
     const exp = emu.mlflow.createExperiment('/Shared/x');
     const run = emu.mlflow.createRun({ experimentId: exp, artifacts: ['model/MLmodel'] }).info.run_id as string;
     await assert.rejects(
-      registrar.registerVersion({ modelName: 'main.ml.churn', runId: run, artifactPath: 'model', tags: {} }),
+      registrar.registerVersion({ modelName: 'main.ml.churn', runId: run, model: m2(run), tags: {} }),
       /^Error: Registration run (\d+) did not finish within 1 minutes \(scoringTimeoutMinutes\); it was cancelled\.$/,
     );
     const [runId] = [...emu.jobs.runs.keys()];
@@ -333,7 +376,7 @@ describe('evaluate: registry adapters against the emulator', () => {
     // The notebook had already registered when it was cut off: the next attempt finds that version by run id.
     assert.deepEqual(nb.calls.map((c) => c.result), [{ version: '1', reused: false }]);
     const reg = new AliasRegistry(new UnityCatalogModelRegistry(api(), { clock }), 'main.ml.churn', 'champion', {}, registrar);
-    assert.equal(await reg.register(run, 'model', 'why'), '1');
+    assert.equal(await reg.register(run, m2(run, 'model'), 'why'), '1');
     assert.equal(emu.callsTo('POST', '/api/2.2/jobs/runs/submit').length, 1);
   });
 

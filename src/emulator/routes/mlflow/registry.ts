@@ -44,6 +44,8 @@ export interface StoredVersion {
   runTrackingServerId?: string;
   /** UC only: `model-versions/finalize` was called. */
   finalized?: boolean;
+  /** MLflow 3: the LoggedModel registered (CreateModelVersion.model_id, source `models:/<model_id>`). */
+  modelId?: string;
 }
 
 export interface StoredModel {
@@ -71,6 +73,17 @@ export interface StageTransition {
   /** Versions moved to Archived by this transition. */
   archived: string[];
   at: number;
+}
+
+/** Unity Catalog tag rules (Databricks "Apply tags to Unity Catalog securable objects"). */
+export const UC_MAX_TAGS = 50;
+const UC_RESERVED = /[.,\-=/:]/;
+
+/** 400 INVALID_PARAMETER_VALUE, worded as the service words it, for a key or value UC refuses. */
+export function checkUcTag(key: string, value?: string): void {
+  if (UC_RESERVED.test(key)) throw invalid(`Tag name ${key} contains one or more of the reserved characters: List(., ,, -, =, /, :)`);
+  if (key.length > 255) throw invalid(`Tag name ${key.slice(0, 40)}... is longer than 255 characters.`);
+  if (value !== undefined && value.length > 1000) throw invalid(`The value of tag ${key} is longer than 1000 characters.`);
 }
 
 function kv(map: Map<string, string>): Array<{ key: string; value?: string }> | undefined {
@@ -153,7 +166,7 @@ export class RegistryStore {
     return m;
   }
 
-  createVersion(name: unknown, opts: { source: unknown; runId?: string; description?: string; tags?: Record<string, string>; runLink?: string; userId?: string; runTrackingServerId?: string }): StoredVersion {
+  createVersion(name: unknown, opts: { source: unknown; runId?: string; modelId?: string; description?: string; tags?: Record<string, string>; runLink?: string; userId?: string; runTrackingServerId?: string }): StoredVersion {
     const m = this.model(name);
     if (typeof opts.source !== 'string' || opts.source === '') throw invalid("Missing value for required parameter 'source'.");
     const now = this.now();
@@ -174,6 +187,7 @@ export class RegistryStore {
       pinned: m.pinNew ? { ...m.pinNew } : undefined,
       storageLocation: this.uc ? `abfss://uc@emulatorstorage.dfs.core.windows.net/models/${m.name}/versions/${num}` : undefined,
       runTrackingServerId: opts.runTrackingServerId,
+      modelId: opts.modelId,
     };
     m.versions.push(v);
     m.lastUpdatedTimestamp = now;
@@ -196,6 +210,7 @@ export class RegistryStore {
       status: st.status,
       status_message: st.message,
       tags: kv(v.tags),
+      model_id: v.modelId,
     };
     if (this.uc) {
       return omitEmpty({
@@ -323,7 +338,9 @@ export class RegistryStore {
     for (const t of raw as Array<{ key?: unknown; value?: unknown }>) {
       if (typeof t?.key !== 'string' || t.key === '') throw invalid('Every tag needs a non-empty key.');
       out[t.key] = typeof t.value === 'string' ? t.value : '';
+      if (this.uc) checkUcTag(t.key, out[t.key]);
     }
+    if (this.uc && Object.keys(out).length > UC_MAX_TAGS) throw invalid(`At most ${UC_MAX_TAGS} tags per object; got ${Object.keys(out).length}.`);
     return out;
   }
 
@@ -363,6 +380,7 @@ export class RegistryStore {
       const v = this.createVersion(field(req, 'name'), {
         source: field(req, 'source'),
         runId: field(req, 'run_id') as string | undefined,
+        modelId: this.uc ? undefined : (field(req, 'model_id') as string | undefined),
         description: field(req, 'description') as string | undefined,
         runLink: this.uc ? undefined : (field(req, 'run_link') as string | undefined),
         tags: this.tagsFrom(req),
@@ -422,15 +440,27 @@ export class RegistryStore {
         v.finalized = true;
         return { status: 200, body: { model_version: this.versionJson(v) } };
       });
+      // UcModelRegistryService (databricks_uc_registry_service.proto, mlflow commit e2b9058c): set-tag /
+      // delete-tag, with the Unity Catalog tag rules (see checkUcTag). DELETE fields come as a JSON body
+      // (MLflow's client) or as query parameters (SDK style); `field` reads either.
       const tagRoutes = (kind: 'registered-models' | 'model-versions') => {
-        r.add('POST', `${P}/${kind}/tags`, (req) => {
+        r.add('POST', `${P}/${kind}/set-tag`, (req) => {
           const target = kind === 'registered-models' ? this.model(field(req, 'name')) : this.version(field(req, 'name'), requiredString(req, 'version'));
-          target.tags.set(requiredString(req, 'key'), String(field(req, 'value') ?? ''));
+          const key = requiredString(req, 'key');
+          const value = String(field(req, 'value') ?? '');
+          checkUcTag(key, value);
+          if (!target.tags.has(key) && target.tags.size >= UC_MAX_TAGS) {
+            throw invalid(`Cannot set tag '${key}': the ${kind === 'registered-models' ? 'registered model' : 'model version'} already has ${target.tags.size} tags, the maximum is ${UC_MAX_TAGS}.`);
+          }
+          target.tags.set(key, value);
+          target.lastUpdatedTimestamp = this.now();
           return { status: 200, body: {} };
         });
-        r.add('DELETE', `${P}/${kind}/tags`, (req) => {
+        r.add('DELETE', `${P}/${kind}/delete-tag`, (req) => {
           const target = kind === 'registered-models' ? this.model(field(req, 'name')) : this.version(field(req, 'name'), requiredString(req, 'version'));
-          target.tags.delete(requiredString(req, 'key'));
+          const key = requiredString(req, 'key');
+          checkUcTag(key);
+          target.tags.delete(key);
           return { status: 200, body: {} };
         });
       };
@@ -448,8 +478,6 @@ export class RegistryStore {
     };
     r.add('POST', `${P}/registered-models/get-latest-versions`, latest);
     r.add('GET', `${P}/registered-models/get-latest-versions`, latest);
-    // The Databricks variant answers the same list (listed as a read-only POST by the core).
-    r.add('POST', `${P}/databricks/registered-models/get-latest-versions`, latest);
     r.add('POST', `${P}/model-versions/transition-stage`, (req) => {
       const v = this.transition(field(req, 'name'), requiredString(req, 'version'), field(req, 'stage'), field(req, 'archive_existing_versions'));
       return { status: 200, body: { model_version: this.versionJson(v) } };

@@ -47,7 +47,22 @@ export interface MetricPoint {
   step: number;
 }
 
+/** An MLflow 3 LoggedModel (service.proto LoggedModelInfo). */
+export type LoggedModelStatus = 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
+export interface StoredLoggedModel {
+  modelId: string;
+  experimentId: string;
+  name: string;
+  sourceRunId?: string;
+  status: LoggedModelStatus;
+  creationTime: number;
+  /** `<experiment artifact location>/models/<model_id>/artifacts` (where MLflow 3 writes the model files). */
+  artifactUri: string;
+}
+
 export interface StoredRun {
+  /** MLflow 3: ids of the LoggedModels this run produced (`outputs.model_outputs`). */
+  modelOutputs: string[];
   runId: string;
   experimentId: string;
   runName?: string;
@@ -80,6 +95,13 @@ export interface CreateRunSeed {
    * small placeholder) or a map from path to content.
    */
   artifacts?: string[] | Record<string, string | Buffer>;
+  /**
+   * MLflow 3 models this run logs with `log_model(name=...)`: each becomes a LoggedModel (source_run_id =
+   * the run) whose files (an `MLmodel`) live under `<experiment artifacts>/models/<model_id>/artifacts`,
+   * NOT among the run's artifacts (MLflow 3 migration guide), and is listed in the run's
+   * `outputs.model_outputs` unless `linked: false` (then only `logged-models/search` finds it).
+   */
+  loggedModels?: Array<string | { name: string; status?: LoggedModelStatus; linked?: boolean }>;
 }
 
 const ATTRIBUTE_KINDS: Record<string, 'string' | 'number'> = {
@@ -155,6 +177,7 @@ export function requiredString(req: EmulatorRequest, name: string): string {
 export class TrackingStore {
   readonly experiments = new Map<string, StoredExperiment>();
   readonly runs = new Map<string, StoredRun>();
+  readonly loggedModels = new Map<string, StoredLoggedModel>();
   private nextExperimentId = 3_141_592_653_589_001;
 
   constructor(private readonly core: EmulatorCore) {}
@@ -229,6 +252,7 @@ export class TrackingStore {
     if (!RUN_STATUSES.includes(status)) throw invalid(`Invalid run status ${String(status)}.`);
     const start = seed.startTime ?? this.core.clock.now();
     const run: StoredRun = {
+      modelOutputs: [],
       runId: randomBytes(16).toString('hex'),
       experimentId: exp.experimentId,
       runName: seed.runName,
@@ -249,7 +273,61 @@ export class TrackingStore {
       ? artifacts.map((p) => [p, p.endsWith('MLmodel') ? 'artifact_path: model\nflavors:\n  python_function: {}\n' : `emulated artifact ${p}\n`])
       : Object.entries(artifacts);
     for (const [p, content] of entries) this.writeArtifact(run, p, content);
+    for (const lm of seed.loggedModels ?? []) {
+      const spec = typeof lm === 'string' ? { name: lm } : lm;
+      const m = this.createLoggedModel(exp, spec.name, run.runId, spec.status ?? 'LOGGED_MODEL_READY');
+      if (spec.linked !== false) run.modelOutputs.push(m.modelId);
+    }
     return run;
+  }
+
+  /** Creates an MLflow 3 LoggedModel (`m-<32 hex>`) with an MLmodel file under its own artifact location. */
+  createLoggedModel(exp: StoredExperiment, name: string, sourceRunId: string | undefined, status: LoggedModelStatus): StoredLoggedModel {
+    const modelId = `m-${randomBytes(16).toString('hex')}`;
+    const m: StoredLoggedModel = {
+      modelId,
+      experimentId: exp.experimentId,
+      name,
+      sourceRunId,
+      status,
+      creationTime: this.core.clock.now(),
+      artifactUri: `${exp.artifactLocation}/models/${modelId}/artifacts`,
+    };
+    this.loggedModels.set(modelId, m);
+    if (status === 'LOGGED_MODEL_READY') this.files.write(`${m.artifactUri}/MLmodel`, `artifact_path: null\nmodel_id: ${modelId}\nflavors:\n  python_function: {}\n`);
+    return m;
+  }
+
+  loggedModelJson(m: StoredLoggedModel): Record<string, unknown> {
+    return {
+      info: omitEmpty({
+        model_id: m.modelId,
+        experiment_id: m.experimentId,
+        name: m.name,
+        creation_timestamp_ms: m.creationTime,
+        last_updated_timestamp_ms: m.creationTime,
+        artifact_uri: m.artifactUri,
+        status: m.status,
+        source_run_id: m.sourceRunId,
+      }),
+      data: {},
+    };
+  }
+
+  /** `POST logged-models/search`: experiment_ids required, max_results at most 50 (SearchLoggedModels). */
+  private searchLoggedModels(req: EmulatorRequest): EmulatorResponse {
+    const experimentIds = listField(req, 'experiment_ids') ?? [];
+    if (experimentIds.length === 0) throw invalid("Missing value for required parameter 'experiment_ids'.");
+    for (const id of experimentIds) this.experimentById(id);
+    if (field(req, 'filter') !== undefined) throw invalid('logged-models/search filters are not supported by this emulator.');
+    const maxResults = parseMaxResults(field(req, 'max_results'), 50, 50);
+    const offset = decodePageToken(field(req, 'page_token'));
+    const all = [...this.loggedModels.values()].filter((m) => experimentIds.includes(m.experimentId)).sort((a, b) => b.creationTime - a.creationTime || (a.modelId < b.modelId ? -1 : 1));
+    const page = all.slice(offset, offset + maxResults);
+    const body: Record<string, unknown> = {};
+    if (page.length) body.models = page.map((m) => this.loggedModelJson(m));
+    if (offset + maxResults < all.length) body.next_page_token = encodePageToken(offset + maxResults);
+    return { status: 200, body };
   }
 
   writeArtifact(run: StoredRun, relPath: string, content: string | Buffer): void {
@@ -298,6 +376,7 @@ export class TrackingStore {
       info: this.runInfoJson(r),
       data: omitEmpty({ metrics: metrics.map((m) => omitEmpty(m)), params: kv(r.params), tags: kv(r.tags) }),
       inputs: {},
+      ...(r.modelOutputs.length ? { outputs: { model_outputs: r.modelOutputs.map((model_id) => ({ model_id, step: 0 })) } } : {}),
     };
   }
 
@@ -565,7 +644,6 @@ export class TrackingStore {
     });
     r.add('GET', `${P}/runs/get`, (req) => ({ status: 200, body: { run: this.runJson(this.runById(field(req, 'run_id') ?? field(req, 'run_uuid'))) } }));
     r.add('POST', `${P}/runs/search`, (req) => this.searchRuns(req));
-    r.add('GET', `${P}/runs/search`, (req) => this.searchRuns(req));
     r.add('POST', `${P}/runs/set-tag`, (req) => {
       this.setTag(this.activeRun(req), field(req, 'key'), field(req, 'value'));
       return { status: 200, body: {} };
@@ -587,5 +665,12 @@ export class TrackingStore {
     });
     r.add('POST', `${P}/runs/log-batch`, (req) => this.logBatch(req));
     r.add('GET', `${P}/artifacts/list`, (req) => this.artifactsList(req));
+    // MLflow 3 logged models (service.proto GetLoggedModel, SearchLoggedModels).
+    r.add('POST', `${P}/logged-models/search`, (req) => this.searchLoggedModels(req));
+    r.add('GET', `${P}/logged-models/:model_id`, (req) => {
+      const m = this.loggedModels.get(req.params.model_id ?? '');
+      if (!m) throw new ApiFault(404, 'RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${req.params.model_id}' not found.`);
+      return { status: 200, body: { model: this.loggedModelJson(m) } };
+    });
   }
 }

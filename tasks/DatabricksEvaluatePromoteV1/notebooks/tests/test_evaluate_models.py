@@ -3,6 +3,7 @@ these run with Debian's python3 + pandas: `python3 -m unittest discover -s <note
 import importlib.util
 import json
 import os
+import re
 import unittest
 
 import numpy as np
@@ -104,10 +105,25 @@ class FakeDataFrame:
         return self.pdf.copy()
 
 
+class FakeConf:
+    """spark.conf. Serverless refuses setting most keys (Arrow included; it is on by default there) with
+    pyspark's AnalysisException [CONFIG_NOT_AVAILABLE]; a classic cluster accepts them."""
+
+    def __init__(self, serverless, calls):
+        self.serverless = serverless
+        self.calls = calls
+
+    def set(self, key, value):
+        self.calls.append(("conf.set", key, value))
+        if self.serverless:
+            raise Exception("[CONFIG_NOT_AVAILABLE] Configuration %s is not available. SQLSTATE: 42K0I" % key)
+
+
 class FakeSpark:
-    def __init__(self, tables):
+    def __init__(self, tables, serverless=False):
         self.tables = tables
         self.calls = []
+        self.conf = FakeConf(serverless, self.calls)
 
     def table(self, name):
         self.calls.append(("table", name))
@@ -134,15 +150,29 @@ class FakeDbutils:
 
 
 class FakeMlflow:
-    def __init__(self, models_by_uri):
+    """mlflow as the notebook uses it. `models:/<name>/<version>` resolves in the registry set with
+    set_registry_uri, else in MLflow's default, which depends on the compute: Unity Catalog on serverless and
+    with MLflow 3, the workspace registry on classic MLflow 2 clusters (`default_registry`). `registered`
+    says which registry each such URI lives in (default: the workspace registry)."""
+
+    def __init__(self, models_by_uri, registered=None, default_registry="databricks-uc"):
         self.models_by_uri = models_by_uri
+        self.registered = registered or {}
+        self.default_registry = default_registry
+        self.registry_uri = None
         self.downloads = []
         self.loads = []
+        self.calls = []
         mlflow = self
 
         class Artifacts:
             @staticmethod
             def download_artifacts(artifact_uri, dst_path):
+                mlflow.calls.append(("download_artifacts", artifact_uri))
+                if re.match(r"^models:/[^/]+/[^/]+$", artifact_uri):
+                    registry = mlflow.registry_uri or mlflow.default_registry
+                    if mlflow.registered.get(artifact_uri, "databricks") != registry:
+                        raise Exception("RESOURCE_DOES_NOT_EXIST: Registered model %s not found in registry %s" % (artifact_uri, registry))
                 mlflow.downloads.append((artifact_uri, dst_path))
                 return dst_path + "/model"
 
@@ -155,6 +185,10 @@ class FakeMlflow:
 
         self.artifacts = Artifacts
         self.pyfunc = Pyfunc
+
+    def set_registry_uri(self, uri):
+        self.calls.append(("set_registry_uri", uri))
+        self.registry_uri = uri
 
 
 def evaluation_frame(n=12, seed=7):
@@ -174,6 +208,7 @@ def params(**over):
         "label_column": "label",
         "max_rows": "",
         "output_path": "/Volumes/main/ml/scratch/eval-42",
+        "registry_uri": "databricks",
     }
     base.update(over)
     return base
@@ -200,8 +235,8 @@ class Recorder:
 
 class ParseModelsTest(unittest.TestCase):
     def test_parses_keys_and_uris_in_order(self):
-        got = nb.parse_models('[{"key": "b", "uri": "runs:/r1/model"}, {"key": "a", "uri": "models:/c.s.m/12"}]')
-        self.assertEqual(got, [{"key": "b", "uri": "runs:/r1/model"}, {"key": "a", "uri": "models:/c.s.m/12"}])
+        got = nb.parse_models('[{"key": "b", "uri": "runs:/r1/model"}, {"key": "a", "uri": "models:/c.s.m/12"}, {"key": "c", "uri": "models:/m-0a1b2c3d4e5f"}]')
+        self.assertEqual(got, [{"key": "b", "uri": "runs:/r1/model"}, {"key": "a", "uri": "models:/c.s.m/12"}, {"key": "c", "uri": "models:/m-0a1b2c3d4e5f"}])
 
     def test_rejects_invalid_json_empty_list_and_non_objects(self):
         for text in ["", "not json", "[]", "{}", '["runs:/r/model"]', '[{"key": 1, "uri": "runs:/r/model"}]']:
@@ -231,6 +266,13 @@ class ParseParametersTest(unittest.TestCase):
         self.assertEqual(got["max_rows"], 500)
         self.assertEqual(got["output_path"], "dbfs:/tmp/eval/42")
         self.assertEqual([m["key"] for m in got["models"]], ["cand_a", "production"])
+
+    def test_registry_uri_is_required_and_named(self):
+        self.assertEqual(nb.parse_parameters(FakeWidgets(params()).get)["registry_uri"], "databricks")
+        self.assertEqual(nb.parse_parameters(FakeWidgets(params(registry_uri="databricks-uc")).get)["registry_uri"], "databricks-uc")
+        for bad in ["", "databricks-uc://profile", "uc"]:
+            with self.assertRaisesRegex(nb.ScoringError, "^registry_uri must be databricks \\(workspace model registry\\) or databricks-uc \\(Unity Catalog\\)", msg=bad):
+                nb.parse_parameters(FakeWidgets(params(registry_uri=bad)).get)
 
     def test_requires_exactly_one_of_table_and_query(self):
         with self.assertRaisesRegex(nb.ScoringError, "exactly one"):
@@ -366,7 +408,7 @@ class RunTest(unittest.TestCase):
     def test_scores_every_model_on_the_same_rows_and_exits_with_the_file(self):
         out, spark = self.run_notebook(params())
         self.assertEqual(json.loads(out), {"output_path": "/Volumes/main/ml/scratch/eval-42/predictions.arrow", "rows": 10})
-        self.assertEqual(spark.calls, [("table", "main.ml.eval")])
+        self.assertEqual(spark.calls, [("conf.set", nb.ARROW_CONF, "true"), ("table", "main.ml.eval")])
         [(written, path)] = self.rec.written
         self.assertEqual(path, "/Volumes/main/ml/scratch/eval-42/predictions.arrow")
         self.assertEqual(list(written.columns), ["label", "cand_a", "production"])
@@ -380,6 +422,59 @@ class RunTest(unittest.TestCase):
         )
         self.assertEqual(self.rec.removed, ["/Volumes/main/ml/scratch/eval-42/models"])
 
+    def test_sets_the_registry_before_any_model_is_read_and_works_on_serverless(self):
+        # Serverless: MLflow's default registry is Unity Catalog and spark.conf.set(Arrow) is refused.
+        spark = FakeSpark({"main.ml.eval": FakeDataFrame(self.pdf)}, serverless=True)
+        logged = []
+        out = nb.run(FakeDbutils(params()), spark, self.mlflow, write_table=self.rec.write, remove_tree=self.rec.rmtree, makedirs=self.rec.makedirs, log=logged.append)
+        self.assertEqual(json.loads(out)["rows"], 10)
+        self.assertEqual(self.mlflow.calls[0], ("set_registry_uri", "databricks"))
+        self.assertEqual([c[1] for c in self.mlflow.calls[1:]], ["runs:/abc123/model", "models:/churn/3"])
+        self.assertEqual(spark.calls[0], ("conf.set", "spark.sql.execution.arrow.pyspark.enabled", "true"))
+        self.assertEqual(len(logged), 1)
+        self.assertTrue(logged[0].startswith("Not setting spark.sql.execution.arrow.pyspark.enabled ([CONFIG_NOT_AVAILABLE]"), logged[0])
+
+    def test_without_the_registry_a_workspace_model_is_looked_up_in_unity_catalog_on_serverless(self):
+        # What the fake models (and the notebook guards against): the default registry on serverless is UC.
+        with self.assertRaisesRegex(Exception, "RESOURCE_DOES_NOT_EXIST: Registered model models:/churn/3 not found in registry databricks-uc"):
+            self.mlflow.artifacts.download_artifacts("models:/churn/3", "/tmp/x")
+        # A Unity Catalog production model is read from UC when the task passes databricks-uc.
+        self.mlflow = FakeMlflow({"runs:/abc123/model": PyfuncModel(ProbaModel(3.0)), "models:/main.ml.churn/3": PyfuncModel(ProbaModel(0.5))}, registered={"models:/main.ml.churn/3": "databricks-uc"}, default_registry="databricks")
+        models = json.dumps([{"key": "cand_a", "uri": "runs:/abc123/model"}, {"key": "production", "uri": "models:/main.ml.churn/3"}])
+        out, _ = self.run_notebook(params(models=models, registry_uri="databricks-uc"))
+        self.assertEqual(json.loads(out)["rows"], 10)
+        with self.assertRaisesRegex(Exception, "not found in registry databricks$"):
+            self.mlflow.registry_uri = None
+            self.mlflow.artifacts.download_artifacts("models:/main.ml.churn/3", "/tmp/x")
+
+    def test_a_classic_cluster_sets_arrow(self):
+        out, spark = self.run_notebook(params())
+        self.assertEqual(spark.calls[0], ("conf.set", "spark.sql.execution.arrow.pyspark.enabled", "true"))
+        self.assertEqual(json.loads(out)["rows"], 10)
+
+    def test_mlflow3_spark_ml_model_scored_by_its_probability_column(self):
+        # An MLflow 3 logged Spark ML model (models:/<model_id>): its pyfunc returns Spark ML's columns, prediction
+        # (hard labels) and probability (a vector per row); the score is the class-1 probability.
+        def spark_ml_predict(X):
+            p = 1 / (1 + np.exp(-(2.0 * X["x1"].to_numpy() + X["x2"].to_numpy())))
+            return pd.DataFrame({"prediction": (p > 0.5).astype(float), "probability": [np.array([1 - v, v]) for v in p]})
+
+        uri = "models:/m-0123456789abcdef0123456789abcdef"
+        self.mlflow.models_by_uri[uri] = PyfuncModel(raw=None, predict=spark_ml_predict)
+        models = json.dumps([{"key": "cand_a", "uri": uri}, {"key": "production", "uri": "models:/churn/3"}])
+        out, _ = self.run_notebook(params(models=models))
+        self.assertEqual(json.loads(out)["rows"], 10)
+        [(written, _)] = self.rec.written
+        np.testing.assert_allclose(written["cand_a"], 1 / (1 + np.exp(-(2.0 * self.pdf["x1"] + self.pdf["x2"]))))
+        self.assertEqual([d[0] for d in self.mlflow.downloads], [uri, "models:/churn/3"])
+
+    def test_a_spark_ml_model_returning_only_its_prediction_is_refused_saying_how_to_log_a_probability(self):
+        uri = "models:/m-0123456789abcdef0123456789abcdef"
+        self.mlflow.models_by_uri[uri] = PyfuncModel(raw=None, predict=lambda X: pd.DataFrame({"prediction": (X["x1"] > 0).astype(float)}))
+        models = json.dumps([{"key": "cand_a", "uri": uri}, {"key": "production", "uri": "models:/churn/3"}])
+        with self.assertRaisesRegex(nb.ScoringError, r"model cand_a returned hard 0/1 labels, not scores\. .*a Spark ML model \(mlflow\.spark\.log_model\) with a 'probability' output column"):
+            self.run_notebook(params(models=models))
+
     def test_dbfs_output_is_written_through_fuse_and_reported_as_dbfs(self):
         out, _ = self.run_notebook(params(output_path="dbfs:/tmp/eval/42"))
         self.assertEqual(json.loads(out)["output_path"], "dbfs:/tmp/eval/42/predictions.arrow")
@@ -389,7 +484,7 @@ class RunTest(unittest.TestCase):
         spark = FakeSpark({"__query__": FakeDataFrame(self.pdf)})
         out, _ = self.run_notebook(params(evaluation_table="", evaluation_query="SELECT * FROM t WHERE d > '2026-01-01'", max_rows="6"), spark)
         self.assertEqual(json.loads(out)["rows"], 6)
-        self.assertEqual(spark.calls, [("sql", "SELECT * FROM t WHERE d > '2026-01-01'")])
+        self.assertEqual(spark.calls, [("conf.set", nb.ARROW_CONF, "true"), ("sql", "SELECT * FROM t WHERE d > '2026-01-01'")])
 
     def test_missing_label_column_fails_before_loading_models(self):
         with self.assertRaisesRegex(nb.ScoringError, "no label column 'target'"):
@@ -422,6 +517,9 @@ class NotebookFormatTest(unittest.TestCase):
         self.assertIn("\n# COMMAND ----------\n", text)
         self.assertIn('if __name__ == "__main__" and "dbutils" in globals():', text)
         self.assertIn("dbutils.notebook.exit(run(dbutils, spark, _mlflow))", text)
+        # The only Spark conf write is the guarded one in enable_arrow (serverless refuses unguarded ones).
+        self.assertEqual(text.count("spark.conf.set("), 1)
+        self.assertIn("    try:\n        spark.conf.set(ARROW_CONF, \"true\")\n    except Exception", text)
 
 
 if __name__ == "__main__":
