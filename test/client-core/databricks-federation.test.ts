@@ -69,7 +69,7 @@ describe('connection: Databricks service connection with the WorkloadIdentityFed
     const e = catchSync(() => read(source({ oidc: undefined })));
     assert.ok(e instanceof InputError);
     assert.equal(e.input, 'databricksConnection');
-    assert.equal(e.message, 'System.OidcRequestUri is not set: workload identity federation needs an agent that supports it (agent 3.225 or later).');
+    assert.equal(e.message, 'System.OidcRequestUri is not set for this job: Azure DevOps (the server, not the agent) provides it to jobs that may request OIDC tokens, and workload identity federation needs it. Run the pipeline in Azure DevOps Services, or use a connection with a secret.');
   });
 
   it('missing job access token: actionable error against databricksConnection', () => {
@@ -91,7 +91,7 @@ describe('connection: Databricks service connection with the WorkloadIdentityFed
     const src: EndpointSource = { ...source({ oidc: undefined }), scheme: () => 'WorkloadIdentityFederation', param: (id, key) => (id === CONN_ID ? ({ tenantid: D.tenantId, serviceprincipalid: D.entraClientId } as Record<string, string>)[key] : undefined) };
     const e = catchSync(() => readConnection(new Inputs(mapInputSource({ connectionType: 'azureResourceManager', azureSubscription: CONN_ID, workspaceUrl: 'https://adb-1.azuredatabricks.net' })), src));
     assert.equal(e.input, 'azureSubscription');
-    assert.equal(e.message, 'System.OidcRequestUri is not set: workload identity federation needs an agent that supports it (agent 3.225 or later).');
+    assert.equal(e.message, 'System.OidcRequestUri is not set for this job: Azure DevOps (the server, not the agent) provides it to jobs that may request OIDC tokens, and workload identity federation needs it. Run the pipeline in Azure DevOps Services, or use a connection with a secret.');
   });
 });
 

@@ -94,19 +94,19 @@ const CASES: HostileCase[] = [
   { name: 'timeoutMinutes NaN', task: 'train', inputs: { timeoutMinutes: 'NaN' }, message: /^Input timeoutMinutes must be a number, got "NaN"\.$/ },
   { name: 'timeoutMinutes Infinity', task: 'train', inputs: { timeoutMinutes: 'Infinity' }, message: /^Input timeoutMinutes must be a number, got "Infinity"\.$/ },
   { name: 'Train candidateTag with a filter injection', task: 'train', inputs: { candidateTag: "candidate' OR tags.x = 'y" }, message: /^Input candidateTag must be an MLflow tag key \(letters, digits, _ - \. \/ and spaces, at most 250 characters\); got "candidate' OR tags\.x = 'y"\.$/ },
-  { name: 'Train experiments with ..', task: 'train', inputs: { experiments: '/Shared/../Users/admin/churn' }, message: /^MLflow experiment "\/Shared\/\.\.\/Users\/admin\/churn" does not exist in this workspace\.$/, readsAllowed: true },
+  { name: 'Train experiments with ..', task: 'train', inputs: { experiments: '/Shared/../Users/admin/churn' }, message: /^experiments must not contain "\." or "\.\." segments; got "\/Shared\/\.\.\/Users\/admin\/churn"\.$/ },
 
   // ---------------------------------------------------------------- Evaluate: names, paths, numbers
   { name: 'modelName with a filter injection', task: 'evaluate', inputs: { modelName: "churn' OR name LIKE '%" }, message: /^modelName must not contain quotes or line breaks/ },
   { name: 'Evaluate candidateTag with a filter injection', task: 'evaluate', inputs: { candidateTag: "candidate' OR tags.x = 'y" }, message: /^candidateTag must be an MLflow tag key of letters, digits/ },
   { name: 'Evaluate candidateTag with OR and quotes', task: 'evaluate', inputs: { candidateTag: 'candidate" OR "1"="1' }, message: /^candidateTag must be an MLflow tag key of letters, digits/ },
-  { name: 'Evaluate experiments with ..', task: 'evaluate', inputs: { experiments: '/Shared/../Users/admin' }, message: /^Each line of experiments must be an experiment id \(digits\) or an absolute workspace path/ },
+  { name: 'Evaluate experiments with ..', task: 'evaluate', inputs: { experiments: '/Shared/../Users/admin' }, message: /^experiments must not contain "\." or "\.\." segments; got "\/Shared\/\.\.\/Users\/admin"\.$/ },
   { name: 'Evaluate experiment name with quotes', task: 'evaluate', inputs: { experiments: "churn' OR name='x" }, message: /^Each line of experiments must be an experiment id/ },
   { name: 'labelColumn with SQL', task: 'evaluate', inputs: { labelColumn: 'label; DROP TABLE x' }, message: /^labelColumn must be a column name of letters, digits and _/ },
   { name: 'evaluationTable with SQL', task: 'evaluate', inputs: { evaluationTable: 'main.ml.t; DROP TABLE main.ml.t' }, message: /^evaluationTable must be a table name such as main\.ml\.churn_eval/ },
-  { name: 'outputPath with ..', task: 'evaluate', inputs: { outputPath: '/Volumes/main/ml/scratch/../../other/x' }, message: /^outputPath must not contain \. or \.\. segments\.$/ },
+  { name: 'outputPath with ..', task: 'evaluate', inputs: { outputPath: '/Volumes/main/ml/scratch/../../other/x' }, message: /^outputPath must not contain "\." or "\.\." segments; got "\/Volumes\/main\/ml\/scratch\/\.\.\/\.\.\/other\/x"\.$/ },
   { name: 'outputPath as an https URL', task: 'evaluate', inputs: { outputPath: 'https://evil.example.com/drop' }, message: /^outputPath must be a Unity Catalog volume folder/ },
-  { name: 'scoringNotebookPath with ..', task: 'evaluate', inputs: { scoringNotebookPath: '/Shared/../Users/admin/nb' }, message: /^scoringNotebookPath must be an absolute workspace path without \.\./ },
+  { name: 'scoringNotebookPath with ..', task: 'evaluate', inputs: { scoringNotebookPath: '/Shared/../Users/admin/nb' }, message: /^scoringNotebookPath must not contain "\." or "\.\." segments; got "\/Shared\/\.\.\/Users\/admin\/nb"\.$/ },
   { name: 'resamples not a number', task: 'evaluate', inputs: { resamples: 'many' }, message: /^Input resamples must be a number, got "many"\.$/ },
   { name: 'resamples fractional', task: 'evaluate', inputs: { resamples: '2.5' }, message: /^Input resamples must be a whole number, got "2\.5"\.$/ },
   { name: 'resamples negative', task: 'evaluate', inputs: { resamples: '-5' }, message: /^Input resamples must be/ },
@@ -120,7 +120,7 @@ const CASES: HostileCase[] = [
   { name: 'seed not a number', task: 'evaluate', inputs: { seed: 'lucky' }, message: /^Input seed must be a number, got "lucky"\.$/ },
 
   // ---------------------------------------------------------------- Evaluate: predictions files (read on the agent)
-  { name: 'predictions file empty (0 bytes)', task: 'evaluate', predictions: () => Buffer.alloc(0), message: /^the predictions are empty \(0 bytes\)$/, readsAllowed: true },
+  { name: 'predictions file empty (0 bytes)', task: 'evaluate', predictions: () => Buffer.alloc(0), message: /^predictionsFile \S+predictions\.arrow is empty \(0 bytes\)\.$/ },
   { name: 'predictions file not Arrow (JSON)', task: 'evaluate', predictions: () => Buffer.from('{"label": [0, 1]}'), message: /^the predictions are not Arrow IPC data \(no Arrow file magic and no valid stream message\)$/, readsAllowed: true },
   { name: 'predictions Arrow file truncated', task: 'evaluate', predictions: (k) => withColumn(k, () => undefined).subarray(0, 2000), message: /^the Arrow file is truncated: it does not end with the Arrow footer and magic$/, readsAllowed: true },
   { name: 'predictions Arrow file claiming more rows than it holds', task: 'evaluate', predictions: claimingMoreRows, message: /^column 'run_[0-9a-f]+' claims 6000 rows in a record batch but its data hold only \d+ \(truncated or corrupt Arrow data\)$/, readsAllowed: true },

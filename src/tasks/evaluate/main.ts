@@ -11,7 +11,7 @@ import { connectFromInputs } from '../../pipeline/client';
 import type { TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
-import { parseEvaluateInputs } from './inputs';
+import { checkPredictionsFile, parseEvaluateInputs } from './inputs';
 import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
 import { run } from './run';
@@ -44,6 +44,7 @@ function settleOverride(): number | undefined {
 export async function main(host: TaskHost): Promise<TaskOutcome> {
   const inputs = new Inputs(taskLibInputSource());
   const parsed = parseEvaluateInputs(inputs);
+  if (parsed.predictionsFile !== undefined) checkPredictionsFile(parsed.predictionsFile);
   const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksEvaluatePromote' });
   host.log.info(`Workspace: ${connection.host} (${connection.description})`);
   const poll = pollOverride();

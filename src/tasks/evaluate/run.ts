@@ -9,6 +9,7 @@ import { filter } from '../../mlflow/filter';
 import type { MlflowTracking } from '../../mlflow/tracking';
 import { tagValue } from '../../mlflow/types';
 import type { TaskHost } from '../../pipeline/host';
+import { inertJson, inertMarkdown } from '../../pipeline/output';
 import { claimOwner, PromotionClaim, type ClaimOptions } from './claim';
 import type { EvaluateInputs } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
@@ -448,8 +449,9 @@ async function writeRecord(record: DecisionRecord, deps: EvaluateDeps): Promise<
   const stamp = record.context.buildId.replace(/[^A-Za-z0-9_.-]/g, '_');
   const recordPath = path.join(dir, `evaluation-${stamp}-${process.pid}.json`);
   const summaryPath = path.join(dir, `evaluation-${stamp}-${process.pid}.md`);
-  await fsp.writeFile(recordPath, serializeRecord(record), 'utf8');
-  await fsp.writeFile(summaryPath, renderSummary(record), 'utf8');
+  // Run and model names come from the workspace: the files hold no logging command a later `cat` could run.
+  await fsp.writeFile(recordPath, inertJson(serializeRecord(record)), 'utf8');
+  await fsp.writeFile(summaryPath, inertMarkdown(renderSummary(record)), 'utf8');
   deps.host.addAttachment(ATTACHMENT_TYPE, ATTACHMENT_NAME, recordPath);
   deps.host.uploadSummary(summaryPath);
   return { recordPath, summaryPath };
