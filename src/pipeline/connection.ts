@@ -92,7 +92,7 @@ export function isLoopback(hostname: string): boolean {
 /** `input` is the input that names the connection: databricksConnection, or azureSubscription on the ARM path. */
 function requiredParam(src: EndpointSource, id: string, key: string, what: string, input = 'databricksConnection'): string {
   const v = src.param(id, key);
-  if (!v) throw new InputError(input, `The service connection has no ${what} (${key}). Edit the service connection and fill it in.`);
+  if (!v) throw new InputError(input, `The service connection (${input}) has no ${what} (${key}). Edit the service connection and fill it in.`);
   return v;
 }
 
@@ -126,7 +126,7 @@ export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionC
   if (type === 'databricks') {
     const id = inputs.required('databricksConnection', 'the Databricks service connection');
     const url = src.url(id);
-    if (!url) throw new InputError('databricksConnection', `Service connection ${id} was not found or has no URL. Check that the pipeline is authorized to use it.`);
+    if (!url) throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) was not found or has no URL. Check that the pipeline is authorized to use it.`);
     const host = normalizeWorkspaceUrl(url, 'databricksConnection');
     const scheme = (src.scheme(id) ?? '').toLowerCase();
     if (scheme === 'token') {
@@ -176,7 +176,7 @@ export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionC
         description: `${id} (Databricks OAuth token federation, ${clientId ? `service principal ${clientId}` : 'account-wide policy'})`,
       };
     }
-    throw new InputError('databricksConnection', `Service connection ${id} uses an authentication scheme this task does not support (${scheme || 'none given'}).`);
+    throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) uses an authentication scheme this task does not support (${scheme || 'none given'}).`);
   }
 
   const id = inputs.required('azureSubscription', 'an Azure Resource Manager service connection');

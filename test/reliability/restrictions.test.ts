@@ -16,19 +16,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-
-/** Commands the agent runs in restricted mode (task area), from TaskCommandExtension.cs. */
-export const ALLOWED_IN_RESTRICTED_MODE = new Set(['task.logdetail', 'task.logissue', 'task.issue', 'task.complete', 'task.setprogress', 'task.setsecret', 'task.setvariable', 'task.debug', 'task.settaskvariable', 'task.prependpath']);
-
-export interface TaskRestrictions {
-  commands?: { mode?: 'any' | 'restricted' };
-  settableVariables?: { allowed?: string[] };
-}
-
-export function taskJson(folder: string): { outputVariables: Array<{ name: string }>; restrictions?: TaskRestrictions } {
-  return JSON.parse(readFileSync(path.join(ROOT, 'tasks', folder, 'task.json'), 'utf8'));
-}
+import { ROOT, taskJson } from './restrictions';
 
 /** The source folders of a task and whether its code posts a summary or an attachment. */
 const TASKS: Array<{ folder: string; src: string; restricted: boolean }> = [
