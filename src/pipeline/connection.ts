@@ -3,6 +3,7 @@
  * against which workspace). Reading the agent's endpoint variables happens here and nowhere else; the
  * token exchange itself lives in src/databricks/auth.ts.
  */
+import * as tlInternal from 'azure-pipelines-task-lib/internal';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { InputError, Inputs } from './inputs';
 
@@ -30,12 +31,27 @@ export interface EndpointSource {
   variable(name: string): string | undefined;
 }
 
+/**
+ * The agent's endpoint values, read from the same places task-lib's accessors read them but without
+ * their debug echo. In azure-pipelines-task-lib (node/task.ts, pinned to one exact version here):
+ * `getEndpointUrl` reads `process.env['ENDPOINT_URL_' + id]` and then calls `debug(id + '=' + urlval)`,
+ * which would write a URL with user info (refused below) to a `##vso[task.debug]` line the agent does not
+ * mask; `getEndpointAuthorizationScheme` / `getEndpointAuthorizationParameter` read
+ * `_vault.retrieveSecret('ENDPOINT_AUTH_SCHEME_' + id)` / `('ENDPOINT_AUTH_PARAMETER_' + id + '_' +
+ * key.toUpperCase())` and echo the value (a client secret included) with `debug(id + ' auth param ' + key +
+ * ' = ' + authParam)`; `getEndpointDataParameter` reads `process.env['ENDPOINT_DATA_' + id + '_' +
+ * key.toUpperCase()]` and echoes it too. task-lib's `_loadData` (node/internal.ts) moves every
+ * `ENDPOINT_AUTH_*` variable into the vault when it loads and leaves `ENDPOINT_URL_*` and `ENDPOINT_DATA_*`
+ * in the environment. The foundation tests run every bundle, so a change in this surface fails loudly.
+ */
 export function taskLibEndpointSource(): EndpointSource {
+  const env = (name: string) => process.env[name] || undefined;
+  const vault = (name: string) => tlInternal._vault.retrieveSecret(name) || undefined;
   return {
-    url: (id) => tl.getEndpointUrl(id, true),
-    scheme: (id) => tl.getEndpointAuthorizationScheme(id, true),
-    param: (id, key) => tl.getEndpointAuthorizationParameter(id, key, true),
-    data: (id, key) => tl.getEndpointDataParameter(id, key, true),
+    url: (id) => env(`ENDPOINT_URL_${id}`),
+    scheme: (id) => vault(`ENDPOINT_AUTH_SCHEME_${id}`),
+    param: (id, key) => vault(`ENDPOINT_AUTH_PARAMETER_${id}_${key.toUpperCase()}`),
+    data: (id, key) => env(`ENDPOINT_DATA_${id}_${key.toUpperCase()}`),
     variable: (name) => tl.getVariable(name),
   };
 }
@@ -73,9 +89,10 @@ export function isLoopback(hostname: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
-function requiredParam(src: EndpointSource, id: string, key: string, what: string): string {
+/** `input` is the input that names the connection: databricksConnection, or azureSubscription on the ARM path. */
+function requiredParam(src: EndpointSource, id: string, key: string, what: string, input = 'databricksConnection'): string {
   const v = src.param(id, key);
-  if (!v) throw new InputError('databricksConnection', `The service connection has no ${what} (${key}). Edit the service connection and fill it in.`);
+  if (!v) throw new InputError(input, `The service connection (${input}) has no ${what} (${key}). Edit the service connection and fill it in.`);
   return v;
 }
 
@@ -88,7 +105,7 @@ function adoOidcSource(src: EndpointSource, inputName: string): { oidcRequestUri
   if (!oidcRequestUri) {
     throw new InputError(
       inputName,
-      'System.OidcRequestUri is not set: Azure DevOps did not give this job the OIDC request URL that workload identity federation needs. It is a feature of the Azure DevOps service (Azure DevOps Services), not of the agent version: run the pipeline in Azure DevOps Services, or use another authentication scheme.',
+      'System.OidcRequestUri is not set for this job: Azure DevOps (the server, not the agent) provides it to jobs that may request OIDC tokens, and workload identity federation needs it. Run the pipeline in Azure DevOps Services, or use a connection with a secret.',
     );
   }
   const systemAccessToken = src.param('SystemVssConnection', 'AccessToken');
@@ -109,7 +126,7 @@ export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionC
   if (type === 'databricks') {
     const id = inputs.required('databricksConnection', 'the Databricks service connection');
     const url = src.url(id);
-    if (!url) throw new InputError('databricksConnection', `Service connection ${id} was not found or has no URL. Check that the pipeline is authorized to use it.`);
+    if (!url) throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) was not found or has no URL. Check that the pipeline is authorized to use it.`);
     const host = normalizeWorkspaceUrl(url, 'databricksConnection');
     const scheme = (src.scheme(id) ?? '').toLowerCase();
     if (scheme === 'token') {
@@ -170,14 +187,14 @@ export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionC
         description: `${id} (Databricks OAuth token federation, ${clientId ? `service principal ${clientId}` : 'account-wide policy'})`,
       };
     }
-    throw new InputError('databricksConnection', `Service connection ${id} uses an authentication scheme this task does not support (${scheme || 'none given'}).`);
+    throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) uses an authentication scheme this task does not support (${scheme || 'none given'}).`);
   }
 
   const id = inputs.required('azureSubscription', 'an Azure Resource Manager service connection');
   const host = normalizeWorkspaceUrl(inputs.required('workspaceUrl', 'the Databricks workspace URL, required with an Azure Resource Manager connection'), 'workspaceUrl');
   const scheme = (src.scheme(id) ?? '').toLowerCase();
-  const tenantId = requiredParam(src, id, 'tenantid', 'tenant id');
-  const clientId = requiredParam(src, id, 'serviceprincipalid', 'service principal id');
+  const tenantId = requiredParam(src, id, 'tenantid', 'tenant id', 'azureSubscription');
+  const clientId = requiredParam(src, id, 'serviceprincipalid', 'service principal id', 'azureSubscription');
   const authorityHost = authorityFrom(src.data(id, 'activeDirectoryAuthority'));
   if (scheme === 'workloadidentityfederation') {
     const { oidcRequestUri, systemAccessToken } = adoOidcSource(src, 'azureSubscription');
@@ -194,7 +211,7 @@ export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionC
     }
     return {
       host,
-      auth: { kind: 'entraClientSecret', tenantId, clientId, clientSecret: requiredParam(src, id, 'serviceprincipalkey', 'client secret'), authorityHost },
+      auth: { kind: 'entraClientSecret', tenantId, clientId, clientSecret: requiredParam(src, id, 'serviceprincipalkey', 'client secret', 'azureSubscription'), authorityHost },
       description: `${id} (Azure Resource Manager, service principal)`,
     };
   }

@@ -5,7 +5,8 @@
  */
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { redact, TaskHost, taskLibHost } from './host';
+import { TaskHost, taskLibHost } from './host';
+import { printable } from './output';
 
 export type TaskResultName = 'Succeeded' | 'SucceededWithIssues' | 'Failed';
 
@@ -17,9 +18,10 @@ export interface TaskOutcome {
 /** The agent sends SIGINT, waits 7.5 s, then SIGTERM and 2.5 s more: finish cleanup well inside that. */
 export const CANCEL_CLEANUP_BUDGET_MS = 5000;
 
+/** An error's message as the task may print it (secrets redacted, logging commands neutralised). */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return redact(err.message || err.name);
-  return redact(String(err));
+  if (err instanceof Error) return printable(err.message || err.name);
+  return printable(String(err));
 }
 
 export async function runEntry(taskDir: string, main: (host: TaskHost) => Promise<TaskOutcome>): Promise<void> {
@@ -31,7 +33,7 @@ export async function runEntry(taskDir: string, main: (host: TaskHost) => Promis
   const onSignal = (sig: NodeJS.Signals) => {
     if (cancelling) return;
     cancelling = true;
-    console.log(`Cancellation requested (${sig}).`);
+    console.log(printable(`Cancellation requested (${sig}).`));
     controller.abort(new Error(`cancelled by ${sig}`));
     const budget = new Promise<void>((resolve) => setTimeout(resolve, CANCEL_CLEANUP_BUDGET_MS).unref());
     const work = (async () => {
@@ -56,7 +58,7 @@ export async function runEntry(taskDir: string, main: (host: TaskHost) => Promis
     const outcome = await main(host);
     if (cancelling) return;
     const result = outcome.result === 'Succeeded' ? tl.TaskResult.Succeeded : outcome.result === 'SucceededWithIssues' ? tl.TaskResult.SucceededWithIssues : tl.TaskResult.Failed;
-    tl.setResult(result, redact(outcome.message), true);
+    tl.setResult(result, printable(outcome.message), true);
   } catch (err) {
     if (cancelling) return;
     tl.setResult(tl.TaskResult.Failed, errorMessage(err), true);

@@ -4,6 +4,7 @@
  * tests and the demo can supply their own.
  */
 import * as tl from 'azure-pipelines-task-lib/task';
+import { printable, redact, registerSecret } from './output';
 
 export interface Logger {
   info(message: string): void;
@@ -31,26 +32,19 @@ export interface TaskHost {
   onCancel(cleanup: () => Promise<void>): void;
 }
 
-/** Known secret values, kept so our own messages never contain them (the agent masks its log too). */
-const secrets = new Set<string>();
+// Redaction lives with the output path; re-exported for the callers that import it from here.
+export { redact, registerSecret } from './output';
 
-export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 4) secrets.add(value);
-}
-
-/** Replaces every registered secret in `text` with `***`. */
-export function redact(text: string): string {
-  let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('***');
-  return out;
-}
-
+/**
+ * Every line goes through `printable` (secrets redacted, logging commands neutralised, see output.ts);
+ * warnings, errors and debug lines are the task's own commands, written by task-lib's command functions.
+ */
 export function taskLibLogger(): Logger {
   return {
-    info: (m) => console.log(redact(m)),
-    warn: (m) => tl.warning(redact(m)),
-    error: (m) => tl.error(redact(m)),
-    debug: (m) => tl.debug(redact(m)),
+    info: (m) => console.log(printable(m)),
+    warn: (m) => tl.warning(printable(m)),
+    error: (m) => tl.error(printable(m)),
+    debug: (m) => tl.debug(printable(m)),
   };
 }
 
@@ -66,7 +60,7 @@ export function taskLibHost(signal: AbortSignal, onCancel: (cleanup: () => Promi
       registerSecret(value);
       tl.setSecret(value);
     },
-    setProgress: (percent, operation) => tl.setProgress(Math.max(0, Math.min(100, Math.round(percent))), redact(operation)),
+    setProgress: (percent, operation) => tl.setProgress(Math.max(0, Math.min(100, Math.round(percent))), printable(operation)),
     uploadSummary: (p) => tl.uploadSummary(p),
     addAttachment: (type, name, p) => tl.addAttachment(type, name, p),
     uploadArtifact: (name, p) => tl.uploadArtifact(name, p, name),

@@ -4,6 +4,7 @@
  */
 import * as tlInternal from 'azure-pipelines-task-lib/internal';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { clip } from './output';
 
 /** A bad or missing input. The message names the input and says what to change; nothing remote happened. */
 export class InputError extends Error {
@@ -127,6 +128,23 @@ export class Inputs {
   }
 }
 
-export function truncate(s: string, max = 80): string {
-  return s.length <= max ? s : `${s.slice(0, max)}...`;
+/** An echoed input value, cut to 200 characters with a count of the rest: `abc…(1234 more)`. */
+export function truncate(s: string, max = 200): string {
+  return clip(s, max);
+}
+
+/** C0 and C1 control characters (a tab or line break has no place in a workspace path or name). */
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A workspace path input (notebook, experiment, folder): absolute, no control characters, no `.`, `..` or
+ * empty segments, checked before any request and worded like repoPath's checks. Returns it unchanged.
+ */
+export function checkWorkspacePath(input: string, p: string, example: string): string {
+  if (CONTROL_CHARS.test(p)) throw new InputError(input, `${input} must not contain control characters.`);
+  if (!p.startsWith('/')) throw new InputError(input, `${input} must be an absolute workspace path such as ${example}; got "${truncate(p)}".`);
+  const segments = p.slice(1).split('/');
+  if (segments.some((s) => s === '.' || s === '..')) throw new InputError(input, `${input} must not contain "." or ".." segments; got "${truncate(p)}".`);
+  if (segments.slice(0, -1).some((s) => s === '')) throw new InputError(input, `${input} must not contain empty segments ("//"); got "${truncate(p)}".`);
+  return p;
 }

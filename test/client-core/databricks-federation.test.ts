@@ -21,7 +21,7 @@ const CONN_ID = D.serviceConnectionId;
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 const OIDC_URI_MISSING =
-  'System.OidcRequestUri is not set: Azure DevOps did not give this job the OIDC request URL that workload identity federation needs. It is a feature of the Azure DevOps service (Azure DevOps Services), not of the agent version: run the pipeline in Azure DevOps Services, or use another authentication scheme.';
+  'System.OidcRequestUri is not set for this job: Azure DevOps (the server, not the agent) provides it to jobs that may request OIDC tokens, and workload identity federation needs it. Run the pipeline in Azure DevOps Services, or use a connection with a secret.';
 
 function catchSync(fn: () => unknown): InputError {
   try {

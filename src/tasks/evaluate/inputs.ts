@@ -2,8 +2,9 @@
  * The Evaluate & Promote inputs, parsed once into a typed, validated object. Every error names the input
  * and says what to change; nothing remote has happened when one is thrown.
  */
+import { closeSync, constants as fsConstants, openSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InputError, Inputs, truncate } from '../../pipeline/inputs';
+import { checkWorkspacePath, CONTROL_CHARS, InputError, Inputs, truncate } from '../../pipeline/inputs';
 import { parseCluster, type ClusterConfig } from '../shared/cluster';
 import { parseAction, parseHandoff, type EvaluateAction, type HandoffConfig } from './handoff';
 
@@ -119,9 +120,10 @@ export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
   const experiments = inputs.lines('experiments');
   if (experiments.length === 0) fail('experiments', 'Input required: experiments (one experiment path such as /Shared/churn or experiment id per line).');
   for (const e of experiments) {
-    if (!/^\d+$/.test(e) && !(e.startsWith('/') && !e.split('/').includes('..'))) {
+    if (!/^\d+$/.test(e) && !e.startsWith('/')) {
       fail('experiments', `Each line of experiments must be an experiment id (digits) or an absolute workspace path such as /Shared/churn; got "${truncate(e)}".`);
     }
+    if (e.startsWith('/')) checkWorkspacePath('experiments', e, '/Shared/churn');
   }
   if (new Set(experiments).size !== experiments.length) fail('experiments', 'experiments lists the same experiment twice.');
 
@@ -193,7 +195,7 @@ export function parseRegistryConfig(inputs: Inputs): { modelName: string; regist
     if (THREE_LEVEL.test(modelName)) {
       fail('modelName', `modelName "${truncate(modelName)}" looks like a Unity Catalog name (catalog.schema.model); set registry to unityCatalog, or use a workspace registry model name.`);
     }
-    if (/[`'"\n\r]/.test(modelName) || modelName.length > 256) {
+    if (/[`'"\n\r]/.test(modelName) || CONTROL_CHARS.test(modelName) || modelName.length > 256) {
       fail('modelName', 'modelName must not contain quotes or line breaks and must be at most 256 characters.');
     }
     registry = { kind: 'workspace', stage: inputs.oneOf('productionStage', ['Production', 'Staging'] as const, 'Production') };
@@ -215,7 +217,8 @@ function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'):
   if (!/^\/Volumes\/[^/\s]+\/[^/\s]+\/[^/\s]+(\/[^\s]*)?$/.test(outputPath) && !/^dbfs:\/[^\s]+$/.test(outputPath)) {
     fail('outputPath', `outputPath must be a Unity Catalog volume folder (/Volumes/<catalog>/<schema>/<volume>/...) or a dbfs:/ folder; got "${truncate(outputPath)}".`);
   }
-  if (outputPath.split('/').includes('..') || outputPath.split('/').includes('.')) fail('outputPath', 'outputPath must not contain . or .. segments.');
+  if (CONTROL_CHARS.test(outputPath)) fail('outputPath', 'outputPath must not contain control characters.');
+  if (outputPath.split('/').includes('..') || outputPath.split('/').includes('.')) fail('outputPath', `outputPath must not contain "." or ".." segments; got "${truncate(outputPath)}".`);
   const timeoutMs = parseRunTimeoutMs(inputs);
   const notebookPath = source === 'scoringNotebook' ? parseNotebookPath(inputs) : (inputs.optional('scoringNotebookPath') ?? DEFAULT_NOTEBOOK_PATH);
   const base = { evaluationTable, evaluationQuery, maxRows, outputPath, notebookPath, timeoutMs };
@@ -237,12 +240,34 @@ function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'):
   return { ...base, cluster };
 }
 
+/** fs.readFile reads at most 2 GiB - 1 into one buffer (Node's kIoMaxLength); a larger file cannot be read at all. */
+export const MAX_PREDICTIONS_FILE_BYTES = 2 ** 31 - 1;
+
+/**
+ * The predictions file is on the agent: it must exist, be a regular file, open for reading and hold
+ * between 1 byte and MAX_PREDICTIONS_FILE_BYTES, checked before the first request (parseEvaluateInputs
+ * stays free of I/O; main calls this right after it).
+ */
+export function checkPredictionsFile(file: string): void {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st) fail('predictionsFile', `predictionsFile ${truncate(file)} does not exist on the agent. Check the path; relative paths are resolved against System.DefaultWorkingDirectory.`);
+  if (!st.isFile()) fail('predictionsFile', `predictionsFile ${truncate(file)} is not a file${st.isDirectory() ? ' (it is a folder)' : ''}. Give the path of the Arrow IPC file itself.`);
+  try {
+    closeSync(openSync(file, fsConstants.O_RDONLY));
+  } catch (e) {
+    fail('predictionsFile', `predictionsFile ${truncate(file)} cannot be opened for reading (${(e as NodeJS.ErrnoException).code ?? 'error'}). Check the agent user's permissions.`);
+  }
+  if (st.size === 0) fail('predictionsFile', `predictionsFile ${truncate(file)} is empty (0 bytes).`);
+  if (st.size > MAX_PREDICTIONS_FILE_BYTES) fail('predictionsFile', `predictionsFile ${truncate(file)} is ${st.size} bytes; at most ${MAX_PREDICTIONS_FILE_BYTES} can be read. Reduce the evaluation set.`);
+}
+
 export function parseRunTimeoutMs(inputs: Inputs): number {
   return inputs.number('scoringTimeoutMinutes', { default: 60, min: 1, max: 1440, integer: true })! * 60_000;
 }
 
 function parseNotebookPath(inputs: Inputs): string {
   const notebookPath = inputs.optional('scoringNotebookPath') ?? DEFAULT_NOTEBOOK_PATH;
+  checkWorkspacePath('scoringNotebookPath', notebookPath, DEFAULT_NOTEBOOK_PATH);
   if (!notebookPath.startsWith('/') || notebookPath.split('/').includes('..') || /\.py$/i.test(notebookPath) || notebookPath.endsWith('/')) {
     fail('scoringNotebookPath', `scoringNotebookPath must be an absolute workspace path without .. or extension, e.g. ${DEFAULT_NOTEBOOK_PATH}; got "${truncate(notebookPath)}".`);
   }

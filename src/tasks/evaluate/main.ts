@@ -12,7 +12,7 @@ import type { TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
 import { parseAction } from './handoff';
-import { parseEvaluateInputs } from './inputs';
+import { checkPredictionsFile, parseEvaluateInputs } from './inputs';
 import { mainPromote } from './promote-main';
 import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
@@ -52,6 +52,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
   const inputs = new Inputs(taskLibInputSource());
   if (parseAction(inputs) === 'promote') return mainPromote(host, inputs, { readyPoll: readyPollOverride(), poll: pollOverride(), settleMs: settleOverride() });
   const parsed = parseEvaluateInputs(inputs);
+  if (parsed.predictionsFile !== undefined) checkPredictionsFile(parsed.predictionsFile);
   const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksEvaluatePromote' });
   host.log.info(`Workspace: ${connection.host} (${connection.description})`);
   const poll = pollOverride();

@@ -16,6 +16,7 @@ import { applyPromotion, describeVersion, type PromotionContext } from './promot
 import type { ProductionRef, ProductionRegistry } from './registry';
 import { mdCell, RECORD_SCHEMA, RESULTS_TAB_VIEW, type DecisionRecord } from './report';
 import { decisionTags } from './run';
+import { inertJson, inertMarkdown } from '../../pipeline/output';
 
 export const PROMOTION_SCHEMA = 'mlopspipelines.promotion/v1';
 /** How far in the future a record's time may be (agents' clock differences) before it is refused. */
@@ -292,8 +293,9 @@ async function writePromotionRecord(record: PromotionRecord, deps: PromoteDeps):
   const stamp = record.context.buildId.replace(/[^A-Za-z0-9_.-]/g, '_');
   const recordPath = path.join(dir, `promotion-${stamp}-${process.pid}.json`);
   const summaryPath = path.join(dir, `promotion-${stamp}-${process.pid}.md`);
-  await fsp.writeFile(recordPath, `${JSON.stringify(record, null, 2)}\n`, 'utf8');
-  await fsp.writeFile(summaryPath, renderPromotionSummary(record), 'utf8');
+  // Names come from the record and the workspace: the files hold no logging command a later `cat` could run.
+  await fsp.writeFile(recordPath, inertJson(`${JSON.stringify(record, null, 2)}\n`), 'utf8');
+  await fsp.writeFile(summaryPath, inertMarkdown(renderPromotionSummary(record)), 'utf8');
   deps.host.uploadSummary(summaryPath);
   return { recordPath, summaryPath };
 }

@@ -10,6 +10,7 @@ import type { MlflowTracking, RunModel } from '../../mlflow/tracking';
 import type { RunInfo } from '../../mlflow/types';
 import { tagValue } from '../../mlflow/types';
 import type { TaskHost } from '../../pipeline/host';
+import { inertJson, inertMarkdown } from '../../pipeline/output';
 import { claimOwner, type ClaimOptions } from './claim';
 import type { EvaluateInputs } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
@@ -454,8 +455,9 @@ async function writeRecord(record: DecisionRecord, deps: EvaluateDeps, inputs: E
   const summaryDir = path.join(dir, `${stamp}-${process.pid}`);
   await fsp.mkdir(summaryDir, { recursive: true });
   const summaryPath = path.join(summaryDir, summaryFileName(record.registry.modelName));
-  await fsp.writeFile(recordPath, serializeRecord(record), 'utf8');
-  await fsp.writeFile(summaryPath, renderSummary(record), 'utf8');
+  // Run and model names come from the workspace: the files hold no logging command a later `cat` could run.
+  await fsp.writeFile(recordPath, inertJson(serializeRecord(record)), 'utf8');
+  await fsp.writeFile(summaryPath, inertMarkdown(renderSummary(record)), 'utf8');
   deps.host.addAttachment(ATTACHMENT_TYPE, ATTACHMENT_NAME, recordPath);
   deps.host.uploadSummary(summaryPath);
   if (inputs.action === 'evaluate') {
@@ -466,9 +468,13 @@ async function writeRecord(record: DecisionRecord, deps: EvaluateDeps, inputs: E
   return { recordPath, summaryPath };
 }
 
-/** `Model evaluation - <model name>.md`, with the characters a file name cannot hold on Windows or Linux replaced by `_`. */
+/**
+ * `Model evaluation - <model name>.md`, with the characters a file name cannot hold on Windows or Linux replaced by
+ * `_`, and `#`, `[` and `]` too: the name travels in the task.uploadsummary command's message, where a model name
+ * such as `x ##vso[...]` must not read as a second command.
+ */
 export function summaryFileName(modelName: string): string {
-  const safe = modelName.replace(/[\\/:*?"<>|\x00-\x1f]/g, '_').trim();
+  const safe = modelName.replace(/[\\/:*?"<>|#[\]\x00-\x1f]/g, '_').trim();
   return `Model evaluation - ${safe || 'model'}.md`;
 }
 

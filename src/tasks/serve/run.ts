@@ -18,6 +18,7 @@ import type { ModelVersion } from '../../mlflow/types';
 import type { TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import type { ServeInputs } from './inputs';
+import { inertMarkdown } from '../../pipeline/output';
 
 /** The registry reads this task needs (src/mlflow clients: UnityCatalogModelRegistry, WorkspaceModelRegistry). */
 export interface VersionReader {
@@ -60,17 +61,17 @@ function formatDuration(ms: number): string {
 
 /** Parses the smoke test file: an array of records, or a body with `dataframe_split` / `dataframe_records`. */
 export function parseSmokeTest(text: string, file: string): SmokeTest {
-  if (Buffer.byteLength(text, 'utf8') > MAX_SMOKE_BYTES) throw new Error(`The smoke test file ${file} is larger than ${MAX_SMOKE_BYTES / 1_000_000} MB; a smoke test needs a few records.`);
+  if (Buffer.byteLength(text, 'utf8') > MAX_SMOKE_BYTES) throw new Error(`The smoke test file (smokeTestFile) ${file} is larger than ${MAX_SMOKE_BYTES / 1_000_000} MB; a smoke test needs a few records.`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new Error(`The smoke test file ${file} is not JSON (${messageOf(e)}).`);
+    throw new Error(`The smoke test file (smokeTestFile) ${file} is not JSON (${messageOf(e)}).`);
   }
   const isRecord = (r: unknown) => r !== null && typeof r === 'object' && !Array.isArray(r);
   const shape = `Use an array of records ([{"x0": 1.2, "x1": 0.4}, ...]), or a scoring body {"dataframe_split": {"columns": [...], "data": [[...], ...]}} or {"dataframe_records": [...]}.`;
   if (Array.isArray(parsed)) {
-    if (parsed.length === 0 || !parsed.every(isRecord)) throw new Error(`The smoke test file ${file} must hold at least one record, each a JSON object. ${shape}`);
+    if (parsed.length === 0 || !parsed.every(isRecord)) throw new Error(`The smoke test file (smokeTestFile) ${file} must hold at least one record, each a JSON object. ${shape}`);
     return { body: { dataframe_records: parsed as Array<Record<string, unknown>> }, records: parsed.length };
   }
   if (isRecord(parsed)) {
@@ -85,7 +86,7 @@ export function parseSmokeTest(text: string, file: string): SmokeTest {
       return { body: { dataframe_split: split as { columns?: unknown[]; data: unknown[][] } }, records: (split!.data as unknown[]).length };
     }
   }
-  throw new Error(`The smoke test file ${file} has an unexpected shape. ${shape}`);
+  throw new Error(`The smoke test file (smokeTestFile) ${file} has an unexpected shape. ${shape}`);
 }
 
 /**
@@ -97,22 +98,22 @@ export function versionFromDecisionRecord(text: string, file: string, modelName:
   try {
     rec = JSON.parse(text);
   } catch (e) {
-    throw new Error(`The decision record ${file} is not JSON (${messageOf(e)}).`);
+    throw new Error(`The decision record (decisionRecord) ${file} is not JSON (${messageOf(e)}).`);
   }
   if (!rec || typeof rec !== 'object' || rec.schema !== DECISION_RECORD_SCHEMA) {
     throw new Error(`${file} is not a decision record of Evaluate & Promote (schema ${DECISION_RECORD_SCHEMA}); use its reportPath output or the evaluation.json build attachment.`);
   }
   const recModel = rec.registry?.modelName;
-  if (recModel !== modelName) throw new Error(`The decision record ${file} is about model "${String(recModel)}", not "${modelName}"; check modelName.`);
-  if (rec.registry?.kind !== registry) throw new Error(`The decision record ${file} is about the ${String(rec.registry?.kind)} registry, but registry is ${registry}.`);
-  if (rec.dryRun === true) throw new Error(`The decision record ${file} is from a dry run: nothing was promoted, so there is no version to serve.`);
+  if (recModel !== modelName) throw new Error(`The decision record (decisionRecord) ${file} is about model "${String(recModel)}", not "${modelName}"; check modelName.`);
+  if (rec.registry?.kind !== registry) throw new Error(`The decision record (decisionRecord) ${file} is about the ${String(rec.registry?.kind)} registry, but registry is ${registry}.`);
+  if (rec.dryRun === true) throw new Error(`The decision record (decisionRecord) ${file} is from a dry run: nothing was promoted, so there is no version to serve.`);
   const version = rec.promotion?.version;
   if (rec.outcome === 'promoted' && rec.promotion?.applied === true && (typeof version !== 'string' || !/^[1-9]\d*$/.test(version))) {
-    throw new Error(`The decision record ${file} says a version was promoted but names ${JSON.stringify(version) ?? 'none'}, which is not a version number; it is damaged or not written by Evaluate & Promote.`);
+    throw new Error(`The decision record (decisionRecord) ${file} says a version was promoted but names ${JSON.stringify(version) ?? 'none'}, which is not a version number; it is damaged or not written by Evaluate & Promote.`);
   }
   if (rec.outcome !== 'promoted' || rec.promotion?.applied !== true) {
     throw new Error(
-      `The decision record ${file} says no version was promoted (outcome ${String(rec.outcome)}). Run this step only when Evaluate & Promote promoted, e.g. condition: eq(variables['evaluate.promoted'], 'true').`,
+      `The decision record (decisionRecord) ${file} says no version was promoted (outcome ${String(rec.outcome)}). Run this step only when Evaluate & Promote promoted, e.g. condition: eq(variables['evaluate.promoted'], 'true').`,
     );
   }
   return version;
@@ -512,7 +513,8 @@ function writeSummary(
   const md = `### Deploy Model to Serving\n\n| | |\n| --- | --- |\n${rows.map(([k, v]) => `| ${k} | ${esc(v)} |`).join('\n')}\n`;
   const file = path.join(deps.host.tempDir, `serving-${inputs.endpointName}.md`);
   try {
-    writeFileSync(file, md);
+    // Endpoint and model names come from inputs and the workspace: no logging command for a later `cat`.
+    writeFileSync(file, inertMarkdown(md));
     deps.host.uploadSummary(file);
   } catch (e) {
     deps.host.log.warn(`Could not write the step summary: ${messageOf(e)}`);

@@ -1,4 +1,4 @@
-import { InputError, Inputs, truncate } from '../../pipeline/inputs';
+import { checkWorkspacePath, CONTROL_CHARS, InputError, Inputs, truncate } from '../../pipeline/inputs';
 import { parseCluster, type ClusterConfig } from '../shared/cluster';
 
 export type { ClusterConfig };
@@ -37,6 +37,18 @@ export interface PipelineContext {
 }
 
 const MAX_TIMEOUT_MINUTES = 43_200;
+/** databricks/databricks-sdk-go service/jobs/model.go, JobSettings.Name: "The maximum length is 4096 bytes in UTF-8 encoding." */
+const MAX_JOB_NAME_BYTES = 4096;
+
+/** A job name that cannot name any job is refused before the job list is read. */
+function checkJobName(name: string): string {
+  if (CONTROL_CHARS.test(name)) throw new InputError('jobName', 'jobName must not contain control characters.');
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_JOB_NAME_BYTES) {
+    throw new InputError('jobName', `jobName is ${bytes} bytes; a Databricks job name is at most ${MAX_JOB_NAME_BYTES} bytes (UTF-8), so no job has this name. Got "${truncate(name)}".`);
+  }
+  return name;
+}
 const MLFLOW_TAG_KEY = /^[A-Za-z0-9_\-. /]+$/;
 
 /** Parses the Train inputs (not the connection ones). Pure: throws InputError naming the input. */
@@ -58,13 +70,11 @@ export function parseTrainInputs(inputs: Inputs): TrainInputs {
       }
       target = { kind: 'existingJob', jobId: Number(idRaw) };
     } else {
-      target = { kind: 'existingJob', jobName: name! };
+      target = { kind: 'existingJob', jobName: checkJobName(name!) };
     }
   } else {
     const notebookPath = inputs.required('notebookPath', 'the workspace path of the training notebook, for runType notebook');
-    if (!notebookPath.startsWith('/')) {
-      throw new InputError('notebookPath', `Input notebookPath must be an absolute workspace path such as /Workspace/Repos/team/project/train or /Users/me@example.com/train; got "${truncate(notebookPath)}".`);
-    }
+    checkWorkspacePath('notebookPath', notebookPath, '/Workspace/Repos/team/project/train or /Users/me@example.com/train');
     target = { kind: 'notebook', notebookPath, cluster: parseCluster(inputs) };
   }
 
@@ -78,6 +88,7 @@ export function parseTrainInputs(inputs: Inputs): TrainInputs {
     if (!e.startsWith('/') && !/^\d+$/.test(e)) {
       throw new InputError('experiments', `Each line of experiments must be an experiment workspace path (e.g. /Shared/churn) or a numeric experiment id; got "${truncate(e)}".`);
     }
+    if (e.startsWith('/')) checkWorkspacePath('experiments', e, '/Shared/churn');
   }
   return {
     target,
@@ -127,6 +138,8 @@ function parseJobParameterText(raw: string | undefined): Record<string, string> 
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new InputError('jobParameters', 'Input jobParameters must be one JSON object, or key=value lines.');
     }
+    const twice = duplicateTopLevelKey(text);
+    if (twice !== undefined) throw new InputError('jobParameters', `Parameter "${truncate(twice)}" is given twice in jobParameters.`);
     for (const [k, v] of Object.entries(parsed)) {
       checkKey(k);
       if (typeof v === 'string') out[k] = v;
@@ -147,6 +160,35 @@ function parseJobParameterText(raw: string | undefined): Record<string, string> 
     out[key] = l.slice(eq + 1).trim();
   });
   return out;
+}
+
+/**
+ * The first key that occurs twice in the top-level object of `json` (already known to parse), or undefined.
+ * JSON.parse keeps the last value silently; key=value lines reject a repeated key, and so does JSON.
+ */
+function duplicateTopLevelKey(json: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (/\s/.test(json[k] ?? '')) k++;
+        if (json[k] === ':') {
+          const key = JSON.parse(json.slice(i, j + 1)) as string;
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = j;
+    }
+  }
+  return undefined;
 }
 
 function checkKey(key: string): void {

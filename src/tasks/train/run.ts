@@ -19,6 +19,7 @@ import { filter } from '../../mlflow/filter';
 import type { MlflowTracking } from '../../mlflow/tracking';
 import { CANCEL_CLEANUP_BUDGET_MS, type TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
+import { clip } from '../../pipeline/output';
 import type { PipelineContext, TrainInputs } from './inputs';
 
 /** Tags MLflow sets on runs created inside a Databricks job (mlflow/utils/databricks_utils). */
@@ -187,12 +188,12 @@ async function resolveJob(inputs: TrainInputs, deps: TrainDeps): Promise<Job> {
     if ((j.settings?.name ?? '').toLowerCase() === t.jobName.toLowerCase()) matches.push(j);
   }
   if (matches.length === 1) {
-    host.log.info(`Job "${t.jobName}" is job ${matches[0].job_id}.`);
+    host.log.info(`Job "${clip(t.jobName)}" is job ${matches[0].job_id}.`);
     return jobs.getJob(matches[0].job_id, host.signal);
   }
   if (matches.length > 1) {
-    const list = matches.map((j) => `${j.job_id} ("${j.settings?.name ?? ''}")`).join(', ');
-    throw new Error(`jobName "${t.jobName}" matches ${matches.length} jobs: ${list}. Set jobId to pick one.`);
+    const list = matches.map((j) => `${j.job_id} ("${clip(j.settings?.name ?? '')}")`).join(', ');
+    throw new Error(`jobName "${clip(t.jobName)}" matches ${matches.length} jobs: ${list}. Set jobId to pick one.`);
   }
   const seen: Job[] = [];
   for await (const j of jobs.listJobs({ signal: host.signal })) {
@@ -205,8 +206,8 @@ async function resolveJob(inputs: TrainInputs, deps: TrainDeps): Promise<Job> {
   const found =
     seen.length === 0
       ? 'This identity can see no jobs in the workspace.'
-      : `${similar.length > 0 ? 'Similar job names' : 'Jobs found'}: ${shown.map((j) => `"${j.settings?.name ?? ''}" (${j.job_id})`).join(', ')}${seen.length > shown.length && similar.length === 0 ? ', ...' : ''}.`;
-  throw new Error(`No job is named "${t.jobName}". ${found} Check jobName (the match is exact, not case-sensitive) or set jobId.`);
+      : `${similar.length > 0 ? 'Similar job names' : 'Jobs found'}: ${shown.map((j) => `"${clip(j.settings?.name ?? '')}" (${j.job_id})`).join(', ')}${seen.length > shown.length && similar.length === 0 ? ', ...' : ''}.`;
+  throw new Error(`No job is named "${clip(t.jobName)}". ${found} Check jobName (the match is exact, not case-sensitive) or set jobId.`);
 }
 
 interface StartPlan {

@@ -136,7 +136,9 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
   it('requires experiments as ids or absolute paths, without duplicates', () => {
     rejects({ experiments: undefined }, 'experiments', /Input required: experiments/);
     rejects({ experiments: 'Shared/churn' }, 'experiments', /experiment id \(digits\) or an absolute workspace path/);
-    rejects({ experiments: '/Shared/../x' }, 'experiments', /absolute workspace path/);
+    rejects({ experiments: '/Shared/../x' }, 'experiments', /^experiments must not contain "\." or "\.\." segments; got "\/Shared\/\.\.\/x"\.$/);
+    rejects({ experiments: '/Shared/./x' }, 'experiments', /must not contain "\." or "\.\." segments/);
+    rejects({ experiments: '/Shared/churn\u0007' }, 'experiments', /^experiments must not contain control characters\.$/);
     rejects({ experiments: '12\n12' }, 'experiments', /same experiment twice/);
     rejects({ candidateTag: 'bad`tag' }, 'candidateTag', /MLflow tag key/);
     rejects({ modelArtifactPath: '../model' }, 'modelArtifactPath', /relative artifact path/);
@@ -184,7 +186,7 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
     rejects({ outputPath: '/tmp/eval' }, 'outputPath', /Unity Catalog volume folder/);
     rejects({ outputPath: '/Volumes/main/ml' }, 'outputPath', /Unity Catalog volume folder/);
     rejects({ outputPath: 's3://bucket/x' }, 'outputPath', /Unity Catalog volume folder/);
-    rejects({ outputPath: '/Volumes/main/ml/v/../../x' }, 'outputPath', /must not contain \. or \.\./);
+    rejects({ outputPath: '/Volumes/main/ml/v/../../x' }, 'outputPath', /^outputPath must not contain "\." or "\.\." segments; got "\/Volumes\/main\/ml\/v\/\.\.\/\.\.\/x"\.$/);
     rejects({ outputPath: 'dbfs:/a/./b' }, 'outputPath', /must not contain/);
     rejects({ outputPath: undefined }, 'outputPath', /Input required: outputPath/);
   });

@@ -304,6 +304,7 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     assert.equal(summaryFileName('main.ml.churn'), 'Model evaluation - main.ml.churn.md');
     assert.equal(summaryFileName('team/churn: v2*'), 'Model evaluation - team_churn_ v2_.md');
     assert.equal(summaryFileName('  '), 'Model evaluation - model.md');
+    assert.equal(summaryFileName('churn ##vso[task.complete result=Failed]x'), 'Model evaluation - churn __vso_task.complete result=Failed_x.md');
   });
 
   it('reuses the version already registered from the winning run (a re-run after a crash creates no second version)', async () => {

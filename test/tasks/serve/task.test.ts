@@ -306,7 +306,7 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
       ['a decision record of a dry run', () => ({ versionSource: 'decisionRecord', decisionRecord: writeRecord({ dryRun: true }) }), /is from a dry run: nothing was promoted, so there is no version to serve\.$/],
       ['a decision record about another model', () => ({ versionSource: 'decisionRecord', decisionRecord: writeRecord({ registry: { kind: 'unityCatalog', modelName: 'main.ml.other' } }) }), /is about model "main\.ml\.other", not "main\.ml\.churn"; check modelName\.$/],
       ['a decisionRecord left empty', () => ({ versionSource: 'decisionRecord' }), /^Input required: decisionRecord/],
-      ['a smoke test file that is not JSON', () => (writeFileSync(smokeFile, '{"dataframe_split": '), { smokeTestFile: smokeFile }), /^The smoke test file .*smoke\.json is not JSON/],
+      ['a smoke test file that is not JSON', () => (writeFileSync(smokeFile, '{"dataframe_split": '), { smokeTestFile: smokeFile }), /^The smoke test file \(smokeTestFile\) .*smoke\.json is not JSON/],
       ['a smoke test file with no records', () => (writeFileSync(smokeFile, '[]'), { smokeTestFile: smokeFile }), /must hold at least one record/],
       ['a smoke test file that does not exist', () => ({ smokeTestFile: path.join(dir, 'missing.json') }), /^Input smokeTestFile: .*missing\.json does not exist on the agent\.$/],
       ['createIfMissing false with no endpoint', () => ({ createIfMissing: 'false' }), `Serving endpoint ${EP} does not exist and createIfMissing is false: nothing was created. Check endpointName, or set createIfMissing to true.`],

@@ -21,7 +21,7 @@ describe('Deploy Model to Serving: decision record, smoke test, traffic plans', 
     assert.equal(versionFromDecisionRecord(text, 'evaluation.json', 'main.ml.churn_classifier', 'unityCatalog'), '8');
     assert.throws(() => versionFromDecisionRecord(text, 'evaluation.json', 'main.ml.churn_classifier', 'workspace'), /is about the unityCatalog registry, but registry is workspace\.$/);
     assert.throws(() => versionFromDecisionRecord('{"decision": {}}', 'x.json', 'm', 'workspace'), /x\.json is not a decision record of Evaluate & Promote/);
-    assert.throws(() => versionFromDecisionRecord('not json', 'x.json', 'm', 'workspace'), /The decision record x\.json is not JSON/);
+    assert.throws(() => versionFromDecisionRecord('not json', 'x.json', 'm', 'workspace'), /The decision record \(decisionRecord\) x\.json is not JSON/);
   });
 
   it('smoke test: records, dataframe_records and dataframe_split bodies; anything else refused with the accepted shapes', () => {
@@ -29,7 +29,7 @@ describe('Deploy Model to Serving: decision record, smoke test, traffic plans', 
     assert.deepEqual(parseSmokeTest('{"dataframe_records": [{"a": 1}]}', 'f'), { body: { dataframe_records: [{ a: 1 }] }, records: 1 });
     assert.deepEqual(parseSmokeTest('{"dataframe_split": {"columns": ["a"], "data": [[1], [2], [3]]}}', 'f'), { body: { dataframe_split: { columns: ['a'], data: [[1], [2], [3]] } }, records: 3 });
     for (const bad of ['{"instances": [[1]]}', '[1, 2]', '{"dataframe_split": {"data": []}}', '{"dataframe_records": [], "x": 1}', '"text"']) {
-      assert.throws(() => parseSmokeTest(bad, 'f'), /The smoke test file f (has an unexpected shape|must hold at least one record)/, bad);
+      assert.throws(() => parseSmokeTest(bad, 'f'), /The smoke test file \(smokeTestFile\) f (has an unexpected shape|must hold at least one record)/, bad);
     }
   });
 

@@ -96,6 +96,10 @@ describe('train: parseTrainInputs', () => {
     rejects({ jobId: '1', jobParameters: '{"a": {"b": 1}}' }, 'jobParameters', /value of "a" must be a string, number or boolean/);
     rejects({ jobId: '1', jobParameters: 'a=1\nnot a pair' }, 'jobParameters', /Line 2 of jobParameters is not key=value/);
     rejects({ jobId: '1', jobParameters: 'a=1\na=2' }, 'jobParameters', /given twice/);
+    // JSON.parse keeps the last of two equal keys silently: refused like two lines, also when escaped differently.
+    rejects({ jobId: '1', jobParameters: '{"epochs": "1", "lr": "0.1", "epochs": "2"}' }, 'jobParameters', /^Parameter "epochs" is given twice in jobParameters\.$/);
+    rejects({ jobId: '1', jobParameters: '{"a": "1", "\\u0061": "2"}' }, 'jobParameters', /^Parameter "a" is given twice in jobParameters\.$/);
+    assert.deepEqual(parseJobParameters('{"a": "{\\"a\\": 1}", "b": "a"}'), { a: '{"a": 1}', b: 'a' });
     rejects({ jobId: '1', jobParameters: 'a b=1' }, 'jobParameters', /Parameter name "a b"/);
     rejects({ jobId: '1', jobParameters: '=1' }, 'jobParameters', /not key=value/);
   });
@@ -108,6 +112,11 @@ describe('train: parseTrainInputs', () => {
   it('rejects bad notebook inputs: relative path, missing cluster id, bad newClusterJson', () => {
     rejects({ runType: 'notebook' }, 'notebookPath', /Input required: notebookPath/);
     rejects({ runType: 'notebook', notebookPath: 'Repos/x' }, 'notebookPath', /absolute workspace path/);
+    // Same checks and wording as repoPath (Deploy), before any request.
+    rejects({ runType: 'notebook', notebookPath: '/Repos/Staging/../../Users/someone/train' }, 'notebookPath', /^notebookPath must not contain "\." or "\.\." segments; got "\/Repos\/Staging\/\.\.\/\.\.\/Users\/someone\/train"\.$/);
+    rejects({ runType: 'notebook', notebookPath: '/Repos/./train' }, 'notebookPath', /must not contain "\." or "\.\." segments/);
+    rejects({ runType: 'notebook', notebookPath: '/Repos/x\ttrain' }, 'notebookPath', /^notebookPath must not contain control characters\.$/);
+    rejects({ runType: 'notebook', notebookPath: '/Repos//train' }, 'notebookPath', /empty segments/);
     rejects({ runType: 'notebook', notebookPath: '/n', clusterMode: 'existing' }, 'existingClusterId', /Input required/);
     rejects({ runType: 'notebook', notebookPath: '/n', clusterMode: 'existing', existingClusterId: 'a b' }, 'existingClusterId', /cluster id/);
     rejects({ runType: 'notebook', notebookPath: '/n', clusterMode: 'new' }, 'newClusterJson', /Input required/);
@@ -120,6 +129,9 @@ describe('train: parseTrainInputs', () => {
 
   it('rejects bad candidateTag and experiments lines, and unknown runType', () => {
     rejects({ jobId: '1', candidateTag: 'bad`tag' }, 'candidateTag', /MLflow tag key/);
+    rejects({ jobId: '1', experiments: '/Shared/../Users/admin/churn' }, 'experiments', /^experiments must not contain "\." or "\.\." segments/);
+    rejects({ jobName: 'x'.repeat(10_240) }, 'jobName', new RegExp(`^jobName is 10240 bytes; a Databricks job name is at most 4096 bytes \\(UTF-8\\), so no job has this name\\. Got "x{200}…\\(10040 more\\)"\\.$`));
+    rejects({ jobName: 'train\u0000' }, 'jobName', /^jobName must not contain control characters\.$/);
     rejects({ jobId: '1', experiments: 'churn' }, 'experiments', /workspace path .* or a numeric experiment id; got "churn"/);
     rejects({ runType: 'pipeline', jobId: '1' }, 'runType', /must be one of existingJob, notebook/);
     rejects({ jobId: '1', waitForCompletion: 'yes' }, 'waitForCompletion', /true or false/);
