@@ -1,20 +1,24 @@
 /**
  * `mlops-eval`: compare models scored elsewhere, from an Arrow IPC file of predictions.
  *
- *   mlops-eval compare <predictions.arrow> [--baseline <column>] [--metric roc_auc|average_precision|log_loss|brier]
- *     [--method bootstrap|delong] [--resamples 1000] [--seed 42] [--win-rate 0.9] [--min-delta 0]
- *     [--min-metric X] [--confidence 0.95] [--bootstrap multinomial|poisson] [--label label]
- *     [--threads N] [--no-distributions] [--json]
+ *   mlops-eval compare <predictions.arrow> [--models a,b,c] [--baseline <column>]
+ *     [--metric roc_auc|average_precision|log_loss|brier] [--method bootstrap|delong] [--resamples 1000]
+ *     [--seed 42] [--win-rate 0.95] [--min-delta <metric default>] [--min-metric X] [--confidence 0.95]
+ *     [--bootstrap multinomial|poisson] [--label label] [--threads N] [--no-distributions] [--json]
+ *     [--fail-on-keep]
+ *   mlops-eval --version | --help | compare --help
  *
- * Exit code 0 whatever the decision; 2 on bad input (flags, file, data) with the message on stderr;
- * 1 on an unexpected internal error.
+ * Exit codes: 0 done (whatever the decision, unless --fail-on-keep); 1 internal error; 2 bad input
+ * (flags, file, data) with the message on stderr; 3 with --fail-on-keep when the decision is keep or none.
  */
 import {
+  DEFAULT_WIN_RATE,
   InvalidOptionsError,
   METHODS,
   METRICS,
   PredictionsError,
   compareModelsParallel,
+  defaultMinDelta,
   readPredictions,
   suggestedThreads,
   type BootstrapScheme,
@@ -30,6 +34,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   readFile: (path: string) => Uint8Array;
   cpus: number;
+  /** The package version, for --version. */
+  version?: string;
 }
 
 /** A usage or input error: printed on stderr, exit code 2. */
@@ -45,39 +51,58 @@ export class UsageError extends Error {
   }
 }
 
+/** Exit codes a CI step can test. */
+export const EXIT = { ok: 0, internal: 1, badInput: 2, kept: 3 } as const;
+
+/** Limits shared with the Evaluate & Promote task's inputs (src/tasks/evaluate/inputs.ts). */
+export const MAX_RESAMPLES = 100_000;
+
 export const USAGE = `Usage: mlops-eval compare <predictions.arrow> [options]
+       mlops-eval --version
+       mlops-eval compare --help
 
 Compares models scored on the same rows and decides whether to promote the best candidate.
-The Arrow IPC file (file or stream format) holds a 0/1 label column and one numeric score column per model.
+The Arrow IPC file (file or stream format) holds a label column (0/1 integers, booleans, or floats
+exactly 0.0/1.0) and one numeric score column per model.
 
-Options:
-  --baseline <column>     column of the production model; without it every column is a candidate
+Options (after the command and the file, in any order; each takes its value after it, or as --flag=value):
+  --models <a,b,c>        the model columns to compare (with or without the baseline); default every
+                          numeric column except the label, and the compared columns are printed
+  --baseline <column>     column of the production model; without it every model is a candidate
   --metric <name>         roc_auc (default), average_precision, log_loss or brier
   --method <name>         bootstrap (default) or delong (roc_auc only)
-  --resamples <n>         bootstrap resamples (default 1000)
+  --resamples <n>         bootstrap resamples, 1 to ${MAX_RESAMPLES} (default 1000)
   --seed <seed>           seed of the resamples (default 42)
-  --win-rate <r>          promote if the candidate is at least as good in this share of resamples, (0, 1] (default 0.9)
-  --min-delta <d>         ... and its mean improvement reaches d (default 0; positive = better for every metric)
-  --min-metric <x>        ... and its metric reaches x (a ceiling for log_loss and brier)
-  --confidence <c>        level of the intervals, (0, 1) (default 0.95)
+  --win-rate <r>          promote if the candidate improves by more than the minimum improvement in at
+                          least this share of resamples, (0, 1] (default ${DEFAULT_WIN_RATE}); ties are not wins
+  --min-delta <d>         the minimum improvement, 0 or more (default 0.001 for roc_auc,
+                          average_precision and log_loss, 0.0003 for brier); positive = better for every metric
+  --min-metric <x>        ... and its metric reaches x (a ceiling for log_loss and brier; 0 to 1, log_loss 0 or more)
+  --confidence <c>        level of the reported intervals, (0, 1) (default 0.95)
   --bootstrap <scheme>    multinomial (default) or poisson
   --label <column>        label column (default label)
-  --threads <n>           worker threads for the bootstrap (default: the number of CPUs when the
-                          bootstrap is large enough to gain from them, else 1)
+  --threads <n>           worker threads for the bootstrap, 1 to 256 (default: the number of CPUs when
+                          the bootstrap is large enough to gain from them, else 1)
   --no-distributions      leave the per-resample distributions out of --json
   --json                  print the decision as JSON instead of a table
+  --fail-on-keep          exit with code 3 when the decision is keep or none (for a CI gate)
+  --help, -h              this help
+  --version               the version of mlops-eval
 
-Exit code: 0 whatever the decision, 2 on bad input.`;
+Exit codes: 0 done (whatever the decision, unless --fail-on-keep), 1 internal error, 2 bad input,
+3 with --fail-on-keep when the decision is keep or none.`;
 
 interface Parsed {
   file: string;
   label: string;
   json: boolean;
+  failOnKeep: boolean;
+  /** Columns given with --models (undefined: every numeric column but the label). */
+  models?: string[];
   /** Threads given with --threads; undefined: decided from the size of the bootstrap (`suggestedThreads`). */
   threads?: number;
   opts: ParallelCompareOptions;
 }
-
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -99,6 +124,7 @@ function oneOf<T extends string>(flag: string, raw: string, allowed: readonly T[
 }
 
 const VALUE_FLAGS = [
+  '--models',
   '--baseline',
   '--metric',
   '--method',
@@ -112,23 +138,41 @@ const VALUE_FLAGS = [
   '--label',
   '--threads',
 ];
-const BOOLEAN_FLAGS = ['--json', '--no-distributions'];
+const BOOLEAN_FLAGS = ['--json', '--no-distributions', '--fail-on-keep'];
+
+/** Short spellings people try, mapped to the option they probably meant (for the error message only). */
+const SHORT_GUESS: Record<string, string> = { '-m': '--metric', '-b': '--baseline', '-r': '--resamples', '-s': '--seed', '-l': '--label', '-t': '--threads', '-v': '--version' };
+
+/** True when the arguments ask for help (`--help` or `-h` anywhere). */
+function wantsHelp(argv: string[]): boolean {
+  return argv.some((a) => a === '--help' || a === '-h');
+}
 
 /**
  * Parses and validates the arguments after the program name. Strict on purpose: an unknown option, a
- * repeated one or a malformed number is an error (exit 2), never silently ignored or defaulted.
+ * repeated one, a misplaced one or a malformed number is an error (exit 2), never silently ignored or
+ * defaulted.
  */
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   if (command !== 'compare') {
-    throw new UsageError(command === undefined ? 'missing command' : `unknown command '${command}' (expected 'compare')`);
+    if (command === undefined) throw new UsageError('missing command');
+    if (command.startsWith('-')) {
+      throw new UsageError(`the command comes first: mlops-eval compare <predictions.arrow> ${command}${VALUE_FLAGS.includes(command.split('=')[0]) ? ' <value>' : ''} ...`);
+    }
+    throw new UsageError(`unknown command '${command}' (expected 'compare')`);
   }
   const values = new Map<string, string>();
   const flags = new Set<string>();
   const positional: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
+    if (arg === '--version') throw new UsageError('--version is an option of mlops-eval itself: mlops-eval --version');
     if (!arg.startsWith('--')) {
+      if (arg.startsWith('-') && arg.length > 1 && !NUMBER.test(arg)) {
+        const guess = SHORT_GUESS[arg];
+        throw new UsageError(`unknown option '${arg}': options are spelled with two dashes${guess ? ` (did you mean ${guess}?)` : ''}`);
+      }
       positional.push(arg);
       continue;
     }
@@ -140,6 +184,7 @@ export function parseArgs(argv: string[]): Parsed {
     } else if (VALUE_FLAGS.includes(name)) {
       const value = eq >= 0 ? arg.slice(eq + 1) : rest[++i];
       if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
+      if (eq < 0 && value.startsWith('--')) throw new UsageError(`${name} needs a value, got the option '${value}'`);
       if (values.has(name)) throw new UsageError(`${name} is given twice`);
       values.set(name, value);
     } else {
@@ -147,23 +192,29 @@ export function parseArgs(argv: string[]): Parsed {
     }
   }
   if (positional.length !== 1) {
-    throw new UsageError(positional.length === 0 ? 'missing the predictions file' : `expected one predictions file, got ${positional.length}: ${positional.join(' ')}`);
+    throw new UsageError(
+      positional.length === 0
+        ? 'missing the predictions file'
+        : `expected one predictions file, got ${positional.length}: ${positional.join(' ')} (an option's value goes right after its --option)`,
+    );
   }
   const get = (flag: string): string | undefined => values.get(flag);
   const metric = oneOf<Metric>('--metric', get('--metric') ?? 'roc_auc', METRICS);
   const method = oneOf<Method>('--method', get('--method') ?? 'bootstrap', METHODS);
   if (method === 'delong' && metric !== 'roc_auc') throw new UsageError(`--method delong applies to roc_auc only, not to ${metric}`);
-  const winRate = number('--win-rate', get('--win-rate') ?? '0.9');
+  const winRate = number('--win-rate', get('--win-rate') ?? String(DEFAULT_WIN_RATE));
   if (!(winRate > 0 && winRate <= 1)) throw new UsageError(`--win-rate must be in (0, 1], got ${get('--win-rate')}`);
   const confidence = number('--confidence', get('--confidence') ?? '0.95');
   if (!(confidence > 0 && confidence < 1)) throw new UsageError(`--confidence must be in (0, 1), got ${get('--confidence')}`);
-  const minDelta = number('--min-delta', get('--min-delta') ?? '0');
+  const minDeltaRaw = get('--min-delta');
+  const minDelta = minDeltaRaw === undefined ? defaultMinDelta(metric) : number('--min-delta', minDeltaRaw);
+  if (!(minDelta >= 0)) throw new UsageError(`--min-delta must be 0 or more (the improvement is oriented: positive = better), got ${minDeltaRaw}`);
   const minMetricRaw = get('--min-metric');
   const rawSeed = get('--seed') ?? '42';
   const opts: ParallelCompareOptions = {
     metric,
     method,
-    resamples: integer('--resamples', get('--resamples') ?? '1000', 1, 10_000_000),
+    resamples: integer('--resamples', get('--resamples') ?? '1000', 1, MAX_RESAMPLES),
     // A canonical integer seed stays a number in the JSON; anything else is a string seed.
     seed: /^(0|[1-9]\d{0,14})$/.test(rawSeed) ? Number(rawSeed) : rawSeed,
     winRate,
@@ -173,16 +224,54 @@ export function parseArgs(argv: string[]): Parsed {
     includeDistributions: !flags.has('--no-distributions'),
   };
   if (get('--baseline') !== undefined) opts.baseline = get('--baseline');
-  if (minMetricRaw !== undefined) opts.minMetric = number('--min-metric', minMetricRaw);
+  if (minMetricRaw !== undefined) {
+    const minMetric = number('--min-metric', minMetricRaw);
+    const bounded = metric !== 'log_loss';
+    if (minMetric < 0 || (bounded && minMetric > 1)) throw new UsageError(`--min-metric for ${metric} must be ${bounded ? 'between 0 and 1' : '0 or more'}, got ${minMetricRaw}`);
+    opts.minMetric = minMetric;
+  }
+  let models: string[] | undefined;
+  if (get('--models') !== undefined) {
+    models = get('--models')!.split(',').map((m) => m.trim());
+    if (models.some((m) => m === '')) throw new UsageError(`--models must be a comma-separated list of column names, got '${get('--models')}'`);
+    const dup = models.find((m, k) => models!.indexOf(m) !== k);
+    if (dup !== undefined) throw new UsageError(`--models lists '${dup}' twice`);
+    const label = get('--label') ?? 'label';
+    if (models.includes(label)) throw new UsageError(`--models lists the label column '${label}'`);
+    if (models.length === (opts.baseline !== undefined && models.includes(opts.baseline) ? 1 : 0)) {
+      throw new UsageError('--models names no candidate besides the baseline');
+    }
+    opts.candidates = models.filter((m) => m !== opts.baseline);
+  }
   const threads = get('--threads') === undefined ? undefined : integer('--threads', get('--threads')!, 1, 256);
-  return { file: positional[0], label: get('--label') ?? 'label', json: flags.has('--json'), ...(threads !== undefined ? { threads } : {}), opts };
+  return {
+    file: positional[0],
+    label: get('--label') ?? 'label',
+    json: flags.has('--json'),
+    failOnKeep: flags.has('--fail-on-keep'),
+    ...(models !== undefined ? { models } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    opts,
+  };
 }
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    (argv.length === 0 ? io.stderr : io.stdout)(`${USAGE}\n`);
-    return argv.length === 0 ? 2 : 0;
+  if (argv.length === 0) {
+    io.stderr(`${USAGE}\n`);
+    return EXIT.badInput;
+  }
+  if (argv[0] === 'help' || wantsHelp(argv)) {
+    io.stdout(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (argv[0] === '--version') {
+    if (argv.length > 1) {
+      io.stderr(`mlops-eval: --version takes no other argument\n`);
+      return EXIT.badInput;
+    }
+    io.stdout(`mlops-eval ${io.version ?? 'unknown'}\n`);
+    return EXIT.ok;
   }
   try {
     const parsed = parseArgs(argv);
@@ -192,18 +281,24 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     } catch (e) {
       throw new UsageError(`cannot read '${parsed.file}': ${(e as Error).message}`, false);
     }
-    const preds = readPredictions(bytes, { labelColumn: parsed.label });
+    const b = parsed.opts.baseline;
+    const preds = readPredictions(
+      bytes,
+      parsed.models !== undefined
+        ? { labelColumn: parsed.label, scoreColumns: b !== undefined && !parsed.models.includes(b) ? [b, ...parsed.models] : parsed.models }
+        : { labelColumn: parsed.label, numericOnly: true },
+    );
     const threads = parsed.threads ?? suggestedThreads(preds.n, parsed.opts.resamples, preds.columns.length, io.cpus);
     const decision = await compareModelsParallel(preds, { ...parsed.opts, threads });
     io.stdout(parsed.json ? `${JSON.stringify(decision)}\n` : formatTable(decision));
-    return 0;
+    return parsed.failOnKeep && decision.decision !== 'promote' ? EXIT.kept : EXIT.ok;
   } catch (e) {
     if (e instanceof UsageError || e instanceof PredictionsError || e instanceof InvalidOptionsError) {
       io.stderr(`mlops-eval: ${e.message}\n${e instanceof UsageError && e.hint ? "Run 'mlops-eval --help' for the options.\n" : ''}`);
-      return 2;
+      return EXIT.badInput;
     }
     io.stderr(`mlops-eval: internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    return EXIT.internal;
   }
 }
 
@@ -226,24 +321,32 @@ function pct(x: number): string {
 }
 
 /**
- * The decision as a readable table: one header line (metric, method, data size), one row per model
- * with its estimate, interval and — against the baseline — delta, interval and win rate, then the
- * decision and its reason.
+ * The decision as a readable table: one header line (metric, method, data size), the compared columns,
+ * one row per model with its estimate and interval and — against the baseline — the improvement
+ * (positive = better for every metric), its interval, the gate's one-sided bound and the win rate, then
+ * the decision and its reason.
  */
 export function formatTable(d: Decision): string {
   const level = `${Math.round(d.confidence * 1000) / 10}%`;
+  const gateLevel = pct(d.winRateThreshold);
   const how =
     d.method === 'bootstrap'
       ? `paired bootstrap (${d.bootstrap}), ${d.resamples} resamples, seed ${JSON.stringify(d.seed)}`
       : "DeLong's test";
   const lines = [`${METRIC_NAME[d.metric]} (${d.higherIsBetter ? 'higher' : 'lower'} is better), ${how}; ${d.n} rows, ${d.positives} positive`];
+  lines.push(`Compared columns: ${d.models.map((m) => (m.isBaseline ? `${m.name} (baseline)` : m.name)).join(', ')}`);
+  if (d.baseline !== undefined) {
+    lines.push(
+      `Improvement = ${d.higherIsBetter ? 'candidate − baseline' : 'baseline − candidate'} (positive = better); a win is an improvement above ${fmtPlain(d.minDelta)} (ties are not wins)`,
+    );
+  }
   if (d.degenerateResamples > 0) lines.push(`${d.degenerateResamples} single-class resample(s) were redrawn`);
   const header = ['model', 'role', 'estimate'];
   if (d.method === 'bootstrap') header.push('mean');
   header.push(`${level} CI`);
   const hasBaseline = d.baseline !== undefined;
   if (hasBaseline) {
-    header.push('Δ vs baseline', `${level} CI of Δ`, d.method === 'bootstrap' ? 'win rate' : 'P(Δ ≥ 0)');
+    header.push('improvement (positive = better)', `${level} CI of improvement`, `lower ${gateLevel} bound (gate)`, d.method === 'bootstrap' ? 'win rate' : 'P(win)');
     if (d.method === 'delong') header.push('p-value');
   }
   const rows = d.models.map((m) => {
@@ -252,8 +355,8 @@ export function formatTable(d: Decision): string {
     row.push(interval(m.ci));
     if (hasBaseline) {
       const v = m.vsBaseline;
-      row.push(v ? signed4(v.meanDelta) : '', v ? interval(v.deltaCi) : '', v ? pct(v.winRate) : '');
-      if (d.method === 'delong') row.push(v?.pValue !== undefined ? v.pValue.toPrecision(3) : '');
+      row.push(v ? signed4(v.meanDelta) : '', v ? interval(v.deltaCi) : '', v?.gateBound !== undefined ? signed4(v.gateBound) : '', v ? pct(v.winRate) : '');
+      if (d.method === 'delong') row.push(v?.pValue !== undefined ? v.pValue.toPrecision(3) : v?.undetermined !== undefined ? 'undetermined' : '');
     }
     return row;
   });
@@ -262,4 +365,8 @@ export function formatTable(d: Decision): string {
   lines.push('', render(header), ...rows.map(render), '');
   lines.push(`Decision: ${d.decision.toUpperCase()}${d.decision === 'promote' ? ` '${d.best}'` : ''}. ${d.reason}`);
   return `${lines.join('\n')}\n`;
+}
+
+function fmtPlain(x: number): string {
+  return String(Number(x.toPrecision(4)));
 }

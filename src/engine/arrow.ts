@@ -20,8 +20,15 @@ import type { Predictions, ScoreArray } from './types';
 export interface ReadPredictionsOptions {
   /** Name of the label column; default `label`. */
   labelColumn?: string;
-  /** Score columns to read; default every column except the label (each must then be numeric). */
+  /** Score columns to read; default every column except the label and `exclude` (each must then be numeric). */
   scoreColumns?: string[];
+  /** Without `scoreColumns`: columns that are not models (e.g. a weight or id column named by the caller). */
+  exclude?: string[];
+  /**
+   * Without `scoreColumns`: leave out columns that are not numeric scalars (strings, lists, dates...)
+   * instead of failing on them. Default false.
+   */
+  numericOnly?: boolean;
 }
 
 const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
@@ -55,7 +62,15 @@ export function readPredictions(bytes: Uint8Array, opts: ReadPredictionsOptions 
     throw new PredictionsError(`there is no label column '${labelName}' (columns: ${names.join(', ') || 'none'})`, labelName);
   }
   const n = table.numRows;
-  const scoreNames = opts.scoreColumns ?? names.filter((c) => c !== labelName);
+  const exclude = new Set(opts.exclude ?? []);
+  const scoreNames =
+    opts.scoreColumns ??
+    names.filter((c) => {
+      if (c === labelName || exclude.has(c)) return false;
+      if (!opts.numericOnly) return true;
+      const t = table.schema.fields.find((f) => f.name === c)!.type.typeId;
+      return t === Type.Int || t === Type.Float;
+    });
   for (const name of scoreNames) {
     if (!names.includes(name)) throw new PredictionsError(`there is no score column '${name}' (columns: ${names.join(', ')})`, name);
   }
@@ -239,8 +254,30 @@ function readLabels(table: Table, name: string, n: number): Uint8Array {
         }
       }
     }
+  } else if (type.typeId === Type.Float) {
+    // Spark writes labels as doubles; only exactly 0.0 and 1.0 are labels (the scoring notebook accepts
+    // the same). Anything else (0.5, NaN, -0.0 aside, which equals 0) is reported with its row below.
+    const width = bitWidth(type)!;
+    labels = new Uint8Array(n);
+    let row = 0;
+    for (const data of col.data) {
+      if (width === 16) {
+        const v = data.values as unknown as { buffer: ArrayBufferLike; byteOffset: number };
+        const half = new Uint16Array(v.buffer, v.byteOffset + 2 * data.offset, data.length);
+        for (let i = 0; i < data.length; i++) {
+          const y = halfToNumber(half[i]);
+          labels[row++] = y === 0 || y === 1 ? y : 2;
+        }
+      } else {
+        const v = batchValues(data);
+        for (let i = 0; i < data.length; i++) {
+          const y = v[i];
+          labels[row++] = y === 0 || y === 1 ? y : 2;
+        }
+      }
+    }
   } else {
-    throw new PredictionsError(`the label column '${name}' has type ${typeName(type)}; expected booleans or integers 0/1`, name);
+    throw new PredictionsError(`the label column '${name}' has type ${typeName(type)}; expected booleans, integers 0/1 or floats 0.0/1.0`, name);
   }
   let bad = 0;
   let first = -1;

@@ -7,21 +7,27 @@
  *    metric over the shared resamples (for the bootstrap; on shared resamples mean(A) − mean(B) is the
  *    mean paired difference, so this ranking is transitive), or the largest full-data AUC (DeLong);
  *    ties are broken by the full-data estimate, then by column name.
- * 2. With a baseline, promote iff the best candidate's win rate reaches `winRate`, its mean oriented delta
- *    reaches `minDelta`, and (when given) its full-data metric reaches `minMetric` — unless it shows no
- *    difference at all from the baseline (every paired resample delta exactly 0; for DeLong an AUC
- *    difference of exactly 0 with variance 0), in which case production is kept.
+ * 2. With a baseline, a resample is a **win** when the best candidate's oriented improvement is strictly
+ *    greater than `minDelta`; promote iff the share of wins reaches `winRate` and (when given) its
+ *    full-data metric reaches `minMetric` — unless it shows no difference at all from the baseline
+ *    (every paired resample delta exactly 0; for DeLong an AUC difference of exactly 0 with variance 0),
+ *    or DeLong cannot weigh the difference (undetermined variance), in which cases production is kept.
+ *    DeLong's analogue of the share is P(improvement > minDelta) under its normal approximation.
+ *    Equivalently the lower bound of the improvement at the `winRate` level (`gateBound`: the
+ *    ⌈winRate·B⌉-th largest paired delta, or Δ − z_winRate·sd) must exceed `minDelta`; the report shows
+ *    that bound next to the two-sided interval.
  * 3. Without a baseline, promote iff `minMetric` holds or no floor is set.
  * 4. Without candidates, the decision is `none`.
  *
- * Deltas are oriented so that positive means the candidate is better; the win rate counts resamples with
- * delta ≥ 0 ("at least as good", as the seed design did). A candidate whose scores equal the baseline's
- * therefore has win rate 1 and mean delta 0; rule 2's exception keeps production for it (issue 7: "a
- * worse or equal one is kept"). A copy better on a single row is judged by the normal rule: set
- * `minDelta` above 0 to require an improvement of a given size.
+ * Why ties are not wins. The seed design counted a resample as a win when the candidate was "at least
+ * as good" (delta ≥ 0). A candidate that equals production on most rows then ties on most resamples and
+ * "wins" them all: a copy of the production model with one row's score changed was promoted with a win
+ * rate of 100% and a delta of +0.0000. A release has costs (review, rollout, monitoring, risk) that a
+ * tie does not repay, so only a strict improvement beyond `minDelta` counts; the default `minDelta`
+ * (see `defaultMinDelta`) sets that improvement at a size worth a release.
  */
 import { prepareBootstrap, runBootstrap, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
-import { delongCovariance, delongDifference, normalShareAtLeast } from './delong';
+import { delongCovariance, delongDifference, normalShareAbove } from './delong';
 import { InvalidOptionsError, PredictionsError } from './errors';
 import { isHigherBetter } from './metrics';
 import { mean, normalQuantile, percentileInterval } from './stats';
@@ -66,7 +72,7 @@ const METRIC_LABEL: Record<Metric, string> = {
  * @example
  * const d = compareModels(preds, {
  *   baseline: 'prod', metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 42,
- *   winRate: 0.9, minDelta: 0, confidence: 0.95,
+ *   winRate: 0.95, minDelta: 0.001, confidence: 0.95,
  * });
  * if (d.decision === 'promote') console.log(d.best, d.reason);
  */
@@ -282,21 +288,22 @@ export function bootstrapDecision(plan: ComparisonPlan, prep: PreparedBootstrap,
       const base = dist(plan.baseline);
       const deltas = new Float64Array(B);
       let wins = 0;
-      let above = 0;
       let differing = 0;
       for (let b = 0; b < B; b++) {
         const d = sign * (cand[b] - base[b]);
         deltas[b] = d;
-        if (d >= 0) wins++;
-        if (d > o.minDelta) above++;
+        // Strictly above minDelta: a tie is not a win (see the module comment).
+        if (d > o.minDelta) wins++;
         if (d !== 0) differing++;
       }
       if (differing === 0) indistinguishable.add(name);
+      const sorted = Float64Array.from(deltas).sort();
       r.vsBaseline = {
         winRate: wins / B,
         meanDelta: mean(deltas),
         deltaCi: percentileInterval(deltas, o.confidence),
-        shareAboveMinDelta: above / B,
+        gateBound: sorted[B - winsNeeded(B, o.winRate)],
+        shareAboveMinDelta: wins / B,
       };
       deltaDistributions[name] = Array.from(deltas);
     }
@@ -304,7 +311,7 @@ export function bootstrapDecision(plan: ComparisonPlan, prep: PreparedBootstrap,
   }
   const best = pickBest(plan, models, (m) => sign * m.mean!);
   const decision: Decision = {
-    ...decide(plan, best, (w) => `in ${w} of ${B} paired resamples`, 'mean ', indistinguishable.has(best.name) ? 'on every resample' : undefined),
+    ...decide(plan, best, (w) => `in ${w} of ${B} paired resamples`, indistinguishable.has(best.name) ? 'on every resample' : undefined),
     ...baseDecision(plan),
     models,
   };
@@ -331,23 +338,53 @@ export function delongDecision(plan: ComparisonPlan): Decision {
   const scores = names.map((name) => plan.preds.columns.find((c) => c.name === name)!.scores);
   const d = delongCovariance(plan.preds.labels, scores);
   const zc = normalQuantile(1 - (1 - o.confidence) / 2);
+  // One-sided level of the gate: P(improvement > minDelta) ≥ winRate ⟺ Δ − z_w·sd ≥ minDelta.
+  const zw = normalQuantile(o.winRate);
+  // The variance of an AUC is undefined with fewer than 2 positives or 2 negatives: no interval then.
+  const defined = d.positives >= 2 && d.negatives >= 2;
   const models: ModelResult[] = names.map((name, i) => {
     const sd = Math.sqrt(Math.max(0, d.cov[i][i]));
-    return { name, estimate: d.auc[i], ci: [d.auc[i] - zc * sd, d.auc[i] + zc * sd], isBaseline: name === plan.baseline };
+    return {
+      name,
+      estimate: d.auc[i],
+      ...(defined ? { ci: clip([d.auc[i] - zc * sd, d.auc[i] + zc * sd], 0, 1) } : {}),
+      isBaseline: name === plan.baseline,
+    };
   });
   if (plan.baseline !== undefined) {
     for (let i = 1; i < names.length; i++) {
       const diff = delongDifference(d, i, 0);
-      const sd = Math.sqrt(diff.variance);
-      const vs: VersusBaseline = {
-        winRate: normalShareAtLeast(diff.delta, diff.variance, 0),
-        meanDelta: diff.delta,
-        deltaCi: [diff.delta - zc * sd, diff.delta + zc * sd],
-        shareAboveMinDelta: normalShareAtLeast(diff.delta, diff.variance, o.minDelta, true),
-        pValue: diff.pValue,
-        ...(diff.z !== undefined ? { z: diff.z } : {}),
-        variance: diff.variance,
-      };
+      let vs: VersusBaseline;
+      if (diff.undetermined !== undefined) {
+        // Nothing is known about the difference: the whole range, and no win.
+        vs = {
+          winRate: 0,
+          meanDelta: diff.delta,
+          deltaCi: [-1, 1],
+          gateBound: -1,
+          shareAboveMinDelta: 0,
+          ...(diff.variance !== undefined ? { variance: diff.variance } : {}),
+          undetermined: diff.undetermined,
+        };
+      } else if (diff.variance === 0) {
+        // Difference 0 with variance 0 (the same ranking): a point mass at 0.
+        const share = diff.delta > o.minDelta ? 1 : 0;
+        vs = { winRate: share, meanDelta: diff.delta, deltaCi: [diff.delta, diff.delta], gateBound: diff.delta, shareAboveMinDelta: share, pValue: 1, variance: 0 };
+      } else {
+        const variance = diff.variance!;
+        const sd = Math.sqrt(variance);
+        const share = normalShareAbove(diff.delta, variance, o.minDelta);
+        vs = {
+          winRate: share,
+          meanDelta: diff.delta,
+          deltaCi: clip([diff.delta - zc * sd, diff.delta + zc * sd], -1, 1),
+          gateBound: clip([diff.delta - zw * sd, 0], -1, 1)[0],
+          shareAboveMinDelta: share,
+          pValue: diff.pValue!,
+          z: diff.z!,
+          variance,
+        };
+      }
       models[i].vsBaseline = vs;
     }
   }
@@ -359,14 +396,30 @@ export function delongDecision(plan: ComparisonPlan): Decision {
       plan,
       best,
       (w) => `with probability ${w} by DeLong's normal approximation`,
-      '',
-      sameAsBaseline ? 'by DeLong\'s test (AUC difference 0 with variance 0)' : undefined,
+      sameAsBaseline ? "by DeLong's test (AUC difference 0 with variance 0)" : undefined,
     ),
     ...baseDecision(plan),
     models,
   };
   decision.best = best.name;
   return orderKeys(decision);
+}
+
+/** A normal interval clipped to the metric's range (the bounds stay ordered; NaN never arises here). */
+function clip(ci: [number, number], lo: number, hi: number): [number, number] {
+  return [Math.min(hi, Math.max(lo, ci[0])), Math.min(hi, Math.max(lo, ci[1]))];
+}
+
+/**
+ * The smallest number of wins k with k / B ≥ winRate, exactly as the rule compares (`wins / B >=
+ * winRate`), so that "the k-th largest delta exceeds minDelta" and "the share of wins reaches winRate"
+ * are the same statement.
+ */
+export function winsNeeded(B: number, winRate: number): number {
+  let k = Math.min(B, Math.max(1, Math.ceil(winRate * B)));
+  while (k > 1 && (k - 1) / B >= winRate) k--;
+  while (k < B && k / B < winRate) k++;
+  return k;
 }
 
 /**
@@ -405,14 +458,12 @@ function signed(x: number): string {
  * Applies the rule to the best candidate and writes the one-sentence reason, which names every
  * failed condition with its value and threshold (the audit trail reads it, not just the verdict).
  * `indistinguishable` (set when the best candidate shows no difference at all from the baseline)
- * keeps production whatever the thresholds: the win rate counts ties as wins, so a re-logged copy of
- * the baseline would otherwise pass with `minDelta` 0, and issue 7 requires an equal one to be kept.
+ * keeps production whatever the thresholds; an undetermined DeLong comparison keeps it too.
  */
 function decide(
   plan: ComparisonPlan,
   best: ModelResult,
   winPhrase: (winRate: string) => string,
-  meanWord: string,
   indistinguishable?: string,
 ): Pick<Decision, 'decision' | 'reason'> {
   const o = plan.opts;
@@ -441,17 +492,21 @@ function decide(
     };
   }
   const vs = best.vsBaseline!;
+  if (vs.undetermined !== undefined) {
+    return {
+      decision: 'keep',
+      reason: `Keep '${plan.baseline}': the comparison with the best candidate '${best.name}' (${label} improvement ${signed(vs.meanDelta)}) is undetermined: ${vs.undetermined}.`,
+    };
+  }
   const winOk = vs.winRate >= o.winRate;
-  const deltaOk = vs.meanDelta >= o.minDelta;
-  const winText = `it is at least as good as '${plan.baseline}' ${winPhrase(pct(vs.winRate))} (required ${pct(o.winRate)})`;
-  const deltaText = `its ${meanWord}${label} improvement is ${signed(vs.meanDelta)} (minimum ${fmt(o.minDelta)})`;
-  if (winOk && deltaOk && floorOk) {
-    const parts = [winText, deltaText, ...(floorText ? [floorText] : [])];
+  const bound = `lower ${pct(o.winRate)} bound ${signed(vs.gateBound!)}, mean ${signed(vs.meanDelta)}`;
+  if (winOk && floorOk) {
+    const winText = `its ${label} improvement over '${plan.baseline}' exceeds ${fmt(o.minDelta)} ${winPhrase(pct(vs.winRate))} (required ${pct(o.winRate)}; ${bound})`;
+    const parts = [winText, ...(floorText ? [floorText] : [])];
     return { decision: 'promote', reason: `Promote '${best.name}': ${joinAnd(parts)}.` };
   }
   const failures: string[] = [];
-  if (!winOk) failures.push(`is at least as good only ${winPhrase(pct(vs.winRate))} (required ${pct(o.winRate)})`);
-  if (!deltaOk) failures.push(`has a ${meanWord}${label} improvement of ${signed(vs.meanDelta)} (minimum ${fmt(o.minDelta)})`);
+  if (!winOk) failures.push(`improves on it by more than ${fmt(o.minDelta)} only ${winPhrase(pct(vs.winRate))} (required ${pct(o.winRate)}; ${bound})`);
   if (!floorOk) failures.push(`has ${label} ${fmt(best.estimate)}, ${higher ? 'below the floor' : 'above the ceiling'} ${fmt(o.minMetric!)}`);
   return { decision: 'keep', reason: `Keep '${plan.baseline}': the best candidate '${best.name}' ${joinAnd(failures)}.` };
 }

@@ -8,13 +8,13 @@
  * const preds = readPredictions(bytes);
  * const decision = compareModels(preds, {
  *   baseline: 'prod', metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 42,
- *   winRate: 0.9, minDelta: 0, confidence: 0.95,
+ *   winRate: 0.95, minDelta: 0.001, confidence: 0.95,
  * });
  */
 export * from './types';
 export { InvalidOptionsError, PredictionsError } from './errors';
 export { readPredictions, type ReadPredictionsOptions } from './arrow';
-export { compareModels } from './compare';
+export { compareModels, winsNeeded } from './compare';
 export { PARALLEL_MIN_WORK, compareModelsParallel, runBootstrapParallel, suggestedThreads, type ParallelCompareOptions } from './parallel';
 export {
   LOG_LOSS_EPS,
@@ -31,7 +31,7 @@ export {
   type ScoreInput,
 } from './metrics';
 export { prepareBootstrap, runBootstrap, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
-export { delongCovariance, delongDifference, normalShareAtLeast, type DelongDifference, type DelongResult } from './delong';
+export { delongCovariance, delongDifference, normalShareAbove, type DelongDifference, type DelongResult } from './delong';
 export { XOR4096_STATE_WORDS, Xor4096, resampleKey, resampleStates, writeXor4096State } from './rng';
 export { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
 export { erfc, mean, normalCdf, normalPdf, normalQuantile, normalSf, percentileInterval, quantileSorted } from './stats';

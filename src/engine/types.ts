@@ -20,6 +20,33 @@ export const METRICS: readonly Metric[] = Object.freeze(['roc_auc', 'average_pre
 /** How the comparison is made: a paired bootstrap, or DeLong's analytic test (ROC AUC only). */
 export type Method = 'bootstrap' | 'delong';
 
+/**
+ * Default share of wins of the task and the CLI. Chosen with `defaultMinDelta` so that two equally good
+ * models are promoted in at most 5% of evaluations (measured in test/engine/statistics.test.ts).
+ */
+export const DEFAULT_WIN_RATE = 0.95;
+
+/**
+ * Default minimum improvement per metric: a release for a gain below about 0.001 ROC AUC is churn, not
+ * progress. The other metrics get the change that matches 0.001 ROC AUC for calibrated binormal models
+ * with prevalence 0.3 and AUC 0.66 to 0.92 (log loss 0.0005 to 0.0019, Brier score 0.0002 to 0.0007;
+ * derivation in README.md of the engine): 0.001 average precision and log loss, 0.0003 Brier score.
+ * Any other metric (regression metrics, in the label's own units) defaults to 0. Set 0 explicitly to
+ * accept any significant gain.
+ */
+export function defaultMinDelta(metric: string): number {
+  switch (metric) {
+    case 'roc_auc':
+    case 'average_precision':
+    case 'log_loss':
+      return 0.001;
+    case 'brier':
+      return 0.0003;
+    default:
+      return 0;
+  }
+}
+
 /** All method names. */
 export const METHODS: readonly Method[] = Object.freeze(['bootstrap', 'delong'] as Method[]);
 
@@ -70,9 +97,16 @@ export interface CompareOptions {
   resamples: number;
   /** Seed of every random draw; numbers and strings are both accepted and used through `String(seed)`. */
   seed: string | number;
-  /** Promote only if the candidate is at least as good as the baseline in this share of resamples, in (0, 1]. */
+  /**
+   * Promote only if the candidate's improvement is strictly greater than `minDelta` in at least this share
+   * of the resamples (DeLong: with at least this normal-approximation probability), in (0, 1].
+   * Default of the task and the CLI: `DEFAULT_WIN_RATE`.
+   */
   winRate: number;
-  /** Promote only if the mean oriented delta (positive = better) reaches this value. */
+  /**
+   * The smallest improvement (oriented, positive = better, in metric units) that counts as a win; ties
+   * and smaller gains do not. Default of the task and the CLI: `defaultMinDelta(metric)`.
+   */
   minDelta: number;
   /**
    * Quality floor on the best candidate's metric over the full data: `estimate >= minMetric` for
@@ -90,21 +124,34 @@ export interface CompareOptions {
 /** Comparison of one candidate against the baseline. Every delta is oriented: positive = candidate better. */
 export interface VersusBaseline {
   /**
-   * Bootstrap: share of resamples in which the candidate is at least as good as the baseline (delta ≥ 0).
-   * DeLong: the normal-approximation analogue Φ(Δ / sd), the probability that delta ≥ 0.
+   * The gate's share of wins. Bootstrap: share of resamples in which the candidate's improvement is
+   * strictly greater than `minDelta` (ties are not wins). DeLong: the normal-approximation analogue
+   * Φ((Δ − minDelta) / sd); 0 when the comparison is undetermined.
    */
   winRate: number;
   /** Bootstrap: mean of the paired deltas. DeLong: the full-data delta. */
   meanDelta: number;
-  /** Percentile (bootstrap) or normal (DeLong) interval of the delta at the requested confidence. */
+  /**
+   * Percentile (bootstrap) or normal (DeLong, clipped to [−1, 1]) interval of the delta at the requested
+   * confidence; [−1, 1] when DeLong is undetermined.
+   */
   deltaCi: [number, number];
-  /** Share of resamples with delta strictly above `minDelta` (DeLong: Φ((Δ − minDelta) / sd)). */
+  /**
+   * The interval the gate used: the one-sided lower bound of the improvement at the `winRate` level
+   * (bootstrap: the ⌈winRate·B⌉-th largest paired delta; DeLong: Δ − z_winRate·sd, clipped to [−1, 1]).
+   * The share of wins reaches `winRate` exactly when this bound exceeds `minDelta`. Set by the engine
+   * whenever there is a baseline.
+   */
+  gateBound?: number;
+  /** The same value as `winRate` since wins count only improvements above `minDelta` (kept for older readers). */
   shareAboveMinDelta: number;
+  /** DeLong only: why the test cannot weigh the difference (undefined or zero variance); the decision is keep. */
+  undetermined?: string;
   /** DeLong only: two-sided p-value of H0: AUC_candidate = AUC_baseline. */
   pValue?: number;
   /** DeLong only: Δ / sd (absent when the variance is 0). */
   z?: number;
-  /** DeLong only: the estimated variance of the AUC difference. */
+  /** DeLong only: the variance of the AUC difference (exact up to rounding; absent when undefined). */
   variance?: number;
 }
 

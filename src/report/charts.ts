@@ -333,7 +333,8 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
   const plotWidth = width - 32;
   const binsShown = Math.min(bins, Math.max(8, Math.floor((plotWidth * (binHi - binLo)) / (hi - lo) / 5)));
   const w = (binHi - binLo) / binsShown;
-  const zoneColour = (v: number): string => (v < 0 ? palette.loss : v > minDelta || (minDelta === 0 && v >= 0) ? palette.win : palette.neutral);
+  // A win is an improvement strictly above min Δ (ties are not wins): only those bars are green.
+  const zoneColour = (v: number): string => (v > minDelta ? palette.win : v < 0 ? palette.loss : palette.neutral);
 
   const series: object[] = [];
   let yMax: number;
@@ -363,8 +364,8 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
     yMax = Math.max(...pts.map((p) => p[1])) * 1.08 || 1;
     const zones: Array<[number, number, string, string]> = [
       [lo, 0, palette.loss, 'worse'],
-      [0, Math.max(0, minDelta), palette.neutral, 'better by less than min \u0394'],
-      [Math.max(0, minDelta), hi, palette.win, 'better by at least min \u0394'],
+      [0, Math.max(0, minDelta), palette.neutral, 'not a win (at most min \u0394)'],
+      [Math.max(0, minDelta), hi, palette.win, 'a win (above min \u0394)'],
     ];
     for (const [a, b, colour, name] of zones) {
       const seg = pts.filter((p) => p[0] >= a && p[0] <= b);
@@ -398,14 +399,18 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
   series.push({ type: 'line', id: 'marks', name: 'marks', data: [], silent: true, color: palette.text, markLine: { silent: true, symbol: 'none', data: lines } });
 
   const threshold = view.winRateThreshold !== undefined ? ` (needs \u2265 ${formatPercent(view.winRateThreshold)})` : '';
-  const above = vb.shareAboveMinDelta !== undefined ? ` \u00b7 \u0394 > min \u0394 in ${formatPercent(vb.shareAboveMinDelta)}` : '';
+  // The gate's interval: the one-sided lower bound at the win-rate level (promotion needs it above min Δ).
+  const gate =
+    vb.gateBound !== undefined && view.winRateThreshold !== undefined
+      ? ` \u00b7 lower ${formatPercent(view.winRateThreshold)} bound ${formatDelta(vb.gateBound)}`
+      : '';
   const title = `Paired difference of ${metricLabel(view.metric)}, ${m.label} minus production: win rate ${formatPercent(vb.winRate)}, mean ${formatDelta(vb.meanDelta)}`;
   const option: ChartOption = {
     ...baseOption(palette, title),
     title: [
       { text: truncate(m.label, 40), left: 16, top: 4, textStyle: { color: palette.text, fontSize: 13, fontWeight: 600 } },
       { text: `Win rate ${formatPercent(vb.winRate)}${threshold}`, left: 16, top: 24, textStyle: { color: palette.text, fontSize: 12, fontWeight: 'normal' } },
-      { text: `mean \u0394 ${formatDelta(vb.meanDelta)}${above}`, right: 16, top: 24, textStyle: { color: palette.muted, fontSize: 12, fontWeight: 'normal' } },
+      { text: `mean \u0394 ${formatDelta(vb.meanDelta)}${gate}`, right: 16, top: 24, textStyle: { color: palette.muted, fontSize: 12, fontWeight: 'normal' } },
     ],
     grid: { left: 16, right: 16, top: 64, bottom: 44, containLabel: false },
     xAxis: valueAxis(palette, lo, hi, `${metricLabel(view.metric)} difference vs production (positive = candidate better)`, true, width),

@@ -83,6 +83,17 @@ function signClass(v: number): string {
   return v > 0 ? 'eval-pos' : v < 0 ? 'eval-neg' : '';
 }
 
+/** Header of the gate's interval: "Δ lower 95.0% bound" (the one-sided bound at the win-rate level). */
+function gateLabel(view: EvaluationView): string {
+  return view.winRateThreshold !== undefined ? `\u0394 lower ${formatPercent(view.winRateThreshold)} bound` : '\u0394 gate bound';
+}
+
+/** " > min Δ" or " ≤ min Δ": which side of the gate the bound falls. */
+function gateMark(bound: number, view: EvaluationView): string {
+  if (view.minDelta === undefined) return '';
+  return `<span class="eval-dim"> ${bound > view.minDelta ? '&gt;' : '\u2264'} min \u0394</span>`;
+}
+
 function modelsTable(view: EvaluationView): string {
   const delong = view.models.some((m) => m.vsBaseline?.pValue !== undefined);
   const ci = confidenceLabel(view);
@@ -96,6 +107,7 @@ function modelsTable(view: EvaluationView): string {
     '<th class="num">Win rate vs production</th>',
     '<th class="num">Mean \u0394</th>',
     `<th class="num">\u0394 ${esc(ci)}</th>`,
+    `<th class="num">${esc(gateLabel(view))}</th>`,
     delong ? '<th class="num">p-value</th>' : '',
   ].join('');
   const rows = view.models
@@ -114,6 +126,7 @@ function modelsTable(view: EvaluationView): string {
         cell('win-rate', vb ? esc(formatPercent(vb.winRate)) : none),
         vb ? `<td class="num ${signClass(vb.meanDelta)}" data-col="mean-delta">${esc(formatDelta(vb.meanDelta))}</td>` : cell('mean-delta', none),
         cell('delta-ci', vb?.deltaCi ? esc(formatInterval(vb.deltaCi, formatDelta)) : none),
+        cell('gate-bound', vb?.gateBound !== undefined ? `${esc(formatDelta(vb.gateBound))}${gateMark(vb.gateBound, view)}` : none),
         delong ? cell('p-value', vb?.pValue !== undefined ? esc(formatPValue(vb.pValue)) : none) : '',
       ].join('')}</tr>`;
     })
@@ -123,7 +136,7 @@ function modelsTable(view: EvaluationView): string {
 <h2>Models</h2>
 <p class="eval-hint">${esc(metricLabel(view.metric))} on the full evaluation set with its ${esc(ci)}. Win rate: share of ${
     view.method === 'delong' ? 'the normal approximation' : 'resamples'
-  } in which the candidate is at least as good as production. \u0394 = ${orientation}, so positive always means the candidate is better.</p>
+  } in which the candidate improves on production by more than min \u0394 (ties are not wins). ${esc(gateLabel(view))}: the interval the gate used, the one-sided lower bound of \u0394 at the win-rate level; a candidate is promoted only when it is above min \u0394. \u0394 = ${orientation}, so positive always means the candidate is better.</p>
 <div class="eval-table-wrap"><table class="eval-models"><thead><tr>${head}</tr></thead><tbody>
 ${rows}
 </tbody></table></div>

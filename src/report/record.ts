@@ -21,6 +21,10 @@ export interface VersusBaselineView {
   meanDelta: number;
   deltaCi?: [number, number];
   shareAboveMinDelta?: number;
+  /** The interval the gate used: the one-sided lower bound of Δ at the win-rate level (records from older tasks lack it). */
+  gateBound?: number;
+  /** DeLong could not weigh the difference (undefined or zero variance): why. */
+  undetermined?: string;
   pValue?: number;
   z?: number;
   variance?: number;
@@ -265,6 +269,8 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
           meanDelta,
           deltaCi: pair(vb.deltaCi),
           shareAboveMinDelta: finite(vb.shareAboveMinDelta),
+          gateBound: finite(vb.gateBound),
+          undetermined: text(vb.undetermined),
           pValue: finite(vb.pValue),
           z: finite(vb.z),
           variance: finite(vb.variance),

@@ -90,7 +90,31 @@ describe('readPredictions(bytes) from Arrow IPC', () => {
     bad[5] = 2;
     bad[9] = -1;
     rejects(ipc({ label: bad, a: f64 }), "the label column 'label' has 2 values other than 0 and 1 (first at row 5: 2)", 'label');
-    rejects(ipc({ label: Float64Array.from(label), a: f64 }), "the label column 'label' has type Float64; expected booleans or integers 0/1", 'label');
+    rejects(ipc({ label: vectorFromArray(['0', '1']), a: f64.subarray(0, 2) }), "the label column 'label' has type Dictionary<Int32, Utf8>; expected booleans, integers 0/1 or floats 0.0/1.0", 'label');
+  });
+
+  it('accepts float labels that are exactly 0.0 or 1.0 (what Spark writes), and rejects any other value with its row', () => {
+    const expected = readPredictions(ipc({ label: Int32Array.from(label), a: f64 })).labels;
+    for (const floats of [Float64Array.from(label), Float32Array.from(label)]) {
+      const p = readPredictions(ipc({ label: floats, a: f64 }));
+      assert.deepEqual(Array.from(p.labels), Array.from(expected));
+    }
+    const half = readPredictions(ipc({ label: vectorFromArray(Array.from(label), new Float16()), a: f64 }));
+    assert.deepEqual(Array.from(half.labels), Array.from(expected));
+    const bad = Float64Array.from(label);
+    bad[7] = 0.5;
+    bad[8] = 1.0000000000000002;
+    rejects(ipc({ label: bad, a: f64 }), "the label column 'label' has 2 values other than 0 and 1 (first at row 7: 0.5)", 'label');
+    const nan = Float32Array.from(label);
+    nan[3] = NaN;
+    rejects(ipc({ label: nan, a: f64 }), "the label column 'label' has 1 value other than 0 and 1 (first at row 3: NaN)", 'label');
+  });
+
+  it('without scoreColumns: exclude leaves named columns out and numericOnly skips non-numeric columns', () => {
+    const bytes = ipc({ label, a: f64, weight: Int32Array.from(label, () => 2), id: vectorFromArray(Array.from(label, (_, i) => `row${i}`)) });
+    const p = readPredictions(bytes, { exclude: ['weight'], numericOnly: true });
+    assert.deepEqual(p.columns.map((c) => c.name), ['a']);
+    rejects(bytes, /column 'id' has type Dictionary<Int32, Utf8>; a score column must be numeric/, 'id', { exclude: ['weight'] });
   });
 
   it('rejects labels with one class only', () => {

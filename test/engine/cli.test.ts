@@ -69,14 +69,15 @@ describe('mlops-eval (built CLI, child process)', function () {
     assert.equal(d.method, 'bootstrap');
     assert.equal(d.seed, 7);
     assert.equal(d.resamples, 500);
-    assert.equal(d.winRateThreshold, 0.9);
+    assert.equal(d.winRateThreshold, 0.95);
+    assert.equal(d.minDelta, 0.001);
     assert.equal(d.n, 3000);
     assert.deepEqual(d.models.map((m) => m.name), ['prod', 'cand', 'weak']);
     assert.equal(d.models[0].estimate, rocAuc(labels, prod));
     assert.equal(d.models[1].estimate, rocAuc(labels, cand));
     assert.equal(d.models[2].estimate, rocAuc(labels, weak));
     assert.equal(d.distributions!.cand.length, 500);
-    assert.ok(d.models[1].vsBaseline!.winRate >= 0.9);
+    assert.ok(d.models[1].vsBaseline!.winRate >= 0.95);
   });
 
   it('prints exactly the JSON of compareModels on the same data, with 1 or 2 threads, file or stream format', () => {
@@ -86,7 +87,7 @@ describe('mlops-eval (built CLI, child process)', function () {
     const fromStream = run(['compare', stream, ...args, '--threads', '2']);
     assert.equal(one.code, 0, one.stderr);
     const preds = readPredictions(tableToIPC(tableFromArrays({ label: labels, prod, cand, weak })));
-    const expected = JSON.stringify(compareModels(preds, { baseline: 'prod', metric: 'average_precision', method: 'bootstrap', resamples: 300, seed: 'abc', winRate: 0.9, minDelta: 0, confidence: 0.95, bootstrap: 'multinomial' }));
+    const expected = JSON.stringify(compareModels(preds, { baseline: 'prod', metric: 'average_precision', method: 'bootstrap', resamples: 300, seed: 'abc', winRate: 0.95, minDelta: 0.001, confidence: 0.95, bootstrap: 'multinomial' }));
     assert.equal(one.stdout, `${expected}\n`);
     assert.equal(two.stdout, one.stdout);
     assert.equal(fromStream.stdout, one.stdout);
@@ -123,14 +124,71 @@ describe('mlops-eval (built CLI, child process)', function () {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
     assert.match(lines[0], /^ROC AUC \(higher is better\), paired bootstrap \(multinomial\), 200 resamples, seed 42; 3000 rows, \d+ positive$/);
-    assert.match(r.stdout, /^model +role +estimate +mean +95% CI +Δ vs baseline +95% CI of Δ +win rate$/m);
+    assert.equal(lines[1], 'Compared columns: prod (baseline), cand, weak');
+    assert.equal(lines[2], 'Improvement = candidate − baseline (positive = better); a win is an improvement above 0.001 (ties are not wins)');
+    assert.match(r.stdout, /^model +role +estimate +mean +95% CI +improvement \(positive = better\) +95% CI of improvement +lower 95\.0% bound \(gate\) +win rate$/m);
     assert.match(r.stdout, /^cand +best +0\.\d{4} +0\.\d{4} +\[0\.\d{4}, 0\.\d{4}\] +\+0\.\d{4} /m);
     assert.match(r.stdout, /^Decision: PROMOTE 'cand'\. Promote 'cand': /m);
+    // Lower-is-better metrics: the same column, oriented, and said so.
+    const loss = run(['compare', file, '--baseline', 'prod', '--resamples', '200', '--metric', 'log_loss']);
+    assert.equal(loss.code, 0, loss.stderr);
+    assert.ok(loss.stdout.split('\n').includes('Improvement = baseline − candidate (positive = better); a win is an improvement above 0.001 (ties are not wins)'));
+    assert.match(loss.stdout, /^model +role +estimate +mean +95% CI +improvement \(positive = better\) /m);
+  });
+
+  it('--models picks the compared columns; without it every numeric column but the label is a model (a weight column too), and the table says which', () => {
+    const extra = path.join(dir, 'extra.arrow');
+    const weight = Int32Array.from(labels, (_, i) => 1 + (i % 3));
+    writeFileSync(extra, tableToIPC(tableFromArrays({ label: labels, prod, cand, weak, weight, id: Array.from(labels, (_, i) => `row-${i}`) })));
+    const all = run(['compare', extra, '--baseline', 'prod', '--resamples', '50']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(all.stdout.split('\n')[1], 'Compared columns: prod (baseline), cand, weak, weight');
+    const chosen = run(['compare', extra, '--models', 'cand,weak', '--baseline', 'prod', '--resamples', '50', '--json']);
+    assert.equal(chosen.code, 0, chosen.stderr);
+    assert.deepEqual((JSON.parse(chosen.stdout) as Decision).models.map((m) => m.name), ['prod', 'cand', 'weak']);
+    const withBaseline = run(['compare', extra, '--models=prod,cand', '--baseline', 'prod', '--resamples', '50', '--json']);
+    assert.deepEqual((JSON.parse(withBaseline.stdout) as Decision).models.map((m) => m.name), ['prod', 'cand']);
+    const unknown = run(['compare', extra, '--models', 'cand,nope']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /there is no score column 'nope'/);
+    const text = run(['compare', extra, '--models', 'cand,id']);
+    assert.equal(text.code, 2);
+    assert.match(text.stderr, /column 'id' has type .*; a score column must be numeric/);
+  });
+
+  it('--fail-on-keep exits 3 when the decision is keep or none, 0 on promote (1 stays internal error, 2 bad input)', () => {
+    assert.equal(run(['compare', file, '--baseline', 'prod', '--resamples', '100', '--fail-on-keep']).code, 0);
+    const keep = run(['compare', file, '--baseline', 'prod', '--min-delta', '0.5', '--resamples', '100', '--fail-on-keep', '--json']);
+    assert.equal(keep.code, 3, keep.stderr);
+    assert.equal(JSON.parse(keep.stdout).decision, 'keep');
+    const onlyProd = path.join(dir, 'only-prod-3.arrow');
+    writeFileSync(onlyProd, tableToIPC(tableFromArrays({ label: labels, prod })));
+    assert.equal(run(['compare', onlyProd, '--baseline', 'prod', '--fail-on-keep']).code, 3);
+    assert.equal(run(['compare', path.join(dir, 'nope.arrow'), '--fail-on-keep']).code, 2);
+  });
+
+  it('compare --help prints the options (exit 0); --version prints the package version', () => {
+    for (const args of [['compare', '--help'], ['compare', file, '-h'], ['--help'], ['help']]) {
+      const r = run(args);
+      assert.equal(r.code, 0, args.join(' '));
+      assert.match(r.stdout, /^Usage: mlops-eval compare <predictions\.arrow> \[options\]\n/);
+      assert.match(r.stdout, /--fail-on-keep {10}exit with code 3 when the decision is keep or none/);
+    }
+    const pkg = JSON.parse(require('node:fs').readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.deepEqual(run(['--version']), { code: 0, stdout: `mlops-eval ${pkg.version}\n`, stderr: '' });
+    assert.deepEqual(run(['--version'], path.join(ROOT, 'bin/mlops-eval.js')), { code: 0, stdout: `mlops-eval ${pkg.version}\n`, stderr: '' });
   });
 
   const BAD: [string, string[], RegExp][] = [
-    ['non-numeric resamples', ['--resamples', 'ten'], /^mlops-eval: --resamples must be an integer from 1 to 10000000, got 'ten'\n/],
-    ['zero resamples', ['--resamples', '0'], /--resamples must be an integer from 1 to 10000000, got '0'/],
+    ['non-numeric resamples', ['--resamples', 'ten'], /^mlops-eval: --resamples must be an integer from 1 to 100000, got 'ten'\n/],
+    ['zero resamples', ['--resamples', '0'], /--resamples must be an integer from 1 to 100000, got '0'/],
+    ['more resamples than the task allows', ['--resamples', '10000000'], /--resamples must be an integer from 1 to 100000, got '10000000'/],
+    ['a negative minimum improvement', ['--min-delta', '-0.01'], /--min-delta must be 0 or more \(the improvement is oriented: positive = better\), got -0\.01/],
+    ['a metric floor above 1', ['--min-metric', '1.5'], /--min-metric for roc_auc must be between 0 and 1, got 1\.5/],
+    ['a single-dash option', ['-m', 'roc_auc'], /^mlops-eval: unknown option '-m': options are spelled with two dashes \(did you mean --metric\?\)\n/],
+    ['an option without its value', ['--baseline', '--json'], /--baseline needs a value, got the option '--json'/],
+    ['--models listing the label', ['--models', 'label,cand'], /--models lists the label column 'label'/],
+    ['--models with only the baseline', ['--models', 'prod', '--baseline', 'prod'], /--models names no candidate besides the baseline/],
     ['win rate 0', ['--win-rate', '0'], /--win-rate must be in \(0, 1\], got 0/],
     ['win rate above 1', ['--win-rate', '1.2'], /--win-rate must be in \(0, 1\], got 1\.2/],
     ['non-numeric win rate', ['--win-rate', 'high'], /--win-rate must be a number, got 'high'/],
@@ -190,8 +248,11 @@ describe('mlops-eval argument parsing (parseArgs)', () => {
       file: 'p.arrow',
       label: 'label',
       json: false,
-      opts: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 42, winRate: 0.9, minDelta: 0, confidence: 0.95, bootstrap: 'multinomial', includeDistributions: true },
+      failOnKeep: false,
+      opts: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 42, winRate: 0.95, minDelta: 0.001, confidence: 0.95, bootstrap: 'multinomial', includeDistributions: true },
     });
+    assert.deepEqual(['roc_auc', 'average_precision', 'log_loss', 'brier'].map((m) => parseArgs(['compare', 'p', '--metric', m]).opts.minDelta), [0.001, 0.001, 0.001, 0.0003]);
+    assert.equal(parseArgs(['compare', 'p', '--min-delta', '0']).opts.minDelta, 0);
     assert.equal(parseArgs(['compare', 'p.arrow', '--threads', '3']).threads, 3);
   });
 
@@ -203,17 +264,19 @@ describe('mlops-eval argument parsing (parseArgs)', () => {
   });
 
   it('accepts --flag=value, keeps non-numeric seeds as strings and reads --min-metric', () => {
-    const p = parseArgs(['compare', '--seed=run-17', 'p.arrow', '--min-metric=0.8', '--min-delta', '-0.01', '--label', 'y', '--json']);
+    const p = parseArgs(['compare', '--seed=run-17', 'p.arrow', '--min-metric=0.8', '--min-delta', '0.01', '--label', 'y', '--json']);
     assert.equal(p.opts.seed, 'run-17');
     assert.equal(p.opts.minMetric, 0.8);
-    assert.equal(p.opts.minDelta, -0.01);
+    assert.equal(p.opts.minDelta, 0.01);
     assert.equal(p.label, 'y');
     assert.equal(p.json, true);
     assert.equal(parseArgs(['compare', 'p', '--seed', '007']).opts.seed, '007');
   });
 
   it('rejects a second file, a repeated flag and an unknown command', () => {
-    assert.throws(() => parseArgs(['compare', 'a', 'b']), /expected one predictions file, got 2: a b/);
+    assert.throws(() => parseArgs(['compare', 'a', 'b']), /expected one predictions file, got 2: a b \(an option's value goes right after its --option\)/);
+    assert.throws(() => parseArgs(['--metric', 'roc_auc', 'compare', 'a']), /^UsageError: the command comes first: mlops-eval compare <predictions\.arrow> --metric <value> \.\.\.$/);
+    assert.throws(() => parseArgs(['compare', 'a', '--version']), /--version is an option of mlops-eval itself/);
     assert.throws(() => parseArgs(['compare', 'a', '--seed', '1', '--seed', '2']), /--seed is given twice/);
     assert.throws(() => parseArgs(['evaluate', 'a']), /unknown command 'evaluate'/);
     assert.throws(() => parseArgs(['compare', 'a', '--min-metric', '0.8x']), /--min-metric must be a number, got '0\.8x'/);

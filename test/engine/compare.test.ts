@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { InvalidOptionsError, PredictionsError, compareModels, type CompareOptions, type Decision, type Predictions } from '../../src/engine';
+import {
+  DEFAULT_WIN_RATE,
+  InvalidOptionsError,
+  PredictionsError,
+  compareModels,
+  defaultMinDelta,
+  winsNeeded,
+  type CompareOptions,
+  type Decision,
+  type Predictions,
+} from '../../src/engine';
 import { simulateModels } from './simulate';
 
 const OPTS: CompareOptions = { metric: 'roc_auc', method: 'bootstrap', resamples: 300, seed: 7, winRate: 0.9, minDelta: 0, confidence: 0.95 };
@@ -18,7 +28,7 @@ function withColumns(p: Predictions, order: string[]): Predictions {
 describe('the decision (compareModels)', () => {
   const preds = fourModels();
 
-  it("promotes the best candidate when its win rate reaches winRate and its mean delta reaches minDelta", () => {
+  it('promotes the best candidate when its share of improvements strictly above minDelta reaches winRate, and names the gate\'s bound', () => {
     const d = compareModels(preds, { ...OPTS, baseline: 'prod' });
     assert.equal(d.decision, 'promote');
     assert.equal(d.best, 'better');
@@ -26,7 +36,9 @@ describe('the decision (compareModels)', () => {
     const better = d.models.find((m) => m.name === 'better')!;
     assert.ok(better.vsBaseline!.winRate >= 0.9);
     assert.ok(better.vsBaseline!.meanDelta > 0.1, `${better.vsBaseline!.meanDelta}`);
-    assert.match(d.reason, /^Promote 'better': it is at least as good as 'prod' in 100\.0% of 300 paired resamples \(required 90\.0%\)/);
+    const deltas = Float64Array.from(d.deltaDistributions!.better).sort();
+    assert.equal(better.vsBaseline!.gateBound, deltas[300 - 270]);
+    assert.match(d.reason, /^Promote 'better': its ROC AUC improvement over 'prod' exceeds 0 in 100\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0\.1\d*, mean \+0\.1\d*\)\.$/);
     assert.equal(d.reason.split('. ').length, 1, 'one sentence');
   });
 
@@ -43,14 +55,37 @@ describe('the decision (compareModels)', () => {
     assert.equal(d.decision, 'keep');
     assert.equal(d.best, 'worse');
     assert.equal(d.models[1].vsBaseline!.winRate, 0);
-    assert.match(d.reason, /^Keep 'prod': the best candidate 'worse' is at least as good only in 0\.0% of 300 paired resamples \(required 90\.0%\) and has a mean ROC AUC improvement of -0\.\d+ \(minimum 0\)\.$/);
+    assert.match(d.reason, /^Keep 'prod': the best candidate 'worse' improves on it by more than 0 only in 0\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound -0\.\d+, mean -0\.\d+\)\.$/);
   });
 
-  it('keeps the baseline when the mean delta does not reach minDelta', () => {
+  it('keeps the baseline when no resample improves by more than minDelta', () => {
     const d = compareModels(preds, { ...OPTS, baseline: 'prod', minDelta: 0.5 });
     assert.equal(d.decision, 'keep');
-    assert.ok(d.models.find((m) => m.name === 'better')!.vsBaseline!.shareAboveMinDelta === 0);
-    assert.match(d.reason, /has a mean ROC AUC improvement of \+0\.1\d* \(minimum 0\.5\)\.$/);
+    assert.equal(d.models.find((m) => m.name === 'better')!.vsBaseline!.winRate, 0);
+    assert.equal(d.models.find((m) => m.name === 'better')!.vsBaseline!.shareAboveMinDelta, 0);
+    assert.match(d.reason, /^Keep 'prod': the best candidate 'better' improves on it by more than 0\.5 only in 0\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0\.1\d*, mean \+0\.1\d*\)\.$/);
+  });
+
+  it('the share of wins reaches winRate exactly when the gate bound exceeds minDelta (winsNeeded agrees with wins / B >= winRate)', () => {
+    for (const B of [1, 7, 100, 300, 500, 1000, 4001]) {
+      for (const w of [0.01, 0.5, 0.9, 0.95, 0.975, 0.999, 1]) {
+        const k = winsNeeded(B, w);
+        assert.ok(k / B >= w && (k === 1 || (k - 1) / B < w), `B ${B} w ${w} k ${k}`);
+      }
+    }
+    for (const minDelta of [0, 0.05, 0.1, 0.13, 0.2]) {
+      for (const winRate of [0.5, 0.9, 0.95]) {
+        const d = compareModels(preds, { ...OPTS, baseline: 'prod', candidates: ['good'], minDelta, winRate });
+        const vs = d.models[1].vsBaseline!;
+        assert.equal(d.decision === 'promote', vs.gateBound! > minDelta, `minDelta ${minDelta} winRate ${winRate}`);
+        assert.equal(vs.winRate, d.deltaDistributions!.good.filter((x) => x > minDelta).length / 300);
+      }
+    }
+  });
+
+  it('defaults: win rate 0.95; minimum improvement 0.001 ROC AUC and average precision, 0.001 log loss, 0.0003 Brier score, 0 otherwise', () => {
+    assert.equal(DEFAULT_WIN_RATE, 0.95);
+    assert.deepEqual(['roc_auc', 'average_precision', 'log_loss', 'brier', 'rmse'].map(defaultMinDelta), [0.001, 0.001, 0.001, 0.0003, 0]);
   });
 
   it('keeps the baseline when the best candidate misses minMetric, and promotes when it meets it', () => {
@@ -118,8 +153,8 @@ describe('the decision (compareModels)', () => {
     assert.equal(d.distributions!.good.length, 300);
     const good = d.models[1];
     const deltas = d.deltaDistributions!.good;
-    assert.equal(good.vsBaseline!.winRate, deltas.filter((x) => x >= 0).length / 300);
-    assert.equal(good.vsBaseline!.shareAboveMinDelta, deltas.filter((x) => x > 0).length / 300);
+    assert.equal(good.vsBaseline!.winRate, deltas.filter((x) => x > 0).length / 300);
+    assert.equal(good.vsBaseline!.shareAboveMinDelta, good.vsBaseline!.winRate);
     assert.ok(good.ci![0] < good.mean! && good.mean! < good.ci![1]);
     assert.equal(deltas[5], d.distributions!.good[5] - d.distributions!.prod[5]);
     const lean = compareModels(preds, { ...OPTS, baseline: 'prod', candidates: ['good'], includeDistributions: false });
@@ -131,8 +166,8 @@ describe('the decision (compareModels)', () => {
   it('a candidate identical to the baseline (every paired delta exactly 0) is kept even at minDelta 0, with its own reason', () => {
     const twin = { ...preds, columns: [preds.columns[0], { name: 'twin', scores: Float64Array.from(preds.columns[0].scores) }] };
     const d = compareModels(twin, { ...OPTS, baseline: 'prod' });
-    // The win rate keeps the seed's "at least as good" definition: ties count as wins.
-    assert.equal(d.models[1].vsBaseline!.winRate, 1);
+    // Ties are not wins.
+    assert.equal(d.models[1].vsBaseline!.winRate, 0);
     assert.equal(d.models[1].vsBaseline!.meanDelta, 0);
     assert.ok(d.deltaDistributions!.twin.every((x) => x === 0));
     assert.equal(d.decision, 'keep');
@@ -149,7 +184,7 @@ describe('the decision (compareModels)', () => {
     }
   });
 
-  it('an exact copy improved on a single row is judged by the normal rule (promoted at minDelta 0, kept above its mean delta)', () => {
+  it('an exact copy with one row changed is kept: the resamples without the row tie and ties are not wins (the seed promoted it at 100%)', () => {
     const base = preds.columns[0].scores;
     const improved = Float64Array.from(base);
     // Raise the lowest-scored positive row to just above the highest score: only pairs with that row change.
@@ -159,18 +194,39 @@ describe('the decision (compareModels)', () => {
     const p = { ...preds, columns: [preds.columns[0], { name: 'nudged', scores: improved }] };
     const d = compareModels(p, { ...OPTS, baseline: 'prod' });
     const vs = d.models[1].vsBaseline!;
-    assert.equal(vs.winRate, 1);
+    const deltas = d.deltaDistributions!.nudged;
+    // Every resample that drew the row improves; the others (about e^-1 of them) tie exactly.
+    assert.ok(deltas.every((x) => x >= 0));
+    const ties = deltas.filter((x) => x === 0).length;
+    assert.ok(ties > 80 && ties < 140, `${ties} ties of 300`);
+    assert.equal(vs.winRate, (300 - ties) / 300);
     assert.ok(vs.meanDelta > 0 && vs.meanDelta < 0.01, `${vs.meanDelta}`);
-    assert.ok(d.deltaDistributions!.nudged.some((x) => x === 0), 'resamples without the row tie');
-    assert.equal(d.decision, 'promote');
-    assert.match(d.reason, /^Promote 'nudged': it is at least as good as 'prod' in 100\.0% of 300 paired resamples \(required 90\.0%\) and its mean ROC AUC improvement is \+\d/);
-    const strict = compareModels(p, { ...OPTS, baseline: 'prod', minDelta: 0.01 });
-    assert.equal(strict.decision, 'keep');
-    assert.match(strict.reason, /^Keep 'prod': the best candidate 'nudged' has a mean ROC AUC improvement of \+[\d.e-]+ \(minimum 0\.01\)\.$/);
-    // DeLong: a nonzero AUC difference with a small variance goes through the normal rule too.
-    const dl = compareModels(p, { ...OPTS, method: 'delong', baseline: 'prod' });
+    assert.equal(vs.gateBound, 0);
+    assert.equal(d.decision, 'keep');
+    assert.match(d.reason, /^Keep 'prod': the best candidate 'nudged' improves on it by more than 0 only in 6\d\.\d% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0, mean \+0\.00\d+\)\.$/);
+    // At the defaults, both methods keep it.
+    const defaults = { ...OPTS, baseline: 'prod', winRate: DEFAULT_WIN_RATE, minDelta: defaultMinDelta('roc_auc') };
+    assert.equal(compareModels(p, defaults).decision, 'keep');
+    const dl = compareModels(p, { ...defaults, method: 'delong' });
     assert.ok(dl.models[1].vsBaseline!.meanDelta > 0);
+    assert.equal(dl.decision, 'keep');
     assert.doesNotMatch(dl.reason, /indistinguishable/);
+  });
+
+  it('a candidate whose 95% interval of the improvement includes 0 is kept at the defaults (the seed promoted one at 94.8%)', () => {
+    // A small real gain on 1,000 rows: the 95% interval straddles 0 while most resamples improve.
+    const { labels, scores } = simulateModels({ n: 1000, aucs: [0.75, 0.765], rho: 0.8, prevalence: 0.3, seed: 'straddle-35' });
+    const p: Predictions = { n: 1000, labels, columns: [{ name: 'prod', scores: scores[0] }, { name: 'cand', scores: scores[1] }] };
+    const opts = { ...OPTS, baseline: 'prod', resamples: 1000, winRate: DEFAULT_WIN_RATE, minDelta: defaultMinDelta('roc_auc') };
+    const d = compareModels(p, opts);
+    const vs = d.models[1].vsBaseline!;
+    assert.ok(vs.deltaCi[0] < 0 && vs.deltaCi[1] > 0, `95% interval ${vs.deltaCi}`);
+    // The seed's rule (ties count, win rate above 0.9) would promote it: 93.9% of the resamples are at least as good.
+    const atLeastAsGood = d.deltaDistributions!.cand.filter((x) => x >= 0).length / 1000;
+    assert.equal(atLeastAsGood, 0.939);
+    assert.ok(vs.winRate < 0.95, `${vs.winRate}`);
+    assert.ok(vs.gateBound! <= opts.minDelta, `gate bound ${vs.gateBound}`);
+    assert.equal(d.decision, 'keep');
   });
 });
 

@@ -83,6 +83,7 @@ const COLUMN_OF: Record<string, string> = {
   winRate: 'win-rate',
   meanDelta: 'mean-delta',
   deltaCi: 'delta-ci',
+  gateBound: 'gate-bound',
 };
 
 export async function assertFixtureReport(page: Page | Frame): Promise<void> {

@@ -4,7 +4,7 @@
  * engine's answer on the demo's synthetic data: three logistic candidates that see different features,
  * against a production model, compared with the seeded paired bootstrap.
  *
- * One candidate clearly wins, one wins every resample but by less than min Δ, one is worse; so the
+ * One candidate clearly wins, one is better on almost every resample but by more than min Δ on almost none (not a win), one is worse; so the
  * record exercises every colour of the paired-difference chart.
  * Regenerate: npx tsc -p . && node out/test/ui/generate-fixture.js
  */

@@ -202,7 +202,7 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
     const marks = opt.series.find((x: any) => x.id === 'marks').markLine.data;
     assert.deepEqual(marks.map((pair: any) => pair[0].coord[0]), [0, best.vsBaseline!.meanDelta, 0.005]);
     assert.equal(marks[2][0].label.formatter, 'min \u0394 +0.0050');
-    assert.deepEqual(opt.title.map((t: any) => t.text), ['logreg_no_f2', 'Win rate 9.9% (needs \u2265 95.0%)', `mean \u0394 \u22120.0075 \u00b7 \u0394 > min \u0394 in 1.5%`]);
+    assert.deepEqual(opt.title.map((t: any) => t.text), ['logreg_no_f2', 'Win rate 1.5% (needs \u2265 95.0%)', `mean \u0394 \u22120.0075 \u00b7 lower 95.0% bound \u22120.0170`]);
   });
 
   it('no delta chart for a model without a comparison (production itself, or any model when there is no production)', () => {

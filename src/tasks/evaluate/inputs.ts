@@ -7,6 +7,7 @@ import path from 'node:path';
 import { checkWorkspacePath, CONTROL_CHARS, InputError, Inputs, truncate } from '../../pipeline/inputs';
 import { parseCluster, type ClusterConfig } from '../shared/cluster';
 import { parseAction, parseHandoff, type EvaluateAction, type HandoffConfig } from './handoff';
+import { DEFAULT_WIN_RATE, defaultMinDelta } from '../../engine/types';
 
 export type MetricName = 'roc_auc' | 'average_precision' | 'log_loss' | 'brier';
 export type MethodName = 'bootstrap' | 'delong';
@@ -301,10 +302,11 @@ function parseDecision(inputs: Inputs, build: BuildContext): DecisionConfig {
     if (!/^\d+$/.test(fromBuild)) fail('seed', 'seed is not set and Build.BuildId is not a number; set seed to a whole number.');
     seed = Number(fromBuild) % 2 ** 32;
   }
-  const winRate = inputs.number('winRate', { default: 0.9, min: 0, minExclusive: true, max: 1 })!;
+  const winRate = inputs.number('winRate', { default: DEFAULT_WIN_RATE, min: 0, minExclusive: true, max: 1 })!;
   const confidence = inputs.number('confidence', { default: 0.95, min: 0, minExclusive: true, max: 1 })!;
   if (confidence >= 1) fail('confidence', `Input confidence must be below 1 (e.g. 0.95); got ${confidence}.`);
-  const minDelta = inputs.number('minDelta', { default: 0, min: 0 })!;
+  // Empty: the metric's default (0.001 ROC AUC; see defaultMinDelta in the engine).
+  const minDelta = inputs.number('minDelta', { min: 0 }) ?? defaultMinDelta(metric);
   const minMetric = inputs.number('minMetric');
   if (minMetric !== undefined) {
     const bounded = metric !== 'log_loss';

@@ -138,8 +138,11 @@ export function renderSummary(record: DecisionRecord): string {
     const metricName = { roc_auc: 'ROC AUC', average_precision: 'Average precision', log_loss: 'Log loss', brier: 'Brier score' }[c.metric];
     const method = c.method === 'delong' ? 'DeLong' : `paired bootstrap, ${c.resamples} resamples, seed ${c.seed}`;
     lines.push(`${metricName} on ${c.n} rows (${c.positives} positive), ${method}; ${Math.round(c.confidence * 100)}% intervals.`, '');
-    lines.push(`| Model | ${metricName} | ${Math.round(c.confidence * 100)}% interval | Win rate vs production | Mean improvement |`);
-    lines.push('|---|---|---|---|---|');
+    const gateHead = `Improvement: lower ${pct(c.winRateThreshold)} bound (gate)`;
+    lines.push(
+      `| Model | ${metricName} | ${Math.round(c.confidence * 100)}% interval | Win rate vs production | Mean improvement | Improvement ${Math.round(c.confidence * 100)}% interval | ${gateHead} |`,
+    );
+    lines.push('|---|---|---|---|---|---|---|');
     const byKey = new Map<string, ModelResult>(c.models.map((m) => [m.name, m]));
     for (const m of record.models) {
       const r = byKey.get(m.key);
@@ -148,12 +151,16 @@ export function renderSummary(record: DecisionRecord): string {
       const best = record.best?.key === m.key ? ' **best**' : '';
       const ci = r.ci ? `[${fmt(r.ci[0])}, ${fmt(r.ci[1])}]` : '–';
       const win = r.vsBaseline ? pct(r.vsBaseline.winRate) : '–';
-      const delta = r.vsBaseline ? `${r.vsBaseline.meanDelta >= 0 ? '+' : ''}${fmt(r.vsBaseline.meanDelta)}` : '–';
-      lines.push(`| ${name}${best} | ${fmt(r.estimate)} | ${ci} | ${win} | ${delta} |`);
+      const vb = r.vsBaseline;
+      const signedFmt = (x: number): string => `${x >= 0 ? '+' : ''}${fmt(x)}`;
+      const delta = vb ? signedFmt(vb.meanDelta) : '–';
+      const deltaCi = vb ? `[${signedFmt(vb.deltaCi[0])}, ${signedFmt(vb.deltaCi[1])}]` : '–';
+      const gate = vb?.gateBound !== undefined ? `${signedFmt(vb.gateBound)} ${vb.gateBound > c.minDelta ? '>' : '≤'} ${fmt(c.minDelta)}` : '–';
+      lines.push(`| ${name}${best} | ${fmt(r.estimate)} | ${ci} | ${win} | ${delta} | ${deltaCi} | ${gate} |`);
     }
     lines.push('');
     lines.push(
-      `Rule: promote when the best candidate is at least as good as production on ≥ ${pct(c.winRateThreshold)} of resamples and improves the mean by ≥ ${fmt(c.minDelta)}` +
+      `Rule: promote when the best candidate improves on production by more than ${fmt(c.minDelta)} on ≥ ${pct(c.winRateThreshold)} of ${c.method === 'delong' ? "DeLong's normal approximation" : 'resamples'} (ties are not wins), i.e. when the lower ${pct(c.winRateThreshold)} bound of the improvement is above ${fmt(c.minDelta)}` +
         (c.minMetric !== undefined ? `, with ${metricName} ${c.higherIsBetter ? '≥' : '≤'} ${fmt(c.minMetric)}` : '') +
         '.',
       '',

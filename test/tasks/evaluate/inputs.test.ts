@@ -58,7 +58,7 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
       },
       predictionsFile: undefined,
       registration: undefined,
-      decision: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 4242, winRate: 0.9, minDelta: 0, minMetric: undefined, confidence: 0.95 },
+      decision: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 4242, winRate: 0.95, minDelta: 0.001, minMetric: undefined, confidence: 0.95 },
       dryRun: false,
       resetCandidateTags: true,
       readyTimeoutMs: 300_000,

@@ -205,7 +205,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(v2.model_id, undefined);
     assert.equal(emu.mlflow.stageOf(MODEL, v2.version), 'Production');
     assert.equal(emu.mlflow.stageOf(MODEL, v1), 'Archived');
-    assert.match(r.complete!.message, new RegExp(`^Promoted run ${better} as churn version ${v2.version} to stage Production\\. Promote 'run_${better}': it is at least as good as 'production' in 100\\.0% of 300 paired resamples`));
+    assert.match(r.complete!.message, new RegExp(`^Promoted run ${better} as churn version ${v2.version} to stage Production\\. Promote 'run_${better}': its ROC AUC improvement over 'production' exceeds 0\\.001 in 100\\.0% of 300 paired resamples \\(required 95\\.0%; lower 95\\.0% bound \\+0\\.\\d+, mean \\+0\\.\\d+\\)\\.$`));
 
     // The promotion claim: written once on the registered model before the transition, deleted after it.
     const claims = emu.callsTo('POST', '/api/2.0/mlflow/registered-models/set-tag');

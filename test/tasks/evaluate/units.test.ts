@@ -69,7 +69,7 @@ function decision(over: Partial<Decision> = {}): Decision {
     best: 'run_a',
     models: [
       { name: 'production', estimate: 0.8, mean: 0.8, ci: [0.75, 0.85], isBaseline: true },
-      { name: 'run_a', estimate: 0.81, mean: 0.81, ci: [0.76, 0.86], isBaseline: false, vsBaseline: { winRate: 0.6, meanDelta: 0.01, deltaCi: [-0.01, 0.03], shareAboveMinDelta: 0.6 } },
+      { name: 'run_a', estimate: 0.81, mean: 0.81, ci: [0.76, 0.86], isBaseline: false, vsBaseline: { winRate: 0.6, meanDelta: 0.01, deltaCi: [-0.01, 0.03], gateBound: -0.005, shareAboveMinDelta: 0.6 } },
     ],
     degenerateResamples: 0,
     n: 200,
@@ -123,15 +123,19 @@ function rec(over: Partial<DecisionRecord> = {}): DecisionRecord {
 }
 
 describe('evaluate: renderSummary(record)', () => {
-  it('shows the sentence, a row per model with estimate, interval, win rate and improvement, the rule and the chart', () => {
+  it('shows the sentence, a row per model with estimate, interval, win rate, improvement, its interval and the gate bound, the rule and the chart', () => {
     const md = renderSummary(rec());
     const lines = md.split('\n');
     assert.equal(lines[0], '### Evaluate & Promote: churn');
     assert.equal(lines[2], '**Kept production version 3: because \\| pipes &lt;b&gt;**');
     assert.ok(lines.includes('ROC AUC on 200 rows (60 positive), paired bootstrap, 10 resamples, seed 7; 95% intervals.'));
-    assert.ok(lines.includes('| [gbm\\|deep (a)](https://h/#mlflow/experiments/1/runs/a) **best** | 0.8100 | [0.7600, 0.8600] | 60.0% | +0.0100 |'), md);
-    assert.ok(lines.includes('| [production (version 3)](https://h/#mlflow/models/churn/versions/3) | 0.8000 | [0.7500, 0.8500] | – | – |'), md);
-    assert.ok(lines.includes('Rule: promote when the best candidate is at least as good as production on ≥ 90.0% of resamples and improves the mean by ≥ 0.0000.'));
+    assert.ok(lines.includes('| [gbm\\|deep (a)](https://h/#mlflow/experiments/1/runs/a) **best** | 0.8100 | [0.7600, 0.8600] | 60.0% | +0.0100 | [-0.0100, +0.0300] | -0.0050 ≤ 0.0000 |'), md);
+    assert.ok(lines.includes('| Model | ROC AUC | 95% interval | Win rate vs production | Mean improvement | Improvement 95% interval | Improvement: lower 90.0% bound (gate) |'), md);
+    assert.ok(lines.includes('| [production (version 3)](https://h/#mlflow/models/churn/versions/3) | 0.8000 | [0.7500, 0.8500] | – | – | – | – |'), md);
+    assert.ok(
+      lines.includes('Rule: promote when the best candidate improves on production by more than 0.0000 on ≥ 90.0% of resamples (ties are not wins), i.e. when the lower 90.0% bound of the improvement is above 0.0000.'),
+      md,
+    );
     assert.ok(lines.some((l) => l.startsWith('![Bootstrap distributions](data:image/svg+xml;base64,')));
     const svg = Buffer.from(/base64,([^)]+)\)/.exec(md)![1], 'base64').toString('utf8');
     assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
