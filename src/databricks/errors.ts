@@ -113,7 +113,7 @@ const RETRYABLE_NETWORK_CODES = new Set<string>([
   'REQUEST_TIMEOUT',
   'RESPONSE_TRUNCATED',
 ]);
-/** Messages the Databricks SDKs treat as transient whatever the status (reference §7.4). */
+/** Messages the Databricks SDKs treat as transient whatever the status (docs/databricks-api-notes.md §7.4). */
 const TRANSIENT_MESSAGES = [
   'ClusterNotReadyException',
   'does not have any associated worker environments',
@@ -170,7 +170,7 @@ export function isRetryable(err: unknown): boolean {
 /**
  * Whether a *non-idempotent* call may be repeated: only when the server certainly did not process it.
  * - `ECONNREFUSED`: the connection was never established, so the request never left the agent.
- * - 429: Databricks' rate limiter rejects the request before it reaches the service (reference §7.4 lists
+ * - 429: Databricks' rate limiter rejects the request before it reaches the service (docs/databricks-api-notes.md §7.4 lists
  *   "429/503-before-processing" as safe; the Databricks SDKs retry 429 on every method).
  * A 503, a reset or a timeout are NOT safe: the request may have been applied (a DBFS delete answers 503
  * after partial work), so the caller must reconcile instead of blindly repeating.

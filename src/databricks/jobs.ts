@@ -1,6 +1,6 @@
 /**
  * Jobs API 2.2 client: saved jobs, run-now, one-time runs, run status, output and cancellation, and the
- * waiter that follows a run to its end (reference §1).
+ * waiter that follows a run to its end (docs/databricks-api-notes.md §1).
  *
  * Retry policy: reads and `runs/cancel` are idempotent; `run-now` and `runs/submit` are marked idempotent
  * only when they carry an `idempotency_token` (Databricks then returns the existing run instead of

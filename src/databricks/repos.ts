@@ -5,7 +5,7 @@
 import type { ApiClient } from './contracts';
 import { paginateByToken } from './paginate';
 
-/** The `provider` values the Repos and Git credentials APIs accept (reference §1.3, §2.2). */
+/** The `provider` values the Repos and Git credentials APIs accept (docs/databricks-api-notes.md §1.3, §2.2). */
 export type GitProvider =
   | 'gitHub'
   | 'bitbucketCloud'
@@ -67,7 +67,7 @@ export class ReposClient {
   /**
    * Every Git folder whose path starts with `pathPrefix` (all of `/Repos` when omitted), following
    * `next_page_token` until the last page. Git folders with the Git CLI enabled are not listed by the
-   * service (reference §2.1); {@link findByPath} callers can fall back to the Workspace API.
+   * service (docs/databricks-api-notes.md §2.1); {@link findByPath} callers can fall back to the Workspace API.
    */
   listRepos(opts: { pathPrefix?: string; signal?: AbortSignal } = {}): AsyncIterable<Repo> {
     // The Repos API takes the token back under the same name it returns it: `next_page_token`.

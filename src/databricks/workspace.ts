@@ -9,7 +9,7 @@ export type ImportFormat = 'SOURCE' | 'JUPYTER' | 'AUTO' | 'RAW';
 export type NotebookLanguage = 'PYTHON' | 'SQL' | 'SCALA' | 'R';
 export type ObjectType = 'NOTEBOOK' | 'DIRECTORY' | 'LIBRARY' | 'FILE' | 'REPO' | 'DASHBOARD';
 
-/** ObjectInfo (reference §3.3). Empty fields are omitted by the service. */
+/** ObjectInfo (docs/databricks-api-notes.md §3.3). Empty fields are omitted by the service. */
 export interface ObjectInfo {
   object_type?: ObjectType;
   path?: string;
@@ -22,7 +22,7 @@ export interface ObjectInfo {
   directory_info?: { is_git_folder?: boolean };
 }
 
-/** The largest content the import endpoint accepts (decoded), reference §3.1. */
+/** The largest content the import endpoint accepts (decoded), docs/databricks-api-notes.md §3.1. */
 export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
 
 /** Typed access to `/api/2.0/workspace`. */

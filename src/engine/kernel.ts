@@ -8,7 +8,7 @@
  * Each thread creates the kernel once: its hot loops are functions of their parameters only, created
  * once, which V8 optimises once (closures re-created per call were measured 20–50% slower).
  *
- * Design (measurements in /work/shared/reference/bootstrap-performance.md):
+ * Design (measurements in docs/engine-performance.md):
  * - **Sort once.** Every model's rows are pre-sorted by score (`bootstrap.ts`); a resample only changes
  *   row multiplicities, so ROC AUC is a weighted Mann–Whitney sum over the fixed order and average
  *   precision a weighted walk over it: O(n) per resample and model, no per-resample sort.

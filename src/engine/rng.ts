@@ -4,7 +4,7 @@
  * Generator: Richard Brent's **xor4096** (xorgens, period 2^4096 − 1, combined with a Weyl sequence),
  * as implemented by `seedrandom` (`seedrandom.xor4096`). It is the fastest of seedrandom's generators
  * for our use (≈4.5 ns per `int32()`, versus 2–3.5× more for the default ARC4; see
- * /work/shared/reference/bootstrap-performance.md §6) and passes the usual statistical batteries.
+ * docs/engine-performance.md §6) and passes the usual statistical batteries.
  *
  * Every resample b has its own stream, seeded by seedrandom from the string `resampleKey(seed, b)`. Any
  * resample can therefore be regenerated on its own, and splitting resamples among worker threads gives

@@ -4,7 +4,7 @@
  * methods start from this order.
  *
  * Why radix: on the float64 bit pattern (sign-flip transform) it is several times faster than a
- * comparator sort (see /work/shared/reference/bootstrap-performance.md §7), and it is stable, so the
+ * comparator sort (see docs/engine-performance.md §7), and it is stable, so the
  * order — hence every downstream sum — is deterministic.
  *
  * Memory: float64 scores use 24 bytes per row of scratch (two buffers of [low word, high word, row]

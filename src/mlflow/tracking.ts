@@ -2,7 +2,7 @@
  * MLflow tracking client for the Databricks-hosted tracking server (`/api/2.0/mlflow/...`, paths and
  * fields from mlflow/protos/service.proto). Only HTTP through the injected {@link ApiClient}.
  *
- * Retry policy per call (reference §7.4): reads (GET, and `runs/search`, which is a POST but a pure
+ * Retry policy per call (docs/databricks-api-notes.md §7.4): reads (GET, and `runs/search`, which is a POST but a pure
  * read) and overwriting writes (`set-tag`, `delete-tag`) are marked idempotent so the core retries
  * them; `log-batch` appends metric points and is not, so it is never repeated blindly.
  */
@@ -15,7 +15,7 @@ import type { Experiment, FileInfo, KeyValue, LoggedModel, Metric, MlflowRun, Vi
 
 const PREFIX = '/api/2.0/mlflow';
 
-/** Documented `log-batch` limits (reference §5.6). */
+/** Documented `log-batch` limits (docs/databricks-api-notes.md §5.6). */
 export const LOG_BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const;
 
 /**

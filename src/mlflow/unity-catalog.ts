@@ -1,6 +1,6 @@
 /**
  * Unity Catalog models through the MLflow UC registry endpoints (`/api/2.0/mlflow/unity-catalog/...`,
- * databricks_uc_registry_service.proto; reference §6.2). Names are three-level
+ * databricks_uc_registry_service.proto; docs/databricks-api-notes.md §6.2). Names are three-level
  * (`<catalog>.<schema>.<model>`); there are no stages, aliases (`champion`, `challenger`) take their place.
  *
  * Limitation: registering a new UC version is a client-side flow on Databricks: `model-versions/create`

@@ -41,7 +41,7 @@ const INT_TYPES = new Set(['int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint
 /** Hand-written message shapes for endpoints the stored protos do not define. */
 type FieldSpec = { type: string; repeated?: boolean };
 export const EXTRA_MESSAGES: Record<string, Record<string, FieldSpec>> = {
-  // /api/2.0/mlflow/databricks/model-versions/transition-stage (reference §6.1).
+  // /api/2.0/mlflow/databricks/model-versions/transition-stage (docs/databricks-api-notes.md §6.1).
   'databricks.TransitionModelVersionStageDatabricks': {
     name: { type: 'string' },
     version: { type: 'string' },

@@ -1,5 +1,5 @@
 /**
- * MLflow `experiments/search` (reference §5.2; service.proto serves it as POST and GET), over the experiments
+ * MLflow `experiments/search` (docs/databricks-api-notes.md §5.2; service.proto serves it as POST and GET), over the experiments
  * of the tracking module. Supported: `max_results` (default 1000, at most 3000 as on Databricks), `page_token`,
  * `view_type` (ACTIVE_ONLY default, DELETED_ONLY, ALL). A `filter` or `order_by` is answered 400: this emulator
  * does not implement them, and silently ignoring them would hand a caller the wrong experiments.

@@ -1,6 +1,6 @@
 /**
  * Files API (`/api/2.0/fs/files{path}`, `/api/2.0/fs/directories{path}`) and DBFS API 2.0
- * (`/api/2.0/dbfs/*`) emulation, reference §4. Bytes live in memory. Two namespaces:
+ * (`/api/2.0/dbfs/*`) emulation, docs/databricks-api-notes.md §4. Bytes live in memory. Two namespaces:
  * Unity Catalog volume paths (`/Volumes/c/s/v/...`) and DBFS paths (stored as `dbfs:/...`, addressed
  * on the DBFS API without the scheme, since `dbfs:/` acceptance there is unconfirmed).
  *

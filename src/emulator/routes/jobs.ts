@@ -1,6 +1,6 @@
 /**
  * Jobs API 2.2 (and 2.1) emulation: saved jobs, run-now, one-time runs (runs/submit), runs/get with the
- * full life cycle, runs/get-output, runs/cancel and idempotency tokens (reference §1 and §10).
+ * full life cycle, runs/get-output, runs/cancel and idempotency tokens (docs/databricks-api-notes.md §1 and §10).
  *
  * Runs do not execute on timers: their state is derived from the emulator clock (`core.clock.now()`) each
  * time a request (or a test) looks at them. A task run is PENDING for `pendingMs`, RUNNING for
@@ -872,7 +872,7 @@ export function install(core: EmulatorCore): JobsEmulator {
     const more = offset + size < tasks.length;
     const page = { ...full, tasks: tasks.slice(offset, offset + size) };
     if (offset > 0) {
-      // Later pages carry only the continuing arrays (reference §1, 2.2 array paging).
+      // Later pages carry only the continuing arrays (docs/databricks-api-notes.md §1, 2.2 array paging).
       for (const k of Object.keys(page)) if (k !== 'tasks' && !['job_id', 'run_id'].includes(k)) delete (page as any)[k];
     }
     if (more) (page as any).next_page_token = Buffer.from(`t:${offset + size}`).toString('base64url');

@@ -1,5 +1,5 @@
 /**
- * Repos (Git folders) API 2.0 emulation (reference §2), backed by fake Git remotes whose branches and
+ * Repos (Git folders) API 2.0 emulation (docs/databricks-api-notes.md §2), backed by fake Git remotes whose branches and
  * tags point at commits. Tests move refs (`setBranch`, `setTag`) to simulate pushes, grant or withhold a
  * Git credential per principal, and mark a folder dirty to simulate uncommitted changes.
  *
@@ -16,7 +16,7 @@
 import { ApiFault, type EmulatorCore, type EmulatorRequest } from '../contracts';
 import { canonicalWorkspacePath, type WorkspaceEmulator } from './workspace';
 
-/** The `provider` enum (reference §1.3 / §2.2), matched case-insensitively, echoed in canonical case. */
+/** The `provider` enum (docs/databricks-api-notes.md §1.3 / §2.2), matched case-insensitively, echoed in canonical case. */
 export const GIT_PROVIDERS = [
   'gitHub',
   'bitbucketCloud',

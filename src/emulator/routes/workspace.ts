@@ -1,5 +1,5 @@
 /**
- * Workspace API 2.0 emulation (reference §3): import, mkdirs, get-status, list, delete, export.
+ * Workspace API 2.0 emulation (docs/databricks-api-notes.md §3): import, mkdirs, get-status, list, delete, export.
  *
  * The tree is keyed by the canonical path: `/Workspace/Users/a` and `/Users/a` name the same object, so
  * the emulator strips a leading `/Workspace` before storing or looking up. Responses report the canonical

@@ -105,7 +105,7 @@ async function resolveOrCreate(inputs: ReposDeployInputs, deps: DeployDeps): Pro
   const found = await repos.findByPath(inputs.repoPath, signal);
   if (found) return { repo: found, created: false };
 
-  // The listing omits Git folders with the Git CLI enabled (reference §2.1): ask the Workspace API too.
+  // The listing omits Git folders with the Git CLI enabled (docs/databricks-api-notes.md §2.1): ask the Workspace API too.
   const status = await workspace.getStatus(inputs.repoPath, signal);
   if (status) {
     if (status.object_type === 'REPO' && status.object_id !== undefined) return { repo: await repos.getRepo(status.object_id, signal), created: false };

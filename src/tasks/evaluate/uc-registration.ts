@@ -1,7 +1,7 @@
 /**
  * Registering a Unity Catalog model version on Databricks. A UC version created over REST stays
  * PENDING_REGISTRATION until the client uploads the model files to the version's storage location (with
- * temporary credentials) and calls `model-versions/finalize` (reference §6.2); only MLflow's own client does
+ * temporary credentials) and calls `model-versions/finalize` (docs/databricks-api-notes.md §6.2); only MLflow's own client does
  * that upload. So the task imports its bundled registration notebook (register_model.py) and runs it once on
  * the chosen compute: MLflow's `register_model` creates, uploads and finalizes the version there, and the
  * notebook exits with `{"version": "<n>", "reused": <bool>}`.

@@ -1,7 +1,7 @@
 /**
  * Model registry emulation: the workspace registry (`/api/2.0/mlflow/...`, model_registry.proto, plus the
  * Databricks `databricks/model-versions/transition-stage` variant) and Unity Catalog models
- * (`/api/2.0/mlflow/unity-catalog/...`, databricks_uc_registry_messages.proto), reference §6.
+ * (`/api/2.0/mlflow/unity-catalog/...`, databricks_uc_registry_messages.proto), docs/databricks-api-notes.md §6.
  *
  * Behaviour the tests rely on:
  * - a new version is PENDING_REGISTRATION and becomes READY `versionReadyDelayMs` of emulated time

@@ -1,5 +1,5 @@
 /**
- * The MLflow search grammar as the emulator understands it (reference §5.3, after the OSS
+ * The MLflow search grammar as the emulator understands it (docs/databricks-api-notes.md §5.3, after the OSS
  * `SearchUtils`): a conjunction of `<type>.<key> <op> <value>` terms joined by `AND`.
  * - `OR`, parentheses grouping and anything else unexpected are rejected with 400 INVALID_PARAMETER_VALUE.
  * - Keys may be bare (`tags.mlflow.runName`, split at the first '.'), backticked or double-quoted.

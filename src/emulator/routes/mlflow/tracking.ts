@@ -1,5 +1,5 @@
 /**
- * MLflow tracking emulation (reference §5, service.proto): experiments, runs, metrics/params/tags,
+ * MLflow tracking emulation (docs/databricks-api-notes.md §5, service.proto): experiments, runs, metrics/params/tags,
  * `runs/search` with the real AND-only filter grammar, order_by and page tokens, and artifact listings
  * backed by `emu.files` (a run's artifacts live at `dbfs:/databricks/mlflow-tracking/<exp>/<run>/artifacts/...`,
  * so the same bytes are downloadable through the DBFS API).
@@ -193,7 +193,7 @@ export class TrackingStore {
   createExperiment(name: string, tags: Record<string, string> = {}, artifactLocation?: string): StoredExperiment {
     if (typeof name !== 'string' || name.trim() === '') throw invalid("Missing value for required parameter 'name'.");
     if (!name.startsWith('/')) {
-      // Databricks experiment names are workspace paths (reference §5: relative names are rejected).
+      // Databricks experiment names are workspace paths (docs/databricks-api-notes.md §5: relative names are rejected).
       throw invalid(`Got an invalid experiment name '${name}'. An experiment name must be an absolute workspace path, e.g. /Users/<user>/<name>.`);
     }
     for (const e of this.experiments.values()) {
