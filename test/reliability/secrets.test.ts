@@ -134,7 +134,9 @@ describe('reliability: secrets never reach a log, message, attachment or report'
       const w = await trainWorld(emu);
       const conn = connection('databricksFederation', emu);
       const r = await runWorld('databricks federation train (explicit)', w, conn);
-      assert.deepEqual(r.complete, { result: 'Succeeded', message: 'Databricks run 880000000000001 succeeded in 0s.' }, r.stdout);
+      // The duration is wall-clock time of the emulated run: whole seconds, 0 on a quiet machine, more under load.
+      assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+      assert.match(r.complete!.message, /^Databricks run 880000000000001 succeeded in \d+s\.$/);
       assert.deepEqual(w.state(), { runsStarted: 1, cancels: 0, taggedCandidates: 1 });
       const oidc = emu.requests.filter((x) => x.path.endsWith('/oidctoken'));
       assert.deepEqual(oidc.map((x) => [x.method, x.query, x.status]), [['POST', { 'api-version': '7.1', serviceConnectionId: D.serviceConnectionId }, 200]]);
