@@ -642,8 +642,66 @@ export function createKernel(): (job: KernelJob) => void {
     return false;
   }
 
+  /** `run` for weighted data (job.weights set): every statistic from count × weight. */
+  function runWeighted(job: KernelJob, weights: Uint32Array): void {
+    const { n, count, metric, scheme, labels, states, out, redraws } = job;
+    const models = metric <= 1 ? job.orders.length : job.losses.length;
+    // Counts of four resamples per position (one more position when n is odd, see drawMultinomial).
+    const need = Math.ceil(n / 2) * 8;
+    const sc = job.scratch;
+    const mem = sc !== undefined && sc.bytes >= need ? sc.buffer : new ArrayBuffer(need);
+    const at = sc !== undefined && sc.bytes >= need ? sc.offset : 0;
+    const c8 = new Uint8Array(mem, at, need);
+    const c32 = new Int32Array(mem, at, n);
+    const tot = new Float64Array(4);
+    const pos = new Float64Array(4);
+    const res = new Float64Array(4);
+    const twoU = new Float64Array(4);
+    const neg = new Float64Array(4);
+    const draw = (j: number, k: number): void => {
+      if (scheme === 0) drawMultinomial(states, j * WORDS, k, n, c8);
+      else drawPoisson(states, j * WORDS, k, n, c8, tot);
+    };
+
+    for (let g = 0; g < count; g += 4) {
+      const lanes = Math.min(4, count - g);
+      // Both draws write every position of their lane; lanes without a resample are left at zero.
+      if (lanes < 4) c8.fill(0);
+      for (let k = 0; k < lanes; k++) draw(g + k, k);
+      // Weighted totals (Σ count × weight) replace the counts' totals for the check and the metrics.
+      weightLanes(c32, labels, weights, n, tot, pos);
+      for (let k = 0; k < lanes; k++) {
+        const j = g + k;
+        redraws[j] = 0;
+        while (!(pos[k] > 0 && pos[k] < tot[k])) {
+          if (++redraws[j] > MAX_REDRAWS) {
+            throw new Error(`bootstrap: ${MAX_REDRAWS} consecutive draws of resample ${j} held a single class; the data are too imbalanced to bootstrap`);
+          }
+          draw(j, k);
+          weightLane(c8, labels, weights, n, k, tot, pos);
+        }
+        if (job.countsOut !== undefined) {
+          for (let r = 0; r < n; r++) job.countsOut[j * n + r] = c8[r * 4 + k];
+        }
+      }
+      for (let m = 0; m < models; m++) {
+        if (metric === 0) {
+          aucPassW(job.orders[m], c32, weights, n, twoU, neg);
+          for (let k = 0; k < 4; k++) res[k] = twoU[k] / (2 * pos[k] * (tot[k] - pos[k]));
+        } else if (metric === 1) {
+          apPassW(job.orders[m], c32, weights, n, pos, res);
+        } else {
+          lossPassW(job.losses[m], c32, weights, n, tot, res);
+        }
+        for (let k = 0; k < lanes; k++) out[m * count + g + k] = res[k];
+      }
+    }
+  }
+
   return function run(job: KernelJob): void {
-    const { n, count, metric, scheme, labels, states, out, redraws, weights } = job;
+    // Weighted data take their own loop, so this one is exactly the unweighted kernel.
+    if (job.weights !== undefined) return runWeighted(job, job.weights);
+    const { n, count, metric, scheme, labels, states, out, redraws } = job;
     const models = metric <= 1 ? job.orders.length : job.losses.length;
     // Counts of four resamples per position (one more position when n is odd, see drawMultinomial).
     const need = Math.ceil(n / 2) * 8;
@@ -674,10 +732,7 @@ export function createKernel(): (job: KernelJob) => void {
       // other metrics from one pass over the counts.
       let donePass = -1;
       if (scheme === 0) tot.fill(n);
-      if (weights !== undefined) {
-        // Weighted totals (Σ count × weight) replace the counts' totals for the check and the metrics.
-        weightLanes(c32, labels, weights, n, tot, pos);
-      } else if (metric === 0) {
+      if (metric === 0) {
         aucPass(job.orders[0], c32, n, tied[0], twoU, neg);
         for (let k = 0; k < 4; k++) pos[k] = tot[k] - neg[k];
         donePass = 0;
@@ -692,8 +747,7 @@ export function createKernel(): (job: KernelJob) => void {
             throw new Error(`bootstrap: ${MAX_REDRAWS} consecutive draws of resample ${j} held a single class; the data are too imbalanced to bootstrap`);
           }
           draw(j, k);
-          if (weights !== undefined) weightLane(c8, labels, weights, n, k, tot, pos);
-          else sumLane(c8, labels, n, k, tot, pos);
+          sumLane(c8, labels, n, k, tot, pos);
           donePass = -1;
         }
         if (job.countsOut !== undefined) {
@@ -701,16 +755,7 @@ export function createKernel(): (job: KernelJob) => void {
         }
       }
       for (let m = 0; m < models; m++) {
-        if (weights !== undefined) {
-          if (metric === 0) {
-            aucPassW(job.orders[m], c32, weights, n, twoU, neg);
-            for (let k = 0; k < 4; k++) res[k] = twoU[k] / (2 * pos[k] * (tot[k] - pos[k]));
-          } else if (metric === 1) {
-            apPassW(job.orders[m], c32, weights, n, pos, res);
-          } else {
-            lossPassW(job.losses[m], c32, weights, n, tot, res);
-          }
-        } else if (metric === 0) {
+        if (metric === 0) {
           if (m !== donePass) aucPass(job.orders[m], c32, n, tied[m], twoU, neg);
           for (let k = 0; k < 4; k++) res[k] = twoU[k] / (2 * pos[k] * (tot[k] - pos[k]));
         } else if (metric === 1) {
