@@ -211,7 +211,7 @@ function validateWeights(p: Predictions): void {
   }
 }
 
-/** Total weight and the positive rows' weight (exact: at most 2^30 rows of weight below 2^32). */
+/** Total weight and the positive rows' weight (exact while the total stays below 2^53). */
 function weightSummary(labels: Uint8Array, w: WeightColumn): { column: string; total: number; positive: number } {
   let total = 0;
   let positive = 0;
