@@ -140,6 +140,12 @@ if (only.includes('bootstrap') || only.includes('threads')) {
     report('single thread, including setup', `${fmt(((single.wallMs + prep.wallMs) * 1e6) / units)} ns per row x resample x model`);
     const poisson = timed(() => E.runBootstrap({ ...prep.value, scheme: 'poisson' }, 42, B));
     report('single thread, Poisson scheme (opt-in), resampling loop', `${fmt((poisson.wallMs * 1e6) / units)} ns per row x resample x model`);
+    // The weighted path (`mlops-eval --weight`): integer weights 0..3, count x weight in separate kernel passes.
+    const weights = new Uint32Array(n);
+    for (let i = 0; i < n; i++) weights[i] = (i * 2654435761) % 4;
+    const wPrep = E.prepareBootstrap({ ...preds, weight: { name: 'w', values: weights } }, ['prod', 'cand'], 'roc_auc', 'multinomial', true);
+    const weighted = timed(() => E.runBootstrap(wPrep, 42, B));
+    report('single thread, with integer row weights (--weight), resampling loop', `${fmt((weighted.wallMs * 1e6) / units)} ns per row x resample x model (${fmt((weighted.cpuMs * 1e6) / units)} ns of CPU time)`);
   }
   if (only.includes('threads')) {
     if (cores < 2) {

@@ -4,7 +4,7 @@
  *   mlops-eval compare <predictions.arrow> [--models a,b,c] [--baseline <column>]
  *     [--metric roc_auc|average_precision|log_loss|brier] [--method bootstrap|delong] [--resamples 1000]
  *     [--seed 42] [--win-rate 0.95] [--min-delta <metric default>] [--min-metric X] [--confidence 0.95]
- *     [--bootstrap multinomial|poisson] [--label label] [--threads N] [--no-distributions] [--json]
+ *     [--bootstrap multinomial|poisson] [--label label] [--weight <column>] [--threads N] [--no-distributions] [--json]
  *     [--fail-on-keep]
  *   mlops-eval --version | --help | compare --help
  *
@@ -81,6 +81,10 @@ Options (after the command and the file, in any order; each takes its value afte
   --confidence <c>        level of the reported intervals, (0, 1) (default 0.95)
   --bootstrap <scheme>    multinomial (default) or poisson
   --label <column>        label column (default label)
+  --weight <column>       column of integer row weights, 0 or more (Arrow integers, or floats holding
+                          whole numbers): a row of weight k counts k times in every metric and in
+                          every bootstrap resample (count x weight); weight 0 leaves a row out. Never
+                          a model. Not with --method delong (DeLong's test takes no weights)
   --threads <n>           worker threads for the bootstrap, 1 to 256 (default: the number of CPUs when
                           the bootstrap is large enough to gain from them, else 1)
   --no-distributions      leave the per-resample distributions out of --json
@@ -99,6 +103,8 @@ interface Parsed {
   failOnKeep: boolean;
   /** Columns given with --models (undefined: every numeric column but the label). */
   models?: string[];
+  /** Column given with --weight. */
+  weight?: string;
   /** Threads given with --threads; undefined: decided from the size of the bootstrap (`suggestedThreads`). */
   threads?: number;
   opts: ParallelCompareOptions;
@@ -136,6 +142,7 @@ const VALUE_FLAGS = [
   '--confidence',
   '--bootstrap',
   '--label',
+  '--weight',
   '--threads',
 ];
 const BOOLEAN_FLAGS = ['--json', '--no-distributions', '--fail-on-keep'];
@@ -202,6 +209,15 @@ export function parseArgs(argv: string[]): Parsed {
   const metric = oneOf<Metric>('--metric', get('--metric') ?? 'roc_auc', METRICS);
   const method = oneOf<Method>('--method', get('--method') ?? 'bootstrap', METHODS);
   if (method === 'delong' && metric !== 'roc_auc') throw new UsageError(`--method delong applies to roc_auc only, not to ${metric}`);
+  const weight = get('--weight');
+  const label = get('--label') ?? 'label';
+  if (weight !== undefined) {
+    if (method === 'delong') {
+      throw new UsageError(`--weight cannot be used with --method delong: DeLong's test in mlops-eval takes no row weights; use --method bootstrap (the default) or leave out --weight`);
+    }
+    if (weight === label) throw new UsageError(`--weight names the label column '${label}'`);
+    if (get('--baseline') === weight) throw new UsageError(`--weight and --baseline name the same column '${weight}'; the weight column is never a model`);
+  }
   const winRate = number('--win-rate', get('--win-rate') ?? String(DEFAULT_WIN_RATE));
   if (!(winRate > 0 && winRate <= 1)) throw new UsageError(`--win-rate must be in (0, 1], got ${get('--win-rate')}`);
   const confidence = number('--confidence', get('--confidence') ?? '0.95');
@@ -236,8 +252,8 @@ export function parseArgs(argv: string[]): Parsed {
     if (models.some((m) => m === '')) throw new UsageError(`--models must be a comma-separated list of column names, got '${get('--models')}'`);
     const dup = models.find((m, k) => models!.indexOf(m) !== k);
     if (dup !== undefined) throw new UsageError(`--models lists '${dup}' twice`);
-    const label = get('--label') ?? 'label';
     if (models.includes(label)) throw new UsageError(`--models lists the label column '${label}'`);
+    if (weight !== undefined && models.includes(weight)) throw new UsageError(`--models lists the weight column '${weight}'; the weight column is never a model`);
     if (models.length === (opts.baseline !== undefined && models.includes(opts.baseline) ? 1 : 0)) {
       throw new UsageError('--models names no candidate besides the baseline');
     }
@@ -246,10 +262,11 @@ export function parseArgs(argv: string[]): Parsed {
   const threads = get('--threads') === undefined ? undefined : integer('--threads', get('--threads')!, 1, 256);
   return {
     file: positional[0],
-    label: get('--label') ?? 'label',
+    label,
     json: flags.has('--json'),
     failOnKeep: flags.has('--fail-on-keep'),
     ...(models !== undefined ? { models } : {}),
+    ...(weight !== undefined ? { weight } : {}),
     ...(threads !== undefined ? { threads } : {}),
     opts,
   };
@@ -282,11 +299,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(`cannot read '${parsed.file}': ${(e as Error).message}`, false);
     }
     const b = parsed.opts.baseline;
+    const weightColumn = parsed.weight !== undefined ? { weightColumn: parsed.weight } : {};
     const preds = readPredictions(
       bytes,
       parsed.models !== undefined
-        ? { labelColumn: parsed.label, scoreColumns: b !== undefined && !parsed.models.includes(b) ? [b, ...parsed.models] : parsed.models }
-        : { labelColumn: parsed.label, numericOnly: true },
+        ? { labelColumn: parsed.label, scoreColumns: b !== undefined && !parsed.models.includes(b) ? [b, ...parsed.models] : parsed.models, ...weightColumn }
+        : { labelColumn: parsed.label, numericOnly: true, ...weightColumn },
     );
     const threads = parsed.threads ?? suggestedThreads(preds.n, parsed.opts.resamples, preds.columns.length, io.cpus);
     const decision = await compareModelsParallel(preds, { ...parsed.opts, threads });
@@ -334,7 +352,11 @@ export function formatTable(d: Decision): string {
       ? `paired bootstrap (${d.bootstrap}), ${d.resamples} resamples, seed ${JSON.stringify(d.seed)}`
       : "DeLong's test";
   const lines = [`${METRIC_NAME[d.metric]} (${d.higherIsBetter ? 'higher' : 'lower'} is better), ${how}; ${d.n} rows, ${d.positives} positive`];
-  lines.push(`Compared columns: ${d.models.map((m) => (m.isBaseline ? `${m.name} (baseline)` : m.name)).join(', ')}`);
+  lines.push(
+    `Compared columns: ${d.models.map((m) => (m.isBaseline ? `${m.name} (baseline)` : m.name)).join(', ')}${
+      d.weight !== undefined ? `; weight: ${d.weight.column} (total ${d.weight.total}, positive ${d.weight.positive})` : ''
+    }`,
+  );
   if (d.baseline !== undefined) {
     lines.push(
       `Improvement = ${d.higherIsBetter ? 'candidate − baseline' : 'baseline − candidate'} (positive = better); a win is an improvement above ${fmtPlain(d.minDelta)} (ties are not wins)`,

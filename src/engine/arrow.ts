@@ -29,6 +29,12 @@ export interface ReadPredictionsOptions {
    * instead of failing on them. Default false.
    */
   numericOnly?: boolean;
+  /**
+   * Column of integer row weights (see `Predictions.weight`): Arrow integers, or floats holding exact
+   * integers, from 0 to 2^32 − 1. Never read as a model: it is left out of the default score columns,
+   * and naming it in `scoreColumns` (or as the label) is an error.
+   */
+  weightColumn?: string;
 }
 
 const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
@@ -62,7 +68,14 @@ export function readPredictions(bytes: Uint8Array, opts: ReadPredictionsOptions 
     throw new PredictionsError(`there is no label column '${labelName}' (columns: ${names.join(', ') || 'none'})`, labelName);
   }
   const n = table.numRows;
+  const weightName = opts.weightColumn;
+  if (weightName !== undefined) {
+    if (!names.includes(weightName)) throw new PredictionsError(`there is no weight column '${weightName}' (columns: ${names.join(', ')})`, weightName);
+    if (weightName === labelName) throw new PredictionsError(`column '${weightName}' cannot be both the label and the weight`, weightName);
+    if (opts.scoreColumns?.includes(weightName)) throw new PredictionsError(`column '${weightName}' is the weight column; it cannot also be a model`, weightName);
+  }
   const exclude = new Set(opts.exclude ?? []);
+  if (weightName !== undefined) exclude.add(weightName);
   const scoreNames =
     opts.scoreColumns ??
     names.filter((c) => {
@@ -79,7 +92,76 @@ export function readPredictions(bytes: Uint8Array, opts: ReadPredictionsOptions 
   if (scoreNames.length === 0) throw new PredictionsError(`there is no score column besides '${labelName}'`);
   const labels = readLabels(table, labelName, n);
   const columns = scoreNames.map((name) => ({ name, scores: readScores(table, name, n) }));
-  return { n, labels, columns };
+  if (weightName === undefined) return { n, labels, columns };
+  checkColumnShape(table, weightName, n);
+  return { n, labels, columns, weight: { name: weightName, values: readWeights(table, weightName, n, labels) } };
+}
+
+/** Largest weight: weights are kept as 32-bit unsigned integers. */
+const MAX_WEIGHT = 4294967295;
+
+/**
+ * The weight column as integers: Arrow integers of any width, or floats (16/32/64-bit) holding exact
+ * integers, each from 0 to 2^32 − 1; the first offending value is reported with its row. Both classes
+ * must keep some weight.
+ */
+function readWeights(table: Table, name: string, n: number, labels: Uint8Array): Uint32Array {
+  const col = table.getChild(name)!;
+  const type = col.type;
+  if (type.typeId !== Type.Int && type.typeId !== Type.Float) {
+    throw new PredictionsError(`the weight column '${name}' has type ${typeName(type)}; expected integers (or floats holding whole numbers)`, name);
+  }
+  // Any integer or float column converts to float64 exactly (64-bit integers are checked below 2^53).
+  const values = type.typeId === Type.Float && bitWidth(type) === 16 ? widenToFloat64(col.data, name, n, true, true) : null;
+  const out = new Uint32Array(n);
+  let row = 0;
+  const check = (x: number, r: number): number => {
+    if (!Number.isFinite(x) || x < 0 || x > MAX_WEIGHT || Math.floor(x) !== x) {
+      const why = !Number.isFinite(x) ? 'not a finite number' : x < 0 ? 'negative' : x > MAX_WEIGHT ? 'larger than 4294967295' : 'not a whole number';
+      throw new PredictionsError(`the weight column '${name}' has ${x} at row ${r} (${why}); weights must be whole numbers from 0 to 4294967295`, name);
+    }
+    return x;
+  };
+  if (values !== null) {
+    for (let i = 0; i < n; i++) out[i] = check(values[i], i);
+  } else if (type.typeId === Type.Int && bitWidth(type) === 64) {
+    for (const data of col.data) {
+      const v = data.values as unknown as { buffer: ArrayBufferLike; byteOffset: number };
+      const words = new Int32Array(v.buffer, v.byteOffset + 8 * data.offset, 2 * data.length);
+      for (let i = 0; i < data.length; i++, row++) {
+        const lo = words[2 * i] >>> 0;
+        const hi = words[2 * i + 1];
+        if (hi === 0) {
+          out[row] = lo;
+          continue;
+        }
+        // Negative or beyond 2^32 − 1 whatever the low word: report the exact value.
+        const raw = String(col.get(row));
+        throw new PredictionsError(
+          `the weight column '${name}' has ${raw} at row ${row} (${raw.startsWith('-') ? 'negative' : 'larger than 4294967295'}); weights must be whole numbers from 0 to 4294967295`,
+          name,
+        );
+      }
+    }
+  } else {
+    for (const data of col.data) {
+      const v = batchValues(data);
+      for (let i = 0; i < data.length; i++, row++) out[row] = check(v[i], row);
+    }
+  }
+  let total = 0;
+  let positive = 0;
+  for (let i = 0; i < n; i++) {
+    total += out[i];
+    if (labels[i] === 1) positive += out[i];
+  }
+  if (positive === 0 || positive === total) {
+    throw new PredictionsError(
+      `the weight column '${name}' gives weight 0 to every ${positive === 0 ? 'positive' : 'negative'} row (total weight ${total}); a comparison needs weight on both classes`,
+      name,
+    );
+  }
+  return out;
 }
 
 /** Rejects truncated data before Arrow's reader, whose own errors are cryptic or absent for truncation. */

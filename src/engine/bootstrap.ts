@@ -33,6 +33,12 @@ export interface PreparedBootstrap {
   orders: Int32Array[];
   /** Loss metrics: per-row loss per model, in reference (= row) order. */
   losses: Float64Array[];
+  /**
+   * Row weights in reference order (ranking metrics: the reference model's sorted order; loss metrics:
+   * row order), when the predictions have a weight column; the kernel then weighs each row by
+   * count × weight.
+   */
+  weights?: Uint32Array;
   /** Memory the kernel may use for its counts (split between threads); shared when the arrays are. */
   scratch?: ArrayBufferLike;
 }
@@ -76,31 +82,44 @@ export function prepareBootstrap(
     if (!col) throw new RangeError(`no column '${name}'`);
     return col.scores;
   };
+  const rowWeights = preds.weight?.values;
   if (metric === 'log_loss' || metric === 'brier') {
     const labels = typedAlloc(Uint8Array, 1, n, shared);
     labels.set(preds.labels);
     const estimates: number[] = [];
+    let weights: Uint32Array | undefined;
+    let total = n;
+    if (rowWeights !== undefined) {
+      weights = typedAlloc(Uint32Array, 4, n, shared);
+      weights.set(rowWeights);
+      total = 0;
+      for (let i = 0; i < n; i++) total += rowWeights[i];
+    }
     const losses = models.map((name) => {
       const l = rowLosses(metric, preds.labels, scoresOf(name), name, typedAlloc(Float64Array, 8, n, shared));
       let s = 0;
-      for (let i = 0; i < n; i++) s += l[i];
-      estimates.push(s / n);
+      // Same operation order as metrics.ts's weightedMean, so the estimate equals logLoss/brierScore.
+      if (weights === undefined) for (let i = 0; i < n; i++) s += l[i];
+      else for (let i = 0; i < n; i++) s += weights[i] * l[i];
+      estimates.push(s / total);
       return l;
     });
-    return { n, metric, scheme, models, estimates, labels, orders: [], losses };
+    return { n, metric, scheme, models, estimates, labels, orders: [], losses, ...(weights !== undefined ? { weights } : {}) };
   }
   if (n >= 2 ** 30) throw new RangeError(`${n} rows is more than the 2^30 - 1 the bootstrap supports`);
   const scratch = shared ? new SharedArrayBuffer(sortScratchBytes(n)) : new ArrayBuffer(sortScratchBytes(n));
   const sorted = models.map((name) => sortOrder(scoresOf(name), preds.labels, { scratch, into: typedAlloc(Uint32Array, 4, n, shared) }));
-  const estimates = sorted.map((order) => (metric === 'roc_auc' ? aucFromSums(order) : apFromSums(order)));
+  const estimates = sorted.map((order) => (metric === 'roc_auc' ? aucFromSums(order, rowWeights) : apFromSums(order, rowWeights)));
   // Reference positions: the first model's sorted order. posOf borrows the (now free) sort scratch.
   const posOf = new Uint32Array(scratch, 0, n);
   const labels = typedAlloc(Uint8Array, 1, n, shared);
   const ref = sorted[0];
+  const weights = rowWeights === undefined ? undefined : typedAlloc(Uint32Array, 4, n, shared);
   for (let k = 0; k < n; k++) {
     const e = ref[k];
     posOf[e & ROW_MASK] = k;
     labels[k] = e & LABEL_BIT ? 1 : 0;
+    if (weights !== undefined) weights[k] = rowWeights![e & ROW_MASK];
   }
   // Pack in place: entry k becomes refPos | label bit | tie bit.
   const orders = sorted.map((order) => {
@@ -112,7 +131,7 @@ export function prepareBootstrap(
     positivesFirstInTies(packed);
     return packed;
   });
-  return { n, metric, scheme, models, estimates, labels, orders, losses: [], scratch };
+  return { n, metric, scheme, models, estimates, labels, orders, losses: [], scratch, ...(weights !== undefined ? { weights } : {}) };
 }
 
 /**
@@ -142,13 +161,13 @@ function positivesFirstInTies(packed: Int32Array): void {
   }
 }
 
-function aucFromSums(order: Uint32Array): number {
-  const { u2, pos, neg } = aucSums(order, null);
+function aucFromSums(order: Uint32Array, weights: Uint32Array | undefined): number {
+  const { u2, pos, neg } = aucSums(order, null, weights);
   return u2 / (2 * pos * neg);
 }
 
-function apFromSums(order: Uint32Array): number {
-  const { sum, pos } = apSums(order, null);
+function apFromSums(order: Uint32Array, weights: Uint32Array | undefined): number {
+  const { sum, pos } = apSums(order, null, weights);
   return sum / pos;
 }
 
@@ -169,6 +188,7 @@ export function kernelJob(prep: PreparedBootstrap, seed: string | number, first:
     out: typedAlloc(Float64Array, 8, prep.models.length * count, shared),
     redraws: typedAlloc(Uint32Array, 4, count, shared),
   };
+  if (prep.weights !== undefined) job.weights = prep.weights;
   if (prep.scratch !== undefined) {
     const part = Math.floor(prep.scratch.byteLength / slots / 8) * 8;
     job.scratch = { buffer: prep.scratch, offset: slot * part, bytes: part };

@@ -41,6 +41,7 @@ import {
   type ModelResult,
   type Predictions,
   type VersusBaseline,
+  type WeightColumn,
 } from './types';
 
 /**
@@ -98,6 +99,10 @@ export function compareModels(preds: Predictions, opts: CompareOptions): Decisio
 export function planComparison(preds: Predictions, opts: CompareOptions): ComparisonPlan {
   validateOptions(opts);
   validatePredictions(preds);
+  if (preds.weight !== undefined && opts.method === 'delong') {
+    // The engine's DeLong (Sun & Xu's structural components) is defined for unweighted rows only.
+    throw new InvalidOptionsError(`method 'delong' does not take row weights (weight column '${preds.weight.name}'); use the bootstrap, or leave the weights out`);
+  }
   const names = preds.columns.map((c) => c.name);
   const { baseline } = opts;
   if (baseline !== undefined && !names.includes(baseline)) {
@@ -175,11 +180,47 @@ function validatePredictions(p: Predictions): void {
     throw new PredictionsError(`the label column holds only one class (${positives} positives in ${n} rows); a comparison needs both`, 'label');
   }
   const seen = new Set<string>();
+  if (p.weight !== undefined) validateWeights(p);
   for (const c of p.columns) {
+    if (p.weight !== undefined && c.name === p.weight.name) {
+      throw new PredictionsError(`column '${c.name}' is the weight column; it cannot also be a model`, c.name);
+    }
     if (seen.has(c.name)) throw new PredictionsError(`column '${c.name}' appears twice`, c.name);
     seen.add(c.name);
     if (c.scores.length !== n) throw new PredictionsError(`column '${c.name}' has ${c.scores.length} rows but the label column has ${n}`, c.name);
   }
+}
+
+/**
+ * Weights built by a caller: a Uint32Array (hence integers from 0 to 2^32 − 1) of n values, with some
+ * weight on both classes. `readPredictions` checks the Arrow values themselves (type, sign, integrality,
+ * each with its row).
+ */
+function validateWeights(p: Predictions): void {
+  const w = p.weight!;
+  if (typeof w.name !== 'string' || !(w.values instanceof Uint32Array)) {
+    throw new PredictionsError('the weight column must have a name and a Uint32Array of values (non-negative integers)');
+  }
+  if (w.values.length !== p.n) throw new PredictionsError(`the weight column '${w.name}' has ${w.values.length} rows but the label column has ${p.n}`, w.name);
+  const { total, positive } = weightSummary(p.labels, w);
+  if (positive === 0 || positive === total) {
+    throw new PredictionsError(
+      `the weight column '${w.name}' gives weight 0 to every ${positive === 0 ? 'positive' : 'negative'} row (total weight ${total}); a comparison needs weight on both classes`,
+      w.name,
+    );
+  }
+}
+
+/** Total weight and the positive rows' weight (exact while the total stays below 2^53). */
+function weightSummary(labels: Uint8Array, w: WeightColumn): { column: string; total: number; positive: number } {
+  let total = 0;
+  let positive = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const x = w.values[i];
+    total += x;
+    if (labels[i] === 1) positive += x;
+  }
+  return { column: w.name, total, positive };
 }
 
 /** The scores of a compared column: finite, and probabilities for the loss metrics. */
@@ -230,6 +271,7 @@ function baseDecision(plan: ComparisonPlan): Omit<Decision, 'decision' | 'reason
     degenerateResamples: 0,
     n: plan.preds.n,
     positives: countPositives(plan.preds.labels),
+    ...(plan.preds.weight !== undefined ? { weight: weightSummary(plan.preds.labels, plan.preds.weight) } : {}),
   };
   return d;
 }
@@ -244,7 +286,12 @@ export function noCandidateDecision(plan: ComparisonPlan): Decision {
   let reason = 'No decision: there is no candidate column to evaluate.';
   if (plan.baseline !== undefined) {
     const col = plan.preds.columns.find((c) => c.name === plan.baseline)!;
-    const prep = prepareBootstrap({ n: plan.preds.n, labels: plan.preds.labels, columns: [col] }, [plan.baseline], plan.metric, plan.scheme);
+    const prep = prepareBootstrap(
+      { n: plan.preds.n, labels: plan.preds.labels, columns: [col], ...(plan.preds.weight !== undefined ? { weight: plan.preds.weight } : {}) },
+      [plan.baseline],
+      plan.metric,
+      plan.scheme,
+    );
     models.push({ name: plan.baseline, estimate: prep.estimates[0], isBaseline: true });
     reason = `No decision: there is no candidate to compare with the baseline '${plan.baseline}'.`;
   }
@@ -533,6 +580,7 @@ const KEY_ORDER: (keyof Decision)[] = [
   'best',
   'n',
   'positives',
+  'weight',
   'degenerateResamples',
   'models',
   'distributions',

@@ -55,6 +55,11 @@ export interface KernelJob {
   out: Float64Array;
   /** Output: number of degenerate draws replaced for resample j. */
   redraws: Uint32Array;
+  /**
+   * Row weights in reference order (integers): when given, row r of a resample weighs count × weight
+   * (the weighted passes below); absent, the unweighted passes run unchanged.
+   */
+  weights?: Uint32Array;
   /** Tests: when given, resample j's final multiplicities by reference position at `countsOut[j * n + pos]`. */
   countsOut?: Uint8Array;
   /** Memory for the counts (4 bytes per row, rows rounded up to even), used when large enough (else the kernel allocates its own). */
@@ -512,12 +517,190 @@ export function createKernel(): (job: KernelJob) => void {
     res[3] = s3 / tot[3];
   }
 
+  // Weighted passes (a weight column): the same sums with count × weight in place of the count. They are
+  // separate functions so that the unweighted loops above stay exactly as fast as without weights.
+  // Every product and sum is an integer; exact while the totals stay below 2^53 (see bootstrap.ts).
+
+  /** Total and positive weight (Σ count × weight) of the four lanes. */
+  function weightLanes(words: Int32Array, lab: Uint8Array, wts: Uint32Array, n: number, tot: Float64Array, pos: Float64Array): void {
+    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+    for (let r = 0; r < n; r++) {
+      const v = words[r];
+      const x = wts[r];
+      const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
+      t0 += c0; t1 += c1; t2 += c2; t3 += c3;
+      if (lab[r] === 1) {
+        p0 += c0; p1 += c1; p2 += c2; p3 += c3;
+      }
+    }
+    tot[0] = t0; tot[1] = t1; tot[2] = t2; tot[3] = t3;
+    pos[0] = p0; pos[1] = p1; pos[2] = p2; pos[3] = p3;
+  }
+
+  /** `weightLanes` for lane k only (after a redraw). */
+  function weightLane(bytes: Uint8Array, lab: Uint8Array, wts: Uint32Array, n: number, k: number, tot: Float64Array, pos: Float64Array): void {
+    let t = 0;
+    let p = 0;
+    for (let r = 0; r < n; r++) {
+      const c = bytes[r * 4 + k] * wts[r];
+      t += c;
+      if (lab[r] === 1) p += c;
+    }
+    tot[k] = t;
+    pos[k] = p;
+  }
+
+  /** `aucPass` with count × weight (one loop for tied and untied orders: the tie groups cost little here). */
+  function aucPassW(ord: Int32Array, words: Int32Array, wts: Uint32Array, n: number, twoU: Float64Array, neg: Float64Array): void {
+    let u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+    let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    let g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+    for (let k = 0; k < n; k++) {
+      const e = ord[k];
+      const p = e & 0x3fffffff;
+      const v = words[p];
+      const x = wts[p];
+      const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
+      if (e & 0x40000000) {
+        u0 += c0 * b0; u1 += c1 * b1; u2 += c2 * b2; u3 += c3 * b3;
+        g0 += c0; g1 += c1; g2 += c2; g3 += c3;
+      } else {
+        b0 += c0; b1 += c1; b2 += c2; b3 += c3;
+        t0 += c0 * g0; t1 += c1 * g1; t2 += c2 * g2; t3 += c3 * g3;
+      }
+      if (e >= 0) {
+        g0 = 0; g1 = 0; g2 = 0; g3 = 0;
+      }
+    }
+    twoU[0] = 2 * u0 + t0;
+    twoU[1] = 2 * u1 + t1;
+    twoU[2] = 2 * u2 + t2;
+    twoU[3] = 2 * u3 + t3;
+    neg[0] = b0;
+    neg[1] = b1;
+    neg[2] = b2;
+    neg[3] = b3;
+  }
+
+  /** `apPass` (tied form, which also serves untied orders) with count × weight. */
+  function apPassW(ord: Int32Array, words: Int32Array, wts: Uint32Array, n: number, pos: Float64Array, res: Float64Array): void {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let tp0 = 0, tp1 = 0, tp2 = 0, tp3 = 0;
+    let fp0 = 0, fp1 = 0, fp2 = 0, fp3 = 0;
+    let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+    let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+    for (let k = n - 1; k >= 0; k--) {
+      const e = ord[k];
+      const p = e & 0x3fffffff;
+      const v = words[p];
+      const x = wts[p];
+      const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
+      if (e & 0x40000000) {
+        p0 += c0; p1 += c1; p2 += c2; p3 += c3;
+      } else {
+        q0 += c0; q1 += c1; q2 += c2; q3 += c3;
+      }
+      if (k === 0 || ord[k - 1] >= 0) {
+        tp0 += p0; tp1 += p1; tp2 += p2; tp3 += p3;
+        fp0 += q0; fp1 += q1; fp2 += q2; fp3 += q3;
+        s0 += (p0 * tp0) / (tp0 + fp0 || 1);
+        s1 += (p1 * tp1) / (tp1 + fp1 || 1);
+        s2 += (p2 * tp2) / (tp2 + fp2 || 1);
+        s3 += (p3 * tp3) / (tp3 + fp3 || 1);
+        p0 = 0; p1 = 0; p2 = 0; p3 = 0;
+        q0 = 0; q1 = 0; q2 = 0; q3 = 0;
+      }
+    }
+    res[0] = s0 / pos[0];
+    res[1] = s1 / pos[1];
+    res[2] = s2 / pos[2];
+    res[3] = s3 / pos[3];
+  }
+
+  /** `lossPass` with count × weight. */
+  function lossPassW(loss: Float64Array, words: Int32Array, wts: Uint32Array, n: number, tot: Float64Array, res: Float64Array): void {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let r = 0; r < n; r++) {
+      const v = words[r];
+      const l = loss[r];
+      const x = wts[r];
+      s0 += (v & 255) * x * l;
+      s1 += ((v >>> 8) & 255) * x * l;
+      s2 += ((v >>> 16) & 255) * x * l;
+      s3 += (v >>> 24) * x * l;
+    }
+    res[0] = s0 / tot[0];
+    res[1] = s1 / tot[1];
+    res[2] = s2 / tot[2];
+    res[3] = s3 / tot[3];
+  }
+
   function hasTies(ord: Int32Array): boolean {
     for (let k = 0; k < ord.length; k++) if (ord[k] < 0) return true;
     return false;
   }
 
+  /** `run` for weighted data (job.weights set): every statistic from count × weight. */
+  function runWeighted(job: KernelJob, weights: Uint32Array): void {
+    const { n, count, metric, scheme, labels, states, out, redraws } = job;
+    const models = metric <= 1 ? job.orders.length : job.losses.length;
+    // Counts of four resamples per position (one more position when n is odd, see drawMultinomial).
+    const need = Math.ceil(n / 2) * 8;
+    const sc = job.scratch;
+    const mem = sc !== undefined && sc.bytes >= need ? sc.buffer : new ArrayBuffer(need);
+    const at = sc !== undefined && sc.bytes >= need ? sc.offset : 0;
+    const c8 = new Uint8Array(mem, at, need);
+    const c32 = new Int32Array(mem, at, n);
+    const tot = new Float64Array(4);
+    const pos = new Float64Array(4);
+    const res = new Float64Array(4);
+    const twoU = new Float64Array(4);
+    const neg = new Float64Array(4);
+    const draw = (j: number, k: number): void => {
+      if (scheme === 0) drawMultinomial(states, j * WORDS, k, n, c8);
+      else drawPoisson(states, j * WORDS, k, n, c8, tot);
+    };
+
+    for (let g = 0; g < count; g += 4) {
+      const lanes = Math.min(4, count - g);
+      // Both draws write every position of their lane; lanes without a resample are left at zero.
+      if (lanes < 4) c8.fill(0);
+      for (let k = 0; k < lanes; k++) draw(g + k, k);
+      // Weighted totals (Σ count × weight) replace the counts' totals for the check and the metrics.
+      weightLanes(c32, labels, weights, n, tot, pos);
+      for (let k = 0; k < lanes; k++) {
+        const j = g + k;
+        redraws[j] = 0;
+        while (!(pos[k] > 0 && pos[k] < tot[k])) {
+          if (++redraws[j] > MAX_REDRAWS) {
+            throw new Error(`bootstrap: ${MAX_REDRAWS} consecutive draws of resample ${j} held a single class; the data are too imbalanced to bootstrap`);
+          }
+          draw(j, k);
+          weightLane(c8, labels, weights, n, k, tot, pos);
+        }
+        if (job.countsOut !== undefined) {
+          for (let r = 0; r < n; r++) job.countsOut[j * n + r] = c8[r * 4 + k];
+        }
+      }
+      for (let m = 0; m < models; m++) {
+        if (metric === 0) {
+          aucPassW(job.orders[m], c32, weights, n, twoU, neg);
+          for (let k = 0; k < 4; k++) res[k] = twoU[k] / (2 * pos[k] * (tot[k] - pos[k]));
+        } else if (metric === 1) {
+          apPassW(job.orders[m], c32, weights, n, pos, res);
+        } else {
+          lossPassW(job.losses[m], c32, weights, n, tot, res);
+        }
+        for (let k = 0; k < lanes; k++) out[m * count + g + k] = res[k];
+      }
+    }
+  }
+
   return function run(job: KernelJob): void {
+    // Weighted data take their own loop, so this one is exactly the unweighted kernel.
+    if (job.weights !== undefined) return runWeighted(job, job.weights);
     const { n, count, metric, scheme, labels, states, out, redraws } = job;
     const models = metric <= 1 ? job.orders.length : job.losses.length;
     // Counts of four resamples per position (one more position when n is odd, see drawMultinomial).

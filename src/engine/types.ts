@@ -83,6 +83,19 @@ export interface Predictions {
   /** 0/1 labels, one per row. */
   labels: Uint8Array;
   columns: ScoreColumn[];
+  /**
+   * Optional integer row weights (frequency weights: a weight of k counts the row k times; 0 leaves it
+   * out). Never a model. The full-data metrics use them as scikit-learn's `sample_weight`; each bootstrap
+   * resample weighs row r by its multiplicity times its weight (count × weight). DeLong does not take them.
+   */
+  weight?: WeightColumn;
+}
+
+/** A column of non-negative integer row weights (see `Predictions.weight`). */
+export interface WeightColumn {
+  name: string;
+  /** One weight per row, in row order: integers from 0 to 2^32 − 1. */
+  values: Uint32Array;
 }
 
 /** Options of `compareModels`. */
@@ -196,6 +209,11 @@ export interface Decision {
   degenerateResamples: number;
   n: number;
   positives: number;
+  /**
+   * With a weight column: its name, the total weight and the positive rows' weight (`n` and `positives`
+   * stay row counts). Absent without weights.
+   */
+  weight?: { column: string; total: number; positive: number };
   /** Per-resample metric for each model (bootstrap, unless `includeDistributions: false`). */
   distributions?: { [model: string]: number[] };
   /** Per-resample oriented delta (positive = better) of each candidate against the baseline. */

@@ -156,6 +156,92 @@ describe('mlops-eval (built CLI, child process)', function () {
     assert.match(text.stderr, /column 'id' has type .*; a score column must be numeric/);
   });
 
+  describe('--weight <column>', () => {
+    let weighted: string;
+    // Integer weights 0..3 (weight 0 rows included) and a float64 copy of the same whole numbers.
+    const weight = Int32Array.from(labels, (_, i) => (i * 7) % 4);
+    const total = weight.reduce((a, b) => a + b, 0);
+    const positive = weight.reduce((a, b, i) => a + b * labels[i], 0);
+    before(() => {
+      weighted = path.join(dir, 'weighted.arrow');
+      writeFileSync(weighted, tableToIPC(tableFromArrays({ label: labels, prod, cand, weak, weight })));
+    });
+    const opts = { baseline: 'prod', metric: 'roc_auc' as const, method: 'bootstrap' as const, resamples: 200, seed: 5, winRate: 0.95, minDelta: 0.001, confidence: 0.95, bootstrap: 'multinomial' as const };
+
+    it('prints exactly the JSON of compareModels with the weights (1 or 2 threads); the weight column is never a model', () => {
+      const args = ['compare', weighted, '--weight', 'weight', '--baseline', 'prod', '--resamples', '200', '--seed', '5', '--json'];
+      const one = run([...args, '--threads', '1']);
+      assert.equal(one.code, 0, one.stderr);
+      const expected = compareModels(
+        { n: labels.length, labels, columns: [{ name: 'prod', scores: Float64Array.from(prod) }, { name: 'cand', scores: Float64Array.from(cand) }, { name: 'weak', scores: weak }], weight: { name: 'weight', values: Uint32Array.from(weight) } },
+        opts,
+      );
+      assert.equal(one.stdout, `${JSON.stringify(expected)}\n`);
+      const d = JSON.parse(one.stdout) as Decision;
+      assert.deepEqual(d.models.map((m) => m.name), ['prod', 'cand', 'weak']);
+      assert.deepEqual(d.weight, { column: 'weight', total, positive });
+      // The full-data estimate is the weighted ROC AUC (scikit-learn's sample_weight), not the plain one.
+      assert.equal(d.models[1].estimate, rocAuc(labels, cand, weight));
+      assert.notEqual(d.models[1].estimate, rocAuc(labels, cand));
+      assert.equal(run([...args, '--threads', '2']).stdout, one.stdout);
+    });
+
+    it("the table lists the weight in the 'Compared columns' line, also with --models", () => {
+      const table = run(['compare', weighted, '--weight', 'weight', '--baseline', 'prod', '--resamples', '50']);
+      assert.equal(table.code, 0, table.stderr);
+      assert.equal(table.stdout.split('\n')[1], `Compared columns: prod (baseline), cand, weak; weight: weight (total ${total}, positive ${positive})`);
+      const chosen = run(['compare', weighted, '--models', 'cand', '--weight=weight', '--baseline', 'prod', '--resamples', '50']);
+      assert.equal(chosen.code, 0, chosen.stderr);
+      assert.equal(chosen.stdout.split('\n')[1], `Compared columns: prod (baseline), cand; weight: weight (total ${total}, positive ${positive})`);
+    });
+
+    it('weights all 1 (as float64 whole numbers) give the unweighted decision byte for byte, apart from the weight record', () => {
+      const ones = path.join(dir, 'ones.arrow');
+      writeFileSync(ones, tableToIPC(tableFromArrays({ label: labels, prod, cand, weak, w: new Float64Array(labels.length).fill(1) })));
+      const args = ['--baseline', 'prod', '--models', 'cand,weak', '--resamples', '200', '--seed', '5', '--json'];
+      const w = run(['compare', ones, '--weight', 'w', ...args]);
+      const plain = run(['compare', file, ...args]);
+      assert.equal(w.code, 0, w.stderr);
+      const d = JSON.parse(w.stdout) as Decision;
+      assert.deepEqual(d.weight, { column: 'w', total: labels.length, positive: labels.reduce((a, b) => a + b, 0) });
+      delete d.weight;
+      assert.equal(`${JSON.stringify(d)}\n`, plain.stdout);
+    });
+
+    const REFUSED: [string, string[], string, string?][] = [
+      [
+        '--method delong',
+        ['--weight', 'weight', '--method', 'delong'],
+        "mlops-eval: --weight cannot be used with --method delong: DeLong's test in mlops-eval takes no row weights; use --method bootstrap (the default) or leave out --weight\nRun 'mlops-eval --help' for the options.\n",
+      ],
+      ['the weight column in --models', ['--weight', 'weight', '--models', 'cand,weight'], "mlops-eval: --models lists the weight column 'weight'; the weight column is never a model\nRun 'mlops-eval --help' for the options.\n"],
+      ['the weight column as the baseline', ['--weight', 'weight', '--baseline', 'weight'], "mlops-eval: --weight and --baseline name the same column 'weight'; the weight column is never a model\nRun 'mlops-eval --help' for the options.\n"],
+      ['the label as the weight', ['--weight', 'label'], "mlops-eval: --weight names the label column 'label'\nRun 'mlops-eval --help' for the options.\n"],
+      ['an unknown weight column', ['--weight', 'nope'], "mlops-eval: there is no weight column 'nope' (columns: label, prod, cand, weak, weight)\n"],
+      ['a negative weight', ['--weight', 'neg'], "mlops-eval: the weight column 'neg' has -2 at row 4 (negative); weights must be whole numbers from 0 to 4294967295\n", 'neg'],
+      ['a fractional weight', ['--weight', 'frac'], "mlops-eval: the weight column 'frac' has 0.5 at row 2 (not a whole number); weights must be whole numbers from 0 to 4294967295\n", 'frac'],
+    ];
+    for (const [what, args, stderr, extra] of REFUSED) {
+      it(`exits 2 for ${what}, naming the column (and the row)`, () => {
+        let target = weighted;
+        if (extra !== undefined) {
+          target = path.join(dir, `${extra}.arrow`);
+          const values = Float64Array.from(weight);
+          values[extra === 'neg' ? 4 : 2] = extra === 'neg' ? -2 : 0.5;
+          writeFileSync(target, tableToIPC(tableFromArrays({ label: labels, prod, cand, [extra]: values })));
+        }
+        assert.deepEqual(run(['compare', target, ...args]), { code: 2, stdout: '', stderr });
+      });
+    }
+
+    it('compare --help documents --weight', () => {
+      const help = run(['compare', '--help']);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /\n {2}--weight <column> {7}column of integer row weights, 0 or more/);
+      assert.match(help.stdout, /Not with --method delong/);
+    });
+  });
+
   it('--fail-on-keep exits 3 when the decision is keep or none, 0 on promote (1 stays internal error, 2 bad input)', () => {
     assert.equal(run(['compare', file, '--baseline', 'prod', '--resamples', '100', '--fail-on-keep']).code, 0);
     const keep = run(['compare', file, '--baseline', 'prod', '--min-delta', '0.5', '--resamples', '100', '--fail-on-keep', '--json']);
