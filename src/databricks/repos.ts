@@ -38,6 +38,11 @@ export interface Repo {
   /** SHA-1 of the commit the folder is at. */
   head_commit_id?: string;
   sparse_checkout?: { patterns?: string[] };
+  /**
+   * GET by id only: true for a Git folder with Git CLI access, which the listing omits (databricks-sdk-py
+   * `GetRepoResponse.git_cli_enabled`; databricks-sdk-go service/workspace/model.go `GetRepoResponse.GitCliEnabled`).
+   */
+  git_cli_enabled?: boolean;
 }
 
 /** What to check out: a branch (checking out the same branch again pulls its latest commit) or a tag (detached HEAD). */

@@ -19,7 +19,24 @@ export interface ObjectInfo {
   created_at?: number;
   modified_at?: number;
   size?: number;
+  /**
+   * Set for `DIRECTORY` objects only. `is_git_folder: true` marks a Git folder with Git CLI access: such a
+   * folder is a `DIRECTORY`, not a `REPO`, and `GET /api/2.0/repos` does not list it; a standard Git folder
+   * is a `REPO` without this field; a plain directory has `false` (Databricks, "Migrate from the List Repos
+   * API", https://docs.databricks.com/aws/en/repos/migrate-list-repos; databricks-sdk-go
+   * service/workspace/model.go `DirectoryInfo.IsGitFolder`; databricks-sdk-py `DirectoryInfo.is_git_folder`).
+   * JS SDK 0.14.2 lacks the field.
+   */
   directory_info?: { is_git_folder?: boolean };
+}
+
+/**
+ * Whether a Workspace API object is a Git folder: `object_type` `REPO`, or `DIRECTORY` with
+ * `directory_info.is_git_folder` true (Git CLI access). Both kinds are named by their `object_id` in
+ * `GET /api/2.0/repos/{repo_id}` (Databricks, "Migrate from the List Repos API"; see docs/databricks-api-notes.md §2.1).
+ */
+export function isGitFolder(o: ObjectInfo): boolean {
+  return o.object_type === 'REPO' || (o.object_type === 'DIRECTORY' && o.directory_info?.is_git_folder === true);
 }
 
 /** The largest content the import endpoint accepts (decoded), docs/databricks-api-notes.md §3.1. */
@@ -85,7 +102,8 @@ export class WorkspaceClient {
   async *walk(path: string, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
     for (const o of await this.list(path, signal)) {
       yield o;
-      if (o.object_type === 'DIRECTORY' && o.path) yield* this.walk(o.path, signal);
+      // A Git folder with Git CLI access is a DIRECTORY too (see ObjectInfo.directory_info): not entered either.
+      if (o.object_type === 'DIRECTORY' && !isGitFolder(o) && o.path) yield* this.walk(o.path, signal);
     }
   }
 

@@ -3,7 +3,7 @@ import { patTokenProvider } from '../../src/databricks/auth';
 import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { ReposClient } from '../../src/databricks/repos';
-import { WorkspaceClient } from '../../src/databricks/workspace';
+import { isGitFolder, WorkspaceClient } from '../../src/databricks/workspace';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../src/emulator';
 import { MISSING_GIT_CREDENTIAL_MESSAGE } from '../../src/emulator/routes/repos';
 
@@ -116,6 +116,31 @@ describe('ReposClient and WorkspaceClient against the emulator', () => {
     await repos.deleteRepo(repo.id);
     await rejectsWith(repos.getRepo(repo.id), 404, 'RESOURCE_DOES_NOT_EXIST');
     assert.equal(emu.workspace.get('/Repos/Staging/churn-model'), undefined);
+  });
+
+  it('a Git folder with Git CLI access: not listed, a DIRECTORY with is_git_folder in the Workspace API, read by its object id', async () => {
+    const std = emu.repos.addRepo({ path: '/Workspace/Shared/std', url: URL_A, provider: 'azureDevOpsServices' });
+    const cli = emu.repos.addRepo({ path: '/Workspace/Shared/cli', url: URL_A, provider: 'azureDevOpsServices', gitCliEnabled: true });
+    await ws.mkdirs('/Shared/plain');
+    assert.equal(await repos.findByPath('/Workspace/Shared/cli'), undefined);
+    assert.equal((await repos.findByPath('/Workspace/Shared/std'))?.id, std.id);
+    const t = emu.workspace.get('/Shared/cli')!.createdAt;
+    assert.deepEqual(await ws.getStatus('/Workspace/Shared/cli'), {
+      object_type: 'DIRECTORY', path: '/Shared/cli', object_id: cli.id, resource_id: String(cli.id), directory_info: { is_git_folder: true },
+    });
+    assert.deepEqual(await ws.getStatus('/Shared/std'), {
+      object_type: 'REPO', path: '/Shared/std', object_id: std.id, resource_id: String(std.id), created_at: t, modified_at: t,
+    });
+    assert.deepEqual((await ws.getStatus('/Shared/plain'))?.directory_info, { is_git_folder: false });
+    assert.deepEqual(
+      (await ws.list('/Shared')).map((o) => [o.path, isGitFolder(o)]),
+      [['/Shared/cli', true], ['/Shared/plain', false], ['/Shared/std', true]],
+    );
+    assert.deepEqual(await repos.getRepo(cli.id), {
+      id: cli.id, path: '/Shared/cli', url: URL_A, provider: 'azureDevOpsServices', branch: 'main', head_commit_id: SHA_MAIN, git_cli_enabled: true,
+    });
+    await repos.updateRepo(cli.id, { branch: 'feature/x' });
+    assert.equal((await repos.getRepo(cli.id)).head_commit_id, SHA_DEV);
   });
 
   it('WorkspaceClient: import needs the parent, refuses to overwrite unless asked, get-status/list/export/delete', async () => {

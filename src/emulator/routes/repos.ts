@@ -53,6 +53,13 @@ export interface EmulatedRepo {
   /** Simulates edits made in the workspace that block a checkout. */
   uncommittedChanges: boolean;
   sparseCheckoutPatterns?: string[];
+  /**
+   * Git CLI access: the folder is left out of `GET /api/2.0/repos` and is a DIRECTORY with
+   * `directory_info.is_git_folder` in the Workspace API; GET by id reports `git_cli_enabled`
+   * (Databricks REST reference, Repos "List"; "Migrate from the List Repos API"; databricks-sdk-py
+   * `GetRepoResponse.git_cli_enabled`).
+   */
+  gitCliEnabled?: boolean;
 }
 
 function normalizeRemoteUrl(url: string): string {
@@ -115,14 +122,22 @@ export class ReposEmulator {
   }
 
   /** Creates a Git folder directly (test setup), checked out at the remote's default branch unless told. */
-  addRepo(opts: { path: string; url: string; provider: string; branch?: string; uncommittedChanges?: boolean }): EmulatedRepo {
+  addRepo(opts: { path: string; url: string; provider: string; branch?: string; uncommittedChanges?: boolean; gitCliEnabled?: boolean }): EmulatedRepo {
     const remote = this.requireRemote(opts.url);
     const branch = opts.branch ?? remote.defaultBranch;
     const sha = remote.branches.get(branch);
     if (!sha) throw new Error(`remote ${opts.url} has no branch ${branch}`);
     const path = canonicalWorkspacePath(opts.path);
     if (!path) throw new Error(`bad path ${opts.path}`);
-    return this.store({ path, url: opts.url, provider: canonicalProvider(opts.provider) ?? opts.provider, branch, headCommitId: sha, uncommittedChanges: !!opts.uncommittedChanges });
+    return this.store({
+      path,
+      url: opts.url,
+      provider: canonicalProvider(opts.provider) ?? opts.provider,
+      branch,
+      headCommitId: sha,
+      uncommittedChanges: !!opts.uncommittedChanges,
+      gitCliEnabled: opts.gitCliEnabled ? true : undefined,
+    });
   }
 
   list(): EmulatedRepo[] {
@@ -162,7 +177,7 @@ export class ReposEmulator {
     const ws = this.workspace;
     if (ws) {
       ws.mkdirs(repo.path.slice(0, repo.path.lastIndexOf('/')) || '/');
-      ws.putRepo(repo.path, repo.id);
+      ws.putRepo(repo.path, repo.id, repo.gitCliEnabled === true);
     }
     return repo;
   }
@@ -173,6 +188,7 @@ export class ReposEmulator {
     if (r.branch) out.branch = r.branch;
     out.head_commit_id = r.headCommitId;
     if (r.sparseCheckoutPatterns?.length) out.sparse_checkout = { patterns: r.sparseCheckoutPatterns };
+    if (r.gitCliEnabled) out.git_cli_enabled = true;
     return out;
   }
 
@@ -191,7 +207,8 @@ export class ReposEmulator {
       prefix = rawPrefix.startsWith('/Workspace/') ? rawPrefix.slice('/Workspace'.length) : rawPrefix;
     }
     // Creation order (ids ascending): assumption, the service documents no order.
-    const matching = [...this.repos.values()].sort((a, b) => a.id - b.id).filter((r) => r.path.startsWith(prefix));
+    // Git folders with the Git CLI enabled are not listed (Databricks REST reference, Repos "List").
+    const matching = [...this.repos.values()].sort((a, b) => a.id - b.id).filter((r) => r.path.startsWith(prefix) && !r.gitCliEnabled);
     let offset = 0;
     const token = queryString(req, 'next_page_token');
     if (token !== undefined) {

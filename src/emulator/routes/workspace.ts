@@ -25,6 +25,8 @@ export interface WorkspaceObject {
   content?: Buffer;
   /** The format the object was imported with. */
   importFormat?: string;
+  /** A DIRECTORY that is a Git folder with Git CLI access (its object id is the repo id). */
+  gitFolder?: boolean;
   createdAt: number;
   modifiedAt: number;
 }
@@ -127,11 +129,17 @@ export class WorkspaceEmulator {
     return this.put({ objectType: 'NOTEBOOK', path: p, language, content: Buffer.from(source), importFormat: 'SOURCE' });
   }
 
-  /** Adds a Git folder object (used by the repos module); its object id is the repo id. */
-  putRepo(path: string, repoId: number): void {
+  /**
+   * Adds a Git folder object (used by the repos module); its object id is the repo id. A standard Git folder
+   * is a `REPO`; one with Git CLI access is a `DIRECTORY` marked `directory_info.is_git_folder` (Databricks,
+   * "Migrate from the List Repos API"; databricks-sdk-go service/workspace/model.go `DirectoryInfo`).
+   */
+  putRepo(path: string, repoId: number, gitCliEnabled = false): void {
     const p = requirePath(path);
     const t = this.now();
-    this.objects.set(p, { objectType: 'REPO', path: p, objectId: repoId, createdAt: t, modifiedAt: t });
+    this.objects.set(p, gitCliEnabled
+      ? { objectType: 'DIRECTORY', gitFolder: true, path: p, objectId: repoId, createdAt: t, modifiedAt: t }
+      : { objectType: 'REPO', path: p, objectId: repoId, createdAt: t, modifiedAt: t });
   }
 
   /** Removes an object and everything below it (used by the repos module on delete). */
@@ -150,7 +158,9 @@ export class WorkspaceEmulator {
       info.modified_at = o.modifiedAt;
     }
     if (o.objectType === 'FILE' && o.content) info.size = o.content.length;
-    if (o.objectType === 'REPO') info.directory_info = { is_git_folder: true };
+    // directory_info is set for directories only: true for a Git folder with Git CLI access, false for a
+    // plain directory; a REPO does not carry it (databricks-sdk-py `DirectoryInfo.is_git_folder`).
+    if (o.objectType === 'DIRECTORY') info.directory_info = { is_git_folder: o.gitFolder === true };
     return info;
   }
 
@@ -246,7 +256,7 @@ export class WorkspaceEmulator {
     if (o.objectType === 'DIRECTORY' && children.length > 0 && body.recursive !== true) {
       throw new ApiFault(400, 'DIRECTORY_NOT_EMPTY', `Folder (${p}) is not empty.`);
     }
-    if (o.objectType === 'REPO') {
+    if (o.objectType === 'REPO' || o.gitFolder) {
       const repos = (this.core?.modules.repos as { forgetByPath?: (p: string) => void } | undefined) ?? undefined;
       repos?.forgetByPath?.(p);
     }

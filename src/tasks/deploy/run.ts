@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { DatabricksApiError, isAlreadyExists } from '../../databricks/errors';
 import { canonicalRepoPath, type Repo, type ReposClient } from '../../databricks/repos';
-import { MAX_IMPORT_BYTES, type NotebookLanguage, type WorkspaceClient } from '../../databricks/workspace';
+import { isGitFolder, MAX_IMPORT_BYTES, type NotebookLanguage, type WorkspaceClient } from '../../databricks/workspace';
 import type { TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import type { DeployInputs, GitRef, ReposDeployInputs, WorkspaceImportInputs } from './inputs';
@@ -105,10 +105,24 @@ async function resolveOrCreate(inputs: ReposDeployInputs, deps: DeployDeps): Pro
   const found = await repos.findByPath(inputs.repoPath, signal);
   if (found) return { repo: found, created: false };
 
-  // The listing omits Git folders with the Git CLI enabled (docs/databricks-api-notes.md §2.1): ask the Workspace API too.
+  // The listing omits Git folders with the Git CLI enabled: ask the Workspace API too. Such a folder is a
+  // DIRECTORY with directory_info.is_git_folder true, and its object_id is the repo id that
+  // GET/PATCH /api/2.0/repos/{repo_id} take (docs/databricks-api-notes.md §2.1).
   const status = await workspace.getStatus(inputs.repoPath, signal);
   if (status) {
-    if (status.object_type === 'REPO' && status.object_id !== undefined) return { repo: await repos.getRepo(status.object_id, signal), created: false };
+    if (isGitFolder(status) && status.object_id !== undefined) {
+      if (status.object_type === 'REPO') return { repo: await repos.getRepo(status.object_id, signal), created: false };
+      host.log.info(`${inputs.repoPath} is a Git folder with Git CLI access (the Repos listing omits those): reading it as repo ${status.object_id}.`);
+      try {
+        return { repo: await repos.getRepo(status.object_id, signal), created: false };
+      } catch (err) {
+        if (!(err instanceof DatabricksApiError)) throw err;
+        throw new DeployError(
+          `The Workspace API reports ${inputs.repoPath} as a Git folder with Git CLI access (object id ${status.object_id}), but the Repos API could not read it as repo ${status.object_id}. ` +
+            `Nothing was changed. Check that the pipeline's identity can manage this folder, or deploy to a Git folder created without Git CLI access. ${apiDetail(err)}`,
+        );
+      }
+    }
     throw new DeployError(`${inputs.repoPath} exists in the workspace as a ${status.object_type ?? 'non-Git'} object, not a Git folder. Choose another repoPath or remove that object.`);
   }
   if (!inputs.createIfMissing) {
@@ -289,6 +303,10 @@ async function importNotebooks(inputs: WorkspaceImportInputs, deps: DeployDeps):
   const target = await workspace.getStatus(inputs.workspaceFolder, signal);
   if (target && target.object_type !== 'DIRECTORY') {
     throw new DeployError(`workspaceFolder ${inputs.workspaceFolder} is a ${target.object_type ?? 'non-folder object'}, not a folder. Nothing was imported.`);
+  }
+  if (target && isGitFolder(target)) {
+    // A Git folder with Git CLI access is a DIRECTORY too; its content belongs to Git, as for a REPO.
+    throw new DeployError(`workspaceFolder ${inputs.workspaceFolder} is a Git folder (Git CLI access), whose content belongs to Git. Use mode repos for it, or choose a plain workspace folder. Nothing was imported.`);
   }
 
   host.log.info(`Importing ${notebooks.length} notebook(s) from ${inputs.sourceFolder} to ${inputs.workspaceFolder}${skipped.length ? ` (${skipped.length} other file(s) skipped)` : ''}.`);

@@ -220,6 +220,57 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
     assert.deepEqual(emu.writes(), []);
   });
 
+  describe('Git folders with Git CLI access (not listed by GET /api/2.0/repos; DIRECTORY with directory_info.is_git_folder)', () => {
+    const CLI_PATH = '/Workspace/Shared/churn-model-cli';
+
+    it('finds the folder through the Workspace API and checks out the ref by its object id', async () => {
+      const repo = emu.repos.addRepo({ path: CLI_PATH, url: URL_ADO, provider: 'azureDevOpsServices', gitCliEnabled: true });
+      emu.repos.setBranch(URL_ADO, 'main', SHA_NEW);
+      const r = await deploy({ repoPath: CLI_PATH, repoUrl: URL_ADO, ref: 'refs/heads/main' }, { 'Build.SourceVersion': SHA_NEW });
+      assert.deepEqual(r.complete, { result: 'Succeeded', message: `Git folder ${CLI_PATH} is at ${SHA_NEW} (branch main).` });
+      assert.deepEqual(calls(), [
+        'GET /api/2.0/repos',
+        'GET /api/2.0/workspace/get-status',
+        `GET /api/2.0/repos/${repo.id}`,
+        `PATCH /api/2.0/repos/${repo.id}`,
+        `GET /api/2.0/repos/${repo.id}`,
+      ]);
+      assert.deepEqual(emu.requests[0].query, { path_prefix: CLI_PATH });
+      assert.deepEqual(emu.requests[1].query, { path: CLI_PATH });
+      assert.deepEqual(emu.writes().map((w) => [w.method, w.path, w.body]), [['PATCH', `/api/2.0/repos/${repo.id}`, { branch: 'main' }]]);
+      assert.deepEqual([emu.repos.get(repo.id)!.branch, emu.repos.get(repo.id)!.headCommitId], ['main', SHA_NEW]);
+      assert.deepEqual(r.outputs, { repoId: String(repo.id), repoUrl: `${emu.url}/browse/folders/${repo.id}`, headCommitId: SHA_NEW, branch: 'main' });
+      assert.ok(r.logLines.includes(`${CLI_PATH} is a Git folder with Git CLI access (the Repos listing omits those): reading it as repo ${repo.id}.`), r.logLines.join('\n'));
+      assert.deepEqual(r.errors, []);
+      assertClean(r);
+    });
+
+    it('fails without a change, naming the folder, when the Repos API cannot read it by that id', async () => {
+      const repo = emu.repos.addRepo({ path: CLI_PATH, url: URL_ADO, provider: 'azureDevOpsServices', gitCliEnabled: true });
+      emu.faults.add({ method: 'GET', path: `/api/2.0/repos/${repo.id}`, kind: 'status', status: 404, errorCode: 'RESOURCE_DOES_NOT_EXIST', message: `Repo ${repo.id} does not exist.` });
+      const r = await deploy({ repoPath: CLI_PATH, verifyCommit: 'false' }, { 'Build.SourceBranch': 'refs/heads/main' });
+      assert.deepEqual(r.complete, {
+        result: 'Failed',
+        message:
+          `The Workspace API reports ${CLI_PATH} as a Git folder with Git CLI access (object id ${repo.id}), but the Repos API could not read it as repo ${repo.id}. ` +
+          `Nothing was changed. Check that the pipeline's identity can manage this folder, or deploy to a Git folder created without Git CLI access. Databricks answered 404 RESOURCE_DOES_NOT_EXIST: Repo ${repo.id} does not exist.`,
+      });
+      assert.deepEqual(calls(), ['GET /api/2.0/repos', 'GET /api/2.0/workspace/get-status', `GET /api/2.0/repos/${repo.id}`]);
+      assert.deepEqual(emu.writes(), []);
+    });
+
+    it('a plain workspace folder at repoPath is still refused as not a Git folder', async () => {
+      emu.workspace.mkdirs('/Shared/plain');
+      const r = await deploy({ repoPath: '/Workspace/Shared/plain', repoUrl: URL_ADO, verifyCommit: 'false' });
+      assert.deepEqual(r.complete, {
+        result: 'Failed',
+        message: '/Workspace/Shared/plain exists in the workspace as a DIRECTORY object, not a Git folder. Choose another repoPath or remove that object.',
+      });
+      assert.deepEqual(calls(), ['GET /api/2.0/repos', 'GET /api/2.0/workspace/get-status']);
+      assert.deepEqual(emu.writes(), []);
+    });
+  });
+
   describe('bad inputs fail clearly before any request', () => {
     const cases: Array<[string, Record<string, string>, RegExp]> = [
       ['both targets (repoPath and workspaceFolder)', { repoPath: PATH, workspaceFolder: '/Shared/churn' }, /^workspaceFolder is set but mode is repos/],
@@ -316,6 +367,24 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
       const notebooks = emu.workspace.pathsUnder('/Shared/churn').filter((p) => emu.workspace.get(p)?.objectType === 'NOTEBOOK');
       assert.deepEqual(notebooks, imported);
       assert.equal(emu.workspace.get('/Shared/churn/data')?.objectType, 'DIRECTORY');
+    });
+
+    it('cleanTarget does not enter a Git folder with Git CLI access, and such a folder is refused as the target', async () => {
+      emu.repos.addRepo({ path: '/Workspace/Shared/churn/vendored', url: URL_ADO, provider: 'azureDevOpsServices', gitCliEnabled: true });
+      emu.workspace.putNotebook('/Shared/churn/vendored/nb', 'PYTHON', '# Databricks notebook source\n');
+      const r = await deploy({ mode: 'workspaceImport', sourceFolder: src, workspaceFolder: '/Shared/churn', cleanTarget: 'true' });
+      assert.deepEqual(r.complete, { result: 'Succeeded', message: 'Imported 4 notebook(s) into /Shared/churn, deleted 2 notebook(s) no longer in the source.' });
+      assert.deepEqual(emu.callsTo('POST', '/api/2.0/workspace/delete').map((c) => c.body.path), ['/Shared/churn/etl/stale', '/Shared/churn/old']);
+      assert.equal(emu.workspace.get('/Shared/churn/vendored/nb')?.objectType, 'NOTEBOOK');
+      assert.deepEqual(emu.callsTo('GET', '/api/2.0/workspace/list').map((c) => c.query.path), ['/Shared/churn', '/Shared/churn/data', '/Shared/churn/etl', '/Shared/churn/etl/deep']);
+
+      emu.clearRequests();
+      const target = await deploy({ mode: 'workspaceImport', sourceFolder: src, workspaceFolder: '/Shared/churn/vendored' });
+      assert.deepEqual(target.complete, {
+        result: 'Failed',
+        message: 'workspaceFolder /Shared/churn/vendored is a Git folder (Git CLI access), whose content belongs to Git. Use mode repos for it, or choose a plain workspace folder. Nothing was imported.',
+      });
+      assert.deepEqual(calls(), ['GET /api/2.0/workspace/get-status']);
     });
 
     it('a missing sourceFolder or one without notebooks fails before any write', async () => {
