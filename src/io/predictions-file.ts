@@ -199,6 +199,12 @@ async function parquetTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Pr
     });
   } catch (e) {
     if (e instanceof PredictionsError) throw e;
+    const codec = /unsupported compression codec: (\w+)/.exec((e as Error).message)?.[1];
+    if (codec !== undefined) {
+      throw new PredictionsError(
+        `the Parquet file is compressed with ${codec}, which cannot be read here; write it uncompressed or with Snappy (pandas: df.to_parquet('predictions.parquet', compression='snappy'), the default)`,
+      );
+    }
     throw new PredictionsError(`the Parquet file cannot be read (truncated or corrupt?): ${(e as Error).message}`);
   }
   return tableOf(fields.map((f) => [f.name, values.has(f.name) ? float64Data(values.get(f.name)!.out, values.get(f.name)!.valid, values.get(f.name)!.nulls) : placeholder(n)]));

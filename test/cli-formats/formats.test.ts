@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray, Float64 } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { compareModels, PredictionsError, type ReadPredictionsOptions } from '../../src/engine';
@@ -107,6 +108,33 @@ describe('predictions formats (Arrow, Parquet, CSV)', () => {
   it('a truncated Parquet file fails with the exact error', async () => {
     const good = goodParquet();
     await rejects(good.subarray(0, good.length - 100), "the Parquet file is truncated: it does not end with the Parquet footer and magic 'PAR1'");
+  });
+
+  it('a Parquet file with a codec that cannot be read says how to write it', async () => {
+    const gz = new Uint8Array(
+      parquetWriteBuffer({
+        codec: 'GZIP',
+        compressors: { GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)) },
+        columnData: [
+          { name: 'label', data: label, type: 'INT32', nullable: false },
+          { name: 'prod', data: prod, type: 'DOUBLE', nullable: false },
+          { name: 'cand', data: cand, type: 'DOUBLE', nullable: false },
+        ],
+      }),
+    );
+    await rejects(gz, "the Parquet file is compressed with GZIP, which cannot be read here; write it uncompressed or with Snappy (pandas: df.to_parquet('predictions.parquet', compression='snappy'), the default)");
+  });
+
+  it('a Parquet file whose footer is intact but whose data is cut fails as corrupt', async () => {
+    const good = goodParquet();
+    const cut = new Uint8Array(good.length - 4000);
+    cut.set(good.subarray(0, 1000));
+    cut.set(good.subarray(good.length - (cut.length - 1000)), 1000);
+    await assert.rejects(readPredictionsFile(cut, { labelColumn: 'label' }), (e: unknown) => {
+      assert.ok(e instanceof PredictionsError);
+      assert.match(e.message, /^the Parquet file cannot be read \(truncated or corrupt\?\): /);
+      return true;
+    });
   });
 
   it('a Parquet file with a missing score gives the same error as Arrow', async () => {
