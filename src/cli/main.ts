@@ -19,7 +19,6 @@ import {
   PredictionsError,
   compareModelsParallel,
   defaultMinDelta,
-  readPredictions,
   suggestedThreads,
   type BootstrapScheme,
   type Decision,
@@ -27,12 +26,16 @@ import {
   type Metric,
   type ParallelCompareOptions,
 } from '../engine';
+import { readPredictionsFile } from '../io/predictions-file';
+import { ReportWriteError, writeReports, type ReportFiles } from './report-files';
 
 /** What the CLI needs from its environment (injected so tests can run it in-process). */
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   readFile: (path: string) => Uint8Array;
+  /** Writes --html and --markdown files. */
+  writeFile?: (path: string, text: string) => void;
   cpus: number;
   /** The package version, for --version. */
   version?: string;
@@ -89,6 +92,8 @@ Options (after the command and the file, in any order; each takes its value afte
                           the bootstrap is large enough to gain from them, else 1)
   --no-distributions      leave the per-resample distributions out of --json
   --json                  print the decision as JSON instead of a table
+  --html <file>           also write the self-contained HTML report (the task's report, light and dark)
+  --markdown <file>       also write a Markdown summary of the decision
   --fail-on-keep          exit with code 3 when the decision is keep or none (for a CI gate)
   --help, -h              this help
   --version               the version of mlops-eval
@@ -108,6 +113,8 @@ interface Parsed {
   /** Threads given with --threads; undefined: decided from the size of the bootstrap (`suggestedThreads`). */
   threads?: number;
   opts: ParallelCompareOptions;
+  /** Files given with --html and --markdown. */
+  reports?: ReportFiles;
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -144,6 +151,8 @@ const VALUE_FLAGS = [
   '--label',
   '--weight',
   '--threads',
+  '--html',
+  '--markdown',
 ];
 const BOOLEAN_FLAGS = ['--json', '--no-distributions', '--fail-on-keep'];
 
@@ -268,6 +277,7 @@ export function parseArgs(argv: string[]): Parsed {
     ...(models !== undefined ? { models } : {}),
     ...(weight !== undefined ? { weight } : {}),
     ...(threads !== undefined ? { threads } : {}),
+    ...(get('--html') !== undefined || get('--markdown') !== undefined ? { reports: { html: get('--html'), markdown: get('--markdown') } } : {}),
     opts,
   };
 }
@@ -300,18 +310,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     const b = parsed.opts.baseline;
     const weightColumn = parsed.weight !== undefined ? { weightColumn: parsed.weight } : {};
-    const preds = readPredictions(
+    const preds = await readPredictionsFile(
       bytes,
       parsed.models !== undefined
         ? { labelColumn: parsed.label, scoreColumns: b !== undefined && !parsed.models.includes(b) ? [b, ...parsed.models] : parsed.models, ...weightColumn }
         : { labelColumn: parsed.label, numericOnly: true, ...weightColumn },
+      parsed.file,
     );
     const threads = parsed.threads ?? suggestedThreads(preds.n, parsed.opts.resamples, preds.columns.length, io.cpus);
     const decision = await compareModelsParallel(preds, { ...parsed.opts, threads });
     io.stdout(parsed.json ? `${JSON.stringify(decision)}\n` : formatTable(decision));
+    if (parsed.reports) writeReports(decision, parsed.file, parsed.reports, io);
     return parsed.failOnKeep && decision.decision !== 'promote' ? EXIT.kept : EXIT.ok;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof PredictionsError || e instanceof InvalidOptionsError) {
+    if (e instanceof UsageError || e instanceof PredictionsError || e instanceof InvalidOptionsError || e instanceof ReportWriteError) {
       io.stderr(`mlops-eval: ${e.message}\n${e instanceof UsageError && e.hint ? "Run 'mlops-eval --help' for the options.\n" : ''}`);
       return EXIT.badInput;
     }

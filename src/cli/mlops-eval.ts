@@ -2,7 +2,7 @@
  * Entry of the `mlops-eval` command (bundled by esbuild to dist/cli/mlops-eval.js, which the committed
  * bin/mlops-eval.js shim loads). All logic is in main.ts; this file only wires the process.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from './main';
@@ -21,6 +21,7 @@ main(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   readFile: (p) => readFileSync(p),
+  writeFile: (p, text) => writeFileSync(p, text, 'utf8'),
   cpus: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
   version: packageVersion(),
 }).then(

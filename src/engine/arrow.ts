@@ -57,6 +57,16 @@ export function readPredictions(bytes: Uint8Array, opts: ReadPredictionsOptions 
   } catch (e) {
     throw new PredictionsError(`the predictions are not readable Arrow IPC data (truncated or corrupt?): ${(e as Error).message}`);
   }
+  return readPredictionsFromTable(table, opts);
+}
+
+/**
+ * The validation and conversion of `readPredictions` applied to an Arrow table already in memory (the
+ * Parquet and CSV readers outside the engine build one), so every format gets the same checks and messages.
+ *
+ * @throws PredictionsError with a message naming the column and the problem.
+ */
+export function readPredictionsFromTable(table: Table, opts: ReadPredictionsOptions = {}): Predictions {
   const labelName = opts.labelColumn ?? 'label';
   const names = table.schema.fields.map((f) => f.name);
   const seen = new Set<string>();

@@ -13,7 +13,7 @@
  */
 export * from './types';
 export { InvalidOptionsError, PredictionsError } from './errors';
-export { readPredictions, type ReadPredictionsOptions } from './arrow';
+export { readPredictions, readPredictionsFromTable, type ReadPredictionsOptions } from './arrow';
 export { compareModels, winsNeeded } from './compare';
 export { PARALLEL_MIN_WORK, compareModelsParallel, runBootstrapParallel, suggestedThreads, type ParallelCompareOptions } from './parallel';
 export {

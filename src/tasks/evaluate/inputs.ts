@@ -144,7 +144,7 @@ export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
   let scoring: ScoringConfig | undefined;
   let predictionsFile: string | undefined;
   if (predictionsSource === 'file') {
-    const raw = inputs.required('predictionsFile', 'an Arrow IPC file on the agent with the label and one score column per model');
+    const raw = inputs.required('predictionsFile', 'a predictions file on the agent (Parquet, Arrow IPC or CSV) with the label and one score column per model');
     const base = inputs.variable('System.DefaultWorkingDirectory') ?? process.cwd();
     predictionsFile = path.resolve(base, raw);
   } else {
@@ -252,7 +252,7 @@ export const MAX_PREDICTIONS_FILE_BYTES = 2 ** 31 - 1;
 export function checkPredictionsFile(file: string): void {
   const st = statSync(file, { throwIfNoEntry: false });
   if (!st) fail('predictionsFile', `predictionsFile ${truncate(file)} does not exist on the agent. Check the path; relative paths are resolved against System.DefaultWorkingDirectory.`);
-  if (!st.isFile()) fail('predictionsFile', `predictionsFile ${truncate(file)} is not a file${st.isDirectory() ? ' (it is a folder)' : ''}. Give the path of the Arrow IPC file itself.`);
+  if (!st.isFile()) fail('predictionsFile', `predictionsFile ${truncate(file)} is not a file${st.isDirectory() ? ' (it is a folder)' : ''}. Give the path of the predictions file itself.`);
   try {
     closeSync(openSync(file, fsConstants.O_RDONLY));
   } catch (e) {

@@ -3,7 +3,8 @@ import { systemClock } from '../../databricks/clock';
 import { FilesClient } from '../../databricks/files';
 import { JobsClient } from '../../databricks/jobs';
 import { WorkspaceClient } from '../../databricks/workspace';
-import { compareModelsParallel, readPredictions } from '../../engine';
+import { compareModelsParallel } from '../../engine';
+import { readPredictionsFile } from '../../io/predictions-file';
 import { WorkspaceModelRegistry } from '../../mlflow/registry';
 import { MlflowTracking } from '../../mlflow/tracking';
 import { UnityCatalogModelRegistry } from '../../mlflow/unity-catalog';
@@ -116,7 +117,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
     registry,
     target,
     predictions,
-    engine: { readPredictions, compare: (preds, opts) => compareModelsParallel(preds, { ...opts, threads: Math.max(1, Math.min(8, os.cpus().length)) }) },
+    engine: { readPredictions: (bytes, opts) => readPredictionsFile(bytes, opts, parsed.predictionsFile), compare: (preds, opts) => compareModelsParallel(preds, { ...opts, threads: Math.max(1, Math.min(8, os.cpus().length)) }) },
     now: () => new Date(),
     claim: { settleMs: settleOverride() },
   });

@@ -22,7 +22,7 @@ import type { PredictionsProvider, ScoredPredictions } from './scoring';
 export const PRODUCTION_KEY = 'production';
 
 export interface EvaluateEngine {
-  readPredictions(bytes: Uint8Array, opts: { labelColumn: string; scoreColumns?: string[] }): Predictions;
+  readPredictions(bytes: Uint8Array, opts: { labelColumn: string; scoreColumns?: string[] }): Predictions | Promise<Predictions>;
   compare(predictions: Predictions, opts: CompareOptions): Decision | Promise<Decision>;
 }
 
@@ -155,7 +155,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   let decision: Decision;
   try {
     host.setProgress(60, 'Comparing');
-    const predictions = deps.engine.readPredictions(scored.bytes, { labelColumn: inputs.labelColumn, scoreColumns: models.map((m) => m.key) });
+    const predictions = await deps.engine.readPredictions(scored.bytes, { labelColumn: inputs.labelColumn, scoreColumns: models.map((m) => m.key) });
     const reported = scored.context.rowsReported;
     if (reported !== undefined && reported >= 0 && reported !== predictions.n) {
       throw new Error(`The scoring run reported ${reported} rows but the predictions file holds ${predictions.n}; the file is incomplete or from another run.`);

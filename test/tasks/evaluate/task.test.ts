@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Float64, makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import seedrandom from 'seedrandom';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
 import { defaultRegistryUri, NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
@@ -1000,4 +1001,48 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(emu.callsTo('POST', /\/jobs\//).length + emu.callsTo('POST', /\/workspace\//).length + emu.callsTo('GET', /\/fs\//).length, 0);
     assert.equal(notebookCalls.length, 0);
   });
+
+  for (const format of ['parquet', 'csv'] as const) {
+    it(`predictionsSource=file reads a ${format === 'parquet' ? 'Parquet' : 'CSV'} file like the Arrow one: same decision, no Databricks scoring`, async () => {
+      production(1.4);
+      const better = candidate('better', 0.6);
+      const cols = predictionsTable([`run_${better}`, 'production'], quality);
+      const stem = path.join(require('node:os').tmpdir(), `preds-${format}-${process.pid}-${Date.now()}`);
+      writeFileSync(`${stem}.arrow`, arrowBytes(cols));
+      writeFileSync(`${stem}.${format}`, format === 'parquet' ? parquetBytes(cols) : csvBytes(cols));
+      const fromArrow = await evaluate({ predictionsSource: 'file', predictionsFile: `${stem}.arrow`, evaluationTable: undefined, outputPath: undefined, dryRun: 'true' });
+      const r = await evaluate({ predictionsSource: 'file', predictionsFile: `${stem}.${format}`, evaluationTable: undefined, outputPath: undefined, dryRun: 'true' });
+      assert.equal(r.complete?.result, 'Succeeded', r.stdout);
+      assert.equal(fromArrow.complete?.result, 'Succeeded', fromArrow.stdout);
+      assert.equal(fromArrow.outputs.decision, 'promoted');
+      assert.equal(r.outputs.decision, fromArrow.outputs.decision);
+      assert.equal(r.outputs.winRate, fromArrow.outputs.winRate);
+      assert.equal(emu.callsTo('POST', /\/jobs\//).length + emu.callsTo('POST', /\/workspace\//).length + emu.callsTo('GET', /\/fs\//).length, 0);
+    });
+  }
+
+  it('predictionsSource=file with a CSV holding a non-numeric score fails naming the column, row and line', async () => {
+    production(1.4);
+    const better = candidate('better', 0.6);
+    const file = path.join(require('node:os').tmpdir(), `preds-bad-${process.pid}-${Date.now()}.csv`);
+    writeFileSync(file, `label,run_${better},production\n0,0.1,0.2\n1,0.9,oops\n`);
+    const r = await evaluate({ predictionsSource: 'file', predictionsFile: file, evaluationTable: undefined, outputPath: undefined });
+    assert.equal(r.complete?.result, 'Failed', r.stdout);
+    assert.match(r.complete!.message, /column 'production' has a value that is not a number at row 1 \(line 3 of the CSV\): 'oops'/);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
+  });
 });
+
+function parquetBytes(cols: Record<string, Float64Array | Int8Array>): Uint8Array {
+  const columnData = Object.entries(cols).map(([name, data]) =>
+    data instanceof Int8Array ? { name, data: Int32Array.from(data), type: 'INT32' as const, nullable: false } : { name, data, type: 'DOUBLE' as const },
+  );
+  return new Uint8Array(parquetWriteBuffer({ columnData }));
+}
+
+function csvBytes(cols: Record<string, Float64Array | Int8Array>): string {
+  const names = Object.keys(cols);
+  const lines = [names.join(',')];
+  for (let i = 0; i < cols.label.length; i++) lines.push(names.map((k) => String(cols[k][i])).join(','));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,391 @@
+/**
+ * Reading a predictions file in the formats users have: Apache Arrow IPC (file and stream), Parquet and
+ * CSV. The format is chosen by its magic bytes (Parquet: `PAR1` at both ends, Parquet format spec
+ * https://parquet.apache.org/docs/file-format/; Arrow file: `ARROW1`, Arrow stream: the 0xFFFFFFFF
+ * continuation marker, https://arrow.apache.org/docs/format/Columnar.html#ipc-file-format), else by the
+ * file's extension.
+ *
+ * Parquet and CSV are converted to an Arrow table of the shape the engine's Arrow reader builds, and the
+ * engine's `readPredictionsFromTable` validates it: every format gets the same checks and the same
+ * messages naming column and row. This module does no I/O itself (callers read the bytes), but it lives
+ * outside src/engine because the engine ring imports only Arrow and seedrandom.
+ */
+import { makeData, Table, Float64, Utf8, Vector, type Data } from 'apache-arrow';
+import { parquetMetadata, parquetRead } from 'hyparquet';
+import { snappyUncompressor } from 'hysnappy';
+import { PredictionsError, readPredictions, readPredictionsFromTable, type Predictions, type ReadPredictionsOptions } from '../engine';
+
+export type PredictionsFormat = 'arrow-file' | 'arrow-stream' | 'parquet' | 'csv';
+
+const HOW_TO_CONVERT =
+  "Write the predictions as Parquet (pandas: df.to_parquet('predictions.parquet'); Spark: df.toPandas().to_parquet(...)), " +
+  "Arrow IPC (pyarrow.feather.write_feather(df, 'predictions.arrow')) or CSV (df.to_csv('predictions.csv', index=False))";
+
+function startsWith(bytes: Uint8Array, ascii: string, at = 0): boolean {
+  if (at < 0 || at + ascii.length > bytes.length) return false;
+  for (let i = 0; i < ascii.length; i++) if (bytes[at + i] !== ascii.charCodeAt(i)) return false;
+  return true;
+}
+
+/** A name for content we recognise but cannot read, for the error message; undefined when unrecognised. */
+function otherFormat(bytes: Uint8Array): string | undefined {
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'gzip-compressed data';
+  if (startsWith(bytes, 'PK\x03\x04')) return 'a ZIP archive (an Excel .xlsx workbook or a zipped file?)';
+  if (startsWith(bytes, 'ORC')) return 'ORC';
+  if (startsWith(bytes, 'Obj\x01')) return 'Avro';
+  if (startsWith(bytes, '\x93NUMPY')) return 'a NumPy .npy array';
+  if (bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return 'a Python pickle';
+  if (startsWith(bytes, '\x89HDF')) return 'HDF5';
+  const first = firstNonSpace(bytes);
+  if (first === 0x7b || first === 0x5b) return 'JSON text';
+  return undefined;
+}
+
+function firstNonSpace(bytes: Uint8Array): number | undefined {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
+  return bytes[i];
+}
+
+/** True when the first KiB is printable text whose first line has a comma (a CSV header). */
+function looksLikeCsv(bytes: Uint8Array): boolean {
+  const end = Math.min(bytes.length, 1024);
+  let comma = false;
+  for (let i = 0; i < end; i++) {
+    const b = bytes[i];
+    if (b === 0x0a) return comma;
+    if (b === 0x2c) comma = true;
+    if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) return false;
+  }
+  return comma;
+}
+
+/**
+ * The format of predictions bytes: magic bytes first, then the file name's extension, then (without
+ * either) text with a comma-separated first line is CSV.
+ *
+ * @throws PredictionsError naming what the bytes look like and how to convert them.
+ */
+export function detectFormat(bytes: Uint8Array, fileName?: string): PredictionsFormat {
+  if (startsWith(bytes, 'PAR1')) return 'parquet';
+  if (startsWith(bytes, 'ARROW1')) return 'arrow-file';
+  if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) return 'arrow-stream';
+  const ext = /\.([A-Za-z0-9]+)$/.exec(fileName ?? '')?.[1]?.toLowerCase();
+  if (ext === 'parquet' || ext === 'pq') {
+    throw new PredictionsError(`the predictions file ends in .${ext} but is not Parquet data (it does not start with the Parquet magic 'PAR1'${describe(bytes)}). ${HOW_TO_CONVERT}.`);
+  }
+  if (ext === 'arrow' || ext === 'feather' || ext === 'ipc' || ext === 'arrows') return 'arrow-stream';
+  if (ext === 'csv') return 'csv';
+  const other = otherFormat(bytes);
+  if (other === undefined && looksLikeCsv(bytes)) return 'csv';
+  throw new PredictionsError(
+    `the predictions are in a format that cannot be read (${other ?? 'not Arrow IPC, Parquet or CSV'}${ext ? `, extension .${ext}` : ''}). ${HOW_TO_CONVERT}.`,
+  );
+}
+
+function describe(bytes: Uint8Array): string {
+  const other = otherFormat(bytes);
+  return other ? `; it looks like ${other}` : '';
+}
+
+/**
+ * Reads predictions from the bytes of a file in any supported format, with the engine's validation.
+ *
+ * @param fileName used only when the bytes carry no magic (CSV, or an old Arrow stream), and in messages.
+ * @throws PredictionsError naming the column and row, or the format and how to convert it.
+ */
+export async function readPredictionsFile(bytes: Uint8Array, opts: ReadPredictionsOptions = {}, fileName?: string): Promise<Predictions> {
+  if (bytes.length === 0) throw new PredictionsError('the predictions are empty (0 bytes)');
+  const format = detectFormat(bytes, fileName);
+  if (format === 'arrow-file' || format === 'arrow-stream') return readPredictions(bytes, opts);
+  const table = format === 'parquet' ? await parquetTable(bytes, opts) : csvTable(bytes, opts);
+  return readPredictionsFromTable(table, opts);
+}
+
+/** The columns the engine will read (the rest only need a name and a type in the table). */
+function wanted(names: string[], opts: ReadPredictionsOptions, isNumeric: (name: string) => boolean): Set<string> {
+  const label = opts.labelColumn ?? 'label';
+  const exclude = new Set(opts.exclude ?? []);
+  const scores = opts.scoreColumns ?? names.filter((c) => c !== label && !exclude.has(c) && (!opts.numericOnly || isNumeric(c)));
+  return new Set([label, ...scores]);
+}
+
+/** A float64 Arrow column with a validity bitmap (missing values become nulls, reported by the engine). */
+function float64Data(values: Float64Array, valid: Uint8Array | undefined, nullCount: number): Data {
+  return makeData({ type: new Float64(), length: values.length, nullCount, data: values, ...(nullCount > 0 && valid ? { nullBitmap: valid } : {}) });
+}
+
+/** An empty-string column of n rows: the stand-in for a non-numeric column (the engine rejects its type by name). */
+function placeholder(n: number): Data {
+  return makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: new Int32Array(n + 1), data: new Uint8Array(0) });
+}
+
+function tableOf(columns: [string, Data][]): Table {
+  const vectors: Record<string, Vector> = {};
+  for (const [name, data] of columns) vectors[name] = new Vector([data]);
+  return new Table(vectors);
+}
+
+// ---------------------------------------------------------------------------------------------- Parquet
+
+let snappyDecoder: ReturnType<typeof snappyUncompressor> | undefined;
+/** hysnappy's decoder, its WebAssembly module compiled once on first use. */
+function snappy(): ReturnType<typeof snappyUncompressor> {
+  snappyDecoder ??= snappyUncompressor();
+  return snappyDecoder;
+}
+
+/** Parquet physical types read as numbers (BOOLEAN as 0/1); other types (strings, binaries...) are not scores. */
+const PARQUET_NUMERIC = new Set(['BOOLEAN', 'INT32', 'INT64', 'FLOAT', 'DOUBLE']);
+
+/**
+ * A Parquet file as an Arrow table via hyparquet (https://github.com/hyparam/hyparquet): every numeric
+ * column read becomes float64 with nulls where the file has them; only the columns the engine reads are
+ * decoded.
+ */
+async function parquetTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Promise<Table> {
+  if (bytes.length < 12 || !startsWith(bytes, 'PAR1', bytes.length - 4)) {
+    throw new PredictionsError("the Parquet file is truncated: it does not end with the Parquet footer and magic 'PAR1'");
+  }
+  // hyparquet reads an ArrayBuffer; a file read whole owns its buffer, so no copy is needed then.
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  const file = (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
+  let metadata: ReturnType<typeof parquetMetadata>;
+  try {
+    metadata = parquetMetadata(file);
+  } catch (e) {
+    throw new PredictionsError(`the Parquet file cannot be read (truncated or corrupt?): ${(e as Error).message}`);
+  }
+  const n = Number(metadata.num_rows);
+  // Top-level leaf columns; nested columns (lists, structs) are not scores.
+  const fields: { name: string; numeric: boolean }[] = [];
+  const schema = metadata.schema;
+  for (let i = 1; i < schema.length; ) {
+    const el = schema[i];
+    const children = el.num_children ?? 0;
+    const logical = el.logical_type?.type;
+    const numeric = children === 0 && PARQUET_NUMERIC.has(el.type ?? '') && (logical === undefined || logical === 'INTEGER') && el.converted_type === undefined;
+    fields.push({ name: el.name, numeric: numeric || (children === 0 && (el.converted_type === 'INT_8' || el.converted_type === 'INT_16' || el.converted_type === 'INT_32' || el.converted_type === 'INT_64' || el.converted_type === 'UINT_8' || el.converted_type === 'UINT_16' || el.converted_type === 'UINT_32')) });
+    i += 1 + countDescendants(schema, i);
+  }
+  const isNumeric = (name: string): boolean => fields.find((f) => f.name === name)?.numeric ?? false;
+  const read = [...wanted(fields.map((f) => f.name), opts, isNumeric)].filter(isNumeric);
+  const values = new Map<string, { out: Float64Array; valid: Uint8Array; nulls: number }>();
+  for (const name of read) values.set(name, { out: new Float64Array(n), valid: new Uint8Array(Math.ceil(n / 8)).fill(0xff), nulls: 0 });
+  try {
+    await parquetRead({
+      file,
+      metadata,
+      // Snappy is the default codec of pyarrow, pandas and Spark; hysnappy (WebAssembly, same authors as
+      // hyparquet, https://github.com/hyparam/hysnappy) decodes it about 3 times faster than hyparquet's
+      // JavaScript decoder, which dominates the read time of large files.
+      compressors: { SNAPPY: snappy() },
+      columns: read,
+      onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
+        const col = values.get(columnName);
+        if (!col) return;
+        const end = Math.min(rowEnd, n);
+        if (columnData instanceof Float64Array || columnData instanceof Float32Array || columnData instanceof Int32Array) {
+          col.out.set(columnData.subarray(0, end - rowStart), rowStart);
+          return;
+        }
+        col.nulls += fillFromArray(col.out, col.valid, columnData as ArrayLike<unknown>, rowStart, end);
+      },
+    });
+  } catch (e) {
+    if (e instanceof PredictionsError) throw e;
+    const codec = /unsupported compression codec: (\w+)/.exec((e as Error).message)?.[1];
+    if (codec !== undefined) {
+      throw new PredictionsError(
+        `the Parquet file is compressed with ${codec}, which cannot be read here; write it uncompressed or with Snappy (pandas: df.to_parquet('predictions.parquet', compression='snappy'), the default)`,
+      );
+    }
+    throw new PredictionsError(`the Parquet file cannot be read (truncated or corrupt?): ${(e as Error).message}`);
+  }
+  return tableOf(fields.map((f) => [f.name, values.has(f.name) ? float64Data(values.get(f.name)!.out, values.get(f.name)!.valid, values.get(f.name)!.nulls) : placeholder(n)]));
+}
+
+/**
+ * Copies a decoded chunk that is not a float typed array (dictionary-decoded or nullable columns come as
+ * plain arrays, INT64 as BigInt64Array, booleans as arrays of booleans) into `out`, clearing the validity
+ * bit of each null; returns the number of nulls. A function of its own so V8 optimises the loop alone.
+ */
+function fillFromArray(out: Float64Array, valid: Uint8Array, data: ArrayLike<unknown>, rowStart: number, end: number): number {
+  let nulls = 0;
+  for (let r = rowStart, i = 0; r < end; r++, i++) {
+    const v = data[i];
+    if (typeof v === 'number') out[r] = v;
+    else if (v === null || v === undefined) {
+      valid[r >> 3] &= ~(1 << (r & 7));
+      nulls++;
+    } else out[r] = typeof v === 'bigint' ? Number(v) : v === true ? 1 : v === false ? 0 : NaN;
+  }
+  return nulls;
+}
+
+function countDescendants(schema: { num_children?: number }[], i: number): number {
+  let count = 0;
+  for (let k = 0; k < (schema[i].num_children ?? 0); k++) {
+    const child = i + 1 + count;
+    count += 1 + countDescendants(schema, child);
+  }
+  return count;
+}
+
+// -------------------------------------------------------------------------------------------------- CSV
+
+const CSV_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const CSV_SPECIAL: Record<string, number> = { nan: NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity, true: 1, false: 0 };
+
+/** A growing float64 column of a CSV file, with its validity and its first non-numeric cell. */
+interface CsvColumn {
+  out: Float64Array;
+  valid: Uint8Array;
+  nulls: number;
+  bad?: { row: number; line: number; text: string };
+  /** The first non-empty cell was text: an id or name column, not a score (left out unless asked for). */
+  text?: boolean;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * A comma-separated file (RFC 4180: header line, optional "quoted" fields with "" escapes, LF or CRLF,
+ * optional UTF-8 BOM) as an Arrow table of float64 columns: empty cells are nulls (pandas writes NaN as an
+ * empty cell), `nan`/`inf`/`true`/`false` (any case) are numbers. A column whose first non-empty cell is
+ * text (an id, a name) is not a score and is left out unless asked for; a column the engine reads that
+ * holds text fails with its column, row and line. Hand-written rather than a CSV library: the bytes are
+ * already in memory, every cell goes straight into a typed array (no per-row string arrays), and the
+ * errors need the row and line.
+ */
+function csvTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Table {
+  let pos = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let line = 1;
+  const len = bytes.length;
+  // A Buffer view decoded as latin1: one native call per unquoted field, no intermediate objects (the
+  // numbers are ASCII; a field with other bytes is decoded again as UTF-8 for the message).
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  /** Set by `field()`: the field just read ended its line. */
+  let ended = false;
+  const field = (): string => {
+    let text: string;
+    if (bytes[pos] === 0x22) {
+      const opened = line;
+      let s = ++pos;
+      const parts: string[] = [];
+      for (;;) {
+        if (pos >= len) throw new PredictionsError(`the CSV has a quoted field that is never closed (opened on line ${opened})`);
+        if (bytes[pos] === 0x22) {
+          parts.push(utf8.decode(bytes.subarray(s, pos)));
+          if (bytes[pos + 1] === 0x22) {
+            parts.push('"');
+            pos += 2;
+            s = pos;
+            continue;
+          }
+          pos++;
+          break;
+        }
+        if (bytes[pos] === 0x0a) line++;
+        pos++;
+      }
+      text = parts.join('');
+      if (pos < len && bytes[pos] !== 0x2c && bytes[pos] !== 0x0a && bytes[pos] !== 0x0d) {
+        throw new PredictionsError(`the CSV has text after a closing quote on line ${line}`);
+      }
+    } else {
+      const s = pos;
+      while (pos < len && bytes[pos] !== 0x2c && bytes[pos] !== 0x0a && bytes[pos] !== 0x0d) pos++;
+      text = buf.toString('latin1', s, pos);
+      if (/[\x80-\xff]/.test(text)) text = utf8.decode(bytes.subarray(s, pos));
+    }
+    if (pos < len && bytes[pos] === 0x2c) {
+      pos++;
+      ended = false;
+      return text;
+    }
+    if (bytes[pos] === 0x0d) pos++;
+    if (bytes[pos] === 0x0a) pos++;
+    ended = true;
+    return text;
+  };
+  if (pos >= len) throw new PredictionsError('the CSV is empty: it has no header line');
+  const names: string[] = [];
+  for (;;) {
+    names.push(field().trim());
+    if (ended) break;
+  }
+  line++;
+  const twice = names.find((name, k) => names.indexOf(name) !== k);
+  if (twice !== undefined) throw new PredictionsError(`column '${twice}' appears twice`, twice);
+  const width = names.length;
+  let capacity = 1024;
+  const cols: CsvColumn[] = names.map(() => ({ out: new Float64Array(capacity), valid: new Uint8Array(capacity / 8).fill(0xff), nulls: 0 }));
+  let n = 0;
+  while (pos < len) {
+    if (bytes[pos] === 0x0a || bytes[pos] === 0x0d) {
+      // An empty line: skipped (a trailing newline, or blank lines at the end).
+      if (bytes[pos] === 0x0d) pos++;
+      if (bytes[pos] === 0x0a) pos++;
+      line++;
+      continue;
+    }
+    if (n === capacity) {
+      capacity *= 2;
+      for (const c of cols) {
+        const out = new Float64Array(capacity);
+        out.set(c.out);
+        c.out = out;
+        const valid = new Uint8Array(capacity / 8).fill(0xff);
+        valid.set(c.valid);
+        c.valid = valid;
+      }
+    }
+    const startLine = line;
+    for (let k = 0; ; k++) {
+      const raw = field();
+      if (k < width) {
+        const c = cols[k];
+        const t = raw.trim();
+        if (t === '') {
+          c.valid[n >> 3] &= ~(1 << (n & 7));
+          c.nulls++;
+        } else if (CSV_NUMBER.test(t)) {
+          c.out[n] = Number(t);
+          c.text ??= false;
+        } else {
+          const special = CSV_SPECIAL[t.toLowerCase()];
+          if (special !== undefined) {
+            c.out[n] = special;
+            c.text ??= false;
+          } else {
+            c.text ??= true;
+            if (c.bad === undefined) c.bad = { row: n, line: startLine, text: t.length > 40 ? `${t.slice(0, 40)}…` : t };
+          }
+        }
+      }
+      if (ended) {
+        if (k + 1 !== width) {
+          throw new PredictionsError(`line ${startLine} of the CSV (row ${n}) has ${k + 1} field${k ? 's' : ''} but the header has ${width} (${names.join(', ')})`);
+        }
+        break;
+      }
+    }
+    line++;
+    n++;
+  }
+  const isNumeric = (name: string): boolean => cols[names.indexOf(name)].text !== true;
+  const need = wanted(names, opts, isNumeric);
+  for (let k = 0; k < width; k++) {
+    const bad = cols[k].bad;
+    if (bad && need.has(names[k])) {
+      throw new PredictionsError(`column '${names[k]}' has a value that is not a number at row ${bad.row} (line ${bad.line} of the CSV): '${bad.text}'`, names[k]);
+    }
+  }
+  return tableOf(
+    names.map((name, k) => {
+      const c = cols[k];
+      return [name, c.bad === undefined ? float64Data(c.out.subarray(0, n), c.valid, c.nulls) : placeholder(n)];
+    }),
+  );
+}
