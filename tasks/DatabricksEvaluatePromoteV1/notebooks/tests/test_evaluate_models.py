@@ -260,11 +260,11 @@ class ParseModelsTest(unittest.TestCase):
 
 class ParseParametersTest(unittest.TestCase):
     def test_reads_every_parameter(self):
-        got = nb.parse_parameters(FakeWidgets(params(max_rows="500", output_path="dbfs:/tmp/eval/42/")).get)
+        got = nb.parse_parameters(FakeWidgets(params(max_rows="500", output_path="dbfs:/scratch/eval/42/")).get)
         self.assertEqual(got["evaluation_table"], "main.ml.eval")
         self.assertIsNone(got["evaluation_query"])
         self.assertEqual(got["max_rows"], 500)
-        self.assertEqual(got["output_path"], "dbfs:/tmp/eval/42")
+        self.assertEqual(got["output_path"], "dbfs:/scratch/eval/42")
         self.assertEqual([m["key"] for m in got["models"]], ["cand_a", "production"])
 
     def test_registry_uri_is_required_and_named(self):
@@ -303,11 +303,11 @@ class ParseParametersTest(unittest.TestCase):
 
 class PathsAndExitTest(unittest.TestCase):
     def test_output_file_keeps_the_form_the_task_passed(self):
-        self.assertEqual(nb.output_file("dbfs:/tmp/e/"), "dbfs:/tmp/e/predictions.arrow")
+        self.assertEqual(nb.output_file("dbfs:/scratch/e/"), "dbfs:/scratch/e/predictions.arrow")
         self.assertEqual(nb.output_file("/Volumes/c/s/v/e"), "/Volumes/c/s/v/e/predictions.arrow")
 
     def test_local_path_maps_dbfs_to_fuse(self):
-        self.assertEqual(nb.local_path("dbfs:/tmp/e/p.arrow"), "/dbfs/tmp/e/p.arrow")
+        self.assertEqual(nb.local_path("dbfs:/scratch/e/p.arrow"), "/dbfs/scratch/e/p.arrow")
         self.assertEqual(nb.local_path("/Volumes/c/s/v/p.arrow"), "/Volumes/c/s/v/p.arrow")
 
     def test_exit_value_is_the_contract_json(self):
@@ -476,9 +476,9 @@ class RunTest(unittest.TestCase):
             self.run_notebook(params(models=models))
 
     def test_dbfs_output_is_written_through_fuse_and_reported_as_dbfs(self):
-        out, _ = self.run_notebook(params(output_path="dbfs:/tmp/eval/42"))
-        self.assertEqual(json.loads(out)["output_path"], "dbfs:/tmp/eval/42/predictions.arrow")
-        self.assertEqual(self.rec.written[0][1], "/dbfs/tmp/eval/42/predictions.arrow")
+        out, _ = self.run_notebook(params(output_path="dbfs:/scratch/eval/42"))
+        self.assertEqual(json.loads(out)["output_path"], "dbfs:/scratch/eval/42/predictions.arrow")
+        self.assertEqual(self.rec.written[0][1], "/dbfs/scratch/eval/42/predictions.arrow")
 
     def test_query_and_max_rows(self):
         spark = FakeSpark({"__query__": FakeDataFrame(self.pdf)})
