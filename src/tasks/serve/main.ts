@@ -9,17 +9,7 @@ import type { TaskHost } from '../../pipeline/host';
 import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
 import { parseServeInputs } from './inputs';
 import { run } from './run';
-
-/**
- * Undocumented test hook: overrides the first poll interval and its cap (ms) so the bundled task can be
- * run against the local emulator without waiting seconds between polls.
- */
-function pollOverride(): { initialIntervalMs?: number; maxIntervalMs?: number } | undefined {
-  const raw = process.env.DATABRICKS_MLOPS_POLL_INTERVAL_MS;
-  if (!raw || !/^\d+$/.test(raw)) return undefined;
-  const ms = Math.max(10, Number(raw));
-  return { initialIntervalMs: ms, maxIntervalMs: ms * 4 };
-}
+import { pollOverride } from '../shared/poll-override';
 
 /** Deploy Model to Serving: parse every input before the first call, then serve, wait, smoke-test, roll back. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {

@@ -7,17 +7,7 @@ import type { TaskHost } from '../../pipeline/host';
 import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
 import { parseTrainInputs, readPipelineContext } from './inputs';
 import { run } from './run';
-
-/**
- * Undocumented test hook: overrides the first poll interval and its cap (ms) so the bundled task can be
- * run against the local emulator without waiting seconds between polls.
- */
-function pollOverride(): { initialIntervalMs?: number; maxIntervalMs?: number } | undefined {
-  const raw = process.env.DATABRICKS_MLOPS_POLL_INTERVAL_MS;
-  if (!raw || !/^\d+$/.test(raw)) return undefined;
-  const ms = Math.max(10, Number(raw));
-  return { initialIntervalMs: ms, maxIntervalMs: ms * 4 };
-}
+import { pollOverride } from '../shared/poll-override';
 
 /** Train: parse every input before the first call, then start, follow and report the Databricks run. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {
