@@ -124,7 +124,7 @@ describe('ReposClient and WorkspaceClient against the emulator', () => {
     await ws.mkdirs('/Shared/plain');
     assert.equal(await repos.findByPath('/Workspace/Shared/cli'), undefined);
     assert.equal((await repos.findByPath('/Workspace/Shared/std'))?.id, std.id);
-    const t = emu.workspace.get('/Shared/cli')!.createdAt;
+    const t = emu.workspace.get('/Shared/std')!.createdAt;
     assert.deepEqual(await ws.getStatus('/Workspace/Shared/cli'), {
       object_type: 'DIRECTORY', path: '/Shared/cli', object_id: cli.id, resource_id: String(cli.id), directory_info: { is_git_folder: true },
     });
