@@ -231,11 +231,12 @@ const MAX_REDRAWS = 100000;
 
 /**
  * Runs `resamples` paired resamples of every prepared metric and model on the calling thread.
+ * `countsOut` (tests): resample b's final multiplicities by reference position at `countsOut[b * n + pos]`.
  *
  * @example
  * const run = runResampling(prepareResampling(preds, 'regression', ['prod', 'cand'], ['rmse'], 'multinomial', 'rmse'), 42, 1000);
  */
-export function runResampling(prep: PreparedResampling, seed: string | number, resamples: number): ResamplingRun {
+export function runResampling(prep: PreparedResampling, seed: string | number, resamples: number, countsOut?: Uint8Array): ResamplingRun {
   const { n, problem, classes, labels, weights, centred, target } = prep;
   const M = prep.models.length;
   const run: ResamplingRun = { resamples, stats: prep.metrics.map(() => new Float64Array(M * resamples)), redraws: new Uint32Array(resamples) };
@@ -289,6 +290,9 @@ export function runResampling(prep: PreparedResampling, seed: string | number, r
         }
       }
       if (redrawn) lane.compute(problem, c32, labels, weights, centred, n);
+      if (countsOut !== undefined) {
+        for (let k = 0; k < lanes; k++) for (let r = 0; r < n; r++) countsOut[(first + g + k) * n + r] = c8[r * 4 + k];
+      }
       const tot = lane.tot;
       for (let s = 0; s < prep.metrics.length; s++) {
         const out = run.stats[s];
