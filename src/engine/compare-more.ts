@@ -225,7 +225,8 @@ function guardrailResult(
     deltaCi: percentileInterval(deltas, o.confidence),
     exceeded,
     exceedShare: exceeded / B,
-    allowedShare: 1 - o.winRate,
+    // 1 − winRate to 15 significant digits (0.05, not 0.050000000000000044); the verdict below does not use it.
+    allowedShare: Number((1 - o.winRate).toPrecision(15)),
     // "Fewer than (1 − winRate) of the resamples", stated without forming 1 − winRate (0.05 is not 1 − 0.95 in floating point).
     passed: (B - exceeded) / B > o.winRate,
   };

@@ -368,7 +368,7 @@ export interface Decision<M extends AnyMetric = Metric> {
   positives: number;
   /**
    * With a weight column: its name, the total weight and the positive rows' weight (`n` and `positives`
-   * stay row counts). Absent without weights.
+   * stay row counts; `positive` is 0 for regression and multiclass). Absent without weights.
    */
   weight?: { column: string; total: number; positive: number };
   /** The guardrails' verdicts, when guardrails were given and there is a baseline and a candidate. */
