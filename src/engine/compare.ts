@@ -105,6 +105,10 @@ export function compareModels(preds: AnyPredictions, opts: CompareOptions<AnyMet
 export function compareModels(preds: AnyPredictions, opts: CompareOptions<AnyMetric>): Decision<AnyMetric> {
   // Regression, multiclass, guardrails and slices (compare-more.ts); without them, the binary path below as it always was.
   if (needsExtended(opts)) return compareExtended(preds, opts);
+  if (preds !== null && typeof preds === 'object' && ('target' in preds || 'classes' in preds)) {
+    const kind = 'target' in preds ? 'regression' : 'multiclass';
+    throw new InvalidOptionsError(`these are ${kind} predictions; set problemType '${kind}' (the default is binaryClassification)`);
+  }
   return compareBinary(preds as Predictions, opts as CompareOptions);
 }
 

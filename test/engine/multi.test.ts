@@ -285,6 +285,8 @@ describe('compareModels with problemType regression and multiclass', () => {
     assert.throws(() => compareModels(r, { ...BASE, problemType: 'regression', metric: 'mae', baseline: 'prod' }), /^PredictionsError: column 'cand' has the prediction NaN at row 3; predictions must be finite numbers$/);
     assert.throws(() => compareModels(r, { ...BASE, problemType: 'regression', metric: 'roc_auc', baseline: 'prod' }), (e: Error) => e instanceof InvalidOptionsError && /unknown metric 'roc_auc' for regression/.test(e.message));
     assert.throws(() => compareModels(r, { ...BASE, problemType: 'regression', metric: 'mae', method: 'delong', baseline: 'prod' }), /method 'delong' does not apply to regression/);
+    assert.throws(() => compareModels(r, { ...BASE, metric: 'mae', baseline: 'prod' }), /^InvalidOptionsError: these are regression predictions; set problemType 'regression' \(the default is binaryClassification\)$/);
+    assert.throws(() => compareModels(preds, { ...BASE, metric: 'accuracy', baseline: 'prod' }), /these are multiclass predictions; set problemType 'multiclass'/);
   });
 });
 
