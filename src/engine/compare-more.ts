@@ -89,6 +89,10 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
   if (!PROBLEM_TYPES.includes(problem)) throw new InvalidOptionsError(`unknown problemType '${String(problem)}' (expected one of ${PROBLEM_TYPES.join(', ')})`);
   const guardrails = opts.guardrails ?? [];
   validateGuardrails(guardrails, problem);
+  if (guardrails.length > 0 && opts.winRate === 1) {
+    // A guardrail passes when fewer than (1 − winRate) of the resamples exceed its allowance: fewer than none is impossible.
+    throw new InvalidOptionsError('guardrails need a winRate below 1: a guardrail passes when fewer than (1 − winRate) of the resamples exceed its allowance, which no candidate can do at winRate 1');
+  }
   if (guardrails.length > 0 || opts.slices !== undefined) {
     if (!(Number.isInteger(opts.resamples) && opts.resamples >= 1 && opts.resamples <= 10_000_000)) {
       throw new InvalidOptionsError(`resamples must be an integer from 1 to 10000000 (guardrails and slices use the bootstrap), got ${String(opts.resamples)}`);

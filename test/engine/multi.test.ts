@@ -376,6 +376,7 @@ describe('guardrails', () => {
     assert.throws(() => compareModels(preds, { ...O, guardrails: [{ metric: 'rmse' as never, maxWorsening: 1 }] }), /unknown guardrail metric 'rmse' for binaryClassification/);
     assert.throws(() => compareModels(preds, { ...O, guardrails: [{ metric: 'brier', maxWorsening: -1 }] }), /needs a finite maxWorsening >= 0, got -1/);
     assert.throws(() => compareModels(preds, { ...O, guardrails: [{ metric: 'brier', maxWorsening: 1 }, { metric: 'brier', maxWorsening: 2 }] }), /listed twice/);
+    assert.throws(() => compareModels(preds, { ...O, winRate: 1, guardrails: [{ metric: 'brier', maxWorsening: 1 }] }), /guardrails need a winRate below 1/);
   });
 });
 
