@@ -139,7 +139,7 @@ export function prepareBootstrap(
  * tie marks by position. The kernel's AUC loop relies on it (see kernel.ts); the group's counts, hence
  * every metric, are unchanged.
  */
-function positivesFirstInTies(packed: Int32Array): void {
+export function positivesFirstInTies(packed: Int32Array): void {
   const n = packed.length;
   const neg: number[] = [];
   let start = 0;

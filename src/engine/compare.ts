@@ -31,14 +31,17 @@ import { delongCovariance, delongDifference, normalShareAbove } from './delong';
 import { InvalidOptionsError, PredictionsError } from './errors';
 import { isHigherBetter } from './metrics';
 import { mean, normalQuantile, percentileInterval } from './stats';
+import { compareExtended, needsExtended } from './compare-more';
 import {
   METHODS,
   METRICS,
+  type AnyMetric,
   type BootstrapScheme,
   type CompareOptions,
   type Decision,
   type Metric,
   type ModelResult,
+  type AnyPredictions,
   type Predictions,
   type VersusBaseline,
   type WeightColumn,
@@ -59,12 +62,32 @@ export interface ComparisonPlan {
   kernelModels: string[];
 }
 
-const METRIC_LABEL: Record<Metric, string> = {
+/** Metric names in the reasons. */
+export const METRIC_LABEL: Record<AnyMetric, string> = {
   roc_auc: 'ROC AUC',
   average_precision: 'average precision',
   log_loss: 'log loss',
   brier: 'Brier score',
+  rmse: 'RMSE',
+  mae: 'MAE',
+  r2: 'R²',
+  mape: 'MAPE',
+  roc_auc_ovr: 'one-vs-rest ROC AUC',
+  roc_auc_ovr_weighted: 'weighted one-vs-rest ROC AUC',
+  accuracy: 'accuracy',
+  f1_macro: 'macro F1',
 };
+
+/**
+ * What the decision rule needs to know about a comparison, whatever the problem type (a
+ * `ComparisonPlan` is one).
+ */
+export interface RulePlan {
+  opts: CompareOptions<AnyMetric>;
+  metric: AnyMetric;
+  baseline?: string;
+  candidates: string[];
+}
 
 /**
  * Compares candidates with the baseline and decides, on the calling thread.
@@ -77,7 +100,20 @@ const METRIC_LABEL: Record<Metric, string> = {
  * });
  * if (d.decision === 'promote') console.log(d.best, d.reason);
  */
-export function compareModels(preds: Predictions, opts: CompareOptions): Decision {
+export function compareModels(preds: Predictions, opts: CompareOptions): Decision;
+export function compareModels(preds: AnyPredictions, opts: CompareOptions<AnyMetric>): Decision<AnyMetric>;
+export function compareModels(preds: AnyPredictions, opts: CompareOptions<AnyMetric>): Decision<AnyMetric> {
+  // Regression, multiclass, guardrails and slices (compare-more.ts); without them, the binary path below as it always was.
+  if (needsExtended(opts)) return compareExtended(preds, opts);
+  if (preds !== null && typeof preds === 'object' && ('target' in preds || 'classes' in preds)) {
+    const kind = 'target' in preds ? 'regression' : 'multiclass';
+    throw new InvalidOptionsError(`these are ${kind} predictions; set problemType '${kind}' (the default is binaryClassification)`);
+  }
+  return compareBinary(preds as Predictions, opts as CompareOptions);
+}
+
+/** The binary comparison on one metric (no guardrails, no slices). */
+export function compareBinary(preds: Predictions, opts: CompareOptions): Decision {
   const plan = planComparison(preds, opts);
   if (plan.candidates.length === 0) return noCandidateDecision(plan);
   if (opts.method === 'delong') return delongDecision(plan);
@@ -127,7 +163,7 @@ export function planComparison(preds: Predictions, opts: CompareOptions): Compar
   return { preds, opts, metric: opts.metric, scheme: opts.bootstrap ?? 'multinomial', baseline, candidates, kernelModels };
 }
 
-function compareNames(a: string, b: string): number {
+export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -308,14 +344,28 @@ export function noCandidateDecision(plan: ComparisonPlan): Decision {
  * const decision = bootstrapDecision(plan, prep, runBootstrap(prep, seed, 1000));
  */
 export function bootstrapDecision(plan: ComparisonPlan, prep: PreparedBootstrap, run: BootstrapRun): Decision {
+  return decisionFromBootstrap(plan, baseDecision(plan), prep.models, prep.estimates, run) as Decision;
+}
+
+/**
+ * `bootstrapDecision` for any problem type: `models` and `estimates` in the order of the run's
+ * statistics (`stats[m * resamples + b]`), `base` the decision's other fields.
+ */
+export function decisionFromBootstrap(
+  plan: RulePlan,
+  base: Omit<Decision<AnyMetric>, 'decision' | 'reason' | 'models'>,
+  kernelModels: string[],
+  estimates: number[],
+  run: { resamples: number; stats: Float64Array; redraws: Uint32Array },
+): Decision<AnyMetric> {
   const o = plan.opts;
   const B = run.resamples;
   const sign = isHigherBetter(plan.metric) ? 1 : -1;
   const dist = (name: string): Float64Array => {
-    const m = prep.models.indexOf(name);
+    const m = kernelModels.indexOf(name);
     return run.stats.subarray(m * B, (m + 1) * B);
   };
-  const estimateOf = (name: string): number => prep.estimates[prep.models.indexOf(name)];
+  const estimateOf = (name: string): number => estimates[kernelModels.indexOf(name)];
   const resultOf = (name: string, isBaseline: boolean): ModelResult => ({
     name,
     estimate: estimateOf(name),
@@ -357,9 +407,9 @@ export function bootstrapDecision(plan: ComparisonPlan, prep: PreparedBootstrap,
     models.push(r);
   }
   const best = pickBest(plan, models, (m) => sign * m.mean!);
-  const decision: Decision = {
+  const decision: Decision<AnyMetric> = {
     ...decide(plan, best, (w) => `in ${w} of ${B} paired resamples`, indistinguishable.has(best.name) ? 'on every resample' : undefined),
-    ...baseDecision(plan),
+    ...base,
     models,
   };
   decision.degenerateResamples = run.redraws.reduce((a, b) => a + b, 0);
@@ -473,7 +523,7 @@ export function winsNeeded(B: number, winRate: number): number {
  * Best candidate: largest `score`, then largest oriented full-data estimate, then smallest name — a
  * total order, so the choice never depends on the order of the candidates.
  */
-function pickBest(plan: ComparisonPlan, models: ModelResult[], score: (m: ModelResult) => number): ModelResult {
+function pickBest(plan: RulePlan, models: ModelResult[], score: (m: ModelResult) => number): ModelResult {
   const sign = isHigherBetter(plan.metric) ? 1 : -1;
   let best: ModelResult | undefined;
   for (const m of models) {
@@ -489,15 +539,15 @@ function pickBest(plan: ComparisonPlan, models: ModelResult[], score: (m: ModelR
   return best!;
 }
 
-function fmt(x: number): string {
+export function fmt(x: number): string {
   return String(Number(x.toPrecision(4)));
 }
 
-function pct(x: number): string {
+export function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-function signed(x: number): string {
+export function signed(x: number): string {
   return x >= 0 ? `+${fmt(x)}` : fmt(x);
 }
 
@@ -508,11 +558,11 @@ function signed(x: number): string {
  * keeps production whatever the thresholds; an undetermined DeLong comparison keeps it too.
  */
 function decide(
-  plan: ComparisonPlan,
+  plan: RulePlan,
   best: ModelResult,
   winPhrase: (winRate: string) => string,
   indistinguishable?: string,
-): Pick<Decision, 'decision' | 'reason'> {
+): Pick<Decision<AnyMetric>, 'decision' | 'reason'> {
   const o = plan.opts;
   const label = METRIC_LABEL[plan.metric];
   const higher = isHigherBetter(plan.metric);
@@ -558,15 +608,18 @@ function decide(
   return { decision: 'keep', reason: `Keep '${plan.baseline}': the best candidate '${best.name}' ${joinAnd(failures)}.` };
 }
 
-function joinAnd(parts: string[]): string {
+export function joinAnd(parts: string[]): string {
   if (parts.length <= 1) return parts.join('');
   return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
 }
 
-const KEY_ORDER: (keyof Decision)[] = [
+const KEY_ORDER: (keyof Decision<AnyMetric>)[] = [
   'decision',
   'reason',
   'metric',
+  'problemType',
+  'classes',
+  'classCounts',
   'higherIsBetter',
   'method',
   'bootstrap',
@@ -583,6 +636,8 @@ const KEY_ORDER: (keyof Decision)[] = [
   'weight',
   'degenerateResamples',
   'models',
+  'guardrails',
+  'slices',
   'distributions',
   'deltaDistributions',
 ];
@@ -591,8 +646,8 @@ const KEY_ORDER: (keyof Decision)[] = [
  * Fixed key order, so the JSON text depends only on the values (spreads above would otherwise decide
  * it), which makes "same inputs and seed → byte-identical JSON" hold by construction.
  */
-function orderKeys(d: Decision): Decision {
+export function orderKeys<D extends Decision<AnyMetric>>(d: D): D {
   const out: Record<string, unknown> = {};
   for (const k of KEY_ORDER) if (d[k] !== undefined) out[k] = d[k];
-  return out as unknown as Decision;
+  return out as unknown as D;
 }

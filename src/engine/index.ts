@@ -15,6 +15,34 @@ export * from './types';
 export { InvalidOptionsError, PredictionsError } from './errors';
 export { readPredictions, readPredictionsFromTable, type ReadPredictionsOptions } from './arrow';
 export { compareModels, winsNeeded } from './compare';
+export {
+  DEFAULT_MIN_SLICE_ROWS,
+  MAX_JUDGED_SLICES,
+  PROBABILITY_SUM_TOLERANCE,
+  metricsOf,
+  subsetPredictions,
+  validateMulticlass,
+  validateRegression,
+} from './compare-more';
+export {
+  MAPE_EPS,
+  MULTICLASS_METRICS,
+  REGRESSION_METRICS,
+  accuracy,
+  argmaxRows,
+  f1Macro,
+  logLossMulticlass,
+  mae,
+  mape,
+  multiclassMetricValue,
+  pairwiseSum,
+  r2,
+  regressionMetricValue,
+  rmse,
+  rocAucOvr,
+  rocAucOvrWeighted,
+} from './metrics-more';
+export { prepareResampling, runResampling, type PreparedResampling, type ResamplingRun } from './resample';
 export { PARALLEL_MIN_WORK, compareModelsParallel, runBootstrapParallel, suggestedThreads, type ParallelCompareOptions } from './parallel';
 export {
   LOG_LOSS_EPS,

@@ -71,7 +71,7 @@ export interface KernelJob {
  * degenerate, and writes every model's metric. Pure apart from writing `out`, `redraws` (and `countsOut`)
  * and advancing `states`.
  */
-export function createKernel(): (job: KernelJob) => void {
+export function createKernel(): KernelRun {
   const WORDS = 130;
   const MAX_REDRAWS = 100000;
 
@@ -698,7 +698,7 @@ export function createKernel(): (job: KernelJob) => void {
     }
   }
 
-  return function run(job: KernelJob): void {
+  const run = function run(job: KernelJob): void {
     // Weighted data take their own loop, so this one is exactly the unweighted kernel.
     if (job.weights !== undefined) return runWeighted(job, job.weights);
     const { n, count, metric, scheme, labels, states, out, redraws } = job;
@@ -767,7 +767,29 @@ export function createKernel(): (job: KernelJob) => void {
       }
     }
   };
+
+  /**
+   * One draw of resample `base / 130` into byte lane k of `bytes` (4 lanes per position), exactly as
+   * `run` draws it: the multinomial or Poisson counts (scheme 0 or 1) from that resample's stream, whose
+   * state advances in `states`. Writes the lane's total count to tot[k]. For callers that evaluate other
+   * statistics on the same resamples (resample.ts).
+   */
+  function drawLane(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, scheme: number, tot: Float64Array): void {
+    if (scheme === 0) {
+      drawMultinomial(states, base, k, n, bytes);
+      tot[k] = n;
+    } else {
+      drawPoisson(states, base, k, n, bytes, tot);
+    }
+  }
+
+  return Object.assign(run, { drawLane });
 }
 
+/** The kernel function, plus the draw of one resample lane (see `createKernel`). */
+export type KernelRun = ((job: KernelJob) => void) & {
+  drawLane(states: Int32Array, base: number, k: number, n: number, bytes: Uint8Array, scheme: number, tot: Float64Array): void;
+};
+
 /** The kernel of the calling thread (see `createKernel`). */
-export const runKernel: (job: KernelJob) => void = createKernel();
+export const runKernel: KernelRun = createKernel();

@@ -10,16 +10,27 @@
  * The functions copy nothing they do not need and never modify their inputs.
  */
 import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
-import type { Metric, ScoreArray } from './types';
+import type { AnyMetric, Metric, ScoreArray } from './types';
 
 /** Labels accepted by the metric functions: 0/1 numbers (or booleans coerced by the caller). */
 export type LabelInput = ArrayLike<number>;
 /** Scores accepted by the metric functions: a typed score column or any array of numbers. */
 export type ScoreInput = ScoreArray | ArrayLike<number>;
 
-/** True when a larger value of `metric` is better (`roc_auc`, `average_precision`). */
-export function isHigherBetter(metric: Metric): boolean {
-  return metric === 'roc_auc' || metric === 'average_precision';
+/**
+ * True when a larger value of `metric` is better: `roc_auc`, `average_precision`, and for the other
+ * problem types `r2`, `roc_auc_ovr`, `roc_auc_ovr_weighted`, `accuracy`, `f1_macro`.
+ */
+export function isHigherBetter(metric: AnyMetric): boolean {
+  return (
+    metric === 'roc_auc' ||
+    metric === 'average_precision' ||
+    metric === 'r2' ||
+    metric === 'roc_auc_ovr' ||
+    metric === 'roc_auc_ovr_weighted' ||
+    metric === 'accuracy' ||
+    metric === 'f1_macro'
+  );
 }
 
 /**

@@ -14,6 +14,7 @@
 import { Worker } from 'worker_threads';
 import { collectJob, kernelJob, prepareBootstrap, runBootstrap, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
 import { bootstrapDecision, compareModels, noCandidateDecision, planComparison } from './compare';
+import { needsExtended } from './compare-more';
 import { InvalidOptionsError } from './errors';
 import { createKernel, type KernelJob } from './kernel';
 import type { CompareOptions, Decision, Predictions } from './types';
@@ -70,7 +71,8 @@ export async function compareModelsParallel(preds: Predictions, opts: ParallelCo
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new InvalidOptionsError(`threads must be an integer from 1 to 256, got ${String(threads)}`);
   }
-  if (threads === 1 || opts.method !== 'bootstrap') return compareModels(preds, opts);
+  // Regression, multiclass, guardrails and slices run on the calling thread for now (compare-more.ts).
+  if (threads === 1 || opts.method !== 'bootstrap' || needsExtended(opts)) return compareModels(preds, opts);
   const plan = planComparison(preds, opts);
   if (plan.candidates.length === 0) return noCandidateDecision(plan);
   const prep = prepareBootstrap(preds, plan.kernelModels, plan.metric, plan.scheme, true);

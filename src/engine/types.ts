@@ -17,6 +17,21 @@ export type Metric = 'roc_auc' | 'average_precision' | 'log_loss' | 'brier';
 /** All metric names, in a fixed order (used to validate user input). */
 export const METRICS: readonly Metric[] = Object.freeze(['roc_auc', 'average_precision', 'log_loss', 'brier'] as Metric[]);
 
+/** Problem types: binary classification (the default), regression, multiclass classification. */
+export type ProblemType = 'binaryClassification' | 'regression' | 'multiclass';
+
+/** All problem types. */
+export const PROBLEM_TYPES: readonly ProblemType[] = Object.freeze(['binaryClassification', 'regression', 'multiclass'] as ProblemType[]);
+
+/** Regression metrics (see metrics-more.ts): `r2` is higher-is-better, the others lower-is-better. */
+export type RegressionMetric = 'rmse' | 'mae' | 'r2' | 'mape';
+
+/** Multiclass metrics (see metrics-more.ts): `log_loss` is lower-is-better, the others higher-is-better. */
+export type MulticlassMetric = 'log_loss' | 'roc_auc_ovr' | 'roc_auc_ovr_weighted' | 'accuracy' | 'f1_macro';
+
+/** Every metric of every problem type. */
+export type AnyMetric = Metric | RegressionMetric | MulticlassMetric;
+
 /** How the comparison is made: a paired bootstrap, or DeLong's analytic test (ROC AUC only). */
 export type Method = 'bootstrap' | 'delong';
 
@@ -91,6 +106,44 @@ export interface Predictions {
   weight?: WeightColumn;
 }
 
+/**
+ * Regression predictions: a float64 label (the target) and one float64 prediction column per model,
+ * all finite.
+ */
+export interface RegressionPredictions {
+  n: number;
+  /** The true values, one per row. */
+  target: Float64Array;
+  /** One prediction per row and model (`scores` holds the predicted values). */
+  columns: ScoreColumn[];
+  /** Optional integer row weights, as for `Predictions`. */
+  weight?: WeightColumn;
+}
+
+/** One multiclass model's class probabilities: n rows × K classes, row-major (row i at i·K .. i·K + K − 1). */
+export interface ProbabilityColumn {
+  name: string;
+  probabilities: Float64Array;
+}
+
+/**
+ * Multiclass predictions: class indices 0..K−1 and, per model, n × K class probabilities (finite,
+ * non-negative, each row summing to 1 within 1e-6).
+ */
+export interface MulticlassPredictions {
+  n: number;
+  /** K, the number of classes (at least 3; two classes are `binaryClassification`). */
+  classes: number;
+  /** The true class index of each row. */
+  labels: Uint8Array | Uint16Array | Uint32Array;
+  columns: ProbabilityColumn[];
+  /** Optional integer row weights, as for `Predictions`. */
+  weight?: WeightColumn;
+}
+
+/** Predictions of any problem type. */
+export type AnyPredictions = Predictions | RegressionPredictions | MulticlassPredictions;
+
 /** A column of non-negative integer row weights (see `Predictions.weight`). */
 export interface WeightColumn {
   name: string;
@@ -98,13 +151,52 @@ export interface WeightColumn {
   values: Uint32Array;
 }
 
+/** A guardrail: a second metric the candidate must not worsen by more than `maxWorsening` (metric units). */
+export interface Guardrail<M extends AnyMetric = AnyMetric> {
+  metric: M;
+  /** Largest allowed worsening (oriented: a loss going up, a score going down), >= 0. */
+  maxWorsening: number;
+}
+
+/** A slice key per row: integer codes into `names` (e.g. an Arrow dictionary column). */
+export interface SliceKey {
+  /** The column the slices come from (for the record and the messages). */
+  column: string;
+  /** One code per row, an index into `names`. */
+  codes: Uint32Array;
+  /** The slice names, by code. */
+  names: string[];
+}
+
 /** Options of `compareModels`. */
-export interface CompareOptions {
+export interface CompareOptions<M extends AnyMetric = Metric> {
+  /**
+   * `binaryClassification` (default; the predictions are `Predictions`), `regression`
+   * (`RegressionPredictions`) or `multiclass` (`MulticlassPredictions`).
+   */
+  problemType?: ProblemType;
+  /**
+   * Guardrail metrics, each computed on the same bootstrap resamples as the primary metric (also when the
+   * primary method is DeLong). The candidate passes a guardrail when its worsening exceeds `maxWorsening`
+   * in fewer than (1 − winRate) of the resamples; it is promoted only when the primary gate and every
+   * guardrail pass.
+   */
+  guardrails?: Guardrail[];
+  /**
+   * Slices: the paired comparison of the primary metric on each slice with at least `minSliceRows` rows,
+   * resampled within the slice; the candidate fails when in any judged slice its worsening exceeds
+   * `sliceTolerance` in at least `winRate` of that slice's resamples.
+   */
+  slices?: SliceKey;
+  /** Smallest slice judged (default 1000 rows). */
+  minSliceRows?: number;
+  /** Largest allowed worsening of the primary metric in a slice (default 0). */
+  sliceTolerance?: number;
   /** Column of the production model. Without it there is no production model and nothing to beat. */
   baseline?: string;
   /** Columns of the candidates; default every column except the baseline, in input order. */
   candidates?: string[];
-  metric: Metric;
+  metric: M;
   method: Method;
   /** Number of bootstrap resamples B (ignored by `delong`). */
   resamples: number;
@@ -182,13 +274,74 @@ export interface ModelResult {
   vsBaseline?: VersusBaseline;
 }
 
+/** One guardrail's verdict for the best candidate against the baseline (bootstrap, shared resamples). */
+export interface GuardrailResult {
+  metric: AnyMetric;
+  higherIsBetter: boolean;
+  maxWorsening: number;
+  /** The candidate judged (the best candidate of the primary metric). */
+  candidate: string;
+  /** The metric on the full data: baseline, candidate. */
+  baselineEstimate: number;
+  candidateEstimate: number;
+  /** Mean and interval (at the decision's confidence) of the oriented paired delta (positive = better). */
+  meanDelta: number;
+  deltaCi: [number, number];
+  /** Resamples in which the worsening (minus the oriented delta) exceeds `maxWorsening`, and their share. */
+  exceeded: number;
+  exceedShare: number;
+  /** The share must stay below this: 1 − winRate. */
+  allowedShare: number;
+  passed: boolean;
+}
+
+/** One slice's verdict (primary metric, bootstrap within the slice). */
+export interface SliceResult {
+  name: string;
+  rows: number;
+  /** False for slices below `minSliceRows`, beyond the cap, or that cannot be bootstrapped (see `note`). */
+  judged: boolean;
+  /** Why a slice is not judged. */
+  note?: string;
+  baselineEstimate?: number;
+  candidateEstimate?: number;
+  /** Oriented paired delta (positive = candidate better): mean and interval at the decision's confidence. */
+  meanDelta?: number;
+  deltaCi?: [number, number];
+  /** Share of the slice's resamples in which the worsening exceeds the tolerance. */
+  worseShare?: number;
+  degenerateResamples?: number;
+  /** Judged slices: true unless `worseShare` reaches the win rate. */
+  passed?: boolean;
+}
+
+/** The slice check of a decision. */
+export interface SliceReport {
+  column: string;
+  candidate: string;
+  minRows: number;
+  tolerance: number;
+  /** Most slices judged (the largest); `capped` says whether more slices were large enough. */
+  maxJudged: number;
+  capped: boolean;
+  judged: number;
+  passed: boolean;
+  /** Judged slices first, worst mean delta first; then the others by size. */
+  slices: SliceResult[];
+}
+
 /** The engine's answer: a plain object; the same inputs and seed always give byte-identical JSON. */
-export interface Decision {
+export interface Decision<M extends AnyMetric = Metric> {
   /** `promote` the best candidate, `keep` the current state, or `none` when there is no candidate. */
   decision: 'promote' | 'keep' | 'none';
   /** One sentence explaining the decision with the numbers that drove it. */
   reason: string;
-  metric: Metric;
+  metric: M;
+  /** Absent for binary classification (the default); `regression` or `multiclass` otherwise. */
+  problemType?: ProblemType;
+  /** Multiclass: K, and the rows of each class. */
+  classes?: number;
+  classCounts?: number[];
   /** True for `roc_auc` and `average_precision`. Deltas are oriented by this, so positive is always better. */
   higherIsBetter: boolean;
   method: Method;
@@ -205,15 +358,23 @@ export interface Decision {
   /** The best candidate (present whenever there is at least one candidate). */
   best?: string;
   models: ModelResult[];
-  /** Resamples drawn with a single class, redrawn and counted here (never silently replaced). */
+  /**
+   * Degenerate resamples, redrawn and counted here (never silently replaced): a single class (binary), a
+   * class without weight (multiclass), a single distinct label value (regression), or nothing drawn.
+   */
   degenerateResamples: number;
   n: number;
+  /** Binary classification: the positive rows. Regression and multiclass: 0 (see `classCounts`). */
   positives: number;
   /**
    * With a weight column: its name, the total weight and the positive rows' weight (`n` and `positives`
-   * stay row counts). Absent without weights.
+   * stay row counts; `positive` is 0 for regression and multiclass). Absent without weights.
    */
   weight?: { column: string; total: number; positive: number };
+  /** The guardrails' verdicts, when guardrails were given and there is a baseline and a candidate. */
+  guardrails?: GuardrailResult[];
+  /** The slice check, when slices were given and there is a baseline and a candidate. */
+  slices?: SliceReport;
   /** Per-resample metric for each model (bootstrap, unless `includeDistributions: false`). */
   distributions?: { [model: string]: number[] };
   /** Per-resample oriented delta (positive = better) of each candidate against the baseline. */
