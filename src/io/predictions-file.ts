@@ -17,6 +17,11 @@ import { PredictionsError, readPredictions, readPredictionsFromTable, type Predi
 
 export type PredictionsFormat = 'arrow-file' | 'arrow-stream' | 'parquet' | 'csv';
 
+const utf8 = new TextDecoder();
+
+/** The formats that can be read, after a format-specific conversion hint. */
+const READABLE = 'Predictions are read from Parquet, Arrow IPC (Feather v2) or CSV';
+
 const HOW_TO_CONVERT =
   "Write the predictions as Parquet (pandas: df.to_parquet('predictions.parquet'); Spark: df.toPandas().to_parquet(...)), " +
   "Arrow IPC (pyarrow.feather.write_feather(df, 'predictions.arrow')) or CSV (df.to_csv('predictions.csv', index=False))";
@@ -27,17 +32,65 @@ function startsWith(bytes: Uint8Array, ascii: string, at = 0): boolean {
   return true;
 }
 
-/** A name for content we recognise but cannot read, for the error message; undefined when unrecognised. */
-function otherFormat(bytes: Uint8Array): string | undefined {
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'gzip-compressed data';
-  if (startsWith(bytes, 'PK\x03\x04')) return 'a ZIP archive (an Excel .xlsx workbook or a zipped file?)';
-  if (startsWith(bytes, 'ORC')) return 'ORC';
-  if (startsWith(bytes, 'Obj\x01')) return 'Avro';
-  if (startsWith(bytes, '\x93NUMPY')) return 'a NumPy .npy array';
-  if (bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return 'a Python pickle';
-  if (startsWith(bytes, '\x89HDF')) return 'HDF5';
+/** Content we recognise but cannot read: its name for the message, and how to convert it. */
+interface OtherFormat {
+  name: string;
+  how: string;
+}
+
+const PANDAS_TO_PARQUET = (read: string): string => `Convert it with pandas: ${read}.to_parquet('predictions.parquet')`;
+const DECOMPRESS = (tool: string): string => `Decompress it first (${tool}), or write Parquet, which compresses its columns itself: df.to_parquet('predictions.parquet')`;
+
+/**
+ * Binary formats recognised by their magic bytes (sources: gzip RFC 1952 §2.3.1; ZIP APPNOTE 4.3.7; the
+ * Compound File Binary format of .xls, [MS-CFB] §2.2; Feather v1 `FEA1`, https://github.com/wesm/feather
+ * and https://arrow.apache.org/docs/python/feather.html; ORC `ORC`, https://orc.apache.org/specification/ORCv1/;
+ * Avro `Obj\x01`, https://avro.apache.org/docs/1.11.1/specification/#object-container-files; NumPy
+ * `\x93NUMPY`, https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html; HDF5 `\x89HDF\r\n\x1a\n`;
+ * encrypted Parquet `PARE`, https://parquet.apache.org/docs/file-format/data-pages/encryption/; SQLite
+ * `SQLite format 3\0`; bzip2 `BZh`, xz `\xfd7zXZ\0`, zstd frame magic 0xFD2FB528 little-endian, RFC 8878 §3.1.1).
+ */
+function binaryFormat(bytes: Uint8Array, ext: string | undefined, base: string): OtherFormat | undefined {
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return { name: 'gzip-compressed data', how: DECOMPRESS(`gunzip ${base}`) };
+  if (startsWith(bytes, 'BZh')) return { name: 'bzip2-compressed data', how: DECOMPRESS(`bunzip2 ${base}`) };
+  if (startsWith(bytes, '\xfd7zXZ\x00')) return { name: 'xz-compressed data', how: DECOMPRESS(`unxz ${base}`) };
+  if (bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd) return { name: 'zstd-compressed data', how: DECOMPRESS(`unzstd ${base}`) };
+  if (startsWith(bytes, 'PK\x03\x04')) {
+    if (ext === 'xlsx' || ext === 'xlsm') {
+      return { name: `an Excel workbook (.${ext})`, how: `Save the sheet as CSV (File > Save As > CSV), or ${PANDAS_TO_PARQUET(`pd.read_excel('predictions.${ext}')`).replace('Convert it with', 'with')}` };
+    }
+    return { name: 'a ZIP archive (an Excel .xlsx workbook or a zipped file?)', how: 'Unzip it first; for an Excel workbook save the sheet as CSV, or with pandas: pd.read_excel(...).to_parquet(\'predictions.parquet\')' };
+  }
+  if (bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0 && bytes[4] === 0xa1 && bytes[5] === 0xb1 && bytes[6] === 0x1a && bytes[7] === 0xe1) {
+    return { name: 'an Excel 97-2003 workbook (.xls) or another OLE2 compound file', how: `Save the sheet as CSV, or ${PANDAS_TO_PARQUET("pd.read_excel('predictions.xls')").replace('Convert it with', 'with')}` };
+  }
+  if (startsWith(bytes, 'FEA1')) {
+    return {
+      name: 'Feather version 1 (the format before Arrow IPC)',
+      how: "Rewrite it as Feather version 2, which is Arrow IPC: pyarrow.feather.write_feather(pyarrow.feather.read_table('old.feather'), 'predictions.arrow')",
+    };
+  }
+  if (startsWith(bytes, 'PARE')) return { name: 'an encrypted Parquet file (Parquet modular encryption)', how: 'Write the predictions without encryption' };
+  if (startsWith(bytes, 'ORC')) return { name: 'ORC', how: PANDAS_TO_PARQUET("pd.read_orc('predictions.orc')") };
+  if (startsWith(bytes, 'Obj\x01')) return { name: 'Avro', how: "Convert it to Parquet, e.g. with Spark: spark.read.format('avro').load('predictions.avro').write.parquet('predictions.parquet')" };
+  if (startsWith(bytes, '\x93NUMPY')) return { name: 'a NumPy .npy array', how: "Put the label and the scores in named columns: pd.DataFrame({'label': y, 'model_a': p}).to_parquet('predictions.parquet')" };
+  if (bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return { name: 'a Python pickle', how: PANDAS_TO_PARQUET("pd.read_pickle('predictions.pkl')") };
+  if (startsWith(bytes, '\x89HDF')) return { name: 'HDF5', how: PANDAS_TO_PARQUET("pd.read_hdf('predictions.h5')") };
+  if (startsWith(bytes, 'SQLite format 3\x00')) return { name: 'an SQLite database', how: PANDAS_TO_PARQUET("pd.read_sql('select * from predictions', sqlite3.connect('predictions.db'))") };
+  return undefined;
+}
+
+/** Text formats told apart from CSV by their first characters: JSON, and tab- or semicolon-separated text. */
+function textFormat(bytes: Uint8Array): OtherFormat | undefined {
   const first = firstNonSpace(bytes);
-  if (first === 0x7b || first === 0x5b) return 'JSON text';
+  if (first === 0x7b || first === 0x5b) {
+    return { name: 'JSON text', how: `${PANDAS_TO_PARQUET("pd.read_json('predictions.json')")} (JSON Lines: pd.read_json(..., lines=True))` };
+  }
+  const line = firstLine(bytes);
+  if (line !== undefined && !line.includes(',')) {
+    if (line.includes('\t')) return { name: 'tab-separated text', how: "Write it comma-separated: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.tsv', sep='\\t').to_parquet('predictions.parquet')" };
+    if (line.includes(';')) return { name: 'semicolon-separated text', how: "Write it comma-separated with a dot as decimal mark: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.csv', sep=';', decimal=',').to_parquet('predictions.parquet')" };
+  }
   return undefined;
 }
 
@@ -47,22 +100,30 @@ function firstNonSpace(bytes: Uint8Array): number | undefined {
   return bytes[i];
 }
 
+/** The first line of printable text in the first KiB (no end of line needed), else undefined (binary). */
+function firstLine(bytes: Uint8Array): string | undefined {
+  const end = Math.min(bytes.length, 1024);
+  let i = 0;
+  for (; i < end && bytes[i] !== 0x0a; i++) {
+    const b = bytes[i];
+    if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) return undefined;
+  }
+  return utf8.decode(bytes.subarray(0, i));
+}
+
 /** True when the first KiB is printable text whose first line has a comma (a CSV header). */
 function looksLikeCsv(bytes: Uint8Array): boolean {
-  const end = Math.min(bytes.length, 1024);
-  let comma = false;
-  for (let i = 0; i < end; i++) {
-    const b = bytes[i];
-    if (b === 0x0a) return comma;
-    if (b === 0x2c) comma = true;
-    if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) return false;
-  }
-  return comma;
+  return firstLine(bytes)?.includes(',') ?? false;
+}
+
+function cannotRead(other: OtherFormat | undefined, ext: string | undefined): PredictionsError {
+  return new PredictionsError(`the predictions are in a format that cannot be read (${other?.name ?? 'not Arrow IPC, Parquet or CSV'}${ext ? `, extension .${ext}` : ''}). ${other ? `${other.how}. ${READABLE}` : HOW_TO_CONVERT}.`);
 }
 
 /**
- * The format of predictions bytes: magic bytes first, then the file name's extension, then (without
- * either) text with a comma-separated first line is CSV.
+ * The format of predictions bytes (the whole file, or its first bytes: 64 KiB are plenty): magic bytes
+ * first, then the file name's extension, then (without either) text with a comma-separated first line is
+ * CSV. A format we know but cannot read is named in the error, with how to convert it.
  *
  * @throws PredictionsError naming what the bytes look like and how to convert them.
  */
@@ -71,21 +132,18 @@ export function detectFormat(bytes: Uint8Array, fileName?: string): PredictionsF
   if (startsWith(bytes, 'ARROW1')) return 'arrow-file';
   if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) return 'arrow-stream';
   const ext = /\.([A-Za-z0-9]+)$/.exec(fileName ?? '')?.[1]?.toLowerCase();
+  const binary = binaryFormat(bytes, ext, /[^/\\]*$/.exec(fileName ?? '')?.[0] || 'the file');
+  if (binary) throw cannotRead(binary, ext);
   if (ext === 'parquet' || ext === 'pq') {
-    throw new PredictionsError(`the predictions file ends in .${ext} but is not Parquet data (it does not start with the Parquet magic 'PAR1'${describe(bytes)}). ${HOW_TO_CONVERT}.`);
+    const text = textFormat(bytes);
+    throw new PredictionsError(`the predictions file ends in .${ext} but is not Parquet data (it does not start with the Parquet magic 'PAR1'${text ? `; it looks like ${text.name}` : ''}). ${HOW_TO_CONVERT}.`);
   }
+  // Arrow streams written before Arrow 0.15 have no continuation marker: the extension decides.
   if (ext === 'arrow' || ext === 'feather' || ext === 'ipc' || ext === 'arrows') return 'arrow-stream';
   if (ext === 'csv') return 'csv';
-  const other = otherFormat(bytes);
-  if (other === undefined && looksLikeCsv(bytes)) return 'csv';
-  throw new PredictionsError(
-    `the predictions are in a format that cannot be read (${other ?? 'not Arrow IPC, Parquet or CSV'}${ext ? `, extension .${ext}` : ''}). ${HOW_TO_CONVERT}.`,
-  );
-}
-
-function describe(bytes: Uint8Array): string {
-  const other = otherFormat(bytes);
-  return other ? `; it looks like ${other}` : '';
+  const text = textFormat(bytes);
+  if (text === undefined && looksLikeCsv(bytes)) return 'csv';
+  throw cannotRead(text, ext);
 }
 
 /**
@@ -247,7 +305,6 @@ interface CsvColumn {
   text?: boolean;
 }
 
-const utf8 = new TextDecoder();
 
 /**
  * A comma-separated file (RFC 4180: header line, optional "quoted" fields with "" escapes, LF or CRLF,
