@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { openChunkedFile } from '../io/file-chunks';
 import { main } from './main';
 
 /**
@@ -34,6 +35,7 @@ main(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   readFile: (p) => readFileSync(p),
+  openFile: (p) => openChunkedFile(p),
   writeFile: (p, text) => writeFileSync(p, text, 'utf8'),
   cpus: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
   version: packageVersion(),

@@ -7,12 +7,14 @@
  *
  * Parquet and CSV are converted to an Arrow table of the shape the engine's Arrow reader builds, and the
  * engine's `readPredictionsFromTable` validates it: every format gets the same checks and the same
- * messages naming column and row. This module does no I/O itself (callers read the bytes), but it lives
- * outside src/engine because the engine ring imports only Arrow and seedrandom.
+ * messages naming column and row. This module does no I/O itself (callers hand it the bytes, or a
+ * `ChunkedFile` such as src/io/file-chunks.ts so that CSV streams), but it lives outside src/engine because
+ * the engine ring imports only Arrow and seedrandom.
  */
 import { makeData, Table, Float64, Utf8, Vector, type Data } from 'apache-arrow';
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import { snappyUncompressor } from 'hysnappy';
+import { readCsvColumns } from './csv';
 import { PredictionsError, readPredictions, readPredictionsFromTable, type Predictions, type ReadPredictionsOptions } from '../engine';
 
 export type PredictionsFormat = 'arrow-file' | 'arrow-stream' | 'parquet' | 'csv';
@@ -153,11 +155,37 @@ export function detectFormat(bytes: Uint8Array, fileName?: string): PredictionsF
  * @throws PredictionsError naming the column and row, or the format and how to convert it.
  */
 export async function readPredictionsFile(bytes: Uint8Array, opts: ReadPredictionsOptions = {}, fileName?: string): Promise<Predictions> {
-  if (bytes.length === 0) throw new PredictionsError('the predictions are empty (0 bytes)');
-  const format = detectFormat(bytes, fileName);
+  return readPredictionsChunked({ size: bytes.length, head: bytes, chunks: () => [bytes], whole: () => bytes }, opts, fileName);
+}
+
+/**
+ * A file to read predictions from without holding it whole when it need not be: its first bytes decide
+ * the format; CSV is then parsed from `chunks()` as they come, Arrow IPC and Parquet (whose readers need
+ * random access) are read `whole()`.
+ */
+export interface ChunkedFile {
+  /** The size in bytes. */
+  size: number;
+  /** The first bytes (64 KiB or the whole file if smaller): enough to recognise any format. */
+  head: Uint8Array;
+  /** The whole content from the start, in order, in chunks of any size. */
+  chunks(): Iterable<Uint8Array>;
+  /** The whole content in one array. */
+  whole(): Uint8Array;
+}
+
+/**
+ * Reads predictions from a `ChunkedFile`; CSV streams (memory: the numeric columns plus about one chunk).
+ *
+ * @throws PredictionsError naming the column and row, or the format and how to convert it.
+ */
+export async function readPredictionsChunked(file: ChunkedFile, opts: ReadPredictionsOptions = {}, fileName?: string): Promise<Predictions> {
+  if (file.size === 0) throw new PredictionsError('the predictions are empty (0 bytes)');
+  const format = detectFormat(file.head, fileName);
+  if (format === 'csv') return readPredictionsFromTable(csvTable(file.chunks(), opts, file.size), opts);
+  const bytes = file.whole();
   if (format === 'arrow-file' || format === 'arrow-stream') return readPredictions(bytes, opts);
-  const table = format === 'parquet' ? await parquetTable(bytes, opts) : csvTable(bytes, opts);
-  return readPredictionsFromTable(table, opts);
+  return readPredictionsFromTable(await parquetTable(bytes, opts), opts);
 }
 
 /** The columns the engine will read (the rest only need a name and a type in the table). */
@@ -292,157 +320,20 @@ function countDescendants(schema: { num_children?: number }[], i: number): numbe
 
 // -------------------------------------------------------------------------------------------------- CSV
 
-const CSV_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const CSV_SPECIAL: Record<string, number> = { nan: NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity, true: 1, false: 0 };
-
-/** A growing float64 column of a CSV file, with its validity and its first non-numeric cell. */
-interface CsvColumn {
-  out: Float64Array;
-  valid: Uint8Array;
-  nulls: number;
-  bad?: { row: number; line: number; text: string };
-  /** The first non-empty cell was text: an id or name column, not a score (left out unless asked for). */
-  text?: boolean;
-}
-
-
 /**
- * A comma-separated file (RFC 4180: header line, optional "quoted" fields with "" escapes, LF or CRLF,
- * optional UTF-8 BOM) as an Arrow table of float64 columns: empty cells are nulls (pandas writes NaN as an
- * empty cell), `nan`/`inf`/`true`/`false` (any case) are numbers. A column whose first non-empty cell is
- * text (an id, a name) is not a score and is left out unless asked for; a column the engine reads that
- * holds text fails with its column, row and line. Hand-written rather than a CSV library: the bytes are
- * already in memory, every cell goes straight into a typed array (no per-row string arrays), and the
- * errors need the row and line.
+ * CSV chunks as an Arrow table of float64 columns (src/io/csv.ts reads them as a stream). A column whose
+ * first non-empty cell is text (an id, a name) is not a score and is left out unless asked for; a column the
+ * engine reads that holds text fails with its column, row and line.
  */
-function csvTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Table {
-  let pos = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  let line = 1;
-  const len = bytes.length;
-  // A Buffer view decoded as latin1: one native call per unquoted field, no intermediate objects (the
-  // numbers are ASCII; a field with other bytes is decoded again as UTF-8 for the message).
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  /** Set by `field()`: the field just read ended its line. */
-  let ended = false;
-  const field = (): string => {
-    let text: string;
-    if (bytes[pos] === 0x22) {
-      const opened = line;
-      let s = ++pos;
-      const parts: string[] = [];
-      for (;;) {
-        if (pos >= len) throw new PredictionsError(`the CSV has a quoted field that is never closed (opened on line ${opened})`);
-        if (bytes[pos] === 0x22) {
-          parts.push(utf8.decode(bytes.subarray(s, pos)));
-          if (bytes[pos + 1] === 0x22) {
-            parts.push('"');
-            pos += 2;
-            s = pos;
-            continue;
-          }
-          pos++;
-          break;
-        }
-        if (bytes[pos] === 0x0a) line++;
-        pos++;
-      }
-      text = parts.join('');
-      if (pos < len && bytes[pos] !== 0x2c && bytes[pos] !== 0x0a && bytes[pos] !== 0x0d) {
-        throw new PredictionsError(`the CSV has text after a closing quote on line ${line}`);
-      }
-    } else {
-      const s = pos;
-      while (pos < len && bytes[pos] !== 0x2c && bytes[pos] !== 0x0a && bytes[pos] !== 0x0d) pos++;
-      text = buf.toString('latin1', s, pos);
-      if (/[\x80-\xff]/.test(text)) text = utf8.decode(bytes.subarray(s, pos));
-    }
-    if (pos < len && bytes[pos] === 0x2c) {
-      pos++;
-      ended = false;
-      return text;
-    }
-    if (bytes[pos] === 0x0d) pos++;
-    if (bytes[pos] === 0x0a) pos++;
-    ended = true;
-    return text;
-  };
-  if (pos >= len) throw new PredictionsError('the CSV is empty: it has no header line');
-  const names: string[] = [];
-  for (;;) {
-    names.push(field().trim());
-    if (ended) break;
-  }
-  line++;
-  const twice = names.find((name, k) => names.indexOf(name) !== k);
-  if (twice !== undefined) throw new PredictionsError(`column '${twice}' appears twice`, twice);
-  const width = names.length;
-  let capacity = 1024;
-  const cols: CsvColumn[] = names.map(() => ({ out: new Float64Array(capacity), valid: new Uint8Array(capacity / 8).fill(0xff), nulls: 0 }));
-  let n = 0;
-  while (pos < len) {
-    if (bytes[pos] === 0x0a || bytes[pos] === 0x0d) {
-      // An empty line: skipped (a trailing newline, or blank lines at the end).
-      if (bytes[pos] === 0x0d) pos++;
-      if (bytes[pos] === 0x0a) pos++;
-      line++;
-      continue;
-    }
-    if (n === capacity) {
-      capacity *= 2;
-      for (const c of cols) {
-        const out = new Float64Array(capacity);
-        out.set(c.out);
-        c.out = out;
-        const valid = new Uint8Array(capacity / 8).fill(0xff);
-        valid.set(c.valid);
-        c.valid = valid;
-      }
-    }
-    const startLine = line;
-    for (let k = 0; ; k++) {
-      const raw = field();
-      if (k < width) {
-        const c = cols[k];
-        const t = raw.trim();
-        if (t === '') {
-          c.valid[n >> 3] &= ~(1 << (n & 7));
-          c.nulls++;
-        } else if (CSV_NUMBER.test(t)) {
-          c.out[n] = Number(t);
-          c.text ??= false;
-        } else {
-          const special = CSV_SPECIAL[t.toLowerCase()];
-          if (special !== undefined) {
-            c.out[n] = special;
-            c.text ??= false;
-          } else {
-            c.text ??= true;
-            if (c.bad === undefined) c.bad = { row: n, line: startLine, text: t.length > 40 ? `${t.slice(0, 40)}…` : t };
-          }
-        }
-      }
-      if (ended) {
-        if (k + 1 !== width) {
-          throw new PredictionsError(`line ${startLine} of the CSV (row ${n}) has ${k + 1} field${k ? 's' : ''} but the header has ${width} (${names.join(', ')})`);
-        }
-        break;
-      }
-    }
-    line++;
-    n++;
-  }
-  const isNumeric = (name: string): boolean => cols[names.indexOf(name)].text !== true;
+function csvTable(chunks: Iterable<Uint8Array>, opts: ReadPredictionsOptions, sizeHint?: number): Table {
+  const { names, columns, n } = readCsvColumns(chunks, sizeHint);
+  const isNumeric = (name: string): boolean => columns[names.indexOf(name)].text !== true;
   const need = wanted(names, opts, isNumeric);
-  for (let k = 0; k < width; k++) {
-    const bad = cols[k].bad;
+  for (let k = 0; k < names.length; k++) {
+    const bad = columns[k].bad;
     if (bad && need.has(names[k])) {
       throw new PredictionsError(`column '${names[k]}' has a value that is not a number at row ${bad.row} (line ${bad.line} of the CSV): '${bad.text}'`, names[k]);
     }
   }
-  return tableOf(
-    names.map((name, k) => {
-      const c = cols[k];
-      return [name, c.bad === undefined ? float64Data(c.out.subarray(0, n), c.valid, c.nulls) : placeholder(n)];
-    }),
-  );
+  return tableOf(names.map((name, k) => [name, columns[k].bad === undefined ? float64Data(columns[k].out, columns[k].valid, columns[k].nulls) : placeholder(n)]));
 }
