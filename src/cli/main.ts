@@ -1,7 +1,7 @@
 /**
  * `mlops-eval`: compare models scored elsewhere, from a file of predictions (Parquet, Arrow IPC or CSV).
  *
- *   mlops-eval compare <predictions.arrow> [--models a,b,c] [--baseline <column>]
+ *   mlops-eval compare <predictions file> [--models a,b,c] [--baseline <column>]
  *     [--metric roc_auc|average_precision|log_loss|brier] [--method bootstrap|delong] [--resamples 1000]
  *     [--seed 42] [--win-rate 0.95] [--min-delta <metric default>] [--min-metric X] [--confidence 0.95]
  *     [--bootstrap multinomial|poisson] [--label label] [--weight <column>] [--threads N] [--no-distributions] [--json]
@@ -177,7 +177,7 @@ export function parseArgs(argv: string[]): Parsed {
   if (command !== 'compare') {
     if (command === undefined) throw new UsageError('missing command');
     if (command.startsWith('-')) {
-      throw new UsageError(`the command comes first: mlops-eval compare <predictions.arrow> ${command}${VALUE_FLAGS.includes(command.split('=')[0]) ? ' <value>' : ''} ...`);
+      throw new UsageError(`the command comes first: mlops-eval compare <predictions file> ${command}${VALUE_FLAGS.includes(command.split('=')[0]) ? ' <value>' : ''} ...`);
     }
     throw new UsageError(`unknown command '${command}' (expected 'compare')`);
   }
