@@ -40,13 +40,14 @@ interface OtherFormat {
   how: string;
 }
 
-const PANDAS_TO_PARQUET = (read: string): string => `Convert it with pandas: ${read}.to_parquet('predictions.parquet')`;
+const WITH_PANDAS = (read: string): string => `with pandas: ${read}.to_parquet('predictions.parquet')`;
+const PANDAS_TO_PARQUET = (read: string): string => `Convert it ${WITH_PANDAS(read)}`;
 const DECOMPRESS = (tool: string): string => `Decompress it first (${tool}), or write Parquet, which compresses its columns itself: df.to_parquet('predictions.parquet')`;
 
 /**
  * Binary formats recognised by their magic bytes (sources: gzip RFC 1952 §2.3.1; ZIP APPNOTE 4.3.7; the
- * Compound File Binary format of .xls, [MS-CFB] §2.2; Feather v1 `FEA1`, https://github.com/wesm/feather
- * and https://arrow.apache.org/docs/python/feather.html; ORC `ORC`, https://orc.apache.org/specification/ORCv1/;
+ * Compound File Binary format of .xls, [MS-CFB] §2.2; Feather v1 `FEA1`, kFeatherV1MagicBytes in Arrow's
+ * cpp/src/arrow/ipc/feather.cc, whose reader still reads version 1, https://arrow.apache.org/docs/python/feather.html; ORC `ORC`, https://orc.apache.org/specification/ORCv1/;
  * Avro `Obj\x01`, https://avro.apache.org/docs/1.11.1/specification/#object-container-files; NumPy
  * `\x93NUMPY`, https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html; HDF5 `\x89HDF\r\n\x1a\n`;
  * encrypted Parquet `PARE`, https://parquet.apache.org/docs/file-format/data-pages/encryption/; SQLite
@@ -59,12 +60,12 @@ function binaryFormat(bytes: Uint8Array, ext: string | undefined, base: string):
   if (bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd) return { name: 'zstd-compressed data', how: DECOMPRESS(`unzstd ${base}`) };
   if (startsWith(bytes, 'PK\x03\x04')) {
     if (ext === 'xlsx' || ext === 'xlsm') {
-      return { name: `an Excel workbook (.${ext})`, how: `Save the sheet as CSV (File > Save As > CSV), or ${PANDAS_TO_PARQUET(`pd.read_excel('predictions.${ext}')`).replace('Convert it with', 'with')}` };
+      return { name: `an Excel workbook (.${ext})`, how: `Save the sheet as CSV (File > Save As > CSV), or ${WITH_PANDAS(`pd.read_excel('predictions.${ext}')`)}` };
     }
-    return { name: 'a ZIP archive (an Excel .xlsx workbook or a zipped file?)', how: 'Unzip it first; for an Excel workbook save the sheet as CSV, or with pandas: pd.read_excel(...).to_parquet(\'predictions.parquet\')' };
+    return { name: 'a ZIP archive (an Excel .xlsx workbook or a zipped file?)', how: `Unzip it first; for an Excel workbook save the sheet as CSV, or ${WITH_PANDAS('pd.read_excel(...)')}` };
   }
   if (bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0 && bytes[4] === 0xa1 && bytes[5] === 0xb1 && bytes[6] === 0x1a && bytes[7] === 0xe1) {
-    return { name: 'an Excel 97-2003 workbook (.xls) or another OLE2 compound file', how: `Save the sheet as CSV, or ${PANDAS_TO_PARQUET("pd.read_excel('predictions.xls')").replace('Convert it with', 'with')}` };
+    return { name: 'an Excel 97-2003 workbook (.xls) or another OLE2 compound file', how: `Save the sheet as CSV, or ${WITH_PANDAS("pd.read_excel('predictions.xls')")}` };
   }
   if (startsWith(bytes, 'FEA1')) {
     return {
