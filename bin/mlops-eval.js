@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-// Shim for the `mlops-eval` package bin: the command is built by `npm run build` into dist/cli/.
+// Runs the repository's self-contained CLI bundle (dist/cli/, built by `npm run build`); the tests use it.
+// `npx mlops-eval` runs the npm package's bin instead (packages/mlops-eval, an npm workspace).
 'use strict';
 require('../dist/cli/mlops-eval.js');

@@ -1,8 +1,14 @@
 // Reading predictions in each format: a 1e7-row Parquet file (label + two float64 scores, written with
 // hyparquet-writer, uncompressed as it writes by default) read by src/io/predictions-file.ts into the
 // engine's columns; target under 2 s. Arrow IPC and CSV are timed on the same rows for comparison.
+// Then the memory of CSV read as a stream: a 1e7-row CSV file (BENCH_CSV_MEMORY_ROWS) written to a temporary
+// folder and read by a fresh process as mlops-eval reads it (src/io/file-chunks.ts, 1 MiB chunks), its peak
+// RSS set against the file's size and against reading the whole text first (what streaming avoids).
 // Figures are measured, never asserted. Needs a build first (out/ from `npm run build`).
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,4 +65,62 @@ if (N <= 2e6 || process.env.BENCH_FORMAT_CSV === '1') {
   await time('CSV', new TextEncoder().encode(lines.join('\n')), 'p.csv');
 } else {
   console.log('CSV: skipped above 2e6 rows (set BENCH_FORMAT_CSV=1 to time it)');
+}
+
+// ------------------------------------------------------------------------------ CSV streaming: peak memory
+
+const MEMORY_ROWS = Number(process.env.BENCH_CSV_MEMORY_ROWS ?? 1e7);
+/** Run in a fresh process: reads the CSV (mode stream, whole, or baseline = load the modules only), prints JSON. */
+const CHILD = `
+const [mode, file, outDir] = process.argv.slice(1);
+const { readFileSync } = require('node:fs');
+const { openChunkedFile } = require(outDir + '/src/io/file-chunks.js');
+const { readPredictionsChunked, readPredictionsFile } = require(outDir + '/src/io/predictions-file.js');
+const opts = { labelColumn: 'label', scoreColumns: ['prod', 'cand'] };
+const t0 = process.hrtime.bigint();
+const done = (n) => console.log(JSON.stringify({ n, ms: Number(process.hrtime.bigint() - t0) / 1e6, maxRssKiB: process.resourceUsage().maxRSS }));
+if (mode === 'baseline') done(0);
+else if (mode === 'stream') readPredictionsChunked(openChunkedFile(file), opts, file).then((p) => done(p.n));
+else readPredictionsFile(readFileSync(file), opts, file).then((p) => done(p.n));
+`;
+
+function measure(mode, file) {
+  const r = spawnSync(process.execPath, ['-e', CHILD, mode, file, path.join(root, 'out')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`CSV memory (${mode}) failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-csv-'));
+try {
+  const file = path.join(dir, 'predictions.csv');
+  const fd = openSync(file, 'w');
+  writeSync(fd, 'label,prod,cand\n');
+  let batch = [];
+  for (let i = 0; i < MEMORY_ROWS; i++) {
+    const y = rand() < 0.3 ? 1 : 0;
+    batch.push(`${y},${0.4 * y + 0.6 * rand()},${0.5 * y + 0.5 * rand()}`);
+    if (batch.length === 100_000) {
+      writeSync(fd, `${batch.join('\n')}\n`);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) writeSync(fd, `${batch.join('\n')}\n`);
+  closeSync(fd);
+  const size = statSync(file).size;
+  const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  const columns = MEMORY_ROWS * 3 * 8;
+  console.log(`CSV memory, ${MEMORY_ROWS} rows (label + 2 scores), file ${mib(size)}; the 3 float64 columns alone are ${mib(columns)}:`);
+  const base = measure('baseline', file);
+  console.log(`  modules loaded, nothing read:  peak RSS ${mib(base.maxRssKiB * 1024)}`);
+  for (const [mode, label] of [
+    ['stream', 'streamed (mlops-eval)'],
+    ['whole', 'whole text read first'],
+  ]) {
+    const m = measure(mode, file);
+    if (m.n !== MEMORY_ROWS) throw new Error(`CSV memory (${mode}): read ${m.n} rows, expected ${MEMORY_ROWS}`);
+    const extra = m.maxRssKiB * 1024 - base.maxRssKiB * 1024;
+    console.log(`  ${label.padEnd(30)} peak RSS ${mib(m.maxRssKiB * 1024)} (+${mib(extra)} over the baseline = ${(extra / size).toFixed(2)} x the file size), ${(m.ms / 1000).toFixed(1)} s`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }

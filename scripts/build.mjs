@@ -6,13 +6,16 @@
 //  3. esbuild bundles the other entries listed in EXTRA_BUNDLES (CLI, build-results tab);
 //  4. beside each bundle, THIRD-PARTY-NOTICES.txt: the license and NOTICE texts of every npm package in it,
 //     from esbuild's metafile (scripts/notices.mjs); a package under a license not on the allow-list fails
-//     the build.
+//     the build;
+//  5. the npm package's bundle, packages/mlops-eval/dist/mlops-eval.js (packages/mlops-eval/build.mjs), which
+//     `npx mlops-eval` runs in the repository (the workspace links its bin into node_modules/.bin).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { writeNotices } from './notices.mjs';
+import { buildPackage } from '../packages/mlops-eval/build.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--bundles-only');
@@ -66,8 +69,8 @@ async function main() {
     await Promise.all([tsc(root), tsc(path.join(root, 'ui/tsconfig.json'))]);
   }
   const builds = bundleBuilds();
-  await Promise.all(builds.map(async (options) => writeNotices((await esbuild.build(options)).metafile, options.outfile, root)));
-  console.log(`build: ${builds.length} bundle(s) and their third-party notices in ${Date.now() - t0} ms`);
+  await Promise.all([...builds.map(async (options) => writeNotices((await esbuild.build(options)).metafile, options.outfile, root)), buildPackage()]);
+  console.log(`build: ${builds.length} bundle(s) and their third-party notices, and the mlops-eval package, in ${Date.now() - t0} ms`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

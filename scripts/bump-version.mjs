@@ -18,6 +18,8 @@ const VERSION_RE = /^(\d+)\.(\d+)\.(\d+)$/;
 const TASK_VERSION_RE = /"version"\s*:\s*\{\s*"Major"\s*:\s*\d+\s*,\s*"Minor"\s*:\s*\d+\s*,\s*"Patch"\s*:\s*\d+\s*\}/;
 
 const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
+/** The npm workspace of the `mlops-eval` CLI package. */
+const CLI_PACKAGE = 'packages/mlops-eval';
 
 function parseVersion(v, where) {
   const m = VERSION_RE.exec(v ?? '');
@@ -56,6 +58,12 @@ export function checkRule(root) {
     const pkg = readJson(pkgPath);
     if (pkg.version !== manifest.version) problems.push(`package.json: version ${pkg.version} differs from the extension's ${manifest.version}`);
   }
+  // The mlops-eval npm package ships the same engine: it carries the extension's version.
+  const cliPkgPath = path.join(root, CLI_PACKAGE, 'package.json');
+  if (existsSync(cliPkgPath)) {
+    const cliPkg = readJson(cliPkgPath);
+    if (cliPkg.version !== manifest.version) problems.push(`${CLI_PACKAGE}/package.json: version ${cliPkg.version} differs from the extension's ${manifest.version}`);
+  }
   return problems;
 }
 
@@ -91,11 +99,18 @@ export function bump(root, kind) {
     pkg.version = after;
     writes.push([pkgPath, JSON.stringify(pkg, null, 2) + '\n']);
   }
+  const cliPkgPath = path.join(root, CLI_PACKAGE, 'package.json');
+  if (existsSync(cliPkgPath)) {
+    const cliPkg = readJson(cliPkgPath);
+    cliPkg.version = after;
+    writes.push([cliPkgPath, JSON.stringify(cliPkg, null, 2) + '\n']);
+  }
   const lockPath = path.join(root, 'package-lock.json');
   if (existsSync(lockPath)) {
     const lock = readJson(lockPath);
     lock.version = after;
     if (lock.packages?.['']) lock.packages[''].version = after;
+    if (lock.packages?.[CLI_PACKAGE]) lock.packages[CLI_PACKAGE].version = after;
     writes.push([lockPath, JSON.stringify(lock, null, 2) + '\n']);
   }
   for (const [p, text] of writes) JSON.parse(text); // never write a file that no longer parses

@@ -1,7 +1,7 @@
 /**
- * `mlops-eval`: compare models scored elsewhere, from an Arrow IPC file of predictions.
+ * `mlops-eval`: compare models scored elsewhere, from a file of predictions (Parquet, Arrow IPC or CSV).
  *
- *   mlops-eval compare <predictions.arrow> [--models a,b,c] [--baseline <column>]
+ *   mlops-eval compare <predictions file> [--models a,b,c] [--baseline <column>]
  *     [--metric roc_auc|average_precision|log_loss|brier] [--method bootstrap|delong] [--resamples 1000]
  *     [--seed 42] [--win-rate 0.95] [--min-delta <metric default>] [--min-metric X] [--confidence 0.95]
  *     [--bootstrap multinomial|poisson] [--label label] [--weight <column>] [--threads N] [--no-distributions] [--json]
@@ -26,7 +26,7 @@ import {
   type Metric,
   type ParallelCompareOptions,
 } from '../engine';
-import { readPredictionsFile } from '../io/predictions-file';
+import { readPredictionsChunked, type ChunkedFile } from '../io/predictions-file';
 import { ReportWriteError, writeReports, type ReportFiles } from './report-files';
 
 /** What the CLI needs from its environment (injected so tests can run it in-process). */
@@ -34,6 +34,8 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   readFile: (path: string) => Uint8Array;
+  /** Opens the predictions file for reading in chunks (so CSV streams); without it, `readFile` reads it whole. */
+  openFile?: (path: string) => ChunkedFile;
   /** Writes --html and --markdown files. */
   writeFile?: (path: string, text: string) => void;
   cpus: number;
@@ -60,13 +62,14 @@ export const EXIT = { ok: 0, internal: 1, badInput: 2, kept: 3 } as const;
 /** Limits shared with the Evaluate & Promote task's inputs (src/tasks/evaluate/inputs.ts). */
 export const MAX_RESAMPLES = 100_000;
 
-export const USAGE = `Usage: mlops-eval compare <predictions.arrow> [options]
+export const USAGE = `Usage: mlops-eval compare <predictions file> [options]
        mlops-eval --version
        mlops-eval compare --help
 
 Compares models scored on the same rows and decides whether to promote the best candidate.
-The Arrow IPC file (file or stream format) holds a label column (0/1 integers, booleans, or floats
-exactly 0.0/1.0) and one numeric score column per model.
+The file (Parquet, Arrow IPC file or stream, or CSV with a header line; CSV is read as a stream)
+holds a label column (0/1 integers, booleans, or floats exactly 0.0/1.0) and one numeric score
+column per model.
 
 Options (after the command and the file, in any order; each takes its value after it, or as --flag=value):
   --models <a,b,c>        the model columns to compare (with or without the baseline); default every
@@ -174,7 +177,7 @@ export function parseArgs(argv: string[]): Parsed {
   if (command !== 'compare') {
     if (command === undefined) throw new UsageError('missing command');
     if (command.startsWith('-')) {
-      throw new UsageError(`the command comes first: mlops-eval compare <predictions.arrow> ${command}${VALUE_FLAGS.includes(command.split('=')[0]) ? ' <value>' : ''} ...`);
+      throw new UsageError(`the command comes first: mlops-eval compare <predictions file> ${command}${VALUE_FLAGS.includes(command.split('=')[0]) ? ' <value>' : ''} ...`);
     }
     throw new UsageError(`unknown command '${command}' (expected 'compare')`);
   }
@@ -282,6 +285,10 @@ export function parseArgs(argv: string[]): Parsed {
   };
 }
 
+function wholeFile(bytes: Uint8Array): ChunkedFile {
+  return { size: bytes.length, head: bytes, chunks: () => [bytes], whole: () => bytes };
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   if (argv.length === 0) {
@@ -302,16 +309,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   try {
     const parsed = parseArgs(argv);
-    let bytes: Uint8Array;
+    let file: ChunkedFile;
     try {
-      bytes = io.readFile(parsed.file);
+      file = io.openFile ? io.openFile(parsed.file) : wholeFile(io.readFile(parsed.file));
     } catch (e) {
       throw new UsageError(`cannot read '${parsed.file}': ${(e as Error).message}`, false);
     }
     const b = parsed.opts.baseline;
     const weightColumn = parsed.weight !== undefined ? { weightColumn: parsed.weight } : {};
-    const preds = await readPredictionsFile(
-      bytes,
+    const preds = await readPredictionsChunked(
+      file,
       parsed.models !== undefined
         ? { labelColumn: parsed.label, scoreColumns: b !== undefined && !parsed.models.includes(b) ? [b, ...parsed.models] : parsed.models, ...weightColumn }
         : { labelColumn: parsed.label, numericOnly: true, ...weightColumn },

@@ -7,15 +7,22 @@
  *
  * Parquet and CSV are converted to an Arrow table of the shape the engine's Arrow reader builds, and the
  * engine's `readPredictionsFromTable` validates it: every format gets the same checks and the same
- * messages naming column and row. This module does no I/O itself (callers read the bytes), but it lives
- * outside src/engine because the engine ring imports only Arrow and seedrandom.
+ * messages naming column and row. This module does no I/O itself (callers hand it the bytes, or a
+ * `ChunkedFile` such as src/io/file-chunks.ts so that CSV streams), but it lives outside src/engine because
+ * the engine ring imports only Arrow and seedrandom.
  */
 import { makeData, Table, Float64, Utf8, Vector, type Data } from 'apache-arrow';
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import { snappyUncompressor } from 'hysnappy';
+import { readCsvColumns } from './csv';
 import { PredictionsError, readPredictions, readPredictionsFromTable, type Predictions, type ReadPredictionsOptions } from '../engine';
 
 export type PredictionsFormat = 'arrow-file' | 'arrow-stream' | 'parquet' | 'csv';
+
+const utf8 = new TextDecoder();
+
+/** The formats that can be read, after a format-specific conversion hint. */
+const READABLE = 'Predictions are read from Parquet, Arrow IPC (Feather v2) or CSV';
 
 const HOW_TO_CONVERT =
   "Write the predictions as Parquet (pandas: df.to_parquet('predictions.parquet'); Spark: df.toPandas().to_parquet(...)), " +
@@ -27,17 +34,66 @@ function startsWith(bytes: Uint8Array, ascii: string, at = 0): boolean {
   return true;
 }
 
-/** A name for content we recognise but cannot read, for the error message; undefined when unrecognised. */
-function otherFormat(bytes: Uint8Array): string | undefined {
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'gzip-compressed data';
-  if (startsWith(bytes, 'PK\x03\x04')) return 'a ZIP archive (an Excel .xlsx workbook or a zipped file?)';
-  if (startsWith(bytes, 'ORC')) return 'ORC';
-  if (startsWith(bytes, 'Obj\x01')) return 'Avro';
-  if (startsWith(bytes, '\x93NUMPY')) return 'a NumPy .npy array';
-  if (bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return 'a Python pickle';
-  if (startsWith(bytes, '\x89HDF')) return 'HDF5';
+/** Content we recognise but cannot read: its name for the message, and how to convert it. */
+interface OtherFormat {
+  name: string;
+  how: string;
+}
+
+const WITH_PANDAS = (read: string): string => `with pandas: ${read}.to_parquet('predictions.parquet')`;
+const PANDAS_TO_PARQUET = (read: string): string => `Convert it ${WITH_PANDAS(read)}`;
+const DECOMPRESS = (tool: string): string => `Decompress it first (${tool}), or write Parquet, which compresses its columns itself: df.to_parquet('predictions.parquet')`;
+
+/**
+ * Binary formats recognised by their magic bytes (sources: gzip RFC 1952 §2.3.1; ZIP APPNOTE 4.3.7; the
+ * Compound File Binary format of .xls, [MS-CFB] §2.2; Feather v1 `FEA1`, kFeatherV1MagicBytes in Arrow's
+ * cpp/src/arrow/ipc/feather.cc, whose reader still reads version 1, https://arrow.apache.org/docs/python/feather.html; ORC `ORC`, https://orc.apache.org/specification/ORCv1/;
+ * Avro `Obj\x01`, https://avro.apache.org/docs/1.11.1/specification/#object-container-files; NumPy
+ * `\x93NUMPY`, https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html; HDF5 `\x89HDF\r\n\x1a\n`;
+ * encrypted Parquet `PARE`, https://parquet.apache.org/docs/file-format/data-pages/encryption/; SQLite
+ * `SQLite format 3\0`; bzip2 `BZh`, xz `\xfd7zXZ\0`, zstd frame magic 0xFD2FB528 little-endian, RFC 8878 §3.1.1).
+ */
+function binaryFormat(bytes: Uint8Array, ext: string | undefined, base: string): OtherFormat | undefined {
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return { name: 'gzip-compressed data', how: DECOMPRESS(`gunzip ${base}`) };
+  if (startsWith(bytes, 'BZh')) return { name: 'bzip2-compressed data', how: DECOMPRESS(`bunzip2 ${base}`) };
+  if (startsWith(bytes, '\xfd7zXZ\x00')) return { name: 'xz-compressed data', how: DECOMPRESS(`unxz ${base}`) };
+  if (bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd) return { name: 'zstd-compressed data', how: DECOMPRESS(`unzstd ${base}`) };
+  if (startsWith(bytes, 'PK\x03\x04')) {
+    if (ext === 'xlsx' || ext === 'xlsm') {
+      return { name: `an Excel workbook (.${ext})`, how: `Save the sheet as CSV (File > Save As > CSV), or ${WITH_PANDAS(`pd.read_excel('predictions.${ext}')`)}` };
+    }
+    return { name: 'a ZIP archive (an Excel .xlsx workbook or a zipped file?)', how: `Unzip it first; for an Excel workbook save the sheet as CSV, or ${WITH_PANDAS('pd.read_excel(...)')}` };
+  }
+  if (bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0 && bytes[4] === 0xa1 && bytes[5] === 0xb1 && bytes[6] === 0x1a && bytes[7] === 0xe1) {
+    return { name: 'an Excel 97-2003 workbook (.xls) or another OLE2 compound file', how: `Save the sheet as CSV, or ${WITH_PANDAS("pd.read_excel('predictions.xls')")}` };
+  }
+  if (startsWith(bytes, 'FEA1')) {
+    return {
+      name: 'Feather version 1 (the format before Arrow IPC)',
+      how: "Rewrite it as Feather version 2, which is Arrow IPC: pyarrow.feather.write_feather(pyarrow.feather.read_table('old.feather'), 'predictions.arrow')",
+    };
+  }
+  if (startsWith(bytes, 'PARE')) return { name: 'an encrypted Parquet file (Parquet modular encryption)', how: 'Write the predictions without encryption' };
+  if (startsWith(bytes, 'ORC')) return { name: 'ORC', how: PANDAS_TO_PARQUET("pd.read_orc('predictions.orc')") };
+  if (startsWith(bytes, 'Obj\x01')) return { name: 'Avro', how: "Convert it to Parquet, e.g. with Spark: spark.read.format('avro').load('predictions.avro').write.parquet('predictions.parquet')" };
+  if (startsWith(bytes, '\x93NUMPY')) return { name: 'a NumPy .npy array', how: "Put the label and the scores in named columns: pd.DataFrame({'label': y, 'model_a': p}).to_parquet('predictions.parquet')" };
+  if (bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return { name: 'a Python pickle', how: PANDAS_TO_PARQUET("pd.read_pickle('predictions.pkl')") };
+  if (startsWith(bytes, '\x89HDF')) return { name: 'HDF5', how: PANDAS_TO_PARQUET("pd.read_hdf('predictions.h5')") };
+  if (startsWith(bytes, 'SQLite format 3\x00')) return { name: 'an SQLite database', how: PANDAS_TO_PARQUET("pd.read_sql('select * from predictions', sqlite3.connect('predictions.db'))") };
+  return undefined;
+}
+
+/** Text formats told apart from CSV by their first characters: JSON, and tab- or semicolon-separated text. */
+function textFormat(bytes: Uint8Array): OtherFormat | undefined {
   const first = firstNonSpace(bytes);
-  if (first === 0x7b || first === 0x5b) return 'JSON text';
+  if (first === 0x7b || first === 0x5b) {
+    return { name: 'JSON text', how: `${PANDAS_TO_PARQUET("pd.read_json('predictions.json')")} (JSON Lines: pd.read_json(..., lines=True))` };
+  }
+  const line = firstLine(bytes);
+  if (line !== undefined && !line.includes(',')) {
+    if (line.includes('\t')) return { name: 'tab-separated text', how: "Write it comma-separated: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.tsv', sep='\\t').to_parquet('predictions.parquet')" };
+    if (line.includes(';')) return { name: 'semicolon-separated text', how: "Write it comma-separated with a dot as decimal mark: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.csv', sep=';', decimal=',').to_parquet('predictions.parquet')" };
+  }
   return undefined;
 }
 
@@ -47,22 +103,30 @@ function firstNonSpace(bytes: Uint8Array): number | undefined {
   return bytes[i];
 }
 
+/** The first line of printable text in the first KiB (no end of line needed), else undefined (binary). */
+function firstLine(bytes: Uint8Array): string | undefined {
+  const end = Math.min(bytes.length, 1024);
+  let i = 0;
+  for (; i < end && bytes[i] !== 0x0a; i++) {
+    const b = bytes[i];
+    if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) return undefined;
+  }
+  return utf8.decode(bytes.subarray(0, i));
+}
+
 /** True when the first KiB is printable text whose first line has a comma (a CSV header). */
 function looksLikeCsv(bytes: Uint8Array): boolean {
-  const end = Math.min(bytes.length, 1024);
-  let comma = false;
-  for (let i = 0; i < end; i++) {
-    const b = bytes[i];
-    if (b === 0x0a) return comma;
-    if (b === 0x2c) comma = true;
-    if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) return false;
-  }
-  return comma;
+  return firstLine(bytes)?.includes(',') ?? false;
+}
+
+function cannotRead(other: OtherFormat | undefined, ext: string | undefined): PredictionsError {
+  return new PredictionsError(`the predictions are in a format that cannot be read (${other?.name ?? 'not Arrow IPC, Parquet or CSV'}${ext ? `, extension .${ext}` : ''}). ${other ? `${other.how}. ${READABLE}` : HOW_TO_CONVERT}.`);
 }
 
 /**
- * The format of predictions bytes: magic bytes first, then the file name's extension, then (without
- * either) text with a comma-separated first line is CSV.
+ * The format of predictions bytes (the whole file, or its first bytes: 64 KiB are plenty): magic bytes
+ * first, then the file name's extension, then (without either) text with a comma-separated first line is
+ * CSV. A format we know but cannot read is named in the error, with how to convert it.
  *
  * @throws PredictionsError naming what the bytes look like and how to convert them.
  */
@@ -71,21 +135,18 @@ export function detectFormat(bytes: Uint8Array, fileName?: string): PredictionsF
   if (startsWith(bytes, 'ARROW1')) return 'arrow-file';
   if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) return 'arrow-stream';
   const ext = /\.([A-Za-z0-9]+)$/.exec(fileName ?? '')?.[1]?.toLowerCase();
+  const binary = binaryFormat(bytes, ext, /[^/\\]*$/.exec(fileName ?? '')?.[0] || 'the file');
+  if (binary) throw cannotRead(binary, ext);
   if (ext === 'parquet' || ext === 'pq') {
-    throw new PredictionsError(`the predictions file ends in .${ext} but is not Parquet data (it does not start with the Parquet magic 'PAR1'${describe(bytes)}). ${HOW_TO_CONVERT}.`);
+    const text = textFormat(bytes);
+    throw new PredictionsError(`the predictions file ends in .${ext} but is not Parquet data (it does not start with the Parquet magic 'PAR1'${text ? `; it looks like ${text.name}` : ''}). ${HOW_TO_CONVERT}.`);
   }
+  // Arrow streams written before Arrow 0.15 have no continuation marker: the extension decides.
   if (ext === 'arrow' || ext === 'feather' || ext === 'ipc' || ext === 'arrows') return 'arrow-stream';
   if (ext === 'csv') return 'csv';
-  const other = otherFormat(bytes);
-  if (other === undefined && looksLikeCsv(bytes)) return 'csv';
-  throw new PredictionsError(
-    `the predictions are in a format that cannot be read (${other ?? 'not Arrow IPC, Parquet or CSV'}${ext ? `, extension .${ext}` : ''}). ${HOW_TO_CONVERT}.`,
-  );
-}
-
-function describe(bytes: Uint8Array): string {
-  const other = otherFormat(bytes);
-  return other ? `; it looks like ${other}` : '';
+  const text = textFormat(bytes);
+  if (text === undefined && looksLikeCsv(bytes)) return 'csv';
+  throw cannotRead(text, ext);
 }
 
 /**
@@ -95,11 +156,37 @@ function describe(bytes: Uint8Array): string {
  * @throws PredictionsError naming the column and row, or the format and how to convert it.
  */
 export async function readPredictionsFile(bytes: Uint8Array, opts: ReadPredictionsOptions = {}, fileName?: string): Promise<Predictions> {
-  if (bytes.length === 0) throw new PredictionsError('the predictions are empty (0 bytes)');
-  const format = detectFormat(bytes, fileName);
+  return readPredictionsChunked({ size: bytes.length, head: bytes, chunks: () => [bytes], whole: () => bytes }, opts, fileName);
+}
+
+/**
+ * A file to read predictions from without holding it whole when it need not be: its first bytes decide
+ * the format; CSV is then parsed from `chunks()` as they come, Arrow IPC and Parquet (whose readers need
+ * random access) are read `whole()`.
+ */
+export interface ChunkedFile {
+  /** The size in bytes. */
+  size: number;
+  /** The first bytes (64 KiB or the whole file if smaller): enough to recognise any format. */
+  head: Uint8Array;
+  /** The whole content from the start, in order, in chunks of any size. */
+  chunks(): Iterable<Uint8Array>;
+  /** The whole content in one array. */
+  whole(): Uint8Array;
+}
+
+/**
+ * Reads predictions from a `ChunkedFile`; CSV streams (memory: the numeric columns plus about one chunk).
+ *
+ * @throws PredictionsError naming the column and row, or the format and how to convert it.
+ */
+export async function readPredictionsChunked(file: ChunkedFile, opts: ReadPredictionsOptions = {}, fileName?: string): Promise<Predictions> {
+  if (file.size === 0) throw new PredictionsError('the predictions are empty (0 bytes)');
+  const format = detectFormat(file.head, fileName);
+  if (format === 'csv') return readPredictionsFromTable(csvTable(file.chunks(), opts, file.size), opts);
+  const bytes = file.whole();
   if (format === 'arrow-file' || format === 'arrow-stream') return readPredictions(bytes, opts);
-  const table = format === 'parquet' ? await parquetTable(bytes, opts) : csvTable(bytes, opts);
-  return readPredictionsFromTable(table, opts);
+  return readPredictionsFromTable(await parquetTable(bytes, opts), opts);
 }
 
 /** The columns the engine will read (the rest only need a name and a type in the table). */
@@ -234,158 +321,20 @@ function countDescendants(schema: { num_children?: number }[], i: number): numbe
 
 // -------------------------------------------------------------------------------------------------- CSV
 
-const CSV_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const CSV_SPECIAL: Record<string, number> = { nan: NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity, true: 1, false: 0 };
-
-/** A growing float64 column of a CSV file, with its validity and its first non-numeric cell. */
-interface CsvColumn {
-  out: Float64Array;
-  valid: Uint8Array;
-  nulls: number;
-  bad?: { row: number; line: number; text: string };
-  /** The first non-empty cell was text: an id or name column, not a score (left out unless asked for). */
-  text?: boolean;
-}
-
-const utf8 = new TextDecoder();
-
 /**
- * A comma-separated file (RFC 4180: header line, optional "quoted" fields with "" escapes, LF or CRLF,
- * optional UTF-8 BOM) as an Arrow table of float64 columns: empty cells are nulls (pandas writes NaN as an
- * empty cell), `nan`/`inf`/`true`/`false` (any case) are numbers. A column whose first non-empty cell is
- * text (an id, a name) is not a score and is left out unless asked for; a column the engine reads that
- * holds text fails with its column, row and line. Hand-written rather than a CSV library: the bytes are
- * already in memory, every cell goes straight into a typed array (no per-row string arrays), and the
- * errors need the row and line.
+ * CSV chunks as an Arrow table of float64 columns (src/io/csv.ts reads them as a stream). A column whose
+ * first non-empty cell is text (an id, a name) is not a score and is left out unless asked for; a column the
+ * engine reads that holds text fails with its column, row and line.
  */
-function csvTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Table {
-  let pos = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  let line = 1;
-  const len = bytes.length;
-  // A Buffer view decoded as latin1: one native call per unquoted field, no intermediate objects (the
-  // numbers are ASCII; a field with other bytes is decoded again as UTF-8 for the message).
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  /** Set by `field()`: the field just read ended its line. */
-  let ended = false;
-  const field = (): string => {
-    let text: string;
-    if (bytes[pos] === 0x22) {
-      const opened = line;
-      let s = ++pos;
-      const parts: string[] = [];
-      for (;;) {
-        if (pos >= len) throw new PredictionsError(`the CSV has a quoted field that is never closed (opened on line ${opened})`);
-        if (bytes[pos] === 0x22) {
-          parts.push(utf8.decode(bytes.subarray(s, pos)));
-          if (bytes[pos + 1] === 0x22) {
-            parts.push('"');
-            pos += 2;
-            s = pos;
-            continue;
-          }
-          pos++;
-          break;
-        }
-        if (bytes[pos] === 0x0a) line++;
-        pos++;
-      }
-      text = parts.join('');
-      if (pos < len && bytes[pos] !== 0x2c && bytes[pos] !== 0x0a && bytes[pos] !== 0x0d) {
-        throw new PredictionsError(`the CSV has text after a closing quote on line ${line}`);
-      }
-    } else {
-      const s = pos;
-      while (pos < len && bytes[pos] !== 0x2c && bytes[pos] !== 0x0a && bytes[pos] !== 0x0d) pos++;
-      text = buf.toString('latin1', s, pos);
-      if (/[\x80-\xff]/.test(text)) text = utf8.decode(bytes.subarray(s, pos));
-    }
-    if (pos < len && bytes[pos] === 0x2c) {
-      pos++;
-      ended = false;
-      return text;
-    }
-    if (bytes[pos] === 0x0d) pos++;
-    if (bytes[pos] === 0x0a) pos++;
-    ended = true;
-    return text;
-  };
-  if (pos >= len) throw new PredictionsError('the CSV is empty: it has no header line');
-  const names: string[] = [];
-  for (;;) {
-    names.push(field().trim());
-    if (ended) break;
-  }
-  line++;
-  const twice = names.find((name, k) => names.indexOf(name) !== k);
-  if (twice !== undefined) throw new PredictionsError(`column '${twice}' appears twice`, twice);
-  const width = names.length;
-  let capacity = 1024;
-  const cols: CsvColumn[] = names.map(() => ({ out: new Float64Array(capacity), valid: new Uint8Array(capacity / 8).fill(0xff), nulls: 0 }));
-  let n = 0;
-  while (pos < len) {
-    if (bytes[pos] === 0x0a || bytes[pos] === 0x0d) {
-      // An empty line: skipped (a trailing newline, or blank lines at the end).
-      if (bytes[pos] === 0x0d) pos++;
-      if (bytes[pos] === 0x0a) pos++;
-      line++;
-      continue;
-    }
-    if (n === capacity) {
-      capacity *= 2;
-      for (const c of cols) {
-        const out = new Float64Array(capacity);
-        out.set(c.out);
-        c.out = out;
-        const valid = new Uint8Array(capacity / 8).fill(0xff);
-        valid.set(c.valid);
-        c.valid = valid;
-      }
-    }
-    const startLine = line;
-    for (let k = 0; ; k++) {
-      const raw = field();
-      if (k < width) {
-        const c = cols[k];
-        const t = raw.trim();
-        if (t === '') {
-          c.valid[n >> 3] &= ~(1 << (n & 7));
-          c.nulls++;
-        } else if (CSV_NUMBER.test(t)) {
-          c.out[n] = Number(t);
-          c.text ??= false;
-        } else {
-          const special = CSV_SPECIAL[t.toLowerCase()];
-          if (special !== undefined) {
-            c.out[n] = special;
-            c.text ??= false;
-          } else {
-            c.text ??= true;
-            if (c.bad === undefined) c.bad = { row: n, line: startLine, text: t.length > 40 ? `${t.slice(0, 40)}…` : t };
-          }
-        }
-      }
-      if (ended) {
-        if (k + 1 !== width) {
-          throw new PredictionsError(`line ${startLine} of the CSV (row ${n}) has ${k + 1} field${k ? 's' : ''} but the header has ${width} (${names.join(', ')})`);
-        }
-        break;
-      }
-    }
-    line++;
-    n++;
-  }
-  const isNumeric = (name: string): boolean => cols[names.indexOf(name)].text !== true;
+function csvTable(chunks: Iterable<Uint8Array>, opts: ReadPredictionsOptions, sizeHint?: number): Table {
+  const { names, columns, n } = readCsvColumns(chunks, sizeHint);
+  const isNumeric = (name: string): boolean => columns[names.indexOf(name)].text !== true;
   const need = wanted(names, opts, isNumeric);
-  for (let k = 0; k < width; k++) {
-    const bad = cols[k].bad;
+  for (let k = 0; k < names.length; k++) {
+    const bad = columns[k].bad;
     if (bad && need.has(names[k])) {
       throw new PredictionsError(`column '${names[k]}' has a value that is not a number at row ${bad.row} (line ${bad.line} of the CSV): '${bad.text}'`, names[k]);
     }
   }
-  return tableOf(
-    names.map((name, k) => {
-      const c = cols[k];
-      return [name, c.bad === undefined ? float64Data(c.out.subarray(0, n), c.valid, c.nulls) : placeholder(n)];
-    }),
-  );
+  return tableOf(names.map((name, k) => [name, columns[k].bad === undefined ? float64Data(columns[k].out, columns[k].valid, columns[k].nulls) : placeholder(n)]));
 }

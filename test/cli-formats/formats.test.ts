@@ -185,10 +185,67 @@ describe('predictions formats (Arrow, Parquet, CSV)', () => {
   });
 
   it('a file in another format names the format and how to convert it', async () => {
-    await rejects(bytesOf('{"label": [0, 1]}'), `the predictions are in a format that cannot be read (JSON text, extension .json). ${HOW}`, undefined, 'predictions.json');
-    await rejects(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]), `the predictions are in a format that cannot be read (gzip-compressed data, extension .gz). ${HOW}`, undefined, 'predictions.csv.gz');
-    await rejects(new Uint8Array([0x50, 0x4b, 3, 4, 0, 0]), `the predictions are in a format that cannot be read (a ZIP archive (an Excel .xlsx workbook or a zipped file?), extension .xlsx). ${HOW}`, undefined, 'p.xlsx');
+    const READABLE = 'Predictions are read from Parquet, Arrow IPC (Feather v2) or CSV.';
+    const cannot = (what: string, how: string): string => `the predictions are in a format that cannot be read (${what}). ${how}. ${READABLE}`;
+    const decompress = (tool: string): string => `Decompress it first (${tool}), or write Parquet, which compresses its columns itself: df.to_parquet('predictions.parquet')`;
+    await rejects(
+      bytesOf('{"label": [0, 1]}'),
+      cannot('JSON text, extension .json', "Convert it with pandas: pd.read_json('predictions.json').to_parquet('predictions.parquet') (JSON Lines: pd.read_json(..., lines=True))"),
+      undefined,
+      'predictions.json',
+    );
+    await rejects(bytesOf('  [{"label": 0}]'), cannot('JSON text', "Convert it with pandas: pd.read_json('predictions.json').to_parquet('predictions.parquet') (JSON Lines: pd.read_json(..., lines=True))"));
+    await rejects(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]), cannot('gzip-compressed data, extension .gz', decompress('gunzip predictions.csv.gz')), undefined, 'out/predictions.csv.gz');
+    // A compressed file named .csv is still named for what it is, not parsed as text.
+    await rejects(new Uint8Array([0x42, 0x5a, 0x68, 0x39, 0x31]), cannot('bzip2-compressed data, extension .csv', decompress('bunzip2 p.csv')), undefined, 'p.csv');
+    await rejects(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0]), cannot('zstd-compressed data', decompress('unzstd the file')));
+    await rejects(
+      new Uint8Array([0x50, 0x4b, 3, 4, 0, 0]),
+      cannot('an Excel workbook (.xlsx), extension .xlsx', "Save the sheet as CSV (File > Save As > CSV), or with pandas: pd.read_excel('predictions.xlsx').to_parquet('predictions.parquet')"),
+      undefined,
+      'p.xlsx',
+    );
+    await rejects(
+      new Uint8Array([0x50, 0x4b, 3, 4, 0, 0]),
+      cannot('a ZIP archive (an Excel .xlsx workbook or a zipped file?), extension .zip', "Unzip it first; for an Excel workbook save the sheet as CSV, or with pandas: pd.read_excel(...).to_parquet('predictions.parquet')"),
+      undefined,
+      'p.zip',
+    );
+    await rejects(
+      new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0]),
+      cannot('an Excel 97-2003 workbook (.xls) or another OLE2 compound file, extension .xls', "Save the sheet as CSV, or with pandas: pd.read_excel('predictions.xls').to_parquet('predictions.parquet')"),
+      undefined,
+      'p.xls',
+    );
+    // Feather v1 starts and ends with FEA1; named .feather it must not reach the Arrow reader.
+    await rejects(
+      bytesOf('FEA1\0\0\0\0FEA1'),
+      cannot(
+        'Feather version 1 (the format before Arrow IPC), extension .feather',
+        "Rewrite it as Feather version 2, which is Arrow IPC: pyarrow.feather.write_feather(pyarrow.feather.read_table('old.feather'), 'predictions.arrow')",
+      ),
+      undefined,
+      'p.feather',
+    );
+    await rejects(bytesOf('ORC\0\0'), cannot('ORC', "Convert it with pandas: pd.read_orc('predictions.orc').to_parquet('predictions.parquet')"));
+    await rejects(bytesOf('PARE\0\0\0\0PARE'), cannot('an encrypted Parquet file (Parquet modular encryption)', 'Write the predictions without encryption'));
+    await rejects(
+      bytesOf('label\tprod\n0\t0.1\n'),
+      cannot('tab-separated text, extension .tsv', "Write it comma-separated: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.tsv', sep='\\t').to_parquet('predictions.parquet')"),
+      undefined,
+      'p.tsv',
+    );
+    await rejects(
+      bytesOf('label;prod\n0;0,1\n'),
+      cannot(
+        'semicolon-separated text, extension .txt',
+        "Write it comma-separated with a dot as decimal mark: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.csv', sep=';', decimal=',').to_parquet('predictions.parquet')",
+      ),
+      undefined,
+      'p.txt',
+    );
     await rejects(bytesOf('label,a\n1,0.5\n'), `the predictions file ends in .parquet but is not Parquet data (it does not start with the Parquet magic 'PAR1'). ${HOW}`, undefined, 'p.parquet');
+    await rejects(bytesOf('{"a": 1}'), `the predictions file ends in .parquet but is not Parquet data (it does not start with the Parquet magic 'PAR1'; it looks like JSON text). ${HOW}`, undefined, 'p.parquet');
     await rejects(new Uint8Array([1, 2, 3, 4, 5]), `the predictions are in a format that cannot be read (not Arrow IPC, Parquet or CSV). ${HOW}`);
   });
 });

@@ -257,7 +257,7 @@ describe('mlops-eval (built CLI, child process)', function () {
     for (const args of [['compare', '--help'], ['compare', file, '-h'], ['--help'], ['help']]) {
       const r = run(args);
       assert.equal(r.code, 0, args.join(' '));
-      assert.match(r.stdout, /^Usage: mlops-eval compare <predictions\.arrow> \[options\]\n/);
+      assert.match(r.stdout, /^Usage: mlops-eval compare <predictions file> \[options\]\n/);
       assert.match(r.stdout, /--fail-on-keep {10}exit with code 3 when the decision is keep or none/);
     }
     const pkg = JSON.parse(require('node:fs').readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -319,7 +319,7 @@ describe('mlops-eval (built CLI, child process)', function () {
   it('the package bin shim (bin/mlops-eval.js) runs the built CLI', () => {
     const help = run(['--help'], path.join(ROOT, 'bin/mlops-eval.js'));
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /^Usage: mlops-eval compare <predictions\.arrow> \[options\]/);
+    assert.match(help.stdout, /^Usage: mlops-eval compare <predictions file> \[options\]/);
     const r = run(['compare', file, '--baseline', 'prod', '--json', '--resamples', '50'], path.join(ROOT, 'bin/mlops-eval.js'));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).best, 'cand');
@@ -361,7 +361,7 @@ describe('mlops-eval argument parsing (parseArgs)', () => {
 
   it('rejects a second file, a repeated flag and an unknown command', () => {
     assert.throws(() => parseArgs(['compare', 'a', 'b']), /expected one predictions file, got 2: a b \(an option's value goes right after its --option\)/);
-    assert.throws(() => parseArgs(['--metric', 'roc_auc', 'compare', 'a']), /^UsageError: the command comes first: mlops-eval compare <predictions\.arrow> --metric <value> \.\.\.$/);
+    assert.throws(() => parseArgs(['--metric', 'roc_auc', 'compare', 'a']), /^UsageError: the command comes first: mlops-eval compare <predictions file> --metric <value> \.\.\.$/);
     assert.throws(() => parseArgs(['compare', 'a', '--version']), /--version is an option of mlops-eval itself/);
     assert.throws(() => parseArgs(['compare', 'a', '--seed', '1', '--seed', '2']), /--seed is given twice/);
     assert.throws(() => parseArgs(['evaluate', 'a']), /unknown command 'evaluate'/);
