@@ -332,14 +332,18 @@ describe('foundation: version rule', () => {
 describe('foundation: README and CI', () => {
   const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 
-  it('README gives the demo and test commands, and documents the version rule', () => {
+  const development = readFileSync(path.join(REPO_ROOT, 'docs', 'development.md'), 'utf8');
+
+  it('README gives the demo command; docs/development.md (linked from it) gives the test command and documents the version rule', () => {
     assert.ok(readme.includes('npm ci && npm run demo'));
-    assert.ok(readme.includes('npm test'));
-    assert.ok(readme.includes('npm run bump'));
-    assert.ok(readme.includes('npm run package'));
+    assert.ok(readme.includes('(docs/development.md)'));
+    assert.ok(development.includes('npm ci && npm run demo'));
+    assert.ok(development.includes('npm test'));
+    assert.ok(development.includes('npm run bump'));
+    assert.ok(development.includes('npm run package'));
   });
 
-  it('.ci/run runs exactly the README test command on a clean install', () => {
+  it('.ci/run runs exactly the test command of docs/development.md on a clean install', () => {
     const lines = readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8')
       .split('\n')
       .map((l) => l.trim())
