@@ -126,6 +126,17 @@ describe('docs: generated input and output tables', () => {
       assert.equal(genDocs(['--check', '--root', tmp]).status, 0);
     });
 
+    it('refuses a picker input whose help words the picker note differently (it would be repeated in every table)', () => {
+      const file = path.join(tmp, 'tasks/DatabricksTrainV1/task.json');
+      const t = JSON.parse(readFileSync(file, 'utf8'));
+      const jobId = t.inputs.find((i: Json) => i.name === 'jobId');
+      jobId.helpMarkDown = jobId.helpMarkDown.replace('You can always type the value.', 'Or type it.');
+      writeFileSync(file, JSON.stringify(t, null, 2));
+      const r = genDocs(['--check', '--root', tmp]);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr.trim(), 'gen-docs: input jobId: its picker note differs from the one the docs say once; use the same sentence');
+    });
+
     it('refuses a region whose closing marker is missing', () => {
       const file = path.join(tmp, 'images/overview.md');
       writeFileSync(file, readFileSync(file, 'utf8').replace('<!-- /outputs:DatabricksTrainV1 -->', ''));
