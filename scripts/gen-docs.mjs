@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Rewrites the generated regions of README.md and images/overview.md from the tasks' task.json files:
-//   <!-- inputs:<TaskFolder> --> ... <!-- /inputs:<TaskFolder> -->    every input, in task.json order
+//   <!-- inputs:connection --> ... <!-- /inputs:connection -->        the four connection inputs every task
+//                                                                     shares (identical in all task.json files)
+//   <!-- inputs:<TaskFolder> --> ... <!-- /inputs:<TaskFolder> -->    the task's other inputs, in task.json order
 //   <!-- outputs:<TaskFolder> --> ... <!-- /outputs:<TaskFolder> -->  every output variable
+// The picker note (how the classic editor's lists work) is said once, in the docs' "Pickers in the classic
+// editor" section: the tables leave it out of each input's help and link that section from the type.
 // Usage: node scripts/gen-docs.mjs [--check] [--root DIR]
 //   --check  change nothing; exit 1 and name each stale region when a file differs from what would be generated
 //   --root   repository root to work on (default: this script's repository)
@@ -11,6 +15,12 @@ import { fileURLToPath } from 'node:url';
 
 export const DOC_FILES = ['README.md', 'images/overview.md'];
 const TASK_CONTRIBUTION = 'ms.vss-distributed-task.task';
+/** The inputs every task begins with (test/foundation checks they are identical in every task.json). */
+export const CONNECTION_INPUTS = ['connectionType', 'databricksConnection', 'azureSubscription', 'workspaceUrl'];
+/** The sentence each picker input's help ends with in task.json (the form shows help per input). */
+export const PICKER_NOTE =
+  'In the classic editor you can pick it from a list that Azure DevOps fetches from the workspace with the service connection, from its own servers: this works only with the personal access token scheme and a workspace reachable from the internet (not behind Private Link or an IP access list). You can always type the value.';
+const PICKERS_SECTION = '#pickers-in-the-classic-editor';
 
 const cell = (s) =>
   String(s ?? '')
@@ -28,7 +38,7 @@ export function taskFolders(root) {
 function typeText(input) {
   if (input.type.startsWith('connectedService:')) return `service connection (${input.type.slice('connectedService:'.length)})`;
   const editable = input.properties?.EditableOptions === 'True';
-  if (input.type === 'pickList' && editable && !input.options) return 'string (picker in the classic editor)';
+  if (input.type === 'pickList' && editable && !input.options) return `string ([picker in the classic editor](${PICKERS_SECTION}))`;
   return input.type;
 }
 
@@ -38,17 +48,26 @@ function valuesText(input) {
   return input.properties?.EditableOptions === 'True' ? `${opts.join(', ')}, or any value` : opts.join(', ');
 }
 
-/** The markdown table of a task's inputs. */
-export function inputsTable(task) {
+/** An input's help for the tables: without the picker note, which the docs give once. */
+function helpText(input) {
+  const help = input.helpMarkDown ?? '';
+  if (help.includes(PICKER_NOTE)) return help.replace(PICKER_NOTE, '').trim();
+  // A reworded note would be repeated in every table: refuse it, so the note stays said once.
+  if (/In the classic editor you can pick/.test(help)) throw new Error(`input ${input.name}: its picker note differs from the one the docs say once; use the same sentence`);
+  return help;
+}
+
+/** The markdown table of `inputs` (a task's own inputs, or the shared connection inputs). */
+export function inputsTable(inputs) {
   const rows = [
     '| Input | Label | Type | Required | Default | Values | Shown when | Description |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  for (const i of task.inputs) {
+  for (const i of inputs) {
     const name = [code(i.name), ...(i.aliases ?? []).map((a) => `alias ${code(a)}`)].join(', ');
     const def = i.defaultValue === undefined || i.defaultValue === '' ? '' : code(i.defaultValue);
     rows.push(
-      `| ${name} | ${cell(i.label)} | ${cell(typeText(i))} | ${i.required ? 'yes' : 'no'} | ${cell(def)} | ${cell(valuesText(i))} | ${cell(i.visibleRule ? code(i.visibleRule) : 'always')} | ${cell(i.helpMarkDown)} |`,
+      `| ${name} | ${cell(i.label)} | ${cell(typeText(i))} | ${i.required ? 'yes' : 'no'} | ${cell(def)} | ${cell(valuesText(i))} | ${cell(i.visibleRule ? code(i.visibleRule) : 'always')} | ${cell(helpText(i))} |`,
     );
   }
   return rows.join('\n');
@@ -73,18 +92,26 @@ export function regenerate(text, tasks) {
   let regions = 0;
   const stale = [];
   let out = text;
-  for (const [folder, task] of tasks) {
-    for (const [kind, render] of [
-      ['inputs', inputsTable],
-      ['outputs', outputsTable],
-    ]) {
-      const body = `${render(task)}\n`;
-      out = out.replace(regionPattern(kind, folder), (_, open, old, close) => {
-        regions++;
-        if (old !== body) stale.push(`${kind}:${folder}`);
-        return `${open}${body}${close}`;
-      });
+  const fill = (kind, folder, body) => {
+    out = out.replace(regionPattern(kind, folder), (_, open, old, close) => {
+      regions++;
+      if (old !== body) stale.push(`${kind}:${folder}`);
+      return `${open}${body}${close}`;
+    });
+  };
+  const connection = (task) => task.inputs.slice(0, CONNECTION_INPUTS.length);
+  if (tasks.length > 0) {
+    const shared = JSON.stringify(connection(tasks[0][1]));
+    for (const [folder, task] of tasks) {
+      if (JSON.stringify(connection(task).map((i) => i.name)) !== JSON.stringify(CONNECTION_INPUTS) || JSON.stringify(connection(task)) !== shared) {
+        throw new Error(`${folder}: the first inputs are not the shared connection inputs (${CONNECTION_INPUTS.join(', ')}), identical in every task`);
+      }
     }
+    fill('inputs', 'connection', `${inputsTable(connection(tasks[0][1]))}\n`);
+  }
+  for (const [folder, task] of tasks) {
+    fill('inputs', folder, `${inputsTable(task.inputs.slice(CONNECTION_INPUTS.length))}\n`);
+    fill('outputs', folder, `${outputsTable(task)}\n`);
   }
   // An opening marker without its closing one would silently keep stale text: refuse it.
   const opens = [...out.matchAll(/<!-- (inputs|outputs):([A-Za-z0-9]+) -->/g)].length;

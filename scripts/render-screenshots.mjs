@@ -2,8 +2,12 @@
 // Renders the screenshots in images/screenshots/ (1366x768, the Marketplace size) in headless Chromium
 // (Debian's /usr/bin/chromium through playwright-core; nothing is downloaded):
 //   results-tab.png          the shipped build results tab (ui/results-tab.html + ui/dist) on the fixture
-//                            decision record test/fixtures/evaluation-record.json, light theme
-//   results-tab-charts-dark.png the same tab scrolled to its charts, dark theme
+//                            decision record test/fixtures/evaluation-record.json, light theme: the decision,
+//                            the models table and the skipped candidates
+//   results-tab-metric.png   the same tab, light theme: the decision and the metric distributions chart
+//   results-tab-charts-dark.png the same tab, dark theme: the paired-difference panels and their colour key
+// Each tab image shows whole cards only (the others are hidden for the picture), so no chart is cut off at
+// the edge of the 1366x768 frame; the render fails if a card shown does not fit.
 //   classic-editor-train.png a rendering of the Train task's classic-editor form generated from its task.json
 //                            (groups, labels, pickers, help icons), labelled as a rendering in the image itself
 // Usage: node scripts/render-screenshots.mjs [--out DIR]
@@ -161,6 +165,18 @@ function serve(mounts) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/** Shows only the report cards named (data-testid), from the top of the page, and checks they fit the frame. */
+async function showOnly(page, cards) {
+  const bottom = await page.evaluate(`(() => {
+    const keep = new Set(${JSON.stringify(cards)});
+    for (const s of document.querySelectorAll('[data-testid="report"] > section')) s.style.display = keep.has(s.getAttribute('data-testid')) ? '' : 'none';
+    window.scrollTo(0, 0);
+    const shown = [...document.querySelectorAll('[data-testid="report"] > section')].filter((s) => s.style.display !== 'none');
+    return Math.max(...shown.map((s) => s.getBoundingClientRect().bottom));
+  })()`);
+  if (bottom > HEIGHT) throw new Error(`render-screenshots: the cards ${cards.join(', ')} end at ${Math.round(bottom)} px, below the ${HEIGHT} px frame`);
+}
+
 async function render(outDir) {
   const { chromium } = await import('playwright-core');
   if (!existsSync(path.join(root, 'ui/dist/results-tab.js'))) execFileSync(process.execPath, [path.join(root, 'scripts/build-ui.mjs')], { stdio: 'inherit' });
@@ -183,16 +199,21 @@ async function render(outDir) {
     await page.emulateMedia({ colorScheme: 'light' });
     await page.goto(`${origin}/results-tab.html?record=/fixtures/evaluation-record.json&theme=light`);
     await page.waitForSelector('body[data-state="rendered"]', { timeout: 15_000 });
+    await showOnly(page, ['decision', 'models', 'skipped']);
     await page.screenshot({ path: path.join(outDir, 'results-tab.png') });
-    // The same page scrolled to its charts (the live ECharts drawing), in the dark theme a host may use.
+    await page.reload();
+    await page.waitForSelector('body[data-state="rendered"]', { timeout: 15_000 });
+    await showOnly(page, ['decision', 'metric-chart']);
+    await page.screenshot({ path: path.join(outDir, 'results-tab-metric.png') });
+    // The paired differences (the live ECharts drawing), in the dark theme a host may use.
     await page.goto(`${origin}/results-tab.html?record=/fixtures/evaluation-record.json&theme=dark`);
     await page.waitForSelector('body[data-state="rendered"]', { timeout: 15_000 });
-    await page.evaluate(`document.querySelector('[data-testid="metric-chart"]').scrollIntoView()`);
+    await showOnly(page, ['delta-chart']);
     await page.screenshot({ path: path.join(outDir, 'results-tab-charts-dark.png') });
     const form = await context.newPage();
     await form.setContent(formHtml('DatabricksTrainV1'));
     await form.screenshot({ path: path.join(outDir, 'classic-editor-train.png') });
-    console.log(`render-screenshots: wrote results-tab.png, results-tab-charts-dark.png and classic-editor-train.png in ${path.relative(root, outDir) || '.'}`);
+    console.log(`render-screenshots: wrote results-tab.png, results-tab-metric.png, results-tab-charts-dark.png and classic-editor-train.png in ${path.relative(root, outDir) || '.'}`);
   } finally {
     await context.close();
     server.close();

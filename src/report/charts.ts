@@ -168,6 +168,58 @@ function densityPoints(s: Shape, lo: number, hi: number, bins: number): Array<[n
   return pts;
 }
 
+/** A histogram of `values` in `bins` equal bins over [lo, hi] as a step curve of counts (two points a bin). */
+function countPoints(values: readonly number[], lo: number, hi: number, bins: number): Array<[number, number]> {
+  const w = (hi - lo) / bins;
+  const pts: Array<[number, number]> = [];
+  histogram(values, lo, hi, bins).forEach((c, i) => pts.push([q7(lo + i * w), c], [q7(lo + (i + 1) * w), c]));
+  return pts;
+}
+
+/**
+ * The x range every paired-difference panel of a record shares: all candidates' differences, 0 and
+ * min Δ, padded. One scale for all panels, so a narrow distribution near 0 is not drawn as wide as a
+ * broad one far from it. Undefined when no candidate has a comparison to draw.
+ */
+export function deltaAxisRange(view: EvaluationView): [number, number] | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const m of view.models) {
+    const shape = m.vsBaseline ? deltaShape(m, view) : undefined;
+    if (!shape) continue;
+    const [a, b] = shapeRange(shape);
+    lo = Math.min(lo, a);
+    hi = Math.max(hi, b);
+  }
+  if (lo === Infinity) return undefined;
+  const minDelta = view.minDelta ?? 0;
+  return padded(Math.min(lo, 0, minDelta), Math.max(hi, 0, minDelta));
+}
+
+/** Which colour zones the paired-difference charts of a record actually show (the legend lists only those). */
+export function deltaZonesShown(view: EvaluationView): { worse: boolean; notWin: boolean; win: boolean } {
+  const minDelta = view.minDelta ?? 0;
+  const zones = { worse: false, notWin: false, win: false };
+  for (const m of view.models) {
+    const shape = m.vsBaseline ? deltaShape(m, view) : undefined;
+    if (!shape) continue;
+    if (shape.kind === 'samples') {
+      for (const v of shape.values) {
+        if (v > minDelta) zones.win = true;
+        else if (v < 0) zones.worse = true;
+        else zones.notWin = true;
+      }
+    } else {
+      const [a, b] = shapeRange(shape);
+      zones.worse ||= a < 0;
+      zones.win ||= b > minDelta;
+      // A continuous curve has mass between 0 and min Δ only when that zone has a width.
+      zones.notWin ||= minDelta > 0 && a < minDelta && b > 0;
+    }
+  }
+  return zones;
+}
+
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}\u2026` : s;
 }
@@ -221,6 +273,29 @@ function valueAxis(palette: FixedPalette, lo: number, hi: number, name: string, 
   };
 }
 
+/** The count axis on the left of a histogram (the number of resamples in each bin), or the density of a normal curve. */
+function countAxis(palette: FixedPalette, max: number, name: string): object {
+  return {
+    type: 'value',
+    min: 0,
+    max,
+    splitNumber: 4,
+    name,
+    nameLocation: 'middle',
+    nameGap: 40,
+    nameRotate: 90,
+    nameTextStyle: { color: palette.muted, fontSize: 11 },
+    axisLine: { show: true, lineStyle: { color: palette.axis } },
+    axisTick: { show: false },
+    splitLine: { show: false },
+    // The padded top (max) is not a "nice" tick.
+    axisLabel: { color: palette.muted, fontSize: 11, showMaxLabel: false, formatter: (v: number) => tickLabel(v, false) },
+  };
+}
+
+/** Left margin that leaves room for the count axis' labels and its name. */
+const COUNT_AXIS_MARGIN = 56;
+
 /**
  * Overlaid densities of each model's metric over the bootstrap resamples (production dashed), or normal
  * curves recovered from the intervals when the record has no resamples (DeLong), with a short mark at
@@ -250,12 +325,26 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
     hi = Math.max(hi, b);
   }
   [lo, hi] = padded(lo, hi);
-  // Each curve is binned over its own range (the densities stay comparable, being per unit of the
-  // metric): models far apart on the axis would otherwise fall into a few shared bins and show as spikes.
-  const curves = series.map((s) => ({ ...s, pts: densityPoints(s.shape, ...padded(...shapeRange(s.shape)), bins) }));
-  const yMax = Math.max(...curves.flatMap((c) => c.pts.map((p) => p[1]))) * 1.08 || 1;
   const label = metricLabel(view.metric);
   const approx = series.some((s) => s.shape.kind === 'normal');
+  // Resamples are counted in bins shared by every model, so the count axis means the same for all of
+  // them. The bins are made fine enough that the narrowest distribution still spans about half of `bins`
+  // (models far apart on the axis would otherwise show as spikes), between `bins` and twice `bins` in all.
+  let narrowest = hi - lo;
+  for (const s of series) {
+    const [a, b] = padded(...shapeRange(s.shape));
+    narrowest = Math.min(narrowest, b - a);
+  }
+  const sharedBins = Math.min(bins * 2, Math.max(bins, Math.ceil((bins * (hi - lo)) / (2 * narrowest))));
+  const binWidth = (hi - lo) / sharedBins;
+  // Without resamples (DeLong) the curves are normal densities, each drawn over its own range; a record
+  // that mixes both is drawn as densities throughout, so one axis holds one kind of number.
+  const curves = series.map((s) => ({
+    ...s,
+    pts: approx ? densityPoints(s.shape, ...padded(...shapeRange(s.shape)), bins) : countPoints((s.shape as { values: number[] }).values, lo, hi, sharedBins),
+  }));
+  const yMax = Math.max(...curves.flatMap((c) => c.pts.map((p) => p[1]))) * 1.08 || 1;
+  const yName = approx ? 'density' : `resamples per ${tickLabel(Number(binWidth.toPrecision(2)), false)}`;
   const axisName = approx ? `${label} (normal approximation from the intervals)` : `${label} over ${view.resamples !== undefined ? `${view.resamples} ` : ''}bootstrap resamples`;
 
   // Legend entries must be unique names: two runs may carry the same run name.
@@ -285,9 +374,9 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
       // Clicking a name hides that model: useful when several candidates overlap.
       selectedMode: true,
     },
-    grid: { left: 16, right: 16, top: 16 + legendRows * 22, bottom: 44, containLabel: false },
-    xAxis: valueAxis(palette, lo, hi, axisName, false, width),
-    yAxis: { type: 'value', show: false, min: 0, max: yMax },
+    grid: { left: COUNT_AXIS_MARGIN, right: 16, top: 16 + legendRows * 22, bottom: 44, containLabel: false },
+    xAxis: valueAxis(palette, lo, hi, axisName, false, width - COUNT_AXIS_MARGIN),
+    yAxis: countAxis(palette, yMax, yName),
     series: curves.map((c) => ({
       type: 'line',
       id: c.m.name,
@@ -299,13 +388,15 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
       lineStyle: { color: c.colour, width: 1.6, type: c.m.isBaseline ? [5, 3] : 'solid' },
       areaStyle: opts.areas === false ? undefined : { color: c.colour, opacity: c.m.isBaseline ? 0.12 : 0.2 },
       tooltip: { formatter: `${escapeXml(c.m.label)}<br/>${escapeXml(label)} ${formatMetric(c.m.estimate)} on the full data` },
-      // The full-data estimate, where the model actually stands: a short tick standing on the axis.
+      // The full-data estimate, where the model actually stands: a line from the axis to near the top,
+      // ending in a dot, in the model's colour.
       markLine: opts.areas === false ? undefined : {
         silent: true,
-        symbol: 'none',
+        symbol: ['none', 'circle'],
+        symbolSize: 7,
         label: { show: false },
-        lineStyle: { color: c.colour, width: 2, type: 'solid' },
-        data: [[{ coord: [c.m.estimate, 0] }, { coord: [c.m.estimate, yMax * 0.05] }]],
+        lineStyle: { color: c.colour, width: 2, type: 'solid', opacity: 0.95 },
+        data: [[{ coord: [c.m.estimate, 0] }, { coord: [c.m.estimate, yMax * 0.92] }]],
       },
     })),
   };
@@ -326,18 +417,20 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
   const bins = opts.bins ?? 40;
   const minDelta = view.minDelta ?? 0;
   const [min, max] = shapeRange(shape);
-  // The axis always shows 0 and min Δ; the bins cover the differences themselves, so a distribution far
-  // from 0 keeps its shape instead of falling into a few wide bars (bars at least ~5 px wide).
-  const [lo, hi] = padded(Math.min(min, 0, minDelta), Math.max(max, 0, minDelta));
+  // The axis is the one all panels of the record share (always showing 0 and min Δ); the bins cover the
+  // differences themselves, so a distribution far from 0 keeps its shape instead of falling into a few
+  // wide bars (bars at least ~3 px wide, and at least 8 of them).
+  const [lo, hi] = deltaAxisRange(view) ?? padded(Math.min(min, 0, minDelta), Math.max(max, 0, minDelta));
   const [binLo, binHi] = padded(min, max);
-  const plotWidth = width - 32;
-  const binsShown = Math.min(bins, Math.max(8, Math.floor((plotWidth * (binHi - binLo)) / (hi - lo) / 5)));
+  const plotWidth = width - COUNT_AXIS_MARGIN - 16;
+  const binsShown = Math.min(bins, Math.max(8, Math.floor((plotWidth * (binHi - binLo)) / (hi - lo) / 3)));
   const w = (binHi - binLo) / binsShown;
   // A win is an improvement strictly above min Δ (ties are not wins): only those bars are green.
   const zoneColour = (v: number): string => (v > minDelta ? palette.win : v < 0 ? palette.loss : palette.neutral);
 
   const series: object[] = [];
   let yMax: number;
+  let yName = 'resamples';
   if (shape.kind === 'samples') {
     const counts = histogram(shape.values, binLo, binHi, binsShown);
     yMax = Math.max(...counts) * 1.08 || 1;
@@ -362,6 +455,7 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
     // Normal curve (DeLong): shade each zone under the curve.
     const pts = densityPoints(shape, lo, hi, bins);
     yMax = Math.max(...pts.map((p) => p[1])) * 1.08 || 1;
+    yName = 'density';
     const zones: Array<[number, number, string, string]> = [
       [lo, 0, palette.loss, 'worse'],
       [0, Math.max(0, minDelta), palette.neutral, 'not a win (at most min \u0394)'],
@@ -383,7 +477,7 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
   ];
   const lines: object[] = [
     vertical(0, yMax, { color: palette.text, width: 1.2, type: 'solid' }),
-    vertical(vb.meanDelta, yMax * 0.05, { color: palette.text, width: 2.5, type: 'solid' }),
+    vertical(vb.meanDelta, yMax * 0.55, { color: palette.text, width: 2.5, type: 'solid' }, { show: true, position: 'end', formatter: 'mean', color: palette.text, fontSize: 11, backgroundColor: palette.surface, padding: [1, 3] }),
   ];
   if (minDelta !== 0) {
     lines.push(
@@ -412,9 +506,9 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
       { text: `Win rate ${formatPercent(vb.winRate)}${threshold}`, left: 16, top: 24, textStyle: { color: palette.text, fontSize: 12, fontWeight: 'normal' } },
       { text: `mean \u0394 ${formatDelta(vb.meanDelta)}${gate}`, right: 16, top: 24, textStyle: { color: palette.muted, fontSize: 12, fontWeight: 'normal' } },
     ],
-    grid: { left: 16, right: 16, top: 64, bottom: 44, containLabel: false },
-    xAxis: valueAxis(palette, lo, hi, `${metricLabel(view.metric)} difference vs production (positive = candidate better)`, true, width),
-    yAxis: { type: 'value', show: false, min: 0, max: yMax },
+    grid: { left: COUNT_AXIS_MARGIN, right: 16, top: 64, bottom: 44, containLabel: false },
+    xAxis: valueAxis(palette, lo, hi, `${metricLabel(view.metric)} difference vs production (positive = candidate better)`, true, width - COUNT_AXIS_MARGIN),
+    yAxis: countAxis(palette, yMax, yName),
     series,
   };
   return { kind: 'delta-distribution', model: m.name, width, height, title, option };

@@ -59,27 +59,63 @@ function sentence(s: string): string {
   return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
-/** The one-line verdict at the top of the report. */
-export function decisionSentence(view: EvaluationView): string {
+/** A model of the record as people call it: its MLflow run name when the task recorded one. */
+function modelLabel(view: EvaluationView, name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  return view.models.find((m) => m.name === name)?.label ?? name;
+}
+
+/** The run behind the headline's model, for "(MLflow run <id>)" after its name. */
+export function headlineModel(view: EvaluationView): ModelView | undefined {
+  if (view.decision !== 'promote') return undefined;
+  return view.models.find((m) => m.isBest);
+}
+
+/**
+ * The headline at the top of the report, in plain words, naming models by their run names. `run` is
+ * what follows the promoted model's name (the caller links it); by default its run id in parentheses.
+ * The reason comes separately (`decisionReason`), so nothing is said twice.
+ */
+export function decisionSentence(view: EvaluationView, run: (id: string) => string = (id) => ` (MLflow run ${id})`): string {
   const ctx = view.context;
-  const reason = sentence(view.reason);
-  const tail = reason ? ` ${reason}` : '';
+  const model = ctx.modelName ?? 'the registered model';
+  // A bare engine decision (mlops-eval) has no registry: it says what to do, with the column names.
+  const bare = ctx.modelName === undefined && view.sentence === undefined;
+  const baseline = modelLabel(view, view.baseline);
   switch (view.decision) {
     case 'promote': {
-      const who = view.best ? `candidate ${view.best}` : 'the best candidate';
-      const target = ctx.modelName
-        ? ` to ${ctx.modelName}${ctx.promotedVersion ? ` version ${ctx.promotedVersion}` : ''}`
-        : '';
-      return `Promoted ${who}${target}.${tail}`;
+      const best = headlineModel(view);
+      const who = best ? `${best.label}${best.runId ? run(best.runId) : ''}` : 'the best candidate';
+      if (bare) return `Promote ${who}${baseline ? ` over ${baseline}` : ''}.`;
+      const version = best?.version ?? ctx.promotedVersion;
+      if (view.outcome === 'challenger') {
+        return `${who} is the challenger${version ? `: ${model} version ${version}` : ''}. Production is unchanged until an approved promote step.`;
+      }
+      const target = ctx.target ? ` (${ctx.target})` : '';
+      if (view.dryRun) return `Dry run: would promote ${who} to ${model}${target}. Nothing was changed.`;
+      return `Promoted ${who} to ${model}${version ? ` version ${version}` : ''}${target}.`;
     }
     case 'keep': {
-      const who = view.baseline ? `production model ${view.baseline}` : 'the production model';
-      const version = ctx.modelName && ctx.productionVersion ? ` (${ctx.modelName} version ${ctx.productionVersion})` : '';
-      return `Kept ${who}${version}.${tail}`;
+      if (bare) return baseline ? `Keep ${baseline}.` : 'Keep: no candidate is promoted.';
+      if (!view.baseline) return `Kept ${model} as it was: no candidate was promoted.`;
+      return `Kept production${ctx.productionVersion ? ` (${model} version ${ctx.productionVersion})` : ''}.`;
     }
     default:
-      return `No model was promoted.${tail}`;
+      return view.sentence ? sentence(view.sentence) : 'No model was promoted.';
   }
+}
+
+/**
+ * Why, in the engine's words with the internal column names (`run_<id>`) replaced by the models' names
+ * and the leading "Promote '<model>':" or "Keep '<model>':" left out (the headline says that already).
+ * Empty when the decision has no reason beyond the headline.
+ */
+export function decisionReason(view: EvaluationView): string {
+  if (view.decision === 'none') return '';
+  let r = view.reason.trim().replace(/^(?:Promote|Keep)(?: '[^']*')?: /, '');
+  for (const m of view.models) r = r.split(`'${m.name}'`).join(m.label);
+  r = r.charAt(0).toUpperCase() + r.slice(1);
+  return sentence(r);
 }
 
 /** Role shown beside a model's name. */

@@ -3,9 +3,10 @@
  * `renderReportHtml` (a complete, self-contained page the demo writes to disk). Every value taken from the
  * record is escaped; links are http(s) only (see `safeUrl`).
  */
-import { DARK_PALETTE, deltaChart, escapeXml as esc, LIGHT_PALETTE, metricDistributionChart, SERIES_COLOURS, type ChartOptions, type ChartSpec } from './charts';
+import { DARK_PALETTE, deltaChart, deltaZonesShown, escapeXml as esc, LIGHT_PALETTE, metricDistributionChart, SERIES_COLOURS, type ChartOptions, type ChartSpec } from './charts';
 import { renderChartSvg } from './render-svg';
 import {
+  decisionReason,
   decisionSentence,
   formatDelta,
   formatInteger,
@@ -57,19 +58,42 @@ function facts(view: EvaluationView): string {
   add('min-metric', view.higherIsBetter ? 'Min metric' : 'Max metric', view.minMetric !== undefined ? formatMetric(view.minMetric) : undefined);
   add('rows', 'Rows', view.n !== undefined ? formatInteger(view.n) : undefined);
   add('positives', 'Positives', view.positives !== undefined ? formatInteger(view.positives) : undefined);
-  if (view.method === 'bootstrap') {
-    add('degenerate', 'One-class resamples redrawn', view.degenerateResamples !== undefined ? formatInteger(view.degenerateResamples) : undefined);
+  // A resample that drew rows of one class only cannot be scored and is drawn again; worth a word only when it happened.
+  if (view.method === 'bootstrap' && view.degenerateResamples !== undefined && view.degenerateResamples > 0) {
+    add('degenerate', 'Resamples drawn again', `${formatInteger(view.degenerateResamples)} (they held only one class)`);
   }
   return `<dl class="eval-facts">${items
     .map(([key, label, value]) => `<div data-fact="${key}"><dt>${esc(label)}</dt><dd>${esc(value)}</dd></div>`)
     .join('')}</dl>`;
 }
 
+/** The headline, with the promoted model's MLflow run id linked to the run when the record has its URL. */
+function headlineHtml(view: EvaluationView): string {
+  const best = view.decision === 'promote' ? view.models.find((m) => m.isBest) : undefined;
+  // A placeholder keeps the sentence's words in one place (format.ts) while the run id becomes a link here.
+  const MARK = '\u0000run\u0000';
+  const text = decisionSentence(view, () => MARK);
+  const run = best?.runId
+    ? ` (MLflow run ${
+        best.runUrl
+          ? `<a href="${esc(best.runUrl)}" target="_blank" rel="noopener noreferrer" title="${esc(best.runId)}" data-testid="headline-run">${esc(shortRunId(best.runId))}</a>`
+          : `<span title="${esc(best.runId)}" data-testid="headline-run">${esc(shortRunId(best.runId))}</span>`
+      })`
+    : '';
+  return text.split(MARK).map(esc).join(run);
+}
+
 function decisionCard(view: EvaluationView): string {
-  const label = view.dryRun && view.decision === 'promote' ? 'Would promote' : { promote: 'Promoted', keep: 'Kept', none: 'No change' }[view.decision];
+  const label =
+    view.decision === 'promote' && view.outcome === 'challenger'
+      ? 'Challenger'
+      : view.dryRun && view.decision === 'promote'
+        ? 'Would promote'
+        : { promote: 'Promoted', keep: 'Kept', none: 'No change' }[view.decision];
+  const reason = decisionReason(view);
   return `<section class="eval-card eval-decision eval-decision--${view.decision}" data-testid="decision" data-decision="${view.decision}">
 <span class="eval-pill">${label}</span>
-<div><p class="eval-sentence" data-testid="decision-sentence">${esc(view.sentence ?? decisionSentence(view))}</p>${facts(view)}</div>
+<div><p class="eval-sentence" data-testid="decision-sentence">${headlineHtml(view)}</p>${reason ? `<p class="eval-reason" data-testid="decision-reason">${esc(reason)}</p>` : ''}${facts(view)}</div>
 </section>`;
 }
 
@@ -168,7 +192,9 @@ function chartsCards(view: EvaluationView, mode: ChartMode): string {
 <h2>${esc(label)} across resamples</h2>
 <p class="eval-hint">Each curve is one model's ${esc(label)} over the ${
     view.method === 'bootstrap' ? 'bootstrap resamples (the same rows for every model)' : 'normal approximation of its interval'
-  }; production is dashed. The short mark standing on the axis in each colour is that model\u2019s value on the full data.${mode === 'live' ? ' Click a name in the legend to hide or show its curve.' : ''}</p>
+  }; production is dashed. ${
+    view.method === 'bootstrap' ? 'The vertical axis counts resamples per bar, in bars shared by all models. ' : ''
+  }The vertical line ending in a dot, in each model\u2019s colour, is that model\u2019s value on the full data.${mode === 'live' ? ' Click a name in the legend to hide or show its curve.' : ''}</p>
 ${metricSvg || `<p class="eval-empty">This record holds no per-resample distribution or interval to draw.</p>`}
 </section>`;
 
@@ -182,7 +208,7 @@ ${metricSvg || `<p class="eval-empty">This record holds no per-resample distribu
     const panels = candidates.map((m) => chartBox(mode, 'delta-distribution', m.name, (p) => deltaChart(view, m, p, DELTA_CHART_SIZE))).filter((s) => s !== '');
     deltaBody = panels.length
       ? `<div class="eval-deltas">${panels.map((p) => `<div>${p}</div>`).join('')}</div>
-<div class="eval-legend"><span><i class="eval-bg-loss"></i>worse than production</span><span><i class="eval-bg-neutral"></i>better by less than min \u0394</span><span><i class="eval-bg-win"></i>better by more than min \u0394</span></div>`
+${deltaLegend(view)}`
       : `<p class="eval-empty">This record holds no paired differences to draw.</p>`;
   }
   const deltaCard = `<section class="eval-card" data-testid="delta-chart">
@@ -191,10 +217,26 @@ ${metricSvg || `<p class="eval-empty">This record holds no per-resample distribu
     view.method === 'bootstrap'
       ? 'For every resample, the candidate\u2019s metric minus production\u2019s on the same rows.'
       : 'Normal approximation of the difference from DeLong\u2019s variance.'
-  } The win rate is the share at or right of 0; the dashed line is the minimum improvement required.</p>
+  } ${
+    (view.minDelta ?? 0) > 0
+      ? 'The win rate is the share strictly right of the dashed line, the minimum improvement required.'
+      : 'The win rate is the share strictly right of 0 (no minimum improvement is required; a tie is not a win).'
+  } All panels share one horizontal scale; the vertical axis counts resamples per bar.</p>
 ${deltaBody}
 </section>`;
   return metricCard + '\n' + deltaCard;
+}
+
+/** The colour key of the paired-difference charts: only the zones that the charts actually show. */
+function deltaLegend(view: EvaluationView): string {
+  const zones = deltaZonesShown(view);
+  const minDelta = view.minDelta ?? 0;
+  const items: Array<[string, string, string]> = [];
+  if (zones.worse) items.push(['worse', 'loss', 'worse than production']);
+  if (zones.notWin) items.push(['not-win', 'neutral', minDelta > 0 ? `better by at most min \u0394 (${formatDelta(minDelta)}): not a win` : 'no difference: a tie, not a win']);
+  if (zones.win) items.push(['win', 'win', minDelta > 0 ? `better by more than min \u0394 (${formatDelta(minDelta)}): a win` : 'better than production: a win']);
+  if (items.length === 0) return '';
+  return `<div class="eval-legend" data-testid="delta-legend">${items.map(([key, role, text]) => `<span data-zone="${key}"><i class="eval-bg-${role}"></i>${esc(text)}</span>`).join('')}</div>`;
 }
 
 function linksCard(view: EvaluationView): string {

@@ -63,6 +63,8 @@ export interface LinkView {
 export interface ContextView {
   modelName?: string;
   registry?: string;
+  /** What promotion moves, in the task's words: "alias champion", "stage Production". */
+  target?: string;
   productionVersion?: string;
   promotedVersion?: string;
   bestCandidateRunId?: string;
@@ -85,6 +87,8 @@ export interface EvaluationView {
   sentence?: string;
   /** The task only reported what it would do. */
   dryRun: boolean;
+  /** The task's outcome when it differs from the engine's decision: `challenger` (marked, not promoted). */
+  outcome?: string;
   /** Candidates the task could not evaluate, with why. */
   skipped: SkippedCandidateView[];
   metric: string;
@@ -239,6 +243,7 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
     for (const e of input.models) if (isObj(e) && text(e.key) !== undefined) entries.set(text(e.key) as string, e);
   }
   const promotion = isObj(input.promotion) ? input.promotion : undefined;
+  if (d !== input && isObj(input.registry)) ctx.target = text(input.registry.target);
   const baseline = text(d.baseline);
   const best = text(d.best);
   const distributions = isObj(d.distributions) ? d.distributions : {};
@@ -302,6 +307,7 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
     reason: text(d.reason) ?? '',
     sentence: d !== input ? text(input.sentence) : undefined,
     dryRun: d !== input && input.dryRun === true,
+    outcome: d !== input ? text(input.outcome) : undefined,
     skipped: readSkipped(d !== input ? input.skippedCandidates : undefined),
     metric,
     higherIsBetter,

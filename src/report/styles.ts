@@ -87,7 +87,8 @@ body{background:var(--eval-page);color:var(--eval-fg);font-family:"Segoe UI","Se
 .eval-pill{flex:none;display:inline-block;padding:2px 10px;border-radius:12px;font-size:12px;font-weight:600;letter-spacing:.02em;text-transform:uppercase;background:var(--eval-keep-bg);color:var(--eval-keep-fg)}
 .eval-decision--promote .eval-pill{background:var(--eval-promote-bg);color:var(--eval-promote-fg)}
 .eval-decision--none .eval-pill{background:var(--eval-none-bg);color:var(--eval-none-fg)}
-.eval-sentence{font-size:15px;line-height:22px;margin:0 0 10px;font-weight:600}
+.eval-sentence{font-size:15px;line-height:22px;margin:0 0 6px;font-weight:600}
+.eval-reason{font-size:13px;line-height:19px;margin:0 0 10px;color:var(--eval-fg)}
 .eval-facts{display:flex;flex-wrap:wrap;gap:6px 24px;margin:0;font-size:12px;color:var(--eval-fg-2)}
 .eval-facts div{display:flex;gap:6px}
 .eval-facts dt{margin:0}
@@ -115,7 +116,9 @@ a:hover{text-decoration:underline}
 :root[data-theme="dark"] .eval-only-dark{display:block}
 :root[data-theme="dark"] .eval-only-light{display:none}
 @media (prefers-color-scheme: dark){:root:not([data-theme="light"]) .eval-only-dark{display:block}:root:not([data-theme="light"]) .eval-only-light{display:none}}
-.eval-deltas{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:8px 24px}
+/* auto-fill keeps the empty column: a single candidate's panel keeps its width instead of stretching (and scaling its text) across the card. */
+.eval-deltas{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:8px 24px}
+.eval-deltas .eval-chart-box svg{max-width:560px}
 .eval-legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12px;color:var(--eval-fg-2);margin:8px 0 0}
 .eval-legend span{display:inline-flex;align-items:center;gap:6px}
 .eval-legend i{width:10px;height:10px;border-radius:2px;display:inline-block}

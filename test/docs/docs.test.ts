@@ -24,6 +24,22 @@ function region(text: string, kind: string, folder: string): string {
   return m[1];
 }
 
+const CONNECTION_INPUTS = ['connectionType', 'databricksConnection', 'azureSubscription', 'workspaceUrl'];
+
+/** GitHub's heading anchor (also what the docs' own links and the tasks' helpUrl use): lower case, punctuation dropped, spaces as hyphens. */
+export function headingSlug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+/** The anchors of every heading of a markdown text. */
+function anchors(text: string): Set<string> {
+  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => headingSlug(m[1])));
+}
+
 const firstCells = (table: string) =>
   table
     .split('\n')
@@ -41,11 +57,12 @@ describe('docs: generated input and output tables', () => {
 
   for (const doc of DOCS) {
     for (const folder of TASK_FOLDERS) {
-      it(`${doc} lists every input and output of ${folder}, in task.json order`, () => {
+      it(`${doc} lists every input and output of ${folder}, in task.json order: the shared connection inputs once, then the task's own`, () => {
         const t = taskJson(folder);
         const text = read(doc);
+        assert.deepEqual(t.inputs.slice(0, 4).map((i: Json) => i.name), CONNECTION_INPUTS);
         assert.deepEqual(
-          firstCells(region(text, 'inputs', folder)),
+          [...firstCells(region(text, 'inputs', 'connection')), ...firstCells(region(text, 'inputs', folder))],
           t.inputs.map((i: Json) => i.name),
         );
         assert.deepEqual(
@@ -54,6 +71,22 @@ describe('docs: generated input and output tables', () => {
         );
       });
     }
+  }
+
+  for (const doc of DOCS) {
+    it(`${doc} has one connection-inputs table and says the picker note once, outside the generated tables`, () => {
+      const text = read(doc);
+      assert.equal(text.split('<!-- inputs:connection -->').length - 1, 1);
+      const generated = [...text.matchAll(/<!-- (inputs|outputs):\w+ -->\n([\s\S]*?)<!-- \/\1:\w+ -->/g)].map((m) => m[2]).join('\n');
+      assert.doesNotMatch(generated, /In the classic editor you can pick|from its own servers/);
+      // Every picker input's type links the one section that explains the lists.
+      const pickers = TASK_FOLDERS.flatMap((f) => taskJson(f).inputs.filter((i: Json) => i.type === 'pickList' && i.properties?.EditableOptions === 'True' && !i.options));
+      assert.equal(pickers.length, 9);
+      assert.equal((generated.match(/string \(\[picker in the classic editor\]\(#pickers-in-the-classic-editor\)\)/g) ?? []).length, pickers.length);
+      assert.equal(text.split('**from its own servers**').length - 1, 1, 'the picker note, once');
+      // The connection inputs' rows appear once in the whole page.
+      for (const name of CONNECTION_INPUTS) assert.equal(text.split(`| \`${name}\` |`).length - 1, 1, name);
+    });
   }
 
   describe('on a copy of the repository', () => {
@@ -91,6 +124,17 @@ describe('docs: generated input and output tables', () => {
         assert.ok(region(text, 'outputs', 'DatabricksTrainV1').includes('| `extraOutput` | Added. |'), doc);
       }
       assert.equal(genDocs(['--check', '--root', tmp]).status, 0);
+    });
+
+    it('refuses a picker input whose help words the picker note differently (it would be repeated in every table)', () => {
+      const file = path.join(tmp, 'tasks/DatabricksTrainV1/task.json');
+      const t = JSON.parse(readFileSync(file, 'utf8'));
+      const jobId = t.inputs.find((i: Json) => i.name === 'jobId');
+      jobId.helpMarkDown = jobId.helpMarkDown.replace('You can always type the value.', 'Or type it.');
+      writeFileSync(file, JSON.stringify(t, null, 2));
+      const r = genDocs(['--check', '--root', tmp]);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr.trim(), 'gen-docs: input jobId: its picker note differs from the one the docs say once; use the same sentence');
     });
 
     it('refuses a region whose closing marker is missing', () => {
@@ -141,7 +185,12 @@ describe('docs: content', () => {
 
     it(`${doc} shows only images that exist under images/ and ship with the extension`, () => {
       const images = [...read(doc).matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
-      assert.deepEqual([...images].sort(), ['images/screenshots/classic-editor-train.png', 'images/screenshots/results-tab-charts-dark.png', 'images/screenshots/results-tab.png']);
+      assert.deepEqual([...images].sort(), [
+        'images/screenshots/classic-editor-train.png',
+        'images/screenshots/results-tab-charts-dark.png',
+        'images/screenshots/results-tab-metric.png',
+        'images/screenshots/results-tab.png',
+      ]);
       const manifest = JSON.parse(read('vss-extension.json'));
       assert.ok(manifest.files.some((f: Json) => f.path === 'images' && f.addressable === true), 'images/ is packaged addressable');
       for (const rel of images) {
@@ -151,13 +200,61 @@ describe('docs: content', () => {
     });
   }
 
-  it('README keeps the demo and test commands at the top, before the task reference', () => {
+  it('README is for users first: a table of contents, then install, connection, a first pipeline, the tasks, the CLI, troubleshooting; maintainer sections live in docs/development.md', () => {
     const text = read('README.md');
-    const tasksAt = text.indexOf('## The tasks');
-    assert.ok(tasksAt > 0);
-    for (const cmd of ['npm ci && npm run demo', '```sh\nnpm test\n```']) {
-      const at = text.indexOf(cmd);
-      assert.ok(at > 0 && at < tasksAt, `${cmd} is near the top`);
+    const h2 = [...text.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    assert.deepEqual(h2, [
+      'Contents',
+      'Install',
+      'Create the service connection',
+      'A first pipeline',
+      'The tasks',
+      'The Model evaluation tab',
+      'Comparing predictions yourself: `mlops-eval`',
+      'Sample pipeline',
+      'Try it locally: the demo',
+      'Reliability',
+      'Troubleshooting',
+      'Versions',
+      'Developing the extension',
+    ]);
+    // Every link of the table of contents (and every in-page link) leads to a heading of the README.
+    const toc = text.slice(text.indexOf('## Contents'), text.indexOf('## Install'));
+    const own = anchors(text);
+    const tocLinks = [...toc.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]);
+    assert.ok(tocLinks.length >= 15, `${tocLinks.length} links`);
+    for (const a of [...text.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1])) assert.ok(own.has(a), `README links #${a}, which is no heading`);
+    for (const h of h2.slice(1)) assert.ok(tocLinks.includes(headingSlug(h)), `the table of contents lists ${h}`);
+    // Install says where to get the extension; the maintainers' sections are gone from the README and in docs/.
+    assert.ok(text.includes('https://marketplace.visualstudio.com/items?itemName=mlops-pipelines.databricks-mlops'));
+    assert.ok(text.includes('[docs/development.md](docs/development.md)'));
+    const dev = read('docs/development.md');
+    for (const section of ['## Commands', '## Layout', '## Authoring task.json', '## Packaging', '## Reliability', '## Runtime dependencies', '## Versions', "## The extension's own pipeline"]) {
+      assert.ok(dev.includes(`\n${section}\n`), `docs/development.md has ${section}`);
+      if (section !== '## Reliability' && section !== '## Versions') assert.ok(!text.includes(`\n${section}\n`), `README no longer has ${section}`);
+    }
+    for (const cmd of ['npm ci && npm run demo', '```sh\nnpm test\n```', 'npm run package', 'npm run bump']) assert.ok(dev.includes(cmd), `docs/development.md gives ${cmd}`);
+    assert.ok(text.includes('npm ci && npm run demo'), 'the README says how to try the demo');
+  });
+
+  it('the Marketplace overview follows the README\'s order, and each task\'s helpUrl leads to its section there', () => {
+    const overview = read('images/overview.md');
+    const readmeH2 = [...read('README.md').matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    const overviewH2 = [...overview.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    // The overview's sections are the README's, in the README's order (the overview leaves some out).
+    const shared = overviewH2.filter((h) => readmeH2.includes(h));
+    assert.deepEqual(shared, readmeH2.filter((h) => shared.includes(h)));
+    assert.deepEqual(shared, ['Install', 'Create the service connection', 'A first pipeline', 'The tasks', 'The Model evaluation tab', 'Troubleshooting']);
+    for (const a of [...overview.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1])) assert.ok(anchors(overview).has(a), `the overview links #${a}, which is no heading`);
+    const manifest = JSON.parse(read('vss-extension.json'));
+    const page = `https://marketplace.visualstudio.com/items?itemName=${manifest.publisher}.${manifest.id}#`;
+    for (const folder of TASK_FOLDERS) {
+      const t = taskJson(folder);
+      assert.ok(t.helpUrl.startsWith(page), t.helpUrl);
+      const anchor = t.helpUrl.slice(page.length);
+      assert.equal(anchor, headingSlug(t.friendlyName), `${folder}: the anchor is the task's display name as a heading`);
+      assert.ok(overview.includes(`\n### ${t.friendlyName}\n`) && anchors(overview).has(anchor), `overview has ### ${t.friendlyName}`);
+      assert.ok(anchors(read('README.md')).has(anchor), `README has ### ${t.friendlyName}`);
     }
   });
 

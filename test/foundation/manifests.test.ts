@@ -75,7 +75,26 @@ describe('foundation: task.json files', () => {
         for (const g of task.groups ?? []) {
           if (g.visibleRule) for (const ref of ruleInputs(g.visibleRule)) assert.ok(names.has(ref), `group ${g.name}: visibleRule references ${ref}`);
         }
-        assert.ok(groups.has('connection') && groups.has('advanced'));
+        assert.ok(groups.has('connection'));
+      });
+
+      it('declares no empty group: every group holds at least one input', () => {
+        const used = new Set(task.inputs.map((i: Json) => i.groupName).filter(Boolean));
+        for (const g of task.groups ?? []) assert.ok(used.has(g.name), `group ${g.name} (${g.displayName}) holds no input`);
+      });
+
+      it("links its help to its own section of the extension's Marketplace page, and its catalog description says Databricks", () => {
+        const anchors: Record<string, string> = {
+          DatabricksReposDeployV1: 'deploy-notebooks-via-repos-api',
+          DatabricksTrainV1: 'train',
+          DatabricksEvaluatePromoteV1: 'evaluate--promote',
+          DatabricksServingDeployV1: 'deploy-model-to-serving',
+        };
+        const m = manifest();
+        const page = `https://marketplace.visualstudio.com/items?itemName=${m.publisher}.${m.id}`;
+        assert.equal(task.helpUrl, `${page}#${anchors[t.folder]}`);
+        assert.ok(task.helpMarkDown.endsWith(`[Learn more](${task.helpUrl}).`), task.helpMarkDown);
+        assert.match(task.description, /Databricks/);
       });
 
       it('has an instanceNameFormat naming its main input, so two steps of the task are told apart', () => {
@@ -123,6 +142,27 @@ describe('foundation: task.json files', () => {
     assert.equal(byName.workspaceUrl.type, 'string');
     assert.equal(byName.workspaceUrl.required, true);
     assert.equal(byName.workspaceUrl.visibleRule, 'connectionType = azureResourceManager');
+  });
+
+  it('the classic editor form says what it needs: the job id or name choice, the threshold vs the observed win rate, the bound, the scoring inputs that go together', () => {
+    const input = (folder: string, name: string): Json => taskJson(folder).inputs.find((i: Json) => i.name === name);
+    const jobId = input('DatabricksTrainV1', 'jobId');
+    const jobName = input('DatabricksTrainV1', 'jobName');
+    assert.equal(jobId.label, 'Job id (this or Job name)');
+    assert.equal(jobName.label, 'Job name (this or Job id)');
+    for (const i of [jobId, jobName]) assert.ok(i.helpMarkDown.startsWith('Set one of the two, **Job id** or **Job name**, not both.'), i.name);
+    const ev = 'DatabricksEvaluatePromoteV1';
+    assert.equal(input(ev, 'winRate').label, 'Required win rate');
+    assert.match(input(ev, 'winRate').helpMarkDown, /The output variable `winRate` is the share observed\./);
+    assert.match(taskJson(ev).outputVariables.find((o: Json) => o.name === 'winRate').description, /^Share of resamples on which the best candidate beat production/);
+    assert.equal(input(ev, 'minMetric').label, 'Metric bound');
+    assert.match(input(ev, 'minMetric').helpMarkDown, /a floor for ROC AUC and average precision .*a ceiling for log loss and the Brier score/);
+    assert.equal(input(ev, 'evaluationTable').label, 'Evaluation table (this or a query)');
+    assert.equal(input(ev, 'evaluationQuery').label, 'Evaluation query (this or a table)');
+    for (const name of ['evaluationTable', 'evaluationQuery']) assert.match(input(ev, name).helpMarkDown, /Set one of the two, .* not both; the scoring run also needs the \*\*Output folder\*\*\./, name);
+    assert.match(input(ev, 'outputPath').helpMarkDown, /^Required with the scoring notebook or a scoring job \(together with an evaluation table or query\)/);
+    assert.match(input(ev, 'predictionsSource').helpMarkDown, /it needs, together, an \*\*Evaluation table\*\* or an \*\*Evaluation query\*\* \(one of the two\), the \*\*Label column\*\* and an \*\*Output folder\*\*/);
+    assert.doesNotMatch(JSON.stringify(TASKS.map((t) => taskJson(t.folder))), /Metric floor|"label":"Win rate"/);
   });
 
   it('task ids and names are unique', () => {
@@ -292,14 +332,18 @@ describe('foundation: version rule', () => {
 describe('foundation: README and CI', () => {
   const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 
-  it('README gives the demo and test commands, and documents the version rule', () => {
+  const development = readFileSync(path.join(REPO_ROOT, 'docs', 'development.md'), 'utf8');
+
+  it('README gives the demo command; docs/development.md (linked from it) gives the test command and documents the version rule', () => {
     assert.ok(readme.includes('npm ci && npm run demo'));
-    assert.ok(readme.includes('npm test'));
-    assert.ok(readme.includes('npm run bump'));
-    assert.ok(readme.includes('npm run package'));
+    assert.ok(readme.includes('(docs/development.md)'));
+    assert.ok(development.includes('npm ci && npm run demo'));
+    assert.ok(development.includes('npm test'));
+    assert.ok(development.includes('npm run bump'));
+    assert.ok(development.includes('npm run package'));
   });
 
-  it('.ci/run runs exactly the README test command on a clean install', () => {
+  it('.ci/run runs exactly the test command of docs/development.md on a clean install', () => {
     const lines = readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8')
       .split('\n')
       .map((l) => l.trim())

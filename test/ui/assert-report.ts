@@ -1,7 +1,7 @@
 /** Assertions shared by the tab and the static report tests: the fixture record, rendered in a page. */
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { BEST_KEY, FIXTURE_BEST_RUN_URL, FIXTURE_LEGEND, FIXTURE_MEAN_LABELS, FIXTURE_PRODUCTION_VERSION_URL, FIXTURE_ROWS, FIXTURE_SENTENCE, FIXTURE_WIN_LABELS } from './expected';
+import { BEST_KEY, FIXTURE_BEST_RUN_URL, FIXTURE_DELTA_LEGEND, FIXTURE_HEADLINE, FIXTURE_LEGEND, FIXTURE_MEAN_LABELS, FIXTURE_MIN_BARS, FIXTURE_PRODUCTION_VERSION_URL, FIXTURE_REASON, FIXTURE_ROWS, FIXTURE_WIN_LABELS } from './expected';
 
 interface Box {
   width: number;
@@ -11,11 +11,14 @@ interface Box {
 /** What the page shows, read in one round trip (text as rendered: innerText, trimmed). */
 interface Snapshot {
   sentence: string;
+  reason: string;
+  headlineRunHref: string | null;
+  deltaLegend: string[];
   decision: string | null;
   facts: Record<string, string>;
   rows: Array<{ key: string | null; cells: Record<string, string>; runHref: string | null; versionHref: string | null }>;
-  metric: Array<{ box: Box; texts: string[]; areas: number }>;
-  deltas: Array<{ model: string | null; box: Box; texts: string[]; bars: number; zero: number; min: number }>;
+  metric: Array<{ box: Box; texts: string[]; areas: number; marks: number }>;
+  deltas: Array<{ model: string | null; box: Box; texts: string[]; bars: number; zero: number; min: number; ticks: string[]; yName: boolean }>;
 }
 
 // A chart box holds the chart of the page's theme (the static report: a light and a dark rendering, one
@@ -40,6 +43,9 @@ const SNAPSHOT = `(() => {
   }));
   return {
     sentence: text(document.querySelector('[data-testid="decision-sentence"]')),
+    reason: text(document.querySelector('[data-testid="decision-reason"]')),
+    headlineRunHref: document.querySelector('[data-testid="decision-sentence"] a[data-testid="headline-run"]')?.getAttribute('href') ?? null,
+    deltaLegend: [...document.querySelectorAll('[data-testid="delta-legend"] span')].map(text),
     decision: document.querySelector('[data-testid="decision"]')?.getAttribute('data-decision') ?? null,
     facts,
     rows: [...document.querySelectorAll('table.eval-models tbody tr')].map((tr) => {
@@ -56,6 +62,11 @@ const SNAPSHOT = `(() => {
       box: box(svg),
       texts: texts(svg),
       areas: [...svg.querySelectorAll('path')].filter((p) => Number(p.getAttribute('fill-opacity')) > 0 && Number(p.getAttribute('fill-opacity')) < 0.5 && p.getAttribute('fill') !== 'none').length,
+      // The full-data marks: vertical lines (one move, one vertical draw) at least half the plot's height.
+      marks: [...svg.querySelectorAll('path')].filter((p) => {
+        const m = /^M(-?[\\d.]+) (-?[\\d.]+)L(-?[\\d.]+) (-?[\\d.]+)$/.exec((p.getAttribute('d') || '').trim());
+        return m && p.getAttribute('stroke-width') === '2' && Math.abs(+m[1] - +m[3]) < 0.5 && Math.abs(+m[2] - +m[4]) > 100;
+      }).length,
     })),
     deltas: [...document.querySelectorAll('[data-chart-box="delta-distribution"]')].map((b) => {
       const svg = visibleSvg(b);
@@ -68,6 +79,9 @@ const SNAPSHOT = `(() => {
         bars: [...svg.querySelectorAll('path')].filter((p) => p.getAttribute('fill') !== 'none' && zoneFills.has(getComputedStyle(p).fill)).length,
         zero: zero ? centreX(zero) : NaN,
         min: dashed.length === 1 ? centreX(dashed[0]) : NaN,
+        // The horizontal axis' tick labels, left to right: the same in every panel when the scale is shared.
+        ticks: [...svg.querySelectorAll('text')].filter((t) => /^[+\\u2212]?\\d/.test(t.textContent.trim()) && t.getBoundingClientRect().top > svg.getBoundingClientRect().top + svg.getBoundingClientRect().height * 0.75).map((t) => t.textContent.trim()),
+        yName: texts(svg).includes('resamples'),
       };
     }),
   };
@@ -88,12 +102,17 @@ const COLUMN_OF: Record<string, string> = {
 
 export async function assertFixtureReport(page: Page | Frame): Promise<void> {
   const s = (await page.evaluate(SNAPSHOT)) as Snapshot;
-  assert.equal(s.sentence, FIXTURE_SENTENCE);
+  assert.equal(s.sentence, FIXTURE_HEADLINE);
+  assert.equal(s.reason, FIXTURE_REASON);
+  assert.equal(s.headlineRunHref, FIXTURE_BEST_RUN_URL);
+  assert.deepEqual(s.deltaLegend, FIXTURE_DELTA_LEGEND);
   assert.equal(s.decision, 'promote');
   assert.equal(s.facts.method, 'paired bootstrap, 1,000 resamples');
   assert.equal(s.facts['win-rate-threshold'], '95.0%');
   assert.equal(s.facts['min-delta'], '+0.0050');
   assert.equal(s.facts.rows, '3,000');
+  // No resample held a single class: nothing to say about redrawing them.
+  assert.equal(s.facts.degenerate, undefined);
 
   // The table: every model, in record order, with the exact strings for its numbers.
   assert.deepEqual(
@@ -118,6 +137,8 @@ export async function assertFixtureReport(page: Page | Frame): Promise<void> {
   const metric = s.metric[0];
   assert.ok(metric.box.width > 600 && metric.box.height > 150, `metric chart box ${JSON.stringify(metric.box)}`);
   assert.equal(metric.areas, FIXTURE_ROWS.length);
+  assert.equal(metric.marks, FIXTURE_ROWS.length, 'one tall full-data mark per model');
+  assert.ok(metric.texts.includes('resamples per 0.0017'), `count axis named in ${JSON.stringify(metric.texts)}`);
   for (const name of FIXTURE_LEGEND) assert.ok(metric.texts.includes(name), `legend entry ${name} in ${JSON.stringify(metric.texts)}`);
   assert.ok(metric.texts.includes('ROC AUC over 1000 bootstrap resamples'), JSON.stringify(metric.texts));
 
@@ -129,11 +150,17 @@ export async function assertFixtureReport(page: Page | Frame): Promise<void> {
   );
   s.deltas.forEach((d, i) => {
     assert.ok(d.box.width > 300 && d.box.height > 100, `delta chart ${i} box ${JSON.stringify(d.box)}`);
-    assert.ok(d.bars > 15, `delta chart ${i} has ${d.bars} bars`);
+    // On the shared scale a narrow distribution (logreg_plus_f5: differences within about 0.004) covers
+    // fewer pixels, so it gets fewer (at least 8, at least 3 px wide) bars than the broad ones.
+    assert.ok(d.bars >= FIXTURE_MIN_BARS[i], `delta chart ${i} has ${d.bars} bars`);
     assert.ok(d.min > d.zero, `min Δ line (${d.min}) right of zero (${d.zero})`);
     assert.ok(d.texts.includes('min \u0394 +0.0050'), JSON.stringify(d.texts));
     assert.ok(d.texts.includes(FIXTURE_WIN_LABELS[i]), `${FIXTURE_WIN_LABELS[i]} in ${JSON.stringify(d.texts)}`);
     assert.ok(d.texts.includes(FIXTURE_MEAN_LABELS[i]), `${FIXTURE_MEAN_LABELS[i]} in ${JSON.stringify(d.texts)}`);
+    assert.ok(d.yName, `count axis named "resamples" in ${JSON.stringify(d.texts)}`);
+    // One shared horizontal scale: every panel has the first panel's ticks (including 0).
+    assert.ok(d.ticks.includes('0') && d.ticks.length >= 4, JSON.stringify(d.ticks));
+    assert.deepEqual(d.ticks, s.deltas[0].ticks, `panel ${i} has the same x ticks as panel 0`);
   });
 }
 

@@ -2,8 +2,16 @@
  * What the report must show for test/fixtures/evaluation-record.json, written out by hand from the
  * record's numbers (not computed by the code under test). Regenerating the fixture means updating these.
  */
-export const FIXTURE_SENTENCE =
+/** The sentence the task wrote into the record (its log and summary use it; the report words its own). */
+export const FIXTURE_TASK_SENTENCE =
   "Promoted run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8 as main.ml.churn_classifier version 8 to alias champion. Promote 'run_9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8': its ROC AUC improvement over 'production' exceeds 0.005 in 100.0% of 1000 paired resamples (required 95.0%; lower 95.0% bound +0.01986, mean +0.02593) and its ROC AUC 0.869 meets the floor 0.75.";
+
+/** The report's headline: the run name, the MLflow run id (a link to the run), said once. */
+export const FIXTURE_HEADLINE = 'Promoted logreg_all_features (MLflow run 9b1e4d7c) to main.ml.churn_classifier version 8 (alias champion).';
+
+/** The reason under the headline: the engine's, with the run names instead of the column keys and without its "Promote '...':" prefix. */
+export const FIXTURE_REASON =
+  'Its ROC AUC improvement over production exceeds 0.005 in 100.0% of 1000 paired resamples (required 95.0%; lower 95.0% bound +0.01986, mean +0.02593) and its ROC AUC 0.869 meets the floor 0.75.';
 
 export interface ExpectedRow {
   key: string;
@@ -32,6 +40,9 @@ export const FIXTURE_ROWS: ExpectedRow[] = [
   { key: 'run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41', name: 'logreg_no_f2', role: 'candidate', version: NONE, run: 'e7d4a9c2', estimate: '0.8355', ci: '[0.8222, 0.8499]', winRate: '1.5%', meanDelta: `${MINUS}0.0075`, deltaCi: `[${MINUS}0.0186, +0.0038]`, gateBound: `${MINUS}0.0170 \u2264 min \u0394` },
 ];
 
+/** Fewest bars each paired-difference panel must draw (candidates in record order): broad distributions many, the narrow one at least 8. */
+export const FIXTURE_MIN_BARS = [16, 8, 16];
+
 /** Win-rate annotations of the paired-difference charts, candidates in record order. */
 export const FIXTURE_WIN_LABELS = [
   'Win rate 100.0% (needs \u2265 95.0%)',
@@ -48,6 +59,9 @@ export const FIXTURE_MEAN_LABELS = [
   'mean \u0394 +0.0026 \u00b7 lower 95.0% bound +0.0013',
   `mean \u0394 ${MINUS}0.0075 \u00b7 lower 95.0% bound ${MINUS}0.0170`,
 ];
+
+/** The colour key under the paired-difference charts (min Δ 0.005; the fixture's differences fall in all three zones). */
+export const FIXTURE_DELTA_LEGEND = ['worse than production', 'better by at most min \u0394 (+0.0050): not a win', 'better by more than min \u0394 (+0.0050): a win'];
 
 /** Legend of the metric chart: production first, the best candidate marked. */
 export const FIXTURE_LEGEND = ['production', 'logreg_all_features (best)', 'logreg_plus_f5', 'logreg_no_f2'];

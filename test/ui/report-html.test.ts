@@ -90,6 +90,25 @@ describe('renderReportHtml(record): the static report page, in headless Chromium
     await page.close();
   });
 
+  it('one candidate: its paired-difference panel keeps its own width (no full-width stretch, no doubled fonts)', async () => {
+    const one = JSON.parse(JSON.stringify(record));
+    one.decision.models = one.decision.models.filter((m: { name: string }) => m.name === 'production' || m.name === one.decision.best);
+    writeFileSync(path.join(dir, 'one.html'), renderReportHtml(one));
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await page.goto(`${server.origin}/one.html?theme=light`);
+    const sizes = (await page.evaluate(`(() => {
+      const svg = [...document.querySelectorAll('[data-chart-box="delta-distribution"] svg')].find((s) => s.getBoundingClientRect().width > 0);
+      const card = document.querySelector('[data-testid="delta-chart"]').getBoundingClientRect().width;
+      return { panel: svg.getBoundingClientRect().width, natural: Number(svg.getAttribute('width')), card };
+    })()`)) as { panel: number; natural: number; card: number };
+    assert.equal(sizes.natural, 560);
+    // Drawn at (at most) the size it was laid out for: text keeps its size instead of scaling up.
+    assert.ok(sizes.panel <= sizes.natural && sizes.panel >= 500, JSON.stringify(sizes));
+    assert.ok(sizes.card > 2 * sizes.panel - 100, `the card (${sizes.card}px) is wider than the lone panel`);
+    await page.close();
+  });
+
   it('throws RecordError for a record it cannot show, rather than writing an empty page', () => {
     assert.throws(() => renderReportHtml({ decision: { decision: 'promote' } }), (e: unknown) => e instanceof RecordError && e.message === 'The evaluation record has no models list.');
     assert.throws(() => renderReportHtml('{}'), (e: unknown) => e instanceof RecordError && e.message === 'The evaluation record is not a JSON object.');

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DARK_PALETTE, deltaChart, histogram, LIGHT_PALETTE, metricDistributionChart, tickLabel } from '../../src/report/charts';
+import { DARK_PALETTE, deltaAxisRange, deltaChart, histogram, LIGHT_PALETTE, metricDistributionChart, tickLabel } from '../../src/report/charts';
 import { renderChartSvg } from '../../src/report/render-svg';
-import { decisionSentence, formatDelta, formatInterval, formatMetric, formatPercent } from '../../src/report/format';
+import { decisionReason, decisionSentence, formatDelta, formatInterval, formatMetric, formatPercent } from '../../src/report/format';
 import { renderReportHtml } from '../../src/report/html';
 import { readEvaluationRecord, RecordError } from '../../src/report/record';
 import { MARKDOWN_SVG_MAX_CHARS, renderDistributionSvg } from '../../src/report/svg';
 import { themeFromBackground } from '../../src/report/theme';
 import { ROOT } from './browser';
-import { BEST_KEY, FIXTURE_SENTENCE } from './expected';
+import { BEST_KEY, FIXTURE_TASK_SENTENCE } from './expected';
 import { FIXTURE_PATH, fixtureText } from './generate-fixture';
 
 const FIXTURE = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/evaluation-record.json'), 'utf8'));
@@ -42,14 +42,47 @@ describe('report formatting', () => {
     assert.equal(formatInterval([-0.011577, 0.008503], formatDelta), '[\u22120.0116, +0.0085]');
   });
 
-  it('decisionSentence words keep and none, with the reason as a full sentence', () => {
+  it('decisionSentence words keep and none in plain words; decisionReason gives the why once, with run names', () => {
     const keep = readEvaluationRecord({
-      decision: { decision: 'keep', reason: 'No candidate reaches a 95.0% win rate', metric: 'roc_auc', baseline: 'production', models: [{ name: 'production', estimate: 0.8, isBaseline: true }] },
+      sentence: 'Kept production version 3: ...',
+      models: [{ key: 'run_abc', runName: 'gbm-07' }],
+      decision: {
+        decision: 'keep',
+        reason: "Keep 'production': the best candidate 'run_abc' improves on it by more than 0.001 only in 12.0% of 1000 paired resamples (required 95.0%)",
+        metric: 'roc_auc',
+        baseline: 'production',
+        best: 'run_abc',
+        models: [{ name: 'production', estimate: 0.8, isBaseline: true }, { name: 'run_abc', estimate: 0.81 }],
+      },
       context: { modelName: 'm', productionVersion: '3' },
     });
-    assert.equal(decisionSentence(keep), 'Kept production model production (m version 3). No candidate reaches a 95.0% win rate.');
+    assert.equal(decisionSentence(keep), 'Kept production (m version 3).');
+    assert.equal(decisionReason(keep), 'The best candidate gbm-07 improves on it by more than 0.001 only in 12.0% of 1000 paired resamples (required 95.0%).');
     const none = readEvaluationRecord({ decision: 'none', reason: 'There is no candidate.', metric: 'roc_auc', models: [] });
-    assert.equal(decisionSentence(none), 'No model was promoted. There is no candidate.');
+    assert.equal(decisionSentence(none), 'No model was promoted.');
+    assert.equal(decisionReason(none), '');
+    const noCandidates = readEvaluationRecord({ sentence: 'No candidates: nothing was changed', decision: { decision: 'none', reason: 'No candidates.', metric: 'roc_auc', models: [] } });
+    assert.equal(decisionSentence(noCandidates), 'No candidates: nothing was changed.');
+  });
+
+  it('decisionSentence: promoted, dry run, challenger and a bare engine decision (mlops-eval), each said once', () => {
+    const promoted = readEvaluationRecord(FIXTURE);
+    assert.equal(decisionSentence(promoted), 'Promoted logreg_all_features (MLflow run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8) to main.ml.churn_classifier version 8 (alias champion).');
+    const dry = clone();
+    dry.dryRun = true;
+    assert.equal(decisionSentence(readEvaluationRecord(dry)), 'Dry run: would promote logreg_all_features (MLflow run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8) to main.ml.churn_classifier (alias champion). Nothing was changed.');
+    const challenger = clone();
+    challenger.outcome = 'challenger';
+    assert.equal(decisionSentence(readEvaluationRecord(challenger)), 'logreg_all_features (MLflow run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8) is the challenger: main.ml.churn_classifier version 8. Production is unchanged until an approved promote step.');
+    assert.match(renderReportHtml(challenger), /<span class="eval-pill">Challenger<\/span>/);
+    const bare = readEvaluationRecord(FIXTURE.decision);
+    assert.equal(decisionSentence(bare), `Promote ${BEST_KEY} over production.`);
+    // Said once: the headline does not repeat the reason, and the reason does not repeat "Promote '...':".
+    for (const v of [promoted, bare]) {
+      assert.doesNotMatch(decisionReason(v), /^Promote|run_[0-9a-f]{32}'/);
+      assert.doesNotMatch(decisionSentence(v), /exceeds|resamples/);
+    }
+    assert.equal(decisionReason(promoted), "Its ROC AUC improvement over production exceeds 0.005 in 100.0% of 1000 paired resamples (required 95.0%; lower 95.0% bound +0.01986, mean +0.02593) and its ROC AUC 0.869 meets the floor 0.75.");
   });
 });
 
@@ -78,7 +111,7 @@ describe('readEvaluationRecord(record)', () => {
       v.context.links.map((l) => l.label),
       ['Build', 'Production model version', 'Promoted model version', 'Best candidate run'],
     );
-    assert.equal(v.sentence, FIXTURE_SENTENCE);
+    assert.equal(v.sentence, FIXTURE_TASK_SENTENCE);
     assert.equal(v.dryRun, false);
     assert.deepEqual(v.skipped, [{ runId: '0a1b2c3d4e5f40718293a4b5c6d7e8f9', reason: "no logged model at artifact path 'model'" }]);
   });
@@ -150,7 +183,7 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
   const dists: Record<string, number[]> = FIXTURE.decision.distributions;
   const deltas: Record<string, number[]> = FIXTURE.decision.deltaDistributions;
 
-  it('metric chart: one step curve per model, production first and dashed, each the histogram of its resamples', () => {
+  it('metric chart: one step curve per model, production first and dashed, each the histogram of its resamples in bins shared by all, on a count axis', () => {
     const spec = metricDistributionChart(view, LIGHT_PALETTE, { width: 720, height: 300, bins: 40 })!;
     const opt = spec.option as any;
     assert.equal(spec.kind, 'metric-distribution');
@@ -158,24 +191,37 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
     assert.deepEqual(opt.series.map((x: any) => x.name), ['production', 'logreg_all_features (best)', 'logreg_plus_f5', 'logreg_no_f2']);
     assert.deepEqual(opt.series[0].lineStyle.type, [5, 3]);
     assert.deepEqual(opt.series.map((x: any) => x.color), ['#605e5c', '#0078d4', '#8764b8', '#038387']);
+    // The shared range: every model's resamples, widened by 4% each side.
+    const all = Object.values(dists).flat();
+    const pad = (lo: number, hi: number): [number, number] => [lo - (hi - lo) * 0.04, hi + (hi - lo) * 0.04];
+    const [lo, hi] = pad(Math.min(...all), Math.max(...all));
+    assert.ok(Math.abs(opt.xAxis.min - lo) < 1e-12 && Math.abs(opt.xAxis.max - hi) < 1e-12);
+    // Bins: the narrowest model's padded range spans at least 20 of them (half of 40), 40 to 80 bins in all.
+    const narrowest = Math.min(...Object.values(dists).map((v) => { const [a, b] = pad(Math.min(...v), Math.max(...v)); return b - a; }));
+    const bins = Math.min(80, Math.max(40, Math.ceil((40 * (hi - lo)) / (2 * narrowest))));
+    assert.ok(bins >= 40 && bins <= 80, `bins ${bins}`);
     for (const series of opt.series) {
       const values = dists[series.id];
       assert.equal(values.length, 1000);
-      // Each curve spans its own resamples' range widened by 4% each side, in 40 bins.
-      const min = Math.min(...values);
-      const max = Math.max(...values);
-      const lo = min - (max - min) * 0.04;
-      const hi = max + (max - min) * 0.04;
+      assert.equal(series.data.length, 2 * bins, series.id);
       assert.ok(Math.abs(series.data[0][0] - lo) < 1e-6 && Math.abs(series.data[series.data.length - 1][0] - hi) < 1e-6, series.id);
-      assert.ok(opt.xAxis.min <= lo && opt.xAxis.max >= hi);
-      const w = (hi - lo) / 40;
-      // Step curve: two points per bin at the bin's edges, both at density count / (N·w).
-      const counts = series.data.filter((_: unknown, i: number) => i % 2 === 0).map((p: [number, number]) => Math.round(p[1] * values.length * w));
-      assert.deepEqual(counts, binCounts(values, lo, hi, 40), series.id);
-      // The full-data estimate marked on the axis.
+      // Step curve: two points per bin at the bin's edges, both at the bin's count of resamples.
+      const counts = series.data.filter((_: unknown, i: number) => i % 2 === 0).map((p: [number, number]) => p[1]);
+      assert.deepEqual(counts, binCounts(values, lo, hi, bins), series.id);
+      assert.equal(counts.reduce((a: number, b: number) => a + b, 0), 1000);
+      // The full-data estimate marked from the axis to near the top of the plot, ending in a dot.
       const model = FIXTURE.decision.models.find((m: any) => m.name === series.id);
-      assert.equal(series.markLine.data[0][0].coord[0], model.estimate);
+      assert.deepEqual(series.markLine.data[0].map((p: any) => p.coord[0]), [model.estimate, model.estimate]);
+      assert.equal(series.markLine.data[0][0].coord[1], 0);
+      assert.equal(series.markLine.data[0][1].coord[1], opt.yAxis.max * 0.92);
+      assert.deepEqual(series.markLine.symbol, ['none', 'circle']);
     }
+    // The count axis: shown, from 0, named with the bin width.
+    assert.equal(opt.yAxis.min, 0);
+    assert.notEqual(opt.yAxis.show, false);
+    assert.equal(opt.yAxis.name, `resamples per ${tickLabel(Number(((hi - lo) / bins).toPrecision(2)), false)}`);
+    const peak = Math.max(...opt.series.flatMap((x: any) => x.data.map((p: [number, number]) => p[1])));
+    assert.equal(opt.yAxis.max, peak * 1.08);
   });
 
   it('delta chart: the bars are the record\'s paired differences (1000 in all), coloured by zone, with zero, min Δ and mean marks', () => {
@@ -188,7 +234,19 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
     const values = deltas[best.name];
     const lo = Math.min(...values) - (Math.max(...values) - Math.min(...values)) * 0.04;
     const hi = Math.max(...values) + (Math.max(...values) - Math.min(...values)) * 0.04;
-    assert.ok(opt.xAxis.min <= Math.min(lo, 0) && opt.xAxis.max >= Math.max(hi, 0.005));
+    // The x axis is the one all panels share: every candidate's differences, 0 and min Δ, padded by 4%.
+    const all = Object.values(deltas).flat();
+    const [sLo, sHi] = [Math.min(...all, 0, 0.005), Math.max(...all, 0, 0.005)];
+    const shared = [sLo - (sHi - sLo) * 0.04, sHi + (sHi - sLo) * 0.04];
+    assert.deepEqual([opt.xAxis.min, opt.xAxis.max], shared);
+    assert.deepEqual(deltaAxisRange(view), shared);
+    for (const m of view.models.filter((x) => !x.isBaseline)) {
+      const o = deltaChart(view, m, LIGHT_PALETTE, { width: 560, height: 230, bins: 40 })!.option as any;
+      assert.deepEqual([o.xAxis.min, o.xAxis.max], shared, m.name);
+    }
+    // The count axis.
+    assert.equal(opt.yAxis.name, 'resamples');
+    assert.equal(opt.yAxis.min, 0);
     const w = (hi - lo) / 40;
     const expected = binCounts(values, lo, hi, 40);
     const shown = new Array<number>(40).fill(0);
@@ -303,6 +361,64 @@ describe('renderReportHtml(record) for the other outcomes', () => {
     assert.equal((html.match(/data-chart-box="delta-distribution"/g) ?? []).length, 3);
     assert.equal((html.match(/<svg [^>]*data-chart="delta-distribution"/g) ?? []).length, 6);
     assert.match(html, /normal approximation from the intervals/);
+  });
+});
+
+describe('renderReportHtml(record): the colour key and the facts say only what applies', () => {
+  const legend = (html: string): string[] => [...html.matchAll(/<span data-zone="([a-z-]+)"><i class="eval-bg-[a-z]+"><\/i>([^<]*)<\/span>/g)].map((m) => `${m[1]}: ${m[2]}`);
+
+  it('the fixture (min \u0394 0.005, differences in all three zones): three entries naming min \u0394', () => {
+    assert.deepEqual(legend(renderReportHtml(FIXTURE)), [
+      'worse: worse than production',
+      'not-win: better by at most min \u0394 (+0.0050): not a win',
+      'win: better by more than min \u0394 (+0.0050): a win',
+    ]);
+  });
+
+  it('min \u0394 0 and no tie: no "min \u0394" entry and no dashed line; a tie-free win is "better than production"', () => {
+    const r = clone();
+    r.decision.minDelta = 0;
+    for (const k of Object.keys(r.decision.deltaDistributions)) r.decision.deltaDistributions[k] = r.decision.deltaDistributions[k].filter((v: number) => v !== 0);
+    const html = renderReportHtml(r);
+    assert.deepEqual(legend(html), ['worse: worse than production', 'win: better than production: a win']);
+    assert.doesNotMatch(html, /min \u0394 \+0\.0000|stroke-dasharray="4,3"/);
+    assert.match(html, /The win rate is the share strictly right of 0 \(no minimum improvement is required; a tie is not a win\)\./);
+  });
+
+  it('min \u0394 0 with exact ties: the grey entry says "no difference: a tie, not a win"', () => {
+    const r = clone();
+    r.decision.minDelta = 0;
+    r.decision.deltaDistributions[BEST_KEY][0] = 0;
+    assert.deepEqual(legend(renderReportHtml(r)), ['worse: worse than production', 'not-win: no difference: a tie, not a win', 'win: better than production: a win']);
+  });
+
+  it('only wins (one candidate far better): one entry', () => {
+    const r = clone();
+    r.decision.models = r.decision.models.filter((m: any) => m.name === 'production' || m.name === BEST_KEY);
+    assert.deepEqual(legend(renderReportHtml(r)), ['win: better by more than min \u0394 (+0.0050): a win']);
+  });
+
+  it('redrawn one-class resamples: in plain words, and only when there were any', () => {
+    assert.doesNotMatch(renderReportHtml(FIXTURE), /data-fact="degenerate"|One-class|redrawn/);
+    const r = clone();
+    r.decision.degenerateResamples = 3;
+    assert.match(renderReportHtml(r), /<div data-fact="degenerate"><dt>Resamples drawn again<\/dt><dd>3 \(they held only one class\)<\/dd><\/div>/);
+  });
+
+  it('the headline links the promoted model\'s MLflow run when its URL is known, and shows its id without a link otherwise', () => {
+    const html = renderReportHtml(FIXTURE);
+    assert.ok(
+      html.includes(
+        '<p class="eval-sentence" data-testid="decision-sentence">Promoted logreg_all_features (MLflow run <a href="https://adb-1234567890123456.7.azuredatabricks.net/#mlflow/experiments/4213/runs/9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8" target="_blank" rel="noopener noreferrer" title="9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8" data-testid="headline-run">9b1e4d7c</a>) to main.ml.churn_classifier version 8 (alias champion).</p>',
+      ),
+    );
+    const r = clone();
+    const entry = r.models.find((m: any) => m.key === BEST_KEY);
+    delete entry.runUrl;
+    delete r.context.runs[BEST_KEY].url;
+    assert.ok(renderReportHtml(r).includes('Promoted logreg_all_features (MLflow run <span title="9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8" data-testid="headline-run">9b1e4d7c</span>) to main.ml.churn_classifier'));
+    // Once: the task's own sentence (with the internal key) is not on the page.
+    assert.ok(!html.includes("Promote 'run_") && !html.includes('Promoted run '));
   });
 });
 

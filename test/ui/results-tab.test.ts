@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { assertFixtureReport, DARK_COLOURS, LIGHT_COLOURS, themeColours } from './assert-report';
 import { artifactPath, buildUi, distinctColours, launchChromium, ROOT, serveStatic, SHIPPED_TAB, type Browser, type StaticServer } from './browser';
-import { FIXTURE_SENTENCE } from './expected';
+import { FIXTURE_HEADLINE } from './expected';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/evaluation-record.json');
 
@@ -107,7 +107,7 @@ describe('Model evaluation build results tab (ui/dist/results-tab.html) in headl
     const record = readFileSync(FIXTURE, 'utf8');
     const before = server.requests.length;
     const page = await open('', { init: `window.__EVALUATION_RECORD__ = ${record};` });
-    assert.equal((await page.locator('[data-testid="decision-sentence"]').innerText()).trim(), FIXTURE_SENTENCE);
+    assert.equal((await page.locator('[data-testid="decision-sentence"]').innerText()).trim(), FIXTURE_HEADLINE);
     assert.deepEqual(server.requests.slice(before), ['/results-tab.html', '/dist/results-tab.js']);
     await page.close();
   });
