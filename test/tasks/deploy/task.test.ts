@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
-import { MISSING_GIT_CREDENTIAL_MESSAGE } from '../../../src/emulator/routes/repos';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../emulator';
+import { MISSING_GIT_CREDENTIAL_MESSAGE } from '../../../emulator/routes/repos';
 import { runTask, type AgentRunResult } from '../../helpers/agent';
 
 const CONN = '6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../emulator';
 import { runTask, type AgentRunOptions, type AgentRunResult } from '../../helpers/agent';
 
 const CONN = '3b2a1c0d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';

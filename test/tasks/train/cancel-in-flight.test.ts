@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../emulator';
 import { runIdempotencyToken, START_WAIT_ON_CANCEL_MS } from '../../../src/tasks/train/run';
 import { DEFAULT_VARIABLES, runTask, type AgentRunResult } from '../../helpers/agent';
 

@@ -4,8 +4,8 @@
  * short emulated durations and the DATABRICKS_MLOPS_POLL_INTERVAL_MS test hook.
  */
 import assert from 'node:assert/strict';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
-import { NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../emulator';
+import { NotebookError, type NotebookContext } from '../../../emulator/routes/jobs';
 import { DEFAULT_VARIABLES, runTask, type AgentRunOptions, type AgentRunResult } from '../../helpers/agent';
 
 const CONN = '3b2a1c0d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';

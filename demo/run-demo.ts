@@ -11,8 +11,8 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../emulator';
-import { renderReportHtml } from '../report';
-import { DEFAULT_NOTEBOOK_PATH } from '../tasks/evaluate/inputs';
+import { renderReportHtml } from '../src/report';
+import { DEFAULT_NOTEBOOK_PATH } from '../src/tasks/evaluate/inputs';
 import { REPO_ROOT, runTask, type AgentEndpoint, type AgentRunResult, type TaskFolder } from './agent-runner';
 import { generateDataset, predictProba, trainLogistic, type LogisticModel } from './synthetic';
 

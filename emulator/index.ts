@@ -9,8 +9,8 @@
  * await emu.close();
  * ```
  */
-import type { Clock } from '../databricks/contracts';
-import { cancelledFrom } from '../databricks/errors';
+import type { Clock } from '../src/databricks/contracts';
+import { cancelledFrom } from '../src/databricks/errors';
 import type { EmulatorCore, RequestLogEntry } from './contracts';
 import { EmulatorAuth, EmulatorSecrets } from './auth';
 import { createEmulatorClock, EmulatorClock } from './clock';
