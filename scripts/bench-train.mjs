@@ -16,7 +16,7 @@ const HOUR_MS = 3_600_000;
 if (!existsSync(path.join(root, 'out/src/tasks/train/run.js'))) {
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
 }
-const { startEmulator, EMULATOR_DEFAULTS } = require(path.join(root, 'out/src/emulator/index.js'));
+const { startEmulator, EMULATOR_DEFAULTS } = require(path.join(root, 'out/emulator/index.js'));
 const { createApiClient } = require(path.join(root, 'out/src/databricks/http.js'));
 const { patTokenProvider } = require(path.join(root, 'out/src/databricks/auth.js'));
 const { JobsClient } = require(path.join(root, 'out/src/databricks/jobs.js'));

@@ -40,7 +40,7 @@ const { values } = parseArgs({
 const started = Date.now();
 if (!values['no-build']) execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
 const require = createRequire(import.meta.url);
-const { runDemo } = require(path.join(root, 'out/src/demo/run-demo.js'));
+const { runDemo } = require(path.join(root, 'out/demo/run-demo.js'));
 
 const host = process.env.DATABRICKS_HOST;
 const token = process.env.DATABRICKS_TOKEN;

@@ -4,7 +4,7 @@ import type { Clock, TokenProvider } from '../../src/databricks/contracts';
 import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { waitUntil } from '../../src/databricks/wait';
-import { EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../src/emulator';
+import { EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../emulator';
 import { connectFromInputs, AgentNetworkSettings, proxyConfigFor } from '../../src/pipeline/client';
 import type { EndpointSource } from '../../src/pipeline/connection';
 import type { TaskHost } from '../../src/pipeline/host';

@@ -8,8 +8,8 @@ import { AuthConfig, createTokenProvider, oidcTokenClaims, WIF_MAX_TOKEN_AGE_MS 
 import type { Clock } from '../../src/databricks/contracts';
 import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
-import { ADO_OIDC_AUDIENCE, ADO_OIDC_ISSUER, adoOidcSubject, EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../src/emulator';
-import { fakeJwt } from '../../src/emulator/auth';
+import { ADO_OIDC_AUDIENCE, ADO_OIDC_ISSUER, adoOidcSubject, EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../emulator';
+import { fakeJwt } from '../../emulator/auth';
 import { EndpointSource, readConnection } from '../../src/pipeline/connection';
 import { InputError, Inputs, mapInputSource } from '../../src/pipeline/inputs';
 import { errorText, findSecrets } from '../helpers/secrets';

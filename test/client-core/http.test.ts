@@ -10,7 +10,7 @@ import type { TokenProvider } from '../../src/databricks/contracts';
 import { CancelledError, DatabricksApiError, isNotFound, SIGN_IN_PAGE } from '../../src/databricks/errors';
 import { ApiClientOptions, createApiClient, userAgent } from '../../src/databricks/http';
 import { paginateByOffset, paginateByToken, toArray } from '../../src/databricks/paginate';
-import { EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../src/emulator';
+import { EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../emulator';
 import { BLOB, installTestRoutes, ITEMS } from './routes';
 import { version } from '../../package.json';
 import { rejects } from '../helpers/rejects';

@@ -3,7 +3,7 @@ import { AuthConfig, createTokenProvider } from '../../src/databricks/auth';
 import type { ApiRequest } from '../../src/databricks/contracts';
 import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
-import { EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../src/emulator';
+import { EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../emulator';
 import { assertNoSecrets, errorText, findSecrets, registerTestSecret } from '../helpers/secrets';
 import { installTestRoutes } from './routes';
 

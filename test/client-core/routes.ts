@@ -1,6 +1,6 @@
 /** Test-only emulator routes used by the client-core tests (paging, blobs, redirects, odd error bodies). */
-import { ApiFault } from '../../src/emulator/contracts';
-import type { Emulator } from '../../src/emulator';
+import { ApiFault } from '../../emulator/contracts';
+import type { Emulator } from '../../emulator';
 
 export const BLOB = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7 + 3) % 256));
 export const ITEMS = Array.from({ length: 7 }, (_, i) => ({ id: i + 1 }));

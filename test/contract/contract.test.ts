@@ -18,7 +18,7 @@ import { createApiClient } from '../../src/databricks/http';
 import { JobsClient } from '../../src/databricks/jobs';
 import { ReposClient } from '../../src/databricks/repos';
 import { WorkspaceClient } from '../../src/databricks/workspace';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../src/emulator';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../emulator';
 import { filter } from '../../src/mlflow/filter';
 import { modelVersionFilter, WorkspaceModelRegistry } from '../../src/mlflow/registry';
 import { MlflowTracking } from '../../src/mlflow/tracking';

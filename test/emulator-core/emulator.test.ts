@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { ApiFault } from '../../src/emulator/contracts';
-import { EMULATOR_DEFAULTS, Emulator, isWrite, startEmulator } from '../../src/emulator';
+import { ApiFault } from '../../emulator/contracts';
+import { EMULATOR_DEFAULTS, Emulator, isWrite, startEmulator } from '../../emulator';
 
 const D = EMULATOR_DEFAULTS;
 const bearer = { authorization: `Bearer ${D.pat}` };

@@ -1,2 +1,2 @@
-// The agent simulator is shared with `npm run demo`, so it lives in src/demo/agent-runner.ts.
-export * from '../../src/demo/agent-runner';
+// The agent simulator is shared with `npm run demo`, so it lives in demo/agent-runner.ts.
+export * from '../../demo/agent-runner';

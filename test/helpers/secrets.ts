@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EMULATOR_DEFAULTS } from '../../src/emulator/auth';
+import { EMULATOR_DEFAULTS } from '../../emulator/auth';
 
 const registry = new Map<string, string>();
 

@@ -3,8 +3,8 @@ import { patTokenProvider } from '../../src/databricks/auth';
 import { CancelledError, DatabricksApiError, TimeoutError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { failingTaskRuns, idempotencyToken, isRunSuccessful, JobsClient, Run } from '../../src/databricks/jobs';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../src/emulator';
-import { NotebookError, RunInternalError } from '../../src/emulator/routes/jobs';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../emulator';
+import { NotebookError, RunInternalError } from '../../emulator/routes/jobs';
 
 const MULTI_TASK_MESSAGE =
   'Retrieving the output of runs with multiple tasks is not supported. Please retrieve the output of each individual task run instead.';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FilterError, filter, quoteKey, quoteValue } from '../../src/mlflow/filter';
-import { ApiFault } from '../../src/emulator/contracts';
-import { likeToRegExp, parseFilter, parseOrderBy } from '../../src/emulator/routes/mlflow/search';
+import { ApiFault } from '../../emulator/contracts';
+import { likeToRegExp, parseFilter, parseOrderBy } from '../../emulator/routes/mlflow/search';
 
 function faultMessage(fn: () => unknown): string {
   try {

@@ -8,7 +8,7 @@ import type { ApiClient, ApiRequest, DownloadRequest } from '../../src/databrick
 import { patTokenProvider } from '../../src/databricks/auth';
 import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient, type ApiResponse, type DatabricksApiClient } from '../../src/databricks/http';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../src/emulator';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../emulator';
 import { checkMessage } from '../helpers/protos';
 
 export interface Exchange {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Mustache from 'mustache';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../src/emulator';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../emulator';
 import { evaluateBinding, MAX_CALLS, MAX_RESPONSE_BYTES, pagingView, type AuthScheme, type DataSource, type DataSourceBinding, type ServiceEndpoint } from './ado-datasource';
 import { renderAdoTemplate, usesAdoHelpers } from './mustache-ado';
 

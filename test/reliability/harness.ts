@@ -9,11 +9,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import seedrandom from 'seedrandom';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../src/emulator';
-import type { NotebookContext } from '../../src/emulator/routes/jobs';
+import { EMULATOR_DEFAULTS, type Emulator } from '../../emulator';
+import type { NotebookContext } from '../../emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../src/tasks/evaluate/inputs';
 import { parseVso, runTask, type AgentEndpoint, type AgentRunOptions, type AgentRunResult, type TaskFolder } from '../helpers/agent';
 import { findSecrets } from '../helpers/secrets';
+import { emulatorEndpoint, withEmulator } from '../helpers/task-harness';
+
+// The emulator's start/stop and service connection come from the shared harness (test/helpers/task-harness.ts).
+export { withEmulator };
 
 /** Test hooks: short polls, a 1 s per-request timeout (so a slow reply can pass it) and a short backoff. */
 export const FAST_ENV: Record<string, string> = {
@@ -27,7 +31,7 @@ export const FAST_ENV: Record<string, string> = {
 export const SLOW_REPLY_MS = 1600;
 
 export const CONN = '7e2d1c0b-4a5f-4e6d-8c7b-9a0f1e2d3c4b';
-export const PAT_ENDPOINT = (emu: Emulator): AgentEndpoint => ({ url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } });
+export const PAT_ENDPOINT = (emu: Emulator): AgentEndpoint => emulatorEndpoint(emu);
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -328,16 +332,6 @@ export function runWorld<S>(label: string, w: World<S>, extra: Partial<AgentRunO
     inputs: { ...w.inputs, ...(extra.inputs ?? {}) },
     variables: { ...(w.variables ?? {}), ...(extra.variables ?? {}) },
   });
-}
-
-/** A fresh emulator for one case, closed after `fn`. */
-export async function withEmulator<T>(fn: (emu: Emulator) => Promise<T>): Promise<T> {
-  const emu = await startEmulator();
-  try {
-    return await fn(emu);
-  } finally {
-    await emu.close();
-  }
 }
 
 // ------------------------------------------------------------------------------------------ serving

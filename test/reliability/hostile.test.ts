@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EMULATOR_DEFAULTS, type Emulator } from '../../src/emulator';
+import { EMULATOR_DEFAULTS, type Emulator } from '../../emulator';
 import type { AgentEndpoint, AgentRunResult } from '../helpers/agent';
 import { commandProblems, hasCommandPrefix } from '../helpers/commands';
 import { registerTestSecret } from '../helpers/secrets';

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { NotebookError } from '../../src/emulator/routes/jobs';
+import { NotebookError } from '../../emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../src/tasks/evaluate/inputs';
 import type { AgentRunResult } from '../helpers/agent';
 import { commandProblems, hasCommandPrefix } from '../helpers/commands';

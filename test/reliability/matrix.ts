@@ -4,8 +4,8 @@
  * state the emulator ends with, compared with an undisturbed run of the same world.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Emulator, FaultSpec } from '../../src/emulator';
-import { RunInternalError } from '../../src/emulator/routes/jobs';
+import type { Emulator, FaultSpec } from '../../emulator';
+import { RunInternalError } from '../../emulator/routes/jobs';
 import type { AgentRunResult } from '../helpers/agent';
 import {
   deployWorld,

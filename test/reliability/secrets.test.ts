@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createTokenProvider } from '../../src/databricks/auth';
 import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
-import { EMULATOR_DEFAULTS, type Emulator } from '../../src/emulator';
+import { EMULATOR_DEFAULTS, type Emulator } from '../../emulator';
 import type { AgentEndpoint } from '../helpers/agent';
 import { registerTestSecret, scanAgentTempDirs, testSecrets } from '../helpers/secrets';
 import { CONN, deployWorld, evaluateWorld, issuedTokens, pool, runWorld, scanRun, scans, serveWorld, trainWorld, withEmulator, World } from './harness';

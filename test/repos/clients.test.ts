@@ -4,8 +4,8 @@ import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { ReposClient } from '../../src/databricks/repos';
 import { isGitFolder, WorkspaceClient } from '../../src/databricks/workspace';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../src/emulator';
-import { MISSING_GIT_CREDENTIAL_MESSAGE } from '../../src/emulator/routes/repos';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../emulator';
+import { MISSING_GIT_CREDENTIAL_MESSAGE } from '../../emulator/routes/repos';
 
 const URL_A = 'https://dev.azure.com/contoso/mlops/_git/churn-model';
 const SHA_MAIN = 'a'.repeat(40);

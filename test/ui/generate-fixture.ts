@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { generateDataset, predictProba, trainLogistic } from '../../src/demo/synthetic';
+import { generateDataset, predictProba, trainLogistic } from '../../demo/synthetic';
 import { compareModels } from '../../src/engine';
 import type { DecisionRecord, RecordModel } from '../../src/tasks/evaluate/report';
 

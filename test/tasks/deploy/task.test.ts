@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
-import { MISSING_GIT_CREDENTIAL_MESSAGE } from '../../../src/emulator/routes/repos';
-import { runTask, type AgentRunResult } from '../../helpers/agent';
+import { EMULATOR_DEFAULTS, type Emulator } from '../../../emulator';
+import { MISSING_GIT_CREDENTIAL_MESSAGE } from '../../../emulator/routes/repos';
+import type { AgentRunResult } from '../../helpers/agent';
+import { assertSecretNotShown, TaskHarness } from '../../helpers/task-harness';
 
 const CONN = '6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c';
 const URL_ADO = 'https://dev.azure.com/contoso/mlops/_git/churn-model';
@@ -23,41 +24,27 @@ const SHA_MERGE = '6666666666666666666666666666666666666666';
 describe('Deploy task (bundled, as the agent runs it) against the emulator', function () {
   this.timeout(60_000);
   let emu: Emulator;
+  const harness = new TaskHarness({ task: 'DatabricksReposDeployV1', connection: CONN, killAfterMs: 30_000 });
 
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await harness.start();
     emu.repos.addRemote(URL_ADO, {
       branches: { main: SHA_OLD, release: SHA_NEW, 'feature/login/x': SHA_FEATURE },
       tags: { 'v1.2': SHA_TAG },
     });
     emu.repos.grantGitCredential(EMULATOR_DEFAULTS.patPrincipal, 'azureDevOpsServices');
   });
-  afterEach(() => emu.close());
+  afterEach(() => harness.stop());
 
   function deploy(inputs: Record<string, string | undefined>, variables: Record<string, string> = {}): Promise<AgentRunResult> {
-    return runTask({
-      task: 'DatabricksReposDeployV1',
-      inputs: { connectionType: 'databricks', databricksConnection: CONN, ...inputs },
-      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
-      variables,
-      killAfterMs: 30_000,
-    });
+    return harness.run({ inputs, variables });
   }
 
   function calls(): string[] {
     return emu.requests.map((r) => `${r.method} ${r.path}`);
   }
 
-  /**
-   * Our own output never carries the PAT. (task-lib's `##vso[task.debug]... auth param apitoken = ...` line
-   * and the setsecret command do; the agent masks endpoint secrets itself, so only our lines are checked.)
-   */
-  function assertClean(r: AgentRunResult, secret: string = EMULATOR_DEFAULTS.pat): void {
-    for (const line of [...r.logLines, ...r.errors, ...r.warnings, r.complete?.message ?? '', ...Object.values(r.outputs)]) {
-      assert.ok(!line.includes(secret), `a secret reached the log: ${line.replace(secret, '<secret>')}`);
-    }
-    assert.equal(r.stderr.includes(secret), false);
-  }
+  const assertClean = (r: AgentRunResult, secret?: string) => assertSecretNotShown(r, secret);
 
   it('creates a missing Git folder from repoUrl, then checks out the ref and verifies the commit', async () => {
     const r = await deploy({ repoPath: PATH, repoUrl: URL_ADO, ref: 'refs/heads/release' }, { 'Build.SourceVersion': SHA_NEW });

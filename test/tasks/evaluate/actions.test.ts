@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
-import type { NotebookContext } from '../../../src/emulator/routes/jobs';
+import type { Emulator } from '../../../emulator';
+import type { NotebookContext } from '../../../emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
-import { runTask, type AgentRunResult } from '../../helpers/agent';
+import type { AgentRunResult } from '../../helpers/agent';
+import { TaskHarness } from '../../helpers/task-harness';
 import { DEFAULT_REGISTER_NOTEBOOK_PATH, registerModelNotebook, type RegisterNotebookCall } from './register-notebook';
 import seedrandom from 'seedrandom';
 
@@ -49,8 +50,15 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
   let registerCalls: RegisterNotebookCall[];
   let attempt = 0;
 
+  const harness = new TaskHarness({
+    task: 'DatabricksEvaluatePromoteV1',
+    connection: CONN,
+    env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20', DATABRICKS_MLOPS_PROMOTION_SETTLE_MS: '200' },
+    killAfterMs: 60_000,
+  });
+
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await harness.start();
     emu.jobs.durations = { queuedMs: 0, pendingMs: 10, runningMs: 10, terminatingMs: 10 };
     emu.mlflow.setVersionReadyDelayMs(30);
     expId = emu.mlflow.createExperiment('/Shared/churn');
@@ -65,7 +73,7 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     registerCalls = reg.calls;
     emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, (ctx: NotebookContext) => (/^models:\//.test(ctx.params.model_uri ?? '') ? copyVersion(ctx) : reg.handler(ctx)));
   });
-  afterEach(() => emu.close());
+  afterEach(() => harness.stop());
 
   /**
    * Plays register_model.py's copy mode (model_uri models:/<model>/<version>): reuses a copy with that source
@@ -110,14 +118,7 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
   }
 
   function task(inputs: Record<string, string | undefined>, variables: Record<string, string> = {}): Promise<AgentRunResult> {
-    return runTask({
-      task: 'DatabricksEvaluatePromoteV1',
-      inputs: { connectionType: 'databricks', databricksConnection: CONN, ...inputs },
-      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
-      variables: { 'System.TaskInstanceId': `0c1d2e3f-4a5b-4c6d-8e7f-${String(++attempt).padStart(12, '0')}`, ...variables },
-      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20', DATABRICKS_MLOPS_PROMOTION_SETTLE_MS: '200' },
-      killAfterMs: 60_000,
-    });
+    return harness.run({ inputs, variables: { 'System.TaskInstanceId': `0c1d2e3f-4a5b-4c6d-8e7f-${String(++attempt).padStart(12, '0')}`, ...variables } });
   }
 
   const evaluateInputs = (over: Record<string, string> = {}) => ({

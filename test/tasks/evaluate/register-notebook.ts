@@ -4,10 +4,10 @@
  * Catalog: create the registered model if needed, create the version, upload the files and finalize it
  * (through the emulator's UC registry store: the notebook's own HTTP calls are not the task's requests).
  */
-import type { Emulator } from '../../../src/emulator';
-import { NotebookError, type NotebookContext, type NotebookHandler } from '../../../src/emulator/routes/jobs';
-import { ApiFault } from '../../../src/emulator/contracts';
-import { checkUcTag } from '../../../src/emulator/routes/mlflow/registry';
+import type { Emulator } from '../../../emulator';
+import { NotebookError, type NotebookContext, type NotebookHandler } from '../../../emulator/routes/jobs';
+import { ApiFault } from '../../../emulator/contracts';
+import { checkUcTag } from '../../../emulator/routes/mlflow/registry';
 import { DEFAULT_NOTEBOOK_PATH, REGISTER_NOTEBOOK_NAME } from '../../../src/tasks/evaluate/inputs';
 
 /** Where the task imports register_model.py with the default scoringNotebookPath. */

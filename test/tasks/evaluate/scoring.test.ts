@@ -11,7 +11,7 @@ import { FilesClient } from '../../../src/databricks/files';
 import { createApiClient } from '../../../src/databricks/http';
 import { JobsClient } from '../../../src/databricks/jobs';
 import { WorkspaceClient } from '../../../src/databricks/workspace';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../emulator';
 import type { BuildContext } from '../../../src/tasks/evaluate/inputs';
 import { DatabricksScoring, MAX_RESCORES } from '../../../src/tasks/evaluate/scoring';
 

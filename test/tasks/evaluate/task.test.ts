@@ -9,10 +9,11 @@ import path from 'node:path';
 import { Float64, makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import seedrandom from 'seedrandom';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
-import { defaultRegistryUri, NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
+import type { Emulator } from '../../../emulator';
+import { defaultRegistryUri, NotebookError, type NotebookContext } from '../../../emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
-import { REPO_ROOT, runTask, type AgentRunResult } from '../../helpers/agent';
+import { REPO_ROOT, type AgentRunResult } from '../../helpers/agent';
+import { assertSecretNotShown, TaskHarness } from '../../helpers/task-harness';
 import { DEFAULT_REGISTER_NOTEBOOK_PATH, registerModelNotebook, type RegisterNotebookCall } from './register-notebook';
 
 const CONN = '6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c';
@@ -51,6 +52,7 @@ function arrowBytes(cols: Record<string, Float64Array | Int8Array>): Uint8Array 
 describe('Evaluate & Promote task (bundled, as the agent runs it) against the emulator', function () {
   this.timeout(60_000);
   let emu: Emulator;
+  const harness = new TaskHarness({ task: 'DatabricksEvaluatePromoteV1', connection: CONN, env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' } });
   let expId: string;
   /** Quality of each predictions column the emulated notebook writes, by key (`run_<id>`, `production`). */
   let quality: Quality;
@@ -62,7 +64,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   let attempt = 0;
 
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await harness.start();
     emu.jobs.durations = { queuedMs: 0, pendingMs: 10, runningMs: 10, terminatingMs: 10 };
     emu.mlflow.setVersionReadyDelayMs(30);
     expId = emu.mlflow.createExperiment('/Shared/churn');
@@ -75,7 +77,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     registerCalls = reg.calls;
     emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, reg.handler);
   });
-  afterEach(() => emu.close());
+  afterEach(() => harness.stop());
 
   /**
    * Where the scoring notebook finds a model, as MLflow would on Databricks (or a NotebookError): `runs:/<run>/<path>`
@@ -116,11 +118,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   }
 
   /** Our own output never carries the PAT (task-lib's own debug lines are masked by the agent). */
-  function assertClean(r: AgentRunResult): void {
-    for (const line of [...r.logLines, ...r.errors, ...r.warnings, r.complete?.message ?? '', ...Object.values(r.outputs)]) {
-      assert.ok(!line.includes(EMULATOR_DEFAULTS.pat), 'a secret reached the log');
-    }
-  }
+  const assertClean = (r: AgentRunResult) => assertSecretNotShown(r);
 
   /**
    * A finished candidate run. `mlflow: 3` logs its model the MLflow 3 way (a logged model named `model`, nothing
@@ -151,11 +149,8 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   }
 
   function evaluate(inputs: Record<string, string | undefined> = {}, variables: Record<string, string> = {}): Promise<AgentRunResult> {
-    return runTask({
-      task: 'DatabricksEvaluatePromoteV1',
+    return harness.run({
       inputs: {
-        connectionType: 'databricks',
-        databricksConnection: CONN,
         // The workspace registry unless a test says unityCatalog (the default registry).
         registry: 'workspace',
         modelName: MODEL,
@@ -166,11 +161,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
         seed: '7',
         ...inputs,
       },
-      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
       // A second Evaluate step of the same job has its own task instance id (and so its own scoring run).
       variables: { 'System.TaskInstanceId': `0c1d2e3f-4a5b-4c6d-8e7f-${String(++attempt).padStart(12, '0')}`, ...variables },
       // A short promotion-claim settle interval (default 5 s), as a pipeline variable would set it.
-      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20', DATABRICKS_MLOPS_PROMOTION_SETTLE_MS: '200' },
+      env: { DATABRICKS_MLOPS_PROMOTION_SETTLE_MS: '200' },
       killAfterMs: 45_000,
     });
   }
@@ -454,11 +448,8 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const better = candidate('better', 0.7);
     const reg = registerModelNotebook(emu);
     emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, reg.handler, { runningMs: 600_000 });
-    const r = await runTask({
-      task: 'DatabricksEvaluatePromoteV1',
-      inputs: { connectionType: 'databricks', databricksConnection: CONN, modelName: UC_MODEL, registry: 'unityCatalog', experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT, resamples: '300', seed: '7' },
-      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
-      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
+    const r = await harness.run({
+      inputs: { modelName: UC_MODEL, registry: 'unityCatalog', experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT, resamples: '300', seed: '7' },
       killAfterMs: 30_000,
       onLine: (line, child) => {
         if (line.startsWith('Registration run ') && line.includes('RUNNING')) child.kill('SIGINT');
@@ -892,11 +883,8 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     production(1.4);
     const better = candidate('better', 0.6);
     emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, scoringNotebook, { runningMs: 600_000 });
-    const r = await runTask({
-      task: 'DatabricksEvaluatePromoteV1',
-      inputs: { connectionType: 'databricks', databricksConnection: CONN, registry: 'workspace', modelName: MODEL, experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT },
-      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
-      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
+    const r = await harness.run({
+      inputs: { registry: 'workspace', modelName: MODEL, experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT },
       killAfterMs: 30_000,
       onLine: (line, child) => {
         if (line.startsWith('Scoring run ') && line.includes('RUNNING')) child.kill('SIGINT');

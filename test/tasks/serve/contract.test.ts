@@ -15,8 +15,8 @@ import { serving } from '@databricks/sdk-experimental';
 import { patTokenProvider } from '../../../src/databricks/auth';
 import { createApiClient } from '../../../src/databricks/http';
 import { ServingClient, WORKLOAD_TYPES, type EndpointConfigInput } from '../../../src/databricks/serving';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
-import { SERVING_WORKLOAD_TYPES } from '../../../src/emulator/routes/serving';
+import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../emulator';
+import { SERVING_WORKLOAD_TYPES } from '../../../emulator/routes/serving';
 
 const SDK_DIR = path.dirname(require.resolve('@databricks/sdk-experimental/package.json'));
 const MODEL_DTS = readFileSync(path.join(SDK_DIR, 'dist', 'apis', 'serving', 'model.d.ts'), 'utf8');

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
-import { runTask, type AgentRunOptions, type AgentRunResult } from '../../helpers/agent';
+import type { Emulator } from '../../../emulator';
+import type { AgentRunResult } from '../../helpers/agent';
+import { assertSecretNotShown, TaskHarness, type TaskRunOptions } from '../../helpers/task-harness';
 
 const CONN = '3b2a1c0d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const FAST = { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '50' };
@@ -40,9 +41,10 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
   let emu: Emulator;
   let dir: string;
   let smokeFile: string;
+  const harness = new TaskHarness({ task: 'DatabricksServingDeployV1', connection: CONN, inputs: { endpointName: EP, modelName: MODEL }, env: FAST, killAfterMs: 30_000 });
 
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await harness.start();
     emu.serving.updateMs = 300;
     const exp = emu.mlflow.createExperiment('/Shared/churn');
     for (const v of ['1', '2', '3']) {
@@ -54,27 +56,16 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
     smokeFile = path.join(dir, 'smoke.json');
     writeFileSync(smokeFile, JSON.stringify(RECORDS));
   });
-  afterEach(() => emu.close());
+  afterEach(() => harness.stop());
 
-  function serve(inputs: Record<string, string | undefined>, extra: Partial<AgentRunOptions> = {}): Promise<AgentRunResult> {
-    return runTask({
-      task: 'DatabricksServingDeployV1',
-      inputs: { connectionType: 'databricks', databricksConnection: CONN, endpointName: EP, modelName: MODEL, ...inputs },
-      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
-      env: FAST,
-      killAfterMs: 30_000,
-      ...extra,
-    });
+  function serve(inputs: Record<string, string | undefined>, extra: TaskRunOptions = {}): Promise<AgentRunResult> {
+    return harness.run({ ...extra, inputs });
   }
 
   const url = () => `${emu.url}/serving-endpoints/${EP}/invocations`;
   const puts = () => emu.callsTo('PUT', `/api/2.0/serving-endpoints/${EP}/config`).map((c) => c.body);
 
-  function assertClean(r: AgentRunResult): void {
-    for (const line of [...r.logLines, ...r.errors, ...r.warnings, r.complete?.message ?? '', ...Object.values(r.outputs)]) {
-      assert.ok(!line.includes(EMULATOR_DEFAULTS.pat), 'the PAT reached the log');
-    }
-  }
+  const assertClean = (r: AgentRunResult) => assertSecretNotShown(r);
 
   it('create: a missing endpoint is created serving the champion with 100%, waited for, smoke-tested', async () => {
     // Long enough that the first poll sees the update in progress even on a loaded machine.

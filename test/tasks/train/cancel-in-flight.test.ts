@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
+import type { Emulator } from '../../../emulator';
 import { runIdempotencyToken, START_WAIT_ON_CANCEL_MS } from '../../../src/tasks/train/run';
-import { DEFAULT_VARIABLES, runTask, type AgentRunResult } from '../../helpers/agent';
+import { DEFAULT_VARIABLES, type AgentRunResult } from '../../helpers/agent';
+import { TaskHarness } from '../../helpers/task-harness';
 
 const CONN = '3b2a1c0d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const NOTEBOOK = '/Repos/Staging/churn-model/notebooks/train';
@@ -33,13 +34,15 @@ describe('Train task (bundled): SIGINT while the start request is in flight', fu
   let emu: Emulator;
   let jobId: number;
 
+  const harness = new TaskHarness({ task: 'DatabricksTrainV1', connection: CONN, env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '50' }, killAfterMs: 30_000 });
+
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await harness.start();
     emu.jobs.durations = { queuedMs: 0, pendingMs: 100, runningMs: 600_000, terminatingMs: 100 };
     emu.jobs.notebooks.register(NOTEBOOK, () => ({ exitValue: 'trained' }));
     jobId = emu.jobs.createJob({ name: 'churn-train', tasks: [{ task_key: 'train', notebook_task: { notebook_path: NOTEBOOK } }] });
   });
-  afterEach(() => emu.close());
+  afterEach(() => harness.stop());
 
   /** Runs the task; sends SIGINT once the emulator has received the start request at `startPath`. */
   async function trainCancelledDuringStart(
@@ -47,12 +50,8 @@ describe('Train task (bundled): SIGINT while the start request is in flight', fu
     inputs: Record<string, string>,
   ): Promise<{ r: AgentRunResult; sentAt: number; exitedAfterMs: number }> {
     let child: ChildProcess | undefined;
-    const running = runTask({
-      task: 'DatabricksTrainV1',
-      inputs: { connectionType: 'databricks', databricksConnection: CONN, tagCandidates: 'false', ...inputs },
-      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
-      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '50' },
-      killAfterMs: 30_000,
+    const running = harness.run({
+      inputs: { tagCandidates: 'false', ...inputs },
       onSpawn: (c) => (child = c),
     });
     let exited = false;

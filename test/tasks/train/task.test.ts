@@ -4,9 +4,10 @@
  * short emulated durations and the DATABRICKS_MLOPS_POLL_INTERVAL_MS test hook.
  */
 import assert from 'node:assert/strict';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../src/emulator';
-import { NotebookError, type NotebookContext } from '../../../src/emulator/routes/jobs';
-import { DEFAULT_VARIABLES, runTask, type AgentRunOptions, type AgentRunResult } from '../../helpers/agent';
+import type { Emulator } from '../../../emulator';
+import { NotebookError, type NotebookContext } from '../../../emulator/routes/jobs';
+import { DEFAULT_VARIABLES, type AgentRunResult } from '../../helpers/agent';
+import { assertSecretNotShown, TaskHarness, type TaskRunOptions } from '../../helpers/task-harness';
 
 const CONN = '3b2a1c0d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const NOTEBOOK = '/Repos/Staging/churn-model/notebooks/train';
@@ -16,24 +17,18 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
   this.timeout(60_000);
   let emu: Emulator;
   let jobId: number;
+  const harness = new TaskHarness({ task: 'DatabricksTrainV1', connection: CONN, env: FAST, killAfterMs: 30_000 });
 
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await harness.start();
     emu.jobs.durations = { queuedMs: 0, pendingMs: 100, runningMs: 300, terminatingMs: 100 };
     emu.jobs.notebooks.register(NOTEBOOK, (ctx) => ({ exitValue: `trained epochs=${ctx.params.epochs ?? '-'}` }));
     jobId = emu.jobs.createJob({ name: 'churn-train', tasks: [{ task_key: 'train', notebook_task: { notebook_path: NOTEBOOK } }] });
   });
-  afterEach(() => emu.close());
+  afterEach(() => harness.stop());
 
-  function train(inputs: Record<string, string | undefined>, extra: Partial<AgentRunOptions> = {}): Promise<AgentRunResult> {
-    return runTask({
-      task: 'DatabricksTrainV1',
-      inputs: { connectionType: 'databricks', databricksConnection: CONN, ...inputs },
-      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
-      env: FAST,
-      killAfterMs: 30_000,
-      ...extra,
-    });
+  function train(inputs: Record<string, string | undefined>, extra: TaskRunOptions = {}): Promise<AgentRunResult> {
+    return harness.run({ ...extra, inputs });
   }
 
   function runPage(runId: number, job = jobId): string {
@@ -45,11 +40,7 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
     return [...emu.jobs.runs.keys()][0];
   }
 
-  function assertClean(r: AgentRunResult): void {
-    for (const line of [...r.logLines, ...r.errors, ...r.warnings, r.complete?.message ?? '', ...Object.values(r.outputs)]) {
-      assert.ok(!line.includes(EMULATOR_DEFAULTS.pat), 'the PAT reached the log');
-    }
-  }
+  const assertClean = (r: AgentRunResult) => assertSecretNotShown(r);
 
   it('runs an existing job by id: run page first, each state once, notebook output, exact outputs', async () => {
     const r = await train({ jobId: String(jobId), jobParameters: 'epochs=12', tagCandidates: 'false' });

@@ -11,8 +11,8 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../emulator';
-import { renderReportHtml } from '../report';
-import { DEFAULT_NOTEBOOK_PATH } from '../tasks/evaluate/inputs';
+import { renderReportHtml } from '../src/report';
+import { DEFAULT_NOTEBOOK_PATH } from '../src/tasks/evaluate/inputs';
 import { REPO_ROOT, runTask, type AgentEndpoint, type AgentRunResult, type TaskFolder } from './agent-runner';
 import { generateDataset, predictProba, trainLogistic, type LogisticModel } from './synthetic';
 
@@ -261,106 +261,117 @@ function describeOutcome(r: AgentRunResult, task: TaskFolder): string {
   return r.complete?.message ?? '';
 }
 
+/** Where the steps run: the emulator seeded for the demo (closed by the caller), or a real workspace. */
+interface DemoTarget {
+  emu?: Emulator;
+  endpoint: AgentEndpoint;
+  steps: DemoStep[];
+  env: Record<string, string>;
+}
+
+/** Starts the emulator with the demo's remote, job, notebooks and production model. */
+async function emulatorTarget(opts: DemoOptions, resamples: number, log: (line: string) => void): Promise<DemoTarget> {
+  const emu = await startEmulator();
+  // Short emulated phases and polls keep the demo under a minute; the tasks' real defaults are 2 s to 30 s.
+  emu.jobs.durations = { queuedMs: 200, pendingMs: 500, runningMs: 1200, terminatingMs: 200 };
+  emu.mlflow.setVersionReadyDelayMs(600);
+  const env = { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '250' };
+  emu.repos.addRemote(REMOTE, { branches: { main: RELEASE_COMMIT }, tags: { [RELEASE_TAG]: RELEASE_COMMIT } });
+  emu.repos.grantGitCredential(EMULATOR_DEFAULTS.patPrincipal, 'azureDevOpsServices');
+  const experimentId = emu.mlflow.createExperiment(EXPERIMENT);
+  emu.jobs.createJob({
+    name: TRAIN_JOB,
+    tasks: [{ task_key: 'train', notebook_task: { notebook_path: TRAIN_NOTEBOOK } }],
+    parameters: [
+      { name: 'features', default: '0' },
+      { name: 'seed', default: '1' },
+    ],
+  });
+  installTrainingNotebook(emu, experimentId);
+  installScoringNotebook(emu, opts.evaluationRows ?? 200_000);
+  seedProduction(emu, experimentId);
+  const endpoint = { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } };
+  const smokeFile = path.join(opts.outDir, 'smoke.json');
+  writeFileSync(smokeFile, JSON.stringify(smokeRecords()));
+  log(`Local workspace emulator: ${emu.url} (model ${MODEL}: version 1 in Production)`);
+  return { emu, endpoint, steps: emulatorSteps(resamples, smokeFile), env };
+}
+
+/** Prints the task's log lines and its progress (once per distinct value), indented under the step. */
+function stepLogger(log: (line: string) => void): (line: string) => void {
+  let lastProgress = '';
+  return (line) => {
+    if (line.startsWith('##vso[task.setprogress')) {
+      const m = /value=(\d+);?\]?(.*)$/.exec(line.replace(/^##vso\[task\.setprogress /, ''));
+      const text = m ? `${m[1]}% ${m[2].replace(/^\]/, '')}` : '';
+      if (text && text !== lastProgress) log(`      … ${text}`);
+      lastProgress = text;
+    } else if (!line.startsWith('##vso[')) {
+      log(`      ${line}`);
+    }
+  };
+}
+
+/** Runs one step as the agent would and reports it; false when the demo must stop (unexpected outcome). */
+async function runStep(target: DemoTarget, i: number, opts: DemoOptions, out: { results: DemoStepResult[]; records: string[] }, log: (line: string) => void): Promise<boolean> {
+  const step = target.steps[i];
+  log('');
+  log(`[${i + 1}/${target.steps.length}] ${step.title}`);
+  const r = await runTask({
+    task: step.task,
+    inputs: { connectionType: 'databricks', databricksConnection: CONNECTION_ID, ...step.inputs },
+    endpoints: { [CONNECTION_ID]: target.endpoint },
+    variables: { ...BUILD_VARIABLES, 'System.TaskInstanceId': `6a7b8c9d-0e1f-4a2b-8c3d-${String(i + 1).padStart(12, '0')}` },
+    env: target.env,
+    killAfterMs: 10 * 60_000,
+    onLine: stepLogger(log),
+  });
+  const result = r.complete?.result ?? `exited ${r.code ?? r.signal} without a result`;
+  out.results.push({ title: step.title, task: step.task, result, message: r.complete?.message ?? r.stderr.trim(), durationMs: r.durationMs, outputs: r.outputs });
+  const mark = result === 'Succeeded' ? 'OK ' : result === 'SucceededWithIssues' ? 'OK!' : 'FAIL';
+  log(`  ${mark} ${result} in ${(r.durationMs / 1000).toFixed(1)} s: ${describeOutcome(r, step.task)}`);
+  if (r.outputs.reportPath) {
+    const dest = path.join(opts.outDir, `evaluation-${out.records.length + 1}.json`);
+    copyFileSync(r.outputs.reportPath, dest);
+    out.records.push(dest);
+  }
+  const expected = step.expect;
+  const mismatch = expected && (result !== expected.result || Object.entries(expected.outputs ?? {}).some(([k, v]) => r.outputs[k] !== v));
+  if (mismatch) {
+    log(`  Expected ${JSON.stringify(expected)}, got ${result} ${JSON.stringify(r.outputs)}: stopping.`);
+    return false;
+  }
+  return !(!expected && result === 'Failed');
+}
+
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const resamples = opts.resamples ?? 1000;
   mkdirSync(opts.outDir, { recursive: true });
-  let emu: Emulator | undefined;
-  let endpoint: AgentEndpoint;
-  let steps: DemoStep[];
-  const env: Record<string, string> = {};
+  let target: DemoTarget;
   if (opts.workspace) {
-    endpoint = { url: opts.workspace.host, scheme: 'Token', params: { apitoken: opts.workspace.token } };
-    steps = realWorkspaceSteps(opts.workspace, resamples);
+    target = { endpoint: { url: opts.workspace.host, scheme: 'Token', params: { apitoken: opts.workspace.token } }, steps: realWorkspaceSteps(opts.workspace, resamples), env: {} };
     log(`Workspace: ${opts.workspace.host}`);
   } else {
-    emu = await startEmulator();
-    // Short emulated phases and polls keep the demo under a minute; the tasks' real defaults are 2 s to 30 s.
-    emu.jobs.durations = { queuedMs: 200, pendingMs: 500, runningMs: 1200, terminatingMs: 200 };
-    emu.mlflow.setVersionReadyDelayMs(600);
-    env.DATABRICKS_MLOPS_POLL_INTERVAL_MS = '250';
-    emu.repos.addRemote(REMOTE, { branches: { main: RELEASE_COMMIT }, tags: { [RELEASE_TAG]: RELEASE_COMMIT } });
-    emu.repos.grantGitCredential(EMULATOR_DEFAULTS.patPrincipal, 'azureDevOpsServices');
-    const experimentId = emu.mlflow.createExperiment(EXPERIMENT);
-    emu.jobs.createJob({
-      name: TRAIN_JOB,
-      tasks: [{ task_key: 'train', notebook_task: { notebook_path: TRAIN_NOTEBOOK } }],
-      parameters: [
-        { name: 'features', default: '0' },
-        { name: 'seed', default: '1' },
-      ],
-    });
-    installTrainingNotebook(emu, experimentId);
-    installScoringNotebook(emu, opts.evaluationRows ?? 200_000);
-    seedProduction(emu, experimentId);
-    endpoint = { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } };
-    const smokeFile = path.join(opts.outDir, 'smoke.json');
-    writeFileSync(smokeFile, JSON.stringify(smokeRecords()));
-    steps = emulatorSteps(resamples, smokeFile);
-    log(`Local workspace emulator: ${emu.url} (model ${MODEL}: version 1 in Production)`);
+    target = await emulatorTarget(opts, resamples, log);
   }
 
-  const results: DemoStepResult[] = [];
-  const records: string[] = [];
+  const out = { results: [] as DemoStepResult[], records: [] as string[] };
   let ok = true;
   try {
-    for (const [i, step] of steps.entries()) {
-      log('');
-      log(`[${i + 1}/${steps.length}] ${step.title}`);
-      let lastProgress = '';
-      const r = await runTask({
-        task: step.task,
-        inputs: { connectionType: 'databricks', databricksConnection: CONNECTION_ID, ...step.inputs },
-        endpoints: { [CONNECTION_ID]: endpoint },
-        variables: { ...BUILD_VARIABLES, 'System.TaskInstanceId': `6a7b8c9d-0e1f-4a2b-8c3d-${String(i + 1).padStart(12, '0')}` },
-        env,
-        killAfterMs: 10 * 60_000,
-        onLine: (line) => {
-          if (line.startsWith('##vso[task.setprogress')) {
-            const m = /value=(\d+);?\]?(.*)$/.exec(line.replace(/^##vso\[task\.setprogress /, ''));
-            const text = m ? `${m[1]}% ${m[2].replace(/^\]/, '')}` : '';
-            if (text && text !== lastProgress) log(`      … ${text}`);
-            lastProgress = text;
-          } else if (!line.startsWith('##vso[')) {
-            log(`      ${line}`);
-          }
-        },
-      });
-      const result = r.complete?.result ?? `exited ${r.code ?? r.signal} without a result`;
-      results.push({ title: step.title, task: step.task, result, message: r.complete?.message ?? r.stderr.trim(), durationMs: r.durationMs, outputs: r.outputs });
-      const mark = result === 'Succeeded' ? 'OK ' : result === 'SucceededWithIssues' ? 'OK!' : 'FAIL';
-      log(`  ${mark} ${result} in ${(r.durationMs / 1000).toFixed(1)} s: ${describeOutcome(r, step.task)}`);
-      if (r.outputs.reportPath) {
-        const dest = path.join(opts.outDir, `evaluation-${records.length + 1}.json`);
-        copyFileSync(r.outputs.reportPath, dest);
-        records.push(dest);
-      }
-      const expected = step.expect;
-      const mismatch =
-        expected &&
-        (result !== expected.result || Object.entries(expected.outputs ?? {}).some(([k, v]) => r.outputs[k] !== v));
-      if (mismatch) {
-        ok = false;
-        log(`  Expected ${JSON.stringify(expected)}, got ${result} ${JSON.stringify(r.outputs)}: stopping.`);
-        break;
-      }
-      if (!expected && result === 'Failed') {
-        ok = false;
-        break;
-      }
-    }
+    for (let i = 0; i < target.steps.length && ok; i++) ok = await runStep(target, i, opts, out, log);
   } finally {
-    await emu?.close();
+    await target.emu?.close();
   }
 
   let reportPath: string | undefined;
-  if (records.length > 0) {
+  if (out.records.length > 0) {
     reportPath = path.join(opts.outDir, 'report.html');
-    const first = JSON.parse(readFileSync(records[0], 'utf8'));
+    const first = JSON.parse(readFileSync(out.records[0], 'utf8'));
     writeFileSync(reportPath, renderReportHtml(first));
   }
   const bundles = (['DatabricksReposDeployV1', 'DatabricksTrainV1', 'DatabricksEvaluatePromoteV1', 'DatabricksServingDeployV1'] as const).map((t) => path.join(REPO_ROOT, 'tasks', t, 'index.js'));
-  const summary: DemoSummary = { mode: opts.workspace ? 'workspace' : 'emulator', steps: results, reportPath, records, bundles, ok };
+  const summary: DemoSummary = { mode: opts.workspace ? 'workspace' : 'emulator', steps: out.results, reportPath, records: out.records, bundles, ok };
   writeFileSync(path.join(opts.outDir, 'summary.json'), JSON.stringify(summary, null, 2));
   return summary;
 }

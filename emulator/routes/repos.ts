@@ -78,7 +78,7 @@ export class ReposEmulator {
   constructor(private readonly core: EmulatorCore) {}
 
   private get workspace(): WorkspaceEmulator | undefined {
-    return this.core.modules.workspace as WorkspaceEmulator | undefined;
+    return this.core.modules.workspace;
   }
 
   /** Registers a fake Git remote. Its default branch is `main` unless given (or the first branch). */

@@ -11,7 +11,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The repository root, from the compiled location out/demo/agent-runner.js. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 export type TaskFolder = 'DatabricksReposDeployV1' | 'DatabricksTrainV1' | 'DatabricksEvaluatePromoteV1' | 'DatabricksServingDeployV1';
 

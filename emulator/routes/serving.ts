@@ -168,7 +168,7 @@ export class ServingEmulator {
   }
 
   private mlflow(): MlflowEmulator | undefined {
-    return this.core.modules.mlflow as MlflowEmulator | undefined;
+    return this.core.modules.mlflow;
   }
 
   /** Validates `EndpointCoreConfigInput` (served_entities, traffic_config) and builds the config. */

@@ -1,9 +1,18 @@
 /**
  * The contract between the emulator core (server.ts: HTTP server, router, auth checks, request log, fault
  * injection) and the per-API route modules (routes/jobs.ts, routes/repos.ts, routes/mlflow.ts, ...).
- * Route modules export `install(core: EmulatorCore)` (see docs/architecture.md).
+ * Route modules export `install(core: EmulatorCore)`, which registers the routes, puts the module's handle in
+ * `core.modules` and returns it (see README.md, "How to add a route").
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ClustersEmulator } from './routes/clusters';
+import type { ExperimentSearch } from './routes/experiments-search';
+import type { FilesEmulator } from './routes/files';
+import type { JobsStore } from './routes/jobs/store';
+import type { MlflowEmulator } from './routes/mlflow';
+import type { ReposEmulator } from './routes/repos';
+import type { ServingEmulator } from './routes/serving';
+import type { WorkspaceEmulator } from './routes/workspace';
 
 export interface EmulatorRequest {
   method: string;
@@ -85,5 +94,21 @@ export interface EmulatorCore {
   /** Databricks workspace id used in URLs (`?o=<id>`) and the `x-databricks-org-id` header. */
   workspaceId: string;
   /** Module registry: route modules put their handle here under their name (`core.modules.files`). */
-  modules: Record<string, unknown>;
+  modules: EmulatorModules;
+}
+
+/**
+ * The handle of each installed route module, by name. A module is absent until `install` ran, so a module
+ * that needs another checks for it (index.ts installs files, workspace, repos, mlflow, jobs, clusters,
+ * experiments/search, serving, in that order).
+ */
+export interface EmulatorModules {
+  files?: FilesEmulator;
+  workspace?: WorkspaceEmulator;
+  repos?: ReposEmulator;
+  mlflow?: MlflowEmulator;
+  jobs?: JobsStore;
+  clusters?: ClustersEmulator;
+  experimentsSearch?: ExperimentSearch;
+  serving?: ServingEmulator;
 }

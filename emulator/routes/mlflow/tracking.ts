@@ -183,7 +183,7 @@ export class TrackingStore {
   constructor(private readonly core: EmulatorCore) {}
 
   private get files(): FilesEmulator {
-    const f = this.core.modules.files as FilesEmulator | undefined;
+    const f = this.core.modules.files;
     if (!f) throw new Error('The MLflow emulator needs the files module (artifacts are stored through emu.files).');
     return f;
   }

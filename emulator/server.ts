@@ -161,16 +161,128 @@ export interface ServerOptions {
   requests: RequestLogEntry[];
 }
 
+/** One request being answered: what the handlers and the log need, and how to write the answer. */
+interface Exchange {
+  req: http.IncomingMessage;
+  method: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  rawBody: Buffer;
+  entry: RequestLogEntry;
+  send: (r: EmulatorResponse, truncate?: boolean) => void;
+}
+
+/** The bytes of a response body and the content type they get when the handler set none. */
+function encodePayload(body: unknown): { payload: Buffer; contentType?: string } {
+  if (body === undefined) return { payload: Buffer.alloc(0) };
+  if (Buffer.isBuffer(body)) return { payload: body, contentType: 'application/octet-stream' };
+  if (typeof body === 'string') return { payload: Buffer.from(body, 'utf8'), contentType: 'text/plain; charset=utf-8' };
+  return { payload: Buffer.from(JSON.stringify(body), 'utf8'), contentType: 'application/json' };
+}
+
+/** Writes a response (recording its status), or a truncated one: what a dropped download looks like. */
+function sender(res: http.ServerResponse, entry: RequestLogEntry, baseHeaders: Record<string, string>): Exchange['send'] {
+  return (r, truncate = false) => {
+    const status = r.status ?? 200;
+    const headers: Record<string, string> = { ...baseHeaders, ...(r.headers ?? {}) };
+    const { payload, contentType } = encodePayload(r.body);
+    if (contentType) headers['content-type'] ??= contentType;
+    entry.status = status;
+    if (entry.method === 'HEAD') {
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    if (truncate) {
+      // Announce more than we send, then cut the connection.
+      headers['content-length'] = String(payload.length + Math.max(16, payload.length));
+      res.writeHead(status, headers);
+      res.write(payload.subarray(0, Math.floor(payload.length / 2)), () => res.destroy());
+      return;
+    }
+    headers['content-length'] = String(payload.length);
+    res.writeHead(status, headers);
+    res.end(payload);
+  };
+}
+
+function sendFault(x: Exchange, e: ApiFault): void {
+  const headers: Record<string, string> = {};
+  if (e.status === 403 && e.errorCode === 403) headers['x-databricks-reason-phrase'] = e.message;
+  x.send({ status: e.status, body: { error_code: e.errorCode, message: e.message }, headers });
+}
+
+/** The parsed body: a form, JSON (by content type, or by its first bytes unless octet-stream), or none; 'malformed' for bad JSON. */
+function parseBody(rawBody: Buffer, contentType: string): { body?: unknown } | 'malformed' {
+  if (rawBody.length === 0) return {};
+  if (/application\/x-www-form-urlencoded/i.test(contentType)) return { body: Object.fromEntries(new URLSearchParams(rawBody.toString('utf8'))) };
+  if (/json/i.test(contentType) || (!/octet-stream/i.test(contentType) && /^\s*[{[]/.test(rawBody.subarray(0, 64).toString('utf8')))) {
+    try {
+      return { body: JSON.parse(rawBody.toString('utf8')) };
+    } catch {
+      return 'malformed';
+    }
+  }
+  return {};
+}
+
+/** Plays an injected fault: 'answered' when it answered (or dropped) the request, else how to go on. */
+async function applyFault(x: Exchange, fault: Fault, body: unknown): Promise<'answered' | 'truncate' | 'continue'> {
+  x.entry.fault = fault.label;
+  const logged = x.path.startsWith('/api/') ? body : redactForm(body);
+  switch (fault.kind) {
+    case 'reset':
+      x.entry.status = 0;
+      x.entry.body = logged;
+      x.req.socket.destroy();
+      return 'answered';
+    case 'status': {
+      const headers: Record<string, string> = {};
+      if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+      x.entry.body = logged;
+      x.send({ status: fault.status ?? 503, body: faultErrorBody(fault), headers });
+      return 'answered';
+    }
+    case 'html':
+      x.entry.body = logged;
+      x.send({ status: 200, body: SIGN_IN_PAGE_HTML, headers: { 'content-type': 'text/html; charset=utf-8' } });
+      return 'answered';
+    case 'slow':
+      await new Promise((r) => setTimeout(r, fault.delayMs ?? 2000));
+      return 'continue';
+    case 'truncate':
+      return 'truncate';
+  }
+}
+
+/** Routes the request: the bearer check, 404 ENDPOINT_NOT_FOUND, the handler, errors in the Databricks shape. */
+async function dispatch(o: ServerOptions, x: Exchange, res: http.ServerResponse, body: unknown, truncate: boolean): Promise<void> {
+  const { method, path, entry } = x;
+  const matched = o.router.match(method, path);
+  entry.body = matched && !matched.route.auth ? redactForm(body) : body;
+  try {
+    if (matched?.route.auth !== false && (matched || path.startsWith('/api/'))) {
+      entry.principal = o.auth.authenticate(x.req.headers.authorization);
+    }
+    if (!matched) throw new ApiFault(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${path}'`);
+    const request: EmulatorRequest = { method, path, query: x.query, headers: x.req.headers, body, rawBody: x.rawBody, params: matched.params, principal: entry.principal };
+    const response = await matched.route.handler(request);
+    // Record what the server did even when the client has gone (a 'slow' fault past its timeout).
+    entry.status = response.status ?? 200;
+    if (res.destroyed) return;
+    x.send(response, truncate);
+  } catch (e) {
+    if (e instanceof ApiFault) sendFault(x, e);
+    else {
+      entry.error = e instanceof Error ? e.message : String(e);
+      x.send({ status: 500, body: { error_code: 'INTERNAL_ERROR', message: `Emulator handler failed: ${entry.error}` } });
+    }
+  }
+}
+
 /** Creates (not yet listening) the HTTP server that serves the router. */
 export function createEmulatorServer(o: ServerOptions): http.Server {
   let seq = 0;
-  const server = http.createServer((req, res) => {
-    void handle(req, res).catch(() => {
-      // handle() answers every error itself; this only guards against a failure while writing.
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = o.clock.now();
@@ -181,128 +293,32 @@ export function createEmulatorServer(o: ServerOptions): http.Server {
     const query = parseQuery(url);
     const rawBody = await readBody(req);
     const contentType = String(req.headers['content-type'] ?? '');
-
-    const entry: RequestLogEntry = {
-      seq: ++seq,
-      method,
-      path,
-      query,
-      body: undefined,
-      status: 0,
-      at: started,
-      requestId,
-      headers: safeHeaders(req.headers),
-    };
+    const entry: RequestLogEntry = { seq: ++seq, method, path, query, body: undefined, status: 0, at: started, requestId, headers: safeHeaders(req.headers) };
     o.requests.push(entry);
+    const x: Exchange = { req, method, path, query, rawBody, entry, send: sender(res, entry, { 'x-request-id': requestId, 'x-databricks-org-id': o.workspaceId }) };
 
-    const baseHeaders: Record<string, string> = { 'x-request-id': requestId, 'x-databricks-org-id': o.workspaceId };
-    const send = (r: EmulatorResponse, truncate = false) => {
-      const status = r.status ?? 200;
-      const headers: Record<string, string> = { ...baseHeaders, ...(r.headers ?? {}) };
-      let payload: Buffer;
-      if (r.body === undefined) payload = Buffer.alloc(0);
-      else if (Buffer.isBuffer(r.body)) {
-        payload = r.body;
-        headers['content-type'] ??= 'application/octet-stream';
-      } else if (typeof r.body === 'string') {
-        payload = Buffer.from(r.body, 'utf8');
-        headers['content-type'] ??= 'text/plain; charset=utf-8';
-      } else {
-        payload = Buffer.from(JSON.stringify(r.body), 'utf8');
-        headers['content-type'] ??= 'application/json';
-      }
-      entry.status = status;
-      if (method === 'HEAD') {
-        res.writeHead(status, headers);
-        res.end();
-        return;
-      }
-      if (truncate) {
-        // Announce more than we send, then cut the connection: what a dropped download looks like.
-        headers['content-length'] = String(payload.length + Math.max(16, payload.length));
-        res.writeHead(status, headers);
-        res.write(payload.subarray(0, Math.floor(payload.length / 2)), () => res.destroy());
-        return;
-      }
-      headers['content-length'] = String(payload.length);
-      res.writeHead(status, headers);
-      res.end(payload);
-    };
-    const sendFault = (e: ApiFault) => {
-      const headers: Record<string, string> = {};
-      if (e.status === 403 && e.errorCode === 403) headers['x-databricks-reason-phrase'] = e.message;
-      send({ status: e.status, body: { error_code: e.errorCode, message: e.message }, headers });
-    };
-
-    let body: unknown;
-    if (rawBody.length > 0) {
-      if (/application\/x-www-form-urlencoded/i.test(contentType)) {
-        body = Object.fromEntries(new URLSearchParams(rawBody.toString('utf8')));
-      } else if (/json/i.test(contentType) || (!/octet-stream/i.test(contentType) && /^\s*[{[]/.test(rawBody.subarray(0, 64).toString('utf8')))) {
-        try {
-          body = JSON.parse(rawBody.toString('utf8'));
-        } catch {
-          entry.rawBody = rawBody;
-          sendFault(new ApiFault(400, 'MALFORMED_REQUEST', 'Invalid JSON given in the body of the request - expected a map'));
-          return;
-        }
-      }
+    const parsed = parseBody(rawBody, contentType);
+    if (parsed === 'malformed') {
+      entry.rawBody = rawBody;
+      sendFault(x, new ApiFault(400, 'MALFORMED_REQUEST', 'Invalid JSON given in the body of the request - expected a map'));
+      return;
     }
+    const body = parsed.body;
     if (body === undefined && rawBody.length > 0) entry.rawBody = rawBody;
 
     const fault: Fault | undefined = o.faults.take(method, path);
-    let truncate = false;
-    if (fault) {
-      entry.fault = fault.label;
-      switch (fault.kind) {
-        case 'reset':
-          entry.status = 0;
-          entry.body = path.startsWith('/api/') ? body : redactForm(body);
-          req.socket.destroy();
-          return;
-        case 'status': {
-          const headers: Record<string, string> = {};
-          if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
-          entry.body = path.startsWith('/api/') ? body : redactForm(body);
-          send({ status: fault.status ?? 503, body: faultErrorBody(fault), headers });
-          return;
-        }
-        case 'html':
-          entry.body = path.startsWith('/api/') ? body : redactForm(body);
-          send({ status: 200, body: SIGN_IN_PAGE_HTML, headers: { 'content-type': 'text/html; charset=utf-8' } });
-          return;
-        case 'slow':
-          await new Promise((r) => setTimeout(r, fault.delayMs ?? 2000));
-          break;
-        case 'truncate':
-          truncate = true;
-          break;
-      }
-    }
-
-    const matched = o.router.match(method, path);
-    entry.body = matched && !matched.route.auth ? redactForm(body) : body;
-    try {
-      if (matched?.route.auth !== false && (matched || path.startsWith('/api/'))) {
-        entry.principal = o.auth.authenticate(req.headers.authorization);
-      }
-      if (!matched) throw new ApiFault(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${path}'`);
-      const request: EmulatorRequest = { method, path, query, headers: req.headers, body, rawBody, params: matched.params, principal: entry.principal };
-      const response = await matched.route.handler(request);
-      // Record what the server did even when the client has gone (a 'slow' fault past its timeout).
-      entry.status = response.status ?? 200;
-      if (res.destroyed) return;
-      send(response, truncate);
-    } catch (e) {
-      if (e instanceof ApiFault) sendFault(e);
-      else {
-        entry.error = e instanceof Error ? e.message : String(e);
-        send({ status: 500, body: { error_code: 'INTERNAL_ERROR', message: `Emulator handler failed: ${entry.error}` } });
-      }
-    }
+    const next = fault ? await applyFault(x, fault, body) : 'continue';
+    if (next === 'answered') return;
+    await dispatch(o, x, res, body, next === 'truncate');
   }
 
-  return server;
+  return http.createServer((req, res) => {
+    void handle(req, res).catch(() => {
+      // handle() answers every error itself; this only guards against a failure while writing.
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
 }
 
 /** Starts listening on 127.0.0.1 and resolves with the base URL. */

@@ -9,8 +9,8 @@
  * await emu.close();
  * ```
  */
-import type { Clock } from '../databricks/contracts';
-import { cancelledFrom } from '../databricks/errors';
+import type { Clock } from '../src/databricks/contracts';
+import { cancelledFrom } from '../src/databricks/errors';
 import type { EmulatorCore, RequestLogEntry } from './contracts';
 import { EmulatorAuth, EmulatorSecrets } from './auth';
 import { createEmulatorClock, EmulatorClock } from './clock';
@@ -58,6 +58,7 @@ export interface Emulator {
   readonly jobs: ReturnType<typeof jobsRoutes.install>;
   readonly clusters: ReturnType<typeof clustersRoutes.install>;
   readonly serving: ReturnType<typeof servingRoutes.install>;
+  readonly experimentsSearch: ReturnType<typeof experimentsSearchRoutes.install>;
   /** `System.OidcRequestUri` pointing at this emulator's Azure DevOps OIDC endpoint. */
   readonly oidcRequestUri: string;
   /** Requests to `path` (exact, or a RegExp) with `method`. */
@@ -91,7 +92,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const mlflow = mlflowRoutes.install(core);
   const jobs = jobsRoutes.install(core);
   const clusters = clustersRoutes.install(core);
-  experimentsSearchRoutes.install(core);
+  const experimentsSearch = experimentsSearchRoutes.install(core);
   const serving = servingRoutes.install(core);
 
   const server = createEmulatorServer({ router, auth, faults, clock, workspaceId, requests });
@@ -116,6 +117,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     jobs,
     clusters,
     serving,
+    experimentsSearch,
     oidcRequestUri: `${url}/mlops/_apis/distributedtask/hubs/build/plans/8a9b0c1d-2e3f-4a5b-8c7d-9e0f1a2b3c4d/jobs/5d3e8d4c-1c7b-5b8f-9a1c-2f3b4c5d6e7f/oidctoken`,
     callsTo: (method, path) => requests.filter((e) => matches(e, method, path)),
     writes: () => requests.filter(isWrite),

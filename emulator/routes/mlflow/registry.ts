@@ -346,6 +346,19 @@ export class RegistryStore {
 
   /** Registers this registry's routes under `prefix` (`/api/2.0/mlflow` or `/api/2.0/mlflow/unity-catalog`). */
   install(prefix: string): void {
+    this.installModelRoutes(prefix);
+    this.installVersionRoutes(prefix);
+    this.installAliasRoutes(prefix);
+    if (this.uc) {
+      this.installUcRoutes(prefix);
+      return;
+    }
+    this.installStageRoutes(prefix);
+    this.installWorkspaceTagRoutes(prefix);
+  }
+
+  /** registered-models create, get, update, delete, search. */
+  private installModelRoutes(prefix: string): void {
     const r = this.core.router;
     const P = prefix;
     r.add('POST', `${P}/registered-models/create`, (req) => {
@@ -375,7 +388,12 @@ export class RegistryStore {
       if (offset + maxResults < all.length) body.next_page_token = encodePageToken(offset + maxResults);
       return { status: 200, body };
     });
+  }
 
+  /** model-versions create, get, update, delete, search, get-download-uri. */
+  private installVersionRoutes(prefix: string): void {
+    const r = this.core.router;
+    const P = prefix;
     r.add('POST', `${P}/model-versions/create`, (req) => {
       const v = this.createVersion(field(req, 'name'), {
         source: field(req, 'source'),
@@ -409,7 +427,12 @@ export class RegistryStore {
       const v = this.version(field(req, 'name'), requiredString(req, 'version'));
       return { status: 200, body: { artifact_uri: v.storageLocation ?? v.source } };
     });
+  }
 
+  /** registered-models/alias: set, delete, get. */
+  private installAliasRoutes(prefix: string): void {
+    const r = this.core.router;
+    const P = prefix;
     r.add('POST', `${P}/registered-models/alias`, (req) => {
       const m = this.model(field(req, 'name'));
       const alias = requiredString(req, 'alias');
@@ -433,42 +456,49 @@ export class RegistryStore {
       if (num === undefined) throw new ApiFault(404, 'RESOURCE_DOES_NOT_EXIST', `Registered model alias ${alias} not found.`);
       return { status: 200, body: { model_version: this.versionJson(this.version(m.name, String(num))) } };
     });
+  }
 
-    if (this.uc) {
-      r.add('POST', `${P}/model-versions/finalize`, (req) => {
-        const v = this.version(field(req, 'name'), requiredString(req, 'version'));
-        v.finalized = true;
-        return { status: 200, body: { model_version: this.versionJson(v) } };
+  /** Unity Catalog only: finalize and the tag routes with the UC tag rules. */
+  private installUcRoutes(prefix: string): void {
+    const r = this.core.router;
+    const P = prefix;
+    r.add('POST', `${P}/model-versions/finalize`, (req) => {
+      const v = this.version(field(req, 'name'), requiredString(req, 'version'));
+      v.finalized = true;
+      return { status: 200, body: { model_version: this.versionJson(v) } };
+    });
+    // UcModelRegistryService (databricks_uc_registry_service.proto, mlflow commit e2b9058c): set-tag /
+    // delete-tag, with the Unity Catalog tag rules (see checkUcTag). DELETE fields come as a JSON body
+    // (MLflow's client) or as query parameters (SDK style); `field` reads either.
+    const tagRoutes = (kind: 'registered-models' | 'model-versions') => {
+      r.add('POST', `${P}/${kind}/set-tag`, (req) => {
+        const target = kind === 'registered-models' ? this.model(field(req, 'name')) : this.version(field(req, 'name'), requiredString(req, 'version'));
+        const key = requiredString(req, 'key');
+        const value = String(field(req, 'value') ?? '');
+        checkUcTag(key, value);
+        if (!target.tags.has(key) && target.tags.size >= UC_MAX_TAGS) {
+          throw invalid(`Cannot set tag '${key}': the ${kind === 'registered-models' ? 'registered model' : 'model version'} already has ${target.tags.size} tags, the maximum is ${UC_MAX_TAGS}.`);
+        }
+        target.tags.set(key, value);
+        target.lastUpdatedTimestamp = this.now();
+        return { status: 200, body: {} };
       });
-      // UcModelRegistryService (databricks_uc_registry_service.proto, mlflow commit e2b9058c): set-tag /
-      // delete-tag, with the Unity Catalog tag rules (see checkUcTag). DELETE fields come as a JSON body
-      // (MLflow's client) or as query parameters (SDK style); `field` reads either.
-      const tagRoutes = (kind: 'registered-models' | 'model-versions') => {
-        r.add('POST', `${P}/${kind}/set-tag`, (req) => {
-          const target = kind === 'registered-models' ? this.model(field(req, 'name')) : this.version(field(req, 'name'), requiredString(req, 'version'));
-          const key = requiredString(req, 'key');
-          const value = String(field(req, 'value') ?? '');
-          checkUcTag(key, value);
-          if (!target.tags.has(key) && target.tags.size >= UC_MAX_TAGS) {
-            throw invalid(`Cannot set tag '${key}': the ${kind === 'registered-models' ? 'registered model' : 'model version'} already has ${target.tags.size} tags, the maximum is ${UC_MAX_TAGS}.`);
-          }
-          target.tags.set(key, value);
-          target.lastUpdatedTimestamp = this.now();
-          return { status: 200, body: {} };
-        });
-        r.add('DELETE', `${P}/${kind}/delete-tag`, (req) => {
-          const target = kind === 'registered-models' ? this.model(field(req, 'name')) : this.version(field(req, 'name'), requiredString(req, 'version'));
-          const key = requiredString(req, 'key');
-          checkUcTag(key);
-          target.tags.delete(key);
-          return { status: 200, body: {} };
-        });
-      };
-      tagRoutes('registered-models');
-      tagRoutes('model-versions');
-      return;
-    }
+      r.add('DELETE', `${P}/${kind}/delete-tag`, (req) => {
+        const target = kind === 'registered-models' ? this.model(field(req, 'name')) : this.version(field(req, 'name'), requiredString(req, 'version'));
+        const key = requiredString(req, 'key');
+        checkUcTag(key);
+        target.tags.delete(key);
+        return { status: 200, body: {} };
+      });
+    };
+    tagRoutes('registered-models');
+    tagRoutes('model-versions');
+  }
 
+  /** Workspace registry only: latest versions per stage, stage transitions, the Databricks model view. */
+  private installStageRoutes(prefix: string): void {
+    const r = this.core.router;
+    const P = prefix;
     // Workspace registry only: stages and the set-tag/delete-tag paths.
     const latest = (req: EmulatorRequest) => {
       const m = this.model(field(req, 'name'));
@@ -490,6 +520,12 @@ export class RegistryStore {
       const m = this.model(field(req, 'name'));
       return { status: 200, body: { registered_model_databricks: { ...this.modelJson(m), id: Buffer.from(m.name).toString('hex').slice(0, 32), permission_level: 'CAN_MANAGE' } } };
     });
+  }
+
+  /** Workspace registry only: the set-tag/delete-tag paths. */
+  private installWorkspaceTagRoutes(prefix: string): void {
+    const r = this.core.router;
+    const P = prefix;
     r.add('POST', `${P}/registered-models/set-tag`, (req) => {
       this.model(field(req, 'name')).tags.set(requiredString(req, 'key'), String(field(req, 'value') ?? ''));
       return { status: 200, body: {} };
