@@ -88,6 +88,15 @@ export class CancelledError extends Error {
   }
 }
 
+/**
+ * An error's message for a log line or a task result: the message (the name when it is empty) of an Error,
+ * else the value as a string. Never the error object itself, whose fields can carry request headers.
+ */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
 /** Builds a {@link CancelledError} describing why a signal was aborted, without copying the reason object. */
 export function cancelledFrom(signal: AbortSignal | undefined, what = 'The operation'): CancelledError {
   const reason = signal?.reason;

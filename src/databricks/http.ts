@@ -40,7 +40,6 @@ import {
 } from './errors';
 import { createTransport, ProxyConfig, Transport } from './proxy';
 import { DEFAULT_RETRY_POLICY, RetryPolicy, withRetry } from './retry';
-import { version as packageVersion } from '../../package.json';
 
 /** Default per-request timeout (whole exchange, including reading the body). */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -50,14 +49,25 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024;
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
 
-/** `databricks-mlops-azure-pipelines/<version> (task <name>)`. */
-export function userAgent(taskName?: string): string {
-  return `databricks-mlops-azure-pipelines/${packageVersion}${taskName ? ` (task ${taskName})` : ''}`;
+/**
+ * `databricks-mlops-azure-pipelines/<version> (task <name>)`, each part only when given. The client reads no
+ * files: the adapter (src/pipeline/client.ts) passes the extension's version from package.json.
+ */
+export function userAgent(taskName?: string, version?: string): string {
+  return `databricks-mlops-azure-pipelines${version ? `/${version}` : ''}${taskName ? ` (task ${taskName})` : ''}`;
 }
 
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+/** 127.0.0.0/8 in dotted-quad form (what WHATWG URL parsing turns every IPv4 spelling into). */
+const IPV4_LOOPBACK = new RegExp(`^127\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+
+/**
+ * The one loopback check (http is allowed only there): `localhost`, IPv6 `::1` (bracketed or not) and
+ * 127.0.0.0/8 (RFC 1122 section 3.2.1.3: "127.<any>" is the loopback network), case-insensitive.
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+  const h = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || IPV4_LOOPBACK.test(h);
 }
 
 /**

@@ -15,6 +15,7 @@
 import { systemClock } from './clock';
 import type { ApiClient, Clock } from './contracts';
 import { isResourceDoesNotExist } from './errors';
+import { POLL_DEFAULTS } from './poll-defaults';
 import { waitUntil } from './wait';
 
 /** `ServingEndpointsService._get/_create/_list`: `/api/2.0/serving-endpoints[/{name}]`. */
@@ -255,8 +256,8 @@ export class ServingClient {
         timeoutMs: opts.timeoutMs,
         signal: opts.signal,
         clock: this.clock,
-        initialIntervalMs: opts.initialIntervalMs ?? 5_000,
-        maxIntervalMs: opts.maxIntervalMs ?? 30_000,
+        initialIntervalMs: opts.initialIntervalMs ?? POLL_DEFAULTS.servingEndpoint.initialIntervalMs,
+        maxIntervalMs: opts.maxIntervalMs ?? POLL_DEFAULTS.servingEndpoint.maxIntervalMs,
         what: `serving endpoint ${name} to be updated and ready`,
         describe: (ep) => describeEndpointState(ep),
         onTransientError: (e) => opts.onTransientError?.(e),

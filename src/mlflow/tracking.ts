@@ -6,6 +6,7 @@
  * read) and overwriting writes (`set-tag`, `delete-tag`) are marked idempotent so the core retries
  * them; `log-batch` appends metric points and is not, so it is never repeated blindly.
  */
+import { systemClock } from '../databricks/clock';
 import type { ApiClient, ApiRequest, Clock } from '../databricks/contracts';
 import { DatabricksApiError, isResourceDoesNotExist } from '../databricks/errors';
 import type { RunFilter } from './filter';
@@ -78,7 +79,7 @@ export class MlflowTracking {
     private readonly api: ApiClient,
     opts: MlflowTrackingOptions = {},
   ) {
-    this.clock = opts.clock ?? { now: () => Date.now() };
+    this.clock = opts.clock ?? systemClock;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import * as tlInternal from 'azure-pipelines-task-lib/internal';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { isLoopbackHost } from '../databricks/http';
 import { InputError, Inputs } from './inputs';
 
 // The credential union lives with the code that uses it (src/databricks/auth.ts); re-exported here so
@@ -70,7 +71,7 @@ export function normalizeWorkspaceUrl(raw: string, inputName: string): string {
   if (url.username || url.password) {
     throw new InputError(inputName, `${inputName} must not contain credentials; put them in the service connection.`);
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw new InputError(inputName, `${inputName} must use https (got ${url.protocol.replace(':', '')}); http is accepted only for a workspace on loopback.`);
   }
   if (url.pathname !== '/' && url.pathname !== '') {
@@ -84,10 +85,6 @@ export function normalizeWorkspaceUrl(raw: string, inputName: string): string {
   return `${url.protocol}//${url.host}`;
 }
 
-export function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
 
 /** `input` is the input that names the connection: databricksConnection, or azureSubscription on the ARM path. */
 function requiredParam(src: EndpointSource, id: string, key: string, what: string, input = 'databricksConnection'): string {

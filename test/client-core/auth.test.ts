@@ -12,6 +12,7 @@ import { Inputs, mapInputSource } from '../../src/pipeline/inputs';
 import { assertNoSecrets, errorText } from '../helpers/secrets';
 import { installTestRoutes } from './routes';
 import { rejects } from '../helpers/rejects';
+import { version as extensionVersion } from '../../package.json';
 
 const D = EMULATOR_DEFAULTS;
 
@@ -267,7 +268,7 @@ describe('client core: authentication end to end against the emulator', () => {
       assert.deepEqual(host.secrets.slice(0, 1), [D.pat]);
       const body = await api.request<{ principal: string }>(echo);
       assert.equal(body.principal, D.patPrincipal);
-      assert.match(emu.requests[0].headers?.['user-agent'] ?? '', /\(task DatabricksTrainV1\)$/);
+      assert.equal(emu.requests[0].headers?.['user-agent'], `databricks-mlops-azure-pipelines/${extensionVersion} (task DatabricksTrainV1)`, 'the adapter passes the version from package.json');
       assert.equal(host.debug.length, 1);
       assert.match(host.debug[0], /^GET \/api\/2\.0\/test\/echo -> 200 \(\d+ ms, attempt 1\)$/);
     });
