@@ -57,9 +57,8 @@ export function userAgent(taskName?: string, version?: string): string {
   return `databricks-mlops-azure-pipelines${version ? `/${version}` : ''}${taskName ? ` (task ${taskName})` : ''}`;
 }
 
-const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-/** 127.0.0.0/8 in dotted-quad form (what WHATWG URL parsing turns every IPv4 spelling into). */
-const IPV4_LOOPBACK = new RegExp(`^127\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+/** 127.0.0.0/8 in dotted-quad form (what WHATWG URL parsing turns every IPv4 spelling into), octets 0-255. */
+const IPV4_LOOPBACK = /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 /**
  * The one loopback check (http is allowed only there): `localhost`, IPv6 `::1` (bracketed or not) and
