@@ -8,7 +8,7 @@
  */
 import { systemClock } from '../databricks/clock';
 import type { ApiClient, ApiRequest, Clock } from '../databricks/contracts';
-import { DatabricksApiError, isResourceDoesNotExist } from '../databricks/errors';
+import { isResourceDoesNotExist } from '../databricks/errors';
 import type { RunFilter } from './filter';
 import { paginateByToken } from '../databricks/paginate';
 import { reiterable } from './paging';

@@ -8,6 +8,7 @@ import { clip } from './output';
 // Temporary re-export for src/tasks/*/main.ts until the merge of issue 18 (the lead removes it and points
 // those imports at ./task-lib-inputs); while it is here, this module still loads task-lib (see the
 // allow-list in test/architecture/rings.test.ts).
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- temporary re-export, see above
 export { readInputQuietly, taskLibInputSource } from './task-lib-inputs';
 
 /** A bad or missing input. The message names the input and says what to change; nothing remote happened. */
@@ -115,6 +116,7 @@ export function truncate(s: string, max = 200): string {
 }
 
 /** C0 and C1 control characters (a tab or line break has no place in a workspace path or name). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
