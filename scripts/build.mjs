@@ -8,9 +8,10 @@
 //     from esbuild's metafile (scripts/notices.mjs); a package under a license not on the allow-list fails
 //     the build;
 //  5. the npm package's bundle, packages/mlops-eval/dist/mlops-eval.js (packages/mlops-eval/build.mjs), which
-//     `npx mlops-eval` runs in the repository (the workspace links its bin into node_modules/.bin).
+//     `npx mlops-eval` runs in the repository (the workspace links its bin into node_modules/.bin);
+//  6. each task bundle's metafile under out/bundle-meta/, for the architecture test.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -61,6 +62,18 @@ export function bundleBuilds() {
   return builds;
 }
 
+/** Where the esbuild metafile of a bundle is written (out/bundle-meta/<outfile with / as __>.json); the bundle itself is unchanged. */
+export function metafilePath(outfile) {
+  return path.join(root, 'out', 'bundle-meta', `${path.relative(root, outfile).split(path.sep).join('__')}.json`);
+}
+
+/** The architecture test (test/architecture/rings.test.ts) reads it: no emulator, demo or test input may be in a bundle. */
+function writeMetafile(metafile, outfile) {
+  const file = metafilePath(outfile);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(metafile));
+}
+
 async function main() {
   const t0 = Date.now();
   if (!quick) {
@@ -69,7 +82,14 @@ async function main() {
     await Promise.all([tsc(root), tsc(path.join(root, 'ui/tsconfig.json'))]);
   }
   const builds = bundleBuilds();
-  await Promise.all([...builds.map(async (options) => writeNotices((await esbuild.build(options)).metafile, options.outfile, root)), buildPackage()]);
+  await Promise.all([
+    ...builds.map(async (options) => {
+      const { metafile } = await esbuild.build(options);
+      writeMetafile(metafile, options.outfile);
+      return writeNotices(metafile, options.outfile, root);
+    }),
+    buildPackage(),
+  ]);
   console.log(`build: ${builds.length} bundle(s) and their third-party notices, and the mlops-eval package, in ${Date.now() - t0} ms`);
 }
 

@@ -167,20 +167,8 @@ function wantsHelp(argv: string[]): boolean {
   return argv.some((a) => a === '--help' || a === '-h');
 }
 
-/**
- * Parses and validates the arguments after the program name. Strict on purpose: an unknown option, a
- * repeated one, a misplaced one or a malformed number is an error (exit 2), never silently ignored or
- * defaulted.
- */
-export function parseArgs(argv: string[]): Parsed {
-  const [command, ...rest] = argv;
-  if (command !== 'compare') {
-    if (command === undefined) throw new UsageError('missing command');
-    if (command.startsWith('-')) {
-      throw new UsageError(`the command comes first: mlops-eval compare <predictions file> ${command}${VALUE_FLAGS.includes(command.split('=')[0]) ? ' <value>' : ''} ...`);
-    }
-    throw new UsageError(`unknown command '${command}' (expected 'compare')`);
-  }
+/** Splits the arguments after the command into option values, flags and positionals; strict (see parseArgs). */
+function tokenize(rest: string[]): { values: Map<string, string>; flags: Set<string>; positional: string[] } {
   const values = new Map<string, string>();
   const flags = new Set<string>();
   const positional: string[] = [];
@@ -217,6 +205,39 @@ export function parseArgs(argv: string[]): Parsed {
         : `expected one predictions file, got ${positional.length}: ${positional.join(' ')} (an option's value goes right after its --option)`,
     );
   }
+  return { values, flags, positional };
+}
+
+/** `--models a,b`: the listed columns (no blanks, no repeats, never the label or the weight); sets opts.candidates. */
+function parseModels(list: string, label: string, weight: string | undefined, opts: ParallelCompareOptions): string[] {
+  const models = list.split(',').map((m) => m.trim());
+  if (models.some((m) => m === '')) throw new UsageError(`--models must be a comma-separated list of column names, got '${list}'`);
+  const dup = models.find((m, k) => models.indexOf(m) !== k);
+  if (dup !== undefined) throw new UsageError(`--models lists '${dup}' twice`);
+  if (models.includes(label)) throw new UsageError(`--models lists the label column '${label}'`);
+  if (weight !== undefined && models.includes(weight)) throw new UsageError(`--models lists the weight column '${weight}'; the weight column is never a model`);
+  if (models.length === (opts.baseline !== undefined && models.includes(opts.baseline) ? 1 : 0)) {
+    throw new UsageError('--models names no candidate besides the baseline');
+  }
+  opts.candidates = models.filter((m) => m !== opts.baseline);
+  return models;
+}
+
+/**
+ * Parses and validates the arguments after the program name. Strict on purpose: an unknown option, a
+ * repeated one, a misplaced one or a malformed number is an error (exit 2), never silently ignored or
+ * defaulted.
+ */
+export function parseArgs(argv: string[]): Parsed {
+  const [command, ...rest] = argv;
+  if (command !== 'compare') {
+    if (command === undefined) throw new UsageError('missing command');
+    if (command.startsWith('-')) {
+      throw new UsageError(`the command comes first: mlops-eval compare <predictions file> ${command}${VALUE_FLAGS.includes(command.split('=')[0]) ? ' <value>' : ''} ...`);
+    }
+    throw new UsageError(`unknown command '${command}' (expected 'compare')`);
+  }
+  const { values, flags, positional } = tokenize(rest);
   const get = (flag: string): string | undefined => values.get(flag);
   const metric = oneOf<Metric>('--metric', get('--metric') ?? 'roc_auc', METRICS);
   const method = oneOf<Method>('--method', get('--method') ?? 'bootstrap', METHODS);
@@ -258,19 +279,7 @@ export function parseArgs(argv: string[]): Parsed {
     if (minMetric < 0 || (bounded && minMetric > 1)) throw new UsageError(`--min-metric for ${metric} must be ${bounded ? 'between 0 and 1' : '0 or more'}, got ${minMetricRaw}`);
     opts.minMetric = minMetric;
   }
-  let models: string[] | undefined;
-  if (get('--models') !== undefined) {
-    models = get('--models')!.split(',').map((m) => m.trim());
-    if (models.some((m) => m === '')) throw new UsageError(`--models must be a comma-separated list of column names, got '${get('--models')}'`);
-    const dup = models.find((m, k) => models!.indexOf(m) !== k);
-    if (dup !== undefined) throw new UsageError(`--models lists '${dup}' twice`);
-    if (models.includes(label)) throw new UsageError(`--models lists the label column '${label}'`);
-    if (weight !== undefined && models.includes(weight)) throw new UsageError(`--models lists the weight column '${weight}'; the weight column is never a model`);
-    if (models.length === (opts.baseline !== undefined && models.includes(opts.baseline) ? 1 : 0)) {
-      throw new UsageError('--models names no candidate besides the baseline');
-    }
-    opts.candidates = models.filter((m) => m !== opts.baseline);
-  }
+  const models = get('--models') === undefined ? undefined : parseModels(get('--models')!, label, weight, opts);
   const threads = get('--threads') === undefined ? undefined : integer('--threads', get('--threads')!, 1, 256);
   return {
     file: positional[0],

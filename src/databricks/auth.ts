@@ -279,6 +279,17 @@ function entraHint(code: string, description: string): string {
   return 'Check the service connection (tenant, client id and credential).';
 }
 
+/** What every provider kind shares: the masking token POST, its options, the debug log and the clock. */
+interface ProviderEnv {
+  deps: TokenProviderDeps;
+  post: PostOptions;
+  log: (message: string) => void;
+  clock: Clock;
+  fetchAccessToken: (url: URL, body: Buffer, headers: Record<string, string>, ctx: TokenCallContext, signal?: AbortSignal) => Promise<Fetched>;
+}
+
+type AuthOf<K extends AuthConfig['kind']> = Extract<AuthConfig, { kind: K }>;
+
 /**
  * Builds the provider for a connection. Registers the static secrets (PAT, client secret, System.AccessToken)
  * with `deps.setSecret` immediately, and every token obtained before it is returned.
@@ -295,6 +306,7 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
     deps.setSecret(f.token);
     return f;
   };
+  const env: ProviderEnv = { deps, post, log, clock, fetchAccessToken };
 
   switch (auth.kind) {
     case 'pat': {
@@ -302,107 +314,119 @@ export function createTokenProvider(auth: AuthConfig, deps: TokenProviderDeps): 
       // No invalidate: a PAT cannot be refreshed, so a 401 is final.
       return { getToken: async () => auth.token };
     }
-    case 'databricksOAuth': {
-      deps.setSecret(auth.clientSecret);
-      const base = assertSecureUrl(deps.host, 'workspace URL');
-      const url = new URL('/oidc/v1/token', base);
-      const basic = Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.clientSecret)}`).toString('base64');
-      deps.setSecret(basic);
-      const ctx: TokenCallContext = {
-        what: `Getting a Databricks OAuth token for service principal ${auth.clientId} from ${base.host}`,
-        hint: (code) =>
-          code === 'invalid_client'
-            ? 'Check the OAuth client id and secret of the service connection (a Databricks service principal OAuth secret; it may have expired).'
-            : 'Check the OAuth client id and secret of the service connection.',
-        secrets: [auth.clientSecret, basic],
-      };
-      return cachingTokenProvider(async (signal) => {
-        log(`Requesting a Databricks OAuth token for ${auth.clientId}`);
-        return fetchAccessToken(
-          url,
-          form({ grant_type: 'client_credentials', scope: 'all-apis' }),
-          { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
-          ctx,
-          signal,
-        );
-      }, clock);
-    }
-    case 'entraClientSecret': {
-      deps.setSecret(auth.clientSecret);
-      const url = entraTokenUrl(auth.authorityHost, auth.tenantId);
-      const ctx: TokenCallContext = {
-        what: `Getting a Microsoft Entra ID token for client ${auth.clientId} in tenant ${auth.tenantId}`,
-        hint: entraHint,
-        secrets: [auth.clientSecret],
-      };
-      return cachingTokenProvider(async (signal) => {
-        log(`Requesting a Microsoft Entra ID token for ${auth.clientId}`);
-        return fetchAccessToken(
-          url,
-          form({ grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret, scope: AZURE_DATABRICKS_SCOPE }),
-          { 'content-type': 'application/x-www-form-urlencoded' },
-          ctx,
-          signal,
-        );
-      }, clock);
-    }
-    case 'workloadIdentityFederation': {
-      const requestOidcTokenWithClaims = adoOidcTokenRequester(auth, deps, post, log);
-      const requestOidcToken = async (signal?: AbortSignal) => (await requestOidcTokenWithClaims(signal)).token;
-      const url = entraTokenUrl(auth.authorityHost, auth.tenantId);
-      return cachingTokenProvider(
-        async (signal) => {
-          const oidcToken = await requestOidcToken(signal);
-          const ctx: TokenCallContext = {
-            what: `Exchanging the federated token for a Microsoft Entra ID token (client ${auth.clientId}, tenant ${auth.tenantId})`,
-            hint: entraHint,
-            secrets: [auth.systemAccessToken, oidcToken],
-          };
-          log(`Exchanging the federated token at Microsoft Entra ID for ${auth.clientId}`);
-          return fetchAccessToken(
-            url,
-            form({
-              grant_type: 'client_credentials',
-              client_id: auth.clientId,
-              scope: AZURE_DATABRICKS_SCOPE,
-              client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-              client_assertion: oidcToken,
-            }),
-            { 'content-type': 'application/x-www-form-urlencoded' },
-            ctx,
-            signal,
-          );
-        },
-        clock,
-        WIF_MAX_TOKEN_AGE_MS,
-      );
-    }
-    case 'databricksFederation': {
-      const requestOidcToken = adoOidcTokenRequester(auth, deps, post, log);
-      const base = assertSecureUrl(deps.host, 'workspace URL');
-      const url = new URL('/oidc/v1/token', base);
-      const who = auth.clientId ? `service principal ${auth.clientId}` : 'an account-wide federation policy';
-      return cachingTokenProvider(
-        async (signal) => {
-          const { token: oidcToken, claims } = await requestOidcToken(signal);
-          const ctx: TokenCallContext = {
-            what: `Exchanging the Azure DevOps token for a Databricks OAuth token (${who}) at ${base.host}`,
-            hint: databricksFederationHint(auth.clientId, claims),
-            secrets: [auth.systemAccessToken, oidcToken],
-          };
-          log(`Exchanging the Azure DevOps token at ${base.host} for a Databricks OAuth token (${who})`);
-          // client_id is sent only for a service-principal policy: with it Databricks looks for a policy on
-          // that service principal; without it, for an account-wide policy (reference 8.3 step 3).
-          const fields: Record<string, string> = { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: oidcToken, subject_token_type: JWT_TOKEN_TYPE, scope: 'all-apis' };
-          if (auth.clientId) fields.client_id = auth.clientId;
-          return fetchAccessToken(url, form(fields), { 'content-type': 'application/x-www-form-urlencoded' }, ctx, signal);
-        },
-        clock,
-        // The Azure DevOps token behind it lives ~10 minutes; re-exchange as often as the Entra path does.
-        WIF_MAX_TOKEN_AGE_MS,
-      );
-    }
+    case 'databricksOAuth':
+      return databricksOAuthProvider(auth, env);
+    case 'entraClientSecret':
+      return entraSecretProvider(auth, env);
+    case 'workloadIdentityFederation':
+      return entraFederationProvider(auth, env);
+    case 'databricksFederation':
+      return databricksFederationProvider(auth, env);
   }
+}
+
+function databricksOAuthProvider(auth: AuthOf<'databricksOAuth'>, { deps, log, clock, fetchAccessToken }: ProviderEnv): TokenProvider {
+  deps.setSecret(auth.clientSecret);
+  const base = assertSecureUrl(deps.host, 'workspace URL');
+  const url = new URL('/oidc/v1/token', base);
+  const basic = Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.clientSecret)}`).toString('base64');
+  deps.setSecret(basic);
+  const ctx: TokenCallContext = {
+    what: `Getting a Databricks OAuth token for service principal ${auth.clientId} from ${base.host}`,
+    hint: (code) =>
+      code === 'invalid_client'
+        ? 'Check the OAuth client id and secret of the service connection (a Databricks service principal OAuth secret; it may have expired).'
+        : 'Check the OAuth client id and secret of the service connection.',
+    secrets: [auth.clientSecret, basic],
+  };
+  return cachingTokenProvider(async (signal) => {
+    log(`Requesting a Databricks OAuth token for ${auth.clientId}`);
+    return fetchAccessToken(
+      url,
+      form({ grant_type: 'client_credentials', scope: 'all-apis' }),
+      { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      ctx,
+      signal,
+    );
+  }, clock);
+}
+
+function entraSecretProvider(auth: AuthOf<'entraClientSecret'>, { deps, log, clock, fetchAccessToken }: ProviderEnv): TokenProvider {
+  deps.setSecret(auth.clientSecret);
+  const url = entraTokenUrl(auth.authorityHost, auth.tenantId);
+  const ctx: TokenCallContext = {
+    what: `Getting a Microsoft Entra ID token for client ${auth.clientId} in tenant ${auth.tenantId}`,
+    hint: entraHint,
+    secrets: [auth.clientSecret],
+  };
+  return cachingTokenProvider(async (signal) => {
+    log(`Requesting a Microsoft Entra ID token for ${auth.clientId}`);
+    return fetchAccessToken(
+      url,
+      form({ grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret, scope: AZURE_DATABRICKS_SCOPE }),
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      ctx,
+      signal,
+    );
+  }, clock);
+}
+
+function entraFederationProvider(auth: AuthOf<'workloadIdentityFederation'>, { deps, post, log, clock, fetchAccessToken }: ProviderEnv): TokenProvider {
+  const requestOidcTokenWithClaims = adoOidcTokenRequester(auth, deps, post, log);
+  const requestOidcToken = async (signal?: AbortSignal) => (await requestOidcTokenWithClaims(signal)).token;
+  const url = entraTokenUrl(auth.authorityHost, auth.tenantId);
+  return cachingTokenProvider(
+    async (signal) => {
+      const oidcToken = await requestOidcToken(signal);
+      const ctx: TokenCallContext = {
+        what: `Exchanging the federated token for a Microsoft Entra ID token (client ${auth.clientId}, tenant ${auth.tenantId})`,
+        hint: entraHint,
+        secrets: [auth.systemAccessToken, oidcToken],
+      };
+      log(`Exchanging the federated token at Microsoft Entra ID for ${auth.clientId}`);
+      return fetchAccessToken(
+        url,
+        form({
+          grant_type: 'client_credentials',
+          client_id: auth.clientId,
+          scope: AZURE_DATABRICKS_SCOPE,
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: oidcToken,
+        }),
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        ctx,
+        signal,
+      );
+    },
+    clock,
+    WIF_MAX_TOKEN_AGE_MS,
+  );
+}
+
+function databricksFederationProvider(auth: AuthOf<'databricksFederation'>, { deps, post, log, clock, fetchAccessToken }: ProviderEnv): TokenProvider {
+  const requestOidcToken = adoOidcTokenRequester(auth, deps, post, log);
+  const base = assertSecureUrl(deps.host, 'workspace URL');
+  const url = new URL('/oidc/v1/token', base);
+  const who = auth.clientId ? `service principal ${auth.clientId}` : 'an account-wide federation policy';
+  return cachingTokenProvider(
+    async (signal) => {
+      const { token: oidcToken, claims } = await requestOidcToken(signal);
+      const ctx: TokenCallContext = {
+        what: `Exchanging the Azure DevOps token for a Databricks OAuth token (${who}) at ${base.host}`,
+        hint: databricksFederationHint(auth.clientId, claims),
+        secrets: [auth.systemAccessToken, oidcToken],
+      };
+      log(`Exchanging the Azure DevOps token at ${base.host} for a Databricks OAuth token (${who})`);
+      // client_id is sent only for a service-principal policy: with it Databricks looks for a policy on
+      // that service principal; without it, for an account-wide policy (reference 8.3 step 3).
+      const fields: Record<string, string> = { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: oidcToken, subject_token_type: JWT_TOKEN_TYPE, scope: 'all-apis' };
+      if (auth.clientId) fields.client_id = auth.clientId;
+      return fetchAccessToken(url, form(fields), { 'content-type': 'application/x-www-form-urlencoded' }, ctx, signal);
+    },
+    clock,
+    // The Azure DevOps token behind it lives ~10 minutes; re-exchange as often as the Entra path does.
+    WIF_MAX_TOKEN_AGE_MS,
+  );
 }
 
 /**

@@ -88,6 +88,15 @@ export class CancelledError extends Error {
   }
 }
 
+/**
+ * An error's message for a log line or a task result: the message (the name when it is empty) of an Error,
+ * else the value as a string. Never the error object itself, whose fields can carry request headers.
+ */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
 /** Builds a {@link CancelledError} describing why a signal was aborted, without copying the reason object. */
 export function cancelledFrom(signal: AbortSignal | undefined, what = 'The operation'): CancelledError {
   const reason = signal?.reason;
@@ -95,11 +104,74 @@ export function cancelledFrom(signal: AbortSignal | undefined, what = 'The opera
   return new CancelledError(`${what} was cancelled${why ? ` (${why})` : ''}.`);
 }
 
-export function isDatabricksApiError(err: unknown): err is DatabricksApiError {
-  return err instanceof DatabricksApiError;
+/**
+ * The error-code table, after databricks-sdk-go's `apierr` package: an error is classified by its
+ * `error_code` (a string) first and by its HTTP status only when the body carries no code
+ * (apierr/errors.go, `APIError.Unwrap`: the override, then `errorCodeMapping[ErrorCode]`, then
+ * `statusCodeMapping[StatusCode]`; the tables are in apierr/error_mapping.go). Some services answer a
+ * missing resource with another code; the SDK rewrites those with an override table matched on method,
+ * path, code and message (apierr/error_override.go, generated entries in apierr/error_overrides.go), and
+ * so does {@link ERROR_OVERRIDES} here.
+ */
+export interface ErrorOverride {
+  method: string;
+  path: RegExp;
+  errorCode: string;
+  message: RegExp;
+  /** The code the error is classified as when every matcher above matches. */
+  classifyAs: string;
 }
 
-const NOT_FOUND_CODES = new Set(['RESOURCE_DOES_NOT_EXIST', 'NOT_FOUND', 'ENDPOINT_NOT_FOUND', 'FEATURE_DISABLED']);
+const RESOURCE_DOES_NOT_EXIST = 'RESOURCE_DOES_NOT_EXIST';
+
+/**
+ * databricks-sdk-go apierr/error_overrides.go, "Jobs InvalidParameterValue=>ResourceDoesNotExist":
+ * `GET jobs/get` answers a missing job with 400 `INVALID_PARAMETER_VALUE` "Job ... does not exist", which
+ * means RESOURCE_DOES_NOT_EXIST. (The SDK's other entry, for `GET clusters/get`, is left out: no client
+ * here calls that API.)
+ */
+export const ERROR_OVERRIDES: readonly ErrorOverride[] = [
+  { method: 'GET', path: /^\/api\/2\.\d\/jobs\/get/, errorCode: 'INVALID_PARAMETER_VALUE', message: /Job .* does not exist/, classifyAs: RESOURCE_DOES_NOT_EXIST },
+];
+
+/**
+ * The `error_code` an error is classified by: the override's code when one matches, else the body's
+ * string code, else the canonical code of the status ({@link codeForStatus}; numeric gateway codes too).
+ */
+export function classifiedErrorCode(err: DatabricksApiError): string {
+  const override = ERROR_OVERRIDES.find(
+    (o) => o.method === err.method && o.path.test(err.path ?? '') && o.errorCode === err.errorCode && o.message.test(err.message),
+  );
+  if (override) return override.classifyAs;
+  return typeof err.errorCode === 'string' && err.errorCode !== '' ? err.errorCode : codeForStatus(err.status);
+}
+
+/**
+ * "This resource does not exist" (`RESOURCE_DOES_NOT_EXIST`, after the overrides), whatever the status
+ * unless `opts.status` narrows it. The only answer that may mean "absent" where absence is a valid outcome
+ * (no experiment, no model, no workspace object); an outage, a 403, an unknown API route or a sign-in page
+ * is never "missing", so lookups fail closed.
+ */
+export function isResourceDoesNotExist(err: unknown, opts: { status?: number } = {}): boolean {
+  if (!(err instanceof DatabricksApiError)) return false;
+  if (opts.status !== undefined && err.status !== opts.status) return false;
+  return classifiedErrorCode(err) === RESOURCE_DOES_NOT_EXIST;
+}
+
+/** 404 codes that name something other than the resource asked for: an unknown API route, a disabled feature, a sign-in page. */
+const NOT_A_MISSING_RESOURCE = new Set<string | number>(['ENDPOINT_NOT_FOUND', 'FEATURE_DISABLED', SIGN_IN_PAGE]);
+
+/**
+ * databricks-sdk-go's `ErrNotFound` family: {@link isResourceDoesNotExist}, or an HTTP 404 (a HEAD has no
+ * body to carry a code; the Files API documents "404 Not Found" for a missing file) unless its code names
+ * a missing API route, a disabled feature or a sign-in page (fail closed).
+ */
+export function isNotFound(err: unknown): boolean {
+  if (!(err instanceof DatabricksApiError)) return false;
+  if (isResourceDoesNotExist(err)) return true;
+  return err.status === 404 && !NOT_A_MISSING_RESOURCE.has(err.errorCode);
+}
+
 const ALREADY_EXISTS_CODES = new Set(['RESOURCE_ALREADY_EXISTS', 'ALREADY_EXISTS', 'RESOURCE_CONFLICT']);
 const RATE_LIMIT_CODES = new Set(['REQUEST_LIMIT_EXCEEDED', 'RESOURCE_EXHAUSTED', 'TOO_MANY_REQUESTS']);
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
@@ -124,13 +196,6 @@ const TRANSIENT_MESSAGES = [
   'RPC token bucket limit has been exceeded',
 ];
 
-/** A missing resource: matched on `error_code` first (Jobs uses 400 for missing runs, so no status-only rule beyond 404). */
-export function isNotFound(err: unknown): boolean {
-  if (!(err instanceof DatabricksApiError)) return false;
-  if (typeof err.errorCode === 'string' && (NOT_FOUND_CODES.has(err.errorCode) || /_DOES_NOT_EXIST$/.test(err.errorCode))) return true;
-  return err.status === 404 && err.errorCode !== SIGN_IN_PAGE;
-}
-
 /** A create that collided with an existing resource; matched on `error_code` (status varies per service) and 409. */
 export function isAlreadyExists(err: unknown): boolean {
   if (!(err instanceof DatabricksApiError)) return false;
@@ -141,11 +206,6 @@ export function isAlreadyExists(err: unknown): boolean {
 export function isRateLimited(err: unknown): boolean {
   if (!(err instanceof DatabricksApiError)) return false;
   return err.status === 429 || (typeof err.errorCode === 'string' && RATE_LIMIT_CODES.has(err.errorCode));
-}
-
-/** A network failure (no HTTP answer). */
-export function isNetworkError(err: unknown): boolean {
-  return err instanceof DatabricksApiError && err.status === 0;
 }
 
 /**

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ApiClient } from './contracts';
-import { DatabricksApiError } from './errors';
+import { isNotFound } from './errors';
 import type { DatabricksApiClient } from './http';
 import { paginateByToken } from './paginate';
 
@@ -184,7 +184,7 @@ export class FilesClient {
         await this.api.request({ method: 'POST', path: '/api/2.0/dbfs/delete', body: { path: loc.path, recursive: false }, idempotent: true, signal: opts.signal });
       }
     } catch (err) {
-      if (opts.missingOk && isFileMissing(err)) return;
+      if (opts.missingOk && isNotFound(err)) return;
       throw err;
     }
   }
@@ -206,7 +206,7 @@ export class FilesClient {
         });
         return st.is_dir ? { size: 0, isDirectory: true } : { size: st.file_size ?? 0 };
       } catch (err) {
-        if (isFileMissing(err)) return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     }
@@ -218,7 +218,7 @@ export class FilesClient {
         if (!Number.isFinite(size) || size < 0) throw new Error(`HEAD ${remotePath} returned no usable content-length.`);
         return { size };
       } catch (err) {
-        if (isFileMissing(err)) return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     }
@@ -240,7 +240,7 @@ export class FilesClient {
       }
       return undefined;
     } catch (err) {
-      if (isFileMissing(err)) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -284,15 +284,12 @@ export class FilesClient {
 }
 
 /**
- * "The file is not there": DBFS RESOURCE_DOES_NOT_EXIST, or any HTTP 404 of a file read, HEAD or delete
- * (the Files API answers 404 with `NOT_FOUND`, but a HEAD has no body to carry an error code and the
- * documented contract is the status: "404 Not Found" for a missing file, Databricks REST reference Files
- * API `GET/HEAD/DELETE /api/2.0/fs/files{file_path}`). Callers use it only for file paths, so a 404 there
- * means the file. Anything else (403, 5xx, a sign-in page) is not "missing".
+ * "The file is not there" is {@link isNotFound}: RESOURCE_DOES_NOT_EXIST (DBFS), or any HTTP 404 of a file
+ * read, HEAD or delete (the Files API answers 404 with `NOT_FOUND`, but a HEAD has no body to carry an error
+ * code and the documented contract is the status: "404 Not Found" for a missing file, Databricks REST
+ * reference Files API `GET/HEAD/DELETE /api/2.0/fs/files{file_path}`), never ENDPOINT_NOT_FOUND,
+ * FEATURE_DISABLED, 403 or 5xx. Callers use it only for file paths, so a 404 there means the file.
+ *
+ * Kept under its old name for src/tasks until the merge of issue 18 (the lead removes this re-export).
  */
-export function isFileMissing(err: unknown): boolean {
-  if (!(err instanceof DatabricksApiError)) return false;
-  if (err.errorCode === 'RESOURCE_DOES_NOT_EXIST') return true;
-  // A 404 that names a missing endpoint or a disabled feature is not a missing file (fail closed).
-  return err.status === 404 && err.errorCode !== 'ENDPOINT_NOT_FOUND' && err.errorCode !== 'FEATURE_DISABLED';
-}
+export const isFileMissing = isNotFound;

@@ -40,7 +40,6 @@ import {
 } from './errors';
 import { createTransport, ProxyConfig, Transport } from './proxy';
 import { DEFAULT_RETRY_POLICY, RetryPolicy, withRetry } from './retry';
-import { version as packageVersion } from '../../package.json';
 
 /** Default per-request timeout (whole exchange, including reading the body). */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -50,14 +49,24 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024;
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
 
-/** `databricks-mlops-azure-pipelines/<version> (task <name>)`. */
-export function userAgent(taskName?: string): string {
-  return `databricks-mlops-azure-pipelines/${packageVersion}${taskName ? ` (task ${taskName})` : ''}`;
+/**
+ * `databricks-mlops-azure-pipelines/<version> (task <name>)`, each part only when given. The client reads no
+ * files: the adapter (src/pipeline/client.ts) passes the extension's version from package.json.
+ */
+export function userAgent(taskName?: string, version?: string): string {
+  return `databricks-mlops-azure-pipelines${version ? `/${version}` : ''}${taskName ? ` (task ${taskName})` : ''}`;
 }
 
+/** 127.0.0.0/8 in dotted-quad form (what WHATWG URL parsing turns every IPv4 spelling into), octets 0-255. */
+const IPV4_LOOPBACK = /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/**
+ * The one loopback check (http is allowed only there): `localhost`, IPv6 `::1` (bracketed or not) and
+ * 127.0.0.0/8 (RFC 1122 section 3.2.1.3: "127.<any>" is the loopback network), case-insensitive.
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+  const h = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || IPV4_LOOPBACK.test(h);
 }
 
 /**
@@ -218,157 +227,188 @@ export function sendOnce(transport: Transport, x: RawExchange): Promise<RawRespo
       } else resolve(res!);
     };
     const onAbort = () => finish(cancelledFrom(x.signal, `${x.method} ${ctx.path}`));
-    const timer = setTimeout(() => {
-      finish(
-        new DatabricksApiError({
-          status: 0,
-          errorCode: 'REQUEST_TIMEOUT',
-          method: x.method,
-          path: ctx.path,
-          message: `Request ${x.method} ${ctx.path} to ${ctx.host} timed out after ${Math.round(x.timeoutMs / 100) / 10} s.`,
-        }),
-      );
-    }, x.timeoutMs);
+    const timer = setTimeout(() => finish(timeoutError(x, ctx)), x.timeoutMs);
     x.signal?.addEventListener('abort', onAbort, { once: true });
 
     const streamed = x.toFile !== undefined;
-    const headers: RawAxiosRequestHeaders = {
-      // A download is stored byte for byte; a JSON answer may come compressed (it is limited after decompression).
-      'accept-encoding': streamed ? 'identity' : 'gzip, deflate',
-      ...x.headers,
-    };
-    // `false` keeps axios from adding its default (application/x-www-form-urlencoded for a bodiless POST).
-    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = false;
-    const agent = transport.optionsFor(x.url).agent;
-    const config: AxiosRequestConfig = {
-      url: x.url.toString(),
-      method: x.method,
-      headers,
-      data: x.body,
-      httpAgent: agent,
-      httpsAgent: agent,
-      signal: stop.signal,
-      responseType: streamed ? 'stream' : 'arraybuffer',
-      // A download has its own cap (x.toFile.maxBytes), checked below as the bytes arrive.
-      maxContentLength: streamed ? -1 : x.maxBodyBytes,
-      decompress: !streamed,
-    };
-    axiosClient.request<unknown>(config).then(
+    axiosClient.request<unknown>(axiosConfig(transport, x, stop.signal)).then(
       (response) => {
         if (settled) {
           if (streamed) (response.data as Readable).destroy();
           return;
         }
         // Copy what we need; the response object (it holds the request config) goes no further.
-        const status = response.status;
-        const statusText = response.statusText ?? '';
-        const resHeaders = flattenHeaders(response.headers);
+        const head: ResponseHead = { status: response.status, statusText: response.statusText ?? '', headers: flattenHeaders(response.headers) };
         if (!streamed) {
           const data = Buffer.isBuffer(response.data) ? response.data : Buffer.alloc(0);
-          finish(undefined, { status, statusText, headers: resHeaders, body: data, bytes: data.length, url: x.url });
+          finish(undefined, { ...head, body: data, bytes: data.length, url: x.url });
           return;
         }
         body = response.data as Readable;
-        receiveStream(body, status, statusText, resHeaders);
+        receiveStream(body, head, { x, ctx, finish, timer, isSettled: () => settled, setCleanup: (c) => (cleanup = c) });
       },
       (failure: unknown) => {
         if (!settled) finish(fromAxiosFailure(failure, x, ctx));
       },
     );
-
-    function receiveStream(res: Readable, status: number, statusText: string, resHeaders: Record<string, string>): void {
-      const declared = resHeaders['content-length'] !== undefined ? Number(resHeaders['content-length']) : undefined;
-      const truncated = (bytes: number) =>
-        new DatabricksApiError({
-          status: 0,
-          errorCode: 'RESPONSE_TRUNCATED',
-          method: x.method,
-          path: ctx.path,
-          requestId: resHeaders['x-request-id'],
-          message: `The response to ${x.method} ${ctx.path} from ${ctx.host} was cut short: received ${bytes} bytes${declared !== undefined ? ` of the ${declared} announced` : ''}.`,
-        });
-      let bytes = 0;
-      let ended = false;
-      res.on('end', () => {
-        ended = true;
-      });
-      // Stream errors (a connection dropped mid-body, or axios' own abort) are reported as a body cut
-      // short; the error object is not looked at.
-      res.on('error', () => finish(truncated(bytes)));
-      res.on('close', () => {
-        if (!ended) finish(truncated(bytes));
-      });
-
-      if (!(status >= 200 && status < 300)) {
-        // An error answer (or a redirect) on the download path: buffer it, size-limited, for errorFromResponse.
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > x.maxBodyBytes) {
-            finish(
-              new DatabricksApiError({
-                status,
-                errorCode: 'RESPONSE_TOO_LARGE',
-                method: x.method,
-                path: ctx.path,
-                message: `The response to ${x.method} ${ctx.path} exceeds ${x.maxBodyBytes} bytes; use a download for large content.`,
-              }),
-            );
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => finish(undefined, { status, statusText, headers: resHeaders, body: Buffer.concat(chunks), bytes, url: x.url }));
-        return;
-      }
-
-      const target = x.toFile!;
-      const tooLarge = () =>
-        new DatabricksApiError({
-          status,
-          errorCode: 'DOWNLOAD_TOO_LARGE',
-          method: x.method,
-          path: ctx.path,
-          message: `The download ${ctx.path} is larger than the allowed ${target.maxBytes} bytes.`,
-        });
-      if (declared !== undefined && declared > target.maxBytes) {
-        finish(tooLarge());
-        return;
-      }
-      const part = `${target.path}.${randomBytes(4).toString('hex')}.part`;
-      const file = createWriteStream(part);
-      cleanup = async () => {
-        res.destroy();
-        if (!file.closed) {
-          await new Promise<void>((r) => {
-            file.once('close', () => r());
-            file.destroy();
-          });
-        }
-        await fsp.rm(part, { force: true }).catch(() => undefined);
-      };
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        // For a streamed download the timeout is an idle timeout: a large file on a slow link is fine
-        // as long as bytes keep arriving.
-        timer.refresh();
-        if (bytes > target.maxBytes) finish(tooLarge());
-      });
-      file.on('error', (e) => finish(new Error(`Could not write the download to ${target.path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`)));
-      file.on('finish', () => {
-        if (settled) return;
-        if (!ended || (declared !== undefined && declared !== bytes)) {
-          finish(truncated(bytes));
-          return;
-        }
-        fsp.rename(part, target.path).then(
-          () => finish(undefined, { status, statusText, headers: resHeaders, body: Buffer.alloc(0), bytes, url: x.url }),
-          (e) => finish(new Error(`Could not move the download into ${target.path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`)),
-        );
-      });
-      res.pipe(file);
-    }
   });
+}
+
+function timeoutError(x: RawExchange, ctx: { path: string; host: string }): DatabricksApiError {
+  return new DatabricksApiError({
+    status: 0,
+    errorCode: 'REQUEST_TIMEOUT',
+    method: x.method,
+    path: ctx.path,
+    message: `Request ${x.method} ${ctx.path} to ${ctx.host} timed out after ${Math.round(x.timeoutMs / 100) / 10} s.`,
+  });
+}
+
+/** The axios request for one exchange: exactly our headers, our agent, and the body limits. */
+function axiosConfig(transport: Transport, x: RawExchange, signal: AbortSignal): AxiosRequestConfig {
+  const streamed = x.toFile !== undefined;
+  const headers: RawAxiosRequestHeaders = {
+    // A download is stored byte for byte; a JSON answer may come compressed (it is limited after decompression).
+    'accept-encoding': streamed ? 'identity' : 'gzip, deflate',
+    ...x.headers,
+  };
+  // `false` keeps axios from adding its default (application/x-www-form-urlencoded for a bodiless POST).
+  if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = false;
+  const agent = transport.optionsFor(x.url).agent;
+  return {
+    url: x.url.toString(),
+    method: x.method,
+    headers,
+    data: x.body,
+    httpAgent: agent,
+    httpsAgent: agent,
+    signal,
+    responseType: streamed ? 'stream' : 'arraybuffer',
+    // A download has its own cap (x.toFile.maxBytes), checked below as the bytes arrive.
+    maxContentLength: streamed ? -1 : x.maxBodyBytes,
+    decompress: !streamed,
+  };
+}
+
+interface ResponseHead {
+  status: number;
+  statusText: string;
+  headers: Record<string, string>;
+}
+
+/** What a streamed response shares with its sendOnce: the exchange, how to settle, the (idle) timer. */
+interface StreamContext {
+  x: RawExchange;
+  ctx: { path: string; host: string };
+  finish: (err: Error | undefined, res?: RawResponse) => void;
+  timer: NodeJS.Timeout;
+  isSettled: () => boolean;
+  setCleanup: (cleanup: () => Promise<void>) => void;
+}
+
+function receiveStream(res: Readable, head: ResponseHead, sc: StreamContext): void {
+  const { x, ctx, finish } = sc;
+  const declared = head.headers['content-length'] !== undefined ? Number(head.headers['content-length']) : undefined;
+  const seen = { bytes: 0, ended: false };
+  const truncated = () =>
+    new DatabricksApiError({
+      status: 0,
+      errorCode: 'RESPONSE_TRUNCATED',
+      method: x.method,
+      path: ctx.path,
+      requestId: head.headers['x-request-id'],
+      message: `The response to ${x.method} ${ctx.path} from ${ctx.host} was cut short: received ${seen.bytes} bytes${declared !== undefined ? ` of the ${declared} announced` : ''}.`,
+    });
+  res.on('end', () => {
+    seen.ended = true;
+  });
+  // Stream errors (a connection dropped mid-body, or axios' own abort) are reported as a body cut
+  // short; the error object is not looked at.
+  res.on('error', () => finish(truncated()));
+  res.on('close', () => {
+    if (!seen.ended) finish(truncated());
+  });
+  if (!(head.status >= 200 && head.status < 300)) bufferErrorAnswer(res, head, sc, seen);
+  else streamToFile(res, head, sc, seen, declared, truncated);
+}
+
+/** An error answer (or a redirect) on the download path: buffered, size-limited, for errorFromResponse. */
+function bufferErrorAnswer(res: Readable, head: ResponseHead, { x, ctx, finish }: StreamContext, seen: { bytes: number }): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => {
+    seen.bytes += chunk.length;
+    if (seen.bytes > x.maxBodyBytes) {
+      finish(
+        new DatabricksApiError({
+          status: head.status,
+          errorCode: 'RESPONSE_TOO_LARGE',
+          method: x.method,
+          path: ctx.path,
+          message: `The response to ${x.method} ${ctx.path} exceeds ${x.maxBodyBytes} bytes; use a download for large content.`,
+        }),
+      );
+      return;
+    }
+    chunks.push(chunk);
+  });
+  res.on('end', () => finish(undefined, { ...head, body: Buffer.concat(chunks), bytes: seen.bytes, url: x.url }));
+}
+
+/** A successful download: to a `.part` file beside the target, renamed into place once complete. */
+function streamToFile(
+  res: Readable,
+  head: ResponseHead,
+  sc: StreamContext,
+  seen: { bytes: number; ended: boolean },
+  declared: number | undefined,
+  truncated: () => DatabricksApiError,
+): void {
+  const { x, ctx, finish } = sc;
+  const target = x.toFile!;
+  const tooLarge = () =>
+    new DatabricksApiError({
+      status: head.status,
+      errorCode: 'DOWNLOAD_TOO_LARGE',
+      method: x.method,
+      path: ctx.path,
+      message: `The download ${ctx.path} is larger than the allowed ${target.maxBytes} bytes.`,
+    });
+  if (declared !== undefined && declared > target.maxBytes) {
+    finish(tooLarge());
+    return;
+  }
+  const part = `${target.path}.${randomBytes(4).toString('hex')}.part`;
+  const file = createWriteStream(part);
+  sc.setCleanup(async () => {
+    res.destroy();
+    if (!file.closed) {
+      await new Promise<void>((r) => {
+        file.once('close', () => r());
+        file.destroy();
+      });
+    }
+    await fsp.rm(part, { force: true }).catch(() => undefined);
+  });
+  res.on('data', (chunk: Buffer) => {
+    seen.bytes += chunk.length;
+    // For a streamed download the timeout is an idle timeout: a large file on a slow link is fine
+    // as long as bytes keep arriving.
+    sc.timer.refresh();
+    if (seen.bytes > target.maxBytes) finish(tooLarge());
+  });
+  file.on('error', (e) => finish(new Error(`Could not write the download to ${target.path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`)));
+  file.on('finish', () => {
+    if (sc.isSettled()) return;
+    if (!seen.ended || (declared !== undefined && declared !== seen.bytes)) {
+      finish(truncated());
+      return;
+    }
+    fsp.rename(part, target.path).then(
+      () => finish(undefined, { ...head, body: Buffer.alloc(0), bytes: seen.bytes, url: x.url }),
+      (e) => finish(new Error(`Could not move the download into ${target.path} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`)),
+    );
+  });
+  res.pipe(file);
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -471,6 +511,59 @@ const tokenErrors = new WeakSet<object>();
  * cancellation, redirects without leaking Authorization, size-limited bodies and streamed downloads.
  * Throws at once if `host` is not https (or http on loopback).
  */
+/** The request's headers: ours, then the caller's (lower-cased; never Authorization, which the client adds). */
+function requestHeaders(req: ApiRequest, ua: string, contentType: string | undefined): Record<string, string> {
+  const extra: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers ?? {})) {
+    if (k.toLowerCase() === 'authorization') throw new Error('ApiRequest.headers must not set Authorization; the client adds it.');
+    extra[k.toLowerCase()] = v;
+  }
+  const headers: Record<string, string> = { 'user-agent': ua, accept: 'application/json', ...extra };
+  if (contentType && !headers['content-type']) headers['content-type'] = contentType;
+  return headers;
+}
+
+/** The error for a final non-2xx answer: the proxy's 407, a redirect without a location, or the API's error. */
+function failedResponseError(res: RawResponse, ctx: { method: string; path: string; host: string }): DatabricksApiError {
+  const { method, path } = ctx;
+  if (res.status === 407) {
+    return new DatabricksApiError({
+      status: 407,
+      errorCode: 'PROXY_AUTHENTICATION_REQUIRED',
+      method,
+      path,
+      message: `The agent's proxy refused ${method} ${path} (HTTP 407 Proxy Authentication Required): check the proxy user name and password configured on the agent.`,
+    });
+  }
+  if (REDIRECT_STATUSES.has(res.status)) {
+    return new DatabricksApiError({ status: res.status, errorCode: 'INVALID_REDIRECT', method, path, message: `${method} ${path} answered HTTP ${res.status} without a redirect location.` });
+  }
+  return errorFromResponse({
+    status: res.status,
+    statusText: res.statusText,
+    contentType: res.headers['content-type'],
+    body: res.body.toString('utf8'),
+    requestId: res.headers['x-request-id'],
+    retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
+    ...ctx,
+  });
+}
+
+/** A GET streamed to `req.toFile`; an HTML answer (a sign-in page) is removed and refused. */
+async function downloadWith(
+  exchange: (req: ApiRequest, toFile?: { path: string; maxBytes: number }) => Promise<RawResponse>,
+  host: string,
+  req: DownloadRequest,
+): Promise<{ bytes: number; headers: Record<string, string> }> {
+  const maxBytes = req.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+  const res = await exchange({ ...req, method: 'GET', headers: { accept: '*/*', ...(req.headers ?? {}) } }, { path: req.toFile, maxBytes });
+  if (looksLikeHtml(res.headers['content-type'], '')) {
+    await fsp.rm(req.toFile, { force: true });
+    throw signInPageError(res.status, { method: 'GET', path: req.path, host, requestId: res.headers['x-request-id'] });
+  }
+  return { bytes: res.bytes, headers: res.headers };
+}
+
 export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
   const base = assertSecureUrl(opts.host, 'workspace URL');
   const host = `${base.protocol}//${base.host}`;
@@ -488,13 +581,7 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
     const ctx = describe(method, url);
     const idempotent = req.idempotent ?? (method === 'GET' || method === 'HEAD');
     const encoded = encodeBody(req.body);
-    const extra: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers ?? {})) {
-      if (k.toLowerCase() === 'authorization') throw new Error('ApiRequest.headers must not set Authorization; the client adds it.');
-      extra[k.toLowerCase()] = v;
-    }
-    const headers: Record<string, string> = { 'user-agent': ua, accept: 'application/json', ...extra };
-    if (encoded.contentType && !headers['content-type']) headers['content-type'] = encoded.contentType;
+    const headers = requestHeaders(req, ua, encoded.contentType);
 
     const attemptOnce = async (attempt: number): Promise<RawResponse> => {
       let refreshed = false;
@@ -528,27 +615,7 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
           continue;
         }
         if (res.status >= 200 && res.status < 300) return res;
-        if (res.status === 407) {
-          throw new DatabricksApiError({
-            status: 407,
-            errorCode: 'PROXY_AUTHENTICATION_REQUIRED',
-            method,
-            path: ctx.path,
-            message: `The agent's proxy refused ${method} ${ctx.path} (HTTP 407 Proxy Authentication Required): check the proxy user name and password configured on the agent.`,
-          });
-        }
-        if (REDIRECT_STATUSES.has(res.status)) {
-          throw new DatabricksApiError({ status: res.status, errorCode: 'INVALID_REDIRECT', method, path: ctx.path, message: `${method} ${ctx.path} answered HTTP ${res.status} without a redirect location.` });
-        }
-        throw errorFromResponse({
-          status: res.status,
-          statusText: res.statusText,
-          contentType: res.headers['content-type'],
-          body: res.body.toString('utf8'),
-          requestId: res.headers['x-request-id'],
-          retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
-          ...ctx,
-        });
+        throw failedResponseError(res, ctx);
       }
     };
 
@@ -580,15 +647,7 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
     async request<T>(req: ApiRequest): Promise<T> {
       return (await requestFull<T>(req)).body;
     },
-    async download(req: DownloadRequest) {
-      const maxBytes = req.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-      const res = await exchange({ ...req, method: 'GET', headers: { accept: '*/*', ...(req.headers ?? {}) } }, { path: req.toFile, maxBytes });
-      if (looksLikeHtml(res.headers['content-type'], '')) {
-        await fsp.rm(req.toFile, { force: true });
-        throw signInPageError(res.status, { method: 'GET', path: req.path, host: base.host, requestId: res.headers['x-request-id'] });
-      }
-      return { bytes: res.bytes, headers: res.headers };
-    },
+    download: (req: DownloadRequest) => downloadWith(exchange, base.host, req),
   };
 }
 

@@ -8,7 +8,6 @@
  * with `proxy: false` (axios' own proxy support would forward, not tunnel, and reads proxy variables
  * from the environment).
  */
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import createHttpsProxyAgent from 'https-proxy-agent';
@@ -23,8 +22,11 @@ export interface ProxyConfig {
    * URL, as the agent's `.proxybypass` file and task-lib define them.
    */
   bypass?: string[];
-  /** PEM file with extra trusted CA certificates (the agent's `.ca` setting). */
-  caCertPath?: string;
+  /**
+   * Extra trusted CA certificates, PEM (the agent's `.ca` setting). The adapter reads the file
+   * (src/pipeline/client.ts, `readCaCertificate`): the client reads no files of its own.
+   */
+  ca?: Buffer;
   /** Skip TLS certificate validation (the agent's `--sslskipcertvalidation`). Dangerous; only for the agent setting. */
   ignoreSslErrors?: boolean;
 }
@@ -58,16 +60,9 @@ function matchesBypass(url: URL, bypass: string[] | undefined): boolean {
   });
 }
 
-/** Builds the transport; throws a clear error for a malformed proxy URL or unreadable CA file. */
+/** Builds the transport; throws a clear error for a malformed proxy URL. */
 export function createTransport(config: ProxyConfig = {}): Transport {
-  let ca: Buffer | undefined;
-  if (config.caCertPath) {
-    try {
-      ca = readFileSync(config.caCertPath);
-    } catch (e) {
-      throw new Error(`The agent's CA certificate file ${config.caCertPath} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
-    }
-  }
+  const ca = config.ca;
   const rejectUnauthorized = !config.ignoreSslErrors;
   const tls = { ca, rejectUnauthorized };
 

@@ -14,7 +14,8 @@
  */
 import { systemClock } from './clock';
 import type { ApiClient, Clock } from './contracts';
-import { DatabricksApiError } from './errors';
+import { isResourceDoesNotExist } from './errors';
+import { POLL_DEFAULTS } from './poll-defaults';
 import { waitUntil } from './wait';
 
 /** `ServingEndpointsService._get/_create/_list`: `/api/2.0/serving-endpoints[/{name}]`. */
@@ -152,15 +153,6 @@ export function requireEndpointName(name: string): void {
   }
 }
 
-/**
- * Whether a failed `GET /api/2.0/serving-endpoints/{name}` means the endpoint does not exist: HTTP 404 with
- * `RESOURCE_DOES_NOT_EXIST` only. `ENDPOINT_NOT_FOUND` (no such API route) or `FEATURE_DISABLED` (serving not
- * enabled) are not "no endpoint", so they fail the task instead of leading to a create.
- */
-export function isEndpointMissing(err: unknown): boolean {
-  return err instanceof DatabricksApiError && err.status === 404 && err.errorCode === 'RESOURCE_DOES_NOT_EXIST';
-}
-
 export interface WaitForEndpointOptions {
   timeoutMs: number;
   signal?: AbortSignal;
@@ -202,13 +194,15 @@ export class ServingClient {
     return `${this.api.host}/serving-endpoints/${encodeURIComponent(name)}/invocations`;
   }
 
-  /** `GET /api/2.0/serving-endpoints/{name}`; undefined only when it does not exist (see isEndpointMissing). */
+  /** `GET /api/2.0/serving-endpoints/{name}`; undefined only when it does not exist. */
   async get(name: string, signal?: AbortSignal): Promise<ServingEndpoint | undefined> {
     requireEndpointName(name);
     try {
       return await this.api.request<ServingEndpoint>({ method: 'GET', path: `${SERVING_PREFIX}/${encodeURIComponent(name)}`, signal });
     } catch (e) {
-      if (isEndpointMissing(e)) return undefined;
+      // HTTP 404 with RESOURCE_DOES_NOT_EXIST only: ENDPOINT_NOT_FOUND (no such API route) or FEATURE_DISABLED
+      // (serving not enabled) are not "no endpoint", so they fail the task instead of leading to a create.
+      if (isResourceDoesNotExist(e, { status: 404 })) return undefined;
       throw e;
     }
   }
@@ -262,8 +256,8 @@ export class ServingClient {
         timeoutMs: opts.timeoutMs,
         signal: opts.signal,
         clock: this.clock,
-        initialIntervalMs: opts.initialIntervalMs ?? 5_000,
-        maxIntervalMs: opts.maxIntervalMs ?? 30_000,
+        initialIntervalMs: opts.initialIntervalMs ?? POLL_DEFAULTS.servingEndpoint.initialIntervalMs,
+        maxIntervalMs: opts.maxIntervalMs ?? POLL_DEFAULTS.servingEndpoint.maxIntervalMs,
         what: `serving endpoint ${name} to be updated and ready`,
         describe: (ep) => describeEndpointState(ep),
         onTransientError: (e) => opts.onTransientError?.(e),

@@ -3,7 +3,7 @@
  * folder, delete, export.
  */
 import type { ApiClient } from './contracts';
-import { DatabricksApiError } from './errors';
+import { isResourceDoesNotExist } from './errors';
 
 export type ImportFormat = 'SOURCE' | 'JUPYTER' | 'AUTO' | 'RAW';
 export type NotebookLanguage = 'PYTHON' | 'SQL' | 'SCALA' | 'R';
@@ -84,7 +84,7 @@ export class WorkspaceClient {
     try {
       return await this.api.request<ObjectInfo>({ method: 'GET', path: '/api/2.0/workspace/get-status', query: { path }, signal });
     } catch (err) {
-      if (err instanceof DatabricksApiError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+      if (isResourceDoesNotExist(err)) return undefined;
       throw err;
     }
   }

@@ -8,6 +8,7 @@
  */
 import type { ApiClient, ApiRequest, Clock } from '../databricks/contracts';
 import { systemClock } from '../databricks/clock';
+import { POLL_DEFAULTS } from '../databricks/poll-defaults';
 import { paginateByToken } from '../databricks/paginate';
 import { waitUntil } from '../databricks/wait';
 import { quoteValue } from './filter';
@@ -245,8 +246,8 @@ export abstract class ModelRegistryBase {
       },
       {
         timeoutMs: opts.timeoutMs,
-        initialIntervalMs: opts.initialIntervalMs ?? 1000,
-        maxIntervalMs: opts.maxIntervalMs ?? 10_000,
+        initialIntervalMs: opts.initialIntervalMs ?? POLL_DEFAULTS.modelVersion.initialIntervalMs,
+        maxIntervalMs: opts.maxIntervalMs ?? POLL_DEFAULTS.modelVersion.maxIntervalMs,
         clock: this.clock,
         signal: opts.signal,
         what: `model ${name} version ${version} to become READY`,

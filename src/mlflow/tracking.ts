@@ -6,8 +6,9 @@
  * read) and overwriting writes (`set-tag`, `delete-tag`) are marked idempotent so the core retries
  * them; `log-batch` appends metric points and is not, so it is never repeated blindly.
  */
+import { systemClock } from '../databricks/clock';
 import type { ApiClient, ApiRequest, Clock } from '../databricks/contracts';
-import { DatabricksApiError } from '../databricks/errors';
+import { isResourceDoesNotExist } from '../databricks/errors';
 import type { RunFilter } from './filter';
 import { paginateByToken } from '../databricks/paginate';
 import { reiterable } from './paging';
@@ -31,15 +32,9 @@ export type RunModel =
   | { generation: 3; artifactPath: string; uri: string; source: string; modelId: string };
 
 /**
- * True only for MLflow's "this resource does not exist" answer (`RESOURCE_DOES_NOT_EXIST`). Anything else
- * (503, 403, an unknown endpoint, a sign-in page) is not "missing" and must be surfaced, so lookups fail
- * closed instead of treating an outage as an absent experiment or model.
+ * Runs `call`, mapping only RESOURCE_DOES_NOT_EXIST to undefined ({@link isResourceDoesNotExist}): an outage, a
+ * 403, an unknown endpoint or a sign-in page is surfaced, so lookups fail closed.
  */
-export function isResourceDoesNotExist(err: unknown): boolean {
-  return err instanceof DatabricksApiError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST';
-}
-
-/** Runs `call`, mapping only RESOURCE_DOES_NOT_EXIST to undefined. */
 export async function undefinedIfMissing<T>(call: () => Promise<T>): Promise<T | undefined> {
   try {
     return await call();
@@ -84,7 +79,7 @@ export class MlflowTracking {
     private readonly api: ApiClient,
     opts: MlflowTrackingOptions = {},
   ) {
-    this.clock = opts.clock ?? { now: () => Date.now() };
+    this.clock = opts.clock ?? systemClock;
   }
 
   /**

@@ -2,11 +2,13 @@
  * Connects a task to its workspace: reads the connection inputs, registers the static secrets with the
  * agent's masker, and builds the token provider and API client with the agent's proxy and CA settings.
  */
+import { readFileSync } from 'node:fs';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { createTokenProvider } from '../databricks/auth';
 import type { ApiClient, Clock } from '../databricks/contracts';
-import { createApiClient } from '../databricks/http';
-import { createTransport, ProxyConfig } from '../databricks/proxy';
+import { createApiClient, userAgent } from '../databricks/http';
+import { version as extensionVersion } from '../../package.json';
+import { createTransport, ProxyConfig, Transport } from '../databricks/proxy';
 import { ConnectionConfig, readConnection, taskLibEndpointSource, EndpointSource } from './connection';
 import type { TaskHost } from './host';
 import type { Inputs } from './inputs';
@@ -27,8 +29,14 @@ export function taskLibNetworkSettings(): AgentNetworkSettings {
   };
 }
 
-/** Maps the agent's settings for `url` to the client's plain proxy config. */
-export function proxyConfigFor(url: string, net: AgentNetworkSettings): ProxyConfig {
+/** The client's proxy config plus the agent's CA file, which the adapter reads ({@link agentTransport}). */
+export interface AgentProxyConfig extends Omit<ProxyConfig, 'ca'> {
+  /** PEM file with extra trusted CA certificates (the agent's `.ca` setting). */
+  caCertPath?: string;
+}
+
+/** Maps the agent's settings for `url` to a plain proxy config. */
+export function proxyConfigFor(url: string, net: AgentNetworkSettings): AgentProxyConfig {
   const p = net.proxy(url);
   const c = net.cert();
   return {
@@ -39,6 +47,21 @@ export function proxyConfigFor(url: string, net: AgentNetworkSettings): ProxyCon
     caCertPath: c?.caFile || undefined,
     ignoreSslErrors: net.skipCertValidation(),
   };
+}
+
+/** Reads the agent's CA certificate file; a clear error when it cannot (the client itself reads no files). */
+export function readCaCertificate(caCertPath: string): Buffer {
+  try {
+    return readFileSync(caCertPath);
+  } catch (e) {
+    throw new Error(`The agent's CA certificate file ${caCertPath} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+}
+
+/** The client's transport for the agent's proxy settings, with the CA file read here. */
+export function agentTransport(config: AgentProxyConfig): Transport {
+  const { caCertPath, ...proxy } = config;
+  return createTransport({ ...proxy, ca: caCertPath ? readCaCertificate(caCertPath) : undefined });
 }
 
 export interface ConnectOptions {
@@ -63,7 +86,7 @@ export function connectFromInputs(inputs: Inputs, host: TaskHost, opts: ConnectO
   const net = opts.network ?? taskLibNetworkSettings();
   const proxy = proxyConfigFor(connection.host, net);
   if (proxy.proxyPassword) host.setSecret(proxy.proxyPassword);
-  const transport = createTransport(proxy);
+  const transport = agentTransport(proxy);
   const log = (m: string) => host.log.debug(m);
   const tokenProvider = createTokenProvider(auth, {
     host: connection.host,
@@ -72,7 +95,16 @@ export function connectFromInputs(inputs: Inputs, host: TaskHost, opts: ConnectO
     transport,
     timeoutMs: opts.timeoutMs,
     log,
+    userAgent: userAgent(undefined, extensionVersion),
   });
-  const api = createApiClient({ host: connection.host, tokenProvider, clock: opts.clock, transport, taskName: opts.taskName, timeoutMs: opts.timeoutMs, log });
+  const api = createApiClient({
+    host: connection.host,
+    tokenProvider,
+    clock: opts.clock,
+    transport,
+    userAgent: userAgent(opts.taskName, extensionVersion),
+    timeoutMs: opts.timeoutMs,
+    log,
+  });
   return { api, connection };
 }

@@ -5,6 +5,7 @@
  */
 import * as tlInternal from 'azure-pipelines-task-lib/internal';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { isLoopbackHost } from '../databricks/http';
 import { InputError, Inputs } from './inputs';
 
 // The credential union lives with the code that uses it (src/databricks/auth.ts); re-exported here so
@@ -70,7 +71,7 @@ export function normalizeWorkspaceUrl(raw: string, inputName: string): string {
   if (url.username || url.password) {
     throw new InputError(inputName, `${inputName} must not contain credentials; put them in the service connection.`);
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw new InputError(inputName, `${inputName} must use https (got ${url.protocol.replace(':', '')}); http is accepted only for a workspace on loopback.`);
   }
   if (url.pathname !== '/' && url.pathname !== '') {
@@ -84,10 +85,6 @@ export function normalizeWorkspaceUrl(raw: string, inputName: string): string {
   return `${url.protocol}//${url.host}`;
 }
 
-export function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
 
 /** `input` is the input that names the connection: databricksConnection, or azureSubscription on the ARM path. */
 function requiredParam(src: EndpointSource, id: string, key: string, what: string, input = 'databricksConnection'): string {
@@ -123,73 +120,82 @@ function authorityFrom(raw: string | undefined): string {
 /** Reads connectionType, databricksConnection, azureSubscription and workspaceUrl. */
 export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionConfig {
   const type = inputs.oneOf('connectionType', ['databricks', 'azureResourceManager'] as const, 'databricks');
-  if (type === 'databricks') {
-    const id = inputs.required('databricksConnection', 'the Databricks service connection');
-    const url = src.url(id);
-    if (!url) throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) was not found or has no URL. Check that the pipeline is authorized to use it.`);
-    const host = normalizeWorkspaceUrl(url, 'databricksConnection');
-    const scheme = (src.scheme(id) ?? '').toLowerCase();
-    if (scheme === 'token') {
-      return { host, auth: { kind: 'pat', token: requiredParam(src, id, 'apitoken', 'personal access token') }, description: `${id} (personal access token)` };
-    }
-    if (scheme === 'none') {
-      return {
-        host,
-        auth: {
-          kind: 'databricksOAuth',
-          clientId: requiredParam(src, id, 'clientId', 'client id'),
-          clientSecret: requiredParam(src, id, 'clientSecret', 'OAuth secret'),
-        },
-        description: `${id} (Databricks OAuth machine-to-machine)`,
-      };
-    }
-    if (scheme === 'serviceprincipal') {
-      return {
-        host,
-        auth: {
-          kind: 'entraClientSecret',
-          tenantId: requiredParam(src, id, 'tenantId', 'tenant id'),
-          clientId: requiredParam(src, id, 'clientId', 'client id'),
-          clientSecret: requiredParam(src, id, 'clientSecret', 'client secret'),
-          authorityHost: authorityFrom(src.data(id, 'authorityHost')),
-        },
-        description: `${id} (Microsoft Entra ID service principal)`,
-      };
-    }
-    // ms.vss-endpoint.endpoint-auth-scheme-workload-identity-federation. The agent passes the scheme's
-    // EndpointAuthorizationSchemes name, "WorkloadIdentityFederation": that constant is in the decompiled
-    // Azure DevOps Server 2022 WebApi and is what Azure Resource Manager connections of this kind show
-    // (reference 8.3). That a custom endpoint type with this scheme reports the same string is inferred
-    // from the other schemes (service-principal -> ServicePrincipal), NOT confirmed in a real organisation.
-    if (scheme === 'workloadidentityfederation') {
-      // clientId is this type's own input; serviceprincipalid is the server's parameter for federated
-      // connections (the AzureRM type's "Application (client) ID"), filled when the connection was set up that way.
-      const clientId = src.param(id, 'clientId')?.trim() || src.param(id, 'serviceprincipalid')?.trim() || '';
-      if (clientId && !GUID.test(clientId)) {
-        throw new InputError(
-          'databricksConnection',
-          `The service connection's service principal client id is not an application id (a GUID such as 0b8e3f1a-4c2d-4e5f-8a9b-1c2d3e4f5a6b). Edit the service connection: use the Databricks service principal's application id, or leave it empty for an account-wide federation policy.`,
-        );
-      }
-      const ado = adoOidcSource(src, 'databricksConnection');
-      const endpointIssuer = src.param(id, 'workloadIdentityFederationIssuer')?.trim();
-      const endpointSubject = src.param(id, 'workloadIdentityFederationSubject')?.trim();
-      return {
-        host,
-        auth: {
-          kind: 'databricksFederation',
-          ...(clientId ? { clientId } : {}),
-          serviceConnectionId: id,
-          ...ado,
-          ...(endpointIssuer ? { endpointIssuer } : {}),
-          ...(endpointSubject ? { endpointSubject } : {}),
-        },
-        description: `${id} (Databricks OAuth token federation, ${clientId ? `service principal ${clientId}` : 'account-wide policy'})`,
-      };
-    }
-    throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) uses an authentication scheme this task does not support (${scheme || 'none given'}).`);
-  }
+  return type === 'databricks' ? readDatabricksConnection(inputs, src) : readArmConnection(inputs, src);
+}
 
+/** A connection of this extension's own type (databricksConnection): PAT, Databricks OAuth, Entra secret or federation. */
+function readDatabricksConnection(inputs: Inputs, src: EndpointSource): ConnectionConfig {
+  const id = inputs.required('databricksConnection', 'the Databricks service connection');
+  const url = src.url(id);
+  if (!url) throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) was not found or has no URL. Check that the pipeline is authorized to use it.`);
+  const host = normalizeWorkspaceUrl(url, 'databricksConnection');
+  const scheme = (src.scheme(id) ?? '').toLowerCase();
+  if (scheme === 'token') {
+    return { host, auth: { kind: 'pat', token: requiredParam(src, id, 'apitoken', 'personal access token') }, description: `${id} (personal access token)` };
+  }
+  if (scheme === 'none') {
+    return {
+      host,
+      auth: {
+        kind: 'databricksOAuth',
+        clientId: requiredParam(src, id, 'clientId', 'client id'),
+        clientSecret: requiredParam(src, id, 'clientSecret', 'OAuth secret'),
+      },
+      description: `${id} (Databricks OAuth machine-to-machine)`,
+    };
+  }
+  if (scheme === 'serviceprincipal') {
+    return {
+      host,
+      auth: {
+        kind: 'entraClientSecret',
+        tenantId: requiredParam(src, id, 'tenantId', 'tenant id'),
+        clientId: requiredParam(src, id, 'clientId', 'client id'),
+        clientSecret: requiredParam(src, id, 'clientSecret', 'client secret'),
+        authorityHost: authorityFrom(src.data(id, 'authorityHost')),
+      },
+      description: `${id} (Microsoft Entra ID service principal)`,
+    };
+  }
+  // ms.vss-endpoint.endpoint-auth-scheme-workload-identity-federation. The agent passes the scheme's
+  // EndpointAuthorizationSchemes name, "WorkloadIdentityFederation": that constant is in the decompiled
+  // Azure DevOps Server 2022 WebApi and is what Azure Resource Manager connections of this kind show
+  // (reference 8.3). That a custom endpoint type with this scheme reports the same string is inferred
+  // from the other schemes (service-principal -> ServicePrincipal), NOT confirmed in a real organisation.
+  if (scheme === 'workloadidentityfederation') return readDatabricksFederation(src, id, host);
+  throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) uses an authentication scheme this task does not support (${scheme || 'none given'}).`);
+}
+
+/** Databricks OAuth token federation with the Azure DevOps OIDC token of the connection `id`. */
+function readDatabricksFederation(src: EndpointSource, id: string, host: string): ConnectionConfig {
+  // clientId is this type's own input; serviceprincipalid is the server's parameter for federated
+  // connections (the AzureRM type's "Application (client) ID"), filled when the connection was set up that way.
+  const clientId = src.param(id, 'clientId')?.trim() || src.param(id, 'serviceprincipalid')?.trim() || '';
+  if (clientId && !GUID.test(clientId)) {
+    throw new InputError(
+      'databricksConnection',
+      `The service connection's service principal client id is not an application id (a GUID such as 0b8e3f1a-4c2d-4e5f-8a9b-1c2d3e4f5a6b). Edit the service connection: use the Databricks service principal's application id, or leave it empty for an account-wide federation policy.`,
+    );
+  }
+  const ado = adoOidcSource(src, 'databricksConnection');
+  const endpointIssuer = src.param(id, 'workloadIdentityFederationIssuer')?.trim();
+  const endpointSubject = src.param(id, 'workloadIdentityFederationSubject')?.trim();
+  return {
+    host,
+    auth: {
+      kind: 'databricksFederation',
+      ...(clientId ? { clientId } : {}),
+      serviceConnectionId: id,
+      ...ado,
+      ...(endpointIssuer ? { endpointIssuer } : {}),
+      ...(endpointSubject ? { endpointSubject } : {}),
+    },
+    description: `${id} (Databricks OAuth token federation, ${clientId ? `service principal ${clientId}` : 'account-wide policy'})`,
+  };
+}
+
+/** An Azure Resource Manager connection (azureSubscription) plus workspaceUrl: federation or a client secret. */
+function readArmConnection(inputs: Inputs, src: EndpointSource): ConnectionConfig {
   const id = inputs.required('azureSubscription', 'an Azure Resource Manager service connection');
   const host = normalizeWorkspaceUrl(inputs.required('workspaceUrl', 'the Databricks workspace URL, required with an Azure Resource Manager connection'), 'workspaceUrl');
   const scheme = (src.scheme(id) ?? '').toLowerCase();

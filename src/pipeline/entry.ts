@@ -5,23 +5,18 @@
  */
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { TaskHost, taskLibHost } from './host';
+import { CANCEL_CLEANUP_BUDGET_MS, type TaskHost, type TaskOutcome } from './host';
+import { taskLibHost } from './task-lib-host';
+import { messageOf } from '../databricks/errors';
 import { printable } from './output';
 
-export type TaskResultName = 'Succeeded' | 'SucceededWithIssues' | 'Failed';
-
-export interface TaskOutcome {
-  result: TaskResultName;
-  message: string;
-}
-
-/** The agent sends SIGINT, waits 7.5 s, then SIGTERM and 2.5 s more: finish cleanup well inside that. */
-export const CANCEL_CLEANUP_BUDGET_MS = 5000;
+// Temporary re-exports for src/tasks until the merge of issue 18 (the lead removes them and points the tasks
+// at ./host, which does not load task-lib).
+export { CANCEL_CLEANUP_BUDGET_MS, type TaskOutcome, type TaskResultName } from './host';
 
 /** An error's message as the task may print it (secrets redacted, logging commands neutralised). */
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return printable(err.message || err.name);
-  return printable(String(err));
+function printableMessage(err: unknown): string {
+  return printable(messageOf(err));
 }
 
 export async function runEntry(taskDir: string, main: (host: TaskHost) => Promise<TaskOutcome>): Promise<void> {
@@ -41,7 +36,7 @@ export async function runEntry(taskDir: string, main: (host: TaskHost) => Promis
         try {
           await c();
         } catch (e) {
-          tl.warning(`Cleanup after cancellation failed: ${errorMessage(e)}`);
+          tl.warning(`Cleanup after cancellation failed: ${printableMessage(e)}`);
         }
       }
     })();
@@ -61,7 +56,7 @@ export async function runEntry(taskDir: string, main: (host: TaskHost) => Promis
     tl.setResult(result, printable(outcome.message), true);
   } catch (err) {
     if (cancelling) return;
-    tl.setResult(tl.TaskResult.Failed, errorMessage(err), true);
+    tl.setResult(tl.TaskResult.Failed, printableMessage(err), true);
   }
   if (!cancelling) {
     process.removeListener('SIGINT', onSignal);

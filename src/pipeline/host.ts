@@ -1,10 +1,9 @@
 /**
  * What a task's `run(inputs, deps)` may do to the outside world besides HTTP: log, set outputs, report
- * progress, attach files, and learn about cancellation. `taskLibHost()` is the agent's implementation;
- * tests and the demo can supply their own.
+ * progress, attach files, and learn about cancellation, and what it returns. The interface only: no
+ * task-lib here, so a task's `run()` can import it without loading the agent library. `taskLibHost()`
+ * (task-lib-host.ts, the adapter) is the agent's implementation; tests and the demo supply their own.
  */
-import * as tl from 'azure-pipelines-task-lib/task';
-import { printable, redact, registerSecret } from './output';
 
 export interface Logger {
   info(message: string): void;
@@ -32,40 +31,12 @@ export interface TaskHost {
   onCancel(cleanup: () => Promise<void>): void;
 }
 
-// Redaction lives with the output path; re-exported for the callers that import it from here.
-export { redact, registerSecret } from './output';
+export type TaskResultName = 'Succeeded' | 'SucceededWithIssues' | 'Failed';
 
-/**
- * Every line goes through `printable` (secrets redacted, logging commands neutralised, see output.ts);
- * warnings, errors and debug lines are the task's own commands, written by task-lib's command functions.
- */
-export function taskLibLogger(): Logger {
-  return {
-    info: (m) => console.log(printable(m)),
-    warn: (m) => tl.warning(printable(m)),
-    error: (m) => tl.error(printable(m)),
-    debug: (m) => tl.debug(printable(m)),
-  };
+export interface TaskOutcome {
+  result: TaskResultName;
+  message: string;
 }
 
-export function taskLibHost(signal: AbortSignal, onCancel: (cleanup: () => Promise<void>) => void): TaskHost {
-  return {
-    log: taskLibLogger(),
-    setOutput: (name, value) => {
-      if (value === undefined) return;
-      tl.setVariable(name, redact(String(value)), false, true);
-    },
-    setSecret: (value) => {
-      if (!value) return;
-      registerSecret(value);
-      tl.setSecret(value);
-    },
-    setProgress: (percent, operation) => tl.setProgress(Math.max(0, Math.min(100, Math.round(percent))), printable(operation)),
-    uploadSummary: (p) => tl.uploadSummary(p),
-    addAttachment: (type, name, p) => tl.addAttachment(type, name, p),
-    uploadArtifact: (name, p) => tl.uploadArtifact(name, p, name),
-    tempDir: tl.getVariable('Agent.TempDirectory') || process.cwd(),
-    signal,
-    onCancel,
-  };
-}
+/** The agent sends SIGINT, waits 7.5 s, then SIGTERM and 2.5 s more: finish cleanup well inside that. */
+export const CANCEL_CLEANUP_BUDGET_MS = 5000;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { AuthConfig, createTokenProvider, refreshMarginMs, WIF_MAX_TOKEN_AGE_MS } from '../../src/databricks/auth';
 import type { Clock, TokenProvider } from '../../src/databricks/contracts';
-import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { waitUntil } from '../../src/databricks/wait';
 import { EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../emulator';
@@ -12,6 +11,7 @@ import { Inputs, mapInputSource } from '../../src/pipeline/inputs';
 import { assertNoSecrets, errorText } from '../helpers/secrets';
 import { installTestRoutes } from './routes';
 import { rejects } from '../helpers/rejects';
+import { version as extensionVersion } from '../../package.json';
 
 const D = EMULATOR_DEFAULTS;
 
@@ -267,7 +267,7 @@ describe('client core: authentication end to end against the emulator', () => {
       assert.deepEqual(host.secrets.slice(0, 1), [D.pat]);
       const body = await api.request<{ principal: string }>(echo);
       assert.equal(body.principal, D.patPrincipal);
-      assert.match(emu.requests[0].headers?.['user-agent'] ?? '', /\(task DatabricksTrainV1\)$/);
+      assert.equal(emu.requests[0].headers?.['user-agent'], `databricks-mlops-azure-pipelines/${extensionVersion} (task DatabricksTrainV1)`, 'the adapter passes the version from package.json');
       assert.equal(host.debug.length, 1);
       assert.match(host.debug[0], /^GET \/api\/2\.0\/test\/echo -> 200 \(\d+ ms, attempt 1\)$/);
     });

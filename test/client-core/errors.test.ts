@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import {
+  classifiedErrorCode,
   DatabricksApiError,
+  ERROR_OVERRIDES,
   errorFromResponse,
   isAlreadyExists,
   isNotFound,
   isRateLimited,
+  isResourceDoesNotExist,
   isRetryable,
   isSafeToRetryNonIdempotent,
   networkError,
@@ -62,11 +65,37 @@ describe('client core: errors', () => {
   });
 
   describe('predicates', () => {
-    it('isNotFound: RESOURCE_DOES_NOT_EXIST, NOT_FOUND, ENDPOINT_NOT_FOUND, *_DOES_NOT_EXIST, any 404; not a 400 INVALID_PARAMETER_VALUE', () => {
+    it('isResourceDoesNotExist: RESOURCE_DOES_NOT_EXIST whatever the status (or only the status asked for); nothing else', () => {
       assert.deepEqual(
-        [err(404, 'RESOURCE_DOES_NOT_EXIST'), err(400, 'RESOURCE_DOES_NOT_EXIST'), err(404, 'NOT_FOUND'), err(404, 'ENDPOINT_NOT_FOUND'), err(400, 'CATALOG_DOES_NOT_EXIST'), err(404, 'X'), err(400, 'INVALID_PARAMETER_VALUE'), new Error('x')].map(isNotFound),
-        [true, true, true, true, true, true, false, false],
+        [err(404, 'RESOURCE_DOES_NOT_EXIST'), err(400, 'RESOURCE_DOES_NOT_EXIST'), err(404, 'NOT_FOUND'), err(404, 'ENDPOINT_NOT_FOUND'), err(400, 'CATALOG_DOES_NOT_EXIST'), err(404, 'X'), err(503, 'TEMPORARILY_UNAVAILABLE'), err(404, SIGN_IN_PAGE), new Error('RESOURCE_DOES_NOT_EXIST')].map((e) => isResourceDoesNotExist(e)),
+        [true, true, false, false, false, false, false, false, false],
       );
+      assert.deepEqual([err(404, 'RESOURCE_DOES_NOT_EXIST'), err(400, 'RESOURCE_DOES_NOT_EXIST')].map((e) => isResourceDoesNotExist(e, { status: 404 })), [true, false]);
+    });
+
+    it('isNotFound: RESOURCE_DOES_NOT_EXIST or any 404 (also one without a code), except ENDPOINT_NOT_FOUND, FEATURE_DISABLED and a sign-in page', () => {
+      assert.deepEqual(
+        [err(404, 'RESOURCE_DOES_NOT_EXIST'), err(400, 'RESOURCE_DOES_NOT_EXIST'), err(404, 'NOT_FOUND'), err(404, 'X'), err(404, 404), err(404, 'ENDPOINT_NOT_FOUND'), err(404, 'FEATURE_DISABLED'), err(404, SIGN_IN_PAGE), err(400, 'CATALOG_DOES_NOT_EXIST'), err(400, 'INVALID_PARAMETER_VALUE'), err(403, 'PERMISSION_DENIED'), new Error('x')].map(isNotFound),
+        [true, true, true, true, true, false, false, false, false, false, false, false],
+      );
+    });
+
+    it('the override table (databricks-sdk-go apierr/error_overrides.go): GET jobs/get "Job ... does not exist" is RESOURCE_DOES_NOT_EXIST, nothing wider', () => {
+      const at = (method: string, path: string, code: string, message: string) => new DatabricksApiError({ status: 400, errorCode: code, message, method, path });
+      const cases = [
+        at('GET', '/api/2.1/jobs/get', 'INVALID_PARAMETER_VALUE', 'Job 123 does not exist.'),
+        at('GET', '/api/2.0/jobs/get', 'INVALID_PARAMETER_VALUE', 'Job 123 does not exist.'),
+        at('GET', '/api/2.1/jobs/get', 'INVALID_PARAMETER_VALUE', 'job_id must be a number'),
+        at('POST', '/api/2.1/jobs/get', 'INVALID_PARAMETER_VALUE', 'Job 123 does not exist.'),
+        at('GET', '/api/2.1/jobs/runs/get', 'INVALID_PARAMETER_VALUE', 'Run 5 does not exist.'),
+        at('GET', '/api/2.1/jobs/get', 'BAD_REQUEST', 'Job 123 does not exist.'),
+      ];
+      assert.deepEqual(cases.map((e) => isResourceDoesNotExist(e)), [true, true, false, false, false, false]);
+      assert.deepEqual(cases.map(classifiedErrorCode), ['RESOURCE_DOES_NOT_EXIST', 'RESOURCE_DOES_NOT_EXIST', 'INVALID_PARAMETER_VALUE', 'INVALID_PARAMETER_VALUE', 'INVALID_PARAMETER_VALUE', 'BAD_REQUEST']);
+      assert.deepEqual(ERROR_OVERRIDES.map((o) => [o.method, o.path.source, o.errorCode, o.message.source, o.classifyAs]), [
+        ['GET', '^\\/api\\/2\\.\\d\\/jobs\\/get', 'INVALID_PARAMETER_VALUE', 'Job .* does not exist', 'RESOURCE_DOES_NOT_EXIST'],
+      ]);
+      assert.deepEqual([err(404, 404), err(401, 401), err(500, '')].map(classifiedErrorCode), ['NOT_FOUND', 'UNAUTHENTICATED', 'INTERNAL_ERROR'], 'no string code: the code of the status');
     });
 
     it('isAlreadyExists: by code whatever the status, and 409', () => {

@@ -71,8 +71,13 @@ describe('client core: createApiClient against the emulator', () => {
       const body = await client().request<{ query: unknown; principal: string }>({ method: 'GET', path: '/api/2.0/test/echo', query: { a: [1, 'two'], b: true, c: undefined } });
       assert.deepEqual(body, { query: { a: ['1', 'two'], b: 'true' }, principal: EMULATOR_DEFAULTS.patPrincipal });
       const [entry] = emu.callsTo('GET', '/api/2.0/test/echo');
-      assert.equal(entry.headers?.['user-agent'], `databricks-mlops-azure-pipelines/${version} (task TestTask)`);
-      assert.equal(userAgent('X'), `databricks-mlops-azure-pipelines/${version} (task X)`);
+      assert.equal(entry.headers?.['user-agent'], 'databricks-mlops-azure-pipelines (task TestTask)', 'the client reads no package.json: the version comes from the adapter');
+      assert.deepEqual([userAgent('X', version), userAgent(undefined, version), userAgent('X'), userAgent()], [
+        `databricks-mlops-azure-pipelines/${version} (task X)`,
+        `databricks-mlops-azure-pipelines/${version}`,
+        'databricks-mlops-azure-pipelines (task X)',
+        'databricks-mlops-azure-pipelines',
+      ]);
       assert.equal(entry.principal, EMULATOR_DEFAULTS.patPrincipal);
       assert.equal(emu.requests.length, 1);
     });
@@ -308,7 +313,7 @@ describe('client core: createApiClient against the emulator', () => {
       assert.equal(other.requests.length, 1);
       assert.equal(other.requests[0].headers.authorization, undefined);
       assert.equal(other.requests[0].url, '/landing');
-      assert.match(String(other.requests[0].headers['user-agent']), /^databricks-mlops-azure-pipelines\//);
+      assert.equal(other.requests[0].headers['user-agent'], 'databricks-mlops-azure-pipelines (task TestTask)');
     });
 
     it('a 307 to another origin does not carry Authorization either', async () => {

@@ -9,6 +9,7 @@ import { createFakeClock } from '../../src/databricks/clock';
 import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { createTransport } from '../../src/databricks/proxy';
+import { agentTransport, readCaCertificate } from '../../src/pipeline/client';
 import { rejects } from '../helpers/rejects';
 
 // Self-signed test certificate for 127.0.0.1 (test-only key, valid for 100 years).
@@ -79,8 +80,8 @@ describe('client core: TLS, agent CA certificate and proxy tunnel', () => {
     assert.equal(tcpConnections, 1, 'a certificate error is not retried');
   });
 
-  it("the agent's CA certificate (caCertPath) makes it trusted", async () => {
-    const body = await createApiClient({ host: url, ...opts, proxy: { caCertPath: CERT } }).request({ method: 'GET', path: '/api/2.0/x' });
+  it("the agent's CA certificate (ca, read by the adapter) makes it trusted", async () => {
+    const body = await createApiClient({ host: url, ...opts, proxy: { ca: readFileSync(CERT) } }).request({ method: 'GET', path: '/api/2.0/x' });
     assert.deepEqual(body, { ok: true });
     assert.deepEqual(seen, [{ auth: 'Bearer dapi-tls-test-token', path: '/api/2.0/x' }]);
   });
@@ -90,14 +91,14 @@ describe('client core: TLS, agent CA certificate and proxy tunnel', () => {
   });
 
   it('https through the proxy: CONNECT tunnel with proxy credentials, TLS end to end (the proxy never sees Authorization)', async () => {
-    const body = await createApiClient({ host: url, ...opts, proxy: { proxyUrl, proxyUsername: 'agent', proxyPassword: 'proxy-p4ssw0rd-test', caCertPath: CERT } }).request({ method: 'GET', path: '/api/2.0/x' });
+    const body = await createApiClient({ host: url, ...opts, proxy: { proxyUrl, proxyUsername: 'agent', proxyPassword: 'proxy-p4ssw0rd-test', ca: readFileSync(CERT) } }).request({ method: 'GET', path: '/api/2.0/x' });
     assert.deepEqual(body, { ok: true });
     assert.deepEqual(connects.map((c) => c.target), [new URL(url).host]);
     assert.deepEqual(seen, [{ auth: 'Bearer dapi-tls-test-token', path: '/api/2.0/x' }]);
   });
 
   it('a proxy that refuses the credentials gives a 407 error', async () => {
-    const e = await rejects(createApiClient({ host: url, ...opts, proxy: { proxyUrl, proxyUsername: 'agent', proxyPassword: 'wrong-proxy-password', caCertPath: CERT } }).request({ method: 'GET', path: '/api/2.0/x' }));
+    const e = await rejects(createApiClient({ host: url, ...opts, proxy: { proxyUrl, proxyUsername: 'agent', proxyPassword: 'wrong-proxy-password', ca: readFileSync(CERT) } }).request({ method: 'GET', path: '/api/2.0/x' }));
     assert.ok(e instanceof DatabricksApiError, String(e));
     assert.deepEqual([e.status, e.errorCode], [407, 'PROXY_AUTHENTICATION_REQUIRED']);
     assert.equal(e.message, "The agent's proxy refused GET /api/2.0/x (HTTP 407 Proxy Authentication Required): check the proxy user name and password configured on the agent.");
@@ -105,8 +106,9 @@ describe('client core: TLS, agent CA certificate and proxy tunnel', () => {
     assert.equal(seen.length, 0);
   });
 
-  it('createTransport: an unreadable CA file or a bad proxy URL is a clear error', () => {
-    assert.throws(() => createTransport({ caCertPath: '/nonexistent/ca.pem' }), /The agent's CA certificate file \/nonexistent\/ca\.pem could not be read \(ENOENT\)/);
+  it('createTransport: an unreadable CA file (read by the adapter) or a bad proxy URL is a clear error', () => {
+    assert.throws(() => agentTransport({ caCertPath: '/nonexistent/ca.pem' }), /The agent's CA certificate file \/nonexistent\/ca\.pem could not be read \(ENOENT\)/);
+    assert.deepEqual(readCaCertificate(CERT), readFileSync(CERT));
     assert.throws(() => createTransport({ proxyUrl: 'not a url' }), /proxy URL is not a valid URL/);
     assert.throws(() => createTransport({ proxyUrl: 'socks5://p:1080' }), /must be http or https \(got socks5\)/);
   });

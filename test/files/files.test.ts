@@ -4,9 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApiClient } from '../../src/databricks/contracts';
-import { DatabricksApiError } from '../../src/databricks/errors';
-import { DBFS_BLOCK_BYTES, FilesClient, RemotePathError, encodePathSegments, isFileMissing, parseRemotePath } from '../../src/databricks/files';
-import { rejectsWithApiError, startContext, type TestContext } from '../mlflow/helpers';
+import { DatabricksApiError, isNotFound } from '../../src/databricks/errors';
+import { DBFS_BLOCK_BYTES, FilesClient, RemotePathError, encodePathSegments, parseRemotePath } from '../../src/databricks/files';
+import { startContext, type TestContext } from '../mlflow/helpers';
+import { rejectsWith } from '../helpers/rejects';
 
 const MB = 1024 * 1024;
 
@@ -72,7 +73,7 @@ describe('FilesClient against the emulator', () => {
 
   it('download of a missing volume file is a 404 error and leaves no file', async () => {
     const to = path.join(dir, 'x.bin');
-    await rejectsWithApiError(files.download('/Volumes/main/ml/data/missing.bin', to), 404, 'NOT_FOUND');
+    await rejectsWith(files.download('/Volumes/main/ml/data/missing.bin', to), 404, 'NOT_FOUND');
     assert.equal(existsSync(to), false);
     assert.deepEqual(readdirSync(dir), []);
   });
@@ -125,8 +126,8 @@ describe('FilesClient against the emulator', () => {
 
   it('the emulated DBFS read refuses more than 1 MB (MAX_READ_SIZE_EXCEEDED) and a missing file is RESOURCE_DOES_NOT_EXIST', async () => {
     ctx.emu.files.write('dbfs:/x/f.bin', randomBytes(10));
-    await rejectsWithApiError(ctx.api.request({ method: 'GET', path: '/api/2.0/dbfs/read', query: { path: '/x/f.bin', offset: 0, length: MB + 1 } }), 400, 'MAX_READ_SIZE_EXCEEDED');
-    await rejectsWithApiError(files.download('dbfs:/x/none.bin', path.join(dir, 'n')), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(ctx.api.request({ method: 'GET', path: '/api/2.0/dbfs/read', query: { path: '/x/f.bin', offset: 0, length: MB + 1 } }), 400, 'MAX_READ_SIZE_EXCEEDED');
+    await rejectsWith(files.download('dbfs:/x/none.bin', path.join(dir, 'n')), 404, 'RESOURCE_DOES_NOT_EXIST');
     const eof = await ctx.api.request({ method: 'GET', path: '/api/2.0/dbfs/read', query: { path: '/x/f.bin', offset: 10, length: 100 } });
     assert.deepEqual(eof, {}, 'reading at EOF returns no bytes (fields omitted)');
   });
@@ -137,7 +138,7 @@ describe('FilesClient against the emulator', () => {
     assert.ok(ctx.emu.files.read('/Volumes/main/ml/out/report.json')?.equals(bytes));
     const put = ctx.emu.callsTo('PUT', '/api/2.0/fs/files/Volumes/main/ml/out/report.json');
     assert.deepEqual(put.map((r) => [r.query, r.status]), [[{ overwrite: 'true' }, 204]]);
-    await rejectsWithApiError(files.upload('/Volumes/main/ml/out/report.json', Buffer.from('x'), { overwrite: false }), 409, 'ALREADY_EXISTS');
+    await rejectsWith(files.upload('/Volumes/main/ml/out/report.json', Buffer.from('x'), { overwrite: false }), 409, 'ALREADY_EXISTS');
     assert.ok(ctx.emu.files.read('/Volumes/main/ml/out/report.json')?.equals(bytes), 'unchanged');
   });
 
@@ -152,7 +153,7 @@ describe('FilesClient against the emulator', () => {
     assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/dbfs/create').map((r) => r.body), [{ path: '/FileStore/big.bin', overwrite: false }]);
     assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/dbfs/add-block').map((r) => Buffer.from(r.body.data, 'base64').length), [DBFS_BLOCK_BYTES, DBFS_BLOCK_BYTES, 3]);
     assert.equal(ctx.emu.callsTo('POST', '/api/2.0/dbfs/close').length, 1);
-    await rejectsWithApiError(files.upload('dbfs:/FileStore/small.bin', small, { overwrite: false }), 400, 'RESOURCE_ALREADY_EXISTS');
+    await rejectsWith(files.upload('dbfs:/FileStore/small.bin', small, { overwrite: false }), 400, 'RESOURCE_ALREADY_EXISTS');
   });
 
   it('getStatus: size via HEAD for volumes and get-status for DBFS; undefined only when missing; 503 is thrown', async () => {
@@ -165,7 +166,7 @@ describe('FilesClient against the emulator', () => {
     assert.equal(await files.getStatus('dbfs:/x/none.bin'), undefined);
     assert.equal(ctx.emu.callsTo('HEAD', '/api/2.0/fs/files/Volumes/main/ml/data/a.bin').length, 1);
     ctx.emu.faults.add({ path: '/api/2.0/fs/files/Volumes/main/ml/data/a.bin', kind: 'status', status: 503, times: Infinity });
-    await rejectsWithApiError(files.getStatus('/Volumes/main/ml/data/a.bin'), 503, 'TEMPORARILY_UNAVAILABLE');
+    await rejectsWith(files.getStatus('/Volumes/main/ml/data/a.bin'), 503, 'TEMPORARILY_UNAVAILABLE');
   });
 
   it('getStatus falls back to the directory listing when the client cannot return HEAD headers', async () => {
@@ -192,22 +193,22 @@ describe('FilesClient against the emulator', () => {
     await files.delete('dbfs:/x/b.bin');
     assert.equal(ctx.emu.files.exists('/Volumes/main/ml/data/a.bin'), false);
     assert.equal(ctx.emu.files.exists('dbfs:/x/b.bin'), false);
-    await rejectsWithApiError(files.delete('/Volumes/main/ml/data/a.bin'), 404, 'NOT_FOUND');
+    await rejectsWith(files.delete('/Volumes/main/ml/data/a.bin'), 404, 'NOT_FOUND');
     await files.delete('/Volumes/main/ml/data/a.bin', { missingOk: true });
     assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/dbfs/delete').map((r) => r.body), [{ path: '/x/b.bin', recursive: false }]);
   });
 
-  it('isFileMissing: RESOURCE_DOES_NOT_EXIST or any 404 of a file (whatever its error code), except ENDPOINT_NOT_FOUND / FEATURE_DISABLED; never 403 or 5xx', () => {
+  it('isNotFound (a missing file): RESOURCE_DOES_NOT_EXIST or any 404 of a file (whatever its error code), except ENDPOINT_NOT_FOUND / FEATURE_DISABLED; never 403 or 5xx', () => {
     const err = (status: number, code: string) => new DatabricksApiError({ status, errorCode: code, message: 'x', method: 'GET', path: '/api/2.0/fs/files/Volumes/a/b/c/d' } as never);
-    assert.equal(isFileMissing(err(404, 'NOT_FOUND')), true);
-    assert.equal(isFileMissing(err(404, 'RESOURCE_DOES_NOT_EXIST')), true);
-    assert.equal(isFileMissing(err(400, 'RESOURCE_DOES_NOT_EXIST')), true);
-    assert.equal(isFileMissing(err(404, '404')), true, 'a 404 whose body carries no code (e.g. a HEAD) is a missing file');
-    assert.equal(isFileMissing(err(404, 'ENDPOINT_NOT_FOUND')), false);
-    assert.equal(isFileMissing(err(404, 'FEATURE_DISABLED')), false);
-    assert.equal(isFileMissing(err(403, 'PERMISSION_DENIED')), false);
-    assert.equal(isFileMissing(err(503, 'TEMPORARILY_UNAVAILABLE')), false);
-    assert.equal(isFileMissing(new Error('boom')), false);
+    assert.equal(isNotFound(err(404, 'NOT_FOUND')), true);
+    assert.equal(isNotFound(err(404, 'RESOURCE_DOES_NOT_EXIST')), true);
+    assert.equal(isNotFound(err(400, 'RESOURCE_DOES_NOT_EXIST')), true);
+    assert.equal(isNotFound(err(404, '404')), true, 'a 404 whose body carries no code (e.g. a HEAD) is a missing file');
+    assert.equal(isNotFound(err(404, 'ENDPOINT_NOT_FOUND')), false);
+    assert.equal(isNotFound(err(404, 'FEATURE_DISABLED')), false);
+    assert.equal(isNotFound(err(403, 'PERMISSION_DENIED')), false);
+    assert.equal(isNotFound(err(503, 'TEMPORARILY_UNAVAILABLE')), false);
+    assert.equal(isNotFound(new Error('boom')), false);
   });
 
   it('a file read or delete answered 404 with another error code is still "missing" (delete missingOk, getStatus undefined)', async () => {
@@ -215,7 +216,7 @@ describe('FilesClient against the emulator', () => {
     ctx.emu.faults.add({ path: '/api/2.0/fs/files/Volumes/main/ml/data/gone.bin', kind: 'status', status: 404, errorCode: 'RESOURCE_NOT_FOUND', times: Infinity });
     await files.delete('/Volumes/main/ml/data/gone.bin', { missingOk: true });
     assert.equal(await files.getStatus('/Volumes/main/ml/data/gone.bin'), undefined);
-    await rejectsWithApiError(files.delete('/Volumes/main/ml/data/gone.bin'), 404, 'RESOURCE_NOT_FOUND');
+    await rejectsWith(files.delete('/Volumes/main/ml/data/gone.bin'), 404, 'RESOURCE_NOT_FOUND');
   });
 
   it('invalid paths are refused before any request', async () => {

@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict';
 import { patTokenProvider } from '../../src/databricks/auth';
-import { CancelledError, DatabricksApiError, TimeoutError } from '../../src/databricks/errors';
+import { CancelledError, TimeoutError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { failingTaskRuns, idempotencyToken, isRunSuccessful, JobsClient, Run } from '../../src/databricks/jobs';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../emulator';
 import { NotebookError, RunInternalError } from '../../emulator/routes/jobs';
+import { rejectsWith } from '../helpers/rejects';
 
 const MULTI_TASK_MESSAGE =
   'Retrieving the output of runs with multiple tasks is not supported. Please retrieve the output of each individual task run instead.';
-
-async function rejectsWith(p: Promise<unknown>, status: number, code: string, message?: string | RegExp): Promise<DatabricksApiError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof DatabricksApiError, `expected DatabricksApiError, got ${String(e)}`);
-    assert.equal(e.status, status);
-    assert.equal(e.errorCode, code);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else if (message) assert.match(e.message, message);
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 /** The emulator clock is real time plus an offset, so instants taken in the test trail the server's by a few ms. */
 function near(actual: number | undefined, expected: number, what: string, toleranceMs = 250): void {

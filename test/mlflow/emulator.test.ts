@@ -4,7 +4,8 @@
  * Files API / DBFS directory operations. Every MLflow response is checked against its proto message.
  */
 import assert from 'node:assert/strict';
-import { assertExchangesMatchProtos, rejectsWithApiError, startContext, type TestContext } from './helpers';
+import { assertExchangesMatchProtos, startContext, type TestContext } from './helpers';
+import { rejectsWith } from '../helpers/rejects';
 
 describe('MLflow and Files emulator routes', () => {
   let ctx: TestContext;
@@ -32,7 +33,7 @@ describe('MLflow and Files emulator routes', () => {
     assert.equal('end_time' in run.info, false, 'unset end_time is omitted');
     await req('POST', '/api/2.0/mlflow/runs/log-parameter', { run_id: id, key: 'depth', value: '6' });
     await req('POST', '/api/2.0/mlflow/runs/log-parameter', { run_id: id, key: 'depth', value: '6' });
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/runs/log-parameter', { run_id: id, key: 'depth', value: '7' }), 400, 'INVALID_PARAMETER_VALUE', /Changing param values is not allowed/);
+    await rejectsWith(req('POST', '/api/2.0/mlflow/runs/log-parameter', { run_id: id, key: 'depth', value: '7' }), 400, 'INVALID_PARAMETER_VALUE', /Changing param values is not allowed/);
     await req('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: id, key: 'auc', value: 0.7, timestamp: 10, step: 1 });
     await req('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: id, key: 'auc', value: 0.8, timestamp: 5, step: 2 });
     await req('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: id, key: 'auc', value: 0.6, timestamp: 99, step: 0 });
@@ -58,15 +59,15 @@ describe('MLflow and Files emulator routes', () => {
   });
 
   it('runs/search validates experiment ids, max_results, page tokens, filters and order_by', async () => {
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [] }), 400, 'INVALID_PARAMETER_VALUE');
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: ['424242'] }), 404, 'RESOURCE_DOES_NOT_EXIST');
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], max_results: 50001 }), 400, 'INVALID_PARAMETER_VALUE');
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], page_token: 'garbage!' }), 400, 'INVALID_PARAMETER_VALUE');
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], filter: "metrics.auc > '0.5'" }), 400, 'INVALID_PARAMETER_VALUE', /must be a number/);
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], filter: 'tags.x = 1' }), 400, 'INVALID_PARAMETER_VALUE', /must be a quoted string/);
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], filter: "status IN ('FINISHED')" }), 400, 'INVALID_PARAMETER_VALUE', /operator 'IN' is not supported/);
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], filter: "attributes.colour = 'x'" }), 400, 'INVALID_PARAMETER_VALUE', /Invalid attribute key 'colour'/);
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], order_by: ['attributes.colour DESC'] }), 400, 'INVALID_PARAMETER_VALUE');
+    await rejectsWith(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [] }), 400, 'INVALID_PARAMETER_VALUE');
+    await rejectsWith(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: ['424242'] }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], max_results: 50001 }), 400, 'INVALID_PARAMETER_VALUE');
+    await rejectsWith(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], page_token: 'garbage!' }), 400, 'INVALID_PARAMETER_VALUE');
+    await rejectsWith(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], filter: "metrics.auc > '0.5'" }), 400, 'INVALID_PARAMETER_VALUE', /must be a number/);
+    await rejectsWith(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], filter: 'tags.x = 1' }), 400, 'INVALID_PARAMETER_VALUE', /must be a quoted string/);
+    await rejectsWith(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], filter: "status IN ('FINISHED')" }), 400, 'INVALID_PARAMETER_VALUE', /operator 'IN' is not supported/);
+    await rejectsWith(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], filter: "attributes.colour = 'x'" }), 400, 'INVALID_PARAMETER_VALUE', /Invalid attribute key 'colour'/);
+    await rejectsWith(req('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [expId], order_by: ['attributes.colour DESC'] }), 400, 'INVALID_PARAMETER_VALUE');
   });
 
   it('run_id IN, missing keys never match, and runs missing the order key sort last', async () => {
@@ -83,7 +84,7 @@ describe('MLflow and Files emulator routes', () => {
   it('workspace registry: OSS transition path requires archive_existing_versions; search paging; aliases; get-latest-versions without stages', async () => {
     const v1 = ctx.emu.mlflow.createModelVersion('m', { source: 's1' });
     const v2 = ctx.emu.mlflow.createModelVersion('m', { source: 's2' });
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/model-versions/transition-stage', { name: 'm', version: v1, stage: 'Production' }), 400, 'INVALID_PARAMETER_VALUE', /archive_existing_versions/);
+    await rejectsWith(req('POST', '/api/2.0/mlflow/model-versions/transition-stage', { name: 'm', version: v1, stage: 'Production' }), 400, 'INVALID_PARAMETER_VALUE', /archive_existing_versions/);
     const t = await req('POST', '/api/2.0/mlflow/model-versions/transition-stage', { name: 'm', version: v1, stage: 'production', archive_existing_versions: false });
     assert.equal(t.model_version.current_stage, 'Production', 'stage names are canonicalized');
     const latest = await req('POST', '/api/2.0/mlflow/registered-models/get-latest-versions', { name: 'm' });
@@ -100,7 +101,7 @@ describe('MLflow and Files emulator routes', () => {
     // DELETE with a JSON body (MLflow Python client style) works as well as query parameters.
     await ctx.api.request({ method: 'DELETE', path: '/api/2.0/mlflow/registered-models/alias', body: { name: 'm', alias: 'champion' } });
     assert.deepEqual(ctx.emu.mlflow.aliases('m'), {});
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/registered-models/alias', { name: 'm', alias: 'v1', version: v1 }), 400, 'INVALID_PARAMETER_VALUE', /reserved/);
+    await rejectsWith(req('POST', '/api/2.0/mlflow/registered-models/alias', { name: 'm', alias: 'v1', version: v1 }), 400, 'INVALID_PARAMETER_VALUE', /reserved/);
   });
 
   it('model versions become READY after the configured emulated delay; a pinned version stays put until unpinned', async () => {
@@ -116,8 +117,8 @@ describe('MLflow and Files emulator routes', () => {
     assert.equal(ctx.emu.mlflow.statusOf('m', '1'), 'PENDING_REGISTRATION');
     ctx.emu.mlflow.setVersionStuck('m', 'READY', { version: '1' });
     assert.equal(ctx.emu.mlflow.statusOf('m', '1'), 'READY');
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/model-versions/create', { name: 'nope', source: 's' }), 404, 'RESOURCE_DOES_NOT_EXIST');
-    await rejectsWithApiError(req('POST', '/api/2.0/mlflow/model-versions/create', { name: 'm' }), 400, 'INVALID_PARAMETER_VALUE', /source/);
+    await rejectsWith(req('POST', '/api/2.0/mlflow/model-versions/create', { name: 'nope', source: 's' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(req('POST', '/api/2.0/mlflow/model-versions/create', { name: 'm' }), 400, 'INVALID_PARAMETER_VALUE', /source/);
   });
 
   it('Files API directories: mkdir, paged listing, delete of a non-empty directory refused; DBFS list, mkdirs and recursive delete', async () => {
@@ -130,19 +131,19 @@ describe('MLflow and Files emulator routes', () => {
     const p2 = await req('GET', '/api/2.0/fs/directories/Volumes/c/s/v/d', { page_size: 2, page_token: p1.next_page_token });
     assert.deepEqual(p2.contents.map((e: any) => [e.path, e.is_directory]), [['/Volumes/c/s/v/d/empty', true], ['/Volumes/c/s/v/d/sub', true]]);
     assert.equal('next_page_token' in p2, false);
-    await rejectsWithApiError(req('DELETE', '/api/2.0/fs/directories/Volumes/c/s/v/d/sub'), 409, 'DIRECTORY_NOT_EMPTY');
+    await rejectsWith(req('DELETE', '/api/2.0/fs/directories/Volumes/c/s/v/d/sub'), 409, 'DIRECTORY_NOT_EMPTY');
     await req('DELETE', '/api/2.0/fs/directories/Volumes/c/s/v/d/empty');
-    await rejectsWithApiError(req('GET', '/api/2.0/fs/directories/Volumes/c/s/v/nowhere'), 404, 'NOT_FOUND');
+    await rejectsWith(req('GET', '/api/2.0/fs/directories/Volumes/c/s/v/nowhere'), 404, 'NOT_FOUND');
 
     ctx.emu.files.write('dbfs:/mnt/x/a.bin', 'aaaa');
     await req('POST', '/api/2.0/dbfs/mkdirs', { path: '/mnt/x/empty' });
     const list = await req('GET', '/api/2.0/dbfs/list', { path: '/mnt/x' });
     assert.deepEqual(list.files.map((f: any) => [f.path, f.is_dir ?? false, f.file_size]), [['/mnt/x/a.bin', false, 4], ['/mnt/x/empty', true, undefined]]);
-    await rejectsWithApiError(req('POST', '/api/2.0/dbfs/delete', { path: '/mnt/x', recursive: false }), 400, 'IO_ERROR');
+    await rejectsWith(req('POST', '/api/2.0/dbfs/delete', { path: '/mnt/x', recursive: false }), 400, 'IO_ERROR');
     await req('POST', '/api/2.0/dbfs/delete', { path: '/mnt/x', recursive: true });
     assert.deepEqual(ctx.emu.files.list('dbfs:/mnt'), []);
-    await rejectsWithApiError(req('POST', '/api/2.0/dbfs/put', { path: '/big', contents: Buffer.alloc(1024 * 1024 + 1).toString('base64') }), 400, 'MAX_BLOCK_SIZE_EXCEEDED');
-    await rejectsWithApiError(req('GET', '/api/2.0/dbfs/read', { path: 'dbfs:/x' }), 400, 'INVALID_PARAMETER_VALUE');
-    await rejectsWithApiError(req('POST', '/api/2.0/dbfs/add-block', { handle: 1, data: '' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(req('POST', '/api/2.0/dbfs/put', { path: '/big', contents: Buffer.alloc(1024 * 1024 + 1).toString('base64') }), 400, 'MAX_BLOCK_SIZE_EXCEEDED');
+    await rejectsWith(req('GET', '/api/2.0/dbfs/read', { path: 'dbfs:/x' }), 400, 'INVALID_PARAMETER_VALUE');
+    await rejectsWith(req('POST', '/api/2.0/dbfs/add-block', { handle: 1, data: '' }), 404, 'RESOURCE_DOES_NOT_EXIST');
   });
 });

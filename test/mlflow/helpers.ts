@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import type { ApiClient, ApiRequest, DownloadRequest } from '../../src/databricks/contracts';
 import { patTokenProvider } from '../../src/databricks/auth';
-import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient, type ApiResponse, type DatabricksApiClient } from '../../src/databricks/http';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../emulator';
 import { checkMessage } from '../helpers/protos';
@@ -147,20 +146,6 @@ export function assertExchangesMatchProtos(exchanges: Exchange[]): number {
   }
   assert.deepEqual(problems, [], problems.join('\n'));
   return checked;
-}
-
-/** Awaits `p`, asserting a DatabricksApiError with this status and error code. */
-export async function rejectsWithApiError(p: Promise<unknown>, status: number, code: string | number, message?: RegExp): Promise<DatabricksApiError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof DatabricksApiError, `expected DatabricksApiError, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
-    assert.equal(e.status, status, e.message);
-    assert.equal(e.errorCode, code, e.message);
-    if (message) assert.match(e.message, message);
-    return e;
-  }
-  assert.fail('expected a rejection');
 }
 
 /** Collects an async iterable. */

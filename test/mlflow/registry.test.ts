@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { TimeoutError } from '../../src/databricks/errors';
 import { ModelVersionRegistrationError, WorkspaceModelRegistry, modelVersionFilter } from '../../src/mlflow/registry';
-import { assertExchangesMatchProtos, rejectsWithApiError, startContext, toList, type TestContext } from './helpers';
+import { assertExchangesMatchProtos, startContext, toList, type TestContext } from './helpers';
+import { rejectsWith } from '../helpers/rejects';
 
 const MODEL = 'churn-classifier';
 
@@ -36,7 +37,7 @@ describe('WorkspaceModelRegistry against the emulator', () => {
     assert.equal(created.description, 'Churn model');
     assert.deepEqual(created.tags, [{ key: 'team', value: 'ds' }]);
     assert.equal((await registry.getRegisteredModel(MODEL))?.name, MODEL);
-    await rejectsWithApiError(registry.createRegisteredModel(MODEL), 400, 'RESOURCE_ALREADY_EXISTS');
+    await rejectsWith(registry.createRegisteredModel(MODEL), 400, 'RESOURCE_ALREADY_EXISTS');
     assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/registered-models/create').map((c) => c.body), [
       { name: MODEL, description: 'Churn model', tags: [{ key: 'team', value: 'ds' }] },
       { name: MODEL },
@@ -45,7 +46,7 @@ describe('WorkspaceModelRegistry against the emulator', () => {
 
   it('getRegisteredModel fails closed: 503 throws, it does not look like "not found"', async () => {
     ctx.emu.faults.add({ path: '/api/2.0/mlflow/registered-models/get', kind: 'status', status: 503, times: Infinity });
-    await rejectsWithApiError(registry.getRegisteredModel(MODEL), 503, 'TEMPORARILY_UNAVAILABLE');
+    await rejectsWith(registry.getRegisteredModel(MODEL), 503, 'TEMPORARILY_UNAVAILABLE');
   });
 
   it('createModelVersion starts PENDING_REGISTRATION; waitForVersionReady polls until READY in emulated time', async () => {
@@ -135,7 +136,7 @@ describe('WorkspaceModelRegistry against the emulator', () => {
     assert.equal(ctx.emu.callsTo('POST', '/api/2.0/mlflow/databricks/model-versions/transition-stage').length, 0);
     ctx.emu.mlflow.setVersionReadyDelayMs(60_000);
     const pending = await registry.createModelVersion({ name: MODEL, source: 'runs:/x/model' });
-    await rejectsWithApiError(registry.transitionStage({ name: MODEL, version: pending.version, stage: 'Staging', archiveExistingVersions: false }), 400, 'INVALID_STATE');
+    await rejectsWith(registry.transitionStage({ name: MODEL, version: pending.version, stage: 'Staging', archiveExistingVersions: false }), 400, 'INVALID_STATE');
   });
 
   it('getLatestVersions returns the latest READY version per requested stage ([] when none)', async () => {
@@ -179,13 +180,13 @@ describe('WorkspaceModelRegistry against the emulator', () => {
     assert.equal(await registry.getModelVersion(MODEL, '42'), undefined);
     assert.equal(await registry.getModelVersion('no-such-model', '1'), undefined);
     ctx.emu.faults.add({ path: '/api/2.0/mlflow/model-versions/get', kind: 'status', status: 500, errorCode: 'INTERNAL_ERROR' });
-    await rejectsWithApiError(registry.getModelVersion(MODEL, v1), 500, 'INTERNAL_ERROR');
+    await rejectsWith(registry.getModelVersion(MODEL, v1), 500, 'INTERNAL_ERROR');
   });
 
   it('createModelVersion is not retried after a 503 (it could register a second version)', async () => {
     ctx.emu.mlflow.createRegisteredModel(MODEL);
     ctx.emu.faults.add({ path: '/api/2.0/mlflow/model-versions/create', kind: 'status', status: 503 });
-    await rejectsWithApiError(registry.createModelVersion({ name: MODEL, source: 'runs:/x/model' }), 503, 'TEMPORARILY_UNAVAILABLE');
+    await rejectsWith(registry.createModelVersion({ name: MODEL, source: 'runs:/x/model' }), 503, 'TEMPORARILY_UNAVAILABLE');
     assert.equal(ctx.emu.callsTo('POST', '/api/2.0/mlflow/model-versions/create').length, 1);
   });
 });

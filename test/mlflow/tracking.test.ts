@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { filter } from '../../src/mlflow/filter';
 import { MlflowTracking } from '../../src/mlflow/tracking';
 import { tagValue } from '../../src/mlflow/types';
-import { assertExchangesMatchProtos, rejectsWithApiError, startContext, toList, type TestContext } from './helpers';
+import { assertExchangesMatchProtos, startContext, toList, type TestContext } from './helpers';
+import { rejectsWith } from '../helpers/rejects';
 
 describe('MlflowTracking against the emulator', () => {
   let ctx: TestContext;
@@ -40,13 +41,13 @@ describe('MlflowTracking against the emulator', () => {
 
   it('getExperimentByName fails closed: a persistent 503 is thrown (after retries), never reported as "not found"', async () => {
     ctx.emu.faults.add({ path: '/api/2.0/mlflow/experiments/get-by-name', kind: 'status', status: 503, times: Infinity });
-    await rejectsWithApiError(mlflow.getExperimentByName('/Shared/churn'), 503, 'TEMPORARILY_UNAVAILABLE');
+    await rejectsWith(mlflow.getExperimentByName('/Shared/churn'), 503, 'TEMPORARILY_UNAVAILABLE');
     assert.equal(ctx.emu.callsTo('GET', '/api/2.0/mlflow/experiments/get-by-name').length, 6, 'GET retried up to the policy maximum of 6 attempts');
   });
 
   it('getExperimentByName: 404 with another error code (ENDPOINT_NOT_FOUND) is thrown, not undefined', async () => {
     ctx.emu.faults.add({ path: '/api/2.0/mlflow/experiments/get-by-name', kind: 'status', status: 404, errorCode: 'ENDPOINT_NOT_FOUND' });
-    await rejectsWithApiError(mlflow.getExperimentByName('/Shared/churn'), 404, 'ENDPOINT_NOT_FOUND');
+    await rejectsWith(mlflow.getExperimentByName('/Shared/churn'), 404, 'ENDPOINT_NOT_FOUND');
   });
 
   it('resolveExperiment(pathOrId) resolves a path and an id, and names the problem otherwise', async () => {
@@ -134,7 +135,7 @@ describe('MlflowTracking against the emulator', () => {
   });
 
   it('a raw OR filter is rejected by the emulator with 400 INVALID_PARAMETER_VALUE (and not retried)', async () => {
-    await rejectsWithApiError(
+    await rejectsWith(
       toList(mlflow.searchRuns({ experimentIds: [expId], filter: "tags.a = 'x' OR tags.b = 'y'" })),
       400,
       'INVALID_PARAMETER_VALUE',
@@ -157,9 +158,9 @@ describe('MlflowTracking against the emulator', () => {
     assert.deepEqual(run.data?.params, [{ key: 'seed', value: '7' }]);
     assert.equal(tagValue(run, 'candidate'), 'true');
     assert.equal(await mlflow.findRun('0'.repeat(32)), undefined);
-    await rejectsWithApiError(mlflow.getRun('0'.repeat(32)), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(mlflow.getRun('0'.repeat(32)), 404, 'RESOURCE_DOES_NOT_EXIST');
     ctx.emu.faults.add({ path: '/api/2.0/mlflow/runs/get', kind: 'status', status: 403, errorCode: 'PERMISSION_DENIED' });
-    await rejectsWithApiError(mlflow.findRun(seeded.info.run_id), 403, 'PERMISSION_DENIED');
+    await rejectsWith(mlflow.findRun(seeded.info.run_id), 403, 'PERMISSION_DENIED');
   });
 
   it('setTag and deleteTag change the run and send exactly {run_id, key, value} / {run_id, key}', async () => {
@@ -200,7 +201,7 @@ describe('MlflowTracking against the emulator', () => {
   it('logBatch is not idempotent: a 503 is not retried (one call, error surfaced)', async () => {
     const run = ctx.emu.mlflow.createRun({ experimentId: expId, status: 'RUNNING' });
     ctx.emu.faults.add({ path: '/api/2.0/mlflow/runs/log-batch', kind: 'status', status: 503 });
-    await rejectsWithApiError(mlflow.logBatch(run.info.run_id, { metrics: [{ key: 'auc', value: 0.5 }] }), 503, 'TEMPORARILY_UNAVAILABLE');
+    await rejectsWith(mlflow.logBatch(run.info.run_id, { metrics: [{ key: 'auc', value: 0.5 }] }), 503, 'TEMPORARILY_UNAVAILABLE');
     assert.equal(ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/log-batch').length, 1);
     assert.equal(ctx.emu.mlflow.getRun(run.info.run_id)!.data.metrics, undefined);
   });
@@ -224,7 +225,7 @@ describe('MlflowTracking against the emulator', () => {
     assert.equal(await mlflow.hasLoggedModel(withModel.info.run_id), true);
     assert.equal(await mlflow.hasLoggedModel(without.info.run_id), false);
     assert.equal(await mlflow.hasLoggedModel(bare.info.run_id), false);
-    await rejectsWithApiError(mlflow.hasLoggedModel('f'.repeat(32)), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(mlflow.hasLoggedModel('f'.repeat(32)), 404, 'RESOURCE_DOES_NOT_EXIST');
     const before = ctx.emu.requests.length;
     await assert.rejects(mlflow.hasLoggedModel(withModel.info.run_id, '../other-run/model'), /must be a relative path inside the run's artifacts/);
     await assert.rejects(mlflow.hasLoggedModel(withModel.info.run_id, 'dbfs:/x/model'), /must be a relative path/);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { UnityCatalogModelRegistry } from '../../src/mlflow/unity-catalog';
 import { modelVersionFilter } from '../../src/mlflow/registry';
-import { assertExchangesMatchProtos, rejectsWithApiError, startContext, toList, type TestContext } from './helpers';
+import { assertExchangesMatchProtos, startContext, toList, type TestContext } from './helpers';
+import { rejectsWith } from '../helpers/rejects';
 
 const MODEL = 'ml.churn.classifier';
 
@@ -31,7 +32,7 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
   it('creates a model and a version (with run_tracking_server_id); it stays PENDING_REGISTRATION until finalized, then READY', async () => {
     assert.equal(await uc.getRegisteredModel(MODEL), undefined);
     await uc.createRegisteredModel(MODEL, { description: 'UC churn model' });
-    await rejectsWithApiError(uc.createRegisteredModel(MODEL), 400, 'RESOURCE_ALREADY_EXISTS');
+    await rejectsWith(uc.createRegisteredModel(MODEL), 400, 'RESOURCE_ALREADY_EXISTS');
     ctx.emu.mlflow.setVersionReadyDelayMs(1000);
     const mv = await uc.createModelVersion({ name: MODEL, source: 'dbfs:/databricks/mlflow-tracking/1/abc/artifacts/model', runId: 'abc' });
     assert.equal(mv.status, 'PENDING_REGISTRATION');
@@ -75,10 +76,10 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
 
   it('setAlias to a version that does not exist is 404; deleting a missing alias is 404; a 503 on get-by-alias is thrown', async () => {
     ctx.emu.mlflow.createModelVersion(MODEL, { source: 's1', uc: true });
-    await rejectsWithApiError(uc.setAlias(MODEL, 'champion', '7'), 404, 'RESOURCE_DOES_NOT_EXIST');
-    await rejectsWithApiError(uc.deleteAlias(MODEL, 'nope'), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(uc.setAlias(MODEL, 'champion', '7'), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await rejectsWith(uc.deleteAlias(MODEL, 'nope'), 404, 'RESOURCE_DOES_NOT_EXIST');
     ctx.emu.faults.add({ path: '/api/2.0/mlflow/unity-catalog/registered-models/alias', method: 'GET', kind: 'status', status: 503, times: Infinity });
-    await rejectsWithApiError(uc.getModelVersionByAlias(MODEL, 'champion'), 503, 'TEMPORARILY_UNAVAILABLE');
+    await rejectsWith(uc.getModelVersionByAlias(MODEL, 'champion'), 503, 'TEMPORARILY_UNAVAILABLE');
   });
 
   it('version tags, description and search by name', async () => {
@@ -120,7 +121,7 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     await assert.rejects(uc.setModelVersionTag(MODEL, v1, 'k', 'x'.repeat(1001)), /at most 1000 characters/);
     assert.equal(ctx.emu.requests.length, before, 'nothing was sent');
     // The emulator answers what the service answers when a client does send one.
-    await rejectsWithApiError(
+    await rejectsWith(
       ctx.api.request({ method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/set-tag', body: { name: MODEL, version: v1, key: 'mlflow.source.type', value: 'x' } }),
       400,
       'INVALID_PARAMETER_VALUE',
@@ -128,12 +129,12 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     );
     for (let i = 0; i < 50; i++) await uc.setModelVersionTag(MODEL, v1, `k${i}`, 'v');
     await uc.setModelVersionTag(MODEL, v1, 'k7', 'overwrite is not a new tag');
-    await rejectsWithApiError(uc.setModelVersionTag(MODEL, v1, 'k50', 'v'), 400, 'INVALID_PARAMETER_VALUE', /maximum is 50/);
+    await rejectsWith(uc.setModelVersionTag(MODEL, v1, 'k50', 'v'), 400, 'INVALID_PARAMETER_VALUE', /maximum is 50/);
     assert.equal(Object.keys(ctx.emu.mlflow.versionTags(MODEL, v1)).length, 50);
   });
 
   it('the UC registry has no stage endpoints (the emulator answers 404 ENDPOINT_NOT_FOUND for them)', async () => {
-    await rejectsWithApiError(
+    await rejectsWith(
       ctx.api.request({ method: 'POST', path: '/api/2.0/mlflow/unity-catalog/registered-models/get-latest-versions', body: { name: MODEL } }),
       404,
       'ENDPOINT_NOT_FOUND',

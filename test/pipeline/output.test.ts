@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import seedrandom from 'seedrandom';
-import { taskLibLogger } from '../../src/pipeline/host';
+import { taskLibLogger } from '../../src/pipeline/task-lib-host';
 import { clip, containsCommandPrefix, inertJson, inertMarkdown, neutraliseCommands, printable, registerSecret } from '../../src/pipeline/output';
 import { commandProblems, executableCommands, hasCommandPrefix } from '../helpers/commands';
 

@@ -1,29 +1,16 @@
 import assert from 'node:assert/strict';
 import { patTokenProvider } from '../../src/databricks/auth';
-import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { ReposClient } from '../../src/databricks/repos';
 import { isGitFolder, WorkspaceClient } from '../../src/databricks/workspace';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../emulator';
 import { MISSING_GIT_CREDENTIAL_MESSAGE } from '../../emulator/routes/repos';
+import { rejectsWith } from '../helpers/rejects';
 
 const URL_A = 'https://dev.azure.com/contoso/mlops/_git/churn-model';
 const SHA_MAIN = 'a'.repeat(40);
 const SHA_DEV = 'b'.repeat(40);
 const SHA_TAG = 'c'.repeat(40);
-
-async function rejectsWith(p: Promise<unknown>, status: number, code: string, message?: RegExp): Promise<DatabricksApiError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof DatabricksApiError, `expected DatabricksApiError, got ${String(e)}`);
-    assert.equal(e.status, status);
-    assert.equal(e.errorCode, code);
-    if (message) assert.match(e.message, message);
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
 
 describe('ReposClient and WorkspaceClient against the emulator', () => {
   let emu: Emulator;
