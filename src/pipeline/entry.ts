@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { CANCEL_CLEANUP_BUDGET_MS } from './cancel-budget';
 import { TaskHost, taskLibHost } from './host';
 import { printable } from './output';
 
@@ -15,8 +16,8 @@ export interface TaskOutcome {
   message: string;
 }
 
-/** The agent sends SIGINT, waits 7.5 s, then SIGTERM and 2.5 s more: finish cleanup well inside that. */
-export const CANCEL_CLEANUP_BUDGET_MS = 5000;
+// The agent sends SIGINT, waits 7.5 s, then SIGTERM and 2.5 s more: cleanup finishes well inside that.
+export { CANCEL_CLEANUP_BUDGET_MS };
 
 /** An error's message as the task may print it (secrets redacted, logging commands neutralised). */
 export function errorMessage(err: unknown): string {
