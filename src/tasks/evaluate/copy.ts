@@ -11,7 +11,8 @@ import path from 'node:path';
 import { idempotencyToken, type RunOutput } from '../../databricks/jobs';
 import type { BuildContext, RegistrationConfig } from './inputs';
 import type { VersionCopier } from './promote-action';
-import { awaitSuccessfulRun, clusterFields } from './scoring';
+import { runToSuccess } from './notebook-run';
+import { clusterFields } from './scoring';
 import { parseRegistrationExit, type NotebookRegistrarDeps } from './uc-registration';
 
 export class NotebookCopier implements VersionCopier {
@@ -34,17 +35,19 @@ export class NotebookCopier implements VersionCopier {
     await workspace.mkdirs(path.posix.dirname(nbPath), sig);
     await workspace.importFile({ path: nbPath, content: this.deps.notebookSource, format: 'SOURCE', language: 'PYTHON', overwrite: true, signal: sig });
     const token = idempotencyToken(['promote-copy', `notebook:${nbPath}`, this.build.collectionUri ?? '', this.build.teamProject ?? '', this.build.buildId, this.build.jobAttempt, this.build.taskInstanceId, req.sourceModel, req.sourceVersion, req.targetModel]);
-    const { run_id: runId } = await jobs.submitRun(
-      {
-        run_name: this.runName,
-        timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
-        idempotency_token: token,
-        tasks: [{ task_key: 'register', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: this.parameters(req) }, ...clusterFields(this.cfg.cluster) }],
-      },
-      sig,
-    );
-    log.info(`Started copy run ${runId} (models:/${req.sourceModel}/${req.sourceVersion} to ${req.targetModel}).`);
-    const { run, where } = await awaitSuccessfulRun(this.deps, runId, { label: 'Copy run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal: sig });
+    const body = {
+      run_name: this.runName,
+      timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
+      idempotency_token: token,
+      tasks: [{ task_key: 'register', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE' as const, base_parameters: this.parameters(req) }, ...clusterFields(this.cfg.cluster) }],
+    };
+    const { run, where } = await runToSuccess(this.deps, { kind: 'submit', body }, {
+      label: 'Copy run',
+      timeoutMs: this.cfg.timeoutMs,
+      timeoutInput: 'scoringTimeoutMinutes',
+      signal: sig,
+      announce: (runId) => log.info(`Started copy run ${runId} (models:/${req.sourceModel}/${req.sourceVersion} to ${req.targetModel}).`),
+    });
     const task = (run.tasks ?? []).find((t) => t.task_key === 'register');
     if (!task) throw new Error(`${where} has no task run 'register' to read the output of.`);
     const out: RunOutput = await jobs.getRunOutput(task.run_id, sig);
