@@ -19,6 +19,7 @@ import type { TaskOutcome } from '../../pipeline/entry';
 import type { TaskHost } from '../../pipeline/host';
 import type { ServeInputs } from './inputs';
 import { inertMarkdown } from '../../pipeline/output';
+import { DECISION_RECORD_SCHEMA } from '../shared/decision-record';
 
 /** The registry reads this task needs (src/mlflow clients: UnityCatalogModelRegistry, WorkspaceModelRegistry). */
 export interface VersionReader {
@@ -38,8 +39,6 @@ export interface ServeDeps {
   poll?: { initialIntervalMs?: number; maxIntervalMs?: number };
 }
 
-/** The schema tag Evaluate & Promote writes into its decision record (src/tasks/evaluate/report.ts). */
-export const DECISION_RECORD_SCHEMA = 'mlopspipelines.evaluation/v1';
 /** A smoke test file larger than this is refused before anything is sent: it is a smoke test, not a batch. */
 const MAX_SMOKE_BYTES = 1_000_000;
 const CANCEL_READ_TIMEOUT_MS = 2_000;
