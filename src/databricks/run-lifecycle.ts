@@ -112,145 +112,124 @@ function messageOf(err: unknown): string {
 }
 
 /** A started run: its id once the start answered, `wait()` to follow it, `cancel()` to stop it. */
-export class RunHandle {
+export interface RunHandle {
   /** The run id, once the start request answered. */
   readonly started: Promise<number>;
-  private readonly startAbort = new AbortController();
-  private ended = false;
-  private cancelIssued = false;
-  private lastRun: Run | undefined;
-
-  constructor(
-    private readonly deps: RunLifecycleDeps,
-    private readonly opts: StartRunOptions,
-  ) {
-    const { request, signal } = opts;
-    // Nothing may start once cancelled: a cleanup registered after the signal would never run.
-    if (signal.aborted) throw cancelledFrom(signal, `Starting ${opts.describe}`);
-    const owns = opts.cancelOnAbort !== false;
-    const startSignal = owns ? this.startAbort.signal : signal;
-    this.started = (request.kind === 'runNow' ? deps.jobs.runNow(request.body, startSignal) : deps.jobs.submitRun(request.body, startSignal)).then((r) => r.run_id);
-    // Registered before the start request's answer, so a cancel at any point after it was sent reaches the run.
-    if (owns) deps.onCancel(() => this.onPipelineCancel());
-  }
-
-  /** `jobs/run-now` or `jobs/runs/submit`. */
-  get startCall(): string {
-    return this.opts.request.kind === 'runNow' ? 'jobs/run-now' : 'jobs/runs/submit';
-  }
-
-  /** The run no longer needs cancelling on a pipeline cancel (not followed, or ended). */
-  release(): void {
-    this.ended = true;
-  }
-
   /**
    * Polls the run until it ends (runs/get, backoff from the jobs client) and returns it; `seen`, when already
    * terminal, is returned without a poll. When the deadline passes, cancels the run and throws
    * {@link RunDeadlineError}. A pipeline cancel throws CancelledError; the run is then cancelled by the cleanup.
    */
-  async wait(signal: AbortSignal, follow: FollowOptions, seen?: Run): Promise<Run> {
-    const runId = await this.started;
-    this.lastRun = seen ?? this.lastRun;
-    if (seen && isRunTerminal(seen)) return this.end(seen);
-    try {
-      if (follow.timeoutMs <= 0) throw new TimeoutError(`Run ${runId} did not finish in time.`, this.lastRun, 0);
-      const final = await this.deps.jobs.waitForRunTerminated(runId, {
-        timeoutMs: follow.timeoutMs,
-        signal,
-        onState: (r) => {
-          this.lastRun = r;
-          follow.onState?.(r);
-        },
-        onTransientError: follow.onTransientError,
-        initialIntervalMs: follow.initialIntervalMs,
-        maxIntervalMs: follow.maxIntervalMs,
-      });
-      return this.end(final);
-    } catch (err) {
-      if (!(err instanceof TimeoutError) || err instanceof CancelledError) throw err;
-      this.ended = true;
-      const cancelError = await this.cancel(follow.deadlineReason).then(
-        () => undefined,
-        (e: unknown) => e ?? new Error('cancel failed'),
-      );
-      throw new RunDeadlineError(runId, this.lastRun, cancelError, err.elapsedMs);
-    }
-  }
-
-  /**
-   * `runs/cancel` once per run (later calls do nothing), bounded by `timeoutMs`. Databricks stops the run
-   * asynchronously.
-   */
-  async cancel(why: string, timeoutMs = CANCEL_TIMEOUT_MS): Promise<void> {
-    const runId = await this.started;
-    if (this.cancelIssued) return;
-    this.cancelIssued = true;
-    this.deps.log.info(`Cancelling Databricks run ${runId} (${why}).`);
-    await this.deps.jobs.cancelRun(runId, AbortSignal.timeout(timeoutMs));
-    this.deps.log.info(`Cancel requested for run ${runId}; Databricks stops it asynchronously.`);
-  }
-
+  wait(signal: AbortSignal, follow: FollowOptions, seen?: Run): Promise<Run>;
+  /** `runs/cancel` once per run (later calls do nothing), bounded by `timeoutMs`. Databricks stops the run asynchronously. */
+  cancel(why: string, timeoutMs?: number): Promise<void>;
   /**
    * The task runs that failed on their own account (at most `max`), each with its runs/get-output (`error`,
    * `error_trace`) or the error reading it. A pipeline cancel while reading throws.
    */
-  async failures(run: Run, signal: AbortSignal, max: number): Promise<{ shown: TaskFailure[]; total: number }> {
-    const failing = failingTaskRuns(run);
-    const shown: TaskFailure[] = [];
-    for (const task of failing.slice(0, max)) {
-      try {
-        shown.push({ task, output: await this.deps.jobs.getRunOutput(task.run_id, signal) });
-      } catch (readError) {
-        if (readError instanceof CancelledError) throw readError;
-        shown.push({ task, readError });
-      }
-    }
-    return { shown, total: failing.length };
-  }
-
-  private end(run: Run): Run {
-    this.ended = true;
-    this.lastRun = run;
-    return run;
-  }
-
-  /**
-   * The pipeline was cancelled: wait (part of the budget) for the start request's answer, then cancel the
-   * run it names within what is left. Real time, like the agent's budget it has to fit in.
-   */
-  private async onPipelineCancel(): Promise<void> {
-    const cancelledAt = Date.now();
-    const waitMs = startWaitOnCancelMs(this.opts.cancelBudgetMs);
-    const start = await settleWithin(this.started, waitMs);
-    if (start.kind === 'pending') {
-      this.startAbort.abort(new Error('the pipeline was cancelled'));
-      this.deps.log.warn(this.unknownRun(`did not answer within ${waitMs / 1000} s`));
-      return;
-    }
-    if (start.kind === 'failed') {
-      this.deps.log.warn(this.unknownRun(`failed (${messageOf(start.error)})`));
-      return;
-    }
-    if (this.ended) return;
-    const left = this.opts.cancelBudgetMs - (Date.now() - cancelledAt) - CANCEL_BUDGET_MARGIN_MS;
-    await this.cancel('the pipeline was cancelled', Math.max(1, Math.min(CANCEL_TIMEOUT_MS, left)));
-  }
-
-  private unknownRun(what: string): string {
-    const { request } = this.opts;
-    const which = request.kind === 'runNow' ? `a run of job ${request.body.job_id}` : `the one-time run "${request.body.run_name}"`;
-    return (
-      `The pipeline was cancelled while ${this.startCall} was in flight and ${what}, so the Databricks run it may have started is not known and was not cancelled. ` +
-      `If it started, it is ${which} created with idempotency token ${request.body.idempotency_token}: check the workspace and cancel it there.`
-    );
-  }
+  failures(run: Run, signal: AbortSignal, max: number): Promise<{ shown: TaskFailure[]; total: number }>;
 }
 
 /**
- * Starts a run and returns its handle at once (the start request in flight); with `cancelOnAbort` (the
- * default) a pipeline cancel from now on cancels the run, whenever the start answers.
+ * Starts a run and returns its handle at once (the start request in flight). With `cancelOnAbort` (the
+ * default) the pipeline-cancel cleanup is registered before the start's answer, so a cancel at any point
+ * from now on cancels the run, whenever the start answers.
  */
 export function startRun(deps: RunLifecycleDeps, opts: StartRunOptions): RunHandle {
-  return new RunHandle(deps, opts);
+  const { jobs, log } = deps;
+  const { request, signal, cancelBudgetMs } = opts;
+  // Nothing may start once cancelled: a cleanup registered after the signal would never run.
+  if (signal.aborted) throw cancelledFrom(signal, `Starting ${opts.describe}`);
+  const owns = opts.cancelOnAbort !== false;
+  const startAbort = new AbortController();
+  const startSignal = owns ? startAbort.signal : signal;
+  const started = (request.kind === 'runNow' ? jobs.runNow(request.body, startSignal) : jobs.submitRun(request.body, startSignal)).then((r) => r.run_id);
+  let ended = false;
+  let cancelIssued = false;
+  let lastRun: Run | undefined;
+
+  const cancel = async (why: string, timeoutMs = CANCEL_TIMEOUT_MS): Promise<void> => {
+    const runId = await started;
+    if (cancelIssued) return;
+    cancelIssued = true;
+    log.info(`Cancelling Databricks run ${runId} (${why}).`);
+    await jobs.cancelRun(runId, AbortSignal.timeout(timeoutMs));
+    log.info(`Cancel requested for run ${runId}; Databricks stops it asynchronously.`);
+  };
+
+  const unknownRun = (what: string): string => {
+    const which = request.kind === 'runNow' ? `a run of job ${request.body.job_id}` : `the one-time run "${request.body.run_name}"`;
+    return (
+      `The pipeline was cancelled while ${request.kind === 'runNow' ? 'jobs/run-now' : 'jobs/runs/submit'} was in flight and ${what}, so the Databricks run it may have started is not known and was not cancelled. ` +
+      `If it started, it is ${which} created with idempotency token ${request.body.idempotency_token}: check the workspace and cancel it there.`
+    );
+  };
+
+  // The pipeline was cancelled: wait (part of the budget) for the start request's answer, then cancel the
+  // run it names within what is left. Real time, like the agent's budget it has to fit in.
+  if (owns) {
+    deps.onCancel(async () => {
+      const cancelledAt = Date.now();
+      const waitMs = startWaitOnCancelMs(cancelBudgetMs);
+      const start = await settleWithin(started, waitMs);
+      if (start.kind === 'pending') {
+        startAbort.abort(new Error('the pipeline was cancelled'));
+        log.warn(unknownRun(`did not answer within ${waitMs / 1000} s`));
+      } else if (start.kind === 'failed') {
+        log.warn(unknownRun(`failed (${messageOf(start.error)})`));
+      } else if (!ended) {
+        const left = cancelBudgetMs - (Date.now() - cancelledAt) - CANCEL_BUDGET_MARGIN_MS;
+        await cancel('the pipeline was cancelled', Math.max(1, Math.min(CANCEL_TIMEOUT_MS, left)));
+      }
+    });
+  }
+
+  return {
+    started,
+    cancel,
+    async wait(waitSignal, follow, seen) {
+      const runId = await started;
+      lastRun = seen ?? lastRun;
+      try {
+        if (seen && isRunTerminal(seen)) lastRun = seen;
+        else if (follow.timeoutMs <= 0) throw new TimeoutError(`Run ${runId} did not finish in time.`, lastRun, 0);
+        else {
+          lastRun = await jobs.waitForRunTerminated(runId, {
+            timeoutMs: follow.timeoutMs,
+            signal: waitSignal,
+            onState: (r) => {
+              lastRun = r;
+              follow.onState?.(r);
+            },
+            onTransientError: follow.onTransientError,
+            initialIntervalMs: follow.initialIntervalMs,
+            maxIntervalMs: follow.maxIntervalMs,
+          });
+        }
+        ended = true;
+        return lastRun;
+      } catch (err) {
+        if (!(err instanceof TimeoutError)) throw err;
+        ended = true;
+        const cancelError = await cancel(follow.deadlineReason).then(
+          () => undefined,
+          (e: unknown) => e ?? new Error('cancel failed'),
+        );
+        throw new RunDeadlineError(runId, lastRun, cancelError, err.elapsedMs);
+      }
+    },
+    async failures(run, readSignal, max) {
+      const failing = failingTaskRuns(run);
+      const shown: TaskFailure[] = [];
+      for (const task of failing.slice(0, max)) {
+        try {
+          shown.push({ task, output: await jobs.getRunOutput(task.run_id, readSignal) });
+        } catch (readError) {
+          if (readError instanceof CancelledError) throw readError;
+          shown.push({ task, readError });
+        }
+      }
+      return { shown, total: failing.length };
+    },
+  };
 }

@@ -278,8 +278,8 @@ function startTrainRun(plan: StartPlan, inputs: TrainInputs, deps: TrainDeps): R
   if (!stable) host.log.debug('No pipeline identity (Build.BuildId, System.TaskInstanceId): a retry of this step will start a new run.');
   const request: RunStartRequest =
     plan.request.kind === 'runNow' ? { kind: 'runNow', body: { ...plan.request.body, idempotency_token: token } } : { kind: 'submit', body: { ...plan.request.body, idempotency_token: token } };
-  if (host.signal.aborted) throw cancelledFrom(host.signal, `Starting ${plan.describe}`);
-  host.log.info(`Starting ${plan.describe}.`);
+  // Nothing is logged once cancelled: startRun then sends nothing and throws.
+  if (!host.signal.aborted) host.log.info(`Starting ${plan.describe}.`);
   return startRun(
     { jobs: deps.jobs, log: host.log, onCancel: (c) => host.onCancel(c) },
     { request, signal: host.signal, cancelOnAbort: inputs.waitForCompletion && inputs.cancelRunOnAbort, cancelBudgetMs: CANCEL_CLEANUP_BUDGET_MS, describe: plan.describe },
