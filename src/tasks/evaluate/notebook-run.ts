@@ -29,7 +29,8 @@ export interface RunToSuccessOptions {
   announce(runId: number): void;
 }
 
-function trimmedMessage(err: unknown): string {
+/** An error's message without trailing full stops, to be quoted inside a sentence. */
+export function trimmedMessage(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).trim().replace(/\.+$/, '');
 }
 

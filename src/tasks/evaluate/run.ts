@@ -16,6 +16,7 @@ import type { EvaluateInputs } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
 import { publishRecord, readTarget } from './challenger';
 import { ATTACHMENT_NAME, ATTACHMENT_TYPE, type ChallengerRecord, DecisionRecord, type TargetRecord, Outcome, RECORD_SCHEMA, RecordModel, renderSummary, serializeRecord } from './report';
+import { trimmedMessage } from './notebook-run';
 import { applyDecision } from './promote-decision';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
 
@@ -260,7 +261,7 @@ async function resetTags(inputs: EvaluateInputs, deps: EvaluateDeps, candidates:
     } catch (err) {
       if (deps.host.signal.aborted) throw err;
       failed.push(c.runId);
-      cause ||= (err instanceof Error ? err.message : String(err)).trim().replace(/\.+$/, '');
+      cause ||= trimmedMessage(err);
     }
   }
   if (failed.length === 0) {
