@@ -282,14 +282,3 @@ export class FilesClient {
     return offset;
   }
 }
-
-/**
- * "The file is not there" is {@link isNotFound}: RESOURCE_DOES_NOT_EXIST (DBFS), or any HTTP 404 of a file
- * read, HEAD or delete (the Files API answers 404 with `NOT_FOUND`, but a HEAD has no body to carry an error
- * code and the documented contract is the status: "404 Not Found" for a missing file, Databricks REST
- * reference Files API `GET/HEAD/DELETE /api/2.0/fs/files{file_path}`), never ENDPOINT_NOT_FOUND,
- * FEATURE_DISABLED, 403 or 5xx. Callers use it only for file paths, so a 404 there means the file.
- *
- * Kept under its old name for src/tasks until the merge of issue 18 (the lead removes this re-export).
- */
-export const isFileMissing = isNotFound;

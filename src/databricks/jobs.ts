@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { systemClock } from './clock';
 import type { ApiClient, Clock } from './contracts';
+import { DatabricksApiError } from './errors';
 import { pagesByToken, paginateByToken } from './paginate';
 import { waitUntil } from './wait';
 
@@ -225,6 +226,16 @@ export function describeRunState(run: Pick<Run, 'state'>): string {
   const s = run.state;
   if (!s?.life_cycle_state) return 'UNKNOWN';
   return s.result_state ? `${s.life_cycle_state}/${s.result_state}` : s.life_cycle_state;
+}
+
+/**
+ * How `jobs/get` answers a job id it does not know (or this identity cannot see): 400 INVALID_PARAMETER_VALUE,
+ * `Job <id> does not exist.` (databricks-sdk-go apierr error overrides, "Jobs InvalidParameterValue=>ResourceDoesNotExist",
+ * maps the same answer to ResourceDoesNotExist). The id is checked client-side first, so an
+ * INVALID_PARAMETER_VALUE from jobs/get can only be about the job itself.
+ */
+export function isUnknownJob(err: unknown): err is DatabricksApiError {
+  return err instanceof DatabricksApiError && err.status === 400 && err.errorCode === 'INVALID_PARAMETER_VALUE';
 }
 
 function requireId(id: number, what: string): void {

@@ -10,10 +10,6 @@ import { taskLibHost } from './task-lib-host';
 import { messageOf } from '../databricks/errors';
 import { printable } from './output';
 
-// Temporary re-exports for src/tasks until the merge of issue 18 (the lead removes them and points the tasks
-// at ./host, which does not load task-lib).
-export { CANCEL_CLEANUP_BUDGET_MS, type TaskOutcome, type TaskResultName } from './host';
-
 /** An error's message as the task may print it (secrets redacted, logging commands neutralised). */
 function printableMessage(err: unknown): string {
   return printable(messageOf(err));

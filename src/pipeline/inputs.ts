@@ -5,12 +5,6 @@
  */
 import { clip } from './output';
 
-// Temporary re-export for src/tasks/*/main.ts until the merge of issue 18 (the lead removes it and points
-// those imports at ./task-lib-inputs); while it is here, this module still loads task-lib (see the
-// allow-list in test/architecture/rings.test.ts).
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- temporary re-export, see above
-export { readInputQuietly, taskLibInputSource } from './task-lib-inputs';
-
 /** A bad or missing input. The message names the input and says what to change; nothing remote happened. */
 export class InputError extends Error {
   override name = 'InputError';

@@ -13,31 +13,6 @@ import { ADAPTER_FILES, checkRings, keyOf, ringOf, TASK_LIB } from './rings';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
-/**
- * TEMPORARY: violations that exist today in code other branches of issue 18 are rewriting. The lead empties
- * this list after merging them; the test fails on any entry that no longer matches a violation, so a stale
- * entry cannot hide a new one.
- */
-const TEMPORARILY_ALLOWED = new Map<string, string>([
-  // src/tasks/train/run.ts imports CANCEL_CLEANUP_BUDGET_MS from pipeline/entry.ts (task-lib); it is in
-  // pipeline/host.ts now (no task-lib). Fixed when Train imports it from there (run lifecycle branch).
-  ['no-task-lib-outside-the-adapter src/tasks/train/run.ts', 'imports pipeline/entry.ts'],
-  // pipeline/inputs.ts re-exports taskLibInputSource (now in the adapter's task-lib-inputs.ts) so that
-  // src/tasks/*/main.ts compiles unchanged; every module that parses inputs loads task-lib through it.
-  // Fixed when main.ts imports taskLibInputSource from pipeline/task-lib-inputs and the re-export goes.
-  ['pipeline-imports src/pipeline/inputs.ts', 're-export of taskLibInputSource'],
-  ['no-task-lib-outside-the-adapter src/pipeline/inputs.ts', 're-export of taskLibInputSource'],
-  ['no-task-lib-outside-the-adapter src/tasks/deploy/inputs.ts', 'through pipeline/inputs.ts'],
-  ['no-task-lib-outside-the-adapter src/tasks/evaluate/challenger.ts', 'through pipeline/inputs.ts'],
-  ['no-task-lib-outside-the-adapter src/tasks/evaluate/handoff.ts', 'through pipeline/inputs.ts'],
-  ['no-task-lib-outside-the-adapter src/tasks/evaluate/inputs.ts', 'through pipeline/inputs.ts'],
-  ['no-task-lib-outside-the-adapter src/tasks/evaluate/promote-action.ts', 'through pipeline/inputs.ts'],
-  ['no-task-lib-outside-the-adapter src/tasks/evaluate/run.ts', 'through pipeline/inputs.ts'],
-  ['no-task-lib-outside-the-adapter src/tasks/serve/inputs.ts', 'through pipeline/inputs.ts'],
-  ['no-task-lib-outside-the-adapter src/tasks/shared/cluster.ts', 'through pipeline/inputs.ts'],
-  ['no-task-lib-outside-the-adapter src/tasks/train/inputs.ts', 'through pipeline/inputs.ts'],
-]);
-
 /** A synthetic graph: one file per entry, edges `to` (a file or `pkg:x`), `type:` prefix for type-only. */
 function synthetic(files: Record<string, string[]>, sources: Record<string, string> = {}): ImportGraph {
   const graph: ImportGraph = { files: new Map(), sources: new Map() };
@@ -67,14 +42,8 @@ describe('architecture: the rings hold for every folder', () => {
     assert.ok([...graph.files.keys()].filter((f) => ringOf(f) === 'entry').length >= 4, 'the task entries are scanned');
   });
 
-  it('no violation outside the temporary allow-list', () => {
-    const unexpected = violations.filter((v) => !TEMPORARILY_ALLOWED.has(keyOf(v)));
-    assert.deepEqual(unexpected.map((v) => `${keyOf(v)}: ${v.detail}`), []);
-  });
-
-  it('every temporary allow-list entry is still a violation (remove the ones that are fixed)', () => {
-    const keys = new Set(violations.map(keyOf));
-    assert.deepEqual([...TEMPORARILY_ALLOWED.keys()].filter((k) => !keys.has(k)), []);
+  it('no violation', () => {
+    assert.deepEqual(violations.map((v) => `${keyOf(v)}: ${v.detail}`), []);
   });
 
   it('only the adapter imports azure-pipelines-task-lib, and every adapter file exists', () => {

@@ -1,9 +1,10 @@
 import { ReposClient } from '../../databricks/repos';
 import { WorkspaceClient } from '../../databricks/workspace';
 import { connectFromInputs } from '../../pipeline/client';
-import type { TaskOutcome } from '../../pipeline/entry';
+import type { TaskOutcome } from '../../pipeline/host';
 import type { TaskHost } from '../../pipeline/host';
-import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
+import { Inputs } from '../../pipeline/inputs';
+import { taskLibInputSource } from '../../pipeline/task-lib-inputs';
 import { parseDeployInputs } from './inputs';
 import { run } from './run';
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { DatabricksApiError, isAlreadyExists } from '../../databricks/errors';
 import { canonicalRepoPath, type Repo, type ReposClient } from '../../databricks/repos';
 import { isGitFolder, MAX_IMPORT_BYTES, type NotebookLanguage, type WorkspaceClient } from '../../databricks/workspace';
-import type { TaskOutcome } from '../../pipeline/entry';
+import type { TaskOutcome } from '../../pipeline/host';
 import type { TaskHost } from '../../pipeline/host';
 import type { DeployInputs, GitRef, ReposDeployInputs, WorkspaceImportInputs } from './inputs';
 

@@ -7,12 +7,10 @@
  * mlflow/store/model_registry/abstract_store.py, AbstractStore.copy_model_version), which is how the notebook
  * finds a copy made earlier: a re-run reuses it.
  */
-import path from 'node:path';
-import { idempotencyToken, type RunOutput } from '../../databricks/jobs';
+import { idempotencyToken } from '../../databricks/jobs';
 import type { BuildContext, RegistrationConfig } from './inputs';
 import type { VersionCopier } from './promote-action';
-import { awaitSuccessfulRun, clusterFields } from './scoring';
-import { parseRegistrationExit, type NotebookRegistrarDeps } from './uc-registration';
+import { runRegisterNotebook, type NotebookRegistrarDeps } from './uc-registration';
 
 export class NotebookCopier implements VersionCopier {
   constructor(
@@ -28,27 +26,17 @@ export class NotebookCopier implements VersionCopier {
   }
 
   async copyVersion(req: { sourceModel: string; sourceVersion: string; targetModel: string }, signal?: AbortSignal): Promise<{ version: string; reused: boolean }> {
-    const { workspace, jobs, log } = this.deps;
-    const sig = signal ?? new AbortController().signal;
+    const { log } = this.deps;
     const nbPath = this.cfg.notebookPath;
-    await workspace.mkdirs(path.posix.dirname(nbPath), sig);
-    await workspace.importFile({ path: nbPath, content: this.deps.notebookSource, format: 'SOURCE', language: 'PYTHON', overwrite: true, signal: sig });
     const token = idempotencyToken(['promote-copy', `notebook:${nbPath}`, this.build.collectionUri ?? '', this.build.teamProject ?? '', this.build.buildId, this.build.jobAttempt, this.build.taskInstanceId, req.sourceModel, req.sourceVersion, req.targetModel]);
-    const { run_id: runId } = await jobs.submitRun(
-      {
-        run_name: this.runName,
-        timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
-        idempotency_token: token,
-        tasks: [{ task_key: 'register', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: this.parameters(req) }, ...clusterFields(this.cfg.cluster) }],
-      },
-      sig,
-    );
-    log.info(`Started copy run ${runId} (models:/${req.sourceModel}/${req.sourceVersion} to ${req.targetModel}).`);
-    const { run, where } = await awaitSuccessfulRun(this.deps, runId, { label: 'Copy run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal: sig });
-    const task = (run.tasks ?? []).find((t) => t.task_key === 'register');
-    if (!task) throw new Error(`${where} has no task run 'register' to read the output of.`);
-    const out: RunOutput = await jobs.getRunOutput(task.run_id, sig);
-    if (out.notebook_output?.truncated) throw new Error(`${where}: the exit value was truncated.`);
-    return parseRegistrationExit(out.notebook_output?.result, where);
+    const { result } = await runRegisterNotebook(this.deps, this.cfg, {
+      runName: this.runName,
+      token,
+      params: this.parameters(req),
+      label: 'Copy run',
+      signal,
+      announce: (runId) => log.info(`Started copy run ${runId} (models:/${req.sourceModel}/${req.sourceVersion} to ${req.targetModel}).`),
+    });
+    return result;
   }
 }

@@ -9,32 +9,28 @@ import { WorkspaceModelRegistry } from '../../mlflow/registry';
 import { MlflowTracking } from '../../mlflow/tracking';
 import { UnityCatalogModelRegistry } from '../../mlflow/unity-catalog';
 import { connectFromInputs } from '../../pipeline/client';
-import type { TaskOutcome } from '../../pipeline/entry';
+import type { TaskOutcome } from '../../pipeline/host';
 import type { TaskHost } from '../../pipeline/host';
-import { Inputs, taskLibInputSource } from '../../pipeline/inputs';
+import { Inputs } from '../../pipeline/inputs';
+import { taskLibInputSource } from '../../pipeline/task-lib-inputs';
 import { parseAction } from './handoff';
 import { checkPredictionsFile, parseEvaluateInputs } from './inputs';
 import { mainPromote } from './promote-main';
 import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
 import { run } from './run';
+import { pollOverride as sharedPollOverride } from '../shared/poll-override';
 import { DatabricksScoring, registryUriOf, FilePredictions, PredictionsProvider } from './scoring';
 import { NotebookRegistrar } from './uc-registration';
 
-/**
- * Undocumented test hook (shared with Train): shortens the poll intervals so the bundled task can run
- * against the local emulator without waiting seconds between polls.
- */
+/** The shared test hook (shared/poll-override.ts) in the run waits' shape. */
 function pollOverride(): { initial: number; max: number } | undefined {
-  const raw = process.env.DATABRICKS_MLOPS_POLL_INTERVAL_MS;
-  if (!raw || !/^\d+$/.test(raw)) return undefined;
-  const ms = Math.max(10, Number(raw));
-  return { initial: ms, max: ms * 4 };
+  const poll = sharedPollOverride();
+  return poll && { initial: poll.initialIntervalMs!, max: poll.maxIntervalMs! };
 }
 
 function readyPollOverride(): { initialIntervalMs?: number; maxIntervalMs?: number } {
-  const poll = pollOverride();
-  return poll ? { initialIntervalMs: poll.initial, maxIntervalMs: poll.max } : {};
+  return sharedPollOverride() ?? {};
 }
 
 /**
@@ -57,7 +53,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
   const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksEvaluatePromote' });
   host.log.info(`Workspace: ${connection.host} (${connection.description})`);
   const poll = pollOverride();
-  const readyPoll = poll ? { initialIntervalMs: poll.initial, maxIntervalMs: poll.max } : {};
+  const readyPoll = readyPollOverride();
 
   const runLabel = `${parsed.modelName} (build ${parsed.build.buildNumber ?? parsed.build.buildId})`;
   let registry: ProductionRegistry;

@@ -15,7 +15,7 @@ import { RECORD_FILE, type PromoteInputs } from './handoff';
 import { applyPromotion, describeVersion, type PromotionContext } from './promotion';
 import type { ProductionRef, ProductionRegistry } from './registry';
 import { mdCell, RECORD_SCHEMA, RESULTS_TAB_VIEW, type DecisionRecord } from './report';
-import { decisionTags } from './run';
+import { decisionTags } from './promote-decision';
 import { inertJson, inertMarkdown } from '../../pipeline/output';
 
 export const PROMOTION_SCHEMA = 'mlopspipelines.promotion/v1';

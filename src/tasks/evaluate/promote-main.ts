@@ -5,7 +5,7 @@ import { WorkspaceClient } from '../../databricks/workspace';
 import { WorkspaceModelRegistry } from '../../mlflow/registry';
 import { UnityCatalogModelRegistry } from '../../mlflow/unity-catalog';
 import { connectFromInputs } from '../../pipeline/client';
-import type { TaskOutcome } from '../../pipeline/entry';
+import type { TaskOutcome } from '../../pipeline/host';
 import type { TaskHost } from '../../pipeline/host';
 import type { Inputs } from '../../pipeline/inputs';
 import { NotebookCopier } from './copy';

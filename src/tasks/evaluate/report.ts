@@ -5,10 +5,9 @@
  * (timestamps, build and scoring run ids) lives in `context`, so the rest is byte-for-byte reproducible.
  */
 import type { Decision, ModelResult } from '../../engine';
+import { DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../shared/decision-record';
 
-export const RECORD_SCHEMA = 'mlopspipelines.evaluation/v1';
-export const ATTACHMENT_TYPE = 'mlopspipelines.evaluation';
-export const ATTACHMENT_NAME = 'evaluation.json';
+export { ATTACHMENT_NAME, ATTACHMENT_TYPE, DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../shared/decision-record';
 
 /** `challenger`: action evaluate registered and marked the winner; production waits for the promote action. */
 export type Outcome = 'promoted' | 'kept' | 'noCandidates' | 'challenger';

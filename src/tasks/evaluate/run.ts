@@ -11,12 +11,13 @@ import type { RunInfo } from '../../mlflow/types';
 import { tagValue } from '../../mlflow/types';
 import type { TaskHost } from '../../pipeline/host';
 import { inertJson, inertMarkdown } from '../../pipeline/output';
-import { claimOwner, type ClaimOptions } from './claim';
+import type { ClaimOptions } from './claim';
 import type { EvaluateInputs } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
-import { markChallenger, publishRecord, readTarget } from './challenger';
+import { publishRecord, readTarget } from './challenger';
 import { ATTACHMENT_NAME, ATTACHMENT_TYPE, type ChallengerRecord, DecisionRecord, type TargetRecord, Outcome, RECORD_SCHEMA, RecordModel, renderSummary, serializeRecord } from './report';
-import { applyPromotion, registerWinner, type PromotionContext } from './promotion';
+import { trimmedMessage } from './notebook-run';
+import { applyDecision } from './promote-decision';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
 
 export const PRODUCTION_KEY = 'production';
@@ -53,7 +54,7 @@ export interface EvaluateResult {
   issues: string[];
 }
 
-interface Candidate {
+export interface Candidate {
   key: string;
   runId: string;
   runName?: string;
@@ -73,168 +74,25 @@ export function runUrl(workspaceUrl: string, experimentId: string, runId: string
 }
 
 export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<EvaluateResult> {
-  const { host, tracking, registry } = deps;
-  const log = host.log;
-  const signal = host.signal;
   const startedAt = deps.now().toISOString();
-
   // 1. Candidates: finished runs tagged <candidateTag>=true with a logged model, in run-id order (listing order never matters).
-  host.setProgress(5, 'Finding candidates');
-  const experimentIds: string[] = [];
-  for (const ref of inputs.experiments) {
-    const exp = await tracking.resolveExperiment(ref, signal);
-    if (!experimentIds.includes(exp.experiment_id)) experimentIds.push(exp.experiment_id);
-  }
-  const found = new Map<string, Candidate>();
-  const runFilter = filter().tag(inputs.candidateTag, '=', 'true').attribute('status', '=', 'FINISHED');
-  for await (const r of tracking.searchRuns({ experimentIds, filter: runFilter, runViewType: 'ACTIVE_ONLY', signal })) {
-    const runId = r.info.run_id;
-    if (!found.has(runId)) found.set(runId, { key: candidateKey(runId), runId, runName: r.info.run_name ?? tagValue(r, 'mlflow.runName'), experimentId: r.info.experiment_id, info: r.info });
-  }
-  const listed = [...found.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
-  log.info(`Found ${listed.length} candidate run(s) tagged ${inputs.candidateTag}=true in ${experimentIds.length} experiment(s).`);
-
-  const skipped: DecisionRecord['skippedCandidates'] = [];
-  const withModel: Candidate[] = [];
-  for (const c of listed) {
-    // MLflow 2 (run artifacts <path>/MLmodel) or MLflow 3 (a logged model named <path> from this run): both count.
-    const model = await tracking.findRunModel({ info: c.info }, inputs.modelArtifactPath, signal);
-    if (model) {
-      withModel.push({ ...c, model });
-    } else {
-      const reason = `no model at '${inputs.modelArtifactPath}': neither run artifacts ${inputs.modelArtifactPath}/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named '${inputs.modelArtifactPath}' from this run`;
-      log.warn(`Candidate run ${c.runId}${c.runName ? ` (${c.runName})` : ''} in experiment ${c.experimentId} has ${reason}; skipped.`);
-      skipped.push({ runId: c.runId, experimentId: c.experimentId, reason });
-    }
-  }
-
+  deps.host.setProgress(5, 'Finding candidates');
+  const { withModel, skipped } = await findCandidates(inputs, deps);
   // 2. Production (fail closed: only "does not exist" / an empty stage or alias means there is none).
-  host.setProgress(10, 'Reading the production model');
-  const production = await registry.getProduction(signal);
-  log.info(production ? `Production: ${registry.modelName} version ${production.version} (${registry.targetDescription}).` : `No production model (${registry.modelName}, ${registry.targetDescription}).`);
-  // Read with production: the promote action refuses if the target's production moved since (handoff.ts).
-  const target = inputs.action === 'evaluate' && deps.target ? await readTarget(deps.target, signal) : undefined;
-  if (target) log.info(`Target ${target.modelName}: ${target.target} is ${target.productionVersion ? `version ${target.productionVersion}` : 'not set'}.`);
-  let challenger: ChallengerRecord | undefined;
-  const candidates: Candidate[] = [];
-  const alreadyProduction: Candidate[] = [];
-  for (const c of withModel) {
-    if (production?.runId === c.runId) {
-      log.info(`Candidate run ${c.runId} is already production version ${production.version}; not compared with itself.`);
-      skipped.push({ runId: c.runId, experimentId: c.experimentId, reason: `already production version ${production.version}` });
-      alreadyProduction.push(c);
-    } else {
-      candidates.push(c);
-    }
-  }
-
-  const base = {
-    startedAt,
-    production,
-    skipped,
-  };
-
-  if (candidates.length === 0) {
-    const sentence = `No candidates: no finished run tagged ${inputs.candidateTag}=true with a logged model; nothing was changed.`;
-    log.info(sentence);
-    const record = buildRecord(inputs, deps, { ...base, outcome: 'noCandidates', sentence, candidates: [], decision: null, best: null, promotion: null, scored: undefined, finishedAt: deps.now().toISOString() });
-    const paths = await writeRecord(withHandoff(record, inputs, target, challenger), deps, inputs);
-    const resetProblem = await resetTags(inputs, deps, alreadyProduction, 'the decision was recorded');
-    setOutputs(deps, { outcome: 'noCandidates', promoted: false, production, record, recordPath: paths.recordPath });
-    const issues = resetProblem ? [resetProblem] : [];
-    return { outcome: 'noCandidates', promoted: false, record, ...paths, message: withIssues(sentence, issues), issues };
-  }
-
-  // 3. Scoring: every candidate and production on the same rows.
-  host.setProgress(20, 'Scoring');
-  // MLflow 2: runs:/<run>/<path>; MLflow 3: models:/<model_id> (the logged model's files are not run artifacts).
-  const models = candidates.map((c) => ({ key: c.key, uri: c.model!.uri }));
-  if (production) models.push({ key: PRODUCTION_KEY, uri: registry.versionUri(production.version) });
-  log.info(`Scoring ${models.length} model(s) with the ${deps.predictions.description}.`);
-  const scored: ScoredPredictions = await deps.predictions.produce(models, signal);
-  let decision: Decision;
-  try {
-    host.setProgress(60, 'Comparing');
-    const predictions = await deps.engine.readPredictions(scored.bytes, { labelColumn: inputs.labelColumn, scoreColumns: models.map((m) => m.key) });
-    const reported = scored.context.rowsReported;
-    if (reported !== undefined && reported >= 0 && reported !== predictions.n) {
-      throw new Error(`The scoring run reported ${reported} rows but the predictions file holds ${predictions.n}; the file is incomplete or from another run.`);
-    }
-    const present = new Set(predictions.columns.map((c) => c.name));
-    const missing = models.map((m) => m.key).filter((k) => !present.has(k));
-    if (missing.length > 0) {
-      throw new Error(`The predictions have no score column for ${missing.join(', ')} (columns: ${[...present].join(', ') || 'none'}). Candidates are named run_<run id>, the production model ${PRODUCTION_KEY}.`);
-    }
-    decision = await deps.engine.compare(predictions, {
-      baseline: production ? PRODUCTION_KEY : undefined,
-      candidates: candidates.map((c) => c.key),
-      metric: inputs.decision.metric,
-      method: inputs.decision.method,
-      resamples: inputs.decision.resamples,
-      seed: inputs.decision.seed,
-      winRate: inputs.decision.winRate,
-      minDelta: inputs.decision.minDelta,
-      minMetric: inputs.decision.minMetric,
-      confidence: inputs.decision.confidence,
-    });
-  } finally {
-    await scored.cleanup().catch((e: Error) => log.warn(`Could not delete the predictions file: ${e.message}`));
-  }
-  log.info(decision.reason);
-
-  // 4. Promotion.
+  deps.host.setProgress(10, 'Reading the production model');
+  const { production, target } = await readProduction(inputs, deps);
+  const { candidates, alreadyProduction } = setAsideProduction(withModel, production, skipped, deps);
+  const base = { startedAt, production, skipped };
+  if (candidates.length === 0) return noCandidates(inputs, deps, base, target, alreadyProduction);
+  // 3. Scoring: every candidate and production on the same rows; the engine decides.
+  const { scored, decision } = await scoreAndCompare(inputs, deps, candidates, production);
+  // 4. Promotion (promote-decision.ts).
   const best = decision.best ? candidates.find((c) => c.key === decision.best) : undefined;
   if (decision.best && !best) throw new Error(`The engine chose ${decision.best}, which is not a candidate.`);
-  let promotion: DecisionRecord['promotion'] = null;
-  let outcome: Outcome = 'kept';
-  /** Problems after the decision was applied: the step succeeds with issues, naming them. */
-  const issues: string[] = [];
-  let sentence: string;
-  if (decision.decision === 'promote' && best) {
-    outcome = 'promoted';
-    const existing = await registry.findVersionForRun(best.runId, best.model!, signal);
-    if (inputs.action === 'evaluate' && !inputs.dryRun) {
-      // Approval between decision and promotion: register and mark the winner, leave production alone.
-      host.setProgress(75, 'Marking the challenger');
-      outcome = 'challenger';
-      challenger = await markChallenger(promotionContext(inputs, deps), {
-        runId: best.runId,
-        model: best.model!,
-        description: `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`,
-        readyTimeoutMs: inputs.readyTimeoutMs,
-        existing,
-        handoff: inputs.handoff!,
-        workspaceUrl: deps.workspaceUrl,
-      });
-      sentence = `Run ${best.runId} is the challenger: ${registry.modelName} version ${challenger.version} (${challenger.marker}); ${registry.targetDescription} is unchanged until the promote action. ${decision.reason}`;
-      log.info(sentence);
-    } else if (inputs.dryRun) {
-      promotion = { version: existing?.version, versionUrl: existing ? registry.versionUrl(deps.workspaceUrl, existing.version) : undefined, reusedExistingVersion: !!existing, applied: false };
-      sentence = `Dry run: would promote run ${best.runId} to ${registry.modelName} ${registry.targetDescription}; nothing was changed. ${decision.reason}`;
-    } else {
-      host.setProgress(75, 'Promoting');
-      const ctx = promotionContext(inputs, deps);
-      const { version } = await registerWinner(ctx, { runId: best.runId, model: best.model!, description: `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`, readyTimeoutMs: inputs.readyTimeoutMs, existing });
-      const vs = decision.models.find((m) => m.name === best.key)?.vsBaseline;
-      issues.push(
-        ...(await applyPromotion(ctx, {
-          version,
-          expected: production,
-          tags: decisionTags(inputs, decision, vs?.winRate, vs?.meanDelta),
-          comment: promotionComment(inputs, decision, production),
-          again: 'run the evaluation again',
-        })),
-      );
-      promotion = { version, versionUrl: registry.versionUrl(deps.workspaceUrl, version), reusedExistingVersion: !!existing, applied: true };
-      sentence = `Promoted run ${best.runId} as ${registry.modelName} version ${version} to ${registry.targetDescription}. ${decision.reason}`;
-      log.info(sentence);
-    }
-  } else {
-    sentence = `Kept ${production ? `production version ${production.version}` : 'the registry unchanged'}: ${decision.reason}`;
-  }
-
+  const applied = await applyDecision(inputs, deps, decision, best, production);
   // 5. Record, then (only then) reset the candidate tags.
-  host.setProgress(90, 'Recording the decision');
+  deps.host.setProgress(90, 'Recording the decision');
+  const { outcome, promotion, challenger, issues, sentence } = applied;
   const record = buildRecord(inputs, deps, {
     ...base,
     outcome,
@@ -254,32 +112,138 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   return { outcome, promoted, modelVersion: promotion?.version, record, ...paths, message: withIssues(sentence, issues), issues };
 }
 
+/** Finished runs tagged as candidates, in run-id order; those without a model are skipped (and say why). */
+async function findCandidates(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<{ withModel: Candidate[]; skipped: DecisionRecord['skippedCandidates'] }> {
+  const { tracking, host } = deps;
+  const { log, signal } = host;
+  const experimentIds: string[] = [];
+  for (const ref of inputs.experiments) {
+    const exp = await tracking.resolveExperiment(ref, signal);
+    if (!experimentIds.includes(exp.experiment_id)) experimentIds.push(exp.experiment_id);
+  }
+  const found = new Map<string, Candidate>();
+  const runFilter = filter().tag(inputs.candidateTag, '=', 'true').attribute('status', '=', 'FINISHED');
+  for await (const r of tracking.searchRuns({ experimentIds, filter: runFilter, runViewType: 'ACTIVE_ONLY', signal })) {
+    const runId = r.info.run_id;
+    if (!found.has(runId)) found.set(runId, { key: candidateKey(runId), runId, runName: r.info.run_name ?? tagValue(r, 'mlflow.runName'), experimentId: r.info.experiment_id, info: r.info });
+  }
+  const listed = [...found.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  log.info(`Found ${listed.length} candidate run(s) tagged ${inputs.candidateTag}=true in ${experimentIds.length} experiment(s).`);
+  const skipped: DecisionRecord['skippedCandidates'] = [];
+  const withModel: Candidate[] = [];
+  for (const c of listed) {
+    // MLflow 2 (run artifacts <path>/MLmodel) or MLflow 3 (a logged model named <path> from this run): both count.
+    const model = await tracking.findRunModel({ info: c.info }, inputs.modelArtifactPath, signal);
+    if (model) {
+      withModel.push({ ...c, model });
+    } else {
+      const reason = `no model at '${inputs.modelArtifactPath}': neither run artifacts ${inputs.modelArtifactPath}/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named '${inputs.modelArtifactPath}' from this run`;
+      log.warn(`Candidate run ${c.runId}${c.runName ? ` (${c.runName})` : ''} in experiment ${c.experimentId} has ${reason}; skipped.`);
+      skipped.push({ runId: c.runId, experimentId: c.experimentId, reason });
+    }
+  }
+  return { withModel, skipped };
+}
+
+/** The production model, and with action evaluate and a target model, the target's production (handoff.ts). */
+async function readProduction(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<{ production: ProductionRef | undefined; target: TargetRecord | undefined }> {
+  const { registry, host } = deps;
+  const production = await registry.getProduction(host.signal);
+  host.log.info(production ? `Production: ${registry.modelName} version ${production.version} (${registry.targetDescription}).` : `No production model (${registry.modelName}, ${registry.targetDescription}).`);
+  // Read with production: the promote action refuses if the target's production moved since (handoff.ts).
+  const target = inputs.action === 'evaluate' && deps.target ? await readTarget(deps.target, host.signal) : undefined;
+  if (target) host.log.info(`Target ${target.modelName}: ${target.target} is ${target.productionVersion ? `version ${target.productionVersion}` : 'not set'}.`);
+  return { production, target };
+}
+
+/** A candidate that already is production is not compared with itself (skipped, but its tag is reset). */
+function setAsideProduction(
+  withModel: Candidate[],
+  production: ProductionRef | undefined,
+  skipped: DecisionRecord['skippedCandidates'],
+  deps: EvaluateDeps,
+): { candidates: Candidate[]; alreadyProduction: Candidate[] } {
+  const candidates: Candidate[] = [];
+  const alreadyProduction: Candidate[] = [];
+  for (const c of withModel) {
+    if (production?.runId === c.runId) {
+      deps.host.log.info(`Candidate run ${c.runId} is already production version ${production.version}; not compared with itself.`);
+      skipped.push({ runId: c.runId, experimentId: c.experimentId, reason: `already production version ${production.version}` });
+      alreadyProduction.push(c);
+    } else {
+      candidates.push(c);
+    }
+  }
+  return { candidates, alreadyProduction };
+}
+
+interface BaseParts {
+  startedAt: string;
+  production: ProductionRef | undefined;
+  skipped: DecisionRecord['skippedCandidates'];
+}
+
+/** Nothing to compare: the decision is recorded, nothing else changes. */
+async function noCandidates(inputs: EvaluateInputs, deps: EvaluateDeps, base: BaseParts, target: TargetRecord | undefined, alreadyProduction: Candidate[]): Promise<EvaluateResult> {
+  const sentence = `No candidates: no finished run tagged ${inputs.candidateTag}=true with a logged model; nothing was changed.`;
+  deps.host.log.info(sentence);
+  const record = buildRecord(inputs, deps, { ...base, outcome: 'noCandidates', sentence, candidates: [], decision: null, best: null, promotion: null, scored: undefined, finishedAt: deps.now().toISOString() });
+  const paths = await writeRecord(withHandoff(record, inputs, target, undefined), deps, inputs);
+  const resetProblem = await resetTags(inputs, deps, alreadyProduction, 'the decision was recorded');
+  setOutputs(deps, { outcome: 'noCandidates', promoted: false, production: base.production, record, recordPath: paths.recordPath });
+  const issues = resetProblem ? [resetProblem] : [];
+  return { outcome: 'noCandidates', promoted: false, record, ...paths, message: withIssues(sentence, issues), issues };
+}
+
+/** Scores every candidate and production on the same rows, checks the file, and lets the engine decide. */
+async function scoreAndCompare(inputs: EvaluateInputs, deps: EvaluateDeps, candidates: Candidate[], production: ProductionRef | undefined): Promise<{ scored: ScoredPredictions; decision: Decision }> {
+  const { host, registry } = deps;
+  host.setProgress(20, 'Scoring');
+  // MLflow 2: runs:/<run>/<path>; MLflow 3: models:/<model_id> (the logged model's files are not run artifacts).
+  const models = candidates.map((c) => ({ key: c.key, uri: c.model!.uri }));
+  if (production) models.push({ key: PRODUCTION_KEY, uri: registry.versionUri(production.version) });
+  host.log.info(`Scoring ${models.length} model(s) with the ${deps.predictions.description}.`);
+  const scored: ScoredPredictions = await deps.predictions.produce(models, host.signal);
+  let decision: Decision;
+  try {
+    host.setProgress(60, 'Comparing');
+    const predictions = await deps.engine.readPredictions(scored.bytes, { labelColumn: inputs.labelColumn, scoreColumns: models.map((m) => m.key) });
+    checkPredictions(predictions, scored, models);
+    decision = await deps.engine.compare(predictions, {
+      baseline: production ? PRODUCTION_KEY : undefined,
+      candidates: candidates.map((c) => c.key),
+      metric: inputs.decision.metric,
+      method: inputs.decision.method,
+      resamples: inputs.decision.resamples,
+      seed: inputs.decision.seed,
+      winRate: inputs.decision.winRate,
+      minDelta: inputs.decision.minDelta,
+      minMetric: inputs.decision.minMetric,
+      confidence: inputs.decision.confidence,
+    });
+  } finally {
+    await scored.cleanup().catch((e: Error) => host.log.warn(`Could not delete the predictions file: ${e.message}`));
+  }
+  host.log.info(decision.reason);
+  return { scored, decision };
+}
+
+/** The predictions hold as many rows as the scoring run reported and a score column for every model. */
+function checkPredictions(predictions: Predictions, scored: ScoredPredictions, models: Array<{ key: string }>): void {
+  const reported = scored.context.rowsReported;
+  if (reported !== undefined && reported >= 0 && reported !== predictions.n) {
+    throw new Error(`The scoring run reported ${reported} rows but the predictions file holds ${predictions.n}; the file is incomplete or from another run.`);
+  }
+  const present = new Set(predictions.columns.map((c) => c.name));
+  const missing = models.map((m) => m.key).filter((k) => !present.has(k));
+  if (missing.length > 0) {
+    throw new Error(`The predictions have no score column for ${missing.join(', ')} (columns: ${[...present].join(', ') || 'none'}). Candidates are named run_<run id>, the production model ${PRODUCTION_KEY}.`);
+  }
+}
+
 /** `<sentence> Issues: a; b.` as Train words its SucceededWithIssues message. */
 function withIssues(sentence: string, issues: string[]): string {
   return issues.length > 0 ? `${sentence} Issues: ${issues.join('; ')}.` : sentence;
-}
-
-export function promotionContext(inputs: EvaluateInputs, deps: EvaluateDeps): PromotionContext {
-  return { registry: deps.registry, log: deps.host.log, setProgress: (p, op) => deps.host.setProgress(p, op), owner: claimOwner(inputs.build), claim: deps.claim, signal: deps.host.signal };
-}
-
-export function decisionTags(inputs: { build: { buildId: string } }, decision: Decision, winRate: number | undefined, delta: number | undefined): Record<string, string> {
-  const tags: Record<string, string> = {
-    'mlops.evaluation.build_id': inputs.build.buildId,
-    'mlops.evaluation.metric': decision.metric,
-    'mlops.evaluation.method': decision.method,
-    'mlops.evaluation.seed': String(decision.seed),
-    'mlops.evaluation.resamples': String(decision.resamples),
-  };
-  if (winRate !== undefined) tags['mlops.evaluation.win_rate'] = String(winRate);
-  if (delta !== undefined) tags['mlops.evaluation.metric_delta'] = String(delta);
-  const best = decision.models.find((m) => m.name === decision.best);
-  if (best) tags['mlops.evaluation.metric_value'] = String(best.estimate);
-  return tags;
-}
-
-export function promotionComment(inputs: EvaluateInputs, decision: Decision, production: ProductionRef | undefined): string {
-  return `Promoted by Evaluate & Promote (build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) over ${production ? `version ${production.version}` : 'no production model'}: ${decision.reason}`.slice(0, 1000);
 }
 
 /**
@@ -297,7 +261,7 @@ async function resetTags(inputs: EvaluateInputs, deps: EvaluateDeps, candidates:
     } catch (err) {
       if (deps.host.signal.aborted) throw err;
       failed.push(c.runId);
-      cause ||= (err instanceof Error ? err.message : String(err)).trim().replace(/\.+$/, '');
+      cause ||= trimmedMessage(err);
     }
   }
   if (failed.length === 0) {

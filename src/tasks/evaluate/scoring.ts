@@ -5,12 +5,16 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { TimeoutError } from '../../databricks/errors';
-import { isFileMissing, type FilesClient } from '../../databricks/files';
-import { describeRunState, failingTaskRuns, idempotencyToken, isRunSuccessful, JobsClient, Run, RunOutput, TaskSpec } from '../../databricks/jobs';
+import type { RunStartRequest } from '../../databricks/run-lifecycle';
+import { isNotFound } from '../../databricks/errors';
+import { type FilesClient } from '../../databricks/files';
+import { idempotencyToken, JobsClient, Run, RunOutput, TaskSpec } from '../../databricks/jobs';
 import type { WorkspaceClient } from '../../databricks/workspace';
 import type { Logger } from '../../pipeline/host';
 import type { BuildContext, ClusterConfig, ScoringConfig } from './inputs';
+import { parseExitJson, runToSuccess, type RunWaitDeps } from './notebook-run';
+
+export type { RunWaitDeps } from './notebook-run';
 
 /** One model to score: `key` is its column in the predictions file. */
 export interface ScoringModel {
@@ -52,7 +56,7 @@ export class FilePredictions implements PredictionsProvider {
 }
 
 export interface DatabricksScoringDeps extends RunWaitDeps {
-  jobs: Pick<JobsClient, 'submitRun' | 'runNow' | 'getJob' | 'getRun' | 'getRunOutput' | 'cancelRun' | 'waitForRunTerminated'>;
+  jobs: RunWaitDeps['jobs'] & Pick<JobsClient, 'getJob'>;
   workspace: Pick<WorkspaceClient, 'mkdirs' | 'importFile'>;
   files: Pick<FilesClient, 'download' | 'delete'>;
   log: Logger;
@@ -96,18 +100,10 @@ export function clusterFields(cluster: ClusterConfig | undefined): Partial<TaskS
 
 /** The exit value contract: `{"output_path": <file>, "rows": <n>}`, the file inside this evaluation's folder. */
 export function parseExitValue(raw: string | undefined, folder: string, where: string): { outputPath: string; rows: number } {
-  if (raw === undefined || raw.trim() === '') {
-    throw new Error(`${where} finished without an exit value; the scoring notebook must end with dbutils.notebook.exit(json.dumps({"output_path": ..., "rows": ...})).`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new Error(`${where} exited with a value that is not JSON: ${raw.slice(0, 200)}`);
-  }
+  const parsed = parseExitJson(raw, where, 'scoring notebook', '{"output_path": ..., "rows": ...}');
   const o = parsed as { output_path?: unknown; rows?: unknown };
   if (parsed === null || typeof parsed !== 'object' || typeof o.output_path !== 'string') {
-    throw new Error(`${where} exited with JSON without a string output_path: ${raw.slice(0, 200)}`);
+    throw new Error(`${where} exited with JSON without a string output_path: ${raw!.slice(0, 200)}`);
   }
   const out = o.output_path;
   if (!out.startsWith(`${folder}/`) || out.split('/').includes('..')) {
@@ -117,77 +113,8 @@ export function parseExitValue(raw: string | undefined, folder: string, where: s
   return { outputPath: out, rows };
 }
 
-/** What waiting for a run the task started needs. */
-export interface RunWaitDeps {
-  jobs: Pick<JobsClient, 'getRunOutput' | 'cancelRun' | 'waitForRunTerminated'>;
-  log: Logger;
-  /** Registers a cleanup the pipeline-cancel handler runs (cancels the run while the task waits for it). */
-  onCancel(cleanup: () => Promise<void>): void;
-  pollIntervalMs?: { initial: number; max: number };
-}
-
-/**
- * Waits for a run the task started until it ends. A pipeline cancel while waiting cancels the run; so does
- * the timeout. A run that did not succeed is an error carrying its failing task's error message.
- * `where` names the run (with its page URL) for later messages.
- */
-export async function awaitSuccessfulRun(
-  deps: RunWaitDeps,
-  runId: number,
-  opts: { label: string; timeoutMs: number; timeoutInput: string; signal: AbortSignal },
-): Promise<{ run: Run; where: string }> {
-  const { jobs, log } = deps;
-  let finished = false;
-  deps.onCancel(async () => {
-    if (!finished) await jobs.cancelRun(runId);
-  });
-  let run: Run;
-  try {
-    let lastState = '';
-    run = await jobs.waitForRunTerminated(runId, {
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-      initialIntervalMs: deps.pollIntervalMs?.initial,
-      maxIntervalMs: deps.pollIntervalMs?.max,
-      onState: (r) => {
-        const s = describeRunState(r);
-        if (s !== lastState) log.info(`${opts.label} ${runId}: ${s}${r.state?.state_message ? ` (${r.state.state_message})` : ''}`);
-        lastState = s;
-      },
-    });
-  } catch (err) {
-    if (err instanceof TimeoutError) {
-      await jobs.cancelRun(runId).catch(() => undefined);
-      throw new Error(`${opts.label} ${runId} did not finish within ${Math.round(opts.timeoutMs / 60000)} minutes (${opts.timeoutInput}); it was cancelled.`);
-    }
-    // A pipeline cancel is handled by the onCancel cleanup above (which cancels the run within the agent's window).
-    if (opts.signal.aborted) throw err;
-    // We can no longer follow the run (the poll kept failing): stop it rather than leave it running
-    // unattended, best effort (the cancel may fail for the same reason), and name it.
-    const cancelled = await jobs.cancelRun(runId).then(
-      () => true,
-      () => false,
-    );
-    const detail = (err instanceof Error ? err.message : String(err)).trim().replace(/\.+$/, '');
-    throw new Error(
-      `${opts.label} ${runId} could not be followed: ${detail}. ${cancelled ? 'It was cancelled' : 'Cancelling it failed too; cancel it in the workspace'}; nothing was promoted.`,
-    );
-  } finally {
-    finished = true;
-  }
-  const where = `${opts.label} ${runId}${run.run_page_url ? ` (${run.run_page_url})` : ''}`;
-  if (!isRunSuccessful(run)) {
-    const failing = failingTaskRuns(run)[0];
-    let detail = run.state?.state_message ?? '';
-    if (failing) {
-      const out = await jobs.getRunOutput(failing.run_id, opts.signal).catch(() => undefined);
-      if (out?.error) detail = out.error;
-    }
-    detail = detail.trim().replace(/\.+$/, '');
-    throw new Error(`${where} ended ${describeRunState(run)}${detail ? `: ${detail}` : ''}. Nothing was promoted.`);
-  }
-  return { run, where };
-}
+/** Starts scoring run number `rescore` with the contract's parameters and waits until it succeeds. */
+type StartScoring = (rescore: number, params: Record<string, string>) => Promise<{ run: Run; runId: number; where: string }>;
 
 /** Runs the scoring on Databricks: the bundled notebook (one-time run) or the user's job (run-now). */
 export class DatabricksScoring implements PredictionsProvider {
@@ -249,8 +176,7 @@ export class DatabricksScoring implements PredictionsProvider {
       // A fresh run writes into its own subfolder, so the earlier run (found again by its token) never
       // points at the fresh run's file.
       const folder = rescore === 0 ? base : `${base}/rescore-${rescore}`;
-      const runId = await start(rescore, this.parameters(models, folder));
-      const { run, where } = await awaitSuccessfulRun(this.deps, runId, { label: 'Scoring run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal });
+      const { run, runId, where } = await start(rescore, this.parameters(models, folder));
       const exit = await this.readExitValue(run, folder, where, signal);
       const local = path.join(this.deps.tempDir, `predictions-${runId}.arrow`);
       const remote = exit.outputPath;
@@ -265,7 +191,7 @@ export class DatabricksScoring implements PredictionsProvider {
         return { bytes: data, context: { scoringRunId: runId, scoringRunUrl: run.run_page_url, predictionsPath: remote, rowsReported: exit.rows }, cleanup };
       } catch (err) {
         await cleanup().catch(() => undefined);
-        if (isFileMissing(err) && rescore < MAX_RESCORES && !signal.aborted) {
+        if (isNotFound(err) && rescore < MAX_RESCORES && !signal.aborted) {
           log.info(
             `The predictions file ${remote} of ${where} no longer exists (an earlier attempt of this step read and deleted it before it was stopped; ` +
               `the scoring run was found again by its idempotency token). Starting a fresh scoring run.`,
@@ -277,31 +203,37 @@ export class DatabricksScoring implements PredictionsProvider {
     }
   }
 
-  /** Imports the bundled notebook once; the returned function submits the one-time run (rescore n). */
-  private async prepareNotebook(signal: AbortSignal): Promise<(rescore: number, params: Record<string, string>) => Promise<number>> {
+  /** Starts the scoring run and waits until it succeeds. */
+  private scoringRun(request: RunStartRequest, signal: AbortSignal, announce: (runId: number) => void): Promise<{ run: Run; runId: number; where: string }> {
+    return runToSuccess(this.deps, request, { label: 'Scoring run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal, announce });
+  }
+
+  /** Imports the bundled notebook once; the returned function runs the one-time run (rescore n). */
+  private async prepareNotebook(signal: AbortSignal): Promise<StartScoring> {
     const { workspace, jobs, log } = this.deps;
     const nbPath = this.cfg.notebookPath;
     if (!this.deps.notebookSource) throw new Error('The scoring notebook is missing from this task bundle.');
     await workspace.mkdirs(path.posix.dirname(nbPath), signal);
     await workspace.importFile({ path: nbPath, content: this.deps.notebookSource, format: 'SOURCE', language: 'PYTHON', overwrite: true, signal });
     log.info(`Imported the scoring notebook to ${nbPath}.`);
-    return async (rescore, params) => {
-      const { run_id } = await jobs.submitRun(
+    return (rescore, params) =>
+      this.scoringRun(
         {
-          run_name: this.runName,
-          timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
-          idempotency_token: this.token(`notebook:${nbPath}`, rescore),
-          tasks: [{ task_key: 'score', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: params }, ...clusterFields(this.cfg.cluster) }],
+          kind: 'submit',
+          body: {
+            run_name: this.runName,
+            timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
+            idempotency_token: this.token(`notebook:${nbPath}`, rescore),
+            tasks: [{ task_key: 'score', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: params }, ...clusterFields(this.cfg.cluster) }],
+          },
         },
         signal,
+        (runId) => log.info(`Started scoring run ${runId}.`),
       );
-      log.info(`Started scoring run ${run_id}.`);
-      return run_id;
-    };
   }
 
   /** Checks the user's job once; the returned function starts it with run-now (rescore n). */
-  private async prepareJob(jobId: number, signal: AbortSignal): Promise<(rescore: number, params: Record<string, string>) => Promise<number>> {
+  private async prepareJob(jobId: number, signal: AbortSignal): Promise<StartScoring> {
     const { jobs, log } = this.deps;
     const job = await jobs.getJob(jobId, signal);
     const defined = job.settings?.parameters?.map((p) => p.name) ?? [];
@@ -312,12 +244,10 @@ export class DatabricksScoring implements PredictionsProvider {
         throw new Error(`Scoring job ${jobId} defines job parameters but not ${missing.join(', ')}; add them (empty defaults) so the task can pass the scoring contract.`);
       }
     }
-    return async (rescore, params) => {
+    return (rescore, params) => {
       const token = this.token(`job:${jobId}`, rescore);
-      const req = defined.length > 0 ? { job_id: jobId, job_parameters: params, idempotency_token: token } : { job_id: jobId, notebook_params: params, idempotency_token: token };
-      const { run_id } = await jobs.runNow(req, signal);
-      log.info(`Started run ${run_id} of scoring job ${jobId}${job.settings?.name ? ` (${job.settings.name})` : ''}.`);
-      return run_id;
+      const body = defined.length > 0 ? { job_id: jobId, job_parameters: params, idempotency_token: token } : { job_id: jobId, notebook_params: params, idempotency_token: token };
+      return this.scoringRun({ kind: 'runNow', body }, signal, (runId) => log.info(`Started run ${runId} of scoring job ${jobId}${job.settings?.name ? ` (${job.settings.name})` : ''}.`));
     };
   }
 

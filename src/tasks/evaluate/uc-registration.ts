@@ -8,10 +8,11 @@
  */
 import path from 'node:path';
 import type { RunModel } from '../../mlflow/tracking';
-import { idempotencyToken, type JobsClient, type RunOutput } from '../../databricks/jobs';
+import { idempotencyToken, type RunOutput } from '../../databricks/jobs';
 import type { WorkspaceClient } from '../../databricks/workspace';
 import type { BuildContext, RegistrationConfig } from './inputs';
-import { awaitSuccessfulRun, clusterFields, type RunWaitDeps } from './scoring';
+import { parseExitJson, runToSuccess, type RunWaitDeps } from './notebook-run';
+import { clusterFields } from './scoring';
 
 /** What the registration notebook is asked to register. */
 export interface RegistrationRequest {
@@ -35,7 +36,6 @@ export interface VersionRegistrar {
 }
 
 export interface NotebookRegistrarDeps extends RunWaitDeps {
-  jobs: Pick<JobsClient, 'submitRun' | 'getRunOutput' | 'cancelRun' | 'waitForRunTerminated'>;
   workspace: Pick<WorkspaceClient, 'mkdirs' | 'importFile'>;
   /** The bundled register_model.py. */
   notebookSource: string;
@@ -43,18 +43,10 @@ export interface NotebookRegistrarDeps extends RunWaitDeps {
 
 /** The registration notebook's exit value contract: `{"version": "<positive integer>", "reused": <bool>}`. */
 export function parseRegistrationExit(raw: string | undefined, where: string): RegistrationResult {
-  if (raw === undefined || raw.trim() === '') {
-    throw new Error(`${where} finished without an exit value; the registration notebook must end with dbutils.notebook.exit(json.dumps({"version": ..., "reused": ...})).`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new Error(`${where} exited with a value that is not JSON: ${raw.slice(0, 200)}`);
-  }
+  const parsed = parseExitJson(raw, where, 'registration notebook', '{"version": ..., "reused": ...}');
   const o = parsed as { version?: unknown; reused?: unknown };
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || typeof o.version !== 'string' || !/^[1-9]\d*$/.test(o.version) || typeof o.reused !== 'boolean') {
-    throw new Error(`${where} exited with ${raw.slice(0, 200)}; expected {"version": "<positive integer>", "reused": true|false}.`);
+    throw new Error(`${where} exited with ${raw!.slice(0, 200)}; expected {"version": "<positive integer>", "reused": true|false}.`);
   }
   return { version: o.version, reused: o.reused };
 }
@@ -100,29 +92,45 @@ export class NotebookRegistrar implements VersionRegistrar {
   }
 
   async registerVersion(req: RegistrationRequest, signal?: AbortSignal): Promise<RegistrationResult> {
-    const { workspace, jobs, log } = this.deps;
-    const sig = signal ?? new AbortController().signal;
-    const nbPath = this.cfg.notebookPath;
-    await workspace.mkdirs(path.posix.dirname(nbPath), sig);
-    await workspace.importFile({ path: nbPath, content: this.deps.notebookSource, format: 'SOURCE', language: 'PYTHON', overwrite: true, signal: sig });
-    log.info(`Imported the registration notebook to ${nbPath}.`);
-    const { run_id: runId } = await jobs.submitRun(
-      {
-        run_name: this.runName,
-        timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
-        idempotency_token: this.token(req),
-        tasks: [{ task_key: 'register', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: this.parameters(req) }, ...clusterFields(this.cfg.cluster) }],
-      },
-      sig,
-    );
-    log.info(`Started registration run ${runId} (${req.modelName} from ${req.model.uri}, run ${req.runId}).`);
-    const { run, where } = await awaitSuccessfulRun(this.deps, runId, { label: 'Registration run', timeoutMs: this.cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal: sig });
-    const task = (run.tasks ?? []).find((t) => t.task_key === 'register');
-    if (!task) throw new Error(`${where} has no task run 'register' to read the output of.`);
-    const out: RunOutput = await jobs.getRunOutput(task.run_id, sig);
-    if (out.notebook_output?.truncated) throw new Error(`${where}: the exit value was truncated.`);
-    const result = parseRegistrationExit(out.notebook_output?.result, where);
+    const { log } = this.deps;
+    const { result, where } = await runRegisterNotebook(this.deps, this.cfg, {
+      runName: this.runName,
+      token: this.token(req),
+      params: this.parameters(req),
+      label: 'Registration run',
+      signal,
+      imported: (nbPath) => log.info(`Imported the registration notebook to ${nbPath}.`),
+      announce: (runId) => log.info(`Started registration run ${runId} (${req.modelName} from ${req.model.uri}, run ${req.runId}).`),
+    });
     log.info(result.reused ? `${where} found ${req.modelName} version ${result.version} already registered from this run.` : `${where} registered ${req.modelName} version ${result.version}.`);
     return result;
   }
+}
+
+/**
+ * Imports register_model.py and runs it once as a one-time run on the registration compute (a registration,
+ * or a copy with a `models:/` model_uri), and reads its exit value from its task `register`.
+ */
+export async function runRegisterNotebook(
+  deps: NotebookRegistrarDeps,
+  cfg: RegistrationConfig,
+  r: { runName: string; token: string; params: Record<string, string>; label: string; signal?: AbortSignal; imported?(nbPath: string): void; announce(runId: number): void },
+): Promise<{ result: RegistrationResult; where: string }> {
+  const sig = r.signal ?? new AbortController().signal;
+  const nbPath = cfg.notebookPath;
+  await deps.workspace.mkdirs(path.posix.dirname(nbPath), sig);
+  await deps.workspace.importFile({ path: nbPath, content: deps.notebookSource, format: 'SOURCE', language: 'PYTHON', overwrite: true, signal: sig });
+  r.imported?.(nbPath);
+  const body = {
+    run_name: r.runName,
+    timeout_seconds: Math.ceil(cfg.timeoutMs / 1000),
+    idempotency_token: r.token,
+    tasks: [{ task_key: 'register', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE' as const, base_parameters: r.params }, ...clusterFields(cfg.cluster) }],
+  };
+  const { run, where } = await runToSuccess(deps, { kind: 'submit', body }, { label: r.label, timeoutMs: cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal: sig, announce: r.announce });
+  const task = (run.tasks ?? []).find((t) => t.task_key === 'register');
+  if (!task) throw new Error(`${where} has no task run 'register' to read the output of.`);
+  const out: RunOutput = await deps.jobs.getRunOutput(task.run_id, sig);
+  if (out.notebook_output?.truncated) throw new Error(`${where}: the exit value was truncated.`);
+  return { result: parseRegistrationExit(out.notebook_output?.result, where), where };
 }

@@ -15,10 +15,11 @@ import {
 } from '../../databricks/serving';
 import { waitUntil } from '../../databricks/wait';
 import type { ModelVersion } from '../../mlflow/types';
-import type { TaskOutcome } from '../../pipeline/entry';
+import type { TaskOutcome } from '../../pipeline/host';
 import type { TaskHost } from '../../pipeline/host';
 import type { ServeInputs } from './inputs';
 import { inertMarkdown } from '../../pipeline/output';
+import { DECISION_RECORD_SCHEMA } from '../shared/decision-record';
 
 /** The registry reads this task needs (src/mlflow clients: UnityCatalogModelRegistry, WorkspaceModelRegistry). */
 export interface VersionReader {
@@ -38,8 +39,6 @@ export interface ServeDeps {
   poll?: { initialIntervalMs?: number; maxIntervalMs?: number };
 }
 
-/** The schema tag Evaluate & Promote writes into its decision record (src/tasks/evaluate/report.ts). */
-export const DECISION_RECORD_SCHEMA = 'mlopspipelines.evaluation/v1';
 /** A smoke test file larger than this is refused before anything is sent: it is a smoke test, not a batch. */
 const MAX_SMOKE_BYTES = 1_000_000;
 const CANCEL_READ_TIMEOUT_MS = 2_000;
@@ -289,6 +288,46 @@ async function resolveVersion(inputs: ServeInputs, deps: ServeDeps, recordVersio
   return { version, how };
 }
 
+/** The endpoint as it is (absent when it does not exist), refusing what cannot be updated now. */
+async function readEndpoint(
+  inputs: ServeInputs,
+  deps: ServeDeps,
+  version: string,
+): Promise<{ current: ServingEndpoint | undefined; previousEntries: ReturnType<typeof entriesOf>; previousVersion: string | undefined }> {
+  const { serving, host } = deps;
+  const name = inputs.endpointName;
+  const current = await serving.get(name, host.signal);
+  if (!current && !inputs.createIfMissing) {
+    throw new Error(`Serving endpoint ${name} does not exist and createIfMissing is false: nothing was created. Check endpointName, or set createIfMissing to true.`);
+  }
+  if (!current && inputs.traffic.kind !== 'replace') planConfig(inputs, version, current);
+  if (current?.state?.config_update === 'IN_PROGRESS') {
+    throw new Error(
+      `Serving endpoint ${name} is being updated (${describeEndpointState(current)}), by another step, a person, or an earlier attempt of this step whose answer was lost; another update cannot start until it ends. Nothing was changed; run the step again once it has.`,
+    );
+  }
+  const previousEntries = entriesOf(current?.config);
+  const previousVersion = mainVersionOf(previousEntries, inputs.modelName);
+  host.setOutput('previousVersion', previousVersion ?? '');
+  if (current) host.log.info(`Endpoint ${name} serves ${describeEntries(previousEntries)}; ${describeEndpointState(current)}.`);
+  else host.log.info(`Endpoint ${name} does not exist; it will be created.`);
+  return { current, previousEntries, previousVersion };
+}
+
+/** The endpoint already serves what was asked: nothing is written. */
+function unchanged(inputs: ServeInputs, deps: ServeDeps, plan: ReturnType<typeof planConfig>, current: ServingEndpoint, v: { version: string; previousVersion: string | undefined }): TaskOutcome {
+  const { host } = deps;
+  host.setOutput('trafficPercent', plan.share);
+  host.setOutput('rolledBack', false);
+  host.log.info(plan.noopReason!);
+  writeSummary(deps, inputs, { version: v.version, previousVersion: v.previousVersion, outcome: 'unchanged', served: describeEntries(plan.desired) });
+  if (current.state?.ready !== 'READY') {
+    host.log.warn(`Serving endpoint ${inputs.endpointName} is ${describeEndpointState(current)}: it serves the requested config but is not ready.`);
+    return { result: 'SucceededWithIssues', message: `${plan.noopReason} The endpoint is not READY (${describeEndpointState(current)}).` };
+  }
+  return { result: 'Succeeded', message: plan.noopReason! };
+}
+
 /**
  * Serves the resolved version on the endpoint with the traffic the mode asks for, waits for it, smoke-tests
  * it and rolls back on failure. Everything local and every read happens before the first write.
@@ -310,34 +349,9 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
   host.setOutput('servedVersion', version);
   log.info(`Serving ${inputs.modelName} version ${version} (from ${how}) on endpoint ${name}.`);
 
-  const current = await serving.get(name, host.signal);
-  if (!current && !inputs.createIfMissing) {
-    throw new Error(`Serving endpoint ${name} does not exist and createIfMissing is false: nothing was created. Check endpointName, or set createIfMissing to true.`);
-  }
-  if (!current && inputs.traffic.kind !== 'replace') planConfig(inputs, version, current);
-  if (current?.state?.config_update === 'IN_PROGRESS') {
-    throw new Error(
-      `Serving endpoint ${name} is being updated (${describeEndpointState(current)}), by another step, a person, or an earlier attempt of this step whose answer was lost; another update cannot start until it ends. Nothing was changed; run the step again once it has.`,
-    );
-  }
-  const previousEntries = entriesOf(current?.config);
-  const previousVersion = mainVersionOf(previousEntries, inputs.modelName);
-  host.setOutput('previousVersion', previousVersion ?? '');
-  if (current) log.info(`Endpoint ${name} serves ${describeEntries(previousEntries)}; ${describeEndpointState(current)}.`);
-  else log.info(`Endpoint ${name} does not exist; it will be created.`);
-
+  const { current, previousEntries, previousVersion } = await readEndpoint(inputs, deps, version);
   const plan = planConfig(inputs, version, current);
-  if (plan.noop) {
-    host.setOutput('trafficPercent', plan.share);
-    host.setOutput('rolledBack', false);
-    log.info(plan.noopReason!);
-    writeSummary(deps, inputs, { version, previousVersion, outcome: 'unchanged', served: describeEntries(plan.desired) });
-    if (current!.state?.ready !== 'READY') {
-      log.warn(`Serving endpoint ${name} is ${describeEndpointState(current)}: it serves the requested config but is not ready.`);
-      return { result: 'SucceededWithIssues', message: `${plan.noopReason} The endpoint is not READY (${describeEndpointState(current)}).` };
-    }
-    return { result: 'Succeeded', message: plan.noopReason! };
-  }
+  if (plan.noop) return unchanged(inputs, deps, plan, current!, { version, previousVersion });
 
   const desired = configOf(plan.desired);
   const previous = current?.config ? configOf(previousEntries) : undefined;

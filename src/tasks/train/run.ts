@@ -1,23 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../databricks/contracts';
-import { CancelledError, cancelledFrom, DatabricksApiError, TimeoutError } from '../../databricks/errors';
-import {
-  describeRunState,
-  failingTaskRuns,
-  idempotencyToken,
-  isRunSuccessful,
-  isRunTerminal,
-  Job,
-  JobsClient,
-  Run,
-  RunNowRequest,
-  RunTask,
-  SubmitRunSpec,
-  TaskSpec,
-} from '../../databricks/jobs';
+import { CancelledError, cancelledFrom } from '../../databricks/errors';
+import { describeRunState, idempotencyToken, isRunSuccessful, isRunTerminal, isUnknownJob, Job, JobsClient, Run, RunNowRequest, RunTask, SubmitRunSpec, TaskSpec } from '../../databricks/jobs';
+import { RunDeadlineError, RunHandle, startRun, startWaitOnCancelMs, type RunStartRequest } from '../../databricks/run-lifecycle';
 import { filter } from '../../mlflow/filter';
 import type { MlflowTracking } from '../../mlflow/tracking';
-import { CANCEL_CLEANUP_BUDGET_MS, type TaskOutcome } from '../../pipeline/entry';
+import { CANCEL_CLEANUP_BUDGET_MS } from '../../pipeline/host';
+import type { TaskOutcome } from '../../pipeline/host';
 import type { TaskHost } from '../../pipeline/host';
 import { clip } from '../../pipeline/output';
 import type { PipelineContext, TrainInputs } from './inputs';
@@ -55,33 +44,11 @@ const MAX_ERROR_CHARS = 2_000;
 const MAX_TRACE_LINES = 60;
 const MAX_TRACE_CHARS = 8_000;
 const MAX_FAILED_TASKS_SHOWN = 3;
-const CANCEL_TIMEOUT_MS = 4_000;
 /**
  * Of the agent's cleanup budget, what a cancel that arrives while the start request is in flight spends
  * waiting for that request's answer (the run id); the rest is left for the runs/cancel call itself.
  */
-export const START_WAIT_ON_CANCEL_MS = CANCEL_CLEANUP_BUDGET_MS - 1_500;
-/** Kept back from the cleanup budget so a slow cancel call times out (and says so) before the process exits. */
-const CANCEL_BUDGET_MARGIN_MS = 250;
-
-type Settled<T> = { kind: 'ok'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'pending' };
-
-/** How `promise` ended within `ms` of real time, or `pending`. Never rejects. */
-function settleWithin<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ kind: 'pending' }), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve({ kind: 'ok', value });
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        resolve({ kind: 'failed', error });
-      },
-    );
-  });
-}
+export const START_WAIT_ON_CANCEL_MS = startWaitOnCancelMs(CANCEL_CLEANUP_BUDGET_MS);
 
 function canonicalJson(value: unknown): string {
   const canon = (v: unknown): unknown =>
@@ -176,7 +143,7 @@ async function resolveJob(inputs: TrainInputs, deps: TrainDeps): Promise<Job> {
     try {
       return await jobs.getJob(t.jobId, host.signal);
     } catch (e) {
-      if (e instanceof DatabricksApiError && e.status === 400 && e.errorCode === 'INVALID_PARAMETER_VALUE') {
+      if (isUnknownJob(e)) {
         throw new Error(`Job ${t.jobId} does not exist in this workspace or this identity cannot see it (${e.message}). Check jobId.`);
       }
       throw e;
@@ -250,102 +217,106 @@ function planSubmit(inputs: TrainInputs, pipeline: PipelineContext): StartPlan {
  * created as candidates. Outputs are set whatever the outcome.
  */
 export async function run(inputs: TrainInputs, deps: TrainDeps): Promise<TaskOutcome> {
-  const { jobs, host, clock, pipeline } = deps;
-  const log = host.log;
-  const startedAt = clock.now();
-  const deadline = startedAt + inputs.timeoutMs;
-
+  const startedAt = deps.clock.now();
   // Everything that can be checked without writing happens before the run starts.
-  const plan = inputs.target.kind === 'existingJob' ? planRunNow(await resolveJob(inputs, deps), inputs) : planSubmit(inputs, pipeline);
-  const willTag = inputs.tagCandidates && inputs.waitForCompletion && inputs.experiments.length > 0;
+  const plan = inputs.target.kind === 'existingJob' ? planRunNow(await resolveJob(inputs, deps), inputs) : planSubmit(inputs, deps.pipeline);
+  // No await without experiments to resolve: the start (and its cancel cleanup) then follows in the same tick.
+  const experimentIds = willTag(inputs) ? await experimentsToTag(inputs, deps) : [];
+  const handle = startTrainRun(plan, inputs, deps);
+  const { runId, firstRead } = await announceRun(handle, deps);
+  if (!inputs.waitForCompletion) return notWaiting(runId, firstRead, inputs, deps);
+  const progress = progressReporter(runId, startedAt, inputs, deps);
+  if (firstRead) progress(firstRead);
+  let final: Run;
+  try {
+    final = await handle.wait(
+      deps.host.signal,
+      {
+        timeoutMs: startedAt + inputs.timeoutMs - deps.clock.now(),
+        deadlineReason: `timeoutMinutes (${Math.round(inputs.timeoutMs / 60000)} min) elapsed`,
+        onState: progress,
+        onTransientError: (e) => deps.host.log.debug(`Polling run ${runId} failed transiently (${messageOf(e)}); retrying.`),
+        initialIntervalMs: deps.poll?.initialIntervalMs ?? 2_000,
+        maxIntervalMs: deps.poll?.maxIntervalMs ?? 30_000,
+      },
+      firstRead,
+    );
+  } catch (e) {
+    if (e instanceof RunDeadlineError) return deadlinePassed(e, inputs, deps);
+    throw e;
+  }
+  progress(final);
+  deps.host.setOutput('resultState', final.state?.result_state ?? final.state?.life_cycle_state ?? 'UNKNOWN');
+  if (!isRunSuccessful(final)) return runFailed(handle, final, firstRead?.run_page_url, deps);
+  const issues = [...(await readNotebookOutput(final, deps)), ...(await tagPhase(final, experimentIds, inputs, deps))];
+  const summary = `Databricks run ${runId} succeeded in ${formatDuration(deps.clock.now() - startedAt)}.`;
+  return issues.length > 0 ? { result: 'SucceededWithIssues', message: `${summary} Issues: ${issues.join('; ')}.` } : { result: 'Succeeded', message: summary };
+}
+
+function willTag(inputs: TrainInputs): boolean {
+  return inputs.tagCandidates && inputs.waitForCompletion && inputs.experiments.length > 0;
+}
+
+/** The experiments whose runs are tagged as candidates, resolved before anything starts. */
+async function experimentsToTag(inputs: TrainInputs, deps: TrainDeps): Promise<Array<{ ref: string; id: string }>> {
   const experimentIds: Array<{ ref: string; id: string }> = [];
-  if (willTag) {
-    if (!deps.tracking) throw new Error('Candidate tagging needs an MLflow client.');
-    for (const ref of inputs.experiments) {
-      const exp = await deps.tracking.resolveExperiment(ref, host.signal);
-      experimentIds.push({ ref, id: exp.experiment_id });
-    }
+  if (!deps.tracking) throw new Error('Candidate tagging needs an MLflow client.');
+  for (const ref of inputs.experiments) {
+    const exp = await deps.tracking.resolveExperiment(ref, deps.host.signal);
+    experimentIds.push({ ref, id: exp.experiment_id });
   }
+  return experimentIds;
+}
 
-  const { token, stable } = runIdempotencyToken(pipeline, plan.request.body);
-  if (!stable) log.debug('No pipeline identity (Build.BuildId, System.TaskInstanceId): a retry of this step will start a new run.');
+/**
+ * Sends the start request. The task owns the run it starts only when it waits for it and may cancel it:
+ * then a pipeline cancel, even while the start is in flight, cancels the run (run-lifecycle.ts).
+ */
+function startTrainRun(plan: StartPlan, inputs: TrainInputs, deps: TrainDeps): RunHandle {
+  const { host } = deps;
+  const { token, stable } = runIdempotencyToken(deps.pipeline, plan.request.body);
+  if (!stable) host.log.debug('No pipeline identity (Build.BuildId, System.TaskInstanceId): a retry of this step will start a new run.');
+  const request: RunStartRequest =
+    plan.request.kind === 'runNow' ? { kind: 'runNow', body: { ...plan.request.body, idempotency_token: token } } : { kind: 'submit', body: { ...plan.request.body, idempotency_token: token } };
+  // Nothing is logged once cancelled: startRun then sends nothing and throws.
+  if (!host.signal.aborted) host.log.info(`Starting ${plan.describe}.`);
+  return startRun(
+    { jobs: deps.jobs, log: host.log, onCancel: (c) => host.onCancel(c) },
+    { request, signal: host.signal, cancelOnAbort: inputs.waitForCompletion && inputs.cancelRunOnAbort, cancelBudgetMs: CANCEL_CLEANUP_BUDGET_MS, describe: plan.describe },
+  );
+}
 
-  let lastRun: Run | undefined;
-  let finished = false;
-  let cancelIssued = false;
-  const cancelRemote = async (runId: number, why: string, timeoutMs = CANCEL_TIMEOUT_MS) => {
-    if (cancelIssued) return;
-    cancelIssued = true;
-    log.info(`Cancelling Databricks run ${runId} (${why}).`);
-    await jobs.cancelRun(runId, AbortSignal.timeout(timeoutMs));
-    log.info(`Cancel requested for run ${runId}; Databricks stops it asynchronously.`);
-  };
-
-  // The task owns the run it starts only when it waits for it and may cancel it. Then a pipeline cancel
-  // does not cut the start request off: the request carries an idempotency token, so letting it finish is
-  // safe, and only its answer names the run to cancel. Otherwise the request stops with the pipeline.
-  const ownsRun = inputs.waitForCompletion && inputs.cancelRunOnAbort;
-  const startAbort = new AbortController();
-  const startSignal = ownsRun ? startAbort.signal : host.signal;
-  // Nothing may start once cancelled: a cleanup registered after the signal would never run.
-  if (host.signal.aborted) throw cancelledFrom(host.signal, `Starting ${plan.describe}`);
-  log.info(`Starting ${plan.describe}.`);
-  const startCall = plan.request.kind === 'runNow' ? 'jobs/run-now' : 'jobs/runs/submit';
-  const starting: Promise<{ run_id: number }> =
-    plan.request.kind === 'runNow'
-      ? jobs.runNow({ ...plan.request.body, idempotency_token: token }, startSignal)
-      : jobs.submitRun({ ...plan.request.body, idempotency_token: token }, startSignal);
-  if (ownsRun) {
-    const which = plan.request.kind === 'runNow' ? `a run of job ${plan.request.body.job_id}` : `the one-time run "${plan.request.body.run_name}"`;
-    const unknownRun = (what: string) =>
-      `The pipeline was cancelled while ${startCall} was in flight and ${what}, so the Databricks run it may have started is not known and was not cancelled. ` +
-      `If it started, it is ${which} created with idempotency token ${token}: check the workspace and cancel it there.`;
-    // One cleanup for the whole step, registered before the start request is sent so a cancel at any
-    // point after it reaches the run. Real time, like the agent's budget it has to fit in.
-    host.onCancel(async () => {
-      const cancelledAt = Date.now();
-      const start = await settleWithin(starting, START_WAIT_ON_CANCEL_MS);
-      if (start.kind === 'pending') {
-        startAbort.abort(new Error('the pipeline was cancelled'));
-        log.warn(unknownRun(`did not answer within ${START_WAIT_ON_CANCEL_MS / 1000} s`));
-        return;
-      }
-      if (start.kind === 'failed') {
-        log.warn(unknownRun(`failed (${messageOf(start.error)})`));
-        return;
-      }
-      if (finished) return;
-      const left = CANCEL_CLEANUP_BUDGET_MS - (Date.now() - cancelledAt) - CANCEL_BUDGET_MARGIN_MS;
-      await cancelRemote(start.value.run_id, 'the pipeline was cancelled', Math.max(1, Math.min(CANCEL_TIMEOUT_MS, left)));
-    });
-  }
-  const runId = (await starting).run_id;
+/** Waits for the run id, then reads the run once: its page link is logged before anything else about it. */
+async function announceRun(handle: RunHandle, deps: TrainDeps): Promise<{ runId: number; firstRead: Run | undefined }> {
+  const { jobs, host } = deps;
+  const runId = await handle.started;
   host.setOutput('runId', runId);
   // The start answered after a cancel: the cleanup cancels the run; the task stops here.
   if (host.signal.aborted) throw cancelledFrom(host.signal, `Following run ${runId}`);
-
-  // The first read gives the run page link, which is logged before anything else about the run.
+  let firstRead: Run | undefined;
   try {
-    lastRun = await jobs.getRun(runId, host.signal);
+    firstRead = await jobs.getRun(runId, host.signal);
   } catch (e) {
     if (e instanceof CancelledError) throw e;
-    log.warn(`Could not read run ${runId} yet: ${messageOf(e)}`);
+    host.log.warn(`Could not read run ${runId} yet: ${messageOf(e)}`);
   }
-  const runPageUrl = lastRun?.run_page_url;
-  log.info(`Run page: ${runPageUrl ?? '(not available yet)'}`);
-  log.info(`Databricks run ${runId} started.`);
-  host.setOutput('runPageUrl', runPageUrl);
+  host.log.info(`Run page: ${firstRead?.run_page_url ?? '(not available yet)'}`);
+  host.log.info(`Databricks run ${runId} started.`);
+  host.setOutput('runPageUrl', firstRead?.run_page_url);
+  return { runId, firstRead };
+}
 
-  if (!inputs.waitForCompletion) {
-    finished = true;
-    if (lastRun) host.setOutput('resultState', describeRunState(lastRun));
-    if (inputs.tagCandidates && inputs.experiments.length > 0) log.info('waitForCompletion is false: candidate tagging is skipped.');
-    return { result: 'Succeeded', message: `Started Databricks run ${runId} (not waiting for it).` };
-  }
+function notWaiting(runId: number, firstRead: Run | undefined, inputs: TrainInputs, deps: TrainDeps): TaskOutcome {
+  if (firstRead) deps.host.setOutput('resultState', describeRunState(firstRead));
+  if (inputs.tagCandidates && inputs.experiments.length > 0) deps.host.log.info('waitForCompletion is false: candidate tagging is skipped.');
+  return { result: 'Succeeded', message: `Started Databricks run ${runId} (not waiting for it).` };
+}
 
+/** Logs each new run state (with its tasks) and sets the step's progress from tasks done and time spent. */
+function progressReporter(runId: number, startedAt: number, inputs: TrainInputs, deps: TrainDeps): (r: Run) => void {
+  const { host, clock } = deps;
   let lastKey = '';
-  const onState = (r: Run) => {
-    lastRun = r;
+  return (r: Run) => {
     const current = currentTasks(r);
     const total = (r.tasks ?? []).length;
     const taskPart = total > 1 && current.length > 0 ? ` (task ${current.map((t) => `${t.task_key}: ${t.state?.life_cycle_state ?? '?'}`).join(', ')})` : '';
@@ -354,7 +325,7 @@ export async function run(inputs: TrainInputs, deps: TrainDeps): Promise<TaskOut
     const elapsed = clock.now() - startedAt;
     if (key !== lastKey) {
       lastKey = key;
-      log.info(`Run ${runId}: ${key} after ${formatDuration(elapsed)}.`);
+      host.log.info(`Run ${runId}: ${key} after ${formatDuration(elapsed)}.`);
     }
     const done = doneTasks(r);
     const byTasks = total > 0 ? done / total : 0;
@@ -362,110 +333,80 @@ export async function run(inputs: TrainInputs, deps: TrainDeps): Promise<TaskOut
     const percent = isRunTerminal(r) ? 100 : Math.min(99, Math.round(100 * Math.max(byTasks, 0) * 0.9 + 10 * byTime));
     host.setProgress(percent, `${total > 1 ? `${done} of ${total} tasks done, ` : ''}${formatDuration(elapsed)} elapsed`);
   };
-  if (lastRun) onState(lastRun);
+}
 
-  let final: Run;
-  try {
-    const remaining = deadline - clock.now();
-    if (lastRun && isRunTerminal(lastRun)) final = lastRun;
-    else if (remaining <= 0) throw new TimeoutError(`Run ${runId} did not finish in time.`, lastRun, clock.now() - startedAt);
-    else {
-      final = await jobs.waitForRunTerminated(runId, {
-        timeoutMs: remaining,
-        signal: host.signal,
-        onState,
-        onTransientError: (e) => log.debug(`Polling run ${runId} failed transiently (${messageOf(e)}); retrying.`),
-        initialIntervalMs: deps.poll?.initialIntervalMs ?? 2_000,
-        maxIntervalMs: deps.poll?.maxIntervalMs ?? 30_000,
-      });
+/** timeoutMinutes passed: the lifecycle cancelled the run (or says why it could not). */
+function deadlinePassed(e: RunDeadlineError, inputs: TrainInputs, deps: TrainDeps): TaskOutcome {
+  const last = e.lastRun ? describeRunState(e.lastRun) : 'unknown';
+  deps.host.setOutput('resultState', 'TIMEDOUT');
+  const cancelNote = e.cancelError === undefined ? ' The run was cancelled.' : ` Cancelling the run failed: ${messageOf(e.cancelError)}; cancel it from the run page.`;
+  return { result: 'Failed', message: `Databricks run ${e.runId} did not finish within ${formatDuration(inputs.timeoutMs)}; last state ${last}.${cancelNote}` };
+}
+
+/** Logs the failing tasks' errors and traces; the step fails naming them. */
+async function runFailed(handle: RunHandle, final: Run, runPageUrl: string | undefined, deps: TrainDeps): Promise<TaskOutcome> {
+  const log = deps.host.log;
+  const { shown, total } = await handle.failures(final, deps.host.signal, MAX_FAILED_TASKS_SHOWN);
+  const details: string[] = [];
+  for (const { task: t, output: out, readError } of shown) {
+    if (!out) {
+      log.warn(`Could not read the output of task ${t.task_key} (run ${t.run_id}): ${messageOf(readError)}`);
+      details.push(`task ${t.task_key}: ${describeRunState(t)}`);
+      continue;
     }
-  } catch (e) {
-    if (e instanceof TimeoutError) {
-      finished = true;
-      const last = lastRun ? describeRunState(lastRun) : 'unknown';
-      host.setOutput('resultState', 'TIMEDOUT');
-      let cancelNote = '';
-      try {
-        await cancelRemote(runId, `timeoutMinutes (${Math.round(inputs.timeoutMs / 60000)} min) elapsed`);
-        cancelNote = ' The run was cancelled.';
-      } catch (ce) {
-        cancelNote = ` Cancelling the run failed: ${messageOf(ce)}; cancel it from the run page.`;
-      }
-      return { result: 'Failed', message: `Databricks run ${runId} did not finish within ${formatDuration(inputs.timeoutMs)}; last state ${last}.${cancelNote}` };
+    const err = out.error ?? t.state?.state_message ?? 'no error message';
+    log.error(`Task ${t.task_key} (run ${t.run_id}) ${describeRunState(t)}: ${truncateText(err, MAX_ERROR_CHARS)}`);
+    if (out.error_trace) {
+      log.info(`Trace of task ${t.task_key}:`);
+      for (const line of truncateTrace(out.error_trace).split('\n')) log.info(`  ${line}`);
     }
-    throw e;
+    if (t.run_page_url) log.info(`Task run page: ${t.run_page_url}`);
+    details.push(`task ${t.task_key}: ${truncateText(err.split('\n')[0], 300)}`);
   }
-  finished = true;
-  onState(final);
+  if (total > MAX_FAILED_TASKS_SHOWN) log.info(`${total - MAX_FAILED_TASKS_SHOWN} more failed tasks; see the run page.`);
+  const why = details.length > 0 ? ` (${details.join('; ')})` : final.state?.state_message ? ` (${final.state.state_message})` : '';
+  return { result: 'Failed', message: `Databricks run ${final.run_id} ended ${describeRunState(final)}${why}. ${runPageUrl ?? ''}`.trim() };
+}
 
-  const resultState = final.state?.result_state ?? final.state?.life_cycle_state ?? 'UNKNOWN';
-  host.setOutput('resultState', resultState);
-
-  if (!isRunSuccessful(final)) {
-    const failing = failingTaskRuns(final);
-    const details: string[] = [];
-    for (const t of failing.slice(0, MAX_FAILED_TASKS_SHOWN)) {
-      try {
-        const out = await jobs.getRunOutput(t.run_id, host.signal);
-        const err = out.error ?? t.state?.state_message ?? 'no error message';
-        log.error(`Task ${t.task_key} (run ${t.run_id}) ${describeRunState(t)}: ${truncateText(err, MAX_ERROR_CHARS)}`);
-        if (out.error_trace) {
-          log.info(`Trace of task ${t.task_key}:`);
-          for (const line of truncateTrace(out.error_trace).split('\n')) log.info(`  ${line}`);
-        }
-        if (t.run_page_url) log.info(`Task run page: ${t.run_page_url}`);
-        details.push(`task ${t.task_key}: ${truncateText(err.split('\n')[0], 300)}`);
-      } catch (e) {
-        if (e instanceof CancelledError) throw e;
-        log.warn(`Could not read the output of task ${t.task_key} (run ${t.run_id}): ${messageOf(e)}`);
-        details.push(`task ${t.task_key}: ${describeRunState(t)}`);
-      }
-    }
-    if (failing.length > MAX_FAILED_TASKS_SHOWN) log.info(`${failing.length - MAX_FAILED_TASKS_SHOWN} more failed tasks; see the run page.`);
-    const why = details.length > 0 ? ` (${details.join('; ')})` : final.state?.state_message ? ` (${final.state.state_message})` : '';
-    return { result: 'Failed', message: `Databricks run ${runId} ended ${describeRunState(final)}${why}. ${runPageUrl ?? ''}`.trim() };
-  }
-
-  const issues: string[] = [];
+/** Sets notebookOutput from the leaf task's exit value; returns the issues found. */
+async function readNotebookOutput(final: Run, deps: TrainDeps): Promise<string[]> {
+  const { jobs, host } = deps;
   const leaf = leafTask(final);
   const outputRunId = leaf?.run_id ?? final.run_id;
   try {
     const out = await jobs.getRunOutput(outputRunId, host.signal);
     const result = out.notebook_output?.result;
-    if (result !== undefined) {
-      host.setOutput('notebookOutput', result);
-      log.info(`Notebook output${leaf && (final.tasks ?? []).length > 1 ? ` of task ${leaf.task_key}` : ''}: ${truncateText(result, 1000)}`);
-      if (out.notebook_output?.truncated) {
-        log.warn('The notebook output was truncated by Databricks (it keeps the first 5 MB).');
-        issues.push('notebook output truncated');
-      }
-    } else {
-      log.info('The notebook did not return a value (dbutils.notebook.exit was not called).');
+    if (result === undefined) {
+      host.log.info('The notebook did not return a value (dbutils.notebook.exit was not called).');
+      return [];
     }
+    host.setOutput('notebookOutput', result);
+    host.log.info(`Notebook output${leaf && (final.tasks ?? []).length > 1 ? ` of task ${leaf.task_key}` : ''}: ${truncateText(result, 1000)}`);
+    if (!out.notebook_output?.truncated) return [];
+    host.log.warn('The notebook output was truncated by Databricks (it keeps the first 5 MB).');
+    return ['notebook output truncated'];
   } catch (e) {
     if (e instanceof CancelledError) throw e;
-    log.warn(`Could not read the notebook output of run ${outputRunId}: ${messageOf(e)}`);
-    issues.push('notebook output unavailable');
+    host.log.warn(`Could not read the notebook output of run ${outputRunId}: ${messageOf(e)}`);
+    return ['notebook output unavailable'];
   }
+}
 
-  if (inputs.tagCandidates) {
-    if (inputs.experiments.length === 0) {
-      log.warn('tagCandidates is true but no experiments are set, so no MLflow run was tagged as a candidate. Set experiments, or set tagCandidates to false.');
-      issues.push('no experiments to tag');
-    } else {
-      const tagged = await tagCandidates(final, experimentIds, inputs, deps);
-      host.setOutput('candidateRunIds', tagged.join(','));
-      if (tagged.length === 0) {
-        log.warn(
-          `No MLflow run created by Databricks run ${runId} was found in ${inputs.experiments.join(', ')} (runs are matched by the ${MLFLOW_JOB_RUN_ID_TAG} tag MLflow sets inside a job). Nothing was tagged as a candidate; check that the notebook logs to one of these experiments.`,
-        );
-        issues.push('no candidate runs found');
-      }
-    }
+/** Tags the candidates when asked to; returns the issues found. */
+async function tagPhase(final: Run, experimentIds: Array<{ ref: string; id: string }>, inputs: TrainInputs, deps: TrainDeps): Promise<string[]> {
+  const log = deps.host.log;
+  if (!inputs.tagCandidates) return [];
+  if (inputs.experiments.length === 0) {
+    log.warn('tagCandidates is true but no experiments are set, so no MLflow run was tagged as a candidate. Set experiments, or set tagCandidates to false.');
+    return ['no experiments to tag'];
   }
-
-  const summary = `Databricks run ${runId} succeeded in ${formatDuration(clock.now() - startedAt)}.`;
-  return issues.length > 0 ? { result: 'SucceededWithIssues', message: `${summary} Issues: ${issues.join('; ')}.` } : { result: 'Succeeded', message: summary };
+  const tagged = await tagCandidates(final, experimentIds, inputs, deps);
+  deps.host.setOutput('candidateRunIds', tagged.join(','));
+  if (tagged.length > 0) return [];
+  log.warn(
+    `No MLflow run created by Databricks run ${final.run_id} was found in ${inputs.experiments.join(', ')} (runs are matched by the ${MLFLOW_JOB_RUN_ID_TAG} tag MLflow sets inside a job). Nothing was tagged as a candidate; check that the notebook logs to one of these experiments.`,
+  );
+  return ['no candidate runs found'];
 }
 
 /**
