@@ -6,7 +6,7 @@
  *
  * Error answers: DBFS codes are documented (RESOURCE_DOES_NOT_EXIST 404, MAX_READ_SIZE_EXCEEDED,
  * MAX_BLOCK_SIZE_EXCEEDED, RESOURCE_ALREADY_EXISTS, INVALID_PARAMETER_VALUE, IO_ERROR: 400); Files API
- * codes are unconfirmed, we answer 404 NOT_FOUND and 409 ALREADY_EXISTS as the reference suggests.
+ * codes are unconfirmed, we answer 404 NOT_FOUND and 409 ALREADY_EXISTS as docs/databricks-api-notes.md §4 notes (unconfirmed).
  */
 import { ApiFault, type EmulatorCore, type EmulatorRequest, type EmulatorResponse } from '../contracts';
 

@@ -3,7 +3,7 @@
  * tags point at commits. Tests move refs (`setBranch`, `setTag`) to simulate pushes, grant or withhold a
  * Git credential per principal, and mark a folder dirty to simulate uncommitted changes.
  *
- * Error answers (the reference marks most Git folder codes and statuses unconfirmed):
+ * Error answers (docs/databricks-api-notes.md §2 marks most Git folder codes and statuses unconfirmed):
  * - no Git credential for the caller on a private remote: 403 `PERMISSION_DENIED` "Missing Git provider
  *   credentials. Go to User Settings > Git Integration to add your personal access token." (observed in
  *   public issue reports, e.g. databricks/databricks-vscode#623, terraform-provider-databricks#945);

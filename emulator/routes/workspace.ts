@@ -5,7 +5,7 @@
  * the emulator strips a leading `/Workspace` before storing or looking up. Responses report the canonical
  * path (assumption: the real service echoes the stored path; clients must not depend on either form).
  *
- * Assumptions where the reference is unconfirmed (marked there):
+ * Assumptions where docs/databricks-api-notes.md §3 marks the behaviour unconfirmed:
  * - import into a missing parent folder: 404 `RESOURCE_DOES_NOT_EXIST` "The parent folder (<p>) does not exist.";
  * - SOURCE import without `language`: 400 `INVALID_PARAMETER_VALUE`;
  * - overwrite never replaces a directory or a Git folder: 400 `RESOURCE_ALREADY_EXISTS`.

@@ -418,7 +418,7 @@ function databricksFederationProvider(auth: AuthOf<'databricksFederation'>, { de
       };
       log(`Exchanging the Azure DevOps token at ${base.host} for a Databricks OAuth token (${who})`);
       // client_id is sent only for a service-principal policy: with it Databricks looks for a policy on
-      // that service principal; without it, for an account-wide policy (reference 8.3 step 3).
+      // that service principal; without it, for an account-wide policy (docs/databricks-api-notes.md §8.3).
       const fields: Record<string, string> = { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: oidcToken, subject_token_type: JWT_TOKEN_TYPE, scope: 'all-apis' };
       if (auth.clientId) fields.client_id = auth.clientId;
       return fetchAccessToken(url, form(fields), { 'content-type': 'application/x-www-form-urlencoded' }, ctx, signal);

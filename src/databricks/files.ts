@@ -1,7 +1,7 @@
 /**
  * Reading and writing workspace files for the tasks: Unity Catalog volumes through the Files API
  * (`/api/2.0/fs/files{path}`, raw bytes, streamed to disk) and legacy DBFS through the DBFS API
- * (`/api/2.0/dbfs/...`, base64 JSON in blocks of at most 1 MB). Reference §4.
+ * (`/api/2.0/dbfs/...`, base64 JSON in blocks of at most 1 MB). Facts and sources: docs/databricks-api-notes.md §4.
  *
  * Remote paths are `/Volumes/<catalog>/<schema>/<volume>/<file...>` or `dbfs:/<path>`. Paths are
  * validated before any request: no `.`/`..`/empty segments, no control characters, no other schemes,

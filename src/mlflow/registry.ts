@@ -1,6 +1,6 @@
 /**
  * Model registry clients: the Databricks workspace registry (`/api/2.0/mlflow/...`, stages) and the shared
- * base used by the Unity Catalog client (unity-catalog.ts). Reference §6.
+ * base used by the Unity Catalog client (unity-catalog.ts). Facts and sources: docs/databricks-api-notes.md §6.
  *
  * Retry policy: reads and overwriting writes (tags, descriptions, stage transitions to a fixed target,
  * aliases) are idempotent; `registered-models/create` and `model-versions/create` are not (a repeat

@@ -160,7 +160,7 @@ function readDatabricksConnection(inputs: Inputs, src: EndpointSource): Connecti
   // ms.vss-endpoint.endpoint-auth-scheme-workload-identity-federation. The agent passes the scheme's
   // EndpointAuthorizationSchemes name, "WorkloadIdentityFederation": that constant is in the decompiled
   // Azure DevOps Server 2022 WebApi and is what Azure Resource Manager connections of this kind show
-  // (reference 8.3). That a custom endpoint type with this scheme reports the same string is inferred
+  // (docs/databricks-api-notes.md §8.3). That a custom endpoint type with this scheme reports the same string is inferred
   // from the other schemes (service-principal -> ServicePrincipal), NOT confirmed in a real organisation.
   if (scheme === 'workloadidentityfederation') return readDatabricksFederation(src, id, host);
   throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) uses an authentication scheme this task does not support (${scheme || 'none given'}).`);

@@ -167,7 +167,7 @@ describe('client core: Databricks OAuth token federation against the emulator', 
     assert.equal(oidc.method, 'POST');
     assert.deepEqual(oidc.query, { 'api-version': '7.1', serviceConnectionId: CONN_ID });
     const [exchange] = exchanges();
-    // The request log masks subject_token; the field order is the one of reference 8.3 step 3.
+    // The request log masks subject_token; the fields are those of docs/databricks-api-notes.md §8.3, in the order auth.ts sends them.
     assert.deepEqual(Object.entries(exchange.body as Record<string, string>), [
       ['grant_type', TOKEN_EXCHANGE],
       ['subject_token', '***'],

@@ -8,7 +8,7 @@
  * Field names are accepted in their proto form (`run_id`) or their `json_name`.
  *
  * Databricks-only endpoints missing from these protos (the Databricks transition-stage variant and the
- * Unity Catalog registry) are described in UC_MESSAGES below, transcribed from the reference (§6) and
+ * Unity Catalog registry) are described in UC_MESSAGES below, transcribed from docs/databricks-api-notes.md §6 and §6.1 and
  * mlflow/protos/databricks_uc_registry_messages.proto.
  */
 import assert from 'node:assert/strict';

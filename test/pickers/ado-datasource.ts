@@ -1,6 +1,6 @@
 /**
  * A small evaluator of what Azure DevOps does when the classic editor fills a picker from a task's
- * dataSourceBinding (reference azure-devops-extension.md §1.6, §2.4; Microsoft's data source pagination doc):
+ * dataSourceBinding (docs/pickers.md, with its public sources; Microsoft's data source pagination doc):
  *
  * 1. the binding's `parameters` are resolved against the form (`$(registry)` becomes the registry input's value);
  * 2. the data source is the endpoint type's `dataSources` entry named by `dataSourceName` (a binding's own

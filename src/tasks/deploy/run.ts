@@ -24,8 +24,8 @@ class DeployError extends Error {}
 
 /**
  * The link to a folder in the workspace UI. Git folders and workspace folders are opened by object id at
- * `/browse/folders/<id>` (a Git folder's repo id is its workspace object id). Assumption: the reference
- * documents no UI URL; this is the form the current UI uses, and `#workspace<path>` is the legacy one.
+ * `/browse/folders/<id>` (a Git folder's repo id is its workspace object id). Assumption: no public source
+ * documents a UI URL; this is the form the current UI uses, and `#workspace<path>` is the legacy one.
  */
 export function folderLink(workspaceUrl: string, objectId: number): string {
   return `${workspaceUrl}/browse/folders/${objectId}`;
