@@ -45,6 +45,21 @@ function ensureDebianPackages() {
 ensureDebianPackages();
 execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
 
+// Style is part of the test: ESLint (the rings as import rules, functions of at most 80 lines; see
+// eslint.config.mjs) and Prettier's check. Either failing stops the run before mocha, with its own report.
+for (const [name, bin, argv] of [
+  ['ESLint', 'node_modules/eslint/bin/eslint.js', ['.', '--max-warnings', '0']],
+  ['Prettier', 'node_modules/prettier/bin/prettier.cjs', ['--check', '--log-level', 'warn', '.']],
+]) {
+  const t0 = Date.now();
+  const check = spawnSync(process.execPath, [path.join(root, bin), ...argv], { stdio: 'inherit', cwd: root });
+  if (check.status !== 0) {
+    console.error(`npm test: ${name} failed (run \`npm run ${name === 'ESLint' ? 'lint' : 'format:check'}\` to see it again)`);
+    process.exit(check.status ?? 1);
+  }
+  console.log(`npm test: ${name} clean in ${Date.now() - t0} ms`);
+}
+
 const mocha = path.join(root, 'node_modules/mocha/bin/mocha.js');
 const mochaArgs = ['--timeout', '30000', '--recursive', 'out/test', '--extension', 'test.js'];
 if (args.includes('--junit')) {

@@ -11,7 +11,8 @@ import { systemClock } from './clock';
 import type { ApiClient, Clock } from './contracts';
 import { DatabricksApiError } from './errors';
 import { pagesByToken, paginateByToken } from './paginate';
-import { waitUntil } from './wait';
+import { POLL_DEFAULTS } from './poll-defaults';
+import { DEFAULT_WAIT, waitUntil } from './wait';
 
 const PREFIX = '/api/2.2/jobs';
 
@@ -378,9 +379,9 @@ export class JobsClient {
       },
       {
         timeoutMs: opts.timeoutMs,
-        initialIntervalMs: opts.initialIntervalMs ?? 2000,
-        maxIntervalMs: opts.maxIntervalMs ?? 30_000,
-        backoffFactor: opts.multiplier ?? 1.5,
+        initialIntervalMs: opts.initialIntervalMs ?? POLL_DEFAULTS.jobRun.initialIntervalMs,
+        maxIntervalMs: opts.maxIntervalMs ?? POLL_DEFAULTS.jobRun.maxIntervalMs,
+        backoffFactor: opts.multiplier ?? DEFAULT_WAIT.backoffFactor,
         clock: this.clock,
         signal: opts.signal,
         what: `run ${runId} to finish`,

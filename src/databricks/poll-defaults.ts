@@ -4,7 +4,7 @@
  * shortens them against the local emulator.
  */
 export const POLL_DEFAULTS = {
-  /** A job run (`jobs/runs/get`): 2 s growing to 30 s, as wait.ts's DEFAULT_WAIT. */
+  /** A job run (`jobs/runs/get`): 2 s growing to 30 s; wait.ts's DEFAULT_WAIT and the Jobs client start from it. */
   jobRun: { initialIntervalMs: 2000, maxIntervalMs: 30_000 },
   /** A serving endpoint's config update (`serving-endpoints/{name}`): minutes long, so no faster than 5 s. */
   servingEndpoint: { initialIntervalMs: 5000, maxIntervalMs: 30_000 },

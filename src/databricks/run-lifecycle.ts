@@ -13,7 +13,7 @@
  * Client ring: no task library. The caller passes where cancel cleanups are registered and the agent's
  * cleanup budget.
  */
-import { cancelledFrom, CancelledError, TimeoutError } from './errors';
+import { cancelledFrom, CancelledError, messageOf, TimeoutError } from './errors';
 import { isRunTerminal, type JobsClient, type Run, type RunNowRequest, type RunOutput, type RunTask, type SubmitRunSpec, failingTaskRuns } from './jobs';
 
 /** What is started: a saved job (`run-now`) or a one-time run (`runs/submit`), each with its idempotency token. */
@@ -107,9 +107,6 @@ function settleWithin<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
   });
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** A started run: its id once the start answered, `wait()` to follow it, `cancel()` to stop it. */
 export interface RunHandle {

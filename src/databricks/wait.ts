@@ -5,6 +5,7 @@
 import type { Clock } from './contracts';
 import { systemClock } from './clock';
 import { CancelledError, cancelledFrom, isRetryable, TimeoutError } from './errors';
+import { POLL_DEFAULTS } from './poll-defaults';
 
 /** What a poll returns: `{done: value}` to stop with a result, `{pending: state}` to keep waiting. Throw to halt. */
 export type PollResult<T, S> = { done: T } | { pending: S };
@@ -32,7 +33,7 @@ export interface WaitOptions<S> {
   onTransientError?: (err: unknown, consecutive: number) => void;
 }
 
-export const DEFAULT_WAIT = { initialIntervalMs: 2000, maxIntervalMs: 30_000, backoffFactor: 1.5, maxConsecutiveErrors: 5 } as const;
+export const DEFAULT_WAIT = { ...POLL_DEFAULTS.jobRun, backoffFactor: 1.5, maxConsecutiveErrors: 5 } as const;
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 1000)} s`;

@@ -106,14 +106,14 @@ describe('the mlops-eval npm package (packages/mlops-eval)', function () {
     // One version for the extension and the CLI: both ship the same engine.
     assert.equal(pkg.version, rootPkg.version);
     assert.equal(pkg.license, 'MIT');
-    assert.deepEqual(pkg.bin, { 'mlops-eval': 'dist/mlops-eval.js' });
+    assert.deepEqual(pkg.bin, { 'mlops-eval': 'bin/mlops-eval.js' });
     assert.deepEqual(pkg.engines, rootPkg.engines);
     assert.ok(!('private' in pkg));
   });
 
-  it('npm pack holds exactly the bundle, package.json, README and LICENSE', () => {
+  it('npm pack holds exactly the bin, the bundle, package.json, README and LICENSE', () => {
     assert.equal(packed.filename, `mlops-eval-${rootPkg.version}.tgz`);
-    assert.deepEqual(packed.files.map((f) => f.path).sort(), ['LICENSE', 'README.md', 'dist/mlops-eval.js', 'package.json']);
+    assert.deepEqual(packed.files.map((f) => f.path).sort(), ['LICENSE', 'README.md', 'bin/mlops-eval.js', 'dist/mlops-eval.js', 'package.json']);
     const bundle = readFileSync(path.join(PACKAGE_DIR, 'dist/mlops-eval.js'), 'utf8');
     assert.ok(bundle.startsWith('#!/usr/bin/env node\n'));
   });

@@ -28,6 +28,7 @@
  * task version) are not excluded; the re-read of production after the transition catches them moving
  * production after us, so this step never reports success for a version that is not in production.
  */
+import { abortableSleep } from '../../databricks/clock';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../pipeline/host';
@@ -81,21 +82,6 @@ export function parseClaim(raw: string | undefined): Claim | undefined {
 
 function describeOther(raw: string, c: Claim | undefined, modelName: string, tag: string): string {
   return c ? `Another Evaluate & Promote step (${c.owner}) is promoting ${modelName} version ${c.version} (claimed at ${c.at})` : `The promotion of ${modelName} is claimed by a value this task cannot read (${tag}=${raw.slice(0, 200)})`;
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** One step's claim on promoting one registered model (see the module comment for the protocol). */

@@ -4,6 +4,7 @@
  * even while the start request is in flight, cancels the run; so does the timeout; a run that did not succeed
  * is an error carrying its failing task's error. Also the one reader of a notebook's JSON exit value.
  */
+import { messageOf } from '../../databricks/errors';
 import { describeRunState, isRunSuccessful, type Run } from '../../databricks/jobs';
 import { RunDeadlineError, startRun, type RunLifecycleDeps, type RunStartRequest } from '../../databricks/run-lifecycle';
 import { CANCEL_CLEANUP_BUDGET_MS } from '../../pipeline/host';
@@ -31,7 +32,7 @@ export interface RunToSuccessOptions {
 
 /** An error's message without trailing full stops, to be quoted inside a sentence. */
 export function trimmedMessage(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).trim().replace(/\.+$/, '');
+  return messageOf(err).trim().replace(/\.+$/, '');
 }
 
 /**

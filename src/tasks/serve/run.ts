@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../../databricks/contracts';
-import { CancelledError, TimeoutError } from '../../databricks/errors';
+import { CancelledError, messageOf, TimeoutError } from '../../databricks/errors';
 import {
   describeEndpointState,
   EndpointUpdateFailedError,
@@ -48,9 +48,6 @@ export interface SmokeTest {
   records: number;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

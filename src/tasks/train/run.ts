@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../databricks/contracts';
-import { CancelledError, cancelledFrom } from '../../databricks/errors';
+import { CancelledError, cancelledFrom, messageOf } from '../../databricks/errors';
 import { describeRunState, idempotencyToken, isRunSuccessful, isRunTerminal, isUnknownJob, Job, JobsClient, Run, RunNowRequest, RunTask, SubmitRunSpec, TaskSpec } from '../../databricks/jobs';
 import { RunDeadlineError, RunHandle, startRun, startWaitOnCancelMs, type RunStartRequest } from '../../databricks/run-lifecycle';
 import { filter } from '../../mlflow/filter';
@@ -111,9 +111,6 @@ export function truncateTrace(trace: string): string {
   return dropped > 0 ? `... (${dropped} earlier lines omitted)\n${text}` : text;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** The task runs currently doing something (for the log), or the first not finished. */
 function currentTasks(run: Run): RunTask[] {
