@@ -127,6 +127,30 @@ export interface RunHandle {
   failures(run: Run, signal: AbortSignal, max: number): Promise<{ shown: TaskFailure[]; total: number }>;
 }
 
+/** The warning when a pipeline cancel cannot name the run a start request in flight may have started. */
+function unknownRunMessage(request: RunStartRequest, what: string): string {
+  const which = request.kind === 'runNow' ? `a run of job ${request.body.job_id}` : `the one-time run "${request.body.run_name}"`;
+  return (
+    `The pipeline was cancelled while ${request.kind === 'runNow' ? 'jobs/run-now' : 'jobs/runs/submit'} was in flight and ${what}, so the Databricks run it may have started is not known and was not cancelled. ` +
+    `If it started, it is ${which} created with idempotency token ${request.body.idempotency_token}: check the workspace and cancel it there.`
+  );
+}
+
+/** {@link RunHandle.failures}: runs/get-output of the first `max` failed task runs; a pipeline cancel while reading throws. */
+async function readTaskFailures(jobs: Pick<JobsClient, 'getRunOutput'>, run: Run, readSignal: AbortSignal, max: number): Promise<{ shown: TaskFailure[]; total: number }> {
+  const failing = failingTaskRuns(run);
+  const shown: TaskFailure[] = [];
+  for (const task of failing.slice(0, max)) {
+    try {
+      shown.push({ task, output: await jobs.getRunOutput(task.run_id, readSignal) });
+    } catch (readError) {
+      if (readError instanceof CancelledError) throw readError;
+      shown.push({ task, readError });
+    }
+  }
+  return { shown, total: failing.length };
+}
+
 /**
  * Starts a run and returns its handle at once (the start request in flight). With `cancelOnAbort` (the
  * default) the pipeline-cancel cleanup is registered before the start's answer, so a cancel at any point
@@ -154,14 +178,6 @@ export function startRun(deps: RunLifecycleDeps, opts: StartRunOptions): RunHand
     log.info(`Cancel requested for run ${runId}; Databricks stops it asynchronously.`);
   };
 
-  const unknownRun = (what: string): string => {
-    const which = request.kind === 'runNow' ? `a run of job ${request.body.job_id}` : `the one-time run "${request.body.run_name}"`;
-    return (
-      `The pipeline was cancelled while ${request.kind === 'runNow' ? 'jobs/run-now' : 'jobs/runs/submit'} was in flight and ${what}, so the Databricks run it may have started is not known and was not cancelled. ` +
-      `If it started, it is ${which} created with idempotency token ${request.body.idempotency_token}: check the workspace and cancel it there.`
-    );
-  };
-
   // The pipeline was cancelled: wait (part of the budget) for the start request's answer, then cancel the
   // run it names within what is left. Real time, like the agent's budget it has to fit in.
   if (owns) {
@@ -171,9 +187,9 @@ export function startRun(deps: RunLifecycleDeps, opts: StartRunOptions): RunHand
       const start = await settleWithin(started, waitMs);
       if (start.kind === 'pending') {
         startAbort.abort(new Error('the pipeline was cancelled'));
-        log.warn(unknownRun(`did not answer within ${waitMs / 1000} s`));
+        log.warn(unknownRunMessage(request, `did not answer within ${waitMs / 1000} s`));
       } else if (start.kind === 'failed') {
-        log.warn(unknownRun(`failed (${messageOf(start.error)})`));
+        log.warn(unknownRunMessage(request, `failed (${messageOf(start.error)})`));
       } else if (!ended) {
         const left = cancelBudgetMs - (Date.now() - cancelledAt) - CANCEL_BUDGET_MARGIN_MS;
         await cancel('the pipeline was cancelled', Math.max(1, Math.min(CANCEL_TIMEOUT_MS, left)));
@@ -215,18 +231,6 @@ export function startRun(deps: RunLifecycleDeps, opts: StartRunOptions): RunHand
         throw new RunDeadlineError(runId, lastRun, cancelError, err.elapsedMs);
       }
     },
-    async failures(run, readSignal, max) {
-      const failing = failingTaskRuns(run);
-      const shown: TaskFailure[] = [];
-      for (const task of failing.slice(0, max)) {
-        try {
-          shown.push({ task, output: await jobs.getRunOutput(task.run_id, readSignal) });
-        } catch (readError) {
-          if (readError instanceof CancelledError) throw readError;
-          shown.push({ task, readError });
-        }
-      }
-      return { shown, total: failing.length };
-    },
+    failures: (run, readSignal, max) => readTaskFailures(jobs, run, readSignal, max),
   };
 }

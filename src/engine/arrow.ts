@@ -308,6 +308,13 @@ function batchValues(data: Data): ArrayLike<number> & { subarray(a: number, b: n
  * their count and first row, as is a column holding one class only.
  */
 function readLabels(table: Table, name: string, n: number): Uint8Array {
+  const labels = labelBytes(table, name, n);
+  checkLabels(table, name, labels, n);
+  return labels;
+}
+
+/** The label column as bytes: 0 and 1 as themselves, any other value as 2 (reported by {@link checkLabels}). */
+function labelBytes(table: Table, name: string, n: number): Uint8Array {
   const col = table.getChild(name)!;
   const type = col.type;
   let labels: Uint8Array;
@@ -371,6 +378,11 @@ function readLabels(table: Table, name: string, n: number): Uint8Array {
   } else {
     throw new PredictionsError(`the label column '${name}' has type ${typeName(type)}; expected booleans, integers 0/1 or floats 0.0/1.0`, name);
   }
+  return labels;
+}
+
+/** Throws when a label is neither 0 nor 1 (its count and first row) or when the labels hold one class only. */
+function checkLabels(table: Table, name: string, labels: Uint8Array, n: number): void {
   let bad = 0;
   let first = -1;
   let positives = 0;
@@ -390,7 +402,6 @@ function readLabels(table: Table, name: string, n: number): Uint8Array {
   if (positives === 0 || positives === n) {
     throw new PredictionsError(`the label column '${name}' holds only one class (every label is ${positives === 0 ? 0 : 1})`, name);
   }
-  return labels;
 }
 
 /** A label value as the user wrote it (e.g. `2`, `-1`), for the error message. */

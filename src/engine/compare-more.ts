@@ -51,6 +51,7 @@ import {
   type Predictions,
   type ProblemType,
   type RegressionPredictions,
+  type SliceKey,
   type SliceReport,
   type SliceResult,
 } from './types';
@@ -490,54 +491,15 @@ function sliceReport(
   plan: RulePlan & { scheme: 'multinomial' | 'poisson' },
   best: string,
 ): SliceReport {
-  const key = o.slices!;
-  const n = preds.n;
-  const minRows = o.minSliceRows ?? DEFAULT_MIN_SLICE_ROWS;
-  const tolerance = o.sliceTolerance ?? 0;
-  if (key === null || typeof key !== 'object' || typeof key.column !== 'string' || !(key.codes instanceof Uint32Array) || !Array.isArray(key.names)) {
-    throw new InvalidOptionsError('slices must be { column, codes: Uint32Array, names: string[] }');
-  }
-  if (!(Number.isInteger(minRows) && minRows >= 1)) throw new InvalidOptionsError(`minSliceRows must be an integer >= 1, got ${String(minRows)}`);
-  if (!(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance >= 0)) throw new InvalidOptionsError(`sliceTolerance must be a finite number >= 0, got ${String(tolerance)}`);
-  if ((preds.columns as { name: string }[]).some((c) => c.name === key.column)) {
-    throw new InvalidOptionsError(`the slice column '${key.column}' is also a model column; a slice column is never a model`);
-  }
-  if (key.codes.length !== n) throw new PredictionsError(`the slice column '${key.column}' has ${key.codes.length} rows but the label column has ${n}`, key.column);
-  const seenNames = new Set<string>();
-  for (const name of key.names) {
-    if (typeof name !== 'string') throw new InvalidOptionsError(`the slice names of '${key.column}' must be strings`);
-    if (seenNames.has(name)) throw new InvalidOptionsError(`the slice column '${key.column}' names the slice '${name}' twice`);
-    seenNames.add(name);
-  }
-  const counts = new Uint32Array(key.names.length);
-  for (let i = 0; i < n; i++) {
-    const c = key.codes[i];
-    if (c >= key.names.length) throw new PredictionsError(`the slice column '${key.column}' has the code ${c} at row ${i}, but only ${key.names.length} slice names`, key.column);
-    counts[c]++;
-  }
+  const { key, minRows, tolerance } = sliceSettings(preds, o);
+  const counts = sliceCounts(key, preds.n);
   const present = [...key.names.keys()].filter((c) => counts[c] > 0);
   // Largest first, then by name: the cap keeps the largest slices, independently of the codes' order.
   present.sort((a, b) => counts[b] - counts[a] || compareNames(key.names[a], key.names[b]));
   const eligible = present.filter((c) => counts[c] >= minRows);
   const judgedCodes = eligible.slice(0, MAX_JUDGED_SLICES);
   const capped = eligible.length > MAX_JUDGED_SLICES;
-  const rowsOf = new Map<number, Uint32Array>();
-  const fill = new Map<number, number>();
-  for (const c of judgedCodes) {
-    rowsOf.set(c, new Uint32Array(counts[c]));
-    fill.set(c, 0);
-  }
-  for (let i = 0; i < n; i++) {
-    const c = key.codes[i];
-    const rows = rowsOf.get(c);
-    if (rows !== undefined) {
-      const at = fill.get(c)!;
-      rows[at] = i;
-      fill.set(c, at + 1);
-    }
-  }
-  const B = o.resamples;
-  const sign = isHigherBetter(o.metric) ? 1 : -1;
+  const rowsOf = sliceRows(key, judgedCodes, counts, preds.n);
   const judged: SliceResult[] = [];
   const others: SliceResult[] = [];
   for (const c of present) {
@@ -558,44 +520,7 @@ function sliceReport(
       others.push({ name, rows: counts[c], judged: false, note: `cannot be bootstrapped: ${why}` });
       continue;
     }
-    const seed = `${String(o.seed)}:slice:${name}`;
-    let stats: Float64Array;
-    let estimates: number[];
-    let redraws: Uint32Array;
-    if (problem === 'binaryClassification') {
-      const prep = prepareBootstrap(sub as Predictions, [plan.baseline!, best], o.metric as Metric, plan.scheme);
-      const run = runBootstrap(prep, seed, B);
-      stats = run.stats;
-      estimates = prep.estimates;
-      redraws = run.redraws;
-    } else {
-      const prep = prepareResampling(sub, problem, [plan.baseline!, best], [o.metric], plan.scheme, o.metric);
-      const run = runResampling(prep, seed, B);
-      stats = run.stats[0];
-      estimates = prep.estimates[0];
-      redraws = run.redraws;
-    }
-    const deltas = new Float64Array(B);
-    let worse = 0;
-    for (let b = 0; b < B; b++) {
-      const d = sign * (stats[B + b] - stats[b]);
-      deltas[b] = d;
-      if (-d > tolerance) worse++;
-    }
-    const worseShare = worse / B;
-    judged.push({
-      name,
-      rows: counts[c],
-      judged: true,
-      baselineEstimate: estimates[0],
-      candidateEstimate: estimates[1],
-      meanDelta: mean(deltas),
-      deltaCi: percentileInterval(deltas, o.confidence),
-      worseShare,
-      degenerateResamples: redraws.reduce((a, x) => a + x, 0),
-      // "Worsening beyond the tolerance in at least winRate of the resamples", compared as the primary gate compares wins.
-      passed: !(worseShare >= o.winRate),
-    });
+    judged.push(judgeSlice(sub, problem, o, plan, best, name, tolerance));
   }
   judged.sort((a, b) => a.meanDelta! - b.meanDelta! || compareNames(a.name, b.name));
   return {
@@ -608,5 +533,112 @@ function sliceReport(
     judged: judged.length,
     passed: judged.every((s) => s.passed),
     slices: [...judged, ...others],
+  };
+}
+
+/** The slice options, checked: the key's shape and names, its length against the rows, the minimum rows and the tolerance. */
+function sliceSettings(preds: AnyPredictions, o: CompareOptions<AnyMetric>): { key: SliceKey; minRows: number; tolerance: number } {
+  const key = o.slices!;
+  const n = preds.n;
+  const minRows = o.minSliceRows ?? DEFAULT_MIN_SLICE_ROWS;
+  const tolerance = o.sliceTolerance ?? 0;
+  if (key === null || typeof key !== 'object' || typeof key.column !== 'string' || !(key.codes instanceof Uint32Array) || !Array.isArray(key.names)) {
+    throw new InvalidOptionsError('slices must be { column, codes: Uint32Array, names: string[] }');
+  }
+  if (!(Number.isInteger(minRows) && minRows >= 1)) throw new InvalidOptionsError(`minSliceRows must be an integer >= 1, got ${String(minRows)}`);
+  if (!(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance >= 0)) throw new InvalidOptionsError(`sliceTolerance must be a finite number >= 0, got ${String(tolerance)}`);
+  if ((preds.columns as { name: string }[]).some((c) => c.name === key.column)) {
+    throw new InvalidOptionsError(`the slice column '${key.column}' is also a model column; a slice column is never a model`);
+  }
+  if (key.codes.length !== n) throw new PredictionsError(`the slice column '${key.column}' has ${key.codes.length} rows but the label column has ${n}`, key.column);
+  const seenNames = new Set<string>();
+  for (const name of key.names) {
+    if (typeof name !== 'string') throw new InvalidOptionsError(`the slice names of '${key.column}' must be strings`);
+    if (seenNames.has(name)) throw new InvalidOptionsError(`the slice column '${key.column}' names the slice '${name}' twice`);
+    seenNames.add(name);
+  }
+  return { key, minRows, tolerance };
+}
+
+/** Rows per slice code; a code without a name is an error naming its first row. */
+function sliceCounts(key: SliceKey, n: number): Uint32Array {
+  const counts = new Uint32Array(key.names.length);
+  for (let i = 0; i < n; i++) {
+    const c = key.codes[i];
+    if (c >= key.names.length) throw new PredictionsError(`the slice column '${key.column}' has the code ${c} at row ${i}, but only ${key.names.length} slice names`, key.column);
+    counts[c]++;
+  }
+  return counts;
+}
+
+/** The row indices of each judged slice, in row order. */
+function sliceRows(key: SliceKey, judgedCodes: number[], counts: Uint32Array, n: number): Map<number, Uint32Array> {
+  const rowsOf = new Map<number, Uint32Array>();
+  const fill = new Map<number, number>();
+  for (const c of judgedCodes) {
+    rowsOf.set(c, new Uint32Array(counts[c]));
+    fill.set(c, 0);
+  }
+  for (let i = 0; i < n; i++) {
+    const c = key.codes[i];
+    const rows = rowsOf.get(c);
+    if (rows !== undefined) {
+      const at = fill.get(c)!;
+      rows[at] = i;
+      fill.set(c, at + 1);
+    }
+  }
+  return rowsOf;
+}
+
+/** One slice judged: the paired bootstrap of baseline and candidate on the slice's rows, seeded by the slice's name. */
+function judgeSlice(
+  sub: AnyPredictions,
+  problem: ProblemType,
+  o: CompareOptions<AnyMetric>,
+  plan: RulePlan & { scheme: 'multinomial' | 'poisson' },
+  best: string,
+  name: string,
+  tolerance: number,
+): SliceResult {
+  const B = o.resamples;
+  const sign = isHigherBetter(o.metric) ? 1 : -1;
+  const seed = `${String(o.seed)}:slice:${name}`;
+  let stats: Float64Array;
+  let estimates: number[];
+  let redraws: Uint32Array;
+  if (problem === 'binaryClassification') {
+    const prep = prepareBootstrap(sub as Predictions, [plan.baseline!, best], o.metric as Metric, plan.scheme);
+    const run = runBootstrap(prep, seed, B);
+    stats = run.stats;
+    estimates = prep.estimates;
+    redraws = run.redraws;
+  } else {
+    const prep = prepareResampling(sub, problem, [plan.baseline!, best], [o.metric], plan.scheme, o.metric);
+    const run = runResampling(prep, seed, B);
+    stats = run.stats[0];
+    estimates = prep.estimates[0];
+    redraws = run.redraws;
+  }
+  const deltas = new Float64Array(B);
+  let worse = 0;
+  for (let b = 0; b < B; b++) {
+    const d = sign * (stats[B + b] - stats[b]);
+    deltas[b] = d;
+    if (-d > tolerance) worse++;
+  }
+  const worseShare = worse / B;
+  return {
+    name,
+    rows: sub.n,
+    judged: true,
+    baselineEstimate: estimates[0],
+    candidateEstimate: estimates[1],
+    meanDelta: mean(deltas),
+    deltaCi: percentileInterval(deltas, o.confidence),
+    worseShare,
+    degenerateResamples: redraws.reduce((a, x) => a + x, 0),
+    // "Worsening beyond the tolerance in at least winRate of the resamples", compared as the primary gate compares wins.
+    passed: !(worseShare >= o.winRate),
   };
 }

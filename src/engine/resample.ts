@@ -114,19 +114,8 @@ export function prepareResampling(
     if (!col) throw new RangeError(`no column '${name}'`);
     return problem === 'multiclass' ? col.probabilities! : col.scores!;
   };
-  // Reference order: row ref[k] sits at position k.
-  let ref: Uint32Array | null = null;
-  if (problem === 'binaryClassification' && isRankingMetric(refMetric)) {
-    const order = sortOrder((preds as Predictions).columns.find((c) => c.name === models[0])!.scores, (preds as Predictions).labels);
-    ref = new Uint32Array(n);
-    for (let k = 0; k < n; k++) ref[k] = order[k] & ROW_MASK;
-  }
-  const posOf = new Uint32Array(n);
-  for (let k = 0; k < n; k++) posOf[ref === null ? k : ref[k]] = k;
-  const inRef = <T extends Float64Array | Int32Array | Uint32Array>(values: ArrayLike<number>, out: T): T => {
-    for (let k = 0; k < n; k++) out[k] = values[ref === null ? k : ref[k]];
-    return out;
-  };
+  const layout = referenceLayout(preds, problem, models, refMetric);
+  const inRef = <T extends Float64Array | Int32Array | Uint32Array>(values: ArrayLike<number>, out: T): T => inReference(layout, values, out);
   const labels = new Int32Array(n);
   if (rawLabels !== undefined) inRef(rawLabels, labels);
   const weights = rowWeights === undefined ? undefined : inRef(rowWeights, new Uint32Array(n));
@@ -134,30 +123,8 @@ export function prepareResampling(
   let centred: Float64Array | undefined;
   if (target !== undefined) {
     targetRef = inRef(target, new Float64Array(n));
-    // Centring at the full-data mean keeps Σc·y'² − (Σc·y')²/Σc, the resample's R² denominator, free of cancellation.
-    let s = 0;
-    let w = 0;
-    for (let i = 0; i < n; i++) {
-      const x = rowWeights === undefined ? 1 : rowWeights[i];
-      s += x * target[i];
-      w += x;
-    }
-    const mean = s / w;
-    centred = new Float64Array(n);
-    for (let k = 0; k < n; k++) centred[k] = targetRef[k] - mean;
+    centred = centredTarget(target, targetRef, rowWeights);
   }
-  /** A packed order (refPos | label << 30 | tie << 31, positives first in ties) of `scores` against 0/1 `ys`. */
-  const packedOrder = (scores: ArrayLike<number>, ys: Uint8Array): Int32Array => {
-    const typed = scores instanceof Float64Array ? scores : Float64Array.from(scores);
-    const order = sortOrder(typed, ys);
-    const packed = new Int32Array(order.buffer, order.byteOffset, n);
-    for (let k = 0; k < n; k++) {
-      const e = order[k];
-      packed[k] = posOf[e & ROW_MASK] | (e & (LABEL_BIT | TIE_WITH_NEXT));
-    }
-    positivesFirstInTies(packed);
-    return packed;
-  };
 
   const estimates: number[][] = [];
   const stats: ModelStat[][] = [];
@@ -170,7 +137,7 @@ export function prepareResampling(
         const b = preds as Predictions;
         const m = metric as Metric;
         est.push(metricValue(m, b.labels, col, rowWeights));
-        if (m === 'roc_auc' || m === 'average_precision') st.push({ kind: m === 'roc_auc' ? 'auc' : 'ap', order: packedOrder(col, b.labels) });
+        if (m === 'roc_auc' || m === 'average_precision') st.push({ kind: m === 'roc_auc' ? 'auc' : 'ap', order: packedOrder(layout, col, b.labels) });
         else st.push({ kind: 'mean', values: inRef(rowLosses(m, b.labels, col, name), new Float64Array(n)), sqrt: false });
       } else if (problem === 'regression') {
         const m = metric as RegressionMetric;
@@ -179,32 +146,8 @@ export function prepareResampling(
         st.push(m === 'r2' ? { kind: 'r2', values: terms } : { kind: 'mean', values: terms, sqrt: m === 'rmse' });
       } else {
         const m = metric as MulticlassMetric;
-        const ys = rawLabels!;
-        est.push(multiclassMetricValue(m, ys, col, classes, rowWeights));
-        if (m === 'log_loss') {
-          st.push({ kind: 'mean', values: inRef(multiclassRowLosses(ys, col, classes), new Float64Array(n)), sqrt: false });
-        } else if (m === 'accuracy' || m === 'f1_macro') {
-          const pred = argmaxRows(col, n, classes);
-          if (m === 'f1_macro') {
-            st.push({ kind: 'f1', pred: inRef(pred, new Int32Array(n)) });
-          } else {
-            const right = new Float64Array(n);
-            for (let i = 0; i < n; i++) right[i] = pred[i] === ys[i] ? 1 : 0;
-            st.push({ kind: 'mean', values: inRef(right, new Float64Array(n)), sqrt: false });
-          }
-        } else {
-          const orders: Int32Array[] = [];
-          const y01 = new Uint8Array(n);
-          const s = new Float64Array(n);
-          for (let c = 0; c < classes; c++) {
-            for (let i = 0; i < n; i++) {
-              y01[i] = ys[i] === c ? 1 : 0;
-              s[i] = col[i * classes + c];
-            }
-            orders.push(packedOrder(s, y01));
-          }
-          st.push({ kind: 'ovr', orders, weighted: m === 'roc_auc_ovr_weighted' });
-        }
+        est.push(multiclassMetricValue(m, rawLabels!, col, classes, rowWeights));
+        st.push(multiclassStat(layout, m, rawLabels!, col, classes));
       }
     }
     estimates.push(est);
@@ -223,6 +166,89 @@ export function prepareResampling(
     ...(weights !== undefined ? { weights } : {}),
     stats,
   };
+}
+
+/** Where each row sits in the resampling's reference order: row `ref[k]` at position k (`ref` null: row order), `posOf` the inverse. */
+interface ReferenceLayout {
+  n: number;
+  ref: Uint32Array | null;
+  posOf: Uint32Array;
+}
+
+/** The reference order: a binary ranking metric sorts by `models[0]` (as `prepareBootstrap` does); anything else keeps row order. */
+function referenceLayout(preds: AnyPredictions, problem: ProblemType, models: string[], refMetric: AnyMetric): ReferenceLayout {
+  const n = preds.n;
+  let ref: Uint32Array | null = null;
+  if (problem === 'binaryClassification' && isRankingMetric(refMetric)) {
+    const order = sortOrder((preds as Predictions).columns.find((c) => c.name === models[0])!.scores, (preds as Predictions).labels);
+    ref = new Uint32Array(n);
+    for (let k = 0; k < n; k++) ref[k] = order[k] & ROW_MASK;
+  }
+  const posOf = new Uint32Array(n);
+  for (let k = 0; k < n; k++) posOf[ref === null ? k : ref[k]] = k;
+  return { n, ref, posOf };
+}
+
+/** Row values laid out by reference position into `out`. */
+function inReference<T extends Float64Array | Int32Array | Uint32Array>(layout: ReferenceLayout, values: ArrayLike<number>, out: T): T {
+  const { n, ref } = layout;
+  for (let k = 0; k < n; k++) out[k] = values[ref === null ? k : ref[k]];
+  return out;
+}
+
+/** The target by reference position, less its full-data (weighted) mean. */
+function centredTarget(target: ArrayLike<number>, targetRef: Float64Array, rowWeights: ArrayLike<number> | undefined): Float64Array {
+  const n = targetRef.length;
+  // Centring at the full-data mean keeps Σc·y'² − (Σc·y')²/Σc, the resample's R² denominator, free of cancellation.
+  let s = 0;
+  let w = 0;
+  for (let i = 0; i < n; i++) {
+    const x = rowWeights === undefined ? 1 : rowWeights[i];
+    s += x * target[i];
+    w += x;
+  }
+  const mean = s / w;
+  const centred = new Float64Array(n);
+  for (let k = 0; k < n; k++) centred[k] = targetRef[k] - mean;
+  return centred;
+}
+
+/** A packed order (refPos | label << 30 | tie << 31, positives first in ties) of `scores` against 0/1 `ys`. */
+function packedOrder(layout: ReferenceLayout, scores: ArrayLike<number>, ys: Uint8Array): Int32Array {
+  const { n, posOf } = layout;
+  const typed = scores instanceof Float64Array ? scores : Float64Array.from(scores);
+  const order = sortOrder(typed, ys);
+  const packed = new Int32Array(order.buffer, order.byteOffset, n);
+  for (let k = 0; k < n; k++) {
+    const e = order[k];
+    packed[k] = posOf[e & ROW_MASK] | (e & (LABEL_BIT | TIE_WITH_NEXT));
+  }
+  positivesFirstInTies(packed);
+  return packed;
+}
+
+/** What the resampling sums for one multiclass metric of one model (`col`: n × classes probabilities). */
+function multiclassStat(layout: ReferenceLayout, m: MulticlassMetric, ys: ArrayLike<number>, col: ArrayLike<number>, classes: number): ModelStat {
+  const n = layout.n;
+  if (m === 'log_loss') return { kind: 'mean', values: inReference(layout, multiclassRowLosses(ys, col, classes), new Float64Array(n)), sqrt: false };
+  if (m === 'accuracy' || m === 'f1_macro') {
+    const pred = argmaxRows(col, n, classes);
+    if (m === 'f1_macro') return { kind: 'f1', pred: inReference(layout, pred, new Int32Array(n)) };
+    const right = new Float64Array(n);
+    for (let i = 0; i < n; i++) right[i] = pred[i] === ys[i] ? 1 : 0;
+    return { kind: 'mean', values: inReference(layout, right, new Float64Array(n)), sqrt: false };
+  }
+  const orders: Int32Array[] = [];
+  const y01 = new Uint8Array(n);
+  const s = new Float64Array(n);
+  for (let c = 0; c < classes; c++) {
+    for (let i = 0; i < n; i++) {
+      y01[i] = ys[i] === c ? 1 : 0;
+      s[i] = col[i * classes + c];
+    }
+    orders.push(packedOrder(layout, s, y01));
+  }
+  return { kind: 'ovr', orders, weighted: m === 'roc_auc_ovr_weighted' };
 }
 
 const CHUNK = 1024;
@@ -247,17 +273,8 @@ export function runResampling(prep: PreparedResampling, seed: string | number, r
   const drawTot = new Float64Array(4);
   const lane = new LaneSums(classes);
   const K = problem === 'multiclass' ? classes : 0;
-  const res = new Float64Array(4);
-  const a4 = new Float64Array(4);
-  const b4 = new Float64Array(4);
-  const perClass = new Float64Array(Math.max(1, K) * 4);
-  const perClassAuc = new Float64Array(Math.max(1, K));
-  const perClassW = new Float64Array(Math.max(1, K));
-  const tp = new Float64Array(Math.max(1, K) * 4);
-  const pc = new Float64Array(Math.max(1, K) * 4);
-  const tpL = new Float64Array(Math.max(1, K));
-  const pcL = new Float64Array(Math.max(1, K));
-  const trL = new Float64Array(Math.max(1, K));
+  const scratch = new LaneScratch(K);
+  const res = scratch.res;
 
   const ok = (k: number): boolean => {
     if (problem === 'binaryClassification') return lane.pos[k] > 0 && lane.pos[k] < lane.tot[k];
@@ -293,62 +310,102 @@ export function runResampling(prep: PreparedResampling, seed: string | number, r
       if (countsOut !== undefined) {
         for (let k = 0; k < lanes; k++) for (let r = 0; r < n; r++) countsOut[(first + g + k) * n + r] = c8[r * 4 + k];
       }
-      const tot = lane.tot;
       for (let s = 0; s < prep.metrics.length; s++) {
         const out = run.stats[s];
         for (let m = 0; m < M; m++) {
-          const st = prep.stats[s][m];
-          switch (st.kind) {
-            case 'mean':
-              sumPass(st.values, c32, n, weights, res);
-              for (let k = 0; k < 4; k++) res[k] = st.sqrt ? Math.sqrt(res[k] / tot[k]) : res[k] / tot[k];
-              break;
-            case 'r2':
-              sumPass(st.values, c32, n, weights, res);
-              for (let k = 0; k < 4; k++) res[k] = r2FromSums(res[k], lane.s2[k] - (lane.s1[k] * lane.s1[k]) / tot[k]);
-              break;
-            case 'auc':
-              aucPass(st.order, c32, n, weights, a4, b4);
-              for (let k = 0; k < 4; k++) res[k] = a4[k] / (2 * lane.pos[k] * (tot[k] - lane.pos[k]));
-              break;
-            case 'ap':
-              apPass(st.order, c32, n, weights, lane.pos, res);
-              break;
-            case 'ovr':
-              for (let c = 0; c < K; c++) {
-                aucPass(st.orders[c], c32, n, weights, a4, b4);
-                for (let k = 0; k < 4; k++) {
-                  const p = tot[k] - b4[k];
-                  perClass[c * 4 + k] = a4[k] / (2 * p * b4[k]);
-                }
-              }
-              for (let k = 0; k < 4; k++) {
-                for (let c = 0; c < K; c++) {
-                  const w = lane.cls[c * 4 + k];
-                  perClassW[c] = w;
-                  perClassAuc[c] = st.weighted ? perClass[c * 4 + k] * w : perClass[c * 4 + k];
-                }
-                res[k] = st.weighted ? pairwiseSum(perClassAuc) / pairwiseSum(perClassW) : pairwiseSum(perClassAuc) / K;
-              }
-              break;
-            case 'f1':
-              f1Pass(st.pred, labels, c32, n, weights, K, tp, pc);
-              for (let k = 0; k < 4; k++) {
-                for (let c = 0; c < K; c++) {
-                  tpL[c] = tp[c * 4 + k];
-                  pcL[c] = pc[c * 4 + k];
-                  trL[c] = lane.cls[c * 4 + k];
-                }
-                res[k] = f1MacroFromCounts(tpL, pcL, trL, K);
-              }
-              break;
-          }
+          statOfLanes(prep.stats[s][m], c32, n, labels, weights, K, lane, scratch);
           for (let k = 0; k < lanes; k++) out[m * resamples + first + g + k] = res[k];
         }
       }
     }
   }
   return run;
+}
+
+/** Scratch of {@link statOfLanes}, allocated once per run: `res` holds the four lanes' statistic. */
+class LaneScratch {
+  readonly res = new Float64Array(4);
+  readonly a4 = new Float64Array(4);
+  readonly b4 = new Float64Array(4);
+  readonly perClass: Float64Array;
+  readonly perClassAuc: Float64Array;
+  readonly perClassW: Float64Array;
+  readonly tp: Float64Array;
+  readonly pc: Float64Array;
+  readonly tpL: Float64Array;
+  readonly pcL: Float64Array;
+  readonly trL: Float64Array;
+
+  constructor(K: number) {
+    this.perClass = new Float64Array(Math.max(1, K) * 4);
+    this.perClassAuc = new Float64Array(Math.max(1, K));
+    this.perClassW = new Float64Array(Math.max(1, K));
+    this.tp = new Float64Array(Math.max(1, K) * 4);
+    this.pc = new Float64Array(Math.max(1, K) * 4);
+    this.tpL = new Float64Array(Math.max(1, K));
+    this.pcL = new Float64Array(Math.max(1, K));
+    this.trL = new Float64Array(Math.max(1, K));
+  }
+}
+
+/** One model's statistic on the four lanes' resamples (their counts in `c32`, their sums in `lane`), into `scratch.res`. */
+function statOfLanes(
+  st: ModelStat,
+  c32: Int32Array,
+  n: number,
+  labels: Int32Array,
+  weights: Uint32Array | undefined,
+  K: number,
+  lane: LaneSums,
+  scratch: LaneScratch,
+): void {
+  const { res, a4, b4, perClass, perClassAuc, perClassW, tp, pc, tpL, pcL, trL } = scratch;
+  const tot = lane.tot;
+  switch (st.kind) {
+    case 'mean':
+      sumPass(st.values, c32, n, weights, res);
+      for (let k = 0; k < 4; k++) res[k] = st.sqrt ? Math.sqrt(res[k] / tot[k]) : res[k] / tot[k];
+      break;
+    case 'r2':
+      sumPass(st.values, c32, n, weights, res);
+      for (let k = 0; k < 4; k++) res[k] = r2FromSums(res[k], lane.s2[k] - (lane.s1[k] * lane.s1[k]) / tot[k]);
+      break;
+    case 'auc':
+      aucPass(st.order, c32, n, weights, a4, b4);
+      for (let k = 0; k < 4; k++) res[k] = a4[k] / (2 * lane.pos[k] * (tot[k] - lane.pos[k]));
+      break;
+    case 'ap':
+      apPass(st.order, c32, n, weights, lane.pos, res);
+      break;
+    case 'ovr':
+      for (let c = 0; c < K; c++) {
+        aucPass(st.orders[c], c32, n, weights, a4, b4);
+        for (let k = 0; k < 4; k++) {
+          const p = tot[k] - b4[k];
+          perClass[c * 4 + k] = a4[k] / (2 * p * b4[k]);
+        }
+      }
+      for (let k = 0; k < 4; k++) {
+        for (let c = 0; c < K; c++) {
+          const w = lane.cls[c * 4 + k];
+          perClassW[c] = w;
+          perClassAuc[c] = st.weighted ? perClass[c * 4 + k] * w : perClass[c * 4 + k];
+        }
+        res[k] = st.weighted ? pairwiseSum(perClassAuc) / pairwiseSum(perClassW) : pairwiseSum(perClassAuc) / K;
+      }
+      break;
+    case 'f1':
+      f1Pass(st.pred, labels, c32, n, weights, K, tp, pc);
+      for (let k = 0; k < 4; k++) {
+        for (let c = 0; c < K; c++) {
+          tpL[c] = tp[c * 4 + k];
+          pcL[c] = pc[c * 4 + k];
+          trL[c] = lane.cls[c * 4 + k];
+        }
+        res[k] = f1MacroFromCounts(tpL, pcL, trL, K);
+      }
+      break;
+  }
 }
 
 function degenerateText(problem: ProblemType): string {

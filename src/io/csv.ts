@@ -72,6 +72,9 @@ export class CsvReader {
   private retryAt = 0;
   /** The raw fields of the record being parsed, committed to the columns once the record is complete. */
   private fields: string[] = [];
+  /** Set by {@link quotedField}: the position after the closing quote, and the line breaks inside the quotes. */
+  private quotedEnd = 0;
+  private quotedLines = 0;
 
   constructor(private readonly sizeHint?: number) {}
 
@@ -141,30 +144,9 @@ export class CsvReader {
     const field = (): string => {
       let text: string;
       if (bytes[pos] === QUOTE) {
-        const opened = line;
-        let s = ++pos;
-        const parts: string[] = [];
-        for (;;) {
-          if (pos >= len) {
-            if (!final) throw NEED_MORE;
-            throw new PredictionsError(`the CSV has a quoted field that is never closed (opened on line ${opened})`);
-          }
-          if (bytes[pos] === QUOTE) {
-            if (pos + 1 >= len && !final) throw NEED_MORE;
-            parts.push(utf8.decode(bytes.subarray(s, pos)));
-            if (bytes[pos + 1] === QUOTE) {
-              parts.push('"');
-              pos += 2;
-              s = pos;
-              continue;
-            }
-            pos++;
-            break;
-          }
-          if (bytes[pos] === LF) line++;
-          pos++;
-        }
-        text = parts.join('');
+        text = this.quotedField(bytes, pos, final, line);
+        pos = this.quotedEnd;
+        line += this.quotedLines;
         if (pos < len && bytes[pos] !== COMMA && bytes[pos] !== LF && bytes[pos] !== CR) {
           throw new PredictionsError(`the CSV has text after a closing quote on line ${line}`);
         }
@@ -219,6 +201,41 @@ export class CsvReader {
       if (e !== NEED_MORE) throw e;
     }
     return done;
+  }
+
+  /**
+   * The quoted field opening at `bytes[start]`, unescaped; sets {@link quotedEnd} and {@link quotedLines}.
+   * Throws NEED_MORE when the closing quote (or the byte after it) is not in `bytes` yet and more may come.
+   */
+  private quotedField(bytes: Uint8Array, start: number, final: boolean, opened: number): string {
+    const len = bytes.length;
+    let pos = start;
+    let lines = 0;
+    let s = ++pos;
+    const parts: string[] = [];
+    for (;;) {
+      if (pos >= len) {
+        if (!final) throw NEED_MORE;
+        throw new PredictionsError(`the CSV has a quoted field that is never closed (opened on line ${opened})`);
+      }
+      if (bytes[pos] === QUOTE) {
+        if (pos + 1 >= len && !final) throw NEED_MORE;
+        parts.push(utf8.decode(bytes.subarray(s, pos)));
+        if (bytes[pos + 1] === QUOTE) {
+          parts.push('"');
+          pos += 2;
+          s = pos;
+          continue;
+        }
+        pos++;
+        break;
+      }
+      if (bytes[pos] === LF) lines++;
+      pos++;
+    }
+    this.quotedEnd = pos;
+    this.quotedLines = lines;
+    return parts.join('');
   }
 
   private header(fields: string[]): void {

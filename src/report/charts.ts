@@ -296,6 +296,28 @@ function countAxis(palette: FixedPalette, max: number, name: string): object {
 /** Left margin that leaves room for the count axis' labels and its name. */
 const COUNT_AXIS_MARGIN = 56;
 
+/** Bins over [lo, hi] in which the narrowest (padded) distribution spans about half of `bins`; between `bins` and twice `bins`. */
+function sharedBinCount(series: Array<{ shape: Shape }>, lo: number, hi: number, bins: number): number {
+  let narrowest = hi - lo;
+  for (const s of series) {
+    const [a, b] = padded(...shapeRange(s.shape));
+    narrowest = Math.min(narrowest, b - a);
+  }
+  return Math.min(bins * 2, Math.max(bins, Math.ceil((bins * (hi - lo)) / (2 * narrowest))));
+}
+
+/** Names a model's legend entry with its role; a name given before gets ` #2`, ` #3`…: legend entries must be unique, and two runs may carry the same run name. */
+function uniqueLegendNames(): (m: ModelView) => string {
+  const seen = new Map<string, number>();
+  return (m) => {
+    const role = m.isBaseline ? (/production/i.test(m.label) ? '' : ' (production)') : m.isBest ? ' (best)' : '';
+    const base = truncate(m.label, 40) + role;
+    const k = (seen.get(base) ?? 0) + 1;
+    seen.set(base, k);
+    return k === 1 ? base : `${base} #${k}`;
+  };
+}
+
 /**
  * Overlaid densities of each model's metric over the bootstrap resamples (production dashed), or normal
  * curves recovered from the intervals when the record has no resamples (DeLong), with a short mark at
@@ -330,12 +352,7 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
   // Resamples are counted in bins shared by every model, so the count axis means the same for all of
   // them. The bins are made fine enough that the narrowest distribution still spans about half of `bins`
   // (models far apart on the axis would otherwise show as spikes), between `bins` and twice `bins` in all.
-  let narrowest = hi - lo;
-  for (const s of series) {
-    const [a, b] = padded(...shapeRange(s.shape));
-    narrowest = Math.min(narrowest, b - a);
-  }
-  const sharedBins = Math.min(bins * 2, Math.max(bins, Math.ceil((bins * (hi - lo)) / (2 * narrowest))));
+  const sharedBins = sharedBinCount(series, lo, hi, bins);
   const binWidth = (hi - lo) / sharedBins;
   // Without resamples (DeLong) the curves are normal densities, each drawn over its own range; a record
   // that mixes both is drawn as densities throughout, so one axis holds one kind of number.
@@ -347,15 +364,7 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
   const yName = approx ? 'density' : `resamples per ${tickLabel(Number(binWidth.toPrecision(2)), false)}`;
   const axisName = approx ? `${label} (normal approximation from the intervals)` : `${label} over ${view.resamples !== undefined ? `${view.resamples} ` : ''}bootstrap resamples`;
 
-  // Legend entries must be unique names: two runs may carry the same run name.
-  const seen = new Map<string, number>();
-  const legendName = (m: ModelView): string => {
-    const role = m.isBaseline ? (/production/i.test(m.label) ? '' : ' (production)') : m.isBest ? ' (best)' : '';
-    const base = truncate(m.label, 40) + role;
-    const k = (seen.get(base) ?? 0) + 1;
-    seen.set(base, k);
-    return k === 1 ? base : `${base} #${k}`;
-  };
+  const legendName = uniqueLegendNames();
   const perRow = Math.min(4, series.length);
   const legendRows = Math.ceil(series.length / perRow);
   const title = `Distribution of ${label} for ${series.map((s) => s.m.label).join(', ')}`;
@@ -401,6 +410,34 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
     })),
   };
   return { kind: 'metric-distribution', width, height, title, option };
+}
+
+/**
+ * The zero and min Δ lines, and a tick at the mean difference, on an invisible carrier series so they
+ * exist whatever the shape. (Explicit coordinate pairs: the `{ xAxis: v }` shorthand placed lines off
+ * their value on a line series over two value axes.)
+ */
+function deltaMarks(palette: FixedPalette, meanDelta: number, minDelta: number, yMax: number): object {
+  const vertical = (x: number, top: number, lineStyle: object, label: object = { show: false }): object[] => [
+    { coord: [x, 0], lineStyle, label },
+    { coord: [x, top] },
+  ];
+  const lines: object[] = [
+    vertical(0, yMax, { color: palette.text, width: 1.2, type: 'solid' }),
+    vertical(meanDelta, yMax * 0.55, { color: palette.text, width: 2.5, type: 'solid' }, { show: true, position: 'end', formatter: 'mean', color: palette.text, fontSize: 11, backgroundColor: palette.surface, padding: [1, 3] }),
+  ];
+  if (minDelta !== 0) {
+    lines.push(
+      vertical(minDelta, yMax, { color: palette.threshold, width: 1.6, type: [4, 3] }, {
+        show: true,
+        position: 'end',
+        formatter: `min \u0394 ${formatDelta(minDelta)}`,
+        color: palette.threshold,
+        fontSize: 11,
+      }),
+    );
+  }
+  return { type: 'line', id: 'marks', name: 'marks', data: [], silent: true, color: palette.text, markLine: { silent: true, symbol: 'none', data: lines } };
 }
 
 /**
@@ -467,30 +504,7 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
       series.push({ type: 'line', name, data: seg, showSymbol: false, symbol: 'none', silent: true, lineStyle: { width: 0 }, areaStyle: { color: colour, opacity: 0.7 } });
     }
   }
-  // The zero and min Δ lines, and a tick at the mean difference, ride on an invisible carrier series so
-  // they exist whatever the shape.
-  // (Explicit coordinate pairs: the `{ xAxis: v }` shorthand placed lines off their value on a line
-  // series over two value axes.)
-  const vertical = (x: number, top: number, lineStyle: object, label: object = { show: false }): object[] => [
-    { coord: [x, 0], lineStyle, label },
-    { coord: [x, top] },
-  ];
-  const lines: object[] = [
-    vertical(0, yMax, { color: palette.text, width: 1.2, type: 'solid' }),
-    vertical(vb.meanDelta, yMax * 0.55, { color: palette.text, width: 2.5, type: 'solid' }, { show: true, position: 'end', formatter: 'mean', color: palette.text, fontSize: 11, backgroundColor: palette.surface, padding: [1, 3] }),
-  ];
-  if (minDelta !== 0) {
-    lines.push(
-      vertical(minDelta, yMax, { color: palette.threshold, width: 1.6, type: [4, 3] }, {
-        show: true,
-        position: 'end',
-        formatter: `min \u0394 ${formatDelta(minDelta)}`,
-        color: palette.threshold,
-        fontSize: 11,
-      }),
-    );
-  }
-  series.push({ type: 'line', id: 'marks', name: 'marks', data: [], silent: true, color: palette.text, markLine: { silent: true, symbol: 'none', data: lines } });
+  series.push(deltaMarks(palette, vb.meanDelta, minDelta, yMax));
 
   const threshold = view.winRateThreshold !== undefined ? ` (needs \u2265 ${formatPercent(view.winRateThreshold)})` : '';
   // The gate's interval: the one-sided lower bound at the win-rate level (promotion needs it above min Δ).

@@ -220,6 +220,36 @@ function readSkipped(raw: unknown): SkippedCandidateView[] {
     .map((s) => ({ runId: text(s.runId) ?? '?', reason: text(s.reason) ?? 'no reason given' }));
 }
 
+/** The task's per-model entries by key; entries without a key are left out. */
+function readModelEntries(raw: unknown): Map<string, Obj> {
+  const entries = new Map<string, Obj>();
+  if (Array.isArray(raw)) {
+    for (const e of raw) if (isObj(e) && text(e.key) !== undefined) entries.set(text(e.key) as string, e);
+  }
+  return entries;
+}
+
+/** A model's comparison with production; undefined (with a warning) without a win rate or mean delta. */
+function readVsBaseline(vb: Obj, name: string, warnings: string[]): ModelView['vsBaseline'] {
+  const winRate = finite(vb.winRate);
+  const meanDelta = finite(vb.meanDelta);
+  if (winRate === undefined || meanDelta === undefined) {
+    warnings.push(`model '${name}': comparison with production has no win rate or mean delta`);
+    return undefined;
+  }
+  return {
+    winRate,
+    meanDelta,
+    deltaCi: pair(vb.deltaCi),
+    shareAboveMinDelta: finite(vb.shareAboveMinDelta),
+    gateBound: finite(vb.gateBound),
+    undetermined: text(vb.undetermined),
+    pValue: finite(vb.pValue),
+    z: finite(vb.z),
+    variance: finite(vb.variance),
+  };
+}
+
 /**
  * Normalises a decision record: either `{ decision: Decision, context }` as the Evaluate & Promote task
  * writes it, or a bare engine `Decision` (what `mlops-eval --json` prints).
@@ -238,10 +268,7 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
 
   const { ctx, runs } = readContext(input.context, warnings);
   // The task's per-model entries (`models: [{ key, role, runId, runName, runUrl, version, versionUrl }]`).
-  const entries = new Map<string, Obj>();
-  if (d !== input && Array.isArray(input.models)) {
-    for (const e of input.models) if (isObj(e) && text(e.key) !== undefined) entries.set(text(e.key) as string, e);
-  }
+  const entries = d !== input ? readModelEntries(input.models) : new Map<string, Obj>();
   const promotion = isObj(input.promotion) ? input.promotion : undefined;
   if (d !== input && isObj(input.registry)) ctx.target = text(input.registry.target);
   const baseline = text(d.baseline);
@@ -263,24 +290,8 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
     view.ci = pair(m.ci);
     if (m.ci !== undefined && view.ci === undefined) warnings.push(`model '${name}': ci is not a [low, high] pair`);
     if (isObj(m.vsBaseline)) {
-      const vb = m.vsBaseline;
-      const winRate = finite(vb.winRate);
-      const meanDelta = finite(vb.meanDelta);
-      if (winRate === undefined || meanDelta === undefined) {
-        warnings.push(`model '${name}': comparison with production has no win rate or mean delta`);
-      } else {
-        view.vsBaseline = {
-          winRate,
-          meanDelta,
-          deltaCi: pair(vb.deltaCi),
-          shareAboveMinDelta: finite(vb.shareAboveMinDelta),
-          gateBound: finite(vb.gateBound),
-          undetermined: text(vb.undetermined),
-          pValue: finite(vb.pValue),
-          z: finite(vb.z),
-          variance: finite(vb.variance),
-        };
-      }
+      const vsBaseline = readVsBaseline(m.vsBaseline, name, warnings);
+      if (vsBaseline !== undefined) view.vsBaseline = vsBaseline;
     }
     view.distribution = numberArray(distributions[name]);
     view.deltaDistribution = numberArray(deltaDistributions[name]);
