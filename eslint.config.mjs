@@ -5,11 +5,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Nothing shipped imports the emulator, the demo or test code (src/emulator, src/demo now; emulator/, demo/ later). */
+/** Nothing shipped (src/, the tasks' index.ts) imports the emulator (emulator/), the demo (demo/) or test code (test/). */
 const NOT_SHIPPED = {
   group: ['**/emulator', '**/emulator/**', '**/demo', '**/demo/**', '**/test/**'],
   message: 'Shipped code never imports the emulator, the demo or tests.',
 };
+/** The emulator and the demo are not shipped; they may use the clients' contract types and errors, but never test code. */
+const NOT_TEST = { group: ['**/test/**'], message: 'The emulator and the demo never import test code.' };
 /** Only the adapter (src/pipeline: entry, client, connection, task-lib-host, task-lib-inputs) imports task-lib. */
 const TASK_LIB = {
   group: ['azure-pipelines-task-lib', 'azure-pipelines-task-lib/**'],
@@ -90,4 +92,5 @@ export default tseslint.config(
   { files: ['src/pipeline/**/*.ts'], ignores: ADAPTER, rules: restrict(NOT_SHIPPED, TASK_LIB, ADAPTER_MODULES) },
   { files: ADAPTER, rules: restrict(NOT_SHIPPED) },
   { files: ['src/report/**/*.ts', 'src/io/**/*.ts', 'src/cli/**/*.ts', 'tasks/*/index.ts'], rules: restrict(NOT_SHIPPED, TASK_LIB) },
+  { files: ['emulator/**/*.ts', 'demo/**/*.ts'], rules: restrict(NOT_TEST, TASK_LIB) },
 );

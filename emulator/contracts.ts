@@ -44,6 +44,11 @@ export interface Router {
   add(method: string, pattern: string, handler: RouteHandler, opts?: { auth?: boolean }): void;
 }
 
+/** A parsed JSON body that is an object (`typeof` says so for arrays too): its fields are then read and checked one by one. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
 /**
  * Throw this from a handler to answer with the Databricks error body
  * `{"error_code": code, "message": message}` and the given status.

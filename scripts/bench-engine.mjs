@@ -11,7 +11,7 @@
 //   --quick: B = 100 instead of 1000 for the bootstrap figures (the ns figure is per resample either way).
 //   --repeat k: time the single-thread bootstrap k times and report the median (and every run with its load).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';

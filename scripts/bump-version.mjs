@@ -113,7 +113,7 @@ export function bump(root, kind) {
     if (lock.packages?.[CLI_PACKAGE]) lock.packages[CLI_PACKAGE].version = after;
     writes.push([lockPath, JSON.stringify(lock, null, 2) + '\n']);
   }
-  for (const [p, text] of writes) JSON.parse(text); // never write a file that no longer parses
+  for (const [, text] of writes) JSON.parse(text); // never write a file that no longer parses
   for (const [p, text] of writes) writeFileSync(p, text);
   const problems = checkRule(root);
   if (problems.length) throw new Error(`after the bump the rule still fails:\n  ${problems.join('\n  ')}`);

@@ -211,7 +211,7 @@ function runTfx(dir, outDir) {
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
     child.on('close', (code) => {
-      const text = (out + '\n' + err).replace(/\x1b\[[0-9;]*m/g, '');
+      const text = (out + '\n' + err).replace(/\p{Cc}\[[0-9;]*m/gu, '');
       const warnings = text.split('\n').filter((l) => /^\s*warning:/i.test(l));
       if (code !== 0) return reject(new Error(`tfx exited with ${code}:\n${text.trim()}`));
       if (warnings.length) return reject(new Error(`tfx reported problems (it would still have made a package):\n${warnings.join('\n')}`));

@@ -13,7 +13,7 @@
 // Usage: node scripts/render-screenshots.mjs [--out DIR]
 //        node scripts/render-screenshots.mjs --form-html <TaskFolder>   prints the form HTML (used by test/docs)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';

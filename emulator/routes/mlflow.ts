@@ -3,11 +3,20 @@
  * Unity Catalog models (routes/mlflow/registry.ts). `install(core)` registers every route and returns
  * the `emu.mlflow` handle with the helpers tests (and emulated notebooks) use to seed and inspect state.
  */
+import type { LoggedModel, MlflowRun, ModelVersion, RunData, RunInfo } from '../../src/mlflow/types';
 import type { EmulatorCore } from '../contracts';
 import { RegistryStore, type Stage, type StageTransition, type StoredVersion, type VersionStatus } from './mlflow/registry';
 import { TrackingStore, type CreateRunSeed, type RunStatus, type StoredRun } from './mlflow/tracking';
 
 export type { CreateRunSeed, RunStatus, Stage, StageTransition, VersionStatus };
+
+/** A run as `runs/get` returns it (the emulator always writes `data`, if only empty). */
+export type RunJson = { info: RunInfo; data: RunData } & Pick<MlflowRun, 'inputs' | 'outputs'>;
+
+/** The stores build the wire JSON as plain objects; this names the shape src/mlflow/types.ts declares for it. */
+function wire<T>(json: Record<string, unknown>): T {
+  return json as T;
+}
 
 /** The handle tests use as `emu.mlflow`. */
 export class MlflowEmulator {
@@ -29,15 +38,15 @@ export class MlflowEmulator {
   }
 
   /** Creates a run with the given data and artifacts; returns it as `runs/get` would. */
-  createRun(seed: CreateRunSeed): { info: Record<string, any>; data: Record<string, any> } {
+  createRun(seed: CreateRunSeed): RunJson {
     const run = this.tracking.createRun(seed);
-    return this.tracking.runJson(run) as { info: Record<string, any>; data: Record<string, any> };
+    return wire<RunJson>(this.tracking.runJson(run));
   }
 
   /** The run as `runs/get` returns it, or undefined. */
-  getRun(runId: string): { info: Record<string, any>; data: Record<string, any> } | undefined {
+  getRun(runId: string): RunJson | undefined {
     const r = this.tracking.runs.get(runId);
-    return r ? (this.tracking.runJson(r) as { info: Record<string, any>; data: Record<string, any> }) : undefined;
+    return r ? wire<RunJson>(this.tracking.runJson(r)) : undefined;
   }
 
   /** Tags of a run as a plain object (convenient for assertions). */
@@ -46,10 +55,10 @@ export class MlflowEmulator {
   }
 
   /** Every run (optionally of one experiment), as `runs/get` returns them, in creation order. */
-  listRuns(experimentId?: string): Array<{ info: Record<string, any>; data: Record<string, any> }> {
+  listRuns(experimentId?: string): RunJson[] {
     return [...this.tracking.runs.values()]
       .filter((r) => experimentId === undefined || r.experimentId === experimentId)
-      .map((r) => this.tracking.runJson(r) as { info: Record<string, any>; data: Record<string, any> });
+      .map((r) => wire<RunJson>(this.tracking.runJson(r)));
   }
 
   /** Appends a metric point to a run (emulated notebooks log metrics this way). */
@@ -73,17 +82,17 @@ export class MlflowEmulator {
   }
 
   /** MLflow 3 LoggedModels whose source run is `runId` (as `logged-models/get` returns them), oldest first. */
-  loggedModels(runId: string): Array<{ info: Record<string, any> }> {
+  loggedModels(runId: string): LoggedModel[] {
     return [...this.tracking.loggedModels.values()]
       .filter((m) => m.sourceRunId === runId)
       .sort((a, b) => a.creationTime - b.creationTime)
-      .map((m) => this.tracking.loggedModelJson(m) as { info: Record<string, any> });
+      .map((m) => wire<LoggedModel>(this.tracking.loggedModelJson(m)));
   }
 
   /** The LoggedModel `models:/<model_id>` names, or undefined. */
-  loggedModel(modelId: string): { info: Record<string, any> } | undefined {
+  loggedModel(modelId: string): LoggedModel | undefined {
     const m = this.tracking.loggedModels.get(modelId);
-    return m ? (this.tracking.loggedModelJson(m) as { info: Record<string, any> }) : undefined;
+    return m ? wire<LoggedModel>(this.tracking.loggedModelJson(m)) : undefined;
   }
 
   /** Writes an artifact file of a run (e.g. `model/MLmodel`). */
@@ -126,10 +135,10 @@ export class MlflowEmulator {
   }
 
   /** All versions of a model as the API returns them (workspace registry first, then UC). */
-  versions(name: string): Array<Record<string, any>> {
+  versions(name: string): ModelVersion[] {
     const reg = this.registryOf(name);
     if (!reg) return [];
-    return reg.models.get(name)!.versions.map((v) => reg.versionJson(v));
+    return reg.models.get(name)!.versions.map((v) => wire<ModelVersion>(reg.versionJson(v)));
   }
 
   /** The stage of a workspace-registry version. */

@@ -18,7 +18,8 @@
  * Only what the task and tests need is modelled (no AI gateway, no rate limits, no permissions).
  */
 import { createHash } from 'node:crypto';
-import { ApiFault, type EmulatorCore, type EmulatorRequest } from '../contracts';
+import { ApiFault, isObject, type EmulatorCore, type EmulatorRequest } from '../contracts';
+import { isPlainObject } from './jobs/validate';
 import type { MlflowEmulator } from './mlflow';
 
 export const SERVING_WORKLOAD_TYPES = ['CPU', 'GPU_SMALL', 'GPU_MEDIUM', 'GPU_LARGE', 'MULTIGPU_MEDIUM'];
@@ -172,8 +173,8 @@ export class ServingEmulator {
   }
 
   /** Validates `EndpointCoreConfigInput` (served_entities, traffic_config) and builds the config. */
-  private parseConfig(body: any, version: number, now: number): EmulatedConfig {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The endpoint config must be an object.');
+  private parseConfig(body: unknown, version: number, now: number): EmulatedConfig {
+    if (!isPlainObject(body)) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The endpoint config must be an object.');
     if (body.served_models !== undefined) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'This emulator models served_entities only (served_models is deprecated).');
     const list = body.served_entities;
     if (!Array.isArray(list) || list.length === 0) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The config must have at least one served entity in served_entities.');
@@ -209,7 +210,8 @@ export class ServingEmulator {
       if (entities.length > 1) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'traffic_config is required when the config serves more than one entity.');
       routes = [{ served_entity_name: entities[0].name, traffic_percentage: 100 }];
     } else {
-      const rs = body.traffic_config?.routes;
+      const traffic = body.traffic_config;
+      const rs = isObject(traffic) ? traffic.routes : undefined;
       if (!Array.isArray(rs) || rs.length === 0) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'traffic_config.routes must list the routes.');
       routes = [];
       for (const r of rs) {
@@ -300,8 +302,8 @@ export class ServingEmulator {
   }
 
   /** The row matrix and column names of a scoring request, or a 400. */
-  private rowsOf(body: any): { rows: unknown[][]; columns: string[] } {
-    if (!body || typeof body !== 'object') throw new ApiFault(400, 'BAD_REQUEST', 'The scoring request must be a JSON object.');
+  private rowsOf(body: unknown): { rows: unknown[][]; columns: string[] } {
+    if (!isObject(body)) throw new ApiFault(400, 'BAD_REQUEST', 'The scoring request must be a JSON object.');
     const keys = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'].filter((k) => body[k] !== undefined);
     if (keys.length !== 1) {
       throw new ApiFault(400, 'BAD_REQUEST', 'Invalid input. The input must be a JSON dictionary with exactly one of the input fields {dataframe_split, dataframe_records, instances, inputs}.');
@@ -309,7 +311,7 @@ export class ServingEmulator {
     const key = keys[0];
     if (key === 'dataframe_split') {
       const s = body.dataframe_split;
-      if (!s || !Array.isArray(s.data) || !s.data.every((r: unknown) => Array.isArray(r))) throw new ApiFault(400, 'BAD_REQUEST', 'dataframe_split.data must be a list of rows.');
+      if (!isObject(s) || !Array.isArray(s.data) || !s.data.every((r: unknown) => Array.isArray(r))) throw new ApiFault(400, 'BAD_REQUEST', 'dataframe_split.data must be a list of rows.');
       const columns: string[] = Array.isArray(s.columns) ? s.columns.map(String) : (s.data[0] ?? []).map((_: unknown, i: number) => String(i));
       return { rows: s.data, columns };
     }

@@ -10,7 +10,7 @@
  * - SOURCE import without `language`: 400 `INVALID_PARAMETER_VALUE`;
  * - overwrite never replaces a directory or a Git folder: 400 `RESOURCE_ALREADY_EXISTS`.
  */
-import { ApiFault, type EmulatorCore, type EmulatorRequest } from '../contracts';
+import { ApiFault, isObject, type EmulatorCore, type EmulatorRequest } from '../contracts';
 
 export type ObjectType = 'NOTEBOOK' | 'DIRECTORY' | 'FILE' | 'REPO' | 'LIBRARY' | 'DASHBOARD';
 export type NotebookLanguage = 'PYTHON' | 'SQL' | 'SCALA' | 'R';
@@ -34,6 +34,8 @@ export interface WorkspaceObject {
 const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
 const LANGUAGES: readonly NotebookLanguage[] = ['PYTHON', 'SQL', 'SCALA', 'R'];
 const FORMATS = ['SOURCE', 'HTML', 'JUPYTER', 'DBC', 'R_MARKDOWN', 'AUTO', 'RAW'] as const;
+const isFormat = (v: unknown): v is (typeof FORMATS)[number] => (FORMATS as readonly unknown[]).includes(v);
+const isLanguage = (v: unknown): v is NotebookLanguage => (LANGUAGES as readonly unknown[]).includes(v);
 const NOTEBOOK_EXTENSIONS: Record<string, NotebookLanguage> = { '.py': 'PYTHON', '.sql': 'SQL', '.scala': 'SCALA', '.r': 'R' };
 const SOURCE_HEADERS: Record<NotebookLanguage, string> = {
   PYTHON: '# Databricks notebook source',
@@ -192,12 +194,12 @@ export class WorkspaceEmulator {
   }
 
   /** POST /api/2.0/workspace/import with a JSON body. */
-  importObject(body: any): void {
-    if (!body || typeof body !== 'object') throw new ApiFault(400, 'MALFORMED_REQUEST', 'Request body must be a JSON object.');
+  importObject(body: unknown): void {
+    if (!isObject(body)) throw new ApiFault(400, 'MALFORMED_REQUEST', 'Request body must be a JSON object.');
     const p = requirePath(body.path);
     if (p === '/') throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'Cannot import to the workspace root.');
     const format = body.format === undefined ? 'SOURCE' : body.format;
-    if (!FORMATS.includes(format)) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Invalid format: ${String(format)}.`);
+    if (!isFormat(format)) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Invalid format: ${String(format)}.`);
     if (format === 'DBC' || format === 'HTML' || format === 'R_MARKDOWN') {
       throw new ApiFault(501, 'NOT_IMPLEMENTED', `The emulator does not import ${format}.`);
     }
@@ -209,17 +211,18 @@ export class WorkspaceEmulator {
     if (bytes.length > MAX_IMPORT_BYTES) {
       throw new ApiFault(400, 'MAX_NOTEBOOK_SIZE_EXCEEDED', `File size imported is (${bytes.length} bytes), exceeded max size (${MAX_IMPORT_BYTES} bytes)`);
     }
-    if (body.language !== undefined && !LANGUAGES.includes(body.language)) {
-      throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Invalid language: ${String(body.language)}.`);
+    const requestedLanguage = body.language;
+    if (requestedLanguage !== undefined && !isLanguage(requestedLanguage)) {
+      throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Invalid language: ${String(requestedLanguage)}.`);
     }
 
     let target = p;
     let objectType: ObjectType;
     let language: NotebookLanguage | undefined;
     if (format === 'SOURCE') {
-      if (!body.language) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The language parameter is required when importing a single file in SOURCE format.');
+      if (!requestedLanguage) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The language parameter is required when importing a single file in SOURCE format.');
       objectType = 'NOTEBOOK';
-      language = body.language;
+      language = requestedLanguage;
     } else if (format === 'JUPYTER') {
       if (!isNotebookJson(bytes)) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The content is not a valid Jupyter notebook.');
       objectType = 'NOTEBOOK';
@@ -245,15 +248,15 @@ export class WorkspaceEmulator {
   }
 
   /** POST /api/2.0/workspace/delete. */
-  deleteObject(body: any): void {
-    const p = requirePath(body?.path);
+  deleteObject(body: unknown): void {
+    const p = requirePath(isObject(body) ? body.path : undefined);
     const o = this.objects.get(p);
     if (!o) throw notFound(p);
     if (p === '/' || p === '/Users' || p === '/Shared' || p === '/Repos') {
       throw new ApiFault(400, 'DIRECTORY_PROTECTED', `Folder (${p}) is protected.`);
     }
     const children = this.pathsUnder(p);
-    if (o.objectType === 'DIRECTORY' && children.length > 0 && body.recursive !== true) {
+    if (o.objectType === 'DIRECTORY' && children.length > 0 && !(isObject(body) && body.recursive === true)) {
       throw new ApiFault(400, 'DIRECTORY_NOT_EMPTY', `Folder (${p}) is not empty.`);
     }
     if (o.objectType === 'REPO' || o.gitFolder) {

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
 import { makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray, Float64 } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { compareModels, PredictionsError, type ReadPredictionsOptions } from '../../src/engine';
@@ -264,7 +265,6 @@ describe('mlops-eval compare with Parquet/CSV and --html/--markdown (built CLI, 
   let dir: string;
 
   before(() => {
-    const esbuild = require('esbuild') as typeof import('esbuild');
     esbuild.buildSync({ absWorkingDir: ROOT, entryPoints: [path.join(ROOT, 'src/cli/mlops-eval.ts')], outfile: CLI, bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', platform: 'node', target: 'node20', format: 'cjs' });
     dir = mkdtempSync(path.join(tmpdir(), 'mlops-eval-formats-'));
     writeFileSync(path.join(dir, 'p.arrow'), arrowBytes('file'));

@@ -15,6 +15,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as esbuild from 'esbuild';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { main } from '../../src/cli/main';
 import { simulateModels } from '../engine/simulate';
@@ -119,8 +120,7 @@ describe('the mlops-eval npm package (packages/mlops-eval)', function () {
   });
 
   it("the bundle requires exactly the package's dependencies, pinned at the repository's versions, and compiles none in", async () => {
-    const esbuild = require('esbuild') as typeof import('esbuild');
-    const { packageBuildOptions } = (await import(path.join(PACKAGE_DIR, 'build.mjs'))) as { packageBuildOptions(): import('esbuild').BuildOptions };
+    const { packageBuildOptions } = (await import(path.join(PACKAGE_DIR, 'build.mjs'))) as { packageBuildOptions(): esbuild.BuildOptions };
     const result = await esbuild.build({ ...packageBuildOptions(), write: false });
     const required = new Set<string>();
     const inputs = Object.keys(result.metafile!.inputs);

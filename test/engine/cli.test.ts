@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as esbuild from 'esbuild';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { PARALLEL_MIN_WORK, compareModels, readPredictions, rocAuc, suggestedThreads, type Decision } from '../../src/engine';
 import { parseArgs } from '../../src/cli/main';
@@ -34,7 +35,6 @@ describe('mlops-eval (built CLI, child process)', function () {
   const weak = Float32Array.from(scores[2].map(sig));
 
   before(() => {
-    const esbuild = require('esbuild') as typeof import('esbuild');
     esbuild.buildSync({
       absWorkingDir: ROOT,
       entryPoints: [path.join(ROOT, 'src/cli/mlops-eval.ts')],
@@ -260,7 +260,7 @@ describe('mlops-eval (built CLI, child process)', function () {
       assert.match(r.stdout, /^Usage: mlops-eval compare <predictions file> \[options\]\n/);
       assert.match(r.stdout, /--fail-on-keep {10}exit with code 3 when the decision is keep or none/);
     }
-    const pkg = JSON.parse(require('node:fs').readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.deepEqual(run(['--version']), { code: 0, stdout: `mlops-eval ${pkg.version}\n`, stderr: '' });
     assert.deepEqual(run(['--version'], path.join(ROOT, 'bin/mlops-eval.js')), { code: 0, stdout: `mlops-eval ${pkg.version}\n`, stderr: '' });
   });

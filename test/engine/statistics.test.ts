@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import seedrandom from 'seedrandom';
 import { DEFAULT_WIN_RATE, compareModels, defaultMinDelta, prepareBootstrap, runBootstrap, type CompareOptions, type Predictions } from '../../src/engine';
-import { simulatePair, type SimulateOptions } from './simulate';
+import { simulatePair } from './simulate';
 
 const BASE: CompareOptions = { baseline: 'prod', metric: 'roc_auc', method: 'bootstrap', resamples: 400, seed: 0, winRate: 0.9, minDelta: 0, confidence: 0.95, includeDistributions: false };
 

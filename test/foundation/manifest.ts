@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, TaskFolder } from '../helpers/agent';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type Json = any;
 
 export const TASK_CONTRIBUTION = 'ms.vss-distributed-task.task';

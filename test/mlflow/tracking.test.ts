@@ -194,7 +194,7 @@ describe('MlflowTracking against the emulator', () => {
     });
     assert.ok(body.metrics[0].timestamp >= now && body.metrics[0].timestamp < now + 5000);
     const stored = ctx.emu.mlflow.getRun(run.info.run_id)!;
-    assert.deepEqual(stored.data.metrics.map((m: { key: string; value: number }) => [m.key, m.value]), [['auc', 0.75]]);
+    assert.deepEqual(stored.data.metrics!.map((m: { key: string; value: number }) => [m.key, m.value]), [['auc', 0.75]]);
     assert.deepEqual(stored.data.params, [{ key: 'depth', value: '6' }]);
   });
 

@@ -8,7 +8,8 @@
  * every bundled-task run of the whole test process. Response bodies are size-limited; downloads stream.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTokenProvider } from '../../src/databricks/auth';
 import { DatabricksApiError } from '../../src/databricks/errors';
@@ -223,8 +224,8 @@ describe('reliability: secrets never reach a log, message, attachment or report'
       assert.ok(err instanceof DatabricksApiError, String(err));
       assert.equal(err.errorCode, 'RESPONSE_TOO_LARGE');
       // The 3 MB download is not held to the 64 kB JSON limit: it streams into the file.
-      const dir = path.join(require('node:os').tmpdir(), `secrets-dl-${process.pid}-${Date.now()}`);
-      require('node:fs').mkdirSync(dir);
+      const dir = path.join(tmpdir(), `secrets-dl-${process.pid}-${Date.now()}`);
+      mkdirSync(dir);
       const target = path.join(dir, 'big.bin');
       const got = await api.download({ path: '/api/2.0/fs/files/Volumes/main/ml/scratch/big.bin', toFile: target });
       assert.equal(got.bytes, big.length);

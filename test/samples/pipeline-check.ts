@@ -134,7 +134,12 @@ export function jobsOf(doc: unknown): JobSteps[] {
 function strings(node: unknown, acc: string[] = []): string[] {
   if (typeof node === 'string') acc.push(node);
   else if (Array.isArray(node)) for (const x of node) strings(x, acc);
-  else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node as Json)) strings(k, acc), strings(v, acc);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node as Json)) {
+      strings(k, acc);
+      strings(v, acc);
+    }
+  }
   return acc;
 }
 

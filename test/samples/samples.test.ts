@@ -68,7 +68,7 @@ describe('samples/azure-pipelines.mlops.yml', () => {
     const cleanup = steps[steps.length - 1];
     assert.equal(cleanup.task, 'AzureCLI@2');
     assert.equal(cleanup.condition, 'always()');
-    assert.match(cleanup.inputs.inlineScript, /-X DELETE [\s\S]*\/api\/2\.0\/repos\/\$repo_id\"/);
+    assert.match(cleanup.inputs.inlineScript, /-X DELETE [\s\S]*\/api\/2\.0\/repos\/\$repo_id"/);
     assert.match(cleanup.inputs.inlineScript, /repo_id='\$\(ciRepo\.repoId\)'/);
   });
 

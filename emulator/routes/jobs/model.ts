@@ -138,6 +138,9 @@ export interface EmulatedTaskRun {
   clusterId?: string;
 }
 
+/** The request body of run-now and runs/submit, once it is known to be an object. */
+export type RunRequestBody = Record<string, unknown>;
+
 /** One job run (parent) as stored. */
 export interface EmulatedRun {
   runId: number;
@@ -148,7 +151,7 @@ export interface EmulatedRun {
   creator: string;
   idempotencyToken?: string;
   /** The exact request body that created the run (run-now or runs/submit). */
-  requestBody: any;
+  requestBody: RunRequestBody;
   tasks: EmulatedTaskRun[];
   jobParameters?: Array<{ name: string; default: string; value?: string }>;
   overridingParameters?: Record<string, unknown>;

@@ -9,6 +9,7 @@
  * path (`notebooks.register`) is invoked once, the first time the run is observed at or past RUNNING, and
  * decides the result. Tests advance the clock instead of sleeping.
  */
+import type { Run } from '../../../src/databricks/jobs';
 import type { EmulatorCore } from '../../contracts';
 import {
   NotebookError,
@@ -21,6 +22,7 @@ import {
   type JobTaskSettings,
   type NotebookHandler,
   type NotebookOptions,
+  type RunRequestBody,
   type TaskEnd,
 } from './model';
 import { parentState, renderState, runPageUrl, taskView, type ViewPoint } from './render';
@@ -41,15 +43,13 @@ interface NewRun {
   runType: 'JOB_RUN' | 'SUBMIT_RUN';
   creator: string;
   token?: string;
-  body: any;
+  body: RunRequestBody;
   tasks: JobTaskSettings[];
   paramsFor: (t: JobTaskSettings) => Record<string, string>;
   jobParameters?: EmulatedRun['jobParameters'];
   overriding?: Record<string, unknown>;
 }
 
-/** The request body of run-now and runs/submit, once it is known to be an object. */
-type RunRequestBody = Record<string, unknown>;
 
 const cancelledEnd = (at: number): TaskEnd => ({ at, lifeCycle: 'TERMINATED', result: 'CANCELED', code: 'USER_CANCELED', type: 'SUCCESS', message: 'Run cancelled.' });
 
@@ -414,11 +414,11 @@ export class JobsStore {
   }
 
   /** The run as runs/get would return it now (advancing its life cycle), or undefined. */
-  async getRun(runId: number, host = 'http://127.0.0.1'): Promise<any | undefined> {
+  async getRun(runId: number, host = 'http://127.0.0.1'): Promise<Run | undefined> {
     const run = this.runs.get(runId);
     if (!run) return undefined;
     await this.advance(run);
-    return this.runView(run, host);
+    return (await this.runView(run, host)) as Run;
   }
 
   private async runView(run: EmulatedRun, host: string) {
@@ -468,9 +468,9 @@ export class JobsStore {
       const t = owner.tasks.find((x) => x.runId === runId)!;
       return { job_id: owner.jobId, ...taskView(owner, t, this.viewPoint(host), qEnd), run_name: owner.runName, run_type: owner.runType };
     }
-    const full = (await this.runView(owner, host)) as Record<string, any>;
+    const full: Record<string, unknown> = await this.runView(owner, host);
     const size = this.runsGetPageSize;
-    const tasks: unknown[] = full.tasks ?? [];
+    const tasks: unknown[] = Array.isArray(full.tasks) ? full.tasks : [];
     const offset = decodePageOffset(pageToken, 't');
     const more = offset + size < tasks.length;
     const page: Record<string, unknown> = { ...full, tasks: tasks.slice(offset, offset + size) };

@@ -82,13 +82,16 @@ export function validateRepoUrl(raw: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
+/** U+0000-001F and DEL (U+007F): the C0 controls, not the C1 range that \p{Cc} alone would add. */
+const ASCII_CONTROL_CHAR = /(?=\p{ASCII})\p{Cc}/u;
+
 /**
  * Validates a workspace path: absolute, under an allowed root, no `.`/`..`/empty segments, no control
  * characters. Returns it without a trailing slash.
  */
 function validateWorkspacePath(input: string, raw: string, roots: readonly string[]): string {
   const p = raw.trim().replace(/(.)\/+$/, '$1');
-  if (/[\u0000-\u001f\u007f]/.test(p)) throw new InputError(input, `${input} must not contain control characters.`);
+  if (ASCII_CONTROL_CHAR.test(p)) throw new InputError(input, `${input} must not contain control characters.`);
   if (!p.startsWith('/')) throw new InputError(input, `${input} must be an absolute workspace path starting with ${roots.join(' or ')}; got "${truncate(p)}".`);
   const segments = p.slice(1).split('/');
   if (segments.some((s) => s === '.' || s === '..')) throw new InputError(input, `${input} must not contain "." or ".." segments; got "${truncate(p)}".`);
@@ -114,7 +117,8 @@ export function validateRepoPath(raw: string): string {
   return p;
 }
 
-const FORBIDDEN_REF_CHARS = /[\s~^:?*[\\\u0000-\u001f\u007f]/;
+// git check-ref-format: no ASCII control character (below 0x20, or DEL), space, ~ ^ : ? * [ or backslash.
+const FORBIDDEN_REF_CHARS = /[\s~^:?*[\\]|(?=\p{ASCII})\p{Cc}/u;
 
 function validateRefName(kind: 'branch' | 'tag', name: string, origin: string): string {
   if (

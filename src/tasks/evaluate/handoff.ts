@@ -23,7 +23,7 @@ export interface HandoffConfig {
 export const RECORD_FILE = 'decision.json';
 
 const THREE_LEVEL = /^[^.\s`'"/]+\.[^.\s`'"/]+\.[^.\s`'"/]+$/;
-const ALIAS = /^[A-Za-z_][A-Za-z0-9_\-]{0,254}$/;
+const ALIAS = /^[A-Za-z_][A-Za-z0-9_-]{0,254}$/;
 
 function fail(name: string, message: string): never {
   throw new InputError(name, message);
@@ -52,7 +52,7 @@ export function parseHandoff(inputs: Inputs, registry: RegistryConfig): HandoffC
   }
   const artifactName = inputs.optional('artifactName') ?? 'model-evaluation';
   // Artifact names become folder names on the agent that downloads them: keep them to a portable set.
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$/.test(artifactName)) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(artifactName)) {
     fail('artifactName', `artifactName must be letters, digits, _ . - (at most 100, starting with a letter or digit); got "${truncate(artifactName)}".`);
   }
   const modelName = inputs.optional('modelName') ?? '';

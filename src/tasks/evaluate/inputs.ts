@@ -133,7 +133,7 @@ export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
     fail('candidateTag', `candidateTag must be an MLflow tag key of letters, digits, _ . - / or space (at most 250); got "${truncate(candidateTag)}".`);
   }
   const modelArtifactPath = inputs.optional('modelArtifactPath') ?? 'model';
-  if (!/^[A-Za-z0-9_\-]+(\/[A-Za-z0-9_\-]+)*$/.test(modelArtifactPath)) {
+  if (!/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(modelArtifactPath)) {
     fail('modelArtifactPath', `modelArtifactPath must be a relative artifact path such as model; got "${truncate(modelArtifactPath)}".`);
   }
 
@@ -185,7 +185,7 @@ export function parseRegistryConfig(inputs: Inputs): { modelName: string; regist
       fail('modelName', `modelName must be a three-level Unity Catalog name <catalog>.<schema>.<model> when registry is unityCatalog; got "${truncate(modelName)}".`);
     }
     const alias = inputs.optional('championAlias') ?? 'champion';
-    if (!/^[A-Za-z_][A-Za-z0-9_\-]{0,254}$/.test(alias)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_-]{0,254}$/.test(alias)) {
       fail('championAlias', `championAlias must start with a letter or _ and contain only letters, digits, _ and -; got "${truncate(alias)}".`);
     }
     if (alias.toLowerCase() === 'latest' || /^v\d+$/i.test(alias)) {
@@ -210,7 +210,7 @@ function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'):
   if ((evaluationTable === undefined) === (evaluationQuery === undefined)) {
     fail(evaluationTable === undefined ? 'evaluationTable' : 'evaluationQuery', 'Set exactly one of evaluationTable and evaluationQuery: the data both the candidates and the production model are scored on.');
   }
-  if (evaluationTable !== undefined && !/^[A-Za-z0-9_`\-]+(\.[A-Za-z0-9_`\-]+){0,2}$/.test(evaluationTable)) {
+  if (evaluationTable !== undefined && !/^[A-Za-z0-9_`-]+(\.[A-Za-z0-9_`-]+){0,2}$/.test(evaluationTable)) {
     fail('evaluationTable', `evaluationTable must be a table name such as main.ml.churn_eval; got "${truncate(evaluationTable)}". Use evaluationQuery for anything else.`);
   }
   const maxRows = inputs.number('maxRows', { default: 0, min: 0, max: 1e9, integer: true })!;

@@ -205,7 +205,9 @@ function resultsTabUrl(record: DecisionRecord): string | undefined {
 function summarySvg(record: DecisionRecord): string {
   try {
     // Required here, not imported: the bundle then initialises ECharts only when a summary is written,
-    // which keeps it off the start-up path of every run (and of every bad-input failure).
+    // which keeps it off the start-up path of every run (and of every bad-input failure). A dynamic import()
+    // would make renderSummary async for every caller.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous lazy load, on purpose (above)
     const { renderDistributionSvg } = require('../../report/svg') as typeof import('../../report/svg');
     return renderDistributionSvg(record);
   } catch {

@@ -435,10 +435,10 @@ async function writeRecord(record: DecisionRecord, deps: EvaluateDeps, inputs: E
 /**
  * `Model evaluation - <model name>.md`, with the characters a file name cannot hold on Windows or Linux replaced by
  * `_`, and `#`, `[` and `]` too: the name travels in the task.uploadsummary command's message, where a model name
- * such as `x ##vso[...]` must not read as a second command.
+ * such as `x ##vso[...]` must not read as a second command. Control characters: U+0000-001F (\p{Cc} without DEL and C1).
  */
 export function summaryFileName(modelName: string): string {
-  const safe = modelName.replace(/[\\/:*?"<>|#[\]\x00-\x1f]/g, '_').trim();
+  const safe = modelName.replace(/[\\/:*?"<>|#[\]]|(?![\u007f-\u009f])\p{Cc}/gu, '_').trim();
   return `Model evaluation - ${safe || 'model'}.md`;
 }
 

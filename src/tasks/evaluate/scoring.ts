@@ -210,7 +210,7 @@ export class DatabricksScoring implements PredictionsProvider {
 
   /** Imports the bundled notebook once; the returned function runs the one-time run (rescore n). */
   private async prepareNotebook(signal: AbortSignal): Promise<StartScoring> {
-    const { workspace, jobs, log } = this.deps;
+    const { workspace, log } = this.deps;
     const nbPath = this.cfg.notebookPath;
     if (!this.deps.notebookSource) throw new Error('The scoring notebook is missing from this task bundle.');
     await workspace.mkdirs(path.posix.dirname(nbPath), signal);

@@ -85,12 +85,21 @@ export function parseSmokeTest(text: string, file: string): SmokeTest {
   throw new Error(`The smoke test file (smokeTestFile) ${file} has an unexpected shape. ${shape}`);
 }
 
+/** The fields of a decision record this task reads: the file is input, so each is checked before it is used. */
+interface RecordFields {
+  schema?: unknown;
+  registry?: { modelName?: unknown; kind?: unknown } | null;
+  dryRun?: unknown;
+  outcome?: unknown;
+  promotion?: { version?: unknown; applied?: unknown } | null;
+}
+
 /**
  * The version a decision record of Evaluate & Promote says was promoted. Fails unless the record is one
  * (schema), is about this model and registry, is not a dry run, and its promotion was applied.
  */
 export function versionFromDecisionRecord(text: string, file: string, modelName: string, registry: ServeInputs['registry']): string {
-  let rec: Record<string, any>;
+  let rec: RecordFields | null;
   try {
     rec = JSON.parse(text);
   } catch (e) {
@@ -104,13 +113,13 @@ export function versionFromDecisionRecord(text: string, file: string, modelName:
   if (rec.registry?.kind !== registry) throw new Error(`The decision record (decisionRecord) ${file} is about the ${String(rec.registry?.kind)} registry, but registry is ${registry}.`);
   if (rec.dryRun === true) throw new Error(`The decision record (decisionRecord) ${file} is from a dry run: nothing was promoted, so there is no version to serve.`);
   const version = rec.promotion?.version;
-  if (rec.outcome === 'promoted' && rec.promotion?.applied === true && (typeof version !== 'string' || !/^[1-9]\d*$/.test(version))) {
-    throw new Error(`The decision record (decisionRecord) ${file} says a version was promoted but names ${JSON.stringify(version) ?? 'none'}, which is not a version number; it is damaged or not written by Evaluate & Promote.`);
-  }
   if (rec.outcome !== 'promoted' || rec.promotion?.applied !== true) {
     throw new Error(
       `The decision record (decisionRecord) ${file} says no version was promoted (outcome ${String(rec.outcome)}). Run this step only when Evaluate & Promote promoted, e.g. condition: eq(variables['evaluate.promoted'], 'true').`,
     );
+  }
+  if (typeof version !== 'string' || !/^[1-9]\d*$/.test(version)) {
+    throw new Error(`The decision record (decisionRecord) ${file} says a version was promoted but names ${JSON.stringify(version) ?? 'none'}, which is not a version number; it is damaged or not written by Evaluate & Promote.`);
   }
   return version;
 }

@@ -192,7 +192,7 @@ function duplicateTopLevelKey(json: string): string | undefined {
 }
 
 function checkKey(key: string): void {
-  if (key === '' || !/^[A-Za-z0-9_.\-]+$/.test(key)) {
+  if (key === '' || !/^[A-Za-z0-9_.-]+$/.test(key)) {
     throw new InputError('jobParameters', `Parameter name "${truncate(key)}" in jobParameters is not valid: use letters, digits, _, - and . only.`);
   }
 }

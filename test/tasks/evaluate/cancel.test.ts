@@ -127,7 +127,7 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
     assert.deepEqual(vsoLines(r, 'task.complete'), [COMPLETE_CANCELLED]);
     assert.deepEqual(r.complete, { result: 'Cancelled', message: 'Cancelled by SIGINT.' });
     await sleep(100); // past terminatingMs
-    const state = (await emu.jobs.getRun(runId)).state;
+    const state = (await emu.jobs.getRun(runId))!.state!;
     assert.deepEqual({ life_cycle_state: state.life_cycle_state, result_state: state.result_state }, { life_cycle_state: 'TERMINATED', result_state: 'CANCELED' });
     // Nothing promoted, the candidate still tagged.
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '1' });

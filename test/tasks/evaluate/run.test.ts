@@ -67,6 +67,11 @@ function decisionFor(kind: Decision['decision'], best: string | undefined, opts:
   };
 }
 
+/** An async iterable that reads `items()` when it is first iterated (as an async generator does), not when it is made. */
+async function* lazily<T>(items: () => Iterable<T>): AsyncGenerator<T> {
+  yield* items();
+}
+
 class World {
   events: string[] = [];
   runs: MlflowRun[] = [mlflowRun(RUN_B, 'gbm'), mlflowRun(RUN_A, 'logreg')];
@@ -98,7 +103,6 @@ class World {
   writeTakesMs = 0;
 
   registry(): ProductionRegistry {
-    const w = this;
     let reads = 0;
     let tagReads = 0;
     return {
@@ -106,54 +110,54 @@ class World {
       modelName: 'churn',
       targetDescription: 'stage Production',
       tagKey: (k: string) => k,
-      async getProduction() {
-        const p = w.promoted !== undefined ? (w.afterPromotion ?? { version: w.promoted }) : w.production[Math.min(reads++, w.production.length - 1)];
-        w.events.push(`getProduction -> ${p instanceof Error ? 'error' : (p?.version ?? 'none')}`);
+      getProduction: async () => {
+        const p = this.promoted !== undefined ? (this.afterPromotion ?? { version: this.promoted }) : this.production[Math.min(reads++, this.production.length - 1)];
+        this.events.push(`getProduction -> ${p instanceof Error ? 'error' : (p?.version ?? 'none')}`);
         if (p instanceof Error) throw p;
         return p;
       },
-      async findVersionForRun(runId) {
-        w.events.push(`findVersionForRun ${runId}`);
-        return w.existingVersion;
+      findVersionForRun: async (runId) => {
+        this.events.push(`findVersionForRun ${runId}`);
+        return this.existingVersion;
       },
-      async register(runId) {
-        w.events.push(`register ${runId}`);
+      register: async (runId) => {
+        this.events.push(`register ${runId}`);
         return '4';
       },
-      async waitReady(version) {
-        w.events.push(`waitReady ${version}`);
+      waitReady: async (version) => {
+        this.events.push(`waitReady ${version}`);
       },
-      async promote(version, comment) {
-        w.events.push(`promote ${version}: ${comment}`);
-        w.promoted = version;
+      promote: async (version, comment) => {
+        this.events.push(`promote ${version}: ${comment}`);
+        this.promoted = version;
       },
-      async getModelTag(key) {
-        w.onGetModelTag?.(tagReads++);
-        const v = w.modelTags.get(key);
-        w.events.push(`getModelTag ${key} -> ${v ?? 'none'}`);
+      getModelTag: async (key) => {
+        this.onGetModelTag?.(tagReads++);
+        const v = this.modelTags.get(key);
+        this.events.push(`getModelTag ${key} -> ${v ?? 'none'}`);
         return v;
       },
-      async setModelTag(key, value) {
-        w.events.push(`setModelTag ${key}=${value}`);
-        w.mono += w.writeTakesMs;
-        if (w.setTagFails) throw w.setTagFails;
-        w.modelTags.set(key, value);
-        w.onSetModelTag?.();
+      setModelTag: async (key, value) => {
+        this.events.push(`setModelTag ${key}=${value}`);
+        this.mono += this.writeTakesMs;
+        if (this.setTagFails) throw this.setTagFails;
+        this.modelTags.set(key, value);
+        this.onSetModelTag?.();
       },
-      async deleteModelTag(key) {
-        w.events.push(`deleteModelTag ${key}`);
-        if (w.deleteTagFails) throw w.deleteTagFails;
-        w.modelTags.delete(key);
+      deleteModelTag: async (key) => {
+        this.events.push(`deleteModelTag ${key}`);
+        if (this.deleteTagFails) throw this.deleteTagFails;
+        this.modelTags.delete(key);
       },
-      async tag(version, tags) {
-        w.events.push(`tag ${version} ${JSON.stringify(tags)}`);
+      tag: async (version, tags) => {
+        this.events.push(`tag ${version} ${JSON.stringify(tags)}`);
       },
-      async getVersion(version) {
-        w.events.push(`getVersion ${version}`);
+      getVersion: async (version) => {
+        this.events.push(`getVersion ${version}`);
         return undefined;
       },
-      async markChallenger(version, alias) {
-        w.events.push(`markChallenger ${version} ${alias}`);
+      markChallenger: async (version, alias) => {
+        this.events.push(`markChallenger ${version} ${alias}`);
       },
       versionUrl: (host, v) => `${host}/#mlflow/models/churn/versions/${v}`,
       versionUri: (v) => `models:/churn/${v}`,
@@ -161,22 +165,21 @@ class World {
   }
 
   deps(): EvaluateDeps {
-    const w = this;
     const predictions: PredictionsProvider = {
       description: 'fake scoring',
-      async produce(models) {
-        w.scoredModels = models;
-        w.events.push(`score ${models.map((m) => m.key).join(',')}`);
-        return { bytes: new Uint8Array([1]), context: { scoringRunId: 77, scoringRunUrl: `${HOST}/#job/1/run/77`, predictionsPath: '/Volumes/x/p.arrow' }, cleanup: async () => void w.events.push('cleanup') };
+      produce: async (models) => {
+        this.scoredModels = models;
+        this.events.push(`score ${models.map((m) => m.key).join(',')}`);
+        return { bytes: new Uint8Array([1]), context: { scoringRunId: 77, scoringRunUrl: `${HOST}/#job/1/run/77`, predictionsPath: '/Volumes/x/p.arrow' }, cleanup: async () => void this.events.push('cleanup') };
       },
     };
     return {
       host: {
-        log: { info: () => {}, debug: () => {}, error: () => {}, warn: (m) => void w.warnings.push(m) },
-        setOutput: (n, v) => void (w.outputs[n] = String(v)),
-        uploadSummary: (p) => void (w.events.push('summary'), w.summaries.push(p)),
-        addAttachment: (t, n, p) => void (w.events.push('attachment'), w.attachments.push([t, n, p])),
-        tempDir: w.tempDir,
+        log: { info: () => {}, debug: () => {}, error: () => {}, warn: (m) => void this.warnings.push(m) },
+        setOutput: (n, v) => void (this.outputs[n] = String(v)),
+        uploadSummary: (p) => void (this.events.push('summary'), this.summaries.push(p)),
+        addAttachment: (t, n, p) => void (this.events.push('attachment'), this.attachments.push([t, n, p])),
+        tempDir: this.tempDir,
         signal: new AbortController().signal,
         setProgress: () => {},
       },
@@ -184,37 +187,35 @@ class World {
       tracking: {
         resolveExperiment: async (ref) => ({ experiment_id: '11', name: ref }),
         searchRuns: (opts) => {
-          w.events.push(`searchRuns ${opts.experimentIds.join(',')} ${String(opts.filter)}`);
-          return (async function* () {
-            yield* w.runs;
-          })();
+          this.events.push(`searchRuns ${opts.experimentIds.join(',')} ${String(opts.filter)}`);
+          return lazily(() => this.runs);
         },
         findRunModel: async (run, path = 'model') =>
-          w.withModel.has(run.info.run_id) ? { generation: 2 as const, artifactPath: path, uri: `runs:/${run.info.run_id}/${path}`, source: `runs:/${run.info.run_id}/${path}` } : undefined,
-        setTag: async (runId, key, value) => void w.events.push(`setTag ${runId} ${key}=${value}`),
+          this.withModel.has(run.info.run_id) ? { generation: 2 as const, artifactPath: path, uri: `runs:/${run.info.run_id}/${path}`, source: `runs:/${run.info.run_id}/${path}` } : undefined,
+        setTag: async (runId, key, value) => void this.events.push(`setTag ${runId} ${key}=${value}`),
       },
       registry: this.registry(),
       predictions,
       engine: {
         readPredictions: (_bytes, opts) => {
           assert.equal(opts.labelColumn, 'label');
-          const names = w.columns ?? (w.scoredModels ?? []).map((m) => m.key);
+          const names = this.columns ?? (this.scoredModels ?? []).map((m) => m.key);
           return { n: 100, labels: new Uint8Array(100), columns: names.map((name) => ({ name, scores: new Float64Array(100) })) } as Predictions;
         },
         compare: (_p, opts) => {
-          w.compareOpts = opts;
-          w.events.push('compare');
-          return w.decide(opts);
+          this.compareOpts = opts;
+          this.events.push('compare');
+          return this.decide(opts);
         },
       },
-      now: () => new Date(Date.UTC(2026, 10, 26, 12, 0, w.clockTicks++)),
+      now: () => new Date(Date.UTC(2026, 10, 26, 12, 0, this.clockTicks++)),
       claim: {
         settleMs: 5000,
         now: () => Date.UTC(2026, 10, 26, 12, 30, 0),
-        monotonic: () => w.mono,
+        monotonic: () => this.mono,
         sleep: async (ms) => {
-          w.events.push(`sleep ${ms}`);
-          w.mono += ms;
+          this.events.push(`sleep ${ms}`);
+          this.mono += ms;
         },
         nonce: () => 'n1',
       },

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Float64, makeVector, Table, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -484,7 +485,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   it('Unity Catalog with a predictions file: the registration notebook still runs on Databricks (serverless by default)', async () => {
     production(1.4, { uc: true });
     const better = candidate('better', 0.6);
-    const file = path.join(require('node:os').tmpdir(), `preds-uc-${process.pid}-${Date.now()}.arrow`);
+    const file = path.join(tmpdir(), `preds-uc-${process.pid}-${Date.now()}.arrow`);
     writeFileSync(file, arrowBytes(predictionsTable([`run_${better}`, 'production'], quality)));
     const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL, predictionsSource: 'file', predictionsFile: file, evaluationTable: undefined, outputPath: undefined });
     assert.equal(r.complete?.result, 'Succeeded', r.stdout);
@@ -981,7 +982,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   it('predictionsSource=file reads the Arrow file on the agent: no Databricks scoring at all', async () => {
     production(1.4);
     const better = candidate('better', 0.6);
-    const file = path.join(require('node:os').tmpdir(), `preds-${process.pid}-${Date.now()}.arrow`);
+    const file = path.join(tmpdir(), `preds-${process.pid}-${Date.now()}.arrow`);
     writeFileSync(file, arrowBytes(predictionsTable([`run_${better}`, 'production'], quality)));
     const r = await evaluate({ predictionsSource: 'file', predictionsFile: file, evaluationTable: undefined, outputPath: undefined });
     assert.equal(r.complete?.result, 'Succeeded', r.stdout);
@@ -995,7 +996,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       production(1.4);
       const better = candidate('better', 0.6);
       const cols = predictionsTable([`run_${better}`, 'production'], quality);
-      const stem = path.join(require('node:os').tmpdir(), `preds-${format}-${process.pid}-${Date.now()}`);
+      const stem = path.join(tmpdir(), `preds-${format}-${process.pid}-${Date.now()}`);
       writeFileSync(`${stem}.arrow`, arrowBytes(cols));
       writeFileSync(`${stem}.${format}`, format === 'parquet' ? parquetBytes(cols) : csvBytes(cols));
       const fromArrow = await evaluate({ predictionsSource: 'file', predictionsFile: `${stem}.arrow`, evaluationTable: undefined, outputPath: undefined, dryRun: 'true' });
@@ -1012,7 +1013,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   it('predictionsSource=file with a CSV holding a non-numeric score fails naming the column, row and line', async () => {
     production(1.4);
     const better = candidate('better', 0.6);
-    const file = path.join(require('node:os').tmpdir(), `preds-bad-${process.pid}-${Date.now()}.csv`);
+    const file = path.join(tmpdir(), `preds-bad-${process.pid}-${Date.now()}.csv`);
     writeFileSync(file, `label,run_${better},production\n0,0.1,0.2\n1,0.9,oops\n`);
     const r = await evaluate({ predictionsSource: 'file', predictionsFile: file, evaluationTable: undefined, outputPath: undefined });
     assert.equal(r.complete?.result, 'Failed', r.stdout);

@@ -74,8 +74,8 @@ describe('Train task (bundled): SIGINT while the start request is in flight', fu
 
   /** The run's state as runs/get would report it now. */
   async function stateOf(runId: number): Promise<{ life_cycle_state: string; result_state?: string }> {
-    const run = await emu.jobs.getRun(runId);
-    return { life_cycle_state: run.state.life_cycle_state, result_state: run.state.result_state };
+    const state = (await emu.jobs.getRun(runId))!.state!;
+    return { life_cycle_state: state.life_cycle_state!, result_state: state.result_state };
   }
 
   async function assertCancelledRun(startPath: string, r: AgentRunResult, sentAt: number, exitedAfterMs: number): Promise<number> {
