@@ -79,6 +79,13 @@ export default tseslint.config(
   },
   // The kernel and data tables are exempt from the length rule.
   { files: ['src/engine/kernel.ts'], rules: { 'max-lines-per-function': 'off' } },
+  // DeLong's two structural-component passes are single tuned loops over up to 1e7 rows with their tie
+  // handling inline (docs/engine-performance.md); splitting the tie path out would move the exact integer
+  // accumulators through a scratch array. So this file alone allows 110 lines (the two passes are 91 and 103).
+  {
+    files: ['src/engine/delong.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 110, skipBlankLines: true, skipComments: true }] },
+  },
   // A test's describe() callback is a list of cases, not logic.
   { files: ['test/**/*.ts'], rules: { 'max-lines-per-function': 'off', '@typescript-eslint/no-explicit-any': 'off' } },
 

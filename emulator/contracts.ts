@@ -22,6 +22,7 @@ export interface EmulatorRequest {
   query: Record<string, string | string[]>;
   headers: IncomingHttpHeaders;
   /** Parsed JSON body (undefined when none), and the raw bytes (for Files/DBFS uploads). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any request's JSON as sent; each route validates the fields it reads, as the service does
   body: any;
   rawBody: Buffer;
   /** Path parameters captured by the route pattern (`/api/2.0/repos/:id`). */
@@ -69,6 +70,7 @@ export interface RequestLogEntry {
   method: string;
   path: string;
   query: Record<string, string | string[]>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the logged request's JSON, which tests read field by field to assert the exact request sent
   body: any;
   status: number;
   /** Which fault answered, if any. */
