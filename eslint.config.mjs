@@ -31,12 +31,31 @@ const NO_FILES = {
   group: ['**/*.json', 'child_process', 'node:child_process', 'worker_threads', 'node:worker_threads'],
   message: 'A client takes values (the adapter reads package.json and files) and starts no process or thread.',
 };
-const CLIENT_FS = { group: ['fs', 'fs/*', 'node:fs', 'node:fs/*'], message: 'Only files.ts and http.ts stream a caller-given file; other clients take values.' };
+const CLIENT_FS = {
+  group: ['fs', 'fs/*', 'node:fs', 'node:fs/*'],
+  message: 'Only files.ts and http.ts stream a caller-given file; other clients take values.',
+};
 const NOT_ENGINE = {
   group: ['**/databricks/**', '**/mlflow/**', '**/pipeline/**', '**/tasks/**', '**/report/**', '**/cli/**', '**/io/**'],
   message: 'The engine depends on nothing outside src/engine.',
 };
-const IO_MODULES = ['fs', 'fs/*', 'http', 'https', 'net', 'child_process', 'os', 'path', 'crypto', 'stream', 'zlib', 'dns', 'tls', 'axios', 'https-proxy-agent'];
+const IO_MODULES = [
+  'fs',
+  'fs/*',
+  'http',
+  'https',
+  'net',
+  'child_process',
+  'os',
+  'path',
+  'crypto',
+  'stream',
+  'zlib',
+  'dns',
+  'tls',
+  'axios',
+  'https-proxy-agent',
+];
 const engineIo = (extra = []) => ({
   group: [...IO_MODULES, ...extra, 'node:*'],
   message: 'The engine is pure: no I/O (worker_threads only in parallel.ts).',
@@ -44,28 +63,28 @@ const engineIo = (extra = []) => ({
 
 const restrict = (...patterns) => ({ '@typescript-eslint/no-restricted-imports': ['error', { patterns }] });
 
-const ADAPTER = ['src/pipeline/entry.ts', 'src/pipeline/client.ts', 'src/pipeline/connection.ts', 'src/pipeline/task-lib-host.ts', 'src/pipeline/task-lib-inputs.ts'];
+const ADAPTER = [
+  'src/pipeline/entry.ts',
+  'src/pipeline/client.ts',
+  'src/pipeline/connection.ts',
+  'src/pipeline/task-lib-host.ts',
+  'src/pipeline/task-lib-inputs.ts',
+];
 const COMPOSITION_ROOTS = ['src/tasks/*/main.ts', 'src/tasks/*/promote-main.ts'];
 
 export default tseslint.config(
   {
-    ignores: [
-      'node_modules/**',
-      'out/**',
-      'dist/**',
-      'ui/dist/**',
-      'tasks/*/index.js',
-      'reference/**',
-      'test-results/**',
-      '**/*.js',
-      '**/*.cjs',
-    ],
+    ignores: ['node_modules/**', 'out/**', 'dist/**', 'ui/dist/**', 'tasks/*/index.js', 'reference/**', 'test-results/**', '**/*.js', '**/*.cjs'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts', '**/*.mjs'],
-    languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: { console: 'readonly', process: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: 'module',
+      globals: { console: 'readonly', process: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+    },
     rules: {
       // Long functions hide phases; the engine's kernel is one tuned hot loop and stays whole.
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
@@ -92,7 +111,11 @@ export default tseslint.config(
   // The rings. Flat config replaces a rule per matching block, so every folder gets exactly one block.
   { files: ['src/engine/**/*.ts'], ignores: ['src/engine/parallel.ts'], rules: restrict(NOT_SHIPPED, TASK_LIB, NOT_ENGINE, engineIo(['worker_threads'])) },
   { files: ['src/engine/parallel.ts'], rules: restrict(NOT_SHIPPED, TASK_LIB, NOT_ENGINE, engineIo()) },
-  { files: ['src/databricks/**/*.ts', 'src/mlflow/**/*.ts'], ignores: ['src/databricks/files.ts', 'src/databricks/http.ts'], rules: restrict(NOT_SHIPPED, TASK_LIB, UPPER_RINGS, NO_FILES, CLIENT_FS) },
+  {
+    files: ['src/databricks/**/*.ts', 'src/mlflow/**/*.ts'],
+    ignores: ['src/databricks/files.ts', 'src/databricks/http.ts'],
+    rules: restrict(NOT_SHIPPED, TASK_LIB, UPPER_RINGS, NO_FILES, CLIENT_FS),
+  },
   { files: ['src/databricks/files.ts', 'src/databricks/http.ts'], rules: restrict(NOT_SHIPPED, TASK_LIB, UPPER_RINGS, NO_FILES) },
   { files: ['src/tasks/**/*.ts'], ignores: COMPOSITION_ROOTS, rules: restrict(NOT_SHIPPED, TASK_LIB, ADAPTER_MODULES) },
   { files: COMPOSITION_ROOTS, rules: restrict(NOT_SHIPPED, TASK_LIB) },

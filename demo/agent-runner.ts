@@ -94,11 +94,19 @@ export function envName(name: string): string {
 }
 
 function unescapeProperty(v: string): string {
-  return v.replace(/%3B/g, ';').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%5D/g, ']').replace(/%AZP25/g, '%');
+  return v
+    .replace(/%3B/g, ';')
+    .replace(/%0D/g, '\r')
+    .replace(/%0A/g, '\n')
+    .replace(/%5D/g, ']')
+    .replace(/%AZP25/g, '%');
 }
 
 function unescapeMessage(v: string): string {
-  return v.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%AZP25/g, '%');
+  return v
+    .replace(/%0D/g, '\r')
+    .replace(/%0A/g, '\n')
+    .replace(/%AZP25/g, '%');
 }
 
 /** Parses one `##vso[area.action k=v;k=v;]message` line, or returns undefined. */

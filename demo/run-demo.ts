@@ -186,11 +186,36 @@ export function emulatorSteps(resamples: number, smokeTestFile?: string): DemoSt
       inputs: { repoPath: '/Repos/Staging/demo', repoUrl: REMOTE, ref: `refs/tags/${RELEASE_TAG}`, expectedCommit: RELEASE_COMMIT },
       expect: { result: 'Succeeded', outputs: { headCommitId: RELEASE_COMMIT, tag: RELEASE_TAG } },
     },
-    { title: 'Train: candidate A (features 0, 2)', task: 'DatabricksTrainV1', inputs: train('0,2', '11'), expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } } },
-    { title: 'Train: candidate B (all six features)', task: 'DatabricksTrainV1', inputs: train('0,1,2,3,4,5', '12'), expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } } },
-    { title: 'Evaluate & Promote: A and B against production', task: 'DatabricksEvaluatePromoteV1', inputs: evaluate, expect: { result: 'Succeeded', outputs: { decision: 'promoted', promoted: 'true' } } },
-    { title: 'Train: candidate C (features 0, 1)', task: 'DatabricksTrainV1', inputs: train('0,1', '13'), expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } } },
-    { title: 'Evaluate & Promote: C against the new production model', task: 'DatabricksEvaluatePromoteV1', inputs: evaluate, expect: { result: 'Succeeded', outputs: { decision: 'kept', promoted: 'false' } } },
+    {
+      title: 'Train: candidate A (features 0, 2)',
+      task: 'DatabricksTrainV1',
+      inputs: train('0,2', '11'),
+      expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } },
+    },
+    {
+      title: 'Train: candidate B (all six features)',
+      task: 'DatabricksTrainV1',
+      inputs: train('0,1,2,3,4,5', '12'),
+      expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } },
+    },
+    {
+      title: 'Evaluate & Promote: A and B against production',
+      task: 'DatabricksEvaluatePromoteV1',
+      inputs: evaluate,
+      expect: { result: 'Succeeded', outputs: { decision: 'promoted', promoted: 'true' } },
+    },
+    {
+      title: 'Train: candidate C (features 0, 1)',
+      task: 'DatabricksTrainV1',
+      inputs: train('0,1', '13'),
+      expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } },
+    },
+    {
+      title: 'Evaluate & Promote: C against the new production model',
+      task: 'DatabricksEvaluatePromoteV1',
+      inputs: evaluate,
+      expect: { result: 'Succeeded', outputs: { decision: 'kept', promoted: 'false' } },
+    },
     {
       title: `Deploy Model to Serving: the production version on endpoint ${SERVING_ENDPOINT}, one smoke request`,
       task: 'DatabricksServingDeployV1',
@@ -224,7 +249,11 @@ export function realWorkspaceSteps(o: RealWorkspaceOptions, resamples: number): 
     steps.push({
       title: `Train: job ${o.jobName ?? o.jobId}`,
       task: 'DatabricksTrainV1',
-      inputs: { runType: 'existingJob', ...(o.jobId ? { jobId: o.jobId } : { jobName: o.jobName! }), ...(o.experiment ? { experiments: o.experiment } : { tagCandidates: 'false' }) },
+      inputs: {
+        runType: 'existingJob',
+        ...(o.jobId ? { jobId: o.jobId } : { jobName: o.jobName! }),
+        ...(o.experiment ? { experiments: o.experiment } : { tagCandidates: 'false' }),
+      },
     });
   }
   if (o.model) {
@@ -252,9 +281,11 @@ export function realWorkspaceSteps(o: RealWorkspaceOptions, resamples: number): 
 
 function describeOutcome(r: AgentRunResult, task: TaskFolder): string {
   const o = r.outputs;
-  if (task === 'DatabricksReposDeployV1' && o.headCommitId) return `folder ${o.repoId} at ${o.headCommitId.slice(0, 12)} (${o.tag ? `tag ${o.tag}` : `branch ${o.branch}`})`;
+  if (task === 'DatabricksReposDeployV1' && o.headCommitId)
+    return `folder ${o.repoId} at ${o.headCommitId.slice(0, 12)} (${o.tag ? `tag ${o.tag}` : `branch ${o.branch}`})`;
   if (task === 'DatabricksTrainV1' && o.runId) return `run ${o.runId} ${o.resultState ?? ''}, candidates: ${o.candidateRunIds || 'none'}`;
-  if (task === 'DatabricksServingDeployV1' && o.endpointUrl) return `${o.endpointUrl}: version ${o.servedVersion} at ${o.trafficPercent}%${o.rolledBack === 'true' ? ' (rolled back)' : ''}`;
+  if (task === 'DatabricksServingDeployV1' && o.endpointUrl)
+    return `${o.endpointUrl}: version ${o.servedVersion} at ${o.trafficPercent}%${o.rolledBack === 'true' ? ' (rolled back)' : ''}`;
   if (task === 'DatabricksEvaluatePromoteV1' && o.decision) {
     return `${o.decision}${o.modelVersion ? ` version ${o.modelVersion}` : ''} (win rate ${o.winRate ?? '-'}, delta ${o.metricDelta ?? '-'})`;
   }
@@ -313,7 +344,13 @@ function stepLogger(log: (line: string) => void): (line: string) => void {
 }
 
 /** Runs one step as the agent would and reports it; false when the demo must stop (unexpected outcome). */
-async function runStep(target: DemoTarget, i: number, opts: DemoOptions, out: { results: DemoStepResult[]; records: string[] }, log: (line: string) => void): Promise<boolean> {
+async function runStep(
+  target: DemoTarget,
+  i: number,
+  opts: DemoOptions,
+  out: { results: DemoStepResult[]; records: string[] },
+  log: (line: string) => void,
+): Promise<boolean> {
   const step = target.steps[i];
   log('');
   log(`[${i + 1}/${target.steps.length}] ${step.title}`);
@@ -327,7 +364,14 @@ async function runStep(target: DemoTarget, i: number, opts: DemoOptions, out: { 
     onLine: stepLogger(log),
   });
   const result = r.complete?.result ?? `exited ${r.code ?? r.signal} without a result`;
-  out.results.push({ title: step.title, task: step.task, result, message: r.complete?.message ?? r.stderr.trim(), durationMs: r.durationMs, outputs: r.outputs });
+  out.results.push({
+    title: step.title,
+    task: step.task,
+    result,
+    message: r.complete?.message ?? r.stderr.trim(),
+    durationMs: r.durationMs,
+    outputs: r.outputs,
+  });
   const mark = result === 'Succeeded' ? 'OK ' : result === 'SucceededWithIssues' ? 'OK!' : 'FAIL';
   log(`  ${mark} ${result} in ${(r.durationMs / 1000).toFixed(1)} s: ${describeOutcome(r, step.task)}`);
   if (r.outputs.reportPath) {
@@ -350,7 +394,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   mkdirSync(opts.outDir, { recursive: true });
   let target: DemoTarget;
   if (opts.workspace) {
-    target = { endpoint: { url: opts.workspace.host, scheme: 'Token', params: { apitoken: opts.workspace.token } }, steps: realWorkspaceSteps(opts.workspace, resamples), env: {} };
+    target = {
+      endpoint: { url: opts.workspace.host, scheme: 'Token', params: { apitoken: opts.workspace.token } },
+      steps: realWorkspaceSteps(opts.workspace, resamples),
+      env: {},
+    };
     log(`Workspace: ${opts.workspace.host}`);
   } else {
     target = await emulatorTarget(opts, resamples, log);
@@ -370,7 +418,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const first = JSON.parse(readFileSync(out.records[0], 'utf8'));
     writeFileSync(reportPath, renderReportHtml(first));
   }
-  const bundles = (['DatabricksReposDeployV1', 'DatabricksTrainV1', 'DatabricksEvaluatePromoteV1', 'DatabricksServingDeployV1'] as const).map((t) => path.join(REPO_ROOT, 'tasks', t, 'index.js'));
+  const bundles = (['DatabricksReposDeployV1', 'DatabricksTrainV1', 'DatabricksEvaluatePromoteV1', 'DatabricksServingDeployV1'] as const).map((t) =>
+    path.join(REPO_ROOT, 'tasks', t, 'index.js'),
+  );
   const summary: DemoSummary = { mode: opts.workspace ? 'workspace' : 'emulator', steps: out.results, reportPath, records: out.records, bundles, ok };
   writeFileSync(path.join(opts.outDir, 'summary.json'), JSON.stringify(summary, null, 2));
   return summary;

@@ -81,7 +81,9 @@ export function defaultSecrets(): Required<EmulatorSecrets> {
     databricksOAuthClients: { [d.databricksClientId]: d.databricksClientSecret },
     entraApps: [{ tenantId: d.tenantId, clientId: d.entraClientId, clientSecret: d.entraClientSecret, federatedServiceConnectionIds: [d.serviceConnectionId] }],
     systemAccessTokens: [d.systemAccessToken],
-    federationPolicies: [{ clientId: d.databricksClientId, issuer: ADO_OIDC_ISSUER, subject: adoOidcSubject(d.serviceConnectionId), audience: ADO_OIDC_AUDIENCE }],
+    federationPolicies: [
+      { clientId: d.databricksClientId, issuer: ADO_OIDC_ISSUER, subject: adoOidcSubject(d.serviceConnectionId), audience: ADO_OIDC_AUDIENCE },
+    ],
     accessTokenLifetimeSeconds: 3600,
     oidcTokenLifetimeSeconds: 600,
   };
@@ -173,7 +175,13 @@ export class EmulatorAuth {
     const token =
       kind === 'databricksOAuth' || kind === 'databricksFederation'
         ? `dose${randomBytes(24).toString('hex')}`
-        : fakeJwt({ aud: '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d', sub: principal, iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + expiresIn, jti: randomBytes(8).toString('hex') });
+        : fakeJwt({
+            aud: '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d',
+            sub: principal,
+            iat: Math.floor(now / 1000),
+            exp: Math.floor(now / 1000) + expiresIn,
+            jti: randomBytes(8).toString('hex'),
+          });
     this.tokens.set(token, { principal, expiresAt: now + expiresIn * 1000 });
     this.issued.push({ kind, principal, issuedAt: now, expiresAt: now + expiresIn * 1000, via });
     return { token, expiresIn };
@@ -245,20 +253,37 @@ export class EmulatorAuth {
     const form = (req.body ?? {}) as Record<string, string>;
     const apps = this.secrets.entraApps.filter((a) => a.tenantId === tenant);
     if (apps.length === 0) {
-      return oauthError(400, 'invalid_request', `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+      return oauthError(
+        400,
+        'invalid_request',
+        `AADSTS90002: Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+      );
     }
-    if (form.grant_type !== 'client_credentials') return oauthError(400, 'unsupported_grant_type', `AADSTS70003: The app requested an unsupported grant type '${form.grant_type ?? ''}'.`);
+    if (form.grant_type !== 'client_credentials')
+      return oauthError(400, 'unsupported_grant_type', `AADSTS70003: The app requested an unsupported grant type '${form.grant_type ?? ''}'.`);
     const app = apps.find((a) => a.clientId === form.client_id);
     if (!app) {
-      return oauthError(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${form.client_id ?? ''}' was not found in the directory '${tenant}'.`);
+      return oauthError(
+        400,
+        'unauthorized_client',
+        `AADSTS700016: Application with identifier '${form.client_id ?? ''}' was not found in the directory '${tenant}'.`,
+      );
     }
     if (form.scope !== AZURE_DATABRICKS_SCOPE) {
-      return oauthError(400, 'invalid_scope', `AADSTS70011: The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${form.scope ?? ''} is not valid.`);
+      return oauthError(
+        400,
+        'invalid_scope',
+        `AADSTS70011: The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${form.scope ?? ''} is not valid.`,
+      );
     }
     let via: 'secret' | 'assertion';
     if (form.client_secret !== undefined) {
       if (!app.clientSecret || form.client_secret !== app.clientSecret) {
-        return oauthError(401, 'invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`);
+        return oauthError(
+          401,
+          'invalid_client',
+          `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
+        );
       }
       via = 'secret';
     } else if (form.client_assertion !== undefined) {
@@ -269,7 +294,11 @@ export class EmulatorAuth {
       if (!oidc) return oauthError(400, 'invalid_client', 'AADSTS700211: No matching federated identity record found for presented assertion issuer.');
       if (oidc.expiresAt <= this.clock.now()) return oauthError(400, 'invalid_client', 'AADSTS700024: Client assertion is not within its valid time range.');
       if (!app.federatedServiceConnectionIds?.includes(oidc.serviceConnectionId ?? '')) {
-        return oauthError(400, 'invalid_client', `AADSTS700213: No matching federated identity record found for presented assertion subject '${oidc.principal}'.`);
+        return oauthError(
+          400,
+          'invalid_client',
+          `AADSTS700213: No matching federated identity record found for presented assertion subject '${oidc.principal}'.`,
+        );
       }
       via = 'assertion';
     } else {
@@ -282,7 +311,18 @@ export class EmulatorAuth {
   private adoOidcToken(req: EmulatorRequest): EmulatorResponse {
     const m = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
     if (!m || !this.secrets.systemAccessTokens.includes(m[1])) {
-      return { status: 401, body: { $id: '1', innerException: null, message: 'TF400813: The user is not authorized to access this resource.', typeName: 'Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException', typeKey: 'UnauthorizedRequestException', errorCode: 0, eventId: 3000 } };
+      return {
+        status: 401,
+        body: {
+          $id: '1',
+          innerException: null,
+          message: 'TF400813: The user is not authorized to access this resource.',
+          typeName: 'Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException',
+          typeKey: 'UnauthorizedRequestException',
+          errorCode: 0,
+          eventId: 3000,
+        },
+      };
     }
     const apiVersion = String(req.query['api-version'] ?? '');
     const serviceConnectionId = String(req.query.serviceConnectionId ?? '');
@@ -303,7 +343,12 @@ export class EmulatorAuth {
       exp: Math.floor(now / 1000) + lifetime,
       jti: randomBytes(8).toString('hex'),
     });
-    this.oidcTokens.set(oidcToken, { principal: subject, expiresAt: now + lifetime * 1000, serviceConnectionId, claims: { iss: ADO_OIDC_ISSUER, sub: subject, aud: ADO_OIDC_AUDIENCE } });
+    this.oidcTokens.set(oidcToken, {
+      principal: subject,
+      expiresAt: now + lifetime * 1000,
+      serviceConnectionId,
+      claims: { iss: ADO_OIDC_ISSUER, sub: subject, aud: ADO_OIDC_AUDIENCE },
+    });
     this.issued.push({ kind: 'adoOidc', principal: subject, issuedAt: now, expiresAt: now + lifetime * 1000 });
     return { body: { oidcToken } };
   }

@@ -265,7 +265,16 @@ async function dispatch(o: ServerOptions, x: Exchange, res: http.ServerResponse,
       entry.principal = o.auth.authenticate(x.req.headers.authorization);
     }
     if (!matched) throw new ApiFault(404, 'ENDPOINT_NOT_FOUND', `No API found for '${method} ${path}'`);
-    const request: EmulatorRequest = { method, path, query: x.query, headers: x.req.headers, body, rawBody: x.rawBody, params: matched.params, principal: entry.principal };
+    const request: EmulatorRequest = {
+      method,
+      path,
+      query: x.query,
+      headers: x.req.headers,
+      body,
+      rawBody: x.rawBody,
+      params: matched.params,
+      principal: entry.principal,
+    };
     const response = await matched.route.handler(request);
     // Record what the server did even when the client has gone (a 'slow' fault past its timeout).
     entry.status = response.status ?? 200;
@@ -295,7 +304,15 @@ export function createEmulatorServer(o: ServerOptions): http.Server {
     const contentType = String(req.headers['content-type'] ?? '');
     const entry: RequestLogEntry = { seq: ++seq, method, path, query, body: undefined, status: 0, at: started, requestId, headers: safeHeaders(req.headers) };
     o.requests.push(entry);
-    const x: Exchange = { req, method, path, query, rawBody, entry, send: sender(res, entry, { 'x-request-id': requestId, 'x-databricks-org-id': o.workspaceId }) };
+    const x: Exchange = {
+      req,
+      method,
+      path,
+      query,
+      rawBody,
+      entry,
+      send: sender(res, entry, { 'x-request-id': requestId, 'x-databricks-org-id': o.workspaceId }),
+    };
 
     const parsed = parseBody(rawBody, contentType);
     if (parsed === 'malformed') {

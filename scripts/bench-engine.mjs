@@ -103,7 +103,12 @@ function runCli(args, extraNodeArgs = []) {
 
 const fmt = (x, d = 2) => x.toFixed(d);
 
-console.log(`bench-engine: ${cores} core(s) available (${os.cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `bench-engine: ${cores} core(s) available (${os.cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}, load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 console.log('  (figures on a shared or loaded machine are slower and noisier; the load average above says how busy it was)');
 
 const B = quick ? 100 : 1000;
@@ -112,7 +117,14 @@ if (only.includes('bootstrap') || only.includes('threads')) {
   const n = 1_000_000;
   console.log(`\nPaired bootstrap, n = ${n}, 2 models, B = ${B}, ROC AUC, multinomial (by Poissonization, exact):`);
   const d = simulate(n);
-  const preds = { n, labels: d.labels, columns: [{ name: 'prod', scores: d.a }, { name: 'cand', scores: d.b }] };
+  const preds = {
+    n,
+    labels: d.labels,
+    columns: [
+      { name: 'prod', scores: d.a },
+      { name: 'cand', scores: d.b },
+    ],
+  };
   const units = n * B * 2;
   const prep = timed(() => E.prepareBootstrap(preds, ['prod', 'cand'], 'roc_auc', 'multinomial', true));
   report('setup (2 radix argsorts + packing), once per evaluation', `${fmt(prep.wallMs, 0)} ms`);
@@ -145,7 +157,10 @@ if (only.includes('bootstrap') || only.includes('threads')) {
     for (let i = 0; i < n; i++) weights[i] = (i * 2654435761) % 4;
     const wPrep = E.prepareBootstrap({ ...preds, weight: { name: 'w', values: weights } }, ['prod', 'cand'], 'roc_auc', 'multinomial', true);
     const weighted = timed(() => E.runBootstrap(wPrep, 42, B));
-    report('single thread, with integer row weights (--weight), resampling loop', `${fmt((weighted.wallMs * 1e6) / units)} ns per row x resample x model (${fmt((weighted.cpuMs * 1e6) / units)} ns of CPU time)`);
+    report(
+      'single thread, with integer row weights (--weight), resampling loop',
+      `${fmt((weighted.wallMs * 1e6) / units)} ns per row x resample x model (${fmt((weighted.cpuMs * 1e6) / units)} ns of CPU time)`,
+    );
   }
   if (only.includes('threads')) {
     if (cores < 2) {
@@ -173,7 +188,8 @@ if (only.includes('e2e')) {
   const d = simulate(n, 'e2e');
   const file = writeArrow(path.join(tmp, 'e2e.arrow'), d);
   let best = Infinity;
-  for (let i = 0; i < 3; i++) best = Math.min(best, runCli(['compare', file, '--baseline', 'prod', '--resamples', String(Be2e), '--json', '--threads', String(cores)]).wallMs);
+  for (let i = 0; i < 3; i++)
+    best = Math.min(best, runCli(['compare', file, '--baseline', 'prod', '--resamples', String(Be2e), '--json', '--threads', String(cores)]).wallMs);
   report(`mlops-eval compare --resamples ${Be2e} --threads ${cores}`, `${fmt(best / 1000, 2)} s wall (best of 3)`);
   const py = '/usr/bin/python3';
   const hasSklearn = existsSync(py) && spawnSync(py, ['-c', 'import numpy, sklearn'], { stdio: 'ignore' }).status === 0;
@@ -233,11 +249,23 @@ if (only.includes('delong') || only.includes('arrow') || only.includes('memory')
       for(let i=0;i<3;i++){const t0=performance.now();const b=readFileSync(${JSON.stringify(file)});const t1=performance.now();const p=E.readPredictions(b);const t2=performance.now();
       if(p.n!==${n})throw new Error('rows');best=Math.min(best,t2-t0);bestParse=Math.min(bestParse,t2-t1);}console.log(best+' '+bestParse);`;
     const [total, parse] = execFileSync(process.execPath, ['-e', code], { encoding: 'utf8' }).trim().split(' ').map(Number);
-    report('read the Arrow file into typed arrays (readFileSync + readPredictions, best of 3)', `${fmt(total, 0)} ms (of which ${fmt(parse, 0)} ms parsing and validation)`, '< 1 s', total < 1000);
+    report(
+      'read the Arrow file into typed arrays (readFileSync + readPredictions, best of 3)',
+      `${fmt(total, 0)} ms (of which ${fmt(parse, 0)} ms parsing and validation)`,
+      '< 1 s',
+      total < 1000,
+    );
   }
 
   if (only.includes('delong')) {
-    const preds = { n, labels: d.labels, columns: [{ name: 'prod', scores: d.a }, { name: 'cand', scores: d.b }] };
+    const preds = {
+      n,
+      labels: d.labels,
+      columns: [
+        { name: 'prod', scores: d.a },
+        { name: 'cand', scores: d.b },
+      ],
+    };
     const opts = { baseline: 'prod', metric: 'roc_auc', method: 'delong', resamples: 1, seed: 1, winRate: 0.9, minDelta: 0, confidence: 0.95 };
     let bestMs = Infinity;
     for (let i = 0; i < 2; i++) bestMs = Math.min(bestMs, timed(() => E.compareModels(preds, opts)).wallMs);
@@ -281,4 +309,6 @@ if (only.includes('delong') || only.includes('arrow') || only.includes('memory')
 
 rmSync(tmp, { recursive: true, force: true });
 const missed = results.filter((r) => r.ok === false);
-console.log(`\n${results.filter((r) => r.ok === true).length} target(s) met, ${missed.length} missed${missed.length ? `: ${missed.map((r) => r.name).join('; ')}` : ''}.`);
+console.log(
+  `\n${results.filter((r) => r.ok === true).length} target(s) met, ${missed.length} missed${missed.length ? `: ${missed.map((r) => r.name).join('; ')}` : ''}.`,
+);

@@ -119,7 +119,9 @@ try {
     const m = measure(mode, file);
     if (m.n !== MEMORY_ROWS) throw new Error(`CSV memory (${mode}): read ${m.n} rows, expected ${MEMORY_ROWS}`);
     const extra = m.maxRssKiB * 1024 - base.maxRssKiB * 1024;
-    console.log(`  ${label.padEnd(30)} peak RSS ${mib(m.maxRssKiB * 1024)} (+${mib(extra)} over the baseline = ${(extra / size).toFixed(2)} x the file size), ${(m.ms / 1000).toFixed(1)} s`);
+    console.log(
+      `  ${label.padEnd(30)} peak RSS ${mib(m.maxRssKiB * 1024)} (+${mib(extra)} over the baseline = ${(extra / size).toFixed(2)} x the file size), ${(m.ms / 1000).toFixed(1)} s`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -90,7 +90,10 @@ function cpuMs() {
 console.log(
   `bench-metrics: n = ${n} rows, B = ${B} resamples, ${MODELS.length} models, K = ${K} classes, one thread, ` +
     `median of ${repeat} rounds (every metric once per round, in turn); node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ` +
-    `load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+    `load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
 );
 const rows = [];
 const bin = binary();
@@ -141,4 +144,9 @@ for (const r of rows) {
     `  ${r.problem.padEnd(16)} ${r.metric.padEnd(22)} ${r.cpuNs.toFixed(2).padStart(7)} ns of CPU (${r.ns.toFixed(2)} wall) per row x resample x model   ${ratio.toFixed(2)}x ROC AUC${target}`,
   );
 }
-console.log(`bench-metrics: done, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `bench-metrics: done, load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);

@@ -59,7 +59,9 @@ try {
   const polls = emu.callsTo('GET', '/api/2.2/jobs/runs/get').length;
   const total = emu.requests.length;
   const emulatedMin = (clock.sleeps.reduce((a, b) => a + b, 0) / 60_000).toFixed(1);
-  console.log(`train: ${outcome.result}; one emulated hour (${emulatedMin} min of waiting) took ${total} requests (${polls} runs/get polls), target < ${TARGET}: ${total < TARGET ? 'met' : 'MISSED'}; ${Date.now() - t0} ms real time`);
+  console.log(
+    `train: ${outcome.result}; one emulated hour (${emulatedMin} min of waiting) took ${total} requests (${polls} runs/get polls), target < ${TARGET}: ${total < TARGET ? 'met' : 'MISSED'}; ${Date.now() - t0} ms real time`,
+  );
 } finally {
   await emu.close();
 }

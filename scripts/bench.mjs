@@ -89,14 +89,23 @@ async function main() {
     packages = packageSizes();
   } catch (e) {
     failedFoundation = true;
-    console.log(`vsix: npm run package failed, no size to report (${String(e.stderr ?? e.message).trim().split('\n').pop()})`);
+    console.log(
+      `vsix: npm run package failed, no size to report (${String(e.stderr ?? e.message)
+        .trim()
+        .split('\n')
+        .pop()})`,
+    );
   }
   for (const r of packages) {
     const ok = r.bytes < VSIX_TARGET_BYTES ? 'ok' : 'OVER TARGET';
-    console.log(`vsix ${r.variant.padEnd(4)} ${(r.bytes / 1024).toFixed(1)} KiB (target < ${VSIX_TARGET_BYTES / 1024 / 1024} MB: ${ok})  ${path.relative(root, r.vsix)}`);
+    console.log(
+      `vsix ${r.variant.padEnd(4)} ${(r.bytes / 1024).toFixed(1)} KiB (target < ${VSIX_TARGET_BYTES / 1024 / 1024} MB: ${ok})  ${path.relative(root, r.vsix)}`,
+    );
   }
   const floor = await nodeFloor();
-  console.log(`start node itself (console.log only)   median ${percentile(floor, 50).toFixed(0)} ms, p90 ${percentile(floor, 90).toFixed(0)} ms (load average ${os.loadavg()[0].toFixed(1)})`);
+  console.log(
+    `start node itself (console.log only)   median ${percentile(floor, 50).toFixed(0)} ms, p90 ${percentile(floor, 90).toFixed(0)} ms (load average ${os.loadavg()[0].toFixed(1)})`,
+  );
   for (const r of await bundleStarts()) {
     const ok = r.median < START_TARGET_MS ? 'ok' : 'OVER TARGET';
     console.log(

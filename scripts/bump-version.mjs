@@ -50,7 +50,9 @@ export function checkRule(root) {
     if (folderMajor === undefined) problems.push(`${folder}: the folder name must end in V<major>`);
     else if (v.Major !== Number(folderMajor)) problems.push(`${folder}/task.json: Major is ${v.Major}, the folder says ${folderMajor}`);
     if (v.Minor !== minor || v.Patch !== patch) {
-      problems.push(`${folder}/task.json: version ${v.Major}.${v.Minor}.${v.Patch} must have Minor.Patch ${minor}.${patch} (extension ${manifest.version}); run npm run bump`);
+      problems.push(
+        `${folder}/task.json: version ${v.Major}.${v.Minor}.${v.Patch} must have Minor.Patch ${minor}.${patch} (extension ${manifest.version}); run npm run bump`,
+      );
     }
   }
   const pkgPath = path.join(root, 'package.json');
@@ -62,7 +64,8 @@ export function checkRule(root) {
   const cliPkgPath = path.join(root, CLI_PACKAGE, 'package.json');
   if (existsSync(cliPkgPath)) {
     const cliPkg = readJson(cliPkgPath);
-    if (cliPkg.version !== manifest.version) problems.push(`${CLI_PACKAGE}/package.json: version ${cliPkg.version} differs from the extension's ${manifest.version}`);
+    if (cliPkg.version !== manifest.version)
+      problems.push(`${CLI_PACKAGE}/package.json: version ${cliPkg.version} differs from the extension's ${manifest.version}`);
   }
   return problems;
 }
@@ -89,7 +92,12 @@ export function bump(root, kind) {
     const text = readFileSync(p, 'utf8');
     const taskMajor = JSON.parse(text).version.Major;
     const updated = TASK_VERSION_RE.test(text)
-      ? replaceOnce(text, TASK_VERSION_RE, `"version": {\n    "Major": ${taskMajor},\n    "Minor": ${minor},\n    "Patch": ${patch}\n  }`, `${folder}/task.json`)
+      ? replaceOnce(
+          text,
+          TASK_VERSION_RE,
+          `"version": {\n    "Major": ${taskMajor},\n    "Minor": ${minor},\n    "Patch": ${patch}\n  }`,
+          `${folder}/task.json`,
+        )
       : JSON.stringify({ ...JSON.parse(text), version: { Major: taskMajor, Minor: minor, Patch: patch } }, null, 2) + '\n';
     writes.push([p, updated]);
   }

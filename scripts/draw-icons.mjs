@@ -75,9 +75,18 @@ const arc = (cx, cy, r, width, a0, a1) => (x, y) => {
   while (a < a0) a += 2 * Math.PI;
   return a <= a1;
 };
-const union = (...shapes) => (x, y) => shapes.some((s) => s(x, y));
+const union =
+  (...shapes) =>
+  (x, y) =>
+    shapes.some((s) => s(x, y));
 const minus = (a, b) => (x, y) => a(x, y) && !b(x, y);
-const rhombus = (cx, cy, w, h) => polygon([[cx, cy - h / 2], [cx + w / 2, cy], [cx, cy + h / 2], [cx - w / 2, cy]]);
+const rhombus = (cx, cy, w, h) =>
+  polygon([
+    [cx, cy - h / 2],
+    [cx + w / 2, cy],
+    [cx, cy + h / 2],
+    [cx - w / 2, cy],
+  ]);
 /** A gear: disc with rectangular teeth, minus a hub hole. */
 const gear = (cx, cy, rBody, rTooth, teeth, toothHalfAngle, rHole) => (x, y) => {
   const d = Math.hypot(x - cx, y - cy);
@@ -95,13 +104,19 @@ function render(size, layers) {
   const png = new PNG({ width: size, height: size });
   for (let py = 0; py < size; py++) {
     for (let px = 0; px < size; px++) {
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       for (let sy = 0; sy < SS; sy++) {
         for (let sx = 0; sx < SS; sx++) {
           const x = (px + (sx + 0.5) / SS) / size;
           const y = (py + (sy + 0.5) / SS) / size;
           // Composite this sample back-to-front (premultiplied).
-          let cr = 0, cg = 0, cb = 0, ca = 0;
+          let cr = 0,
+            cg = 0,
+            cb = 0,
+            ca = 0;
           for (const layer of layers) {
             if (!layer.shape(x, y)) continue;
             const [lr, lg, lb, la] = paintAt(layer.paint, x, y);
@@ -110,7 +125,10 @@ function render(size, layers) {
             cb = lb * la + cb * (1 - la);
             ca = la + ca * (1 - la);
           }
-          r += cr; g += cg; b += cb; a += ca;
+          r += cr;
+          g += cg;
+          b += cb;
+          a += ca;
         }
       }
       const n = SS * SS;
@@ -139,19 +157,29 @@ function stackedLayers(cx, cy, w, h, gap) {
 }
 
 function logo() {
-  const trend = [[0.2, 0.36], [0.36, 0.25], [0.48, 0.31], [0.72, 0.14]];
-  const arrowHead = polygon([[0.8, 0.1], [0.64, 0.1], [0.78, 0.24]]);
-  return [
-    tile(0.2),
-    ...stackedLayers(0.5, 0.54, 0.62, 0.24, 0.12),
-    { shape: stroke(trend, 0.07), paint: GREEN },
-    { shape: arrowHead, paint: GREEN },
+  const trend = [
+    [0.2, 0.36],
+    [0.36, 0.25],
+    [0.48, 0.31],
+    [0.72, 0.14],
   ];
+  const arrowHead = polygon([
+    [0.8, 0.1],
+    [0.64, 0.1],
+    [0.78, 0.24],
+  ]);
+  return [tile(0.2), ...stackedLayers(0.5, 0.54, 0.62, 0.24, 0.12), { shape: stroke(trend, 0.07), paint: GREEN }, { shape: arrowHead, paint: GREEN }];
 }
 
 function deployIcon() {
   // Git branch: trunk with two commits, a branch commit joined by a curve.
-  const trunk = stroke([[0.34, 0.24], [0.34, 0.76]], 0.1);
+  const trunk = stroke(
+    [
+      [0.34, 0.24],
+      [0.34, 0.76],
+    ],
+    0.1,
+  );
   const branch = stroke(quadratic([0.68, 0.32], [0.68, 0.6], [0.34, 0.66]), 0.1);
   const node = (cx, cy) => ring(cx, cy, 0.065, 0.135);
   const nodeFill = (cx, cy) => circle(cx, cy, 0.135);
@@ -189,25 +217,26 @@ function trainIcon() {
 function evaluateIcon() {
   // Bar chart rising left to right, with a check mark.
   const base = 0.8;
-  const bars = [
-    rect(0.16, base - 0.24, 0.32, base),
-    rect(0.4, base - 0.38, 0.56, base),
-    rect(0.64, base - 0.54, 0.8, base),
+  const bars = [rect(0.16, base - 0.24, 0.32, base), rect(0.4, base - 0.38, 0.56, base), rect(0.64, base - 0.54, 0.8, base)];
+  const check = [
+    [0.18, 0.4],
+    [0.32, 0.54],
+    [0.62, 0.2],
   ];
-  const check = [[0.18, 0.4], [0.32, 0.54], [0.62, 0.2]];
-  return [
-    tile(0.18),
-    { shape: union(...bars), paint: MIST },
-    { shape: stroke(check, 0.17), paint: NAVY_BOTTOM },
-    { shape: stroke(check, 0.1), paint: GREEN },
-  ];
+  return [tile(0.18), { shape: union(...bars), paint: MIST }, { shape: stroke(check, 0.17), paint: NAVY_BOTTOM }, { shape: stroke(check, 0.1), paint: GREEN }];
 }
 
 function servingIcon() {
   // A served model: two server units, and the traffic leaving them split in two (canary), one branch orange.
   const unit = (y) => roundedRect(0.14, y, 0.56, y + 0.16, 0.05);
   const led = (y) => circle(0.46, y + 0.08, 0.04);
-  const trunk = stroke([[0.56, 0.5], [0.68, 0.5]], 0.08);
+  const trunk = stroke(
+    [
+      [0.56, 0.5],
+      [0.68, 0.5],
+    ],
+    0.08,
+  );
   const upper = stroke(quadratic([0.68, 0.5], [0.74, 0.26], [0.86, 0.26]), 0.08);
   const lower = stroke(quadratic([0.68, 0.5], [0.74, 0.74], [0.86, 0.74]), 0.08);
   return [
@@ -233,7 +262,7 @@ function enlarge(buf, factor) {
   const out = new PNG({ width: src.width * factor, height: src.height * factor });
   for (let y = 0; y < out.height; y++) {
     for (let x = 0; x < out.width; x++) {
-      const s = ((Math.floor(y / factor) * src.width + Math.floor(x / factor)) * 4);
+      const s = (Math.floor(y / factor) * src.width + Math.floor(x / factor)) * 4;
       const d = (y * out.width + x) * 4;
       // Show transparency over a light checkerboard.
       const bg = ((x >> 4) + (y >> 4)) % 2 ? 235 : 250;

@@ -53,16 +53,14 @@ function helpText(input) {
   const help = input.helpMarkDown ?? '';
   if (help.includes(PICKER_NOTE)) return help.replace(PICKER_NOTE, '').trim();
   // A reworded note would be repeated in every table: refuse it, so the note stays said once.
-  if (/In the classic editor you can pick/.test(help)) throw new Error(`input ${input.name}: its picker note differs from the one the docs say once; use the same sentence`);
+  if (/In the classic editor you can pick/.test(help))
+    throw new Error(`input ${input.name}: its picker note differs from the one the docs say once; use the same sentence`);
   return help;
 }
 
 /** The markdown table of `inputs` (a task's own inputs, or the shared connection inputs). */
 export function inputsTable(inputs) {
-  const rows = [
-    '| Input | Label | Type | Required | Default | Values | Shown when | Description |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
+  const rows = ['| Input | Label | Type | Required | Default | Values | Shown when | Description |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
   for (const i of inputs) {
     const name = [code(i.name), ...(i.aliases ?? []).map((a) => `alias ${code(a)}`)].join(', ');
     const def = i.defaultValue === undefined || i.defaultValue === '' ? '' : code(i.defaultValue);

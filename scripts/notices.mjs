@@ -99,7 +99,10 @@ export function checkLicenses(packages, bundle, allowed = ALLOWED_LICENSES) {
   for (const p of packages) {
     const id = `${p.name}@${p.version}`;
     if (!p.license && p.licenseFiles.length === 0) problems.push(`${id} has neither a "license" field in its package.json nor a LICENSE/LICENCE/COPYING file`);
-    else if (!p.license) problems.push(`${id} has no "license" field in its package.json, so its license cannot be checked against the allow-list (its ${p.licenseFiles.map((f) => f.file).join(', ')} must be reviewed)`);
+    else if (!p.license)
+      problems.push(
+        `${id} has no "license" field in its package.json, so its license cannot be checked against the allow-list (its ${p.licenseFiles.map((f) => f.file).join(', ')} must be reviewed)`,
+      );
     else if (!isAllowedLicense(p.license, allowed)) problems.push(`${id} is licensed "${p.license}", which is not in the allow-list (${allowed.join(', ')})`);
   }
   if (problems.length) {

@@ -55,7 +55,9 @@ const DEV_NAMESPACE = '6c0b7a0e-5d1f-5b8e-9f3a-2d4c6e8a0b1c';
 /** RFC 4122 name-based UUID, version 5 (SHA-1). */
 export function uuidV5(name, namespace) {
   const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  const hash = createHash('sha1').update(Buffer.concat([ns, Buffer.from(name, 'utf8')])).digest();
+  const hash = createHash('sha1')
+    .update(Buffer.concat([ns, Buffer.from(name, 'utf8')]))
+    .digest();
   const b = hash.subarray(0, 16);
   b[6] = (b[6] & 0x0f) | 0x50;
   b[8] = (b[8] & 0x3f) | 0x80;
@@ -189,7 +191,8 @@ function stage(variant, stagingRoot) {
   }
   // Every bundle we ship carries npm code whose licenses require their texts beside it (scripts/notices.mjs).
   for (const js of stagedFiles(dir).filter((f) => f.endsWith('.js'))) {
-    if (!existsSync(path.join(path.dirname(js), 'THIRD-PARTY-NOTICES.txt'))) fail(`${path.relative(dir, js)} is staged without THIRD-PARTY-NOTICES.txt beside it: run node scripts/build.mjs`);
+    if (!existsSync(path.join(path.dirname(js), 'THIRD-PARTY-NOTICES.txt')))
+      fail(`${path.relative(dir, js)} is staged without THIRD-PARTY-NOTICES.txt beside it: run node scripts/build.mjs`);
   }
   for (const icon of Object.values(manifest.icons ?? {})) if (!existsSync(path.join(dir, icon))) fail(`icon ${icon} is not staged (add it to "files")`);
   for (const [kind, entry] of Object.entries(manifest.content ?? {})) {
@@ -261,7 +264,15 @@ async function main() {
     const made = await Promise.all(staged.map((s) => runTfx(s.dir, outDir)));
     for (let i = 0; i < staged.length; i++) {
       const vsix = made[i].path;
-      results.push({ variant: staged[i].variant, vsix, staging: staged[i].dir, extensionId: made[i].extensionId, version: made[i].version, publisher: made[i].publisher, bytes: statSync(vsix).size });
+      results.push({
+        variant: staged[i].variant,
+        vsix,
+        staging: staged[i].dir,
+        extensionId: made[i].extensionId,
+        version: made[i].version,
+        publisher: made[i].publisher,
+        bytes: statSync(vsix).size,
+      });
     }
   } catch (e) {
     fail(e.message);

@@ -60,7 +60,8 @@ function control(input, value, bound, openPicker) {
       .map(([k, label]) => `<label class="radio"><span class="dot${k === value ? ' on' : ''}"></span>${esc(label)}</label>`)
       .join('')}</div>`;
   }
-  if (input.type === 'boolean') return `<label class="check"><span class="box${value === 'true' ? ' on' : ''}">${value === 'true' ? '✓' : ''}</span>${esc(input.label)}</label>`;
+  if (input.type === 'boolean')
+    return `<label class="check"><span class="box${value === 'true' ? ' on' : ''}">${value === 'true' ? '✓' : ''}</span>${esc(input.label)}</label>`;
   if (input.type === 'multiLine') return `<div class="textarea" id="${id}">${esc(value)}</div>`;
   if (input.type.startsWith('connectedService:')) {
     return `<div class="row"><div class="select" id="${id}"><span>${esc(value)}</span><span class="chev">⌄</span></div><span class="link">Manage ↗</span></div>`;
@@ -92,7 +93,10 @@ export function formHtml(folder) {
       const rows = g.isExpanded
         ? inputs
             .map((i) => {
-              const label = i.type === 'boolean' ? '' : `<div class="label">${esc(i.label)}${i.required ? '<span class="req"> *</span>' : ''}<span class="info" title="${esc(i.helpMarkDown)}">i</span></div>`;
+              const label =
+                i.type === 'boolean'
+                  ? ''
+                  : `<div class="label">${esc(i.label)}${i.required ? '<span class="req"> *</span>' : ''}<span class="info" title="${esc(i.helpMarkDown)}">i</span></div>`;
               return `<div class="field" data-input="${esc(i.name)}">${label}${control(i, values[i.name], bound.has(i.name), picker?.input === i.name ? picker.items : undefined)}</div>`;
             })
             .join('')
@@ -152,7 +156,13 @@ function serve(mounts) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     for (const [prefix, target] of Object.entries(mounts)) {
-      const file = prefix.endsWith('/') ? (url.pathname.startsWith(prefix) ? path.join(target, url.pathname.slice(prefix.length)) : undefined) : url.pathname === prefix ? target : undefined;
+      const file = prefix.endsWith('/')
+        ? url.pathname.startsWith(prefix)
+          ? path.join(target, url.pathname.slice(prefix.length))
+          : undefined
+        : url.pathname === prefix
+          ? target
+          : undefined;
       if (file && file.startsWith(target) && existsSync(file)) {
         res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
         res.end(readFileSync(file));
@@ -213,7 +223,9 @@ async function render(outDir) {
     const form = await context.newPage();
     await form.setContent(formHtml('DatabricksTrainV1'));
     await form.screenshot({ path: path.join(outDir, 'classic-editor-train.png') });
-    console.log(`render-screenshots: wrote results-tab.png, results-tab-metric.png, results-tab-charts-dark.png and classic-editor-train.png in ${path.relative(root, outDir) || '.'}`);
+    console.log(
+      `render-screenshots: wrote results-tab.png, results-tab-metric.png, results-tab-charts-dark.png and classic-editor-train.png in ${path.relative(root, outDir) || '.'}`,
+    );
   } finally {
     await context.close();
     server.close();

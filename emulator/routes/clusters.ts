@@ -32,7 +32,13 @@ export class ClustersEmulator {
   constructor(private readonly core: EmulatorCore) {}
 
   /** Adds a cluster (test setup); the id follows the Databricks `MMDD-HHMMSS-xxxxxxxx` shape. */
-  addCluster(opts: { name: string; state?: string; source?: EmulatedCluster['cluster_source']; id?: string; details?: Record<string, unknown> }): EmulatedCluster {
+  addCluster(opts: {
+    name: string;
+    state?: string;
+    source?: EmulatedCluster['cluster_source'];
+    id?: string;
+    details?: Record<string, unknown>;
+  }): EmulatedCluster {
     this.serial += 1;
     const cluster: EmulatedCluster = {
       cluster_id: opts.id ?? `0101-000000-${this.serial.toString(36).padStart(8, '0')}`,

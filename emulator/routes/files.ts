@@ -233,8 +233,10 @@ export class FilesEmulator {
     const b = req.body ?? {};
     const key = this.dbfsKey(b.path);
     const data = this.decodeBlock(b.contents, 'contents');
-    if (this.files.has(key) && b.overwrite !== true) throw new ApiFault(400, 'RESOURCE_ALREADY_EXISTS', `A file or directory already exists at the input path ${FilesEmulator.apiPath(key)}.`);
-    if (this.isDirectory(key)) throw new ApiFault(400, 'RESOURCE_ALREADY_EXISTS', `A directory already exists at the input path ${FilesEmulator.apiPath(key)}.`);
+    if (this.files.has(key) && b.overwrite !== true)
+      throw new ApiFault(400, 'RESOURCE_ALREADY_EXISTS', `A file or directory already exists at the input path ${FilesEmulator.apiPath(key)}.`);
+    if (this.isDirectory(key))
+      throw new ApiFault(400, 'RESOURCE_ALREADY_EXISTS', `A directory already exists at the input path ${FilesEmulator.apiPath(key)}.`);
     this.files.set(key, { data, modifiedAt: this.core.clock.now() });
     return { status: 200, body: {} };
   }
@@ -242,7 +244,8 @@ export class FilesEmulator {
   private dbfsCreate(req: EmulatorRequest): EmulatorResponse {
     const b = req.body ?? {};
     const key = this.dbfsKey(b.path);
-    if (this.files.has(key) && b.overwrite !== true) throw new ApiFault(400, 'RESOURCE_ALREADY_EXISTS', `A file or directory already exists at the input path ${FilesEmulator.apiPath(key)}.`);
+    if (this.files.has(key) && b.overwrite !== true)
+      throw new ApiFault(400, 'RESOURCE_ALREADY_EXISTS', `A file or directory already exists at the input path ${FilesEmulator.apiPath(key)}.`);
     const handle = this.nextHandle++;
     this.handles.set(handle, { key, chunks: [] });
     return { status: 200, body: { handle } };
@@ -275,7 +278,8 @@ export class FilesEmulator {
     if (this.files.delete(key)) return { status: 200, body: {} };
     if (this.isDirectory(key)) {
       const inside = this.list(key);
-      if (inside.length > 0 && b.recursive !== true) throw new ApiFault(400, 'IO_ERROR', `Directory ${FilesEmulator.apiPath(key)} is not empty; use recursive delete.`);
+      if (inside.length > 0 && b.recursive !== true)
+        throw new ApiFault(400, 'IO_ERROR', `Directory ${FilesEmulator.apiPath(key)} is not empty; use recursive delete.`);
       for (const k of inside) this.files.delete(k);
       for (const d of [...this.dirs]) if (d === key || d.startsWith(key + '/')) this.dirs.delete(d);
       return { status: 200, body: {} };

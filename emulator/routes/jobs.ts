@@ -57,7 +57,12 @@ export function install(core: EmulatorCore): JobsStore {
   };
   route('POST', 'create', (req) => ({ job_id: store.createJob((req.body ?? {}) as JobSettings, { creator: req.principal ?? DEFAULT_PRINCIPAL }) }));
   route('GET', 'list', (req) =>
-    store.listJobs({ limit: listLimit(req), name: firstQueryValue(req.query.name), expandTasks: String(req.query.expand_tasks ?? '') === 'true', pageToken: firstQueryValue(req.query.page_token) }),
+    store.listJobs({
+      limit: listLimit(req),
+      name: firstQueryValue(req.query.name),
+      expandTasks: String(req.query.expand_tasks ?? '') === 'true',
+      pageToken: firstQueryValue(req.query.page_token),
+    }),
   );
   route('GET', 'get', (req) => store.getJob(parseId(req.query.job_id, 'job_id'), firstQueryValue(req.query.page_token)));
   route('POST', 'run-now', (req) => store.runNow(bodyObject(req), req.principal));
@@ -75,6 +80,16 @@ export function install(core: EmulatorCore): JobsStore {
 /** A stable digest, used by tests to compare request bodies without caring about key order. */
 export function canonicalDigest(value: unknown): string {
   const canon = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canon) : isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : v;
-  return createHash('sha256').update(JSON.stringify(canon(value))).digest('hex');
+    Array.isArray(v)
+      ? v.map(canon)
+      : isPlainObject(v)
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canon(v[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canon(value)))
+    .digest('hex');
 }

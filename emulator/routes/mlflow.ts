@@ -191,7 +191,10 @@ export class MlflowEmulator {
    * either registry; `uc` picks the registry when it does not exist yet). `status: 'READY'` unpins.
    */
   setVersionStuck(name: string, status: VersionStatus, opts: { version?: string; message?: string; uc?: boolean } = {}): void {
-    const pin = status === 'READY' ? undefined : { status, message: opts.message ?? (status === 'FAILED_REGISTRATION' ? 'Model version registration failed.' : 'Model version is being registered.') };
+    const pin =
+      status === 'READY'
+        ? undefined
+        : { status, message: opts.message ?? (status === 'FAILED_REGISTRATION' ? 'Model version registration failed.' : 'Model version is being registered.') };
     if (opts.version !== undefined) {
       this.storedVersion(name, opts.version).pinned = pin;
       return;

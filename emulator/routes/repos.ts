@@ -63,7 +63,11 @@ export interface EmulatedRepo {
 }
 
 function normalizeRemoteUrl(url: string): string {
-  return url.trim().replace(/\/+$/, '').replace(/\.git$/i, '').toLowerCase();
+  return url
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\.git$/i, '')
+    .toLowerCase();
 }
 
 /** The handle tests use as `emu.repos`. */
@@ -87,7 +91,7 @@ export class ReposEmulator {
     refs: { branches?: Record<string, string>; tags?: Record<string, string>; defaultBranch?: string; isPrivate?: boolean } = {},
   ): FakeRemote {
     const branches = new Map(Object.entries(refs.branches ?? {}));
-    const defaultBranch = refs.defaultBranch ?? (branches.has('main') ? 'main' : [...branches.keys()][0] ?? 'main');
+    const defaultBranch = refs.defaultBranch ?? (branches.has('main') ? 'main' : ([...branches.keys()][0] ?? 'main'));
     const remote: FakeRemote = { url, branches, tags: new Map(Object.entries(refs.tags ?? {})), defaultBranch, isPrivate: refs.isPrivate ?? true };
     this.remotes.set(normalizeRemoteUrl(url), remote);
     return remote;
@@ -230,10 +234,16 @@ export class ReposEmulator {
     if (typeof b.provider !== 'string' || b.provider === '') throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'Missing required field: provider');
     const provider = canonicalProvider(b.provider);
     if (!provider) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Invalid provider: ${b.provider}`);
-    if (b.branch !== undefined || b.tag !== undefined) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'Create does not take a branch or tag; update the repo after creating it.');
+    if (b.branch !== undefined || b.tag !== undefined)
+      throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'Create does not take a branch or tag; update the repo after creating it.');
 
     const remote = this.remote(b.url);
-    const name = b.url.replace(/\/+$/, '').replace(/\.git$/i, '').split('/').pop() || 'repo';
+    const name =
+      b.url
+        .replace(/\/+$/, '')
+        .replace(/\.git$/i, '')
+        .split('/')
+        .pop() || 'repo';
     const rawPath = b.path === undefined ? `/Repos/${req.principal ?? 'user'}/${name}` : b.path;
     const path = canonicalWorkspacePath(rawPath);
     if (path === undefined) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Invalid path: ${String(rawPath)}`);
@@ -243,7 +253,11 @@ export class ReposEmulator {
         throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Repo path ${path} is invalid: a Git folder under /Repos must be at /Repos/{folder}/{repo-name}.`);
       }
     } else if (segments.length < 2 || !rawPath.startsWith('/Workspace/')) {
-      throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Repo path ${String(rawPath)} is invalid: use /Repos/{folder}/{repo-name} or a path under /Workspace.`);
+      throw new ApiFault(
+        400,
+        'INVALID_PARAMETER_VALUE',
+        `Repo path ${String(rawPath)} is invalid: use /Repos/{folder}/{repo-name} or a path under /Workspace.`,
+      );
     }
     const ws = this.workspace;
     if (this.findByPath(path) || ws?.get(path)) throw new ApiFault(400, 'RESOURCE_ALREADY_EXISTS', `Path (${path}) already exists.`);
@@ -300,10 +314,18 @@ export class ReposEmulator {
     this.checkCredential(req.principal, remote, repo.provider);
     const sha = hasBranch ? remote.branches.get(b.branch) : remote.tags.get(b.tag);
     if (!sha) {
-      throw new ApiFault(400, 'GIT_UNKNOWN_REF', hasBranch ? `Branch ${b.branch} does not exist in the remote repository.` : `Tag ${b.tag} does not exist in the remote repository.`);
+      throw new ApiFault(
+        400,
+        'GIT_UNKNOWN_REF',
+        hasBranch ? `Branch ${b.branch} does not exist in the remote repository.` : `Tag ${b.tag} does not exist in the remote repository.`,
+      );
     }
     if (repo.uncommittedChanges && b.dangerously_force_discard_all !== true) {
-      throw new ApiFault(400, 'GIT_CONFLICT', 'Your local changes would be overwritten by checkout. Commit or discard the uncommitted changes in the Git folder, then try again.');
+      throw new ApiFault(
+        400,
+        'GIT_CONFLICT',
+        'Your local changes would be overwritten by checkout. Commit or discard the uncommitted changes in the Git folder, then try again.',
+      );
     }
     repo.uncommittedChanges = false;
     if (hasBranch) {

@@ -105,15 +105,29 @@ export class ServingEmulator {
   }
 
   /** Seeds an endpoint that already serves `entities` (READY, NOT_UPDATING), as an earlier release left it. */
-  seedEndpoint(name: string, entities: Array<Partial<EmulatedServedEntity> & { entity_name: string; entity_version: string; traffic?: number }>): EmulatedEndpoint {
+  seedEndpoint(
+    name: string,
+    entities: Array<Partial<EmulatedServedEntity> & { entity_name: string; entity_version: string; traffic?: number }>,
+  ): EmulatedEndpoint {
     const now = this.core.clock.now();
     const served = entities.map((e) => this.entity({ ...e }, now));
     const config: EmulatedConfig = {
       config_version: 1,
       served_entities: served,
-      traffic_config: { routes: served.map((s, i) => ({ served_entity_name: s.name, traffic_percentage: entities[i].traffic ?? Math.floor(100 / entities.length) })) },
+      traffic_config: {
+        routes: served.map((s, i) => ({ served_entity_name: s.name, traffic_percentage: entities[i].traffic ?? Math.floor(100 / entities.length) })),
+      },
     };
-    const ep: EmulatedEndpoint = { name, id: this.newId(), creator: 'emulator-user@example.com', creationTimestamp: now, lastUpdatedTimestamp: now, config, configUpdate: 'NOT_UPDATING', served: 0 };
+    const ep: EmulatedEndpoint = {
+      name,
+      id: this.newId(),
+      creator: 'emulator-user@example.com',
+      creationTimestamp: now,
+      lastUpdatedTimestamp: now,
+      config,
+      configUpdate: 'NOT_UPDATING',
+      served: 0,
+    };
     this.endpoints.set(name, ep);
     return ep;
   }
@@ -130,7 +144,11 @@ export class ServingEmulator {
     if (!ep) return [];
     const cfg = this.settle(ep).config;
     if (!cfg) return [];
-    return cfg.served_entities.map((e) => [e.entity_name, e.entity_version, cfg.traffic_config.routes.find((r) => r.served_entity_name === e.name)?.traffic_percentage ?? 0]);
+    return cfg.served_entities.map((e) => [
+      e.entity_name,
+      e.entity_version,
+      cfg.traffic_config.routes.find((r) => r.served_entity_name === e.name)?.traffic_percentage ?? 0,
+    ]);
   }
 
   private newId(): string {
@@ -175,18 +193,29 @@ export class ServingEmulator {
   /** Validates `EndpointCoreConfigInput` (served_entities, traffic_config) and builds the config. */
   private parseConfig(body: unknown, version: number, now: number): EmulatedConfig {
     if (!isPlainObject(body)) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The endpoint config must be an object.');
-    if (body.served_models !== undefined) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'This emulator models served_entities only (served_models is deprecated).');
+    if (body.served_models !== undefined)
+      throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'This emulator models served_entities only (served_models is deprecated).');
     const list = body.served_entities;
-    if (!Array.isArray(list) || list.length === 0) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The config must have at least one served entity in served_entities.');
+    if (!Array.isArray(list) || list.length === 0)
+      throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The config must have at least one served entity in served_entities.');
     const entities: EmulatedServedEntity[] = [];
     for (const raw of list) {
       if (!raw || typeof raw !== 'object') throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'Each served entity must be an object.');
-      if (typeof raw.entity_name !== 'string' || raw.entity_name === '') throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'served_entities[].entity_name is required.');
+      if (typeof raw.entity_name !== 'string' || raw.entity_name === '')
+        throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'served_entities[].entity_name is required.');
       if (typeof raw.entity_version !== 'string' || !/^[1-9]\d*$/.test(raw.entity_version)) {
-        throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `served_entities[].entity_version must be a version number as a string, got ${JSON.stringify(raw.entity_version)}.`);
+        throw new ApiFault(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          `served_entities[].entity_version must be a version number as a string, got ${JSON.stringify(raw.entity_version)}.`,
+        );
       }
       if (raw.name !== undefined && (typeof raw.name !== 'string' || !NAME.test(raw.name))) {
-        throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Served entity name ${JSON.stringify(raw.name)} may contain only alphanumeric characters, dashes and underscores.`);
+        throw new ApiFault(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          `Served entity name ${JSON.stringify(raw.name)} may contain only alphanumeric characters, dashes and underscores.`,
+        );
       }
       if (raw.workload_size !== undefined && !SERVING_WORKLOAD_SIZES.includes(raw.workload_size)) {
         throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Invalid workload_size ${JSON.stringify(raw.workload_size)}: use Small, Medium or Large.`);
@@ -200,7 +229,8 @@ export class ServingEmulator {
       const versions = this.mlflow()?.versions(raw.entity_name) ?? [];
       const v = versions.find((x) => String(x.version) === raw.entity_version);
       if (!v) throw new ApiFault(404, 'RESOURCE_DOES_NOT_EXIST', `Model version ${raw.entity_version} of ${raw.entity_name} does not exist.`);
-      if (v.status !== 'READY') throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Model version ${raw.entity_version} of ${raw.entity_name} is not READY (${v.status}).`);
+      if (v.status !== 'READY')
+        throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Model version ${raw.entity_version} of ${raw.entity_name} is not READY (${v.status}).`);
       const e = this.entity(raw, now);
       if (entities.some((x) => x.name === e.name)) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Served entity name ${e.name} is used twice.`);
       entities.push(e);
@@ -216,7 +246,8 @@ export class ServingEmulator {
       routes = [];
       for (const r of rs) {
         const target = r?.served_entity_name;
-        if (!entities.some((e) => e.name === target)) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Route to ${JSON.stringify(target)}: no served entity has that name.`);
+        if (!entities.some((e) => e.name === target))
+          throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', `Route to ${JSON.stringify(target)}: no served entity has that name.`);
         if (!Number.isInteger(r.traffic_percentage) || r.traffic_percentage < 0 || r.traffic_percentage > 100) {
           throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'traffic_percentage must be an integer between 0 and 100 inclusive.');
         }
@@ -266,7 +297,9 @@ export class ServingEmulator {
       out.pending_config = {
         config_version: ep.pending.config.config_version,
         start_time: ep.pending.startTime,
-        served_entities: ep.pending.config.served_entities.map((e) => this.entityJson(e, 'DEPLOYMENT_CREATING', 'Creating the container image for the served entity.')),
+        served_entities: ep.pending.config.served_entities.map((e) =>
+          this.entityJson(e, 'DEPLOYMENT_CREATING', 'Creating the container image for the served entity.'),
+        ),
         traffic_config: ep.pending.config.traffic_config,
       };
     } else if (ep.lastFailure && ep.configUpdate === 'UPDATE_FAILED') {
@@ -290,7 +323,10 @@ export class ServingEmulator {
       task: 'llm/v1/custom',
     };
     if (ep.config) {
-      out.config = { config_version: ep.config.config_version, served_entities: ep.config.served_entities.map((e) => ({ name: e.name, entity_name: e.entity_name, entity_version: e.entity_version })) };
+      out.config = {
+        config_version: ep.config.config_version,
+        served_entities: ep.config.served_entities.map((e) => ({ name: e.name, entity_name: e.entity_name, entity_version: e.entity_version })),
+      };
     }
     return out;
   }
@@ -306,18 +342,24 @@ export class ServingEmulator {
     if (!isObject(body)) throw new ApiFault(400, 'BAD_REQUEST', 'The scoring request must be a JSON object.');
     const keys = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'].filter((k) => body[k] !== undefined);
     if (keys.length !== 1) {
-      throw new ApiFault(400, 'BAD_REQUEST', 'Invalid input. The input must be a JSON dictionary with exactly one of the input fields {dataframe_split, dataframe_records, instances, inputs}.');
+      throw new ApiFault(
+        400,
+        'BAD_REQUEST',
+        'Invalid input. The input must be a JSON dictionary with exactly one of the input fields {dataframe_split, dataframe_records, instances, inputs}.',
+      );
     }
     const key = keys[0];
     if (key === 'dataframe_split') {
       const s = body.dataframe_split;
-      if (!isObject(s) || !Array.isArray(s.data) || !s.data.every((r: unknown) => Array.isArray(r))) throw new ApiFault(400, 'BAD_REQUEST', 'dataframe_split.data must be a list of rows.');
+      if (!isObject(s) || !Array.isArray(s.data) || !s.data.every((r: unknown) => Array.isArray(r)))
+        throw new ApiFault(400, 'BAD_REQUEST', 'dataframe_split.data must be a list of rows.');
       const columns: string[] = Array.isArray(s.columns) ? s.columns.map(String) : (s.data[0] ?? []).map((_: unknown, i: number) => String(i));
       return { rows: s.data, columns };
     }
     if (key === 'dataframe_records') {
       const recs = body.dataframe_records;
-      if (!Array.isArray(recs) || !recs.every((r: unknown) => r && typeof r === 'object' && !Array.isArray(r))) throw new ApiFault(400, 'BAD_REQUEST', 'dataframe_records must be a list of objects.');
+      if (!Array.isArray(recs) || !recs.every((r: unknown) => r && typeof r === 'object' && !Array.isArray(r)))
+        throw new ApiFault(400, 'BAD_REQUEST', 'dataframe_records must be a list of objects.');
       const columns = recs.length > 0 ? Object.keys(recs[0]) : [];
       return { rows: recs.map((r: Record<string, unknown>) => columns.map((c) => r[c])), columns };
     }
@@ -367,7 +409,11 @@ export class ServingEmulator {
     r.add('POST', '/api/2.0/serving-endpoints', (req) => {
       const body = req.body ?? {};
       if (typeof body.name !== 'string' || !NAME.test(body.name)) {
-        throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The endpoint name is required and may contain only alphanumeric characters, dashes and underscores.');
+        throw new ApiFault(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          'The endpoint name is required and may contain only alphanumeric characters, dashes and underscores.',
+        );
       }
       if (this.endpoints.has(body.name)) throw new ApiFault(400, 'RESOURCE_ALREADY_EXISTS', `Endpoint with name '${body.name}' already exists.`);
       const now = this.core.clock.now();
@@ -391,7 +437,11 @@ export class ServingEmulator {
     r.add('PUT', '/api/2.0/serving-endpoints/:name/config', (req) => {
       const ep = this.endpointOf(req);
       if (ep.configUpdate === 'IN_PROGRESS') {
-        throw new ApiFault(409, 'RESOURCE_CONFLICT', `Endpoint '${ep.name}' is currently being updated; another update can not be made until it completes or fails.`);
+        throw new ApiFault(
+          409,
+          'RESOURCE_CONFLICT',
+          `Endpoint '${ep.name}' is currently being updated; another update can not be made until it completes or fails.`,
+        );
       }
       const now = this.core.clock.now();
       const next = Math.max(ep.config?.config_version ?? 0, ep.pending?.config.config_version ?? 0) + 1;

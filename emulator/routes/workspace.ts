@@ -139,9 +139,12 @@ export class WorkspaceEmulator {
   putRepo(path: string, repoId: number, gitCliEnabled = false): void {
     const p = requirePath(path);
     const t = this.now();
-    this.objects.set(p, gitCliEnabled
-      ? { objectType: 'DIRECTORY', gitFolder: true, path: p, objectId: repoId, createdAt: t, modifiedAt: t }
-      : { objectType: 'REPO', path: p, objectId: repoId, createdAt: t, modifiedAt: t });
+    this.objects.set(
+      p,
+      gitCliEnabled
+        ? { objectType: 'DIRECTORY', gitFolder: true, path: p, objectId: repoId, createdAt: t, modifiedAt: t }
+        : { objectType: 'REPO', path: p, objectId: repoId, createdAt: t, modifiedAt: t },
+    );
   }
 
   /** Removes an object and everything below it (used by the repos module on delete). */
@@ -220,7 +223,8 @@ export class WorkspaceEmulator {
     let objectType: ObjectType;
     let language: NotebookLanguage | undefined;
     if (format === 'SOURCE') {
-      if (!requestedLanguage) throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The language parameter is required when importing a single file in SOURCE format.');
+      if (!requestedLanguage)
+        throw new ApiFault(400, 'INVALID_PARAMETER_VALUE', 'The language parameter is required when importing a single file in SOURCE format.');
       objectType = 'NOTEBOOK';
       language = requestedLanguage;
     } else if (format === 'JUPYTER') {

@@ -160,7 +160,15 @@ const VALUE_FLAGS = [
 const BOOLEAN_FLAGS = ['--json', '--no-distributions', '--fail-on-keep'];
 
 /** Short spellings people try, mapped to the option they probably meant (for the error message only). */
-const SHORT_GUESS: Record<string, string> = { '-m': '--metric', '-b': '--baseline', '-r': '--resamples', '-s': '--seed', '-l': '--label', '-t': '--threads', '-v': '--version' };
+const SHORT_GUESS: Record<string, string> = {
+  '-m': '--metric',
+  '-b': '--baseline',
+  '-r': '--resamples',
+  '-s': '--seed',
+  '-l': '--label',
+  '-t': '--threads',
+  '-v': '--version',
+};
 
 /** True when the arguments ask for help (`--help` or `-h` anywhere). */
 function wantsHelp(argv: string[]): boolean {
@@ -233,7 +241,9 @@ export function parseArgs(argv: string[]): Parsed {
   if (command !== 'compare') {
     if (command === undefined) throw new UsageError('missing command');
     if (command.startsWith('-')) {
-      throw new UsageError(`the command comes first: mlops-eval compare <predictions file> ${command}${VALUE_FLAGS.includes(command.split('=')[0]) ? ' <value>' : ''} ...`);
+      throw new UsageError(
+        `the command comes first: mlops-eval compare <predictions file> ${command}${VALUE_FLAGS.includes(command.split('=')[0]) ? ' <value>' : ''} ...`,
+      );
     }
     throw new UsageError(`unknown command '${command}' (expected 'compare')`);
   }
@@ -246,7 +256,9 @@ export function parseArgs(argv: string[]): Parsed {
   const label = get('--label') ?? 'label';
   if (weight !== undefined) {
     if (method === 'delong') {
-      throw new UsageError(`--weight cannot be used with --method delong: DeLong's test in mlops-eval takes no row weights; use --method bootstrap (the default) or leave out --weight`);
+      throw new UsageError(
+        `--weight cannot be used with --method delong: DeLong's test in mlops-eval takes no row weights; use --method bootstrap (the default) or leave out --weight`,
+      );
     }
     if (weight === label) throw new UsageError(`--weight names the label column '${label}'`);
     if (get('--baseline') === weight) throw new UsageError(`--weight and --baseline name the same column '${weight}'; the weight column is never a model`);
@@ -276,7 +288,8 @@ export function parseArgs(argv: string[]): Parsed {
   if (minMetricRaw !== undefined) {
     const minMetric = number('--min-metric', minMetricRaw);
     const bounded = metric !== 'log_loss';
-    if (minMetric < 0 || (bounded && minMetric > 1)) throw new UsageError(`--min-metric for ${metric} must be ${bounded ? 'between 0 and 1' : '0 or more'}, got ${minMetricRaw}`);
+    if (minMetric < 0 || (bounded && minMetric > 1))
+      throw new UsageError(`--min-metric for ${metric} must be ${bounded ? 'between 0 and 1' : '0 or more'}, got ${minMetricRaw}`);
     opts.minMetric = minMetric;
   }
   const models = get('--models') === undefined ? undefined : parseModels(get('--models')!, label, weight, opts);
@@ -375,10 +388,7 @@ function pct(x: number): string {
 export function formatTable(d: Decision): string {
   const level = `${Math.round(d.confidence * 1000) / 10}%`;
   const gateLevel = pct(d.winRateThreshold);
-  const how =
-    d.method === 'bootstrap'
-      ? `paired bootstrap (${d.bootstrap}), ${d.resamples} resamples, seed ${JSON.stringify(d.seed)}`
-      : "DeLong's test";
+  const how = d.method === 'bootstrap' ? `paired bootstrap (${d.bootstrap}), ${d.resamples} resamples, seed ${JSON.stringify(d.seed)}` : "DeLong's test";
   const lines = [`${METRIC_NAME[d.metric]} (${d.higherIsBetter ? 'higher' : 'lower'} is better), ${how}; ${d.n} rows, ${d.positives} positive`];
   lines.push(
     `Compared columns: ${d.models.map((m) => (m.isBaseline ? `${m.name} (baseline)` : m.name)).join(', ')}${
@@ -396,7 +406,12 @@ export function formatTable(d: Decision): string {
   header.push(`${level} CI`);
   const hasBaseline = d.baseline !== undefined;
   if (hasBaseline) {
-    header.push('improvement (positive = better)', `${level} CI of improvement`, `lower ${gateLevel} bound (gate)`, d.method === 'bootstrap' ? 'win rate' : 'P(win)');
+    header.push(
+      'improvement (positive = better)',
+      `${level} CI of improvement`,
+      `lower ${gateLevel} bound (gate)`,
+      d.method === 'bootstrap' ? 'win rate' : 'P(win)',
+    );
     if (d.method === 'delong') header.push('p-value');
   }
   const rows = d.models.map((m) => {
@@ -411,7 +426,11 @@ export function formatTable(d: Decision): string {
     return row;
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const render = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const render = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   lines.push('', render(header), ...rows.map(render), '');
   lines.push(`Decision: ${d.decision.toUpperCase()}${d.decision === 'promote' ? ` '${d.best}'` : ''}. ${d.reason}`);
   return `${lines.join('\n')}\n`;

@@ -6,7 +6,12 @@
 import type { Decision } from '../engine';
 import { renderReportHtml } from '../report';
 
-const METRIC_NAME: Record<Decision['metric'], string> = { roc_auc: 'ROC AUC', average_precision: 'Average precision', log_loss: 'Log loss', brier: 'Brier score' };
+const METRIC_NAME: Record<Decision['metric'], string> = {
+  roc_auc: 'ROC AUC',
+  average_precision: 'Average precision',
+  log_loss: 'Log loss',
+  brier: 'Brier score',
+};
 
 function fmt(x: number | undefined): string {
   return x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4);
@@ -38,7 +43,9 @@ export function markdownSummary(d: Decision, predictionsFile: string): string {
   const lines = [`### mlops-eval compare: ${cell(predictionsFile)}`, ''];
   lines.push(`**Decision: ${d.decision.toUpperCase()}${d.decision === 'promote' ? ` ${cell(String(d.best))}` : ''}.** ${cell(d.reason)}`, '');
   lines.push(`${metric} (${d.higherIsBetter ? 'higher' : 'lower'} is better) on ${d.n} rows (${d.positives} positive), ${how}; ${level} intervals.`, '');
-  lines.push(`| Model | Role | ${metric} | ${level} interval | Improvement (positive = better) | ${level} interval of improvement | Lower ${pct(d.winRateThreshold)} bound (gate) | Win rate |`);
+  lines.push(
+    `| Model | Role | ${metric} | ${level} interval | Improvement (positive = better) | ${level} interval of improvement | Lower ${pct(d.winRateThreshold)} bound (gate) | Win rate |`,
+  );
   lines.push('|---|---|---|---|---|---|---|---|');
   for (const m of d.models) {
     const v = m.vsBaseline;

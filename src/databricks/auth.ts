@@ -199,8 +199,14 @@ export function tokenEndpointError(res: RawResponse, ctx: TokenCallContext): Dat
     description = text.slice(0, 300);
   }
   // AAD descriptions end with trace/correlation ids and timestamps; the first sentence is the useful part.
-  description = description.split(/\r?\n|\s+Trace ID:/)[0].trim().slice(0, 400);
-  const message = scrub(`${ctx.what} failed (HTTP ${res.status} ${code}${description ? `: ${description}` : ''}). ${ctx.hint(code, description, res.status)}`.trim(), ctx.secrets);
+  description = description
+    .split(/\r?\n|\s+Trace ID:/)[0]
+    .trim()
+    .slice(0, 400);
+  const message = scrub(
+    `${ctx.what} failed (HTTP ${res.status} ${code}${description ? `: ${description}` : ''}). ${ctx.hint(code, description, res.status)}`.trim(),
+    ctx.secrets,
+  );
   // Retry-After travels on the error so withRetry waits what the token endpoint asked for (429/503), as
   // it does for API calls; Date.now() because an HTTP-date Retry-After is wall-clock time, as in http.ts.
   const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
@@ -250,7 +256,13 @@ async function postForToken(url: URL, body: Buffer, headers: Record<string, stri
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new DatabricksApiError({ status: res.status, errorCode: 'INVALID_RESPONSE', method: 'POST', path: url.pathname, message: `${ctx.what} returned a response that is not JSON.` });
+    throw new DatabricksApiError({
+      status: res.status,
+      errorCode: 'INVALID_RESPONSE',
+      method: 'POST',
+      path: url.pathname,
+      message: `${ctx.what} returned a response that is not JSON.`,
+    });
   }
 }
 
@@ -269,7 +281,8 @@ function readAccessToken(j: Record<string, unknown>, what: string): Fetched {
 
 function entraHint(code: string, description: string): string {
   if (/AADSTS90002|AADSTS900023|tenant/i.test(description) && !/AADSTS7000215/.test(description)) return 'Check the tenant id of the service connection.';
-  if (/AADSTS7000215|AADSTS7000222/.test(description)) return 'Check the client secret of the service connection: use the secret value (not its id) and make sure it has not expired.';
+  if (/AADSTS7000215|AADSTS7000222/.test(description))
+    return 'Check the client secret of the service connection: use the secret value (not its id) and make sure it has not expired.';
   if (/AADSTS700016/.test(description)) return 'Check the client (application) id and that the app is registered in this tenant.';
   if (/AADSTS7002(11|13|12|14)|AADSTS700024|AADSTS70021/.test(description)) {
     return 'Check the federated credential on the app registration: issuer, subject (sc://<org>/<project>/<service connection>) and audience api://AzureADTokenExchange must match the service connection.';
@@ -419,7 +432,12 @@ function databricksFederationProvider(auth: AuthOf<'databricksFederation'>, { de
       log(`Exchanging the Azure DevOps token at ${base.host} for a Databricks OAuth token (${who})`);
       // client_id is sent only for a service-principal policy: with it Databricks looks for a policy on
       // that service principal; without it, for an account-wide policy (docs/databricks-api-notes.md §8.3).
-      const fields: Record<string, string> = { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: oidcToken, subject_token_type: JWT_TOKEN_TYPE, scope: 'all-apis' };
+      const fields: Record<string, string> = {
+        grant_type: TOKEN_EXCHANGE_GRANT,
+        subject_token: oidcToken,
+        subject_token_type: JWT_TOKEN_TYPE,
+        scope: 'all-apis',
+      };
       if (auth.clientId) fields.client_id = auth.clientId;
       return fetchAccessToken(url, form(fields), { 'content-type': 'application/x-www-form-urlencoded' }, ctx, signal);
     },
@@ -493,12 +511,16 @@ function adoOidcTokenRequester(
  * code it uses for "no policy matches" is not documented (the emulator assumes invalid_request), so every
  * refusal other than a scope or grant problem points at the federation policy.
  */
-function databricksFederationHint(clientId: string | undefined, claims: OidcTokenClaims | undefined): (code: string, description: string, status: number) => string {
+function databricksFederationHint(
+  clientId: string | undefined,
+  claims: OidcTokenClaims | undefined,
+): (code: string, description: string, status: number) => string {
   return (code, _description, status) => {
     // Thrown only after the retries (and any Retry-After) ran out: a busy endpoint, not a policy problem.
     if (status === 429 || status >= 500) return 'The workspace token endpoint is overloaded or unavailable and retries ran out; run the pipeline again later.';
     if (code === 'invalid_scope') return 'The token must be requested with scope all-apis.';
-    if (code === 'unsupported_grant_type') return 'This workspace does not accept OAuth token federation (token exchange); use another authentication scheme for the service connection.';
+    if (code === 'unsupported_grant_type')
+      return 'This workspace does not accept OAuth token federation (token exchange); use another authentication scheme for the service connection.';
     const where = clientId
       ? `a federation policy on the Databricks service principal ${clientId} (the client id of the service connection)`
       : 'an account-wide federation policy (the service connection has no service principal client id)';
@@ -519,7 +541,8 @@ function databricksFederationHint(clientId: string | undefined, claims: OidcToke
 
 function entraTokenUrl(authorityHost: string, tenantId: string): URL {
   const base = assertSecureUrl(authorityHost, 'Microsoft Entra authority host');
-  if (!/^[A-Za-z0-9.-]+$/.test(tenantId)) throw new Error('The tenant id of the service connection contains characters that are not allowed in a tenant id or domain.');
+  if (!/^[A-Za-z0-9.-]+$/.test(tenantId))
+    throw new Error('The tenant id of the service connection contains characters that are not allowed in a tenant id or domain.');
   return new URL(`/${tenantId}/oauth2/v2.0/token`, base);
 }
 

@@ -131,7 +131,13 @@ const RESOURCE_DOES_NOT_EXIST = 'RESOURCE_DOES_NOT_EXIST';
  * here calls that API.)
  */
 export const ERROR_OVERRIDES: readonly ErrorOverride[] = [
-  { method: 'GET', path: /^\/api\/2\.\d\/jobs\/get/, errorCode: 'INVALID_PARAMETER_VALUE', message: /Job .* does not exist/, classifyAs: RESOURCE_DOES_NOT_EXIST },
+  {
+    method: 'GET',
+    path: /^\/api\/2\.\d\/jobs\/get/,
+    errorCode: 'INVALID_PARAMETER_VALUE',
+    message: /Job .* does not exist/,
+    classifyAs: RESOURCE_DOES_NOT_EXIST,
+  },
 ];
 
 /**
@@ -335,7 +341,8 @@ export function errorFromResponse(p: ErrorResponseParts): DatabricksApiError {
     if (pre && p.status >= 400) return fromCodeText(decodeEntities(pre[1].replace(/<[^>]+>/g, '')), p, withReq);
     if (p.status >= 400 && p.status !== 401 && p.status !== 403) {
       const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(trimmed)?.[1];
-      if (title && !/sign[\s-]?in|log[\s-]?in/i.test(title)) return withReq(codeForStatus(p.status), `${statusMessage(p)}: ${decodeEntities(firstLine(title))}`);
+      if (title && !/sign[\s-]?in|log[\s-]?in/i.test(title))
+        return withReq(codeForStatus(p.status), `${statusMessage(p)}: ${decodeEntities(firstLine(title))}`);
     }
     return signInPageError(p.status, p);
   }
@@ -396,7 +403,7 @@ export function codeForStatus(status: number): string {
  * options); the message is read only to recognise "socket hang up".
  */
 export function networkError(err: unknown, ctx: { method?: string; path?: string; host?: string }): DatabricksApiError {
-  const rawCode = typeof (err as { code?: unknown })?.code === 'string' ? ((err as { code: string }).code) : undefined;
+  const rawCode = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
   const rawMessage = typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : '';
   let code: string = rawCode ?? 'ECONNRESET';
   if (/socket hang up/i.test(rawMessage)) code = 'SOCKET_HANG_UP';
@@ -419,5 +426,11 @@ export function networkError(err: unknown, ctx: { method?: string; path?: string
   const detail = tls
     ? `the server's TLS certificate was not accepted; if the agent reaches the workspace through a TLS-inspecting proxy, configure the agent's CA certificate (Agent.CAInfo)`
     : (explain[code] ?? `network error ${code}`);
-  return new DatabricksApiError({ status: 0, errorCode: code, method: ctx.method, path: ctx.path, message: `Request ${what}${to} failed: ${detail} (${code}).` });
+  return new DatabricksApiError({
+    status: 0,
+    errorCode: code,
+    method: ctx.method,
+    path: ctx.path,
+    message: `Request ${what}${to} failed: ${detail} (${code}).`,
+  });
 }

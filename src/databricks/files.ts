@@ -108,7 +108,12 @@ export class FilesClient {
     try {
       let bytes: number;
       if (loc.kind === 'volume') {
-        const res = await this.api.download({ path: `/api/2.0/fs/files${encodePathSegments(loc.path)}`, toFile: tmp, maxBytes: opts.maxBytes, signal: opts.signal });
+        const res = await this.api.download({
+          path: `/api/2.0/fs/files${encodePathSegments(loc.path)}`,
+          toFile: tmp,
+          maxBytes: opts.maxBytes,
+          signal: opts.signal,
+        });
         bytes = res.bytes;
       } else {
         bytes = await this.downloadDbfs(loc.path, remotePath, tmp, opts);
@@ -181,7 +186,13 @@ export class FilesClient {
       if (loc.kind === 'volume') {
         await this.api.request({ method: 'DELETE', path: `/api/2.0/fs/files${encodePathSegments(loc.path)}`, idempotent: true, signal: opts.signal });
       } else {
-        await this.api.request({ method: 'POST', path: '/api/2.0/dbfs/delete', body: { path: loc.path, recursive: false }, idempotent: true, signal: opts.signal });
+        await this.api.request({
+          method: 'POST',
+          path: '/api/2.0/dbfs/delete',
+          body: { path: loc.path, recursive: false },
+          idempotent: true,
+          signal: opts.signal,
+        });
       }
     } catch (err) {
       if (opts.missingOk && isNotFound(err)) return;
@@ -230,13 +241,13 @@ export class FilesClient {
     const parent = volumePath.slice(0, volumePath.lastIndexOf('/'));
     const name = volumePath.slice(volumePath.lastIndexOf('/') + 1);
     try {
-      const entries = paginateByToken<{ contents?: Array<{ path?: string; name?: string; is_directory?: boolean; file_size?: number }> }, { path?: string; name?: string; is_directory?: boolean; file_size?: number }>(
-        this.api,
-        { method: 'GET', path: `/api/2.0/fs/directories${encodePathSegments(parent)}`, signal },
-        { items: (p) => p.contents },
-      );
+      const entries = paginateByToken<
+        { contents?: Array<{ path?: string; name?: string; is_directory?: boolean; file_size?: number }> },
+        { path?: string; name?: string; is_directory?: boolean; file_size?: number }
+      >(this.api, { method: 'GET', path: `/api/2.0/fs/directories${encodePathSegments(parent)}`, signal }, { items: (p) => p.contents });
       for await (const e of entries) {
-        if ((e.name ?? e.path?.slice(e.path.lastIndexOf('/') + 1)) === name) return e.is_directory ? { size: 0, isDirectory: true } : { size: e.file_size ?? 0 };
+        if ((e.name ?? e.path?.slice(e.path.lastIndexOf('/') + 1)) === name)
+          return e.is_directory ? { size: 0, isDirectory: true } : { size: e.file_size ?? 0 };
       }
       return undefined;
     } catch (err) {
@@ -272,7 +283,8 @@ export class FilesClient {
         if (chunk.length !== (res.bytes_read ?? 0)) {
           throw new Error(`DBFS read of ${display} at offset ${offset}: bytes_read ${res.bytes_read ?? 0} does not match the ${chunk.length} bytes of data.`);
         }
-        if (chunk.length === 0) throw new Error(`DBFS read of ${display} ended at ${offset} bytes, but get-status reported ${size}; the file changed during download.`);
+        if (chunk.length === 0)
+          throw new Error(`DBFS read of ${display} ended at ${offset} bytes, but get-status reported ${size}; the file changed during download.`);
         await fh.write(chunk);
         offset += chunk.length;
       }

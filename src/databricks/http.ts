@@ -158,7 +158,10 @@ const axiosClient = axios.create({
 
 function flattenHeaders(h: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  const plain = h && typeof (h as { toJSON?: unknown }).toJSON === 'function' ? (h as { toJSON(): Record<string, unknown> }).toJSON() : (h as Record<string, unknown> | undefined);
+  const plain =
+    h && typeof (h as { toJSON?: unknown }).toJSON === 'function'
+      ? (h as { toJSON(): Record<string, unknown> }).toJSON()
+      : (h as Record<string, unknown> | undefined);
   for (const [k, v] of Object.entries(plain ?? {})) {
     if (v === undefined || v === null) continue;
     out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
@@ -425,13 +428,25 @@ export async function sendFollowingRedirects(transport: Transport, x: RawExchang
     const location = res.headers.location;
     if (!REDIRECT_STATUSES.has(res.status) || !location) return res;
     if (hop >= MAX_REDIRECTS) {
-      throw new DatabricksApiError({ status: res.status, errorCode: 'TOO_MANY_REDIRECTS', method: x.method, path: x.url.pathname, message: `${x.method} ${x.url.pathname} was redirected more than ${MAX_REDIRECTS} times.` });
+      throw new DatabricksApiError({
+        status: res.status,
+        errorCode: 'TOO_MANY_REDIRECTS',
+        method: x.method,
+        path: x.url.pathname,
+        message: `${x.method} ${x.url.pathname} was redirected more than ${MAX_REDIRECTS} times.`,
+      });
     }
     let next: URL;
     try {
       next = new URL(location, current.url);
     } catch {
-      throw new DatabricksApiError({ status: res.status, errorCode: 'INVALID_REDIRECT', method: x.method, path: x.url.pathname, message: `${x.method} ${x.url.pathname} was redirected to an invalid location.` });
+      throw new DatabricksApiError({
+        status: res.status,
+        errorCode: 'INVALID_REDIRECT',
+        method: x.method,
+        path: x.url.pathname,
+        message: `${x.method} ${x.url.pathname} was redirected to an invalid location.`,
+      });
     }
     assertSecureUrl(next, 'redirect target');
     const headers = { ...current.headers };
@@ -536,7 +551,13 @@ function failedResponseError(res: RawResponse, ctx: { method: string; path: stri
     });
   }
   if (REDIRECT_STATUSES.has(res.status)) {
-    return new DatabricksApiError({ status: res.status, errorCode: 'INVALID_REDIRECT', method, path, message: `${method} ${path} answered HTTP ${res.status} without a redirect location.` });
+    return new DatabricksApiError({
+      status: res.status,
+      errorCode: 'INVALID_REDIRECT',
+      method,
+      path,
+      message: `${method} ${path} answered HTTP ${res.status} without a redirect location.`,
+    });
   }
   return errorFromResponse({
     status: res.status,

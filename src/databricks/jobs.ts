@@ -18,16 +18,7 @@ const PREFIX = '/api/2.2/jobs';
 
 /** `state.life_cycle_state`. Unknown future values are treated as not terminal. */
 export type LifeCycleState =
-  | 'QUEUED'
-  | 'PENDING'
-  | 'RUNNING'
-  | 'TERMINATING'
-  | 'TERMINATED'
-  | 'SKIPPED'
-  | 'INTERNAL_ERROR'
-  | 'BLOCKED'
-  | 'WAITING_FOR_RETRY'
-  | (string & {});
+  'QUEUED' | 'PENDING' | 'RUNNING' | 'TERMINATING' | 'TERMINATED' | 'SKIPPED' | 'INTERNAL_ERROR' | 'BLOCKED' | 'WAITING_FOR_RETRY' | (string & {});
 
 /** `state.result_state`, present only once a run is terminal. */
 export type ResultState =
@@ -279,7 +270,12 @@ export class JobsClient {
   async getJob(jobId: number, signal?: AbortSignal): Promise<Job> {
     requireId(jobId, 'jobId');
     let job: (Job & Record<string, unknown>) | undefined;
-    for await (const page of pagesByToken<Job & Record<string, unknown>>(this.api, { method: 'GET', path: `${PREFIX}/get`, query: { job_id: jobId }, signal })) {
+    for await (const page of pagesByToken<Job & Record<string, unknown>>(this.api, {
+      method: 'GET',
+      path: `${PREFIX}/get`,
+      query: { job_id: jobId },
+      signal,
+    })) {
       if (!job) {
         job = { ...page, settings: page.settings ? { ...page.settings } : page.settings };
         continue;
@@ -330,7 +326,12 @@ export class JobsClient {
   async getRun(runId: number, signal?: AbortSignal): Promise<Run> {
     requireId(runId, 'runId');
     let run: Run | undefined;
-    for await (const page of pagesByToken<Run & Record<string, unknown>>(this.api, { method: 'GET', path: `${PREFIX}/runs/get`, query: { run_id: runId }, signal })) {
+    for await (const page of pagesByToken<Run & Record<string, unknown>>(this.api, {
+      method: 'GET',
+      path: `${PREFIX}/runs/get`,
+      query: { run_id: runId },
+      signal,
+    })) {
       if (!run) {
         run = { ...page };
         continue;

@@ -35,7 +35,11 @@ function withParam(req: ApiRequest, name: string, value: string | number): ApiRe
 }
 
 /** Yields every page, following `next_page_token` until it is absent or empty. */
-export async function* pagesByToken<Page>(api: ApiClient, first: ApiRequest, opts: Pick<TokenPagingOptions<Page, unknown>, 'nextTokenField' | 'tokenParam' | 'maxPages'> = {}): AsyncGenerator<Page> {
+export async function* pagesByToken<Page>(
+  api: ApiClient,
+  first: ApiRequest,
+  opts: Pick<TokenPagingOptions<Page, unknown>, 'nextTokenField' | 'tokenParam' | 'maxPages'> = {},
+): AsyncGenerator<Page> {
   const field = opts.nextTokenField ?? 'next_page_token';
   const param = opts.tokenParam ?? 'page_token';
   const maxPages = opts.maxPages ?? 10_000;

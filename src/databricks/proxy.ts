@@ -74,7 +74,8 @@ export function createTransport(config: ProxyConfig = {}): Transport {
     } catch {
       throw new Error('The agent proxy URL is not a valid URL.');
     }
-    if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') throw new Error(`The agent proxy URL must be http or https (got ${proxy.protocol.replace(':', '')}).`);
+    if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:')
+      throw new Error(`The agent proxy URL must be http or https (got ${proxy.protocol.replace(':', '')}).`);
     const user = config.proxyUsername ?? decodeURIComponent(proxy.username);
     const pass = config.proxyPassword ?? decodeURIComponent(proxy.password);
     const tunnel = createHttpsProxyAgent({

@@ -7,14 +7,7 @@ import { paginateByToken } from './paginate';
 
 /** The `provider` values the Repos and Git credentials APIs accept (docs/databricks-api-notes.md §1.3, §2.2). */
 export type GitProvider =
-  | 'gitHub'
-  | 'bitbucketCloud'
-  | 'gitLab'
-  | 'azureDevOpsServices'
-  | 'gitHubEnterprise'
-  | 'bitbucketServer'
-  | 'gitLabEnterpriseEdition'
-  | 'awsCodeCommit';
+  'gitHub' | 'bitbucketCloud' | 'gitLab' | 'azureDevOpsServices' | 'gitHubEnterprise' | 'bitbucketServer' | 'gitLabEnterpriseEdition' | 'awsCodeCommit';
 
 export const GIT_PROVIDERS: readonly GitProvider[] = [
   'gitHub',

@@ -18,8 +18,7 @@ import { isRunTerminal, type JobsClient, type Run, type RunNowRequest, type RunO
 
 /** What is started: a saved job (`run-now`) or a one-time run (`runs/submit`), each with its idempotency token. */
 export type RunStartRequest =
-  | { kind: 'runNow'; body: RunNowRequest & { idempotency_token: string } }
-  | { kind: 'submit'; body: SubmitRunSpec & { idempotency_token: string } };
+  { kind: 'runNow'; body: RunNowRequest & { idempotency_token: string } } | { kind: 'submit'; body: SubmitRunSpec & { idempotency_token: string } };
 
 export interface RunLifecycleDeps {
   jobs: Pick<JobsClient, 'runNow' | 'submitRun' | 'cancelRun' | 'waitForRunTerminated' | 'getRunOutput'>;
@@ -107,7 +106,6 @@ function settleWithin<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
   });
 }
 
-
 /** A started run: its id once the start answered, `wait()` to follow it, `cancel()` to stop it. */
 export interface RunHandle {
   /** The run id, once the start request answered. */
@@ -137,7 +135,12 @@ function unknownRunMessage(request: RunStartRequest, what: string): string {
 }
 
 /** {@link RunHandle.failures}: runs/get-output of the first `max` failed task runs; a pipeline cancel while reading throws. */
-async function readTaskFailures(jobs: Pick<JobsClient, 'getRunOutput'>, run: Run, readSignal: AbortSignal, max: number): Promise<{ shown: TaskFailure[]; total: number }> {
+async function readTaskFailures(
+  jobs: Pick<JobsClient, 'getRunOutput'>,
+  run: Run,
+  readSignal: AbortSignal,
+  max: number,
+): Promise<{ shown: TaskFailure[]; total: number }> {
   const failing = failingTaskRuns(run);
   const shown: TaskFailure[] = [];
   for (const task of failing.slice(0, max)) {

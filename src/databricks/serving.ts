@@ -222,7 +222,13 @@ export class ServingClient {
   /** `PUT /api/2.0/serving-endpoints/{name}/config`: replaces the served entities and traffic; the update runs asynchronously. */
   async updateConfig(name: string, config: EndpointConfigInput, signal?: AbortSignal): Promise<ServingEndpoint> {
     requireEndpointName(name);
-    return this.api.request<ServingEndpoint>({ method: 'PUT', path: `${SERVING_PREFIX}/${encodeURIComponent(name)}/config`, body: config, idempotent: false, signal });
+    return this.api.request<ServingEndpoint>({
+      method: 'PUT',
+      path: `${SERVING_PREFIX}/${encodeURIComponent(name)}/config`,
+      body: config,
+      idempotent: false,
+      signal,
+    });
   }
 
   /**
@@ -231,7 +237,14 @@ export class ServingClient {
    */
   async query(name: string, body: ScoringRequest, signal?: AbortSignal, timeoutMs?: number): Promise<ScoringResponse> {
     requireEndpointName(name);
-    return this.api.request<ScoringResponse>({ method: 'POST', path: `/serving-endpoints/${encodeURIComponent(name)}/invocations`, body, idempotent: true, signal, timeoutMs });
+    return this.api.request<ScoringResponse>({
+      method: 'POST',
+      path: `/serving-endpoints/${encodeURIComponent(name)}/invocations`,
+      body,
+      idempotent: true,
+      signal,
+      timeoutMs,
+    });
   }
 
   /**

@@ -112,7 +112,13 @@ export class WorkspaceClient {
    * Not retried: a repeat after a success answers `RESOURCE_DOES_NOT_EXIST`.
    */
   async delete(path: string, opts: { recursive: boolean; signal?: AbortSignal }): Promise<void> {
-    await this.api.request({ method: 'POST', path: '/api/2.0/workspace/delete', body: { path, recursive: opts.recursive }, idempotent: false, signal: opts.signal });
+    await this.api.request({
+      method: 'POST',
+      path: '/api/2.0/workspace/delete',
+      body: { path, recursive: opts.recursive },
+      idempotent: false,
+      signal: opts.signal,
+    });
   }
 
   /** GET /api/2.0/workspace/export: the object's bytes in `format` (default SOURCE). */

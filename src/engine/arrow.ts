@@ -82,7 +82,8 @@ export function readPredictionsFromTable(table: Table, opts: ReadPredictionsOpti
   if (weightName !== undefined) {
     if (!names.includes(weightName)) throw new PredictionsError(`there is no weight column '${weightName}' (columns: ${names.join(', ')})`, weightName);
     if (weightName === labelName) throw new PredictionsError(`column '${weightName}' cannot be both the label and the weight`, weightName);
-    if (opts.scoreColumns?.includes(weightName)) throw new PredictionsError(`column '${weightName}' is the weight column; it cannot also be a model`, weightName);
+    if (opts.scoreColumns?.includes(weightName))
+      throw new PredictionsError(`column '${weightName}' is the weight column; it cannot also be a model`, weightName);
   }
   const exclude = new Set(opts.exclude ?? []);
   if (weightName !== undefined) exclude.add(weightName);
@@ -282,10 +283,7 @@ function checkColumnShape(table: Table, name: string, n: number): void {
       }
     }
     if (first === lastValid + 1) {
-      throw new PredictionsError(
-        `column '${name}' has ${first} rows but the other columns have ${n} (its last ${n - first} values are missing)`,
-        name,
-      );
+      throw new PredictionsError(`column '${name}' has ${first} rows but the other columns have ${n} (its last ${n - first} values are missing)`, name);
     }
     throw new PredictionsError(`column '${name}' has ${col.nullCount} missing (null) value${col.nullCount > 1 ? 's' : ''} (first at row ${first})`, name);
   }
@@ -394,10 +392,7 @@ function checkLabels(table: Table, name: string, labels: Uint8Array, n: number):
   }
   if (bad > 0) {
     const shown = labelText(table, name, first);
-    throw new PredictionsError(
-      `the label column '${name}' has ${bad} value${bad > 1 ? 's' : ''} other than 0 and 1 (first at row ${first}: ${shown})`,
-      name,
-    );
+    throw new PredictionsError(`the label column '${name}' has ${bad} value${bad > 1 ? 's' : ''} other than 0 and 1 (first at row ${first}: ${shown})`, name);
   }
   if (positives === 0 || positives === n) {
     throw new PredictionsError(`the label column '${name}' holds only one class (every label is ${positives === 0 ? 0 : 1})`, name);

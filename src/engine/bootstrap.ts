@@ -69,13 +69,7 @@ function typedAlloc<T>(Ctor: new (b: ArrayBufferLike) => T, bytesPerElement: num
  * const prep = prepareBootstrap(preds, ['prod', 'cand'], 'roc_auc', 'multinomial');
  * const run = runBootstrap(prep, 42, 1000);
  */
-export function prepareBootstrap(
-  preds: Predictions,
-  models: string[],
-  metric: Metric,
-  scheme: BootstrapScheme,
-  shared = false,
-): PreparedBootstrap {
+export function prepareBootstrap(preds: Predictions, models: string[], metric: Metric, scheme: BootstrapScheme, shared = false): PreparedBootstrap {
   const n = preds.n;
   const scoresOf = (name: string): ScoreArray => {
     const col = preds.columns.find((c) => c.name === name);
@@ -228,4 +222,3 @@ export function runBootstrap(prep: PreparedBootstrap, seed: string | number, res
   }
   return run;
 }
-

@@ -92,7 +92,9 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
   validateGuardrails(guardrails, problem);
   if (guardrails.length > 0 && opts.winRate === 1) {
     // A guardrail passes when fewer than (1 − winRate) of the resamples exceed its allowance: fewer than none is impossible.
-    throw new InvalidOptionsError('guardrails need a winRate below 1: a guardrail passes when fewer than (1 − winRate) of the resamples exceed its allowance, which no candidate can do at winRate 1');
+    throw new InvalidOptionsError(
+      'guardrails need a winRate below 1: a guardrail passes when fewer than (1 − winRate) of the resamples exceed its allowance, which no candidate can do at winRate 1',
+    );
   }
   if (guardrails.length > 0 || opts.slices !== undefined) {
     if (!(Number.isInteger(opts.resamples) && opts.resamples >= 1 && opts.resamples <= 10_000_000)) {
@@ -114,13 +116,11 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
     const metrics = uniqueMetrics([opts.metric, ...guardrails.map((g) => g.metric)]);
     const prep = prepareResampling(preds, problem, p.kernelModels, metrics, p.scheme, opts.metric);
     const run = runResampling(prep, opts.seed, opts.resamples);
-    decision = decisionFromBootstrap(
-      p,
-      otherBase(p, preds, problem),
-      p.kernelModels,
-      prep.estimates[0],
-      { resamples: opts.resamples, stats: run.stats[0], redraws: run.redraws },
-    );
+    decision = decisionFromBootstrap(p, otherBase(p, preds, problem), p.kernelModels, prep.estimates[0], {
+      resamples: opts.resamples,
+      stats: run.stats[0],
+      redraws: run.redraws,
+    });
     guardRun = { metricIndex: guardrails.map((g) => metrics.indexOf(g.metric)), stats: run.stats, estimates: prep.estimates };
   }
   if (plan.baseline === undefined || decision.best === undefined) return decision;
@@ -135,7 +135,9 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
       const run = runResampling(prep, opts.seed, opts.resamples);
       guardRun = { metricIndex: guardrails.map((g) => metrics.indexOf(g.metric)), stats: run.stats, estimates: prep.estimates };
     }
-    const results = guardrails.map((g, i) => guardrailResult(g.metric, g.maxWorsening, plan, best, guardRun!.stats[guardRun!.metricIndex[i]], guardRun!.estimates[guardRun!.metricIndex[i]]));
+    const results = guardrails.map((g, i) =>
+      guardrailResult(g.metric, g.maxWorsening, plan, best, guardRun!.stats[guardRun!.metricIndex[i]], guardRun!.estimates[guardRun!.metricIndex[i]]),
+    );
     decision.guardrails = results;
     for (const r of results) {
       if (!r.passed) {
@@ -238,20 +240,28 @@ function guardrailResult(
 }
 
 /** Validated options and model list of a regression or multiclass comparison. */
-function planOther(preds: AnyPredictions, o: CompareOptions<AnyMetric>, problem: ProblemType): RulePlan & { kernelModels: string[]; scheme: 'multinomial' | 'poisson' } {
+function planOther(
+  preds: AnyPredictions,
+  o: CompareOptions<AnyMetric>,
+  problem: ProblemType,
+): RulePlan & { kernelModels: string[]; scheme: 'multinomial' | 'poisson' } {
   const bad = (msg: string): never => {
     throw new InvalidOptionsError(msg);
   };
   const allowed = metricsOf(problem);
   if (!allowed.includes(o.metric)) bad(`unknown metric '${String(o.metric)}' for ${problem} (expected one of ${allowed.join(', ')})`);
   if (o.method !== 'bootstrap') bad(`method '${String(o.method)}' does not apply to ${problem}; use 'bootstrap'`);
-  if (!(Number.isInteger(o.resamples) && o.resamples >= 1 && o.resamples <= 10_000_000)) bad(`resamples must be an integer from 1 to 10000000, got ${String(o.resamples)}`);
-  if (!(typeof o.seed === 'string' || (typeof o.seed === 'number' && Number.isFinite(o.seed)))) bad(`seed must be a string or a finite number, got ${String(o.seed)}`);
+  if (!(Number.isInteger(o.resamples) && o.resamples >= 1 && o.resamples <= 10_000_000))
+    bad(`resamples must be an integer from 1 to 10000000, got ${String(o.resamples)}`);
+  if (!(typeof o.seed === 'string' || (typeof o.seed === 'number' && Number.isFinite(o.seed))))
+    bad(`seed must be a string or a finite number, got ${String(o.seed)}`);
   if (!(typeof o.winRate === 'number' && o.winRate > 0 && o.winRate <= 1)) bad(`winRate must be in (0, 1], got ${String(o.winRate)}`);
   if (!(typeof o.confidence === 'number' && o.confidence > 0 && o.confidence < 1)) bad(`confidence must be in (0, 1), got ${String(o.confidence)}`);
   if (!(typeof o.minDelta === 'number' && Number.isFinite(o.minDelta))) bad(`minDelta must be a finite number, got ${String(o.minDelta)}`);
-  if (o.minMetric !== undefined && !(typeof o.minMetric === 'number' && Number.isFinite(o.minMetric))) bad(`minMetric must be a finite number, got ${String(o.minMetric)}`);
-  if (o.bootstrap !== undefined && o.bootstrap !== 'multinomial' && o.bootstrap !== 'poisson') bad(`bootstrap must be 'multinomial' or 'poisson', got '${String(o.bootstrap)}'`);
+  if (o.minMetric !== undefined && !(typeof o.minMetric === 'number' && Number.isFinite(o.minMetric)))
+    bad(`minMetric must be a finite number, got ${String(o.minMetric)}`);
+  if (o.bootstrap !== undefined && o.bootstrap !== 'multinomial' && o.bootstrap !== 'poisson')
+    bad(`bootstrap must be 'multinomial' or 'poisson', got '${String(o.bootstrap)}'`);
   if (problem === 'regression') validateRegression(preds as RegressionPredictions);
   else validateMulticlass(preds as MulticlassPredictions);
   const names = (preds.columns as { name: string }[]).map((c) => c.name);
@@ -301,7 +311,10 @@ export function validateRegression(p: RegressionPredictions): void {
   if (!(n >= 2)) throw new PredictionsError(`regression needs at least 2 rows, got ${n}`);
   if (p.target.length !== n) throw new PredictionsError(`the label column has ${p.target.length} rows, expected ${n}`, 'label');
   checkNames(p.columns);
-  checkWeights(p, p.columns.map((c) => c.name));
+  checkWeights(
+    p,
+    p.columns.map((c) => c.name),
+  );
   const w = p.weight?.values;
   let first = NaN;
   let varies = false;
@@ -317,11 +330,16 @@ export function validateRegression(p: RegressionPredictions): void {
     }
   }
   if (total === 0) throw new PredictionsError(`the weight column '${p.weight!.name}' gives weight 0 to every row`, p.weight!.name);
-  if (!varies) throw new PredictionsError(`the label column holds a single value (${first}) on every row with weight; R² and the bootstrap need at least two distinct values`, 'label');
+  if (!varies)
+    throw new PredictionsError(
+      `the label column holds a single value (${first}) on every row with weight; R² and the bootstrap need at least two distinct values`,
+      'label',
+    );
   for (const c of p.columns) {
     if (c.scores.length !== n) throw new PredictionsError(`column '${c.name}' has ${c.scores.length} rows but the label column has ${n}`, c.name);
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(c.scores[i])) throw new PredictionsError(`column '${c.name}' has the prediction ${c.scores[i]} at row ${i}; predictions must be finite numbers`, c.name);
+      if (!Number.isFinite(c.scores[i]))
+        throw new PredictionsError(`column '${c.name}' has the prediction ${c.scores[i]} at row ${i}; predictions must be finite numbers`, c.name);
     }
   }
 }
@@ -341,7 +359,10 @@ export function validateMulticlass(p: MulticlassPredictions): void {
   if (!(n >= 1)) throw new PredictionsError('the predictions are empty (0 rows)');
   if (p.labels.length !== n) throw new PredictionsError(`the label column has ${p.labels.length} rows, expected ${n}`, 'label');
   checkNames(p.columns);
-  checkWeights(p, p.columns.map((c) => c.name));
+  checkWeights(
+    p,
+    p.columns.map((c) => c.name),
+  );
   const w = p.weight?.values;
   const perClass = new Float64Array(K);
   for (let i = 0; i < n; i++) {
@@ -351,7 +372,10 @@ export function validateMulticlass(p: MulticlassPredictions): void {
   }
   for (let c = 0; c < K; c++) {
     if (perClass[c] === 0) {
-      throw new PredictionsError(`class ${c} has no rows${w !== undefined ? ' with weight' : ''} (${K} classes); every class needs rows for one-vs-rest AUC, log loss and macro F1 over all classes`, 'label');
+      throw new PredictionsError(
+        `class ${c} has no rows${w !== undefined ? ' with weight' : ''} (${K} classes); every class needs rows for one-vs-rest AUC, log loss and macro F1 over all classes`,
+        'label',
+      );
     }
   }
   for (const c of p.columns) {
@@ -363,19 +387,29 @@ export function validateMulticlass(p: MulticlassPredictions): void {
       for (let k = 0; k < K; k++) {
         const x = pr[i * K + k];
         if (!(Number.isFinite(x) && x >= 0)) {
-          throw new PredictionsError(`column '${c.name}' has the probability ${x} for class ${k} at row ${i}; probabilities must be finite and non-negative`, c.name);
+          throw new PredictionsError(
+            `column '${c.name}' has the probability ${x} for class ${k} at row ${i}; probabilities must be finite and non-negative`,
+            c.name,
+          );
         }
         s += x;
       }
       if (!(Math.abs(s - 1) <= PROBABILITY_SUM_TOLERANCE)) {
-        throw new PredictionsError(`column '${c.name}' has class probabilities summing to ${s} at row ${i}; each row must sum to 1 within ${PROBABILITY_SUM_TOLERANCE}`, c.name);
+        throw new PredictionsError(
+          `column '${c.name}' has class probabilities summing to ${s} at row ${i}; each row must sum to 1 within ${PROBABILITY_SUM_TOLERANCE}`,
+          c.name,
+        );
       }
     }
   }
 }
 
 /** The decision's fields other than the verdict and the models, for regression and multiclass. */
-function otherBase(plan: RulePlan & { scheme: 'multinomial' | 'poisson' }, preds: AnyPredictions, problem: ProblemType): Omit<Decision<AnyMetric>, 'decision' | 'reason' | 'models'> {
+function otherBase(
+  plan: RulePlan & { scheme: 'multinomial' | 'poisson' },
+  preds: AnyPredictions,
+  problem: ProblemType,
+): Omit<Decision<AnyMetric>, 'decision' | 'reason' | 'models'> {
   const o = plan.opts;
   const w = preds.weight;
   let classCounts: number[] | undefined;
@@ -407,7 +441,11 @@ function otherBase(plan: RulePlan & { scheme: 'multinomial' | 'poisson' }, preds
   };
 }
 
-function noCandidate(plan: RulePlan & { kernelModels: string[]; scheme: 'multinomial' | 'poisson' }, preds: AnyPredictions, problem: ProblemType): Decision<AnyMetric> {
+function noCandidate(
+  plan: RulePlan & { kernelModels: string[]; scheme: 'multinomial' | 'poisson' },
+  preds: AnyPredictions,
+  problem: ProblemType,
+): Decision<AnyMetric> {
   const models: ModelResult[] = [];
   let reason = 'No decision: there is no candidate column to evaluate.';
   if (plan.baseline !== undefined) {
@@ -425,7 +463,12 @@ export function subsetPredictions(preds: AnyPredictions, problem: ProblemType, r
   const w = weight !== undefined ? { weight } : {};
   if (problem === 'regression') {
     const p = preds as RegressionPredictions;
-    return { n: m, target: pick(p.target, rows, new Float64Array(m)), columns: p.columns.map((c) => ({ name: c.name, scores: pick(c.scores, rows, new Float64Array(m)) })), ...w };
+    return {
+      n: m,
+      target: pick(p.target, rows, new Float64Array(m)),
+      columns: p.columns.map((c) => ({ name: c.name, scores: pick(c.scores, rows, new Float64Array(m)) })),
+      ...w,
+    };
   }
   if (problem === 'multiclass') {
     const p = preds as MulticlassPredictions;
@@ -443,7 +486,12 @@ export function subsetPredictions(preds: AnyPredictions, problem: ProblemType, r
     };
   }
   const p = preds as Predictions;
-  return { n: m, labels: pick(p.labels, rows, new Uint8Array(m)), columns: p.columns.map((c) => ({ name: c.name, scores: pick(c.scores, rows, new Float64Array(m)) })), ...w };
+  return {
+    n: m,
+    labels: pick(p.labels, rows, new Uint8Array(m)),
+    columns: p.columns.map((c) => ({ name: c.name, scores: pick(c.scores, rows, new Float64Array(m)) })),
+    ...w,
+  };
 }
 
 function pick<T extends { [i: number]: number }>(src: ArrayLike<number>, rows: Uint32Array, out: T): T {
@@ -546,11 +594,13 @@ function sliceSettings(preds: AnyPredictions, o: CompareOptions<AnyMetric>): { k
     throw new InvalidOptionsError('slices must be { column, codes: Uint32Array, names: string[] }');
   }
   if (!(Number.isInteger(minRows) && minRows >= 1)) throw new InvalidOptionsError(`minSliceRows must be an integer >= 1, got ${String(minRows)}`);
-  if (!(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance >= 0)) throw new InvalidOptionsError(`sliceTolerance must be a finite number >= 0, got ${String(tolerance)}`);
+  if (!(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance >= 0))
+    throw new InvalidOptionsError(`sliceTolerance must be a finite number >= 0, got ${String(tolerance)}`);
   if ((preds.columns as { name: string }[]).some((c) => c.name === key.column)) {
     throw new InvalidOptionsError(`the slice column '${key.column}' is also a model column; a slice column is never a model`);
   }
-  if (key.codes.length !== n) throw new PredictionsError(`the slice column '${key.column}' has ${key.codes.length} rows but the label column has ${n}`, key.column);
+  if (key.codes.length !== n)
+    throw new PredictionsError(`the slice column '${key.column}' has ${key.codes.length} rows but the label column has ${n}`, key.column);
   const seenNames = new Set<string>();
   for (const name of key.names) {
     if (typeof name !== 'string') throw new InvalidOptionsError(`the slice names of '${key.column}' must be strings`);
@@ -565,7 +615,8 @@ function sliceCounts(key: SliceKey, n: number): Uint32Array {
   const counts = new Uint32Array(key.names.length);
   for (let i = 0; i < n; i++) {
     const c = key.codes[i];
-    if (c >= key.names.length) throw new PredictionsError(`the slice column '${key.column}' has the code ${c} at row ${i}, but only ${key.names.length} slice names`, key.column);
+    if (c >= key.names.length)
+      throw new PredictionsError(`the slice column '${key.column}' has the code ${c} at row ${i}, but only ${key.names.length} slice names`, key.column);
     counts[c]++;
   }
   return counts;

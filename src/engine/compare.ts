@@ -137,7 +137,9 @@ export function planComparison(preds: Predictions, opts: CompareOptions): Compar
   validatePredictions(preds);
   if (preds.weight !== undefined && opts.method === 'delong') {
     // The engine's DeLong (Sun & Xu's structural components) is defined for unweighted rows only.
-    throw new InvalidOptionsError(`method 'delong' does not take row weights (weight column '${preds.weight.name}'); use the bootstrap, or leave the weights out`);
+    throw new InvalidOptionsError(
+      `method 'delong' does not take row weights (weight column '${preds.weight.name}'); use the bootstrap, or leave the weights out`,
+    );
   }
   const names = preds.columns.map((c) => c.name);
   const { baseline } = opts;
@@ -466,7 +468,15 @@ export function delongDecision(plan: ComparisonPlan): Decision {
       } else if (diff.variance === 0) {
         // Difference 0 with variance 0 (the same ranking): a point mass at 0.
         const share = diff.delta > o.minDelta ? 1 : 0;
-        vs = { winRate: share, meanDelta: diff.delta, deltaCi: [diff.delta, diff.delta], gateBound: diff.delta, shareAboveMinDelta: share, pValue: 1, variance: 0 };
+        vs = {
+          winRate: share,
+          meanDelta: diff.delta,
+          deltaCi: [diff.delta, diff.delta],
+          gateBound: diff.delta,
+          shareAboveMinDelta: share,
+          pValue: 1,
+          variance: 0,
+        };
       } else {
         const variance = diff.variance!;
         const sd = Math.sqrt(variance);
@@ -485,7 +495,11 @@ export function delongDecision(plan: ComparisonPlan): Decision {
       models[i].vsBaseline = vs;
     }
   }
-  const best = pickBest(plan, models.filter((m) => !m.isBaseline), (m) => m.estimate);
+  const best = pickBest(
+    plan,
+    models.filter((m) => !m.isBaseline),
+    (m) => m.estimate,
+  );
   const bvs = best.vsBaseline;
   const sameAsBaseline = bvs !== undefined && bvs.meanDelta === 0 && bvs.variance === 0;
   const decision: Decision = {

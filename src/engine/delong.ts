@@ -145,15 +145,7 @@ class ExactSquares {
  * operations as `manyModelSums`. Peak memory is unchanged: the sort scratch, one order (reused by the
  * second sort) and the components.
  */
-function twoModelSums(
-  labels: Uint8Array,
-  models: ScoreArray[],
-  P: number,
-  N: number,
-  s10: Float64Array,
-  s01: Float64Array,
-  sq: ExactSquares,
-): number[] {
+function twoModelSums(labels: Uint8Array, models: ScoreArray[], P: number, N: number, s10: Float64Array, s01: Float64Array, sq: ExactSquares): number[] {
   const n = labels.length;
   const scratch = new ArrayBuffer(sortScratchBytes(n));
   const order = sortOrder(models[0], labels, { scratch });
@@ -178,15 +170,7 @@ function twoModelSums(
 }
 
 /** Any number of models: every order first, then one component pass per model against the earlier ones. */
-function manyModelSums(
-  labels: Uint8Array,
-  models: ScoreArray[],
-  P: number,
-  N: number,
-  s10: Float64Array,
-  s01: Float64Array,
-  sq: ExactSquares,
-): number[] {
+function manyModelSums(labels: Uint8Array, models: ScoreArray[], P: number, N: number, s10: Float64Array, s01: Float64Array, sq: ExactSquares): number[] {
   const n = labels.length;
   const M = models.length;
   // Sort every model first (labels carried in the order), so the sort's scratch is never alive together
@@ -476,7 +460,11 @@ export function delongDifference(d: DelongResult, a: number, b: number): DelongD
   const variance = Number(numPos) / (P * P * (P - 1) * 4 * N * N) + Number(numNeg) / (N * N * (N - 1) * 4 * P * P);
   if (variance === 0) {
     if (delta === 0) return { delta, variance, pValue: 1 };
-    return { delta, variance, undetermined: "DeLong's variance of the AUC difference is exactly 0 although the difference is not, so the test cannot weigh it" };
+    return {
+      delta,
+      variance,
+      undetermined: "DeLong's variance of the AUC difference is exactly 0 although the difference is not, so the test cannot weigh it",
+    };
   }
   const z = delta / Math.sqrt(variance);
   return { delta, variance, z, pValue: 2 * normalSf(Math.abs(z)) };

@@ -292,9 +292,9 @@ export function createKernel(): KernelRun {
     // Lemire: a uniform integer in [0, n) is the high word of x·n, rejecting x when (x·n mod 2^32) < 2^32 mod n.
     // The high word is exact: x·n is within 2^10 of its double rounding, far below 2^31.
     const rej = 4294967296 % n;
-    for (let d = n - s; d > 0; ) {
+    for (let d = n - s; d > 0;) {
       const m = d < FIX_BATCH ? d : FIX_BATCH;
-      for (let q = 0; q < m; ) {
+      for (let q = 0; q < m;) {
         const x = nextWord(states, base);
         const lo = Math.imul(x, n) >>> 0;
         if (lo < rej) continue;
@@ -310,16 +310,16 @@ export function createKernel(): KernelRun {
       d -= m;
     }
     const rejMax = 4294967296 % max;
-    for (let d = s - n; d > 0; ) {
+    for (let d = s - n; d > 0;) {
       const m = d < FIX_BATCH ? d : FIX_BATCH;
-      for (let q = 0; q < m; ) {
+      for (let q = 0; q < m;) {
         const x = nextWord(states, base);
         const lo = Math.imul(x, n) >>> 0;
         if (lo < rej) continue;
         // Accept the position with probability count / max: a uniform j in [0, max) below the count.
         let y: number;
         do y = nextWord(states, base);
-        while ((Math.imul(y, max) >>> 0) < rejMax);
+        while (Math.imul(y, max) >>> 0 < rejMax);
         fixAt[q] = Math.round((x * n - lo) * 2.3283064365386963e-10) * 4 + k;
         fixJ[q++] = Math.floor(y * max * 2.3283064365386963e-10);
       }
@@ -332,7 +332,6 @@ export function createKernel(): KernelRun {
       }
     }
   }
-
 
   /**
    * Poisson(1) draw of resample `base / 130` into byte lane k, one count per position in order; writes
@@ -368,7 +367,10 @@ export function createKernel(): KernelRun {
 
   /** Positive weight of the four lanes. */
   function posLanes(words: Int32Array, lab: Uint8Array, n: number, pos: Float64Array): void {
-    let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+    let p0 = 0,
+      p1 = 0,
+      p2 = 0,
+      p3 = 0;
     for (let r = 0; r < n; r++) {
       const v = words[r] & -lab[r];
       p0 += v & 255;
@@ -376,7 +378,10 @@ export function createKernel(): KernelRun {
       p2 += (v >>> 16) & 255;
       p3 += v >>> 24;
     }
-    pos[0] = p0; pos[1] = p1; pos[2] = p2; pos[3] = p3;
+    pos[0] = p0;
+    pos[1] = p1;
+    pos[2] = p2;
+    pos[3] = p3;
   }
 
   /** Total and positive weight of lane k. */
@@ -401,9 +406,18 @@ export function createKernel(): KernelRun {
    * branch-free masks here: in score order the labels come in long runs, which the predictor learns.
    */
   function aucPass(ord: Int32Array, words: Int32Array, n: number, tied: boolean, twoU: Float64Array, neg: Float64Array): void {
-    let u0 = 0, u1 = 0, u2 = 0, u3 = 0;
-    let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    let u0 = 0,
+      u1 = 0,
+      u2 = 0,
+      u3 = 0;
+    let b0 = 0,
+      b1 = 0,
+      b2 = 0,
+      b3 = 0;
+    let t0 = 0,
+      t1 = 0,
+      t2 = 0,
+      t3 = 0;
     if (!tied) {
       for (let k = 0; k < n; k++) {
         const e = ord[k];
@@ -421,20 +435,41 @@ export function createKernel(): KernelRun {
         }
       }
     } else {
-      let g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+      let g0 = 0,
+        g1 = 0,
+        g2 = 0,
+        g3 = 0;
       for (let k = 0; k < n; k++) {
         const e = ord[k];
         const v = words[e & 0x3fffffff];
-        const c0 = v & 255, c1 = (v >>> 8) & 255, c2 = (v >>> 16) & 255, c3 = v >>> 24;
+        const c0 = v & 255,
+          c1 = (v >>> 8) & 255,
+          c2 = (v >>> 16) & 255,
+          c3 = v >>> 24;
         if (e & 0x40000000) {
-          u0 += c0 * b0; u1 += c1 * b1; u2 += c2 * b2; u3 += c3 * b3;
-          g0 += c0; g1 += c1; g2 += c2; g3 += c3;
+          u0 += c0 * b0;
+          u1 += c1 * b1;
+          u2 += c2 * b2;
+          u3 += c3 * b3;
+          g0 += c0;
+          g1 += c1;
+          g2 += c2;
+          g3 += c3;
         } else {
-          b0 += c0; b1 += c1; b2 += c2; b3 += c3;
-          t0 += c0 * g0; t1 += c1 * g1; t2 += c2 * g2; t3 += c3 * g3;
+          b0 += c0;
+          b1 += c1;
+          b2 += c2;
+          b3 += c3;
+          t0 += c0 * g0;
+          t1 += c1 * g1;
+          t2 += c2 * g2;
+          t3 += c3 * g3;
         }
         if (e >= 0) {
-          g0 = 0; g1 = 0; g2 = 0; g3 = 0;
+          g0 = 0;
+          g1 = 0;
+          g2 = 0;
+          g3 = 0;
         }
       }
     }
@@ -453,44 +488,86 @@ export function createKernel(): KernelRun {
    * positives (Σ gp·TP/(TP+FP), divided by P at the end), in the same operation order as `apSums`.
    */
   function apPass(ord: Int32Array, words: Int32Array, n: number, tied: boolean, pos: Float64Array, res: Float64Array): void {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    let tp0 = 0, tp1 = 0, tp2 = 0, tp3 = 0;
-    let fp0 = 0, fp1 = 0, fp2 = 0, fp3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
+    let tp0 = 0,
+      tp1 = 0,
+      tp2 = 0,
+      tp3 = 0;
+    let fp0 = 0,
+      fp1 = 0,
+      fp2 = 0,
+      fp3 = 0;
     if (!tied) {
       for (let k = n - 1; k >= 0; k--) {
         const e = ord[k];
         const v = words[e & 0x3fffffff];
-        const c0 = v & 255, c1 = (v >>> 8) & 255, c2 = (v >>> 16) & 255, c3 = v >>> 24;
+        const c0 = v & 255,
+          c1 = (v >>> 8) & 255,
+          c2 = (v >>> 16) & 255,
+          c3 = v >>> 24;
         if (e & 0x40000000) {
-          tp0 += c0; tp1 += c1; tp2 += c2; tp3 += c3;
+          tp0 += c0;
+          tp1 += c1;
+          tp2 += c2;
+          tp3 += c3;
           s0 += (c0 * tp0) / (tp0 + fp0 || 1);
           s1 += (c1 * tp1) / (tp1 + fp1 || 1);
           s2 += (c2 * tp2) / (tp2 + fp2 || 1);
           s3 += (c3 * tp3) / (tp3 + fp3 || 1);
         } else {
-          fp0 += c0; fp1 += c1; fp2 += c2; fp3 += c3;
+          fp0 += c0;
+          fp1 += c1;
+          fp2 += c2;
+          fp3 += c3;
         }
       }
     } else {
-      let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-      let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+      let p0 = 0,
+        p1 = 0,
+        p2 = 0,
+        p3 = 0;
+      let q0 = 0,
+        q1 = 0,
+        q2 = 0,
+        q3 = 0;
       for (let k = n - 1; k >= 0; k--) {
         const e = ord[k];
         const v = words[e & 0x3fffffff];
         if (e & 0x40000000) {
-          p0 += v & 255; p1 += (v >>> 8) & 255; p2 += (v >>> 16) & 255; p3 += v >>> 24;
+          p0 += v & 255;
+          p1 += (v >>> 8) & 255;
+          p2 += (v >>> 16) & 255;
+          p3 += v >>> 24;
         } else {
-          q0 += v & 255; q1 += (v >>> 8) & 255; q2 += (v >>> 16) & 255; q3 += v >>> 24;
+          q0 += v & 255;
+          q1 += (v >>> 8) & 255;
+          q2 += (v >>> 16) & 255;
+          q3 += v >>> 24;
         }
         if (k === 0 || ord[k - 1] >= 0) {
-          tp0 += p0; tp1 += p1; tp2 += p2; tp3 += p3;
-          fp0 += q0; fp1 += q1; fp2 += q2; fp3 += q3;
+          tp0 += p0;
+          tp1 += p1;
+          tp2 += p2;
+          tp3 += p3;
+          fp0 += q0;
+          fp1 += q1;
+          fp2 += q2;
+          fp3 += q3;
           s0 += (p0 * tp0) / (tp0 + fp0 || 1);
           s1 += (p1 * tp1) / (tp1 + fp1 || 1);
           s2 += (p2 * tp2) / (tp2 + fp2 || 1);
           s3 += (p3 * tp3) / (tp3 + fp3 || 1);
-          p0 = 0; p1 = 0; p2 = 0; p3 = 0;
-          q0 = 0; q1 = 0; q2 = 0; q3 = 0;
+          p0 = 0;
+          p1 = 0;
+          p2 = 0;
+          p3 = 0;
+          q0 = 0;
+          q1 = 0;
+          q2 = 0;
+          q3 = 0;
         }
       }
     }
@@ -502,7 +579,10 @@ export function createKernel(): KernelRun {
 
   /** Weighted mean of per-row losses of four lanes. */
   function lossPass(loss: Float64Array, words: Int32Array, n: number, tot: Float64Array, res: Float64Array): void {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     for (let r = 0; r < n; r++) {
       const v = words[r];
       const l = loss[r];
@@ -523,19 +603,40 @@ export function createKernel(): KernelRun {
 
   /** Total and positive weight (Σ count × weight) of the four lanes. */
   function weightLanes(words: Int32Array, lab: Uint8Array, wts: Uint32Array, n: number, tot: Float64Array, pos: Float64Array): void {
-    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+    let t0 = 0,
+      t1 = 0,
+      t2 = 0,
+      t3 = 0;
+    let p0 = 0,
+      p1 = 0,
+      p2 = 0,
+      p3 = 0;
     for (let r = 0; r < n; r++) {
       const v = words[r];
       const x = wts[r];
-      const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
-      t0 += c0; t1 += c1; t2 += c2; t3 += c3;
+      const c0 = (v & 255) * x,
+        c1 = ((v >>> 8) & 255) * x,
+        c2 = ((v >>> 16) & 255) * x,
+        c3 = (v >>> 24) * x;
+      t0 += c0;
+      t1 += c1;
+      t2 += c2;
+      t3 += c3;
       if (lab[r] === 1) {
-        p0 += c0; p1 += c1; p2 += c2; p3 += c3;
+        p0 += c0;
+        p1 += c1;
+        p2 += c2;
+        p3 += c3;
       }
     }
-    tot[0] = t0; tot[1] = t1; tot[2] = t2; tot[3] = t3;
-    pos[0] = p0; pos[1] = p1; pos[2] = p2; pos[3] = p3;
+    tot[0] = t0;
+    tot[1] = t1;
+    tot[2] = t2;
+    tot[3] = t3;
+    pos[0] = p0;
+    pos[1] = p1;
+    pos[2] = p2;
+    pos[3] = p3;
   }
 
   /** `weightLanes` for lane k only (after a redraw). */
@@ -553,25 +654,55 @@ export function createKernel(): KernelRun {
 
   /** `aucPass` with count × weight (one loop for tied and untied orders: the tie groups cost little here). */
   function aucPassW(ord: Int32Array, words: Int32Array, wts: Uint32Array, n: number, twoU: Float64Array, neg: Float64Array): void {
-    let u0 = 0, u1 = 0, u2 = 0, u3 = 0;
-    let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    let g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+    let u0 = 0,
+      u1 = 0,
+      u2 = 0,
+      u3 = 0;
+    let b0 = 0,
+      b1 = 0,
+      b2 = 0,
+      b3 = 0;
+    let t0 = 0,
+      t1 = 0,
+      t2 = 0,
+      t3 = 0;
+    let g0 = 0,
+      g1 = 0,
+      g2 = 0,
+      g3 = 0;
     for (let k = 0; k < n; k++) {
       const e = ord[k];
       const p = e & 0x3fffffff;
       const v = words[p];
       const x = wts[p];
-      const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
+      const c0 = (v & 255) * x,
+        c1 = ((v >>> 8) & 255) * x,
+        c2 = ((v >>> 16) & 255) * x,
+        c3 = (v >>> 24) * x;
       if (e & 0x40000000) {
-        u0 += c0 * b0; u1 += c1 * b1; u2 += c2 * b2; u3 += c3 * b3;
-        g0 += c0; g1 += c1; g2 += c2; g3 += c3;
+        u0 += c0 * b0;
+        u1 += c1 * b1;
+        u2 += c2 * b2;
+        u3 += c3 * b3;
+        g0 += c0;
+        g1 += c1;
+        g2 += c2;
+        g3 += c3;
       } else {
-        b0 += c0; b1 += c1; b2 += c2; b3 += c3;
-        t0 += c0 * g0; t1 += c1 * g1; t2 += c2 * g2; t3 += c3 * g3;
+        b0 += c0;
+        b1 += c1;
+        b2 += c2;
+        b3 += c3;
+        t0 += c0 * g0;
+        t1 += c1 * g1;
+        t2 += c2 * g2;
+        t3 += c3 * g3;
       }
       if (e >= 0) {
-        g0 = 0; g1 = 0; g2 = 0; g3 = 0;
+        g0 = 0;
+        g1 = 0;
+        g2 = 0;
+        g3 = 0;
       }
     }
     twoU[0] = 2 * u0 + t0;
@@ -586,31 +717,67 @@ export function createKernel(): KernelRun {
 
   /** `apPass` (tied form, which also serves untied orders) with count × weight. */
   function apPassW(ord: Int32Array, words: Int32Array, wts: Uint32Array, n: number, pos: Float64Array, res: Float64Array): void {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    let tp0 = 0, tp1 = 0, tp2 = 0, tp3 = 0;
-    let fp0 = 0, fp1 = 0, fp2 = 0, fp3 = 0;
-    let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-    let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
+    let tp0 = 0,
+      tp1 = 0,
+      tp2 = 0,
+      tp3 = 0;
+    let fp0 = 0,
+      fp1 = 0,
+      fp2 = 0,
+      fp3 = 0;
+    let p0 = 0,
+      p1 = 0,
+      p2 = 0,
+      p3 = 0;
+    let q0 = 0,
+      q1 = 0,
+      q2 = 0,
+      q3 = 0;
     for (let k = n - 1; k >= 0; k--) {
       const e = ord[k];
       const p = e & 0x3fffffff;
       const v = words[p];
       const x = wts[p];
-      const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
+      const c0 = (v & 255) * x,
+        c1 = ((v >>> 8) & 255) * x,
+        c2 = ((v >>> 16) & 255) * x,
+        c3 = (v >>> 24) * x;
       if (e & 0x40000000) {
-        p0 += c0; p1 += c1; p2 += c2; p3 += c3;
+        p0 += c0;
+        p1 += c1;
+        p2 += c2;
+        p3 += c3;
       } else {
-        q0 += c0; q1 += c1; q2 += c2; q3 += c3;
+        q0 += c0;
+        q1 += c1;
+        q2 += c2;
+        q3 += c3;
       }
       if (k === 0 || ord[k - 1] >= 0) {
-        tp0 += p0; tp1 += p1; tp2 += p2; tp3 += p3;
-        fp0 += q0; fp1 += q1; fp2 += q2; fp3 += q3;
+        tp0 += p0;
+        tp1 += p1;
+        tp2 += p2;
+        tp3 += p3;
+        fp0 += q0;
+        fp1 += q1;
+        fp2 += q2;
+        fp3 += q3;
         s0 += (p0 * tp0) / (tp0 + fp0 || 1);
         s1 += (p1 * tp1) / (tp1 + fp1 || 1);
         s2 += (p2 * tp2) / (tp2 + fp2 || 1);
         s3 += (p3 * tp3) / (tp3 + fp3 || 1);
-        p0 = 0; p1 = 0; p2 = 0; p3 = 0;
-        q0 = 0; q1 = 0; q2 = 0; q3 = 0;
+        p0 = 0;
+        p1 = 0;
+        p2 = 0;
+        p3 = 0;
+        q0 = 0;
+        q1 = 0;
+        q2 = 0;
+        q3 = 0;
       }
     }
     res[0] = s0 / pos[0];
@@ -621,7 +788,10 @@ export function createKernel(): KernelRun {
 
   /** `lossPass` with count × weight. */
   function lossPassW(loss: Float64Array, words: Int32Array, wts: Uint32Array, n: number, tot: Float64Array, res: Float64Array): void {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     for (let r = 0; r < n; r++) {
       const v = words[r];
       const l = loss[r];

@@ -53,13 +53,25 @@ export function pairwiseSum(a: ArrayLike<number>, from = 0, count = a.length - f
     return res;
   }
   if (count <= 128) {
-    let r0 = a[from], r1 = a[from + 1], r2 = a[from + 2], r3 = a[from + 3];
-    let r4 = a[from + 4], r5 = a[from + 5], r6 = a[from + 6], r7 = a[from + 7];
+    let r0 = a[from],
+      r1 = a[from + 1],
+      r2 = a[from + 2],
+      r3 = a[from + 3];
+    let r4 = a[from + 4],
+      r5 = a[from + 5],
+      r6 = a[from + 6],
+      r7 = a[from + 7];
     let i = 8;
     const end = count - (count % 8);
     for (; i < end; i += 8) {
-      r0 += a[from + i]; r1 += a[from + i + 1]; r2 += a[from + i + 2]; r3 += a[from + i + 3];
-      r4 += a[from + i + 4]; r5 += a[from + i + 5]; r6 += a[from + i + 6]; r7 += a[from + i + 7];
+      r0 += a[from + i];
+      r1 += a[from + i + 1];
+      r2 += a[from + i + 2];
+      r3 += a[from + i + 3];
+      r4 += a[from + i + 4];
+      r5 += a[from + i + 5];
+      r6 += a[from + i + 6];
+      r7 += a[from + i + 7];
     }
     let res = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
     for (; i < count; i++) res += a[from + i];
@@ -195,7 +207,8 @@ function checkMulticlass(fn: string, labels: ArrayLike<number>, proba: ArrayLike
   if (n === 0) throw new RangeError(`${fn}: no rows`);
   for (let i = 0; i < n; i++) {
     const y = labels[i];
-    if (!(Number.isInteger(y) && y >= 0 && y < classes)) throw new RangeError(`${fn}: label at row ${i} is ${y}; labels must be class indices 0..${classes - 1}`);
+    if (!(Number.isInteger(y) && y >= 0 && y < classes))
+      throw new RangeError(`${fn}: label at row ${i} is ${y}; labels must be class indices 0..${classes - 1}`);
     if (weights !== undefined && !(weights[i] >= 0 && weights[i] < Infinity)) {
       throw new RangeError(`${fn}: weight at row ${i} is ${weights[i]}; weights must be finite and non-negative`);
     }

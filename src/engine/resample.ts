@@ -24,7 +24,16 @@
 import { positivesFirstInTies } from './bootstrap';
 import { runKernel } from './kernel';
 import { metricValue, rowLosses } from './metrics';
-import { argmaxRows, f1MacroFromCounts, multiclassMetricValue, multiclassRowLosses, pairwiseSum, r2FromSums, regressionMetricValue, regressionRowTerms } from './metrics-more';
+import {
+  argmaxRows,
+  f1MacroFromCounts,
+  multiclassMetricValue,
+  multiclassRowLosses,
+  pairwiseSum,
+  r2FromSums,
+  regressionMetricValue,
+  regressionRowTerms,
+} from './metrics-more';
 import { resampleStates } from './rng';
 import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
 import type {
@@ -299,7 +308,9 @@ export function runResampling(prep: PreparedResampling, seed: string | number, r
         run.redraws[j] = 0;
         while (!ok(k)) {
           if (++run.redraws[j] > MAX_REDRAWS) {
-            throw new Error(`bootstrap: ${MAX_REDRAWS} consecutive draws of resample ${j} were degenerate (${degenerateText(problem)}); the data are too small or imbalanced to bootstrap`);
+            throw new Error(
+              `bootstrap: ${MAX_REDRAWS} consecutive draws of resample ${j} were degenerate (${degenerateText(problem)}); the data are too small or imbalanced to bootstrap`,
+            );
           }
           runKernel.drawLane(states, (g + k) * WORDS, k, n, c8, scheme, drawTot);
           lane.computeLane(problem, c8, k, labels, weights, n);
@@ -439,50 +450,104 @@ class LaneSums {
   }
 
   compute(problem: ProblemType, c32: Int32Array, labels: Int32Array, weights: Uint32Array | undefined, centred: Float64Array | undefined, n: number): void {
-    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    let t0 = 0,
+      t1 = 0,
+      t2 = 0,
+      t3 = 0;
     if (problem === 'regression') {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0;
+      let q0 = 0,
+        q1 = 0,
+        q2 = 0,
+        q3 = 0;
       const y = centred!;
       for (let r = 0; r < n; r++) {
         const v = c32[r];
         const x = weights === undefined ? 1 : weights[r];
-        const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
+        const c0 = (v & 255) * x,
+          c1 = ((v >>> 8) & 255) * x,
+          c2 = ((v >>> 16) & 255) * x,
+          c3 = (v >>> 24) * x;
         const yr = y[r];
         const yy = yr * yr;
-        t0 += c0; t1 += c1; t2 += c2; t3 += c3;
-        a0 += c0 * yr; a1 += c1 * yr; a2 += c2 * yr; a3 += c3 * yr;
-        q0 += c0 * yy; q1 += c1 * yy; q2 += c2 * yy; q3 += c3 * yy;
+        t0 += c0;
+        t1 += c1;
+        t2 += c2;
+        t3 += c3;
+        a0 += c0 * yr;
+        a1 += c1 * yr;
+        a2 += c2 * yr;
+        a3 += c3 * yr;
+        q0 += c0 * yy;
+        q1 += c1 * yy;
+        q2 += c2 * yy;
+        q3 += c3 * yy;
       }
-      this.s1[0] = a0; this.s1[1] = a1; this.s1[2] = a2; this.s1[3] = a3;
-      this.s2[0] = q0; this.s2[1] = q1; this.s2[2] = q2; this.s2[3] = q3;
+      this.s1[0] = a0;
+      this.s1[1] = a1;
+      this.s1[2] = a2;
+      this.s1[3] = a3;
+      this.s2[0] = q0;
+      this.s2[1] = q1;
+      this.s2[2] = q2;
+      this.s2[3] = q3;
     } else if (problem === 'multiclass') {
       const cls = this.cls;
       cls.fill(0);
       for (let r = 0; r < n; r++) {
         const v = c32[r];
         const x = weights === undefined ? 1 : weights[r];
-        const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
+        const c0 = (v & 255) * x,
+          c1 = ((v >>> 8) & 255) * x,
+          c2 = ((v >>> 16) & 255) * x,
+          c3 = (v >>> 24) * x;
         const b = labels[r] * 4;
-        cls[b] += c0; cls[b + 1] += c1; cls[b + 2] += c2; cls[b + 3] += c3;
+        cls[b] += c0;
+        cls[b + 1] += c1;
+        cls[b + 2] += c2;
+        cls[b + 3] += c3;
       }
       for (let c = 0; c < this.classes; c++) {
-        t0 += cls[c * 4]; t1 += cls[c * 4 + 1]; t2 += cls[c * 4 + 2]; t3 += cls[c * 4 + 3];
+        t0 += cls[c * 4];
+        t1 += cls[c * 4 + 1];
+        t2 += cls[c * 4 + 2];
+        t3 += cls[c * 4 + 3];
       }
     } else {
-      let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+      let p0 = 0,
+        p1 = 0,
+        p2 = 0,
+        p3 = 0;
       for (let r = 0; r < n; r++) {
         const v = c32[r];
         const x = weights === undefined ? 1 : weights[r];
-        const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
-        t0 += c0; t1 += c1; t2 += c2; t3 += c3;
+        const c0 = (v & 255) * x,
+          c1 = ((v >>> 8) & 255) * x,
+          c2 = ((v >>> 16) & 255) * x,
+          c3 = (v >>> 24) * x;
+        t0 += c0;
+        t1 += c1;
+        t2 += c2;
+        t3 += c3;
         if (labels[r] === 1) {
-          p0 += c0; p1 += c1; p2 += c2; p3 += c3;
+          p0 += c0;
+          p1 += c1;
+          p2 += c2;
+          p3 += c3;
         }
       }
-      this.pos[0] = p0; this.pos[1] = p1; this.pos[2] = p2; this.pos[3] = p3;
+      this.pos[0] = p0;
+      this.pos[1] = p1;
+      this.pos[2] = p2;
+      this.pos[3] = p3;
     }
-    this.tot[0] = t0; this.tot[1] = t1; this.tot[2] = t2; this.tot[3] = t3;
+    this.tot[0] = t0;
+    this.tot[1] = t1;
+    this.tot[2] = t2;
+    this.tot[3] = t3;
   }
 
   /** Total, positive and class weights of lane k only (the degeneracy check after a redraw). */
@@ -503,7 +568,10 @@ class LaneSums {
 
 /** Σ count (× weight) × value of four lanes. */
 function sumPass(vals: Float64Array, c32: Int32Array, n: number, weights: Uint32Array | undefined, out: Float64Array): void {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   if (weights === undefined) {
     for (let r = 0; r < n; r++) {
       const v = c32[r];
@@ -524,7 +592,10 @@ function sumPass(vals: Float64Array, c32: Int32Array, n: number, weights: Uint32
       s3 += (v >>> 24) * x * l;
     }
   }
-  out[0] = s0; out[1] = s1; out[2] = s2; out[3] = s3;
+  out[0] = s0;
+  out[1] = s1;
+  out[2] = s2;
+  out[3] = s3;
 }
 
 /**
@@ -532,75 +603,168 @@ function sumPass(vals: Float64Array, c32: Int32Array, n: number, weights: Uint32
  * negative weight, as the kernel's `aucPass`: 2U = 2·Σ_pos c·below + Σ_neg c·groupPositives.
  */
 function aucPass(ord: Int32Array, c32: Int32Array, n: number, weights: Uint32Array | undefined, twoU: Float64Array, neg: Float64Array): void {
-  let u0 = 0, u1 = 0, u2 = 0, u3 = 0;
-  let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-  let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-  let g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+  let u0 = 0,
+    u1 = 0,
+    u2 = 0,
+    u3 = 0;
+  let b0 = 0,
+    b1 = 0,
+    b2 = 0,
+    b3 = 0;
+  let t0 = 0,
+    t1 = 0,
+    t2 = 0,
+    t3 = 0;
+  let g0 = 0,
+    g1 = 0,
+    g2 = 0,
+    g3 = 0;
   for (let k = 0; k < n; k++) {
     const e = ord[k];
     const p = e & 0x3fffffff;
     const v = c32[p];
     const x = weights === undefined ? 1 : weights[p];
-    const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
+    const c0 = (v & 255) * x,
+      c1 = ((v >>> 8) & 255) * x,
+      c2 = ((v >>> 16) & 255) * x,
+      c3 = (v >>> 24) * x;
     if (e & 0x40000000) {
-      u0 += c0 * b0; u1 += c1 * b1; u2 += c2 * b2; u3 += c3 * b3;
-      g0 += c0; g1 += c1; g2 += c2; g3 += c3;
+      u0 += c0 * b0;
+      u1 += c1 * b1;
+      u2 += c2 * b2;
+      u3 += c3 * b3;
+      g0 += c0;
+      g1 += c1;
+      g2 += c2;
+      g3 += c3;
     } else {
-      b0 += c0; b1 += c1; b2 += c2; b3 += c3;
-      t0 += c0 * g0; t1 += c1 * g1; t2 += c2 * g2; t3 += c3 * g3;
+      b0 += c0;
+      b1 += c1;
+      b2 += c2;
+      b3 += c3;
+      t0 += c0 * g0;
+      t1 += c1 * g1;
+      t2 += c2 * g2;
+      t3 += c3 * g3;
     }
     if (e >= 0) {
-      g0 = 0; g1 = 0; g2 = 0; g3 = 0;
+      g0 = 0;
+      g1 = 0;
+      g2 = 0;
+      g3 = 0;
     }
   }
-  twoU[0] = 2 * u0 + t0; twoU[1] = 2 * u1 + t1; twoU[2] = 2 * u2 + t2; twoU[3] = 2 * u3 + t3;
-  neg[0] = b0; neg[1] = b1; neg[2] = b2; neg[3] = b3;
+  twoU[0] = 2 * u0 + t0;
+  twoU[1] = 2 * u1 + t1;
+  twoU[2] = 2 * u2 + t2;
+  twoU[3] = 2 * u3 + t3;
+  neg[0] = b0;
+  neg[1] = b1;
+  neg[2] = b2;
+  neg[3] = b3;
 }
 
 /** Average precision of four lanes over a packed order, as the kernel's `apPass` (tied form). */
 function apPass(ord: Int32Array, c32: Int32Array, n: number, weights: Uint32Array | undefined, pos: Float64Array, res: Float64Array): void {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let tp0 = 0, tp1 = 0, tp2 = 0, tp3 = 0;
-  let fp0 = 0, fp1 = 0, fp2 = 0, fp3 = 0;
-  let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-  let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
+  let tp0 = 0,
+    tp1 = 0,
+    tp2 = 0,
+    tp3 = 0;
+  let fp0 = 0,
+    fp1 = 0,
+    fp2 = 0,
+    fp3 = 0;
+  let p0 = 0,
+    p1 = 0,
+    p2 = 0,
+    p3 = 0;
+  let q0 = 0,
+    q1 = 0,
+    q2 = 0,
+    q3 = 0;
   for (let k = n - 1; k >= 0; k--) {
     const e = ord[k];
     const p = e & 0x3fffffff;
     const v = c32[p];
     const x = weights === undefined ? 1 : weights[p];
-    const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
+    const c0 = (v & 255) * x,
+      c1 = ((v >>> 8) & 255) * x,
+      c2 = ((v >>> 16) & 255) * x,
+      c3 = (v >>> 24) * x;
     if (e & 0x40000000) {
-      p0 += c0; p1 += c1; p2 += c2; p3 += c3;
+      p0 += c0;
+      p1 += c1;
+      p2 += c2;
+      p3 += c3;
     } else {
-      q0 += c0; q1 += c1; q2 += c2; q3 += c3;
+      q0 += c0;
+      q1 += c1;
+      q2 += c2;
+      q3 += c3;
     }
     if (k === 0 || ord[k - 1] >= 0) {
-      tp0 += p0; tp1 += p1; tp2 += p2; tp3 += p3;
-      fp0 += q0; fp1 += q1; fp2 += q2; fp3 += q3;
+      tp0 += p0;
+      tp1 += p1;
+      tp2 += p2;
+      tp3 += p3;
+      fp0 += q0;
+      fp1 += q1;
+      fp2 += q2;
+      fp3 += q3;
       s0 += (p0 * tp0) / (tp0 + fp0 || 1);
       s1 += (p1 * tp1) / (tp1 + fp1 || 1);
       s2 += (p2 * tp2) / (tp2 + fp2 || 1);
       s3 += (p3 * tp3) / (tp3 + fp3 || 1);
-      p0 = 0; p1 = 0; p2 = 0; p3 = 0;
-      q0 = 0; q1 = 0; q2 = 0; q3 = 0;
+      p0 = 0;
+      p1 = 0;
+      p2 = 0;
+      p3 = 0;
+      q0 = 0;
+      q1 = 0;
+      q2 = 0;
+      q3 = 0;
     }
   }
-  res[0] = s0 / pos[0]; res[1] = s1 / pos[1]; res[2] = s2 / pos[2]; res[3] = s3 / pos[3];
+  res[0] = s0 / pos[0];
+  res[1] = s1 / pos[1];
+  res[2] = s2 / pos[2];
+  res[3] = s3 / pos[3];
 }
 
 /** Per-class true positives and predicted weight of four lanes (argmax class `pred`, true class `labels`). */
-function f1Pass(pred: Int32Array, labels: Int32Array, c32: Int32Array, n: number, weights: Uint32Array | undefined, K: number, tp: Float64Array, pc: Float64Array): void {
+function f1Pass(
+  pred: Int32Array,
+  labels: Int32Array,
+  c32: Int32Array,
+  n: number,
+  weights: Uint32Array | undefined,
+  K: number,
+  tp: Float64Array,
+  pc: Float64Array,
+): void {
   tp.fill(0, 0, K * 4);
   pc.fill(0, 0, K * 4);
   for (let r = 0; r < n; r++) {
     const v = c32[r];
     const x = weights === undefined ? 1 : weights[r];
-    const c0 = (v & 255) * x, c1 = ((v >>> 8) & 255) * x, c2 = ((v >>> 16) & 255) * x, c3 = (v >>> 24) * x;
+    const c0 = (v & 255) * x,
+      c1 = ((v >>> 8) & 255) * x,
+      c2 = ((v >>> 16) & 255) * x,
+      c3 = (v >>> 24) * x;
     const b = pred[r] * 4;
-    pc[b] += c0; pc[b + 1] += c1; pc[b + 2] += c2; pc[b + 3] += c3;
+    pc[b] += c0;
+    pc[b + 1] += c1;
+    pc[b + 2] += c2;
+    pc[b + 3] += c3;
     if (pred[r] === labels[r]) {
-      tp[b] += c0; tp[b + 1] += c1; tp[b + 2] += c2; tp[b + 3] += c3;
+      tp[b] += c0;
+      tp[b + 1] += c1;
+      tp[b + 2] += c2;
+      tp[b + 3] += c3;
     }
   }
 }

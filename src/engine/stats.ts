@@ -59,7 +59,7 @@ export function erfc(x: number): number {
       sum += term;
       if (term < sum * 1e-17) break;
     }
-    return 1 - ((2 / SQRT_PI) * Math.exp(-x2) * sum);
+    return 1 - (2 / SQRT_PI) * Math.exp(-x2) * sum;
   }
   if (x > 27.3) return 0; // below the smallest subnormal
   // erfc(x) = e^{-x²}/√π · 1 / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))).

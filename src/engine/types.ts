@@ -75,15 +75,7 @@ export const METHODS: readonly Method[] = Object.freeze(['bootstrap', 'delong'] 
 export type BootstrapScheme = 'multinomial' | 'poisson';
 
 /** Typed arrays the engine accepts as a score column (read without copying from Arrow where possible). */
-export type ScoreArray =
-  | Float64Array
-  | Float32Array
-  | Int32Array
-  | Int16Array
-  | Int8Array
-  | Uint32Array
-  | Uint16Array
-  | Uint8Array;
+export type ScoreArray = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
 
 /** One model's scores, one per row, in the same row order as the labels. */
 export interface ScoreColumn {

@@ -32,7 +32,17 @@ export interface CsvColumns {
 }
 
 const CSV_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const CSV_SPECIAL: Record<string, number> = { nan: NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity, true: 1, false: 0 };
+const CSV_SPECIAL: Record<string, number> = {
+  nan: NaN,
+  inf: Infinity,
+  '+inf': Infinity,
+  '-inf': -Infinity,
+  infinity: Infinity,
+  '+infinity': Infinity,
+  '-infinity': -Infinity,
+  true: 1,
+  false: 0,
+};
 const utf8 = new TextDecoder();
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -270,7 +280,9 @@ export class CsvReader {
     const width = names.length;
     const n = this.n;
     if (fields.length !== width) {
-      throw new PredictionsError(`line ${startLine} of the CSV (row ${n}) has ${fields.length} field${fields.length > 1 ? 's' : ''} but the header has ${width} (${names.join(', ')})`);
+      throw new PredictionsError(
+        `line ${startLine} of the CSV (row ${n}) has ${fields.length} field${fields.length > 1 ? 's' : ''} but the header has ${width} (${names.join(', ')})`,
+      );
     }
     if (n === this.capacity) this.grow();
     for (let k = 0; k < width; k++) {

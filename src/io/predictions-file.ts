@@ -42,7 +42,8 @@ interface OtherFormat {
 
 const WITH_PANDAS = (read: string): string => `with pandas: ${read}.to_parquet('predictions.parquet')`;
 const PANDAS_TO_PARQUET = (read: string): string => `Convert it ${WITH_PANDAS(read)}`;
-const DECOMPRESS = (tool: string): string => `Decompress it first (${tool}), or write Parquet, which compresses its columns itself: df.to_parquet('predictions.parquet')`;
+const DECOMPRESS = (tool: string): string =>
+  `Decompress it first (${tool}), or write Parquet, which compresses its columns itself: df.to_parquet('predictions.parquet')`;
 
 /**
  * Binary formats recognised by their magic bytes (sources: gzip RFC 1952 §2.3.1; ZIP APPNOTE 4.3.7; the
@@ -57,15 +58,34 @@ function binaryFormat(bytes: Uint8Array, ext: string | undefined, base: string):
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return { name: 'gzip-compressed data', how: DECOMPRESS(`gunzip ${base}`) };
   if (startsWith(bytes, 'BZh')) return { name: 'bzip2-compressed data', how: DECOMPRESS(`bunzip2 ${base}`) };
   if (startsWith(bytes, '\xfd7zXZ\x00')) return { name: 'xz-compressed data', how: DECOMPRESS(`unxz ${base}`) };
-  if (bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd) return { name: 'zstd-compressed data', how: DECOMPRESS(`unzstd ${base}`) };
+  if (bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd)
+    return { name: 'zstd-compressed data', how: DECOMPRESS(`unzstd ${base}`) };
   if (startsWith(bytes, 'PK\x03\x04')) {
     if (ext === 'xlsx' || ext === 'xlsm') {
-      return { name: `an Excel workbook (.${ext})`, how: `Save the sheet as CSV (File > Save As > CSV), or ${WITH_PANDAS(`pd.read_excel('predictions.${ext}')`)}` };
+      return {
+        name: `an Excel workbook (.${ext})`,
+        how: `Save the sheet as CSV (File > Save As > CSV), or ${WITH_PANDAS(`pd.read_excel('predictions.${ext}')`)}`,
+      };
     }
-    return { name: 'a ZIP archive (an Excel .xlsx workbook or a zipped file?)', how: `Unzip it first; for an Excel workbook save the sheet as CSV, or ${WITH_PANDAS('pd.read_excel(...)')}` };
+    return {
+      name: 'a ZIP archive (an Excel .xlsx workbook or a zipped file?)',
+      how: `Unzip it first; for an Excel workbook save the sheet as CSV, or ${WITH_PANDAS('pd.read_excel(...)')}`,
+    };
   }
-  if (bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0 && bytes[4] === 0xa1 && bytes[5] === 0xb1 && bytes[6] === 0x1a && bytes[7] === 0xe1) {
-    return { name: 'an Excel 97-2003 workbook (.xls) or another OLE2 compound file', how: `Save the sheet as CSV, or ${WITH_PANDAS("pd.read_excel('predictions.xls')")}` };
+  if (
+    bytes[0] === 0xd0 &&
+    bytes[1] === 0xcf &&
+    bytes[2] === 0x11 &&
+    bytes[3] === 0xe0 &&
+    bytes[4] === 0xa1 &&
+    bytes[5] === 0xb1 &&
+    bytes[6] === 0x1a &&
+    bytes[7] === 0xe1
+  ) {
+    return {
+      name: 'an Excel 97-2003 workbook (.xls) or another OLE2 compound file',
+      how: `Save the sheet as CSV, or ${WITH_PANDAS("pd.read_excel('predictions.xls')")}`,
+    };
   }
   if (startsWith(bytes, 'FEA1')) {
     return {
@@ -75,11 +95,20 @@ function binaryFormat(bytes: Uint8Array, ext: string | undefined, base: string):
   }
   if (startsWith(bytes, 'PARE')) return { name: 'an encrypted Parquet file (Parquet modular encryption)', how: 'Write the predictions without encryption' };
   if (startsWith(bytes, 'ORC')) return { name: 'ORC', how: PANDAS_TO_PARQUET("pd.read_orc('predictions.orc')") };
-  if (startsWith(bytes, 'Obj\x01')) return { name: 'Avro', how: "Convert it to Parquet, e.g. with Spark: spark.read.format('avro').load('predictions.avro').write.parquet('predictions.parquet')" };
-  if (startsWith(bytes, '\x93NUMPY')) return { name: 'a NumPy .npy array', how: "Put the label and the scores in named columns: pd.DataFrame({'label': y, 'model_a': p}).to_parquet('predictions.parquet')" };
+  if (startsWith(bytes, 'Obj\x01'))
+    return {
+      name: 'Avro',
+      how: "Convert it to Parquet, e.g. with Spark: spark.read.format('avro').load('predictions.avro').write.parquet('predictions.parquet')",
+    };
+  if (startsWith(bytes, '\x93NUMPY'))
+    return {
+      name: 'a NumPy .npy array',
+      how: "Put the label and the scores in named columns: pd.DataFrame({'label': y, 'model_a': p}).to_parquet('predictions.parquet')",
+    };
   if (bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) return { name: 'a Python pickle', how: PANDAS_TO_PARQUET("pd.read_pickle('predictions.pkl')") };
   if (startsWith(bytes, '\x89HDF')) return { name: 'HDF5', how: PANDAS_TO_PARQUET("pd.read_hdf('predictions.h5')") };
-  if (startsWith(bytes, 'SQLite format 3\x00')) return { name: 'an SQLite database', how: PANDAS_TO_PARQUET("pd.read_sql('select * from predictions', sqlite3.connect('predictions.db'))") };
+  if (startsWith(bytes, 'SQLite format 3\x00'))
+    return { name: 'an SQLite database', how: PANDAS_TO_PARQUET("pd.read_sql('select * from predictions', sqlite3.connect('predictions.db'))") };
   return undefined;
 }
 
@@ -91,8 +120,16 @@ function textFormat(bytes: Uint8Array): OtherFormat | undefined {
   }
   const line = firstLine(bytes);
   if (line !== undefined && !line.includes(',')) {
-    if (line.includes('\t')) return { name: 'tab-separated text', how: "Write it comma-separated: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.tsv', sep='\\t').to_parquet('predictions.parquet')" };
-    if (line.includes(';')) return { name: 'semicolon-separated text', how: "Write it comma-separated with a dot as decimal mark: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.csv', sep=';', decimal=',').to_parquet('predictions.parquet')" };
+    if (line.includes('\t'))
+      return {
+        name: 'tab-separated text',
+        how: "Write it comma-separated: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.tsv', sep='\\t').to_parquet('predictions.parquet')",
+      };
+    if (line.includes(';'))
+      return {
+        name: 'semicolon-separated text',
+        how: "Write it comma-separated with a dot as decimal mark: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.csv', sep=';', decimal=',').to_parquet('predictions.parquet')",
+      };
   }
   return undefined;
 }
@@ -120,7 +157,9 @@ function looksLikeCsv(bytes: Uint8Array): boolean {
 }
 
 function cannotRead(other: OtherFormat | undefined, ext: string | undefined): PredictionsError {
-  return new PredictionsError(`the predictions are in a format that cannot be read (${other?.name ?? 'not Arrow IPC, Parquet or CSV'}${ext ? `, extension .${ext}` : ''}). ${other ? `${other.how}. ${READABLE}` : HOW_TO_CONVERT}.`);
+  return new PredictionsError(
+    `the predictions are in a format that cannot be read (${other?.name ?? 'not Arrow IPC, Parquet or CSV'}${ext ? `, extension .${ext}` : ''}). ${other ? `${other.how}. ${READABLE}` : HOW_TO_CONVERT}.`,
+  );
 }
 
 /**
@@ -139,7 +178,9 @@ export function detectFormat(bytes: Uint8Array, fileName?: string): PredictionsF
   if (binary) throw cannotRead(binary, ext);
   if (ext === 'parquet' || ext === 'pq') {
     const text = textFormat(bytes);
-    throw new PredictionsError(`the predictions file ends in .${ext} but is not Parquet data (it does not start with the Parquet magic 'PAR1'${text ? `; it looks like ${text.name}` : ''}). ${HOW_TO_CONVERT}.`);
+    throw new PredictionsError(
+      `the predictions file ends in .${ext} but is not Parquet data (it does not start with the Parquet magic 'PAR1'${text ? `; it looks like ${text.name}` : ''}). ${HOW_TO_CONVERT}.`,
+    );
   }
   // Arrow streams written before Arrow 0.15 have no continuation marker: the extension decides.
   if (ext === 'arrow' || ext === 'feather' || ext === 'ipc' || ext === 'arrows') return 'arrow-stream';
@@ -247,16 +288,34 @@ async function parquetTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Pr
   // Top-level leaf columns; nested columns (lists, structs) are not scores.
   const fields: { name: string; numeric: boolean }[] = [];
   const schema = metadata.schema;
-  for (let i = 1; i < schema.length; ) {
+  for (let i = 1; i < schema.length;) {
     const el = schema[i];
     const children = el.num_children ?? 0;
     const logical = el.logical_type?.type;
     const numeric = children === 0 && PARQUET_NUMERIC.has(el.type ?? '') && (logical === undefined || logical === 'INTEGER') && el.converted_type === undefined;
-    fields.push({ name: el.name, numeric: numeric || (children === 0 && (el.converted_type === 'INT_8' || el.converted_type === 'INT_16' || el.converted_type === 'INT_32' || el.converted_type === 'INT_64' || el.converted_type === 'UINT_8' || el.converted_type === 'UINT_16' || el.converted_type === 'UINT_32')) });
+    fields.push({
+      name: el.name,
+      numeric:
+        numeric ||
+        (children === 0 &&
+          (el.converted_type === 'INT_8' ||
+            el.converted_type === 'INT_16' ||
+            el.converted_type === 'INT_32' ||
+            el.converted_type === 'INT_64' ||
+            el.converted_type === 'UINT_8' ||
+            el.converted_type === 'UINT_16' ||
+            el.converted_type === 'UINT_32')),
+    });
     i += 1 + countDescendants(schema, i);
   }
   const isNumeric = (name: string): boolean => fields.find((f) => f.name === name)?.numeric ?? false;
-  const read = [...wanted(fields.map((f) => f.name), opts, isNumeric)].filter(isNumeric);
+  const read = [
+    ...wanted(
+      fields.map((f) => f.name),
+      opts,
+      isNumeric,
+    ),
+  ].filter(isNumeric);
   const values = new Map<string, { out: Float64Array; valid: Uint8Array; nulls: number }>();
   for (const name of read) values.set(name, { out: new Float64Array(n), valid: new Uint8Array(Math.ceil(n / 8)).fill(0xff), nulls: 0 });
   try {
@@ -289,7 +348,12 @@ async function parquetTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Pr
     }
     throw new PredictionsError(`the Parquet file cannot be read (truncated or corrupt?): ${(e as Error).message}`);
   }
-  return tableOf(fields.map((f) => [f.name, values.has(f.name) ? float64Data(values.get(f.name)!.out, values.get(f.name)!.valid, values.get(f.name)!.nulls) : placeholder(n)]));
+  return tableOf(
+    fields.map((f) => [
+      f.name,
+      values.has(f.name) ? float64Data(values.get(f.name)!.out, values.get(f.name)!.valid, values.get(f.name)!.nulls) : placeholder(n),
+    ]),
+  );
 }
 
 /**
@@ -333,8 +397,13 @@ function csvTable(chunks: Iterable<Uint8Array>, opts: ReadPredictionsOptions, si
   for (let k = 0; k < names.length; k++) {
     const bad = columns[k].bad;
     if (bad && need.has(names[k])) {
-      throw new PredictionsError(`column '${names[k]}' has a value that is not a number at row ${bad.row} (line ${bad.line} of the CSV): '${bad.text}'`, names[k]);
+      throw new PredictionsError(
+        `column '${names[k]}' has a value that is not a number at row ${bad.row} (line ${bad.line} of the CSV): '${bad.text}'`,
+        names[k],
+      );
     }
   }
-  return tableOf(names.map((name, k) => [name, columns[k].bad === undefined ? float64Data(columns[k].out, columns[k].valid, columns[k].nulls) : placeholder(n)]));
+  return tableOf(
+    names.map((name, k) => [name, columns[k].bad === undefined ? float64Data(columns[k].out, columns[k].valid, columns[k].nulls) : placeholder(n)]),
+  );
 }

@@ -82,9 +82,7 @@ export class RunFilter {
       if (typeof value !== 'number') throw new FilterError(`Attribute '${name}' takes a numeric value.`);
       return this.with(`attributes.${name} ${checkOp(op, NUMERIC_OPERATORS, `attribute '${name}'`)} ${formatNumber(value, `attribute '${name}'`)}`);
     }
-    throw new FilterError(
-      `Unknown run attribute '${String(name)}'; expected one of ${[...STRING_ATTRIBUTES, ...NUMERIC_ATTRIBUTES].join(', ')}.`,
-    );
+    throw new FilterError(`Unknown run attribute '${String(name)}'; expected one of ${[...STRING_ATTRIBUTES, ...NUMERIC_ATTRIBUTES].join(', ')}.`);
   }
 
   /** `attributes.run_id IN ('a', 'b')` (the only attribute MLflow allows `IN` on). */
@@ -141,9 +139,7 @@ export function quoteValue(value: string, what: string): string {
   const hasSingle = value.includes("'");
   const hasDouble = value.includes('"');
   if (hasSingle && hasDouble) {
-    throw new FilterError(
-      `The value for ${what} contains both ' and ", which the MLflow filter language cannot quote (it has no escape sequences).`,
-    );
+    throw new FilterError(`The value for ${what} contains both ' and ", which the MLflow filter language cannot quote (it has no escape sequences).`);
   }
   return hasSingle ? `"${value}"` : `'${value}'`;
 }

@@ -117,7 +117,9 @@ export abstract class ModelRegistryBase {
   }
 
   protected deleteRequest(path: string, fields: Record<string, string>, signal?: AbortSignal): ApiRequest {
-    return this.deleteFieldsInBody() ? { method: 'DELETE', path, body: fields, idempotent: true, signal } : { method: 'DELETE', path, query: fields, idempotent: true, signal };
+    return this.deleteFieldsInBody()
+      ? { method: 'DELETE', path, body: fields, idempotent: true, signal }
+      : { method: 'DELETE', path, query: fields, idempotent: true, signal };
   }
 
   /** Sets (overwrites) a tag on the registered model. Idempotent: a repeat writes the same value. */
@@ -285,7 +287,10 @@ export class WorkspaceModelRegistry extends ModelRegistryBase {
    * (unwrapped from `model_version_databricks`). With `archiveExistingVersions`, the versions currently in
    * `stage` move to Archived. Transitioning to a fixed target is repeatable, so the call is idempotent.
    */
-  async transitionStage(input: { name: string; version: string; stage: Stage; archiveExistingVersions: boolean; comment?: string }, signal?: AbortSignal): Promise<ModelVersion> {
+  async transitionStage(
+    input: { name: string; version: string; stage: Stage; archiveExistingVersions: boolean; comment?: string },
+    signal?: AbortSignal,
+  ): Promise<ModelVersion> {
     this.checkName(input.name);
     requireVersion(input.version);
     checkStage(input.stage);
@@ -316,7 +321,13 @@ export class WorkspaceModelRegistry extends ModelRegistryBase {
     this.checkName(name);
     requireVersion(version);
     if (typeof key !== 'string' || key === '') throw new Error('The model version tag key must be a non-empty string.');
-    await this.api.request({ method: 'POST', path: `${this.prefix}/model-versions/set-tag`, body: { name, version, key, value: String(value) }, idempotent: true, signal });
+    await this.api.request({
+      method: 'POST',
+      path: `${this.prefix}/model-versions/set-tag`,
+      body: { name, version, key, value: String(value) },
+      idempotent: true,
+      signal,
+    });
   }
 }
 

@@ -28,8 +28,7 @@ export const LOG_BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, total: 
  *   `models:/<model_id>`, with `model_id` on the version.
  */
 export type RunModel =
-  | { generation: 2; artifactPath: string; uri: string; source: string }
-  | { generation: 3; artifactPath: string; uri: string; source: string; modelId: string };
+  { generation: 2; artifactPath: string; uri: string; source: string } | { generation: 3; artifactPath: string; uri: string; source: string; modelId: string };
 
 /**
  * Runs `call`, mapping only RESOURCE_DOES_NOT_EXIST to undefined ({@link isResourceDoesNotExist}): an outage, a
@@ -115,9 +114,7 @@ export class MlflowTracking {
     } else if (ref.startsWith('/')) {
       experiment = await this.getExperimentByName(ref, signal);
     } else {
-      throw new Error(
-        `MLflow experiment ${JSON.stringify(pathOrId)} is neither a workspace path (e.g. /Shared/my-experiment) nor a numeric experiment id.`,
-      );
+      throw new Error(`MLflow experiment ${JSON.stringify(pathOrId)} is neither a workspace path (e.g. /Shared/my-experiment) nor a numeric experiment id.`);
     }
     if (!experiment) throw new Error(`MLflow experiment ${JSON.stringify(ref)} does not exist in this workspace.`);
     if (experiment.lifecycle_stage === 'deleted') {
@@ -132,7 +129,13 @@ export class MlflowTracking {
     const body: Record<string, unknown> = { name };
     if (opts.artifactLocation) body.artifact_location = opts.artifactLocation;
     if (opts.tags?.length) body.tags = opts.tags;
-    const res = await this.api.request<{ experiment_id?: string }>({ method: 'POST', path: `${PREFIX}/experiments/create`, body, idempotent: false, signal: opts.signal });
+    const res = await this.api.request<{ experiment_id?: string }>({
+      method: 'POST',
+      path: `${PREFIX}/experiments/create`,
+      body,
+      idempotent: false,
+      signal: opts.signal,
+    });
     if (!res.experiment_id) throw new Error(`MLflow experiments/create for ${JSON.stringify(name)} returned no experiment_id.`);
     return res.experiment_id;
   }
@@ -254,7 +257,9 @@ export class MlflowTracking {
    */
   async getLoggedModel(modelId: string, signal?: AbortSignal): Promise<LoggedModel | undefined> {
     requireNonEmpty(modelId, 'logged model id');
-    const res = await undefinedIfMissing(() => this.api.request<{ model?: LoggedModel }>({ method: 'GET', path: `${PREFIX}/logged-models/${encodeURIComponent(modelId)}`, signal }));
+    const res = await undefinedIfMissing(() =>
+      this.api.request<{ model?: LoggedModel }>({ method: 'GET', path: `${PREFIX}/logged-models/${encodeURIComponent(modelId)}`, signal }),
+    );
     return res?.model;
   }
 
@@ -287,7 +292,8 @@ export class MlflowTracking {
       const root = (run.info.artifact_uri ?? '').replace(/\/+$/, '');
       return { generation: 2, artifactPath: dir, uri: `runs:/${runId}/${dir}`, source: root ? `${root}/${dir}` : `runs:/${runId}/${dir}` };
     }
-    const matches = (m: LoggedModel | undefined): m is LoggedModel => !!m && m.info?.source_run_id === runId && m.info?.name === dir && m.info?.status === 'LOGGED_MODEL_READY';
+    const matches = (m: LoggedModel | undefined): m is LoggedModel =>
+      !!m && m.info?.source_run_id === runId && m.info?.name === dir && m.info?.status === 'LOGGED_MODEL_READY';
     const found: LoggedModel[] = [];
     const full = await this.getRun(runId, signal);
     for (const out of full.outputs?.model_outputs ?? []) {
@@ -299,7 +305,9 @@ export class MlflowTracking {
       for await (const m of this.searchLoggedModels({ experimentIds: [run.info.experiment_id], signal })) if (matches(m)) found.push(m);
     }
     if (found.length === 0) return undefined;
-    const latest = found.sort((a, b) => (b.info.creation_timestamp_ms ?? 0) - (a.info.creation_timestamp_ms ?? 0) || (a.info.model_id < b.info.model_id ? -1 : 1))[0];
+    const latest = found.sort(
+      (a, b) => (b.info.creation_timestamp_ms ?? 0) - (a.info.creation_timestamp_ms ?? 0) || (a.info.model_id < b.info.model_id ? -1 : 1),
+    )[0];
     const id = latest.info.model_id;
     return { generation: 3, artifactPath: dir, uri: `models:/${id}`, source: `models:/${id}`, modelId: id };
   }
@@ -309,7 +317,9 @@ export class MlflowTracking {
 function checkModelPath(modelPath: string): string {
   const dir = (modelPath ?? '').replace(/^\/+|\/+$/g, '');
   if (dir.split('/').some((seg) => seg === '..' || seg === '.') || /^[a-z][a-z0-9+.-]*:/i.test(dir) || dir.includes('//')) {
-    throw new Error(`The model artifact path ${JSON.stringify(modelPath)} must be a relative path inside the run's artifacts (e.g. model), without '.' or '..' segments.`);
+    throw new Error(
+      `The model artifact path ${JSON.stringify(modelPath)} must be a relative path inside the run's artifacts (e.g. model), without '.' or '..' segments.`,
+    );
   }
   return dir;
 }

@@ -33,10 +33,14 @@ export const UC_MAX_TAGS_PER_OBJECT = 50;
 export function requireUcTag(key: string, value?: string): void {
   if (typeof key !== 'string' || key === '') throw new Error('The Unity Catalog tag key must be a non-empty string.');
   if (UC_TAG_RESERVED.test(key)) {
-    throw new Error(`Unity Catalog tag keys may not contain . , - = / or : (got ${JSON.stringify(key)}); use letters, digits and underscores, e.g. ${JSON.stringify(ucSafeTagKey(key))}.`);
+    throw new Error(
+      `Unity Catalog tag keys may not contain . , - = / or : (got ${JSON.stringify(key)}); use letters, digits and underscores, e.g. ${JSON.stringify(ucSafeTagKey(key))}.`,
+    );
   }
-  if (key.length > UC_TAG_KEY_MAX) throw new Error(`Unity Catalog tag keys are at most ${UC_TAG_KEY_MAX} characters; ${JSON.stringify(key.slice(0, 40))}... has ${key.length}.`);
-  if (value !== undefined && String(value).length > UC_TAG_VALUE_MAX) throw new Error(`Unity Catalog tag values are at most ${UC_TAG_VALUE_MAX} characters; the value of ${key} has ${String(value).length}.`);
+  if (key.length > UC_TAG_KEY_MAX)
+    throw new Error(`Unity Catalog tag keys are at most ${UC_TAG_KEY_MAX} characters; ${JSON.stringify(key.slice(0, 40))}... has ${key.length}.`);
+  if (value !== undefined && String(value).length > UC_TAG_VALUE_MAX)
+    throw new Error(`Unity Catalog tag values are at most ${UC_TAG_VALUE_MAX} characters; the value of ${key} has ${String(value).length}.`);
 }
 
 /** A key made of letters, digits and underscores only (every other character becomes `_`). */
@@ -117,7 +121,13 @@ export class UnityCatalogModelRegistry extends ModelRegistryBase {
     this.checkName(name);
     requireVersion(version);
     requireUcTag(key, value);
-    await this.api.request({ method: 'POST', path: `${this.prefix}/model-versions/set-tag`, body: { name, version, key, value: String(value) }, idempotent: true, signal });
+    await this.api.request({
+      method: 'POST',
+      path: `${this.prefix}/model-versions/set-tag`,
+      body: { name, version, key, value: String(value) },
+      idempotent: true,
+      signal,
+    });
   }
 
   /** `DELETE model-versions/delete-tag` (DeleteModelVersionTagRequest), fields in a JSON body as MLflow's client sends them. */

@@ -85,7 +85,6 @@ export function normalizeWorkspaceUrl(raw: string, inputName: string): string {
   return `${url.protocol}//${url.host}`;
 }
 
-
 /** `input` is the input that names the connection: databricksConnection, or azureSubscription on the ARM path. */
 function requiredParam(src: EndpointSource, id: string, key: string, what: string, input = 'databricksConnection'): string {
   const v = src.param(id, key);
@@ -127,7 +126,11 @@ export function readConnection(inputs: Inputs, src: EndpointSource): ConnectionC
 function readDatabricksConnection(inputs: Inputs, src: EndpointSource): ConnectionConfig {
   const id = inputs.required('databricksConnection', 'the Databricks service connection');
   const url = src.url(id);
-  if (!url) throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) was not found or has no URL. Check that the pipeline is authorized to use it.`);
+  if (!url)
+    throw new InputError(
+      'databricksConnection',
+      `Service connection ${id} (databricksConnection) was not found or has no URL. Check that the pipeline is authorized to use it.`,
+    );
   const host = normalizeWorkspaceUrl(url, 'databricksConnection');
   const scheme = (src.scheme(id) ?? '').toLowerCase();
   if (scheme === 'token') {
@@ -163,7 +166,10 @@ function readDatabricksConnection(inputs: Inputs, src: EndpointSource): Connecti
   // (docs/databricks-api-notes.md §8.3). That a custom endpoint type with this scheme reports the same string is inferred
   // from the other schemes (service-principal -> ServicePrincipal), NOT confirmed in a real organisation.
   if (scheme === 'workloadidentityfederation') return readDatabricksFederation(src, id, host);
-  throw new InputError('databricksConnection', `Service connection ${id} (databricksConnection) uses an authentication scheme this task does not support (${scheme || 'none given'}).`);
+  throw new InputError(
+    'databricksConnection',
+    `Service connection ${id} (databricksConnection) uses an authentication scheme this task does not support (${scheme || 'none given'}).`,
+  );
 }
 
 /** Databricks OAuth token federation with the Azure DevOps OIDC token of the connection `id`. */
@@ -197,7 +203,10 @@ function readDatabricksFederation(src: EndpointSource, id: string, host: string)
 /** An Azure Resource Manager connection (azureSubscription) plus workspaceUrl: federation or a client secret. */
 function readArmConnection(inputs: Inputs, src: EndpointSource): ConnectionConfig {
   const id = inputs.required('azureSubscription', 'an Azure Resource Manager service connection');
-  const host = normalizeWorkspaceUrl(inputs.required('workspaceUrl', 'the Databricks workspace URL, required with an Azure Resource Manager connection'), 'workspaceUrl');
+  const host = normalizeWorkspaceUrl(
+    inputs.required('workspaceUrl', 'the Databricks workspace URL, required with an Azure Resource Manager connection'),
+    'workspaceUrl',
+  );
   const scheme = (src.scheme(id) ?? '').toLowerCase();
   const tenantId = requiredParam(src, id, 'tenantid', 'tenant id', 'azureSubscription');
   const clientId = requiredParam(src, id, 'serviceprincipalid', 'service principal id', 'azureSubscription');
@@ -213,13 +222,25 @@ function readArmConnection(inputs: Inputs, src: EndpointSource): ConnectionConfi
   if (scheme === 'serviceprincipal') {
     const authType = (src.param(id, 'authenticationType') ?? 'spnKey').toLowerCase();
     if (authType !== 'spnkey') {
-      throw new InputError('azureSubscription', 'Azure Resource Manager connections with a certificate are not supported; use workload identity federation or a client secret.');
+      throw new InputError(
+        'azureSubscription',
+        'Azure Resource Manager connections with a certificate are not supported; use workload identity federation or a client secret.',
+      );
     }
     return {
       host,
-      auth: { kind: 'entraClientSecret', tenantId, clientId, clientSecret: requiredParam(src, id, 'serviceprincipalkey', 'client secret', 'azureSubscription'), authorityHost },
+      auth: {
+        kind: 'entraClientSecret',
+        tenantId,
+        clientId,
+        clientSecret: requiredParam(src, id, 'serviceprincipalkey', 'client secret', 'azureSubscription'),
+        authorityHost,
+      },
       description: `${id} (Azure Resource Manager, service principal)`,
     };
   }
-  throw new InputError('azureSubscription', `Azure Resource Manager connection ${id} uses scheme ${scheme || 'none'}; use workload identity federation or a service principal with a secret.`);
+  throw new InputError(
+    'azureSubscription',
+    `Azure Resource Manager connection ${id} uses scheme ${scheme || 'none'}; use workload identity federation or a service principal with a secret.`,
+  );
 }

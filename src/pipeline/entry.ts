@@ -48,7 +48,12 @@ export async function runEntry(taskDir: string, main: (host: TaskHost) => Promis
   try {
     const outcome = await main(host);
     if (cancelling) return;
-    const result = outcome.result === 'Succeeded' ? tl.TaskResult.Succeeded : outcome.result === 'SucceededWithIssues' ? tl.TaskResult.SucceededWithIssues : tl.TaskResult.Failed;
+    const result =
+      outcome.result === 'Succeeded'
+        ? tl.TaskResult.Succeeded
+        : outcome.result === 'SucceededWithIssues'
+          ? tl.TaskResult.SucceededWithIssues
+          : tl.TaskResult.Failed;
     tl.setResult(result, printable(outcome.message), true);
   } catch (err) {
     if (cancelling) return;

@@ -67,10 +67,7 @@ export class Inputs {
   }
 
   /** A finite number in [min, max] (inclusive unless stated), integer when asked. */
-  number(
-    name: string,
-    opts: { default?: number; min?: number; max?: number; minExclusive?: boolean; integer?: boolean } = {},
-  ): number | undefined {
+  number(name: string, opts: { default?: number; min?: number; max?: number; minExclusive?: boolean; integer?: boolean } = {}): number | undefined {
     const v = this.optional(name);
     if (v === undefined) return opts.default;
     if (!/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(v)) {

@@ -82,7 +82,9 @@ export function normalQuantile(p: number): number {
   if (p > 1 - pl) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const rr = q * q;
-  return ((((((a[0] * rr + a[1]) * rr + a[2]) * rr + a[3]) * rr + a[4]) * rr + a[5]) * q) / (((((b[0] * rr + b[1]) * rr + b[2]) * rr + b[3]) * rr + b[4]) * rr + 1);
+  return (
+    ((((((a[0] * rr + a[1]) * rr + a[2]) * rr + a[3]) * rr + a[4]) * rr + a[5]) * q) / (((((b[0] * rr + b[1]) * rr + b[2]) * rr + b[3]) * rr + b[4]) * rr + 1)
+  );
 }
 
 /**
@@ -362,7 +364,9 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
   }));
   const yMax = Math.max(...curves.flatMap((c) => c.pts.map((p) => p[1]))) * 1.08 || 1;
   const yName = approx ? 'density' : `resamples per ${tickLabel(Number(binWidth.toPrecision(2)), false)}`;
-  const axisName = approx ? `${label} (normal approximation from the intervals)` : `${label} over ${view.resamples !== undefined ? `${view.resamples} ` : ''}bootstrap resamples`;
+  const axisName = approx
+    ? `${label} (normal approximation from the intervals)`
+    : `${label} over ${view.resamples !== undefined ? `${view.resamples} ` : ''}bootstrap resamples`;
 
   const legendName = uniqueLegendNames();
   const perRow = Math.min(4, series.length);
@@ -399,14 +403,17 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
       tooltip: { formatter: `${escapeXml(c.m.label)}<br/>${escapeXml(label)} ${formatMetric(c.m.estimate)} on the full data` },
       // The full-data estimate, where the model actually stands: a line from the axis to near the top,
       // ending in a dot, in the model's colour.
-      markLine: opts.areas === false ? undefined : {
-        silent: true,
-        symbol: ['none', 'circle'],
-        symbolSize: 7,
-        label: { show: false },
-        lineStyle: { color: c.colour, width: 2, type: 'solid', opacity: 0.95 },
-        data: [[{ coord: [c.m.estimate, 0] }, { coord: [c.m.estimate, yMax * 0.92] }]],
-      },
+      markLine:
+        opts.areas === false
+          ? undefined
+          : {
+              silent: true,
+              symbol: ['none', 'circle'],
+              symbolSize: 7,
+              label: { show: false },
+              lineStyle: { color: c.colour, width: 2, type: 'solid', opacity: 0.95 },
+              data: [[{ coord: [c.m.estimate, 0] }, { coord: [c.m.estimate, yMax * 0.92] }]],
+            },
     })),
   };
   return { kind: 'metric-distribution', width, height, title, option };
@@ -424,17 +431,27 @@ function deltaMarks(palette: FixedPalette, meanDelta: number, minDelta: number, 
   ];
   const lines: object[] = [
     vertical(0, yMax, { color: palette.text, width: 1.2, type: 'solid' }),
-    vertical(meanDelta, yMax * 0.55, { color: palette.text, width: 2.5, type: 'solid' }, { show: true, position: 'end', formatter: 'mean', color: palette.text, fontSize: 11, backgroundColor: palette.surface, padding: [1, 3] }),
+    vertical(
+      meanDelta,
+      yMax * 0.55,
+      { color: palette.text, width: 2.5, type: 'solid' },
+      { show: true, position: 'end', formatter: 'mean', color: palette.text, fontSize: 11, backgroundColor: palette.surface, padding: [1, 3] },
+    ),
   ];
   if (minDelta !== 0) {
     lines.push(
-      vertical(minDelta, yMax, { color: palette.threshold, width: 1.6, type: [4, 3] }, {
-        show: true,
-        position: 'end',
-        formatter: `min \u0394 ${formatDelta(minDelta)}`,
-        color: palette.threshold,
-        fontSize: 11,
-      }),
+      vertical(
+        minDelta,
+        yMax,
+        { color: palette.threshold, width: 1.6, type: [4, 3] },
+        {
+          show: true,
+          position: 'end',
+          formatter: `min \u0394 ${formatDelta(minDelta)}`,
+          color: palette.threshold,
+          fontSize: 11,
+        },
+      ),
     );
   }
   return { type: 'line', id: 'marks', name: 'marks', data: [], silent: true, color: palette.text, markLine: { silent: true, symbol: 'none', data: lines } };
@@ -501,7 +518,16 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
     for (const [a, b, colour, name] of zones) {
       const seg = pts.filter((p) => p[0] >= a && p[0] <= b);
       if (seg.length < 2) continue;
-      series.push({ type: 'line', name, data: seg, showSymbol: false, symbol: 'none', silent: true, lineStyle: { width: 0 }, areaStyle: { color: colour, opacity: 0.7 } });
+      series.push({
+        type: 'line',
+        name,
+        data: seg,
+        showSymbol: false,
+        symbol: 'none',
+        silent: true,
+        lineStyle: { width: 0 },
+        areaStyle: { color: colour, opacity: 0.7 },
+      });
     }
   }
   series.push(deltaMarks(palette, vb.meanDelta, minDelta, yMax));

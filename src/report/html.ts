@@ -3,7 +3,17 @@
  * `renderReportHtml` (a complete, self-contained page the demo writes to disk). Every value taken from the
  * record is escaped; links are http(s) only (see `safeUrl`).
  */
-import { DARK_PALETTE, deltaChart, deltaZonesShown, escapeXml as esc, LIGHT_PALETTE, metricDistributionChart, SERIES_COLOURS, type ChartOptions, type ChartSpec } from './charts';
+import {
+  DARK_PALETTE,
+  deltaChart,
+  deltaZonesShown,
+  escapeXml as esc,
+  LIGHT_PALETTE,
+  metricDistributionChart,
+  SERIES_COLOURS,
+  type ChartOptions,
+  type ChartSpec,
+} from './charts';
 import { renderChartSvg } from './render-svg';
 import {
   decisionReason,
@@ -98,7 +108,8 @@ function decisionCard(view: EvaluationView): string {
 }
 
 function runCell(m: ModelView): string {
-  if (m.runUrl) return `<a href="${esc(m.runUrl)}" target="_blank" rel="noopener noreferrer" title="${esc(m.runId ?? m.runUrl)}">${esc(m.runId ? shortRunId(m.runId) : 'run')}</a>`;
+  if (m.runUrl)
+    return `<a href="${esc(m.runUrl)}" target="_blank" rel="noopener noreferrer" title="${esc(m.runId ?? m.runUrl)}">${esc(m.runId ? shortRunId(m.runId) : 'run')}</a>`;
   if (m.runId) return `<span title="${esc(m.runId)}">${esc(shortRunId(m.runId))}</span>`;
   return `<span class="eval-dim">${DASH}</span>`;
 }
@@ -143,7 +154,11 @@ function modelsTable(view: EvaluationView): string {
       return `<tr data-model="${esc(m.name)}">${[
         cell('name', `<span class="eval-name" title="${esc(m.name)}"><i class="eval-swatch ${colourClass(m, view)}"></i>${esc(m.label)}</span>`, ''),
         cell('role', `<span class="eval-badge eval-badge--${role.replace(' ', '-')}">${esc(role)}</span>`, ''),
-        cell('version', m.version ? (m.versionUrl ? `<a href="${esc(m.versionUrl)}" target="_blank" rel="noopener noreferrer">${esc(m.version)}</a>` : esc(m.version)) : none, ''),
+        cell(
+          'version',
+          m.version ? (m.versionUrl ? `<a href="${esc(m.versionUrl)}" target="_blank" rel="noopener noreferrer">${esc(m.version)}</a>` : esc(m.version)) : none,
+          '',
+        ),
         cell('run', runCell(m), ''),
         cell('estimate', esc(formatMetric(m.estimate))),
         cell('ci', m.ci ? esc(formatInterval(m.ci)) : none),
@@ -176,7 +191,12 @@ export const DELTA_CHART_SIZE = { width: 560, height: 230, bins: 40 } satisfies 
  * the dark palette, and the stylesheet shows the one of the page's theme. Live: an empty box of the
  * chart's height that the build results tab fills with a live ECharts chart (see ui/src/results-tab.ts).
  */
-function chartBox(mode: ChartMode, kind: ChartSpec['kind'], model: string | undefined, build: (palette: typeof LIGHT_PALETTE) => ChartSpec | undefined): string {
+function chartBox(
+  mode: ChartMode,
+  kind: ChartSpec['kind'],
+  model: string | undefined,
+  build: (palette: typeof LIGHT_PALETTE) => ChartSpec | undefined,
+): string {
   const light = build(LIGHT_PALETTE);
   if (!light) return '';
   const attrs = `class="eval-chart-box" data-chart-box="${kind}"${model !== undefined ? ` data-model="${esc(model)}"` : ''}`;
@@ -233,8 +253,10 @@ function deltaLegend(view: EvaluationView): string {
   const minDelta = view.minDelta ?? 0;
   const items: Array<[string, string, string]> = [];
   if (zones.worse) items.push(['worse', 'loss', 'worse than production']);
-  if (zones.notWin) items.push(['not-win', 'neutral', minDelta > 0 ? `better by at most min \u0394 (${formatDelta(minDelta)}): not a win` : 'no difference: a tie, not a win']);
-  if (zones.win) items.push(['win', 'win', minDelta > 0 ? `better by more than min \u0394 (${formatDelta(minDelta)}): a win` : 'better than production: a win']);
+  if (zones.notWin)
+    items.push(['not-win', 'neutral', minDelta > 0 ? `better by at most min \u0394 (${formatDelta(minDelta)}): not a win` : 'no difference: a tie, not a win']);
+  if (zones.win)
+    items.push(['win', 'win', minDelta > 0 ? `better by more than min \u0394 (${formatDelta(minDelta)}): a win` : 'better than production: a win']);
   if (items.length === 0) return '';
   return `<div class="eval-legend" data-testid="delta-legend">${items.map(([key, role, text]) => `<span data-zone="${key}"><i class="eval-bg-${role}"></i>${esc(text)}</span>`).join('')}</div>`;
 }
@@ -276,7 +298,12 @@ export interface BodyOptions {
 export function renderReportBody(view: EvaluationView, opts: BodyOptions = {}): string {
   const ctx = view.context;
   const build = ctx.buildNumber ?? ctx.buildId;
-  const sub = [ctx.modelName, ctx.registry ? (REGISTRY_LABELS[ctx.registry] ?? ctx.registry) : undefined, build ? `build ${build}` : undefined, view.dryRun ? 'dry run' : undefined].filter((s): s is string => !!s);
+  const sub = [
+    ctx.modelName,
+    ctx.registry ? (REGISTRY_LABELS[ctx.registry] ?? ctx.registry) : undefined,
+    build ? `build ${build}` : undefined,
+    view.dryRun ? 'dry run' : undefined,
+  ].filter((s): s is string => !!s);
   return `<div class="eval-root" data-testid="report">
 <header class="eval-header"><div><h1>Model evaluation</h1>${sub.length ? `<div class="eval-sub" data-testid="subtitle">${esc(sub.join(' \u00b7 '))}</div>` : ''}</div>${opts.headerExtra ?? ''}</header>
 ${decisionCard(view)}

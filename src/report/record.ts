@@ -215,9 +215,7 @@ function readContext(raw: unknown, warnings: string[]): { ctx: ContextView; runs
 
 function readSkipped(raw: unknown): SkippedCandidateView[] {
   if (!Array.isArray(raw)) return [];
-  return raw
-    .filter(isObj)
-    .map((s) => ({ runId: text(s.runId) ?? '?', reason: text(s.reason) ?? 'no reason given' }));
+  return raw.filter(isObj).map((s) => ({ runId: text(s.runId) ?? '?', reason: text(s.reason) ?? 'no reason given' }));
 }
 
 /** The task's per-model entries by key; entries without a key are left out. */

@@ -20,14 +20,16 @@ export function renderChartSvg(spec: ChartSpec): string {
     // Drop what ECharts writes for hover effects and its own hit-testing (a `<style>` of :hover rules, the
     // classes they target, event metadata): a static picture has no pointer, and the markdown summary
     // has a size budget.
-    return svg
-      .replace(/^<svg /, `<svg ${marks} `)
-      .replace(/<style[^>]*>[\s\S]*?<\/style>/g, '')
-      .replace(/font-family:[^;"]*;/g, '')
-      .replace(/ class="zr\d+-cls-\d+"| pointer-events="visible"| ecmeta_[a-z_]+="[^"]*"/g, '')
-      // Invisible hit areas of the legend entries and titles.
-      .replace(/<path d="[^"]*"(?: transform="[^"]*")? fill="none"><\/path>|<path [^>]*fill-opacity="0" stroke="[^"]*" stroke-width="0"><\/path>/g, '')
-      .replace(/\n/g, '');
+    return (
+      svg
+        .replace(/^<svg /, `<svg ${marks} `)
+        .replace(/<style[^>]*>[\s\S]*?<\/style>/g, '')
+        .replace(/font-family:[^;"]*;/g, '')
+        .replace(/ class="zr\d+-cls-\d+"| pointer-events="visible"| ecmeta_[a-z_]+="[^"]*"/g, '')
+        // Invisible hit areas of the legend entries and titles.
+        .replace(/<path d="[^"]*"(?: transform="[^"]*")? fill="none"><\/path>|<path [^>]*fill-opacity="0" stroke="[^"]*" stroke-width="0"><\/path>/g, '')
+        .replace(/\n/g, '')
+    );
   } finally {
     chart.dispose();
   }

@@ -64,7 +64,19 @@ function block(selector: string, vars: Theme): string {
     .join(';')}}`;
 }
 
-const ROLES = ['text', 'muted', 'axis', 'grid', 'baseline', 'win', 'loss', 'neutral', 'threshold', 'surface', ...Array.from({ length: SERIES_COLOURS }, (_, i) => `series${i}`)];
+const ROLES = [
+  'text',
+  'muted',
+  'axis',
+  'grid',
+  'baseline',
+  'win',
+  'loss',
+  'neutral',
+  'threshold',
+  'surface',
+  ...Array.from({ length: SERIES_COLOURS }, (_, i) => `series${i}`),
+];
 
 // Swatches (models table, chart legends written in HTML) in the chart colours of the current theme. The
 // live charts of the tab read the same `--eval-c-*` variables (paletteFromCss in ui/src/results-tab.ts).

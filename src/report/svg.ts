@@ -28,7 +28,13 @@ export function renderDistributionSvg(record: unknown, opts: DistributionSvgOpti
   const palette = opts.theme === 'dark' ? DARK_PALETTE : LIGHT_PALETTE;
   const width = opts.width ?? 640;
   // Fewer bins, then unshaded curves, when the picture would not fit the budget (many models).
-  for (const [bins, areas] of [[32, true], [24, true], [16, true], [16, false], [10, false]] as const) {
+  for (const [bins, areas] of [
+    [32, true],
+    [24, true],
+    [16, true],
+    [16, false],
+    [10, false],
+  ] as const) {
     const metric = metricDistributionChart(view, palette, { width, height: 240, bins, areas });
     if (!metric) return '';
     const focus = view.models.find((m) => m.isBest && m.vsBaseline) ?? view.models.find((m) => m.vsBaseline);

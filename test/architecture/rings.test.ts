@@ -36,19 +36,27 @@ describe('architecture: the rings hold for every folder', () => {
 
   it('scans every folder of src/ and the task entries', () => {
     const folders = new Set([...graph.files.keys()].filter((f) => f.startsWith('src/')).map((f) => f.split('/')[1]));
-    const expected = readdirSync(path.join(ROOT, 'src'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    const expected = readdirSync(path.join(ROOT, 'src'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
     assert.deepEqual([...folders].sort(), expected.sort());
     for (const f of expected) assert.notEqual(ringOf(`src/${f}/x.ts`), undefined, `src/${f} has a ring`);
     assert.ok([...graph.files.keys()].filter((f) => ringOf(f) === 'entry').length >= 4, 'the task entries are scanned');
   });
 
   it('no violation', () => {
-    assert.deepEqual(violations.map((v) => `${keyOf(v)}: ${v.detail}`), []);
+    assert.deepEqual(
+      violations.map((v) => `${keyOf(v)}: ${v.detail}`),
+      [],
+    );
   });
 
   it('only the adapter imports azure-pipelines-task-lib, and every adapter file exists', () => {
     const importers = [...graph.files].filter(([, edges]) => edges.some((e) => e.to === TASK_LIB)).map(([f]) => f);
-    assert.deepEqual(importers.filter((f) => !ADAPTER_FILES.has(f) && !['emulator', 'demo'].includes(ringOf(f) ?? '')), []);
+    assert.deepEqual(
+      importers.filter((f) => !ADAPTER_FILES.has(f) && !['emulator', 'demo'].includes(ringOf(f) ?? '')),
+      [],
+    );
     for (const f of ADAPTER_FILES) assert.ok(graph.files.has(f), `${f} exists`);
   });
 });
@@ -67,12 +75,26 @@ describe('architecture: the rules can fail (synthetic import graphs)', () => {
       },
       { 'src/engine/c.ts': 'export const t = Date.now() + Math.random();' },
     );
-    assert.deepEqual(rulesOf(g), ['engine-imports src/engine/a.ts', 'engine-no-io src/engine/a.ts', 'engine-no-io src/engine/b.ts', 'engine-no-io src/engine/c.ts', 'engine-no-io src/engine/c.ts']);
+    assert.deepEqual(rulesOf(g), [
+      'engine-imports src/engine/a.ts',
+      'engine-no-io src/engine/a.ts',
+      'engine-no-io src/engine/b.ts',
+      'engine-no-io src/engine/c.ts',
+      'engine-no-io src/engine/c.ts',
+    ]);
   });
 
   it('clients: no task-lib, tasks, adapter, emulator or demo; no fs outside the file streamers; no package.json', () => {
     const g = synthetic({
-      'src/databricks/jobs.ts': ['src/tasks/train/run.ts', 'src/pipeline/entry.ts', 'src/emulator/index.ts', 'demo/run.ts', 'pkg:azure-pipelines-task-lib', 'pkg:fs', 'package.json'],
+      'src/databricks/jobs.ts': [
+        'src/tasks/train/run.ts',
+        'src/pipeline/entry.ts',
+        'src/emulator/index.ts',
+        'demo/run.ts',
+        'pkg:azure-pipelines-task-lib',
+        'pkg:fs',
+        'package.json',
+      ],
       'src/databricks/files.ts': ['pkg:fs'],
       'src/mlflow/tracking.ts': ['type:src/pipeline/host.ts', 'pkg:child_process'],
       'src/tasks/train/run.ts': [],
@@ -116,7 +138,10 @@ describe('architecture: the rules can fail (synthetic import graphs)', () => {
       'pipeline-imports src/pipeline/inputs.ts',
     ]);
     const detail = checkRings(g).find((v) => v.file === 'src/tasks/train/run.ts')?.detail;
-    assert.equal(detail, 'loads task-lib: src/tasks/train/run.ts -> src/tasks/train/helper.ts -> src/pipeline/inputs.ts -> src/pipeline/task-lib-inputs.ts -> pkg:azure-pipelines-task-lib');
+    assert.equal(
+      detail,
+      'loads task-lib: src/tasks/train/run.ts -> src/tasks/train/helper.ts -> src/pipeline/inputs.ts -> src/pipeline/task-lib-inputs.ts -> pkg:azure-pipelines-task-lib',
+    );
   });
 
   it('nothing shipped imports the emulator, the demo or a test, in src/ or at the top level; a new folder needs a ring', () => {
@@ -151,7 +176,7 @@ describe('architecture: the rules can fail (synthetic import graphs)', () => {
       "const j = await import('./j');",
       "type K = import('./k').K;",
       '// import { nope } from "commented";',
-      "const s = \"import x from 'in-a-string'\";",
+      'const s = "import x from \'in-a-string\'";',
     ].join('\n');
     assert.deepEqual(
       importsOf('x.ts', src).map((i) => `${i.spec}${i.typeOnly ? ' (type)' : ''}`),
@@ -183,7 +208,8 @@ describe('architecture: no emulator, demo or test input in any bundle (esbuild m
         const importsTaskLib = (info.imports ?? []).some((i) => i.path.startsWith('node_modules/azure-pipelines-task-lib/'));
         if (importsTaskLib && !input.startsWith('node_modules/') && !ADAPTER_FILES.has(input)) problems.push(`${m}: ${input} imports task-lib`);
       }
-      if (m.startsWith('tasks__') && !Object.keys(meta.inputs).some((i) => i.startsWith('src/pipeline/'))) problems.push(`${m}: no src/pipeline input (is this the metafile of a task?)`);
+      if (m.startsWith('tasks__') && !Object.keys(meta.inputs).some((i) => i.startsWith('src/pipeline/')))
+        problems.push(`${m}: no src/pipeline input (is this the metafile of a task?)`);
     }
     assert.deepEqual(problems, []);
   });

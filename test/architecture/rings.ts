@@ -122,7 +122,8 @@ function checkEdges(graph: ImportGraph, file: string, ring: Ring, out: Violation
     }
     if (!edge.to.endsWith('.ts')) {
       // A data file bundled as text or JSON (package.json's version, the notebooks' Python source).
-      if (ring === 'engine' || ring === 'client') out.push({ rule: `${ring}-no-files`, file, detail: `imports ${edge.to} (a client or the engine takes values, never files)` });
+      if (ring === 'engine' || ring === 'client')
+        out.push({ rule: `${ring}-no-files`, file, detail: `imports ${edge.to} (a client or the engine takes values, never files)` });
       continue;
     }
     const target = ringOf(edge.to);
@@ -137,7 +138,8 @@ function checkEdges(graph: ImportGraph, file: string, ring: Ring, out: Violation
 function checkPackage(file: string, ring: Ring, pkg: string, spec: string, out: Violation[]): void {
   if (ring === 'engine') {
     const ok = ENGINE_PACKAGES.has(pkg) || (file === ENGINE_THREAD_MODULE && pkg === 'pkg:worker_threads');
-    if (!ok) out.push({ rule: 'engine-no-io', file, detail: `imports '${spec}' (the engine imports only engine modules and ${[...ENGINE_PACKAGES].join(', ')})` });
+    if (!ok)
+      out.push({ rule: 'engine-no-io', file, detail: `imports '${spec}' (the engine imports only engine modules and ${[...ENGINE_PACKAGES].join(', ')})` });
   }
   if (ring === 'client' && CLIENT_FORBIDDEN_PACKAGES.has(pkg) && !(pkg.startsWith('pkg:fs') && CLIENT_FILE_STREAMERS.has(file))) {
     out.push({ rule: 'client-no-files-or-processes', file, detail: `imports '${spec}'` });

@@ -109,7 +109,10 @@ describe('CSV read as a stream (src/io/csv.ts)', () => {
   it('errors are exact whatever the chunks', () => {
     for (const chunks of [(b: Uint8Array) => [b], (b: Uint8Array) => every(b, 1), (b: Uint8Array) => every(b, 7)]) {
       throwsExactly(chunks(bytesOf('label,prod,cand\n0,0.1,0.2\n1,0.7\n')), 'line 3 of the CSV (row 1) has 2 fields but the header has 3 (label, prod, cand)');
-      throwsExactly(chunks(bytesOf('label,prod,cand\n0,0.1,0.2\n1,0.7,0.3,9\n')), 'line 3 of the CSV (row 1) has 4 fields but the header has 3 (label, prod, cand)');
+      throwsExactly(
+        chunks(bytesOf('label,prod,cand\n0,0.1,0.2\n1,0.7,0.3,9\n')),
+        'line 3 of the CSV (row 1) has 4 fields but the header has 3 (label, prod, cand)',
+      );
       throwsExactly(chunks(bytesOf('label,prod\n0,"0.1\n1,0.7\n')), 'the CSV has a quoted field that is never closed (opened on line 2)');
       throwsExactly(chunks(bytesOf('label,prod\n"a\nb",0.1\n1,"0.7"x\n')), 'the CSV has text after a closing quote on line 4');
       throwsExactly(chunks(bytesOf('label,prod,label\n0,0.1,0\n')), "column 'label' appears twice");
@@ -149,7 +152,10 @@ describe('CSV files larger than one read chunk (src/io/file-chunks.ts)', functio
       assert.equal(opened.size, text.length);
       assert.equal(opened.head.length, 64 * 1024);
       const preds = await readPredictionsChunked(opened, opts, file);
-      assert.deepEqual(preds.columns.map((c) => c.name), ['prod', 'cand']);
+      assert.deepEqual(
+        preds.columns.map((c) => c.name),
+        ['prod', 'cand'],
+      );
       assert.deepEqual(preds.labels, reference.labels);
       assert.deepEqual(preds.columns[0].scores, reference.columns[0].scores);
       assert.deepEqual(preds.columns[1].scores, reference.columns[1].scores);

@@ -55,7 +55,12 @@ function csvText(): string {
 
 const bytesOf = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-async function rejects(bytes: Uint8Array, message: string, opts: ReadPredictionsOptions = { labelColumn: 'label', scoreColumns: ['prod', 'cand'] }, name?: string): Promise<void> {
+async function rejects(
+  bytes: Uint8Array,
+  message: string,
+  opts: ReadPredictionsOptions = { labelColumn: 'label', scoreColumns: ['prod', 'cand'] },
+  name?: string,
+): Promise<void> {
   await assert.rejects(readPredictionsFile(bytes, opts, name), (e: unknown) => {
     assert.ok(e instanceof PredictionsError, String(e));
     assert.equal(e.message, message);
@@ -84,11 +89,29 @@ describe('predictions formats (Arrow, Parquet, CSV)', () => {
     const decisions: string[] = [];
     for (const [name, bytes] of inputs) {
       const preds = await readPredictionsFile(bytes, opts, name);
-      assert.deepEqual(preds.columns.map((c) => c.name), ['prod', 'cand'], name);
+      assert.deepEqual(
+        preds.columns.map((c) => c.name),
+        ['prod', 'cand'],
+        name,
+      );
       assert.equal(preds.n, 2000, name);
       assert.deepEqual(Array.from(preds.labels), Array.from(labels), name);
       assert.deepEqual(Array.from(preds.columns[1].scores), Array.from(cand), name);
-      decisions.push(JSON.stringify(compareModels(preds, { baseline: 'prod', metric: 'roc_auc', method: 'bootstrap', resamples: 200, seed: 7, winRate: 0.95, minDelta: 0.001, confidence: 0.95, bootstrap: 'multinomial' })));
+      decisions.push(
+        JSON.stringify(
+          compareModels(preds, {
+            baseline: 'prod',
+            metric: 'roc_auc',
+            method: 'bootstrap',
+            resamples: 200,
+            seed: 7,
+            winRate: 0.95,
+            minDelta: 0.001,
+            confidence: 0.95,
+            bootstrap: 'multinomial',
+          }),
+        ),
+      );
     }
     assert.equal(new Set(decisions).size, 1);
     assert.equal(JSON.parse(decisions[0]).decision, 'promote');
@@ -123,7 +146,10 @@ describe('predictions formats (Arrow, Parquet, CSV)', () => {
         ],
       }),
     );
-    await rejects(gz, "the Parquet file is compressed with GZIP, which cannot be read here; write it uncompressed or with Snappy (pandas: df.to_parquet('predictions.parquet', compression='snappy'), the default)");
+    await rejects(
+      gz,
+      "the Parquet file is compressed with GZIP, which cannot be read here; write it uncompressed or with Snappy (pandas: df.to_parquet('predictions.parquet', compression='snappy'), the default)",
+    );
   });
 
   it('a Parquet file whose footer is intact but whose data is cut fails as corrupt', async () => {
@@ -146,7 +172,10 @@ describe('predictions formats (Arrow, Parquet, CSV)', () => {
       { name: 'prod', data: prod, type: 'DOUBLE', nullable: false },
       { name: 'cand', data: withNull, type: 'DOUBLE' },
     ]);
-    const arrow = tableToIPC(new Table({ label: makeVector(Int8Array.from(labels)), prod: makeVector(prod), cand: vectorFromArray(withNull, new Float64()) }), 'file');
+    const arrow = tableToIPC(
+      new Table({ label: makeVector(Int8Array.from(labels)), prod: makeVector(prod), cand: vectorFromArray(withNull, new Float64()) }),
+      'file',
+    );
     const message = "column 'cand' has 1 missing (null) value (first at row 17)";
     await rejects(pq, message);
     await rejects(arrow, message);
@@ -154,7 +183,10 @@ describe('predictions formats (Arrow, Parquet, CSV)', () => {
   });
 
   it('a Parquet text column asked for as a score is rejected by type', async () => {
-    await rejects(goodParquet(), "column 'id' has type Utf8; a score column must be numeric (float64, float32 or integer)", { labelColumn: 'label', scoreColumns: ['prod', 'id'] });
+    await rejects(goodParquet(), "column 'id' has type Utf8; a score column must be numeric (float64, float32 or integer)", {
+      labelColumn: 'label',
+      scoreColumns: ['prod', 'id'],
+    });
   });
 
   it('a CSV with a non-numeric score names the column, row and line', async () => {
@@ -164,8 +196,14 @@ describe('predictions formats (Arrow, Parquet, CSV)', () => {
 
   it('a CSV text column not compared is left out (numericOnly), a numeric one with a text cell is not', async () => {
     const preds = await readPredictionsFile(bytesOf('id,label,prod\na,0,0.1\n7,1,0.7\n'), { labelColumn: 'label', numericOnly: true }, 'p.csv');
-    assert.deepEqual(preds.columns.map((c) => c.name), ['prod']);
-    await rejects(bytesOf('id,label,prod\na,0,0.1\nb,1,n/a\n'), "column 'prod' has a value that is not a number at row 1 (line 3 of the CSV): 'n/a'", { labelColumn: 'label', numericOnly: true });
+    assert.deepEqual(
+      preds.columns.map((c) => c.name),
+      ['prod'],
+    );
+    await rejects(bytesOf('id,label,prod\na,0,0.1\nb,1,n/a\n'), "column 'prod' has a value that is not a number at row 1 (line 3 of the CSV): 'n/a'", {
+      labelColumn: 'label',
+      numericOnly: true,
+    });
   });
 
   it('a CSV NaN and infinite scores get the engine error', async () => {
@@ -188,33 +226,62 @@ describe('predictions formats (Arrow, Parquet, CSV)', () => {
   it('a file in another format names the format and how to convert it', async () => {
     const READABLE = 'Predictions are read from Parquet, Arrow IPC (Feather v2) or CSV.';
     const cannot = (what: string, how: string): string => `the predictions are in a format that cannot be read (${what}). ${how}. ${READABLE}`;
-    const decompress = (tool: string): string => `Decompress it first (${tool}), or write Parquet, which compresses its columns itself: df.to_parquet('predictions.parquet')`;
+    const decompress = (tool: string): string =>
+      `Decompress it first (${tool}), or write Parquet, which compresses its columns itself: df.to_parquet('predictions.parquet')`;
     await rejects(
       bytesOf('{"label": [0, 1]}'),
-      cannot('JSON text, extension .json', "Convert it with pandas: pd.read_json('predictions.json').to_parquet('predictions.parquet') (JSON Lines: pd.read_json(..., lines=True))"),
+      cannot(
+        'JSON text, extension .json',
+        "Convert it with pandas: pd.read_json('predictions.json').to_parquet('predictions.parquet') (JSON Lines: pd.read_json(..., lines=True))",
+      ),
       undefined,
       'predictions.json',
     );
-    await rejects(bytesOf('  [{"label": 0}]'), cannot('JSON text', "Convert it with pandas: pd.read_json('predictions.json').to_parquet('predictions.parquet') (JSON Lines: pd.read_json(..., lines=True))"));
-    await rejects(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]), cannot('gzip-compressed data, extension .gz', decompress('gunzip predictions.csv.gz')), undefined, 'out/predictions.csv.gz');
+    await rejects(
+      bytesOf('  [{"label": 0}]'),
+      cannot(
+        'JSON text',
+        "Convert it with pandas: pd.read_json('predictions.json').to_parquet('predictions.parquet') (JSON Lines: pd.read_json(..., lines=True))",
+      ),
+    );
+    await rejects(
+      new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]),
+      cannot('gzip-compressed data, extension .gz', decompress('gunzip predictions.csv.gz')),
+      undefined,
+      'out/predictions.csv.gz',
+    );
     // A compressed file named .csv is still named for what it is, not parsed as text.
-    await rejects(new Uint8Array([0x42, 0x5a, 0x68, 0x39, 0x31]), cannot('bzip2-compressed data, extension .csv', decompress('bunzip2 p.csv')), undefined, 'p.csv');
+    await rejects(
+      new Uint8Array([0x42, 0x5a, 0x68, 0x39, 0x31]),
+      cannot('bzip2-compressed data, extension .csv', decompress('bunzip2 p.csv')),
+      undefined,
+      'p.csv',
+    );
     await rejects(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0]), cannot('zstd-compressed data', decompress('unzstd the file')));
     await rejects(
       new Uint8Array([0x50, 0x4b, 3, 4, 0, 0]),
-      cannot('an Excel workbook (.xlsx), extension .xlsx', "Save the sheet as CSV (File > Save As > CSV), or with pandas: pd.read_excel('predictions.xlsx').to_parquet('predictions.parquet')"),
+      cannot(
+        'an Excel workbook (.xlsx), extension .xlsx',
+        "Save the sheet as CSV (File > Save As > CSV), or with pandas: pd.read_excel('predictions.xlsx').to_parquet('predictions.parquet')",
+      ),
       undefined,
       'p.xlsx',
     );
     await rejects(
       new Uint8Array([0x50, 0x4b, 3, 4, 0, 0]),
-      cannot('a ZIP archive (an Excel .xlsx workbook or a zipped file?), extension .zip', "Unzip it first; for an Excel workbook save the sheet as CSV, or with pandas: pd.read_excel(...).to_parquet('predictions.parquet')"),
+      cannot(
+        'a ZIP archive (an Excel .xlsx workbook or a zipped file?), extension .zip',
+        "Unzip it first; for an Excel workbook save the sheet as CSV, or with pandas: pd.read_excel(...).to_parquet('predictions.parquet')",
+      ),
       undefined,
       'p.zip',
     );
     await rejects(
       new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0]),
-      cannot('an Excel 97-2003 workbook (.xls) or another OLE2 compound file, extension .xls', "Save the sheet as CSV, or with pandas: pd.read_excel('predictions.xls').to_parquet('predictions.parquet')"),
+      cannot(
+        'an Excel 97-2003 workbook (.xls) or another OLE2 compound file, extension .xls',
+        "Save the sheet as CSV, or with pandas: pd.read_excel('predictions.xls').to_parquet('predictions.parquet')",
+      ),
       undefined,
       'p.xls',
     );
@@ -232,7 +299,10 @@ describe('predictions formats (Arrow, Parquet, CSV)', () => {
     await rejects(bytesOf('PARE\0\0\0\0PARE'), cannot('an encrypted Parquet file (Parquet modular encryption)', 'Write the predictions without encryption'));
     await rejects(
       bytesOf('label\tprod\n0\t0.1\n'),
-      cannot('tab-separated text, extension .tsv', "Write it comma-separated: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.tsv', sep='\\t').to_parquet('predictions.parquet')"),
+      cannot(
+        'tab-separated text, extension .tsv',
+        "Write it comma-separated: df.to_csv('predictions.csv', index=False), or convert it: pd.read_csv('predictions.tsv', sep='\\t').to_parquet('predictions.parquet')",
+      ),
       undefined,
       'p.tsv',
     );
@@ -245,8 +315,18 @@ describe('predictions formats (Arrow, Parquet, CSV)', () => {
       undefined,
       'p.txt',
     );
-    await rejects(bytesOf('label,a\n1,0.5\n'), `the predictions file ends in .parquet but is not Parquet data (it does not start with the Parquet magic 'PAR1'). ${HOW}`, undefined, 'p.parquet');
-    await rejects(bytesOf('{"a": 1}'), `the predictions file ends in .parquet but is not Parquet data (it does not start with the Parquet magic 'PAR1'; it looks like JSON text). ${HOW}`, undefined, 'p.parquet');
+    await rejects(
+      bytesOf('label,a\n1,0.5\n'),
+      `the predictions file ends in .parquet but is not Parquet data (it does not start with the Parquet magic 'PAR1'). ${HOW}`,
+      undefined,
+      'p.parquet',
+    );
+    await rejects(
+      bytesOf('{"a": 1}'),
+      `the predictions file ends in .parquet but is not Parquet data (it does not start with the Parquet magic 'PAR1'; it looks like JSON text). ${HOW}`,
+      undefined,
+      'p.parquet',
+    );
     await rejects(new Uint8Array([1, 2, 3, 4, 5]), `the predictions are in a format that cannot be read (not Arrow IPC, Parquet or CSV). ${HOW}`);
   });
 });
@@ -265,7 +345,18 @@ describe('mlops-eval compare with Parquet/CSV and --html/--markdown (built CLI, 
   let dir: string;
 
   before(() => {
-    esbuild.buildSync({ absWorkingDir: ROOT, entryPoints: [path.join(ROOT, 'src/cli/mlops-eval.ts')], outfile: CLI, bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', platform: 'node', target: 'node20', format: 'cjs' });
+    esbuild.buildSync({
+      absWorkingDir: ROOT,
+      entryPoints: [path.join(ROOT, 'src/cli/mlops-eval.ts')],
+      outfile: CLI,
+      bundle: true,
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+    });
     dir = mkdtempSync(path.join(tmpdir(), 'mlops-eval-formats-'));
     writeFileSync(path.join(dir, 'p.arrow'), arrowBytes('file'));
     writeFileSync(path.join(dir, 'p.parquet'), goodParquet());

@@ -48,7 +48,14 @@ function locate(packages: Record<string, LockEntry>, from: string, dep: string):
  */
 export function lockfileForTarball(
   repoLock: Lockfile,
-  pkg: { name: string; version: string; license?: string; dependencies?: Record<string, string>; bin?: Record<string, string>; engines?: Record<string, string> },
+  pkg: {
+    name: string;
+    version: string;
+    license?: string;
+    dependencies?: Record<string, string>;
+    bin?: Record<string, string>;
+    engines?: Record<string, string>;
+  },
   tarball: string,
   integrity: string,
   projectName: string,
@@ -81,7 +88,10 @@ export function lockfileForTarball(
     }
     packages[key] = entry;
     const name = key.slice(key.lastIndexOf('node_modules/') + 13);
-    const required = [...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.peerDependencies ?? {}).filter((p) => !entry.peerDependenciesMeta?.[p]?.optional)];
+    const required = [
+      ...Object.keys(entry.dependencies ?? {}),
+      ...Object.keys(entry.peerDependencies ?? {}).filter((p) => !entry.peerDependenciesMeta?.[p]?.optional),
+    ];
     for (const d of required) queue.push([key, d, name, false]);
     for (const d of Object.keys(entry.optionalDependencies ?? {})) queue.push([key, d, name, true]);
   }

@@ -23,7 +23,12 @@ import { lockfileForTarball, type Lockfile } from './lockfile';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const PACKAGE_DIR = path.join(ROOT, 'packages/mlops-eval');
-const rootPkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; engines: Record<string, string>; dependencies: Record<string, string>; workspaces: string[] };
+const rootPkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  engines: Record<string, string>;
+  dependencies: Record<string, string>;
+  workspaces: string[];
+};
 const pkg = JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as {
   name: string;
   version: string;
@@ -48,7 +53,13 @@ function npm(args: string[], cwd: string): SpawnSyncReturns<string> {
 }
 
 function npx(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('npx', ['--no-install', 'mlops-eval', ...args], { cwd, env: npmEnv(), encoding: 'utf8', timeout: 120000, shell: process.platform === 'win32' });
+  const r = spawnSync('npx', ['--no-install', 'mlops-eval', ...args], {
+    cwd,
+    env: npmEnv(),
+    encoding: 'utf8',
+    timeout: 120000,
+    shell: process.platform === 'win32',
+  });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -132,7 +143,10 @@ describe('the mlops-eval npm package (packages/mlops-eval)', function () {
     }
     assert.deepEqual([...required].sort(), Object.keys(pkg.dependencies).sort());
     for (const [name, version] of Object.entries(pkg.dependencies)) assert.equal(version, rootPkg.dependencies[name], name);
-    assert.deepEqual(inputs.filter((i) => i.includes('node_modules')), []);
+    assert.deepEqual(
+      inputs.filter((i) => i.includes('node_modules')),
+      [],
+    );
   });
 
   it('installs into an empty folder (dependencies from the npm cache, no network) and `npx mlops-eval compare` decides as the repository CLI does', async () => {
@@ -140,8 +154,17 @@ describe('the mlops-eval npm package (packages/mlops-eval)', function () {
     mkdirSync(project);
     copyFileSync(path.join(work, packed.filename), path.join(project, packed.filename));
     const packedPkg = { ...pkg };
-    const lock = lockfileForTarball(JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile, packedPkg, packed.filename, packed.integrity, 'try-mlops-eval');
-    writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: 'try-mlops-eval', private: true, dependencies: { 'mlops-eval': `file:${packed.filename}` } }, null, 2)}\n`);
+    const lock = lockfileForTarball(
+      JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile,
+      packedPkg,
+      packed.filename,
+      packed.integrity,
+      'try-mlops-eval',
+    );
+    writeFileSync(
+      path.join(project, 'package.json'),
+      `${JSON.stringify({ name: 'try-mlops-eval', private: true, dependencies: { 'mlops-eval': `file:${packed.filename}` } }, null, 2)}\n`,
+    );
     writeFileSync(path.join(project, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
     const install = npm(['ci', '--offline', '--no-audit', '--no-fund'], project);
     if (install.status !== 0) {
@@ -165,7 +188,10 @@ describe('the mlops-eval npm package (packages/mlops-eval)', function () {
       assert.equal(r.stdout, await expectedStdout(path.join(project, file), args), file);
       assert.equal((JSON.parse(r.stdout) as { decision: string }).decision, 'promote');
     }
-    const html = npx(['compare', 'p.csv', '--baseline', 'prod', '--resamples', '100', '--html', 'report.html', '--markdown', 'summary.md', '--fail-on-keep'], project);
+    const html = npx(
+      ['compare', 'p.csv', '--baseline', 'prod', '--resamples', '100', '--html', 'report.html', '--markdown', 'summary.md', '--fail-on-keep'],
+      project,
+    );
     assert.equal(html.code, 0, html.stderr);
     assert.match(readFileSync(path.join(project, 'report.html'), 'utf8'), /^<!DOCTYPE html>/i);
     assert.match(readFileSync(path.join(project, 'summary.md'), 'utf8'), /\*\*Decision: PROMOTE cand\.\*\*/);

@@ -20,7 +20,13 @@ describe('client core: authentication end to end against the emulator', () => {
   let secrets: string[];
   let clock: Clock & { sleeps: number[] };
   const setSecret = (v: string) => void secrets.push(v);
-  const entraSecret = (): AuthConfig => ({ kind: 'entraClientSecret', tenantId: D.tenantId, clientId: D.entraClientId, clientSecret: D.entraClientSecret, authorityHost: emu.url });
+  const entraSecret = (): AuthConfig => ({
+    kind: 'entraClientSecret',
+    tenantId: D.tenantId,
+    clientId: D.entraClientId,
+    clientSecret: D.entraClientSecret,
+    authorityHost: emu.url,
+  });
   const wif = (over: Partial<Extract<AuthConfig, { kind: 'workloadIdentityFederation' }>> = {}): AuthConfig => ({
     kind: 'workloadIdentityFederation',
     tenantId: D.tenantId,
@@ -81,7 +87,12 @@ describe('client core: authentication end to end against the emulator', () => {
     assert.ok(secrets.includes(token), 'token passed to setSecret');
     assert.ok(secrets.includes(D.entraClientSecret));
     const [call] = emu.callsTo('POST', `/${D.tenantId}/oauth2/v2.0/token`);
-    assert.deepEqual(call.body, { grant_type: 'client_credentials', client_id: D.entraClientId, client_secret: '***', scope: '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default' });
+    assert.deepEqual(call.body, {
+      grant_type: 'client_credentials',
+      client_id: D.entraClientId,
+      client_secret: '***',
+      scope: '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default',
+    });
     assert.equal((await apiWith(tp).request<{ principal: string }>(echo)).principal, `entra:${D.entraClientId}`);
     assert.equal(emu.auth.issued[0].via, 'secret');
   });
@@ -102,7 +113,10 @@ describe('client core: authentication end to end against the emulator', () => {
     const issued = emu.auth.issued.filter((i) => i.kind === 'entra').map((i) => Math.round((i.issuedAt - start) / 1000));
     assert.equal(issued.length, 4, `issued at ${issued.join(', ')} s`);
     for (let i = 1; i < issued.length; i++) assert.ok(issued[i] >= i * 540 && issued[i] < i * 540 + 31, `token ${i} at ${issued[i]} s`);
-    assert.deepEqual(emu.requests.filter((r) => r.status !== 200), []);
+    assert.deepEqual(
+      emu.requests.filter((r) => r.status !== 200),
+      [],
+    );
   });
 
   it('Entra: an expired token is refreshed once on 403 when the clock jumps past expiry', async () => {
@@ -111,7 +125,10 @@ describe('client core: authentication end to end against the emulator', () => {
     await api.request(echo);
     emu.auth.revokeIssuedTokens();
     await api.request(echo);
-    assert.deepEqual(emu.callsTo('GET', '/api/2.0/test/echo').map((r) => r.status), [200, 403, 200]);
+    assert.deepEqual(
+      emu.callsTo('GET', '/api/2.0/test/echo').map((r) => r.status),
+      [200, 403, 200],
+    );
     assert.equal(emu.auth.issued.length, 2);
   });
 
@@ -132,22 +149,34 @@ describe('client core: authentication end to end against the emulator', () => {
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: '***',
     });
-    assert.deepEqual(emu.auth.issued.map((i) => [i.kind, i.via]), [['adoOidc', undefined], ['entra', 'assertion']]);
+    assert.deepEqual(
+      emu.auth.issued.map((i) => [i.kind, i.via]),
+      [
+        ['adoOidc', undefined],
+        ['entra', 'assertion'],
+      ],
+    );
     assert.equal(secrets.length, 3, 'system token, OIDC token and access token masked');
   });
 
   it('workload identity federation: during a 30-minute wait a fresh OIDC token is requested for every exchange, at least every 8 minutes', async () => {
     const api = apiWith(provider(wif()));
     const start = clock.now();
-    await waitUntil(async () => {
-      await api.request(echo);
-      return clock.now() - start >= 30 * 60_000 ? { done: true } : { pending: 'waiting' };
-    }, { timeoutMs: 40 * 60_000, clock, initialIntervalMs: 30_000, maxIntervalMs: 30_000 });
+    await waitUntil(
+      async () => {
+        await api.request(echo);
+        return clock.now() - start >= 30 * 60_000 ? { done: true } : { pending: 'waiting' };
+      },
+      { timeoutMs: 40 * 60_000, clock, initialIntervalMs: 30_000, maxIntervalMs: 30_000 },
+    );
     const kinds = emu.auth.issued.map((i) => i.kind);
     assert.deepEqual(kinds, ['adoOidc', 'entra', 'adoOidc', 'entra', 'adoOidc', 'entra', 'adoOidc', 'entra']);
     const entraAt = emu.auth.issued.filter((i) => i.kind === 'entra').map((i) => Math.round((i.issuedAt - start) / 60_000));
     assert.deepEqual(entraAt, [0, WIF_MAX_TOKEN_AGE_MS / 60_000, 16, 24]);
-    assert.deepEqual(emu.requests.filter((r) => r.status !== 200), []);
+    assert.deepEqual(
+      emu.requests.filter((r) => r.status !== 200),
+      [],
+    );
   });
 
   it('concurrent getToken() calls share one token request', async () => {
@@ -171,7 +200,10 @@ describe('client core: authentication end to end against the emulator', () => {
       const e = await rejects(provider({ ...entraSecret(), clientSecret: 'wrong-secret-value-123' } as AuthConfig).getToken());
       assert.equal(e.status, 401);
       assert.equal(e.errorCode, 'invalid_client');
-      assert.match(e.message, /^Getting a Microsoft Entra ID token for client 11111111-2222-4333-8444-555555555555 in tenant 72f988bf-86f1-41af-91ab-2d7cd011db47 failed \(HTTP 401 invalid_client: AADSTS7000215: Invalid client secret provided/);
+      assert.match(
+        e.message,
+        /^Getting a Microsoft Entra ID token for client 11111111-2222-4333-8444-555555555555 in tenant 72f988bf-86f1-41af-91ab-2d7cd011db47 failed \(HTTP 401 invalid_client: AADSTS7000215: Invalid client secret provided/,
+      );
       assert.match(e.message, /Check the client secret of the service connection/);
       assert.ok(!errorText(e).includes('wrong-secret-value-123'));
       assert.equal(emu.callsTo('POST', `/${D.tenantId}/oauth2/v2.0/token`).length, 1, 'a 401 from the token endpoint is not retried');
@@ -193,7 +225,10 @@ describe('client core: authentication end to end against the emulator', () => {
     it('wrong Databricks OAuth secret', async () => {
       const e = await rejects(provider({ kind: 'databricksOAuth', clientId: D.databricksClientId, clientSecret: 'dose-wrong-secret-999' }).getToken());
       assert.equal(e.status, 401);
-      assert.match(e.message, /^Getting a Databricks OAuth token for service principal .* failed \(HTTP 401 invalid_client: Client authentication failed\)\. Check the OAuth client id and secret/);
+      assert.match(
+        e.message,
+        /^Getting a Databricks OAuth token for service principal .* failed \(HTTP 401 invalid_client: Client authentication failed\)\. Check the OAuth client id and secret/,
+      );
       assertNoSecrets(errorText(e), 'error', ['dose-wrong-secret-999']);
     });
 
@@ -222,7 +257,10 @@ describe('client core: authentication end to end against the emulator', () => {
     it('a token endpoint answering 503 is retried; an https-only authority is enforced', async () => {
       emu.faults.add({ path: `/${D.tenantId}/oauth2/v2.0/token`, kind: 'status', status: 503, times: 2 });
       await provider(entraSecret()).getToken();
-      assert.deepEqual(emu.callsTo('POST', `/${D.tenantId}/oauth2/v2.0/token`).map((r) => r.status), [503, 503, 200]);
+      assert.deepEqual(
+        emu.callsTo('POST', `/${D.tenantId}/oauth2/v2.0/token`).map((r) => r.status),
+        [503, 503, 200],
+      );
       assert.throws(() => provider({ ...entraSecret(), authorityHost: 'http://login.example.com' } as AuthConfig), /must use https/);
     });
   });
@@ -267,13 +305,23 @@ describe('client core: authentication end to end against the emulator', () => {
       assert.deepEqual(host.secrets.slice(0, 1), [D.pat]);
       const body = await api.request<{ principal: string }>(echo);
       assert.equal(body.principal, D.patPrincipal);
-      assert.equal(emu.requests[0].headers?.['user-agent'], `databricks-mlops-azure-pipelines/${extensionVersion} (task DatabricksTrainV1)`, 'the adapter passes the version from package.json');
+      assert.equal(
+        emu.requests[0].headers?.['user-agent'],
+        `databricks-mlops-azure-pipelines/${extensionVersion} (task DatabricksTrainV1)`,
+        'the adapter passes the version from package.json',
+      );
       assert.equal(host.debug.length, 1);
       assert.match(host.debug[0], /^GET \/api\/2\.0\/test\/echo -> 200 \(\d+ ms, attempt 1\)$/);
     });
 
     it("maps the agent's proxy and certificate settings and masks the proxy password", async () => {
-      const endpoints: EndpointSource = { url: () => `${emu.url}/`, scheme: () => 'Token', param: () => D.pat, data: () => undefined, variable: () => undefined };
+      const endpoints: EndpointSource = {
+        url: () => `${emu.url}/`,
+        scheme: () => 'Token',
+        param: () => D.pat,
+        data: () => undefined,
+        variable: () => undefined,
+      };
       const host = fakeHost();
       const network: AgentNetworkSettings = {
         proxy: () => ({ proxyUrl: 'http://127.0.0.1:9', proxyUsername: 'agent', proxyPassword: 'proxy-p4ssw0rd-test', proxyBypassHosts: ['127\\.0\\.0\\.1'] }),
@@ -284,7 +332,14 @@ describe('client core: authentication end to end against the emulator', () => {
       assert.ok(host.secrets.includes('proxy-p4ssw0rd-test'));
       // The bypass list sends loopback direct, so the (dead) proxy at port 9 is never used.
       assert.equal((await api.request<{ principal: string }>(echo)).principal, D.patPrincipal);
-      assert.deepEqual(proxyConfigFor('https://adb-1.net', network), { proxyUrl: 'http://127.0.0.1:9', proxyUsername: 'agent', proxyPassword: 'proxy-p4ssw0rd-test', bypass: ['127\\.0\\.0\\.1'], caCertPath: undefined, ignoreSslErrors: false });
+      assert.deepEqual(proxyConfigFor('https://adb-1.net', network), {
+        proxyUrl: 'http://127.0.0.1:9',
+        proxyUsername: 'agent',
+        proxyPassword: 'proxy-p4ssw0rd-test',
+        bypass: ['127\\.0\\.0\\.1'],
+        caCertPath: undefined,
+        ignoreSslErrors: false,
+      });
     });
 
     it('an Azure Resource Manager connection with workload identity federation', async () => {
@@ -293,7 +348,11 @@ describe('client core: authentication end to end against the emulator', () => {
         url: () => undefined,
         scheme: (e) => (e === id ? 'WorkloadIdentityFederation' : undefined),
         param: (e, key) =>
-          e === 'SystemVssConnection' && key === 'AccessToken' ? D.systemAccessToken : e === id ? ({ tenantid: D.tenantId, serviceprincipalid: D.entraClientId } as Record<string, string>)[key] : undefined,
+          e === 'SystemVssConnection' && key === 'AccessToken'
+            ? D.systemAccessToken
+            : e === id
+              ? ({ tenantid: D.tenantId, serviceprincipalid: D.entraClientId } as Record<string, string>)[key]
+              : undefined,
         data: (_e, key) => (key === 'activeDirectoryAuthority' ? emu.url : undefined),
         variable: (name) => (name === 'System.OidcRequestUri' ? emu.oidcRequestUri : undefined),
       };

@@ -55,7 +55,9 @@ function assertClean(e: Error, what: string): void {
     assert.ok(!/authorization/i.test(text), `${what}: ${form} mentions Authorization`);
   }
   // The stack may pass through axios' frames (our error is built in its promise callback); nothing else may name it.
-  const fields = Object.getOwnPropertyNames(e).filter((k) => k !== 'stack').map((k) => String((e as unknown as Record<string, unknown>)[k]));
+  const fields = Object.getOwnPropertyNames(e)
+    .filter((k) => k !== 'stack')
+    .map((k) => String((e as unknown as Record<string, unknown>)[k]));
   assert.ok(!fields.some((v) => /axios/i.test(v)), `${what}: a field mentions axios`);
 }
 
@@ -81,7 +83,15 @@ interface Raw {
 async function startRaw(handler: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<Raw> {
   const requests: Raw['requests'] = [];
   const server = http.createServer((req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaderNames: req.rawHeaders.filter((_, i) => i % 2 === 0).map((h) => h.toLowerCase()).sort() });
+    requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      rawHeaderNames: req.rawHeaders
+        .filter((_, i) => i % 2 === 0)
+        .map((h) => h.toLowerCase())
+        .sort(),
+    });
     handler(req, res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -100,7 +110,15 @@ describe('client core: the axios boundary (errors converted, nothing leaks, expl
   let raw: Raw;
   let logs: string[];
   const client = (o: Partial<ApiClientOptions> = {}) =>
-    createApiClient({ host: raw.url, tokenProvider, clock: createFakeClock(), retry: { maxAttempts: 1 }, log: (m) => logs.push(m), taskName: 'BoundaryTest', ...o });
+    createApiClient({
+      host: raw.url,
+      tokenProvider,
+      clock: createFakeClock(),
+      retry: { maxAttempts: 1 },
+      log: (m) => logs.push(m),
+      taskName: 'BoundaryTest',
+      ...o,
+    });
 
   before(async () => {
     raw = await startRaw((req, res) => {
@@ -156,7 +174,9 @@ describe('client core: the axios boundary (errors converted, nothing leaks, expl
       await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
       const port = (probe.address() as AddressInfo).port;
       await new Promise<void>((r) => probe.close(() => r()));
-      const e = (await failure(client({ host: `http://127.0.0.1:${port}` }).request({ method: 'POST', path: '/api/2.0/refused', body: { a: 1 } }))) as DatabricksApiError;
+      const e = (await failure(
+        client({ host: `http://127.0.0.1:${port}` }).request({ method: 'POST', path: '/api/2.0/refused', body: { a: 1 } }),
+      )) as DatabricksApiError;
       assertClean(e, 'ECONNREFUSED');
       assert.deepEqual([e.status, e.errorCode, e.method, e.path], [0, 'ECONNREFUSED', 'POST', '/api/2.0/refused']);
       assert.equal(e.message, `Request POST /api/2.0/refused to 127.0.0.1:${port} failed: the connection was refused (ECONNREFUSED).`);
@@ -219,10 +239,15 @@ describe('client core: the axios boundary (errors converted, nothing leaks, expl
     });
 
     it('a TLS certificate failure is our error with the TLS hint', async () => {
-      const server = https.createServer({ cert: readFileSync(path.join(FIXTURES, 'localhost-cert.pem')), key: readFileSync(path.join(FIXTURES, 'localhost-key.pem')) }, (_q, s) => s.end('{}'));
+      const server = https.createServer(
+        { cert: readFileSync(path.join(FIXTURES, 'localhost-cert.pem')), key: readFileSync(path.join(FIXTURES, 'localhost-key.pem')) },
+        (_q, s) => s.end('{}'),
+      );
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       try {
-        const e = (await failure(client({ host: `https://127.0.0.1:${(server.address() as AddressInfo).port}` }).request({ method: 'GET', path: '/api/2.0/tls' }))) as DatabricksApiError;
+        const e = (await failure(
+          client({ host: `https://127.0.0.1:${(server.address() as AddressInfo).port}` }).request({ method: 'GET', path: '/api/2.0/tls' }),
+        )) as DatabricksApiError;
         assertClean(e, 'TLS');
         assert.match(String(e.errorCode), /SELF_SIGNED|UNABLE_TO_VERIFY/);
         assert.match(e.message, /^Request GET \/api\/2\.0\/tls to 127\.0\.0\.1:\d+ failed: the server's TLS certificate was not accepted; /);
@@ -264,7 +289,10 @@ describe('client core: the axios boundary (errors converted, nothing leaks, expl
         [base, [...base, 'content-length', 'content-type'].sort(), [...base, 'content-length'].sort(), base],
       );
       const [get, post, bare, dl] = raw.requests;
-      assert.deepEqual([get.headers.accept, get.headers['accept-encoding'], get.headers.authorization], ['application/json', 'gzip, deflate', `Bearer ${TOKEN}`]);
+      assert.deepEqual(
+        [get.headers.accept, get.headers['accept-encoding'], get.headers.authorization],
+        ['application/json', 'gzip, deflate', `Bearer ${TOKEN}`],
+      );
       assert.match(String(get.headers['user-agent']), /^databricks-mlops-azure-pipelines \(task BoundaryTest\)$/);
       assert.deepEqual([post.headers['content-type'], post.headers['content-length']], ['application/json', '7']);
       assert.equal(bare.headers['content-length'], '0', 'a bodiless POST has no form content-type');

@@ -33,7 +33,15 @@ function catchSync(fn: () => unknown): InputError {
 }
 
 describe('connection: Databricks service connection with the WorkloadIdentityFederation scheme', () => {
-  type Over = { clientId?: string; serviceprincipalid?: string; issuer?: string; subject?: string; oidc?: string | undefined; accessToken?: string | undefined; scheme?: string };
+  type Over = {
+    clientId?: string;
+    serviceprincipalid?: string;
+    issuer?: string;
+    subject?: string;
+    oidc?: string | undefined;
+    accessToken?: string | undefined;
+    scheme?: string;
+  };
   const source = (over: Over = {}): EndpointSource => ({
     url: (id) => (id === CONN_ID ? 'https://adb-1234567890123456.7.azuredatabricks.net/' : undefined),
     scheme: (id) => (id === CONN_ID ? (over.scheme ?? 'WorkloadIdentityFederation') : undefined),
@@ -46,7 +54,12 @@ describe('connection: Databricks service connection with the WorkloadIdentityFed
       return undefined;
     },
     data: () => undefined,
-    variable: (name) => (name === 'System.OidcRequestUri' ? ('oidc' in over ? over.oidc : 'https://dev.azure.com/contoso/p/_apis/distributedtask/hubs/build/plans/1/jobs/2/oidctoken') : undefined),
+    variable: (name) =>
+      name === 'System.OidcRequestUri'
+        ? 'oidc' in over
+          ? over.oidc
+          : 'https://dev.azure.com/contoso/p/_apis/distributedtask/hubs/build/plans/1/jobs/2/oidctoken'
+        : undefined,
   });
   const read = (src: EndpointSource) => readConnection(new Inputs(mapInputSource({ databricksConnection: CONN_ID })), src);
 
@@ -67,7 +80,12 @@ describe('connection: Databricks service connection with the WorkloadIdentityFed
   it('without a client id (account-wide policy): no clientId key at all; the scheme name is matched case-insensitively', () => {
     for (const clientId of [undefined, '', '   ']) {
       const c = read(source({ clientId, scheme: 'workloadidentityfederation' }));
-      assert.deepEqual(c.auth, { kind: 'databricksFederation', serviceConnectionId: CONN_ID, oidcRequestUri: 'https://dev.azure.com/contoso/p/_apis/distributedtask/hubs/build/plans/1/jobs/2/oidctoken', systemAccessToken: D.systemAccessToken });
+      assert.deepEqual(c.auth, {
+        kind: 'databricksFederation',
+        serviceConnectionId: CONN_ID,
+        oidcRequestUri: 'https://dev.azure.com/contoso/p/_apis/distributedtask/hubs/build/plans/1/jobs/2/oidctoken',
+        systemAccessToken: D.systemAccessToken,
+      });
       assert.equal(c.description, `${CONN_ID} (Databricks OAuth token federation, account-wide policy)`);
     }
   });
@@ -77,7 +95,10 @@ describe('connection: Databricks service connection with the WorkloadIdentityFed
     assert.equal((read(source({ serviceprincipalid: ` ${D.databricksClientId} ` })).auth as { clientId?: string }).clientId, D.databricksClientId);
     assert.equal((read(source({ clientId: '  ', serviceprincipalid: D.databricksClientId })).auth as { clientId?: string }).clientId, D.databricksClientId);
     assert.equal((read(source({ clientId: other, serviceprincipalid: D.databricksClientId })).auth as { clientId?: string }).clientId, other);
-    assert.equal(read(source({ serviceprincipalid: D.databricksClientId })).description, `${CONN_ID} (Databricks OAuth token federation, service principal ${D.databricksClientId})`);
+    assert.equal(
+      read(source({ serviceprincipalid: D.databricksClientId })).description,
+      `${CONN_ID} (Databricks OAuth token federation, service principal ${D.databricksClientId})`,
+    );
     const e = catchSync(() => read(source({ serviceprincipalid: 'not-a-guid' })));
     assert.match(e.message, /^The service connection's service principal client id is not an application id/);
   });
@@ -119,8 +140,17 @@ describe('connection: Databricks service connection with the WorkloadIdentityFed
   });
 
   it('the Azure Resource Manager WIF path still reports its own input (shared helper)', () => {
-    const src: EndpointSource = { ...source({ oidc: undefined }), scheme: () => 'WorkloadIdentityFederation', param: (id, key) => (id === CONN_ID ? ({ tenantid: D.tenantId, serviceprincipalid: D.entraClientId } as Record<string, string>)[key] : undefined) };
-    const e = catchSync(() => readConnection(new Inputs(mapInputSource({ connectionType: 'azureResourceManager', azureSubscription: CONN_ID, workspaceUrl: 'https://adb-1.azuredatabricks.net' })), src));
+    const src: EndpointSource = {
+      ...source({ oidc: undefined }),
+      scheme: () => 'WorkloadIdentityFederation',
+      param: (id, key) => (id === CONN_ID ? ({ tenantid: D.tenantId, serviceprincipalid: D.entraClientId } as Record<string, string>)[key] : undefined),
+    };
+    const e = catchSync(() =>
+      readConnection(
+        new Inputs(mapInputSource({ connectionType: 'azureResourceManager', azureSubscription: CONN_ID, workspaceUrl: 'https://adb-1.azuredatabricks.net' })),
+        src,
+      ),
+    );
     assert.equal(e.input, 'azureSubscription');
     assert.equal(e.message, OIDC_URI_MISSING);
   });
@@ -140,7 +170,13 @@ describe('client core: Databricks OAuth token federation against the emulator', 
     ...over,
   });
   const provider = (auth: AuthConfig, retry: Record<string, number> = {}) =>
-    createTokenProvider(auth, { host: emu.url, setSecret: (v) => void secrets.push(v), clock, retry: { random: () => 0, ...retry }, log: (m) => void logs.push(m) });
+    createTokenProvider(auth, {
+      host: emu.url,
+      setSecret: (v) => void secrets.push(v),
+      clock,
+      retry: { random: () => 0, ...retry },
+      log: (m) => void logs.push(m),
+    });
   const echo = { method: 'GET' as const, path: '/api/2.0/test/echo' };
   const exchanges = () => emu.callsTo('POST', '/oidc/v1/token');
   const oidcRequests = () => emu.requests.filter((r) => r.path.endsWith('/oidctoken'));
@@ -177,17 +213,26 @@ describe('client core: Databricks OAuth token federation against the emulator', 
     ]);
     assert.equal(exchange.headers?.['content-type'], 'application/x-www-form-urlencoded');
     assert.equal(exchange.headers?.authorization, undefined, 'no client secret of any kind is sent');
-    assert.deepEqual(emu.requests.map((r) => [r.method, r.path.endsWith('/oidctoken') ? 'oidctoken' : r.path, r.status]), [
-      ['POST', 'oidctoken', 200],
-      ['POST', '/oidc/v1/token', 200],
-      ['GET', '/api/2.0/test/echo', 200],
-    ]);
-    assert.deepEqual(emu.auth.issued.map((i) => [i.kind, i.principal]), [
-      ['adoOidc', adoOidcSubject(CONN_ID)],
-      ['databricksFederation', `sp:${D.databricksClientId}`],
-    ]);
+    assert.deepEqual(
+      emu.requests.map((r) => [r.method, r.path.endsWith('/oidctoken') ? 'oidctoken' : r.path, r.status]),
+      [
+        ['POST', 'oidctoken', 200],
+        ['POST', '/oidc/v1/token', 200],
+        ['GET', '/api/2.0/test/echo', 200],
+      ],
+    );
+    assert.deepEqual(
+      emu.auth.issued.map((i) => [i.kind, i.principal]),
+      [
+        ['adoOidc', adoOidcSubject(CONN_ID)],
+        ['databricksFederation', `sp:${D.databricksClientId}`],
+      ],
+    );
     // Masked: the job token, then the OIDC token, then the workspace token; exactly the issued values.
-    const issued = [...(emu.auth as unknown as { oidcTokens: Map<string, unknown> }).oidcTokens.keys(), ...(emu.auth as unknown as { tokens: Map<string, unknown> }).tokens.keys()];
+    const issued = [
+      ...(emu.auth as unknown as { oidcTokens: Map<string, unknown> }).oidcTokens.keys(),
+      ...(emu.auth as unknown as { tokens: Map<string, unknown> }).tokens.keys(),
+    ];
     assert.deepEqual(secrets, [D.systemAccessToken, ...issued]);
     assert.deepEqual(logs, [
       `Requesting an Azure DevOps OIDC token for service connection ${CONN_ID}`,
@@ -198,7 +243,9 @@ describe('client core: Databricks OAuth token federation against the emulator', 
 
   it('account-wide policy: no client_id in the form; acts as the federated identity', async () => {
     await emu.close();
-    emu = await startEmulator({ secrets: { federationPolicies: [{ issuer: ADO_OIDC_ISSUER, subject: adoOidcSubject(CONN_ID), audience: ADO_OIDC_AUDIENCE }] } });
+    emu = await startEmulator({
+      secrets: { federationPolicies: [{ issuer: ADO_OIDC_ISSUER, subject: adoOidcSubject(CONN_ID), audience: ADO_OIDC_AUDIENCE }] },
+    });
     installTestRoutes(emu);
     clock = emu.linkedClock();
     const tp = provider(fed({ clientId: undefined }));
@@ -222,12 +269,15 @@ describe('client core: Databricks OAuth token federation against the emulator', 
     assert.notEqual(second, first);
     assert.equal(exchanges().length, 2);
     assert.equal(oidcRequests().length, 2, 'a new Azure DevOps token for every exchange');
-    assert.deepEqual(emu.auth.issued.map((i) => [i.kind, Math.round((i.issuedAt - emu.auth.issued[0].issuedAt) / 1000)]), [
-      ['adoOidc', 0],
-      ['databricksFederation', 0],
-      ['adoOidc', WIF_MAX_TOKEN_AGE_MS / 1000],
-      ['databricksFederation', WIF_MAX_TOKEN_AGE_MS / 1000],
-    ]);
+    assert.deepEqual(
+      emu.auth.issued.map((i) => [i.kind, Math.round((i.issuedAt - emu.auth.issued[0].issuedAt) / 1000)]),
+      [
+        ['adoOidc', 0],
+        ['databricksFederation', 0],
+        ['adoOidc', WIF_MAX_TOKEN_AGE_MS / 1000],
+        ['databricksFederation', WIF_MAX_TOKEN_AGE_MS / 1000],
+      ],
+    );
     assert.equal(secrets.length, 5, 'job token + 2 OIDC tokens + 2 workspace tokens');
     assert.ok(secrets.includes(first) && secrets.includes(second));
   });
@@ -250,7 +300,7 @@ describe('client core: Databricks OAuth token federation against the emulator', 
     for (const s of secrets) assert.ok(!errorText(e).includes(s));
   });
 
-  it('logs the decoded iss/sub/aud claims and the connection\'s issuer/subject parameters, never the token; the secret scan finds nothing', async () => {
+  it("logs the decoded iss/sub/aud claims and the connection's issuer/subject parameters, never the token; the secret scan finds nothing", async () => {
     const issuer = `https://login.microsoftonline.com/${D.tenantId}/v2.0`;
     const subject = '/eid1/c/pub/t/abc/a/def/sc/org/conn';
     const tp = provider(fed({ endpointIssuer: issuer, endpointSubject: subject }));
@@ -274,17 +324,24 @@ describe('client core: Databricks OAuth token federation against the emulator', 
       for (const segment of t.split('.')) assert.ok(!text.includes(segment), 'no segment of the OIDC token is logged');
     }
     assert.deepEqual(findSecrets(text, [...oidcTokens, token]), []);
-    assert.ok(oidcTokens.every((t) => secrets.includes(t)), 'every OIDC token is masked');
+    assert.ok(
+      oidcTokens.every((t) => secrets.includes(t)),
+      'every OIDC token is masked',
+    );
   });
 
   it('oidcTokenClaims reads iss/sub/aud (an aud list joined) and gives up on anything that is not such a JWT', () => {
-    assert.deepEqual(oidcTokenClaims(fakeJwt({ iss: 'https://login.microsoftonline.com/t/v2.0', sub: '/eid1/c/pub/x', aud: 'api://AzureADTokenExchange', exp: 1 })), {
-      iss: 'https://login.microsoftonline.com/t/v2.0',
-      sub: '/eid1/c/pub/x',
-      aud: 'api://AzureADTokenExchange',
-    });
+    assert.deepEqual(
+      oidcTokenClaims(fakeJwt({ iss: 'https://login.microsoftonline.com/t/v2.0', sub: '/eid1/c/pub/x', aud: 'api://AzureADTokenExchange', exp: 1 })),
+      {
+        iss: 'https://login.microsoftonline.com/t/v2.0',
+        sub: '/eid1/c/pub/x',
+        aud: 'api://AzureADTokenExchange',
+      },
+    );
     assert.equal(oidcTokenClaims(fakeJwt({ iss: 'i', sub: 's', aud: ['a', 'b'] }))?.aud, 'a, b');
-    for (const bad of ['', 'opaque-token', 'a.b', 'a.!!!.c', fakeJwt({ iss: 'i', sub: 's' }), fakeJwt({ iss: 1, sub: 's', aud: 'a' })]) assert.equal(oidcTokenClaims(bad), undefined, bad);
+    for (const bad of ['', 'opaque-token', 'a.b', 'a.!!!.c', fakeJwt({ iss: 'i', sub: 's' }), fakeJwt({ iss: 1, sub: 's', aud: 'a' })])
+      assert.equal(oidcTokenClaims(bad), undefined, bad);
   });
 
   it('a token without readable claims: the exchange error falls back to both issuers, the log says the claims could not be read', async () => {
@@ -304,10 +361,21 @@ describe('client core: Databricks OAuth token federation against the emulator', 
     const otherConn = '9c1e9a50-7f6b-4d1c-9b0e-5a2c4f8e6d19';
     const e1 = await rejects(provider(fed({ serviceConnectionId: otherConn })).getToken());
     assert.equal(e1.status, 400);
-    assert.match(e1.message, new RegExp(`No federation policy for service principal ${D.databricksClientId} matches the token \\(issuer [^,]+, subject sc://contoso/mlops/${otherConn},`));
+    assert.match(
+      e1.message,
+      new RegExp(
+        `No federation policy for service principal ${D.databricksClientId} matches the token \\(issuer [^,]+, subject sc://contoso/mlops/${otherConn},`,
+      ),
+    );
     const e2 = await rejects(provider(fed({ clientId: undefined })).getToken());
-    assert.match(e2.message, /^Exchanging the Azure DevOps token for a Databricks OAuth token \(an account-wide federation policy\) at .* failed \(HTTP 400 invalid_request: No federation policy for the account matches/);
-    assert.match(e2.message, /Create an account-wide federation policy \(the service connection has no service principal client id\) with exactly this issuer, subject and audience, and check that the identity it maps to can use this workspace\.$/);
+    assert.match(
+      e2.message,
+      /^Exchanging the Azure DevOps token for a Databricks OAuth token \(an account-wide federation policy\) at .* failed \(HTTP 400 invalid_request: No federation policy for the account matches/,
+    );
+    assert.match(
+      e2.message,
+      /Create an account-wide federation policy \(the service connection has no service principal client id\) with exactly this issuer, subject and audience, and check that the identity it maps to can use this workspace\.$/,
+    );
   });
 
   it('an expired Azure DevOps token is refused by the emulator', async () => {
@@ -318,24 +386,39 @@ describe('client core: Databricks OAuth token federation against the emulator', 
 
   it('https is required for the workspace and System.OidcRequestUri, except loopback', () => {
     assert.throws(() => createTokenProvider(fed(), { host: 'http://adb-1.azuredatabricks.net', setSecret: () => undefined }), /workspace URL must use https/);
-    assert.throws(() => createTokenProvider(fed({ oidcRequestUri: 'http://dev.azure.com/contoso/_apis/oidctoken' }), { host: emu.url, setSecret: () => undefined }), /System\.OidcRequestUri must use https/);
+    assert.throws(
+      () => createTokenProvider(fed({ oidcRequestUri: 'http://dev.azure.com/contoso/_apis/oidctoken' }), { host: emu.url, setSecret: () => undefined }),
+      /System\.OidcRequestUri must use https/,
+    );
     assert.equal(emu.requests.length, 0);
   });
 
   describe('Retry-After on token endpoints', () => {
-    const entra = (): AuthConfig => ({ kind: 'entraClientSecret', tenantId: D.tenantId, clientId: D.entraClientId, clientSecret: D.entraClientSecret, authorityHost: emu.url });
+    const entra = (): AuthConfig => ({
+      kind: 'entraClientSecret',
+      tenantId: D.tenantId,
+      clientId: D.entraClientId,
+      clientSecret: D.entraClientSecret,
+      authorityHost: emu.url,
+    });
 
     it('/oidc/v1/token answering 429 with Retry-After: 3 twice: waits exactly 3 s each time, then succeeds', async () => {
       emu.faults.add({ path: '/oidc/v1/token', kind: 'status', status: 429, retryAfterSeconds: 3, times: 2 });
       await provider(fed()).getToken();
-      assert.deepEqual(exchanges().map((r) => r.status), [429, 429, 200]);
+      assert.deepEqual(
+        exchanges().map((r) => r.status),
+        [429, 429, 200],
+      );
       assert.deepEqual(clock.sleeps, [3000, 3000]);
     });
 
     it('Databricks OAuth M2M on /oidc/v1/token: 503 with Retry-After: 5 waits 5 s (not the jittered backoff)', async () => {
       emu.faults.add({ path: '/oidc/v1/token', kind: 'status', status: 503, retryAfterSeconds: 5 });
       await provider({ kind: 'databricksOAuth', clientId: D.databricksClientId, clientSecret: D.databricksClientSecret }).getToken();
-      assert.deepEqual(exchanges().map((r) => r.status), [503, 200]);
+      assert.deepEqual(
+        exchanges().map((r) => r.status),
+        [503, 200],
+      );
       assert.deepEqual(clock.sleeps, [5000]);
     });
 
@@ -344,14 +427,20 @@ describe('client core: Databricks OAuth token federation against the emulator', 
       emu.faults.add({ path, kind: 'status', status: 429, retryAfterSeconds: 2 });
       emu.faults.add({ path, kind: 'status', status: 503, afterCalls: 1 });
       await provider(entra()).getToken();
-      assert.deepEqual(emu.callsTo('POST', path).map((r) => r.status), [429, 503, 200]);
+      assert.deepEqual(
+        emu.callsTo('POST', path).map((r) => r.status),
+        [429, 503, 200],
+      );
       assert.deepEqual(clock.sleeps, [2000, 0]);
     });
 
     it('the Azure DevOps OIDC request endpoint: 429 with Retry-After: 1 waits 1 s', async () => {
       emu.faults.add({ path: /\/oidctoken$/, kind: 'status', status: 429, retryAfterSeconds: 1 });
       await provider(fed()).getToken();
-      assert.deepEqual(oidcRequests().map((r) => r.status), [429, 200]);
+      assert.deepEqual(
+        oidcRequests().map((r) => r.status),
+        [429, 200],
+      );
       assert.deepEqual(clock.sleeps, [1000]);
     });
 
@@ -360,7 +449,10 @@ describe('client core: Databricks OAuth token federation against the emulator', 
       const e = await rejects(provider(fed(), { deadlineMs: 10_000, maxAttempts: 100 }).getToken());
       assert.equal(e.status, 429);
       assert.equal(e.retryAfterMs, 4000);
-      assert.match(e.message, /failed \(HTTP 429 REQUEST_LIMIT_EXCEEDED: .*\)\. The workspace token endpoint is overloaded or unavailable and retries ran out; run the pipeline again later\.$/);
+      assert.match(
+        e.message,
+        /failed \(HTTP 429 REQUEST_LIMIT_EXCEEDED: .*\)\. The workspace token endpoint is overloaded or unavailable and retries ran out; run the pipeline again later\.$/,
+      );
       assert.deepEqual(clock.sleeps, [4000, 4000]);
       assert.equal(exchanges().length, 3);
     });

@@ -34,10 +34,11 @@ async function startRecorder(): Promise<Recorder> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
-    close: () => new Promise<void>((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -68,16 +69,27 @@ describe('client core: createApiClient against the emulator', () => {
 
   describe('requests and responses', () => {
     it('request() sends bearer auth, the User-Agent and repeated query keys, and parses JSON', async () => {
-      const body = await client().request<{ query: unknown; principal: string }>({ method: 'GET', path: '/api/2.0/test/echo', query: { a: [1, 'two'], b: true, c: undefined } });
+      const body = await client().request<{ query: unknown; principal: string }>({
+        method: 'GET',
+        path: '/api/2.0/test/echo',
+        query: { a: [1, 'two'], b: true, c: undefined },
+      });
       assert.deepEqual(body, { query: { a: ['1', 'two'], b: 'true' }, principal: EMULATOR_DEFAULTS.patPrincipal });
       const [entry] = emu.callsTo('GET', '/api/2.0/test/echo');
-      assert.equal(entry.headers?.['user-agent'], 'databricks-mlops-azure-pipelines (task TestTask)', 'the client reads no package.json: the version comes from the adapter');
-      assert.deepEqual([userAgent('X', version), userAgent(undefined, version), userAgent('X'), userAgent()], [
-        `databricks-mlops-azure-pipelines/${version} (task X)`,
-        `databricks-mlops-azure-pipelines/${version}`,
-        'databricks-mlops-azure-pipelines (task X)',
-        'databricks-mlops-azure-pipelines',
-      ]);
+      assert.equal(
+        entry.headers?.['user-agent'],
+        'databricks-mlops-azure-pipelines (task TestTask)',
+        'the client reads no package.json: the version comes from the adapter',
+      );
+      assert.deepEqual(
+        [userAgent('X', version), userAgent(undefined, version), userAgent('X'), userAgent()],
+        [
+          `databricks-mlops-azure-pipelines/${version} (task X)`,
+          `databricks-mlops-azure-pipelines/${version}`,
+          'databricks-mlops-azure-pipelines (task X)',
+          'databricks-mlops-azure-pipelines',
+        ],
+      );
       assert.equal(entry.principal, EMULATOR_DEFAULTS.patPrincipal);
       assert.equal(emu.requests.length, 1);
     });
@@ -116,7 +128,10 @@ describe('client core: createApiClient against the emulator', () => {
     });
 
     it('refuses an Authorization header in ApiRequest.headers', async () => {
-      await assert.rejects(client().request({ method: 'GET', path: '/api/2.0/test/echo', headers: { Authorization: 'Bearer x' } }), /must not set Authorization/);
+      await assert.rejects(
+        client().request({ method: 'GET', path: '/api/2.0/test/echo', headers: { Authorization: 'Bearer x' } }),
+        /must not set Authorization/,
+      );
       assert.equal(emu.requests.length, 0);
     });
   });
@@ -172,11 +187,19 @@ describe('client core: createApiClient against the emulator', () => {
     it('a 302 to an HTML login page (302 -> 200 text/html) is the sign-in page error', async () => {
       const e = await rejects(client().request({ method: 'GET', path: '/api/2.0/test/redirect-login' }));
       assert.equal(e.errorCode, SIGN_IN_PAGE);
-      assert.deepEqual(emu.requests.map((r) => [r.path, r.status]), [['/api/2.0/test/redirect-login', 302], ['/login.html', 200]]);
+      assert.deepEqual(
+        emu.requests.map((r) => [r.path, r.status]),
+        [
+          ['/api/2.0/test/redirect-login', 302],
+          ['/login.html', 200],
+        ],
+      );
     });
 
     it('gateway auth failures keep the numeric error_code (403 wrong token, 401 no credential)', async () => {
-      const wrong = await rejects(client({ tokenProvider: { getToken: async () => 'dapi-not-a-real-token' } }).request({ method: 'GET', path: '/api/2.0/test/echo' }));
+      const wrong = await rejects(
+        client({ tokenProvider: { getToken: async () => 'dapi-not-a-real-token' } }).request({ method: 'GET', path: '/api/2.0/test/echo' }),
+      );
       assert.deepEqual([wrong.status, wrong.errorCode, wrong.message], [403, 403, 'Invalid access token.']);
       const none = await rejects(client({ tokenProvider: { getToken: async () => '' } }).request({ method: 'GET', path: '/api/2.0/test/echo' }));
       assert.deepEqual([none.status, none.errorCode], [401, 401]);
@@ -189,14 +212,20 @@ describe('client core: createApiClient against the emulator', () => {
       emu.faults.add({ path: '/api/2.0/test/echo', kind: 'status', status: 429, retryAfterSeconds: 3, times: 2 });
       const body = await client().request<{ principal: string }>({ method: 'GET', path: '/api/2.0/test/echo' });
       assert.equal(body.principal, EMULATOR_DEFAULTS.patPrincipal);
-      assert.deepEqual(emu.requests.map((r) => r.status), [429, 429, 200]);
+      assert.deepEqual(
+        emu.requests.map((r) => r.status),
+        [429, 429, 200],
+      );
       assert.deepEqual(clock.sleeps, [3000, 3000]);
     });
 
     it('a 503 on a GET is retried with full-jitter backoff (random 0.5: 500 ms, then 1000 ms)', async () => {
       emu.faults.add({ path: '/api/2.0/test/echo', kind: 'status', status: 503, times: 2 });
       await client().request({ method: 'GET', path: '/api/2.0/test/echo' });
-      assert.deepEqual(emu.requests.map((r) => r.status), [503, 503, 200]);
+      assert.deepEqual(
+        emu.requests.map((r) => r.status),
+        [503, 503, 200],
+      );
       assert.deepEqual(clock.sleeps, [500, 1000]);
     });
 
@@ -226,20 +255,32 @@ describe('client core: createApiClient against the emulator', () => {
     it('a non-idempotent POST is retried on 429 (rejected before processing)', async () => {
       emu.faults.add({ path: '/api/2.0/test/write', kind: 'status', status: 429, retryAfterSeconds: 1 });
       await client().request({ method: 'POST', path: '/api/2.0/test/write', body: {} });
-      assert.deepEqual(emu.callsTo('POST', '/api/2.0/test/write').map((r) => r.status), [429, 200]);
+      assert.deepEqual(
+        emu.callsTo('POST', '/api/2.0/test/write').map((r) => r.status),
+        [429, 200],
+      );
       assert.deepEqual(clock.sleeps, [1000]);
     });
 
     it('a POST marked idempotent is retried on 503', async () => {
       emu.faults.add({ path: '/api/2.0/test/write', kind: 'status', status: 503 });
       await client().request({ method: 'POST', path: '/api/2.0/test/write', body: {}, idempotent: true });
-      assert.deepEqual(emu.callsTo('POST', '/api/2.0/test/write').map((r) => r.status), [503, 200]);
+      assert.deepEqual(
+        emu.callsTo('POST', '/api/2.0/test/write').map((r) => r.status),
+        [503, 200],
+      );
     });
 
     it('a connection reset on a GET is retried; on a non-idempotent POST it is not', async () => {
       emu.faults.add({ path: '/api/2.0/test/echo', kind: 'reset' });
       await client().request({ method: 'GET', path: '/api/2.0/test/echo' });
-      assert.deepEqual(emu.requests.map((r) => [r.status, r.fault]), [[0, 'reset'], [200, undefined]]);
+      assert.deepEqual(
+        emu.requests.map((r) => [r.status, r.fault]),
+        [
+          [0, 'reset'],
+          [200, undefined],
+        ],
+      );
 
       emu.clearRequests();
       emu.faults.add({ path: '/api/2.0/test/write', kind: 'reset' });
@@ -254,7 +295,13 @@ describe('client core: createApiClient against the emulator', () => {
       await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
       const port = (probe.address() as AddressInfo).port;
       await new Promise<void>((r) => probe.close(() => r()));
-      const e = await rejects(createApiClient({ host: `http://127.0.0.1:${port}`, tokenProvider: pat, clock, retry: { maxAttempts: 3, random: () => 0 } }).request({ method: 'POST', path: '/api/2.0/x', body: {} }));
+      const e = await rejects(
+        createApiClient({ host: `http://127.0.0.1:${port}`, tokenProvider: pat, clock, retry: { maxAttempts: 3, random: () => 0 } }).request({
+          method: 'POST',
+          path: '/api/2.0/x',
+          body: {},
+        }),
+      );
       assert.equal(e.errorCode, 'ECONNREFUSED');
       assert.equal(clock.sleeps.length, 2, 'three attempts, two sleeps');
     });
@@ -269,7 +316,11 @@ describe('client core: createApiClient against the emulator', () => {
       const w = await rejects(client({ timeoutMs: 100 }).request({ method: 'POST', path: '/api/2.0/test/write', body: {} }));
       assert.equal(w.errorCode, 'REQUEST_TIMEOUT');
       await new Promise((r) => setTimeout(r, 400));
-      assert.deepEqual(emu.callsTo('POST', '/api/2.0/test/write').map((r) => r.status), [200], 'one attempt, processed by the server');
+      assert.deepEqual(
+        emu.callsTo('POST', '/api/2.0/test/write').map((r) => r.status),
+        [200],
+        'one attempt, processed by the server',
+      );
     });
 
     it('a timed-out GET is retried (per-request timeoutMs overrides the default)', async () => {
@@ -296,13 +347,19 @@ describe('client core: createApiClient against the emulator', () => {
       const provider: TokenProvider = { getToken: async () => tokens[Math.min(invalidations, 1)], invalidate: () => void invalidations++ };
       await client({ tokenProvider: provider }).request({ method: 'POST', path: '/api/2.0/test/write', body: {} });
       assert.equal(invalidations, 1);
-      assert.deepEqual(emu.requests.map((r) => r.status), [403, 200]);
+      assert.deepEqual(
+        emu.requests.map((r) => r.status),
+        [403, 200],
+      );
 
       emu.clearRequests();
       const always: TokenProvider = { getToken: async () => 'dapi-bad', invalidate: () => void invalidations++ };
       const e = await rejects(client({ tokenProvider: always }).request({ method: 'GET', path: '/api/2.0/test/echo' }));
       assert.equal(e.status, 403);
-      assert.deepEqual(emu.requests.map((r) => r.status), [403, 403]);
+      assert.deepEqual(
+        emu.requests.map((r) => r.status),
+        [403, 403],
+      );
     });
   });
 
@@ -327,14 +384,20 @@ describe('client core: createApiClient against the emulator', () => {
     });
 
     it('a redirect to http on a non-loopback host is refused', async () => {
-      await assert.rejects(client().request({ method: 'GET', path: '/api/2.0/test/redirect-insecure' }), /Refusing to connect to http:\/\/adb-1\.example\.net: the redirect target must use https/);
+      await assert.rejects(
+        client().request({ method: 'GET', path: '/api/2.0/test/redirect-insecure' }),
+        /Refusing to connect to http:\/\/adb-1\.example\.net: the redirect target must use https/,
+      );
       assert.equal(emu.requests.length, 1);
     });
 
     it('http to a non-loopback host is refused before any request', () => {
       let asked = 0;
       const provider: TokenProvider = { getToken: async () => ((asked += 1), 'x') };
-      assert.throws(() => createApiClient({ host: 'http://adb-123.4.azuredatabricks.net', tokenProvider: provider }), /must use https \(http is allowed only for loopback/);
+      assert.throws(
+        () => createApiClient({ host: 'http://adb-123.4.azuredatabricks.net', tokenProvider: provider }),
+        /must use https \(http is allowed only for loopback/,
+      );
       assert.equal(asked, 0);
       assert.doesNotThrow(() => createApiClient({ host: 'http://localhost:1', tokenProvider: provider }));
       assert.doesNotThrow(() => createApiClient({ host: 'https://adb-123.4.azuredatabricks.net', tokenProvider: provider }));
@@ -364,7 +427,10 @@ describe('client core: createApiClient against the emulator', () => {
       assert.match(e.message, /was cut short: received \d+ bytes of the 400000 announced/);
       assert.equal(existsSync(to), false);
       assert.deepEqual(readdirSync(dir), []);
-      assert.deepEqual(emu.requests.map((r) => r.fault), ['truncate', 'truncate']);
+      assert.deepEqual(
+        emu.requests.map((r) => r.fault),
+        ['truncate', 'truncate'],
+      );
     });
 
     it('a truncated download is retried (GET) and then succeeds', async () => {
@@ -428,7 +494,10 @@ describe('client core: createApiClient against the emulator', () => {
       const first = Object.freeze({ method: 'GET' as const, path: '/api/2.0/test/items', query: Object.freeze({ filter: 'x' }) });
       const items = await toArray(paginateByToken<{ items?: Array<{ id: number }> }, { id: number }>(client(), first, { items: (p) => p.items }));
       assert.deepEqual(items, ITEMS);
-      assert.deepEqual(emu.requests.map((r) => r.query), [{ filter: 'x' }, { filter: 'x', page_token: 'tok-3' }, { filter: 'x', page_token: 'tok-6' }]);
+      assert.deepEqual(
+        emu.requests.map((r) => r.query),
+        [{ filter: 'x' }, { filter: 'x', page_token: 'tok-3' }, { filter: 'x', page_token: 'tok-6' }],
+      );
       assert.deepEqual(first, { method: 'GET', path: '/api/2.0/test/items', query: { filter: 'x' } });
     });
 
@@ -436,19 +505,37 @@ describe('client core: createApiClient against the emulator', () => {
       const first = Object.freeze({ method: 'POST' as const, path: '/api/2.0/test/search', body: Object.freeze({ max_results: 3 }), idempotent: true });
       const items = await toArray(paginateByToken<{ items?: Array<{ id: number }> }, { id: number }>(client(), first, { items: (p) => p.items }));
       assert.deepEqual(items, ITEMS);
-      assert.deepEqual(emu.requests.map((r) => r.body), [{ max_results: 3 }, { max_results: 3, page_token: 'tok-3' }, { max_results: 3, page_token: 'tok-6' }]);
+      assert.deepEqual(
+        emu.requests.map((r) => r.body),
+        [{ max_results: 3 }, { max_results: 3, page_token: 'tok-3' }, { max_results: 3, page_token: 'tok-6' }],
+      );
     });
 
     it('toArray(limit) stops fetching once it has enough', async () => {
-      const items = await toArray(paginateByToken<{ items?: Array<{ id: number }> }, { id: number }>(client(), { method: 'GET', path: '/api/2.0/test/items' }, { items: (p) => p.items }), 4);
-      assert.deepEqual(items.map((i) => i.id), [1, 2, 3, 4]);
+      const items = await toArray(
+        paginateByToken<{ items?: Array<{ id: number }> }, { id: number }>(client(), { method: 'GET', path: '/api/2.0/test/items' }, { items: (p) => p.items }),
+        4,
+      );
+      assert.deepEqual(
+        items.map((i) => i.id),
+        [1, 2, 3, 4],
+      );
       assert.equal(emu.requests.length, 2);
     });
 
     it('paginateByOffset advances offset by the items received while has_more is true', async () => {
-      const items = await toArray(paginateByOffset<{ items?: Array<{ id: number }>; has_more?: boolean }, { id: number }>(client(), { method: 'GET', path: '/api/2.0/test/offset-items', query: { limit: 3 } }, { items: (p) => p.items }));
+      const items = await toArray(
+        paginateByOffset<{ items?: Array<{ id: number }>; has_more?: boolean }, { id: number }>(
+          client(),
+          { method: 'GET', path: '/api/2.0/test/offset-items', query: { limit: 3 } },
+          { items: (p) => p.items },
+        ),
+      );
       assert.deepEqual(items, ITEMS);
-      assert.deepEqual(emu.requests.map((r) => r.query), [{ limit: '3' }, { limit: '3', offset: '3' }, { limit: '3', offset: '6' }]);
+      assert.deepEqual(
+        emu.requests.map((r) => r.query),
+        [{ limit: '3' }, { limit: '3', offset: '3' }, { limit: '3', offset: '6' }],
+      );
     });
   });
 
@@ -481,11 +568,12 @@ describe('client core: createApiClient against the emulator', () => {
       return {
         url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         connects,
-        close: () => new Promise<void>((r) => {
-          for (const s of sockets) s.destroy();
-          server.close(() => r());
-          server.closeAllConnections();
-        }),
+        close: () =>
+          new Promise<void>((r) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => r());
+            server.closeAllConnections();
+          }),
       };
     }
 

@@ -44,7 +44,13 @@ describe('client core: nothing the client logs or throws contains a secret', () 
       },
       // Wrong credentials: the token endpoints reject them.
       { kind: 'databricksOAuth', clientId: D.databricksClientId, clientSecret: registerTestSecret('wrong OAuth secret', 'dose-wrong-oauth-secret-7') },
-      { kind: 'entraClientSecret', tenantId: D.tenantId, clientId: D.entraClientId, clientSecret: registerTestSecret('wrong Entra secret', 'entra~wrong~secret~7'), authorityHost: emu.url },
+      {
+        kind: 'entraClientSecret',
+        tenantId: D.tenantId,
+        clientId: D.entraClientId,
+        clientSecret: registerTestSecret('wrong Entra secret', 'entra~wrong~secret~7'),
+        authorityHost: emu.url,
+      },
       {
         kind: 'workloadIdentityFederation',
         tenantId: D.tenantId,
@@ -79,8 +85,11 @@ describe('client core: nothing the client logs or throws contains a secret', () 
           thrown.push(errorText(e));
           if (e instanceof DatabricksApiError) {
             // Only these safe fields exist on the error.
-            const keys = Object.keys(e).filter((k) => (e as unknown as Record<string, unknown>)[k] !== undefined).sort();
-            for (const k of keys) assert.ok(['errorCode', 'method', 'name', 'path', 'requestId', 'retryAfterMs', 'status'].includes(k), `unexpected field ${k}`);
+            const keys = Object.keys(e)
+              .filter((k) => (e as unknown as Record<string, unknown>)[k] !== undefined)
+              .sort();
+            for (const k of keys)
+              assert.ok(['errorCode', 'method', 'name', 'path', 'requestId', 'retryAfterMs', 'status'].includes(k), `unexpected field ${k}`);
           }
         }
       }
@@ -88,7 +97,11 @@ describe('client core: nothing the client logs or throws contains a secret', () 
     assert.ok(logs.length > 20, `logged ${logs.length} lines`);
     assert.ok(thrown.length >= 20, `caught ${thrown.length} errors`);
     assert.ok(masked.length >= 10, `masked ${masked.length} values`);
-    assert.ok(thrown.some((t) => /AADSTS7000215/.test(t)) && thrown.some((t) => /TF400813/.test(t)) && thrown.some((t) => /invalid_client: Client authentication failed/.test(t)));
+    assert.ok(
+      thrown.some((t) => /AADSTS7000215/.test(t)) &&
+        thrown.some((t) => /TF400813/.test(t)) &&
+        thrown.some((t) => /invalid_client: Client authentication failed/.test(t)),
+    );
     const everything = [...logs, ...thrown].join('\n');
     assertNoSecrets(everything, 'client logs and errors', masked);
     assert.ok(!/Bearer\s+\S{8,}/.test(everything), 'no bearer header value');

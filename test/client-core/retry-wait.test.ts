@@ -13,7 +13,10 @@ describe('client core: withRetry, waitUntil, paging', () => {
   describe('withRetry(fn, policy)', () => {
     it('backoffDelay: full jitter under base * 2^(n-1), capped; Retry-After wins', () => {
       const p = { baseDelayMs: 1000, maxDelayMs: 5000, random: () => 0.999 };
-      assert.deepEqual([1, 2, 3, 4, 5].map((n) => backoffDelay(n, p)), [999, 1998, 3996, 4995, 4995]);
+      assert.deepEqual(
+        [1, 2, 3, 4, 5].map((n) => backoffDelay(n, p)),
+        [999, 1998, 3996, 4995, 4995],
+      );
       assert.equal(backoffDelay(3, { ...p, random: () => 0 }), 0);
       assert.equal(backoffDelay(3, p, 7000), 7000);
     });
@@ -21,10 +24,13 @@ describe('client core: withRetry, waitUntil, paging', () => {
     it('retries retryable errors with the injected clock and returns the first success', async () => {
       const clock = createFakeClock();
       let calls = 0;
-      const r = await withRetry(async () => {
-        if (++calls < 3) throw e503();
-        return 'ok';
-      }, { clock, random: () => 0.5, baseDelayMs: 100 });
+      const r = await withRetry(
+        async () => {
+          if (++calls < 3) throw e503();
+          return 'ok';
+        },
+        { clock, random: () => 0.5, baseDelayMs: 100 },
+      );
       assert.equal(r, 'ok');
       assert.equal(calls, 3);
       assert.deepEqual(clock.sleeps, [50, 100]);
@@ -33,20 +39,31 @@ describe('client core: withRetry, waitUntil, paging', () => {
     it('does not retry a non-retryable error', async () => {
       const clock = createFakeClock();
       let calls = 0;
-      await assert.rejects(withRetry(async () => {
-        calls++;
-        throw e400();
-      }, { clock }), /bad/);
+      await assert.rejects(
+        withRetry(
+          async () => {
+            calls++;
+            throw e400();
+          },
+          { clock },
+        ),
+        /bad/,
+      );
       assert.equal(calls, 1);
     });
 
     it('gives up when a Retry-After exceeds maxRetryAfterMs', async () => {
       const clock = createFakeClock();
       let calls = 0;
-      await assert.rejects(withRetry(async () => {
-        calls++;
-        throw new DatabricksApiError({ status: 429, errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'slow down', retryAfterMs: 600_000 });
-      }, { clock }));
+      await assert.rejects(
+        withRetry(
+          async () => {
+            calls++;
+            throw new DatabricksApiError({ status: 429, errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'slow down', retryAfterMs: 600_000 });
+          },
+          { clock },
+        ),
+      );
       assert.equal(calls, 1);
     });
 
@@ -54,11 +71,14 @@ describe('client core: withRetry, waitUntil, paging', () => {
       const ac = new AbortController();
       const clock = createFakeClock();
       let calls = 0;
-      const p = withRetry(async () => {
-        calls++;
-        if (calls === 1) setImmediate(() => ac.abort(new Error('cancelled by SIGINT')));
-        throw e503();
-      }, { clock, signal: ac.signal, random: () => 0 });
+      const p = withRetry(
+        async () => {
+          calls++;
+          if (calls === 1) setImmediate(() => ac.abort(new Error('cancelled by SIGINT')));
+          throw e503();
+        },
+        { clock, signal: ac.signal, random: () => 0 },
+      );
       await assert.rejects(p, (e: unknown) => e instanceof CancelledError);
       assert.equal(calls, 1);
     });
@@ -77,22 +97,35 @@ describe('client core: withRetry, waitUntil, paging', () => {
       });
       assert.equal(v, 'finished');
       assert.deepEqual(clock.sleeps, [2000, 3000, 4500, 6750, 8000, 8000]);
-      assert.deepEqual(progress, [['p1', 1], ['p2', 2], ['p3', 3], ['p4', 4], ['p5', 5], ['p6', 6]]);
+      assert.deepEqual(progress, [
+        ['p1', 1],
+        ['p2', 2],
+        ['p3', 3],
+        ['p4', 4],
+        ['p5', 5],
+        ['p6', 6],
+      ]);
     });
 
     it('times out with the last state in the message and on the error, after a final poll at the deadline', async () => {
       const clock = createFakeClock();
       let polls = 0;
-      const p = waitUntil(async () => {
-        polls++;
-        return { pending: { life_cycle_state: 'RUNNING', state_message: `Waiting for cluster (${polls})` } };
-      }, {
-        timeoutMs: 10_000,
-        clock,
-        what: 'run 42 to finish',
-        describe: (s) => `run 42 still ${s?.life_cycle_state} ("${s?.state_message}")`,
-      });
-      const e = await p.then(() => assert.fail('no timeout'), (x: unknown) => x as TimeoutError);
+      const p = waitUntil(
+        async () => {
+          polls++;
+          return { pending: { life_cycle_state: 'RUNNING', state_message: `Waiting for cluster (${polls})` } };
+        },
+        {
+          timeoutMs: 10_000,
+          clock,
+          what: 'run 42 to finish',
+          describe: (s) => `run 42 still ${s?.life_cycle_state} ("${s?.state_message}")`,
+        },
+      );
+      const e = await p.then(
+        () => assert.fail('no timeout'),
+        (x: unknown) => x as TimeoutError,
+      );
       assert.ok(e instanceof TimeoutError);
       assert.equal(e.message, 'Waiting for run 42 to finish timed out after 10 s; last state: run 42 still RUNNING ("Waiting for cluster (5)").');
       assert.deepEqual(e.lastState, { life_cycle_state: 'RUNNING', state_message: 'Waiting for cluster (5)' });
@@ -106,29 +139,44 @@ describe('client core: withRetry, waitUntil, paging', () => {
       const seq: Array<'503' | 'pending' | 'done'> = ['503', '503', 'pending', '503', 'done'];
       let i = 0;
       const transient: number[] = [];
-      const v = await waitUntil(async () => {
-        const s = seq[i++];
-        if (s === '503') throw e503();
-        return s === 'done' ? { done: 7 } : { pending: s };
-      }, { timeoutMs: 600_000, clock, onTransientError: (_e, n) => transient.push(n) });
+      const v = await waitUntil(
+        async () => {
+          const s = seq[i++];
+          if (s === '503') throw e503();
+          return s === 'done' ? { done: 7 } : { pending: s };
+        },
+        { timeoutMs: 600_000, clock, onTransientError: (_e, n) => transient.push(n) },
+      );
       assert.equal(v, 7);
       assert.deepEqual(transient, [1, 2, 1]);
 
       let calls = 0;
-      await assert.rejects(waitUntil(async () => {
-        calls++;
-        throw e400();
-      }, { timeoutMs: 600_000, clock }), /bad/);
+      await assert.rejects(
+        waitUntil(
+          async () => {
+            calls++;
+            throw e400();
+          },
+          { timeoutMs: 600_000, clock },
+        ),
+        /bad/,
+      );
       assert.equal(calls, 1);
     });
 
     it('gives up after maxConsecutiveErrors transient errors in a row', async () => {
       const clock = createFakeClock();
       let calls = 0;
-      await assert.rejects(waitUntil(async () => {
-        calls++;
-        throw e503();
-      }, { timeoutMs: 600_000, clock, maxConsecutiveErrors: 3 }), /busy/);
+      await assert.rejects(
+        waitUntil(
+          async () => {
+            calls++;
+            throw e503();
+          },
+          { timeoutMs: 600_000, clock, maxConsecutiveErrors: 3 },
+        ),
+        /busy/,
+      );
       assert.equal(calls, 4);
     });
 
@@ -136,11 +184,17 @@ describe('client core: withRetry, waitUntil, paging', () => {
       const clock = createFakeClock();
       const ac = new AbortController();
       let calls = 0;
-      const p = waitUntil(async () => {
-        if (++calls === 2) ac.abort(new Error('cancelled by SIGTERM'));
-        return { pending: 'x' };
-      }, { timeoutMs: 600_000, clock, signal: ac.signal, what: 'run 1' });
-      await assert.rejects(p, (e: unknown) => e instanceof CancelledError && /Waiting for run 1 was cancelled \(cancelled by SIGTERM\)/.test((e as Error).message));
+      const p = waitUntil(
+        async () => {
+          if (++calls === 2) ac.abort(new Error('cancelled by SIGTERM'));
+          return { pending: 'x' };
+        },
+        { timeoutMs: 600_000, clock, signal: ac.signal, what: 'run 1' },
+      );
+      await assert.rejects(
+        p,
+        (e: unknown) => e instanceof CancelledError && /Waiting for run 1 was cancelled \(cancelled by SIGTERM\)/.test((e as Error).message),
+      );
       assert.equal(calls, 2);
     });
   });
@@ -161,7 +215,10 @@ describe('client core: withRetry, waitUntil, paging', () => {
 
     it('stops with an error when the server repeats a page token', async () => {
       const api = fakeApi({ '': { items: [1], next_page_token: 'a' }, a: { items: [2], next_page_token: 'a' } });
-      await assert.rejects(toArray(paginateByToken<{ items?: number[] }, number>(api, { method: 'GET', path: '/p' }, { items: (p) => p.items })), /returned the page token it was given again/);
+      await assert.rejects(
+        toArray(paginateByToken<{ items?: number[] }, number>(api, { method: 'GET', path: '/p' }, { items: (p) => p.items })),
+        /returned the page token it was given again/,
+      );
       assert.equal(api.seen.length, 2);
     });
 

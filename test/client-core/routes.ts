@@ -35,14 +35,26 @@ export function installTestRoutes(emu: Emulator, opts: { otherOrigin?: string } 
   r.add('GET', '/api/2.0/test/big-json', () => ({ body: { data: 'x'.repeat(4096) } }));
   r.add('GET', '/api/2.0/test/redirect-same', () => ({ status: 302, headers: { location: '/api/2.0/test/echo?via=redirect' } }));
   r.add('GET', '/api/2.0/test/redirect-login', () => ({ status: 302, headers: { location: '/login.html?next=%2Fapi' } }));
-  r.add('GET', '/login.html', () => ({ body: '<!DOCTYPE html><html><head><title>Databricks - Sign In</title></head><body>Sign in</body></html>', headers: { 'content-type': 'text/html; charset=utf-8' } }), { auth: false });
+  r.add(
+    'GET',
+    '/login.html',
+    () => ({
+      body: '<!DOCTYPE html><html><head><title>Databricks - Sign In</title></head><body>Sign in</body></html>',
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+    }),
+    { auth: false },
+  );
   if (opts.otherOrigin) {
     const other = opts.otherOrigin;
     r.add('GET', '/api/2.0/test/redirect-away', () => ({ status: 302, headers: { location: `${other}/landing` } }));
     r.add('GET', '/api/2.0/test/redirect-away-307', () => ({ status: 307, headers: { location: `${other}/landing` } }));
   }
   r.add('GET', '/api/2.0/test/redirect-insecure', () => ({ status: 302, headers: { location: 'http://adb-1.example.net/steal' } }));
-  r.add('GET', '/api/2.0/test/text-error', () => ({ status: 400, body: 'INVALID_STATE: Cluster 0101-abc is terminated.', headers: { 'content-type': 'text/plain' } }));
+  r.add('GET', '/api/2.0/test/text-error', () => ({
+    status: 400,
+    body: 'INVALID_STATE: Cluster 0101-abc is terminated.',
+    headers: { 'content-type': 'text/plain' },
+  }));
   r.add('GET', '/api/2.0/test/pre-error', () => ({
     status: 500,
     body: '<html><head><title>Error 500</title></head><body><h2>HTTP ERROR 500</h2><pre>INTERNAL_ERROR: Something &lt;bad&gt; happened</pre></body></html>',

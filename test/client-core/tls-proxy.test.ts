@@ -87,27 +87,48 @@ describe('client core: TLS, agent CA certificate and proxy tunnel', () => {
   });
 
   it('ignoreSslErrors (the agent setting) skips validation', async () => {
-    assert.deepEqual(await createApiClient({ host: url, ...opts, proxy: { ignoreSslErrors: true } }).request({ method: 'GET', path: '/api/2.0/x' }), { ok: true });
+    assert.deepEqual(await createApiClient({ host: url, ...opts, proxy: { ignoreSslErrors: true } }).request({ method: 'GET', path: '/api/2.0/x' }), {
+      ok: true,
+    });
   });
 
   it('https through the proxy: CONNECT tunnel with proxy credentials, TLS end to end (the proxy never sees Authorization)', async () => {
-    const body = await createApiClient({ host: url, ...opts, proxy: { proxyUrl, proxyUsername: 'agent', proxyPassword: 'proxy-p4ssw0rd-test', ca: readFileSync(CERT) } }).request({ method: 'GET', path: '/api/2.0/x' });
+    const body = await createApiClient({
+      host: url,
+      ...opts,
+      proxy: { proxyUrl, proxyUsername: 'agent', proxyPassword: 'proxy-p4ssw0rd-test', ca: readFileSync(CERT) },
+    }).request({ method: 'GET', path: '/api/2.0/x' });
     assert.deepEqual(body, { ok: true });
-    assert.deepEqual(connects.map((c) => c.target), [new URL(url).host]);
+    assert.deepEqual(
+      connects.map((c) => c.target),
+      [new URL(url).host],
+    );
     assert.deepEqual(seen, [{ auth: 'Bearer dapi-tls-test-token', path: '/api/2.0/x' }]);
   });
 
   it('a proxy that refuses the credentials gives a 407 error', async () => {
-    const e = await rejects(createApiClient({ host: url, ...opts, proxy: { proxyUrl, proxyUsername: 'agent', proxyPassword: 'wrong-proxy-password', ca: readFileSync(CERT) } }).request({ method: 'GET', path: '/api/2.0/x' }));
+    const e = await rejects(
+      createApiClient({
+        host: url,
+        ...opts,
+        proxy: { proxyUrl, proxyUsername: 'agent', proxyPassword: 'wrong-proxy-password', ca: readFileSync(CERT) },
+      }).request({ method: 'GET', path: '/api/2.0/x' }),
+    );
     assert.ok(e instanceof DatabricksApiError, String(e));
     assert.deepEqual([e.status, e.errorCode], [407, 'PROXY_AUTHENTICATION_REQUIRED']);
-    assert.equal(e.message, "The agent's proxy refused GET /api/2.0/x (HTTP 407 Proxy Authentication Required): check the proxy user name and password configured on the agent.");
+    assert.equal(
+      e.message,
+      "The agent's proxy refused GET /api/2.0/x (HTTP 407 Proxy Authentication Required): check the proxy user name and password configured on the agent.",
+    );
     assert.ok(!e.message.includes('wrong-proxy-password'));
     assert.equal(seen.length, 0);
   });
 
   it('createTransport: an unreadable CA file (read by the adapter) or a bad proxy URL is a clear error', () => {
-    assert.throws(() => agentTransport({ caCertPath: '/nonexistent/ca.pem' }), /The agent's CA certificate file \/nonexistent\/ca\.pem could not be read \(ENOENT\)/);
+    assert.throws(
+      () => agentTransport({ caCertPath: '/nonexistent/ca.pem' }),
+      /The agent's CA certificate file \/nonexistent\/ca\.pem could not be read \(ENOENT\)/,
+    );
     assert.deepEqual(readCaCertificate(CERT), readFileSync(CERT));
     assert.throws(() => createTransport({ proxyUrl: 'not a url' }), /proxy URL is not a valid URL/);
     assert.throws(() => createTransport({ proxyUrl: 'socks5://p:1080' }), /must be http or https \(got socks5\)/);

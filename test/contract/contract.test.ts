@@ -31,20 +31,48 @@ import { checkRequest, endpointsForPattern, referenceEndpoints, type ListedExcep
  */
 export const EXCEPTIONS: ListedException[] = [
   // Not Databricks workspace REST APIs: the token endpoints the emulator plays for the auth tests.
-  { method: 'POST', path: '/oidc/v1/token', source: 'Databricks docs, "Authorize unattended access to Databricks resources with a service principal using OAuth" (workspace token endpoint /oidc/v1/token)' },
-  { method: 'POST', path: /^\/[^/]+\/oauth2\/v2\.0\/token$/, source: 'Microsoft identity platform, "OAuth 2.0 client credentials flow" (POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token)' },
+  {
+    method: 'POST',
+    path: '/oidc/v1/token',
+    source:
+      'Databricks docs, "Authorize unattended access to Databricks resources with a service principal using OAuth" (workspace token endpoint /oidc/v1/token)',
+  },
+  {
+    method: 'POST',
+    path: /^\/[^/]+\/oauth2\/v2\.0\/token$/,
+    source: 'Microsoft identity platform, "OAuth 2.0 client credentials flow" (POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token)',
+  },
   {
     method: 'POST',
     path: /^(\/[^/]+){0,2}\/_apis\/distributedtask\/hubs\/[^/]+\/plans\/[^/]+\/jobs\/[^/]+\/oidctoken$/,
-    source: 'Azure DevOps REST API, Distributed Task "Oidctoken - Create" (POST {org}/{project}/_apis/distributedtask/hubs/{hubName}/plans/{planId}/jobs/{jobId}/oidctoken)',
+    source:
+      'Azure DevOps REST API, Distributed Task "Oidctoken - Create" (POST {org}/{project}/_apis/distributedtask/hubs/{hubName}/plans/{planId}/jobs/{jobId}/oidctoken)',
   },
   // Older API versions the service still answers; the SDK only generates the current ones (2.2 / 2.1).
-  { method: 'POST', path: /^\/api\/2\.1\/jobs\/(create|run-now|runs\/submit|runs\/cancel)$/, source: 'Databricks Jobs API 2.1 reference and "Updating from Jobs API 2.1 to 2.2" (2.1 stays available)' },
-  { method: 'GET', path: /^\/api\/2\.1\/jobs\/(list|get|runs\/get|runs\/get-output)$/, source: 'Databricks Jobs API 2.1 reference and "Updating from Jobs API 2.1 to 2.2" (2.1 stays available)' },
-  { method: 'GET', path: '/api/2.0/clusters/list', source: 'Databricks Clusters API 2.0 (GET /api/2.0/clusters/list), used by the extension\'s cluster picker (vss-extension.json data source)' },
+  {
+    method: 'POST',
+    path: /^\/api\/2\.1\/jobs\/(create|run-now|runs\/submit|runs\/cancel)$/,
+    source: 'Databricks Jobs API 2.1 reference and "Updating from Jobs API 2.1 to 2.2" (2.1 stays available)',
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/2\.1\/jobs\/(list|get|runs\/get|runs\/get-output)$/,
+    source: 'Databricks Jobs API 2.1 reference and "Updating from Jobs API 2.1 to 2.2" (2.1 stays available)',
+  },
+  {
+    method: 'GET',
+    path: '/api/2.0/clusters/list',
+    source: "Databricks Clusters API 2.0 (GET /api/2.0/clusters/list), used by the extension's cluster picker (vss-extension.json data source)",
+  },
   // MLflow 3 registers a logged model with CreateModelVersion.model_id (source models:/<model_id>); the vendored
   // model_registry.proto (05e6cc9b) and the JS SDK 0.14.2 predate the field. Review against MLflow >= 3.0's proto.
-  { method: 'POST', path: '/api/2.0/mlflow/model-versions/create', fields: ['model_id'], source: 'MLflow 3.0 mlflow/protos/model_registry.proto CreateModelVersion.model_id (MLflow 3 migration guide: model versions link to logged models); not in the vendored copy' },
+  {
+    method: 'POST',
+    path: '/api/2.0/mlflow/model-versions/create',
+    fields: ['model_id'],
+    source:
+      'MLflow 3.0 mlflow/protos/model_registry.proto CreateModelVersion.model_id (MLflow 3 migration guide: model versions link to logged models); not in the vendored copy',
+  },
 ];
 
 /** Emulator routes for the emulator's own tests only (none today): listed here with why they exist. */
@@ -72,14 +100,26 @@ describe('contract: emulator routes and client requests vs the Databricks JS SDK
     const setTag = all.find((e) => e.method === 'POST' && e.path === '/api/2.0/mlflow/unity-catalog/registered-models/set-tag');
     assert.equal(setTag?.bodyMessage, 'uc.SetRegisteredModelTagRequest');
     assert.ok(all.some((e) => e.method === 'GET' && e.path === '/api/2.0/mlflow/logged-models/{model_id}'));
-    assert.equal(all.some((e) => e.path.endsWith('/unity-catalog/registered-models/tags')), false, 'the old UC tag path is in no reference');
+    assert.equal(
+      all.some((e) => e.path.endsWith('/unity-catalog/registered-models/tags')),
+      false,
+      'the old UC tag path is in no reference',
+    );
   });
 
   it('every route the emulator serves is in a reference, or listed with its public source', () => {
     const routes = emu.router.list();
     assert.ok(routes.length > 100, `${routes.length} routes`);
-    const unknown = routes.filter((r) => endpointsForPattern(r.method, r.pattern).length === 0 && !excusedRoute(r.method, r.pattern) && !EMULATOR_ONLY.some((o) => o.method === r.method && o.pattern === r.pattern));
-    assert.deepEqual(unknown.map((r) => `${r.method} ${r.pattern}`), []);
+    const unknown = routes.filter(
+      (r) =>
+        endpointsForPattern(r.method, r.pattern).length === 0 &&
+        !excusedRoute(r.method, r.pattern) &&
+        !EMULATOR_ONLY.some((o) => o.method === r.method && o.pattern === r.pattern),
+    );
+    assert.deepEqual(
+      unknown.map((r) => `${r.method} ${r.pattern}`),
+      [],
+    );
   });
 
   it('every request the clients send (a tour of their public methods) matches the references by method, path, field names and types', async function () {
@@ -90,7 +130,13 @@ describe('contract: emulator routes and client requests vs the Databricks JS SDK
       // Workspace and Repos.
       const ws = new WorkspaceClient(api);
       await ws.mkdirs('/Shared/contract');
-      await ws.importFile({ path: '/Shared/contract/nb', content: '# Databricks notebook source\nprint(1)\n', format: 'SOURCE', language: 'PYTHON', overwrite: true });
+      await ws.importFile({
+        path: '/Shared/contract/nb',
+        content: '# Databricks notebook source\nprint(1)\n',
+        format: 'SOURCE',
+        language: 'PYTHON',
+        overwrite: true,
+      });
       await ws.getStatus('/Shared/contract/nb');
       await ws.list('/Shared/contract');
       await ws.exportFile('/Shared/contract/nb');
@@ -111,7 +157,11 @@ describe('contract: emulator routes and client requests vs the Databricks JS SDK
       const jobs = new JobsClient(api, { clock: emu.linkedClock() });
       emu.jobs.durations = { queuedMs: 0, pendingMs: 1, runningMs: 1, terminatingMs: 1 };
       emu.jobs.notebooks.register('/Shared/contract/nb', () => ({ exitValue: '{"ok": true}' }));
-      const jobId = emu.jobs.createJob({ name: 'contract', parameters: [{ name: 'p', default: '' }], tasks: [{ task_key: 't', notebook_task: { notebook_path: '/Shared/contract/nb' } }] });
+      const jobId = emu.jobs.createJob({
+        name: 'contract',
+        parameters: [{ name: 'p', default: '' }],
+        tasks: [{ task_key: 't', notebook_task: { notebook_path: '/Shared/contract/nb' } }],
+      });
       for await (const _ of jobs.listJobs({ name: 'contract', expandTasks: true })) void _;
       await jobs.getJob(jobId);
       const { run_id } = await jobs.runNow({ job_id: jobId, job_parameters: { p: 'x' }, idempotency_token: 'contract-1' });
@@ -121,7 +171,13 @@ describe('contract: emulator routes and client requests vs the Databricks JS SDK
         run_name: 'contract',
         timeout_seconds: 60,
         idempotency_token: 'contract-2',
-        tasks: [{ task_key: 's', notebook_task: { notebook_path: '/Shared/contract/nb', source: 'WORKSPACE', base_parameters: { a: 'b' } }, existing_cluster_id: '0123-456789-abcdefgh' }],
+        tasks: [
+          {
+            task_key: 's',
+            notebook_task: { notebook_path: '/Shared/contract/nb', source: 'WORKSPACE', base_parameters: { a: 'b' } },
+            existing_cluster_id: '0123-456789-abcdefgh',
+          },
+        ],
       });
       await jobs.getRun(submitted.run_id);
       await jobs.cancelRun(submitted.run_id);
@@ -146,7 +202,13 @@ describe('contract: emulator routes and client requests vs the Databricks JS SDK
       await tracking.resolveExperiment('/Shared/contract-exp');
       const r2 = emu.mlflow.createRun({ experimentId: expId, tags: { candidate: 'true' }, artifacts: ['model/MLmodel'] });
       const r3 = emu.mlflow.createRun({ experimentId: expId, loggedModels: ['model'] });
-      for await (const _ of tracking.searchRuns({ experimentIds: [expId], filter: filter().tag('candidate', '=', 'true'), runViewType: 'ACTIVE_ONLY', maxResults: 10 })) void _;
+      for await (const _ of tracking.searchRuns({
+        experimentIds: [expId],
+        filter: filter().tag('candidate', '=', 'true'),
+        runViewType: 'ACTIVE_ONLY',
+        maxResults: 10,
+      }))
+        void _;
       await tracking.getRun(r2.info.run_id);
       await tracking.findRun(r2.info.run_id);
       await tracking.setTag(r2.info.run_id, 'k', 'v');
@@ -165,7 +227,12 @@ describe('contract: emulator routes and client requests vs the Databricks JS SDK
       await reg.createRegisteredModel('churn', { description: 'd', tags: [{ key: 'team', value: 'ml' }] });
       await reg.getRegisteredModel('churn');
       const v1 = await reg.createModelVersion({ name: 'churn', source: m2!.source, runId: r2.info.run_id, description: 'x', tags: [{ key: 'a', value: 'b' }] });
-      const v2 = await reg.createModelVersion({ name: 'churn', source: m3!.source, runId: r3.info.run_id, modelId: m3!.generation === 3 ? m3!.modelId : undefined });
+      const v2 = await reg.createModelVersion({
+        name: 'churn',
+        source: m3!.source,
+        runId: r3.info.run_id,
+        modelId: m3!.generation === 3 ? m3!.modelId : undefined,
+      });
       await reg.getModelVersion('churn', v1.version);
       await reg.waitForVersionReady('churn', v2.version, { timeoutMs: 10_000, initialIntervalMs: 5 });
       for await (const _ of reg.searchModelVersions(modelVersionFilter({ name: 'churn' }), { maxResults: 100 })) void _;
@@ -201,13 +268,17 @@ describe('contract: emulator routes and client requests vs the Databricks JS SDK
     const requests = emu.requests.filter((q) => q.path.startsWith('/api/'));
     const distinct = new Set(requests.map((q) => `${q.method} ${q.path.replace(/\/(Volumes|contract)\/.*$/, '/…').replace(/m-[0-9a-f]{32}/, '{model_id}')}`));
     assert.ok(distinct.size >= 60, `the tour covers ${distinct.size} distinct calls`);
-    const problems = requests.flatMap((q) => checkRequest({ method: q.method, path: q.path, query: q.query, body: q.rawBody ? undefined : q.body }, EXCEPTIONS));
+    const problems = requests.flatMap((q) =>
+      checkRequest({ method: q.method, path: q.path, query: q.query, body: q.rawBody ? undefined : q.body }, EXCEPTIONS),
+    );
     assert.deepEqual([...new Set(problems)], []);
     // Each of those checks can fail: the same request with one field the reference does not know is reported.
     let mutated = 0;
     for (const q of requests) {
       const jsonBody = !q.rawBody && q.body && typeof q.body === 'object' && !Array.isArray(q.body);
-      const req = jsonBody ? { method: q.method, path: q.path, query: q.query, body: { ...q.body, zz_unknown_field: 'x' } } : { method: q.method, path: q.path, query: { ...q.query, zz_unknown_field: 'x' }, body: q.rawBody ? undefined : q.body };
+      const req = jsonBody
+        ? { method: q.method, path: q.path, query: q.query, body: { ...q.body, zz_unknown_field: 'x' } }
+        : { method: q.method, path: q.path, query: { ...q.query, zz_unknown_field: 'x' }, body: q.rawBody ? undefined : q.body };
       const found = checkRequest(req, EXCEPTIONS);
       assert.ok(found.length > 0 && found.every((p) => p.includes('zz_unknown_field')), `${q.method} ${q.path}: ${JSON.stringify(found)}`);
       mutated++;
@@ -216,7 +287,11 @@ describe('contract: emulator routes and client requests vs the Databricks JS SDK
   });
 
   it('the checker fails a deliberately wrong path and a wrong field name (and a wrong type), and accepts the right request', () => {
-    const right = { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/registered-models/set-tag', body: { name: 'main.ml.churn', key: 'mlops_promotion_claim', value: 'c' } };
+    const right = {
+      method: 'POST',
+      path: '/api/2.0/mlflow/unity-catalog/registered-models/set-tag',
+      body: { name: 'main.ml.churn', key: 'mlops_promotion_claim', value: 'c' },
+    };
     assert.deepEqual(checkRequest(right, EXCEPTIONS), []);
     // The old UC path (an earlier commit of databricks_uc_registry_service.proto) is in no reference.
     assert.deepEqual(checkRequest({ ...right, path: '/api/2.0/mlflow/unity-catalog/registered-models/tags' }, EXCEPTIONS), [
@@ -228,11 +303,33 @@ describe('contract: emulator routes and client requests vs the Databricks JS SDK
     ]);
     // SDK references: a wrong field name and a wrong type in a Jobs request; a query field sent to the body.
     assert.deepEqual(checkRequest({ method: 'POST', path: '/api/2.2/jobs/run-now', body: { job_id: 1, job_parameter: { a: 'b' } } }, EXCEPTIONS).length, 1);
-    assert.match(checkRequest({ method: 'POST', path: '/api/2.2/jobs/run-now', body: { job_id: '1' } }, EXCEPTIONS)[0], /body\.job_id: expected a number, got "1"/);
-    assert.match(checkRequest({ method: 'GET', path: '/api/2.2/jobs/get', query: { job_id: '1', jobid: '1' } }, EXCEPTIONS)[0], /query field 'jobid' is not in the reference/);
+    assert.match(
+      checkRequest({ method: 'POST', path: '/api/2.2/jobs/run-now', body: { job_id: '1' } }, EXCEPTIONS)[0],
+      /body\.job_id: expected a number, got "1"/,
+    );
+    assert.match(
+      checkRequest({ method: 'GET', path: '/api/2.2/jobs/get', query: { job_id: '1', jobid: '1' } }, EXCEPTIONS)[0],
+      /query field 'jobid' is not in the reference/,
+    );
     // A mutated client request: the MLflow 3 model_id field excused only on the endpoint it is listed for.
-    assert.deepEqual(checkRequest({ method: 'POST', path: '/api/2.0/mlflow/model-versions/create', body: { name: 'churn', source: 'models:/m-1', model_id: 'm-1' } }, EXCEPTIONS), []);
-    assert.equal(checkRequest({ method: 'POST', path: '/api/2.0/mlflow/model-versions/create', body: { name: 'churn', source: 'models:/m-1', model_id: 'm-1' } }, []).length, 1);
-    assert.equal(checkRequest({ method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/create', body: { name: 'a.b.c', source: 'models:/m-1', model_id: 'm-1' } }, EXCEPTIONS).length, 1);
+    assert.deepEqual(
+      checkRequest(
+        { method: 'POST', path: '/api/2.0/mlflow/model-versions/create', body: { name: 'churn', source: 'models:/m-1', model_id: 'm-1' } },
+        EXCEPTIONS,
+      ),
+      [],
+    );
+    assert.equal(
+      checkRequest({ method: 'POST', path: '/api/2.0/mlflow/model-versions/create', body: { name: 'churn', source: 'models:/m-1', model_id: 'm-1' } }, [])
+        .length,
+      1,
+    );
+    assert.equal(
+      checkRequest(
+        { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/create', body: { name: 'a.b.c', source: 'models:/m-1', model_id: 'm-1' } },
+        EXCEPTIONS,
+      ).length,
+      1,
+    );
   });
 });

@@ -24,7 +24,8 @@ export const SDK_SERVICES = ['jobs', 'workspace', 'files', 'compute', 'catalog',
 const PROTO_DIR = path.resolve(__dirname, '..', '..', '..', 'reference', 'mlflow-protos');
 
 /** A field type as the SDK declares it: a scalar kind, an array of a type, a map, an interface (by name) or anything. */
-type SdkType = { kind: 'string' | 'number' | 'boolean' | 'any' } | { kind: 'array'; of: SdkType } | { kind: 'map'; of: SdkType } | { kind: 'ref'; name: string };
+type SdkType =
+  { kind: 'string' | 'number' | 'boolean' | 'any' } | { kind: 'array'; of: SdkType } | { kind: 'map'; of: SdkType } | { kind: 'ref'; name: string };
 
 interface SdkInterface {
   fields: Map<string, SdkType>;
@@ -196,7 +197,8 @@ function checkSdkValue(t: SdkType, v: unknown, where: string, service: string, p
       if (typeof v !== 'string') problems.push(`${where}: expected a string, got ${JSON.stringify(v)}`);
       return;
     case 'number':
-      if (!(typeof v === 'number' || (fromQuery && typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)))) problems.push(`${where}: expected a number, got ${JSON.stringify(v)}`);
+      if (!(typeof v === 'number' || (fromQuery && typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v))))
+        problems.push(`${where}: expected a number, got ${JSON.stringify(v)}`);
       return;
     case 'boolean':
       if (!(typeof v === 'boolean' || (fromQuery && (v === 'true' || v === 'false')))) problems.push(`${where}: expected a boolean, got ${JSON.stringify(v)}`);
@@ -262,21 +264,29 @@ function problemsAgainst(e: Endpoint, req: CheckedRequest): string[] {
       if (asQuery && / expected /.test(p)) continue;
       problems.push(`${req.method} ${req.path} (${e.source}): ${p}`);
     }
-    if (!asQuery && Object.keys(query).length > 0) problems.push(`${req.method} ${req.path} (${e.source}): query parameters ${Object.keys(query).join(', ')} on a request whose fields go in the body`);
+    if (!asQuery && Object.keys(query).length > 0)
+      problems.push(`${req.method} ${req.path} (${e.source}): query parameters ${Object.keys(query).join(', ')} on a request whose fields go in the body`);
     return problems;
   }
   const service = e.service!;
   for (const [k, v] of Object.entries(query)) {
     const t = e.queryFields?.get(k);
-    if (!t) problems.push(`${req.method} ${req.path} (${e.source}): query field '${k}' is not in the reference (query fields: ${[...(e.queryFields?.keys() ?? [])].join(', ') || 'none'})`);
+    if (!t)
+      problems.push(
+        `${req.method} ${req.path} (${e.source}): query field '${k}' is not in the reference (query fields: ${[...(e.queryFields?.keys() ?? [])].join(', ') || 'none'})`,
+      );
     else checkSdkValue(t, v, `query.${k}`, service, problems, true);
   }
   if (body !== undefined && !Buffer.isBuffer(body) && !e.rawBody) {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) problems.push(`${req.method} ${req.path} (${e.source}): the body must be a JSON object`);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      problems.push(`${req.method} ${req.path} (${e.source}): the body must be a JSON object`);
     else {
       for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
         const t = e.bodyFields?.get(k);
-        if (!t) problems.push(`${req.method} ${req.path} (${e.source}): body field '${k}' is not in the reference (body fields: ${[...(e.bodyFields?.keys() ?? [])].join(', ') || 'none'})`);
+        if (!t)
+          problems.push(
+            `${req.method} ${req.path} (${e.source}): body field '${k}' is not in the reference (body fields: ${[...(e.bodyFields?.keys() ?? [])].join(', ') || 'none'})`,
+          );
         else {
           const before = problems.length;
           checkSdkValue(t, v, `body.${k}`, service, problems, false);
@@ -314,7 +324,9 @@ export function checkRequest(req: CheckedRequest, exceptions: ListedException[] 
   }
   let best: string[] | undefined;
   for (const e of candidates) {
-    const problems = problemsAgainst(e, req).filter((p) => !excused.some((x) => x.fields?.some((f) => p.includes(`field '${f}'`) || p.includes(`.${f}: no field`))));
+    const problems = problemsAgainst(e, req).filter(
+      (p) => !excused.some((x) => x.fields?.some((f) => p.includes(`field '${f}'`) || p.includes(`.${f}: no field`))),
+    );
     if (!best || problems.length < best.length) best = problems;
     if (problems.length === 0) return [];
   }

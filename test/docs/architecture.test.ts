@@ -24,7 +24,13 @@ const DOC = 'docs/architecture.md';
 const TOP = ['src', 'emulator', 'demo', 'packages', 'tasks', 'ui', 'scripts', 'test', 'docs', 'reference', 'bin', 'images', 'samples'];
 const TOP_FILES = ['README.md', 'package.json', 'eslint.config.mjs', 'tsconfig.json', 'vss-extension.json', 'azure-pipelines.yml'];
 /** Written by a build (scripts/build.mjs, packages/mlops-eval/build.mjs), absent from a fresh checkout. */
-const BUILD_OUTPUTS = [/^out\//, /^dist\/cli\/mlops-eval\.js$/, /^ui\/dist\/results-tab\.js$/, /^packages\/mlops-eval\/dist\/mlops-eval\.js$/, /^tasks\/<Task>\/index\.js$/];
+const BUILD_OUTPUTS = [
+  /^out\//,
+  /^dist\/cli\/mlops-eval\.js$/,
+  /^ui\/dist\/results-tab\.js$/,
+  /^packages\/mlops-eval\/dist\/mlops-eval\.js$/,
+  /^tasks\/<Task>\/index\.js$/,
+];
 
 /** Whether a path exists, a `<x>` or `*` segment standing for any entry of its folder. */
 export function pathExists(root: string, rel: string): boolean {

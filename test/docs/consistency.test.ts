@@ -110,11 +110,17 @@ describe('docs: the overview, the README and task.json say the same thing', () =
       ...DOCS.map((d) => [d, read(d)] as [string, string]),
     ];
     for (const [where, text] of texts) {
-      for (const needle of ['https://login.microsoftonline.com/<tenant id>/v2.0', 'https://vstoken.dev.azure.com/<organization id>', 'sc://<organization>/<project>/<service connection name>', 'api://AzureADTokenExchange']) {
+      for (const needle of [
+        'https://login.microsoftonline.com/<tenant id>/v2.0',
+        'https://vstoken.dev.azure.com/<organization id>',
+        'sc://<organization>/<project>/<service connection name>',
+        'api://AzureADTokenExchange',
+      ]) {
         assert.ok(text.includes(needle), `${where} lacks ${needle}`);
       }
     }
-    for (const doc of DOCS) assert.ok(read(doc).includes('The Azure DevOps OIDC token presents issuer <iss>, subject <sub>, audience <aud>'), `${doc} quotes the log line`);
+    for (const doc of DOCS)
+      assert.ok(read(doc).includes('The Azure DevOps OIDC token presents issuer <iss>, subject <sub>, audience <aud>'), `${doc} quotes the log line`);
   });
 
   it('README and overview grant the same Databricks permissions (including APPLY TAG for the promotion claim)', () => {

@@ -60,7 +60,10 @@ describe('docs: generated input and output tables', () => {
       it(`${doc} lists every input and output of ${folder}, in task.json order: the shared connection inputs once, then the task's own`, () => {
         const t = taskJson(folder);
         const text = read(doc);
-        assert.deepEqual(t.inputs.slice(0, 4).map((i: Json) => i.name), CONNECTION_INPUTS);
+        assert.deepEqual(
+          t.inputs.slice(0, 4).map((i: Json) => i.name),
+          CONNECTION_INPUTS,
+        );
         assert.deepEqual(
           [...firstCells(region(text, 'inputs', 'connection')), ...firstCells(region(text, 'inputs', folder))],
           t.inputs.map((i: Json) => i.name),
@@ -80,7 +83,9 @@ describe('docs: generated input and output tables', () => {
       const generated = [...text.matchAll(/<!-- (inputs|outputs):\w+ -->\n([\s\S]*?)<!-- \/\1:\w+ -->/g)].map((m) => m[2]).join('\n');
       assert.doesNotMatch(generated, /In the classic editor you can pick|from its own servers/);
       // Every picker input's type links the one section that explains the lists.
-      const pickers = TASK_FOLDERS.flatMap((f) => taskJson(f).inputs.filter((i: Json) => i.type === 'pickList' && i.properties?.EditableOptions === 'True' && !i.options));
+      const pickers = TASK_FOLDERS.flatMap((f) =>
+        taskJson(f).inputs.filter((i: Json) => i.type === 'pickList' && i.properties?.EditableOptions === 'True' && !i.options),
+      );
       assert.equal(pickers.length, 9);
       assert.equal((generated.match(/string \(\[picker in the classic editor\]\(#pickers-in-the-classic-editor\)\)/g) ?? []).length, pickers.length);
       assert.equal(text.split('**from its own servers**').length - 1, 1, 'the picker note, once');
@@ -192,7 +197,10 @@ describe('docs: content', () => {
         'images/screenshots/results-tab.png',
       ]);
       const manifest = JSON.parse(read('vss-extension.json'));
-      assert.ok(manifest.files.some((f: Json) => f.path === 'images' && f.addressable === true), 'images/ is packaged addressable');
+      assert.ok(
+        manifest.files.some((f: Json) => f.path === 'images' && f.addressable === true),
+        'images/ is packaged addressable',
+      );
       for (const rel of images) {
         const png = PNG.sync.read(readFileSync(path.join(ROOT, rel)));
         assert.deepEqual([png.width, png.height], [1366, 768], rel);
@@ -229,23 +237,37 @@ describe('docs: content', () => {
     assert.ok(text.includes('https://marketplace.visualstudio.com/items?itemName=mlops-pipelines.databricks-mlops'));
     assert.ok(text.includes('[docs/development.md](docs/development.md)'));
     const dev = read('docs/development.md');
-    for (const section of ['## Commands', '## Layout', '## Authoring task.json', '## Packaging', '## Reliability', '## Runtime dependencies', '## Versions', "## The extension's own pipeline"]) {
+    for (const section of [
+      '## Commands',
+      '## Layout',
+      '## Authoring task.json',
+      '## Packaging',
+      '## Reliability',
+      '## Runtime dependencies',
+      '## Versions',
+      "## The extension's own pipeline",
+    ]) {
       assert.ok(dev.includes(`\n${section}\n`), `docs/development.md has ${section}`);
       if (section !== '## Reliability' && section !== '## Versions') assert.ok(!text.includes(`\n${section}\n`), `README no longer has ${section}`);
     }
-    for (const cmd of ['npm ci && npm run demo', '```sh\nnpm test\n```', 'npm run package', 'npm run bump']) assert.ok(dev.includes(cmd), `docs/development.md gives ${cmd}`);
+    for (const cmd of ['npm ci && npm run demo', '```sh\nnpm test\n```', 'npm run package', 'npm run bump'])
+      assert.ok(dev.includes(cmd), `docs/development.md gives ${cmd}`);
     assert.ok(text.includes('npm ci && npm run demo'), 'the README says how to try the demo');
   });
 
-  it('the Marketplace overview follows the README\'s order, and each task\'s helpUrl leads to its section there', () => {
+  it("the Marketplace overview follows the README's order, and each task's helpUrl leads to its section there", () => {
     const overview = read('images/overview.md');
     const readmeH2 = [...read('README.md').matchAll(/^## (.+)$/gm)].map((m) => m[1]);
     const overviewH2 = [...overview.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
     // The overview's sections are the README's, in the README's order (the overview leaves some out).
     const shared = overviewH2.filter((h) => readmeH2.includes(h));
-    assert.deepEqual(shared, readmeH2.filter((h) => shared.includes(h)));
+    assert.deepEqual(
+      shared,
+      readmeH2.filter((h) => shared.includes(h)),
+    );
     assert.deepEqual(shared, ['Install', 'Create the service connection', 'A first pipeline', 'The tasks', 'The Model evaluation tab', 'Troubleshooting']);
-    for (const a of [...overview.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1])) assert.ok(anchors(overview).has(a), `the overview links #${a}, which is no heading`);
+    for (const a of [...overview.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]))
+      assert.ok(anchors(overview).has(a), `the overview links #${a}, which is no heading`);
     const manifest = JSON.parse(read('vss-extension.json'));
     const page = `https://marketplace.visualstudio.com/items?itemName=${manifest.publisher}.${manifest.id}#`;
     for (const folder of TASK_FOLDERS) {
@@ -283,6 +305,7 @@ describe('docs: content', () => {
   });
 
   it('the committed screenshots exist', () => {
-    for (const f of ['results-tab.png', 'results-tab-charts-dark.png', 'classic-editor-train.png']) assert.ok(existsSync(path.join(ROOT, 'images/screenshots', f)), f);
+    for (const f of ['results-tab.png', 'results-tab-charts-dark.png', 'classic-editor-train.png'])
+      assert.ok(existsSync(path.join(ROOT, 'images/screenshots', f)), f);
   });
 });

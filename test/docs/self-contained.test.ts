@@ -48,7 +48,7 @@ describe('docs: the repository is self-contained', () => {
     assert.deepEqual(problems, []);
   });
 
-  it('the check can fail, and lets the repository\'s own citations and remote paths through', () => {
+  it("the check can fail, and lets the repository's own citations and remote paths through", () => {
     assert.equal(findUncited('// (reference 8.3 step 3)').length, 1);
     assert.equal(findUncited(' * base used by the client. Reference §6.').length, 1);
     assert.equal(findUncited(`see /${'work'}/shared/reference/x.md`).length, 2);

@@ -10,9 +10,17 @@ describe('emulator core', () => {
   let emu: Emulator;
   const get = (path: string, headers: Record<string, string> = bearer) => fetch(emu.url + path, { headers, redirect: 'manual' });
   const post = (path: string, body: unknown, headers: Record<string, string> = bearer) =>
-    fetch(emu.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(emu.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const form = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    fetch(emu.url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+    fetch(emu.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
 
   beforeEach(async () => {
     emu = await startEmulator({ workspaceId: '9876543210' });
@@ -39,7 +47,11 @@ describe('emulator core', () => {
     });
 
     it('captures a trailing *rest (decoded, without the leading slash) and raw bytes', async () => {
-      const r = await fetch(`${emu.url}/api/2.0/t/files/Volumes/main/ml/my%20file.arrow`, { method: 'PUT', headers: { ...bearer, 'content-type': 'application/octet-stream' }, body: Buffer.from([1, 2, 3, 4]) });
+      const r = await fetch(`${emu.url}/api/2.0/t/files/Volumes/main/ml/my%20file.arrow`, {
+        method: 'PUT',
+        headers: { ...bearer, 'content-type': 'application/octet-stream' },
+        body: Buffer.from([1, 2, 3, 4]),
+      });
       assert.deepEqual(await r.json(), { path: 'Volumes/main/ml/my file.arrow', bytes: 4 });
       assert.deepEqual([...(emu.requests[0].rawBody ?? [])], [1, 2, 3, 4]);
       assert.equal(emu.requests[0].body, undefined);
@@ -74,7 +86,10 @@ describe('emulator core', () => {
       assert.equal(b.headers.get('x-databricks-org-id'), '9876543210');
       assert.match(a.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
       assert.notEqual(a.headers.get('x-request-id'), b.headers.get('x-request-id'));
-      assert.deepEqual(emu.requests.map((r) => r.requestId), [a.headers.get('x-request-id'), b.headers.get('x-request-id')]);
+      assert.deepEqual(
+        emu.requests.map((r) => r.requestId),
+        [a.headers.get('x-request-id'), b.headers.get('x-request-id')],
+      );
     });
   });
 
@@ -123,7 +138,11 @@ describe('emulator core', () => {
 
     it('an issued token works until it expires in emulated time, then gets 403', async () => {
       emu.auth.setAccessTokenLifetime(120);
-      const t = await form('/oidc/v1/token', { grant_type: 'client_credentials', scope: 'all-apis' }, { authorization: `Basic ${Buffer.from(`${D.databricksClientId}:${D.databricksClientSecret}`).toString('base64')}` });
+      const t = await form(
+        '/oidc/v1/token',
+        { grant_type: 'client_credentials', scope: 'all-apis' },
+        { authorization: `Basic ${Buffer.from(`${D.databricksClientId}:${D.databricksClientSecret}`).toString('base64')}` },
+      );
       const body = (await t.json()) as { access_token: string; token_type: string; expires_in: number; scope: string };
       assert.deepEqual([body.token_type, body.expires_in, body.scope], ['Bearer', 120, 'all-apis']);
       const auth = { authorization: `Bearer ${body.access_token}` };
@@ -132,17 +151,34 @@ describe('emulator core', () => {
       assert.equal((await get('/api/2.0/t/items/1', auth)).status, 200);
       emu.clock.advance(1_000);
       assert.equal((await get('/api/2.0/t/items/1', auth)).status, 403);
-      assert.deepEqual(emu.requests.slice(1).map((r) => r.principal), [`sp:${D.databricksClientId}`, `sp:${D.databricksClientId}`, undefined]);
+      assert.deepEqual(
+        emu.requests.slice(1).map((r) => r.principal),
+        [`sp:${D.databricksClientId}`, `sp:${D.databricksClientId}`, undefined],
+      );
       assert.deepEqual(emu.requests[0].body, { grant_type: 'client_credentials', scope: 'all-apis' });
     });
 
     it('token endpoints: OAuth-shaped errors for a bad grant, scope or client, and secrets redacted from the log', async () => {
-      const bad = await form(`/${D.tenantId}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: D.entraClientId, client_secret: D.entraClientSecret, scope: 'https://management.azure.com/.default' });
+      const bad = await form(`/${D.tenantId}/oauth2/v2.0/token`, {
+        grant_type: 'client_credentials',
+        client_id: D.entraClientId,
+        client_secret: D.entraClientSecret,
+        scope: 'https://management.azure.com/.default',
+      });
       assert.equal(bad.status, 400);
       assert.equal(((await bad.json()) as { error: string }).error, 'invalid_scope');
-      const grant = await form('/oidc/v1/token', { grant_type: 'password', client_id: D.databricksClientId, client_secret: D.databricksClientSecret, scope: 'all-apis' });
+      const grant = await form('/oidc/v1/token', {
+        grant_type: 'password',
+        client_id: D.databricksClientId,
+        client_secret: D.databricksClientSecret,
+        scope: 'all-apis',
+      });
       assert.equal(((await grant.json()) as { error: string }).error, 'unsupported_grant_type');
-      const none = await form(`/${D.tenantId}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: D.entraClientId, scope: '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default' });
+      const none = await form(`/${D.tenantId}/oauth2/v2.0/token`, {
+        grant_type: 'client_credentials',
+        client_id: D.entraClientId,
+        scope: '2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default',
+      });
       assert.match(((await none.json()) as { error_description: string }).error_description, /AADSTS7000218/);
       assert.equal(emu.requests[0].body.client_secret, '***');
       assert.ok(!JSON.stringify(emu.requests).includes(D.entraClientSecret));
@@ -151,7 +187,12 @@ describe('emulator core', () => {
 
     it('Azure DevOps OIDC endpoint: needs the System.AccessToken, api-version 7.x and a serviceConnectionId; issues a JWT-shaped token', async () => {
       const uri = new URL(emu.oidcRequestUri);
-      const call = (q: string, token: string = D.systemAccessToken) => fetch(`${uri.origin}${uri.pathname}${q}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+      const call = (q: string, token: string = D.systemAccessToken) =>
+        fetch(`${uri.origin}${uri.pathname}${q}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
       assert.equal((await call(`?api-version=7.1&serviceConnectionId=${D.serviceConnectionId}`, 'wrong-token')).status, 401);
       assert.equal((await call(`?api-version=7.1`)).status, 400);
       assert.equal((await call(`?api-version=6.0&serviceConnectionId=${D.serviceConnectionId}`)).status, 400);
@@ -161,7 +202,10 @@ describe('emulator core', () => {
       assert.equal(claims.aud, 'api://AzureADTokenExchange');
       assert.equal(claims.sub, `sc://contoso/mlops/${D.serviceConnectionId}`);
       assert.equal(claims.exp - claims.iat, 600);
-      assert.deepEqual(emu.auth.issued.map((i) => i.kind), ['adoOidc']);
+      assert.deepEqual(
+        emu.auth.issued.map((i) => i.kind),
+        ['adoOidc'],
+      );
     });
   });
 
@@ -173,10 +217,22 @@ describe('emulator core', () => {
       await post('/api/2.0/mlflow/runs/search', { experiment_ids: ['1'] });
       await form('/oidc/v1/token', { grant_type: 'client_credentials', scope: 'all-apis' });
       await fetch(`${emu.url}/api/2.0/t/items/1`, { method: 'DELETE', headers: bearer });
-      assert.deepEqual(emu.writes().map((r) => [r.method, r.path, r.status]), [['POST', '/api/2.0/t/echo', 200], ['DELETE', '/api/2.0/t/items/1', 404]]);
+      assert.deepEqual(
+        emu.writes().map((r) => [r.method, r.path, r.status]),
+        [
+          ['POST', '/api/2.0/t/echo', 200],
+          ['DELETE', '/api/2.0/t/items/1', 404],
+        ],
+      );
       assert.equal(emu.callsTo('GET', /^\/api\/2\.0\/t\/items\//).length, 1);
-      assert.deepEqual(emu.callsTo('post', '/api/2.0/t/echo').map((r) => r.body), [{ x: 1 }]);
-      assert.deepEqual(emu.requests.map((r) => r.seq), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        emu.callsTo('post', '/api/2.0/t/echo').map((r) => r.body),
+        [{ x: 1 }],
+      );
+      assert.deepEqual(
+        emu.requests.map((r) => r.seq),
+        [1, 2, 3, 4, 5],
+      );
       assert.equal(isWrite({ method: 'PUT', path: '/api/2.0/fs/files/x' }), true);
       assert.equal(isWrite({ method: 'POST', path: '/api/2.0/mlflow/experiments/search' }), false);
     });
@@ -196,10 +252,20 @@ describe('emulator core', () => {
       const r1 = await get('/api/2.0/t/items/1');
       assert.equal(r1.status, 429);
       assert.equal(r1.headers.get('retry-after'), '2');
-      assert.deepEqual(await r1.json(), { error_code: 'REQUEST_LIMIT_EXCEEDED', message: 'The service is receiving too many requests. Please retry after some time.' });
+      assert.deepEqual(await r1.json(), {
+        error_code: 'REQUEST_LIMIT_EXCEEDED',
+        message: 'The service is receiving too many requests. Please retry after some time.',
+      });
       assert.equal((await get('/api/2.0/t/items/1')).status, 429);
       assert.equal((await get('/api/2.0/t/items/1')).status, 200);
-      assert.deepEqual(emu.requests.map((r) => [r.status, r.fault]), [[429, 'status:429'], [429, 'status:429'], [200, undefined]]);
+      assert.deepEqual(
+        emu.requests.map((r) => [r.status, r.fault]),
+        [
+          [429, 'status:429'],
+          [429, 'status:429'],
+          [200, undefined],
+        ],
+      );
       assert.deepEqual([f.hits, f.seen], [2, 3]);
     });
 
@@ -230,7 +296,9 @@ describe('emulator core', () => {
       emu.faults.add({ path: '/api/2.0/t/items/1', kind: 'truncate' });
       const raw = await new Promise<string>((resolve) => {
         const u = new URL(emu.url);
-        const s = net.connect(Number(u.port), u.hostname, () => s.write(`GET /api/2.0/t/items/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${D.pat}\r\n\r\n`));
+        const s = net.connect(Number(u.port), u.hostname, () =>
+          s.write(`GET /api/2.0/t/items/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${D.pat}\r\n\r\n`),
+        );
         let data = '';
         s.on('data', (d) => (data += d.toString('latin1')));
         s.on('close', () => resolve(data));

@@ -46,7 +46,14 @@ describe('readPredictions(bytes) from Arrow IPC', () => {
       const bytes = ipc({ label, m64: f64, m32: f32, mi: i32 }, format);
       const p = readPredictions(bytes);
       assert.equal(p.n, n);
-      assert.deepEqual(p.columns.map((c) => [c.name, c.scores.constructor.name]), [['m64', 'Float64Array'], ['m32', 'Float32Array'], ['mi', 'Int32Array']]);
+      assert.deepEqual(
+        p.columns.map((c) => [c.name, c.scores.constructor.name]),
+        [
+          ['m64', 'Float64Array'],
+          ['m32', 'Float32Array'],
+          ['mi', 'Int32Array'],
+        ],
+      );
       assert.deepEqual(p.columns[0].scores, f64);
       assert.deepEqual(p.columns[1].scores, f32);
       assert.deepEqual(p.columns[2].scores, i32);
@@ -77,7 +84,10 @@ describe('readPredictions(bytes) from Arrow IPC', () => {
 
   it('reads only the requested score columns when scoreColumns is given', () => {
     const p = readPredictions(ipc({ label, id: vectorFromArray(Array.from({ length: n }, (_, i) => `row${i}`)), a: f64 }), { scoreColumns: ['a'] });
-    assert.deepEqual(p.columns.map((c) => c.name), ['a']);
+    assert.deepEqual(
+      p.columns.map((c) => c.name),
+      ['a'],
+    );
     rejects(ipc({ label, a: f64 }), "there is no score column 'b' (columns: label, a)", 'b', { scoreColumns: ['b'] });
   });
 
@@ -90,7 +100,11 @@ describe('readPredictions(bytes) from Arrow IPC', () => {
     bad[5] = 2;
     bad[9] = -1;
     rejects(ipc({ label: bad, a: f64 }), "the label column 'label' has 2 values other than 0 and 1 (first at row 5: 2)", 'label');
-    rejects(ipc({ label: vectorFromArray(['0', '1']), a: f64.subarray(0, 2) }), "the label column 'label' has type Dictionary<Int32, Utf8>; expected booleans, integers 0/1 or floats 0.0/1.0", 'label');
+    rejects(
+      ipc({ label: vectorFromArray(['0', '1']), a: f64.subarray(0, 2) }),
+      "the label column 'label' has type Dictionary<Int32, Utf8>; expected booleans, integers 0/1 or floats 0.0/1.0",
+      'label',
+    );
   });
 
   it('accepts float labels that are exactly 0.0 or 1.0 (what Spark writes), and rejects any other value with its row', () => {
@@ -113,7 +127,10 @@ describe('readPredictions(bytes) from Arrow IPC', () => {
   it('without scoreColumns: exclude leaves named columns out and numericOnly skips non-numeric columns', () => {
     const bytes = ipc({ label, a: f64, weight: Int32Array.from(label, () => 2), id: vectorFromArray(Array.from(label, (_, i) => `row${i}`)) });
     const p = readPredictions(bytes, { exclude: ['weight'], numericOnly: true });
-    assert.deepEqual(p.columns.map((c) => c.name), ['a']);
+    assert.deepEqual(
+      p.columns.map((c) => c.name),
+      ['a'],
+    );
     rejects(bytes, /column 'id' has type Dictionary<Int32, Utf8>; a score column must be numeric/, 'id', { exclude: ['weight'] });
   });
 
@@ -140,7 +157,11 @@ describe('readPredictions(bytes) from Arrow IPC', () => {
   });
 
   it('rejects non-numeric score columns, naming the type', () => {
-    rejects(ipc({ label, name: vectorFromArray(Array.from({ length: n }, () => 'x')) }), /^column 'name' has type Dictionary<Int32, Utf8>; a score column must be numeric/, 'name');
+    rejects(
+      ipc({ label, name: vectorFromArray(Array.from({ length: n }, () => 'x')) }),
+      /^column 'name' has type Dictionary<Int32, Utf8>; a score column must be numeric/,
+      'name',
+    );
   });
 
   it('rejects empty predictions: no bytes, no rows, no score column', () => {

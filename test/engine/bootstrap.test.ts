@@ -57,7 +57,13 @@ const PAIRS = pairOutcomes();
  * uniform positions, or s − n removed (a uniform position accepted when a uniform integer below
  * M = max(8, largest count drawn) is below its count). `poissonTotal` is s of the final draw.
  */
-function oracleCounts(n: number, labelsRef: Uint8Array, seed: string | number, b: number, scheme: BootstrapScheme): { counts: Uint32Array; redraws: number; poissonTotal: number } {
+function oracleCounts(
+  n: number,
+  labelsRef: Uint8Array,
+  seed: string | number,
+  b: number,
+  scheme: BootstrapScheme,
+): { counts: Uint32Array; redraws: number; poissonTotal: number } {
   const gen = new Xor4096(resampleStates(seed, b, 1));
   const u32 = (): number => gen.next() >>> 0;
   const uniformBelow = (range: number): number => {
@@ -140,7 +146,11 @@ const OPTS: CompareOptions = { metric: 'roc_auc', method: 'bootstrap', resamples
 
 describe('random streams (rng.ts)', () => {
   it('Xor4096 from resampleStates(seed, b) replays seedrandom.xor4096(resampleKey(seed, b)).int32() word for word', () => {
-    for (const [seed, b] of [[42, 0], ['abc', 7], [0, 123456]] as const) {
+    for (const [seed, b] of [
+      [42, 0],
+      ['abc', 7],
+      [0, 123456],
+    ] as const) {
       const ours = new Xor4096(resampleStates(seed, b, 1));
       const theirs = seedrandom.xor4096(resampleKey(seed, b));
       for (let i = 0; i < 5000; i++) assert.equal(ours.next(), theirs.int32(), `seed ${seed} resample ${b} output ${i}`);
@@ -155,7 +165,14 @@ describe('random streams (rng.ts)', () => {
 
 describe('bootstrap kernel against a plain oracle', () => {
   const sim = simulatePair({ n: 157, auc: [0.7, 0.75], rho: 0.5, prevalence: 0.3, seed: 'kernel-oracle', roundTo: 2 });
-  const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'a', scores: sim.a }, { name: 'b', scores: sim.b }] };
+  const preds: Predictions = {
+    n: sim.n,
+    labels: sim.labels,
+    columns: [
+      { name: 'a', scores: sim.a },
+      { name: 'b', scores: sim.b },
+    ],
+  };
   const probs: Predictions = {
     n: sim.n,
     labels: sim.labels,
@@ -172,7 +189,10 @@ describe('bootstrap kernel against a plain oracle', () => {
         const prep = prepareBootstrap(data, ['a', 'b'], metric, scheme);
         const run = runBootstrap(prep, 'oracle', B);
         // Reference positions: model a's sorted order for ranking metrics, row order for losses.
-        const refRows = metric === 'roc_auc' || metric === 'average_precision' ? Array.from(sortOrder(data.columns[0].scores), (e) => e & ROW_MASK) : [...Array(sim.n).keys()];
+        const refRows =
+          metric === 'roc_auc' || metric === 'average_precision'
+            ? Array.from(sortOrder(data.columns[0].scores), (e) => e & ROW_MASK)
+            : [...Array(sim.n).keys()];
         const labelsRef = Uint8Array.from(refRows, (r) => data.labels[r]);
         for (let b = 0; b < B; b++) {
           const { counts, redraws } = oracleCounts(sim.n, labelsRef, 'oracle', b, scheme);
@@ -204,9 +224,16 @@ function referenceLabels(preds: Predictions): Uint8Array {
 }
 
 describe('multinomial draw by Poissonization', () => {
-  it('n = 5003 (odd): multiplicities and AUCs equal the oracle\'s, each resample sums to exactly n, both fix-ups occur', () => {
+  it("n = 5003 (odd): multiplicities and AUCs equal the oracle's, each resample sums to exactly n, both fix-ups occur", () => {
     const sim = simulatePair({ n: 5003, auc: [0.7, 0.72], rho: 0.5, prevalence: 0.3, seed: 'poissonized' });
-    const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'a', scores: sim.a }, { name: 'b', scores: sim.b }] };
+    const preds: Predictions = {
+      n: sim.n,
+      labels: sim.labels,
+      columns: [
+        { name: 'a', scores: sim.a },
+        { name: 'b', scores: sim.b },
+      ],
+    };
     const prep = prepareBootstrap(preds, ['a', 'b'], 'roc_auc', 'multinomial');
     const B = 41;
     const { counts, redraws } = kernelCounts(prep, 3, B);
@@ -219,7 +246,11 @@ describe('multinomial draw by Poissonization', () => {
       const mine = counts.subarray(b * sim.n, (b + 1) * sim.n);
       assert.deepEqual(Array.from(mine), Array.from(oracle.counts), `resample ${b}`);
       assert.equal(redraws[b], oracle.redraws);
-      assert.equal(mine.reduce((x, y) => x + y, 0), sim.n, `resample ${b} total`);
+      assert.equal(
+        mine.reduce((x, y) => x + y, 0),
+        sim.n,
+        `resample ${b} total`,
+      );
       // Continuous scores (no ties): the untied AUC loops, P = n − N from the reference model's pass.
       const weights = new Float64Array(sim.n);
       refRows.forEach((row, k) => (weights[row] = oracle.counts[k]));
@@ -247,7 +278,10 @@ describe('multinomial draw by Poissonization', () => {
       const seen = new Map<string, number>();
       for (let b = 0; b < B; b++) {
         const v = counts.subarray(b * n, (b + 1) * n);
-        assert.equal(v.reduce((x, y) => x + y, 0), n);
+        assert.equal(
+          v.reduce((x, y) => x + y, 0),
+          n,
+        );
         const key = v.join(',');
         seen.set(key, (seen.get(key) ?? 0) + 1);
       }
@@ -286,7 +320,7 @@ describe('multinomial draw by Poissonization', () => {
     });
   }
 
-  it('a word equal to a threshold\'s floor is decided by 21 more bits of the next word (2^-53 resolution)', () => {
+  it("a word equal to a threshold's floor is decided by 21 more bits of the next word (2^-53 resolution)", () => {
     // n = 2, reference labels [0, 1]: pair (1, 1) is a valid resample, (2, 0) a single-class one.
     const preds = predsOf([0, 1], { a: [0, 1] });
     const prep = prepareBootstrap(preds, ['a'], 'roc_auc', 'multinomial');
@@ -328,7 +362,12 @@ describe('bootstrap kernel against the oracle on tiny, imbalanced data (redraws)
   const tiny: Predictions = predsOf([0, 1, 0, 0, 0], { a: [0.1, 0.9, 0.3, 0.3, 0.2], b: [0.5, 0.6, 0.7, 0.1, 0.2] });
   // ROC AUC takes a multinomial resample's positive weight from the reference model's pass, the other
   // metrics from a pass over the counts: both decide the redraws.
-  const cases: [Metric, BootstrapScheme][] = [['roc_auc', 'multinomial'], ['average_precision', 'multinomial'], ['brier', 'multinomial'], ['roc_auc', 'poisson']];
+  const cases: [Metric, BootstrapScheme][] = [
+    ['roc_auc', 'multinomial'],
+    ['average_precision', 'multinomial'],
+    ['brier', 'multinomial'],
+    ['roc_auc', 'poisson'],
+  ];
   for (const [metric, scheme] of cases) {
     it(`runBootstrap(${metric}, ${scheme}) redraws single-class resamples exactly as the oracle does`, () => {
       const prep = prepareBootstrap(tiny, ['a', 'b'], metric, scheme);
@@ -352,7 +391,14 @@ describe('bootstrap kernel against the oracle on tiny, imbalanced data (redraws)
 
 describe('bootstrap reproducibility and degenerate resamples', () => {
   const sim = simulatePair({ n: 300, auc: [0.75, 0.78], rho: 0.6, prevalence: 0.2, seed: 'repro' });
-  const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'prod', scores: sim.a }, { name: 'cand', scores: sim.b }] };
+  const preds: Predictions = {
+    n: sim.n,
+    labels: sim.labels,
+    columns: [
+      { name: 'prod', scores: sim.a },
+      { name: 'cand', scores: sim.b },
+    ],
+  };
 
   it('compareModels with the same inputs and seed gives byte-identical JSON', () => {
     const a = JSON.stringify(compareModels(preds, { ...OPTS, baseline: 'prod' }));

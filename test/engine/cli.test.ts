@@ -72,7 +72,10 @@ describe('mlops-eval (built CLI, child process)', function () {
     assert.equal(d.winRateThreshold, 0.95);
     assert.equal(d.minDelta, 0.001);
     assert.equal(d.n, 3000);
-    assert.deepEqual(d.models.map((m) => m.name), ['prod', 'cand', 'weak']);
+    assert.deepEqual(
+      d.models.map((m) => m.name),
+      ['prod', 'cand', 'weak'],
+    );
     assert.equal(d.models[0].estimate, rocAuc(labels, prod));
     assert.equal(d.models[1].estimate, rocAuc(labels, cand));
     assert.equal(d.models[2].estimate, rocAuc(labels, weak));
@@ -87,7 +90,19 @@ describe('mlops-eval (built CLI, child process)', function () {
     const fromStream = run(['compare', stream, ...args, '--threads', '2']);
     assert.equal(one.code, 0, one.stderr);
     const preds = readPredictions(tableToIPC(tableFromArrays({ label: labels, prod, cand, weak })));
-    const expected = JSON.stringify(compareModels(preds, { baseline: 'prod', metric: 'average_precision', method: 'bootstrap', resamples: 300, seed: 'abc', winRate: 0.95, minDelta: 0.001, confidence: 0.95, bootstrap: 'multinomial' }));
+    const expected = JSON.stringify(
+      compareModels(preds, {
+        baseline: 'prod',
+        metric: 'average_precision',
+        method: 'bootstrap',
+        resamples: 300,
+        seed: 'abc',
+        winRate: 0.95,
+        minDelta: 0.001,
+        confidence: 0.95,
+        bootstrap: 'multinomial',
+      }),
+    );
     assert.equal(one.stdout, `${expected}\n`);
     assert.equal(two.stdout, one.stdout);
     assert.equal(fromStream.stdout, one.stdout);
@@ -126,13 +141,18 @@ describe('mlops-eval (built CLI, child process)', function () {
     assert.match(lines[0], /^ROC AUC \(higher is better\), paired bootstrap \(multinomial\), 200 resamples, seed 42; 3000 rows, \d+ positive$/);
     assert.equal(lines[1], 'Compared columns: prod (baseline), cand, weak');
     assert.equal(lines[2], 'Improvement = candidate − baseline (positive = better); a win is an improvement above 0.001 (ties are not wins)');
-    assert.match(r.stdout, /^model +role +estimate +mean +95% CI +improvement \(positive = better\) +95% CI of improvement +lower 95\.0% bound \(gate\) +win rate$/m);
+    assert.match(
+      r.stdout,
+      /^model +role +estimate +mean +95% CI +improvement \(positive = better\) +95% CI of improvement +lower 95\.0% bound \(gate\) +win rate$/m,
+    );
     assert.match(r.stdout, /^cand +best +0\.\d{4} +0\.\d{4} +\[0\.\d{4}, 0\.\d{4}\] +\+0\.\d{4} /m);
     assert.match(r.stdout, /^Decision: PROMOTE 'cand'\. Promote 'cand': /m);
     // Lower-is-better metrics: the same column, oriented, and said so.
     const loss = run(['compare', file, '--baseline', 'prod', '--resamples', '200', '--metric', 'log_loss']);
     assert.equal(loss.code, 0, loss.stderr);
-    assert.ok(loss.stdout.split('\n').includes('Improvement = baseline − candidate (positive = better); a win is an improvement above 0.001 (ties are not wins)'));
+    assert.ok(
+      loss.stdout.split('\n').includes('Improvement = baseline − candidate (positive = better); a win is an improvement above 0.001 (ties are not wins)'),
+    );
     assert.match(loss.stdout, /^model +role +estimate +mean +95% CI +improvement \(positive = better\) /m);
   });
 
@@ -145,9 +165,15 @@ describe('mlops-eval (built CLI, child process)', function () {
     assert.equal(all.stdout.split('\n')[1], 'Compared columns: prod (baseline), cand, weak, weight');
     const chosen = run(['compare', extra, '--models', 'cand,weak', '--baseline', 'prod', '--resamples', '50', '--json']);
     assert.equal(chosen.code, 0, chosen.stderr);
-    assert.deepEqual((JSON.parse(chosen.stdout) as Decision).models.map((m) => m.name), ['prod', 'cand', 'weak']);
+    assert.deepEqual(
+      (JSON.parse(chosen.stdout) as Decision).models.map((m) => m.name),
+      ['prod', 'cand', 'weak'],
+    );
     const withBaseline = run(['compare', extra, '--models=prod,cand', '--baseline', 'prod', '--resamples', '50', '--json']);
-    assert.deepEqual((JSON.parse(withBaseline.stdout) as Decision).models.map((m) => m.name), ['prod', 'cand']);
+    assert.deepEqual(
+      (JSON.parse(withBaseline.stdout) as Decision).models.map((m) => m.name),
+      ['prod', 'cand'],
+    );
     const unknown = run(['compare', extra, '--models', 'cand,nope']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /there is no score column 'nope'/);
@@ -166,19 +192,41 @@ describe('mlops-eval (built CLI, child process)', function () {
       weighted = path.join(dir, 'weighted.arrow');
       writeFileSync(weighted, tableToIPC(tableFromArrays({ label: labels, prod, cand, weak, weight })));
     });
-    const opts = { baseline: 'prod', metric: 'roc_auc' as const, method: 'bootstrap' as const, resamples: 200, seed: 5, winRate: 0.95, minDelta: 0.001, confidence: 0.95, bootstrap: 'multinomial' as const };
+    const opts = {
+      baseline: 'prod',
+      metric: 'roc_auc' as const,
+      method: 'bootstrap' as const,
+      resamples: 200,
+      seed: 5,
+      winRate: 0.95,
+      minDelta: 0.001,
+      confidence: 0.95,
+      bootstrap: 'multinomial' as const,
+    };
 
     it('prints exactly the JSON of compareModels with the weights (1 or 2 threads); the weight column is never a model', () => {
       const args = ['compare', weighted, '--weight', 'weight', '--baseline', 'prod', '--resamples', '200', '--seed', '5', '--json'];
       const one = run([...args, '--threads', '1']);
       assert.equal(one.code, 0, one.stderr);
       const expected = compareModels(
-        { n: labels.length, labels, columns: [{ name: 'prod', scores: Float64Array.from(prod) }, { name: 'cand', scores: Float64Array.from(cand) }, { name: 'weak', scores: weak }], weight: { name: 'weight', values: Uint32Array.from(weight) } },
+        {
+          n: labels.length,
+          labels,
+          columns: [
+            { name: 'prod', scores: Float64Array.from(prod) },
+            { name: 'cand', scores: Float64Array.from(cand) },
+            { name: 'weak', scores: weak },
+          ],
+          weight: { name: 'weight', values: Uint32Array.from(weight) },
+        },
         opts,
       );
       assert.equal(one.stdout, `${JSON.stringify(expected)}\n`);
       const d = JSON.parse(one.stdout) as Decision;
-      assert.deepEqual(d.models.map((m) => m.name), ['prod', 'cand', 'weak']);
+      assert.deepEqual(
+        d.models.map((m) => m.name),
+        ['prod', 'cand', 'weak'],
+      );
       assert.deepEqual(d.weight, { column: 'weight', total, positive });
       // The full-data estimate is the weighted ROC AUC (scikit-learn's sample_weight), not the plain one.
       assert.equal(d.models[1].estimate, rocAuc(labels, cand, weight));
@@ -214,12 +262,30 @@ describe('mlops-eval (built CLI, child process)', function () {
         ['--weight', 'weight', '--method', 'delong'],
         "mlops-eval: --weight cannot be used with --method delong: DeLong's test in mlops-eval takes no row weights; use --method bootstrap (the default) or leave out --weight\nRun 'mlops-eval --help' for the options.\n",
       ],
-      ['the weight column in --models', ['--weight', 'weight', '--models', 'cand,weight'], "mlops-eval: --models lists the weight column 'weight'; the weight column is never a model\nRun 'mlops-eval --help' for the options.\n"],
-      ['the weight column as the baseline', ['--weight', 'weight', '--baseline', 'weight'], "mlops-eval: --weight and --baseline name the same column 'weight'; the weight column is never a model\nRun 'mlops-eval --help' for the options.\n"],
+      [
+        'the weight column in --models',
+        ['--weight', 'weight', '--models', 'cand,weight'],
+        "mlops-eval: --models lists the weight column 'weight'; the weight column is never a model\nRun 'mlops-eval --help' for the options.\n",
+      ],
+      [
+        'the weight column as the baseline',
+        ['--weight', 'weight', '--baseline', 'weight'],
+        "mlops-eval: --weight and --baseline name the same column 'weight'; the weight column is never a model\nRun 'mlops-eval --help' for the options.\n",
+      ],
       ['the label as the weight', ['--weight', 'label'], "mlops-eval: --weight names the label column 'label'\nRun 'mlops-eval --help' for the options.\n"],
       ['an unknown weight column', ['--weight', 'nope'], "mlops-eval: there is no weight column 'nope' (columns: label, prod, cand, weak, weight)\n"],
-      ['a negative weight', ['--weight', 'neg'], "mlops-eval: the weight column 'neg' has -2 at row 4 (negative); weights must be whole numbers from 0 to 4294967295\n", 'neg'],
-      ['a fractional weight', ['--weight', 'frac'], "mlops-eval: the weight column 'frac' has 0.5 at row 2 (not a whole number); weights must be whole numbers from 0 to 4294967295\n", 'frac'],
+      [
+        'a negative weight',
+        ['--weight', 'neg'],
+        "mlops-eval: the weight column 'neg' has -2 at row 4 (negative); weights must be whole numbers from 0 to 4294967295\n",
+        'neg',
+      ],
+      [
+        'a fractional weight',
+        ['--weight', 'frac'],
+        "mlops-eval: the weight column 'frac' has 0.5 at row 2 (not a whole number); weights must be whole numbers from 0 to 4294967295\n",
+        'frac',
+      ],
     ];
     for (const [what, args, stderr, extra] of REFUSED) {
       it(`exits 2 for ${what}, naming the column (and the row)`, () => {
@@ -269,7 +335,11 @@ describe('mlops-eval (built CLI, child process)', function () {
     ['non-numeric resamples', ['--resamples', 'ten'], /^mlops-eval: --resamples must be an integer from 1 to 100000, got 'ten'\n/],
     ['zero resamples', ['--resamples', '0'], /--resamples must be an integer from 1 to 100000, got '0'/],
     ['more resamples than the task allows', ['--resamples', '10000000'], /--resamples must be an integer from 1 to 100000, got '10000000'/],
-    ['a negative minimum improvement', ['--min-delta', '-0.01'], /--min-delta must be 0 or more \(the improvement is oriented: positive = better\), got -0\.01/],
+    [
+      'a negative minimum improvement',
+      ['--min-delta', '-0.01'],
+      /--min-delta must be 0 or more \(the improvement is oriented: positive = better\), got -0\.01/,
+    ],
     ['a metric floor above 1', ['--min-metric', '1.5'], /--min-metric for roc_auc must be between 0 and 1, got 1\.5/],
     ['a single-dash option', ['-m', 'roc_auc'], /^mlops-eval: unknown option '-m': options are spelled with two dashes \(did you mean --metric\?\)\n/],
     ['an option without its value', ['--baseline', '--json'], /--baseline needs a value, got the option '--json'/],
@@ -303,17 +373,29 @@ describe('mlops-eval (built CLI, child process)', function () {
     const bytes = tableToIPC(tableFromArrays({ label: labels, prod }), 'file');
     const truncated = path.join(dir, 'truncated.arrow');
     writeFileSync(truncated, bytes.subarray(0, bytes.length - 100));
-    assert.deepEqual(run(['compare', truncated]), { code: 2, stdout: '', stderr: 'mlops-eval: the Arrow file is truncated: it does not end with the Arrow footer and magic\n' });
+    assert.deepEqual(run(['compare', truncated]), {
+      code: 2,
+      stdout: '',
+      stderr: 'mlops-eval: the Arrow file is truncated: it does not end with the Arrow footer and magic\n',
+    });
     const badLabels = Int32Array.from(labels);
     badLabels[3] = 2;
     const labelsFile = path.join(dir, 'labels.arrow');
     writeFileSync(labelsFile, tableToIPC(tableFromArrays({ label: badLabels, prod })));
-    assert.deepEqual(run(['compare', labelsFile]), { code: 2, stdout: '', stderr: "mlops-eval: the label column 'label' has 1 value other than 0 and 1 (first at row 3: 2)\n" });
+    assert.deepEqual(run(['compare', labelsFile]), {
+      code: 2,
+      stdout: '',
+      stderr: "mlops-eval: the label column 'label' has 1 value other than 0 and 1 (first at row 3: 2)\n",
+    });
     const nan = Float64Array.from(prod);
     nan[10] = NaN;
     const nanFile = path.join(dir, 'nan.arrow');
     writeFileSync(nanFile, tableToIPC(tableFromArrays({ label: labels, prod, cand: nan })));
-    assert.deepEqual(run(['compare', nanFile, '--baseline', 'prod']), { code: 2, stdout: '', stderr: "mlops-eval: column 'cand' has 1 NaN or infinite score (first at row 10: NaN)\n" });
+    assert.deepEqual(run(['compare', nanFile, '--baseline', 'prod']), {
+      code: 2,
+      stdout: '',
+      stderr: "mlops-eval: column 'cand' has 1 NaN or infinite score (first at row 10: NaN)\n",
+    });
   });
 
   it('the package bin shim (bin/mlops-eval.js) runs the built CLI', () => {
@@ -335,9 +417,22 @@ describe('mlops-eval argument parsing (parseArgs)', () => {
       label: 'label',
       json: false,
       failOnKeep: false,
-      opts: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 42, winRate: 0.95, minDelta: 0.001, confidence: 0.95, bootstrap: 'multinomial', includeDistributions: true },
+      opts: {
+        metric: 'roc_auc',
+        method: 'bootstrap',
+        resamples: 1000,
+        seed: 42,
+        winRate: 0.95,
+        minDelta: 0.001,
+        confidence: 0.95,
+        bootstrap: 'multinomial',
+        includeDistributions: true,
+      },
     });
-    assert.deepEqual(['roc_auc', 'average_precision', 'log_loss', 'brier'].map((m) => parseArgs(['compare', 'p', '--metric', m]).opts.minDelta), [0.001, 0.001, 0.001, 0.0003]);
+    assert.deepEqual(
+      ['roc_auc', 'average_precision', 'log_loss', 'brier'].map((m) => parseArgs(['compare', 'p', '--metric', m]).opts.minDelta),
+      [0.001, 0.001, 0.001, 0.0003],
+    );
     assert.equal(parseArgs(['compare', 'p', '--min-delta', '0']).opts.minDelta, 0);
     assert.equal(parseArgs(['compare', 'p.arrow', '--threads', '3']).threads, 3);
   });
@@ -361,7 +456,10 @@ describe('mlops-eval argument parsing (parseArgs)', () => {
 
   it('rejects a second file, a repeated flag and an unknown command', () => {
     assert.throws(() => parseArgs(['compare', 'a', 'b']), /expected one predictions file, got 2: a b \(an option's value goes right after its --option\)/);
-    assert.throws(() => parseArgs(['--metric', 'roc_auc', 'compare', 'a']), /^UsageError: the command comes first: mlops-eval compare <predictions file> --metric <value> \.\.\.$/);
+    assert.throws(
+      () => parseArgs(['--metric', 'roc_auc', 'compare', 'a']),
+      /^UsageError: the command comes first: mlops-eval compare <predictions file> --metric <value> \.\.\.$/,
+    );
     assert.throws(() => parseArgs(['compare', 'a', '--version']), /--version is an option of mlops-eval itself/);
     assert.throws(() => parseArgs(['compare', 'a', '--seed', '1', '--seed', '2']), /--seed is given twice/);
     assert.throws(() => parseArgs(['evaluate', 'a']), /unknown command 'evaluate'/);

@@ -28,7 +28,7 @@ function withColumns(p: Predictions, order: string[]): Predictions {
 describe('the decision (compareModels)', () => {
   const preds = fourModels();
 
-  it('promotes the best candidate when its share of improvements strictly above minDelta reaches winRate, and names the gate\'s bound', () => {
+  it("promotes the best candidate when its share of improvements strictly above minDelta reaches winRate, and names the gate's bound", () => {
     const d = compareModels(preds, { ...OPTS, baseline: 'prod' });
     assert.equal(d.decision, 'promote');
     assert.equal(d.best, 'better');
@@ -38,7 +38,10 @@ describe('the decision (compareModels)', () => {
     assert.ok(better.vsBaseline!.meanDelta > 0.1, `${better.vsBaseline!.meanDelta}`);
     const deltas = Float64Array.from(d.deltaDistributions!.better).sort();
     assert.equal(better.vsBaseline!.gateBound, deltas[300 - 270]);
-    assert.match(d.reason, /^Promote 'better': its ROC AUC improvement over 'prod' exceeds 0 in 100\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0\.1\d*, mean \+0\.1\d*\)\.$/);
+    assert.match(
+      d.reason,
+      /^Promote 'better': its ROC AUC improvement over 'prod' exceeds 0 in 100\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0\.1\d*, mean \+0\.1\d*\)\.$/,
+    );
     assert.equal(d.reason.split('. ').length, 1, 'one sentence');
   });
 
@@ -55,7 +58,10 @@ describe('the decision (compareModels)', () => {
     assert.equal(d.decision, 'keep');
     assert.equal(d.best, 'worse');
     assert.equal(d.models[1].vsBaseline!.winRate, 0);
-    assert.match(d.reason, /^Keep 'prod': the best candidate 'worse' improves on it by more than 0 only in 0\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound -0\.\d+, mean -0\.\d+\)\.$/);
+    assert.match(
+      d.reason,
+      /^Keep 'prod': the best candidate 'worse' improves on it by more than 0 only in 0\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound -0\.\d+, mean -0\.\d+\)\.$/,
+    );
   });
 
   it('keeps the baseline when no resample improves by more than minDelta', () => {
@@ -63,7 +69,10 @@ describe('the decision (compareModels)', () => {
     assert.equal(d.decision, 'keep');
     assert.equal(d.models.find((m) => m.name === 'better')!.vsBaseline!.winRate, 0);
     assert.equal(d.models.find((m) => m.name === 'better')!.vsBaseline!.shareAboveMinDelta, 0);
-    assert.match(d.reason, /^Keep 'prod': the best candidate 'better' improves on it by more than 0\.5 only in 0\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0\.1\d*, mean \+0\.1\d*\)\.$/);
+    assert.match(
+      d.reason,
+      /^Keep 'prod': the best candidate 'better' improves on it by more than 0\.5 only in 0\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0\.1\d*, mean \+0\.1\d*\)\.$/,
+    );
   });
 
   it('the share of wins reaches winRate exactly when the gate bound exceeds minDelta (winsNeeded agrees with wins / B >= winRate)', () => {
@@ -109,7 +118,10 @@ describe('the decision (compareModels)', () => {
     assert.equal(floorMet.decision, 'promote');
     const floorMissed = compareModels(cands, { ...OPTS, minMetric: 0.95 });
     assert.equal(floorMissed.decision, 'keep');
-    assert.match(floorMissed.reason, /^Keep: there is no production model, but the best candidate 'better' is not promoted because its ROC AUC 0\.\d+ is below the floor 0\.95\.$/);
+    assert.match(
+      floorMissed.reason,
+      /^Keep: there is no production model, but the best candidate 'better' is not promoted because its ROC AUC 0\.\d+ is below the floor 0\.95\.$/,
+    );
   });
 
   it('with no candidates there is no decision', () => {
@@ -145,11 +157,31 @@ describe('the decision (compareModels)', () => {
   it('reports every number the results tab needs, with distributions unless includeDistributions is false', () => {
     const d = compareModels(preds, { ...OPTS, baseline: 'prod', candidates: ['good'] });
     assert.deepEqual(Object.keys(d), [
-      'decision', 'reason', 'metric', 'higherIsBetter', 'method', 'bootstrap', 'seed', 'resamples', 'confidence',
-      'winRateThreshold', 'minDelta', 'baseline', 'best', 'n', 'positives', 'degenerateResamples', 'models', 'distributions', 'deltaDistributions',
+      'decision',
+      'reason',
+      'metric',
+      'higherIsBetter',
+      'method',
+      'bootstrap',
+      'seed',
+      'resamples',
+      'confidence',
+      'winRateThreshold',
+      'minDelta',
+      'baseline',
+      'best',
+      'n',
+      'positives',
+      'degenerateResamples',
+      'models',
+      'distributions',
+      'deltaDistributions',
     ]);
     assert.equal(d.n, 2000);
-    assert.equal(d.positives, preds.labels.reduce((a, b) => a + b, 0));
+    assert.equal(
+      d.positives,
+      preds.labels.reduce((a, b) => a + b, 0),
+    );
     assert.equal(d.distributions!.good.length, 300);
     const good = d.models[1];
     const deltas = d.deltaDistributions!.good;
@@ -176,8 +208,19 @@ describe('the decision (compareModels)', () => {
     assert.equal(compareModels(twin, { ...OPTS, baseline: 'prod', minDelta: 1e-9 }).decision, 'keep');
     // Lower-is-better metrics and the Poisson scheme take the same exit.
     const prob = Float64Array.from(preds.columns[0].scores, (x) => 1 / (1 + Math.exp(-x)));
-    const probTwin = { ...preds, columns: [{ name: 'prod', scores: prob }, { name: 'twin', scores: Float64Array.from(prob) }] };
-    for (const extra of [{ metric: 'log_loss' as const }, { metric: 'brier' as const }, { bootstrap: 'poisson' as const }, { metric: 'average_precision' as const }]) {
+    const probTwin = {
+      ...preds,
+      columns: [
+        { name: 'prod', scores: prob },
+        { name: 'twin', scores: Float64Array.from(prob) },
+      ],
+    };
+    for (const extra of [
+      { metric: 'log_loss' as const },
+      { metric: 'brier' as const },
+      { bootstrap: 'poisson' as const },
+      { metric: 'average_precision' as const },
+    ]) {
       const r = compareModels(probTwin, { ...OPTS, ...extra, baseline: 'prod' });
       assert.equal(r.decision, 'keep', JSON.stringify(extra));
       assert.equal(r.reason, "Keep 'prod': the best candidate 'twin' is indistinguishable from it on every resample.");
@@ -203,7 +246,10 @@ describe('the decision (compareModels)', () => {
     assert.ok(vs.meanDelta > 0 && vs.meanDelta < 0.01, `${vs.meanDelta}`);
     assert.equal(vs.gateBound, 0);
     assert.equal(d.decision, 'keep');
-    assert.match(d.reason, /^Keep 'prod': the best candidate 'nudged' improves on it by more than 0 only in 6\d\.\d% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0, mean \+0\.00\d+\)\.$/);
+    assert.match(
+      d.reason,
+      /^Keep 'prod': the best candidate 'nudged' improves on it by more than 0 only in 6\d\.\d% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0, mean \+0\.00\d+\)\.$/,
+    );
     // At the defaults, both methods keep it.
     const defaults = { ...OPTS, baseline: 'prod', winRate: DEFAULT_WIN_RATE, minDelta: defaultMinDelta('roc_auc') };
     assert.equal(compareModels(p, defaults).decision, 'keep');
@@ -216,7 +262,14 @@ describe('the decision (compareModels)', () => {
   it('a candidate whose 95% interval of the improvement includes 0 is kept at the defaults (the seed promoted one at 94.8%)', () => {
     // A small real gain on 1,000 rows: the 95% interval straddles 0 while most resamples improve.
     const { labels, scores } = simulateModels({ n: 1000, aucs: [0.75, 0.765], rho: 0.8, prevalence: 0.3, seed: 'straddle-35' });
-    const p: Predictions = { n: 1000, labels, columns: [{ name: 'prod', scores: scores[0] }, { name: 'cand', scores: scores[1] }] };
+    const p: Predictions = {
+      n: 1000,
+      labels,
+      columns: [
+        { name: 'prod', scores: scores[0] },
+        { name: 'cand', scores: scores[1] },
+      ],
+    };
     const opts = { ...OPTS, baseline: 'prod', resamples: 1000, winRate: DEFAULT_WIN_RATE, minDelta: defaultMinDelta('roc_auc') };
     const d = compareModels(p, opts);
     const vs = d.models[1].vsBaseline!;
@@ -250,7 +303,10 @@ describe('compareModels input validation', () => {
   ];
   for (const [what, patch, message] of bad) {
     it(`throws InvalidOptionsError for ${what}`, () => {
-      assert.throws(() => compareModels(preds, { ...OPTS, ...patch } as CompareOptions), (e: Error) => e instanceof InvalidOptionsError && message.test(e.message));
+      assert.throws(
+        () => compareModels(preds, { ...OPTS, ...patch } as CompareOptions),
+        (e: Error) => e instanceof InvalidOptionsError && message.test(e.message),
+      );
     });
   }
 
@@ -268,6 +324,9 @@ describe('compareModels input validation', () => {
     );
     assert.throws(() => compareModels({ ...preds, labels: new Uint8Array(2000) }, OPTS), /the label column holds only one class \(0 positives in 2000 rows\)/);
     assert.throws(() => compareModels({ ...preds, n: 0, labels: new Uint8Array(0), columns: [] }, OPTS), /empty \(0 rows\)/);
-    assert.throws(() => compareModels(preds, { ...OPTS, metric: 'log_loss' }), /column 'prod' has \d+ scores? outside \[0, 1\] \(first at row \d+: .*\); log_loss needs probabilities/);
+    assert.throws(
+      () => compareModels(preds, { ...OPTS, metric: 'log_loss' }),
+      /column 'prod' has \d+ scores? outside \[0, 1\] \(first at row \d+: .*\); log_loss needs probabilities/,
+    );
   });
 });

@@ -88,8 +88,24 @@ describe("DeLong's test (fast algorithm of Sun & Xu 2014)", () => {
 
   it('identical models: variance 0, no z, p-value 1, win rate 0 (a tie is not a win), and production is kept', () => {
     const sim = simulatePair({ n: 200, auc: [0.75, 0.75], rho: 0.5, prevalence: 0.3, seed: 'same' });
-    const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'prod', scores: sim.a }, { name: 'cand', scores: Float64Array.from(sim.a) }] };
-    const dec = compareModels(preds, { baseline: 'prod', metric: 'roc_auc', method: 'delong', resamples: 1, seed: 0, winRate: 0.9, minDelta: 0, confidence: 0.95 });
+    const preds: Predictions = {
+      n: sim.n,
+      labels: sim.labels,
+      columns: [
+        { name: 'prod', scores: sim.a },
+        { name: 'cand', scores: Float64Array.from(sim.a) },
+      ],
+    };
+    const dec = compareModels(preds, {
+      baseline: 'prod',
+      metric: 'roc_auc',
+      method: 'delong',
+      resamples: 1,
+      seed: 0,
+      winRate: 0.9,
+      minDelta: 0,
+      confidence: 0.95,
+    });
     const vs = dec.models[1].vsBaseline!;
     assert.equal(vs.variance, 0);
     assert.equal(vs.z, undefined);
@@ -106,7 +122,14 @@ describe("DeLong's test (fast algorithm of Sun & Xu 2014)", () => {
     // √(2 / B) ≈ 3.2%, so 10% is about three standard errors.
     this.timeout(120000);
     const sim = simulatePair({ n: 10000, auc: [0.75, 0.77], rho: 0.6, prevalence: 0.3, seed: 'variance' });
-    const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'prod', scores: sim.a }, { name: 'cand', scores: sim.b }] };
+    const preds: Predictions = {
+      n: sim.n,
+      labels: sim.labels,
+      columns: [
+        { name: 'prod', scores: sim.a },
+        { name: 'cand', scores: sim.b },
+      ],
+    };
     const B = 2000;
     const run = runBootstrap(prepareBootstrap(preds, ['prod', 'cand'], 'roc_auc', 'multinomial'), 'variance', B);
     let s = 0;
@@ -124,8 +147,24 @@ describe("DeLong's test (fast algorithm of Sun & Xu 2014)", () => {
 
   it("compareModels(method 'delong') reports AUCs, normal intervals and the test against the baseline", () => {
     const sim = simulatePair({ n: 3000, auc: [0.72, 0.78], rho: 0.5, prevalence: 0.3, seed: 'delong-decision' });
-    const preds: Predictions = { n: sim.n, labels: sim.labels, columns: [{ name: 'prod', scores: sim.a }, { name: 'cand', scores: sim.b }] };
-    const opts: CompareOptions = { baseline: 'prod', metric: 'roc_auc', method: 'delong', resamples: 1000, seed: 1, winRate: 0.9, minDelta: 0, confidence: 0.95 };
+    const preds: Predictions = {
+      n: sim.n,
+      labels: sim.labels,
+      columns: [
+        { name: 'prod', scores: sim.a },
+        { name: 'cand', scores: sim.b },
+      ],
+    };
+    const opts: CompareOptions = {
+      baseline: 'prod',
+      metric: 'roc_auc',
+      method: 'delong',
+      resamples: 1000,
+      seed: 1,
+      winRate: 0.9,
+      minDelta: 0,
+      confidence: 0.95,
+    };
     const dec = compareModels(preds, opts);
     assert.equal(dec.method, 'delong');
     assert.equal(dec.resamples, 0);
@@ -244,7 +283,13 @@ function ratio(num: bigint, den: bigint): number {
 describe("DeLong's test for nearly identical models: exact sums (the seed's variance collapsed to rounding noise)", function () {
   this.timeout(120000);
 
-  for (const [n, pairs] of [[200_014, 1], [200_000, 5], [200_000, 20], [20_000, 1], [2_001, 5]] as const) {
+  for (const [n, pairs] of [
+    [200_014, 1],
+    [200_000, 5],
+    [200_000, 20],
+    [20_000, 1],
+    [2_001, 5],
+  ] as const) {
     it(`${pairs} reordered pair(s) at n = ${n}: delta, variance and z equal the exact rational values`, () => {
       const { labels, base, cand } = nearIdentical(n, pairs, `near-${n}-${pairs}`);
       const exact = exactDelong(labels, base, cand);
@@ -271,10 +316,29 @@ describe("DeLong's test for nearly identical models: exact sums (the seed's vari
     assert.ok(Math.abs(diff.variance! / 1.99944e-20 - 1) < 1e-6, `${diff.variance}`);
     assert.ok(Math.abs(diff.z! - Math.SQRT1_2) < 1e-14, `${diff.z}`);
     assert.ok(Math.abs(diff.pValue! - 0.4795001221869535) < 1e-12, `${diff.pValue}`);
-    const preds: Predictions = { n: 200_014, labels, columns: [{ name: 'prod', scores: base }, { name: 'cand', scores: cand }] };
-    const d = compareModels(preds, { baseline: 'prod', metric: 'roc_auc', method: 'delong', resamples: 1, seed: 0, winRate: 0.95, minDelta: 0, confidence: 0.95 });
+    const preds: Predictions = {
+      n: 200_014,
+      labels,
+      columns: [
+        { name: 'prod', scores: base },
+        { name: 'cand', scores: cand },
+      ],
+    };
+    const d = compareModels(preds, {
+      baseline: 'prod',
+      metric: 'roc_auc',
+      method: 'delong',
+      resamples: 1,
+      seed: 0,
+      winRate: 0.95,
+      minDelta: 0,
+      confidence: 0.95,
+    });
     assert.equal(d.decision, 'keep');
-    assert.match(d.reason, /^Keep 'prod': the best candidate 'cand' improves on it by more than 0 only with probability 76\.0% by DeLong's normal approximation/);
+    assert.match(
+      d.reason,
+      /^Keep 'prod': the best candidate 'cand' improves on it by more than 0 only with probability 76\.0% by DeLong's normal approximation/,
+    );
   });
 });
 
@@ -283,7 +347,10 @@ describe("DeLong's test when it cannot decide: undefined or zero variance keeps 
   const predsOf = (labels: number[], prod: number[], cand: number[]): Predictions => ({
     n: labels.length,
     labels: Uint8Array.from(labels),
-    columns: [{ name: 'prod', scores: Float64Array.from(prod) }, { name: 'cand', scores: Float64Array.from(cand) }],
+    columns: [
+      { name: 'prod', scores: Float64Array.from(prod) },
+      { name: 'cand', scores: Float64Array.from(cand) },
+    ],
   });
 
   it('two rows (one positive, one negative): the variance is undefined, the decision is keep and the reason says why', () => {

@@ -80,7 +80,10 @@ describe('regression and multiclass metrics: worked examples', () => {
     const big = Array.from({ length: 300 }, (_, i) => 1 / (i + 1));
     assert.equal(pairwiseSum(big), pairwiseSum(big, 0, 144) + pairwiseSum(big, 144, 156));
     // The sequential sum of these 300 terms is another double: the order matters.
-    assert.notEqual(pairwiseSum(big), big.reduce((x, y) => x + y, 0));
+    assert.notEqual(
+      pairwiseSum(big),
+      big.reduce((x, y) => x + y, 0),
+    );
   });
 });
 
@@ -99,7 +102,10 @@ describe('regression and multiclass metrics: properties', () => {
       if (new Set(ex.map((i) => y[i])).size < 2) continue;
       for (const f of [rmse, mae, r2, mape]) {
         const a = f(y, p, w);
-        const b = f(ex.map((i) => y[i]), ex.map((i) => p[i]));
+        const b = f(
+          ex.map((i) => y[i]),
+          ex.map((i) => p[i]),
+        );
         assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${f.name}: ${a} vs ${b}`);
       }
       const K = 3;
@@ -130,7 +136,16 @@ describe('regression and multiclass metrics: properties', () => {
     const p = [2.5, 1.5, 4, 0.5, 6, 8, 2, 7];
     const perm = [7, 2, 5, 0, 3, 6, 1, 4];
     for (const f of [rmse, mae, r2, mape]) {
-      assert.ok(Math.abs(f(y, p) - f(perm.map((i) => y[i]), perm.map((i) => p[i]))) <= 1e-15, f.name);
+      assert.ok(
+        Math.abs(
+          f(y, p) -
+            f(
+              perm.map((i) => y[i]),
+              perm.map((i) => p[i]),
+            ),
+        ) <= 1e-15,
+        f.name,
+      );
     }
   });
 });
@@ -148,15 +163,31 @@ describe('slices on a binary comparison', () => {
     const labels = new Uint8Array(4500);
     labels.set(a.labels);
     labels.set(b.labels, 3000);
-    const preds: Predictions = { n: 4500, labels, columns: [{ name: 'prod', scores: cat(a.scores[0], b.scores[0]) }, { name: 'cand', scores: cat(a.scores[1], b.scores[1]) }] };
+    const preds: Predictions = {
+      n: 4500,
+      labels,
+      columns: [
+        { name: 'prod', scores: cat(a.scores[0], b.scores[0]) },
+        { name: 'cand', scores: cat(a.scores[1], b.scores[1]) },
+      ],
+    };
     const codes = Uint32Array.from({ length: 4500 }, (_, i) => (i < 3000 ? 1 : 0));
     for (const method of ['bootstrap', 'delong'] as const) {
       const o = { metric: 'roc_auc', method, resamples: 200, seed: 5, winRate: 0.95, minDelta: 0.001, confidence: 0.95, baseline: 'prod' } as const;
       assert.equal(compareModels(preds, o).decision, 'promote');
       const d = compareModels(preds, { ...o, slices: { column: 'segment', codes, names: ['small-business', 'consumer'] } });
       assert.equal(d.decision, 'keep');
-      assert.deepEqual(d.slices!.slices.map((s) => [s.name, s.rows, s.judged, s.passed]), [['small-business', 1500, true, false], ['consumer', 3000, true, true]]);
-      assert.match(d.reason, /^Keep 'prod': the best candidate 'cand' passes the ROC AUC gate but fails on slice 'small-business' of 'segment' \(1500 rows\): its ROC AUC worsens by more than 0 in 100\.0% of that slice's 200 resamples/);
+      assert.deepEqual(
+        d.slices!.slices.map((s) => [s.name, s.rows, s.judged, s.passed]),
+        [
+          ['small-business', 1500, true, false],
+          ['consumer', 3000, true, true],
+        ],
+      );
+      assert.match(
+        d.reason,
+        /^Keep 'prod': the best candidate 'cand' passes the ROC AUC gate but fails on slice 'small-business' of 'segment' \(1500 rows\): its ROC AUC worsens by more than 0 in 100\.0% of that slice's 200 resamples/,
+      );
     }
   });
 });

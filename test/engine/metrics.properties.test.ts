@@ -33,7 +33,10 @@ function naiveAuc(labels: number[], scores: number[], weights?: number[]): numbe
 }
 
 function permutation(keys: number[]): number[] {
-  return keys.map((k, i) => [k, i]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((p) => p[1]);
+  return keys
+    .map((k, i) => [k, i])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .map((p) => p[1]);
 }
 
 function repeatRows<T>(values: T[], weights: number[]): T[] {
@@ -102,14 +105,30 @@ describe('metric properties (fast-check)', () => {
 
   it('rocAuc(1 − y, s) = 1 − rocAuc(y, s)', () => {
     fc.assert(
-      fc.property(dataset, (d) => close(rocAuc(d.labels.map((y) => 1 - y), d.scores), 1 - rocAuc(d.labels, d.scores))),
+      fc.property(dataset, (d) =>
+        close(
+          rocAuc(
+            d.labels.map((y) => 1 - y),
+            d.scores,
+          ),
+          1 - rocAuc(d.labels, d.scores),
+        ),
+      ),
       { numRuns: 200 },
     );
   });
 
   it('rocAuc(labels, scores) is exactly 0.5 when every score ties', () => {
     fc.assert(
-      fc.property(dataset, fc.double({ min: -1e9, max: 1e9, noNaN: true }), (d, c) => rocAuc(d.labels, d.labels.map(() => c)) === 0.5),
+      fc.property(
+        dataset,
+        fc.double({ min: -1e9, max: 1e9, noNaN: true }),
+        (d, c) =>
+          rocAuc(
+            d.labels,
+            d.labels.map(() => c),
+          ) === 0.5,
+      ),
       { numRuns: 100 },
     );
   });

@@ -56,7 +56,13 @@ function regression(n: number, seed: string, sds: Record<string, number>, opts: 
 }
 
 /** K classes; each model's probabilities are a softmax of strength · onehot(y) + N(0, 1) noise. */
-function multiclass(n: number, K: number, seed: string, strengths: Record<string, number>, opts: { weights?: boolean; rareLast?: boolean } = {}): MulticlassPredictions {
+function multiclass(
+  n: number,
+  K: number,
+  seed: string,
+  strengths: Record<string, number>,
+  opts: { weights?: boolean; rareLast?: boolean } = {},
+): MulticlassPredictions {
   const rng = seedrandom.xor4096(seed);
   const g = gaussian(rng);
   const labels = new Uint32Array(n);
@@ -85,7 +91,14 @@ function binary(n: number, seed: string): Predictions {
   const { labels, scores } = simulateModels({ n, aucs: [0.7, 0.76], rho: 0.5, prevalence: 0.3, seed });
   // Calibrated-looking probabilities from the binormal scores.
   const toP = (x: number): number => 1 / (1 + Math.exp(-(x - 1)));
-  return { n, labels, columns: [{ name: 'prod', scores: Float64Array.from(scores[0], toP) }, { name: 'cand', scores: Float64Array.from(scores[1], toP) }] };
+  return {
+    n,
+    labels,
+    columns: [
+      { name: 'prod', scores: Float64Array.from(scores[0], toP) },
+      { name: 'cand', scores: Float64Array.from(scores[1], toP) },
+    ],
+  };
 }
 
 const BASE = { method: 'bootstrap', resamples: 200, seed: 11, winRate: 0.95, minDelta: 0, confidence: 0.95 } as const;
@@ -151,12 +164,24 @@ describe('resampling beyond one binary metric (resample.ts)', () => {
       const preds = regression(45, `rep-${weighted}`, { prod: 1, cand: 0.6 }, { weights: weighted, round: true });
       const B = 30;
       const counts = new Uint8Array(B * 45);
-      const prep = prepareResampling(preds, 'regression', ['prod', 'cand'], REG.map((x) => x[0]), 'multinomial', 'rmse');
+      const prep = prepareResampling(
+        preds,
+        'regression',
+        ['prod', 'cand'],
+        REG.map((x) => x[0]),
+        'multinomial',
+        'rmse',
+      );
       const run = runResampling(prep, 5, B, counts);
       for (let b = 0; b < B; b++) {
         REG.forEach(([name, f], s) => {
           for (let m = 0; m < 2; m++) {
-            const want = expanded(45, counts, b, preds.weight?.values, (rows) => f(rows.map((r) => preds.target[r]), rows.map((r) => preds.columns[m].scores[r])));
+            const want = expanded(45, counts, b, preds.weight?.values, (rows) =>
+              f(
+                rows.map((r) => preds.target[r]),
+                rows.map((r) => preds.columns[m].scores[r]),
+              ),
+            );
             const got = run.stats[s][m * B + b];
             assert.ok(Math.abs(got - want) <= 1e-12 * Math.max(1, Math.abs(want)), `${name} resample ${b} model ${m}: ${got} vs ${want}`);
           }
@@ -178,16 +203,30 @@ describe('resampling beyond one binary metric (resample.ts)', () => {
       const preds = multiclass(40, K, `mc-rep-${weighted}`, { prod: 1, cand: 1.5 }, { weights: weighted, rareLast: true });
       const B = 30;
       const counts = new Uint8Array(B * 40);
-      const prep = prepareResampling(preds, 'multiclass', ['prod', 'cand'], MC.map((x) => x[0]), 'poisson', 'log_loss');
+      const prep = prepareResampling(
+        preds,
+        'multiclass',
+        ['prod', 'cand'],
+        MC.map((x) => x[0]),
+        'poisson',
+        'log_loss',
+      );
       const run = runResampling(prep, 'mc', B, counts);
-      assert.ok(run.redraws.some((r) => r > 0), 'some resample lacked a class and was redrawn');
+      assert.ok(
+        run.redraws.some((r) => r > 0),
+        'some resample lacked a class and was redrawn',
+      );
       for (let b = 0; b < B; b++) {
         MC.forEach(([name, f, exact], s) => {
           for (let m = 0; m < 2; m++) {
             const want = expanded(40, counts, b, preds.weight?.values, (rows) => {
               const p = new Float64Array(rows.length * K);
               rows.forEach((r, i) => p.set(preds.columns[m].probabilities.subarray(r * K, r * K + K), i * K));
-              return f(rows.map((r) => preds.labels[r]), p, K);
+              return f(
+                rows.map((r) => preds.labels[r]),
+                p,
+                K,
+              );
             });
             const got = run.stats[s][m * B + b];
             if (exact) assert.equal(got, want, `${name} resample ${b} model ${m}`);
@@ -200,7 +239,14 @@ describe('resampling beyond one binary metric (resample.ts)', () => {
 
   it('regression: a resample whose drawn rows hold a single label value is redrawn and counted', () => {
     // Two distinct values out of 6 rows: single-valued draws happen often enough to see.
-    const preds: RegressionPredictions = { n: 6, target: Float64Array.from([1, 1, 1, 1, 1, 2]), columns: [{ name: 'a', scores: Float64Array.from([1, 1.1, 0.9, 1, 1.2, 1.8]) }, { name: 'b', scores: Float64Array.from([1.1, 1, 1, 0.8, 1, 2.5]) }] };
+    const preds: RegressionPredictions = {
+      n: 6,
+      target: Float64Array.from([1, 1, 1, 1, 1, 2]),
+      columns: [
+        { name: 'a', scores: Float64Array.from([1, 1.1, 0.9, 1, 1.2, 1.8]) },
+        { name: 'b', scores: Float64Array.from([1.1, 1, 1, 0.8, 1, 2.5]) },
+      ],
+    };
     const counts = new Uint8Array(100 * 6);
     const run = runResampling(prepareResampling(preds, 'regression', ['a', 'b'], ['r2'], 'multinomial', 'r2'), 1, 100, counts);
     assert.ok(run.redraws.reduce((x, y) => x + y, 0) > 10);
@@ -239,7 +285,10 @@ describe('compareModels with problemType regression and multiclass', () => {
       const d = compareModels(preds, { ...BASE, resamples: 100, problemType: 'multiclass', metric, baseline: 'prod' });
       assert.equal(d.decision, 'promote', `${metric}: ${d.reason}`);
       assert.equal(d.classes, 3);
-      assert.equal(d.classCounts!.reduce((a, b) => a + b, 0), 900);
+      assert.equal(
+        d.classCounts!.reduce((a, b) => a + b, 0),
+        900,
+      );
       assert.ok(d.models[1].vsBaseline!.meanDelta > 0, metric);
       const sign = metric === 'log_loss' ? -1 : 1;
       d.deltaDistributions!.cand.forEach((x, b) => assert.equal(x, sign * (d.distributions!.cand[b] - d.distributions!.prod[b])));
@@ -271,22 +320,45 @@ describe('compareModels with problemType regression and multiclass', () => {
     const o: CompareOptions<AnyMetric> = { ...BASE, problemType: 'multiclass', metric: 'accuracy', baseline: 'prod' };
     const p1 = structuredClone(preds);
     p1.columns[1].probabilities[7 * 3 + 1] += 0.01;
-    assert.throws(() => compareModels(p1, o), (e: Error) => e instanceof PredictionsError && /^column 'cand' has class probabilities summing to 1\.01\d* at row 7; each row must sum to 1 within 0\.000001$/.test(e.message));
+    assert.throws(
+      () => compareModels(p1, o),
+      (e: Error) =>
+        e instanceof PredictionsError &&
+        /^column 'cand' has class probabilities summing to 1\.01\d* at row 7; each row must sum to 1 within 0\.000001$/.test(e.message),
+    );
     const p2 = structuredClone(preds);
     p2.columns[0].probabilities[4 * 3] = -0;
     p2.columns[0].probabilities[4 * 3 + 2] = -1e-9;
-    assert.throws(() => compareModels(p2, o), /^PredictionsError: column 'prod' has the probability -1e-9 for class 2 at row 4; probabilities must be finite and non-negative$/);
+    assert.throws(
+      () => compareModels(p2, o),
+      /^PredictionsError: column 'prod' has the probability -1e-9 for class 2 at row 4; probabilities must be finite and non-negative$/,
+    );
     const p3 = structuredClone(preds);
     p3.labels[9] = 3;
     assert.throws(() => compareModels(p3, o), /the label column has the class index 3 at row 9; class indices run from 0 to 2/);
     assert.throws(() => compareModels({ ...preds, classes: 2 }, o), /two classes are binaryClassification/);
     const r = regression(20, 'bad-r', { prod: 1, cand: 1 });
     r.columns[1].scores[3] = NaN;
-    assert.throws(() => compareModels(r, { ...BASE, problemType: 'regression', metric: 'mae', baseline: 'prod' }), /^PredictionsError: column 'cand' has the prediction NaN at row 3; predictions must be finite numbers$/);
-    assert.throws(() => compareModels(r, { ...BASE, problemType: 'regression', metric: 'roc_auc', baseline: 'prod' }), (e: Error) => e instanceof InvalidOptionsError && /unknown metric 'roc_auc' for regression/.test(e.message));
-    assert.throws(() => compareModels(r, { ...BASE, problemType: 'regression', metric: 'mae', method: 'delong', baseline: 'prod' }), /method 'delong' does not apply to regression/);
-    assert.throws(() => compareModels(r, { ...BASE, metric: 'mae', baseline: 'prod' }), /^InvalidOptionsError: these are regression predictions; set problemType 'regression' \(the default is binaryClassification\)$/);
-    assert.throws(() => compareModels(preds, { ...BASE, metric: 'accuracy', baseline: 'prod' }), /these are multiclass predictions; set problemType 'multiclass'/);
+    assert.throws(
+      () => compareModels(r, { ...BASE, problemType: 'regression', metric: 'mae', baseline: 'prod' }),
+      /^PredictionsError: column 'cand' has the prediction NaN at row 3; predictions must be finite numbers$/,
+    );
+    assert.throws(
+      () => compareModels(r, { ...BASE, problemType: 'regression', metric: 'roc_auc', baseline: 'prod' }),
+      (e: Error) => e instanceof InvalidOptionsError && /unknown metric 'roc_auc' for regression/.test(e.message),
+    );
+    assert.throws(
+      () => compareModels(r, { ...BASE, problemType: 'regression', metric: 'mae', method: 'delong', baseline: 'prod' }),
+      /method 'delong' does not apply to regression/,
+    );
+    assert.throws(
+      () => compareModels(r, { ...BASE, metric: 'mae', baseline: 'prod' }),
+      /^InvalidOptionsError: these are regression predictions; set problemType 'regression' \(the default is binaryClassification\)$/,
+    );
+    assert.throws(
+      () => compareModels(preds, { ...BASE, metric: 'accuracy', baseline: 'prod' }),
+      /these are multiclass predictions; set problemType 'multiclass'/,
+    );
   });
 });
 
@@ -298,7 +370,16 @@ describe('guardrails', () => {
     preds.columns.push({ name: 'cubed', scores: Float64Array.from(cand, (p) => p * p * p) });
     return preds;
   }
-  const O: CompareOptions = { metric: 'roc_auc', method: 'bootstrap', resamples: 300, seed: 3, winRate: 0.95, minDelta: 0.001, confidence: 0.95, baseline: 'prod' };
+  const O: CompareOptions = {
+    metric: 'roc_auc',
+    method: 'bootstrap',
+    resamples: 300,
+    seed: 3,
+    winRate: 0.95,
+    minDelta: 0.001,
+    confidence: 0.95,
+    baseline: 'prod',
+  };
 
   it('an empty guardrail list changes nothing: byte-identical to the plain comparison', () => {
     const preds = binary(500, 'plain');
@@ -336,9 +417,23 @@ describe('guardrails', () => {
   it('a guardrail the candidate respects lets the promotion through (and so does DeLong as the primary method, the guardrail on the bootstrap)', () => {
     const preds = calibration();
     for (const method of ['bootstrap', 'delong'] as const) {
-      const d = compareModels(preds, { ...O, method, candidates: ['cand'], guardrails: [{ metric: 'brier', maxWorsening: 0.002 }, { metric: 'log_loss', maxWorsening: 0.01 }] });
+      const d = compareModels(preds, {
+        ...O,
+        method,
+        candidates: ['cand'],
+        guardrails: [
+          { metric: 'brier', maxWorsening: 0.002 },
+          { metric: 'log_loss', maxWorsening: 0.01 },
+        ],
+      });
       assert.equal(d.decision, 'promote', d.reason);
-      assert.deepEqual(d.guardrails!.map((g) => [g.metric, g.passed, g.exceeded]), [['brier', true, 0], ['log_loss', true, 0]]);
+      assert.deepEqual(
+        d.guardrails!.map((g) => [g.metric, g.passed, g.exceeded]),
+        [
+          ['brier', true, 0],
+          ['log_loss', true, 0],
+        ],
+      );
       assert.match(d.reason, /^Promote 'cand'/);
     }
   });
@@ -373,9 +468,22 @@ describe('guardrails', () => {
 
   it('rejects unknown guardrail metrics, negative allowances and duplicates', () => {
     const preds = binary(100, 'opts');
-    assert.throws(() => compareModels(preds, { ...O, guardrails: [{ metric: 'rmse' as never, maxWorsening: 1 }] }), /unknown guardrail metric 'rmse' for binaryClassification/);
+    assert.throws(
+      () => compareModels(preds, { ...O, guardrails: [{ metric: 'rmse' as never, maxWorsening: 1 }] }),
+      /unknown guardrail metric 'rmse' for binaryClassification/,
+    );
     assert.throws(() => compareModels(preds, { ...O, guardrails: [{ metric: 'brier', maxWorsening: -1 }] }), /needs a finite maxWorsening >= 0, got -1/);
-    assert.throws(() => compareModels(preds, { ...O, guardrails: [{ metric: 'brier', maxWorsening: 1 }, { metric: 'brier', maxWorsening: 2 }] }), /listed twice/);
+    assert.throws(
+      () =>
+        compareModels(preds, {
+          ...O,
+          guardrails: [
+            { metric: 'brier', maxWorsening: 1 },
+            { metric: 'brier', maxWorsening: 2 },
+          ],
+        }),
+      /listed twice/,
+    );
     assert.throws(() => compareModels(preds, { ...O, winRate: 1, guardrails: [{ metric: 'brier', maxWorsening: 1 }] }), /guardrails need a winRate below 1/);
   });
 });
@@ -405,15 +513,29 @@ describe('slices', () => {
     const d = compareModels(p, { ...o, slices: { column: 'region', codes: p.codes, names } });
     assert.equal(d.decision, 'keep');
     const r = d.slices!;
-    assert.deepEqual([r.column, r.candidate, r.minRows, r.tolerance, r.maxJudged, r.capped, r.judged, r.passed], ['region', 'cand', 1000, 0, 50, false, 2, false]);
-    assert.deepEqual(r.slices.map((s) => [s.name, s.rows, s.judged, s.passed]), [['north', 1200, true, false], ['south', 4000, true, true], ['east', 800, false, undefined]]);
+    assert.deepEqual(
+      [r.column, r.candidate, r.minRows, r.tolerance, r.maxJudged, r.capped, r.judged, r.passed],
+      ['region', 'cand', 1000, 0, 50, false, 2, false],
+    );
+    assert.deepEqual(
+      r.slices.map((s) => [s.name, s.rows, s.judged, s.passed]),
+      [
+        ['north', 1200, true, false],
+        ['south', 4000, true, true],
+        ['east', 800, false, undefined],
+      ],
+    );
     assert.equal(r.slices[2].note, 'fewer than 1000 rows');
     const north = r.slices[0];
     assert.equal(north.worseShare, 1);
     assert.ok(north.meanDelta! < 0 && north.deltaCi![1] < 0);
     // The slice's comparison is the paired bootstrap of its own rows, seed '<seed>:slice:<name>'.
     const rows = Uint32Array.from({ length: 1200 }, (_, i) => i);
-    const sub: RegressionPredictions = { n: 1200, target: p.target.slice(0, 1200), columns: p.columns.map((c) => ({ name: c.name, scores: c.scores.slice(0, 1200) })) };
+    const sub: RegressionPredictions = {
+      n: 1200,
+      target: p.target.slice(0, 1200),
+      columns: p.columns.map((c) => ({ name: c.name, scores: c.scores.slice(0, 1200) })),
+    };
     const alone = compareModels(sub, { ...o, seed: '11:slice:north' });
     assert.equal(north.meanDelta, alone.models[1].vsBaseline!.meanDelta);
     assert.equal(north.baselineEstimate, rmse(sub.target, sub.columns[0].scores));
@@ -433,13 +555,27 @@ describe('slices', () => {
     const names56 = Array.from({ length: 56 }, (_, i) => `s${String(i).padStart(2, '0')}`);
     // Slice i has 40 rows, except s55 which has 20 (below minSliceRows 30) and s00 which takes them.
     const codes = Uint32Array.from({ length: 56 * 40 }, (_, i) => (i >= 55 * 40 + 20 ? 0 : Math.floor(i / 40)));
-    const d = compareModels(preds, { ...BASE, resamples: 20, problemType: 'multiclass', metric: 'accuracy', baseline: 'prod', slices: { column: 'seg', codes, names: names56 }, minSliceRows: 30 });
+    const d = compareModels(preds, {
+      ...BASE,
+      resamples: 20,
+      problemType: 'multiclass',
+      metric: 'accuracy',
+      baseline: 'prod',
+      slices: { column: 'seg', codes, names: names56 },
+      minSliceRows: 30,
+    });
     const r = d.slices!;
     assert.equal(r.capped, true);
     assert.equal(r.judged + r.slices.filter((s) => !s.judged && s.note?.startsWith('cannot')).length, 50);
     const notJudged = r.slices.filter((s) => !s.judged);
-    assert.deepEqual(notJudged.filter((s) => s.note === 'beyond the 50 largest slices (the cap on judged slices)').map((s) => s.name), ['s50', 's51', 's52', 's53', 's54']);
-    assert.deepEqual(notJudged.filter((s) => s.note === 'fewer than 30 rows').map((s) => [s.name, s.rows]), [['s55', 20]]);
+    assert.deepEqual(
+      notJudged.filter((s) => s.note === 'beyond the 50 largest slices (the cap on judged slices)').map((s) => s.name),
+      ['s50', 's51', 's52', 's53', 's54'],
+    );
+    assert.deepEqual(
+      notJudged.filter((s) => s.note === 'fewer than 30 rows').map((s) => [s.name, s.rows]),
+      [['s55', 20]],
+    );
     // The largest slice (s00, 60 rows) is among the judged ones.
     assert.ok(r.slices.find((s) => s.name === 's00')!.rows === 60);
   });
@@ -450,7 +586,10 @@ describe('slices', () => {
     assert.throws(() => compareModels(p, { ...o, slices: { column: 'cand', codes: p.codes, names } }), /slice column 'cand' is also a model column/);
     const bad = p.codes.slice();
     bad[17] = 3;
-    assert.throws(() => compareModels(p, { ...o, slices: { column: 'region', codes: bad, names } }), /the slice column 'region' has the code 3 at row 17, but only 3 slice names/);
+    assert.throws(
+      () => compareModels(p, { ...o, slices: { column: 'region', codes: bad, names } }),
+      /the slice column 'region' has the code 3 at row 17, but only 3 slice names/,
+    );
     assert.throws(() => compareModels(p, { ...o, slices: { column: 'region', codes: p.codes, names: ['a', 'a', 'b'] } }), /names the slice 'a' twice/);
   });
 });

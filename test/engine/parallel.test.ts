@@ -15,9 +15,23 @@ describe('worker threads (compareModelsParallel)', function () {
   const { labels, scores } = simulateModels({ n: 5000, aucs: [0.74, 0.75, 0.76], rho: 0.7, prevalence: 0.25, seed: 'parallel' });
   const preds: Predictions = { n: 5000, labels, columns: ['prod', 'c1', 'c2'].map((name, i) => ({ name, scores: scores[i] })) };
   const probs: Predictions = { ...preds, columns: preds.columns.map((c) => ({ name: c.name, scores: c.scores.map((x) => 1 / (1 + Math.exp(-x))) })) };
-  const OPTS: CompareOptions = { baseline: 'prod', metric: 'roc_auc', method: 'bootstrap', resamples: 203, seed: 'threads', winRate: 0.9, minDelta: 0, confidence: 0.95 };
+  const OPTS: CompareOptions = {
+    baseline: 'prod',
+    metric: 'roc_auc',
+    method: 'bootstrap',
+    resamples: 203,
+    seed: 'threads',
+    winRate: 0.9,
+    minDelta: 0,
+    confidence: 0.95,
+  };
 
-  for (const [metric, scheme] of [['roc_auc', 'multinomial'], ['average_precision', 'poisson'], ['log_loss', 'multinomial'], ['brier', 'poisson']] as const) {
+  for (const [metric, scheme] of [
+    ['roc_auc', 'multinomial'],
+    ['average_precision', 'poisson'],
+    ['log_loss', 'multinomial'],
+    ['brier', 'poisson'],
+  ] as const) {
     it(`${metric}/${scheme}: 2 and 3 threads give byte-identical JSON to the single-threaded run`, async () => {
       const data = metric === 'log_loss' || metric === 'brier' ? probs : preds;
       const opts = { ...OPTS, metric, bootstrap: scheme };

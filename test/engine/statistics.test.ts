@@ -8,10 +8,27 @@ import seedrandom from 'seedrandom';
 import { DEFAULT_WIN_RATE, compareModels, defaultMinDelta, prepareBootstrap, runBootstrap, type CompareOptions, type Predictions } from '../../src/engine';
 import { simulatePair } from './simulate';
 
-const BASE: CompareOptions = { baseline: 'prod', metric: 'roc_auc', method: 'bootstrap', resamples: 400, seed: 0, winRate: 0.9, minDelta: 0, confidence: 0.95, includeDistributions: false };
+const BASE: CompareOptions = {
+  baseline: 'prod',
+  metric: 'roc_auc',
+  method: 'bootstrap',
+  resamples: 400,
+  seed: 0,
+  winRate: 0.9,
+  minDelta: 0,
+  confidence: 0.95,
+  includeDistributions: false,
+};
 
 function predsOf(sim: ReturnType<typeof simulatePair>): Predictions {
-  return { n: sim.n, labels: sim.labels, columns: [{ name: 'prod', scores: sim.a }, { name: 'cand', scores: sim.b }] };
+  return {
+    n: sim.n,
+    labels: sim.labels,
+    columns: [
+      { name: 'prod', scores: sim.a },
+      { name: 'cand', scores: sim.b },
+    ],
+  };
 }
 
 /** The seed design's rule: each model resampled independently (its own stream), promote iff mean(cand_i >= prod_i) > 0.9. */
@@ -99,7 +116,14 @@ describe('paired bootstrap: statistical properties on simulated data', function 
       a[i] = 1 / (1 + Math.exp(-(1.0 * y + gauss())));
       b[i] = 1 / (1 + Math.exp(-(s2 * y + gauss())));
     }
-    return { n, labels, columns: [{ name: 'prod', scores: a }, { name: 'cand', scores: b }] };
+    return {
+      n,
+      labels,
+      columns: [
+        { name: 'prod', scores: a },
+        { name: 'cand', scores: b },
+      ],
+    };
   }
   const defaults: CompareOptions = { ...BASE, resamples: 500, winRate: DEFAULT_WIN_RATE, minDelta: defaultMinDelta('roc_auc') };
   function rates(s2: number): { bootstrap: number; delong: number; seedRule: number } {

@@ -45,7 +45,15 @@ function smallWeighted(n: number, seed: string): Predictions & { weight: { name:
   labels[1] = 0;
   w[0] = 2;
   w[1] = 1;
-  return { n, labels, columns: [{ name: 'a', scores: a }, { name: 'b', scores: b }], weight: { name: 'w', values: w } };
+  return {
+    n,
+    labels,
+    columns: [
+      { name: 'a', scores: a },
+      { name: 'b', scores: b },
+    ],
+    weight: { name: 'w', values: w },
+  };
 }
 
 /** Resample multiplicities by reference position, as the kernel used them. */
@@ -69,7 +77,16 @@ function expandedMetric(metric: Metric, labels: Uint8Array, scores: ArrayLike<nu
   return metricValue(metric, y, s);
 }
 
-const baseOpts: CompareOptions = { metric: 'roc_auc', method: 'bootstrap', resamples: 200, seed: 7, winRate: 0.95, minDelta: 0.001, confidence: 0.95, baseline: 'a' };
+const baseOpts: CompareOptions = {
+  metric: 'roc_auc',
+  method: 'bootstrap',
+  resamples: 200,
+  seed: 7,
+  winRate: 0.95,
+  minDelta: 0.001,
+  confidence: 0.95,
+  baseline: 'a',
+};
 
 describe('weighted bootstrap (count x weight)', () => {
   const preds = smallWeighted(41, 'weights');
@@ -88,7 +105,10 @@ describe('weighted bootstrap (count x weight)', () => {
       assert.ok(prep.weights instanceof Uint32Array);
       const { counts, stats } = kernelCounts(prep, 'expand', B);
       // Reference position -> row: the reference model's sorted order (ranking metrics), else the row itself.
-      const rowAt = metric === 'roc_auc' || metric === 'average_precision' ? Array.from(sortOrder(preds.columns[0].scores), (e) => e & ROW_MASK) : Array.from({ length: preds.n }, (_, r) => r);
+      const rowAt =
+        metric === 'roc_auc' || metric === 'average_precision'
+          ? Array.from(sortOrder(preds.columns[0].scores), (e) => e & ROW_MASK)
+          : Array.from({ length: preds.n }, (_, r) => r);
       const w = preds.weight.values;
       let zeroWeightDrawn = 0;
       for (let b = 0; b < B; b++) {
@@ -131,7 +151,10 @@ describe('weighted bootstrap (count x weight)', () => {
     const tiny: Predictions = {
       n: 4,
       labels: Uint8Array.from([1, 1, 0, 0]),
-      columns: [{ name: 'a', scores: Float64Array.from([0.9, 0.2, 0.3, 0.1]) }, { name: 'b', scores: Float64Array.from([0.8, 0.7, 0.1, 0.2]) }],
+      columns: [
+        { name: 'a', scores: Float64Array.from([0.9, 0.2, 0.3, 0.1]) },
+        { name: 'b', scores: Float64Array.from([0.8, 0.7, 0.1, 0.2]) },
+      ],
       weight: { name: 'w', values: Uint32Array.from([1, 0, 2, 1]) },
     };
     const prep = prepareBootstrap(tiny, ['a', 'b'], 'roc_auc', 'multinomial');
@@ -189,7 +212,11 @@ describe('weighted bootstrap (count x weight)', () => {
         positive += preds.labels[i] * preds.weight.values[i];
       }
       assert.deepEqual(d.weight, { column: 'w', total, positive });
-      assert.deepEqual(Object.keys(d).slice(Object.keys(d).indexOf('positives'), Object.keys(d).indexOf('positives') + 3), ['positives', 'weight', 'degenerateResamples']);
+      assert.deepEqual(Object.keys(d).slice(Object.keys(d).indexOf('positives'), Object.keys(d).indexOf('positives') + 3), [
+        'positives',
+        'weight',
+        'degenerateResamples',
+      ]);
     }
   });
 
@@ -204,16 +231,21 @@ describe('weighted bootstrap (count x weight)', () => {
 describe('weights: refused combinations and bad weights', () => {
   const preds = smallWeighted(30, 'bad');
 
-  it("DeLong with weights is refused (InvalidOptionsError naming the weight column)", () => {
+  it('DeLong with weights is refused (InvalidOptionsError naming the weight column)', () => {
     assert.throws(
       () => compareModels(preds, { ...baseOpts, method: 'delong' }),
-      (e: Error) => e instanceof InvalidOptionsError && e.message === "method 'delong' does not take row weights (weight column 'w'); use the bootstrap, or leave the weights out",
+      (e: Error) =>
+        e instanceof InvalidOptionsError &&
+        e.message === "method 'delong' does not take row weights (weight column 'w'); use the bootstrap, or leave the weights out",
     );
   });
 
   it('a weight column that is also a score column is refused; weight 0 on every positive is refused', () => {
     const both: Predictions = { ...preds, columns: [...preds.columns, { name: 'w', scores: Float64Array.from(preds.weight.values) }] };
-    assert.throws(() => compareModels(both, baseOpts), (e: Error) => e instanceof PredictionsError && e.message === "column 'w' is the weight column; it cannot also be a model");
+    assert.throws(
+      () => compareModels(both, baseOpts),
+      (e: Error) => e instanceof PredictionsError && e.message === "column 'w' is the weight column; it cannot also be a model",
+    );
     const values = Uint32Array.from(preds.weight.values, (x, i) => (preds.labels[i] === 1 ? 0 : x));
     const total = values.reduce((s, x) => s + x, 0);
     assert.throws(
@@ -254,27 +286,63 @@ describe('readPredictions with a weight column', () => {
       makeVector(Float32Array.from([1, 2, 0, 3])),
     ]) {
       const p = readPredictions(file(w), { weightColumn: 'w' });
-      assert.deepEqual(p.columns.map((c) => c.name), ['s', 't']);
+      assert.deepEqual(
+        p.columns.map((c) => c.name),
+        ['s', 't'],
+      );
       assert.deepEqual(p.weight, { name: 'w', values: Uint32Array.from([1, 2, 0, 3]) });
       const numeric = readPredictions(file(w), { weightColumn: 'w', numericOnly: true });
-      assert.deepEqual(numeric.columns.map((c) => c.name), ['s', 't']);
+      assert.deepEqual(
+        numeric.columns.map((c) => c.name),
+        ['s', 't'],
+      );
     }
     // Without weightColumn a numeric weight column would be read as a model: the option is what excludes it.
-    assert.deepEqual(readPredictions(file(makeVector(Int32Array.from([1, 2, 0, 3])))).columns.map((c) => c.name), ['s', 't', 'w']);
+    assert.deepEqual(
+      readPredictions(file(makeVector(Int32Array.from([1, 2, 0, 3])))).columns.map((c) => c.name),
+      ['s', 't', 'w'],
+    );
   });
 
   it('errors name the column and the row', () => {
-    rejects(file(makeVector(Int32Array.from([1, 2, -1, 3]))), "the weight column 'w' has -1 at row 2 (negative); weights must be whole numbers from 0 to 4294967295");
-    rejects(file(makeVector(Float64Array.from([1, 1.5, 1, 3]))), "the weight column 'w' has 1.5 at row 1 (not a whole number); weights must be whole numbers from 0 to 4294967295");
-    rejects(file(makeVector(Float64Array.from([1, 1, NaN, 3]))), "the weight column 'w' has NaN at row 2 (not a finite number); weights must be whole numbers from 0 to 4294967295");
-    rejects(file(makeVector(Float64Array.from([1, 1, 1, 2 ** 32]))), "the weight column 'w' has 4294967296 at row 3 (larger than 4294967295); weights must be whole numbers from 0 to 4294967295");
-    rejects(file(makeVector(BigInt64Array.from([1n, -5n, 1n, 1n]))), "the weight column 'w' has -5 at row 1 (negative); weights must be whole numbers from 0 to 4294967295");
-    rejects(file(makeVector(BigInt64Array.from([1n, 1n, 1n, 2n ** 40n]))), "the weight column 'w' has 1099511627776 at row 3 (larger than 4294967295); weights must be whole numbers from 0 to 4294967295");
-    rejects(file(vectorFromArray(['1', '2', '0', '3'], new Utf8())), "the weight column 'w' has type Utf8; expected integers (or floats holding whole numbers)");
+    rejects(
+      file(makeVector(Int32Array.from([1, 2, -1, 3]))),
+      "the weight column 'w' has -1 at row 2 (negative); weights must be whole numbers from 0 to 4294967295",
+    );
+    rejects(
+      file(makeVector(Float64Array.from([1, 1.5, 1, 3]))),
+      "the weight column 'w' has 1.5 at row 1 (not a whole number); weights must be whole numbers from 0 to 4294967295",
+    );
+    rejects(
+      file(makeVector(Float64Array.from([1, 1, NaN, 3]))),
+      "the weight column 'w' has NaN at row 2 (not a finite number); weights must be whole numbers from 0 to 4294967295",
+    );
+    rejects(
+      file(makeVector(Float64Array.from([1, 1, 1, 2 ** 32]))),
+      "the weight column 'w' has 4294967296 at row 3 (larger than 4294967295); weights must be whole numbers from 0 to 4294967295",
+    );
+    rejects(
+      file(makeVector(BigInt64Array.from([1n, -5n, 1n, 1n]))),
+      "the weight column 'w' has -5 at row 1 (negative); weights must be whole numbers from 0 to 4294967295",
+    );
+    rejects(
+      file(makeVector(BigInt64Array.from([1n, 1n, 1n, 2n ** 40n]))),
+      "the weight column 'w' has 1099511627776 at row 3 (larger than 4294967295); weights must be whole numbers from 0 to 4294967295",
+    );
+    rejects(
+      file(vectorFromArray(['1', '2', '0', '3'], new Utf8())),
+      "the weight column 'w' has type Utf8; expected integers (or floats holding whole numbers)",
+    );
     rejects(file(vectorFromArray([1, null, 0, 3])), "column 'w' has 1 missing (null) value (first at row 1)");
-    rejects(file(makeVector(Int32Array.from([1, 0, 1, 0]))), "the weight column 'w' gives weight 0 to every positive row (total weight 2); a comparison needs weight on both classes");
+    rejects(
+      file(makeVector(Int32Array.from([1, 0, 1, 0]))),
+      "the weight column 'w' gives weight 0 to every positive row (total weight 2); a comparison needs weight on both classes",
+    );
     rejects(file(makeVector(Int32Array.from([1, 1, 0, 3]))), "there is no weight column 'x' (columns: label, s, t, w)", { weightColumn: 'x' });
     rejects(file(makeVector(Int32Array.from([1, 1, 0, 3]))), "column 'label' cannot be both the label and the weight", { weightColumn: 'label' });
-    rejects(file(makeVector(Int32Array.from([1, 1, 0, 3]))), "column 'w' is the weight column; it cannot also be a model", { weightColumn: 'w', scoreColumns: ['s', 'w'] });
+    rejects(file(makeVector(Int32Array.from([1, 1, 0, 3]))), "column 'w' is the weight column; it cannot also be a model", {
+      weightColumn: 'w',
+      scoreColumns: ['s', 'w'],
+    });
   });
 });

@@ -35,7 +35,12 @@ describe('parseRemotePath(remotePath)', () => {
       ['/Volumes/main/ml/data\\x', /backslash/],
       ['', /empty/],
     ];
-    for (const [p, re] of cases) assert.throws(() => parseRemotePath(p), (e: unknown) => e instanceof RemotePathError && re.test(e.message), p);
+    for (const [p, re] of cases)
+      assert.throws(
+        () => parseRemotePath(p),
+        (e: unknown) => e instanceof RemotePathError && re.test(e.message),
+        p,
+      );
   });
 
   it('encodePathSegments percent-encodes each segment and keeps the slashes', () => {
@@ -83,7 +88,10 @@ describe('FilesClient against the emulator', () => {
     await assert.rejects(files.download('/Volumes/main/ml/data/big.bin', path.join(dir, 'big.bin'), { maxBytes: 1000 }));
     assert.deepEqual(readdirSync(dir), []);
     ctx.emu.files.write('dbfs:/FileStore/big.bin', randomBytes(4096));
-    await assert.rejects(files.download('dbfs:/FileStore/big.bin', path.join(dir, 'big.bin'), { maxBytes: 1000 }), /is 4096 bytes, above the limit of 1000 bytes/);
+    await assert.rejects(
+      files.download('dbfs:/FileStore/big.bin', path.join(dir, 'big.bin'), { maxBytes: 1000 }),
+      /is 4096 bytes, above the limit of 1000 bytes/,
+    );
     assert.deepEqual(readdirSync(dir), []);
     assert.equal(ctx.emu.callsTo('GET', '/api/2.0/dbfs/read').length, 0);
   });
@@ -94,7 +102,10 @@ describe('FilesClient against the emulator', () => {
     const to = path.join(dir, 'model.pkl');
     assert.deepEqual(await files.download('dbfs:/FileStore/models/model.pkl', to), { bytes: bytes.length });
     assert.ok(readFileSync(to).equals(bytes));
-    assert.deepEqual(ctx.emu.callsTo('GET', '/api/2.0/dbfs/get-status').map((r) => r.query), [{ path: '/FileStore/models/model.pkl' }]);
+    assert.deepEqual(
+      ctx.emu.callsTo('GET', '/api/2.0/dbfs/get-status').map((r) => r.query),
+      [{ path: '/FileStore/models/model.pkl' }],
+    );
     assert.deepEqual(
       ctx.emu.callsTo('GET', '/api/2.0/dbfs/read').map((r) => r.query),
       [
@@ -121,12 +132,23 @@ describe('FilesClient against the emulator', () => {
     ctx.emu.faults.add({ path: '/api/2.0/dbfs/read', kind: 'status', status: 503, afterCalls: 1 });
     await files.download('dbfs:/x/f.bin', path.join(dir, 'f.bin'));
     assert.ok(readFileSync(path.join(dir, 'f.bin')).equals(bytes));
-    assert.deepEqual(ctx.emu.callsTo('GET', '/api/2.0/dbfs/read').map((r) => [r.query.offset, r.status]), [['0', 200], [String(MB), 503], [String(MB), 200]]);
+    assert.deepEqual(
+      ctx.emu.callsTo('GET', '/api/2.0/dbfs/read').map((r) => [r.query.offset, r.status]),
+      [
+        ['0', 200],
+        [String(MB), 503],
+        [String(MB), 200],
+      ],
+    );
   });
 
   it('the emulated DBFS read refuses more than 1 MB (MAX_READ_SIZE_EXCEEDED) and a missing file is RESOURCE_DOES_NOT_EXIST', async () => {
     ctx.emu.files.write('dbfs:/x/f.bin', randomBytes(10));
-    await rejectsWith(ctx.api.request({ method: 'GET', path: '/api/2.0/dbfs/read', query: { path: '/x/f.bin', offset: 0, length: MB + 1 } }), 400, 'MAX_READ_SIZE_EXCEEDED');
+    await rejectsWith(
+      ctx.api.request({ method: 'GET', path: '/api/2.0/dbfs/read', query: { path: '/x/f.bin', offset: 0, length: MB + 1 } }),
+      400,
+      'MAX_READ_SIZE_EXCEEDED',
+    );
     await rejectsWith(files.download('dbfs:/x/none.bin', path.join(dir, 'n')), 404, 'RESOURCE_DOES_NOT_EXIST');
     const eof = await ctx.api.request({ method: 'GET', path: '/api/2.0/dbfs/read', query: { path: '/x/f.bin', offset: 10, length: 100 } });
     assert.deepEqual(eof, {}, 'reading at EOF returns no bytes (fields omitted)');
@@ -137,7 +159,10 @@ describe('FilesClient against the emulator', () => {
     await files.upload('/Volumes/main/ml/out/report.json', bytes, { overwrite: true });
     assert.ok(ctx.emu.files.read('/Volumes/main/ml/out/report.json')?.equals(bytes));
     const put = ctx.emu.callsTo('PUT', '/api/2.0/fs/files/Volumes/main/ml/out/report.json');
-    assert.deepEqual(put.map((r) => [r.query, r.status]), [[{ overwrite: 'true' }, 204]]);
+    assert.deepEqual(
+      put.map((r) => [r.query, r.status]),
+      [[{ overwrite: 'true' }, 204]],
+    );
     await rejectsWith(files.upload('/Volumes/main/ml/out/report.json', Buffer.from('x'), { overwrite: false }), 409, 'ALREADY_EXISTS');
     assert.ok(ctx.emu.files.read('/Volumes/main/ml/out/report.json')?.equals(bytes), 'unchanged');
   });
@@ -145,13 +170,22 @@ describe('FilesClient against the emulator', () => {
   it('upload to DBFS: <= 1 MB uses put (base64); larger files use create / add-block x N / close', async () => {
     const small = randomBytes(1000);
     await files.upload('dbfs:/FileStore/small.bin', small, { overwrite: true });
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/dbfs/put').map((r) => r.body), [{ path: '/FileStore/small.bin', contents: small.toString('base64'), overwrite: true }]);
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/dbfs/put').map((r) => r.body),
+      [{ path: '/FileStore/small.bin', contents: small.toString('base64'), overwrite: true }],
+    );
     assert.ok(ctx.emu.files.read('dbfs:/FileStore/small.bin')?.equals(small));
     const big = randomBytes(2 * MB + 3);
     await files.upload('dbfs:/FileStore/big.bin', big, { overwrite: false });
     assert.ok(ctx.emu.files.read('dbfs:/FileStore/big.bin')?.equals(big));
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/dbfs/create').map((r) => r.body), [{ path: '/FileStore/big.bin', overwrite: false }]);
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/dbfs/add-block').map((r) => Buffer.from(r.body.data, 'base64').length), [DBFS_BLOCK_BYTES, DBFS_BLOCK_BYTES, 3]);
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/dbfs/create').map((r) => r.body),
+      [{ path: '/FileStore/big.bin', overwrite: false }],
+    );
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/dbfs/add-block').map((r) => Buffer.from(r.body.data, 'base64').length),
+      [DBFS_BLOCK_BYTES, DBFS_BLOCK_BYTES, 3],
+    );
     assert.equal(ctx.emu.callsTo('POST', '/api/2.0/dbfs/close').length, 1);
     await rejectsWith(files.upload('dbfs:/FileStore/small.bin', small, { overwrite: false }), 400, 'RESOURCE_ALREADY_EXISTS');
   });
@@ -178,12 +212,15 @@ describe('FilesClient against the emulator', () => {
     assert.deepEqual(await viaList.getStatus('/Volumes/main/ml/data/sub'), { size: 0, isDirectory: true });
     assert.equal(await viaList.getStatus('/Volumes/main/ml/data/zzz.bin'), undefined);
     assert.equal(await viaList.getStatus('/Volumes/main/ml/nodir/zzz.bin'), undefined);
-    assert.deepEqual(ctx.emu.callsTo('GET', /^\/api\/2\.0\/fs\/directories/).map((r) => r.path), [
-      '/api/2.0/fs/directories/Volumes/main/ml/data',
-      '/api/2.0/fs/directories/Volumes/main/ml/data',
-      '/api/2.0/fs/directories/Volumes/main/ml/data',
-      '/api/2.0/fs/directories/Volumes/main/ml/nodir',
-    ]);
+    assert.deepEqual(
+      ctx.emu.callsTo('GET', /^\/api\/2\.0\/fs\/directories/).map((r) => r.path),
+      [
+        '/api/2.0/fs/directories/Volumes/main/ml/data',
+        '/api/2.0/fs/directories/Volumes/main/ml/data',
+        '/api/2.0/fs/directories/Volumes/main/ml/data',
+        '/api/2.0/fs/directories/Volumes/main/ml/nodir',
+      ],
+    );
   });
 
   it('delete removes files; a missing file throws unless missingOk', async () => {
@@ -195,11 +232,15 @@ describe('FilesClient against the emulator', () => {
     assert.equal(ctx.emu.files.exists('dbfs:/x/b.bin'), false);
     await rejectsWith(files.delete('/Volumes/main/ml/data/a.bin'), 404, 'NOT_FOUND');
     await files.delete('/Volumes/main/ml/data/a.bin', { missingOk: true });
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/dbfs/delete').map((r) => r.body), [{ path: '/x/b.bin', recursive: false }]);
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/dbfs/delete').map((r) => r.body),
+      [{ path: '/x/b.bin', recursive: false }],
+    );
   });
 
   it('isNotFound (a missing file): RESOURCE_DOES_NOT_EXIST or any 404 of a file (whatever its error code), except ENDPOINT_NOT_FOUND / FEATURE_DISABLED; never 403 or 5xx', () => {
-    const err = (status: number, code: string) => new DatabricksApiError({ status, errorCode: code, message: 'x', method: 'GET', path: '/api/2.0/fs/files/Volumes/a/b/c/d' } as never);
+    const err = (status: number, code: string) =>
+      new DatabricksApiError({ status, errorCode: code, message: 'x', method: 'GET', path: '/api/2.0/fs/files/Volumes/a/b/c/d' } as never);
     assert.equal(isNotFound(err(404, 'NOT_FOUND')), true);
     assert.equal(isNotFound(err(404, 'RESOURCE_DOES_NOT_EXIST')), true);
     assert.equal(isNotFound(err(400, 'RESOURCE_DOES_NOT_EXIST')), true);
@@ -213,7 +254,13 @@ describe('FilesClient against the emulator', () => {
 
   it('a file read or delete answered 404 with another error code is still "missing" (delete missingOk, getStatus undefined)', async () => {
     ctx.emu.files.write('/Volumes/main/ml/data/gone.bin', 'g');
-    ctx.emu.faults.add({ path: '/api/2.0/fs/files/Volumes/main/ml/data/gone.bin', kind: 'status', status: 404, errorCode: 'RESOURCE_NOT_FOUND', times: Infinity });
+    ctx.emu.faults.add({
+      path: '/api/2.0/fs/files/Volumes/main/ml/data/gone.bin',
+      kind: 'status',
+      status: 404,
+      errorCode: 'RESOURCE_NOT_FOUND',
+      times: Infinity,
+    });
     await files.delete('/Volumes/main/ml/data/gone.bin', { missingOk: true });
     assert.equal(await files.getStatus('/Volumes/main/ml/data/gone.bin'), undefined);
     await rejectsWith(files.delete('/Volumes/main/ml/data/gone.bin'), 404, 'RESOURCE_NOT_FOUND');

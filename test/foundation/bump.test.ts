@@ -60,7 +60,10 @@ describe('foundation: npm run bump', function () {
   it('minor resets the patch', () => {
     setVersions(dir, '1.4.2', [1, 4, 2]);
     assert.equal(bump(dir, 'minor').status, 0);
-    assert.deepEqual(versions(dir).tasks, TASKS.map(() => ({ Major: 1, Minor: 5, Patch: 0 })));
+    assert.deepEqual(
+      versions(dir).tasks,
+      TASKS.map(() => ({ Major: 1, Minor: 5, Patch: 0 })),
+    );
     assert.equal(versions(dir).extension, '1.5.0');
   });
 
@@ -68,7 +71,10 @@ describe('foundation: npm run bump', function () {
     setVersions(dir, '1.4.2', [1, 4, 2]);
     assert.equal(bump(dir, 'major').status, 0);
     assert.equal(versions(dir).extension, '2.5.0');
-    assert.deepEqual(versions(dir).tasks, TASKS.map(() => ({ Major: 1, Minor: 5, Patch: 0 })));
+    assert.deepEqual(
+      versions(dir).tasks,
+      TASKS.map(() => ({ Major: 1, Minor: 5, Patch: 0 })),
+    );
   });
 
   it('keeps everything else in task.json and the manifest byte for byte', () => {
@@ -90,7 +96,10 @@ describe('foundation: npm run bump', function () {
     writeFileSync(path.join(dir, p), JSON.stringify({ ...read(dir, p), version: { Major: 1, Minor: 4, Patch: 1 } }, null, 2));
     const r = bump(dir, '--check');
     assert.equal(r.status, 1);
-    assert.equal(r.stderr.trim(), `version rule violated:\n  tasks/${TASKS[1].folder}/task.json: version 1.4.1 must have Minor.Patch 4.2 (extension 1.4.2); run npm run bump`);
+    assert.equal(
+      r.stderr.trim(),
+      `version rule violated:\n  tasks/${TASKS[1].folder}/task.json: version 1.4.1 must have Minor.Patch 4.2 (extension 1.4.2); run npm run bump`,
+    );
   });
 
   it('--check-tag accepts only the tag of the current version', () => {

@@ -12,7 +12,12 @@ export const DEV_ENDPOINT_NAME = 'mlopspipelines-databricks-dev';
 
 /** The identities users' pipelines depend on: these never change. */
 export const TASKS: ReadonlyArray<{ folder: TaskFolder; id: string; name: string; friendlyName: string }> = [
-  { folder: 'DatabricksReposDeployV1', id: '57ddee0e-3aaa-485c-adc1-c533e3ced396', name: 'DatabricksReposDeploy', friendlyName: 'Deploy Notebooks via Repos API' },
+  {
+    folder: 'DatabricksReposDeployV1',
+    id: '57ddee0e-3aaa-485c-adc1-c533e3ced396',
+    name: 'DatabricksReposDeploy',
+    friendlyName: 'Deploy Notebooks via Repos API',
+  },
   { folder: 'DatabricksTrainV1', id: 'bd5e9131-22eb-4d4a-81e5-00de85c5ed63', name: 'DatabricksTrain', friendlyName: 'Train' },
   { folder: 'DatabricksEvaluatePromoteV1', id: '04526030-f3e4-4e20-8fc9-1d9608ae8657', name: 'DatabricksEvaluatePromote', friendlyName: 'Evaluate & Promote' },
   { folder: 'DatabricksServingDeployV1', id: '4dad94d5-1048-4724-8cc1-8c1e2d76546c', name: 'DatabricksServingDeploy', friendlyName: 'Deploy Model to Serving' },
@@ -49,5 +54,8 @@ export function pngSize(buf: Buffer): { width: number; height: number } {
 export function ruleInputs(rule: string): string[] {
   return rule
     .split(/&&|\|\|/)
-    .map((clause) => /^\s*([A-Za-z][A-Za-z0-9]*)\s*(==|=|!=|<=|>=|<|>|\s(?:Not)?(?:Contains|StartsWith|EndsWith)\s)/.exec(clause)?.[1] ?? `<unparsable: ${clause.trim()}>`);
+    .map(
+      (clause) =>
+        /^\s*([A-Za-z][A-Za-z0-9]*)\s*(==|=|!=|<=|>=|<|>|\s(?:Not)?(?:Contains|StartsWith|EndsWith)\s)/.exec(clause)?.[1] ?? `<unparsable: ${clause.trim()}>`,
+    );
 }

@@ -5,7 +5,19 @@ import Ajv from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { REPO_ROOT } from '../helpers/agent';
-import { CONNECTION_INPUTS, ENDPOINT_CONTRIBUTION, ENDPOINT_NAME, Json, manifest, readJson, ruleInputs, schema, TASK_CONTRIBUTION, TASKS, taskJson } from './manifest';
+import {
+  CONNECTION_INPUTS,
+  ENDPOINT_CONTRIBUTION,
+  ENDPOINT_NAME,
+  Json,
+  manifest,
+  readJson,
+  ruleInputs,
+  schema,
+  TASK_CONTRIBUTION,
+  TASKS,
+  taskJson,
+} from './manifest';
 
 function taskValidator() {
   const ajv = new AjvDraft04({ allErrors: true, strict: false, unicodeRegExp: false });
@@ -154,14 +166,21 @@ describe('foundation: task.json files', () => {
     const ev = 'DatabricksEvaluatePromoteV1';
     assert.equal(input(ev, 'winRate').label, 'Required win rate');
     assert.match(input(ev, 'winRate').helpMarkDown, /The output variable `winRate` is the share observed\./);
-    assert.match(taskJson(ev).outputVariables.find((o: Json) => o.name === 'winRate').description, /^Share of resamples on which the best candidate beat production/);
+    assert.match(
+      taskJson(ev).outputVariables.find((o: Json) => o.name === 'winRate').description,
+      /^Share of resamples on which the best candidate beat production/,
+    );
     assert.equal(input(ev, 'minMetric').label, 'Metric bound');
     assert.match(input(ev, 'minMetric').helpMarkDown, /a floor for ROC AUC and average precision .*a ceiling for log loss and the Brier score/);
     assert.equal(input(ev, 'evaluationTable').label, 'Evaluation table (this or a query)');
     assert.equal(input(ev, 'evaluationQuery').label, 'Evaluation query (this or a table)');
-    for (const name of ['evaluationTable', 'evaluationQuery']) assert.match(input(ev, name).helpMarkDown, /Set one of the two, .* not both; the scoring run also needs the \*\*Output folder\*\*\./, name);
+    for (const name of ['evaluationTable', 'evaluationQuery'])
+      assert.match(input(ev, name).helpMarkDown, /Set one of the two, .* not both; the scoring run also needs the \*\*Output folder\*\*\./, name);
     assert.match(input(ev, 'outputPath').helpMarkDown, /^Required with the scoring notebook or a scoring job \(together with an evaluation table or query\)/);
-    assert.match(input(ev, 'predictionsSource').helpMarkDown, /it needs, together, an \*\*Evaluation table\*\* or an \*\*Evaluation query\*\* \(one of the two\), the \*\*Label column\*\* and an \*\*Output folder\*\*/);
+    assert.match(
+      input(ev, 'predictionsSource').helpMarkDown,
+      /it needs, together, an \*\*Evaluation table\*\* or an \*\*Evaluation query\*\* \(one of the two\), the \*\*Label column\*\* and an \*\*Output folder\*\*/,
+    );
     assert.doesNotMatch(JSON.stringify(TASKS.map((t) => taskJson(t.folder))), /Metric floor|"label":"Win rate"/);
   });
 
@@ -195,7 +214,10 @@ describe('foundation: vss-extension.json', () => {
   it("ships the repository's MIT LICENSE as its license page, with support and license links to its Marketplace page", () => {
     const page = 'https://marketplace.visualstudio.com/items?itemName=mlops-pipelines.databricks-mlops';
     assert.deepEqual(m.content.license, { path: 'LICENSE' });
-    assert.ok(m.files.some((f: Json) => f.path === 'LICENSE'), 'LICENSE is in files, so it is packaged');
+    assert.ok(
+      m.files.some((f: Json) => f.path === 'LICENSE'),
+      'LICENSE is in files, so it is packaged',
+    );
     assert.deepEqual(m.links, { support: { uri: page }, license: { uri: page } });
     const license = readFileSync(path.join(REPO_ROOT, 'LICENSE'), 'utf8');
     assert.match(license, /^MIT License\n\nCopyright \(c\) 2026 /);
@@ -309,7 +331,8 @@ describe('foundation: vss-extension.json', () => {
       );
       // Every scheme input is required except the federation client id (empty = account-wide policy).
       for (const s of ep.authenticationSchemes) {
-        for (const d of s.inputDescriptors) assert.equal(d.validation.isRequired, !(s.type.endsWith('workload-identity-federation') && d.id === 'clientId'), `${s.type} ${d.id}`);
+        for (const d of s.inputDescriptors)
+          assert.equal(d.validation.isRequired, !(s.type.endsWith('workload-identity-federation') && d.id === 'clientId'), `${s.type} ${d.id}`);
       }
     });
   });
@@ -354,7 +377,17 @@ describe('foundation: README and CI', () => {
 
   it('azure-pipelines.yml builds, tests with JUnit results, packages, and publishes only from version tags', () => {
     const yml = readFileSync(path.join(REPO_ROOT, 'azure-pipelines.yml'), 'utf8');
-    for (const needle of ['npm ci', 'npm run build', 'npm test -- --junit', 'PublishTestResults@2', 'test-results/junit.xml', 'npm run package', 'PublishPipelineArtifact@1', "startsWith(variables['Build.SourceBranch'], 'refs/tags/v')", 'PublishAzureDevOpsExtension@']) {
+    for (const needle of [
+      'npm ci',
+      'npm run build',
+      'npm test -- --junit',
+      'PublishTestResults@2',
+      'test-results/junit.xml',
+      'npm run package',
+      'PublishPipelineArtifact@1',
+      "startsWith(variables['Build.SourceBranch'], 'refs/tags/v')",
+      'PublishAzureDevOpsExtension@',
+    ]) {
       assert.ok(yml.includes(needle), `azure-pipelines.yml lacks ${needle}`);
     }
   });

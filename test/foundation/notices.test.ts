@@ -56,7 +56,10 @@ function packagesEsbuildReports(metafile: esbuild.Metafile): string[] {
 function listed(text: string): string[] {
   const m = /^Packages \((\d+)\):\n((?: {2}.+\n)*)/m.exec(text);
   assert.ok(m, 'no package list in the notices file');
-  const lines = m[2].trimEnd().split('\n').map((l) => l.trim());
+  const lines = m[2]
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.trim());
   assert.equal(lines.length, Number(m[1]));
   return lines;
 }
@@ -69,7 +72,10 @@ function section(text: string, nameVersion: string): string {
 }
 
 const noticesOf = (bundle: string) => readFileSync(path.join(REPO_ROOT, path.dirname(bundle), notices.NOTICES_FILE), 'utf8');
-const nodeModulesText = (p: string) => readFileSync(path.join(REPO_ROOT, 'node_modules', p), 'utf8').replace(/\r\n?/g, '\n').replace(/\s+$/, '');
+const nodeModulesText = (p: string) =>
+  readFileSync(path.join(REPO_ROOT, 'node_modules', p), 'utf8')
+    .replace(/\r\n?/g, '\n')
+    .replace(/\s+$/, '');
 
 describe('foundation: third-party notices beside each bundle', function () {
   this.timeout(120_000);
@@ -104,7 +110,13 @@ describe('foundation: third-party notices beside each bundle', function () {
     const text = noticesOf(EVALUATE);
     assert.ok(text.startsWith(`Third-party software notices for ${EVALUATE}\n`));
     const lines = listed(text);
-    for (const l of ['apache-arrow 21.2.0 (Apache-2.0)', 'echarts 6.1.0 (Apache-2.0)', 'zrender 6.1.0 (BSD-3-Clause)', 'axios 1.21.1 (MIT)', 'seedrandom 3.0.5 (MIT)']) {
+    for (const l of [
+      'apache-arrow 21.2.0 (Apache-2.0)',
+      'echarts 6.1.0 (Apache-2.0)',
+      'zrender 6.1.0 (BSD-3-Clause)',
+      'axios 1.21.1 (MIT)',
+      'seedrandom 3.0.5 (MIT)',
+    ]) {
       assert.ok(lines.includes(l), `${l} is not listed: ${lines.join(', ')}`);
     }
     // echarts' nested tslib is its own package (0BSD) beside the top-level one.
@@ -124,7 +136,10 @@ describe('foundation: third-party notices beside each bundle', function () {
     assert.ok(section(text, 'zrender 6.1.0').includes(`LICENSE:\n\n${nodeModulesText('zrender/LICENSE')}`));
     assert.ok(section(text, 'axios 1.21.1').includes(`LICENSE:\n\n${nodeModulesText('axios/LICENSE')}`));
     // seedrandom ships no license file: the notice says so and carries its package.json license.
-    assert.equal(section(text, 'seedrandom 3.0.5'), 'seedrandom 3.0.5\nLicense: MIT\nNo license file was shipped by the package; its package.json states the license "MIT".\n');
+    assert.equal(
+      section(text, 'seedrandom 3.0.5'),
+      'seedrandom 3.0.5\nLicense: MIT\nNo license file was shipped by the package; its package.json states the license "MIT".\n',
+    );
   });
 
   it('the Deploy notices list neither echarts nor apache-arrow; the tab lists echarts but not axios; the CLI lists apache-arrow but not axios', () => {
@@ -185,16 +200,22 @@ describe('foundation: third-party notices beside each bundle', function () {
         const stale = path.join(dir, notices.NOTICES_FILE);
         writeFileSync(stale, 'from an earlier build');
         // The CLI bundle holds apache-arrow and flatbuffers (Apache-2.0) and tslib (0BSD) besides MIT seedrandom.
-        assert.throws(() => notices.writeNotices(metafiles.get(CLI)!, outfile, REPO_ROOT, ['MIT']), (e: Error) => {
-          assert.match(e.message, /^third-party license check failed for .*cli\.js:\n/);
-          assert.match(e.message, /\n {2}- apache-arrow@21\.2\.0 is licensed "Apache-2\.0", which is not in the allow-list \(MIT\)\n/);
-          assert.match(e.message, /\n {2}- tslib@2\.\d+\.\d+ is licensed "0BSD"/);
-          assert.doesNotMatch(e.message, /seedrandom/);
-          return true;
-        });
+        assert.throws(
+          () => notices.writeNotices(metafiles.get(CLI)!, outfile, REPO_ROOT, ['MIT']),
+          (e: Error) => {
+            assert.match(e.message, /^third-party license check failed for .*cli\.js:\n/);
+            assert.match(e.message, /\n {2}- apache-arrow@21\.2\.0 is licensed "Apache-2\.0", which is not in the allow-list \(MIT\)\n/);
+            assert.match(e.message, /\n {2}- tslib@2\.\d+\.\d+ is licensed "0BSD"/);
+            assert.doesNotMatch(e.message, /seedrandom/);
+            return true;
+          },
+        );
         assert.equal(existsSync(stale), false, 'a stale notices file would be packaged beside the new bundle');
         // With the real allow-list the same call writes the file.
-        assert.deepEqual(notices.writeNotices(metafiles.get(CLI)!, outfile, REPO_ROOT).map((p) => p.name), listed(noticesOf(CLI)).map((l) => l.split(' ')[0]));
+        assert.deepEqual(
+          notices.writeNotices(metafiles.get(CLI)!, outfile, REPO_ROOT).map((p) => p.name),
+          listed(noticesOf(CLI)).map((l) => l.split(' ')[0]),
+        );
         assert.ok(existsSync(stale));
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -24,7 +24,10 @@ interface PackageResult {
 /** uuid v5, computed independently of scripts/package.mjs, with the namespace it documents as fixed. */
 function uuidV5(name: string, namespace: string): string {
   const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  const b = createHash('sha1').update(Buffer.concat([ns, Buffer.from(name)])).digest().subarray(0, 16);
+  const b = createHash('sha1')
+    .update(Buffer.concat([ns, Buffer.from(name)]))
+    .digest()
+    .subarray(0, 16);
   b[6] = (b[6] & 0x0f) | 0x50;
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = b.toString('hex');
@@ -122,8 +125,12 @@ describe('foundation: npm run package', function () {
       });
 
       it("holds each task's task.json, icon.png, index.js and THIRD-PARTY-NOTICES.txt, and nothing else of the task folder unless listed", () => {
-        const taskEntries = pkg().names.filter((n) => n.startsWith('tasks/')).sort();
-        const expected = TASKS.flatMap((t) => [...['THIRD-PARTY-NOTICES.txt', 'icon.png', 'index.js', 'task.json'], ...extraFiles(t.folder)].map((f) => `tasks/${t.folder}/${f}`)).sort();
+        const taskEntries = pkg()
+          .names.filter((n) => n.startsWith('tasks/'))
+          .sort();
+        const expected = TASKS.flatMap((t) =>
+          [...['THIRD-PARTY-NOTICES.txt', 'icon.png', 'index.js', 'task.json'], ...extraFiles(t.folder)].map((f) => `tasks/${t.folder}/${f}`),
+        ).sort();
         assert.deepEqual(taskEntries, expected);
       });
 
@@ -169,7 +176,9 @@ describe('foundation: npm run package', function () {
         const item = variant === 'prod' ? 'mlops-pipelines.databricks-mlops' : 'mlops-pipelines.databricks-mlops-dev';
         for (const kind of ['Support', 'License']) {
           assert.ok(
-            pkg().vsixManifest.includes(`<Property Id="Microsoft.VisualStudio.Services.Links.${kind}" Value="https://marketplace.visualstudio.com/items?itemName=${item}"/>`),
+            pkg().vsixManifest.includes(
+              `<Property Id="Microsoft.VisualStudio.Services.Links.${kind}" Value="https://marketplace.visualstudio.com/items?itemName=${item}"/>`,
+            ),
             `${kind} link to ${item}`,
           );
         }
@@ -225,7 +234,13 @@ describe('foundation: npm run package', function () {
       const dbInput = d.inputs.find((i: Json) => i.name === 'databricksConnection');
       assert.equal(dbInput.type, `connectedService:${DEV_ENDPOINT_NAME}`);
       // Everything else is the prod task unchanged.
-      const strip = (x: Json) => ({ ...x, id: '', name: '', friendlyName: '', inputs: x.inputs.map((i: Json) => ({ ...i, type: i.type.replace(DEV_ENDPOINT_NAME, ENDPOINT_NAME) })) });
+      const strip = (x: Json) => ({
+        ...x,
+        id: '',
+        name: '',
+        friendlyName: '',
+        inputs: x.inputs.map((i: Json) => ({ ...i, type: i.type.replace(DEV_ENDPOINT_NAME, ENDPOINT_NAME) })),
+      });
       assert.deepEqual(strip(d), strip(p));
       for (const i of d.inputs) {
         const m = /^connectedService:(.+)$/.exec(i.type);
@@ -236,7 +251,7 @@ describe('foundation: npm run package', function () {
     for (const t of TASKS) assert.ok(!devIds.has(t.id));
   });
 
-  it('both: the Model evaluation tab ships its page and bundle (not its sources) and follows its variant\'s Evaluate task id', async () => {
+  it("both: the Model evaluation tab ships its page and bundle (not its sources) and follows its variant's Evaluate task id", async () => {
     const evaluate = TASKS.find((t) => t.folder === 'DatabricksEvaluatePromoteV1')!;
     for (const [pkgOf, taskId] of [
       [prod, evaluate.id],
@@ -248,7 +263,10 @@ describe('foundation: npm run package', function () {
       assert.deepEqual(tab.properties.supportsTasks, [taskId]);
       assert.ok(pkgOf.names.includes('ui/results-tab.html'));
       assert.ok(pkgOf.names.includes('ui/dist/results-tab.js'));
-      assert.deepEqual(pkgOf.names.filter((n) => n.startsWith('ui/src/') || n.endsWith('.ts')), []);
+      assert.deepEqual(
+        pkgOf.names.filter((n) => n.startsWith('ui/src/') || n.endsWith('.ts')),
+        [],
+      );
       const html = await pkgOf.zip.file('ui/results-tab.html')!.async('string');
       assert.match(html, /dist\/results-tab\.js/);
     }

@@ -80,7 +80,8 @@ export function commandProblems(text: string, outputs: readonly string[]): strin
     if (c.at !== 0) problems.push(`command inside a printed line: ${c.line.slice(0, 160)}`);
     else if (!OWN_COMMANDS.has(c.name)) problems.push(`unexpected command ${c.name}: ${c.line.slice(0, 160)}`);
     else if (c.name === 'task.setvariable' && !outputs.includes(c.props.variable)) problems.push(`sets variable ${c.props.variable}`);
-    else if (c.name !== 'task.debug' && c.name !== 'task.setvariable' && hasCommandPrefix(c.data)) problems.push(`prefix in the message of ${c.name}: ${c.line.slice(0, 160)}`);
+    else if (c.name !== 'task.debug' && c.name !== 'task.setvariable' && hasCommandPrefix(c.data))
+      problems.push(`prefix in the message of ${c.name}: ${c.line.slice(0, 160)}`);
   }
   for (const raw of agentLines(text)) {
     if (!/^##vso\[/.test(raw) && hasCommandPrefix(raw)) problems.push(`prefix in a printed line: ${raw.slice(0, 160)}`);

@@ -16,10 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as protobuf from 'protobufjs';
 
-const CANDIDATE_DIRS = [
-  process.env.MLFLOW_PROTOS_DIR,
-  path.resolve(__dirname, '..', '..', '..', 'reference', 'mlflow-protos'),
-].filter((d): d is string => !!d);
+const CANDIDATE_DIRS = [process.env.MLFLOW_PROTOS_DIR, path.resolve(__dirname, '..', '..', '..', 'reference', 'mlflow-protos')].filter((d): d is string => !!d);
 
 let root: protobuf.Root | undefined;
 
@@ -131,7 +128,8 @@ function checkScalar(type: string, value: unknown, where: string, problems: stri
       problems.push(`${where}: expected an integer, got ${JSON.stringify(value)}`);
     }
   } else if (type === 'double' || type === 'float') {
-    if (typeof value !== 'number' && !['NaN', 'Infinity', '-Infinity'].includes(value as string)) problems.push(`${where}: expected a number, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'number' && !['NaN', 'Infinity', '-Infinity'].includes(value as string))
+      problems.push(`${where}: expected a number, got ${JSON.stringify(value)}`);
   } else if (type === 'bool') {
     if (typeof value !== 'boolean') problems.push(`${where}: expected a boolean, got ${JSON.stringify(value)}`);
   } else if (type === 'object') {

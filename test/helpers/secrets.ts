@@ -35,7 +35,10 @@ export function testSecrets(): Array<{ label: string; value: string }> {
  */
 function needles(extra: string[]): Array<{ label: string; needle: string }> {
   const out: Array<{ label: string; needle: string }> = [];
-  const all: Array<[string, string]> = [...[...registry].map(([v, l]) => [l, v] as [string, string]), ...extra.map((v, i) => [`runtime secret #${i + 1}`, v] as [string, string])];
+  const all: Array<[string, string]> = [
+    ...[...registry].map(([v, l]) => [l, v] as [string, string]),
+    ...extra.map((v, i) => [`runtime secret #${i + 1}`, v] as [string, string]),
+  ];
   for (const [label, value] of all) {
     if (value.length < 6) continue;
     out.push({ label, needle: value });

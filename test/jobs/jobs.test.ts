@@ -12,7 +12,10 @@ const MULTI_TASK_MESSAGE =
 
 /** The emulator clock is real time plus an offset, so instants taken in the test trail the server's by a few ms. */
 function near(actual: number | undefined, expected: number, what: string, toleranceMs = 250): void {
-  assert.ok(actual !== undefined && actual >= expected && actual - expected <= toleranceMs, `${what}: ${actual} not within ${toleranceMs} ms after ${expected}`);
+  assert.ok(
+    actual !== undefined && actual >= expected && actual - expected <= toleranceMs,
+    `${what}: ${actual} not within ${toleranceMs} ms after ${expected}`,
+  );
 }
 
 describe('JobsClient against the Jobs emulator', () => {
@@ -32,7 +35,13 @@ describe('JobsClient against the Jobs emulator', () => {
   function trainJob(extra: Record<string, unknown> = {}): number {
     return emu.jobs.createJob({
       name: 'churn-train',
-      tasks: [{ task_key: 'train', notebook_task: { notebook_path: '/Repos/ml/churn/train', base_parameters: { epochs: '5', lr: '0.1' } }, existing_cluster_id: '0101-abc' }],
+      tasks: [
+        {
+          task_key: 'train',
+          notebook_task: { notebook_path: '/Repos/ml/churn/train', base_parameters: { epochs: '5', lr: '0.1' } },
+          existing_cluster_id: '0101-abc',
+        },
+      ],
       ...extra,
     });
   }
@@ -95,7 +104,10 @@ describe('JobsClient against the Jobs emulator', () => {
     const job = await jobs.getJob(jobId);
     assert.equal(job.settings?.name, 'wide');
     assert.deepEqual(job.settings?.parameters, parameters);
-    assert.deepEqual(job.settings?.tasks?.map((t) => t.task_key), tasks.map((t) => t.task_key));
+    assert.deepEqual(
+      job.settings?.tasks?.map((t) => t.task_key),
+      tasks.map((t) => t.task_key),
+    );
     assert.equal((job as unknown as Record<string, unknown>).next_page_token, undefined);
     const calls = emu.callsTo('GET', '/api/2.2/jobs/get');
     assert.equal(calls.length, 2);
@@ -111,7 +123,12 @@ describe('JobsClient against the Jobs emulator', () => {
     await rejectsWith(jobs.getJob(45), 400, 'INVALID_PARAMETER_VALUE', 'Job 45 does not exist.');
     await rejectsWith(jobs.runNow({ job_id: 46, idempotency_token: 't' }), 400, 'INVALID_PARAMETER_VALUE', 'Job 46 does not exist.');
     const api = createApiClient({ host: emu.url, tokenProvider: patTokenProvider(EMULATOR_DEFAULTS.pat), clock });
-    await rejectsWith(api.request({ method: 'GET', path: '/api/2.1/jobs/runs/get', query: { run_id: 47 } }), 400, 'INVALID_PARAMETER_VALUE', 'Run 47 does not exist');
+    await rejectsWith(
+      api.request({ method: 'GET', path: '/api/2.1/jobs/runs/get', query: { run_id: 47 } }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      'Run 47 does not exist',
+    );
     // run-now failing is not retried beyond one attempt (a 400 is final).
     assert.equal(emu.callsTo('POST', '/api/2.2/jobs/run-now').length, 1);
   });
@@ -160,14 +177,32 @@ describe('JobsClient against the Jobs emulator', () => {
     });
     const { run_id } = await jobs.runNow({ job_id: jobId, idempotency_token: 'm' });
     let r = await jobs.getRun(run_id);
-    assert.deepEqual(r.tasks!.map((t) => [t.task_key, t.state?.life_cycle_state]), [['prep', 'PENDING'], ['train', 'BLOCKED']]);
+    assert.deepEqual(
+      r.tasks!.map((t) => [t.task_key, t.state?.life_cycle_state]),
+      [
+        ['prep', 'PENDING'],
+        ['train', 'BLOCKED'],
+      ],
+    );
     emu.clock.advance(10_000);
     r = await jobs.getRun(run_id);
-    assert.deepEqual(r.tasks!.map((t) => [t.task_key, t.state?.life_cycle_state]), [['prep', 'RUNNING'], ['train', 'BLOCKED']]);
+    assert.deepEqual(
+      r.tasks!.map((t) => [t.task_key, t.state?.life_cycle_state]),
+      [
+        ['prep', 'RUNNING'],
+        ['train', 'BLOCKED'],
+      ],
+    );
     emu.clock.advance(65_000);
     r = await jobs.getRun(run_id);
     assert.equal(r.state?.life_cycle_state, 'RUNNING');
-    assert.deepEqual(r.tasks!.map((t) => [t.task_key, t.state?.life_cycle_state]), [['prep', 'TERMINATED'], ['train', 'PENDING']]);
+    assert.deepEqual(
+      r.tasks!.map((t) => [t.task_key, t.state?.life_cycle_state]),
+      [
+        ['prep', 'TERMINATED'],
+        ['train', 'PENDING'],
+      ],
+    );
     emu.clock.advance(75_000);
     r = await jobs.getRun(run_id);
     assert.deepEqual(r.state, { life_cycle_state: 'TERMINATED', result_state: 'SUCCESS' });
@@ -182,7 +217,10 @@ describe('JobsClient against the Jobs emulator', () => {
 
   it('a failing notebook fails its task with error and error_trace; dependants are UPSTREAM_FAILED; failingTaskRuns picks the cause', async () => {
     emu.jobs.notebooks.register('/p/prep', () => {
-      throw new NotebookError('ValueError: no rows in training table', 'Traceback (most recent call last):\n  File "<cell>", line 3\nValueError: no rows in training table');
+      throw new NotebookError(
+        'ValueError: no rows in training table',
+        'Traceback (most recent call last):\n  File "<cell>", line 3\nValueError: no rows in training table',
+      );
     });
     emu.jobs.notebooks.register('/p/train', () => ({ exitValue: 'never' }));
     const jobId = emu.jobs.createJob({
@@ -197,9 +235,19 @@ describe('JobsClient against the Jobs emulator', () => {
     emu.clock.advance(200_000);
     const r = await jobs.getRun(run_id);
     assert.deepEqual(r.state, { life_cycle_state: 'TERMINATED', result_state: 'FAILED', state_message: 'Workload failed, see run output for details' });
-    assert.deepEqual(r.status?.termination_details, { code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', message: 'Workload failed, see run output for details' });
-    assert.deepEqual(r.tasks!.map((t) => t.state?.result_state), ['FAILED', 'UPSTREAM_FAILED']);
-    assert.deepEqual(failingTaskRuns(r).map((t) => t.task_key), ['prep']);
+    assert.deepEqual(r.status?.termination_details, {
+      code: 'RUN_EXECUTION_ERROR',
+      type: 'CLIENT_ERROR',
+      message: 'Workload failed, see run output for details',
+    });
+    assert.deepEqual(
+      r.tasks!.map((t) => t.state?.result_state),
+      ['FAILED', 'UPSTREAM_FAILED'],
+    );
+    assert.deepEqual(
+      failingTaskRuns(r).map((t) => t.task_key),
+      ['prep'],
+    );
     const out = await jobs.getRunOutput(r.tasks![0].run_id);
     assert.equal(out.error, 'ValueError: no rows in training table');
     assert.match(out.error_trace!, /^Traceback/);
@@ -215,7 +263,10 @@ describe('JobsClient against the Jobs emulator', () => {
     emu.clock.advance(100_000);
     const r = await jobs.getRun(sub.run_id);
     assert.deepEqual(r.state, { life_cycle_state: 'INTERNAL_ERROR', result_state: 'FAILED', state_message: 'Cluster terminated unexpectedly' });
-    assert.deepEqual(r.status, { state: 'TERMINATED', termination_details: { code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message: 'Cluster terminated unexpectedly' } });
+    assert.deepEqual(r.status, {
+      state: 'TERMINATED',
+      termination_details: { code: 'INTERNAL_ERROR', type: 'INTERNAL_ERROR', message: 'Cluster terminated unexpectedly' },
+    });
     assert.equal(r.run_type, 'SUBMIT_RUN');
     assert.equal(r.run_name, 'Untitled');
     assert.equal(typeof r.job_id, 'number', 'one-time runs carry a job id too');
@@ -230,13 +281,21 @@ describe('JobsClient against the Jobs emulator', () => {
     await jobs.runNow({ job_id: jobId, idempotency_token: 's1' });
     const second = await jobs.runNow({ job_id: jobId, idempotency_token: 's2' });
     const skipped = await jobs.getRun(second.run_id);
-    assert.deepEqual(skipped.state, { life_cycle_state: 'SKIPPED', state_message: 'Skipping this run because the limit of 1 maximum concurrent runs has been reached.' });
+    assert.deepEqual(skipped.state, {
+      life_cycle_state: 'SKIPPED',
+      state_message: 'Skipping this run because the limit of 1 maximum concurrent runs has been reached.',
+    });
     assert.ok(skipped.end_time! > 0);
   });
 
   it('runs with queueing wait in QUEUED behind the active run, then start', async () => {
     emu.jobs.notebooks.register('/p/slow', () => ({}));
-    const jobId = emu.jobs.createJob({ name: 'q', max_concurrent_runs: 1, queue: { enabled: true }, tasks: [{ task_key: 'a', notebook_task: { notebook_path: '/p/slow' } }] });
+    const jobId = emu.jobs.createJob({
+      name: 'q',
+      max_concurrent_runs: 1,
+      queue: { enabled: true },
+      tasks: [{ task_key: 'a', notebook_task: { notebook_path: '/p/slow' } }],
+    });
     const first = await jobs.runNow({ job_id: jobId, idempotency_token: 'q1' });
     const second = await jobs.runNow({ job_id: jobId, idempotency_token: 'q2' });
     const q = await jobs.getRun(second.run_id);
@@ -278,10 +337,30 @@ describe('JobsClient against the Jobs emulator', () => {
       seen.push(ctx.params);
     });
     const plain = trainJob();
-    await rejectsWith(jobs.runNow({ job_id: plain, job_parameters: { epochs: '9' }, idempotency_token: 'p1' }), 400, 'INVALID_PARAMETER_VALUE', /does not define job parameters/);
-    const withParams = trainJob({ parameters: [{ name: 'epochs', default: '1' }, { name: 'table', default: 'main.ml.churn' }] });
-    await rejectsWith(jobs.runNow({ job_id: withParams, job_parameters: { nope: '1' }, idempotency_token: 'p2' }), 400, 'INVALID_PARAMETER_VALUE', /Job parameter nope is not defined/);
-    await rejectsWith(jobs.runNow({ job_id: withParams, notebook_params: { epochs: '1' }, idempotency_token: 'p3' }), 400, 'INVALID_PARAMETER_VALUE', /job parameters/);
+    await rejectsWith(
+      jobs.runNow({ job_id: plain, job_parameters: { epochs: '9' }, idempotency_token: 'p1' }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      /does not define job parameters/,
+    );
+    const withParams = trainJob({
+      parameters: [
+        { name: 'epochs', default: '1' },
+        { name: 'table', default: 'main.ml.churn' },
+      ],
+    });
+    await rejectsWith(
+      jobs.runNow({ job_id: withParams, job_parameters: { nope: '1' }, idempotency_token: 'p2' }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      /Job parameter nope is not defined/,
+    );
+    await rejectsWith(
+      jobs.runNow({ job_id: withParams, notebook_params: { epochs: '1' }, idempotency_token: 'p3' }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      /job parameters/,
+    );
     const { run_id } = await jobs.runNow({ job_id: withParams, job_parameters: { epochs: '9' }, idempotency_token: 'p4' });
     emu.clock.advance(10_000);
     const r = await jobs.getRun(run_id);
@@ -314,20 +393,52 @@ describe('JobsClient against the Jobs emulator', () => {
     const sub = await jobs.submitRun({ run_name: 'wide', tasks, idempotency_token: 'wide' });
     emu.clearRequests();
     const r = await jobs.getRun(sub.run_id);
-    assert.deepEqual(r.tasks!.map((t) => t.task_key), ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(
+      r.tasks!.map((t) => t.task_key),
+      ['a', 'b', 'c', 'd', 'e'],
+    );
     assert.equal(r.run_name, 'wide');
     assert.equal((r as Record<string, unknown>).next_page_token, undefined);
     const calls = emu.callsTo('GET', '/api/2.2/jobs/runs/get');
     assert.equal(calls.length, 3);
-    assert.deepEqual(calls.map((c) => c.query.page_token === undefined), [true, false, false]);
+    assert.deepEqual(
+      calls.map((c) => c.query.page_token === undefined),
+      [true, false, false],
+    );
   });
 
   it('runs/submit validates its body: tasks, notebook path, one compute kind, new_cluster fields', async () => {
     const api = createApiClient({ host: emu.url, tokenProvider: patTokenProvider(EMULATOR_DEFAULTS.pat), clock });
-    await rejectsWith(api.request({ method: 'POST', path: '/api/2.2/jobs/runs/submit', body: {}, idempotent: true }), 400, 'INVALID_PARAMETER_VALUE', 'Missing required field: tasks');
-    await rejectsWith(jobs.submitRun({ tasks: [{ task_key: 'a', notebook_task: { notebook_path: '/x' }, existing_cluster_id: 'c', new_cluster: {} }], idempotency_token: 'v1' }), 400, 'INVALID_PARAMETER_VALUE', /only one of/);
-    await rejectsWith(jobs.submitRun({ tasks: [{ task_key: 'a', notebook_task: { notebook_path: '/x' }, new_cluster: { node_type_id: 'n', num_workers: 1 } }], idempotency_token: 'v2' }), 400, 'INVALID_PARAMETER_VALUE', 'Missing required field: tasks[0].new_cluster.spark_version');
-    await rejectsWith(jobs.submitRun({ tasks: [{ task_key: 'a', notebook_task: { notebook_path: '' } }], idempotency_token: 'v3' }), 400, 'INVALID_PARAMETER_VALUE', 'Missing required field: tasks[0].notebook_task.notebook_path');
+    await rejectsWith(
+      api.request({ method: 'POST', path: '/api/2.2/jobs/runs/submit', body: {}, idempotent: true }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      'Missing required field: tasks',
+    );
+    await rejectsWith(
+      jobs.submitRun({
+        tasks: [{ task_key: 'a', notebook_task: { notebook_path: '/x' }, existing_cluster_id: 'c', new_cluster: {} }],
+        idempotency_token: 'v1',
+      }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      /only one of/,
+    );
+    await rejectsWith(
+      jobs.submitRun({
+        tasks: [{ task_key: 'a', notebook_task: { notebook_path: '/x' }, new_cluster: { node_type_id: 'n', num_workers: 1 } }],
+        idempotency_token: 'v2',
+      }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      'Missing required field: tasks[0].new_cluster.spark_version',
+    );
+    await rejectsWith(
+      jobs.submitRun({ tasks: [{ task_key: 'a', notebook_task: { notebook_path: '' } }], idempotency_token: 'v3' }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      'Missing required field: tasks[0].notebook_task.notebook_path',
+    );
     assert.equal(emu.jobs.runs.size, 0);
   });
 

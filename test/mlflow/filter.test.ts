@@ -24,7 +24,10 @@ describe('filter() builder', () => {
     );
     assert.equal(filter().toString(), '');
     assert.equal(filter().isEmpty(), true);
-    assert.equal(filter().param('lr', 'LIKE', '0.%').attribute('start_time', '>=', 1700000000000).toString(), "params.`lr` LIKE '0.%' AND attributes.start_time >= 1700000000000");
+    assert.equal(
+      filter().param('lr', 'LIKE', '0.%').attribute('start_time', '>=', 1700000000000).toString(),
+      "params.`lr` LIKE '0.%' AND attributes.start_time >= 1700000000000",
+    );
     assert.equal(filter().runIdIn(['a', "b'c"]).toString(), `attributes.run_id IN ('a', "b'c")`);
   });
 
@@ -35,8 +38,8 @@ describe('filter() builder', () => {
   });
 
   it('keeps hostile values literal: quotes switch to double quotes, OR and backslashes stay inside the string', () => {
-    assert.equal(filter().tag('t', '=', "x' OR '1'='1").toString(), 'tags.`t` = "x\' OR \'1\'=\'1"');
-    assert.equal(filter().tag('t', '=', 'a" OR tags.x = "b').toString(), "tags.`t` = 'a\" OR tags.x = \"b'");
+    assert.equal(filter().tag('t', '=', "x' OR '1'='1").toString(), "tags.`t` = \"x' OR '1'='1\"");
+    assert.equal(filter().tag('t', '=', 'a" OR tags.x = "b').toString(), 'tags.`t` = \'a" OR tags.x = "b\'');
     assert.equal(filter().tag('t', '=', 'C:\\dir\\file').toString(), "tags.`t` = 'C:\\dir\\file'");
     assert.equal(filter().tag("it's key", '=', 'v').toString(), "tags.`it's key` = 'v'");
   });
@@ -90,31 +93,60 @@ describe('emulator filter grammar (parseFilter)', () => {
   it('parses identifiers in every documented form', () => {
     assert.deepEqual(parseFilter("tags.mlflow.runName = 'a'"), [{ type: 'tag', key: 'mlflow.runName', op: '=', value: { kind: 'string', value: 'a' } }]);
     assert.deepEqual(parseFilter('tags."user-name" = "x"'), [{ type: 'tag', key: 'user-name', op: '=', value: { kind: 'string', value: 'x' } }]);
-    assert.deepEqual(parseFilter('`metrics`.`model class` >= -1.5e-3'), [{ type: 'metric', key: 'model class', op: '>=', value: { kind: 'number', value: -0.0015 } }]);
+    assert.deepEqual(parseFilter('`metrics`.`model class` >= -1.5e-3'), [
+      { type: 'metric', key: 'model class', op: '>=', value: { kind: 'number', value: -0.0015 } },
+    ]);
     assert.deepEqual(parseFilter("status != 'FAILED' and run_id not in ('a','b')"), [
       { type: 'attribute', key: 'status', op: '!=', value: { kind: 'string', value: 'FAILED' } },
       { type: 'attribute', key: 'run_id', op: 'NOT IN', value: { kind: 'list', value: ['a', 'b'] } },
     ]);
-    assert.deepEqual(parseFilter('params.lr ILIKE \'%E-3\''), [{ type: 'param', key: 'lr', op: 'ILIKE', value: { kind: 'string', value: '%E-3' } }]);
+    assert.deepEqual(parseFilter("params.lr ILIKE '%E-3'"), [{ type: 'param', key: 'lr', op: 'ILIKE', value: { kind: 'string', value: '%E-3' } }]);
     assert.deepEqual(parseFilter('   '), []);
   });
 
   it('rejects OR, parentheses, unknown entity types, dangling AND and unterminated strings with 400 INVALID_PARAMETER_VALUE', () => {
-    assert.match(faultMessage(() => parseFilter("tags.a = 'x' OR tags.b = 'y'")), /'OR' is not supported/);
-    assert.match(faultMessage(() => parseFilter("(tags.a = 'x')")), /parentheses are not supported/);
-    assert.match(faultMessage(() => parseFilter("colour.a = 'x'")), /Invalid entity type 'colour'/);
-    assert.match(faultMessage(() => parseFilter("tags.a = 'x' AND")), /expected an identifier/);
-    assert.match(faultMessage(() => parseFilter("tags.a = 'x")), /unterminated quoted string/);
-    assert.match(faultMessage(() => parseFilter("tags.a = 'x' tags.b = 'y'")), /expected 'AND' or the end of the filter/);
-    assert.match(faultMessage(() => parseFilter('tags.a == 1')), /expected a quoted string or a number/);
-    assert.match(faultMessage(() => parseFilter("tags.a = 'x'; DROP")), /unexpected character ';'/);
+    assert.match(
+      faultMessage(() => parseFilter("tags.a = 'x' OR tags.b = 'y'")),
+      /'OR' is not supported/,
+    );
+    assert.match(
+      faultMessage(() => parseFilter("(tags.a = 'x')")),
+      /parentheses are not supported/,
+    );
+    assert.match(
+      faultMessage(() => parseFilter("colour.a = 'x'")),
+      /Invalid entity type 'colour'/,
+    );
+    assert.match(
+      faultMessage(() => parseFilter("tags.a = 'x' AND")),
+      /expected an identifier/,
+    );
+    assert.match(
+      faultMessage(() => parseFilter("tags.a = 'x")),
+      /unterminated quoted string/,
+    );
+    assert.match(
+      faultMessage(() => parseFilter("tags.a = 'x' tags.b = 'y'")),
+      /expected 'AND' or the end of the filter/,
+    );
+    assert.match(
+      faultMessage(() => parseFilter('tags.a == 1')),
+      /expected a quoted string or a number/,
+    );
+    assert.match(
+      faultMessage(() => parseFilter("tags.a = 'x'; DROP")),
+      /unexpected character ';'/,
+    );
   });
 
   it('parseOrderBy reads `<identifier> [ASC|DESC]`', () => {
     assert.deepEqual(parseOrderBy('metrics.`auc` DESC'), { type: 'metric', key: 'auc', ascending: false });
     assert.deepEqual(parseOrderBy('attributes.start_time'), { type: 'attribute', key: 'start_time', ascending: true });
     assert.deepEqual(parseOrderBy('start_time asc'), { type: 'attribute', key: 'start_time', ascending: true });
-    assert.match(faultMessage(() => parseOrderBy('metrics.auc SIDEWAYS')), /expected ASC or DESC/);
+    assert.match(
+      faultMessage(() => parseOrderBy('metrics.auc SIDEWAYS')),
+      /expected ASC or DESC/,
+    );
   });
 
   it('likeToRegExp: % and _ wildcards, other characters literal, ILIKE case-insensitive', () => {

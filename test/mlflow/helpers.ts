@@ -63,10 +63,30 @@ const MESSAGES: Array<{ method: string; path: string; request: string; response:
   { method: 'POST', path: '/api/2.0/mlflow/runs/log-metric', request: 'mlflow.LogMetric', response: 'mlflow.LogMetric.Response' },
   { method: 'POST', path: '/api/2.0/mlflow/runs/log-parameter', request: 'mlflow.LogParam', response: 'mlflow.LogParam.Response' },
   { method: 'POST', path: '/api/2.0/mlflow/runs/delete', request: 'mlflow.DeleteRun', response: 'mlflow.DeleteRun.Response' },
-  { method: 'GET', path: '/api/2.0/mlflow/registered-models/search', request: 'mlflow.SearchRegisteredModels', response: 'mlflow.SearchRegisteredModels.Response' },
-  { method: 'GET', path: '/api/2.0/mlflow/registered-models/alias', request: 'mlflow.GetModelVersionByAlias', response: 'mlflow.GetModelVersionByAlias.Response' },
-  { method: 'POST', path: '/api/2.0/mlflow/registered-models/alias', request: 'mlflow.SetRegisteredModelAlias', response: 'mlflow.SetRegisteredModelAlias.Response' },
-  { method: 'DELETE', path: '/api/2.0/mlflow/registered-models/alias', request: 'mlflow.DeleteRegisteredModelAlias', response: 'mlflow.DeleteRegisteredModelAlias.Response' },
+  {
+    method: 'GET',
+    path: '/api/2.0/mlflow/registered-models/search',
+    request: 'mlflow.SearchRegisteredModels',
+    response: 'mlflow.SearchRegisteredModels.Response',
+  },
+  {
+    method: 'GET',
+    path: '/api/2.0/mlflow/registered-models/alias',
+    request: 'mlflow.GetModelVersionByAlias',
+    response: 'mlflow.GetModelVersionByAlias.Response',
+  },
+  {
+    method: 'POST',
+    path: '/api/2.0/mlflow/registered-models/alias',
+    request: 'mlflow.SetRegisteredModelAlias',
+    response: 'mlflow.SetRegisteredModelAlias.Response',
+  },
+  {
+    method: 'DELETE',
+    path: '/api/2.0/mlflow/registered-models/alias',
+    request: 'mlflow.DeleteRegisteredModelAlias',
+    response: 'mlflow.DeleteRegisteredModelAlias.Response',
+  },
   { method: 'GET', path: '/api/2.0/mlflow/runs/get', request: 'mlflow.GetRun', response: 'mlflow.GetRun.Response' },
   { method: 'POST', path: '/api/2.0/mlflow/runs/set-tag', request: 'mlflow.SetTag', response: 'mlflow.SetTag.Response' },
   { method: 'POST', path: '/api/2.0/mlflow/runs/delete-tag', request: 'mlflow.DeleteTag', response: 'mlflow.DeleteTag.Response' },
@@ -75,41 +95,81 @@ const MESSAGES: Array<{ method: string; path: string; request: string; response:
   // MLflow 3 logged models (service.proto GetLoggedModel, SearchLoggedModels).
   { method: 'GET', path: '/api/2.0/mlflow/logged-models/{model_id}', request: 'mlflow.GetLoggedModel', response: 'mlflow.GetLoggedModel.Response' },
   { method: 'POST', path: '/api/2.0/mlflow/logged-models/search', request: 'mlflow.SearchLoggedModels', response: 'mlflow.SearchLoggedModels.Response' },
-  { method: 'POST', path: '/api/2.0/mlflow/registered-models/create', request: 'mlflow.CreateRegisteredModel', response: 'mlflow.CreateRegisteredModel.Response' },
+  {
+    method: 'POST',
+    path: '/api/2.0/mlflow/registered-models/create',
+    request: 'mlflow.CreateRegisteredModel',
+    response: 'mlflow.CreateRegisteredModel.Response',
+  },
   { method: 'GET', path: '/api/2.0/mlflow/registered-models/get', request: 'mlflow.GetRegisteredModel', response: 'mlflow.GetRegisteredModel.Response' },
-  { method: 'POST', path: '/api/2.0/mlflow/registered-models/get-latest-versions', request: 'mlflow.GetLatestVersions', response: 'mlflow.GetLatestVersions.Response' },
+  {
+    method: 'POST',
+    path: '/api/2.0/mlflow/registered-models/get-latest-versions',
+    request: 'mlflow.GetLatestVersions',
+    response: 'mlflow.GetLatestVersions.Response',
+  },
   { method: 'POST', path: '/api/2.0/mlflow/model-versions/create', request: 'mlflow.CreateModelVersion', response: 'mlflow.CreateModelVersion.Response' },
   { method: 'GET', path: '/api/2.0/mlflow/model-versions/get', request: 'mlflow.GetModelVersion', response: 'mlflow.GetModelVersion.Response' },
   { method: 'GET', path: '/api/2.0/mlflow/model-versions/search', request: 'mlflow.SearchModelVersions', response: 'mlflow.SearchModelVersions.Response' },
   { method: 'PATCH', path: '/api/2.0/mlflow/model-versions/update', request: 'mlflow.UpdateModelVersion', response: 'mlflow.UpdateModelVersion.Response' },
   { method: 'POST', path: '/api/2.0/mlflow/model-versions/set-tag', request: 'mlflow.SetModelVersionTag', response: 'mlflow.SetModelVersionTag.Response' },
-  { method: 'POST', path: '/api/2.0/mlflow/model-versions/transition-stage', request: 'mlflow.TransitionModelVersionStage', response: 'mlflow.TransitionModelVersionStage.Response' },
+  {
+    method: 'POST',
+    path: '/api/2.0/mlflow/model-versions/transition-stage',
+    request: 'mlflow.TransitionModelVersionStage',
+    response: 'mlflow.TransitionModelVersionStage.Response',
+  },
   {
     method: 'POST',
     path: '/api/2.0/mlflow/databricks/model-versions/transition-stage',
     request: 'databricks.TransitionModelVersionStageDatabricks',
     response: 'databricks.TransitionModelVersionStageDatabricks.Response',
   },
-  { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/registered-models/create', request: 'uc.CreateRegisteredModelRequest', response: 'uc.RegisteredModelResponse' },
+  {
+    method: 'POST',
+    path: '/api/2.0/mlflow/unity-catalog/registered-models/create',
+    request: 'uc.CreateRegisteredModelRequest',
+    response: 'uc.RegisteredModelResponse',
+  },
   { method: 'GET', path: '/api/2.0/mlflow/unity-catalog/registered-models/get', request: 'uc.NameVersion', response: 'uc.RegisteredModelResponse' },
   { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/create', request: 'uc.CreateModelVersionRequest', response: 'uc.ModelVersionResponse' },
   { method: 'GET', path: '/api/2.0/mlflow/unity-catalog/model-versions/get', request: 'uc.NameVersion', response: 'uc.ModelVersionResponse' },
-  { method: 'GET', path: '/api/2.0/mlflow/unity-catalog/model-versions/search', request: 'uc.SearchModelVersionsRequest', response: 'uc.SearchModelVersionsResponse' },
+  {
+    method: 'GET',
+    path: '/api/2.0/mlflow/unity-catalog/model-versions/search',
+    request: 'uc.SearchModelVersionsRequest',
+    response: 'uc.SearchModelVersionsResponse',
+  },
   { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/finalize', request: 'uc.NameVersion', response: 'uc.ModelVersionResponse' },
-  { method: 'PATCH', path: '/api/2.0/mlflow/unity-catalog/model-versions/update', request: 'uc.UpdateModelVersionRequest', response: 'uc.ModelVersionResponse' },
+  {
+    method: 'PATCH',
+    path: '/api/2.0/mlflow/unity-catalog/model-versions/update',
+    request: 'uc.UpdateModelVersionRequest',
+    response: 'uc.ModelVersionResponse',
+  },
   { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/set-tag', request: 'uc.SetModelVersionTagRequest', response: 'Empty' },
   { method: 'DELETE', path: '/api/2.0/mlflow/unity-catalog/model-versions/delete-tag', request: 'uc.DeleteModelVersionTagRequest', response: 'Empty' },
   { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/registered-models/set-tag', request: 'uc.SetRegisteredModelTagRequest', response: 'Empty' },
   { method: 'DELETE', path: '/api/2.0/mlflow/unity-catalog/registered-models/delete-tag', request: 'uc.DeleteRegisteredModelTagRequest', response: 'Empty' },
   { method: 'POST', path: '/api/2.0/mlflow/unity-catalog/registered-models/alias', request: 'uc.SetRegisteredModelAliasRequest', response: 'Empty' },
   { method: 'DELETE', path: '/api/2.0/mlflow/unity-catalog/registered-models/alias', request: 'uc.SetRegisteredModelAliasRequest', response: 'Empty' },
-  { method: 'GET', path: '/api/2.0/mlflow/unity-catalog/registered-models/alias', request: 'uc.SetRegisteredModelAliasRequest', response: 'uc.ModelVersionResponse' },
+  {
+    method: 'GET',
+    path: '/api/2.0/mlflow/unity-catalog/registered-models/alias',
+    request: 'uc.SetRegisteredModelAliasRequest',
+    response: 'uc.ModelVersionResponse',
+  },
 ];
 
 /** `/a/{id}/b` matches `/a/<one segment>/b`; other paths match exactly. */
 function pathMatches(pattern: string, path: string): boolean {
   if (!pattern.includes('{')) return pattern === path;
-  const re = new RegExp(`^${pattern.split(/\{[^}]+\}/).map((p) => p.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split(/\{[^}]+\}/)
+      .map((p) => p.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+      .join('[^/]+')}$`,
+  );
   return re.test(path);
 }
 

@@ -38,10 +38,10 @@ describe('WorkspaceModelRegistry against the emulator', () => {
     assert.deepEqual(created.tags, [{ key: 'team', value: 'ds' }]);
     assert.equal((await registry.getRegisteredModel(MODEL))?.name, MODEL);
     await rejectsWith(registry.createRegisteredModel(MODEL), 400, 'RESOURCE_ALREADY_EXISTS');
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/registered-models/create').map((c) => c.body), [
-      { name: MODEL, description: 'Churn model', tags: [{ key: 'team', value: 'ds' }] },
-      { name: MODEL },
-    ]);
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/mlflow/registered-models/create').map((c) => c.body),
+      [{ name: MODEL, description: 'Churn model', tags: [{ key: 'team', value: 'ds' }] }, { name: MODEL }],
+    );
   });
 
   it('getRegisteredModel fails closed: 503 throws, it does not look like "not found"', async () => {
@@ -57,14 +57,20 @@ describe('WorkspaceModelRegistry against the emulator', () => {
     assert.equal(mv.status, 'PENDING_REGISTRATION');
     assert.equal(mv.current_stage, 'None');
     const seen: Array<string | undefined> = [];
-    const ready = await registry.waitForVersionReady(MODEL, '1', { timeoutMs: 60_000, initialIntervalMs: 1000, maxIntervalMs: 2000, onProgress: (s) => seen.push(s) });
+    const ready = await registry.waitForVersionReady(MODEL, '1', {
+      timeoutMs: 60_000,
+      initialIntervalMs: 1000,
+      maxIntervalMs: 2000,
+      onProgress: (s) => seen.push(s),
+    });
     assert.equal(ready.status, 'READY');
     // Polls at t=0, 1000, 2500, 4500 (pending), 6500 (ready): backoff 1000 -> 1500 -> 2000 (cap).
     assert.deepEqual(seen, ['PENDING_REGISTRATION', 'PENDING_REGISTRATION', 'PENDING_REGISTRATION', 'PENDING_REGISTRATION']);
     assert.equal(ctx.emu.callsTo('GET', '/api/2.0/mlflow/model-versions/get').length, 5);
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/model-versions/create').map((c) => c.body), [
-      { name: MODEL, source: `runs:/${runId}/model`, run_id: runId, description: 'candidate' },
-    ]);
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/mlflow/model-versions/create').map((c) => c.body),
+      [{ name: MODEL, source: `runs:/${runId}/model`, run_id: runId, description: 'candidate' }],
+    );
   });
 
   it('waitForVersionReady throws ModelVersionRegistrationError with the status message on FAILED_REGISTRATION', async () => {
@@ -107,15 +113,25 @@ describe('WorkspaceModelRegistry against the emulator', () => {
     const v1 = seedVersion('Production');
     const v2 = seedVersion('Staging');
     const v3 = seedVersion();
-    const mv = await registry.transitionStage({ name: MODEL, version: v3, stage: 'Production', archiveExistingVersions: true, comment: 'AUC +0.02 (CI 0.01..0.03)' });
+    const mv = await registry.transitionStage({
+      name: MODEL,
+      version: v3,
+      stage: 'Production',
+      archiveExistingVersions: true,
+      comment: 'AUC +0.02 (CI 0.01..0.03)',
+    });
     assert.equal(mv.current_stage, 'Production');
     assert.equal(mv.version, v3);
     assert.equal(ctx.emu.mlflow.stageOf(MODEL, v1), 'Archived');
     assert.equal(ctx.emu.mlflow.stageOf(MODEL, v2), 'Staging');
-    assert.deepEqual(ctx.emu.mlflow.transitions(MODEL).map((t) => [t.version, t.from, t.to, t.archived, t.comment]), [[v3, 'None', 'Production', [v1], 'AUC +0.02 (CI 0.01..0.03)']]);
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/databricks/model-versions/transition-stage').map((c) => c.body), [
-      { name: MODEL, version: v3, stage: 'Production', archive_existing_versions: true, comment: 'AUC +0.02 (CI 0.01..0.03)' },
-    ]);
+    assert.deepEqual(
+      ctx.emu.mlflow.transitions(MODEL).map((t) => [t.version, t.from, t.to, t.archived, t.comment]),
+      [[v3, 'None', 'Production', [v1], 'AUC +0.02 (CI 0.01..0.03)']],
+    );
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/mlflow/databricks/model-versions/transition-stage').map((c) => c.body),
+      [{ name: MODEL, version: v3, stage: 'Production', archive_existing_versions: true, comment: 'AUC +0.02 (CI 0.01..0.03)' }],
+    );
   });
 
   it('transitionStage without archiving leaves the other Production version in place', async () => {
@@ -125,28 +141,47 @@ describe('WorkspaceModelRegistry against the emulator', () => {
     assert.equal(ctx.emu.mlflow.stageOf(MODEL, v1), 'Production');
     assert.equal(ctx.emu.mlflow.stageOf(MODEL, v2), 'Production');
     const latest = await registry.getLatestVersions(MODEL, ['Production']);
-    assert.deepEqual(latest.map((v) => v.version), [v2]);
+    assert.deepEqual(
+      latest.map((v) => v.version),
+      [v2],
+    );
   });
 
   it('transitionStage rejects bad input before sending, and a PENDING version is refused by the service', async () => {
     const v1 = seedVersion();
-    await assert.rejects(registry.transitionStage({ name: MODEL, version: v1, stage: 'Prod' as never, archiveExistingVersions: true }), /Unknown model stage "Prod"/);
-    await assert.rejects(registry.transitionStage({ name: MODEL, version: v1, stage: 'Archived', archiveExistingVersions: true }), /only valid for Staging and Production/);
-    await assert.rejects(registry.transitionStage({ name: MODEL, version: 'latest', stage: 'Staging', archiveExistingVersions: false }), /positive integer string/);
+    await assert.rejects(
+      registry.transitionStage({ name: MODEL, version: v1, stage: 'Prod' as never, archiveExistingVersions: true }),
+      /Unknown model stage "Prod"/,
+    );
+    await assert.rejects(
+      registry.transitionStage({ name: MODEL, version: v1, stage: 'Archived', archiveExistingVersions: true }),
+      /only valid for Staging and Production/,
+    );
+    await assert.rejects(
+      registry.transitionStage({ name: MODEL, version: 'latest', stage: 'Staging', archiveExistingVersions: false }),
+      /positive integer string/,
+    );
     assert.equal(ctx.emu.callsTo('POST', '/api/2.0/mlflow/databricks/model-versions/transition-stage').length, 0);
     ctx.emu.mlflow.setVersionReadyDelayMs(60_000);
     const pending = await registry.createModelVersion({ name: MODEL, source: 'runs:/x/model' });
-    await rejectsWith(registry.transitionStage({ name: MODEL, version: pending.version, stage: 'Staging', archiveExistingVersions: false }), 400, 'INVALID_STATE');
+    await rejectsWith(
+      registry.transitionStage({ name: MODEL, version: pending.version, stage: 'Staging', archiveExistingVersions: false }),
+      400,
+      'INVALID_STATE',
+    );
   });
 
   it('getLatestVersions returns the latest READY version per requested stage ([] when none)', async () => {
     seedVersion('Production');
     const v2 = seedVersion('Production');
     const v3 = seedVersion('Staging');
-    assert.deepEqual((await registry.getLatestVersions(MODEL, ['Staging', 'Production'])).map((v) => [v.current_stage, v.version]), [
-      ['Staging', v3],
-      ['Production', v2],
-    ]);
+    assert.deepEqual(
+      (await registry.getLatestVersions(MODEL, ['Staging', 'Production'])).map((v) => [v.current_stage, v.version]),
+      [
+        ['Staging', v3],
+        ['Production', v2],
+      ],
+    );
     assert.deepEqual(await registry.getLatestVersions(MODEL, ['Archived']), []);
     assert.deepEqual(ctx.exchanges.at(-1)!.response, {});
   });
@@ -155,11 +190,17 @@ describe('WorkspaceModelRegistry against the emulator', () => {
     for (let i = 0; i < 5; i++) seedVersion();
     ctx.emu.mlflow.createModelVersion("other'model", { source: 's' });
     const all = await toList(registry.searchModelVersions(modelVersionFilter({ name: MODEL }), { maxResults: 2 }));
-    assert.deepEqual(all.map((v) => v.version), ['5', '4', '3', '2', '1']);
+    assert.deepEqual(
+      all.map((v) => v.version),
+      ['5', '4', '3', '2', '1'],
+    );
     assert.equal(ctx.emu.callsTo('GET', '/api/2.0/mlflow/model-versions/search').length, 3);
     assert.deepEqual(ctx.emu.callsTo('GET', '/api/2.0/mlflow/model-versions/search')[0].query, { filter: `name='${MODEL}'`, max_results: '2' });
     const other = await toList(registry.searchModelVersions(modelVersionFilter({ name: "other'model" })));
-    assert.deepEqual(other.map((v) => v.name), ["other'model"]);
+    assert.deepEqual(
+      other.map((v) => v.name),
+      ["other'model"],
+    );
     const byRun = await toList(registry.searchModelVersions(modelVersionFilter({ runId })));
     assert.equal(byRun.length, 5);
   });
@@ -170,8 +211,14 @@ describe('WorkspaceModelRegistry against the emulator', () => {
     const updated = await registry.updateModelVersion(MODEL, v1, { description: 'Promoted by build 42' });
     assert.equal(updated?.description, 'Promoted by build 42');
     assert.deepEqual(ctx.emu.mlflow.versionTags(MODEL, v1), { evaluation: 'passed' });
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/model-versions/set-tag').map((c) => c.body), [{ name: MODEL, version: v1, key: 'evaluation', value: 'passed' }]);
-    assert.deepEqual(ctx.emu.callsTo('PATCH', '/api/2.0/mlflow/model-versions/update').map((c) => c.body), [{ name: MODEL, version: v1, description: 'Promoted by build 42' }]);
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/mlflow/model-versions/set-tag').map((c) => c.body),
+      [{ name: MODEL, version: v1, key: 'evaluation', value: 'passed' }],
+    );
+    assert.deepEqual(
+      ctx.emu.callsTo('PATCH', '/api/2.0/mlflow/model-versions/update').map((c) => c.body),
+      [{ name: MODEL, version: v1, description: 'Promoted by build 42' }],
+    );
   });
 
   it('getModelVersion: undefined only for RESOURCE_DOES_NOT_EXIST', async () => {

@@ -32,10 +32,13 @@ describe('MlflowTracking against the emulator', () => {
     assert.equal(exp?.lifecycle_stage, 'active');
     assert.equal(await mlflow.getExperimentByName('/Shared/missing'), undefined);
     const calls = ctx.emu.callsTo('GET', '/api/2.0/mlflow/experiments/get-by-name');
-    assert.deepEqual(calls.map((c) => [c.query, c.status]), [
-      [{ experiment_name: '/Shared/churn' }, 200],
-      [{ experiment_name: '/Shared/missing' }, 404],
-    ]);
+    assert.deepEqual(
+      calls.map((c) => [c.query, c.status]),
+      [
+        [{ experiment_name: '/Shared/churn' }, 200],
+        [{ experiment_name: '/Shared/missing' }, 404],
+      ],
+    );
     assert.equal(ctx.exchanges.length, 1, 'the 404 is not a successful exchange');
   });
 
@@ -67,7 +70,10 @@ describe('MlflowTracking against the emulator', () => {
     }
     const runs = await toList(mlflow.searchRuns({ experimentIds: [expId], filter: filter().tag('candidate', '=', 'true'), maxResults: 2 }));
     // Default order: start_time DESC.
-    assert.deepEqual(runs.map((r) => r.info.run_id), [...ids].reverse());
+    assert.deepEqual(
+      runs.map((r) => r.info.run_id),
+      [...ids].reverse(),
+    );
     const bodies = ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/search').map((c) => c.body);
     assert.equal(bodies.length, 3);
     assert.deepEqual(bodies[0], { experiment_ids: [expId], filter: "tags.`candidate` = 'true'", max_results: 2 });
@@ -99,8 +105,14 @@ describe('MlflowTracking against the emulator', () => {
     const run = ctx.emu.mlflow.createRun({ experimentId: expId });
     ctx.emu.faults.add({ path: '/api/2.0/mlflow/runs/search', kind: 'status', status: 503 });
     const runs = await toList(mlflow.searchRuns({ experimentIds: [expId] }));
-    assert.deepEqual(runs.map((r) => r.info.run_id), [run.info.run_id]);
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/search').map((c) => c.status), [503, 200]);
+    assert.deepEqual(
+      runs.map((r) => r.info.run_id),
+      [run.info.run_id],
+    );
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/search').map((c) => c.status),
+      [503, 200],
+    );
   });
 
   it('a filter-injection value is matched literally: only the run whose tag equals the hostile string is found', async () => {
@@ -109,9 +121,12 @@ describe('MlflowTracking against the emulator', () => {
     ctx.emu.mlflow.createRun({ experimentId: expId, tags: { owner: 'x' } });
     ctx.emu.mlflow.createRun({ experimentId: expId, tags: { owner: '1' } });
     const f = filter().tag('owner', '=', hostile);
-    assert.equal(f.toString(), 'tags.`owner` = "x\' OR \'1\'=\'1"');
+    assert.equal(f.toString(), "tags.`owner` = \"x' OR '1'='1\"");
     const runs = await toList(mlflow.searchRuns({ experimentIds: [expId], filter: f }));
-    assert.deepEqual(runs.map((r) => r.info.run_id), [target.info.run_id]);
+    assert.deepEqual(
+      runs.map((r) => r.info.run_id),
+      [target.info.run_id],
+    );
   });
 
   it('backslashes and double quotes in values and odd keys stay literal', async () => {
@@ -119,7 +134,10 @@ describe('MlflowTracking against the emulator', () => {
     const target = ctx.emu.mlflow.createRun({ experimentId: expId, tags: { 'data path.v-2': value }, params: { 'lr rate': '0.1' } });
     ctx.emu.mlflow.createRun({ experimentId: expId, tags: { 'data path.v-2': 'C:\\data' }, params: { 'lr rate': '0.1' } });
     const runs = await toList(mlflow.searchRuns({ experimentIds: [expId], filter: filter().tag('data path.v-2', '=', value).param('lr rate', '=', '0.1') }));
-    assert.deepEqual(runs.map((r) => r.info.run_id), [target.info.run_id]);
+    assert.deepEqual(
+      runs.map((r) => r.info.run_id),
+      [target.info.run_id],
+    );
   });
 
   it('metrics, attributes, LIKE and order_by work together', async () => {
@@ -130,8 +148,14 @@ describe('MlflowTracking against the emulator', () => {
     ctx.emu.mlflow.createRun({ experimentId: expId, runName: 'gbm-e', status: 'FINISHED', startTime: 500 });
     const f = filter().attribute('status', '=', 'FINISHED').attribute('run_name', 'LIKE', 'gbm-%').metric('auc', '>', 0.9);
     const runs = await toList(mlflow.searchRuns({ experimentIds: [expId], filter: f, orderBy: ['metrics.`auc` DESC'] }));
-    assert.deepEqual(runs.map((r) => r.info.run_name), ['gbm-b', 'gbm-a']);
-    assert.deepEqual(runs.map((r) => r.info.run_id), [b.info.run_id, a.info.run_id]);
+    assert.deepEqual(
+      runs.map((r) => r.info.run_name),
+      ['gbm-b', 'gbm-a'],
+    );
+    assert.deepEqual(
+      runs.map((r) => r.info.run_id),
+      [b.info.run_id, a.info.run_id],
+    );
   });
 
   it('a raw OR filter is rejected by the emulator with 400 INVALID_PARAMETER_VALUE (and not retried)', async () => {
@@ -154,7 +178,10 @@ describe('MlflowTracking against the emulator', () => {
     const seeded = ctx.emu.mlflow.createRun({ experimentId: expId, runName: 'r', metrics: { auc: 0.8 }, params: { seed: '7' }, tags: { candidate: 'true' } });
     const run = await mlflow.getRun(seeded.info.run_id);
     assert.equal(run.info.experiment_id, expId);
-    assert.deepEqual(run.data?.metrics?.map((m) => [m.key, m.value]), [['auc', 0.8]]);
+    assert.deepEqual(
+      run.data?.metrics?.map((m) => [m.key, m.value]),
+      [['auc', 0.8]],
+    );
     assert.deepEqual(run.data?.params, [{ key: 'seed', value: '7' }]);
     assert.equal(tagValue(run, 'candidate'), 'true');
     assert.equal(await mlflow.findRun('0'.repeat(32)), undefined);
@@ -169,22 +196,35 @@ describe('MlflowTracking against the emulator', () => {
     assert.equal(ctx.emu.mlflow.runTags(run.info.run_id).candidate, 'true');
     await mlflow.deleteTag(run.info.run_id, 'candidate');
     assert.equal(ctx.emu.mlflow.runTags(run.info.run_id).candidate, undefined);
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/set-tag').map((c) => c.body), [{ run_id: run.info.run_id, key: 'candidate', value: 'true' }]);
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/delete-tag').map((c) => c.body), [{ run_id: run.info.run_id, key: 'candidate' }]);
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/set-tag').map((c) => c.body),
+      [{ run_id: run.info.run_id, key: 'candidate', value: 'true' }],
+    );
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/delete-tag').map((c) => c.body),
+      [{ run_id: run.info.run_id, key: 'candidate' }],
+    );
   });
 
   it('setTag is idempotent and retried after a 503', async () => {
     const run = ctx.emu.mlflow.createRun({ experimentId: expId });
     ctx.emu.faults.add({ path: '/api/2.0/mlflow/runs/set-tag', kind: 'status', status: 503 });
     await mlflow.setTag(run.info.run_id, 'candidate', 'true');
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/set-tag').map((c) => c.status), [503, 200]);
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/set-tag').map((c) => c.status),
+      [503, 200],
+    );
     assert.equal(ctx.emu.mlflow.runTags(run.info.run_id).candidate, 'true');
   });
 
   it('logBatch logs metrics (timestamp from the clock, step 0), params and tags', async () => {
     const run = ctx.emu.mlflow.createRun({ experimentId: expId, status: 'RUNNING' });
     const now = ctx.emu.clock.now();
-    await mlflow.logBatch(run.info.run_id, { metrics: [{ key: 'auc', value: 0.75 }], params: [{ key: 'depth', value: '6' }], tags: [{ key: 'stage', value: 'train' }] });
+    await mlflow.logBatch(run.info.run_id, {
+      metrics: [{ key: 'auc', value: 0.75 }],
+      params: [{ key: 'depth', value: '6' }],
+      tags: [{ key: 'stage', value: 'train' }],
+    });
     const body = ctx.emu.callsTo('POST', '/api/2.0/mlflow/runs/log-batch')[0].body;
     assert.deepEqual(body, {
       run_id: run.info.run_id,
@@ -194,7 +234,10 @@ describe('MlflowTracking against the emulator', () => {
     });
     assert.ok(body.metrics[0].timestamp >= now && body.metrics[0].timestamp < now + 5000);
     const stored = ctx.emu.mlflow.getRun(run.info.run_id)!;
-    assert.deepEqual(stored.data.metrics!.map((m: { key: string; value: number }) => [m.key, m.value]), [['auc', 0.75]]);
+    assert.deepEqual(
+      stored.data.metrics!.map((m: { key: string; value: number }) => [m.key, m.value]),
+      [['auc', 0.75]],
+    );
     assert.deepEqual(stored.data.params, [{ key: 'depth', value: '6' }]);
   });
 
@@ -215,13 +258,22 @@ describe('MlflowTracking against the emulator', () => {
   });
 
   it('listArtifacts lists a directory; hasLoggedModel needs model/MLmodel', async () => {
-    const withModel = ctx.emu.mlflow.createRun({ experimentId: expId, artifacts: { 'model/MLmodel': 'flavors: {}\n', 'model/model.pkl': 'pkl', 'metrics.json': '{"auc": 0.9}' } });
+    const withModel = ctx.emu.mlflow.createRun({
+      experimentId: expId,
+      artifacts: { 'model/MLmodel': 'flavors: {}\n', 'model/model.pkl': 'pkl', 'metrics.json': '{"auc": 0.9}' },
+    });
     const without = ctx.emu.mlflow.createRun({ experimentId: expId, artifacts: ['model/model.pkl'] });
     const bare = ctx.emu.mlflow.createRun({ experimentId: expId });
     const root = await toList(mlflow.listArtifacts(withModel.info.run_id));
-    assert.deepEqual(root, [{ path: 'metrics.json', file_size: 12 }, { path: 'model', is_dir: true }]);
+    assert.deepEqual(root, [
+      { path: 'metrics.json', file_size: 12 },
+      { path: 'model', is_dir: true },
+    ]);
     const model = await toList(mlflow.listArtifacts(withModel.info.run_id, 'model'));
-    assert.deepEqual(model.map((f) => f.path), ['model/MLmodel', 'model/model.pkl']);
+    assert.deepEqual(
+      model.map((f) => f.path),
+      ['model/MLmodel', 'model/model.pkl'],
+    );
     assert.equal(await mlflow.hasLoggedModel(withModel.info.run_id), true);
     assert.equal(await mlflow.hasLoggedModel(without.info.run_id), false);
     assert.equal(await mlflow.hasLoggedModel(bare.info.run_id), false);
@@ -240,8 +292,16 @@ describe('MlflowTracking against the emulator', () => {
     const run = ctx.emu.mlflow.createRun({ experimentId: expId, artifacts: ['model/MLmodel'] });
     ctx.emu.clearRequests();
     const m = await mlflow.findRunModel({ info: run.info as any }, 'model');
-    assert.deepEqual(m, { generation: 2, artifactPath: 'model', uri: `runs:/${run.info.run_id}/model`, source: `${ctx.emu.mlflow.artifactUri(run.info.run_id)}/model` });
-    assert.deepEqual(ctx.emu.requests.map((q) => `${q.method} ${q.path}`), ['GET /api/2.0/mlflow/artifacts/list']);
+    assert.deepEqual(m, {
+      generation: 2,
+      artifactPath: 'model',
+      uri: `runs:/${run.info.run_id}/model`,
+      source: `${ctx.emu.mlflow.artifactUri(run.info.run_id)}/model`,
+    });
+    assert.deepEqual(
+      ctx.emu.requests.map((q) => `${q.method} ${q.path}`),
+      ['GET /api/2.0/mlflow/artifacts/list'],
+    );
   });
 
   it('findRunModel: an MLflow 3 logged model through runs/get outputs.model_outputs and logged-models/{id}; only a READY one named as the path counts', async () => {
@@ -252,13 +312,16 @@ describe('MlflowTracking against the emulator', () => {
     ctx.emu.clearRequests();
     const m = await mlflow.findRunModel({ info: run.info as any }, 'model');
     assert.deepEqual(m, { generation: 3, artifactPath: 'model', uri: `models:/${ready}`, source: `models:/${ready}`, modelId: ready });
-    assert.deepEqual(ctx.emu.requests.map((q) => `${q.method} ${q.path}`), [
-      'GET /api/2.0/mlflow/artifacts/list',
-      'GET /api/2.0/mlflow/runs/get',
-      `GET /api/2.0/mlflow/logged-models/${failed}`,
-      `GET /api/2.0/mlflow/logged-models/${other}`,
-      `GET /api/2.0/mlflow/logged-models/${ready}`,
-    ]);
+    assert.deepEqual(
+      ctx.emu.requests.map((q) => `${q.method} ${q.path}`),
+      [
+        'GET /api/2.0/mlflow/artifacts/list',
+        'GET /api/2.0/mlflow/runs/get',
+        `GET /api/2.0/mlflow/logged-models/${failed}`,
+        `GET /api/2.0/mlflow/logged-models/${other}`,
+        `GET /api/2.0/mlflow/logged-models/${ready}`,
+      ],
+    );
     assert.equal((await mlflow.getLoggedModel(ready))?.info.artifact_uri, `dbfs:/databricks/mlflow-tracking/${expId}/models/${ready}/artifacts`);
     assert.equal(await mlflow.getLoggedModel('m-ffffffffffffffffffffffffffffffff'), undefined);
   });
@@ -273,7 +336,10 @@ describe('MlflowTracking against the emulator', () => {
     const m = await mlflow.findRunModel({ info: target.info as any }, 'model');
     assert.equal(m?.generation === 3 && m.modelId, id);
     const searches = ctx.emu.callsTo('POST', '/api/2.0/mlflow/logged-models/search');
-    assert.deepEqual(searches.map((c) => c.body), [{ experiment_ids: [expId] }, { experiment_ids: [expId], page_token: searches[1].body.page_token }]);
+    assert.deepEqual(
+      searches.map((c) => c.body),
+      [{ experiment_ids: [expId] }, { experiment_ids: [expId], page_token: searches[1].body.page_token }],
+    );
     assert.ok(typeof searches[1].body.page_token === 'string' && searches[1].body.page_token.length > 0);
     const none = ctx.emu.mlflow.createRun({ experimentId: expId, artifacts: ['metrics.json'] });
     assert.equal(await mlflow.findRunModel({ info: none.info as any }, 'model'), undefined);

@@ -38,12 +38,16 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     assert.equal(mv.status, 'PENDING_REGISTRATION');
     assert.equal(mv.version, '1');
     assert.ok(mv.storage_location);
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/model-versions/create').map((c) => c.body), [
-      { name: MODEL, source: 'dbfs:/databricks/mlflow-tracking/1/abc/artifacts/model', run_id: 'abc', run_tracking_server_id: ctx.emu.workspaceId },
-    ]);
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/model-versions/create').map((c) => c.body),
+      [{ name: MODEL, source: 'dbfs:/databricks/mlflow-tracking/1/abc/artifacts/model', run_id: 'abc', run_tracking_server_id: ctx.emu.workspaceId }],
+    );
     // Without finalize a UC version never becomes READY, whatever the delay.
     ctx.emu.clock.advance(3_600_000);
-    await assert.rejects(uc.waitForVersionReady(MODEL, '1', { timeoutMs: 5_000, initialIntervalMs: 1000 }), /timed out after 5 s; last state: status PENDING_REGISTRATION/);
+    await assert.rejects(
+      uc.waitForVersionReady(MODEL, '1', { timeoutMs: 5_000, initialIntervalMs: 1000 }),
+      /timed out after 5 s; last state: status PENDING_REGISTRATION/,
+    );
     const finalized = await uc.finalizeModelVersion(MODEL, '1');
     assert.equal(finalized.status, 'READY');
     assert.equal((await uc.waitForVersionReady(MODEL, '1', { timeoutMs: 10_000 })).status, 'READY');
@@ -64,12 +68,18 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     await uc.deleteAlias(MODEL, 'challenger');
     assert.deepEqual(ctx.emu.mlflow.aliases(MODEL), { champion: v2 });
     // MLflow's UC client sends DELETE fields as a JSON body (rest_utils.call_endpoint: json= for every non-GET).
-    assert.deepEqual(ctx.emu.callsTo('DELETE', '/api/2.0/mlflow/unity-catalog/registered-models/alias').map((c) => [c.body, c.query]), [[{ name: MODEL, alias: 'challenger' }, {}]]);
-    assert.deepEqual(ctx.emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/alias').map((c) => c.body), [
-      { name: MODEL, alias: 'champion', version: v1 },
-      { name: MODEL, alias: 'challenger', version: v2 },
-      { name: MODEL, alias: 'champion', version: v2 },
-    ]);
+    assert.deepEqual(
+      ctx.emu.callsTo('DELETE', '/api/2.0/mlflow/unity-catalog/registered-models/alias').map((c) => [c.body, c.query]),
+      [[{ name: MODEL, alias: 'challenger' }, {}]],
+    );
+    assert.deepEqual(
+      ctx.emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/alias').map((c) => c.body),
+      [
+        { name: MODEL, alias: 'champion', version: v1 },
+        { name: MODEL, alias: 'challenger', version: v2 },
+        { name: MODEL, alias: 'champion', version: v2 },
+      ],
+    );
     const model = await uc.getRegisteredModel(MODEL);
     assert.deepEqual(model?.aliases, [{ alias: 'champion', version: v2 }]);
   });
@@ -90,7 +100,10 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     assert.deepEqual(ctx.emu.mlflow.versionTags(MODEL, v1), { evaluation: 'passed' });
     assert.equal((await uc.getModelVersion(MODEL, v1))?.description, 'champion candidate');
     const found = await toList(uc.searchModelVersions(modelVersionFilter({ name: MODEL })));
-    assert.deepEqual(found.map((v) => v.version), ['2', '1']);
+    assert.deepEqual(
+      found.map((v) => v.version),
+      ['2', '1'],
+    );
   });
 
   it('tags: set-tag / delete-tag paths of databricks_uc_registry_service.proto (e2b9058c), DELETE fields in a JSON body', async () => {
@@ -102,7 +115,12 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     assert.deepEqual(
       ctx.emu.requests.filter((q) => /tag/.test(q.path)).map((q) => [q.method, q.path, q.body, q.query]),
       [
-        ['POST', '/api/2.0/mlflow/unity-catalog/registered-models/set-tag', { name: MODEL, key: 'mlops_promotion_claim', value: 'owner=build 1, step a;version=1;at=2026-01-01T00:00:00.000Z;nonce=ab' }, {}],
+        [
+          'POST',
+          '/api/2.0/mlflow/unity-catalog/registered-models/set-tag',
+          { name: MODEL, key: 'mlops_promotion_claim', value: 'owner=build 1, step a;version=1;at=2026-01-01T00:00:00.000Z;nonce=ab' },
+          {},
+        ],
         ['POST', '/api/2.0/mlflow/unity-catalog/model-versions/set-tag', { name: MODEL, version: v1, key: 'mlops_metric', value: 'auc' }, {}],
         ['DELETE', '/api/2.0/mlflow/unity-catalog/model-versions/delete-tag', { name: MODEL, version: v1, key: 'mlops_metric' }, {}],
         ['DELETE', '/api/2.0/mlflow/unity-catalog/registered-models/delete-tag', { name: MODEL, key: 'mlops_promotion_claim' }, {}],
@@ -122,7 +140,11 @@ describe('UnityCatalogModelRegistry against the emulator', () => {
     assert.equal(ctx.emu.requests.length, before, 'nothing was sent');
     // The emulator answers what the service answers when a client does send one.
     await rejectsWith(
-      ctx.api.request({ method: 'POST', path: '/api/2.0/mlflow/unity-catalog/model-versions/set-tag', body: { name: MODEL, version: v1, key: 'mlflow.source.type', value: 'x' } }),
+      ctx.api.request({
+        method: 'POST',
+        path: '/api/2.0/mlflow/unity-catalog/model-versions/set-tag',
+        body: { name: MODEL, version: v1, key: 'mlflow.source.type', value: 'x' },
+      }),
       400,
       'INVALID_PARAMETER_VALUE',
       /Tag name mlflow\.source\.type contains one or more of the reserved characters: List\(\., ,, -, =, \/, :\)/,

@@ -150,11 +150,10 @@ export async function evaluateBinding(opts: {
     if (!res.ok) throw new Error(`data source ${binding.dataSourceName ?? binding.target}: HTTP ${res.status} from ${url}: ${bodyText}`);
     const size = Buffer.byteLength(bodyText, 'utf8');
     bodyBytes.push(size);
-    if (size > MAX_RESPONSE_BYTES) throw new Error(`data source ${binding.dataSourceName ?? binding.target}: response of ${size} bytes from ${url} exceeds the service's 2 MB limit`);
+    if (size > MAX_RESPONSE_BYTES)
+      throw new Error(`data source ${binding.dataSourceName ?? binding.target}: response of ${size} bytes from ${url} exceeds the service's 2 MB limit`);
     const body = JSON.parse(bodyText) as unknown;
-    const selected: unknown[] = selector
-      ? (JSONPath({ path: selector.replace(/^jsonpath:/, ''), json: body as object, wrap: true }) as unknown[])
-      : [body];
+    const selected: unknown[] = selector ? (JSONPath({ path: selector.replace(/^jsonpath:/, ''), json: body as object, wrap: true }) as unknown[]) : [body];
     const value: string[] = [];
     for (const item of selected) {
       if (binding.resultTemplate) {

@@ -3,7 +3,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Mustache from 'mustache';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../emulator';
-import { evaluateBinding, MAX_CALLS, MAX_RESPONSE_BYTES, pagingView, type AuthScheme, type DataSource, type DataSourceBinding, type ServiceEndpoint } from './ado-datasource';
+import {
+  evaluateBinding,
+  MAX_CALLS,
+  MAX_RESPONSE_BYTES,
+  pagingView,
+  type AuthScheme,
+  type DataSource,
+  type DataSourceBinding,
+  type ServiceEndpoint,
+} from './ado-datasource';
 import { renderAdoTemplate, usesAdoHelpers } from './mustache-ado';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -42,7 +51,8 @@ describe('classic editor pickers: declarations', () => {
         ['DatabricksServingEndpoints', 'jsonpath:$.endpoints[*]'],
       ],
     );
-    for (const d of dataSources) assert.match(d.endpointUrl, /^\{\{\{endpoint\.url\}\}\}api\/2\.\d\//, `${d.name} starts from the workspace URL with its trailing slash`);
+    for (const d of dataSources)
+      assert.match(d.endpointUrl, /^\{\{\{endpoint\.url\}\}\}api\/2\.\d\//, `${d.name} starts from the workspace URL with its trailing slash`);
   });
 
   it('every data source pages on the body field next_page_token, bound as response (not result), with its page size', () => {
@@ -52,16 +62,36 @@ describe('classic editor pickers: declarations', () => {
     assert.deepEqual(
       dataSources.map((d) => [d.name, d.endpointUrl.replace('{{{endpoint.url}}}', ''), d.callbackContextTemplate, d.callbackRequiredTemplate]),
       [
-        ['DatabricksJobs', 'api/2.2/jobs/list?limit=100{{#page_token}}&page_token={{{page_token}}}{{/page_token}}', '{"page_token": "{{{response.next_page_token}}}"}', BODY_PAGING.callbackRequiredTemplate],
-        ['DatabricksClusters', 'api/2.1/clusters/list?page_size=25{{#page_token}}&page_token={{{page_token}}}{{/page_token}}', '{"page_token": "{{{response.next_page_token}}}"}', BODY_PAGING.callbackRequiredTemplate],
-        ['DatabricksGitFolders', 'api/2.0/repos{{#next_page_token}}?next_page_token={{{next_page_token}}}{{/next_page_token}}', '{"next_page_token": "{{{response.next_page_token}}}"}', BODY_PAGING.callbackRequiredTemplate],
+        [
+          'DatabricksJobs',
+          'api/2.2/jobs/list?limit=100{{#page_token}}&page_token={{{page_token}}}{{/page_token}}',
+          '{"page_token": "{{{response.next_page_token}}}"}',
+          BODY_PAGING.callbackRequiredTemplate,
+        ],
+        [
+          'DatabricksClusters',
+          'api/2.1/clusters/list?page_size=25{{#page_token}}&page_token={{{page_token}}}{{/page_token}}',
+          '{"page_token": "{{{response.next_page_token}}}"}',
+          BODY_PAGING.callbackRequiredTemplate,
+        ],
+        [
+          'DatabricksGitFolders',
+          'api/2.0/repos{{#next_page_token}}?next_page_token={{{next_page_token}}}{{/next_page_token}}',
+          '{"next_page_token": "{{{response.next_page_token}}}"}',
+          BODY_PAGING.callbackRequiredTemplate,
+        ],
         [
           'MlflowRegisteredModels',
           "api/2.0/mlflow/{{#equals registry 'unityCatalog'}}unity-catalog/{{/equals}}registered-models/search?max_results=100{{#page_token}}&page_token={{{page_token}}}{{/page_token}}",
           '{"page_token": "{{{response.next_page_token}}}"}',
           BODY_PAGING.callbackRequiredTemplate,
         ],
-        ['MlflowExperiments', 'api/2.0/mlflow/experiments/search?max_results=200{{#page_token}}&page_token={{{page_token}}}{{/page_token}}', '{"page_token": "{{{response.next_page_token}}}"}', BODY_PAGING.callbackRequiredTemplate],
+        [
+          'MlflowExperiments',
+          'api/2.0/mlflow/experiments/search?max_results=200{{#page_token}}&page_token={{{page_token}}}{{/page_token}}',
+          '{"page_token": "{{{response.next_page_token}}}"}',
+          BODY_PAGING.callbackRequiredTemplate,
+        ],
         // GET /api/2.0/serving-endpoints answers every endpoint in one body: the SDK's ListEndpointsResponse has
         // no page token (@databricks/sdk-experimental dist/apis/serving/model.d.ts), so there is nothing to page.
         ['DatabricksServingEndpoints', 'api/2.0/serving-endpoints', undefined, undefined],
@@ -73,13 +103,17 @@ describe('classic editor pickers: declarations', () => {
     const templates: Array<[string, string]> = [];
     for (const d of dataSources) templates.push([d.name, d.callbackContextTemplate ?? ''], [d.name, d.callbackRequiredTemplate ?? '']);
     for (const k of Object.keys(TASKS) as Array<keyof typeof TASKS>) {
-      for (const b of task(k).dataSourceBindings as DataSourceBinding[]) templates.push([`${k}.${b.target}`, b.callbackContextTemplate ?? ''], [`${k}.${b.target}`, b.callbackRequiredTemplate ?? '']);
+      for (const b of task(k).dataSourceBindings as DataSourceBinding[])
+        templates.push([`${k}.${b.target}`, b.callbackContextTemplate ?? ''], [`${k}.${b.target}`, b.callbackRequiredTemplate ?? '']);
     }
     let names = 0;
     for (const [where, t] of templates) {
       for (const [, name] of t.matchAll(/\{\{\{?\s*[#^/]?\s*([A-Za-z_][\w.-]*)/g)) {
         names++;
-        assert.ok(/^response\.\w+$/.test(name) || /^headers\.[\w-]+$/.test(name) || name === 'result.count', `${where}: ${name} in ${t} is not bound by the server`);
+        assert.ok(
+          /^response\.\w+$/.test(name) || /^headers\.[\w-]+$/.test(name) || name === 'result.count',
+          `${where}: ${name} in ${t} is not bound by the server`,
+        );
       }
     }
     assert.equal(names, 3 * (dataSources.length + 7), 'every paging template was read');
@@ -94,12 +128,18 @@ describe('classic editor pickers: declarations', () => {
     assert.equal(renderAdoTemplate('{{#result.next_page_token}}true{{/result.next_page_token}}', view), '');
     assert.equal(renderAdoTemplate('{{{headers.x-ms-continuationtoken}}}|{{{result.count}}}', view), 'c1|1');
     // Databricks ends a clusters listing with next_page_token "" (ListClustersResponse): a section on "" is false.
-    assert.equal(renderAdoTemplate('{{#response.next_page_token}}true{{/response.next_page_token}}', pagingView({ next_page_token: '' }, [], new Headers())), '');
+    assert.equal(
+      renderAdoTemplate('{{#response.next_page_token}}true{{/response.next_page_token}}', pagingView({ next_page_token: '' }, [], new Headers())),
+      '',
+    );
   });
 
   it('binds exactly these inputs, each to the Databricks connection input', () => {
     const all = Object.fromEntries(
-      (Object.keys(TASKS) as Array<keyof typeof TASKS>).map((k) => [k, (task(k).dataSourceBindings as DataSourceBinding[]).map((b) => [b.target, b.dataSourceName, b.endpointId])]),
+      (Object.keys(TASKS) as Array<keyof typeof TASKS>).map((k) => [
+        k,
+        (task(k).dataSourceBindings as DataSourceBinding[]).map((b) => [b.target, b.dataSourceName, b.endpointId]),
+      ]),
     );
     assert.deepEqual(all, {
       train: [
@@ -131,7 +171,11 @@ describe('classic editor pickers: declarations', () => {
         assert.ok(input.helpMarkDown.includes('Private Link'), `${k}.${b.target} help names the private-link limit`);
         assert.ok(input.helpMarkDown.includes('You can always type the value.'), `${k}.${b.target}`);
         for (const v of Object.values(b.parameters ?? {})) {
-          for (const [, name] of v.matchAll(/\$\(([^)]+)\)/g)) assert.ok(t.inputs.some((i: Json) => i.name === name), `${k}.${b.target} parameter refers to unknown input ${name}`);
+          for (const [, name] of v.matchAll(/\$\(([^)]+)\)/g))
+            assert.ok(
+              t.inputs.some((i: Json) => i.name === name),
+              `${k}.${b.target} parameter refers to unknown input ${name}`,
+            );
         }
       }
     }
@@ -150,13 +194,29 @@ describe('classic editor pickers: declarations', () => {
   it('our template renderer agrees with mustache.js on every helper-free template we ship', () => {
     const templates: string[] = [];
     for (const d of dataSources) templates.push(d.endpointUrl, d.callbackContextTemplate ?? '', d.callbackRequiredTemplate ?? '');
-    for (const k of Object.keys(TASKS) as Array<keyof typeof TASKS>) for (const b of task(k).dataSourceBindings as DataSourceBinding[]) templates.push(b.resultTemplate ?? '');
+    for (const k of Object.keys(TASKS) as Array<keyof typeof TASKS>)
+      for (const b of task(k).dataSourceBindings as DataSourceBinding[]) templates.push(b.resultTemplate ?? '');
     for (const s of schemes) for (const h of s.headers ?? []) templates.push(h.value);
     const views = [
       { endpoint: { url: 'https://adb-1.2.azuredatabricks.net/', apitoken: 'dapi<&>' } },
-      { endpoint: { url: 'https://x/' }, page_token: 'eyJvZmZzZXQiOjEwMH0=', next_page_token: 'abc', response: { next_page_token: 'n/x=' }, result: { count: 3 } },
+      {
+        endpoint: { url: 'https://x/' },
+        page_token: 'eyJvZmZzZXQiOjEwMH0=',
+        next_page_token: 'abc',
+        response: { next_page_token: 'n/x=' },
+        result: { count: 3 },
+      },
       { response: { next_page_token: '' }, result: { count: 0, value: [] }, headers: { 'x-ms-continuationtoken': 'c' } },
-      { job_id: 42, settings: { name: 'train "churn" <nightly>' }, cluster_id: '0101-a', cluster_name: 'ml', state: 'RUNNING', path: '/Repos/a/b', branch: '', name: 'main.ml.churn' },
+      {
+        job_id: 42,
+        settings: { name: 'train "churn" <nightly>' },
+        cluster_id: '0101-a',
+        cluster_name: 'ml',
+        state: 'RUNNING',
+        path: '/Repos/a/b',
+        branch: '',
+        name: 'main.ml.churn',
+      },
       { path: '/Repos/a/b', branch: 'feature/x', response: {} },
     ];
     let compared = 0;
@@ -303,11 +363,21 @@ describe('classic editor pickers against the workspace emulator', () => {
     );
 
     for (let i = 0; i < 1100; i++) emu.mlflow.createExperiment(`/Shared/e${String(i).padStart(4, '0')}`);
-    const experiments = await run({ target: 'experiment', endpointId: '$(databricksConnection)', dataSourceName: 'MlflowExperiments', resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}}" }' });
+    const experiments = await run({
+      target: 'experiment',
+      endpointId: '$(databricksConnection)',
+      dataSourceName: 'MlflowExperiments',
+      resultTemplate: '{ "Value" : "{{{name}}}", "DisplayValue" : "{{{name}}}" }',
+    });
     assert.equal(experiments.urls.length, MAX_CALLS);
     assert.equal(experiments.items.length, 1000);
     assert.deepEqual(
-      [listCalls('/api/2.1/clusters/list').length, listCalls('/api/2.0/repos').length, listCalls('/api/2.0/mlflow/unity-catalog/registered-models/search').length, listCalls('/api/2.0/mlflow/experiments/search').length],
+      [
+        listCalls('/api/2.1/clusters/list').length,
+        listCalls('/api/2.0/repos').length,
+        listCalls('/api/2.0/mlflow/unity-catalog/registered-models/search').length,
+        listCalls('/api/2.0/mlflow/experiments/search').length,
+      ],
       [MAX_CALLS, MAX_CALLS, MAX_CALLS, MAX_CALLS],
     );
   });
@@ -320,7 +390,14 @@ describe('classic editor pickers against the workspace emulator', () => {
       emu.jobs.createJob({ name: `${i}-${long(4090, 'j')}`, tags, email_notifications: { on_failure: ['ml-team@contoso.com', 'oncall@contoso.com'] } } as any);
     }
     // Clusters: running, 100 executors listed, 60 Spark conf entries and 40 custom tags.
-    const node = (n: number) => ({ private_ip: `10.0.${n >> 8}.${n & 255}`, public_dns: '', node_id: long(32, 'n'), instance_id: long(32, 'i'), start_timestamp: 1700000000000, host_private_ip: '10.1.0.4' });
+    const node = (n: number) => ({
+      private_ip: `10.0.${n >> 8}.${n & 255}`,
+      public_dns: '',
+      node_id: long(32, 'n'),
+      instance_id: long(32, 'i'),
+      start_timestamp: 1700000000000,
+      host_private_ip: '10.1.0.4',
+    });
     for (let i = 0; i < 30; i++) {
       emu.clusters.addCluster({
         name: `heavy-${i}`,
@@ -335,7 +412,13 @@ describe('classic editor pickers against the workspace emulator', () => {
     // Registered models: 4 KB descriptions.
     for (let i = 0; i < 110; i++) emu.mlflow.createRegisteredModel(`model-${String(i).padStart(3, '0')}`, { description: long(4096, 'd') });
     // Experiments: a 4 KB note and a few more tags.
-    for (let i = 0; i < 210; i++) emu.mlflow.createExperiment(`/Users/ml@contoso.com/exp-${i}`, { 'mlflow.note.content': long(4096, 'n'), team: 'ml', owner: 'ml@contoso.com', project: long(200, 'p') });
+    for (let i = 0; i < 210; i++)
+      emu.mlflow.createExperiment(`/Users/ml@contoso.com/exp-${i}`, {
+        'mlflow.note.content': long(4096, 'n'),
+        team: 'ml',
+        owner: 'ml@contoso.com',
+        project: long(200, 'p'),
+      });
 
     const sizes: Record<string, number> = {};
     const record = (what: string, r: { bodyBytes: number[] }) => (sizes[what] = Math.max(...r.bodyBytes));
@@ -440,8 +523,12 @@ describe('classic editor pickers against the workspace emulator', () => {
   it('Serve modelName: the same registered models picker as Evaluate, following the registry input', async () => {
     emu.mlflow.createRegisteredModel('churn-classifier');
     emu.mlflow.createRegisteredModel('main.ml.churn', { uc: true });
-    assert.deepEqual((await run(binding('serve', 'modelName'), { registry: 'unityCatalog' })).items, [{ Value: 'main.ml.churn', DisplayValue: 'main.ml.churn' }]);
-    assert.deepEqual((await run(binding('serve', 'modelName'), { registry: 'workspace' })).items, [{ Value: 'churn-classifier', DisplayValue: 'churn-classifier' }]);
+    assert.deepEqual((await run(binding('serve', 'modelName'), { registry: 'unityCatalog' })).items, [
+      { Value: 'main.ml.churn', DisplayValue: 'main.ml.churn' },
+    ]);
+    assert.deepEqual((await run(binding('serve', 'modelName'), { registry: 'workspace' })).items, [
+      { Value: 'churn-classifier', DisplayValue: 'churn-classifier' },
+    ]);
   });
 
   it('registered models page with page_token', async () => {
@@ -482,10 +569,7 @@ describe('classic editor pickers against the workspace emulator', () => {
   it("needs the token scheme's Bearer header: with Azure DevOps' default header the workspace answers 401", async () => {
     emu.jobs.createJob({ name: 'churn-train' });
     const defaultScheme: AuthScheme[] = [{ type: TOKEN_SCHEME, headers: [{ name: 'Authorization', value: '{{endpoint.apitoken}}' }] }];
-    await assert.rejects(
-      evaluateBinding({ binding: binding('train', 'jobId'), dataSources, schemes: defaultScheme, endpoint }),
-      /HTTP 401 from/,
-    );
+    await assert.rejects(evaluateBinding({ binding: binding('train', 'jobId'), dataSources, schemes: defaultScheme, endpoint }), /HTTP 401 from/);
     const token = schemes.find((s) => s.type === TOKEN_SCHEME)!;
     assert.deepEqual(token.headers, [{ name: 'Authorization', value: 'Bearer {{{endpoint.apitoken}}}' }]);
     assert.equal((await run(binding('train', 'jobId'))).items.length, 1);

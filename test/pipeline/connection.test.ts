@@ -43,7 +43,13 @@ describe('connection: endpoint values are read without task-lib debug echo', () 
     const src = taskLibEndpointSource();
     const quiet = captureStdout(() => [src.url(id), src.scheme(id), src.param(id, 'clientSecret'), src.data(id, 'authorityHost'), src.param(id, 'missing')]);
     assert.equal(quiet.out, '');
-    const loud = captureStdout(() => [tl.getEndpointUrl(id, true), tl.getEndpointAuthorizationScheme(id, true), tl.getEndpointAuthorizationParameter(id, 'clientSecret', true), tl.getEndpointDataParameter(id, 'authorityHost', true), tl.getEndpointAuthorizationParameter(id, 'missing', true)]);
+    const loud = captureStdout(() => [
+      tl.getEndpointUrl(id, true),
+      tl.getEndpointAuthorizationScheme(id, true),
+      tl.getEndpointAuthorizationParameter(id, 'clientSecret', true),
+      tl.getEndpointDataParameter(id, 'authorityHost', true),
+      tl.getEndpointAuthorizationParameter(id, 'missing', true),
+    ]);
     assert.deepEqual(quiet.value, loud.value);
     // task-lib's own accessors do echo (task.debug lines, shown by the agent with System.Debug): the reason for this module.
     assert.ok(loud.out.includes(`##vso[task.debug]${id}=${url}`), loud.out);
@@ -75,7 +81,9 @@ describe('connection: a missing parameter of an Azure Resource Manager connectio
     data: () => undefined,
     variable: () => undefined,
   });
-  const inputs = new Inputs(mapInputSource({ connectionType: 'azureResourceManager', azureSubscription: 'arm-1', workspaceUrl: 'https://adb-1.2.azuredatabricks.net' }));
+  const inputs = new Inputs(
+    mapInputSource({ connectionType: 'azureResourceManager', azureSubscription: 'arm-1', workspaceUrl: 'https://adb-1.2.azuredatabricks.net' }),
+  );
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ serviceprincipalid: 'c', serviceprincipalkey: 'k' }, /no tenant id \(tenantid\)/],
     [{ tenantid: 't', serviceprincipalkey: 'k' }, /no service principal id \(serviceprincipalid\)/],

@@ -52,9 +52,15 @@ describe('reliability: cancellation (SIGINT / SIGTERM while the task waits)', fu
         const runId = [...emu.jobs.runs.keys()][0];
         assert.equal(emu.jobs.runs.size, 1);
         const cancels = emu.callsTo('POST', '/api/2.2/jobs/runs/cancel');
-        assert.deepEqual(cancels.map((c) => c.body), [{ run_id: runId }]);
+        assert.deepEqual(
+          cancels.map((c) => c.body),
+          [{ run_id: runId }],
+        );
         assert.ok(cancels[0].at - sentAt < AGENT_WINDOW_MS, `cancel arrived ${cancels[0].at - sentAt} ms after ${signal}`);
-        assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+        assert.deepEqual(
+          emu.jobs.cancels.map((c) => c.runId),
+          [runId],
+        );
         assert.ok(exitedAfterMs < AGENT_WINDOW_MS, `exited ${exitedAfterMs} ms after ${signal}`);
         assert.ok(r.logLines.includes(`Cancellation requested (${signal}).`), r.stdout);
         assert.deepEqual(r.complete, { result: 'Cancelled', message: `Cancelled by ${signal}.` });
@@ -70,7 +76,10 @@ describe('reliability: cancellation (SIGINT / SIGTERM while the task waits)', fu
         const { r, sentAt, exitedAfterMs } = await finish(runWorld(`evaluate ${signal}`, w, { onLine: sig.onLine }), sig.s);
         const runId = [...emu.jobs.runs.keys()][0];
         const cancels = emu.callsTo('POST', '/api/2.2/jobs/runs/cancel');
-        assert.deepEqual(cancels.map((c) => c.body), [{ run_id: runId }]);
+        assert.deepEqual(
+          cancels.map((c) => c.body),
+          [{ run_id: runId }],
+        );
         assert.ok(cancels[0].at - sentAt < AGENT_WINDOW_MS, `cancel arrived ${cancels[0].at - sentAt} ms after ${signal}`);
         assert.ok(exitedAfterMs < AGENT_WINDOW_MS, `exited ${exitedAfterMs} ms after ${signal}`);
         assert.deepEqual(r.complete, { result: 'Cancelled', message: `Cancelled by ${signal}.` });
@@ -102,7 +111,10 @@ describe('reliability: cancellation (SIGINT / SIGTERM while the task waits)', fu
       const w = await evaluateWorld(emu);
       emu.mlflow.setVersionStuck('churn', 'PENDING_REGISTRATION');
       const sig = signalOn(/^Registered run [0-9a-f]+ as churn version 2\.$/, 'SIGINT');
-      const { r, exitedAfterMs } = await finish(runWorld('evaluate SIGINT at READY wait', w, { inputs: { readyTimeoutSeconds: '60' }, onLine: sig.onLine }), sig.s);
+      const { r, exitedAfterMs } = await finish(
+        runWorld('evaluate SIGINT at READY wait', w, { inputs: { readyTimeoutSeconds: '60' }, onLine: sig.onLine }),
+        sig.s,
+      );
       assert.ok(exitedAfterMs < AGENT_WINDOW_MS, `exited ${exitedAfterMs} ms after SIGINT`);
       assert.deepEqual(r.complete, { result: 'Cancelled', message: 'Cancelled by SIGINT.' });
       assert.deepEqual(w.state(), { versions: 2, production: w.productionVersion, promotions: 0, scoringRuns: 1, candidatesLeft: 1 });
@@ -115,7 +127,10 @@ describe('reliability: cancellation (SIGINT / SIGTERM while the task waits)', fu
       emu.jobs.durations.runningMs = 600_000;
       emu.faults.add({ method: 'POST', path: '/api/2.2/jobs/runs/cancel', kind: 'slow', delayMs: 9_000, times: Infinity });
       const sig = signalOn(/^Run \d+: RUNNING after /, 'SIGINT');
-      const { r, exitedAfterMs } = await finish(runWorld('train SIGINT hanging cancel', w, { env: { DATABRICKS_MLOPS_REQUEST_TIMEOUT_MS: '60000' }, onLine: sig.onLine }), sig.s);
+      const { r, exitedAfterMs } = await finish(
+        runWorld('train SIGINT hanging cancel', w, { env: { DATABRICKS_MLOPS_REQUEST_TIMEOUT_MS: '60000' }, onLine: sig.onLine }),
+        sig.s,
+      );
       assert.ok(exitedAfterMs < AGENT_WINDOW_MS, `exited ${exitedAfterMs} ms after SIGINT`);
       assert.equal(r.complete?.result, 'Cancelled');
       assert.equal(emu.callsTo('POST', '/api/2.2/jobs/runs/cancel').length >= 1, true);

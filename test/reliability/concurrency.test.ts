@@ -16,7 +16,11 @@ const PATIENT = { DATABRICKS_MLOPS_REQUEST_TIMEOUT_MS: '60000' };
 
 function race(w: EvaluateWorld, label: string, env: Record<string, string> = {}): Promise<[AgentRunResult, AgentRunResult]> {
   const a = runWorld(`${label} A`, w, { variables: { 'System.TaskInstanceId': INSTANCE_A, 'Build.BuildId': '501' }, env: { ...PATIENT, ...env } });
-  const b = runWorld(`${label} B`, w, { inputs: { candidateTag: 'candidateB' }, variables: { 'System.TaskInstanceId': INSTANCE_B, 'Build.BuildId': '502' }, env: { ...PATIENT, ...env } });
+  const b = runWorld(`${label} B`, w, {
+    inputs: { candidateTag: 'candidateB' },
+    variables: { 'System.TaskInstanceId': INSTANCE_B, 'Build.BuildId': '502' },
+    env: { ...PATIENT, ...env },
+  });
   return Promise.all([a, b]);
 }
 
@@ -83,7 +87,10 @@ describe('reliability: concurrency (two Evaluate & Promote steps racing on one m
       `^Another Evaluate & Promote step \\(build 50[12], step ${'[0-9a-f-]{36}'}\\) claimed the promotion of churn version ${won} at the same time \\(at [^)]+\\), after this step\\.`,
       `^The production model changed during the evaluation: it was version 1 when the models were compared and is now version ${won}\\.`,
     ];
-    assert.ok(names.some((n) => new RegExp(n).test(loser.complete!.message)), `loser message: ${loser.complete!.message}`);
+    assert.ok(
+      names.some((n) => new RegExp(n).test(loser.complete!.message)),
+      `loser message: ${loser.complete!.message}`,
+    );
     assert.ok(loser.complete!.message.includes(` Nothing was promoted (version ${lost} stays registered); run the evaluation again`), loser.complete!.message);
     const loserRun = loser === b ? runB : w.candidateRunId;
     const loserTag = loser === b ? 'candidateB' : 'candidate';
@@ -98,7 +105,9 @@ describe('reliability: concurrency (two Evaluate & Promote steps racing on one m
         const w = await evaluateWorld(emu);
         const runB = w.addCandidate('better-b', 0.4, 'candidateB');
         const [a, b] = await race(w, `race free ${round}`);
-        console.log(`      round ${round}: A ${a.complete?.result}, B ${b.complete?.result}; loser: ${(a.complete?.result === 'Failed' ? a : b).complete?.message.slice(0, 90)}...`);
+        console.log(
+          `      round ${round}: A ${a.complete?.result}, B ${b.complete?.result}; loser: ${(a.complete?.result === 'Failed' ? a : b).complete?.message.slice(0, 90)}...`,
+        );
         assertOneWinner(w, a, b, runB);
       }));
   }
@@ -107,7 +116,13 @@ describe('reliability: concurrency (two Evaluate & Promote steps racing on one m
     withEmulator(async (emu) => {
       const w = await evaluateWorld(emu);
       const runB = w.addCandidate('better-b', 0.4, 'candidateB');
-      const slow = emu.faults.add({ method: 'POST', path: '/api/2.0/mlflow/databricks/model-versions/transition-stage', kind: 'slow', delayMs: 1500, times: 1 });
+      const slow = emu.faults.add({
+        method: 'POST',
+        path: '/api/2.0/mlflow/databricks/model-versions/transition-stage',
+        kind: 'slow',
+        delayMs: 1500,
+        times: 1,
+      });
       const [a, b] = await race(w, 'race slow transition');
       assert.equal(slow.hits, 1);
       assertOneWinner(w, a, b, runB);
@@ -140,7 +155,9 @@ describe('reliability: concurrency (two Evaluate & Promote steps racing on one m
         // The claim written last is the one that stood: its step won.
         const lastOwner = /^owner=build (50[12]),/.exec(claims[1].body.value)![1];
         assert.equal((lastOwner === '501' ? a : b).complete?.result, 'Succeeded');
-        console.log(`      round ${round}: A ${a.complete?.result}, B ${b.complete?.result}; claims written ${claims.length}; loser: ${(a.complete?.result === 'Failed' ? a : b).complete?.message.slice(0, 110)}...`);
+        console.log(
+          `      round ${round}: A ${a.complete?.result}, B ${b.complete?.result}; claims written ${claims.length}; loser: ${(a.complete?.result === 'Failed' ? a : b).complete?.message.slice(0, 110)}...`,
+        );
         assertOneWinner(w, a, b, runB);
       }));
   }

@@ -115,11 +115,14 @@ export function scanRun(label: string, r: AgentRunResult, endpointSecrets: strin
   const log = agentVisibleLog(r, endpointSecrets, debug);
   const hits = findSecrets(log, extra).map((h) => `log: ${h}`);
   const files = runFiles(r);
-  const registered = r.commands.filter((c) => c.name === 'task.addattachment' || c.name === 'task.uploadsummary' || c.name === 'task.uploadfile').map((c) => c.message);
-  for (const f of registered) if (!files.some((x) => x.file === f)) {
-    const st = statSync(f, { throwIfNoEntry: false });
-    if (st?.isFile()) files.push({ file: f, text: readFileSync(f).toString('latin1') });
-  }
+  const registered = r.commands
+    .filter((c) => c.name === 'task.addattachment' || c.name === 'task.uploadsummary' || c.name === 'task.uploadfile')
+    .map((c) => c.message);
+  for (const f of registered)
+    if (!files.some((x) => x.file === f)) {
+      const st = statSync(f, { throwIfNoEntry: false });
+      if (st?.isFile()) files.push({ file: f, text: readFileSync(f).toString('latin1') });
+    }
   let chars = log.length;
   for (const f of files) {
     chars += f.text.length;
@@ -134,7 +137,11 @@ export function scanRun(label: string, r: AgentRunResult, endpointSecrets: strin
 export async function runScanned(label: string, emu: Emulator, opts: AgentRunOptions): Promise<AgentRunResult> {
   const endpoints = opts.endpoints ?? { [CONN]: PAT_ENDPOINT(emu) };
   const r = await runTask({ killAfterMs: 60_000, ...opts, endpoints, env: { ...FAST_ENV, ...opts.env } });
-  const endpointSecrets = Object.values(endpoints).flatMap((e) => Object.entries(e.params ?? {}).filter(([k]) => !/^(tenantid|clientid|serviceprincipalid|authenticationtype)$/i.test(k)).map(([, v]) => v));
+  const endpointSecrets = Object.values(endpoints).flatMap((e) =>
+    Object.entries(e.params ?? {})
+      .filter(([k]) => !/^(tenantid|clientid|serviceprincipalid|authenticationtype)$/i.test(k))
+      .map(([, v]) => v),
+  );
   const rec = scanRun(label, r, endpointSecrets, issuedTokens(emu), (opts.variables?.['System.Debug'] ?? '').toLowerCase() === 'true');
   assert.deepEqual(rec.hits, [], `${label}: secrets found in the run's output or files`);
   return r;
@@ -168,7 +175,10 @@ export async function trainWorld(emu: Emulator, notebook?: (ctx: NotebookContext
     TRAIN_NOTEBOOK,
     notebook ??
       ((ctx) => {
-        created.push(emu.mlflow.createRun({ experimentId: expId, tags: { 'mlflow.databricks.jobID': String(ctx.jobId), 'mlflow.databricks.jobRunID': String(ctx.runId) } }).info.run_id);
+        created.push(
+          emu.mlflow.createRun({ experimentId: expId, tags: { 'mlflow.databricks.jobID': String(ctx.jobId), 'mlflow.databricks.jobRunID': String(ctx.runId) } })
+            .info.run_id,
+        );
         return { exitValue: 'trained' };
       }),
   );
@@ -275,7 +285,8 @@ export async function evaluateWorld(emu: Emulator, opts: { model?: string; taskI
   noise.production = 1.5;
   const candidates: Array<{ id: string; tag: string }> = [];
   const addCandidate = (name: string, n: number, tag = 'candidate') => {
-    const id = emu.mlflow.createRun({ experimentId: expId, runName: name, tags: { [tag]: 'true' }, artifacts: ['model/MLmodel', 'model/model.pkl'] }).info.run_id as string;
+    const id = emu.mlflow.createRun({ experimentId: expId, runName: name, tags: { [tag]: 'true' }, artifacts: ['model/MLmodel', 'model/model.pkl'] }).info
+      .run_id as string;
     noise[`run_${id}`] = n;
     candidates.push({ id, tag });
     return id;
@@ -361,14 +372,29 @@ export async function serveWorld(emu: Emulator): Promise<World<ServeState>> {
     emu.mlflow.createModelVersion(SERVE_MODEL, { source: `runs:/${run.info.run_id}/model`, runId: run.info.run_id, uc: true });
   }
   emu.mlflow.ucRegistry.models.get(SERVE_MODEL)!.aliases.set('champion', 2);
-  emu.serving.seedEndpoint(SERVE_ENDPOINT, [{ name: 'main-ml-churn-1', entity_name: SERVE_MODEL, entity_version: '1', workload_size: 'Small', workload_type: 'CPU', traffic: 100 }]);
+  emu.serving.seedEndpoint(SERVE_ENDPOINT, [
+    { name: 'main-ml-churn-1', entity_name: SERVE_MODEL, entity_version: '1', workload_size: 'Small', workload_type: 'CPU', traffic: 100 },
+  ]);
   const dir = mkdtempSync(path.join(tmpdir(), 'serve-world-'));
   const smoke = path.join(dir, 'smoke.json');
-  writeFileSync(smoke, JSON.stringify([{ x0: 0.4, x1: -1.2 }, { x0: -0.7, x1: 0.3 }]));
+  writeFileSync(
+    smoke,
+    JSON.stringify([
+      { x0: 0.4, x1: -1.2 },
+      { x0: -0.7, x1: 0.3 },
+    ]),
+  );
   return {
     task: 'DatabricksServingDeployV1',
     emu,
-    inputs: { connectionType: 'databricks', databricksConnection: CONN, endpointName: SERVE_ENDPOINT, modelName: SERVE_MODEL, smokeTestFile: smoke, timeoutMinutes: '0.1' },
+    inputs: {
+      connectionType: 'databricks',
+      databricksConnection: CONN,
+      endpointName: SERVE_ENDPOINT,
+      modelName: SERVE_MODEL,
+      smokeTestFile: smoke,
+      timeoutMinutes: '0.1',
+    },
     state: () => ({
       served: emu.serving.servedTraffic(SERVE_ENDPOINT),
       updates: emu.requests.filter((q) => q.method === 'PUT' && q.path === `/api/2.0/serving-endpoints/${SERVE_ENDPOINT}/config` && q.status === 200).length,

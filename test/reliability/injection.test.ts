@@ -13,7 +13,20 @@ import { NotebookError } from '../../emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../src/tasks/evaluate/inputs';
 import type { AgentRunResult } from '../helpers/agent';
 import { commandProblems, hasCommandPrefix } from '../helpers/commands';
-import { arrowFile, deployWorld, evaluateWorld, EVAL_OUT, pool, predictionColumns, runFiles, runWorld, TRAIN_NOTEBOOK, trainWorld, withEmulator, World } from './harness';
+import {
+  arrowFile,
+  deployWorld,
+  evaluateWorld,
+  EVAL_OUT,
+  pool,
+  predictionColumns,
+  runFiles,
+  runWorld,
+  TRAIN_NOTEBOOK,
+  trainWorld,
+  withEmulator,
+  World,
+} from './harness';
 import { ALLOWED_IN_RESTRICTED_MODE, taskJson } from './restrictions';
 
 const SETVAR = '##vso[task.setvariable variable=pwned;isOutput=true]owned';
@@ -203,13 +216,33 @@ describe('reliability: logging commands in inputs and workspace answers are iner
     it(c.name, () => {
       const { r } = results.get(c.name)!;
       const all = `${r.stdout}\n${r.stderr}`;
-      assert.equal(r.complete?.result, c.result, r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug]')).join('\n'));
-      assert.match(`${r.logLines.join('\n')}\n${r.errors.join('\n')}\n${r.warnings.join('\n')}\n${r.complete?.message}`, c.shows, 'the field was printed, neutralised');
+      assert.equal(
+        r.complete?.result,
+        c.result,
+        r.stdout
+          .split('\n')
+          .filter((l) => !l.startsWith('##vso[task.debug]'))
+          .join('\n'),
+      );
+      assert.match(
+        `${r.logLines.join('\n')}\n${r.errors.join('\n')}\n${r.warnings.join('\n')}\n${r.complete?.message}`,
+        c.shows,
+        'the field was printed, neutralised',
+      );
       const task = taskJson(FOLDER[c.task]);
-      assert.deepEqual(commandProblems(all, task.outputVariables.map((o) => o.name)), []);
+      assert.deepEqual(
+        commandProblems(
+          all,
+          task.outputVariables.map((o) => o.name),
+        ),
+        [],
+      );
       assert.ok(!('pwned' in r.outputs) && !('pwned2' in r.outputs) && !('pwned3' in r.outputs));
       if (task.restrictions?.commands?.mode === 'restricted') {
-        assert.deepEqual(r.commands.filter((x) => !ALLOWED_IN_RESTRICTED_MODE.has(x.name)).map((x) => x.name), []);
+        assert.deepEqual(
+          r.commands.filter((x) => !ALLOWED_IN_RESTRICTED_MODE.has(x.name)).map((x) => x.name),
+          [],
+        );
       }
       for (const f of runFiles(r)) assert.ok(!hasCommandPrefix(f.text), `no command prefix in ${f.file}`);
     });
@@ -222,6 +255,9 @@ describe('reliability: logging commands in inputs and workspace answers are iner
     const text = readFileSync(record.file, 'utf8');
     assert.ok(!text.includes('#'));
     const parsed = JSON.parse(text) as { models: Array<{ runName?: string }> };
-    assert.ok(parsed.models.some((m) => m.runName === `named ${PAYLOAD.replace(/\r/g, ' ')}`), record.text.slice(0, 400));
+    assert.ok(
+      parsed.models.some((m) => m.runName === `named ${PAYLOAD.replace(/\r/g, ' ')}`),
+      record.text.slice(0, 400),
+    );
   });
 });

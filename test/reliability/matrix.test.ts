@@ -29,7 +29,7 @@ describe('reliability: fault matrix (every task x route x fault, bundled tasks a
     writeFileSync(path.join(dir, 'reliability-matrix.txt'), `${table}\n\n${figure}\n`);
   });
 
-  it('the README quotes this run\'s figure (Reliability section)', () => {
+  it("the README quotes this run's figure (Reliability section)", () => {
     const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     const m = /<!-- reliability-figure:start -->\n([^\n]*)\n<!-- reliability-figure:end -->/.exec(readme);
     assert.ok(m, 'README has no reliability figure region');

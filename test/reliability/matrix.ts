@@ -237,7 +237,8 @@ export function classify(task: TaskKey, res: AgentRunResult, state: AnyState, ba
   if (result === 'Succeeded') return same ? { outcome: 'recovered', why: '' } : { outcome: 'unsafe', why: `succeeded with state ${JSON.stringify(state)}` };
   if (result === 'SucceededWithIssues') {
     if (same) return { outcome: 'recoveredWithIssues', why: '' };
-    if (task === 'evaluate' && isDeepStrictEqual({ ...(state as EvaluateState), candidatesLeft: 0 }, base) && (state as EvaluateState).candidatesLeft > 0) return { outcome: 'promotedWithIssues', why: '' };
+    if (task === 'evaluate' && isDeepStrictEqual({ ...(state as EvaluateState), candidatesLeft: 0 }, base) && (state as EvaluateState).candidatesLeft > 0)
+      return { outcome: 'promotedWithIssues', why: '' };
     return { outcome: 'unsafe', why: `succeeded with issues, state ${JSON.stringify(state)}` };
   }
   if (result !== 'Failed') return { outcome: 'unsafe', why: `result ${result ?? 'none'} (exit ${res.code})` };
@@ -354,7 +355,14 @@ export async function runMatrix(cells: CellSpec[], concurrency: number): Promise
 
 /** The matrix as a text table: one row per route, one column per fault; plus the semantic faults. */
 export function renderMatrix(results: CellResult[]): string {
-  const short: Record<Outcome, string> = { recovered: 'ok', recoveredWithIssues: 'ok*', promotedWithIssues: 'ok+', failedClosed: 'closed', failedAfterPromotion: 'closed+', unsafe: 'UNSAFE' };
+  const short: Record<Outcome, string> = {
+    recovered: 'ok',
+    recoveredWithIssues: 'ok*',
+    promotedWithIssues: 'ok+',
+    failedClosed: 'closed',
+    failedAfterPromotion: 'closed+',
+    unsafe: 'UNSAFE',
+  };
   const lines: string[] = [];
   const faults = ROUTE_FAULTS.map((f) => f.key);
   const width = Math.max(...results.map((r) => r.route.length + r.task.length + 3), 20);
@@ -373,7 +381,9 @@ export function renderMatrix(results: CellResult[]): string {
   }
   lines.push('');
   lines.push(`faults: ${ROUTE_FAULTS.map((f) => `${f.key} = ${f.label}`).join('; ')}`);
-  lines.push('ok = recovered (same end state as an undisturbed run); ok* = succeeded with a warning; ok+ = promoted, succeeded with issues (candidate tags not reset, named); closed = failed closed; closed+ = failed after the promotion was applied (bookkeeping step); UNSAFE = neither');
+  lines.push(
+    'ok = recovered (same end state as an undisturbed run); ok* = succeeded with a warning; ok+ = promoted, succeeded with issues (candidate tags not reset, named); closed = failed closed; closed+ = failed after the promotion was applied (bookkeeping step); UNSAFE = neither',
+  );
   return lines.join('\n');
 }
 
@@ -408,7 +418,8 @@ const SUCCESS: Record<TaskKey, RegExp> = {
   evaluate: /^Promoted run [0-9a-f]{32} as churn version 2 to stage Production\. /,
   serve: /^Endpoint churn serves main\.ml\.churn version 2 with 100% of the traffic; the smoke test passed\.$/,
 };
-const SIGN_IN = /returned an HTML sign-in page \(HTTP 200\) instead of an API response for (GET|POST|PUT|PATCH|DELETE) \/api\/.* Likely causes: the workspace URL is wrong/;
+const SIGN_IN =
+  /returned an HTML sign-in page \(HTTP 200\) instead of an API response for (GET|POST|PUT|PATCH|DELETE) \/api\/.* Likely causes: the workspace URL is wrong/;
 const UNAVAILABLE = /^The service is temporarily unavailable\. Please try again later\.$/;
 
 /**
@@ -442,9 +453,11 @@ export function expectationFor(task: TaskKey, route: string, fault: string): Exp
     return { outcome: 'failedClosed', message };
   }
   const permanent = fault === '503*' ? UNAVAILABLE : SIGN_IN;
-  if (key === 'train GET /api/2.2/jobs/runs/get-output') return { outcome: 'recoveredWithIssues', message: /^Databricks run \d+ succeeded in \d+s\. Issues: notebook output unavailable\.$/ };
+  if (key === 'train GET /api/2.2/jobs/runs/get-output')
+    return { outcome: 'recoveredWithIssues', message: /^Databricks run \d+ succeeded in \d+s\. Issues: notebook output unavailable\.$/ };
   if (key === 'evaluate DELETE /api/2.0/fs/files/...arrow') return recovered;
-  const cause = fault === '503*' ? 'The service is temporarily unavailable\\. Please try again later' : `The workspace at 127\\.0\\.0\\.1:\\d+ ${SIGN_IN.source}.*`;
+  const cause =
+    fault === '503*' ? 'The service is temporarily unavailable\\. Please try again later' : `The workspace at 127\\.0\\.0\\.1:\\d+ ${SIGN_IN.source}.*`;
   if (key === 'evaluate POST /api/2.0/mlflow/runs/set-tag') {
     // After the decision was applied and recorded: the step succeeds with issues naming the promoted version and the run left tagged.
     return {
@@ -469,10 +482,15 @@ export function expectationFor(task: TaskKey, route: string, fault: string): Exp
   }
   if (key === `serve POST /serving-endpoints/${SERVE_ENDPOINT}/invocations`) {
     // The smoke test cannot get an answer: the previous config is put back.
-    const refused = fault === '503*' ? 'The service is temporarily unavailable\\. Please try again later\\.' : `The workspace at 127\\.0\\.0\\.1:\\d+ returned an HTML sign-in page \\(HTTP 200\\) instead of an API response for POST \\/serving-endpoints\\/churn\\/invocations.*`;
+    const refused =
+      fault === '503*'
+        ? 'The service is temporarily unavailable\\. Please try again later\\.'
+        : `The workspace at 127\\.0\\.0\\.1:\\d+ returned an HTML sign-in page \\(HTTP 200\\) instead of an API response for POST \\/serving-endpoints\\/churn\\/invocations.*`;
     return {
       outcome: 'failedClosed',
-      message: new RegExp(`^The smoke test failed: the scoring request was refused \\(${refused}\\)\\. Rolled back: the endpoint serves main\\.ml\\.churn version 1 \\(100%\\) again\\.$`),
+      message: new RegExp(
+        `^The smoke test failed: the scoring request was refused \\(${refused}\\)\\. Rolled back: the endpoint serves main\\.ml\\.churn version 1 \\(100%\\) again\\.$`,
+      ),
     };
   }
   if (fault === '503*' && key === 'train GET /api/2.2/jobs/runs/get') {
@@ -480,16 +498,30 @@ export function expectationFor(task: TaskKey, route: string, fault: string): Exp
   }
   if (fault === '503*' && key === 'evaluate GET /api/2.0/mlflow/model-versions/get') {
     // Whether the READY wait's deadline or its limit on consecutive failed polls comes first depends on timing; both fail closed.
-    return { outcome: 'failedClosed', message: /^(Waiting for model churn version 2 to become READY timed out after \d+ s; last state: status unknown \(last poll failed: )?The service is temporarily unavailable\. Please try again later\.(\)\.)?$/ };
+    return {
+      outcome: 'failedClosed',
+      message:
+        /^(Waiting for model churn version 2 to become READY timed out after \d+ s; last state: status unknown \(last poll failed: )?The service is temporarily unavailable\. Please try again later\.(\)\.)?$/,
+    };
   }
   return { outcome: 'failedClosed', message: permanent };
 }
 
 /** Expectations of the platform failures, by name. */
 export const SEMANTIC_EXPECTATIONS: Record<string, Expectation> = {
-  'run ends INTERNAL_ERROR': { outcome: 'failedClosed', message: /^Databricks run \d+ ended INTERNAL_ERROR\/FAILED \(task train: Cluster terminated unexpectedly: spot instance lost\)\. http:\/\/127\.0\.0\.1:\d+\/\?o=\d+#job\/\d+\/run\/\d+$/ },
-  'scoring run ends INTERNAL_ERROR': { outcome: 'failedClosed', message: /^Scoring run \d+ \(.*\) ended INTERNAL_ERROR\/FAILED: Cluster terminated unexpectedly: spot instance lost\. Nothing was promoted\.$/ },
-  'model version stuck in PENDING_REGISTRATION': { outcome: 'failedClosed', message: /^Waiting for model churn version 2 to become READY timed out after \d+ s; last state: status PENDING_REGISTRATION\.$/ },
+  'run ends INTERNAL_ERROR': {
+    outcome: 'failedClosed',
+    message:
+      /^Databricks run \d+ ended INTERNAL_ERROR\/FAILED \(task train: Cluster terminated unexpectedly: spot instance lost\)\. http:\/\/127\.0\.0\.1:\d+\/\?o=\d+#job\/\d+\/run\/\d+$/,
+  },
+  'scoring run ends INTERNAL_ERROR': {
+    outcome: 'failedClosed',
+    message: /^Scoring run \d+ \(.*\) ended INTERNAL_ERROR\/FAILED: Cluster terminated unexpectedly: spot instance lost\. Nothing was promoted\.$/,
+  },
+  'model version stuck in PENDING_REGISTRATION': {
+    outcome: 'failedClosed',
+    message: /^Waiting for model churn version 2 to become READY timed out after \d+ s; last state: status PENDING_REGISTRATION\.$/,
+  },
   'model version FAILED_REGISTRATION': { outcome: 'failedClosed', message: /^Model version churn version 2 failed to register: Artifact copy failed\.+$/ },
   'predictions download cut short once': { outcome: 'recovered', message: SUCCESS.evaluate },
   'config update ends UPDATE_FAILED': {
@@ -499,9 +531,14 @@ export const SEMANTIC_EXPECTATIONS: Record<string, Expectation> = {
   },
   'the new version fails to score (smoke test)': {
     outcome: 'failedClosed',
-    message: /^The smoke test failed: the scoring request was refused \(.*Model execution failed: KeyError: x2.*\)\. Rolled back: the endpoint serves main\.ml\.churn version 1 \(100%\) again\.$/,
+    message:
+      /^The smoke test failed: the scoring request was refused \(.*Model execution failed: KeyError: x2.*\)\. Rolled back: the endpoint serves main\.ml\.churn version 1 \(100%\) again\.$/,
   },
-  'predictions download cut short every time': { outcome: 'failedClosed', message: /^The response to GET \/api\/2\.0\/fs\/files\/Volumes\/main\/ml\/scratch\/eval\/evaluate-[^ ]+\/predictions\.arrow from 127\.0\.0\.1:\d+ was cut short: received \d+ bytes of the \d+ announced\.$/ },
+  'predictions download cut short every time': {
+    outcome: 'failedClosed',
+    message:
+      /^The response to GET \/api\/2\.0\/fs\/files\/Volumes\/main\/ml\/scratch\/eval\/evaluate-[^ ]+\/predictions\.arrow from 127\.0\.0\.1:\d+ was cut short: received \d+ bytes of the \d+ announced\.$/,
+  },
 };
 
 export function expected(cell: { task: TaskKey; route: string; fault: string }): Expectation {

@@ -43,7 +43,11 @@ describe('reliability: re-runs after a kill converge without duplicates', functi
     const points: Array<[string, RegExp, Hold]> = [
       ['right after the run was submitted', /^Run page: /, ['GET', '/api/2.2/jobs/runs/get']],
       ['while the run is RUNNING', /^Run \d+: RUNNING after /, ['GET', '/api/2.2/jobs/runs/get']],
-      ['after the run finished, before its output was read and candidates tagged', /^Run \d+: TERMINATED\/SUCCESS after /, ['GET', '/api/2.2/jobs/runs/get-output']],
+      [
+        'after the run finished, before its output was read and candidates tagged',
+        /^Run \d+: TERMINATED\/SUCCESS after /,
+        ['GET', '/api/2.2/jobs/runs/get-output'],
+      ],
     ];
     for (const [name, at, hold] of points) {
       it(`killed ${name}: the re-run reattaches to the same Databricks run and tags its candidate once`, () =>
@@ -114,7 +118,11 @@ describe('reliability: re-runs after a kill converge without duplicates', functi
         assert.notEqual(submits[2].body.idempotency_token, submits[0].body.idempotency_token);
         const [first, fresh] = [...emu.jobs.runs.keys()];
         assert.ok(
-          again.logLines.some((l) => new RegExp(`^The predictions file /Volumes/main/ml/scratch/eval/evaluate-[^ ]+/predictions\\.arrow of Scoring run ${first} \\(.*\\) no longer exists \\(an earlier attempt of this step read and deleted it`).test(l)),
+          again.logLines.some((l) =>
+            new RegExp(
+              `^The predictions file /Volumes/main/ml/scratch/eval/evaluate-[^ ]+/predictions\\.arrow of Scoring run ${first} \\(.*\\) no longer exists \\(an earlier attempt of this step read and deleted it`,
+            ).test(l),
+          ),
           again.stdout,
         );
         assert.ok(again.logLines.includes(`Started scoring run ${fresh}.`), again.stdout);
@@ -128,7 +136,12 @@ describe('reliability: re-runs after a kill converge without duplicates', functi
     it('killed while holding the promotion claim: the re-run (same step) takes its own claim over and promotes once, no claim left', () =>
       withEmulator(async (emu) => {
         const w = await evaluateWorld(emu);
-        await killAt(w, /^Claimed the promotion of churn version 2 \(mlops\.promotion\.claim\)/, ['POST', '/api/2.0/mlflow/model-versions/set-tag'], 'evaluate holding the claim');
+        await killAt(
+          w,
+          /^Claimed the promotion of churn version 2 \(mlops\.promotion\.claim\)/,
+          ['POST', '/api/2.0/mlflow/model-versions/set-tag'],
+          'evaluate holding the claim',
+        );
         // (The settle interval after that line keeps the step from its next call while the signal lands.)
         const left = emu.mlflow.workspaceRegistry.models.get('churn')!.tags.get('mlops.promotion.claim');
         assert.match(left ?? '', /^owner=build \d+, step [^;]+;version=2;/);
@@ -145,7 +158,12 @@ describe('reliability: re-runs after a kill converge without duplicates', functi
     it('killed right after the transition: the re-run sees its candidate in production, promotes nothing more, resets the tag', () =>
       withEmulator(async (emu) => {
         const w = await evaluateWorld(emu);
-        await killAt(w, /^Promoted run [0-9a-f]+ as churn version 2 to stage Production\./, ['POST', '/api/2.0/mlflow/runs/set-tag'], 'evaluate after transition');
+        await killAt(
+          w,
+          /^Promoted run [0-9a-f]+ as churn version 2 to stage Production\./,
+          ['POST', '/api/2.0/mlflow/runs/set-tag'],
+          'evaluate after transition',
+        );
         assert.equal(emu.mlflow.stageOf('churn', '2'), 'Production');
         const again = await runWorld('evaluate after transition (re-run)', w);
         assert.equal(again.complete?.result, 'Succeeded', again.stdout);

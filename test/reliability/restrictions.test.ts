@@ -39,7 +39,10 @@ describe('task.json restrictions (defence in depth)', () => {
   for (const t of TASKS) {
     it(`${t.folder}: settableVariables.allowed is exactly its output variables`, () => {
       const j = taskJson(t.folder);
-      assert.deepEqual(j.restrictions?.settableVariables?.allowed, j.outputVariables.map((o) => o.name));
+      assert.deepEqual(
+        j.restrictions?.settableVariables?.allowed,
+        j.outputVariables.map((o) => o.name),
+      );
     });
 
     it(`${t.folder}: commands.mode is ${t.restricted ? 'restricted' : 'not set'} (it ${t.restricted ? 'posts no' : 'posts a'} summary or attachment)`, () => {

@@ -27,15 +27,29 @@ type Scheme = 'pat' | 'databricksOAuth' | 'entraSecret' | 'federated' | 'databri
 const TWO_TOKENS: readonly Scheme[] = ['federated', 'databricksFederation'];
 
 /** Connection inputs, endpoints and variables of one scheme against this emulator. */
-function connection(scheme: Scheme, emu: Emulator): { inputs: Record<string, string | undefined>; endpoints: Record<string, AgentEndpoint>; variables: Record<string, string> } {
+function connection(
+  scheme: Scheme,
+  emu: Emulator,
+): { inputs: Record<string, string | undefined>; endpoints: Record<string, AgentEndpoint>; variables: Record<string, string> } {
   if (scheme === 'pat') return { inputs: {}, endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: D.pat } } }, variables: {} };
   if (scheme === 'databricksOAuth') {
-    return { inputs: {}, endpoints: { [CONN]: { url: emu.url, scheme: 'None', params: { clientId: D.databricksClientId, clientSecret: D.databricksClientSecret } } }, variables: {} };
+    return {
+      inputs: {},
+      endpoints: { [CONN]: { url: emu.url, scheme: 'None', params: { clientId: D.databricksClientId, clientSecret: D.databricksClientSecret } } },
+      variables: {},
+    };
   }
   if (scheme === 'entraSecret') {
     return {
       inputs: {},
-      endpoints: { [CONN]: { url: emu.url, scheme: 'ServicePrincipal', params: { tenantId: D.tenantId, clientId: D.entraClientId, clientSecret: D.entraClientSecret }, data: { authorityHost: emu.url } } },
+      endpoints: {
+        [CONN]: {
+          url: emu.url,
+          scheme: 'ServicePrincipal',
+          params: { tenantId: D.tenantId, clientId: D.entraClientId, clientSecret: D.entraClientSecret },
+          data: { authorityHost: emu.url },
+        },
+      },
       variables: {},
     };
   }
@@ -53,7 +67,12 @@ function connection(scheme: Scheme, emu: Emulator): { inputs: Record<string, str
   return {
     inputs: { connectionType: 'azureResourceManager', databricksConnection: undefined, azureSubscription: D.serviceConnectionId, workspaceUrl: emu.url },
     endpoints: {
-      [D.serviceConnectionId]: { url: 'https://management.azure.com/', scheme: 'WorkloadIdentityFederation', params: { tenantid: D.tenantId, serviceprincipalid: D.entraClientId }, data: { activeDirectoryAuthority: emu.url } },
+      [D.serviceConnectionId]: {
+        url: 'https://management.azure.com/',
+        scheme: 'WorkloadIdentityFederation',
+        params: { tenantid: D.tenantId, serviceprincipalid: D.entraClientId },
+        data: { activeDirectoryAuthority: emu.url },
+      },
       SystemVssConnection: { url: 'https://dev.azure.com/contoso/', scheme: 'OAuth', params: { AccessToken: D.systemAccessToken } },
     },
     variables: { 'System.OidcRequestUri': emu.oidcRequestUri },
@@ -95,14 +114,29 @@ async function runSecretCase(c: SecretCase): Promise<SecretResult> {
     // The failure path: a sign-in page in the middle of the task, so the error message path is scanned too.
     if (c.failing) {
       const route =
-        c.task === 'train' ? '/api/2.2/jobs/runs/get' : c.task === 'deploy' ? /^\/api\/2\.0\/repos\/\d+$/ : c.task === 'serve' ? '/api/2.0/serving-endpoints/churn/config' : '/api/2.0/mlflow/model-versions/create';
+        c.task === 'train'
+          ? '/api/2.2/jobs/runs/get'
+          : c.task === 'deploy'
+            ? /^\/api\/2\.0\/repos\/\d+$/
+            : c.task === 'serve'
+              ? '/api/2.0/serving-endpoints/churn/config'
+              : '/api/2.0/mlflow/model-versions/create';
       emu.faults.add({ path: route, kind: 'html', times: Infinity });
     }
     const conn = connection(c.scheme, emu);
-    const r = await runWorld(`secrets ${c.task} ${c.scheme}${c.failing ? ' failing' : ''}`, w, { inputs: conn.inputs, endpoints: conn.endpoints, variables: conn.variables });
+    const r = await runWorld(`secrets ${c.task} ${c.scheme}${c.failing ? ' failing' : ''}`, w, {
+      inputs: conn.inputs,
+      endpoints: conn.endpoints,
+      variables: conn.variables,
+    });
     const tokens = issuedTokens(emu);
     const registered = r.commands.filter((x) => x.name === 'task.setsecret').map((x) => x.message);
-    return { result: r.complete?.result, message: r.complete?.message, tokens: tokens.length, tokensMasked: tokens.filter((t) => registered.includes(t)).length };
+    return {
+      result: r.complete?.result,
+      message: r.complete?.message,
+      tokens: tokens.length,
+      tokensMasked: tokens.filter((t) => registered.includes(t)).length,
+    };
   });
 }
 
@@ -140,18 +174,39 @@ describe('reliability: secrets never reach a log, message, attachment or report'
       assert.match(r.complete!.message, /^Databricks run 880000000000001 succeeded in \d+s\.$/);
       assert.deepEqual(w.state(), { runsStarted: 1, cancels: 0, taggedCandidates: 1 });
       const oidc = emu.requests.filter((x) => x.path.endsWith('/oidctoken'));
-      assert.deepEqual(oidc.map((x) => [x.method, x.query, x.status]), [['POST', { 'api-version': '7.1', serviceConnectionId: D.serviceConnectionId }, 200]]);
-      assert.deepEqual(emu.callsTo('POST', '/oidc/v1/token').map((x) => [x.body, x.status]), [
-        [{ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: '***', subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', scope: 'all-apis', client_id: D.databricksClientId }, 200],
-      ]);
-      assert.deepEqual(emu.auth.issued.map((i) => [i.kind, i.principal]), [
-        ['adoOidc', `sc://contoso/mlops/${D.serviceConnectionId}`],
-        ['databricksFederation', `sp:${D.databricksClientId}`],
-      ]);
+      assert.deepEqual(
+        oidc.map((x) => [x.method, x.query, x.status]),
+        [['POST', { 'api-version': '7.1', serviceConnectionId: D.serviceConnectionId }, 200]],
+      );
+      assert.deepEqual(
+        emu.callsTo('POST', '/oidc/v1/token').map((x) => [x.body, x.status]),
+        [
+          [
+            {
+              grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+              subject_token: '***',
+              subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+              scope: 'all-apis',
+              client_id: D.databricksClientId,
+            },
+            200,
+          ],
+        ],
+      );
+      assert.deepEqual(
+        emu.auth.issued.map((i) => [i.kind, i.principal]),
+        [
+          ['adoOidc', `sc://contoso/mlops/${D.serviceConnectionId}`],
+          ['databricksFederation', `sp:${D.databricksClientId}`],
+        ],
+      );
       // Every workspace call authenticated (no 401/403) with the exchanged token.
       const api = emu.requests.filter((x) => x.path.startsWith('/api/'));
       assert.ok(api.length > 3);
-      assert.deepEqual(api.filter((x) => x.status === 401 || x.status === 403), []);
+      assert.deepEqual(
+        api.filter((x) => x.status === 401 || x.status === 403),
+        [],
+      );
       // Registered with the masker: the job token, then the OIDC token, then the workspace token.
       const registered = r.commands.filter((x) => x.name === 'task.setsecret').map((x) => x.message);
       const issued = issuedTokens(emu);
@@ -159,7 +214,7 @@ describe('reliability: secrets never reach a log, message, attachment or report'
       assert.ok(registered.indexOf(D.systemAccessToken) < Math.min(...issued.map((t) => registered.indexOf(t))));
     }));
 
-  describe('with System.Debug = true (debug lines shown): inputs are read without task-lib\'s name=value echo', () => {
+  describe("with System.Debug = true (debug lines shown): inputs are read without task-lib's name=value echo", () => {
     const GIT_PAT_DEBUG = registerTestSecret('Git PAT in a repoUrl (debug case)', 'debug-mode-git-pat-in-url-0077');
 
     it('Deploy with credentials in repoUrl: refused by name; the credentials appear in no shown line (debug included), only in masker registrations', () =>
@@ -171,7 +226,10 @@ describe('reliability: secrets never reach a log, message, attachment or report'
         });
         assert.equal(r.complete?.result, 'Failed', r.stdout);
         assert.match(r.complete!.message, /^repoUrl must not contain credentials/);
-        assert.ok(r.commands.some((c) => c.name === 'task.debug'), 'debug lines were written (and scanned)');
+        assert.ok(
+          r.commands.some((c) => c.name === 'task.debug'),
+          'debug lines were written (and scanned)',
+        );
         // The only lines that carry it register it with the agent's masker (the agent consumes them; never shown).
         const carrying = `${r.stdout}\n${r.stderr}`.split(/\r?\n/).filter((l) => l.includes(GIT_PAT_DEBUG));
         assert.ok(carrying.length > 0 && carrying.every((l) => l.startsWith('##vso[task.setsecret]')), carrying.join('\n'));
@@ -198,7 +256,10 @@ describe('reliability: secrets never reach a log, message, attachment or report'
     assert.deepEqual(scanRun('self-test endpoint', fake(`token ${D.pat}\n`), [D.pat]).hits, []);
     assert.deepEqual(scanRun('self-test debug', fake(`##vso[task.debug]token ${D.pat}\n`), [], [], true).hits, ['log: emulator PAT']);
     assert.deepEqual(scanRun('self-test issued', fake('bearer eyJissued.token.value\n'), [], ['eyJissued.token.value']).hits, ['log: runtime secret #1']);
-    scans.splice(scans.findIndex((x) => x.label === 'self-test early'), 5);
+    scans.splice(
+      scans.findIndex((x) => x.label === 'self-test early'),
+      5,
+    );
   });
 
   it('every reliability run so far was scanned, and none had a hit', () => {
@@ -207,14 +268,21 @@ describe('reliability: secrets never reach a log, message, attachment or report'
     assert.deepEqual(dirty, []);
     const chars = scans.reduce((n, s) => n + s.chars, 0);
     const files = scans.reduce((n, s) => n + s.files, 0);
-    console.log(`      scanned ${scans.length} task runs (${(chars / 1e6).toFixed(1)} M characters of log and files, ${files} files) for ${testSecrets().length} registered secrets plus every issued token: 0 hits`);
+    console.log(
+      `      scanned ${scans.length} task runs (${(chars / 1e6).toFixed(1)} M characters of log and files, ${files} files) for ${testSecrets().length} registered secrets plus every issued token: 0 hits`,
+    );
   });
 
   it('JSON response bodies are size-limited; a download streams to disk past that limit and is checked against its own cap', async () => {
     await withEmulator(async (emu) => {
       const big = Buffer.alloc(3 * 1024 * 1024, 7);
       emu.files.write('/Volumes/main/ml/scratch/big.bin', big);
-      const api = createApiClient({ host: emu.url, tokenProvider: createTokenProvider({ kind: 'pat', token: D.pat }, { host: emu.url, setSecret: () => undefined }), maxResponseBytes: 64 * 1024, retry: { maxAttempts: 1 } });
+      const api = createApiClient({
+        host: emu.url,
+        tokenProvider: createTokenProvider({ kind: 'pat', token: D.pat }, { host: emu.url, setSecret: () => undefined }),
+        maxResponseBytes: 64 * 1024,
+        retry: { maxAttempts: 1 },
+      });
       // A JSON answer above the limit is refused (a listing this large is not an API answer).
       for (let i = 0; i < 400; i++) emu.mlflow.createExperiment(`/Shared/exp-${i}-${'x'.repeat(200)}`);
       const err = await api.request({ method: 'GET', path: '/api/2.0/mlflow/experiments/search', query: { max_results: 1000 } }).then(
@@ -231,10 +299,12 @@ describe('reliability: secrets never reach a log, message, attachment or report'
       assert.equal(got.bytes, big.length);
       assert.equal(statSync(target).size, big.length);
       // Its own cap applies, and no partial file is left behind.
-      const capped = await api.download({ path: '/api/2.0/fs/files/Volumes/main/ml/scratch/big.bin', toFile: path.join(dir, 'capped.bin'), maxBytes: 1024 * 1024 }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const capped = await api
+        .download({ path: '/api/2.0/fs/files/Volumes/main/ml/scratch/big.bin', toFile: path.join(dir, 'capped.bin'), maxBytes: 1024 * 1024 })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       assert.ok(capped instanceof DatabricksApiError);
       assert.equal(capped.errorCode, 'DOWNLOAD_TOO_LARGE');
       assert.equal(existsSync(path.join(dir, 'capped.bin')), false);

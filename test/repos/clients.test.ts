@@ -29,14 +29,29 @@ describe('ReposClient and WorkspaceClient against the emulator', () => {
 
   it('createRepo({url, provider, path}) clones the default branch and returns RepoInfo', async () => {
     const repo = await repos.createRepo({ url: URL_A, provider: 'azureDevOpsServices', path: '/Repos/Staging/churn-model' });
-    assert.deepEqual(repo, { id: repo.id, path: '/Repos/Staging/churn-model', url: URL_A, provider: 'azureDevOpsServices', branch: 'main', head_commit_id: SHA_MAIN });
-    assert.deepEqual(emu.callsTo('POST', '/api/2.0/repos').map((r) => r.body), [{ url: URL_A, provider: 'azureDevOpsServices', path: '/Repos/Staging/churn-model' }]);
+    assert.deepEqual(repo, {
+      id: repo.id,
+      path: '/Repos/Staging/churn-model',
+      url: URL_A,
+      provider: 'azureDevOpsServices',
+      branch: 'main',
+      head_commit_id: SHA_MAIN,
+    });
+    assert.deepEqual(
+      emu.callsTo('POST', '/api/2.0/repos').map((r) => r.body),
+      [{ url: URL_A, provider: 'azureDevOpsServices', path: '/Repos/Staging/churn-model' }],
+    );
     assert.equal(emu.workspace.get('/Repos/Staging/churn-model')?.objectType, 'REPO');
   });
 
   it('createRepo without a Git credential for the caller answers 403 PERMISSION_DENIED and creates nothing', async () => {
     emu.repos.revokeGitCredential(EMULATOR_DEFAULTS.patPrincipal, 'azureDevOpsServices');
-    await rejectsWith(repos.createRepo({ url: URL_A, provider: 'azureDevOpsServices', path: '/Repos/Staging/churn-model' }), 403, 'PERMISSION_DENIED', /Missing Git provider credentials/);
+    await rejectsWith(
+      repos.createRepo({ url: URL_A, provider: 'azureDevOpsServices', path: '/Repos/Staging/churn-model' }),
+      403,
+      'PERMISSION_DENIED',
+      /Missing Git provider credentials/,
+    );
     assert.deepEqual(emu.repos.list(), []);
     // Non-idempotent: sent exactly once.
     assert.equal(emu.callsTo('POST', '/api/2.0/repos').length, 1);
@@ -52,18 +67,31 @@ describe('ReposClient and WorkspaceClient against the emulator', () => {
 
   it('createRepo on a taken path answers RESOURCE_ALREADY_EXISTS', async () => {
     await repos.createRepo({ url: URL_A, provider: 'azureDevOpsServices', path: '/Repos/Staging/churn-model' });
-    await rejectsWith(repos.createRepo({ url: URL_A, provider: 'azureDevOpsServices', path: '/Workspace/Repos/Staging/churn-model' }), 400, 'RESOURCE_ALREADY_EXISTS');
+    await rejectsWith(
+      repos.createRepo({ url: URL_A, provider: 'azureDevOpsServices', path: '/Workspace/Repos/Staging/churn-model' }),
+      400,
+      'RESOURCE_ALREADY_EXISTS',
+    );
   });
 
   it('updateRepo(id, {tag}) detaches HEAD at the tag commit; {branch} keeps slashes; unknown refs fail', async () => {
     const repo = await repos.createRepo({ url: URL_A, provider: 'azureDevOpsServices', path: '/Repos/Staging/churn-model' });
     await repos.updateRepo(repo.id, { tag: 'v1.2' });
-    assert.deepEqual(await repos.getRepo(repo.id), { id: repo.id, path: '/Repos/Staging/churn-model', url: URL_A, provider: 'azureDevOpsServices', head_commit_id: SHA_TAG });
+    assert.deepEqual(await repos.getRepo(repo.id), {
+      id: repo.id,
+      path: '/Repos/Staging/churn-model',
+      url: URL_A,
+      provider: 'azureDevOpsServices',
+      head_commit_id: SHA_TAG,
+    });
     await repos.updateRepo(repo.id, { branch: 'feature/x' });
     const after = await repos.getRepo(repo.id);
     assert.equal(after.branch, 'feature/x');
     assert.equal(after.head_commit_id, SHA_DEV);
-    assert.deepEqual(emu.callsTo('PATCH', `/api/2.0/repos/${repo.id}`).map((r) => r.body), [{ tag: 'v1.2' }, { branch: 'feature/x' }]);
+    assert.deepEqual(
+      emu.callsTo('PATCH', `/api/2.0/repos/${repo.id}`).map((r) => r.body),
+      [{ tag: 'v1.2' }, { branch: 'feature/x' }],
+    );
     await rejectsWith(repos.updateRepo(repo.id, { branch: 'nope' }), 400, 'GIT_UNKNOWN_REF', /Branch nope/);
     await rejectsWith(repos.updateRepo(repo.id, { tag: 'v9' }), 400, 'GIT_UNKNOWN_REF', /Tag v9/);
     await assert.rejects(repos.updateRepo(repo.id, { branch: 'a', tag: 'b' } as never), /exactly one of branch or tag/);
@@ -82,11 +110,19 @@ describe('ReposClient and WorkspaceClient against the emulator', () => {
 
   it('listRepos follows next_page_token across pages and findByPath matches exactly', async () => {
     emu.repos.pageSize = 2;
-    for (const name of ['a', 'b', 'c', 'churn-model-old', 'churn-model']) emu.repos.addRepo({ path: `/Repos/Staging/${name}`, url: URL_A, provider: 'azureDevOpsServices' });
+    for (const name of ['a', 'b', 'c', 'churn-model-old', 'churn-model'])
+      emu.repos.addRepo({ path: `/Repos/Staging/${name}`, url: URL_A, provider: 'azureDevOpsServices' });
     emu.repos.addRepo({ path: '/Repos/Production/churn-model', url: URL_A, provider: 'azureDevOpsServices' });
     const all: string[] = [];
     for await (const r of repos.listRepos()) all.push(r.path!);
-    assert.deepEqual(all, ['/Repos/Staging/a', '/Repos/Staging/b', '/Repos/Staging/c', '/Repos/Staging/churn-model-old', '/Repos/Staging/churn-model', '/Repos/Production/churn-model']);
+    assert.deepEqual(all, [
+      '/Repos/Staging/a',
+      '/Repos/Staging/b',
+      '/Repos/Staging/c',
+      '/Repos/Staging/churn-model-old',
+      '/Repos/Staging/churn-model',
+      '/Repos/Production/churn-model',
+    ]);
     assert.equal(emu.callsTo('GET', '/api/2.0/repos').length, 3);
     emu.clearRequests();
     const found = await repos.findByPath('/Workspace/Repos/Staging/churn-model');
@@ -113,18 +149,37 @@ describe('ReposClient and WorkspaceClient against the emulator', () => {
     assert.equal((await repos.findByPath('/Workspace/Shared/std'))?.id, std.id);
     const t = emu.workspace.get('/Shared/std')!.createdAt;
     assert.deepEqual(await ws.getStatus('/Workspace/Shared/cli'), {
-      object_type: 'DIRECTORY', path: '/Shared/cli', object_id: cli.id, resource_id: String(cli.id), directory_info: { is_git_folder: true },
+      object_type: 'DIRECTORY',
+      path: '/Shared/cli',
+      object_id: cli.id,
+      resource_id: String(cli.id),
+      directory_info: { is_git_folder: true },
     });
     assert.deepEqual(await ws.getStatus('/Shared/std'), {
-      object_type: 'REPO', path: '/Shared/std', object_id: std.id, resource_id: String(std.id), created_at: t, modified_at: t,
+      object_type: 'REPO',
+      path: '/Shared/std',
+      object_id: std.id,
+      resource_id: String(std.id),
+      created_at: t,
+      modified_at: t,
     });
     assert.deepEqual((await ws.getStatus('/Shared/plain'))?.directory_info, { is_git_folder: false });
     assert.deepEqual(
       (await ws.list('/Shared')).map((o) => [o.path, isGitFolder(o)]),
-      [['/Shared/cli', true], ['/Shared/plain', false], ['/Shared/std', true]],
+      [
+        ['/Shared/cli', true],
+        ['/Shared/plain', false],
+        ['/Shared/std', true],
+      ],
     );
     assert.deepEqual(await repos.getRepo(cli.id), {
-      id: cli.id, path: '/Shared/cli', url: URL_A, provider: 'azureDevOpsServices', branch: 'main', head_commit_id: SHA_MAIN, git_cli_enabled: true,
+      id: cli.id,
+      path: '/Shared/cli',
+      url: URL_A,
+      provider: 'azureDevOpsServices',
+      branch: 'main',
+      head_commit_id: SHA_MAIN,
+      git_cli_enabled: true,
     });
     await repos.updateRepo(cli.id, { branch: 'feature/x' });
     assert.equal((await repos.getRepo(cli.id)).head_commit_id, SHA_DEV);
@@ -132,11 +187,20 @@ describe('ReposClient and WorkspaceClient against the emulator', () => {
 
   it('WorkspaceClient: import needs the parent, refuses to overwrite unless asked, get-status/list/export/delete', async () => {
     const nb = '# Databricks notebook source\nprint(1)\n';
-    await rejectsWith(ws.importFile({ path: '/Shared/app/nb', content: nb, format: 'SOURCE', language: 'PYTHON', overwrite: false }), 404, 'RESOURCE_DOES_NOT_EXIST', /parent folder/);
+    await rejectsWith(
+      ws.importFile({ path: '/Shared/app/nb', content: nb, format: 'SOURCE', language: 'PYTHON', overwrite: false }),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+      /parent folder/,
+    );
     await ws.mkdirs('/Workspace/Shared/app/sub');
     await ws.mkdirs('/Shared/app/sub'); // idempotent
     await ws.importFile({ path: '/Shared/app/nb', content: nb, format: 'SOURCE', language: 'PYTHON', overwrite: false });
-    await rejectsWith(ws.importFile({ path: '/Shared/app/nb', content: nb, format: 'SOURCE', language: 'PYTHON', overwrite: false }), 400, 'RESOURCE_ALREADY_EXISTS');
+    await rejectsWith(
+      ws.importFile({ path: '/Shared/app/nb', content: nb, format: 'SOURCE', language: 'PYTHON', overwrite: false }),
+      400,
+      'RESOURCE_ALREADY_EXISTS',
+    );
     await ws.importFile({ path: '/Shared/app/nb', content: `${nb}print(2)\n`, format: 'SOURCE', language: 'PYTHON', overwrite: true });
     assert.equal((await ws.exportFile('/Shared/app/nb')).toString(), `${nb}print(2)\n`);
     const ipynb = JSON.stringify({ cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 });
@@ -146,7 +210,13 @@ describe('ReposClient and WorkspaceClient against the emulator', () => {
     assert.equal(status?.object_type, 'NOTEBOOK');
     assert.equal(status?.language, 'PYTHON');
     assert.equal(await ws.getStatus('/Shared/nothing'), undefined);
-    assert.deepEqual((await ws.list('/Shared/app')).map((o) => [o.path, o.object_type]), [['/Shared/app/nb', 'NOTEBOOK'], ['/Shared/app/sub', 'DIRECTORY']]);
+    assert.deepEqual(
+      (await ws.list('/Shared/app')).map((o) => [o.path, o.object_type]),
+      [
+        ['/Shared/app/nb', 'NOTEBOOK'],
+        ['/Shared/app/sub', 'DIRECTORY'],
+      ],
+    );
     const walked: string[] = [];
     for await (const o of ws.walk('/Shared/app')) walked.push(o.path!);
     assert.deepEqual(walked, ['/Shared/app/nb', '/Shared/app/sub', '/Shared/app/sub/j']);

@@ -191,7 +191,9 @@ export function checkPipeline(doc: unknown, tasks = loadTasks()): CheckResult {
   // Same-job references, inside each job.
   for (const j of jobs) {
     for (const s of strings(j.node)) {
-      for (const m of s.matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\)|variables\['([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)'\]/g)) {
+      for (const m of s.matchAll(
+        /\$\(([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\)|variables\['([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)'\]/g,
+      )) {
         const step = m[1] ?? m[3];
         const variable = m[2] ?? m[4];
         // Predefined variables (Build.BuildId, System.TeamProject, ...) start with a capital; a lowercase
@@ -203,12 +205,14 @@ export function checkPipeline(doc: unknown, tasks = loadTasks()): CheckResult {
   }
   // Cross-job and cross-stage references, anywhere in the document.
   for (const s of strings(doc)) {
-    for (const m of s.matchAll(/stageDependencies\.([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\.outputs\['([^']+)'\]|(?<!stage)dependencies\.([A-Za-z0-9_]+)\.outputs\['([^']+)'\]/gi)) {
+    for (const m of s.matchAll(
+      /stageDependencies\.([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\.outputs\['([^']+)'\]|(?<!stage)dependencies\.([A-Za-z0-9_]+)\.outputs\['([^']+)'\]/gi,
+    )) {
       const stage = m[1] ?? undefined;
       const job = m[2] ?? m[4];
       const parts = (m[3] ?? m[5]).split('.');
       const [step, variable] = parts.slice(-2);
-      const key = stage !== undefined ? `${stage}/${job}` : [...ourSteps.keys()].find((k) => k.endsWith(`/${job}`)) ?? `?/${job}`;
+      const key = stage !== undefined ? `${stage}/${job}` : ([...ourSteps.keys()].find((k) => k.endsWith(`/${job}`)) ?? `?/${job}`);
       if (!ourSteps.has(key)) {
         problems.push(`"${m[0]}" refers to job ${stage ?? '?'}/${job}, which does not exist`);
         continue;

@@ -82,7 +82,14 @@ describe('samples/azure-pipelines.mlops.yml', () => {
       [
         ['Staging', 'CI', [['EvaluateStaging', 'mlops-staging']]],
         ['Production', 'Staging', [['ReleaseProduction', 'production']]],
-        ['Serving', 'Production', [['Canary', 'mlops-serving-canary'], ['PromoteCanary', 'mlops-serving']]],
+        [
+          'Serving',
+          'Production',
+          [
+            ['Canary', 'mlops-serving-canary'],
+            ['PromoteCanary', 'mlops-serving'],
+          ],
+        ],
       ],
     );
     assert.match(doc.stages[0].stage, /^CI$/);
@@ -90,7 +97,10 @@ describe('samples/azure-pipelines.mlops.yml', () => {
 
   it('staging deploys the Git folder, trains on it and evaluates without promoting (action evaluate, dev.ml.churn for prod.ml.churn)', () => {
     const steps = deploySteps('Staging');
-    assert.deepEqual(steps.filter((s) => s.task?.startsWith('Databricks')).map((s) => s.name), ['deploy', 'train', 'evaluate']);
+    assert.deepEqual(
+      steps.filter((s) => s.task?.startsWith('Databricks')).map((s) => s.name),
+      ['deploy', 'train', 'evaluate'],
+    );
     const evaluate = steps.find((s) => s.name === 'evaluate')!;
     assert.equal(evaluate.inputs.action, 'evaluate');
     assert.equal(evaluate.inputs.registry, 'unityCatalog');
@@ -99,7 +109,7 @@ describe('samples/azure-pipelines.mlops.yml', () => {
     assert.equal(steps.find((s) => s.name === 'train')!.inputs.jobParameters.trim(), 'git_commit=$(deploy.headCommitId)');
   });
 
-  it('production consumes the evaluate stage\'s record: downloads its artifact, promotes exactly what it names into prod.ml.churn, then deploys the same commit', () => {
+  it("production consumes the evaluate stage's record: downloads its artifact, promotes exactly what it names into prod.ml.churn, then deploys the same commit", () => {
     const tasks = loadTasks();
     const evalDef = tasks.get('DatabricksEvaluatePromote@1')!.json;
     const artifactDefault = evalDef.inputs.find((i: Json) => i.name === 'artifactName').defaultValue;
@@ -150,7 +160,9 @@ describe('pipeline check (the validator the sample and doc tests rely on)', () =
   const problemsOf = (yaml: string) => checkPipeline(parseYaml(yaml), tasks).problems;
 
   it('flags an unknown input, naming step and input', () => {
-    assert.deepEqual(problemsOf('- task: DatabricksTrain@1\n  name: train\n  inputs:\n    databricksConnection: c\n    jobIdd: "1"\n'), ['DatabricksTrain@1 (train): unknown input jobIdd']);
+    assert.deepEqual(problemsOf('- task: DatabricksTrain@1\n  name: train\n  inputs:\n    databricksConnection: c\n    jobIdd: "1"\n'), [
+      'DatabricksTrain@1 (train): unknown input jobIdd',
+    ]);
   });
 
   it('flags a missing required input, but not one its visibleRule hides or its default fills', () => {
@@ -159,24 +171,35 @@ describe('pipeline check (the validator the sample and doc tests rely on)', () =
     ]);
     // azureSubscription and workspaceUrl are required but hidden with connectionType databricks (the default).
     assert.deepEqual(problemsOf('- task: DatabricksReposDeploy@1\n  inputs:\n    databricksConnection: c\n    repoPath: /Repos/A/b\n'), []);
-    assert.deepEqual(problemsOf('- task: DatabricksReposDeploy@1\n  inputs:\n    connectionType: azureResourceManager\n    azureSubscription: arm\n    repoPath: /Repos/A/b\n'), [
-      'DatabricksReposDeploy@1: required input workspaceUrl is missing',
-    ]);
-    assert.deepEqual(problemsOf('- task: DatabricksReposDeploy@1\n  inputs:\n    databricksConnection: c\n    mode: workspaceImport\n    workspaceFolder: /Shared/x\n'), [
-      'DatabricksReposDeploy@1: required input sourceFolder is missing',
-    ]);
+    assert.deepEqual(
+      problemsOf(
+        '- task: DatabricksReposDeploy@1\n  inputs:\n    connectionType: azureResourceManager\n    azureSubscription: arm\n    repoPath: /Repos/A/b\n',
+      ),
+      ['DatabricksReposDeploy@1: required input workspaceUrl is missing'],
+    );
+    assert.deepEqual(
+      problemsOf('- task: DatabricksReposDeploy@1\n  inputs:\n    databricksConnection: c\n    mode: workspaceImport\n    workspaceFolder: /Shared/x\n'),
+      ['DatabricksReposDeploy@1: required input sourceFolder is missing'],
+    );
   });
 
   it('flags pickList, radio and boolean values that are not options, and accepts macros and editable pickers', () => {
     assert.deepEqual(
-      problemsOf('- task: DatabricksEvaluatePromote@1\n  inputs:\n    databricksConnection: c\n    modelName: m\n    experiments: /S/x\n    metric: f1\n    registry: hive\n    dryRun: maybe\n'),
+      problemsOf(
+        '- task: DatabricksEvaluatePromote@1\n  inputs:\n    databricksConnection: c\n    modelName: m\n    experiments: /S/x\n    metric: f1\n    registry: hive\n    dryRun: maybe\n',
+      ),
       [
         'DatabricksEvaluatePromote@1: registry: "hive" is not one of workspace, unityCatalog',
         'DatabricksEvaluatePromote@1: metric: "f1" is not one of roc_auc, average_precision, log_loss, brier',
         'DatabricksEvaluatePromote@1: dryRun: "maybe" is not true or false',
       ],
     );
-    assert.deepEqual(problemsOf('- task: DatabricksEvaluatePromote@1\n  inputs:\n    databricksConnection: c\n    modelName: any-typed-name\n    experiments: /S/x\n    metric: $(metric)\n    dryRun: true\n'), []);
+    assert.deepEqual(
+      problemsOf(
+        '- task: DatabricksEvaluatePromote@1\n  inputs:\n    databricksConnection: c\n    modelName: any-typed-name\n    experiments: /S/x\n    metric: $(metric)\n    dryRun: true\n',
+      ),
+      [],
+    );
   });
 
   it('flags an output variable a task does not declare, and a reference to an unknown step', () => {

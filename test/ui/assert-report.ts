@@ -1,7 +1,19 @@
 /** Assertions shared by the tab and the static report tests: the fixture record, rendered in a page. */
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { BEST_KEY, FIXTURE_BEST_RUN_URL, FIXTURE_DELTA_LEGEND, FIXTURE_HEADLINE, FIXTURE_LEGEND, FIXTURE_MEAN_LABELS, FIXTURE_MIN_BARS, FIXTURE_PRODUCTION_VERSION_URL, FIXTURE_REASON, FIXTURE_ROWS, FIXTURE_WIN_LABELS } from './expected';
+import {
+  BEST_KEY,
+  FIXTURE_BEST_RUN_URL,
+  FIXTURE_DELTA_LEGEND,
+  FIXTURE_HEADLINE,
+  FIXTURE_LEGEND,
+  FIXTURE_MEAN_LABELS,
+  FIXTURE_MIN_BARS,
+  FIXTURE_PRODUCTION_VERSION_URL,
+  FIXTURE_REASON,
+  FIXTURE_ROWS,
+  FIXTURE_WIN_LABELS,
+} from './expected';
 
 interface Box {
   width: number;

@@ -40,23 +40,31 @@ export function buildFixture(): DecisionRecord {
   ];
   const decision = compareModels(
     { n: evaluation.n, labels: evaluation.labels, columns },
-    { baseline: 'production', metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 20251126, winRate: 0.95, minDelta: 0.005, confidence: 0.95, minMetric: 0.75 },
+    {
+      baseline: 'production',
+      metric: 'roc_auc',
+      method: 'bootstrap',
+      resamples: 1000,
+      seed: 20251126,
+      winRate: 0.95,
+      minDelta: 0.005,
+      confidence: 0.95,
+      minMetric: 0.75,
+    },
   );
   const best = CANDIDATES.find((c) => `run_${c.runId}` === decision.best);
   if (decision.decision !== 'promote' || !best) throw new Error(`the fixture expects a promotion, the engine said ${decision.decision}`);
 
   const models: RecordModel[] = [
-    ...CANDIDATES.map(
-      (c): RecordModel => ({
-        key: `run_${c.runId}`,
-        role: 'candidate',
-        runId: c.runId,
-        runName: c.runName,
-        experimentId: EXPERIMENT,
-        runUrl: runUrl(c.runId),
-        uri: `runs:/${c.runId}/model`,
-      }),
-    ),
+    ...CANDIDATES.map((c): RecordModel => ({
+      key: `run_${c.runId}`,
+      role: 'candidate',
+      runId: c.runId,
+      runName: c.runName,
+      experimentId: EXPERIMENT,
+      runUrl: runUrl(c.runId),
+      uri: `runs:/${c.runId}/model`,
+    })),
     {
       key: 'production',
       role: 'production',

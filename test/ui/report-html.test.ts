@@ -42,7 +42,10 @@ describe('renderReportHtml(record): the static report page, in headless Chromium
 
   it('is self-contained: the page requests nothing but itself, and holds no external reference', async () => {
     const html = renderReportHtml(record);
-    assert.deepEqual([...html.matchAll(/\s(?:src|href)="(?!https:\/\/|data:,")([^"]*)"/g)].map((m) => m[1]), []);
+    assert.deepEqual(
+      [...html.matchAll(/\s(?:src|href)="(?!https:\/\/|data:,")([^"]*)"/g)].map((m) => m[1]),
+      [],
+    );
     const before = server.requests.length;
     const { page, errors } = await open('', 'light');
     await page.waitForLoadState('load');
@@ -110,7 +113,13 @@ describe('renderReportHtml(record): the static report page, in headless Chromium
   });
 
   it('throws RecordError for a record it cannot show, rather than writing an empty page', () => {
-    assert.throws(() => renderReportHtml({ decision: { decision: 'promote' } }), (e: unknown) => e instanceof RecordError && e.message === 'The evaluation record has no models list.');
-    assert.throws(() => renderReportHtml('{}'), (e: unknown) => e instanceof RecordError && e.message === 'The evaluation record is not a JSON object.');
+    assert.throws(
+      () => renderReportHtml({ decision: { decision: 'promote' } }),
+      (e: unknown) => e instanceof RecordError && e.message === 'The evaluation record has no models list.',
+    );
+    assert.throws(
+      () => renderReportHtml('{}'),
+      (e: unknown) => e instanceof RecordError && e.message === 'The evaluation record is not a JSON object.',
+    );
   });
 });

@@ -52,7 +52,10 @@ describe('report formatting', () => {
         metric: 'roc_auc',
         baseline: 'production',
         best: 'run_abc',
-        models: [{ name: 'production', estimate: 0.8, isBaseline: true }, { name: 'run_abc', estimate: 0.81 }],
+        models: [
+          { name: 'production', estimate: 0.8, isBaseline: true },
+          { name: 'run_abc', estimate: 0.81 },
+        ],
       },
       context: { modelName: 'm', productionVersion: '3' },
     });
@@ -61,19 +64,31 @@ describe('report formatting', () => {
     const none = readEvaluationRecord({ decision: 'none', reason: 'There is no candidate.', metric: 'roc_auc', models: [] });
     assert.equal(decisionSentence(none), 'No model was promoted.');
     assert.equal(decisionReason(none), '');
-    const noCandidates = readEvaluationRecord({ sentence: 'No candidates: nothing was changed', decision: { decision: 'none', reason: 'No candidates.', metric: 'roc_auc', models: [] } });
+    const noCandidates = readEvaluationRecord({
+      sentence: 'No candidates: nothing was changed',
+      decision: { decision: 'none', reason: 'No candidates.', metric: 'roc_auc', models: [] },
+    });
     assert.equal(decisionSentence(noCandidates), 'No candidates: nothing was changed.');
   });
 
   it('decisionSentence: promoted, dry run, challenger and a bare engine decision (mlops-eval), each said once', () => {
     const promoted = readEvaluationRecord(FIXTURE);
-    assert.equal(decisionSentence(promoted), 'Promoted logreg_all_features (MLflow run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8) to main.ml.churn_classifier version 8 (alias champion).');
+    assert.equal(
+      decisionSentence(promoted),
+      'Promoted logreg_all_features (MLflow run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8) to main.ml.churn_classifier version 8 (alias champion).',
+    );
     const dry = clone();
     dry.dryRun = true;
-    assert.equal(decisionSentence(readEvaluationRecord(dry)), 'Dry run: would promote logreg_all_features (MLflow run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8) to main.ml.churn_classifier (alias champion). Nothing was changed.');
+    assert.equal(
+      decisionSentence(readEvaluationRecord(dry)),
+      'Dry run: would promote logreg_all_features (MLflow run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8) to main.ml.churn_classifier (alias champion). Nothing was changed.',
+    );
     const challenger = clone();
     challenger.outcome = 'challenger';
-    assert.equal(decisionSentence(readEvaluationRecord(challenger)), 'logreg_all_features (MLflow run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8) is the challenger: main.ml.churn_classifier version 8. Production is unchanged until an approved promote step.');
+    assert.equal(
+      decisionSentence(readEvaluationRecord(challenger)),
+      'logreg_all_features (MLflow run 9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8) is the challenger: main.ml.churn_classifier version 8. Production is unchanged until an approved promote step.',
+    );
     assert.match(renderReportHtml(challenger), /<span class="eval-pill">Challenger<\/span>/);
     const bare = readEvaluationRecord(FIXTURE.decision);
     assert.equal(decisionSentence(bare), `Promote ${BEST_KEY} over production.`);
@@ -82,7 +97,10 @@ describe('report formatting', () => {
       assert.doesNotMatch(decisionReason(v), /^Promote|run_[0-9a-f]{32}'/);
       assert.doesNotMatch(decisionSentence(v), /exceeds|resamples/);
     }
-    assert.equal(decisionReason(promoted), "Its ROC AUC improvement over production exceeds 0.005 in 100.0% of 1000 paired resamples (required 95.0%; lower 95.0% bound +0.01986, mean +0.02593) and its ROC AUC 0.869 meets the floor 0.75.");
+    assert.equal(
+      decisionReason(promoted),
+      'Its ROC AUC improvement over production exceeds 0.005 in 100.0% of 1000 paired resamples (required 95.0%; lower 95.0% bound +0.01986, mean +0.02593) and its ROC AUC 0.869 meets the floor 0.75.',
+    );
   });
 });
 
@@ -98,7 +116,17 @@ describe('readEvaluationRecord(record)', () => {
     assert.deepEqual(v.warnings, []);
     assert.equal(v.decision, 'promote');
     assert.deepEqual(
-      v.models.map((m) => [m.name, m.label, m.isBaseline, m.isBest, m.version, m.runId?.slice(0, 8), m.runUrl !== undefined, m.distribution?.length, m.deltaDistribution?.length]),
+      v.models.map((m) => [
+        m.name,
+        m.label,
+        m.isBaseline,
+        m.isBest,
+        m.version,
+        m.runId?.slice(0, 8),
+        m.runUrl !== undefined,
+        m.distribution?.length,
+        m.deltaDistribution?.length,
+      ]),
       [
         ['production', 'production', true, false, '7', '3f2c9a1b', false, 1000, undefined],
         [BEST_KEY, 'logreg_all_features', false, true, '8', '9b1e4d7c', true, 1000, 1000],
@@ -131,7 +159,11 @@ describe('readEvaluationRecord(record)', () => {
       [{ decision: { decision: 'keep', models: [{ name: 'a' }] } }, 'The evaluation record lists no readable model.'],
     ];
     for (const [input, message] of cases) {
-      assert.throws(() => readEvaluationRecord(input), (e: unknown) => e instanceof RecordError && e.message === message, message);
+      assert.throws(
+        () => readEvaluationRecord(input),
+        (e: unknown) => e instanceof RecordError && e.message === message,
+        message,
+      );
     }
   });
 
@@ -154,7 +186,10 @@ describe('readEvaluationRecord(record)', () => {
     assert.equal(v.models[1].ci, undefined);
     assert.equal(v.models[2].vsBaseline, undefined);
     assert.equal(v.models[3].runUrl, undefined);
-    assert.deepEqual(v.context.links.map((l) => l.label), ['Build', 'Production model version', 'Promoted model version', 'Best candidate run']);
+    assert.deepEqual(
+      v.context.links.map((l) => l.label),
+      ['Build', 'Production model version', 'Promoted model version', 'Best candidate run'],
+    );
   });
 });
 
@@ -178,7 +213,7 @@ function binCounts(values: number[], lo: number, hi: number, bins: number): numb
   return counts;
 }
 
-describe('chart options (Apache ECharts): the numbers plotted are the record\'s', () => {
+describe("chart options (Apache ECharts): the numbers plotted are the record's", () => {
   const view = readEvaluationRecord(FIXTURE);
   const dists: Record<string, number[]> = FIXTURE.decision.distributions;
   const deltas: Record<string, number[]> = FIXTURE.decision.deltaDistributions;
@@ -187,17 +222,31 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
     const spec = metricDistributionChart(view, LIGHT_PALETTE, { width: 720, height: 300, bins: 40 })!;
     const opt = spec.option as any;
     assert.equal(spec.kind, 'metric-distribution');
-    assert.deepEqual(opt.series.map((x: any) => x.id), ['production', BEST_KEY, 'run_5c8a2e1f9d3b47c6a0e4f7b2d1c9a8e3', 'run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41']);
-    assert.deepEqual(opt.series.map((x: any) => x.name), ['production', 'logreg_all_features (best)', 'logreg_plus_f5', 'logreg_no_f2']);
+    assert.deepEqual(
+      opt.series.map((x: any) => x.id),
+      ['production', BEST_KEY, 'run_5c8a2e1f9d3b47c6a0e4f7b2d1c9a8e3', 'run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41'],
+    );
+    assert.deepEqual(
+      opt.series.map((x: any) => x.name),
+      ['production', 'logreg_all_features (best)', 'logreg_plus_f5', 'logreg_no_f2'],
+    );
     assert.deepEqual(opt.series[0].lineStyle.type, [5, 3]);
-    assert.deepEqual(opt.series.map((x: any) => x.color), ['#605e5c', '#0078d4', '#8764b8', '#038387']);
+    assert.deepEqual(
+      opt.series.map((x: any) => x.color),
+      ['#605e5c', '#0078d4', '#8764b8', '#038387'],
+    );
     // The shared range: every model's resamples, widened by 4% each side.
     const all = Object.values(dists).flat();
     const pad = (lo: number, hi: number): [number, number] => [lo - (hi - lo) * 0.04, hi + (hi - lo) * 0.04];
     const [lo, hi] = pad(Math.min(...all), Math.max(...all));
     assert.ok(Math.abs(opt.xAxis.min - lo) < 1e-12 && Math.abs(opt.xAxis.max - hi) < 1e-12);
     // Bins: the narrowest model's padded range spans at least 20 of them (half of 40), 40 to 80 bins in all.
-    const narrowest = Math.min(...Object.values(dists).map((v) => { const [a, b] = pad(Math.min(...v), Math.max(...v)); return b - a; }));
+    const narrowest = Math.min(
+      ...Object.values(dists).map((v) => {
+        const [a, b] = pad(Math.min(...v), Math.max(...v));
+        return b - a;
+      }),
+    );
     const bins = Math.min(80, Math.max(40, Math.ceil((40 * (hi - lo)) / (2 * narrowest))));
     assert.ok(bins >= 40 && bins <= 80, `bins ${bins}`);
     for (const series of opt.series) {
@@ -208,10 +257,16 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
       // Step curve: two points per bin at the bin's edges, both at the bin's count of resamples.
       const counts = series.data.filter((_: unknown, i: number) => i % 2 === 0).map((p: [number, number]) => p[1]);
       assert.deepEqual(counts, binCounts(values, lo, hi, bins), series.id);
-      assert.equal(counts.reduce((a: number, b: number) => a + b, 0), 1000);
+      assert.equal(
+        counts.reduce((a: number, b: number) => a + b, 0),
+        1000,
+      );
       // The full-data estimate marked from the axis to near the top of the plot, ending in a dot.
       const model = FIXTURE.decision.models.find((m: any) => m.name === series.id);
-      assert.deepEqual(series.markLine.data[0].map((p: any) => p.coord[0]), [model.estimate, model.estimate]);
+      assert.deepEqual(
+        series.markLine.data[0].map((p: any) => p.coord[0]),
+        [model.estimate, model.estimate],
+      );
       assert.equal(series.markLine.data[0][0].coord[1], 0);
       assert.equal(series.markLine.data[0][1].coord[1], opt.yAxis.max * 0.92);
       assert.deepEqual(series.markLine.symbol, ['none', 'circle']);
@@ -224,7 +279,7 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
     assert.equal(opt.yAxis.max, peak * 1.08);
   });
 
-  it('delta chart: the bars are the record\'s paired differences (1000 in all), coloured by zone, with zero, min Δ and mean marks', () => {
+  it("delta chart: the bars are the record's paired differences (1000 in all), coloured by zone, with zero, min Δ and mean marks", () => {
     const best = view.models.find((m) => m.name === 'run_e7d4a9c2b5f14e8a9c3d6b0f2a7e5c41')!;
     const spec = deltaChart(view, best, LIGHT_PALETTE, { width: 560, height: 230, bins: 40 })!;
     const opt = spec.option as any;
@@ -252,32 +307,56 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
     const shown = new Array<number>(40).fill(0);
     for (const b of bars.data) shown[Math.floor((b.value[0] - lo) / w)] = b.value[1];
     assert.deepEqual(shown, expected);
-    assert.equal(bars.data.reduce((a: number, b: any) => a + b.value[1], 0), 1000);
+    assert.equal(
+      bars.data.reduce((a: number, b: any) => a + b.value[1], 0),
+      1000,
+    );
     for (const b of bars.data) {
       const x = b.value[0];
       assert.equal(b.itemStyle.color, x < 0 ? LIGHT_PALETTE.loss : x > 0.005 ? LIGHT_PALETTE.win : LIGHT_PALETTE.neutral, `bar at ${x}`);
     }
     const marks = opt.series.find((x: any) => x.id === 'marks').markLine.data;
-    assert.deepEqual(marks.map((pair: any) => pair[0].coord[0]), [0, best.vsBaseline!.meanDelta, 0.005]);
+    assert.deepEqual(
+      marks.map((pair: any) => pair[0].coord[0]),
+      [0, best.vsBaseline!.meanDelta, 0.005],
+    );
     assert.equal(marks[2][0].label.formatter, 'min \u0394 +0.0050');
-    assert.deepEqual(opt.title.map((t: any) => t.text), ['logreg_no_f2', 'Win rate 1.5% (needs \u2265 95.0%)', `mean \u0394 \u22120.0075 \u00b7 lower 95.0% bound \u22120.0170`]);
+    assert.deepEqual(
+      opt.title.map((t: any) => t.text),
+      ['logreg_no_f2', 'Win rate 1.5% (needs \u2265 95.0%)', `mean \u0394 \u22120.0075 \u00b7 lower 95.0% bound \u22120.0170`],
+    );
   });
 
   it('no delta chart for a model without a comparison (production itself, or any model when there is no production)', () => {
-    assert.equal(deltaChart(view, view.models.find((m) => m.isBaseline)!, DARK_PALETTE), undefined);
+    assert.equal(
+      deltaChart(
+        view,
+        view.models.find((m) => m.isBaseline)!,
+        DARK_PALETTE,
+      ),
+      undefined,
+    );
     const r = clone();
     r.decision.models = r.decision.models.filter((m: any) => m.name !== 'production');
     r.decision.baseline = null;
     for (const m of r.decision.models) delete m.vsBaseline;
     const alone = readEvaluationRecord(r);
-    assert.deepEqual(alone.models.map((m) => deltaChart(alone, m, LIGHT_PALETTE)), [undefined, undefined, undefined]);
+    assert.deepEqual(
+      alone.models.map((m) => deltaChart(alone, m, LIGHT_PALETTE)),
+      [undefined, undefined, undefined],
+    );
     assert.equal(metricDistributionChart(alone, LIGHT_PALETTE)?.kind, 'metric-distribution');
   });
 
-  it('renderChartSvg: ECharts\' server-side SVG, marked and labelled, without hover styles or event metadata', () => {
+  it("renderChartSvg: ECharts' server-side SVG, marked and labelled, without hover styles or event metadata", () => {
     const spec = deltaChart(view, view.models[1], LIGHT_PALETTE)!;
     const svg = renderChartSvg(spec);
-    assert.ok(svg.startsWith(`<svg role="img" aria-label="Paired difference of ROC AUC, logreg_all_features minus production: win rate 100.0%, mean +0.0259" data-chart="delta-distribution" data-model="${BEST_KEY}" `), svg.slice(0, 300));
+    assert.ok(
+      svg.startsWith(
+        `<svg role="img" aria-label="Paired difference of ROC AUC, logreg_all_features minus production: win rate 100.0%, mean +0.0259" data-chart="delta-distribution" data-model="${BEST_KEY}" `,
+      ),
+      svg.slice(0, 300),
+    );
     for (const banned of [/<style/, /\sclass=/, /ecmeta_/, /pointer-events/, /<script/i, /\n/]) assert.doesNotMatch(svg, banned);
     assert.match(svg, />Win rate 100\.0% \(needs \u2265 95\.0%\)<\/text>/);
     assert.match(svg, />min \u0394 \+0\.0050<\/text>/);
@@ -285,7 +364,7 @@ describe('chart options (Apache ECharts): the numbers plotted are the record\'s'
   });
 });
 
-describe('renderDistributionSvg(record): the SVG for the task\'s markdown summary', () => {
+describe("renderDistributionSvg(record): the SVG for the task's markdown summary", () => {
   it('is small, script-free and self-contained, and shows the win rate of the best candidate', () => {
     const svg = renderDistributionSvg(FIXTURE);
     assert.ok(svg.length > 2000 && svg.length <= MARKDOWN_SVG_MAX_CHARS, `length ${svg.length}`);
@@ -339,7 +418,22 @@ describe('renderReportHtml(record) for the other outcomes', () => {
       dryRun: false,
       models: [],
       skippedCandidates: [],
-      decision: { decision: 'none', reason: 'No candidates.', metric: 'roc_auc', higherIsBetter: true, method: 'bootstrap', seed: 1, resamples: 1000, confidence: 0.95, winRateThreshold: 0.95, minDelta: 0, models: [], degenerateResamples: 0, n: 0, positives: 0 },
+      decision: {
+        decision: 'none',
+        reason: 'No candidates.',
+        metric: 'roc_auc',
+        higherIsBetter: true,
+        method: 'bootstrap',
+        seed: 1,
+        resamples: 1000,
+        confidence: 0.95,
+        winRateThreshold: 0.95,
+        minDelta: 0,
+        models: [],
+        degenerateResamples: 0,
+        n: 0,
+        positives: 0,
+      },
       context: { modelName: 'm', links: {} },
     });
     assert.match(html, /data-decision="none"/);
@@ -365,7 +459,8 @@ describe('renderReportHtml(record) for the other outcomes', () => {
 });
 
 describe('renderReportHtml(record): the colour key and the facts say only what applies', () => {
-  const legend = (html: string): string[] => [...html.matchAll(/<span data-zone="([a-z-]+)"><i class="eval-bg-[a-z]+"><\/i>([^<]*)<\/span>/g)].map((m) => `${m[1]}: ${m[2]}`);
+  const legend = (html: string): string[] =>
+    [...html.matchAll(/<span data-zone="([a-z-]+)"><i class="eval-bg-[a-z]+"><\/i>([^<]*)<\/span>/g)].map((m) => `${m[1]}: ${m[2]}`);
 
   it('the fixture (min \u0394 0.005, differences in all three zones): three entries naming min \u0394', () => {
     assert.deepEqual(legend(renderReportHtml(FIXTURE)), [
@@ -378,7 +473,8 @@ describe('renderReportHtml(record): the colour key and the facts say only what a
   it('min \u0394 0 and no tie: no "min \u0394" entry and no dashed line; a tie-free win is "better than production"', () => {
     const r = clone();
     r.decision.minDelta = 0;
-    for (const k of Object.keys(r.decision.deltaDistributions)) r.decision.deltaDistributions[k] = r.decision.deltaDistributions[k].filter((v: number) => v !== 0);
+    for (const k of Object.keys(r.decision.deltaDistributions))
+      r.decision.deltaDistributions[k] = r.decision.deltaDistributions[k].filter((v: number) => v !== 0);
     const html = renderReportHtml(r);
     assert.deepEqual(legend(html), ['worse: worse than production', 'win: better than production: a win']);
     assert.doesNotMatch(html, /min \u0394 \+0\.0000|stroke-dasharray="4,3"/);
@@ -389,7 +485,11 @@ describe('renderReportHtml(record): the colour key and the facts say only what a
     const r = clone();
     r.decision.minDelta = 0;
     r.decision.deltaDistributions[BEST_KEY][0] = 0;
-    assert.deepEqual(legend(renderReportHtml(r)), ['worse: worse than production', 'not-win: no difference: a tie, not a win', 'win: better than production: a win']);
+    assert.deepEqual(legend(renderReportHtml(r)), [
+      'worse: worse than production',
+      'not-win: no difference: a tie, not a win',
+      'win: better than production: a win',
+    ]);
   });
 
   it('only wins (one candidate far better): one entry', () => {
@@ -405,7 +505,7 @@ describe('renderReportHtml(record): the colour key and the facts say only what a
     assert.match(renderReportHtml(r), /<div data-fact="degenerate"><dt>Resamples drawn again<\/dt><dd>3 \(they held only one class\)<\/dd><\/div>/);
   });
 
-  it('the headline links the promoted model\'s MLflow run when its URL is known, and shows its id without a link otherwise', () => {
+  it("the headline links the promoted model's MLflow run when its URL is known, and shows its id without a link otherwise", () => {
     const html = renderReportHtml(FIXTURE);
     assert.ok(
       html.includes(
@@ -416,7 +516,11 @@ describe('renderReportHtml(record): the colour key and the facts say only what a
     const entry = r.models.find((m: any) => m.key === BEST_KEY);
     delete entry.runUrl;
     delete r.context.runs[BEST_KEY].url;
-    assert.ok(renderReportHtml(r).includes('Promoted logreg_all_features (MLflow run <span title="9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8" data-testid="headline-run">9b1e4d7c</span>) to main.ml.churn_classifier'));
+    assert.ok(
+      renderReportHtml(r).includes(
+        'Promoted logreg_all_features (MLflow run <span title="9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8" data-testid="headline-run">9b1e4d7c</span>) to main.ml.churn_classifier',
+      ),
+    );
     // Once: the task's own sentence (with the internal key) is not on the page.
     assert.ok(!html.includes("Promote 'run_") && !html.includes('Promoted run '));
   });

@@ -39,7 +39,10 @@ describe('Model evaluation tab inside a stand-in Azure DevOps host (SDK handshak
       logLevel: 'warning',
       absWorkingDir: ROOT,
     });
-    writeFileSync(path.join(dir, 'host.html'), '<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>host</title><style>body{margin:0}</style></head><body><script src="host.js"></script></body></html>');
+    writeFileSync(
+      path.join(dir, 'host.html'),
+      '<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>host</title><style>body{margin:0}</style></head><body><script src="host.js"></script></body></html>',
+    );
     server = await serveStatic({ '/host.html': path.join(dir, 'host.html'), '/host.js': path.join(dir, 'host.js'), ...SHIPPED_TAB }, (req, url) => {
       if (!url.pathname.startsWith('/tfs/')) return undefined;
       rest.push({ path: url.pathname, authorization: req.headers.authorization, accept: req.headers.accept });
@@ -47,7 +50,14 @@ describe('Model evaluation tab inside a stand-in Azure DevOps host (SDK handshak
       if (list) {
         const attachments =
           list[1] === '4321'
-            ? [{ name: 'evaluation.json', _links: { self: { href: `${server.origin}/tfs/${PROJECT}/_apis/build/builds/4321/${TIMELINE}/${RECORD}/attachments/${TYPE}/evaluation.json` } } }]
+            ? [
+                {
+                  name: 'evaluation.json',
+                  _links: {
+                    self: { href: `${server.origin}/tfs/${PROJECT}/_apis/build/builds/4321/${TIMELINE}/${RECORD}/attachments/${TYPE}/evaluation.json` },
+                  },
+                },
+              ]
             : [];
         return { status: 200, type: 'application/json', body: JSON.stringify(attachments) };
       }

@@ -168,7 +168,10 @@ describe('Model evaluation build results tab (ui/dist/results-tab.html) in headl
 
   it('the page loads only its bundle', () => {
     const html = readFileSync(path.join(ROOT, 'ui/results-tab.html'), 'utf8');
-    assert.deepEqual([...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]), ['data:,', 'dist/results-tab.js']);
+    assert.deepEqual(
+      [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]),
+      ['data:,', 'dist/results-tab.js'],
+    );
     assert.deepEqual(readdirSync(path.join(ROOT, 'ui/dist')), ['THIRD-PARTY-NOTICES.txt', 'results-tab.js']);
   });
 });

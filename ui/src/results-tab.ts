@@ -80,7 +80,8 @@ function paletteFromCss(): FixedPalette {
 function optionFor(box: HTMLElement, view: EvaluationView, palette: FixedPalette) {
   // Laid out for the box's actual width, so the axis gets as many ticks as fit.
   const width = box.clientWidth || undefined;
-  if (box.dataset.chartBox === 'metric-distribution') return metricDistributionChart(view, palette, { ...METRIC_CHART_SIZE, width: width ?? METRIC_CHART_SIZE.width })?.option;
+  if (box.dataset.chartBox === 'metric-distribution')
+    return metricDistributionChart(view, palette, { ...METRIC_CHART_SIZE, width: width ?? METRIC_CHART_SIZE.width })?.option;
   const m = view.models.find((x) => x.name === box.dataset.model);
   return m ? deltaChart(view, m, palette, { ...DELTA_CHART_SIZE, width: width ?? DELTA_CHART_SIZE.width })?.option : undefined;
 }

@@ -19,7 +19,15 @@ export interface StateNow {
 
 export function taskState(t: EmulatedTaskRun, now: number, qEnd: number | undefined): StateNow {
   if (t.end && t.end.at <= now) {
-    return { lifeCycle: t.end.lifeCycle, result: t.end.result, message: t.end.message, code: t.end.code, type: t.end.type, ended: true, cancelled: t.end.code === 'USER_CANCELED' };
+    return {
+      lifeCycle: t.end.lifeCycle,
+      result: t.end.result,
+      message: t.end.message,
+      code: t.end.code,
+      type: t.end.type,
+      ended: true,
+      cancelled: t.end.code === 'USER_CANCELED',
+    };
   }
   if (t.terminatingAt !== undefined && t.terminatingAt <= now) return { lifeCycle: 'TERMINATING', ended: false, cancelled: t.end?.code === 'USER_CANCELED' };
   if (t.runningAt !== undefined && t.runningAt <= now) return { lifeCycle: 'RUNNING', ended: false };
@@ -89,11 +97,14 @@ export function taskView(run: EmulatedRun, t: EmulatedTaskRun, at: ViewPoint, qE
 /** The parent run's state once every task run has ended: the first platform failure, a cancel, a failure, or success. */
 function endedParentState(run: EmulatedRun): StateNow {
   const internal = run.tasks.find((t) => t.end!.lifeCycle === 'INTERNAL_ERROR');
-  if (internal) return { lifeCycle: 'INTERNAL_ERROR', result: 'FAILED', message: internal.end!.message, code: internal.end!.code, type: internal.end!.type, ended: true };
+  if (internal)
+    return { lifeCycle: 'INTERNAL_ERROR', result: 'FAILED', message: internal.end!.message, code: internal.end!.code, type: internal.end!.type, ended: true };
   const cancelled = run.tasks.some((t) => t.end!.result === 'CANCELED');
-  if (cancelled) return { lifeCycle: 'TERMINATED', result: 'CANCELED', message: 'Run cancelled.', code: 'USER_CANCELED', type: 'SUCCESS', ended: true, cancelled: true };
+  if (cancelled)
+    return { lifeCycle: 'TERMINATED', result: 'CANCELED', message: 'Run cancelled.', code: 'USER_CANCELED', type: 'SUCCESS', ended: true, cancelled: true };
   const failed = run.tasks.find((t) => t.end!.result !== 'SUCCESS');
-  if (failed) return { lifeCycle: 'TERMINATED', result: 'FAILED', message: failed.end!.message, code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', ended: true };
+  if (failed)
+    return { lifeCycle: 'TERMINATED', result: 'FAILED', message: failed.end!.message, code: 'RUN_EXECUTION_ERROR', type: 'CLIENT_ERROR', ended: true };
   return { lifeCycle: 'TERMINATED', result: 'SUCCESS', message: '', code: 'SUCCESS', type: 'SUCCESS', ended: true };
 }
 

@@ -50,8 +50,14 @@ interface NewRun {
   overriding?: Record<string, unknown>;
 }
 
-
-const cancelledEnd = (at: number): TaskEnd => ({ at, lifeCycle: 'TERMINATED', result: 'CANCELED', code: 'USER_CANCELED', type: 'SUCCESS', message: 'Run cancelled.' });
+const cancelledEnd = (at: number): TaskEnd => ({
+  at,
+  lifeCycle: 'TERMINATED',
+  result: 'CANCELED',
+  code: 'USER_CANCELED',
+  type: 'SUCCESS',
+  message: 'Run cancelled.',
+});
 
 export class JobsStore {
   readonly jobs = new Map<number, EmulatedJob>();
@@ -91,7 +97,12 @@ export class JobsStore {
     validateJobSettings(settings);
     const jobId = this.nextJobId++;
     const creator = opts?.creator ?? DEFAULT_CREATOR;
-    this.jobs.set(jobId, { job_id: jobId, created_time: this.core.clock.now(), creator_user_name: creator, settings: structuredClone({ ...settings, name: settings.name || 'Untitled' }) });
+    this.jobs.set(jobId, {
+      job_id: jobId,
+      created_time: this.core.clock.now(),
+      creator_user_name: creator,
+      settings: structuredClone({ ...settings, name: settings.name || 'Untitled' }),
+    });
     return jobId;
   }
 
@@ -140,7 +151,14 @@ export class JobsStore {
       for (const k of Object.keys(settings)) if (!(JOB_ARRAYS as readonly string[]).includes(k)) delete settings[k];
       return compact({ job_id: job.job_id, settings, next_page_token });
     }
-    return compact({ job_id: job.job_id, creator_user_name: job.creator_user_name, run_as_user_name: job.creator_user_name, created_time: job.created_time, settings, next_page_token });
+    return compact({
+      job_id: job.job_id,
+      creator_user_name: job.creator_user_name,
+      run_as_user_name: job.creator_user_name,
+      created_time: job.created_time,
+      settings,
+      next_page_token,
+    });
   }
 
   // ---- starting runs ----------------------------------------------------------------------------
@@ -174,7 +192,12 @@ export class JobsStore {
       body,
       tasks,
       paramsFor: (t) => ({ ...(t.notebook_task?.base_parameters ?? {}), ...(effectiveJobParams ?? notebookParams ?? {}) }),
-      jobParameters: defined.length > 0 ? (defined.map((d) => compact({ name: d.name, default: d.default, value: jobParams?.[d.name] ?? d.default }, ['default'])) as EmulatedRun['jobParameters']) : undefined,
+      jobParameters:
+        defined.length > 0
+          ? (defined.map((d) =>
+              compact({ name: d.name, default: d.default, value: jobParams?.[d.name] ?? d.default }, ['default']),
+            ) as EmulatedRun['jobParameters'])
+          : undefined,
       overriding: notebookParams && Object.keys(notebookParams).length > 0 ? { notebook_params: notebookParams } : undefined,
     });
     return { run_id: run.runId, number_in_job: run.runId };
@@ -314,7 +337,13 @@ export class JobsStore {
    * A task run that has not started: it is cancelled, skipped for a failed or cancelled upstream task
    * (`run_if` ALL_SUCCESS), keeps waiting for its queue slot or dependencies, or starts (PENDING).
    */
-  private startTask(run: EmulatedRun, t: EmulatedTaskRun, now: number, qEnd: number | undefined, cancelAt: number | undefined): 'waiting' | 'ended' | 'started' {
+  private startTask(
+    run: EmulatedRun,
+    t: EmulatedTaskRun,
+    now: number,
+    qEnd: number | undefined,
+    cancelAt: number | undefined,
+  ): 'waiting' | 'ended' | 'started' {
     const deps = t.dependsOn.map((k) => run.tasks.find((x) => x.taskKey === k)!);
     const cancelDue = cancelAt !== undefined && cancelAt <= now;
     if (deps.some((d) => !d.end)) {
@@ -380,7 +409,16 @@ export class JobsStore {
     }
     try {
       const compute = t.spec.existing_cluster_id || t.spec.new_cluster || t.spec.job_cluster_key ? 'classic' : 'serverless';
-      const out = await reg.handler({ jobId: run.jobId, runId: run.runId, taskRunId: t.runId, taskKey: t.taskKey, notebookPath: path, params: { ...t.params }, compute, core: this.core });
+      const out = await reg.handler({
+        jobId: run.jobId,
+        runId: run.runId,
+        taskRunId: t.runId,
+        taskKey: t.taskKey,
+        notebookPath: path,
+        params: { ...t.params },
+        compute,
+        core: this.core,
+      });
       if (out && typeof out.exitValue === 'string') t.exitValue = out.exitValue;
       terminating({ lifeCycle: 'TERMINATED', result: 'SUCCESS', code: 'SUCCESS', type: 'SUCCESS', message: '' });
     } catch (e) {
@@ -528,11 +566,17 @@ function runEnd(run: EmulatedRun): number | undefined {
 }
 
 /** run-now's parameter rules: job_parameters only for jobs that define them, notebook_params only for jobs that do not. */
-function checkRunNowParameters(jobId: number, defined: Array<{ name: string }>, jobParams?: Record<string, string>, notebookParams?: Record<string, string>): void {
+function checkRunNowParameters(
+  jobId: number,
+  defined: Array<{ name: string }>,
+  jobParams?: Record<string, string>,
+  notebookParams?: Record<string, string>,
+): void {
   if (jobParams && Object.keys(jobParams).length > 0) {
     if (defined.length === 0) throw badParam(`Job ${jobId} does not define job parameters; use notebook_params to pass values to its notebook tasks.`);
     for (const k of Object.keys(jobParams)) {
-      if (!defined.some((d) => d.name === k)) throw badParam(`Job parameter ${k} is not defined on job ${jobId}. Defined parameters: ${defined.map((d) => d.name).join(', ')}.`);
+      if (!defined.some((d) => d.name === k))
+        throw badParam(`Job parameter ${k} is not defined on job ${jobId}. Defined parameters: ${defined.map((d) => d.name).join(', ')}.`);
     }
   }
   if (defined.length > 0 && notebookParams && Object.keys(notebookParams).length > 0) {

@@ -16,7 +16,19 @@
  * - UC names must be three-level (`catalog.schema.model`) and UC has no stage endpoints; aliases instead.
  */
 import { ApiFault, type EmulatorCore, type EmulatorRequest, type EmulatorResponse } from '../../contracts';
-import { decodePageToken, encodePageToken, invalid, matchNumber, matchString, parseFilter, parseMaxResults, requireShape, STRING_OPS, NUMERIC_OPS, type Term } from './search';
+import {
+  decodePageToken,
+  encodePageToken,
+  invalid,
+  matchNumber,
+  matchString,
+  parseFilter,
+  parseMaxResults,
+  requireShape,
+  STRING_OPS,
+  NUMERIC_OPS,
+  type Term,
+} from './search';
 import { field, listField, omitEmpty, requiredString } from './tracking';
 
 export type Stage = 'None' | 'Staging' | 'Production' | 'Archived';
@@ -121,7 +133,8 @@ export class RegistryStore {
 
   status(v: StoredVersion): { status: VersionStatus; message?: string } {
     if (v.pinned) return v.pinned;
-    if (this.uc && this.requireFinalize && !v.finalized) return { status: 'PENDING_REGISTRATION', message: 'Waiting for the model version files to be uploaded and finalized.' };
+    if (this.uc && this.requireFinalize && !v.finalized)
+      return { status: 'PENDING_REGISTRATION', message: 'Waiting for the model version files to be uploaded and finalized.' };
     return this.now() >= v.readyAt ? { status: 'READY' } : { status: 'PENDING_REGISTRATION', message: 'Model version is being registered.' };
   }
 
@@ -144,7 +157,8 @@ export class RegistryStore {
     const m = this.model(name);
     const num = Number(version);
     const v = m.versions.find((x) => x.version === num);
-    if (!v || !/^\d+$/.test(String(version))) throw new ApiFault(404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${m.name}, version=${String(version)}) not found`);
+    if (!v || !/^\d+$/.test(String(version)))
+      throw new ApiFault(404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${m.name}, version=${String(version)}) not found`);
     return v;
   }
 
@@ -166,7 +180,19 @@ export class RegistryStore {
     return m;
   }
 
-  createVersion(name: unknown, opts: { source: unknown; runId?: string; modelId?: string; description?: string; tags?: Record<string, string>; runLink?: string; userId?: string; runTrackingServerId?: string }): StoredVersion {
+  createVersion(
+    name: unknown,
+    opts: {
+      source: unknown;
+      runId?: string;
+      modelId?: string;
+      description?: string;
+      tags?: Record<string, string>;
+      runLink?: string;
+      userId?: string;
+      runTrackingServerId?: string;
+    },
+  ): StoredVersion {
     const m = this.model(name);
     if (typeof opts.source !== 'string' || opts.source === '') throw invalid("Missing value for required parameter 'source'.");
     const now = this.now();
@@ -197,7 +223,12 @@ export class RegistryStore {
   versionJson(v: StoredVersion): Record<string, unknown> {
     const st = this.status(v);
     const m = this.models.get(v.name);
-    const aliases = m ? [...m.aliases.entries()].filter(([, num]) => num === v.version).map(([a]) => a).sort() : [];
+    const aliases = m
+      ? [...m.aliases.entries()]
+          .filter(([, num]) => num === v.version)
+          .map(([a]) => a)
+          .sort()
+      : [];
     const common = {
       name: v.name,
       version: String(v.version),
@@ -254,7 +285,9 @@ export class RegistryStore {
     if (archiveRaw === undefined || archiveRaw === null) throw invalid("Missing value for required parameter 'archive_existing_versions'.");
     const archive = archiveRaw === true || archiveRaw === 'true';
     if (archive && stage !== 'Staging' && stage !== 'Production') {
-      throw invalid(`Model version transition cannot archive existing model versions because '${stage}' is not an Active stage. Valid stages are Staging and Production.`);
+      throw invalid(
+        `Model version transition cannot archive existing model versions because '${stage}' is not an Active stage. Valid stages are Staging and Production.`,
+      );
     }
     const st = this.status(v);
     if (st.status !== 'READY') {
@@ -272,7 +305,16 @@ export class RegistryStore {
         }
       }
     }
-    this.transitions.push({ name: v.name, version: String(v.version), from: v.stage, to: stage, archiveExistingVersions: archive, comment: typeof comment === 'string' ? comment : undefined, archived, at: now });
+    this.transitions.push({
+      name: v.name,
+      version: String(v.version),
+      from: v.stage,
+      to: stage,
+      archiveExistingVersions: archive,
+      comment: typeof comment === 'string' ? comment : undefined,
+      archived,
+      at: now,
+    });
     v.stage = stage;
     v.lastUpdatedTimestamp = now;
     m.lastUpdatedTimestamp = now;
@@ -362,7 +404,11 @@ export class RegistryStore {
     const r = this.core.router;
     const P = prefix;
     r.add('POST', `${P}/registered-models/create`, (req) => {
-      const m = this.createModel(field(req, 'name'), { description: field(req, 'description') as string | undefined, tags: this.tagsFrom(req), userId: req.principal });
+      const m = this.createModel(field(req, 'name'), {
+        description: field(req, 'description') as string | undefined,
+        tags: this.tagsFrom(req),
+        userId: req.principal,
+      });
       return { status: 200, body: { registered_model: this.modelJson(m) } };
     });
     r.add('GET', `${P}/registered-models/get`, (req) => ({ status: 200, body: { registered_model: this.modelJson(this.model(field(req, 'name'))) } }));
@@ -407,7 +453,10 @@ export class RegistryStore {
       });
       return { status: 200, body: { model_version: this.versionJson(v) } };
     });
-    r.add('GET', `${P}/model-versions/get`, (req) => ({ status: 200, body: { model_version: this.versionJson(this.version(field(req, 'name'), requiredString(req, 'version'))) } }));
+    r.add('GET', `${P}/model-versions/get`, (req) => ({
+      status: 200,
+      body: { model_version: this.versionJson(this.version(field(req, 'name'), requiredString(req, 'version'))) },
+    }));
     r.add('PATCH', `${P}/model-versions/update`, (req) => {
       const v = this.version(field(req, 'name'), requiredString(req, 'version'));
       const d = field(req, 'description');
@@ -477,7 +526,9 @@ export class RegistryStore {
         const value = String(field(req, 'value') ?? '');
         checkUcTag(key, value);
         if (!target.tags.has(key) && target.tags.size >= UC_MAX_TAGS) {
-          throw invalid(`Cannot set tag '${key}': the ${kind === 'registered-models' ? 'registered model' : 'model version'} already has ${target.tags.size} tags, the maximum is ${UC_MAX_TAGS}.`);
+          throw invalid(
+            `Cannot set tag '${key}': the ${kind === 'registered-models' ? 'registered model' : 'model version'} already has ${target.tags.size} tags, the maximum is ${UC_MAX_TAGS}.`,
+          );
         }
         target.tags.set(key, value);
         target.lastUpdatedTimestamp = this.now();
@@ -513,12 +564,21 @@ export class RegistryStore {
       return { status: 200, body: { model_version: this.versionJson(v) } };
     });
     r.add('POST', `${P}/databricks/model-versions/transition-stage`, (req) => {
-      const v = this.transition(field(req, 'name'), requiredString(req, 'version'), field(req, 'stage'), field(req, 'archive_existing_versions'), field(req, 'comment'));
+      const v = this.transition(
+        field(req, 'name'),
+        requiredString(req, 'version'),
+        field(req, 'stage'),
+        field(req, 'archive_existing_versions'),
+        field(req, 'comment'),
+      );
       return { status: 200, body: { model_version_databricks: { ...this.versionJson(v), permission_level: 'CAN_MANAGE' } } };
     });
     r.add('GET', `${P}/databricks/registered-models/get`, (req) => {
       const m = this.model(field(req, 'name'));
-      return { status: 200, body: { registered_model_databricks: { ...this.modelJson(m), id: Buffer.from(m.name).toString('hex').slice(0, 32), permission_level: 'CAN_MANAGE' } } };
+      return {
+        status: 200,
+        body: { registered_model_databricks: { ...this.modelJson(m), id: Buffer.from(m.name).toString('hex').slice(0, 32), permission_level: 'CAN_MANAGE' } },
+      };
     });
   }
 

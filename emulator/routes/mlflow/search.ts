@@ -105,9 +105,7 @@ const TYPE_ALIASES: Record<string, TermType> = {
 function typeOf(raw: string, text: string): TermType {
   const t = TYPE_ALIASES[raw.toLowerCase()];
   if (!t) {
-    throw invalid(
-      `Invalid filter '${text}'. Invalid entity type '${raw}'. Valid values are ['metric', 'parameter', 'tag', 'attribute', 'dataset'].`,
-    );
+    throw invalid(`Invalid filter '${text}'. Invalid entity type '${raw}'. Valid values are ['metric', 'parameter', 'tag', 'attribute', 'dataset'].`);
   }
   return t;
 }

@@ -294,7 +294,8 @@ export class TrackingStore {
       artifactUri: `${exp.artifactLocation}/models/${modelId}/artifacts`,
     };
     this.loggedModels.set(modelId, m);
-    if (status === 'LOGGED_MODEL_READY') this.files.write(`${m.artifactUri}/MLmodel`, `artifact_path: null\nmodel_id: ${modelId}\nflavors:\n  python_function: {}\n`);
+    if (status === 'LOGGED_MODEL_READY')
+      this.files.write(`${m.artifactUri}/MLmodel`, `artifact_path: null\nmodel_id: ${modelId}\nflavors:\n  python_function: {}\n`);
     return m;
   }
 
@@ -322,7 +323,9 @@ export class TrackingStore {
     if (field(req, 'filter') !== undefined) throw invalid('logged-models/search filters are not supported by this emulator.');
     const maxResults = parseMaxResults(field(req, 'max_results'), 50, 50);
     const offset = decodePageToken(field(req, 'page_token'));
-    const all = [...this.loggedModels.values()].filter((m) => experimentIds.includes(m.experimentId)).sort((a, b) => b.creationTime - a.creationTime || (a.modelId < b.modelId ? -1 : 1));
+    const all = [...this.loggedModels.values()]
+      .filter((m) => experimentIds.includes(m.experimentId))
+      .sort((a, b) => b.creationTime - a.creationTime || (a.modelId < b.modelId ? -1 : 1));
     const page = all.slice(offset, offset + maxResults);
     const body: Record<string, unknown> = {};
     if (page.length) body.models = page.map((m) => this.loggedModelJson(m));
@@ -530,7 +533,9 @@ export class TrackingStore {
     const v = String(value ?? '');
     const cur = run.params.get(k);
     if (cur !== undefined && cur !== v) {
-      throw invalid(`Changing param values is not allowed. Param with key='${k}' was already logged with value='${cur}' for run ID='${run.runId}'. Attempted logging new value '${v}'.`);
+      throw invalid(
+        `Changing param values is not allowed. Param with key='${k}' was already logged with value='${cur}' for run ID='${run.runId}'. Attempted logging new value '${v}'.`,
+      );
     }
     run.params.set(k, v);
   }
@@ -559,7 +564,8 @@ export class TrackingStore {
     if (metrics.length > 1000) throw invalid(`A batch logging request can contain at most 1000 metrics. Got ${metrics.length} metrics.`);
     if (params.length > 100) throw invalid(`A batch logging request can contain at most 100 params. Got ${params.length} params.`);
     if (tags.length > 100) throw invalid(`A batch logging request can contain at most 100 tags. Got ${tags.length} tags.`);
-    if (metrics.length + params.length + tags.length > 1000) throw invalid('A batch logging request can contain at most 1000 metrics, params and tags in total.');
+    if (metrics.length + params.length + tags.length > 1000)
+      throw invalid('A batch logging request can contain at most 1000 metrics, params and tags in total.');
     // Validate everything before applying anything, so a rejected batch changes nothing.
     for (const p of params) {
       const cur = run.params.get(String(p.key));
@@ -600,9 +606,15 @@ export class TrackingStore {
   install(): void {
     const r = this.core.router;
     const P = '/api/2.0/mlflow';
-    const getByName = (req: EmulatorRequest) => ({ status: 200, body: { experiment: this.experimentJson(this.experimentByName(requiredString(req, 'experiment_name'))) } });
+    const getByName = (req: EmulatorRequest) => ({
+      status: 200,
+      body: { experiment: this.experimentJson(this.experimentByName(requiredString(req, 'experiment_name'))) },
+    });
     r.add('GET', `${P}/experiments/get-by-name`, getByName);
-    const getExp = (req: EmulatorRequest) => ({ status: 200, body: { experiment: this.experimentJson(this.experimentById(requiredString(req, 'experiment_id'))) } });
+    const getExp = (req: EmulatorRequest) => ({
+      status: 200,
+      body: { experiment: this.experimentJson(this.experimentById(requiredString(req, 'experiment_id'))) },
+    });
     r.add('GET', `${P}/experiments/get`, getExp);
     r.add('POST', `${P}/experiments/create`, (req) => {
       const tags: Record<string, string> = {};

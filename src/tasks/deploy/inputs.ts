@@ -78,7 +78,8 @@ export function validateRepoUrl(raw: string): string {
     throw new InputError('repoUrl', `repoUrl must use https (got ${url.protocol.replace(':', '')}). Use the https clone URL of the repository.`);
   }
   if (url.search || url.hash) throw new InputError('repoUrl', 'repoUrl must not have a query string or fragment. Use the plain https clone URL.');
-  if (url.pathname === '/' || url.pathname === '') throw new InputError('repoUrl', 'repoUrl has no repository path. Use the https clone URL of the repository.');
+  if (url.pathname === '/' || url.pathname === '')
+    throw new InputError('repoUrl', 'repoUrl has no repository path. Use the https clone URL of the repository.');
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -109,10 +110,16 @@ export function validateRepoPath(raw: string): string {
   const underRepos = segments[0] === 'Repos' ? segments.slice(1) : segments[0] === 'Workspace' && segments[1] === 'Repos' ? segments.slice(2) : undefined;
   if (underRepos) {
     if (underRepos.length !== 2) {
-      throw new InputError('repoPath', `repoPath under Repos must be exactly /Repos/<folder>/<repo-name> (e.g. /Repos/Production/churn-model); got "${truncate(p)}".`);
+      throw new InputError(
+        'repoPath',
+        `repoPath under Repos must be exactly /Repos/<folder>/<repo-name> (e.g. /Repos/Production/churn-model); got "${truncate(p)}".`,
+      );
     }
   } else if (segments.length < 3) {
-    throw new InputError('repoPath', `repoPath under /Workspace must name a folder inside a workspace folder (e.g. /Workspace/Shared/churn-model); got "${truncate(p)}".`);
+    throw new InputError(
+      'repoPath',
+      `repoPath under /Workspace must name a folder inside a workspace folder (e.g. /Workspace/Shared/churn-model); got "${truncate(p)}".`,
+    );
   }
   return p;
 }
@@ -149,10 +156,18 @@ function validateRefName(kind: 'branch' | 'tag', name: string, origin: string): 
 export function parseRef(raw: string, variable: (name: string) => string | undefined): { ref: GitRef; origin: string; isPullRequest: boolean } {
   const value = raw.trim();
   if (value.startsWith('refs/heads/')) {
-    return { ref: { kind: 'branch', name: validateRefName('branch', value.slice('refs/heads/'.length), `ref "${truncate(value)}"`) }, origin: value, isPullRequest: false };
+    return {
+      ref: { kind: 'branch', name: validateRefName('branch', value.slice('refs/heads/'.length), `ref "${truncate(value)}"`) },
+      origin: value,
+      isPullRequest: false,
+    };
   }
   if (value.startsWith('refs/tags/')) {
-    return { ref: { kind: 'tag', name: validateRefName('tag', value.slice('refs/tags/'.length), `ref "${truncate(value)}"`) }, origin: value, isPullRequest: false };
+    return {
+      ref: { kind: 'tag', name: validateRefName('tag', value.slice('refs/tags/'.length), `ref "${truncate(value)}"`) },
+      origin: value,
+      isPullRequest: false,
+    };
   }
   if (/^refs\/pull\/\d+\/(merge|head)$/.test(value)) {
     const source = variable('System.PullRequest.SourceBranch')?.trim();
@@ -164,7 +179,8 @@ export function parseRef(raw: string, variable: (name: string) => string | undef
     }
     // Documented as refs/heads/<branch> but observed short in some contexts, so accept both.
     const name = source.startsWith('refs/heads/') ? source.slice('refs/heads/'.length) : source;
-    if (name.startsWith('refs/')) throw new InputError('ref', `System.PullRequest.SourceBranch (${truncate(source)}) is not a branch; set ref to the branch to deploy.`);
+    if (name.startsWith('refs/'))
+      throw new InputError('ref', `System.PullRequest.SourceBranch (${truncate(source)}) is not a branch; set ref to the branch to deploy.`);
     return {
       ref: { kind: 'branch', name: validateRefName('branch', name, 'System.PullRequest.SourceBranch') },
       origin: `${value} -> System.PullRequest.SourceBranch ${source}`,
@@ -180,7 +196,10 @@ export function parseRef(raw: string, variable: (name: string) => string | undef
 function parseCommit(input: string, raw: string, origin: string): string {
   const v = raw.trim().toLowerCase();
   if (!/^[0-9a-f]{40}$/.test(v) && !/^[0-9a-f]{64}$/.test(v)) {
-    throw new InputError(input, `${origin} must be a full commit id (40 hex characters); got "${truncate(raw.trim())}". Set ${input}, or set verifyCommit: false.`);
+    throw new InputError(
+      input,
+      `${origin} must be a full commit id (40 hex characters); got "${truncate(raw.trim())}". Set ${input}, or set verifyCommit: false.`,
+    );
   }
   return v;
 }
@@ -194,15 +213,26 @@ export function parseDeployInputs(inputs: Inputs): DeployInputs {
   if (mode === 'workspaceImport') {
     const sourceFolder = inputs.optional('sourceFolder');
     if (repoPathRaw !== undefined) {
-      throw new InputError('repoPath', 'repoPath is set but mode is workspaceImport, which deploys to workspaceFolder. Remove repoPath, or set mode: repos to update the Git folder.');
+      throw new InputError(
+        'repoPath',
+        'repoPath is set but mode is workspaceImport, which deploys to workspaceFolder. Remove repoPath, or set mode: repos to update the Git folder.',
+      );
     }
     if (sourceFolder === undefined && workspaceFolderRaw === undefined) {
-      throw new InputError('sourceFolder', 'mode workspaceImport needs sourceFolder (the folder of notebooks on the agent) and workspaceFolder (where to import them); neither is set.');
+      throw new InputError(
+        'sourceFolder',
+        'mode workspaceImport needs sourceFolder (the folder of notebooks on the agent) and workspaceFolder (where to import them); neither is set.',
+      );
     }
-    if (sourceFolder === undefined) throw new InputError('sourceFolder', 'Input required: sourceFolder (the folder of notebooks on the agent to import) for mode workspaceImport.');
-    if (workspaceFolderRaw === undefined) throw new InputError('workspaceFolder', 'Input required: workspaceFolder (the workspace folder to import into) for mode workspaceImport.');
+    if (sourceFolder === undefined)
+      throw new InputError('sourceFolder', 'Input required: sourceFolder (the folder of notebooks on the agent to import) for mode workspaceImport.');
+    if (workspaceFolderRaw === undefined)
+      throw new InputError('workspaceFolder', 'Input required: workspaceFolder (the workspace folder to import into) for mode workspaceImport.');
     const workspaceFolder = validateWorkspacePath('workspaceFolder', workspaceFolderRaw, ['/Workspace', '/Users', '/Shared']);
-    const depth = workspaceFolder.replace(/^\/Workspace(?=\/)/, '').slice(1).split('/').length;
+    const depth = workspaceFolder
+      .replace(/^\/Workspace(?=\/)/, '')
+      .slice(1)
+      .split('/').length;
     if (depth < 2) throw new InputError('workspaceFolder', `workspaceFolder must be a folder inside ${workspaceFolder}, not a top-level workspace folder.`);
     if (/^\/(Workspace\/)?Repos(\/|$)/.test(workspaceFolder)) {
       throw new InputError('workspaceFolder', 'workspaceFolder must not be under /Repos: Git folders are deployed with mode: repos.');
@@ -211,7 +241,10 @@ export function parseDeployInputs(inputs: Inputs): DeployInputs {
   }
 
   if (workspaceFolderRaw !== undefined) {
-    throw new InputError('workspaceFolder', 'workspaceFolder is set but mode is repos, which deploys to repoPath. Remove workspaceFolder, or set mode: workspaceImport.');
+    throw new InputError(
+      'workspaceFolder',
+      'workspaceFolder is set but mode is repos, which deploys to repoPath. Remove workspaceFolder, or set mode: workspaceImport.',
+    );
   }
   if (repoPathRaw === undefined) throw new InputError('repoPath', 'Input required: repoPath (the Git folder to update, e.g. /Repos/Production/churn-model).');
   const repoPath = validateRepoPath(repoPathRaw);
@@ -231,7 +264,10 @@ export function parseDeployInputs(inputs: Inputs): DeployInputs {
       }
     } else gitProvider = providerChoice;
   } else if (providerChoice !== 'auto') {
-    throw new InputError('gitProvider', 'gitProvider is set but repoUrl is not; the provider is only used with repoUrl to create the Git folder. Set repoUrl or remove gitProvider.');
+    throw new InputError(
+      'gitProvider',
+      'gitProvider is set but repoUrl is not; the provider is only used with repoUrl to create the Git folder. Set repoUrl or remove gitProvider.',
+    );
   }
   const createIfMissing = inputs.bool('createIfMissing', true);
 

@@ -68,24 +68,33 @@ export function explainReposError(err: unknown, ctx: { action: 'create' | 'updat
   if (code === 'GIT_CONFLICT') {
     return new DeployError(
       `The Git folder ${ctx.path} has uncommitted changes that block checking out ${ctx.ref ? describeRef(ctx.ref) : 'the ref'}. ` +
-        'Someone edited files in this folder in the workspace. Open the folder\'s Git dialog to commit or discard those changes (deployment folders should not be edited by hand), then run the deployment again. ' +
+        "Someone edited files in this folder in the workspace. Open the folder's Git dialog to commit or discard those changes (deployment folders should not be edited by hand), then run the deployment again. " +
         `This task never discards changes. ${apiDetail(err)}`,
     );
   }
   if (code === 'DIRECTORY_PROTECTED' || (code === 'INVALID_PARAMETER_VALUE' && /path/i.test(err.message))) {
-    return new DeployError(`Databricks rejected the Git folder path ${ctx.path}: use /Repos/<folder>/<repo-name> or a folder under /Workspace whose parent exists. ${apiDetail(err)}`);
+    return new DeployError(
+      `Databricks rejected the Git folder path ${ctx.path}: use /Repos/<folder>/<repo-name> or a folder under /Workspace whose parent exists. ${apiDetail(err)}`,
+    );
   }
   if (code === 'GIT_URL_NOT_ON_ALLOW_LIST') {
     return new DeployError(`The repository URL${remote} is not on the workspace's Git URL allow list; ask a workspace admin to add it. ${apiDetail(err)}`);
   }
   if (code === 'GIT_REMOTE_ERROR') {
-    return new DeployError(`Databricks could not reach the remote repository${remote}: check the URL and that the Git credential can read it. ${apiDetail(err)}`);
+    return new DeployError(
+      `Databricks could not reach the remote repository${remote}: check the URL and that the Git credential can read it. ${apiDetail(err)}`,
+    );
   }
   return err;
 }
 
 function sameRemote(a: string, b: string): boolean {
-  const norm = (u: string) => u.trim().replace(/\/+$/, '').replace(/\.git$/i, '').toLowerCase();
+  const norm = (u: string) =>
+    u
+      .trim()
+      .replace(/\/+$/, '')
+      .replace(/\.git$/i, '')
+      .toLowerCase();
   return norm(a) === norm(b);
 }
 
@@ -123,7 +132,9 @@ async function resolveOrCreate(inputs: ReposDeployInputs, deps: DeployDeps): Pro
         );
       }
     }
-    throw new DeployError(`${inputs.repoPath} exists in the workspace as a ${status.object_type ?? 'non-Git'} object, not a Git folder. Choose another repoPath or remove that object.`);
+    throw new DeployError(
+      `${inputs.repoPath} exists in the workspace as a ${status.object_type ?? 'non-Git'} object, not a Git folder. Choose another repoPath or remove that object.`,
+    );
   }
   if (!inputs.createIfMissing) {
     throw new DeployError(`There is no Git folder at ${inputs.repoPath}, and createIfMissing is false. Create it, or set createIfMissing: true with repoUrl.`);
@@ -146,7 +157,9 @@ async function resolveOrCreate(inputs: ReposDeployInputs, deps: DeployDeps): Pro
     if (isAlreadyExists(err) || (err instanceof DatabricksApiError && (err.status === 0 || err.status >= 500))) {
       const existing = await repos.findByPath(inputs.repoPath, signal);
       if (existing && existing.url && sameRemote(existing.url, inputs.repoUrl)) {
-        host.log.warn(`Creating the Git folder answered ${err instanceof DatabricksApiError ? err.errorCode : 'an error'}, but the folder exists and is linked to ${existing.url}: using it.`);
+        host.log.warn(
+          `Creating the Git folder answered ${err instanceof DatabricksApiError ? err.errorCode : 'an error'}, but the folder exists and is linked to ${existing.url}: using it.`,
+        );
         return { repo: existing, created: true };
       }
     }
@@ -165,8 +178,12 @@ async function deployRepo(inputs: ReposDeployInputs, deps: DeployDeps): Promise<
   host.setOutput('repoId', repo.id);
   host.setOutput('repoUrl', link);
   if (repo.head_commit_id) host.setOutput('headCommitId', repo.head_commit_id);
-  if (created) host.log.info(`Created Git folder ${repo.path ?? inputs.repoPath} (id ${repo.id}) at ${short(repo.head_commit_id)} on branch ${repo.branch ?? '(none)'}.`);
-  else host.log.info(`Found Git folder ${repo.path ?? inputs.repoPath} (id ${repo.id}), linked to ${repo.url ?? '(unknown remote)'}, at ${short(repo.head_commit_id)} on ${repo.branch ? `branch ${repo.branch}` : 'a detached HEAD'}.`);
+  if (created)
+    host.log.info(`Created Git folder ${repo.path ?? inputs.repoPath} (id ${repo.id}) at ${short(repo.head_commit_id)} on branch ${repo.branch ?? '(none)'}.`);
+  else
+    host.log.info(
+      `Found Git folder ${repo.path ?? inputs.repoPath} (id ${repo.id}), linked to ${repo.url ?? '(unknown remote)'}, at ${short(repo.head_commit_id)} on ${repo.branch ? `branch ${repo.branch}` : 'a detached HEAD'}.`,
+    );
 
   if (inputs.repoUrl && repo.url && !sameRemote(inputs.repoUrl, repo.url)) {
     return {
@@ -180,7 +197,13 @@ async function deployRepo(inputs: ReposDeployInputs, deps: DeployDeps): Promise<
   try {
     await repos.updateRepo(repo.id, checkout, signal);
   } catch (err) {
-    throw explainReposError(err, { action: 'update', path: inputs.repoPath, url: repo.url ?? inputs.repoUrl, provider: repo.provider ?? inputs.gitProvider, ref: inputs.ref });
+    throw explainReposError(err, {
+      action: 'update',
+      path: inputs.repoPath,
+      url: repo.url ?? inputs.repoUrl,
+      provider: repo.provider ?? inputs.gitProvider,
+      ref: inputs.ref,
+    });
   }
   const after = await repos.getRepo(repo.id, signal);
   const head = after.head_commit_id;
@@ -292,13 +315,17 @@ async function importNotebooks(inputs: WorkspaceImportInputs, deps: DeployDeps):
   const byTarget = new Map<string, string>();
   for (const nb of notebooks) {
     const other = byTarget.get(nb.target);
-    if (other) throw new DeployError(`${other} and ${nb.relative} would both be imported as ${joinWorkspace(inputs.workspaceFolder, nb.target)}. Rename one of them.`);
+    if (other)
+      throw new DeployError(`${other} and ${nb.relative} would both be imported as ${joinWorkspace(inputs.workspaceFolder, nb.target)}. Rename one of them.`);
     byTarget.set(nb.target, nb.relative);
     const size = (await fsp.stat(nb.absolute)).size;
-    if (size > MAX_IMPORT_BYTES) throw new DeployError(`${nb.relative} is ${size} bytes; the Workspace API imports at most ${MAX_IMPORT_BYTES} bytes per notebook.`);
+    if (size > MAX_IMPORT_BYTES)
+      throw new DeployError(`${nb.relative} is ${size} bytes; the Workspace API imports at most ${MAX_IMPORT_BYTES} bytes per notebook.`);
   }
   if (notebooks.length === 0) {
-    throw new DeployError(`sourceFolder ${inputs.sourceFolder} holds no notebooks (.ipynb, or .py/.sql/.scala/.r starting with the "Databricks notebook source" header). Nothing was imported.`);
+    throw new DeployError(
+      `sourceFolder ${inputs.sourceFolder} holds no notebooks (.ipynb, or .py/.sql/.scala/.r starting with the "Databricks notebook source" header). Nothing was imported.`,
+    );
   }
   const target = await workspace.getStatus(inputs.workspaceFolder, signal);
   if (target && target.object_type !== 'DIRECTORY') {
@@ -306,10 +333,14 @@ async function importNotebooks(inputs: WorkspaceImportInputs, deps: DeployDeps):
   }
   if (target && isGitFolder(target)) {
     // A Git folder with Git CLI access is a DIRECTORY too; its content belongs to Git, as for a REPO.
-    throw new DeployError(`workspaceFolder ${inputs.workspaceFolder} is a Git folder (Git CLI access), whose content belongs to Git. Use mode repos for it, or choose a plain workspace folder. Nothing was imported.`);
+    throw new DeployError(
+      `workspaceFolder ${inputs.workspaceFolder} is a Git folder (Git CLI access), whose content belongs to Git. Use mode repos for it, or choose a plain workspace folder. Nothing was imported.`,
+    );
   }
 
-  host.log.info(`Importing ${notebooks.length} notebook(s) from ${inputs.sourceFolder} to ${inputs.workspaceFolder}${skipped.length ? ` (${skipped.length} other file(s) skipped)` : ''}.`);
+  host.log.info(
+    `Importing ${notebooks.length} notebook(s) from ${inputs.sourceFolder} to ${inputs.workspaceFolder}${skipped.length ? ` (${skipped.length} other file(s) skipped)` : ''}.`,
+  );
   for (const s of skipped) host.log.debug(`Skipped (not a notebook): ${s}`);
   const folders = new Set<string>([inputs.workspaceFolder]);
   for (const nb of notebooks) {

@@ -21,7 +21,15 @@ export function challengerMarker(registry: Pick<ProductionRegistry, 'kind'>, ali
 /** Registers (or reuses) the winner's version, waits until it is READY, and marks it as the challenger. */
 export async function markChallenger(
   ctx: PromotionContext,
-  w: { runId: string; model: RunModel; description: string; readyTimeoutMs: number; existing: ModelVersion | undefined; handoff: HandoffConfig; workspaceUrl: string },
+  w: {
+    runId: string;
+    model: RunModel;
+    description: string;
+    readyTimeoutMs: number;
+    existing: ModelVersion | undefined;
+    handoff: HandoffConfig;
+    workspaceUrl: string;
+  },
 ): Promise<ChallengerRecord> {
   const { registry } = ctx;
   const { version, reused } = await registerWinner(ctx, w);

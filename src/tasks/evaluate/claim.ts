@@ -81,7 +81,9 @@ export function parseClaim(raw: string | undefined): Claim | undefined {
 }
 
 function describeOther(raw: string, c: Claim | undefined, modelName: string, tag: string): string {
-  return c ? `Another Evaluate & Promote step (${c.owner}) is promoting ${modelName} version ${c.version} (claimed at ${c.at})` : `The promotion of ${modelName} is claimed by a value this task cannot read (${tag}=${raw.slice(0, 200)})`;
+  return c
+    ? `Another Evaluate & Promote step (${c.owner}) is promoting ${modelName} version ${c.version} (claimed at ${c.at})`
+    : `The promotion of ${modelName} is claimed by a value this task cannot read (${tag}=${raw.slice(0, 200)})`;
 }
 
 /** One step's claim on promoting one registered model (see the module comment for the protocol). */
@@ -153,15 +155,22 @@ export class PromotionClaim {
       const current = await this.registry.getModelTag(CLAIM_TAG, signal);
       if (current && !this.isOurs(current)) {
         const other = parseClaim(current);
-        if (this.isLive(other)) throw new Error(`${describeOther(current, other, model, this.tag)}. ${kept} once it has finished, so that it compares against the new production model.`);
-        this.log.info(`Ignoring the abandoned promotion claim on ${model} (${other!.owner}, claimed at ${other!.at}, older than ${Math.round(this.ttlMs / 60000)} minutes).`);
+        if (this.isLive(other))
+          throw new Error(
+            `${describeOther(current, other, model, this.tag)}. ${kept} once it has finished, so that it compares against the new production model.`,
+          );
+        this.log.info(
+          `Ignoring the abandoned promotion claim on ${model} (${other!.owner}, claimed at ${other!.at}, older than ${Math.round(this.ttlMs / 60000)} minutes).`,
+        );
       }
       const value = formatClaim({ owner: this.owner, version, at: new Date(this.now()).toISOString(), nonce: this.nonce() });
       this.value = value;
       await this.registry.setModelTag(CLAIM_TAG, value, signal);
       const took = this.monotonic() - started;
       if (took >= this.settleMs) {
-        this.log.info(`Claiming the promotion of ${model} took ${Math.round(took)} ms (not under the ${this.settleMs} ms settle interval), so it proves nothing; claiming again.`);
+        this.log.info(
+          `Claiming the promotion of ${model} took ${Math.round(took)} ms (not under the ${this.settleMs} ms settle interval), so it proves nothing; claiming again.`,
+        );
         continue;
       }
       this.log.info(`Claimed the promotion of ${model} version ${version} (${this.tag}); checking in ${this.settleMs} ms that no other step claimed it too.`);
@@ -187,13 +196,17 @@ export class PromotionClaim {
       this.acquiredAt = this.monotonic();
       return;
     }
-    throw new Error(`Could not claim the promotion of ${model}: each of ${MAX_ROUNDS} attempts took longer than the ${this.settleMs} ms settle interval (the registry is answering slowly). ${kept}.`);
+    throw new Error(
+      `Could not claim the promotion of ${model}: each of ${MAX_ROUNDS} attempts took longer than the ${this.settleMs} ms settle interval (the registry is answering slowly). ${kept}.`,
+    );
   }
 
   /** Throws when the claim has been held too long to still exclude others (they may take it as abandoned). */
   checkStillHeld(): void {
     if (this.acquiredAt !== undefined && this.monotonic() - this.acquiredAt > this.ttlMs / 3) {
-      throw new Error(`This step held the promotion claim on ${this.registry.modelName} for more than ${Math.round(this.ttlMs / 3 / 1000)} s before promoting; other steps may take it as abandoned, so nothing was promoted. Run the evaluation again.`);
+      throw new Error(
+        `This step held the promotion claim on ${this.registry.modelName} for more than ${Math.round(this.ttlMs / 3 / 1000)} s before promoting; other steps may take it as abandoned, so nothing was promoted. Run the evaluation again.`,
+      );
     }
   }
 

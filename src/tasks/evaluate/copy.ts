@@ -25,10 +25,24 @@ export class NotebookCopier implements VersionCopier {
     return { model_name: req.targetModel, model_uri: `models:/${req.sourceModel}/${req.sourceVersion}`, tags: '' };
   }
 
-  async copyVersion(req: { sourceModel: string; sourceVersion: string; targetModel: string }, signal?: AbortSignal): Promise<{ version: string; reused: boolean }> {
+  async copyVersion(
+    req: { sourceModel: string; sourceVersion: string; targetModel: string },
+    signal?: AbortSignal,
+  ): Promise<{ version: string; reused: boolean }> {
     const { log } = this.deps;
     const nbPath = this.cfg.notebookPath;
-    const token = idempotencyToken(['promote-copy', `notebook:${nbPath}`, this.build.collectionUri ?? '', this.build.teamProject ?? '', this.build.buildId, this.build.jobAttempt, this.build.taskInstanceId, req.sourceModel, req.sourceVersion, req.targetModel]);
+    const token = idempotencyToken([
+      'promote-copy',
+      `notebook:${nbPath}`,
+      this.build.collectionUri ?? '',
+      this.build.teamProject ?? '',
+      this.build.buildId,
+      this.build.jobAttempt,
+      this.build.taskInstanceId,
+      req.sourceModel,
+      req.sourceVersion,
+      req.targetModel,
+    ]);
     const { result } = await runRegisterNotebook(this.deps, this.cfg, {
       runName: this.runName,
       token,

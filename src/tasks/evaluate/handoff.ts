@@ -36,17 +36,28 @@ export function parseAction(inputs: Inputs): EvaluateAction {
 function parseTarget(inputs: Inputs, modelName: string, registry: RegistryConfig): string | undefined {
   const target = inputs.optional('targetModelName');
   if (target === undefined) return undefined;
-  if (registry.kind !== 'unityCatalog') fail('targetModelName', 'targetModelName (promote into a model of another catalog) needs registry unityCatalog; remove it, or set registry to unityCatalog.');
-  if (!THREE_LEVEL.test(target)) fail('targetModelName', `targetModelName must be a three-level Unity Catalog name <catalog>.<schema>.<model>, e.g. prod.ml.churn; got "${truncate(target)}".`);
-  if (target === modelName) fail('targetModelName', `targetModelName is the model the evaluation registers into (${modelName}); leave it empty to promote within that model.`);
+  if (registry.kind !== 'unityCatalog')
+    fail(
+      'targetModelName',
+      'targetModelName (promote into a model of another catalog) needs registry unityCatalog; remove it, or set registry to unityCatalog.',
+    );
+  if (!THREE_LEVEL.test(target))
+    fail(
+      'targetModelName',
+      `targetModelName must be a three-level Unity Catalog name <catalog>.<schema>.<model>, e.g. prod.ml.churn; got "${truncate(target)}".`,
+    );
+  if (target === modelName)
+    fail('targetModelName', `targetModelName is the model the evaluation registers into (${modelName}); leave it empty to promote within that model.`);
   return target;
 }
 
 /** The inputs of the evaluate action's hand-off (also parsed, unused, for evaluateAndPromote). */
 export function parseHandoff(inputs: Inputs, registry: RegistryConfig): HandoffConfig {
   const challengerAlias = inputs.optional('challengerAlias') ?? 'challenger';
-  if (!ALIAS.test(challengerAlias)) fail('challengerAlias', `challengerAlias must start with a letter or _ and contain only letters, digits, _ and -; got "${truncate(challengerAlias)}".`);
-  if (challengerAlias.toLowerCase() === 'latest' || /^v\d+$/i.test(challengerAlias)) fail('challengerAlias', `challengerAlias "${challengerAlias}" is reserved by MLflow (latest and v<number> are not allowed).`);
+  if (!ALIAS.test(challengerAlias))
+    fail('challengerAlias', `challengerAlias must start with a letter or _ and contain only letters, digits, _ and -; got "${truncate(challengerAlias)}".`);
+  if (challengerAlias.toLowerCase() === 'latest' || /^v\d+$/i.test(challengerAlias))
+    fail('challengerAlias', `challengerAlias "${challengerAlias}" is reserved by MLflow (latest and v<number> are not allowed).`);
   if (registry.kind === 'unityCatalog' && challengerAlias === registry.alias) {
     fail('challengerAlias', `challengerAlias must differ from championAlias (${registry.alias}): marking the challenger must not move production.`);
   }
@@ -76,7 +87,10 @@ export interface PromoteInputs {
 export function parsePromoteInputs(inputs: Inputs): PromoteInputs {
   const build = parseBuildContext(inputs);
   const { modelName, registry } = parseRegistryConfig(inputs);
-  const raw = inputs.required('decisionRecord', 'the evaluate step\'s decision record, e.g. $(Pipeline.Workspace)/model-evaluation/decision.json after a download step');
+  const raw = inputs.required(
+    'decisionRecord',
+    "the evaluate step's decision record, e.g. $(Pipeline.Workspace)/model-evaluation/decision.json after a download step",
+  );
   const base = inputs.variable('System.DefaultWorkingDirectory') ?? process.cwd();
   const decisionRecord = path.resolve(base, raw);
   const hours = inputs.number('maxDecisionAgeHours', { default: 72, min: 0, minExclusive: true, max: 24 * 365 })!;

@@ -13,9 +13,7 @@ export type MetricName = 'roc_auc' | 'average_precision' | 'log_loss' | 'brier';
 export type MethodName = 'bootstrap' | 'delong';
 export type PredictionsSource = 'scoringNotebook' | 'scoringJob' | 'file';
 
-export type RegistryConfig =
-  | { kind: 'workspace'; stage: 'Production' | 'Staging' }
-  | { kind: 'unityCatalog'; alias: string };
+export type RegistryConfig = { kind: 'workspace'; stage: 'Production' | 'Staging' } | { kind: 'unityCatalog'; alias: string };
 
 export type { ClusterConfig };
 
@@ -122,7 +120,10 @@ export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
   if (experiments.length === 0) fail('experiments', 'Input required: experiments (one experiment path such as /Shared/churn or experiment id per line).');
   for (const e of experiments) {
     if (!/^\d+$/.test(e) && !e.startsWith('/')) {
-      fail('experiments', `Each line of experiments must be an experiment id (digits) or an absolute workspace path such as /Shared/churn; got "${truncate(e)}".`);
+      fail(
+        'experiments',
+        `Each line of experiments must be an experiment id (digits) or an absolute workspace path such as /Shared/churn; got "${truncate(e)}".`,
+      );
     }
     if (e.startsWith('/')) checkWorkspacePath('experiments', e, '/Shared/churn');
   }
@@ -182,7 +183,10 @@ export function parseRegistryConfig(inputs: Inputs): { modelName: string; regist
   let registry: RegistryConfig;
   if (registryKind === 'unityCatalog') {
     if (!THREE_LEVEL.test(modelName)) {
-      fail('modelName', `modelName must be a three-level Unity Catalog name <catalog>.<schema>.<model> when registry is unityCatalog; got "${truncate(modelName)}".`);
+      fail(
+        'modelName',
+        `modelName must be a three-level Unity Catalog name <catalog>.<schema>.<model> when registry is unityCatalog; got "${truncate(modelName)}".`,
+      );
     }
     const alias = inputs.optional('championAlias') ?? 'champion';
     if (!/^[A-Za-z_][A-Za-z0-9_-]{0,254}$/.test(alias)) {
@@ -194,7 +198,10 @@ export function parseRegistryConfig(inputs: Inputs): { modelName: string; regist
     registry = { kind: 'unityCatalog', alias };
   } else {
     if (THREE_LEVEL.test(modelName)) {
-      fail('modelName', `modelName "${truncate(modelName)}" looks like a Unity Catalog name (catalog.schema.model); set registry to unityCatalog, or use a workspace registry model name.`);
+      fail(
+        'modelName',
+        `modelName "${truncate(modelName)}" looks like a Unity Catalog name (catalog.schema.model); set registry to unityCatalog, or use a workspace registry model name.`,
+      );
     }
     if (/[`'"\n\r]/.test(modelName) || CONTROL_CHARS.test(modelName) || modelName.length > 256) {
       fail('modelName', 'modelName must not contain quotes or line breaks and must be at most 256 characters.');
@@ -208,18 +215,30 @@ function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'):
   const evaluationTable = inputs.optional('evaluationTable');
   const evaluationQuery = inputs.optional('evaluationQuery');
   if ((evaluationTable === undefined) === (evaluationQuery === undefined)) {
-    fail(evaluationTable === undefined ? 'evaluationTable' : 'evaluationQuery', 'Set exactly one of evaluationTable and evaluationQuery: the data both the candidates and the production model are scored on.');
+    fail(
+      evaluationTable === undefined ? 'evaluationTable' : 'evaluationQuery',
+      'Set exactly one of evaluationTable and evaluationQuery: the data both the candidates and the production model are scored on.',
+    );
   }
   if (evaluationTable !== undefined && !/^[A-Za-z0-9_`-]+(\.[A-Za-z0-9_`-]+){0,2}$/.test(evaluationTable)) {
-    fail('evaluationTable', `evaluationTable must be a table name such as main.ml.churn_eval; got "${truncate(evaluationTable)}". Use evaluationQuery for anything else.`);
+    fail(
+      'evaluationTable',
+      `evaluationTable must be a table name such as main.ml.churn_eval; got "${truncate(evaluationTable)}". Use evaluationQuery for anything else.`,
+    );
   }
   const maxRows = inputs.number('maxRows', { default: 0, min: 0, max: 1e9, integer: true })!;
-  const outputPath = inputs.required('outputPath', 'a /Volumes/<catalog>/<schema>/<volume>/... or dbfs:/... folder the scoring run writes its predictions to').replace(/\/+$/, '');
+  const outputPath = inputs
+    .required('outputPath', 'a /Volumes/<catalog>/<schema>/<volume>/... or dbfs:/... folder the scoring run writes its predictions to')
+    .replace(/\/+$/, '');
   if (!/^\/Volumes\/[^/\s]+\/[^/\s]+\/[^/\s]+(\/[^\s]*)?$/.test(outputPath) && !/^dbfs:\/[^\s]+$/.test(outputPath)) {
-    fail('outputPath', `outputPath must be a Unity Catalog volume folder (/Volumes/<catalog>/<schema>/<volume>/...) or a dbfs:/ folder; got "${truncate(outputPath)}".`);
+    fail(
+      'outputPath',
+      `outputPath must be a Unity Catalog volume folder (/Volumes/<catalog>/<schema>/<volume>/...) or a dbfs:/ folder; got "${truncate(outputPath)}".`,
+    );
   }
   if (CONTROL_CHARS.test(outputPath)) fail('outputPath', 'outputPath must not contain control characters.');
-  if (outputPath.split('/').includes('..') || outputPath.split('/').includes('.')) fail('outputPath', `outputPath must not contain "." or ".." segments; got "${truncate(outputPath)}".`);
+  if (outputPath.split('/').includes('..') || outputPath.split('/').includes('.'))
+    fail('outputPath', `outputPath must not contain "." or ".." segments; got "${truncate(outputPath)}".`);
   const timeoutMs = parseRunTimeoutMs(inputs);
   const notebookPath = source === 'scoringNotebook' ? parseNotebookPath(inputs) : (inputs.optional('scoringNotebookPath') ?? DEFAULT_NOTEBOOK_PATH);
   const base = { evaluationTable, evaluationQuery, maxRows, outputPath, notebookPath, timeoutMs };
@@ -251,15 +270,30 @@ export const MAX_PREDICTIONS_FILE_BYTES = 2 ** 31 - 1;
  */
 export function checkPredictionsFile(file: string): void {
   const st = statSync(file, { throwIfNoEntry: false });
-  if (!st) fail('predictionsFile', `predictionsFile ${truncate(file)} does not exist on the agent. Check the path; relative paths are resolved against System.DefaultWorkingDirectory.`);
-  if (!st.isFile()) fail('predictionsFile', `predictionsFile ${truncate(file)} is not a file${st.isDirectory() ? ' (it is a folder)' : ''}. Give the path of the predictions file itself.`);
+  if (!st)
+    fail(
+      'predictionsFile',
+      `predictionsFile ${truncate(file)} does not exist on the agent. Check the path; relative paths are resolved against System.DefaultWorkingDirectory.`,
+    );
+  if (!st.isFile())
+    fail(
+      'predictionsFile',
+      `predictionsFile ${truncate(file)} is not a file${st.isDirectory() ? ' (it is a folder)' : ''}. Give the path of the predictions file itself.`,
+    );
   try {
     closeSync(openSync(file, fsConstants.O_RDONLY));
   } catch (e) {
-    fail('predictionsFile', `predictionsFile ${truncate(file)} cannot be opened for reading (${(e as NodeJS.ErrnoException).code ?? 'error'}). Check the agent user's permissions.`);
+    fail(
+      'predictionsFile',
+      `predictionsFile ${truncate(file)} cannot be opened for reading (${(e as NodeJS.ErrnoException).code ?? 'error'}). Check the agent user's permissions.`,
+    );
   }
   if (st.size === 0) fail('predictionsFile', `predictionsFile ${truncate(file)} is empty (0 bytes).`);
-  if (st.size > MAX_PREDICTIONS_FILE_BYTES) fail('predictionsFile', `predictionsFile ${truncate(file)} is ${st.size} bytes; at most ${MAX_PREDICTIONS_FILE_BYTES} can be read. Reduce the evaluation set.`);
+  if (st.size > MAX_PREDICTIONS_FILE_BYTES)
+    fail(
+      'predictionsFile',
+      `predictionsFile ${truncate(file)} is ${st.size} bytes; at most ${MAX_PREDICTIONS_FILE_BYTES} can be read. Reduce the evaluation set.`,
+    );
 }
 
 export function parseRunTimeoutMs(inputs: Inputs): number {
@@ -270,7 +304,10 @@ function parseNotebookPath(inputs: Inputs): string {
   const notebookPath = inputs.optional('scoringNotebookPath') ?? DEFAULT_NOTEBOOK_PATH;
   checkWorkspacePath('scoringNotebookPath', notebookPath, DEFAULT_NOTEBOOK_PATH);
   if (!notebookPath.startsWith('/') || notebookPath.split('/').includes('..') || /\.py$/i.test(notebookPath) || notebookPath.endsWith('/')) {
-    fail('scoringNotebookPath', `scoringNotebookPath must be an absolute workspace path without .. or extension, e.g. ${DEFAULT_NOTEBOOK_PATH}; got "${truncate(notebookPath)}".`);
+    fail(
+      'scoringNotebookPath',
+      `scoringNotebookPath must be an absolute workspace path without .. or extension, e.g. ${DEFAULT_NOTEBOOK_PATH}; got "${truncate(notebookPath)}".`,
+    );
   }
   return notebookPath;
 }
@@ -280,7 +317,10 @@ export function parseRegistration(inputs: Inputs, scoring: ScoringConfig | undef
   const scoringPath = parseNotebookPath(inputs);
   const folder = path.posix.dirname(scoringPath);
   if (path.posix.basename(scoringPath) === REGISTER_NOTEBOOK_NAME) {
-    fail('scoringNotebookPath', `scoringNotebookPath must not be named ${REGISTER_NOTEBOOK_NAME}: with Unity Catalog the registration notebook is imported under that name in the same folder.`);
+    fail(
+      'scoringNotebookPath',
+      `scoringNotebookPath must not be named ${REGISTER_NOTEBOOK_NAME}: with Unity Catalog the registration notebook is imported under that name in the same folder.`,
+    );
   }
   return {
     notebookPath: `${folder === '/' ? '' : folder}/${REGISTER_NOTEBOOK_NAME}`,

@@ -81,7 +81,10 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
 
   // Action evaluate with targetModelName: the target's production is recorded for the promote action's check.
   const targetName = parsed.action === 'evaluate' ? parsed.handoff?.targetModelName : undefined;
-  const target = targetName && parsed.registry.kind === 'unityCatalog' ? new AliasRegistry(new UnityCatalogModelRegistry(api, { clock: systemClock }), targetName, parsed.registry.alias, readyPoll) : undefined;
+  const target =
+    targetName && parsed.registry.kind === 'unityCatalog'
+      ? new AliasRegistry(new UnityCatalogModelRegistry(api, { clock: systemClock }), targetName, parsed.registry.alias, readyPoll)
+      : undefined;
 
   let predictions: PredictionsProvider;
   if (parsed.predictionsSource === 'file') {
@@ -113,7 +116,10 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
     registry,
     target,
     predictions,
-    engine: { readPredictions: (bytes, opts) => readPredictionsFile(bytes, opts, parsed.predictionsFile), compare: (preds, opts) => compareModelsParallel(preds, { ...opts, threads: Math.max(1, Math.min(8, os.cpus().length)) }) },
+    engine: {
+      readPredictions: (bytes, opts) => readPredictionsFile(bytes, opts, parsed.predictionsFile),
+      compare: (preds, opts) => compareModelsParallel(preds, { ...opts, threads: Math.max(1, Math.min(8, os.cpus().length)) }),
+    },
     now: () => new Date(),
     claim: { settleMs: settleOverride() },
   });

@@ -40,7 +40,11 @@ export function trimmedMessage(err: unknown): string {
  * Throws, naming the run, when it timed out (cancelled), could no longer be followed (cancelled, best
  * effort) or ended without success.
  */
-export async function runToSuccess(deps: RunWaitDeps, request: RunStartRequest, opts: RunToSuccessOptions): Promise<{ run: Run; runId: number; where: string }> {
+export async function runToSuccess(
+  deps: RunWaitDeps,
+  request: RunStartRequest,
+  opts: RunToSuccessOptions,
+): Promise<{ run: Run; runId: number; where: string }> {
   const { log } = deps;
   const handle = startRun(deps, { request, signal: opts.signal, cancelBudgetMs: CANCEL_CLEANUP_BUDGET_MS, describe: opts.label.toLowerCase() });
   const runId = await handle.started;
@@ -61,7 +65,8 @@ export async function runToSuccess(deps: RunWaitDeps, request: RunStartRequest, 
       },
     });
   } catch (err) {
-    if (err instanceof RunDeadlineError) throw new Error(`${opts.label} ${runId} did not finish within ${minutes} minutes (${opts.timeoutInput}); it was cancelled.`);
+    if (err instanceof RunDeadlineError)
+      throw new Error(`${opts.label} ${runId} did not finish within ${minutes} minutes (${opts.timeoutInput}); it was cancelled.`);
     // A pipeline cancel: the lifecycle's cleanup cancels the run within the agent's window.
     if (opts.signal.aborted) throw err;
     // We can no longer follow the run (the poll kept failing): stop it rather than leave it running

@@ -84,7 +84,9 @@ async function readRecord(where: string): Promise<{ record: DecisionRecord; path
   try {
     if ((await fsp.stat(where)).isDirectory()) file = path.join(where, RECORD_FILE);
   } catch {
-    refuse(`the decision record ${where} does not exist. Download the evaluate stage's artifact first (- download: current, artifact: model-evaluation) and point decisionRecord at its ${RECORD_FILE}.`);
+    refuse(
+      `the decision record ${where} does not exist. Download the evaluate stage's artifact first (- download: current, artifact: model-evaluation) and point decisionRecord at its ${RECORD_FILE}.`,
+    );
   }
   let bytes: Buffer;
   try {
@@ -108,11 +110,15 @@ async function readRecord(where: string): Promise<{ record: DecisionRecord; path
 function checkRecord(record: DecisionRecord, inputs: PromoteInputs, deps: PromoteDeps): NonNullable<DecisionRecord['challenger']> {
   const { registry, target } = deps;
   if (record.action !== 'evaluate') {
-    refuse(`the record was written by action ${record.action ?? 'evaluateAndPromote'}, not evaluate; only an evaluate step's decision is promoted by action promote.`);
+    refuse(
+      `the record was written by action ${record.action ?? 'evaluateAndPromote'}, not evaluate; only an evaluate step's decision is promoted by action promote.`,
+    );
   }
   const r = record.registry;
   if (r?.kind !== registry.kind || r.modelName !== registry.modelName || r.target !== registry.targetDescription) {
-    refuse(`the record is about ${r?.modelName} (${r?.kind}, ${r?.target}), not ${registry.modelName} (${registry.kind}, ${registry.targetDescription}); check modelName, registry and the champion alias or stage.`);
+    refuse(
+      `the record is about ${r?.modelName} (${r?.kind}, ${r?.target}), not ${registry.modelName} (${registry.kind}, ${registry.targetDescription}); check modelName, registry and the champion alias or stage.`,
+    );
   }
   const t = record.target ?? null;
   if (target) {
@@ -134,9 +140,14 @@ function checkRecord(record: DecisionRecord, inputs: PromoteInputs, deps: Promot
   if (!Number.isFinite(finished)) refuse('the record has no valid finishedAt time.');
   const ageMs = deps.now().getTime() - finished;
   // Agents' clocks differ a little; a record from well in the future was not written by an evaluate step of this run.
-  if (ageMs < -FUTURE_SLACK_MS) refuse(`the record says it was made at ${record.context.finishedAt}, in the future of this agent's clock; check the agents' clocks or run the evaluation again.`);
+  if (ageMs < -FUTURE_SLACK_MS)
+    refuse(
+      `the record says it was made at ${record.context.finishedAt}, in the future of this agent's clock; check the agents' clocks or run the evaluation again.`,
+    );
   if (ageMs > inputs.maxDecisionAgeMs) {
-    refuse(`the decision is ${(ageMs / 3_600_000).toFixed(1)} hours old (made at ${record.context.finishedAt}), older than maxDecisionAgeHours ${inputs.maxDecisionAgeMs / 3_600_000}; run the evaluation again.`);
+    refuse(
+      `the decision is ${(ageMs / 3_600_000).toFixed(1)} hours old (made at ${record.context.finishedAt}), older than maxDecisionAgeHours ${inputs.maxDecisionAgeMs / 3_600_000}; run the evaluation again.`,
+    );
   }
   return record.challenger;
 }
@@ -156,14 +167,19 @@ export async function runPromote(inputs: PromoteInputs, deps: PromoteDeps): Prom
   const mv = await registry.getVersion(challenger.version, signal);
   if (!mv) refuse(`${registry.modelName} version ${challenger.version} no longer exists.`);
   if (mv.status && mv.status !== 'READY') refuse(`${registry.modelName} version ${challenger.version} is ${mv.status}, not READY.`);
-  if (mv.run_id !== challenger.runId) refuse(`${registry.modelName} version ${challenger.version} is now from run ${mv.run_id || '(none)'}, not from the evaluated run ${challenger.runId}.`);
+  if (mv.run_id !== challenger.runId)
+    refuse(`${registry.modelName} version ${challenger.version} is now from run ${mv.run_id || '(none)'}, not from the evaluated run ${challenger.runId}.`);
 
   // Production (of the target when copying across catalogs) must be what the models were compared with.
   const into = deps.target ?? registry;
   const expectedVersion = deps.target ? (record.target?.productionVersion ?? null) : (record.production?.version ?? null);
   const current = await into.getProduction(signal);
   const sourceUri = `models:/${registry.modelName}/${challenger.version}`;
-  const isOurs = (p: ProductionRef | undefined) => !!p && (deps.target ? p.source === sourceUri || p.source?.endsWith(`/${registry.modelName.replace(/\./g, '/')}/${challenger.version}`) === true : p.version === challenger.version);
+  const isOurs = (p: ProductionRef | undefined) =>
+    !!p &&
+    (deps.target
+      ? p.source === sourceUri || p.source?.endsWith(`/${registry.modelName.replace(/\./g, '/')}/${challenger.version}`) === true
+      : p.version === challenger.version);
   let version: string;
   let copied = { copied: false, reused: false };
   let issues: string[] = [];
@@ -180,24 +196,45 @@ export async function runPromote(inputs: PromoteInputs, deps: PromoteDeps): Prom
       );
     }
     if (deps.target) {
-      if (!deps.copier) throw new Error(`Copying ${registry.modelName} version ${challenger.version} into ${deps.target.modelName} needs the registration notebook, which is not configured.`);
+      if (!deps.copier)
+        throw new Error(
+          `Copying ${registry.modelName} version ${challenger.version} into ${deps.target.modelName} needs the registration notebook, which is not configured.`,
+        );
       host.setProgress(40, 'Copying the version');
-      const copy = await deps.copier.copyVersion({ sourceModel: registry.modelName, sourceVersion: challenger.version, targetModel: deps.target.modelName }, signal);
+      const copy = await deps.copier.copyVersion(
+        { sourceModel: registry.modelName, sourceVersion: challenger.version, targetModel: deps.target.modelName },
+        signal,
+      );
       version = copy.version;
       copied = { copied: true, reused: copy.reused };
-      log.info(copy.reused ? `${deps.target.modelName} version ${version} is the copy of ${sourceUri} made earlier; reusing it.` : `Copied ${sourceUri} to ${deps.target.modelName} version ${version}.`);
+      log.info(
+        copy.reused
+          ? `${deps.target.modelName} version ${version} is the copy of ${sourceUri} made earlier; reusing it.`
+          : `Copied ${sourceUri} to ${deps.target.modelName} version ${version}.`,
+      );
       await deps.target.waitReady(version, inputs.readyTimeoutMs, signal, challenger.runId);
     } else {
       version = challenger.version;
     }
     host.setProgress(75, 'Promoting');
-    const ctx: PromotionContext = { registry: into, log, setProgress: (p, op) => host.setProgress(p, op), owner: claimOwner(inputs.build), claim: deps.claim, signal };
+    const ctx: PromotionContext = {
+      registry: into,
+      log,
+      setProgress: (p, op) => host.setProgress(p, op),
+      owner: claimOwner(inputs.build),
+      claim: deps.claim,
+      signal,
+    };
     const vs = record.decision.models.find((m) => m.name === record.decision.best)?.vsBaseline;
     issues = await applyPromotion(ctx, {
       version,
       expected: expectedVersion ? { version: expectedVersion } : undefined,
       tags: decisionTags({ build: { buildId: record.context.buildId } }, record.decision, vs?.winRate, vs?.meanDelta),
-      comment: `Promoted by Evaluate & Promote (action promote, build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) after approval of the decision of build ${record.context.buildId} over ${expectedVersion ? `version ${expectedVersion}` : 'no production model'}: ${record.decision.reason}`.slice(0, 1000),
+      comment:
+        `Promoted by Evaluate & Promote (action promote, build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) after approval of the decision of build ${record.context.buildId} over ${expectedVersion ? `version ${expectedVersion}` : 'no production model'}: ${record.decision.reason}`.slice(
+          0,
+          1000,
+        ),
       again: 'run the evaluation again and approve its new decision',
     });
   }
@@ -241,7 +278,8 @@ function buildPromotionRecord(
 ): PromotionRecord {
   const b = inputs.build;
   const links: Record<string, string> = {};
-  if (b.collectionUri && b.teamProject && /^\d+$/.test(b.buildId)) links.build = `${b.collectionUri.replace(/\/+$/, '')}/${encodeURIComponent(b.teamProject)}/_build/results?buildId=${b.buildId}`;
+  if (b.collectionUri && b.teamProject && /^\d+$/.test(b.buildId))
+    links.build = `${b.collectionUri.replace(/\/+$/, '')}/${encodeURIComponent(b.teamProject)}/_build/results?buildId=${b.buildId}`;
   const evalLinks = { ...(p.record.context.links ?? {}) };
   if (evalLinks.build) evalLinks.report = `${evalLinks.build}&view=${RESULTS_TAB_VIEW}`;
   return {
@@ -252,7 +290,14 @@ function buildPromotionRecord(
     version: p.version,
     versionUrl: p.into.versionUrl(deps.workspaceUrl, p.version),
     previousProductionVersion: p.expectedVersion,
-    source: { modelName: deps.registry.modelName, version: p.challenger.version, versionUrl: p.challenger.versionUrl, runId: p.challenger.runId, copied: p.copied.copied, reusedCopy: p.copied.reused },
+    source: {
+      modelName: deps.registry.modelName,
+      version: p.challenger.version,
+      versionUrl: p.challenger.versionUrl,
+      runId: p.challenger.runId,
+      copied: p.copied.copied,
+      reusedCopy: p.copied.reused,
+    },
     evaluation: {
       recordPath: p.read.path,
       sha256: p.read.sha256,
@@ -275,7 +320,10 @@ function mdLink(text: string, url: string | undefined): string {
 export function renderPromotionSummary(r: PromotionRecord): string {
   const e = r.evaluation;
   const lines = [`### Evaluate & Promote (promote): ${mdCell(r.registry.modelName)}`, '', `**${mdCell(r.sentence)}**`, ''];
-  lines.push(`Version: ${mdLink(`${r.registry.modelName} version ${r.version}`, r.versionUrl)}${r.source.copied ? `, copied from ${mdLink(`${r.source.modelName} version ${r.source.version}`, r.source.versionUrl)}` : ''}; production before: ${r.previousProductionVersion ? `version ${mdCell(r.previousProductionVersion)}` : 'none'}.`, '');
+  lines.push(
+    `Version: ${mdLink(`${r.registry.modelName} version ${r.version}`, r.versionUrl)}${r.source.copied ? `, copied from ${mdLink(`${r.source.modelName} version ${r.source.version}`, r.source.versionUrl)}` : ''}; production before: ${r.previousProductionVersion ? `version ${mdCell(r.previousProductionVersion)}` : 'none'}.`,
+    '',
+  );
   lines.push(`Approved decision: ${mdCell(e.sentence)}`, '');
   const refs = [
     e.links.build ? mdLink(`evaluation run (build ${e.buildNumber ?? e.buildId})`, e.links.build) : `evaluation build ${mdCell(e.buildNumber ?? e.buildId)}`,

@@ -24,10 +24,21 @@ export interface AppliedDecision {
 }
 
 /** Applies the engine's decision for `best` (the winning candidate, when there is one). */
-export async function applyDecision(inputs: EvaluateInputs, deps: EvaluateDeps, decision: Decision, best: Candidate | undefined, production: ProductionRef | undefined): Promise<AppliedDecision> {
+export async function applyDecision(
+  inputs: EvaluateInputs,
+  deps: EvaluateDeps,
+  decision: Decision,
+  best: Candidate | undefined,
+  production: ProductionRef | undefined,
+): Promise<AppliedDecision> {
   const { registry, host } = deps;
   if (decision.decision !== 'promote' || !best) {
-    return { outcome: 'kept', promotion: null, issues: [], sentence: `Kept ${production ? `production version ${production.version}` : 'the registry unchanged'}: ${decision.reason}` };
+    return {
+      outcome: 'kept',
+      promotion: null,
+      issues: [],
+      sentence: `Kept ${production ? `production version ${production.version}` : 'the registry unchanged'}: ${decision.reason}`,
+    };
   }
   const existing = await registry.findVersionForRun(best.runId, best.model!, host.signal);
   const description = `Registered by Evaluate & Promote, build ${inputs.build.buildId}.`;
@@ -48,8 +59,18 @@ export async function applyDecision(inputs: EvaluateInputs, deps: EvaluateDeps, 
     return { outcome: 'challenger', challenger, promotion: null, issues: [], sentence };
   }
   if (inputs.dryRun) {
-    const promotion = { version: existing?.version, versionUrl: existing ? registry.versionUrl(deps.workspaceUrl, existing.version) : undefined, reusedExistingVersion: !!existing, applied: false };
-    return { outcome: 'promoted', promotion, issues: [], sentence: `Dry run: would promote run ${best.runId} to ${registry.modelName} ${registry.targetDescription}; nothing was changed. ${decision.reason}` };
+    const promotion = {
+      version: existing?.version,
+      versionUrl: existing ? registry.versionUrl(deps.workspaceUrl, existing.version) : undefined,
+      reusedExistingVersion: !!existing,
+      applied: false,
+    };
+    return {
+      outcome: 'promoted',
+      promotion,
+      issues: [],
+      sentence: `Dry run: would promote run ${best.runId} to ${registry.modelName} ${registry.targetDescription}; nothing was changed. ${decision.reason}`,
+    };
   }
   host.setProgress(75, 'Promoting');
   const ctx = promotionContext(inputs, deps);
@@ -64,14 +85,31 @@ export async function applyDecision(inputs: EvaluateInputs, deps: EvaluateDeps, 
   });
   const sentence = `Promoted run ${best.runId} as ${registry.modelName} version ${version} to ${registry.targetDescription}. ${decision.reason}`;
   host.log.info(sentence);
-  return { outcome: 'promoted', promotion: { version, versionUrl: registry.versionUrl(deps.workspaceUrl, version), reusedExistingVersion: !!existing, applied: true }, issues, sentence };
+  return {
+    outcome: 'promoted',
+    promotion: { version, versionUrl: registry.versionUrl(deps.workspaceUrl, version), reusedExistingVersion: !!existing, applied: true },
+    issues,
+    sentence,
+  };
 }
 
 export function promotionContext(inputs: EvaluateInputs, deps: EvaluateDeps): PromotionContext {
-  return { registry: deps.registry, log: deps.host.log, setProgress: (p, op) => deps.host.setProgress(p, op), owner: claimOwner(inputs.build), claim: deps.claim, signal: deps.host.signal };
+  return {
+    registry: deps.registry,
+    log: deps.host.log,
+    setProgress: (p, op) => deps.host.setProgress(p, op),
+    owner: claimOwner(inputs.build),
+    claim: deps.claim,
+    signal: deps.host.signal,
+  };
 }
 
-export function decisionTags(inputs: { build: { buildId: string } }, decision: Decision, winRate: number | undefined, delta: number | undefined): Record<string, string> {
+export function decisionTags(
+  inputs: { build: { buildId: string } },
+  decision: Decision,
+  winRate: number | undefined,
+  delta: number | undefined,
+): Record<string, string> {
   const tags: Record<string, string> = {
     'mlops.evaluation.build_id': inputs.build.buildId,
     'mlops.evaluation.metric': decision.metric,
@@ -87,5 +125,8 @@ export function decisionTags(inputs: { build: { buildId: string } }, decision: D
 }
 
 export function promotionComment(inputs: EvaluateInputs, decision: Decision, production: ProductionRef | undefined): string {
-  return `Promoted by Evaluate & Promote (build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) over ${production ? `version ${production.version}` : 'no production model'}: ${decision.reason}`.slice(0, 1000);
+  return `Promoted by Evaluate & Promote (build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) over ${production ? `version ${production.version}` : 'no production model'}: ${decision.reason}`.slice(
+    0,
+    1000,
+  );
 }

@@ -14,7 +14,11 @@ import { REGISTER_NOTEBOOK_SOURCE } from './notebook-source';
 import { runPromote } from './promote-action';
 import { AliasRegistry, StageRegistry, type ProductionRegistry, type ReadyPoll } from './registry';
 
-export async function mainPromote(host: TaskHost, inputs: Inputs, hooks: { readyPoll: ReadyPoll; poll?: { initial: number; max: number }; settleMs?: number }): Promise<TaskOutcome> {
+export async function mainPromote(
+  host: TaskHost,
+  inputs: Inputs,
+  hooks: { readyPoll: ReadyPoll; poll?: { initial: number; max: number }; settleMs?: number },
+): Promise<TaskOutcome> {
   const parsed = parsePromoteInputs(inputs);
   const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksEvaluatePromote' });
   host.log.info(`Workspace: ${connection.host} (${connection.description})`);
@@ -30,13 +34,28 @@ export async function mainPromote(host: TaskHost, inputs: Inputs, hooks: { ready
     if (parsed.targetModelName) {
       target = new AliasRegistry(uc, parsed.targetModelName, parsed.registry.alias, hooks.readyPoll);
       copier = new NotebookCopier(
-        { jobs: new JobsClient(api, { clock: systemClock }), workspace: new WorkspaceClient(api), log: host.log, onCancel: (c) => host.onCancel(c), notebookSource: REGISTER_NOTEBOOK_SOURCE, pollIntervalMs: hooks.poll },
+        {
+          jobs: new JobsClient(api, { clock: systemClock }),
+          workspace: new WorkspaceClient(api),
+          log: host.log,
+          onCancel: (c) => host.onCancel(c),
+          notebookSource: REGISTER_NOTEBOOK_SOURCE,
+          pollIntervalMs: hooks.poll,
+        },
         parsed.registration!,
         parsed.build,
         `Evaluate & Promote: copy ${parsed.modelName} to ${parsed.targetModelName} (build ${parsed.build.buildNumber ?? parsed.build.buildId})`,
       );
     }
   }
-  const result = await runPromote(parsed, { host, workspaceUrl: connection.host, registry, target, copier, now: () => new Date(), claim: { settleMs: hooks.settleMs } });
+  const result = await runPromote(parsed, {
+    host,
+    workspaceUrl: connection.host,
+    registry,
+    target,
+    copier,
+    now: () => new Date(),
+    claim: { settleMs: hooks.settleMs },
+  });
   return { result: result.issues.length > 0 ? 'SucceededWithIssues' : 'Succeeded', message: result.message };
 }

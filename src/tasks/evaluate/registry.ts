@@ -82,7 +82,11 @@ export interface RegistryClientBase {
   searchModelVersions(filter: string): AsyncIterable<ModelVersion>;
   setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void>;
   getModelVersion(name: string, version: string, signal?: AbortSignal): Promise<ModelVersion | undefined>;
-  waitForVersionReady(name: string, version: string, opts: { timeoutMs: number; signal?: AbortSignal; initialIntervalMs?: number; maxIntervalMs?: number }): Promise<ModelVersion>;
+  waitForVersionReady(
+    name: string,
+    version: string,
+    opts: { timeoutMs: number; signal?: AbortSignal; initialIntervalMs?: number; maxIntervalMs?: number },
+  ): Promise<ModelVersion>;
 }
 
 export interface WorkspaceRegistryClient extends RegistryClientBase {
@@ -117,9 +121,7 @@ function sourceMatches(source: string | undefined, runId: string, artifactPath: 
 
 /** Highest usable version first: a FAILED_REGISTRATION version is never reused. */
 function pickExisting(versions: ModelVersion[]): ModelVersion | undefined {
-  return versions
-    .filter((v) => v.status !== 'FAILED_REGISTRATION')
-    .sort((a, b) => Number(b.version) - Number(a.version))[0];
+  return versions.filter((v) => v.status !== 'FAILED_REGISTRATION').sort((a, b) => Number(b.version) - Number(a.version))[0];
 }
 
 /** Poll intervals of the READY wait (the test hook shortens them). */
@@ -154,7 +156,13 @@ abstract class BaseRegistry<C extends RegistryClientBase> {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
     }
-    const mv = await this.client.createModelVersion({ name: this.modelName, source: model.source, runId, description, ...(model.generation === 3 ? { modelId: model.modelId } : {}) });
+    const mv = await this.client.createModelVersion({
+      name: this.modelName,
+      source: model.source,
+      runId,
+      description,
+      ...(model.generation === 3 ? { modelId: model.modelId } : {}),
+    });
     return mv.version;
   }
 
@@ -164,7 +172,9 @@ abstract class BaseRegistry<C extends RegistryClientBase> {
       throw new Error(`Model version ${this.modelName} ${version} is ${mv.status}${mv.status_message ? `: ${mv.status_message}` : ''}; it was not promoted.`);
     }
     if (runId !== undefined && mv.run_id !== runId) {
-      throw new Error(`Model version ${this.modelName} ${version} was registered from run ${mv.run_id || '(none)'}, not from run ${runId}; it was not promoted.`);
+      throw new Error(
+        `Model version ${this.modelName} ${version} was registered from run ${mv.run_id || '(none)'}, not from run ${runId}; it was not promoted.`,
+      );
     }
   }
 
@@ -286,7 +296,9 @@ export class AliasRegistry extends BaseRegistry<UnityCatalogRegistryClient> impl
   override async tag(version: string, tags: Record<string, string>, signal?: AbortSignal): Promise<void> {
     const mv = await this.client.getModelVersion(this.modelName, version, signal);
     const keys = new Set((mv?.tags ?? []).map((t) => t.key));
-    const added = Object.keys(tags).map((k) => this.tagKey(k)).filter((k) => !keys.has(k));
+    const added = Object.keys(tags)
+      .map((k) => this.tagKey(k))
+      .filter((k) => !keys.has(k));
     if (keys.size + new Set(added).size > UC_MAX_TAGS_PER_OBJECT) {
       throw new Error(
         `${this.modelName} version ${version} has ${keys.size} tags and the decision adds ${new Set(added).size}; Unity Catalog allows at most ${UC_MAX_TAGS_PER_OBJECT} per model version. ` +

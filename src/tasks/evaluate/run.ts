@@ -15,7 +15,18 @@ import type { ClaimOptions } from './claim';
 import type { EvaluateInputs } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
 import { publishRecord, readTarget } from './challenger';
-import { ATTACHMENT_NAME, ATTACHMENT_TYPE, type ChallengerRecord, DecisionRecord, type TargetRecord, Outcome, RECORD_SCHEMA, RecordModel, renderSummary, serializeRecord } from './report';
+import {
+  ATTACHMENT_NAME,
+  ATTACHMENT_TYPE,
+  type ChallengerRecord,
+  DecisionRecord,
+  type TargetRecord,
+  Outcome,
+  RECORD_SCHEMA,
+  RecordModel,
+  renderSummary,
+  serializeRecord,
+} from './report';
 import { trimmedMessage } from './notebook-run';
 import { applyDecision } from './promote-decision';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
@@ -106,9 +117,23 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
   });
   const paths = await writeRecord(withHandoff(record, inputs, target, challenger), deps, inputs);
   const promoted = outcome === 'promoted' && !inputs.dryRun;
-  const resetProblem = await resetTags(inputs, deps, [...candidates, ...alreadyProduction], promoted ? `version ${promotion?.version} was promoted and the decision recorded` : 'the decision was recorded');
+  const resetProblem = await resetTags(
+    inputs,
+    deps,
+    [...candidates, ...alreadyProduction],
+    promoted ? `version ${promotion?.version} was promoted and the decision recorded` : 'the decision was recorded',
+  );
   if (resetProblem) issues.push(resetProblem);
-  setOutputs(deps, { outcome, promoted, production, record, recordPath: paths.recordPath, modelVersion: promotion?.version ?? challenger?.version, best: best?.runId, decision });
+  setOutputs(deps, {
+    outcome,
+    promoted,
+    production,
+    record,
+    recordPath: paths.recordPath,
+    modelVersion: promotion?.version ?? challenger?.version,
+    best: best?.runId,
+    decision,
+  });
   return { outcome, promoted, modelVersion: promotion?.version, record, ...paths, message: withIssues(sentence, issues), issues };
 }
 
@@ -125,7 +150,14 @@ async function findCandidates(inputs: EvaluateInputs, deps: EvaluateDeps): Promi
   const runFilter = filter().tag(inputs.candidateTag, '=', 'true').attribute('status', '=', 'FINISHED');
   for await (const r of tracking.searchRuns({ experimentIds, filter: runFilter, runViewType: 'ACTIVE_ONLY', signal })) {
     const runId = r.info.run_id;
-    if (!found.has(runId)) found.set(runId, { key: candidateKey(runId), runId, runName: r.info.run_name ?? tagValue(r, 'mlflow.runName'), experimentId: r.info.experiment_id, info: r.info });
+    if (!found.has(runId))
+      found.set(runId, {
+        key: candidateKey(runId),
+        runId,
+        runName: r.info.run_name ?? tagValue(r, 'mlflow.runName'),
+        experimentId: r.info.experiment_id,
+        info: r.info,
+      });
   }
   const listed = [...found.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
   log.info(`Found ${listed.length} candidate run(s) tagged ${inputs.candidateTag}=true in ${experimentIds.length} experiment(s).`);
@@ -146,10 +178,17 @@ async function findCandidates(inputs: EvaluateInputs, deps: EvaluateDeps): Promi
 }
 
 /** The production model, and with action evaluate and a target model, the target's production (handoff.ts). */
-async function readProduction(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<{ production: ProductionRef | undefined; target: TargetRecord | undefined }> {
+async function readProduction(
+  inputs: EvaluateInputs,
+  deps: EvaluateDeps,
+): Promise<{ production: ProductionRef | undefined; target: TargetRecord | undefined }> {
   const { registry, host } = deps;
   const production = await registry.getProduction(host.signal);
-  host.log.info(production ? `Production: ${registry.modelName} version ${production.version} (${registry.targetDescription}).` : `No production model (${registry.modelName}, ${registry.targetDescription}).`);
+  host.log.info(
+    production
+      ? `Production: ${registry.modelName} version ${production.version} (${registry.targetDescription}).`
+      : `No production model (${registry.modelName}, ${registry.targetDescription}).`,
+  );
   // Read with production: the promote action refuses if the target's production moved since (handoff.ts).
   const target = inputs.action === 'evaluate' && deps.target ? await readTarget(deps.target, host.signal) : undefined;
   if (target) host.log.info(`Target ${target.modelName}: ${target.target} is ${target.productionVersion ? `version ${target.productionVersion}` : 'not set'}.`);
@@ -184,10 +223,26 @@ interface BaseParts {
 }
 
 /** Nothing to compare: the decision is recorded, nothing else changes. */
-async function noCandidates(inputs: EvaluateInputs, deps: EvaluateDeps, base: BaseParts, target: TargetRecord | undefined, alreadyProduction: Candidate[]): Promise<EvaluateResult> {
+async function noCandidates(
+  inputs: EvaluateInputs,
+  deps: EvaluateDeps,
+  base: BaseParts,
+  target: TargetRecord | undefined,
+  alreadyProduction: Candidate[],
+): Promise<EvaluateResult> {
   const sentence = `No candidates: no finished run tagged ${inputs.candidateTag}=true with a logged model; nothing was changed.`;
   deps.host.log.info(sentence);
-  const record = buildRecord(inputs, deps, { ...base, outcome: 'noCandidates', sentence, candidates: [], decision: null, best: null, promotion: null, scored: undefined, finishedAt: deps.now().toISOString() });
+  const record = buildRecord(inputs, deps, {
+    ...base,
+    outcome: 'noCandidates',
+    sentence,
+    candidates: [],
+    decision: null,
+    best: null,
+    promotion: null,
+    scored: undefined,
+    finishedAt: deps.now().toISOString(),
+  });
   const paths = await writeRecord(withHandoff(record, inputs, target, undefined), deps, inputs);
   const resetProblem = await resetTags(inputs, deps, alreadyProduction, 'the decision was recorded');
   setOutputs(deps, { outcome: 'noCandidates', promoted: false, production: base.production, record, recordPath: paths.recordPath });
@@ -196,7 +251,12 @@ async function noCandidates(inputs: EvaluateInputs, deps: EvaluateDeps, base: Ba
 }
 
 /** Scores every candidate and production on the same rows, checks the file, and lets the engine decide. */
-async function scoreAndCompare(inputs: EvaluateInputs, deps: EvaluateDeps, candidates: Candidate[], production: ProductionRef | undefined): Promise<{ scored: ScoredPredictions; decision: Decision }> {
+async function scoreAndCompare(
+  inputs: EvaluateInputs,
+  deps: EvaluateDeps,
+  candidates: Candidate[],
+  production: ProductionRef | undefined,
+): Promise<{ scored: ScoredPredictions; decision: Decision }> {
   const { host, registry } = deps;
   host.setProgress(20, 'Scoring');
   // MLflow 2: runs:/<run>/<path>; MLflow 3: models:/<model_id> (the logged model's files are not run artifacts).
@@ -237,7 +297,9 @@ function checkPredictions(predictions: Predictions, scored: ScoredPredictions, m
   const present = new Set(predictions.columns.map((c) => c.name));
   const missing = models.map((m) => m.key).filter((k) => !present.has(k));
   if (missing.length > 0) {
-    throw new Error(`The predictions have no score column for ${missing.join(', ')} (columns: ${[...present].join(', ') || 'none'}). Candidates are named run_<run id>, the production model ${PRODUCTION_KEY}.`);
+    throw new Error(
+      `The predictions have no score column for ${missing.join(', ')} (columns: ${[...present].join(', ') || 'none'}). Candidates are named run_<run id>, the production model ${PRODUCTION_KEY}.`,
+    );
   }
 }
 
@@ -318,7 +380,9 @@ function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
     sentence: p.sentence,
     dryRun: inputs.dryRun,
     registry: { kind: registry.kind, modelName: registry.modelName, target: registry.targetDescription },
-    production: p.production ? { version: p.production.version, runId: p.production.runId, versionUrl: registry.versionUrl(workspaceUrl, p.production.version) } : null,
+    production: p.production
+      ? { version: p.production.version, runId: p.production.runId, versionUrl: registry.versionUrl(workspaceUrl, p.production.version) }
+      : null,
     best: p.best,
     promotion: p.promotion,
     models,
@@ -404,7 +468,12 @@ function noCandidateDecision(inputs: EvaluateInputs, reason: string): Decision {
 }
 
 /** Action evaluate: the record says so and carries what the promote action checks (handoff.ts). */
-function withHandoff(record: DecisionRecord, inputs: EvaluateInputs, target: TargetRecord | undefined, challenger: ChallengerRecord | undefined): DecisionRecord {
+function withHandoff(
+  record: DecisionRecord,
+  inputs: EvaluateInputs,
+  target: TargetRecord | undefined,
+  challenger: ChallengerRecord | undefined,
+): DecisionRecord {
   if (inputs.action !== 'evaluate') return record;
   return { ...record, action: 'evaluate', challenger: challenger ?? null, target: target ?? null };
 }
@@ -427,7 +496,10 @@ async function writeRecord(record: DecisionRecord, deps: EvaluateDeps, inputs: E
   if (inputs.action === 'evaluate') {
     const host = deps.host;
     if (!host.uploadArtifact) throw new Error('This host cannot publish pipeline artifacts, which action evaluate needs.');
-    await publishRecord({ tempDir: host.tempDir, log: host.log, uploadArtifact: (name, p) => host.uploadArtifact!(name, p) }, inputs.handoff!.artifactName, { recordPath, summaryPath });
+    await publishRecord({ tempDir: host.tempDir, log: host.log, uploadArtifact: (name, p) => host.uploadArtifact!(name, p) }, inputs.handoff!.artifactName, {
+      recordPath,
+      summaryPath,
+    });
   }
   return { recordPath, summaryPath };
 }
@@ -444,7 +516,16 @@ export function summaryFileName(modelName: string): string {
 
 function setOutputs(
   deps: EvaluateDeps,
-  o: { outcome: Outcome; promoted: boolean; production: ProductionRef | undefined; record: DecisionRecord; recordPath: string; modelVersion?: string; best?: string; decision?: Decision },
+  o: {
+    outcome: Outcome;
+    promoted: boolean;
+    production: ProductionRef | undefined;
+    record: DecisionRecord;
+    recordPath: string;
+    modelVersion?: string;
+    best?: string;
+    decision?: Decision;
+  },
 ): void {
   const set = deps.host.setOutput;
   set('decision', o.outcome);

@@ -49,7 +49,9 @@ export class FilePredictions implements PredictionsProvider {
       bytes = await fsp.readFile(this.file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(`predictionsFile ${this.file} cannot be read (${code ?? 'error'}). Check the path; relative paths are resolved against System.DefaultWorkingDirectory.`);
+      throw new Error(
+        `predictionsFile ${this.file} cannot be read (${code ?? 'error'}). Check the path; relative paths are resolved against System.DefaultWorkingDirectory.`,
+      );
     }
     return { bytes, context: { predictionsPath: this.file }, cleanup: async () => {} };
   }
@@ -107,7 +109,9 @@ export function parseExitValue(raw: string | undefined, folder: string, where: s
   }
   const out = o.output_path;
   if (!out.startsWith(`${folder}/`) || out.split('/').includes('..')) {
-    throw new Error(`${where} reported output_path ${out}, which is not inside the folder it was given (${folder}); the task reads and deletes only files there.`);
+    throw new Error(
+      `${where} reported output_path ${out}, which is not inside the folder it was given (${folder}); the task reads and deletes only files there.`,
+    );
   }
   const rows = typeof o.rows === 'number' && Number.isInteger(o.rows) && o.rows >= 0 ? o.rows : -1;
   return { outputPath: out, rows };
@@ -224,7 +228,9 @@ export class DatabricksScoring implements PredictionsProvider {
             run_name: this.runName,
             timeout_seconds: Math.ceil(this.cfg.timeoutMs / 1000),
             idempotency_token: this.token(`notebook:${nbPath}`, rescore),
-            tasks: [{ task_key: 'score', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: params }, ...clusterFields(this.cfg.cluster) }],
+            tasks: [
+              { task_key: 'score', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE', base_parameters: params }, ...clusterFields(this.cfg.cluster) },
+            ],
           },
         },
         signal,
@@ -241,13 +247,20 @@ export class DatabricksScoring implements PredictionsProvider {
     if (defined.length > 0) {
       const missing = PARAMETER_NAMES.filter((n) => !defined.includes(n));
       if (missing.length > 0) {
-        throw new Error(`Scoring job ${jobId} defines job parameters but not ${missing.join(', ')}; add them (empty defaults) so the task can pass the scoring contract.`);
+        throw new Error(
+          `Scoring job ${jobId} defines job parameters but not ${missing.join(', ')}; add them (empty defaults) so the task can pass the scoring contract.`,
+        );
       }
     }
     return (rescore, params) => {
       const token = this.token(`job:${jobId}`, rescore);
-      const body = defined.length > 0 ? { job_id: jobId, job_parameters: params, idempotency_token: token } : { job_id: jobId, notebook_params: params, idempotency_token: token };
-      return this.scoringRun({ kind: 'runNow', body }, signal, (runId) => log.info(`Started run ${runId} of scoring job ${jobId}${job.settings?.name ? ` (${job.settings.name})` : ''}.`));
+      const body =
+        defined.length > 0
+          ? { job_id: jobId, job_parameters: params, idempotency_token: token }
+          : { job_id: jobId, notebook_params: params, idempotency_token: token };
+      return this.scoringRun({ kind: 'runNow', body }, signal, (runId) =>
+        log.info(`Started run ${runId} of scoring job ${jobId}${job.settings?.name ? ` (${job.settings.name})` : ''}.`),
+      );
     };
   }
 
@@ -259,7 +272,9 @@ export class DatabricksScoring implements PredictionsProvider {
     const withResult = outputs.filter((o) => o.out.notebook_output?.result !== undefined);
     if (withResult.length === 0) return parseExitValue(undefined, folder, where);
     if (withResult.length > 1) {
-      throw new Error(`${where}: several tasks exited with a value (${withResult.map((o) => o.key).join(', ')}); the scoring job must have exactly one task that calls dbutils.notebook.exit.`);
+      throw new Error(
+        `${where}: several tasks exited with a value (${withResult.map((o) => o.key).join(', ')}); the scoring job must have exactly one task that calls dbutils.notebook.exit.`,
+      );
     }
     const nb = withResult[0].out.notebook_output!;
     if (nb.truncated) throw new Error(`${where}: the exit value was truncated; exit with only {"output_path", "rows"}.`);

@@ -45,7 +45,14 @@ export interface NotebookRegistrarDeps extends RunWaitDeps {
 export function parseRegistrationExit(raw: string | undefined, where: string): RegistrationResult {
   const parsed = parseExitJson(raw, where, 'registration notebook', '{"version": ..., "reused": ...}');
   const o = parsed as { version?: unknown; reused?: unknown };
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || typeof o.version !== 'string' || !/^[1-9]\d*$/.test(o.version) || typeof o.reused !== 'boolean') {
+  if (
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    Array.isArray(parsed) ||
+    typeof o.version !== 'string' ||
+    !/^[1-9]\d*$/.test(o.version) ||
+    typeof o.reused !== 'boolean'
+  ) {
     throw new Error(`${where} exited with ${raw!.slice(0, 200)}; expected {"version": "<positive integer>", "reused": true|false}.`);
   }
   return { version: o.version, reused: o.reused };
@@ -102,7 +109,11 @@ export class NotebookRegistrar implements VersionRegistrar {
       imported: (nbPath) => log.info(`Imported the registration notebook to ${nbPath}.`),
       announce: (runId) => log.info(`Started registration run ${runId} (${req.modelName} from ${req.model.uri}, run ${req.runId}).`),
     });
-    log.info(result.reused ? `${where} found ${req.modelName} version ${result.version} already registered from this run.` : `${where} registered ${req.modelName} version ${result.version}.`);
+    log.info(
+      result.reused
+        ? `${where} found ${req.modelName} version ${result.version} already registered from this run.`
+        : `${where} registered ${req.modelName} version ${result.version}.`,
+    );
     return result;
   }
 }
@@ -114,7 +125,15 @@ export class NotebookRegistrar implements VersionRegistrar {
 export async function runRegisterNotebook(
   deps: NotebookRegistrarDeps,
   cfg: RegistrationConfig,
-  r: { runName: string; token: string; params: Record<string, string>; label: string; signal?: AbortSignal; imported?(nbPath: string): void; announce(runId: number): void },
+  r: {
+    runName: string;
+    token: string;
+    params: Record<string, string>;
+    label: string;
+    signal?: AbortSignal;
+    imported?(nbPath: string): void;
+    announce(runId: number): void;
+  },
 ): Promise<{ result: RegistrationResult; where: string }> {
   const sig = r.signal ?? new AbortController().signal;
   const nbPath = cfg.notebookPath;
@@ -125,9 +144,19 @@ export async function runRegisterNotebook(
     run_name: r.runName,
     timeout_seconds: Math.ceil(cfg.timeoutMs / 1000),
     idempotency_token: r.token,
-    tasks: [{ task_key: 'register', notebook_task: { notebook_path: nbPath, source: 'WORKSPACE' as const, base_parameters: r.params }, ...clusterFields(cfg.cluster) }],
+    tasks: [
+      {
+        task_key: 'register',
+        notebook_task: { notebook_path: nbPath, source: 'WORKSPACE' as const, base_parameters: r.params },
+        ...clusterFields(cfg.cluster),
+      },
+    ],
   };
-  const { run, where } = await runToSuccess(deps, { kind: 'submit', body }, { label: r.label, timeoutMs: cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal: sig, announce: r.announce });
+  const { run, where } = await runToSuccess(
+    deps,
+    { kind: 'submit', body },
+    { label: r.label, timeoutMs: cfg.timeoutMs, timeoutInput: 'scoringTimeoutMinutes', signal: sig, announce: r.announce },
+  );
   const task = (run.tasks ?? []).find((t) => t.task_key === 'register');
   if (!task) throw new Error(`${where} has no task run 'register' to read the output of.`);
   const out: RunOutput = await deps.jobs.getRunOutput(task.run_id, sig);

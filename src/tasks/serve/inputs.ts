@@ -44,7 +44,9 @@ function optionalFile(inputs: Inputs, name: string): string | undefined {
   if (raw === undefined) return undefined;
   const base = inputs.variable('System.DefaultWorkingDirectory') ?? process.cwd();
   const resolved = path.resolve(base, raw);
-  const roots = [inputs.variable('System.DefaultWorkingDirectory'), inputs.variable('Build.SourcesDirectory')].filter((r): r is string => !!r).map((r) => path.resolve(r));
+  const roots = [inputs.variable('System.DefaultWorkingDirectory'), inputs.variable('Build.SourcesDirectory')]
+    .filter((r): r is string => !!r)
+    .map((r) => path.resolve(r));
   if (roots.includes(resolved)) return undefined;
   return resolved;
 }
@@ -53,12 +55,18 @@ function optionalFile(inputs: Inputs, name: string): string | undefined {
 export function parseServeInputs(inputs: Inputs): ServeInputs {
   const endpointName = inputs.required('endpointName', 'the name of the Model Serving endpoint');
   if (!ENDPOINT_NAME.test(endpointName) || endpointName.length > 63) {
-    throw new InputError('endpointName', `Input endpointName must be a serving endpoint name of letters, digits, - and _ (at most 63 characters); got "${truncate(endpointName)}".`);
+    throw new InputError(
+      'endpointName',
+      `Input endpointName must be a serving endpoint name of letters, digits, - and _ (at most 63 characters); got "${truncate(endpointName)}".`,
+    );
   }
   const registry = inputs.oneOf('registry', ['unityCatalog', 'workspace'] as const, 'unityCatalog');
   const modelName = inputs.required('modelName', 'the registered model to serve');
   if (registry === 'unityCatalog' && !UC_NAME.test(modelName)) {
-    throw new InputError('modelName', `With registry unityCatalog, modelName must be the three-level name <catalog>.<schema>.<model>; got "${truncate(modelName)}". For a workspace registry model, set registry to workspace.`);
+    throw new InputError(
+      'modelName',
+      `With registry unityCatalog, modelName must be the three-level name <catalog>.<schema>.<model>; got "${truncate(modelName)}". For a workspace registry model, set registry to workspace.`,
+    );
   }
   if (registry === 'workspace' && (modelName.includes('/') || modelName.length > 256)) {
     throw new InputError('modelName', `Input modelName is not a workspace registry model name: "${truncate(modelName)}".`);
@@ -70,8 +78,10 @@ export function parseServeInputs(inputs: Inputs): ServeInputs {
     if (registry === 'workspace') source = { kind: 'stage', stage: 'Production' };
     else {
       const alias = inputs.optional('alias') ?? 'champion';
-      if (!ALIAS.test(alias) || alias.length > 255) throw new InputError('alias', `Input alias must be a Unity Catalog alias such as champion (letters, digits, _ and -); got "${truncate(alias)}".`);
-      if (/^v\d+$/i.test(alias)) throw new InputError('alias', `"${alias}" is a reserved version reference, not an alias; to serve a version by number, set versionSource to version.`);
+      if (!ALIAS.test(alias) || alias.length > 255)
+        throw new InputError('alias', `Input alias must be a Unity Catalog alias such as champion (letters, digits, _ and -); got "${truncate(alias)}".`);
+      if (/^v\d+$/i.test(alias))
+        throw new InputError('alias', `"${alias}" is a reserved version reference, not an alias; to serve a version by number, set versionSource to version.`);
       source = { kind: 'alias', alias };
     }
   } else if (sourceKind === 'version') {
@@ -82,7 +92,11 @@ export function parseServeInputs(inputs: Inputs): ServeInputs {
     source = { kind: 'version', version };
   } else {
     const file = optionalFile(inputs, 'decisionRecord');
-    if (file === undefined) throw new InputError('decisionRecord', 'Input required: decisionRecord (the evaluation.json that Evaluate & Promote wrote, e.g. $(evaluate.reportPath)), for versionSource decisionRecord.');
+    if (file === undefined)
+      throw new InputError(
+        'decisionRecord',
+        'Input required: decisionRecord (the evaluation.json that Evaluate & Promote wrote, e.g. $(evaluate.reportPath)), for versionSource decisionRecord.',
+      );
     source = { kind: 'decisionRecord', path: file };
   }
 
@@ -92,7 +106,10 @@ export function parseServeInputs(inputs: Inputs): ServeInputs {
 
   const workloadSize = inputs.optional('workloadSize') ?? 'Small';
   if (!WORKLOAD_SIZE.test(workloadSize) || workloadSize.length > 64) {
-    throw new InputError('workloadSize', `Input workloadSize must be Small, Medium, Large or a custom size name of the workspace; got "${truncate(workloadSize)}".`);
+    throw new InputError(
+      'workloadSize',
+      `Input workloadSize must be Small, Medium, Large or a custom size name of the workspace; got "${truncate(workloadSize)}".`,
+    );
   }
   const workloadType = inputs.oneOf('workloadType', WORKLOAD_TYPES, 'CPU');
   const timeoutMinutes = inputs.number('timeoutMinutes', { default: 30, min: 0, minExclusive: true, max: MAX_TIMEOUT_MINUTES })!;

@@ -18,7 +18,8 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
   const parsed = parseServeInputs(inputs);
   const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksServingDeploy' });
   host.log.info(`Workspace: ${connection.host} (${connection.description})`);
-  const registry = parsed.registry === 'unityCatalog' ? new UnityCatalogModelRegistry(api, { clock: systemClock }) : new WorkspaceModelRegistry(api, { clock: systemClock });
+  const registry =
+    parsed.registry === 'unityCatalog' ? new UnityCatalogModelRegistry(api, { clock: systemClock }) : new WorkspaceModelRegistry(api, { clock: systemClock });
   return run(parsed, {
     serving: new ServingClient(api, { clock: systemClock }),
     registry,

@@ -48,7 +48,6 @@ export interface SmokeTest {
   records: number;
 }
 
-
 function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   const m = Math.floor(s / 60);
@@ -57,7 +56,8 @@ function formatDuration(ms: number): string {
 
 /** Parses the smoke test file: an array of records, or a body with `dataframe_split` / `dataframe_records`. */
 export function parseSmokeTest(text: string, file: string): SmokeTest {
-  if (Buffer.byteLength(text, 'utf8') > MAX_SMOKE_BYTES) throw new Error(`The smoke test file (smokeTestFile) ${file} is larger than ${MAX_SMOKE_BYTES / 1_000_000} MB; a smoke test needs a few records.`);
+  if (Buffer.byteLength(text, 'utf8') > MAX_SMOKE_BYTES)
+    throw new Error(`The smoke test file (smokeTestFile) ${file} is larger than ${MAX_SMOKE_BYTES / 1_000_000} MB; a smoke test needs a few records.`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -67,18 +67,33 @@ export function parseSmokeTest(text: string, file: string): SmokeTest {
   const isRecord = (r: unknown) => r !== null && typeof r === 'object' && !Array.isArray(r);
   const shape = `Use an array of records ([{"x0": 1.2, "x1": 0.4}, ...]), or a scoring body {"dataframe_split": {"columns": [...], "data": [[...], ...]}} or {"dataframe_records": [...]}.`;
   if (Array.isArray(parsed)) {
-    if (parsed.length === 0 || !parsed.every(isRecord)) throw new Error(`The smoke test file (smokeTestFile) ${file} must hold at least one record, each a JSON object. ${shape}`);
+    if (parsed.length === 0 || !parsed.every(isRecord))
+      throw new Error(`The smoke test file (smokeTestFile) ${file} must hold at least one record, each a JSON object. ${shape}`);
     return { body: { dataframe_records: parsed as Array<Record<string, unknown>> }, records: parsed.length };
   }
   if (isRecord(parsed)) {
     const o = parsed as Record<string, unknown>;
     const keys = Object.keys(o);
-    if (keys.length === 1 && keys[0] === 'dataframe_records' && Array.isArray(o.dataframe_records) && o.dataframe_records.length > 0 && o.dataframe_records.every(isRecord)) {
+    if (
+      keys.length === 1 &&
+      keys[0] === 'dataframe_records' &&
+      Array.isArray(o.dataframe_records) &&
+      o.dataframe_records.length > 0 &&
+      o.dataframe_records.every(isRecord)
+    ) {
       return { body: { dataframe_records: o.dataframe_records as Array<Record<string, unknown>> }, records: o.dataframe_records.length };
     }
     const split = o.dataframe_split as Record<string, unknown> | undefined;
-    if (keys.length === 1 && keys[0] === 'dataframe_split' && isRecord(split) && Array.isArray(split!.data) && split!.data.length > 0 && split!.data.every((r) => Array.isArray(r))) {
-      if (split!.columns !== undefined && !Array.isArray(split!.columns)) throw new Error(`In the smoke test file ${file}, dataframe_split.columns must be a list of column names.`);
+    if (
+      keys.length === 1 &&
+      keys[0] === 'dataframe_split' &&
+      isRecord(split) &&
+      Array.isArray(split!.data) &&
+      split!.data.length > 0 &&
+      split!.data.every((r) => Array.isArray(r))
+    ) {
+      if (split!.columns !== undefined && !Array.isArray(split!.columns))
+        throw new Error(`In the smoke test file ${file}, dataframe_split.columns must be a list of column names.`);
       return { body: { dataframe_split: split as { columns?: unknown[]; data: unknown[][] } }, records: (split!.data as unknown[]).length };
     }
   }
@@ -106,12 +121,17 @@ export function versionFromDecisionRecord(text: string, file: string, modelName:
     throw new Error(`The decision record (decisionRecord) ${file} is not JSON (${messageOf(e)}).`);
   }
   if (!rec || typeof rec !== 'object' || rec.schema !== DECISION_RECORD_SCHEMA) {
-    throw new Error(`${file} is not a decision record of Evaluate & Promote (schema ${DECISION_RECORD_SCHEMA}); use its reportPath output or the evaluation.json build attachment.`);
+    throw new Error(
+      `${file} is not a decision record of Evaluate & Promote (schema ${DECISION_RECORD_SCHEMA}); use its reportPath output or the evaluation.json build attachment.`,
+    );
   }
   const recModel = rec.registry?.modelName;
-  if (recModel !== modelName) throw new Error(`The decision record (decisionRecord) ${file} is about model "${String(recModel)}", not "${modelName}"; check modelName.`);
-  if (rec.registry?.kind !== registry) throw new Error(`The decision record (decisionRecord) ${file} is about the ${String(rec.registry?.kind)} registry, but registry is ${registry}.`);
-  if (rec.dryRun === true) throw new Error(`The decision record (decisionRecord) ${file} is from a dry run: nothing was promoted, so there is no version to serve.`);
+  if (recModel !== modelName)
+    throw new Error(`The decision record (decisionRecord) ${file} is about model "${String(recModel)}", not "${modelName}"; check modelName.`);
+  if (rec.registry?.kind !== registry)
+    throw new Error(`The decision record (decisionRecord) ${file} is about the ${String(rec.registry?.kind)} registry, but registry is ${registry}.`);
+  if (rec.dryRun === true)
+    throw new Error(`The decision record (decisionRecord) ${file} is from a dry run: nothing was promoted, so there is no version to serve.`);
   const version = rec.promotion?.version;
   if (rec.outcome !== 'promoted' || rec.promotion?.applied !== true) {
     throw new Error(
@@ -119,7 +139,9 @@ export function versionFromDecisionRecord(text: string, file: string, modelName:
     );
   }
   if (typeof version !== 'string' || !/^[1-9]\d*$/.test(version)) {
-    throw new Error(`The decision record (decisionRecord) ${file} says a version was promoted but names ${JSON.stringify(version) ?? 'none'}, which is not a version number; it is damaged or not written by Evaluate & Promote.`);
+    throw new Error(
+      `The decision record (decisionRecord) ${file} says a version was promoted but names ${JSON.stringify(version) ?? 'none'}, which is not a version number; it is damaged or not written by Evaluate & Promote.`,
+    );
   }
   return version;
 }
@@ -143,7 +165,9 @@ function entriesOf(config: EndpointConfigOutput | undefined): ServedEntry[] {
   const out: ServedEntry[] = [];
   for (const e of config.served_entities ?? []) {
     if (e.external_model !== undefined || e.foundation_model !== undefined || !e.entity_name || !e.entity_version) {
-      throw new Error(`The endpoint serves ${e.name ?? 'an entity'} that is not a registered model version (external or foundation model); this task manages endpoints of registered models only.`);
+      throw new Error(
+        `The endpoint serves ${e.name ?? 'an entity'} that is not a registered model version (external or foundation model); this task manages endpoints of registered models only.`,
+      );
     }
     const name = e.name ?? entityNameFor(e.entity_name, e.entity_version);
     out.push({ name, entity: toInput(e, name), traffic: share(name) });
@@ -177,14 +201,25 @@ function entriesOfInput(config: EndpointConfigInput): ServedEntry[] {
 }
 
 function configOf(entries: ServedEntry[]): EndpointConfigInput {
-  return { served_entities: entries.map((e) => e.entity), traffic_config: { routes: entries.map((e) => ({ served_entity_name: e.name, traffic_percentage: e.traffic })) } };
+  return {
+    served_entities: entries.map((e) => e.entity),
+    traffic_config: { routes: entries.map((e) => ({ served_entity_name: e.name, traffic_percentage: e.traffic })) },
+  };
 }
 
 /** What decides whether two configs serve the same thing: entities, versions, compute and traffic. */
 function fingerprint(entries: ServedEntry[]): string {
   return JSON.stringify(
     entries
-      .map((e) => [e.name, e.entity.entity_name, e.entity.entity_version, e.entity.workload_size ?? '', e.entity.workload_type ?? 'CPU', e.entity.scale_to_zero_enabled ?? false, e.traffic])
+      .map((e) => [
+        e.name,
+        e.entity.entity_name,
+        e.entity.entity_version,
+        e.entity.workload_size ?? '',
+        e.entity.workload_type ?? 'CPU',
+        e.entity.scale_to_zero_enabled ?? false,
+        e.traffic,
+      ])
       .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
   );
 }
@@ -224,8 +259,14 @@ export function planConfig(inputs: ServeInputs, version: string, current: Servin
     desired = [{ name: fresh.name!, entity: fresh, traffic: 100 }];
     share = 100;
   } else if (t.kind === 'canary') {
-    if (!current) throw new Error(`Serving endpoint ${inputs.endpointName} does not exist, so there is no current version to run a canary against. Create it with trafficMode replace first.`);
-    if (entries.length === 0) throw new Error(`Serving endpoint ${inputs.endpointName} serves no model yet, so there is no current version to run a canary against. Use trafficMode replace.`);
+    if (!current)
+      throw new Error(
+        `Serving endpoint ${inputs.endpointName} does not exist, so there is no current version to run a canary against. Create it with trafficMode replace first.`,
+      );
+    if (entries.length === 0)
+      throw new Error(
+        `Serving endpoint ${inputs.endpointName} serves no model yet, so there is no current version to run a canary against. Use trafficMode replace.`,
+      );
     const others = entries.filter((e) => !servesVersion(e));
     if (others.length === 0) {
       return {
@@ -243,7 +284,10 @@ export function planConfig(inputs: ServeInputs, version: string, current: Servin
     ];
     share = t.percent;
   } else {
-    if (!current) throw new Error(`Serving endpoint ${inputs.endpointName} does not exist, so there is no canary to promote. Deploy with trafficMode replace (or canary on an existing endpoint) first.`);
+    if (!current)
+      throw new Error(
+        `Serving endpoint ${inputs.endpointName} does not exist, so there is no canary to promote. Deploy with trafficMode replace (or canary on an existing endpoint) first.`,
+      );
     if (!existing) {
       throw new Error(
         `${model} version ${version} is not served by endpoint ${inputs.endpointName} (it serves ${describeEntries(entries)}), so there is no canary to promote. Deploy it with trafficMode canary first, or use replace.`,
@@ -253,7 +297,12 @@ export function planConfig(inputs: ServeInputs, version: string, current: Servin
     share = 100;
   }
   const noop = current !== undefined && fingerprint(desired) === fingerprint(entries);
-  return { desired, noop, share, noopReason: noop ? `Serving endpoint ${inputs.endpointName} already serves ${describeEntries(entries)} as asked: nothing was changed.` : undefined };
+  return {
+    desired,
+    noop,
+    share,
+    noopReason: noop ? `Serving endpoint ${inputs.endpointName} already serves ${describeEntries(entries)} as asked: nothing was changed.` : undefined,
+  };
 }
 
 /** The version of `model` with most of the traffic in `entries` (the "previous version"). */
@@ -271,7 +320,8 @@ async function resolveVersion(inputs: ServeInputs, deps: ServeDeps, recordVersio
   const s = inputs.source;
   if (s.kind === 'alias') {
     const v = await registry.getModelVersionByAlias!(model, s.alias, host.signal);
-    if (!v) throw new Error(`Model ${model} has no alias "${s.alias}" (or the model does not exist, or this identity cannot see it). Check modelName and alias.`);
+    if (!v)
+      throw new Error(`Model ${model} has no alias "${s.alias}" (or the model does not exist, or this identity cannot see it). Check modelName and alias.`);
     number = String(v.version);
     how = `alias ${s.alias}`;
   } else if (s.kind === 'stage') {
@@ -289,7 +339,9 @@ async function resolveVersion(inputs: ServeInputs, deps: ServeDeps, recordVersio
   const version = await registry.getModelVersion(model, number, host.signal);
   if (!version) throw new Error(`Version ${number} of model ${model} does not exist (or this identity cannot see it).`);
   if (version.status !== undefined && version.status !== 'READY') {
-    throw new Error(`Version ${number} of model ${model} is ${version.status}${version.status_message ? ` (${version.status_message})` : ''}, not READY, so it cannot be served.`);
+    throw new Error(
+      `Version ${number} of model ${model} is ${version.status}${version.status_message ? ` (${version.status_message})` : ''}, not READY, so it cannot be served.`,
+    );
   }
   return { version, how };
 }
@@ -304,7 +356,9 @@ async function readEndpoint(
   const name = inputs.endpointName;
   const current = await serving.get(name, host.signal);
   if (!current && !inputs.createIfMissing) {
-    throw new Error(`Serving endpoint ${name} does not exist and createIfMissing is false: nothing was created. Check endpointName, or set createIfMissing to true.`);
+    throw new Error(
+      `Serving endpoint ${name} does not exist and createIfMissing is false: nothing was created. Check endpointName, or set createIfMissing to true.`,
+    );
   }
   if (!current && inputs.traffic.kind !== 'replace') planConfig(inputs, version, current);
   if (current?.state?.config_update === 'IN_PROGRESS') {
@@ -321,7 +375,13 @@ async function readEndpoint(
 }
 
 /** The endpoint already serves what was asked: nothing is written. */
-function unchanged(inputs: ServeInputs, deps: ServeDeps, plan: ReturnType<typeof planConfig>, current: ServingEndpoint, v: { version: string; previousVersion: string | undefined }): TaskOutcome {
+function unchanged(
+  inputs: ServeInputs,
+  deps: ServeDeps,
+  plan: ReturnType<typeof planConfig>,
+  current: ServingEndpoint,
+  v: { version: string; previousVersion: string | undefined },
+): TaskOutcome {
   const { host } = deps;
   host.setOutput('trafficPercent', plan.share);
   host.setOutput('rolledBack', false);
@@ -346,7 +406,9 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
   // Local files first: a bad one fails the step before any request and before any output is set.
   const smoke = inputs.smokeTestFile ? parseSmokeTest(readLocal(deps, inputs.smokeTestFile, 'smokeTestFile'), inputs.smokeTestFile) : undefined;
   const recordVersion =
-    inputs.source.kind === 'decisionRecord' ? versionFromDecisionRecord(readLocal(deps, inputs.source.path, 'decisionRecord'), inputs.source.path, inputs.modelName, inputs.registry) : undefined;
+    inputs.source.kind === 'decisionRecord'
+      ? versionFromDecisionRecord(readLocal(deps, inputs.source.path, 'decisionRecord'), inputs.source.path, inputs.modelName, inputs.registry)
+      : undefined;
   host.setOutput('endpointName', name);
   host.setOutput('endpointUrl', serving.invocationsUrl(name));
 
@@ -373,7 +435,8 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
     } catch {
       // The last state seen is reported instead.
     }
-    const doing = phase === 'rollback' ? 'rolling back' : phase === 'smoke' ? 'the smoke test ran' : `it was updating to ${inputs.modelName} version ${version}`;
+    const doing =
+      phase === 'rollback' ? 'rolling back' : phase === 'smoke' ? 'the smoke test ran' : `it was updating to ${inputs.modelName} version ${version}`;
     log.warn(
       `The pipeline was cancelled while ${doing}. Serving endpoint ${name} is left as it is: ${describeEndpointState(ep)}. An update in progress finishes on its own; check the endpoint and put the previous config back by hand if needed.`,
     );
@@ -389,7 +452,8 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
     log.info(`Endpoint ${name} is ready with ${inputs.modelName} version ${version} at ${plan.share}% after ${formatDuration(clock.now() - startedAt)}.`);
   } catch (e) {
     if (e instanceof EndpointUpdateFailedError) failure = e.message;
-    else if (e instanceof TimeoutError) failure = `Endpoint ${name} was not updated and ready within ${formatDuration(inputs.timeoutMs)}; last state: ${describeEndpointState(lastSeen)}.`;
+    else if (e instanceof TimeoutError)
+      failure = `Endpoint ${name} was not updated and ready within ${formatDuration(inputs.timeoutMs)}; last state: ${describeEndpointState(lastSeen)}.`;
     else if (e instanceof CancelledError) throw e;
     // The update was sent: losing track of it is a failure of the deployment, and the rollback is still tried.
     else failure = `Following the update of endpoint ${name} failed (${messageOf(e)}); last state seen: ${describeEndpointState(lastSeen)}.`;
@@ -403,7 +467,10 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
     host.setOutput('trafficPercent', plan.share);
     host.setOutput('rolledBack', false);
     writeSummary(deps, inputs, { version, previousVersion, outcome: 'deployed', served: describeEntries(plan.desired) });
-    return { result: 'Succeeded', message: `Endpoint ${name} serves ${inputs.modelName} version ${version} with ${plan.share}% of the traffic${smoke ? '; the smoke test passed' : ''}.` };
+    return {
+      result: 'Succeeded',
+      message: `Endpoint ${name} serves ${inputs.modelName} version ${version} with ${plan.share}% of the traffic${smoke ? '; the smoke test passed' : ''}.`,
+    };
   }
 
   log.error(failure);
@@ -411,9 +478,17 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
   const rollback = await rollBack(deps, inputs, previous, (ep) => (lastSeen = ep));
   phase = 'done';
   host.setOutput('rolledBack', rollback.rolledBack);
-  const finalShare = rollback.rolledBack ? (previousEntries.find((e) => e.entity.entity_name === inputs.modelName && e.entity.entity_version === version)?.traffic ?? 0) : undefined;
+  const finalShare = rollback.rolledBack
+    ? (previousEntries.find((e) => e.entity.entity_name === inputs.modelName && e.entity.entity_version === version)?.traffic ?? 0)
+    : undefined;
   if (finalShare !== undefined) host.setOutput('trafficPercent', finalShare);
-  writeSummary(deps, inputs, { version, previousVersion, outcome: rollback.rolledBack ? 'rolled back' : 'failed', served: rollback.rolledBack ? describeEntries(previousEntries) : describeEndpointState(lastSeen), failure });
+  writeSummary(deps, inputs, {
+    version,
+    previousVersion,
+    outcome: rollback.rolledBack ? 'rolled back' : 'failed',
+    served: rollback.rolledBack ? describeEntries(previousEntries) : describeEndpointState(lastSeen),
+    failure,
+  });
   return { result: 'Failed', message: `${failure} ${rollback.note}` };
 }
 
@@ -423,12 +498,22 @@ function readLocal(deps: ServeDeps, file: string, input: string): string {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(
-      code === 'ENOENT' ? `Input ${input}: ${file} does not exist on the agent.` : code === 'EISDIR' ? `Input ${input}: ${file} is a folder; give the path of the JSON file.` : `Input ${input}: cannot read ${file} (${code ?? messageOf(e)}).`,
+      code === 'ENOENT'
+        ? `Input ${input}: ${file} does not exist on the agent.`
+        : code === 'EISDIR'
+          ? `Input ${input}: ${file} is a folder; give the path of the JSON file.`
+          : `Input ${input}: cannot read ${file} (${code ?? messageOf(e)}).`,
     );
   }
 }
 
-async function waitForUpdate(deps: ServeDeps, inputs: ServeInputs, startedAt: number, budgetMs: number, seen: (ep: ServingEndpoint) => void): Promise<ServingEndpoint> {
+async function waitForUpdate(
+  deps: ServeDeps,
+  inputs: ServeInputs,
+  startedAt: number,
+  budgetMs: number,
+  seen: (ep: ServingEndpoint) => void,
+): Promise<ServingEndpoint> {
   const { serving, host, clock } = deps;
   let lastKey = '';
   return serving.waitForUpdate(inputs.endpointName, {
@@ -493,7 +578,15 @@ async function rollBack(
           seen(e);
           return e.state?.config_update === 'IN_PROGRESS' ? { pending: e } : { done: e };
         },
-        { timeoutMs: inputs.timeoutMs, signal: host.signal, clock, initialIntervalMs: deps.poll?.initialIntervalMs, maxIntervalMs: deps.poll?.maxIntervalMs, what: `the update of ${name} to end`, describe: describeEndpointState },
+        {
+          timeoutMs: inputs.timeoutMs,
+          signal: host.signal,
+          clock,
+          initialIntervalMs: deps.poll?.initialIntervalMs,
+          maxIntervalMs: deps.poll?.maxIntervalMs,
+          what: `the update of ${name} to end`,
+          describe: describeEndpointState,
+        },
       );
     }
     const previousEntries = entriesOfInput(previous);
@@ -510,7 +603,10 @@ async function rollBack(
   } catch (e) {
     if (e instanceof CancelledError) throw e;
     host.log.error(`Rollback of ${name} failed: ${messageOf(e)}`);
-    return { rolledBack: false, note: `The rollback failed (${messageOf(e)}); put the previous config (${describeEntries(entriesOfInput(previous))}) back by hand.` };
+    return {
+      rolledBack: false,
+      note: `The rollback failed (${messageOf(e)}); put the previous config (${describeEntries(entriesOfInput(previous))}) back by hand.`,
+    };
   }
 }
 

@@ -21,7 +21,10 @@ export function parseCluster(inputs: Inputs): ClusterConfig {
     try {
       parsed = JSON.parse(raw);
     } catch (e) {
-      throw new InputError('newClusterJson', `Input newClusterJson is not valid JSON (${e instanceof Error ? e.message : 'parse error'}). Give one JSON object such as {"spark_version": "15.4.x-cpu-ml-scala2.12", "node_type_id": "Standard_DS3_v2", "num_workers": 1}.`);
+      throw new InputError(
+        'newClusterJson',
+        `Input newClusterJson is not valid JSON (${e instanceof Error ? e.message : 'parse error'}). Give one JSON object such as {"spark_version": "15.4.x-cpu-ml-scala2.12", "node_type_id": "Standard_DS3_v2", "num_workers": 1}.`,
+      );
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new InputError('newClusterJson', 'Input newClusterJson must be one JSON object (the Jobs API new_cluster specification).');
@@ -29,7 +32,8 @@ export function parseCluster(inputs: Inputs): ClusterConfig {
     const c = parsed as Record<string, unknown>;
     const missing: string[] = [];
     if (typeof c.spark_version !== 'string' || c.spark_version === '') missing.push('spark_version');
-    if (c.node_type_id === undefined && c.instance_pool_id === undefined && c.policy_id === undefined) missing.push('node_type_id (or instance_pool_id or policy_id)');
+    if (c.node_type_id === undefined && c.instance_pool_id === undefined && c.policy_id === undefined)
+      missing.push('node_type_id (or instance_pool_id or policy_id)');
     if (c.num_workers === undefined && c.autoscale === undefined && c.is_single_node !== true) missing.push('num_workers (or autoscale)');
     if (missing.length > 0) throw new InputError('newClusterJson', `Input newClusterJson is missing ${missing.join(', ')}.`);
     if (c.num_workers !== undefined && (!Number.isInteger(c.num_workers) || (c.num_workers as number) < 0)) {

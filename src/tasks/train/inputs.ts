@@ -45,7 +45,10 @@ function checkJobName(name: string): string {
   if (CONTROL_CHARS.test(name)) throw new InputError('jobName', 'jobName must not contain control characters.');
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > MAX_JOB_NAME_BYTES) {
-    throw new InputError('jobName', `jobName is ${bytes} bytes; a Databricks job name is at most ${MAX_JOB_NAME_BYTES} bytes (UTF-8), so no job has this name. Got "${truncate(name)}".`);
+    throw new InputError(
+      'jobName',
+      `jobName is ${bytes} bytes; a Databricks job name is at most ${MAX_JOB_NAME_BYTES} bytes (UTF-8), so no job has this name. Got "${truncate(name)}".`,
+    );
   }
   return name;
 }
@@ -66,7 +69,10 @@ export function parseTrainInputs(inputs: Inputs): TrainInputs {
     }
     if (idRaw !== undefined) {
       if (!/^\d+$/.test(idRaw) || !Number.isSafeInteger(Number(idRaw)) || Number(idRaw) <= 0) {
-        throw new InputError('jobId', `Input jobId must be the numeric Databricks job id (e.g. 123456789), got "${truncate(idRaw)}". To pick a job by name, use jobName.`);
+        throw new InputError(
+          'jobId',
+          `Input jobId must be the numeric Databricks job id (e.g. 123456789), got "${truncate(idRaw)}". To pick a job by name, use jobName.`,
+        );
       }
       target = { kind: 'existingJob', jobId: Number(idRaw) };
     } else {
@@ -81,12 +87,18 @@ export function parseTrainInputs(inputs: Inputs): TrainInputs {
   const timeoutMinutes = inputs.number('timeoutMinutes', { default: 120, min: 0, minExclusive: true, max: MAX_TIMEOUT_MINUTES })!;
   const candidateTag = inputs.optional('candidateTag') ?? 'candidate';
   if (!MLFLOW_TAG_KEY.test(candidateTag) || candidateTag.length > 250) {
-    throw new InputError('candidateTag', `Input candidateTag must be an MLflow tag key (letters, digits, _ - . / and spaces, at most 250 characters); got "${truncate(candidateTag)}".`);
+    throw new InputError(
+      'candidateTag',
+      `Input candidateTag must be an MLflow tag key (letters, digits, _ - . / and spaces, at most 250 characters); got "${truncate(candidateTag)}".`,
+    );
   }
   const experiments = inputs.lines('experiments');
   for (const e of experiments) {
     if (!e.startsWith('/') && !/^\d+$/.test(e)) {
-      throw new InputError('experiments', `Each line of experiments must be an experiment workspace path (e.g. /Shared/churn) or a numeric experiment id; got "${truncate(e)}".`);
+      throw new InputError(
+        'experiments',
+        `Each line of experiments must be an experiment workspace path (e.g. /Shared/churn) or a numeric experiment id; got "${truncate(e)}".`,
+      );
     }
     if (e.startsWith('/')) checkWorkspacePath('experiments', e, '/Shared/churn');
   }
@@ -133,7 +145,10 @@ function parseJobParameterText(raw: string | undefined): Record<string, string> 
     try {
       parsed = JSON.parse(text);
     } catch (e) {
-      throw new InputError('jobParameters', `Input jobParameters looks like JSON but does not parse (${e instanceof Error ? e.message : 'parse error'}). Use one JSON object of strings, or key=value lines.`);
+      throw new InputError(
+        'jobParameters',
+        `Input jobParameters looks like JSON but does not parse (${e instanceof Error ? e.message : 'parse error'}). Use one JSON object of strings, or key=value lines.`,
+      );
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new InputError('jobParameters', 'Input jobParameters must be one JSON object, or key=value lines.');
@@ -144,7 +159,11 @@ function parseJobParameterText(raw: string | undefined): Record<string, string> 
       checkKey(k);
       if (typeof v === 'string') out[k] = v;
       else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
-      else throw new InputError('jobParameters', `In jobParameters, the value of "${truncate(k)}" must be a string, number or boolean (Databricks parameters are strings).`);
+      else
+        throw new InputError(
+          'jobParameters',
+          `In jobParameters, the value of "${truncate(k)}" must be a string, number or boolean (Databricks parameters are strings).`,
+        );
     }
     return out;
   }

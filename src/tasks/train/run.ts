@@ -1,7 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../databricks/contracts';
 import { CancelledError, cancelledFrom, messageOf } from '../../databricks/errors';
-import { describeRunState, idempotencyToken, isRunSuccessful, isRunTerminal, isUnknownJob, Job, JobsClient, Run, RunNowRequest, RunTask, SubmitRunSpec, TaskSpec } from '../../databricks/jobs';
+import {
+  describeRunState,
+  idempotencyToken,
+  isRunSuccessful,
+  isRunTerminal,
+  isUnknownJob,
+  Job,
+  JobsClient,
+  Run,
+  RunNowRequest,
+  RunTask,
+  SubmitRunSpec,
+  TaskSpec,
+} from '../../databricks/jobs';
 import { RunDeadlineError, RunHandle, startRun, startWaitOnCancelMs, type RunStartRequest } from '../../databricks/run-lifecycle';
 import { filter } from '../../mlflow/filter';
 import type { MlflowTracking } from '../../mlflow/tracking';
@@ -55,7 +68,11 @@ function canonicalJson(value: unknown): string {
     Array.isArray(v)
       ? v.map(canon)
       : v && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v as object)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
         : v;
   return JSON.stringify(canon(value));
 }
@@ -110,7 +127,6 @@ export function truncateTrace(trace: string): string {
   const dropped = lines.length - kept.length;
   return dropped > 0 ? `... (${dropped} earlier lines omitted)\n${text}` : text;
 }
-
 
 /** The task runs currently doing something (for the log), or the first not finished. */
 function currentTasks(run: Run): RunTask[] {
@@ -206,7 +222,10 @@ function planSubmit(inputs: TrainInputs, pipeline: PipelineContext): StartPlan {
   else if (t.cluster.mode === 'new') task.new_cluster = t.cluster.newCluster;
   const name = [pipeline.repositoryName, pipeline.buildNumber].filter(Boolean).join(' ');
   const body: SubmitRunSpec = { run_name: name ? `Train ${name}` : 'Train (Azure Pipelines)', tasks: [task] };
-  return { describe: `one-time run of ${t.notebookPath} (${t.cluster.mode === 'existing' ? `cluster ${t.cluster.clusterId}` : t.cluster.mode === 'new' ? 'new job cluster' : 'serverless'})`, request: { kind: 'submit', body } };
+  return {
+    describe: `one-time run of ${t.notebookPath} (${t.cluster.mode === 'existing' ? `cluster ${t.cluster.clusterId}` : t.cluster.mode === 'new' ? 'new job cluster' : 'serverless'})`,
+    request: { kind: 'submit', body },
+  };
 }
 
 /**
@@ -274,12 +293,20 @@ function startTrainRun(plan: StartPlan, inputs: TrainInputs, deps: TrainDeps): R
   const { token, stable } = runIdempotencyToken(deps.pipeline, plan.request.body);
   if (!stable) host.log.debug('No pipeline identity (Build.BuildId, System.TaskInstanceId): a retry of this step will start a new run.');
   const request: RunStartRequest =
-    plan.request.kind === 'runNow' ? { kind: 'runNow', body: { ...plan.request.body, idempotency_token: token } } : { kind: 'submit', body: { ...plan.request.body, idempotency_token: token } };
+    plan.request.kind === 'runNow'
+      ? { kind: 'runNow', body: { ...plan.request.body, idempotency_token: token } }
+      : { kind: 'submit', body: { ...plan.request.body, idempotency_token: token } };
   // Nothing is logged once cancelled: startRun then sends nothing and throws.
   if (!host.signal.aborted) host.log.info(`Starting ${plan.describe}.`);
   return startRun(
     { jobs: deps.jobs, log: host.log, onCancel: (c) => host.onCancel(c) },
-    { request, signal: host.signal, cancelOnAbort: inputs.waitForCompletion && inputs.cancelRunOnAbort, cancelBudgetMs: CANCEL_CLEANUP_BUDGET_MS, describe: plan.describe },
+    {
+      request,
+      signal: host.signal,
+      cancelOnAbort: inputs.waitForCompletion && inputs.cancelRunOnAbort,
+      cancelBudgetMs: CANCEL_CLEANUP_BUDGET_MS,
+      describe: plan.describe,
+    },
   );
 }
 
@@ -336,7 +363,8 @@ function progressReporter(runId: number, startedAt: number, inputs: TrainInputs,
 function deadlinePassed(e: RunDeadlineError, inputs: TrainInputs, deps: TrainDeps): TaskOutcome {
   const last = e.lastRun ? describeRunState(e.lastRun) : 'unknown';
   deps.host.setOutput('resultState', 'TIMEDOUT');
-  const cancelNote = e.cancelError === undefined ? ' The run was cancelled.' : ` Cancelling the run failed: ${messageOf(e.cancelError)}; cancel it from the run page.`;
+  const cancelNote =
+    e.cancelError === undefined ? ' The run was cancelled.' : ` Cancelling the run failed: ${messageOf(e.cancelError)}; cancel it from the run page.`;
   return { result: 'Failed', message: `Databricks run ${e.runId} did not finish within ${formatDuration(inputs.timeoutMs)}; last state ${last}.${cancelNote}` };
 }
 

@@ -31,7 +31,11 @@ function inputError(fn: () => unknown, input: string, message: RegExp): InputErr
 describe('deploy inputs: parseRef(ref, variables)', () => {
   const none = () => undefined;
   it('refs/heads/feature/x keeps every path segment of the branch', () => {
-    assert.deepEqual(parseRef('refs/heads/feature/x', none), { ref: { kind: 'branch', name: 'feature/x' }, origin: 'refs/heads/feature/x', isPullRequest: false });
+    assert.deepEqual(parseRef('refs/heads/feature/x', none), {
+      ref: { kind: 'branch', name: 'feature/x' },
+      origin: 'refs/heads/feature/x',
+      isPullRequest: false,
+    });
     assert.deepEqual(parseRef('refs/heads/users/ann/fix/JIRA-1', none).ref, { kind: 'branch', name: 'users/ann/fix/JIRA-1' });
   });
   it('refs/tags/v1.2 is a tag, never a branch', () => {
@@ -40,7 +44,11 @@ describe('deploy inputs: parseRef(ref, variables)', () => {
   });
   it('refs/pull/7/merge deploys System.PullRequest.SourceBranch, long or short form', () => {
     const long = parseRef('refs/pull/7/merge', (n) => (n === 'System.PullRequest.SourceBranch' ? 'refs/heads/feature/login' : undefined));
-    assert.deepEqual(long, { ref: { kind: 'branch', name: 'feature/login' }, origin: 'refs/pull/7/merge -> System.PullRequest.SourceBranch refs/heads/feature/login', isPullRequest: true });
+    assert.deepEqual(long, {
+      ref: { kind: 'branch', name: 'feature/login' },
+      origin: 'refs/pull/7/merge -> System.PullRequest.SourceBranch refs/heads/feature/login',
+      isPullRequest: true,
+    });
     const short = parseRef('refs/pull/7/merge', (n) => (n === 'System.PullRequest.SourceBranch' ? 'feature/login' : undefined));
     assert.deepEqual(short.ref, { kind: 'branch', name: 'feature/login' });
   });
@@ -72,7 +80,11 @@ describe('deploy inputs: provider detection and URL validation', () => {
     for (const [url, want] of cases) assert.equal(detectGitProvider(url), want, url);
   });
   it('an enterprise host needs an explicit gitProvider, which is then used as given', () => {
-    inputError(() => parseRepos({ repoUrl: 'https://github.contoso.com/ml/churn' }), 'gitProvider', /Cannot tell the Git provider from the host github\.contoso\.com.*gitHubEnterprise/);
+    inputError(
+      () => parseRepos({ repoUrl: 'https://github.contoso.com/ml/churn' }),
+      'gitProvider',
+      /Cannot tell the Git provider from the host github\.contoso\.com.*gitHubEnterprise/,
+    );
     assert.equal(parseRepos({ repoUrl: 'https://github.contoso.com/ml/churn', gitProvider: 'githubenterprise' }).gitProvider, 'gitHubEnterprise');
     assert.equal(parseRepos({ repoUrl: 'https://dev.azure.com/c/p/_git/r' }).gitProvider, 'azureDevOpsServices');
   });
@@ -150,7 +162,11 @@ describe('deploy inputs: parseDeployInputs(inputs)', () => {
   });
   it('repos mode with workspaceFolder (both targets) and workspaceImport without its pair are rejected', () => {
     inputError(() => parse({ repoPath: '/Repos/a/b', workspaceFolder: '/Shared/x' }), 'workspaceFolder', /mode is repos/);
-    inputError(() => parse({ mode: 'workspaceImport', repoPath: '/Repos/a/b', sourceFolder: 'nb', workspaceFolder: '/Shared/x' }), 'repoPath', /mode is workspaceImport/);
+    inputError(
+      () => parse({ mode: 'workspaceImport', repoPath: '/Repos/a/b', sourceFolder: 'nb', workspaceFolder: '/Shared/x' }),
+      'repoPath',
+      /mode is workspaceImport/,
+    );
     inputError(() => parse({ mode: 'workspaceImport' }), 'sourceFolder', /neither is set/);
     inputError(() => parse({ mode: 'workspaceImport', workspaceFolder: '/Shared/x' }), 'sourceFolder', /Input required: sourceFolder/);
     inputError(() => parse({ mode: 'workspaceImport', sourceFolder: 'nb' }), 'workspaceFolder', /Input required: workspaceFolder/);
@@ -173,6 +189,9 @@ describe('deploy inputs: parseDeployInputs(inputs)', () => {
     ] as Array<[string, RegExp]>) {
       inputError(() => parse({ mode: 'workspaceImport', sourceFolder: 'nb', workspaceFolder: folder }), 'workspaceFolder', msg);
     }
-    assert.equal((parse({ mode: 'workspaceImport', sourceFolder: 'nb', workspaceFolder: '/Shared/x', cleanTarget: 'true' }) as { cleanTarget: boolean }).cleanTarget, true);
+    assert.equal(
+      (parse({ mode: 'workspaceImport', sourceFolder: 'nb', workspaceFolder: '/Shared/x', cleanTarget: 'true' }) as { cleanTarget: boolean }).cleanTarget,
+      true,
+    );
   });
 });

@@ -29,8 +29,14 @@ describe('deploy run: explainReposError(err, ctx)', () => {
   });
   it('turns path and allow-list errors into advice, quoting the service', () => {
     const m = explainReposError(err(400, 'DIRECTORY_PROTECTED', 'Top-level folder can only contain repos'), { action: 'create', path: '/Repos/a' }).message;
-    assert.equal(m, 'Databricks rejected the Git folder path /Repos/a: use /Repos/<folder>/<repo-name> or a folder under /Workspace whose parent exists. Databricks answered 400 DIRECTORY_PROTECTED: Top-level folder can only contain repos');
-    assert.match(explainReposError(err(400, 'GIT_URL_NOT_ON_ALLOW_LIST', 'x'), { action: 'create', path: '/Repos/a/b', url: 'https://g/x' }).message, /^The repository URL https:\/\/g\/x is not on the workspace's Git URL allow list/);
+    assert.equal(
+      m,
+      'Databricks rejected the Git folder path /Repos/a: use /Repos/<folder>/<repo-name> or a folder under /Workspace whose parent exists. Databricks answered 400 DIRECTORY_PROTECTED: Top-level folder can only contain repos',
+    );
+    assert.match(
+      explainReposError(err(400, 'GIT_URL_NOT_ON_ALLOW_LIST', 'x'), { action: 'create', path: '/Repos/a/b', url: 'https://g/x' }).message,
+      /^The repository URL https:\/\/g\/x is not on the workspace's Git URL allow list/,
+    );
   });
   it('folderLink(host, id) is <host>/browse/folders/<id>', () => {
     assert.equal(folderLink('https://adb-1.2.azuredatabricks.net', 42), 'https://adb-1.2.azuredatabricks.net/browse/folders/42');

@@ -89,7 +89,8 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
   it('updates an existing folder found on a later page of the listing, pulling the moved branch', async () => {
     emu.repos.pageSize = 2;
     // The emulator lists in creation order; with the prefix, churn-model-old and churn-model-2 fill page one.
-    for (const n of ['a', 'churn-model-old', 'b', 'churn-model-2']) emu.repos.addRepo({ path: `/Repos/Production/${n}`, url: URL_ADO, provider: 'azureDevOpsServices' });
+    for (const n of ['a', 'churn-model-old', 'b', 'churn-model-2'])
+      emu.repos.addRepo({ path: `/Repos/Production/${n}`, url: URL_ADO, provider: 'azureDevOpsServices' });
     const repo = emu.repos.addRepo({ path: PATH, url: URL_ADO, provider: 'azureDevOpsServices' });
     emu.repos.addRepo({ path: '/Repos/Production/churn-model-1', url: URL_ADO, provider: 'azureDevOpsServices' });
     emu.repos.setBranch(URL_ADO, 'main', SHA_NEW);
@@ -98,8 +99,14 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
     assert.deepEqual(calls(), ['GET /api/2.0/repos', 'GET /api/2.0/repos', `PATCH /api/2.0/repos/${repo.id}`, `GET /api/2.0/repos/${repo.id}`]);
     assert.equal(emu.requests[1].query.path_prefix, PATH);
     assert.ok(typeof emu.requests[1].query.next_page_token === 'string');
-    assert.deepEqual(emu.writes().map((w) => w.body), [{ branch: 'main' }]);
-    assert.ok(r.logLines.includes(`Found Git folder ${PATH} (id ${repo.id}), linked to ${URL_ADO}, at ${SHA_OLD.slice(0, 12)} on branch main.`), r.logLines.join('\n'));
+    assert.deepEqual(
+      emu.writes().map((w) => w.body),
+      [{ branch: 'main' }],
+    );
+    assert.ok(
+      r.logLines.includes(`Found Git folder ${PATH} (id ${repo.id}), linked to ${URL_ADO}, at ${SHA_OLD.slice(0, 12)} on branch main.`),
+      r.logLines.join('\n'),
+    );
     assert.ok(r.logLines.includes(`Updated the Git folder from ${SHA_OLD} to ${SHA_NEW} (branch main).`));
     assert.equal(r.outputs.headCommitId, SHA_NEW);
   });
@@ -108,7 +115,10 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
     const repo = emu.repos.addRepo({ path: PATH, url: URL_ADO, provider: 'azureDevOpsServices' });
     const r = await deploy({ repoPath: PATH, ref: 'refs/tags/v1.2', expectedCommit: SHA_TAG });
     assert.deepEqual(r.complete, { result: 'Succeeded', message: `Git folder ${PATH} is at ${SHA_TAG} (tag v1.2).` });
-    assert.deepEqual(emu.writes().map((w) => [w.method, w.body]), [['PATCH', { tag: 'v1.2' }]]);
+    assert.deepEqual(
+      emu.writes().map((w) => [w.method, w.body]),
+      [['PATCH', { tag: 'v1.2' }]],
+    );
     assert.deepEqual([emu.repos.get(repo.id)!.branch, emu.repos.get(repo.id)!.headCommitId], [undefined, SHA_TAG]);
     assert.deepEqual(r.outputs, { repoId: String(repo.id), repoUrl: `${emu.url}/browse/folders/${repo.id}`, headCommitId: SHA_TAG, tag: 'v1.2' });
   });
@@ -117,7 +127,10 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
     emu.repos.addRepo({ path: PATH, url: URL_ADO, provider: 'azureDevOpsServices' });
     const r = await deploy({ repoPath: PATH, ref: 'refs/heads/feature/login/x', expectedCommit: SHA_FEATURE });
     assert.equal(r.complete?.result, 'Succeeded', r.complete?.message);
-    assert.deepEqual(emu.writes().map((w) => w.body), [{ branch: 'feature/login/x' }]);
+    assert.deepEqual(
+      emu.writes().map((w) => w.body),
+      [{ branch: 'feature/login/x' }],
+    );
     assert.equal(r.outputs.branch, 'feature/login/x');
   });
 
@@ -133,8 +146,15 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
       },
     );
     assert.deepEqual(r.complete, { result: 'Succeeded', message: `Git folder ${PATH} is at ${SHA_FEATURE} (branch feature/login/x).` });
-    assert.deepEqual(emu.writes().map((w) => w.body), [{ branch: 'feature/login/x' }]);
-    assert.ok(r.logLines.includes('Deploying branch feature/login/x (from refs/pull/7/merge -> System.PullRequest.SourceBranch refs/heads/feature/login/x) to the Git folder /Repos/Production/churn-model.'));
+    assert.deepEqual(
+      emu.writes().map((w) => w.body),
+      [{ branch: 'feature/login/x' }],
+    );
+    assert.ok(
+      r.logLines.includes(
+        'Deploying branch feature/login/x (from refs/pull/7/merge -> System.PullRequest.SourceBranch refs/heads/feature/login/x) to the Git folder /Repos/Production/churn-model.',
+      ),
+    );
     assert.ok(r.logLines.includes(`Verified: the head commit matches System.PullRequest.SourceCommitId (${SHA_FEATURE}).`));
   });
 
@@ -160,11 +180,17 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
     const r = await deploy({ repoPath: PATH, repoUrl: URL_ADO, ref: 'refs/heads/main' }, { 'Build.SourceVersion': SHA_OLD });
     assert.equal(r.complete?.result, 'Failed');
     const m = r.complete!.message;
-    assert.match(m, /^The identity this pipeline uses has no Git credential in the workspace for azureDevOpsServices, so Databricks cannot clone the repository https:\/\/dev\.azure\.com\/contoso\/mlops\/_git\/churn-model\./);
+    assert.match(
+      m,
+      /^The identity this pipeline uses has no Git credential in the workspace for azureDevOpsServices, so Databricks cannot clone the repository https:\/\/dev\.azure\.com\/contoso\/mlops\/_git\/churn-model\./,
+    );
     assert.match(m, /For a service principal on Azure DevOps Services: create the credential for the service principal/);
     assert.ok(m.endsWith(`Databricks answered 403 PERMISSION_DENIED: ${MISSING_GIT_CREDENTIAL_MESSAGE}`), m);
     assert.deepEqual(emu.repos.list(), []);
-    assert.deepEqual(emu.writes().map((w) => [w.method, w.path, w.status]), [['POST', '/api/2.0/repos', 403]]);
+    assert.deepEqual(
+      emu.writes().map((w) => [w.method, w.path, w.status]),
+      [['POST', '/api/2.0/repos', 403]],
+    );
     assert.deepEqual(r.outputs, {});
   });
 
@@ -182,23 +208,35 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
     const repo = emu.repos.addRepo({ path: PATH, url: URL_ADO, provider: 'azureDevOpsServices' });
     const unknown = await deploy({ repoPath: PATH, ref: 'refs/heads/nope', verifyCommit: 'false' });
     assert.equal(unknown.complete?.result, 'Failed');
-    assert.match(unknown.complete!.message, /^The branch nope was not found in the remote repository https:\/\/dev\.azure\.com\/contoso\/mlops\/_git\/churn-model\. .*400 GIT_UNKNOWN_REF/);
+    assert.match(
+      unknown.complete!.message,
+      /^The branch nope was not found in the remote repository https:\/\/dev\.azure\.com\/contoso\/mlops\/_git\/churn-model\. .*400 GIT_UNKNOWN_REF/,
+    );
     const tag = await deploy({ repoPath: PATH, ref: 'refs/tags/v9', verifyCommit: 'false' });
     assert.match(tag.complete!.message, /^The tag v9 was not found/);
 
     emu.repos.setUncommittedChanges(repo.id, true);
     const dirty = await deploy({ repoPath: PATH, ref: 'refs/heads/release', verifyCommit: 'false' });
     assert.equal(dirty.complete?.result, 'Failed');
-    assert.match(dirty.complete!.message, /^The Git folder \/Repos\/Production\/churn-model has uncommitted changes that block checking out branch release\. .*This task never discards changes\./);
+    assert.match(
+      dirty.complete!.message,
+      /^The Git folder \/Repos\/Production\/churn-model has uncommitted changes that block checking out branch release\. .*This task never discards changes\./,
+    );
     assert.equal(emu.repos.get(repo.id)!.headCommitId, SHA_OLD);
     assert.ok(emu.writes().every((w) => w.method === 'PATCH' && w.status === 400 && w.body.dangerously_force_discard_all === undefined));
   });
 
   it('fails without a change when the folder is missing and createIfMissing is false, or linked to another remote', async () => {
     const missing = await deploy({ repoPath: PATH, repoUrl: URL_ADO, createIfMissing: 'false', verifyCommit: 'false' });
-    assert.deepEqual(missing.complete, { result: 'Failed', message: `There is no Git folder at ${PATH}, and createIfMissing is false. Create it, or set createIfMissing: true with repoUrl.` });
+    assert.deepEqual(missing.complete, {
+      result: 'Failed',
+      message: `There is no Git folder at ${PATH}, and createIfMissing is false. Create it, or set createIfMissing: true with repoUrl.`,
+    });
     const noUrl = await deploy({ repoPath: PATH, verifyCommit: 'false' });
-    assert.deepEqual(noUrl.complete, { result: 'Failed', message: `There is no Git folder at ${PATH}. Set repoUrl (the https clone URL) so the task can create it.` });
+    assert.deepEqual(noUrl.complete, {
+      result: 'Failed',
+      message: `There is no Git folder at ${PATH}. Set repoUrl (the https clone URL) so the task can create it.`,
+    });
     emu.repos.addRemote('https://github.com/contoso/other', { branches: { main: SHA_OLD } });
     emu.repos.addRepo({ path: PATH, url: 'https://github.com/contoso/other', provider: 'gitHub' });
     const other = await deploy({ repoPath: PATH, repoUrl: URL_ADO, verifyCommit: 'false' });
@@ -224,17 +262,30 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
       ]);
       assert.deepEqual(emu.requests[0].query, { path_prefix: CLI_PATH });
       assert.deepEqual(emu.requests[1].query, { path: CLI_PATH });
-      assert.deepEqual(emu.writes().map((w) => [w.method, w.path, w.body]), [['PATCH', `/api/2.0/repos/${repo.id}`, { branch: 'main' }]]);
+      assert.deepEqual(
+        emu.writes().map((w) => [w.method, w.path, w.body]),
+        [['PATCH', `/api/2.0/repos/${repo.id}`, { branch: 'main' }]],
+      );
       assert.deepEqual([emu.repos.get(repo.id)!.branch, emu.repos.get(repo.id)!.headCommitId], ['main', SHA_NEW]);
       assert.deepEqual(r.outputs, { repoId: String(repo.id), repoUrl: `${emu.url}/browse/folders/${repo.id}`, headCommitId: SHA_NEW, branch: 'main' });
-      assert.ok(r.logLines.includes(`${CLI_PATH} is a Git folder with Git CLI access (the Repos listing omits those): reading it as repo ${repo.id}.`), r.logLines.join('\n'));
+      assert.ok(
+        r.logLines.includes(`${CLI_PATH} is a Git folder with Git CLI access (the Repos listing omits those): reading it as repo ${repo.id}.`),
+        r.logLines.join('\n'),
+      );
       assert.deepEqual(r.errors, []);
       assertClean(r);
     });
 
     it('fails without a change, naming the folder, when the Repos API cannot read it by that id', async () => {
       const repo = emu.repos.addRepo({ path: CLI_PATH, url: URL_ADO, provider: 'azureDevOpsServices', gitCliEnabled: true });
-      emu.faults.add({ method: 'GET', path: `/api/2.0/repos/${repo.id}`, kind: 'status', status: 404, errorCode: 'RESOURCE_DOES_NOT_EXIST', message: `Repo ${repo.id} does not exist.` });
+      emu.faults.add({
+        method: 'GET',
+        path: `/api/2.0/repos/${repo.id}`,
+        kind: 'status',
+        status: 404,
+        errorCode: 'RESOURCE_DOES_NOT_EXIST',
+        message: `Repo ${repo.id} does not exist.`,
+      });
       const r = await deploy({ repoPath: CLI_PATH, verifyCommit: 'false' }, { 'Build.SourceBranch': 'refs/heads/main' });
       assert.deepEqual(r.complete, {
         result: 'Failed',
@@ -267,8 +318,16 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
       ['repoPath outside /Repos and /Workspace', { repoPath: '/Users/me/churn' }, /^repoPath must be under \/Repos or \/Workspace/],
       ['malformed repoUrl', { repoPath: PATH, repoUrl: 'dev.azure.com contoso' }, /^repoUrl is not a valid URL/],
       ['http repoUrl', { repoPath: PATH, repoUrl: 'http://dev.azure.com/contoso/mlops/_git/churn-model' }, /^repoUrl must use https \(got http\)/],
-      ['repoUrl with credentials', { repoPath: PATH, repoUrl: 'https://build:hunter2-secret-pat@dev.azure.com/contoso/mlops/_git/churn-model' }, /^repoUrl must not contain credentials/],
-      ['enterprise host without gitProvider', { repoPath: PATH, repoUrl: 'https://git.contoso.com/ml/churn' }, /^Cannot tell the Git provider from the host git\.contoso\.com/],
+      [
+        'repoUrl with credentials',
+        { repoPath: PATH, repoUrl: 'https://build:hunter2-secret-pat@dev.azure.com/contoso/mlops/_git/churn-model' },
+        /^repoUrl must not contain credentials/,
+      ],
+      [
+        'enterprise host without gitProvider',
+        { repoPath: PATH, repoUrl: 'https://git.contoso.com/ml/churn' },
+        /^Cannot tell the Git provider from the host git\.contoso\.com/,
+      ],
       ['tag-shaped garbage ref', { repoPath: PATH, ref: 'refs/tags/v1 2' }, /^ref "refs\/tags\/v1 2" does not give a valid Git tag name/],
     ];
     for (const [name, inputs, message] of cases) {
@@ -292,7 +351,12 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
     const PY = '# Databricks notebook source\nprint("main")\n';
     const SQL = '-- Databricks notebook source\nSELECT 1\n';
     const SCALA = '// Databricks notebook source\nprintln(1)\n';
-    const IPYNB = JSON.stringify({ cells: [{ cell_type: 'code', source: ['1+1'], metadata: {}, outputs: [], execution_count: null }], metadata: {}, nbformat: 4, nbformat_minor: 5 });
+    const IPYNB = JSON.stringify({
+      cells: [{ cell_type: 'code', source: ['1+1'], metadata: {}, outputs: [], execution_count: null }],
+      metadata: {},
+      nbformat: 4,
+      nbformat_minor: 5,
+    });
 
     beforeEach(() => {
       src = mkdtempSync(path.join(tmpdir(), 'deploy-src-'));
@@ -336,7 +400,10 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
         { path: '/Shared/churn/etl/load', format: 'SOURCE', language: 'SQL', content: SQL, overwrite: true },
         { path: '/Shared/churn/main', format: 'SOURCE', language: 'PYTHON', content: PY, overwrite: true },
       ]);
-      assert.deepEqual(emu.callsTo('POST', '/api/2.0/workspace/mkdirs').map((c) => c.body.path), ['/Shared/churn', '/Shared/churn/etl', '/Shared/churn/etl/deep']);
+      assert.deepEqual(
+        emu.callsTo('POST', '/api/2.0/workspace/mkdirs').map((c) => c.body.path),
+        ['/Shared/churn', '/Shared/churn/etl', '/Shared/churn/etl/deep'],
+      );
       assert.deepEqual(emu.callsTo('POST', '/api/2.0/workspace/delete'), []);
       assert.equal(emu.workspace.get('/Shared/churn/lib/helper'), undefined);
       assert.equal(emu.workspace.get('/Shared/churn/lib'), undefined);
@@ -346,11 +413,17 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
 
     it('with cleanTarget deletes notebooks no longer in the source, and nothing else', async () => {
       const r = await deploy({ mode: 'workspaceImport', sourceFolder: src, workspaceFolder: '/Workspace/Shared/churn', cleanTarget: 'true' });
-      assert.deepEqual(r.complete, { result: 'Succeeded', message: 'Imported 4 notebook(s) into /Workspace/Shared/churn, deleted 2 notebook(s) no longer in the source.' });
-      assert.deepEqual(emu.callsTo('POST', '/api/2.0/workspace/delete').map((c) => c.body), [
-        { path: '/Shared/churn/etl/stale', recursive: false },
-        { path: '/Shared/churn/old', recursive: false },
-      ]);
+      assert.deepEqual(r.complete, {
+        result: 'Succeeded',
+        message: 'Imported 4 notebook(s) into /Workspace/Shared/churn, deleted 2 notebook(s) no longer in the source.',
+      });
+      assert.deepEqual(
+        emu.callsTo('POST', '/api/2.0/workspace/delete').map((c) => c.body),
+        [
+          { path: '/Shared/churn/etl/stale', recursive: false },
+          { path: '/Shared/churn/old', recursive: false },
+        ],
+      );
       const notebooks = emu.workspace.pathsUnder('/Shared/churn').filter((p) => emu.workspace.get(p)?.objectType === 'NOTEBOOK');
       assert.deepEqual(notebooks, imported);
       assert.equal(emu.workspace.get('/Shared/churn/data')?.objectType, 'DIRECTORY');
@@ -360,23 +433,36 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
       emu.repos.addRepo({ path: '/Workspace/Shared/churn/vendored', url: URL_ADO, provider: 'azureDevOpsServices', gitCliEnabled: true });
       emu.workspace.putNotebook('/Shared/churn/vendored/nb', 'PYTHON', '# Databricks notebook source\n');
       const r = await deploy({ mode: 'workspaceImport', sourceFolder: src, workspaceFolder: '/Shared/churn', cleanTarget: 'true' });
-      assert.deepEqual(r.complete, { result: 'Succeeded', message: 'Imported 4 notebook(s) into /Shared/churn, deleted 2 notebook(s) no longer in the source.' });
-      assert.deepEqual(emu.callsTo('POST', '/api/2.0/workspace/delete').map((c) => c.body.path), ['/Shared/churn/etl/stale', '/Shared/churn/old']);
+      assert.deepEqual(r.complete, {
+        result: 'Succeeded',
+        message: 'Imported 4 notebook(s) into /Shared/churn, deleted 2 notebook(s) no longer in the source.',
+      });
+      assert.deepEqual(
+        emu.callsTo('POST', '/api/2.0/workspace/delete').map((c) => c.body.path),
+        ['/Shared/churn/etl/stale', '/Shared/churn/old'],
+      );
       assert.equal(emu.workspace.get('/Shared/churn/vendored/nb')?.objectType, 'NOTEBOOK');
-      assert.deepEqual(emu.callsTo('GET', '/api/2.0/workspace/list').map((c) => c.query.path), ['/Shared/churn', '/Shared/churn/data', '/Shared/churn/etl', '/Shared/churn/etl/deep']);
+      assert.deepEqual(
+        emu.callsTo('GET', '/api/2.0/workspace/list').map((c) => c.query.path),
+        ['/Shared/churn', '/Shared/churn/data', '/Shared/churn/etl', '/Shared/churn/etl/deep'],
+      );
 
       emu.clearRequests();
       const target = await deploy({ mode: 'workspaceImport', sourceFolder: src, workspaceFolder: '/Shared/churn/vendored' });
       assert.deepEqual(target.complete, {
         result: 'Failed',
-        message: 'workspaceFolder /Shared/churn/vendored is a Git folder (Git CLI access), whose content belongs to Git. Use mode repos for it, or choose a plain workspace folder. Nothing was imported.',
+        message:
+          'workspaceFolder /Shared/churn/vendored is a Git folder (Git CLI access), whose content belongs to Git. Use mode repos for it, or choose a plain workspace folder. Nothing was imported.',
       });
       assert.deepEqual(calls(), ['GET /api/2.0/workspace/get-status']);
     });
 
     it('a missing sourceFolder or one without notebooks fails before any write', async () => {
       const missing = await deploy({ mode: 'workspaceImport', sourceFolder: path.join(src, 'nope'), workspaceFolder: '/Shared/churn' });
-      assert.deepEqual(missing.complete, { result: 'Failed', message: `sourceFolder ${path.join(src, 'nope')} does not exist on the agent or is not a folder.` });
+      assert.deepEqual(missing.complete, {
+        result: 'Failed',
+        message: `sourceFolder ${path.join(src, 'nope')} does not exist on the agent or is not a folder.`,
+      });
       const empty = await deploy({ mode: 'workspaceImport', sourceFolder: path.join(src, 'lib'), workspaceFolder: '/Shared/churn' });
       assert.equal(empty.complete?.result, 'Failed');
       assert.match(empty.complete!.message, /holds no notebooks/);

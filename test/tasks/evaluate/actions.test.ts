@@ -36,7 +36,8 @@ function predictionsTable(keys: string[], quality: Record<string, number>): Reco
     if (quality[k] === undefined) throw new Error(`no quality for ${k}`);
     const r = seedrandom(`noise:${quality[k]}:${k.startsWith('run_') ? 'cand' : k}`);
     const s = new Float64Array(ROWS);
-    for (let i = 0; i < ROWS; i++) s[i] = 1 / (1 + Math.exp(-(2 * label[i] - 1 + quality[k] * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()))));
+    for (let i = 0; i < ROWS; i++)
+      s[i] = 1 / (1 + Math.exp(-(2 * label[i] - 1 + quality[k] * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()))));
     cols[k] = s;
   }
   return cols;
@@ -71,7 +72,9 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     });
     const reg = registerModelNotebook(emu);
     registerCalls = reg.calls;
-    emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, (ctx: NotebookContext) => (/^models:\//.test(ctx.params.model_uri ?? '') ? copyVersion(ctx) : reg.handler(ctx)));
+    emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, (ctx: NotebookContext) =>
+      /^models:\//.test(ctx.params.model_uri ?? '') ? copyVersion(ctx) : reg.handler(ctx),
+    );
   });
   afterEach(() => harness.stop());
 
@@ -85,7 +88,9 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     const [, srcModel, srcVersion] = /^models:\/([^/]+)\/(\d+)$/.exec(uri)!;
     const store = emu.mlflow.ucRegistry;
     const src = store.models.get(srcModel)!.versions.find((v) => String(v.version) === srcVersion)!;
-    const existing = (store.models.get(name)?.versions ?? []).filter((v) => v.source === uri && store.status(v).status !== 'FAILED_REGISTRATION').sort((x, y) => y.version - x.version)[0];
+    const existing = (store.models.get(name)?.versions ?? [])
+      .filter((v) => v.source === uri && store.status(v).status !== 'FAILED_REGISTRATION')
+      .sort((x, y) => y.version - x.version)[0];
     let result: RegisterNotebookCall['result'];
     if (existing) {
       result = { version: String(existing.version), reused: true };
@@ -135,7 +140,10 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
 
   /** The promote stage: another build step (a deployment job), reading the downloaded record. */
   function promote(record: string, over: Record<string, string> = {}): Promise<AgentRunResult> {
-    return task({ action: 'promote', registry: 'workspace', modelName: MODEL, decisionRecord: record, ...over }, { 'Build.BuildId': '4243', 'Build.BuildNumber': '20261126.4' });
+    return task(
+      { action: 'promote', registry: 'workspace', modelName: MODEL, decisionRecord: record, ...over },
+      { 'Build.BuildId': '4243', 'Build.BuildNumber': '20261126.4' },
+    );
   }
 
   function upload(r: AgentRunResult) {
@@ -153,7 +161,10 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
   async function writesDuring<T>(fn: () => Promise<T>): Promise<{ result: T; writes: string[] }> {
     const before = emu.requests.length;
     const result = await fn();
-    const writes = emu.requests.slice(before).filter((q) => emu.writes().includes(q)).map((q) => `${q.method} ${q.path}`);
+    const writes = emu.requests
+      .slice(before)
+      .filter((q) => emu.writes().includes(q))
+      .map((q) => `${q.method} ${q.path}`);
     return { result, writes };
   }
 
@@ -177,7 +188,12 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
 
   it('workspace registry: evaluate registers the winner, tags it mlops_challenger=true without a stage change and publishes the record; promote moves exactly that version to Production; a second promote changes nothing', async () => {
     const { folder, v1, v2, better, r } = await evaluatedWorkspace();
-    assert.match(r.complete!.message, new RegExp(`^Run ${better} is the challenger: churn version ${v2} \\(tag mlops_challenger=true\\); stage Production is unchanged until the promote action\\. `));
+    assert.match(
+      r.complete!.message,
+      new RegExp(
+        `^Run ${better} is the challenger: churn version ${v2} \\(tag mlops_challenger=true\\); stage Production is unchanged until the promote action\\. `,
+      ),
+    );
     assert.equal(emu.mlflow.stageOf(MODEL, v1), 'Production');
     assert.equal(emu.mlflow.stageOf(MODEL, v2), 'None');
     assert.deepEqual(emu.mlflow.versionTags(MODEL, v2), { mlops_challenger: 'true' });
@@ -185,17 +201,32 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     assert.deepEqual(emu.callsTo('POST', /transition-stage$/), []);
     assert.deepEqual(emu.callsTo('POST', '/api/2.0/mlflow/registered-models/set-tag'), []);
     assert.deepEqual(
-      { decision: r.outputs.decision, promoted: r.outputs.promoted, modelVersion: r.outputs.modelVersion, productionVersion: r.outputs.productionVersion, bestCandidateRunId: r.outputs.bestCandidateRunId },
+      {
+        decision: r.outputs.decision,
+        promoted: r.outputs.promoted,
+        modelVersion: r.outputs.modelVersion,
+        productionVersion: r.outputs.productionVersion,
+        bestCandidateRunId: r.outputs.bestCandidateRunId,
+      },
       { decision: 'challenger', promoted: 'false', modelVersion: v2, productionVersion: v1, bestCandidateRunId: better },
     );
     // The artifact: artifact.upload of a folder holding exactly the record (the same bytes) and its summary.
-    assert.deepEqual(upload(r).map((c) => c.props), [{ containerfolder: 'model-evaluation', artifactname: 'model-evaluation' }]);
+    assert.deepEqual(
+      upload(r).map((c) => c.props),
+      [{ containerfolder: 'model-evaluation', artifactname: 'model-evaluation' }],
+    );
     assert.equal(readFileSync(path.join(folder, 'decision.json'), 'utf8'), readFileSync(r.outputs.decisionRecordPath, 'utf8'));
     assert.equal(r.outputs.decisionRecordPath, r.outputs.reportPath);
     const rec = JSON.parse(readFileSync(r.outputs.decisionRecordPath, 'utf8'));
     assert.equal(rec.outcome, 'challenger');
     assert.equal(rec.action, 'evaluate');
-    assert.deepEqual(rec.challenger, { version: v2, versionUrl: `${emu.url}/#mlflow/models/churn/versions/${v2}`, runId: better, marker: 'tag mlops_challenger=true', reusedExistingVersion: false });
+    assert.deepEqual(rec.challenger, {
+      version: v2,
+      versionUrl: `${emu.url}/#mlflow/models/churn/versions/${v2}`,
+      runId: better,
+      marker: 'tag mlops_challenger=true',
+      reusedExistingVersion: false,
+    });
     assert.equal(rec.production.version, v1);
     assert.equal(rec.target, null);
     assert.equal(rec.promotion, null);
@@ -209,7 +240,10 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     assert.equal(transitions.length, 1);
     assert.equal(transitions[0].body.version, v2);
     assert.equal(transitions[0].body.archive_existing_versions, true);
-    assert.match(transitions[0].body.comment, /^Promoted by Evaluate & Promote \(action promote, build 4243, 20261126\.4\) after approval of the decision of build 4242 over version 1: Promote/);
+    assert.match(
+      transitions[0].body.comment,
+      /^Promoted by Evaluate & Promote \(action promote, build 4243, 20261126\.4\) after approval of the decision of build 4242 over version 1: Promote/,
+    );
     const tags = emu.mlflow.versionTags(MODEL, v2);
     assert.equal(tags['mlops.evaluation.build_id'], '4242');
     assert.equal(tags['mlops.evaluation.seed'], '7');
@@ -218,7 +252,13 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     assert.equal(emu.callsTo('POST', '/api/2.0/mlflow/registered-models/set-tag').length, 1);
     assert.equal(emu.callsTo('DELETE', '/api/2.0/mlflow/registered-models/delete-tag').length, 1);
     assert.deepEqual(
-      { decision: p.outputs.decision, promoted: p.outputs.promoted, modelVersion: p.outputs.modelVersion, productionVersion: p.outputs.productionVersion, bestCandidateRunId: p.outputs.bestCandidateRunId },
+      {
+        decision: p.outputs.decision,
+        promoted: p.outputs.promoted,
+        modelVersion: p.outputs.modelVersion,
+        productionVersion: p.outputs.productionVersion,
+        bestCandidateRunId: p.outputs.bestCandidateRunId,
+      },
       { decision: 'promoted', promoted: 'true', modelVersion: v2, productionVersion: v1, bestCandidateRunId: better },
     );
     // The promote record links the evaluation's record, run and report; the summary links them too.
@@ -228,11 +268,19 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     assert.equal(pr.evaluation.recordPath, path.join(folder, 'decision.json'));
     assert.match(pr.evaluation.sha256, /^[0-9a-f]{64}$/);
     assert.equal(pr.evaluation.links.build, 'https://dev.azure.com/contoso/mlops/_build/results?buildId=4242');
-    assert.equal(pr.evaluation.links.report, 'https://dev.azure.com/contoso/mlops/_build/results?buildId=4242&view=mlops-pipelines.databricks-mlops.evaluation-results-tab');
+    assert.equal(
+      pr.evaluation.links.report,
+      'https://dev.azure.com/contoso/mlops/_build/results?buildId=4242&view=mlops-pipelines.databricks-mlops.evaluation-results-tab',
+    );
     const [summary] = p.commands.filter((c) => c.name === 'task.uploadsummary');
     const md = readFileSync(summary.message, 'utf8');
     assert.ok(md.includes('[evaluation run (build 20261126.3)](https://dev.azure.com/contoso/mlops/_build/results?buildId=4242)'), md);
-    assert.ok(md.includes('[evaluation report](https://dev.azure.com/contoso/mlops/_build/results?buildId=4242&view=mlops-pipelines.databricks-mlops.evaluation-results-tab)'), md);
+    assert.ok(
+      md.includes(
+        '[evaluation report](https://dev.azure.com/contoso/mlops/_build/results?buildId=4242&view=mlops-pipelines.databricks-mlops.evaluation-results-tab)',
+      ),
+      md,
+    );
     assert.ok(md.includes(`[winning MLflow run](${emu.url}/#mlflow/experiments/${expId}/runs/${better})`), md);
 
     // Idempotent: the same promote again (a re-run of the job) finds the version in production and writes nothing.
@@ -252,13 +300,22 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     assert.equal(registerCalls.length, 1);
     const v2 = registerCalls[0].result.version;
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: prod.version, challenger: v2 });
-    assert.match(r.complete!.message, new RegExp(`^Run ${better} is the challenger: dev\\.ml\\.churn version ${v2} \\(alias challenger\\); alias champion is unchanged`));
-    assert.deepEqual(emu.callsTo('POST', /\/registered-models\/alias$/).map((c) => c.body), [{ name: UC_MODEL, alias: 'challenger', version: v2 }]);
+    assert.match(
+      r.complete!.message,
+      new RegExp(`^Run ${better} is the challenger: dev\\.ml\\.churn version ${v2} \\(alias challenger\\); alias champion is unchanged`),
+    );
+    assert.deepEqual(
+      emu.callsTo('POST', /\/registered-models\/alias$/).map((c) => c.body),
+      [{ name: UC_MODEL, alias: 'challenger', version: v2 }],
+    );
 
     const p = await promote(published(r), { registry: 'unityCatalog', modelName: UC_MODEL });
     assert.equal(p.complete?.result, 'Succeeded', `${p.complete?.message}\n${p.stdout}`);
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: v2, challenger: v2 });
-    assert.deepEqual(emu.callsTo('POST', /\/registered-models\/alias$/).map((c) => c.body.alias), ['challenger', 'champion']);
+    assert.deepEqual(
+      emu.callsTo('POST', /\/registered-models\/alias$/).map((c) => c.body.alias),
+      ['challenger', 'champion'],
+    );
     assert.equal(p.outputs.modelVersion, v2);
     assert.equal(registerCalls.length, 1, 'promote registers nothing');
   });
@@ -291,7 +348,13 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     const hotfix = emu.mlflow.createModelVersion(MODEL, { source: `runs:/${run.info.run_id}/model`, runId: run.info.run_id as string, stage: 'Production' });
     emu.mlflow.workspaceRegistry.models.get(MODEL)!.versions.find((v) => String(v.version) === v1)!.stage = 'Archived';
     const { result, writes } = await writesDuring(() => promote(folder));
-    assertRefused(result, writes, new RegExp(`churn stage Production changed since the evaluation: it was version ${v1} when the models were compared and is now version ${hotfix}\\. Run the evaluation again`));
+    assertRefused(
+      result,
+      writes,
+      new RegExp(
+        `churn stage Production changed since the evaluation: it was version ${v1} when the models were compared and is now version ${hotfix}\\. Run the evaluation again`,
+      ),
+    );
     assert.equal(emu.mlflow.stageOf(MODEL, hotfix), 'Production');
   });
 
@@ -311,7 +374,11 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
 
     edit((rec) => (rec.challenger.runId = 'ffff0000000000000000000000000000'));
     const otherRun = await writesDuring(() => promote(file));
-    assertRefused(otherRun.result, otherRun.writes, new RegExp(`churn version ${v2} is now from run ${better}, not from the evaluated run ffff0000000000000000000000000000`));
+    assertRefused(
+      otherRun.result,
+      otherRun.writes,
+      new RegExp(`churn version ${v2} is now from run ${better}, not from the evaluated run ffff0000000000000000000000000000`),
+    );
 
     writeFileSync(file, original);
     emu.mlflow.setVersionStuck(MODEL, 'FAILED_REGISTRATION', { version: v2 });
@@ -378,7 +445,10 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     const p = await promote(folder, { registry: 'unityCatalog', modelName: UC_MODEL, targetModelName: PROD_MODEL });
     assert.equal(p.complete?.result, 'Succeeded', `${p.complete?.message}\n${p.stdout}`);
     const copies = registerCalls.slice(before);
-    assert.deepEqual(copies.map((c) => c.params), [{ model_name: PROD_MODEL, model_uri: `models:/${UC_MODEL}/${v2}`, tags: '' }]);
+    assert.deepEqual(
+      copies.map((c) => c.params),
+      [{ model_name: PROD_MODEL, model_uri: `models:/${UC_MODEL}/${v2}`, tags: '' }],
+    );
     assert.equal(copies[0].result.reused, false);
     const copy = copies[0].result.version;
     const copied = emu.mlflow.versions(PROD_MODEL).find((v) => v.version === copy)!;
@@ -386,8 +456,14 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
     assert.equal(copied.run_id, better);
     assert.deepEqual(emu.mlflow.aliases(PROD_MODEL), { champion: copy });
     assert.equal(emu.mlflow.aliases(UC_MODEL).champion, devV1, 'the evaluated model keeps its champion');
-    assert.equal(p.complete!.message, `Promoted ${PROD_MODEL} version ${copy} (copy of models:/${UC_MODEL}/${v2}) to alias champion, as approved (decision of build 4242).`);
-    assert.deepEqual({ modelVersion: p.outputs.modelVersion, productionVersion: p.outputs.productionVersion }, { modelVersion: copy, productionVersion: prodV1 });
+    assert.equal(
+      p.complete!.message,
+      `Promoted ${PROD_MODEL} version ${copy} (copy of models:/${UC_MODEL}/${v2}) to alias champion, as approved (decision of build 4242).`,
+    );
+    assert.deepEqual(
+      { modelVersion: p.outputs.modelVersion, productionVersion: p.outputs.productionVersion },
+      { modelVersion: copy, productionVersion: prodV1 },
+    );
 
     const again = await writesDuring(() => promote(folder, { registry: 'unityCatalog', modelName: UC_MODEL, targetModelName: PROD_MODEL }));
     assert.equal(again.result.complete?.result, 'Succeeded', again.result.stdout);

@@ -60,7 +60,12 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
     const prod = emu.mlflow.createRun({ experimentId: expId, runName: 'prod', artifacts: ['model/MLmodel'] }).info.run_id as string;
     const version = emu.mlflow.createModelVersion(UC_MODEL, { source: `runs:/${prod}/model`, runId: prod, uc: true });
     emu.mlflow.ucRegistry.models.get(UC_MODEL)!.aliases.set('champion', Number(version));
-    candidateRun = emu.mlflow.createRun({ experimentId: expId, runName: 'better', tags: { candidate: 'true' }, artifacts: ['model/MLmodel', 'model/model.pkl'] }).info.run_id as string;
+    candidateRun = emu.mlflow.createRun({
+      experimentId: expId,
+      runName: 'better',
+      tags: { candidate: 'true' },
+      artifacts: ['model/MLmodel', 'model/model.pkl'],
+    }).info.run_id as string;
     emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, scoringNotebook);
     emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, registerModelNotebook(emu).handler);
   });
@@ -74,7 +79,10 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
   }
 
   /** Runs the task (Unity Catalog); `signalWhen` decides, per log line or once per 5 ms, when to send SIGINT. */
-  async function evaluateCancelled(signalWhen: { line?: (line: string) => boolean; poll?: () => boolean }): Promise<{ r: AgentRunResult; exitedAfterMs: number }> {
+  async function evaluateCancelled(signalWhen: {
+    line?: (line: string) => boolean;
+    poll?: () => boolean;
+  }): Promise<{ r: AgentRunResult; exitedAfterMs: number }> {
     let child: ChildProcess | undefined;
     let sentAt = 0;
     const send = () => {
@@ -84,7 +92,17 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
     };
     const running = runTask({
       task: 'DatabricksEvaluatePromoteV1',
-      inputs: { connectionType: 'databricks', databricksConnection: CONN, registry: 'unityCatalog', modelName: UC_MODEL, experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT, resamples: '200', seed: '7' },
+      inputs: {
+        connectionType: 'databricks',
+        databricksConnection: CONN,
+        registry: 'unityCatalog',
+        modelName: UC_MODEL,
+        experiments: '/Shared/churn',
+        evaluationTable: 't',
+        outputPath: OUT,
+        resamples: '200',
+        seed: '7',
+      },
       endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
       env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
       killAfterMs: 45_000,
@@ -116,8 +134,14 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
   async function assertCancelled(r: AgentRunResult, exitedAfterMs: number, nth: number, runs: number): Promise<void> {
     assert.equal(emu.jobs.runs.size, runs, r.stdout);
     const runId = [...emu.jobs.runs.keys()][nth];
-    assert.deepEqual(emu.callsTo('POST', CANCEL).map((c) => c.body), [{ run_id: runId }]);
-    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.deepEqual(
+      emu.callsTo('POST', CANCEL).map((c) => c.body),
+      [{ run_id: runId }],
+    );
+    assert.deepEqual(
+      emu.jobs.cancels.map((c) => c.runId),
+      [runId],
+    );
     assert.ok(exitedAfterMs < AGENT_WINDOW_MS, `exited ${exitedAfterMs} ms after SIGINT`);
     assert.ok(r.logLines.includes('Cancellation requested (SIGINT).'), r.stdout);
     assert.ok(r.logLines.includes(`Cancelling Databricks run ${runId} (the pipeline was cancelled).`), r.stdout);
@@ -128,7 +152,10 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
     assert.deepEqual(r.complete, { result: 'Cancelled', message: 'Cancelled by SIGINT.' });
     await sleep(100); // past terminatingMs
     const state = (await emu.jobs.getRun(runId))!.state!;
-    assert.deepEqual({ life_cycle_state: state.life_cycle_state, result_state: state.result_state }, { life_cycle_state: 'TERMINATED', result_state: 'CANCELED' });
+    assert.deepEqual(
+      { life_cycle_state: state.life_cycle_state, result_state: state.result_state },
+      { life_cycle_state: 'TERMINATED', result_state: 'CANCELED' },
+    );
     // Nothing promoted, the candidate still tagged.
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '1' });
     assert.equal(emu.mlflow.runTags(candidateRun).candidate, 'true');
@@ -149,7 +176,10 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
     );
     // The late answer still names the run in the log, then it is cancelled.
     const runId = [...emu.jobs.runs.keys()][0];
-    assert.deepEqual(r.logLines.filter((l) => l.startsWith('Started scoring run')), [`Started scoring run ${runId}.`]);
+    assert.deepEqual(
+      r.logLines.filter((l) => l.startsWith('Started scoring run')),
+      [`Started scoring run ${runId}.`],
+    );
     assert.ok(r.logLines.indexOf('Cancellation requested (SIGINT).') < r.logLines.indexOf(`Started scoring run ${runId}.`), r.stdout);
   });
 
@@ -171,8 +201,14 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
     await assertCancelled(r, exitedAfterMs, 1, 2);
     assert.ok(exitedAfterMs >= 1_300, `exited ${exitedAfterMs} ms after SIGINT, before runs/submit answered`);
     const submits = emu.callsTo('POST', SUBMIT);
-    assert.deepEqual(submits.map((s) => s.fault), [undefined, 'slow']);
-    assert.deepEqual(submits.map((s) => s.body.tasks[0].task_key), ['score', 'register']);
+    assert.deepEqual(
+      submits.map((s) => s.fault),
+      [undefined, 'slow'],
+    );
+    assert.deepEqual(
+      submits.map((s) => s.body.tasks[0].task_key),
+      ['score', 'register'],
+    );
     const runId = [...emu.jobs.runs.keys()][1];
     const started = r.logLines.filter((l) => l.startsWith('Started registration run'));
     assert.deepEqual(started, [`Started registration run ${runId} (${UC_MODEL} from runs:/${candidateRun}/model, run ${candidateRun}).`]);

@@ -93,7 +93,16 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
       resetCandidateTags: 'false',
     });
     assert.deepEqual(got.registry, { kind: 'unityCatalog', alias: 'prod_v2' });
-    assert.deepEqual(got.decision, { metric: 'log_loss', method: 'bootstrap', resamples: 2000, seed: 7, winRate: 1, minDelta: 0.001, minMetric: 0.6, confidence: 0.9 });
+    assert.deepEqual(got.decision, {
+      metric: 'log_loss',
+      method: 'bootstrap',
+      resamples: 2000,
+      seed: 7,
+      winRate: 1,
+      minDelta: 0.001,
+      minMetric: 0.6,
+      confidence: 0.9,
+    });
     assert.equal(got.dryRun, true);
     assert.equal(got.resetCandidateTags, false);
     // The registration notebook goes next to the scoring notebook, on its compute, bounded by its timeout.
@@ -102,13 +111,40 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
 
   it('Unity Catalog registration: scoring notebook folder and compute, or the compute inputs alone for a scoring job or a file', () => {
     const uc = { registry: 'unityCatalog', modelName: 'main.ml.churn' };
-    const nb = parse({ ...uc, scoringNotebookPath: '/Users/me/eval/score', clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh', scoringTimeoutMinutes: '20' });
-    assert.deepEqual(nb.registration, { notebookPath: '/Users/me/eval/register_model', cluster: { mode: 'existing', clusterId: '0123-456789-abcdefgh' }, timeoutMs: 1_200_000 });
+    const nb = parse({
+      ...uc,
+      scoringNotebookPath: '/Users/me/eval/score',
+      clusterMode: 'existing',
+      existingClusterId: '0123-456789-abcdefgh',
+      scoringTimeoutMinutes: '20',
+    });
+    assert.deepEqual(nb.registration, {
+      notebookPath: '/Users/me/eval/register_model',
+      cluster: { mode: 'existing', clusterId: '0123-456789-abcdefgh' },
+      timeoutMs: 1_200_000,
+    });
     assert.equal(parse({ ...uc, scoringNotebookPath: '/score' }).registration?.notebookPath, '/register_model');
-    const job = parse({ ...uc, predictionsSource: 'scoringJob', scoringJobId: '987', clusterMode: 'new', newClusterJson: '{"spark_version": "15.4.x-cpu-ml-scala2.12", "node_type_id": "Standard_DS3_v2", "num_workers": 1}' });
-    assert.deepEqual(job.registration, { notebookPath: '/Shared/mlops-pipelines/register_model', cluster: { mode: 'new', newCluster: { spark_version: '15.4.x-cpu-ml-scala2.12', node_type_id: 'Standard_DS3_v2', num_workers: 1 } }, timeoutMs: 3_600_000 });
+    const job = parse({
+      ...uc,
+      predictionsSource: 'scoringJob',
+      scoringJobId: '987',
+      clusterMode: 'new',
+      newClusterJson: '{"spark_version": "15.4.x-cpu-ml-scala2.12", "node_type_id": "Standard_DS3_v2", "num_workers": 1}',
+    });
+    assert.deepEqual(job.registration, {
+      notebookPath: '/Shared/mlops-pipelines/register_model',
+      cluster: { mode: 'new', newCluster: { spark_version: '15.4.x-cpu-ml-scala2.12', node_type_id: 'Standard_DS3_v2', num_workers: 1 } },
+      timeoutMs: 3_600_000,
+    });
     assert.equal(job.scoring?.cluster, undefined);
-    const file = parse({ ...uc, predictionsSource: 'file', predictionsFile: 'p.arrow', evaluationTable: undefined, outputPath: undefined, scoringTimeoutMinutes: '5' });
+    const file = parse({
+      ...uc,
+      predictionsSource: 'file',
+      predictionsFile: 'p.arrow',
+      evaluationTable: undefined,
+      outputPath: undefined,
+      scoringTimeoutMinutes: '5',
+    });
     assert.deepEqual(file.registration, { notebookPath: '/Shared/mlops-pipelines/register_model', cluster: { mode: 'serverless' }, timeoutMs: 300_000 });
     rejects({ ...uc, predictionsSource: 'file', predictionsFile: 'p.arrow', clusterMode: 'existing' }, 'existingClusterId', /Input required/);
     rejects({ ...uc, predictionsSource: 'scoringJob', scoringJobId: '1', scoringNotebookPath: 'x' }, 'scoringNotebookPath', /absolute workspace path/);
@@ -177,22 +213,36 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
   });
 
   it('accepts only /Volumes or dbfs:/ output folders without dot segments', () => {
-    assert.equal(parse({ outputPath: 'dbfs:/tmp/eval', clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh' }).scoring?.outputPath, 'dbfs:/tmp/eval');
+    assert.equal(
+      parse({ outputPath: 'dbfs:/tmp/eval', clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh' }).scoring?.outputPath,
+      'dbfs:/tmp/eval',
+    );
     // Serverless (the default compute) has limited DBFS access: a dbfs:/ folder is refused, naming both inputs.
-    rejects({ outputPath: 'dbfs:/tmp/eval' }, 'outputPath', /^outputPath dbfs:\/tmp\/eval is a dbfs:\/ folder, which serverless compute \(clusterMode serverless, the default\) cannot write to: use a Unity Catalog volume folder .* or set clusterMode to existing or new\.$/);
+    rejects(
+      { outputPath: 'dbfs:/tmp/eval' },
+      'outputPath',
+      /^outputPath dbfs:\/tmp\/eval is a dbfs:\/ folder, which serverless compute \(clusterMode serverless, the default\) cannot write to: use a Unity Catalog volume folder .* or set clusterMode to existing or new\.$/,
+    );
     rejects({ outputPath: 'dbfs:/tmp/eval', clusterMode: 'serverless' }, 'outputPath', /clusterMode serverless/);
     // A user's scoring job runs on its own compute: not refused there.
     assert.equal(parse({ outputPath: 'dbfs:/tmp/eval', predictionsSource: 'scoringJob', scoringJobId: '7' }).scoring?.outputPath, 'dbfs:/tmp/eval');
     rejects({ outputPath: '/tmp/eval' }, 'outputPath', /Unity Catalog volume folder/);
     rejects({ outputPath: '/Volumes/main/ml' }, 'outputPath', /Unity Catalog volume folder/);
     rejects({ outputPath: 's3://bucket/x' }, 'outputPath', /Unity Catalog volume folder/);
-    rejects({ outputPath: '/Volumes/main/ml/v/../../x' }, 'outputPath', /^outputPath must not contain "\." or "\.\." segments; got "\/Volumes\/main\/ml\/v\/\.\.\/\.\.\/x"\.$/);
+    rejects(
+      { outputPath: '/Volumes/main/ml/v/../../x' },
+      'outputPath',
+      /^outputPath must not contain "\." or "\.\." segments; got "\/Volumes\/main\/ml\/v\/\.\.\/\.\.\/x"\.$/,
+    );
     rejects({ outputPath: 'dbfs:/a/./b' }, 'outputPath', /must not contain/);
     rejects({ outputPath: undefined }, 'outputPath', /Input required: outputPath/);
   });
 
   it('reads the compute inputs for the scoring notebook', () => {
-    assert.deepEqual(parse({ clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh' }).scoring?.cluster, { mode: 'existing', clusterId: '0123-456789-abcdefgh' });
+    assert.deepEqual(parse({ clusterMode: 'existing', existingClusterId: '0123-456789-abcdefgh' }).scoring?.cluster, {
+      mode: 'existing',
+      clusterId: '0123-456789-abcdefgh',
+    });
     const spec = { spark_version: '15.4.x-cpu-ml-scala2.12', node_type_id: 'Standard_DS3_v2', num_workers: 1 };
     assert.deepEqual(parse({ clusterMode: 'new', newClusterJson: JSON.stringify(spec) }).scoring?.cluster, { mode: 'new', newCluster: spec });
     rejects({ clusterMode: 'existing' }, 'existingClusterId', /Input required/);

@@ -38,7 +38,8 @@ export function registerModelNotebook(emu: Emulator): { handler: NotebookHandler
     }
     if (m3) {
       const lm = emu.mlflow.loggedModel(m3[1]);
-      if (!lm || lm.info.source_run_id !== runId) throw new NotebookError(`RestException: RESOURCE_DOES_NOT_EXIST: Logged model '${m3[1]}' of run ${runId} not found`);
+      if (!lm || lm.info.source_run_id !== runId)
+        throw new NotebookError(`RestException: RESOURCE_DOES_NOT_EXIST: Logged model '${m3[1]}' of run ${runId} not found`);
     }
     const store = emu.mlflow.ucRegistry;
     const existing = (store.models.get(name)?.versions ?? [])

@@ -24,12 +24,26 @@ function inputs(over: Partial<EvaluateInputs> = {}): EvaluateInputs {
     modelArtifactPath: 'model',
     predictionsSource: 'scoringNotebook',
     labelColumn: 'label',
-    scoring: { evaluationTable: 'main.ml.eval', maxRows: 0, outputPath: '/Volumes/main/ml/v', notebookPath: '/Shared/nb', timeoutMs: 60000, cluster: { mode: 'serverless' } },
+    scoring: {
+      evaluationTable: 'main.ml.eval',
+      maxRows: 0,
+      outputPath: '/Volumes/main/ml/v',
+      notebookPath: '/Shared/nb',
+      timeoutMs: 60000,
+      cluster: { mode: 'serverless' },
+    },
     decision: { metric: 'roc_auc', method: 'bootstrap', resamples: 200, seed: 42, winRate: 0.9, minDelta: 0, confidence: 0.95 },
     dryRun: false,
     resetCandidateTags: true,
     readyTimeoutMs: 5000,
-    build: { buildId: '4242', buildNumber: '20261126.3', jobAttempt: '1', taskInstanceId: 't1', collectionUri: 'https://dev.azure.com/contoso/', teamProject: 'mlops' },
+    build: {
+      buildId: '4242',
+      buildNumber: '20261126.3',
+      jobAttempt: '1',
+      taskInstanceId: 't1',
+      collectionUri: 'https://dev.azure.com/contoso/',
+      teamProject: 'mlops',
+    },
     ...over,
   };
 }
@@ -44,7 +58,9 @@ function decisionFor(kind: Decision['decision'], best: string | undefined, opts:
     estimate: k === best ? 0.8 : 0.7,
     ci: [0.7, 0.9] as [number, number],
     isBaseline: false,
-    vsBaseline: opts.baseline ? { winRate: k === best ? winRate : 0.1, meanDelta: k === best ? delta : -0.01, deltaCi: [0.01, 0.03] as [number, number], shareAboveMinDelta: 0.9 } : undefined,
+    vsBaseline: opts.baseline
+      ? { winRate: k === best ? winRate : 0.1, meanDelta: k === best ? delta : -0.01, deltaCi: [0.01, 0.03] as [number, number], shareAboveMinDelta: 0.9 }
+      : undefined,
   }));
   if (opts.baseline) models.push({ name: opts.baseline, estimate: 0.78, ci: [0.7, 0.85], isBaseline: true, vsBaseline: undefined });
   return {
@@ -111,7 +127,8 @@ class World {
       targetDescription: 'stage Production',
       tagKey: (k: string) => k,
       getProduction: async () => {
-        const p = this.promoted !== undefined ? (this.afterPromotion ?? { version: this.promoted }) : this.production[Math.min(reads++, this.production.length - 1)];
+        const p =
+          this.promoted !== undefined ? (this.afterPromotion ?? { version: this.promoted }) : this.production[Math.min(reads++, this.production.length - 1)];
         this.events.push(`getProduction -> ${p instanceof Error ? 'error' : (p?.version ?? 'none')}`);
         if (p instanceof Error) throw p;
         return p;
@@ -170,7 +187,11 @@ class World {
       produce: async (models) => {
         this.scoredModels = models;
         this.events.push(`score ${models.map((m) => m.key).join(',')}`);
-        return { bytes: new Uint8Array([1]), context: { scoringRunId: 77, scoringRunUrl: `${HOST}/#job/1/run/77`, predictionsPath: '/Volumes/x/p.arrow' }, cleanup: async () => void this.events.push('cleanup') };
+        return {
+          bytes: new Uint8Array([1]),
+          context: { scoringRunId: 77, scoringRunUrl: `${HOST}/#job/1/run/77`, predictionsPath: '/Volumes/x/p.arrow' },
+          cleanup: async () => void this.events.push('cleanup'),
+        };
       },
     };
     return {
@@ -191,7 +212,9 @@ class World {
           return lazily(() => this.runs);
         },
         findRunModel: async (run, path = 'model') =>
-          this.withModel.has(run.info.run_id) ? { generation: 2 as const, artifactPath: path, uri: `runs:/${run.info.run_id}/${path}`, source: `runs:/${run.info.run_id}/${path}` } : undefined,
+          this.withModel.has(run.info.run_id)
+            ? { generation: 2 as const, artifactPath: path, uri: `runs:/${run.info.run_id}/${path}`, source: `runs:/${run.info.run_id}/${path}` }
+            : undefined,
         setTag: async (runId, key, value) => void this.events.push(`setTag ${runId} ${key}=${value}`),
       },
       registry: this.registry(),
@@ -298,7 +321,10 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     assert.equal(path.basename(w.summaries[0]), 'Model evaluation - churn.md');
     const summary = readFileSync(w.summaries[0], 'utf8');
     assert.match(summary, /\*\*Promoted run bbbb0000000000000000000000000002 as churn version 4 to stage Production\. promote: because\*\*/);
-    assert.match(summary, /\| \[gbm \(bbbb0000\)\]\(https:\/\/adb-1\.7\.azuredatabricks\.net\/#mlflow\/experiments\/11\/runs\/bbbb0000000000000000000000000002\) \*\*best\*\* \| 0\.8000 \| \[0\.7000, 0\.9000\] \| 97\.0% \| \+0\.0200 \|/);
+    assert.match(
+      summary,
+      /\| \[gbm \(bbbb0000\)\]\(https:\/\/adb-1\.7\.azuredatabricks\.net\/#mlflow\/experiments\/11\/runs\/bbbb0000000000000000000000000002\) \*\*best\*\* \| 0\.8000 \| \[0\.7000, 0\.9000\] \| 97\.0% \| \+0\.0200 \|/,
+    );
   });
 
   it('summary file name: Model evaluation - <model name>.md, characters a file name cannot hold replaced', () => {
@@ -321,7 +347,10 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
   it('fails without promoting when production changed during the evaluation, naming both versions', async () => {
     const w = new World();
     w.production = [{ version: '3' }, { version: '5' }];
-    await assert.rejects(run(inputs(), w.deps()), /was version 3 when the models were compared and is now version 5\. Nothing was promoted \(version 4 stays registered\)/);
+    await assert.rejects(
+      run(inputs(), w.deps()),
+      /was version 3 when the models were compared and is now version 5\. Nothing was promoted \(version 4 stays registered\)/,
+    );
     assert.ok(!w.events.some((e) => e.startsWith('promote') || e.startsWith('tag') || e.startsWith('setTag')));
     assert.deepEqual(w.attachments, []);
   });
@@ -360,7 +389,10 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     w.production = [undefined];
     await run(inputs(), w.deps());
     assert.equal(w.compareOpts?.baseline, undefined);
-    assert.deepEqual(w.scoredModels?.map((m) => m.key), [`run_${RUN_A}`, `run_${RUN_B}`]);
+    assert.deepEqual(
+      w.scoredModels?.map((m) => m.key),
+      [`run_${RUN_A}`, `run_${RUN_B}`],
+    );
     assert.ok(w.events.includes('getProduction -> none'));
     assert.ok(w.events.some((e) => e.startsWith('promote 4: Promoted by Evaluate & Promote (build 4242, 20261126.3) over no production model')));
     assert.equal(w.outputs.productionVersion, '');
@@ -371,12 +403,7 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     w.runs = [];
     const result = await run(inputs(), w.deps());
     assert.equal(result.outcome, 'noCandidates');
-    assert.deepEqual(w.events, [
-      "searchRuns 11 tags.`candidate` = 'true' AND attributes.status = 'FINISHED'",
-      'getProduction -> 3',
-      'attachment',
-      'summary',
-    ]);
+    assert.deepEqual(w.events, ["searchRuns 11 tags.`candidate` = 'true' AND attributes.status = 'FINISHED'", 'getProduction -> 3', 'attachment', 'summary']);
     assert.equal(w.outputs.decision, 'noCandidates');
     assert.equal(w.outputs.promoted, 'false');
     const record = JSON.parse(readFileSync(result.recordPath, 'utf8'));
@@ -389,9 +416,17 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     w.runs.push(mlflowRun(RUN_C, 'broken'));
     w.withModel.delete(RUN_C);
     const result = await run(inputs(), w.deps());
-    assert.deepEqual(w.warnings, [`Candidate run ${RUN_C} (broken) in experiment 11 has no model at 'model': neither run artifacts model/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named 'model' from this run; skipped.`]);
+    assert.deepEqual(w.warnings, [
+      `Candidate run ${RUN_C} (broken) in experiment 11 has no model at 'model': neither run artifacts model/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named 'model' from this run; skipped.`,
+    ]);
     assert.deepEqual(w.compareOpts?.candidates, [`run_${RUN_A}`, `run_${RUN_B}`]);
-    assert.deepEqual(result.record.skippedCandidates, [{ runId: RUN_C, experimentId: '11', reason: "no model at 'model': neither run artifacts model/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named 'model' from this run" }]);
+    assert.deepEqual(result.record.skippedCandidates, [
+      {
+        runId: RUN_C,
+        experimentId: '11',
+        reason: "no model at 'model': neither run artifacts model/MLmodel (MLflow 2) nor a ready MLflow 3 logged model named 'model' from this run",
+      },
+    ]);
     assert.ok(!w.events.includes(`setTag ${RUN_C} candidate=false`));
   });
 
@@ -486,7 +521,10 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     it('production moved while we settle: fails naming the new version and releases our claim', async () => {
       const w = new World();
       w.production = [{ version: '3' }, { version: '3' }, { version: '5' }];
-      await assert.rejects(run(inputs(), w.deps()), /^Error: The production model changed during the evaluation: it was version 3 when the models were compared and is now version 5\. Nothing was promoted \(version 4 stays registered\); run the evaluation again\.$/);
+      await assert.rejects(
+        run(inputs(), w.deps()),
+        /^Error: The production model changed during the evaluation: it was version 3 when the models were compared and is now version 5\. Nothing was promoted \(version 4 stays registered\); run the evaluation again\.$/,
+      );
       assert.deepEqual(writes(w), [`setModelTag mlops.promotion.claim=${CLAIM_4}`, 'deleteModelTag mlops.promotion.claim']);
       assert.equal(w.modelTags.size, 0);
     });
@@ -494,7 +532,10 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     it('a claim round slower than the settle interval proves nothing: claimed again; three slow rounds fail and release', async () => {
       const w = new World();
       w.writeTakesMs = 6000;
-      await assert.rejects(run(inputs(), w.deps()), /^Error: Could not claim the promotion of churn: each of 3 attempts took longer than the 5000 ms settle interval \(the registry is answering slowly\)\. Nothing was promoted \(version 4 stays registered\); run the evaluation again\.$/);
+      await assert.rejects(
+        run(inputs(), w.deps()),
+        /^Error: Could not claim the promotion of churn: each of 3 attempts took longer than the 5000 ms settle interval \(the registry is answering slowly\)\. Nothing was promoted \(version 4 stays registered\); run the evaluation again\.$/,
+      );
       assert.deepEqual(writes(w), [...Array(3).fill(`setModelTag mlops.promotion.claim=${CLAIM_4}`), 'deleteModelTag mlops.promotion.claim']);
       assert.ok(!w.events.some((e) => e.startsWith('sleep')));
 
@@ -507,7 +548,10 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     });
 
     it('an abandoned claim (older than the TTL) and one this step left before a kill are taken over', async () => {
-      for (const left of ['owner=build 4000, step t0;version=2;at=2026-11-26T12:00:00.000Z;nonce=dead', 'owner=build 4242, step t1;version=4;at=2026-11-26T12:29:00.000Z;nonce=01d1']) {
+      for (const left of [
+        'owner=build 4000, step t0;version=2;at=2026-11-26T12:00:00.000Z;nonce=dead',
+        'owner=build 4242, step t1;version=4;at=2026-11-26T12:29:00.000Z;nonce=01d1',
+      ]) {
         const w = new World();
         w.modelTags.set('mlops.promotion.claim', left);
         const result = await run(inputs(), w.deps());
@@ -517,7 +561,10 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
       // An unreadable value is held by someone unknown: fail closed.
       const w = new World();
       w.modelTags.set('mlops.promotion.claim', 'locked by ops');
-      await assert.rejects(run(inputs(), w.deps()), /^Error: The promotion of churn is claimed by a value this task cannot read \(mlops\.promotion\.claim=locked by ops\)\. Nothing was promoted/);
+      await assert.rejects(
+        run(inputs(), w.deps()),
+        /^Error: The promotion of churn is claimed by a value this task cannot read \(mlops\.promotion\.claim=locked by ops\)\. Nothing was promoted/,
+      );
     });
 
     it('production is not our version after the transition: fails naming the version now in production', async () => {
@@ -537,7 +584,8 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
       w.deleteTagFails = new DatabricksApiError({ status: 503, errorCode: 'TEMPORARILY_UNAVAILABLE', message: 'try later' });
       const result = await run(inputs(), w.deps());
       assert.equal(result.outcome, 'promoted');
-      const issue = 'the promotion claim on churn (registered-model tag mlops.promotion.claim) could not be cleared (try later); other Evaluate & Promote steps of this model fail until it expires after 15 minutes or the tag is deleted';
+      const issue =
+        'the promotion claim on churn (registered-model tag mlops.promotion.claim) could not be cleared (try later); other Evaluate & Promote steps of this model fail until it expires after 15 minutes or the tag is deleted';
       assert.deepEqual(result.issues, [issue]);
       assert.equal(result.message, `Promoted run ${RUN_B} as churn version 4 to stage Production. promote: because Issues: ${issue}.`);
       assert.deepEqual(w.warnings, [`Version 4 was promoted, but ${issue}.`]);
@@ -545,7 +593,8 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
   });
 
   describe('resetting the candidate tags fails after the decision was applied', () => {
-    const err = () => new DatabricksApiError({ status: 503, errorCode: 'TEMPORARILY_UNAVAILABLE', message: 'The service is temporarily unavailable. Please try again later.' });
+    const err = () =>
+      new DatabricksApiError({ status: 503, errorCode: 'TEMPORARILY_UNAVAILABLE', message: 'The service is temporarily unavailable. Please try again later.' });
 
     it('after a promotion: succeeds with an issue naming the promoted version and every run left tagged', async () => {
       const w = new World();
@@ -572,7 +621,9 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
         if (n++ === 0) throw err();
       };
       const result = await run(inputs(), deps);
-      assert.deepEqual(result.issues, [`the decision was recorded, but candidate=true could not be reset on run(s) ${RUN_A} (The service is temporarily unavailable. Please try again later); set it to false by hand, or the next evaluation picks them up again`]);
+      assert.deepEqual(result.issues, [
+        `the decision was recorded, but candidate=true could not be reset on run(s) ${RUN_A} (The service is temporarily unavailable. Please try again later); set it to false by hand, or the next evaluation picks them up again`,
+      ]);
 
       const c = new World();
       const ac = new AbortController();

@@ -90,7 +90,11 @@ describe('evaluate: DatabricksScoring against the emulator', () => {
     assert.notEqual(r2, r1);
     assert.equal(again.context.scoringRunId, r2);
     assert.ok(
-      lines.some((l) => new RegExp(`^The predictions file ${OUT}/evaluate-4242-1-[0-9a-f]{10}/predictions\\.arrow of Scoring run ${r1} \\(.*\\) no longer exists \\(an earlier attempt of this step read and deleted it before it was stopped; the scoring run was found again by its idempotency token\\)\\. Starting a fresh scoring run\\.$`).test(l)),
+      lines.some((l) =>
+        new RegExp(
+          `^The predictions file ${OUT}/evaluate-4242-1-[0-9a-f]{10}/predictions\\.arrow of Scoring run ${r1} \\(.*\\) no longer exists \\(an earlier attempt of this step read and deleted it before it was stopped; the scoring run was found again by its idempotency token\\)\\. Starting a fresh scoring run\\.$`,
+        ).test(l),
+      ),
       lines.join('\n'),
     );
     // The workspace import happens once per attempt, not once per scoring run.
@@ -111,7 +115,14 @@ describe('evaluate: DatabricksScoring against the emulator', () => {
 
   it('a download failing otherwise (403) is not retried by scoring again', async () => {
     const nb = notebook();
-    emu.faults.add({ method: 'GET', path: /^\/api\/2\.0\/fs\/files\/.*\.arrow$/, kind: 'status', status: 403, errorCode: 'PERMISSION_DENIED', message: 'no read on the volume' });
+    emu.faults.add({
+      method: 'GET',
+      path: /^\/api\/2\.0\/fs\/files\/.*\.arrow$/,
+      kind: 'status',
+      status: 403,
+      errorCode: 'PERMISSION_DENIED',
+      message: 'no read on the volume',
+    });
     await assert.rejects(scoring().produce(MODELS, new AbortController().signal), /no read on the volume/);
     assert.equal(nb.calls, 1);
     assert.equal(emu.callsTo('POST', '/api/2.2/jobs/runs/submit').length, 1);
@@ -128,14 +139,25 @@ describe('evaluate: DatabricksScoring against the emulator', () => {
       );
     const [runId] = [...emu.jobs.runs.keys()];
     assert.ok(err);
-    assert.match(err.message, new RegExp(`^Scoring run ${runId} could not be followed: The workspace at 127\\.0\\.0\\.1:\\d+ returned an HTML sign-in page .*\\. It was cancelled; nothing was promoted\\.$`));
-    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.match(
+      err.message,
+      new RegExp(
+        `^Scoring run ${runId} could not be followed: The workspace at 127\\.0\\.0\\.1:\\d+ returned an HTML sign-in page .*\\. It was cancelled; nothing was promoted\\.$`,
+      ),
+    );
+    assert.deepEqual(
+      emu.jobs.cancels.map((c) => c.runId),
+      [runId],
+    );
   });
 
   it('when the cancel fails too, the error says so', async () => {
     emu.jobs.notebooks.register(NB, () => ({ exitValue: '{}' }), { runningMs: 3_600_000 });
     emu.faults.add({ method: 'GET', path: '/api/2.2/jobs/runs/get', kind: 'html', times: Infinity });
     emu.faults.add({ method: 'POST', path: '/api/2.2/jobs/runs/cancel', kind: 'html', times: Infinity });
-    await assert.rejects(scoring().produce(MODELS, new AbortController().signal), /^Error: Scoring run \d+ could not be followed: .*\. Cancelling it failed too; cancel it in the workspace; nothing was promoted\.$/);
+    await assert.rejects(
+      scoring().produce(MODELS, new AbortController().signal),
+      /^Error: Scoring run \d+ could not be followed: .*\. Cancelling it failed too; cancel it in the workspace; nothing was promoted\.$/,
+    );
   });
 });

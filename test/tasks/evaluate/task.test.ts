@@ -89,12 +89,14 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   function resolveModel(uri: string, ctx: NotebookContext): void {
     const run = /^runs:\/([0-9a-f]+)\/(.+)$/.exec(uri);
     if (run) {
-      if (!emu.files.exists(`${emu.mlflow.artifactUri(run[1])}/${run[2]}/MLmodel`)) throw new NotebookError(`OSError: No such file or directory: '${run[2]}/MLmodel' in the artifacts of run ${run[1]}`);
+      if (!emu.files.exists(`${emu.mlflow.artifactUri(run[1])}/${run[2]}/MLmodel`))
+        throw new NotebookError(`OSError: No such file or directory: '${run[2]}/MLmodel' in the artifacts of run ${run[1]}`);
       return;
     }
     const logged = /^models:\/(m-[0-9a-f]+)$/.exec(uri);
     if (logged) {
-      if (emu.mlflow.loggedModel(logged[1])?.info.status !== 'LOGGED_MODEL_READY') throw new NotebookError(`RestException: RESOURCE_DOES_NOT_EXIST: Logged model '${logged[1]}' not found`);
+      if (emu.mlflow.loggedModel(logged[1])?.info.status !== 'LOGGED_MODEL_READY')
+        throw new NotebookError(`RestException: RESOURCE_DOES_NOT_EXIST: Logged model '${logged[1]}' not found`);
       return;
     }
     const version = /^models:\/([^/]+)\/(\d+)$/.exec(uri);
@@ -143,7 +145,12 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   function production(noise: number, opts: { uc?: boolean } = {}): { runId: string; version: string } {
     const run = emu.mlflow.createRun({ experimentId: expId, runName: 'prod', artifacts: ['model/MLmodel'] });
     const runId = run.info.run_id as string;
-    const version = emu.mlflow.createModelVersion(opts.uc ? UC_MODEL : MODEL, { source: `runs:/${runId}/model`, runId, uc: opts.uc, stage: opts.uc ? undefined : 'Production' });
+    const version = emu.mlflow.createModelVersion(opts.uc ? UC_MODEL : MODEL, {
+      source: `runs:/${runId}/model`,
+      runId,
+      uc: opts.uc,
+      stage: opts.uc ? undefined : 'Production',
+    });
     if (opts.uc) emu.mlflow.ucRegistry.models.get(UC_MODEL)!.aliases.set('champion', Number(version));
     quality.production = noise;
     return { runId, version };
@@ -201,21 +208,37 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(v2.model_id, undefined);
     assert.equal(emu.mlflow.stageOf(MODEL, v2.version), 'Production');
     assert.equal(emu.mlflow.stageOf(MODEL, v1), 'Archived');
-    assert.match(r.complete!.message, new RegExp(`^Promoted run ${better} as churn version ${v2.version} to stage Production\\. Promote 'run_${better}': its ROC AUC improvement over 'production' exceeds 0\\.001 in 100\\.0% of 300 paired resamples \\(required 95\\.0%; lower 95\\.0% bound \\+0\\.\\d+, mean \\+0\\.\\d+\\)\\.$`));
+    assert.match(
+      r.complete!.message,
+      new RegExp(
+        `^Promoted run ${better} as churn version ${v2.version} to stage Production\\. Promote 'run_${better}': its ROC AUC improvement over 'production' exceeds 0\\.001 in 100\\.0% of 300 paired resamples \\(required 95\\.0%; lower 95\\.0% bound \\+0\\.\\d+, mean \\+0\\.\\d+\\)\\.$`,
+      ),
+    );
 
     // The promotion claim: written once on the registered model before the transition, deleted after it.
     const claims = emu.callsTo('POST', '/api/2.0/mlflow/registered-models/set-tag');
     assert.equal(claims.length, 1);
     assert.deepEqual({ ...claims[0].body, value: '*' }, { name: MODEL, key: 'mlops.promotion.claim', value: '*' });
-    assert.match(claims[0].body.value, new RegExp(`^owner=build 4242, step 0c1d2e3f-4a5b-4c6d-8e7f-\\d{12};version=${v2.version};at=\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z;nonce=[0-9a-f]{16}$`));
+    assert.match(
+      claims[0].body.value,
+      new RegExp(`^owner=build 4242, step 0c1d2e3f-4a5b-4c6d-8e7f-\\d{12};version=${v2.version};at=\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z;nonce=[0-9a-f]{16}$`),
+    );
     const released = emu.callsTo('DELETE', '/api/2.0/mlflow/registered-models/delete-tag');
-    assert.deepEqual(released.map((c) => c.query), [{ name: MODEL, key: 'mlops.promotion.claim' }]);
+    assert.deepEqual(
+      released.map((c) => c.query),
+      [{ name: MODEL, key: 'mlops.promotion.claim' }],
+    );
     const seq = emu.requests.map((q) => q.seq);
     const at = (e: { seq: number }) => seq.indexOf(e.seq);
     const transitions = emu.callsTo('POST', '/api/2.0/mlflow/databricks/model-versions/transition-stage');
     assert.ok(at(claims[0]) < at(transitions[0]) && at(transitions[0]) < at(released[0]));
     assert.equal(emu.mlflow.workspaceRegistry.models.get(MODEL)!.tags.size, 0);
-    assert.ok(r.logLines.includes(`Claimed the promotion of churn version ${v2.version} (mlops.promotion.claim); checking in 200 ms that no other step claimed it too.`), r.logLines.join('\n'));
+    assert.ok(
+      r.logLines.includes(
+        `Claimed the promotion of churn version ${v2.version} (mlops.promotion.claim); checking in 200 ms that no other step claimed it too.`,
+      ),
+      r.logLines.join('\n'),
+    );
     assert.equal(transitions.length, 1);
     assert.equal(transitions[0].body.archive_existing_versions, true);
     assert.equal(transitions[0].body.stage, 'Production');
@@ -233,14 +256,20 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const imp = emu.callsTo('POST', '/api/2.0/workspace/import');
     assert.equal(imp.length, 1);
     assert.deepEqual([imp[0].body.path, imp[0].body.format, imp[0].body.language, imp[0].body.overwrite], [DEFAULT_NOTEBOOK_PATH, 'SOURCE', 'PYTHON', true]);
-    assert.equal(Buffer.from(imp[0].body.content, 'base64').toString('utf8'), readFileSync(path.join(REPO_ROOT, 'tasks/DatabricksEvaluatePromoteV1/notebooks/evaluate_models.py'), 'utf8'));
+    assert.equal(
+      Buffer.from(imp[0].body.content, 'base64').toString('utf8'),
+      readFileSync(path.join(REPO_ROOT, 'tasks/DatabricksEvaluatePromoteV1/notebooks/evaluate_models.py'), 'utf8'),
+    );
     assert.equal(notebookCalls.length, 1);
     const params = notebookCalls[0];
     assert.deepEqual(JSON.parse(params.models), [
       ...[better, worse].sort().map((id) => ({ key: `run_${id}`, uri: `runs:/${id}/model` })),
       { key: 'production', uri: `models:/${MODEL}/${v1}` },
     ]);
-    assert.deepEqual([params.evaluation_table, params.evaluation_query, params.label_column, params.max_rows, params.registry_uri], ['main.ml.churn_eval', '', 'label', '0', 'databricks']);
+    assert.deepEqual(
+      [params.evaluation_table, params.evaluation_query, params.label_column, params.max_rows, params.registry_uri],
+      ['main.ml.churn_eval', '', 'label', '0', 'databricks'],
+    );
     assert.match(params.output_path, /^\/Volumes\/main\/ml\/scratch\/eval\/evaluate-4242-1-[0-9a-f]{10}$/);
     // The predictions file was deleted after reading.
     assert.equal(emu.files.exists(`${params.output_path}/predictions.arrow`), false);
@@ -258,7 +287,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     });
     assert.equal(r.outputs.winRate, '1');
     assert.ok(r.outputs.reportPath.startsWith(r.tempDir));
-    assert.deepEqual(attachment(r).map((c) => [c.props.type, c.props.name, c.message]), [['mlopspipelines.evaluation', 'evaluation.json', r.outputs.reportPath]]);
+    assert.deepEqual(
+      attachment(r).map((c) => [c.props.type, c.props.name, c.message]),
+      [['mlopspipelines.evaluation', 'evaluation.json', r.outputs.reportPath]],
+    );
     const rec = record(r);
     assert.equal(rec.outcome, 'promoted');
     assert.equal(rec.decision.best, `run_${better}`);
@@ -278,12 +310,21 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
 
   /** Every request but the polls (runs/get, model-versions/get), with the evaluation folder generalized. */
   function requestSequence(): string[] {
-    return emu.requests.filter((q) => !/\/jobs\/runs\/get$|\/model-versions\/get$/.test(q.path)).map((q) => `${q.method} ${q.path.replace(/evaluate-[^/]+/, 'evaluate-*')}`);
+    return emu.requests
+      .filter((q) => !/\/jobs\/runs\/get$|\/model-versions\/get$/.test(q.path))
+      .map((q) => `${q.method} ${q.path.replace(/evaluate-[^/]+/, 'evaluate-*')}`);
   }
 
   const REGISTER_SOURCE = readFileSync(path.join(REPO_ROOT, 'tasks/DatabricksEvaluatePromoteV1/notebooks/register_model.py'), 'utf8');
   const UC_SEARCH = 'GET /api/2.0/mlflow/unity-catalog/model-versions/search';
-  const SCORING = ['POST /api/2.0/workspace/mkdirs', 'POST /api/2.0/workspace/import', 'POST /api/2.2/jobs/runs/submit', 'GET /api/2.2/jobs/runs/get-output', 'GET /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*/predictions.arrow', 'DELETE /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*/predictions.arrow'];
+  const SCORING = [
+    'POST /api/2.0/workspace/mkdirs',
+    'POST /api/2.0/workspace/import',
+    'POST /api/2.2/jobs/runs/submit',
+    'GET /api/2.2/jobs/runs/get-output',
+    'GET /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*/predictions.arrow',
+    'DELETE /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*/predictions.arrow',
+  ];
   const FIND_CANDIDATES = ['GET /api/2.0/mlflow/experiments/get-by-name', 'POST /api/2.0/mlflow/runs/search', 'GET /api/2.0/mlflow/artifacts/list'];
   const UC_ALIAS = '/api/2.0/mlflow/unity-catalog/registered-models/alias';
   /** The promotion claim (claim.ts): read the tag, write ours, after the settle interval re-read it and production. */
@@ -296,7 +337,11 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     `GET ${UC_ALIAS}`,
   ];
   /** After the alias moved: production re-read (must be ours), then the claim released (read, still ours, delete). */
-  const UC_RELEASE = [`GET ${UC_ALIAS}`, 'GET /api/2.0/mlflow/unity-catalog/registered-models/get', 'DELETE /api/2.0/mlflow/unity-catalog/registered-models/delete-tag'];
+  const UC_RELEASE = [
+    `GET ${UC_ALIAS}`,
+    'GET /api/2.0/mlflow/unity-catalog/registered-models/get',
+    'DELETE /api/2.0/mlflow/unity-catalog/registered-models/delete-tag',
+  ];
 
   it('promotes in Unity Catalog by moving the champion alias: the version is registered by the bundled register notebook on Databricks', async () => {
     const prod = production(1.4, { uc: true });
@@ -335,7 +380,11 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const lastSubmit = reqs.lastIndexOf('POST /api/2.2/jobs/runs/submit');
     const readyPoll = reqs.indexOf('GET /api/2.0/mlflow/unity-catalog/model-versions/get', lastSubmit);
     assert.ok(readyPoll > lastSubmit && readyPoll < reqs.indexOf(`POST ${UC_ALIAS}`), reqs.join('\n'));
-    assert.equal(emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/model-versions/create').length, 0, 'never created over REST (it would stay PENDING_REGISTRATION)');
+    assert.equal(
+      emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/model-versions/create').length,
+      0,
+      'never created over REST (it would stay PENDING_REGISTRATION)',
+    );
     assert.equal(emu.callsTo('POST', /transition-stage/).length, 0);
 
     const imports = emu.callsTo('POST', '/api/2.0/workspace/import');
@@ -353,36 +402,60 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const reg = submits[1].body;
     assert.match(reg.idempotency_token, /^[0-9a-f]{64}$/);
     assert.notEqual(reg.idempotency_token, submits[0].body.idempotency_token);
-    assert.deepEqual({ ...reg, idempotency_token: '*' }, {
-      run_name: `Evaluate & Promote: register ${UC_MODEL} (build 20261126.3)`,
-      timeout_seconds: 3600,
-      idempotency_token: '*',
-      tasks: [
-        {
-          task_key: 'register',
-          notebook_task: {
-            notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH,
-            source: 'WORKSPACE',
-            base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, run_id: better, tags: '{"mlops_build_id":"4242"}' },
+    assert.deepEqual(
+      { ...reg, idempotency_token: '*' },
+      {
+        run_name: `Evaluate & Promote: register ${UC_MODEL} (build 20261126.3)`,
+        timeout_seconds: 3600,
+        idempotency_token: '*',
+        tasks: [
+          {
+            task_key: 'register',
+            notebook_task: {
+              notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH,
+              source: 'WORKSPACE',
+              base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, run_id: better, tags: '{"mlops_build_id":"4242"}' },
+            },
+            existing_cluster_id: '0123-456789-abcdefgh',
           },
-          existing_cluster_id: '0123-456789-abcdefgh',
-        },
-      ],
-    });
+        ],
+      },
+    );
     assert.equal(submits[0].body.tasks[0].existing_cluster_id, '0123-456789-abcdefgh', 'the same compute as the scoring run');
-    assert.deepEqual(registerCalls.map((c) => c.result), [{ version: '2', reused: false }]);
-    assert.deepEqual(emu.callsTo('POST', UC_ALIAS).map((c) => c.body), [{ name: UC_MODEL, alias: 'champion', version: '2' }]);
+    assert.deepEqual(
+      registerCalls.map((c) => c.result),
+      [{ version: '2', reused: false }],
+    );
+    assert.deepEqual(
+      emu.callsTo('POST', UC_ALIAS).map((c) => c.body),
+      [{ name: UC_MODEL, alias: 'champion', version: '2' }],
+    );
     // Unity Catalog tag keys: letters, digits and underscores only (no `.`), the registration tag included.
     const tags = emu.mlflow.versionTags(UC_MODEL, '2');
-    assert.deepEqual(Object.keys(tags).sort(), ['mlops_build_id', 'mlops_method', 'mlops_metric', 'mlops_metric_delta', 'mlops_metric_value', 'mlops_resamples', 'mlops_seed', 'mlops_win_rate']);
+    assert.deepEqual(Object.keys(tags).sort(), [
+      'mlops_build_id',
+      'mlops_method',
+      'mlops_metric',
+      'mlops_metric_delta',
+      'mlops_metric_value',
+      'mlops_resamples',
+      'mlops_seed',
+      'mlops_win_rate',
+    ]);
     assert.equal(tags.mlops_build_id, '4242');
     assert.equal(tags.mlops_win_rate, '1');
     assert.deepEqual(
       emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/set-tag').map((c) => c.body.key),
       ['mlops_promotion_claim'],
     );
-    assert.deepEqual(emu.callsTo('DELETE', '/api/2.0/mlflow/unity-catalog/registered-models/delete-tag').map((c) => c.body), [{ name: UC_MODEL, key: 'mlops_promotion_claim' }]);
-    assert.ok(r.logLines.some((l) => /^Registration run \d+ \(.*\) registered main\.ml\.churn version 2\.$/.test(l)), r.logLines.join('\n'));
+    assert.deepEqual(
+      emu.callsTo('DELETE', '/api/2.0/mlflow/unity-catalog/registered-models/delete-tag').map((c) => c.body),
+      [{ name: UC_MODEL, key: 'mlops_promotion_claim' }],
+    );
+    assert.ok(
+      r.logLines.some((l) => /^Registration run \d+ \(.*\) registered main\.ml\.churn version 2\.$/.test(l)),
+      r.logLines.join('\n'),
+    );
     assert.equal(r.outputs.decision, 'promoted');
     assert.equal(r.outputs.modelVersion, '2');
     assert.equal(r.outputs.productionVersion, prod.version);
@@ -418,7 +491,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       ...UC_RELEASE,
       'POST /api/2.0/mlflow/runs/set-tag',
     ]);
-    assert.deepEqual(emu.callsTo('POST', '/api/2.0/workspace/import').map((c) => c.body.path), [DEFAULT_NOTEBOOK_PATH]);
+    assert.deepEqual(
+      emu.callsTo('POST', '/api/2.0/workspace/import').map((c) => c.body.path),
+      [DEFAULT_NOTEBOOK_PATH],
+    );
     assert.equal(registerCalls.length, 1, 'the register notebook ran in the first attempt only');
     assert.equal(emu.mlflow.versions(UC_MODEL).length, 2);
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
@@ -450,7 +526,15 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const reg = registerModelNotebook(emu);
     emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, reg.handler, { runningMs: 600_000 });
     const r = await harness.run({
-      inputs: { modelName: UC_MODEL, registry: 'unityCatalog', experiments: '/Shared/churn', evaluationTable: 't', outputPath: OUT, resamples: '300', seed: '7' },
+      inputs: {
+        modelName: UC_MODEL,
+        registry: 'unityCatalog',
+        experiments: '/Shared/churn',
+        evaluationTable: 't',
+        outputPath: OUT,
+        resamples: '300',
+        seed: '7',
+      },
       killAfterMs: 30_000,
       onLine: (line, child) => {
         if (line.startsWith('Registration run ') && line.includes('RUNNING')) child.kill('SIGINT');
@@ -459,7 +543,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(r.complete?.result, 'Cancelled', r.stdout);
     const [scoringRun, registrationRun] = [...emu.jobs.runs.keys()];
     assert.equal(emu.jobs.runs.size, 2);
-    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [registrationRun]);
+    assert.deepEqual(
+      emu.jobs.cancels.map((c) => c.runId),
+      [registrationRun],
+    );
     assert.notEqual(scoringRun, registrationRun);
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '1' });
     assert.deepEqual(mlflowWrites(), []);
@@ -474,9 +561,17 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.match(r.complete!.message, new RegExp(`^Dry run: would promote run ${better} to main\\.ml\\.churn alias champion; nothing was changed\\. `));
     assert.deepEqual(
       emu.writes().map((w) => `${w.method} ${w.path.replace(/evaluate-.*$/, 'evaluate-*')}`),
-      ['POST /api/2.0/workspace/mkdirs', 'POST /api/2.0/workspace/import', 'POST /api/2.2/jobs/runs/submit', 'DELETE /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*'],
+      [
+        'POST /api/2.0/workspace/mkdirs',
+        'POST /api/2.0/workspace/import',
+        'POST /api/2.2/jobs/runs/submit',
+        'DELETE /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*',
+      ],
     );
-    assert.deepEqual(emu.callsTo('POST', '/api/2.0/workspace/import').map((c) => c.body.path), [DEFAULT_NOTEBOOK_PATH]);
+    assert.deepEqual(
+      emu.callsTo('POST', '/api/2.0/workspace/import').map((c) => c.body.path),
+      [DEFAULT_NOTEBOOK_PATH],
+    );
     assert.equal(registerCalls.length, 0);
     assert.equal(emu.mlflow.versions(UC_MODEL).length, 1);
     assert.equal(emu.mlflow.runTags(better).candidate, 'true');
@@ -487,12 +582,26 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const better = candidate('better', 0.6);
     const file = path.join(tmpdir(), `preds-uc-${process.pid}-${Date.now()}.arrow`);
     writeFileSync(file, arrowBytes(predictionsTable([`run_${better}`, 'production'], quality)));
-    const r = await evaluate({ registry: 'unityCatalog', modelName: UC_MODEL, predictionsSource: 'file', predictionsFile: file, evaluationTable: undefined, outputPath: undefined });
+    const r = await evaluate({
+      registry: 'unityCatalog',
+      modelName: UC_MODEL,
+      predictionsSource: 'file',
+      predictionsFile: file,
+      evaluationTable: undefined,
+      outputPath: undefined,
+    });
     assert.equal(r.complete?.result, 'Succeeded', r.stdout);
     assert.equal(notebookCalls.length, 0);
     const [submit] = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
     assert.deepEqual(submit.body.tasks, [
-      { task_key: 'register', notebook_task: { notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH, source: 'WORKSPACE', base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, run_id: better, tags: '{"mlops_build_id":"4242"}' } } },
+      {
+        task_key: 'register',
+        notebook_task: {
+          notebook_path: DEFAULT_REGISTER_NOTEBOOK_PATH,
+          source: 'WORKSPACE',
+          base_parameters: { model_name: UC_MODEL, model_uri: `runs:/${better}/model`, run_id: better, tags: '{"mlops_build_id":"4242"}' },
+        },
+      },
     ]);
     assert.equal(submit.body.timeout_seconds, 3600);
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
@@ -547,18 +656,41 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.equal(r.outputs.decision, 'promoted', r.stdout);
     assert.equal(r.outputs.productionVersion, '');
     assert.equal(emu.mlflow.stageOf(MODEL, '1'), 'Production');
-    assert.match(r.complete!.message, new RegExp(`^Promoted run ${a} as churn version 1 to stage Production\\. Promote 'run_${a}': there is no production model to compare with, and its ROC AUC 0\\.\\d+ meets the floor 0\\.6`));
+    assert.match(
+      r.complete!.message,
+      new RegExp(
+        `^Promoted run ${a} as churn version 1 to stage Production\\. Promote 'run_${a}': there is no production model to compare with, and its ROC AUC 0\\.\\d+ meets the floor 0\\.6`,
+      ),
+    );
   });
 
   it('with no candidates changes nothing (no writes at all)', async () => {
     production(1.0);
     candidate('unfinished', 0.5);
-    emu.mlflow.setRunStatus(Object.keys(quality).find((k) => k.startsWith('run_'))!.slice(4), 'RUNNING');
+    emu.mlflow.setRunStatus(
+      Object.keys(quality)
+        .find((k) => k.startsWith('run_'))!
+        .slice(4),
+      'RUNNING',
+    );
     const r = await evaluate();
-    assert.deepEqual(r.complete, { result: 'Succeeded', message: 'No candidates: no finished run tagged candidate=true with a logged model; nothing was changed.' });
+    assert.deepEqual(r.complete, {
+      result: 'Succeeded',
+      message: 'No candidates: no finished run tagged candidate=true with a logged model; nothing was changed.',
+    });
     assert.deepEqual(emu.writes(), []);
     assert.equal(notebookCalls.length, 0);
-    assert.deepEqual(r.outputs, { decision: 'noCandidates', promoted: 'false', modelVersion: '', bestCandidateRunId: '', productionVersion: '1', winRate: '', metricDelta: '', reportPath: r.outputs.reportPath, decisionRecordPath: r.outputs.reportPath });
+    assert.deepEqual(r.outputs, {
+      decision: 'noCandidates',
+      promoted: 'false',
+      modelVersion: '',
+      bestCandidateRunId: '',
+      productionVersion: '1',
+      winRate: '',
+      metricDelta: '',
+      reportPath: r.outputs.reportPath,
+      decisionRecordPath: r.outputs.reportPath,
+    });
     assert.equal(record(r).decision.decision, 'none');
   });
 
@@ -594,11 +726,20 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     ]);
     // Found through the run's outputs: artifacts/list (no MLmodel), runs/get, logged-models/<id>.
     assert.deepEqual(
-      emu.requests.filter((q) => /runs\/get$|artifacts\/list|logged-models/.test(q.path)).slice(0, 3).map((q) => `${q.method} ${q.path}`),
+      emu.requests
+        .filter((q) => /runs\/get$|artifacts\/list|logged-models/.test(q.path))
+        .slice(0, 3)
+        .map((q) => `${q.method} ${q.path}`),
       ['GET /api/2.0/mlflow/artifacts/list', 'GET /api/2.0/mlflow/runs/get', `GET /api/2.0/mlflow/logged-models/${id}`],
     );
     const [create] = emu.callsTo('POST', '/api/2.0/mlflow/model-versions/create');
-    assert.deepEqual(create.body, { name: MODEL, source: `models:/${id}`, run_id: better, description: 'Registered by Evaluate & Promote, build 4242.', model_id: id });
+    assert.deepEqual(create.body, {
+      name: MODEL,
+      source: `models:/${id}`,
+      run_id: better,
+      description: 'Registered by Evaluate & Promote, build 4242.',
+      model_id: id,
+    });
     const v2 = emu.mlflow.versions(MODEL)[1];
     assert.deepEqual([v2.version, v2.run_id, v2.source, v2.model_id], ['2', better, `models:/${id}`, id]);
     assert.equal(emu.mlflow.stageOf(MODEL, '2'), 'Production');
@@ -611,7 +752,11 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const better = candidate('better', 0.7, { mlflow: 3 });
     const id = modelIdOf(better);
     // A version of another logged model of the same run is not this model's version.
-    const other = emu.mlflow.createModelVersion(MODEL, { source: 'models:/m-00000000000000000000000000000000', runId: better, modelId: 'm-00000000000000000000000000000000' });
+    const other = emu.mlflow.createModelVersion(MODEL, {
+      source: 'models:/m-00000000000000000000000000000000',
+      runId: better,
+      modelId: 'm-00000000000000000000000000000000',
+    });
     const registered = emu.mlflow.createModelVersion(MODEL, { source: `models:/${id}`, runId: better, modelId: id });
     const r = await evaluate();
     assert.equal(r.complete?.result, 'Succeeded', r.stdout);
@@ -660,12 +805,18 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       { key: 'production', uri: `models:/${UC_MODEL}/${prod.version}` },
     ]);
     assert.equal(notebookCalls[0].registry_uri, 'databricks-uc');
-    assert.deepEqual(registerCalls.map((c) => c.params), [{ model_name: UC_MODEL, model_uri: `models:/${id}`, run_id: better, tags: '{"mlops_build_id":"4242"}' }]);
+    assert.deepEqual(
+      registerCalls.map((c) => c.params),
+      [{ model_name: UC_MODEL, model_uri: `models:/${id}`, run_id: better, tags: '{"mlops_build_id":"4242"}' }],
+    );
     const v2 = emu.mlflow.versions(UC_MODEL)[1];
     assert.deepEqual([v2.version, v2.run_id, v2.source, v2.status], ['2', better, `models:/${id}`, 'READY']);
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
     assert.ok(Object.keys(emu.mlflow.versionTags(UC_MODEL, '2')).every((k) => /^[A-Za-z0-9_]+$/.test(k)));
-    assert.deepEqual(emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/set-tag').map((c) => c.body.key), ['mlops_promotion_claim']);
+    assert.deepEqual(
+      emu.callsTo('POST', '/api/2.0/mlflow/unity-catalog/registered-models/set-tag').map((c) => c.body.key),
+      ['mlops_promotion_claim'],
+    );
 
     // Re-run (the alias moved back by hand, the candidate tagged again): the version of this logged model is reused.
     emu.mlflow.ucRegistry.models.get(UC_MODEL)!.aliases.set('champion', 1);
@@ -757,7 +908,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
           };
           const r = await evaluate(regInputs);
           assert.equal(r.complete?.result, 'Failed');
-          assert.match(r.complete!.message, /production model changed during the evaluation: it was version 1 when the models were compared and is now version 2/);
+          assert.match(
+            r.complete!.message,
+            /production model changed during the evaluation: it was version 1 when the models were compared and is now version 2/,
+          );
           assert.equal(emu.mlflow.runTags(better).candidate, 'true');
           if (uc) assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
           else assert.equal(emu.callsTo('POST', /transition-stage/).length, 0);
@@ -802,7 +956,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     };
     const r = await evaluate();
     assert.equal(r.complete?.result, 'Failed');
-    assert.match(r.complete!.message, /production model changed during the evaluation: it was version 1 when the models were compared and is now version 2\. Nothing was promoted \(version 3 stays registered\)/);
+    assert.match(
+      r.complete!.message,
+      /production model changed during the evaluation: it was version 1 when the models were compared and is now version 2\. Nothing was promoted \(version 3 stays registered\)/,
+    );
     assert.equal(emu.mlflow.stageOf(MODEL, prod.version), 'Production');
     assert.equal(emu.mlflow.stageOf(MODEL, '3'), 'None');
     assert.equal(emu.callsTo('POST', /transition-stage/).length, 0);
@@ -831,7 +988,12 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.deepEqual(mlflowWrites(), []);
     assert.deepEqual(
       emu.writes().map((w) => `${w.method} ${w.path.replace(/evaluate-.*$/, 'evaluate-*')}`),
-      ['POST /api/2.0/workspace/mkdirs', 'POST /api/2.0/workspace/import', 'POST /api/2.2/jobs/runs/submit', 'DELETE /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*'],
+      [
+        'POST /api/2.0/workspace/mkdirs',
+        'POST /api/2.0/workspace/import',
+        'POST /api/2.2/jobs/runs/submit',
+        'DELETE /api/2.0/fs/files/Volumes/main/ml/scratch/eval/evaluate-*',
+      ],
     );
     assert.deepEqual([r.outputs.decision, r.outputs.promoted, r.outputs.modelVersion], ['promoted', 'false', '']);
     assert.equal(emu.mlflow.runTags(better).candidate, 'true');
@@ -848,7 +1010,15 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const [runNow] = emu.callsTo('POST', '/api/2.2/jobs/run-now');
     assert.equal(runNow.body.job_id, jobId);
     assert.match(runNow.body.idempotency_token, /^[0-9a-f]{64}$/);
-    assert.deepEqual(Object.keys(runNow.body.notebook_params).sort(), ['evaluation_query', 'evaluation_table', 'label_column', 'max_rows', 'models', 'output_path', 'registry_uri']);
+    assert.deepEqual(Object.keys(runNow.body.notebook_params).sort(), [
+      'evaluation_query',
+      'evaluation_table',
+      'label_column',
+      'max_rows',
+      'models',
+      'output_path',
+      'registry_uri',
+    ]);
     assert.equal(runNow.body.notebook_params.registry_uri, 'databricks');
     assert.equal(emu.callsTo('POST', '/api/2.0/workspace/import').length, 0);
     assert.equal(notebookCalls.length, 1);
@@ -857,7 +1027,11 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
   it('a scoring job with job parameters must define every contract parameter', async () => {
     production(1.4);
     candidate('better', 0.6);
-    const jobId = emu.jobs.createJob({ name: 'score', parameters: [{ name: 'models', default: '' }], tasks: [{ task_key: 'score', notebook_task: { notebook_path: '/Users/ds@contoso.com/score' } }] });
+    const jobId = emu.jobs.createJob({
+      name: 'score',
+      parameters: [{ name: 'models', default: '' }],
+      tasks: [{ task_key: 'score', notebook_task: { notebook_path: '/Users/ds@contoso.com/score' } }],
+    });
     const r = await evaluate({ predictionsSource: 'scoringJob', scoringJobId: String(jobId) });
     assert.equal(r.complete?.result, 'Failed');
     assert.equal(
@@ -875,7 +1049,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     });
     const r = await evaluate();
     assert.equal(r.complete?.result, 'Failed');
-    assert.match(r.complete!.message, /^Scoring run \d+ \(http:\/\/127\.0\.0\.1:\d+\/.*\) ended TERMINATED\/FAILED: ScoringError: model run_x returned hard 0\/1 labels, not scores\. Nothing was promoted\.$/);
+    assert.match(
+      r.complete!.message,
+      /^Scoring run \d+ \(http:\/\/127\.0\.0\.1:\d+\/.*\) ended TERMINATED\/FAILED: ScoringError: model run_x returned hard 0\/1 labels, not scores\. Nothing was promoted\.$/,
+    );
     assert.deepEqual(mlflowWrites(), []);
     assert.equal(emu.mlflow.runTags(better).candidate, 'true');
   });
@@ -893,7 +1070,10 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     });
     assert.equal(r.complete?.result, 'Cancelled', r.stdout);
     const runId = [...emu.jobs.runs.keys()][0];
-    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.deepEqual(
+      emu.jobs.cancels.map((c) => c.runId),
+      [runId],
+    );
     assert.deepEqual(mlflowWrites(), []);
     assert.equal(emu.mlflow.runTags(better).candidate, 'true');
   });
@@ -943,7 +1123,8 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
         (keys) => {
           const cols = predictionsTable(keys, quality);
           const vectors: Record<string, any> = {};
-          for (const [k, v] of Object.entries(cols)) vectors[k] = k === keys[0] ? vectorFromArray(Array.from(v).slice(0, 10), new Float64()) : makeVector(v as Float64Array);
+          for (const [k, v] of Object.entries(cols))
+            vectors[k] = k === keys[0] ? vectorFromArray(Array.from(v).slice(0, 10), new Float64()) : makeVector(v as Float64Array);
           return tableToIPC(new Table(vectors), 'file');
         },
         new RegExp(`^column 'run_[0-9a-f]+' has 10 rows but the other columns have ${ROWS} \\(its last ${ROWS - 10} values are missing\\)$`),
@@ -999,8 +1180,20 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       const stem = path.join(tmpdir(), `preds-${format}-${process.pid}-${Date.now()}`);
       writeFileSync(`${stem}.arrow`, arrowBytes(cols));
       writeFileSync(`${stem}.${format}`, format === 'parquet' ? parquetBytes(cols) : csvBytes(cols));
-      const fromArrow = await evaluate({ predictionsSource: 'file', predictionsFile: `${stem}.arrow`, evaluationTable: undefined, outputPath: undefined, dryRun: 'true' });
-      const r = await evaluate({ predictionsSource: 'file', predictionsFile: `${stem}.${format}`, evaluationTable: undefined, outputPath: undefined, dryRun: 'true' });
+      const fromArrow = await evaluate({
+        predictionsSource: 'file',
+        predictionsFile: `${stem}.arrow`,
+        evaluationTable: undefined,
+        outputPath: undefined,
+        dryRun: 'true',
+      });
+      const r = await evaluate({
+        predictionsSource: 'file',
+        predictionsFile: `${stem}.${format}`,
+        evaluationTable: undefined,
+        outputPath: undefined,
+        dryRun: 'true',
+      });
       assert.equal(r.complete?.result, 'Succeeded', r.stdout);
       assert.equal(fromArrow.complete?.result, 'Succeeded', fromArrow.stdout);
       assert.equal(fromArrow.outputs.decision, 'promoted');

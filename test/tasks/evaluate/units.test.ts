@@ -37,9 +37,15 @@ describe('evaluate: scoring helpers', () => {
   });
 
   it('parseExitValue(raw, folder) accepts the contract and rejects anything else', () => {
-    assert.deepEqual(parseExitValue(`{"output_path": "${FOLDER}/predictions.arrow", "rows": 12}`, FOLDER, 'run 1'), { outputPath: `${FOLDER}/predictions.arrow`, rows: 12 });
+    assert.deepEqual(parseExitValue(`{"output_path": "${FOLDER}/predictions.arrow", "rows": 12}`, FOLDER, 'run 1'), {
+      outputPath: `${FOLDER}/predictions.arrow`,
+      rows: 12,
+    });
     assert.deepEqual(parseExitValue(`{"output_path": "${FOLDER}/p.arrow"}`, FOLDER, 'run 1'), { outputPath: `${FOLDER}/p.arrow`, rows: -1 });
-    assert.throws(() => parseExitValue(undefined, FOLDER, 'run 1'), /^Error: run 1 finished without an exit value; the scoring notebook must end with dbutils\.notebook\.exit/);
+    assert.throws(
+      () => parseExitValue(undefined, FOLDER, 'run 1'),
+      /^Error: run 1 finished without an exit value; the scoring notebook must end with dbutils\.notebook\.exit/,
+    );
     assert.throws(() => parseExitValue('done', FOLDER, 'run 1'), /run 1 exited with a value that is not JSON: done/);
     assert.throws(() => parseExitValue('{"rows": 3}', FOLDER, 'run 1'), /without a string output_path/);
     assert.throws(() => parseExitValue('{"output_path": "/Volumes/main/ml/v/other/p.arrow"}', FOLDER, 'run 1'), /not inside the folder it was given/);
@@ -69,7 +75,14 @@ function decision(over: Partial<Decision> = {}): Decision {
     best: 'run_a',
     models: [
       { name: 'production', estimate: 0.8, mean: 0.8, ci: [0.75, 0.85], isBaseline: true },
-      { name: 'run_a', estimate: 0.81, mean: 0.81, ci: [0.76, 0.86], isBaseline: false, vsBaseline: { winRate: 0.6, meanDelta: 0.01, deltaCi: [-0.01, 0.03], gateBound: -0.005, shareAboveMinDelta: 0.6 } },
+      {
+        name: 'run_a',
+        estimate: 0.81,
+        mean: 0.81,
+        ci: [0.76, 0.86],
+        isBaseline: false,
+        vsBaseline: { winRate: 0.6, meanDelta: 0.01, deltaCi: [-0.01, 0.03], gateBound: -0.005, shareAboveMinDelta: 0.6 },
+      },
     ],
     degenerateResamples: 0,
     n: 200,
@@ -91,7 +104,15 @@ function rec(over: Partial<DecisionRecord> = {}): DecisionRecord {
     best: { key: 'run_a', runId: 'a', runUrl: 'https://h/#mlflow/experiments/1/runs/a' },
     promotion: null,
     models: [
-      { key: 'run_a', role: 'candidate', runId: 'a', runName: 'gbm|deep', experimentId: '1', runUrl: 'https://h/#mlflow/experiments/1/runs/a', uri: 'runs:/a/model' },
+      {
+        key: 'run_a',
+        role: 'candidate',
+        runId: 'a',
+        runName: 'gbm|deep',
+        experimentId: '1',
+        runUrl: 'https://h/#mlflow/experiments/1/runs/a',
+        uri: 'runs:/a/model',
+      },
       { key: 'production', role: 'production', runId: 'p', version: '3', versionUrl: 'https://h/#mlflow/models/churn/versions/3', uri: 'models:/churn/3' },
     ],
     skippedCandidates: [{ runId: 'z', reason: "no logged model at artifact path 'model'" }],
@@ -129,11 +150,23 @@ describe('evaluate: renderSummary(record)', () => {
     assert.equal(lines[0], '### Evaluate & Promote: churn');
     assert.equal(lines[2], '**Kept production version 3: because \\| pipes &lt;b&gt;**');
     assert.ok(lines.includes('ROC AUC on 200 rows (60 positive), paired bootstrap, 10 resamples, seed 7; 95% intervals.'));
-    assert.ok(lines.includes('| [gbm\\|deep (a)](https://h/#mlflow/experiments/1/runs/a) **best** | 0.8100 | [0.7600, 0.8600] | 60.0% | +0.0100 | [-0.0100, +0.0300] | -0.0050 ≤ 0.0000 |'), md);
-    assert.ok(lines.includes('| Model | ROC AUC | 95% interval | Win rate vs production | Mean improvement | Improvement 95% interval | Improvement: lower 90.0% bound (gate) |'), md);
+    assert.ok(
+      lines.includes(
+        '| [gbm\\|deep (a)](https://h/#mlflow/experiments/1/runs/a) **best** | 0.8100 | [0.7600, 0.8600] | 60.0% | +0.0100 | [-0.0100, +0.0300] | -0.0050 ≤ 0.0000 |',
+      ),
+      md,
+    );
+    assert.ok(
+      lines.includes(
+        '| Model | ROC AUC | 95% interval | Win rate vs production | Mean improvement | Improvement 95% interval | Improvement: lower 90.0% bound (gate) |',
+      ),
+      md,
+    );
     assert.ok(lines.includes('| [production (version 3)](https://h/#mlflow/models/churn/versions/3) | 0.8000 | [0.7500, 0.8500] | – | – | – | – |'), md);
     assert.ok(
-      lines.includes('Rule: promote when the best candidate improves on production by more than 0.0000 on ≥ 90.0% of resamples (ties are not wins), i.e. when the lower 90.0% bound of the improvement is above 0.0000.'),
+      lines.includes(
+        'Rule: promote when the best candidate improves on production by more than 0.0000 on ≥ 90.0% of resamples (ties are not wins), i.e. when the lower 90.0% bound of the improvement is above 0.0000.',
+      ),
       md,
     );
     assert.ok(lines.some((l) => l.startsWith('![Bootstrap distributions](data:image/svg+xml;base64,')));
@@ -151,7 +184,9 @@ describe('evaluate: renderSummary(record)', () => {
     r.context.links = { build: 'https://dev.azure.com/org/My%20Project/_build/results?buildId=42' };
     const lines = renderSummary(r).split('\n');
     assert.ok(
-      lines.includes('All charts and numbers: the [Model evaluation tab](https://dev.azure.com/org/My%20Project/_build/results?buildId=42&view=mlops-pipelines.databricks-mlops.evaluation-results-tab) of this run.'),
+      lines.includes(
+        'All charts and numbers: the [Model evaluation tab](https://dev.azure.com/org/My%20Project/_build/results?buildId=42&view=mlops-pipelines.databricks-mlops.evaluation-results-tab) of this run.',
+      ),
       lines.join('\n'),
     );
   });
@@ -163,9 +198,16 @@ describe('evaluate: renderSummary(record)', () => {
   });
 
   it('names the promoted version with its link, and says a dry run applied nothing', () => {
-    const promoted = renderSummary(rec({ outcome: 'promoted', promotion: { version: '4', versionUrl: 'https://h/#mlflow/models/churn/versions/4', reusedExistingVersion: false, applied: true } }));
+    const promoted = renderSummary(
+      rec({
+        outcome: 'promoted',
+        promotion: { version: '4', versionUrl: 'https://h/#mlflow/models/churn/versions/4', reusedExistingVersion: false, applied: true },
+      }),
+    );
     assert.ok(promoted.includes('Promoted: [churn version 4](https://h/#mlflow/models/churn/versions/4) → stage Production.'));
-    const dry = renderSummary(rec({ dryRun: true, outcome: 'promoted', promotion: { version: '4', versionUrl: 'https://h/v/4', reusedExistingVersion: true, applied: false } }));
+    const dry = renderSummary(
+      rec({ dryRun: true, outcome: 'promoted', promotion: { version: '4', versionUrl: 'https://h/v/4', reusedExistingVersion: true, applied: false } }),
+    );
     assert.ok(dry.startsWith('### Evaluate & Promote (dry run): churn'));
     assert.ok(dry.includes('Not applied (dry run): [churn version 4](https://h/v/4).'));
   });
@@ -174,7 +216,15 @@ describe('evaluate: renderSummary(record)', () => {
     const md = renderSummary(rec({ decision: decision({ method: 'delong', resamples: 0, distributions: undefined, deltaDistributions: undefined }) }));
     assert.ok(md.includes('ROC AUC on 200 rows (60 positive), DeLong; 95% intervals.'));
     assert.ok(md.includes('![Bootstrap distributions](data:image/svg+xml;base64,'));
-    const none = renderSummary(rec({ outcome: 'noCandidates', sentence: 'No candidates.', decision: decision({ decision: 'none', models: [], best: undefined }), models: [], skippedCandidates: [] }));
+    const none = renderSummary(
+      rec({
+        outcome: 'noCandidates',
+        sentence: 'No candidates.',
+        decision: decision({ decision: 'none', models: [], best: undefined }),
+        models: [],
+        skippedCandidates: [],
+      }),
+    );
     assert.equal(none, '### Evaluate & Promote: churn\n\n**No candidates.**\n');
   });
 
@@ -217,9 +267,21 @@ describe('evaluate: registry adapters against the emulator', () => {
 
   it('StageRegistry: any error other than RESOURCE_DOES_NOT_EXIST propagates (fail closed)', async () => {
     const reg = new StageRegistry(new WorkspaceModelRegistry(api()), 'churn', 'Production');
-    emu.faults.add({ kind: 'status', status: 403, path: '/api/2.0/mlflow/registered-models/get-latest-versions', errorCode: 'PERMISSION_DENIED', message: 'no access' });
+    emu.faults.add({
+      kind: 'status',
+      status: 403,
+      path: '/api/2.0/mlflow/registered-models/get-latest-versions',
+      errorCode: 'PERMISSION_DENIED',
+      message: 'no access',
+    });
     await assert.rejects(reg.getProduction(), /no access/);
-    emu.faults.add({ kind: 'status', status: 404, path: '/api/2.0/mlflow/registered-models/get-latest-versions', errorCode: 'FEATURE_DISABLED', message: 'registry disabled' });
+    emu.faults.add({
+      kind: 'status',
+      status: 404,
+      path: '/api/2.0/mlflow/registered-models/get-latest-versions',
+      errorCode: 'FEATURE_DISABLED',
+      message: 'registry disabled',
+    });
     await assert.rejects(reg.getProduction(), /registry disabled/);
   });
 
@@ -231,12 +293,26 @@ describe('evaluate: registry adapters against the emulator', () => {
   function ucRegistry(cancels: Array<() => Promise<void>> = []) {
     const clock = emu.linkedClock();
     const registrar = new NotebookRegistrar(
-      { jobs: new JobsClient(api(), { clock }), workspace: new WorkspaceClient(api()), log: silent, onCancel: (c) => cancels.push(c), notebookSource: REGISTER_SOURCE, pollIntervalMs: { initial: 10, max: 20 } },
+      {
+        jobs: new JobsClient(api(), { clock }),
+        workspace: new WorkspaceClient(api()),
+        log: silent,
+        onCancel: (c) => cancels.push(c),
+        notebookSource: REGISTER_SOURCE,
+        pollIntervalMs: { initial: 10, max: 20 },
+      },
       { notebookPath: REGISTER_PATH, cluster: { mode: 'existing', clusterId: '0123-456789-abcdefgh' }, timeoutMs: 60_000 },
       BUILD,
       'register churn',
     );
-    return new AliasRegistry(new UnityCatalogModelRegistry(api(), { clock }), 'main.ml.churn', 'champion', { initialIntervalMs: 10, maxIntervalMs: 20 }, registrar, { 'mlops.evaluation.build_id': '4242' });
+    return new AliasRegistry(
+      new UnityCatalogModelRegistry(api(), { clock }),
+      'main.ml.churn',
+      'champion',
+      { initialIntervalMs: 10, maxIntervalMs: 20 },
+      registrar,
+      { 'mlops.evaluation.build_id': '4242' },
+    );
   }
 
   it('AliasRegistry: a missing alias is "no production"; promote moves the alias; register runs the registration notebook once, then reuses the version', async () => {
@@ -267,19 +343,29 @@ describe('evaluate: registry adapters against the emulator', () => {
     assert.equal(Buffer.from(imp.body.content, 'base64').toString('utf8'), REGISTER_SOURCE);
     const [submit] = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
     assert.match(submit.body.idempotency_token, /^[0-9a-f]{64}$/);
-    assert.deepEqual({ ...submit.body, idempotency_token: undefined }, {
-      run_name: 'register churn',
-      timeout_seconds: 60,
-      idempotency_token: undefined,
-      tasks: [
-        {
-          task_key: 'register',
-          notebook_task: { notebook_path: REGISTER_PATH, source: 'WORKSPACE', base_parameters: { model_name: 'main.ml.churn', model_uri: `runs:/${run}/model`, run_id: run, tags: '{"mlops_build_id":"4242"}' } },
-          existing_cluster_id: '0123-456789-abcdefgh',
-        },
-      ],
-    });
-    assert.deepEqual(nb.calls.map((c) => c.result), [{ version: '1', reused: false }]);
+    assert.deepEqual(
+      { ...submit.body, idempotency_token: undefined },
+      {
+        run_name: 'register churn',
+        timeout_seconds: 60,
+        idempotency_token: undefined,
+        tasks: [
+          {
+            task_key: 'register',
+            notebook_task: {
+              notebook_path: REGISTER_PATH,
+              source: 'WORKSPACE',
+              base_parameters: { model_name: 'main.ml.churn', model_uri: `runs:/${run}/model`, run_id: run, tags: '{"mlops_build_id":"4242"}' },
+            },
+            existing_cluster_id: '0123-456789-abcdefgh',
+          },
+        ],
+      },
+    );
+    assert.deepEqual(
+      nb.calls.map((c) => c.result),
+      [{ version: '1', reused: false }],
+    );
     assert.equal(cancels.length, 1, 'the registration run is cancelled on pipeline cancel');
     await reg.waitReady(v, 5000, undefined, run);
     assert.equal(emu.mlflow.statusOf('main.ml.churn', v), 'READY');
@@ -290,12 +376,18 @@ describe('evaluate: registry adapters against the emulator', () => {
     // Idempotent: the version of this run is found, no second notebook run, no second version.
     emu.clearRequests();
     assert.equal(await reg.register(run, m2(run, 'model'), 'why'), v);
-    assert.deepEqual(emu.requests.map((r) => `${r.method} ${r.path}`), ['GET /api/2.0/mlflow/unity-catalog/model-versions/search']);
+    assert.deepEqual(
+      emu.requests.map((r) => `${r.method} ${r.path}`),
+      ['GET /api/2.0/mlflow/unity-catalog/model-versions/search'],
+    );
     assert.equal(nb.calls.length, 1);
     assert.equal(emu.mlflow.versions('main.ml.churn').length, 1);
     // A version from another run is never promoted as this run's.
     const other = emu.mlflow.createRun({ experimentId: exp, artifacts: ['model/MLmodel'] }).info.run_id as string;
-    await assert.rejects(reg.waitReady(v, 5000, undefined, other), new RegExp(`^Error: Model version main\\.ml\\.churn 1 was registered from run ${run}, not from run ${other}; it was not promoted\\.$`));
+    await assert.rejects(
+      reg.waitReady(v, 5000, undefined, other),
+      new RegExp(`^Error: Model version main\\.ml\\.churn 1 was registered from run ${run}, not from run ${other}; it was not promoted\\.$`),
+    );
     assert.equal(reg.versionUrl('https://h', v), `https://h/explore/data/models/main/ml/churn/version/${v}`);
     assert.equal(reg.versionUri(v), `models:/main.ml.churn/${v}`);
   });
@@ -312,24 +404,36 @@ describe('evaluate: registry adapters against the emulator', () => {
     emu.clearRequests();
     // 48 + 2 new = 50 is allowed.
     await reg.tag(v, { 'mlops.evaluation.metric': 'roc_auc', 'mlops.evaluation.seed': '7' });
-    assert.deepEqual(emu.requests.map((r) => `${r.method} ${r.path}`), [
-      'GET /api/2.0/mlflow/unity-catalog/model-versions/get',
-      'POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag',
-      'POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag',
-    ]);
-    assert.deepEqual(emu.callsTo('POST', /set-tag$/).map((c) => c.body.key), ['mlops_metric', 'mlops_seed']);
+    assert.deepEqual(
+      emu.requests.map((r) => `${r.method} ${r.path}`),
+      [
+        'GET /api/2.0/mlflow/unity-catalog/model-versions/get',
+        'POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag',
+        'POST /api/2.0/mlflow/unity-catalog/model-versions/set-tag',
+      ],
+    );
+    assert.deepEqual(
+      emu.callsTo('POST', /set-tag$/).map((c) => c.body.key),
+      ['mlops_metric', 'mlops_seed'],
+    );
     // Overwriting an existing key adds nothing; one new key over 50 fails before any write.
     emu.clearRequests();
     await assert.rejects(
       reg.tag(v, { 'mlops.evaluation.metric': 'roc_auc', 'mlops.evaluation.win_rate': '1' }),
       /^Error: main\.ml\.churn version 1 has 50 tags and the decision adds 1; Unity Catalog allows at most 50 per model version\. Delete tags it no longer needs, then run the evaluation again; nothing was promoted\.$/,
     );
-    assert.deepEqual(emu.requests.map((r) => `${r.method} ${r.path}`), ['GET /api/2.0/mlflow/unity-catalog/model-versions/get']);
+    assert.deepEqual(
+      emu.requests.map((r) => `${r.method} ${r.path}`),
+      ['GET /api/2.0/mlflow/unity-catalog/model-versions/get'],
+    );
     // The claim on the registered model: refused when the model already carries 50 other tags.
     const model = store.models.get('main.ml.churn')!;
     for (let i = 0; i < 50; i++) model.tags.set(`model_tag_${i}`, 'x');
     emu.clearRequests();
-    await assert.rejects(reg.setModelTag('mlops.promotion.claim', 'c'), /already has 50 tags, the most Unity Catalog allows, so the promotion claim \(mlops_promotion_claim\) cannot be set/);
+    await assert.rejects(
+      reg.setModelTag('mlops.promotion.claim', 'c'),
+      /already has 50 tags, the most Unity Catalog allows, so the promotion claim \(mlops_promotion_claim\) cannot be set/,
+    );
     assert.equal(emu.callsTo('POST', /set-tag$/).length, 0);
     model.tags.delete('model_tag_0');
     await reg.setModelTag('mlops.promotion.claim', 'c');
@@ -361,7 +465,14 @@ describe('evaluate: registry adapters against the emulator', () => {
     emu.jobs.notebooks.register(REGISTER_PATH, nb.handler, { runningMs: 3_600_000 });
     const clock = emu.linkedClock();
     const registrar = new NotebookRegistrar(
-      { jobs: new JobsClient(api(), { clock }), workspace: new WorkspaceClient(api()), log: silent, onCancel: () => {}, notebookSource: REGISTER_SOURCE, pollIntervalMs: { initial: 10_000, max: 10_000 } },
+      {
+        jobs: new JobsClient(api(), { clock }),
+        workspace: new WorkspaceClient(api()),
+        log: silent,
+        onCancel: () => {},
+        notebookSource: REGISTER_SOURCE,
+        pollIntervalMs: { initial: 10_000, max: 10_000 },
+      },
       { notebookPath: REGISTER_PATH, cluster: { mode: 'serverless' }, timeoutMs: 60_000 },
       BUILD,
       'register churn',
@@ -373,12 +484,18 @@ describe('evaluate: registry adapters against the emulator', () => {
       /^Error: Registration run (\d+) did not finish within 1 minutes \(scoringTimeoutMinutes\); it was cancelled\.$/,
     );
     const [runId] = [...emu.jobs.runs.keys()];
-    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.deepEqual(
+      emu.jobs.cancels.map((c) => c.runId),
+      [runId],
+    );
     const [submit] = emu.callsTo('POST', '/api/2.2/jobs/runs/submit');
     assert.deepEqual(Object.keys(submit.body.tasks[0]).sort(), ['notebook_task', 'task_key'], 'serverless: no cluster fields');
     assert.equal(submit.body.timeout_seconds, 60);
     // The notebook had already registered when it was cut off: the next attempt finds that version by run id.
-    assert.deepEqual(nb.calls.map((c) => c.result), [{ version: '1', reused: false }]);
+    assert.deepEqual(
+      nb.calls.map((c) => c.result),
+      [{ version: '1', reused: false }],
+    );
     const reg = new AliasRegistry(new UnityCatalogModelRegistry(api(), { clock }), 'main.ml.churn', 'champion', {}, registrar);
     assert.equal(await reg.register(run, m2(run, 'model'), 'why'), '1');
     assert.equal(emu.callsTo('POST', '/api/2.2/jobs/runs/submit').length, 1);
@@ -387,9 +504,19 @@ describe('evaluate: registry adapters against the emulator', () => {
   it('parseRegistrationExit(raw) accepts {"version", "reused"} only', () => {
     assert.deepEqual(parseRegistrationExit('{"reused": false, "version": "7"}', 'run 1'), { version: '7', reused: false });
     assert.deepEqual(parseRegistrationExit('{"version": "12", "reused": true}', 'run 1'), { version: '12', reused: true });
-    assert.throws(() => parseRegistrationExit(undefined, 'run 1'), /^Error: run 1 finished without an exit value; the registration notebook must end with dbutils\.notebook\.exit/);
+    assert.throws(
+      () => parseRegistrationExit(undefined, 'run 1'),
+      /^Error: run 1 finished without an exit value; the registration notebook must end with dbutils\.notebook\.exit/,
+    );
     assert.throws(() => parseRegistrationExit('ok', 'run 1'), /^Error: run 1 exited with a value that is not JSON: ok$/);
-    for (const bad of ['{"version": 7, "reused": false}', '{"version": "0", "reused": false}', '{"version": "7"}', '{"version": "7", "reused": "no"}', '["7"]', 'null']) {
+    for (const bad of [
+      '{"version": 7, "reused": false}',
+      '{"version": "0", "reused": false}',
+      '{"version": "7"}',
+      '{"version": "7", "reused": "no"}',
+      '["7"]',
+      'null',
+    ]) {
       assert.throws(() => parseRegistrationExit(bad, 'run 1'), /expected \{"version": "<positive integer>", "reused": true\|false\}\.$/, bad);
     }
   });

@@ -110,10 +110,16 @@ describe('serving client and emulator: contract with the official SDK serving se
     await ours.create({ name: 'churn', config: config('1') });
     let from = lastSeq();
     const viaSdk = await sdk.get({ name: 'churn' });
-    assert.deepEqual(wire(from).map(([m, p]) => [m, p]), [['GET', '/api/2.0/serving-endpoints/churn']]);
+    assert.deepEqual(
+      wire(from).map(([m, p]) => [m, p]),
+      [['GET', '/api/2.0/serving-endpoints/churn']],
+    );
     from = lastSeq();
     const viaOurs = await ours.get('churn');
-    assert.deepEqual(wire(from).map(([m, p]) => [m, p]), [['GET', '/api/2.0/serving-endpoints/churn']]);
+    assert.deepEqual(
+      wire(from).map(([m, p]) => [m, p]),
+      [['GET', '/api/2.0/serving-endpoints/churn']],
+    );
     assert.deepEqual(viaOurs, viaSdk);
 
     const pending = viaOurs!;
@@ -140,7 +146,13 @@ describe('serving client and emulator: contract with the official SDK serving se
     const listed: unknown[] = [];
     for await (const e of sdk.list()) listed.push(e);
     const ourList = await ours.list();
-    assert.deepEqual(wire(from).map(([m, p]) => [m, p]), [['GET', '/api/2.0/serving-endpoints'], ['GET', '/api/2.0/serving-endpoints']]);
+    assert.deepEqual(
+      wire(from).map(([m, p]) => [m, p]),
+      [
+        ['GET', '/api/2.0/serving-endpoints'],
+        ['GET', '/api/2.0/serving-endpoints'],
+      ],
+    );
     assert.deepEqual(ourList, listed);
     for (const e of ourList) assertKeysIn(e, 'ServingEndpoint', 'listed endpoint');
   });
@@ -168,7 +180,15 @@ describe('serving client and emulator: contract with the official SDK serving se
   it('query: the same POST /serving-endpoints/{name}/invocations body as the SDK; predictions, one per row', async () => {
     await ours.create({ name: 'churn', config: config('1') });
     emu.clock.advance(50);
-    const body = { dataframe_split: { columns: ['x0', 'x1'], data: [[0.1, 0.2], [1, -1]] } };
+    const body = {
+      dataframe_split: {
+        columns: ['x0', 'x1'],
+        data: [
+          [0.1, 0.2],
+          [1, -1],
+        ],
+      },
+    };
     let from = lastSeq();
     const viaSdk = (await sdk.query({ name: 'churn', ...body })) as { predictions: number[] };
     const sdkWire = wire(from);

@@ -33,7 +33,15 @@ function predict(version: string, row: number[]): number {
 
 /** The served entity this task creates for a version, with the default compute. */
 function entity(version: string, extra: Record<string, unknown> = {}) {
-  return { name: `main-ml-churn-${version}`, entity_name: MODEL, entity_version: version, workload_size: 'Small', workload_type: 'CPU', scale_to_zero_enabled: false, ...extra };
+  return {
+    name: `main-ml-churn-${version}`,
+    entity_name: MODEL,
+    entity_version: version,
+    workload_size: 'Small',
+    workload_type: 'CPU',
+    scale_to_zero_enabled: false,
+    ...extra,
+  };
 }
 
 describe('Deploy Model to Serving task (bundled, as the agent runs it) against the emulator', function () {
@@ -41,7 +49,13 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
   let emu: Emulator;
   let dir: string;
   let smokeFile: string;
-  const harness = new TaskHarness({ task: 'DatabricksServingDeployV1', connection: CONN, inputs: { endpointName: EP, modelName: MODEL }, env: FAST, killAfterMs: 30_000 });
+  const harness = new TaskHarness({
+    task: 'DatabricksServingDeployV1',
+    connection: CONN,
+    inputs: { endpointName: EP, modelName: MODEL },
+    env: FAST,
+    killAfterMs: 30_000,
+  });
 
   beforeEach(async () => {
     emu = await harness.start();
@@ -75,7 +89,16 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
     assert.deepEqual(r.outputs, { endpointName: EP, endpointUrl: url(), servedVersion: '2', previousVersion: '', trafficPercent: '100', rolledBack: 'false' });
     assert.deepEqual(
       emu.writes().map((w) => [w.method, w.path, w.body]),
-      [['POST', '/api/2.0/serving-endpoints', { name: EP, config: { served_entities: [entity('2')], traffic_config: { routes: [{ served_entity_name: 'main-ml-churn-2', traffic_percentage: 100 }] } } }]],
+      [
+        [
+          'POST',
+          '/api/2.0/serving-endpoints',
+          {
+            name: EP,
+            config: { served_entities: [entity('2')], traffic_config: { routes: [{ served_entity_name: 'main-ml-churn-2', traffic_percentage: 100 }] } },
+          },
+        ],
+      ],
     );
     assert.deepEqual(emu.serving.servedTraffic(EP), [[MODEL, '2', 100]]);
     assert.ok(r.logLines.includes(`Serving ${MODEL} version 2 (from alias champion) on endpoint ${EP}.`), r.stdout);
@@ -88,7 +111,10 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
     const p0 = JSON.stringify(predict('2', [RECORDS[0].x0, RECORDS[0].x1, RECORDS[0].x2]));
     assert.ok(r.logLines.includes(`Smoke test: sending 2 record(s) to ${url()}.`));
     assert.ok(r.logLines.includes(`Smoke test passed: 2 prediction(s), e.g. ${p0}.`), r.stdout);
-    assert.deepEqual(emu.callsTo('POST', `/serving-endpoints/${EP}/invocations`).map((c) => c.body), [{ dataframe_records: RECORDS }]);
+    assert.deepEqual(
+      emu.callsTo('POST', `/serving-endpoints/${EP}/invocations`).map((c) => c.body),
+      [{ dataframe_records: RECORDS }],
+    );
     assert.ok(r.commands.some((c) => c.name === 'task.uploadsummary'));
     assertClean(r);
   });
@@ -97,10 +123,18 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
     emu.serving.seedEndpoint(EP, [{ ...entity('1'), traffic: 100 }]);
     const r = await serve({ versionSource: 'version', modelVersion: '3', workloadSize: 'Medium', scaleToZero: 'true' });
     assert.equal(r.complete?.result, 'Succeeded', r.stdout);
-    assert.deepEqual(puts(), [{ served_entities: [entity('3', { workload_size: 'Medium', scale_to_zero_enabled: true })], traffic_config: { routes: [{ served_entity_name: 'main-ml-churn-3', traffic_percentage: 100 }] } }]);
+    assert.deepEqual(puts(), [
+      {
+        served_entities: [entity('3', { workload_size: 'Medium', scale_to_zero_enabled: true })],
+        traffic_config: { routes: [{ served_entity_name: 'main-ml-churn-3', traffic_percentage: 100 }] },
+      },
+    ]);
     assert.deepEqual(r.outputs, { endpointName: EP, endpointUrl: url(), servedVersion: '3', previousVersion: '1', trafficPercent: '100', rolledBack: 'false' });
     assert.deepEqual(emu.serving.servedTraffic(EP), [[MODEL, '3', 100]]);
-    assert.ok(r.logLines.includes(`Endpoint ${EP} serves ${MODEL} version 1 (100%); config_update NOT_UPDATING, ready READY (main-ml-churn-1: DEPLOYMENT_READY).`), r.stdout);
+    assert.ok(
+      r.logLines.includes(`Endpoint ${EP} serves ${MODEL} version 1 (100%); config_update NOT_UPDATING, ready READY (main-ml-churn-1: DEPLOYMENT_READY).`),
+      r.stdout,
+    );
   });
 
   it('canary: the new version takes canaryPercent, the current one keeps the rest with its own compute', async () => {
@@ -110,12 +144,20 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
     assert.deepEqual(puts(), [
       {
         served_entities: [entity('1', { workload_size: 'Large' }), entity('2')],
-        traffic_config: { routes: [{ served_entity_name: 'main-ml-churn-1', traffic_percentage: 80 }, { served_entity_name: 'main-ml-churn-2', traffic_percentage: 20 }] },
+        traffic_config: {
+          routes: [
+            { served_entity_name: 'main-ml-churn-1', traffic_percentage: 80 },
+            { served_entity_name: 'main-ml-churn-2', traffic_percentage: 20 },
+          ],
+        },
       },
     ]);
     assert.equal(r.outputs.trafficPercent, '20');
     assert.equal(r.outputs.previousVersion, '1');
-    assert.deepEqual(emu.serving.servedTraffic(EP), [[MODEL, '1', 80], [MODEL, '2', 20]]);
+    assert.deepEqual(emu.serving.servedTraffic(EP), [
+      [MODEL, '1', 80],
+      [MODEL, '2', 20],
+    ]);
   });
 
   it('promoteCanary: all traffic moves to the canary, which keeps its compute; the old entity is removed', async () => {
@@ -125,7 +167,12 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
     ]);
     const r = await serve({ trafficMode: 'promoteCanary', workloadSize: 'Large' });
     assert.equal(r.complete?.message, `Endpoint ${EP} serves ${MODEL} version 2 with 100% of the traffic.`);
-    assert.deepEqual(puts(), [{ served_entities: [entity('2', { workload_size: 'Medium' })], traffic_config: { routes: [{ served_entity_name: 'main-ml-churn-2', traffic_percentage: 100 }] } }]);
+    assert.deepEqual(puts(), [
+      {
+        served_entities: [entity('2', { workload_size: 'Medium' })],
+        traffic_config: { routes: [{ served_entity_name: 'main-ml-churn-2', traffic_percentage: 100 }] },
+      },
+    ]);
     assert.deepEqual(r.outputs, { endpointName: EP, endpointUrl: url(), servedVersion: '2', previousVersion: '1', trafficPercent: '100', rolledBack: 'false' });
     assert.deepEqual(emu.serving.servedTraffic(EP), [[MODEL, '2', 100]]);
   });
@@ -133,7 +180,10 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
   it('no-op: an endpoint that already serves the version as asked is not touched, and the step says so', async () => {
     emu.serving.seedEndpoint(EP, [{ ...entity('2'), traffic: 100 }]);
     const r = await serve({ smokeTestFile: smokeFile });
-    assert.deepEqual(r.complete, { result: 'Succeeded', message: `Serving endpoint ${EP} already serves ${MODEL} version 2 (100%) as asked: nothing was changed.` });
+    assert.deepEqual(r.complete, {
+      result: 'Succeeded',
+      message: `Serving endpoint ${EP} already serves ${MODEL} version 2 (100%) as asked: nothing was changed.`,
+    });
     assert.deepEqual(emu.writes(), []);
     assert.deepEqual(emu.callsTo('POST', `/serving-endpoints/${EP}/invocations`), []);
     assert.deepEqual(r.outputs, { endpointName: EP, endpointUrl: url(), servedVersion: '2', previousVersion: '2', trafficPercent: '100', rolledBack: 'false' });
@@ -152,7 +202,12 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
     assert.equal(puts().length, 1);
     assert.deepEqual(r.outputs, { endpointName: EP, endpointUrl: url(), servedVersion: '2', previousVersion: '1', trafficPercent: '0', rolledBack: 'true' });
     assert.deepEqual(emu.serving.servedTraffic(EP), [[MODEL, '1', 100]]);
-    assert.ok(r.errors.includes(`The config update of serving endpoint ${EP} ended UPDATE_FAILED (main-ml-churn-2: Served entity failed to deploy: container image build failed.).`), r.errors.join('\n'));
+    assert.ok(
+      r.errors.includes(
+        `The config update of serving endpoint ${EP} ended UPDATE_FAILED (main-ml-churn-2: Served entity failed to deploy: container image build failed.).`,
+      ),
+      r.errors.join('\n'),
+    );
   });
 
   it('smoke test failure: the previous config is put back and waited for; rolledBack true; the step fails', async () => {
@@ -175,13 +230,28 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
 
   it('a smoke request answered HTTP 500 (dataframe_split body) fails the step and rolls back', async () => {
     emu.serving.seedEndpoint(EP, [{ ...entity('1'), traffic: 100 }]);
-    const split = { dataframe_split: { columns: ['x0', 'x1'], data: [[1, 0], [2, 1], [3, 2]] } };
+    const split = {
+      dataframe_split: {
+        columns: ['x0', 'x1'],
+        data: [
+          [1, 0],
+          [2, 1],
+          [3, 2],
+        ],
+      },
+    };
     writeFileSync(smokeFile, JSON.stringify(split));
     emu.faults.add({ path: `/serving-endpoints/${EP}/invocations`, kind: 'status', status: 500, message: 'Internal error in the model server.' });
     const r = await serve({ smokeTestFile: smokeFile });
     assert.equal(r.complete?.result, 'Failed', r.stdout);
-    assert.match(r.complete!.message, /^The smoke test failed: the scoring request was refused \(.*Internal error in the model server\..*\)\. Rolled back: the endpoint serves main\.ml\.churn version 1 \(100%\) again\.$/);
-    assert.deepEqual(emu.callsTo('POST', `/serving-endpoints/${EP}/invocations`).map((c) => c.body), [split]);
+    assert.match(
+      r.complete!.message,
+      /^The smoke test failed: the scoring request was refused \(.*Internal error in the model server\..*\)\. Rolled back: the endpoint serves main\.ml\.churn version 1 \(100%\) again\.$/,
+    );
+    assert.deepEqual(
+      emu.callsTo('POST', `/serving-endpoints/${EP}/invocations`).map((c) => c.body),
+      [split],
+    );
     assert.equal(r.outputs.rolledBack, 'true');
     assert.deepEqual(emu.serving.servedTraffic(EP), [[MODEL, '1', 100]]);
   });
@@ -197,7 +267,10 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
     );
     assert.ok(r.logLines.includes(`Rollback: waiting for the update in progress on ${EP} to end (it cannot be cancelled).`), r.stdout);
     assert.equal(puts().length, 2);
-    assert.deepEqual(puts()[1], { served_entities: [entity('1')], traffic_config: { routes: [{ served_entity_name: 'main-ml-churn-1', traffic_percentage: 100 }] } });
+    assert.deepEqual(puts()[1], {
+      served_entities: [entity('1')],
+      traffic_config: { routes: [{ served_entity_name: 'main-ml-churn-1', traffic_percentage: 100 }] },
+    });
     assert.deepEqual(emu.serving.servedTraffic(EP), [[MODEL, '1', 100]]);
     assert.equal(r.outputs.rolledBack, 'true');
   });
@@ -224,7 +297,10 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
         `The config update of serving endpoint ${EP} ended UPDATE_FAILED (main-ml-churn-2: Served entity failed to deploy: out of capacity.). ` +
         'The endpoint was created by this step, so there is no previous config to put back; it is left as it is.',
     });
-    assert.deepEqual(emu.writes().map((w) => [w.method, w.path]), [['POST', '/api/2.0/serving-endpoints']]);
+    assert.deepEqual(
+      emu.writes().map((w) => [w.method, w.path]),
+      [['POST', '/api/2.0/serving-endpoints']],
+    );
     assert.equal(r.outputs.rolledBack, 'false');
   });
 
@@ -265,7 +341,16 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
 
   it('decisionRecord: serves the version the record says was promoted', async () => {
     const record = path.join(dir, 'evaluation.json');
-    writeFileSync(record, JSON.stringify({ schema: 'mlopspipelines.evaluation/v1', outcome: 'promoted', dryRun: false, registry: { kind: 'unityCatalog', modelName: MODEL, target: 'alias champion' }, promotion: { version: '3', reusedExistingVersion: true, applied: true } }));
+    writeFileSync(
+      record,
+      JSON.stringify({
+        schema: 'mlopspipelines.evaluation/v1',
+        outcome: 'promoted',
+        dryRun: false,
+        registry: { kind: 'unityCatalog', modelName: MODEL, target: 'alias champion' },
+        promotion: { version: '3', reusedExistingVersion: true, applied: true },
+      }),
+    );
     const r = await serve({ versionSource: 'decisionRecord', decisionRecord: record });
     assert.equal(r.complete?.result, 'Succeeded', r.stdout);
     assert.equal(r.outputs.servedVersion, '3');
@@ -276,32 +361,90 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
   describe('bad inputs fail with an actionable message and change nothing', () => {
     const writeRecord = (o: Record<string, unknown>) => {
       const f = path.join(dir, 'evaluation.json');
-      writeFileSync(f, JSON.stringify({ schema: 'mlopspipelines.evaluation/v1', outcome: 'promoted', dryRun: false, registry: { kind: 'unityCatalog', modelName: MODEL, target: 'alias champion' }, promotion: { version: '3', reusedExistingVersion: true, applied: true }, ...o }));
+      writeFileSync(
+        f,
+        JSON.stringify({
+          schema: 'mlopspipelines.evaluation/v1',
+          outcome: 'promoted',
+          dryRun: false,
+          registry: { kind: 'unityCatalog', modelName: MODEL, target: 'alias champion' },
+          promotion: { version: '3', reusedExistingVersion: true, applied: true },
+          ...o,
+        }),
+      );
       return f;
     };
     const cases: Array<[string, () => Record<string, string>, RegExp | string, (() => void)?]> = [
-      ['an endpoint name with a dot', () => ({ endpointName: 'churn.prod' }), 'Input endpointName must be a serving endpoint name of letters, digits, - and _ (at most 63 characters); got "churn.prod".'],
+      [
+        'an endpoint name with a dot',
+        () => ({ endpointName: 'churn.prod' }),
+        'Input endpointName must be a serving endpoint name of letters, digits, - and _ (at most 63 characters); got "churn.prod".',
+      ],
       ['canaryPercent above 50', () => ({ trafficMode: 'canary', canaryPercent: '60' }), 'Input canaryPercent must be >= 1 and <= 50; got 60.'],
       ['a two-level name with Unity Catalog', () => ({ modelName: 'ml.churn' }), /^With registry unityCatalog, modelName must be the three-level name/],
-      ['modelVersion not a number', () => ({ versionSource: 'version', modelVersion: 'latest' }), 'Input modelVersion must be a version number such as 7; got "latest".'],
-      ['an unknown workloadType', () => ({ workloadType: 'TPU' }), /^Input workloadType must be one of CPU, GPU_SMALL, GPU_MEDIUM, GPU_LARGE, MULTIGPU_MEDIUM; got "TPU"\.$/],
-      ['a version that does not exist', () => ({ versionSource: 'version', modelVersion: '9' }), `Version 9 of model ${MODEL} does not exist (or this identity cannot see it).`],
-      ['an alias that is not set', () => ({ alias: 'challenger' }), `Model ${MODEL} has no alias "challenger" (or the model does not exist, or this identity cannot see it). Check modelName and alias.`],
+      [
+        'modelVersion not a number',
+        () => ({ versionSource: 'version', modelVersion: 'latest' }),
+        'Input modelVersion must be a version number such as 7; got "latest".',
+      ],
+      [
+        'an unknown workloadType',
+        () => ({ workloadType: 'TPU' }),
+        /^Input workloadType must be one of CPU, GPU_SMALL, GPU_MEDIUM, GPU_LARGE, MULTIGPU_MEDIUM; got "TPU"\.$/,
+      ],
+      [
+        'a version that does not exist',
+        () => ({ versionSource: 'version', modelVersion: '9' }),
+        `Version 9 of model ${MODEL} does not exist (or this identity cannot see it).`,
+      ],
+      [
+        'an alias that is not set',
+        () => ({ alias: 'challenger' }),
+        `Model ${MODEL} has no alias "challenger" (or the model does not exist, or this identity cannot see it). Check modelName and alias.`,
+      ],
       [
         'a version still PENDING_REGISTRATION',
         () => ({ versionSource: 'version', modelVersion: '3' }),
         `Version 3 of model ${MODEL} is PENDING_REGISTRATION (Model version is being registered.), not READY, so it cannot be served.`,
         () => emu.mlflow.setVersionStuck(MODEL, 'PENDING_REGISTRATION', { version: '3' }),
       ],
-      ['a decision record of a kept decision', () => ({ versionSource: 'decisionRecord', decisionRecord: writeRecord({ outcome: 'kept', promotion: null }) }), /says no version was promoted \(outcome kept\)\. Run this step only when Evaluate & Promote promoted/],
-      ['a decision record of a dry run', () => ({ versionSource: 'decisionRecord', decisionRecord: writeRecord({ dryRun: true }) }), /is from a dry run: nothing was promoted, so there is no version to serve\.$/],
-      ['a decision record about another model', () => ({ versionSource: 'decisionRecord', decisionRecord: writeRecord({ registry: { kind: 'unityCatalog', modelName: 'main.ml.other' } }) }), /is about model "main\.ml\.other", not "main\.ml\.churn"; check modelName\.$/],
+      [
+        'a decision record of a kept decision',
+        () => ({ versionSource: 'decisionRecord', decisionRecord: writeRecord({ outcome: 'kept', promotion: null }) }),
+        /says no version was promoted \(outcome kept\)\. Run this step only when Evaluate & Promote promoted/,
+      ],
+      [
+        'a decision record of a dry run',
+        () => ({ versionSource: 'decisionRecord', decisionRecord: writeRecord({ dryRun: true }) }),
+        /is from a dry run: nothing was promoted, so there is no version to serve\.$/,
+      ],
+      [
+        'a decision record about another model',
+        () => ({ versionSource: 'decisionRecord', decisionRecord: writeRecord({ registry: { kind: 'unityCatalog', modelName: 'main.ml.other' } }) }),
+        /is about model "main\.ml\.other", not "main\.ml\.churn"; check modelName\.$/,
+      ],
       ['a decisionRecord left empty', () => ({ versionSource: 'decisionRecord' }), /^Input required: decisionRecord/],
-      ['a smoke test file that is not JSON', () => (writeFileSync(smokeFile, '{"dataframe_split": '), { smokeTestFile: smokeFile }), /^The smoke test file \(smokeTestFile\) .*smoke\.json is not JSON/],
+      [
+        'a smoke test file that is not JSON',
+        () => (writeFileSync(smokeFile, '{"dataframe_split": '), { smokeTestFile: smokeFile }),
+        /^The smoke test file \(smokeTestFile\) .*smoke\.json is not JSON/,
+      ],
       ['a smoke test file with no records', () => (writeFileSync(smokeFile, '[]'), { smokeTestFile: smokeFile }), /must hold at least one record/],
-      ['a smoke test file that does not exist', () => ({ smokeTestFile: path.join(dir, 'missing.json') }), /^Input smokeTestFile: .*missing\.json does not exist on the agent\.$/],
-      ['createIfMissing false with no endpoint', () => ({ createIfMissing: 'false' }), `Serving endpoint ${EP} does not exist and createIfMissing is false: nothing was created. Check endpointName, or set createIfMissing to true.`],
-      ['canary on a missing endpoint', () => ({ trafficMode: 'canary' }), `Serving endpoint ${EP} does not exist, so there is no current version to run a canary against. Create it with trafficMode replace first.`],
+      [
+        'a smoke test file that does not exist',
+        () => ({ smokeTestFile: path.join(dir, 'missing.json') }),
+        /^Input smokeTestFile: .*missing\.json does not exist on the agent\.$/,
+      ],
+      [
+        'createIfMissing false with no endpoint',
+        () => ({ createIfMissing: 'false' }),
+        `Serving endpoint ${EP} does not exist and createIfMissing is false: nothing was created. Check endpointName, or set createIfMissing to true.`,
+      ],
+      [
+        'canary on a missing endpoint',
+        () => ({ trafficMode: 'canary' }),
+        `Serving endpoint ${EP} does not exist, so there is no current version to run a canary against. Create it with trafficMode replace first.`,
+      ],
       [
         'promoteCanary of a version the endpoint does not serve',
         () => ({ trafficMode: 'promoteCanary' }),

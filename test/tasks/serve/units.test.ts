@@ -19,7 +19,10 @@ describe('Deploy Model to Serving: decision record, smoke test, traffic plans', 
     assert.equal(DECISION_RECORD_SCHEMA, RECORD_SCHEMA);
     const text = readFileSync(FIXTURE, 'utf8');
     assert.equal(versionFromDecisionRecord(text, 'evaluation.json', 'main.ml.churn_classifier', 'unityCatalog'), '8');
-    assert.throws(() => versionFromDecisionRecord(text, 'evaluation.json', 'main.ml.churn_classifier', 'workspace'), /is about the unityCatalog registry, but registry is workspace\.$/);
+    assert.throws(
+      () => versionFromDecisionRecord(text, 'evaluation.json', 'main.ml.churn_classifier', 'workspace'),
+      /is about the unityCatalog registry, but registry is workspace\.$/,
+    );
     assert.throws(() => versionFromDecisionRecord('{"decision": {}}', 'x.json', 'm', 'workspace'), /x\.json is not a decision record of Evaluate & Promote/);
     assert.throws(() => versionFromDecisionRecord('not json', 'x.json', 'm', 'workspace'), /The decision record \(decisionRecord\) x\.json is not JSON/);
   });
@@ -27,7 +30,10 @@ describe('Deploy Model to Serving: decision record, smoke test, traffic plans', 
   it('smoke test: records, dataframe_records and dataframe_split bodies; anything else refused with the accepted shapes', () => {
     assert.deepEqual(parseSmokeTest('[{"a": 1}, {"a": 2}]', 'f'), { body: { dataframe_records: [{ a: 1 }, { a: 2 }] }, records: 2 });
     assert.deepEqual(parseSmokeTest('{"dataframe_records": [{"a": 1}]}', 'f'), { body: { dataframe_records: [{ a: 1 }] }, records: 1 });
-    assert.deepEqual(parseSmokeTest('{"dataframe_split": {"columns": ["a"], "data": [[1], [2], [3]]}}', 'f'), { body: { dataframe_split: { columns: ['a'], data: [[1], [2], [3]] } }, records: 3 });
+    assert.deepEqual(parseSmokeTest('{"dataframe_split": {"columns": ["a"], "data": [[1], [2], [3]]}}', 'f'), {
+      body: { dataframe_split: { columns: ['a'], data: [[1], [2], [3]] } },
+      records: 3,
+    });
     for (const bad of ['{"instances": [[1]]}', '[1, 2]', '{"dataframe_split": {"data": []}}', '{"dataframe_records": [], "x": 1}', '"text"']) {
       assert.throws(() => parseSmokeTest(bad, 'f'), /The smoke test file \(smokeTestFile\) f (has an unexpected shape|must hold at least one record)/, bad);
     }
@@ -45,22 +51,54 @@ describe('Deploy Model to Serving: decision record, smoke test, traffic plans', 
       name: 'ep',
       state: { config_update: 'NOT_UPDATING', ready: 'READY' },
       config: {
-        served_entities: entities.map(([model, v, , extra]) => ({ name: entityNameFor(model, v), entity_name: model, entity_version: v, workload_size: 'Small', workload_type: 'CPU', scale_to_zero_enabled: false, ...extra })),
+        served_entities: entities.map(([model, v, , extra]) => ({
+          name: entityNameFor(model, v),
+          entity_name: model,
+          entity_version: v,
+          workload_size: 'Small',
+          workload_type: 'CPU',
+          scale_to_zero_enabled: false,
+          ...extra,
+        })),
         traffic_config: { routes: entities.map(([model, v, t]) => ({ served_entity_name: entityNameFor(model, v), traffic_percentage: t })) },
       },
     });
-    const shape = (p: ReturnType<typeof planConfig>) => p.desired.map((e) => [e.entity.entity_name, e.entity.entity_version, e.traffic, e.entity.workload_size]);
+    const shape = (p: ReturnType<typeof planConfig>) =>
+      p.desired.map((e) => [e.entity.entity_name, e.entity.entity_version, e.traffic, e.entity.workload_size]);
 
     it('canary keeps the entity with most traffic (first on a tie) and drops the others', () => {
-      const p = planConfig(inputs({ trafficMode: 'canary', canaryPercent: '5' }), '3', endpoint([['main.ml.churn', '1', 50], ['main.ml.other', '4', 50, { workload_size: 'Large' }]]) as never);
-      assert.deepEqual(shape(p), [['main.ml.churn', '1', 95, 'Small'], ['main.ml.churn', '3', 5, 'Small']]);
-      const q = planConfig(inputs({ trafficMode: 'canary', canaryPercent: '5' }), '3', endpoint([['main.ml.churn', '1', 30], ['main.ml.churn', '2', 70, { workload_size: 'Large' }]]) as never);
-      assert.deepEqual(shape(q), [['main.ml.churn', '2', 95, 'Large'], ['main.ml.churn', '3', 5, 'Small']]);
+      const p = planConfig(
+        inputs({ trafficMode: 'canary', canaryPercent: '5' }),
+        '3',
+        endpoint([
+          ['main.ml.churn', '1', 50],
+          ['main.ml.other', '4', 50, { workload_size: 'Large' }],
+        ]) as never,
+      );
+      assert.deepEqual(shape(p), [
+        ['main.ml.churn', '1', 95, 'Small'],
+        ['main.ml.churn', '3', 5, 'Small'],
+      ]);
+      const q = planConfig(
+        inputs({ trafficMode: 'canary', canaryPercent: '5' }),
+        '3',
+        endpoint([
+          ['main.ml.churn', '1', 30],
+          ['main.ml.churn', '2', 70, { workload_size: 'Large' }],
+        ]) as never,
+      );
+      assert.deepEqual(shape(q), [
+        ['main.ml.churn', '2', 95, 'Large'],
+        ['main.ml.churn', '3', 5, 'Small'],
+      ]);
       assert.equal(q.noop, false);
     });
 
     it('a canary already in place with the same share and compute is a no-op; another share is an update', () => {
-      const ep = endpoint([['main.ml.churn', '1', 90], ['main.ml.churn', '2', 10]]) as never;
+      const ep = endpoint([
+        ['main.ml.churn', '1', 90],
+        ['main.ml.churn', '2', 10],
+      ]) as never;
       assert.equal(planConfig(inputs({ trafficMode: 'canary', canaryPercent: '10' }), '2', ep).noop, true);
       assert.equal(planConfig(inputs({ trafficMode: 'canary', canaryPercent: '20' }), '2', ep).noop, false);
       assert.equal(planConfig(inputs({ trafficMode: 'canary', canaryPercent: '10', workloadSize: 'Medium' }), '2', ep).noop, false);
@@ -69,7 +107,10 @@ describe('Deploy Model to Serving: decision record, smoke test, traffic plans', 
     it('replace of the version already served with other compute is an update, keeping the entity name', () => {
       const p = planConfig(inputs({ workloadSize: 'Large' }), '2', endpoint([['main.ml.churn', '2', 100]]) as never);
       assert.equal(p.noop, false);
-      assert.deepEqual(p.desired.map((e) => e.name), ['main-ml-churn-2']);
+      assert.deepEqual(
+        p.desired.map((e) => e.name),
+        ['main-ml-churn-2'],
+      );
     });
 
     it('canary against an endpoint that serves only that version changes nothing and says why', () => {
@@ -88,15 +129,47 @@ describe('Deploy Model to Serving: decision record, smoke test, traffic plans', 
     const p = parseServeInputs(new Inputs(mapInputSource({ endpointName: 'ep', modelName: 'churn', registry: 'workspace' })));
     assert.deepEqual(p.source, { kind: 'stage', stage: 'Production' });
     assert.deepEqual(
-      { traffic: p.traffic, workloadSize: p.workloadSize, workloadType: p.workloadType, scaleToZero: p.scaleToZero, timeoutMs: p.timeoutMs, rollbackOnFailure: p.rollbackOnFailure, createIfMissing: p.createIfMissing, smokeTestFile: p.smokeTestFile },
-      { traffic: { kind: 'replace' }, workloadSize: 'Small', workloadType: 'CPU', scaleToZero: false, timeoutMs: 1_800_000, rollbackOnFailure: true, createIfMissing: true, smokeTestFile: undefined },
+      {
+        traffic: p.traffic,
+        workloadSize: p.workloadSize,
+        workloadType: p.workloadType,
+        scaleToZero: p.scaleToZero,
+        timeoutMs: p.timeoutMs,
+        rollbackOnFailure: p.rollbackOnFailure,
+        createIfMissing: p.createIfMissing,
+        smokeTestFile: p.smokeTestFile,
+      },
+      {
+        traffic: { kind: 'replace' },
+        workloadSize: 'Small',
+        workloadType: 'CPU',
+        scaleToZero: false,
+        timeoutMs: 1_800_000,
+        rollbackOnFailure: true,
+        createIfMissing: true,
+        smokeTestFile: undefined,
+      },
     );
   });
 
   it('inputs: an empty filePath input arrives as the default working directory and means "not set"', () => {
-    const p = parseServeInputs(new Inputs(mapInputSource({ endpointName: 'ep', modelName: 'main.ml.churn', smokeTestFile: '/agent/_work/1/s' }, { 'System.DefaultWorkingDirectory': '/agent/_work/1/s' })));
+    const p = parseServeInputs(
+      new Inputs(
+        mapInputSource(
+          { endpointName: 'ep', modelName: 'main.ml.churn', smokeTestFile: '/agent/_work/1/s' },
+          { 'System.DefaultWorkingDirectory': '/agent/_work/1/s' },
+        ),
+      ),
+    );
     assert.equal(p.smokeTestFile, undefined);
-    const q = parseServeInputs(new Inputs(mapInputSource({ endpointName: 'ep', modelName: 'main.ml.churn', smokeTestFile: 'tests/smoke.json' }, { 'System.DefaultWorkingDirectory': '/agent/_work/1/s' })));
+    const q = parseServeInputs(
+      new Inputs(
+        mapInputSource(
+          { endpointName: 'ep', modelName: 'main.ml.churn', smokeTestFile: 'tests/smoke.json' },
+          { 'System.DefaultWorkingDirectory': '/agent/_work/1/s' },
+        ),
+      ),
+    );
     assert.equal(q.smokeTestFile, path.resolve('/agent/_work/1/s', 'tests/smoke.json'));
   });
 });

@@ -83,8 +83,14 @@ describe('Train task (bundled): SIGINT while the start request is in flight', fu
     const runId = [...emu.jobs.runs.keys()][0];
     // Exactly one start, then exactly one cancel naming the run the start created; nothing else written.
     assert.deepEqual(requestPaths(), [startPath, CANCEL]);
-    assert.deepEqual(emu.callsTo('POST', CANCEL).map((c) => c.body), [{ run_id: runId }]);
-    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.deepEqual(
+      emu.callsTo('POST', CANCEL).map((c) => c.body),
+      [{ run_id: runId }],
+    );
+    assert.deepEqual(
+      emu.jobs.cancels.map((c) => c.runId),
+      [runId],
+    );
     // The start was answered after the signal, and the cancel followed within the agent's window.
     const startCall = emu.callsTo('POST', startPath)[0];
     assert.equal(startCall.status, 200);
@@ -96,7 +102,12 @@ describe('Train task (bundled): SIGINT while the start request is in flight', fu
     assert.deepEqual(r.warnings, []);
     assert.equal(r.outputs.runId, String(runId));
     assert.deepEqual(r.complete, { result: 'Cancelled', message: 'Cancelled by SIGINT.' });
-    assert.equal(stdoutLines(r).filter((l) => l.includes('##vso[task.complete')).join('\n'), COMPLETE_CANCELLED);
+    assert.equal(
+      stdoutLines(r)
+        .filter((l) => l.includes('##vso[task.complete'))
+        .join('\n'),
+      COMPLETE_CANCELLED,
+    );
     await sleep(150); // past terminatingMs
     assert.deepEqual(await stateOf(runId), { life_cycle_state: 'TERMINATED', result_state: 'CANCELED' });
     assert.ok(sentAt > 0);
@@ -123,7 +134,12 @@ describe('Train task (bundled): SIGINT while the start request is in flight', fu
     const { r, exitedAfterMs } = await trainCancelledDuringStart(RUN_NOW, { jobId: String(jobId), cancelRunOnAbort: 'false' });
     assert.ok(exitedAfterMs < AGENT_WINDOW_MS, `exited ${exitedAfterMs} ms after SIGINT`);
     assert.deepEqual(r.complete, { result: 'Cancelled', message: 'Cancelled by SIGINT.' });
-    assert.equal(stdoutLines(r).filter((l) => l.includes('##vso[task.complete')).join('\n'), COMPLETE_CANCELLED);
+    assert.equal(
+      stdoutLines(r)
+        .filter((l) => l.includes('##vso[task.complete'))
+        .join('\n'),
+      COMPLETE_CANCELLED,
+    );
     // The emulator still creates the run when its late answer comes; nobody cancels it.
     await until('the delayed run-now to be handled', () => emu.jobs.runs.size === 1);
     await sleep(300);
@@ -141,7 +157,12 @@ describe('Train task (bundled): SIGINT while the start request is in flight', fu
     assert.ok(exitedAfterMs < AGENT_WINDOW_MS, `exited ${exitedAfterMs} ms after SIGINT`);
     assert.ok(exitedAfterMs >= START_WAIT_ON_CANCEL_MS - 100, `exited ${exitedAfterMs} ms after SIGINT: it did not wait for run-now`);
     assert.deepEqual(r.complete, { result: 'Cancelled', message: 'Cancelled by SIGINT.' });
-    assert.equal(stdoutLines(r).filter((l) => l.includes('##vso[task.complete')).join('\n'), COMPLETE_CANCELLED);
+    assert.equal(
+      stdoutLines(r)
+        .filter((l) => l.includes('##vso[task.complete'))
+        .join('\n'),
+      COMPLETE_CANCELLED,
+    );
     const { token } = runIdempotencyToken(
       {
         collectionUri: DEFAULT_VARIABLES['System.TeamFoundationCollectionUri'],

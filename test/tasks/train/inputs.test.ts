@@ -59,7 +59,11 @@ describe('train: parseTrainInputs', () => {
   });
 
   it('notebook runs for each cluster mode', () => {
-    assert.deepEqual(parse({ runType: 'notebook', notebookPath: '/Repos/a/b/train' }).target, { kind: 'notebook', notebookPath: '/Repos/a/b/train', cluster: { mode: 'serverless' } });
+    assert.deepEqual(parse({ runType: 'notebook', notebookPath: '/Repos/a/b/train' }).target, {
+      kind: 'notebook',
+      notebookPath: '/Repos/a/b/train',
+      cluster: { mode: 'serverless' },
+    });
     assert.deepEqual(parse({ runType: 'notebook', notebookPath: '/n', clusterMode: 'existing', existingClusterId: '0101-abc-x1' }).target, {
       kind: 'notebook',
       notebookPath: '/n',
@@ -97,7 +101,11 @@ describe('train: parseTrainInputs', () => {
     rejects({ jobId: '1', jobParameters: 'a=1\nnot a pair' }, 'jobParameters', /Line 2 of jobParameters is not key=value/);
     rejects({ jobId: '1', jobParameters: 'a=1\na=2' }, 'jobParameters', /given twice/);
     // JSON.parse keeps the last of two equal keys silently: refused like two lines, also when escaped differently.
-    rejects({ jobId: '1', jobParameters: '{"epochs": "1", "lr": "0.1", "epochs": "2"}' }, 'jobParameters', /^Parameter "epochs" is given twice in jobParameters\.$/);
+    rejects(
+      { jobId: '1', jobParameters: '{"epochs": "1", "lr": "0.1", "epochs": "2"}' },
+      'jobParameters',
+      /^Parameter "epochs" is given twice in jobParameters\.$/,
+    );
     rejects({ jobId: '1', jobParameters: '{"a": "1", "\\u0061": "2"}' }, 'jobParameters', /^Parameter "a" is given twice in jobParameters\.$/);
     assert.deepEqual(parseJobParameters('{"a": "{\\"a\\": 1}", "b": "a"}'), { a: '{"a": 1}', b: 'a' });
     rejects({ jobId: '1', jobParameters: 'a b=1' }, 'jobParameters', /Parameter name "a b"/);
@@ -113,7 +121,11 @@ describe('train: parseTrainInputs', () => {
     rejects({ runType: 'notebook' }, 'notebookPath', /Input required: notebookPath/);
     rejects({ runType: 'notebook', notebookPath: 'Repos/x' }, 'notebookPath', /absolute workspace path/);
     // Same checks and wording as repoPath (Deploy), before any request.
-    rejects({ runType: 'notebook', notebookPath: '/Repos/Staging/../../Users/someone/train' }, 'notebookPath', /^notebookPath must not contain "\." or "\.\." segments; got "\/Repos\/Staging\/\.\.\/\.\.\/Users\/someone\/train"\.$/);
+    rejects(
+      { runType: 'notebook', notebookPath: '/Repos/Staging/../../Users/someone/train' },
+      'notebookPath',
+      /^notebookPath must not contain "\." or "\.\." segments; got "\/Repos\/Staging\/\.\.\/\.\.\/Users\/someone\/train"\.$/,
+    );
     rejects({ runType: 'notebook', notebookPath: '/Repos/./train' }, 'notebookPath', /must not contain "\." or "\.\." segments/);
     rejects({ runType: 'notebook', notebookPath: '/Repos/x\ttrain' }, 'notebookPath', /^notebookPath must not contain control characters\.$/);
     rejects({ runType: 'notebook', notebookPath: '/Repos//train' }, 'notebookPath', /empty segments/);
@@ -122,15 +134,29 @@ describe('train: parseTrainInputs', () => {
     rejects({ runType: 'notebook', notebookPath: '/n', clusterMode: 'new' }, 'newClusterJson', /Input required/);
     rejects({ runType: 'notebook', notebookPath: '/n', clusterMode: 'new', newClusterJson: '{spark' }, 'newClusterJson', /not valid JSON/);
     rejects({ runType: 'notebook', notebookPath: '/n', clusterMode: 'new', newClusterJson: '[1]' }, 'newClusterJson', /one JSON object/);
-    rejects({ runType: 'notebook', notebookPath: '/n', clusterMode: 'new', newClusterJson: '{"node_type_id": "x"}' }, 'newClusterJson', /missing spark_version, num_workers \(or autoscale\)/);
-    rejects({ runType: 'notebook', notebookPath: '/n', clusterMode: 'new', newClusterJson: '{"spark_version": "s", "node_type_id": "x", "num_workers": -1}' }, 'newClusterJson', /num_workers must be a whole number/);
+    rejects(
+      { runType: 'notebook', notebookPath: '/n', clusterMode: 'new', newClusterJson: '{"node_type_id": "x"}' },
+      'newClusterJson',
+      /missing spark_version, num_workers \(or autoscale\)/,
+    );
+    rejects(
+      { runType: 'notebook', notebookPath: '/n', clusterMode: 'new', newClusterJson: '{"spark_version": "s", "node_type_id": "x", "num_workers": -1}' },
+      'newClusterJson',
+      /num_workers must be a whole number/,
+    );
     rejects({ runType: 'notebook', notebookPath: '/n', clusterMode: 'gpu' }, 'clusterMode', /must be one of existing, new, serverless/);
   });
 
   it('rejects bad candidateTag and experiments lines, and unknown runType', () => {
     rejects({ jobId: '1', candidateTag: 'bad`tag' }, 'candidateTag', /MLflow tag key/);
     rejects({ jobId: '1', experiments: '/Shared/../Users/admin/churn' }, 'experiments', /^experiments must not contain "\." or "\.\." segments/);
-    rejects({ jobName: 'x'.repeat(10_240) }, 'jobName', new RegExp(`^jobName is 10240 bytes; a Databricks job name is at most 4096 bytes \\(UTF-8\\), so no job has this name\\. Got "x{200}…\\(10040 more\\)"\\.$`));
+    rejects(
+      { jobName: 'x'.repeat(10_240) },
+      'jobName',
+      new RegExp(
+        `^jobName is 10240 bytes; a Databricks job name is at most 4096 bytes \\(UTF-8\\), so no job has this name\\. Got "x{200}…\\(10040 more\\)"\\.$`,
+      ),
+    );
     rejects({ jobName: 'train\u0000' }, 'jobName', /^jobName must not contain control characters\.$/);
     rejects({ jobId: '1', experiments: 'churn' }, 'experiments', /workspace path .* or a numeric experiment id; got "churn"/);
     rejects({ runType: 'pipeline', jobId: '1' }, 'runType', /must be one of existingJob, notebook/);
@@ -140,15 +166,18 @@ describe('train: parseTrainInputs', () => {
   it('readPipelineContext reads the predefined variables (System.CollectionUri falling back to TeamFoundationCollectionUri)', () => {
     const ctx = readPipelineContext(
       new Inputs(
-        mapInputSource({}, {
-          'System.TeamFoundationCollectionUri': 'https://dev.azure.com/c/',
-          'System.TeamProject': 'p',
-          'Build.BuildId': '7',
-          'Build.BuildNumber': '2024.1',
-          'Build.SourceVersion': 'abc',
-          'System.TaskInstanceId': 'tid',
-          'System.JobAttempt': '2',
-        }),
+        mapInputSource(
+          {},
+          {
+            'System.TeamFoundationCollectionUri': 'https://dev.azure.com/c/',
+            'System.TeamProject': 'p',
+            'Build.BuildId': '7',
+            'Build.BuildNumber': '2024.1',
+            'Build.SourceVersion': 'abc',
+            'System.TaskInstanceId': 'tid',
+            'System.JobAttempt': '2',
+          },
+        ),
       ),
     );
     assert.equal(ctx.collectionUri, 'https://dev.azure.com/c/');

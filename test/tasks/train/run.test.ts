@@ -75,7 +75,10 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
       notebookOutput: 'model=churn v7',
     });
     assert.equal(host.progress.at(-1)?.percent, 100);
-    assert.deepEqual(emu.callsTo('POST', '/api/2.2/jobs/run-now').map((c) => Object.keys(c.body).sort()), [['idempotency_token', 'job_id']]);
+    assert.deepEqual(
+      emu.callsTo('POST', '/api/2.2/jobs/run-now').map((c) => Object.keys(c.body).sort()),
+      [['idempotency_token', 'job_id']],
+    );
   });
 
   it('is idempotent per step and job attempt: a retry reattaches, a new JobAttempt or changed inputs start a fresh run', async () => {
@@ -120,7 +123,10 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
       message: `Databricks run ${runId} did not finish within 10m 0s; last state RUNNING. The run was cancelled.`,
     });
     assert.equal(host.outputs.resultState, 'TIMEDOUT');
-    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.deepEqual(
+      emu.jobs.cancels.map((c) => c.runId),
+      [runId],
+    );
     assert.ok(host.lines.includes(`Cancelling Databricks run ${runId} (timeoutMinutes (10 min) elapsed).`));
   });
 
@@ -134,7 +140,10 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
     const outcome = await run(inputs({ target: { kind: 'existingJob', jobId } }), { jobs, host, clock, pipeline: PIPELINE });
     const runId = Number(host.outputs.runId);
     assert.equal(outcome.result, 'Failed');
-    assert.equal(outcome.message, `Databricks run ${runId} ended TERMINATED/FAILED (task train: ValueError: label column "churned" missing). ${emu.url}/?o=${emu.workspaceId}#job/${jobId}/run/${runId}`);
+    assert.equal(
+      outcome.message,
+      `Databricks run ${runId} ended TERMINATED/FAILED (task train: ValueError: label column "churned" missing). ${emu.url}/?o=${emu.workspaceId}#job/${jobId}/run/${runId}`,
+    );
     const taskRunId = emu.jobs.runs.get(runId)!.tasks[0].runId;
     assert.ok(host.lines.includes(`ERROR Task train (run ${taskRunId}) TERMINATED/FAILED: ValueError: label column "churned" missing`));
     assert.ok(host.lines.includes('  ... (141 earlier lines omitted)'));
@@ -152,7 +161,11 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
   });
 
   it('job parameters not defined on the job fail before any write', async () => {
-    const withParams = emu.jobs.createJob({ name: 'p', parameters: [{ name: 'epochs', default: '1' }], tasks: [{ task_key: 't', notebook_task: { notebook_path: '/x' } }] });
+    const withParams = emu.jobs.createJob({
+      name: 'p',
+      parameters: [{ name: 'epochs', default: '1' }],
+      tasks: [{ task_key: 't', notebook_task: { notebook_path: '/x' } }],
+    });
     const host = recordingHost();
     await assert.rejects(
       run(inputs({ target: { kind: 'existingJob', jobId: withParams }, parameters: { epoch: '2' } }), { jobs, host, clock, pipeline: PIPELINE }),
@@ -174,7 +187,10 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
     for (const c of host.cancelCleanups) await c();
     assert.ok((await settled) instanceof CancelledError);
     const runId = Number(host.outputs.runId);
-    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.deepEqual(
+      emu.jobs.cancels.map((c) => c.runId),
+      [runId],
+    );
     assert.ok(host.lines.includes(`Cancelling Databricks run ${runId} (the pipeline was cancelled).`));
   });
 
@@ -191,7 +207,14 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
     });
 
     it('cancelled while runs/submit is in flight and the submit fails: no cancel, the warning names the run and the token', async () => {
-      emu.faults.add({ method: 'POST', path: '/api/2.2/jobs/runs/submit', kind: 'status', status: 400, errorCode: 'INVALID_PARAMETER_VALUE', message: 'Notebook not found.' });
+      emu.faults.add({
+        method: 'POST',
+        path: '/api/2.2/jobs/runs/submit',
+        kind: 'status',
+        status: 400,
+        errorCode: 'INVALID_PARAMETER_VALUE',
+        message: 'Notebook not found.',
+      });
       const host = recordingHost();
       const p = run(notebookRun(), { jobs, host, clock, pipeline: PIPELINE });
       const failed = p.then(
@@ -238,7 +261,13 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
       ],
     });
     const host = recordingHost();
-    const outcome = await run(inputs({ target: { kind: 'existingJob', jobId: multi } }), { jobs, host, clock, pipeline: PIPELINE, poll: { initialIntervalMs: 5_000, maxIntervalMs: 5_000 } });
+    const outcome = await run(inputs({ target: { kind: 'existingJob', jobId: multi } }), {
+      jobs,
+      host,
+      clock,
+      pipeline: PIPELINE,
+      poll: { initialIntervalMs: 5_000, maxIntervalMs: 5_000 },
+    });
     assert.equal(outcome.result, 'Succeeded');
     const runId = Number(host.outputs.runId);
     const states = host.lines.filter((l) => l.startsWith(`Run ${runId}:`)).map((l) => l.replace(/^Run \d+: /, '').replace(/ after .*$/, ''));
@@ -256,7 +285,10 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
     assert.ok(host.progress.some((p) => p.operation.startsWith('1 of 2 tasks done, ')));
     assert.equal(host.progress.at(-1)!.operation.startsWith('2 of 2 tasks done, '), true);
     const fitRunId = emu.jobs.runs.get(runId)!.tasks[1].runId;
-    assert.deepEqual(emu.callsTo('GET', '/api/2.2/jobs/runs/get-output').map((c) => c.query.run_id), [String(fitRunId)]);
+    assert.deepEqual(
+      emu.callsTo('GET', '/api/2.2/jobs/runs/get-output').map((c) => c.query.run_id),
+      [String(fitRunId)],
+    );
   });
 
   it('waitForCompletion false: starts the run, sets runId, runPageUrl and the current state, and returns', async () => {

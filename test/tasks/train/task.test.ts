@@ -56,9 +56,10 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
     assert.equal(states[0], `Run ${runId}: PENDING - Waiting for cluster`);
     assert.ok(states.includes(`Run ${runId}: RUNNING`));
     assert.equal(states.at(-1), `Run ${runId}: TERMINATED/SUCCESS`);
-    assert.deepEqual(emu.callsTo('POST', '/api/2.2/jobs/run-now').map((c) => ({ ...c.body, idempotency_token: typeof c.body.idempotency_token })), [
-      { job_id: jobId, notebook_params: { epochs: '12' }, idempotency_token: 'string' },
-    ]);
+    assert.deepEqual(
+      emu.callsTo('POST', '/api/2.2/jobs/run-now').map((c) => ({ ...c.body, idempotency_token: typeof c.body.idempotency_token })),
+      [{ job_id: jobId, notebook_params: { epochs: '12' }, idempotency_token: 'string' }],
+    );
     const progress = r.commands.filter((c) => c.name === 'task.setprogress');
     assert.ok(progress.length >= 2);
     assert.equal(progress.at(-1)!.props.value, '100');
@@ -67,10 +68,17 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
   });
 
   it('resolves jobName through jobs/list and sends job_parameters to a job that defines them', async () => {
-    const named = emu.jobs.createJob({ name: 'Churn Nightly', parameters: [{ name: 'epochs', default: '1' }], tasks: [{ task_key: 'train', notebook_task: { notebook_path: NOTEBOOK } }] });
+    const named = emu.jobs.createJob({
+      name: 'Churn Nightly',
+      parameters: [{ name: 'epochs', default: '1' }],
+      tasks: [{ task_key: 'train', notebook_task: { notebook_path: NOTEBOOK } }],
+    });
     const r = await train({ jobName: 'churn nightly', jobParameters: '{"epochs": 7}', tagCandidates: 'false' });
     assert.equal(r.complete!.result, 'Succeeded', r.stdout);
-    assert.deepEqual(emu.callsTo('GET', '/api/2.2/jobs/list').map((c) => c.query), [{ limit: '100', name: 'churn nightly' }]);
+    assert.deepEqual(
+      emu.callsTo('GET', '/api/2.2/jobs/list').map((c) => c.query),
+      [{ limit: '100', name: 'churn nightly' }],
+    );
     const body = emu.callsTo('POST', '/api/2.2/jobs/run-now')[0].body;
     assert.equal(body.job_id, named);
     assert.deepEqual(body.job_parameters, { epochs: '7' });
@@ -121,24 +129,38 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
         });
         const runId = onlyRunId();
         const hiddenJob = emu.jobs.runs.get(runId)!.jobId;
-        assert.deepEqual(r.outputs, { runId: String(runId), runPageUrl: runPage(runId, hiddenJob), resultState: 'SUCCESS', notebookOutput: 'trained epochs=3' });
+        assert.deepEqual(r.outputs, {
+          runId: String(runId),
+          runPageUrl: runPage(runId, hiddenJob),
+          resultState: 'SUCCESS',
+          notebookOutput: 'trained epochs=3',
+        });
       });
     }
   });
 
   it('a failing notebook: error and trace shown, outputs set, step failed', async () => {
     emu.jobs.notebooks.register(NOTEBOOK, () => {
-      throw new NotebookError('KeyError: churned', 'Traceback (most recent call last):\n  File "train.py", line 12, in <module>\n    y = df["churned"]\nKeyError: churned');
+      throw new NotebookError(
+        'KeyError: churned',
+        'Traceback (most recent call last):\n  File "train.py", line 12, in <module>\n    y = df["churned"]\nKeyError: churned',
+      );
     });
     const r = await train({ jobId: String(jobId) });
     const runId = onlyRunId();
     const taskRunId = emu.jobs.runs.get(runId)!.tasks[0].runId;
-    assert.deepEqual(r.complete, { result: 'Failed', message: `Databricks run ${runId} ended TERMINATED/FAILED (task train: KeyError: churned). ${runPage(runId)}` });
+    assert.deepEqual(r.complete, {
+      result: 'Failed',
+      message: `Databricks run ${runId} ended TERMINATED/FAILED (task train: KeyError: churned). ${runPage(runId)}`,
+    });
     assert.ok(r.errors.includes(`Task train (run ${taskRunId}) TERMINATED/FAILED: KeyError: churned`), r.errors.join('\n'));
     assert.ok(r.logLines.includes('  Traceback (most recent call last):'));
     assert.ok(r.logLines.includes('      y = df["churned"]'));
     assert.deepEqual(r.outputs, { runId: String(runId), runPageUrl: runPage(runId), resultState: 'FAILED' });
-    assert.deepEqual(emu.callsTo('GET', '/api/2.2/jobs/runs/get-output').map((c) => c.query.run_id), [String(taskRunId)]);
+    assert.deepEqual(
+      emu.callsTo('GET', '/api/2.2/jobs/runs/get-output').map((c) => c.query.run_id),
+      [String(taskRunId)],
+    );
   });
 
   it('timeout: the run is cancelled and the step fails with the last state seen', async () => {
@@ -146,8 +168,14 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
     const r = await train({ jobId: String(jobId), timeoutMinutes: '0.02' });
     const runId = onlyRunId();
     assert.deepEqual(r.complete, { result: 'Failed', message: `Databricks run ${runId} did not finish within 1s; last state RUNNING. The run was cancelled.` });
-    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
-    assert.deepEqual(emu.callsTo('POST', '/api/2.2/jobs/runs/cancel').map((c) => c.body), [{ run_id: runId }]);
+    assert.deepEqual(
+      emu.jobs.cancels.map((c) => c.runId),
+      [runId],
+    );
+    assert.deepEqual(
+      emu.callsTo('POST', '/api/2.2/jobs/runs/cancel').map((c) => c.body),
+      [{ run_id: runId }],
+    );
     assert.equal(r.outputs.resultState, 'TIMEDOUT');
     assert.equal(r.outputs.runId, String(runId));
   });
@@ -170,7 +198,10 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
     );
     assert.ok(sent, r.stdout);
     const runId = onlyRunId();
-    assert.deepEqual(emu.jobs.cancels.map((c) => c.runId), [runId]);
+    assert.deepEqual(
+      emu.jobs.cancels.map((c) => c.runId),
+      [runId],
+    );
     const cancelReq = emu.callsTo('POST', '/api/2.2/jobs/runs/cancel');
     assert.equal(cancelReq.length, 1);
     assert.ok(cancelReq[0].at - sentAt < 7_500, `cancel arrived ${cancelReq[0].at - sentAt} ms after SIGINT`);
@@ -228,7 +259,8 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
     beforeEach(() => {
       expId = emu.mlflow.createExperiment('/Shared/churn');
       // A run from an earlier job run and a run logged by hand: neither may be touched.
-      otherRunId = emu.mlflow.createRun({ experimentId: expId, tags: { 'mlflow.databricks.jobID': String(jobId), 'mlflow.databricks.jobRunID': '12345' } }).info.run_id;
+      otherRunId = emu.mlflow.createRun({ experimentId: expId, tags: { 'mlflow.databricks.jobID': String(jobId), 'mlflow.databricks.jobRunID': '12345' } }).info
+        .run_id;
       untaggedRunId = emu.mlflow.createRun({ experimentId: expId, tags: { note: 'manual' } }).info.run_id;
     });
 
@@ -253,21 +285,18 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
       assert.deepEqual(r.outputs.candidateRunIds.split(',').sort(), [...created].sort());
       for (const id of created) {
         const tags = emu.mlflow.runTags(id);
-        assert.deepEqual(
-          Object.fromEntries(Object.entries(tags).filter(([k]) => !k.startsWith('mlflow.'))),
-          {
-            candidate: 'true',
-            'azureDevOps.buildId': DEFAULT_VARIABLES['Build.BuildId'],
-            'azureDevOps.buildNumber': DEFAULT_VARIABLES['Build.BuildNumber'],
-            'azureDevOps.sourceVersion': DEFAULT_VARIABLES['Build.SourceVersion'],
-            'azureDevOps.sourceBranch': DEFAULT_VARIABLES['Build.SourceBranch'],
-            'azureDevOps.repository': DEFAULT_VARIABLES['Build.Repository.Name'],
-            'azureDevOps.collectionUri': DEFAULT_VARIABLES['System.TeamFoundationCollectionUri'],
-            'azureDevOps.teamProject': DEFAULT_VARIABLES['System.TeamProject'],
-            'azureDevOps.definitionId': DEFAULT_VARIABLES['System.DefinitionId'],
-            'databricks.jobRunId': String(runId),
-          },
-        );
+        assert.deepEqual(Object.fromEntries(Object.entries(tags).filter(([k]) => !k.startsWith('mlflow.'))), {
+          candidate: 'true',
+          'azureDevOps.buildId': DEFAULT_VARIABLES['Build.BuildId'],
+          'azureDevOps.buildNumber': DEFAULT_VARIABLES['Build.BuildNumber'],
+          'azureDevOps.sourceVersion': DEFAULT_VARIABLES['Build.SourceVersion'],
+          'azureDevOps.sourceBranch': DEFAULT_VARIABLES['Build.SourceBranch'],
+          'azureDevOps.repository': DEFAULT_VARIABLES['Build.Repository.Name'],
+          'azureDevOps.collectionUri': DEFAULT_VARIABLES['System.TeamFoundationCollectionUri'],
+          'azureDevOps.teamProject': DEFAULT_VARIABLES['System.TeamProject'],
+          'azureDevOps.definitionId': DEFAULT_VARIABLES['System.DefinitionId'],
+          'databricks.jobRunId': String(runId),
+        });
       }
       assert.deepEqual(emu.mlflow.runTags(otherRunId), { 'mlflow.databricks.jobID': String(jobId), 'mlflow.databricks.jobRunID': '12345' });
       assert.deepEqual(emu.mlflow.runTags(untaggedRunId), { note: 'manual' });
@@ -303,7 +332,11 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
       ['neither jobId nor jobName', {}, /^With runType existingJob, set jobId/],
       ['non-numeric jobId', { jobId: 'churn' }, /^Input jobId must be the numeric Databricks job id/],
       ['malformed jobParameters JSON', { jobId: '1', jobParameters: '{"epochs": }' }, /^Input jobParameters looks like JSON but does not parse/],
-      ['bad newClusterJson', { runType: 'notebook', notebookPath: NOTEBOOK, clusterMode: 'new', newClusterJson: '{"num_workers": 1}' }, /^Input newClusterJson is missing spark_version/],
+      [
+        'bad newClusterJson',
+        { runType: 'notebook', notebookPath: NOTEBOOK, clusterMode: 'new', newClusterJson: '{"num_workers": 1}' },
+        /^Input newClusterJson is missing spark_version/,
+      ],
       ['timeoutMinutes 0', { jobId: '1', timeoutMinutes: '0' }, /^Input timeoutMinutes must be > 0/],
       ['timeoutMinutes negative', { jobId: '1', timeoutMinutes: '-1' }, /^Input timeoutMinutes must be > 0/],
     ];
