@@ -450,100 +450,124 @@ class LaneSums {
   }
 
   compute(problem: ProblemType, c32: Int32Array, labels: Int32Array, weights: Uint32Array | undefined, centred: Float64Array | undefined, n: number): void {
+    if (problem === 'regression') this.computeRegression(c32, weights, centred!, n);
+    else if (problem === 'multiclass') this.computeMulticlass(c32, labels, weights, n);
+    else this.computeBinary(c32, labels, weights, n);
+  }
+
+  /** Regression: total weight, Σc·y' and Σc·y'² of four lanes. */
+  private computeRegression(c32: Int32Array, weights: Uint32Array | undefined, y: Float64Array, n: number): void {
     let t0 = 0,
       t1 = 0,
       t2 = 0,
       t3 = 0;
-    if (problem === 'regression') {
-      let a0 = 0,
-        a1 = 0,
-        a2 = 0,
-        a3 = 0;
-      let q0 = 0,
-        q1 = 0,
-        q2 = 0,
-        q3 = 0;
-      const y = centred!;
-      for (let r = 0; r < n; r++) {
-        const v = c32[r];
-        const x = weights === undefined ? 1 : weights[r];
-        const c0 = (v & 255) * x,
-          c1 = ((v >>> 8) & 255) * x,
-          c2 = ((v >>> 16) & 255) * x,
-          c3 = (v >>> 24) * x;
-        const yr = y[r];
-        const yy = yr * yr;
-        t0 += c0;
-        t1 += c1;
-        t2 += c2;
-        t3 += c3;
-        a0 += c0 * yr;
-        a1 += c1 * yr;
-        a2 += c2 * yr;
-        a3 += c3 * yr;
-        q0 += c0 * yy;
-        q1 += c1 * yy;
-        q2 += c2 * yy;
-        q3 += c3 * yy;
-      }
-      this.s1[0] = a0;
-      this.s1[1] = a1;
-      this.s1[2] = a2;
-      this.s1[3] = a3;
-      this.s2[0] = q0;
-      this.s2[1] = q1;
-      this.s2[2] = q2;
-      this.s2[3] = q3;
-    } else if (problem === 'multiclass') {
-      const cls = this.cls;
-      cls.fill(0);
-      for (let r = 0; r < n; r++) {
-        const v = c32[r];
-        const x = weights === undefined ? 1 : weights[r];
-        const c0 = (v & 255) * x,
-          c1 = ((v >>> 8) & 255) * x,
-          c2 = ((v >>> 16) & 255) * x,
-          c3 = (v >>> 24) * x;
-        const b = labels[r] * 4;
-        cls[b] += c0;
-        cls[b + 1] += c1;
-        cls[b + 2] += c2;
-        cls[b + 3] += c3;
-      }
-      for (let c = 0; c < this.classes; c++) {
-        t0 += cls[c * 4];
-        t1 += cls[c * 4 + 1];
-        t2 += cls[c * 4 + 2];
-        t3 += cls[c * 4 + 3];
-      }
-    } else {
-      let p0 = 0,
-        p1 = 0,
-        p2 = 0,
-        p3 = 0;
-      for (let r = 0; r < n; r++) {
-        const v = c32[r];
-        const x = weights === undefined ? 1 : weights[r];
-        const c0 = (v & 255) * x,
-          c1 = ((v >>> 8) & 255) * x,
-          c2 = ((v >>> 16) & 255) * x,
-          c3 = (v >>> 24) * x;
-        t0 += c0;
-        t1 += c1;
-        t2 += c2;
-        t3 += c3;
-        if (labels[r] === 1) {
-          p0 += c0;
-          p1 += c1;
-          p2 += c2;
-          p3 += c3;
-        }
-      }
-      this.pos[0] = p0;
-      this.pos[1] = p1;
-      this.pos[2] = p2;
-      this.pos[3] = p3;
+    let a0 = 0,
+      a1 = 0,
+      a2 = 0,
+      a3 = 0;
+    let q0 = 0,
+      q1 = 0,
+      q2 = 0,
+      q3 = 0;
+    for (let r = 0; r < n; r++) {
+      const v = c32[r];
+      const x = weights === undefined ? 1 : weights[r];
+      const c0 = (v & 255) * x,
+        c1 = ((v >>> 8) & 255) * x,
+        c2 = ((v >>> 16) & 255) * x,
+        c3 = (v >>> 24) * x;
+      const yr = y[r];
+      const yy = yr * yr;
+      t0 += c0;
+      t1 += c1;
+      t2 += c2;
+      t3 += c3;
+      a0 += c0 * yr;
+      a1 += c1 * yr;
+      a2 += c2 * yr;
+      a3 += c3 * yr;
+      q0 += c0 * yy;
+      q1 += c1 * yy;
+      q2 += c2 * yy;
+      q3 += c3 * yy;
     }
+    this.s1[0] = a0;
+    this.s1[1] = a1;
+    this.s1[2] = a2;
+    this.s1[3] = a3;
+    this.s2[0] = q0;
+    this.s2[1] = q1;
+    this.s2[2] = q2;
+    this.s2[3] = q3;
+    this.setTotals(t0, t1, t2, t3);
+  }
+
+  /** Multiclass: per-class weights of four lanes, and their totals. */
+  private computeMulticlass(c32: Int32Array, labels: Int32Array, weights: Uint32Array | undefined, n: number): void {
+    let t0 = 0,
+      t1 = 0,
+      t2 = 0,
+      t3 = 0;
+    const cls = this.cls;
+    cls.fill(0);
+    for (let r = 0; r < n; r++) {
+      const v = c32[r];
+      const x = weights === undefined ? 1 : weights[r];
+      const c0 = (v & 255) * x,
+        c1 = ((v >>> 8) & 255) * x,
+        c2 = ((v >>> 16) & 255) * x,
+        c3 = (v >>> 24) * x;
+      const b = labels[r] * 4;
+      cls[b] += c0;
+      cls[b + 1] += c1;
+      cls[b + 2] += c2;
+      cls[b + 3] += c3;
+    }
+    for (let c = 0; c < this.classes; c++) {
+      t0 += cls[c * 4];
+      t1 += cls[c * 4 + 1];
+      t2 += cls[c * 4 + 2];
+      t3 += cls[c * 4 + 3];
+    }
+    this.setTotals(t0, t1, t2, t3);
+  }
+
+  /** Binary: total and positive weight of four lanes. */
+  private computeBinary(c32: Int32Array, labels: Int32Array, weights: Uint32Array | undefined, n: number): void {
+    let t0 = 0,
+      t1 = 0,
+      t2 = 0,
+      t3 = 0;
+    let p0 = 0,
+      p1 = 0,
+      p2 = 0,
+      p3 = 0;
+    for (let r = 0; r < n; r++) {
+      const v = c32[r];
+      const x = weights === undefined ? 1 : weights[r];
+      const c0 = (v & 255) * x,
+        c1 = ((v >>> 8) & 255) * x,
+        c2 = ((v >>> 16) & 255) * x,
+        c3 = (v >>> 24) * x;
+      t0 += c0;
+      t1 += c1;
+      t2 += c2;
+      t3 += c3;
+      if (labels[r] === 1) {
+        p0 += c0;
+        p1 += c1;
+        p2 += c2;
+        p3 += c3;
+      }
+    }
+    this.pos[0] = p0;
+    this.pos[1] = p1;
+    this.pos[2] = p2;
+    this.pos[3] = p3;
+    this.setTotals(t0, t1, t2, t3);
+  }
+
+  private setTotals(t0: number, t1: number, t2: number, t3: number): void {
     this.tot[0] = t0;
     this.tot[1] = t1;
     this.tot[2] = t2;

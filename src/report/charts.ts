@@ -325,7 +325,8 @@ function uniqueLegendNames(): (m: ModelView) => string {
  * curves recovered from the intervals when the record has no resamples (DeLong), with a short mark at
  * each model's full-data estimate. Undefined when no model has either.
  */
-export function metricDistributionChart(view: EvaluationView, palette: FixedPalette, opts: ChartOptions = {}): ChartSpec | undefined {
+/** Each model with a drawable metric distribution and its colour, production first so candidates sit on top of it. */
+function metricSeries(view: EvaluationView, palette: FixedPalette): Array<{ m: ModelView; shape: Shape; colour: string }> {
   const series: Array<{ m: ModelView; shape: Shape; colour: string }> = [];
   let candidateIndex = 0;
   for (const m of view.models) {
@@ -334,9 +335,13 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
     if (!m.isBaseline) candidateIndex++;
     if (shape) series.push({ m, shape, colour });
   }
-  if (series.length === 0) return undefined;
-  // Production is drawn first so candidates sit on top of it.
   series.sort((a, b) => Number(b.m.isBaseline) - Number(a.m.isBaseline));
+  return series;
+}
+
+export function metricDistributionChart(view: EvaluationView, palette: FixedPalette, opts: ChartOptions = {}): ChartSpec | undefined {
+  const series = metricSeries(view, palette);
+  if (series.length === 0) return undefined;
 
   const width = opts.width ?? 720;
   const height = opts.height ?? 300;
@@ -457,6 +462,31 @@ function deltaMarks(palette: FixedPalette, meanDelta: number, minDelta: number, 
   return { type: 'line', id: 'marks', name: 'marks', data: [], silent: true, color: palette.text, markLine: { silent: true, symbol: 'none', data: lines } };
 }
 
+/** The normal curve of a DeLong record, each zone (worse, not a win, a win) shaded under it; returns the y-axis top. */
+function densityZones(shape: Shape, lo: number, hi: number, bins: number, minDelta: number, palette: FixedPalette, series: object[]): number {
+  const pts = densityPoints(shape, lo, hi, bins);
+  const zones: Array<[number, number, string, string]> = [
+    [lo, 0, palette.loss, 'worse'],
+    [0, Math.max(0, minDelta), palette.neutral, 'not a win (at most min \u0394)'],
+    [Math.max(0, minDelta), hi, palette.win, 'a win (above min \u0394)'],
+  ];
+  for (const [a, b, colour, name] of zones) {
+    const seg = pts.filter((p) => p[0] >= a && p[0] <= b);
+    if (seg.length < 2) continue;
+    series.push({
+      type: 'line',
+      name,
+      data: seg,
+      showSymbol: false,
+      symbol: 'none',
+      silent: true,
+      lineStyle: { width: 0 },
+      areaStyle: { color: colour, opacity: 0.7 },
+    });
+  }
+  return Math.max(...pts.map((p) => p[1])) * 1.08 || 1;
+}
+
 /**
  * Histogram of one candidate's paired difference against production (positive = candidate better), bars
  * coloured by where they fall (worse, better but under min Δ, better by at least min Δ), with the zero
@@ -506,29 +536,8 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
       },
     });
   } else {
-    // Normal curve (DeLong): shade each zone under the curve.
-    const pts = densityPoints(shape, lo, hi, bins);
-    yMax = Math.max(...pts.map((p) => p[1])) * 1.08 || 1;
+    yMax = densityZones(shape, lo, hi, bins, minDelta, palette, series);
     yName = 'density';
-    const zones: Array<[number, number, string, string]> = [
-      [lo, 0, palette.loss, 'worse'],
-      [0, Math.max(0, minDelta), palette.neutral, 'not a win (at most min \u0394)'],
-      [Math.max(0, minDelta), hi, palette.win, 'a win (above min \u0394)'],
-    ];
-    for (const [a, b, colour, name] of zones) {
-      const seg = pts.filter((p) => p[0] >= a && p[0] <= b);
-      if (seg.length < 2) continue;
-      series.push({
-        type: 'line',
-        name,
-        data: seg,
-        showSymbol: false,
-        symbol: 'none',
-        silent: true,
-        lineStyle: { width: 0 },
-        areaStyle: { color: colour, opacity: 0.7 },
-      });
-    }
   }
   series.push(deltaMarks(palette, vb.meanDelta, minDelta, yMax));
 

@@ -656,6 +656,12 @@ export class TrackingStore {
     });
     r.add('GET', `${P}/runs/get`, (req) => ({ status: 200, body: { run: this.runJson(this.runById(field(req, 'run_id') ?? field(req, 'run_uuid'))) } }));
     r.add('POST', `${P}/runs/search`, (req) => this.searchRuns(req));
+    this.installRunDataRoutes(P);
+  }
+
+  /** Run tags, parameters, metrics, artifacts and MLflow 3 logged models (service.proto). */
+  private installRunDataRoutes(P: string): void {
+    const r = this.core.router;
     r.add('POST', `${P}/runs/set-tag`, (req) => {
       this.setTag(this.activeRun(req), field(req, 'key'), field(req, 'value'));
       return { status: 200, body: {} };

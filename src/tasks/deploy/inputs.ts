@@ -210,35 +210,7 @@ export function parseDeployInputs(inputs: Inputs): DeployInputs {
   const repoPathRaw = inputs.optional('repoPath');
   const workspaceFolderRaw = inputs.optional('workspaceFolder');
 
-  if (mode === 'workspaceImport') {
-    const sourceFolder = inputs.optional('sourceFolder');
-    if (repoPathRaw !== undefined) {
-      throw new InputError(
-        'repoPath',
-        'repoPath is set but mode is workspaceImport, which deploys to workspaceFolder. Remove repoPath, or set mode: repos to update the Git folder.',
-      );
-    }
-    if (sourceFolder === undefined && workspaceFolderRaw === undefined) {
-      throw new InputError(
-        'sourceFolder',
-        'mode workspaceImport needs sourceFolder (the folder of notebooks on the agent) and workspaceFolder (where to import them); neither is set.',
-      );
-    }
-    if (sourceFolder === undefined)
-      throw new InputError('sourceFolder', 'Input required: sourceFolder (the folder of notebooks on the agent to import) for mode workspaceImport.');
-    if (workspaceFolderRaw === undefined)
-      throw new InputError('workspaceFolder', 'Input required: workspaceFolder (the workspace folder to import into) for mode workspaceImport.');
-    const workspaceFolder = validateWorkspacePath('workspaceFolder', workspaceFolderRaw, ['/Workspace', '/Users', '/Shared']);
-    const depth = workspaceFolder
-      .replace(/^\/Workspace(?=\/)/, '')
-      .slice(1)
-      .split('/').length;
-    if (depth < 2) throw new InputError('workspaceFolder', `workspaceFolder must be a folder inside ${workspaceFolder}, not a top-level workspace folder.`);
-    if (/^\/(Workspace\/)?Repos(\/|$)/.test(workspaceFolder)) {
-      throw new InputError('workspaceFolder', 'workspaceFolder must not be under /Repos: Git folders are deployed with mode: repos.');
-    }
-    return { mode, sourceFolder, workspaceFolder, cleanTarget: inputs.bool('cleanTarget', false) };
-  }
+  if (mode === 'workspaceImport') return parseWorkspaceImportInputs(inputs, repoPathRaw, workspaceFolderRaw);
 
   if (workspaceFolderRaw !== undefined) {
     throw new InputError(
@@ -251,24 +223,7 @@ export function parseDeployInputs(inputs: Inputs): DeployInputs {
 
   const repoUrlRaw = inputs.optional('repoUrl');
   const repoUrl = repoUrlRaw === undefined ? undefined : validateRepoUrl(repoUrlRaw);
-  const providerChoice = inputs.oneOf('gitProvider', ['auto', ...GIT_PROVIDERS] as const, 'auto');
-  let gitProvider: GitProvider | undefined;
-  if (repoUrl !== undefined) {
-    if (providerChoice === 'auto') {
-      gitProvider = detectGitProvider(repoUrl);
-      if (!gitProvider) {
-        throw new InputError(
-          'gitProvider',
-          `Cannot tell the Git provider from the host ${new URL(repoUrl).hostname}. Set gitProvider (gitHubEnterprise, gitLabEnterpriseEdition, bitbucketServer, azureDevOpsServices, ...).`,
-        );
-      }
-    } else gitProvider = providerChoice;
-  } else if (providerChoice !== 'auto') {
-    throw new InputError(
-      'gitProvider',
-      'gitProvider is set but repoUrl is not; the provider is only used with repoUrl to create the Git folder. Set repoUrl or remove gitProvider.',
-    );
-  }
+  const gitProvider = parseGitProvider(inputs, repoUrl);
   const createIfMissing = inputs.bool('createIfMissing', true);
 
   const rawRef = inputs.optional('ref') ?? inputs.variable('Build.SourceBranch');
@@ -278,32 +233,84 @@ export function parseDeployInputs(inputs: Inputs): DeployInputs {
   const { ref, origin, isPullRequest } = parseRef(rawRef, (n) => inputs.variable(n));
 
   const verifyCommit = inputs.bool('verifyCommit', true);
-  let expectedCommit: string | undefined;
-  let expectedCommitOrigin: string | undefined;
-  if (verifyCommit) {
-    const given = inputs.optional('expectedCommit');
-    const buildCommit = inputs.variable('Build.SourceVersion')?.trim();
-    // For a PR build, Build.SourceVersion is the merge commit, which never exists on the source branch.
-    if (isPullRequest && (given === undefined || given.toLowerCase() === buildCommit?.toLowerCase())) {
-      const prCommit = inputs.variable('System.PullRequest.SourceCommitId');
-      if (!prCommit) {
-        throw new InputError(
-          'expectedCommit',
-          'ref is a pull request, whose Build.SourceVersion is the merge commit, and System.PullRequest.SourceCommitId is not set. Set expectedCommit to the source branch commit, or verifyCommit: false.',
-        );
-      }
-      expectedCommit = parseCommit('expectedCommit', prCommit, 'System.PullRequest.SourceCommitId');
-      expectedCommitOrigin = 'System.PullRequest.SourceCommitId';
-    } else if (given !== undefined) {
-      expectedCommit = parseCommit('expectedCommit', given, 'expectedCommit');
-      expectedCommitOrigin = 'expectedCommit';
-    } else if (buildCommit) {
-      expectedCommit = parseCommit('expectedCommit', buildCommit, 'Build.SourceVersion');
-      expectedCommitOrigin = 'Build.SourceVersion';
-    } else {
-      throw new InputError('expectedCommit', 'verifyCommit is true but there is no commit to verify: set expectedCommit, or verifyCommit: false.');
-    }
-  }
+  const { expectedCommit, expectedCommitOrigin } = verifyCommit ? parseExpectedCommit(inputs, isPullRequest) : {};
 
   return { mode, repoPath, repoUrl, gitProvider, createIfMissing, ref, refOrigin: origin, verifyCommit, expectedCommit, expectedCommitOrigin };
+}
+
+/** The inputs of mode workspaceImport (repoPath and workspaceFolder already read). */
+function parseWorkspaceImportInputs(inputs: Inputs, repoPathRaw: string | undefined, workspaceFolderRaw: string | undefined): WorkspaceImportInputs {
+  const sourceFolder = inputs.optional('sourceFolder');
+  if (repoPathRaw !== undefined) {
+    throw new InputError(
+      'repoPath',
+      'repoPath is set but mode is workspaceImport, which deploys to workspaceFolder. Remove repoPath, or set mode: repos to update the Git folder.',
+    );
+  }
+  if (sourceFolder === undefined && workspaceFolderRaw === undefined) {
+    throw new InputError(
+      'sourceFolder',
+      'mode workspaceImport needs sourceFolder (the folder of notebooks on the agent) and workspaceFolder (where to import them); neither is set.',
+    );
+  }
+  if (sourceFolder === undefined)
+    throw new InputError('sourceFolder', 'Input required: sourceFolder (the folder of notebooks on the agent to import) for mode workspaceImport.');
+  if (workspaceFolderRaw === undefined)
+    throw new InputError('workspaceFolder', 'Input required: workspaceFolder (the workspace folder to import into) for mode workspaceImport.');
+  const workspaceFolder = validateWorkspacePath('workspaceFolder', workspaceFolderRaw, ['/Workspace', '/Users', '/Shared']);
+  const depth = workspaceFolder
+    .replace(/^\/Workspace(?=\/)/, '')
+    .slice(1)
+    .split('/').length;
+  if (depth < 2) throw new InputError('workspaceFolder', `workspaceFolder must be a folder inside ${workspaceFolder}, not a top-level workspace folder.`);
+  if (/^\/(Workspace\/)?Repos(\/|$)/.test(workspaceFolder)) {
+    throw new InputError('workspaceFolder', 'workspaceFolder must not be under /Repos: Git folders are deployed with mode: repos.');
+  }
+  return { mode: 'workspaceImport', sourceFolder, workspaceFolder, cleanTarget: inputs.bool('cleanTarget', false) };
+}
+
+/** The Git provider: detected from repoUrl, or given explicitly (only together with repoUrl). */
+function parseGitProvider(inputs: Inputs, repoUrl: string | undefined): GitProvider | undefined {
+  const providerChoice = inputs.oneOf('gitProvider', ['auto', ...GIT_PROVIDERS] as const, 'auto');
+  if (repoUrl !== undefined) {
+    if (providerChoice !== 'auto') return providerChoice;
+    const gitProvider = detectGitProvider(repoUrl);
+    if (!gitProvider) {
+      throw new InputError(
+        'gitProvider',
+        `Cannot tell the Git provider from the host ${new URL(repoUrl).hostname}. Set gitProvider (gitHubEnterprise, gitLabEnterpriseEdition, bitbucketServer, azureDevOpsServices, ...).`,
+      );
+    }
+    return gitProvider;
+  }
+  if (providerChoice !== 'auto') {
+    throw new InputError(
+      'gitProvider',
+      'gitProvider is set but repoUrl is not; the provider is only used with repoUrl to create the Git folder. Set repoUrl or remove gitProvider.',
+    );
+  }
+  return undefined;
+}
+
+/** The commit the Git folder must end on when verifyCommit is true, and where it came from. */
+function parseExpectedCommit(inputs: Inputs, isPullRequest: boolean): { expectedCommit: string; expectedCommitOrigin: string } {
+  const given = inputs.optional('expectedCommit');
+  const buildCommit = inputs.variable('Build.SourceVersion')?.trim();
+  // For a PR build, Build.SourceVersion is the merge commit, which never exists on the source branch.
+  if (isPullRequest && (given === undefined || given.toLowerCase() === buildCommit?.toLowerCase())) {
+    const prCommit = inputs.variable('System.PullRequest.SourceCommitId');
+    if (!prCommit) {
+      throw new InputError(
+        'expectedCommit',
+        'ref is a pull request, whose Build.SourceVersion is the merge commit, and System.PullRequest.SourceCommitId is not set. Set expectedCommit to the source branch commit, or verifyCommit: false.',
+      );
+    }
+    return {
+      expectedCommit: parseCommit('expectedCommit', prCommit, 'System.PullRequest.SourceCommitId'),
+      expectedCommitOrigin: 'System.PullRequest.SourceCommitId',
+    };
+  }
+  if (given !== undefined) return { expectedCommit: parseCommit('expectedCommit', given, 'expectedCommit'), expectedCommitOrigin: 'expectedCommit' };
+  if (buildCommit) return { expectedCommit: parseCommit('expectedCommit', buildCommit, 'Build.SourceVersion'), expectedCommitOrigin: 'Build.SourceVersion' };
+  throw new InputError('expectedCommit', 'verifyCommit is true but there is no commit to verify: set expectedCommit, or verifyCommit: false.');
 }

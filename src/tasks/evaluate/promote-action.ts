@@ -152,6 +152,24 @@ function checkRecord(record: DecisionRecord, inputs: PromoteInputs, deps: Promot
   return record.challenger;
 }
 
+type Challenger = NonNullable<DecisionRecord['challenger']>;
+
+/** What the promotion is about: the decision, where production moves, and what it was when the models were compared. */
+interface PromotePlan {
+  record: DecisionRecord;
+  challenger: Challenger;
+  into: ProductionRegistry;
+  expectedVersion: string | null;
+  sourceUri: string;
+}
+
+interface PromoteOutcome {
+  version: string;
+  copied: { copied: boolean; reused: boolean };
+  issues: string[];
+  alreadyPromoted: boolean;
+}
+
 export async function runPromote(inputs: PromoteInputs, deps: PromoteDeps): Promise<PromoteResult> {
   const { host, registry } = deps;
   const { log, signal } = host;
@@ -162,82 +180,16 @@ export async function runPromote(inputs: PromoteInputs, deps: PromoteDeps): Prom
   const challenger = checkRecord(record, inputs, deps);
   log.info(`Decision record ${read.path} (sha256 ${read.sha256}) from build ${record.context.buildNumber ?? record.context.buildId}: ${record.sentence}`);
 
-  // The evaluated version: still there, READY, and from the run that won.
   host.setProgress(10, 'Checking the approved version');
-  const mv = await registry.getVersion(challenger.version, signal);
-  if (!mv) refuse(`${registry.modelName} version ${challenger.version} no longer exists.`);
-  if (mv.status && mv.status !== 'READY') refuse(`${registry.modelName} version ${challenger.version} is ${mv.status}, not READY.`);
-  if (mv.run_id !== challenger.runId)
-    refuse(`${registry.modelName} version ${challenger.version} is now from run ${mv.run_id || '(none)'}, not from the evaluated run ${challenger.runId}.`);
+  await checkApprovedVersion(registry, challenger, signal);
 
   // Production (of the target when copying across catalogs) must be what the models were compared with.
   const into = deps.target ?? registry;
   const expectedVersion = deps.target ? (record.target?.productionVersion ?? null) : (record.production?.version ?? null);
   const current = await into.getProduction(signal);
   const sourceUri = `models:/${registry.modelName}/${challenger.version}`;
-  const isOurs = (p: ProductionRef | undefined) =>
-    !!p &&
-    (deps.target
-      ? p.source === sourceUri || p.source?.endsWith(`/${registry.modelName.replace(/\./g, '/')}/${challenger.version}`) === true
-      : p.version === challenger.version);
-  let version: string;
-  let copied = { copied: false, reused: false };
-  let issues: string[] = [];
-  let alreadyPromoted = false;
-  if (isOurs(current)) {
-    // A re-run after the promotion (or its copy) already happened: nothing to do.
-    alreadyPromoted = true;
-    version = current!.version;
-    log.info(`${into.modelName} version ${version} (${into.targetDescription}) is already the approved version; nothing was changed.`);
-  } else {
-    if ((current?.version ?? null) !== expectedVersion) {
-      refuse(
-        `${into.modelName} ${into.targetDescription} changed since the evaluation: it was ${expectedVersion ? `version ${expectedVersion}` : 'not set'} when the models were compared and is now ${describeVersion(current)}. Run the evaluation again and approve its new decision.`,
-      );
-    }
-    if (deps.target) {
-      if (!deps.copier)
-        throw new Error(
-          `Copying ${registry.modelName} version ${challenger.version} into ${deps.target.modelName} needs the registration notebook, which is not configured.`,
-        );
-      host.setProgress(40, 'Copying the version');
-      const copy = await deps.copier.copyVersion(
-        { sourceModel: registry.modelName, sourceVersion: challenger.version, targetModel: deps.target.modelName },
-        signal,
-      );
-      version = copy.version;
-      copied = { copied: true, reused: copy.reused };
-      log.info(
-        copy.reused
-          ? `${deps.target.modelName} version ${version} is the copy of ${sourceUri} made earlier; reusing it.`
-          : `Copied ${sourceUri} to ${deps.target.modelName} version ${version}.`,
-      );
-      await deps.target.waitReady(version, inputs.readyTimeoutMs, signal, challenger.runId);
-    } else {
-      version = challenger.version;
-    }
-    host.setProgress(75, 'Promoting');
-    const ctx: PromotionContext = {
-      registry: into,
-      log,
-      setProgress: (p, op) => host.setProgress(p, op),
-      owner: claimOwner(inputs.build),
-      claim: deps.claim,
-      signal,
-    };
-    const vs = record.decision.models.find((m) => m.name === record.decision.best)?.vsBaseline;
-    issues = await applyPromotion(ctx, {
-      version,
-      expected: expectedVersion ? { version: expectedVersion } : undefined,
-      tags: decisionTags({ build: { buildId: record.context.buildId } }, record.decision, vs?.winRate, vs?.meanDelta),
-      comment:
-        `Promoted by Evaluate & Promote (action promote, build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) after approval of the decision of build ${record.context.buildId} over ${expectedVersion ? `version ${expectedVersion}` : 'no production model'}: ${record.decision.reason}`.slice(
-          0,
-          1000,
-        ),
-      again: 'run the evaluation again and approve its new decision',
-    });
-  }
+  const plan: PromotePlan = { record, challenger, into, expectedVersion, sourceUri };
+  const { version, copied, issues, alreadyPromoted } = await promoteOrConfirm(inputs, deps, plan, current);
 
   const sentence = alreadyPromoted
     ? `${into.modelName} version ${version} is already ${into.targetDescription}, as approved (decision of build ${record.context.buildId}); nothing was changed.`
@@ -245,7 +197,111 @@ export async function runPromote(inputs: PromoteInputs, deps: PromoteDeps): Prom
   if (!alreadyPromoted) log.info(sentence);
   const out = buildPromotionRecord(inputs, deps, { record, read, challenger, into, version, expectedVersion, copied, sentence, alreadyPromoted, startedAt });
   const paths = await writePromotionRecord(out, deps);
-  const set = host.setOutput;
+  setPromoteOutputs(host.setOutput, plan, version, paths.recordPath);
+  const message = issues.length > 0 ? `${sentence} Issues: ${issues.join('; ')}.` : sentence;
+  return { promoted: !alreadyPromoted, alreadyPromoted, version, record: out, ...paths, message, issues };
+}
+
+/** The evaluated version: still there, READY, and from the run that won. */
+async function checkApprovedVersion(registry: ProductionRegistry, challenger: Challenger, signal: AbortSignal): Promise<void> {
+  const mv = await registry.getVersion(challenger.version, signal);
+  if (!mv) refuse(`${registry.modelName} version ${challenger.version} no longer exists.`);
+  if (mv.status && mv.status !== 'READY') refuse(`${registry.modelName} version ${challenger.version} is ${mv.status}, not READY.`);
+  if (mv.run_id !== challenger.runId)
+    refuse(`${registry.modelName} version ${challenger.version} is now from run ${mv.run_id || '(none)'}, not from the evaluated run ${challenger.runId}.`);
+}
+
+/** Whether production already is the approved version (or, across catalogs, a copy of it). */
+function isApprovedInProduction(p: ProductionRef | undefined, deps: PromoteDeps, plan: PromotePlan): boolean {
+  const { registry } = deps;
+  const { challenger, sourceUri } = plan;
+  return (
+    !!p &&
+    (deps.target
+      ? p.source === sourceUri || p.source?.endsWith(`/${registry.modelName.replace(/\./g, '/')}/${challenger.version}`) === true
+      : p.version === challenger.version)
+  );
+}
+
+/** Confirms a promotion that already happened, or checks production is unchanged, copies if needed, and promotes. */
+async function promoteOrConfirm(inputs: PromoteInputs, deps: PromoteDeps, plan: PromotePlan, current: ProductionRef | undefined): Promise<PromoteOutcome> {
+  const { host } = deps;
+  const { into, challenger, expectedVersion } = plan;
+  if (isApprovedInProduction(current, deps, plan)) {
+    // A re-run after the promotion (or its copy) already happened: nothing to do.
+    const version = current!.version;
+    host.log.info(`${into.modelName} version ${version} (${into.targetDescription}) is already the approved version; nothing was changed.`);
+    return { version, copied: { copied: false, reused: false }, issues: [], alreadyPromoted: true };
+  }
+  if ((current?.version ?? null) !== expectedVersion) {
+    refuse(
+      `${into.modelName} ${into.targetDescription} changed since the evaluation: it was ${expectedVersion ? `version ${expectedVersion}` : 'not set'} when the models were compared and is now ${describeVersion(current)}. Run the evaluation again and approve its new decision.`,
+    );
+  }
+  const { version, copied } = deps.target
+    ? await copyIntoTarget(inputs, deps, deps.target, plan)
+    : { version: challenger.version, copied: { copied: false, reused: false } };
+  host.setProgress(75, 'Promoting');
+  const issues = await applyApprovedPromotion(inputs, deps, plan, version);
+  return { version, copied, issues, alreadyPromoted: false };
+}
+
+/** Copies the approved version into the target model (or reuses an earlier copy) and waits for it to be READY. */
+async function copyIntoTarget(
+  inputs: PromoteInputs,
+  deps: PromoteDeps,
+  target: ProductionRegistry,
+  plan: PromotePlan,
+): Promise<{ version: string; copied: { copied: boolean; reused: boolean } }> {
+  const { host, registry } = deps;
+  const { log, signal } = host;
+  const { challenger, sourceUri } = plan;
+  if (!deps.copier)
+    throw new Error(
+      `Copying ${registry.modelName} version ${challenger.version} into ${target.modelName} needs the registration notebook, which is not configured.`,
+    );
+  host.setProgress(40, 'Copying the version');
+  const copy = await deps.copier.copyVersion({ sourceModel: registry.modelName, sourceVersion: challenger.version, targetModel: target.modelName }, signal);
+  const version = copy.version;
+  log.info(
+    copy.reused
+      ? `${target.modelName} version ${version} is the copy of ${sourceUri} made earlier; reusing it.`
+      : `Copied ${sourceUri} to ${target.modelName} version ${version}.`,
+  );
+  await target.waitReady(version, inputs.readyTimeoutMs, signal, challenger.runId);
+  return { version, copied: { copied: true, reused: copy.reused } };
+}
+
+/** The promotion `evaluateAndPromote` does (claim, tags, move, check it held); returns its issues. */
+async function applyApprovedPromotion(inputs: PromoteInputs, deps: PromoteDeps, plan: PromotePlan, version: string): Promise<string[]> {
+  const { host } = deps;
+  const { log, signal } = host;
+  const { record, expectedVersion } = plan;
+  const ctx: PromotionContext = {
+    registry: plan.into,
+    log,
+    setProgress: (p, op) => host.setProgress(p, op),
+    owner: claimOwner(inputs.build),
+    claim: deps.claim,
+    signal,
+  };
+  const vs = record.decision.models.find((m) => m.name === record.decision.best)?.vsBaseline;
+  return applyPromotion(ctx, {
+    version,
+    expected: expectedVersion ? { version: expectedVersion } : undefined,
+    tags: decisionTags({ build: { buildId: record.context.buildId } }, record.decision, vs?.winRate, vs?.meanDelta),
+    comment:
+      `Promoted by Evaluate & Promote (action promote, build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) after approval of the decision of build ${record.context.buildId} over ${expectedVersion ? `version ${expectedVersion}` : 'no production model'}: ${record.decision.reason}`.slice(
+        0,
+        1000,
+      ),
+    again: 'run the evaluation again and approve its new decision',
+  });
+}
+
+/** The task's output variables for a promotion (or a confirmed earlier one). */
+function setPromoteOutputs(set: PromoteDeps['host']['setOutput'], plan: PromotePlan, version: string, recordPath: string): void {
+  const { record, challenger, expectedVersion } = plan;
   set('decision', 'promoted');
   set('promoted', 'true');
   set('modelVersion', version);
@@ -254,10 +310,8 @@ export async function runPromote(inputs: PromoteInputs, deps: PromoteDeps): Prom
   const vs = record.decision.models.find((m) => m.name === record.decision.best)?.vsBaseline;
   set('winRate', vs ? String(vs.winRate) : '');
   set('metricDelta', vs ? String(vs.meanDelta) : '');
-  set('reportPath', paths.recordPath);
-  set('decisionRecordPath', paths.recordPath);
-  const message = issues.length > 0 ? `${sentence} Issues: ${issues.join('; ')}.` : sentence;
-  return { promoted: !alreadyPromoted, alreadyPromoted, version, record: out, ...paths, message, issues };
+  set('reportPath', recordPath);
+  set('decisionRecordPath', recordPath);
 }
 
 function buildPromotionRecord(

@@ -394,6 +394,16 @@ function unchanged(
   return { result: 'Succeeded', message: plan.noopReason! };
 }
 
+/** Local files first: a bad one fails the step before any request and before any output is set. */
+function readLocalFiles(inputs: ServeInputs, deps: ServeDeps): { smoke: ReturnType<typeof parseSmokeTest> | undefined; recordVersion: string | undefined } {
+  const smoke = inputs.smokeTestFile ? parseSmokeTest(readLocal(deps, inputs.smokeTestFile, 'smokeTestFile'), inputs.smokeTestFile) : undefined;
+  const recordVersion =
+    inputs.source.kind === 'decisionRecord'
+      ? versionFromDecisionRecord(readLocal(deps, inputs.source.path, 'decisionRecord'), inputs.source.path, inputs.modelName, inputs.registry)
+      : undefined;
+  return { smoke, recordVersion };
+}
+
 /**
  * Serves the resolved version on the endpoint with the traffic the mode asks for, waits for it, smoke-tests
  * it and rolls back on failure. Everything local and every read happens before the first write.
@@ -403,12 +413,7 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
   const log = host.log;
   const name = inputs.endpointName;
 
-  // Local files first: a bad one fails the step before any request and before any output is set.
-  const smoke = inputs.smokeTestFile ? parseSmokeTest(readLocal(deps, inputs.smokeTestFile, 'smokeTestFile'), inputs.smokeTestFile) : undefined;
-  const recordVersion =
-    inputs.source.kind === 'decisionRecord'
-      ? versionFromDecisionRecord(readLocal(deps, inputs.source.path, 'decisionRecord'), inputs.source.path, inputs.modelName, inputs.registry)
-      : undefined;
+  const { smoke, recordVersion } = readLocalFiles(inputs, deps);
   host.setOutput('endpointName', name);
   host.setOutput('endpointUrl', serving.invocationsUrl(name));
 
