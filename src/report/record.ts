@@ -8,6 +8,8 @@
  * Nothing here touches the DOM, so the same code runs in the tab, in the static report and in Node tests.
  */
 
+/** The schema tag inside the record (evaluation.json); its writer and every reader check it. */
+export const DECISION_RECORD_SCHEMA = 'mlopspipelines.evaluation/v1';
 /** Attachment type the Evaluate & Promote task uses for its decision record. */
 export const EVALUATION_ATTACHMENT_TYPE = 'mlopspipelines.evaluation';
 /** Attachment name of the decision record. */
