@@ -3,6 +3,8 @@
 //
 //   npm run demo                       local emulator (no workspace needed)
 //   npm run demo -- --no-build         skip the build (the tests use this after building once)
+//   npm run demo -- --local            the emulator even when DATABRICKS_HOST and DATABRICKS_TOKEN are set
+//   npm run demo -- --help             this usage
 //   DATABRICKS_HOST=https://adb-... DATABRICKS_TOKEN=dapi... npm run demo -- \
 //     --model main.ml.churn --registry unityCatalog --experiment /Shared/churn \
 //     --evaluation-table main.ml.churn_eval --output-path /Volumes/main/ml/scratch \
@@ -16,34 +18,62 @@ import { requireSupportedNode } from './node-version.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 requireSupportedNode('npm run demo');
-const { values } = parseArgs({
-  options: {
-    'no-build': { type: 'boolean' },
-    'out-dir': { type: 'string' },
-    rows: { type: 'string' },
-    resamples: { type: 'string' },
-    model: { type: 'string' },
-    registry: { type: 'string' },
-    experiment: { type: 'string' },
-    'job-name': { type: 'string' },
-    'job-id': { type: 'string' },
-    'repo-path': { type: 'string' },
-    'repo-url': { type: 'string' },
-    ref: { type: 'string' },
-    'evaluation-table': { type: 'string' },
-    'output-path': { type: 'string' },
-    'cluster-id': { type: 'string' },
-    'allow-promotion': { type: 'boolean' },
-  },
-});
+const USAGE = `Usage: npm run demo [-- options]
+
+  (no options)            Deploy -> Train -> Evaluate & Promote -> Serve against the local workspace emulator,
+                          or against a real workspace when DATABRICKS_HOST and DATABRICKS_TOKEN are set
+  --local                 use the local emulator even when DATABRICKS_HOST and DATABRICKS_TOKEN are set
+  --no-build              skip the build
+  --out-dir <folder>      where the report, the decision records and summary.json go (default .demo/)
+  --rows <n>              evaluation rows; --resamples <n> bootstrap resamples
+  Real workspace only:    --model --registry --experiment --evaluation-table --output-path --job-name | --job-id
+                          --repo-path --repo-url --ref --cluster-id --allow-promotion
+  --help                  this text`;
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      'no-build': { type: 'boolean' },
+      'out-dir': { type: 'string' },
+      rows: { type: 'string' },
+      resamples: { type: 'string' },
+      model: { type: 'string' },
+      registry: { type: 'string' },
+      experiment: { type: 'string' },
+      'job-name': { type: 'string' },
+      'job-id': { type: 'string' },
+      'repo-path': { type: 'string' },
+      'repo-url': { type: 'string' },
+      ref: { type: 'string' },
+      'evaluation-table': { type: 'string' },
+      'output-path': { type: 'string' },
+      'cluster-id': { type: 'string' },
+      'allow-promotion': { type: 'boolean' },
+      local: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  }));
+} catch (e) {
+  // A mistyped flag gets the usage, not a stack trace.
+  console.error(`npm run demo: ${e?.message ?? e}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const started = Date.now();
 if (!values['no-build']) execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
 const require = createRequire(import.meta.url);
 const { runDemo } = require(path.join(root, 'out/demo/run-demo.js'));
 
-const host = process.env.DATABRICKS_HOST;
-const token = process.env.DATABRICKS_TOKEN;
+const host = values.local ? undefined : process.env.DATABRICKS_HOST;
+const token = values.local ? undefined : process.env.DATABRICKS_TOKEN;
+if (values.local && (process.env.DATABRICKS_HOST || process.env.DATABRICKS_TOKEN)) {
+  console.log('--local: DATABRICKS_HOST and DATABRICKS_TOKEN are set but not used; the demo runs against the local emulator.');
+}
 const workspace =
   host && token
     ? {

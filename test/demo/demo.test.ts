@@ -24,13 +24,32 @@ function runDemoScript(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
 describe('npm run demo (local workspace emulator)', function () {
   this.timeout(240_000);
 
+  it('a mistyped flag gets the usage and exit code 2, no stack trace; --help prints the usage', async () => {
+    const bad = await runDemoScript(['--no-build', '--bogus'], process.env);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, '');
+    const lines = bad.stderr.split('\n');
+    assert.equal(lines[0], "npm run demo: Unknown option '--bogus'");
+    assert.equal(lines[2], 'Usage: npm run demo [-- options]');
+    assert.ok(lines.some((l) => l.trimStart().startsWith('--local ')));
+    assert.ok(!/^\s+at /m.test(bad.stderr), bad.stderr);
+    const help = await runDemoScript(['--help'], process.env);
+    assert.equal(help.code, 0);
+    assert.equal(help.stderr, '');
+    assert.equal(help.stdout.split('\n')[0], 'Usage: npm run demo [-- options]');
+  });
+
   it('deploys the release tag, trains three candidates, promotes the better one, keeps production against a weaker one, then serves it', async () => {
     const outDir = mkdtempSync(path.join(tmpdir(), 'demo-'));
-    const env = { ...process.env };
-    delete env.DATABRICKS_HOST;
-    delete env.DATABRICKS_TOKEN;
-    const r = await runDemoScript(['--no-build', '--out-dir', outDir], env);
+    // A Databricks CLI user has these exported: --local keeps the demo on the emulator anyway.
+    const env = { ...process.env, DATABRICKS_HOST: 'https://adb-1234567890123456.7.azuredatabricks.net', DATABRICKS_TOKEN: 'dapi-not-a-real-token' };
+    const r = await runDemoScript(['--no-build', '--local', '--out-dir', outDir], env);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(
+      r.stdout.startsWith('--local: DATABRICKS_HOST and DATABRICKS_TOKEN are set but not used; the demo runs against the local emulator.\n'),
+      r.stdout.slice(0, 300),
+    );
+    assert.ok(!(r.stdout + r.stderr).includes('dapi-not-a-real-token'));
     const summary = JSON.parse(readFileSync(path.join(outDir, 'summary.json'), 'utf8'));
     assert.equal(summary.mode, 'emulator');
     assert.equal(summary.ok, true);
