@@ -5,7 +5,7 @@
 import { closeSync, constants as fsConstants, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { checkWorkspacePath, CONTROL_CHARS, InputError, Inputs, truncate } from '../../pipeline/inputs';
-import { parseCluster, type ClusterConfig } from '../shared/cluster';
+import { parseCluster, type ClusterConfig } from '../common/cluster';
 import { parseAction, parseHandoff, type EvaluateAction, type HandoffConfig } from './handoff';
 import { DEFAULT_WIN_RATE, defaultMinDelta } from '../../engine/types';
 

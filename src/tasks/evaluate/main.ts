@@ -19,7 +19,7 @@ import { mainPromote } from './promote-main';
 import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
 import { run } from './run';
-import { pollOverride as sharedPollOverride } from '../shared/poll-override';
+import { pollOverride as sharedPollOverride } from '../common/poll-override';
 import { DatabricksScoring, registryUriOf, FilePredictions, PredictionsProvider } from './scoring';
 import { NotebookRegistrar } from './uc-registration';
 

@@ -5,9 +5,9 @@
  * (timestamps, build and scoring run ids) lives in `context`, so the rest is byte-for-byte reproducible.
  */
 import type { Decision, ModelResult } from '../../engine';
-import { DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../shared/decision-record';
+import { DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../common/decision-record';
 
-export { ATTACHMENT_NAME, ATTACHMENT_TYPE, DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../shared/decision-record';
+export { ATTACHMENT_NAME, ATTACHMENT_TYPE, DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../common/decision-record';
 
 /** `challenger`: action evaluate registered and marked the winner; production waits for the promote action. */
 export type Outcome = 'promoted' | 'kept' | 'noCandidates' | 'challenger';

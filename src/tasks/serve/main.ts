@@ -10,7 +10,7 @@ import { Inputs } from '../../pipeline/inputs';
 import { taskLibInputSource } from '../../pipeline/task-lib-inputs';
 import { parseServeInputs } from './inputs';
 import { run } from './run';
-import { pollOverride } from '../shared/poll-override';
+import { pollOverride } from '../common/poll-override';
 
 /** Deploy Model to Serving: parse every input before the first call, then serve, wait, smoke-test, roll back. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {

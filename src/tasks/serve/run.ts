@@ -19,7 +19,7 @@ import type { TaskOutcome } from '../../pipeline/host';
 import type { TaskHost } from '../../pipeline/host';
 import type { ServeInputs } from './inputs';
 import { inertMarkdown } from '../../pipeline/output';
-import { DECISION_RECORD_SCHEMA } from '../shared/decision-record';
+import { DECISION_RECORD_SCHEMA } from '../common/decision-record';
 
 /** The registry reads this task needs (src/mlflow clients: UnityCatalogModelRegistry, WorkspaceModelRegistry). */
 export interface VersionReader {

@@ -1,5 +1,5 @@
 import { checkWorkspacePath, CONTROL_CHARS, InputError, Inputs, truncate } from '../../pipeline/inputs';
-import { parseCluster, type ClusterConfig } from '../shared/cluster';
+import { parseCluster, type ClusterConfig } from '../common/cluster';
 
 export type { ClusterConfig };
 

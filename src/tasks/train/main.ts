@@ -8,7 +8,7 @@ import { Inputs } from '../../pipeline/inputs';
 import { taskLibInputSource } from '../../pipeline/task-lib-inputs';
 import { parseTrainInputs, readPipelineContext } from './inputs';
 import { run } from './run';
-import { pollOverride } from '../shared/poll-override';
+import { pollOverride } from '../common/poll-override';
 
 /** Train: parse every input before the first call, then start, follow and report the Databricks run. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {

@@ -9,7 +9,7 @@ import { mapInputSource, Inputs } from '../../../src/pipeline/inputs';
 import { parseServeInputs } from '../../../src/tasks/serve/inputs';
 import { entityNameFor, parseSmokeTest, planConfig, versionFromDecisionRecord } from '../../../src/tasks/serve/run';
 import { RECORD_SCHEMA } from '../../../src/tasks/evaluate/report';
-import { DECISION_RECORD_SCHEMA } from '../../../src/tasks/shared/decision-record';
+import { DECISION_RECORD_SCHEMA } from '../../../src/tasks/common/decision-record';
 import { REPO_ROOT } from '../../helpers/agent';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'evaluation-record.json');
