@@ -55,6 +55,6 @@ describe('task.json restrictions (defence in depth)', () => {
   }
 
   it('the shared code never posts files either (only Evaluate may)', () => {
-    for (const dir of ['shared']) assert.ok(!/\.(uploadSummary|addAttachment)\(/.test(sourcesOf(dir)));
+    for (const dir of ['common']) assert.ok(!/\.(uploadSummary|addAttachment)\(/.test(sourcesOf(dir)));
   });
 });
