@@ -408,8 +408,13 @@ def probabilities_from_prediction(key, pred):
 
 def model_class_probabilities(pyfunc_model, pdf, label_column, key):
     """The model's class probabilities (rows x classes, in the model's own class order) and its classes.
-    predict_proba of the underlying model with its classes_ when it has them (a scikit-learn pyfunc's predict gives
-    hard labels), else the pyfunc output when it is one column per class."""
+
+    predict_proba of the underlying model with its classes_ when it has them, because a scikit-learn pyfunc's predict
+    gives hard labels: MLflow's _SklearnModelWrapper.predict returns sklearn_model.predict(data) unless the model was
+    logged with pyfunc_predict_fn, and PyFuncModel.get_raw_model() returns the flavor's model where the wrapper
+    implements get_raw_model (mlflow/sklearn/__init__.py, mlflow/pyfunc/__init__.py in mlflow/mlflow). scikit-learn
+    orders predict_proba's columns like classes_ ("The returned estimates for all classes are ordered by the label of
+    classes", LogisticRegression.predict_proba). Otherwise the pyfunc output, when it is one column per class."""
     raw = underlying_model(pyfunc_model)
     features = feature_frame(pyfunc_model, raw, pdf, label_column)
     proba = getattr(raw, "predict_proba", None) if raw is not None else None
@@ -575,8 +580,9 @@ def scoring_plan(params, df):
 
 
 def result_schema(plan):
-    """The DDL schema of the mapInPandas output. A multiclass label keeps its own type (classes may be strings);
-    binary and regression labels travel as double (validated on the driver)."""
+    """The DDL schema of the mapInPandas output (DataFrame.mapInPandas accepts "a DDL-formatted type string"). A
+    multiclass label keeps its own Spark type as DataFrame.dtypes spells it (classes may be strings); binary and
+    regression labels travel as double (validated on the driver)."""
     label_type = plan["label_type"] if plan["problem_type"] == MULTICLASS else "double"
     fields = ["`%s` %s" % (label_out(), label_type)]
     fields += ["`%s` string" % slice_out(j) for j in range(len(plan["slices"]))]
@@ -708,7 +714,8 @@ def arrow_array(pa, arrow_type, values):
 
 
 def arrow_table(table, pa):
-    """The pyarrow Table of an OutputTable, with its schema metadata (pa.schema(fields, metadata=...))."""
+    """The pyarrow Table of an OutputTable, with its schema metadata (pyarrow: pa.schema(fields, metadata=...),
+    Table.from_arrays(arrays, schema=...); the metadata is stored as bytes and written into the IPC file's schema)."""
     arrays = [arrow_array(pa, arrow_type, values) for _, arrow_type, values in table.columns]
     fields = [pa.field(name, array.type) for (name, _, _), array in zip(table.columns, arrays)]
     schema = pa.schema(fields, metadata=dict(table.metadata) or None)
