@@ -3,8 +3,13 @@
 # MAGIC # Score models for Evaluate & Promote
 # MAGIC
 # MAGIC Imported and run by the **Evaluate & Promote** Azure Pipelines task (or copy it into your own scoring job).
-# MAGIC It scores every model on the same evaluation rows and writes one Arrow IPC file: the label column and one
-# MAGIC float64 column of class-1 scores per model. The statistics (paired bootstrap, DeLong) run in the task.
+# MAGIC It scores every model on the same evaluation rows and writes one uncompressed Arrow IPC file; the statistics
+# MAGIC (paired bootstrap, DeLong) run in the task. The file's layout depends on `problem_type`:
+# MAGIC - binary classification: the label as int8 0/1 and one float64 column of class-1 scores per model;
+# MAGIC - regression: the label as float64 and one float64 column of raw predictions per model;
+# MAGIC - multiclass: the label as int32 class index and one FixedSizeList<Float64>[K] column of class probabilities per
+# MAGIC   model, in the class order of the schema metadata `mlops.classes` (a JSON list of the original class values);
+# MAGIC - slice columns (any problem type): copied as dictionary-encoded strings, a null as the segment `(null)`.
 # MAGIC
 # MAGIC Parameters (widgets): `models` (JSON list of `{"key": <column>, "uri": "runs:/<run>/model" | "models:/<model_id>" |
 # MAGIC "models:/<name>/<version>"}`: an MLflow 2 run model, an MLflow 3 logged model, a registered version),
@@ -12,13 +17,16 @@
 # MAGIC (a `/Volumes/...` or `dbfs:/...` folder, unique per pipeline run; serverless compute cannot use `dbfs:/`),
 # MAGIC `registry_uri` (`databricks`: workspace model registry, `databricks-uc`: Unity Catalog; the registry
 # MAGIC `models:/<name>/<version>` is read from, set explicitly because MLflow's default depends on the compute and
-# MAGIC MLflow version: Unity Catalog on serverless and with MLflow 3).
+# MAGIC MLflow version: Unity Catalog on serverless and with MLflow 3), `problem_type` (`binaryClassification`, also when
+# MAGIC empty; `regression`; `multiclass`), `slice_columns` (comma-separated column names of the evaluation data; empty: none).
 # MAGIC
 # MAGIC Exit value: `{"output_path": "<folder>/predictions.arrow", "rows": <n>}`.
 
 # COMMAND ----------
 
+import datetime
 import json
+import numbers
 import os
 import re
 import shutil
@@ -26,10 +34,25 @@ import shutil
 import numpy as np
 import pandas as pd
 
-PARAMETERS = ("models", "evaluation_table", "evaluation_query", "label_column", "max_rows", "output_path", "registry_uri")
+PARAMETERS = ("models", "evaluation_table", "evaluation_query", "label_column", "max_rows", "output_path", "registry_uri", "problem_type", "slice_columns")
 REGISTRY_URIS = ("databricks", "databricks-uc")
+BINARY = "binaryClassification"
+REGRESSION = "regression"
+MULTICLASS = "multiclass"
+PROBLEM_TYPES = (BINARY, REGRESSION, MULTICLASS)
 ARROW_CONF = "spark.sql.execution.arrow.pyspark.enabled"
 OUTPUT_FILE_NAME = "predictions.arrow"
+CLASSES_METADATA_KEY = "mlops.classes"
+NULL_SEGMENT = "(null)"
+ROW_SUM_TOLERANCE = 1e-6
+# Rows read on the driver to learn each multiclass model's classes (and fail early) before the Spark job.
+PROBE_ROWS = 100
+# Arrow types the writer knows (see arrow_array); the fixed-size list takes its K from the matrix.
+INT8, INT32, FLOAT64, DICTIONARY_STRING = "int8", "int32", "float64", "dictionary<int32, utf8>"
+_FIXED_LIST = re.compile(r"^fixed_size_list<float64>\[(\d+)\]$")
+# Spark SQL type names (DataFrame.dtypes) a slice column may have: each value names a segment.
+_SLICE_TYPES = re.compile(r"^(string|varchar\(\d+\)|char\(\d+\)|tinyint|smallint|int|bigint|boolean|date|decimal\(\d+,\d+\))$")
+_INTEGRAL_TYPES = ("tinyint", "smallint", "int", "bigint")
 _COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _MODEL_URI = re.compile(r"^(runs:/[0-9A-Za-z]+/\S+|models:/[^/\s]+/(\d+|@?[A-Za-z0-9_\-]+)|models:/m-[0-9A-Za-z]+)$")
 
@@ -73,6 +96,26 @@ def parse_max_rows(text):
     return int(text)
 
 
+def parse_problem_type(text):
+    """`problem_type`: empty (older tasks and user jobs that do not pass it) means binary classification."""
+    value = (text or "").strip()
+    if value == "":
+        return BINARY
+    if value not in PROBLEM_TYPES:
+        raise ScoringError("problem_type must be binaryClassification, regression or multiclass (empty means binaryClassification), got %r" % value)
+    return value
+
+
+def parse_slice_columns(text):
+    """`slice_columns`: column names separated by commas (or newlines); empty means no slices."""
+    names = [n.strip() for n in re.split(r"[,\n]", text or "")]
+    names = [n for n in names if n]
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise ScoringError("slice_columns names %r twice" % twice)
+    return names
+
+
 def parse_parameters(get):
     """Reads and validates every parameter through `get(name) -> str` (dbutils.widgets.get)."""
     table = (get("evaluation_table") or "").strip()
@@ -86,6 +129,13 @@ def parse_parameters(get):
     for m in models:
         if m["key"] == label:
             raise ScoringError("model key %r collides with the label column" % m["key"])
+    slice_columns = parse_slice_columns(get("slice_columns"))
+    keys = set(m["key"] for m in models)
+    for name in slice_columns:
+        if name == label:
+            raise ScoringError("slice column %r is the label column" % name)
+        if name in keys:
+            raise ScoringError("slice column %r collides with the model key %r (both would be columns of the predictions file)" % (name, name))
     registry_uri = (get("registry_uri") or "").strip()
     if registry_uri not in REGISTRY_URIS:
         raise ScoringError(
@@ -100,6 +150,8 @@ def parse_parameters(get):
         "label_column": label,
         "max_rows": parse_max_rows(get("max_rows")),
         "output_path": validate_output_dir(get("output_path")),
+        "problem_type": parse_problem_type(get("problem_type")),
+        "slice_columns": slice_columns,
     }
 
 
@@ -261,46 +313,424 @@ def check_scores(key, scores):
         )
 
 
-def score_table(pdf, models, loaded, label_column):
-    """Scores one pandas batch with every model: the label plus one float64 column per model key."""
-    out = pd.DataFrame({label_column: binary_labels_lenient(pdf[label_column])})
+# ---------------------------------------------------------------- regression
+
+
+def regression_labels(values, label_column):
+    """Labels as finite float64 (the batch scorer carried them as float64, non-numeric values as NaN)."""
+    labels = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").to_numpy()
+    bad = ~np.isfinite(labels)
+    if bad.any():
+        raise ScoringError(
+            "label column %r has %d missing, non-numeric or infinite values (first at row %d); regression needs a finite number on every row"
+            % (label_column, int(bad.sum()), int(np.argmax(bad)))
+        )
+    return labels
+
+
+def regression_predictions(pyfunc_model, pdf, label_column, key):
+    """The model's raw pyfunc prediction as float64: one number per row (never predict_proba)."""
+    features = feature_frame(pyfunc_model, underlying_model(pyfunc_model), pdf, label_column)
+    pred = pyfunc_model.predict(features)
+    if isinstance(pred, pd.DataFrame):
+        if pred.shape[1] != 1:
+            raise ScoringError(
+                "model %s returned %d prediction columns %r; regression needs one numeric prediction per row" % (key, pred.shape[1], [str(c) for c in pred.columns])
+            )
+        pred = pred.iloc[:, 0]
+    arr = pred.to_numpy() if isinstance(pred, pd.Series) else np.asarray(pred)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1 or len(arr) != len(pdf):
+        raise ScoringError("model %s returned predictions of shape %r for %d rows; regression needs one number per row" % (key, arr.shape, len(pdf)))
+    kind = pd.api.types.infer_dtype(arr, skipna=True)
+    if len(arr) > 0 and kind not in ("floating", "integer", "mixed-integer-float", "decimal", "empty"):
+        raise ScoringError("model %s returned non-numeric predictions (%s, e.g. %r); regression needs one number per row" % (key, kind, arr[0]))
+    return arr.astype("float64")
+
+
+def check_predictions(key, predictions):
+    """Regression predictions must be finite (the metrics are sums over rows)."""
+    bad = ~np.isfinite(np.asarray(predictions, dtype="float64"))
+    if bad.any():
+        raise ScoringError("model %s produced %d non-finite predictions (NaN or infinity; first at row %d)" % (key, int(bad.sum()), int(np.argmax(bad))))
+
+
+# ---------------------------------------------------------------- multiclass
+
+
+def class_value(value):
+    """A class as the metadata's JSON carries it: integers and floats stay numbers, booleans become "true"/"false",
+    anything else (strings included) its string."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Number):
+        return float(value)
+    return str(value)
+
+
+def class_key(value):
+    """Identity of a class or a label value: numbers compare by value (1 == 1.0), strings as strings ("1" != 1)."""
+    v = class_value(value)
+    return ("number", float(v)) if isinstance(v, (int, float)) else ("string", v)
+
+
+def hard_label_error(key):
+    return ScoringError(
+        "model %s returned one value per row (hard labels), not class probabilities; multiclass metrics need one probability "
+        "per class. Log a model whose probabilities can be read: a scikit-learn-like classifier with predict_proba and classes_ "
+        "(e.g. mlflow.sklearn.log_model), or a mlflow.pyfunc.PythonModel whose predict returns a DataFrame with one "
+        "probability column per class, named by the class" % key
+    )
+
+
+def probabilities_from_prediction(key, pred):
+    """(matrix, classes) from a pyfunc output with one numeric probability column per class, named by the class."""
+    if isinstance(pred, pd.DataFrame) and pred.shape[1] >= 2:
+        if not all(pd.api.types.is_numeric_dtype(pred[c]) for c in pred.columns):
+            raise ScoringError(
+                "model %s returned prediction columns %r; multiclass scoring needs one numeric probability column per class, "
+                "named by the class (or a model with predict_proba and classes_)" % (key, [str(c) for c in pred.columns])
+            )
+        return pred.to_numpy(), list(pred.columns)
+    arr = pred.to_numpy() if isinstance(pred, (pd.DataFrame, pd.Series)) else np.asarray(pred)
+    if arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1):
+        raise hard_label_error(key)
+    raise ScoringError(
+        "model %s returned an array of shape %r without class names; return a DataFrame with one probability column per class, "
+        "named by the class, or log a model with predict_proba and classes_" % (key, arr.shape)
+    )
+
+
+def model_class_probabilities(pyfunc_model, pdf, label_column, key):
+    """The model's class probabilities (rows x classes, in the model's own class order) and its classes.
+
+    predict_proba of the underlying model with its classes_ when it has them, because a scikit-learn pyfunc's predict
+    gives hard labels: MLflow's _SklearnModelWrapper.predict returns sklearn_model.predict(data) unless the model was
+    logged with pyfunc_predict_fn, and PyFuncModel.get_raw_model() returns the flavor's model where the wrapper
+    implements get_raw_model (mlflow/sklearn/__init__.py, mlflow/pyfunc/__init__.py in mlflow/mlflow). scikit-learn
+    orders predict_proba's columns like classes_ ("The returned estimates for all classes are ordered by the label of
+    classes", LogisticRegression.predict_proba). Otherwise the pyfunc output, when it is one column per class."""
+    raw = underlying_model(pyfunc_model)
+    features = feature_frame(pyfunc_model, raw, pdf, label_column)
+    proba = getattr(raw, "predict_proba", None) if raw is not None else None
+    if callable(proba):
+        classes = getattr(raw, "classes_", None)
+        if classes is None:
+            raise ScoringError("model %s has predict_proba but no classes_, so its probability columns cannot be matched to classes" % key)
+        matrix, classes = proba(features), list(classes)
+    else:
+        matrix, classes = probabilities_from_prediction(key, pyfunc_model.predict(features))
+    matrix = np.asarray(matrix)
+    if matrix.ndim == 1:
+        raise hard_label_error(key)
+    try:
+        matrix = matrix.astype("float64")
+    except (ValueError, TypeError):
+        raise ScoringError("model %s returned non-numeric probabilities" % key)
+    if matrix.shape != (len(pdf), len(classes)):
+        raise ScoringError("model %s returned probabilities of shape %r for %d rows and %d classes" % (key, matrix.shape, len(pdf), len(classes)))
+    return matrix, [class_value(c) for c in classes]
+
+
+def align_to_classes(key, matrix, classes, shared_classes, reference_key):
+    """Reorders a model's probability columns into the shared class order. Every model must have the same classes."""
+    own = [class_key(c) for c in classes]
+    if len(set(own)) != len(own):
+        raise ScoringError("model %s lists a class twice: %s" % (key, json.dumps(classes)))
+    if len(classes) < 2:
+        raise ScoringError("model %s has classes %s; multiclass needs at least 2 classes" % (key, json.dumps(classes)))
+    shared = [class_key(c) for c in shared_classes]
+    if set(own) != set(shared):
+        raise ScoringError(
+            "model %s has classes %s but model %s has classes %s; every model must be trained on the same classes"
+            % (key, json.dumps(classes), reference_key, json.dumps(shared_classes))
+        )
+    return matrix[:, [own.index(k) for k in shared]]
+
+
+def check_probabilities(key, matrix, classes):
+    """Finite, non-negative, rows summing to 1 within ROW_SUM_TOLERANCE, and not one-hot hard labels."""
+    bad = ~np.isfinite(matrix)
+    if bad.any():
+        row = int(np.argmax(bad.any(axis=1)))
+        raise ScoringError("model %s produced %d non-finite probabilities (NaN or infinity; first at row %d)" % (key, int(bad.sum()), row))
+    negative = matrix < 0
+    if negative.any():
+        row = int(np.argmax(negative.any(axis=1)))
+        col = int(np.argmax(negative[row]))
+        raise ScoringError("model %s produced a negative probability %r at row %d (class %s)" % (key, float(matrix[row, col]), row, json.dumps(classes[col])))
+    sums = matrix.sum(axis=1)
+    off = np.abs(sums - 1.0) > ROW_SUM_TOLERANCE
+    if off.any():
+        row = int(np.argmax(off))
+        raise ScoringError(
+            "model %s: the probabilities of row %d sum to %r, not 1 (tolerance %g; %d rows are off)" % (key, row, float(sums[row]), ROW_SUM_TOLERANCE, int(off.sum()))
+        )
+    if len(matrix) > 0 and np.all((matrix == 0.0) | (matrix == 1.0)):
+        raise ScoringError("model %s returned one-hot hard labels (every probability 0 or 1), not probabilities; multiclass metrics need class probabilities" % key)
+
+
+def multiclass_labels(values, label_column, classes):
+    """Each label value's index in the shared class order, as int32; a value that is not a class fails, naming it."""
+    series = pd.Series(values).reset_index(drop=True)
+    missing = series.isna()
+    if missing.any():
+        raise ScoringError("label column %r has %d missing values (first at row %d)" % (label_column, int(missing.sum()), int(np.argmax(missing.to_numpy()))))
+    index_of = {class_key(c): i for i, c in enumerate(classes)}
+    codes, uniques = pd.factorize(series)
+    lookup = np.array([index_of.get(class_key(u), -1) for u in uniques], dtype="int64")
+    labels = lookup[codes]
+    unknown = labels < 0
+    if unknown.any():
+        row = int(np.argmax(unknown))
+        raise ScoringError(
+            "label column %r has the value %r at row %d, which is not one of the models' classes %s (rows with such values: %d)"
+            % (label_column, class_value(series.iloc[row]), row, json.dumps(classes), int(unknown.sum()))
+        )
+    return labels.astype("int32")
+
+
+def probe_classes(df, models, model_dirs, label_column, load_model):
+    """The shared class order (the first model's) and the model it comes from, checked for every model on a few rows
+    on the driver, so that a model without probabilities or with other classes fails before the Spark job."""
+    sample = df.limit(PROBE_ROWS).toPandas()
+    if len(sample) == 0:
+        raise ScoringError("the evaluation data has no rows")
+    shared, reference = None, None
     for m in models:
-        out[m["key"]] = model_scores(loaded[m["key"]], pdf, label_column)
-    return out
+        matrix, classes = model_class_probabilities(load_model(model_dirs[m["key"]]), sample, label_column, m["key"])
+        if shared is None:
+            shared, reference = classes, m["key"]
+        align_to_classes(m["key"], matrix, classes, shared, reference)
+    return shared, reference
+
+
+# ---------------------------------------------------------------- slices
+
+
+def slice_column_types(df, slice_columns):
+    """The Spark SQL type of each slice column; a missing column or a type without segment names fails."""
+    columns = list(df.columns)
+    types = dict(df.dtypes)
+    for name in slice_columns:
+        if name not in columns:
+            listed = ", ".join(columns[:100]) + (" ... (%d more)" % (len(columns) - 100) if len(columns) > 100 else "")
+            raise ScoringError("slice column %r is not in the evaluation data (columns: %s)" % (name, listed))
+        if not _SLICE_TYPES.match(types[name]):
+            raise ScoringError(
+                "slice column %r has type %s; a slice column must be a string, integer, boolean, date or decimal column "
+                "(cast or bucket it in evaluation_query)" % (name, types[name])
+            )
+    return [(name, types[name]) for name in slice_columns]
+
+
+def segment_name(value, spark_type):
+    """A slice value as its segment name. Integer columns arrive as floats when they hold nulls, so they are printed
+    as integers; booleans as Spark SQL prints them; a null is the segment "(null)"."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return NULL_SEGMENT
+    if spark_type in _INTEGRAL_TYPES:
+        return str(int(value))
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def slice_strings(values, spark_type):
+    return [segment_name(v, spark_type) for v in pd.Series(values).tolist()]
+
+
+# ---------------------------------------------------------------- scoring on Spark
+
+
+def label_out():
+    return "__label"
+
+
+def slice_out(j):
+    return "__slice_%d" % j
+
+
+def model_out(i, k=None):
+    """The mapInPandas output columns are named by position, so no table column name reaches the schema string."""
+    return "__model_%d" % i if k is None else "__model_%d_%d" % (i, k)
+
+
+def scoring_plan(params, df):
+    """What the batch scorer produces and the driver assembles; the label and slice columns are checked here."""
+    label = params["label_column"]
+    if label not in df.columns:
+        raise ScoringError("the evaluation data has no label column %r (columns: %s)" % (label, ", ".join(df.columns[:20])))
+    return {
+        "problem_type": params["problem_type"],
+        "label": label,
+        "label_type": dict(df.dtypes)[label],
+        "slices": slice_column_types(df, params["slice_columns"]),
+        "models": params["models"],
+        "classes": None,
+        "classes_from": None,
+    }
+
+
+def result_schema(plan):
+    """The DDL schema of the mapInPandas output (DataFrame.mapInPandas accepts "a DDL-formatted type string"). A
+    multiclass label keeps its own Spark type as DataFrame.dtypes spells it (classes may be strings); binary and
+    regression labels travel as double (validated on the driver)."""
+    label_type = plan["label_type"] if plan["problem_type"] == MULTICLASS else "double"
+    fields = ["`%s` %s" % (label_out(), label_type)]
+    fields += ["`%s` string" % slice_out(j) for j in range(len(plan["slices"]))]
+    for i in range(len(plan["models"])):
+        if plan["problem_type"] == MULTICLASS:
+            fields += ["`%s` double" % model_out(i, k) for k in range(len(plan["classes"]))]
+        else:
+            fields.append("`%s` double" % model_out(i))
+    return ", ".join(fields)
+
+
+def score_table(pdf, plan, loaded):
+    """Scores one pandas batch with every model into the columns of result_schema(plan), in that order."""
+    label = plan["label"]
+    out = {}
+    if plan["problem_type"] == MULTICLASS:
+        out[label_out()] = pdf[label].to_numpy()
+    else:
+        out[label_out()] = binary_labels_lenient(pdf[label])
+    for j, (name, spark_type) in enumerate(plan["slices"]):
+        out[slice_out(j)] = slice_strings(pdf[name], spark_type)
+    for i, m in enumerate(plan["models"]):
+        model = loaded[m["key"]]
+        if plan["problem_type"] == BINARY:
+            out[model_out(i)] = model_scores(model, pdf, label)
+        elif plan["problem_type"] == REGRESSION:
+            out[model_out(i)] = regression_predictions(model, pdf, label, m["key"])
+        else:
+            matrix, classes = model_class_probabilities(model, pdf, label, m["key"])
+            matrix = align_to_classes(m["key"], matrix, classes, plan["classes"], plan["classes_from"])
+            for k in range(matrix.shape[1]):
+                out[model_out(i, k)] = matrix[:, k]
+    return pd.DataFrame(out)
 
 
 def binary_labels_lenient(values):
-    """Inside a Spark batch the label is carried as float64; validation happens on the whole column later."""
-    return pd.to_numeric(pd.Series(values).astype("float64"), errors="coerce").to_numpy()
+    """Inside a Spark batch the label is carried as float64; validation happens on the whole column later, so a value
+    that is not a number becomes NaN here (reported there as missing or non-numeric) instead of failing the worker."""
+    series = pd.Series(values)
+    try:
+        return series.astype("float64").to_numpy()
+    except (ValueError, TypeError):
+        return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
 
 
-def make_batch_scorer(models, model_dirs, label_column, load_model):
+def make_batch_scorer(plan, model_dirs, load_model):
     """A mapInPandas function; models are loaded once per Python worker from a folder executors can read."""
     cache = {}
 
     def score_batches(batches):
         if not cache:
-            for m in models:
+            for m in plan["models"]:
                 cache[m["key"]] = load_model(model_dirs[m["key"]])
         for pdf in batches:
-            yield score_table(pdf, models, cache, label_column)
+            yield score_table(pdf, plan, cache)
 
     return score_batches
 
 
-def result_schema(models, label_column):
-    return ", ".join(["`%s` double" % label_column] + ["`%s` double" % m["key"] for m in models])
+# ---------------------------------------------------------------- the predictions file
 
 
-def write_arrow_ipc(pdf, path):
+class OutputTable:
+    """What the notebook writes, free of pyarrow (so the layout is testable without it): the columns in file order,
+    each with its Arrow type (INT8, INT32, FLOAT64, DICTIONARY_STRING or fixed_size_list<float64>[K]) and values,
+    and the schema metadata."""
+
+    def __init__(self):
+        self.columns = []
+        self.metadata = {}
+
+    def add(self, name, arrow_type, values):
+        self.columns.append((name, arrow_type, values))
+
+    @property
+    def rows(self):
+        return len(self.columns[0][2])
+
+    def schema(self):
+        return [(name, arrow_type) for name, arrow_type, _ in self.columns]
+
+    def values(self, name):
+        return next(v for n, _, v in self.columns if n == name)
+
+
+def assemble_output(pdf, plan):
+    """Validates the scored rows and lays them out: label, one column per model key, then the slice columns."""
+    if len(pdf) == 0:
+        raise ScoringError("the evaluation data has no rows")
+    problem, label = plan["problem_type"], plan["label"]
+    table = OutputTable()
+    if problem == BINARY:
+        table.add(label, INT8, binary_labels(pdf[label_out()], label))
+    elif problem == REGRESSION:
+        table.add(label, FLOAT64, regression_labels(pdf[label_out()], label))
+    else:
+        table.add(label, INT32, multiclass_labels(pdf[label_out()], label, plan["classes"]))
+        table.metadata[CLASSES_METADATA_KEY] = json.dumps(plan["classes"])
+    for i, m in enumerate(plan["models"]):
+        if problem == MULTICLASS:
+            k = len(plan["classes"])
+            matrix = pdf[[model_out(i, c) for c in range(k)]].to_numpy(dtype="float64")
+            check_probabilities(m["key"], matrix, plan["classes"])
+            table.add(m["key"], "fixed_size_list<float64>[%d]" % k, matrix)
+        else:
+            values = pdf[model_out(i)].astype("float64").to_numpy()
+            (check_scores if problem == BINARY else check_predictions)(m["key"], values)
+            table.add(m["key"], FLOAT64, values)
+    for j, (name, _) in enumerate(plan["slices"]):
+        table.add(name, DICTIONARY_STRING, pdf[slice_out(j)].tolist())
+    return table
+
+
+def arrow_array(pa, arrow_type, values):
+    """One column as a pyarrow array (pyarrow API: pa.array, Array.dictionary_encode, FixedSizeListArray.from_arrays)."""
+    if arrow_type == FLOAT64:
+        return pa.array(np.asarray(values, dtype="float64"), type=pa.float64())
+    if arrow_type == INT8:
+        return pa.array(np.asarray(values, dtype="int8"), type=pa.int8())
+    if arrow_type == INT32:
+        return pa.array(np.asarray(values, dtype="int32"), type=pa.int32())
+    if arrow_type == DICTIONARY_STRING:
+        return pa.array(list(values), type=pa.string()).dictionary_encode()
+    fixed = _FIXED_LIST.match(arrow_type)
+    if fixed:
+        matrix = np.ascontiguousarray(values, dtype="float64")
+        return pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1), type=pa.float64()), int(fixed.group(1)))
+    raise ValueError("unknown column type %r" % arrow_type)
+
+
+def arrow_table(table, pa):
+    """The pyarrow Table of an OutputTable, with its schema metadata (pyarrow: pa.schema(fields, metadata=...),
+    Table.from_arrays(arrays, schema=...); the metadata is stored as bytes and written into the IPC file's schema)."""
+    arrays = [arrow_array(pa, arrow_type, values) for _, arrow_type, values in table.columns]
+    fields = [pa.field(name, array.type) for (name, _, _), array in zip(table.columns, arrays)]
+    schema = pa.schema(fields, metadata=dict(table.metadata) or None)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def write_arrow_ipc(table, path):
     """Writes an uncompressed Arrow IPC file (the task's Arrow reader does not decode LZ4/ZSTD)."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(pdf, preserve_index=False)
+    result = arrow_table(table, pa)
     tmp = path + ".tmp"
     with pa.OSFile(tmp, "wb") as sink:
-        with pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
+        with pa.ipc.new_file(sink, result.schema) as writer:
+            writer.write_table(result)
     os.replace(tmp, path)
 
 
@@ -320,11 +750,9 @@ def run(dbutils, spark, mlflow, write_table=write_arrow_ipc, remove_tree=shutil.
     # compute (serverless and MLflow 3: Unity Catalog), so a workspace-registry model would be looked up in UC.
     mlflow.set_registry_uri(params["registry_uri"])
     enable_arrow(spark, log)
-    label = params["label_column"]
     models = params["models"]
     df = spark.table(params["evaluation_table"]) if params["evaluation_table"] else spark.sql(params["evaluation_query"])
-    if label not in df.columns:
-        raise ScoringError("the evaluation data has no label column %r (columns: %s)" % (label, ", ".join(df.columns[:20])))
+    plan = scoring_plan(params, df)
     if params["max_rows"] is not None:
         df = df.limit(params["max_rows"])
 
@@ -338,20 +766,17 @@ def run(dbutils, spark, mlflow, write_table=write_arrow_ipc, remove_tree=shutil.
             dst = local_path(models_dir + "/" + m["key"])
             makedirs(dst, exist_ok=True)
             model_dirs[m["key"]] = mlflow.artifacts.download_artifacts(artifact_uri=m["uri"], dst_path=dst)
-        scorer = make_batch_scorer(models, model_dirs, label, mlflow.pyfunc.load_model)
-        pdf = df.mapInPandas(scorer, schema=result_schema(models, label)).toPandas()
+        if plan["problem_type"] == MULTICLASS:
+            plan["classes"], plan["classes_from"] = probe_classes(df, models, model_dirs, plan["label"], mlflow.pyfunc.load_model)
+        scorer = make_batch_scorer(plan, model_dirs, mlflow.pyfunc.load_model)
+        pdf = df.mapInPandas(scorer, schema=result_schema(plan)).toPandas()
     finally:
         remove_tree(local_path(models_dir), ignore_errors=True)
 
-    if len(pdf) == 0:
-        raise ScoringError("the evaluation data has no rows")
-    result = pd.DataFrame({label: binary_labels(pdf[label], label)})
-    for m in models:
-        check_scores(m["key"], pdf[m["key"]])
-        result[m["key"]] = pdf[m["key"]].astype("float64").to_numpy()
+    table = assemble_output(pdf, plan)
     path = output_file(out_dir)
-    write_table(result, local_path(path))
-    return exit_value(path, len(result))
+    write_table(table, local_path(path))
+    return exit_value(path, table.rows)
 
 
 # COMMAND ----------
