@@ -60,6 +60,9 @@ export function bundleBuilds() {
     target: 'node20',
     format: 'cjs',
     charset: 'utf8',
+    // A package's ES module build where it has one (package.json "module"; "exports" still wins): esbuild can
+    // drop what is unused from it, not from the CommonJS build (flatbuffers, under apache-arrow: 4 kB less).
+    mainFields: ['module', 'main'],
   }));
   for (const [entry, outfile, platform] of EXTRA_BUNDLES) {
     builds.push({
