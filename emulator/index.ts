@@ -9,7 +9,7 @@
  * await emu.close();
  * ```
  */
-import type { Clock } from '../src/databricks/contracts';
+import type { Clock } from '../src/databricks/clock';
 import { cancelledFrom } from '../src/databricks/errors';
 import type { EmulatorCore, RequestLogEntry } from './contracts';
 import { EmulatorAuth, EmulatorSecrets } from './auth';
@@ -68,7 +68,7 @@ export interface Emulator {
   /** Empties the request log (seq keeps counting). */
   clearRequests(): void;
   /**
-   * A client Clock tied to emulated time: `now()` is the emulator's time and `sleep(ms)` advances it
+   * A client Clock tied to emulated time: `now()` and `monotonic()` are the emulator's time and `sleep(ms)` advances it
    * (then yields once), so a client that waits ten minutes finishes at once and tokens expire on cue.
    */
   linkedClock(): Clock & { readonly sleeps: number[] };
@@ -129,6 +129,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return {
         sleeps,
         now: () => clock.now(),
+        // Emulated time is the real wall clock plus an offset that only grows: the tests take it as monotonic too.
+        monotonic: () => clock.now(),
         async sleep(ms: number, signal?: AbortSignal) {
           if (signal?.aborted) throw cancelledFrom(signal);
           sleeps.push(ms);

@@ -9,8 +9,8 @@
  * which the offline emulator would have to imitate, and it brings its own HTTP stack that would bypass our
  * proxy, redirect and secret-masking rules. Three POSTs are easy to get right and to test.
  */
-import type { Clock, TokenProvider } from './contracts';
-import { systemClock } from './clock';
+import type { TokenProvider } from './contracts';
+import { systemClock, type Clock } from './clock';
 import { CancelledError, DatabricksApiError, looksLikeHtml, parseRetryAfter, signInPageError } from './errors';
 import { assertSecureUrl, RawResponse, sendOnce, userAgent } from './http';
 import { createTransport, ProxyConfig, Transport } from './proxy';
@@ -147,11 +147,11 @@ export function cachingTokenProvider(fetchToken: (signal?: AbortSignal) => Promi
       current = undefined;
     },
     async getToken(signal?: AbortSignal) {
-      if (current && clock.now() < current.refreshAt) return current.token;
+      if (current && clock.monotonic() < current.refreshAt) return current.token;
       if (!inflight) {
         inflight = (async () => {
           try {
-            const started = clock.now();
+            const started = clock.monotonic();
             const f = await fetchToken(signal);
             count++;
             current = { token: f.token, refreshAt: started + Math.min(f.lifetimeMs - refreshMarginMs(f.lifetimeMs), maxAgeMs) };
@@ -208,8 +208,9 @@ export function tokenEndpointError(res: RawResponse, ctx: TokenCallContext): Dat
     ctx.secrets,
   );
   // Retry-After travels on the error so withRetry waits what the token endpoint asked for (429/503), as
-  // it does for API calls; Date.now() because an HTTP-date Retry-After is wall-clock time, as in http.ts.
-  const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
+  // it does for API calls; the system clock's wall time because an HTTP-date Retry-After is the server's real
+  // wall-clock time, whatever clock the client was given (as in http.ts).
+  const retryAfterMs = parseRetryAfter(res.headers['retry-after'], systemClock.now());
   return new DatabricksApiError({ status: res.status, errorCode: code, message, requestId, method: 'POST', path: res.url.pathname, retryAfterMs });
 }
 

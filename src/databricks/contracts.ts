@@ -50,9 +50,3 @@ export interface TokenProvider {
   /** Drops a cached token (after a 401), so the next getToken fetches a new one. */
   invalidate?(): void;
 }
-
-/** Time, injected so waits and backoff can be tested without sleeping. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}

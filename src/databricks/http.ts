@@ -24,8 +24,8 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import axios, { AxiosRequestConfig, RawAxiosRequestHeaders } from 'axios';
-import type { ApiClient, ApiRequest, Clock, DownloadRequest, TokenProvider } from './contracts';
-import { systemClock } from './clock';
+import type { ApiClient, ApiRequest, DownloadRequest, TokenProvider } from './contracts';
+import { systemClock, type Clock } from './clock';
 import {
   CancelledError,
   DatabricksApiError,
@@ -565,7 +565,7 @@ function failedResponseError(res: RawResponse, ctx: { method: string; path: stri
     contentType: res.headers['content-type'],
     body: res.body.toString('utf8'),
     requestId: res.headers['x-request-id'],
-    retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
+    retryAfterMs: parseRetryAfter(res.headers['retry-after'], systemClock.now()),
     ...ctx,
   });
 }
@@ -614,7 +614,7 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
           if (e && typeof e === 'object') tokenErrors.add(e);
           throw e;
         }
-        const started = clock.now();
+        const started = clock.monotonic();
         const res = await sendFollowingRedirects(transport, {
           method,
           url,
@@ -625,7 +625,7 @@ export function createApiClient(opts: ApiClientOptions): DatabricksApiClient {
           maxBodyBytes: maxResponseBytes,
           toFile,
         });
-        log(`${method} ${ctx.path} -> ${res.status} (${clock.now() - started} ms, attempt ${attempt})`);
+        log(`${method} ${ctx.path} -> ${res.status} (${clock.monotonic() - started} ms, attempt ${attempt})`);
         // The gateway rejected the credential before processing (401, or 403 "Invalid access token." for an
         // expired one): safe to repeat once, even for a non-idempotent call, with a freshly fetched token.
         const credentialRejected = res.status === 401 || (res.status === 403 && /Invalid access token/i.test(res.body.toString('utf8')));

@@ -28,7 +28,7 @@ export {
   WIF_MAX_TOKEN_AGE_MS,
 } from './auth';
 export type { AuthConfig, TokenProviderDeps, RefreshingTokenProvider } from './auth';
-export { systemClock, createFakeClock, abortableSleep } from './clock';
-export type { FakeClock } from './clock';
+export { systemClock, createFakeClock } from './clock';
+export type { Clock, FakeClock } from './clock';
 export { createTransport } from './proxy';
 export type { ProxyConfig, Transport } from './proxy';

@@ -7,8 +7,8 @@
  * starting a second one), so the HTTP core may repeat them safely.
  */
 import { createHash } from 'node:crypto';
-import { systemClock } from './clock';
-import type { ApiClient, Clock } from './contracts';
+import { systemClock, type Clock } from './clock';
+import type { ApiClient } from './contracts';
 import { DatabricksApiError } from './errors';
 import { pagesByToken, paginateByToken } from './paginate';
 import { POLL_DEFAULTS } from './poll-defaults';

@@ -4,8 +4,7 @@
  * (the HTTP client passes {@link isRetryable} for idempotent calls and
  * {@link isSafeToRetryNonIdempotent} otherwise).
  */
-import type { Clock } from './contracts';
-import { systemClock } from './clock';
+import { systemClock, type Clock } from './clock';
 import { CancelledError, cancelledFrom, isRetryable } from './errors';
 
 export interface RetryPolicy {
@@ -64,7 +63,7 @@ export function backoffDelay(attempt: number, policy: Pick<RetryPolicy, 'baseDel
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: WithRetryOptions = {}): Promise<T> {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(opts) };
   const shouldRetry = opts.shouldRetry ?? ((e: unknown) => isRetryable(e));
-  const start = policy.clock.now();
+  const start = policy.clock.monotonic();
   for (let attempt = 1; ; attempt++) {
     if (opts.signal?.aborted) throw cancelledFrom(opts.signal);
     try {
@@ -75,7 +74,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Wi
       const retryAfter = (err as { retryAfterMs?: number }).retryAfterMs;
       if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) throw err;
       const delayMs = backoffDelay(attempt, policy, retryAfter);
-      if (policy.clock.now() + delayMs - start > policy.deadlineMs) throw err;
+      if (policy.clock.monotonic() + delayMs - start > policy.deadlineMs) throw err;
       opts.onRetry?.({ attempt, delayMs, error: err });
       await policy.clock.sleep(delayMs, opts.signal);
     }

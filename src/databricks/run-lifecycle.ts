@@ -13,6 +13,7 @@
  * Client ring: no task library. The caller passes where cancel cleanups are registered and the agent's
  * cleanup budget.
  */
+import { systemClock, type Clock } from './clock';
 import { cancelledFrom, CancelledError, messageOf, TimeoutError } from './errors';
 import { isRunTerminal, type JobsClient, type Run, type RunNowRequest, type RunOutput, type RunTask, type SubmitRunSpec, failingTaskRuns } from './jobs';
 
@@ -25,6 +26,11 @@ export interface RunLifecycleDeps {
   log: { info(message: string): void; warn(message: string): void };
   /** Registers a cleanup the pipeline-cancel handler runs (the agent's SIGINT/SIGTERM). */
   onCancel(cleanup: () => Promise<void>): void;
+  /**
+   * Times the pipeline-cancel cleanup against the agent's budget (monotonic time and sleep). The system clock
+   * unless a test passes another: the budget is real time even when the polls run on a test's fake clock.
+   */
+  clock?: Clock;
 }
 
 export interface StartRunOptions {
@@ -89,21 +95,20 @@ export class RunDeadlineError extends TimeoutError {
 
 type Settled<T> = { kind: 'ok'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'pending' };
 
-/** How `promise` ended within `ms` of real time, or `pending`. Never rejects. */
-function settleWithin<T>(promise: Promise<T>, ms: number): Promise<Settled<T>> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve({ kind: 'pending' }), ms);
+/** How `promise` ended within `ms` on `clock`, or `pending`. Never rejects. */
+function settleWithin<T>(promise: Promise<T>, ms: number, clock: Clock): Promise<Settled<T>> {
+  const stopTimer = new AbortController();
+  return Promise.race<Settled<T>>([
     promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve({ kind: 'ok', value });
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        resolve({ kind: 'failed', error });
-      },
-    );
-  });
+      (value) => ({ kind: 'ok', value }),
+      (error: unknown) => ({ kind: 'failed', error }),
+    ),
+    // The sleep is stopped (rejects) once the start settled first; either way its end only means "pending".
+    clock.sleep(ms, stopTimer.signal).then(
+      () => ({ kind: 'pending' }),
+      () => ({ kind: 'pending' }),
+    ),
+  ]).finally(() => stopTimer.abort());
 }
 
 /** A started run: its id once the start answered, `wait()` to follow it, `cancel()` to stop it. */
@@ -161,6 +166,7 @@ async function readTaskFailures(
  */
 export function startRun(deps: RunLifecycleDeps, opts: StartRunOptions): RunHandle {
   const { jobs, log } = deps;
+  const clock = deps.clock ?? systemClock;
   const { request, signal, cancelBudgetMs } = opts;
   // Nothing may start once cancelled: a cleanup registered after the signal would never run.
   if (signal.aborted) throw cancelledFrom(signal, `Starting ${opts.describe}`);
@@ -182,19 +188,19 @@ export function startRun(deps: RunLifecycleDeps, opts: StartRunOptions): RunHand
   };
 
   // The pipeline was cancelled: wait (part of the budget) for the start request's answer, then cancel the
-  // run it names within what is left. Real time, like the agent's budget it has to fit in.
+  // run it names within what is left. Real time (deps.clock), like the agent's budget it has to fit in.
   if (owns) {
     deps.onCancel(async () => {
-      const cancelledAt = Date.now();
+      const cancelledAt = clock.monotonic();
       const waitMs = startWaitOnCancelMs(cancelBudgetMs);
-      const start = await settleWithin(started, waitMs);
+      const start = await settleWithin(started, waitMs, clock);
       if (start.kind === 'pending') {
         startAbort.abort(new Error('the pipeline was cancelled'));
         log.warn(unknownRunMessage(request, `did not answer within ${waitMs / 1000} s`));
       } else if (start.kind === 'failed') {
         log.warn(unknownRunMessage(request, `failed (${messageOf(start.error)})`));
       } else if (!ended) {
-        const left = cancelBudgetMs - (Date.now() - cancelledAt) - CANCEL_BUDGET_MARGIN_MS;
+        const left = cancelBudgetMs - (clock.monotonic() - cancelledAt) - CANCEL_BUDGET_MARGIN_MS;
         await cancel('the pipeline was cancelled', Math.max(1, Math.min(CANCEL_TIMEOUT_MS, left)));
       }
     });

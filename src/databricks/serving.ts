@@ -12,8 +12,8 @@
  * create answers RESOURCE_ALREADY_EXISTS, a repeated PUT answers a conflict while the first update is in
  * progress), so the HTTP core repeats them only when the server certainly did not process them.
  */
-import { systemClock } from './clock';
-import type { ApiClient, Clock } from './contracts';
+import { systemClock, type Clock } from './clock';
+import type { ApiClient } from './contracts';
 import { isResourceDoesNotExist } from './errors';
 import { POLL_DEFAULTS } from './poll-defaults';
 import { waitUntil } from './wait';

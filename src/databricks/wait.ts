@@ -2,8 +2,7 @@
  * One poller for every long-running operation (a job run finishing, a repo update, a model version
  * becoming READY): backoff between polls, an overall deadline, cancellation, and transient-error tolerance.
  */
-import type { Clock } from './contracts';
-import { systemClock } from './clock';
+import { systemClock, type Clock } from './clock';
 import { CancelledError, cancelledFrom, isRetryable, TimeoutError } from './errors';
 import { POLL_DEFAULTS } from './poll-defaults';
 
@@ -61,7 +60,7 @@ export async function waitUntil<T, S>(poll: (pollNumber: number) => Promise<Poll
   const maxErrors = opts.maxConsecutiveErrors ?? DEFAULT_WAIT.maxConsecutiveErrors;
   const describe = opts.describe ?? defaultDescribe;
   let interval = opts.initialIntervalMs ?? DEFAULT_WAIT.initialIntervalMs;
-  const start = clock.now();
+  const start = clock.monotonic();
   const deadline = start + opts.timeoutMs;
   let lastState: S | undefined;
   let lastError: unknown;
@@ -74,7 +73,7 @@ export async function waitUntil<T, S>(poll: (pollNumber: number) => Promise<Poll
       lastError = undefined;
       if ('done' in r) return r.done;
       lastState = r.pending;
-      opts.onProgress?.(r.pending, { elapsedMs: clock.now() - start, polls });
+      opts.onProgress?.(r.pending, { elapsedMs: clock.monotonic() - start, polls });
     } catch (err) {
       if (err instanceof CancelledError || !isRetryable(err)) throw err;
       consecutiveErrors++;
@@ -82,7 +81,7 @@ export async function waitUntil<T, S>(poll: (pollNumber: number) => Promise<Poll
       if (consecutiveErrors > maxErrors) throw err;
       opts.onTransientError?.(err, consecutiveErrors);
     }
-    const now = clock.now();
+    const now = clock.monotonic();
     if (now >= deadline) {
       const elapsed = now - start;
       const errNote = lastError instanceof Error ? ` (last poll failed: ${lastError.message})` : '';

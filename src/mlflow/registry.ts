@@ -6,8 +6,8 @@
  * aliases) are idempotent; `registered-models/create` and `model-versions/create` are not (a repeat
  * conflicts or registers a second version) and are never retried blindly.
  */
-import type { ApiClient, ApiRequest, Clock } from '../databricks/contracts';
-import { systemClock } from '../databricks/clock';
+import type { ApiClient, ApiRequest } from '../databricks/contracts';
+import { systemClock, type Clock } from '../databricks/clock';
 import { POLL_DEFAULTS } from '../databricks/poll-defaults';
 import { paginateByToken } from '../databricks/paginate';
 import { waitUntil } from '../databricks/wait';

@@ -6,8 +6,8 @@
  * read) and overwriting writes (`set-tag`, `delete-tag`) are marked idempotent so the core retries
  * them; `log-batch` appends metric points and is not, so it is never repeated blindly.
  */
-import { systemClock } from '../databricks/clock';
-import type { ApiClient, ApiRequest, Clock } from '../databricks/contracts';
+import { systemClock, type Clock } from '../databricks/clock';
+import type { ApiClient, ApiRequest } from '../databricks/contracts';
 import { isResourceDoesNotExist } from '../databricks/errors';
 import type { RunFilter } from './filter';
 import { paginateByToken } from '../databricks/paginate';

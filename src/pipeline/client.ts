@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { createTokenProvider } from '../databricks/auth';
-import type { ApiClient, Clock } from '../databricks/contracts';
+import type { Clock } from '../databricks/clock';
+import type { ApiClient } from '../databricks/contracts';
 import { createApiClient, userAgent } from '../databricks/http';
 import { version as extensionVersion } from '../../package.json';
 import { createTransport, ProxyConfig, Transport } from '../databricks/proxy';

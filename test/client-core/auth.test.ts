@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { AuthConfig, createTokenProvider, refreshMarginMs, WIF_MAX_TOKEN_AGE_MS } from '../../src/databricks/auth';
-import type { Clock, TokenProvider } from '../../src/databricks/contracts';
+import type { Clock } from '../../src/databricks/clock';
+import type { TokenProvider } from '../../src/databricks/contracts';
 import { createApiClient } from '../../src/databricks/http';
 import { waitUntil } from '../../src/databricks/wait';
 import { EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../emulator';

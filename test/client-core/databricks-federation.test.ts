@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { AuthConfig, createTokenProvider, oidcTokenClaims, WIF_MAX_TOKEN_AGE_MS } from '../../src/databricks/auth';
-import type { Clock } from '../../src/databricks/contracts';
+import type { Clock } from '../../src/databricks/clock';
 import { DatabricksApiError } from '../../src/databricks/errors';
 import { createApiClient } from '../../src/databricks/http';
 import { ADO_OIDC_AUDIENCE, ADO_OIDC_ISSUER, adoOidcSubject, EMULATOR_DEFAULTS, Emulator, startEmulator } from '../../emulator';

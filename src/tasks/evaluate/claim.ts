@@ -28,9 +28,8 @@
  * task version) are not excluded; the re-read of production after the transition catches them moving
  * production after us, so this step never reports success for a version that is not in production.
  */
-import { abortableSleep } from '../../databricks/clock';
+import { systemClock, type Clock } from '../../databricks/clock';
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../pipeline/host';
 import type { BuildContext } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
@@ -45,12 +44,11 @@ export interface ClaimOptions {
   settleMs?: number;
   /** Age after which another step's claim is taken as abandoned (default 15 min). */
   ttlMs?: number;
-  /** Wall clock, for the claim's time (default Date.now). */
-  now?: () => number;
-  /** Monotonic clock for the durations the guarantee rests on (default performance.now). */
-  monotonic?: () => number;
-  /** Abortable sleep (default a timer). */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * Wall time for the claim's `at`, monotonic time for the durations the guarantee rests on, and the
+   * settle sleep (default the system clock).
+   */
+  clock?: Clock;
   /** Nonce source (default 8 random bytes). */
   nonce?: () => string;
 }
@@ -90,9 +88,7 @@ function describeOther(raw: string, c: Claim | undefined, modelName: string, tag
 export class PromotionClaim {
   private readonly settleMs: number;
   private readonly ttlMs: number;
-  private readonly now: () => number;
-  private readonly monotonic: () => number;
-  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly clock: Clock;
   private readonly nonce: () => string;
   /** The value we wrote last (undefined before the first write and after a release). */
   private value: string | undefined;
@@ -106,9 +102,7 @@ export class PromotionClaim {
   ) {
     this.settleMs = opts.settleMs ?? DEFAULT_SETTLE_MS;
     this.ttlMs = opts.ttlMs ?? DEFAULT_CLAIM_TTL_MS;
-    this.now = opts.now ?? Date.now;
-    this.monotonic = opts.monotonic ?? (() => performance.now());
-    this.sleep = opts.sleep ?? abortableSleep;
+    this.clock = opts.clock ?? systemClock;
     this.nonce = opts.nonce ?? (() => randomBytes(8).toString('hex'));
   }
 
@@ -127,7 +121,7 @@ export class PromotionClaim {
   private isLive(c: Claim | undefined): boolean {
     if (!c) return true;
     const at = Date.parse(c.at);
-    return !Number.isFinite(at) || this.now() - at < this.ttlMs;
+    return !Number.isFinite(at) || this.clock.now() - at < this.ttlMs;
   }
 
   /**
@@ -151,7 +145,7 @@ export class PromotionClaim {
     const model = this.registry.modelName;
     const kept = `Nothing was promoted (version ${version} stays registered); run the evaluation again`;
     for (let round = 1; round <= MAX_ROUNDS; round++) {
-      const started = this.monotonic();
+      const started = this.clock.monotonic();
       const current = await this.registry.getModelTag(CLAIM_TAG, signal);
       if (current && !this.isOurs(current)) {
         const other = parseClaim(current);
@@ -163,10 +157,10 @@ export class PromotionClaim {
           `Ignoring the abandoned promotion claim on ${model} (${other!.owner}, claimed at ${other!.at}, older than ${Math.round(this.ttlMs / 60000)} minutes).`,
         );
       }
-      const value = formatClaim({ owner: this.owner, version, at: new Date(this.now()).toISOString(), nonce: this.nonce() });
+      const value = formatClaim({ owner: this.owner, version, at: new Date(this.clock.now()).toISOString(), nonce: this.nonce() });
       this.value = value;
       await this.registry.setModelTag(CLAIM_TAG, value, signal);
-      const took = this.monotonic() - started;
+      const took = this.clock.monotonic() - started;
       if (took >= this.settleMs) {
         this.log.info(
           `Claiming the promotion of ${model} took ${Math.round(took)} ms (not under the ${this.settleMs} ms settle interval), so it proves nothing; claiming again.`,
@@ -174,7 +168,7 @@ export class PromotionClaim {
         continue;
       }
       this.log.info(`Claimed the promotion of ${model} version ${version} (${this.tag}); checking in ${this.settleMs} ms that no other step claimed it too.`);
-      await this.sleep(this.settleMs, signal);
+      await this.clock.sleep(this.settleMs, signal);
       const after = await this.registry.getModelTag(CLAIM_TAG, signal);
       // Ours by owner, not only by value: a write of ours that timed out (an earlier round) may land late and
       // replace our latest value. That can only make another step see our claim, never make two steps pass.
@@ -193,7 +187,7 @@ export class PromotionClaim {
           `The production model changed during the evaluation: it was ${expected ? `version ${expected.version}` : 'no production model'} when the models were compared and is now ${production ? `version ${production.version}` : 'no production model'}. ${kept}.`,
         );
       }
-      this.acquiredAt = this.monotonic();
+      this.acquiredAt = this.clock.monotonic();
       return;
     }
     throw new Error(
@@ -203,7 +197,7 @@ export class PromotionClaim {
 
   /** Throws when the claim has been held too long to still exclude others (they may take it as abandoned). */
   checkStillHeld(): void {
-    if (this.acquiredAt !== undefined && this.monotonic() - this.acquiredAt > this.ttlMs / 3) {
+    if (this.acquiredAt !== undefined && this.clock.monotonic() - this.acquiredAt > this.ttlMs / 3) {
       throw new Error(
         `This step held the promotion claim on ${this.registry.modelName} for more than ${Math.round(this.ttlMs / 3 / 1000)} s before promoting; other steps may take it as abandoned, so nothing was promoted. Run the evaluation again.`,
       );

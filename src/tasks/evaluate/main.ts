@@ -120,7 +120,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
       readPredictions: (bytes, opts) => readPredictionsFile(bytes, opts, parsed.predictionsFile),
       compare: (preds, opts) => compareModelsParallel(preds, { ...opts, threads: Math.max(1, Math.min(8, os.cpus().length)) }),
     },
-    now: () => new Date(),
+    clock: systemClock,
     claim: { settleMs: settleOverride() },
   });
   return { result: result.issues.length > 0 ? 'SucceededWithIssues' : 'Succeeded', message: result.message };

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import type { Clock } from '../../databricks/clock';
 import type { TaskHost } from '../../pipeline/host';
 import { claimOwner, type ClaimOptions } from './claim';
 import { RECORD_FILE, type PromoteInputs } from './handoff';
@@ -35,7 +36,8 @@ export interface PromoteDeps {
   /** With targetModelName: the model production moves in. */
   target?: ProductionRegistry;
   copier?: VersionCopier;
-  now(): Date;
+  /** Wall time: the record's age, and the promotion record's startedAt and finishedAt. */
+  clock: Pick<Clock, 'now'>;
   claim?: ClaimOptions;
 }
 
@@ -138,7 +140,7 @@ function checkRecord(record: DecisionRecord, inputs: PromoteInputs, deps: Promot
   }
   const finished = Date.parse(record.context?.finishedAt ?? '');
   if (!Number.isFinite(finished)) refuse('the record has no valid finishedAt time.');
-  const ageMs = deps.now().getTime() - finished;
+  const ageMs = deps.clock.now() - finished;
   // Agents' clocks differ a little; a record from well in the future was not written by an evaluate step of this run.
   if (ageMs < -FUTURE_SLACK_MS)
     refuse(
@@ -173,7 +175,7 @@ interface PromoteOutcome {
 export async function runPromote(inputs: PromoteInputs, deps: PromoteDeps): Promise<PromoteResult> {
   const { host, registry } = deps;
   const { log, signal } = host;
-  const startedAt = deps.now().toISOString();
+  const startedAt = new Date(deps.clock.now()).toISOString();
   host.setProgress(5, 'Reading the decision record');
   const read = await readRecord(inputs.decisionRecord);
   const record = read.record;
@@ -361,7 +363,7 @@ function buildPromotionRecord(
       sentence: p.record.sentence,
       links: evalLinks,
     },
-    context: { buildId: b.buildId, buildNumber: b.buildNumber ?? null, startedAt: p.startedAt, finishedAt: deps.now().toISOString(), links },
+    context: { buildId: b.buildId, buildNumber: b.buildNumber ?? null, startedAt: p.startedAt, finishedAt: new Date(deps.clock.now()).toISOString(), links },
   };
 }
 

@@ -54,7 +54,7 @@ export async function mainPromote(
     registry,
     target,
     copier,
-    now: () => new Date(),
+    clock: systemClock,
     claim: { settleMs: hooks.settleMs },
   });
   return { result: result.issues.length > 0 ? 'SucceededWithIssues' : 'Succeeded', message: result.message };

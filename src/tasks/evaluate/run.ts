@@ -11,6 +11,7 @@ import type { RunInfo } from '../../mlflow/types';
 import { tagValue } from '../../mlflow/types';
 import type { TaskHost } from '../../pipeline/host';
 import { inertJson, inertMarkdown } from '../../pipeline/output';
+import type { Clock } from '../../databricks/clock';
 import type { ClaimOptions } from './claim';
 import type { EvaluateInputs } from './inputs';
 import type { ProductionRef, ProductionRegistry } from './registry';
@@ -48,7 +49,8 @@ export interface EvaluateDeps {
   target?: ProductionRegistry;
   predictions: PredictionsProvider;
   engine: EvaluateEngine;
-  now(): Date;
+  /** Wall time for the record's startedAt and finishedAt. */
+  clock: Pick<Clock, 'now'>;
   /** The promotion claim's settle interval and TTL (claim.ts); defaults when absent. */
   claim?: ClaimOptions;
 }
@@ -85,7 +87,7 @@ export function runUrl(workspaceUrl: string, experimentId: string, runId: string
 }
 
 export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<EvaluateResult> {
-  const startedAt = deps.now().toISOString();
+  const startedAt = new Date(deps.clock.now()).toISOString();
   // 1. Candidates: finished runs tagged <candidateTag>=true with a logged model, in run-id order (listing order never matters).
   deps.host.setProgress(5, 'Finding candidates');
   const { withModel, skipped } = await findCandidates(inputs, deps);
@@ -113,7 +115,7 @@ export async function run(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<E
     best: best ? { key: best.key, runId: best.runId, runUrl: runUrl(deps.workspaceUrl, best.experimentId, best.runId) } : null,
     promotion,
     scored,
-    finishedAt: deps.now().toISOString(),
+    finishedAt: new Date(deps.clock.now()).toISOString(),
   });
   const paths = await writeRecord(withHandoff(record, inputs, target, challenger), deps, inputs);
   const promoted = outcome === 'promoted' && !inputs.dryRun;
@@ -241,7 +243,7 @@ async function noCandidates(
     best: null,
     promotion: null,
     scored: undefined,
-    finishedAt: deps.now().toISOString(),
+    finishedAt: new Date(deps.clock.now()).toISOString(),
   });
   const paths = await writeRecord(withHandoff(record, inputs, target, undefined), deps, inputs);
   const resetProblem = await resetTags(inputs, deps, alreadyProduction, 'the decision was recorded');

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Clock } from '../../databricks/contracts';
+import type { Clock } from '../../databricks/clock';
 import { CancelledError, messageOf, TimeoutError } from '../../databricks/errors';
 import {
   describeEndpointState,
@@ -447,14 +447,14 @@ export async function run(inputs: ServeInputs, deps: ServeDeps): Promise<TaskOut
     );
   });
 
-  const startedAt = clock.now();
+  const startedAt = clock.monotonic();
   log.info(`${current ? 'Updating the config of' : 'Creating'} endpoint ${name}: ${describeEntries(plan.desired)}.`);
   lastSeen = current ? await serving.updateConfig(name, desired, host.signal) : await serving.create({ name, config: desired }, host.signal);
 
   let failure: string | undefined;
   try {
     lastSeen = await waitForUpdate(deps, inputs, startedAt, inputs.timeoutMs, (ep) => (lastSeen = ep));
-    log.info(`Endpoint ${name} is ready with ${inputs.modelName} version ${version} at ${plan.share}% after ${formatDuration(clock.now() - startedAt)}.`);
+    log.info(`Endpoint ${name} is ready with ${inputs.modelName} version ${version} at ${plan.share}% after ${formatDuration(clock.monotonic() - startedAt)}.`);
   } catch (e) {
     if (e instanceof EndpointUpdateFailedError) failure = e.message;
     else if (e instanceof TimeoutError)
@@ -529,7 +529,7 @@ async function waitForUpdate(
     onTransientError: (e) => host.log.debug(`Reading endpoint ${inputs.endpointName} failed transiently (${messageOf(e)}); retrying.`),
     onState: (ep) => {
       seen(ep);
-      const elapsed = clock.now() - startedAt;
+      const elapsed = clock.monotonic() - startedAt;
       const key = describeEndpointState(ep);
       if (key !== lastKey) {
         lastKey = key;
@@ -602,7 +602,7 @@ async function rollBack(
     host.log.info(`Rollback: putting the previous config back on ${name}: ${describeEntries(previousEntries)}.`);
     seen(await serving.updateConfig(name, previous, host.signal));
     // The rollback's own update gets the full budget again (the wait for an update in progress had its own).
-    await waitForUpdate(deps, inputs, clock.now(), inputs.timeoutMs, seen);
+    await waitForUpdate(deps, inputs, clock.monotonic(), inputs.timeoutMs, seen);
     host.log.info(`Rollback done: ${name} serves ${describeEntries(previousEntries)} again.`);
     return { rolledBack: true, note: `Rolled back: the endpoint serves ${describeEntries(previousEntries)} again.` };
   } catch (e) {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Clock } from '../../databricks/contracts';
+import type { Clock } from '../../databricks/clock';
 import { CancelledError, cancelledFrom, messageOf } from '../../databricks/errors';
 import {
   describeRunState,
@@ -233,7 +233,7 @@ function planSubmit(inputs: TrainInputs, pipeline: PipelineContext): StartPlan {
  * created as candidates. Outputs are set whatever the outcome.
  */
 export async function run(inputs: TrainInputs, deps: TrainDeps): Promise<TaskOutcome> {
-  const startedAt = deps.clock.now();
+  const startedAt = deps.clock.monotonic();
   // Everything that can be checked without writing happens before the run starts.
   const plan = inputs.target.kind === 'existingJob' ? planRunNow(await resolveJob(inputs, deps), inputs) : planSubmit(inputs, deps.pipeline);
   // No await without experiments to resolve: the start (and its cancel cleanup) then follows in the same tick.
@@ -248,7 +248,7 @@ export async function run(inputs: TrainInputs, deps: TrainDeps): Promise<TaskOut
     final = await handle.wait(
       deps.host.signal,
       {
-        timeoutMs: startedAt + inputs.timeoutMs - deps.clock.now(),
+        timeoutMs: startedAt + inputs.timeoutMs - deps.clock.monotonic(),
         deadlineReason: `timeoutMinutes (${Math.round(inputs.timeoutMs / 60000)} min) elapsed`,
         onState: progress,
         onTransientError: (e) => deps.host.log.debug(`Polling run ${runId} failed transiently (${messageOf(e)}); retrying.`),
@@ -265,7 +265,7 @@ export async function run(inputs: TrainInputs, deps: TrainDeps): Promise<TaskOut
   deps.host.setOutput('resultState', final.state?.result_state ?? final.state?.life_cycle_state ?? 'UNKNOWN');
   if (!isRunSuccessful(final)) return runFailed(handle, final, firstRead?.run_page_url, deps);
   const issues = [...(await readNotebookOutput(final, deps)), ...(await tagPhase(final, experimentIds, inputs, deps))];
-  const summary = `Databricks run ${runId} succeeded in ${formatDuration(deps.clock.now() - startedAt)}.`;
+  const summary = `Databricks run ${runId} succeeded in ${formatDuration(deps.clock.monotonic() - startedAt)}.`;
   return issues.length > 0 ? { result: 'SucceededWithIssues', message: `${summary} Issues: ${issues.join('; ')}.` } : { result: 'Succeeded', message: summary };
 }
 
@@ -346,7 +346,7 @@ function progressReporter(runId: number, startedAt: number, inputs: TrainInputs,
     const taskPart = total > 1 && current.length > 0 ? ` (task ${current.map((t) => `${t.task_key}: ${t.state?.life_cycle_state ?? '?'}`).join(', ')})` : '';
     const msg = r.state?.state_message && !isRunTerminal(r) ? ` - ${r.state.state_message}` : '';
     const key = `${describeRunState(r)}${taskPart}${msg}`;
-    const elapsed = clock.now() - startedAt;
+    const elapsed = clock.monotonic() - startedAt;
     if (key !== lastKey) {
       lastKey = key;
       host.log.info(`Run ${runId}: ${key} after ${formatDuration(elapsed)}.`);

@@ -8,10 +8,11 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../emulator';
+import type { Emulator } from '../../../emulator';
 import type { NotebookContext } from '../../../emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
-import { runTask, type AgentRunResult } from '../../helpers/agent';
+import type { AgentRunResult } from '../../helpers/agent';
+import { TaskHarness, until } from '../../helpers/task-harness';
 import { DEFAULT_REGISTER_NOTEBOOK_PATH, registerModelNotebook } from './register-notebook';
 
 const CONN = '6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c';
@@ -25,14 +26,6 @@ const COMPLETE_CANCELLED = '##vso[task.complete result=Cancelled;done=true;]Canc
 const ROWS = 400;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 /** Labels 1 on every third row; a candidate that scores them perfectly, a production model that does not. */
 function predictions(keys: string[]): Uint8Array {
@@ -51,9 +44,15 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
   this.timeout(90_000);
   let emu: Emulator;
   let candidateRun: string;
+  const harness = new TaskHarness({
+    task: 'DatabricksEvaluatePromoteV1',
+    connection: CONN,
+    env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
+    killAfterMs: 45_000,
+  });
 
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await harness.start();
     emu.jobs.durations = { queuedMs: 0, pendingMs: 10, runningMs: 10, terminatingMs: 10 };
     emu.mlflow.setVersionReadyDelayMs(30);
     const expId = emu.mlflow.createExperiment('/Shared/churn');
@@ -69,7 +68,7 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
     emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, scoringNotebook);
     emu.jobs.notebooks.register(DEFAULT_REGISTER_NOTEBOOK_PATH, registerModelNotebook(emu).handler);
   });
-  afterEach(() => emu.close());
+  afterEach(() => harness.stop());
 
   function scoringNotebook(ctx: NotebookContext): { exitValue: string } {
     const keys = (JSON.parse(ctx.params.models) as Array<{ key: string }>).map((m) => m.key);
@@ -90,11 +89,8 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
       sentAt = Date.now();
       child!.kill('SIGINT');
     };
-    const running = runTask({
-      task: 'DatabricksEvaluatePromoteV1',
+    const running = harness.run({
       inputs: {
-        connectionType: 'databricks',
-        databricksConnection: CONN,
         registry: 'unityCatalog',
         modelName: UC_MODEL,
         experiments: '/Shared/churn',
@@ -103,9 +99,6 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
         resamples: '200',
         seed: '7',
       },
-      endpoints: { [CONN]: { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } } },
-      env: { DATABRICKS_MLOPS_POLL_INTERVAL_MS: '20' },
-      killAfterMs: 45_000,
       onSpawn: (c) => (child = c),
       onLine: (line) => {
         if (signalWhen.line?.(line)) send();
@@ -114,7 +107,7 @@ describe('Evaluate & Promote task (bundled): SIGINT while a Databricks run start
     let exited = false;
     void running.finally(() => (exited = true));
     if (signalWhen.poll) {
-      await until('the moment to send SIGINT', () => exited || signalWhen.poll!());
+      await until('the moment to send SIGINT', () => exited || signalWhen.poll!(), 20_000);
       assert.ok(!exited, 'the task ended before the moment to cancel it');
       send();
     }

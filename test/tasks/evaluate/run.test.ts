@@ -231,14 +231,16 @@ class World {
           return this.decide(opts);
         },
       },
-      now: () => new Date(Date.UTC(2026, 10, 26, 12, 0, this.clockTicks++)),
+      clock: { now: () => Date.UTC(2026, 10, 26, 12, 0, this.clockTicks++) },
       claim: {
         settleMs: 5000,
-        now: () => Date.UTC(2026, 10, 26, 12, 30, 0),
-        monotonic: () => this.mono,
-        sleep: async (ms) => {
-          this.events.push(`sleep ${ms}`);
-          this.mono += ms;
+        clock: {
+          now: () => Date.UTC(2026, 10, 26, 12, 30, 0),
+          monotonic: () => this.mono,
+          sleep: async (ms) => {
+            this.events.push(`sleep ${ms}`);
+            this.mono += ms;
+          },
         },
         nonce: () => 'n1',
       },
@@ -633,7 +635,7 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
         ac.abort(new Error('cancelled by SIGINT'));
         throw new Error('aborted');
       };
-      cdeps.claim = { ...cdeps.claim, sleep: async () => undefined };
+      cdeps.claim = { ...cdeps.claim, clock: { ...cdeps.claim!.clock!, sleep: async () => undefined } };
       await assert.rejects(run(inputs(), cdeps), /^Error: aborted$/);
     });
   });

@@ -8,12 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FilesClient } from '../../../src/databricks/files';
-import { createApiClient } from '../../../src/databricks/http';
 import { JobsClient } from '../../../src/databricks/jobs';
 import { WorkspaceClient } from '../../../src/databricks/workspace';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../emulator';
+import type { Emulator } from '../../../emulator';
 import type { BuildContext } from '../../../src/tasks/evaluate/inputs';
 import { DatabricksScoring, MAX_RESCORES } from '../../../src/tasks/evaluate/scoring';
+import { InProcessHarness } from '../../helpers/task-harness';
 
 const BUILD: BuildContext = { buildId: '4242', jobAttempt: '1', taskInstanceId: 't1', collectionUri: 'https://dev.azure.com/c/', teamProject: 'p' };
 const NB = '/Shared/mlops/evaluate_models';
@@ -23,15 +23,16 @@ const MODELS = [{ key: 'production', uri: 'models:/churn/1' }];
 describe('evaluate: DatabricksScoring against the emulator', () => {
   let emu: Emulator;
   let lines: string[];
+  const harness = new InProcessHarness({ retry: { maxAttempts: 1 } });
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await harness.start();
     emu.jobs.durations = { queuedMs: 0, pendingMs: 10, runningMs: 10, terminatingMs: 10 };
     lines = [];
   });
-  afterEach(() => emu.close());
+  afterEach(() => harness.stop());
 
   function scoring(cancels: Array<() => Promise<void>> = []): DatabricksScoring {
-    const api = createApiClient({ host: emu.url, tokenProvider: { getToken: async () => EMULATOR_DEFAULTS.pat }, retry: { maxAttempts: 1 } });
+    const api = harness.api();
     const clock = emu.linkedClock();
     return new DatabricksScoring(
       {

@@ -3,11 +3,10 @@ import type { RunModel } from '../../../src/mlflow/tracking';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createApiClient } from '../../../src/databricks/http';
 import { JobsClient } from '../../../src/databricks/jobs';
 import { WorkspaceClient } from '../../../src/databricks/workspace';
 import type { Decision } from '../../../src/engine';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../emulator';
+import type { Emulator } from '../../../emulator';
 import { NotebookError } from '../../../emulator/routes/jobs';
 import { WorkspaceModelRegistry } from '../../../src/mlflow/registry';
 import { UnityCatalogModelRegistry } from '../../../src/mlflow/unity-catalog';
@@ -17,6 +16,7 @@ import { DecisionRecord, mdCell, renderSummary, RESULTS_TAB_VIEW, serializeRecor
 import { clusterFields, evaluationFolder, parseExitValue } from '../../../src/tasks/evaluate/scoring';
 import { NotebookRegistrar, parseRegistrationExit } from '../../../src/tasks/evaluate/uc-registration';
 import { REPO_ROOT } from '../../helpers/agent';
+import { InProcessHarness } from '../../helpers/task-harness';
 import { registerModelNotebook } from './register-notebook';
 
 const BUILD: BuildContext = { buildId: '4242', jobAttempt: '2', taskInstanceId: 't1', collectionUri: 'https://dev.azure.com/c/', teamProject: 'p' };
@@ -238,16 +238,15 @@ describe('evaluate: renderSummary(record)', () => {
 
 describe('evaluate: registry adapters against the emulator', () => {
   let emu: Emulator;
+  const harness = new InProcessHarness({ retry: { maxAttempts: 1 } });
   beforeEach(async () => {
-    emu = await startEmulator();
+    emu = await harness.start();
     emu.mlflow.setVersionReadyDelayMs(0);
     emu.jobs.durations = { queuedMs: 0, pendingMs: 10, runningMs: 10, terminatingMs: 10 };
   });
-  afterEach(() => emu.close());
+  afterEach(() => harness.stop());
 
-  function api() {
-    return createApiClient({ host: emu.url, tokenProvider: { getToken: async () => EMULATOR_DEFAULTS.pat }, retry: { maxAttempts: 1 } });
-  }
+  const api = () => harness.api();
 
   it('StageRegistry: no model or an empty stage is "no production"; a FAILED version is never reused; the run and source must match', async () => {
     const reg = new StageRegistry(new WorkspaceModelRegistry(api()), 'churn', 'Production');

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Emulator } from '../../../emulator';
 import { runIdempotencyToken, START_WAIT_ON_CANCEL_MS } from '../../../src/tasks/train/run';
 import { DEFAULT_VARIABLES, type AgentRunResult } from '../../helpers/agent';
-import { TaskHarness } from '../../helpers/task-harness';
+import { TaskHarness, until } from '../../helpers/task-harness';
 
 const CONN = '3b2a1c0d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const NOTEBOOK = '/Repos/Staging/churn-model/notebooks/train';
@@ -20,14 +20,6 @@ const AGENT_WINDOW_MS = 7_500;
 const COMPLETE_CANCELLED = '##vso[task.complete result=Cancelled;done=true;]Cancelled by SIGINT.';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 describe('Train task (bundled): SIGINT while the start request is in flight', function () {
   this.timeout(60_000);

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { patTokenProvider } from '../../../src/databricks/auth';
 import { CancelledError } from '../../../src/databricks/errors';
-import { createApiClient } from '../../../src/databricks/http';
 import { JobsClient } from '../../../src/databricks/jobs';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../../../emulator';
+import type { Emulator } from '../../../emulator';
 import { NotebookError } from '../../../emulator/routes/jobs';
 import type { PipelineContext, TrainInputs } from '../../../src/tasks/train/inputs';
 import { run, runIdempotencyToken, truncateTrace } from '../../../src/tasks/train/run';
+import { InProcessHarness } from '../../helpers/task-harness';
 import { recordingHost } from './fakes';
 
 const PIPELINE: PipelineContext = {
@@ -40,16 +39,16 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
   let clock: ReturnType<Emulator['linkedClock']>;
   let jobs: JobsClient;
   let jobId: number;
+  const harness = new InProcessHarness({ retry: { random: () => 0.5 } });
 
   beforeEach(async () => {
-    emu = await startEmulator();
-    clock = emu.linkedClock();
-    const api = createApiClient({ host: emu.url, tokenProvider: patTokenProvider(EMULATOR_DEFAULTS.pat), clock, retry: { random: () => 0.5 } });
-    jobs = new JobsClient(api, { clock });
+    emu = await harness.start();
+    clock = harness.clock;
+    jobs = new JobsClient(harness.api(), { clock });
     emu.jobs.notebooks.register('/Repos/ml/churn/train', () => ({ exitValue: 'model=churn v7' }));
     jobId = emu.jobs.createJob({ name: 'churn-train', tasks: [{ task_key: 'train', notebook_task: { notebook_path: '/Repos/ml/churn/train' } }] });
   });
-  afterEach(() => emu.close());
+  afterEach(() => harness.stop());
 
   it('an hour-long run: polls 2 s, x1.5, capped at 30 s; < 150 requests; each state logged once; outputs set', async () => {
     emu.jobs.durations = { queuedMs: 0, pendingMs: 60_000, runningMs: 3_480_000, terminatingMs: 60_000 };
