@@ -323,6 +323,11 @@ function probabilityListData(values: Float64Array, K: number, n: number, valid: 
 }
 
 /** A float64 Arrow column with a validity bitmap (missing values become nulls, reported by the engine). */
+/** An int32 Arrow column with a validity bitmap (Parquet INT32 columns: labels, integer weights and scores). */
+function int32Data(values: Int32Array, valid: Uint8Array | undefined, nullCount: number): Data {
+  return makeData({ type: new Int32(), length: values.length, nullCount, data: values, ...(nullCount > 0 && valid ? { nullBitmap: valid } : {}) });
+}
+
 function float64Data(values: Float64Array, valid: Uint8Array | undefined, nullCount: number): Data {
   return makeData({ type: new Float64(), length: values.length, nullCount, data: values, ...(nullCount > 0 && valid ? { nullBitmap: valid } : {}) });
 }
@@ -360,6 +365,8 @@ interface ParquetField {
   kind: 'numeric' | 'list' | 'string' | 'other';
   /** Numeric and stored as integers (INT32, INT64): usable as a slice column. */
   integer?: boolean;
+  /** Stored as INT32 holding signed 32-bit values: decoded into an Int32Array, half the memory of float64. */
+  int32?: boolean;
 }
 
 /** The top-level columns of a Parquet schema, classified; nested columns other than lists of floats are `other`. */
@@ -381,7 +388,15 @@ function parquetFields(schema: ParquetSchemaElement[]): ParquetField[] {
       const leaf = (repeated?.num_children ?? 0) === 1 ? schema[i + 2] : repeated;
       if (leaf !== undefined && (leaf.num_children ?? 0) === 0 && (leaf.type === 'DOUBLE' || leaf.type === 'FLOAT')) kind = 'list';
     }
-    fields.push({ name: el.name, kind, ...(kind === 'numeric' && (el.type === 'INT32' || el.type === 'INT64') ? { integer: true } : {}) });
+    const unsigned32 =
+      el.converted_type === 'UINT_32' ||
+      (logical === 'INTEGER' && el.logical_type?.type === 'INTEGER' && !el.logical_type.isSigned && el.logical_type.bitWidth === 32);
+    fields.push({
+      name: el.name,
+      kind,
+      ...(kind === 'numeric' && (el.type === 'INT32' || el.type === 'INT64') ? { integer: true } : {}),
+      ...(kind === 'numeric' && el.type === 'INT32' && !unsigned32 ? { int32: true } : {}),
+    });
     i += 1 + countDescendants(schema, i);
   }
   return fields;
@@ -389,7 +404,7 @@ function parquetFields(schema: ParquetSchemaElement[]): ParquetField[] {
 
 /** A column being decoded from Parquet, by role. */
 type Decoded =
-  | { role: 'numeric'; out: Float64Array; valid: Uint8Array; nulls: number }
+  | { role: 'numeric'; out: Float64Array | Int32Array; valid: Uint8Array; nulls: number }
   | { role: 'list'; out: Float64Array | undefined; K: number; firstRow: number; valid: Uint8Array; nulls: number }
   | { role: 'slice'; codes: Int32Array; names: string[]; index: Map<string, number>; valid: Uint8Array; nulls: number };
 
@@ -432,7 +447,7 @@ async function parquetTable(bytes: Uint8Array, opts: ReadAnyOptions): Promise<Ta
     if (role === 'slice' && (kind === 'string' || isInteger(name))) as = 'slice';
     else if (kind === 'numeric') as = 'numeric';
     else if (role === 'list' && kind === 'list') as = 'list';
-    if (as !== undefined) columns.set(name, newDecoded(as, n));
+    if (as !== undefined) columns.set(name, newDecoded(as, n, fields.find((f) => f.name === name)?.int32 === true));
   }
   await decodeParquet(file, metadata, columns, n);
   const classes = metadata.key_value_metadata?.find((kv) => kv.key === CLASSES_METADATA_KEY)?.value;
@@ -442,9 +457,9 @@ async function parquetTable(bytes: Uint8Array, opts: ReadAnyOptions): Promise<Ta
   );
 }
 
-function newDecoded(role: Role, n: number): Decoded {
+function newDecoded(role: Role, n: number, int32: boolean): Decoded {
   const valid = new Uint8Array(Math.ceil(n / 8)).fill(0xff);
-  if (role === 'numeric') return { role, out: new Float64Array(n), valid, nulls: 0 };
+  if (role === 'numeric') return { role, out: int32 ? new Int32Array(n) : new Float64Array(n), valid, nulls: 0 };
   if (role === 'list') return { role, out: undefined, K: -1, firstRow: 0, valid, nulls: 0 };
   return { role, codes: new Int32Array(n), names: [], index: new Map(), valid, nulls: 0 };
 }
@@ -452,7 +467,7 @@ function newDecoded(role: Role, n: number): Decoded {
 /** The Arrow column of a decoded Parquet column (a placeholder when it was not decoded). */
 function arrowData(col: Decoded | undefined, n: number): Data {
   if (col === undefined) return placeholder(n);
-  if (col.role === 'numeric') return float64Data(col.out, col.valid, col.nulls);
+  if (col.role === 'numeric') return col.out instanceof Int32Array ? int32Data(col.out, col.valid, col.nulls) : float64Data(col.out, col.valid, col.nulls);
   if (col.role === 'slice') return dictionaryData(col.codes, col.names, col.valid, col.nulls);
   const K = Math.max(col.K, 0);
   return probabilityListData(col.out ?? new Float64Array(n * K), K, n, col.valid, col.nulls);
@@ -628,7 +643,7 @@ function fillCodes(col: Extract<Decoded, { role: 'slice' }>, data: ArrayLike<unk
  * plain arrays, INT64 as BigInt64Array, booleans as arrays of booleans) into `out`, clearing the validity
  * bit of each null; returns the number of nulls. A function of its own so V8 optimises the loop alone.
  */
-function fillFromArray(out: Float64Array, valid: Uint8Array, data: ArrayLike<unknown>, rowStart: number, end: number): number {
+function fillFromArray(out: Float64Array | Int32Array, valid: Uint8Array, data: ArrayLike<unknown>, rowStart: number, end: number): number {
   let nulls = 0;
   for (let r = rowStart, i = 0; r < end; r++, i++) {
     const v = data[i];
