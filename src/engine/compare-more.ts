@@ -11,10 +11,11 @@
  *   DeLong comparison's guardrails use the bootstrap the options describe (`resamples`, `seed`). The best
  *   candidate passes a guardrail when its worsening exceeds `maxWorsening` in fewer than (1 − winRate) of
  *   the resamples, i.e. when the share of resamples within the allowance is strictly above `winRate`.
- * - **Slices**: the paired bootstrap of the primary metric on each slice's rows (resampled within the
- *   slice, seed `<seed>:slice:<name>`), for slices of at least `minSliceRows` rows, the largest 50 at
- *   most. The candidate fails when in a judged slice its worsening exceeds `sliceTolerance` in at least
- *   `winRate` of that slice's resamples.
+ * - **Slices**, per slice column (each judged separately, in the order given): the paired bootstrap of
+ *   the primary metric on each slice's rows (resampled within the slice, seed
+ *   `<seed>:slice:<column>:<name>`), for slices of at least `minSliceRows` rows, the largest 50 of each
+ *   column at most. The candidate fails when in a judged slice of any column its worsening exceeds
+ *   `sliceTolerance` in at least `winRate` of that slice's resamples.
  * - **Decision**: `promote` only when the primary gate and every guardrail and slice pass; otherwise keep,
  *   and the reason names each failing guardrail or slice with its figures.
  */
@@ -69,7 +70,7 @@ export function needsExtended(opts: CompareOptions<AnyMetric>): boolean {
   return (
     (opts.problemType !== undefined && opts.problemType !== 'binaryClassification') ||
     (opts.guardrails !== undefined && !(Array.isArray(opts.guardrails) && opts.guardrails.length === 0)) ||
-    opts.slices !== undefined
+    (opts.slices !== undefined && !(Array.isArray(opts.slices) && opts.slices.length === 0))
   );
 }
 
@@ -96,7 +97,8 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
       'guardrails need a winRate below 1: a guardrail passes when fewer than (1 − winRate) of the resamples exceed its allowance, which no candidate can do at winRate 1',
     );
   }
-  if (guardrails.length > 0 || opts.slices !== undefined) {
+  const sliceKeys = sliceKeysOf(opts.slices);
+  if (guardrails.length > 0 || sliceKeys.length > 0) {
     if (!(Number.isInteger(opts.resamples) && opts.resamples >= 1 && opts.resamples <= 10_000_000)) {
       throw new InvalidOptionsError(`resamples must be an integer from 1 to 10000000 (guardrails and slices use the bootstrap), got ${String(opts.resamples)}`);
     }
@@ -147,9 +149,38 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
       }
     }
   }
-  if (opts.slices !== undefined) {
-    const report = sliceReport(preds, problem, opts, plan, best);
-    decision.slices = report;
+  if (sliceKeys.length > 0) {
+    // Every key checked before any slice is resampled, so a bad second column fails fast.
+    const settings = sliceKeys.map((key) => sliceSettings(preds, opts, key));
+    decision.slices = settings.map((s) => sliceReport(preds, problem, opts, plan, best, s));
+    failures.push(...sliceFailures(decision.slices, opts));
+  }
+  if (decision.decision === 'promote' && failures.length > 0) {
+    decision.decision = 'keep';
+    decision.reason = `Keep '${plan.baseline}': the best candidate '${best}' passes the ${METRIC_LABEL[opts.metric]} gate but ${joinAnd(failures)}.`;
+  }
+  return orderKeys(decision);
+}
+
+/** The slice keys of the options, checked to be a list naming each column once (their content is checked by `sliceSettings`). */
+function sliceKeysOf(slices: unknown): SliceKey[] {
+  if (slices === undefined) return [];
+  if (!Array.isArray(slices)) throw new InvalidOptionsError('slices must be a list of { column, codes: Uint32Array, names: string[] }, one per slice column');
+  const seen = new Set<string>();
+  for (const key of slices as SliceKey[]) {
+    if (key === null || typeof key !== 'object' || typeof key.column !== 'string') {
+      throw new InvalidOptionsError('each slice key must be { column, codes: Uint32Array, names: string[] }');
+    }
+    if (seen.has(key.column)) throw new InvalidOptionsError(`the slice column '${key.column}' is listed twice`);
+    seen.add(key.column);
+  }
+  return slices as SliceKey[];
+}
+
+/** The reason's words for each failing judged slice of each column. */
+function sliceFailures(reports: SliceReport[], opts: CompareOptions<AnyMetric>): string[] {
+  const failures: string[] = [];
+  for (const report of reports) {
     for (const s of report.slices) {
       if (s.judged && s.passed === false) {
         failures.push(
@@ -158,11 +189,7 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
       }
     }
   }
-  if (decision.decision === 'promote' && failures.length > 0) {
-    decision.decision = 'keep';
-    decision.reason = `Keep '${plan.baseline}': the best candidate '${best}' passes the ${METRIC_LABEL[opts.metric]} gate but ${joinAnd(failures)}.`;
-  }
-  return orderKeys(decision);
+  return failures;
 }
 
 function uniqueMetrics(list: AnyMetric[]): AnyMetric[] {
@@ -363,6 +390,7 @@ export function validateMulticlass(p: MulticlassPredictions): void {
     p,
     p.columns.map((c) => c.name),
   );
+  if (p.classNames !== undefined) checkClassNames(p.classNames, K);
   const w = p.weight?.values;
   const perClass = new Float64Array(K);
   for (let i = 0; i < n; i++) {
@@ -404,6 +432,14 @@ export function validateMulticlass(p: MulticlassPredictions): void {
   }
 }
 
+/** The class names, when given: K distinct strings. */
+function checkClassNames(names: unknown, K: number): void {
+  if (!Array.isArray(names) || names.some((x) => typeof x !== 'string')) throw new PredictionsError('the class names must be a list of strings');
+  if (names.length !== K) throw new PredictionsError(`there are ${names.length} class names for ${K} classes (the probability lists have ${K} entries)`);
+  const twice = names.find((x, k) => names.indexOf(x) !== k);
+  if (twice !== undefined) throw new PredictionsError(`the class name '${String(twice)}' is given twice`);
+}
+
 /** The decision's fields other than the verdict and the models, for regression and multiclass. */
 function otherBase(
   plan: RulePlan & { scheme: 'multinomial' | 'poisson' },
@@ -413,10 +449,12 @@ function otherBase(
   const o = plan.opts;
   const w = preds.weight;
   let classCounts: number[] | undefined;
+  let classNames: string[] | undefined;
   if (problem === 'multiclass') {
     const mp = preds as MulticlassPredictions;
     classCounts = new Array<number>(mp.classes).fill(0);
     for (let i = 0; i < mp.n; i++) classCounts[mp.labels[i]]++;
+    if (mp.classNames !== undefined) classNames = [...mp.classNames];
   }
   let total = 0;
   if (w !== undefined) for (let i = 0; i < w.values.length; i++) total += w.values[i];
@@ -424,6 +462,7 @@ function otherBase(
     metric: plan.metric,
     problemType: problem,
     ...(classCounts !== undefined ? { classes: classCounts.length, classCounts } : {}),
+    ...(classNames !== undefined ? { classNames } : {}),
     higherIsBetter: isHigherBetter(plan.metric),
     method: 'bootstrap',
     bootstrap: plan.scheme,
@@ -531,15 +570,16 @@ function unusableSlice(sub: AnyPredictions, problem: ProblemType): string | unde
   return 'a single label value';
 }
 
-/** The slice check of the best candidate against the baseline on the primary metric. */
+/** The slice check of one slice column: the best candidate against the baseline on the primary metric. */
 function sliceReport(
   preds: AnyPredictions,
   problem: ProblemType,
   o: CompareOptions<AnyMetric>,
   plan: RulePlan & { scheme: 'multinomial' | 'poisson' },
   best: string,
+  settings: SliceSettings,
 ): SliceReport {
-  const { key, minRows, tolerance } = sliceSettings(preds, o);
+  const { key, minRows, tolerance } = settings;
   const counts = sliceCounts(key, preds.n);
   const present = [...key.names.keys()].filter((c) => counts[c] > 0);
   // Largest first, then by name: the cap keeps the largest slices, independently of the codes' order.
@@ -568,7 +608,7 @@ function sliceReport(
       others.push({ name, rows: counts[c], judged: false, note: `cannot be bootstrapped: ${why}` });
       continue;
     }
-    judged.push(judgeSlice(sub, problem, o, plan, best, name, tolerance));
+    judged.push(judgeSlice(sub, problem, o, plan, best, key.column, name, tolerance));
   }
   judged.sort((a, b) => a.meanDelta! - b.meanDelta! || compareNames(a.name, b.name));
   return {
@@ -584,14 +624,19 @@ function sliceReport(
   };
 }
 
-/** The slice options, checked: the key's shape and names, its length against the rows, the minimum rows and the tolerance. */
-function sliceSettings(preds: AnyPredictions, o: CompareOptions<AnyMetric>): { key: SliceKey; minRows: number; tolerance: number } {
-  const key = o.slices!;
+interface SliceSettings {
+  key: SliceKey;
+  minRows: number;
+  tolerance: number;
+}
+
+/** One slice column's options, checked: the key's shape and names, its length against the rows, the minimum rows and the tolerance. */
+function sliceSettings(preds: AnyPredictions, o: CompareOptions<AnyMetric>, key: SliceKey): SliceSettings {
   const n = preds.n;
   const minRows = o.minSliceRows ?? DEFAULT_MIN_SLICE_ROWS;
   const tolerance = o.sliceTolerance ?? 0;
   if (key === null || typeof key !== 'object' || typeof key.column !== 'string' || !(key.codes instanceof Uint32Array) || !Array.isArray(key.names)) {
-    throw new InvalidOptionsError('slices must be { column, codes: Uint32Array, names: string[] }');
+    throw new InvalidOptionsError('each slice key must be { column, codes: Uint32Array, names: string[] }');
   }
   if (!(Number.isInteger(minRows) && minRows >= 1)) throw new InvalidOptionsError(`minSliceRows must be an integer >= 1, got ${String(minRows)}`);
   if (!(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance >= 0))
@@ -642,19 +687,21 @@ function sliceRows(key: SliceKey, judgedCodes: number[], counts: Uint32Array, n:
   return rowsOf;
 }
 
-/** One slice judged: the paired bootstrap of baseline and candidate on the slice's rows, seeded by the slice's name. */
+/** One slice judged: the paired bootstrap of baseline and candidate on the slice's rows, seeded by its column and name. */
 function judgeSlice(
   sub: AnyPredictions,
   problem: ProblemType,
   o: CompareOptions<AnyMetric>,
   plan: RulePlan & { scheme: 'multinomial' | 'poisson' },
   best: string,
+  column: string,
   name: string,
   tolerance: number,
 ): SliceResult {
   const B = o.resamples;
   const sign = isHigherBetter(o.metric) ? 1 : -1;
-  const seed = `${String(o.seed)}:slice:${name}`;
+  // The column in the seed: two columns with a slice of the same name get independent resamples.
+  const seed = `${String(o.seed)}:slice:${column}:${name}`;
   let stats: Float64Array;
   let estimates: number[];
   let redraws: Uint32Array;

@@ -634,6 +634,7 @@ const KEY_ORDER: (keyof Decision<AnyMetric>)[] = [
   'problemType',
   'classes',
   'classCounts',
+  'classNames',
   'higherIsBetter',
   'method',
   'bootstrap',

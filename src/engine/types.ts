@@ -128,6 +128,11 @@ export interface MulticlassPredictions {
   classes: number;
   /** The true class index of each row. */
   labels: Uint8Array | Uint16Array | Uint32Array;
+  /**
+   * The K original class values in class-index order, when known (from the file's `mlops.classes` schema
+   * metadata; numbers as the strings the file gives). Echoed in `Decision.classNames`.
+   */
+  classNames?: string[];
   columns: ProbabilityColumn[];
   /** Optional integer row weights, as for `Predictions`. */
   weight?: WeightColumn;
@@ -175,11 +180,12 @@ export interface CompareOptions<M extends AnyMetric = Metric> {
    */
   guardrails?: Guardrail[];
   /**
-   * Slices: the paired comparison of the primary metric on each slice with at least `minSliceRows` rows,
-   * resampled within the slice; the candidate fails when in any judged slice its worsening exceeds
-   * `sliceTolerance` in at least `winRate` of that slice's resamples.
+   * Slices, one key per slice column (in the order given; each column judged separately): the paired
+   * comparison of the primary metric on each slice with at least `minSliceRows` rows, resampled within the
+   * slice; the candidate fails when in any judged slice of any column its worsening exceeds
+   * `sliceTolerance` in at least `winRate` of that slice's resamples. The cap on judged slices applies per column.
    */
-  slices?: SliceKey;
+  slices?: SliceKey[];
   /** Smallest slice judged (default 1000 rows). */
   minSliceRows?: number;
   /** Largest allowed worsening of the primary metric in a slice (default 0). */
@@ -334,6 +340,8 @@ export interface Decision<M extends AnyMetric = Metric> {
   /** Multiclass: K, and the rows of each class. */
   classes?: number;
   classCounts?: number[];
+  /** Multiclass: the original class values by class index, when the predictions name them (absent otherwise). */
+  classNames?: string[];
   /** True for `roc_auc` and `average_precision`. Deltas are oriented by this, so positive is always better. */
   higherIsBetter: boolean;
   method: Method;
@@ -365,8 +373,8 @@ export interface Decision<M extends AnyMetric = Metric> {
   weight?: { column: string; total: number; positive: number };
   /** The guardrails' verdicts, when guardrails were given and there is a baseline and a candidate. */
   guardrails?: GuardrailResult[];
-  /** The slice check, when slices were given and there is a baseline and a candidate. */
-  slices?: SliceReport;
+  /** The slice check, one report per slice column in the order given, when slices were given and there is a baseline and a candidate. */
+  slices?: SliceReport[];
   /** Per-resample metric for each model (bootstrap, unless `includeDistributions: false`). */
   distributions?: { [model: string]: number[] };
   /** Per-resample oriented delta (positive = better) of each candidate against the baseline. */

@@ -175,10 +175,10 @@ describe('slices on a binary comparison', () => {
     for (const method of ['bootstrap', 'delong'] as const) {
       const o = { metric: 'roc_auc', method, resamples: 200, seed: 5, winRate: 0.95, minDelta: 0.001, confidence: 0.95, baseline: 'prod' } as const;
       assert.equal(compareModels(preds, o).decision, 'promote');
-      const d = compareModels(preds, { ...o, slices: { column: 'segment', codes, names: ['small-business', 'consumer'] } });
+      const d = compareModels(preds, { ...o, slices: [{ column: 'segment', codes, names: ['small-business', 'consumer'] }] });
       assert.equal(d.decision, 'keep');
       assert.deepEqual(
-        d.slices!.slices.map((s) => [s.name, s.rows, s.judged, s.passed]),
+        d.slices![0].slices.map((s) => [s.name, s.rows, s.judged, s.passed]),
         [
           ['small-business', 1500, true, false],
           ['consumer', 3000, true, true],

@@ -297,6 +297,26 @@ describe('compareModels with problemType regression and multiclass', () => {
     assert.equal(d.models[0].estimate, rocAucOvr(preds.labels, preds.columns[0].probabilities, 3));
   });
 
+  it('multiclass: the class names are echoed in the decision, absent when not given, checked against K', () => {
+    const preds = multiclass(300, 3, 'names', { prod: 1, cand: 1.2 });
+    const o: CompareOptions<AnyMetric> = { ...BASE, resamples: 20, problemType: 'multiclass', metric: 'accuracy', baseline: 'prod' };
+    const named = compareModels({ ...preds, classNames: ['bronze', 'silver', '10'] }, o);
+    assert.deepEqual(named.classNames, ['bronze', 'silver', '10']);
+    assert.deepEqual(Object.keys(named).slice(0, 7), ['decision', 'reason', 'metric', 'problemType', 'classes', 'classCounts', 'classNames']);
+    const plain = compareModels(preds, o);
+    assert.equal('classNames' in plain, false);
+    const { classNames: _, ...rest } = named;
+    assert.equal(JSON.stringify(rest), JSON.stringify(plain));
+    assert.throws(
+      () => compareModels({ ...preds, classNames: ['a', 'b'] }, o),
+      (e: unknown) => e instanceof PredictionsError && e.message === 'there are 2 class names for 3 classes (the probability lists have 3 entries)',
+    );
+    assert.throws(
+      () => compareModels({ ...preds, classNames: ['a', 'b', 'a'] }, o),
+      (e: unknown) => e instanceof PredictionsError && e.message === "the class name 'a' is given twice",
+    );
+  });
+
   it('the same seed gives byte-identical JSON; another seed other resamples', () => {
     const preds = multiclass(300, 3, 'det', { prod: 1, cand: 1.2 });
     const codes = Uint32Array.from({ length: 300 }, (_, i) => i % 3);
@@ -306,12 +326,12 @@ describe('compareModels with problemType regression and multiclass', () => {
       metric: 'f1_macro',
       baseline: 'prod',
       guardrails: [{ metric: 'log_loss', maxWorsening: 0.01 }],
-      slices: { column: 'seg', codes, names: ['a', 'b', 'c'] },
+      slices: [{ column: 'seg', codes, names: ['a', 'b', 'c'] }],
       minSliceRows: 50,
     };
     const a = JSON.stringify(compareModels(preds, o));
     assert.equal(JSON.stringify(compareModels(preds, o)), a);
-    assert.equal(JSON.parse(a).slices.judged, 3);
+    assert.equal(JSON.parse(a).slices[0].judged, 3);
     assert.notEqual(JSON.stringify(compareModels(preds, { ...o, seed: 12 })), a);
   });
 
@@ -510,9 +530,9 @@ describe('slices', () => {
     const o: CompareOptions<AnyMetric> = { ...BASE, problemType: 'regression', metric: 'rmse', baseline: 'prod' };
     const plain = compareModels(p, o);
     assert.equal(plain.decision, 'promote');
-    const d = compareModels(p, { ...o, slices: { column: 'region', codes: p.codes, names } });
+    const d = compareModels(p, { ...o, slices: [{ column: 'region', codes: p.codes, names }] });
     assert.equal(d.decision, 'keep');
-    const r = d.slices!;
+    const r = d.slices![0];
     assert.deepEqual(
       [r.column, r.candidate, r.minRows, r.tolerance, r.maxJudged, r.capped, r.judged, r.passed],
       ['region', 'cand', 1000, 0, 50, false, 2, false],
@@ -529,14 +549,14 @@ describe('slices', () => {
     const north = r.slices[0];
     assert.equal(north.worseShare, 1);
     assert.ok(north.meanDelta! < 0 && north.deltaCi![1] < 0);
-    // The slice's comparison is the paired bootstrap of its own rows, seed '<seed>:slice:<name>'.
+    // The slice's comparison is the paired bootstrap of its own rows, seed '<seed>:slice:<column>:<name>'.
     const rows = Uint32Array.from({ length: 1200 }, (_, i) => i);
     const sub: RegressionPredictions = {
       n: 1200,
       target: p.target.slice(0, 1200),
       columns: p.columns.map((c) => ({ name: c.name, scores: c.scores.slice(0, 1200) })),
     };
-    const alone = compareModels(sub, { ...o, seed: '11:slice:north' });
+    const alone = compareModels(sub, { ...o, seed: '11:slice:region:north' });
     assert.equal(north.meanDelta, alone.models[1].vsBaseline!.meanDelta);
     assert.equal(north.baselineEstimate, rmse(sub.target, sub.columns[0].scores));
     assert.equal(rows.length, 1200);
@@ -545,9 +565,82 @@ describe('slices', () => {
       `Keep 'prod': the best candidate 'cand' passes the RMSE gate but fails on slice 'north' of 'region' (1200 rows): its RMSE worsens by more than 0 in 100.0% of that slice's 200 resamples (limit 95.0%; mean change ${String(Number(north.meanDelta!.toPrecision(4)))}).`,
     );
     // A tolerance above the slice's worsening lets it through.
-    const lenient = compareModels(p, { ...o, slices: { column: 'region', codes: p.codes, names }, sliceTolerance: 5 });
+    const lenient = compareModels(p, { ...o, slices: [{ column: 'region', codes: p.codes, names }], sliceTolerance: 5 });
     assert.equal(lenient.decision, 'promote');
-    assert.equal(lenient.slices!.passed, true);
+    assert.equal(lenient.slices![0].passed, true);
+  });
+
+  it('two slice columns are judged separately: only the second blocks, and the reason names it', () => {
+    const p = sliced();
+    const o: CompareOptions<AnyMetric> = { ...BASE, problemType: 'regression', metric: 'rmse', baseline: 'prod' };
+    // 'tier' alternates rows, so each of its two slices mixes north with the rest and the candidate wins in both;
+    // 'region' holds the north slice where the candidate is worse.
+    const tier = Uint32Array.from({ length: p.n }, (_, i) => i % 2);
+    const tierOnly = compareModels(p, { ...o, slices: [{ column: 'tier', codes: tier, names: ['even', 'odd'] }] });
+    assert.equal(tierOnly.decision, 'promote');
+    const d = compareModels(p, {
+      ...o,
+      slices: [
+        { column: 'tier', codes: tier, names: ['even', 'odd'] },
+        { column: 'region', codes: p.codes, names },
+      ],
+    });
+    assert.equal(d.decision, 'keep');
+    assert.deepEqual(
+      d.slices!.map((r) => [r.column, r.judged, r.passed, r.capped]),
+      [
+        ['tier', 2, true, false],
+        ['region', 2, false, false],
+      ],
+    );
+    assert.deepEqual(d.slices![0].slices.map((s) => [s.name, s.rows, s.judged, s.passed]).sort(), [
+      ['even', 3000, true, true],
+      ['odd', 3000, true, true],
+    ]);
+    // Each column's report equals the report of that column alone: columns do not share resamples or verdicts.
+    const regionOnly = compareModels(p, { ...o, slices: [{ column: 'region', codes: p.codes, names }] });
+    assert.deepEqual(d.slices![1], regionOnly.slices![0]);
+    assert.equal(d.reason, regionOnly.reason);
+    assert.match(d.reason, /^Keep 'prod': the best candidate 'cand' passes the RMSE gate but fails on slice 'north' of 'region' \(1200 rows\)/);
+    assert.doesNotMatch(d.reason, /tier/);
+    // The seed of a slice includes its column: the same slice name in another column gets other resamples.
+    const renamed = compareModels(p, { ...o, slices: [{ column: 'area', codes: p.codes, names }] });
+    assert.notEqual(renamed.slices![0].slices[0].meanDelta, regionOnly.slices![0].slices[0].meanDelta);
+    const sub: RegressionPredictions = {
+      n: 1200,
+      target: p.target.slice(0, 1200),
+      columns: p.columns.map((c) => ({ name: c.name, scores: c.scores.slice(0, 1200) })),
+    };
+    assert.equal(renamed.slices![0].slices[0].meanDelta, compareModels(sub, { ...o, seed: '11:slice:area:north' }).models[1].vsBaseline!.meanDelta);
+  });
+
+  it('an empty list of slice columns is the plain comparison, byte for byte; a column listed twice is refused', () => {
+    const p = sliced();
+    const o: CompareOptions<AnyMetric> = { ...BASE, problemType: 'regression', metric: 'rmse', baseline: 'prod' };
+    assert.equal(JSON.stringify(compareModels(p, { ...o, slices: [] })), JSON.stringify(compareModels(p, o)));
+    assert.throws(
+      () =>
+        compareModels(p, {
+          ...o,
+          slices: [
+            { column: 'region', codes: p.codes, names },
+            { column: 'region', codes: p.codes, names },
+          ],
+        }),
+      (e: unknown) => e instanceof InvalidOptionsError && e.message === "the slice column 'region' is listed twice",
+    );
+    const bad = p.codes.slice(0, 10);
+    assert.throws(
+      () =>
+        compareModels(p, {
+          ...o,
+          slices: [
+            { column: 'region', codes: p.codes, names },
+            { column: 'tier', codes: bad, names: ['a'] },
+          ],
+        }),
+      (e: unknown) => e instanceof PredictionsError && e.message === "the slice column 'tier' has 10 rows but the label column has 6000",
+    );
   });
 
   it('judges the 50 largest slices at most and says so when capped', () => {
@@ -561,10 +654,10 @@ describe('slices', () => {
       problemType: 'multiclass',
       metric: 'accuracy',
       baseline: 'prod',
-      slices: { column: 'seg', codes, names: names56 },
+      slices: [{ column: 'seg', codes, names: names56 }],
       minSliceRows: 30,
     });
-    const r = d.slices!;
+    const r = d.slices![0];
     assert.equal(r.capped, true);
     assert.equal(r.judged + r.slices.filter((s) => !s.judged && s.note?.startsWith('cannot')).length, 50);
     const notJudged = r.slices.filter((s) => !s.judged);
@@ -583,13 +676,13 @@ describe('slices', () => {
   it('rejects a slice column that is a model, codes beyond the names and duplicate names', () => {
     const p = sliced();
     const o: CompareOptions<AnyMetric> = { ...BASE, problemType: 'regression', metric: 'rmse', baseline: 'prod' };
-    assert.throws(() => compareModels(p, { ...o, slices: { column: 'cand', codes: p.codes, names } }), /slice column 'cand' is also a model column/);
+    assert.throws(() => compareModels(p, { ...o, slices: [{ column: 'cand', codes: p.codes, names }] }), /slice column 'cand' is also a model column/);
     const bad = p.codes.slice();
     bad[17] = 3;
     assert.throws(
-      () => compareModels(p, { ...o, slices: { column: 'region', codes: bad, names } }),
+      () => compareModels(p, { ...o, slices: [{ column: 'region', codes: bad, names }] }),
       /the slice column 'region' has the code 3 at row 17, but only 3 slice names/,
     );
-    assert.throws(() => compareModels(p, { ...o, slices: { column: 'region', codes: p.codes, names: ['a', 'a', 'b'] } }), /names the slice 'a' twice/);
+    assert.throws(() => compareModels(p, { ...o, slices: [{ column: 'region', codes: p.codes, names: ['a', 'a', 'b'] }] }), /names the slice 'a' twice/);
   });
 });
