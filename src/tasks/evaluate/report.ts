@@ -4,8 +4,9 @@
  * bootstrap distributions. Everything that changes from run to run with the same seed and data
  * (timestamps, build and scoring run ids) lives in `context`, so the rest is byte-for-byte reproducible.
  */
-import type { Decision, ModelResult } from '../../engine';
-import { DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../common/decision-record';
+import type { AnyMetric, Decision, ModelResult } from '../../engine';
+import { checksVerdict, metricDecimals, metricLabel, metricWithOrientation, problemLabel } from '../../report/format';
+import { readEvaluationRecord, type DecisionRecordSchema, type EvaluationView, type GuardrailView, type SliceReportView } from '../../report/record';
 
 export { ATTACHMENT_NAME, ATTACHMENT_TYPE, DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../common/decision-record';
 
@@ -29,7 +30,8 @@ export interface RecordModel {
 }
 
 export interface DecisionRecord {
-  schema: typeof RECORD_SCHEMA;
+  /** The task writes `RECORD_SCHEMA` (v2); records of older tasks say v1 and are read alike (see docs/decision-record.md). */
+  schema: DecisionRecordSchema;
   outcome: Outcome;
   /** The decision in one sentence. */
   sentence: string;
@@ -47,7 +49,7 @@ export interface DecisionRecord {
    * The engine's result, unchanged (every number, distributions included); with no candidates a `none`
    * decision without models. Named `decision` because the build tab's reader (src/report/record.ts) reads it there.
    */
-  decision: Decision;
+  decision: Decision<AnyMetric>;
   /** What differs between two runs with the same seed and data (ids, timestamps), plus the tab's links. */
   context: RecordContext;
   /** The action that wrote the record (handoff.ts); absent means evaluateAndPromote. */
@@ -126,6 +128,89 @@ function label(m: RecordModel): string {
   return m.runName ? `${m.runName} (${m.runId?.slice(0, 8)})` : `run ${m.runId}`;
 }
 
+/** The summary's first line of numbers: the metric, the rows and what they are (positives, or classes). */
+function dataLine(c: Decision<AnyMetric>, view: EvaluationView, method: string): string {
+  const metricName = metricLabel(c.metric);
+  const ci = `${Math.round(c.confidence * 100)}% intervals.`;
+  // A binary record keeps the words it always had; other problem types say what they are, with the orientation.
+  if (c.problemType === undefined || c.problemType === 'binaryClassification')
+    return `${metricName} on ${c.n} rows (${c.positives} positive), ${method}; ${ci}`;
+  const classes =
+    view.classes !== undefined
+      ? ` in ${view.classes} classes (${(view.classNames ?? view.classCounts?.map((_, i) => `class ${i}`) ?? []).map((n, i) => `${mdCell(n)}${view.classCounts ? `: ${view.classCounts[i]} rows` : ''}`).join(', ')})`
+      : '';
+  return `${problemLabel(c.problemType)}: ${mdCell(metricWithOrientation(c.metric, c.higherIsBetter))} on ${c.n} rows${classes}, ${method}; ${ci}`;
+}
+
+/** Most slices not judged listed in the summary (the tab lists more); judged slices (at most 50 a column) are always listed. */
+export const SUMMARY_UNJUDGED_SLICES = 20;
+
+function signedDigits(x: number, digits: number): string {
+  return `${x >= 0 ? '+' : ''}${fmt(x, digits)}`;
+}
+
+function modelName(view: EvaluationView, key: string | undefined): string {
+  return mdCell(view.models.find((m) => m.name === key)?.label ?? key ?? 'the best candidate');
+}
+
+/** One table per guardrail: the best candidate's worsening of a second metric against its allowance. */
+function guardrailLines(view: EvaluationView, g: GuardrailView, confidence: string): string[] {
+  const d = metricDecimals(g.metric, [g.baselineEstimate, g.candidateEstimate], [g.maxWorsening, g.meanDelta, ...(g.deltaCi ?? [])]);
+  const ci = g.deltaCi ? `[${signedDigits(g.deltaCi[0], d.delta)}, ${signedDigits(g.deltaCi[1], d.delta)}]` : '–';
+  const over = `${pct(g.exceedShare)}${g.exceeded !== undefined ? ` (${g.exceeded})` : ''}`;
+  return [
+    `Guardrail on ${mdCell(metricWithOrientation(g.metric, g.higherIsBetter))}: may worsen by at most ${fmt(g.maxWorsening, d.value)} in fewer than ${pct(g.allowedShare)} of the resamples.`,
+    '',
+    `| Candidate | Production | Candidate value | Mean improvement | Improvement ${confidence} interval | Resamples over the allowance | Allowed | Verdict |`,
+    '|---|---|---|---|---|---|---|---|',
+    `| ${modelName(view, g.candidate)} | ${fmt(g.baselineEstimate, d.value)} | ${fmt(g.candidateEstimate, d.value)} | ${signedDigits(g.meanDelta, d.delta)} | ${ci} | ${over} | < ${pct(g.allowedShare)} | ${g.passed ? 'passes' : '**fails**'} |`,
+    '',
+  ];
+}
+
+/** One table per slice column: judged slices worst first, then (at most SUMMARY_UNJUDGED_SLICES of) the others with why. */
+function sliceLines(view: EvaluationView, r: SliceReportView, confidence: string): string[] {
+  const values = r.slices.flatMap((s) => [s.baselineEstimate, s.candidateEstimate]).filter((v): v is number => v !== undefined);
+  const deltas = r.slices.flatMap((s) => [s.meanDelta, ...(s.deltaCi ?? [])]).filter((v): v is number => v !== undefined);
+  const d = metricDecimals(view.metric, [...view.models.map((m) => m.estimate), ...values], deltas);
+  const judged = r.slices.filter((s) => s.judged);
+  const others = r.slices.filter((s) => !s.judged);
+  const rules = [
+    r.minRows !== undefined ? `at least ${r.minRows} rows` : undefined,
+    r.maxJudged !== undefined ? `at most the ${r.maxJudged} largest` : undefined,
+    r.tolerance !== undefined ? `tolerance ${fmt(r.tolerance, d.value)}` : undefined,
+  ].filter((x): x is string => x !== undefined);
+  const lines = [
+    `Slices of ${mdCell(r.column)}: ${r.passed ? 'passes' : '**fails**'}; ${judged.length} of ${r.slices.length} slices judged${rules.length ? ` (${rules.join(', ')})` : ''}${r.capped ? '; **capped**: more slices had enough rows than were judged' : ''}.`,
+    '',
+    `| Slice | Rows | Production | Candidate | Mean improvement | Improvement ${confidence} interval | Resamples worse | Verdict |`,
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const opt = (v: number | undefined, f: (x: number) => string): string => (v !== undefined ? f(v) : '–');
+  for (const s of judged) {
+    const ci = s.deltaCi ? `[${signedDigits(s.deltaCi[0], d.delta)}, ${signedDigits(s.deltaCi[1], d.delta)}]` : '–';
+    lines.push(
+      `| ${mdCell(s.name)} | ${s.rows} | ${opt(s.baselineEstimate, (x) => fmt(x, d.value))} | ${opt(s.candidateEstimate, (x) => fmt(x, d.value))} | ${opt(s.meanDelta, (x) => signedDigits(x, d.delta))} | ${ci} | ${opt(s.worseShare, pct)} | ${s.passed ? 'passes' : '**fails**'} |`,
+    );
+  }
+  for (const s of others.slice(0, SUMMARY_UNJUDGED_SLICES))
+    lines.push(`| ${mdCell(s.name)} | ${s.rows} | – | – | – | – | – | not judged: ${mdCell(s.note ?? 'no reason given')} |`);
+  if (others.length > SUMMARY_UNJUDGED_SLICES)
+    lines.push('', `${others.length - SUMMARY_UNJUDGED_SLICES} more slices not judged are listed in the Model evaluation tab.`);
+  lines.push('');
+  return lines;
+}
+
+/** Guardrail and slice tables, after the verdict of each check in words (the sentence above holds the engine's reason). */
+function checksLines(record: DecisionRecord, view: EvaluationView): string[] {
+  if (view.guardrails.length === 0 && view.sliceReports.length === 0) return [];
+  const confidence = `${Math.round(record.decision.confidence * 100)}%`;
+  const lines: string[] = [`Checks of ${modelName(view, view.best)} beyond the ${mdCell(metricLabel(view.metric))} gate: ${mdCell(checksVerdict(view))}.`, ''];
+  for (const g of view.guardrails) lines.push(...guardrailLines(view, g, confidence));
+  for (const r of view.sliceReports) lines.push(...sliceLines(view, r, confidence));
+  return lines;
+}
+
 /** Markdown for task.uploadsummary. */
 export function renderSummary(record: DecisionRecord): string {
   const lines: string[] = [];
@@ -134,9 +219,15 @@ export function renderSummary(record: DecisionRecord): string {
   lines.push(`**${mdCell(record.sentence)}**`, '');
   const c = record.decision;
   if (c.decision !== 'none') {
-    const metricName = { roc_auc: 'ROC AUC', average_precision: 'Average precision', log_loss: 'Log loss', brier: 'Brier score' }[c.metric];
+    const view = readEvaluationRecord(record);
+    const metricName = metricLabel(c.metric);
     const method = c.method === 'delong' ? 'DeLong' : `paired bootstrap, ${c.resamples} resamples, seed ${c.seed}`;
-    lines.push(`${metricName} on ${c.n} rows (${c.positives} positive), ${method}; ${Math.round(c.confidence * 100)}% intervals.`, '');
+    lines.push(dataLine(c, view, method), '');
+    const d = metricDecimals(
+      c.metric,
+      view.models.flatMap((m) => [m.estimate, ...(m.ci ?? [])]),
+      view.models.flatMap((m) => (m.vsBaseline ? [m.vsBaseline.meanDelta, ...(m.vsBaseline.deltaCi ?? [])] : [])),
+    );
     const gateHead = `Improvement: lower ${pct(c.winRateThreshold)} bound (gate)`;
     lines.push(
       `| Model | ${metricName} | ${Math.round(c.confidence * 100)}% interval | Win rate vs production | Mean improvement | Improvement ${Math.round(c.confidence * 100)}% interval | ${gateHead} |`,
@@ -148,22 +239,23 @@ export function renderSummary(record: DecisionRecord): string {
       if (!r) continue;
       const name = m.role === 'production' ? link(label(m), m.versionUrl) : link(label(m), m.runUrl);
       const best = record.best?.key === m.key ? ' **best**' : '';
-      const ci = r.ci ? `[${fmt(r.ci[0])}, ${fmt(r.ci[1])}]` : '–';
+      const ci = r.ci ? `[${fmt(r.ci[0], d.value)}, ${fmt(r.ci[1], d.value)}]` : '–';
       const win = r.vsBaseline ? pct(r.vsBaseline.winRate) : '–';
       const vb = r.vsBaseline;
-      const signedFmt = (x: number): string => `${x >= 0 ? '+' : ''}${fmt(x)}`;
+      const signedFmt = (x: number): string => signedDigits(x, d.delta);
       const delta = vb ? signedFmt(vb.meanDelta) : '–';
       const deltaCi = vb ? `[${signedFmt(vb.deltaCi[0])}, ${signedFmt(vb.deltaCi[1])}]` : '–';
-      const gate = vb?.gateBound !== undefined ? `${signedFmt(vb.gateBound)} ${vb.gateBound > c.minDelta ? '>' : '≤'} ${fmt(c.minDelta)}` : '–';
-      lines.push(`| ${name}${best} | ${fmt(r.estimate)} | ${ci} | ${win} | ${delta} | ${deltaCi} | ${gate} |`);
+      const gate = vb?.gateBound !== undefined ? `${signedFmt(vb.gateBound)} ${vb.gateBound > c.minDelta ? '>' : '≤'} ${fmt(c.minDelta, d.delta)}` : '–';
+      lines.push(`| ${name}${best} | ${fmt(r.estimate, d.value)} | ${ci} | ${win} | ${delta} | ${deltaCi} | ${gate} |`);
     }
     lines.push('');
     lines.push(
-      `Rule: promote when the best candidate improves on production by more than ${fmt(c.minDelta)} on ≥ ${pct(c.winRateThreshold)} of ${c.method === 'delong' ? "DeLong's normal approximation" : 'resamples'} (ties are not wins), i.e. when the lower ${pct(c.winRateThreshold)} bound of the improvement is above ${fmt(c.minDelta)}` +
-        (c.minMetric !== undefined ? `, with ${metricName} ${c.higherIsBetter ? '≥' : '≤'} ${fmt(c.minMetric)}` : '') +
+      `Rule: promote when the best candidate improves on production by more than ${fmt(c.minDelta, d.delta)} on ≥ ${pct(c.winRateThreshold)} of ${c.method === 'delong' ? "DeLong's normal approximation" : 'resamples'} (ties are not wins), i.e. when the lower ${pct(c.winRateThreshold)} bound of the improvement is above ${fmt(c.minDelta, d.delta)}` +
+        (c.minMetric !== undefined ? `, with ${metricName} ${c.higherIsBetter ? '≥' : '≤'} ${fmt(c.minMetric, d.value)}` : '') +
         '.',
       '',
     );
+    lines.push(...checksLines(record, view));
     const svg = summarySvg(record);
     if (svg) lines.push(`![Bootstrap distributions](data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')})`, '');
     // Where a summary renderer drops data: images (or the chart could not be drawn), the tab still has
