@@ -58,7 +58,10 @@ const SCALED_METRICS = new Set(['rmse', 'mae', 'mape']);
 /** How the values and the (oriented, signed) differences of one metric are written. */
 export interface MetricFormat {
   value: (v: number) => string;
+  /** A signed difference ("+12.5", "−0.0040"). */
   delta: (v: number) => string;
+  /** An unsigned amount of change (an allowance, a tolerance), with the differences' decimals. */
+  amount: (v: number) => string;
 }
 
 /** 4 decimals below 1; above, about 4 significant digits (3 decimals from 1, 2 from 10, 1 from 100, none from 1000). */
@@ -91,10 +94,11 @@ export function metricDecimals(metric: string, values: readonly number[], deltas
  * and `formatDelta` (4 decimals).
  */
 export function metricFormat(metric: string, values: readonly number[], deltas: readonly number[]): MetricFormat {
-  if (!SCALED_METRICS.has(metric)) return { value: formatMetric, delta: formatDelta };
+  if (!SCALED_METRICS.has(metric)) return { value: formatMetric, delta: formatDelta, amount: formatMetric };
   const { value: vd, delta: dd } = metricDecimals(metric, values, deltas);
   return {
     value: (v) => grouped(v, vd),
+    amount: (v) => grouped(v, dd),
     delta: (v) => {
       const s = grouped(v, dd);
       return v > 0 && Number(s.replace(/,/g, '')) !== 0 ? `+${s}` : s;

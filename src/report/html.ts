@@ -241,7 +241,7 @@ function guardrailCard(view: EvaluationView, g: GuardrailView): string {
   const over = `${formatPercent(g.exceedShare)}${g.exceeded !== undefined ? ` (${formatInteger(g.exceeded)})` : ''}`;
   const row = [
     `<td data-col="candidate">${esc(judgedLabel(view, g.candidate))}</td>`,
-    numCell('allowance', fmt.value(g.maxWorsening)),
+    numCell('allowance', fmt.amount(g.maxWorsening)),
     numCell('baseline', fmt.value(g.baselineEstimate)),
     numCell('candidate', fmt.value(g.candidateEstimate)),
     numCell('mean-delta', fmt.delta(g.meanDelta), signClass(g.meanDelta)),
@@ -252,7 +252,7 @@ function guardrailCard(view: EvaluationView, g: GuardrailView): string {
   ].join('');
   return `<section class="eval-card" data-testid="guardrail" data-metric="${esc(g.metric)}">
 <h2>Guardrail: ${esc(metricWithOrientation(g.metric, g.higherIsBetter))}</h2>
-<p class="eval-hint">The candidate may worsen ${esc(metricLabel(g.metric))} by at most ${esc(fmt.value(g.maxWorsening))}: it passes when the worsening exceeds that in fewer than ${esc(formatPercent(g.allowedShare))} of the paired resamples (the same resamples as the primary metric). \u0394 is oriented: positive means the candidate is better.</p>
+<p class="eval-hint">The candidate may worsen ${esc(metricLabel(g.metric))} by at most ${esc(fmt.amount(g.maxWorsening))}: it passes when the worsening exceeds that in fewer than ${esc(formatPercent(g.allowedShare))} of the paired resamples (the same resamples as the primary metric). \u0394 is oriented: positive means the candidate is better.</p>
 <div class="eval-table-wrap"><table class="eval-models"><thead><tr>${head.map((h, i) => `<th${i === 0 ? '' : ' class="num"'}>${esc(h)}</th>`).join('')}</tr></thead><tbody>
 <tr data-guardrail="${esc(g.metric)}">${row}</tr>
 </tbody></table></div>
@@ -289,11 +289,11 @@ function sliceCard(view: EvaluationView, r: SliceReportView): string {
     r.minRows !== undefined ? `slices of at least ${formatInteger(r.minRows)} rows are judged` : undefined,
     r.maxJudged !== undefined ? `at most the ${formatInteger(r.maxJudged)} largest` : undefined,
     r.tolerance !== undefined
-      ? `a slice fails when ${metricLabel(view.metric)} worsens by more than ${fmt.value(r.tolerance)} in at least the win rate's share of its resamples`
+      ? `a slice fails when ${metricLabel(view.metric)} worsens by more than ${fmt.amount(r.tolerance)} in at least the win rate's share of its resamples`
       : undefined,
   ].filter((x): x is string => x !== undefined);
   const capped = r.capped
-    ? `<p class="eval-hint" data-testid="slices-capped">Capped: more slices had enough rows than the ${r.maxJudged !== undefined ? formatInteger(r.maxJudged) : ''} judged; the smaller ones are listed as not judged.</p>`
+    ? `<p class="eval-hint" data-testid="slices-capped">Capped: more slices had enough rows than the cap on judged slices${r.maxJudged !== undefined ? ` (${formatInteger(r.maxJudged)})` : ''}; the slices beyond the largest are listed as not judged.</p>`
     : '';
   return `<section class="eval-card" data-testid="slices" data-column="${esc(r.column)}">
 <h2>Slices of ${esc(r.column)}: ${r.passed ? 'passes' : 'fails'}</h2>
@@ -362,7 +362,9 @@ ${deltaLegend(view)}`
 <h2>Paired difference vs production</h2>
 <p class="eval-hint">${
     view.method === 'bootstrap'
-      ? 'For every resample, the candidate\u2019s metric minus production\u2019s on the same rows.'
+      ? view.higherIsBetter
+        ? 'For every resample, the candidate\u2019s metric minus production\u2019s on the same rows.'
+        : 'For every resample, production\u2019s metric minus the candidate\u2019s on the same rows (lower is better, so positive means the candidate is better).'
       : 'Normal approximation of the difference from DeLong\u2019s variance.'
   } ${
     (view.minDelta ?? 0) > 0
