@@ -226,6 +226,9 @@ export function modelRole(m: ModelView, view: EvaluationView): string {
   return 'candidate';
 }
 
+/** Most slices not judged that the report lists in a slice table (they come largest first; judged slices are always listed). */
+export const MAX_UNJUDGED_ROWS = 200;
+
 /**
  * The guardrails' and slice columns' verdicts in words: "the guardrail on MAE passes, the guardrail on R² fails,
  * slices of region fail (north, south), slices of channel pass". Empty without guardrails or slices.

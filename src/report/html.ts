@@ -22,6 +22,7 @@ import {
   formatInterval,
   formatPercent,
   formatPValue,
+  MAX_UNJUDGED_ROWS,
   metricFormat,
   metricLabel,
   metricWithOrientation,
@@ -285,6 +286,9 @@ function sliceCard(view: EvaluationView, r: SliceReportView): string {
   const limit = view.winRateThreshold !== undefined ? ` (fails at \u2265 ${formatPercent(view.winRateThreshold)})` : '';
   const head = ['Slice', 'Rows', 'Production', 'Candidate', 'Mean \u0394', `\u0394 ${ci}`, `Resamples worse${limit}`, 'Verdict'];
   const judged = r.slices.filter((s) => s.judged).length;
+  // Every judged slice (at most the cap) is listed; of the others (a column of ids can have thousands), the largest.
+  const shown = r.slices.filter((s, i) => s.judged || i < judged + MAX_UNJUDGED_ROWS);
+  const hidden = r.slices.length - shown.length;
   const rules = [
     r.minRows !== undefined ? `slices of at least ${formatInteger(r.minRows)} rows are judged` : undefined,
     r.maxJudged !== undefined ? `at most the ${formatInteger(r.maxJudged)} largest` : undefined,
@@ -299,8 +303,12 @@ function sliceCard(view: EvaluationView, r: SliceReportView): string {
 <h2>Slices of ${esc(r.column)}: ${r.passed ? 'passes' : 'fails'}</h2>
 <p class="eval-hint">${esc(metricWithOrientation(view.metric, view.higherIsBetter))} of ${esc(judgedLabel(view, r.candidate))} against production within each slice; ${formatInteger(judged)} of ${formatInteger(r.slices.length)} slices judged${rules.length ? `: ${esc(rules.join('; '))}` : ''}. \u0394 is oriented: positive means the candidate is better.</p>
 ${capped}<div class="eval-table-wrap"><table class="eval-models"><thead><tr>${head.map((h, i) => `<th${i === 0 ? '' : ' class="num"'}>${esc(h)}</th>`).join('')}</tr></thead><tbody>
-${r.slices.map((s) => sliceRow(s, fmt)).join('\n')}
-</tbody></table></div>
+${shown.map((s) => sliceRow(s, fmt)).join('\n')}
+</tbody></table></div>${
+    hidden > 0
+      ? `\n<p class="eval-hint" data-testid="slices-more">${formatInteger(hidden)} more slices not judged, smaller than those listed, are not shown.</p>`
+      : ''
+  }
 </section>`;
 }
 

@@ -337,3 +337,122 @@ describe('a multiclass record (real engine: log loss, three named classes, guard
     assert.equal(deltaChart(view, best, LIGHT_PALETTE)!.title, 'Paired difference of Log loss, production minus mlp_species_v5: win rate 100.0%, mean +0.1936');
   });
 });
+
+describe('v2 fields from a hostile or damaged record: warnings, never a crash or markup', function () {
+  this.timeout(30_000);
+  const base = regressionRecord();
+  const clone = (): any => JSON.parse(JSON.stringify(base));
+
+  it('wrong types are dropped with a warning each, and the rest is still drawn', () => {
+    const r = clone();
+    const d = r.decision;
+    d.problemType = 5;
+    d.classes = 3;
+    d.classCounts = ['x'];
+    d.classNames = ['a', 'b'];
+    d.guardrails = [null, { metric: 'mae' }, { ...d.guardrails[1], deltaCi: [1, 0] }];
+    d.slices = [
+      { column: 'region', slices: [{ name: 'a', rows: 'many', judged: true }, { name: 'b', rows: 10, judged: true }, ...d.slices[0].slices] },
+      'x',
+      { column: 'c' },
+    ];
+    const v = readEvaluationRecord(r);
+    assert.deepEqual(v.warnings, [
+      'problemType is not binaryClassification, regression or multiclass; the problem type is not shown',
+      'classCounts is not a list of numbers and is not shown',
+      'classNames is not a list of one name per class and is not shown',
+      'guardrail #1 names no metric and is not shown',
+      'guardrail on mae: maxWorsening, baselineEstimate, candidateEstimate, meanDelta, exceedShare, allowedShare, passed missing or not valid; the guardrail is not shown',
+      'guardrail on r2: deltaCi is not a [low, high] pair',
+      "slice #1 of 'region' has no name, row count or judged flag and is not shown",
+      "slice 'b' of 'region' is judged but has no mean delta or verdict and is not shown",
+      'slice check #2 has no column or no slices list and is not shown',
+      'slice check #3 has no column or no slices list and is not shown',
+    ]);
+    assert.deepEqual(
+      [v.problemType, v.classNames, v.classCounts, v.guardrails.map((g) => g.metric), v.sliceReports.map((s) => s.slices.length)],
+      [undefined, undefined, undefined, ['r2'], [5]],
+    );
+    const html = renderReportHtml(r);
+    assert.ok(html.includes('<section class="eval-card eval-warnings" data-testid="warnings">'));
+    assert.deepEqual(
+      checkTables(html).map((t) => t.heading),
+      ['Guardrail: R² (higher is better)', 'Slices of region: fails'],
+    );
+  });
+
+  it('lists that are not lists, a verdict that contradicts its slices, an unknown schema: said, not believed', () => {
+    const r = clone();
+    r.schema = 'mlopspipelines.evaluation/v9';
+    r.decision.guardrails = { metric: 'mae' };
+    r.decision.slices[0].passed = true;
+    r.decision.slices.pop();
+    const v = readEvaluationRecord(r);
+    assert.deepEqual(v.warnings, [
+      'the record\'s schema "mlopspipelines.evaluation/v9" is not one this version reads (mlopspipelines.evaluation/v1, mlopspipelines.evaluation/v2); it is shown as far as it is understood',
+      'guardrails is not a list and is not shown',
+      "slices of 'region': the recorded verdict does not match its slices; the slices' verdict is shown",
+    ]);
+    assert.equal(v.sliceReports[0].passed, false);
+  });
+
+  it('one slice report as an object (the single-column engine) is read as a list of one; judged slices are re-sorted worst first', () => {
+    const r = clone();
+    const report = r.decision.slices[0];
+    report.slices.reverse();
+    r.decision.slices = report;
+    const v = readEvaluationRecord(r);
+    assert.deepEqual(v.warnings, []);
+    assert.deepEqual(
+      v.sliceReports[0].slices.map((s) => s.name),
+      ['north', 'west', 'south', 'east', 'islands'],
+    );
+  });
+
+  it('markup in column, slice, note, metric and class names is escaped in the HTML and the summary', () => {
+    const r = clone();
+    const evil = '<img src=x onerror=alert(1)>|"';
+    r.decision.problemType = 'multiclass';
+    r.decision.classes = 2;
+    r.decision.classNames = ['</dd><script>alert(1)</script>', evil];
+    r.decision.guardrails[0].metric = '<script>alert(2)</script>';
+    r.decision.slices[0].column = '<script>alert(3)</script>';
+    r.decision.slices[0].slices[0].name = evil;
+    r.decision.slices[0].slices[4].note = '"><script>alert(4)</script>';
+    const html = renderReportHtml(r);
+    assert.doesNotMatch(html, /<script>alert|<img src=x/);
+    assert.ok(html.includes('&lt;/dd&gt;&lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(html.includes('<tr data-slice="&lt;img src=x onerror=alert(1)&gt;|&quot;" data-judged="true">'));
+    assert.ok(html.includes('<h2>Slices of &lt;script&gt;alert(3)&lt;/script&gt;: fails</h2>'));
+    assert.ok(html.includes('&quot;&gt;&lt;script&gt;alert(4)&lt;/script&gt;'));
+    const md = renderSummary(r);
+    assert.doesNotMatch(md, /<script>|<img/);
+    assert.ok(md.includes('| &lt;img src=x onerror=alert(1)&gt;\\|" | 1000 |'));
+    assert.ok(md.includes('Slices of &lt;script&gt;alert(3)&lt;/script&gt;: **fails**'));
+  });
+
+  it('a failing guardrail says fails in the table, the summary and the checks line', () => {
+    const r = clone();
+    Object.assign(r.decision.guardrails[0], { passed: false, exceeded: 123, exceedShare: 0.3075 });
+    const html = renderReportBody(readEvaluationRecord(r));
+    assert.deepEqual(checkTables(html)[0].rows[0], ['gbm_prices_v2', '500', '11,176', '9,833', '+1,325', '[+954, +1,698]', '30.8% (123)', '< 5.0%', 'fails']);
+    const md = renderSummary(r);
+    assert.ok(md.includes('| gbm_prices_v2 | 11176 | 9833 | +1325 | [+954, +1698] | 30.8% (123) | < 5.0% | **fails** |'));
+    assert.ok(
+      md.includes('beyond the RMSE gate: the guardrail on MAE fails, the guardrail on R² passes, slices of region fail (north), slices of channel pass.'),
+    );
+  });
+
+  it('thousands of small slices: the tab lists 200 not judged and counts the rest, the summary 20', () => {
+    const r = clone();
+    const report = r.decision.slices[1];
+    for (let i = 0; i < 250; i++) report.slices.push({ name: `tiny${i}`, rows: 3, judged: false, note: 'fewer than 500 rows' });
+    const html = renderReportBody(readEvaluationRecord(r));
+    const channel = checkTables(html)[3];
+    assert.equal(channel.rows.length, 3 + 200);
+    assert.ok(html.includes('<p class="eval-hint" data-testid="slices-more">50 more slices not judged, smaller than those listed, are not shown.</p>'));
+    const lines = renderSummary(r).split('\n');
+    assert.equal(lines.filter((l) => l.startsWith('| tiny')).length, 20);
+    assert.ok(lines.includes('230 more slices not judged, smaller than those listed, are left out (the Model evaluation tab lists up to 200).'));
+  });
+});

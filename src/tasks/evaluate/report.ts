@@ -5,7 +5,7 @@
  * (timestamps, build and scoring run ids) lives in `context`, so the rest is byte-for-byte reproducible.
  */
 import type { AnyMetric, Decision, ModelResult } from '../../engine';
-import { checksVerdict, metricDecimals, metricLabel, metricWithOrientation, problemLabel } from '../../report/format';
+import { checksVerdict, MAX_UNJUDGED_ROWS, metricDecimals, metricLabel, metricWithOrientation, problemLabel } from '../../report/format';
 import { readEvaluationRecord, type DecisionRecordSchema, type EvaluationView, type GuardrailView, type SliceReportView } from '../../report/record';
 
 export { ATTACHMENT_NAME, ATTACHMENT_TYPE, DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../common/decision-record';
@@ -159,7 +159,7 @@ function guardrailLines(view: EvaluationView, g: GuardrailView, confidence: stri
   const ci = g.deltaCi ? `[${signedDigits(g.deltaCi[0], d.delta)}, ${signedDigits(g.deltaCi[1], d.delta)}]` : '–';
   const over = `${pct(g.exceedShare)}${g.exceeded !== undefined ? ` (${g.exceeded})` : ''}`;
   return [
-    `Guardrail on ${mdCell(metricWithOrientation(g.metric, g.higherIsBetter))}: may worsen by at most ${fmt(g.maxWorsening, d.value)} in fewer than ${pct(g.allowedShare)} of the resamples.`,
+    `Guardrail on ${mdCell(metricWithOrientation(g.metric, g.higherIsBetter))}: may worsen by at most ${fmt(g.maxWorsening, d.delta)} in fewer than ${pct(g.allowedShare)} of the resamples.`,
     '',
     `| Candidate | Production | Candidate value | Mean improvement | Improvement ${confidence} interval | Resamples over the allowance | Allowed | Verdict |`,
     '|---|---|---|---|---|---|---|---|',
@@ -178,7 +178,7 @@ function sliceLines(view: EvaluationView, r: SliceReportView, confidence: string
   const rules = [
     r.minRows !== undefined ? `at least ${r.minRows} rows` : undefined,
     r.maxJudged !== undefined ? `at most the ${r.maxJudged} largest` : undefined,
-    r.tolerance !== undefined ? `tolerance ${fmt(r.tolerance, d.value)}` : undefined,
+    r.tolerance !== undefined ? `tolerance ${fmt(r.tolerance, d.delta)}` : undefined,
   ].filter((x): x is string => x !== undefined);
   const lines = [
     `Slices of ${mdCell(r.column)}: ${r.passed ? 'passes' : '**fails**'}; ${judged.length} of ${r.slices.length} slices judged${rules.length ? ` (${rules.join(', ')})` : ''}${r.capped ? '; **capped**: more slices had enough rows than were judged' : ''}.`,
@@ -195,8 +195,12 @@ function sliceLines(view: EvaluationView, r: SliceReportView, confidence: string
   }
   for (const s of others.slice(0, SUMMARY_UNJUDGED_SLICES))
     lines.push(`| ${mdCell(s.name)} | ${s.rows} | – | – | – | – | – | not judged: ${mdCell(s.note ?? 'no reason given')} |`);
-  if (others.length > SUMMARY_UNJUDGED_SLICES)
-    lines.push('', `${others.length - SUMMARY_UNJUDGED_SLICES} more slices not judged are listed in the Model evaluation tab.`);
+  if (others.length > SUMMARY_UNJUDGED_SLICES) {
+    lines.push(
+      '',
+      `${others.length - SUMMARY_UNJUDGED_SLICES} more slices not judged, smaller than those listed, are left out (the Model evaluation tab lists up to ${MAX_UNJUDGED_ROWS}).`,
+    );
+  }
   lines.push('');
   return lines;
 }
