@@ -9,7 +9,7 @@
  * the plotted numbers on the option itself and the rendering in a browser.
  */
 import type { ChartOption } from './echarts';
-import { formatDelta, formatMetric, formatPercent, metricLabel } from './format';
+import { formatPercent, metricLabel, viewFormat } from './format';
 import type { EvaluationView, ModelView } from './record';
 
 /** Number of distinct candidate colours; further candidates reuse them in order. */
@@ -355,6 +355,7 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
   }
   [lo, hi] = padded(lo, hi);
   const label = metricLabel(view.metric);
+  const formatValue = viewFormat(view).value;
   const approx = series.some((s) => s.shape.kind === 'normal');
   // Resamples are counted in bins shared by every model, so the count axis means the same for all of
   // them. The bins are made fine enough that the narrowest distribution still spans about half of `bins`
@@ -405,7 +406,7 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
       color: c.colour,
       lineStyle: { color: c.colour, width: 1.6, type: c.m.isBaseline ? [5, 3] : 'solid' },
       areaStyle: opts.areas === false ? undefined : { color: c.colour, opacity: c.m.isBaseline ? 0.12 : 0.2 },
-      tooltip: { formatter: `${escapeXml(c.m.label)}<br/>${escapeXml(label)} ${formatMetric(c.m.estimate)} on the full data` },
+      tooltip: { formatter: `${escapeXml(c.m.label)}<br/>${escapeXml(label)} ${formatValue(c.m.estimate)} on the full data` },
       // The full-data estimate, where the model actually stands: a line from the axis to near the top,
       // ending in a dot, in the model's colour.
       markLine:
@@ -429,7 +430,7 @@ export function metricDistributionChart(view: EvaluationView, palette: FixedPale
  * exist whatever the shape. (Explicit coordinate pairs: the `{ xAxis: v }` shorthand placed lines off
  * their value on a line series over two value axes.)
  */
-function deltaMarks(palette: FixedPalette, meanDelta: number, minDelta: number, yMax: number): object {
+function deltaMarks(palette: FixedPalette, meanDelta: number, minDelta: number, yMax: number, formatDelta: (v: number) => string): object {
   const vertical = (x: number, top: number, lineStyle: object, label: object = { show: false }): object[] => [
     { coord: [x, 0], lineStyle, label },
     { coord: [x, top] },
@@ -500,6 +501,7 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
   const height = opts.height ?? 230;
   const bins = opts.bins ?? 40;
   const minDelta = view.minDelta ?? 0;
+  const formatDelta = viewFormat(view).delta;
   const [min, max] = shapeRange(shape);
   // The axis is the one all panels of the record share (always showing 0 and min Δ); the bins cover the
   // differences themselves, so a distribution far from 0 keeps its shape instead of falling into a few
@@ -539,7 +541,7 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
     yMax = densityZones(shape, lo, hi, bins, minDelta, palette, series);
     yName = 'density';
   }
-  series.push(deltaMarks(palette, vb.meanDelta, minDelta, yMax));
+  series.push(deltaMarks(palette, vb.meanDelta, minDelta, yMax, formatDelta));
 
   const threshold = view.winRateThreshold !== undefined ? ` (needs \u2265 ${formatPercent(view.winRateThreshold)})` : '';
   // The gate's interval: the one-sided lower bound at the win-rate level (promotion needs it above min Δ).
@@ -547,7 +549,9 @@ export function deltaChart(view: EvaluationView, m: ModelView, palette: FixedPal
     vb.gateBound !== undefined && view.winRateThreshold !== undefined
       ? ` \u00b7 lower ${formatPercent(view.winRateThreshold)} bound ${formatDelta(vb.gateBound)}`
       : '';
-  const title = `Paired difference of ${metricLabel(view.metric)}, ${m.label} minus production: win rate ${formatPercent(vb.winRate)}, mean ${formatDelta(vb.meanDelta)}`;
+  // Oriented so that positive is better: for a lower-is-better metric the difference is production's value minus the candidate's.
+  const difference = view.higherIsBetter ? `${m.label} minus production` : `production minus ${m.label}`;
+  const title = `Paired difference of ${metricLabel(view.metric)}, ${difference}: win rate ${formatPercent(vb.winRate)}, mean ${formatDelta(vb.meanDelta)}`;
   const option: ChartOption = {
     ...baseOption(palette, title),
     title: [

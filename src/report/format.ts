@@ -12,7 +12,26 @@ const METRIC_LABELS: Record<string, string> = {
   average_precision: 'Average precision',
   log_loss: 'Log loss',
   brier: 'Brier score',
+  rmse: 'RMSE',
+  mae: 'MAE',
+  r2: 'R\u00b2',
+  mape: 'MAPE',
+  roc_auc_ovr: 'One-vs-rest ROC AUC',
+  roc_auc_ovr_weighted: 'Weighted one-vs-rest ROC AUC',
+  accuracy: 'Accuracy',
+  f1_macro: 'Macro F1',
 };
+
+const PROBLEM_LABELS: Record<string, string> = {
+  binaryClassification: 'Binary classification',
+  regression: 'Regression',
+  multiclass: 'Multiclass classification',
+};
+
+/** The problem type in words ("Regression"); a record without one is binary classification. */
+export function problemLabel(problemType: string | undefined): string {
+  return PROBLEM_LABELS[problemType ?? 'binaryClassification'] ?? problemType ?? '';
+}
 
 export function metricLabel(metric: string): string {
   return METRIC_LABELS[metric] ?? metric;
@@ -27,6 +46,88 @@ function fixed(v: number, digits: number): string {
   const s = Math.abs(v).toFixed(digits);
   // -0.00004 rounds to "0.0000": never show a sign on a zero.
   return v < 0 && Number(s) !== 0 ? MINUS + s : s;
+}
+
+/**
+ * Metrics in the label's units (RMSE, MAE) or unbounded ratios (MAPE, a fraction: 0.1 = 10%): their values
+ * may be anything from 0.001 to 10^6, so their decimals follow the magnitude (`scaledFormat`). Every other
+ * metric is a score in [0, 1] or of order 1 (log loss, R²) and keeps 4 decimals.
+ */
+const SCALED_METRICS = new Set(['rmse', 'mae', 'mape']);
+
+/** How the values and the (oriented, signed) differences of one metric are written. */
+export interface MetricFormat {
+  value: (v: number) => string;
+  /** A signed difference ("+12.5", "−0.0040"). */
+  delta: (v: number) => string;
+  /** An unsigned amount of change (an allowance, a tolerance), with the differences' decimals. */
+  amount: (v: number) => string;
+}
+
+/** 4 decimals below 1; above, about 4 significant digits (3 decimals from 1, 2 from 10, 1 from 100, none from 1000). */
+export function decimalsFor(scale: number): number {
+  if (!(Number.isFinite(scale) && scale >= 1)) return 4;
+  return Math.max(0, 3 - Math.floor(Math.log10(scale)));
+}
+
+/** Fixed decimals with thousands separators ("12,345.6"), a true minus, never a signed zero. */
+function grouped(v: number, digits: number): string {
+  const s = Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: true });
+  return v < 0 && Number(s.replace(/,/g, '')) !== 0 ? MINUS + s : s;
+}
+
+function largestAbs(values: readonly number[]): number {
+  let m = 0;
+  for (const v of values) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+/** Decimals of a metric's values and differences over a table (4 and 4 but for RMSE, MAE and MAPE, see `decimalsFor`). */
+export function metricDecimals(metric: string, values: readonly number[], deltas: readonly number[]): { value: number; delta: number } {
+  if (!SCALED_METRICS.has(metric)) return { value: 4, delta: 4 };
+  return { value: decimalsFor(largestAbs(values)), delta: decimalsFor(largestAbs(deltas)) };
+}
+
+/**
+ * The format of one metric over a table: `values` and `deltas` are every number of that metric the table
+ * shows, so one column keeps one number of decimals. Metrics other than RMSE, MAE and MAPE: `formatMetric`
+ * and `formatDelta` (4 decimals).
+ */
+export function metricFormat(metric: string, values: readonly number[], deltas: readonly number[]): MetricFormat {
+  if (!SCALED_METRICS.has(metric)) return { value: formatMetric, delta: formatDelta, amount: formatMetric };
+  const { value: vd, delta: dd } = metricDecimals(metric, values, deltas);
+  return {
+    value: (v) => grouped(v, vd),
+    amount: (v) => grouped(v, dd),
+    delta: (v) => {
+      const s = grouped(v, dd);
+      return v > 0 && Number(s.replace(/,/g, '')) !== 0 ? `+${s}` : s;
+    },
+  };
+}
+
+/** The primary metric's format for a whole report: the models', the slices' and the thresholds' numbers. */
+export function viewFormat(view: EvaluationView): MetricFormat {
+  const values: number[] = [];
+  const deltas: number[] = [];
+  for (const m of view.models) {
+    values.push(m.estimate, ...(m.ci ?? []));
+    if (m.vsBaseline) deltas.push(m.vsBaseline.meanDelta, ...(m.vsBaseline.deltaCi ?? []), m.vsBaseline.gateBound ?? 0);
+  }
+  if (view.minMetric !== undefined) values.push(view.minMetric);
+  if (view.minDelta !== undefined) deltas.push(view.minDelta);
+  for (const r of view.sliceReports) {
+    for (const s of r.slices) {
+      for (const v of [s.baselineEstimate, s.candidateEstimate]) if (v !== undefined) values.push(v);
+      for (const v of [s.meanDelta, ...(s.deltaCi ?? [])]) if (v !== undefined) deltas.push(v);
+    }
+  }
+  return metricFormat(view.metric, values, deltas);
+}
+
+/** The metric with its orientation in words: "RMSE (lower is better)". */
+export function metricWithOrientation(metric: string, higherIsBetter: boolean): string {
+  return `${metricLabel(metric)} (${higherIsBetter ? 'higher' : 'lower'} is better${metric === 'mape' ? '; a fraction, 0.1 = 10%' : ''})`;
 }
 
 /** An interval as "[0.8123, 0.8456]". */
@@ -123,4 +224,22 @@ export function modelRole(m: ModelView, view: EvaluationView): string {
   if (m.isBaseline) return 'production';
   if (m.isBest) return view.decision === 'promote' ? 'promoted' : 'best candidate';
   return 'candidate';
+}
+
+/** Most slices not judged that the report lists in a slice table (they come largest first; judged slices are always listed). */
+export const MAX_UNJUDGED_ROWS = 200;
+
+/**
+ * The guardrails' and slice columns' verdicts in words: "the guardrail on MAE passes, the guardrail on R² fails,
+ * slices of region fail (north, south), slices of channel pass". Empty without guardrails or slices.
+ */
+export function checksVerdict(view: EvaluationView): string {
+  const parts = view.guardrails.map((g) => `the guardrail on ${metricLabel(g.metric)} ${g.passed ? 'passes' : 'fails'}`);
+  for (const r of view.sliceReports) {
+    const failing = r.slices.filter((s) => s.judged && s.passed === false).map((s) => s.name);
+    const judged = r.slices.filter((s) => s.judged).length;
+    if (judged === 0) parts.push(`no slice of ${r.column} is judged`);
+    else parts.push(failing.length > 0 ? `slices of ${r.column} fail (${failing.join(', ')})` : `slices of ${r.column} pass`);
+  }
+  return parts.join(', ');
 }

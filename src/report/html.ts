@@ -18,16 +18,20 @@ import { renderChartSvg } from './render-svg';
 import {
   decisionReason,
   decisionSentence,
-  formatDelta,
   formatInteger,
   formatInterval,
-  formatMetric,
   formatPercent,
   formatPValue,
+  MAX_UNJUDGED_ROWS,
+  metricFormat,
   metricLabel,
+  metricWithOrientation,
   modelRole,
+  problemLabel,
+  viewFormat,
+  type MetricFormat,
 } from './format';
-import { readEvaluationRecord, type EvaluationView, type ModelView } from './record';
+import { readEvaluationRecord, type EvaluationView, type GuardrailView, type ModelView, type SliceReportView, type SliceView } from './record';
 import { REPORT_CSS } from './styles';
 
 const DASH = '\u2014';
@@ -46,12 +50,31 @@ function colourClass(m: ModelView, view: EvaluationView): string {
   return `eval-bg-series${index % SERIES_COLOURS}`;
 }
 
+/** Why a resample was drawn again, per problem type (the engine's rule, docs/engine-metrics.md). */
+const DEGENERATE_WORDS: Record<string, string> = {
+  binaryClassification: 'they held only one class',
+  regression: 'they held a single label value',
+  multiclass: 'a class had no weight in them',
+};
+
+/** "3: setosa (50), versicolor (48), virginica (52)": K, the class values when known, the rows of each. */
+function classesText(view: EvaluationView): string | undefined {
+  const k = view.classes ?? view.classNames?.length ?? view.classCounts?.length;
+  if (k === undefined) return undefined;
+  const names = view.classNames ?? Array.from({ length: k }, (_, i) => `class ${i}`);
+  const counts = view.classCounts?.length === names.length ? view.classCounts : undefined;
+  return `${formatInteger(k)}: ${names.map((n, i) => (counts ? `${n} (${formatInteger(counts[i])})` : n)).join(', ')}`;
+}
+
 function facts(view: EvaluationView): string {
   const items: Array<[string, string, string]> = [];
   const add = (key: string, label: string, value: string | undefined): void => {
     if (value !== undefined && value !== '') items.push([key, label, value]);
   };
-  add('metric', 'Metric', `${metricLabel(view.metric)} (${view.higherIsBetter ? 'higher' : 'lower'} is better)`);
+  const fmt = viewFormat(view);
+  if (view.problemType !== undefined) add('problem', 'Problem', problemLabel(view.problemType));
+  add('metric', 'Metric', metricWithOrientation(view.metric, view.higherIsBetter));
+  add('classes', 'Classes', classesText(view));
   add(
     'method',
     'Method',
@@ -64,13 +87,15 @@ function facts(view: EvaluationView): string {
   add('seed', 'Seed', view.seed);
   add('confidence', 'Confidence', view.confidence !== undefined ? formatPercent(view.confidence) : undefined);
   add('win-rate-threshold', 'Win rate needed', view.winRateThreshold !== undefined ? formatPercent(view.winRateThreshold) : undefined);
-  add('min-delta', 'Min \u0394', view.minDelta !== undefined ? formatDelta(view.minDelta) : undefined);
-  add('min-metric', view.higherIsBetter ? 'Min metric' : 'Max metric', view.minMetric !== undefined ? formatMetric(view.minMetric) : undefined);
+  add('min-delta', 'Min \u0394', view.minDelta !== undefined ? fmt.delta(view.minDelta) : undefined);
+  add('min-metric', view.higherIsBetter ? 'Min metric' : 'Max metric', view.minMetric !== undefined ? fmt.value(view.minMetric) : undefined);
   add('rows', 'Rows', view.n !== undefined ? formatInteger(view.n) : undefined);
-  add('positives', 'Positives', view.positives !== undefined ? formatInteger(view.positives) : undefined);
-  // A resample that drew rows of one class only cannot be scored and is drawn again; worth a word only when it happened.
+  // Regression and multiclass records carry 0 positives: their classes are said above instead.
+  const binary = view.problemType === undefined || view.problemType === 'binaryClassification';
+  if (binary) add('positives', 'Positives', view.positives !== undefined ? formatInteger(view.positives) : undefined);
+  // A resample the metric cannot score is drawn again; worth a word only when it happened.
   if (view.method === 'bootstrap' && view.degenerateResamples !== undefined && view.degenerateResamples > 0) {
-    add('degenerate', 'Resamples drawn again', `${formatInteger(view.degenerateResamples)} (they held only one class)`);
+    add('degenerate', 'Resamples drawn again', `${formatInteger(view.degenerateResamples)} (${DEGENERATE_WORDS[view.problemType ?? 'binaryClassification']})`);
   }
   return `<dl class="eval-facts">${items
     .map(([key, label, value]) => `<div data-fact="${key}"><dt>${esc(label)}</dt><dd>${esc(value)}</dd></div>`)
@@ -130,6 +155,7 @@ function gateMark(bound: number, view: EvaluationView): string {
 }
 
 function modelsTable(view: EvaluationView): string {
+  const fmt = viewFormat(view);
   const delong = view.models.some((m) => m.vsBaseline?.pValue !== undefined);
   const ci = confidenceLabel(view);
   const head = [
@@ -160,12 +186,12 @@ function modelsTable(view: EvaluationView): string {
           '',
         ),
         cell('run', runCell(m), ''),
-        cell('estimate', esc(formatMetric(m.estimate))),
-        cell('ci', m.ci ? esc(formatInterval(m.ci)) : none),
+        cell('estimate', esc(fmt.value(m.estimate))),
+        cell('ci', m.ci ? esc(formatInterval(m.ci, fmt.value)) : none),
         cell('win-rate', vb ? esc(formatPercent(vb.winRate)) : none),
-        vb ? `<td class="num ${signClass(vb.meanDelta)}" data-col="mean-delta">${esc(formatDelta(vb.meanDelta))}</td>` : cell('mean-delta', none),
-        cell('delta-ci', vb?.deltaCi ? esc(formatInterval(vb.deltaCi, formatDelta)) : none),
-        cell('gate-bound', vb?.gateBound !== undefined ? `${esc(formatDelta(vb.gateBound))}${gateMark(vb.gateBound, view)}` : none),
+        vb ? `<td class="num ${signClass(vb.meanDelta)}" data-col="mean-delta">${esc(fmt.delta(vb.meanDelta))}</td>` : cell('mean-delta', none),
+        cell('delta-ci', vb?.deltaCi ? esc(formatInterval(vb.deltaCi, fmt.delta)) : none),
+        cell('gate-bound', vb?.gateBound !== undefined ? `${esc(fmt.delta(vb.gateBound))}${gateMark(vb.gateBound, view)}` : none),
         delong ? cell('p-value', vb?.pValue !== undefined ? esc(formatPValue(vb.pValue)) : none) : '',
       ].join('')}</tr>`;
     })
@@ -180,6 +206,115 @@ function modelsTable(view: EvaluationView): string {
 ${rows}
 </tbody></table></div>
 </section>`;
+}
+
+/** A verdict as a badge: passes, fails, not judged. */
+function verdictBadge(passed: boolean | undefined): string {
+  if (passed === undefined) return '<span class="eval-badge">not judged</span>';
+  return passed ? '<span class="eval-badge eval-badge--promoted">passes</span>' : '<span class="eval-badge eval-neg">fails</span>';
+}
+
+function numCell(col: string, text: string, extraClass = ''): string {
+  return `<td class="num${extraClass ? ` ${extraClass}` : ''}" data-col="${col}">${esc(text)}</td>`;
+}
+
+/** The label of the model a guardrail or slice check judged (the best candidate). */
+function judgedLabel(view: EvaluationView, name: string | undefined): string {
+  const key = name ?? view.best;
+  return view.models.find((m) => m.name === key)?.label ?? key ?? 'the best candidate';
+}
+
+/** One guardrail: a second metric the best candidate may not worsen by more than its allowance. */
+function guardrailCard(view: EvaluationView, g: GuardrailView): string {
+  const fmt = metricFormat(g.metric, [g.baselineEstimate, g.candidateEstimate], [g.maxWorsening, g.meanDelta, ...(g.deltaCi ?? [])]);
+  const ci = confidenceLabel(view);
+  const head = [
+    'Candidate',
+    'Allowed worsening',
+    'Production',
+    'Candidate value',
+    'Mean \u0394',
+    `\u0394 ${ci}`,
+    'Resamples over the allowance',
+    'Allowed share',
+    'Verdict',
+  ];
+  const over = `${formatPercent(g.exceedShare)}${g.exceeded !== undefined ? ` (${formatInteger(g.exceeded)})` : ''}`;
+  const row = [
+    `<td data-col="candidate">${esc(judgedLabel(view, g.candidate))}</td>`,
+    numCell('allowance', fmt.amount(g.maxWorsening)),
+    numCell('baseline', fmt.value(g.baselineEstimate)),
+    numCell('candidate', fmt.value(g.candidateEstimate)),
+    numCell('mean-delta', fmt.delta(g.meanDelta), signClass(g.meanDelta)),
+    numCell('delta-ci', g.deltaCi ? formatInterval(g.deltaCi, fmt.delta) : DASH),
+    numCell('over', over),
+    numCell('allowed', `< ${formatPercent(g.allowedShare)}`),
+    `<td data-col="verdict">${verdictBadge(g.passed)}</td>`,
+  ].join('');
+  return `<section class="eval-card" data-testid="guardrail" data-metric="${esc(g.metric)}">
+<h2>Guardrail: ${esc(metricWithOrientation(g.metric, g.higherIsBetter))}</h2>
+<p class="eval-hint">The candidate may worsen ${esc(metricLabel(g.metric))} by at most ${esc(fmt.amount(g.maxWorsening))}: it passes when the worsening exceeds that in fewer than ${esc(formatPercent(g.allowedShare))} of the paired resamples (the same resamples as the primary metric). \u0394 is oriented: positive means the candidate is better.</p>
+<div class="eval-table-wrap"><table class="eval-models"><thead><tr>${head.map((h, i) => `<th${i === 0 ? '' : ' class="num"'}>${esc(h)}</th>`).join('')}</tr></thead><tbody>
+<tr data-guardrail="${esc(g.metric)}">${row}</tr>
+</tbody></table></div>
+</section>`;
+}
+
+function sliceRow(s: SliceView, fmt: MetricFormat): string {
+  const name = `<td data-col="slice">${esc(s.name)}</td>`;
+  const rows = numCell('rows', formatInteger(s.rows));
+  if (!s.judged) {
+    return `<tr data-slice="${esc(s.name)}" data-judged="false">${name}${rows}<td class="eval-dim" data-col="note" colspan="5">${esc(s.note ?? 'not judged')}</td><td data-col="verdict">${verdictBadge(undefined)}</td></tr>`;
+  }
+  const opt = (v: number | undefined, f: (x: number) => string): string => (v !== undefined ? f(v) : DASH);
+  return `<tr data-slice="${esc(s.name)}" data-judged="true">${[
+    name,
+    rows,
+    numCell('baseline', opt(s.baselineEstimate, fmt.value)),
+    numCell('candidate', opt(s.candidateEstimate, fmt.value)),
+    numCell('mean-delta', opt(s.meanDelta, fmt.delta), signClass(s.meanDelta ?? 0)),
+    numCell('delta-ci', s.deltaCi ? formatInterval(s.deltaCi, fmt.delta) : DASH),
+    numCell('worse', opt(s.worseShare, formatPercent)),
+    `<td data-col="verdict">${verdictBadge(s.passed)}</td>`,
+  ].join('')}</tr>`;
+}
+
+/** One slice column: its slices, judged ones worst mean Δ first, then the ones not judged with why. */
+function sliceCard(view: EvaluationView, r: SliceReportView): string {
+  const fmt = viewFormat(view);
+  const ci = confidenceLabel(view);
+  const limit = view.winRateThreshold !== undefined ? ` (fails at \u2265 ${formatPercent(view.winRateThreshold)})` : '';
+  const head = ['Slice', 'Rows', 'Production', 'Candidate', 'Mean \u0394', `\u0394 ${ci}`, `Resamples worse${limit}`, 'Verdict'];
+  const judged = r.slices.filter((s) => s.judged).length;
+  // Every judged slice (at most the cap) is listed; of the others (a column of ids can have thousands), the largest.
+  const shown = r.slices.filter((s, i) => s.judged || i < judged + MAX_UNJUDGED_ROWS);
+  const hidden = r.slices.length - shown.length;
+  const rules = [
+    r.minRows !== undefined ? `slices of at least ${formatInteger(r.minRows)} rows are judged` : undefined,
+    r.maxJudged !== undefined ? `at most the ${formatInteger(r.maxJudged)} largest` : undefined,
+    r.tolerance !== undefined
+      ? `a slice fails when ${metricLabel(view.metric)} worsens by more than ${fmt.amount(r.tolerance)} in at least the win rate's share of its resamples`
+      : undefined,
+  ].filter((x): x is string => x !== undefined);
+  const capped = r.capped
+    ? `<p class="eval-hint" data-testid="slices-capped">Capped: more slices had enough rows than the cap on judged slices${r.maxJudged !== undefined ? ` (${formatInteger(r.maxJudged)})` : ''}; the slices beyond the largest are listed as not judged.</p>`
+    : '';
+  return `<section class="eval-card" data-testid="slices" data-column="${esc(r.column)}">
+<h2>Slices of ${esc(r.column)}: ${r.passed ? 'passes' : 'fails'}</h2>
+<p class="eval-hint">${esc(metricWithOrientation(view.metric, view.higherIsBetter))} of ${esc(judgedLabel(view, r.candidate))} against production within each slice; ${formatInteger(judged)} of ${formatInteger(r.slices.length)} slices judged${rules.length ? `: ${esc(rules.join('; '))}` : ''}. \u0394 is oriented: positive means the candidate is better.</p>
+${capped}<div class="eval-table-wrap"><table class="eval-models"><thead><tr>${head.map((h, i) => `<th${i === 0 ? '' : ' class="num"'}>${esc(h)}</th>`).join('')}</tr></thead><tbody>
+${shown.map((s) => sliceRow(s, fmt)).join('\n')}
+</tbody></table></div>${
+    hidden > 0
+      ? `\n<p class="eval-hint" data-testid="slices-more">${formatInteger(hidden)} more slices not judged, smaller than those listed, are not shown.</p>`
+      : ''
+  }
+</section>`;
+}
+
+/** The guardrail and slice cards of a v2 record, each on its own line; '' for a record without either (every v1 record). */
+function checksCards(view: EvaluationView): string {
+  return [...view.guardrails.map((g) => guardrailCard(view, g)), ...view.sliceReports.map((r) => sliceCard(view, r))].map((c) => `\n${c}`).join('');
 }
 
 /** Sizes the report lays its charts out for (the static SVGs scale to the card's width). */
@@ -235,7 +370,9 @@ ${deltaLegend(view)}`
 <h2>Paired difference vs production</h2>
 <p class="eval-hint">${
     view.method === 'bootstrap'
-      ? 'For every resample, the candidate\u2019s metric minus production\u2019s on the same rows.'
+      ? view.higherIsBetter
+        ? 'For every resample, the candidate\u2019s metric minus production\u2019s on the same rows.'
+        : 'For every resample, production\u2019s metric minus the candidate\u2019s on the same rows (lower is better, so positive means the candidate is better).'
       : 'Normal approximation of the difference from DeLong\u2019s variance.'
   } ${
     (view.minDelta ?? 0) > 0
@@ -251,6 +388,7 @@ ${deltaBody}
 function deltaLegend(view: EvaluationView): string {
   const zones = deltaZonesShown(view);
   const minDelta = view.minDelta ?? 0;
+  const formatDelta = viewFormat(view).delta;
   const items: Array<[string, string, string]> = [];
   if (zones.worse) items.push(['worse', 'loss', 'worse than production']);
   if (zones.notWin)
@@ -307,7 +445,7 @@ export function renderReportBody(view: EvaluationView, opts: BodyOptions = {}): 
   return `<div class="eval-root" data-testid="report">
 <header class="eval-header"><div><h1>Model evaluation</h1>${sub.length ? `<div class="eval-sub" data-testid="subtitle">${esc(sub.join(' \u00b7 '))}</div>` : ''}</div>${opts.headerExtra ?? ''}</header>
 ${decisionCard(view)}
-${modelsTable(view)}
+${modelsTable(view)}${checksCards(view)}
 ${chartsCards(view, opts.charts ?? 'svg')}
 ${skippedCard(view)}
 ${linksCard(view)}

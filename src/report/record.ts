@@ -8,8 +8,23 @@
  * Nothing here touches the DOM, so the same code runs in the tab, in the static report and in Node tests.
  */
 
-/** The schema tag inside the record (evaluation.json); its writer and every reader check it. */
-export const DECISION_RECORD_SCHEMA = 'mlopspipelines.evaluation/v1';
+/**
+ * The schema tag the Evaluate & Promote task writes into the record (evaluation.json). v2 adds the problem
+ * type, class names, guardrails and slices (docs/decision-record.md); a v2 record of a binary comparison
+ * without guardrails or slices holds nothing v1 did not.
+ */
+export const DECISION_RECORD_SCHEMA = 'mlopspipelines.evaluation/v2';
+/** The schema of records written before guardrails and slices; still read, and drawn exactly as before. */
+export const DECISION_RECORD_SCHEMA_V1 = 'mlopspipelines.evaluation/v1';
+/** Every schema tag a reader accepts (the build tab, the promote action, Deploy Model to Serving). */
+export const READABLE_RECORD_SCHEMAS: readonly string[] = Object.freeze([DECISION_RECORD_SCHEMA_V1, DECISION_RECORD_SCHEMA]);
+/** A schema tag of the decision record that this version reads. */
+export type DecisionRecordSchema = typeof DECISION_RECORD_SCHEMA_V1 | typeof DECISION_RECORD_SCHEMA;
+
+/** True when `schema` is a decision record schema this version reads (v1 or v2). */
+export function isDecisionRecordSchema(schema: unknown): schema is DecisionRecordSchema {
+  return typeof schema === 'string' && READABLE_RECORD_SCHEMAS.includes(schema);
+}
 /** Attachment type the Evaluate & Promote task uses for its decision record. */
 export const EVALUATION_ATTACHMENT_TYPE = 'mlopspipelines.evaluation';
 /** Attachment name of the decision record. */
@@ -80,6 +95,57 @@ export interface SkippedCandidateView {
   reason: string;
 }
 
+export type ProblemTypeView = 'binaryClassification' | 'regression' | 'multiclass';
+
+/** One guardrail's verdict for the best candidate (a v2 record's `decision.guardrails[]`). Deltas are oriented: positive = better. */
+export interface GuardrailView {
+  metric: string;
+  higherIsBetter: boolean;
+  /** Largest allowed worsening, in the metric's units. */
+  maxWorsening: number;
+  candidate?: string;
+  baselineEstimate: number;
+  candidateEstimate: number;
+  meanDelta: number;
+  deltaCi?: [number, number];
+  /** Resamples in which the worsening exceeded `maxWorsening`, and their share. */
+  exceeded?: number;
+  exceedShare: number;
+  /** The share must stay below this (1 − win rate). */
+  allowedShare: number;
+  passed: boolean;
+}
+
+/** One slice of a slice column (primary metric, bootstrapped within the slice). */
+export interface SliceView {
+  name: string;
+  rows: number;
+  judged: boolean;
+  /** Why the slice is not judged (too small, beyond the cap, cannot be bootstrapped). */
+  note?: string;
+  baselineEstimate?: number;
+  candidateEstimate?: number;
+  meanDelta?: number;
+  deltaCi?: [number, number];
+  /** Share of the slice's resamples in which the worsening exceeded the tolerance. */
+  worseShare?: number;
+  passed?: boolean;
+}
+
+/** The slice check of one column (a v2 record's `decision.slices[]`). */
+export interface SliceReportView {
+  column: string;
+  candidate?: string;
+  minRows?: number;
+  tolerance?: number;
+  /** The most slices judged; `capped` says whether more slices were large enough. */
+  maxJudged?: number;
+  capped: boolean;
+  passed: boolean;
+  /** Judged slices first, worst mean delta first; then the others, largest first. */
+  slices: SliceView[];
+}
+
 /** Everything the report draws, already validated. */
 export interface EvaluationView {
   decision: DecisionKind;
@@ -109,6 +175,16 @@ export interface EvaluationView {
   degenerateResamples?: number;
   n?: number;
   positives?: number;
+  /** Absent for binary classification (and in every v1 record). */
+  problemType?: ProblemTypeView;
+  /** Multiclass: K, the rows of each class and, when the predictions file named them, the class values. */
+  classes?: number;
+  classCounts?: number[];
+  classNames?: string[];
+  /** The guardrails' verdicts (empty without guardrails). */
+  guardrails: GuardrailView[];
+  /** One slice check per slice column, in the order given (empty without slices). */
+  sliceReports: SliceReportView[];
   context: ContextView;
   /** Problems found while reading optional fields; shown under the report so nothing is hidden. */
   warnings: string[];
@@ -250,6 +326,146 @@ function readVsBaseline(vb: Obj, name: string, warnings: string[]): ModelView['v
   };
 }
 
+const PROBLEM_TYPES: readonly string[] = ['binaryClassification', 'regression', 'multiclass'];
+
+/** Metrics where a lower value is better, for records that do not say (the engine's always do). */
+const LOWER_IS_BETTER = new Set(['log_loss', 'brier', 'rmse', 'mae', 'mape']);
+
+/** Orientation of a metric when the record does not give it: the engine's table first, then the name's words. */
+export function defaultHigherIsBetter(metric: string): boolean {
+  return !LOWER_IS_BETTER.has(metric) && !/loss|brier|error/i.test(metric);
+}
+
+function readGuardrail(g: unknown, i: number, warnings: string[]): GuardrailView | undefined {
+  const metric = isObj(g) ? text(g.metric) : undefined;
+  if (!isObj(g) || metric === undefined) {
+    warnings.push(`guardrail #${i + 1} names no metric and is not shown`);
+    return undefined;
+  }
+  const view = {
+    metric,
+    higherIsBetter: typeof g.higherIsBetter === 'boolean' ? g.higherIsBetter : defaultHigherIsBetter(metric),
+    maxWorsening: finite(g.maxWorsening),
+    candidate: text(g.candidate),
+    baselineEstimate: finite(g.baselineEstimate),
+    candidateEstimate: finite(g.candidateEstimate),
+    meanDelta: finite(g.meanDelta),
+    deltaCi: pair(g.deltaCi),
+    exceeded: finite(g.exceeded),
+    exceedShare: finite(g.exceedShare),
+    allowedShare: finite(g.allowedShare),
+    passed: typeof g.passed === 'boolean' ? g.passed : undefined,
+  };
+  const missing = (['maxWorsening', 'baselineEstimate', 'candidateEstimate', 'meanDelta', 'exceedShare', 'allowedShare', 'passed'] as const).filter(
+    (k) => view[k] === undefined,
+  );
+  if (missing.length > 0) {
+    warnings.push(`guardrail on ${metric}: ${missing.join(', ')} missing or not valid; the guardrail is not shown`);
+    return undefined;
+  }
+  if (g.deltaCi !== undefined && view.deltaCi === undefined) warnings.push(`guardrail on ${metric}: deltaCi is not a [low, high] pair`);
+  return view as GuardrailView;
+}
+
+function readSlice(s: unknown, i: number, column: string, warnings: string[]): SliceView | undefined {
+  const name = isObj(s) ? text(s.name) : undefined;
+  const rows = isObj(s) ? finite(s.rows) : undefined;
+  if (!isObj(s) || name === undefined || rows === undefined || typeof s.judged !== 'boolean') {
+    warnings.push(`slice #${i + 1} of '${column}' has no name, row count or judged flag and is not shown`);
+    return undefined;
+  }
+  const view: SliceView = { name, rows, judged: s.judged, note: text(s.note) };
+  if (!s.judged) return view;
+  view.baselineEstimate = finite(s.baselineEstimate);
+  view.candidateEstimate = finite(s.candidateEstimate);
+  view.meanDelta = finite(s.meanDelta);
+  view.deltaCi = pair(s.deltaCi);
+  view.worseShare = finite(s.worseShare);
+  view.passed = typeof s.passed === 'boolean' ? s.passed : undefined;
+  if (view.meanDelta === undefined || view.passed === undefined) {
+    warnings.push(`slice '${name}' of '${column}' is judged but has no mean delta or verdict and is not shown`);
+    return undefined;
+  }
+  return view;
+}
+
+/** Judged slices worst mean delta first (ties by name), then the others largest first: the order the engine writes, enforced. */
+function sliceOrder(a: SliceView, b: SliceView): number {
+  if (a.judged !== b.judged) return a.judged ? -1 : 1;
+  if (a.judged) return (a.meanDelta as number) - (b.meanDelta as number) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return b.rows - a.rows;
+}
+
+function readSliceReport(r: unknown, i: number, warnings: string[]): SliceReportView | undefined {
+  const column = isObj(r) ? text(r.column) : undefined;
+  if (!isObj(r) || column === undefined || !Array.isArray(r.slices)) {
+    warnings.push(`slice check #${i + 1} has no column or no slices list and is not shown`);
+    return undefined;
+  }
+  const slices = r.slices.map((s, j) => readSlice(s, j, column, warnings)).filter((s): s is SliceView => s !== undefined);
+  // The column's verdict is the slices' (the engine's rule): a record must not pass a column whose slices it shows failing.
+  const passed = slices.every((s) => s.passed !== false);
+  if (typeof r.passed === 'boolean' && r.passed !== passed)
+    warnings.push(`slices of '${column}': the recorded verdict does not match its slices; the slices' verdict is shown`);
+  return {
+    column,
+    candidate: text(r.candidate),
+    minRows: finite(r.minRows),
+    tolerance: finite(r.tolerance),
+    maxJudged: finite(r.maxJudged),
+    capped: r.capped === true,
+    passed,
+    slices: slices.sort(sliceOrder),
+  };
+}
+
+function listOf(raw: unknown, field: string, warnings: string[]): unknown[] {
+  if (raw === undefined) return [];
+  if (Array.isArray(raw)) return raw;
+  warnings.push(`${field} is not a list and is not shown`);
+  return [];
+}
+
+type ProblemFields = Pick<EvaluationView, 'problemType' | 'classes' | 'classCounts' | 'classNames' | 'guardrails' | 'sliceReports'>;
+
+/** The fields of a v2 record: problem type, classes, guardrails and slices. All optional; a v1 record has none. */
+function readProblemFields(d: Obj, warnings: string[]): ProblemFields {
+  const out: ProblemFields = { guardrails: [], sliceReports: [] };
+  if (d.problemType !== undefined) {
+    if (typeof d.problemType === 'string' && PROBLEM_TYPES.includes(d.problemType)) out.problemType = d.problemType as ProblemTypeView;
+    else warnings.push('problemType is not binaryClassification, regression or multiclass; the problem type is not shown');
+  }
+  out.classes = finite(d.classes);
+  if (d.classCounts !== undefined) {
+    const counts = Array.isArray(d.classCounts) ? d.classCounts.map(finite) : [];
+    if (counts.length > 0 && counts.every((c) => c !== undefined)) out.classCounts = counts as number[];
+    else warnings.push('classCounts is not a list of numbers and is not shown');
+  }
+  if (d.classNames !== undefined) {
+    const names = Array.isArray(d.classNames) ? d.classNames.map(text) : [];
+    const fits = out.classes === undefined || names.length === out.classes;
+    if (names.length > 0 && fits && names.every((n) => n !== undefined)) out.classNames = names as string[];
+    else warnings.push('classNames is not a list of one name per class and is not shown');
+  }
+  out.guardrails = listOf(d.guardrails, 'guardrails', warnings)
+    .map((g, i) => readGuardrail(g, i, warnings))
+    .filter((g): g is GuardrailView => g !== undefined);
+  // One report per slice column; a single report (one column, as the first engine with slices wrote it) is read as a list of one.
+  const rawSlices = isObj(d.slices) ? [d.slices] : listOf(d.slices, 'slices', warnings);
+  out.sliceReports = rawSlices.map((r, i) => readSliceReport(r, i, warnings)).filter((r): r is SliceReportView => r !== undefined);
+  return out;
+}
+
+/** What the task adds around the engine's decision: its sentence, dry run, outcome, skipped candidates; and a word on an unknown schema. */
+function taskFields(input: Obj, warnings: string[]): Pick<EvaluationView, 'sentence' | 'dryRun' | 'outcome' | 'skipped'> {
+  if (input.schema !== undefined && !isDecisionRecordSchema(input.schema)) {
+    warnings.push(
+      `the record's schema ${JSON.stringify(input.schema)} is not one this version reads (${READABLE_RECORD_SCHEMAS.join(', ')}); it is shown as far as it is understood`,
+    );
+  }
+  return { sentence: text(input.sentence), dryRun: input.dryRun === true, outcome: text(input.outcome), skipped: readSkipped(input.skippedCandidates) };
+}
+
 /**
  * Normalises a decision record: either `{ decision: Decision, context }` as the Evaluate & Promote task
  * writes it, or a bare engine `Decision` (what `mlops-eval --json` prints).
@@ -266,6 +482,7 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
   }
   if (!Array.isArray(d.models)) throw new RecordError('The evaluation record has no models list.');
 
+  const task = d !== input ? taskFields(input, warnings) : { dryRun: false, skipped: [] };
   const { ctx, runs } = readContext(input.context, warnings);
   // The task's per-model entries (`models: [{ key, role, runId, runName, runUrl, version, versionUrl }]`).
   const entries = d !== input ? readModelEntries(input.models) : new Map<string, Obj>();
@@ -312,14 +529,12 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
   if (models.length === 0 && d.decision !== 'none') throw new RecordError('The evaluation record lists no readable model.');
 
   const metric = text(d.metric) ?? 'metric';
-  const higherIsBetter = typeof d.higherIsBetter === 'boolean' ? d.higherIsBetter : !/loss|brier|error/i.test(metric);
+  const higherIsBetter = typeof d.higherIsBetter === 'boolean' ? d.higherIsBetter : defaultHigherIsBetter(metric);
+  const problem = readProblemFields(d, warnings);
   return {
     decision: kind,
     reason: text(d.reason) ?? '',
-    sentence: d !== input ? text(input.sentence) : undefined,
-    dryRun: d !== input && input.dryRun === true,
-    outcome: d !== input ? text(input.outcome) : undefined,
-    skipped: readSkipped(d !== input ? input.skippedCandidates : undefined),
+    ...task,
     metric,
     higherIsBetter,
     method: text(d.method) ?? 'bootstrap',
@@ -335,6 +550,7 @@ export function readEvaluationRecord(input: unknown): EvaluationView {
     degenerateResamples: finite(d.degenerateResamples),
     n: finite(d.n),
     positives: finite(d.positives),
+    ...problem,
     context: ctx,
     warnings,
   };

@@ -15,7 +15,8 @@ import { claimOwner, type ClaimOptions } from './claim';
 import { RECORD_FILE, type PromoteInputs } from './handoff';
 import { applyPromotion, describeVersion, type PromotionContext } from './promotion';
 import type { ProductionRef, ProductionRegistry } from './registry';
-import { mdCell, RECORD_SCHEMA, RESULTS_TAB_VIEW, type DecisionRecord } from './report';
+import { isDecisionRecordSchema, READABLE_RECORD_SCHEMAS } from '../common/decision-record';
+import { mdCell, RESULTS_TAB_VIEW, type DecisionRecord } from './report';
 import { decisionTags } from './promote-decision';
 import { inertJson, inertMarkdown } from '../../pipeline/output';
 
@@ -102,8 +103,8 @@ async function readRecord(where: string): Promise<{ record: DecisionRecord; path
   } catch {
     refuse(`${file} is not JSON; decisionRecord must be the ${RECORD_FILE} an evaluate step published.`);
   }
-  if (record === null || typeof record !== 'object' || record.schema !== RECORD_SCHEMA) {
-    refuse(`${file} is not an Evaluate & Promote decision record (schema ${RECORD_SCHEMA}).`);
+  if (record === null || typeof record !== 'object' || !isDecisionRecordSchema(record.schema)) {
+    refuse(`${file} is not an Evaluate & Promote decision record (schema ${READABLE_RECORD_SCHEMAS.join(' or ')}).`);
   }
   return { record, path: file, sha256: createHash('sha256').update(bytes).digest('hex') };
 }

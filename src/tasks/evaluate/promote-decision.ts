@@ -4,7 +4,7 @@
  * only registers and marks the challenger for the promote action; a dry run changes nothing. Anything else
  * keeps production.
  */
-import type { Decision } from '../../engine';
+import type { AnyMetric, Decision } from '../../engine';
 import { markChallenger } from './challenger';
 import { claimOwner } from './claim';
 import type { EvaluateInputs } from './inputs';
@@ -106,7 +106,7 @@ export function promotionContext(inputs: EvaluateInputs, deps: EvaluateDeps): Pr
 
 export function decisionTags(
   inputs: { build: { buildId: string } },
-  decision: Decision,
+  decision: Decision<AnyMetric>,
   winRate: number | undefined,
   delta: number | undefined,
 ): Record<string, string> {

@@ -4,8 +4,12 @@
  * bootstrap distributions. Everything that changes from run to run with the same seed and data
  * (timestamps, build and scoring run ids) lives in `context`, so the rest is byte-for-byte reproducible.
  */
-import type { Decision, ModelResult } from '../../engine';
-import { DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../common/decision-record';
+import type { AnyMetric, Decision, ModelResult } from '../../engine';
+import { metricDecimals, metricLabel, metricWithOrientation, problemLabel } from '../../report/format';
+import { checksMarkdown, mdCell } from '../../report/markdown';
+import { readEvaluationRecord, type DecisionRecordSchema, type EvaluationView } from '../../report/record';
+
+export { mdCell } from '../../report/markdown';
 
 export { ATTACHMENT_NAME, ATTACHMENT_TYPE, DECISION_RECORD_SCHEMA as RECORD_SCHEMA } from '../common/decision-record';
 
@@ -29,7 +33,8 @@ export interface RecordModel {
 }
 
 export interface DecisionRecord {
-  schema: typeof RECORD_SCHEMA;
+  /** The task writes `RECORD_SCHEMA` (v2); records of older tasks say v1 and are read alike (see docs/decision-record.md). */
+  schema: DecisionRecordSchema;
   outcome: Outcome;
   /** The decision in one sentence. */
   sentence: string;
@@ -47,7 +52,7 @@ export interface DecisionRecord {
    * The engine's result, unchanged (every number, distributions included); with no candidates a `none`
    * decision without models. Named `decision` because the build tab's reader (src/report/record.ts) reads it there.
    */
-  decision: Decision;
+  decision: Decision<AnyMetric>;
   /** What differs between two runs with the same seed and data (ids, timestamps), plus the tab's links. */
   context: RecordContext;
   /** The action that wrote the record (handoff.ts); absent means evaluateAndPromote. */
@@ -106,14 +111,13 @@ function fmt(x: number | undefined, digits = 4): string {
   return x.toFixed(digits);
 }
 
+function signedDigits(x: number, digits: number): string {
+  return `${x >= 0 ? '+' : ''}${fmt(x, digits)}`;
+}
+
 function pct(x: number | undefined): string {
   if (x === undefined || !Number.isFinite(x)) return '–';
   return `${(x * 100).toFixed(1)}%`;
-}
-
-/** Escapes text for a Markdown table cell (also neutralises HTML). */
-export function mdCell(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
 function link(text: string, url: string | undefined): string {
@@ -126,6 +130,25 @@ function label(m: RecordModel): string {
   return m.runName ? `${m.runName} (${m.runId?.slice(0, 8)})` : `run ${m.runId}`;
 }
 
+/** The summary's first line of numbers: the metric, the rows and what they are (positives, or classes). */
+function dataLine(c: Decision<AnyMetric>, view: EvaluationView, method: string): string {
+  const metricName = metricLabel(c.metric);
+  const ci = `${Math.round(c.confidence * 100)}% intervals.`;
+  // A binary record keeps the words it always had; other problem types say what they are, with the orientation.
+  if (c.problemType === undefined || c.problemType === 'binaryClassification')
+    return `${metricName} on ${c.n} rows (${c.positives} positive), ${method}; ${ci}`;
+  const classes =
+    view.classes !== undefined
+      ? ` in ${view.classes} classes (${(view.classNames ?? view.classCounts?.map((_, i) => `class ${i}`) ?? []).map((n, i) => `${mdCell(n)}${view.classCounts ? `: ${view.classCounts[i]} rows` : ''}`).join(', ')})`
+      : '';
+  return `${problemLabel(c.problemType)}: ${mdCell(metricWithOrientation(c.metric, c.higherIsBetter))} on ${c.n} rows${classes}, ${method}; ${ci}`;
+}
+
+/** Guardrail and slice tables, after the verdict of each check in words (the sentence above holds the engine's reason). */
+function checksLines(record: DecisionRecord, view: EvaluationView): string[] {
+  return checksMarkdown(view, `${Math.round(record.decision.confidence * 100)}%`);
+}
+
 /** Markdown for task.uploadsummary. */
 export function renderSummary(record: DecisionRecord): string {
   const lines: string[] = [];
@@ -134,9 +157,15 @@ export function renderSummary(record: DecisionRecord): string {
   lines.push(`**${mdCell(record.sentence)}**`, '');
   const c = record.decision;
   if (c.decision !== 'none') {
-    const metricName = { roc_auc: 'ROC AUC', average_precision: 'Average precision', log_loss: 'Log loss', brier: 'Brier score' }[c.metric];
+    const view = readEvaluationRecord(record);
+    const metricName = metricLabel(c.metric);
     const method = c.method === 'delong' ? 'DeLong' : `paired bootstrap, ${c.resamples} resamples, seed ${c.seed}`;
-    lines.push(`${metricName} on ${c.n} rows (${c.positives} positive), ${method}; ${Math.round(c.confidence * 100)}% intervals.`, '');
+    lines.push(dataLine(c, view, method), '');
+    const d = metricDecimals(
+      c.metric,
+      view.models.flatMap((m) => [m.estimate, ...(m.ci ?? [])]),
+      view.models.flatMap((m) => (m.vsBaseline ? [m.vsBaseline.meanDelta, ...(m.vsBaseline.deltaCi ?? [])] : [])),
+    );
     const gateHead = `Improvement: lower ${pct(c.winRateThreshold)} bound (gate)`;
     lines.push(
       `| Model | ${metricName} | ${Math.round(c.confidence * 100)}% interval | Win rate vs production | Mean improvement | Improvement ${Math.round(c.confidence * 100)}% interval | ${gateHead} |`,
@@ -148,22 +177,23 @@ export function renderSummary(record: DecisionRecord): string {
       if (!r) continue;
       const name = m.role === 'production' ? link(label(m), m.versionUrl) : link(label(m), m.runUrl);
       const best = record.best?.key === m.key ? ' **best**' : '';
-      const ci = r.ci ? `[${fmt(r.ci[0])}, ${fmt(r.ci[1])}]` : '–';
+      const ci = r.ci ? `[${fmt(r.ci[0], d.value)}, ${fmt(r.ci[1], d.value)}]` : '–';
       const win = r.vsBaseline ? pct(r.vsBaseline.winRate) : '–';
       const vb = r.vsBaseline;
-      const signedFmt = (x: number): string => `${x >= 0 ? '+' : ''}${fmt(x)}`;
+      const signedFmt = (x: number): string => signedDigits(x, d.delta);
       const delta = vb ? signedFmt(vb.meanDelta) : '–';
       const deltaCi = vb ? `[${signedFmt(vb.deltaCi[0])}, ${signedFmt(vb.deltaCi[1])}]` : '–';
-      const gate = vb?.gateBound !== undefined ? `${signedFmt(vb.gateBound)} ${vb.gateBound > c.minDelta ? '>' : '≤'} ${fmt(c.minDelta)}` : '–';
-      lines.push(`| ${name}${best} | ${fmt(r.estimate)} | ${ci} | ${win} | ${delta} | ${deltaCi} | ${gate} |`);
+      const gate = vb?.gateBound !== undefined ? `${signedFmt(vb.gateBound)} ${vb.gateBound > c.minDelta ? '>' : '≤'} ${fmt(c.minDelta, d.delta)}` : '–';
+      lines.push(`| ${name}${best} | ${fmt(r.estimate, d.value)} | ${ci} | ${win} | ${delta} | ${deltaCi} | ${gate} |`);
     }
     lines.push('');
     lines.push(
-      `Rule: promote when the best candidate improves on production by more than ${fmt(c.minDelta)} on ≥ ${pct(c.winRateThreshold)} of ${c.method === 'delong' ? "DeLong's normal approximation" : 'resamples'} (ties are not wins), i.e. when the lower ${pct(c.winRateThreshold)} bound of the improvement is above ${fmt(c.minDelta)}` +
-        (c.minMetric !== undefined ? `, with ${metricName} ${c.higherIsBetter ? '≥' : '≤'} ${fmt(c.minMetric)}` : '') +
+      `Rule: promote when the best candidate improves on production by more than ${fmt(c.minDelta, d.delta)} on ≥ ${pct(c.winRateThreshold)} of ${c.method === 'delong' ? "DeLong's normal approximation" : 'resamples'} (ties are not wins), i.e. when the lower ${pct(c.winRateThreshold)} bound of the improvement is above ${fmt(c.minDelta, d.delta)}` +
+        (c.minMetric !== undefined ? `, with ${metricName} ${c.higherIsBetter ? '≥' : '≤'} ${fmt(c.minMetric, d.value)}` : '') +
         '.',
       '',
     );
+    lines.push(...checksLines(record, view));
     const svg = summarySvg(record);
     if (svg) lines.push(`![Bootstrap distributions](data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')})`, '');
     // Where a summary renderer drops data: images (or the chart could not be drawn), the tab still has

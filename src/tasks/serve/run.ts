@@ -19,7 +19,7 @@ import type { TaskOutcome } from '../../pipeline/host';
 import type { TaskHost } from '../../pipeline/host';
 import type { ServeInputs } from './inputs';
 import { inertMarkdown } from '../../pipeline/output';
-import { DECISION_RECORD_SCHEMA } from '../common/decision-record';
+import { isDecisionRecordSchema, READABLE_RECORD_SCHEMAS } from '../common/decision-record';
 
 /** The registry reads this task needs (src/mlflow clients: UnityCatalogModelRegistry, WorkspaceModelRegistry). */
 export interface VersionReader {
@@ -120,9 +120,9 @@ export function versionFromDecisionRecord(text: string, file: string, modelName:
   } catch (e) {
     throw new Error(`The decision record (decisionRecord) ${file} is not JSON (${messageOf(e)}).`);
   }
-  if (!rec || typeof rec !== 'object' || rec.schema !== DECISION_RECORD_SCHEMA) {
+  if (!rec || typeof rec !== 'object' || !isDecisionRecordSchema(rec.schema)) {
     throw new Error(
-      `${file} is not a decision record of Evaluate & Promote (schema ${DECISION_RECORD_SCHEMA}); use its reportPath output or the evaluation.json build attachment.`,
+      `${file} is not a decision record of Evaluate & Promote (schema ${READABLE_RECORD_SCHEMAS.join(' or ')}); use its reportPath output or the evaluation.json build attachment.`,
     );
   }
   const recModel = rec.registry?.modelName;

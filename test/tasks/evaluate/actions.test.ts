@@ -411,7 +411,11 @@ describe('Evaluate & Promote actions evaluate -> promote (bundled, against the e
 
     writeFileSync(file, JSON.stringify({ schema: 'something/else' }));
     const foreign = await writesDuring(() => promote(folder));
-    assertRefused(foreign.result, foreign.writes, /is not an Evaluate & Promote decision record \(schema mlopspipelines\.evaluation\/v1\)/);
+    assertRefused(
+      foreign.result,
+      foreign.writes,
+      /is not an Evaluate & Promote decision record \(schema mlopspipelines\.evaluation\/v1 or mlopspipelines\.evaluation\/v2\)/,
+    );
     const missing = await writesDuring(() => promote(path.join(folder, 'nope.json')));
     assertRefused(missing.result, missing.writes, /nope\.json does not exist\. Download the evaluate stage's artifact first/);
   });
