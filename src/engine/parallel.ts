@@ -72,7 +72,8 @@ export async function compareModelsParallel(preds: Predictions, opts: ParallelCo
     throw new InvalidOptionsError(`threads must be an integer from 1 to 256, got ${String(threads)}`);
   }
   // Regression, multiclass, guardrails and slices run on the calling thread for now (compare-more.ts).
-  if (threads === 1 || opts.method !== 'bootstrap' || needsExtended(opts)) return compareModels(preds, opts);
+  // The keyed Poisson bootstrap runs on the calling thread (keyed-poisson.ts).
+  if (threads === 1 || opts.method !== 'bootstrap' || opts.bootstrap === 'keyedPoisson' || needsExtended(opts)) return compareModels(preds, opts);
   const plan = planComparison(preds, opts);
   if (plan.candidates.length === 0) return noCandidateDecision(plan);
   const prep = prepareBootstrap(preds, plan.kernelModels, plan.metric, plan.scheme, true);
