@@ -85,6 +85,7 @@ export {
   type KeyedPoissonRun,
   type U64,
 } from './keyed-poisson';
+export { delongComponents, delongDifferenceFromSums, delongResultFromSums, delongSumsOf, type DelongSums } from './delong-sums';
 export { delongCovariance, delongDifference, normalShareAbove, type DelongDifference, type DelongResult } from './delong';
 export { XOR4096_STATE_WORDS, Xor4096, resampleKey, resampleStates, writeXor4096State } from './rng';
 export { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
