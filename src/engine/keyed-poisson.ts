@@ -75,12 +75,8 @@ export interface U64 {
   lo: number;
 }
 
-// Results of the limb helpers (module scratch, so the per-row loop allocates nothing).
-let rHi = 0;
-let rLo = 0;
-
-/** (aHi:aLo) · (cHi:cLo) mod 2^64 into rHi:rLo. The high half of aLo·cLo comes from 16-bit partial products. */
-function mul64(aHi: number, aLo: number, cHi: number, cLo: number): void {
+/** The high half of (aHi:aLo)·(cHi:cLo) mod 2^64 (the low half is Math.imul(aLo, cLo) >>> 0); partial products below 2^34. */
+function mulHi(aHi: number, aLo: number, cHi: number, cLo: number): number {
   const al = aLo & 0xffff;
   const ah = aLo >>> 16;
   const cl = cLo & 0xffff;
@@ -89,24 +85,37 @@ function mul64(aHi: number, aLo: number, cHi: number, cLo: number): void {
   const hl = ah * cl;
   const mid = ((al * cl) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
   const carry = ah * ch + (lh >>> 16) + (hl >>> 16) + (mid >>> 16);
-  rLo = Math.imul(aLo, cLo) >>> 0;
-  rHi = (carry + (Math.imul(aLo, cHi) >>> 0) + (Math.imul(aHi, cLo) >>> 0)) >>> 0;
+  return (carry + (Math.imul(aLo, cHi) >>> 0) + (Math.imul(aHi, cLo) >>> 0)) >>> 0;
 }
 
-/** SplitMix64's finaliser of (h:l) into rHi:rLo. */
-function mix64(h: number, l: number): void {
+/** SplitMix64's finaliser of (h:l). */
+function mix64(h: number, l: number): U64 {
   l = (l ^ ((l >>> 30) | (h << 2))) >>> 0;
   h = (h ^ (h >>> 30)) >>> 0;
-  mul64(h, l, M1_HI, M1_LO);
-  h = rHi;
-  l = rLo;
+  let nh = mulHi(h, l, M1_HI, M1_LO);
+  l = Math.imul(l, M1_LO) >>> 0;
+  h = nh;
   l = (l ^ ((l >>> 27) | (h << 5))) >>> 0;
   h = (h ^ (h >>> 27)) >>> 0;
-  mul64(h, l, M2_HI, M2_LO);
-  h = rHi;
-  l = rLo;
-  rLo = (l ^ ((l >>> 31) | (h << 1))) >>> 0;
-  rHi = (h ^ (h >>> 31)) >>> 0;
+  nh = mulHi(h, l, M2_HI, M2_LO);
+  l = Math.imul(l, M2_LO) >>> 0;
+  h = nh;
+  return { hi: (h ^ (h >>> 31)) >>> 0, lo: (l ^ ((l >>> 31) | (h << 1))) >>> 0 };
+}
+
+/** The top 53 bits of mix64(h:l), as an integer below 2^53 (the per-row hot path: no allocation). */
+function mixU53(h: number, l: number): number {
+  l = (l ^ ((l >>> 30) | (h << 2))) >>> 0;
+  h = (h ^ (h >>> 30)) >>> 0;
+  let nh = mulHi(h, l, M1_HI, M1_LO);
+  l = Math.imul(l, M1_LO) >>> 0;
+  h = nh;
+  l = (l ^ ((l >>> 27) | (h << 5))) >>> 0;
+  h = (h ^ (h >>> 27)) >>> 0;
+  nh = mulHi(h, l, M2_HI, M2_LO);
+  l = Math.imul(l, M2_LO) >>> 0;
+  h = nh;
+  return ((h ^ (h >>> 31)) >>> 0) * 2097152 + (((l ^ ((l >>> 31) | (h << 1))) >>> 0) >>> 11);
 }
 
 /** The text whose FNV-1a hash seeds the generator. */
@@ -124,12 +133,11 @@ export function keyedSeed64(seed: string | number): U64 {
   let lo = 0x84222325;
   for (const byte of bytes) {
     lo = (lo ^ byte) >>> 0;
-    mul64(hi, lo, 0x00000100, 0x000001b3);
-    hi = rHi;
-    lo = rLo;
+    const nh = mulHi(hi, lo, 0x00000100, 0x000001b3);
+    lo = Math.imul(lo, 0x000001b3) >>> 0;
+    hi = nh;
   }
-  mix64(hi, lo);
-  return { hi: rHi, lo: rLo };
+  return mix64(hi, lo);
 }
 
 /** seed64 as an unsigned decimal string (what the SQL and the notebook are given). */
@@ -138,19 +146,41 @@ export function keyedSeed64Decimal(seed: string | number): string {
   return ((BigInt(s.hi) << 32n) | BigInt(s.lo)).toString();
 }
 
-/** H(seed64, key, b) as two 32-bit halves into rHi:rLo (key an integer in [0, 2^40), b in [0, 2^24)). */
-function hashInto(s: U64, key: number, b: number): void {
-  const kHi = Math.floor(key / TWO32);
-  mul64(kHi + b * 256, key - kHi * TWO32, PHI_HI, PHI_LO);
-  const lo = s.lo + rLo;
-  const carry = lo >= TWO32 ? 1 : 0;
-  mix64((s.hi + rHi + carry) >>> 0, lo >>> 0);
+/**
+ * The per-row part of the generator's input, seed64 + (key mod 2^32)·φ + ((⌊key / 2^32⌋·φ) mod 2^32)·2^32
+ * (mod 2^64): resample b then only adds ((256·b·φ) mod 2^32)·2^32, i.e. a 32-bit add to the high half,
+ * since (c·2^32)·φ ≡ ((c·φ_lo) mod 2^32)·2^32 (mod 2^64).
+ */
+export interface KeyedBase {
+  hi: Uint32Array;
+  lo: Uint32Array;
 }
 
-/** H(seed64, key, b), the generator's 64-bit output, as halves. */
+/** `KeyedBase` of every key (keys: integers in [0, 2^40)). */
+export function keyedBase(s: U64, keys: Float64Array): KeyedBase {
+  const n = keys.length;
+  const hi = new Uint32Array(n);
+  const lo = new Uint32Array(n);
+  for (let r = 0; r < n; r++) {
+    const kHi = Math.floor(keys[r] / TWO32);
+    const kLo = keys[r] - kHi * TWO32;
+    const yLo = Math.imul(kLo, PHI_LO) >>> 0;
+    const sum = s.lo + yLo;
+    lo[r] = sum >>> 0;
+    hi[r] = (s.hi + mulHi(0, kLo, PHI_HI, PHI_LO) + (Math.imul(kHi, PHI_LO) >>> 0) + (sum >= TWO32 ? 1 : 0)) >>> 0;
+  }
+  return { hi, lo };
+}
+
+/** The high-half increment of resample index b: (256·b·φ_lo) mod 2^32. */
+function resampleStep(b: number): number {
+  return Math.imul(b * 256, PHI_LO) >>> 0;
+}
+
+/** H(seed64, key, b), the generator's 64-bit output, as halves (key an integer in [0, 2^40), b in [0, 2^24)). */
 export function keyedHash(s: U64, key: number, b: number): U64 {
-  hashInto(s, key, b);
-  return { hi: rHi, lo: rLo };
+  const base = keyedBase(s, Float64Array.of(key));
+  return mix64((base.hi[0] + resampleStep(b)) >>> 0, base.lo[0]);
 }
 
 /** The Poisson(1) weight of a 53-bit uniform integer u: #{k : T_k ≤ u}. */
@@ -162,19 +192,25 @@ export function poissonOfU53(u: number): number {
 
 /** w(r, b) for one row key. */
 export function keyedWeight(s: U64, key: number, b: number): number {
-  hashInto(s, key, b);
-  return poissonOfU53(rHi * 2097152 + (rLo >>> 11));
+  const h = keyedHash(s, key, b);
+  return poissonOfU53(h.hi * 2097152 + (h.lo >>> 11));
+}
+
+/** The weights of resample index `b` for every row, into `out` (row order); `base` from `keyedBase`. */
+export function keyedWeightsFromBase(base: KeyedBase, b: number, out: Uint8Array): Uint8Array {
+  const t0 = T[0];
+  const step = resampleStep(b);
+  const { hi, lo } = base;
+  for (let r = 0; r < hi.length; r++) {
+    const u = mixU53((hi[r] + step) >>> 0, lo[r]);
+    out[r] = u < t0 ? 0 : poissonOfU53(u);
+  }
+  return out;
 }
 
 /** The weights of resample index `b` for every row, into `out` (row order). */
 export function keyedWeights(s: U64, keys: Float64Array, b: number, out: Uint8Array): Uint8Array {
-  const t0 = T[0];
-  for (let r = 0; r < keys.length; r++) {
-    hashInto(s, keys[r], b);
-    const u = rHi * 2097152 + (rLo >>> 11);
-    out[r] = u < t0 ? 0 : poissonOfU53(u);
-  }
-  return out;
+  return keyedWeightsFromBase(keyedBase(s, keys), b, out);
 }
 
 /** The generator index of resample b's attempt a (0 = the first draw): b + a·2^20. */
@@ -253,8 +289,9 @@ export interface KeyedLossSums {
 }
 
 /** The sums of resample index `b` (what the Spark SQL returns per resample; see spark/sql.ts). */
-export function keyedLossSums(s: U64, keys: Float64Array, labels: Uint8Array, q: Float64Array[], b: number, scratch?: Uint8Array): KeyedLossSums {
-  const w = keyedWeights(s, keys, b, scratch ?? new Uint8Array(keys.length));
+export function keyedLossSums(s: U64 | KeyedBase, keys: Float64Array, labels: Uint8Array, q: Float64Array[], b: number, scratch?: Uint8Array): KeyedLossSums {
+  const base = s.hi instanceof Uint32Array ? (s as KeyedBase) : keyedBase(s as U64, keys);
+  const w = keyedWeightsFromBase(base, b, scratch ?? new Uint8Array(keys.length));
   let weight = 0;
   let positiveWeight = 0;
   for (let r = 0; r < w.length; r++) {
@@ -293,7 +330,7 @@ export function runKeyedPoisson(preds: Predictions, models: string[], metric: Me
   const keys = rowKeysOf(preds);
   const n = preds.n;
   const labels = preds.labels;
-  const s = keyedSeed64(seed);
+  const base = keyedBase(keyedSeed64(seed), keys);
   const scoresOf = (name: string): ScoreArray => preds.columns.find((c) => c.name === name)!.scores;
   const ranking = metric === 'roc_auc' || metric === 'average_precision';
   const scratch = ranking ? new ArrayBuffer(sortScratchBytes(n)) : undefined;
@@ -321,7 +358,7 @@ export function runKeyedPoisson(preds: Predictions, models: string[], metric: Me
       if (attempt === MAX_KEYED_ATTEMPTS) {
         throw new PredictionsError(`keyed Poisson resample ${b} missed a class in ${MAX_KEYED_ATTEMPTS} draws; the data are too small to bootstrap`);
       }
-      sums = keyedLossSums(s, keys, labels, q, keyedResampleIndex(b, attempt), w);
+      sums = keyedLossSums(base, keys, labels, q, keyedResampleIndex(b, attempt), w);
       if (sums.positiveWeight > 0 && sums.positiveWeight < sums.weight) break;
       redraws[b]++;
     }
