@@ -34,6 +34,11 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 
 const load = () => os.loadavg()[0].toFixed(1);
 const seconds = (t0) => Number(process.hrtime.bigint() - t0) / 1e9;
+/** CPU seconds of the whole process (DuckDB's worker threads included) since `c0`. */
+const cpuSeconds = (c0) => {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+};
 
 const instance = await DuckDBInstance.create(':memory:');
 const db = await instance.connect();
@@ -54,6 +59,7 @@ const src = { table: 'preds', key: 'k', label: 'y', scores: ['s0', 's1', 's2'] }
 console.log(`bench-spark: ${N.toExponential(0)} rows x 3 models on DuckDB (${os.cpus().length} cores, load ${load()})`);
 
 // DeLong: action 1 (cut points), 2 (bucket totals), 3 (sums).
+const dlCpu = process.cpuUsage();
 let t0 = process.hrtime.bigint();
 const cuts = (await db.runAndReadAll(sql.renderDelongCutPointsSql('duckdb', src, 64))).getRowObjectsJson().map((r) => r.cuts.map(Number));
 const t1 = seconds(t0);
@@ -73,17 +79,22 @@ const sums = sql.delongSumsFromRows(
   3,
 );
 const t3 = seconds(t0);
+const dlCpuS = cpuSeconds(dlCpu);
 const d = engine.delongDifferenceFromSums(sums, 2, 0);
 console.log(
   `  DeLong, 3 actions (64 buckets): ${(t1 + t2 + t3).toFixed(2)} s (cut points ${t1.toFixed(2)}, bucket totals ${t2.toFixed(2)}, sums ${t3.toFixed(2)}); ` +
-    `AUC difference s2 - s0 ${d.delta.toFixed(6)}, z ${d.z.toFixed(2)}; load ${load()}`,
+    `${dlCpuS.toFixed(2)} CPU s; AUC difference s2 - s0 ${d.delta.toFixed(6)}, z ${d.z.toFixed(2)}; load ${load()}`,
 );
 
 // Keyed Poisson resample sums for the mean metrics (log loss of two models, Brier of one), B resamples.
 t0 = process.hrtime.bigint();
+const kCpu = process.cpuUsage();
 await rows(sql.renderKeyedLossSumsSql('duckdb', src, 42, ['log_loss', 'log_loss', 'brier'], { count: B }));
 const tk = seconds(t0);
-console.log(`  keyed Poisson sums, B = ${B}: ${tk.toFixed(2)} s, ${((tk * 1e9) / (N * B)).toFixed(1)} ns per row x resample (3 models); load ${load()}`);
+const kCpuS = cpuSeconds(kCpu);
+console.log(
+  `  keyed Poisson sums, B = ${B}: ${tk.toFixed(2)} s, ${((tk * 1e9) / (N * B)).toFixed(1)} ns per row x resample (3 models; ${((kCpuS * 1e9) / (N * B)).toFixed(1)} ns of CPU); load ${load()}`,
+);
 db.closeSync();
 instance.closeSync();
 
