@@ -4,7 +4,7 @@
  *   mlops-eval compare <predictions file> [--models a,b,c] [--baseline <column>]
  *     [--metric roc_auc|average_precision|log_loss|brier] [--method bootstrap|delong] [--resamples 1000]
  *     [--seed 42] [--win-rate 0.95] [--min-delta <metric default>] [--min-metric X] [--confidence 0.95]
- *     [--bootstrap multinomial|poisson] [--label label] [--weight <column>] [--threads N] [--no-distributions] [--json]
+ *     [--bootstrap multinomial|poisson|keyed-poisson] [--row-key <column>] [--label label] [--weight <column>] [--threads N] [--no-distributions] [--json]
  *     [--fail-on-keep]
  *   mlops-eval --version | --help | compare --help
  *
@@ -85,7 +85,10 @@ Options (after the command and the file, in any order; each takes its value afte
                           average_precision and log_loss, 0.0003 for brier); positive = better for every metric
   --min-metric <x>        ... and its metric reaches x (a ceiling for log_loss and brier; 0 to 1, log_loss 0 or more)
   --confidence <c>        level of the reported intervals, (0, 1) (default 0.95)
-  --bootstrap <scheme>    multinomial (default) or poisson
+  --bootstrap <scheme>    multinomial (default), poisson, or keyed-poisson (Poisson weights keyed by
+                          --row-key: the same result whatever the row order; see docs/keyed-poisson.md)
+  --row-key <column>      with --bootstrap keyed-poisson: distinct integer row keys from 0 to 2^40 - 1;
+                          never a model
   --label <column>        label column (default label)
   --weight <column>       column of integer row weights, 0 or more (Arrow integers, or floats holding
                           whole numbers): a row of weight k counts k times in every metric and in
@@ -113,6 +116,8 @@ interface Parsed {
   models?: string[];
   /** Column given with --weight. */
   weight?: string;
+  /** Column given with --row-key (with --bootstrap keyed-poisson). */
+  rowKey?: string;
   /** Threads given with --threads; undefined: decided from the size of the bootstrap (`suggestedThreads`). */
   threads?: number;
   opts: ParallelCompareOptions;
@@ -153,6 +158,7 @@ const VALUE_FLAGS = [
   '--bootstrap',
   '--label',
   '--weight',
+  '--row-key',
   '--threads',
   '--html',
   '--markdown',
@@ -281,7 +287,7 @@ export function parseArgs(argv: string[]): Parsed {
     winRate,
     minDelta,
     confidence,
-    bootstrap: oneOf<BootstrapScheme>('--bootstrap', get('--bootstrap') ?? 'multinomial', ['multinomial', 'poisson']),
+    bootstrap: bootstrapScheme(get('--bootstrap')),
     includeDistributions: !flags.has('--no-distributions'),
   };
   if (get('--baseline') !== undefined) opts.baseline = get('--baseline');
@@ -292,7 +298,9 @@ export function parseArgs(argv: string[]): Parsed {
       throw new UsageError(`--min-metric for ${metric} must be ${bounded ? 'between 0 and 1' : '0 or more'}, got ${minMetricRaw}`);
     opts.minMetric = minMetric;
   }
+  const rowKey = parseRowKey(get, opts.bootstrap!, label, weight);
   const models = get('--models') === undefined ? undefined : parseModels(get('--models')!, label, weight, opts);
+  if (rowKey !== undefined && models?.includes(rowKey)) throw new UsageError(`--models lists the row key column '${rowKey}'; the row key is never a model`);
   const threads = get('--threads') === undefined ? undefined : integer('--threads', get('--threads')!, 1, 256);
   return {
     file: positional[0],
@@ -301,10 +309,34 @@ export function parseArgs(argv: string[]): Parsed {
     failOnKeep: flags.has('--fail-on-keep'),
     ...(models !== undefined ? { models } : {}),
     ...(weight !== undefined ? { weight } : {}),
+    ...(rowKey !== undefined ? { rowKey } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(get('--html') !== undefined || get('--markdown') !== undefined ? { reports: { html: get('--html'), markdown: get('--markdown') } } : {}),
     opts,
   };
+}
+
+/** `--bootstrap`: the CLI spells the keyed scheme `keyed-poisson`. */
+function bootstrapScheme(value: string | undefined): BootstrapScheme {
+  const scheme = oneOf<string>('--bootstrap', value ?? 'multinomial', ['multinomial', 'poisson', 'keyed-poisson']);
+  return scheme === 'keyed-poisson' ? 'keyedPoisson' : (scheme as BootstrapScheme);
+}
+
+/** `--row-key`: required by, and only by, `--bootstrap keyed-poisson`; never the label, the weight or the baseline. */
+function parseRowKey(get: (flag: string) => string | undefined, scheme: BootstrapScheme, label: string, weight: string | undefined): string | undefined {
+  const rowKey = get('--row-key');
+  if (scheme !== 'keyedPoisson') {
+    if (rowKey !== undefined) throw new UsageError('--row-key applies to --bootstrap keyed-poisson only');
+    return undefined;
+  }
+  if (rowKey === undefined) throw new UsageError('--bootstrap keyed-poisson needs --row-key <column> (distinct integer row keys)');
+  if (get('--method') === 'delong') throw new UsageError('--bootstrap keyed-poisson applies to --method bootstrap, not delong');
+  if (rowKey === label || rowKey === weight || rowKey === get('--baseline')) {
+    throw new UsageError(
+      `--row-key names the ${rowKey === label ? 'label' : rowKey === weight ? 'weight' : 'baseline'} column '${rowKey}'; the row key is its own column`,
+    );
+  }
+  return rowKey;
 }
 
 function wholeFile(bytes: Uint8Array): ChunkedFile {
@@ -338,7 +370,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError(`cannot read '${parsed.file}': ${(e as Error).message}`, false);
     }
     const b = parsed.opts.baseline;
-    const weightColumn = parsed.weight !== undefined ? { weightColumn: parsed.weight } : {};
+    const weightColumn = {
+      ...(parsed.weight !== undefined ? { weightColumn: parsed.weight } : {}),
+      ...(parsed.rowKey !== undefined ? { rowKeyColumn: parsed.rowKey } : {}),
+    };
     const preds = await readPredictionsChunked(
       file,
       parsed.models !== undefined

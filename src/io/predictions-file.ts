@@ -235,7 +235,7 @@ function wanted(names: string[], opts: ReadPredictionsOptions, isNumeric: (name:
   const label = opts.labelColumn ?? 'label';
   const exclude = new Set(opts.exclude ?? []);
   const scores = opts.scoreColumns ?? names.filter((c) => c !== label && !exclude.has(c) && (!opts.numericOnly || isNumeric(c)));
-  return new Set([label, ...scores]);
+  return new Set([label, ...scores, ...(opts.rowKeyColumn !== undefined ? [opts.rowKeyColumn] : [])]);
 }
 
 /** A float64 Arrow column with a validity bitmap (missing values become nulls, reported by the engine). */
