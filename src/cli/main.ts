@@ -5,7 +5,7 @@
  *     [--baseline <column>] [--metric <name>] [--method bootstrap|delong] [--resamples 1000]
  *     [--seed 42] [--win-rate 0.95] [--min-delta <metric default>] [--min-metric X] [--confidence 0.95]
  *     [--guardrail <metric>:<max worsening>]... [--slice <column>]... [--min-slice-rows 1000] [--slice-tolerance 0]
- *     [--bootstrap multinomial|poisson] [--label label] [--weight <column>] [--exclude <column>]... [--threads N]
+ *     [--bootstrap multinomial|poisson|keyed-poisson] [--row-key <column>] [--label label] [--weight <column>] [--exclude <column>]... [--threads N]
  *     [--no-distributions] [--json] [--fail-on-keep]
  *   mlops-eval --version | --help | compare --help
  *
@@ -110,7 +110,10 @@ Options (after the command and the file, in any order; each takes its value afte
   --min-metric <x>        ... and its metric reaches x (a ceiling for the lower-is-better metrics: log_loss,
                           brier, rmse, mae, mape)
   --confidence <c>        level of the reported intervals, (0, 1) (default 0.95)
-  --bootstrap <scheme>    multinomial (default) or poisson
+  --bootstrap <scheme>    multinomial (default), poisson, or keyed-poisson (Poisson weights keyed by
+                          --row-key: the same result whatever the row order; see docs/keyed-poisson.md)
+  --row-key <column>      with --bootstrap keyed-poisson: distinct integer row keys from 0 to 2^40 - 1;
+                          never a model
   --label <column>        label column (default label)
   --weight <column>       column of integer row weights, 0 or more (Arrow integers, or floats holding
                           whole numbers): a row of weight k counts k times in every metric and in
@@ -143,6 +146,8 @@ interface Parsed {
   slices?: string[];
   /** Columns given with --exclude. */
   exclude?: string[];
+  /** Column given with --row-key (with --bootstrap keyed-poisson). */
+  rowKey?: string;
   /** Threads given with --threads; undefined: decided from the size of the bootstrap (`suggestedThreads`). */
   threads?: number;
   opts: ParallelCompareOptions<AnyMetric>;
@@ -183,6 +188,7 @@ const VALUE_FLAGS = [
   '--bootstrap',
   '--label',
   '--weight',
+  '--row-key',
   '--threads',
   '--html',
   '--markdown',
@@ -345,7 +351,7 @@ function gateOptions(get: (flag: string) => string | undefined, metric: AnyMetri
     winRate,
     minDelta,
     confidence,
-    bootstrap: oneOf<BootstrapScheme>('--bootstrap', get('--bootstrap') ?? 'multinomial', ['multinomial', 'poisson']),
+    bootstrap: bootstrapScheme(get('--bootstrap')),
     includeDistributions: true,
   };
 }
@@ -431,7 +437,13 @@ export function parseArgs(argv: string[]): Parsed {
   const slices = sliceOptions(lists, get, label, weight, opts);
   const exclude = lists.get('--exclude') ?? [];
   if (opts.baseline !== undefined && exclude.includes(opts.baseline)) throw new UsageError(`--exclude and --baseline name the same column '${opts.baseline}'`);
+  const rowKey = parseRowKey(get, opts.bootstrap ?? 'multinomial', label, weight);
+  if (rowKey !== undefined && (problem !== 'binaryClassification' || guardrails.length > 0 || slices.length > 0)) {
+    throw new UsageError('--bootstrap keyed-poisson compares binary classifiers on one metric for now; leave out --problem, --guardrail and --slice with it');
+  }
+  if (rowKey !== undefined && (slices.includes(rowKey) || exclude.includes(rowKey))) throw new UsageError(`--row-key names the column '${rowKey}' that --slice or --exclude names too`);
   const models = get('--models') === undefined ? undefined : parseModels(get('--models')!, label, weight, { slices, exclude }, opts);
+  if (rowKey !== undefined && models?.includes(rowKey)) throw new UsageError(`--models lists the row key column '${rowKey}'; the row key is never a model`);
   const threads = get('--threads') === undefined ? undefined : integer('--threads', get('--threads')!, 1, 256);
   return {
     file: positional[0],
@@ -442,6 +454,7 @@ export function parseArgs(argv: string[]): Parsed {
     ...(weight !== undefined ? { weight } : {}),
     ...(slices.length > 0 ? { slices } : {}),
     ...(exclude.length > 0 ? { exclude } : {}),
+    ...(rowKey !== undefined ? { rowKey } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(get('--html') !== undefined || get('--markdown') !== undefined ? { reports: { html: get('--html'), markdown: get('--markdown') } } : {}),
     opts,
@@ -457,10 +470,34 @@ function readOptions(parsed: Parsed): ReadAnyOptions {
       ? { scoreColumns: b !== undefined && !parsed.models.includes(b) ? [b, ...parsed.models] : parsed.models }
       : { numericOnly: true }),
     ...(parsed.weight !== undefined ? { weightColumn: parsed.weight } : {}),
+    ...(parsed.rowKey !== undefined ? { rowKeyColumn: parsed.rowKey } : {}),
     ...(parsed.opts.problemType !== undefined ? { problemType: parsed.opts.problemType } : {}),
     ...(parsed.slices !== undefined ? { sliceColumns: parsed.slices } : {}),
     ...(parsed.exclude !== undefined ? { exclude: parsed.exclude } : {}),
   };
+}
+
+/** `--bootstrap`: the CLI spells the keyed scheme `keyed-poisson`. */
+function bootstrapScheme(value: string | undefined): BootstrapScheme {
+  const scheme = oneOf<string>('--bootstrap', value ?? 'multinomial', ['multinomial', 'poisson', 'keyed-poisson']);
+  return scheme === 'keyed-poisson' ? 'keyedPoisson' : (scheme as BootstrapScheme);
+}
+
+/** `--row-key`: required by, and only by, `--bootstrap keyed-poisson`; never the label, the weight or the baseline. */
+function parseRowKey(get: (flag: string) => string | undefined, scheme: BootstrapScheme, label: string, weight: string | undefined): string | undefined {
+  const rowKey = get('--row-key');
+  if (scheme !== 'keyedPoisson') {
+    if (rowKey !== undefined) throw new UsageError('--row-key applies to --bootstrap keyed-poisson only');
+    return undefined;
+  }
+  if (rowKey === undefined) throw new UsageError('--bootstrap keyed-poisson needs --row-key <column> (distinct integer row keys)');
+  if (get('--method') === 'delong') throw new UsageError('--bootstrap keyed-poisson applies to --method bootstrap, not delong');
+  if (rowKey === label || rowKey === weight || rowKey === get('--baseline')) {
+    throw new UsageError(
+      `--row-key names the ${rowKey === label ? 'label' : rowKey === weight ? 'weight' : 'baseline'} column '${rowKey}'; the row key is its own column`,
+    );
+  }
+  return rowKey;
 }
 
 function wholeFile(bytes: Uint8Array): ChunkedFile {

@@ -14,7 +14,7 @@
  */
 import { tableFromIPC, Type, type Data, type DataType, type Table } from 'apache-arrow';
 import { PredictionsError } from './errors';
-import type { Predictions, ScoreArray } from './types';
+import type { Predictions, RowKeyColumn, ScoreArray } from './types';
 
 /** Options of `readPredictions`. */
 export interface ReadPredictionsOptions {
@@ -35,6 +35,12 @@ export interface ReadPredictionsOptions {
    * and naming it in `scoreColumns` (or as the label) is an error.
    */
   weightColumn?: string;
+  /**
+   * Column of row keys for the `keyedPoisson` bootstrap (see `Predictions.rowKey`): Arrow integers (64-bit
+   * included) or floats holding integers; the engine checks the range and that keys are distinct. Never
+   * read as a model.
+   */
+  rowKeyColumn?: string;
 }
 
 const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
@@ -72,15 +78,16 @@ export function ipcTable(bytes: Uint8Array): Table {
  * @throws PredictionsError with a message naming the column and the problem.
  */
 export function readPredictionsFromTable(table: Table, opts: ReadPredictionsOptions = {}): Predictions {
-  const { labelName, n, weightName, scoreNames } = planColumns(table, opts, (t) => t.typeId === Type.Int || t.typeId === Type.Float);
+  const { labelName, n, weightName, rowKeyName, scoreNames } = planColumns(table, opts, (t) => t.typeId === Type.Int || t.typeId === Type.Float);
   for (const name of [labelName, ...scoreNames]) checkColumnShape(table, name, n);
   if (n === 0) throw new PredictionsError('the predictions are empty (0 rows)');
   if (scoreNames.length === 0) throw new PredictionsError(`there is no score column besides '${labelName}'`);
   const labels = readLabels(table, labelName, n);
   const columns = scoreNames.map((name) => ({ name, scores: readScores(table, name, n) }));
-  if (weightName === undefined) return { n, labels, columns };
+  const rowKey = rowKeyName === undefined ? {} : { rowKey: readRowKeys(table, rowKeyName, n) };
+  if (weightName === undefined) return { n, labels, columns, ...rowKey };
   checkColumnShape(table, weightName, n);
-  return { n, labels, columns, weight: { name: weightName, values: readWeights(table, weightName, n, labels) } };
+  return { n, labels, columns, weight: { name: weightName, values: readWeights(table, weightName, n, labels) }, ...rowKey };
 }
 
 /** The columns of a predictions table, checked by name: the label, the weight and the models (default: every other column, or those of the model type with `numericOnly`). */
@@ -88,7 +95,7 @@ export function planColumns(
   table: Table,
   opts: ReadPredictionsOptions,
   isModelType: (type: DataType) => boolean,
-): { labelName: string; n: number; weightName?: string; scoreNames: string[] } {
+): { labelName: string; n: number; weightName?: string; rowKeyName?: string; scoreNames: string[] } {
   const labelName = opts.labelColumn ?? 'label';
   const names = table.schema.fields.map((f) => f.name);
   const seen = new Set<string>();
@@ -109,6 +116,8 @@ export function planColumns(
   }
   const exclude = new Set(opts.exclude ?? []);
   if (weightName !== undefined) exclude.add(weightName);
+  const rowKeyName = checkRowKeyName(opts, names, labelName);
+  if (rowKeyName !== undefined) exclude.add(rowKeyName);
   const scoreNames =
     opts.scoreColumns ??
     names.filter((c) => {
@@ -119,7 +128,32 @@ export function planColumns(
   for (const name of scoreNames) {
     if (!names.includes(name)) throw new PredictionsError(`there is no score column '${name}' (columns: ${names.join(', ')})`, name);
   }
-  return { labelName, n, ...(weightName !== undefined ? { weightName } : {}), scoreNames };
+  return { labelName, n, ...(weightName !== undefined ? { weightName } : {}), ...(rowKeyName !== undefined ? { rowKeyName } : {}), scoreNames };
+}
+
+/** The row key column's name, checked against the table and the other roles. */
+function checkRowKeyName(opts: ReadPredictionsOptions, names: string[], labelName: string): string | undefined {
+  const name = opts.rowKeyColumn;
+  if (name === undefined) return undefined;
+  if (!names.includes(name)) throw new PredictionsError(`there is no row key column '${name}' (columns: ${names.join(', ')})`, name);
+  if (name === labelName || name === opts.weightColumn) {
+    throw new PredictionsError(`column '${name}' cannot be both the row key and the ${name === labelName ? 'label' : 'weight'}`, name);
+  }
+  if (opts.scoreColumns?.includes(name)) throw new PredictionsError(`column '${name}' is the row key column; it cannot also be a model`, name);
+  return name;
+}
+
+/** The row keys as Arrow gives them (64-bit integers as BigInt arrays); range and uniqueness are checked by the keyed bootstrap. */
+function readRowKeys(table: Table, name: string, n: number): RowKeyColumn {
+  checkColumnShape(table, name, n);
+  const col = table.getChild(name)!;
+  // Half floats (precision 0) hold integers only up to 2048: not keys.
+  if (col.type.typeId !== Type.Int && !(col.type.typeId === Type.Float && (col.type as { precision?: number }).precision !== 0)) {
+    throw new PredictionsError(`the row key column '${name}' has type ${typeName(col.type)}; expected integers`, name);
+  }
+  const values = col.toArray() as ArrayLike<number> | BigInt64Array | BigUint64Array;
+  if (values instanceof BigInt64Array || values instanceof BigUint64Array || values instanceof Float64Array) return { name, values };
+  return { name, values: Float64Array.from(values as ArrayLike<number>) };
 }
 
 /** Largest weight: weights are kept as 32-bit unsigned integers. */

@@ -110,7 +110,8 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
     const binOpts = opts as CompareOptions;
     decision = compareBinary(preds as Predictions, binOpts);
     const p = planComparison(preds as Predictions, binOpts);
-    plan = { ...p, metric: p.metric };
+    // compareModels refuses 'keyedPoisson' before this point (keyed-poisson.ts is binary-only).
+    plan = { ...p, metric: p.metric, scheme: p.scheme as 'multinomial' | 'poisson' };
   } else {
     const p = planOther(preds, opts, problem);
     plan = p;
@@ -308,7 +309,7 @@ function planOther(
     candidates = names.filter((c) => c !== baseline);
   }
   const kernelModels = baseline === undefined ? [...candidates].sort(compareNames) : [baseline, ...candidates];
-  return { opts: o, metric: o.metric, baseline, candidates, kernelModels, scheme: o.bootstrap ?? 'multinomial' };
+  return { opts: o, metric: o.metric, baseline, candidates, kernelModels, scheme: (o.bootstrap ?? 'multinomial') as 'multinomial' | 'poisson' };
 }
 
 function checkWeights(p: { n: number; weight?: { name: string; values: Uint32Array } }, columns: string[]): void {

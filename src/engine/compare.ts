@@ -32,6 +32,7 @@ import { InvalidOptionsError, PredictionsError } from './errors';
 import { isHigherBetter } from './metrics';
 import { mean, normalQuantile, percentileInterval } from './stats';
 import { compareExtended, needsExtended } from './compare-more';
+import { runKeyedPoisson } from './keyed-poisson';
 import {
   METHODS,
   METRICS,
@@ -103,6 +104,9 @@ export interface RulePlan {
 export function compareModels(preds: Predictions, opts: CompareOptions): Decision;
 export function compareModels(preds: AnyPredictions, opts: CompareOptions<AnyMetric>): Decision<AnyMetric>;
 export function compareModels(preds: AnyPredictions, opts: CompareOptions<AnyMetric>): Decision<AnyMetric> {
+  if (opts !== null && typeof opts === 'object' && opts.bootstrap === 'keyedPoisson' && needsExtended(opts)) {
+    throw new InvalidOptionsError("bootstrap 'keyedPoisson' supports binary classification without guardrails or slices; use 'multinomial' for those");
+  }
   // Regression, multiclass, guardrails and slices (compare-more.ts); without them, the binary path below as it always was.
   if (needsExtended(opts)) return compareExtended(preds, opts);
   if (preds !== null && typeof preds === 'object' && ('target' in preds || 'classes' in preds)) {
@@ -117,6 +121,10 @@ export function compareBinary(preds: Predictions, opts: CompareOptions): Decisio
   const plan = planComparison(preds, opts);
   if (plan.candidates.length === 0) return noCandidateDecision(plan);
   if (opts.method === 'delong') return delongDecision(plan);
+  if (plan.scheme === 'keyedPoisson') {
+    const keyed = runKeyedPoisson(preds, plan.kernelModels, plan.metric, opts.seed, opts.resamples);
+    return decisionFromBootstrap(plan, baseDecision(plan), plan.kernelModels, keyed.estimates, keyed.run) as Decision;
+  }
   const prep = prepareBootstrap(preds, plan.kernelModels, plan.metric, plan.scheme);
   return bootstrapDecision(plan, prep, runBootstrap(prep, opts.seed, opts.resamples));
 }
@@ -135,6 +143,11 @@ export function compareBinary(preds: Predictions, opts: CompareOptions): Decisio
 export function planComparison(preds: Predictions, opts: CompareOptions): ComparisonPlan {
   validateOptions(opts);
   validatePredictions(preds);
+  if (preds.weight !== undefined && opts.bootstrap === 'keyedPoisson' && opts.method === 'bootstrap') {
+    throw new InvalidOptionsError(
+      `bootstrap 'keyedPoisson' does not take row weights (weight column '${preds.weight.name}'); leave the weights out or use 'multinomial'`,
+    );
+  }
   if (preds.weight !== undefined && opts.method === 'delong') {
     // The engine's DeLong (Sun & Xu's structural components) is defined for unweighted rows only.
     throw new InvalidOptionsError(
@@ -192,8 +205,8 @@ function validateOptions(o: CompareOptions): void {
   if (o.minMetric !== undefined && !(typeof o.minMetric === 'number' && Number.isFinite(o.minMetric))) {
     bad(`minMetric must be a finite number, got ${String(o.minMetric)}`);
   }
-  if (o.bootstrap !== undefined && o.bootstrap !== 'multinomial' && o.bootstrap !== 'poisson') {
-    bad(`bootstrap must be 'multinomial' or 'poisson', got '${String(o.bootstrap)}'`);
+  if (o.bootstrap !== undefined && o.bootstrap !== 'multinomial' && o.bootstrap !== 'poisson' && o.bootstrap !== 'keyedPoisson') {
+    bad(`bootstrap must be 'multinomial' or 'poisson' (or 'keyedPoisson' with a row key), got '${String(o.bootstrap)}'`);
   }
 }
 

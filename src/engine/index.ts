@@ -60,6 +60,36 @@ export {
   type ScoreInput,
 } from './metrics';
 export { prepareBootstrap, runBootstrap, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
+export {
+  KEYED_POISSON_VERSION,
+  KEY_LIMIT,
+  LOSS_SCALE_BITS,
+  MAX_KEYED_ATTEMPTS,
+  MAX_KEYED_RESAMPLES,
+  POISSON1_THRESHOLDS,
+  RESAMPLE_INDEX_LIMIT,
+  exactWeightedSum,
+  fixedPointLosses,
+  keyedBase,
+  keyedHash,
+  keyedLossSums,
+  keyedResampleIndex,
+  keyedSeed64,
+  keyedSeed64Decimal,
+  keyedSeedText,
+  keyedWeight,
+  keyedWeights,
+  keyedWeightsFromBase,
+  meanFromFixedPoint,
+  poissonOfU53,
+  rowKeysOf,
+  runKeyedPoisson,
+  type KeyedBase,
+  type KeyedLossSums,
+  type KeyedPoissonRun,
+  type U64,
+} from './keyed-poisson';
+export { delongComponents, delongDifferenceFromSums, delongResultFromSums, delongSumsOf, type DelongSums } from './delong-sums';
 export { delongCovariance, delongDifference, normalShareAbove, type DelongDifference, type DelongResult } from './delong';
 export { XOR4096_STATE_WORDS, Xor4096, resampleKey, resampleStates, writeXor4096State } from './rng';
 export { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';

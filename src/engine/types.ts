@@ -71,8 +71,11 @@ export const METHODS: readonly Method[] = Object.freeze(['bootstrap', 'delong'] 
  *   resample has exactly n rows (this is what the seed design did with `randint`).
  * - `poisson`: every row gets an independent Poisson(1) multiplicity. Asymptotically equivalent and a
  *   little faster, but the resample size varies around n. Opt-in only.
+ * - `keyedPoisson`: Poisson(1) weights drawn from a counter-based generator keyed by (seed, row key,
+ *   resample), so the result depends neither on row order nor on how the rows are split; the same
+ *   weights can be computed on Spark (keyed-poisson.ts, docs/keyed-poisson.md). Needs `Predictions.rowKey`.
  */
-export type BootstrapScheme = 'multinomial' | 'poisson';
+export type BootstrapScheme = 'multinomial' | 'poisson' | 'keyedPoisson';
 
 /** Typed arrays the engine accepts as a score column (read without copying from Arrow where possible). */
 export type ScoreArray = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
@@ -96,6 +99,14 @@ export interface Predictions {
    * resample weighs row r by its multiplicity times its weight (count × weight). DeLong does not take them.
    */
   weight?: WeightColumn;
+  /** Optional row key (never a model): required by the `keyedPoisson` bootstrap, ignored otherwise. */
+  rowKey?: RowKeyColumn;
+}
+
+/** A column of distinct integer row keys in [0, 2^40), one per row (the `keyedPoisson` bootstrap's key). */
+export interface RowKeyColumn {
+  name: string;
+  values: Float64Array | Uint32Array | Int32Array | BigInt64Array | BigUint64Array;
 }
 
 /**

@@ -288,12 +288,14 @@ type Role = 'numeric' | 'list' | 'slice';
 function wanted(names: string[], opts: ReadAnyOptions, isModel: (name: string) => boolean): Map<string, Role> {
   const label = opts.labelColumn ?? 'label';
   const slices = opts.sliceColumns ?? [];
-  const exclude = new Set([...(opts.exclude ?? []), ...slices, ...(opts.weightColumn !== undefined ? [opts.weightColumn] : [])]);
+  const exclude = new Set([...(opts.exclude ?? []), ...slices, ...(opts.weightColumn !== undefined ? [opts.weightColumn] : []), ...(opts.rowKeyColumn !== undefined ? [opts.rowKeyColumn] : [])]);
   const scores = opts.scoreColumns ?? names.filter((c) => c !== label && !exclude.has(c) && (!opts.numericOnly || isModel(c)));
   const roles = new Map<string, Role>();
   for (const c of scores) roles.set(c, opts.problemType === 'multiclass' ? 'list' : 'numeric');
   for (const c of slices) roles.set(c, 'slice');
   if (opts.weightColumn !== undefined) roles.set(opts.weightColumn, 'numeric');
+  // Row keys below 2^40 (keyed-poisson.ts) are exact as float64.
+  if (opts.rowKeyColumn !== undefined) roles.set(opts.rowKeyColumn, 'numeric');
   roles.set(label, 'numeric');
   return roles;
 }
@@ -322,12 +324,12 @@ function probabilityListData(values: Float64Array, K: number, n: number, valid: 
   });
 }
 
-/** A float64 Arrow column with a validity bitmap (missing values become nulls, reported by the engine). */
 /** An int32 Arrow column with a validity bitmap (Parquet INT32 columns: labels, integer weights and scores). */
 function int32Data(values: Int32Array, valid: Uint8Array | undefined, nullCount: number): Data {
   return makeData({ type: new Int32(), length: values.length, nullCount, data: values, ...(nullCount > 0 && valid ? { nullBitmap: valid } : {}) });
 }
 
+/** A float64 Arrow column with a validity bitmap (missing values become nulls, reported by the engine). */
 function float64Data(values: Float64Array, valid: Uint8Array | undefined, nullCount: number): Data {
   return makeData({ type: new Float64(), length: values.length, nullCount, data: values, ...(nullCount > 0 && valid ? { nullBitmap: valid } : {}) });
 }
