@@ -4,7 +4,7 @@
  * only registers and marks the challenger for the promote action; a dry run changes nothing. Anything else
  * keeps production.
  */
-import type { Decision } from '../../engine';
+import type { AnyMetric, Decision } from '../../engine';
 import { markChallenger } from './challenger';
 import { claimOwner } from './claim';
 import type { EvaluateInputs } from './inputs';
@@ -27,7 +27,7 @@ export interface AppliedDecision {
 export async function applyDecision(
   inputs: EvaluateInputs,
   deps: EvaluateDeps,
-  decision: Decision,
+  decision: Decision<AnyMetric>,
   best: Candidate | undefined,
   production: ProductionRef | undefined,
 ): Promise<AppliedDecision> {
@@ -106,7 +106,7 @@ export function promotionContext(inputs: EvaluateInputs, deps: EvaluateDeps): Pr
 
 export function decisionTags(
   inputs: { build: { buildId: string } },
-  decision: Decision,
+  decision: Decision<AnyMetric>,
   winRate: number | undefined,
   delta: number | undefined,
 ): Record<string, string> {
@@ -124,7 +124,7 @@ export function decisionTags(
   return tags;
 }
 
-export function promotionComment(inputs: EvaluateInputs, decision: Decision, production: ProductionRef | undefined): string {
+export function promotionComment(inputs: EvaluateInputs, decision: Decision<AnyMetric>, production: ProductionRef | undefined): string {
   return `Promoted by Evaluate & Promote (build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) over ${production ? `version ${production.version}` : 'no production model'}: ${decision.reason}`.slice(
     0,
     1000,
