@@ -48,6 +48,11 @@ const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
  * preds.columns.map((c) => c.name); // ['prod', 'cand']
  */
 export function readPredictions(bytes: Uint8Array, opts: ReadPredictionsOptions = {}): Predictions {
+  return readPredictionsFromTable(ipcTable(bytes), opts);
+}
+
+/** Arrow IPC bytes (file or stream) as a table, after the framing checks. */
+export function ipcTable(bytes: Uint8Array): Table {
   if (!(bytes instanceof Uint8Array)) throw new PredictionsError('the predictions must be given as bytes (a Uint8Array)');
   if (bytes.length === 0) throw new PredictionsError('the predictions are empty (0 bytes)');
   checkFraming(bytes);
@@ -57,7 +62,7 @@ export function readPredictions(bytes: Uint8Array, opts: ReadPredictionsOptions 
   } catch (e) {
     throw new PredictionsError(`the predictions are not readable Arrow IPC data (truncated or corrupt?): ${(e as Error).message}`);
   }
-  return readPredictionsFromTable(table, opts);
+  return table;
 }
 
 /**
@@ -67,6 +72,23 @@ export function readPredictions(bytes: Uint8Array, opts: ReadPredictionsOptions 
  * @throws PredictionsError with a message naming the column and the problem.
  */
 export function readPredictionsFromTable(table: Table, opts: ReadPredictionsOptions = {}): Predictions {
+  const { labelName, n, weightName, scoreNames } = planColumns(table, opts, (t) => t.typeId === Type.Int || t.typeId === Type.Float);
+  for (const name of [labelName, ...scoreNames]) checkColumnShape(table, name, n);
+  if (n === 0) throw new PredictionsError('the predictions are empty (0 rows)');
+  if (scoreNames.length === 0) throw new PredictionsError(`there is no score column besides '${labelName}'`);
+  const labels = readLabels(table, labelName, n);
+  const columns = scoreNames.map((name) => ({ name, scores: readScores(table, name, n) }));
+  if (weightName === undefined) return { n, labels, columns };
+  checkColumnShape(table, weightName, n);
+  return { n, labels, columns, weight: { name: weightName, values: readWeights(table, weightName, n, labels) } };
+}
+
+/** The columns of a predictions table, checked by name: the label, the weight and the models (default: every other column, or those of the model type with `numericOnly`). */
+export function planColumns(
+  table: Table,
+  opts: ReadPredictionsOptions,
+  isModelType: (type: DataType) => boolean,
+): { labelName: string; n: number; weightName?: string; scoreNames: string[] } {
   const labelName = opts.labelColumn ?? 'label';
   const names = table.schema.fields.map((f) => f.name);
   const seen = new Set<string>();
@@ -92,20 +114,12 @@ export function readPredictionsFromTable(table: Table, opts: ReadPredictionsOpti
     names.filter((c) => {
       if (c === labelName || exclude.has(c)) return false;
       if (!opts.numericOnly) return true;
-      const t = table.schema.fields.find((f) => f.name === c)!.type.typeId;
-      return t === Type.Int || t === Type.Float;
+      return isModelType(table.schema.fields.find((f) => f.name === c)!.type);
     });
   for (const name of scoreNames) {
     if (!names.includes(name)) throw new PredictionsError(`there is no score column '${name}' (columns: ${names.join(', ')})`, name);
   }
-  for (const name of [labelName, ...scoreNames]) checkColumnShape(table, name, n);
-  if (n === 0) throw new PredictionsError('the predictions are empty (0 rows)');
-  if (scoreNames.length === 0) throw new PredictionsError(`there is no score column besides '${labelName}'`);
-  const labels = readLabels(table, labelName, n);
-  const columns = scoreNames.map((name) => ({ name, scores: readScores(table, name, n) }));
-  if (weightName === undefined) return { n, labels, columns };
-  checkColumnShape(table, weightName, n);
-  return { n, labels, columns, weight: { name: weightName, values: readWeights(table, weightName, n, labels) } };
+  return { labelName, n, ...(weightName !== undefined ? { weightName } : {}), scoreNames };
 }
 
 /** Largest weight: weights are kept as 32-bit unsigned integers. */
@@ -117,6 +131,24 @@ const MAX_WEIGHT = 4294967295;
  * must keep some weight.
  */
 function readWeights(table: Table, name: string, n: number, labels: Uint8Array): Uint32Array {
+  const out = readWeightValues(table, name, n);
+  let total = 0;
+  let positive = 0;
+  for (let i = 0; i < n; i++) {
+    total += out[i];
+    if (labels[i] === 1) positive += out[i];
+  }
+  if (positive === 0 || positive === total) {
+    throw new PredictionsError(
+      `the weight column '${name}' gives weight 0 to every ${positive === 0 ? 'positive' : 'negative'} row (total weight ${total}); a comparison needs weight on both classes`,
+      name,
+    );
+  }
+  return out;
+}
+
+/** The weight column's values as 32-bit unsigned integers; the first value that is not one is reported with its row. */
+export function readWeightValues(table: Table, name: string, n: number): Uint32Array {
   const col = table.getChild(name)!;
   const type = col.type;
   if (type.typeId !== Type.Int && type.typeId !== Type.Float) {
@@ -159,18 +191,6 @@ function readWeights(table: Table, name: string, n: number, labels: Uint8Array):
       const v = batchValues(data);
       for (let i = 0; i < data.length; i++, row++) out[row] = check(v[i], row);
     }
-  }
-  let total = 0;
-  let positive = 0;
-  for (let i = 0; i < n; i++) {
-    total += out[i];
-    if (labels[i] === 1) positive += out[i];
-  }
-  if (positive === 0 || positive === total) {
-    throw new PredictionsError(
-      `the weight column '${name}' gives weight 0 to every ${positive === 0 ? 'positive' : 'negative'} row (total weight ${total}); a comparison needs weight on both classes`,
-      name,
-    );
   }
   return out;
 }
@@ -243,7 +263,7 @@ function messageBodyLength(view: DataView, start: number, len: number): number |
 }
 
 /** Bytes per value of fixed-width types we read, by Arrow type id; booleans are bit-packed (special-cased). */
-function bitWidth(type: DataType): number | null {
+export function bitWidth(type: DataType): number | null {
   if (type.typeId === Type.Bool) return 1;
   if (type.typeId === Type.Int) return (type as DataType & { bitWidth: number }).bitWidth;
   if (type.typeId === Type.Float) return [16, 32, 64][(type as DataType & { precision: number }).precision];
@@ -254,7 +274,7 @@ function bitWidth(type: DataType): number | null {
  * Checks that each batch's buffers hold the rows the batch claims, and that the column has the table's
  * length (a column shorter than the others shows up as trailing nulls when written with arrow-js).
  */
-function checkColumnShape(table: Table, name: string, n: number): void {
+export function checkColumnShape(table: Table, name: string, n: number): void {
   const col = table.getChild(name)!;
   const bits = bitWidth(col.type);
   let rows = 0;
@@ -290,12 +310,12 @@ function checkColumnShape(table: Table, name: string, n: number): void {
 }
 
 /** Arrow's own spelling of a type (`Float64`, `Dictionary<Int32, Utf8>`...), for messages. */
-function typeName(type: DataType): string {
+export function typeName(type: DataType): string {
   return String(type);
 }
 
 /** The values of one batch of a fixed-width column, trimmed to its rows (a view, no copy). */
-function batchValues(data: Data): ArrayLike<number> & { subarray(a: number, b: number): unknown } {
+export function batchValues(data: Data): ArrayLike<number> & { subarray(a: number, b: number): unknown } {
   const values = data.values as unknown as ScoreArray;
   return values.subarray(data.offset, data.offset + data.length) as ScoreArray;
 }
@@ -410,7 +430,7 @@ function labelText(table: Table, name: string, row: number): string {
  * concatenation for several batches, a float64 conversion for float16 and 64-bit integers. NaN and
  * infinite scores are reported with their count and first row (integers cannot hold them).
  */
-function readScores(table: Table, name: string, n: number): ScoreArray {
+export function readScores(table: Table, name: string, n: number): ScoreArray {
   const col = table.getChild(name)!;
   const type = col.type;
   let scores: ScoreArray;
@@ -451,7 +471,7 @@ function readScores(table: Table, name: string, n: number): ScoreArray {
 }
 
 /** Float16 or 64-bit integer batches converted to one Float64Array (64-bit integers must be below 2^53). */
-function widenToFloat64(chunks: readonly Data[], name: string, n: number, isHalf: boolean, signed: boolean): Float64Array {
+export function widenToFloat64(chunks: readonly Data[], name: string, n: number, isHalf: boolean, signed: boolean): Float64Array {
   const out = new Float64Array(n);
   let row = 0;
   for (const data of chunks) {
@@ -475,7 +495,7 @@ function widenToFloat64(chunks: readonly Data[], name: string, n: number, isHalf
 }
 
 /** IEEE 754 half precision bits to a number. */
-function halfToNumber(h: number): number {
+export function halfToNumber(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;

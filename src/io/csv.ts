@@ -22,6 +22,8 @@ export interface CsvColumn {
   bad?: { row: number; line: number; text: string };
   /** The first non-empty cell was text: an id or name column, not a score (left out unless asked for). */
   text?: boolean;
+  /** Columns read as text (slice columns): a code per row into `names`, the distinct values in order of first appearance. */
+  strings?: { codes: Int32Array; names: string[]; index: Map<string, number> };
 }
 
 export interface CsvColumns {
@@ -59,8 +61,8 @@ const NEED_MORE = Symbol('need more bytes');
  *   right length (estimated from the first rows) instead of growing by doubling.
  * @throws PredictionsError for a malformed file, with its line (and row).
  */
-export function readCsvColumns(chunks: Iterable<Uint8Array>, sizeHint?: number): CsvColumns {
-  const reader = new CsvReader(sizeHint);
+export function readCsvColumns(chunks: Iterable<Uint8Array>, sizeHint?: number, textColumns: string[] = []): CsvColumns {
+  const reader = new CsvReader(sizeHint, textColumns);
   for (const chunk of chunks) reader.push(chunk);
   return reader.end();
 }
@@ -86,7 +88,11 @@ export class CsvReader {
   private quotedEnd = 0;
   private quotedLines = 0;
 
-  constructor(private readonly sizeHint?: number) {}
+  /** @param textColumns columns kept as text (slice columns), each cell's trimmed text coded by its value. */
+  constructor(
+    private readonly sizeHint?: number,
+    private readonly textColumns: string[] = [],
+  ) {}
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
@@ -113,7 +119,12 @@ export class CsvReader {
     this.pendingLength = 0;
     if (this.names === undefined) throw new PredictionsError('the CSV is empty: it has no header line');
     const n = this.n;
-    const columns = this.columns.map((c) => ({ ...c, out: c.out.subarray(0, n), valid: c.valid.subarray(0, Math.ceil(n / 8)) }));
+    const columns = this.columns.map((c) => ({
+      ...c,
+      out: c.out.subarray(0, n),
+      valid: c.valid.subarray(0, Math.ceil(n / 8)),
+      ...(c.strings ? { strings: { ...c.strings, codes: c.strings.codes.subarray(0, n) } } : {}),
+    }));
     return { names: this.names, columns, n };
   }
 
@@ -254,7 +265,12 @@ export class CsvReader {
     if (twice !== undefined) throw new PredictionsError(`column '${twice}' appears twice`, twice);
     this.names = names;
     this.capacity = 1024;
-    this.columns = names.map(() => ({ out: new Float64Array(this.capacity), valid: new Uint8Array(this.capacity / 8).fill(0xff), nulls: 0 }));
+    this.columns = names.map((name) => ({
+      out: new Float64Array(this.textColumns.includes(name) ? 0 : this.capacity),
+      valid: new Uint8Array(this.capacity / 8).fill(0xff),
+      nulls: 0,
+      ...(this.textColumns.includes(name) ? { strings: { codes: new Int32Array(this.capacity), names: [], index: new Map<string, number>() } } : {}),
+    }));
   }
 
   /** Grows the columns: to the rows the file size suggests (2% margin) when known, else by doubling. */
@@ -265,9 +281,15 @@ export class CsvReader {
       if (estimate > this.capacity) capacity = estimate;
     }
     for (const c of this.columns) {
-      const out = new Float64Array(capacity);
-      out.set(c.out);
-      c.out = out;
+      if (c.strings) {
+        const codes = new Int32Array(capacity);
+        codes.set(c.strings.codes);
+        c.strings.codes = codes;
+      } else {
+        const out = new Float64Array(capacity);
+        out.set(c.out);
+        c.out = out;
+      }
       const valid = new Uint8Array(Math.ceil(capacity / 8)).fill(0xff);
       valid.set(c.valid);
       c.valid = valid;
@@ -291,6 +313,14 @@ export class CsvReader {
       if (t === '') {
         c.valid[n >> 3] &= ~(1 << (n & 7));
         c.nulls++;
+      } else if (c.strings) {
+        let code = c.strings.index.get(t);
+        if (code === undefined) {
+          code = c.strings.names.length;
+          c.strings.index.set(t, code);
+          c.strings.names.push(t);
+        }
+        c.strings.codes[n] = code;
       } else if (CSV_NUMBER.test(t)) {
         c.out[n] = Number(t);
         c.text ??= false;

@@ -11,11 +11,22 @@
  * `ChunkedFile` such as src/io/file-chunks.ts so that CSV streams), but it lives outside src/engine because
  * the engine ring imports only Arrow and seedrandom.
  */
-import { makeData, Table, Float64, Utf8, Vector, type Data } from 'apache-arrow';
+import { makeData, Table, Dictionary, Field, FixedSizeList, Float64, Int32, Schema, Utf8, Vector, vectorFromArray, type Data } from 'apache-arrow';
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import { snappyUncompressor } from 'hysnappy';
 import { readCsvColumns } from './csv';
-import { PredictionsError, readPredictions, readPredictionsFromTable, type Predictions, type ReadPredictionsOptions } from '../engine';
+import {
+  CLASSES_METADATA_KEY,
+  PredictionsError,
+  readAnyPredictions,
+  readAnyPredictionsFromTable,
+  readPredictions,
+  readPredictionsFromTable,
+  type Predictions,
+  type ReadAnyOptions,
+  type ReadAnyResult,
+  type ReadPredictionsOptions,
+} from '../engine';
 
 export type PredictionsFormat = 'arrow-file' | 'arrow-stream' | 'parquet' | 'csv';
 
@@ -230,12 +241,80 @@ export async function readPredictionsChunked(file: ChunkedFile, opts: ReadPredic
   return readPredictionsFromTable(await parquetTable(bytes, opts), opts);
 }
 
-/** The columns the engine will read (the rest only need a name and a type in the table). */
-function wanted(names: string[], opts: ReadPredictionsOptions, isNumeric: (name: string) => boolean): Set<string> {
+/**
+ * Reads predictions of any problem type, and the slice columns, from the bytes of a file in any supported
+ * format (the engine's `readAnyPredictionsFromTable` checks every format alike).
+ *
+ * @throws PredictionsError naming the column and row, or the format and how to convert it.
+ */
+export async function readAnyPredictionsFile(bytes: Uint8Array, opts: ReadAnyOptions = {}, fileName?: string): Promise<ReadAnyResult> {
+  return readAnyPredictionsChunked({ size: bytes.length, head: bytes, chunks: () => [bytes], whole: () => bytes }, opts, fileName);
+}
+
+/**
+ * `readAnyPredictionsFile` from a `ChunkedFile` (CSV streams). Multiclass predictions need Parquet or Arrow
+ * IPC: CSV has no list columns for the class probabilities.
+ *
+ * @throws PredictionsError naming the column and row, or the format and how to convert it.
+ */
+export async function readAnyPredictionsChunked(file: ChunkedFile, opts: ReadAnyOptions = {}, fileName?: string): Promise<ReadAnyResult> {
+  if (file.size === 0) throw new PredictionsError('the predictions are empty (0 bytes)');
+  const format = detectFormat(file.head, fileName);
+  if (format === 'csv') {
+    if (opts.problemType === 'multiclass') throw new PredictionsError(MULTICLASS_NEEDS_LISTS);
+    return readAnyPredictionsFromTable(csvTable(file.chunks(), opts, file.size), opts);
+  }
+  const bytes = file.whole();
+  if (format === 'arrow-file' || format === 'arrow-stream') return readAnyPredictions(bytes, opts);
+  return readAnyPredictionsFromTable(await parquetTable(bytes, opts), opts);
+}
+
+const MULTICLASS_NEEDS_LISTS =
+  "multiclass predictions cannot be read from CSV: each model needs a list of class probabilities per row, which CSV cannot hold. Write them as Parquet (df.to_parquet('predictions.parquet')) or Arrow IPC (pyarrow.feather.write_feather(table, 'predictions.arrow')), one list column per model, the label as class indices 0..K-1 and the class values in the schema metadata 'mlops.classes' (a JSON list)";
+
+/** How a column is decoded: numbers (float64), lists of class probabilities, or slice values (strings). */
+type Role = 'numeric' | 'list' | 'slice';
+
+/**
+ * The columns the engine will read and how (the rest only need a name and a type in the table): the label
+ * and the weight as numbers, the slice columns as strings, the models as numbers, or as lists of class
+ * probabilities for multiclass.
+ */
+function wanted(names: string[], opts: ReadAnyOptions, isModel: (name: string) => boolean): Map<string, Role> {
   const label = opts.labelColumn ?? 'label';
-  const exclude = new Set(opts.exclude ?? []);
-  const scores = opts.scoreColumns ?? names.filter((c) => c !== label && !exclude.has(c) && (!opts.numericOnly || isNumeric(c)));
-  return new Set([label, ...scores]);
+  const slices = opts.sliceColumns ?? [];
+  const exclude = new Set([...(opts.exclude ?? []), ...slices, ...(opts.weightColumn !== undefined ? [opts.weightColumn] : [])]);
+  const scores = opts.scoreColumns ?? names.filter((c) => c !== label && !exclude.has(c) && (!opts.numericOnly || isModel(c)));
+  const roles = new Map<string, Role>();
+  for (const c of scores) roles.set(c, opts.problemType === 'multiclass' ? 'list' : 'numeric');
+  for (const c of slices) roles.set(c, 'slice');
+  if (opts.weightColumn !== undefined) roles.set(opts.weightColumn, 'numeric');
+  roles.set(label, 'numeric');
+  return roles;
+}
+
+/** A slice column as a dictionary of strings (codes per row, nulls where the file has none). */
+function dictionaryData(codes: Int32Array, names: string[], valid: Uint8Array | undefined, nullCount: number): Data {
+  return makeData({
+    type: new Dictionary(new Utf8(), new Int32()),
+    length: codes.length,
+    nullCount,
+    data: codes,
+    dictionary: vectorFromArray(names, new Utf8()),
+    ...(nullCount > 0 && valid ? { nullBitmap: valid } : {}),
+  });
+}
+
+/** A model's class probabilities as a FixedSizeList<Float64>[K] column (n × K values, row-major). */
+function probabilityListData(values: Float64Array, K: number, n: number, valid: Uint8Array, nullCount: number): Data {
+  const child = makeData({ type: new Float64(), length: n * K, nullCount: 0, data: values });
+  return makeData({
+    type: new FixedSizeList(K, new Field('item', new Float64(), false)),
+    length: n,
+    nullCount,
+    child,
+    ...(nullCount > 0 ? { nullBitmap: valid } : {}),
+  });
 }
 
 /** A float64 Arrow column with a validity bitmap (missing values become nulls, reported by the engine). */
@@ -248,10 +327,11 @@ function placeholder(n: number): Data {
   return makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: new Int32Array(n + 1), data: new Uint8Array(0) });
 }
 
-function tableOf(columns: [string, Data][]): Table {
+function tableOf(columns: [string, Data][], metadata?: Map<string, string>): Table {
   const vectors: Record<string, Vector> = {};
   for (const [name, data] of columns) vectors[name] = new Vector([data]);
-  return new Table(vectors);
+  const table = new Table(vectors);
+  return metadata === undefined || metadata.size === 0 ? table : new Table(new Schema(table.schema.fields, metadata), table.batches);
 }
 
 // ---------------------------------------------------------------------------------------------- Parquet
@@ -265,13 +345,58 @@ function snappy(): ReturnType<typeof snappyUncompressor> {
 
 /** Parquet physical types read as numbers (BOOLEAN as 0/1); other types (strings, binaries...) are not scores. */
 const PARQUET_NUMERIC = new Set(['BOOLEAN', 'INT32', 'INT64', 'FLOAT', 'DOUBLE']);
+const INTEGER_CONVERTED = new Set(['INT_8', 'INT_16', 'INT_32', 'INT_64', 'UINT_8', 'UINT_16', 'UINT_32']);
+
+type ParquetSchemaElement = ReturnType<typeof parquetMetadata>['schema'][number];
+
+/** A top-level Parquet column: numbers, a LIST of floats or doubles (class probabilities), strings, or anything else. */
+interface ParquetField {
+  name: string;
+  kind: 'numeric' | 'list' | 'string' | 'other';
+  /** Numeric and stored as integers (INT32, INT64): usable as a slice column. */
+  integer?: boolean;
+}
+
+/** The top-level columns of a Parquet schema, classified; nested columns other than lists of floats are `other`. */
+function parquetFields(schema: ParquetSchemaElement[]): ParquetField[] {
+  const fields: ParquetField[] = [];
+  for (let i = 1; i < schema.length;) {
+    const el = schema[i];
+    const children = el.num_children ?? 0;
+    const logical = el.logical_type?.type;
+    let kind: ParquetField['kind'] = 'other';
+    if (children === 0) {
+      const plain = PARQUET_NUMERIC.has(el.type ?? '') && (logical === undefined || logical === 'INTEGER') && el.converted_type === undefined;
+      if (plain || INTEGER_CONVERTED.has(el.converted_type ?? '')) kind = 'numeric';
+      else if (el.type === 'BYTE_ARRAY' && (el.converted_type === 'UTF8' || logical === 'STRING' || logical === 'ENUM')) kind = 'string';
+    } else if (el.converted_type === 'LIST' || logical === 'LIST') {
+      // Parquet's LIST: a group of one repeated field (three levels: a repeated group around the element, or two:
+      // the repeated element itself), https://github.com/apache/parquet-format/blob/master/LogicalTypes.md#lists
+      const repeated = schema[i + 1];
+      const leaf = (repeated?.num_children ?? 0) === 1 ? schema[i + 2] : repeated;
+      if (leaf !== undefined && (leaf.num_children ?? 0) === 0 && (leaf.type === 'DOUBLE' || leaf.type === 'FLOAT')) kind = 'list';
+    }
+    fields.push({ name: el.name, kind, ...(kind === 'numeric' && (el.type === 'INT32' || el.type === 'INT64') ? { integer: true } : {}) });
+    i += 1 + countDescendants(schema, i);
+  }
+  return fields;
+}
+
+/** A column being decoded from Parquet, by role. */
+type Decoded =
+  | { role: 'numeric'; out: Float64Array; valid: Uint8Array; nulls: number }
+  | { role: 'list'; out: Float64Array | undefined; K: number; firstRow: number; valid: Uint8Array; nulls: number }
+  | { role: 'slice'; codes: Int32Array; names: string[]; index: Map<string, number>; valid: Uint8Array; nulls: number };
 
 /**
- * A Parquet file as an Arrow table via hyparquet (https://github.com/hyparam/hyparquet): every numeric
- * column read becomes float64 with nulls where the file has them; only the columns the engine reads are
- * decoded.
+ * A Parquet file as an Arrow table via hyparquet (https://github.com/hyparam/hyparquet): numeric columns read
+ * become float64 with nulls where the file has them, lists of class probabilities FixedSizeList<Float64>[K],
+ * slice columns dictionaries of strings; only the columns the engine reads are decoded. The file's key-value
+ * metadata `mlops.classes` becomes the table's schema metadata (pyarrow's Parquet writer copies an Arrow
+ * schema's metadata into the file's key-value metadata: GetSchemaMetadata in Arrow's
+ * cpp/src/parquet/arrow/writer.cc).
  */
-async function parquetTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Promise<Table> {
+async function parquetTable(bytes: Uint8Array, opts: ReadAnyOptions): Promise<Table> {
   if (bytes.length < 12 || !startsWith(bytes, 'PAR1', bytes.length - 4)) {
     throw new PredictionsError("the Parquet file is truncated: it does not end with the Parquet footer and magic 'PAR1'");
   }
@@ -285,39 +410,54 @@ async function parquetTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Pr
     throw new PredictionsError(`the Parquet file cannot be read (truncated or corrupt?): ${(e as Error).message}`);
   }
   const n = Number(metadata.num_rows);
-  // Top-level leaf columns; nested columns (lists, structs) are not scores.
-  const fields: { name: string; numeric: boolean }[] = [];
-  const schema = metadata.schema;
-  for (let i = 1; i < schema.length;) {
-    const el = schema[i];
-    const children = el.num_children ?? 0;
-    const logical = el.logical_type?.type;
-    const numeric = children === 0 && PARQUET_NUMERIC.has(el.type ?? '') && (logical === undefined || logical === 'INTEGER') && el.converted_type === undefined;
-    fields.push({
-      name: el.name,
-      numeric:
-        numeric ||
-        (children === 0 &&
-          (el.converted_type === 'INT_8' ||
-            el.converted_type === 'INT_16' ||
-            el.converted_type === 'INT_32' ||
-            el.converted_type === 'INT_64' ||
-            el.converted_type === 'UINT_8' ||
-            el.converted_type === 'UINT_16' ||
-            el.converted_type === 'UINT_32')),
-    });
-    i += 1 + countDescendants(schema, i);
+  const fields = parquetFields(metadata.schema);
+  const kindOf = (name: string): ParquetField['kind'] => fields.find((f) => f.name === name)?.kind ?? 'other';
+  const isInteger = (name: string): boolean => fields.find((f) => f.name === name)?.integer === true;
+  const modelKind = opts.problemType === 'multiclass' ? 'list' : 'numeric';
+  const roles = wanted(
+    fields.map((f) => f.name),
+    opts,
+    (name) => kindOf(name) === modelKind,
+  );
+  const columns = new Map<string, Decoded>();
+  for (const [name, role] of roles) {
+    const kind = kindOf(name);
+    // A column of another kind is left as a placeholder (or numbers), whose type the engine reports by name.
+    let as: Role | undefined;
+    if (role === 'slice' && (kind === 'string' || isInteger(name))) as = 'slice';
+    else if (kind === 'numeric') as = 'numeric';
+    else if (role === 'list' && kind === 'list') as = 'list';
+    if (as !== undefined) columns.set(name, newDecoded(as, n));
   }
-  const isNumeric = (name: string): boolean => fields.find((f) => f.name === name)?.numeric ?? false;
-  const read = [
-    ...wanted(
-      fields.map((f) => f.name),
-      opts,
-      isNumeric,
-    ),
-  ].filter(isNumeric);
-  const values = new Map<string, { out: Float64Array; valid: Uint8Array; nulls: number }>();
-  for (const name of read) values.set(name, { out: new Float64Array(n), valid: new Uint8Array(Math.ceil(n / 8)).fill(0xff), nulls: 0 });
+  await decodeParquet(file, metadata, columns, n);
+  const classes = metadata.key_value_metadata?.find((kv) => kv.key === CLASSES_METADATA_KEY)?.value;
+  return tableOf(
+    fields.map((f) => [f.name, arrowData(columns.get(f.name), n)]),
+    classes !== undefined ? new Map([[CLASSES_METADATA_KEY, classes]]) : undefined,
+  );
+}
+
+function newDecoded(role: Role, n: number): Decoded {
+  const valid = new Uint8Array(Math.ceil(n / 8)).fill(0xff);
+  if (role === 'numeric') return { role, out: new Float64Array(n), valid, nulls: 0 };
+  if (role === 'list') return { role, out: undefined, K: -1, firstRow: 0, valid, nulls: 0 };
+  return { role, codes: new Int32Array(n), names: [], index: new Map(), valid, nulls: 0 };
+}
+
+/** The Arrow column of a decoded Parquet column (a placeholder when it was not decoded). */
+function arrowData(col: Decoded | undefined, n: number): Data {
+  if (col === undefined) return placeholder(n);
+  if (col.role === 'numeric') return float64Data(col.out, col.valid, col.nulls);
+  if (col.role === 'slice') return dictionaryData(col.codes, col.names, col.valid, col.nulls);
+  const K = Math.max(col.K, 0);
+  return probabilityListData(col.out ?? new Float64Array(n * K), K, n, col.valid, col.nulls);
+}
+
+/** Decodes the chosen columns with hyparquet, chunk by chunk, into `columns`. */
+async function decodeParquet(file: ArrayBuffer, metadata: ReturnType<typeof parquetMetadata>, columns: Map<string, Decoded>, n: number): Promise<void> {
+  // hyparquet does not propagate an exception thrown by onChunk (the read goes on and the rejection is left
+  // unhandled): a chunk's error is kept, the one of the earliest chunk, and thrown once the read is done.
+  let failure: { rowStart: number; error: unknown } | undefined;
   try {
     await parquetRead({
       file,
@@ -326,11 +466,23 @@ async function parquetTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Pr
       // hyparquet, https://github.com/hyparam/hysnappy) decodes it about 3 times faster than hyparquet's
       // JavaScript decoder, which dominates the read time of large files.
       compressors: { SNAPPY: snappy() },
-      columns: read,
+      columns: [...columns.keys()],
       onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
-        const col = values.get(columnName);
+        const col = columns.get(columnName);
         if (!col) return;
         const end = Math.min(rowEnd, n);
+        if (col.role === 'list') {
+          try {
+            fillLists(col, columnName, columnData as ArrayLike<unknown>, rowStart, end, n);
+          } catch (error) {
+            if (failure === undefined || rowStart < failure.rowStart) failure = { rowStart, error };
+          }
+          return;
+        }
+        if (col.role === 'slice') {
+          col.nulls += fillCodes(col, columnData as ArrayLike<unknown>, rowStart, end);
+          return;
+        }
         if (columnData instanceof Float64Array || columnData instanceof Float32Array || columnData instanceof Int32Array) {
           col.out.set(columnData.subarray(0, end - rowStart), rowStart);
           return;
@@ -348,12 +500,61 @@ async function parquetTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Pr
     }
     throw new PredictionsError(`the Parquet file cannot be read (truncated or corrupt?): ${(e as Error).message}`);
   }
-  return tableOf(
-    fields.map((f) => [
-      f.name,
-      values.has(f.name) ? float64Data(values.get(f.name)!.out, values.get(f.name)!.valid, values.get(f.name)!.nulls) : placeholder(n),
-    ]),
-  );
+  if (failure !== undefined) throw failure.error;
+}
+
+/**
+ * Copies a chunk of a list column (hyparquet gives one array per row, null for a missing list) into the
+ * row-major n × K probabilities; K is the first list's length and every other list must match it.
+ */
+function fillLists(col: Extract<Decoded, { role: 'list' }>, name: string, data: ArrayLike<unknown>, rowStart: number, end: number, n: number): void {
+  for (let r = rowStart, i = 0; r < end; r++, i++) {
+    const list = data[i] as ArrayLike<unknown> | null | undefined;
+    if (list === null || list === undefined) {
+      col.valid[r >> 3] &= ~(1 << (r & 7));
+      col.nulls++;
+      continue;
+    }
+    if (col.K < 0) {
+      col.K = list.length;
+      col.firstRow = r;
+      col.out = new Float64Array(n * col.K);
+    } else if (list.length !== col.K) {
+      throw new PredictionsError(
+        `column '${name}' has a list of ${list.length} probabilities at row ${r} but ${col.K} at row ${col.firstRow}; every row needs one probability per class`,
+        name,
+      );
+    }
+    const out = col.out!;
+    const K = col.K;
+    for (let k = 0; k < K; k++) {
+      const v = list[k];
+      if (typeof v !== 'number') throw new PredictionsError(`column '${name}' has a missing (null) probability for class ${k} at row ${r}`, name);
+      out[r * K + k] = v;
+    }
+  }
+}
+
+/** Copies a chunk of a slice column (strings, numbers or 64-bit integers) as codes; returns the number of nulls. */
+function fillCodes(col: Extract<Decoded, { role: 'slice' }>, data: ArrayLike<unknown>, rowStart: number, end: number): number {
+  let nulls = 0;
+  for (let r = rowStart, i = 0; r < end; r++, i++) {
+    const v = data[i];
+    if (v === null || v === undefined) {
+      col.valid[r >> 3] &= ~(1 << (r & 7));
+      nulls++;
+      continue;
+    }
+    const key = String(v);
+    let c = col.index.get(key);
+    if (c === undefined) {
+      c = col.names.length;
+      col.index.set(key, c);
+      col.names.push(key);
+    }
+    col.codes[r] = c;
+  }
+  return nulls;
 }
 
 /**
@@ -390,13 +591,13 @@ function countDescendants(schema: { num_children?: number }[], i: number): numbe
  * first non-empty cell is text (an id, a name) is not a score and is left out unless asked for; a column the
  * engine reads that holds text fails with its column, row and line.
  */
-function csvTable(chunks: Iterable<Uint8Array>, opts: ReadPredictionsOptions, sizeHint?: number): Table {
-  const { names, columns, n } = readCsvColumns(chunks, sizeHint);
+function csvTable(chunks: Iterable<Uint8Array>, opts: ReadAnyOptions, sizeHint?: number): Table {
+  const { names, columns, n } = readCsvColumns(chunks, sizeHint, opts.sliceColumns ?? []);
   const isNumeric = (name: string): boolean => columns[names.indexOf(name)].text !== true;
   const need = wanted(names, opts, isNumeric);
   for (let k = 0; k < names.length; k++) {
     const bad = columns[k].bad;
-    if (bad && need.has(names[k])) {
+    if (bad && need.get(names[k]) !== 'slice' && need.has(names[k])) {
       throw new PredictionsError(
         `column '${names[k]}' has a value that is not a number at row ${bad.row} (line ${bad.line} of the CSV): '${bad.text}'`,
         names[k],
@@ -404,6 +605,10 @@ function csvTable(chunks: Iterable<Uint8Array>, opts: ReadPredictionsOptions, si
     }
   }
   return tableOf(
-    names.map((name, k) => [name, columns[k].bad === undefined ? float64Data(columns[k].out, columns[k].valid, columns[k].nulls) : placeholder(n)]),
+    names.map((name, k) => {
+      const c = columns[k];
+      if (c.strings) return [name, dictionaryData(c.strings.codes, c.strings.names, c.valid, c.nulls)];
+      return [name, c.bad === undefined ? float64Data(c.out, c.valid, c.nulls) : placeholder(n)];
+    }),
   );
 }
