@@ -4,7 +4,7 @@ import { FilesClient } from '../../databricks/files';
 import { JobsClient } from '../../databricks/jobs';
 import { WorkspaceClient } from '../../databricks/workspace';
 import { compareModels, compareModelsParallel, type CompareOptions, type Predictions } from '../../engine';
-import { readPredictionsChunked } from '../../io/predictions-file';
+import { readAnyPredictionsChunked } from '../../io/predictions-file';
 import { WorkspaceModelRegistry } from '../../mlflow/registry';
 import { MlflowTracking } from '../../mlflow/tracking';
 import { UnityCatalogModelRegistry } from '../../mlflow/unity-catalog';
@@ -50,12 +50,7 @@ function settleOverride(): number | undefined {
  */
 function evaluateEngine(): EvaluateEngine {
   return {
-    // Interim until the reader of every problem type (readAnyPredictionsChunked) is merged: binary only.
-    readPredictions: async (file, opts, fileName) => {
-      if (opts.problemType !== undefined || opts.sliceColumns !== undefined)
-        throw new Error('This build cannot read regression, multiclass or sliced predictions yet.');
-      return { predictions: await readPredictionsChunked(file, opts, fileName), slices: [] };
-    },
+    readPredictions: (file, opts, fileName) => readAnyPredictionsChunked(file, opts, fileName),
     // Regression, multiclass, guardrails and slices run on the calling thread (the engine's parallel path is binary only).
     compare: (preds, opts) =>
       opts.problemType === undefined && opts.guardrails === undefined && opts.slices === undefined

@@ -4,8 +4,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { isHigherBetter, type AnyMetric, type AnyPredictions, type CompareOptions, type Decision, type ReadPredictionsOptions } from '../../engine';
-import type { ProblemType, SliceKey } from '../../engine';
+import { isHigherBetter, type AnyMetric, type AnyPredictions, type CompareOptions, type Decision, type ReadAnyOptions, type ReadAnyResult } from '../../engine';
 import type { ChunkedFile } from '../../io/predictions-file';
 import { filter } from '../../mlflow/filter';
 import type { MlflowTracking, RunModel } from '../../mlflow/tracking';
@@ -34,14 +33,6 @@ import { applyDecision } from './promote-decision';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
 
 export const PRODUCTION_KEY = 'production';
-
-/** The options of the engine's reader of every problem type (readAnyPredictions* in src/engine/arrow.ts, src/io/predictions-file.ts). */
-export type ReadAnyOptions = ReadPredictionsOptions & { problemType?: ProblemType; sliceColumns?: string[] };
-/** What that reader returns: the predictions and one slice key per slice column, in the order asked. */
-export interface ReadAnyResult {
-  predictions: AnyPredictions;
-  slices: SliceKey[];
-}
 
 export interface EvaluateEngine {
   /** Reads the predictions file (CSV streamed from its chunks; Arrow IPC and Parquet whole). */

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabricksApiError } from '../../../src/databricks/errors';
-import type { AnyMetric, CompareOptions, Decision, Predictions, SliceKey } from '../../../src/engine';
+import type { AnyMetric, CompareOptions, Decision, Predictions, ReadAnyOptions, SliceKey } from '../../../src/engine';
 import type { MlflowRun, ModelVersion } from '../../../src/mlflow/types';
 import type { EvaluateInputs } from '../../../src/tasks/evaluate/inputs';
 import type { ProductionRef, ProductionRegistry } from '../../../src/tasks/evaluate/registry';
-import { EvaluateDeps, run, summaryFileName, type ReadAnyOptions } from '../../../src/tasks/evaluate/run';
+import { EvaluateDeps, run, summaryFileName } from '../../../src/tasks/evaluate/run';
 import type { PredictionsProvider, ScoringModel } from '../../../src/tasks/evaluate/scoring';
 
 const HOST = 'https://adb-1.7.azuredatabricks.net';
