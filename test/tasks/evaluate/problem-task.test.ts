@@ -6,7 +6,9 @@
  * the task sent it are asserted exactly.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import type { Emulator } from '../../../emulator';
 import type { NotebookContext } from '../../../emulator/routes/jobs';
@@ -300,8 +302,10 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
     // North: 1300 rows where the candidate is far better; south: 200 rows where it is far worse.
     const better = candidate('better', (s) => (s.region === 'south' ? 2.0 : 0.3));
     const region = (i: number) => (i % 15 < 13 ? 'north' : 'south');
-    table = (keys) => regressionTable({ rows: ROWS, noise: pick(keys), slices: { region } });
-    const r = await evaluate({ problemType: 'regression', metric: 'rmse', sliceColumns: 'region', minSliceRows: '100', sliceTolerance: '0.05' });
+    // A second column, judged on its own: both plans mix the regions, so the candidate is better in each.
+    const plan = (i: number) => (i % 2 === 0 ? 'basic' : 'pro');
+    table = (keys) => regressionTable({ rows: ROWS, noise: pick(keys), slices: { region, plan } });
+    const r = await evaluate({ problemType: 'regression', metric: 'rmse', sliceColumns: 'region\nplan', minSliceRows: '100', sliceTolerance: '0.05' });
     assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
     assert.deepEqual(
       scoringParameters(),
@@ -311,7 +315,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
           { key: 'production', uri: `models:/${MODEL}/1` },
         ],
         'databricks',
-        { problem_type: 'regression', slice_columns: 'region' },
+        { problem_type: 'regression', slice_columns: 'region,plan' },
       ),
     );
     assert.equal(r.outputs.decision, 'kept');
@@ -337,9 +341,88 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
             ['north', 1300, true],
           ],
         ],
+        [
+          'plan',
+          2,
+          true,
+          [
+            // Worst mean delta first (the engine's order).
+            ['pro', 750, true],
+            ['basic', 750, true],
+          ],
+        ],
       ],
     );
-    assert.deepEqual([rec.inputs.sliceColumns, rec.inputs.minSliceRows, rec.inputs.sliceTolerance], [['region'], 100, 0.05]);
+    assert.ok(r.logLines.includes('Slices of plan: 2 judged (at least 100 rows, tolerance 0.05), 0 not judged, 0 failed.'), r.logLines.join('\n'));
+    assert.deepEqual([rec.inputs.sliceColumns, rec.inputs.minSliceRows, rec.inputs.sliceTolerance], [['region', 'plan'], 100, 0.05]);
+  });
+
+  it('scoringJob: the user job gets problem_type and slice_columns as notebook_params with the contract', async () => {
+    production(1.0);
+    const better = candidate('better', 0.5);
+    table = (keys) => regressionTable({ rows: ROWS, noise: pick(keys), slices: { region: (i) => (i % 3 === 0 ? 'east' : 'west') } });
+    emu.jobs.notebooks.register('/Users/ds@contoso.com/score', scoringNotebook);
+    const jobId = emu.jobs.createJob({ name: 'score churn', tasks: [{ task_key: 'score', notebook_task: { notebook_path: '/Users/ds@contoso.com/score' } }] });
+    const r = await evaluate({
+      predictionsSource: 'scoringJob',
+      scoringJobId: String(jobId),
+      problemType: 'regression',
+      metric: 'rmse',
+      sliceColumns: 'region',
+      minSliceRows: '100',
+      dryRun: 'true',
+    });
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    const [runNow] = emu.callsTo('POST', '/api/2.2/jobs/run-now');
+    const p = runNow.body.notebook_params;
+    assert.deepEqual(p, {
+      models: JSON.stringify([
+        { key: `run_${better}`, uri: `runs:/${better}/model` },
+        { key: 'production', uri: `models:/${MODEL}/1` },
+      ]),
+      evaluation_table: 'main.ml.churn_eval',
+      evaluation_query: '',
+      label_column: 'label',
+      max_rows: '0',
+      output_path: p.output_path,
+      registry_uri: 'databricks',
+      problem_type: 'regression',
+      slice_columns: 'region',
+    });
+    assert.equal(r.outputs.decision, 'promoted');
+    assert.deepEqual(
+      record(r).decision.slices.map((s: any) => [s.column, s.judged, s.passed]),
+      [['region', 2, true]],
+    );
+  });
+
+  it("predictionsSource=file: a regression CSV with a slice column is read (streamed) like the notebook's Arrow file; a multiclass CSV is refused", async () => {
+    production(1.0);
+    const better = candidate('better', 0.5);
+    const t = regressionTable({ rows: ROWS, noise: pick([`run_${better}`, 'production']) });
+    const lines = [`label,run_${better},production,region`];
+    const label = t.getChild('label')!.toArray() as Float64Array;
+    const cand = t.getChild(`run_${better}`)!.toArray() as Float64Array;
+    const prod = t.getChild('production')!.toArray() as Float64Array;
+    for (let i = 0; i < ROWS; i++) lines.push(`${label[i]},${cand[i]},${prod[i]},${i % 3 === 0 ? 'east' : 'west'}`);
+    const file = path.join(tmpdir(), `preds-regression-${process.pid}-${Date.now()}.csv`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const asFile = { predictionsSource: 'file', predictionsFile: file, evaluationTable: undefined, outputPath: undefined };
+    const r = await evaluate({ ...asFile, problemType: 'regression', metric: 'rmse', sliceColumns: 'region', minSliceRows: '100', dryRun: 'true' });
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    assert.equal(r.outputs.decision, 'promoted');
+    const rec = record(r);
+    assert.equal(rec.decision.n, ROWS);
+    assert.deepEqual(rec.decision.slices[0].slices.map((s: any) => [s.name, s.rows]).sort(), [
+      ['east', 500],
+      ['west', 1000],
+    ]);
+    assert.equal(emu.callsTo('POST', /\/jobs\//).length + emu.callsTo('GET', /\/fs\//).length, 0);
+
+    const m = await evaluate({ ...asFile, problemType: 'multiclass', metric: 'log_loss' });
+    assert.equal(m.complete?.result, 'Failed');
+    assert.match(m.complete!.message, /multiclass predictions cannot be read from CSV/);
+    assert.equal(emu.mlflow.runTags(better).candidate, 'true');
   });
 
   describe('bad combinations fail before any request', () => {
