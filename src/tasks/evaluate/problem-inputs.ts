@@ -114,7 +114,7 @@ export function parseSlices(inputs: Inputs, labelColumn: string): Omit<ChecksCon
   const columns = (inputs.optional('sliceColumns') ?? '')
     .split(/[,\r\n]/)
     .map((c) => c.trim())
-    .filter((c) => c !== '' && !c.startsWith('#'));
+    .filter((c) => c !== '');
   const seen = new Set<string>();
   for (const c of columns) {
     if (!COLUMN.test(c)) fail('sliceColumns', `Each slice column must be a column name of letters, digits and _; got "${truncate(c)}".`);

@@ -179,5 +179,7 @@ describe('evaluate: problemType, metric, guardrails and slices inputs (issue 20)
     rejects({ minSliceRows: '10.5' }, 'minSliceRows', 'Input minSliceRows must be a whole number, got "10.5".');
     rejects({ sliceTolerance: '-0.001' }, 'sliceTolerance', 'Input sliceTolerance must be >= 0; got -0.001.');
     assert.deepEqual(parse({ sliceColumns: ' , \n' }).decision.sliceColumns, []);
+    // Not a comment: a name that cannot be a column.
+    rejects({ sliceColumns: '# region' }, 'sliceColumns', 'Each slice column must be a column name of letters, digits and _; got "# region".');
   });
 });
