@@ -4,6 +4,9 @@
 // Then the memory of CSV read as a stream: a 1e7-row CSV file (BENCH_CSV_MEMORY_ROWS) written to a temporary
 // folder and read by a fresh process as mlops-eval reads it (src/io/file-chunks.ts, 1 MiB chunks), its peak
 // RSS set against the file's size and against reading the whole text first (what streaming avoids).
+// Then the other layouts of issue 20 read by readAnyPredictionsFile (BENCH_LAYOUT_ROWS rows, default 1e6):
+// regression with a string slice column (Arrow dictionary, Parquet UTF8) and multiclass with K = 5 class
+// probabilities per model (Arrow FixedSizeList<Float64>[5], Parquet LIST of doubles).
 // Figures are measured, never asserted. Needs a build first (out/ from `npm run build`).
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -14,8 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { readPredictionsFile } = require(path.join(root, 'out/src/io/predictions-file.js'));
-const { tableFromArrays, tableToIPC } = require('apache-arrow');
+const { readAnyPredictionsFile, readPredictionsFile } = require(path.join(root, 'out/src/io/predictions-file.js'));
+const arrow = require('apache-arrow');
+const { tableFromArrays, tableToIPC } = arrow;
 const { parquetWriteBuffer } = await import('hyparquet-writer');
 
 const N = Number(process.env.BENCH_FORMAT_ROWS ?? 1e7);
@@ -65,6 +69,96 @@ if (N <= 2e6 || process.env.BENCH_FORMAT_CSV === '1') {
   await time('CSV', new TextEncoder().encode(lines.join('\n')), 'p.csv');
 } else {
   console.log('CSV: skipped above 2e6 rows (set BENCH_FORMAT_CSV=1 to time it)');
+}
+
+// ------------------------------------------------------------------------ other layouts (readAnyPredictionsFile)
+
+const LAYOUT_ROWS = Number(process.env.BENCH_LAYOUT_ROWS ?? 1e6);
+
+async function timeAny(name, bytes, fileName, opts) {
+  const runs = [];
+  for (let k = 0; k < 3; k++) {
+    const t0 = process.hrtime.bigint();
+    const { predictions } = await readAnyPredictionsFile(bytes, opts, fileName);
+    runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (predictions.n !== LAYOUT_ROWS) throw new Error(`${name}: read ${predictions.n} rows, expected ${LAYOUT_ROWS}`);
+  }
+  runs.sort((a, b) => a - b);
+  const mb = (bytes.byteLength / 1e6).toFixed(0);
+  console.log(`${name.padEnd(40)} ${String(LAYOUT_ROWS).padStart(9)} rows, ${mb.padStart(4)} MB: median ${runs[1].toFixed(0)} ms (min ${runs[0].toFixed(0)})`);
+}
+
+{
+  const M = LAYOUT_ROWS;
+  const K = 5;
+  const regions = ['north', 'south', 'east', 'west'];
+  const y = Float64Array.from({ length: M }, (_, i) => prod[i % N] * 10);
+  const a = Float64Array.from({ length: M }, (_, i) => y[i] + prod[(i + 1) % N]);
+  const b = Float64Array.from({ length: M }, (_, i) => y[i] + cand[(i + 1) % N]);
+  const region = Array.from({ length: M }, (_, i) => regions[i % 4]);
+  const classes = Int32Array.from({ length: M }, (_, i) => i % K);
+  const probs = (shift) => {
+    const flat = new Float64Array(M * K);
+    for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) flat[i * K + k] = k === (i + shift) % K ? 0.6 : 0.1;
+    return flat;
+  };
+  const listData = (flat) =>
+    arrow.makeData({
+      type: new arrow.FixedSizeList(K, new arrow.Field('item', new arrow.Float64(), false)),
+      length: M,
+      nullCount: 0,
+      child: arrow.makeData({ type: new arrow.Float64(), length: M * K, nullCount: 0, data: flat }),
+    });
+  const pa = probs(0);
+  const pb = probs(1);
+  console.log(`Other layouts (readAnyPredictionsFile), ${M} rows, median of 3 reads:`);
+  const regOpts = { problemType: 'regression', scoreColumns: ['a', 'b'], sliceColumns: ['region'] };
+  const regTable = tableFromArrays({ label: y, a, b });
+  const regArrow = new arrow.Table({
+    label: regTable.getChild('label'),
+    a: regTable.getChild('a'),
+    b: regTable.getChild('b'),
+    region: arrow.vectorFromArray(region, new arrow.Dictionary(new arrow.Utf8(), new arrow.Int8())),
+  });
+  await timeAny('regression + slice, Arrow IPC file', tableToIPC(regArrow, 'file'), 'r.arrow', regOpts);
+  const regParquet = new Uint8Array(
+    parquetWriteBuffer({
+      columnData: [
+        { name: 'label', data: y, type: 'DOUBLE', nullable: false },
+        { name: 'a', data: a, type: 'DOUBLE', nullable: false },
+        { name: 'b', data: b, type: 'DOUBLE', nullable: false },
+        { name: 'region', data: region, type: 'STRING', nullable: false },
+      ],
+    }),
+  );
+  await timeAny('regression + slice, Parquet', regParquet, 'r.parquet', regOpts);
+  const mcOpts = { problemType: 'multiclass', scoreColumns: ['a', 'b'] };
+  const mcTable = new arrow.Table({
+    label: arrow.makeVector(classes),
+    a: new arrow.Vector([listData(pa)]),
+    b: new arrow.Vector([listData(pb)]),
+  });
+  await timeAny('multiclass K=5, Arrow IPC file', tableToIPC(mcTable, 'file'), 'm.arrow', mcOpts);
+  const rows = (flat) => Array.from({ length: M }, (_, i) => Array.from(flat.subarray(i * K, i * K + K)));
+  const mcParquet = new Uint8Array(
+    parquetWriteBuffer({
+      columnData: [
+        { name: 'label', data: classes },
+        { name: 'a', data: rows(pa) },
+        { name: 'b', data: rows(pb) },
+      ],
+      schema: [
+        { name: 'root', num_children: 3 },
+        { name: 'label', type: 'INT32', repetition_type: 'REQUIRED' },
+        ...['a', 'b'].flatMap((name) => [
+          { name, repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST', logical_type: { type: 'LIST' } },
+          { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+          { name: 'element', type: 'DOUBLE', repetition_type: 'REQUIRED' },
+        ]),
+      ],
+    }),
+  );
+  await timeAny('multiclass K=5, Parquet (LIST)', mcParquet, 'm.parquet', mcOpts);
 }
 
 // ------------------------------------------------------------------------------ CSV streaming: peak memory

@@ -1,32 +1,37 @@
 /**
  * `mlops-eval`: compare models scored elsewhere, from a file of predictions (Parquet, Arrow IPC or CSV).
  *
- *   mlops-eval compare <predictions file> [--models a,b,c] [--baseline <column>]
- *     [--metric roc_auc|average_precision|log_loss|brier] [--method bootstrap|delong] [--resamples 1000]
+ *   mlops-eval compare <predictions file> [--problem binary|regression|multiclass] [--models a,b,c]
+ *     [--baseline <column>] [--metric <name>] [--method bootstrap|delong] [--resamples 1000]
  *     [--seed 42] [--win-rate 0.95] [--min-delta <metric default>] [--min-metric X] [--confidence 0.95]
- *     [--bootstrap multinomial|poisson] [--label label] [--weight <column>] [--threads N] [--no-distributions] [--json]
- *     [--fail-on-keep]
+ *     [--guardrail <metric>:<max worsening>]... [--slice <column>]... [--min-slice-rows 1000] [--slice-tolerance 0]
+ *     [--bootstrap multinomial|poisson] [--label label] [--weight <column>] [--exclude <column>]... [--threads N]
+ *     [--no-distributions] [--json] [--fail-on-keep]
  *   mlops-eval --version | --help | compare --help
  *
  * Exit codes: 0 done (whatever the decision, unless --fail-on-keep); 1 internal error; 2 bad input
  * (flags, file, data) with the message on stderr; 3 with --fail-on-keep when the decision is keep or none.
  */
 import {
+  DEFAULT_MIN_SLICE_ROWS,
   DEFAULT_WIN_RATE,
   InvalidOptionsError,
   METHODS,
-  METRICS,
   PredictionsError,
   compareModelsParallel,
   defaultMinDelta,
+  metricsOf,
   suggestedThreads,
+  type AnyMetric,
   type BootstrapScheme,
-  type Decision,
+  type Guardrail,
   type Method,
-  type Metric,
   type ParallelCompareOptions,
+  type ProblemType,
+  type ReadAnyOptions,
 } from '../engine';
-import { readPredictionsChunked, type ChunkedFile } from '../io/predictions-file';
+import { readAnyPredictionsChunked, type ChunkedFile } from '../io/predictions-file';
+import { formatTable } from './table';
 import { ReportWriteError, writeReports, type ReportFiles } from './report-files';
 
 /** What the CLI needs from its environment (injected so tests can run it in-process). */
@@ -68,22 +73,42 @@ export const USAGE = `Usage: mlops-eval compare <predictions file> [options]
 
 Compares models scored on the same rows and decides whether to promote the best candidate.
 The file (Parquet, Arrow IPC file or stream, or CSV with a header line; CSV is read as a stream)
-holds a label column (0/1 integers, booleans, or floats exactly 0.0/1.0) and one numeric score
-column per model.
+holds a label column and one column per model:
+  binary      label 0/1 (integers, booleans, or floats exactly 0.0/1.0), one numeric score per model
+  regression  label a finite number (float64), one numeric prediction per model
+  multiclass  label a class index 0..K-1, per model a list of K class probabilities (Arrow
+              FixedSizeList<Float64>[K] or a Parquet list; not CSV), class values in the schema
+              metadata 'mlops.classes' (a JSON list)
 
 Options (after the command and the file, in any order; each takes its value after it, or as --flag=value):
+  --problem <type>        binary (default), regression or multiclass
   --models <a,b,c>        the model columns to compare (with or without the baseline); default every
-                          numeric column except the label, and the compared columns are printed
+                          numeric column (multiclass: every list column) except the label, weight,
+                          slice and --exclude columns, and the compared columns are printed
   --baseline <column>     column of the production model; without it every model is a candidate
-  --metric <name>         roc_auc (default), average_precision, log_loss or brier
-  --method <name>         bootstrap (default) or delong (roc_auc only)
+  --metric <name>         binary: roc_auc (default), average_precision, log_loss or brier;
+                          regression: rmse (default), mae, r2 or mape;
+                          multiclass: roc_auc_ovr (default), roc_auc_ovr_weighted, log_loss, accuracy or f1_macro
+  --guardrail <m>:<x>     a second metric the best candidate must not worsen by more than x (its units),
+                          e.g. brier:0.002; it passes when the worsening exceeds x in fewer than
+                          (1 - win rate) of the same bootstrap resamples. Repeat for several
+  --slice <column>        a column whose values define slices (strings, a dictionary or integers; never a
+                          model): the candidate fails when, in a slice of at least --min-slice-rows rows,
+                          its primary metric worsens by more than --slice-tolerance in at least the win
+                          rate of that slice's resamples. Repeat for several columns (each judged alone;
+                          the 50 largest slices of each)
+  --min-slice-rows <n>    smallest slice judged, 1 or more (default ${DEFAULT_MIN_SLICE_ROWS}); smaller ones are listed as not judged
+  --slice-tolerance <x>   largest allowed worsening of the primary metric in a slice, 0 or more (default 0)
+  --method <name>         bootstrap (default) or delong (binary roc_auc only)
   --resamples <n>         bootstrap resamples, 1 to ${MAX_RESAMPLES} (default 1000)
   --seed <seed>           seed of the resamples (default 42)
   --win-rate <r>          promote if the candidate improves by more than the minimum improvement in at
                           least this share of resamples, (0, 1] (default ${DEFAULT_WIN_RATE}); ties are not wins
   --min-delta <d>         the minimum improvement, 0 or more (default 0.001 for roc_auc,
-                          average_precision and log_loss, 0.0003 for brier); positive = better for every metric
-  --min-metric <x>        ... and its metric reaches x (a ceiling for log_loss and brier; 0 to 1, log_loss 0 or more)
+                          average_precision and log_loss, 0.0003 for brier, 0 for the others); positive = better
+                          for every metric
+  --min-metric <x>        ... and its metric reaches x (a ceiling for the lower-is-better metrics: log_loss,
+                          brier, rmse, mae, mape)
   --confidence <c>        level of the reported intervals, (0, 1) (default 0.95)
   --bootstrap <scheme>    multinomial (default) or poisson
   --label <column>        label column (default label)
@@ -91,10 +116,11 @@ Options (after the command and the file, in any order; each takes its value afte
                           whole numbers): a row of weight k counts k times in every metric and in
                           every bootstrap resample (count x weight); weight 0 leaves a row out. Never
                           a model. Not with --method delong (DeLong's test takes no weights)
+  --exclude <column>      a column that is not a model (a row key, an id); repeat for several
   --threads <n>           worker threads for the bootstrap, 1 to 256 (default: the number of CPUs when
                           the bootstrap is large enough to gain from them, else 1)
   --no-distributions      leave the per-resample distributions out of --json
-  --json                  print the decision as JSON instead of a table
+  --json                  print the decision as JSON instead of a table (fields in the README)
   --html <file>           also write the self-contained HTML report (the task's report, light and dark)
   --markdown <file>       also write a Markdown summary of the decision
   --fail-on-keep          exit with code 3 when the decision is keep or none (for a CI gate)
@@ -113,9 +139,13 @@ interface Parsed {
   models?: string[];
   /** Column given with --weight. */
   weight?: string;
+  /** Columns given with --slice, in order. */
+  slices?: string[];
+  /** Columns given with --exclude. */
+  exclude?: string[];
   /** Threads given with --threads; undefined: decided from the size of the bootstrap (`suggestedThreads`). */
   threads?: number;
-  opts: ParallelCompareOptions;
+  opts: ParallelCompareOptions<AnyMetric>;
   /** Files given with --html and --markdown. */
   reports?: ReportFiles;
 }
@@ -156,7 +186,12 @@ const VALUE_FLAGS = [
   '--threads',
   '--html',
   '--markdown',
+  '--problem',
+  '--min-slice-rows',
+  '--slice-tolerance',
 ];
+/** Options that may be given several times; their values are kept in order. */
+const REPEATED_FLAGS = ['--guardrail', '--slice', '--exclude'];
 const BOOLEAN_FLAGS = ['--json', '--no-distributions', '--fail-on-keep'];
 
 /** Short spellings people try, mapped to the option they probably meant (for the error message only). */
@@ -176,8 +211,9 @@ function wantsHelp(argv: string[]): boolean {
 }
 
 /** Splits the arguments after the command into option values, flags and positionals; strict (see parseArgs). */
-function tokenize(rest: string[]): { values: Map<string, string>; flags: Set<string>; positional: string[] } {
+function tokenize(rest: string[]): { values: Map<string, string>; lists: Map<string, string[]>; flags: Set<string>; positional: string[] } {
   const values = new Map<string, string>();
+  const lists = new Map<string, string[]>();
   const flags = new Set<string>();
   const positional: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -196,10 +232,14 @@ function tokenize(rest: string[]): { values: Map<string, string>; flags: Set<str
     if (BOOLEAN_FLAGS.includes(name)) {
       if (eq >= 0) throw new UsageError(`${name} takes no value`);
       flags.add(name);
-    } else if (VALUE_FLAGS.includes(name)) {
+    } else if (VALUE_FLAGS.includes(name) || REPEATED_FLAGS.includes(name)) {
       const value = eq >= 0 ? arg.slice(eq + 1) : rest[++i];
       if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
       if (eq < 0 && value.startsWith('--')) throw new UsageError(`${name} needs a value, got the option '${value}'`);
+      if (REPEATED_FLAGS.includes(name)) {
+        lists.set(name, [...(lists.get(name) ?? []), value]);
+        continue;
+      }
       if (values.has(name)) throw new UsageError(`${name} is given twice`);
       values.set(name, value);
     } else {
@@ -213,22 +253,142 @@ function tokenize(rest: string[]): { values: Map<string, string>; flags: Set<str
         : `expected one predictions file, got ${positional.length}: ${positional.join(' ')} (an option's value goes right after its --option)`,
     );
   }
-  return { values, flags, positional };
+  return { values, lists, flags, positional };
 }
 
-/** `--models a,b`: the listed columns (no blanks, no repeats, never the label or the weight); sets opts.candidates. */
-function parseModels(list: string, label: string, weight: string | undefined, opts: ParallelCompareOptions): string[] {
+/** `--models a,b`: the listed columns (no blanks, no repeats, never the label, the weight, a slice or an excluded column); sets opts.candidates. */
+function parseModels(list: string, label: string, weight: string | undefined, notModels: NotModels, opts: ParallelCompareOptions<AnyMetric>): string[] {
   const models = list.split(',').map((m) => m.trim());
   if (models.some((m) => m === '')) throw new UsageError(`--models must be a comma-separated list of column names, got '${list}'`);
   const dup = models.find((m, k) => models.indexOf(m) !== k);
   if (dup !== undefined) throw new UsageError(`--models lists '${dup}' twice`);
   if (models.includes(label)) throw new UsageError(`--models lists the label column '${label}'`);
   if (weight !== undefined && models.includes(weight)) throw new UsageError(`--models lists the weight column '${weight}'; the weight column is never a model`);
+  const slice = models.find((m) => notModels.slices.includes(m));
+  if (slice !== undefined) throw new UsageError(`--models lists the slice column '${slice}'; a slice column is never a model`);
+  const excluded = models.find((m) => notModels.exclude.includes(m));
+  if (excluded !== undefined) throw new UsageError(`--models lists '${excluded}', which --exclude leaves out`);
   if (models.length === (opts.baseline !== undefined && models.includes(opts.baseline) ? 1 : 0)) {
     throw new UsageError('--models names no candidate besides the baseline');
   }
   opts.candidates = models.filter((m) => m !== opts.baseline);
   return models;
+}
+
+/** Columns that are never models: the slice columns and those given with --exclude. */
+interface NotModels {
+  slices: string[];
+  exclude: string[];
+}
+
+const PROBLEMS: Record<string, ProblemType> = { binary: 'binaryClassification', regression: 'regression', multiclass: 'multiclass' };
+const DEFAULT_METRIC: Record<ProblemType, AnyMetric> = { binaryClassification: 'roc_auc', regression: 'rmse', multiclass: 'roc_auc_ovr' };
+
+/** `--guardrail <metric>:<max worsening>`, each metric of the problem type once. */
+function parseGuardrails(raw: string[], problem: ProblemType, problemFlag: string): Guardrail[] {
+  const allowed = metricsOf(problem);
+  const out: Guardrail[] = [];
+  for (const g of raw) {
+    const at = g.lastIndexOf(':');
+    if (at < 0) throw new UsageError(`--guardrail must be <metric>:<max worsening>, e.g. ${allowed[allowed.length - 1]}:0.002, got '${g}'`);
+    const metric = g.slice(0, at).trim();
+    if (!(allowed as readonly string[]).includes(metric)) {
+      throw new UsageError(`--guardrail metric must be one of ${allowed.join(', ')} (--problem ${problemFlag}), got '${metric}'`);
+    }
+    const x = number(`--guardrail ${metric}`, g.slice(at + 1).trim());
+    if (!(x >= 0)) throw new UsageError(`--guardrail ${metric} needs a max worsening of 0 or more (in the metric's units), got ${g.slice(at + 1)}`);
+    if (out.some((o) => o.metric === metric)) throw new UsageError(`--guardrail lists ${metric} twice`);
+    out.push({ metric: metric as AnyMetric, maxWorsening: x });
+  }
+  return out;
+}
+
+/** `--slice` columns: each once, never the label, the weight or the baseline. */
+function parseSlices(raw: string[], label: string, weight: string | undefined, baseline: string | undefined): string[] {
+  for (const [k, c] of raw.entries()) {
+    if (raw.indexOf(c) !== k) throw new UsageError(`--slice lists '${c}' twice`);
+    if (c === label) throw new UsageError(`--slice names the label column '${label}'`);
+    if (c === weight) throw new UsageError(`--slice and --weight name the same column '${c}'`);
+    if (c === baseline) throw new UsageError(`--slice and --baseline name the same column '${c}'; a slice column is never a model`);
+  }
+  return raw;
+}
+
+/** `--min-metric`: a number the metric can reach (scores between 0 and 1, losses and errors 0 or more, R² at most 1). */
+function parseMinMetric(raw: string, metric: AnyMetric): number {
+  const x = number('--min-metric', raw);
+  const range: [number, number] =
+    metric === 'r2' ? [-Infinity, 1] : metric === 'log_loss' || metric === 'rmse' || metric === 'mae' || metric === 'mape' ? [0, Infinity] : [0, 1];
+  if (x < range[0] || x > range[1]) {
+    const words = range[0] === -Infinity ? '1 or less' : range[1] === Infinity ? '0 or more' : 'between 0 and 1';
+    throw new UsageError(`--min-metric for ${metric} must be ${words}, got ${raw}`);
+  }
+  return x;
+}
+
+/** The options of the comparison common to every problem type: gate, intervals, resampling. */
+function gateOptions(get: (flag: string) => string | undefined, metric: AnyMetric, method: Method): ParallelCompareOptions<AnyMetric> {
+  const winRate = number('--win-rate', get('--win-rate') ?? String(DEFAULT_WIN_RATE));
+  if (!(winRate > 0 && winRate <= 1)) throw new UsageError(`--win-rate must be in (0, 1], got ${get('--win-rate')}`);
+  const confidence = number('--confidence', get('--confidence') ?? '0.95');
+  if (!(confidence > 0 && confidence < 1)) throw new UsageError(`--confidence must be in (0, 1), got ${get('--confidence')}`);
+  const minDeltaRaw = get('--min-delta');
+  const minDelta = minDeltaRaw === undefined ? defaultMinDelta(metric) : number('--min-delta', minDeltaRaw);
+  if (!(minDelta >= 0)) throw new UsageError(`--min-delta must be 0 or more (the improvement is oriented: positive = better), got ${minDeltaRaw}`);
+  const rawSeed = get('--seed') ?? '42';
+  return {
+    metric,
+    method,
+    resamples: integer('--resamples', get('--resamples') ?? '1000', 1, MAX_RESAMPLES),
+    // A canonical integer seed stays a number in the JSON; anything else is a string seed.
+    seed: /^(0|[1-9]\d{0,14})$/.test(rawSeed) ? Number(rawSeed) : rawSeed,
+    winRate,
+    minDelta,
+    confidence,
+    bootstrap: oneOf<BootstrapScheme>('--bootstrap', get('--bootstrap') ?? 'multinomial', ['multinomial', 'poisson']),
+    includeDistributions: true,
+  };
+}
+
+/** --slice, --min-slice-rows and --slice-tolerance (the last two need the first). */
+function sliceOptions(
+  lists: Map<string, string[]>,
+  get: (flag: string) => string | undefined,
+  label: string,
+  weight: string | undefined,
+  opts: ParallelCompareOptions<AnyMetric>,
+): string[] {
+  const slices = parseSlices(lists.get('--slice') ?? [], label, weight, opts.baseline);
+  for (const flag of ['--min-slice-rows', '--slice-tolerance']) {
+    if (get(flag) !== undefined && slices.length === 0) throw new UsageError(`${flag} applies to slices: give the slice columns with --slice <column>`);
+  }
+  if (get('--min-slice-rows') !== undefined) opts.minSliceRows = integer('--min-slice-rows', get('--min-slice-rows')!, 1, 1_000_000_000);
+  if (get('--slice-tolerance') !== undefined) {
+    const x = number('--slice-tolerance', get('--slice-tolerance')!);
+    if (!(x >= 0)) throw new UsageError(`--slice-tolerance must be 0 or more (in the metric's units), got ${get('--slice-tolerance')}`);
+    opts.sliceTolerance = x;
+  }
+  return slices;
+}
+
+/** --problem and --metric (whose names and default depend on the problem) and --method. */
+function metricOptions(get: (flag: string) => string | undefined): { problem: ProblemType; problemFlag: string; metric: AnyMetric; method: Method } {
+  const problemFlag = oneOf('--problem', get('--problem') ?? 'binary', Object.keys(PROBLEMS));
+  const problem = PROBLEMS[problemFlag];
+  const metric = oneOf<AnyMetric>(
+    get('--problem') === undefined ? '--metric' : `--metric (--problem ${problemFlag})`,
+    get('--metric') ?? DEFAULT_METRIC[problem],
+    metricsOf(problem),
+  );
+  const method = oneOf<Method>('--method', get('--method') ?? 'bootstrap', METHODS);
+  if (method === 'delong' && metric !== 'roc_auc') {
+    throw new UsageError(
+      problem === 'binaryClassification'
+        ? `--method delong applies to roc_auc only, not to ${metric}`
+        : `--method delong applies to binary roc_auc only, not to ${problemFlag}`,
+    );
+  }
+  return { problem, problemFlag, metric, method };
 }
 
 /**
@@ -247,11 +407,9 @@ export function parseArgs(argv: string[]): Parsed {
     }
     throw new UsageError(`unknown command '${command}' (expected 'compare')`);
   }
-  const { values, flags, positional } = tokenize(rest);
+  const { values, lists, flags, positional } = tokenize(rest);
   const get = (flag: string): string | undefined => values.get(flag);
-  const metric = oneOf<Metric>('--metric', get('--metric') ?? 'roc_auc', METRICS);
-  const method = oneOf<Method>('--method', get('--method') ?? 'bootstrap', METHODS);
-  if (method === 'delong' && metric !== 'roc_auc') throw new UsageError(`--method delong applies to roc_auc only, not to ${metric}`);
+  const { problem, problemFlag, metric, method } = metricOptions(get);
   const weight = get('--weight');
   const label = get('--label') ?? 'label';
   if (weight !== undefined) {
@@ -263,36 +421,17 @@ export function parseArgs(argv: string[]): Parsed {
     if (weight === label) throw new UsageError(`--weight names the label column '${label}'`);
     if (get('--baseline') === weight) throw new UsageError(`--weight and --baseline name the same column '${weight}'; the weight column is never a model`);
   }
-  const winRate = number('--win-rate', get('--win-rate') ?? String(DEFAULT_WIN_RATE));
-  if (!(winRate > 0 && winRate <= 1)) throw new UsageError(`--win-rate must be in (0, 1], got ${get('--win-rate')}`);
-  const confidence = number('--confidence', get('--confidence') ?? '0.95');
-  if (!(confidence > 0 && confidence < 1)) throw new UsageError(`--confidence must be in (0, 1), got ${get('--confidence')}`);
-  const minDeltaRaw = get('--min-delta');
-  const minDelta = minDeltaRaw === undefined ? defaultMinDelta(metric) : number('--min-delta', minDeltaRaw);
-  if (!(minDelta >= 0)) throw new UsageError(`--min-delta must be 0 or more (the improvement is oriented: positive = better), got ${minDeltaRaw}`);
-  const minMetricRaw = get('--min-metric');
-  const rawSeed = get('--seed') ?? '42';
-  const opts: ParallelCompareOptions = {
-    metric,
-    method,
-    resamples: integer('--resamples', get('--resamples') ?? '1000', 1, MAX_RESAMPLES),
-    // A canonical integer seed stays a number in the JSON; anything else is a string seed.
-    seed: /^(0|[1-9]\d{0,14})$/.test(rawSeed) ? Number(rawSeed) : rawSeed,
-    winRate,
-    minDelta,
-    confidence,
-    bootstrap: oneOf<BootstrapScheme>('--bootstrap', get('--bootstrap') ?? 'multinomial', ['multinomial', 'poisson']),
-    includeDistributions: !flags.has('--no-distributions'),
-  };
+  const opts = gateOptions(get, metric, method);
+  opts.includeDistributions = !flags.has('--no-distributions');
+  if (problem !== 'binaryClassification') opts.problemType = problem;
   if (get('--baseline') !== undefined) opts.baseline = get('--baseline');
-  if (minMetricRaw !== undefined) {
-    const minMetric = number('--min-metric', minMetricRaw);
-    const bounded = metric !== 'log_loss';
-    if (minMetric < 0 || (bounded && minMetric > 1))
-      throw new UsageError(`--min-metric for ${metric} must be ${bounded ? 'between 0 and 1' : '0 or more'}, got ${minMetricRaw}`);
-    opts.minMetric = minMetric;
-  }
-  const models = get('--models') === undefined ? undefined : parseModels(get('--models')!, label, weight, opts);
+  if (get('--min-metric') !== undefined) opts.minMetric = parseMinMetric(get('--min-metric')!, metric);
+  const guardrails = parseGuardrails(lists.get('--guardrail') ?? [], problem, problemFlag);
+  if (guardrails.length > 0) opts.guardrails = guardrails;
+  const slices = sliceOptions(lists, get, label, weight, opts);
+  const exclude = lists.get('--exclude') ?? [];
+  if (opts.baseline !== undefined && exclude.includes(opts.baseline)) throw new UsageError(`--exclude and --baseline name the same column '${opts.baseline}'`);
+  const models = get('--models') === undefined ? undefined : parseModels(get('--models')!, label, weight, { slices, exclude }, opts);
   const threads = get('--threads') === undefined ? undefined : integer('--threads', get('--threads')!, 1, 256);
   return {
     file: positional[0],
@@ -301,9 +440,26 @@ export function parseArgs(argv: string[]): Parsed {
     failOnKeep: flags.has('--fail-on-keep'),
     ...(models !== undefined ? { models } : {}),
     ...(weight !== undefined ? { weight } : {}),
+    ...(slices.length > 0 ? { slices } : {}),
+    ...(exclude.length > 0 ? { exclude } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(get('--html') !== undefined || get('--markdown') !== undefined ? { reports: { html: get('--html'), markdown: get('--markdown') } } : {}),
     opts,
+  };
+}
+
+/** What to read from the file: the label, the models (named, or every column of the model type), weight, slices, excluded columns. */
+function readOptions(parsed: Parsed): ReadAnyOptions {
+  const b = parsed.opts.baseline;
+  return {
+    labelColumn: parsed.label,
+    ...(parsed.models !== undefined
+      ? { scoreColumns: b !== undefined && !parsed.models.includes(b) ? [b, ...parsed.models] : parsed.models }
+      : { numericOnly: true }),
+    ...(parsed.weight !== undefined ? { weightColumn: parsed.weight } : {}),
+    ...(parsed.opts.problemType !== undefined ? { problemType: parsed.opts.problemType } : {}),
+    ...(parsed.slices !== undefined ? { sliceColumns: parsed.slices } : {}),
+    ...(parsed.exclude !== undefined ? { exclude: parsed.exclude } : {}),
   };
 }
 
@@ -337,17 +493,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     } catch (e) {
       throw new UsageError(`cannot read '${parsed.file}': ${(e as Error).message}`, false);
     }
-    const b = parsed.opts.baseline;
-    const weightColumn = parsed.weight !== undefined ? { weightColumn: parsed.weight } : {};
-    const preds = await readPredictionsChunked(
-      file,
-      parsed.models !== undefined
-        ? { labelColumn: parsed.label, scoreColumns: b !== undefined && !parsed.models.includes(b) ? [b, ...parsed.models] : parsed.models, ...weightColumn }
-        : { labelColumn: parsed.label, numericOnly: true, ...weightColumn },
-      parsed.file,
-    );
+    const { predictions: preds, slices } = await readAnyPredictionsChunked(file, readOptions(parsed), parsed.file);
     const threads = parsed.threads ?? suggestedThreads(preds.n, parsed.opts.resamples, preds.columns.length, io.cpus);
-    const decision = await compareModelsParallel(preds, { ...parsed.opts, threads });
+    const decision = await compareModelsParallel(preds, { ...parsed.opts, ...(slices.length > 0 ? { slices } : {}), threads });
     io.stdout(parsed.json ? `${JSON.stringify(decision)}\n` : formatTable(decision));
     if (parsed.reports) writeReports(decision, parsed.file, parsed.reports, io);
     return parsed.failOnKeep && decision.decision !== 'promote' ? EXIT.kept : EXIT.ok;
@@ -361,81 +509,4 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-const METRIC_NAME: Record<Metric, string> = { roc_auc: 'ROC AUC', average_precision: 'average precision', log_loss: 'log loss', brier: 'Brier score' };
-
-function f4(x: number | undefined): string {
-  return x === undefined ? '' : x.toFixed(4);
-}
-
-function signed4(x: number): string {
-  return `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
-}
-
-function interval(ci: [number, number] | undefined): string {
-  return ci ? `[${f4(ci[0])}, ${f4(ci[1])}]` : '';
-}
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
-}
-
-/**
- * The decision as a readable table: one header line (metric, method, data size), the compared columns,
- * one row per model with its estimate and interval and — against the baseline — the improvement
- * (positive = better for every metric), its interval, the gate's one-sided bound and the win rate, then
- * the decision and its reason.
- */
-export function formatTable(d: Decision): string {
-  const level = `${Math.round(d.confidence * 1000) / 10}%`;
-  const gateLevel = pct(d.winRateThreshold);
-  const how = d.method === 'bootstrap' ? `paired bootstrap (${d.bootstrap}), ${d.resamples} resamples, seed ${JSON.stringify(d.seed)}` : "DeLong's test";
-  const lines = [`${METRIC_NAME[d.metric]} (${d.higherIsBetter ? 'higher' : 'lower'} is better), ${how}; ${d.n} rows, ${d.positives} positive`];
-  lines.push(
-    `Compared columns: ${d.models.map((m) => (m.isBaseline ? `${m.name} (baseline)` : m.name)).join(', ')}${
-      d.weight !== undefined ? `; weight: ${d.weight.column} (total ${d.weight.total}, positive ${d.weight.positive})` : ''
-    }`,
-  );
-  if (d.baseline !== undefined) {
-    lines.push(
-      `Improvement = ${d.higherIsBetter ? 'candidate − baseline' : 'baseline − candidate'} (positive = better); a win is an improvement above ${fmtPlain(d.minDelta)} (ties are not wins)`,
-    );
-  }
-  if (d.degenerateResamples > 0) lines.push(`${d.degenerateResamples} single-class resample(s) were redrawn`);
-  const header = ['model', 'role', 'estimate'];
-  if (d.method === 'bootstrap') header.push('mean');
-  header.push(`${level} CI`);
-  const hasBaseline = d.baseline !== undefined;
-  if (hasBaseline) {
-    header.push(
-      'improvement (positive = better)',
-      `${level} CI of improvement`,
-      `lower ${gateLevel} bound (gate)`,
-      d.method === 'bootstrap' ? 'win rate' : 'P(win)',
-    );
-    if (d.method === 'delong') header.push('p-value');
-  }
-  const rows = d.models.map((m) => {
-    const row = [m.name, m.isBaseline ? 'baseline' : m.name === d.best ? 'best' : 'candidate', f4(m.estimate)];
-    if (d.method === 'bootstrap') row.push(f4(m.mean));
-    row.push(interval(m.ci));
-    if (hasBaseline) {
-      const v = m.vsBaseline;
-      row.push(v ? signed4(v.meanDelta) : '', v ? interval(v.deltaCi) : '', v?.gateBound !== undefined ? signed4(v.gateBound) : '', v ? pct(v.winRate) : '');
-      if (d.method === 'delong') row.push(v?.pValue !== undefined ? v.pValue.toPrecision(3) : v?.undetermined !== undefined ? 'undetermined' : '');
-    }
-    return row;
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const render = (r: string[]): string =>
-    r
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  lines.push('', render(header), ...rows.map(render), '');
-  lines.push(`Decision: ${d.decision.toUpperCase()}${d.decision === 'promote' ? ` '${d.best}'` : ''}. ${d.reason}`);
-  return `${lines.join('\n')}\n`;
-}
-
-function fmtPlain(x: number): string {
-  return String(Number(x.toPrecision(4)));
-}
+export { formatTable };

@@ -1,5 +1,5 @@
 /** Writing the --html and --markdown files of `mlops-eval compare` (kept apart from the option parsing). */
-import type { Decision } from '../engine';
+import type { AnyMetric, Decision } from '../engine';
 import { htmlReport, markdownSummary } from './reports';
 
 export interface ReportFiles {
@@ -10,7 +10,12 @@ export interface ReportFiles {
 export class ReportWriteError extends Error {}
 
 /** Writes the requested files; a file that cannot be written fails with its path and the reason. */
-export function writeReports(decision: Decision, predictionsFile: string, files: ReportFiles, io: { writeFile?: (path: string, text: string) => void }): void {
+export function writeReports(
+  decision: Decision<AnyMetric>,
+  predictionsFile: string,
+  files: ReportFiles,
+  io: { writeFile?: (path: string, text: string) => void },
+): void {
   if (!io.writeFile) throw new Error('this mlops-eval cannot write files');
   const write = (file: string, text: string): void => {
     try {

@@ -15,7 +15,7 @@ export * from './types';
 export { InvalidOptionsError, PredictionsError } from './errors';
 export { readPredictions, readPredictionsFromTable, type ReadPredictionsOptions } from './arrow';
 export { CLASSES_METADATA_KEY, readAnyPredictions, readAnyPredictionsFromTable, type ReadAnyOptions, type ReadAnyResult } from './arrow-layouts';
-export { compareModels, winsNeeded } from './compare';
+export { METRIC_LABEL, compareModels, winsNeeded } from './compare';
 export {
   DEFAULT_MIN_SLICE_ROWS,
   MAX_JUDGED_SLICES,

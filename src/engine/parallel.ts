@@ -17,10 +17,10 @@ import { bootstrapDecision, compareModels, noCandidateDecision, planComparison }
 import { needsExtended } from './compare-more';
 import { InvalidOptionsError } from './errors';
 import { createKernel, type KernelJob } from './kernel';
-import type { CompareOptions, Decision, Predictions } from './types';
+import type { AnyMetric, AnyPredictions, CompareOptions, Decision, Metric, Predictions } from './types';
 
 /** Options of `compareModelsParallel`: `compareModels`' options plus the number of threads. */
-export interface ParallelCompareOptions extends CompareOptions {
+export interface ParallelCompareOptions<M extends AnyMetric = Metric> extends CompareOptions<M> {
   /**
    * Worker threads for the bootstrap, used as given (default 1 = the calling thread only). Callers may
    * pass the CPU count, or `suggestedThreads(...)` to skip threads for small bootstraps.
@@ -66,13 +66,18 @@ const MAX_CHUNK = 256;
  * @example
  * const d = await compareModelsParallel(preds, { ...opts, threads: os.availableParallelism() });
  */
-export async function compareModelsParallel(preds: Predictions, opts: ParallelCompareOptions): Promise<Decision> {
-  const threads = opts.threads ?? 1;
+export async function compareModelsParallel(preds: Predictions, opts: ParallelCompareOptions): Promise<Decision>;
+export async function compareModelsParallel(preds: AnyPredictions, opts: ParallelCompareOptions<AnyMetric>): Promise<Decision<AnyMetric>>;
+export async function compareModelsParallel(anyPreds: AnyPredictions, anyOpts: ParallelCompareOptions<AnyMetric>): Promise<Decision<AnyMetric>> {
+  const threads = anyOpts.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new InvalidOptionsError(`threads must be an integer from 1 to 256, got ${String(threads)}`);
   }
   // Regression, multiclass, guardrails and slices run on the calling thread for now (compare-more.ts).
-  if (threads === 1 || opts.method !== 'bootstrap' || needsExtended(opts)) return compareModels(preds, opts);
+  if (threads === 1 || anyOpts.method !== 'bootstrap' || needsExtended(anyOpts)) return compareModels(anyPreds, anyOpts);
+  // Binary, one metric, no guardrail or slice: the options and predictions are the binary ones.
+  const preds = anyPreds as Predictions;
+  const opts = anyOpts as ParallelCompareOptions;
   const plan = planComparison(preds, opts);
   if (plan.candidates.length === 0) return noCandidateDecision(plan);
   const prep = prepareBootstrap(preds, plan.kernelModels, plan.metric, plan.scheme, true);

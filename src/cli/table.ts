@@ -1,0 +1,145 @@
+/**
+ * The text output of `mlops-eval compare`: the decision as readable tables (models, then guardrails and
+ * slices when asked for), ending with the decision and its reason.
+ */
+import { METRIC_LABEL, type AnyMetric, type Decision, type GuardrailResult, type SliceReport } from '../engine';
+
+function f4(x: number | undefined): string {
+  return x === undefined ? '' : x.toFixed(4);
+}
+
+function signed4(x: number): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
+}
+
+function interval(ci: [number, number] | undefined): string {
+  return ci ? `[${f4(ci[0])}, ${f4(ci[1])}]` : '';
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+function fmtPlain(x: number): string {
+  return String(Number(x.toPrecision(4)));
+}
+
+/** Columns padded to their widest cell, two spaces apart. */
+function render(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** The size of the data: rows, and positives (binary) or the rows of each class (multiclass). */
+function dataSize(d: Decision<AnyMetric>): string {
+  if (d.problemType === 'regression') return `${d.n} rows`;
+  if (d.problemType === 'multiclass') {
+    const counts = (d.classCounts ?? []).map((c, k) => `${d.classNames?.[k] ?? k} ${c}`).join(', ');
+    return `${d.n} rows, ${d.classes} classes (${counts})`;
+  }
+  return `${d.n} rows, ${d.positives} positive`;
+}
+
+/**
+ * The decision as a readable table: one header line (metric, method, data size), the compared columns,
+ * one row per model with its estimate and interval and — against the baseline — the improvement
+ * (positive = better for every metric), its interval, the gate's one-sided bound and the win rate; the
+ * guardrails and the slices when given; then the decision and its reason.
+ */
+export function formatTable(d: Decision<AnyMetric>): string {
+  const level = `${Math.round(d.confidence * 1000) / 10}%`;
+  const how = d.method === 'bootstrap' ? `paired bootstrap (${d.bootstrap}), ${d.resamples} resamples, seed ${JSON.stringify(d.seed)}` : "DeLong's test";
+  const lines = [`${METRIC_LABEL[d.metric]} (${d.higherIsBetter ? 'higher' : 'lower'} is better), ${how}; ${dataSize(d)}`];
+  const positive = d.problemType === undefined ? `, positive ${d.weight?.positive}` : '';
+  lines.push(
+    `Compared columns: ${d.models.map((m) => (m.isBaseline ? `${m.name} (baseline)` : m.name)).join(', ')}${
+      d.weight !== undefined ? `; weight: ${d.weight.column} (total ${d.weight.total}${positive})` : ''
+    }`,
+  );
+  if (d.baseline !== undefined) {
+    lines.push(
+      `Improvement = ${d.higherIsBetter ? 'candidate − baseline' : 'baseline − candidate'} (positive = better); a win is an improvement above ${fmtPlain(d.minDelta)} (ties are not wins)`,
+    );
+  }
+  if (d.degenerateResamples > 0) lines.push(`${d.degenerateResamples} ${d.problemType === undefined ? 'single-class' : 'degenerate'} resample(s) were redrawn`);
+  lines.push('', ...modelTable(d, level), '');
+  if (d.guardrails !== undefined && d.guardrails.length > 0) lines.push(...guardrailTable(d, d.guardrails, level), '');
+  for (const report of d.slices ?? []) lines.push(...sliceTable(d, report, level), '');
+  lines.push(`Decision: ${d.decision.toUpperCase()}${d.decision === 'promote' ? ` '${d.best}'` : ''}. ${d.reason}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function modelTable(d: Decision<AnyMetric>, level: string): string[] {
+  const header = ['model', 'role', 'estimate'];
+  if (d.method === 'bootstrap') header.push('mean');
+  header.push(`${level} CI`);
+  const hasBaseline = d.baseline !== undefined;
+  if (hasBaseline) {
+    header.push(
+      'improvement (positive = better)',
+      `${level} CI of improvement`,
+      `lower ${pct(d.winRateThreshold)} bound (gate)`,
+      d.method === 'bootstrap' ? 'win rate' : 'P(win)',
+    );
+    if (d.method === 'delong') header.push('p-value');
+  }
+  const rows = d.models.map((m) => {
+    const row = [m.name, m.isBaseline ? 'baseline' : m.name === d.best ? 'best' : 'candidate', f4(m.estimate)];
+    if (d.method === 'bootstrap') row.push(f4(m.mean));
+    row.push(interval(m.ci));
+    if (hasBaseline) {
+      const v = m.vsBaseline;
+      row.push(v ? signed4(v.meanDelta) : '', v ? interval(v.deltaCi) : '', v?.gateBound !== undefined ? signed4(v.gateBound) : '', v ? pct(v.winRate) : '');
+      if (d.method === 'delong') row.push(v?.pValue !== undefined ? v.pValue.toPrecision(3) : v?.undetermined !== undefined ? 'undetermined' : '');
+    }
+    return row;
+  });
+  return render(header, rows);
+}
+
+/** One row per guardrail: the allowance, both values, the paired change and the share of resamples over the allowance. */
+function guardrailTable(d: Decision<AnyMetric>, guardrails: GuardrailResult[], level: string): string[] {
+  const rows = guardrails.map((g) => [
+    `${METRIC_LABEL[g.metric]} (${g.higherIsBetter ? 'higher' : 'lower'} is better)`,
+    fmtPlain(g.maxWorsening),
+    f4(g.baselineEstimate),
+    f4(g.candidateEstimate),
+    signed4(g.meanDelta),
+    interval(g.deltaCi),
+    `${pct(g.exceedShare)} (${g.exceeded})`,
+    `< ${pct(g.allowedShare)}`,
+    g.passed ? 'pass' : 'FAIL',
+  ]);
+  return [
+    `Guardrails: '${guardrails[0].candidate}' against '${d.baseline}' on the same ${d.resamples} resamples (change: positive = better)`,
+    ...render(['guardrail', 'max worsening', 'baseline', 'candidate', 'mean change', `${level} CI of change`, 'resamples over it', 'allowed', 'verdict'], rows),
+  ];
+}
+
+/** One row per slice of a column: judged slices worst first, then those not judged with the reason. */
+function sliceTable(d: Decision<AnyMetric>, r: SliceReport, level: string): string[] {
+  const rows = r.slices.map((s) =>
+    s.judged
+      ? [
+          s.name,
+          String(s.rows),
+          f4(s.baselineEstimate),
+          f4(s.candidateEstimate),
+          signed4(s.meanDelta!),
+          interval(s.deltaCi),
+          pct(s.worseShare!),
+          s.passed ? 'pass' : 'FAIL',
+        ]
+      : [s.name, String(s.rows), '', '', '', '', '', `not judged: ${s.note}`],
+  );
+  const capped = r.capped ? `; capped: only the ${r.maxJudged} largest slices are judged` : '';
+  return [
+    `Slices of '${r.column}': '${r.candidate}' against '${d.baseline}' on ${METRIC_LABEL[d.metric]}, ${r.judged} judged (at least ${r.minRows} rows${capped}); a slice fails when its worsening exceeds ${fmtPlain(r.tolerance)} in at least ${pct(d.winRateThreshold)} of its resamples`,
+    ...render(['slice', 'rows', 'baseline', 'candidate', 'mean change', `${level} CI of change`, 'share worse', 'verdict'], rows),
+  ];
+}
