@@ -1245,7 +1245,20 @@ const CASES: HostileCase[] = [
     name: 'metric unknown',
     task: 'evaluate',
     inputs: { metric: 'f1' },
-    message: /^Input metric must be one of roc_auc, average_precision, log_loss, brier; got "f1"\.$/,
+    message:
+      /^metric f1 is not a binary classification metric; with problemType binaryClassification set metric to one of roc_auc, average_precision, log_loss, brier\.$/,
+  },
+  {
+    name: 'guardrails line carrying a logging command',
+    task: 'evaluate',
+    inputs: { guardrails: `brier ${SETVAR}` },
+    message: /^Each line of guardrails must be "<metric> <max worsening>", e\.g\. "log_loss 0\.01"; guardrails line 1 is "brier \*\*vso\[/,
+  },
+  {
+    name: 'sliceColumns carrying a logging command',
+    task: 'evaluate',
+    inputs: { sliceColumns: SETVAR },
+    message: /^Each slice column must be a column name of letters, digits and _; got "\*\*vso\[/,
   },
   { name: 'method unknown', task: 'evaluate', inputs: { method: 'anova' }, message: /^Input method must be one of bootstrap, delong; got "anova"\.$/ },
   { name: 'method delong with log_loss', task: 'evaluate', inputs: { method: 'delong', metric: 'log_loss' }, message: /^method delong compares ROC AUC only/ },

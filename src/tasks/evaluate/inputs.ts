@@ -7,9 +7,20 @@ import path from 'node:path';
 import { checkWorkspacePath, CONTROL_CHARS, InputError, Inputs, truncate } from '../../pipeline/inputs';
 import { parseCluster, type ClusterConfig } from '../common/cluster';
 import { parseAction, parseHandoff, type EvaluateAction, type HandoffConfig } from './handoff';
-import { DEFAULT_WIN_RATE, defaultMinDelta } from '../../engine/types';
+import { DEFAULT_WIN_RATE, defaultMinDelta, type AnyMetric, type ProblemType } from '../../engine/types';
+import {
+  checkGuardrailWinRate,
+  checkMinMetric,
+  parseGuardrails,
+  parseMetric,
+  parseProblemType,
+  parseSlices,
+  PROBLEM_LABEL,
+  type ChecksConfig,
+} from './problem-inputs';
 
-export type MetricName = 'roc_auc' | 'average_precision' | 'log_loss' | 'brier';
+/** A metric of the chosen problem type (problem-inputs.ts). */
+export type MetricName = AnyMetric;
 export type MethodName = 'bootstrap' | 'delong';
 export type PredictionsSource = 'scoringNotebook' | 'scoringJob' | 'file';
 
@@ -47,7 +58,9 @@ export interface RegistrationConfig {
   timeoutMs: number;
 }
 
-export interface DecisionConfig {
+export interface DecisionConfig extends ChecksConfig {
+  /** binaryClassification (the default), regression or multiclass. */
+  problemType: ProblemType;
   metric: MetricName;
   method: MethodName;
   resamples: number;
@@ -153,7 +166,7 @@ export function parseEvaluateInputs(inputs: Inputs): EvaluateInputs {
   }
 
   const registration = registry.kind === 'unityCatalog' ? parseRegistration(inputs, scoring) : undefined;
-  const decision = parseDecision(inputs, build);
+  const decision = parseDecision(inputs, build, labelColumn);
   const readyTimeoutMs = inputs.number('readyTimeoutSeconds', { default: 300, min: 1, max: 3600, integer: true })! * 1000;
   return {
     modelName,
@@ -329,9 +342,13 @@ export function parseRegistration(inputs: Inputs, scoring: ScoringConfig | undef
   };
 }
 
-function parseDecision(inputs: Inputs, build: BuildContext): DecisionConfig {
-  const metric = inputs.oneOf('metric', ['roc_auc', 'average_precision', 'log_loss', 'brier'] as const, 'roc_auc');
+function parseDecision(inputs: Inputs, build: BuildContext, labelColumn: string): DecisionConfig {
+  const problemType = parseProblemType(inputs);
+  const metric = parseMetric(inputs, problemType);
   const method = inputs.oneOf('method', ['bootstrap', 'delong'] as const, 'bootstrap');
+  if (method === 'delong' && problemType !== 'binaryClassification') {
+    fail('method', `method delong is a test for binary classification (ROC AUC); use method bootstrap for ${PROBLEM_LABEL[problemType]}.`);
+  }
   if (method === 'delong' && metric !== 'roc_auc') {
     fail('method', `method delong compares ROC AUC only; use method bootstrap for metric ${metric}.`);
   }
@@ -348,13 +365,11 @@ function parseDecision(inputs: Inputs, build: BuildContext): DecisionConfig {
   // Empty: the metric's default (0.001 ROC AUC; see defaultMinDelta in the engine).
   const minDelta = inputs.number('minDelta', { min: 0 }) ?? defaultMinDelta(metric);
   const minMetric = inputs.number('minMetric');
-  if (minMetric !== undefined) {
-    const bounded = metric !== 'log_loss';
-    if (minMetric < 0 || (bounded && minMetric > 1)) {
-      fail('minMetric', `minMetric for ${metric} must be ${bounded ? 'between 0 and 1' : 'at least 0'}; got ${minMetric}.`);
-    }
-  }
-  return { metric, method, resamples, seed, winRate, minDelta, minMetric, confidence };
+  checkMinMetric(metric, minMetric);
+  const guardrails = parseGuardrails(inputs, problemType, metric);
+  checkGuardrailWinRate(guardrails, winRate);
+  const slices = parseSlices(inputs, labelColumn);
+  return { problemType, metric, method, resamples, seed, winRate, minDelta, minMetric, confidence, guardrails, ...slices };
 }
 
 export function parseBuildContext(inputs: Inputs): BuildContext {

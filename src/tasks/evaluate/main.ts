@@ -3,14 +3,13 @@ import { systemClock } from '../../databricks/clock';
 import { FilesClient } from '../../databricks/files';
 import { JobsClient } from '../../databricks/jobs';
 import { WorkspaceClient } from '../../databricks/workspace';
-import { compareModelsParallel } from '../../engine';
-import { readPredictionsFile } from '../../io/predictions-file';
+import { compareModels, compareModelsParallel, type CompareOptions, type Predictions } from '../../engine';
+import { readAnyPredictionsChunked } from '../../io/predictions-file';
 import { WorkspaceModelRegistry } from '../../mlflow/registry';
 import { MlflowTracking } from '../../mlflow/tracking';
 import { UnityCatalogModelRegistry } from '../../mlflow/unity-catalog';
 import { connectFromInputs } from '../../pipeline/client';
-import type { TaskOutcome } from '../../pipeline/host';
-import type { TaskHost } from '../../pipeline/host';
+import type { TaskHost, TaskOutcome } from '../../pipeline/host';
 import { Inputs } from '../../pipeline/inputs';
 import { taskLibInputSource } from '../../pipeline/task-lib-inputs';
 import { parseAction } from './handoff';
@@ -18,7 +17,7 @@ import { checkPredictionsFile, parseEvaluateInputs } from './inputs';
 import { mainPromote } from './promote-main';
 import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
-import { run } from './run';
+import { run, type EvaluateEngine } from './run';
 import { pollOverride as sharedPollOverride } from '../common/poll-override';
 import { DatabricksScoring, registryUriOf, FilePredictions, PredictionsProvider } from './scoring';
 import { NotebookRegistrar } from './uc-registration';
@@ -42,6 +41,21 @@ function settleOverride(): number | undefined {
   if (!raw || !/^\d+$/.test(raw.trim())) return undefined;
   // Below the 60 s per-request timeout: the claim's guarantee needs a timed-out write to void its round.
   return Math.min(30_000, Math.max(50, Number(raw)));
+}
+
+/**
+ * The engine as the task uses it: the reader of every problem type (CSV streamed from the file's chunks),
+ * and the comparison, binary bootstraps on worker threads.
+ */
+function evaluateEngine(): EvaluateEngine {
+  return {
+    readPredictions: (file, opts, fileName) => readAnyPredictionsChunked(file, opts, fileName),
+    // Regression, multiclass, guardrails and slices run on the calling thread (the engine's parallel path is binary only).
+    compare: (preds, opts) =>
+      opts.problemType === undefined && opts.guardrails === undefined && opts.slices === undefined
+        ? compareModelsParallel(preds as Predictions, { ...(opts as CompareOptions), threads: Math.max(1, Math.min(8, os.cpus().length)) })
+        : compareModels(preds, opts),
+  };
 }
 
 /** Evaluate & Promote: every input is parsed before the first remote call. */
@@ -106,6 +120,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
       parsed.build,
       `Evaluate & Promote ${runLabel}`,
       registryUriOf(parsed.registry.kind),
+      { problemType: parsed.decision.problemType, sliceColumns: parsed.decision.sliceColumns },
     );
   }
 
@@ -116,10 +131,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
     registry,
     target,
     predictions,
-    engine: {
-      readPredictions: (bytes, opts) => readPredictionsFile(bytes, opts, parsed.predictionsFile),
-      compare: (preds, opts) => compareModelsParallel(preds, { ...opts, threads: Math.max(1, Math.min(8, os.cpus().length)) }),
-    },
+    engine: evaluateEngine(),
     clock: systemClock,
     claim: { settleMs: settleOverride() },
   });

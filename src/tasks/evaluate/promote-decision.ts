@@ -27,7 +27,7 @@ export interface AppliedDecision {
 export async function applyDecision(
   inputs: EvaluateInputs,
   deps: EvaluateDeps,
-  decision: Decision,
+  decision: Decision<AnyMetric>,
   best: Candidate | undefined,
   production: ProductionRef | undefined,
 ): Promise<AppliedDecision> {
@@ -124,7 +124,7 @@ export function decisionTags(
   return tags;
 }
 
-export function promotionComment(inputs: EvaluateInputs, decision: Decision, production: ProductionRef | undefined): string {
+export function promotionComment(inputs: EvaluateInputs, decision: Decision<AnyMetric>, production: ProductionRef | undefined): string {
   return `Promoted by Evaluate & Promote (build ${inputs.build.buildId}${inputs.build.buildNumber ? `, ${inputs.build.buildNumber}` : ''}) over ${production ? `version ${production.version}` : 'no production model'}: ${decision.reason}`.slice(
     0,
     1000,

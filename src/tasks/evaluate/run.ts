@@ -4,7 +4,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { CompareOptions, Decision, Predictions } from '../../engine';
+import { isHigherBetter, type AnyMetric, type AnyPredictions, type CompareOptions, type Decision, type ReadAnyOptions, type ReadAnyResult } from '../../engine';
+import type { ChunkedFile } from '../../io/predictions-file';
 import { filter } from '../../mlflow/filter';
 import type { MlflowTracking, RunModel } from '../../mlflow/tracking';
 import type { RunInfo } from '../../mlflow/types';
@@ -35,8 +36,9 @@ import type { PredictionsProvider, ScoredPredictions } from './scoring';
 export const PRODUCTION_KEY = 'production';
 
 export interface EvaluateEngine {
-  readPredictions(bytes: Uint8Array, opts: { labelColumn: string; scoreColumns?: string[] }): Predictions | Promise<Predictions>;
-  compare(predictions: Predictions, opts: CompareOptions): Decision | Promise<Decision>;
+  /** Reads the predictions file (CSV streamed from its chunks; Arrow IPC and Parquet whole). */
+  readPredictions(file: ChunkedFile, opts: ReadAnyOptions, fileName?: string): ReadAnyResult | Promise<ReadAnyResult>;
+  compare(predictions: AnyPredictions, opts: CompareOptions<AnyMetric>): Decision<AnyMetric> | Promise<Decision<AnyMetric>>;
 }
 
 export interface EvaluateDeps {
@@ -258,7 +260,7 @@ async function scoreAndCompare(
   deps: EvaluateDeps,
   candidates: Candidate[],
   production: ProductionRef | undefined,
-): Promise<{ scored: ScoredPredictions; decision: Decision }> {
+): Promise<{ scored: ScoredPredictions; decision: Decision<AnyMetric> }> {
   const { host, registry } = deps;
   host.setProgress(20, 'Scoring');
   // MLflow 2: runs:/<run>/<path>; MLflow 3: models:/<model_id> (the logged model's files are not run artifacts).
@@ -266,37 +268,86 @@ async function scoreAndCompare(
   if (production) models.push({ key: PRODUCTION_KEY, uri: registry.versionUri(production.version) });
   host.log.info(`Scoring ${models.length} model(s) with the ${deps.predictions.description}.`);
   const scored: ScoredPredictions = await deps.predictions.produce(models, host.signal);
-  let decision: Decision;
+  const d = inputs.decision;
+  let decision: Decision<AnyMetric>;
   try {
     host.setProgress(60, 'Comparing');
-    const predictions = await deps.engine.readPredictions(scored.bytes, { labelColumn: inputs.labelColumn, scoreColumns: models.map((m) => m.key) });
+    const { predictions, slices } = await deps.engine.readPredictions(
+      scored.file,
+      {
+        labelColumn: inputs.labelColumn,
+        scoreColumns: models.map((m) => m.key),
+        ...(d.problemType !== 'binaryClassification' ? { problemType: d.problemType } : {}),
+        ...(d.sliceColumns.length > 0 ? { sliceColumns: d.sliceColumns } : {}),
+      },
+      scored.fileName,
+    );
     checkPredictions(predictions, scored, models);
     decision = await deps.engine.compare(predictions, {
       baseline: production ? PRODUCTION_KEY : undefined,
       candidates: candidates.map((c) => c.key),
-      metric: inputs.decision.metric,
-      method: inputs.decision.method,
-      resamples: inputs.decision.resamples,
-      seed: inputs.decision.seed,
-      winRate: inputs.decision.winRate,
-      minDelta: inputs.decision.minDelta,
-      minMetric: inputs.decision.minMetric,
-      confidence: inputs.decision.confidence,
+      metric: d.metric,
+      method: d.method,
+      resamples: d.resamples,
+      seed: d.seed,
+      winRate: d.winRate,
+      minDelta: d.minDelta,
+      minMetric: d.minMetric,
+      confidence: d.confidence,
+      // Only what is used, so a binary evaluation without guardrails or slices takes the engine's binary path as before.
+      ...(d.problemType !== 'binaryClassification' ? { problemType: d.problemType } : {}),
+      ...(d.guardrails.length > 0 ? { guardrails: d.guardrails } : {}),
+      ...(slices.length > 0 ? { slices, minSliceRows: d.minSliceRows, sliceTolerance: d.sliceTolerance } : {}),
     });
   } finally {
     await scored.cleanup().catch((e: Error) => host.log.warn(`Could not delete the predictions file: ${e.message}`));
   }
   host.log.info(decision.reason);
+  logChecks(deps, decision);
   return { scored, decision };
 }
 
+/** One line per guardrail and per slice column; a warning naming each failed check. */
+function logChecks(deps: EvaluateDeps, decision: Decision<AnyMetric>): void {
+  const { log } = deps.host;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  for (const g of decision.guardrails ?? []) {
+    const line =
+      `Guardrail ${g.metric} (max worsening ${g.maxWorsening}): ${g.passed ? 'passed' : 'failed'}; ${g.candidate} worsens it by more than that ` +
+      `in ${pct(g.exceedShare)} of the resamples (allowed: fewer than ${pct(g.allowedShare)}); mean change ${g.meanDelta >= 0 ? '+' : ''}${g.meanDelta.toPrecision(4)}.`;
+    if (g.passed) log.info(line);
+    else log.warn(line);
+  }
+  for (const r of decision.slices ?? []) {
+    const failed = r.slices.filter((s) => s.judged && s.passed === false);
+    const notJudged = r.slices.length - r.judged;
+    log.info(
+      `Slices of ${r.column}: ${r.judged} judged (at least ${r.minRows} rows, tolerance ${r.tolerance}${r.capped ? `, capped at the ${r.maxJudged} largest` : ''}), ` +
+        `${notJudged} not judged, ${failed.length} failed.`,
+    );
+    for (const s of failed) {
+      log.warn(
+        `Slice ${r.column}=${s.name} (${s.rows} rows) failed: ${r.candidate} worsens ${decision.metric} by more than ${r.tolerance} in ${pct(s.worseShare!)} of the slice's resamples; mean change ${s.meanDelta! >= 0 ? '+' : ''}${s.meanDelta!.toPrecision(4)}.`,
+      );
+    }
+  }
+}
+
+/** The failed guardrails and slices, `guardrail:<metric>` and `slice:<column>=<value>`, for the failedChecks output. */
+export function failedChecks(decision: Decision<AnyMetric> | undefined): string[] {
+  if (!decision) return [];
+  const out = (decision.guardrails ?? []).filter((g) => !g.passed).map((g) => `guardrail:${g.metric}`);
+  for (const r of decision.slices ?? []) for (const s of r.slices) if (s.judged && s.passed === false) out.push(`slice:${r.column}=${s.name}`);
+  return out;
+}
+
 /** The predictions hold as many rows as the scoring run reported and a score column for every model. */
-function checkPredictions(predictions: Predictions, scored: ScoredPredictions, models: Array<{ key: string }>): void {
+function checkPredictions(predictions: AnyPredictions, scored: ScoredPredictions, models: Array<{ key: string }>): void {
   const reported = scored.context.rowsReported;
   if (reported !== undefined && reported >= 0 && reported !== predictions.n) {
     throw new Error(`The scoring run reported ${reported} rows but the predictions file holds ${predictions.n}; the file is incomplete or from another run.`);
   }
-  const present = new Set(predictions.columns.map((c) => c.name));
+  const present = new Set((predictions.columns as Array<{ name: string }>).map((c) => c.name));
   const missing = models.map((m) => m.key).filter((k) => !present.has(k));
   if (missing.length > 0) {
     throw new Error(
@@ -347,7 +398,7 @@ interface RecordParts {
   production: ProductionRef | undefined;
   candidates: Candidate[];
   skipped: DecisionRecord['skippedCandidates'];
-  decision: Decision | null;
+  decision: Decision<AnyMetric> | null;
   best: DecisionRecord['best'];
   promotion: DecisionRecord['promotion'];
   scored: ScoredPredictions | undefined;
@@ -374,8 +425,6 @@ function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
       uri: registry.versionUri(p.production.version),
     });
   }
-  const d = inputs.decision;
-  const s = inputs.scoring;
   return {
     schema: RECORD_SCHEMA,
     outcome: p.outcome,
@@ -389,28 +438,10 @@ function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
     promotion: p.promotion,
     models,
     skippedCandidates: p.skipped,
-    inputs: {
-      metric: d.metric,
-      method: d.method,
-      resamples: d.resamples,
-      seed: d.seed,
-      winRate: d.winRate,
-      minDelta: d.minDelta,
-      minMetric: d.minMetric ?? null,
-      confidence: d.confidence,
-      experiments: inputs.experiments,
-      candidateTag: inputs.candidateTag,
-      modelArtifactPath: inputs.modelArtifactPath,
-      predictionsSource: inputs.predictionsSource,
-      evaluationTable: s?.evaluationTable ?? null,
-      evaluationQuery: s?.evaluationQuery ?? null,
-      labelColumn: inputs.labelColumn,
-      maxRows: s?.maxRows ?? null,
-      dryRun: inputs.dryRun,
-      resetCandidateTags: inputs.resetCandidateTags,
-    },
+    inputs: recordInputs(inputs),
     data: { rows: p.decision?.n ?? 0, positives: p.decision?.positives ?? 0 },
-    decision: p.decision ?? noCandidateDecision(inputs, p.sentence),
+    // Stored unchanged; typed as the record's (binary) Decision until the record type names every metric.
+    decision: (p.decision ?? noCandidateDecision(inputs, p.sentence)) as DecisionRecord['decision'],
     context: {
       modelName: registry.modelName,
       registry: registry.kind === 'unityCatalog' ? 'unity-catalog' : 'workspace',
@@ -434,6 +465,37 @@ function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
   };
 }
 
+/** The inputs the decision was made with (issue 20's included: problem type, guardrails as `<metric> <max worsening>`, slices). */
+function recordInputs(inputs: EvaluateInputs): DecisionRecord['inputs'] {
+  const d = inputs.decision;
+  const s = inputs.scoring;
+  return {
+    metric: d.metric,
+    method: d.method,
+    resamples: d.resamples,
+    seed: d.seed,
+    winRate: d.winRate,
+    minDelta: d.minDelta,
+    minMetric: d.minMetric ?? null,
+    confidence: d.confidence,
+    problemType: d.problemType,
+    guardrails: d.guardrails.map((g) => `${g.metric} ${g.maxWorsening}`),
+    sliceColumns: d.sliceColumns,
+    minSliceRows: d.minSliceRows,
+    sliceTolerance: d.sliceTolerance,
+    experiments: inputs.experiments,
+    candidateTag: inputs.candidateTag,
+    modelArtifactPath: inputs.modelArtifactPath,
+    predictionsSource: inputs.predictionsSource,
+    evaluationTable: s?.evaluationTable ?? null,
+    evaluationQuery: s?.evaluationQuery ?? null,
+    labelColumn: inputs.labelColumn,
+    maxRows: s?.maxRows ?? null,
+    dryRun: inputs.dryRun,
+    resetCandidateTags: inputs.resetCandidateTags,
+  };
+}
+
 function recordLinks(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts): Record<string, string> {
   const links: Record<string, string> = {};
   const b = inputs.build;
@@ -448,13 +510,14 @@ function recordLinks(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
 }
 
 /** The decision record of an evaluation that found no candidate (the engine was not called). */
-function noCandidateDecision(inputs: EvaluateInputs, reason: string): Decision {
+function noCandidateDecision(inputs: EvaluateInputs, reason: string): Decision<AnyMetric> {
   const d = inputs.decision;
   return {
     decision: 'none',
     reason,
     metric: d.metric,
-    higherIsBetter: d.metric === 'roc_auc' || d.metric === 'average_precision',
+    ...(d.problemType !== 'binaryClassification' ? { problemType: d.problemType } : {}),
+    higherIsBetter: isHigherBetter(d.metric),
     method: d.method,
     seed: d.seed,
     resamples: d.method === 'delong' ? 0 : d.resamples,
@@ -526,7 +589,7 @@ function setOutputs(
     recordPath: string;
     modelVersion?: string;
     best?: string;
-    decision?: Decision;
+    decision?: Decision<AnyMetric>;
   },
 ): void {
   const set = deps.host.setOutput;
@@ -540,4 +603,5 @@ function setOutputs(
   set('metricDelta', vs ? String(vs.meanDelta) : '');
   set('reportPath', o.recordPath);
   set('decisionRecordPath', o.recordPath);
+  set('failedChecks', failedChecks(o.decision).join(','));
 }

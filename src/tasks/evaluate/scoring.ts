@@ -10,6 +10,9 @@ import { isNotFound } from '../../databricks/errors';
 import { type FilesClient } from '../../databricks/files';
 import { idempotencyToken, JobsClient, Run, RunOutput, TaskSpec } from '../../databricks/jobs';
 import type { WorkspaceClient } from '../../databricks/workspace';
+import type { ProblemType } from '../../engine';
+import { openChunkedFile } from '../../io/file-chunks';
+import type { ChunkedFile } from '../../io/predictions-file';
 import type { Logger } from '../../pipeline/host';
 import type { BuildContext, ClusterConfig, ScoringConfig } from './inputs';
 import { parseExitJson, runToSuccess, type RunWaitDeps } from './notebook-run';
@@ -23,7 +26,10 @@ export interface ScoringModel {
 }
 
 export interface ScoredPredictions {
-  bytes: Uint8Array;
+  /** The predictions file, read in chunks (CSV streams) or whole (Arrow IPC, Parquet). */
+  file: ChunkedFile;
+  /** Its name, for the format when the content has no magic bytes (CSV) and for messages. */
+  fileName?: string;
   /** Ids and paths of this particular run, for the record's `context`. */
   context: { scoringRunId?: number; scoringRunUrl?: string; predictionsPath?: string; rowsReported?: number };
   /** Deletes what was created for this evaluation (the remote predictions file, the local copy). */
@@ -44,16 +50,17 @@ export class FilePredictions implements PredictionsProvider {
   }
 
   async produce(): Promise<ScoredPredictions> {
-    let bytes: Buffer;
+    let file: ChunkedFile;
     try {
-      bytes = await fsp.readFile(this.file);
+      // Opened here (its head read); a CSV is then parsed chunk by chunk, never held whole.
+      file = openChunkedFile(this.file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new Error(
         `predictionsFile ${this.file} cannot be read (${code ?? 'error'}). Check the path; relative paths are resolved against System.DefaultWorkingDirectory.`,
       );
     }
-    return { bytes, context: { predictionsPath: this.file }, cleanup: async () => {} };
+    return { file, fileName: this.file, context: { predictionsPath: this.file }, cleanup: async () => {} };
   }
 }
 
@@ -79,6 +86,19 @@ export interface DatabricksScoringDeps extends RunWaitDeps {
  * notebook must not rely on it.
  */
 export const PARAMETER_NAMES = ['models', 'evaluation_table', 'evaluation_query', 'label_column', 'max_rows', 'output_path', 'registry_uri'] as const;
+
+/**
+ * Issue 20's parameters, passed only when they differ from the default (binaryClassification, no slices),
+ * so a user's scoring job defined with job-level parameters keeps working until it uses the new features;
+ * when it does, the job must define them (checked with the others before the run starts).
+ */
+export const FEATURE_PARAMETER_NAMES = ['problem_type', 'slice_columns'] as const;
+
+/** What the scoring writes besides binary scores: the problem type's layout and the slice columns passed through. */
+export interface ScoringFeatures {
+  problemType: ProblemType;
+  sliceColumns: string[];
+}
 
 /** The MLflow registry URI of a registry kind (mlflow.set_registry_uri). */
 export function registryUriOf(kind: 'workspace' | 'unityCatalog'): 'databricks' | 'databricks-uc' {
@@ -130,6 +150,7 @@ export class DatabricksScoring implements PredictionsProvider {
     private readonly runName: string,
     /** Where the production model `models:/<name>/<version>` is registered (the notebook sets it explicitly). */
     private readonly registryUri: 'databricks' | 'databricks-uc' = 'databricks',
+    private readonly features: ScoringFeatures = { problemType: 'binaryClassification', sliceColumns: [] },
   ) {}
 
   get description(): string {
@@ -145,6 +166,8 @@ export class DatabricksScoring implements PredictionsProvider {
       max_rows: String(this.cfg.maxRows),
       output_path: folder,
       registry_uri: this.registryUri,
+      ...(this.features.problemType !== 'binaryClassification' ? { problem_type: this.features.problemType } : {}),
+      ...(this.features.sliceColumns.length > 0 ? { slice_columns: this.features.sliceColumns.join(',') } : {}),
     };
   }
 
@@ -191,8 +214,12 @@ export class DatabricksScoring implements PredictionsProvider {
       try {
         const { bytes } = await this.deps.files.download(remote, local, { maxBytes: this.deps.maxPredictionBytes ?? DEFAULT_MAX_PREDICTION_BYTES, signal });
         log.info(`Downloaded ${remote} (${bytes} bytes${exit.rows >= 0 ? `, ${exit.rows} rows` : ''}).`);
-        const data = await fsp.readFile(local);
-        return { bytes: data, context: { scoringRunId: runId, scoringRunUrl: run.run_page_url, predictionsPath: remote, rowsReported: exit.rows }, cleanup };
+        return {
+          file: openChunkedFile(local),
+          fileName: local,
+          context: { scoringRunId: runId, scoringRunUrl: run.run_page_url, predictionsPath: remote, rowsReported: exit.rows },
+          cleanup,
+        };
       } catch (err) {
         await cleanup().catch(() => undefined);
         if (isNotFound(err) && rescore < MAX_RESCORES && !signal.aborted) {
@@ -243,9 +270,9 @@ export class DatabricksScoring implements PredictionsProvider {
     const { jobs, log } = this.deps;
     const job = await jobs.getJob(jobId, signal);
     const defined = job.settings?.parameters?.map((p) => p.name) ?? [];
-    // A job with job-level parameters accepts only those, so every contract parameter must be defined on it.
+    // A job with job-level parameters accepts only those, so every parameter the task passes must be defined on it.
     if (defined.length > 0) {
-      const missing = PARAMETER_NAMES.filter((n) => !defined.includes(n));
+      const missing = Object.keys(this.parameters([], '')).filter((n) => !defined.includes(n));
       if (missing.length > 0) {
         throw new Error(
           `Scoring job ${jobId} defines job parameters but not ${missing.join(', ')}; add them (empty defaults) so the task can pass the scoring contract.`,

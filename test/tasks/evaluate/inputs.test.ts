@@ -58,7 +58,21 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
       },
       predictionsFile: undefined,
       registration: undefined,
-      decision: { metric: 'roc_auc', method: 'bootstrap', resamples: 1000, seed: 4242, winRate: 0.95, minDelta: 0.001, minMetric: undefined, confidence: 0.95 },
+      decision: {
+        problemType: 'binaryClassification',
+        metric: 'roc_auc',
+        method: 'bootstrap',
+        resamples: 1000,
+        seed: 4242,
+        winRate: 0.95,
+        minDelta: 0.001,
+        minMetric: undefined,
+        confidence: 0.95,
+        guardrails: [],
+        sliceColumns: [],
+        minSliceRows: 1000,
+        sliceTolerance: 0,
+      },
       dryRun: false,
       resetCandidateTags: true,
       readyTimeoutMs: 300_000,
@@ -94,6 +108,7 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
     });
     assert.deepEqual(got.registry, { kind: 'unityCatalog', alias: 'prod_v2' });
     assert.deepEqual(got.decision, {
+      problemType: 'binaryClassification',
       metric: 'log_loss',
       method: 'bootstrap',
       resamples: 2000,
@@ -102,6 +117,10 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
       minDelta: 0.001,
       minMetric: 0.6,
       confidence: 0.9,
+      guardrails: [],
+      sliceColumns: [],
+      minSliceRows: 1000,
+      sliceTolerance: 0,
     });
     assert.equal(got.dryRun, true);
     assert.equal(got.resetCandidateTags, false);

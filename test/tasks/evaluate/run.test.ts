@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabricksApiError } from '../../../src/databricks/errors';
-import type { CompareOptions, Decision, Predictions } from '../../../src/engine';
+import type { AnyMetric, CompareOptions, Decision, Predictions, ReadAnyOptions, SliceKey } from '../../../src/engine';
 import type { MlflowRun, ModelVersion } from '../../../src/mlflow/types';
 import type { EvaluateInputs } from '../../../src/tasks/evaluate/inputs';
 import type { ProductionRef, ProductionRegistry } from '../../../src/tasks/evaluate/registry';
@@ -32,7 +32,20 @@ function inputs(over: Partial<EvaluateInputs> = {}): EvaluateInputs {
       timeoutMs: 60000,
       cluster: { mode: 'serverless' },
     },
-    decision: { metric: 'roc_auc', method: 'bootstrap', resamples: 200, seed: 42, winRate: 0.9, minDelta: 0, confidence: 0.95 },
+    decision: {
+      problemType: 'binaryClassification',
+      metric: 'roc_auc',
+      method: 'bootstrap',
+      resamples: 200,
+      seed: 42,
+      winRate: 0.9,
+      minDelta: 0,
+      confidence: 0.95,
+      guardrails: [],
+      sliceColumns: [],
+      minSliceRows: 1000,
+      sliceTolerance: 0,
+    },
     dryRun: false,
     resetCandidateTags: true,
     readyTimeoutMs: 5000,
@@ -97,11 +110,15 @@ class World {
   decide: (opts: CompareOptions) => Decision = (o) => decisionFor('promote', `run_${RUN_B}`, o);
   columns?: string[];
   compareOpts?: CompareOptions;
+  readOpts?: ReadAnyOptions;
+  /** What the reader returns for the slice columns. */
+  slices: SliceKey[] = [];
   scoredModels?: ScoringModel[];
   outputs: Record<string, string> = {};
   attachments: Array<[string, string, string]> = [];
   summaries: string[] = [];
   warnings: string[] = [];
+  infos: string[] = [];
   tempDir = mkdtempSync(path.join(tmpdir(), 'eval-run-'));
   clockTicks = 0;
   /** Registered-model tags (the promotion claim). */
@@ -187,8 +204,10 @@ class World {
       produce: async (models) => {
         this.scoredModels = models;
         this.events.push(`score ${models.map((m) => m.key).join(',')}`);
+        const bytes = new Uint8Array([1]);
         return {
-          bytes: new Uint8Array([1]),
+          file: { size: 1, head: bytes, chunks: () => [bytes], whole: () => bytes },
+          fileName: 'p.arrow',
           context: { scoringRunId: 77, scoringRunUrl: `${HOST}/#job/1/run/77`, predictionsPath: '/Volumes/x/p.arrow' },
           cleanup: async () => void this.events.push('cleanup'),
         };
@@ -196,7 +215,7 @@ class World {
     };
     return {
       host: {
-        log: { info: () => {}, debug: () => {}, error: () => {}, warn: (m) => void this.warnings.push(m) },
+        log: { info: (m) => void this.infos.push(m), debug: () => {}, error: () => {}, warn: (m) => void this.warnings.push(m) },
         setOutput: (n, v) => void (this.outputs[n] = String(v)),
         uploadSummary: (p) => void (this.events.push('summary'), this.summaries.push(p)),
         addAttachment: (t, n, p) => void (this.events.push('attachment'), this.attachments.push([t, n, p])),
@@ -220,15 +239,18 @@ class World {
       registry: this.registry(),
       predictions,
       engine: {
-        readPredictions: (_bytes, opts) => {
+        readPredictions: (_file, opts, fileName) => {
           assert.equal(opts.labelColumn, 'label');
+          assert.equal(fileName, 'p.arrow');
+          this.readOpts = opts;
           const names = this.columns ?? (this.scoredModels ?? []).map((m) => m.key);
-          return { n: 100, labels: new Uint8Array(100), columns: names.map((name) => ({ name, scores: new Float64Array(100) })) } as Predictions;
+          const predictions = { n: 100, labels: new Uint8Array(100), columns: names.map((name) => ({ name, scores: new Float64Array(100) })) } as Predictions;
+          return { predictions, slices: this.slices };
         },
         compare: (_p, opts) => {
-          this.compareOpts = opts;
+          this.compareOpts = opts as CompareOptions;
           this.events.push('compare');
-          return this.decide(opts);
+          return this.decide(opts as CompareOptions);
         },
       },
       clock: { now: () => Date.UTC(2026, 10, 26, 12, 0, this.clockTicks++) },
@@ -308,6 +330,7 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
       metricDelta: '0.02',
       reportPath: result.recordPath,
       decisionRecordPath: result.recordPath,
+      failedChecks: '',
     });
     assert.equal(result.message, `Promoted run ${RUN_B} as churn version 4 to stage Production. promote: because`);
     assert.deepEqual(w.attachments, [['mlopspipelines.evaluation', 'evaluation.json', result.recordPath]]);
@@ -326,6 +349,149 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     assert.match(
       summary,
       /\| \[gbm \(bbbb0000\)\]\(https:\/\/adb-1\.7\.azuredatabricks\.net\/#mlflow\/experiments\/11\/runs\/bbbb0000000000000000000000000002\) \*\*best\*\* \| 0\.8000 \| \[0\.7000, 0\.9000\] \| 97\.0% \| \+0\.0200 \|/,
+    );
+  });
+
+  it('issue 20: problemType, guardrails and slices reach the reader and the engine; failed checks are logged, output and recorded', async () => {
+    const w = new World();
+    const region: SliceKey = { column: 'region', codes: new Uint32Array(100), names: ['north', 'south'] };
+    w.slices = [region];
+    const decision: Decision<AnyMetric> = {
+      ...decisionFor('keep', `run_${RUN_B}`, {
+        ...(inputs().decision as CompareOptions),
+        baseline: 'production',
+        candidates: [`run_${RUN_A}`, `run_${RUN_B}`],
+      }),
+      metric: 'rmse',
+      problemType: 'regression',
+      higherIsBetter: false,
+      reason: "Keep 'production': the best candidate fails the guardrail on MAE and on slice 'south' of 'region'.",
+      guardrails: [
+        {
+          metric: 'mae',
+          higherIsBetter: false,
+          maxWorsening: 0.5,
+          candidate: `run_${RUN_B}`,
+          baselineEstimate: 3,
+          candidateEstimate: 3.9,
+          meanDelta: -0.9,
+          deltaCi: [-1.2, -0.6],
+          exceeded: 180,
+          exceedShare: 0.9,
+          allowedShare: 0.1,
+          passed: false,
+        },
+        {
+          metric: 'r2',
+          higherIsBetter: true,
+          maxWorsening: 0,
+          candidate: `run_${RUN_B}`,
+          baselineEstimate: 0.5,
+          candidateEstimate: 0.6,
+          meanDelta: 0.1,
+          deltaCi: [0.05, 0.15],
+          exceeded: 0,
+          exceedShare: 0,
+          allowedShare: 0.1,
+          passed: true,
+        },
+      ],
+      slices: [
+        {
+          column: 'region',
+          candidate: `run_${RUN_B}`,
+          minRows: 10,
+          tolerance: 0.25,
+          maxJudged: 50,
+          capped: false,
+          judged: 2,
+          passed: false,
+          slices: [
+            { name: 'south', rows: 40, judged: true, meanDelta: -0.5, deltaCi: [-0.8, -0.2], worseShare: 0.95, passed: false },
+            { name: 'north', rows: 60, judged: true, meanDelta: 0.2, deltaCi: [0.1, 0.3], worseShare: 0, passed: true },
+          ],
+        },
+      ],
+    };
+    w.decide = () => decision as Decision;
+    const over = {
+      decision: {
+        ...inputs().decision,
+        problemType: 'regression' as const,
+        metric: 'rmse' as const,
+        guardrails: [
+          { metric: 'mae' as const, maxWorsening: 0.5 },
+          { metric: 'r2' as const, maxWorsening: 0 },
+        ],
+        sliceColumns: ['region'],
+        minSliceRows: 10,
+        sliceTolerance: 0.25,
+      },
+    };
+    const result = await run(inputs(over), w.deps());
+    assert.deepEqual(w.readOpts, {
+      labelColumn: 'label',
+      scoreColumns: [`run_${RUN_A}`, `run_${RUN_B}`, 'production'],
+      problemType: 'regression',
+      sliceColumns: ['region'],
+    });
+    assert.deepEqual(w.compareOpts, {
+      baseline: 'production',
+      candidates: [`run_${RUN_A}`, `run_${RUN_B}`],
+      metric: 'rmse',
+      method: 'bootstrap',
+      resamples: 200,
+      seed: 42,
+      winRate: 0.9,
+      minDelta: 0,
+      minMetric: undefined,
+      confidence: 0.95,
+      problemType: 'regression',
+      guardrails: [
+        { metric: 'mae', maxWorsening: 0.5 },
+        { metric: 'r2', maxWorsening: 0 },
+      ],
+      slices: [region],
+      minSliceRows: 10,
+      sliceTolerance: 0.25,
+    });
+    assert.equal(result.outcome, 'kept');
+    assert.equal(w.outputs.failedChecks, 'guardrail:mae,slice:region=south');
+    assert.equal(w.outputs.decision, 'kept');
+    assert.deepEqual(w.warnings, [
+      `Guardrail mae (max worsening 0.5): failed; run_${RUN_B} worsens it by more than that in 90.0% of the resamples (allowed: fewer than 10.0%); mean change -0.9000.`,
+      `Slice region=south (40 rows) failed: run_${RUN_B} worsens rmse by more than 0.25 in 95.0% of the slice's resamples; mean change -0.5000.`,
+    ]);
+    assert.ok(
+      w.infos.includes(
+        `Guardrail r2 (max worsening 0): passed; run_${RUN_B} worsens it by more than that in 0.0% of the resamples (allowed: fewer than 10.0%); mean change +0.1000.`,
+      ),
+      w.infos.join('\n'),
+    );
+    assert.ok(w.infos.includes('Slices of region: 2 judged (at least 10 rows, tolerance 0.25), 0 not judged, 1 failed.'), w.infos.join('\n'));
+    const record = JSON.parse(readFileSync(result.recordPath, 'utf8'));
+    // The engine's decision is stored unchanged, guardrails and slices included.
+    assert.deepEqual(record.decision, JSON.parse(JSON.stringify(decision)));
+    assert.deepEqual(
+      [
+        record.inputs.problemType,
+        record.inputs.metric,
+        record.inputs.guardrails,
+        record.inputs.sliceColumns,
+        record.inputs.minSliceRows,
+        record.inputs.sliceTolerance,
+      ],
+      ['regression', 'rmse', ['mae 0.5', 'r2 0'], ['region'], 10, 0.25],
+    );
+  });
+
+  it('binary without guardrails or slices: the reader and the engine get exactly the options they always did', async () => {
+    const w = new World();
+    await run(inputs(), w.deps());
+    assert.deepEqual(w.readOpts, { labelColumn: 'label', scoreColumns: [`run_${RUN_A}`, `run_${RUN_B}`, 'production'] });
+    assert.equal(
+      Object.keys(w.compareOpts!).some((k) => ['problemType', 'guardrails', 'slices', 'minSliceRows', 'sliceTolerance'].includes(k)),
+      false,
     );
   });
 
@@ -382,6 +548,7 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
       metricDelta: '0.001',
       reportPath: result.recordPath,
       decisionRecordPath: result.recordPath,
+      failedChecks: '',
     });
     assert.equal(result.message, 'Kept production version 3: keep: because');
   });

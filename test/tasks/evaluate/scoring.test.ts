@@ -12,7 +12,7 @@ import { JobsClient } from '../../../src/databricks/jobs';
 import { WorkspaceClient } from '../../../src/databricks/workspace';
 import type { Emulator } from '../../../emulator';
 import type { BuildContext } from '../../../src/tasks/evaluate/inputs';
-import { DatabricksScoring, MAX_RESCORES } from '../../../src/tasks/evaluate/scoring';
+import { DatabricksScoring, MAX_RESCORES, type ScoringFeatures } from '../../../src/tasks/evaluate/scoring';
 import { InProcessHarness } from '../../helpers/task-harness';
 
 const BUILD: BuildContext = { buildId: '4242', jobAttempt: '1', taskInstanceId: 't1', collectionUri: 'https://dev.azure.com/c/', teamProject: 'p' };
@@ -31,7 +31,7 @@ describe('evaluate: DatabricksScoring against the emulator', () => {
   });
   afterEach(() => harness.stop());
 
-  function scoring(cancels: Array<() => Promise<void>> = []): DatabricksScoring {
+  function scoring(cancels: Array<() => Promise<void>> = [], features?: ScoringFeatures, jobId?: number): DatabricksScoring {
     const api = harness.api();
     const clock = emu.linkedClock();
     return new DatabricksScoring(
@@ -45,10 +45,12 @@ describe('evaluate: DatabricksScoring against the emulator', () => {
         notebookSource: '# notebook',
         pollIntervalMs: { initial: 10, max: 20 },
       },
-      { evaluationTable: 'main.ml.eval', maxRows: 0, outputPath: OUT, notebookPath: NB, timeoutMs: 600_000, cluster: { mode: 'serverless' } },
+      { evaluationTable: 'main.ml.eval', maxRows: 0, outputPath: OUT, notebookPath: NB, timeoutMs: 600_000, cluster: { mode: 'serverless' }, jobId },
       'label',
       BUILD,
       'score churn',
+      'databricks',
+      features,
     );
   }
 
@@ -64,15 +66,59 @@ describe('evaluate: DatabricksScoring against the emulator', () => {
     return state;
   }
 
+  it('passes problem_type and slice_columns only when they differ from the default (binary, no slices)', () => {
+    const base = {
+      models: '[{"key":"production","uri":"models:/churn/1"}]',
+      evaluation_table: 'main.ml.eval',
+      evaluation_query: '',
+      label_column: 'label',
+      max_rows: '0',
+      output_path: `${OUT}/x`,
+      registry_uri: 'databricks',
+    };
+    assert.deepEqual(scoring().parameters(MODELS, `${OUT}/x`), base);
+    assert.deepEqual(scoring([], { problemType: 'binaryClassification', sliceColumns: [] }).parameters(MODELS, `${OUT}/x`), base);
+    assert.deepEqual(scoring([], { problemType: 'multiclass', sliceColumns: [] }).parameters(MODELS, `${OUT}/x`), { ...base, problem_type: 'multiclass' });
+    assert.deepEqual(scoring([], { problemType: 'binaryClassification', sliceColumns: ['region', 'plan'] }).parameters(MODELS, `${OUT}/x`), {
+      ...base,
+      slice_columns: 'region,plan',
+    });
+    assert.deepEqual(scoring([], { problemType: 'regression', sliceColumns: ['region'] }).parameters(MODELS, `${OUT}/x`), {
+      ...base,
+      problem_type: 'regression',
+      slice_columns: 'region',
+    });
+  });
+
+  it('a scoring job with job parameters must define problem_type and slice_columns when the task passes them (nothing started)', async () => {
+    const contract = ['models', 'evaluation_table', 'evaluation_query', 'label_column', 'max_rows', 'output_path', 'registry_uri'];
+    const jobId = emu.jobs.createJob({
+      name: 'score',
+      parameters: contract.map((name) => ({ name, default: '' })),
+      tasks: [{ task_key: 'score', notebook_task: { notebook_path: NB } }],
+    });
+    await assert.rejects(
+      scoring([], { problemType: 'regression', sliceColumns: ['region'] }, jobId).produce(MODELS, new AbortController().signal),
+      new RegExp(
+        `^Error: Scoring job ${jobId} defines job parameters but not problem_type, slice_columns; add them \\(empty defaults\\) so the task can pass the scoring contract\\.$`,
+      ),
+    );
+    await assert.rejects(
+      scoring([], { problemType: 'multiclass', sliceColumns: [] }, jobId).produce(MODELS, new AbortController().signal),
+      /defines job parameters but not problem_type;/,
+    );
+    assert.equal(emu.callsTo('POST', '/api/2.2/jobs/run-now').length, 0);
+  });
+
   it('a re-run gets the finished scoring run back without its file: one fresh run under a derived token, logged', async () => {
     const nb = notebook();
     const first = await scoring().produce(MODELS, new AbortController().signal);
-    assert.equal(Buffer.from(first.bytes).toString(), 'bytes of call 1');
+    assert.equal(Buffer.from(first.file.whole()).toString(), 'bytes of call 1');
     await first.cleanup();
     lines = [];
 
     const again = await scoring().produce(MODELS, new AbortController().signal);
-    assert.equal(Buffer.from(again.bytes).toString(), 'bytes of call 2');
+    assert.equal(Buffer.from(again.file.whole()).toString(), 'bytes of call 2');
     assert.equal(nb.calls, 2);
     const tokens = emu.callsTo('POST', '/api/2.2/jobs/runs/submit').map((c) => c.body.idempotency_token as string);
     assert.equal(tokens.length, 3);

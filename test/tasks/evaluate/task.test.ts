@@ -284,6 +284,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       metricDelta: r.outputs.metricDelta,
       reportPath: r.outputs.reportPath,
       decisionRecordPath: r.outputs.reportPath,
+      failedChecks: '',
     });
     assert.equal(r.outputs.winRate, '1');
     assert.ok(r.outputs.reportPath.startsWith(r.tempDir));
@@ -690,6 +691,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       metricDelta: '',
       reportPath: r.outputs.reportPath,
       decisionRecordPath: r.outputs.reportPath,
+      failedChecks: '',
     });
     assert.equal(record(r).decision.decision, 'none');
   });
