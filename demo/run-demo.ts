@@ -13,7 +13,7 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../emulator';
 import { renderReportHtml } from '../src/report';
 import { DEFAULT_NOTEBOOK_PATH } from '../src/tasks/evaluate/inputs';
-import { REPO_ROOT, runTask, type AgentEndpoint, type AgentRunResult, type TaskFolder } from './agent-runner';
+import { agentLogView, REPO_ROOT, runTask, type AgentEndpoint, type AgentRunResult, type TaskFolder } from './agent-runner';
 import { generateDataset, predictProba, trainLogistic, type LogisticModel } from './synthetic';
 
 export interface DemoStep {
@@ -48,6 +48,8 @@ export interface DemoOptions {
   evaluationRows?: number;
   resamples?: number;
   log?: (line: string) => void;
+  /** Show the tasks' debug lines, as the agent does with System.Debug true. */
+  verbose?: boolean;
   /** Real-workspace settings (from DATABRICKS_HOST / DATABRICKS_TOKEN and command-line options). */
   workspace?: RealWorkspaceOptions;
 }
@@ -328,18 +330,12 @@ async function emulatorTarget(opts: DemoOptions, resamples: number, log: (line: 
   return { emu, endpoint, steps: emulatorSteps(resamples, smokeFile), env };
 }
 
-/** Prints the task's log lines and its progress (once per distinct value), indented under the step. */
-function stepLogger(log: (line: string) => void): (line: string) => void {
-  let lastProgress = '';
+/** Prints what the agent's log view shows for the task's output (agentLogView), indented under the step. */
+function stepLogger(log: (line: string) => void, opts: { debug?: boolean; secrets: string[] }): (line: string) => void {
+  const view = agentLogView(opts);
   return (line) => {
-    if (line.startsWith('##vso[task.setprogress')) {
-      const m = /value=(\d+);?\]?(.*)$/.exec(line.replace(/^##vso\[task\.setprogress /, ''));
-      const text = m ? `${m[1]}% ${m[2].replace(/^\]/, '')}` : '';
-      if (text && text !== lastProgress) log(`      … ${text}`);
-      lastProgress = text;
-    } else if (!line.startsWith('##vso[')) {
-      log(`      ${line}`);
-    }
+    const shown = view(line);
+    if (shown !== undefined) log(`      ${shown}`);
   };
 }
 
@@ -358,10 +354,14 @@ async function runStep(
     task: step.task,
     inputs: { connectionType: 'databricks', databricksConnection: CONNECTION_ID, ...step.inputs },
     endpoints: { [CONNECTION_ID]: target.endpoint },
-    variables: { ...BUILD_VARIABLES, 'System.TaskInstanceId': `6a7b8c9d-0e1f-4a2b-8c3d-${String(i + 1).padStart(12, '0')}` },
+    variables: {
+      ...BUILD_VARIABLES,
+      ...(opts.verbose ? { 'System.Debug': 'true' } : {}),
+      'System.TaskInstanceId': `6a7b8c9d-0e1f-4a2b-8c3d-${String(i + 1).padStart(12, '0')}`,
+    },
     env: target.env,
     killAfterMs: 10 * 60_000,
-    onLine: stepLogger(log),
+    onLine: stepLogger(log, { debug: opts.verbose, secrets: Object.values(target.endpoint.params ?? {}) }),
   });
   const result = r.complete?.result ?? `exited ${r.code ?? r.signal} without a result`;
   out.results.push({

@@ -4,6 +4,7 @@
 //   npm run demo                       local emulator (no workspace needed)
 //   npm run demo -- --no-build         skip the build (the tests use this after building once)
 //   npm run demo -- --local            the emulator even when DATABRICKS_HOST and DATABRICKS_TOKEN are set
+//   npm run demo -- --verbose          also the tasks' debug lines
 //   npm run demo -- --help             this usage
 //   DATABRICKS_HOST=https://adb-... DATABRICKS_TOKEN=dapi... npm run demo -- \
 //     --model main.ml.churn --registry unityCatalog --experiment /Shared/churn \
@@ -26,6 +27,7 @@ const USAGE = `Usage: npm run demo [-- options]
   --no-build              skip the build
   --out-dir <folder>      where the report, the decision records and summary.json go (default .demo/)
   --rows <n>              evaluation rows; --resamples <n> bootstrap resamples
+  --verbose               also the tasks' debug lines (as the agent shows them with System.Debug true)
   Real workspace only:    --model --registry --experiment --evaluation-table --output-path --job-name | --job-id
                           --repo-path --repo-url --ref --cluster-id --allow-promotion
   --help                  this text`;
@@ -51,6 +53,7 @@ try {
       'cluster-id': { type: 'string' },
       'allow-promotion': { type: 'boolean' },
       local: { type: 'boolean' },
+      verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   }));
@@ -101,6 +104,7 @@ try {
     workspace,
     evaluationRows: values.rows ? Number(values.rows) : undefined,
     resamples: values.resamples ? Number(values.resamples) : undefined,
+    verbose: values.verbose,
   });
   console.log('');
   console.log(`Demo ${summary.ok ? 'finished' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
