@@ -30,6 +30,7 @@ import {
 import { trimmedMessage } from './notebook-run';
 import { applyDecision } from './promote-decision';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
+import { comparisonLines } from './log-lines';
 
 export const PRODUCTION_KEY = 'production';
 
@@ -284,7 +285,7 @@ async function scoreAndCompare(
   } finally {
     await scored.cleanup().catch((e: Error) => host.log.warn(`Could not delete the predictions file: ${e.message}`));
   }
-  host.log.info(decision.reason);
+  for (const line of comparisonLines(decision, candidates, production?.version)) host.log.info(line);
   return { scored, decision };
 }
 
