@@ -215,6 +215,9 @@ function assertCleanTerminal(stdout: string, outDir: string, summary: any, [reco
     '  Set up a real workspace: README.md#create-the-service-connection, then README.md#a-first-pipeline',
     '',
   ]);
+  // Those anchors are the README's headings as GitHub names them.
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  assert.ok(readme.includes('\n## Create the service connection\n') && readme.includes('\n## A first pipeline\n'));
 }
 
 /** The printed CLI command runs as printed (npx resolves the workspace's mlops-eval) and reaches the task's decision. */
