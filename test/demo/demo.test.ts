@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { agentLogView, REPO_ROOT } from '../helpers/agent';
+import { nextSteps } from '../../demo/run-demo';
 
 function runDemoScript(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -52,6 +53,25 @@ describe('the demo shows task output as the agent log view does (agentLogView)',
     assert.deepEqual(output.slice(0, 2).map(view), [
       '##[debug]agent.TempDirectory=/tmp/x',
       'Workspace: https://adb-1.azuredatabricks.net (personal access token)',
+    ]);
+  });
+});
+
+describe("the demo's last lines (nextSteps)", () => {
+  it('against a real workspace: the report, the CLI on your own predictions (the task deleted its file), the pipeline section', () => {
+    const evaluation = {
+      title: 'Evaluate & Promote: main.ml.churn (dry run)',
+      record: '/o/evaluation-1.json',
+      report: '/o/report-1.html',
+      seed: '',
+      resamples: '1000',
+    };
+    assert.deepEqual(nextSteps({ mode: 'workspace', evaluations: [evaluation] }), [
+      'What next:',
+      '  Open the report:',
+      '    /o/report-1.html',
+      '  Compare your own predictions with the CLI: npx mlops-eval compare predictions.parquet --baseline production',
+      '  Put the tasks in a pipeline: README.md#a-first-pipeline',
     ]);
   });
 });
