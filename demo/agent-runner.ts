@@ -235,3 +235,33 @@ export function runTask(opts: AgentRunOptions): Promise<AgentRunResult> {
     });
   });
 }
+
+/**
+ * What the agent's log view shows for one line of task output, or undefined when it shows nothing.
+ * microsoft/azure-pipelines-agent, src/Agent.Worker/TaskCommandExtension.cs: `task.logissue`/`task.issue`
+ * are written to the log as `##[warning]`/`##[error]` lines; `task.debug` goes through
+ * `ExecutionContext.Debug`, which writes a `##[debug]` line only when the System.Debug variable is true;
+ * `task.setprogress` and `task.complete` update the timeline record (percent, current operation, result)
+ * and write no log line; `task.setsecret` registers a value the agent's secret masker replaces with `***`
+ * in everything logged after it; the other task commands (setvariable, addattachment, uploadsummary, ...)
+ * write no log line either. Plain output lines are shown as they are.
+ */
+export function agentLogView(opts: { debug?: boolean; secrets?: string[] } = {}): (line: string) => string | undefined {
+  // The agent masks the service connection's secret parameters from the start, like values set with setsecret.
+  const secrets = (opts.secrets ?? []).filter((s) => s.length > 0);
+  const mask = (text: string) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+  return (line) => {
+    const cmd = line.startsWith('##vso[') ? parseVso(line) : undefined;
+    if (!cmd) return mask(line);
+    if (cmd.name === 'task.setsecret') {
+      if (cmd.message) secrets.push(cmd.message);
+      return undefined;
+    }
+    if (cmd.name === 'task.logissue' || cmd.name === 'task.issue') {
+      const type = cmd.props.type?.toLowerCase();
+      return type === 'error' || type === 'warning' ? mask(`##[${type}]${cmd.message}`) : undefined;
+    }
+    if (cmd.name === 'task.debug') return opts.debug ? mask(`##[debug]${cmd.message}`) : undefined;
+    return undefined;
+  };
+}

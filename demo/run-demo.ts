@@ -11,9 +11,9 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../emulator';
-import { renderReportHtml } from '../src/report';
+import { formatDelta, formatPercent, renderReportHtml } from '../src/report';
 import { DEFAULT_NOTEBOOK_PATH } from '../src/tasks/evaluate/inputs';
-import { REPO_ROOT, runTask, type AgentEndpoint, type AgentRunResult, type TaskFolder } from './agent-runner';
+import { agentLogView, REPO_ROOT, runTask, type AgentEndpoint, type AgentRunResult, type TaskFolder } from './agent-runner';
 import { generateDataset, predictProba, trainLogistic, type LogisticModel } from './synthetic';
 
 export interface DemoStep {
@@ -33,10 +33,23 @@ export interface DemoStepResult {
   outputs: Record<string, string>;
 }
 
+/** One Evaluate & Promote step's files: its decision record, its HTML report and (emulator) its predictions. */
+export interface DemoEvaluation {
+  title: string;
+  record: string;
+  report: string;
+  /** A copy of the scored predictions, for `mlops-eval` (emulator only: a real workspace's stay in its volume). */
+  predictions?: string;
+  /** The seed and resamples the task used, so the CLI reproduces its decision. */
+  seed: string;
+  resamples: string;
+}
+
 export interface DemoSummary {
   mode: 'emulator' | 'workspace';
   steps: DemoStepResult[];
-  reportPath?: string;
+  /** Every evaluation gets its own report. */
+  evaluations: DemoEvaluation[];
   records: string[];
   bundles: string[];
   ok: boolean;
@@ -48,6 +61,8 @@ export interface DemoOptions {
   evaluationRows?: number;
   resamples?: number;
   log?: (line: string) => void;
+  /** Show the tasks' debug lines, as the agent does with System.Debug true. */
+  verbose?: boolean;
   /** Real-workspace settings (from DATABRICKS_HOST / DATABRICKS_TOKEN and command-line options). */
   workspace?: RealWorkspaceOptions;
 }
@@ -79,6 +94,8 @@ const TRAIN_JOB = 'churn-demo-train';
 const TRAIN_NOTEBOOK = '/Repos/Staging/demo/notebooks/train';
 const TRAINING_ROWS = 20_000;
 const SERVING_ENDPOINT = 'churn-demo';
+/** The weak model in production before the first evaluation (feature 0 only). */
+const PRODUCTION_RUN_NAME = 'logreg-0';
 
 const BUILD_VARIABLES = {
   'Build.BuildId': '20261127',
@@ -86,6 +103,11 @@ const BUILD_VARIABLES = {
   'Build.SourceVersion': RELEASE_COMMIT,
   'Build.SourceBranch': `refs/tags/${RELEASE_TAG}`,
 };
+
+/** The MLflow run name the emulated training notebook gives a model of these features: the name the report shows. */
+export function demoRunName(features: string): string {
+  return `logreg-${features.split(',').join('')}`;
+}
 
 /** The emulated training notebook: fits on the features it is given and logs an MLflow run, as mlflow.autolog would. */
 function installTrainingNotebook(emu: Emulator, experimentId: string): void {
@@ -96,7 +118,7 @@ function installTrainingNotebook(emu: Emulator, experimentId: string): void {
     const model = trainLogistic(data, features);
     const run = emu.mlflow.createRun({
       experimentId,
-      runName: `logreg-${features.join('')}`,
+      runName: demoRunName(features.join(',')),
       tags: {
         'mlflow.databricks.jobID': String(ctx.jobId ?? ''),
         'mlflow.databricks.jobRunID': String(ctx.taskRunId),
@@ -117,7 +139,7 @@ function modelOfRun(emu: Emulator, runId: string): LogisticModel {
 }
 
 /** The emulated scoring notebook: the bundled notebook's contract, played with the synthetic models. */
-function installScoringNotebook(emu: Emulator, rows: number): void {
+function installScoringNotebook(emu: Emulator, rows: number, keepCopy: (bytes: Uint8Array) => void): void {
   let evaluation = 0;
   emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, (ctx) => {
     const models = JSON.parse(ctx.params.models) as Array<{ key: string; uri: string }>;
@@ -137,7 +159,10 @@ function installScoringNotebook(emu: Emulator, rows: number): void {
       columns[m.key] = predictProba(modelOfRun(emu, runId), data);
     }
     const file = `${ctx.params.output_path}/predictions.arrow`;
-    emu.files.write(file, Buffer.from(tableToIPC(tableFromArrays(columns as Record<string, Float64Array>), 'file')));
+    const bytes = tableToIPC(tableFromArrays(columns as Record<string, Float64Array>), 'file');
+    emu.files.write(file, Buffer.from(bytes));
+    // The task deletes the file once it has read it; the demo keeps a copy for the CLI (see nextSteps).
+    keepCopy(bytes);
     return { exitValue: JSON.stringify({ output_path: file, rows }) };
   });
 }
@@ -147,7 +172,7 @@ function seedProduction(emu: Emulator, experimentId: string): void {
   const model = trainLogistic(generateDataset(TRAINING_ROWS, 'train:production'), [0]);
   const run = emu.mlflow.createRun({
     experimentId,
-    runName: 'logreg-0 (production)',
+    runName: PRODUCTION_RUN_NAME,
     params: { features: '0', model_json: JSON.stringify(model) },
     artifacts: { 'model/MLmodel': 'flavors: {}\n', 'model/model.json': JSON.stringify(model) },
   });
@@ -162,7 +187,12 @@ export function smokeRecords(): Array<Record<string, number>> {
   return Array.from({ length: data.n }, (_, i) => Object.fromEntries(Array.from({ length: d }, (_, j) => [`x${j}`, Number(data.x[i * d + j].toFixed(4))])));
 }
 
+const FEATURES_A = '0,2';
+const FEATURES_B = '0,1,2,3,4,5';
+const FEATURES_C = '0,1';
+
 export function emulatorSteps(resamples: number, smokeTestFile?: string): DemoStep[] {
+  const [A, B, C] = [FEATURES_A, FEATURES_B, FEATURES_C].map(demoRunName);
   const evaluate = {
     modelName: MODEL,
     registry: 'workspace',
@@ -187,31 +217,31 @@ export function emulatorSteps(resamples: number, smokeTestFile?: string): DemoSt
       expect: { result: 'Succeeded', outputs: { headCommitId: RELEASE_COMMIT, tag: RELEASE_TAG } },
     },
     {
-      title: 'Train: candidate A (features 0, 2)',
+      title: `Train: ${A} (features 0 and 2)`,
       task: 'DatabricksTrainV1',
-      inputs: train('0,2', '11'),
+      inputs: train(FEATURES_A, '11'),
       expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } },
     },
     {
-      title: 'Train: candidate B (all six features)',
+      title: `Train: ${B} (all six features)`,
       task: 'DatabricksTrainV1',
-      inputs: train('0,1,2,3,4,5', '12'),
+      inputs: train(FEATURES_B, '12'),
       expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } },
     },
     {
-      title: 'Evaluate & Promote: A and B against production',
+      title: `Evaluate & Promote: ${A} and ${B} against production (${PRODUCTION_RUN_NAME})`,
       task: 'DatabricksEvaluatePromoteV1',
       inputs: evaluate,
       expect: { result: 'Succeeded', outputs: { decision: 'promoted', promoted: 'true' } },
     },
     {
-      title: 'Train: candidate C (features 0, 1)',
+      title: `Train: ${C} (features 0 and 1)`,
       task: 'DatabricksTrainV1',
-      inputs: train('0,1', '13'),
+      inputs: train(FEATURES_C, '13'),
       expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } },
     },
     {
-      title: 'Evaluate & Promote: C against the new production model',
+      title: `Evaluate & Promote: ${C} against the new production model (${B})`,
       task: 'DatabricksEvaluatePromoteV1',
       inputs: evaluate,
       expect: { result: 'Succeeded', outputs: { decision: 'kept', promoted: 'false' } },
@@ -279,6 +309,17 @@ export function realWorkspaceSteps(o: RealWorkspaceOptions, resamples: number): 
   return steps;
 }
 
+/**
+ * Evaluate's outcome in the report's number formats: the observed win rate as a percentage with one decimal,
+ * the metric difference with a sign and 4 decimals (the outputs carry full precision, for pipelines).
+ */
+export function describeEvaluation(o: Record<string, string>): string {
+  const figures: string[] = [];
+  if (o.winRate) figures.push(`win rate ${formatPercent(Number(o.winRate))}`);
+  if (o.metricDelta) figures.push(`delta ${formatDelta(Number(o.metricDelta))}`);
+  return `${o.decision}${o.modelVersion ? ` version ${o.modelVersion}` : ''}${figures.length > 0 ? ` (${figures.join(', ')})` : ''}`;
+}
+
 function describeOutcome(r: AgentRunResult, task: TaskFolder): string {
   const o = r.outputs;
   if (task === 'DatabricksReposDeployV1' && o.headCommitId)
@@ -286,9 +327,7 @@ function describeOutcome(r: AgentRunResult, task: TaskFolder): string {
   if (task === 'DatabricksTrainV1' && o.runId) return `run ${o.runId} ${o.resultState ?? ''}, candidates: ${o.candidateRunIds || 'none'}`;
   if (task === 'DatabricksServingDeployV1' && o.endpointUrl)
     return `${o.endpointUrl}: version ${o.servedVersion} at ${o.trafficPercent}%${o.rolledBack === 'true' ? ' (rolled back)' : ''}`;
-  if (task === 'DatabricksEvaluatePromoteV1' && o.decision) {
-    return `${o.decision}${o.modelVersion ? ` version ${o.modelVersion}` : ''} (win rate ${o.winRate ?? '-'}, delta ${o.metricDelta ?? '-'})`;
-  }
+  if (task === 'DatabricksEvaluatePromoteV1' && o.decision) return describeEvaluation(o);
   return r.complete?.message ?? '';
 }
 
@@ -298,6 +337,8 @@ interface DemoTarget {
   endpoint: AgentEndpoint;
   steps: DemoStep[];
   env: Record<string, string>;
+  /** Copies of the predictions the emulated scoring notebook wrote, in order (none against a real workspace). */
+  predictionCopies: string[];
 }
 
 /** Starts the emulator with the demo's remote, job, notebooks and production model. */
@@ -319,28 +360,65 @@ async function emulatorTarget(opts: DemoOptions, resamples: number, log: (line: 
     ],
   });
   installTrainingNotebook(emu, experimentId);
-  installScoringNotebook(emu, opts.evaluationRows ?? 200_000);
+  const predictionCopies: string[] = [];
+  installScoringNotebook(emu, opts.evaluationRows ?? 200_000, (bytes) => {
+    const copy = path.join(opts.outDir, `predictions-${predictionCopies.length + 1}.arrow`);
+    writeFileSync(copy, bytes);
+    predictionCopies.push(copy);
+  });
   seedProduction(emu, experimentId);
   const endpoint = { url: emu.url, scheme: 'Token', params: { apitoken: EMULATOR_DEFAULTS.pat } };
   const smokeFile = path.join(opts.outDir, 'smoke.json');
   writeFileSync(smokeFile, JSON.stringify(smokeRecords()));
   log(`Local workspace emulator: ${emu.url} (model ${MODEL}: version 1 in Production)`);
-  return { emu, endpoint, steps: emulatorSteps(resamples, smokeFile), env };
+  return { emu, endpoint, steps: emulatorSteps(resamples, smokeFile), env, predictionCopies };
 }
 
-/** Prints the task's log lines and its progress (once per distinct value), indented under the step. */
-function stepLogger(log: (line: string) => void): (line: string) => void {
-  let lastProgress = '';
+/** Prints what the agent's log view shows for the task's output (agentLogView), indented under the step. */
+function stepLogger(log: (line: string) => void, opts: { debug?: boolean; secrets: string[] }): (line: string) => void {
+  const view = agentLogView(opts);
   return (line) => {
-    if (line.startsWith('##vso[task.setprogress')) {
-      const m = /value=(\d+);?\]?(.*)$/.exec(line.replace(/^##vso\[task\.setprogress /, ''));
-      const text = m ? `${m[1]}% ${m[2].replace(/^\]/, '')}` : '';
-      if (text && text !== lastProgress) log(`      … ${text}`);
-      lastProgress = text;
-    } else if (!line.startsWith('##vso[')) {
-      log(`      ${line}`);
-    }
+    const shown = view(line);
+    if (shown !== undefined) log(`      ${shown}`);
   };
+}
+
+/** Keeps the step's decision record and renders its own HTML report (report-<n>.html), as the build tab would show it. */
+function keepEvaluation(recordPath: string, step: DemoStep, n: number, outDir: string, predictions: string | undefined): DemoEvaluation {
+  const record = path.join(outDir, `evaluation-${n}.json`);
+  copyFileSync(recordPath, record);
+  const report = path.join(outDir, `report-${n}.html`);
+  writeFileSync(report, renderReportHtml(JSON.parse(readFileSync(record, 'utf8'))));
+  return { title: step.title, record, report, ...(predictions ? { predictions } : {}), seed: step.inputs.seed ?? '', resamples: step.inputs.resamples ?? '' };
+}
+
+/** The README sections that set up a real workspace (anchors as GitHub renders the headings). */
+export const SETUP_SECTIONS = ['README.md#create-the-service-connection', 'README.md#a-first-pipeline'];
+
+/**
+ * What the user can do next, as the demo's last lines: open each report, run `mlops-eval` on the first
+ * evaluation's predictions with the task's seed and resamples (the same decision as the task), and set up a
+ * real workspace.
+ */
+export function nextSteps(summary: Pick<DemoSummary, 'evaluations' | 'mode'>): string[] {
+  const lines = ['What next:'];
+  if (summary.evaluations.length > 0) {
+    lines.push(`  Open the report${summary.evaluations.length > 1 ? 's (one per evaluation)' : ''}:`);
+    for (const e of summary.evaluations) lines.push(`    ${e.report}`);
+  }
+  const scored = summary.evaluations.find((e) => e.predictions);
+  if (scored) {
+    lines.push(`  Compare the same predictions with the CLI (the task's seed and resamples give the task's decision):`);
+    const dir = path.dirname(scored.predictions!);
+    lines.push(
+      `    npx mlops-eval compare ${scored.predictions} --baseline production --seed ${scored.seed} --resamples ${scored.resamples} --html ${path.join(dir, 'cli-report.html')}`,
+    );
+  } else {
+    lines.push('  Compare your own predictions with the CLI: npx mlops-eval compare predictions.parquet --baseline production');
+  }
+  if (summary.mode === 'emulator') lines.push(`  Set up a real workspace: ${SETUP_SECTIONS.join(', then ')}`);
+  else lines.push(`  Put the tasks in a pipeline: ${SETUP_SECTIONS[1]}`);
+  return lines;
 }
 
 /** Runs one step as the agent would and reports it; false when the demo must stop (unexpected outcome). */
@@ -348,20 +426,25 @@ async function runStep(
   target: DemoTarget,
   i: number,
   opts: DemoOptions,
-  out: { results: DemoStepResult[]; records: string[] },
+  out: { results: DemoStepResult[]; evaluations: DemoEvaluation[] },
   log: (line: string) => void,
 ): Promise<boolean> {
   const step = target.steps[i];
   log('');
   log(`[${i + 1}/${target.steps.length}] ${step.title}`);
+  const copiesBefore = target.predictionCopies.length;
   const r = await runTask({
     task: step.task,
     inputs: { connectionType: 'databricks', databricksConnection: CONNECTION_ID, ...step.inputs },
     endpoints: { [CONNECTION_ID]: target.endpoint },
-    variables: { ...BUILD_VARIABLES, 'System.TaskInstanceId': `6a7b8c9d-0e1f-4a2b-8c3d-${String(i + 1).padStart(12, '0')}` },
+    variables: {
+      ...BUILD_VARIABLES,
+      ...(opts.verbose ? { 'System.Debug': 'true' } : {}),
+      'System.TaskInstanceId': `6a7b8c9d-0e1f-4a2b-8c3d-${String(i + 1).padStart(12, '0')}`,
+    },
     env: target.env,
     killAfterMs: 10 * 60_000,
-    onLine: stepLogger(log),
+    onLine: stepLogger(log, { debug: opts.verbose, secrets: Object.values(target.endpoint.params ?? {}) }),
   });
   const result = r.complete?.result ?? `exited ${r.code ?? r.signal} without a result`;
   out.results.push({
@@ -374,11 +457,9 @@ async function runStep(
   });
   const mark = result === 'Succeeded' ? 'OK ' : result === 'SucceededWithIssues' ? 'OK!' : 'FAIL';
   log(`  ${mark} ${result} in ${(r.durationMs / 1000).toFixed(1)} s: ${describeOutcome(r, step.task)}`);
-  if (r.outputs.reportPath) {
-    const dest = path.join(opts.outDir, `evaluation-${out.records.length + 1}.json`);
-    copyFileSync(r.outputs.reportPath, dest);
-    out.records.push(dest);
-  }
+  // The predictions the scoring notebook wrote during this step, if it scored (a step without candidates does not).
+  const predictions = target.predictionCopies.length > copiesBefore ? target.predictionCopies.at(-1) : undefined;
+  if (r.outputs.reportPath) out.evaluations.push(keepEvaluation(r.outputs.reportPath, step, out.evaluations.length + 1, opts.outDir, predictions));
   const expected = step.expect;
   const mismatch = expected && (result !== expected.result || Object.entries(expected.outputs ?? {}).some(([k, v]) => r.outputs[k] !== v));
   if (mismatch) {
@@ -398,13 +479,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       endpoint: { url: opts.workspace.host, scheme: 'Token', params: { apitoken: opts.workspace.token } },
       steps: realWorkspaceSteps(opts.workspace, resamples),
       env: {},
+      predictionCopies: [],
     };
     log(`Workspace: ${opts.workspace.host}`);
   } else {
     target = await emulatorTarget(opts, resamples, log);
   }
 
-  const out = { results: [] as DemoStepResult[], records: [] as string[] };
+  const out = { results: [] as DemoStepResult[], evaluations: [] as DemoEvaluation[] };
   let ok = true;
   try {
     for (let i = 0; i < target.steps.length && ok; i++) ok = await runStep(target, i, opts, out, log);
@@ -412,16 +494,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     await target.emu?.close();
   }
 
-  let reportPath: string | undefined;
-  if (out.records.length > 0) {
-    reportPath = path.join(opts.outDir, 'report.html');
-    const first = JSON.parse(readFileSync(out.records[0], 'utf8'));
-    writeFileSync(reportPath, renderReportHtml(first));
-  }
   const bundles = (['DatabricksReposDeployV1', 'DatabricksTrainV1', 'DatabricksEvaluatePromoteV1', 'DatabricksServingDeployV1'] as const).map((t) =>
     path.join(REPO_ROOT, 'tasks', t, 'index.js'),
   );
-  const summary: DemoSummary = { mode: opts.workspace ? 'workspace' : 'emulator', steps: out.results, reportPath, records: out.records, bundles, ok };
+  const summary: DemoSummary = {
+    mode: opts.workspace ? 'workspace' : 'emulator',
+    steps: out.results,
+    evaluations: out.evaluations,
+    records: out.evaluations.map((e) => e.record),
+    bundles,
+    ok,
+  };
   writeFileSync(path.join(opts.outDir, 'summary.json'), JSON.stringify(summary, null, 2));
   return summary;
 }

@@ -4,6 +4,7 @@
 //   npm run demo                       local emulator (no workspace needed)
 //   npm run demo -- --no-build         skip the build (the tests use this after building once)
 //   npm run demo -- --local            the emulator even when DATABRICKS_HOST and DATABRICKS_TOKEN are set
+//   npm run demo -- --verbose          also the tasks' debug lines
 //   npm run demo -- --help             this usage
 //   DATABRICKS_HOST=https://adb-... DATABRICKS_TOKEN=dapi... npm run demo -- \
 //     --model main.ml.churn --registry unityCatalog --experiment /Shared/churn \
@@ -24,8 +25,9 @@ const USAGE = `Usage: npm run demo [-- options]
                           or against a real workspace when DATABRICKS_HOST and DATABRICKS_TOKEN are set
   --local                 use the local emulator even when DATABRICKS_HOST and DATABRICKS_TOKEN are set
   --no-build              skip the build
-  --out-dir <folder>      where the report, the decision records and summary.json go (default .demo/)
+  --out-dir <folder>      where the reports, the decision records, the predictions and summary.json go (default .demo/)
   --rows <n>              evaluation rows; --resamples <n> bootstrap resamples
+  --verbose               also the tasks' debug lines (as the agent shows them with System.Debug true)
   Real workspace only:    --model --registry --experiment --evaluation-table --output-path --job-name | --job-id
                           --repo-path --repo-url --ref --cluster-id --allow-promotion
   --help                  this text`;
@@ -51,6 +53,7 @@ try {
       'cluster-id': { type: 'string' },
       'allow-promotion': { type: 'boolean' },
       local: { type: 'boolean' },
+      verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   }));
@@ -67,7 +70,7 @@ if (values.help) {
 const started = Date.now();
 if (!values['no-build']) execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
 const require = createRequire(import.meta.url);
-const { runDemo } = require(path.join(root, 'out/demo/run-demo.js'));
+const { runDemo, nextSteps } = require(path.join(root, 'out/demo/run-demo.js'));
 
 const host = values.local ? undefined : process.env.DATABRICKS_HOST;
 const token = values.local ? undefined : process.env.DATABRICKS_TOKEN;
@@ -101,14 +104,16 @@ try {
     workspace,
     evaluationRows: values.rows ? Number(values.rows) : undefined,
     resamples: values.resamples ? Number(values.resamples) : undefined,
+    verbose: values.verbose,
   });
   console.log('');
   console.log(`Demo ${summary.ok ? 'finished' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   for (const s of summary.steps) console.log(`  ${s.result.padEnd(19)} ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.title}`);
-  if (summary.reportPath) console.log(`Report:            ${summary.reportPath}`);
-  for (const r of summary.records) console.log(`Decision record:   ${r}`);
   console.log('Task bundles (what `npm run package` puts in the .vsix):');
   for (const b of summary.bundles) console.log(`  ${b}`);
+  for (const e of summary.evaluations) console.log(`Decision record:   ${e.record}`);
+  console.log('');
+  for (const line of nextSteps(summary)) console.log(line);
   process.exit(summary.ok ? 0 : 1);
 } catch (e) {
   console.error(`Demo failed: ${e?.message ?? e}`);

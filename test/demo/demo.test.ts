@@ -3,11 +3,12 @@
  * flow concludes what it must (deploy to the tag, three training runs, promote, then keep).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT } from '../helpers/agent';
+import { agentLogView, REPO_ROOT } from '../helpers/agent';
+import { nextSteps } from '../../demo/run-demo';
 
 function runDemoScript(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -21,6 +22,60 @@ function runDemoScript(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
   });
 }
 
+describe('the demo shows task output as the agent log view does (agentLogView)', () => {
+  const output = [
+    '##vso[task.debug]agent.TempDirectory=/tmp/x',
+    'Workspace: https://adb-1.azuredatabricks.net (personal access token)',
+    '##vso[task.setprogress value=0;]PENDING, 0s elapsed',
+    '##vso[task.setsecret]s3cr;et',
+    'token s3cr;et and dapi-connection-token',
+    '##vso[task.issue type=warning;]Could not read run 1 yet: 503',
+    '##vso[task.logissue type=error;]Boom%0Aline two',
+    '##vso[task.setvariable variable=runId;isOutput=true;issecret=false;]42',
+    '##vso[task.complete result=Succeeded;done=true;]Done.',
+  ];
+
+  it('hides debug lines, progress and other commands; shows warnings and errors as ##[warning]/##[error]; masks secrets', () => {
+    const view = agentLogView({ secrets: ['dapi-connection-token'] });
+    assert.deepEqual(
+      output.map(view).filter((l) => l !== undefined),
+      [
+        'Workspace: https://adb-1.azuredatabricks.net (personal access token)',
+        'token *** and ***',
+        '##[warning]Could not read run 1 yet: 503',
+        '##[error]Boom\nline two',
+      ],
+    );
+  });
+
+  it('with debug (npm run demo -- --verbose, System.Debug true) shows the debug lines as ##[debug]', () => {
+    const view = agentLogView({ debug: true });
+    assert.deepEqual(output.slice(0, 2).map(view), [
+      '##[debug]agent.TempDirectory=/tmp/x',
+      'Workspace: https://adb-1.azuredatabricks.net (personal access token)',
+    ]);
+  });
+});
+
+describe("the demo's last lines (nextSteps)", () => {
+  it('against a real workspace: the report, the CLI on your own predictions (the task deleted its file), the pipeline section', () => {
+    const evaluation = {
+      title: 'Evaluate & Promote: main.ml.churn (dry run)',
+      record: '/o/evaluation-1.json',
+      report: '/o/report-1.html',
+      seed: '',
+      resamples: '1000',
+    };
+    assert.deepEqual(nextSteps({ mode: 'workspace', evaluations: [evaluation] }), [
+      'What next:',
+      '  Open the report:',
+      '    /o/report-1.html',
+      '  Compare your own predictions with the CLI: npx mlops-eval compare predictions.parquet --baseline production',
+      '  Put the tasks in a pipeline: README.md#a-first-pipeline',
+    ]);
+  });
+});
+
 describe('npm run demo (local workspace emulator)', function () {
   this.timeout(240_000);
 
@@ -32,6 +87,7 @@ describe('npm run demo (local workspace emulator)', function () {
     assert.equal(lines[0], "npm run demo: Unknown option '--bogus'");
     assert.equal(lines[2], 'Usage: npm run demo [-- options]');
     assert.ok(lines.some((l) => l.trimStart().startsWith('--local ')));
+    assert.ok(lines.some((l) => l.trimStart().startsWith('--verbose ')));
     assert.ok(!/^\s+at /m.test(bad.stderr), bad.stderr);
     const help = await runDemoScript(['--help'], process.env);
     assert.equal(help.code, 0);
@@ -78,11 +134,29 @@ describe('npm run demo (local workspace emulator)', function () {
     assert.equal(evaluate2.outputs.promoted, 'false');
     assert.equal(evaluate2.outputs.productionVersion, '2');
     assert.equal(evaluate2.outputs.bestCandidateRunId, trainC.outputs.candidateRunIds);
-    // The records and the HTML report exist and agree with the outputs.
+    // Every evaluation has its record and its own report, which names the models as the terminal does.
+    assert.deepEqual(
+      summary.evaluations.map((e: any) => [path.basename(e.record), path.basename(e.report), path.basename(e.predictions)]),
+      [
+        ['evaluation-1.json', 'report-1.html', 'predictions-1.arrow'],
+        ['evaluation-2.json', 'report-2.html', 'predictions-2.arrow'],
+      ],
+    );
     const record1 = JSON.parse(readFileSync(summary.records[0], 'utf8'));
+    const record2 = JSON.parse(readFileSync(summary.records[1], 'utf8'));
     assert.equal(record1.outcome, 'promoted');
-    const html = readFileSync(summary.reportPath, 'utf8');
-    assert.match(html, /<svg/);
+    assert.equal(record2.outcome, 'kept');
+    const names = (record: any) => record.models.filter((m: any) => m.role === 'candidate').map((m: any) => m.runName);
+    assert.deepEqual([...names(record1)].sort(), ['logreg-012345', 'logreg-02']);
+    assert.deepEqual(names(record2), ['logreg-01']);
+    const report1 = readFileSync(summary.evaluations[0].report, 'utf8');
+    const report2 = readFileSync(summary.evaluations[1].report, 'utf8');
+    assert.match(report1, /<svg/);
+    for (const name of ['logreg-02', 'logreg-012345']) assert.ok(report1.includes(name), name);
+    assert.ok(report2.includes('logreg-01') && !report2.includes('logreg-02'));
+
+    assertCleanTerminal(r.stdout, outDir, summary, [record1, record2]);
+    await assertCliReproduces(r.stdout, record1);
     // The promoted model is served and answers the one smoke request with one prediction per record.
     assert.equal(serve.outputs.servedVersion, '2');
     assert.equal(serve.outputs.trafficPercent, '100');
@@ -93,3 +167,94 @@ describe('npm run demo (local workspace emulator)', function () {
     assert.match(r.stdout, /Demo finished in \d+\.\d s\./);
   });
 });
+
+const CONNECTION_ID = '0d6e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a';
+const D4 = '\\d\\.\\d{4}';
+
+/** The terminal a new user reads: agent log view, words for the sign-in, one number format, names as in the report. */
+function assertCleanTerminal(stdout: string, outDir: string, summary: any, [record1, record2]: any[]): void {
+  const lines = stdout.split('\n');
+  assert.deepEqual(
+    lines.filter((l) => l.includes('##vso[') || l.includes('##[debug]')),
+    [],
+  );
+  assert.ok(!stdout.includes(CONNECTION_ID));
+  const workspaceLines = lines.filter((l) => l.trimStart().startsWith('Workspace: '));
+  assert.equal(workspaceLines.length, 7);
+  for (const l of workspaceLines) assert.match(l, /^ {6}Workspace: http:\/\/127\.0\.0\.1:\d+ \(personal access token\)$/);
+  // Deploy created the folder and checked the tag out: it does not also say nothing changed.
+  assert.ok(lines.includes('      Checked out the tag v1.0.0 in the new Git folder: it is at 7c3e1a9b5d2f4e6a8c0b1d3f5e7a9c2b4d6f8e0a.'));
+  assert.ok(!stdout.includes('it already was'));
+  // No progress lines ("0% 0s elapsed"): Train logs each state with the time spent.
+  assert.deepEqual(
+    lines.filter((l) => /\d+% .*elapsed/.test(l)),
+    [],
+  );
+  assert.ok(lines.some((l) => /^ {6}Run \d+: RUNNING after \d+s\.$/.test(l)));
+  // Step titles use the run names the report shows.
+  const titles = summary.steps.map((s: any) => s.title);
+  assert.deepEqual(titles.slice(1, 6), [
+    'Train: logreg-02 (features 0 and 2)',
+    'Train: logreg-012345 (all six features)',
+    'Evaluate & Promote: logreg-02 and logreg-012345 against production (logreg-0)',
+    'Train: logreg-01 (features 0 and 1)',
+    'Evaluate & Promote: logreg-01 against the new production model (logreg-012345)',
+  ]);
+  // Evaluate: one line per model with its metric and interval (4 decimals), names as in the report.
+  const runOf = (record: any, name: string) => record.models.find((m: any) => m.runName === name).runId;
+  const expectLine = (pattern: string) =>
+    assert.ok(
+      lines.some((l) => new RegExp(`^ {8}${pattern}$`).test(l)),
+      pattern,
+    );
+  expectLine(`production \\(version 1\\): ${D4} \\[${D4}, ${D4}\\]`);
+  expectLine(
+    `logreg-012345 \\(MLflow run ${runOf(record1, 'logreg-012345')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \\+${D4} \\[\\+${D4}, \\+${D4}\\], better by more than 0\\.001 in 100\\.0% of the resamples, promoted`,
+  );
+  expectLine(
+    `logreg-02 \\(MLflow run ${runOf(record1, 'logreg-02')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \\+${D4} \\[\\+${D4}, \\+${D4}\\], better by more than 0\\.001 in 100\\.0% of the resamples`,
+  );
+  expectLine(`production \\(version 2\\): ${D4} \\[${D4}, ${D4}\\]`);
+  expectLine(
+    `logreg-01 \\(MLflow run ${runOf(record2, 'logreg-01')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \u2212${D4} \\[\u2212${D4}, \u2212${D4}\\], better by more than 0\\.001 in 0\\.0% of the resamples, best candidate`,
+  );
+  assert.ok(lines.includes(`      Promoted logreg-012345 (MLflow run ${runOf(record1, 'logreg-012345')}) as churn-demo version 2 to stage Production.`));
+  assert.ok(!stdout.includes("'run_"), 'no internal column key in quotes');
+  // The outcome lines: the observed win rate as a percentage with one decimal, the delta signed with 4 decimals.
+  assert.ok(lines.some((l) => /^ {2}OK {2}Succeeded in \d+\.\d s: promoted version 2 \(win rate 100\.0%, delta \+0\.1\d{3}\)$/.test(l)));
+  assert.ok(lines.some((l) => /^ {2}OK {2}Succeeded in \d+\.\d s: kept \(win rate 0\.0%, delta \u22120\.0\d{3}\)$/.test(l)));
+  // The last lines say what to do next.
+  const next = lines.slice(lines.lastIndexOf('What next:'));
+  assert.deepEqual(next, [
+    'What next:',
+    '  Open the reports (one per evaluation):',
+    `    ${path.join(outDir, 'report-1.html')}`,
+    `    ${path.join(outDir, 'report-2.html')}`,
+    "  Compare the same predictions with the CLI (the task's seed and resamples give the task's decision):",
+    `    npx mlops-eval compare ${path.join(outDir, 'predictions-1.arrow')} --baseline production --seed 20261127 --resamples 1000 --html ${path.join(outDir, 'cli-report.html')}`,
+    '  Set up a real workspace: README.md#create-the-service-connection, then README.md#a-first-pipeline',
+    '',
+  ]);
+  // Those anchors are the README's headings as GitHub names them.
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  assert.ok(readme.includes('\n## Create the service connection\n') && readme.includes('\n## A first pipeline\n'));
+}
+
+/** The printed CLI command runs as printed (npx resolves the workspace's mlops-eval) and reaches the task's decision. */
+async function assertCliReproduces(stdout: string, record1: any): Promise<void> {
+  const command = stdout
+    .split('\n')
+    .find((l) => l.startsWith('    npx mlops-eval compare '))!
+    .trim();
+  const args = command.split(' ').slice(2);
+  const html = args[args.indexOf('--html') + 1];
+  const json = JSON.parse(execFileSync(path.join(REPO_ROOT, 'node_modules/.bin/mlops-eval'), [...args, '--json', '--no-distributions'], { encoding: 'utf8' }));
+  assert.equal(json.decision, 'promote');
+  assert.equal(json.best, record1.decision.best);
+  assert.equal(json.reason, record1.decision.reason);
+  assert.deepEqual(
+    json.models.map((m: any) => [m.name, m.estimate, m.ci]),
+    record1.decision.models.map((m: any) => [m.name, m.estimate, m.ci]),
+  );
+  assert.ok(existsSync(html));
+}

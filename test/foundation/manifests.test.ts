@@ -99,7 +99,8 @@ describe('foundation: task.json files', () => {
         const anchors: Record<string, string> = {
           DatabricksReposDeployV1: 'deploy-notebooks-via-repos-api',
           DatabricksTrainV1: 'train',
-          DatabricksEvaluatePromoteV1: 'evaluate--promote',
+          // The Marketplace's id for "Evaluate & Promote" (GitHub's is evaluate--promote): see marketplaceSlug in test/docs/docs.test.ts.
+          DatabricksEvaluatePromoteV1: 'evaluate-promote',
           DatabricksServingDeployV1: 'deploy-model-to-serving',
         };
         const m = manifest();
@@ -238,6 +239,8 @@ describe('foundation: vss-extension.json', () => {
       assert.ok(existsSync(folder) && statSync(folder).isDirectory(), `${c.properties.name} does not exist`);
       assert.ok(existsSync(path.join(folder, 'task.json')) && existsSync(path.join(folder, 'index.ts')));
       assert.ok(files.includes(c.properties.name), `${c.properties.name} is not in files: tfx would silently drop it`);
+      // The extension's task catalog says where each task works.
+      assert.match(c.description, /Databricks/, c.id);
     }
   });
 

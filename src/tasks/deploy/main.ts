@@ -7,6 +7,7 @@ import { Inputs } from '../../pipeline/inputs';
 import { taskLibInputSource } from '../../pipeline/task-lib-inputs';
 import { parseDeployInputs } from './inputs';
 import { run } from './run';
+import { workspaceLine } from '../common/workspace-line';
 
 /** Deploy Notebooks via Repos API: parse every input before the first call, then deploy. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {
@@ -14,7 +15,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
   maskRepoUrlCredentials(inputs.optional('repoUrl'), host);
   const parsed = parseDeployInputs(inputs);
   const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksReposDeploy' });
-  host.log.info(`Workspace: ${connection.host} (${connection.description})`);
+  host.log.info(workspaceLine(connection));
   return run(parsed, { repos: new ReposClient(api), workspace: new WorkspaceClient(api), host, workspaceUrl: connection.host });
 }
 

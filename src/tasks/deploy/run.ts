@@ -211,7 +211,10 @@ async function deployRepo(inputs: ReposDeployInputs, deps: DeployDeps): Promise<
   if (inputs.ref.kind === 'branch') host.setOutput('branch', inputs.ref.name);
   else host.setOutput('tag', inputs.ref.name);
 
-  if (before === head) host.log.info(`The Git folder is at ${head} (${describeRef(inputs.ref)}); it already was, nothing changed.`);
+  // A folder created just now starts on the remote's default branch; when the ref is at that same commit the
+  // checkout moved nothing, but "it already was, nothing changed" would contradict the creation just logged.
+  if (created && before === head) host.log.info(`Checked out the ${describeRef(inputs.ref)} in the new Git folder: it is at ${head ?? '(unknown)'}.`);
+  else if (before === head) host.log.info(`The Git folder is at ${head} (${describeRef(inputs.ref)}); it already was, nothing changed.`);
   else host.log.info(`Updated the Git folder from ${before ?? '(unknown)'} to ${head ?? '(unknown)'} (${describeRef(inputs.ref)}).`);
   host.log.info(`Folder: ${link}`);
 

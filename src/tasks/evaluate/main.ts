@@ -21,6 +21,7 @@ import { run, type EvaluateEngine } from './run';
 import { pollOverride as sharedPollOverride } from '../common/poll-override';
 import { DatabricksScoring, registryUriOf, FilePredictions, PredictionsProvider } from './scoring';
 import { NotebookRegistrar } from './uc-registration';
+import { workspaceLine } from '../common/workspace-line';
 
 /** The shared test hook (shared/poll-override.ts) in the run waits' shape. */
 function pollOverride(): { initial: number; max: number } | undefined {
@@ -65,7 +66,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
   const parsed = parseEvaluateInputs(inputs);
   if (parsed.predictionsFile !== undefined) checkPredictionsFile(parsed.predictionsFile);
   const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksEvaluatePromote' });
-  host.log.info(`Workspace: ${connection.host} (${connection.description})`);
+  host.log.info(workspaceLine(connection));
   const poll = pollOverride();
   const readyPoll = readyPollOverride();
 

@@ -12,6 +12,7 @@ import { applyPromotion, registerWinner, type PromotionContext } from './promoti
 import type { ProductionRef } from './registry';
 import type { ChallengerRecord, DecisionRecord, Outcome } from './report';
 import type { Candidate, EvaluateDeps } from './run';
+import { challengerLine, promotedLine } from './log-lines';
 
 export interface AppliedDecision {
   outcome: Outcome;
@@ -55,7 +56,7 @@ export async function applyDecision(
       workspaceUrl: deps.workspaceUrl,
     });
     const sentence = `Run ${best.runId} is the challenger: ${registry.modelName} version ${challenger.version} (${challenger.marker}); ${registry.targetDescription} is unchanged until the promote action. ${decision.reason}`;
-    host.log.info(sentence);
+    host.log.info(challengerLine(best, registry.modelName, challenger.version, challenger.marker, registry.targetDescription));
     return { outcome: 'challenger', challenger, promotion: null, issues: [], sentence };
   }
   if (inputs.dryRun) {
@@ -84,7 +85,7 @@ export async function applyDecision(
     again: 'run the evaluation again',
   });
   const sentence = `Promoted run ${best.runId} as ${registry.modelName} version ${version} to ${registry.targetDescription}. ${decision.reason}`;
-  host.log.info(sentence);
+  host.log.info(promotedLine(best, registry.modelName, version, registry.targetDescription));
   return {
     outcome: 'promoted',
     promotion: { version, versionUrl: registry.versionUrl(deps.workspaceUrl, version), reusedExistingVersion: !!existing, applied: true },

@@ -13,6 +13,7 @@ import { parsePromoteInputs } from './handoff';
 import { REGISTER_NOTEBOOK_SOURCE } from './notebook-source';
 import { runPromote } from './promote-action';
 import { AliasRegistry, StageRegistry, type ProductionRegistry, type ReadyPoll } from './registry';
+import { workspaceLine } from '../common/workspace-line';
 
 export async function mainPromote(
   host: TaskHost,
@@ -21,7 +22,7 @@ export async function mainPromote(
 ): Promise<TaskOutcome> {
   const parsed = parsePromoteInputs(inputs);
   const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksEvaluatePromote' });
-  host.log.info(`Workspace: ${connection.host} (${connection.description})`);
+  host.log.info(workspaceLine(connection));
   let registry: ProductionRegistry;
   let target: ProductionRegistry | undefined;
   let copier: NotebookCopier | undefined;

@@ -32,6 +32,7 @@ import {
 import { trimmedMessage } from './notebook-run';
 import { applyDecision } from './promote-decision';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
+import { comparisonLines } from './log-lines';
 
 export const PRODUCTION_KEY = 'production';
 
@@ -302,7 +303,7 @@ async function scoreAndCompare(
   } finally {
     await scored.cleanup().catch((e: Error) => host.log.warn(`Could not delete the predictions file: ${e.message}`));
   }
-  host.log.info(decision.reason);
+  for (const line of comparisonLines(decision, candidates, production?.version)) host.log.info(line);
   logChecks(deps, decision);
   return { scored, decision };
 }

@@ -9,6 +9,7 @@ import { taskLibInputSource } from '../../pipeline/task-lib-inputs';
 import { parseTrainInputs, readPipelineContext } from './inputs';
 import { run } from './run';
 import { pollOverride } from '../common/poll-override';
+import { workspaceLine } from '../common/workspace-line';
 
 /** Train: parse every input before the first call, then start, follow and report the Databricks run. */
 export async function main(host: TaskHost): Promise<TaskOutcome> {
@@ -16,7 +17,7 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
   const parsed = parseTrainInputs(inputs);
   const pipeline = readPipelineContext(inputs);
   const { api, connection } = connectFromInputs(inputs, host, { taskName: 'DatabricksTrain' });
-  host.log.info(`Workspace: ${connection.host} (${connection.description})`);
+  host.log.info(workspaceLine(connection));
   return run(parsed, {
     jobs: new JobsClient(api, { clock: systemClock }),
     tracking: new MlflowTracking(api, { clock: systemClock }),

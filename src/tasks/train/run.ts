@@ -241,7 +241,7 @@ export async function run(inputs: TrainInputs, deps: TrainDeps): Promise<TaskOut
   const handle = startTrainRun(plan, inputs, deps);
   const { runId, firstRead } = await announceRun(handle, deps);
   if (!inputs.waitForCompletion) return notWaiting(runId, firstRead, inputs, deps);
-  const progress = progressReporter(runId, startedAt, inputs, deps);
+  const progress = progressReporter(runId, startedAt, deps);
   if (firstRead) progress(firstRead);
   let final: Run;
   try {
@@ -336,8 +336,8 @@ function notWaiting(runId: number, firstRead: Run | undefined, inputs: TrainInpu
   return { result: 'Succeeded', message: `Started Databricks run ${runId} (not waiting for it).` };
 }
 
-/** Logs each new run state (with its tasks) and sets the step's progress from tasks done and time spent. */
-function progressReporter(runId: number, startedAt: number, inputs: TrainInputs, deps: TrainDeps): (r: Run) => void {
+/** Logs each new run state (with its tasks) and sets the step's progress from the tasks done. */
+function progressReporter(runId: number, startedAt: number, deps: TrainDeps): (r: Run) => void {
   const { host, clock } = deps;
   let lastKey = '';
   return (r: Run) => {
@@ -351,11 +351,11 @@ function progressReporter(runId: number, startedAt: number, inputs: TrainInputs,
       lastKey = key;
       host.log.info(`Run ${runId}: ${key} after ${formatDuration(elapsed)}.`);
     }
+    // The timeline's percent counts finished tasks only: a share of timeoutMinutes would say how much of the
+    // time allowed is used up, not how far the run is, and would stay at 0% for a run well within it.
     const done = doneTasks(r);
-    const byTasks = total > 0 ? done / total : 0;
-    const byTime = Math.min(1, elapsed / inputs.timeoutMs);
-    const percent = isRunTerminal(r) ? 100 : Math.min(99, Math.round(100 * Math.max(byTasks, 0) * 0.9 + 10 * byTime));
-    host.setProgress(percent, `${total > 1 ? `${done} of ${total} tasks done, ` : ''}${formatDuration(elapsed)} elapsed`);
+    const percent = isRunTerminal(r) ? 100 : total > 0 ? Math.min(99, Math.round((100 * done) / total)) : 0;
+    host.setProgress(percent, `${describeRunState(r)}${total > 1 ? `, ${done} of ${total} tasks done` : ''}, ${formatDuration(elapsed)} elapsed`);
   };
 }
 

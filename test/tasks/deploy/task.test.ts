@@ -68,6 +68,18 @@ describe('Deploy task (bundled, as the agent runs it) against the emulator', fun
     assertClean(r);
   });
 
+  it("a new folder already on the ref's commit says it checked the ref out, not that nothing changed", async () => {
+    const r = await deploy({ repoPath: PATH, repoUrl: URL_ADO, ref: 'refs/heads/main' }, { 'Build.SourceVersion': SHA_OLD });
+    assert.deepEqual(r.complete, { result: 'Succeeded', message: `Git folder ${PATH} is at ${SHA_OLD} (branch main).` });
+    const repo = emu.repos.findByPath(PATH)!;
+    const mine = r.logLines.filter((l) => /^(Created|Checked out|The Git folder|Updated)/.test(l));
+    assert.deepEqual(mine, [
+      `Created Git folder ${PATH} (id ${repo.id}) at ${SHA_OLD.slice(0, 12)} on branch main.`,
+      `Checked out the branch main in the new Git folder: it is at ${SHA_OLD}.`,
+    ]);
+    assert.equal(r.logLines[0], `Workspace: ${emu.url} (personal access token)`);
+  });
+
   it('a create whose answer is lost is not repeated: the folder is found by path and used', async () => {
     emu.faults.add({ method: 'POST', path: '/api/2.0/repos', kind: 'truncate' });
     const r = await deploy({ repoPath: PATH, repoUrl: URL_ADO, ref: 'refs/heads/release' }, { 'Build.SourceVersion': SHA_NEW });

@@ -215,6 +215,35 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
       ),
     );
 
+    // The log: one line per model (run name as the report shows it, 4 decimals, interval), then the reason with names.
+    const d4 = '0\\.\\d{4}';
+    const from = r.logLines.findIndex((l) => l.startsWith('ROC AUC on '));
+    const comparison = r.logLines.slice(from, from + 5);
+    assert.equal(comparison[0], `ROC AUC on ${ROWS.toLocaleString('en-US')} rows (95.0% intervals, 300 paired resamples):`, r.logLines.join('\n'));
+    const lineOf = (prefix: string) => comparison.find((l) => l.startsWith(prefix)) ?? '';
+    assert.match(
+      lineOf('  better'),
+      new RegExp(
+        `^  better \\(MLflow run ${better}\\): ${d4} \\[${d4}, ${d4}\\]; against production: \\+${d4} \\[\\+${d4}, \\+${d4}\\], better by more than 0\\.001 in 100\\.0% of the resamples, promoted$`,
+      ),
+    );
+    assert.match(
+      lineOf('  worse'),
+      new RegExp(
+        `^  worse \\(MLflow run ${worse}\\): ${d4} \\[${d4}, ${d4}\\]; against production: [+\u2212]${d4} \\[[+\u2212]?${d4}, [+\u2212]?${d4}\\], better by more than 0\\.001 in \\d+\\.\\d% of the resamples$`,
+      ),
+    );
+    assert.match(lineOf('  production'), new RegExp(`^  production \\(version ${v1}\\): ${d4} \\[${d4}, ${d4}\\]$`));
+    assert.match(
+      comparison[4],
+      /^Promote better: its ROC AUC improvement over production exceeds 0\.001 in 100\.0% of 300 paired resamples \(required 95\.0%;/,
+    );
+    assert.ok(r.logLines.includes(`Promoted better (MLflow run ${better}) as churn version ${v2.version} to stage Production.`), r.logLines.join('\n'));
+    assert.deepEqual(
+      r.logLines.filter((l) => l.includes('run_')),
+      [],
+    );
+
     // The promotion claim: written once on the registered model before the transition, deleted after it.
     const claims = emu.callsTo('POST', '/api/2.0/mlflow/registered-models/set-tag');
     assert.equal(claims.length, 1);

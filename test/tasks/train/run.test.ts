@@ -281,8 +281,16 @@ describe('train: run(inputs, deps) in process against the emulator with emulated
     ]);
     assert.equal(host.outputs.notebookOutput, 'fitted');
     assert.ok(host.lines.includes('Notebook output of task fit: fitted'));
-    assert.ok(host.progress.some((p) => p.operation.startsWith('1 of 2 tasks done, ')));
-    assert.equal(host.progress.at(-1)!.operation.startsWith('2 of 2 tasks done, '), true);
+    // The percent counts finished tasks (never a share of timeoutMinutes); the operation says the state and the time spent.
+    const distinct = [...new Set(host.progress.map((p) => `${p.percent}% ${p.operation.replace(/, [\dm ]+s elapsed$/, '')}`))];
+    assert.deepEqual(distinct, [
+      '0% PENDING, 0 of 2 tasks done',
+      '0% RUNNING, 0 of 2 tasks done',
+      '50% RUNNING, 1 of 2 tasks done',
+      '50% TERMINATING, 1 of 2 tasks done',
+      '100% TERMINATED/SUCCESS, 2 of 2 tasks done',
+    ]);
+    assert.match(host.progress.at(-1)!.operation, /^TERMINATED\/SUCCESS, 2 of 2 tasks done, 2m 4\ds elapsed$/);
     const fitRunId = emu.jobs.runs.get(runId)!.tasks[1].runId;
     assert.deepEqual(
       emu.callsTo('GET', '/api/2.2/jobs/runs/get-output').map((c) => c.query.run_id),

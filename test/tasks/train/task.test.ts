@@ -60,9 +60,13 @@ describe('Train task (bundled, as the agent runs it) against the emulator', func
       emu.callsTo('POST', '/api/2.2/jobs/run-now').map((c) => ({ ...c.body, idempotency_token: typeof c.body.idempotency_token })),
       [{ job_id: jobId, notebook_params: { epochs: '12' }, idempotency_token: 'string' }],
     );
+    // The timeline shows the state and the time spent; the percent counts finished tasks, never a share of timeoutMinutes.
     const progress = r.commands.filter((c) => c.name === 'task.setprogress');
     assert.ok(progress.length >= 2);
-    assert.equal(progress.at(-1)!.props.value, '100');
+    const shown = progress.map((c) => `${c.props.value}% ${c.message.replace(/\d+s elapsed$/, 'Ns elapsed')}`);
+    assert.equal(shown.at(-1), '100% TERMINATED/SUCCESS, Ns elapsed');
+    for (const line of shown) assert.match(line, /^(0% (QUEUED|PENDING|RUNNING|TERMINATING)|100% TERMINATED\/SUCCESS), Ns elapsed$/);
+    assert.equal(r.logLines[0], `Workspace: ${emu.url} (personal access token)`);
     assert.deepEqual(r.errors, []);
     assertClean(r);
   });

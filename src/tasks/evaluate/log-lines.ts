@@ -1,0 +1,80 @@
+/**
+ * What Evaluate & Promote logs about the comparison: one line per model with its metric and interval, the
+ * candidates' difference to production, then the engine's reason. Numbers use the report's formats
+ * (src/report/format.ts: metrics and differences with 4 decimals, shares as percentages with one decimal)
+ * and models the report's names (the MLflow run name, else the column key), so the log and the report
+ * read the same.
+ */
+import type { AnyMetric, Decision, ModelResult } from '../../engine';
+import { formatDelta, formatInteger, formatInterval, formatMetric, formatPercent, metricLabel } from '../../report/format';
+
+/** A model as the log names it: the MLflow run name when the run has one, else its column key (`run_<id>`). */
+export interface NamedModel {
+  key: string;
+  runName?: string;
+  runId?: string;
+}
+
+/** The report's label for a model (src/report/record.ts: `runName ?? name`). */
+export function modelName(model: Pick<NamedModel, 'key' | 'runName'>): string {
+  return model.runName?.trim() || model.key;
+}
+
+/** `logreg-012345 (MLflow run ed5e…)`, or the bare key when the run has no name (the key holds the id). */
+function candidateWithRun(model: NamedModel): string {
+  const name = modelName(model);
+  return model.runId && name !== model.key ? `${name} (MLflow run ${model.runId})` : name;
+}
+
+function intervalPart(m: ModelResult): string {
+  return `${formatMetric(m.estimate)}${m.ci ? ` ${formatInterval(m.ci)}` : ''}`;
+}
+
+function versusPart(m: ModelResult, decision: Decision<AnyMetric>, baselineName: string): string {
+  const vs = m.vsBaseline;
+  if (!vs) return '';
+  if (vs.undetermined) return `; against ${baselineName}: not determined (${vs.undetermined})`;
+  const diff = `${formatDelta(vs.meanDelta)} ${formatInterval(vs.deltaCi, formatDelta)}`;
+  const share =
+    decision.method === 'bootstrap'
+      ? `better by more than ${decision.minDelta} in ${formatPercent(vs.winRate)} of the resamples`
+      : `probability of being better by more than ${decision.minDelta}: ${formatPercent(vs.winRate)}`;
+  return `; against ${baselineName}: ${diff}, ${share}`;
+}
+
+/**
+ * The comparison as log lines: a header (metric, rows, interval level and method), one line per model in the
+ * engine's order, then the decision with the engine's reason in which the column keys are replaced by names.
+ */
+export function comparisonLines(decision: Decision<AnyMetric>, candidates: NamedModel[], productionVersion?: string): string[] {
+  const byKey = new Map(candidates.map((c) => [c.key, c]));
+  const name = (key: string) => (byKey.has(key) ? modelName(byKey.get(key)!) : key);
+  const baselineName = decision.baseline ? name(decision.baseline) : '';
+  const how = decision.method === 'bootstrap' ? `${formatInteger(decision.resamples)} paired resamples` : 'DeLong';
+  const lines = [`${metricLabel(decision.metric)} on ${formatInteger(decision.n)} rows (${formatPercent(decision.confidence)} intervals, ${how}):`];
+  for (const m of decision.models) {
+    const candidate = byKey.get(m.name);
+    const who = candidate ? candidateWithRun(candidate) : m.isBaseline && productionVersion ? `${name(m.name)} (version ${productionVersion})` : name(m.name);
+    const role = m.name === decision.best ? (decision.decision === 'promote' ? ', promoted' : ', best candidate') : '';
+    lines.push(`  ${who}: ${intervalPart(m)}${versusPart(m, decision, baselineName)}${role}`);
+  }
+  lines.push(namedReason(decision.reason, candidates));
+  return lines;
+}
+
+/** The engine's reason with `'run_<id>'` (and `'production'`) replaced by the names the report shows. */
+export function namedReason(reason: string, candidates: Array<Pick<NamedModel, 'key' | 'runName'>>): string {
+  let r = reason;
+  for (const c of candidates) r = r.split(`'${c.key}'`).join(modelName(c));
+  return r.split("'production'").join('production');
+}
+
+/** The line Evaluate logs once production moved to the winner (the reason was logged with the comparison). */
+export function promotedLine(best: NamedModel, modelNameInRegistry: string, version: string, target: string): string {
+  return `Promoted ${candidateWithRun(best)} as ${modelNameInRegistry} version ${version} to ${target}.`;
+}
+
+/** The line Evaluate logs when, with action evaluate, the winner becomes the challenger. */
+export function challengerLine(best: NamedModel, modelNameInRegistry: string, version: string, marker: string, target: string): string {
+  return `${candidateWithRun(best)} is the challenger: ${modelNameInRegistry} version ${version} (${marker}); ${target} is unchanged until the promote action.`;
+}
