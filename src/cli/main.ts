@@ -441,7 +441,8 @@ export function parseArgs(argv: string[]): Parsed {
   if (rowKey !== undefined && (problem !== 'binaryClassification' || guardrails.length > 0 || slices.length > 0)) {
     throw new UsageError('--bootstrap keyed-poisson compares binary classifiers on one metric for now; leave out --problem, --guardrail and --slice with it');
   }
-  if (rowKey !== undefined && (slices.includes(rowKey) || exclude.includes(rowKey))) throw new UsageError(`--row-key names the column '${rowKey}' that --slice or --exclude names too`);
+  if (rowKey !== undefined && (slices.includes(rowKey) || exclude.includes(rowKey)))
+    throw new UsageError(`--row-key names the column '${rowKey}' that --slice or --exclude names too`);
   const models = get('--models') === undefined ? undefined : parseModels(get('--models')!, label, weight, { slices, exclude }, opts);
   if (rowKey !== undefined && models?.includes(rowKey)) throw new UsageError(`--models lists the row key column '${rowKey}'; the row key is never a model`);
   const threads = get('--threads') === undefined ? undefined : integer('--threads', get('--threads')!, 1, 256);

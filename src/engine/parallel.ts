@@ -75,7 +75,8 @@ export async function compareModelsParallel(anyPreds: AnyPredictions, anyOpts: P
   }
   // Regression, multiclass, guardrails and slices run on the calling thread for now (compare-more.ts).
   // The keyed Poisson bootstrap runs on the calling thread too (keyed-poisson.ts).
-  if (threads === 1 || anyOpts.method !== 'bootstrap' || anyOpts.bootstrap === 'keyedPoisson' || needsExtended(anyOpts)) return compareModels(anyPreds, anyOpts);
+  if (threads === 1 || anyOpts.method !== 'bootstrap' || anyOpts.bootstrap === 'keyedPoisson' || needsExtended(anyOpts))
+    return compareModels(anyPreds, anyOpts);
   // Binary, one metric, no guardrail or slice: the options and predictions are the binary ones.
   const preds = anyPreds as Predictions;
   const opts = anyOpts as ParallelCompareOptions;

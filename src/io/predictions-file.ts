@@ -288,7 +288,12 @@ type Role = 'numeric' | 'list' | 'slice';
 function wanted(names: string[], opts: ReadAnyOptions, isModel: (name: string) => boolean): Map<string, Role> {
   const label = opts.labelColumn ?? 'label';
   const slices = opts.sliceColumns ?? [];
-  const exclude = new Set([...(opts.exclude ?? []), ...slices, ...(opts.weightColumn !== undefined ? [opts.weightColumn] : []), ...(opts.rowKeyColumn !== undefined ? [opts.rowKeyColumn] : [])]);
+  const exclude = new Set([
+    ...(opts.exclude ?? []),
+    ...slices,
+    ...(opts.weightColumn !== undefined ? [opts.weightColumn] : []),
+    ...(opts.rowKeyColumn !== undefined ? [opts.rowKeyColumn] : []),
+  ]);
   const scores = opts.scoreColumns ?? names.filter((c) => c !== label && !exclude.has(c) && (!opts.numericOnly || isModel(c)));
   const roles = new Map<string, Role>();
   for (const c of scores) roles.set(c, opts.problemType === 'multiclass' ? 'list' : 'numeric');
