@@ -5,9 +5,10 @@
  *   columns `region` (the candidate is worse in `north`: kept) and `channel`; one region too small to judge.
  * - `multiclassRecord()`: three named classes, log loss (lower is better), guardrails on accuracy and macro F1,
  *   slice columns `country` and `store` (61 stores: capped at 50 judged, one store holds one class only).
- * Nothing is stored: the tests build the records when they run, so they always show what the engine says.
+ * Nothing is stored: the tests build the records when they run, so they always show what the engine says
+ * (several slice columns, one report each; the class names echoed from the predictions).
  */
-import { compareModels, InvalidOptionsError, type AnyMetric, type AnyPredictions, type CompareOptions, type Decision, type SliceKey } from '../../src/engine';
+import { compareModels, type AnyMetric, type Decision, type SliceKey } from '../../src/engine';
 import { RECORD_SCHEMA, type DecisionRecord, type RecordModel } from '../../src/tasks/evaluate/report';
 
 /** mulberry32: a small seeded generator, so the data never depends on the engine's own random streams. */
@@ -36,30 +37,6 @@ function sliceKey(column: string, perRow: string[]): SliceKey {
     codes[i] = c;
   });
   return { column, codes, names };
-}
-
-/**
- * The engine with several slice columns (`slices: SliceKey[]`, one report per column). While the engine of
- * this branch takes a single column, each column is compared on its own with the slice names prefixed by the
- * column, so every slice gets the seed `<seed>:slice:<column>:<name>` of the several-column engine, and the
- * reports are joined in the order given (the decision and reason come from the first column, so only the
- * first column may fail).
- */
-export function compareWithSliceColumns(preds: AnyPredictions, opts: CompareOptions<AnyMetric>, keys: SliceKey[]): Decision<AnyMetric> {
-  try {
-    return compareModels(preds, { ...opts, slices: keys as unknown as SliceKey });
-  } catch (e) {
-    if (!(e instanceof InvalidOptionsError && e.message.startsWith('slices must be'))) throw e;
-  }
-  const per = keys.map((key) => {
-    const prefixed = { ...key, names: key.names.map((n) => `${key.column}:${n}`) };
-    const d = compareModels(preds, { ...opts, slices: prefixed });
-    const report = d.slices!;
-    for (const s of report.slices) s.name = s.name.slice(key.column.length + 1);
-    return { d: { ...d, reason: d.reason.split(`slice '${key.column}:`).join(`slice '`) }, report };
-  });
-  if (per.slice(1).some((p) => !p.report.passed)) throw new Error('compareWithSliceColumns: only the first slice column may fail on this engine');
-  return { ...per[0].d, slices: per.map((p) => p.report) as unknown as Decision['slices'] };
 }
 
 const WORKSPACE = 'https://adb-1234567890123456.7.azuredatabricks.net';
@@ -155,7 +132,7 @@ export function regressionRecord(): DecisionRecord {
     linear[i] = target[i] + 15_000 * normal(r);
   }
   const [best, other] = REGRESSION_CANDIDATES;
-  const decision = compareWithSliceColumns(
+  const decision = compareModels(
     {
       n,
       target,
@@ -179,10 +156,10 @@ export function regressionRecord(): DecisionRecord {
         { metric: 'mae', maxWorsening: 500 },
         { metric: 'r2', maxWorsening: 0.01 },
       ],
+      slices: [sliceKey('region', regions), sliceKey('channel', channels)],
       minSliceRows: 500,
       sliceTolerance: 0,
     },
-    [sliceKey('region', regions), sliceKey('channel', channels)],
   );
   const inputs = {
     problemType: 'regression',
@@ -240,29 +217,24 @@ export function multiclassRecord(): DecisionRecord {
     ],
     classNames: CLASS_NAMES,
   };
-  const decision = compareWithSliceColumns(
-    preds,
-    {
-      problemType: 'multiclass',
-      baseline: 'production',
-      metric: 'log_loss',
-      method: 'bootstrap',
-      resamples: 200,
-      seed: 11,
-      winRate: 0.95,
-      minDelta: 0.001,
-      confidence: 0.95,
-      guardrails: [
-        { metric: 'accuracy', maxWorsening: 0.01 },
-        { metric: 'f1_macro', maxWorsening: 0 },
-      ],
-      minSliceRows: 50,
-      sliceTolerance: 0.05,
-    },
-    [sliceKey('country', countries), sliceKey('store', stores)],
-  );
-  // The several-column engine echoes the predictions' class names; the single-column one does not yet.
-  const withNames = { ...decision, classNames: (decision as { classNames?: string[] }).classNames ?? CLASS_NAMES };
+  const decision = compareModels(preds, {
+    problemType: 'multiclass',
+    baseline: 'production',
+    metric: 'log_loss',
+    method: 'bootstrap',
+    resamples: 200,
+    seed: 11,
+    winRate: 0.95,
+    minDelta: 0.001,
+    confidence: 0.95,
+    guardrails: [
+      { metric: 'accuracy', maxWorsening: 0.01 },
+      { metric: 'f1_macro', maxWorsening: 0 },
+    ],
+    slices: [sliceKey('country', countries), sliceKey('store', stores)],
+    minSliceRows: 50,
+    sliceTolerance: 0.05,
+  });
   const inputs = {
     problemType: 'multiclass',
     metric: 'log_loss',
@@ -272,7 +244,7 @@ export function multiclassRecord(): DecisionRecord {
     sliceTolerance: 0.05,
   };
   return wrap(
-    withNames,
+    decision,
     'main.botany.iris_species',
     MULTICLASS_CANDIDATES,
     inputs,
