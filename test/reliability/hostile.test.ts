@@ -1258,7 +1258,7 @@ const CASES: HostileCase[] = [
     name: 'sliceColumns carrying a logging command',
     task: 'evaluate',
     inputs: { sliceColumns: SETVAR },
-    message: /^Each slice column must be a column name of letters, digits and _; got "\*\*vso\[/,
+    message: /^Each slice column in sliceColumns must be a column name of letters, digits and _; got "\*\*vso\[/,
   },
   { name: 'method unknown', task: 'evaluate', inputs: { method: 'anova' }, message: /^Input method must be one of bootstrap, delong; got "anova"\.$/ },
   { name: 'method delong with log_loss', task: 'evaluate', inputs: { method: 'delong', metric: 'log_loss' }, message: /^method delong compares ROC AUC only/ },

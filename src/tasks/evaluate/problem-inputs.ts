@@ -117,7 +117,7 @@ export function parseSlices(inputs: Inputs, labelColumn: string): Omit<ChecksCon
     .filter((c) => c !== '');
   const seen = new Set<string>();
   for (const c of columns) {
-    if (!COLUMN.test(c)) fail('sliceColumns', `Each slice column must be a column name of letters, digits and _; got "${truncate(c)}".`);
+    if (!COLUMN.test(c)) fail('sliceColumns', `Each slice column in sliceColumns must be a column name of letters, digits and _; got "${truncate(c)}".`);
     if (seen.has(c)) fail('sliceColumns', `sliceColumns lists ${c} twice.`);
     seen.add(c);
     if (c === labelColumn) {

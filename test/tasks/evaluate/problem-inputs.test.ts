@@ -174,12 +174,16 @@ describe('evaluate: problemType, metric, guardrails and slices inputs (issue 20)
       'sliceColumns',
       "sliceColumns: production is the name of a model's column in the predictions (production, run_<run id>); rename the slice column.",
     );
-    rejects({ sliceColumns: 'my region' }, 'sliceColumns', 'Each slice column must be a column name of letters, digits and _; got "my region".');
+    rejects(
+      { sliceColumns: 'my region' },
+      'sliceColumns',
+      'Each slice column in sliceColumns must be a column name of letters, digits and _; got "my region".',
+    );
     rejects({ minSliceRows: '0' }, 'minSliceRows', 'Input minSliceRows must be >= 1 and <= 1000000000; got 0.');
     rejects({ minSliceRows: '10.5' }, 'minSliceRows', 'Input minSliceRows must be a whole number, got "10.5".');
     rejects({ sliceTolerance: '-0.001' }, 'sliceTolerance', 'Input sliceTolerance must be >= 0; got -0.001.');
     assert.deepEqual(parse({ sliceColumns: ' , \n' }).decision.sliceColumns, []);
     // Not a comment: a name that cannot be a column.
-    rejects({ sliceColumns: '# region' }, 'sliceColumns', 'Each slice column must be a column name of letters, digits and _; got "# region".');
+    rejects({ sliceColumns: '# region' }, 'sliceColumns', 'Each slice column in sliceColumns must be a column name of letters, digits and _; got "# region".');
   });
 });
