@@ -13,8 +13,8 @@
  */
 import { makeData, Table, Float64, Utf8, Vector, type Data } from 'apache-arrow';
 import { parquetMetadata, parquetRead } from 'hyparquet';
-import { snappyUncompressor } from 'hysnappy';
 import { readCsvColumns } from './csv';
+import { decodeFlatColumns, isFlatLeaf, parquetCompressors, type Float64Sink } from './parquet';
 import { PredictionsError, readPredictions, readPredictionsFromTable, type Predictions, type ReadPredictionsOptions } from '../engine';
 
 export type PredictionsFormat = 'arrow-file' | 'arrow-stream' | 'parquet' | 'csv';
@@ -256,13 +256,6 @@ function tableOf(columns: [string, Data][]): Table {
 
 // ---------------------------------------------------------------------------------------------- Parquet
 
-let snappyDecoder: ReturnType<typeof snappyUncompressor> | undefined;
-/** hysnappy's decoder, its WebAssembly module compiled once on first use. */
-function snappy(): ReturnType<typeof snappyUncompressor> {
-  snappyDecoder ??= snappyUncompressor();
-  return snappyDecoder;
-}
-
 /** Parquet physical types read as numbers (BOOLEAN as 0/1); other types (strings, binaries...) are not scores. */
 const PARQUET_NUMERIC = new Set(['BOOLEAN', 'INT32', 'INT64', 'FLOAT', 'DOUBLE']);
 
@@ -316,28 +309,27 @@ async function parquetTable(bytes: Uint8Array, opts: ReadPredictionsOptions): Pr
       isNumeric,
     ),
   ].filter(isNumeric);
-  const values = new Map<string, { out: Float64Array; valid: Uint8Array; nulls: number }>();
+  const values = new Map<string, Float64Sink>();
   for (const name of read) values.set(name, { out: new Float64Array(n), valid: new Uint8Array(Math.ceil(n / 8)).fill(0xff), nulls: 0 });
+  // Flat columns (REQUIRED or OPTIONAL leaves: what pandas, Spark and most writers produce) are decoded page by
+  // page straight into their arrays (src/io/parquet.ts); a repeated leaf goes through hyparquet's parquetRead.
+  const flat = new Map([...values].filter(([name]) => isFlatLeaf(metadata, name)));
+  const other = [...values.keys()].filter((name) => !flat.has(name));
   try {
-    await parquetRead({
-      file,
-      metadata,
-      // Snappy is the default codec of pyarrow, pandas and Spark; hysnappy (WebAssembly, same authors as
-      // hyparquet, https://github.com/hyparam/hysnappy) decodes it about 3 times faster than hyparquet's
-      // JavaScript decoder, which dominates the read time of large files.
-      compressors: { SNAPPY: snappy() },
-      columns: read,
-      onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
-        const col = values.get(columnName);
-        if (!col) return;
-        const end = Math.min(rowEnd, n);
-        if (columnData instanceof Float64Array || columnData instanceof Float32Array || columnData instanceof Int32Array) {
-          col.out.set(columnData.subarray(0, end - rowStart), rowStart);
-          return;
-        }
-        col.nulls += fillFromArray(col.out, col.valid, columnData as ArrayLike<unknown>, rowStart, end);
-      },
-    });
+    decodeFlatColumns(file, metadata, flat, n);
+    if (other.length > 0) {
+      await parquetRead({
+        file,
+        metadata,
+        compressors: parquetCompressors(),
+        columns: other,
+        onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
+          const col = values.get(columnName);
+          if (!col) return;
+          col.nulls += fillFromArray(col.out, col.valid, columnData as ArrayLike<unknown>, rowStart, Math.min(rowEnd, n));
+        },
+      });
+    }
   } catch (e) {
     if (e instanceof PredictionsError) throw e;
     const codec = /unsupported compression codec: (\w+)/.exec((e as Error).message)?.[1];
