@@ -13,13 +13,8 @@
  */
 import { makeData, Table, Dictionary, Field, FixedSizeList, Float64, Int32, Schema, Utf8, Vector, vectorFromArray, type Data } from 'apache-arrow';
 import { parquetMetadata, parquetRead } from 'hyparquet';
-// hyparquet's column reader, for flat numeric columns read straight from the file's bytes (see readFlatColumns);
-// the package exports its src/*.js modules, and the version is pinned in package.json.
-import { readColumn } from 'hyparquet/src/column.js';
-import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
-import { getSchemaPath } from 'hyparquet/src/schema.js';
-import { snappyUncompressor } from 'hysnappy';
 import { readCsvColumns } from './csv';
+import { decodeFlatColumns, isFlatLeaf, parquetCompressors, type Float64Sink } from './parquet';
 import {
   CLASSES_METADATA_KEY,
   PredictionsError,
@@ -329,11 +324,6 @@ function probabilityListData(values: Float64Array, K: number, n: number, valid: 
   });
 }
 
-/** An int32 Arrow column with a validity bitmap (Parquet INT32 columns: labels, integer weights and scores). */
-function int32Data(values: Int32Array, valid: Uint8Array | undefined, nullCount: number): Data {
-  return makeData({ type: new Int32(), length: values.length, nullCount, data: values, ...(nullCount > 0 && valid ? { nullBitmap: valid } : {}) });
-}
-
 /** A float64 Arrow column with a validity bitmap (missing values become nulls, reported by the engine). */
 function float64Data(values: Float64Array, valid: Uint8Array | undefined, nullCount: number): Data {
   return makeData({ type: new Float64(), length: values.length, nullCount, data: values, ...(nullCount > 0 && valid ? { nullBitmap: valid } : {}) });
@@ -353,13 +343,6 @@ function tableOf(columns: [string, Data][], metadata?: Map<string, string>): Tab
 
 // ---------------------------------------------------------------------------------------------- Parquet
 
-let snappyDecoder: ReturnType<typeof snappyUncompressor> | undefined;
-/** hysnappy's decoder, its WebAssembly module compiled once on first use. */
-function snappy(): ReturnType<typeof snappyUncompressor> {
-  snappyDecoder ??= snappyUncompressor();
-  return snappyDecoder;
-}
-
 /** Parquet physical types read as numbers (BOOLEAN as 0/1); other types (strings, binaries...) are not scores. */
 const PARQUET_NUMERIC = new Set(['BOOLEAN', 'INT32', 'INT64', 'FLOAT', 'DOUBLE']);
 const INTEGER_CONVERTED = new Set(['INT_8', 'INT_16', 'INT_32', 'INT_64', 'UINT_8', 'UINT_16', 'UINT_32']);
@@ -372,8 +355,6 @@ interface ParquetField {
   kind: 'numeric' | 'list' | 'string' | 'other';
   /** Numeric and stored as integers (INT32, INT64): usable as a slice column. */
   integer?: boolean;
-  /** Stored as INT32 holding signed 32-bit values: decoded into an Int32Array, half the memory of float64. */
-  int32?: boolean;
 }
 
 /** The top-level columns of a Parquet schema, classified; nested columns other than lists of floats are `other`. */
@@ -395,14 +376,10 @@ function parquetFields(schema: ParquetSchemaElement[]): ParquetField[] {
       const leaf = (repeated?.num_children ?? 0) === 1 ? schema[i + 2] : repeated;
       if (leaf !== undefined && (leaf.num_children ?? 0) === 0 && (leaf.type === 'DOUBLE' || leaf.type === 'FLOAT')) kind = 'list';
     }
-    const unsigned32 =
-      el.converted_type === 'UINT_32' ||
-      (logical === 'INTEGER' && el.logical_type?.type === 'INTEGER' && !el.logical_type.isSigned && el.logical_type.bitWidth === 32);
     fields.push({
       name: el.name,
       kind,
       ...(kind === 'numeric' && (el.type === 'INT32' || el.type === 'INT64') ? { integer: true } : {}),
-      ...(kind === 'numeric' && el.type === 'INT32' && !unsigned32 ? { int32: true } : {}),
     });
     i += 1 + countDescendants(schema, i);
   }
@@ -411,7 +388,7 @@ function parquetFields(schema: ParquetSchemaElement[]): ParquetField[] {
 
 /** A column being decoded from Parquet, by role. */
 type Decoded =
-  | { role: 'numeric'; out: Float64Array | Int32Array; valid: Uint8Array; nulls: number }
+  | { role: 'numeric'; out: Float64Array; valid: Uint8Array; nulls: number }
   | { role: 'list'; out: Float64Array | undefined; K: number; firstRow: number; valid: Uint8Array; nulls: number }
   | { role: 'slice'; codes: Int32Array; names: string[]; index: Map<string, number>; valid: Uint8Array; nulls: number };
 
@@ -454,7 +431,7 @@ async function parquetTable(bytes: Uint8Array, opts: ReadAnyOptions): Promise<Ta
     if (role === 'slice' && (kind === 'string' || isInteger(name))) as = 'slice';
     else if (kind === 'numeric') as = 'numeric';
     else if (role === 'list' && kind === 'list') as = 'list';
-    if (as !== undefined) columns.set(name, newDecoded(as, n, fields.find((f) => f.name === name)?.int32 === true));
+    if (as !== undefined) columns.set(name, newDecoded(as, n));
   }
   await decodeParquet(file, metadata, columns, n);
   const classes = metadata.key_value_metadata?.find((kv) => kv.key === CLASSES_METADATA_KEY)?.value;
@@ -464,9 +441,9 @@ async function parquetTable(bytes: Uint8Array, opts: ReadAnyOptions): Promise<Ta
   );
 }
 
-function newDecoded(role: Role, n: number, int32: boolean): Decoded {
+function newDecoded(role: Role, n: number): Decoded {
   const valid = new Uint8Array(Math.ceil(n / 8)).fill(0xff);
-  if (role === 'numeric') return { role, out: int32 ? new Int32Array(n) : new Float64Array(n), valid, nulls: 0 };
+  if (role === 'numeric') return { role, out: new Float64Array(n), valid, nulls: 0 };
   if (role === 'list') return { role, out: undefined, K: -1, firstRow: 0, valid, nulls: 0 };
   return { role, codes: new Int32Array(n), names: [], index: new Map(), valid, nulls: 0 };
 }
@@ -474,23 +451,26 @@ function newDecoded(role: Role, n: number, int32: boolean): Decoded {
 /** The Arrow column of a decoded Parquet column (a placeholder when it was not decoded). */
 function arrowData(col: Decoded | undefined, n: number): Data {
   if (col === undefined) return placeholder(n);
-  if (col.role === 'numeric') return col.out instanceof Int32Array ? int32Data(col.out, col.valid, col.nulls) : float64Data(col.out, col.valid, col.nulls);
+  if (col.role === 'numeric') return float64Data(col.out, col.valid, col.nulls);
   if (col.role === 'slice') return dictionaryData(col.codes, col.names, col.valid, col.nulls);
   const K = Math.max(col.K, 0);
   return probabilityListData(col.out ?? new Float64Array(n * K), K, n, col.valid, col.nulls);
 }
 
 /**
- * Decodes the chosen columns with hyparquet into `columns`: flat numeric columns page by page straight from
- * the file's bytes (`readFlatColumns`), lists and slice columns through `parquetRead`.
+ * Decodes the chosen columns into `columns`: flat numeric columns (REQUIRED or OPTIONAL leaves, what pandas,
+ * Spark and most writers produce) page by page straight into their arrays (src/io/parquet.ts), lists, slice
+ * columns and repeated leaves through hyparquet's `parquetRead`.
  */
 async function decodeParquet(file: ArrayBuffer, metadata: ReturnType<typeof parquetMetadata>, columns: Map<string, Decoded>, n: number): Promise<void> {
+  const flat = new Map<string, Float64Sink>();
+  for (const [name, col] of columns) if (col.role === 'numeric' && isFlatLeaf(metadata, name)) flat.set(name, col);
   try {
-    readFlatColumns(file, metadata, columns, n);
+    decodeFlatColumns(file, metadata, flat, n);
   } catch (e) {
     throw parquetError(e);
   }
-  const rest = new Map([...columns].filter(([, col]) => col.role !== 'numeric'));
+  const rest = new Map([...columns].filter(([name]) => !flat.has(name)));
   if (rest.size > 0) await decodeNested(file, metadata, rest, n);
 }
 
@@ -506,48 +486,6 @@ function parquetError(e: unknown): PredictionsError {
   return new PredictionsError(`the Parquet file cannot be read (truncated or corrupt?): ${(e as Error).message}`);
 }
 
-/**
- * The numeric columns, read column chunk by column chunk with hyparquet's page reader on views of the file
- * (no copy of the file's bytes; an uncompressed page of doubles is even read in place), each page copied
- * once into the column. `parquetRead` would first copy the byte ranges it plans to read, then each column
- * chunk out of them, and concatenate each chunk's pages: for a 1e7-row file of three columns that is about
- * half a gigabyte of copies.
- */
-function readFlatColumns(file: ArrayBuffer, metadata: ReturnType<typeof parquetMetadata>, columns: Map<string, Decoded>, n: number): void {
-  let groupStart = 0;
-  for (const rowGroup of metadata.row_groups) {
-    const rows = Number(rowGroup.num_rows);
-    for (const chunk of rowGroup.columns) {
-      const meta = chunk.meta_data;
-      const col = meta === undefined || meta.path_in_schema.length !== 1 ? undefined : columns.get(meta.path_in_schema[0]);
-      if (meta === undefined || col === undefined || col.role !== 'numeric') continue;
-      if (chunk.file_path) throw new Error('parquet file_path not supported');
-      const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
-      const length = Number(meta.total_compressed_size);
-      if (!(start >= 0 && length >= 0 && start + length <= file.byteLength)) {
-        throw new Error(`column '${meta.path_in_schema[0]}' claims bytes ${start} to ${start + length} of a ${file.byteLength}-byte file`);
-      }
-      const schemaPath = getSchemaPath(metadata.schema, meta.path_in_schema);
-      const decoder = {
-        pathInSchema: meta.path_in_schema,
-        element: schemaPath[schemaPath.length - 1].element,
-        schemaPath,
-        compressors: { SNAPPY: snappy() },
-        ...meta,
-        parsers: DEFAULT_PARSERS,
-      };
-      readColumn({ view: new DataView(file, start, length), offset: 0 }, { groupStart, groupRows: rows, selectStart: 0, selectEnd: rows }, decoder, (page) => {
-        const end = Math.min(page.rowEnd, n);
-        const data = page.columnData;
-        if (data instanceof Float64Array || data instanceof Float32Array || data instanceof Int32Array)
-          col.out.set(data.subarray(0, end - page.rowStart), page.rowStart);
-        else col.nulls += fillFromArray(col.out, col.valid, data as ArrayLike<unknown>, page.rowStart, end);
-      });
-    }
-    groupStart += rows;
-  }
-}
-
 /** Decodes list and slice columns with hyparquet's `parquetRead`, chunk by chunk, into `columns`. */
 async function decodeNested(file: ArrayBuffer, metadata: ReturnType<typeof parquetMetadata>, columns: Map<string, Decoded>, n: number): Promise<void> {
   // hyparquet does not propagate an exception thrown by onChunk (the read goes on and the rejection is left
@@ -557,10 +495,7 @@ async function decodeNested(file: ArrayBuffer, metadata: ReturnType<typeof parqu
     await parquetRead({
       file,
       metadata,
-      // Snappy is the default codec of pyarrow, pandas and Spark; hysnappy (WebAssembly, same authors as
-      // hyparquet, https://github.com/hyparam/hysnappy) decodes it about 3 times faster than hyparquet's
-      // JavaScript decoder, which dominates the read time of large files.
-      compressors: { SNAPPY: snappy() },
+      compressors: parquetCompressors(),
       columns: [...columns.keys()],
       onChunk: ({ columnName, columnData, rowStart, rowEnd }) => {
         const col = columns.get(columnName);
@@ -650,7 +585,7 @@ function fillCodes(col: Extract<Decoded, { role: 'slice' }>, data: ArrayLike<unk
  * plain arrays, INT64 as BigInt64Array, booleans as arrays of booleans) into `out`, clearing the validity
  * bit of each null; returns the number of nulls. A function of its own so V8 optimises the loop alone.
  */
-function fillFromArray(out: Float64Array | Int32Array, valid: Uint8Array, data: ArrayLike<unknown>, rowStart: number, end: number): number {
+function fillFromArray(out: Float64Array, valid: Uint8Array, data: ArrayLike<unknown>, rowStart: number, end: number): number {
   let nulls = 0;
   for (let r = rowStart, i = 0; r < end; r++, i++) {
     const v = data[i];
