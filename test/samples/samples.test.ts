@@ -190,7 +190,7 @@ describe('pipeline check (the validator the sample and doc tests rely on)', () =
       ),
       [
         'DatabricksEvaluatePromote@1: registry: "hive" is not one of workspace, unityCatalog',
-        'DatabricksEvaluatePromote@1: metric: "f1" is not one of roc_auc, average_precision, log_loss, brier',
+        'DatabricksEvaluatePromote@1: metric: "f1" is not one of roc_auc, average_precision, log_loss, brier, rmse, mae, r2, mape, roc_auc_ovr, roc_auc_ovr_weighted, accuracy, f1_macro',
         'DatabricksEvaluatePromote@1: dryRun: "maybe" is not true or false',
       ],
     );
