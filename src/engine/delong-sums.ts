@@ -15,8 +15,7 @@
  * need about 92 bits at 10^9 rows (a < 2^31): they travel as decimal strings or BigInt.
  */
 import { sortOrder, sortScratchBytes, LABEL_BIT, ROW_MASK, TIE_WITH_NEXT } from './sort';
-import { normalSf } from './stats';
-import type { DelongDifference, DelongResult } from './delong';
+import { delongTestFromExactSums, type DelongDifference, type DelongResult } from './delong';
 import type { ScoreArray } from './types';
 
 /** DeLong's integer sums for M models (integers as BigInt, or decimal strings as read from JSON). */
@@ -115,28 +114,10 @@ export function delongDifferenceFromSums(sums: DelongSums, a: number, b: number)
   const s = A[a] - A[b];
   const delta = Number(s) / (2 * P * N);
   if (a === b) return { delta: 0, variance: 0, pValue: 1 };
-  if (P < 2 || N < 2) {
-    return {
-      delta,
-      undetermined: `DeLong's variance is undefined with ${P} positive${P === 1 ? '' : 's'} and ${N} negative${N === 1 ? '' : 's'} (it needs at least 2 of each)`,
-    };
-  }
   const k = slot(M, a, b);
   const sqPos = Q[slot(M, a, a)] + Q[slot(M, b, b)] - 2n * Q[k];
   const sqNeg = R[slot(M, a, a)] + R[slot(M, b, b)] - 2n * R[k];
-  const numPos = BigInt(P) * sqPos - s * s;
-  const numNeg = BigInt(N) * sqNeg - s * s;
-  const variance = Number(numPos) / (P * P * (P - 1) * 4 * N * N) + Number(numNeg) / (N * N * (N - 1) * 4 * P * P);
-  if (variance === 0) {
-    if (delta === 0) return { delta, variance, pValue: 1 };
-    return {
-      delta,
-      variance,
-      undetermined: "DeLong's variance of the AUC difference is exactly 0 although the difference is not, so the test cannot weigh it",
-    };
-  }
-  const z = delta / Math.sqrt(variance);
-  return { delta, variance, z, pValue: 2 * normalSf(Math.abs(z)) };
+  return delongTestFromExactSums(delta, P, N, s, sqPos, sqNeg);
 }
 
 /** A per-row structural component, a or b, of one model: integers below 2^31 (rows are below 2^30). */

@@ -444,19 +444,26 @@ export function delongDifference(d: DelongResult, a: number, b: number): DelongD
   const M = d.auc.length;
   const delta = (d.u2[a] - d.u2[b]) / (2 * P * N);
   if (a === b) return { delta: 0, variance: 0, pValue: 1 };
+  const sq = d.diffSquares[a < b ? a * M + b : b * M + a];
+  return delongTestFromExactSums(delta, P, N, BigInt(d.u2[a]) - BigInt(d.u2[b]), sq.pos, sq.neg);
+}
+
+/**
+ * DeLong's test of a difference from its exact integers: the counts P and N, S = A_a − A_b (twice the
+ * Mann–Whitney counts) and the sums of squared differences of the two models' structural components over
+ * the positives and over the negatives. Shared by the local path and the one finished from integer sums
+ * (delong-sums.ts), so both give identical (===) results from the same integers.
+ */
+export function delongTestFromExactSums(delta: number, P: number, N: number, s: bigint, sqPos: bigint, sqNeg: bigint): DelongDifference {
   if (P < 2 || N < 2) {
     return {
       delta,
       undetermined: `DeLong's variance is undefined with ${P} positive${P === 1 ? '' : 's'} and ${N} negative${N === 1 ? '' : 's'} (it needs at least 2 of each)`,
     };
   }
-  const sq = d.diffSquares[a < b ? a * M + b : b * M + a];
-  const s = BigInt(d.u2[a]) - BigInt(d.u2[b]);
-  const bp = BigInt(P);
-  const bn = BigInt(N);
   // P·Σe² − S² = P·Σ(e − ē)² ≥ 0, an exact integer (likewise over the negatives).
-  const numPos = bp * sq.pos - s * s;
-  const numNeg = bn * sq.neg - s * s;
+  const numPos = BigInt(P) * sqPos - s * s;
+  const numNeg = BigInt(N) * sqNeg - s * s;
   const variance = Number(numPos) / (P * P * (P - 1) * 4 * N * N) + Number(numNeg) / (N * N * (N - 1) * 4 * P * P);
   if (variance === 0) {
     if (delta === 0) return { delta, variance, pValue: 1 };
