@@ -285,3 +285,252 @@ function toFloat64(values: DecodedArray): Float64Array {
   }
   return out;
 }
+
+// ------------------------------------------------------------------------------------- lists of probabilities
+
+/** Where a list column's values go: K per row (K from the first non-null row), its validity bitmap and nulls. */
+export interface ListSink {
+  out: Float64Array | undefined;
+  K: number;
+  firstRow: number;
+  valid: Uint8Array;
+  nulls: number;
+}
+
+/**
+ * Whether `decodeListColumns` can read the top-level column `name`: a Parquet LIST of DOUBLE or FLOAT, in the
+ * three-level form (`<list> (LIST) { repeated group list { <element> } }`, what pyarrow and Spark write) or the
+ * legacy two-level form (`<list> (LIST) { repeated double element }`), LogicalTypes.md#lists in apache/parquet-format.
+ */
+export function isListLeaf(metadata: FileMetaData, name: string): boolean {
+  const path = getTreePath(parquetSchema(metadata), [name]);
+  let node = path[path.length - 1];
+  const full = [...path];
+  while (node.children.length === 1) {
+    node = node.children[0];
+    full.push(node);
+  }
+  const leaf = full[full.length - 1].element;
+  return (
+    (full.length === 3 || full.length === 4) &&
+    node.children.length === 0 &&
+    getMaxRepetitionLevel(full) === 1 &&
+    full[2].element.repetition_type === 'REPEATED' &&
+    (leaf.type === 'DOUBLE' || leaf.type === 'FLOAT')
+  );
+}
+
+/** Thrown inside the list decoder when a column needs hyparquet's row-by-row path (which names the bad row). */
+class NeedsRowPath extends Error {}
+
+/** The walk over one list column: the row being filled, its value count, and the first row's values until K is known. */
+interface ListWalk {
+  sink: ListSink;
+  n: number;
+  row: number;
+  count: number;
+  nullRow: boolean;
+  first: number[];
+}
+
+/**
+ * Decodes lists of class probabilities (see `isListLeaf`) page by page into row-major n·K float64 arrays.
+ * hyparquet's `parquetRead` assembles each row into a JS array first (about 20 s per 10^6 rows × 2 models at
+ * K = 5); this reads the repetition and definition levels and places each value directly (Dremel encoding:
+ * a repetition level 0 starts a row; the maximum definition level marks a present element;
+ * https://github.com/apache/parquet-format/blob/master/README.md#nested-encoding).
+ *
+ * Only the regular case is read here: every row a null list or exactly K present values. A column with an
+ * empty list, a null element, rows of different lengths or a value encoding other than PLAIN and dictionary is
+ * returned, its sink reset, for the caller to read row by row (whose messages name the column and the row).
+ */
+export function decodeListColumns(file: ArrayBuffer, metadata: FileMetaData, sinks: Map<string, ListSink>, n: number): Set<string> {
+  const tree = parquetSchema(metadata);
+  const compressors = parquetCompressors();
+  const scratch: ListScratch = { reps: new Uint8Array(0), defs: new Uint8Array(0), indices: new Int32Array(0) };
+  const rowPath = new Set<string>();
+  for (const [name, sink] of sinks) {
+    const walk: ListWalk = { sink, n, row: -1, count: 0, nullRow: false, first: [] };
+    try {
+      let groupStart = 0;
+      for (const group of metadata.row_groups) {
+        const chunk = group.columns.find((c) => c.meta_data?.path_in_schema[0] === name);
+        const meta = chunk?.meta_data;
+        if (!chunk || !meta || chunk.file_path) throw new NeedsRowPath();
+        const schemaPath = getTreePath(tree, meta.path_in_schema);
+        const decoder: ColumnDecoder = {
+          pathInSchema: meta.path_in_schema,
+          type: meta.type,
+          element: schemaPath[schemaPath.length - 1].element,
+          schemaPath,
+          codec: meta.codec,
+          parsers: DEFAULT_PARSERS,
+          compressors,
+        };
+        const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+        const reader = { view: new DataView(file, start, Number(meta.total_compressed_size)), offset: 0 };
+        decodeListChunk(reader, decoder, walk, scratch);
+        groupStart += Number(group.num_rows);
+        if (walk.row + 1 !== Math.min(groupStart, n)) throw new NeedsRowPath();
+      }
+      closeRow(walk);
+      if (walk.row + 1 !== n) throw new NeedsRowPath();
+      if (sink.out === undefined) sink.K = -1; // every row null: the caller's checks say so
+    } catch (e) {
+      if (!(e instanceof NeedsRowPath)) throw e;
+      sink.out = undefined;
+      sink.K = -1;
+      sink.firstRow = 0;
+      sink.valid.fill(0xff);
+      sink.nulls = 0;
+      rowPath.add(name);
+    }
+  }
+  return rowPath;
+}
+
+/** Scratch arrays for the levels and dictionary indices of a page. */
+interface ListScratch {
+  reps: Uint8Array;
+  defs: Uint8Array;
+  indices: Int32Array;
+}
+
+function grow(a: Uint8Array, count: number): Uint8Array {
+  return a.length >= count ? a.subarray(0, count) : new Uint8Array(count);
+}
+
+/** Decodes the pages of one list column chunk into the walk. */
+function decodeListChunk(reader: { view: DataView; offset: number }, decoder: ColumnDecoder, walk: ListWalk, scratch: ListScratch): void {
+  const maxDef = getMaxDefinitionLevel(decoder.schemaPath);
+  // A null list is definition level 0 when the list itself is OPTIONAL (pandas and Spark write it so).
+  const nullDef = decoder.schemaPath[1].element.repetition_type === 'OPTIONAL' ? 0 : -1;
+  let dictionary: Float64Array | undefined;
+  while (reader.offset < reader.view.byteLength - 1) {
+    const header = parquetHeader(reader);
+    const bytes = new Uint8Array(reader.view.buffer, reader.view.byteOffset + reader.offset, header.compressed_page_size);
+    reader.offset += header.compressed_page_size;
+    if (header.type === 'DICTIONARY_PAGE') {
+      const page = decompressPage(bytes, header.uncompressed_page_size, decoder.codec, decoder.compressors);
+      const count = header.dictionary_page_header?.num_values ?? 0;
+      const values = readPlain(
+        { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 },
+        decoder.type,
+        count,
+        decoder.element.type_length,
+      );
+      dictionary = toFloat64(convert(values, decoder));
+      continue;
+    }
+    if (header.type !== 'DATA_PAGE' && header.type !== 'DATA_PAGE_V2') continue;
+    const page = listPage(bytes, header, decoder, maxDef, dictionary, scratch);
+    walkLevels(walk, page, maxDef, nullDef);
+  }
+}
+
+/** One data page's levels and present values. */
+interface ListPage {
+  count: number;
+  reps: Uint8Array;
+  defs: Uint8Array;
+  values: Float64Array;
+}
+
+function listPage(
+  bytes: Uint8Array,
+  header: PageHeader,
+  decoder: ColumnDecoder,
+  maxDef: number,
+  dictionary: Float64Array | undefined,
+  scratch: ListScratch,
+): ListPage {
+  const v1 = header.data_page_header;
+  const v2 = header.data_page_header_v2;
+  const encoding = v1?.encoding ?? v2!.encoding;
+  if (encoding !== 'PLAIN' && encoding !== 'PLAIN_DICTIONARY' && encoding !== 'RLE_DICTIONARY') throw new NeedsRowPath();
+  const count = v1?.num_values ?? v2!.num_values;
+  scratch.reps = grow(scratch.reps, count);
+  scratch.defs = grow(scratch.defs, count);
+  const reps = scratch.reps.subarray(0, count);
+  const defs = scratch.defs.subarray(0, count);
+  const defWidth = 32 - Math.clz32(maxDef);
+  let page: Uint8Array;
+  if (v1) {
+    // v1: repetition then definition levels, each prefixed by its byte length, inside the compressed page.
+    page = decompressPage(bytes, header.uncompressed_page_size, decoder.codec, decoder.compressors);
+    const levelReader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
+    readRleBitPackedHybrid(levelReader, 1, reps);
+    if (maxDef > 0) readRleBitPackedHybrid(levelReader, defWidth, defs);
+    page = page.subarray(levelReader.offset);
+  } else {
+    // v2: the levels first, uncompressed, their byte lengths in the header.
+    const repLength = v2!.repetition_levels_byte_length;
+    const defLength = v2!.definition_levels_byte_length;
+    readRleBitPackedHybrid({ view: new DataView(bytes.buffer, bytes.byteOffset, repLength), offset: 0 }, 1, reps, repLength);
+    if (maxDef > 0) readRleBitPackedHybrid({ view: new DataView(bytes.buffer, bytes.byteOffset + repLength, defLength), offset: 0 }, defWidth, defs, defLength);
+    const values = bytes.subarray(repLength + defLength);
+    const size = header.uncompressed_page_size - repLength - defLength;
+    page = v2!.is_compressed !== false && size > 0 ? decompressPage(values, size, decoder.codec, decoder.compressors) : values;
+  }
+  if (maxDef === 0) defs.fill(0);
+  let present = 0;
+  for (let i = 0; i < count; i++) if (defs[i] === maxDef) present++;
+  const reader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
+  if (encoding === 'PLAIN')
+    return { count, reps, defs, values: toFloat64(convert(readPlain(reader, decoder.type, present, decoder.element.type_length), decoder)) };
+  if (!dictionary) throw new Error(`parquet column ${decoder.pathInSchema[0]} has a dictionary-encoded page but no dictionary`);
+  if (scratch.indices.length < present) scratch.indices = new Int32Array(present);
+  const indices = scratch.indices.subarray(0, present);
+  const width = reader.view.getUint8(reader.offset++);
+  readRleBitPackedHybrid(reader, width, indices, reader.view.byteLength - reader.offset);
+  const values = new Float64Array(present);
+  for (let i = 0; i < present; i++) {
+    if (indices[i] >= dictionary.length) throw new Error(`parquet dictionary index ${indices[i]} out of range (${dictionary.length} values)`);
+    values[i] = dictionary[indices[i]];
+  }
+  return { count, reps, defs, values };
+}
+
+/** Ends the current row: a non-null row must have K values (the first one sets K). */
+function closeRow(walk: ListWalk): void {
+  if (walk.row < 0 || walk.nullRow) return;
+  const sink = walk.sink;
+  if (sink.out === undefined) {
+    if (walk.count === 0) throw new NeedsRowPath();
+    sink.K = walk.count;
+    sink.firstRow = walk.row;
+    sink.out = new Float64Array(walk.n * sink.K);
+    sink.out.set(walk.first, walk.row * sink.K);
+    walk.first = [];
+  } else if (walk.count !== sink.K) {
+    throw new NeedsRowPath();
+  }
+}
+
+/** Places one page's values row by row (a row may continue from the previous page). */
+function walkLevels(walk: ListWalk, page: ListPage, maxDef: number, nullDef: number): void {
+  const { count, reps, defs, values } = page;
+  const sink = walk.sink;
+  let v = 0;
+  for (let i = 0; i < count; i++) {
+    if (reps[i] === 0) {
+      closeRow(walk);
+      walk.row++;
+      if (walk.row >= walk.n) throw new NeedsRowPath();
+      walk.count = 0;
+      walk.nullRow = defs[i] === nullDef;
+      if (walk.nullRow) {
+        sink.valid[walk.row >> 3] &= ~(1 << (walk.row & 7));
+        sink.nulls++;
+        continue;
+      }
+    } else if (walk.row < 0 || walk.nullRow) {
+      throw new NeedsRowPath();
+    }
+    if (defs[i] !== maxDef) throw new NeedsRowPath();
+    const x = values[v++];
+    if (sink.out === undefined) walk.first.push(x);
+    else if (walk.count < sink.K) sink.out[walk.row * sink.K + walk.count] = x;
+    walk.count++;
+  }
+}

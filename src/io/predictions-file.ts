@@ -14,7 +14,7 @@
 import { makeData, Table, Dictionary, Field, FixedSizeList, Float64, Int32, Schema, Utf8, Vector, vectorFromArray, type Data } from 'apache-arrow';
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import { readCsvColumns } from './csv';
-import { decodeFlatColumns, isFlatLeaf, parquetCompressors, type Float64Sink } from './parquet';
+import { decodeFlatColumns, decodeListColumns, isFlatLeaf, isListLeaf, parquetCompressors, type Float64Sink, type ListSink } from './parquet';
 import {
   CLASSES_METADATA_KEY,
   PredictionsError,
@@ -459,18 +459,25 @@ function arrowData(col: Decoded | undefined, n: number): Data {
 
 /**
  * Decodes the chosen columns into `columns`: flat numeric columns (REQUIRED or OPTIONAL leaves, what pandas,
- * Spark and most writers produce) page by page straight into their arrays (src/io/parquet.ts), lists, slice
- * columns and repeated leaves through hyparquet's `parquetRead`.
+ * Spark and most writers produce) and regular lists of class probabilities page by page straight into their
+ * arrays (src/io/parquet.ts); slice columns, repeated leaves and irregular lists (whose errors name the row)
+ * through hyparquet's `parquetRead`.
  */
 async function decodeParquet(file: ArrayBuffer, metadata: ReturnType<typeof parquetMetadata>, columns: Map<string, Decoded>, n: number): Promise<void> {
   const flat = new Map<string, Float64Sink>();
-  for (const [name, col] of columns) if (col.role === 'numeric' && isFlatLeaf(metadata, name)) flat.set(name, col);
+  const lists = new Map<string, ListSink>();
+  for (const [name, col] of columns) {
+    if (col.role === 'numeric' && isFlatLeaf(metadata, name)) flat.set(name, col);
+    if (col.role === 'list' && isListLeaf(metadata, name)) lists.set(name, col);
+  }
+  let rowPath: Set<string>;
   try {
     decodeFlatColumns(file, metadata, flat, n);
+    rowPath = decodeListColumns(file, metadata, lists, n);
   } catch (e) {
     throw parquetError(e);
   }
-  const rest = new Map([...columns].filter(([name]) => !flat.has(name)));
+  const rest = new Map([...columns].filter(([name]) => !flat.has(name) && (!lists.has(name) || rowPath.has(name))));
   if (rest.size > 0) await decodeNested(file, metadata, rest, n);
 }
 
