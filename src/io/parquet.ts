@@ -85,24 +85,52 @@ export function decodeFlatColumns(file: ArrayBuffer, metadata: FileMetaData, sin
       const sink = meta && meta.path_in_schema.length === 1 ? sinks.get(meta.path_in_schema[0]) : undefined;
       if (!meta || !sink) continue;
       if (chunk.file_path) throw new Error('parquet file_path not supported');
-      const schemaPath = getTreePath(tree, meta.path_in_schema);
-      const decoder: ColumnDecoder = {
-        pathInSchema: meta.path_in_schema,
-        type: meta.type,
-        element: schemaPath[schemaPath.length - 1].element,
-        schemaPath,
-        codec: meta.codec,
-        parsers: DEFAULT_PARSERS,
-        compressors,
-      };
-      // Where the chunk starts: its dictionary page if any; polars writes dictionary_page_offset 0 (as hyparquet reads it).
-      const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
-      const reader = { view: new DataView(file, start, Number(meta.total_compressed_size)), offset: 0 };
+      const { decoder, reader } = chunkSource(file, tree, meta, compressors);
       const read = decodeChunk(reader, decoder, sink, groupStart, groupRows, scratch);
       if (read < groupRows) throw new Error(`parquet column ${meta.path_in_schema[0]} has ${read} values in a row group of ${groupRows} rows`);
     }
     groupStart += Number(group.num_rows);
   }
+}
+
+type ColumnMeta = NonNullable<FileMetaData['row_groups'][number]['columns'][number]['meta_data']>;
+
+/** A column chunk's decoder (hyparquet's description of the column) and a reader over its bytes in the file. */
+function chunkSource(
+  file: ArrayBuffer,
+  tree: ReturnType<typeof parquetSchema>,
+  meta: ColumnMeta,
+  compressors: Compressors,
+): { decoder: ColumnDecoder; reader: { view: DataView; offset: number } } {
+  const schemaPath = getTreePath(tree, meta.path_in_schema);
+  const decoder: ColumnDecoder = {
+    pathInSchema: meta.path_in_schema,
+    type: meta.type,
+    element: schemaPath[schemaPath.length - 1].element,
+    schemaPath,
+    codec: meta.codec,
+    parsers: DEFAULT_PARSERS,
+    compressors,
+  };
+  // Where the chunk starts: its dictionary page if any; polars writes dictionary_page_offset 0 (as hyparquet reads it).
+  const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+  return { decoder, reader: { view: new DataView(file, start, Number(meta.total_compressed_size)), offset: 0 } };
+}
+
+/** The next page of a column chunk: its header and its (still compressed) bytes. */
+function nextPage(reader: { view: DataView; offset: number }): { header: PageHeader; bytes: Uint8Array } {
+  const header = parquetHeader(reader);
+  const bytes = new Uint8Array(reader.view.buffer, reader.view.byteOffset + reader.offset, header.compressed_page_size);
+  reader.offset += header.compressed_page_size;
+  return { header, bytes };
+}
+
+/** A DICTIONARY_PAGE's PLAIN values as float64. */
+function readDictionary(bytes: Uint8Array, header: PageHeader, decoder: ColumnDecoder): Float64Array {
+  const page = decompressPage(bytes, header.uncompressed_page_size, decoder.codec, decoder.compressors);
+  const count = header.dictionary_page_header?.num_values ?? 0;
+  const values = readPlain({ view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 }, decoder.type, count, decoder.element.type_length);
+  return toFloat64(convert(values, decoder));
 }
 
 /** Decodes one column chunk's pages into `sink` from row `groupStart`; returns the number of rows read. */
@@ -118,19 +146,9 @@ function decodeChunk(
   let dictionary: Float64Array | undefined;
   let rows = 0;
   while (rows < groupRows && reader.offset < reader.view.byteLength - 1) {
-    const header = parquetHeader(reader);
-    const bytes = new Uint8Array(reader.view.buffer, reader.view.byteOffset + reader.offset, header.compressed_page_size);
-    reader.offset += header.compressed_page_size;
+    const { header, bytes } = nextPage(reader);
     if (header.type === 'DICTIONARY_PAGE') {
-      const page = decompressPage(bytes, header.uncompressed_page_size, decoder.codec, decoder.compressors);
-      const count = header.dictionary_page_header?.num_values ?? 0;
-      const values = readPlain(
-        { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 },
-        decoder.type,
-        count,
-        decoder.element.type_length,
-      );
-      dictionary = toFloat64(convert(values, decoder));
+      dictionary = readDictionary(bytes, header, decoder);
       continue;
     }
     if (header.type !== 'DATA_PAGE' && header.type !== 'DATA_PAGE_V2') continue; // index pages: nothing to read
@@ -357,18 +375,7 @@ export function decodeListColumns(file: ArrayBuffer, metadata: FileMetaData, sin
         const chunk = group.columns.find((c) => c.meta_data?.path_in_schema[0] === name);
         const meta = chunk?.meta_data;
         if (!chunk || !meta || chunk.file_path) throw new NeedsRowPath();
-        const schemaPath = getTreePath(tree, meta.path_in_schema);
-        const decoder: ColumnDecoder = {
-          pathInSchema: meta.path_in_schema,
-          type: meta.type,
-          element: schemaPath[schemaPath.length - 1].element,
-          schemaPath,
-          codec: meta.codec,
-          parsers: DEFAULT_PARSERS,
-          compressors,
-        };
-        const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
-        const reader = { view: new DataView(file, start, Number(meta.total_compressed_size)), offset: 0 };
+        const { decoder, reader } = chunkSource(file, tree, meta, compressors);
         decodeListChunk(reader, decoder, walk, scratch);
         groupStart += Number(group.num_rows);
         if (walk.row + 1 !== Math.min(groupStart, n)) throw new NeedsRowPath();
@@ -407,19 +414,9 @@ function decodeListChunk(reader: { view: DataView; offset: number }, decoder: Co
   const nullDef = decoder.schemaPath[1].element.repetition_type === 'OPTIONAL' ? 0 : -1;
   let dictionary: Float64Array | undefined;
   while (reader.offset < reader.view.byteLength - 1) {
-    const header = parquetHeader(reader);
-    const bytes = new Uint8Array(reader.view.buffer, reader.view.byteOffset + reader.offset, header.compressed_page_size);
-    reader.offset += header.compressed_page_size;
+    const { header, bytes } = nextPage(reader);
     if (header.type === 'DICTIONARY_PAGE') {
-      const page = decompressPage(bytes, header.uncompressed_page_size, decoder.codec, decoder.compressors);
-      const count = header.dictionary_page_header?.num_values ?? 0;
-      const values = readPlain(
-        { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 },
-        decoder.type,
-        count,
-        decoder.element.type_length,
-      );
-      dictionary = toFloat64(convert(values, decoder));
+      dictionary = readDictionary(bytes, header, decoder);
       continue;
     }
     if (header.type !== 'DATA_PAGE' && header.type !== 'DATA_PAGE_V2') continue;
