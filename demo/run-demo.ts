@@ -4,17 +4,18 @@
  * Locally (default) it starts the workspace emulator and gives it honest notebooks: the training notebook
  * fits a logistic regression on a generated data set using the features it is told to use, and the
  * scoring notebook scores every model on a fresh 200,000-row evaluation set; the last step serves the production
- * model on an emulated Model Serving endpoint, whose answers come from that model. With DATABRICKS_HOST and
+ * model on an emulated Model Serving endpoint, whose answers come from that model. The second evaluation
+ * judges a candidate that ranks better overall with a Brier score guardrail and the region slices, which stop it. With DATABRICKS_HOST and
  * DATABRICKS_TOKEN set it runs the same tasks against that workspace instead (see `realWorkspaceSteps`).
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { EMULATOR_DEFAULTS, startEmulator, type Emulator } from '../emulator';
+import { Dictionary, Int32, Table, tableToIPC, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
+import { EMULATOR_DEFAULTS, isWrite, startEmulator, type Emulator } from '../emulator';
 import { formatDelta, formatPercent, renderReportHtml } from '../src/report';
 import { DEFAULT_NOTEBOOK_PATH } from '../src/tasks/evaluate/inputs';
 import { agentLogView, REPO_ROOT, runTask, type AgentEndpoint, type AgentRunResult, type TaskFolder } from './agent-runner';
-import { generateDataset, predictProba, trainLogistic, type LogisticModel } from './synthetic';
+import { generateDataset, predictProba, regionNames, trainLogistic, type LogisticModel } from './synthetic';
 
 export interface DemoStep {
   title: string;
@@ -31,6 +32,8 @@ export interface DemoStepResult {
   message: string;
   durationMs: number;
   outputs: Record<string, string>;
+  /** Emulator only: the writes the step sent (`POST /api/...`, in order), so a test can tell what changed remotely. */
+  writes?: string[];
 }
 
 /** One Evaluate & Promote step's files: its decision record, its HTML report and (emulator) its predictions. */
@@ -43,6 +46,8 @@ export interface DemoEvaluation {
   /** The seed and resamples the task used, so the CLI reproduces its decision. */
   seed: string;
   resamples: string;
+  /** The task's failedChecks output (`guardrail:<metric>`, `slice:<column>=<value>`, comma separated), when a check failed. */
+  failedChecks?: string;
 }
 
 export interface DemoSummary {
@@ -104,9 +109,14 @@ const BUILD_VARIABLES = {
   'Build.SourceBranch': `refs/tags/${RELEASE_TAG}`,
 };
 
-/** The MLflow run name the emulated training notebook gives a model of these features: the name the report shows. */
-export function demoRunName(features: string): string {
-  return `logreg-${features.split(',').join('')}`;
+/** The MLflow run name the emulated training notebook gives a model of these features (and the region): the name the report shows. */
+export function demoRunName(features: string, region = false): string {
+  return `logreg-${features.split(',').join('')}${region ? '-region' : ''}`;
+}
+
+/** The demo's data: the regional process of synthetic.ts (a region per row that matters, see REGIONS). */
+function demoData(rows: number, seed: string) {
+  return generateDataset(rows, seed, { regions: true });
 }
 
 /** The emulated training notebook: fits on the features it is given and logs an MLflow run, as mlflow.autolog would. */
@@ -114,17 +124,27 @@ function installTrainingNotebook(emu: Emulator, experimentId: string): void {
   emu.jobs.notebooks.register(TRAIN_NOTEBOOK, (ctx) => {
     const features = (ctx.params.features ?? '0').split(',').map((f) => Number(f.trim()));
     const seed = ctx.params.seed ?? '1';
-    const data = generateDataset(TRAINING_ROWS, `train:${seed}`);
-    const model = trainLogistic(data, features);
+    const useRegion = ctx.params.region === 'true';
+    const trainingRegions = ctx.params.training_regions ? ctx.params.training_regions.split(',').map((r) => r.trim()) : undefined;
+    const positiveWeight = Number(ctx.params.positive_weight ?? '1');
+    const data = demoData(TRAINING_ROWS, `train:${seed}`);
+    const model = trainLogistic(data, features, { useRegion, trainingRegions, positiveWeight });
     const run = emu.mlflow.createRun({
       experimentId,
-      runName: demoRunName(features.join(',')),
+      runName: demoRunName(features.join(','), useRegion),
       tags: {
         'mlflow.databricks.jobID': String(ctx.jobId ?? ''),
         'mlflow.databricks.jobRunID': String(ctx.taskRunId),
         'mlflow.source.name': ctx.notebookPath,
       },
-      params: { features: features.join(','), training_rows: String(TRAINING_ROWS), model_json: JSON.stringify(model) },
+      params: {
+        features: features.join(','),
+        region: String(useRegion),
+        training_regions: trainingRegions?.join(',') ?? 'all',
+        positive_weight: String(positiveWeight),
+        training_rows: String(TRAINING_ROWS),
+        model_json: JSON.stringify(model),
+      },
       artifacts: { 'model/MLmodel': 'flavors:\n  python_function:\n    loader_module: demo_logreg\n', 'model/model.json': JSON.stringify(model) },
     });
     return { exitValue: JSON.stringify({ mlflow_run_id: run.info.run_id }) };
@@ -143,9 +163,12 @@ function installScoringNotebook(emu: Emulator, rows: number, keepCopy: (bytes: U
   let evaluation = 0;
   emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, (ctx) => {
     const models = JSON.parse(ctx.params.models) as Array<{ key: string; uri: string }>;
+    // max_rows as the bundled notebook applies it (df.limit(max_rows); 0 or empty: every row).
+    const maxRows = Number(ctx.params.max_rows || '0');
+    const n = maxRows > 0 ? Math.min(rows, maxRows) : rows;
     // Fresh data for every evaluation, never the training data.
-    const data = generateDataset(rows, `evaluation:${++evaluation}`);
-    const columns: Record<string, Float64Array | Int8Array> = { label: Int8Array.from(data.labels) };
+    const data = demoData(n, `evaluation:${++evaluation}`);
+    const columns: Record<string, Vector> = { label: vectorFromArray(Int8Array.from(data.labels)) };
     for (const m of models) {
       let runId: string;
       const runsUri = /^runs:\/([^/]+)\//.exec(m.uri);
@@ -156,20 +179,25 @@ function installScoringNotebook(emu: Emulator, rows: number, keepCopy: (bytes: U
         if (!v) throw new Error(`no version ${m.uri}`);
         runId = String(v.run_id);
       } else throw new Error(`unsupported model URI ${m.uri}`);
-      columns[m.key] = predictProba(modelOfRun(emu, runId), data);
+      columns[m.key] = vectorFromArray(predictProba(modelOfRun(emu, runId), data));
+    }
+    // The slice columns the task asks for, passed through as the bundled notebook does (a string column as an Arrow dictionary).
+    for (const column of (ctx.params.slice_columns ?? '').split(',').filter((c) => c !== '')) {
+      if (column !== 'region') throw new Error(`the evaluation table has no column ${column} (its slice column is region)`);
+      columns.region = vectorFromArray(regionNames(data), new Dictionary(new Utf8(), new Int32()));
     }
     const file = `${ctx.params.output_path}/predictions.arrow`;
-    const bytes = tableToIPC(tableFromArrays(columns as Record<string, Float64Array>), 'file');
+    const bytes = tableToIPC(new Table(columns), 'file');
     emu.files.write(file, Buffer.from(bytes));
     // The task deletes the file once it has read it; the demo keeps a copy for the CLI (see nextSteps).
     keepCopy(bytes);
-    return { exitValue: JSON.stringify({ output_path: file, rows }) };
+    return { exitValue: JSON.stringify({ output_path: file, rows: n }) };
   });
 }
 
 /** A weak model already in Production, so the first evaluation has something to beat. */
 function seedProduction(emu: Emulator, experimentId: string): void {
-  const model = trainLogistic(generateDataset(TRAINING_ROWS, 'train:production'), [0]);
+  const model = trainLogistic(demoData(TRAINING_ROWS, 'train:production'), [0]);
   const run = emu.mlflow.createRun({
     experimentId,
     runName: PRODUCTION_RUN_NAME,
@@ -189,10 +217,24 @@ export function smokeRecords(): Array<Record<string, number>> {
 
 const FEATURES_A = '0,2';
 const FEATURES_B = '0,1,2,3,4,5';
-const FEATURES_C = '0,1';
+/**
+ * The third candidate sees all six features and the region, so it ranks better overall; but it is fitted on a
+ * class-balanced extract (positives weighted 3 to 1) that lacks the south: its probabilities are too high
+ * (the Brier score guardrail) and it gets the south wrong (the region slice).
+ */
+const CANDIDATE_C = { features: FEATURES_B, region: 'true', training_regions: 'north,east,west', positive_weight: '3' };
+/**
+ * What stops the third candidate: calibration may worsen by at most 0.002 Brier, and no region may get worse.
+ * 20,000 rows are enough: the smallest region (the south, 15%) has about 3,000, over the default minSliceRows
+ * of 1,000, and each check's verdict is unanimous over the resamples; the guardrail and the four slices cost
+ * resampling passes of their own, which at 200,000 rows would double the step's time.
+ */
+const CHECKS = { guardrails: 'brier 0.002', sliceColumns: 'region', maxRows: '20000' };
+const FAILED_CHECKS = 'guardrail:brier,slice:region=south';
 
 export function emulatorSteps(resamples: number, smokeTestFile?: string): DemoStep[] {
-  const [A, B, C] = [FEATURES_A, FEATURES_B, FEATURES_C].map(demoRunName);
+  const [A, B] = [FEATURES_A, FEATURES_B].map((f) => demoRunName(f));
+  const C = demoRunName(CANDIDATE_C.features, true);
   const evaluate = {
     modelName: MODEL,
     registry: 'workspace',
@@ -203,10 +245,10 @@ export function emulatorSteps(resamples: number, smokeTestFile?: string): DemoSt
     resamples: String(resamples),
     seed: BUILD_VARIABLES['Build.BuildId'],
   };
-  const train = (features: string, seed: string) => ({
+  const train = (features: string, seed: string, more: Record<string, string> = {}) => ({
     runType: 'existingJob',
     jobName: TRAIN_JOB,
-    jobParameters: `features=${features}\nseed=${seed}`,
+    jobParameters: [`features=${features}`, `seed=${seed}`, ...Object.entries(more).map(([k, v]) => `${k}=${v}`)].join('\n'),
     experiments: EXPERIMENT,
   });
   return [
@@ -235,16 +277,20 @@ export function emulatorSteps(resamples: number, smokeTestFile?: string): DemoSt
       expect: { result: 'Succeeded', outputs: { decision: 'promoted', promoted: 'true' } },
     },
     {
-      title: `Train: ${C} (features 0 and 1)`,
+      title: `Train: ${C} (all six features and the region, on a class-balanced extract without the south)`,
       task: 'DatabricksTrainV1',
-      inputs: train(FEATURES_C, '13'),
+      inputs: train(CANDIDATE_C.features, '13', {
+        region: CANDIDATE_C.region,
+        training_regions: CANDIDATE_C.training_regions,
+        positive_weight: CANDIDATE_C.positive_weight,
+      }),
       expect: { result: 'Succeeded', outputs: { resultState: 'SUCCESS' } },
     },
     {
-      title: `Evaluate & Promote: ${C} against the new production model (${B})`,
+      title: `Evaluate & Promote: ${C} against the new production model (${B}), with a Brier score guardrail and the region slices`,
       task: 'DatabricksEvaluatePromoteV1',
-      inputs: evaluate,
-      expect: { result: 'Succeeded', outputs: { decision: 'kept', promoted: 'false' } },
+      inputs: { ...evaluate, ...CHECKS },
+      expect: { result: 'Succeeded', outputs: { decision: 'kept', promoted: 'false', failedChecks: FAILED_CHECKS } },
     },
     {
       title: `Deploy Model to Serving: the production version on endpoint ${SERVING_ENDPOINT}, one smoke request`,
@@ -317,7 +363,19 @@ export function describeEvaluation(o: Record<string, string>): string {
   const figures: string[] = [];
   if (o.winRate) figures.push(`win rate ${formatPercent(Number(o.winRate))}`);
   if (o.metricDelta) figures.push(`delta ${formatDelta(Number(o.metricDelta))}`);
-  return `${o.decision}${o.modelVersion ? ` version ${o.modelVersion}` : ''}${figures.length > 0 ? ` (${figures.join(', ')})` : ''}`;
+  const stopped = o.failedChecks ? `; stopped by ${checksInWords(o.failedChecks)}` : '';
+  return `${o.decision}${o.modelVersion ? ` version ${o.modelVersion}` : ''}${figures.length > 0 || stopped ? ` (${figures.join(', ')}${stopped})` : ''}`;
+}
+
+/** Evaluate's failedChecks output in words: `guardrail:brier,slice:region=south` is "the brier guardrail and the slice region=south". */
+export function checksInWords(failedChecks: string): string {
+  const words = failedChecks
+    .split(',')
+    .filter((c) => c !== '')
+    .map((c) =>
+      c.startsWith('guardrail:') ? `the ${c.slice('guardrail:'.length)} guardrail` : c.startsWith('slice:') ? `the slice ${c.slice('slice:'.length)}` : c,
+    );
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : words.join('');
 }
 
 function describeOutcome(r: AgentRunResult, task: TaskFolder): string {
@@ -357,6 +415,9 @@ async function emulatorTarget(opts: DemoOptions, resamples: number, log: (line: 
     parameters: [
       { name: 'features', default: '0' },
       { name: 'seed', default: '1' },
+      { name: 'region', default: 'false' },
+      { name: 'training_regions', default: '' },
+      { name: 'positive_weight', default: '1' },
     ],
   });
   installTrainingNotebook(emu, experimentId);
@@ -384,19 +445,35 @@ function stepLogger(log: (line: string) => void, opts: { debug?: boolean; secret
 }
 
 /** Keeps the step's decision record and renders its own HTML report (report-<n>.html), as the build tab would show it. */
-function keepEvaluation(recordPath: string, step: DemoStep, n: number, outDir: string, predictions: string | undefined): DemoEvaluation {
+function keepEvaluation(
+  recordPath: string,
+  step: DemoStep,
+  n: number,
+  outDir: string,
+  predictions: string | undefined,
+  failedChecks: string | undefined,
+): DemoEvaluation {
   const record = path.join(outDir, `evaluation-${n}.json`);
   copyFileSync(recordPath, record);
   const report = path.join(outDir, `report-${n}.html`);
   writeFileSync(report, renderReportHtml(JSON.parse(readFileSync(record, 'utf8'))));
-  return { title: step.title, record, report, ...(predictions ? { predictions } : {}), seed: step.inputs.seed ?? '', resamples: step.inputs.resamples ?? '' };
+  return {
+    title: step.title,
+    record,
+    report,
+    ...(predictions ? { predictions } : {}),
+    seed: step.inputs.seed ?? '',
+    resamples: step.inputs.resamples ?? '',
+    ...(failedChecks ? { failedChecks } : {}),
+  };
 }
 
 /** The README sections that set up a real workspace (anchors as GitHub renders the headings). */
 export const SETUP_SECTIONS = ['README.md#create-the-service-connection', 'README.md#a-first-pipeline'];
 
 /**
- * What the user can do next, as the demo's last lines: open each report, run `mlops-eval` on the first
+ * What the user can do next, as the demo's last lines: open each report (saying which checks stopped a
+ * candidate), run `mlops-eval` on the first
  * evaluation's predictions with the task's seed and resamples (the same decision as the task), and set up a
  * real workspace.
  */
@@ -404,7 +481,10 @@ export function nextSteps(summary: Pick<DemoSummary, 'evaluations' | 'mode'>): s
   const lines = ['What next:'];
   if (summary.evaluations.length > 0) {
     lines.push(`  Open the report${summary.evaluations.length > 1 ? 's (one per evaluation)' : ''}:`);
-    for (const e of summary.evaluations) lines.push(`    ${e.report}`);
+    for (const e of summary.evaluations)
+      lines.push(
+        `    ${e.report}${e.failedChecks ? ` (kept: ${checksInWords(e.failedChecks)} failed; the report's guardrail and slice tables say by how much)` : ''}`,
+      );
   }
   const scored = summary.evaluations.find((e) => e.predictions);
   if (scored) {
@@ -433,6 +513,7 @@ async function runStep(
   log('');
   log(`[${i + 1}/${target.steps.length}] ${step.title}`);
   const copiesBefore = target.predictionCopies.length;
+  const requestsBefore = target.emu?.requests.length ?? 0;
   const r = await runTask({
     task: step.task,
     inputs: { connectionType: 'databricks', databricksConnection: CONNECTION_ID, ...step.inputs },
@@ -454,12 +535,21 @@ async function runStep(
     message: r.complete?.message ?? r.stderr.trim(),
     durationMs: r.durationMs,
     outputs: r.outputs,
+    ...(target.emu
+      ? {
+          writes: target.emu.requests
+            .slice(requestsBefore)
+            .filter(isWrite)
+            .map((q) => `${q.method} ${q.path}`),
+        }
+      : {}),
   });
   const mark = result === 'Succeeded' ? 'OK ' : result === 'SucceededWithIssues' ? 'OK!' : 'FAIL';
   log(`  ${mark} ${result} in ${(r.durationMs / 1000).toFixed(1)} s: ${describeOutcome(r, step.task)}`);
   // The predictions the scoring notebook wrote during this step, if it scored (a step without candidates does not).
   const predictions = target.predictionCopies.length > copiesBefore ? target.predictionCopies.at(-1) : undefined;
-  if (r.outputs.reportPath) out.evaluations.push(keepEvaluation(r.outputs.reportPath, step, out.evaluations.length + 1, opts.outDir, predictions));
+  if (r.outputs.reportPath)
+    out.evaluations.push(keepEvaluation(r.outputs.reportPath, step, out.evaluations.length + 1, opts.outDir, predictions, r.outputs.failedChecks));
   const expected = step.expect;
   const mismatch = expected && (result !== expected.result || Object.entries(expected.outputs ?? {}).some(([k, v]) => r.outputs[k] !== v));
   if (mismatch) {

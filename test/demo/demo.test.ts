@@ -1,6 +1,7 @@
 /**
  * `npm run demo` end to end against the emulator: the bundled tasks run as the agent runs them, and the
- * flow concludes what it must (deploy to the tag, three training runs, promote, then keep).
+ * flow concludes what it must (deploy to the tag, three training runs, promote, keep production against a
+ * candidate that a guardrail and a slice stop, then serve).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -8,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { agentLogView, REPO_ROOT } from '../helpers/agent';
-import { nextSteps } from '../../demo/run-demo';
+import { checksInWords, describeEvaluation, nextSteps } from '../../demo/run-demo';
 
 function runDemoScript(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -74,6 +75,32 @@ describe("the demo's last lines (nextSteps)", () => {
       '  Put the tasks in a pipeline: README.md#a-first-pipeline',
     ]);
   });
+
+  it('a report whose candidate failed checks says which, in words (failedChecks output)', () => {
+    const evaluation = { title: 'Evaluate & Promote', record: '/o/evaluation-2.json', report: '/o/report-2.html', seed: '', resamples: '1000' };
+    assert.deepEqual(nextSteps({ mode: 'workspace', evaluations: [{ ...evaluation, failedChecks: 'guardrail:brier,slice:region=south' }] }).slice(0, 3), [
+      'What next:',
+      '  Open the report:',
+      "    /o/report-2.html (kept: the brier guardrail and the slice region=south failed; the report's guardrail and slice tables say by how much)",
+    ]);
+  });
+});
+
+describe('the outcome line of an evaluation (describeEvaluation, checksInWords)', () => {
+  it('names every failed check: one, two, three', () => {
+    assert.equal(checksInWords('guardrail:brier'), 'the brier guardrail');
+    assert.equal(checksInWords('guardrail:brier,slice:region=south'), 'the brier guardrail and the slice region=south');
+    assert.equal(
+      checksInWords('guardrail:brier,guardrail:log_loss,slice:region=south'),
+      'the brier guardrail, the log_loss guardrail and the slice region=south',
+    );
+  });
+
+  it('adds them to the outcome, after the figures; without failed checks the line is as before', () => {
+    const o = { decision: 'kept', promoted: 'false', winRate: '1', metricDelta: '0.01366', failedChecks: 'guardrail:brier,slice:region=south' };
+    assert.equal(describeEvaluation(o), 'kept (win rate 100.0%, delta +0.0137; stopped by the brier guardrail and the slice region=south)');
+    assert.equal(describeEvaluation({ ...o, failedChecks: '' }), 'kept (win rate 100.0%, delta +0.0137)');
+  });
 });
 
 describe('npm run demo (local workspace emulator)', function () {
@@ -95,7 +122,7 @@ describe('npm run demo (local workspace emulator)', function () {
     assert.equal(help.stdout.split('\n')[0], 'Usage: npm run demo [-- options]');
   });
 
-  it('deploys the release tag, trains three candidates, promotes the better one, keeps production against a weaker one, then serves it', async () => {
+  it('deploys the release tag, trains three candidates, promotes the better one, keeps production against one a guardrail and a slice stop, then serves it', async () => {
     const outDir = mkdtempSync(path.join(tmpdir(), 'demo-'));
     // A Databricks CLI user has these exported: --local keeps the demo on the emulator anyway.
     const env = { ...process.env, DATABRICKS_HOST: 'https://adb-1234567890123456.7.azuredatabricks.net', DATABRICKS_TOKEN: 'dapi-not-a-real-token' };
@@ -134,6 +161,10 @@ describe('npm run demo (local workspace emulator)', function () {
     assert.equal(evaluate2.outputs.promoted, 'false');
     assert.equal(evaluate2.outputs.productionVersion, '2');
     assert.equal(evaluate2.outputs.bestCandidateRunId, trainC.outputs.candidateRunIds);
+    // Better overall on ROC AUC, stopped by its calibration (Brier score guardrail) and by the southern region.
+    assert.ok(Number(evaluate2.outputs.metricDelta) > 0.001, evaluate2.outputs.metricDelta);
+    assert.equal(evaluate2.outputs.failedChecks, 'guardrail:brier,slice:region=south');
+    assertWritesOnlyScoring(evaluate1, evaluate2);
     // Every evaluation has its record and its own report, which names the models as the terminal does.
     assert.deepEqual(
       summary.evaluations.map((e: any) => [path.basename(e.record), path.basename(e.report), path.basename(e.predictions)]),
@@ -148,12 +179,16 @@ describe('npm run demo (local workspace emulator)', function () {
     assert.equal(record2.outcome, 'kept');
     const names = (record: any) => record.models.filter((m: any) => m.role === 'candidate').map((m: any) => m.runName);
     assert.deepEqual([...names(record1)].sort(), ['logreg-012345', 'logreg-02']);
-    assert.deepEqual(names(record2), ['logreg-01']);
+    assert.deepEqual(names(record2), ['logreg-012345-region']);
+    assertChecksRecorded(record2);
     const report1 = readFileSync(summary.evaluations[0].report, 'utf8');
     const report2 = readFileSync(summary.evaluations[1].report, 'utf8');
     assert.match(report1, /<svg/);
     for (const name of ['logreg-02', 'logreg-012345']) assert.ok(report1.includes(name), name);
-    assert.ok(report2.includes('logreg-01') && !report2.includes('logreg-02'));
+    assert.ok(report2.includes('logreg-012345-region') && !report2.includes('logreg-02'));
+    // Its report shows the guardrail table and the slice table.
+    assert.ok(report2.includes('<h2>Guardrail: Brier score (lower is better)</h2>'), 'guardrail table');
+    assert.ok(report2.includes('<h2>Slices of region: fails</h2>'), 'slice table');
 
     assertCleanTerminal(r.stdout, outDir, summary, [record1, record2]);
     await assertCliReproduces(r.stdout, record1);
@@ -197,8 +232,8 @@ function assertCleanTerminal(stdout: string, outDir: string, summary: any, [reco
     'Train: logreg-02 (features 0 and 2)',
     'Train: logreg-012345 (all six features)',
     'Evaluate & Promote: logreg-02 and logreg-012345 against production (logreg-0)',
-    'Train: logreg-01 (features 0 and 1)',
-    'Evaluate & Promote: logreg-01 against the new production model (logreg-012345)',
+    'Train: logreg-012345-region (all six features and the region, on a class-balanced extract without the south)',
+    'Evaluate & Promote: logreg-012345-region against the new production model (logreg-012345), with a Brier score guardrail and the region slices',
   ]);
   // Evaluate: one line per model with its metric and interval (4 decimals), names as in the report.
   const runOf = (record: any, name: string) => record.models.find((m: any) => m.runName === name).runId;
@@ -216,20 +251,25 @@ function assertCleanTerminal(stdout: string, outDir: string, summary: any, [reco
   );
   expectLine(`production \\(version 2\\): ${D4} \\[${D4}, ${D4}\\]`);
   expectLine(
-    `logreg-01 \\(MLflow run ${runOf(record2, 'logreg-01')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \u2212${D4} \\[\u2212${D4}, \u2212${D4}\\], better by more than 0\\.001 in 0\\.0% of the resamples, best candidate`,
+    `logreg-012345-region \\(MLflow run ${runOf(record2, 'logreg-012345-region')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \\+${D4} \\[\\+${D4}, \\+${D4}\\], better by more than 0\\.001 in 100\\.0% of the resamples, best candidate`,
   );
+  assertChecksExplained(lines);
   assert.ok(lines.includes(`      Promoted logreg-012345 (MLflow run ${runOf(record1, 'logreg-012345')}) as churn-demo version 2 to stage Production.`));
   assert.ok(!stdout.includes("'run_"), 'no internal column key in quotes');
   // The outcome lines: the observed win rate as a percentage with one decimal, the delta signed with 4 decimals.
   assert.ok(lines.some((l) => /^ {2}OK {2}Succeeded in \d+\.\d s: promoted version 2 \(win rate 100\.0%, delta \+0\.1\d{3}\)$/.test(l)));
-  assert.ok(lines.some((l) => /^ {2}OK {2}Succeeded in \d+\.\d s: kept \(win rate 0\.0%, delta \u22120\.0\d{3}\)$/.test(l)));
+  assert.ok(
+    lines.some((l) =>
+      /^ {2}OK {2}Succeeded in \d+\.\d s: kept \(win rate 100\.0%, delta \+0\.0\d{3}; stopped by the brier guardrail and the slice region=south\)$/.test(l),
+    ),
+  );
   // The last lines say what to do next.
   const next = lines.slice(lines.lastIndexOf('What next:'));
   assert.deepEqual(next, [
     'What next:',
     '  Open the reports (one per evaluation):',
     `    ${path.join(outDir, 'report-1.html')}`,
-    `    ${path.join(outDir, 'report-2.html')}`,
+    `    ${path.join(outDir, 'report-2.html')} (kept: the brier guardrail and the slice region=south failed; the report's guardrail and slice tables say by how much)`,
     "  Compare the same predictions with the CLI (the task's seed and resamples give the task's decision):",
     `    npx mlops-eval compare ${path.join(outDir, 'predictions-1.arrow')} --baseline production --seed 20261127 --resamples 1000 --html ${path.join(outDir, 'cli-report.html')}`,
     '  Set up a real workspace: README.md#create-the-service-connection, then README.md#a-first-pipeline',
@@ -238,6 +278,79 @@ function assertCleanTerminal(stdout: string, outDir: string, summary: any, [reco
   // Those anchors are the README's headings as GitHub names them.
   const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
   assert.ok(readme.includes('\n## Create the service connection\n') && readme.includes('\n## A first pipeline\n'));
+}
+
+/**
+ * The terminal says why the third candidate was kept, naming the guardrail and the slice. The numbers inside
+ * the engine's sentences are matched loosely (their format is the engine's), the words exactly.
+ */
+function assertChecksExplained(lines: string[]): void {
+  const N = '[\\d.,]+';
+  const expectLine = (pattern: string) =>
+    assert.ok(
+      lines.some((l) => new RegExp(`^ {6}${pattern}$`).test(l)),
+      pattern,
+    );
+  expectLine(
+    `Keep production: the best candidate logreg-012345-region passes the ROC AUC gate but fails the guardrail on Brier score: it worsens by more than 0\\.002\\d* in 100\\.0% of ${N} paired resamples \\(.*\\) ` +
+      `and fails on slice 'south' of 'region' \\(3,?061 rows\\): its ROC AUC worsens by more than 0(\\.0+)? in 100\\.0% of that slice's ${N} resamples \\(.*\\)\\.`,
+  );
+  expectLine(`##\\[warning\\]Guardrail brier \\(max worsening 0\\.002\\d*\\): failed; .* in 100\\.0% of the resamples .*`);
+  expectLine(`Slices of region: 4 judged \\(at least 1,?000 rows, tolerance 0(\\.0+)?\\), 0 not judged, 1 failed\\.`);
+  expectLine(`##\\[warning\\]Slice region=south \\(3,?061 rows\\) failed: .* worsens roc_auc by more than 0(\\.0+)? in 100\\.0% of the slice's resamples.*`);
+}
+
+/** The record of the stopped evaluation: the guardrail and the four regions, the south worst and failed. */
+function assertChecksRecorded(record: any): void {
+  assert.equal(record.outcome, 'kept');
+  assert.deepEqual(record.inputs.guardrails, ['brier 0.002']);
+  const candidate = record.models.find((m: any) => m.role === 'candidate').key;
+  assert.deepEqual(
+    record.decision.guardrails.map((g: any) => [g.metric, g.maxWorsening, g.candidate, g.passed]),
+    [['brier', 0.002, candidate, false]],
+  );
+  assert.ok(record.decision.guardrails[0].meanDelta < -0.002, String(record.decision.guardrails[0].meanDelta));
+  const [regions] = record.decision.slices;
+  assert.equal(record.decision.slices.length, 1);
+  assert.equal(regions.column, 'region');
+  assert.equal(regions.judged, 4);
+  // 20,000 rows (maxRows): every region over minSliceRows 1,000; the south first (worst mean delta), the only failure.
+  assert.deepEqual(
+    regions.slices.map((s: any) => [s.name, s.rows, s.judged, s.passed]),
+    [['south', 3061, true, false], ...regions.slices.slice(1).map((s: any) => [s.name, s.rows, true, true])],
+  );
+  assert.deepEqual(regions.slices.map((s: any) => s.name).sort(), ['east', 'north', 'south', 'west']);
+  assert.equal(
+    regions.slices.reduce((t: number, s: any) => t + s.rows, 0),
+    20000,
+  );
+  assert.equal(record.decision.n, 20000);
+}
+
+/**
+ * The stopped evaluation changed nothing in the registry: its writes are the scoring run's and the candidate
+ * tag's only, while the first evaluation's include the promotion (so the comparison can fail).
+ */
+function assertWritesOnlyScoring(evaluate1: any, evaluate2: any): void {
+  const PROMOTION = /model-versions\/create|transition-stage|registered-models\/alias|model-versions\/set-tag|registered-models\/set-tag/;
+  assert.ok(
+    evaluate1.writes.some((w: string) => w === 'POST /api/2.0/mlflow/databricks/model-versions/transition-stage'),
+    evaluate1.writes.join('\n'),
+  );
+  assert.deepEqual(
+    evaluate2.writes.filter((w: string) => PROMOTION.test(w)),
+    [],
+  );
+  assert.deepEqual(
+    evaluate2.writes.map((w: string) => w.replace(/\/evaluate-[^/]+\//, '/evaluate-<id>/')),
+    [
+      'POST /api/2.0/workspace/mkdirs',
+      'POST /api/2.0/workspace/import',
+      'POST /api/2.2/jobs/runs/submit',
+      'DELETE /api/2.0/fs/files/Volumes/main/demo/scratch/evaluations/evaluate-<id>/predictions.arrow',
+      'POST /api/2.0/mlflow/runs/set-tag',
+    ],
+  );
 }
 
 /** The printed CLI command runs as printed (npx resolves the workspace's mlops-eval) and reaches the task's decision. */
