@@ -1014,9 +1014,9 @@ def spark_source(models):
     return {"table": SPARK_VIEW, "key": "k", "label": "y", "scores": ["s%d" % i for i in range(models)]}
 
 
-def check_row_keys(spark, src, rows, key_column):
+def check_row_keys(spark, src, rows, key_column, dialect="spark"):
     """The key check on all rows (one action): as many rows as counted, every key in range and distinct."""
-    [check] = sql_rows(spark, render_row_key_check_sql("spark", src))
+    [check] = sql_rows(spark, render_row_key_check_sql(dialect, src))
     n, distinct, out_of_range = int(check["n"]), int(check["distinct_keys"]), int(check["out_of_range"] or 0)
     if n != rows:
         raise ScoringError("the evaluation data changed while it was compared: %d rows were counted and %d scored; compare a table or query that does not change" % (rows, n))
@@ -1026,9 +1026,9 @@ def check_row_keys(spark, src, rows, key_column):
         raise ScoringError("row_key_column %r repeats keys: %d distinct keys for %d rows; each row needs a distinct key" % (key_column, distinct, n))
 
 
-def fingerprint(spark, src, models):
+def fingerprint(spark, src, models, dialect="spark"):
     """Exact, row-order independent integers of the scored rows, so a local replay can check its file."""
-    [row] = sql_rows(spark, render_fingerprint_sql("spark", src))
+    [row] = sql_rows(spark, render_fingerprint_sql(dialect, src))
     return {
         "rows": integer_text(row["n"]),
         "positives": integer_text(row["positives"]),
@@ -1038,24 +1038,24 @@ def fingerprint(spark, src, models):
     }
 
 
-def delong_on_spark(spark, src, rows, positives, models):
+def delong_on_spark(spark, src, rows, positives, models, dialect="spark"):
     """DeLong's integer sums in three actions: cut points, bucket totals, then the sums with the driver's offsets."""
     buckets = min(1001, max(2, -(-rows // DELONG_ROWS_PER_BUCKET)))
-    cut_rows = sorted(sql_rows(spark, render_delong_cut_points_sql("spark", src, buckets)), key=lambda r: int(r["m"]))
+    cut_rows = sorted(sql_rows(spark, render_delong_cut_points_sql(dialect, src, buckets)), key=lambda r: int(r["m"]))
     if [int(r["m"]) for r in cut_rows] != list(range(models)):
         raise ScoringError("the cut point query returned models %r, expected 0 to %d" % ([r["m"] for r in cut_rows], models - 1))
     cuts = [[float(x) for x in r["cuts"]] for r in cut_rows]
-    totals = [{"m": int(r["m"]), "bk": int(r["bk"]), "pos": int(r["pos"]), "neg": int(r["neg"])} for r in sql_rows(spark, render_delong_bucket_totals_sql("spark", src, cuts))]
+    totals = [{"m": int(r["m"]), "bk": int(r["bk"]), "pos": int(r["pos"]), "neg": int(r["neg"])} for r in sql_rows(spark, render_delong_bucket_totals_sql(dialect, src, cuts))]
     offsets = delong_bucket_offsets(totals, models)
     if offsets["positives"] != positives or offsets["negatives"] != rows - positives:
         raise ScoringError(
             "the DeLong bucket totals (%d positives, %d negatives) differ from the scored rows (%d positives of %d); the data changed while they were compared"
             % (offsets["positives"], offsets["negatives"], positives, rows)
         )
-    return delong_sums_from_rows(sql_rows(spark, render_delong_sums_sql("spark", src, cuts, offsets)), models)
+    return delong_sums_from_rows(sql_rows(spark, render_delong_sums_sql(dialect, src, cuts, offsets)), models)
 
 
-def loss_draws(spark, src, seed, losses, indices, models):
+def loss_draws(spark, src, seed, losses, indices, models, dialect="spark"):
     """One action of keyed loss sums: one entry per generator index, with both classes' weights."""
     draws = [
         {
@@ -1064,7 +1064,7 @@ def loss_draws(spark, src, seed, losses, indices, models):
             "positiveWeight": integer_text(r["positive_weight"]),
             "losses": [integer_text(r["loss%d" % m]) for m in range(models)],
         }
-        for r in sql_rows(spark, render_keyed_loss_sums_sql("spark", src, seed, losses, indices))
+        for r in sql_rows(spark, render_keyed_loss_sums_sql(dialect, src, seed, losses, indices))
     ]
     wanted = list(range(indices["count"])) if isinstance(indices, dict) else sorted(indices)
     if sorted(d["b"] for d in draws) != wanted:
@@ -1076,19 +1076,19 @@ def both_classes(draw):
     return 0 < int(draw["positiveWeight"]) < int(draw["weight"])
 
 
-def keyed_bootstrap_on_spark(spark, src, comparison, models):
+def keyed_bootstrap_on_spark(spark, src, comparison, models, dialect="spark"):
     """The keyed Poisson resample sums of indices 0..B-1 and, for a draw without both classes, the redraws b + a*2^20
     (a = 1..15) until one has both, as runKeyedPoisson (src/engine/keyed-poisson.ts) does locally."""
     metric, seed, resamples = comparison["metric"], comparison["seed"], comparison["resamples"]
     losses = [metric] * models
-    [full] = sql_rows(spark, render_loss_totals_sql("spark", src, losses))
-    draws = loss_draws(spark, src, seed, losses, {"count": resamples}, models)
+    [full] = sql_rows(spark, render_loss_totals_sql(dialect, src, losses))
+    draws = loss_draws(spark, src, seed, losses, {"count": resamples}, models, dialect)
     missing = [d["b"] for d in draws if not both_classes(d)]
     attempt = 1
     while missing:
         if attempt == MAX_KEYED_ATTEMPTS:
             raise ScoringError("keyed Poisson resample %d missed a class in %d draws; the data are too small to bootstrap" % (missing[0], MAX_KEYED_ATTEMPTS))
-        redraws = loss_draws(spark, src, seed, losses, [b + attempt * MAX_KEYED_RESAMPLES for b in missing], models)
+        redraws = loss_draws(spark, src, seed, losses, [b + attempt * MAX_KEYED_RESAMPLES for b in missing], models, dialect)
         draws += redraws
         missing = [d["b"] - attempt * MAX_KEYED_RESAMPLES for d in redraws if not both_classes(d)]
         attempt += 1
@@ -1106,12 +1106,13 @@ def keyed_bootstrap_on_spark(spark, src, comparison, models):
     }
 
 
-def spark_sums(spark, params, rows):
-    """The sums JSON (format mlopspipelines.spark-sums/v1; docs/spark-notebook.md) from the scored view."""
+def spark_sums(spark, params, rows, dialect="spark"):
+    """The sums JSON (format mlopspipelines.spark-sums/v1; docs/spark-notebook.md) from the scored view. `dialect` is
+    "spark" on Databricks; the repository's tests also run these steps on DuckDB ("duckdb") against the engine."""
     models = len(params["models"])
     src = spark_source(models)
-    check_row_keys(spark, src, rows, params["row_key_column"])
-    fp = fingerprint(spark, src, models)
+    check_row_keys(spark, src, rows, params["row_key_column"], dialect)
+    fp = fingerprint(spark, src, models, dialect)
     positives = int(fp["positives"])
     if positives == 0 or positives == rows:
         raise ScoringError("label column %r has a single class; both 0 and 1 are needed to compare models" % params["label_column"])
@@ -1124,8 +1125,8 @@ def spark_sums(spark, params, rows):
         "positives": fp["positives"],
         "models": [m["key"] for m in params["models"]],
         "fingerprint": fp,
-        "delong": delong_on_spark(spark, src, rows, positives, models) if comparison["method"] == "delong" else None,
-        "bootstrap": keyed_bootstrap_on_spark(spark, src, comparison, models) if comparison["method"] == "bootstrap" else None,
+        "delong": delong_on_spark(spark, src, rows, positives, models, dialect) if comparison["method"] == "delong" else None,
+        "bootstrap": keyed_bootstrap_on_spark(spark, src, comparison, models, dialect) if comparison["method"] == "bootstrap" else None,
     }
 
 
