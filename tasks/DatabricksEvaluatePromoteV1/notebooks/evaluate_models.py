@@ -205,8 +205,8 @@ def parse_row_key_column(text):
 
 
 def optional_parameter(get, name):
-    """A parameter added after the first release: a scoring job that copied an older notebook defines no widget for
-    it, and dbutils.widgets.get raises for an undefined widget, which means "not given"."""
+    """The switch's parameters are optional: a scoring job built from a copy of this notebook may define no widget for
+    them, and dbutils.widgets.get raises for an undefined widget, which then means "not given"."""
     try:
         return get(name)
     except Exception:  # noqa: BLE001 (InputWidgetNotDefined arrives as a py4j error; any refusal means absent)
