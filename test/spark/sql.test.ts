@@ -14,8 +14,10 @@ import {
   renderDelongBucketTotalsSql,
   renderDelongCutPointsSql,
   renderDelongSumsSql,
+  renderFingerprintSql,
   renderKeyedHashSql,
   renderKeyedLossSumsSql,
+  renderLossTotalsSql,
   renderRowLossesSql,
   type CutPoints,
   type SqlLoss,
@@ -26,6 +28,7 @@ import {
   delongDifference,
   delongDifferenceFromSums,
   delongSumsOf,
+  exactWeightedSum,
   fixedPointLosses,
   keyedLossSums,
   keyedSeed64,
@@ -251,6 +254,57 @@ describe('Spark comparison SQL on DuckDB: integer equality with the engine', fun
       assert.deepEqual(asText(sums), asText(delongSumsOf(d.labels, d.scores)), name);
       assert.deepEqual(delongDifferenceFromSums(sums, 1, 0), delongDifference(delongCovariance(d.labels, d.scores), 1, 0), name);
     }
+  });
+
+  it('the fingerprint (n, Σy, Σk, Σk·y, Σ⌊s·2^40⌋ per model) equals the values computed in TypeScript, in any row order, float32 and negative scores included', async () => {
+    const d = data(3000, 'fingerprint', { float32: true, models: 3 });
+    // Keys near the largest allowed (2^40 − 1), and one negative score (the floor goes down).
+    d.keys.forEach((_, i) => (d.keys[i] = 2 ** 40 - 1 - i * 7919));
+    (d.scores[2] as Float32Array)[11] = -3.25;
+    let keySum = 0n;
+    let positiveKeySum = 0n;
+    let positives = 0;
+    const scoreSums = d.scores.map(() => 0n);
+    for (let i = 0; i < 3000; i++) {
+      keySum += BigInt(d.keys[i]);
+      if (d.labels[i] === 1) {
+        positives++;
+        positiveKeySum += BigInt(d.keys[i]);
+      }
+      d.scores.forEach((s, m) => (scoreSums[m] += BigInt(Math.floor(s[i] * 2 ** 40))));
+    }
+    const want = {
+      n: 3000,
+      positives,
+      key_sum: keySum.toString(),
+      positive_key_sum: positiveKeySum.toString(),
+      score_sum0: scoreSums[0].toString(),
+      score_sum1: scoreSums[1].toString(),
+      score_sum2: scoreSums[2].toString(),
+    };
+    for (const seed of [1, 2]) {
+      const src = await load(`t_fp${seed}`, d, permutation(3000, seed));
+      const [row] = await rows(renderFingerprintSql('duckdb', src));
+      assert.deepEqual({ ...row, n: Number(row.n), positives: Number(row.positives) }, want);
+    }
+  });
+
+  it('the unweighted loss totals (weight, Σy, Σq per model) equal the engine: the keyed bootstrap full-data estimate', async () => {
+    const d = data(2500, 'totals', { models: 2 });
+    const src = await load('t_tot', d, permutation(2500, 4));
+    const losses: SqlLoss[] = ['brier', 'brier'];
+    const [row] = await rows(renderLossTotalsSql('duckdb', src, losses));
+    const q = d.scores.map((s, m) => fixedPointLosses(rowLosses(losses[m], d.labels, s)));
+    const ones = new Uint8Array(2500).fill(1);
+    assert.deepEqual(
+      { weight: Number(row.weight), positive_weight: Number(row.positive_weight), loss0: row.loss0, loss1: row.loss1 },
+      {
+        weight: 2500,
+        positive_weight: d.labels.reduce((a, y) => a + y, 0),
+        loss0: exactWeightedSum(ones, q[0]).toString(),
+        loss1: exactWeightedSum(ones, q[1]).toString(),
+      },
+    );
   });
 
   it('DECIMAL sums are exact past 2^64 at 10^9-row magnitudes: components near 2^31, products near 2^62', async () => {

@@ -360,3 +360,42 @@ export function delongSumsFromRows(rows: Record<string, unknown>[], models: numb
     negativeProducts: products(neg),
   };
 }
+
+/** Σ⌊s · 2^40⌋ of one score column, as a DECIMAL sum (the fingerprint's per-model term). */
+function scoreFixedPointSumSql(D: Dialect, score: string): string {
+  return `SUM(CAST(CAST(floor(CAST(${D.ident(score)} AS DOUBLE) * CAST(1099511627776 AS DOUBLE)) AS BIGINT) AS DECIMAL(20,0)))`;
+}
+
+/**
+ * The data fingerprint: exact integers that do not depend on row order or partitioning, so a local replay
+ * of a Spark comparison can check that its file holds the same rows. Columns n (rows), positives (Σy),
+ * key_sum (Σk), positive_key_sum (Σk·y) and score_sum0, score_sum1, … (Σ⌊s_m · 2^40⌋ per model), DECIMAL
+ * where a sum can pass 2^63 (Σk reaches 2^70 at 10^9 rows). Scores must lie in (−2^23, 2^23) so that
+ * ⌊s · 2^40⌋ fits a BIGINT.
+ */
+export function renderFingerprintSql(dialect: SqlDialect, src: SqlSource): string {
+  checkSource(src);
+  const D = dialectOf(dialect);
+  const k = `CAST(${D.ident(src.key)} AS BIGINT)`;
+  const y = `CAST(${D.ident(src.label)} AS BIGINT)`;
+  const cols = [
+    'COUNT(*) AS n',
+    `SUM(${y}) AS positives`,
+    `SUM(CAST(${k} AS DECIMAL(20,0))) AS key_sum`,
+    `SUM(CAST(${k} * ${y} AS DECIMAL(20,0))) AS positive_key_sum`,
+    ...src.scores.map((s, m) => `${scoreFixedPointSumSql(D, s)} AS score_sum${m}`),
+  ];
+  return `SELECT ${cols.join(', ')} FROM ${src.table}`;
+}
+
+/**
+ * The unweighted totals of the mean-type metrics (the bootstrap's full-data estimate): columns weight (rows),
+ * positive_weight (Σy) and loss0, loss1, … (Σq per model, DECIMAL). Finish with `meanFromFixedPoint`.
+ */
+export function renderLossTotalsSql(dialect: SqlDialect, src: SqlSource, losses: SqlLoss[]): string {
+  checkSource(src);
+  if (losses.length !== src.scores.length) throw new RangeError(`${src.scores.length} score columns need ${src.scores.length} losses, got ${losses.length}`);
+  const D = dialectOf(dialect);
+  const sums = src.scores.map((s, m) => `SUM(CAST(${fixedPointLossSql(dialect, losses[m], s, src.label)} AS DECIMAL(20,0))) AS loss${m}`);
+  return `SELECT COUNT(*) AS weight, SUM(CAST(${D.ident(src.label)} AS BIGINT)) AS positive_weight, ${sums.join(', ')} FROM ${src.table}`;
+}

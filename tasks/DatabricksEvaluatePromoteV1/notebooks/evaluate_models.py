@@ -18,9 +18,15 @@
 # MAGIC `registry_uri` (`databricks`: workspace model registry, `databricks-uc`: Unity Catalog; the registry
 # MAGIC `models:/<name>/<version>` is read from, set explicitly because MLflow's default depends on the compute and
 # MAGIC MLflow version: Unity Catalog on serverless and with MLflow 3), `problem_type` (`binaryClassification`, also when
-# MAGIC empty; `regression`; `multiclass`), `slice_columns` (comma-separated column names of the evaluation data; empty: none).
+# MAGIC empty; `regression`; `multiclass`), `slice_columns` (comma-separated column names of the evaluation data; empty: none),
+# MAGIC `local_row_limit` (empty: always score to the file; a positive whole number: above it the comparison runs on Spark),
+# MAGIC `comparison` (JSON `{"metric", "method", "seed", "resamples", "unsupported"}`, with `local_row_limit`),
+# MAGIC `row_key_column` (a column holding a distinct integer from 0 to 2^40 - 1 per row; needed on Spark, and copied into
+# MAGIC the file as int64 when given).
 # MAGIC
-# MAGIC Exit value: `{"output_path": "<folder>/predictions.arrow", "rows": <n>}`.
+# MAGIC Exit value: `{"output_path": "<folder>/predictions.arrow", "rows": <n>}`, plus `"comparison": "local"` and
+# MAGIC `"local_row_limit"` when a limit was given; above the limit `{"comparison": "spark", "rows", "local_row_limit",
+# MAGIC "result": <integer sums>}` or `"result_path": "<folder>/spark-sums.json"` (docs/spark-notebook.md).
 
 # COMMAND ----------
 
@@ -34,7 +40,27 @@ import shutil
 import numpy as np
 import pandas as pd
 
-PARAMETERS = ("models", "evaluation_table", "evaluation_query", "label_column", "max_rows", "output_path", "registry_uri", "problem_type", "slice_columns")
+# BEGIN INLINED MODULES: the task ships one notebook, so src/tasks/evaluate/notebook-compose.ts replaces this block
+# with the code of these modules (single-line `from <module> import <names>` statements only).
+from spark_compare import GENERATOR_VERSION, KEY_LIMIT, LOSS_SCALE_BITS, seed64
+from spark_sql import delong_bucket_offsets, delong_sums_from_rows, integer_text, render_delong_bucket_totals_sql, render_delong_cut_points_sql
+from spark_sql import render_delong_sums_sql, render_fingerprint_sql, render_keyed_loss_sums_sql, render_loss_totals_sql, render_row_key_check_sql
+# END INLINED MODULES
+
+PARAMETERS = (
+    "models",
+    "evaluation_table",
+    "evaluation_query",
+    "label_column",
+    "max_rows",
+    "output_path",
+    "registry_uri",
+    "problem_type",
+    "slice_columns",
+    "local_row_limit",
+    "comparison",
+    "row_key_column",
+)
 REGISTRY_URIS = ("databricks", "databricks-uc")
 BINARY = "binaryClassification"
 REGRESSION = "regression"
@@ -48,12 +74,31 @@ ROW_SUM_TOLERANCE = 1e-6
 # Rows read on the driver to learn each multiclass model's classes (and fail early) before the Spark job.
 PROBE_ROWS = 100
 # Arrow types the writer knows (see arrow_array); the fixed-size list takes its K from the matrix.
-INT8, INT32, FLOAT64, DICTIONARY_STRING = "int8", "int32", "float64", "dictionary<int32, utf8>"
+INT8, INT32, INT64, FLOAT64, DICTIONARY_STRING = "int8", "int32", "int64", "float64", "dictionary<int32, utf8>"
 _FIXED_LIST = re.compile(r"^fixed_size_list<float64>\[(\d+)\]$")
 # Spark SQL type names (DataFrame.dtypes) a slice column may have: each value names a segment.
 _SLICE_TYPES = re.compile(r"^(string|varchar\(\d+\)|char\(\d+\)|tinyint|smallint|int|bigint|boolean|date|decimal\(\d+,\d+\))$")
 _INTEGRAL_TYPES = ("tinyint", "smallint", "int", "bigint")
 _COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# ---- the comparison on Spark (issue 23; docs/spark-notebook.md)
+COMPARISON_METHODS = ("delong", "bootstrap")
+# What the Spark path computes: ROC AUC by DeLong's exact test, the mean-type losses by the keyed Poisson bootstrap.
+SPARK_COMPARISONS = (("delong", "roc_auc"), ("bootstrap", "log_loss"), ("bootstrap", "brier"))
+SPARK_VIEW = "mlops_eval_scores"
+SPARK_SCORES_DIR = "spark-scores"
+SUMS_FILE_NAME = "spark-sums.json"
+SUMS_FORMAT = "mlopspipelines.spark-sums/v1"
+# Above this many bytes the sums go to a file: the Jobs API's runs/get-output "returns the first 5 MB of the output",
+# and dbutils.notebook.exit values are limited as well, so the exit value stays far below both.
+INLINE_SUMS_LIMIT = 1000000
+MAX_KEYED_RESAMPLES = 1 << 20
+MAX_KEYED_ATTEMPTS = 16
+# floor(s * 2^40) of the fingerprint must fit a BIGINT.
+SCORE_LIMIT = float(1 << 23)
+# Each DeLong bucket (a window partition of the tie table) covers about this many rows per model.
+DELONG_ROWS_PER_BUCKET = 1000000
+# The agent's memory per row and model for the local comparison (1.29 GB for 2e7 rows x 3 models at B = 200, issue 23).
+AGENT_BYTES_PER_ROW_AND_MODEL = 22
 _MODEL_URI = re.compile(r"^(runs:/[0-9A-Za-z]+/\S+|models:/[^/\s]+/(\d+|@?[A-Za-z0-9_\-]+)|models:/m-[0-9A-Za-z]+)$")
 
 
@@ -116,6 +161,77 @@ def parse_slice_columns(text):
     return names
 
 
+def parse_local_row_limit(text):
+    """`local_row_limit`: empty means no switch (always the local path); otherwise a positive whole number."""
+    text = (text or "").strip()
+    if text == "":
+        return None
+    if not re.match(r"^[0-9]+$", text) or int(text) < 1:
+        raise ScoringError("local_row_limit must be a positive whole number (empty: always compare on the agent), got %r" % text)
+    return int(text)
+
+
+def parse_comparison(text):
+    """`comparison`: the JSON object the task sends with local_row_limit, saying what the Spark path would compute."""
+    try:
+        value = json.loads(text or "")
+    except ValueError as e:
+        raise ScoringError("comparison must be a JSON object {\"metric\", \"method\", \"seed\", \"resamples\", \"unsupported\"}: %s" % e)
+    if not isinstance(value, dict):
+        raise ScoringError("comparison must be a JSON object {\"metric\", \"method\", \"seed\", \"resamples\", \"unsupported\"}, got %s" % type(value).__name__)
+    metric, method, seed, resamples = value.get("metric"), value.get("method"), value.get("seed"), value.get("resamples")
+    unsupported = value.get("unsupported")
+    if not isinstance(metric, str) or not re.match(r"^[a-z_0-9]+$", metric):
+        raise ScoringError("comparison.metric must be a metric name such as roc_auc, log_loss or brier, got %r" % (metric,))
+    if method not in COMPARISON_METHODS:
+        raise ScoringError("comparison.method must be delong or bootstrap, got %r" % (method,))
+    if isinstance(seed, bool) or not isinstance(seed, (str, int)):
+        raise ScoringError("comparison.seed must be the seed's text (a string), got %r" % (seed,))
+    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 1:
+        raise ScoringError("comparison.resamples must be a positive whole number, got %r" % (resamples,))
+    if unsupported is not None and (not isinstance(unsupported, str) or not unsupported.strip()):
+        raise ScoringError("comparison.unsupported must be null or a reason in words, got %r" % (unsupported,))
+    return {"metric": metric, "method": method, "seed": str(seed), "resamples": resamples, "unsupported": unsupported}
+
+
+def parse_row_key_column(text):
+    """`row_key_column`: empty (none) or a column name."""
+    name = (text or "").strip()
+    if name == "":
+        return None
+    if not _COLUMN_NAME.match(name):
+        raise ScoringError("row_key_column %r is not a column name (letters, digits, _; at most 128)" % name)
+    return name
+
+
+def optional_parameter(get, name):
+    """The switch's parameters are optional: a scoring job built from a copy of this notebook may define no widget for
+    them, and dbutils.widgets.get raises for an undefined widget, which then means "not given"."""
+    try:
+        return get(name)
+    except Exception:  # noqa: BLE001 (InputWidgetNotDefined arrives as a py4j error; any refusal means absent)
+        return ""
+
+
+def parse_switch(get, label, models, slice_columns):
+    """local_row_limit, comparison and row_key_column, validated together."""
+    limit = parse_local_row_limit(optional_parameter(get, "local_row_limit"))
+    comparison = None
+    if limit is not None:
+        if not (optional_parameter(get, "comparison") or "").strip():
+            raise ScoringError("comparison is required with local_row_limit (it says what to compute if the rows are above the limit)")
+        comparison = parse_comparison(optional_parameter(get, "comparison"))
+    key = parse_row_key_column(optional_parameter(get, "row_key_column"))
+    if key is not None:
+        if key == label:
+            raise ScoringError("row_key_column %r is the label column" % key)
+        if key in set(m["key"] for m in models):
+            raise ScoringError("row_key_column %r collides with the model key %r (both would be columns of the predictions file)" % (key, key))
+        if key in slice_columns:
+            raise ScoringError("row_key_column %r is also a slice column" % key)
+    return {"local_row_limit": limit, "comparison": comparison, "row_key_column": key}
+
+
 def parse_parameters(get):
     """Reads and validates every parameter through `get(name) -> str` (dbutils.widgets.get)."""
     table = (get("evaluation_table") or "").strip()
@@ -142,6 +258,7 @@ def parse_parameters(get):
             "registry_uri must be databricks (workspace model registry) or databricks-uc (Unity Catalog), got %r; "
             "MLflow's default registry differs between serverless/MLflow 3 (Unity Catalog) and classic MLflow 2 clusters, so it is set explicitly" % registry_uri
         )
+    switch = parse_switch(get, label, models, slice_columns)
     return {
         "registry_uri": registry_uri,
         "models": models,
@@ -152,6 +269,9 @@ def parse_parameters(get):
         "output_path": validate_output_dir(get("output_path")),
         "problem_type": parse_problem_type(get("problem_type")),
         "slice_columns": slice_columns,
+        "local_row_limit": switch["local_row_limit"],
+        "comparison": switch["comparison"],
+        "row_key_column": switch["row_key_column"],
     }
 
 
@@ -177,13 +297,25 @@ def local_path(path):
     return path
 
 
-def exit_value(path, rows):
-    """The JSON the notebook exits with; the task reads it from runs/get-output."""
-    return json.dumps({"output_path": path, "rows": int(rows)}, sort_keys=True)
+def exit_value(path, rows, local_row_limit=None):
+    """The JSON the notebook exits with; the task reads it from runs/get-output. With a local row limit it also says
+    which path ran (the rows were at or under the limit)."""
+    value = {"output_path": path, "rows": int(rows)}
+    if local_row_limit is not None:
+        value.update({"comparison": "local", "local_row_limit": int(local_row_limit)})
+    return json.dumps(value, sort_keys=True)
 
 
 def binary_labels(values, label_column):
     """Labels as int8 0/1; accepts booleans and numbers that are exactly 0 or 1. Both classes must occur."""
+    out = binary_label_values(values, label_column)
+    if out.nunique() < 2:
+        raise ScoringError("label column %r has a single class; both 0 and 1 are needed to compare models" % label_column)
+    return out.to_numpy()
+
+
+def binary_label_values(values, label_column):
+    """Labels as an int8 0/1 Series; booleans and numbers that are exactly 0 or 1 (any batch of the rows)."""
     s = pd.Series(values)
     if s.isna().any():
         raise ScoringError("label column %r has %d missing or non-numeric values" % (label_column, int(s.isna().sum())))
@@ -198,9 +330,29 @@ def binary_labels(values, label_column):
         if bad.any():
             raise ScoringError("label column %r must be 0/1 or boolean; found %r" % (label_column, numeric[bad].iloc[0]))
         out = numeric.astype("int8")
-    if out.nunique() < 2:
-        raise ScoringError("label column %r has a single class; both 0 and 1 are needed to compare models" % label_column)
-    return out.to_numpy()
+    return out
+
+
+def row_keys(values, key_column):
+    """The row keys of a batch as int64: integers from 0 to 2^40 - 1, none missing (distinctness is checked on all rows)."""
+    numeric = pd.to_numeric(pd.Series(values), errors="coerce")
+    missing = numeric.isna()
+    if missing.any():
+        raise ScoringError("row_key_column %r has %d missing or non-numeric values; every row needs its own integer key" % (key_column, int(missing.sum())))
+    keys = numeric.to_numpy()
+    bad = (keys < 0) | (keys >= KEY_LIMIT) | (keys != np.floor(keys))
+    if bad.any():
+        raise ScoringError("row_key_column %r holds %r, which is not an integer from 0 to 2^40 - 1 (1099511627776)" % (key_column, keys[bad][0].item()))
+    return keys.astype("int64")
+
+
+def distinct_row_keys(keys, key_column):
+    """All rows' keys, checked for repeats (a repeated key would give its rows the same weight in every resample)."""
+    keys = np.asarray(keys, dtype="int64")
+    unique, counts = np.unique(keys, return_counts=True)
+    if len(unique) != len(keys):
+        raise ScoringError("row_key_column %r repeats keys (%d rows share a key with another row, e.g. %d); each row needs a distinct key" % (key_column, int(counts[counts > 1].sum()), int(unique[counts > 1][0])))
+    return keys
 
 
 def underlying_model(pyfunc_model):
@@ -554,6 +706,10 @@ def label_out():
     return "__label"
 
 
+def key_out():
+    return "__key"
+
+
 def slice_out(j):
     return "__slice_%d" % j
 
@@ -568,6 +724,12 @@ def scoring_plan(params, df):
     label = params["label_column"]
     if label not in df.columns:
         raise ScoringError("the evaluation data has no label column %r (columns: %s)" % (label, ", ".join(df.columns[:20])))
+    key = params.get("row_key_column")
+    if key is not None:
+        if key not in df.columns:
+            raise ScoringError("the evaluation data has no row_key_column %r (columns: %s)" % (key, ", ".join(df.columns[:20])))
+        if dict(df.dtypes)[key] not in _INTEGRAL_TYPES:
+            raise ScoringError("row_key_column %r has type %s; it must be an integer column (tinyint, smallint, int or bigint) holding a distinct key from 0 to 2^40 - 1 per row" % (key, dict(df.dtypes)[key]))
     return {
         "problem_type": params["problem_type"],
         "label": label,
@@ -576,6 +738,7 @@ def scoring_plan(params, df):
         "models": params["models"],
         "classes": None,
         "classes_from": None,
+        "row_key": key,
     }
 
 
@@ -586,6 +749,8 @@ def result_schema(plan):
     label_type = plan["label_type"] if plan["problem_type"] == MULTICLASS else "double"
     fields = ["`%s` %s" % (label_out(), label_type)]
     fields += ["`%s` string" % slice_out(j) for j in range(len(plan["slices"]))]
+    if plan.get("row_key") is not None:
+        fields.append("`%s` bigint" % key_out())
     for i in range(len(plan["models"])):
         if plan["problem_type"] == MULTICLASS:
             fields += ["`%s` double" % model_out(i, k) for k in range(len(plan["classes"]))]
@@ -604,6 +769,8 @@ def score_table(pdf, plan, loaded):
         out[label_out()] = binary_labels_lenient(pdf[label])
     for j, (name, spark_type) in enumerate(plan["slices"]):
         out[slice_out(j)] = slice_strings(pdf[name], spark_type)
+    if plan.get("row_key") is not None:
+        out[key_out()] = row_keys(pdf[plan["row_key"]], plan["row_key"])
     for i, m in enumerate(plan["models"]):
         model = loaded[m["key"]]
         if plan["problem_type"] == BINARY:
@@ -693,6 +860,9 @@ def assemble_output(pdf, plan):
             table.add(m["key"], FLOAT64, values)
     for j, (name, _) in enumerate(plan["slices"]):
         table.add(name, DICTIONARY_STRING, pdf[slice_out(j)].tolist())
+    if plan.get("row_key") is not None:
+        # The task's keyed bootstrap reads the key from the file (same name, int64).
+        table.add(plan["row_key"], INT64, distinct_row_keys(pdf[key_out()].to_numpy(), plan["row_key"]))
     return table
 
 
@@ -704,6 +874,8 @@ def arrow_array(pa, arrow_type, values):
         return pa.array(np.asarray(values, dtype="int8"), type=pa.int8())
     if arrow_type == INT32:
         return pa.array(np.asarray(values, dtype="int32"), type=pa.int32())
+    if arrow_type == INT64:
+        return pa.array(np.asarray(values, dtype="int64"), type=pa.int64())
     if arrow_type == DICTIONARY_STRING:
         return pa.array(list(values), type=pa.string()).dictionary_encode()
     fixed = _FIXED_LIST.match(arrow_type)
@@ -743,8 +915,275 @@ def enable_arrow(spark, log=print):
         log("Not setting %s (%s): this compute manages it (on by default on serverless)." % (ARROW_CONF, str(e).splitlines()[0][:200]))
 
 
-def run(dbutils, spark, mlflow, write_table=write_arrow_ipc, remove_tree=shutil.rmtree, makedirs=os.makedirs, log=print):
-    """Reads the parameters, scores every model on the same rows, writes the Arrow file and returns the exit JSON."""
+# ---------------------------------------------------------------- the comparison on Spark (issue 23)
+
+
+def agent_bytes_text(rows, models):
+    """About how much memory the agent needs to compare `rows` rows of `models` models locally, in words."""
+    need = float(rows) * models * AGENT_BYTES_PER_ROW_AND_MODEL
+    if need >= 1e9:
+        return "%.1f GB" % (need / 1e9)
+    return "%.0f MB" % (need / 1e6) if need >= 1e6 else "under 1 MB"
+
+
+def spark_refusal(params, rows):
+    """Why the comparison of `rows` rows (above the limit) cannot run on Spark, in words, or None. Checked before any
+    model is downloaded. The task fills comparison.unsupported; the problem type, slices and the method are
+    checked here as well, so a task that forgot one still fails closed."""
+    comparison = params["comparison"]
+    if comparison["unsupported"] is not None:
+        return comparison["unsupported"].strip()
+    if params["problem_type"] != BINARY:
+        return "the problem type %s (binary classification only)" % params["problem_type"]
+    if params["slice_columns"]:
+        return "slices (slice_columns are judged on the agent only)"
+    if (comparison["method"], comparison["metric"]) not in SPARK_COMPARISONS:
+        return "%s by %s (it computes roc_auc by delong, and log_loss or brier by the keyed bootstrap)" % (comparison["metric"], comparison["method"])
+    if comparison["method"] == "bootstrap" and comparison["resamples"] > MAX_KEYED_RESAMPLES:
+        return "%d resamples (the keyed bootstrap takes at most 2^20 = %d)" % (comparison["resamples"], MAX_KEYED_RESAMPLES)
+    return None
+
+
+def check_spark_comparison(params, rows):
+    """Raises ScoringError, before any model is downloaded, when the rows above the limit cannot be compared on Spark."""
+    limit = params["local_row_limit"]
+    reason = spark_refusal(params, rows)
+    if reason is not None:
+        raise ScoringError(
+            "%d rows is above the local row limit %d, and the comparison on Spark does not support %s; set maxRows to at most %d to compare "
+            "on the agent, or raise localRowLimit (the agent needs about %s for %d rows)" % (rows, limit, reason, limit, agent_bytes_text(rows, len(params["models"])), rows)
+        )
+    if params["row_key_column"] is None:
+        raise ScoringError(
+            "%d rows is above the local row limit %d, so the comparison runs on Spark, which needs rowKeyColumn: a column of the evaluation data "
+            "holding a distinct integer from 0 to 2^40 - 1 (1099511627776) per row (the keyed bootstrap draws each row's weights from its key, and "
+            "DeLong's sums pair each row's components by it); set rowKeyColumn, or set maxRows to at most %d to compare on the agent" % (rows, limit, limit)
+        )
+
+
+def spark_schema(models):
+    """The mapInPandas output of the Spark path: the key, the 0/1 label and one score per model, named by position."""
+    return ", ".join(["`k` bigint", "`y` int"] + ["`s%d` double" % i for i in range(models)])
+
+
+def spark_score_table(pdf, plan, loaded):
+    """Scores one batch for the Spark path (columns of spark_schema). The label, the key and the scores are checked
+    row by row here, since no driver sees all rows: 0/1 labels, integer keys, finite scores within +-2^23."""
+    out = {
+        "k": row_keys(pdf[plan["row_key"]], plan["row_key"]),
+        "y": binary_label_values(pdf[plan["label"]], plan["label"]).astype("int32").to_numpy(),
+    }
+    for i, m in enumerate(plan["models"]):
+        scores = model_scores(loaded[m["key"]], pdf, plan["label"])
+        bad = ~np.isfinite(scores)
+        if bad.any():
+            raise ScoringError("model %s produced %d non-finite scores (NaN or infinity)" % (m["key"], int(bad.sum())))
+        large = np.abs(scores) >= SCORE_LIMIT
+        if large.any():
+            raise ScoringError("model %s produced the score %r; the comparison on Spark takes scores between -2^23 and 2^23" % (m["key"], float(scores[large][0])))
+        out["s%d" % i] = scores
+    return pd.DataFrame(out)
+
+
+def make_spark_scorer(plan, model_dirs, load_model):
+    """The mapInPandas function of the Spark path; models are loaded once per Python worker."""
+    cache = {}
+
+    def score_batches(batches):
+        if not cache:
+            for m in plan["models"]:
+                cache[m["key"]] = load_model(model_dirs[m["key"]])
+        for pdf in batches:
+            yield spark_score_table(pdf, plan, cache)
+
+    return score_batches
+
+
+def sql_rows(spark, query):
+    """The rows of one Spark SQL action as dicts (pyspark Row.asDict)."""
+    return [r.asDict() if hasattr(r, "asDict") else dict(r) for r in spark.sql(query).collect()]
+
+
+def signed_integer_text(value):
+    """An integer result that may be negative (a score sum) as decimal text."""
+    text = str(value)
+    return "-" + integer_text(text[1:]) if text.startswith("-") else integer_text(value)
+
+
+def spark_source(models):
+    return {"table": SPARK_VIEW, "key": "k", "label": "y", "scores": ["s%d" % i for i in range(models)]}
+
+
+def check_row_keys(spark, src, rows, key_column, dialect="spark"):
+    """The key check on all rows (one action): as many rows as counted, every key in range and distinct."""
+    [check] = sql_rows(spark, render_row_key_check_sql(dialect, src))
+    n, distinct, out_of_range = int(check["n"]), int(check["distinct_keys"]), int(check["out_of_range"] or 0)
+    if n != rows:
+        raise ScoringError("the evaluation data changed while it was compared: %d rows were counted and %d scored; compare a table or query that does not change" % (rows, n))
+    if out_of_range:
+        raise ScoringError("row_key_column %r has %d values outside 0 to 2^40 - 1 (1099511627776) or missing" % (key_column, out_of_range))
+    if distinct != n:
+        raise ScoringError("row_key_column %r repeats keys: %d distinct keys for %d rows; each row needs a distinct key" % (key_column, distinct, n))
+
+
+def fingerprint(spark, src, models, dialect="spark"):
+    """Exact, row-order independent integers of the scored rows, so a local replay can check its file."""
+    [row] = sql_rows(spark, render_fingerprint_sql(dialect, src))
+    return {
+        "rows": integer_text(row["n"]),
+        "positives": integer_text(row["positives"]),
+        "keySum": integer_text(row["key_sum"]),
+        "positiveKeySum": integer_text(row["positive_key_sum"]),
+        "scoreSums": [signed_integer_text(row["score_sum%d" % m]) for m in range(models)],
+    }
+
+
+def delong_on_spark(spark, src, rows, positives, models, dialect="spark"):
+    """DeLong's integer sums in three actions: cut points, bucket totals, then the sums with the driver's offsets."""
+    buckets = min(1001, max(2, -(-rows // DELONG_ROWS_PER_BUCKET)))
+    cut_rows = sorted(sql_rows(spark, render_delong_cut_points_sql(dialect, src, buckets)), key=lambda r: int(r["m"]))
+    if [int(r["m"]) for r in cut_rows] != list(range(models)):
+        raise ScoringError("the cut point query returned models %r, expected 0 to %d" % ([r["m"] for r in cut_rows], models - 1))
+    cuts = [[float(x) for x in r["cuts"]] for r in cut_rows]
+    totals = [{"m": int(r["m"]), "bk": int(r["bk"]), "pos": int(r["pos"]), "neg": int(r["neg"])} for r in sql_rows(spark, render_delong_bucket_totals_sql(dialect, src, cuts))]
+    offsets = delong_bucket_offsets(totals, models)
+    if offsets["positives"] != positives or offsets["negatives"] != rows - positives:
+        raise ScoringError(
+            "the DeLong bucket totals (%d positives, %d negatives) differ from the scored rows (%d positives of %d); the data changed while they were compared"
+            % (offsets["positives"], offsets["negatives"], positives, rows)
+        )
+    return delong_sums_from_rows(sql_rows(spark, render_delong_sums_sql(dialect, src, cuts, offsets)), models)
+
+
+def loss_draws(spark, src, seed, losses, indices, models, dialect="spark"):
+    """One action of keyed loss sums: one entry per generator index, with both classes' weights."""
+    draws = [
+        {
+            "b": int(r["b"]),
+            "weight": integer_text(r["weight"]),
+            "positiveWeight": integer_text(r["positive_weight"]),
+            "losses": [integer_text(r["loss%d" % m]) for m in range(models)],
+        }
+        for r in sql_rows(spark, render_keyed_loss_sums_sql(dialect, src, seed, losses, indices))
+    ]
+    wanted = list(range(indices["count"])) if isinstance(indices, dict) else sorted(indices)
+    if sorted(d["b"] for d in draws) != wanted:
+        raise ScoringError("the keyed resample sums came back for other generator indices than asked (%d rows for %d indices)" % (len(draws), len(wanted)))
+    return sorted(draws, key=lambda d: d["b"])
+
+
+def both_classes(draw):
+    return 0 < int(draw["positiveWeight"]) < int(draw["weight"])
+
+
+def keyed_bootstrap_on_spark(spark, src, comparison, models, dialect="spark"):
+    """The keyed Poisson resample sums of indices 0..B-1 and, for a draw without both classes, the redraws b + a*2^20
+    (a = 1..15) until one has both, as runKeyedPoisson (src/engine/keyed-poisson.ts) does locally."""
+    metric, seed, resamples = comparison["metric"], comparison["seed"], comparison["resamples"]
+    losses = [metric] * models
+    [full] = sql_rows(spark, render_loss_totals_sql(dialect, src, losses))
+    draws = loss_draws(spark, src, seed, losses, {"count": resamples}, models, dialect)
+    missing = [d["b"] for d in draws if not both_classes(d)]
+    attempt = 1
+    while missing:
+        if attempt == MAX_KEYED_ATTEMPTS:
+            raise ScoringError("keyed Poisson resample %d missed a class in %d draws; the data are too small to bootstrap" % (missing[0], MAX_KEYED_ATTEMPTS))
+        redraws = loss_draws(spark, src, seed, losses, [b + attempt * MAX_KEYED_RESAMPLES for b in missing], models, dialect)
+        draws += redraws
+        missing = [d["b"] - attempt * MAX_KEYED_RESAMPLES for d in redraws if not both_classes(d)]
+        attempt += 1
+    return {
+        "metric": metric,
+        "seed": seed,
+        "seed64": str(seed64(seed)),
+        "resamples": resamples,
+        "full": {
+            "weight": integer_text(full["weight"]),
+            "positiveWeight": integer_text(full["positive_weight"]),
+            "losses": [integer_text(full["loss%d" % m]) for m in range(models)],
+        },
+        "draws": draws,
+    }
+
+
+def spark_sums(spark, params, rows, dialect="spark"):
+    """The sums JSON (format mlopspipelines.spark-sums/v1; docs/spark-notebook.md) from the scored view. `dialect` is
+    "spark" on Databricks; the repository's tests also run these steps on DuckDB ("duckdb") against the engine."""
+    models = len(params["models"])
+    src = spark_source(models)
+    check_row_keys(spark, src, rows, params["row_key_column"], dialect)
+    fp = fingerprint(spark, src, models, dialect)
+    positives = int(fp["positives"])
+    if positives == 0 or positives == rows:
+        raise ScoringError("label column %r has a single class; both 0 and 1 are needed to compare models" % params["label_column"])
+    comparison = params["comparison"]
+    return {
+        "format": SUMS_FORMAT,
+        "generator": GENERATOR_VERSION,
+        "lossScaleBits": LOSS_SCALE_BITS,
+        "rows": fp["rows"],
+        "positives": fp["positives"],
+        "models": [m["key"] for m in params["models"]],
+        "fingerprint": fp,
+        "delong": delong_on_spark(spark, src, rows, positives, models, dialect) if comparison["method"] == "delong" else None,
+        "bootstrap": keyed_bootstrap_on_spark(spark, src, comparison, models, dialect) if comparison["method"] == "bootstrap" else None,
+    }
+
+
+def write_text_file(path, text):
+    """Writes a UTF-8 text file through a temporary name, so the task never reads half a file."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def spark_exit_value(params, rows, sums, write_text):
+    """The exit JSON of the Spark path: the sums inline, or in <output_path>/spark-sums.json when they are large."""
+    value = {"comparison": "spark", "rows": int(rows), "local_row_limit": params["local_row_limit"]}
+    text = json.dumps(sums, separators=(",", ":"))
+    if len(text.encode("utf-8")) > INLINE_SUMS_LIMIT:
+        path = params["output_path"] + "/" + SUMS_FILE_NAME
+        write_text(local_path(path), text)
+        value["result_path"] = path
+    else:
+        value["result"] = sums
+    return json.dumps(value, sort_keys=True)
+
+
+def download_models(models, models_dir, mlflow, makedirs):
+    """Each model once, into the output folder: executors cannot read the driver's local disk."""
+    model_dirs = {}
+    for m in models:
+        dst = local_path(models_dir + "/" + m["key"])
+        makedirs(dst, exist_ok=True)
+        model_dirs[m["key"]] = mlflow.artifacts.download_artifacts(artifact_uri=m["uri"], dst_path=dst)
+    return model_dirs
+
+
+def compare_on_spark(params, plan, df, rows, spark, mlflow, remove_tree, makedirs, write_text):
+    """Scores on Spark into Parquet files in the output folder (so every action reads the same scores and the models run
+    once), registers them as a temporary view and computes the sums with Spark SQL."""
+    out_dir = params["output_path"]
+    models_dir = out_dir + "/models"
+    scores_dir = out_dir + "/" + SPARK_SCORES_DIR
+    makedirs(local_path(out_dir), exist_ok=True)
+    try:
+        model_dirs = download_models(params["models"], models_dir, mlflow, makedirs)
+        scorer = make_spark_scorer(plan, model_dirs, mlflow.pyfunc.load_model)
+        df.mapInPandas(scorer, schema=spark_schema(len(params["models"]))).write.mode("overwrite").parquet(scores_dir)
+        spark.read.parquet(scores_dir).createOrReplaceTempView(SPARK_VIEW)
+        sums = spark_sums(spark, params, rows)
+    finally:
+        spark.catalog.dropTempView(SPARK_VIEW)
+        remove_tree(local_path(models_dir), ignore_errors=True)
+        remove_tree(local_path(scores_dir), ignore_errors=True)
+    return spark_exit_value(params, rows, sums, write_text)
+
+
+def run(dbutils, spark, mlflow, write_table=write_arrow_ipc, remove_tree=shutil.rmtree, makedirs=os.makedirs, log=print, write_text=write_text_file):
+    """Reads the parameters, scores every model on the same rows and returns the exit JSON: the Arrow file's path, or,
+    above the local row limit, the comparison's integer sums computed on Spark."""
     params = parse_parameters(dbutils.widgets.get)
     # models:/<name>/<version> is looked up in this registry; without it MLflow uses a default that depends on the
     # compute (serverless and MLflow 3: Unity Catalog), so a workspace-registry model would be looked up in UC.
@@ -755,17 +1194,19 @@ def run(dbutils, spark, mlflow, write_table=write_arrow_ipc, remove_tree=shutil.
     plan = scoring_plan(params, df)
     if params["max_rows"] is not None:
         df = df.limit(params["max_rows"])
+    limit = params["local_row_limit"]
+    if limit is not None:
+        # One Spark action, before any model is downloaded: the switch between the two paths.
+        rows = int(df.count())
+        if rows > limit:
+            check_spark_comparison(params, rows)
+            return compare_on_spark(params, plan, df, rows, spark, mlflow, remove_tree, makedirs, write_text)
 
     out_dir = params["output_path"]
     models_dir = out_dir + "/models"
     makedirs(local_path(out_dir), exist_ok=True)
     try:
-        # Executors cannot read the driver's local disk, so each model is downloaded once into the output folder.
-        model_dirs = {}
-        for m in models:
-            dst = local_path(models_dir + "/" + m["key"])
-            makedirs(dst, exist_ok=True)
-            model_dirs[m["key"]] = mlflow.artifacts.download_artifacts(artifact_uri=m["uri"], dst_path=dst)
+        model_dirs = download_models(models, models_dir, mlflow, makedirs)
         if plan["problem_type"] == MULTICLASS:
             plan["classes"], plan["classes_from"] = probe_classes(df, models, model_dirs, plan["label"], mlflow.pyfunc.load_model)
         scorer = make_batch_scorer(plan, model_dirs, mlflow.pyfunc.load_model)
@@ -776,7 +1217,7 @@ def run(dbutils, spark, mlflow, write_table=write_arrow_ipc, remove_tree=shutil.
     table = assemble_output(pdf, plan)
     path = output_file(out_dir)
     write_table(table, local_path(path))
-    return exit_value(path, table.rows)
+    return exit_value(path, table.rows, limit)
 
 
 # COMMAND ----------

@@ -13,6 +13,7 @@ import seedrandom from 'seedrandom';
 import type { Emulator } from '../../../emulator';
 import { defaultRegistryUri, NotebookError, type NotebookContext } from '../../../emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
+import { composeNotebookSource } from '../../../src/tasks/evaluate/notebook-compose';
 import { REPO_ROOT, type AgentRunResult } from '../../helpers/agent';
 import { assertSecretNotShown, TaskHarness } from '../../helpers/task-harness';
 import { DEFAULT_REGISTER_NOTEBOOK_PATH, registerModelNotebook, type RegisterNotebookCall } from './register-notebook';
@@ -285,9 +286,11 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     const imp = emu.callsTo('POST', '/api/2.0/workspace/import');
     assert.equal(imp.length, 1);
     assert.deepEqual([imp[0].body.path, imp[0].body.format, imp[0].body.language, imp[0].body.overwrite], [DEFAULT_NOTEBOOK_PATH, 'SOURCE', 'PYTHON', true]);
+    // The notebook as shipped: evaluate_models.py with its helper modules inlined (notebook-compose.ts).
+    const notebookFile = (name: string): string => readFileSync(path.join(REPO_ROOT, 'tasks/DatabricksEvaluatePromoteV1/notebooks', name), 'utf8');
     assert.equal(
       Buffer.from(imp[0].body.content, 'base64').toString('utf8'),
-      readFileSync(path.join(REPO_ROOT, 'tasks/DatabricksEvaluatePromoteV1/notebooks/evaluate_models.py'), 'utf8'),
+      composeNotebookSource(notebookFile('evaluate_models.py'), { spark_compare: notebookFile('spark_compare.py'), spark_sql: notebookFile('spark_sql.py') }),
     );
     assert.equal(notebookCalls.length, 1);
     const params = notebookCalls[0];

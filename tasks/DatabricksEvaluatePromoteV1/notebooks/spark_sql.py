@@ -1,0 +1,434 @@
+"""The comparison's cluster side as SQL, for the scoring notebook's Spark path (issue 23).
+
+A line-by-line port of the engine's renderers (src/engine/spark/sql.ts; docs/scale-out.md and
+docs/spark-notebook.md): the same templates, the same function names in snake_case, and the same text for
+the same parameters (test/spark/python-sql.test.ts renders many parameter sets with both and asserts the
+strings are identical; the DuckDB rendering of the templates is tested for integer equality with the
+engine in test/spark/sql.test.ts). Both dialects are ported so that the comparison covers both; the
+notebook uses "spark".
+
+Numbers are written into the SQL as JavaScript's String(number) writes them (js_number), because the
+templates were written against it: integers in decimal, other doubles in their shortest round-trip form
+with JavaScript's exponent rules.
+
+Nothing here imports Spark or numpy: the functions take and return plain Python values. The scoring
+notebook inlines this module (src/tasks/evaluate/notebook-compose.ts), so its top-level names are
+prefixed where they could clash with the notebook's.
+"""
+
+import decimal as _sq_decimal
+import re as _sq_re
+
+from spark_compare import KEY_LIMIT, POISSON1_THRESHOLDS, seed64
+
+_SQ_M32 = 4294967295
+_SQ_TWO32 = 4294967296
+_SQ_IDENT = _sq_re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SQ_TABLE = _sq_re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
+_SQ_INTEGER_TEXT = _sq_re.compile(r"^(0|[1-9][0-9]*)$")
+
+
+def js_number(x):
+    """A number as ECMAScript's Number::toString writes it (ECMA-262, Number.prototype.toString, radix 10): the
+    shortest digits that round-trip (Python's repr finds the same digits), in plain notation for exponents from
+    -7 to 20 and as d.ddde+n / d.ddde-n outside."""
+    if isinstance(x, bool):
+        raise TypeError("a boolean is not a number here")
+    if isinstance(x, int):
+        return str(x)
+    x = float(x)
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ValueError("only finite numbers are written into the SQL, got %r" % x)
+    if x == 0:
+        return "0"
+    sign = "-" if x < 0 else ""
+    t = _sq_decimal.Decimal(repr(abs(x))).normalize().as_tuple()
+    digits = "".join(str(d) for d in t.digits)
+    k = len(digits)
+    n = t.exponent + k  # the value is 0.digits * 10^n
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * (-n) + digits
+    e = n - 1
+    mantissa = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return sign + mantissa + "e" + ("+" if e > 0 else "-") + str(abs(e))
+
+
+def _sq_text(value):
+    """String(value) for the strings and numbers the templates join."""
+    return value if isinstance(value, str) else js_number(value)
+
+
+class _SqDialect:
+    def __init__(self, name):
+        self.name = name
+
+    def xor(self, a, b):
+        return "(%s ^ %s)" % (a, b) if self.name == "spark" else "xor(%s, %s)" % (a, b)
+
+    def div(self, a, b):
+        return "(%s div %s)" % (a, _sq_text(b)) if self.name == "spark" else "(%s // %s)" % (a, _sq_text(b))
+
+    def ident(self, name):
+        return "`%s`" % name if self.name == "spark" else '"%s"' % name
+
+    def range(self, count):
+        return "(SELECT id AS b FROM range(%d))" % count if self.name == "spark" else "(SELECT range AS b FROM range(%d))" % count
+
+    def inline(self, alias, columns, rows):
+        values = ", ".join("(%s)" % ", ".join(_sq_text(v) for v in r) for r in rows)
+        if self.name == "spark":
+            return "(SELECT * FROM VALUES %s AS %s(%s))" % (values, alias, ", ".join(columns))
+        return "(SELECT * FROM (VALUES %s) AS %s(%s))" % (values, alias, ", ".join(columns))
+
+    def quantiles(self, expr, levels):
+        joined = ", ".join(js_number(v) for v in levels)
+        if self.name == "spark":
+            return "approx_percentile(%s, array(%s), 10000)" % (expr, joined)
+        return "quantile_disc(%s, [%s])" % (expr, joined)
+
+
+def _sq_dialect(dialect):
+    if dialect not in ("spark", "duckdb"):
+        raise ValueError("unknown SQL dialect '%s' (expected spark or duckdb)" % dialect)
+    return _SqDialect(dialect)
+
+
+def _sq_check_source(src):
+    if not _SQ_TABLE.match(src["table"]):
+        raise ValueError("table name '%s' must be letters, digits and underscores, up to catalog.schema.table" % src["table"])
+    for c in [src["key"], src["label"]] + list(src["scores"]):
+        if not _SQ_IDENT.match(c):
+            raise ValueError("column name '%s' must be letters, digits and underscores" % c)
+    if len(src["scores"]) == 0:
+        raise ValueError("at least one score column is needed")
+
+
+def _sq_cte(name, source, carry, defs):
+    cols = list(carry) + ["%s AS %s" % (expr, alias) for alias, expr in defs]
+    return "%s AS (SELECT %s FROM %s)" % (name, ", ".join(cols), source)
+
+
+def _sq_mulmod32(x, c):
+    return "(((%s * %d) + ((%s * %d) & 65535) * 65536) & %d)" % (x, c & 0xFFFF, x, c >> 16, _SQ_M32)
+
+
+def _sq_mul_stages(D, name, source, carry, c_hi, c_lo):
+    al = "(lo & 65535)"
+    ah = D.div("lo", 65536)
+    cl = c_lo & 0xFFFF
+    ch = c_lo >> 16
+    a = _sq_cte(
+        name + "a",
+        source,
+        carry,
+        [
+            ("p_ll", "(%s * %d)" % (al, cl)),
+            ("p_lh", "(%s * %d)" % (al, ch)),
+            ("p_hl", "(%s * %d)" % (ah, cl)),
+            ("p_hh", "(%s * %d)" % (ah, ch)),
+            ("p_m1", _sq_mulmod32("lo", c_hi)),
+            ("p_m2", _sq_mulmod32("hi", c_lo)),
+        ],
+    )
+    mid = "(%s + (p_lh & 65535) + (p_hl & 65535))" % D.div("p_ll", 65536)
+    b = _sq_cte(
+        name + "b",
+        name + "a",
+        carry,
+        [
+            ("lo", "((p_ll + ((p_lh + p_hl) & 65535) * 65536) & %d)" % _SQ_M32),
+            ("hi", "((p_hh + %s + %s + %s + p_m1 + p_m2) & %d)" % (D.div("p_lh", 65536), D.div("p_hl", 65536), D.div(mid, 65536), _SQ_M32)),
+        ],
+    )
+    return [a, b]
+
+
+def _sq_xor_shift(D, name, source, carry, s):
+    return _sq_cte(
+        name,
+        source,
+        carry,
+        [
+            ("hi", D.xor("hi", D.div("hi", 2**s))),
+            ("lo", D.xor("lo", "(((hi * %d) & %d) + %s)" % (2 ** (32 - s), _SQ_M32, D.div("lo", 2**s)))),
+        ],
+    )
+
+
+def keyed_seed_halves(seed):
+    """(hi, lo) of the generator's seed64 for a seed given as the engine takes it (text, or a number written as
+    JavaScript's String(number) writes it)."""
+    s = seed64(_sq_text(seed))
+    return s >> 32, s & _SQ_M32
+
+
+def keyed_weight_ctes(dialect, seed, source, carry, indices=None):
+    """keyedWeightCtes: the CTEs ending in kp_w (columns carry, b, hi, lo, u53, w)."""
+    D = _sq_dialect(dialect)
+    s_hi, s_lo = keyed_seed_halves(seed)
+    c = list(carry) + ["b"]
+    b = "b" if indices is None else "kp_i.b"
+    out = [
+        _sq_cte(
+            "kp_x",
+            source if indices is None else "%s CROSS JOIN %s AS kp_i" % (source, indices),
+            carry,
+            [("b", b), ("lo", "(k & %d)" % _SQ_M32), ("hi", "(%s + %s * 256)" % (D.div("k", _SQ_TWO32), b))],
+        )
+    ]
+    out += _sq_mul_stages(D, "kp_phi", "kp_x", c, 0x9E3779B9, 0x7F4A7C15)
+    out.append(
+        _sq_cte(
+            "kp_add",
+            "kp_phib",
+            c,
+            [("lo", "((lo + %d) & %d)" % (s_lo, _SQ_M32)), ("hi", "((hi + %d + %s) & %d)" % (s_hi, D.div("(lo + %d)" % s_lo, _SQ_TWO32), _SQ_M32))],
+        )
+    )
+    out.append(_sq_xor_shift(D, "kp_s30", "kp_add", c, 30))
+    out += _sq_mul_stages(D, "kp_m1", "kp_s30", c, 0xBF58476D, 0x1CE4E5B9)
+    out.append(_sq_xor_shift(D, "kp_s27", "kp_m1b", c, 27))
+    out += _sq_mul_stages(D, "kp_m2", "kp_s27", c, 0x94D049BB, 0x133111EB)
+    out.append(_sq_xor_shift(D, "kp_h", "kp_m2b", c, 31))
+    thresholds = [int(t) for t in POISSON1_THRESHOLDS]
+    cases = " ".join("WHEN u53 < %d THEN %d" % (t, k) for k, t in enumerate(thresholds))
+    out.append(_sq_cte("kp_u", "kp_h", c + ["hi", "lo"], [("u53", "(hi * 2097152 + %s)" % D.div("lo", 2048))]))
+    out.append(_sq_cte("kp_w", "kp_u", c + ["hi", "lo", "u53"], [("w", "CASE %s ELSE %d END" % (cases, len(thresholds)))]))
+    return out
+
+
+def _sq_is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _sq_indices_table(D, indices):
+    """indices: {"count": n} for 0 .. n - 1, or a list of generator indices (redraws use b + a * 2**20)."""
+    if isinstance(indices, dict):
+        count = indices.get("count")
+        if not (_sq_is_int(count) and 1 <= count <= 2**24):
+            raise ValueError("count must be from 1 to 2^24, got %s" % (count,))
+        return D.range(count)
+    if len(indices) == 0 or any(not (_sq_is_int(b) and 0 <= b < 2**24) for b in indices):
+        raise ValueError("generator indices must be a non-empty list of integers from 0 to 2^24 - 1")
+    return D.inline("kp_idx", ["b"], [["CAST(%d AS BIGINT)" % b] for b in indices])
+
+
+def render_keyed_hash_sql(dialect, seed, table):
+    """renderKeyedHashSql: H and the weight of every (k, b) row of `table`, for test vectors."""
+    if not _SQ_TABLE.match(table):
+        raise ValueError("table name '%s' must be letters, digits and underscores, up to catalog.schema.table" % table)
+    ctes = keyed_weight_ctes(dialect, seed, "(SELECT CAST(k AS BIGINT) AS k, CAST(b AS BIGINT) AS b FROM %s) AS kp_v" % table, ["k"])
+    return "WITH %s\nSELECT k, b, hi, lo, u53, w FROM kp_w ORDER BY k, b" % ",\n".join(ctes)
+
+
+def fixed_point_loss_sql(dialect, loss, score, label):
+    """fixedPointLossSql: q = floor(loss * 2^40) of one score column as a BIGINT expression."""
+    D = _sq_dialect(dialect)
+    p = "CAST(%s AS DOUBLE)" % D.ident(score)
+    y = "CAST(%s AS DOUBLE)" % D.ident(label)
+    one = "CAST(1 AS DOUBLE)"
+    if loss == "brier":
+        l = "((%s - %s) * (%s - %s))" % (y, p, y, p)
+    elif loss == "log_loss":
+        eps = "(%s / CAST(4503599627370496 AS DOUBLE))" % one
+        pc = "least(greatest(%s, %s), %s - %s)" % (p, eps, one, eps)
+        l = "(-ln(CASE WHEN %s = %s THEN %s ELSE %s - %s END / ((%s - %s) + %s)))" % (y, one, pc, one, pc, one, pc, pc)
+    else:
+        raise ValueError("unknown loss '%s' (expected log_loss or brier)" % loss)
+    return "CAST(floor(%s * CAST(1099511627776 AS DOUBLE)) AS BIGINT)" % l
+
+
+def render_row_losses_sql(dialect, src, losses):
+    """renderRowLossesSql: per row the key and each model's fixed-point loss, ordered by key."""
+    _sq_check_source(src)
+    D = _sq_dialect(dialect)
+    qs = ["%s AS q%d" % (fixed_point_loss_sql(dialect, losses[m], s, src["label"]), m) for m, s in enumerate(src["scores"])]
+    return "SELECT CAST(%s AS BIGINT) AS k, %s FROM %s ORDER BY k" % (D.ident(src["key"]), ", ".join(qs), src["table"])
+
+
+def render_keyed_loss_sums_sql(dialect, src, seed, losses, indices):
+    """renderKeyedLossSumsSql: per generator index b, columns b, weight, positive_weight, loss0, loss1, ..."""
+    _sq_check_source(src)
+    scores = list(src["scores"])
+    if len(losses) != len(scores):
+        raise ValueError("%d score columns need %d losses, got %d" % (len(scores), len(scores), len(losses)))
+    D = _sq_dialect(dialect)
+    qs = ["q%d" % m for m in range(len(scores))]
+    rows = "kp_rows AS (SELECT CAST(%s AS BIGINT) AS k, CAST(%s AS BIGINT) AS y, %s FROM %s)" % (
+        D.ident(src["key"]),
+        D.ident(src["label"]),
+        ", ".join("%s AS q%d" % (fixed_point_loss_sql(dialect, losses[m], s, src["label"]), m) for m, s in enumerate(scores)),
+        src["table"],
+    )
+    ctes = [rows] + keyed_weight_ctes(dialect, seed, "kp_rows", ["k", "y"] + qs, _sq_indices_table(D, indices))
+    sums = ["SUM(CAST(w * %s AS DECIMAL(20,0))) AS loss%d" % (q, m) for m, q in enumerate(qs)]
+    return "WITH %s\nSELECT b, SUM(w) AS weight, SUM(w * y) AS positive_weight, %s FROM kp_w GROUP BY b ORDER BY b" % (",\n".join(ctes), ", ".join(sums))
+
+
+def render_row_key_check_sql(dialect, src):
+    """renderRowKeyCheckSql: one row with n, distinct_keys and out_of_range."""
+    _sq_check_source(src)
+    D = _sq_dialect(dialect)
+    k = D.ident(src["key"])
+    return "SELECT COUNT(*) AS n, COUNT(DISTINCT %s) AS distinct_keys, SUM(CASE WHEN %s < 0 OR %s >= %d OR %s IS NULL THEN 1 ELSE 0 END) AS out_of_range FROM %s" % (
+        k,
+        k,
+        k,
+        KEY_LIMIT,
+        k,
+        src["table"],
+    )
+
+
+def _sq_long_cte(D, src):
+    parts = [
+        "SELECT CAST(%s AS BIGINT) AS k, CAST(%s AS BIGINT) AS y, %d AS m, CAST(%s AS DOUBLE) AS s FROM %s" % (D.ident(src["key"]), D.ident(src["label"]), m, D.ident(s), src["table"])
+        for m, s in enumerate(src["scores"])
+    ]
+    return "dl_long AS (%s)" % " UNION ALL ".join(parts)
+
+
+def _sq_bucket_expr(cuts):
+    per_model = []
+    for m, c in enumerate(cuts):
+        if len(c) > 1000:
+            raise ValueError("model %d has %d cut points; at most 1000" % (m, len(c)))
+        whens = " ".join("WHEN s < CAST('%s' AS DOUBLE) THEN %d" % (js_number(x), j) for j, x in enumerate(c))
+        per_model.append("WHEN m = %d THEN %s" % (m, "0" if len(c) == 0 else "CASE %s ELSE %d END" % (whens, len(c))))
+    return "CASE %s END" % " ".join(per_model)
+
+
+def render_delong_cut_points_sql(dialect, src, buckets):
+    """renderDelongCutPointsSql (action 1): approximate score quantiles per model, columns m, cuts."""
+    _sq_check_source(src)
+    D = _sq_dialect(dialect)
+    if not (_sq_is_int(buckets) and 2 <= buckets <= 1001):
+        raise ValueError("buckets must be from 2 to 1001, got %s" % (buckets,))
+    levels = [(j + 1) / buckets for j in range(buckets - 1)]
+    return "WITH %s\nSELECT m, %s AS cuts FROM dl_long GROUP BY m ORDER BY m" % (_sq_long_cte(D, src), D.quantiles("s", levels))
+
+
+def render_delong_bucket_totals_sql(dialect, src, cuts):
+    """renderDelongBucketTotalsSql (action 2): rows of each class per (model, bucket), columns m, bk, pos, neg."""
+    _sq_check_source(src)
+    D = _sq_dialect(dialect)
+    if len(cuts) != len(src["scores"]):
+        raise ValueError("%d models need %d cut point lists, got %d" % (len(src["scores"]), len(src["scores"]), len(cuts)))
+    return "WITH %s,\ndl_b AS (SELECT k, y, m, s, %s AS bk FROM dl_long)\nSELECT m, bk, SUM(y) AS pos, SUM(1 - y) AS neg FROM dl_b GROUP BY m, bk ORDER BY m, bk" % (
+        _sq_long_cte(D, src),
+        _sq_bucket_expr(cuts),
+    )
+
+
+def delong_bucket_offsets(totals, models):
+    """delongBucketOffsets (the driver's step between actions 2 and 3): totals is a list of {m, bk, pos, neg};
+    returns {"positives", "negatives", "rows": [[m, bk, positives below, negatives below], ...]}."""
+    ordered = sorted(totals, key=lambda t: (t["m"], t["bk"]))
+    rows = []
+    acc = [[0, 0] for _ in range(models)]
+    for t in ordered:
+        a = acc[t["m"]]
+        rows.append([t["m"], t["bk"], a[0], a[1]])
+        a[0] += t["pos"]
+        a[1] += t["neg"]
+    p, n = acc[0]
+    if any(a[0] != p or a[1] != n for a in acc):
+        raise ValueError("the bucket totals differ between models; every model must score the same rows")
+    return {"positives": p, "negatives": n, "rows": rows}
+
+
+def render_delong_sums_sql(dialect, src, cuts, offsets):
+    """renderDelongSumsSql (action 3): columns y, n, a0.. and p_r_s (r <= s), DECIMAL; convert with delong_sums_from_rows."""
+    _sq_check_source(src)
+    D = _sq_dialect(dialect)
+    M = len(src["scores"])
+    P = offsets["positives"]
+
+    def win(col):
+        return "COALESCE(SUM(%s) OVER (PARTITION BY m, bk ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)" % col
+
+    ctes = [
+        _sq_long_cte(D, src),
+        "dl_b AS (SELECT k, y, m, s, %s AS bk FROM dl_long)" % _sq_bucket_expr(cuts),
+        "dl_ties AS (SELECT m, bk, s, SUM(y) AS gp, SUM(1 - y) AS gn FROM dl_b GROUP BY m, bk, s)",
+        "dl_off AS %s" % D.inline("o", ["om", "obk", "pos_below", "neg_below"], offsets["rows"]),
+        "dl_run AS (SELECT m, bk, s, gp, gn, %s AS pb, %s AS nb FROM dl_ties)" % (win("gp"), win("gn")),
+        "dl_grp AS (SELECT r.m, r.s, r.gp, r.gn, o.pos_below + r.pb AS pb, o.neg_below + r.nb AS nb FROM dl_run r JOIN dl_off o ON r.m = o.om AND r.bk = o.obk)",
+        "dl_comp AS (SELECT l.k, l.y, l.m, CASE WHEN l.y = 1 THEN 2 * g.nb + g.gn ELSE 2 * (%s - g.pb - g.gp) + g.gp END AS c FROM dl_b l JOIN dl_grp g ON l.m = g.m AND l.s = g.s)"
+        % js_number(P),
+        "dl_wide AS (SELECT k, y, %s FROM dl_comp GROUP BY k, y)" % ", ".join("MAX(CASE WHEN m = %d THEN c END) AS c%d" % (m, m) for m in range(M)),
+    ]
+    cols = ["COUNT(*) AS n"]
+    cols += ["SUM(CAST(c%d AS DECIMAL(20,0))) AS a%d" % (r, r) for r in range(M)]
+    cols += ["SUM(CAST(c%d * c%d AS DECIMAL(20,0))) AS p_%d_%d" % (r, s, r, s) for r in range(M) for s in range(r, M)]
+    return "WITH %s\nSELECT y, %s FROM dl_wide GROUP BY y ORDER BY y" % (",\n".join(ctes), ", ".join(cols))
+
+
+def integer_text(value):
+    """A non-negative integer result (int, decimal.Decimal with no fraction, or its decimal text) as decimal text."""
+    if isinstance(value, _sq_decimal.Decimal):
+        if value != value.to_integral_value():
+            raise ValueError("a sum is not an integer: %s" % value)
+        value = int(value)
+    text = str(value)
+    if isinstance(value, bool) or not _SQ_INTEGER_TEXT.match(text):
+        raise ValueError("a sum is not a non-negative integer: %s" % text)
+    return text
+
+
+def delong_sums_from_rows(rows, models):
+    """delongSumsFromRows: action 3's two rows (dicts) as the DelongSums object (delong-sums.ts), big integers as text."""
+
+    def by_label(y):
+        for r in rows:
+            if str(r["y"]) == str(y):
+                return r
+        raise ValueError("the DeLong sums have no row for label %d; both classes are needed" % y)
+
+    def products(row):
+        return [integer_text(row["p_%d_%d" % (r, s)]) if r <= s else "0" for r in range(models) for s in range(models)]
+
+    pos, neg = by_label(1), by_label(0)
+    return {
+        "positives": int(integer_text(pos["n"])),
+        "negatives": int(integer_text(neg["n"])),
+        "positiveSums": [integer_text(pos["a%d" % r]) for r in range(models)],
+        "negativeSums": [integer_text(neg["a%d" % r]) for r in range(models)],
+        "positiveProducts": products(pos),
+        "negativeProducts": products(neg),
+    }
+
+
+def _sq_score_fixed_point_sum_sql(D, score):
+    return "SUM(CAST(CAST(floor(CAST(%s AS DOUBLE) * CAST(1099511627776 AS DOUBLE)) AS BIGINT) AS DECIMAL(20,0)))" % D.ident(score)
+
+
+def render_fingerprint_sql(dialect, src):
+    """renderFingerprintSql: columns n, positives, key_sum, positive_key_sum, score_sum0, ..."""
+    _sq_check_source(src)
+    D = _sq_dialect(dialect)
+    k = "CAST(%s AS BIGINT)" % D.ident(src["key"])
+    y = "CAST(%s AS BIGINT)" % D.ident(src["label"])
+    cols = [
+        "COUNT(*) AS n",
+        "SUM(%s) AS positives" % y,
+        "SUM(CAST(%s AS DECIMAL(20,0))) AS key_sum" % k,
+        "SUM(CAST(%s * %s AS DECIMAL(20,0))) AS positive_key_sum" % (k, y),
+    ]
+    cols += ["%s AS score_sum%d" % (_sq_score_fixed_point_sum_sql(D, s), m) for m, s in enumerate(src["scores"])]
+    return "SELECT %s FROM %s" % (", ".join(cols), src["table"])
+
+
+def render_loss_totals_sql(dialect, src, losses):
+    """renderLossTotalsSql: columns weight, positive_weight, loss0, ... (the unweighted totals)."""
+    _sq_check_source(src)
+    scores = list(src["scores"])
+    if len(losses) != len(scores):
+        raise ValueError("%d score columns need %d losses, got %d" % (len(scores), len(scores), len(losses)))
+    D = _sq_dialect(dialect)
+    sums = ["SUM(CAST(%s AS DECIMAL(20,0))) AS loss%d" % (fixed_point_loss_sql(dialect, losses[m], s, src["label"]), m) for m, s in enumerate(scores)]
+    return "SELECT COUNT(*) AS weight, SUM(CAST(%s AS BIGINT)) AS positive_weight, %s FROM %s" % (D.ident(src["label"]), ", ".join(sums), src["table"])
