@@ -7,7 +7,8 @@
  * Spark are checked against the local engine's on the same rows.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import type { Emulator } from '../../../emulator';
 import { NotebookError, type NotebookContext } from '../../../emulator/routes/jobs';
@@ -103,6 +104,13 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     return JSON.parse(readFileSync(r.outputs.reportPath, 'utf8'));
   }
 
+  /** The build summary's Markdown (the per-step folder next to the record). */
+  function summary(r: AgentRunResult): string {
+    const dir = path.dirname(r.outputs.reportPath);
+    const step = readdirSync(dir, { withFileTypes: true }).find((e) => e.isDirectory())!;
+    return readFileSync(path.join(dir, step.name, 'Model evaluation - churn.md'), 'utf8');
+  }
+
   function scoringParameters(): Record<string, string> {
     return emu.callsTo('POST', '/api/2.2/jobs/runs/submit')[0].body.tasks[0].notebook_task.base_parameters;
   }
@@ -176,6 +184,19 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     assertSecretNotShown(r);
   });
 
+  it('below the limit with the keyed bootstrap: the row key column read from the Arrow file, the decision equal to the local keyed path', async () => {
+    production(1.2);
+    candidate('better', 0.6);
+    const r = await evaluate({ metric: 'brier', bootstrap: 'keyedPoisson', rowKeyColumn: 'id' });
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    assert.equal(scoringParameters().row_key_column, 'id');
+    assert.ok(r.logLines.includes('Compared on the agent: 1,500 rows ≤ local row limit 75,000,000 (auto: 1.5e8 / 2 models).'), r.logLines.join('\n'));
+    const rec = record(r);
+    assert.deepEqual(rec.decision, localDecision({ metric: 'brier', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 300 }));
+    assert.equal(rec.inputs.bootstrap, 'keyedPoisson');
+    assert.equal(rec.data.comparedOn, 'agent');
+  });
+
   it('above the limit with DeLong: compared on Spark, the decision equal to the local DeLong on the same rows, promoted', async () => {
     const v1 = production(1.2);
     const a = candidate('a', 0.6);
@@ -206,6 +227,7 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     assert.equal(local.best, `run_${a}`);
     assert.equal(rec.data.comparedOn, 'spark');
     assert.equal(rec.data.comparedOnReason, line);
+    assert.ok(summary(r).includes(`\n${line}\n`), summary(r));
     assert.equal(rec.inputs.rowKeyColumn, 'id');
     assert.equal(rec.inputs.localRowLimit, 1000);
     assert.equal(r.outputs.decision, 'promoted');
@@ -238,9 +260,9 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     const r = await evaluate({ metric: 'log_loss', bootstrap: 'keyedPoisson', localRowLimit: '100', rowKeyColumn: 'id', resamples: '15000' });
     assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
     const file = `${scoringParameters().output_path}/spark-sums.json`;
-    const path = `/api/2.0/fs/files${file}`;
-    assert.equal(emu.callsTo('GET', path).length, 1);
-    assert.equal(emu.callsTo('DELETE', path).length, 1);
+    const url = `/api/2.0/fs/files${file}`;
+    assert.equal(emu.callsTo('GET', url).length, 1);
+    assert.equal(emu.callsTo('DELETE', url).length, 1);
     assert.equal(emu.files.read(file), undefined);
     assert.ok(
       r.logLines.some((l) => l.startsWith(`Downloaded ${file} (`)),
