@@ -384,7 +384,13 @@ function insideFolder(value: string, folder: string, where: string, field: strin
 }
 
 /**
- * The exit value with the switch (docs/scale-out.md): `comparison` absent or `local` is the scoring contract's
+ * The exit value with the switch (docs/scale-out.md). Large sums come in a file because the exit value is
+ * bounded: "Databricks restricts this API to return the first 5 MB of the value. For a larger result, your job
+ * can store the results in a cloud storage service" (`NotebookOutput.result` in the Databricks SDKs,
+ * databricks-sdk-go `service/jobs`, databricks-sdk-py `databricks/sdk/service/jobs.py`); the notebook writes a file
+ * above 1,000,000 bytes, well below that.
+ *
+ * `comparison` absent or `local` is the scoring contract's
  * `{"output_path", "rows"}`; `spark` carries `rows` (above the limit sent), the limit echoed, and the sums as
  * `result` or in the file `result_path`. A Spark exit the task did not ask for, or one that does not add up, fails.
  */
