@@ -27,7 +27,7 @@
  * (see `defaultMinDelta`) sets that improvement at a size worth a release.
  */
 import { prepareBootstrap, runBootstrap, type BootstrapRun, type PreparedBootstrap } from './bootstrap';
-import { delongCovariance, delongDifference, normalShareAbove } from './delong';
+import { delongCovariance, delongDifference, normalShareAbove, type DelongResult } from './delong';
 import { InvalidOptionsError, PredictionsError } from './errors';
 import { isHigherBetter } from './metrics';
 import { mean, normalQuantile, percentileInterval } from './stats';
@@ -183,7 +183,7 @@ export function compareNames(a: string, b: string): number {
 }
 
 /** Every option's range; messages name the option and echo the value. */
-function validateOptions(o: CompareOptions): void {
+export function validateOptions(o: CompareOptions): void {
   const bad = (msg: string): never => {
     throw new InvalidOptionsError(msg);
   };
@@ -306,12 +306,27 @@ function countPositives(labels: Uint8Array): number {
 }
 
 function baseDecision(plan: ComparisonPlan): Omit<Decision, 'decision' | 'reason' | 'models'> {
+  const weight = plan.preds.weight !== undefined ? weightSummary(plan.preds.labels, plan.preds.weight) : undefined;
+  return decisionBase(plan, plan.scheme, plan.preds.n, countPositives(plan.preds.labels), weight);
+}
+
+/**
+ * The decision's fields other than the verdict and the models, from the plan and the data's counts: shared by
+ * the local path and the one finished from integer sums (spark-sums.ts), so both records have the same shape.
+ */
+export function decisionBase(
+  plan: Pick<ComparisonPlan, 'opts' | 'metric' | 'baseline'>,
+  scheme: BootstrapScheme,
+  n: number,
+  positives: number,
+  weight?: Decision['weight'],
+): Omit<Decision, 'decision' | 'reason' | 'models'> {
   const o = plan.opts;
   const d: Omit<Decision, 'decision' | 'reason' | 'models'> = {
     metric: plan.metric,
     higherIsBetter: isHigherBetter(plan.metric),
     method: o.method,
-    ...(o.method === 'bootstrap' ? { bootstrap: plan.scheme } : {}),
+    ...(o.method === 'bootstrap' ? { bootstrap: scheme } : {}),
     seed: o.seed,
     resamples: o.method === 'bootstrap' ? o.resamples : 0,
     confidence: o.confidence,
@@ -320,9 +335,9 @@ function baseDecision(plan: ComparisonPlan): Omit<Decision, 'decision' | 'reason
     ...(o.minMetric !== undefined ? { minMetric: o.minMetric } : {}),
     ...(plan.baseline !== undefined ? { baseline: plan.baseline } : {}),
     degenerateResamples: 0,
-    n: plan.preds.n,
-    positives: countPositives(plan.preds.labels),
-    ...(plan.preds.weight !== undefined ? { weight: weightSummary(plan.preds.labels, plan.preds.weight) } : {}),
+    n,
+    positives,
+    ...(weight !== undefined ? { weight } : {}),
   };
   return d;
 }
@@ -445,10 +460,19 @@ export function decisionFromBootstrap(
  * normal model) takes its place in the rule, so both methods promote on the same scale.
  */
 export function delongDecision(plan: ComparisonPlan): Decision {
-  const o = plan.opts;
   const names = plan.baseline === undefined ? plan.candidates : [plan.baseline, ...plan.candidates];
   const scores = names.map((name) => plan.preds.columns.find((c) => c.name === name)!.scores);
-  const d = delongCovariance(plan.preds.labels, scores);
+  return delongDecisionFrom(plan, baseDecision(plan), delongCovariance(plan.preds.labels, scores));
+}
+
+/**
+ * `delongDecision` from a DeLong analysis of the models in the order [baseline, ...candidates] (candidates
+ * only without a baseline): computed from the rows (`delongCovariance`) or from integer sums
+ * (`delongResultFromSums`), then the same rule either way.
+ */
+export function delongDecisionFrom(plan: RulePlan, base: Omit<Decision, 'decision' | 'reason' | 'models'>, d: DelongResult): Decision {
+  const o = plan.opts;
+  const names = plan.baseline === undefined ? plan.candidates : [plan.baseline, ...plan.candidates];
   const zc = normalQuantile(1 - (1 - o.confidence) / 2);
   // One-sided level of the gate: P(improvement > minDelta) ≥ winRate ⟺ Δ − z_w·sd ≥ minDelta.
   const zw = normalQuantile(o.winRate);
@@ -522,7 +546,7 @@ export function delongDecision(plan: ComparisonPlan): Decision {
       (w) => `with probability ${w} by DeLong's normal approximation`,
       sameAsBaseline ? "by DeLong's test (AUC difference 0 with variance 0)" : undefined,
     ),
-    ...baseDecision(plan),
+    ...base,
     models,
   };
   decision.best = best.name;

@@ -24,6 +24,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import seedrandom from 'seedrandom';
+import { sparkSumsOf, type Metric, type Predictions } from '../../src/engine';
 
 /** The noise of a model's predictions on one row (smaller is better): a number, or one per slice value. */
 export type Noise = number | ((slices: Record<string, string>) => number);
@@ -143,4 +144,87 @@ export function withMetadata(table: Table, metadata: Record<string, string>): Ta
 /** An Arrow IPC file, as the notebook writes it (pyarrow.feather / ipc.new_file). */
 export function arrowFile(table: Table): Uint8Array {
   return tableToIPC(table, 'file');
+}
+
+/**
+ * Issue 23: the scoring notebook's switch between the agent and Spark, as the contract in docs/scale-out.md
+ * ("When each path runs") states it. This models the contract; it is not the notebook: evaluate_models.py is
+ * tested against the same contract on the Python side (its Spark path with fakes, its generator against the
+ * engine's published vectors). Given the table the notebook would score (label, one score per model in the
+ * `models` parameter's keys, the row key column when `row_key_column` is sent):
+ * - it counts the rows first; at or below `local_row_limit` (or without it) it writes the Arrow file and exits
+ *   with `{"output_path", "rows"}` plus `"comparison": "local"` and the limit when the limit was sent;
+ * - above it, before any model is loaded: an `unsupported` comparison fails with the contract's ScoringError
+ *   (rows, the limit, the reason, maxRows); so does a missing `row_key_column`;
+ * - otherwise it computes the sums with the engine's own functions (`sparkSumsOf`: delongSumsOf,
+ *   keyedLossSums) from these predictions and their row keys, and exits with them inline, or, above
+ *   1,000,000 bytes of JSON, writes them to `<output_path>/spark-sums.json` and exits with `result_path`.
+ */
+export interface SwitchingNotebookFiles {
+  write(path: string, bytes: Buffer | string): void;
+}
+
+/** The contract's threshold above which the sums go to a file instead of the exit value. */
+export const INLINE_SUMS_LIMIT = 1_000_000;
+
+export class ScoringNotebookError extends Error {}
+
+/** The predictions of an Arrow table (int8 label, float64 scores, an integer row key) for the engine's sums. */
+function predictionsOf(table: Table, keys: string[], rowKeyColumn: string): Predictions {
+  const label = table.getChild('label')!.toArray() as Int8Array;
+  const key = table.getChild(rowKeyColumn);
+  if (!key) throw new ScoringNotebookError(`ScoringError: the evaluation data has no column ${rowKeyColumn} (rowKeyColumn)`);
+  return {
+    n: table.numRows,
+    labels: Uint8Array.from(label),
+    columns: keys.map((k) => ({ name: k, scores: table.getChild(k)!.toArray() as Float64Array })),
+    rowKey: { name: rowKeyColumn, values: key.toArray() as BigInt64Array },
+  };
+}
+
+/** What the switching notebook does with `table`; the handler wraps the error into the emulator's NotebookError. */
+export function playSwitchingNotebook(params: Record<string, string>, table: Table, files: SwitchingNotebookFiles): { exitValue: string } {
+  const keys = (JSON.parse(params.models) as Array<{ key: string }>).map((m) => m.key);
+  const rows = table.numRows;
+  const limit = params.local_row_limit ? Number(params.local_row_limit) : undefined;
+  if (limit === undefined || rows <= limit) {
+    const file = `${params.output_path}/predictions.arrow`;
+    files.write(file, Buffer.from(arrowFile(table)));
+    return { exitValue: JSON.stringify({ output_path: file, rows, ...(limit !== undefined ? { comparison: 'local', local_row_limit: limit } : {}) }) };
+  }
+  const comparison = JSON.parse(params.comparison) as {
+    metric: Metric;
+    method: 'delong' | 'bootstrap';
+    seed: string;
+    resamples: number;
+    unsupported: string | null;
+  };
+  if (comparison.unsupported !== null) {
+    const bytes = `${Math.ceil((rows * (8 * keys.length + 9)) / 1e6)} MB`;
+    throw new ScoringNotebookError(
+      `ScoringError: ${rows} rows is above the local row limit ${limit}, and the comparison on Spark does not support ${comparison.unsupported}; ` +
+        `set maxRows to at most ${limit} to compare on the agent, or raise localRowLimit (the agent needs about ${bytes} for ${rows} rows)`,
+    );
+  }
+  if (!params.row_key_column) {
+    throw new ScoringNotebookError(
+      `ScoringError: ${rows} rows is above the local row limit ${limit}, and the comparison on Spark needs a row key: set rowKeyColumn to a column holding a distinct whole number from 0 to 2^40 - 1 on every row`,
+    );
+  }
+  const sums = sparkSumsOf(predictionsOf(table, keys, params.row_key_column), keys, comparison);
+  const text = JSON.stringify(sums);
+  const head = { comparison: 'spark', rows, local_row_limit: limit };
+  if (text.length <= INLINE_SUMS_LIMIT) return { exitValue: JSON.stringify({ ...head, result: sums }) };
+  const file = `${params.output_path}/spark-sums.json`;
+  files.write(file, text);
+  return { exitValue: JSON.stringify({ ...head, result_path: file }) };
+}
+
+/** The same table with a BIGINT row key column `name`: distinct, sparse keys below 2^40 (some above 2^32). */
+export function withRowKey(table: Table, name: string): Table {
+  const keys = BigInt64Array.from({ length: table.numRows }, (_, i) => BigInt((2654435761 * i + 977) % 2 ** 40));
+  const cols: Record<string, Vector> = {};
+  for (const f of table.schema.fields) cols[f.name] = table.getChild(f.name)!;
+  cols[name] = vectorFromArray(keys);
+  return new Table(cols);
 }

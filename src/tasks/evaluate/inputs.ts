@@ -18,6 +18,7 @@ import {
   PROBLEM_LABEL,
   type ChecksConfig,
 } from './problem-inputs';
+import { parseLocalRowLimit, parseScaleDecision, type ScaleDecisionConfig } from './scale-inputs';
 
 /** A metric of the chosen problem type (problem-inputs.ts). */
 export type MetricName = AnyMetric;
@@ -41,6 +42,8 @@ export interface ScoringConfig {
   cluster?: ClusterConfig;
   /** The user's scoring job (scoringJob only). */
   jobId?: number;
+  /** scoringNotebook only: rows above which the comparison runs on Spark; absent = auto (scale-inputs.ts). */
+  localRowLimit?: number;
   timeoutMs: number;
 }
 
@@ -58,7 +61,7 @@ export interface RegistrationConfig {
   timeoutMs: number;
 }
 
-export interface DecisionConfig extends ChecksConfig {
+export interface DecisionConfig extends ChecksConfig, ScaleDecisionConfig {
   /** binaryClassification (the default), regression or multiclass. */
   problemType: ProblemType;
   metric: MetricName;
@@ -270,7 +273,8 @@ function parseScoring(inputs: Inputs, source: 'scoringNotebook' | 'scoringJob'):
         'use a Unity Catalog volume folder (/Volumes/<catalog>/<schema>/<volume>/...) for outputPath, or set clusterMode to existing or new.',
     );
   }
-  return { ...base, cluster };
+  const localRowLimit = parseLocalRowLimit(inputs);
+  return { ...base, cluster, ...(localRowLimit !== undefined ? { localRowLimit } : {}) };
 }
 
 /** fs.readFile reads at most 2 GiB - 1 into one buffer (Node's kIoMaxLength); a larger file cannot be read at all. */
@@ -369,7 +373,8 @@ function parseDecision(inputs: Inputs, build: BuildContext, labelColumn: string)
   const guardrails = parseGuardrails(inputs, problemType, metric);
   checkGuardrailWinRate(guardrails, winRate);
   const slices = parseSlices(inputs, labelColumn);
-  return { problemType, metric, method, resamples, seed, winRate, minDelta, minMetric, confidence, guardrails, ...slices };
+  const scale = parseScaleDecision(inputs, labelColumn, { problemType, metric, method, guardrails, ...slices });
+  return { problemType, metric, method, resamples, seed, winRate, minDelta, minMetric, confidence, guardrails, ...slices, ...scale };
 }
 
 export function parseBuildContext(inputs: Inputs): BuildContext {

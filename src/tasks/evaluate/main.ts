@@ -13,13 +13,14 @@ import type { TaskHost, TaskOutcome } from '../../pipeline/host';
 import { Inputs } from '../../pipeline/inputs';
 import { taskLibInputSource } from '../../pipeline/task-lib-inputs';
 import { parseAction } from './handoff';
-import { checkPredictionsFile, parseEvaluateInputs } from './inputs';
+import { checkPredictionsFile, parseEvaluateInputs, type EvaluateInputs } from './inputs';
+import { comparisonParameter } from './scale-inputs';
 import { mainPromote } from './promote-main';
 import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
 import { run, type EvaluateEngine } from './run';
 import { pollOverride as sharedPollOverride } from '../common/poll-override';
-import { DatabricksScoring, registryUriOf, FilePredictions, PredictionsProvider } from './scoring';
+import { DatabricksScoring, registryUriOf, FilePredictions, PredictionsProvider, type ScoringFeatures } from './scoring';
 import { NotebookRegistrar } from './uc-registration';
 import { workspaceLine } from '../common/workspace-line';
 
@@ -57,6 +58,13 @@ function evaluateEngine(): EvaluateEngine {
         ? compareModelsParallel(preds as Predictions, { ...(opts as CompareOptions), threads: Math.max(1, Math.min(8, os.cpus().length)) })
         : compareModels(preds, opts),
   };
+}
+
+/** Issue 23's switch between the agent and Spark: the bundled notebook only (a user's scoring job keeps the local path). */
+function scaleFeatures(parsed: EvaluateInputs): Pick<ScoringFeatures, 'scale'> {
+  if (parsed.predictionsSource !== 'scoringNotebook') return {};
+  const d = parsed.decision;
+  return { scale: { localRowLimit: parsed.scoring!.localRowLimit, rowKeyColumn: d.rowKeyColumn, comparison: comparisonParameter(d) } };
 }
 
 /** Evaluate & Promote: every input is parsed before the first remote call. */
@@ -121,7 +129,11 @@ export async function main(host: TaskHost): Promise<TaskOutcome> {
       parsed.build,
       `Evaluate & Promote ${runLabel}`,
       registryUriOf(parsed.registry.kind),
-      { problemType: parsed.decision.problemType, sliceColumns: parsed.decision.sliceColumns },
+      {
+        problemType: parsed.decision.problemType,
+        sliceColumns: parsed.decision.sliceColumns,
+        ...scaleFeatures(parsed),
+      },
     );
   }
 

@@ -47,7 +47,11 @@ export interface DecisionRecord {
   models: RecordModel[];
   skippedCandidates: Array<{ runId: string; experimentId?: string; reason: string }>;
   inputs: Record<string, string | number | boolean | string[] | null>;
-  data: { rows: number; positives: number };
+  /**
+   * `comparedOn` (issue 23, optional): `agent` or `spark`, with the row limit and the logged reason; absent in
+   * records of evaluations without the bundled notebook's switch (and in older records).
+   */
+  data: { rows: number; positives: number; comparedOn?: 'agent' | 'spark'; localRowLimit?: number; comparedOnReason?: string };
   /**
    * The engine's result, unchanged (every number, distributions included); with no candidates a `none`
    * decision without models. Named `decision` because the build tab's reader (src/report/record.ts) reads it there.
@@ -161,6 +165,8 @@ export function renderSummary(record: DecisionRecord): string {
     const metricName = metricLabel(c.metric);
     const method = c.method === 'delong' ? 'DeLong' : `paired bootstrap, ${c.resamples} resamples, seed ${c.seed}`;
     lines.push(dataLine(c, view, method), '');
+    // Issue 23: where the comparison ran and why (records without the switch show nothing here).
+    if (record.data.comparedOnReason !== undefined) lines.push(mdCell(record.data.comparedOnReason), '');
     const d = metricDecimals(
       c.metric,
       view.models.flatMap((m) => [m.estimate, ...(m.ci ?? [])]),

@@ -4,7 +4,16 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { isHigherBetter, type AnyMetric, type AnyPredictions, type CompareOptions, type Decision, type ReadAnyOptions, type ReadAnyResult } from '../../engine';
+import {
+  finishFromSums,
+  isHigherBetter,
+  type AnyMetric,
+  type AnyPredictions,
+  type CompareOptions,
+  type Decision,
+  type ReadAnyOptions,
+  type ReadAnyResult,
+} from '../../engine';
 import type { ChunkedFile } from '../../io/predictions-file';
 import { filter } from '../../mlflow/filter';
 import type { MlflowTracking, RunModel } from '../../mlflow/tracking';
@@ -270,36 +279,46 @@ async function scoreAndCompare(
   host.log.info(`Scoring ${models.length} model(s) with the ${deps.predictions.description}.`);
   const scored: ScoredPredictions = await deps.predictions.produce(models, host.signal);
   const d = inputs.decision;
+  const opts: CompareOptions<AnyMetric> = {
+    baseline: production ? PRODUCTION_KEY : undefined,
+    candidates: candidates.map((c) => c.key),
+    metric: d.metric,
+    method: d.method,
+    resamples: d.resamples,
+    seed: d.seed,
+    winRate: d.winRate,
+    minDelta: d.minDelta,
+    minMetric: d.minMetric,
+    confidence: d.confidence,
+    // Only what is used, so a binary evaluation without guardrails or slices takes the engine's binary path as before.
+    ...(d.problemType !== 'binaryClassification' ? { problemType: d.problemType } : {}),
+    ...(d.guardrails.length > 0 ? { guardrails: d.guardrails } : {}),
+    ...(d.bootstrap !== undefined ? { bootstrap: d.bootstrap } : {}),
+  };
   let decision: Decision<AnyMetric>;
   try {
     host.setProgress(60, 'Comparing');
-    const { predictions, slices } = await deps.engine.readPredictions(
-      scored.file,
-      {
-        labelColumn: inputs.labelColumn,
-        scoreColumns: models.map((m) => m.key),
-        ...(d.problemType !== 'binaryClassification' ? { problemType: d.problemType } : {}),
-        ...(d.sliceColumns.length > 0 ? { sliceColumns: d.sliceColumns } : {}),
-      },
-      scored.fileName,
-    );
-    checkPredictions(predictions, scored, models);
-    decision = await deps.engine.compare(predictions, {
-      baseline: production ? PRODUCTION_KEY : undefined,
-      candidates: candidates.map((c) => c.key),
-      metric: d.metric,
-      method: d.method,
-      resamples: d.resamples,
-      seed: d.seed,
-      winRate: d.winRate,
-      minDelta: d.minDelta,
-      minMetric: d.minMetric,
-      confidence: d.confidence,
-      // Only what is used, so a binary evaluation without guardrails or slices takes the engine's binary path as before.
-      ...(d.problemType !== 'binaryClassification' ? { problemType: d.problemType } : {}),
-      ...(d.guardrails.length > 0 ? { guardrails: d.guardrails } : {}),
-      ...(slices.length > 0 ? { slices, minSliceRows: d.minSliceRows, sliceTolerance: d.sliceTolerance } : {}),
-    });
+    if (scored.sparkSums !== undefined) {
+      decision = finishOnSpark(scored, models, opts);
+    } else {
+      const { predictions, slices } = await deps.engine.readPredictions(
+        scored.file!,
+        {
+          labelColumn: inputs.labelColumn,
+          scoreColumns: models.map((m) => m.key),
+          ...(d.problemType !== 'binaryClassification' ? { problemType: d.problemType } : {}),
+          ...(d.sliceColumns.length > 0 ? { sliceColumns: d.sliceColumns } : {}),
+          // The keyed bootstrap's row keys; without it the key column is not read (it need not be in the file).
+          ...(d.bootstrap === 'keyedPoisson' ? { rowKeyColumn: d.rowKeyColumn } : {}),
+        },
+        scored.fileName,
+      );
+      checkPredictions(predictions, scored, models);
+      decision = await deps.engine.compare(predictions, {
+        ...opts,
+        ...(slices.length > 0 ? { slices, minSliceRows: d.minSliceRows, sliceTolerance: d.sliceTolerance } : {}),
+      });
+    }
   } finally {
     await scored.cleanup().catch((e: Error) => host.log.warn(`Could not delete the predictions file: ${e.message}`));
   }
@@ -340,6 +359,28 @@ export function failedChecks(decision: Decision<AnyMetric> | undefined): string[
   const out = (decision.guardrails ?? []).filter((g) => !g.passed).map((g) => `guardrail:${g.metric}`);
   for (const r of decision.slices ?? []) for (const s of r.slices) if (s.judged && s.passed === false) out.push(`slice:${r.column}=${s.name}`);
   return out;
+}
+
+/**
+ * The comparison on Spark: the engine finishes it from the integer sums (spark-sums.ts), which it validates
+ * against the models sent and the options (fail closed: a mismatch fails the task before any promotion).
+ */
+function finishOnSpark(scored: ScoredPredictions, models: Array<{ key: string }>, opts: CompareOptions<AnyMetric>): Decision<AnyMetric> {
+  let decision: Decision;
+  try {
+    decision = finishFromSums(
+      scored.sparkSums,
+      models.map((m) => m.key),
+      opts as CompareOptions,
+    );
+  } catch (err) {
+    throw new Error(`The comparison on Spark cannot be finished: ${(err as Error).message}`);
+  }
+  const reported = scored.context.rowsReported;
+  if (reported !== undefined && reported !== decision.n) {
+    throw new Error(`The scoring run reported ${reported} rows but its Spark sums count ${decision.n}; the sums are from another run or incomplete.`);
+  }
+  return decision;
 }
 
 /** The predictions hold as many rows as the scoring run reported and a score column for every model. */
@@ -440,7 +481,7 @@ function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
     models,
     skippedCandidates: p.skipped,
     inputs: recordInputs(inputs),
-    data: { rows: p.decision?.n ?? 0, positives: p.decision?.positives ?? 0 },
+    data: { rows: p.decision?.n ?? 0, positives: p.decision?.positives ?? 0, ...comparedOn(p.scored) },
     // Stored unchanged; typed as the record's (binary) Decision until the record type names every metric.
     decision: (p.decision ?? noCandidateDecision(inputs, p.sentence)) as DecisionRecord['decision'],
     context: {
@@ -466,6 +507,12 @@ function buildRecord(inputs: EvaluateInputs, deps: EvaluateDeps, p: RecordParts)
   };
 }
 
+/** Issue 23: where the comparison ran, in the record's `data` (absent without the bundled notebook's switch). */
+function comparedOn(scored: ScoredPredictions | undefined): Partial<DecisionRecord['data']> {
+  const c = scored?.comparison;
+  return c ? { comparedOn: c.on, localRowLimit: c.localRowLimit, comparedOnReason: c.sentence } : {};
+}
+
 /** The inputs the decision was made with (issue 20's included: problem type, guardrails as `<metric> <max worsening>`, slices). */
 function recordInputs(inputs: EvaluateInputs): DecisionRecord['inputs'] {
   const d = inputs.decision;
@@ -484,6 +531,10 @@ function recordInputs(inputs: EvaluateInputs): DecisionRecord['inputs'] {
     sliceColumns: d.sliceColumns,
     minSliceRows: d.minSliceRows,
     sliceTolerance: d.sliceTolerance,
+    // Issue 23's inputs, only when set (records without them read as before).
+    ...(d.bootstrap !== undefined ? { bootstrap: d.bootstrap } : {}),
+    ...(d.rowKeyColumn !== undefined ? { rowKeyColumn: d.rowKeyColumn } : {}),
+    ...(s?.localRowLimit !== undefined ? { localRowLimit: s.localRowLimit } : {}),
     experiments: inputs.experiments,
     candidateTag: inputs.candidateTag,
     modelArtifactPath: inputs.modelArtifactPath,

@@ -16,6 +16,7 @@ import type { ChunkedFile } from '../../io/predictions-file';
 import type { Logger } from '../../pipeline/host';
 import type { BuildContext, ClusterConfig, ScoringConfig } from './inputs';
 import { parseExitJson, runToSuccess, type RunWaitDeps } from './notebook-run';
+import { localRowLimitOf } from './scale-inputs';
 
 export type { RunWaitDeps } from './notebook-run';
 
@@ -26,14 +27,29 @@ export interface ScoringModel {
 }
 
 export interface ScoredPredictions {
-  /** The predictions file, read in chunks (CSV streams) or whole (Arrow IPC, Parquet). */
-  file: ChunkedFile;
+  /** The predictions file, read in chunks (CSV streams) or whole (Arrow IPC, Parquet); absent when the comparison ran on Spark. */
+  file?: ChunkedFile;
+  /** The bundled notebook's switch (issue 23): where the comparison runs and why; absent without a switch. */
+  comparison?: ComparisonPath;
+  /** The comparison ran on Spark: its integer sums (`mlopspipelines.spark-sums/v1`), for the engine's finisher. */
+  sparkSums?: unknown;
   /** Its name, for the format when the content has no magic bytes (CSV) and for messages. */
   fileName?: string;
   /** Ids and paths of this particular run, for the record's `context`. */
   context: { scoringRunId?: number; scoringRunUrl?: string; predictionsPath?: string; rowsReported?: number };
   /** Deletes what was created for this evaluation (the remote predictions file, the local copy). */
   cleanup(): Promise<void>;
+}
+
+/** Where the comparison ran: on the agent (the predictions downloaded) or on Spark (integer sums). */
+export interface ComparisonPath {
+  on: 'agent' | 'spark';
+  rows: number;
+  localRowLimit: number;
+  /** How the limit was set: `localRowLimit`, or `auto: 1.5e8 / 3 models`. */
+  how: string;
+  /** The log line saying which path and why. */
+  sentence: string;
 }
 
 export interface PredictionsProvider {
@@ -98,6 +114,22 @@ export const FEATURE_PARAMETER_NAMES = ['problem_type', 'slice_columns'] as cons
 export interface ScoringFeatures {
   problemType: ProblemType;
   sliceColumns: string[];
+  /**
+   * The bundled notebook only (issue 23): the switch to Spark above a row limit (absent = auto), the row key
+   * column and the `comparison` parameter (scale-inputs.ts). Absent: no switch, the parameters are not sent.
+   */
+  scale?: { localRowLimit?: number; rowKeyColumn?: string; comparison: string };
+}
+
+/** Issue 23's parameters of the bundled notebook (docs/scale-out.md): sent only with the switch. */
+export const SCALE_PARAMETER_NAMES = ['local_row_limit', 'comparison', 'row_key_column'] as const;
+
+/** Upper bound on a downloaded sums file (a few kB per resample; B is at most 100,000). */
+const MAX_SUMS_BYTES = 256 * 1024 ** 2;
+
+/** 180000000 as 180,000,000. */
+export function groupDigits(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** The MLflow registry URI of a registry kind (mlflow.set_registry_uri). */
@@ -168,6 +200,24 @@ export class DatabricksScoring implements PredictionsProvider {
       registry_uri: this.registryUri,
       ...(this.features.problemType !== 'binaryClassification' ? { problem_type: this.features.problemType } : {}),
       ...(this.features.sliceColumns.length > 0 ? { slice_columns: this.features.sliceColumns.join(',') } : {}),
+      ...this.scaleParameters(models.length),
+    };
+  }
+
+  /** The switch's limit for `models` models, when this scoring has the switch (the bundled notebook only). */
+  private switchOf(models: number): { limit: number; how: string } | undefined {
+    const scale = this.features.scale;
+    return scale && this.cfg.jobId === undefined ? localRowLimitOf(scale.localRowLimit, models) : undefined;
+  }
+
+  private scaleParameters(models: number): Record<string, string> {
+    const sw = this.switchOf(models);
+    const scale = this.features.scale;
+    if (!sw || !scale) return {};
+    return {
+      local_row_limit: String(sw.limit),
+      comparison: scale.comparison,
+      ...(scale.rowKeyColumn !== undefined ? { row_key_column: scale.rowKeyColumn } : {}),
     };
   }
 
@@ -204,27 +254,37 @@ export class DatabricksScoring implements PredictionsProvider {
       // points at the fresh run's file.
       const folder = rescore === 0 ? base : `${base}/rescore-${rescore}`;
       const { run, runId, where } = await start(rescore, this.parameters(models, folder));
-      const exit = await this.readExitValue(run, folder, where, signal);
-      const local = path.join(this.deps.tempDir, `predictions-${runId}.arrow`);
-      const remote = exit.outputPath;
+      const sw = this.switchOf(models.length);
+      const exit = await this.readExitValue(run, folder, where, signal, sw?.limit);
+      const comparison = sw ? comparisonPath(exit, sw) : undefined;
+      if (comparison) log.info(comparison.sentence);
+      const runContext = { scoringRunId: runId, scoringRunUrl: run.run_page_url, rowsReported: exit.rows };
+      if (exit.path === 'spark' && exit.result !== undefined) {
+        return { comparison, sparkSums: exit.result, context: runContext, cleanup: async () => {} };
+      }
+      const spark = exit.path === 'spark';
+      const local = path.join(this.deps.tempDir, spark ? `spark-sums-${runId}.json` : `predictions-${runId}.arrow`);
+      const remote = exit.path === 'spark' ? exit.resultPath! : exit.outputPath;
       const cleanup = async () => {
         await fsp.rm(local, { force: true });
         await this.deps.files.delete(remote, { missingOk: true });
       };
       try {
-        const { bytes } = await this.deps.files.download(remote, local, { maxBytes: this.deps.maxPredictionBytes ?? DEFAULT_MAX_PREDICTION_BYTES, signal });
+        const maxBytes = spark ? MAX_SUMS_BYTES : (this.deps.maxPredictionBytes ?? DEFAULT_MAX_PREDICTION_BYTES);
+        const { bytes } = await this.deps.files.download(remote, local, { maxBytes, signal });
         log.info(`Downloaded ${remote} (${bytes} bytes${exit.rows >= 0 ? `, ${exit.rows} rows` : ''}).`);
-        return {
-          file: openChunkedFile(local),
-          fileName: local,
-          context: { scoringRunId: runId, scoringRunUrl: run.run_page_url, predictionsPath: remote, rowsReported: exit.rows },
-          cleanup,
-        };
+        const context = { ...runContext, predictionsPath: remote };
+        if (spark) {
+          const sparkSums = parseSumsFile(await fsp.readFile(local, 'utf8'), remote, where);
+          await cleanup();
+          return { comparison, sparkSums, context, cleanup: async () => {} };
+        }
+        return { file: openChunkedFile(local), fileName: local, comparison, context, cleanup };
       } catch (err) {
         await cleanup().catch(() => undefined);
         if (isNotFound(err) && rescore < MAX_RESCORES && !signal.aborted) {
           log.info(
-            `The predictions file ${remote} of ${where} no longer exists (an earlier attempt of this step read and deleted it before it was stopped; ` +
+            `The ${spark ? 'sums' : 'predictions'} file ${remote} of ${where} no longer exists (an earlier attempt of this step read and deleted it before it was stopped; ` +
               `the scoring run was found again by its idempotency token). Starting a fresh scoring run.`,
           );
           continue;
@@ -291,13 +351,13 @@ export class DatabricksScoring implements PredictionsProvider {
     };
   }
 
-  private async readExitValue(run: Run, folder: string, where: string, signal: AbortSignal): Promise<{ outputPath: string; rows: number }> {
+  private async readExitValue(run: Run, folder: string, where: string, signal: AbortSignal, limit?: number): Promise<ScoringExit> {
     const tasks = run.tasks ?? [];
     if (tasks.length === 0) throw new Error(`${where} has no task runs to read the output of.`);
     const outputs: Array<{ key: string; out: RunOutput }> = [];
     for (const t of tasks) outputs.push({ key: t.task_key, out: await this.deps.jobs.getRunOutput(t.run_id, signal) });
     const withResult = outputs.filter((o) => o.out.notebook_output?.result !== undefined);
-    if (withResult.length === 0) return parseExitValue(undefined, folder, where);
+    if (withResult.length === 0) return { path: 'local', ...parseExitValue(undefined, folder, where) };
     if (withResult.length > 1) {
       throw new Error(
         `${where}: several tasks exited with a value (${withResult.map((o) => o.key).join(', ')}); the scoring job must have exactly one task that calls dbutils.notebook.exit.`,
@@ -305,6 +365,86 @@ export class DatabricksScoring implements PredictionsProvider {
     }
     const nb = withResult[0].out.notebook_output!;
     if (nb.truncated) throw new Error(`${where}: the exit value was truncated; exit with only {"output_path", "rows"}.`);
-    return parseExitValue(nb.result, folder, `${where} task ${withResult[0].key}`);
+    return parseScoringExit(nb.result, folder, `${where} task ${withResult[0].key}`, limit);
+  }
+}
+
+/** The scoring run's exit: predictions to download (the agent's comparison) or Spark's sums, inline or in a file. */
+export type ScoringExit =
+  { path: 'local'; outputPath: string; rows: number } | { path: 'spark'; rows: number; localRowLimit: number; result?: unknown; resultPath?: string };
+
+/** A path the run reports, checked to be inside the folder it was given (the task reads and deletes only files there). */
+function insideFolder(value: string, folder: string, where: string, field: string): string {
+  if (!value.startsWith(`${folder}/`) || value.split('/').includes('..')) {
+    throw new Error(
+      `${where} reported ${field} ${value}, which is not inside the folder it was given (${folder}); the task reads and deletes only files there.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The exit value with the switch (docs/scale-out.md). Large sums come in a file because the exit value is
+ * bounded: "Databricks restricts this API to return the first 5 MB of the value. For a larger result, your job
+ * can store the results in a cloud storage service" (`NotebookOutput.result` in the Databricks SDKs,
+ * databricks-sdk-go `service/jobs`, databricks-sdk-py `databricks/sdk/service/jobs.py`); the notebook writes a file
+ * above 1,000,000 bytes, well below that.
+ *
+ * `comparison` absent or `local` is the scoring contract's
+ * `{"output_path", "rows"}`; `spark` carries `rows` (above the limit sent), the limit echoed, and the sums as
+ * `result` or in the file `result_path`. A Spark exit the task did not ask for, or one that does not add up, fails.
+ */
+export function parseScoringExit(raw: string | undefined, folder: string, where: string, limit: number | undefined): ScoringExit {
+  const parsed = parseExitJson(raw, where, 'scoring notebook', '{"output_path": ..., "rows": ...}') as Record<string, unknown> | null;
+  const kind = parsed !== null && typeof parsed === 'object' ? parsed.comparison : undefined;
+  if (kind === undefined || kind === 'local') return { path: 'local', ...parseExitValue(raw, folder, where) };
+  if (kind !== 'spark') throw new Error(`${where} exited with comparison ${JSON.stringify(kind).slice(0, 40)}; expected "local" or "spark".`);
+  const o = parsed!;
+  if (limit === undefined) {
+    throw new Error(`${where} says it compared on Spark, which the task did not ask for (no local_row_limit was sent); the decision is not taken from it.`);
+  }
+  const rows = o.rows;
+  if (!(typeof rows === 'number' && Number.isSafeInteger(rows) && rows > limit)) {
+    throw new Error(`${where} compared on Spark but reported rows ${JSON.stringify(rows)}, not a whole number above the local row limit ${limit}.`);
+  }
+  if (o.local_row_limit !== limit) {
+    throw new Error(`${where} compared on Spark with local_row_limit ${JSON.stringify(o.local_row_limit)}, but the task sent ${limit}.`);
+  }
+  const hasResult = o.result !== undefined;
+  const hasPath = o.result_path !== undefined;
+  if (hasResult === hasPath)
+    throw new Error(
+      `${where} compared on Spark but exited with ${hasResult ? 'both result and result_path' : 'neither result nor result_path'}; expected exactly one.`,
+    );
+  if (hasPath) {
+    if (typeof o.result_path !== 'string') throw new Error(`${where} exited with a result_path that is not a string.`);
+    return { path: 'spark', rows, localRowLimit: limit, resultPath: insideFolder(o.result_path, folder, where, 'result_path') };
+  }
+  return { path: 'spark', rows, localRowLimit: limit, result: o.result };
+}
+
+/** Which path the comparison takes, and the sentence the task logs. */
+function comparisonPath(exit: ScoringExit, sw: { limit: number; how: string }): ComparisonPath {
+  const base = { rows: exit.rows, localRowLimit: sw.limit, how: sw.how };
+  if (exit.path === 'spark') {
+    return {
+      on: 'spark',
+      ...base,
+      sentence: `Compared on Spark: ${groupDigits(exit.rows)} rows is above the local row limit ${groupDigits(sw.limit)} (${sw.how}).`,
+    };
+  }
+  const rows =
+    exit.rows >= 0
+      ? `${groupDigits(exit.rows)} rows ${exit.rows <= sw.limit ? '≤' : '>'} local row limit`
+      : 'the scoring run reported no row count; local row limit';
+  return { on: 'agent', ...base, sentence: `Compared on the agent: ${rows} ${groupDigits(sw.limit)} (${sw.how}).` };
+}
+
+/** The sums file written by the notebook: JSON text (validated in full by the engine's finisher). */
+function parseSumsFile(text: string, remote: string, where: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error(`The sums file ${remote} of ${where} is not JSON (${text.length} characters); the comparison on Spark cannot be finished.`);
   }
 }

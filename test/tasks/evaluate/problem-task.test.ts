@@ -132,6 +132,14 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
     };
   }
 
+  /** Issue 23's parameters of the bundled notebook (auto limit 1.5e8 / models), which every problem type gets. */
+  function scale(metric: string, unsupported: string, models: number): Record<string, string> {
+    return {
+      local_row_limit: String(Math.floor(1.5e8 / models)),
+      comparison: JSON.stringify({ metric, method: 'bootstrap', seed: '7', resamples: 300, unsupported }),
+    };
+  }
+
   function promotionCalls(): string[] {
     return emu.requests.filter((q) => q.method !== 'GET' && PROMOTION.test(q.path)).map((q) => `${q.method} ${q.path}`);
   }
@@ -150,7 +158,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
           { key: 'production', uri: `models:/${MODEL}/${v1}` },
         ],
         'databricks',
-        { problem_type: 'regression' },
+        { problem_type: 'regression', ...scale('rmse', 'regression (problemType regression)', 2) },
       ),
     );
     assert.equal(r.outputs.decision, 'promoted');
@@ -187,7 +195,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
           { key: 'production', uri: `models:/${UC_MODEL}/${v1}` },
         ],
         'databricks-uc',
-        { problem_type: 'regression' },
+        { problem_type: 'regression', ...scale('mae', 'regression (problemType regression)', 2) },
       ),
     );
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
@@ -209,7 +217,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
           { key: 'production', uri: `models:/${MODEL}/${v1}` },
         ],
         'databricks',
-        { problem_type: 'multiclass' },
+        { problem_type: 'multiclass', ...scale('log_loss', 'multiclass classification (problemType multiclass)', 2) },
       ),
     );
     assert.equal(r.outputs.decision, 'promoted');
@@ -315,7 +323,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
           { key: 'production', uri: `models:/${MODEL}/1` },
         ],
         'databricks',
-        { problem_type: 'regression', slice_columns: 'region,plan' },
+        { problem_type: 'regression', slice_columns: 'region,plan', ...scale('rmse', 'regression (problemType regression); slices (sliceColumns)', 2) },
       ),
     );
     assert.equal(r.outputs.decision, 'kept');

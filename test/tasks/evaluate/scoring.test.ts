@@ -113,12 +113,12 @@ describe('evaluate: DatabricksScoring against the emulator', () => {
   it('a re-run gets the finished scoring run back without its file: one fresh run under a derived token, logged', async () => {
     const nb = notebook();
     const first = await scoring().produce(MODELS, new AbortController().signal);
-    assert.equal(Buffer.from(first.file.whole()).toString(), 'bytes of call 1');
+    assert.equal(Buffer.from(first.file!.whole()).toString(), 'bytes of call 1');
     await first.cleanup();
     lines = [];
 
     const again = await scoring().produce(MODELS, new AbortController().signal);
-    assert.equal(Buffer.from(again.file.whole()).toString(), 'bytes of call 2');
+    assert.equal(Buffer.from(again.file!.whole()).toString(), 'bytes of call 2');
     assert.equal(nb.calls, 2);
     const tokens = emu.callsTo('POST', '/api/2.2/jobs/runs/submit').map((c) => c.body.idempotency_token as string);
     assert.equal(tokens.length, 3);

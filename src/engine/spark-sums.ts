@@ -1,0 +1,349 @@
+/**
+ * The comparison finished from integer sums computed on Spark (issue 23): the scoring notebook returns the
+ * JSON `mlopspipelines.spark-sums/v1` (docs/scale-out.md, "The sums JSON"), and `finishFromSums` turns it into
+ * the same `Decision` the local path gives on the same rows:
+ * - DeLong (roc_auc): `delongResultFromSums` then the local rule (`delongDecisionFrom`); the AUC difference,
+ *   variance, z and p are identical to the local path's, the models' own intervals may differ in the last
+ *   bits (delong-sums.ts);
+ * - the keyed Poisson bootstrap (log_loss, brier): per resample b the first draw with both classes (the
+ *   indices b + a·2^20, as `runKeyedPoisson` draws them), each model's statistic `meanFromFixedPoint` of its
+ *   integer sums, then the local rule (`decisionFromBootstrap`), so every number is identical.
+ *
+ * The JSON is validated strictly (format, generator, fixed-point scale, the models sent and their order, seed,
+ * B, metric, every shape and decimal string): a mismatch throws `SparkSumsError` and nothing is decided.
+ * `sparkSumsOf` computes the same JSON from local predictions with the engine's own functions: the reference
+ * the notebook's output is tested against, and a way to replay a Spark evaluation from a file.
+ */
+import { decisionBase, decisionFromBootstrap, delongDecisionFrom, validateOptions } from './compare';
+import { delongResultFromSums, delongSumsOf, type DelongSums } from './delong-sums';
+import {
+  exactWeightedSum,
+  fixedPointLosses,
+  KEYED_POISSON_VERSION,
+  keyedBase,
+  keyedLossSums,
+  keyedResampleIndex,
+  keyedSeed64,
+  keyedSeed64Decimal,
+  LOSS_SCALE_BITS,
+  MAX_KEYED_ATTEMPTS,
+  MAX_KEYED_RESAMPLES,
+  meanFromFixedPoint,
+  rowKeysOf,
+} from './keyed-poisson';
+import { rowLosses } from './metrics';
+import type { CompareOptions, Decision, Predictions } from './types';
+
+/** The `format` of the sums JSON. */
+export const SPARK_SUMS_FORMAT = 'mlopspipelines.spark-sums/v1';
+
+/** A sums JSON that does not match what was asked for, or is malformed: the comparison is not finished. */
+export class SparkSumsError extends Error {
+  override name = 'SparkSumsError';
+}
+
+/** One keyed resample draw's integer sums (generator index `b`). */
+export interface SparkDraw {
+  b: number;
+  weight: string;
+  positiveWeight: string;
+  losses: string[];
+}
+
+/** The sums JSON (every big integer a decimal string). */
+export interface SparkSums {
+  format: typeof SPARK_SUMS_FORMAT;
+  generator: number;
+  lossScaleBits: number;
+  rows: string;
+  positives: string;
+  models: string[];
+  fingerprint: { rows: string; positives: string; keySum: string; positiveKeySum: string; scoreSums: string[] };
+  delong: null | {
+    positives: number;
+    negatives: number;
+    positiveSums: string[];
+    negativeSums: string[];
+    positiveProducts: string[];
+    negativeProducts: string[];
+  };
+  bootstrap: null | {
+    metric: 'log_loss' | 'brier';
+    seed: string;
+    seed64: string;
+    resamples: number;
+    full: { weight: string; positiveWeight: string; losses: string[] };
+    draws: SparkDraw[];
+  };
+}
+
+/** What a comparison on Spark can do: DeLong on ROC AUC, or the keyed bootstrap of a mean-type metric. */
+export function sparkMethodOf(opts: Pick<CompareOptions, 'metric' | 'method'>): 'delong' | 'bootstrap' | undefined {
+  if (opts.method === 'delong' && opts.metric === 'roc_auc') return 'delong';
+  if (opts.method === 'bootstrap' && (opts.metric === 'log_loss' || opts.metric === 'brier')) return 'bootstrap';
+  return undefined;
+}
+
+function bad(message: string): never {
+  throw new SparkSumsError(`The Spark sums are not usable: ${message}`);
+}
+
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+const SIGNED_DECIMAL = /^(0|-?[1-9][0-9]*)$/;
+
+function decimal(x: unknown, what: string, signed = false): bigint {
+  if (typeof x !== 'string' || !(signed ? SIGNED_DECIMAL : DECIMAL).test(x)) {
+    bad(`${what} must be a ${signed ? '' : 'non-negative '}integer as a decimal string, got ${JSON.stringify(x)?.slice(0, 40)}`);
+  }
+  return BigInt(x);
+}
+
+/** A decimal string that is a count (below 2^53). */
+function count(x: unknown, what: string): number {
+  const v = decimal(x, what);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) bad(`${what} is ${v}, above 2^53 - 1`);
+  return Number(v);
+}
+
+function decimals(x: unknown, length: number, what: string, signed = false): bigint[] {
+  if (!Array.isArray(x) || x.length !== length)
+    bad(`${what} must be a list of ${length} decimal strings, got ${Array.isArray(x) ? `${x.length} items` : typeof x}`);
+  return x.map((v, i) => decimal(v, `${what}[${i}]`, signed));
+}
+
+function object(x: unknown, what: string): Record<string, unknown> {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) bad(`${what} must be an object`);
+  return x as Record<string, unknown>;
+}
+
+/** Checks the header (format, generator, scale, counts, models, fingerprint) and returns n, P and the model keys. */
+function checkHeader(s: Record<string, unknown>, models: string[]): { n: number; P: number } {
+  if (s.format !== SPARK_SUMS_FORMAT) bad(`format must be '${SPARK_SUMS_FORMAT}', got ${JSON.stringify(s.format)?.slice(0, 60)}`);
+  if (s.generator !== KEYED_POISSON_VERSION)
+    bad(`generator must be ${KEYED_POISSON_VERSION} (the keyed Poisson generator's version), got ${String(s.generator)}`);
+  if (s.lossScaleBits !== LOSS_SCALE_BITS) bad(`lossScaleBits must be ${LOSS_SCALE_BITS}, got ${String(s.lossScaleBits)}`);
+  const n = count(s.rows, 'rows');
+  const P = count(s.positives, 'positives');
+  if (P === 0 || P >= n) bad(`the rows hold only one class (${P} positives in ${n} rows); a comparison needs both`);
+  if (!Array.isArray(s.models) || s.models.length !== models.length || s.models.some((m, i) => m !== models[i])) {
+    bad(`models must be ${JSON.stringify(models)} (the keys sent, in their order), got ${JSON.stringify(s.models)?.slice(0, 200)}`);
+  }
+  const f = object(s.fingerprint, 'fingerprint');
+  if (f.rows !== s.rows || f.positives !== s.positives) bad(`fingerprint.rows and fingerprint.positives must equal rows and positives`);
+  decimal(f.keySum, 'fingerprint.keySum');
+  decimal(f.positiveKeySum, 'fingerprint.positiveKeySum');
+  decimals(f.scoreSums, models.length, 'fingerprint.scoreSums', true);
+  return { n, P };
+}
+
+/** The DeLong sums reordered to `names` (a subset of `models`, in the kernel's order). */
+function delongSumsFor(raw: unknown, models: string[], names: string[], n: number, P: number): DelongSums {
+  const d = object(raw, 'delong');
+  const M = models.length;
+  if (d.positives !== P || d.negatives !== n - P)
+    bad(`delong.positives and delong.negatives must be ${P} and ${n - P}, got ${String(d.positives)} and ${String(d.negatives)}`);
+  const A = decimals(d.positiveSums, M, 'delong.positiveSums');
+  const B = decimals(d.negativeSums, M, 'delong.negativeSums');
+  const Q = decimals(d.positiveProducts, M * M, 'delong.positiveProducts');
+  const R = decimals(d.negativeProducts, M * M, 'delong.negativeProducts');
+  models.forEach((name, m) => {
+    if (A[m] !== B[m]) bad(`delong: the positive and negative component sums of '${name}' differ (${A[m]} vs ${B[m]}); both must be twice its Mann-Whitney U`);
+  });
+  const at = names.map((name) => models.indexOf(name));
+  const K = names.length;
+  const pair = (x: bigint[], i: number, j: number): bigint => x[Math.min(at[i], at[j]) * M + Math.max(at[i], at[j])];
+  const products = (x: bigint[]): bigint[] => Array.from({ length: K * K }, (_, k) => (Math.floor(k / K) <= k % K ? pair(x, Math.floor(k / K), k % K) : 0n));
+  return {
+    positives: P,
+    negatives: n - P,
+    positiveSums: at.map((m) => A[m]),
+    negativeSums: at.map((m) => B[m]),
+    positiveProducts: products(Q),
+    negativeProducts: products(R),
+  };
+}
+
+interface Draw {
+  weight: number;
+  positiveWeight: number;
+  losses: bigint[];
+}
+
+function drawOf(raw: unknown, M: number, what: string): Draw {
+  const d = object(raw, what);
+  return {
+    weight: count(d.weight, `${what}.weight`),
+    positiveWeight: count(d.positiveWeight, `${what}.positiveWeight`),
+    losses: decimals(d.losses, M, `${what}.losses`),
+  };
+}
+
+/** The keyed bootstrap's run (estimates and per-resample statistics in `names` order) from its sums. */
+function keyedRunFor(raw: unknown, opts: CompareOptions, models: string[], names: string[], n: number, P: number) {
+  const s = object(raw, 'bootstrap');
+  const M = models.length;
+  if (s.metric !== opts.metric) bad(`bootstrap.metric is ${JSON.stringify(s.metric)}, but the comparison is on ${opts.metric}`);
+  if (s.seed !== String(opts.seed)) bad(`bootstrap.seed is ${JSON.stringify(s.seed)}, but the comparison's seed is "${String(opts.seed)}"`);
+  if (s.seed64 !== keyedSeed64Decimal(opts.seed))
+    bad(`bootstrap.seed64 is ${JSON.stringify(s.seed64)}, not the generator's ${keyedSeed64Decimal(opts.seed)} for seed "${String(opts.seed)}"`);
+  const B = opts.resamples;
+  if (s.resamples !== B) bad(`bootstrap.resamples is ${String(s.resamples)}, but the comparison asks for ${B}`);
+  const full = drawOf(s.full, M, 'bootstrap.full');
+  if (full.weight !== n || full.positiveWeight !== P) bad(`bootstrap.full must have weight ${n} and positiveWeight ${P} (every row once)`);
+  if (!Array.isArray(s.draws)) bad('bootstrap.draws must be a list');
+  const draws = new Map<number, Draw>();
+  s.draws.forEach((raw, i) => {
+    const b = object(raw, `bootstrap.draws[${i}]`).b;
+    if (!(Number.isInteger(b) && (b as number) >= 0 && (b as number) < MAX_KEYED_RESAMPLES * MAX_KEYED_ATTEMPTS))
+      bad(`bootstrap.draws[${i}].b must be a generator index, got ${String(b)}`);
+    if (draws.has(b as number)) bad(`bootstrap.draws holds the generator index ${String(b)} twice`);
+    draws.set(b as number, drawOf(raw, M, `bootstrap.draws[${i}]`));
+  });
+  const at = names.map((name) => models.indexOf(name));
+  const stats = new Float64Array(names.length * B);
+  const redraws = new Uint32Array(B);
+  for (let b = 0; b < B; b++) {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt === MAX_KEYED_ATTEMPTS) bad(`keyed Poisson resample ${b} missed a class in ${MAX_KEYED_ATTEMPTS} draws`);
+      const index = keyedResampleIndex(b, attempt);
+      const d = draws.get(index);
+      if (d === undefined) bad(`bootstrap.draws has no draw ${index} (resample ${b}, attempt ${attempt})`);
+      draws.delete(index);
+      if (d.positiveWeight > 0 && d.positiveWeight < d.weight) {
+        at.forEach((m, k) => (stats[k * B + b] = meanFromFixedPoint(d.losses[m], d.weight)));
+        break;
+      }
+      redraws[b]++;
+    }
+  }
+  if (draws.size > 0) bad(`bootstrap.draws holds ${draws.size} draw(s) no resample uses (first index ${[...draws.keys()][0]})`);
+  return { estimates: at.map((m) => meanFromFixedPoint(full.losses[m], n)), run: { resamples: B, stats, redraws } };
+}
+
+/**
+ * The decision from the sums JSON, for the comparison `opts` of the models sent as `models` (the notebook's
+ * `models` parameter order, s0 first). `opts.baseline` and `opts.candidates` name keys of `models`.
+ *
+ * @throws SparkSumsError when the JSON is malformed or does not match `models` and `opts`; InvalidOptionsError
+ *   for options the Spark path cannot finish.
+ * @example
+ * const decision = finishFromSums(JSON.parse(text), ['run_a', 'production'], { ...opts, baseline: 'production', candidates: ['run_a'] });
+ */
+export function finishFromSums(json: unknown, models: string[], opts: CompareOptions): Decision {
+  validateOptions(opts);
+  const method = sparkMethodOf(opts);
+  if (method === undefined)
+    bad(
+      `the comparison (${opts.method} on ${opts.metric}) cannot be finished from Spark sums; only delong on roc_auc and the bootstrap on log_loss or brier can`,
+    );
+  if (method === 'bootstrap' && opts.bootstrap !== 'keyedPoisson')
+    bad(`the bootstrap from Spark sums is the keyed Poisson bootstrap; set bootstrap 'keyedPoisson'`);
+  const s = object(json, 'the sums');
+  const { n, P } = checkHeader(s, models);
+  const candidates = opts.candidates ?? models.filter((m) => m !== opts.baseline);
+  for (const name of [...(opts.baseline !== undefined ? [opts.baseline] : []), ...candidates]) {
+    if (!models.includes(name)) bad(`the model '${name}' is not among the models sent (${models.join(', ')})`);
+  }
+  if (candidates.length === 0) bad('there is no candidate to compare');
+  const names = opts.baseline === undefined ? [...candidates].sort() : [opts.baseline, ...candidates];
+  const plan = { opts, metric: opts.metric, baseline: opts.baseline, candidates };
+  if (method === 'delong') {
+    if (s.bootstrap !== null) bad('bootstrap must be null for a DeLong comparison');
+    const delongNames = opts.baseline === undefined ? candidates : names;
+    return delongDecisionFrom(plan, decisionBase(plan, 'multinomial', n, P), delongResultFromSums(delongSumsFor(s.delong, models, delongNames, n, P)));
+  }
+  if (s.delong !== null) bad('delong must be null for a bootstrap comparison');
+  const keyed = keyedRunFor(s.bootstrap, opts, models, names, n, P);
+  return decisionFromBootstrap(plan, decisionBase(plan, 'keyedPoisson', n, P), names, keyed.estimates, keyed.run) as Decision;
+}
+
+const TWO40 = 2 ** LOSS_SCALE_BITS;
+
+/**
+ * The sums JSON of a comparison computed locally with the engine's own functions (`delongSumsOf`,
+ * `keyedLossSums`): what the notebook must return for the same rows. `models` in the notebook's order;
+ * `preds.rowKey` required.
+ */
+export function sparkSumsOf(preds: Predictions, models: string[], opts: Pick<CompareOptions, 'metric' | 'method' | 'seed' | 'resamples'>): SparkSums {
+  const keys = rowKeysOf(preds);
+  const labels = preds.labels;
+  const scores = models.map((name) => {
+    const col = preds.columns.find((c) => c.name === name);
+    if (col === undefined) throw new SparkSumsError(`no column '${name}' in the predictions`);
+    return col.scores;
+  });
+  let P = 0;
+  let keySum = 0n;
+  let positiveKeySum = 0n;
+  for (let r = 0; r < preds.n; r++) {
+    P += labels[r];
+    keySum += BigInt(keys[r]);
+    if (labels[r] === 1) positiveKeySum += BigInt(keys[r]);
+  }
+  const scoreSums = scores.map((col) => {
+    let sum = 0n;
+    for (let r = 0; r < col.length; r++) sum += BigInt(Math.floor(col[r] * TWO40));
+    return sum.toString();
+  });
+  const method = sparkMethodOf(opts);
+  const str = (x: bigint | string | number) => String(x);
+  let delong: SparkSums['delong'] = null;
+  if (method === 'delong') {
+    const d = delongSumsOf(labels, scores);
+    delong = {
+      positives: d.positives,
+      negatives: d.negatives,
+      positiveSums: d.positiveSums.map(str),
+      negativeSums: d.negativeSums.map(str),
+      positiveProducts: d.positiveProducts.map(str),
+      negativeProducts: d.negativeProducts.map(str),
+    };
+  }
+  const bootstrap = method === 'bootstrap' ? keyedSums(preds, keys, scores, opts) : null;
+  const rows = String(preds.n);
+  const positives = String(P);
+  return {
+    format: SPARK_SUMS_FORMAT,
+    generator: KEYED_POISSON_VERSION,
+    lossScaleBits: LOSS_SCALE_BITS,
+    rows,
+    positives,
+    models,
+    fingerprint: { rows, positives, keySum: keySum.toString(), positiveKeySum: positiveKeySum.toString(), scoreSums },
+    delong,
+    bootstrap,
+  };
+}
+
+/** The keyed bootstrap's part of the sums: the full data and every draw `runKeyedPoisson` makes. */
+function keyedSums(
+  preds: Predictions,
+  keys: Float64Array,
+  scores: Predictions['columns'][number]['scores'][],
+  opts: Pick<CompareOptions, 'metric' | 'seed' | 'resamples'>,
+): SparkSums['bootstrap'] {
+  const metric = opts.metric as 'log_loss' | 'brier';
+  const q = scores.map((col, m) => fixedPointLosses(rowLosses(metric, preds.labels, col, `s${m}`)));
+  const base = keyedBase(keyedSeed64(opts.seed), keys);
+  const ones = new Uint8Array(preds.n).fill(1);
+  let P = 0;
+  for (let r = 0; r < preds.n; r++) P += preds.labels[r];
+  const draws: SparkDraw[] = [];
+  const w = new Uint8Array(preds.n);
+  for (let b = 0; b < opts.resamples; b++) {
+    for (let attempt = 0; attempt < MAX_KEYED_ATTEMPTS; attempt++) {
+      const index = keyedResampleIndex(b, attempt);
+      const s = keyedLossSums(base, keys, preds.labels, q, index, w);
+      draws.push({ b: index, weight: String(s.weight), positiveWeight: String(s.positiveWeight), losses: s.losses.map(String) });
+      if (s.positiveWeight > 0 && s.positiveWeight < s.weight) break;
+    }
+  }
+  return {
+    metric,
+    seed: String(opts.seed),
+    seed64: keyedSeed64Decimal(opts.seed),
+    resamples: opts.resamples,
+    full: { weight: String(preds.n), positiveWeight: String(P), losses: q.map((col) => exactWeightedSum(ones, col).toString()) },
+    draws,
+  };
+}
