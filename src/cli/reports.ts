@@ -1,10 +1,12 @@
 /**
  * The files `mlops-eval compare --html <file> --markdown <file>` writes: the same self-contained HTML report
  * as the Evaluate & Promote task's Model evaluation tab and the demo (src/report `renderReportHtml`: inline
- * CSS and SVG charts in both palettes, no external resource), and a Markdown summary of the decision.
+ * CSS and SVG charts in both palettes, no external resource), and a Markdown summary of the decision whose
+ * guardrail and slice tables are the task's build summary's (src/report/markdown.ts `checksMarkdown`).
  */
 import { METRIC_LABEL, type AnyMetric, type Decision } from '../engine';
-import { renderReportHtml } from '../report';
+import { metricDecimals } from '../engine/format';
+import { checksMarkdown, readEvaluationRecord, renderReportHtml } from '../report';
 
 /** The metric's name at the start of a sentence. */
 function metricName(m: AnyMetric): string {
@@ -12,12 +14,13 @@ function metricName(m: AnyMetric): string {
   return label.charAt(0).toUpperCase() + label.slice(1);
 }
 
-function fmt(x: number | undefined): string {
-  return x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4);
+/** Plain ASCII numbers with the report's decimals (`metricDecimals`), as the task's build summary and `checksMarkdown` write them. */
+function fmt(x: number | undefined, digits: number): string {
+  return x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
 }
 
-function signed(x: number | undefined): string {
-  return x === undefined || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
+function signed(x: number | undefined, digits: number): string {
+  return x === undefined || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
 }
 
 function pct(x: number | undefined): string {
@@ -53,51 +56,22 @@ export function markdownSummary(d: Decision<AnyMetric>, predictionsFile: string)
     `| Model | Role | ${metric} | ${level} interval | Improvement (positive = better) | ${level} interval of improvement | Lower ${pct(d.winRateThreshold)} bound (gate) | Win rate |`,
   );
   lines.push('|---|---|---|---|---|---|---|---|');
+  // One number of decimals per column: 4, or by magnitude for RMSE, MAE and MAPE (src/engine/format.ts).
+  const dec = metricDecimals(
+    d.metric,
+    d.models.flatMap((m) => [m.estimate, ...(m.ci ?? [])]),
+    d.models.flatMap((m) => (m.vsBaseline ? [m.vsBaseline.meanDelta, ...m.vsBaseline.deltaCi, m.vsBaseline.gateBound ?? 0] : [])),
+  );
   for (const m of d.models) {
     const v = m.vsBaseline;
     const role = m.isBaseline ? 'baseline' : m.name === d.best ? 'best' : 'candidate';
-    const ci = m.ci ? `[${fmt(m.ci[0])}, ${fmt(m.ci[1])}]` : '–';
-    const dci = v?.deltaCi ? `[${signed(v.deltaCi[0])}, ${signed(v.deltaCi[1])}]` : '–';
-    lines.push(`| ${cell(m.name)} | ${role} | ${fmt(m.estimate)} | ${ci} | ${signed(v?.meanDelta)} | ${dci} | ${signed(v?.gateBound)} | ${pct(v?.winRate)} |`);
+    const ci = m.ci ? `[${fmt(m.ci[0], dec.value)}, ${fmt(m.ci[1], dec.value)}]` : '–';
+    const dci = v?.deltaCi ? `[${signed(v.deltaCi[0], dec.delta)}, ${signed(v.deltaCi[1], dec.delta)}]` : '–';
+    lines.push(
+      `| ${cell(m.name)} | ${role} | ${fmt(m.estimate, dec.value)} | ${ci} | ${signed(v?.meanDelta, dec.delta)} | ${dci} | ${signed(v?.gateBound, dec.delta)} | ${pct(v?.winRate)} |`,
+    );
   }
-  lines.push('', ...guardrailLines(d, level), ...sliceLines(d, level));
+  // The guardrails and slices as the task's build summary writes them (src/report/markdown.ts): one renderer.
+  lines.push('', ...checksMarkdown(readEvaluationRecord(d), level));
   return `${lines.join('\n')}\n`;
-}
-
-const interval = (ci: [number, number] | undefined): string => (ci ? `[${signed(ci[0])}, ${signed(ci[1])}]` : '–');
-
-function guardrailLines(d: Decision<AnyMetric>, level: string): string[] {
-  if (d.guardrails === undefined || d.guardrails.length === 0) return [];
-  const lines = [
-    `**Guardrails** (same ${d.resamples} resamples; change: positive = better)`,
-    '',
-    `| Guardrail | Max worsening | Baseline | Candidate | Mean change | ${level} interval | Resamples over it | Allowed | Verdict |`,
-    '|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const g of d.guardrails) {
-    lines.push(
-      `| ${metricName(g.metric)} | ${g.maxWorsening} | ${fmt(g.baselineEstimate)} | ${fmt(g.candidateEstimate)} | ${signed(g.meanDelta)} | ${interval(g.deltaCi)} | ${pct(g.exceedShare)} | < ${pct(g.allowedShare)} | ${g.passed ? 'pass' : '**fail**'} |`,
-    );
-  }
-  return [...lines, ''];
-}
-
-function sliceLines(d: Decision<AnyMetric>, level: string): string[] {
-  const lines: string[] = [];
-  for (const r of d.slices ?? []) {
-    lines.push(
-      `**Slices of ${cell(r.column)}** (${r.judged} judged: at least ${r.minRows} rows${r.capped ? `, capped at the ${r.maxJudged} largest` : ''}; tolerance ${r.tolerance})`,
-      '',
-      `| Slice | Rows | Baseline | Candidate | Mean change | ${level} interval | Share worse | Verdict |`,
-      '|---|---|---|---|---|---|---|---|',
-    );
-    for (const s of r.slices) {
-      const verdict = s.judged ? (s.passed ? 'pass' : '**fail**') : `not judged: ${cell(s.note ?? '')}`;
-      lines.push(
-        `| ${cell(s.name)} | ${s.rows} | ${fmt(s.baselineEstimate)} | ${fmt(s.candidateEstimate)} | ${signed(s.meanDelta)} | ${s.judged ? interval(s.deltaCi) : '–'} | ${pct(s.worseShare)} | ${verdict} |`,
-      );
-    }
-    lines.push('');
-  }
-  return lines;
 }

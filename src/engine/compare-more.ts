@@ -20,19 +20,8 @@
  *   and the reason names each failing guardrail or slice with its figures.
  */
 import { prepareBootstrap, runBootstrap } from './bootstrap';
-import {
-  METRIC_LABEL,
-  compareBinary,
-  compareNames,
-  decisionFromBootstrap,
-  fmt,
-  joinAnd,
-  orderKeys,
-  pct,
-  planComparison,
-  signed,
-  type RulePlan,
-} from './compare';
+import { METRIC_LABEL, compareBinary, compareNames, decisionFromBootstrap, joinAnd, orderKeys, planComparison, reasonFormat, type RulePlan } from './compare';
+import { formatPercent as pct } from './format';
 import { InvalidOptionsError, PredictionsError } from './errors';
 import { isHigherBetter } from './metrics';
 import { MULTICLASS_METRICS, REGRESSION_METRICS } from './metrics-more';
@@ -144,8 +133,9 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
     decision.guardrails = results;
     for (const r of results) {
       if (!r.passed) {
+        const f = reasonFormat(r.metric, [], [r.maxWorsening, r.meanDelta]);
         failures.push(
-          `fails the guardrail on ${METRIC_LABEL[r.metric]}: it worsens by more than ${fmt(r.maxWorsening)} in ${pct(r.exceedShare)} of ${opts.resamples} paired resamples (${r.exceeded}; allowed: fewer than ${pct(r.allowedShare)}; mean change ${signed(r.meanDelta)})`,
+          `fails the guardrail on ${METRIC_LABEL[r.metric]}: it worsens by more than ${f.amount(r.maxWorsening)} in ${pct(r.exceedShare)} of ${opts.resamples} paired resamples (${r.exceeded}; allowed: fewer than ${pct(r.allowedShare)}; mean change ${f.delta(r.meanDelta)})`,
         );
       }
     }
@@ -184,8 +174,9 @@ function sliceFailures(reports: SliceReport[], opts: CompareOptions<AnyMetric>):
   for (const report of reports) {
     for (const s of report.slices) {
       if (s.judged && s.passed === false) {
+        const f = reasonFormat(opts.metric, [], [report.tolerance, s.meanDelta!]);
         failures.push(
-          `fails on slice '${s.name}' of '${report.column}' (${s.rows} rows): its ${METRIC_LABEL[opts.metric]} worsens by more than ${fmt(report.tolerance)} in ${pct(s.worseShare!)} of that slice's ${opts.resamples} resamples (limit ${pct(opts.winRate)}; mean change ${signed(s.meanDelta!)})`,
+          `fails on slice '${s.name}' of '${report.column}' (${s.rows} rows): its ${METRIC_LABEL[opts.metric]} worsens by more than ${f.amount(report.tolerance)} in ${pct(s.worseShare!)} of that slice's ${opts.resamples} resamples (limit ${pct(opts.winRate)}; mean change ${f.delta(s.meanDelta!)})`,
         );
       }
     }

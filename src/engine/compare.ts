@@ -32,6 +32,7 @@ import { InvalidOptionsError, PredictionsError } from './errors';
 import { isHigherBetter } from './metrics';
 import { mean, normalQuantile, percentileInterval } from './stats';
 import { compareExtended, needsExtended } from './compare-more';
+import { formatPercent as pct, metricFormat, type MetricFormat } from './format';
 import { runKeyedPoisson } from './keyed-poisson';
 import {
   METHODS,
@@ -590,16 +591,13 @@ function pickBest(plan: RulePlan, models: ModelResult[], score: (m: ModelResult)
   return best!;
 }
 
-export function fmt(x: number): string {
-  return String(Number(x.toPrecision(4)));
-}
-
-export function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
-}
-
-export function signed(x: number): string {
-  return x >= 0 ? `+${fmt(x)}` : fmt(x);
+/**
+ * The numbers of one reason sentence, in the report's formats (format.ts): values and differences of the
+ * metric with 4 decimals, or by magnitude for RMSE, MAE and MAPE over the numbers the sentence shows (so
+ * they keep one number of decimals), and U+2212 for negative differences.
+ */
+export function reasonFormat(metric: AnyMetric, values: readonly number[], deltas: readonly number[]): MetricFormat {
+  return metricFormat(metric, values, deltas);
 }
 
 /**
@@ -617,16 +615,22 @@ function decide(
   const o = plan.opts;
   const label = METRIC_LABEL[plan.metric];
   const higher = isHigherBetter(plan.metric);
+  const versus = best.vsBaseline;
+  const f = reasonFormat(
+    plan.metric,
+    [best.estimate, ...(o.minMetric === undefined ? [] : [o.minMetric])],
+    versus === undefined ? [] : [o.minDelta, versus.meanDelta, ...(versus.gateBound === undefined ? [] : [versus.gateBound])],
+  );
   const floorOk = o.minMetric === undefined || (higher ? best.estimate >= o.minMetric : best.estimate <= o.minMetric);
   const floorText =
     o.minMetric === undefined
       ? ''
-      : `its ${label} ${fmt(best.estimate)} ${floorOk ? 'meets' : higher ? 'is below' : 'is above'} the ${higher ? 'floor' : 'ceiling'} ${fmt(o.minMetric)}`;
+      : `its ${label} ${f.value(best.estimate)} ${floorOk ? 'meets' : higher ? 'is below' : 'is above'} the ${higher ? 'floor' : 'ceiling'} ${f.value(o.minMetric)}`;
   if (plan.baseline === undefined) {
     if (o.minMetric === undefined) {
       return {
         decision: 'promote',
-        reason: `Promote '${best.name}': there is no production model to compare with and no metric floor is set, so the best candidate (${label} ${fmt(best.estimate)}) is promoted.`,
+        reason: `Promote '${best.name}': there is no production model to compare with and no metric floor is set, so the best candidate (${label} ${f.value(best.estimate)}) is promoted.`,
       };
     }
     return floorOk
@@ -643,19 +647,19 @@ function decide(
   if (vs.undetermined !== undefined) {
     return {
       decision: 'keep',
-      reason: `Keep '${plan.baseline}': the comparison with the best candidate '${best.name}' (${label} improvement ${signed(vs.meanDelta)}) is undetermined: ${vs.undetermined}.`,
+      reason: `Keep '${plan.baseline}': the comparison with the best candidate '${best.name}' (${label} improvement ${f.delta(vs.meanDelta)}) is undetermined: ${vs.undetermined}.`,
     };
   }
   const winOk = vs.winRate >= o.winRate;
-  const bound = `lower ${pct(o.winRate)} bound ${signed(vs.gateBound!)}, mean ${signed(vs.meanDelta)}`;
+  const bound = `lower ${pct(o.winRate)} bound ${f.delta(vs.gateBound!)}, mean ${f.delta(vs.meanDelta)}`;
   if (winOk && floorOk) {
-    const winText = `its ${label} improvement over '${plan.baseline}' exceeds ${fmt(o.minDelta)} ${winPhrase(pct(vs.winRate))} (required ${pct(o.winRate)}; ${bound})`;
+    const winText = `its ${label} improvement over '${plan.baseline}' exceeds ${f.amount(o.minDelta)} ${winPhrase(pct(vs.winRate))} (required ${pct(o.winRate)}; ${bound})`;
     const parts = [winText, ...(floorText ? [floorText] : [])];
     return { decision: 'promote', reason: `Promote '${best.name}': ${joinAnd(parts)}.` };
   }
   const failures: string[] = [];
-  if (!winOk) failures.push(`improves on it by more than ${fmt(o.minDelta)} only ${winPhrase(pct(vs.winRate))} (required ${pct(o.winRate)}; ${bound})`);
-  if (!floorOk) failures.push(`has ${label} ${fmt(best.estimate)}, ${higher ? 'below the floor' : 'above the ceiling'} ${fmt(o.minMetric!)}`);
+  if (!winOk) failures.push(`improves on it by more than ${f.amount(o.minDelta)} only ${winPhrase(pct(vs.winRate))} (required ${pct(o.winRate)}; ${bound})`);
+  if (!floorOk) failures.push(`has ${label} ${f.value(best.estimate)}, ${higher ? 'below the floor' : 'above the ceiling'} ${f.value(o.minMetric!)}`);
   return { decision: 'keep', reason: `Keep '${plan.baseline}': the best candidate '${best.name}' ${joinAnd(failures)}.` };
 }
 

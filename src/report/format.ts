@@ -2,10 +2,22 @@
  * Number and sentence formatting shared by the tab, the static report and the markdown SVG, so the three
  * always show the same strings for the same record (the UI tests assert these exact strings).
  */
+import { metricFormat, type MetricFormat } from '../engine/format';
 import type { EvaluationView, ModelView } from './record';
 
-/** U+2212: a real minus sign lines up with "+" in tabular figures, unlike a hyphen. */
-const MINUS = '\u2212';
+// The numbers' formats are the engine's (its reason sentences use them too): one module, re-exported here for the report's modules.
+export {
+  decimalsFor,
+  formatDelta,
+  formatInteger,
+  formatInterval,
+  formatMetric,
+  formatPercent,
+  formatPValue,
+  metricDecimals,
+  metricFormat,
+  type MetricFormat,
+} from '../engine/format';
 
 const METRIC_LABELS: Record<string, string> = {
   roc_auc: 'ROC AUC',
@@ -37,75 +49,6 @@ export function metricLabel(metric: string): string {
   return METRIC_LABELS[metric] ?? metric;
 }
 
-/** A metric value: 4 decimals (AUC differences that matter are in the third decimal). */
-export function formatMetric(v: number): string {
-  return fixed(v, 4);
-}
-
-function fixed(v: number, digits: number): string {
-  const s = Math.abs(v).toFixed(digits);
-  // -0.00004 rounds to "0.0000": never show a sign on a zero.
-  return v < 0 && Number(s) !== 0 ? MINUS + s : s;
-}
-
-/**
- * Metrics in the label's units (RMSE, MAE) or unbounded ratios (MAPE, a fraction: 0.1 = 10%): their values
- * may be anything from 0.001 to 10^6, so their decimals follow the magnitude (`scaledFormat`). Every other
- * metric is a score in [0, 1] or of order 1 (log loss, R²) and keeps 4 decimals.
- */
-const SCALED_METRICS = new Set(['rmse', 'mae', 'mape']);
-
-/** How the values and the (oriented, signed) differences of one metric are written. */
-export interface MetricFormat {
-  value: (v: number) => string;
-  /** A signed difference ("+12.5", "−0.0040"). */
-  delta: (v: number) => string;
-  /** An unsigned amount of change (an allowance, a tolerance), with the differences' decimals. */
-  amount: (v: number) => string;
-}
-
-/** 4 decimals below 1; above, about 4 significant digits (3 decimals from 1, 2 from 10, 1 from 100, none from 1000). */
-export function decimalsFor(scale: number): number {
-  if (!(Number.isFinite(scale) && scale >= 1)) return 4;
-  return Math.max(0, 3 - Math.floor(Math.log10(scale)));
-}
-
-/** Fixed decimals with thousands separators ("12,345.6"), a true minus, never a signed zero. */
-function grouped(v: number, digits: number): string {
-  const s = Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: true });
-  return v < 0 && Number(s.replace(/,/g, '')) !== 0 ? MINUS + s : s;
-}
-
-function largestAbs(values: readonly number[]): number {
-  let m = 0;
-  for (const v of values) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
-  return m;
-}
-
-/** Decimals of a metric's values and differences over a table (4 and 4 but for RMSE, MAE and MAPE, see `decimalsFor`). */
-export function metricDecimals(metric: string, values: readonly number[], deltas: readonly number[]): { value: number; delta: number } {
-  if (!SCALED_METRICS.has(metric)) return { value: 4, delta: 4 };
-  return { value: decimalsFor(largestAbs(values)), delta: decimalsFor(largestAbs(deltas)) };
-}
-
-/**
- * The format of one metric over a table: `values` and `deltas` are every number of that metric the table
- * shows, so one column keeps one number of decimals. Metrics other than RMSE, MAE and MAPE: `formatMetric`
- * and `formatDelta` (4 decimals).
- */
-export function metricFormat(metric: string, values: readonly number[], deltas: readonly number[]): MetricFormat {
-  if (!SCALED_METRICS.has(metric)) return { value: formatMetric, delta: formatDelta, amount: formatMetric };
-  const { value: vd, delta: dd } = metricDecimals(metric, values, deltas);
-  return {
-    value: (v) => grouped(v, vd),
-    amount: (v) => grouped(v, dd),
-    delta: (v) => {
-      const s = grouped(v, dd);
-      return v > 0 && Number(s.replace(/,/g, '')) !== 0 ? `+${s}` : s;
-    },
-  };
-}
-
 /** The primary metric's format for a whole report: the models', the slices' and the thresholds' numbers. */
 export function viewFormat(view: EvaluationView): MetricFormat {
   const values: number[] = [];
@@ -128,30 +71,6 @@ export function viewFormat(view: EvaluationView): MetricFormat {
 /** The metric with its orientation in words: "RMSE (lower is better)". */
 export function metricWithOrientation(metric: string, higherIsBetter: boolean): string {
   return `${metricLabel(metric)} (${higherIsBetter ? 'higher' : 'lower'} is better${metric === 'mape' ? '; a fraction, 0.1 = 10%' : ''})`;
-}
-
-/** An interval as "[0.8123, 0.8456]". */
-export function formatInterval(ci: [number, number], format: (v: number) => string = formatMetric): string {
-  return `[${format(ci[0])}, ${format(ci[1])}]`;
-}
-
-/** A signed difference: "+0.0123", "−0.0040", "0.0000". */
-export function formatDelta(v: number): string {
-  const s = fixed(v, 4);
-  return v > 0 && Number(s) !== 0 ? `+${s}` : s;
-}
-
-/** A share as a percentage with one decimal: 0.9735 -> "97.4%". */
-export function formatPercent(v: number): string {
-  return `${(v * 100).toFixed(1)}%`;
-}
-
-export function formatPValue(p: number): string {
-  return p < 0.001 ? '< 0.001' : p.toFixed(3);
-}
-
-export function formatInteger(v: number): string {
-  return Math.round(v).toLocaleString('en-US');
 }
 
 function sentence(s: string): string {

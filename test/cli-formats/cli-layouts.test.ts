@@ -114,7 +114,7 @@ describe('mlops-eval compare: guardrails, slices, regression and multiclass (in-
     assert.equal(lines[lines.length - 2], `Decision: KEEP. ${d.reason}`);
     assert.match(
       d.reason,
-      /^Keep 'prod': the best candidate 'cubed' passes the ROC AUC gate but fails the guardrail on Brier score: it worsens by more than 0\.002 in 100\.0% of 200 paired resamples/,
+      /^Keep 'prod': the best candidate 'cubed' passes the ROC AUC gate but fails the guardrail on Brier score: it worsens by more than 0\.0020 in 100\.0% of 200 paired resamples \(200; allowed: fewer than 5\.0%; mean change \u22120\.0188\)\.$/,
     );
     const json = await cli([...args, '--json'], FILES);
     assert.deepEqual([json.code, json.stderr, json.stdout], [0, '', `${JSON.stringify(d)}\n`]);
@@ -305,7 +305,7 @@ describe('mlops-eval compare: guardrails, slices, regression and multiclass (in-
     assert.equal(keyTaken.stdout.split('\n')[1], 'Compared columns: prod (baseline), row_id, cand; weight: w (total 9000)');
   });
 
-  it('--markdown adds a table per guardrail and per slice column', async () => {
+  it('--markdown: the model table with the report decimals, then the guardrails and slices as the build summary of the task writes them (checksMarkdown)', async () => {
     const written: Record<string, string> = {};
     let stderr = '';
     const code = await main(
@@ -347,19 +347,45 @@ describe('mlops-eval compare: guardrails, slices, regression and multiclass (in-
     );
     const md = written['r.md'].split('\n');
     const g = d.guardrails![0];
-    const north = d.slices![0].slices[0];
+    const [north, south, east] = d.slices![0].slices;
+    const [prod, cand] = d.models;
+    // The task's renderer (checksMarkdown): plain ASCII numbers; RMSE and MAE values (between 1 and 10) with 3 decimals,
+    // their differences (below 1) with 4, shares with one decimal; the verdicts in words.
+    const v3 = (x: number): string => x.toFixed(3);
     const s4 = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
-    assert.ok(md.includes('**Guardrails** (same 100 resamples; change: positive = better)'));
-    assert.ok(
-      md.includes(
-        `| MAE | 0.01 | ${g.baselineEstimate.toFixed(4)} | ${g.candidateEstimate.toFixed(4)} | ${s4(g.meanDelta)} | [${s4(g.deltaCi[0])}, ${s4(g.deltaCi[1])}] | 0.0% | < 5.0% | pass |`,
+    const slice = (s: typeof north, verdict: string) =>
+      `| ${s.name} | ${s.rows} | ${v3(s.baselineEstimate!)} | ${v3(s.candidateEstimate!)} | ${s4(s.meanDelta!)} | [${s4(s.deltaCi![0])}, ${s4(s.deltaCi![1])}] | ${(100 * s.worseShare!).toFixed(1)}% | ${verdict} |`;
+    assert.equal(north.name, 'north');
+    assert.deepEqual(
+      md.slice(
+        md.indexOf(
+          '| Model | Role | RMSE | 95% interval | Improvement (positive = better) | 95% interval of improvement | Lower 95.0% bound (gate) | Win rate |',
+        ),
       ),
-    );
-    assert.ok(md.includes('**Slices of region** (3 judged: at least 1000 rows; tolerance 0)'));
-    assert.ok(
-      md.includes(
-        `| north | 1200 | ${north.baselineEstimate!.toFixed(4)} | ${north.candidateEstimate!.toFixed(4)} | ${s4(north.meanDelta!)} | [${s4(north.deltaCi![0])}, ${s4(north.deltaCi![1])}] | 100.0% | **fail** |`,
-      ),
+      [
+        '| Model | Role | RMSE | 95% interval | Improvement (positive = better) | 95% interval of improvement | Lower 95.0% bound (gate) | Win rate |',
+        '|---|---|---|---|---|---|---|---|',
+        `| prod | baseline | ${v3(prod.estimate)} | [${v3(prod.ci![0])}, ${v3(prod.ci![1])}] | – | – | – | – |`,
+        `| cand | best | ${v3(cand.estimate)} | [${v3(cand.ci![0])}, ${v3(cand.ci![1])}] | ${s4(cand.vsBaseline!.meanDelta)} | [${s4(cand.vsBaseline!.deltaCi[0])}, ${s4(cand.vsBaseline!.deltaCi[1])}] | ${s4(cand.vsBaseline!.gateBound!)} | 100.0% |`,
+        '',
+        'Checks of cand beyond the RMSE gate: the guardrail on MAE passes, slices of region fail (north).',
+        '',
+        'Guardrail on MAE (lower is better): may worsen by at most 0.0100 in fewer than 5.0% of the resamples.',
+        '',
+        '| Candidate | Production | Candidate value | Mean improvement | Improvement 95% interval | Resamples over the allowance | Allowed | Verdict |',
+        '|---|---|---|---|---|---|---|---|',
+        `| cand | ${v3(g.baselineEstimate)} | ${v3(g.candidateEstimate)} | ${s4(g.meanDelta)} | [${s4(g.deltaCi[0])}, ${s4(g.deltaCi[1])}] | 0.0% (0) | < 5.0% | passes |`,
+        '',
+        'Slices of region: **fails**; 3 of 3 slices judged (at least 1000 rows, at most the 50 largest, tolerance 0.0000).',
+        '',
+        '| Slice | Rows | Production | Candidate | Mean improvement | Improvement 95% interval | Resamples worse | Verdict |',
+        '|---|---|---|---|---|---|---|---|',
+        slice(north, '**fails**'),
+        slice(south, 'passes'),
+        slice(east, 'passes'),
+        '',
+        '',
+      ],
     );
     assert.ok(md.includes('RMSE (lower is better) on 6000 rows, paired bootstrap (multinomial), 100 resamples, seed 42; 95% intervals.'));
   });

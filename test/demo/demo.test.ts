@@ -244,14 +244,14 @@ function assertCleanTerminal(stdout: string, outDir: string, summary: any, [reco
     );
   expectLine(`production \\(version 1\\): ${D4} \\[${D4}, ${D4}\\]`);
   expectLine(
-    `logreg-012345 \\(MLflow run ${runOf(record1, 'logreg-012345')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \\+${D4} \\[\\+${D4}, \\+${D4}\\], better by more than 0\\.001 in 100\\.0% of the resamples, promoted`,
+    `logreg-012345 \\(MLflow run ${runOf(record1, 'logreg-012345')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \\+${D4} \\[\\+${D4}, \\+${D4}\\], better by more than 0\\.0010 in 100\\.0% of the resamples, promoted`,
   );
   expectLine(
-    `logreg-02 \\(MLflow run ${runOf(record1, 'logreg-02')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \\+${D4} \\[\\+${D4}, \\+${D4}\\], better by more than 0\\.001 in 100\\.0% of the resamples`,
+    `logreg-02 \\(MLflow run ${runOf(record1, 'logreg-02')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \\+${D4} \\[\\+${D4}, \\+${D4}\\], better by more than 0\\.0010 in 100\\.0% of the resamples`,
   );
   expectLine(`production \\(version 2\\): ${D4} \\[${D4}, ${D4}\\]`);
   expectLine(
-    `logreg-012345-region \\(MLflow run ${runOf(record2, 'logreg-012345-region')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \\+${D4} \\[\\+${D4}, \\+${D4}\\], better by more than 0\\.001 in 100\\.0% of the resamples, best candidate`,
+    `logreg-012345-region \\(MLflow run ${runOf(record2, 'logreg-012345-region')}\\): ${D4} \\[${D4}, ${D4}\\]; against production: \\+${D4} \\[\\+${D4}, \\+${D4}\\], better by more than 0\\.0010 in 100\\.0% of the resamples, best candidate`,
   );
   assertChecksExplained(lines);
   assert.ok(lines.includes(`      Promoted logreg-012345 (MLflow run ${runOf(record1, 'logreg-012345')}) as churn-demo version 2 to stage Production.`));

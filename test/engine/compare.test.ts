@@ -38,9 +38,10 @@ describe('the decision (compareModels)', () => {
     assert.ok(better.vsBaseline!.meanDelta > 0.1, `${better.vsBaseline!.meanDelta}`);
     const deltas = Float64Array.from(d.deltaDistributions!.better).sort();
     assert.equal(better.vsBaseline!.gateBound, deltas[300 - 270]);
-    assert.match(
+    // One number format (src/engine/format.ts): metric differences with 4 decimals, shares as percentages with one decimal.
+    assert.equal(
       d.reason,
-      /^Promote 'better': its ROC AUC improvement over 'prod' exceeds 0 in 100\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0\.1\d*, mean \+0\.1\d*\)\.$/,
+      "Promote 'better': its ROC AUC improvement over 'prod' exceeds 0.0000 in 100.0% of 300 paired resamples (required 90.0%; lower 90.0% bound +0.1573, mean +0.1735).",
     );
     assert.equal(d.reason.split('. ').length, 1, 'one sentence');
   });
@@ -58,9 +59,9 @@ describe('the decision (compareModels)', () => {
     assert.equal(d.decision, 'keep');
     assert.equal(d.best, 'worse');
     assert.equal(d.models[1].vsBaseline!.winRate, 0);
-    assert.match(
+    assert.equal(
       d.reason,
-      /^Keep 'prod': the best candidate 'worse' improves on it by more than 0 only in 0\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound -0\.\d+, mean -0\.\d+\)\.$/,
+      "Keep 'prod': the best candidate 'worse' improves on it by more than 0.0000 only in 0.0% of 300 paired resamples (required 90.0%; lower 90.0% bound \u22120.0930, mean \u22120.0760).",
     );
   });
 
@@ -69,9 +70,9 @@ describe('the decision (compareModels)', () => {
     assert.equal(d.decision, 'keep');
     assert.equal(d.models.find((m) => m.name === 'better')!.vsBaseline!.winRate, 0);
     assert.equal(d.models.find((m) => m.name === 'better')!.vsBaseline!.shareAboveMinDelta, 0);
-    assert.match(
+    assert.equal(
       d.reason,
-      /^Keep 'prod': the best candidate 'better' improves on it by more than 0\.5 only in 0\.0% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0\.1\d*, mean \+0\.1\d*\)\.$/,
+      "Keep 'prod': the best candidate 'better' improves on it by more than 0.5000 only in 0.0% of 300 paired resamples (required 90.0%; lower 90.0% bound +0.1573, mean +0.1735).",
     );
   });
 
@@ -102,7 +103,7 @@ describe('the decision (compareModels)', () => {
     const d = compareModels(preds, { ...OPTS, baseline: 'prod', minMetric: 0.8 });
     assert.equal(d.decision, 'promote');
     assert.equal(d.minMetric, 0.8);
-    assert.match(d.reason, /meets the floor 0\.8\.$/);
+    assert.match(d.reason, / and its ROC AUC 0\.8562 meets the floor 0\.8000\.$/);
   });
 
   it('without a baseline, promotes iff minMetric holds (or no floor is set), and says so', () => {
@@ -111,16 +112,19 @@ describe('the decision (compareModels)', () => {
     assert.equal(noFloor.decision, 'promote');
     assert.equal(noFloor.best, 'better');
     assert.equal(noFloor.baseline, undefined);
-    assert.match(noFloor.reason, /no production model to compare with and no metric floor is set/);
+    assert.equal(
+      noFloor.reason,
+      "Promote 'better': there is no production model to compare with and no metric floor is set, so the best candidate (ROC AUC 0.8562) is promoted.",
+    );
     assert.ok(noFloor.models.every((m) => !m.isBaseline && m.vsBaseline === undefined));
     assert.equal(noFloor.deltaDistributions, undefined);
     const floorMet = compareModels(cands, { ...OPTS, minMetric: 0.5 });
     assert.equal(floorMet.decision, 'promote');
     const floorMissed = compareModels(cands, { ...OPTS, minMetric: 0.95 });
     assert.equal(floorMissed.decision, 'keep');
-    assert.match(
+    assert.equal(
       floorMissed.reason,
-      /^Keep: there is no production model, but the best candidate 'better' is not promoted because its ROC AUC 0\.\d+ is below the floor 0\.95\.$/,
+      "Keep: there is no production model, but the best candidate 'better' is not promoted because its ROC AUC 0.8562 is below the floor 0.9500.",
     );
   });
 
@@ -246,9 +250,10 @@ describe('the decision (compareModels)', () => {
     assert.ok(vs.meanDelta > 0 && vs.meanDelta < 0.01, `${vs.meanDelta}`);
     assert.equal(vs.gateBound, 0);
     assert.equal(d.decision, 'keep');
-    assert.match(
+    // A zero takes no sign ("0.0000", not "+0.0000"): the bound is exactly 0.
+    assert.equal(
       d.reason,
-      /^Keep 'prod': the best candidate 'nudged' improves on it by more than 0 only in 6\d\.\d% of 300 paired resamples \(required 90\.0%; lower 90\.0% bound \+0, mean \+0\.00\d+\)\.$/,
+      "Keep 'prod': the best candidate 'nudged' improves on it by more than 0.0000 only in 64.0% of 300 paired resamples (required 90.0%; lower 90.0% bound 0.0000, mean +0.0018).",
     );
     // At the defaults, both methods keep it.
     const defaults = { ...OPTS, baseline: 'prod', winRate: DEFAULT_WIN_RATE, minDelta: defaultMinDelta('roc_auc') };

@@ -267,7 +267,7 @@ describe('compareModels with problemType regression and multiclass', () => {
     const dist = d.distributions!;
     d.deltaDistributions!.cand.forEach((x, b) => assert.equal(x, dist.prod[b] - dist.cand[b]));
     assert.ok(d.models[1].vsBaseline!.meanDelta > 0);
-    assert.match(d.reason, /^Promote 'cand': its RMSE improvement over 'prod' exceeds 0 in 100\.0% of 200 paired resamples/);
+    assert.match(d.reason, /^Promote 'cand': its RMSE improvement over 'prod' exceeds 0\.0000 in 100\.0% of 200 paired resamples/);
   });
 
   it('regression (r2, higher is better): deltas are candidate − baseline', () => {
@@ -430,7 +430,7 @@ describe('guardrails', () => {
     assert.ok(g.meanDelta < -0.002);
     assert.equal(
       d.reason,
-      `Keep 'prod': the best candidate 'cubed' passes the ROC AUC gate but fails the guardrail on Brier score: it worsens by more than 0.002 in ${(100 * g.exceedShare).toFixed(1)}% of 300 paired resamples (${exceeded}; allowed: fewer than 5.0%; mean change ${String(Number(g.meanDelta.toPrecision(4)))}).`,
+      `Keep 'prod': the best candidate 'cubed' passes the ROC AUC gate but fails the guardrail on Brier score: it worsens by more than 0.0020 in ${(100 * g.exceedShare).toFixed(1)}% of 300 paired resamples (${exceeded}; allowed: fewer than 5.0%; mean change \u2212${(-g.meanDelta).toFixed(4)}).`,
     );
   });
 
@@ -479,7 +479,11 @@ describe('guardrails', () => {
     const d = compareModels(preds, { ...o, guardrails: [{ metric: 'rmse', maxWorsening: 0.05 }] });
     assert.equal(d.decision, 'keep');
     assert.equal(d.guardrails![0].exceeded, 200);
-    assert.match(d.reason, /fails the guardrail on RMSE: it worsens by more than 0\.05 in 100\.0% of 200 paired resamples \(200; allowed: fewer than 5\.0%/);
+    // RMSE is written by magnitude (format.ts decimalsFor): a mean change above 1 gives the sentence's differences 3 decimals.
+    assert.match(
+      d.reason,
+      /fails the guardrail on RMSE: it worsens by more than 0\.050 in 100\.0% of 200 paired resamples \(200; allowed: fewer than 5\.0%; mean change \u22121\.\d{3}\)/,
+    );
     // The guardrail's deltas are those of an RMSE comparison on the same seed (one run, same resamples).
     const asPrimary = compareModels(preds, { ...o, metric: 'rmse' });
     assert.equal(d.guardrails![0].meanDelta, asPrimary.models[1].vsBaseline!.meanDelta);
@@ -562,7 +566,7 @@ describe('slices', () => {
     assert.equal(rows.length, 1200);
     assert.equal(
       d.reason,
-      `Keep 'prod': the best candidate 'cand' passes the RMSE gate but fails on slice 'north' of 'region' (1200 rows): its RMSE worsens by more than 0 in 100.0% of that slice's 200 resamples (limit 95.0%; mean change ${String(Number(north.meanDelta!.toPrecision(4)))}).`,
+      `Keep 'prod': the best candidate 'cand' passes the RMSE gate but fails on slice 'north' of 'region' (1200 rows): its RMSE worsens by more than 0.0000 in 100.0% of that slice's 200 resamples (limit 95.0%; mean change \u2212${(-north.meanDelta!).toFixed(4)}).`,
     );
     // A tolerance above the slice's worsening lets it through.
     const lenient = compareModels(p, { ...o, slices: [{ column: 'region', codes: p.codes, names }], sliceTolerance: 5 });

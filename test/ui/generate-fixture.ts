@@ -137,8 +137,23 @@ export function buildFixture(): DecisionRecord {
 }
 
 /** The fixture file's text: the record serialised as the task serialises it (2-space JSON, trailing newline). */
+/**
+ * The reason as the fixture stores it: written before the engine's reasons took the report's number format
+ * (src/engine/format.ts; before, 4 significant digits). The fixture stands for a record written then: its pages
+ * must stay byte-identical (report-v2.test.ts), so it keeps the stored text; everything else is today's output.
+ */
+export const STORED_REASON =
+  "Promote 'run_9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8': its ROC AUC improvement over 'production' exceeds 0.005 in 100.0% of 1000 paired resamples (required 95.0%; lower 95.0% bound +0.01986, mean +0.02593) and its ROC AUC 0.869 meets the floor 0.75.";
+
+/** The same reason as the engine writes it today: metric values and differences with 4 decimals. */
+export const TODAY_REASON =
+  "Promote 'run_9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8': its ROC AUC improvement over 'production' exceeds 0.0050 in 100.0% of 1000 paired resamples (required 95.0%; lower 95.0% bound +0.0199, mean +0.0259) and its ROC AUC 0.8690 meets the floor 0.7500.";
+
+/** The fixture's text: today's record with the stored reason (in `decision.reason` and in the `sentence` that quotes it). */
 export function fixtureText(): string {
-  return `${JSON.stringify(buildFixture(), null, 2)}\n`;
+  const text = `${JSON.stringify(buildFixture(), null, 2)}\n`;
+  if (!text.includes(JSON.stringify(TODAY_REASON))) throw new Error(`the engine's reason is no longer TODAY_REASON: ${buildFixture().decision.reason}`);
+  return text.split(TODAY_REASON).join(STORED_REASON);
 }
 
 if (require.main === module) {

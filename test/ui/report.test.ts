@@ -10,7 +10,7 @@ import { MARKDOWN_SVG_MAX_CHARS, renderDistributionSvg } from '../../src/report/
 import { themeFromBackground } from '../../src/report/theme';
 import { ROOT } from './browser';
 import { BEST_KEY, FIXTURE_TASK_SENTENCE } from './expected';
-import { FIXTURE_PATH, fixtureText } from './generate-fixture';
+import { buildFixture, FIXTURE_PATH, fixtureText, STORED_REASON, TODAY_REASON } from './generate-fixture';
 
 const FIXTURE = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/evaluation-record.json'), 'utf8'));
 const clone = (): any => JSON.parse(JSON.stringify(FIXTURE));
@@ -105,8 +105,12 @@ describe('report formatting', () => {
 });
 
 describe('the fixture record', () => {
-  it('is exactly what the engine and the Evaluate record type produce today (regenerate: node out/test/ui/generate-fixture.js)', () => {
+  it('is exactly what the engine and the Evaluate record type produce today, with the reason it stored (regenerate: node out/test/ui/generate-fixture.js)', () => {
     assert.equal(readFileSync(FIXTURE_PATH, 'utf8'), fixtureText());
+    // Today's engine writes the reason in the report's number format; the stored record keeps the text it was written with.
+    assert.equal(buildFixture().decision.reason, TODAY_REASON);
+    assert.equal(FIXTURE.decision.reason, STORED_REASON);
+    assert.equal(FIXTURE.sentence, `Promoted run ${BEST_KEY.slice(4)} as main.ml.churn_classifier version 8 to alias champion. ${STORED_REASON}`);
   });
 });
 

@@ -1,12 +1,13 @@
 /**
  * What Evaluate & Promote logs about the comparison: one line per model with its metric and interval, the
- * candidates' difference to production, then the engine's reason. Numbers use the report's formats
- * (src/report/format.ts: metrics and differences with 4 decimals, shares as percentages with one decimal)
- * and models the report's names (the MLflow run name, else the column key), so the log and the report
+ * candidates' difference to production, then the engine's reason. Numbers use the formats of the engine's
+ * reason and of the report (src/engine/format.ts: metrics and differences with 4 decimals, RMSE, MAE and MAPE
+ * by magnitude, shares as percentages with one decimal) and models the report's names (the MLflow run name, else the column key), so the log and the report
  * read the same.
  */
 import type { AnyMetric, Decision, ModelResult } from '../../engine';
-import { formatDelta, formatInteger, formatInterval, formatMetric, formatPercent, metricLabel } from '../../report/format';
+import { formatInteger, formatInterval, formatPercent, metricFormat, type MetricFormat } from '../../engine/format';
+import { metricLabel } from '../../report/format';
 
 /** A model as the log names it: the MLflow run name when the run has one, else its column key (`run_<id>`). */
 export interface NamedModel {
@@ -26,19 +27,30 @@ function candidateWithRun(model: NamedModel): string {
   return model.runId && name !== model.key ? `${name} (MLflow run ${model.runId})` : name;
 }
 
-function intervalPart(m: ModelResult): string {
-  return `${formatMetric(m.estimate)}${m.ci ? ` ${formatInterval(m.ci)}` : ''}`;
+function intervalPart(m: ModelResult, f: MetricFormat): string {
+  return `${f.value(m.estimate)}${m.ci ? ` ${formatInterval(m.ci, f.value)}` : ''}`;
 }
 
-function versusPart(m: ModelResult, decision: Decision<AnyMetric>, baselineName: string): string {
+/** The metric's format over every value and difference the lines show (one number of decimals for RMSE, MAE and MAPE). */
+function linesFormat(decision: Decision<AnyMetric>): MetricFormat {
+  const values: number[] = [];
+  const deltas: number[] = [decision.minDelta];
+  for (const m of decision.models) {
+    values.push(m.estimate, ...(m.ci ?? []));
+    if (m.vsBaseline) deltas.push(m.vsBaseline.meanDelta, ...m.vsBaseline.deltaCi);
+  }
+  return metricFormat(decision.metric, values, deltas);
+}
+
+function versusPart(m: ModelResult, decision: Decision<AnyMetric>, baselineName: string, f: MetricFormat): string {
   const vs = m.vsBaseline;
   if (!vs) return '';
   if (vs.undetermined) return `; against ${baselineName}: not determined (${vs.undetermined})`;
-  const diff = `${formatDelta(vs.meanDelta)} ${formatInterval(vs.deltaCi, formatDelta)}`;
+  const diff = `${f.delta(vs.meanDelta)} ${formatInterval(vs.deltaCi, f.delta)}`;
   const share =
     decision.method === 'bootstrap'
-      ? `better by more than ${decision.minDelta} in ${formatPercent(vs.winRate)} of the resamples`
-      : `probability of being better by more than ${decision.minDelta}: ${formatPercent(vs.winRate)}`;
+      ? `better by more than ${f.amount(decision.minDelta)} in ${formatPercent(vs.winRate)} of the resamples`
+      : `probability of being better by more than ${f.amount(decision.minDelta)}: ${formatPercent(vs.winRate)}`;
   return `; against ${baselineName}: ${diff}, ${share}`;
 }
 
@@ -51,12 +63,13 @@ export function comparisonLines(decision: Decision<AnyMetric>, candidates: Named
   const name = (key: string) => (byKey.has(key) ? modelName(byKey.get(key)!) : key);
   const baselineName = decision.baseline ? name(decision.baseline) : '';
   const how = decision.method === 'bootstrap' ? `${formatInteger(decision.resamples)} paired resamples` : 'DeLong';
+  const f = linesFormat(decision);
   const lines = [`${metricLabel(decision.metric)} on ${formatInteger(decision.n)} rows (${formatPercent(decision.confidence)} intervals, ${how}):`];
   for (const m of decision.models) {
     const candidate = byKey.get(m.name);
     const who = candidate ? candidateWithRun(candidate) : m.isBaseline && productionVersion ? `${name(m.name)} (version ${productionVersion})` : name(m.name);
     const role = m.name === decision.best ? (decision.decision === 'promote' ? ', promoted' : ', best candidate') : '';
-    lines.push(`  ${who}: ${intervalPart(m)}${versusPart(m, decision, baselineName)}${role}`);
+    lines.push(`  ${who}: ${intervalPart(m, f)}${versusPart(m, decision, baselineName, f)}${role}`);
   }
   lines.push(namedReason(decision.reason, candidates));
   return lines;

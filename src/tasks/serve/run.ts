@@ -18,6 +18,7 @@ import type { ModelVersion } from '../../mlflow/types';
 import type { TaskOutcome } from '../../pipeline/host';
 import type { TaskHost } from '../../pipeline/host';
 import type { ServeInputs } from './inputs';
+import { rolloutProgress } from './progress';
 import { inertMarkdown } from '../../pipeline/output';
 import { isDecisionRecordSchema, READABLE_RECORD_SCHEMAS } from '../common/decision-record';
 
@@ -535,7 +536,9 @@ async function waitForUpdate(
         lastKey = key;
         host.log.info(`Endpoint ${inputs.endpointName}: ${key} after ${formatDuration(elapsed)}.`);
       }
-      host.setProgress(Math.min(99, Math.round((100 * elapsed) / budgetMs)), `${formatDuration(elapsed)} elapsed`);
+      // The percentage counts the update's ready served entities (progress.ts), not the time budget used up.
+      const progress = rolloutProgress(ep);
+      if (progress) host.setProgress(progress.percent, `${progress.operation}, ${formatDuration(elapsed)} elapsed`);
     },
   });
 }

@@ -212,7 +212,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.match(
       r.complete!.message,
       new RegExp(
-        `^Promoted run ${better} as churn version ${v2.version} to stage Production\\. Promote 'run_${better}': its ROC AUC improvement over 'production' exceeds 0\\.001 in 100\\.0% of 300 paired resamples \\(required 95\\.0%; lower 95\\.0% bound \\+0\\.\\d+, mean \\+0\\.\\d+\\)\\.$`,
+        `^Promoted run ${better} as churn version ${v2.version} to stage Production\\. Promote 'run_${better}': its ROC AUC improvement over 'production' exceeds 0\\.0010 in 100\\.0% of 300 paired resamples \\(required 95\\.0%; lower 95\\.0% bound \\+0\\.\\d{4}, mean \\+0\\.\\d{4}\\)\\.$`,
       ),
     );
 
@@ -225,19 +225,19 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.match(
       lineOf('  better'),
       new RegExp(
-        `^  better \\(MLflow run ${better}\\): ${d4} \\[${d4}, ${d4}\\]; against production: \\+${d4} \\[\\+${d4}, \\+${d4}\\], better by more than 0\\.001 in 100\\.0% of the resamples, promoted$`,
+        `^  better \\(MLflow run ${better}\\): ${d4} \\[${d4}, ${d4}\\]; against production: \\+${d4} \\[\\+${d4}, \\+${d4}\\], better by more than 0\\.0010 in 100\\.0% of the resamples, promoted$`,
       ),
     );
     assert.match(
       lineOf('  worse'),
       new RegExp(
-        `^  worse \\(MLflow run ${worse}\\): ${d4} \\[${d4}, ${d4}\\]; against production: [+\u2212]${d4} \\[[+\u2212]?${d4}, [+\u2212]?${d4}\\], better by more than 0\\.001 in \\d+\\.\\d% of the resamples$`,
+        `^  worse \\(MLflow run ${worse}\\): ${d4} \\[${d4}, ${d4}\\]; against production: [+\u2212]${d4} \\[[+\u2212]?${d4}, [+\u2212]?${d4}\\], better by more than 0\\.0010 in \\d+\\.\\d% of the resamples$`,
       ),
     );
     assert.match(lineOf('  production'), new RegExp(`^  production \\(version ${v1}\\): ${d4} \\[${d4}, ${d4}\\]$`));
     assert.match(
       comparison[4],
-      /^Promote better: its ROC AUC improvement over production exceeds 0\.001 in 100\.0% of 300 paired resamples \(required 95\.0%;/,
+      /^Promote better: its ROC AUC improvement over production exceeds 0\.0010 in 100\.0% of 300 paired resamples \(required 95\.0%; lower 95\.0% bound \+0\.\d{4}, mean \+0\.\d{4}\)\.$/,
     );
     assert.ok(r.logLines.includes(`Promoted better (MLflow run ${better}) as churn version ${v2.version} to stage Production.`), r.logLines.join('\n'));
     assert.deepEqual(
@@ -692,7 +692,7 @@ describe('Evaluate & Promote task (bundled, as the agent runs it) against the em
     assert.match(
       r.complete!.message,
       new RegExp(
-        `^Promoted run ${a} as churn version 1 to stage Production\\. Promote 'run_${a}': there is no production model to compare with, and its ROC AUC 0\\.\\d+ meets the floor 0\\.6`,
+        `^Promoted run ${a} as churn version 1 to stage Production\\. Promote 'run_${a}': there is no production model to compare with, and its ROC AUC 0\\.\\d{4} meets the floor 0\\.6000\\.$`,
       ),
     );
   });

@@ -108,6 +108,11 @@ describe('Deploy Model to Serving task (bundled, as the agent runs it) against t
       `Endpoint ${EP}: config_update IN_PROGRESS, ready NOT_READY (main-ml-churn-2: DEPLOYMENT_CREATING)`,
       `Endpoint ${EP}: config_update NOT_UPDATING, ready READY (main-ml-churn-2: DEPLOYMENT_READY)`,
     ]);
+    // The timeline's percent counts the update's ready served entities, never a share of timeoutMinutes.
+    const progress = r.commands
+      .filter((c) => c.name === 'task.setprogress')
+      .map((c) => `${c.props.value}% ${c.message.replace(/\d+s elapsed$/, 'Ns elapsed')}`);
+    assert.deepEqual([...new Set(progress)], ['0% 0 of 1 served entity ready, Ns elapsed', '100% updated and ready, Ns elapsed']);
     const p0 = JSON.stringify(predict('2', [RECORDS[0].x0, RECORDS[0].x1, RECORDS[0].x2]));
     assert.ok(r.logLines.includes(`Smoke test: sending 2 record(s) to ${url()}.`));
     assert.ok(r.logLines.includes(`Smoke test passed: 2 prediction(s), e.g. ${p0}.`), r.stdout);

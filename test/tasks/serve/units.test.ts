@@ -8,6 +8,8 @@ import path from 'node:path';
 import { mapInputSource, Inputs } from '../../../src/pipeline/inputs';
 import { parseServeInputs } from '../../../src/tasks/serve/inputs';
 import { entityNameFor, parseSmokeTest, planConfig, versionFromDecisionRecord } from '../../../src/tasks/serve/run';
+import { rolloutProgress } from '../../../src/tasks/serve/progress';
+import type { ServingEndpoint } from '../../../src/databricks/serving';
 import { RECORD_SCHEMA } from '../../../src/tasks/evaluate/report';
 import { DECISION_RECORD_SCHEMA } from '../../../src/tasks/common/decision-record';
 import { REPO_ROOT } from '../../helpers/agent';
@@ -171,5 +173,45 @@ describe('Deploy Model to Serving: decision record, smoke test, traffic plans', 
       ),
     );
     assert.equal(q.smokeTestFile, path.resolve('/agent/_work/1/s', 'tests/smoke.json'));
+  });
+});
+
+describe('rolloutProgress: the timeline percent from the endpoint state, never from the clock', () => {
+  const at = (
+    config_update: string,
+    ready: string,
+    deployments?: Array<string | undefined>,
+    field: 'served_entities' | 'served_models' = 'served_entities',
+  ): ServingEndpoint => ({
+    name: 'ep',
+    state: { config_update, ready },
+    ...(deployments ? { pending_config: { [field]: deployments.map((d, i) => ({ name: `e${i}`, ...(d ? { state: { deployment: d } } : {}) })) } } : {}),
+  });
+
+  it('counts the ready served entities of the pending config, below 100 until the update is over', () => {
+    assert.deepEqual(rolloutProgress(at('IN_PROGRESS', 'NOT_READY', ['DEPLOYMENT_CREATING'])), { percent: 0, operation: '0 of 1 served entity ready' });
+    assert.deepEqual(rolloutProgress(at('IN_PROGRESS', 'READY', ['DEPLOYMENT_READY', 'DEPLOYMENT_CREATING'])), {
+      percent: 50,
+      operation: '1 of 2 served entities ready',
+    });
+    assert.deepEqual(rolloutProgress(at('IN_PROGRESS', 'READY', ['DEPLOYMENT_READY', 'DEPLOYMENT_READY', 'DEPLOYMENT_RECOVERING'])), {
+      percent: 67,
+      operation: '2 of 3 served entities ready',
+    });
+    assert.deepEqual(rolloutProgress(at('IN_PROGRESS', 'READY', ['DEPLOYMENT_READY'])), { percent: 99, operation: '1 of 1 served entity ready' });
+    assert.deepEqual(rolloutProgress(at('IN_PROGRESS', 'NOT_READY', ['DEPLOYMENT_READY', 'DEPLOYMENT_CREATING'], 'served_models')), {
+      percent: 50,
+      operation: '1 of 2 served entities ready',
+    });
+  });
+
+  it('100 once NOT_UPDATING and READY; no percentage when nothing measures the update or it failed', () => {
+    assert.deepEqual(rolloutProgress(at('NOT_UPDATING', 'READY')), { percent: 100, operation: 'updated and ready' });
+    assert.equal(rolloutProgress(at('IN_PROGRESS', 'NOT_READY')), undefined);
+    assert.equal(rolloutProgress(at('IN_PROGRESS', 'NOT_READY', [])), undefined);
+    assert.equal(rolloutProgress(at('IN_PROGRESS', 'NOT_READY', [undefined, undefined])), undefined);
+    assert.equal(rolloutProgress(at('UPDATE_FAILED', 'READY', ['DEPLOYMENT_FAILED'])), undefined);
+    assert.equal(rolloutProgress(at('UPDATE_CANCELED', 'READY', ['DEPLOYMENT_ABORTED'])), undefined);
+    assert.equal(rolloutProgress(at('NOT_UPDATING', 'NOT_READY')), undefined);
   });
 });
