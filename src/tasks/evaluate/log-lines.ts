@@ -91,3 +91,48 @@ export function promotedLine(best: NamedModel, modelNameInRegistry: string, vers
 export function challengerLine(best: NamedModel, modelNameInRegistry: string, version: string, marker: string, target: string): string {
   return `${candidateWithRun(best)} is the challenger: ${modelNameInRegistry} version ${version} (${marker}); ${target} is unchanged until the promote action.`;
 }
+
+/** A log line at its level: failed checks are warnings. */
+export interface LevelledLine {
+  level: 'info' | 'warn';
+  text: string;
+}
+
+/**
+ * One line per guardrail and per slice column, and a warning per failed slice, in the formats and with the
+ * names of the comparison lines (the guardrail's metric formats its own allowance and change; slices use the
+ * primary metric's).
+ */
+export function checkLines(decision: Decision<AnyMetric>, candidates: NamedModel[]): LevelledLine[] {
+  const byKey = new Map(candidates.map((c) => [c.key, c]));
+  const name = (key: string) => (byKey.has(key) ? modelName(byKey.get(key)!) : key);
+  const lines: LevelledLine[] = [];
+  for (const g of decision.guardrails ?? []) {
+    const f = metricFormat(g.metric, [], [g.meanDelta, g.maxWorsening]);
+    lines.push({
+      level: g.passed ? 'info' : 'warn',
+      text:
+        `Guardrail ${g.metric} (max worsening ${f.amount(g.maxWorsening)}): ${g.passed ? 'passed' : 'failed'}; ${name(g.candidate)} worsens it by more than that ` +
+        `in ${formatPercent(g.exceedShare)} of the resamples (allowed: fewer than ${formatPercent(g.allowedShare)}); mean change ${f.delta(g.meanDelta)}.`,
+    });
+  }
+  for (const r of decision.slices ?? []) {
+    const failed = r.slices.filter((s) => s.judged && s.passed === false);
+    const f = metricFormat(decision.metric, [], [r.tolerance, ...failed.map((s) => s.meanDelta!)]);
+    lines.push({
+      level: 'info',
+      text:
+        `Slices of ${r.column}: ${r.judged} judged (at least ${formatInteger(r.minRows)} rows, tolerance ${f.amount(r.tolerance)}${r.capped ? `, capped at the ${r.maxJudged} largest` : ''}), ` +
+        `${r.slices.length - r.judged} not judged, ${failed.length} failed.`,
+    });
+    for (const s of failed) {
+      lines.push({
+        level: 'warn',
+        text:
+          `Slice ${r.column}=${s.name} (${formatInteger(s.rows)} rows) failed: ${name(r.candidate)} worsens ${decision.metric} by more than ${f.amount(r.tolerance)} ` +
+          `in ${formatPercent(s.worseShare!)} of the slice's resamples; mean change ${f.delta(s.meanDelta!)}.`,
+      });
+    }
+  }
+  return lines;
+}

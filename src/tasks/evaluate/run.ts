@@ -41,7 +41,7 @@ import {
 import { trimmedMessage } from './notebook-run';
 import { applyDecision } from './promote-decision';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
-import { comparisonLines } from './log-lines';
+import { checkLines, comparisonLines } from './log-lines';
 
 export const PRODUCTION_KEY = 'production';
 
@@ -323,34 +323,8 @@ async function scoreAndCompare(
     await scored.cleanup().catch((e: Error) => host.log.warn(`Could not delete the predictions file: ${e.message}`));
   }
   for (const line of comparisonLines(decision, candidates, production?.version)) host.log.info(line);
-  logChecks(deps, decision);
+  for (const line of checkLines(decision, candidates)) host.log[line.level](line.text);
   return { scored, decision };
-}
-
-/** One line per guardrail and per slice column; a warning naming each failed check. */
-function logChecks(deps: EvaluateDeps, decision: Decision<AnyMetric>): void {
-  const { log } = deps.host;
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  for (const g of decision.guardrails ?? []) {
-    const line =
-      `Guardrail ${g.metric} (max worsening ${g.maxWorsening}): ${g.passed ? 'passed' : 'failed'}; ${g.candidate} worsens it by more than that ` +
-      `in ${pct(g.exceedShare)} of the resamples (allowed: fewer than ${pct(g.allowedShare)}); mean change ${g.meanDelta >= 0 ? '+' : ''}${g.meanDelta.toPrecision(4)}.`;
-    if (g.passed) log.info(line);
-    else log.warn(line);
-  }
-  for (const r of decision.slices ?? []) {
-    const failed = r.slices.filter((s) => s.judged && s.passed === false);
-    const notJudged = r.slices.length - r.judged;
-    log.info(
-      `Slices of ${r.column}: ${r.judged} judged (at least ${r.minRows} rows, tolerance ${r.tolerance}${r.capped ? `, capped at the ${r.maxJudged} largest` : ''}), ` +
-        `${notJudged} not judged, ${failed.length} failed.`,
-    );
-    for (const s of failed) {
-      log.warn(
-        `Slice ${r.column}=${s.name} (${s.rows} rows) failed: ${r.candidate} worsens ${decision.metric} by more than ${r.tolerance} in ${pct(s.worseShare!)} of the slice's resamples; mean change ${s.meanDelta! >= 0 ? '+' : ''}${s.meanDelta!.toPrecision(4)}.`,
-      );
-    }
-  }
 }
 
 /** The failed guardrails and slices, `guardrail:<metric>` and `slice:<column>=<value>`, for the failedChecks output. */

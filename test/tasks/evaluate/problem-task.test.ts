@@ -13,6 +13,7 @@ import type { Table } from 'apache-arrow';
 import type { Emulator } from '../../../emulator';
 import type { NotebookContext } from '../../../emulator/routes/jobs';
 import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
+import { formatDelta, metricFormat } from '../../../src/engine/format';
 import type { AgentRunResult } from '../../helpers/agent';
 import { arrowFile, binaryTable, multiclassTable, regressionTable, type Noise } from '../../helpers/scoring-notebook';
 import { assertSecretNotShown, TaskHarness } from '../../helpers/task-harness';
@@ -272,7 +273,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
     assert.deepEqual(
       r.warnings.filter((m) => m.startsWith('Guardrail')),
       [
-        `Guardrail brier (max worsening 0.01): failed; run_${better} worsens it by more than that in 100.0% of the resamples (allowed: fewer than 5.0%); mean change ${g.meanDelta.toPrecision(4)}.`,
+        `Guardrail brier (max worsening 0.0100): failed; squashed worsens it by more than that in 100.0% of the resamples (allowed: fewer than 5.0%); mean change ${formatDelta(g.meanDelta)}.`,
       ],
     );
     assert.deepEqual(rec.inputs.guardrails, ['brier 0.01']);
@@ -300,7 +301,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
       ],
     );
     assert.ok(
-      r.logLines.some((l) => l.startsWith('Guardrail brier (max worsening 0.01): passed;')),
+      r.logLines.some((l) => l.startsWith('Guardrail brier (max worsening 0.0100): passed; better worsens it')),
       r.logLines.join('\n'),
     );
   });
@@ -330,13 +331,21 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
     assert.equal(r.outputs.failedChecks, 'slice:region=south');
     assert.match(r.complete!.message, /passes the RMSE gate but fails on slice 'south' of 'region' \(200 rows\)/);
     assert.deepEqual(promotionCalls(), []);
-    assert.ok(r.logLines.includes('Slices of region: 2 judged (at least 100 rows, tolerance 0.05), 0 not judged, 1 failed.'), r.logLines.join('\n'));
-    assert.ok(
-      r.warnings.some((m) =>
-        m.startsWith(`Slice region=south (200 rows) failed: run_${better} worsens rmse by more than 0.05 in 100.0% of the slice's resamples`),
-      ),
-    );
     const rec = record(r);
+    // RMSE is written by magnitude: the tolerance takes the decimals of the failed slice's change it is shown with.
+    const south = rec.decision.slices[0].slices.find((x: any) => x.name === 'south');
+    const f = metricFormat('rmse', [], [0.05, south.meanDelta]);
+    assert.ok(
+      r.logLines.includes(`Slices of region: 2 judged (at least 100 rows, tolerance ${f.amount(0.05)}), 0 not judged, 1 failed.`),
+      r.logLines.join('\n'),
+    );
+    assert.ok(
+      r.warnings.includes(
+        `Slice region=south (200 rows) failed: better worsens rmse by more than ${f.amount(0.05)} in 100.0% of the slice's resamples; mean change ${f.delta(south.meanDelta)}.`,
+      ),
+      r.warnings.join('\n'),
+    );
+    assert.ok(south.meanDelta < 0, String(south.meanDelta));
     // The two plans are alike, and the emulator's run ids seed the predictions, so which plan is worse differs
     // from run to run: the names are compared in name order, and the record's order is checked on its own.
     const byName = (column: string, slices: any[]) => (column === 'plan' ? [...slices].sort((a, b) => a.name.localeCompare(b.name)) : slices);
@@ -371,7 +380,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
         ],
       ],
     );
-    assert.ok(r.logLines.includes('Slices of plan: 2 judged (at least 100 rows, tolerance 0.05), 0 not judged, 0 failed.'), r.logLines.join('\n'));
+    assert.ok(r.logLines.includes('Slices of plan: 2 judged (at least 100 rows, tolerance 0.0500), 0 not judged, 0 failed.'), r.logLines.join('\n'));
     assert.deepEqual([rec.inputs.sliceColumns, rec.inputs.minSliceRows, rec.inputs.sliceTolerance], [['region', 'plan'], 100, 0.05]);
   });
 

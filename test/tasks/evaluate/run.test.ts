@@ -459,16 +459,16 @@ describe('evaluate: run(inputs, deps) with fakes', () => {
     assert.equal(w.outputs.failedChecks, 'guardrail:mae,slice:region=south');
     assert.equal(w.outputs.decision, 'kept');
     assert.deepEqual(w.warnings, [
-      `Guardrail mae (max worsening 0.5): failed; run_${RUN_B} worsens it by more than that in 90.0% of the resamples (allowed: fewer than 10.0%); mean change -0.9000.`,
-      `Slice region=south (40 rows) failed: run_${RUN_B} worsens rmse by more than 0.25 in 95.0% of the slice's resamples; mean change -0.5000.`,
+      `Guardrail mae (max worsening 0.5000): failed; gbm worsens it by more than that in 90.0% of the resamples (allowed: fewer than 10.0%); mean change \u22120.9000.`,
+      `Slice region=south (40 rows) failed: gbm worsens rmse by more than 0.2500 in 95.0% of the slice's resamples; mean change \u22120.5000.`,
     ]);
     assert.ok(
       w.infos.includes(
-        `Guardrail r2 (max worsening 0): passed; run_${RUN_B} worsens it by more than that in 0.0% of the resamples (allowed: fewer than 10.0%); mean change +0.1000.`,
+        `Guardrail r2 (max worsening 0.0000): passed; gbm worsens it by more than that in 0.0% of the resamples (allowed: fewer than 10.0%); mean change +0.1000.`,
       ),
       w.infos.join('\n'),
     );
-    assert.ok(w.infos.includes('Slices of region: 2 judged (at least 10 rows, tolerance 0.25), 0 not judged, 1 failed.'), w.infos.join('\n'));
+    assert.ok(w.infos.includes('Slices of region: 2 judged (at least 10 rows, tolerance 0.2500), 0 not judged, 1 failed.'), w.infos.join('\n'));
     const record = JSON.parse(readFileSync(result.recordPath, 'utf8'));
     // The engine's decision is stored unchanged, guardrails and slices included.
     assert.deepEqual(record.decision, JSON.parse(JSON.stringify(decision)));
