@@ -12,6 +12,10 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
+  compareModels,
+  finishFromSums,
+  type CompareOptions,
+  type Decision,
   delongCovariance,
   delongDifference,
   delongDifferenceFromSums,
@@ -208,6 +212,45 @@ describe("the notebook's Spark path on DuckDB: its sums JSON equals the engine's
       for (let m = 0; m < 2; m++)
         assert.equal(meanFromFixedPoint(BigInt(chosen.losses[m]), Number(chosen.weight)), local.run.stats[m * B + b], `b ${b} model ${m}`);
     }
+  });
+
+  // The two sides of the contract together: the sums the notebook's own code computes (on DuckDB) are what the
+  // task's finisher (src/engine/spark-sums.ts) turns into the decision the agent's path gives on the same rows.
+  const asPredictions = (d: Rows): Predictions => ({
+    n: d.keys.length,
+    labels: d.labels,
+    columns: d.scores.map((s, m) => ({ name: `model_${m}`, scores: s })),
+    rowKey: { name: 'rid', values: d.keys },
+  });
+  const BASE = { baseline: 'model_0', candidates: ['model_1', 'model_2'], seed: 'e2e', winRate: 0.9, minDelta: 0, confidence: 0.95 };
+  const withoutModelIntervals = (x: Decision): unknown => ({ ...x, models: x.models.map(({ ci: _ci, ...rest }) => rest) });
+
+  it("the notebook's DeLong sums, finished by the task's finisher, give the local DeLong decision (model intervals within 1e-12)", async () => {
+    const d = makeRows(2000, 3, 23, { roundTo: 200 });
+    await load(d);
+    const { result, error } = await notebookSums(params(3, { metric: 'roc_auc', method: 'delong', seed: 'e2e', resamples: 200, unsupported: null }), 2000);
+    assert.equal(error, undefined);
+    const opts: CompareOptions = { ...BASE, metric: 'roc_auc', method: 'delong', resamples: 200 };
+    const local = compareModels(asPredictions(d), opts);
+    const finished = finishFromSums(result, ['model_0', 'model_1', 'model_2'], opts);
+    assert.deepEqual(withoutModelIntervals(finished), withoutModelIntervals(local));
+    for (let i = 0; i < local.models.length; i++) {
+      const [a, b] = [finished.models[i].ci!, local.models[i].ci!];
+      assert.ok(Math.abs(a[0] - b[0]) <= 1e-12 && Math.abs(a[1] - b[1]) <= 1e-12, `${local.models[i].name}: ${a.join()} vs ${b.join()}`);
+    }
+    assert.equal(local.method, 'delong');
+  });
+
+  it("the notebook's keyed log-loss sums, finished by the task's finisher, give the local keyed bootstrap's decision exactly", async () => {
+    const d = makeRows(1500, 3, 29);
+    await load(d);
+    const B = 150;
+    const { result, error } = await notebookSums(params(3, { metric: 'log_loss', method: 'bootstrap', seed: 'e2e', resamples: B, unsupported: null }), 1500);
+    assert.equal(error, undefined);
+    const opts: CompareOptions = { ...BASE, metric: 'log_loss', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: B };
+    const local = compareModels(asPredictions(d), opts);
+    assert.deepEqual(finishFromSums(result, ['model_0', 'model_1', 'model_2'], opts), local);
+    assert.equal(local.resamples, B);
   });
 
   it('refuses repeated keys on the key check, as on Spark', async () => {
