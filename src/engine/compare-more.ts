@@ -21,7 +21,7 @@
  */
 import { prepareBootstrap, runBootstrap } from './bootstrap';
 import { METRIC_LABEL, compareBinary, compareNames, decisionFromBootstrap, joinAnd, orderKeys, planComparison, reasonFormat, type RulePlan } from './compare';
-import { formatPercent as pct } from './format';
+import { formatInteger, formatPercent as pct } from './format';
 import { InvalidOptionsError, PredictionsError } from './errors';
 import { isHigherBetter } from './metrics';
 import { MULTICLASS_METRICS, REGRESSION_METRICS } from './metrics-more';
@@ -135,7 +135,7 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
       if (!r.passed) {
         const f = reasonFormat(r.metric, [], [r.maxWorsening, r.meanDelta]);
         failures.push(
-          `fails the guardrail on ${METRIC_LABEL[r.metric]}: it worsens by more than ${f.amount(r.maxWorsening)} in ${pct(r.exceedShare)} of ${opts.resamples} paired resamples (${r.exceeded}; allowed: fewer than ${pct(r.allowedShare)}; mean change ${f.delta(r.meanDelta)})`,
+          `fails the guardrail on ${METRIC_LABEL[r.metric]}: it worsens by more than ${f.amount(r.maxWorsening)} in ${pct(r.exceedShare)} of ${formatInteger(opts.resamples)} paired resamples (allowed: fewer than ${pct(r.allowedShare)}; mean change ${f.delta(r.meanDelta)})`,
         );
       }
     }
@@ -176,7 +176,7 @@ function sliceFailures(reports: SliceReport[], opts: CompareOptions<AnyMetric>):
       if (s.judged && s.passed === false) {
         const f = reasonFormat(opts.metric, [], [report.tolerance, s.meanDelta!]);
         failures.push(
-          `fails on slice '${s.name}' of '${report.column}' (${s.rows} rows): its ${METRIC_LABEL[opts.metric]} worsens by more than ${f.amount(report.tolerance)} in ${pct(s.worseShare!)} of that slice's ${opts.resamples} resamples (limit ${pct(opts.winRate)}; mean change ${f.delta(s.meanDelta!)})`,
+          `fails on slice '${s.name}' of '${report.column}' (${formatInteger(s.rows)} rows): its ${METRIC_LABEL[opts.metric]} worsens by more than ${f.amount(report.tolerance)} in ${pct(s.worseShare!)} of that slice's ${formatInteger(opts.resamples)} resamples (limit ${pct(opts.winRate)}; mean change ${f.delta(s.meanDelta!)})`,
         );
       }
     }

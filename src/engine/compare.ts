@@ -32,7 +32,7 @@ import { InvalidOptionsError, PredictionsError } from './errors';
 import { isHigherBetter } from './metrics';
 import { mean, normalQuantile, percentileInterval } from './stats';
 import { compareExtended, needsExtended } from './compare-more';
-import { formatPercent as pct, metricFormat, type MetricFormat } from './format';
+import { formatInteger, formatPercent as pct, metricFormat, type MetricFormat } from './format';
 import { runKeyedPoisson } from './keyed-poisson';
 import {
   METHODS,
@@ -439,7 +439,7 @@ export function decisionFromBootstrap(
   }
   const best = pickBest(plan, models, (m) => sign * m.mean!);
   const decision: Decision<AnyMetric> = {
-    ...decide(plan, best, (w) => `in ${w} of ${B} paired resamples`, indistinguishable.has(best.name) ? 'on every resample' : undefined),
+    ...decide(plan, best, (w) => `in ${w} of ${formatInteger(B)} paired resamples`, indistinguishable.has(best.name) ? 'on every resample' : undefined),
     ...base,
     models,
   };

@@ -114,7 +114,7 @@ describe('mlops-eval compare: guardrails, slices, regression and multiclass (in-
     assert.equal(lines[lines.length - 2], `Decision: KEEP. ${d.reason}`);
     assert.match(
       d.reason,
-      /^Keep 'prod': the best candidate 'cubed' passes the ROC AUC gate but fails the guardrail on Brier score: it worsens by more than 0\.0020 in 100\.0% of 200 paired resamples \(200; allowed: fewer than 5\.0%; mean change \u22120\.0188\)\.$/,
+      /^Keep 'prod': the best candidate 'cubed' passes the ROC AUC gate but fails the guardrail on Brier score: it worsens by more than 0\.0020 in 100\.0% of 200 paired resamples \(allowed: fewer than 5\.0%; mean change \u22120\.0188\)\.$/,
     );
     const json = await cli([...args, '--json'], FILES);
     assert.deepEqual([json.code, json.stderr, json.stdout], [0, '', `${JSON.stringify(d)}\n`]);
@@ -219,7 +219,7 @@ describe('mlops-eval compare: guardrails, slices, regression and multiclass (in-
     assert.ok(lines.some((l) => l.startsWith("Slices of 'tier': 'cand' against 'prod' on RMSE, 2 judged")));
     assert.match(
       lines.at(-2)!,
-      /^Decision: KEEP\. Keep 'prod': the best candidate 'cand' passes the RMSE gate but fails on slice 'north' of 'region' \(1200 rows\)/,
+      /^Decision: KEEP\. Keep 'prod': the best candidate 'cand' passes the RMSE gate but fails on slice 'north' of 'region' \(1,200 rows\)/,
     );
     // --min-slice-rows above every slice: nothing judged, so nothing blocks; the slices are listed as not judged.
     const lax = await cli(['compare', 'reg.arrow', ...base, '--min-slice-rows', '5000'], FILES);

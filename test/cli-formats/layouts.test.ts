@@ -90,7 +90,7 @@ describe('readAnyPredictions*: regression', () => {
     assert.equal(decisions.size, 1);
     const d = JSON.parse([...decisions][0]);
     assert.equal(d.decision, 'keep');
-    assert.match(d.reason, /fails on slice 'north' of 'region' \(1200 rows\)/);
+    assert.match(d.reason, /fails on slice 'north' of 'region' \(1,200 rows\)/);
   });
 
   it('Arrow float64 columns in one batch are read without copying', () => {

@@ -186,7 +186,7 @@ describe('slices on a binary comparison', () => {
       );
       assert.match(
         d.reason,
-        /^Keep 'prod': the best candidate 'cand' passes the ROC AUC gate but fails on slice 'small-business' of 'segment' \(1500 rows\): its ROC AUC worsens by more than 0\.0000 in 100\.0% of that slice's 200 resamples \(limit 95\.0%; mean change \u2212\d\.\d{4}\)\.$/,
+        /^Keep 'prod': the best candidate 'cand' passes the ROC AUC gate but fails on slice 'small-business' of 'segment' \(1,500 rows\): its ROC AUC worsens by more than 0\.0000 in 100\.0% of that slice's 200 resamples \(limit 95\.0%; mean change \u2212\d\.\d{4}\)\.$/,
       );
     }
   });

@@ -430,7 +430,7 @@ describe('guardrails', () => {
     assert.ok(g.meanDelta < -0.002);
     assert.equal(
       d.reason,
-      `Keep 'prod': the best candidate 'cubed' passes the ROC AUC gate but fails the guardrail on Brier score: it worsens by more than 0.0020 in ${(100 * g.exceedShare).toFixed(1)}% of 300 paired resamples (${exceeded}; allowed: fewer than 5.0%; mean change \u2212${(-g.meanDelta).toFixed(4)}).`,
+      `Keep 'prod': the best candidate 'cubed' passes the ROC AUC gate but fails the guardrail on Brier score: it worsens by more than 0.0020 in ${(100 * g.exceedShare).toFixed(1)}% of 300 paired resamples (allowed: fewer than 5.0%; mean change \u2212${(-g.meanDelta).toFixed(4)}).`,
     );
   });
 
@@ -482,7 +482,7 @@ describe('guardrails', () => {
     // RMSE is written by magnitude (format.ts decimalsFor): a mean change above 1 gives the sentence's differences 3 decimals.
     assert.match(
       d.reason,
-      /fails the guardrail on RMSE: it worsens by more than 0\.050 in 100\.0% of 200 paired resamples \(200; allowed: fewer than 5\.0%; mean change \u22121\.\d{3}\)/,
+      /fails the guardrail on RMSE: it worsens by more than 0\.050 in 100\.0% of 200 paired resamples \(allowed: fewer than 5\.0%; mean change \u22121\.\d{3}\)/,
     );
     // The guardrail's deltas are those of an RMSE comparison on the same seed (one run, same resamples).
     const asPrimary = compareModels(preds, { ...o, metric: 'rmse' });
@@ -566,7 +566,7 @@ describe('slices', () => {
     assert.equal(rows.length, 1200);
     assert.equal(
       d.reason,
-      `Keep 'prod': the best candidate 'cand' passes the RMSE gate but fails on slice 'north' of 'region' (1200 rows): its RMSE worsens by more than 0.0000 in 100.0% of that slice's 200 resamples (limit 95.0%; mean change \u2212${(-north.meanDelta!).toFixed(4)}).`,
+      `Keep 'prod': the best candidate 'cand' passes the RMSE gate but fails on slice 'north' of 'region' (1,200 rows): its RMSE worsens by more than 0.0000 in 100.0% of that slice's 200 resamples (limit 95.0%; mean change \u2212${(-north.meanDelta!).toFixed(4)}).`,
     );
     // A tolerance above the slice's worsening lets it through.
     const lenient = compareModels(p, { ...o, slices: [{ column: 'region', codes: p.codes, names }], sliceTolerance: 5 });
@@ -605,7 +605,7 @@ describe('slices', () => {
     const regionOnly = compareModels(p, { ...o, slices: [{ column: 'region', codes: p.codes, names }] });
     assert.deepEqual(d.slices![1], regionOnly.slices![0]);
     assert.equal(d.reason, regionOnly.reason);
-    assert.match(d.reason, /^Keep 'prod': the best candidate 'cand' passes the RMSE gate but fails on slice 'north' of 'region' \(1200 rows\)/);
+    assert.match(d.reason, /^Keep 'prod': the best candidate 'cand' passes the RMSE gate but fails on slice 'north' of 'region' \(1,200 rows\)/);
     assert.doesNotMatch(d.reason, /tier/);
     // The seed of a slice includes its column: the same slice name in another column gets other resamples.
     const renamed = compareModels(p, { ...o, slices: [{ column: 'area', codes: p.codes, names }] });

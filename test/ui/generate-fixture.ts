@@ -147,7 +147,7 @@ export const STORED_REASON =
 
 /** The same reason as the engine writes it today: metric values and differences with 4 decimals. */
 export const TODAY_REASON =
-  "Promote 'run_9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8': its ROC AUC improvement over 'production' exceeds 0.0050 in 100.0% of 1000 paired resamples (required 95.0%; lower 95.0% bound +0.0199, mean +0.0259) and its ROC AUC 0.8690 meets the floor 0.7500.";
+  "Promote 'run_9b1e4d7c2a5f48e0b3c6d9f1a2e4b7c8': its ROC AUC improvement over 'production' exceeds 0.0050 in 100.0% of 1,000 paired resamples (required 95.0%; lower 95.0% bound +0.0199, mean +0.0259) and its ROC AUC 0.8690 meets the floor 0.7500.";
 
 /** The fixture's text: today's record with the stored reason (in `decision.reason` and in the `sentence` that quotes it). */
 export function fixtureText(): string {

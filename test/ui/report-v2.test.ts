@@ -130,7 +130,7 @@ describe('a regression record (real engine: RMSE, guardrails on MAE and R², sli
     assert.equal(record.decision.decision, 'keep');
     assert.equal(
       record.decision.reason,
-      "Keep 'production': the best candidate 'run_1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6' passes the RMSE gate but fails on slice 'north' of 'region' (1000 rows): its RMSE worsens by more than 0 in 100.0% of that slice's 400 resamples (limit 95.0%; mean change \u22125,085).",
+      "Keep 'production': the best candidate 'run_1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6' passes the RMSE gate but fails on slice 'north' of 'region' (1,000 rows): its RMSE worsens by more than 0 in 100.0% of that slice's 400 resamples (limit 95.0%; mean change \u22125,085).",
     );
     assert.deepEqual(view.warnings, []);
     assert.deepEqual(
@@ -149,7 +149,7 @@ describe('a regression record (real engine: RMSE, guardrails on MAE and R², sli
     assert.match(html, /<div data-fact="rows"><dt>Rows<\/dt><dd>4,000<\/dd><\/div>/);
     assert.ok(
       html.includes(
-        '<p class="eval-reason" data-testid="decision-reason">The best candidate gbm_prices_v2 passes the RMSE gate but fails on slice &#39;north&#39; of &#39;region&#39; (1000 rows): its RMSE worsens by more than 0 in 100.0% of that slice&#39;s 400 resamples (limit 95.0%; mean change \u22125,085).</p>',
+        '<p class="eval-reason" data-testid="decision-reason">The best candidate gbm_prices_v2 passes the RMSE gate but fails on slice &#39;north&#39; of &#39;region&#39; (1,000 rows): its RMSE worsens by more than 0 in 100.0% of that slice&#39;s 400 resamples (limit 95.0%; mean change \u22125,085).</p>',
       ),
     );
     assert.ok(html.includes('<td class="num" data-col="estimate">14,102</td><td class="num" data-col="ci">[13,796, 14,438]</td>'));

@@ -76,7 +76,7 @@ describe('decision records v2 (regression, multiclass) in headless Chromium: the
     assert.equal(await page.locator('[data-fact="positives"]').count(), 0);
     assert.match(
       await page.locator('[data-testid="decision-reason"]').innerText(),
-      /^The best candidate gbm_prices_v2 passes the RMSE gate but fails on slice 'north' of 'region' \(1000 rows\)/,
+      /^The best candidate gbm_prices_v2 passes the RMSE gate but fails on slice 'north' of 'region' \(1,000 rows\)/,
     );
     const cards = await checkCards(page);
     assert.deepEqual(
