@@ -3,25 +3,24 @@
  * slices when asked for), ending with the decision and its reason.
  */
 import { METRIC_LABEL, type AnyMetric, type Decision, type GuardrailResult, type SliceReport } from '../engine';
+import { formatInteger, formatInterval, formatPercent as pct, formatPValue, metricFormat, type MetricFormat } from '../engine/format';
 
-function f4(x: number | undefined): string {
-  return x === undefined ? '' : x.toFixed(4);
+// Numbers as the report, the task's log and the engine's reasons write them (src/engine/format.ts): metric values
+// and changes with 4 decimals (RMSE, MAE and MAPE by magnitude, one number of decimals per table), U+2212 for
+// negatives, shares as percentages with one decimal, counts with thousands separators.
+
+/** The format of `metric` over every value and change a table shows. */
+function tableFormat(metric: string, values: (number | undefined)[], deltas: (number | undefined)[]): MetricFormat {
+  const finite = (xs: (number | undefined)[]): number[] => xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return metricFormat(metric, finite(values), finite(deltas));
 }
 
-function signed4(x: number): string {
-  return `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
+function interval(ci: [number, number] | undefined, format: (v: number) => string): string {
+  return ci ? formatInterval(ci, format) : '';
 }
 
-function interval(ci: [number, number] | undefined): string {
-  return ci ? `[${f4(ci[0])}, ${f4(ci[1])}]` : '';
-}
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
-}
-
-function fmtPlain(x: number): string {
-  return String(Number(x.toPrecision(4)));
+function value(x: number | undefined, f: MetricFormat): string {
+  return x === undefined ? '' : f.value(x);
 }
 
 /** Columns padded to their widest cell, two spaces apart. */
@@ -37,12 +36,12 @@ function render(header: string[], rows: string[][]): string[] {
 
 /** The size of the data: rows, and positives (binary) or the rows of each class (multiclass). */
 function dataSize(d: Decision<AnyMetric>): string {
-  if (d.problemType === 'regression') return `${d.n} rows`;
+  if (d.problemType === 'regression') return `${formatInteger(d.n)} rows`;
   if (d.problemType === 'multiclass') {
-    const counts = (d.classCounts ?? []).map((c, k) => `${d.classNames?.[k] ?? k} ${c}`).join(', ');
-    return `${d.n} rows, ${d.classes} classes (${counts})`;
+    const counts = (d.classCounts ?? []).map((c, k) => `${d.classNames?.[k] ?? k} ${formatInteger(c)}`).join(', ');
+    return `${formatInteger(d.n)} rows, ${d.classes} classes (${counts})`;
   }
-  return `${d.n} rows, ${d.positives} positive`;
+  return `${formatInteger(d.n)} rows, ${formatInteger(d.positives)} positive`;
 }
 
 /**
@@ -53,7 +52,8 @@ function dataSize(d: Decision<AnyMetric>): string {
  */
 export function formatTable(d: Decision<AnyMetric>): string {
   const level = `${Math.round(d.confidence * 1000) / 10}%`;
-  const how = d.method === 'bootstrap' ? `paired bootstrap (${d.bootstrap}), ${d.resamples} resamples, seed ${JSON.stringify(d.seed)}` : "DeLong's test";
+  const how =
+    d.method === 'bootstrap' ? `paired bootstrap (${d.bootstrap}), ${formatInteger(d.resamples)} resamples, seed ${JSON.stringify(d.seed)}` : "DeLong's test";
   const lines = [`${METRIC_LABEL[d.metric]} (${d.higherIsBetter ? 'higher' : 'lower'} is better), ${how}; ${dataSize(d)}`];
   const positive = d.problemType === undefined ? `, positive ${d.weight?.positive}` : '';
   lines.push(
@@ -63,7 +63,7 @@ export function formatTable(d: Decision<AnyMetric>): string {
   );
   if (d.baseline !== undefined) {
     lines.push(
-      `Improvement = ${d.higherIsBetter ? 'candidate − baseline' : 'baseline − candidate'} (positive = better); a win is an improvement above ${fmtPlain(d.minDelta)} (ties are not wins)`,
+      `Improvement = ${d.higherIsBetter ? 'candidate − baseline' : 'baseline − candidate'} (positive = better); a win is an improvement above ${primaryFormat(d).amount(d.minDelta)} (ties are not wins)`,
     );
   }
   if (d.degenerateResamples > 0) lines.push(`${d.degenerateResamples} ${d.problemType === undefined ? 'single-class' : 'degenerate'} resample(s) were redrawn`);
@@ -74,7 +74,15 @@ export function formatTable(d: Decision<AnyMetric>): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The primary metric's format over the model table (estimates, means, intervals, changes and minDelta). */
+function primaryFormat(d: Decision<AnyMetric>): MetricFormat {
+  const values = d.models.flatMap((m) => [m.estimate, m.mean, ...(m.ci ?? [])]);
+  const deltas = [d.minDelta, ...d.models.flatMap((m) => (m.vsBaseline ? [m.vsBaseline.meanDelta, m.vsBaseline.gateBound, ...m.vsBaseline.deltaCi] : []))];
+  return tableFormat(d.metric, values, deltas);
+}
+
 function modelTable(d: Decision<AnyMetric>, level: string): string[] {
+  const f = primaryFormat(d);
   const header = ['model', 'role', 'estimate'];
   if (d.method === 'bootstrap') header.push('mean');
   header.push(`${level} CI`);
@@ -89,13 +97,18 @@ function modelTable(d: Decision<AnyMetric>, level: string): string[] {
     if (d.method === 'delong') header.push('p-value');
   }
   const rows = d.models.map((m) => {
-    const row = [m.name, m.isBaseline ? 'baseline' : m.name === d.best ? 'best' : 'candidate', f4(m.estimate)];
-    if (d.method === 'bootstrap') row.push(f4(m.mean));
-    row.push(interval(m.ci));
+    const row = [m.name, m.isBaseline ? 'baseline' : m.name === d.best ? 'best' : 'candidate', value(m.estimate, f)];
+    if (d.method === 'bootstrap') row.push(value(m.mean, f));
+    row.push(interval(m.ci, f.value));
     if (hasBaseline) {
       const v = m.vsBaseline;
-      row.push(v ? signed4(v.meanDelta) : '', v ? interval(v.deltaCi) : '', v?.gateBound !== undefined ? signed4(v.gateBound) : '', v ? pct(v.winRate) : '');
-      if (d.method === 'delong') row.push(v?.pValue !== undefined ? v.pValue.toPrecision(3) : v?.undetermined !== undefined ? 'undetermined' : '');
+      row.push(
+        v ? f.delta(v.meanDelta) : '',
+        v ? interval(v.deltaCi, f.delta) : '',
+        v?.gateBound !== undefined ? f.delta(v.gateBound) : '',
+        v ? pct(v.winRate) : '',
+      );
+      if (d.method === 'delong') row.push(v?.pValue !== undefined ? formatPValue(v.pValue) : v?.undetermined !== undefined ? 'undetermined' : '');
     }
     return row;
   });
@@ -104,42 +117,50 @@ function modelTable(d: Decision<AnyMetric>, level: string): string[] {
 
 /** One row per guardrail: the allowance, both values, the paired change and the share of resamples over the allowance. */
 function guardrailTable(d: Decision<AnyMetric>, guardrails: GuardrailResult[], level: string): string[] {
-  const rows = guardrails.map((g) => [
-    `${METRIC_LABEL[g.metric]} (${g.higherIsBetter ? 'higher' : 'lower'} is better)`,
-    fmtPlain(g.maxWorsening),
-    f4(g.baselineEstimate),
-    f4(g.candidateEstimate),
-    signed4(g.meanDelta),
-    interval(g.deltaCi),
-    `${pct(g.exceedShare)} (${g.exceeded})`,
-    `< ${pct(g.allowedShare)}`,
-    g.passed ? 'pass' : 'FAIL',
-  ]);
+  const rows = guardrails.map((g) => {
+    const f = tableFormat(g.metric, [g.baselineEstimate, g.candidateEstimate], [g.maxWorsening, g.meanDelta, ...g.deltaCi]);
+    return [
+      `${METRIC_LABEL[g.metric]} (${g.higherIsBetter ? 'higher' : 'lower'} is better)`,
+      f.amount(g.maxWorsening),
+      value(g.baselineEstimate, f),
+      value(g.candidateEstimate, f),
+      f.delta(g.meanDelta),
+      interval(g.deltaCi, f.delta),
+      `${pct(g.exceedShare)} (${formatInteger(g.exceeded)})`,
+      `< ${pct(g.allowedShare)}`,
+      g.passed ? 'pass' : 'FAIL',
+    ];
+  });
   return [
-    `Guardrails: '${guardrails[0].candidate}' against '${d.baseline}' on the same ${d.resamples} resamples (change: positive = better)`,
+    `Guardrails: '${guardrails[0].candidate}' against '${d.baseline}' on the same ${formatInteger(d.resamples)} resamples (change: positive = better)`,
     ...render(['guardrail', 'max worsening', 'baseline', 'candidate', 'mean change', `${level} CI of change`, 'resamples over it', 'allowed', 'verdict'], rows),
   ];
 }
 
 /** One row per slice of a column: judged slices worst first, then those not judged with the reason. */
 function sliceTable(d: Decision<AnyMetric>, r: SliceReport, level: string): string[] {
+  const f = tableFormat(
+    d.metric,
+    r.slices.flatMap((s) => [s.baselineEstimate, s.candidateEstimate]),
+    [r.tolerance, ...r.slices.flatMap((s) => [s.meanDelta, ...(s.deltaCi ?? [])])],
+  );
   const rows = r.slices.map((s) =>
     s.judged
       ? [
           s.name,
-          String(s.rows),
-          f4(s.baselineEstimate),
-          f4(s.candidateEstimate),
-          signed4(s.meanDelta!),
-          interval(s.deltaCi),
+          formatInteger(s.rows),
+          value(s.baselineEstimate, f),
+          value(s.candidateEstimate, f),
+          f.delta(s.meanDelta!),
+          interval(s.deltaCi, f.delta),
           pct(s.worseShare!),
           s.passed ? 'pass' : 'FAIL',
         ]
-      : [s.name, String(s.rows), '', '', '', '', '', `not judged: ${s.note}`],
+      : [s.name, formatInteger(s.rows), '', '', '', '', '', `not judged: ${s.note}`],
   );
   const capped = r.capped ? `; capped: only the ${r.maxJudged} largest slices are judged` : '';
   return [
-    `Slices of '${r.column}': '${r.candidate}' against '${d.baseline}' on ${METRIC_LABEL[d.metric]}, ${r.judged} judged (at least ${r.minRows} rows${capped}); a slice fails when its worsening exceeds ${fmtPlain(r.tolerance)} in at least ${pct(d.winRateThreshold)} of its resamples`,
+    `Slices of '${r.column}': '${r.candidate}' against '${d.baseline}' on ${METRIC_LABEL[d.metric]}, ${r.judged} judged (at least ${formatInteger(r.minRows)} rows${capped}); a slice fails when its worsening exceeds ${f.amount(r.tolerance)} in at least ${pct(d.winRateThreshold)} of its resamples`,
     ...render(['slice', 'rows', 'baseline', 'candidate', 'mean change', `${level} CI of change`, 'share worse', 'verdict'], rows),
   ];
 }

@@ -105,10 +105,12 @@ describe('mlops-eval compare: guardrails, slices, regression and multiclass (in-
     const at = lines.findIndex((l) => l.startsWith('Guardrails: '));
     assert.equal(lines[at], "Guardrails: 'cubed' against 'prod' on the same 200 resamples (change: positive = better)");
     assert.match(lines[at + 1], /^guardrail\s+max worsening\s+baseline\s+candidate\s+mean change\s+95% CI of change\s+resamples over it\s+allowed\s+verdict$/);
+    // Changes as the report writes them: 4 decimals, a sign, U+2212 for negatives (the regex escapes the plus).
+    const signed = (x: number): string => (x < 0 ? `\u2212${(-x).toFixed(4)}` : `\\+${x.toFixed(4)}`);
     assert.match(
       lines[at + 2],
       new RegExp(
-        `^Brier score \\(lower is better\\)\\s+0\\.002\\s+${g.baselineEstimate.toFixed(4)}\\s+${g.candidateEstimate.toFixed(4)}\\s+${g.meanDelta.toFixed(4)}\\s+\\[${g.deltaCi[0].toFixed(4)}, ${g.deltaCi[1].toFixed(4)}\\]\\s+100\\.0% \\(200\\)\\s+< 5\\.0%\\s+FAIL$`,
+        `^Brier score \\(lower is better\\)\\s+0\\.0020\\s+${g.baselineEstimate.toFixed(4)}\\s+${g.candidateEstimate.toFixed(4)}\\s+${signed(g.meanDelta)}\\s+\\[${signed(g.deltaCi[0])}, ${signed(g.deltaCi[1])}\\]\\s+100\\.0% \\(200\\)\\s+< 5\\.0%\\s+FAIL$`,
       ),
     );
     assert.equal(lines[lines.length - 2], `Decision: KEEP. ${d.reason}`);
@@ -201,19 +203,19 @@ describe('mlops-eval compare: guardrails, slices, regression and multiclass (in-
     }
     assert.deepEqual([...outs], [formatTable(d)]);
     const lines = formatTable(d).split('\n');
-    assert.equal(lines[0], 'RMSE (lower is better), paired bootstrap (multinomial), 200 resamples, seed 5; 6000 rows');
+    assert.equal(lines[0], 'RMSE (lower is better), paired bootstrap (multinomial), 200 resamples, seed 5; 6,000 rows');
     assert.equal(lines[1], 'Compared columns: prod (baseline), cand');
     const region = lines.findIndex((l) => l.startsWith("Slices of 'region'"));
     assert.equal(
       lines[region],
-      "Slices of 'region': 'cand' against 'prod' on RMSE, 3 judged (at least 1000 rows); a slice fails when its worsening exceeds 0 in at least 95.0% of its resamples",
+      "Slices of 'region': 'cand' against 'prod' on RMSE, 3 judged (at least 1,000 rows); a slice fails when its worsening exceeds 0.0000 in at least 95.0% of its resamples",
     );
     assert.deepEqual(
       lines.slice(region + 2, region + 5).map((l) => [l.split(/\s+/)[0], l.split(/\s+/)[1], l.split(/\s{2,}/).pop()]),
       [
-        ['north', '1200', 'FAIL'],
-        ['south', '2400', 'pass'],
-        ['east', '2400', 'pass'],
+        ['north', '1,200', 'FAIL'],
+        ['south', '2,400', 'pass'],
+        ['east', '2,400', 'pass'],
       ],
     );
     assert.ok(lines.some((l) => l.startsWith("Slices of 'tier': 'cand' against 'prod' on RMSE, 2 judged")));
@@ -224,7 +226,7 @@ describe('mlops-eval compare: guardrails, slices, regression and multiclass (in-
     // --min-slice-rows above every slice: nothing judged, so nothing blocks; the slices are listed as not judged.
     const lax = await cli(['compare', 'reg.arrow', ...base, '--min-slice-rows', '5000'], FILES);
     assert.equal(lax.code, 0);
-    assert.match(lax.stdout, /^north\s+1200\s+not judged: fewer than 5000 rows$/m);
+    assert.match(lax.stdout, /^north\s+1,200\s+not judged: fewer than 5000 rows$/m);
     assert.match(lax.stdout, /^Decision: PROMOTE 'cand'\./m);
     const json = JSON.parse((await cli(['compare', 'reg.csv', ...base, '--json', '--no-distributions'], FILES)).stdout) as Decision<AnyMetric>;
     assert.deepEqual(

@@ -138,9 +138,9 @@ describe('mlops-eval (built CLI, child process)', function () {
     const r = run(['compare', file, '--baseline', 'prod', '--resamples', '200']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
-    assert.match(lines[0], /^ROC AUC \(higher is better\), paired bootstrap \(multinomial\), 200 resamples, seed 42; 3000 rows, \d+ positive$/);
+    assert.match(lines[0], /^ROC AUC \(higher is better\), paired bootstrap \(multinomial\), 200 resamples, seed 42; 3,000 rows, \d+ positive$/);
     assert.equal(lines[1], 'Compared columns: prod (baseline), cand, weak');
-    assert.equal(lines[2], 'Improvement = candidate − baseline (positive = better); a win is an improvement above 0.001 (ties are not wins)');
+    assert.equal(lines[2], 'Improvement = candidate − baseline (positive = better); a win is an improvement above 0.0010 (ties are not wins)');
     assert.match(
       r.stdout,
       /^model +role +estimate +mean +95% CI +improvement \(positive = better\) +95% CI of improvement +lower 95\.0% bound \(gate\) +win rate$/m,
@@ -151,7 +151,7 @@ describe('mlops-eval (built CLI, child process)', function () {
     const loss = run(['compare', file, '--baseline', 'prod', '--resamples', '200', '--metric', 'log_loss']);
     assert.equal(loss.code, 0, loss.stderr);
     assert.ok(
-      loss.stdout.split('\n').includes('Improvement = baseline − candidate (positive = better); a win is an improvement above 0.001 (ties are not wins)'),
+      loss.stdout.split('\n').includes('Improvement = baseline − candidate (positive = better); a win is an improvement above 0.0010 (ties are not wins)'),
     );
     assert.match(loss.stdout, /^model +role +estimate +mean +95% CI +improvement \(positive = better\) /m);
   });
