@@ -795,16 +795,18 @@ def binary_labels_lenient(values):
         return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
 
 
-def make_batch_scorer(plan, model_dirs, load_model):
-    """A mapInPandas function; models are loaded once per Python worker from a folder executors can read."""
+def make_batch_scorer(plan, model_dirs, load_model, score=None):
+    """A mapInPandas function applying `score(pdf, plan, models)` (default: score_table) to every batch; models
+    are loaded once per Python worker from a folder executors can read."""
     cache = {}
+    score = score or score_table
 
     def score_batches(batches):
         if not cache:
             for m in plan["models"]:
                 cache[m["key"]] = load_model(model_dirs[m["key"]])
         for pdf in batches:
-            yield score_table(pdf, plan, cache)
+            yield score(pdf, plan, cache)
 
     return score_batches
 
@@ -986,17 +988,8 @@ def spark_score_table(pdf, plan, loaded):
 
 
 def make_spark_scorer(plan, model_dirs, load_model):
-    """The mapInPandas function of the Spark path; models are loaded once per Python worker."""
-    cache = {}
-
-    def score_batches(batches):
-        if not cache:
-            for m in plan["models"]:
-                cache[m["key"]] = load_model(model_dirs[m["key"]])
-        for pdf in batches:
-            yield spark_score_table(pdf, plan, cache)
-
-    return score_batches
+    """The mapInPandas function of the Spark path: (k, y, s0..) per batch; models are loaded once per Python worker."""
+    return make_batch_scorer(plan, model_dirs, load_model, spark_score_table)
 
 
 def sql_rows(spark, query):
