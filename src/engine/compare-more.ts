@@ -590,7 +590,7 @@ function sliceReport(
         name,
         rows: counts[c],
         judged: false,
-        note: counts[c] < minRows ? `fewer than ${minRows} rows` : `beyond the ${MAX_JUDGED_SLICES} largest slices (the cap on judged slices)`,
+        note: counts[c] < minRows ? `fewer than ${formatInteger(minRows)} rows` : `beyond the ${MAX_JUDGED_SLICES} largest slices (the cap on judged slices)`,
       });
       continue;
     }

@@ -226,7 +226,7 @@ describe('mlops-eval compare: guardrails, slices, regression and multiclass (in-
     // --min-slice-rows above every slice: nothing judged, so nothing blocks; the slices are listed as not judged.
     const lax = await cli(['compare', 'reg.arrow', ...base, '--min-slice-rows', '5000'], FILES);
     assert.equal(lax.code, 0);
-    assert.match(lax.stdout, /^north\s+1,200\s+not judged: fewer than 5000 rows$/m);
+    assert.match(lax.stdout, /^north\s+1,200\s+not judged: fewer than 5,000 rows$/m);
     assert.match(lax.stdout, /^Decision: PROMOTE 'cand'\./m);
     const json = JSON.parse((await cli(['compare', 'reg.csv', ...base, '--json', '--no-distributions'], FILES)).stdout) as Decision<AnyMetric>;
     assert.deepEqual(

@@ -549,7 +549,7 @@ describe('slices', () => {
         ['east', 800, false, undefined],
       ],
     );
-    assert.equal(r.slices[2].note, 'fewer than 1000 rows');
+    assert.equal(r.slices[2].note, 'fewer than 1,000 rows');
     const north = r.slices[0];
     assert.equal(north.worseShare, 1);
     assert.ok(north.meanDelta! < 0 && north.deltaCi![1] < 0);
