@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { InputError, Inputs, mapInputSource } from '../../../src/pipeline/inputs';
-import { DEFAULT_NOTEBOOK_PATH, EvaluateInputs, parseEvaluateInputs } from '../../../src/tasks/evaluate/inputs';
+import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
+import { evaluateInputsParser } from '../../helpers/evaluate-inputs';
 
 const VARS = {
   'Build.BuildId': '4242',
@@ -20,21 +20,7 @@ const BASE = {
   outputPath: '/Volumes/main/ml/scratch/eval/',
 };
 
-function parse(over: Record<string, string | undefined> = {}, vars: Record<string, string | undefined> = VARS): EvaluateInputs {
-  return parseEvaluateInputs(new Inputs(mapInputSource({ ...BASE, ...over }, vars)));
-}
-
-function rejects(over: Record<string, string | undefined>, input: string, message: RegExp): void {
-  assert.throws(
-    () => parse(over),
-    (e: unknown) => {
-      assert.ok(e instanceof InputError, `expected InputError, got ${String(e)}`);
-      assert.equal(e.input, input);
-      assert.match(e.message, message);
-      return true;
-    },
-  );
-}
+const { parse, rejects } = evaluateInputsParser(BASE, VARS);
 
 describe('evaluate: parseEvaluateInputs(inputs)', () => {
   it('applies every default for a workspace-registry, scoring-notebook evaluation', () => {

@@ -4,8 +4,7 @@
  * the exact message (the bundled test in problem-task.test.ts shows it fails before any request).
  */
 import assert from 'node:assert/strict';
-import { InputError, Inputs, mapInputSource } from '../../../src/pipeline/inputs';
-import { EvaluateInputs, parseEvaluateInputs } from '../../../src/tasks/evaluate/inputs';
+import { evaluateInputsParser } from '../../helpers/evaluate-inputs';
 
 const VARS = { 'Build.BuildId': '4242', 'System.TaskInstanceId': 'task-1' };
 const BASE = {
@@ -16,22 +15,7 @@ const BASE = {
   outputPath: '/Volumes/main/ml/scratch/eval',
 };
 
-function parse(over: Record<string, string | undefined> = {}): EvaluateInputs {
-  return parseEvaluateInputs(new Inputs(mapInputSource({ ...BASE, ...over }, VARS)));
-}
-
-/** Parsing fails with exactly `message` on `input`. */
-function rejects(over: Record<string, string | undefined>, input: string, message: string): void {
-  assert.throws(
-    () => parse(over),
-    (e: unknown) => {
-      assert.ok(e instanceof InputError, `expected InputError, got ${String(e)}`);
-      assert.equal(e.input, input);
-      assert.equal(e.message, message);
-      return true;
-    },
-  );
-}
+const { parse, rejects } = evaluateInputsParser(BASE, VARS);
 
 describe('evaluate: problemType, metric, guardrails and slices inputs (issue 20)', () => {
   it('reads a regression evaluation with guardrails and slices', () => {

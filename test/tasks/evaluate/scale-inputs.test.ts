@@ -4,10 +4,9 @@
  * Spark exits that must fail closed.
  */
 import assert from 'node:assert/strict';
-import { InputError, Inputs, mapInputSource } from '../../../src/pipeline/inputs';
-import { parseEvaluateInputs, type EvaluateInputs } from '../../../src/tasks/evaluate/inputs';
 import { comparisonParameter, localRowLimitOf, sparkUnsupported } from '../../../src/tasks/evaluate/scale-inputs';
 import { groupDigits, parseScoringExit } from '../../../src/tasks/evaluate/scoring';
+import { evaluateInputsParser } from '../../helpers/evaluate-inputs';
 
 const VARS = { 'Build.BuildId': '4242', 'System.JobAttempt': '1', 'System.TaskInstanceId': 'task-1', 'System.DefaultWorkingDirectory': '/agent/s' };
 const BASE = {
@@ -18,21 +17,7 @@ const BASE = {
   outputPath: '/Volumes/main/ml/scratch/eval',
 };
 
-function parse(over: Record<string, string | undefined> = {}): EvaluateInputs {
-  return parseEvaluateInputs(new Inputs(mapInputSource({ ...BASE, ...over }, VARS)));
-}
-
-function rejects(over: Record<string, string | undefined>, input: string, message: string): void {
-  assert.throws(
-    () => parse(over),
-    (e: unknown) => {
-      assert.ok(e instanceof InputError, String(e));
-      assert.equal(e.input, input);
-      assert.equal(e.message, message);
-      return true;
-    },
-  );
-}
+const { parse, rejects } = evaluateInputsParser(BASE, VARS);
 
 describe('evaluate: localRowLimit, rowKeyColumn and bootstrap (issue 23)', () => {
   it('defaults: auto limit (absent), no row key, the multinomial bootstrap (absent); nothing else changes', () => {
