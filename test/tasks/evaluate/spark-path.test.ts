@@ -233,6 +233,23 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     assert.deepEqual(r.errors, []);
   });
 
+  it("above the limit with method auto, ROC AUC and bootstrap keyedPoisson: Spark still runs DeLong (the scheme is the agent path's)", async () => {
+    production(1.2);
+    candidate('better', 0.6);
+    const r = await evaluate({ bootstrap: 'keyedPoisson', localRowLimit: '1000', rowKeyColumn: 'id' });
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    assert.equal(scoringParameters().comparison, '{"metric":"roc_auc","method":"delong","seed":"7","resamples":300,"unsupported":null}');
+    assert.ok(
+      r.logLines.includes('Compared on Spark: 1,500 rows is above the local row limit 1,000 (localRowLimit); ROC AUC by exact DeLong (method auto).'),
+      r.logLines.join('\n'),
+    );
+    const rec = record(r);
+    const strip = (d: Decision) => ({ ...d, models: d.models.map(({ ci: _ci, ...m }) => m) });
+    assert.deepEqual(strip(rec.decision), strip(localDecision({ metric: 'roc_auc', method: 'delong', resamples: 300 })));
+    assert.equal(rec.inputs.bootstrap, 'keyedPoisson');
+    assert.equal(r.outputs.decision, 'promoted');
+  });
+
   it('above the limit with an explicit method bootstrap and ROC AUC: refused in the notebook with its message; no promotion request', async () => {
     production(1.2);
     candidate('better', 0.6);
