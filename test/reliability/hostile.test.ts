@@ -1260,7 +1260,7 @@ const CASES: HostileCase[] = [
     inputs: { sliceColumns: SETVAR },
     message: /^Each slice column in sliceColumns must be a column name of letters, digits and _; got "\*\*vso\[/,
   },
-  { name: 'method unknown', task: 'evaluate', inputs: { method: 'anova' }, message: /^Input method must be one of bootstrap, delong; got "anova"\.$/ },
+  { name: 'method unknown', task: 'evaluate', inputs: { method: 'anova' }, message: /^Input method must be one of auto, bootstrap, delong; got "anova"\.$/ },
   { name: 'method delong with log_loss', task: 'evaluate', inputs: { method: 'delong', metric: 'log_loss' }, message: /^method delong compares ROC AUC only/ },
   { name: 'resamples 0', task: 'evaluate', inputs: { resamples: '0' }, message: /^Input resamples must be >= 1/ },
   { name: 'seed negative', task: 'evaluate', inputs: { seed: '-1' }, message: /^Input seed must be >= 0/ },

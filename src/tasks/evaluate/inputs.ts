@@ -18,11 +18,12 @@ import {
   PROBLEM_LABEL,
   type ChecksConfig,
 } from './problem-inputs';
-import { parseLocalRowLimit, parseScaleDecision, type ScaleDecisionConfig } from './scale-inputs';
+import { parseLocalRowLimit, parseScaleDecision, type MethodInput, type ScaleDecisionConfig } from './scale-inputs';
 
 /** A metric of the chosen problem type (problem-inputs.ts). */
 export type MetricName = AnyMetric;
-export type MethodName = 'bootstrap' | 'delong';
+/** `auto` (the default): the paired bootstrap on the agent, exact DeLong for ROC AUC on Spark (scale-inputs.ts). */
+export type MethodName = MethodInput;
 export type PredictionsSource = 'scoringNotebook' | 'scoringJob' | 'file';
 
 export type RegistryConfig = { kind: 'workspace'; stage: 'Production' | 'Staging' } | { kind: 'unityCatalog'; alias: string };
@@ -349,7 +350,7 @@ export function parseRegistration(inputs: Inputs, scoring: ScoringConfig | undef
 function parseDecision(inputs: Inputs, build: BuildContext, labelColumn: string): DecisionConfig {
   const problemType = parseProblemType(inputs);
   const metric = parseMetric(inputs, problemType);
-  const method = inputs.oneOf('method', ['bootstrap', 'delong'] as const, 'bootstrap');
+  const method = inputs.oneOf('method', ['auto', 'bootstrap', 'delong'] as const, 'auto');
   if (method === 'delong' && problemType !== 'binaryClassification') {
     fail('method', `method delong is a test for binary classification (ROC AUC); use method bootstrap for ${PROBLEM_LABEL[problemType]}.`);
   }

@@ -14,7 +14,7 @@ import { Inputs } from '../../pipeline/inputs';
 import { taskLibInputSource } from '../../pipeline/task-lib-inputs';
 import { parseAction } from './handoff';
 import { checkPredictionsFile, parseEvaluateInputs, type EvaluateInputs } from './inputs';
-import { comparisonParameter } from './scale-inputs';
+import { autoMethodNote, comparisonParameter } from './scale-inputs';
 import { mainPromote } from './promote-main';
 import { REGISTER_NOTEBOOK_SOURCE, SCORING_NOTEBOOK_SOURCE } from './notebook-source';
 import { AliasRegistry, ProductionRegistry, StageRegistry } from './registry';
@@ -64,7 +64,15 @@ function evaluateEngine(): EvaluateEngine {
 function scaleFeatures(parsed: EvaluateInputs): Pick<ScoringFeatures, 'scale'> {
   if (parsed.predictionsSource !== 'scoringNotebook') return {};
   const d = parsed.decision;
-  return { scale: { localRowLimit: parsed.scoring!.localRowLimit, rowKeyColumn: d.rowKeyColumn, comparison: comparisonParameter(d) } };
+  const autoMethod = autoMethodNote(d);
+  return {
+    scale: {
+      localRowLimit: parsed.scoring!.localRowLimit,
+      rowKeyColumn: d.rowKeyColumn,
+      comparison: comparisonParameter(d),
+      ...(autoMethod ? { autoMethod } : {}),
+    },
+  };
 }
 
 /** Evaluate & Promote: every input is parsed before the first remote call. */

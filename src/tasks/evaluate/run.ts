@@ -42,6 +42,7 @@ import { trimmedMessage } from './notebook-run';
 import { applyDecision } from './promote-decision';
 import type { PredictionsProvider, ScoredPredictions } from './scoring';
 import { checkLines, comparisonLines } from './log-lines';
+import { agentMethod, sparkMethod } from './scale-inputs';
 
 export const PRODUCTION_KEY = 'production';
 
@@ -283,7 +284,8 @@ async function scoreAndCompare(
     baseline: production ? PRODUCTION_KEY : undefined,
     candidates: candidates.map((c) => c.key),
     metric: d.metric,
-    method: d.method,
+    // method auto is the paired bootstrap on the agent; on Spark finishOnSpark takes the method the notebook was sent.
+    method: agentMethod(d.method),
     resamples: d.resamples,
     seed: d.seed,
     winRate: d.winRate,
@@ -299,7 +301,7 @@ async function scoreAndCompare(
   try {
     host.setProgress(60, 'Comparing');
     if (scored.sparkSums !== undefined) {
-      decision = finishOnSpark(scored, models, opts);
+      decision = finishOnSpark(scored, models, sparkOptions(opts, sparkMethod(d)));
     } else {
       const { predictions, slices } = await deps.engine.readPredictions(
         scored.file!,
@@ -333,6 +335,15 @@ export function failedChecks(decision: Decision<AnyMetric> | undefined): string[
   const out = (decision.guardrails ?? []).filter((g) => !g.passed).map((g) => `guardrail:${g.metric}`);
   for (const r of decision.slices ?? []) for (const s of r.slices) if (s.judged && s.passed === false) out.push(`slice:${r.column}=${s.name}`);
   return out;
+}
+
+/**
+ * The options the Spark sums are finished with: the method sent to the notebook as `comparison.method`
+ * (scale-inputs.ts `sparkMethod`: DeLong for ROC AUC with method auto). DeLong takes no bootstrap scheme.
+ */
+function sparkOptions(opts: CompareOptions<AnyMetric>, method: CompareOptions['method']): CompareOptions<AnyMetric> {
+  const { bootstrap: _scheme, ...rest } = opts;
+  return method === 'delong' ? { ...rest, method } : { ...opts, method };
 }
 
 /**
@@ -544,7 +555,8 @@ function noCandidateDecision(inputs: EvaluateInputs, reason: string): Decision<A
     metric: d.metric,
     ...(d.problemType !== 'binaryClassification' ? { problemType: d.problemType } : {}),
     higherIsBetter: isHigherBetter(d.metric),
-    method: d.method,
+    // Nothing ran: the method the agent would have run (auto: the bootstrap).
+    method: agentMethod(d.method),
     seed: d.seed,
     resamples: d.method === 'delong' ? 0 : d.resamples,
     confidence: d.confidence,

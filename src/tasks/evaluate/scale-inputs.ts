@@ -6,8 +6,16 @@
  */
 import { InputError, type Inputs, truncate } from '../../pipeline/inputs';
 import { KEY_LIMIT } from '../../engine/keyed-poisson';
-import type { AnyMetric, ProblemType } from '../../engine/types';
+import type { AnyMetric, Method, ProblemType } from '../../engine/types';
+import { metricLabel } from '../../report/format';
 import type { ChecksConfig } from './problem-inputs';
+
+/**
+ * The `method` input. `auto` (the default) is the paired bootstrap on the agent and, when the bundled notebook
+ * compares on Spark, exact DeLong for ROC AUC (issue 23: "On Spark: ROC AUC by exact DeLong (the default there)");
+ * `bootstrap` and `delong` run that method on either path.
+ */
+export type MethodInput = 'auto' | Method;
 
 /** `auto` gives the agent this many predictions (rows × models): half the measured ceiling of a 7 GB hosted agent. */
 export const AUTO_PREDICTION_BUDGET = 150_000_000;
@@ -43,7 +51,22 @@ export interface ScaleDecisionConfig {
 interface DecisionShape extends ChecksConfig {
   problemType: ProblemType;
   metric: AnyMetric;
-  method: 'bootstrap' | 'delong';
+  method: MethodInput;
+}
+
+/** The method the agent runs: `auto` is the paired bootstrap, so an evaluation on the agent decides as before `auto` existed. */
+export function agentMethod(method: MethodInput): Method {
+  return method === 'delong' ? 'delong' : 'bootstrap';
+}
+
+/**
+ * The method the comparison on Spark runs, sent to the notebook as `comparison.method` and used to finish its sums:
+ * `auto` is exact DeLong for ROC AUC of binary classification (the local DeLong's decision, src/engine/delong-sums.ts),
+ * the bootstrap for every other metric.
+ */
+export function sparkMethod(d: Pick<DecisionShape, 'problemType' | 'metric' | 'method'>): Method {
+  if (d.method !== 'auto') return d.method;
+  return d.problemType === 'binaryClassification' && d.metric === 'roc_auc' ? 'delong' : 'bootstrap';
 }
 
 /**
@@ -66,7 +89,9 @@ export function parseScaleDecision(inputs: Inputs, labelColumn: string, d: Decis
     }
   }
   const scheme = inputs.oneOf('bootstrap', ['multinomial', 'keyedPoisson'] as const, 'multinomial');
-  if (scheme === 'keyedPoisson' && d.method === 'bootstrap') {
+  // auto runs the bootstrap on the agent: its scheme is checked as for method bootstrap.
+  const bootstraps = d.method !== 'delong';
+  if (scheme === 'keyedPoisson' && bootstraps) {
     if (rowKeyColumn === undefined) {
       fail(
         'rowKeyColumn',
@@ -78,7 +103,7 @@ export function parseScaleDecision(inputs: Inputs, labelColumn: string, d: Decis
     }
   }
   return {
-    ...(scheme === 'keyedPoisson' && d.method === 'bootstrap' ? { bootstrap: 'keyedPoisson' as const } : {}),
+    ...(scheme === 'keyedPoisson' && bootstraps ? { bootstrap: 'keyedPoisson' as const } : {}),
     ...(rowKeyColumn !== undefined ? { rowKeyColumn } : {}),
   };
 }
@@ -101,8 +126,9 @@ export function sparkUnsupported(d: DecisionShape & ScaleDecisionConfig): string
   if (d.problemType === 'multiclass') reasons.push('multiclass classification (problemType multiclass)');
   if (d.guardrails.length > 0) reasons.push('guardrails');
   if (d.sliceColumns.length > 0) reasons.push('slices (sliceColumns)');
-  if (d.problemType === 'binaryClassification' && d.method === 'bootstrap') {
-    if (d.metric === 'roc_auc') reasons.push('ROC AUC by bootstrap (method delong computes ROC AUC on Spark, exactly)');
+  if (d.problemType === 'binaryClassification' && sparkMethod(d) === 'bootstrap') {
+    // Only an explicit method bootstrap gets here with ROC AUC (auto sends DeLong).
+    if (d.metric === 'roc_auc') reasons.push('ROC AUC by bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong)');
     else if (d.metric === 'average_precision') reasons.push('average precision');
     else if (d.bootstrap !== 'keyedPoisson') reasons.push(`the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes ${d.metric} on Spark)`);
   }
@@ -111,5 +137,21 @@ export function sparkUnsupported(d: DecisionShape & ScaleDecisionConfig): string
 
 /** The notebook's `comparison` parameter (the contract in docs/scale-out.md). */
 export function comparisonParameter(d: DecisionShape & ScaleDecisionConfig & { seed: number; resamples: number }): string {
-  return JSON.stringify({ metric: d.metric, method: d.method, seed: String(d.seed), resamples: d.resamples, unsupported: sparkUnsupported(d) });
+  return JSON.stringify({ metric: d.metric, method: sparkMethod(d), seed: String(d.seed), resamples: d.resamples, unsupported: sparkUnsupported(d) });
+}
+
+/** What `auto` runs on each path, for the log line and the record's `comparedOnReason`; undefined for an explicit method (its lines are unchanged). */
+export interface AutoMethodNote {
+  agent: string;
+  spark: string;
+}
+
+/** `ROC AUC by exact DeLong (method auto)` on Spark, `ROC AUC by the paired bootstrap (method auto)` on the agent. */
+export function autoMethodNote(d: DecisionShape & ScaleDecisionConfig): AutoMethodNote | undefined {
+  if (d.method !== 'auto') return undefined;
+  const label = metricLabel(d.metric);
+  const agent = d.bootstrap === 'keyedPoisson' ? 'the keyed Poisson bootstrap' : 'the paired bootstrap';
+  // On Spark the bootstrap is always keyed (the finisher refuses any other scheme, src/engine/spark-sums.ts).
+  const spark = sparkMethod(d) === 'delong' ? 'exact DeLong' : 'the keyed Poisson bootstrap';
+  return { agent: `${label} by ${agent} (method auto)`, spark: `${label} by ${spark} (method auto)` };
 }

@@ -16,7 +16,7 @@ import type { ChunkedFile } from '../../io/predictions-file';
 import type { Logger } from '../../pipeline/host';
 import type { BuildContext, ClusterConfig, ScoringConfig } from './inputs';
 import { parseExitJson, runToSuccess, type RunWaitDeps } from './notebook-run';
-import { localRowLimitOf } from './scale-inputs';
+import { localRowLimitOf, type AutoMethodNote } from './scale-inputs';
 
 export type { RunWaitDeps } from './notebook-run';
 
@@ -118,7 +118,7 @@ export interface ScoringFeatures {
    * The bundled notebook only (issue 23): the switch to Spark above a row limit (absent = auto), the row key
    * column and the `comparison` parameter (scale-inputs.ts). Absent: no switch, the parameters are not sent.
    */
-  scale?: { localRowLimit?: number; rowKeyColumn?: string; comparison: string };
+  scale?: { localRowLimit?: number; rowKeyColumn?: string; comparison: string; autoMethod?: AutoMethodNote };
 }
 
 /** Issue 23's parameters of the bundled notebook (docs/scale-out.md): sent only with the switch. */
@@ -205,9 +205,10 @@ export class DatabricksScoring implements PredictionsProvider {
   }
 
   /** The switch's limit for `models` models, when this scoring has the switch (the bundled notebook only). */
-  private switchOf(models: number): { limit: number; how: string } | undefined {
+  private switchOf(models: number): PathSwitch | undefined {
     const scale = this.features.scale;
-    return scale && this.cfg.jobId === undefined ? localRowLimitOf(scale.localRowLimit, models) : undefined;
+    if (!scale || this.cfg.jobId !== undefined) return undefined;
+    return { ...localRowLimitOf(scale.localRowLimit, models), ...(scale.autoMethod ? { autoMethod: scale.autoMethod } : {}) };
   }
 
   private scaleParameters(models: number): Record<string, string> {
@@ -423,21 +424,33 @@ export function parseScoringExit(raw: string | undefined, folder: string, where:
   return { path: 'spark', rows, localRowLimit: limit, result: o.result };
 }
 
-/** Which path the comparison takes, and the sentence the task logs. */
-function comparisonPath(exit: ScoringExit, sw: { limit: number; how: string }): ComparisonPath {
+/** The switch of one scoring: the row limit, how it was set, and with method auto what each path runs. */
+interface PathSwitch {
+  limit: number;
+  how: string;
+  autoMethod?: AutoMethodNote;
+}
+
+/**
+ * Which path the comparison takes, and the sentence the task logs. With method auto the sentence adds the method
+ * that path runs (`; ROC AUC by exact DeLong (method auto)`); with an explicit method it is unchanged.
+ */
+function comparisonPath(exit: ScoringExit, sw: PathSwitch): ComparisonPath {
   const base = { rows: exit.rows, localRowLimit: sw.limit, how: sw.how };
   if (exit.path === 'spark') {
+    const method = sw.autoMethod ? `; ${sw.autoMethod.spark}` : '';
     return {
       on: 'spark',
       ...base,
-      sentence: `Compared on Spark: ${groupDigits(exit.rows)} rows is above the local row limit ${groupDigits(sw.limit)} (${sw.how}).`,
+      sentence: `Compared on Spark: ${groupDigits(exit.rows)} rows is above the local row limit ${groupDigits(sw.limit)} (${sw.how})${method}.`,
     };
   }
   const rows =
     exit.rows >= 0
       ? `${groupDigits(exit.rows)} rows ${exit.rows <= sw.limit ? '≤' : '>'} local row limit`
       : 'the scoring run reported no row count; local row limit';
-  return { on: 'agent', ...base, sentence: `Compared on the agent: ${rows} ${groupDigits(sw.limit)} (${sw.how}).` };
+  const method = sw.autoMethod ? `; ${sw.autoMethod.agent}` : '';
+  return { on: 'agent', ...base, sentence: `Compared on the agent: ${rows} ${groupDigits(sw.limit)} (${sw.how})${method}.` };
 }
 
 /** The sums file written by the notebook: JSON text (validated in full by the engine's finisher). */

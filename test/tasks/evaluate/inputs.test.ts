@@ -47,7 +47,7 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
       decision: {
         problemType: 'binaryClassification',
         metric: 'roc_auc',
-        method: 'bootstrap',
+        method: 'auto',
         resamples: 1000,
         seed: 4242,
         winRate: 0.95,
@@ -96,7 +96,7 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
     assert.deepEqual(got.decision, {
       problemType: 'binaryClassification',
       metric: 'log_loss',
-      method: 'bootstrap',
+      method: 'auto',
       resamples: 2000,
       seed: 7,
       winRate: 1,
@@ -202,6 +202,39 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
     rejects({ seed: '-1' }, 'seed', />= 0/);
     assert.equal(parse({ method: 'delong' }).decision.method, 'delong');
     assert.equal(parse({ metric: 'log_loss', minMetric: '2.5' }).decision.minMetric, 2.5);
+  });
+
+  it('method: auto by default, auto/bootstrap/delong in any case, anything else refused naming the three', () => {
+    assert.equal(parse().decision.method, 'auto');
+    assert.equal(parse({ method: 'AUTO' }).decision.method, 'auto');
+    assert.equal(parse({ method: 'bootstrap' }).decision.method, 'bootstrap');
+    assert.equal(parse({ method: 'Delong' }).decision.method, 'delong');
+    rejects({ method: 'exact' }, 'method', 'Input method must be one of auto, bootstrap, delong; got "exact".');
+  });
+
+  it('method auto is accepted wherever bootstrap is (every metric and problem type, guardrails, slices), with the same decision inputs', () => {
+    const cases: Array<Record<string, string>> = [
+      { metric: 'average_precision' },
+      { metric: 'log_loss', guardrails: 'brier 0.01', winRate: '0.9' },
+      { metric: 'brier', sliceColumns: 'region', minSliceRows: '50' },
+      { problemType: 'regression', metric: 'rmse', guardrails: 'mae 0.5', winRate: '0.9' },
+      { problemType: 'multiclass', metric: 'accuracy' },
+      { metric: 'brier', bootstrap: 'keyedPoisson', rowKeyColumn: 'id', resamples: '77', seed: '3' },
+    ];
+    for (const c of cases) {
+      const auto = parse({ ...c, method: 'auto' }).decision;
+      const bootstrap = parse({ ...c, method: 'bootstrap' }).decision;
+      assert.equal(auto.method, 'auto');
+      assert.deepEqual({ ...auto, method: 'bootstrap' }, bootstrap, JSON.stringify(c));
+    }
+    // The checks of method bootstrap apply to auto unchanged.
+    rejects({ method: 'auto', bootstrap: 'keyedPoisson' }, 'rowKeyColumn', /bootstrap keyedPoisson keys every row's resample weights by its row key/);
+    rejects(
+      { method: 'auto', bootstrap: 'keyedPoisson', rowKeyColumn: 'id', problemType: 'regression', metric: 'rmse' },
+      'bootstrap',
+      'bootstrap keyedPoisson supports binary classification without guardrails or slices; use bootstrap multinomial for those.',
+    );
+    rejects({ method: 'auto', resamples: '0' }, 'resamples', />= 1 and <= 100000/);
   });
 
   it('takes the seed from Build.BuildId and refuses a non-numeric build id without a seed', () => {

@@ -30,7 +30,7 @@ describe('evaluate: problemType, metric, guardrails and slices inputs (issue 20)
     assert.deepEqual(got.decision, {
       problemType: 'regression',
       metric: 'rmse',
-      method: 'bootstrap',
+      method: 'auto',
       resamples: 1000,
       seed: 4242,
       winRate: 0.95,

@@ -4,7 +4,7 @@
  * Spark exits that must fail closed.
  */
 import assert from 'node:assert/strict';
-import { comparisonParameter, localRowLimitOf, sparkUnsupported } from '../../../src/tasks/evaluate/scale-inputs';
+import { agentMethod, autoMethodNote, comparisonParameter, localRowLimitOf, sparkMethod, sparkUnsupported } from '../../../src/tasks/evaluate/scale-inputs';
 import { groupDigits, parseScoringExit } from '../../../src/tasks/evaluate/scoring';
 import { evaluateInputsParser } from '../../helpers/evaluate-inputs';
 
@@ -88,12 +88,69 @@ describe('evaluate: localRowLimit, rowKeyColumn and bootstrap (issue 23)', () =>
       '{"metric":"roc_auc","method":"delong","seed":"9","resamples":10,"unsupported":null}',
     );
     assert.equal(sparkUnsupported(d({ metric: 'log_loss', bootstrap: 'keyedPoisson', rowKeyColumn: 'id' })), null);
-    assert.equal(sparkUnsupported(d({})), 'ROC AUC by bootstrap (method delong computes ROC AUC on Spark, exactly)');
+    assert.equal(
+      sparkUnsupported(d({ method: 'bootstrap' })),
+      'ROC AUC by bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong)',
+    );
     assert.equal(sparkUnsupported(d({ metric: 'average_precision' })), 'average precision');
     assert.equal(sparkUnsupported(d({ metric: 'brier' })), 'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes brier on Spark)');
     assert.equal(sparkUnsupported(d({ method: 'delong', guardrails: 'brier 0.01', sliceColumns: 'region' })), 'guardrails; slices (sliceColumns)');
     assert.equal(sparkUnsupported(d({ problemType: 'multiclass', metric: 'log_loss' })), 'multiclass classification (problemType multiclass)');
     assert.equal(sparkUnsupported(d({ problemType: 'regression', metric: 'rmse' })), 'regression (problemType regression)');
+  });
+});
+
+describe('evaluate: method auto, the bootstrap on the agent and DeLong for ROC AUC on Spark (issue 23)', () => {
+  const d = (over: Record<string, string>) => parse(over).decision;
+
+  it('the method each path runs: auto is the bootstrap on the agent, DeLong on Spark for binary ROC AUC only; explicit methods everywhere', () => {
+    assert.equal(agentMethod('auto'), 'bootstrap');
+    assert.equal(agentMethod('bootstrap'), 'bootstrap');
+    assert.equal(agentMethod('delong'), 'delong');
+    assert.equal(sparkMethod(d({})), 'delong');
+    assert.equal(sparkMethod(d({ method: 'auto', metric: 'roc_auc' })), 'delong');
+    assert.equal(sparkMethod(d({ method: 'bootstrap' })), 'bootstrap');
+    assert.equal(sparkMethod(d({ method: 'delong' })), 'delong');
+    for (const metric of ['average_precision', 'log_loss', 'brier']) assert.equal(sparkMethod(d({ metric })), 'bootstrap', metric);
+    assert.equal(sparkMethod(d({ problemType: 'regression', metric: 'rmse' })), 'bootstrap');
+    assert.equal(sparkMethod(d({ problemType: 'multiclass', metric: 'roc_auc_ovr' })), 'bootstrap');
+  });
+
+  it('the comparison parameter with auto (the default): ROC AUC goes to Spark as delong, supported; the other metrics as the bootstrap', () => {
+    assert.equal(comparisonParameter(d({ seed: '9', resamples: '10' })), '{"metric":"roc_auc","method":"delong","seed":"9","resamples":10,"unsupported":null}');
+    assert.equal(
+      comparisonParameter(d({ method: 'bootstrap', seed: '9', resamples: '10' })),
+      '{"metric":"roc_auc","method":"bootstrap","seed":"9","resamples":10,"unsupported":"ROC AUC by bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong)"}',
+    );
+    assert.equal(
+      comparisonParameter(d({ metric: 'log_loss', bootstrap: 'keyedPoisson', rowKeyColumn: 'id', seed: '9', resamples: '10' })),
+      '{"metric":"log_loss","method":"bootstrap","seed":"9","resamples":10,"unsupported":null}',
+    );
+    // log loss and Brier need the keyed bootstrap on Spark: the refusal says so.
+    assert.equal(
+      sparkUnsupported(d({ metric: 'log_loss' })),
+      'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes log_loss on Spark)',
+    );
+    assert.equal(sparkUnsupported(d({ metric: 'average_precision' })), 'average precision');
+    // ROC AUC with the keyed scheme: the agent runs the keyed bootstrap, Spark runs DeLong (the scheme does not apply).
+    assert.equal(sparkUnsupported(d({ bootstrap: 'keyedPoisson', rowKeyColumn: 'id' })), null);
+    assert.equal(sparkUnsupported(d({ guardrails: 'brier 0.01', winRate: '0.9' })), 'guardrails');
+    assert.equal(sparkUnsupported(d({ sliceColumns: 'region' })), 'slices (sliceColumns)');
+    assert.equal(sparkUnsupported(d({ problemType: 'regression', metric: 'rmse' })), 'regression (problemType regression)');
+  });
+
+  it('what auto runs on each path, in words for the log line; nothing for an explicit method', () => {
+    assert.deepEqual(autoMethodNote(d({})), { agent: 'ROC AUC by the paired bootstrap (method auto)', spark: 'ROC AUC by exact DeLong (method auto)' });
+    assert.deepEqual(autoMethodNote(d({ bootstrap: 'keyedPoisson', rowKeyColumn: 'id' })), {
+      agent: 'ROC AUC by the keyed Poisson bootstrap (method auto)',
+      spark: 'ROC AUC by exact DeLong (method auto)',
+    });
+    assert.deepEqual(autoMethodNote(d({ metric: 'brier', bootstrap: 'keyedPoisson', rowKeyColumn: 'id' })), {
+      agent: 'Brier score by the keyed Poisson bootstrap (method auto)',
+      spark: 'Brier score by the keyed Poisson bootstrap (method auto)',
+    });
+    assert.equal(autoMethodNote(d({ method: 'bootstrap' })), undefined);
+    assert.equal(autoMethodNote(d({ method: 'delong' })), undefined);
   });
 });
 

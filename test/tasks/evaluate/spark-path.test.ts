@@ -156,7 +156,7 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     };
   }
 
-  it('below the limit (auto): compared on the agent, the exact parameters and log line, the record says agent', async () => {
+  it('below the limit (auto limit, method auto by default): the notebook is told delong for Spark, the agent runs the paired bootstrap', async () => {
     const v1 = production(1.2);
     const better = candidate('better', 0.6);
     const r = await evaluate();
@@ -170,18 +170,112 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
         ]),
         {
           local_row_limit: '75000000',
-          comparison:
-            '{"metric":"roc_auc","method":"bootstrap","seed":"7","resamples":300,"unsupported":"ROC AUC by bootstrap (method delong computes ROC AUC on Spark, exactly)"}',
+          // What Spark would run had there been more rows: ROC AUC by exact DeLong, supported.
+          comparison: '{"metric":"roc_auc","method":"delong","seed":"7","resamples":300,"unsupported":null}',
         },
       ),
     );
-    const line = 'Compared on the agent: 1,500 rows ≤ local row limit 75,000,000 (auto: 1.5e8 / 2 models).';
+    const line = 'Compared on the agent: 1,500 rows ≤ local row limit 75,000,000 (auto: 1.5e8 / 2 models); ROC AUC by the paired bootstrap (method auto).';
     assert.ok(r.logLines.includes(line), r.logLines.join('\n'));
+    assert.ok(r.logLines.includes('ROC AUC on 1,500 rows (95.0% intervals, 300 paired resamples):'), r.logLines.join('\n'));
     const rec = record(r);
     assert.deepEqual(rec.data, { rows: 1500, positives: rec.decision.positives, comparedOn: 'agent', localRowLimit: 75000000, comparedOnReason: line });
+    // What ran is the paired bootstrap, the decision the local engine takes with method bootstrap; the input was auto.
+    assert.equal(rec.decision.method, 'bootstrap');
+    assert.deepEqual(rec.decision, localDecision({ metric: 'roc_auc', method: 'bootstrap', resamples: 300 }));
+    assert.equal(rec.inputs.method, 'auto');
+    assert.ok(summary(r).includes('paired bootstrap, 300 resamples, seed 7'), summary(r));
+    assert.ok(summary(r).includes(`\n${line}\n`), summary(r));
+    assert.equal(emu.mlflow.versionTags(MODEL, emu.mlflow.versions(MODEL)[1].version)['mlops.evaluation.method'], 'bootstrap');
     assert.equal(r.outputs.decision, 'promoted');
     assert.deepEqual(r.errors, []);
     assertSecretNotShown(r);
+  });
+
+  it('above the limit with method auto (the default): ROC AUC by exact DeLong on Spark, the decision equal to the local DeLong, promoted', async () => {
+    const v1 = production(1.2);
+    const a = candidate('a', 0.6);
+    const b = candidate('b', 0.9);
+    const r = await evaluate({ localRowLimit: '1000', rowKeyColumn: 'id' });
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    const models = [a, b].sort().map((id) => ({ key: `run_${id}`, uri: `runs:/${id}/model` }));
+    assert.deepEqual(
+      scoringParameters(),
+      expectedBase(JSON.stringify([...models, { key: 'production', uri: `models:/${MODEL}/${v1}` }]), {
+        local_row_limit: '1000',
+        comparison: '{"metric":"roc_auc","method":"delong","seed":"7","resamples":300,"unsupported":null}',
+        row_key_column: 'id',
+      }),
+    );
+    const line = 'Compared on Spark: 1,500 rows is above the local row limit 1,000 (localRowLimit); ROC AUC by exact DeLong (method auto).';
+    assert.ok(r.logLines.includes(line), r.logLines.join('\n'));
+    assert.ok(r.logLines.includes('ROC AUC on 1,500 rows (95.0% intervals, DeLong):'), r.logLines.join('\n'));
+    const rec = record(r);
+    const local = localDecision({ metric: 'roc_auc', method: 'delong', resamples: 300 });
+    // As with method delong: everything but the models' own intervals identical, those within 1e-12.
+    const strip = (d: Decision) => ({ ...d, models: d.models.map(({ ci: _ci, ...m }) => m) });
+    assert.deepEqual(strip(rec.decision), strip(local));
+    for (let i = 0; i < local.models.length; i++) {
+      assert.ok(Math.abs(rec.decision.models[i].ci[0] - local.models[i].ci![0]) <= 1e-12);
+      assert.ok(Math.abs(rec.decision.models[i].ci[1] - local.models[i].ci![1]) <= 1e-12);
+    }
+    assert.equal(rec.decision.method, 'delong');
+    assert.equal(rec.decision.resamples, 0);
+    assert.equal(local.decision, 'promote');
+    assert.equal(rec.inputs.method, 'auto');
+    assert.deepEqual(rec.data, { rows: 1500, positives: local.positives, comparedOn: 'spark', localRowLimit: 1000, comparedOnReason: line });
+    assert.ok(summary(r).includes(`\n${line}\n`), summary(r));
+    assert.equal(r.outputs.decision, 'promoted');
+    const promoted = emu.mlflow.versions(MODEL)[1].version;
+    assert.equal(emu.mlflow.stageOf(MODEL, promoted), 'Production');
+    assert.equal(emu.mlflow.versionTags(MODEL, promoted)['mlops.evaluation.method'], 'delong');
+    assert.deepEqual(emu.callsTo('GET', /\/api\/2\.0\/fs\/files\//), []);
+    assert.deepEqual(r.errors, []);
+  });
+
+  it("above the limit with method auto, ROC AUC and bootstrap keyedPoisson: Spark still runs DeLong (the scheme is the agent path's)", async () => {
+    production(1.2);
+    candidate('better', 0.6);
+    const r = await evaluate({ bootstrap: 'keyedPoisson', localRowLimit: '1000', rowKeyColumn: 'id' });
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    assert.equal(scoringParameters().comparison, '{"metric":"roc_auc","method":"delong","seed":"7","resamples":300,"unsupported":null}');
+    assert.ok(
+      r.logLines.includes('Compared on Spark: 1,500 rows is above the local row limit 1,000 (localRowLimit); ROC AUC by exact DeLong (method auto).'),
+      r.logLines.join('\n'),
+    );
+    const rec = record(r);
+    const strip = (d: Decision) => ({ ...d, models: d.models.map(({ ci: _ci, ...m }) => m) });
+    assert.deepEqual(strip(rec.decision), strip(localDecision({ metric: 'roc_auc', method: 'delong', resamples: 300 })));
+    assert.equal(rec.inputs.bootstrap, 'keyedPoisson');
+    assert.equal(r.outputs.decision, 'promoted');
+  });
+
+  it('above the limit with an explicit method bootstrap and ROC AUC: refused in the notebook with its message; no promotion request', async () => {
+    production(1.2);
+    candidate('better', 0.6);
+    const r = await evaluate({ method: 'bootstrap', localRowLimit: '1000', rowKeyColumn: 'id' });
+    assert.equal(r.complete?.result, 'Failed', r.stdout);
+    assert.equal(
+      JSON.parse(scoringParameters().comparison).unsupported,
+      'ROC AUC by bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong)',
+    );
+    assert.match(
+      r.complete!.message,
+      /ScoringError: 1500 rows is above the local row limit 1000, and the comparison on Spark does not support ROC AUC by bootstrap \(method auto, the default, or delong computes ROC AUC on Spark by exact DeLong\); set maxRows to at most 1000 to compare on the agent, or raise localRowLimit \(the agent needs about 1 MB for 1500 rows\)/,
+    );
+    assert.deepEqual(promotionCalls(), []);
+    assert.equal(emu.mlflow.versions(MODEL).length, 1);
+  });
+
+  it('below the limit with an explicit method bootstrap: the log line as before method auto existed', async () => {
+    production(1.2);
+    candidate('better', 0.6);
+    const r = await evaluate({ method: 'bootstrap' });
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    assert.ok(r.logLines.includes('Compared on the agent: 1,500 rows ≤ local row limit 75,000,000 (auto: 1.5e8 / 2 models).'), r.logLines.join('\n'));
+    const rec = record(r);
+    assert.equal(rec.inputs.method, 'bootstrap');
+    assert.deepEqual(rec.decision, localDecision({ metric: 'roc_auc', method: 'bootstrap', resamples: 300 }));
   });
 
   it('below the limit with the keyed bootstrap: the row key column read from the Arrow file, the decision equal to the local keyed path', async () => {
@@ -190,7 +284,12 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     const r = await evaluate({ metric: 'brier', bootstrap: 'keyedPoisson', rowKeyColumn: 'id' });
     assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
     assert.equal(scoringParameters().row_key_column, 'id');
-    assert.ok(r.logLines.includes('Compared on the agent: 1,500 rows ≤ local row limit 75,000,000 (auto: 1.5e8 / 2 models).'), r.logLines.join('\n'));
+    assert.ok(
+      r.logLines.includes(
+        'Compared on the agent: 1,500 rows ≤ local row limit 75,000,000 (auto: 1.5e8 / 2 models); Brier score by the keyed Poisson bootstrap (method auto).',
+      ),
+      r.logLines.join('\n'),
+    );
     const rec = record(r);
     assert.deepEqual(rec.decision, localDecision({ metric: 'brier', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 300 }));
     assert.equal(rec.inputs.bootstrap, 'keyedPoisson');
@@ -246,7 +345,12 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     const r = await evaluate({ metric: 'brier', bootstrap: 'keyedPoisson', localRowLimit: '1000', rowKeyColumn: 'id' });
     assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
     assert.equal(scoringParameters().comparison, '{"metric":"brier","method":"bootstrap","seed":"7","resamples":300,"unsupported":null}');
-    assert.ok(r.logLines.includes('Compared on Spark: 1,500 rows is above the local row limit 1,000 (localRowLimit).'), r.logLines.join('\n'));
+    assert.ok(
+      r.logLines.includes(
+        'Compared on Spark: 1,500 rows is above the local row limit 1,000 (localRowLimit); Brier score by the keyed Poisson bootstrap (method auto).',
+      ),
+      r.logLines.join('\n'),
+    );
     const rec = record(r);
     assert.deepEqual(rec.decision, localDecision({ metric: 'brier', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 300 }));
     assert.equal(rec.decision.bootstrap, 'keyedPoisson');
@@ -257,7 +361,15 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     production(1.2);
     candidate('better', 0.6);
     rows = 400;
-    const r = await evaluate({ metric: 'log_loss', bootstrap: 'keyedPoisson', localRowLimit: '100', rowKeyColumn: 'id', resamples: '15000' });
+    // An explicit method bootstrap: the log line without the method (as before method auto existed).
+    const r = await evaluate({
+      method: 'bootstrap',
+      metric: 'log_loss',
+      bootstrap: 'keyedPoisson',
+      localRowLimit: '100',
+      rowKeyColumn: 'id',
+      resamples: '15000',
+    });
     assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
     const file = `${scoringParameters().output_path}/spark-sums.json`;
     const url = `/api/2.0/fs/files${file}`;
