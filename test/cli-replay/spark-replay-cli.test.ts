@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { compareModels, finishFromSums, readPredictions, sparkSumsOf, type CompareOptions, type Decision } from '../../src/engine';
 import { parseArgs } from '../../src/cli/main';
 import { formatTable } from '../../src/cli/table';
@@ -134,6 +135,29 @@ describe('mlops-eval --spark-sums: replaying a comparison made on Spark', functi
       assert.equal(s.stdout, r.stdout);
     });
   }
+
+  it('the same rows as Parquet (INT64 keys) and as CSV replay exactly, with the same decision', () => {
+    const args = [...KEYED, '--metric', 'log_loss'];
+    const sumsFile = writeJson('formats-sums.json', sumsOf(file, args));
+    const arrow = run(['compare', file, '--spark-sums', sumsFile, ...args]);
+    assert.equal(arrow.code, 0, arrow.stderr);
+    const parquet = path.join(dir, 'rows.parquet');
+    const columnData = [
+      { name: 'label', data: Int32Array.from(labels), type: 'INT32', nullable: false },
+      { name: 'prod', data: prod, type: 'DOUBLE', nullable: false },
+      { name: 'run_abc', data: cand, type: 'DOUBLE', nullable: false },
+      { name: 'id', data: ids, type: 'INT64', nullable: false },
+    ];
+    writeFileSync(parquet, new Uint8Array(parquetWriteBuffer({ columnData: columnData as Parameters<typeof parquetWriteBuffer>[0]['columnData'] })));
+    const csv = path.join(dir, 'rows.csv');
+    writeFileSync(csv, ['label,prod,run_abc,id', ...inOrder.map((i) => `${labels[i]},${prod[i]},${cand[i]},${ids[i]}`)].join('\n') + '\n');
+    for (const other of [parquet, csv]) {
+      const r = run(['compare', other, '--spark-sums', sumsFile, ...args]);
+      assert.equal(r.code, 0, `${other}: ${r.stderr}`);
+      assert.equal(r.stdout, arrow.stdout);
+      assert.equal(r.stderr, arrow.stderr.replace(`'${file}'`, `'${other}'`));
+    }
+  });
 
   it('prints the two lines and the decision table without --json, and honours --fail-on-keep', () => {
     const args = DELONG.filter((a) => a !== '--json');
