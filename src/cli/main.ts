@@ -7,10 +7,12 @@
  *     [--guardrail <metric>:<max worsening>]... [--slice <column>]... [--min-slice-rows 1000] [--slice-tolerance 0]
  *     [--bootstrap multinomial|poisson|keyed-poisson] [--row-key <column>] [--label label] [--weight <column>] [--exclude <column>]... [--threads N]
  *     [--no-distributions] [--json] [--fail-on-keep]
+ *   mlops-eval compare <predictions file> --spark-sums <sums.json> --row-key <column> [options]   (replay.ts)
  *   mlops-eval --version | --help | compare --help
  *
  * Exit codes: 0 done (whatever the decision, unless --fail-on-keep); 1 internal error; 2 bad input
- * (flags, file, data) with the message on stderr; 3 with --fail-on-keep when the decision is keep or none.
+ * (flags, file, data) with the message on stderr; 3 with --fail-on-keep when the decision is keep or none;
+ * with --spark-sums, 4 when the fingerprint differs and 5 when another sum differs.
  */
 import {
   DEFAULT_MIN_SLICE_ROWS,
@@ -33,6 +35,8 @@ import {
 import { readAnyPredictionsChunked, type ChunkedFile } from '../io/predictions-file';
 import { formatTable } from './table';
 import { ReportWriteError, writeReports, type ReportFiles } from './report-files';
+import { checkReplayFlags, isReplayInputError, replaySparkSums } from './replay';
+import { EXIT, UsageError } from './usage';
 
 /** What the CLI needs from its environment (injected so tests can run it in-process). */
 export interface CliIo {
@@ -48,21 +52,7 @@ export interface CliIo {
   version?: string;
 }
 
-/** A usage or input error: printed on stderr, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-
-  /** `hint`: also point to --help (for flag errors, not for an unreadable file). */
-  constructor(
-    message: string,
-    readonly hint = true,
-  ) {
-    super(message);
-  }
-}
-
-/** Exit codes a CI step can test. */
-export const EXIT = { ok: 0, internal: 1, badInput: 2, kept: 3 } as const;
+export { EXIT, UsageError };
 
 /** Limits shared with the Evaluate & Promote task's inputs (src/tasks/evaluate/inputs.ts). */
 export const MAX_RESAMPLES = 100_000;
@@ -130,10 +120,24 @@ Options (after the command and the file, in any order; each takes its value afte
   --help, -h              this help
   --version               the version of mlops-eval
 
-Exit codes: 0 done (whatever the decision, unless --fail-on-keep), 1 internal error, 2 bad input,
-3 with --fail-on-keep when the decision is keep or none.`;
+Replaying a comparison made on Spark (the scoring notebook above its local row limit; docs/scale-out.md):
+  mlops-eval compare <predictions file> --spark-sums <sums.json> --row-key <column> [options]
+  --spark-sums <file>     the sums the notebook returned: the sums JSON (spark-sums.json, or the exit
+                          value's result), the notebook's whole exit value, or a runs/get-output response.
+                          The file must hold the rows Spark compared, a column per model of the sums'
+                          models list (by name) and the row key column the notebook was given; repeat the
+                          evaluation's --method, --metric, --seed, --resamples and --bootstrap keyed-poisson.
+                          Compares the fingerprint (rows, positives, key sums, score sums per model), then
+                          every other sum, with the file's and names the first difference; when all are
+                          equal, prints "Replayed exactly" and the decision finished from the sums. Not with
+                          --models, --weight, --slice, --guardrail, --exclude, --threads or --problem
 
-interface Parsed {
+Exit codes: 0 done (whatever the decision, unless --fail-on-keep), 1 internal error, 2 bad input,
+3 with --fail-on-keep when the decision is keep or none; with --spark-sums, 4 when the fingerprint
+differs (the file does not hold the rows and scores Spark compared), 5 when it matches but another
+sum differs.`;
+
+export interface Parsed {
   file: string;
   label: string;
   json: boolean;
@@ -146,8 +150,10 @@ interface Parsed {
   slices?: string[];
   /** Columns given with --exclude. */
   exclude?: string[];
-  /** Column given with --row-key (with --bootstrap keyed-poisson). */
+  /** Column given with --row-key (with --bootstrap keyed-poisson or --spark-sums). */
   rowKey?: string;
+  /** File given with --spark-sums: replay a comparison made on Spark against the predictions file. */
+  sparkSums?: string;
   /** Threads given with --threads; undefined: decided from the size of the bootstrap (`suggestedThreads`). */
   threads?: number;
   opts: ParallelCompareOptions<AnyMetric>;
@@ -195,6 +201,7 @@ const VALUE_FLAGS = [
   '--problem',
   '--min-slice-rows',
   '--slice-tolerance',
+  '--spark-sums',
 ];
 /** Options that may be given several times; their values are kept in order. */
 const REPEATED_FLAGS = ['--guardrail', '--slice', '--exclude'];
@@ -415,6 +422,7 @@ export function parseArgs(argv: string[]): Parsed {
   }
   const { values, lists, flags, positional } = tokenize(rest);
   const get = (flag: string): string | undefined => values.get(flag);
+  if (get('--spark-sums') !== undefined) checkReplayFlags(values, lists);
   const { problem, problemFlag, metric, method } = metricOptions(get);
   const weight = get('--weight');
   const label = get('--label') ?? 'label';
@@ -456,6 +464,7 @@ export function parseArgs(argv: string[]): Parsed {
     ...(slices.length > 0 ? { slices } : {}),
     ...(exclude.length > 0 ? { exclude } : {}),
     ...(rowKey !== undefined ? { rowKey } : {}),
+    ...(get('--spark-sums') !== undefined ? { sparkSums: get('--spark-sums') } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(get('--html') !== undefined || get('--markdown') !== undefined ? { reports: { html: get('--html'), markdown: get('--markdown') } } : {}),
     opts,
@@ -484,15 +493,23 @@ function bootstrapScheme(value: string | undefined): BootstrapScheme {
   return scheme === 'keyed-poisson' ? 'keyedPoisson' : (scheme as BootstrapScheme);
 }
 
-/** `--row-key`: required by, and only by, `--bootstrap keyed-poisson`; never the label, the weight or the baseline. */
+/**
+ * `--row-key`: required by, and only by, `--bootstrap keyed-poisson` and `--spark-sums` (whose fingerprint sums
+ * the keys, with either method); never the label, the weight or the baseline.
+ */
 function parseRowKey(get: (flag: string) => string | undefined, scheme: BootstrapScheme, label: string, weight: string | undefined): string | undefined {
   const rowKey = get('--row-key');
-  if (scheme !== 'keyedPoisson') {
+  if (get('--spark-sums') !== undefined) {
+    if (rowKey === undefined)
+      throw new UsageError(
+        '--spark-sums needs --row-key <column>: the fingerprint sums the row keys, so the file must hold the key column the notebook was given',
+      );
+  } else if (scheme !== 'keyedPoisson') {
     if (rowKey !== undefined) throw new UsageError('--row-key applies to --bootstrap keyed-poisson only');
     return undefined;
   }
   if (rowKey === undefined) throw new UsageError('--bootstrap keyed-poisson needs --row-key <column> (distinct integer row keys)');
-  if (get('--method') === 'delong') throw new UsageError('--bootstrap keyed-poisson applies to --method bootstrap, not delong');
+  if (scheme === 'keyedPoisson' && get('--method') === 'delong') throw new UsageError('--bootstrap keyed-poisson applies to --method bootstrap, not delong');
   if (rowKey === label || rowKey === weight || rowKey === get('--baseline')) {
     throw new UsageError(
       `--row-key names the ${rowKey === label ? 'label' : rowKey === weight ? 'weight' : 'baseline'} column '${rowKey}'; the row key is its own column`,
@@ -525,6 +542,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   try {
     const parsed = parseArgs(argv);
+    if (parsed.sparkSums !== undefined) return await replaySparkSums(parsed, io);
     let file: ChunkedFile;
     try {
       file = io.openFile ? io.openFile(parsed.file) : wholeFile(io.readFile(parsed.file));
@@ -538,7 +556,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (parsed.reports) writeReports(decision, parsed.file, parsed.reports, io);
     return parsed.failOnKeep && decision.decision !== 'promote' ? EXIT.kept : EXIT.ok;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof PredictionsError || e instanceof InvalidOptionsError || e instanceof ReportWriteError) {
+    if (
+      e instanceof UsageError ||
+      e instanceof PredictionsError ||
+      e instanceof InvalidOptionsError ||
+      e instanceof ReportWriteError ||
+      isReplayInputError(e)
+    ) {
       io.stderr(`mlops-eval: ${e.message}\n${e instanceof UsageError && e.hint ? "Run 'mlops-eval --help' for the options.\n" : ''}`);
       return EXIT.badInput;
     }

@@ -412,6 +412,73 @@ class SparkBootstrapTest(SparkPathBase):
             self.assertEqual(written, [] if inline else [(OUT + "/spark-sums.json", json.dumps(sums, separators=(",", ":")))])
 
 
+class ShiftingLimit(SparkFrame):
+    """df.limit(n) as Spark may run it without an ordering: every action takes n rows, but not the same n rows
+    (each action starts 3 rows further into the table)."""
+
+    def __init__(self, full, n, log, files, spark_types):
+        super().__init__(full.head(n), log, files, spark_types)
+        self.full, self.n, self.picked = full, n, []
+
+    def pick(self):
+        start = 3 * len(self.picked)
+        rows = self.full.iloc[[(start + i) % len(self.full) for i in range(self.n)]].reset_index(drop=True)
+        self.picked.append(rows)
+        return rows
+
+    def count(self):
+        self.log.append(("count",))
+        return len(self.pick())
+
+    def mapInPandas(self, fn, schema):
+        self.pdf = self.pick()
+        return super().mapInPandas(fn, schema)
+
+
+class TableWithShiftingLimit(SparkFrame):
+    def limit(self, n):
+        self.limited = ShiftingLimit(self.pdf, n, self.log, self.files, self.spark_types)
+        return self.limited
+
+
+class MaxRowsOnSparkTest(SparkPathBase):
+    """With max_rows, the rows counted and the rows scored may be different rows (limit without an ordering); every sum
+    must come from the scored rows, read back from their Parquet files, so the sums describe one set of rows."""
+
+    def test_every_sum_is_computed_from_the_scored_rows_not_from_the_limited_source(self):
+        self.pdf = base.evaluation_frame(n=14)
+        self.pdf["rid"] = [1000 + 7 * i for i in range(14)]
+        losses = ["brier", "brier"]
+
+        def answer(q, v):
+            if q == sq.render_loss_totals_sql("spark", SRC, losses):
+                return [{"weight": 10, "positive_weight": int(v["y"].sum()), "loss0": D(5), "loss1": D(6)}]
+            if q == sq.render_keyed_loss_sums_sql("spark", SRC, "release-7", losses, {"count": 1}):
+                return [draw_row(0, 10, 4)]
+            return self.common_answer(q, v)
+
+        self.frame = TableWithShiftingLimit(self.pdf, [], {}, spark_types=self.spark_types)
+        self.spark = SparkSession(self.frame, answer)
+        values = base.params(max_rows="10", local_row_limit="9", comparison=comparison("bootstrap", "brier", resamples=1), row_key_column="rid")
+        dbutils = base.FakeDbutils(values)
+        out = json.loads(nb.run(dbutils, self.spark, self.mlflow, write_table=self.rec.write, remove_tree=self.rec.rmtree, makedirs=self.rec.makedirs))
+        counted, scored = self.frame.limited.picked
+        # The fake did pick other rows for the scoring than for the count, with the same number of rows.
+        self.assertNotEqual(sorted(counted["rid"]), sorted(scored["rid"]))
+        # Two actions on the limited source, the count and the scoring (written once as Parquet); every statement after
+        # them reads the view over the Parquet files.
+        source_actions = [c for c in self.frame.log if c[0] in ("count", "mapInPandas")]
+        self.assertEqual(source_actions, [("count",), ("mapInPandas", "`k` bigint, `y` int, `s0` double, `s1` double")])
+        self.assertEqual([c for c in self.frame.log if c[0] == "read.parquet"], [("read.parquet", OUT + "/spark-scores")])
+        self.assertEqual(sorted(self.scored["k"].tolist()), sorted(scored["rid"].tolist()))
+        result = out["result"]
+        self.assertEqual((out["rows"], result["rows"], result["fingerprint"]["rows"]), (10, "10", "10"))
+        self.assertEqual(result["fingerprint"]["keySum"], str(sum(scored["rid"])))
+        self.assertNotEqual(result["fingerprint"]["keySum"], str(sum(counted["rid"])))
+        self.assertEqual(result["fingerprint"]["positives"], str(int(scored["label"].sum())))
+        self.assertEqual(result["bootstrap"]["full"]["positiveWeight"], str(int(scored["label"].sum())))
+
+
 class SparkRefusalTest(SparkPathBase):
     def assert_refused(self, message, **over):
         with self.assertRaises(nb.ScoringError) as caught:
