@@ -89,6 +89,26 @@ export {
   type KeyedPoissonRun,
   type U64,
 } from './keyed-poisson';
+export {
+  REGRESSION_FIXED_POINT_LIMIT,
+  REGRESSION_MAX_SCALE_BITS,
+  exactWeightedSum53,
+  floorLog2,
+  keyedRegressionLosses,
+  keyedRegressionSums,
+  maxLoss,
+  meanFromScaledSum,
+  pow2,
+  regressionFixedPoint,
+  regressionMetricFromMean,
+  regressionScaleBits,
+  runKeyedRegression,
+  scaledFixedPoint,
+  type KeyedRegressionMetric,
+  type KeyedRegressionRun,
+  type KeyedRegressionSums,
+  type RegressionFixedPoint,
+} from './keyed-regression';
 export { delongComponents, delongDifferenceFromSums, delongResultFromSums, delongSumsOf, type DelongSums } from './delong-sums';
 export { delongCovariance, delongDifference, normalShareAbove, type DelongDifference, type DelongResult } from './delong';
 export { XOR4096_STATE_WORDS, Xor4096, resampleKey, resampleStates, writeXor4096State } from './rng';
