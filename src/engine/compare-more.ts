@@ -455,7 +455,7 @@ function checkClassNames(names: unknown, K: number): void {
 }
 
 /** The decision's fields other than the verdict and the models, for regression and multiclass. */
-function otherBase(
+export function otherBase(
   plan: RulePlan & { scheme: BootstrapScheme },
   preds: AnyPredictions,
   problem: ProblemType,

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
   renderKeyedRegressionSumsSql,
+  renderRegressionFingerprintMaxSql,
+  renderRegressionFingerprintSql,
   renderRegressionLossTotalsSql,
   renderRegressionMaxLossSql,
   renderRegressionRowLossesSql,
@@ -16,6 +18,13 @@ import {
 } from '../../src/engine/spark/regression-sql';
 import type { SqlSource } from '../../src/engine/spark/sql';
 import {
+  KEYED_POISSON_VERSION,
+  SPARK_SUMS_FORMAT,
+  compareModels,
+  finishRegressionFromSums,
+  keyedResampleIndex,
+  keyedSeed64Decimal,
+  sparkRegressionSumsOf,
   exactWeightedSum53,
   keyedBase,
   keyedRegressionLosses,
@@ -27,7 +36,10 @@ import {
   regressionMetricFromMean,
   regressionScaleBits,
   runKeyedRegression,
+  type AnyMetric,
+  type CompareOptions,
   type RegressionPredictions,
+  type RegressionSparkSums,
 } from '../../src/engine';
 
 let instance: DuckDBInstance;
@@ -246,6 +258,85 @@ describe('keyed regression SQL on DuckDB: integer equality with the engine', fun
     // MAE of the same row is finite and agrees.
     const got = await scalesOnDuckdb(src, 'mae');
     assert.deepEqual(got.scaleBits, regressionFixedPoint(d, ['s0', 's1', 's2'], 'mae').scaleBits);
+  });
+
+  it("end to end: the sums JSON assembled from the SQL (scales, fingerprint, draws and redraws) is the engine's, and finishes to the local decision", async () => {
+    const tiny: RegressionPredictions = {
+      n: 3,
+      target: Float64Array.of(1e-300, -2.5, 4e6),
+      columns: [
+        { name: 's0', scores: Float64Array.of(0, -2, 4.1e6) },
+        { name: 's1', scores: Float64Array.of(-1e-310, -2.5, 3.9e6) },
+      ],
+      rowKey: { name: 'k', values: Float64Array.of(3, 2 ** 40 - 1, 77) },
+    };
+    for (const [d, B] of [
+      [data(1000, 12, 10), 100],
+      [tiny, 150],
+    ] as [RegressionPredictions, number][]) {
+      const src = await load('t_e2e', d, permutation(d.n, 3));
+      const models = src.scores;
+      for (const metric of ['rmse', 'mae'] as const) {
+        const opts: CompareOptions<AnyMetric> = {
+          problemType: 'regression',
+          metric,
+          method: 'bootstrap',
+          bootstrap: 'keyedPoisson',
+          baseline: models[0],
+          resamples: B,
+          seed: 'e2e',
+          winRate: 0.9,
+          minDelta: 0,
+          confidence: 0.95,
+        };
+        const { n, max, scaleBits } = await scalesOnDuckdb(src, metric);
+        const [fpMax] = await rows(renderRegressionFingerprintMaxSql('duckdb', src));
+        const targetScale = regressionScaleBits(Number(fpMax.max_abs_target));
+        const predictionScales = models.map((_, m) => regressionScaleBits(Number(fpMax[`max_abs_prediction${m}`])));
+        const [fp] = await rows(renderRegressionFingerprintSql('duckdb', src, targetScale, predictionScales));
+        const first = sqlSums(await rows(renderKeyedRegressionSumsSql('duckdb', src, 'e2e', metric, scaleBits, { count: B })), models.length);
+        const draws: Sums[] = [];
+        for (const g of first) {
+          draws.push(g);
+          // The driver's redraws: b + a·2^20 until a draw has weight.
+          for (let a = 1, last = g; last.weight === 0; a++) {
+            [last] = sqlSums(await rows(renderKeyedRegressionSumsSql('duckdb', src, 'e2e', metric, scaleBits, [keyedResampleIndex(g.b, a)])), models.length);
+            draws.push(last);
+          }
+        }
+        const [totals] = await rows(renderRegressionLossTotalsSql('duckdb', src, metric, scaleBits));
+        const sums: RegressionSparkSums = {
+          format: SPARK_SUMS_FORMAT,
+          generator: KEYED_POISSON_VERSION,
+          problem: 'regression',
+          rows: String(n),
+          models,
+          fingerprint: {
+            rows: String(n),
+            keySum: String(fpMax.key_sum),
+            targetScaleBits: targetScale,
+            targetSum: String(fp.target_sum),
+            predictionScaleBits: predictionScales,
+            predictionSums: models.map((_, m) => String(fp[`prediction_sum${m}`])),
+          },
+          delong: null,
+          bootstrap: {
+            metric,
+            seed: 'e2e',
+            seed64: keyedSeed64Decimal('e2e'),
+            resamples: B,
+            lossScaleBits: scaleBits,
+            maxLosses: max.map((x, m) => String(Math.floor(x * 2 ** scaleBits[m]))),
+            full: { weight: String(totals.weight), losses: models.map((_, m) => String(totals[`loss${m}`])) },
+            draws: draws.map((g) => ({ b: g.b, weight: String(g.weight), losses: g.losses })),
+          },
+        };
+        assert.deepEqual(sums, sparkRegressionSumsOf(d, models, { metric, seed: 'e2e', resamples: B }), `${d.n} rows ${metric}`);
+        const local = compareModels(d, opts);
+        assert.deepEqual(finishRegressionFromSums(JSON.parse(JSON.stringify(sums)), models, opts), local);
+        if (d.n === 3) assert.ok(local.degenerateResamples > 0, 'the three-row case has redraws');
+      }
+    }
   });
 
   it('renders the Spark dialect and the exact scaling chain: steps of 2^62 as BIGINT literals, no pow', () => {

@@ -8,6 +8,8 @@
  *    (`regressionScaleBits`: s = min(1022, 52 − ⌊log2 max⌋), from the exponent bits, `math.frexp` in Python).
  * 2. `renderKeyedRegressionSumsSql` (per generator index b: Σw and per model Σw·q) and
  *    `renderRegressionLossTotalsSql` (every weight 1), with q = ⌊loss · 2^s⌋ below 2^53.
+ * The fingerprint of the regression sums JSON (spark-sums-regression.ts) takes two more: the exact maxima of |y|
+ * and |p| (`renderRegressionFingerprintMaxSql`), then Σ trunc(v · 2^t) per column (`renderRegressionFingerprintSql`).
  *
  * The per-row loss is (y − p)·(y − p) or abs(p − y) on DOUBLE: correctly rounded IEEE operations, the same in
  * Spark, DuckDB and V8. A squared error that overflows a double makes the model's maximum +Infinity (DuckDB,
@@ -109,4 +111,36 @@ export function renderRegressionLossTotalsSql(dialect: SqlDialect, src: SqlSourc
     (p, m) => `SUM(CAST(${scaledFixedPointSql(regressionLossSql(dialect, loss, p, src.label), scaleBits[m])} AS DECIMAL(20,0))) AS loss${m}`,
   );
   return `SELECT COUNT(*) AS weight, ${sums.join(', ')} FROM ${src.table}`;
+}
+
+/** trunc(x · 2^s) as a BIGINT expression: sign(x) · ⌊|x| · 2^s⌋, so a tiny negative value gives 0, never −1, on every path. */
+export function truncatedFixedPointSql(x: string, s: number): string {
+  return `CASE WHEN ${x} < 0 THEN -${scaledFixedPointSql(`abs(${x})`, s)} ELSE ${scaledFixedPointSql(x, s)} END`;
+}
+
+/**
+ * Fingerprint, action 1: the row count, Σk (DECIMAL) and the exact maxima of |y| and of each |p| (columns n, key_sum,
+ * max_abs_target, max_abs_prediction0, …). The driver derives each column's scale with `regressionScaleBits`.
+ */
+export function renderRegressionFingerprintMaxSql(dialect: SqlDialect, src: SqlSource): string {
+  checkSource(src);
+  const D = dialectOf(dialect);
+  const abs = (c: string): string => `abs(CAST(${D.ident(c)} AS DOUBLE))`;
+  const cols = [
+    'COUNT(*) AS n',
+    `SUM(CAST(CAST(${D.ident(src.key)} AS BIGINT) AS DECIMAL(20,0))) AS key_sum`,
+    `MAX(${abs(src.label)}) AS max_abs_target`,
+    ...src.scores.map((p, m) => `MAX(${abs(p)}) AS max_abs_prediction${m}`),
+  ];
+  return `SELECT ${cols.join(', ')} FROM ${src.table}`;
+}
+
+/** Fingerprint, action 2: Σ trunc(y · 2^t) and Σ trunc(p_m · 2^t_m) (columns target_sum, prediction_sum0, …; DECIMAL). */
+export function renderRegressionFingerprintSql(dialect: SqlDialect, src: SqlSource, targetScaleBits: number, predictionScaleBits: number[]): string {
+  checkSource(src);
+  checkScales(src, predictionScaleBits);
+  const D = dialectOf(dialect);
+  const sum = (c: string, s: number): string => `SUM(CAST(${truncatedFixedPointSql(`CAST(${D.ident(c)} AS DOUBLE)`, s)} AS DECIMAL(20,0)))`;
+  const cols = [`${sum(src.label, targetScaleBits)} AS target_sum`, ...src.scores.map((p, m) => `${sum(p, predictionScaleBits[m])} AS prediction_sum${m}`)];
+  return `SELECT ${cols.join(', ')} FROM ${src.table}`;
 }
