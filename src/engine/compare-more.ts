@@ -114,7 +114,7 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
     const binOpts = opts as CompareOptions;
     decision = compareBinary(preds as Predictions, binOpts);
     const p = planComparison(preds as Predictions, binOpts);
-    // compareModels refuses 'keyedPoisson' before this point (keyed-poisson.ts is binary-only).
+    // compareModels refuses binary 'keyedPoisson' with guardrails or slices before this point.
     plan = { ...p, metric: p.metric, scheme: p.scheme as BootstrapScheme };
   } else {
     const p = planOther(preds, opts, problem);
