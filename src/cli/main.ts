@@ -446,8 +446,13 @@ export function parseArgs(argv: string[]): Parsed {
   const exclude = lists.get('--exclude') ?? [];
   if (opts.baseline !== undefined && exclude.includes(opts.baseline)) throw new UsageError(`--exclude and --baseline name the same column '${opts.baseline}'`);
   const rowKey = parseRowKey(get, opts.bootstrap ?? 'multinomial', label, weight);
-  if (rowKey !== undefined && (problem !== 'binaryClassification' || guardrails.length > 0 || slices.length > 0)) {
-    throw new UsageError('--bootstrap keyed-poisson compares binary classifiers on one metric for now; leave out --problem, --guardrail and --slice with it');
+  if (rowKey !== undefined && (problem === 'multiclass' || guardrails.length > 0 || slices.length > 0)) {
+    throw new UsageError(
+      '--bootstrap keyed-poisson compares binary classifiers or regression models on one metric for now; leave out --guardrail and --slice with it',
+    );
+  }
+  if (rowKey !== undefined && problem === 'regression' && metric !== 'rmse' && metric !== 'mae') {
+    throw new UsageError(`--bootstrap keyed-poisson compares regression models on rmse or mae, not ${metric} (see docs/keyed-poisson.md)`);
   }
   if (rowKey !== undefined && (slices.includes(rowKey) || exclude.includes(rowKey)))
     throw new UsageError(`--row-key names the column '${rowKey}' that --slice or --exclude names too`);

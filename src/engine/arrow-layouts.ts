@@ -21,6 +21,7 @@ import {
   ipcTable,
   planColumns,
   readPredictionsFromTable,
+  readRowKeys,
   readWeightValues,
   typeName,
   type ReadPredictionsOptions,
@@ -119,13 +120,14 @@ const isProbabilityList = (t: DataType): boolean => t.typeId === Type.FixedSizeL
 
 /** Regression predictions: a finite numeric label, numeric model columns, optional weights. */
 export function readRegressionFromTable(table: Table, opts: ReadPredictionsOptions): RegressionPredictions {
-  const { labelName, n, weightName, scoreNames } = planColumns(table, opts, isNumber);
+  const { labelName, n, weightName, rowKeyName, scoreNames } = planColumns(table, opts, isNumber);
   for (const name of [labelName, ...scoreNames]) checkColumnShape(table, name, n);
   if (n === 0) throw new PredictionsError('the predictions are empty (0 rows)');
   if (scoreNames.length === 0) throw new PredictionsError(`there is no model column besides '${labelName}'`);
   const target = readTarget(table, labelName, n);
   const columns = scoreNames.map((name) => ({ name, scores: readPredictionColumn(table, name, n) }));
   const out: RegressionPredictions = { n, target, columns };
+  if (rowKeyName !== undefined) out.rowKey = readRowKeys(table, rowKeyName, n);
   if (weightName !== undefined) {
     checkColumnShape(table, weightName, n);
     out.weight = { name: weightName, values: readWeightValues(table, weightName, n) };

@@ -144,7 +144,7 @@ function checkRowKeyName(opts: ReadPredictionsOptions, names: string[], labelNam
 }
 
 /** The row keys as Arrow gives them (64-bit integers as BigInt arrays); range and uniqueness are checked by the keyed bootstrap. */
-function readRowKeys(table: Table, name: string, n: number): RowKeyColumn {
+export function readRowKeys(table: Table, name: string, n: number): RowKeyColumn {
   checkColumnShape(table, name, n);
   const col = table.getChild(name)!;
   // Half floats (precision 0) hold integers only up to 2048: not keys.

@@ -25,6 +25,7 @@ import { formatInteger, formatPercent as pct } from './format';
 import { InvalidOptionsError, PredictionsError } from './errors';
 import { isHigherBetter } from './metrics';
 import { MULTICLASS_METRICS, REGRESSION_METRICS } from './metrics-more';
+import { runKeyedRegression, type KeyedRegressionMetric } from './keyed-regression';
 import { prepareResampling, runResampling } from './resample';
 import { mean, percentileInterval } from './stats';
 import {
@@ -32,6 +33,7 @@ import {
   PROBLEM_TYPES,
   type AnyMetric,
   type AnyPredictions,
+  type BootstrapScheme,
   type CompareOptions,
   type Decision,
   type GuardrailResult,
@@ -60,6 +62,19 @@ export function needsExtended(opts: CompareOptions<AnyMetric>): boolean {
     (opts.problemType !== undefined && opts.problemType !== 'binaryClassification') ||
     (opts.guardrails !== undefined && !(Array.isArray(opts.guardrails) && opts.guardrails.length === 0)) ||
     (opts.slices !== undefined && !(Array.isArray(opts.slices) && opts.slices.length === 0))
+  );
+}
+
+/**
+ * Regression by the keyed Poisson bootstrap (keyed-regression.ts): one metric, no guardrails, no slices; the metric
+ * (rmse or mae) is checked with the other options.
+ */
+export function isKeyedRegression(opts: CompareOptions<AnyMetric>): boolean {
+  return (
+    opts.bootstrap === 'keyedPoisson' &&
+    opts.problemType === 'regression' &&
+    (opts.guardrails === undefined || (Array.isArray(opts.guardrails) && opts.guardrails.length === 0)) &&
+    (opts.slices === undefined || (Array.isArray(opts.slices) && opts.slices.length === 0))
   );
 }
 
@@ -93,18 +108,24 @@ export function compareExtended(preds: AnyPredictions, opts: CompareOptions<AnyM
     }
   }
   let decision: Decision<AnyMetric>;
-  let plan: RulePlan & { kernelModels: string[]; scheme: 'multinomial' | 'poisson' };
+  let plan: RulePlan & { kernelModels: string[]; scheme: BootstrapScheme };
   let guardRun: { metricIndex: number[]; stats: Float64Array[]; estimates: number[][] } | undefined;
   if (problem === 'binaryClassification') {
     const binOpts = opts as CompareOptions;
     decision = compareBinary(preds as Predictions, binOpts);
     const p = planComparison(preds as Predictions, binOpts);
-    // compareModels refuses 'keyedPoisson' before this point (keyed-poisson.ts is binary-only).
-    plan = { ...p, metric: p.metric, scheme: p.scheme as 'multinomial' | 'poisson' };
+    // compareModels refuses binary 'keyedPoisson' with guardrails or slices before this point.
+    plan = { ...p, metric: p.metric, scheme: p.scheme as BootstrapScheme };
   } else {
     const p = planOther(preds, opts, problem);
     plan = p;
     if (p.candidates.length === 0) return noCandidate(p, preds, problem);
+    if (p.scheme === 'keyedPoisson') {
+      // Guardrails and slices are refused with this scheme, so the primary decision is the whole decision.
+      if (guardrails.length > 0 || sliceKeys.length > 0) throw new InvalidOptionsError("bootstrap 'keyedPoisson' takes no guardrails or slices");
+      const keyed = runKeyedRegression(preds as RegressionPredictions, p.kernelModels, opts.metric as KeyedRegressionMetric, opts.seed, opts.resamples);
+      return decisionFromBootstrap(p, otherBase(p, preds, problem), p.kernelModels, keyed.estimates, keyed.run);
+    }
     const metrics = uniqueMetrics([opts.metric, ...guardrails.map((g) => g.metric)]);
     const prep = prepareResampling(preds, problem, p.kernelModels, metrics, p.scheme, opts.metric);
     const run = runResampling(prep, opts.seed, opts.resamples);
@@ -259,11 +280,7 @@ function guardrailResult(
 }
 
 /** Validated options and model list of a regression or multiclass comparison. */
-function planOther(
-  preds: AnyPredictions,
-  o: CompareOptions<AnyMetric>,
-  problem: ProblemType,
-): RulePlan & { kernelModels: string[]; scheme: 'multinomial' | 'poisson' } {
+function planOther(preds: AnyPredictions, o: CompareOptions<AnyMetric>, problem: ProblemType): RulePlan & { kernelModels: string[]; scheme: BootstrapScheme } {
   const bad = (msg: string): never => {
     throw new InvalidOptionsError(msg);
   };
@@ -279,7 +296,12 @@ function planOther(
   if (!(typeof o.minDelta === 'number' && Number.isFinite(o.minDelta))) bad(`minDelta must be a finite number, got ${String(o.minDelta)}`);
   if (o.minMetric !== undefined && !(typeof o.minMetric === 'number' && Number.isFinite(o.minMetric)))
     bad(`minMetric must be a finite number, got ${String(o.minMetric)}`);
-  if (o.bootstrap !== undefined && o.bootstrap !== 'multinomial' && o.bootstrap !== 'poisson')
+  if (o.bootstrap === 'keyedPoisson' && problem === 'regression') {
+    if (o.metric !== 'rmse' && o.metric !== 'mae')
+      bad(
+        `bootstrap 'keyedPoisson' compares regression models on rmse or mae, not ${o.metric}: r2 needs each resample's own mean of the labels, and mape is not built (docs/keyed-poisson.md)`,
+      );
+  } else if (o.bootstrap !== undefined && o.bootstrap !== 'multinomial' && o.bootstrap !== 'poisson')
     bad(`bootstrap must be 'multinomial' or 'poisson', got '${String(o.bootstrap)}'`);
   if (problem === 'regression') validateRegression(preds as RegressionPredictions);
   else validateMulticlass(preds as MulticlassPredictions);
@@ -300,7 +322,7 @@ function planOther(
     candidates = names.filter((c) => c !== baseline);
   }
   const kernelModels = baseline === undefined ? [...candidates].sort(compareNames) : [baseline, ...candidates];
-  return { opts: o, metric: o.metric, baseline, candidates, kernelModels, scheme: (o.bootstrap ?? 'multinomial') as 'multinomial' | 'poisson' };
+  return { opts: o, metric: o.metric, baseline, candidates, kernelModels, scheme: (o.bootstrap ?? 'multinomial') as BootstrapScheme };
 }
 
 function checkWeights(p: { n: number; weight?: { name: string; values: Uint32Array } }, columns: string[]): void {
@@ -433,8 +455,8 @@ function checkClassNames(names: unknown, K: number): void {
 }
 
 /** The decision's fields other than the verdict and the models, for regression and multiclass. */
-function otherBase(
-  plan: RulePlan & { scheme: 'multinomial' | 'poisson' },
+export function otherBase(
+  plan: RulePlan & { scheme: BootstrapScheme },
   preds: AnyPredictions,
   problem: ProblemType,
 ): Omit<Decision<AnyMetric>, 'decision' | 'reason' | 'models'> {
@@ -472,11 +494,7 @@ function otherBase(
   };
 }
 
-function noCandidate(
-  plan: RulePlan & { kernelModels: string[]; scheme: 'multinomial' | 'poisson' },
-  preds: AnyPredictions,
-  problem: ProblemType,
-): Decision<AnyMetric> {
+function noCandidate(plan: RulePlan & { kernelModels: string[]; scheme: BootstrapScheme }, preds: AnyPredictions, problem: ProblemType): Decision<AnyMetric> {
   const models: ModelResult[] = [];
   let reason = 'No decision: there is no candidate column to evaluate.';
   if (plan.baseline !== undefined) {
@@ -567,7 +585,7 @@ function sliceReport(
   preds: AnyPredictions,
   problem: ProblemType,
   o: CompareOptions<AnyMetric>,
-  plan: RulePlan & { scheme: 'multinomial' | 'poisson' },
+  plan: RulePlan & { scheme: BootstrapScheme },
   best: string,
   settings: SliceSettings,
 ): SliceReport {
@@ -684,7 +702,7 @@ function judgeSlice(
   sub: AnyPredictions,
   problem: ProblemType,
   o: CompareOptions<AnyMetric>,
-  plan: RulePlan & { scheme: 'multinomial' | 'poisson' },
+  plan: RulePlan & { scheme: BootstrapScheme },
   best: string,
   column: string,
   name: string,

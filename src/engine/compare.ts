@@ -31,7 +31,7 @@ import { delongCovariance, delongDifference, normalShareAbove, type DelongResult
 import { InvalidOptionsError, PredictionsError } from './errors';
 import { isHigherBetter } from './metrics';
 import { mean, normalQuantile, percentileInterval } from './stats';
-import { compareExtended, needsExtended } from './compare-more';
+import { compareExtended, isKeyedRegression, needsExtended } from './compare-more';
 import { formatInteger, formatPercent as pct, metricFormat, type MetricFormat } from './format';
 import { runKeyedPoisson } from './keyed-poisson';
 import {
@@ -105,8 +105,10 @@ export interface RulePlan {
 export function compareModels(preds: Predictions, opts: CompareOptions): Decision;
 export function compareModels(preds: AnyPredictions, opts: CompareOptions<AnyMetric>): Decision<AnyMetric>;
 export function compareModels(preds: AnyPredictions, opts: CompareOptions<AnyMetric>): Decision<AnyMetric> {
-  if (opts !== null && typeof opts === 'object' && opts.bootstrap === 'keyedPoisson' && needsExtended(opts)) {
-    throw new InvalidOptionsError("bootstrap 'keyedPoisson' supports binary classification without guardrails or slices; use 'multinomial' for those");
+  if (opts !== null && typeof opts === 'object' && opts.bootstrap === 'keyedPoisson' && needsExtended(opts) && !isKeyedRegression(opts)) {
+    throw new InvalidOptionsError(
+      "bootstrap 'keyedPoisson' supports binary classification without guardrails or slices, and regression likewise; use 'multinomial' for those",
+    );
   }
   // Regression, multiclass, guardrails and slices (compare-more.ts); without them, the binary path below as it always was.
   if (needsExtended(opts)) return compareExtended(preds, opts);

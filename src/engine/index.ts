@@ -89,9 +89,30 @@ export {
   type KeyedPoissonRun,
   type U64,
 } from './keyed-poisson';
+export {
+  REGRESSION_FIXED_POINT_LIMIT,
+  REGRESSION_MAX_SCALE_BITS,
+  exactWeightedSum53,
+  floorLog2,
+  keyedRegressionLosses,
+  keyedRegressionSums,
+  maxLoss,
+  meanFromScaledSum,
+  pow2,
+  regressionFixedPoint,
+  regressionMetricFromMean,
+  regressionScaleBits,
+  runKeyedRegression,
+  scaledFixedPoint,
+  type KeyedRegressionMetric,
+  type KeyedRegressionRun,
+  type KeyedRegressionSums,
+  type RegressionFixedPoint,
+} from './keyed-regression';
 export { delongComponents, delongDifferenceFromSums, delongResultFromSums, delongSumsOf, type DelongSums } from './delong-sums';
 export { delongCovariance, delongDifference, normalShareAbove, type DelongDifference, type DelongResult } from './delong';
 export { XOR4096_STATE_WORDS, Xor4096, resampleKey, resampleStates, writeXor4096State } from './rng';
 export { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
 export { erfc, mean, normalCdf, normalPdf, normalQuantile, normalSf, percentileInterval, quantileSorted } from './stats';
+export { finishRegressionFromSums, sparkRegressionSumsOf, type RegressionSparkDraw, type RegressionSparkSums } from './spark-sums-regression';
 export { finishFromSums, sparkMethodOf, sparkSumsOf, SparkSumsError, SPARK_SUMS_FORMAT, type SparkDraw, type SparkSums } from './spark-sums';

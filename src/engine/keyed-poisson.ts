@@ -224,7 +224,7 @@ export function keyedResampleIndex(b: number, attempt: number): number {
  *
  * @throws PredictionsError naming the column and the first offending row.
  */
-export function rowKeysOf(preds: Predictions): Float64Array {
+export function rowKeysOf(preds: Pick<Predictions, 'n' | 'rowKey'> & { columns: { name: string }[] }): Float64Array {
   const col = preds.rowKey;
   if (col === undefined) throw new InvalidOptionsError("bootstrap 'keyedPoisson' needs a row key column (Predictions.rowKey; --row-key in the CLI)");
   const n = preds.n;

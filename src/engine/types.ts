@@ -121,6 +121,8 @@ export interface RegressionPredictions {
   columns: ScoreColumn[];
   /** Optional integer row weights, as for `Predictions`. */
   weight?: WeightColumn;
+  /** Optional row key (never a model): required by the `keyedPoisson` bootstrap (RMSE and MAE), ignored otherwise. */
+  rowKey?: RowKeyColumn;
 }
 
 /** One multiclass model's class probabilities: n rows × K classes, row-major (row i at i·K .. i·K + K − 1). */

@@ -40,7 +40,7 @@ export interface SqlSource {
 /** The per-row loss whose fixed-point value is summed. */
 export type SqlLoss = 'log_loss' | 'brier';
 
-interface Dialect {
+export interface Dialect {
   xor(a: string, b: string): string;
   div(a: string, b: string | number): string;
   ident(name: string): string;
@@ -68,7 +68,7 @@ const DUCKDB: Dialect = {
   quantiles: (expr, levels) => `quantile_disc(${expr}, [${levels.join(', ')}])`,
 };
 
-function dialectOf(d: SqlDialect): Dialect {
+export function dialectOf(d: SqlDialect): Dialect {
   if (d === 'spark') return SPARK;
   if (d === 'duckdb') return DUCKDB;
   throw new RangeError(`unknown SQL dialect '${String(d)}' (expected spark or duckdb)`);
@@ -77,7 +77,7 @@ function dialectOf(d: SqlDialect): Dialect {
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TABLE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$/;
 
-function checkSource(src: SqlSource): void {
+export function checkSource(src: SqlSource): void {
   if (!TABLE.test(src.table)) throw new RangeError(`table name '${src.table}' must be letters, digits and underscores, up to catalog.schema.table`);
   for (const c of [src.key, src.label, ...src.scores]) {
     if (!IDENT.test(c)) throw new RangeError(`column name '${c}' must be letters, digits and underscores`);
@@ -165,7 +165,7 @@ export function keyedWeightCtes(dialect: SqlDialect, seed: string | number, from
 /** The generator indices to compute: 0 .. count − 1, or an explicit list (redraws use b + a·2^20). */
 export type GeneratorIndices = { count: number } | number[];
 
-function indicesTable(D: Dialect, indices: GeneratorIndices): string {
+export function indicesTable(D: Dialect, indices: GeneratorIndices): string {
   if (!Array.isArray(indices)) {
     if (!(Number.isInteger(indices.count) && indices.count >= 1 && indices.count <= 2 ** 24))
       throw new RangeError(`count must be from 1 to 2^24, got ${indices.count}`);

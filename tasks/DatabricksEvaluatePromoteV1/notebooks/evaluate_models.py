@@ -32,6 +32,7 @@
 
 import datetime
 import json
+import math
 import numbers
 import os
 import re
@@ -45,6 +46,8 @@ import pandas as pd
 from spark_compare import GENERATOR_VERSION, KEY_LIMIT, LOSS_SCALE_BITS, seed64
 from spark_sql import delong_bucket_offsets, delong_sums_from_rows, integer_text, render_delong_bucket_totals_sql, render_delong_cut_points_sql
 from spark_sql import render_delong_sums_sql, render_fingerprint_sql, render_keyed_loss_sums_sql, render_loss_totals_sql, render_row_key_check_sql
+from spark_sql import regression_scale_bits, render_keyed_regression_sums_sql, render_regression_fingerprint_max_sql, render_regression_fingerprint_sql
+from spark_sql import render_regression_loss_totals_sql, render_regression_max_loss_sql
 # END INLINED MODULES
 
 PARAMETERS = (
@@ -84,6 +87,8 @@ _COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 COMPARISON_METHODS = ("delong", "bootstrap")
 # What the Spark path computes: ROC AUC by DeLong's exact test, the mean-type losses by the keyed Poisson bootstrap.
 SPARK_COMPARISONS = (("delong", "roc_auc"), ("bootstrap", "log_loss"), ("bootstrap", "brier"))
+# Regression on Spark: RMSE and MAE by the keyed bootstrap, per-row losses in fixed point at a data-derived scale.
+SPARK_REGRESSION_METRICS = ("rmse", "mae")
 SPARK_VIEW = "mlops_eval_scores"
 SPARK_SCORES_DIR = "spark-scores"
 SUMS_FILE_NAME = "spark-sums.json"
@@ -935,6 +940,8 @@ def spark_refusal(params, rows):
     comparison = params["comparison"]
     if comparison["unsupported"] is not None:
         return comparison["unsupported"].strip()
+    if params["problem_type"] == REGRESSION:
+        return regression_spark_refusal(params)
     if params["problem_type"] != BINARY:
         return "the problem type %s (binary classification only)" % params["problem_type"]
     if params["slice_columns"]:
@@ -942,6 +949,18 @@ def spark_refusal(params, rows):
     if (comparison["method"], comparison["metric"]) not in SPARK_COMPARISONS:
         return "%s by %s (it computes roc_auc by delong, and log_loss or brier by the keyed bootstrap)" % (comparison["metric"], comparison["method"])
     if comparison["method"] == "bootstrap" and comparison["resamples"] > MAX_KEYED_RESAMPLES:
+        return "%d resamples (the keyed bootstrap takes at most 2^20 = %d)" % (comparison["resamples"], MAX_KEYED_RESAMPLES)
+    return None
+
+
+def regression_spark_refusal(params):
+    """spark_refusal for regression: RMSE or MAE by the keyed bootstrap, without slices, at most 2^20 resamples."""
+    comparison = params["comparison"]
+    if params["slice_columns"]:
+        return "slices (slice_columns are judged on the agent only)"
+    if comparison["method"] != "bootstrap" or comparison["metric"] not in SPARK_REGRESSION_METRICS:
+        return "%s by %s for regression (it computes rmse or mae by the keyed bootstrap)" % (comparison["metric"], comparison["method"])
+    if comparison["resamples"] > MAX_KEYED_RESAMPLES:
         return "%d resamples (the keyed bootstrap takes at most 2^20 = %d)" % (comparison["resamples"], MAX_KEYED_RESAMPLES)
     return None
 
@@ -963,9 +982,10 @@ def check_spark_comparison(params, rows):
         )
 
 
-def spark_schema(models):
-    """The mapInPandas output of the Spark path: the key, the 0/1 label and one score per model, named by position."""
-    return ", ".join(["`k` bigint", "`y` int"] + ["`s%d` double" % i for i in range(models)])
+def spark_schema(models, problem_type=BINARY):
+    """The mapInPandas output of the Spark path: the key, the label (0/1, or a double for regression) and one score or
+    prediction per model, named by position."""
+    return ", ".join(["`k` bigint", "`y` double" if problem_type == REGRESSION else "`y` int"] + ["`s%d` double" % i for i in range(models)])
 
 
 def spark_score_table(pdf, plan, loaded):
@@ -987,9 +1007,20 @@ def spark_score_table(pdf, plan, loaded):
     return pd.DataFrame(out)
 
 
+def regression_spark_score_table(pdf, plan, loaded):
+    """spark_score_table for regression: the key, the label as a finite double and each model's finite prediction. No
+    bound on their size: the sums' fixed-point scales are derived from the data (spark_sql.regression_scale_bits)."""
+    out = {"k": row_keys(pdf[plan["row_key"]], plan["row_key"]), "y": regression_labels(pdf[plan["label"]], plan["label"])}
+    for i, m in enumerate(plan["models"]):
+        predictions = regression_predictions(loaded[m["key"]], pdf, plan["label"], m["key"])
+        check_predictions(m["key"], predictions)
+        out["s%d" % i] = predictions
+    return pd.DataFrame(out)
+
+
 def make_spark_scorer(plan, model_dirs, load_model):
     """The mapInPandas function of the Spark path: (k, y, s0..) per batch; models are loaded once per Python worker."""
-    return make_batch_scorer(plan, model_dirs, load_model, spark_score_table)
+    return make_batch_scorer(plan, model_dirs, load_model, regression_spark_score_table if plan["problem_type"] == REGRESSION else spark_score_table)
 
 
 def sql_rows(spark, query):
@@ -1102,6 +1133,8 @@ def keyed_bootstrap_on_spark(spark, src, comparison, models, dialect="spark"):
 def spark_sums(spark, params, rows, dialect="spark"):
     """The sums JSON (format mlopspipelines.spark-sums/v1; docs/spark-notebook.md) from the scored view. `dialect` is
     "spark" on Databricks; the repository's tests also run these steps on DuckDB ("duckdb") against the engine."""
+    if params.get("problem_type") == REGRESSION:
+        return regression_spark_sums(spark, params, rows, dialect)
     models = len(params["models"])
     src = spark_source(models)
     check_row_keys(spark, src, rows, params["row_key_column"], dialect)
@@ -1120,6 +1153,98 @@ def spark_sums(spark, params, rows, dialect="spark"):
         "fingerprint": fp,
         "delong": delong_on_spark(spark, src, rows, positives, models, dialect) if comparison["method"] == "delong" else None,
         "bootstrap": keyed_bootstrap_on_spark(spark, src, comparison, models, dialect) if comparison["method"] == "bootstrap" else None,
+    }
+
+
+# ---------------------------------------------------------------- regression sums on Spark
+
+
+def scale_of(value, what):
+    """regression_scale_bits of an exact maximum from Spark, refusing an overflowed (infinite) one with a clear message."""
+    try:
+        return regression_scale_bits(float(value))
+    except (TypeError, ValueError):
+        raise ScoringError("%s is %r: a squared error or a value overflows a double, so it cannot be compared" % (what, value))
+
+
+def regression_fingerprint(spark, src, models, dialect="spark"):
+    """n, the key sum and, per column (label, then each model), a scale from its exact largest |value| and the sum of
+    trunc(value * 2^scale): two actions, exact and row-order independent (docs/scale-out.md)."""
+    [mx] = sql_rows(spark, render_regression_fingerprint_max_sql(dialect, src))
+    target_scale = scale_of(mx["max_abs_target"], "the largest |label|")
+    prediction_scales = [scale_of(mx["max_abs_prediction%d" % m], "the largest |prediction| of model %d" % m) for m in range(models)]
+    [row] = sql_rows(spark, render_regression_fingerprint_sql(dialect, src, target_scale, prediction_scales))
+    return {
+        "rows": integer_text(mx["n"]),
+        "keySum": integer_text(mx["key_sum"]),
+        "targetScaleBits": target_scale,
+        "targetSum": signed_integer_text(row["target_sum"]),
+        "predictionScaleBits": prediction_scales,
+        "predictionSums": [signed_integer_text(row["prediction_sum%d" % m]) for m in range(models)],
+    }
+
+
+def regression_draws(spark, src, seed, metric, scales, indices, models, dialect="spark"):
+    """One action of keyed regression sums: one entry per generator index (Σw and Σw·q per model)."""
+    draws = [
+        {"b": int(r["b"]), "weight": integer_text(r["weight"]), "losses": [integer_text(r["loss%d" % m]) for m in range(models)]}
+        for r in sql_rows(spark, render_keyed_regression_sums_sql(dialect, src, seed, metric, scales, indices))
+    ]
+    wanted = list(range(indices["count"])) if isinstance(indices, dict) else sorted(indices)
+    if sorted(d["b"] for d in draws) != wanted:
+        raise ScoringError("the keyed resample sums came back for other generator indices than asked (%d rows for %d indices)" % (len(draws), len(wanted)))
+    return sorted(draws, key=lambda d: d["b"])
+
+
+def regression_bootstrap_on_spark(spark, src, comparison, models, rows, dialect="spark"):
+    """The keyed bootstrap of RMSE or MAE: each model's scale from its exact largest loss, the totals, the sums of
+    indices 0..B-1 and, for a draw whose weights are all 0, the redraws b + a*2^20, as runKeyedRegression
+    (src/engine/keyed-regression.ts) does locally."""
+    metric, seed, resamples = comparison["metric"], comparison["seed"], comparison["resamples"]
+    [mx] = sql_rows(spark, render_regression_max_loss_sql(dialect, src, metric))
+    if int(mx["n"]) != rows:
+        raise ScoringError("the evaluation data changed while it was compared: %d rows were counted and %d scored; compare a table or query that does not change" % (rows, int(mx["n"])))
+    largest = [float(mx["max_loss%d" % m]) for m in range(models)]
+    scales = [scale_of(largest[m], "the largest %s loss of model %d" % (metric, m)) for m in range(models)]
+    [full] = sql_rows(spark, render_regression_loss_totals_sql(dialect, src, metric, scales))
+    draws = regression_draws(spark, src, seed, metric, scales, {"count": resamples}, models, dialect)
+    empty = [d["b"] for d in draws if int(d["weight"]) == 0]
+    attempt = 1
+    while empty:
+        if attempt == MAX_KEYED_ATTEMPTS:
+            raise ScoringError("keyed Poisson resample %d drew weight 0 for every row in %d draws; the data are too small to bootstrap" % (empty[0], MAX_KEYED_ATTEMPTS))
+        redraws = regression_draws(spark, src, seed, metric, scales, [b + attempt * MAX_KEYED_RESAMPLES for b in empty], models, dialect)
+        draws += redraws
+        empty = [d["b"] - attempt * MAX_KEYED_RESAMPLES for d in redraws if int(d["weight"]) == 0]
+        attempt += 1
+    return {
+        "metric": metric,
+        "seed": seed,
+        "seed64": str(seed64(seed)),
+        "resamples": resamples,
+        "lossScaleBits": scales,
+        # floor(largest * 2^s): exact, since a product with a power of two is exact below 2^53.
+        "maxLosses": [str(int(math.floor(math.ldexp(largest[m], scales[m])))) for m in range(models)],
+        "full": {"weight": integer_text(full["weight"]), "losses": [integer_text(full["loss%d" % m]) for m in range(models)]},
+        "draws": draws,
+    }
+
+
+def regression_spark_sums(spark, params, rows, dialect="spark"):
+    """The regression form of the sums JSON (docs/scale-out.md, "Keyed regression sums"): no classes, per-model scales."""
+    models = len(params["models"])
+    src = spark_source(models)
+    check_row_keys(spark, src, rows, params["row_key_column"], dialect)
+    fp = regression_fingerprint(spark, src, models, dialect)
+    return {
+        "format": SUMS_FORMAT,
+        "generator": GENERATOR_VERSION,
+        "problem": REGRESSION,
+        "rows": fp["rows"],
+        "models": [m["key"] for m in params["models"]],
+        "fingerprint": fp,
+        "delong": None,
+        "bootstrap": regression_bootstrap_on_spark(spark, src, params["comparison"], models, rows, dialect),
     }
 
 
@@ -1164,7 +1289,7 @@ def compare_on_spark(params, plan, df, rows, spark, mlflow, remove_tree, makedir
     try:
         model_dirs = download_models(params["models"], models_dir, mlflow, makedirs)
         scorer = make_spark_scorer(plan, model_dirs, mlflow.pyfunc.load_model)
-        df.mapInPandas(scorer, schema=spark_schema(len(params["models"]))).write.mode("overwrite").parquet(scores_dir)
+        df.mapInPandas(scorer, schema=spark_schema(len(params["models"]), params["problem_type"])).write.mode("overwrite").parquet(scores_dir)
         spark.read.parquet(scores_dir).createOrReplaceTempView(SPARK_VIEW)
         sums = spark_sums(spark, params, rows)
     finally:

@@ -432,3 +432,147 @@ def render_loss_totals_sql(dialect, src, losses):
     D = _sq_dialect(dialect)
     sums = ["SUM(CAST(%s AS DECIMAL(20,0))) AS loss%d" % (fixed_point_loss_sql(dialect, losses[m], s, src["label"]), m) for m, s in enumerate(scores)]
     return "SELECT COUNT(*) AS weight, SUM(CAST(%s AS BIGINT)) AS positive_weight, %s FROM %s" % (D.ident(src["label"]), ", ".join(sums), src["table"])
+
+
+# Keyed regression sums (RMSE, MAE): the port of src/engine/spark/regression-sql.ts and of the scale rule of
+# src/engine/keyed-regression.ts (docs/keyed-poisson.md, "Regression losses").
+
+_SQ_REGRESSION_MAX_SCALE_BITS = 1022
+_SQ_STEP_BITS = 62
+
+
+def _sq_number_text(x):
+    """String(x) of JavaScript, infinities and NaN included (for messages)."""
+    if isinstance(x, float) and x != x:
+        return "NaN"
+    if isinstance(x, float) and x in (float("inf"), float("-inf")):
+        return "Infinity" if x > 0 else "-Infinity"
+    return js_number(x)
+
+
+def regression_scale_bits(max_loss):
+    """regressionScaleBits: s = min(1022, 52 - floor(log2 max_loss)), 1022 when max_loss is 0. The exponent comes
+    from math.frexp (x = f * 2**e with 0.5 <= f < 1, so floor(log2 x) = e - 1), exact for subnormals too."""
+    import math
+
+    x = float(max_loss)
+    if not (0 <= x < float("inf")):
+        raise ValueError("the largest loss must be a finite number >= 0, got %s" % _sq_number_text(x))
+    if x == 0:
+        return _SQ_REGRESSION_MAX_SCALE_BITS
+    return min(_SQ_REGRESSION_MAX_SCALE_BITS, 52 - (math.frexp(x)[1] - 1))
+
+
+def regression_loss_sql(dialect, loss, pred, label):
+    """regressionLossSql: the per-row loss as a DOUBLE expression, (y - p) * (y - p) or abs(p - y)."""
+    D = _sq_dialect(dialect)
+    p = "CAST(%s AS DOUBLE)" % D.ident(pred)
+    y = "CAST(%s AS DOUBLE)" % D.ident(label)
+    if loss == "rmse":
+        return "((%s - %s) * (%s - %s))" % (y, p, y, p)
+    if loss == "mae":
+        return "abs(%s - %s)" % (p, y)
+    raise ValueError("unknown regression loss '%s' (expected rmse or mae)" % (loss,))
+
+
+def scaled_fixed_point_sql(x, s):
+    """scaledFixedPointSql: floor(x * 2^s) as a BIGINT expression, by exact steps of at most 2^62."""
+    if not (_sq_is_int(s) and -_SQ_REGRESSION_MAX_SCALE_BITS <= s <= _SQ_REGRESSION_MAX_SCALE_BITS):
+        raise ValueError(
+            "a scale must be an integer from -%d to %d, got %s" % (_SQ_REGRESSION_MAX_SCALE_BITS, _SQ_REGRESSION_MAX_SCALE_BITS, _sq_number_text(s) if isinstance(s, (int, float)) and not isinstance(s, bool) else s)
+        )
+    e = x
+    k = abs(s)
+    while k > 0:
+        e = "(%s %s CAST(%d AS DOUBLE))" % (e, "*" if s > 0 else "/", 2 ** min(k, _SQ_STEP_BITS))
+        k -= _SQ_STEP_BITS
+    return "CAST(floor(%s) AS BIGINT)" % e
+
+
+def _sq_check_scales(src, scale_bits):
+    n = len(src["scores"])
+    if not isinstance(scale_bits, list) or len(scale_bits) != n:
+        raise ValueError("%d prediction columns need %d scales, got %s" % (n, n, len(scale_bits) if isinstance(scale_bits, list) else "none"))
+
+
+def render_regression_max_loss_sql(dialect, src, loss):
+    """renderRegressionMaxLossSql: columns n, max_loss0, max_loss1, ... (the exact largest loss per model)."""
+    _sq_check_source(src)
+    cols = ["MAX(%s) AS max_loss%d" % (regression_loss_sql(dialect, loss, p, src["label"]), m) for m, p in enumerate(src["scores"])]
+    return "SELECT COUNT(*) AS n, %s FROM %s" % (", ".join(cols), src["table"])
+
+
+def _sq_regression_fixed_point_columns(dialect, src, loss, scale_bits):
+    return ["%s AS q%d" % (scaled_fixed_point_sql(regression_loss_sql(dialect, loss, p, src["label"]), scale_bits[m]), m) for m, p in enumerate(src["scores"])]
+
+
+def render_regression_row_losses_sql(dialect, src, loss, scale_bits):
+    """renderRegressionRowLossesSql: per row the key and each model's fixed-point loss, ordered by key."""
+    _sq_check_source(src)
+    _sq_check_scales(src, scale_bits)
+    D = _sq_dialect(dialect)
+    cols = _sq_regression_fixed_point_columns(dialect, src, loss, scale_bits)
+    return "SELECT CAST(%s AS BIGINT) AS k, %s FROM %s ORDER BY k" % (D.ident(src["key"]), ", ".join(cols), src["table"])
+
+
+def render_keyed_regression_sums_sql(dialect, src, seed, loss, scale_bits, indices):
+    """renderKeyedRegressionSumsSql: per generator index b, columns b, weight, loss0, loss1, ..."""
+    _sq_check_source(src)
+    _sq_check_scales(src, scale_bits)
+    D = _sq_dialect(dialect)
+    qs = ["q%d" % m for m in range(len(src["scores"]))]
+    rows = "kp_rows AS (SELECT CAST(%s AS BIGINT) AS k, %s FROM %s)" % (
+        D.ident(src["key"]),
+        ", ".join(_sq_regression_fixed_point_columns(dialect, src, loss, scale_bits)),
+        src["table"],
+    )
+    ctes = [rows] + keyed_weight_ctes(dialect, seed, "kp_rows", ["k"] + qs, _sq_indices_table(D, indices))
+    sums = ["SUM(CAST(w * %s AS DECIMAL(20,0))) AS loss%d" % (q, m) for m, q in enumerate(qs)]
+    return "WITH %s\nSELECT b, SUM(w) AS weight, %s FROM kp_w GROUP BY b ORDER BY b" % (",\n".join(ctes), ", ".join(sums))
+
+
+def render_regression_loss_totals_sql(dialect, src, loss, scale_bits):
+    """renderRegressionLossTotalsSql: columns weight (rows), loss0, loss1, ... (the unweighted totals)."""
+    _sq_check_source(src)
+    _sq_check_scales(src, scale_bits)
+    sums = [
+        "SUM(CAST(%s AS DECIMAL(20,0))) AS loss%d" % (scaled_fixed_point_sql(regression_loss_sql(dialect, loss, p, src["label"]), scale_bits[m]), m)
+        for m, p in enumerate(src["scores"])
+    ]
+    return "SELECT COUNT(*) AS weight, %s FROM %s" % (", ".join(sums), src["table"])
+
+
+def truncated_fixed_point_sql(x, s):
+    """truncatedFixedPointSql: sign(x) * floor(|x| * 2^s) as a BIGINT expression."""
+    return "CASE WHEN %s < 0 THEN -%s ELSE %s END" % (x, scaled_fixed_point_sql("abs(%s)" % x, s), scaled_fixed_point_sql(x, s))
+
+
+def render_regression_fingerprint_max_sql(dialect, src):
+    """renderRegressionFingerprintMaxSql: columns n, key_sum, max_abs_target, max_abs_prediction0, ..."""
+    _sq_check_source(src)
+    D = _sq_dialect(dialect)
+
+    def _abs(c):
+        return "abs(CAST(%s AS DOUBLE))" % D.ident(c)
+
+    cols = [
+        "COUNT(*) AS n",
+        "SUM(CAST(CAST(%s AS BIGINT) AS DECIMAL(20,0))) AS key_sum" % D.ident(src["key"]),
+        "MAX(%s) AS max_abs_target" % _abs(src["label"]),
+    ] + ["MAX(%s) AS max_abs_prediction%d" % (_abs(p), m) for m, p in enumerate(src["scores"])]
+    return "SELECT %s FROM %s" % (", ".join(cols), src["table"])
+
+
+def render_regression_fingerprint_sql(dialect, src, target_scale_bits, prediction_scale_bits):
+    """renderRegressionFingerprintSql: columns target_sum, prediction_sum0, ... (sums of trunc(v * 2^t))."""
+    _sq_check_source(src)
+    _sq_check_scales(src, prediction_scale_bits)
+    D = _sq_dialect(dialect)
+
+    def _sum(c, s):
+        return "SUM(CAST(%s AS DECIMAL(20,0)))" % truncated_fixed_point_sql("CAST(%s AS DOUBLE)" % D.ident(c), s)
+
+    cols = ["%s AS target_sum" % _sum(src["label"], target_scale_bits)] + [
+        "%s AS prediction_sum%d" % (_sum(p, prediction_scale_bits[m]), m) for m, p in enumerate(src["scores"])
+    ]
+    return "SELECT %s FROM %s" % (", ".join(cols), src["table"])

@@ -508,7 +508,9 @@ class SparkRefusalTest(SparkPathBase):
         )
         self.pdf["region"] = ["north", "south"] * 5
         self.assert_refused(refusal % "slices (slice_columns are judged on the agent only)", local_row_limit="9", comparison=comparison(), row_key_column="rid", slice_columns="region")
-        self.assert_refused(refusal % "the problem type regression (binary classification only)", local_row_limit="9", comparison=comparison(), row_key_column="rid", problem_type="regression")
+        self.assert_refused(
+            refusal % "roc_auc by delong for regression (it computes rmse or mae by the keyed bootstrap)", local_row_limit="9", comparison=comparison(), row_key_column="rid", problem_type="regression"
+        )
 
     def test_no_row_key_column(self):
         self.assert_refused(
