@@ -24,7 +24,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import seedrandom from 'seedrandom';
-import { sparkSumsOf, type Metric, type Predictions } from '../../src/engine';
+import { sparkRegressionSumsOf, sparkSumsOf, type Metric, type Predictions, type RegressionPredictions } from '../../src/engine';
 
 /** The noise of a model's predictions on one row (smaller is better): a number, or one per slice value. */
 export type Noise = number | ((slices: Record<string, string>) => number);
@@ -182,6 +182,18 @@ function predictionsOf(table: Table, keys: string[], rowKeyColumn: string): Pred
   };
 }
 
+/** The regression predictions of an Arrow table (float64 label and predictions, an integer row key). */
+function regressionPredictionsOf(table: Table, keys: string[], rowKeyColumn: string): RegressionPredictions {
+  const key = table.getChild(rowKeyColumn);
+  if (!key) throw new ScoringNotebookError(`ScoringError: the evaluation data has no column ${rowKeyColumn} (rowKeyColumn)`);
+  return {
+    n: table.numRows,
+    target: Float64Array.from(table.getChild('label')!.toArray() as Float64Array),
+    columns: keys.map((k) => ({ name: k, scores: table.getChild(k)!.toArray() as Float64Array })),
+    rowKey: { name: rowKeyColumn, values: key.toArray() as BigInt64Array },
+  };
+}
+
 /** What the switching notebook does with `table`; the handler wraps the error into the emulator's NotebookError. */
 export function playSwitchingNotebook(params: Record<string, string>, table: Table, files: SwitchingNotebookFiles): { exitValue: string } {
   const keys = (JSON.parse(params.models) as Array<{ key: string }>).map((m) => m.key);
@@ -193,7 +205,7 @@ export function playSwitchingNotebook(params: Record<string, string>, table: Tab
     return { exitValue: JSON.stringify({ output_path: file, rows, ...(limit !== undefined ? { comparison: 'local', local_row_limit: limit } : {}) }) };
   }
   const comparison = JSON.parse(params.comparison) as {
-    metric: Metric;
+    metric: Metric | 'rmse' | 'mae';
     method: 'delong' | 'bootstrap';
     seed: string;
     resamples: number;
@@ -211,7 +223,15 @@ export function playSwitchingNotebook(params: Record<string, string>, table: Tab
       `ScoringError: ${rows} rows is above the local row limit ${limit}, and the comparison on Spark needs a row key: set rowKeyColumn to a column holding a distinct whole number from 0 to 2^40 - 1 on every row`,
     );
   }
-  const sums = sparkSumsOf(predictionsOf(table, keys, params.row_key_column), keys, comparison);
+  // Regression's sums (RMSE/MAE, keyed) come from the regression finisher's reference; binary's from sparkSumsOf.
+  const sums =
+    params.problem_type === 'regression'
+      ? sparkRegressionSumsOf(regressionPredictionsOf(table, keys, params.row_key_column), keys, {
+          metric: comparison.metric as 'rmse' | 'mae',
+          seed: comparison.seed,
+          resamples: comparison.resamples,
+        })
+      : sparkSumsOf(predictionsOf(table, keys, params.row_key_column), keys, { ...comparison, metric: comparison.metric as Metric });
   const text = JSON.stringify(sums);
   const head = { comparison: 'spark', rows, local_row_limit: limit };
   if (text.length <= INLINE_SUMS_LIMIT) return { exitValue: JSON.stringify({ ...head, result: sums }) };

@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import {
   finishFromSums,
+  finishRegressionFromSums,
   isHigherBetter,
   type AnyMetric,
   type AnyPredictions,
@@ -351,13 +352,14 @@ function sparkOptions(opts: CompareOptions<AnyMetric>, method: CompareOptions['m
  * against the models sent and the options (fail closed: a mismatch fails the task before any promotion).
  */
 function finishOnSpark(scored: ScoredPredictions, models: Array<{ key: string }>, opts: CompareOptions<AnyMetric>): Decision<AnyMetric> {
-  let decision: Decision;
+  let decision: Decision<AnyMetric>;
+  const keys = models.map((m) => m.key);
   try {
-    decision = finishFromSums(
-      scored.sparkSums,
-      models.map((m) => m.key),
-      opts as CompareOptions,
-    );
+    // Regression's sums carry per-model scales and no classes (spark-sums-regression.ts); binary's are spark-sums.ts'.
+    decision =
+      opts.problemType === 'regression'
+        ? finishRegressionFromSums(scored.sparkSums, keys, opts)
+        : finishFromSums(scored.sparkSums, keys, opts as CompareOptions);
   } catch (err) {
     throw new Error(`The comparison on Spark cannot be finished: ${(err as Error).message}`);
   }

@@ -98,8 +98,13 @@ export function parseScaleDecision(inputs: Inputs, labelColumn: string, d: Decis
         `bootstrap keyedPoisson keys every row's resample weights by its row key: set rowKeyColumn to a column of distinct whole numbers from 0 to ${KEY_LIMIT - 1}.`,
       );
     }
-    if (d.problemType !== 'binaryClassification' || d.guardrails.length > 0 || d.sliceColumns.length > 0) {
-      fail('bootstrap', 'bootstrap keyedPoisson supports binary classification without guardrails or slices; use bootstrap multinomial for those.');
+    // The engine's keyed bootstrap: binary metrics (keyed-poisson.ts) and regression RMSE/MAE (keyed-regression.ts).
+    const keyedRegression = d.problemType === 'regression' && (d.metric === 'rmse' || d.metric === 'mae');
+    if ((d.problemType !== 'binaryClassification' && !keyedRegression) || d.guardrails.length > 0 || d.sliceColumns.length > 0) {
+      fail(
+        'bootstrap',
+        'bootstrap keyedPoisson supports binary classification, and regression on rmse or mae, without guardrails or slices; use bootstrap multinomial for those.',
+      );
     }
   }
   return {
@@ -118,11 +123,16 @@ export function localRowLimitOf(explicit: number | undefined, models: number): {
 /**
  * Why the comparison on Spark cannot do this evaluation (noun phrases the notebook puts after "does not
  * support"), or null when it can: ROC AUC by DeLong, log loss and Brier score by the keyed bootstrap, binary
- * classification without guardrails or slices (the finisher, src/engine/spark-sums.ts).
+ * classification without guardrails or slices (the finisher, src/engine/spark-sums.ts); regression RMSE and MAE by
+ * the keyed bootstrap (src/engine/spark-sums-regression.ts).
  */
 export function sparkUnsupported(d: DecisionShape & ScaleDecisionConfig): string | null {
   const reasons: string[] = [];
-  if (d.problemType === 'regression') reasons.push('regression (problemType regression)');
+  if (d.problemType === 'regression') {
+    // Spark computes RMSE and MAE by the keyed bootstrap (spark-sums-regression.ts); R² and MAPE are not ratios it can sum exactly.
+    if (d.metric !== 'rmse' && d.metric !== 'mae') reasons.push(`${d.metric} (regression on Spark computes rmse or mae by the keyed bootstrap)`);
+    else if (d.bootstrap !== 'keyedPoisson') reasons.push(`the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes ${d.metric} on Spark)`);
+  }
   if (d.problemType === 'multiclass') reasons.push('multiclass classification (problemType multiclass)');
   if (d.guardrails.length > 0) reasons.push('guardrails');
   if (d.sliceColumns.length > 0) reasons.push('slices (sliceColumns)');

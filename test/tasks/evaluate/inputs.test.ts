@@ -230,9 +230,9 @@ describe('evaluate: parseEvaluateInputs(inputs)', () => {
     // The checks of method bootstrap apply to auto unchanged.
     rejects({ method: 'auto', bootstrap: 'keyedPoisson' }, 'rowKeyColumn', /bootstrap keyedPoisson keys every row's resample weights by its row key/);
     rejects(
-      { method: 'auto', bootstrap: 'keyedPoisson', rowKeyColumn: 'id', problemType: 'regression', metric: 'rmse' },
+      { method: 'auto', bootstrap: 'keyedPoisson', rowKeyColumn: 'id', problemType: 'regression', metric: 'r2' },
       'bootstrap',
-      'bootstrap keyedPoisson supports binary classification without guardrails or slices; use bootstrap multinomial for those.',
+      'bootstrap keyedPoisson supports binary classification, and regression on rmse or mae, without guardrails or slices; use bootstrap multinomial for those.',
     );
     rejects({ method: 'auto', resamples: '0' }, 'resamples', />= 1 and <= 100000/);
   });

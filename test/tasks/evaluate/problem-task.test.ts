@@ -159,7 +159,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
           { key: 'production', uri: `models:/${MODEL}/${v1}` },
         ],
         'databricks',
-        { problem_type: 'regression', ...scale('rmse', 'regression (problemType regression)', 2) },
+        { problem_type: 'regression', ...scale('rmse', 'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes rmse on Spark)', 2) },
       ),
     );
     assert.equal(r.outputs.decision, 'promoted');
@@ -196,7 +196,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
           { key: 'production', uri: `models:/${UC_MODEL}/${v1}` },
         ],
         'databricks-uc',
-        { problem_type: 'regression', ...scale('mae', 'regression (problemType regression)', 2) },
+        { problem_type: 'regression', ...scale('mae', 'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes mae on Spark)', 2) },
       ),
     );
     assert.deepEqual(emu.mlflow.aliases(UC_MODEL), { champion: '2' });
@@ -324,7 +324,7 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
           { key: 'production', uri: `models:/${MODEL}/1` },
         ],
         'databricks',
-        { problem_type: 'regression', slice_columns: 'region,plan', ...scale('rmse', 'regression (problemType regression); slices (sliceColumns)', 2) },
+        { problem_type: 'regression', slice_columns: 'region,plan', ...scale('rmse', 'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes rmse on Spark); slices (sliceColumns)', 2) },
       ),
     );
     assert.equal(r.outputs.decision, 'kept');

@@ -55,12 +55,17 @@ describe('evaluate: localRowLimit, rowKeyColumn and bootstrap (issue 23)', () =>
     rejects(
       { bootstrap: 'keyedPoisson', rowKeyColumn: 'id', guardrails: 'brier 0.01' },
       'bootstrap',
-      'bootstrap keyedPoisson supports binary classification without guardrails or slices; use bootstrap multinomial for those.',
+      'bootstrap keyedPoisson supports binary classification, and regression on rmse or mae, without guardrails or slices; use bootstrap multinomial for those.',
     );
     rejects(
-      { bootstrap: 'keyedPoisson', rowKeyColumn: 'id', problemType: 'regression', metric: 'rmse' },
+      { bootstrap: 'keyedPoisson', rowKeyColumn: 'id', problemType: 'regression', metric: 'mape' },
       'bootstrap',
-      'bootstrap keyedPoisson supports binary classification without guardrails or slices; use bootstrap multinomial for those.',
+      'bootstrap keyedPoisson supports binary classification, and regression on rmse or mae, without guardrails or slices; use bootstrap multinomial for those.',
+    );
+    rejects(
+      { bootstrap: 'keyedPoisson', rowKeyColumn: 'id', problemType: 'multiclass', metric: 'log_loss' },
+      'bootstrap',
+      'bootstrap keyedPoisson supports binary classification, and regression on rmse or mae, without guardrails or slices; use bootstrap multinomial for those.',
     );
     rejects(
       { rowKeyColumn: 'label' },
@@ -96,7 +101,12 @@ describe('evaluate: localRowLimit, rowKeyColumn and bootstrap (issue 23)', () =>
     assert.equal(sparkUnsupported(d({ metric: 'brier' })), 'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes brier on Spark)');
     assert.equal(sparkUnsupported(d({ method: 'delong', guardrails: 'brier 0.01', sliceColumns: 'region' })), 'guardrails; slices (sliceColumns)');
     assert.equal(sparkUnsupported(d({ problemType: 'multiclass', metric: 'log_loss' })), 'multiclass classification (problemType multiclass)');
-    assert.equal(sparkUnsupported(d({ problemType: 'regression', metric: 'rmse' })), 'regression (problemType regression)');
+    assert.equal(
+      sparkUnsupported(d({ problemType: 'regression', metric: 'rmse' })),
+      'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes rmse on Spark)',
+    );
+    assert.equal(sparkUnsupported(d({ problemType: 'regression', metric: 'mae', bootstrap: 'keyedPoisson', rowKeyColumn: 'id' })), null);
+    assert.equal(sparkUnsupported(d({ problemType: 'regression', metric: 'r2' })), 'r2 (regression on Spark computes rmse or mae by the keyed bootstrap)');
   });
 });
 
@@ -136,7 +146,7 @@ describe('evaluate: method auto, the bootstrap on the agent and DeLong for ROC A
     assert.equal(sparkUnsupported(d({ bootstrap: 'keyedPoisson', rowKeyColumn: 'id' })), null);
     assert.equal(sparkUnsupported(d({ guardrails: 'brier 0.01', winRate: '0.9' })), 'guardrails');
     assert.equal(sparkUnsupported(d({ sliceColumns: 'region' })), 'slices (sliceColumns)');
-    assert.equal(sparkUnsupported(d({ problemType: 'regression', metric: 'rmse' })), 'regression (problemType regression)');
+    assert.equal(sparkUnsupported(d({ problemType: 'regression', metric: 'rmse', bootstrap: 'keyedPoisson', rowKeyColumn: 'id' })), null);
   });
 
   it('what auto runs on each path, in words for the log line; nothing for an explicit method', () => {

@@ -12,10 +12,10 @@ import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import type { Emulator } from '../../../emulator';
 import { NotebookError, type NotebookContext } from '../../../emulator/routes/jobs';
-import { compareModels, defaultMinDelta, type CompareOptions, type Decision, type Predictions } from '../../../src/engine';
+import { compareModels, defaultMinDelta, type CompareOptions, type Decision, type Predictions, type RegressionPredictions } from '../../../src/engine';
 import { DEFAULT_NOTEBOOK_PATH } from '../../../src/tasks/evaluate/inputs';
 import type { AgentRunResult } from '../../helpers/agent';
-import { binaryTable, playSwitchingNotebook, ScoringNotebookError, withRowKey, type Noise } from '../../helpers/scoring-notebook';
+import { binaryTable, playSwitchingNotebook, regressionTable, ScoringNotebookError, withRowKey, type Noise } from '../../helpers/scoring-notebook';
 import { assertSecretNotShown, TaskHarness } from '../../helpers/task-harness';
 
 const CONN = '0b8e4c1d-2a3f-4e5d-8c7b-6a5f4e3d2c1b';
@@ -34,6 +34,8 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
   /** Changes the exit value's sums before the notebook returns them (the corrupt-sums test). */
   let tamper: ((exit: any) => void) | undefined;
   let tables: Table[];
+  /** The notebook scores a regression table (target and predictions) instead of a binary one. */
+  let regression: boolean;
   let attempt = 0;
 
   beforeEach(async () => {
@@ -45,13 +47,15 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     rows = 1500;
     tamper = undefined;
     tables = [];
+    regression = false;
     emu.jobs.notebooks.register(DEFAULT_NOTEBOOK_PATH, scoringNotebook);
   });
   afterEach(() => harness.stop());
 
   function scoringNotebook(ctx: NotebookContext): { exitValue: string } {
     const keys = (JSON.parse(ctx.params.models) as Array<{ key: string }>).map((m) => m.key);
-    const base = binaryTable({ rows, noise: Object.fromEntries(keys.map((k) => [k, noise[k]])), seed: 'spark-path' });
+    const spec = { rows, noise: Object.fromEntries(keys.map((k) => [k, noise[k]])), seed: 'spark-path' };
+    const base = regression ? regressionTable(spec) : binaryTable(spec);
     const table = ctx.params.row_key_column ? withRowKey(base, ctx.params.row_key_column) : base;
     tables.push(table);
     try {
@@ -355,6 +359,63 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     assert.deepEqual(rec.decision, localDecision({ metric: 'brier', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 300 }));
     assert.equal(rec.decision.bootstrap, 'keyedPoisson');
     assert.equal(r.outputs.decision, 'promoted');
+  });
+
+  it('above the limit with regression RMSE by the keyed bootstrap: finished from the regression sums, the whole decision equal to the local keyed path', async () => {
+    regression = true;
+    production(1.2);
+    candidate('better', 0.6);
+    const r = await evaluate({ problemType: 'regression', metric: 'rmse', bootstrap: 'keyedPoisson', localRowLimit: '1000', rowKeyColumn: 'id' });
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    assert.equal(scoringParameters().problem_type, 'regression');
+    assert.equal(scoringParameters().comparison, '{"metric":"rmse","method":"bootstrap","seed":"7","resamples":300,"unsupported":null}');
+    assert.ok(
+      r.logLines.includes(
+        'Compared on Spark: 1,500 rows is above the local row limit 1,000 (localRowLimit); RMSE by the keyed Poisson bootstrap (method auto).',
+      ),
+      r.logLines.join('\n'),
+    );
+    const table = tables[0];
+    const keys = (JSON.parse(scoringParameters().models) as Array<{ key: string }>).map((m) => m.key);
+    const preds: RegressionPredictions = {
+      n: table.numRows,
+      target: Float64Array.from(table.getChild('label')!.toArray() as Float64Array),
+      columns: keys.map((k) => ({ name: k, scores: table.getChild(k)!.toArray() as Float64Array })),
+      rowKey: { name: 'id', values: table.getChild('id')!.toArray() as BigInt64Array },
+    };
+    const local = compareModels(preds, {
+      problemType: 'regression',
+      metric: 'rmse',
+      method: 'bootstrap',
+      bootstrap: 'keyedPoisson',
+      resamples: 300,
+      baseline: 'production',
+      candidates: keys.filter((k) => k !== 'production'),
+      seed: 7,
+      winRate: 0.9,
+      confidence: 0.95,
+      minDelta: defaultMinDelta('rmse'),
+    });
+    const rec = record(r);
+    assert.deepEqual(rec.decision, JSON.parse(JSON.stringify(local)));
+    assert.equal(rec.decision.bootstrap, 'keyedPoisson');
+    assert.equal(r.outputs.decision, 'promoted');
+    // Nothing was downloaded: the sums came inline in the exit value.
+    assert.deepEqual(emu.callsTo('GET', /\/api\/2\.0\/fs\/files\//), []);
+  });
+
+  it('above the limit with regression R² fails in the notebook: Spark computes rmse or mae only; no promotion request', async () => {
+    regression = true;
+    production(1.2);
+    candidate('better', 0.6);
+    const r = await evaluate({ problemType: 'regression', metric: 'r2', localRowLimit: '1000', rowKeyColumn: 'id' });
+    assert.equal(r.complete?.result, 'Failed', r.stdout);
+    assert.equal(JSON.parse(scoringParameters().comparison).unsupported, 'r2 (regression on Spark computes rmse or mae by the keyed bootstrap)');
+    assert.match(
+      r.complete!.message,
+      /1500 rows is above the local row limit 1000, and the comparison on Spark does not support r2 \(regression on Spark computes rmse or mae by the keyed bootstrap\); set maxRows to at most 1000/,
+    );
+    assert.deepEqual(promotionCalls(), []);
   });
 
   it('sums above 1,000,000 bytes: written to the volume, downloaded with the Files API, deleted, then finished', async () => {
