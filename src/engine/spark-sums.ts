@@ -347,3 +347,14 @@ function keyedSums(
     draws,
   };
 }
+
+/**
+ * ROC AUC from its integer rank sum u2 (twice the weighted Mann–Whitney U) and the class weights, computed as
+ * `aucSums` (metrics.ts) finishes it locally: u2 / (2·pos·neg) in doubles. With integer weights the local u2 is
+ * the same integer, accumulated exactly while it stays below 2^53, so the two agree bit for bit there; above,
+ * this is the correctly rounded value (Number of the exact integer) and the local double sum may differ in the
+ * last bits.
+ */
+export function aucFromRankSum(u2: bigint, pos: number, neg: number): number {
+  return Number(u2) / (2 * pos * neg);
+}
