@@ -94,4 +94,15 @@ export { delongCovariance, delongDifference, normalShareAbove, type DelongDiffer
 export { XOR4096_STATE_WORDS, Xor4096, resampleKey, resampleStates, writeXor4096State } from './rng';
 export { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
 export { erfc, mean, normalCdf, normalPdf, normalQuantile, normalSf, percentileInterval, quantileSorted } from './stats';
-export { finishFromSums, sparkMethodOf, sparkSumsOf, SparkSumsError, SPARK_SUMS_FORMAT, type SparkDraw, type SparkSums } from './spark-sums';
+export {
+  aucFromRankSum,
+  exactRankSum,
+  finishFromSums,
+  sparkMethodOf,
+  sparkSumsOf,
+  SparkSumsError,
+  SPARK_SUMS_FORMAT,
+  type SparkBootstrapMetric,
+  type SparkDraw,
+  type SparkSums,
+} from './spark-sums';
