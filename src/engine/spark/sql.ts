@@ -442,7 +442,7 @@ function rankSumSelect(models: number): string {
 /** The models as a table of one column `m` (0 .. M − 1), to turn one wide row into M long rows without reading the source again. */
 function modelIndexTable(D: Dialect, models: number): string {
   return D.inline(
-    'au_mi',
+    'au_mv',
     ['m'],
     Array.from({ length: models }, (_, m) => [m]),
   );

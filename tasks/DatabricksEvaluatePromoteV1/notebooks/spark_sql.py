@@ -460,7 +460,7 @@ def _sq_rank_sum_select(models):
 def _sq_weighted_long_ctes(D, source, cuts):
     M = len(cuts)
     pick = "CASE %s END" % " ".join("WHEN au_mi.m = %d THEN sc%d" % (m, m) for m in range(M))
-    models = D.inline("au_mi", ["m"], [[m] for m in range(M)])
+    models = D.inline("au_mv", ["m"], [[m] for m in range(M)])
     return [
         "au_l AS (SELECT au_mi.m AS m, b, y, w, %s AS s FROM %s CROSS JOIN %s AS au_mi WHERE w > 0)" % (pick, source, models),
         "au_w AS (SELECT m, b, y, w, s, %s AS bk FROM au_l)" % _sq_bucket_expr(cuts),
