@@ -1,5 +1,6 @@
 // Issue 23's figures: the Spark comparison SQL (src/engine/spark/sql.ts) timed on DuckDB at 10^7 rows x 3
-// models (DeLong's 3 actions; the keyed Poisson resample sums), and the local engine's keyed Poisson speed.
+// models (DeLong's 3 actions; the keyed Poisson resample sums; the keyed ROC AUC rank sums, opt in), and the local
+// engine's keyed Poisson speed.
 // Figures are measured, never asserted. Needs a build first (out/ from `npm run build`).
 //
 //   node scripts/bench-spark.mjs [--rows 10000000] [--resamples 20] [--quick]
@@ -94,6 +95,23 @@ const tk = seconds(t0);
 const kCpuS = cpuSeconds(kCpu);
 console.log(
   `  keyed Poisson sums, B = ${B}: ${tk.toFixed(2)} s, ${((tk * 1e9) / (N * B)).toFixed(1)} ns per row x resample (3 models; ${((kCpuS * 1e9) / (N * B)).toFixed(1)} ns of CPU); load ${load()}`,
+);
+
+// Keyed ROC AUC rank sums (u2 per model and resample) over DeLong's cut points, the same B; the full-data rank sums once.
+t0 = process.hrtime.bigint();
+const fCpu = process.cpuUsage();
+const [full] = await rows(sql.renderRankTotalsSql('duckdb', src, cuts));
+const tf = seconds(t0);
+const fCpuS = cpuSeconds(fCpu);
+t0 = process.hrtime.bigint();
+const rCpu = process.cpuUsage();
+await rows(sql.renderKeyedRankSumsSql('duckdb', src, 42, cuts, { count: B }));
+const tr = seconds(t0);
+const rCpuS = cpuSeconds(rCpu);
+const auc0 = Number(full.rank0.toString()) / (2 * Number(full.positive_weight) * (Number(full.weight) - Number(full.positive_weight)));
+console.log(
+  `  keyed ROC AUC rank sums, B = ${B} (64 buckets): ${tr.toFixed(2)} s, ${((tr * 1e9) / (N * B)).toFixed(1)} ns per row x resample (3 models; ` +
+    `${((rCpuS * 1e9) / (N * B)).toFixed(1)} ns of CPU); full-data pass ${tf.toFixed(2)} s (${fCpuS.toFixed(2)} CPU s), AUC s0 ${auc0.toFixed(6)}; load ${load()}`,
 );
 db.closeSync();
 instance.closeSync();

@@ -115,4 +115,15 @@ export { XOR4096_STATE_WORDS, Xor4096, resampleKey, resampleStates, writeXor4096
 export { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
 export { erfc, mean, normalCdf, normalPdf, normalQuantile, normalSf, percentileInterval, quantileSorted } from './stats';
 export { finishRegressionFromSums, sparkRegressionSumsOf, type RegressionSparkDraw, type RegressionSparkSums } from './spark-sums-regression';
-export { finishFromSums, sparkMethodOf, sparkSumsOf, SparkSumsError, SPARK_SUMS_FORMAT, type SparkDraw, type SparkSums } from './spark-sums';
+export {
+  aucFromRankSum,
+  exactRankSum,
+  finishFromSums,
+  sparkMethodOf,
+  sparkSumsOf,
+  SparkSumsError,
+  SPARK_SUMS_FORMAT,
+  type SparkBootstrapMetric,
+  type SparkDraw,
+  type SparkSums,
+} from './spark-sums';

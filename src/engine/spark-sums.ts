@@ -5,9 +5,10 @@
  * - DeLong (roc_auc): `delongResultFromSums` then the local rule (`delongDecisionFrom`); the AUC difference,
  *   variance, z and p are identical to the local path's, the models' own intervals may differ in the last
  *   bits (delong-sums.ts);
- * - the keyed Poisson bootstrap (log_loss, brier): per resample b the first draw with both classes (the
- *   indices b + a·2^20, as `runKeyedPoisson` draws them), each model's statistic `meanFromFixedPoint` of its
- *   integer sums, then the local rule (`decisionFromBootstrap`), so every number is identical.
+ * - the keyed Poisson bootstrap (log_loss, brier, roc_auc): per resample b the first draw with both classes (the
+ *   indices b + a·2^20, as `runKeyedPoisson` draws them), each model's statistic from its integer sums
+ *   (`meanFromFixedPoint` of Σw·q for a loss, `aucFromRankSum` of the rank sum u2 for ROC AUC), then the local
+ *   rule (`decisionFromBootstrap`), so every number is identical.
  *
  * The JSON is validated strictly (format, generator, fixed-point scale, the models sent and their order, seed,
  * B, metric, every shape and decimal string): a mismatch throws `SparkSumsError` and nothing is decided.
@@ -32,6 +33,7 @@ import {
   rowKeysOf,
 } from './keyed-poisson';
 import { rowLosses } from './metrics';
+import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
 import type { CompareOptions, Decision, Predictions } from './types';
 
 /** The `format` of the sums JSON. */
@@ -42,12 +44,19 @@ export class SparkSumsError extends Error {
   override name = 'SparkSumsError';
 }
 
-/** One keyed resample draw's integer sums (generator index `b`). */
+/** The metrics the keyed bootstrap finishes from Spark sums. */
+export type SparkBootstrapMetric = 'log_loss' | 'brier' | 'roc_auc';
+
+/**
+ * One keyed resample draw's integer sums (generator index `b`): `losses` (Σw·q per model) for log_loss and
+ * brier, `rankSums` (u2 per model: twice the weighted Mann–Whitney U) for roc_auc; never both.
+ */
 export interface SparkDraw {
   b: number;
   weight: string;
   positiveWeight: string;
-  losses: string[];
+  losses?: string[];
+  rankSums?: string[];
 }
 
 /** The sums JSON (every big integer a decimal string). */
@@ -68,19 +77,19 @@ export interface SparkSums {
     negativeProducts: string[];
   };
   bootstrap: null | {
-    metric: 'log_loss' | 'brier';
+    metric: SparkBootstrapMetric;
     seed: string;
     seed64: string;
     resamples: number;
-    full: { weight: string; positiveWeight: string; losses: string[] };
+    full: Omit<SparkDraw, 'b'>;
     draws: SparkDraw[];
   };
 }
 
-/** What a comparison on Spark can do: DeLong on ROC AUC, or the keyed bootstrap of a mean-type metric. */
+/** What a comparison on Spark can do: DeLong on ROC AUC, or the keyed bootstrap of a mean-type metric or of ROC AUC. */
 export function sparkMethodOf(opts: Pick<CompareOptions, 'metric' | 'method'>): 'delong' | 'bootstrap' | undefined {
   if (opts.method === 'delong' && opts.metric === 'roc_auc') return 'delong';
-  if (opts.method === 'bootstrap' && (opts.metric === 'log_loss' || opts.metric === 'brier')) return 'bootstrap';
+  if (opts.method === 'bootstrap' && (opts.metric === 'log_loss' || opts.metric === 'brier' || opts.metric === 'roc_auc')) return 'bootstrap';
   return undefined;
 }
 
@@ -166,29 +175,52 @@ function delongSumsFor(raw: unknown, models: string[], names: string[], n: numbe
 interface Draw {
   weight: number;
   positiveWeight: number;
-  losses: bigint[];
+  /** Σw·q per model (loss metrics) or u2 per model (roc_auc). */
+  sums: bigint[];
 }
 
-function drawOf(raw: unknown, M: number, what: string): Draw {
+/** The field of a draw holding the metric's per-model sums, and the one that must be absent. */
+function sumsFieldOf(metric: SparkBootstrapMetric): ['losses' | 'rankSums', 'losses' | 'rankSums'] {
+  return metric === 'roc_auc' ? ['rankSums', 'losses'] : ['losses', 'rankSums'];
+}
+
+function drawOf(raw: unknown, M: number, what: string, metric: SparkBootstrapMetric): Draw {
   const d = object(raw, what);
-  return {
+  const [field, other] = sumsFieldOf(metric);
+  if (d[other] !== undefined) bad(`${what}.${other} is not part of a ${metric} draw (its sums are ${field})`);
+  const draw = {
     weight: count(d.weight, `${what}.weight`),
     positiveWeight: count(d.positiveWeight, `${what}.positiveWeight`),
-    losses: decimals(d.losses, M, `${what}.losses`),
+    sums: decimals(d[field], M, `${what}.${field}`),
   };
+  if (metric === 'roc_auc') {
+    if (draw.positiveWeight > draw.weight) bad(`${what}.positiveWeight ${draw.positiveWeight} is above its weight ${draw.weight}`);
+    // u2 counts positive-negative pairs twice (ties once each way): at most 2·PosW·NegW.
+    const most = 2n * BigInt(draw.positiveWeight) * BigInt(draw.weight - draw.positiveWeight);
+    draw.sums.forEach((u2, m) => {
+      if (u2 > most) bad(`${what}.rankSums[${m}] is ${u2}, above 2·positiveWeight·negativeWeight = ${most}`);
+    });
+  }
+  return draw;
+}
+
+/** A model's statistic from a draw's sums, as the local keyed bootstrap computes it. */
+function statOf(metric: SparkBootstrapMetric, d: Draw, m: number): number {
+  return metric === 'roc_auc' ? aucFromRankSum(d.sums[m], d.positiveWeight, d.weight - d.positiveWeight) : meanFromFixedPoint(d.sums[m], d.weight);
 }
 
 /** The keyed bootstrap's run (estimates and per-resample statistics in `names` order) from its sums. */
 function keyedRunFor(raw: unknown, opts: CompareOptions, models: string[], names: string[], n: number, P: number) {
   const s = object(raw, 'bootstrap');
   const M = models.length;
+  const metric = opts.metric as SparkBootstrapMetric;
   if (s.metric !== opts.metric) bad(`bootstrap.metric is ${JSON.stringify(s.metric)}, but the comparison is on ${opts.metric}`);
   if (s.seed !== String(opts.seed)) bad(`bootstrap.seed is ${JSON.stringify(s.seed)}, but the comparison's seed is "${String(opts.seed)}"`);
   if (s.seed64 !== keyedSeed64Decimal(opts.seed))
     bad(`bootstrap.seed64 is ${JSON.stringify(s.seed64)}, not the generator's ${keyedSeed64Decimal(opts.seed)} for seed "${String(opts.seed)}"`);
   const B = opts.resamples;
   if (s.resamples !== B) bad(`bootstrap.resamples is ${String(s.resamples)}, but the comparison asks for ${B}`);
-  const full = drawOf(s.full, M, 'bootstrap.full');
+  const full = drawOf(s.full, M, 'bootstrap.full', metric);
   if (full.weight !== n || full.positiveWeight !== P) bad(`bootstrap.full must have weight ${n} and positiveWeight ${P} (every row once)`);
   if (!Array.isArray(s.draws)) bad('bootstrap.draws must be a list');
   const draws = new Map<number, Draw>();
@@ -197,7 +229,7 @@ function keyedRunFor(raw: unknown, opts: CompareOptions, models: string[], names
     if (!(Number.isInteger(b) && (b as number) >= 0 && (b as number) < MAX_KEYED_RESAMPLES * MAX_KEYED_ATTEMPTS))
       bad(`bootstrap.draws[${i}].b must be a generator index, got ${String(b)}`);
     if (draws.has(b as number)) bad(`bootstrap.draws holds the generator index ${String(b)} twice`);
-    draws.set(b as number, drawOf(raw, M, `bootstrap.draws[${i}]`));
+    draws.set(b as number, drawOf(raw, M, `bootstrap.draws[${i}]`, metric));
   });
   const at = names.map((name) => models.indexOf(name));
   const stats = new Float64Array(names.length * B);
@@ -210,14 +242,14 @@ function keyedRunFor(raw: unknown, opts: CompareOptions, models: string[], names
       if (d === undefined) bad(`bootstrap.draws has no draw ${index} (resample ${b}, attempt ${attempt})`);
       draws.delete(index);
       if (d.positiveWeight > 0 && d.positiveWeight < d.weight) {
-        at.forEach((m, k) => (stats[k * B + b] = meanFromFixedPoint(d.losses[m], d.weight)));
+        at.forEach((m, k) => (stats[k * B + b] = statOf(metric, d, m)));
         break;
       }
       redraws[b]++;
     }
   }
   if (draws.size > 0) bad(`bootstrap.draws holds ${draws.size} draw(s) no resample uses (first index ${[...draws.keys()][0]})`);
-  return { estimates: at.map((m) => meanFromFixedPoint(full.losses[m], n)), run: { resamples: B, stats, redraws } };
+  return { estimates: at.map((m) => statOf(metric, full, m)), run: { resamples: B, stats, redraws } };
 }
 
 /**
@@ -234,7 +266,7 @@ export function finishFromSums(json: unknown, models: string[], opts: CompareOpt
   const method = sparkMethodOf(opts);
   if (method === undefined)
     bad(
-      `the comparison (${opts.method} on ${opts.metric}) cannot be finished from Spark sums; only delong on roc_auc and the bootstrap on log_loss or brier can`,
+      `the comparison (${opts.method} on ${opts.metric}) cannot be finished from Spark sums; only delong on roc_auc and the bootstrap on roc_auc, log_loss or brier can`,
     );
   if (method === 'bootstrap' && opts.bootstrap !== 'keyedPoisson')
     bad(`the bootstrap from Spark sums is the keyed Poisson bootstrap; set bootstrap 'keyedPoisson'`);
@@ -322,10 +354,10 @@ function keyedSums(
   scores: Predictions['columns'][number]['scores'][],
   opts: Pick<CompareOptions, 'metric' | 'seed' | 'resamples'>,
 ): SparkSums['bootstrap'] {
-  const metric = opts.metric as 'log_loss' | 'brier';
-  const q = scores.map((col, m) => fixedPointLosses(rowLosses(metric, preds.labels, col, `s${m}`)));
+  const metric = opts.metric as SparkBootstrapMetric;
+  const [field] = sumsFieldOf(metric);
+  const perModel = metric === 'roc_auc' ? rankSumsOf(preds.labels, scores) : lossSumsOf(metric, preds.labels, scores);
   const base = keyedBase(keyedSeed64(opts.seed), keys);
-  const ones = new Uint8Array(preds.n).fill(1);
   let P = 0;
   for (let r = 0; r < preds.n; r++) P += preds.labels[r];
   const draws: SparkDraw[] = [];
@@ -333,8 +365,8 @@ function keyedSums(
   for (let b = 0; b < opts.resamples; b++) {
     for (let attempt = 0; attempt < MAX_KEYED_ATTEMPTS; attempt++) {
       const index = keyedResampleIndex(b, attempt);
-      const s = keyedLossSums(base, keys, preds.labels, q, index, w);
-      draws.push({ b: index, weight: String(s.weight), positiveWeight: String(s.positiveWeight), losses: s.losses.map(String) });
+      const s = keyedLossSums(base, keys, preds.labels, [], index, w);
+      draws.push({ b: index, weight: String(s.weight), positiveWeight: String(s.positiveWeight), [field]: perModel(w).map(String) });
       if (s.positiveWeight > 0 && s.positiveWeight < s.weight) break;
     }
   }
@@ -343,7 +375,63 @@ function keyedSums(
     seed: String(opts.seed),
     seed64: keyedSeed64Decimal(opts.seed),
     resamples: opts.resamples,
-    full: { weight: String(preds.n), positiveWeight: String(P), losses: q.map((col) => exactWeightedSum(ones, col).toString()) },
+    full: { weight: String(preds.n), positiveWeight: String(P), [field]: perModel(new Uint8Array(preds.n).fill(1)).map(String) },
     draws,
   };
+}
+
+type ScoreColumn = Predictions['columns'][number]['scores'];
+
+/** Per model Σw·q, q the fixed-point loss (`keyedLossSums`), for given weights. */
+function lossSumsOf(metric: 'log_loss' | 'brier', labels: Uint8Array, scores: ScoreColumn[]): (w: Uint8Array) => bigint[] {
+  const q = scores.map((col, m) => fixedPointLosses(rowLosses(metric, labels, col, `s${m}`)));
+  return (w) => q.map((col) => exactWeightedSum(w, col));
+}
+
+/** Per model the rank sum u2 under given weights, over each model's order sorted once (as `runKeyedPoisson`). */
+function rankSumsOf(labels: Uint8Array, scores: ScoreColumn[]): (w: Uint8Array) => bigint[] {
+  const orders = scores.map((col) => sortOrder(col, labels));
+  return (w) => orders.map((order) => exactRankSum(order, w));
+}
+
+const TWO52 = 2 ** 52;
+
+/**
+ * u2 = Σ_tie groups gp·(2·negBelow + gn) over an ascending order, exactly: the terms `aucSums` adds in
+ * doubles, here added in doubles only while the running total stays below 2^52 and in BigInt beyond, so
+ * the reference is exact at any size (it equals `aucSums`' u2 whenever that is below 2^53).
+ */
+export function exactRankSum(order: Uint32Array, weights: ArrayLike<number>): bigint {
+  let u2 = 0n;
+  let acc = 0;
+  let negBelow = 0;
+  let gp = 0;
+  let gn = 0;
+  for (let k = 0; k < order.length; k++) {
+    const e = order[k];
+    if (e & LABEL_BIT) gp += weights[e & ROW_MASK];
+    else gn += weights[e & ROW_MASK];
+    if ((e & TIE_WITH_NEXT) !== 0) continue;
+    const term = gp * (2 * negBelow + gn);
+    if (term < TWO52 && acc + term < TWO52) acc += term;
+    else {
+      u2 += BigInt(acc) + BigInt(gp) * BigInt(2 * negBelow + gn);
+      acc = 0;
+    }
+    negBelow += gn;
+    gp = 0;
+    gn = 0;
+  }
+  return u2 + BigInt(acc);
+}
+
+/**
+ * ROC AUC from its integer rank sum u2 (twice the weighted Mann–Whitney U) and the class weights, computed as
+ * `aucSums` (metrics.ts) finishes it locally: u2 / (2·pos·neg) in doubles. With integer weights the local u2 is
+ * the same integer, accumulated exactly while it stays below 2^53, so the two agree bit for bit there; above,
+ * this is the correctly rounded value (Number of the exact integer) and the local double sum may differ in the
+ * last bits.
+ */
+export function aucFromRankSum(u2: bigint, pos: number, neg: number): number {
+  return Number(u2) / (2 * pos * neg);
 }

@@ -8,7 +8,19 @@
  * identical. Then every validation error, exactly.
  */
 import assert from 'node:assert/strict';
-import { compareModels, finishFromSums, sparkSumsOf, SparkSumsError, type CompareOptions, type Decision, type Predictions } from '../../src/engine';
+import {
+  aucSums,
+  compareModels,
+  exactRankSum,
+  finishFromSums,
+  sortOrder,
+  sparkMethodOf,
+  sparkSumsOf,
+  SparkSumsError,
+  type CompareOptions,
+  type Decision,
+  type Predictions,
+} from '../../src/engine';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -89,6 +101,58 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
     assert.ok(local.models[1].vsBaseline!.z! > 5);
   });
 
+  it('keyed bootstrap of roc_auc on ties only and one positive: deepEqual; the sums carry rankSums (u2 = twice U), not losses', () => {
+    const tied = predictions(400, 31);
+    for (const c of tied.columns) c.scores = Float64Array.from(c.scores, (x) => Math.round(x * 3) / 3);
+    const opts: CompareOptions = { ...BASE, metric: 'roc_auc', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 100 };
+    assert.deepEqual(finishFromSums(sumsText(tied, opts), MODELS, opts), compareModels(tied, opts));
+    const one = predictions(50, 32);
+    one.labels.fill(0);
+    one.labels[20] = 1;
+    const local = compareModels(one, opts);
+    assert.ok(local.degenerateResamples > 10);
+    assert.deepEqual(finishFromSums(sumsText(one, opts), MODELS, opts), local);
+    const s = sumsText(one, opts) as any;
+    assert.deepEqual(Object.keys(s.bootstrap.draws[0]), ['b', 'weight', 'positiveWeight', 'rankSums']);
+    assert.deepEqual(Object.keys(s.bootstrap.full), ['weight', 'positiveWeight', 'rankSums']);
+    // The full data: u2 = 2U; with one positive, twice the negatives below it plus the tied ones.
+    const names = ['run_a', 'run_b', 'production'];
+    assert.deepEqual(
+      s.bootstrap.full.rankSums,
+      names.map((name) => {
+        const col = one.columns.find((c) => c.name === name)!.scores;
+        let u2 = 0;
+        for (let r = 0; r < 50; r++) if (one.labels[r] === 0) u2 += col[r] < col[20] ? 2 : col[r] === col[20] ? 1 : 0;
+        return String(u2);
+      }),
+    );
+  });
+
+  it('exactRankSum is aucSums u2 below 2^53 and exact beyond (BigInt), where aucSums rounds', () => {
+    // Two rows, one positive above one negative, weights 2^27 each: u2 = 2·2^54 per pair ... one group term of 2^55.
+    const order = sortOrder(Float64Array.of(0.1, 0.9), Uint8Array.of(0, 1));
+    assert.equal(exactRankSum(order, [2 ** 27, 2 ** 28 + 1]), 2n * BigInt(2 ** 27) * BigInt(2 ** 28 + 1));
+    const preds = predictions(3000, 41);
+    const w = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) % 5);
+    for (const c of preds.columns) {
+      const o = sortOrder(c.scores, preds.labels);
+      assert.equal(exactRankSum(o, w), BigInt(aucSums(o, null, w).u2));
+    }
+    // Many groups whose running total passes 2^52: the BigInt flush keeps every unit.
+    const n = 4000;
+    const scores = Float64Array.from({ length: n }, (_, i) => i);
+    const labels = Uint8Array.from({ length: n }, (_, i) => i % 2);
+    const big = Float64Array.from({ length: n }, () => 2 ** 24 + 1);
+    let want = 0n;
+    let negBelow = 0n;
+    for (let i = 0; i < n; i++) {
+      if (labels[i] === 1) want += BigInt(2 ** 24 + 1) * 2n * negBelow;
+      else negBelow += BigInt(2 ** 24 + 1);
+    }
+    assert.ok(want > 2n ** 53n);
+    assert.equal(exactRankSum(sortOrder(scores, labels), big), want);
+  });
+
   it('DeLong without a baseline (candidates in the caller order) and with one positive (undetermined variance)', () => {
     const preds = predictions(500, 12);
     assertDelongSame(preds, { ...BASE, baseline: undefined, candidates: ['run_b', 'production', 'run_a'], metric: 'roc_auc', method: 'delong' });
@@ -100,7 +164,7 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
     assert.match(d.models[1].vsBaseline!.undetermined!, /1 positive and 39 negatives/);
   });
 
-  for (const metric of ['brier', 'log_loss'] as const) {
+  for (const metric of ['brier', 'log_loss', 'roc_auc'] as const) {
     it(`keyed Poisson bootstrap of ${metric}: the whole decision deepEqual to the local keyed path`, () => {
       const preds = predictions(2000, 21);
       const opts: CompareOptions = { ...BASE, metric, method: 'bootstrap', bootstrap: 'keyedPoisson' };
@@ -111,23 +175,26 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
     });
   }
 
-  it('keyed bootstrap with redraws (12 rows, 2 positives) and without a baseline: deepEqual, redraws counted alike', () => {
-    const preds = predictions(12, 5, 0.2);
-    preds.labels.fill(0);
-    preds.labels[3] = 1;
-    preds.labels[9] = 1;
-    const opts: CompareOptions = { ...BASE, metric: 'brier', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 300 };
-    const local = compareModels(preds, opts);
-    assert.ok(local.degenerateResamples > 10, `redraws: ${local.degenerateResamples}`);
-    assert.deepEqual(finishFromSums(sumsText(preds, opts), MODELS, opts), local);
-    const noBase: CompareOptions = { ...opts, baseline: undefined, candidates: ['run_b', 'run_a', 'production'] };
-    assert.deepEqual(finishFromSums(sumsText(preds, noBase), MODELS, noBase), compareModels(preds, noBase));
-  });
+  for (const metric of ['brier', 'roc_auc'] as const)
+    it(`keyed bootstrap of ${metric} with redraws (12 rows, 2 positives) and without a baseline: deepEqual, redraws counted alike`, () => {
+      const preds = predictions(12, 5, 0.2);
+      preds.labels.fill(0);
+      preds.labels[3] = 1;
+      preds.labels[9] = 1;
+      const opts: CompareOptions = { ...BASE, metric, method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 300 };
+      const local = compareModels(preds, opts);
+      assert.ok(local.degenerateResamples > 10, `redraws: ${local.degenerateResamples}`);
+      assert.deepEqual(finishFromSums(sumsText(preds, opts), MODELS, opts), local);
+      const noBase: CompareOptions = { ...opts, baseline: undefined, candidates: ['run_b', 'run_a', 'production'] };
+      assert.deepEqual(finishFromSums(sumsText(preds, noBase), MODELS, noBase), compareModels(preds, noBase));
+    });
 
   describe('validation (fail closed, exact messages)', () => {
     const preds = predictions(60, 3);
     const boot: CompareOptions = { ...BASE, metric: 'brier', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 5 };
     const delong: CompareOptions = { ...BASE, metric: 'roc_auc', method: 'delong' };
+    const auc: CompareOptions = { ...boot, metric: 'roc_auc' };
+    const W0 = Number((sumsText(preds, auc) as any).bootstrap.draws[0].weight);
     const P = String(preds.labels.reduce((a, y) => a + y, 0));
 
     function rejects(opts: CompareOptions, edit: (s: any) => void, message: string, models = MODELS): void {
@@ -180,6 +247,40 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
         'bootstrap.draws[1].losses[0] must be a non-negative integer as a decimal string, got 5',
       ],
       ['losses too short', boot, (s) => s.bootstrap.draws[1].losses.pop(), 'bootstrap.draws[1].losses must be a list of 3 decimal strings, got 2 items'],
+      [
+        'rankSums in a loss draw',
+        boot,
+        (s) => (s.bootstrap.draws[1].rankSums = ['0', '0', '0']),
+        'bootstrap.draws[1].rankSums is not part of a brier draw (its sums are losses)',
+      ],
+      [
+        'losses in an AUC draw',
+        auc,
+        (s) => (s.bootstrap.draws[2].losses = ['0', '0', '0']),
+        'bootstrap.draws[2].losses is not part of a roc_auc draw (its sums are rankSums)',
+      ],
+      ['rankSums missing', auc, (s) => delete s.bootstrap.draws[0].rankSums, 'bootstrap.draws[0].rankSums must be a list of 3 decimal strings, got undefined'],
+      ['rankSums too long', auc, (s) => s.bootstrap.full.rankSums.push('1'), 'bootstrap.full.rankSums must be a list of 3 decimal strings, got 4 items'],
+      [
+        'rankSums a number',
+        auc,
+        (s) => (s.bootstrap.draws[3].rankSums[2] = 12),
+        'bootstrap.draws[3].rankSums[2] must be a non-negative integer as a decimal string, got 12',
+      ],
+      [
+        'rankSums above 2·PosW·NegW',
+        auc,
+        (s) => (s.bootstrap.full.rankSums[1] = String(2 * Number(P) * (60 - Number(P)) + 1)),
+        `bootstrap.full.rankSums[1] is ${2 * Number(P) * (60 - Number(P)) + 1}, above 2·positiveWeight·negativeWeight = ${2 * Number(P) * (60 - Number(P))}`,
+      ],
+      [
+        'positiveWeight above weight',
+        auc,
+        (s) => (s.bootstrap.draws[0].positiveWeight = String(Number(s.bootstrap.draws[0].weight) + 1)),
+        `bootstrap.draws[0].positiveWeight ${W0 + 1} is above its weight ${W0}`,
+      ],
+      ['an AUC draw missing', auc, (s) => s.bootstrap.draws.splice(4, 1), 'bootstrap.draws has no draw 4 (resample 4, attempt 0)'],
+      ['metric of AUC sums', auc, (s) => (s.bootstrap.metric = 'brier'), 'bootstrap.metric is "brier", but the comparison is on roc_auc'],
       ['delong present', boot, (s) => (s.delong = {}), 'delong must be null for a bootstrap comparison'],
       ['bootstrap missing', boot, (s) => (s.bootstrap = null), 'bootstrap must be an object'],
       ['bootstrap present', delong, (s) => (s.bootstrap = {}), 'bootstrap must be null for a DeLong comparison'],
@@ -211,9 +312,15 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
         "the bootstrap from Spark sums is the keyed Poisson bootstrap; set bootstrap 'keyedPoisson'",
       );
       rejects(
-        { ...boot, metric: 'roc_auc' },
+        { ...boot, metric: 'average_precision' },
         () => undefined,
-        'the comparison (bootstrap on roc_auc) cannot be finished from Spark sums; only delong on roc_auc and the bootstrap on log_loss or brier can',
+        'the comparison (bootstrap on average_precision) cannot be finished from Spark sums; only delong on roc_auc and the bootstrap on roc_auc, log_loss or brier can',
+      );
+      assert.deepEqual(
+        (['roc_auc', 'average_precision', 'log_loss', 'brier'] as const).flatMap((metric) =>
+          (['delong', 'bootstrap'] as const).map((method) => sparkMethodOf({ metric, method }) ?? null),
+        ),
+        ['delong', 'bootstrap', null, null, null, 'bootstrap', null, 'bootstrap'],
       );
     });
 

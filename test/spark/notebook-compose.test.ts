@@ -15,7 +15,7 @@ import { composeNotebookSource, inlinedImports } from '../../src/tasks/evaluate/
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const NOTEBOOKS = path.join(ROOT, 'tasks', 'DatabricksEvaluatePromoteV1', 'notebooks');
 /** The notebook's Python tests (as in test/tasks/evaluate/notebook-python.test.ts). */
-const EXPECTED_PYTHON_TESTS = 114;
+const EXPECTED_PYTHON_TESTS = 116;
 
 const read = (name: string): string => readFileSync(path.join(NOTEBOOKS, name), 'utf8');
 

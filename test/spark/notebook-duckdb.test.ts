@@ -28,6 +28,7 @@ import {
   meanFromFixedPoint,
   rowLosses,
   runKeyedPoisson,
+  sparkSumsOf,
   type DelongSums,
   type Predictions,
 } from '../../src/engine';
@@ -222,6 +223,12 @@ describe("the notebook's Spark path on DuckDB: its sums JSON equals the engine's
     columns: d.scores.map((s, m) => ({ name: `model_${m}`, scores: s })),
     rowKey: { name: 'rid', values: d.keys },
   });
+  // sparkSumsOf lists each resample's redraws after it, the notebook each round of redraws after the first B draws.
+  const byIndex = (sums: unknown): unknown => {
+    const s = JSON.parse(JSON.stringify(sums)) as { bootstrap: { draws: { b: number }[] } };
+    s.bootstrap.draws.sort((x, y) => x.b - y.b);
+    return s;
+  };
   const BASE = { baseline: 'model_0', candidates: ['model_1', 'model_2'], seed: 'e2e', winRate: 0.9, minDelta: 0, confidence: 0.95 };
   const withoutModelIntervals = (x: Decision): unknown => ({ ...x, models: x.models.map(({ ci: _ci, ...rest }) => rest) });
 
@@ -251,6 +258,47 @@ describe("the notebook's Spark path on DuckDB: its sums JSON equals the engine's
     const local = compareModels(asPredictions(d), opts);
     assert.deepEqual(finishFromSums(result, ['model_0', 'model_1', 'model_2'], opts), local);
     assert.equal(local.resamples, B);
+  });
+
+  it("keyed ROC AUC: the notebook's rank sums (cut points, totals, draws, redraws) are sparkSumsOf's, and finish to the local keyed bootstrap's decision exactly", async () => {
+    const d = makeRows(1200, 3, 31, { roundTo: 40 });
+    await load(d);
+    const B = 60;
+    const comparison = { metric: 'roc_auc', method: 'bootstrap', seed: 'e2e', resamples: B, unsupported: null };
+    const { result, error, statements } = await notebookSums(params(3, comparison), 1200);
+    assert.equal(error, undefined);
+    // Key check, fingerprint, cut points, the full-data rank sums, then one action for the B draws.
+    assert.equal(statements.length, 5);
+    const models = ['model_0', 'model_1', 'model_2'];
+    assert.deepEqual(byIndex(result), byIndex(sparkSumsOf(asPredictions(d), models, { ...comparison, method: 'bootstrap', metric: 'roc_auc' })));
+    const opts: CompareOptions = { ...BASE, metric: 'roc_auc', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: B };
+    const local = compareModels(asPredictions(d), opts);
+    assert.deepEqual(finishFromSums(result, models, opts), local);
+    assert.equal(local.resamples, B);
+  });
+
+  it('keyed ROC AUC with one positive in 40 rows: every draw and redraw as sparkSumsOf makes them; the same decision', async () => {
+    const d = makeRows(40, 2, 37, { positives: 1 });
+    await load(d);
+    const B = 30;
+    const comparison = { metric: 'roc_auc', method: 'bootstrap', seed: 'one', resamples: B, unsupported: null };
+    const { result, error, statements } = await notebookSums(params(2, comparison), 40);
+    assert.equal(error, undefined);
+    assert.ok(statements.length > 5, `${statements.length} statements: redraw rounds expected`);
+    const models = ['model_0', 'model_1'];
+    assert.deepEqual(byIndex(result), byIndex(sparkSumsOf(asPredictions(d), models, { ...comparison, method: 'bootstrap', metric: 'roc_auc' })));
+    const opts: CompareOptions = {
+      ...BASE,
+      seed: 'one',
+      candidates: ['model_1'],
+      metric: 'roc_auc',
+      method: 'bootstrap',
+      bootstrap: 'keyedPoisson',
+      resamples: B,
+    };
+    const local = compareModels(asPredictions(d), opts);
+    assert.ok(local.degenerateResamples >= 5, `${local.degenerateResamples} redraws`);
+    assert.deepEqual(finishFromSums(result, models, opts), local);
   });
 
   it('refuses repeated keys on the key check, as on Spark', async () => {

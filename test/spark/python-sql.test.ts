@@ -18,7 +18,9 @@ import {
   renderFingerprintSql,
   renderKeyedHashSql,
   renderKeyedLossSumsSql,
+  renderKeyedRankSumsSql,
   renderLossTotalsSql,
+  renderRankTotalsSql,
   renderRowKeyCheckSql,
   renderRowLossesSql,
   type CutPoints,
@@ -118,6 +120,12 @@ function cases(): Case[] {
         const totals = cuts.flatMap((c, m) => Array.from({ length: c.length + 1 }, (_, bk) => ({ m, bk, pos: (bk * 3 + ci) % 5, neg: (bk * 7 + ci) % 4 })));
         const offsets = delongBucketOffsets(totals, M);
         add('render_delong_sums_sql', [d, py(src), cuts, offsets], () => renderDelongSumsSql(d, src, cuts, offsets));
+        add('render_rank_totals_sql', [d, py(src), cuts], () => renderRankTotalsSql(d, src, cuts));
+        INDICES.forEach((ix, ii) => {
+          if ((ii + ci) % 2 === 1) return;
+          const seed = SEEDS[(si + ii + ci) % SEEDS.length];
+          add('render_keyed_rank_sums_sql', [d, py(src), seed, cuts, pyIndices(ix)], () => renderKeyedRankSumsSql(d, src, seed, cuts, ix));
+        });
       });
     });
   }
@@ -144,15 +152,24 @@ function refusals(): Case[] {
   add('render_delong_bucket_totals_sql', ['spark', py(src), [[]]], () => renderDelongBucketTotalsSql('spark', src, [[]]));
   add('render_loss_totals_sql', ['spark', py(src), ['brier', 'hinge']], () => renderLossTotalsSql('spark', src, ['brier', 'hinge' as SqlLoss]));
   add('render_row_key_check_sql', ['oracle', py(src)], () => renderRowKeyCheckSql('oracle' as SqlDialect, src));
+  add('render_keyed_rank_sums_sql', ['spark', py(src), 1, [[0.5]], { count: 3 }], () => renderKeyedRankSumsSql('spark', src, 1, [[0.5]], { count: 3 }));
+  add('render_keyed_rank_sums_sql', ['spark', py(src), 1, [[], []], [2 ** 24]], () => renderKeyedRankSumsSql('spark', src, 1, [[], []], [2 ** 24]));
+  add('render_keyed_rank_sums_sql', ['duckdb', py({ ...src, label: 'a b' }), 1, [[], []], { count: 3 }], () =>
+    renderKeyedRankSumsSql('duckdb', { ...src, label: 'a b' }, 1, [[], []], { count: 3 }),
+  );
+  add('render_rank_totals_sql', ['spark', py(src), [[], Array.from({ length: 1001 }, (_, j) => j)]], () =>
+    renderRankTotalsSql('spark', src, [[], Array.from({ length: 1001 }, (_, j) => j)]),
+  );
+  add('render_rank_totals_sql', ['spark', py(src), [[], [], []]], () => renderRankTotalsSql('spark', src, [[], [], []]));
   return out;
 }
 
 describe("the notebook's SQL (spark_sql.py) is the engine's SQL, string for string", function () {
   this.timeout(120_000);
 
-  it('every renderer gives identical text in Python and TypeScript: 9 seeds (text, unicode, numbers), 1–4 models, odd names, cut points with duplicates, offsets, index lists and counts, both losses, both dialects', async () => {
+  it('every renderer gives identical text in Python and TypeScript: 9 seeds (text, unicode, numbers), 1–4 models, odd names, cut points with duplicates, offsets, index lists and counts, both losses, keyed rank sums, both dialects', async () => {
     const all = cases();
-    assert.ok(all.length > 300, `${all.length} cases`);
+    assert.equal(all.length, 436);
     assert.ok(all.every((c) => typeof c.want === 'string'));
     const got = await renderPython(all);
     assert.equal(got.length, all.length);

@@ -399,3 +399,111 @@ export function renderLossTotalsSql(dialect: SqlDialect, src: SqlSource, losses:
   const sums = src.scores.map((s, m) => `SUM(CAST(${fixedPointLossSql(dialect, losses[m], s, src.label)} AS DECIMAL(20,0))) AS loss${m}`);
   return `SELECT COUNT(*) AS weight, SUM(CAST(${D.ident(src.label)} AS BIGINT)) AS positive_weight, ${sums.join(', ')} FROM ${src.table}`;
 }
+
+/**
+ * The rank sums of ROC AUC under weights, from a CTE `au_w` of weighted long rows (m, bk, s, b, y, w with
+ * w > 0), as the CTEs `au_g` … `au_bk` and a final SELECT: per (m, b) twice the weighted Mann–Whitney U,
+ * u2 = Σ_pos w·(2·(negative weight scored below) + negative weight tied), which `aucSums` (metrics.ts)
+ * accumulates locally. Tie groups (m, bk, s, b) first, then a running sum of the negative weight in score
+ * order within each (m, bk, b) only, so no window spans a whole model; the buckets' own totals are then
+ * offset by a window over the small table of (m, b, bucket) totals ordered by bucket (at most 1,001 rows
+ * per partition): u2 = Σ_bk (u2 within bk + 2·(positive weight of bk)·(negative weight of earlier buckets)).
+ *
+ * Bounds at 10^9 rows (a keyed weight is at most 18, `POISSON1_THRESHOLDS`): every weight total is below
+ * 1.8·10^10 < 2^35, so gp, gn, the running sums and 2·nb + gn stay far inside BIGINT; the products
+ * gp·(2·nb + gn) reach about 6.5·10^20 > 2^63 and are therefore formed as DECIMAL(20,0) × DECIMAL(20,0),
+ * typed DECIMAL(38,0) in both (Spark: p1 + p2 + 1 = 41 bounded to 38 at scale 0, `DecimalPrecision` /
+ * `DecimalType.adjustPrecisionScale` in apache/spark; DuckDB caps the width at 38). Not DECIMAL(18,0): DuckDB
+ * multiplies two DECIMAL(18) in 64 bits and raises an overflow (tested). Sums of DECIMAL(38,0) stay
+ * DECIMAL(38,0); u2 ≤ 2·PosW·NegW < 1.7·10^20 needs 68 bits, 21 of the 38 digits.
+ */
+function rankSumCtes(): string[] {
+  const win = (col: string, part: string, order: string): string =>
+    `COALESCE(SUM(${col}) OVER (PARTITION BY ${part} ORDER BY ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)`;
+  const dec = (x: string): string => `CAST(${x} AS DECIMAL(20,0))`;
+  return [
+    `au_g AS (SELECT m, bk, s, b, SUM(w * y) AS gp, SUM(w * (1 - y)) AS gn FROM au_w GROUP BY m, bk, s, b)`,
+    `au_run AS (SELECT m, bk, b, gp, gn, ${win('gn', 'm, bk, b', 's')} AS nb FROM au_g)`,
+    `au_in AS (SELECT m, bk, b, SUM(${dec('gp')} * ${dec('2 * nb + gn')}) AS u2, SUM(gp) AS pw, SUM(gn) AS nw FROM au_run GROUP BY m, bk, b)`,
+    `au_bk AS (SELECT m, b, u2, pw, nw, ${win('nw', 'm, b', 'bk')} AS off FROM au_in)`,
+  ];
+}
+
+/** The final SELECT of the rank sums: one row per b with weight, positive_weight and rank0, rank1, … (u2 per model). */
+function rankSumSelect(models: number): string {
+  const ranks = Array.from(
+    { length: models },
+    (_, m) => `SUM(CASE WHEN m = ${m} THEN u2 + CAST(pw AS DECIMAL(20,0)) * CAST(2 * off AS DECIMAL(20,0)) END) AS rank${m}`,
+  );
+  const totals = `SUM(CASE WHEN m = 0 THEN pw + nw ELSE 0 END) AS weight, SUM(CASE WHEN m = 0 THEN pw ELSE 0 END) AS positive_weight`;
+  return `SELECT b, ${totals}, ${ranks.join(', ')} FROM au_bk GROUP BY b ORDER BY b`;
+}
+
+/** The models as a table of one column `m` (0 .. M − 1), to turn one wide row into M long rows without reading the source again. */
+function modelIndexTable(D: Dialect, models: number): string {
+  return D.inline(
+    'au_mv',
+    ['m'],
+    Array.from({ length: models }, (_, m) => [m]),
+  );
+}
+
+/** `au_w` from a CTE `from` with columns k, y, b, w and the score columns s0 …: one row per (row, b, model) with w > 0, bucketed. */
+function weightedLongCtes(D: Dialect, from: string, cuts: CutPoints): string[] {
+  const M = cuts.length;
+  const pick = `CASE ${Array.from({ length: M }, (_, m) => `WHEN au_mi.m = ${m} THEN sc${m}`).join(' ')} END`;
+  return [
+    `au_l AS (SELECT au_mi.m AS m, b, y, w, ${pick} AS s FROM ${from} CROSS JOIN ${modelIndexTable(D, M)} AS au_mi WHERE w > 0)`,
+    `au_w AS (SELECT m, b, y, w, s, ${bucketExpr(cuts)} AS bk FROM au_l)`,
+  ];
+}
+
+/** The rows as (k, y, sc0 …) with scores as DOUBLE: the ranking metrics' input CTE `au_rows`. */
+function rankRowsCte(D: Dialect, src: SqlSource): string {
+  const scores = src.scores.map((s, m) => `CAST(${D.ident(s)} AS DOUBLE) AS sc${m}`);
+  return `au_rows AS (SELECT CAST(${D.ident(src.key)} AS BIGINT) AS k, CAST(${D.ident(src.label)} AS BIGINT) AS y, ${scores.join(', ')} FROM ${src.table})`;
+}
+
+function checkCuts(src: SqlSource, cuts: CutPoints): void {
+  if (cuts.length !== src.scores.length) throw new RangeError(`${src.scores.length} models need ${src.scores.length} cut point lists, got ${cuts.length}`);
+}
+
+/**
+ * ROC AUC under keyed Poisson weights: per generator index b, one row with columns b, weight (Σw),
+ * positive_weight (Σw·y) and rank0, rank1, … (u2 per model: twice the weighted Mann–Whitney U, DECIMAL).
+ * The resample's AUC is u2 / (2·PosW·NegW), as `aucSums` gives it. `cuts` (e.g. from
+ * `renderDelongCutPointsSql`) only split the work: any cut points give the same integers.
+ */
+export function renderKeyedRankSumsSql(dialect: SqlDialect, src: SqlSource, seed: string | number, cuts: CutPoints, indices: GeneratorIndices): string {
+  checkSource(src);
+  checkCuts(src, cuts);
+  const D = dialectOf(dialect);
+  const M = src.scores.length;
+  const sc = src.scores.map((_, m) => `sc${m}`);
+  const ctes = [
+    rankRowsCte(D, src),
+    ...keyedWeightCtes(dialect, seed, 'au_rows', ['k', 'y', ...sc], indicesTable(D, indices)),
+    ...weightedLongCtes(D, 'kp_w', cuts),
+    ...rankSumCtes(),
+  ];
+  return `WITH ${ctes.join(',\n')}\n${rankSumSelect(M)}`;
+}
+
+/**
+ * The unweighted rank sums (every row once; the bootstrap's full-data estimate): one row with b = 0,
+ * weight (rows), positive_weight (Σy) and rank0, rank1, … (twice each model's Mann–Whitney U).
+ */
+export function renderRankTotalsSql(dialect: SqlDialect, src: SqlSource, cuts: CutPoints): string {
+  checkSource(src);
+  checkCuts(src, cuts);
+  const D = dialectOf(dialect);
+  const M = src.scores.length;
+  const sc = src.scores.map((_, m) => `sc${m}`);
+  const ctes = [
+    rankRowsCte(D, src),
+    `au_one AS (SELECT k, y, ${sc.join(', ')}, CAST(0 AS BIGINT) AS b, 1 AS w FROM au_rows)`,
+    ...weightedLongCtes(D, 'au_one', cuts),
+    ...rankSumCtes(),
+  ];
+  return `WITH ${ctes.join(',\n')}\n${rankSumSelect(M)}`;
+}

@@ -48,6 +48,7 @@ from spark_sql import delong_bucket_offsets, delong_sums_from_rows, integer_text
 from spark_sql import render_delong_sums_sql, render_fingerprint_sql, render_keyed_loss_sums_sql, render_loss_totals_sql, render_row_key_check_sql
 from spark_sql import regression_scale_bits, render_keyed_regression_sums_sql, render_regression_fingerprint_max_sql, render_regression_fingerprint_sql
 from spark_sql import render_regression_loss_totals_sql, render_regression_max_loss_sql
+from spark_sql import render_keyed_rank_sums_sql, render_rank_totals_sql
 # END INLINED MODULES
 
 PARAMETERS = (
@@ -85,8 +86,9 @@ _INTEGRAL_TYPES = ("tinyint", "smallint", "int", "bigint")
 _COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # ---- the comparison on Spark (issue 23; docs/spark-notebook.md)
 COMPARISON_METHODS = ("delong", "bootstrap")
-# What the Spark path computes: ROC AUC by DeLong's exact test, the mean-type losses by the keyed Poisson bootstrap.
-SPARK_COMPARISONS = (("delong", "roc_auc"), ("bootstrap", "log_loss"), ("bootstrap", "brier"))
+# What the Spark path computes: ROC AUC by DeLong's exact test, the mean-type losses and (opt in) ROC AUC by the keyed
+# Poisson bootstrap.
+SPARK_COMPARISONS = (("delong", "roc_auc"), ("bootstrap", "log_loss"), ("bootstrap", "brier"), ("bootstrap", "roc_auc"))
 # Regression on Spark: RMSE and MAE by the keyed bootstrap, per-row losses in fixed point at a data-derived scale.
 SPARK_REGRESSION_METRICS = ("rmse", "mae")
 SPARK_VIEW = "mlops_eval_scores"
@@ -947,7 +949,7 @@ def spark_refusal(params, rows):
     if params["slice_columns"]:
         return "slices (slice_columns are judged on the agent only)"
     if (comparison["method"], comparison["metric"]) not in SPARK_COMPARISONS:
-        return "%s by %s (it computes roc_auc by delong, and log_loss or brier by the keyed bootstrap)" % (comparison["metric"], comparison["method"])
+        return "%s by %s (it computes roc_auc by delong, and roc_auc, log_loss or brier by the keyed bootstrap)" % (comparison["metric"], comparison["method"])
     if comparison["method"] == "bootstrap" and comparison["resamples"] > MAX_KEYED_RESAMPLES:
         return "%d resamples (the keyed bootstrap takes at most 2^20 = %d)" % (comparison["resamples"], MAX_KEYED_RESAMPLES)
     return None
@@ -1062,13 +1064,19 @@ def fingerprint(spark, src, models, dialect="spark"):
     }
 
 
-def delong_on_spark(spark, src, rows, positives, models, dialect="spark"):
-    """DeLong's integer sums in three actions: cut points, bucket totals, then the sums with the driver's offsets."""
+def score_cut_points(spark, src, rows, models, dialect="spark"):
+    """Approximate score quantiles per model (one action), one bucket per DELONG_ROWS_PER_BUCKET rows: they only split
+    the work of DeLong's sums and of the keyed rank sums (any cut points give the same integers)."""
     buckets = min(1001, max(2, -(-rows // DELONG_ROWS_PER_BUCKET)))
     cut_rows = sorted(sql_rows(spark, render_delong_cut_points_sql(dialect, src, buckets)), key=lambda r: int(r["m"]))
     if [int(r["m"]) for r in cut_rows] != list(range(models)):
         raise ScoringError("the cut point query returned models %r, expected 0 to %d" % ([r["m"] for r in cut_rows], models - 1))
-    cuts = [[float(x) for x in r["cuts"]] for r in cut_rows]
+    return [[float(x) for x in r["cuts"]] for r in cut_rows]
+
+
+def delong_on_spark(spark, src, rows, positives, models, dialect="spark"):
+    """DeLong's integer sums in three actions: cut points, bucket totals, then the sums with the driver's offsets."""
+    cuts = score_cut_points(spark, src, rows, models, dialect)
     totals = [{"m": int(r["m"]), "bk": int(r["bk"]), "pos": int(r["pos"]), "neg": int(r["neg"])} for r in sql_rows(spark, render_delong_bucket_totals_sql(dialect, src, cuts))]
     offsets = delong_bucket_offsets(totals, models)
     if offsets["positives"] != positives or offsets["negatives"] != rows - positives:
@@ -1079,18 +1087,23 @@ def delong_on_spark(spark, src, rows, positives, models, dialect="spark"):
     return delong_sums_from_rows(sql_rows(spark, render_delong_sums_sql(dialect, src, cuts, offsets)), models)
 
 
-def loss_draws(spark, src, seed, losses, indices, models, dialect="spark"):
-    """One action of keyed loss sums: one entry per generator index, with both classes' weights."""
+def keyed_draws(spark, query, indices, field, column, models):
+    """One action of keyed resample sums: one entry per generator index, with both classes' weights and the metric's
+    per-model sums (`field`: losses or rankSums, from the columns `column` % m). The rank sums' SQL returns no row for
+    a draw that gives no row any weight; such a draw is all zeros."""
     draws = [
         {
             "b": int(r["b"]),
             "weight": integer_text(r["weight"]),
             "positiveWeight": integer_text(r["positive_weight"]),
-            "losses": [integer_text(r["loss%d" % m]) for m in range(models)],
+            field: [integer_text(r[column % m]) for m in range(models)],
         }
-        for r in sql_rows(spark, render_keyed_loss_sums_sql(dialect, src, seed, losses, indices))
+        for r in sql_rows(spark, query)
     ]
     wanted = list(range(indices["count"])) if isinstance(indices, dict) else sorted(indices)
+    if field == "rankSums":
+        present = set(d["b"] for d in draws)
+        draws += [{"b": b, "weight": "0", "positiveWeight": "0", field: ["0"] * models} for b in wanted if b not in present]
     if sorted(d["b"] for d in draws) != wanted:
         raise ScoringError("the keyed resample sums came back for other generator indices than asked (%d rows for %d indices)" % (len(draws), len(wanted)))
     return sorted(draws, key=lambda d: d["b"])
@@ -1100,19 +1113,39 @@ def both_classes(draw):
     return 0 < int(draw["positiveWeight"]) < int(draw["weight"])
 
 
-def keyed_bootstrap_on_spark(spark, src, comparison, models, dialect="spark"):
+def keyed_bootstrap_on_spark(spark, src, comparison, models, rows, dialect="spark"):
     """The keyed Poisson resample sums of indices 0..B-1 and, for a draw without both classes, the redraws b + a*2^20
-    (a = 1..15) until one has both, as runKeyedPoisson (src/engine/keyed-poisson.ts) does locally."""
+    (a = 1..15) until one has both, as runKeyedPoisson (src/engine/keyed-poisson.ts) does locally. log_loss and brier:
+    Sigma w*q per model ("losses"); roc_auc: the rank sums u2 per model ("rankSums"), after one cut point action."""
     metric, seed, resamples = comparison["metric"], comparison["seed"], comparison["resamples"]
-    losses = [metric] * models
-    [full] = sql_rows(spark, render_loss_totals_sql(dialect, src, losses))
-    draws = loss_draws(spark, src, seed, losses, {"count": resamples}, models, dialect)
+    if metric == "roc_auc":
+        # Sorted once per model into score buckets; per resample a running sum of the negative weight (spark_sql.py).
+        cuts = score_cut_points(spark, src, rows, models, dialect)
+        field, column = "rankSums", "rank%d"
+        full_query = render_rank_totals_sql(dialect, src, cuts)
+
+        def query(indices):
+            return render_keyed_rank_sums_sql(dialect, src, seed, cuts, indices)
+
+    else:
+        losses = [metric] * models
+        field, column = "losses", "loss%d"
+        full_query = render_loss_totals_sql(dialect, src, losses)
+
+        def query(indices):
+            return render_keyed_loss_sums_sql(dialect, src, seed, losses, indices)
+
+    def draws_of(indices):
+        return keyed_draws(spark, query(indices), indices, field, column, models)
+
+    [full] = sql_rows(spark, full_query)
+    draws = draws_of({"count": resamples})
     missing = [d["b"] for d in draws if not both_classes(d)]
     attempt = 1
     while missing:
         if attempt == MAX_KEYED_ATTEMPTS:
             raise ScoringError("keyed Poisson resample %d missed a class in %d draws; the data are too small to bootstrap" % (missing[0], MAX_KEYED_ATTEMPTS))
-        redraws = loss_draws(spark, src, seed, losses, [b + attempt * MAX_KEYED_RESAMPLES for b in missing], models, dialect)
+        redraws = draws_of([b + attempt * MAX_KEYED_RESAMPLES for b in missing])
         draws += redraws
         missing = [d["b"] - attempt * MAX_KEYED_RESAMPLES for d in redraws if not both_classes(d)]
         attempt += 1
@@ -1124,7 +1157,7 @@ def keyed_bootstrap_on_spark(spark, src, comparison, models, dialect="spark"):
         "full": {
             "weight": integer_text(full["weight"]),
             "positiveWeight": integer_text(full["positive_weight"]),
-            "losses": [integer_text(full["loss%d" % m]) for m in range(models)],
+            field: [integer_text(full[column % m]) for m in range(models)],
         },
         "draws": draws,
     }
@@ -1152,7 +1185,7 @@ def spark_sums(spark, params, rows, dialect="spark"):
         "models": [m["key"] for m in params["models"]],
         "fingerprint": fp,
         "delong": delong_on_spark(spark, src, rows, positives, models, dialect) if comparison["method"] == "delong" else None,
-        "bootstrap": keyed_bootstrap_on_spark(spark, src, comparison, models, dialect) if comparison["method"] == "bootstrap" else None,
+        "bootstrap": keyed_bootstrap_on_spark(spark, src, comparison, models, rows, dialect) if comparison["method"] == "bootstrap" else None,
     }
 
 

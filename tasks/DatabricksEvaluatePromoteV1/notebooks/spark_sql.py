@@ -576,3 +576,72 @@ def render_regression_fingerprint_sql(dialect, src, target_scale_bits, predictio
         "%s AS prediction_sum%d" % (_sum(p, prediction_scale_bits[m]), m) for m, p in enumerate(src["scores"])
     ]
     return "SELECT %s FROM %s" % (", ".join(cols), src["table"])
+
+
+def _sq_rank_sum_ctes():
+    """rankSumCtes: tie groups, running sums within (m, bk, b), bucket totals and their offsets (au_g .. au_bk)."""
+
+    def win(col, part, order):
+        return "COALESCE(SUM(%s) OVER (PARTITION BY %s ORDER BY %s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)" % (col, part, order)
+
+    def dec(x):
+        return "CAST(%s AS DECIMAL(20,0))" % x
+
+    return [
+        "au_g AS (SELECT m, bk, s, b, SUM(w * y) AS gp, SUM(w * (1 - y)) AS gn FROM au_w GROUP BY m, bk, s, b)",
+        "au_run AS (SELECT m, bk, b, gp, gn, %s AS nb FROM au_g)" % win("gn", "m, bk, b", "s"),
+        "au_in AS (SELECT m, bk, b, SUM(%s * %s) AS u2, SUM(gp) AS pw, SUM(gn) AS nw FROM au_run GROUP BY m, bk, b)" % (dec("gp"), dec("2 * nb + gn")),
+        "au_bk AS (SELECT m, b, u2, pw, nw, %s AS off FROM au_in)" % win("nw", "m, b", "bk"),
+    ]
+
+
+def _sq_rank_sum_select(models):
+    ranks = ["SUM(CASE WHEN m = %d THEN u2 + CAST(pw AS DECIMAL(20,0)) * CAST(2 * off AS DECIMAL(20,0)) END) AS rank%d" % (m, m) for m in range(models)]
+    totals = "SUM(CASE WHEN m = 0 THEN pw + nw ELSE 0 END) AS weight, SUM(CASE WHEN m = 0 THEN pw ELSE 0 END) AS positive_weight"
+    return "SELECT b, %s, %s FROM au_bk GROUP BY b ORDER BY b" % (totals, ", ".join(ranks))
+
+
+def _sq_weighted_long_ctes(D, source, cuts):
+    M = len(cuts)
+    pick = "CASE %s END" % " ".join("WHEN au_mi.m = %d THEN sc%d" % (m, m) for m in range(M))
+    models = D.inline("au_mv", ["m"], [[m] for m in range(M)])
+    return [
+        "au_l AS (SELECT au_mi.m AS m, b, y, w, %s AS s FROM %s CROSS JOIN %s AS au_mi WHERE w > 0)" % (pick, source, models),
+        "au_w AS (SELECT m, b, y, w, s, %s AS bk FROM au_l)" % _sq_bucket_expr(cuts),
+    ]
+
+
+def _sq_rank_rows_cte(D, src):
+    scores = ", ".join("CAST(%s AS DOUBLE) AS sc%d" % (D.ident(s), m) for m, s in enumerate(src["scores"]))
+    return "au_rows AS (SELECT CAST(%s AS BIGINT) AS k, CAST(%s AS BIGINT) AS y, %s FROM %s)" % (D.ident(src["key"]), D.ident(src["label"]), scores, src["table"])
+
+
+def _sq_check_cuts(src, cuts):
+    if len(cuts) != len(src["scores"]):
+        raise ValueError("%d models need %d cut point lists, got %d" % (len(src["scores"]), len(src["scores"]), len(cuts)))
+
+
+def render_keyed_rank_sums_sql(dialect, src, seed, cuts, indices):
+    """renderKeyedRankSumsSql: per generator index b, columns b, weight, positive_weight, rank0, rank1, ... (u2 per
+    model, twice the weighted Mann-Whitney U). A b whose draw gives no row any weight has no row."""
+    _sq_check_source(src)
+    _sq_check_cuts(src, cuts)
+    D = _sq_dialect(dialect)
+    sc = ["sc%d" % m for m in range(len(src["scores"]))]
+    ctes = [_sq_rank_rows_cte(D, src)]
+    ctes += keyed_weight_ctes(dialect, seed, "au_rows", ["k", "y"] + sc, _sq_indices_table(D, indices))
+    ctes += _sq_weighted_long_ctes(D, "kp_w", cuts)
+    ctes += _sq_rank_sum_ctes()
+    return "WITH %s\n%s" % (",\n".join(ctes), _sq_rank_sum_select(len(sc)))
+
+
+def render_rank_totals_sql(dialect, src, cuts):
+    """renderRankTotalsSql: the unweighted rank sums (every row once), one row: b = 0, weight, positive_weight, rank0, ..."""
+    _sq_check_source(src)
+    _sq_check_cuts(src, cuts)
+    D = _sq_dialect(dialect)
+    sc = ["sc%d" % m for m in range(len(src["scores"]))]
+    ctes = [_sq_rank_rows_cte(D, src), "au_one AS (SELECT k, y, %s, CAST(0 AS BIGINT) AS b, 1 AS w FROM au_rows)" % ", ".join(sc)]
+    ctes += _sq_weighted_long_ctes(D, "au_one", cuts)
+    ctes += _sq_rank_sum_ctes()
+    return "WITH %s\n%s" % (",\n".join(ctes), _sq_rank_sum_select(len(sc)))

@@ -5,7 +5,7 @@ import { REPO_ROOT } from '../../helpers/agent';
 
 const NOTEBOOKS = path.join(REPO_ROOT, 'tasks', 'DatabricksEvaluatePromoteV1', 'notebooks');
 /** Update when tests are added or removed in notebooks/tests: a silently skipped module must fail this test. */
-const EXPECTED_PYTHON_TESTS = 114;
+const EXPECTED_PYTHON_TESTS = 116;
 
 function runPython(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {

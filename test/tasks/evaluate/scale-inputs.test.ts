@@ -95,7 +95,7 @@ describe('evaluate: localRowLimit, rowKeyColumn and bootstrap (issue 23)', () =>
     assert.equal(sparkUnsupported(d({ metric: 'log_loss', bootstrap: 'keyedPoisson', rowKeyColumn: 'id' })), null);
     assert.equal(
       sparkUnsupported(d({ method: 'bootstrap' })),
-      'ROC AUC by bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong)',
+      'ROC AUC by the multinomial bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong; bootstrap keyedPoisson with rowKeyColumn by the keyed bootstrap)',
     );
     assert.equal(sparkUnsupported(d({ metric: 'average_precision' })), 'average precision');
     assert.equal(sparkUnsupported(d({ metric: 'brier' })), 'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes brier on Spark)');
@@ -130,7 +130,7 @@ describe('evaluate: method auto, the bootstrap on the agent and DeLong for ROC A
     assert.equal(comparisonParameter(d({ seed: '9', resamples: '10' })), '{"metric":"roc_auc","method":"delong","seed":"9","resamples":10,"unsupported":null}');
     assert.equal(
       comparisonParameter(d({ method: 'bootstrap', seed: '9', resamples: '10' })),
-      '{"metric":"roc_auc","method":"bootstrap","seed":"9","resamples":10,"unsupported":"ROC AUC by bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong)"}',
+      '{"metric":"roc_auc","method":"bootstrap","seed":"9","resamples":10,"unsupported":"ROC AUC by the multinomial bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong; bootstrap keyedPoisson with rowKeyColumn by the keyed bootstrap)"}',
     );
     assert.equal(
       comparisonParameter(d({ metric: 'log_loss', bootstrap: 'keyedPoisson', rowKeyColumn: 'id', seed: '9', resamples: '10' })),

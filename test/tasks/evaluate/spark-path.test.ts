@@ -261,11 +261,11 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     assert.equal(r.complete?.result, 'Failed', r.stdout);
     assert.equal(
       JSON.parse(scoringParameters().comparison).unsupported,
-      'ROC AUC by bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong)',
+      'ROC AUC by the multinomial bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong; bootstrap keyedPoisson with rowKeyColumn by the keyed bootstrap)',
     );
     assert.match(
       r.complete!.message,
-      /ScoringError: 1500 rows is above the local row limit 1000, and the comparison on Spark does not support ROC AUC by bootstrap \(method auto, the default, or delong computes ROC AUC on Spark by exact DeLong\); set maxRows to at most 1000 to compare on the agent, or raise localRowLimit \(the agent needs about 1 MB for 1500 rows\)/,
+      /ScoringError: 1500 rows is above the local row limit 1000, and the comparison on Spark does not support ROC AUC by the multinomial bootstrap \(method auto, the default, or delong computes ROC AUC on Spark by exact DeLong; bootstrap keyedPoisson with rowKeyColumn by the keyed bootstrap\); set maxRows to at most 1000 to compare on the agent, or raise localRowLimit \(the agent needs about 1 MB for 1500 rows\)/,
     );
     assert.deepEqual(promotionCalls(), []);
     assert.equal(emu.mlflow.versions(MODEL).length, 1);
@@ -416,6 +416,20 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
       /1500 rows is above the local row limit 1000, and the comparison on Spark does not support r2 \(regression on Spark computes rmse or mae by the keyed bootstrap\); set maxRows to at most 1000/,
     );
     assert.deepEqual(promotionCalls(), []);
+  });
+
+  it('above the limit with the keyed bootstrap of ROC AUC (method bootstrap): rank sums from Spark, the whole decision equal to the local keyed path', async () => {
+    production(1.2);
+    candidate('better', 0.6);
+    const r = await evaluate({ method: 'bootstrap', bootstrap: 'keyedPoisson', localRowLimit: '1000', rowKeyColumn: 'id' });
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    assert.equal(scoringParameters().comparison, '{"metric":"roc_auc","method":"bootstrap","seed":"7","resamples":300,"unsupported":null}');
+    assert.ok(r.logLines.includes('Compared on Spark: 1,500 rows is above the local row limit 1,000 (localRowLimit).'), r.logLines.join('\n'));
+    const rec = record(r);
+    assert.deepEqual(rec.decision, localDecision({ metric: 'roc_auc', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 300 }));
+    assert.equal(rec.decision.bootstrap, 'keyedPoisson');
+    assert.equal(r.outputs.decision, 'promoted');
+    assert.deepEqual(emu.callsTo('GET', /\/api\/2\.0\/fs\/files\//), []);
   });
 
   it('sums above 1,000,000 bytes: written to the volume, downloaded with the Files API, deleted, then finished', async () => {

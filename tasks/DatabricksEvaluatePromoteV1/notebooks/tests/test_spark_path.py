@@ -366,6 +366,76 @@ class SparkBootstrapTest(SparkPathBase):
         self.assertEqual(out["result"]["fingerprint"], self.fingerprint_json())
         self.assertEqual(sorted(out), ["comparison", "local_row_limit", "result", "rows"])
 
+    def test_keyed_roc_auc_rank_sums_with_cut_points_redraws_and_an_empty_draw(self):
+        R = 1 << 20
+        cuts = [[0.25], [0.5, 0.75]]
+        expected_sql = [
+            sq.render_row_key_check_sql("spark", SRC),
+            sq.render_fingerprint_sql("spark", SRC),
+            sq.render_delong_cut_points_sql("spark", SRC, 2),
+            sq.render_rank_totals_sql("spark", SRC, cuts),
+            sq.render_keyed_rank_sums_sql("spark", SRC, "release-7", cuts, {"count": 3}),
+            sq.render_keyed_rank_sums_sql("spark", SRC, "release-7", cuts, [1 + R]),
+            sq.render_keyed_rank_sums_sql("spark", SRC, "release-7", cuts, [1 + 2 * R]),
+        ]
+
+        def rank_row(b, weight, positive, ranks):
+            return {"b": b, "weight": weight, "positive_weight": positive, "rank0": D(ranks[0]), "rank1": D(ranks[1])}
+
+        canned = {
+            expected_sql[2]: [{"m": 1, "cuts": [0.5, 0.75]}, {"m": 0, "cuts": [0.25]}],
+            expected_sql[3]: [rank_row(0, 10, self.positives, ("30", "25"))],
+            # Resample 1 has no negative weight; its first redraw gives no row any weight (no row back), the second has both.
+            expected_sql[4]: [rank_row(2, 12, 6, ("40", "50")), rank_row(0, 11, 5, ("41", "42")), rank_row(1, 9, 9, ("0", "0"))],
+            expected_sql[5]: [],
+            expected_sql[6]: [rank_row(1 + 2 * R, 8, 3, ("17", "19"))],
+        }
+        out = self.run_notebook(
+            lambda q, v: self.common_answer(q, v) or canned.get(q),
+            local_row_limit="9",
+            comparison=comparison("bootstrap", "roc_auc", resamples=3),
+            row_key_column="rid",
+        )
+        self.assertEqual(self.spark.sent, expected_sql)
+
+        def draw(b, weight, positive, ranks):
+            return {"b": b, "weight": weight, "positiveWeight": positive, "rankSums": list(ranks)}
+
+        self.assertEqual(
+            out["result"]["bootstrap"],
+            {
+                "metric": "roc_auc",
+                "seed": "release-7",
+                "seed64": SEED64_RELEASE_7,
+                "resamples": 3,
+                "full": {"weight": "10", "positiveWeight": str(self.positives), "rankSums": ["30", "25"]},
+                "draws": [
+                    draw(0, "11", "5", ("41", "42")),
+                    draw(1, "9", "9", ("0", "0")),
+                    draw(2, "12", "6", ("40", "50")),
+                    draw(1 + R, "0", "0", ("0", "0")),
+                    draw(1 + 2 * R, "8", "3", ("17", "19")),
+                ],
+            },
+        )
+        self.assertIsNone(out["result"]["delong"])
+
+    def test_keyed_rank_sums_for_an_index_not_asked_for_fail(self):
+        cuts = [[0.25], [0.5]]
+
+        def answer(q, v):
+            if q == sq.render_delong_cut_points_sql("spark", SRC, 2):
+                return [{"m": 0, "cuts": [0.25]}, {"m": 1, "cuts": [0.5]}]
+            if q == sq.render_rank_totals_sql("spark", SRC, cuts):
+                return [{"b": 0, "weight": 10, "positive_weight": 3, "rank0": D(1), "rank1": D(1)}]
+            if q == sq.render_keyed_rank_sums_sql("spark", SRC, "7", cuts, {"count": 1}):
+                return [{"b": 5, "weight": 4, "positive_weight": 2, "rank0": D(1), "rank1": D(1)}]
+            return self.common_answer(q, v)
+
+        with self.assertRaises(nb.ScoringError) as caught:
+            self.run_notebook(answer, local_row_limit="9", comparison=comparison("bootstrap", "roc_auc", seed="7", resamples=1), row_key_column="rid")
+        self.assertEqual(str(caught.exception), "the keyed resample sums came back for other generator indices than asked (2 rows for 1 indices)")
+
     def test_sixteen_draws_without_both_classes_fail_as_the_engine_does(self):
         def answer(q, v):
             if q == sq.render_loss_totals_sql("spark", SRC, self.LOSSES):
@@ -501,7 +571,7 @@ class SparkRefusalTest(SparkPathBase):
     def test_the_notebook_checks_what_it_can_compute_even_when_the_task_did_not(self):
         refusal = "10 rows is above the local row limit 9, and the comparison on Spark does not support %s; set maxRows to at most 9 to compare on the agent, or raise localRowLimit (the agent needs about under 1 MB for 10 rows)"
         self.assert_refused(
-            refusal % "average_precision by bootstrap (it computes roc_auc by delong, and log_loss or brier by the keyed bootstrap)",
+            refusal % "average_precision by bootstrap (it computes roc_auc by delong, and roc_auc, log_loss or brier by the keyed bootstrap)",
             local_row_limit="9",
             comparison=comparison("bootstrap", "average_precision"),
             row_key_column="rid",
