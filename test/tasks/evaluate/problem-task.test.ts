@@ -324,7 +324,11 @@ describe('Evaluate & Promote task: problem types, guardrails and slices (bundled
           { key: 'production', uri: `models:/${MODEL}/1` },
         ],
         'databricks',
-        { problem_type: 'regression', slice_columns: 'region,plan', ...scale('rmse', 'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes rmse on Spark); slices (sliceColumns)', 2) },
+        {
+          problem_type: 'regression',
+          slice_columns: 'region,plan',
+          ...scale('rmse', 'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes rmse on Spark); slices (sliceColumns)', 2),
+        },
       ),
     );
     assert.equal(r.outputs.decision, 'kept');
