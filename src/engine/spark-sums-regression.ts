@@ -37,7 +37,8 @@ import {
   regressionScaleBits,
   type KeyedRegressionMetric,
 } from './keyed-regression';
-import { SPARK_SUMS_FORMAT, SparkSumsError } from './spark-sums';
+import { SPARK_SUMS_FORMAT } from './spark-sums';
+import { bad, count, decimal, list, object, SparkSumsError } from './sums-json';
 import type { AnyMetric, CompareOptions, Decision, RegressionPredictions, ScoreArray } from './types';
 
 /** One draw of the regression sums (generator index `b`): Σw and per model Σw·q. */
@@ -73,36 +74,6 @@ export interface RegressionSparkSums {
     full: { weight: string; losses: string[] };
     draws: RegressionSparkDraw[];
   };
-}
-
-function bad(message: string): never {
-  throw new SparkSumsError(`The Spark sums are not usable: ${message}`);
-}
-
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
-const SIGNED_DECIMAL = /^(0|-?[1-9][0-9]*)$/;
-
-function decimal(x: unknown, what: string, signed = false): bigint {
-  if (typeof x !== 'string' || !(signed ? SIGNED_DECIMAL : DECIMAL).test(x)) {
-    bad(`${what} must be a ${signed ? '' : 'non-negative '}integer as a decimal string, got ${JSON.stringify(x)?.slice(0, 40)}`);
-  }
-  return BigInt(x);
-}
-
-function count(x: unknown, what: string): number {
-  const v = decimal(x, what);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) bad(`${what} is ${v}, above 2^53 - 1`);
-  return Number(v);
-}
-
-function list(x: unknown, length: number, what: string): unknown[] {
-  if (!Array.isArray(x) || x.length !== length) bad(`${what} must be a list of ${length} items, got ${Array.isArray(x) ? `${x.length} items` : typeof x}`);
-  return x;
-}
-
-function object(x: unknown, what: string): Record<string, unknown> {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) bad(`${what} must be an object`);
-  return x as Record<string, unknown>;
 }
 
 function scale(x: unknown, what: string): number {

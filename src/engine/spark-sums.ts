@@ -33,16 +33,14 @@ import {
   rowKeysOf,
 } from './keyed-poisson';
 import { rowLosses } from './metrics';
+import { bad, count, decimal, decimals, object, SparkSumsError } from './sums-json';
 import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder } from './sort';
 import type { CompareOptions, Decision, Predictions } from './types';
 
 /** The `format` of the sums JSON. */
 export const SPARK_SUMS_FORMAT = 'mlopspipelines.spark-sums/v1';
 
-/** A sums JSON that does not match what was asked for, or is malformed: the comparison is not finished. */
-export class SparkSumsError extends Error {
-  override name = 'SparkSumsError';
-}
+export { SparkSumsError } from './sums-json';
 
 /** The metrics the keyed bootstrap finishes from Spark sums. */
 export type SparkBootstrapMetric = 'log_loss' | 'brier' | 'roc_auc';
@@ -91,38 +89,6 @@ export function sparkMethodOf(opts: Pick<CompareOptions, 'metric' | 'method'>): 
   if (opts.method === 'delong' && opts.metric === 'roc_auc') return 'delong';
   if (opts.method === 'bootstrap' && (opts.metric === 'log_loss' || opts.metric === 'brier' || opts.metric === 'roc_auc')) return 'bootstrap';
   return undefined;
-}
-
-function bad(message: string): never {
-  throw new SparkSumsError(`The Spark sums are not usable: ${message}`);
-}
-
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
-const SIGNED_DECIMAL = /^(0|-?[1-9][0-9]*)$/;
-
-function decimal(x: unknown, what: string, signed = false): bigint {
-  if (typeof x !== 'string' || !(signed ? SIGNED_DECIMAL : DECIMAL).test(x)) {
-    bad(`${what} must be a ${signed ? '' : 'non-negative '}integer as a decimal string, got ${JSON.stringify(x)?.slice(0, 40)}`);
-  }
-  return BigInt(x);
-}
-
-/** A decimal string that is a count (below 2^53). */
-function count(x: unknown, what: string): number {
-  const v = decimal(x, what);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) bad(`${what} is ${v}, above 2^53 - 1`);
-  return Number(v);
-}
-
-function decimals(x: unknown, length: number, what: string, signed = false): bigint[] {
-  if (!Array.isArray(x) || x.length !== length)
-    bad(`${what} must be a list of ${length} decimal strings, got ${Array.isArray(x) ? `${x.length} items` : typeof x}`);
-  return x.map((v, i) => decimal(v, `${what}[${i}]`, signed));
-}
-
-function object(x: unknown, what: string): Record<string, unknown> {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) bad(`${what} must be an object`);
-  return x as Record<string, unknown>;
 }
 
 /** Checks the header (format, generator, scale, counts, models, fingerprint) and returns n, P and the model keys. */

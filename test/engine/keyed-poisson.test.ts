@@ -25,6 +25,7 @@ import {
   type Predictions,
 } from '../../src/engine';
 import { hashRef, seed64Ref, thresholdsRef, weightRef } from './keyed-reference';
+import { lcg } from '../helpers/lcg';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const VECTORS = path.join(ROOT, 'test', 'fixtures', 'engine', 'keyed-poisson-vectors.json');
@@ -37,14 +38,6 @@ interface VectorFile {
 }
 
 /** A small deterministic generator for test data (independent of the one under test). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
 function predictions(n: number, seed: number, float32 = false): Predictions {
   const rnd = lcg(seed);
   const labels = new Uint8Array(n);

@@ -22,14 +22,7 @@ import {
   type RegressionPredictions,
 } from '../../src/engine';
 import { seed64Ref, thresholdsRef, weightRef } from './keyed-reference';
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { lcg } from '../helpers/lcg';
 
 /** Targets around 100 with two models of different noise; keys sparse and distinct, some above 2^32. */
 function regression(n: number, seed: number, scale = 1): RegressionPredictions {

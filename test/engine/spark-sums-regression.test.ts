@@ -15,14 +15,7 @@ import {
   type RegressionPredictions,
   type RegressionSparkSums,
 } from '../../src/engine';
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { lcg } from '../helpers/lcg';
 
 /** n rows of a signed target, production and two candidates (one better, one worse), sparse keys. */
 function predictions(n: number, seed: number): RegressionPredictions {

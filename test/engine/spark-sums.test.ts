@@ -21,14 +21,7 @@ import {
   type Decision,
   type Predictions,
 } from '../../src/engine';
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { lcg } from '../helpers/lcg';
 
 /** n rows, prevalence `p`, three probability models (production, a better and a worse candidate), with ties and sparse keys. */
 function predictions(n: number, seed: number, p = 0.3): Predictions {

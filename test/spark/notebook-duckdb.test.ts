@@ -32,6 +32,7 @@ import {
   type DelongSums,
   type Predictions,
 } from '../../src/engine';
+import { lcg } from '../helpers/lcg';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const VIEW = 'mlops_eval_scores';
@@ -44,11 +45,6 @@ interface Rows {
 
 let instance: DuckDBInstance;
 let db: DuckDBConnection;
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 4294967296);
-}
 
 function makeRows(n: number, models: number, seed: number, opts: { positives?: number; roundTo?: number } = {}): Rows {
   const rnd = lcg(seed);

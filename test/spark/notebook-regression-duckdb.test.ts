@@ -19,17 +19,13 @@ import {
   type CompareOptions,
   type RegressionPredictions,
 } from '../../src/engine';
+import { lcg } from '../helpers/lcg';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const VIEW = 'mlops_eval_scores';
 
 let instance: DuckDBInstance;
 let db: DuckDBConnection;
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 4294967296);
-}
 
 /** n rows, `models` prediction columns keyed model_0.. (the notebook's positional s0..), values of size `scale`. */
 function makeRows(n: number, models: number, seed: number, scale = 1): RegressionPredictions {

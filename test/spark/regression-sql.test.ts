@@ -41,6 +41,7 @@ import {
   type RegressionPredictions,
   type RegressionSparkSums,
 } from '../../src/engine';
+import { lcg } from '../helpers/lcg';
 
 let instance: DuckDBInstance;
 let db: DuckDBConnection;
@@ -48,14 +49,6 @@ let db: DuckDBConnection;
 async function rows(sql: string): Promise<Record<string, unknown>[]> {
   const r = await db.runAndReadAll(sql);
   return r.getRowObjects().map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v !== null && typeof v === 'object' ? String(v) : v])));
-}
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
 }
 
 /** Three models around a target of size `scale`; model 2 has one outlier of 10^4·scale. */
