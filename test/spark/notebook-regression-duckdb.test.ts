@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   compareModels,
   finishRegressionFromSums,
@@ -20,11 +20,11 @@ import {
   type RegressionPredictions,
 } from '../../src/engine';
 import { lcg } from '../helpers/lcg';
+import { useDuckDb } from '../helpers/duckdb';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const VIEW = 'mlops_eval_scores';
 
-let instance: DuckDBInstance;
 let db: DuckDBConnection;
 
 /** n rows, `models` prediction columns keyed model_0.. (the notebook's positional s0..), values of size `scale`. */
@@ -112,14 +112,7 @@ function options(metric: 'rmse' | 'mae', resamples: number): CompareOptions<AnyM
 describe("the notebook's Spark path for regression on DuckDB: its sums JSON is the engine's", function () {
   this.timeout(120_000);
 
-  before(async () => {
-    instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-    db = await instance.connect();
-  });
-  after(() => {
-    db.closeSync();
-    instance.closeSync();
-  });
+  useDuckDb((c) => (db = c));
 
   const cases: [string, RegressionPredictions, 'rmse' | 'mae', number][] = [
     ['1,500 rows × 3 models, RMSE', makeRows(1500, 3, 1), 'rmse', 60],

@@ -5,7 +5,7 @@
  * rows into 1, 7 or 1,000 chunks. The Spark rendering is checked for its spelling only.
  */
 import assert from 'node:assert/strict';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   renderKeyedRegressionSumsSql,
   renderRegressionFingerprintMaxSql,
@@ -42,14 +42,11 @@ import {
   type RegressionSparkSums,
 } from '../../src/engine';
 import { lcg } from '../helpers/lcg';
+import { duckRows, useDuckDb } from '../helpers/duckdb';
 
-let instance: DuckDBInstance;
 let db: DuckDBConnection;
 
-async function rows(sql: string): Promise<Record<string, unknown>[]> {
-  const r = await db.runAndReadAll(sql);
-  return r.getRowObjects().map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v !== null && typeof v === 'object' ? String(v) : v])));
-}
+const rows = (sql: string): Promise<Record<string, unknown>[]> => duckRows(db, sql);
 
 /** Three models around a target of size `scale`; model 2 has one outlier of 10^4·scale. */
 function data(n: number, seed: number, scale = 1): RegressionPredictions {
@@ -128,14 +125,7 @@ function sqlSums(result: Record<string, unknown>[], models: number): Sums[] {
 describe('keyed regression SQL on DuckDB: integer equality with the engine', function () {
   this.timeout(120_000);
 
-  before(async () => {
-    instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-    db = await instance.connect();
-  });
-  after(() => {
-    db.closeSync();
-    instance.closeSync();
-  });
+  useDuckDb((c) => (db = c));
 
   it('the exact largest loss, hence the scale, and every row fixed-point loss equal the engine (sizes 1e-6 to 1e148, an outlier, a perfect model)', async () => {
     const perfect = data(500, 4);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   delongBucketOffsets,
   delongSumsFromRows,
@@ -37,6 +37,7 @@ import {
   type ScoreArray,
 } from '../../src/engine';
 import { simulateModels } from '../engine/simulate';
+import { duckRows, useDuckDb } from '../helpers/duckdb';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -46,13 +47,9 @@ interface Data {
   scores: ScoreArray[];
 }
 
-let instance: DuckDBInstance;
 let db: DuckDBConnection;
 
-async function rows(sql: string): Promise<Record<string, unknown>[]> {
-  const r = await db.runAndReadAll(sql);
-  return r.getRowObjects().map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v !== null && typeof v === 'object' ? String(v) : v])));
-}
+const rows = (sql: string): Promise<Record<string, unknown>[]> => duckRows(db, sql);
 
 /** Loads rows `order` of `d` into table `name` (k BIGINT, y INTEGER, s0.. DOUBLE or FLOAT). */
 async function load(name: string, d: Data, order: number[]): Promise<SqlSource> {
@@ -137,14 +134,7 @@ const asText = (s: DelongSums): unknown => JSON.parse(JSON.stringify(s, (_, v: u
 describe('Spark comparison SQL on DuckDB: integer equality with the engine', function () {
   this.timeout(120_000);
 
-  before(async () => {
-    instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-    db = await instance.connect();
-  });
-  after(() => {
-    db.closeSync();
-    instance.closeSync();
-  });
+  useDuckDb((c) => (db = c));
 
   it('the keyed generator in SQL reproduces the 140 published vectors (keys up to 2^40 − 1, b up to 2^24 − 1)', async () => {
     const file = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'engine', 'keyed-poisson-vectors.json'), 'utf8')) as {
