@@ -519,7 +519,7 @@ export function renderRankTotalsSql(dialect: SqlDialect, src: SqlSource, cuts: C
  * floor of each group's precision needs that group's own global TP and FP.
  *
  * Integer division: Spark's `a div b` ("Divide expr1 by expr2 ... The result is casted to long", Spark SQL
- * built-in functions reference, `div`; on BIGINT operands the integral division, truncating) and DuckDB's
+ * built-in functions reference, `div`; apache/spark `IntegralDivide`, the integral type's `quot`: truncating) and DuckDB's
  * `a // b` (integer division of integers, duckdb.org/docs/sql/functions/numeric) agree on non-negative BIGINT
  * operands: both are the floor. The quotient ⌊TP · 2^56 / D⌋ is formed in two 28-bit digits so that every
  * dividend stays a BIGINT below 2^63: with the total weight below 2^35 (`AP_WEIGHT_LIMIT`; 10^9 rows at the
