@@ -24,8 +24,8 @@
  *
  * Everything is exact integer arithmetic on 32-bit limbs (no BigInt in the per-row loop).
  */
-import { aucSums, apSums, rowLosses } from './metrics';
-import { sortOrder, sortScratchBytes } from './sort';
+import { aucSums, rowLosses } from './metrics';
+import { LABEL_BIT, ROW_MASK, TIE_WITH_NEXT, sortOrder, sortScratchBytes } from './sort';
 import { InvalidOptionsError, PredictionsError } from './errors';
 import type { Metric, Predictions, ScoreArray } from './types';
 
@@ -306,6 +306,88 @@ export function meanFromFixedPoint(sum: bigint, weight: number): number {
   return Number(sum) / (weight * 2 ** LOSS_SCALE_BITS);
 }
 
+/**
+ * Average precision under keyed weights is an exact integer sum in fixed point (docs/keyed-poisson.md): per tie
+ * group g in descending score order, with pw_g its positive weight and TP_g, FP_g the cumulative positive and
+ * negative weight including the group, the term pw_g · ⌊TP_g · 2^56 / (TP_g + FP_g)⌋; AP = Σ / (2^56 · P_w).
+ * Each floor loses less than pw_g · 2^-56 / P_w, and Σ pw_g = P_w, so 0 ≤ AP − Σ / (2^56 · P_w) < 2^-56.
+ */
+export const AP_SCALE_BITS = 56;
+
+/**
+ * Total weight limit of the fixed-point AP: below 2^35 (10^9 rows at the largest weight 18 weigh 1.8·10^10 < 2^34.1),
+ * the Spark SQL's long division in two 28-bit steps keeps every BIGINT below 2^63 (r · 2^28 < 2^35 · 2^28) and
+ * each term pw_g · q_g < 2^35 · 2^56 = 2^91 fits DECIMAL(38,0) with the sum (≤ P_w · 2^56 < 2^91).
+ */
+export const AP_WEIGHT_LIMIT = 2 ** 35;
+
+const TWO14 = 16384;
+const TWO28 = 268435456;
+const TWO52 = 2 ** 52;
+
+/**
+ * Σ_g pw_g · ⌊TP_g · 2^56 / (TP_g + FP_g)⌋ exactly (see `AP_SCALE_BITS`) over an ascending order with tie marks and
+ * label bits (`sortOrder`), walked backwards like `apSums`, and the positive weight total. Weights: integers
+ * (bootstrap multiplicities), every row 1 when omitted. The quotient is formed by long division in four 14-bit
+ * digits: each dividend r · 2^14 < 2^35 · 2^14 < 2^53, and for integers a, d below 2^53 Math.floor(a / d) is the
+ * exact quotient (the true quotient is at least 1/d below the next integer, more than half an ulp). The two
+ * 28-bit halves times pw_g (< 2^24, else BigInt) are summed in doubles below 2^53, flushed into a BigInt.
+ *
+ * @throws RangeError when the total weight reaches `AP_WEIGHT_LIMIT`.
+ */
+export function exactApSum(order: Uint32Array, weights?: ArrayLike<number>): { sum: bigint; pos: number } {
+  let tp = 0;
+  let fp = 0;
+  let gp = 0;
+  let gn = 0;
+  let sumHi = 0;
+  let sumLo = 0;
+  let total = 0n;
+  for (let k = order.length - 1; k >= 0; k--) {
+    const e = order[k];
+    const w = weights === undefined ? 1 : weights[e & ROW_MASK];
+    if (e & LABEL_BIT) gp += w;
+    else gn += w;
+    if (k > 0 && (order[k - 1] & TIE_WITH_NEXT) !== 0) continue;
+    tp += gp;
+    fp += gn;
+    if (gp > 0) {
+      const d = tp + fp;
+      let r = tp;
+      let hi = 0;
+      let lo = 0;
+      for (let digit = 0; digit < 4; digit++) {
+        const a = r * TWO14;
+        const q = Math.floor(a / d);
+        r = a - q * d;
+        if (digit < 2) hi = hi * TWO14 + q;
+        else lo = lo * TWO14 + q;
+      }
+      if (gp < 2 ** 24) {
+        sumHi += gp * hi;
+        sumLo += gp * lo;
+        if (sumHi >= TWO52 || sumLo >= TWO52) {
+          total += BigInt(sumHi) * BigInt(TWO28) + BigInt(sumLo);
+          sumHi = 0;
+          sumLo = 0;
+        }
+      } else {
+        total += BigInt(gp) * (BigInt(hi) * BigInt(TWO28) + BigInt(lo));
+      }
+    }
+    gp = 0;
+    gn = 0;
+  }
+  if (tp + fp >= AP_WEIGHT_LIMIT)
+    throw new RangeError(`exactApSum: total weight ${tp + fp} reaches 2^35; the fixed-point average precision is defined below it`);
+  return { sum: total + BigInt(sumHi) * BigInt(TWO28) + BigInt(sumLo), pos: tp };
+}
+
+/** Average precision from its fixed-point sum: Number(Σ) / (P_w · 2^56) (two roundings, the same on every path). */
+export function apFromFixedPoint(sum: bigint, pos: number): number {
+  return Number(sum) / (pos * 2 ** AP_SCALE_BITS);
+}
+
 /** Full-data estimates and per-resample statistics of a keyed run, in the layout of `BootstrapRun`. */
 export interface KeyedPoissonRun {
   estimates: number[];
@@ -315,8 +397,9 @@ export interface KeyedPoissonRun {
 /**
  * The keyed Poisson bootstrap of `metric` for `models` (paired: one weight vector per resample, shared
  * by every model). A resample with no positive or no negative weight is drawn again at the next index
- * b + a·2^20 and counted in `redraws`. Loss metrics are the fixed-point means, also on the full data, so
- * no floating sum depends on row order.
+ * b + a·2^20 and counted in `redraws`. Loss metrics are the fixed-point means and average precision the
+ * fixed-point sum of `exactApSum`, also on the full data, so no floating sum depends on row order and a Spark
+ * evaluation's integer sums give the same statistics.
  *
  * @throws InvalidOptionsError for B above 2^20; PredictionsError when 16 draws of one resample all
  *   miss a class (far too little data).
@@ -342,8 +425,8 @@ export function runKeyedPoisson(preds: Predictions, models: string[], metric: Me
       return a.u2 / (2 * a.pos * a.neg);
     }
     if (metric === 'average_precision') {
-      const a = apSums(orders[m], null, w);
-      return a.sum / a.pos;
+      const a = exactApSum(orders[m], w);
+      return apFromFixedPoint(a.sum, a.pos);
     }
     return sums === undefined ? meanFromFixedPoint(exactWeightedSum(new Uint8Array(n).fill(1), q[m]), n) : meanFromFixedPoint(sums.losses[m], sums.weight);
   };

@@ -5,10 +5,11 @@
  * - DeLong (roc_auc): `delongResultFromSums` then the local rule (`delongDecisionFrom`); the AUC difference,
  *   variance, z and p are identical to the local path's, the models' own intervals may differ in the last
  *   bits (delong-sums.ts);
- * - the keyed Poisson bootstrap (log_loss, brier, roc_auc): per resample b the first draw with both classes (the
- *   indices b + a·2^20, as `runKeyedPoisson` draws them), each model's statistic from its integer sums
- *   (`meanFromFixedPoint` of Σw·q for a loss, `aucFromRankSum` of the rank sum u2 for ROC AUC), then the local
- *   rule (`decisionFromBootstrap`), so every number is identical.
+ * - the keyed Poisson bootstrap (log_loss, brier, roc_auc, average_precision): per resample b the first draw with
+ *   both classes (the indices b + a·2^20, as `runKeyedPoisson` draws them), each model's statistic from its
+ *   integer sums (`meanFromFixedPoint` of Σw·q for a loss, `aucFromRankSum` of the rank sum u2 for ROC AUC,
+ *   `apFromFixedPoint` of the fixed-point sum for average precision), then the local rule
+ *   (`decisionFromBootstrap`), so every number is identical.
  *
  * The JSON is validated strictly (format, generator, fixed-point scale, the models sent and their order, seed,
  * B, metric, every shape and decimal string): a mismatch throws `SparkSumsError` and nothing is decided.
@@ -18,6 +19,9 @@
 import { decisionBase, decisionFromBootstrap, delongDecisionFrom, validateOptions } from './compare';
 import { delongResultFromSums, delongSumsOf, type DelongSums } from './delong-sums';
 import {
+  AP_SCALE_BITS,
+  apFromFixedPoint,
+  exactApSum,
   exactWeightedSum,
   fixedPointLosses,
   KEYED_POISSON_VERSION,
@@ -43,11 +47,12 @@ export const SPARK_SUMS_FORMAT = 'mlopspipelines.spark-sums/v1';
 export { SparkSumsError } from './sums-json';
 
 /** The metrics the keyed bootstrap finishes from Spark sums. */
-export type SparkBootstrapMetric = 'log_loss' | 'brier' | 'roc_auc';
+export type SparkBootstrapMetric = 'log_loss' | 'brier' | 'roc_auc' | 'average_precision';
 
 /**
  * One keyed resample draw's integer sums (generator index `b`): `losses` (Σw·q per model) for log_loss and
- * brier, `rankSums` (u2 per model: twice the weighted Mann–Whitney U) for roc_auc; never both.
+ * brier, `rankSums` (u2 per model: twice the weighted Mann–Whitney U) for roc_auc, `apSums` (per model
+ * Σ_g pw_g·⌊TP_g·2^56/(TP_g+FP_g)⌋, `exactApSum`) for average_precision; exactly one of them.
  */
 export interface SparkDraw {
   b: number;
@@ -55,6 +60,7 @@ export interface SparkDraw {
   positiveWeight: string;
   losses?: string[];
   rankSums?: string[];
+  apSums?: string[];
 }
 
 /** The sums JSON (every big integer a decimal string). */
@@ -84,10 +90,14 @@ export interface SparkSums {
   };
 }
 
-/** What a comparison on Spark can do: DeLong on ROC AUC, or the keyed bootstrap of a mean-type metric or of ROC AUC. */
+/** What a comparison on Spark can do: DeLong on ROC AUC, or the keyed bootstrap of a mean-type metric, of ROC AUC or of average precision. */
 export function sparkMethodOf(opts: Pick<CompareOptions, 'metric' | 'method'>): 'delong' | 'bootstrap' | undefined {
   if (opts.method === 'delong' && opts.metric === 'roc_auc') return 'delong';
-  if (opts.method === 'bootstrap' && (opts.metric === 'log_loss' || opts.metric === 'brier' || opts.metric === 'roc_auc')) return 'bootstrap';
+  if (
+    opts.method === 'bootstrap' &&
+    (opts.metric === 'log_loss' || opts.metric === 'brier' || opts.metric === 'roc_auc' || opts.metric === 'average_precision')
+  )
+    return 'bootstrap';
   return undefined;
 }
 
@@ -141,19 +151,22 @@ function delongSumsFor(raw: unknown, models: string[], names: string[], n: numbe
 interface Draw {
   weight: number;
   positiveWeight: number;
-  /** Σw·q per model (loss metrics) or u2 per model (roc_auc). */
+  /** Σw·q per model (loss metrics), u2 per model (roc_auc) or the fixed-point AP sum per model (average_precision). */
   sums: bigint[];
 }
 
-/** The field of a draw holding the metric's per-model sums, and the one that must be absent. */
-function sumsFieldOf(metric: SparkBootstrapMetric): ['losses' | 'rankSums', 'losses' | 'rankSums'] {
-  return metric === 'roc_auc' ? ['rankSums', 'losses'] : ['losses', 'rankSums'];
+type SumsField = 'losses' | 'rankSums' | 'apSums';
+
+/** The field of a draw holding the metric's per-model sums, and the ones that must be absent. */
+function sumsFieldOf(metric: SparkBootstrapMetric): [SumsField, SumsField[]] {
+  const field: SumsField = metric === 'roc_auc' ? 'rankSums' : metric === 'average_precision' ? 'apSums' : 'losses';
+  return [field, (['losses', 'rankSums', 'apSums'] as const).filter((f) => f !== field)];
 }
 
 function drawOf(raw: unknown, M: number, what: string, metric: SparkBootstrapMetric): Draw {
   const d = object(raw, what);
-  const [field, other] = sumsFieldOf(metric);
-  if (d[other] !== undefined) bad(`${what}.${other} is not part of a ${metric} draw (its sums are ${field})`);
+  const [field, others] = sumsFieldOf(metric);
+  for (const other of others) if (d[other] !== undefined) bad(`${what}.${other} is not part of a ${metric} draw (its sums are ${field})`);
   const draw = {
     weight: count(d.weight, `${what}.weight`),
     positiveWeight: count(d.positiveWeight, `${what}.positiveWeight`),
@@ -167,12 +180,22 @@ function drawOf(raw: unknown, M: number, what: string, metric: SparkBootstrapMet
       if (u2 > most) bad(`${what}.rankSums[${m}] is ${u2}, above 2·positiveWeight·negativeWeight = ${most}`);
     });
   }
+  if (metric === 'average_precision') {
+    if (draw.positiveWeight > draw.weight) bad(`${what}.positiveWeight ${draw.positiveWeight} is above its weight ${draw.weight}`);
+    // Each group adds at most pw_g·2^56 (its precision is at most 1): the sum is at most positiveWeight·2^56.
+    const most = BigInt(draw.positiveWeight) << BigInt(AP_SCALE_BITS);
+    draw.sums.forEach((sum, m) => {
+      if (sum > most) bad(`${what}.apSums[${m}] is ${sum}, above positiveWeight·2^${AP_SCALE_BITS} = ${most}`);
+    });
+  }
   return draw;
 }
 
 /** A model's statistic from a draw's sums, as the local keyed bootstrap computes it. */
 function statOf(metric: SparkBootstrapMetric, d: Draw, m: number): number {
-  return metric === 'roc_auc' ? aucFromRankSum(d.sums[m], d.positiveWeight, d.weight - d.positiveWeight) : meanFromFixedPoint(d.sums[m], d.weight);
+  if (metric === 'roc_auc') return aucFromRankSum(d.sums[m], d.positiveWeight, d.weight - d.positiveWeight);
+  if (metric === 'average_precision') return apFromFixedPoint(d.sums[m], d.positiveWeight);
+  return meanFromFixedPoint(d.sums[m], d.weight);
 }
 
 /** The keyed bootstrap's run (estimates and per-resample statistics in `names` order) from its sums. */
@@ -232,7 +255,7 @@ export function finishFromSums(json: unknown, models: string[], opts: CompareOpt
   const method = sparkMethodOf(opts);
   if (method === undefined)
     bad(
-      `the comparison (${opts.method} on ${opts.metric}) cannot be finished from Spark sums; only delong on roc_auc and the bootstrap on roc_auc, log_loss or brier can`,
+      `the comparison (${opts.method} on ${opts.metric}) cannot be finished from Spark sums; only delong on roc_auc and the bootstrap on roc_auc, average_precision, log_loss or brier can`,
     );
   if (method === 'bootstrap' && opts.bootstrap !== 'keyedPoisson')
     bad(`the bootstrap from Spark sums is the keyed Poisson bootstrap; set bootstrap 'keyedPoisson'`);
@@ -322,7 +345,12 @@ function keyedSums(
 ): SparkSums['bootstrap'] {
   const metric = opts.metric as SparkBootstrapMetric;
   const [field] = sumsFieldOf(metric);
-  const perModel = metric === 'roc_auc' ? rankSumsOf(preds.labels, scores) : lossSumsOf(metric, preds.labels, scores);
+  const perModel =
+    metric === 'roc_auc'
+      ? rankSumsOf(preds.labels, scores)
+      : metric === 'average_precision'
+        ? apSumsOf(preds.labels, scores)
+        : lossSumsOf(metric, preds.labels, scores);
   const base = keyedBase(keyedSeed64(opts.seed), keys);
   let P = 0;
   for (let r = 0; r < preds.n; r++) P += preds.labels[r];
@@ -358,6 +386,12 @@ function lossSumsOf(metric: 'log_loss' | 'brier', labels: Uint8Array, scores: Sc
 function rankSumsOf(labels: Uint8Array, scores: ScoreColumn[]): (w: Uint8Array) => bigint[] {
   const orders = scores.map((col) => sortOrder(col, labels));
   return (w) => orders.map((order) => exactRankSum(order, w));
+}
+
+/** Per model the fixed-point AP sum under given weights (`exactApSum`), over each model's order sorted once (as `runKeyedPoisson`). */
+function apSumsOf(labels: Uint8Array, scores: ScoreColumn[]): (w: Uint8Array) => bigint[] {
+  const orders = scores.map((col) => sortOrder(col, labels));
+  return (w) => orders.map((order) => exactApSum(order, w).sum);
 }
 
 const TWO52 = 2 ** 52;

@@ -20,6 +20,9 @@ import {
   rowLosses,
   runKeyedPoisson,
   averagePrecision,
+  apFromFixedPoint,
+  exactApSum,
+  sortOrder,
   type CompareOptions,
   type Metric,
   type Predictions,
@@ -250,7 +253,10 @@ describe('keyed Poisson bootstrap: compareModels', () => {
       assert.equal(auc.run.redraws[b], 0);
       for (const [m, col] of p.columns.entries()) {
         assert.equal(auc.run.stats[m * B + b], rocAuc(p.labels, col.scores, w));
-        assert.equal(ap.run.stats[m * B + b], averagePrecision(p.labels, col.scores, w));
+        // The keyed AP is the fixed-point sum (test/engine/keyed-ap.test.ts checks it against the BigInt definition).
+        const apFixed = exactApSum(sortOrder(col.scores, p.labels), w);
+        assert.equal(ap.run.stats[m * B + b], apFromFixedPoint(apFixed.sum, apFixed.pos));
+        assert.ok(Math.abs(ap.run.stats[m * B + b] - averagePrecision(p.labels, col.scores, w)) < 1e-15);
         const q = fixedPointLosses(rowLosses('brier', p.labels, col.scores));
         let sum = 0n;
         for (let r = 0; r < p.n; r++) sum += BigInt(w[r]) * BigInt(q[r]);

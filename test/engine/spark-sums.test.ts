@@ -121,6 +121,32 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
     );
   });
 
+  it('keyed bootstrap of average_precision on ties only and one positive: deepEqual; the sums carry apSums (exactApSum), not rankSums or losses', () => {
+    const tied = predictions(400, 31);
+    for (const c of tied.columns) c.scores = Float64Array.from(c.scores, (x) => Math.round(x * 3) / 3);
+    const opts: CompareOptions = { ...BASE, metric: 'average_precision', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 100 };
+    assert.deepEqual(finishFromSums(sumsText(tied, opts), MODELS, opts), compareModels(tied, opts));
+    const one = predictions(50, 32);
+    one.labels.fill(0);
+    one.labels[20] = 1;
+    const local = compareModels(one, opts);
+    assert.ok(local.degenerateResamples > 10);
+    assert.deepEqual(finishFromSums(sumsText(one, opts), MODELS, opts), local);
+    const s = sumsText(one, opts) as any;
+    assert.deepEqual(Object.keys(s.bootstrap.draws[0]), ['b', 'weight', 'positiveWeight', 'apSums']);
+    assert.deepEqual(Object.keys(s.bootstrap.full), ['weight', 'positiveWeight', 'apSums']);
+    // The full data with one positive: ⌊2^56 / (rows scored at or above it)⌋.
+    assert.deepEqual(
+      s.bootstrap.full.apSums,
+      MODELS.map((name) => {
+        const col = one.columns.find((c) => c.name === name)!.scores;
+        let atOrAbove = 0;
+        for (let r = 0; r < 50; r++) if (col[r] >= col[20]) atOrAbove++;
+        return String(2n ** 56n / BigInt(atOrAbove));
+      }),
+    );
+  });
+
   it('exactRankSum is aucSums u2 below 2^53 and exact beyond (BigInt), where aucSums rounds', () => {
     // Two rows, one positive above one negative, weights 2^27 each: u2 = 2·2^54 per pair ... one group term of 2^55.
     const order = sortOrder(Float64Array.of(0.1, 0.9), Uint8Array.of(0, 1));
@@ -157,7 +183,7 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
     assert.match(d.models[1].vsBaseline!.undetermined!, /1 positive and 39 negatives/);
   });
 
-  for (const metric of ['brier', 'log_loss', 'roc_auc'] as const) {
+  for (const metric of ['brier', 'log_loss', 'roc_auc', 'average_precision'] as const) {
     it(`keyed Poisson bootstrap of ${metric}: the whole decision deepEqual to the local keyed path`, () => {
       const preds = predictions(2000, 21);
       const opts: CompareOptions = { ...BASE, metric, method: 'bootstrap', bootstrap: 'keyedPoisson' };
@@ -168,7 +194,7 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
     });
   }
 
-  for (const metric of ['brier', 'roc_auc'] as const)
+  for (const metric of ['brier', 'roc_auc', 'average_precision'] as const)
     it(`keyed bootstrap of ${metric} with redraws (12 rows, 2 positives) and without a baseline: deepEqual, redraws counted alike`, () => {
       const preds = predictions(12, 5, 0.2);
       preds.labels.fill(0);
@@ -187,6 +213,7 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
     const boot: CompareOptions = { ...BASE, metric: 'brier', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 5 };
     const delong: CompareOptions = { ...BASE, metric: 'roc_auc', method: 'delong' };
     const auc: CompareOptions = { ...boot, metric: 'roc_auc' };
+    const ap: CompareOptions = { ...boot, metric: 'average_precision' };
     const W0 = Number((sumsText(preds, auc) as any).bootstrap.draws[0].weight);
     const P = String(preds.labels.reduce((a, y) => a + y, 0));
 
@@ -272,6 +299,31 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
         (s) => (s.bootstrap.draws[0].positiveWeight = String(Number(s.bootstrap.draws[0].weight) + 1)),
         `bootstrap.draws[0].positiveWeight ${W0 + 1} is above its weight ${W0}`,
       ],
+      [
+        'rankSums in an AP draw',
+        ap,
+        (s) => (s.bootstrap.draws[1].rankSums = ['0', '0', '0']),
+        'bootstrap.draws[1].rankSums is not part of a average_precision draw (its sums are apSums)',
+      ],
+      ['apSums missing', ap, (s) => delete s.bootstrap.full.apSums, 'bootstrap.full.apSums must be a list of 3 decimal strings, got undefined'],
+      [
+        'apSums above positiveWeight·2^56',
+        ap,
+        (s) => (s.bootstrap.full.apSums[2] = String(BigInt(P) * 2n ** 56n + 1n)),
+        `bootstrap.full.apSums[2] is ${BigInt(P) * 2n ** 56n + 1n}, above positiveWeight·2^56 = ${BigInt(P) * 2n ** 56n}`,
+      ],
+      [
+        'AP positiveWeight above weight',
+        ap,
+        (s) => (s.bootstrap.draws[0].positiveWeight = String(Number(s.bootstrap.draws[0].weight) + 1)),
+        `bootstrap.draws[0].positiveWeight ${W0 + 1} is above its weight ${W0}`,
+      ],
+      [
+        'apSums negative',
+        ap,
+        (s) => (s.bootstrap.draws[2].apSums[0] = '-1'),
+        'bootstrap.draws[2].apSums[0] must be a non-negative integer as a decimal string, got "-1"',
+      ],
       ['an AUC draw missing', auc, (s) => s.bootstrap.draws.splice(4, 1), 'bootstrap.draws has no draw 4 (resample 4, attempt 0)'],
       ['metric of AUC sums', auc, (s) => (s.bootstrap.metric = 'brier'), 'bootstrap.metric is "brier", but the comparison is on roc_auc'],
       ['delong present', boot, (s) => (s.delong = {}), 'delong must be null for a bootstrap comparison'],
@@ -294,7 +346,7 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
     ];
     for (const [name, opts, edit, message] of cases) it(name, () => rejects(opts, edit, message));
 
-    it('models sent that the sums do not name, and a comparison the Spark path cannot finish', () => {
+    it('models sent that the sums do not name, a multinomial bootstrap, and what sparkMethodOf admits (every binary metric by the bootstrap, DeLong on ROC AUC)', () => {
       rejects(boot, () => undefined, 'models must be ["run_a","production"] (the keys sent, in their order), got ["run_a","run_b","production"]', [
         'run_a',
         'production',
@@ -304,16 +356,11 @@ describe('finishing a comparison from Spark sums (spark-sums.ts)', () => {
         () => undefined,
         "the bootstrap from Spark sums is the keyed Poisson bootstrap; set bootstrap 'keyedPoisson'",
       );
-      rejects(
-        { ...boot, metric: 'average_precision' },
-        () => undefined,
-        'the comparison (bootstrap on average_precision) cannot be finished from Spark sums; only delong on roc_auc and the bootstrap on roc_auc, log_loss or brier can',
-      );
       assert.deepEqual(
         (['roc_auc', 'average_precision', 'log_loss', 'brier'] as const).flatMap((metric) =>
           (['delong', 'bootstrap'] as const).map((method) => sparkMethodOf({ metric, method }) ?? null),
         ),
-        ['delong', 'bootstrap', null, null, null, 'bootstrap', null, 'bootstrap'],
+        ['delong', 'bootstrap', null, 'bootstrap', null, 'bootstrap', null, 'bootstrap'],
       );
     });
 

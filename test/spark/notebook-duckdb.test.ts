@@ -297,6 +297,47 @@ describe("the notebook's Spark path on DuckDB: its sums JSON equals the engine's
     assert.deepEqual(finishFromSums(result, models, opts), local);
   });
 
+  it("keyed average precision: the notebook's AP sums (cut points, totals, draws) are sparkSumsOf's, and finish to the local keyed bootstrap's decision exactly", async () => {
+    const d = makeRows(1200, 3, 41, { roundTo: 40 });
+    await load(d);
+    const B = 60;
+    const comparison = { metric: 'average_precision', method: 'bootstrap', seed: 'e2e-ap', resamples: B, unsupported: null };
+    const { result, error, statements } = await notebookSums(params(3, comparison), 1200);
+    assert.equal(error, undefined);
+    // Key check, fingerprint, cut points, the full-data AP sums, then one action for the B draws.
+    assert.equal(statements.length, 5);
+    const models = ['model_0', 'model_1', 'model_2'];
+    assert.deepEqual(byIndex(result), byIndex(sparkSumsOf(asPredictions(d), models, { ...comparison, method: 'bootstrap', metric: 'average_precision' })));
+    const opts: CompareOptions = { ...BASE, seed: 'e2e-ap', metric: 'average_precision', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: B };
+    const local = compareModels(asPredictions(d), opts);
+    assert.deepEqual(finishFromSums(result, models, opts), local);
+    assert.equal(local.resamples, B);
+  });
+
+  it('keyed average precision with one positive in 40 rows: every draw and redraw as sparkSumsOf makes them; the same decision', async () => {
+    const d = makeRows(40, 2, 43, { positives: 1 });
+    await load(d);
+    const B = 30;
+    const comparison = { metric: 'average_precision', method: 'bootstrap', seed: 'one-ap', resamples: B, unsupported: null };
+    const { result, error, statements } = await notebookSums(params(2, comparison), 40);
+    assert.equal(error, undefined);
+    assert.ok(statements.length > 5, `${statements.length} statements: redraw rounds expected`);
+    const models = ['model_0', 'model_1'];
+    assert.deepEqual(byIndex(result), byIndex(sparkSumsOf(asPredictions(d), models, { ...comparison, method: 'bootstrap', metric: 'average_precision' })));
+    const opts: CompareOptions = {
+      ...BASE,
+      seed: 'one-ap',
+      candidates: ['model_1'],
+      metric: 'average_precision',
+      method: 'bootstrap',
+      bootstrap: 'keyedPoisson',
+      resamples: B,
+    };
+    const local = compareModels(asPredictions(d), opts);
+    assert.ok(local.degenerateResamples >= 5, `${local.degenerateResamples} redraws`);
+    assert.deepEqual(finishFromSums(result, models, opts), local);
+  });
+
   it('refuses repeated keys on the key check, as on Spark', async () => {
     const d = makeRows(50, 2, 3);
     d.keys[7] = d.keys[3];

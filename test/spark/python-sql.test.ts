@@ -19,6 +19,8 @@ import {
   renderKeyedHashSql,
   renderKeyedLossSumsSql,
   renderKeyedRankSumsSql,
+  renderKeyedApSumsSql,
+  renderApTotalsSql,
   renderLossTotalsSql,
   renderRankTotalsSql,
   renderRowKeyCheckSql,
@@ -121,10 +123,12 @@ function cases(): Case[] {
         const offsets = delongBucketOffsets(totals, M);
         add('render_delong_sums_sql', [d, py(src), cuts, offsets], () => renderDelongSumsSql(d, src, cuts, offsets));
         add('render_rank_totals_sql', [d, py(src), cuts], () => renderRankTotalsSql(d, src, cuts));
+        add('render_ap_totals_sql', [d, py(src), cuts], () => renderApTotalsSql(d, src, cuts));
         INDICES.forEach((ix, ii) => {
           if ((ii + ci) % 2 === 1) return;
           const seed = SEEDS[(si + ii + ci) % SEEDS.length];
           add('render_keyed_rank_sums_sql', [d, py(src), seed, cuts, pyIndices(ix)], () => renderKeyedRankSumsSql(d, src, seed, cuts, ix));
+          add('render_keyed_ap_sums_sql', [d, py(src), seed, cuts, pyIndices(ix)], () => renderKeyedApSumsSql(d, src, seed, cuts, ix));
         });
       });
     });
@@ -161,15 +165,22 @@ function refusals(): Case[] {
     renderRankTotalsSql('spark', src, [[], Array.from({ length: 1001 }, (_, j) => j)]),
   );
   add('render_rank_totals_sql', ['spark', py(src), [[], [], []]], () => renderRankTotalsSql('spark', src, [[], [], []]));
+  add('render_keyed_ap_sums_sql', ['spark', py(src), 1, [[0.5]], { count: 3 }], () => renderKeyedApSumsSql('spark', src, 1, [[0.5]], { count: 3 }));
+  add('render_keyed_ap_sums_sql', ['duckdb', py({ ...src, key: 'a"b' }), 1, [[], []], { count: 3 }], () =>
+    renderKeyedApSumsSql('duckdb', { ...src, key: 'a"b' }, 1, [[], []], { count: 3 }),
+  );
+  add('render_ap_totals_sql', ['spark', py(src), [[], Array.from({ length: 1001 }, (_, j) => j)]], () =>
+    renderApTotalsSql('spark', src, [[], Array.from({ length: 1001 }, (_, j) => j)]),
+  );
   return out;
 }
 
 describe("the notebook's SQL (spark_sql.py) is the engine's SQL, string for string", function () {
   this.timeout(120_000);
 
-  it('every renderer gives identical text in Python and TypeScript: 9 seeds (text, unicode, numbers), 1–4 models, odd names, cut points with duplicates, offsets, index lists and counts, both losses, keyed rank sums, both dialects', async () => {
+  it('every renderer gives identical text in Python and TypeScript: 9 seeds (text, unicode, numbers), 1–4 models, odd names, cut points with duplicates, offsets, index lists and counts, both losses, keyed rank and AP sums, both dialects', async () => {
     const all = cases();
-    assert.equal(all.length, 436);
+    assert.equal(all.length, 564);
     assert.ok(all.every((c) => typeof c.want === 'string'));
     const got = await renderPython(all);
     assert.equal(got.length, all.length);

@@ -507,3 +507,79 @@ export function renderRankTotalsSql(dialect: SqlDialect, src: SqlSource, cuts: C
   ];
   return `WITH ${ctes.join(',\n')}\n${rankSumSelect(M)}`;
 }
+
+/**
+ * The fixed-point sums of average precision under weights (keyed-poisson.ts `exactApSum`, docs/keyed-poisson.md),
+ * from the CTE `au_w` of weighted long rows, as the CTEs `ap_g` … `ap_t` and a final SELECT: per (m, b)
+ * Σ_g pw_g · ⌊TP_g · 2^56 / (TP_g + FP_g)⌋ over the tie groups g in DESCENDING score order, TP_g and FP_g the
+ * positive and negative weight at or above the group's score. The tie groups (m, bk, s, b) are those of the
+ * rank sums; the running sums run within each (m, bk, b) only (score descending, the group included); each
+ * bucket is then offset by the weight of the higher buckets (a window over the small table of bucket totals,
+ * bucket descending, the bucket itself excluded) and the offsets are joined back to the groups, because the
+ * floor of each group's precision needs that group's own global TP and FP.
+ *
+ * Integer division: Spark's `a div b` ("Divide expr1 by expr2 ... The result is casted to long", Spark SQL
+ * built-in functions reference, `div`; apache/spark `IntegralDivide`, the integral type's `quot`: truncating) and DuckDB's
+ * `a // b` (integer division of integers, duckdb.org/docs/sql/functions/numeric) agree on non-negative BIGINT
+ * operands: both are the floor. The quotient ⌊TP · 2^56 / D⌋ is formed in two 28-bit digits so that every
+ * dividend stays a BIGINT below 2^63: with the total weight below 2^35 (`AP_WEIGHT_LIMIT`; 10^9 rows at the
+ * largest weight 18 weigh 1.8·10^10 < 2^34.1), TP · 2^28 < 2^63 and the remainder r < D gives r · 2^28 < 2^63;
+ * the quotient q = q1 · 2^28 + q2 ≤ 2^56. The term pw · q < 2^35 · 2^56 = 2^91 is formed as DECIMAL(20,0) ×
+ * DECIMAL(20,0), typed DECIMAL(38,0) in both (see `rankSumCtes`), and its sum Σ ≤ P_w · 2^56 < 2^91 < 10^38.
+ */
+function apSumCtes(D: Dialect): string[] {
+  const run = (col: string): string => `SUM(${col}) OVER (PARTITION BY m, bk, b ORDER BY s DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  const off = (col: string): string => `COALESCE(SUM(${col}) OVER (PARTITION BY m, b ORDER BY bk DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)`;
+  const TWO28 = 268435456;
+  return [
+    `ap_g AS (SELECT m, bk, s, b, SUM(w * y) AS gp, SUM(w * (1 - y)) AS gn FROM au_w GROUP BY m, bk, s, b)`,
+    `ap_run AS (SELECT m, bk, b, gp, ${run('gp')} AS tp_in, ${run('gn')} AS fp_in FROM ap_g)`,
+    `ap_in AS (SELECT m, bk, b, SUM(gp) AS pw, SUM(gn) AS nw FROM ap_g GROUP BY m, bk, b)`,
+    `ap_bk AS (SELECT m, bk, b, pw, nw, ${off('pw')} AS tp_off, ${off('nw')} AS fp_off FROM ap_in)`,
+    `ap_pr AS (SELECT ap_run.m AS m, ap_run.b AS b, ap_run.gp AS gp, ap_run.tp_in + ap_bk.tp_off AS tp, ap_run.tp_in + ap_bk.tp_off + ap_run.fp_in + ap_bk.fp_off AS d FROM ap_run JOIN ap_bk ON ap_run.m = ap_bk.m AND ap_run.bk = ap_bk.bk AND ap_run.b = ap_bk.b WHERE ap_run.gp > 0)`,
+    `ap_q1 AS (SELECT m, b, gp, d, ${D.div(`tp * ${TWO28}`, 'd')} AS q1, tp * ${TWO28} - ${D.div(`tp * ${TWO28}`, 'd')} * d AS r1 FROM ap_pr)`,
+    `ap_t AS (SELECT m, b, CAST(gp AS DECIMAL(20,0)) * CAST(q1 * ${TWO28} + ${D.div(`r1 * ${TWO28}`, 'd')} AS DECIMAL(20,0)) AS t FROM ap_q1)`,
+  ];
+}
+
+/** The final SELECT of the AP sums: one row per b with weight, positive_weight (from the bucket totals) and ap0, ap1, … */
+function apSumSelect(models: number): string {
+  const aps = Array.from({ length: models }, (_, m) => `COALESCE(SUM(CASE WHEN ap_t.m = ${m} THEN ap_t.t END), 0) AS ap${m}`);
+  const totals = `(SELECT b, SUM(pw + nw) AS weight, SUM(pw) AS positive_weight FROM ap_in WHERE m = 0 GROUP BY b) AS ap_tot`;
+  return `SELECT ap_tot.b AS b, MAX(ap_tot.weight) AS weight, MAX(ap_tot.positive_weight) AS positive_weight, ${aps.join(', ')} FROM ${totals} LEFT JOIN ap_t ON ap_t.b = ap_tot.b GROUP BY ap_tot.b ORDER BY ap_tot.b`;
+}
+
+/**
+ * Average precision under keyed Poisson weights: per generator index b, one row with columns b, weight (Σw),
+ * positive_weight (Σw·y) and ap0, ap1, … (per model the fixed-point sum Σ_g pw_g · ⌊TP_g · 2^56 / (TP_g + FP_g)⌋,
+ * DECIMAL; see `apSumCtes`). The resample's AP is ap_m / (positive_weight · 2^56), as `apFromFixedPoint` gives
+ * it. A generator index whose weights are all zero has no row (as with the rank sums). `cuts` only split the work.
+ */
+export function renderKeyedApSumsSql(dialect: SqlDialect, src: SqlSource, seed: string | number, cuts: CutPoints, indices: GeneratorIndices): string {
+  checkSource(src);
+  checkCuts(src, cuts);
+  const D = dialectOf(dialect);
+  const sc = src.scores.map((_, m) => `sc${m}`);
+  const ctes = [
+    rankRowsCte(D, src),
+    ...keyedWeightCtes(dialect, seed, 'au_rows', ['k', 'y', ...sc], indicesTable(D, indices)),
+    ...weightedLongCtes(D, 'kp_w', cuts),
+    ...apSumCtes(D),
+  ];
+  return `WITH ${ctes.join(',\n')}\n${apSumSelect(src.scores.length)}`;
+}
+
+/** The unweighted AP sums (every row once; the bootstrap's full-data estimate): one row with b = 0, weight, positive_weight and ap0, ap1, … */
+export function renderApTotalsSql(dialect: SqlDialect, src: SqlSource, cuts: CutPoints): string {
+  checkSource(src);
+  checkCuts(src, cuts);
+  const D = dialectOf(dialect);
+  const sc = src.scores.map((_, m) => `sc${m}`);
+  const ctes = [
+    rankRowsCte(D, src),
+    `au_one AS (SELECT k, y, ${sc.join(', ')}, CAST(0 AS BIGINT) AS b, 1 AS w FROM au_rows)`,
+    ...weightedLongCtes(D, 'au_one', cuts),
+    ...apSumCtes(D),
+  ];
+  return `WITH ${ctes.join(',\n')}\n${apSumSelect(src.scores.length)}`;
+}

@@ -122,7 +122,7 @@ export function localRowLimitOf(explicit: number | undefined, models: number): {
 
 /**
  * Why the comparison on Spark cannot do this evaluation (noun phrases the notebook puts after "does not
- * support"), or null when it can: ROC AUC by DeLong, log loss, Brier score and ROC AUC by the keyed bootstrap, binary
+ * support"), or null when it can: ROC AUC by DeLong, log loss, Brier score, ROC AUC and average precision by the keyed bootstrap, binary
  * classification without guardrails or slices (the finisher, src/engine/spark-sums.ts); regression RMSE and MAE by
  * the keyed bootstrap (src/engine/spark-sums-regression.ts).
  */
@@ -137,10 +137,9 @@ export function sparkUnsupported(d: DecisionShape & ScaleDecisionConfig): string
   if (d.guardrails.length > 0) reasons.push('guardrails');
   if (d.sliceColumns.length > 0) reasons.push('slices (sliceColumns)');
   if (d.problemType === 'binaryClassification' && sparkMethod(d) === 'bootstrap') {
-    // Spark's bootstrap is the keyed one: log loss, Brier and (opt in, only an explicit method bootstrap gets here with
-    // ROC AUC: auto sends DeLong) ROC AUC from exact rank sums (spark-sums.ts). Average precision has no exact sums there.
-    if (d.metric === 'average_precision') reasons.push('average precision');
-    else if (d.bootstrap !== 'keyedPoisson') {
+    // Spark's bootstrap is the keyed one: log loss, Brier, average precision from exact fixed-point sums and (opt in,
+    // only an explicit method bootstrap gets here with ROC AUC: auto sends DeLong) ROC AUC from exact rank sums (spark-sums.ts).
+    if (d.bootstrap !== 'keyedPoisson') {
       reasons.push(
         d.metric === 'roc_auc'
           ? 'ROC AUC by the multinomial bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong; bootstrap keyedPoisson with rowKeyColumn by the keyed bootstrap)'

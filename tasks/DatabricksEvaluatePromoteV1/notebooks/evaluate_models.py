@@ -48,7 +48,7 @@ from spark_sql import delong_bucket_offsets, delong_sums_from_rows, integer_text
 from spark_sql import render_delong_sums_sql, render_fingerprint_sql, render_keyed_loss_sums_sql, render_loss_totals_sql, render_row_key_check_sql
 from spark_sql import regression_scale_bits, render_keyed_regression_sums_sql, render_regression_fingerprint_max_sql, render_regression_fingerprint_sql
 from spark_sql import render_regression_loss_totals_sql, render_regression_max_loss_sql
-from spark_sql import render_keyed_rank_sums_sql, render_rank_totals_sql
+from spark_sql import render_keyed_rank_sums_sql, render_rank_totals_sql, render_keyed_ap_sums_sql, render_ap_totals_sql
 # END INLINED MODULES
 
 PARAMETERS = (
@@ -88,7 +88,7 @@ _COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 COMPARISON_METHODS = ("delong", "bootstrap")
 # What the Spark path computes: ROC AUC by DeLong's exact test, the mean-type losses and (opt in) ROC AUC by the keyed
 # Poisson bootstrap.
-SPARK_COMPARISONS = (("delong", "roc_auc"), ("bootstrap", "log_loss"), ("bootstrap", "brier"), ("bootstrap", "roc_auc"))
+SPARK_COMPARISONS = (("delong", "roc_auc"), ("bootstrap", "log_loss"), ("bootstrap", "brier"), ("bootstrap", "roc_auc"), ("bootstrap", "average_precision"))
 # Regression on Spark: RMSE and MAE by the keyed bootstrap, per-row losses in fixed point at a data-derived scale.
 SPARK_REGRESSION_METRICS = ("rmse", "mae")
 SPARK_VIEW = "mlops_eval_scores"
@@ -949,7 +949,7 @@ def spark_refusal(params, rows):
     if params["slice_columns"]:
         return "slices (slice_columns are judged on the agent only)"
     if (comparison["method"], comparison["metric"]) not in SPARK_COMPARISONS:
-        return "%s by %s (it computes roc_auc by delong, and roc_auc, log_loss or brier by the keyed bootstrap)" % (comparison["metric"], comparison["method"])
+        return "%s by %s (it computes roc_auc by delong, and roc_auc, average_precision, log_loss or brier by the keyed bootstrap)" % (comparison["metric"], comparison["method"])
     if comparison["method"] == "bootstrap" and comparison["resamples"] > MAX_KEYED_RESAMPLES:
         return "%d resamples (the keyed bootstrap takes at most 2^20 = %d)" % (comparison["resamples"], MAX_KEYED_RESAMPLES)
     return None
@@ -1089,8 +1089,8 @@ def delong_on_spark(spark, src, rows, positives, models, dialect="spark"):
 
 def keyed_draws(spark, query, indices, field, column, models):
     """One action of keyed resample sums: one entry per generator index, with both classes' weights and the metric's
-    per-model sums (`field`: losses or rankSums, from the columns `column` % m). The rank sums' SQL returns no row for
-    a draw that gives no row any weight; such a draw is all zeros."""
+    per-model sums (`field`: losses, rankSums or apSums, from the columns `column` % m). The rank and AP sums' SQL
+    returns no row for a draw that gives no row any weight; such a draw is all zeros."""
     draws = [
         {
             "b": int(r["b"]),
@@ -1101,7 +1101,7 @@ def keyed_draws(spark, query, indices, field, column, models):
         for r in sql_rows(spark, query)
     ]
     wanted = list(range(indices["count"])) if isinstance(indices, dict) else sorted(indices)
-    if field == "rankSums":
+    if field in ("rankSums", "apSums"):
         present = set(d["b"] for d in draws)
         draws += [{"b": b, "weight": "0", "positiveWeight": "0", field: ["0"] * models} for b in wanted if b not in present]
     if sorted(d["b"] for d in draws) != wanted:
@@ -1116,7 +1116,8 @@ def both_classes(draw):
 def keyed_bootstrap_on_spark(spark, src, comparison, models, rows, dialect="spark"):
     """The keyed Poisson resample sums of indices 0..B-1 and, for a draw without both classes, the redraws b + a*2^20
     (a = 1..15) until one has both, as runKeyedPoisson (src/engine/keyed-poisson.ts) does locally. log_loss and brier:
-    Sigma w*q per model ("losses"); roc_auc: the rank sums u2 per model ("rankSums"), after one cut point action."""
+    Sigma w*q per model ("losses"); roc_auc: the rank sums u2 per model ("rankSums"), after one cut point action;
+    average_precision: the fixed-point sums of pw_g * floor(TP_g * 2^56 / (TP_g + FP_g)) per model ("apSums"), likewise."""
     metric, seed, resamples = comparison["metric"], comparison["seed"], comparison["resamples"]
     if metric == "roc_auc":
         # Sorted once per model into score buckets; per resample a running sum of the negative weight (spark_sql.py).
@@ -1126,6 +1127,15 @@ def keyed_bootstrap_on_spark(spark, src, comparison, models, rows, dialect="spar
 
         def query(indices):
             return render_keyed_rank_sums_sql(dialect, src, seed, cuts, indices)
+
+    elif metric == "average_precision":
+        # The same tie groups in descending score; offsets of the higher buckets joined back per group (spark_sql.py).
+        cuts = score_cut_points(spark, src, rows, models, dialect)
+        field, column = "apSums", "ap%d"
+        full_query = render_ap_totals_sql(dialect, src, cuts)
+
+        def query(indices):
+            return render_keyed_ap_sums_sql(dialect, src, seed, cuts, indices)
 
     else:
         losses = [metric] * models

@@ -645,3 +645,63 @@ def render_rank_totals_sql(dialect, src, cuts):
     ctes += _sq_weighted_long_ctes(D, "au_one", cuts)
     ctes += _sq_rank_sum_ctes()
     return "WITH %s\n%s" % (",\n".join(ctes), _sq_rank_sum_select(len(sc)))
+
+
+def _sq_ap_sum_ctes(D):
+    """apSumCtes: tie groups in descending score, running sums within (m, bk, b), bucket offsets joined back, and the
+    fixed-point term pw * floor(TP * 2^56 / D) in two 28-bit BIGINT digits (ap_g .. ap_t)."""
+
+    def run(col):
+        return "SUM(%s) OVER (PARTITION BY m, bk, b ORDER BY s DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)" % col
+
+    def off(col):
+        return "COALESCE(SUM(%s) OVER (PARTITION BY m, b ORDER BY bk DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)" % col
+
+    two28 = 268435456
+    return [
+        "ap_g AS (SELECT m, bk, s, b, SUM(w * y) AS gp, SUM(w * (1 - y)) AS gn FROM au_w GROUP BY m, bk, s, b)",
+        "ap_run AS (SELECT m, bk, b, gp, %s AS tp_in, %s AS fp_in FROM ap_g)" % (run("gp"), run("gn")),
+        "ap_in AS (SELECT m, bk, b, SUM(gp) AS pw, SUM(gn) AS nw FROM ap_g GROUP BY m, bk, b)",
+        "ap_bk AS (SELECT m, bk, b, pw, nw, %s AS tp_off, %s AS fp_off FROM ap_in)" % (off("pw"), off("nw")),
+        "ap_pr AS (SELECT ap_run.m AS m, ap_run.b AS b, ap_run.gp AS gp, ap_run.tp_in + ap_bk.tp_off AS tp, "
+        "ap_run.tp_in + ap_bk.tp_off + ap_run.fp_in + ap_bk.fp_off AS d FROM ap_run JOIN ap_bk ON ap_run.m = ap_bk.m "
+        "AND ap_run.bk = ap_bk.bk AND ap_run.b = ap_bk.b WHERE ap_run.gp > 0)",
+        "ap_q1 AS (SELECT m, b, gp, d, %s AS q1, tp * %d - %s * d AS r1 FROM ap_pr)"
+        % (D.div("tp * %d" % two28, "d"), two28, D.div("tp * %d" % two28, "d")),
+        "ap_t AS (SELECT m, b, CAST(gp AS DECIMAL(20,0)) * CAST(q1 * %d + %s AS DECIMAL(20,0)) AS t FROM ap_q1)" % (two28, D.div("r1 * %d" % two28, "d")),
+    ]
+
+
+def _sq_ap_sum_select(models):
+    aps = ["COALESCE(SUM(CASE WHEN ap_t.m = %d THEN ap_t.t END), 0) AS ap%d" % (m, m) for m in range(models)]
+    totals = "(SELECT b, SUM(pw + nw) AS weight, SUM(pw) AS positive_weight FROM ap_in WHERE m = 0 GROUP BY b) AS ap_tot"
+    return (
+        "SELECT ap_tot.b AS b, MAX(ap_tot.weight) AS weight, MAX(ap_tot.positive_weight) AS positive_weight, %s FROM %s "
+        "LEFT JOIN ap_t ON ap_t.b = ap_tot.b GROUP BY ap_tot.b ORDER BY ap_tot.b" % (", ".join(aps), totals)
+    )
+
+
+def render_keyed_ap_sums_sql(dialect, src, seed, cuts, indices):
+    """renderKeyedApSumsSql: per generator index b, columns b, weight, positive_weight, ap0, ap1, ... (per model the
+    fixed-point sum of pw_g * floor(TP_g * 2^56 / (TP_g + FP_g))). A b whose draw gives no row any weight has no row."""
+    _sq_check_source(src)
+    _sq_check_cuts(src, cuts)
+    D = _sq_dialect(dialect)
+    sc = ["sc%d" % m for m in range(len(src["scores"]))]
+    ctes = [_sq_rank_rows_cte(D, src)]
+    ctes += keyed_weight_ctes(dialect, seed, "au_rows", ["k", "y"] + sc, _sq_indices_table(D, indices))
+    ctes += _sq_weighted_long_ctes(D, "kp_w", cuts)
+    ctes += _sq_ap_sum_ctes(D)
+    return "WITH %s\n%s" % (",\n".join(ctes), _sq_ap_sum_select(len(sc)))
+
+
+def render_ap_totals_sql(dialect, src, cuts):
+    """renderApTotalsSql: the unweighted AP sums (every row once), one row: b = 0, weight, positive_weight, ap0, ..."""
+    _sq_check_source(src)
+    _sq_check_cuts(src, cuts)
+    D = _sq_dialect(dialect)
+    sc = ["sc%d" % m for m in range(len(src["scores"]))]
+    ctes = [_sq_rank_rows_cte(D, src), "au_one AS (SELECT k, y, %s, CAST(0 AS BIGINT) AS b, 1 AS w FROM au_rows)" % ", ".join(sc)]
+    ctes += _sq_weighted_long_ctes(D, "au_one", cuts)
+    ctes += _sq_ap_sum_ctes(D)
+    return "WITH %s\n%s" % (",\n".join(ctes), _sq_ap_sum_select(len(sc)))

@@ -97,7 +97,11 @@ describe('evaluate: localRowLimit, rowKeyColumn and bootstrap (issue 23)', () =>
       sparkUnsupported(d({ method: 'bootstrap' })),
       'ROC AUC by the multinomial bootstrap (method auto, the default, or delong computes ROC AUC on Spark by exact DeLong; bootstrap keyedPoisson with rowKeyColumn by the keyed bootstrap)',
     );
-    assert.equal(sparkUnsupported(d({ metric: 'average_precision' })), 'average precision');
+    assert.equal(
+      sparkUnsupported(d({ metric: 'average_precision' })),
+      'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes average_precision on Spark)',
+    );
+    assert.equal(sparkUnsupported(d({ metric: 'average_precision', bootstrap: 'keyedPoisson', rowKeyColumn: 'id' })), null);
     assert.equal(sparkUnsupported(d({ metric: 'brier' })), 'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes brier on Spark)');
     assert.equal(sparkUnsupported(d({ method: 'delong', guardrails: 'brier 0.01', sliceColumns: 'region' })), 'guardrails; slices (sliceColumns)');
     assert.equal(sparkUnsupported(d({ problemType: 'multiclass', metric: 'log_loss' })), 'multiclass classification (problemType multiclass)');
@@ -141,7 +145,14 @@ describe('evaluate: method auto, the bootstrap on the agent and DeLong for ROC A
       sparkUnsupported(d({ metric: 'log_loss' })),
       'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes log_loss on Spark)',
     );
-    assert.equal(sparkUnsupported(d({ metric: 'average_precision' })), 'average precision');
+    assert.equal(
+      sparkUnsupported(d({ metric: 'average_precision' })),
+      'the multinomial bootstrap (bootstrap keyedPoisson with rowKeyColumn computes average_precision on Spark)',
+    );
+    assert.equal(
+      comparisonParameter(d({ metric: 'average_precision', bootstrap: 'keyedPoisson', rowKeyColumn: 'id', seed: '9', resamples: '10' })),
+      '{"metric":"average_precision","method":"bootstrap","seed":"9","resamples":10,"unsupported":null}',
+    );
     // ROC AUC with the keyed scheme: the agent runs the keyed bootstrap, Spark runs DeLong (the scheme does not apply).
     assert.equal(sparkUnsupported(d({ bootstrap: 'keyedPoisson', rowKeyColumn: 'id' })), null);
     assert.equal(sparkUnsupported(d({ guardrails: 'brier 0.01', winRate: '0.9' })), 'guardrails');

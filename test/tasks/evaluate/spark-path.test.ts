@@ -432,6 +432,38 @@ describe('Evaluate & Promote task: the comparison on the agent or on Spark (bund
     assert.deepEqual(emu.callsTo('GET', /\/api\/2\.0\/fs\/files\//), []);
   });
 
+  it('above the limit with the keyed bootstrap of average precision: fixed-point AP sums from Spark, the whole decision equal to the local keyed path', async () => {
+    production(1.2);
+    candidate('better', 0.6);
+    const r = await evaluate({ metric: 'average_precision', bootstrap: 'keyedPoisson', localRowLimit: '1000', rowKeyColumn: 'id' });
+    assert.equal(r.complete?.result, 'Succeeded', `${r.complete?.message}\n${r.stdout}`);
+    assert.equal(scoringParameters().comparison, '{"metric":"average_precision","method":"bootstrap","seed":"7","resamples":300,"unsupported":null}');
+    assert.ok(
+      r.logLines.includes(
+        'Compared on Spark: 1,500 rows is above the local row limit 1,000 (localRowLimit); Average precision by the keyed Poisson bootstrap (method auto).',
+      ),
+      r.logLines.join('\n'),
+    );
+    const rec = record(r);
+    assert.deepEqual(rec.decision, localDecision({ metric: 'average_precision', method: 'bootstrap', bootstrap: 'keyedPoisson', resamples: 300 }));
+    assert.equal(rec.decision.bootstrap, 'keyedPoisson');
+    assert.equal(rec.decision.metric, 'average_precision');
+    assert.equal(r.outputs.decision, 'promoted');
+    assert.deepEqual(emu.callsTo('GET', /\/api\/2\.0\/fs\/files\//), []);
+  });
+
+  it('above the limit, average precision with the multinomial bootstrap fails in the notebook naming bootstrap keyedPoisson; no promotion request', async () => {
+    production(1.2);
+    candidate('better', 0.6);
+    const r = await evaluate({ metric: 'average_precision', localRowLimit: '1000', rowKeyColumn: 'id' });
+    assert.equal(r.complete?.result, 'Failed', r.stdout);
+    assert.match(
+      r.complete!.message,
+      /ScoringError: 1500 rows is above the local row limit 1000, and the comparison on Spark does not support the multinomial bootstrap \(bootstrap keyedPoisson with rowKeyColumn computes average_precision on Spark\); set maxRows to at most 1000/,
+    );
+    assert.deepEqual(promotionCalls(), []);
+  });
+
   it('sums above 1,000,000 bytes: written to the volume, downloaded with the Files API, deleted, then finished', async () => {
     production(1.2);
     candidate('better', 0.6);

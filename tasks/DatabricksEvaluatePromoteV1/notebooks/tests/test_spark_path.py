@@ -571,9 +571,9 @@ class SparkRefusalTest(SparkPathBase):
     def test_the_notebook_checks_what_it_can_compute_even_when_the_task_did_not(self):
         refusal = "10 rows is above the local row limit 9, and the comparison on Spark does not support %s; set maxRows to at most 9 to compare on the agent, or raise localRowLimit (the agent needs about under 1 MB for 10 rows)"
         self.assert_refused(
-            refusal % "average_precision by bootstrap (it computes roc_auc by delong, and roc_auc, log_loss or brier by the keyed bootstrap)",
+            refusal % "log_loss by delong (it computes roc_auc by delong, and roc_auc, average_precision, log_loss or brier by the keyed bootstrap)",
             local_row_limit="9",
-            comparison=comparison("bootstrap", "average_precision"),
+            comparison=comparison("delong", "log_loss"),
             row_key_column="rid",
         )
         self.pdf["region"] = ["north", "south"] * 5
