@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   compareModels,
   finishFromSums,
@@ -33,6 +33,7 @@ import {
   type Predictions,
 } from '../../src/engine';
 import { lcg } from '../helpers/lcg';
+import { useDuckDb } from '../helpers/duckdb';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const VIEW = 'mlops_eval_scores';
@@ -43,7 +44,6 @@ interface Rows {
   scores: Float64Array[];
 }
 
-let instance: DuckDBInstance;
 let db: DuckDBConnection;
 
 function makeRows(n: number, models: number, seed: number, opts: { positives?: number; roundTo?: number } = {}): Rows {
@@ -132,14 +132,7 @@ const asText = (s: DelongSums): unknown => JSON.parse(JSON.stringify(s, (_, v: u
 describe("the notebook's Spark path on DuckDB: its sums JSON equals the engine's", function () {
   this.timeout(180_000);
 
-  before(async () => {
-    instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-    db = await instance.connect();
-  });
-  after(() => {
-    db.closeSync();
-    instance.closeSync();
-  });
+  useDuckDb((c) => (db = c));
 
   it('DeLong: 3,000 rows × 3 models with ties; the sums are delongSumsOf and finish to the local test', async () => {
     const d = makeRows(3000, 3, 11, { roundTo: 50 });

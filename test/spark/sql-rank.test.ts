@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   MAX_KEYED_ATTEMPTS,
   aucSums,
@@ -25,6 +25,7 @@ import {
 import { renderDelongCutPointsSql, renderKeyedRankSumsSql, renderRankTotalsSql, type CutPoints, type SqlSource } from '../../src/engine/spark/sql';
 import { aucFromRankSum } from '../../src/engine/spark-sums';
 import { simulateModels } from '../engine/simulate';
+import { duckRows, useDuckDb } from '../helpers/duckdb';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -34,13 +35,9 @@ interface Data {
   scores: ScoreArray[];
 }
 
-let instance: DuckDBInstance;
 let db: DuckDBConnection;
 
-async function rows(sql: string): Promise<Record<string, unknown>[]> {
-  const r = await db.runAndReadAll(sql);
-  return r.getRowObjects().map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v !== null && typeof v === 'object' ? String(v) : v])));
-}
+const rows = (sql: string): Promise<Record<string, unknown>[]> => duckRows(db, sql);
 
 async function load(name: string, d: Data, order: number[]): Promise<SqlSource> {
   const float = d.scores[0] instanceof Float32Array;
@@ -188,14 +185,7 @@ async function cutsOf(src: SqlSource, buckets: number): Promise<CutPoints> {
 describe('keyed ROC AUC in SQL on DuckDB: the engine integers and statistics', function () {
   this.timeout(300_000);
 
-  before(async () => {
-    instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-    db = await instance.connect();
-  });
-  after(() => {
-    db.closeSync();
-    instance.closeSync();
-  });
+  useDuckDb((c) => (db = c));
 
   it('continuous scores, 3 models × 2,000 rows × 32 resamples: the same u2 per draw and statistics with 1, 7 and 1,000 buckets, odd cut points and any row order', async () => {
     const d = simulated(2000, 'rank', { models: 3 });
