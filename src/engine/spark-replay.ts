@@ -121,6 +121,8 @@ export function sumsOfReplayInput(json: unknown, where: string): ReplayInput {
 
 /** The options of the evaluation recorded in the sums, as a replay must repeat them. */
 export interface ReplayOptions {
+  /** `regression` for regression models (the sums say `"problem": "regression"`), `binary` for binary classifiers. */
+  problem: 'binary' | 'regression';
   method: string;
   metric: string;
   seed: string | number;
@@ -138,12 +140,24 @@ export interface ReplayOptionMismatch {
   field: string;
 }
 
+/** The problem the sums are of: regression sums say `"problem": "regression"`, binary sums have no `problem` field. */
+export function problemOfSums(sums: Record<string, unknown>): 'binary' | 'regression' {
+  if (sums.problem === undefined) return 'binary';
+  if (sums.problem === 'regression') return 'regression';
+  throw new SparkReplayError(
+    `the sums' problem is ${JSON.stringify(sums.problem)?.slice(0, 40)}: Spark sums are of binary classifiers (no problem) or "regression"`,
+  );
+}
+
 /**
- * The first option of `opts` that the sums were not computed with: the method (which of `delong` and `bootstrap`
- * is set), then the bootstrap's metric, seed and resamples; undefined when they agree. DeLong's sums record no
- * metric (DeLong is ROC AUC), seed or resamples.
+ * The first option of `opts` that the sums were not computed with: the problem (regression or binary), the method
+ * (which of `delong` and `bootstrap` is set), then the bootstrap's metric, seed and resamples; undefined when they
+ * agree. DeLong's sums record no metric (DeLong is ROC AUC), seed or resamples.
  */
 export function replayOptionMismatch(sums: Record<string, unknown>, opts: ReplayOptions): ReplayOptionMismatch | undefined {
+  const problem = problemOfSums(sums);
+  if (opts.problem !== problem)
+    return { option: 'problem', spark: problem, given: opts.problem, field: problem === 'regression' ? 'problem' : 'no problem field' };
   const method = sums.delong !== null && sums.delong !== undefined ? 'delong' : isObject(sums.bootstrap) ? 'bootstrap' : undefined;
   if (method === undefined) throw new SparkReplayError('the sums hold neither delong nor bootstrap sums');
   if (opts.method !== method) return { option: 'method', spark: method, given: opts.method, field: `${method} is set` };
@@ -167,8 +181,22 @@ export interface SumsDifference {
   inFingerprint: boolean;
 }
 
-/** Arrays indexed by model (s0 first), and those indexed by a pair of models (r·M + s). */
-const PER_MODEL = new Set(['scoreSums', 'positiveSums', 'negativeSums', 'losses']);
+/**
+ * Arrays indexed by model (s0 first): the fingerprint's score sums (binary) and prediction scales and sums
+ * (regression), DeLong's component sums, a draw's loss sums or ROC AUC rank sums, the regression bootstrap's
+ * per-model fixed-point scales and largest losses; and those indexed by a pair of models (r·M + s).
+ */
+const PER_MODEL = new Set([
+  'scoreSums',
+  'predictionScaleBits',
+  'predictionSums',
+  'positiveSums',
+  'negativeSums',
+  'losses',
+  'rankSums',
+  'lossScaleBits',
+  'maxLosses',
+]);
 const PER_PAIR = new Set(['positiveProducts', 'negativeProducts']);
 
 function shown(x: unknown): string {
