@@ -2,9 +2,11 @@
  * Replaying a comparison made on Spark (issue 23) against a local predictions file, pure: no I/O.
  *
  * The notebook returns the sums JSON `mlopspipelines.spark-sums/v1` (docs/spark-notebook.md); `sparkSumsOf`
- * (spark-sums.ts) computes the same JSON from a file with the engine's own functions. A replay compares the two:
- * the fingerprint first (n, positives, Σ key, Σ key·y, Σ ⌊s·2^40⌋ per model: if any differs, the file does not
- * hold the rows and scores Spark compared), then every other field. The walk is generic (every field of either
+ * (spark-sums.ts: DeLong, the keyed bootstrap of log loss, Brier or ROC AUC) and `sparkRegressionSumsOf`
+ * (spark-sums-regression.ts: RMSE or MAE, `"problem": "regression"`) compute the same JSON from a file with the
+ * engine's own functions. A replay compares the two: the fingerprint first (binary: n, positives, Σ key,
+ * Σ key·y, Σ ⌊s·2^40⌋ per model; regression: n, Σ key, the target's and each model's scale and scaled sum: if any
+ * differs, the file does not hold the rows and predictions Spark compared), then every other field. The walk is generic (every field of either
  * JSON is compared, including fields added after this module), with two pieces of knowledge: the arrays indexed
  * by model are named by model, and `draws`-like lists (objects carrying a generator index `b`) are compared by
  * `b`, since the notebook lists the indices 0 … B−1 before the redraws while `sparkSumsOf` lists each index's

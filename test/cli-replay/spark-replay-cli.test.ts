@@ -528,6 +528,16 @@ describe('mlops-eval --spark-sums --problem regression: replaying an RMSE or MAE
     }
   });
 
+  it('--help documents the regression replay', () => {
+    const help = run(['compare', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(
+      help.stdout,
+      /and --problem regression for regression sums \(RMSE, MAE; the label column holds\n {26}the target\)\. DeLong, the keyed log loss, Brier and ROC AUC, and regression RMSE\n/,
+    );
+    assert.match(help.stdout, /--guardrail, --exclude, --threads or --problem multiclass\n/);
+  });
+
   it('sums of the other problem are refused, saying which: regression sums without --problem regression, binary sums with it; exit code 2', () => {
     const regressionSums = writeJson('regression-sums.json', sumsOf(file, 'rmse'));
     const r = run(['compare', file, '--spark-sums', regressionSums, ...KEYED]);
