@@ -481,6 +481,29 @@ describe('mlops-eval --spark-sums --problem regression: replaying an RMSE or MAE
     });
   }
 
+  it('the same regression rows as Parquet (INT64 keys) and as CSV replay exactly, with the same decision', () => {
+    const args = [...ARGS, '--metric', 'rmse'];
+    const sumsFile = writeJson('regression-formats-sums.json', sumsOf(file, 'rmse'));
+    const arrow = run(['compare', file, '--spark-sums', sumsFile, ...args]);
+    assert.equal(arrow.code, 0, arrow.stderr);
+    const parquet = path.join(dir, 'regression.parquet');
+    const columnData = [
+      { name: 'label', data: target, type: 'DOUBLE', nullable: false },
+      { name: 'prod', data: prod, type: 'DOUBLE', nullable: false },
+      { name: 'run_abc', data: cand, type: 'DOUBLE', nullable: false },
+      { name: 'id', data: ids, type: 'INT64', nullable: false },
+    ];
+    writeFileSync(parquet, new Uint8Array(parquetWriteBuffer({ columnData: columnData as Parameters<typeof parquetWriteBuffer>[0]['columnData'] })));
+    const csv = path.join(dir, 'regression.csv');
+    writeFileSync(csv, ['label,prod,run_abc,id', ...inOrder.map((i) => `${target[i]},${prod[i]},${cand[i]},${ids[i]}`)].join('\n') + '\n');
+    for (const other of [parquet, csv]) {
+      const r = run(['compare', other, '--spark-sums', sumsFile, ...args]);
+      assert.equal(r.code, 0, `${other}: ${r.stderr}`);
+      assert.equal(r.stdout, arrow.stdout);
+      assert.equal(r.stderr, arrow.stderr.replace(`'${file}'`, `'${other}'`));
+    }
+  });
+
   it('one prediction changed: names fingerprint.predictionSums[m] with the model, exit code 4', () => {
     const args = [...ARGS, '--metric', 'rmse'];
     const sums = sumsOf(file, 'rmse');
