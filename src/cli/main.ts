@@ -126,11 +126,14 @@ Replaying a comparison made on Spark (the scoring notebook above its local row l
                           value's result), the notebook's whole exit value, or a runs/get-output response.
                           The file must hold the rows Spark compared, a column per model of the sums'
                           models list (by name) and the row key column the notebook was given; repeat the
-                          evaluation's --method, --metric, --seed, --resamples and --bootstrap keyed-poisson.
-                          Compares the fingerprint (rows, positives, key sums, score sums per model), then
-                          every other sum, with the file's and names the first difference; when all are
-                          equal, prints "Replayed exactly" and the decision finished from the sums. Not with
-                          --models, --weight, --slice, --guardrail, --exclude, --threads or --problem
+                          evaluation's --method, --metric, --seed, --resamples and --bootstrap keyed-poisson,
+                          and --problem regression for regression sums (RMSE, MAE; the label column holds
+                          the target). DeLong, the keyed log loss, Brier and ROC AUC, and regression RMSE
+                          and MAE replay. Compares the fingerprint (rows, positives or the target's sum, key
+                          sums, score or prediction sums per model), then every other sum, with the file's
+                          and names the first difference; when all are equal, prints "Replayed exactly" and
+                          the decision finished from the sums. Not with --models, --weight, --slice,
+                          --guardrail, --exclude, --threads or --problem multiclass
 
 Exit codes: 0 done (whatever the decision, unless --fail-on-keep), 1 internal error, 2 bad input,
 3 with --fail-on-keep when the decision is keep or none; with --spark-sums, 4 when the fingerprint

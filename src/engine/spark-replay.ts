@@ -2,9 +2,11 @@
  * Replaying a comparison made on Spark (issue 23) against a local predictions file, pure: no I/O.
  *
  * The notebook returns the sums JSON `mlopspipelines.spark-sums/v1` (docs/spark-notebook.md); `sparkSumsOf`
- * (spark-sums.ts) computes the same JSON from a file with the engine's own functions. A replay compares the two:
- * the fingerprint first (n, positives, Σ key, Σ key·y, Σ ⌊s·2^40⌋ per model: if any differs, the file does not
- * hold the rows and scores Spark compared), then every other field. The walk is generic (every field of either
+ * (spark-sums.ts: DeLong, the keyed bootstrap of log loss, Brier or ROC AUC) and `sparkRegressionSumsOf`
+ * (spark-sums-regression.ts: RMSE or MAE, `"problem": "regression"`) compute the same JSON from a file with the
+ * engine's own functions. A replay compares the two: the fingerprint first (binary: n, positives, Σ key,
+ * Σ key·y, Σ ⌊s·2^40⌋ per model; regression: n, Σ key, the target's and each model's scale and scaled sum: if any
+ * differs, the file does not hold the rows and predictions Spark compared), then every other field. The walk is generic (every field of either
  * JSON is compared, including fields added after this module), with two pieces of knowledge: the arrays indexed
  * by model are named by model, and `draws`-like lists (objects carrying a generator index `b`) are compared by
  * `b`, since the notebook lists the indices 0 … B−1 before the redraws while `sparkSumsOf` lists each index's
@@ -121,6 +123,8 @@ export function sumsOfReplayInput(json: unknown, where: string): ReplayInput {
 
 /** The options of the evaluation recorded in the sums, as a replay must repeat them. */
 export interface ReplayOptions {
+  /** `regression` for regression models (the sums say `"problem": "regression"`), `binary` for binary classifiers. */
+  problem: 'binary' | 'regression';
   method: string;
   metric: string;
   seed: string | number;
@@ -138,12 +142,24 @@ export interface ReplayOptionMismatch {
   field: string;
 }
 
+/** The problem the sums are of: regression sums say `"problem": "regression"`, binary sums have no `problem` field. */
+export function problemOfSums(sums: Record<string, unknown>): 'binary' | 'regression' {
+  if (sums.problem === undefined) return 'binary';
+  if (sums.problem === 'regression') return 'regression';
+  throw new SparkReplayError(
+    `the sums' problem is ${JSON.stringify(sums.problem)?.slice(0, 40)}: Spark sums are of binary classifiers (no problem) or "regression"`,
+  );
+}
+
 /**
- * The first option of `opts` that the sums were not computed with: the method (which of `delong` and `bootstrap`
- * is set), then the bootstrap's metric, seed and resamples; undefined when they agree. DeLong's sums record no
- * metric (DeLong is ROC AUC), seed or resamples.
+ * The first option of `opts` that the sums were not computed with: the problem (regression or binary), the method
+ * (which of `delong` and `bootstrap` is set), then the bootstrap's metric, seed and resamples; undefined when they
+ * agree. DeLong's sums record no metric (DeLong is ROC AUC), seed or resamples.
  */
 export function replayOptionMismatch(sums: Record<string, unknown>, opts: ReplayOptions): ReplayOptionMismatch | undefined {
+  const problem = problemOfSums(sums);
+  if (opts.problem !== problem)
+    return { option: 'problem', spark: problem, given: opts.problem, field: problem === 'regression' ? 'problem' : 'no problem field' };
   const method = sums.delong !== null && sums.delong !== undefined ? 'delong' : isObject(sums.bootstrap) ? 'bootstrap' : undefined;
   if (method === undefined) throw new SparkReplayError('the sums hold neither delong nor bootstrap sums');
   if (opts.method !== method) return { option: 'method', spark: method, given: opts.method, field: `${method} is set` };
@@ -167,8 +183,22 @@ export interface SumsDifference {
   inFingerprint: boolean;
 }
 
-/** Arrays indexed by model (s0 first), and those indexed by a pair of models (r·M + s). */
-const PER_MODEL = new Set(['scoreSums', 'positiveSums', 'negativeSums', 'losses']);
+/**
+ * Arrays indexed by model (s0 first): the fingerprint's score sums (binary) and prediction scales and sums
+ * (regression), DeLong's component sums, a draw's loss sums or ROC AUC rank sums, the regression bootstrap's
+ * per-model fixed-point scales and largest losses; and those indexed by a pair of models (r·M + s).
+ */
+const PER_MODEL = new Set([
+  'scoreSums',
+  'predictionScaleBits',
+  'predictionSums',
+  'positiveSums',
+  'negativeSums',
+  'losses',
+  'rankSums',
+  'lossScaleBits',
+  'maxLosses',
+]);
 const PER_PAIR = new Set(['positiveProducts', 'negativeProducts']);
 
 function shown(x: unknown): string {

@@ -2,11 +2,23 @@
  * src/engine/spark-replay.ts: the comparison of Spark sums with a file's (`firstSumsDifference`), the shapes a
  * replay accepts (`sumsOfReplayInput`) and the options check (`replayOptionMismatch`). The draws are matched by
  * their generator index: the notebook lists 0 … B−1 before the redraws, `sparkSumsOf` each index's redraws after
- * it, and both must replay as equal (tested on data small enough to need redraws).
+ * it, and both must replay as equal (tested on data small enough to need redraws). The keyed ROC AUC sums (rank
+ * sums per model) and the regression RMSE/MAE sums (per-model scales and largest losses, a regression fingerprint)
+ * are walked the same way, each per-model array named by model.
  */
 import assert from 'node:assert/strict';
-import { finishFromSums, sparkSumsOf, type CompareOptions, type Predictions } from '../../src/engine';
-import { firstSumsDifference, replayOptionMismatch, SparkReplayError, sumsOfReplayInput } from '../../src/engine/spark-replay';
+import {
+  compareModels,
+  finishFromSums,
+  finishRegressionFromSums,
+  sparkRegressionSumsOf,
+  sparkSumsOf,
+  type AnyMetric,
+  type CompareOptions,
+  type Predictions,
+  type RegressionPredictions,
+} from '../../src/engine';
+import { firstSumsDifference, problemOfSums, replayOptionMismatch, SparkReplayError, sumsOfReplayInput } from '../../src/engine/spark-replay';
 
 /** 14 rows, 2 positives: a keyed Poisson draw often misses both positives, so there are redraws. */
 function tiny(): Predictions {
@@ -114,7 +126,7 @@ describe('spark-replay: Spark sums against a file', () => {
   });
 
   it('replayOptionMismatch: the method, then the metric, seed and resamples the sums record', () => {
-    const opts = { method: 'bootstrap', metric: 'brier', seed: 'tiny', resamples: 40 };
+    const opts = { problem: 'binary' as const, method: 'bootstrap', metric: 'brier', seed: 'tiny', resamples: 40 };
     assert.equal(replayOptionMismatch(local, opts), undefined);
     assert.deepEqual(replayOptionMismatch(local, { ...opts, method: 'delong' }), {
       option: 'method',
@@ -134,5 +146,125 @@ describe('spark-replay: Spark sums against a file', () => {
     assert.equal(replayOptionMismatch(delong, { ...opts, method: 'delong', metric: 'roc_auc' }), undefined);
     assert.deepEqual(replayOptionMismatch(delong, opts), { option: 'method', spark: 'delong', given: 'bootstrap', field: 'delong is set' });
     assert.throws(() => replayOptionMismatch({ ...delong, delong: null }, opts), new SparkReplayError('the sums hold neither delong nor bootstrap sums'));
+  });
+});
+
+/** 12 regression rows: targets and two models' predictions, distinct row keys. */
+function regression(): RegressionPredictions {
+  const target = Float64Array.from({ length: 12 }, (_, i) => 3 + 0.75 * ((i * 5) % 7) - 0.5 * (i % 3));
+  return {
+    n: target.length,
+    target,
+    columns: [
+      { name: 'prod', scores: Float64Array.from(target, (y, i) => y + 0.4 * (((i * 3) % 5) - 2)) },
+      { name: 'cand', scores: Float64Array.from(target, (y, i) => y + 0.25 * (((i * 7) % 5) - 2)) },
+    ],
+    rowKey: { name: 'id', values: Float64Array.from(target, (_, i) => 500 + 11 * i) },
+  };
+}
+
+describe('spark-replay: keyed ROC AUC and regression sums against a file', () => {
+  const AUC: CompareOptions = { ...OPTS, metric: 'roc_auc', minDelta: 0.001 };
+  const auc = json(sparkSumsOf(tiny(), MODELS, AUC));
+  const aucNotebook = { ...json(auc), bootstrap: { ...auc.bootstrap, draws: [...auc.bootstrap.draws].sort((x: any, y: any) => x.b - y.b) } };
+
+  it('keyed ROC AUC: the notebook order replays as equal, finishes to the local keyed decision; a rank sum is named by draw, b and model', () => {
+    assert.ok(
+      auc.bootstrap.draws.some((d: any) => d.b >= 2 ** 20),
+      'redraws',
+    );
+    assert.equal(firstSumsDifference(aucNotebook, auc), undefined);
+    assert.deepEqual(finishFromSums(aucNotebook, MODELS, AUC), compareModels(tiny(), AUC));
+    const tampered = json(aucNotebook);
+    const k = 3;
+    const d = tampered.bootstrap.draws[k];
+    d.rankSums[1] = String(BigInt(d.rankSums[1]) + 1n);
+    assert.deepEqual(firstSumsDifference(tampered, auc), {
+      field: `bootstrap.draws[${k}] (b ${d.b}).rankSums[1] (model prod)`,
+      spark: d.rankSums[1],
+      local: String(BigInt(d.rankSums[1]) - 1n),
+      inFingerprint: false,
+    });
+    const full = json(aucNotebook);
+    full.bootstrap.full.rankSums[0] = '0';
+    assert.deepEqual(firstSumsDifference(full, auc), {
+      field: 'bootstrap.full.rankSums[0] (model cand)',
+      spark: '0',
+      local: auc.bootstrap.full.rankSums[0],
+      inFingerprint: false,
+    });
+  });
+
+  for (const metric of ['rmse', 'mae'] as const) {
+    const opts: CompareOptions<AnyMetric> = { ...OPTS, problemType: 'regression', metric, minDelta: 0 };
+    const local = json(sparkRegressionSumsOf(regression(), MODELS, { metric, seed: 'tiny', resamples: 40 }));
+    it(`regression ${metric}: identical sums replay as equal and finish to the local keyed decision`, () => {
+      const shuffled = [...local.bootstrap.draws].sort((x: any, y: any) => y.b - x.b);
+      assert.equal(firstSumsDifference({ ...local, bootstrap: { ...local.bootstrap, draws: shuffled } }, local), undefined);
+      assert.deepEqual(finishRegressionFromSums(local, MODELS, opts), compareModels(regression(), opts));
+    });
+  }
+
+  it('regression: a changed prediction is in the fingerprint; a tampered scale, largest loss or loss sum is named by model', () => {
+    const local = json(sparkRegressionSumsOf(regression(), MODELS, { metric: 'rmse', seed: 'tiny', resamples: 40 }));
+    const changed = regression();
+    changed.columns[0].scores[4] += 2 ** -30;
+    const theirs = json(sparkRegressionSumsOf(changed, MODELS, { metric: 'rmse', seed: 'tiny', resamples: 40 }));
+    assert.deepEqual(firstSumsDifference(theirs, local), {
+      field: 'fingerprint.predictionSums[1] (model prod)',
+      spark: theirs.fingerprint.predictionSums[1],
+      local: local.fingerprint.predictionSums[1],
+      inFingerprint: true,
+    });
+    const tamper = (edit: (s: any) => void): unknown => {
+      const s = json(local);
+      edit(s);
+      return firstSumsDifference(s, local);
+    };
+    const scale = local.bootstrap.lossScaleBits[0];
+    assert.deepEqual(
+      tamper((s) => (s.bootstrap.lossScaleBits[0] = scale + 1)),
+      { field: 'bootstrap.lossScaleBits[0] (model cand)', spark: String(scale + 1), local: String(scale), inFingerprint: false },
+    );
+    const max = local.bootstrap.maxLosses[1];
+    assert.deepEqual(
+      tamper((s) => (s.bootstrap.maxLosses[1] = String(BigInt(max) - 1n))),
+      { field: 'bootstrap.maxLosses[1] (model prod)', spark: String(BigInt(max) - 1n), local: max, inFingerprint: false },
+    );
+    const loss = local.bootstrap.draws[5].losses[0];
+    assert.deepEqual(
+      tamper((s) => (s.bootstrap.draws[5].losses[0] = String(BigInt(loss) + 1n))),
+      {
+        field: `bootstrap.draws[5] (b ${local.bootstrap.draws[5].b}).losses[0] (model cand)`,
+        spark: String(BigInt(loss) + 1n),
+        local: loss,
+        inFingerprint: false,
+      },
+    );
+  });
+
+  it('replayOptionMismatch: the problem first (regression sums say so, binary sums have no problem field), then the metric', () => {
+    const local = json(sparkRegressionSumsOf(regression(), MODELS, { metric: 'mae', seed: 'tiny', resamples: 40 }));
+    const opts = { problem: 'regression' as const, method: 'bootstrap', metric: 'mae', seed: 'tiny', resamples: 40 };
+    assert.equal(problemOfSums(local), 'regression');
+    assert.equal(problemOfSums(auc), 'binary');
+    assert.equal(replayOptionMismatch(local, opts), undefined);
+    assert.deepEqual(replayOptionMismatch(local, { ...opts, problem: 'binary', metric: 'roc_auc' }), {
+      option: 'problem',
+      spark: 'regression',
+      given: 'binary',
+      field: 'problem',
+    });
+    assert.deepEqual(replayOptionMismatch(auc, { ...opts, metric: 'roc_auc' }), {
+      option: 'problem',
+      spark: 'binary',
+      given: 'regression',
+      field: 'no problem field',
+    });
+    assert.deepEqual(replayOptionMismatch(local, { ...opts, metric: 'rmse' }), { option: 'metric', spark: 'mae', given: 'rmse', field: 'bootstrap.metric' });
+    assert.throws(
+      () => problemOfSums({ ...local, problem: 'multiclass' }),
+      new SparkReplayError('the sums\' problem is "multiclass": Spark sums are of binary classifiers (no problem) or "regression"'),
+    );
   });
 });
