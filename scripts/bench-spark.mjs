@@ -1,5 +1,5 @@
 // Issue 23's figures: the Spark comparison SQL (src/engine/spark/sql.ts) timed on DuckDB at 10^7 rows x 3
-// models (DeLong's 3 actions; the keyed Poisson resample sums; the keyed ROC AUC rank sums, opt in), and the local
+// models (DeLong's 3 actions; the keyed Poisson resample sums; the keyed ROC AUC rank sums and average precision sums, opt in), and the local
 // engine's keyed Poisson speed.
 // Figures are measured, never asserted. Needs a build first (out/ from `npm run build`).
 //
@@ -112,6 +112,17 @@ const auc0 = Number(full.rank0.toString()) / (2 * Number(full.positive_weight) *
 console.log(
   `  keyed ROC AUC rank sums, B = ${B} (64 buckets): ${tr.toFixed(2)} s, ${((tr * 1e9) / (N * B)).toFixed(1)} ns per row x resample (3 models; ` +
     `${((rCpuS * 1e9) / (N * B)).toFixed(1)} ns of CPU); full-data pass ${tf.toFixed(2)} s (${fCpuS.toFixed(2)} CPU s), AUC s0 ${auc0.toFixed(6)}; load ${load()}`,
+);
+
+// Keyed average precision sums (fixed point, per model and resample) over the same cut points and B, opt in like AUC.
+t0 = process.hrtime.bigint();
+const aCpu = process.cpuUsage();
+await rows(sql.renderKeyedApSumsSql('duckdb', src, 42, cuts, { count: B }));
+const ta = seconds(t0);
+const aCpuS = cpuSeconds(aCpu);
+console.log(
+  `  keyed average precision sums, B = ${B} (64 buckets): ${ta.toFixed(2)} s, ${((ta * 1e9) / (N * B)).toFixed(1)} ns per row x resample (3 models; ` +
+    `${((aCpuS * 1e9) / (N * B)).toFixed(1)} ns of CPU); load ${load()}`,
 );
 db.closeSync();
 instance.closeSync();

@@ -185,7 +185,7 @@ export interface SumsDifference {
 
 /**
  * Arrays indexed by model (s0 first): the fingerprint's score sums (binary) and prediction scales and sums
- * (regression), DeLong's component sums, a draw's loss sums or ROC AUC rank sums, the regression bootstrap's
+ * (regression), DeLong's component sums, a draw's loss sums, ROC AUC rank sums or average precision sums, the regression bootstrap's
  * per-model fixed-point scales and largest losses; and those indexed by a pair of models (r·M + s).
  */
 const PER_MODEL = new Set([
@@ -196,6 +196,7 @@ const PER_MODEL = new Set([
   'negativeSums',
   'losses',
   'rankSums',
+  'apSums',
   'lossScaleBits',
   'maxLosses',
 ]);

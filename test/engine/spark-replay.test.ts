@@ -195,6 +195,23 @@ describe('spark-replay: keyed ROC AUC and regression sums against a file', () =>
     });
   });
 
+  it('keyed average precision: the notebook order replays as equal, finishes to the local keyed decision; an AP sum is named by draw, b and model', () => {
+    const AP: CompareOptions = { ...OPTS, metric: 'average_precision', minDelta: 0.001 };
+    const ap = json(sparkSumsOf(tiny(), MODELS, AP));
+    const apNotebook = { ...json(ap), bootstrap: { ...ap.bootstrap, draws: [...ap.bootstrap.draws].sort((x: any, y: any) => x.b - y.b) } };
+    assert.equal(firstSumsDifference(apNotebook, ap), undefined);
+    assert.deepEqual(finishFromSums(apNotebook, MODELS, AP), compareModels(tiny(), AP));
+    const tampered = json(apNotebook);
+    const d = tampered.bootstrap.draws[5];
+    d.apSums[0] = String(BigInt(d.apSums[0]) + 1n);
+    assert.deepEqual(firstSumsDifference(tampered, ap), {
+      field: `bootstrap.draws[5] (b ${d.b}).apSums[0] (model cand)`,
+      spark: d.apSums[0],
+      local: String(BigInt(d.apSums[0]) - 1n),
+      inFingerprint: false,
+    });
+  });
+
   for (const metric of ['rmse', 'mae'] as const) {
     const opts: CompareOptions<AnyMetric> = { ...OPTS, problemType: 'regression', metric, minDelta: 0 };
     const local = json(sparkRegressionSumsOf(regression(), MODELS, { metric, seed: 'tiny', resamples: 40 }));
