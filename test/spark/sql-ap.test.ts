@@ -21,60 +21,18 @@ import {
   runKeyedPoisson,
   sortOrder,
   type Predictions,
-  type ScoreArray,
 } from '../../src/engine';
 import { renderApTotalsSql, renderDelongCutPointsSql, renderKeyedApSumsSql, type CutPoints, type SqlSource } from '../../src/engine/spark/sql';
-import { simulateModels } from '../engine/simulate';
 import { duckRows, useDuckDb } from '../helpers/duckdb';
+import { loadKeyedTable, permutation, simulatedKeyedData, sparseKeys, type KeyedData as Data } from '../helpers/spark-data';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-
-interface Data {
-  keys: Float64Array;
-  labels: Uint8Array;
-  scores: ScoreArray[];
-}
 
 let db: DuckDBConnection;
 
 const rows = (sql: string): Promise<Record<string, unknown>[]> => duckRows(db, sql);
 
-async function load(name: string, d: Data, order: number[]): Promise<SqlSource> {
-  const float = d.scores[0] instanceof Float32Array;
-  const cols = d.scores.map((_, m) => `s${m} ${float ? 'FLOAT' : 'DOUBLE'}`);
-  await db.run(`CREATE OR REPLACE TABLE ${name} (k BIGINT, y INTEGER, ${cols.join(', ')})`);
-  const app = await db.createAppender(name);
-  for (const i of order) {
-    app.appendBigInt(BigInt(d.keys[i]));
-    app.appendInteger(d.labels[i]);
-    for (const s of d.scores) {
-      if (float) app.appendFloat(s[i]);
-      else app.appendDouble(s[i]);
-    }
-    app.endRow();
-  }
-  app.closeSync();
-  return { table: name, key: 'k', label: 'y', scores: d.scores.map((_, m) => `s${m}`) };
-}
-
-function permutation(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  const rnd = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 4294967296);
-  const p = [...Array(n).keys()];
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}
-
-const sparseKeys = (n: number): Float64Array => Float64Array.from({ length: n }, (_, i) => (i * 2654435761 + 977) % 2 ** 40);
-
-function simulated(n: number, seed: string, opts: { roundTo?: number; float32?: boolean; models?: number } = {}): Data {
-  const aucs = [0.72, 0.75, 0.78].slice(0, opts.models ?? 2);
-  const { labels, scores } = simulateModels({ n, aucs, rho: 0.6, prevalence: 0.3, seed, ...(opts.roundTo !== undefined ? { roundTo: opts.roundTo } : {}) });
-  return { keys: sparseKeys(n), labels, scores: opts.float32 ? scores.map((s) => Float32Array.from(s)) : scores };
-}
+const load = (name: string, d: Data, order: number[]): Promise<SqlSource> => loadKeyedTable(db, name, d, order);
 
 interface ApRow {
   b: number;
@@ -179,7 +137,7 @@ describe('keyed average precision in SQL on DuckDB: the engine integers and stat
   useDuckDb((c) => (db = c));
 
   it('continuous scores, 3 models × 1,500 rows × 24 resamples: the same sums per draw and statistics with 1, 7 and 1,000 buckets, odd cut points and any row order', async () => {
-    const d = simulated(1500, 'ap', { models: 3 });
+    const d = simulatedKeyedData(1500, 'ap', { models: 3 });
     const src = await load('a_cont', d, permutation(1500, 1));
     await assertSameAsEngine(d, src, 'ap-seed', noCuts(3), 24, '1 bucket');
     await assertSameAsEngine(d, src, 'ap-seed', await cutsOf(src, 7), 24, '7 buckets');
@@ -190,7 +148,7 @@ describe('keyed average precision in SQL on DuckDB: the engine integers and stat
   });
 
   it('ties only (scores on a grid of 5 values, ties across buckets), float32 scores, near-identical models', async () => {
-    const base = simulated(1200, 'ap-ties', { float32: true });
+    const base = simulatedKeyedData(1200, 'ap-ties', { float32: true });
     const tied: Data = { ...base, scores: base.scores.map((s) => Float32Array.from(s, (x) => Math.round(x) / 2)) };
     const near: Data = { ...base, scores: [base.scores[0], Float32Array.from(base.scores[0], (x, i) => (i === 17 ? x + 0.125 : x))] };
     const allTied: Data = { ...base, scores: [new Float32Array(1200).fill(0.5), base.scores[1]] };
@@ -212,7 +170,7 @@ describe('keyed average precision in SQL on DuckDB: the engine integers and stat
   });
 
   it('one positive among 60 rows: redraws b + a·2^20 until the positive has weight; the same draws, redraws and statistics', async () => {
-    const d = simulated(60, 'ap-one');
+    const d = simulatedKeyedData(60, 'ap-one');
     d.labels.fill(0);
     d.labels[7] = 1;
     const src = await load('a_one', d, permutation(60, 9));

@@ -34,41 +34,18 @@ import {
   keyedSeed64,
   rowLosses,
   type DelongSums,
-  type ScoreArray,
 } from '../../src/engine';
 import { simulateModels } from '../engine/simulate';
 import { duckRows, useDuckDb } from '../helpers/duckdb';
+import { loadKeyedTable, permutation, type KeyedData as Data } from '../helpers/spark-data';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-
-interface Data {
-  keys: Float64Array;
-  labels: Uint8Array;
-  scores: ScoreArray[];
-}
 
 let db: DuckDBConnection;
 
 const rows = (sql: string): Promise<Record<string, unknown>[]> => duckRows(db, sql);
 
-/** Loads rows `order` of `d` into table `name` (k BIGINT, y INTEGER, s0.. DOUBLE or FLOAT). */
-async function load(name: string, d: Data, order: number[]): Promise<SqlSource> {
-  const float = d.scores[0] instanceof Float32Array;
-  const cols = d.scores.map((_, m) => `s${m} ${float ? 'FLOAT' : 'DOUBLE'}`);
-  await db.run(`CREATE OR REPLACE TABLE ${name} (k BIGINT, y INTEGER, ${cols.join(', ')})`);
-  const app = await db.createAppender(name);
-  for (const i of order) {
-    app.appendBigInt(BigInt(d.keys[i]));
-    app.appendInteger(d.labels[i]);
-    for (const s of d.scores) {
-      if (float) app.appendFloat(s[i]);
-      else app.appendDouble(s[i]);
-    }
-    app.endRow();
-  }
-  app.closeSync();
-  return { table: name, key: 'k', label: 'y', scores: d.scores.map((_, m) => `s${m}`) };
-}
+const load = (name: string, d: Data, order: number[]): Promise<SqlSource> => loadKeyedTable(db, name, d, order);
 
 function data(n: number, seed: string, opts: { roundTo?: number; float32?: boolean; models?: number } = {}): Data {
   const aucs = [0.72, 0.75, 0.78].slice(0, opts.models ?? 2);
@@ -77,17 +54,6 @@ function data(n: number, seed: string, opts: { roundTo?: number; float32?: boole
   const probs = scores.map((s) => Float64Array.from(s, (x) => 1 / (1 + Math.exp(-x))));
   const keys = Float64Array.from({ length: n }, (_, i) => (i * 2654435761 + 977) % 2 ** 40);
   return { keys, labels, scores: opts.float32 ? probs.map((p) => Float32Array.from(p)) : probs };
-}
-
-function permutation(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  const rnd = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 4294967296);
-  const p = [...Array(n).keys()];
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
 }
 
 function engineLossSums(
