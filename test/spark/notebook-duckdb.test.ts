@@ -7,9 +7,6 @@
  * every resample of the keyed bootstrap, redraws included (runKeyedPoisson's statistics).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   compareModels,
@@ -33,9 +30,8 @@ import {
   type Predictions,
 } from '../../src/engine';
 import { lcg } from '../helpers/lcg';
-import { useDuckDb } from '../helpers/duckdb';
+import { notebookSumsOnDuckDb, useDuckDb } from '../helpers/duckdb';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 const VIEW = 'mlops_eval_scores';
 
 interface Rows {
@@ -71,37 +67,7 @@ async function load(d: Rows): Promise<void> {
   app.closeSync();
 }
 
-/** Runs evaluate_models.spark_sums in python3, answering its statements from DuckDB; returns its result and the statements. */
-function notebookSums(params: Record<string, unknown>, rows: number): Promise<{ result?: Record<string, unknown>; error?: string; statements: string[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', [path.join(ROOT, 'test', 'spark', 'python', 'notebook_sums_driver.py')], {
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const statements: string[] = [];
-    let err = '';
-    let done: { result?: Record<string, unknown>; error?: string } | undefined;
-    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
-    child.on('error', reject);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const msg = JSON.parse(line) as { sql?: string; result?: Record<string, unknown>; error?: string };
-      if (msg.sql === undefined) {
-        done = msg;
-        return;
-      }
-      statements.push(msg.sql);
-      db.runAndReadAll(msg.sql).then(
-        (r) => child.stdin.write(`${JSON.stringify(r.getRowObjectsJson())}\n`),
-        (e: Error) => {
-          child.kill();
-          reject(new Error(`DuckDB refused the notebook's statement: ${e.message}\n${msg.sql}`));
-        },
-      );
-    });
-    child.on('close', (code) => (code === 0 && done ? resolve({ ...done, statements }) : reject(new Error(`python3 exited ${String(code)}: ${err}`))));
-    child.stdin.write(`${JSON.stringify({ params, rows })}\n`);
-  });
-}
+const notebookSums = (params: Record<string, unknown>, rows: number): ReturnType<typeof notebookSumsOnDuckDb> => notebookSumsOnDuckDb(db, params, rows);
 
 function params(models: number, comparison: Record<string, unknown>): Record<string, unknown> {
   return {
